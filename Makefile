@@ -1,0 +1,232 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# postured.  `make` builds everything into build/; `make help` lists targets.
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.SUFFIXES:
+
+VERSION := 0.1.0
+BUILD ?= build
+PREFIX ?= /usr/local
+DESTDIR ?=
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+PKG_CONFIG ?= pkg-config
+CLANG_FORMAT ?= clang-format
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' '$(1)' '$(2)';
+endif
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/riscv64/riscv/' \
+	-e 's/ppc64le/powerpc/' -e 's/s390x/s390/' -e 's/loongarch64/loongarch/')
+
+PKGS := libbpf libsystemd yajl
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
+	-Wno-unused-parameter
+BASE_CFLAGS := -std=gnu17 -O2 -g $(WARNINGS) -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+	-D_GNU_SOURCE -DPOSTURED_VERSION='"$(VERSION)"' -I$(BUILD)/probes -Iagent
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# The environment's flags come last so a packager's choices win.
+ALL_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS)
+
+BPF_CFLAGS := -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) -Iprobes
+
+# --- sources -----------------------------------------------------------------
+
+BASIC_SRCS := agent/basic/log.c agent/basic/fileio.c
+CORE_SRCS := agent/decode.c agent/proctab.c agent/device.c agent/format.c agent/config.c
+PROBE_SRCS := agent/probe_common.c agent/probe_process.c
+AGENT_SRCS := agent/main.c agent/agent.c agent/privs.c $(PROBE_SRCS) $(CORE_SRCS) $(BASIC_SRCS)
+CTL_SRCS := agent/posturectl.c
+
+BPF_PROBES := process
+BPF_OBJS := $(BPF_PROBES:%=$(BUILD)/probes/%.bpf.o)
+SKELETONS := $(BPF_PROBES:%=$(BUILD)/probes/%.skel.h)
+
+UNIT_TESTS := decode proctab format config device
+# Each unit test links its module and what that module needs, nothing else.
+decode_DEPS := agent/decode.c
+proctab_DEPS := agent/proctab.c agent/decode.c agent/basic/fileio.c
+format_DEPS := agent/format.c agent/decode.c agent/proctab.c agent/basic/fileio.c
+config_DEPS := agent/config.c agent/probe_process.c agent/probe_common.c $(BASIC_SRCS)
+device_DEPS := agent/device.c agent/basic/fileio.c
+
+INTEGRATION_TESTS := process_probe
+
+obj = $(patsubst %.c,$(BUILD)/$(2)obj/%.o,$(1))
+
+.PHONY: all
+all: $(BUILD)/postured $(BUILD)/posturectl
+
+# --- BPF ---------------------------------------------------------------------
+
+$(BUILD)/probes/%.bpf.o: probes/%.bpf.c probes/events.h probes/kernel_types.h
+	$(call msg,BPF,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/probes/%.skel.h: $(BUILD)/probes/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+# --- userspace ---------------------------------------------------------------
+
+# Every object waits for the skeletons: the loaders include them.
+$(BUILD)/obj/%.o: %.c $(SKELETONS)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/asan/obj/%.o: %.c $(SKELETONS)
+	$(call msg,CC-SAN,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/postured: $(call obj,$(AGENT_SRCS))
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+$(BUILD)/posturectl: $(call obj,$(CTL_SRCS))
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+# --- tests -------------------------------------------------------------------
+
+TEST_LIBS = $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+define unit_test_rules
+$(BUILD)/tests/test_$(1): $(call obj,tests/unit/test_$(1).c $($(1)_DEPS))
+	$$(call msg,LD,$$@)
+	@mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) $$^ $$(TEST_LIBS) -o $$@
+$(BUILD)/asan/tests/test_$(1): $(call obj,tests/unit/test_$(1).c $($(1)_DEPS),asan/)
+	$$(call msg,LD-SAN,$$@)
+	@mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $$(SAN_FLAGS) $$(ALL_LDFLAGS) $$^ $$(TEST_LIBS) -o $$@
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_test_rules,$(t))))
+
+$(BUILD)/tests/integration/%: tests/integration/%.c tests/integration/harness.h $(BUILD)/postured
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(PKG_LIBS) -o $@
+
+$(BUILD)/tests/helpers/%: tests/helpers/%.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@
+
+TEST_HELPERS := exit_with spawn_storm
+HELPER_BINS := $(TEST_HELPERS:%=$(BUILD)/tests/helpers/%)
+
+.PHONY: unit check integration test
+unit: $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
+	@tests/run-unit $^
+
+check: $(UNIT_TESTS:%=$(BUILD)/asan/tests/test_%) format-check
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		tests/run-unit $(UNIT_TESTS:%=$(BUILD)/asan/tests/test_%)
+
+integration: all $(INTEGRATION_TESTS:%=$(BUILD)/tests/integration/%) $(HELPER_BINS)
+	@tests/run-integration $(BUILD) $(INTEGRATION_TESTS)
+
+# Everything CI runs: both compilers clean, unit tests plain and sanitized, the kernel tests.
+test: all unit check integration clang-build
+
+.PHONY: clang-build
+clang-build:
+	$(call msg,CLANG,userspace with -Werror)
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/clang CC=$(CLANG) all \
+		$(UNIT_TESTS:%=$(BUILD)/clang/tests/test_%)
+
+FORMAT_FILES = $(filter-out %/kernel_types.h,$(wildcard agent/*.[ch] agent/basic/*.[ch] \
+	probes/*.[ch] tests/unit/*.[ch] tests/integration/*.[ch] tests/helpers/*.c tests/bench/*.c))
+
+.PHONY: format format-check
+format-check:
+	$(call msg,FORMAT,dry run)
+	$(Q)$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_FILES)
+
+format:
+	$(Q)$(CLANG_FORMAT) -i $(FORMAT_FILES)
+
+# --- benchmarks --------------------------------------------------------------
+
+BENCH_BINS := $(BUILD)/tests/bench/execbench
+
+$(BUILD)/tests/bench/%: tests/bench/%.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -lm -o $@
+
+.PHONY: bench
+bench: all $(BENCH_BINS)
+	@tests/bench/run-bench $(BUILD)
+
+# --- fuzzing -----------------------------------------------------------------
+
+FUZZ_TARGETS := decode
+decode_FUZZ_DEPS := agent/decode.c
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SKELETONS)
+	$(call msg,FUZZ,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BASE_CFLAGS) $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+		$< $($*_FUZZ_DEPS) -o $@
+
+.PHONY: fuzz
+fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+	@for t in $^; do echo "  FUZZ-RUN $$t"; $$t -max_total_time=$${FUZZ_SECONDS:-30} \
+		-max_len=4096 tests/fuzz/corpus/$$(basename $$t) || exit 1; done
+
+# --- install, deps, clean ----------------------------------------------------
+
+.PHONY: install
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/postured
+	install -m 0755 $(BUILD)/postured $(DESTDIR)$(SBINDIR)/postured
+	install -m 0755 $(BUILD)/posturectl $(DESTDIR)$(BINDIR)/posturectl
+	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/systemd/postured.service.in \
+		> $(DESTDIR)$(UNITDIR)/postured.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/postured.service
+	test -e $(DESTDIR)$(SYSCONFDIR)/postured/postured.conf || \
+		install -m 0640 packaging/postured.conf $(DESTDIR)$(SYSCONFDIR)/postured/postured.conf
+
+.PHONY: deps
+deps:
+	@tools/install-deps
+
+# The quick start: build, prepare the kernel interfaces, run the agent showing events.
+.PHONY: demo
+demo: all
+	@tools/mount-kernel-fs
+	@echo "postured: printing process events as JSON; press Ctrl-C to stop." >&2
+	$(BUILD)/postured --foreground --config packaging/postured.conf --print-events
+
+.PHONY: clean
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: help
+help:
+	@echo "Targets: all (default) test unit check integration bench fuzz install deps demo"
+	@echo "         format format-check clean.  V=1 shows commands."
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

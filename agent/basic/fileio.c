@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <stdint.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+
+int read_small_file(const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = -EBADF;
+	size_t have = 0;
+
+	if (size == 0)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	while (have < size - 1) {
+		ssize_t n = read(fd, buf + have, size - 1 - have);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	return (int)MIN(have, (size_t)INT32_MAX);
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef POSTURED_BASIC_FILEIO_H
+#define POSTURED_BASIC_FILEIO_H
+
+#include <stddef.h>
+
+/*
+ * Reads at most size - 1 bytes of path into buf and NUL-terminates it; a
+ * larger file is cut there, so callers parse only what fits.  Returns the
+ * byte count or -errno.
+ */
+int read_small_file(const char *path, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* usec_t, the one time type: monotonic for timers, realtime only in reports. */
+#ifndef POSTURED_BASIC_TIME_UTIL_H
+#define POSTURED_BASIC_TIME_UTIL_H
+
+#include <stdint.h>
+#include <time.h>
+
+typedef uint64_t usec_t;
+typedef uint64_t nsec_t;
+
+#define USEC_INFINITY ((usec_t)UINT64_MAX)
+#define NSEC_PER_SEC ((nsec_t)1000000000ULL)
+#define NSEC_PER_USEC ((nsec_t)1000ULL)
+#define USEC_PER_SEC ((usec_t)1000000ULL)
+#define USEC_PER_MSEC ((usec_t)1000ULL)
+
+static inline nsec_t now_nsec(clockid_t clock)
+{
+	struct timespec ts;
+
+	if (clock_gettime(clock, &ts) < 0)
+		return 0;
+	return (nsec_t)ts.tv_sec * NSEC_PER_SEC + (nsec_t)ts.tv_nsec;
+}
+
+static inline usec_t now_usec(clockid_t clock)
+{
+	return now_nsec(clock) / NSEC_PER_USEC;
+}
+
+#endif

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yajl/yajl_tree.h>
+
+#include "basic/cleanup.h"
+#include "config.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
+
+void config_init(struct config *c)
+{
+	*c = (struct config){
+		.process = PROBE_PROCESS_CONFIG_DEFAULT,
+		.wakeup_latency_ms = 50,
+		.process_table_max = 32768,
+	};
+}
+
+static int fail(char *err, size_t size, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t size, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(err, size, "%s: ", path);
+
+	if (n >= 0 && (size_t)n < size) {
+		va_start(ap, fmt);
+		vsnprintf(err + n, size - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static int get_uint(yajl_val v, const char *path, const char *key, uint64_t min, uint64_t max,
+		    uint64_t *ret, char *err, size_t err_size)
+{
+	if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0)
+		return fail(err, err_size, path, "\"%s\" must be a whole number from %llu to %llu.",
+			    key, (unsigned long long)min, (unsigned long long)max);
+	if ((uint64_t)YAJL_GET_INTEGER(v) < min || (uint64_t)YAJL_GET_INTEGER(v) > max)
+		return fail(err, err_size, path, "\"%s\" is %lld; it must be from %llu to %llu.", key,
+			    YAJL_GET_INTEGER(v), (unsigned long long)min, (unsigned long long)max);
+	*ret = (uint64_t)YAJL_GET_INTEGER(v);
+	return 0;
+}
+
+int config_parse(const char *path, const char *text, struct config *c, char *err, size_t err_size)
+{
+	_cleanup_(yajl_tree_freep) yajl_val root = NULL;
+	struct config n = *c;
+	char yerr[256] = "";
+	uint64_t u;
+	int r;
+
+	root = yajl_tree_parse(text, yerr, sizeof(yerr));
+	if (!root) {
+		yerr[strcspn(yerr, "\n")] = '\0';
+		return fail(err, err_size, path, "not valid JSON: %s", yerr[0] ? yerr : "parse error");
+	}
+	if (!YAJL_IS_OBJECT(root))
+		return fail(err, err_size, path, "the top level must be a JSON object.");
+
+	for (size_t i = 0; i < root->u.object.len; i++) {
+		const char *key = root->u.object.keys[i];
+		yajl_val v = root->u.object.values[i];
+
+		if (strcmp(key, "probe_flavor") == 0) {
+			if (!YAJL_IS_STRING(v) ||
+			    probe_flavor_from_string(YAJL_GET_STRING(v), &n.process.flavor) < 0)
+				return fail(err, err_size, path,
+					    "\"probe_flavor\" must be \"auto\", \"tp_btf\" or "
+					    "\"tracepoint\".");
+		} else if (strcmp(key, "capture_args_bytes") == 0) {
+			r = get_uint(v, path, key, 0, EVENT_ARGS_LEN, &u, err, err_size);
+			if (r < 0)
+				return r;
+			n.process.args_size = (uint32_t)u;
+		} else if (strcmp(key, "ring_buffer_kib") == 0) {
+			r = get_uint(v, path, key, 64, 256 * 1024, &u, err, err_size);
+			if (r < 0)
+				return r;
+			if (u & (u - 1))
+				return fail(err, err_size, path,
+					    "\"ring_buffer_kib\" must be a power of two (such as "
+					    "4096).");
+			n.process.ring_bytes = (uint32_t)(u * 1024);
+			n.process.wakeup_bytes = n.process.ring_bytes / 4;
+		} else if (strcmp(key, "wakeup") == 0) {
+			const char *s = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : "";
+
+			if (strcmp(s, "batched") == 0)
+				n.process.wakeup_mode = EVENT_WAKEUP_BATCHED;
+			else if (strcmp(s, "each") == 0)
+				n.process.wakeup_mode = EVENT_WAKEUP_EACH;
+			else
+				return fail(err, err_size, path,
+					    "\"wakeup\" must be \"batched\" or \"each\".");
+		} else if (strcmp(key, "wakeup_latency_ms") == 0) {
+			r = get_uint(v, path, key, 1, 1000, &u, err, err_size);
+			if (r < 0)
+				return r;
+			n.wakeup_latency_ms = (uint32_t)u;
+		} else if (strcmp(key, "process_table_max") == 0) {
+			r = get_uint(v, path, key, 256, 4194304, &u, err, err_size);
+			if (r < 0)
+				return r;
+			n.process_table_max = (uint32_t)u;
+		} else {
+			return fail(err, err_size, path,
+				    "unknown key \"%s\" (known: probe_flavor, capture_args_bytes, "
+				    "ring_buffer_kib, wakeup, wakeup_latency_ms, "
+				    "process_table_max).",
+				    key);
+		}
+	}
+	*c = n;
+	return 0;
+}
+
+int config_load(const char *path, struct config *c, char *err, size_t err_size)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	size_t have = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT && strcmp(path, CONFIG_DEFAULT_PATH) == 0)
+			return 0;
+		snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+		return -errno;
+	}
+	text = malloc(CONFIG_MAX_BYTES + 1);
+	if (!text)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t k = read(fd, text + have, CONFIG_MAX_BYTES + 1 - have);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, err_size, "%s: cannot read: %s", path, strerror(errno));
+			return -errno;
+		}
+		if (k == 0)
+			break;
+		have += (size_t)k;
+		if (have > CONFIG_MAX_BYTES)
+			return fail(err, err_size, path, "larger than %d bytes; is this the right file?",
+				    CONFIG_MAX_BYTES);
+	}
+	text[have] = '\0';
+	return config_parse(path, text, c, err, err_size);
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The agent's configuration file (JSON, /etc/postured/postured.conf by
+ * default; docs/configuration.md lists every key).
+ */
+#ifndef POSTURED_CONFIG_H
+#define POSTURED_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "probe_process.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/postured/postured.conf"
+#define CONFIG_MAX_BYTES (64 * 1024)
+
+struct config {
+	struct probe_process_config process;
+	uint32_t wakeup_latency_ms; /* how long a record may wait for a batch */
+	uint32_t process_table_max;
+};
+
+void config_init(struct config *c);
+
+/*
+ * Parses the JSON text of a configuration file named path (for messages) into
+ * *c, over the values already there.  On error writes a message naming the
+ * file and the key into err and returns -EINVAL (or -ENOMEM); *c is then
+ * unchanged.
+ */
+int config_parse(const char *path, const char *text, struct config *c, char *err, size_t err_size);
+
+/* Reads and parses a configuration file; a missing file at the default path is not an error. */
+int config_load(const char *path, struct config *c, char *err, size_t err_size);
+
+#endif

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * decode_event(): the only code that reads ring-buffer bytes.  It checks kind,
+ * version and size, terminates strings, and converts kernel times.
+ */
+#ifndef POSTURED_DECODE_H
+#define POSTURED_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../probes/events.h"
+#include "basic/time-util.h"
+
+struct decoded_task {
+	uint32_t pid, tid, ppid, uid, gid;
+	uint32_t loginuid; /* (uint32_t)-1 when unset or unknown */
+	nsec_t start_boot;
+	uint64_t cgroup_id;
+	char comm[EVENT_COMM_LEN + 1];
+};
+
+struct decoded_event {
+	enum event_kind kind;
+	nsec_t time_boot;  /* CLOCK_BOOTTIME */
+	usec_t time_real;  /* CLOCK_REALTIME, for reports */
+	struct decoded_task task;
+	union {
+		struct {
+			char filename[EVENT_PATH_LEN];
+			bool filename_truncated;
+			bool args_truncated;
+			uint64_t exe_dev, exe_ino;
+			size_t args_size; /* NUL-separated argv bytes in args */
+			char args[EVENT_ARGS_LEN + 1];
+		} exec;
+		struct {
+			uint32_t parent_tid;
+			bool start_approx;
+		} fork;
+		struct {
+			int status;  /* exit(2) status, valid when signal == 0 */
+			int signal;  /* terminating signal, 0 for a normal exit */
+			bool core_dumped;
+		} exit;
+	};
+};
+
+/*
+ * CLOCK_REALTIME minus CLOCK_BOOTTIME, in ns; refresh it at each drain so a
+ * stepped wall clock shows up in the next batch.
+ */
+int64_t decode_clock_offset(void);
+
+/*
+ * Decodes one ring-buffer record of `size` bytes into *ret.  Returns 0, or
+ * -EBADMSG for a malformed record (short, sizes that disagree, bad string
+ * lengths) and -EPROTONOSUPPORT for an unknown kind or version.  *ret is
+ * written only on success.
+ */
+int decode_event(const void *data, size_t size, int64_t clock_offset, struct decoded_event *ret);
+
+const char *event_kind_to_string(enum event_kind kind);
+
+#endif

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Turns decoded records into OCSF-shaped JSON objects: Process Activity
+ * (class 1007) for exec, fork and exit, with our own fields under "postured".
+ * This is the shape --print-events shows and the collector will receive.
+ */
+#ifndef POSTURED_FORMAT_H
+#define POSTURED_FORMAT_H
+
+#include <yajl/yajl_gen.h>
+
+#include "decode.h"
+#include "device.h"
+#include "proctab.h"
+
+#define OCSF_SCHEMA_VERSION "1.9.0-dev"
+#define OCSF_CLASS_PROCESS_ACTIVITY 1007
+
+/*
+ * Writes one JSON object for ev to g.  self is the process table entry of the
+ * process itself (the exiting one for exit, the new image for exec), parent
+ * that of its parent; either may be NULL.  clock_offset converts boot times.
+ */
+void format_process_event(yajl_gen g, const struct decoded_event *ev,
+			  const struct proc_entry *self, const struct proc_entry *parent,
+			  const struct device_info *dev, int64_t clock_offset);
+
+/* The NUL-separated argv as one command line, arguments separated by spaces. */
+void format_cmd_line(const char *args, size_t size, char *out, size_t out_size);
+
+#endif

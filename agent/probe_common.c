@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <linux/magic.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "basic/cleanup.h"
+#include "basic/fileio.h"
+#include "basic/log.h"
+#include "probe_common.h"
+
+#define LOG_TAIL_LINES 24
+#define LOG_LINE_MAX 256
+
+static char log_tail[LOG_TAIL_LINES][LOG_LINE_MAX];
+static unsigned log_tail_next, log_tail_count;
+static char log_tail_joined[LOG_TAIL_LINES * LOG_LINE_MAX];
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[LOG_LINE_MAX];
+	size_t n;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n > 0 && line[n - 1] == '\n')
+		line[--n] = '\0';
+	if (n == 0)
+		return 0;
+	if (level != LIBBPF_DEBUG) {
+		memcpy(log_tail[log_tail_next], line, n + 1);
+		log_tail_next = (log_tail_next + 1) % LOG_TAIL_LINES;
+		if (log_tail_count < LOG_TAIL_LINES)
+			log_tail_count++;
+	}
+	/* libbpf warns about things we handle ourselves (fallbacks); keep them at debug. */
+	log_debug("libbpf: %s", line);
+	return 0;
+}
+
+void probe_log_setup(void)
+{
+	libbpf_set_print(libbpf_print);
+}
+
+void probe_log_reset(void)
+{
+	log_tail_next = log_tail_count = 0;
+}
+
+const char *probe_log_tail(void)
+{
+	unsigned i, start = (log_tail_next + LOG_TAIL_LINES - log_tail_count) % LOG_TAIL_LINES;
+	size_t off = 0;
+
+	log_tail_joined[0] = '\0';
+	for (i = 0; i < log_tail_count; i++) {
+		int n = snprintf(log_tail_joined + off, sizeof(log_tail_joined) - off, "\n    %s",
+				 log_tail[(start + i) % LOG_TAIL_LINES]);
+
+		if (n < 0 || (size_t)n >= sizeof(log_tail_joined) - off)
+			break;
+		off += (size_t)n;
+	}
+	return log_tail_joined;
+}
+
+/*
+ * Whether the kernel loads a trivial program of a BTF-attached type against
+ * the named kernel type: the only reliable answer for tracing and LSM
+ * programs, which lockdown or a security module may refuse (EPERM).
+ */
+static bool btf_prog_loads(struct btf *vmlinux, enum bpf_prog_type type,
+			   enum bpf_attach_type attach, const char *target, __u32 kind)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach);
+	int id, fd;
+
+	if (!vmlinux)
+		return false;
+	id = btf__find_by_name_kind(vmlinux, target, kind);
+	if (id <= 0)
+		return false;
+	opts.attach_btf_id = (__u32)id;
+	fd = bpf_prog_load(type, NULL, "GPL", insns, ELEMENTSOF(insns), &opts);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static bool lsm_enabled(void)
+{
+	char buf[512];
+
+	if (read_small_file("/sys/kernel/security/lsm", buf, sizeof(buf)) < 0)
+		return false;
+	return strstr(buf, "bpf") != NULL;
+}
+
+void probe_features_detect(struct probe_features *ret)
+{
+	struct probe_features f = {};
+	struct btf *vmlinux = NULL;
+
+	f.btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	if (f.btf)
+		vmlinux = btf__load_vmlinux_btf();
+	if (vmlinux && libbpf_get_error(vmlinux))
+		vmlinux = NULL;
+	f.ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
+	f.tp_btf = btf_prog_loads(vmlinux, BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP,
+				  "btf_trace_sched_process_exec", BTF_KIND_TYPEDEF);
+	f.fentry = btf_prog_loads(vmlinux, BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY,
+				  "security_bprm_check", BTF_KIND_FUNC);
+	f.lsm = lsm_enabled() && btf_prog_loads(vmlinux, BPF_PROG_TYPE_LSM, BPF_LSM_MAC,
+						"bpf_lsm_bprm_check_security", BTF_KIND_FUNC);
+	f.kprobes = access("/sys/kernel/tracing/kprobe_events", F_OK) == 0 ||
+		    access("/sys/kernel/debug/tracing/kprobe_events", F_OK) == 0;
+	btf__free(vmlinux);
+	*ret = f;
+}
+
+/* Effective capabilities of this process, from /proc/self/status. */
+static int effective_caps(unsigned long long *ret)
+{
+	char buf[4096];
+	const char *p;
+	int r;
+
+	r = read_small_file("/proc/self/status", buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	p = strstr(buf, "\nCapEff:");
+	if (!p || sscanf(p + 8, "%llx", ret) != 1)
+		return -EBADMSG;
+	return 0;
+}
+
+#define CAP_BIT(c) (1ULL << (c))
+
+int probe_check_prerequisites(const struct probe_features *f)
+{
+	unsigned long long caps = 0;
+	bool can_load;
+
+	if (effective_caps(&caps) < 0)
+		caps = geteuid() == 0 ? ~0ULL : 0;
+	can_load = (caps & CAP_BIT(CAP_SYS_ADMIN)) ||
+		   ((caps & CAP_BIT(CAP_BPF)) && (caps & CAP_BIT(CAP_PERFMON)));
+	if (!can_load)
+		return log_error_errno(EPERM,
+				       "postured loads eBPF programs and needs root (CAP_BPF and "
+				       "CAP_PERFMON, or CAP_SYS_ADMIN); run it as root or under "
+				       "its systemd unit.");
+	if (!f->btf)
+		return log_error_errno(ENOENT,
+				       "The kernel exposes no BTF (/sys/kernel/btf/vmlinux is "
+				       "missing). postured needs a kernel built with "
+				       "CONFIG_DEBUG_INFO_BTF=y (Debian, Ubuntu, Fedora and RHEL "
+				       "kernels are).");
+	if (!f->ringbuf)
+		return log_error_errno(EOPNOTSUPP,
+				       "The kernel has no BPF ring buffer; postured needs Linux "
+				       "5.8 or later.");
+	return 0;
+}
+
+int probe_check_bpffs(const char *dir)
+{
+	struct statfs sfs;
+
+	if (statfs(dir, &sfs) < 0)
+		return -errno;
+	if ((unsigned long)sfs.f_type != BPF_FS_MAGIC)
+		return -ENOTDIR;
+	return 0;
+}

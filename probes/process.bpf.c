@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Process lifecycle: exec, fork (new processes, not threads) and exit of the
+ * last thread of a process.
+ *
+ * Two attachment flavours carry the same bodies: tp_btf programs where the
+ * kernel supports BTF-typed raw tracepoints, classic tracepoints otherwise.
+ * The loader enables exactly one flavour before loading.
+ */
+#include "kernel_types.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "events.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Knobs set by the loader before load. */
+const volatile __u32 cfg_args_size = 0; /* argv bytes to capture, 0 = none */
+const volatile __u32 cfg_wakeup_mode = EVENT_WAKEUP_BATCHED;
+const volatile __u64 cfg_wakeup_bytes = 256 * 1024;
+
+/*
+ * Written by the consumer: until this CLOCK_BOOTTIME instant it has a timer
+ * armed that will drain the ring, so records need not wake it.  A racy read is
+ * harmless: at worst one extra wake-up, and the consumer sweeps once more
+ * before it stops its timer.
+ */
+__u64 consumer_deadline_ns = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 2 * 1024 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, _EVENT_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline __u64 wakeup_flags(void)
+{
+	if (cfg_wakeup_mode == EVENT_WAKEUP_EACH)
+		return 0;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes ||
+	    bpf_ktime_get_boot_ns() >= consumer_deadline_ns) {
+		stat_inc(EVENT_STAT_WAKEUPS);
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	return BPF_RB_NO_WAKEUP;
+}
+
+/* The kernel's dev_t is major:12 minor:20; stat(2) uses the "new" encoding. */
+static __always_inline __u64 dev_to_user(__u32 dev)
+{
+	__u32 major = dev >> 20, minor = dev & 0xfffff;
+
+	return (minor & 0xff) | (major << 8) | ((__u64)(minor & ~0xffU) << 12);
+}
+
+static __always_inline void fill_task(struct event_task *e, struct task_struct *t, __u32 *flags,
+				      __u32 no_loginuid_flag)
+{
+	e->pid = BPF_CORE_READ(t, tgid);
+	e->tid = BPF_CORE_READ(t, pid);
+	e->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	e->uid = BPF_CORE_READ(t, cred, uid.val);
+	e->gid = BPF_CORE_READ(t, cred, gid.val);
+	if (bpf_core_field_exists(t->loginuid)) {
+		e->loginuid = BPF_CORE_READ(t, loginuid.val);
+	} else {
+		e->loginuid = (__u32)-1;
+		*flags |= no_loginuid_flag;
+	}
+	if (bpf_core_field_exists(t->start_boottime))
+		e->start_boot_ns = BPF_CORE_READ(t, group_leader, start_boottime);
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	BPF_CORE_READ_STR_INTO(&e->comm, t, comm);
+}
+
+static __always_inline void header_init(struct event_header *h, __u16 kind, __u16 version,
+					__u32 size)
+{
+	h->kind = kind;
+	h->version = version;
+	h->size = size;
+	h->time_boot_ns = bpf_ktime_get_boot_ns();
+}
+
+static __always_inline void exec_fill(struct event_exec *e, const char *filename)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct inode *inode;
+	long n;
+
+	e->flags = 0;
+	fill_task(&e->task, t, &e->flags, EVENT_EXEC_NO_LOGINUID);
+	inode = BPF_CORE_READ(t, mm, exe_file, f_inode);
+	e->exe_ino = BPF_CORE_READ(inode, i_ino);
+	e->exe_dev = dev_to_user(BPF_CORE_READ(inode, i_sb, s_dev));
+	n = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), filename);
+	if (n < 0) {
+		e->filename[0] = '\0';
+		n = 1;
+	} else if (n == sizeof(e->filename)) {
+		/* Exactly full means the kernel may have cut it. */
+		e->flags |= EVENT_EXEC_FILENAME_TRUNCATED;
+	}
+	e->filename_size = n;
+	e->args_size = 0;
+}
+
+static __always_inline void exec_args_fill(struct event_exec_args *e)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	unsigned long start = BPF_CORE_READ(t, mm, arg_start);
+	unsigned long end = BPF_CORE_READ(t, mm, arg_end);
+	__u64 len = end > start ? end - start : 0;
+	__u32 want = cfg_args_size;
+
+	if (want > EVENT_ARGS_LEN)
+		want = EVENT_ARGS_LEN;
+	if (len > want) {
+		len = want;
+		e->exec.flags |= EVENT_EXEC_ARGS_TRUNCATED;
+	}
+	/* The mask is a no-op at run time and gives the verifier its bound. */
+	len &= EVENT_ARGS_LEN * 2 - 1;
+	if (len > EVENT_ARGS_LEN)
+		len = EVENT_ARGS_LEN;
+	if (len == 0 || bpf_probe_read_user(e->args, len, (void *)start) < 0)
+		len = 0;
+	e->exec.args_size = len;
+}
+
+static __always_inline int handle_exec(const char *filename)
+{
+	__u32 lost = EVENT_STAT_EXEC_LOST;
+
+	if (cfg_args_size) {
+		struct event_exec_args *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+		if (!e)
+			goto lost;
+		header_init(&e->exec.header, EVENT_KIND_EXEC, EVENT_EXEC_VERSION, sizeof(*e));
+		exec_fill(&e->exec, filename);
+		exec_args_fill(e);
+		stat_inc(EVENT_STAT_EXEC_SENT);
+		bpf_ringbuf_submit(e, wakeup_flags());
+	} else {
+		struct event_exec *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+		if (!e)
+			goto lost;
+		header_init(&e->header, EVENT_KIND_EXEC, EVENT_EXEC_VERSION, sizeof(*e));
+		exec_fill(e, filename);
+		stat_inc(EVENT_STAT_EXEC_SENT);
+		bpf_ringbuf_submit(e, wakeup_flags());
+	}
+	return 0;
+lost:
+	stat_inc(lost);
+	return 0;
+}
+
+static __always_inline int handle_exit(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct event_exit *e;
+	__u32 flags = 0;
+
+	/* Only the last thread's exit ends the process. */
+	if (BPF_CORE_READ(t, signal, live.counter) != 0)
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(EVENT_STAT_EXIT_LOST);
+		return 0;
+	}
+	header_init(&e->header, EVENT_KIND_EXIT, EVENT_EXIT_VERSION, sizeof(*e));
+	fill_task(&e->task, t, &flags, 0);
+	e->exit_code = BPF_CORE_READ(t, exit_code);
+	e->_pad = 0;
+	stat_inc(EVENT_STAT_EXIT_SENT);
+	bpf_ringbuf_submit(e, wakeup_flags());
+	return 0;
+}
+
+static __always_inline struct event_fork *fork_reserve(void)
+{
+	struct event_fork *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		stat_inc(EVENT_STAT_FORK_LOST);
+		return NULL;
+	}
+	header_init(&e->header, EVENT_KIND_FORK, EVENT_FORK_VERSION, sizeof(*e));
+	e->parent_tid = bpf_get_current_pid_tgid() & 0xffffffff;
+	e->flags = 0;
+	return e;
+}
+
+/* --- tp_btf flavour --- */
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(exec_btf, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return handle_exec(BPF_CORE_READ(bprm, filename));
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(exit_btf)
+{
+	return handle_exit();
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child)
+{
+	struct event_fork *e;
+
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0;
+	e = fork_reserve();
+	if (!e)
+		return 0;
+	fill_task(&e->task, child, &e->flags, EVENT_FORK_NO_LOGINUID);
+	stat_inc(EVENT_STAT_FORK_SENT);
+	bpf_ringbuf_submit(e, wakeup_flags());
+	return 0;
+}
+
+/* --- classic tracepoint flavour --- */
+
+SEC("tp/sched/sched_process_exec")
+int exec_tp(struct trace_event_raw_sched_process_exec *ctx)
+{
+	__u32 loc = BPF_CORE_READ(ctx, __data_loc_filename);
+
+	return handle_exec((const char *)ctx + (loc & 0xffff));
+}
+
+SEC("tp/sched/sched_process_exit")
+int exit_tp(void *ctx)
+{
+	return handle_exit();
+}
+
+/*
+ * sched_process_fork does not say whether the child is a thread, and runs
+ * before the child has its own identity to read; task_newtask has the clone
+ * flags.  It runs in the parent, which the child's credentials copy.
+ */
+SEC("tp/task/task_newtask")
+int fork_tp(struct trace_event_raw_task_newtask *ctx)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	__u64 clone_flags = BPF_CORE_READ(ctx, clone_flags);
+	struct event_fork *e;
+	pid_t child = BPF_CORE_READ(ctx, pid);
+
+	if (clone_flags & CLONE_THREAD)
+		return 0;
+	e = fork_reserve();
+	if (!e)
+		return 0;
+	fill_task(&e->task, t, &e->flags, EVENT_FORK_NO_LOGINUID);
+	e->task.pid = child;
+	e->task.tid = child;
+	if (clone_flags & CLONE_PARENT)
+		e->task.ppid = BPF_CORE_READ(t, real_parent, tgid);
+	else
+		e->task.ppid = BPF_CORE_READ(t, tgid);
+	/* The child's own start time is not reachable here; this is within microseconds. */
+	e->task.start_boot_ns = e->header.time_boot_ns;
+	BPF_CORE_READ_STR_INTO(&e->task.comm, ctx, comm);
+	e->flags |= EVENT_FORK_START_APPROX;
+	stat_inc(EVENT_STAT_FORK_SENT);
+	bpf_ringbuf_submit(e, wakeup_flags());
+	return 0;
+}
