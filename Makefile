@@ -14,6 +14,8 @@ SBINDIR ?= $(PREFIX)/sbin
 BINDIR ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 
 CC ?= cc
 CLANG ?= clang
@@ -70,6 +72,9 @@ device_DEPS := agent/device.c agent/basic/fileio.c
 INTEGRATION_TESTS := process_probe
 
 obj = $(patsubst %.c,$(BUILD)/$(2)obj/%.o,$(1))
+
+# The policy library's sources, tests and tools.
+include policy/policy.mk
 
 .PHONY: all
 all: $(BUILD)/postured $(BUILD)/posturectl
@@ -156,7 +161,8 @@ clang-build:
 		$(UNIT_TESTS:%=$(BUILD)/clang/tests/test_%)
 
 FORMAT_FILES = $(filter-out %/kernel_types.h,$(wildcard agent/*.[ch] agent/basic/*.[ch] \
-	probes/*.[ch] tests/unit/*.[ch] tests/integration/*.[ch] tests/helpers/*.c tests/bench/*.c))
+	probes/*.[ch] tests/unit/*.[ch] tests/integration/*.[ch] tests/helpers/*.c tests/bench/*.c \
+	tests/fuzz/*.c))
 
 .PHONY: format format-check
 format-check:
@@ -192,20 +198,24 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SKELETONS)
 
 .PHONY: fuzz
 fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
-	@for t in $^; do echo "  FUZZ-RUN $$t"; $$t -max_total_time=$${FUZZ_SECONDS:-30} \
-		-max_len=4096 tests/fuzz/corpus/$$(basename $$t) || exit 1; done
+	@# New inputs go to the scratch corpus named first; the committed seeds stay as they are.
+	@for t in $^; do n=$${t##*/fuzz_}; echo "  FUZZ-RUN $$t"; mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+		$$t -max_total_time=$${FUZZ_SECONDS:-30} -max_len=$${FUZZ_MAX_LEN:-4096} \
+		$(BUILD)/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
 
 # --- install, deps, clean ----------------------------------------------------
 
 .PHONY: install
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
-		$(DESTDIR)$(SYSCONFDIR)/postured
+		$(DESTDIR)$(SYSCONFDIR)/postured $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 0755 $(BUILD)/postured $(DESTDIR)$(SBINDIR)/postured
 	install -m 0755 $(BUILD)/posturectl $(DESTDIR)$(BINDIR)/posturectl
 	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/systemd/postured.service.in \
 		> $(DESTDIR)$(UNITDIR)/postured.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/postured.service
+	install -m 0644 packaging/sysusers.d/postured.conf $(DESTDIR)$(SYSUSERSDIR)/postured.conf
+	install -m 0644 packaging/tmpfiles.d/postured.conf $(DESTDIR)$(TMPFILESDIR)/postured.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/postured/postured.conf || \
 		install -m 0640 packaging/postured.conf $(DESTDIR)$(SYSCONFDIR)/postured/postured.conf
 
@@ -218,7 +228,7 @@ deps:
 demo: all
 	@tools/mount-kernel-fs
 	@echo "postured: printing process events as JSON; press Ctrl-C to stop." >&2
-	$(BUILD)/postured --foreground --config packaging/postured.conf --print-events
+	$(Q)$(BUILD)/postured --foreground --config packaging/postured.conf --print-events
 
 .PHONY: clean
 clean:

@@ -65,8 +65,9 @@ static int on_record(void *userdata, const void *data, size_t size)
 	if (r < 0) {
 		a->decode_errors++;
 		if (ratelimit_below(&a->decode_rl))
-			log_warning_errno(r, "Dropped a malformed record of %zu bytes from the kernel: %m",
-					  size);
+			log_warning_errno(
+				r, "Dropped a malformed record of %zu bytes from the kernel: %m",
+				size);
 		return 0;
 	}
 	a->records++;

@@ -13,7 +13,7 @@
 struct agent_options {
 	struct config config;
 	bool print_events; /* one JSON object a line on stdout */
-	bool keep_caps;	   /* do not drop capabilities after start-up (debugging) */
+	bool keep_caps; /* do not drop capabilities after start-up (debugging) */
 };
 
 typedef struct agent agent;

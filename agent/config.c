@@ -45,8 +45,9 @@ static int get_uint(yajl_val v, const char *path, const char *key, uint64_t min,
 		return fail(err, err_size, path, "\"%s\" must be a whole number from %llu to %llu.",
 			    key, (unsigned long long)min, (unsigned long long)max);
 	if ((uint64_t)YAJL_GET_INTEGER(v) < min || (uint64_t)YAJL_GET_INTEGER(v) > max)
-		return fail(err, err_size, path, "\"%s\" is %lld; it must be from %llu to %llu.", key,
-			    YAJL_GET_INTEGER(v), (unsigned long long)min, (unsigned long long)max);
+		return fail(err, err_size, path, "\"%s\" is %lld; it must be from %llu to %llu.",
+			    key, YAJL_GET_INTEGER(v), (unsigned long long)min,
+			    (unsigned long long)max);
 	*ret = (uint64_t)YAJL_GET_INTEGER(v);
 	return 0;
 }
@@ -62,7 +63,8 @@ int config_parse(const char *path, const char *text, struct config *c, char *err
 	root = yajl_tree_parse(text, yerr, sizeof(yerr));
 	if (!root) {
 		yerr[strcspn(yerr, "\n")] = '\0';
-		return fail(err, err_size, path, "not valid JSON: %s", yerr[0] ? yerr : "parse error");
+		return fail(err, err_size, path, "not valid JSON: %s",
+			    yerr[0] ? yerr : "parse error");
 	}
 	if (!YAJL_IS_OBJECT(root))
 		return fail(err, err_size, path, "the top level must be a JSON object.");
@@ -132,10 +134,12 @@ int config_load(const char *path, struct config *c, char *err, size_t err_size)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		if (errno == ENOENT && strcmp(path, CONFIG_DEFAULT_PATH) == 0)
+		int e = errno;
+
+		if (e == ENOENT && strcmp(path, CONFIG_DEFAULT_PATH) == 0)
 			return 0;
-		snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
-		return -errno;
+		snprintf(err, err_size, "%s: cannot open: %s", path, strerror(e));
+		return -e;
 	}
 	text = malloc(CONFIG_MAX_BYTES + 1);
 	if (!text)
@@ -144,16 +148,19 @@ int config_load(const char *path, struct config *c, char *err, size_t err_size)
 		ssize_t k = read(fd, text + have, CONFIG_MAX_BYTES + 1 - have);
 
 		if (k < 0) {
-			if (errno == EINTR)
+			int e = errno;
+
+			if (e == EINTR)
 				continue;
-			snprintf(err, err_size, "%s: cannot read: %s", path, strerror(errno));
-			return -errno;
+			snprintf(err, err_size, "%s: cannot read: %s", path, strerror(e));
+			return -e;
 		}
 		if (k == 0)
 			break;
 		have += (size_t)k;
 		if (have > CONFIG_MAX_BYTES)
-			return fail(err, err_size, path, "larger than %d bytes; is this the right file?",
+			return fail(err, err_size, path,
+				    "larger than %d bytes; is this the right file?",
 				    CONFIG_MAX_BYTES);
 	}
 	text[have] = '\0';

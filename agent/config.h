@@ -12,7 +12,7 @@
 #include "probe_process.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/postured/postured.conf"
-#define CONFIG_MAX_BYTES (64 * 1024)
+#define CONFIG_MAX_BYTES    (64 * 1024)
 
 struct config {
 	struct probe_process_config process;

@@ -47,11 +47,18 @@ static void decode_task(const struct event_task *t, struct decoded_task *ret)
 	copy_str(ret->comm, t->comm, sizeof(t->comm));
 }
 
-static usec_t boot_to_real(nsec_t boot, int64_t offset)
+usec_t decode_time_real(nsec_t boot, int64_t clock_offset)
 {
-	int64_t real = (int64_t)boot + offset;
+	nsec_t real;
 
-	return real > 0 ? (usec_t)real / NSEC_PER_USEC : 0;
+	/* Kernel times are data too: saturate rather than overflow on absurd ones. */
+	if (clock_offset >= 0) {
+		if (__builtin_add_overflow(boot, (nsec_t)clock_offset, &real))
+			real = UINT64_MAX;
+	} else if (__builtin_sub_overflow(boot, (nsec_t)0 - (nsec_t)clock_offset, &real)) {
+		real = 0;
+	}
+	return real / NSEC_PER_USEC;
 }
 
 static int decode_exec(const void *data, size_t size, struct decoded_event *ev)
@@ -104,7 +111,7 @@ int decode_event(const void *data, size_t size, int64_t clock_offset, struct dec
 
 	ev.kind = h->kind;
 	ev.time_boot = h->time_boot_ns;
-	ev.time_real = boot_to_real(h->time_boot_ns, clock_offset);
+	ev.time_real = decode_time_real(h->time_boot_ns, clock_offset);
 
 	switch (h->kind) {
 	case EVENT_KIND_EXEC:

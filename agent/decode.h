@@ -23,8 +23,8 @@ struct decoded_task {
 
 struct decoded_event {
 	enum event_kind kind;
-	nsec_t time_boot;  /* CLOCK_BOOTTIME */
-	usec_t time_real;  /* CLOCK_REALTIME, for reports */
+	nsec_t time_boot; /* CLOCK_BOOTTIME */
+	usec_t time_real; /* CLOCK_REALTIME, for reports */
 	struct decoded_task task;
 	union {
 		struct {
@@ -40,8 +40,8 @@ struct decoded_event {
 			bool start_approx;
 		} fork;
 		struct {
-			int status;  /* exit(2) status, valid when signal == 0 */
-			int signal;  /* terminating signal, 0 for a normal exit */
+			int status; /* exit(2) status, valid when signal == 0 */
+			int signal; /* terminating signal, 0 for a normal exit */
 			bool core_dumped;
 		} exit;
 	};
@@ -52,6 +52,12 @@ struct decoded_event {
  * stepped wall clock shows up in the next batch.
  */
 int64_t decode_clock_offset(void);
+
+/*
+ * A CLOCK_BOOTTIME time as CLOCK_REALTIME µs, given decode_clock_offset():
+ * 0 for a time before the epoch, saturated instead of wrapping.
+ */
+usec_t decode_time_real(nsec_t boot, int64_t clock_offset);
 
 /*
  * Decodes one ring-buffer record of `size` bytes into *ret.  Returns 0, or

@@ -13,22 +13,23 @@
 #include "device.h"
 
 /* postured's application id: machine ids hashed with it cannot be joined with other apps'. */
-#define POSTURED_APP_ID SD_ID128_MAKE(5b, 0e, 83, 3c, 9a, 41, 4f, 2d, 8e, 67, 1d, 52, c4, a9, f0, 13)
+#define POSTURED_APP_ID \
+	SD_ID128_MAKE(5b, 0e, 83, 3c, 9a, 41, 4f, 2d, 8e, 67, 1d, 52, c4, a9, f0, 13)
 
 int device_type_from_chassis(int chassis)
 {
 	switch (chassis) {
-	case 8:	 /* portable */
-	case 9:	 /* laptop */
+	case 8: /* portable */
+	case 9: /* laptop */
 	case 10: /* notebook */
 	case 14: /* sub notebook */
 	case 31: /* convertible */
 	case 32: /* detachable */
 		return 3;
-	case 3:	 /* desktop */
-	case 4:	 /* low-profile desktop */
-	case 6:	 /* mini tower */
-	case 7:	 /* tower */
+	case 3: /* desktop */
+	case 4: /* low-profile desktop */
+	case 6: /* mini tower */
+	case 7: /* tower */
 	case 13: /* all in one */
 	case 35: /* mini PC */
 		return 2;

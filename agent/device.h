@@ -4,10 +4,10 @@
 #define POSTURED_DEVICE_H
 
 struct device_info {
-	char uid[33];	   /* app-specific machine id: stable, not the raw machine-id */
+	char uid[33]; /* app-specific machine id: stable, not the raw machine-id */
 	char boot_uid[33]; /* this boot */
 	char hostname[65];
-	int type_id;	   /* OCSF endpoint type: 1 server, 2 desktop, 3 laptop, 0 unknown */
+	int type_id; /* OCSF endpoint type: 1 server, 2 desktop, 3 laptop, 0 unknown */
 	char os_name[128];
 	char os_version[64];
 	char kernel_release[65];

@@ -15,9 +15,78 @@ static const char *basename_of(const char *path)
 
 static long long boot_to_ms(nsec_t boot, int64_t offset)
 {
-	int64_t real = (int64_t)boot + offset;
+	return (long long)(decode_time_real(boot, offset) / 1000);
+}
 
-	return real > 0 ? real / 1000000 : 0;
+/*
+ * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong forms,
+ * surrogates or code points past U+10FFFF), 0 when s does not start one.
+ * Stops at a NUL, which is never a continuation byte.
+ */
+static size_t utf8_sequence_len(const unsigned char *s)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/*
+ * Writes a string that came from a process or a file: those are bytes, and a
+ * JSON line must be UTF-8 (yajl_gen passes bytes through, and a reader
+ * rejects the whole line), so each byte that does not start a well-formed
+ * sequence is written as U+FFFD.  Valid strings are written as they are.
+ */
+static void json_text(yajl_gen g, const char *key, const char *value)
+{
+	const unsigned char *s = (const unsigned char *)value;
+	char buf[3 * EVENT_ARGS_LEN + 4];
+	size_t n = 0, k;
+
+	while (*s && (k = utf8_sequence_len(s)) > 0)
+		s += k;
+	if (!*s) {
+		json_str(g, key, value);
+		return;
+	}
+	/* At most 3 bytes out per byte in; longer strings than argv are cut. */
+	for (s = (const unsigned char *)value; *s && n + 4 <= sizeof(buf);) {
+		k = utf8_sequence_len(s);
+		if (k > 0) {
+			memcpy(buf + n, s, k);
+			n += k;
+			s += k;
+		} else {
+			memcpy(buf + n, "\xef\xbf\xbd", 3);
+			n += 3;
+			s++;
+		}
+	}
+	json_key(g, key);
+	yajl_gen_string(g, (const unsigned char *)buf, n);
 }
 
 void format_cmd_line(const char *args, size_t size, char *out, size_t out_size)
@@ -54,15 +123,15 @@ static void write_device(yajl_gen g, const struct device_info *dev)
 	if (dev->uid[0])
 		json_str(g, "uid", dev->uid);
 	if (dev->hostname[0])
-		json_str(g, "hostname", dev->hostname);
+		json_text(g, "hostname", dev->hostname);
 	json_open(g, "os");
-	json_str(g, "name", dev->os_name[0] ? dev->os_name : "Linux");
+	json_text(g, "name", dev->os_name[0] ? dev->os_name : "Linux");
 	json_int(g, "type_id", 200);
 	json_str(g, "type", "Linux");
 	if (dev->os_version[0])
-		json_str(g, "version", dev->os_version);
+		json_text(g, "version", dev->os_version);
 	if (dev->kernel_release[0])
-		json_str(g, "kernel_release", dev->kernel_release);
+		json_text(g, "kernel_release", dev->kernel_release);
 	json_close(g);
 	json_close(g);
 }
@@ -80,8 +149,8 @@ static void write_user(yajl_gen g, uint32_t uid)
 static void write_file(yajl_gen g, const char *path)
 {
 	json_open(g, "file");
-	json_str(g, "path", path);
-	json_str(g, "name", basename_of(path));
+	json_text(g, "path", path);
+	json_text(g, "name", basename_of(path));
 	json_int(g, "type_id", 1); /* regular file */
 	json_close(g);
 }
@@ -94,7 +163,7 @@ static void write_entry_process(yajl_gen g, const char *key, uint32_t pid,
 	json_int(g, "pid", pid);
 	if (e) {
 		if (e->comm[0])
-			json_str(g, "name", e->comm);
+			json_text(g, "name", e->comm);
 		if (e->exe)
 			write_file(g, e->exe);
 		write_user(g, e->uid);
@@ -104,9 +173,9 @@ static void write_entry_process(yajl_gen g, const char *key, uint32_t pid,
 	json_close(g);
 }
 
-void format_process_event(yajl_gen g, const struct decoded_event *ev,
-			  const struct proc_entry *self, const struct proc_entry *parent,
-			  const struct device_info *dev, int64_t clock_offset)
+void format_process_event(yajl_gen g, const struct decoded_event *ev, const struct proc_entry *self,
+			  const struct proc_entry *parent, const struct device_info *dev,
+			  int64_t clock_offset)
 {
 	const struct decoded_task *t = &ev->task;
 	bool terminate = ev->kind == EVENT_KIND_EXIT;
@@ -121,7 +190,8 @@ void format_process_event(yajl_gen g, const struct decoded_event *ev,
 	json_int(g, "activity_id", activity);
 	json_str(g, "activity_name", terminate ? "Terminate" : "Launch");
 	json_int(g, "type_uid", OCSF_CLASS_PROCESS_ACTIVITY * 100 + activity);
-	json_str(g, "type_name", terminate ? "Process Activity: Terminate" : "Process Activity: Launch");
+	json_str(g, "type_name",
+		 terminate ? "Process Activity: Terminate" : "Process Activity: Launch");
 	json_int(g, "severity_id", 1);
 	json_str(g, "severity", "Informational");
 	write_metadata(g, "process");
@@ -147,16 +217,16 @@ void format_process_event(yajl_gen g, const struct decoded_event *ev,
 
 	json_open(g, "process");
 	json_int(g, "pid", t->pid);
-	json_int(g, "tid", t->tid);
+	json_int(g, "ptid", t->tid);
 	if (t->comm[0])
-		json_str(g, "name", t->comm);
+		json_text(g, "name", t->comm);
 	if (ev->kind == EVENT_KIND_EXEC) {
 		write_file(g, ev->exec.filename);
 		if (ev->exec.args_size > 0) {
 			char cmd[EVENT_ARGS_LEN + 1];
 
 			format_cmd_line(ev->exec.args, ev->exec.args_size, cmd, sizeof(cmd));
-			json_str(g, "cmd_line", cmd);
+			json_text(g, "cmd_line", cmd);
 		}
 	} else if (self && self->exe) {
 		write_file(g, self->exe);

@@ -13,7 +13,7 @@
 #include "device.h"
 #include "proctab.h"
 
-#define OCSF_SCHEMA_VERSION "1.9.0-dev"
+#define OCSF_SCHEMA_VERSION	    "1.9.0-dev"
 #define OCSF_CLASS_PROCESS_ACTIVITY 1007
 
 /*
@@ -21,9 +21,9 @@
  * process itself (the exiting one for exit, the new image for exec), parent
  * that of its parent; either may be NULL.  clock_offset converts boot times.
  */
-void format_process_event(yajl_gen g, const struct decoded_event *ev,
-			  const struct proc_entry *self, const struct proc_entry *parent,
-			  const struct device_info *dev, int64_t clock_offset);
+void format_process_event(yajl_gen g, const struct decoded_event *ev, const struct proc_entry *self,
+			  const struct proc_entry *parent, const struct device_info *dev,
+			  int64_t clock_offset);
 
 /* The NUL-separated argv as one command line, arguments separated by spaces. */
 void format_cmd_line(const char *args, size_t size, char *out, size_t out_size);

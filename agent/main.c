@@ -83,7 +83,8 @@ int main(int argc, char *argv[])
 			errno = 0;
 			capture_args = strtol(optarg, &end, 10);
 			if (errno || *end || capture_args < 0 || capture_args > EVENT_ARGS_LEN) {
-				fprintf(stderr, "postured: --capture-args takes a number of bytes from 0 to %d.\n",
+				fprintf(stderr,
+					"postured: --capture-args takes a number of bytes from 0 to %d.\n",
 					EVENT_ARGS_LEN);
 				return 2;
 			}

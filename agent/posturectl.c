@@ -23,7 +23,8 @@ static int verb_version(int argc, char *argv[])
 }
 
 static const struct verb verbs[] = {
-	{ "status", "Show whether this device meets the policy, and how to fix what does not", NULL },
+	{ "status", "Show whether this device meets the policy, and how to fix what does not",
+	  NULL },
 	{ "explain", "Explain one rule: why it exists, what was seen, how to fix it", NULL },
 	{ "events", "Show findings about your processes as they happen", NULL },
 	{ "sent", "Show exactly the records this device sent to the collector", NULL },
@@ -49,11 +50,9 @@ static void help(void)
 
 int main(int argc, char *argv[])
 {
-	static const struct option options[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{}
-	};
+	static const struct option options[] = { { "help", no_argument, NULL, 'h' },
+						 { "version", no_argument, NULL, 'V' },
+						 {} };
 	int c;
 
 	/* Options stop at the verb; the verb parses its own. */
@@ -77,8 +76,7 @@ int main(int argc, char *argv[])
 		if (strcmp(argv[optind], verbs[i].name) != 0)
 			continue;
 		if (!verbs[i].run) {
-			fprintf(stderr,
-				"posturectl: '%s' is not available in postured %s yet.\n",
+			fprintf(stderr, "posturectl: '%s' is not available in postured %s yet.\n",
 				verbs[i].name, POSTURED_VERSION);
 			return 2;
 		}

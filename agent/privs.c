@@ -13,13 +13,17 @@ int privs_drop_caps(uint64_t keep)
 	struct __user_cap_data_struct d[2] = {};
 	int last = CAP_LAST_CAP;
 
-	/* The bounding set first: it needs CAP_SETPCAP, which we are about to lose. */
-	for (int c = 0; c <= 63; c++) {
+	/*
+	 * The bounding set first: it needs CAP_SETPCAP, which we are about to
+	 * lose.  Without CAP_SETPCAP (a unit that bounds it away) the bounding
+	 * set is the unit's business; the permitted set below is what counts.
+	 */
+	for (int c = 0; c <= last; c++) {
 		if (keep & (1ULL << c))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
-			if (errno == EINVAL && c > last)
-				break; /* past what this kernel knows */
+			if (errno == EPERM)
+				break;
 			if (errno != EINVAL)
 				return -errno;
 		}

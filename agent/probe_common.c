@@ -17,11 +17,14 @@
 #include "probe_common.h"
 
 #define LOG_TAIL_LINES 24
-#define LOG_LINE_MAX 256
+#define LOG_LINE_MAX   256
 
 static char log_tail[LOG_TAIL_LINES][LOG_LINE_MAX];
 static unsigned log_tail_next, log_tail_count;
 static char log_tail_joined[LOG_TAIL_LINES * LOG_LINE_MAX];
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {

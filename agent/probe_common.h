@@ -11,12 +11,12 @@
 #include <stddef.h>
 
 struct probe_features {
-	bool btf;	/* /sys/kernel/btf/vmlinux present */
-	bool tp_btf;	/* BTF-typed raw tracepoints load */
-	bool ringbuf;	/* BPF ring buffer maps */
-	bool lsm;	/* BPF LSM programs load (and "bpf" is in the LSM list) */
-	bool fentry;	/* fentry/fexit programs load */
-	bool kprobes;	/* kprobes configured in */
+	bool btf; /* /sys/kernel/btf/vmlinux present */
+	bool tp_btf; /* BTF-typed raw tracepoints load */
+	bool ringbuf; /* BPF ring buffer maps */
+	bool lsm; /* BPF LSM programs load (and "bpf" is in the LSM list) */
+	bool fentry; /* fentry/fexit programs load */
+	bool kprobes; /* kprobes configured in */
 };
 
 /* Probes the running kernel.  Never fails: what cannot be probed is false. */

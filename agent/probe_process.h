@@ -23,17 +23,17 @@ enum probe_flavor {
 
 struct probe_process_config {
 	enum probe_flavor flavor;
-	uint32_t args_size;		   /* argv bytes to capture, 0 = none */
+	uint32_t args_size; /* argv bytes to capture, 0 = none */
 	enum event_wakeup_mode wakeup_mode;
-	uint32_t ring_bytes;		   /* a power of two, at least a page */
-	uint32_t wakeup_bytes;		   /* fill level that wakes the consumer at once */
+	uint32_t ring_bytes; /* a power of two, at least a page */
+	uint32_t wakeup_bytes; /* fill level that wakes the consumer at once */
 };
 
-#define PROBE_PROCESS_CONFIG_DEFAULT                                                  \
-	((struct probe_process_config){ .flavor = PROBE_FLAVOR_AUTO,                  \
-					.args_size = 0,                               \
-					.wakeup_mode = EVENT_WAKEUP_BATCHED,          \
-					.ring_bytes = 4U << 20,                       \
+#define PROBE_PROCESS_CONFIG_DEFAULT                                         \
+	((struct probe_process_config){ .flavor = PROBE_FLAVOR_AUTO,         \
+					.args_size = 0,                      \
+					.wakeup_mode = EVENT_WAKEUP_BATCHED, \
+					.ring_bytes = 4U << 20,              \
 					.wakeup_bytes = 1U << 20 })
 
 /* Called for each record; returns 0, or < 0 to stop this drain. */

@@ -175,20 +175,6 @@ static void set_identity(struct proc_entry *e, const struct decoded_task *task)
 	memcpy(e->comm, task->comm, sizeof(e->comm));
 }
 
-static int set_exe(struct proc_entry *e, const char *exe)
-{
-	char *copy = NULL;
-
-	if (exe) {
-		copy = strdup(exe);
-		if (!copy)
-			return -ENOMEM;
-	}
-	free(e->exe);
-	e->exe = copy;
-	return 0;
-}
-
 static int apply_fork(proctab *t, const struct decoded_event *ev)
 {
 	const struct proc_entry *parent = lookup(t, ev->task.ppid);
@@ -224,7 +210,12 @@ static int apply_fork(proctab *t, const struct decoded_event *ev)
 static int apply_exec(proctab *t, const struct decoded_event *ev)
 {
 	struct proc_entry *e = lookup(t, ev->task.pid);
+	char *exe;
 
+	/* Allocate before changing anything, so a failure leaves the table as it was. */
+	exe = strdup(ev->exec.filename);
+	if (!exe)
+		return -ENOMEM;
 	if (e && !same_start(e, &ev->task)) {
 		remove_entry(t, e);
 		t->replaced++;
@@ -232,13 +223,15 @@ static int apply_exec(proctab *t, const struct decoded_event *ev)
 	}
 	if (!e) {
 		e = insert(t, ev->task.pid);
-		if (!e)
+		if (!e) {
+			free(exe);
 			return -ENOMEM;
+		}
 	} else {
 		lru_touch(t, e);
 	}
-	if (set_exe(e, ev->exec.filename) < 0)
-		return -ENOMEM;
+	free(e->exe);
+	e->exe = exe;
 	set_identity(e, &ev->task);
 	if (ev->task.start_boot != 0) {
 		e->start_boot = ev->task.start_boot;
@@ -279,8 +272,11 @@ static int parse_stat(const char *buf, uint32_t *ret_ppid, unsigned long long *r
 
 	if (!p || sscanf(p + 1, " %*c %u", &ppid) != 1)
 		return -EBADMSG;
-	/* After ')' come fields 3 (state) .. 52; starttime is field 22. */
-	for (field = 2; field < 21; field++) {
+	/*
+	 * After ')' come fields 3 (state) .. 52; starttime is field 22.  Each
+	 * step leaves p on the space before field `field`.
+	 */
+	for (field = 3; field <= 22; field++) {
 		p = strchr(p + 1, ' ');
 		if (!p)
 			return -EBADMSG;
@@ -399,6 +395,9 @@ int proctab_seed(proctab *t, const char *proc_root)
 		struct proc_entry pe, *e;
 		uint32_t pid;
 
+		/* What events told us is fresher than /proc: never evict it for a seed. */
+		if (t->n_entries >= t->max_entries)
+			break;
 		if (!parse_pid(de->d_name, &pid))
 			continue;
 		if (lookup(t, pid))

@@ -17,7 +17,7 @@
 
 struct proc_entry {
 	uint32_t pid, ppid, uid, gid, loginuid;
-	nsec_t start_boot;	/* CLOCK_BOOTTIME ns, 0 when unknown */
+	nsec_t start_boot; /* CLOCK_BOOTTIME ns, 0 when unknown */
 	nsec_t start_tolerance; /* how exact start_boot is: 0, or a tick when read from /proc */
 	uint64_t cgroup_id;
 	uint64_t exe_dev, exe_ino;
@@ -32,9 +32,9 @@ struct proc_entry {
 struct proctab_stats {
 	size_t entries;
 	size_t max_entries;
-	uint64_t evicted;  /* dropped because the table was full */
+	uint64_t evicted; /* dropped because the table was full */
 	uint64_t replaced; /* a pid found reused: the old entry was replaced */
-	uint64_t seeded;   /* entries read from /proc */
+	uint64_t seeded; /* entries read from /proc */
 };
 
 typedef struct proctab proctab;

@@ -29,15 +29,15 @@ enum event_kind {
 #define EVENT_FORK_VERSION 1
 #define EVENT_EXIT_VERSION 1
 
-#define EVENT_COMM_LEN 16
-#define EVENT_PATH_LEN 512
+#define EVENT_COMM_LEN	   16
+#define EVENT_PATH_LEN	   512
 /* Upper bound on captured argv bytes; the policy may ask for less. */
 #define EVENT_ARGS_LEN 1024
 
 /* Flags in event_exec.flags. */
 #define EVENT_EXEC_FILENAME_TRUNCATED (1U << 0)
-#define EVENT_EXEC_ARGS_TRUNCATED (1U << 1)
-#define EVENT_EXEC_NO_LOGINUID (1U << 2)
+#define EVENT_EXEC_ARGS_TRUNCATED     (1U << 1)
+#define EVENT_EXEC_NO_LOGINUID	      (1U << 2)
 
 /* Flags in event_fork.flags. */
 #define EVENT_FORK_NO_LOGINUID (1U << 0)
@@ -45,17 +45,17 @@ enum event_kind {
 #define EVENT_FORK_START_APPROX (1U << 1)
 
 struct event_header {
-	__u16 kind;	   /* enum event_kind */
-	__u16 version;	   /* EVENT_<KIND>_VERSION */
-	__u32 size;	   /* bytes of this record, header included */
+	__u16 kind; /* enum event_kind */
+	__u16 version; /* EVENT_<KIND>_VERSION */
+	__u32 size; /* bytes of this record, header included */
 	__u64 time_boot_ns; /* CLOCK_BOOTTIME, counts suspend */
 };
 
 /* The identity every process record starts with. */
 struct event_task {
-	__u32 pid;	/* thread group id, what userspace calls the pid */
-	__u32 tid;	/* the thread that caused the record */
-	__u32 ppid;	/* real parent's thread group id */
+	__u32 pid; /* thread group id, what userspace calls the pid */
+	__u32 tid; /* the thread that caused the record */
+	__u32 ppid; /* real parent's thread group id */
 	__u32 uid;
 	__u32 gid;
 	__u32 loginuid; /* audit login uid, (__u32)-1 when unset */
@@ -75,7 +75,7 @@ struct event_exec {
 	__u64 exe_ino;
 	__u32 flags;
 	__u16 filename_size; /* bytes in filename, NUL included */
-	__u16 args_size;     /* bytes in args, 0 when not captured */
+	__u16 args_size; /* bytes in args, 0 when not captured */
 	char filename[EVENT_PATH_LEN];
 };
 
@@ -88,7 +88,7 @@ struct event_exec_args {
 struct event_fork {
 	struct event_header header;
 	struct event_task task; /* the child */
-	__u32 parent_tid;	/* the thread that called fork/clone */
+	__u32 parent_tid; /* the thread that called fork/clone */
 	__u32 flags;
 };
 
@@ -115,7 +115,7 @@ enum event_stat {
 /* How the probes wake the consumer. */
 enum event_wakeup_mode {
 	EVENT_WAKEUP_BATCHED = 0, /* by fill level or age of the oldest unread record */
-	EVENT_WAKEUP_EACH = 1,	  /* one wake-up per record */
+	EVENT_WAKEUP_EACH = 1, /* one wake-up per record */
 };
 
 _Static_assert(sizeof(struct event_header) == 16, "event_header layout");

@@ -14,24 +14,24 @@
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
-#define TAKE_GENERIC(var, type, nullvalue)                     \
-	({                                                     \
-		type *_pvar_ = &(var);                         \
-		type _var_ = *_pvar_;                          \
-		type _nullvalue_ = nullvalue;                  \
-		*_pvar_ = _nullvalue_;                         \
-		_var_;                                         \
+#define TAKE_GENERIC(var, type, nullvalue)    \
+	({                                    \
+		type *_pvar_ = &(var);        \
+		type _var_ = *_pvar_;         \
+		type _nullvalue_ = nullvalue; \
+		*_pvar_ = _nullvalue_;        \
+		_var_;                        \
 	})
 #define TAKE_PTR_TYPE(ptr, type) TAKE_GENERIC(ptr, type, NULL)
-#define TAKE_PTR(ptr) TAKE_PTR_TYPE(ptr, __typeof__(ptr))
-#define TAKE_FD(fd) TAKE_GENERIC(fd, int, -EBADF)
+#define TAKE_PTR(ptr)		 TAKE_PTR_TYPE(ptr, __typeof__(ptr))
+#define TAKE_FD(fd)		 TAKE_GENERIC(fd, int, -EBADF)
 
 /* Defines func##p(type *p) that calls func(*p) when *p is not NULL. */
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)          \
-	static inline void func##p(type *p)              \
-	{                                                \
-		if (*p)                                  \
-			func(*p);                        \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func) \
+	static inline void func##p(type *p)     \
+	{                                       \
+		if (*p)                         \
+			func(*p);               \
 	}
 
 static inline void freep(void *p)
@@ -61,12 +61,12 @@ static inline void fclosep(FILE **f)
 		fclose(*f);
 }
 
-#define _cleanup_free_ _cleanup_(freep)
-#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_free_	 _cleanup_(freep)
+#define _cleanup_close_	 _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
-#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
-#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define ELEMENTSOF(x)	 (sizeof(x) / sizeof((x)[0]))
+#define MIN(a, b)	 ((a) < (b) ? (a) : (b))
+#define MAX(a, b)	 ((a) > (b) ? (a) : (b))
 
 #endif

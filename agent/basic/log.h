@@ -23,17 +23,17 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 #define log_full_errno(level, error, ...) \
 	log_internal((level), (error), __FILE__, __LINE__, __func__, __VA_ARGS__)
 
-#define log_debug(...) log_full_errno(LOG_DEBUG, 0, __VA_ARGS__)
-#define log_info(...) log_full_errno(LOG_INFO, 0, __VA_ARGS__)
-#define log_notice(...) log_full_errno(LOG_NOTICE, 0, __VA_ARGS__)
-#define log_warning(...) log_full_errno(LOG_WARNING, 0, __VA_ARGS__)
-#define log_error(...) log_full_errno(LOG_ERR, 0, __VA_ARGS__)
-#define log_debug_errno(e, ...) log_full_errno(LOG_DEBUG, (e), __VA_ARGS__)
-#define log_info_errno(e, ...) log_full_errno(LOG_INFO, (e), __VA_ARGS__)
+#define log_debug(...)		  log_full_errno(LOG_DEBUG, 0, __VA_ARGS__)
+#define log_info(...)		  log_full_errno(LOG_INFO, 0, __VA_ARGS__)
+#define log_notice(...)		  log_full_errno(LOG_NOTICE, 0, __VA_ARGS__)
+#define log_warning(...)	  log_full_errno(LOG_WARNING, 0, __VA_ARGS__)
+#define log_error(...)		  log_full_errno(LOG_ERR, 0, __VA_ARGS__)
+#define log_debug_errno(e, ...)	  log_full_errno(LOG_DEBUG, (e), __VA_ARGS__)
+#define log_info_errno(e, ...)	  log_full_errno(LOG_INFO, (e), __VA_ARGS__)
 #define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, (e), __VA_ARGS__)
-#define log_error_errno(e, ...) log_full_errno(LOG_ERR, (e), __VA_ARGS__)
+#define log_error_errno(e, ...)	  log_full_errno(LOG_ERR, (e), __VA_ARGS__)
 
-#define log_oom() log_error_errno(ENOMEM, "Out of memory.")
+#define log_oom()		  log_error_errno(ENOMEM, "Out of memory.")
 
 /* At most `burst` messages per `interval`; for anything logged per event. */
 struct ratelimit {

@@ -10,9 +10,9 @@ typedef uint64_t usec_t;
 typedef uint64_t nsec_t;
 
 #define USEC_INFINITY ((usec_t)UINT64_MAX)
-#define NSEC_PER_SEC ((nsec_t)1000000000ULL)
+#define NSEC_PER_SEC  ((nsec_t)1000000000ULL)
 #define NSEC_PER_USEC ((nsec_t)1000ULL)
-#define USEC_PER_SEC ((usec_t)1000000ULL)
+#define USEC_PER_SEC  ((usec_t)1000000ULL)
 #define USEC_PER_MSEC ((usec_t)1000ULL)
 
 static inline nsec_t now_nsec(clockid_t clock)

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Device facts read from the fixture root trees in tests/fixtures/rootfs,
+ * and the SMBIOS chassis to OCSF device type mapping.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "device.h"
+
+/* Overridable for out-of-tree runs; by default found next to this source file. */
+static const char *rootfs(const char *name)
+{
+	static char path[PATH_MAX];
+	const char *env = getenv("POSTURED_TEST_FIXTURES");
+	const char *slash = strrchr(__FILE__, '/');
+
+	if (env)
+		snprintf(path, sizeof(path), "%s/rootfs/%s", env, name);
+	else
+		snprintf(path, sizeof(path), "%.*s/../fixtures/rootfs/%s",
+			 slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".", name);
+	return path;
+}
+
+static void test_laptop(void **state)
+{
+	struct device_info d;
+
+	/* Quoted os-release values, a chassis that says laptop. */
+	memset(&d, 0x5a, sizeof(d));
+	assert_int_equal(device_info_read(rootfs("laptop"), &d), 0);
+	assert_string_equal(d.uid, "0123456789abcdef0123456789abcdef");
+	assert_string_equal(d.boot_uid, "");
+	assert_string_equal(d.hostname, "laptop-042");
+	assert_int_equal(d.type_id, 3);
+	assert_string_equal(d.os_name, "Debian GNU/Linux");
+	assert_string_equal(d.os_version, "12");
+	/* Only the real root has a running kernel to ask. */
+	assert_string_equal(d.kernel_release, "");
+}
+
+static void test_workstation(void **state)
+{
+	struct device_info d;
+
+	/*
+	 * Unquoted and single-quoted values, os-release only under /usr/lib,
+	 * a hostname without a newline, an upper-case machine id.
+	 */
+	assert_int_equal(device_info_read(rootfs("workstation"), &d), 0);
+	assert_string_equal(d.uid, "fedcba9876543210fedcba9876543210");
+	assert_string_equal(d.hostname, "ws-7");
+	assert_int_equal(d.type_id, 2);
+	assert_string_equal(d.os_name, "Arch");
+	assert_string_equal(d.os_version, "2024.01.01");
+}
+
+static void test_minimal(void **state)
+{
+	struct device_info d;
+
+	/* Everything but the machine id is optional. */
+	assert_int_equal(device_info_read(rootfs("minimal"), &d), 0);
+	assert_string_equal(d.uid, "00000000000000000000000000000001");
+	assert_string_equal(d.hostname, "");
+	assert_int_equal(d.type_id, 0);
+	assert_string_equal(d.os_name, "");
+	assert_string_equal(d.os_version, "");
+	assert_string_equal(d.boot_uid, "");
+}
+
+static void test_long_values(void **state)
+{
+	struct device_info d;
+
+	/* Values longer than their fields are cut, and terminated. */
+	assert_int_equal(device_info_read(rootfs("long"), &d), 0);
+	assert_int_equal(strlen(d.hostname), sizeof(d.hostname) - 1);
+	assert_int_equal(strspn(d.hostname, "h"), sizeof(d.hostname) - 1);
+	assert_int_equal(strlen(d.os_name), sizeof(d.os_name) - 1);
+	assert_int_equal(strspn(d.os_name, "N"), sizeof(d.os_name) - 1);
+	assert_int_equal(strlen(d.os_version), sizeof(d.os_version) - 1);
+	assert_int_equal(strspn(d.os_version, "V"), sizeof(d.os_version) - 1);
+}
+
+static void assert_refused(const char *name, int expected)
+{
+	struct device_info d, before;
+
+	memset(&d, 0x5a, sizeof(d));
+	before = d;
+	assert_int_equal(device_info_read(rootfs(name), &d), expected);
+	assert_memory_equal(&d, &before, sizeof(d));
+}
+
+static void test_machine_id_required(void **state)
+{
+	assert_refused("no-machine-id", -ENOENT);
+	assert_refused("bad-machine-id", -EINVAL);
+	assert_refused("empty-machine-id", -EINVAL);
+	assert_refused("does-not-exist", -ENOENT);
+}
+
+static void test_chassis(void **state)
+{
+	/* SMBIOS 3.x chassis types (DSP0134 7.4.1) to OCSF device type_id. */
+	static const struct {
+		int chassis, type_id;
+	} map[] = {
+		{ 1, 0 }, /* other */
+		{ 2, 0 }, /* unknown */
+		{ 3, 2 }, /* desktop */
+		{ 4, 2 }, /* low-profile desktop */
+		{ 5, 0 }, /* pizza box */
+		{ 6, 2 }, /* mini tower */
+		{ 7, 2 }, /* tower */
+		{ 8, 3 }, /* portable */
+		{ 9, 3 }, /* laptop */
+		{ 10, 3 }, /* notebook */
+		{ 11, 0 }, /* hand held */
+		{ 12, 0 }, /* docking station */
+		{ 13, 2 }, /* all in one */
+		{ 14, 3 }, /* sub notebook */
+		{ 15, 0 }, /* space-saving */
+		{ 16, 0 }, /* lunch box */
+		{ 17, 1 }, /* main server chassis */
+		{ 18, 0 }, /* expansion chassis */
+		{ 23, 1 }, /* rack mount */
+		{ 24, 0 }, /* sealed-case PC */
+		{ 28, 1 }, /* blade */
+		{ 29, 0 }, /* blade enclosure */
+		{ 30, 4 }, /* tablet */
+		{ 31, 3 }, /* convertible */
+		{ 32, 3 }, /* detachable */
+		{ 33, 0 }, /* IoT gateway */
+		{ 34, 0 }, /* embedded PC */
+		{ 35, 2 }, /* mini PC */
+		{ 36, 0 }, /* stick PC */
+		{ 0, 0 },  { -1, 0 }, { 37, 0 }, { 255, 0 }, { INT_MAX, 0 }, { INT_MIN, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (device_type_from_chassis(map[i].chassis) != map[i].type_id)
+			fail_msg("chassis %d: expected type %d, got %d", map[i].chassis,
+				 map[i].type_id, device_type_from_chassis(map[i].chassis));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_laptop),
+		cmocka_unit_test(test_workstation),
+		cmocka_unit_test(test_minimal),
+		cmocka_unit_test(test_long_values),
+		cmocka_unit_test(test_machine_id_required),
+		cmocka_unit_test(test_chassis),
+	};
+
+	return cmocka_run_group_tests_name("device", tests, NULL, NULL);
+}
