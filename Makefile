@@ -75,6 +75,7 @@ obj = $(patsubst %.c,$(BUILD)/$(2)obj/%.o,$(1))
 
 # The policy library's sources, tests and tools.
 include policy/policy.mk
+include collector/collector.mk
 
 .PHONY: all
 all: $(BUILD)/postured $(BUILD)/posturectl

@@ -260,6 +260,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(agent *, agent_free);
 int agent_new(const struct agent_options *opts, agent **ret)
 {
 	_cleanup_(agent_freep) agent *a = NULL;
+	struct probe_process_config pc;
 	sigset_t mask;
 	int r;
 
@@ -286,7 +287,9 @@ int agent_new(const struct agent_options *opts, agent **ret)
 	r = probe_check_prerequisites(&a->features);
 	if (r < 0)
 		return r;
-	r = probe_process_new(&opts->config.process, &a->features, on_record, a, &a->proc);
+	pc = opts->config.process;
+	pc.wakeup_latency_ms = opts->config.wakeup_latency_ms;
+	r = probe_process_new(&pc, &a->features, on_record, a, &a->proc);
 	if (r < 0)
 		return r;
 

@@ -91,7 +91,7 @@ int config_parse(const char *path, const char *text, struct config *c, char *err
 			if (u & (u - 1))
 				return fail(err, err_size, path,
 					    "\"ring_buffer_kib\" must be a power of two (such as "
-					    "4096).");
+					    "2048).");
 			n.process.ring_bytes = (uint32_t)(u * 1024);
 			n.process.wakeup_bytes = n.process.ring_bytes / 4;
 		} else if (strcmp(key, "wakeup") == 0) {

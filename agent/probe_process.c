@@ -75,6 +75,7 @@ static int load_flavor(probe_process *p, const struct probe_process_config *cfg,
 	skel->rodata->cfg_args_size = MIN(cfg->args_size, (uint32_t)EVENT_ARGS_LEN);
 	skel->rodata->cfg_wakeup_mode = cfg->wakeup_mode;
 	skel->rodata->cfg_wakeup_bytes = cfg->wakeup_bytes;
+	skel->rodata->cfg_wakeup_ns = (uint64_t)cfg->wakeup_latency_ms * 1000000ULL;
 	r = bpf_map__set_max_entries(skel->maps.events, cfg->ring_bytes);
 	if (r < 0)
 		return log_error_errno(r, "Failed to size the ring buffer to %u bytes: %m",

@@ -27,14 +27,16 @@ struct probe_process_config {
 	enum event_wakeup_mode wakeup_mode;
 	uint32_t ring_bytes; /* a power of two, at least a page */
 	uint32_t wakeup_bytes; /* fill level that wakes the consumer at once */
+	uint32_t wakeup_latency_ms; /* how long a record may wait for its batch */
 };
 
 #define PROBE_PROCESS_CONFIG_DEFAULT                                         \
 	((struct probe_process_config){ .flavor = PROBE_FLAVOR_AUTO,         \
 					.args_size = 0,                      \
 					.wakeup_mode = EVENT_WAKEUP_BATCHED, \
-					.ring_bytes = 4U << 20,              \
-					.wakeup_bytes = 1U << 20 })
+					.ring_bytes = 2U << 20,              \
+					.wakeup_bytes = 512U << 10,          \
+					.wakeup_latency_ms = 50 })
 
 /* Called for each record; returns 0, or < 0 to stop this drain. */
 typedef int (*probe_process_sample_fn)(void *userdata, const void *data, size_t size);

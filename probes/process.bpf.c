@@ -19,6 +19,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 cfg_args_size = 0; /* argv bytes to capture, 0 = none */
 const volatile __u32 cfg_wakeup_mode = EVENT_WAKEUP_BATCHED;
 const volatile __u64 cfg_wakeup_bytes = 256 * 1024;
+/* After forcing a wake-up, how long records may wait for the drain it starts. */
+const volatile __u64 cfg_wakeup_ns = 50 * 1000 * 1000;
 
 /*
  * Written by the consumer: until this CLOCK_BOOTTIME instant it has a timer
@@ -52,8 +54,15 @@ static __always_inline __u64 wakeup_flags(void)
 {
 	if (cfg_wakeup_mode == EVENT_WAKEUP_EACH)
 		return 0;
+	__u64 now = bpf_ktime_get_boot_ns();
+
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes ||
-	    bpf_ktime_get_boot_ns() >= consumer_deadline_ns) {
+	    now >= consumer_deadline_ns) {
+		/*
+		 * The consumer will drain once it runs and then announce its own
+		 * deadline; until then, one wake-up is enough.
+		 */
+		consumer_deadline_ns = now + cfg_wakeup_ns;
 		stat_inc(EVENT_STAT_WAKEUPS);
 		return BPF_RB_FORCE_WAKEUP;
 	}

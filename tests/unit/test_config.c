@@ -87,8 +87,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.process.flavor, PROBE_FLAVOR_AUTO);
 	assert_int_equal(c.process.args_size, 0);
 	assert_int_equal(c.process.wakeup_mode, EVENT_WAKEUP_BATCHED);
-	assert_int_equal(c.process.ring_bytes, 4 << 20);
-	assert_int_equal(c.process.wakeup_bytes, 1 << 20);
+	assert_int_equal(c.process.ring_bytes, 2 << 20);
+	assert_int_equal(c.process.wakeup_bytes, 512 << 10);
 	assert_int_equal(c.wakeup_latency_ms, 50);
 	assert_int_equal(c.process_table_max, 32768);
 }
@@ -210,7 +210,7 @@ static void test_bad_ring_buffer_kib(void **state)
 	static const char type[] = PATH ": \"ring_buffer_kib\" must be a whole number from 64 to "
 					"262144.";
 	static const char pow2[] = PATH ": \"ring_buffer_kib\" must be a power of two (such as "
-					"4096).";
+					"2048).";
 
 	assert_refused("{\"ring_buffer_kib\": 32}",
 		       PATH ": \"ring_buffer_kib\" is 32; it must be from 64 to 262144.");
