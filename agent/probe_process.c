@@ -18,6 +18,7 @@ struct probe_process {
 	probe_process_sample_fn fn;
 	void *userdata;
 	int ncpus;
+	uint32_t next_gen; /* the generation being filled, when filling */
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct process_bpf *, process_bpf__destroy);
@@ -197,6 +198,115 @@ int probe_process_stats(probe_process *p, uint64_t *ret)
 		ret[k] = sum;
 	}
 	return 0;
+}
+
+/* Adds key with v, or raises the action of an entry already there. */
+static int filter_put(int fd, const void *key, const struct filter_verdict *v)
+{
+	struct filter_verdict old;
+
+	if (bpf_map_lookup_elem(fd, key, &old) == 0 && old.action >= v->action)
+		return 0;
+	if (bpf_map_update_elem(fd, key, v, BPF_ANY) < 0)
+		return errno == ENOSPC ? -E2BIG : -errno;
+	return 0;
+}
+
+/* Deletes every entry whose generation (the key's first 4 bytes) is not gen. */
+static int filter_prune(int fd, size_t key_size, uint32_t gen)
+{
+	_cleanup_free_ uint8_t *key = NULL, *next = NULL;
+	bool first = true;
+
+	key = calloc(1, key_size);
+	next = calloc(1, key_size);
+	if (!key || !next)
+		return -ENOMEM;
+	/*
+	 * Deleting while walking can restart the walk from the beginning; the
+	 * kept generation is small, so that costs little.
+	 */
+	while (bpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
+		uint32_t g;
+
+		first = false;
+		memcpy(&g, next, sizeof(g));
+		if (g != gen && bpf_map_delete_elem(fd, next) < 0 && errno != ENOENT)
+			return -errno;
+		memcpy(key, next, key_size);
+	}
+	return 0;
+}
+
+int probe_process_filter_begin(probe_process *p)
+{
+	uint32_t gen = p->skel->bss->filter_gen + 1;
+	int r;
+
+	/* Leftovers of an abandoned fill of this generation must not leak into it. */
+	r = filter_prune(bpf_map__fd(p->skel->maps.filter_inode), sizeof(struct filter_inode_key),
+			 p->skel->bss->filter_gen);
+	if (r >= 0)
+		r = filter_prune(bpf_map__fd(p->skel->maps.filter_name),
+				 sizeof(struct filter_name_key), p->skel->bss->filter_gen);
+	if (r >= 0)
+		r = filter_prune(bpf_map__fd(p->skel->maps.filter_path),
+				 sizeof(struct filter_path_key), p->skel->bss->filter_gen);
+	if (r < 0)
+		return r;
+	p->next_gen = gen;
+	return 0;
+}
+
+int probe_process_filter_add_inode(probe_process *p, uint64_t dev, uint64_t ino,
+				   const struct filter_verdict *v)
+{
+	struct filter_inode_key k = { .gen = p->next_gen, .dev = dev, .ino = ino };
+
+	return filter_put(bpf_map__fd(p->skel->maps.filter_inode), &k, v);
+}
+
+int probe_process_filter_add_name(probe_process *p, const char *name,
+				  const struct filter_verdict *v)
+{
+	struct filter_name_key k = { .gen = p->next_gen };
+
+	/* The kernel keeps 15 bytes of a program's name; so must the key. */
+	strncpy(k.name, name, sizeof(k.name) - 1);
+	return filter_put(bpf_map__fd(p->skel->maps.filter_name), &k, v);
+}
+
+int probe_process_filter_add_path(probe_process *p, const char *path,
+				  const struct filter_verdict *v)
+{
+	_cleanup_free_ struct filter_path_key *k = NULL;
+
+	if (strlen(path) >= EVENT_PATH_LEN)
+		return -ENAMETOOLONG;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	k->gen = p->next_gen;
+	memcpy(k->path, path, strlen(path));
+	return filter_put(bpf_map__fd(p->skel->maps.filter_path), k, v);
+}
+
+int probe_process_filter_commit(probe_process *p, bool open)
+{
+	int r;
+
+	/* One aligned 4-byte store: the probes see the old set or the new one. */
+	__atomic_store_n(&p->skel->bss->filter_gen, p->next_gen, __ATOMIC_RELEASE);
+	__atomic_store_n(&p->skel->data->filter_open, open ? 1 : 0, __ATOMIC_RELEASE);
+	r = filter_prune(bpf_map__fd(p->skel->maps.filter_inode), sizeof(struct filter_inode_key),
+			 p->next_gen);
+	if (r >= 0)
+		r = filter_prune(bpf_map__fd(p->skel->maps.filter_name),
+				 sizeof(struct filter_name_key), p->next_gen);
+	if (r >= 0)
+		r = filter_prune(bpf_map__fd(p->skel->maps.filter_path),
+				 sizeof(struct filter_path_key), p->next_gen);
+	return r;
 }
 
 enum probe_flavor probe_process_flavor(probe_process *p)

@@ -7,6 +7,7 @@
 #ifndef POSTURED_PROBE_PROCESS_H
 #define POSTURED_PROBE_PROCESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,6 +69,24 @@ void probe_process_set_deadline(probe_process *p, nsec_t deadline);
 
 /* Sums the per-CPU counters into ret[_EVENT_STAT_MAX]. */
 int probe_process_stats(probe_process *p, uint64_t *ret);
+
+/*
+ * The kernel filter (see probes/process.bpf.c).  A new set of entries is
+ * built beside the one in force: filter_begin() starts the next generation,
+ * filter_add_*() add entries to it (a key given twice keeps the stronger
+ * action), and filter_commit() switches the kernel to it in one store, opens
+ * or closes the filter, and deletes the old generation.  Until commit the
+ * kernel keeps judging by the old entries.  Each returns 0 or -errno
+ * (-E2BIG when a map is full).
+ */
+int probe_process_filter_begin(probe_process *p);
+int probe_process_filter_add_inode(probe_process *p, uint64_t dev, uint64_t ino,
+				   const struct filter_verdict *v);
+int probe_process_filter_add_name(probe_process *p, const char *name,
+				  const struct filter_verdict *v);
+int probe_process_filter_add_path(probe_process *p, const char *path,
+				  const struct filter_verdict *v);
+int probe_process_filter_commit(probe_process *p, bool open);
 
 enum probe_flavor probe_process_flavor(probe_process *p);
 const char *probe_flavor_to_string(enum probe_flavor f);

@@ -25,7 +25,7 @@ enum event_kind {
 	_EVENT_KIND_MAX,
 };
 
-#define EVENT_EXEC_VERSION 1
+#define EVENT_EXEC_VERSION 2
 #define EVENT_FORK_VERSION 1
 #define EVENT_EXIT_VERSION 1
 
@@ -38,6 +38,7 @@ enum event_kind {
 #define EVENT_EXEC_FILENAME_TRUNCATED (1U << 0)
 #define EVENT_EXEC_ARGS_TRUNCATED     (1U << 1)
 #define EVENT_EXEC_NO_LOGINUID	      (1U << 2)
+#define EVENT_EXEC_KILLED	      (1U << 3) /* the probe sent SIGKILL before the first instruction */
 
 /* Flags in event_fork.flags. */
 #define EVENT_FORK_NO_LOGINUID (1U << 0)
@@ -76,6 +77,8 @@ struct event_exec {
 	__u32 flags;
 	__u16 filename_size; /* bytes in filename, NUL included */
 	__u16 args_size; /* bytes in args, 0 when not captured */
+	__u32 match_rule; /* the kernel filter entry's rule number (1-based), 0 = none */
+	__u32 match_action; /* enum event_action */
 	char filename[EVENT_PATH_LEN];
 };
 
@@ -100,6 +103,44 @@ struct event_exit {
 	__u32 _pad;
 };
 
+/*
+ * The kernel filter: maps the agent fills from the policy.  An exec whose
+ * executable (device and inode), path or name has an entry goes to
+ * userspace with that entry's action; others only when the filter is open.
+ */
+enum event_action {
+	EVENT_ACTION_NONE = 0,
+	EVENT_ACTION_REPORT = 1, /* send to userspace, which evaluates the whole rule */
+	EVENT_ACTION_KILL = 2, /* SIGKILL before the first instruction, then report */
+};
+
+struct filter_verdict {
+	__u32 rule; /* 1-based rule number for the agent, 0 = none */
+	__u32 action; /* enum event_action */
+};
+
+/* Keys carry the policy generation, so a reload can fill a new one and switch at once. */
+struct filter_inode_key {
+	__u32 gen;
+	__u32 _pad;
+	__u64 dev; /* userspace st_dev encoding */
+	__u64 ino;
+};
+
+struct filter_name_key {
+	__u32 gen;
+	char name[EVENT_COMM_LEN];
+};
+
+struct filter_path_key {
+	__u32 gen;
+	char path[EVENT_PATH_LEN];
+};
+
+#define FILTER_MAX_ENTRIES 8192
+/* Processes whose exec went to userspace: their forks and exit go too. */
+#define FILTER_TRACKED_MAX 16384
+
 /* Indexes of the per-CPU counters in the "stats" map. */
 enum event_stat {
 	EVENT_STAT_EXEC_LOST = 0,
@@ -109,6 +150,8 @@ enum event_stat {
 	EVENT_STAT_FORK_SENT = 4,
 	EVENT_STAT_EXIT_SENT = 5,
 	EVENT_STAT_WAKEUPS = 6,
+	EVENT_STAT_EXEC_FILTERED = 7, /* execs the kernel filter kept from userspace */
+	EVENT_STAT_KILLED = 8,
 	_EVENT_STAT_MAX,
 };
 
@@ -120,9 +163,13 @@ enum event_wakeup_mode {
 
 _Static_assert(sizeof(struct event_header) == 16, "event_header layout");
 _Static_assert(sizeof(struct event_task) == 56, "event_task layout");
-_Static_assert(sizeof(struct event_exec) == 608, "event_exec layout");
-_Static_assert(__builtin_offsetof(struct event_exec, filename) == 96, "event_exec layout");
-_Static_assert(sizeof(struct event_exec_args) == 608 + EVENT_ARGS_LEN, "event_exec_args layout");
+_Static_assert(sizeof(struct event_exec) == 616, "event_exec layout");
+_Static_assert(__builtin_offsetof(struct event_exec, filename) == 104, "event_exec layout");
+_Static_assert(sizeof(struct event_exec_args) == 616 + EVENT_ARGS_LEN, "event_exec_args layout");
+_Static_assert(sizeof(struct filter_verdict) == 8, "filter_verdict layout");
+_Static_assert(sizeof(struct filter_inode_key) == 24, "filter_inode_key layout");
+_Static_assert(sizeof(struct filter_name_key) == 20, "filter_name_key layout");
+_Static_assert(sizeof(struct filter_path_key) == 4 + EVENT_PATH_LEN, "filter_path_key layout");
 _Static_assert(sizeof(struct event_fork) == 80, "event_fork layout");
 _Static_assert(sizeof(struct event_exit) == 80, "event_exit layout");
 _Static_assert(sizeof(struct event_exec) % 8 == 0, "event_exec size");

@@ -6,6 +6,12 @@
  * Two attachment flavours carry the same bodies: tp_btf programs where the
  * kernel supports BTF-typed raw tracepoints, classic tracepoints otherwise.
  * The loader enables exactly one flavour before loading.
+ *
+ * The policy filter decides in the kernel which execs userspace needs: those
+ * matching an entry of the filter maps (by executable inode, path or name)
+ * and, after them, the forks and exit of those processes.  Everything else
+ * stays here while the filter is closed.  An entry with EVENT_ACTION_KILL
+ * stops the program before its first instruction.
  */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
@@ -29,6 +35,50 @@ const volatile __u64 cfg_wakeup_ns = 50 * 1000 * 1000;
  * before it stops its timer.
  */
 __u64 consumer_deadline_ns = 0;
+
+/*
+ * Written by the agent.  filter_gen selects the generation of map entries in
+ * force, so a new policy is filled beside the old one and switched with one
+ * store.  While filter_open is set every record goes to userspace.
+ */
+__u32 filter_gen = 0;
+__u32 filter_open = 1;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FILTER_MAX_ENTRIES);
+	__type(key, struct filter_inode_key);
+	__type(value, struct filter_verdict);
+} filter_inode SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FILTER_MAX_ENTRIES);
+	__type(key, struct filter_name_key);
+	__type(value, struct filter_verdict);
+} filter_name SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FILTER_MAX_ENTRIES);
+	__type(key, struct filter_path_key);
+	__type(value, struct filter_verdict);
+} filter_path SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FILTER_TRACKED_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} tracked SEC(".maps");
+
+/* Room for a path key: too large for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct filter_path_key);
+} path_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -106,6 +156,56 @@ static __always_inline void header_init(struct event_header *h, __u16 kind, __u1
 	h->time_boot_ns = bpf_ktime_get_boot_ns();
 }
 
+/* The stronger of two verdicts: kill over report, the first rule on a tie. */
+static __always_inline void verdict_merge(struct filter_verdict *v, struct filter_verdict *found)
+{
+	if (found && found->action > v->action) {
+		v->rule = found->rule;
+		v->action = found->action;
+	}
+}
+
+static __always_inline void exec_verdict(struct task_struct *t, const char *filename,
+					 struct filter_verdict *v)
+{
+	struct filter_inode_key ik = {};
+	struct filter_name_key nk = {};
+	struct filter_path_key *pk;
+	struct inode *inode;
+	__u32 zero = 0;
+
+	ik.gen = nk.gen = filter_gen;
+	inode = BPF_CORE_READ(t, mm, exe_file, f_inode);
+	ik.ino = BPF_CORE_READ(inode, i_ino);
+	ik.dev = dev_to_user(BPF_CORE_READ(inode, i_sb, s_dev));
+	verdict_merge(v, bpf_map_lookup_elem(&filter_inode, &ik));
+
+	/* At this tracepoint comm is already the new program's name. */
+	BPF_CORE_READ_STR_INTO(&nk.name, t, comm);
+	verdict_merge(v, bpf_map_lookup_elem(&filter_name, &nk));
+
+	pk = bpf_map_lookup_elem(&path_scratch, &zero);
+	if (!pk)
+		return;
+	/* Keys compare whole: the bytes after the NUL must be zero too. */
+	__builtin_memset(pk, 0, sizeof(*pk));
+	pk->gen = filter_gen;
+	if (bpf_probe_read_kernel_str(pk->path, sizeof(pk->path), filename) > 0)
+		verdict_merge(v, bpf_map_lookup_elem(&filter_path, pk));
+}
+
+static __always_inline bool is_tracked(__u32 pid)
+{
+	return bpf_map_lookup_elem(&tracked, &pid) != NULL;
+}
+
+static __always_inline void track(__u32 pid)
+{
+	__u8 one = 1;
+
+	bpf_map_update_elem(&tracked, &pid, &one, BPF_ANY);
+}
+
 static __always_inline void exec_fill(struct event_exec *e, const char *filename)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
@@ -152,9 +252,37 @@ static __always_inline void exec_args_fill(struct event_exec_args *e)
 	e->exec.args_size = len;
 }
 
+static __always_inline void exec_mark(struct event_exec *e, const struct filter_verdict *v)
+{
+	e->match_rule = v->rule;
+	e->match_action = v->action;
+	if (v->action == EVENT_ACTION_KILL)
+		e->flags |= EVENT_EXEC_KILLED;
+}
+
 static __always_inline int handle_exec(const char *filename)
 {
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	struct filter_verdict v = {};
 	__u32 lost = EVENT_STAT_EXEC_LOST;
+
+	exec_verdict(t, filename, &v);
+	if (v.action == EVENT_ACTION_KILL) {
+		/* Delivered on the way back to user mode: the program never runs. */
+		bpf_send_signal(9 /* SIGKILL */);
+		stat_inc(EVENT_STAT_KILLED);
+	}
+	if (v.action != EVENT_ACTION_NONE) {
+		track(pid);
+	} else if (!filter_open) {
+		if (!is_tracked(pid)) {
+			stat_inc(EVENT_STAT_EXEC_FILTERED);
+			return 0;
+		}
+		/* A watched process became something unremarkable: say so once. */
+		bpf_map_delete_elem(&tracked, &pid);
+	}
 
 	if (cfg_args_size) {
 		struct event_exec_args *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -163,6 +291,7 @@ static __always_inline int handle_exec(const char *filename)
 			goto lost;
 		header_init(&e->exec.header, EVENT_KIND_EXEC, EVENT_EXEC_VERSION, sizeof(*e));
 		exec_fill(&e->exec, filename);
+		exec_mark(&e->exec, &v);
 		exec_args_fill(e);
 		stat_inc(EVENT_STAT_EXEC_SENT);
 		bpf_ringbuf_submit(e, wakeup_flags());
@@ -173,6 +302,7 @@ static __always_inline int handle_exec(const char *filename)
 			goto lost;
 		header_init(&e->header, EVENT_KIND_EXEC, EVENT_EXEC_VERSION, sizeof(*e));
 		exec_fill(e, filename);
+		exec_mark(e, &v);
 		stat_inc(EVENT_STAT_EXEC_SENT);
 		bpf_ringbuf_submit(e, wakeup_flags());
 	}
@@ -188,9 +318,14 @@ static __always_inline int handle_exit(void)
 	struct event_exit *e;
 	__u32 flags = 0;
 
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+
 	/* Only the last thread's exit ends the process. */
 	if (BPF_CORE_READ(t, signal, live.counter) != 0)
 		return 0;
+	if (!filter_open && !is_tracked(pid))
+		return 0;
+	bpf_map_delete_elem(&tracked, &pid);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		stat_inc(EVENT_STAT_EXIT_LOST);
@@ -203,6 +338,17 @@ static __always_inline int handle_exit(void)
 	stat_inc(EVENT_STAT_EXIT_SENT);
 	bpf_ringbuf_submit(e, wakeup_flags());
 	return 0;
+}
+
+/* Whether to report a new child of parent_pid; a watched parent's children are watched. */
+static __always_inline bool fork_wanted(__u32 parent_pid, __u32 child_pid)
+{
+	if (filter_open)
+		return true;
+	if (!is_tracked(parent_pid))
+		return false;
+	track(child_pid);
+	return true;
 }
 
 static __always_inline struct event_fork *fork_reserve(void)
@@ -239,6 +385,8 @@ int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child)
 	struct event_fork *e;
 
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0;
+	if (!fork_wanted(BPF_CORE_READ(parent, tgid), BPF_CORE_READ(child, tgid)))
 		return 0;
 	e = fork_reserve();
 	if (!e)
@@ -279,6 +427,8 @@ int fork_tp(struct trace_event_raw_task_newtask *ctx)
 	pid_t child = BPF_CORE_READ(ctx, pid);
 
 	if (clone_flags & CLONE_THREAD)
+		return 0;
+	if (!fork_wanted(BPF_CORE_READ(t, tgid), child))
 		return 0;
 	e = fork_reserve();
 	if (!e)
