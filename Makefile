@@ -153,7 +153,7 @@ integration: all $(INTEGRATION_TESTS:%=$(BUILD)/tests/integration/%) $(HELPER_BI
 	@tests/run-integration $(BUILD) $(INTEGRATION_TESTS)
 
 # Everything CI runs: both compilers clean, unit tests plain and sanitized, the kernel tests.
-test: all unit check integration clang-build
+test: all unit check integration clang-build collector-test
 
 .PHONY: clang-build
 clang-build:

@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Included by the top-level Makefile: posture-collector (collector/) and its tests.
+#
+# Included before the Makefile's own `all:` rule, so the first rule here is
+# `all:` itself: otherwise it would become the default goal.
+
+all: $(BUILD)/posture-collector
+
+COLLECTOR_PKGS := libmicrohttpd gnutls libsystemd yajl sqlite3 zlib libcrypto
+COLLECTOR_PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(COLLECTOR_PKGS) 2>/dev/null)
+COLLECTOR_PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(COLLECTOR_PKGS) 2>/dev/null)
+
+COLLECTOR_SRCS := collector/main.c collector/server.c collector/peer.c collector/ingest.c \
+	collector/store.c collector/feed.c collector/validate.c collector/crypto.c \
+	collector/file.c collector/net.c
+# Shared with the agent: logging only.
+COLLECTOR_BASIC_SRCS := agent/basic/log.c
+
+COLLECTOR_OBJS = $(call obj,$(COLLECTOR_SRCS))
+
+# The collector includes no BPF skeleton, so its objects do not wait for them.
+$(BUILD)/obj/collector/%.o: collector/%.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) $(PKG_CFLAGS) $(COLLECTOR_PKG_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/posture-collector: $(COLLECTOR_OBJS) $(call obj,$(COLLECTOR_BASIC_SRCS))
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(COLLECTOR_PKG_LIBS) -o $@
+
+# --- tests: the real binary, real TLS on 127.0.0.1, a PKI made by tools/make-test-pki ---
+
+COLLECTOR_TEST_PKGS := libcurl libssl libcrypto sqlite3 zlib
+COLLECTOR_TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(COLLECTOR_TEST_PKGS) 2>/dev/null)
+COLLECTOR_TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(COLLECTOR_TEST_PKGS) 2>/dev/null)
+
+$(BUILD)/tests/collector/test_collector: tests/collector/test_collector.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) $(COLLECTOR_TEST_CFLAGS) $(CFLAGS) $(ALL_LDFLAGS) -MMD -MP $< \
+		$(COLLECTOR_TEST_LIBS) -o $@
+
+# The ingest parser alone (cmocka, no network), plain and under ASan+UBSan.
+COLLECTOR_INGEST_TEST_SRCS := tests/collector/test_ingest.c collector/ingest.c
+
+$(BUILD)/tests/collector/test_ingest: $(COLLECTOR_INGEST_TEST_SRCS) collector/ingest.h
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) -Icollector $(CFLAGS) $(ALL_LDFLAGS) $(COLLECTOR_INGEST_TEST_SRCS) \
+		$(shell $(PKG_CONFIG) --libs yajl zlib cmocka 2>/dev/null) -o $@
+
+$(BUILD)/asan/tests/collector/test_ingest: $(COLLECTOR_INGEST_TEST_SRCS) collector/ingest.h
+	$(call msg,CC-SAN,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -Icollector $(CFLAGS) $(ALL_LDFLAGS) \
+		$(COLLECTOR_INGEST_TEST_SRCS) $(shell $(PKG_CONFIG) --libs yajl zlib cmocka 2>/dev/null) -o $@
+
+.PHONY: collector-test
+collector-test: $(BUILD)/posture-collector $(BUILD)/tests/collector/test_collector \
+		$(BUILD)/tests/collector/test_ingest $(BUILD)/asan/tests/collector/test_ingest
+	@tests/collector/run $(BUILD)
+
+COLLECTOR_FORMAT_FILES = $(wildcard collector/*.[ch] tests/collector/*.[ch])
+
+.PHONY: collector-format-check collector-format
+format-check: collector-format-check
+collector-format-check:
+	$(call msg,FORMAT,collector dry run)
+	$(Q)$(CLANG_FORMAT) --dry-run --Werror $(COLLECTOR_FORMAT_FILES)
+
+format: collector-format
+collector-format:
+	$(Q)$(CLANG_FORMAT) -i $(COLLECTOR_FORMAT_FILES)

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <openssl/pem.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "file.h"
+
+#define KEY_FILE_MAX (64 * 1024)
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free);
+
+static int crypto_check_ed25519(EVP_PKEY *pkey, EVP_PKEY **ret)
+{
+	if (!pkey)
+		return -EKEYREJECTED;
+	if (EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519) {
+		EVP_PKEY_free(pkey);
+		return -EKEYREJECTED;
+	}
+	*ret = pkey;
+	return 0;
+}
+
+int crypto_load_ed25519_private(const char *path, EVP_PKEY **ret)
+{
+	_cleanup_erase_free_ char *pem = NULL;
+	_cleanup_(BIO_freep) BIO *bio = NULL;
+	size_t size;
+	int r;
+
+	r = file_read_private(path, KEY_FILE_MAX, &pem, &size);
+	if (r < 0)
+		return r;
+	bio = BIO_new_mem_buf(pem, (int)size);
+	if (!bio)
+		return -ENOMEM;
+	return crypto_check_ed25519(PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL), ret);
+}
+
+int crypto_load_ed25519_public(const char *path, EVP_PKEY **ret)
+{
+	_cleanup_free_ char *pem = NULL;
+	_cleanup_(BIO_freep) BIO *bio = NULL;
+	size_t size;
+	int r;
+
+	r = file_read(path, KEY_FILE_MAX, &pem, &size);
+	if (r < 0)
+		return r;
+	bio = BIO_new_mem_buf(pem, (int)size);
+	if (!bio)
+		return -ENOMEM;
+	return crypto_check_ed25519(PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL), ret);
+}
+
+int crypto_ed25519_sign(EVP_PKEY *key, const void *data, size_t size,
+			uint8_t ret_sig[ED25519_SIGNATURE_SIZE])
+{
+	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = NULL;
+	uint8_t sig[ED25519_SIGNATURE_SIZE];
+	size_t sig_size = sizeof(sig);
+
+	ctx = EVP_MD_CTX_new();
+	if (!ctx)
+		return -ENOMEM;
+	/* Ed25519 hashes internally: no digest is given, and signing is one-shot. */
+	if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) != 1 ||
+	    EVP_DigestSign(ctx, sig, &sig_size, data, size) != 1 ||
+	    sig_size != ED25519_SIGNATURE_SIZE)
+		return -EIO;
+	memcpy(ret_sig, sig, sizeof(sig));
+	return 0;
+}
+
+int crypto_ed25519_verify(EVP_PKEY *key, const void *data, size_t size, const uint8_t *sig,
+			  size_t sig_size)
+{
+	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = NULL;
+
+	if (sig_size != ED25519_SIGNATURE_SIZE)
+		return -EBADMSG;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx)
+		return -ENOMEM;
+	if (EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, key) != 1)
+		return -EIO;
+	return EVP_DigestVerify(ctx, sig, sig_size, data, size) == 1 ? 0 : -EBADMSG;
+}
+
+int crypto_sha256_hex(const void *data, size_t size, char ret_hex[SHA256_HEX_SIZE + 1])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned md_size = 0;
+
+	if (EVP_Digest(data, size, md, &md_size, EVP_sha256(), NULL) != 1 || md_size != 32)
+		return -EIO;
+	for (unsigned i = 0; i < md_size; i++)
+		snprintf(ret_hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+int crypto_base64_encode(const void *data, size_t size, char **ret)
+{
+	char *out;
+
+	if (size > INT32_MAX / 2)
+		return -E2BIG;
+	out = malloc(4 * ((size + 2) / 3) + 1);
+	if (!out)
+		return -ENOMEM;
+	EVP_EncodeBlock((unsigned char *)out, data, (int)size);
+	*ret = out;
+	return 0;
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+int crypto_base64_decode(const char *text, size_t len, uint8_t **ret, size_t *ret_size)
+{
+	_cleanup_free_ uint8_t *out = NULL;
+	size_t pad = 0;
+	int n;
+
+	while (len > 0 && is_space(text[0])) {
+		text++;
+		len--;
+	}
+	while (len > 0 && is_space(text[len - 1]))
+		len--;
+	if (len == 0 || len % 4 != 0 || len > INT32_MAX)
+		return -EBADMSG;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+
+		if (c == '=') {
+			if (i < len - 2)
+				return -EBADMSG;
+			pad++;
+		} else if (pad > 0 || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+					(c >= '0' && c <= '9') || c == '+' || c == '/')) {
+			return -EBADMSG;
+		}
+	}
+
+	out = malloc(len / 4 * 3 + 1);
+	if (!out)
+		return -ENOMEM;
+	/* EVP_DecodeBlock() counts the padding as zero bytes: take them off. */
+	n = EVP_DecodeBlock(out, (const unsigned char *)text, (int)len);
+	if (n < 0 || (size_t)n < pad)
+		return -EBADMSG;
+	*ret_size = (size_t)n - pad;
+	*ret = TAKE_PTR(out);
+	return 0;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The collector's uses of OpenSSL: Ed25519 policy signatures, SHA-256, base64. */
+#ifndef POSTURED_COLLECTOR_CRYPTO_H
+#define POSTURED_COLLECTOR_CRYPTO_H
+
+#include <openssl/evp.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "basic/cleanup.h"
+
+#define ED25519_SIGNATURE_SIZE 64
+#define SHA256_HEX_SIZE	       64
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free);
+
+/*
+ * Loads an Ed25519 private key from the PEM file at path, refusing a file
+ * that group or others may access (-EPERM).  -EKEYREJECTED when the file
+ * holds no key or another kind of key.
+ */
+int crypto_load_ed25519_private(const char *path, EVP_PKEY **ret);
+
+/* Loads an Ed25519 public key from a PEM file.  -EKEYREJECTED as above. */
+int crypto_load_ed25519_public(const char *path, EVP_PKEY **ret);
+
+/* Signs data[size] with an Ed25519 key (no pre-hash, RFC 8032). */
+int crypto_ed25519_sign(EVP_PKEY *key, const void *data, size_t size,
+			uint8_t ret_sig[ED25519_SIGNATURE_SIZE]);
+
+/* Returns 0 when sig is a valid signature of data by key, -EBADMSG when not. */
+int crypto_ed25519_verify(EVP_PKEY *key, const void *data, size_t size, const uint8_t *sig,
+			  size_t sig_size);
+
+/* Lowercase hex SHA-256 of data into ret_hex (NUL-terminated). */
+int crypto_sha256_hex(const void *data, size_t size, char ret_hex[SHA256_HEX_SIZE + 1]);
+
+/* Standard base64 with padding, no line breaks; a new NUL-terminated string. */
+int crypto_base64_encode(const void *data, size_t size, char **ret);
+
+/*
+ * Decodes base64 text (surrounding whitespace ignored, no line breaks
+ * inside) into a new buffer.  -EBADMSG for anything else.
+ */
+int crypto_base64_decode(const char *text, size_t len, uint8_t **ret, size_t *ret_size);
+
+#endif

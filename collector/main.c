@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * posture-collector: wiring only.  Options, files, the store, the server and
+ * the loop; `sign-policy` for the company's policy signing.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+#include <unistd.h>
+
+#include "basic/cleanup.h"
+#include "basic/log.h"
+#include "crypto.h"
+#include "file.h"
+#include "net.h"
+#include "validate.h"
+#include "feed.h"
+#include "server.h"
+#include "store.h"
+
+#ifndef POSTURED_VERSION
+#define POSTURED_VERSION "0"
+#endif
+
+#define PEM_FILE_MAX (256 * 1024)
+
+/* GnuTLS priorities: TLS 1.3 preferred (negotiated whenever the client has it), 1.2 minimum. */
+#define TLS_PRIORITIES_12 "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+#define TLS_PRIORITIES_13 "NORMAL:-VERS-ALL:+VERS-TLS1.3"
+
+struct options {
+	const char *listen;
+	const char *cert;
+	const char *key;
+	const char *device_ca;
+	const char *db;
+	const char *policy;
+	const char *policy_signature;
+	const char *policy_public_key;
+	const char *tls_priorities;
+	struct server_limits limits;
+};
+
+/* What the SIGHUP handler needs. */
+struct collector {
+	const struct options *options;
+	struct server *server;
+	EVP_PKEY *policy_public_key;
+};
+
+static void help(void)
+{
+	printf("Usage: posture-collector [OPTIONS]\n"
+	       "       posture-collector sign-policy --key ED25519_KEY.pem POLICY.json > POLICY.sig\n"
+	       "\n"
+	       "The postured reference collector: HTTPS with client certificates.\n"
+	       "  POST /v1/reports   NDJSON reports from devices, stored in SQLite\n"
+	       "  GET  /v1/policy    the signed policy\n"
+	       "\n"
+	       "Options:\n"
+	       "  --listen ADDR:PORT          address to serve on; [IPV6]:PORT for IPv6\n"
+	       "                              (default 127.0.0.1:8443)\n"
+	       "  --cert FILE                 server certificate chain, PEM\n"
+	       "  --key FILE                  server private key, PEM (mode 0600 or stricter)\n"
+	       "  --device-ca FILE            CA certificate(s), PEM, that issue device certificates\n"
+	       "  --db FILE                   SQLite database (default collector.db)\n"
+	       "  --policy FILE               policy JSON to serve, bytes as signed\n"
+	       "  --policy-signature FILE     its base64 Ed25519 signature (from sign-policy)\n"
+	       "  --policy-public-key FILE    refuse a policy whose signature this key does not\n"
+	       "                              verify (optional, recommended)\n"
+	       "  --tls-min-version 1.2|1.3   oldest TLS version accepted (default 1.2)\n"
+	       "  --max-body-bytes N          largest request body as sent (default 8M)\n"
+	       "  --max-inflated-bytes N      largest body after gzip (default 64M)\n"
+	       "  --max-record-bytes N        largest record (line) (default 1M)\n"
+	       "  --max-connections N         connections at once (default 64)\n"
+	       "  --max-connections-per-ip N  from one address, 0 for no limit (default 16)\n"
+	       "  --connection-timeout SEC    idle connections are closed after this (default 30)\n"
+	       "  -h --help                   show this help\n"
+	       "  --version                   show the version\n"
+	       "\n"
+	       "Sizes take a K, M or G suffix (powers of 1024).  SIGHUP re-reads the policy and\n"
+	       "its signature; SIGTERM or SIGINT stop.  See docs/collector.md.\n");
+}
+
+static int parse_size(const char *s, uint64_t *ret)
+{
+	uint64_t v, mult = 1;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -EINVAL;
+	if (*end == 'K')
+		mult = 1024;
+	else if (*end == 'M')
+		mult = 1024 * 1024;
+	else if (*end == 'G')
+		mult = 1024 * 1024 * 1024;
+	else if (*end != '\0')
+		return -EINVAL;
+	if (mult > 1 && end[1] != '\0')
+		return -EINVAL;
+	if (v > UINT64_MAX / mult)
+		return -ERANGE;
+	*ret = v * mult;
+	return 0;
+}
+
+static int parse_size_option(const char *name, const char *value, uint64_t min, uint64_t max,
+			     uint64_t *ret)
+{
+	uint64_t v;
+
+	if (parse_size(value, &v) < 0 || v < min || v > max)
+		return log_error_errno(EINVAL,
+				       "Invalid %s '%s': expected %" PRIu64 "..%" PRIu64 ".", name,
+				       value, min, max);
+	*ret = v;
+	return 0;
+}
+
+enum {
+	ARG_LISTEN = 0x100,
+	ARG_CERT,
+	ARG_KEY,
+	ARG_DEVICE_CA,
+	ARG_DB,
+	ARG_POLICY,
+	ARG_POLICY_SIGNATURE,
+	ARG_POLICY_PUBLIC_KEY,
+	ARG_TLS_MIN_VERSION,
+	ARG_MAX_BODY,
+	ARG_MAX_INFLATED,
+	ARG_MAX_RECORD,
+	ARG_MAX_CONNECTIONS,
+	ARG_MAX_PER_IP,
+	ARG_TIMEOUT,
+	ARG_VERSION,
+};
+
+/* Returns 1 to go on, 0 to exit successfully (--help), -errno on bad usage. */
+static int parse_argv(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, ARG_LISTEN },
+		{ "cert", required_argument, NULL, ARG_CERT },
+		{ "key", required_argument, NULL, ARG_KEY },
+		{ "device-ca", required_argument, NULL, ARG_DEVICE_CA },
+		{ "db", required_argument, NULL, ARG_DB },
+		{ "policy", required_argument, NULL, ARG_POLICY },
+		{ "policy-signature", required_argument, NULL, ARG_POLICY_SIGNATURE },
+		{ "policy-public-key", required_argument, NULL, ARG_POLICY_PUBLIC_KEY },
+		{ "tls-min-version", required_argument, NULL, ARG_TLS_MIN_VERSION },
+		{ "max-body-bytes", required_argument, NULL, ARG_MAX_BODY },
+		{ "max-inflated-bytes", required_argument, NULL, ARG_MAX_INFLATED },
+		{ "max-record-bytes", required_argument, NULL, ARG_MAX_RECORD },
+		{ "max-connections", required_argument, NULL, ARG_MAX_CONNECTIONS },
+		{ "max-connections-per-ip", required_argument, NULL, ARG_MAX_PER_IP },
+		{ "connection-timeout", required_argument, NULL, ARG_TIMEOUT },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, ARG_VERSION },
+		{}
+	};
+	uint64_t v;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) >= 0) {
+		switch (c) {
+		case ARG_LISTEN:
+			o->listen = optarg;
+			break;
+		case ARG_CERT:
+			o->cert = optarg;
+			break;
+		case ARG_KEY:
+			o->key = optarg;
+			break;
+		case ARG_DEVICE_CA:
+			o->device_ca = optarg;
+			break;
+		case ARG_DB:
+			o->db = optarg;
+			break;
+		case ARG_POLICY:
+			o->policy = optarg;
+			break;
+		case ARG_POLICY_SIGNATURE:
+			o->policy_signature = optarg;
+			break;
+		case ARG_POLICY_PUBLIC_KEY:
+			o->policy_public_key = optarg;
+			break;
+		case ARG_TLS_MIN_VERSION:
+			if (strcmp(optarg, "1.2") == 0)
+				o->tls_priorities = TLS_PRIORITIES_12;
+			else if (strcmp(optarg, "1.3") == 0)
+				o->tls_priorities = TLS_PRIORITIES_13;
+			else
+				return log_error_errno(
+					EINVAL, "Invalid --tls-min-version '%s': 1.2 or 1.3.",
+					optarg);
+			break;
+		case ARG_MAX_BODY:
+			r = parse_size_option("--max-body-bytes", optarg, 1024, 1ULL << 30, &v);
+			if (r < 0)
+				return r;
+			o->limits.max_body = v;
+			break;
+		case ARG_MAX_INFLATED:
+			r = parse_size_option("--max-inflated-bytes", optarg, 1024, 1ULL << 31, &v);
+			if (r < 0)
+				return r;
+			o->limits.max_inflated = v;
+			break;
+		case ARG_MAX_RECORD:
+			r = parse_size_option("--max-record-bytes", optarg, 1024, 64ULL << 20, &v);
+			if (r < 0)
+				return r;
+			o->limits.max_line = v;
+			break;
+		case ARG_MAX_CONNECTIONS:
+			r = parse_size_option("--max-connections", optarg, 1, 65536, &v);
+			if (r < 0)
+				return r;
+			o->limits.max_connections = (unsigned)v;
+			break;
+		case ARG_MAX_PER_IP:
+			r = parse_size_option("--max-connections-per-ip", optarg, 0, 65536, &v);
+			if (r < 0)
+				return r;
+			o->limits.max_per_ip = (unsigned)v;
+			break;
+		case ARG_TIMEOUT:
+			r = parse_size_option("--connection-timeout", optarg, 1, 3600, &v);
+			if (r < 0)
+				return r;
+			o->limits.timeout_sec = (unsigned)v;
+			break;
+		case 'h':
+			help();
+			return 0;
+		case ARG_VERSION:
+			printf("posture-collector %s\n", POSTURED_VERSION);
+			return 0;
+		default:
+			return -EINVAL; /* getopt has said why */
+		}
+	}
+	if (optind < argc)
+		return log_error_errno(EINVAL, "Unexpected argument '%s'; see --help.",
+				       argv[optind]);
+	if (!o->cert || !o->key || !o->device_ca)
+		return log_error_errno(EINVAL, "--cert, --key and --device-ca are required; "
+					       "see --help.");
+	if (!o->policy != !o->policy_signature)
+		return log_error_errno(EINVAL, "--policy and --policy-signature go together.");
+	if (o->policy_public_key && !o->policy)
+		return log_error_errno(EINVAL, "--policy-public-key needs --policy.");
+	return 1;
+}
+
+static int read_pem(const char *what, const char *path, bool private, char **ret)
+{
+	size_t size;
+	int r;
+
+	r = private ? file_read_private(path, PEM_FILE_MAX, ret, &size) :
+		      file_read(path, PEM_FILE_MAX, ret, &size);
+	if (r == -EPERM && private)
+		return log_error_errno(r,
+				       "Refusing %s '%s': group or others may access it; "
+				       "make it mode 0600, owned by the collector's user.",
+				       what, path);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read %s '%s': %m", what, path);
+	return 0;
+}
+
+static int load_policy(struct collector *col, struct feed **ret)
+{
+	const struct options *o = col->options;
+	const char *failed = NULL;
+	int r;
+
+	r = feed_load(o->policy, o->policy_signature, col->policy_public_key, ret, &failed);
+	if (r == -EKEYREJECTED)
+		return log_error_errno(r,
+				       "The signature '%s' does not verify policy '%s' with "
+				       "public key '%s'; not serving it.",
+				       o->policy_signature, o->policy, o->policy_public_key);
+	if (r == -EBADMSG)
+		return log_error_errno(r, "'%s' is not a base64 Ed25519 signature.", failed);
+	if (r == -EFBIG)
+		return log_error_errno(r, "'%s' is too large for a policy or signature.", failed);
+	if (r < 0)
+		return log_error_errno(r, "Failed to load '%s': %m", failed ? failed : o->policy);
+	return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct collector *col = userdata;
+	struct feed *feed = NULL;
+	char etag[sizeof(feed->etag)];
+	int r;
+
+	if (!col->options->policy) {
+		log_info("SIGHUP: no --policy configured, nothing to reload.");
+		return 0;
+	}
+	r = load_policy(col, &feed);
+	if (r < 0) {
+		log_warning("SIGHUP: keeping the policy in force.");
+		return 0;
+	}
+	memcpy(etag, feed->etag, sizeof(etag));
+	r = server_set_policy(col->server, feed);
+	if (r < 0)
+		return log_error_errno(r, "SIGHUP: failed to swap in the new policy, keeping the "
+					  "old: %m");
+	log_info("SIGHUP: serving policy '%s', ETag %s.", col->options->policy, etag);
+	return 0;
+}
+
+static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	log_info("Received %s, stopping.", strsignal((int)si->ssi_signo));
+	return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int run_server(const struct options *o)
+{
+	_cleanup_erase_free_ char *key = NULL;
+	_cleanup_free_ char *cert = NULL, *trust = NULL;
+	_cleanup_(EVP_PKEY_freep) EVP_PKEY *pubkey = NULL;
+	_cleanup_(store_freep) struct store *store = NULL;
+	_cleanup_(sd_event_unrefp) sd_event *e = NULL;
+	_cleanup_(server_freep) struct server *server = NULL;
+	struct collector col = { .options = o };
+	struct feed *feed = NULL;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	char bound[NET_ADDRESS_MAX];
+	struct server_tls tls;
+	sigset_t mask;
+	int fd, r;
+
+	if (net_parse_address(o->listen, &addr, &addr_len) < 0)
+		return log_error_errno(EINVAL,
+				       "Invalid --listen '%s': expected IPV4:PORT or "
+				       "[IPV6]:PORT.",
+				       o->listen);
+
+	r = read_pem("server certificate", o->cert, false, &cert);
+	if (r < 0)
+		return r;
+	r = read_pem("server private key", o->key, true, &key);
+	if (r < 0)
+		return r;
+	r = read_pem("device CA", o->device_ca, false, &trust);
+	if (r < 0)
+		return r;
+
+	if (o->policy_public_key) {
+		r = crypto_load_ed25519_public(o->policy_public_key, &pubkey);
+		if (r == -EKEYREJECTED)
+			return log_error_errno(r, "'%s' holds no Ed25519 public key.",
+					       o->policy_public_key);
+		if (r < 0)
+			return log_error_errno(r, "Failed to read '%s': %m", o->policy_public_key);
+		col.policy_public_key = pubkey;
+	}
+	if (o->policy) {
+		r = load_policy(&col, &feed);
+		if (r < 0)
+			return r;
+	}
+
+	r = store_open(o->db, &store);
+	if (r == -EUCLEAN)
+		return log_error_errno(r,
+				       "Database '%s' is damaged or not a database; move it "
+				       "aside and start again.",
+				       o->db);
+	if (r == -EPROTONOSUPPORT)
+		return log_error_errno(r, "Database '%s' was written by a newer collector.", o->db);
+	if (r < 0)
+		return log_error_errno(r, "Failed to open database '%s': %m", o->db);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return log_error_errno(errno, "Failed to block signals: %m");
+	signal(SIGPIPE, SIG_IGN);
+
+	r = sd_event_default(&e);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create the event loop: %m");
+	if ((r = sd_event_add_signal(e, NULL, SIGTERM, on_exit_signal, NULL)) < 0 ||
+	    (r = sd_event_add_signal(e, NULL, SIGINT, on_exit_signal, NULL)) < 0 ||
+	    (r = sd_event_add_signal(e, NULL, SIGHUP, on_sighup, &col)) < 0)
+		return log_error_errno(r, "Failed to watch signals: %m");
+	r = sd_event_set_watchdog(e, true);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the watchdog: %m");
+
+	fd = net_listen(&addr, addr_len, 128);
+	if (fd < 0)
+		return log_error_errno(fd, "Failed to listen on %s: %m", o->listen);
+	addr_len = sizeof(addr);
+	if (getsockname(fd, (struct sockaddr *)&addr, &addr_len) < 0 ||
+	    net_format_address((struct sockaddr *)&addr, true, bound) < 0)
+		snprintf(bound, sizeof(bound), "%s", o->listen);
+
+	tls = (struct server_tls){
+		.cert = cert,
+		.key = key,
+		.trust = trust,
+		.priorities = o->tls_priorities,
+	};
+	r = server_new(e, fd, &tls, &o->limits, store, &server);
+	if (r < 0) {
+		feed_free(feed);
+		return log_error_errno(r, "Failed to start the HTTPS server on %s: %m", bound);
+	}
+	col.server = server;
+	r = server_set_policy(server, feed);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the policy feed: %m");
+
+	log_info("Listening on https://%s (database %s, policy %s).", bound, o->db,
+		 o->policy ? o->policy : "none");
+	(void)sd_notifyf(false, "READY=1\nSTATUS=Listening on %s", bound);
+
+	r = sd_event_loop(e);
+	(void)sd_notify(false, "STOPPING=1");
+	if (r < 0)
+		return log_error_errno(r, "The event loop failed: %m");
+	return 0;
+}
+
+static int run_sign_policy(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	_cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+	_cleanup_free_ char *policy = NULL, *b64 = NULL;
+	const char *key_path = NULL, *policy_path;
+	uint8_t sig[ED25519_SIGNATURE_SIZE];
+	char reason[512] = "";
+	size_t size;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hk:", longopts, NULL)) >= 0) {
+		switch (c) {
+		case 'k':
+			key_path = optarg;
+			break;
+		case 'h':
+			printf("Usage: posture-collector sign-policy --key ED25519_KEY.pem "
+			       "POLICY.json > POLICY.sig\n\n"
+			       "Validates the policy, signs its bytes with Ed25519 and writes the\n"
+			       "base64 signature and a newline to standard output.\n");
+			return 0;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (!key_path || optind + 1 != argc)
+		return log_error_errno(EINVAL, "Usage: posture-collector sign-policy --key "
+					       "ED25519_KEY.pem POLICY.json");
+	policy_path = argv[optind];
+
+	r = file_read(policy_path, FEED_MAX_SIZE, &policy, &size);
+	if (r == -EFBIG)
+		return log_error_errno(r, "Policy '%s' is larger than %d bytes.", policy_path,
+				       FEED_MAX_SIZE);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read policy '%s': %m", policy_path);
+
+	r = validate_policy(policy, size, reason, sizeof(reason));
+	if (r == -EBADMSG)
+		return log_error_errno(r, "Not signing '%s': %s", policy_path, reason);
+	if (r < 0)
+		return log_error_errno(r, "Failed to check policy '%s': %m", policy_path);
+
+	r = crypto_load_ed25519_private(key_path, &key);
+	if (r == -EPERM)
+		return log_error_errno(r,
+				       "Refusing signing key '%s': group or others may access "
+				       "it; make it mode 0600.",
+				       key_path);
+	if (r == -EKEYREJECTED)
+		return log_error_errno(r, "'%s' holds no Ed25519 private key.", key_path);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read signing key '%s': %m", key_path);
+
+	r = crypto_ed25519_sign(key, policy, size, sig);
+	if (r < 0)
+		return log_error_errno(r, "Failed to sign '%s': %m", policy_path);
+	r = crypto_base64_encode(sig, sizeof(sig), &b64);
+	if (r < 0)
+		return log_oom();
+	if (printf("%s\n", b64) < 0 || fflush(stdout) != 0)
+		return log_error_errno(errno, "Failed to write the signature: %m");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {
+		.listen = "127.0.0.1:8443",
+		.db = "collector.db",
+		.tls_priorities = TLS_PRIORITIES_12,
+		.limits = {
+			.max_body = 8 << 20,
+			.max_inflated = 64 << 20,
+			.max_line = 1 << 20,
+			.max_connections = 64,
+			.max_per_ip = 16,
+			.timeout_sec = 30,
+		},
+	};
+	int r;
+
+	log_setup("posture-collector");
+	/* The database and anything else created holds device data: owner only. */
+	umask(0077);
+
+	if (argc >= 2 && strcmp(argv[1], "sign-policy") == 0)
+		return run_sign_policy(argc - 1, argv + 1) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+
+	r = parse_argv(argc, argv, &o);
+	if (r <= 0)
+		return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	/* All bodies being received at once; the per-body cap is max_body. */
+	o.limits.max_pending = MAX((size_t)256 << 20, 2 * o.limits.max_body);
+	if (o.limits.max_line > o.limits.max_inflated)
+		o.limits.max_line = o.limits.max_inflated;
+
+	r = run_server(&o);
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

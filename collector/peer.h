@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Who is at the other end of a TLS connection: the device identity from a
+ * client certificate that chains to the device CA.  The identity comes from
+ * the certificate alone, never from anything the client sends in a request.
+ */
+#ifndef POSTURED_COLLECTOR_PEER_H
+#define POSTURED_COLLECTOR_PEER_H
+
+#include <gnutls/gnutls.h>
+#include <stddef.h>
+
+#include "record.h"
+
+/*
+ * Verifies the peer certificate of session against the trust list of the
+ * session's credentials (the device CA the server was started with): chain,
+ * signatures, validity period, and the TLS client authentication purpose.
+ * Then takes the device id from the certificate's Subject CN, which must be
+ * exactly one CN of 32 lowercase hex digits.
+ *
+ * Returns 0 and the id in ret_device_id; -ENOKEY when the client sent no
+ * certificate; -EKEYREJECTED when it is not acceptable, with a short reason
+ * (not secret, fit for the client and the log) in reason[reason_size].
+ */
+int peer_identify(gnutls_session_t session, char ret_device_id[DEVICE_ID_LEN + 1], char *reason,
+		  size_t reason_size);
+
+#endif

@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Threading and loop model: one thread.  libmicrohttpd runs without threads of
+ * its own in external epoll mode (MHD_USE_EPOLL): its epoll fd is one I/O
+ * source of the collector's sd-event loop, and MHD_get_timeout() arms one
+ * timer source, so MHD_run() is called exactly when it has work.  The same
+ * loop handles SIGTERM/SIGINT/SIGHUP and the watchdog.  So the store has a
+ * single writer and needs no locks, a SIGHUP policy swap can never race an
+ * answer being built, and shutdown happens between requests, never inside
+ * a transaction.  The price: a batch's SQLite commit (one fsync) delays the
+ * other connections for that long; a collector that outgrows it gets an
+ * ingest thread or PostgreSQL, not a thread per connection.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <yajl/yajl_gen.h>
+
+#include "basic/log.h"
+#include "basic/time-util.h"
+#include "ingest.h"
+#include "net.h"
+#include "peer.h"
+#include "server.h"
+
+#define CONTENT_TYPE_JSON   "application/json"
+#define CONTENT_TYPE_NDJSON "application/x-ndjson"
+#define RETRY_AFTER_SEC	    "30"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_gen, yajl_gen_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct MHD_Response *, MHD_destroy_response);
+
+struct server {
+	sd_event *event;
+	sd_event_source *io;
+	sd_event_source *timer;
+	struct MHD_Daemon *daemon;
+	struct store *store;
+	struct server_limits limits;
+	size_t pending; /* bytes held by bodies being received */
+
+	struct feed *policy;
+	struct MHD_Response *policy_ok;
+	struct MHD_Response *policy_not_modified;
+
+	/* Anything an outsider can trigger is logged at a bounded rate. */
+	struct ratelimit log_rejects;
+	struct ratelimit log_store;
+	struct ratelimit log_mhd;
+};
+
+enum route {
+	ROUTE_NONE,
+	ROUTE_REPORTS,
+	ROUTE_POLICY,
+};
+
+/* One HTTP request, from its headers to the end of its answer. */
+struct request {
+	struct server *server;
+	enum route route;
+	bool answered; /* a response is queued: any further upload is ignored */
+	bool gzip;
+	char device_id[DEVICE_ID_LEN + 1];
+	char address[NET_ADDRESS_MAX];
+	char *body;
+	size_t size;
+	size_t allocated;
+};
+
+static void request_free_body(struct request *req)
+{
+	req->server->pending -= req->allocated;
+	free(req->body);
+	req->body = NULL;
+	req->size = req->allocated = 0;
+}
+
+static enum MHD_Result queue(struct request *req, struct MHD_Connection *c, unsigned status,
+			     struct MHD_Response *response)
+{
+	enum MHD_Result r = MHD_queue_response(c, status, response);
+
+	if (r == MHD_YES)
+		req->answered = true;
+	return r;
+}
+
+static struct MHD_Response *response_json(const char *json, size_t size)
+{
+	struct MHD_Response *response;
+
+	response = MHD_create_response_from_buffer(size, (void *)json, MHD_RESPMEM_MUST_COPY);
+	if (!response)
+		return NULL;
+	if (MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE_JSON) !=
+	    MHD_YES) {
+		MHD_destroy_response(response);
+		return NULL;
+	}
+	return response;
+}
+
+/*
+ * Answers {"error": reason} (and "line": K when line > 0) with status.
+ * Errors that a retry may cure (503) carry Retry-After; 405 carries Allow.
+ */
+static enum MHD_Result respond_error(struct request *req, struct MHD_Connection *c, unsigned status,
+				     const char *reason, unsigned line)
+{
+	_cleanup_(MHD_destroy_responsep) struct MHD_Response *response = NULL;
+	_cleanup_(yajl_gen_freep) yajl_gen g = NULL;
+	const unsigned char *json;
+	size_t size;
+
+	g = yajl_gen_alloc(NULL);
+	if (!g)
+		return MHD_NO;
+	yajl_gen_map_open(g);
+	yajl_gen_string(g, (const unsigned char *)"error", 5);
+	yajl_gen_string(g, (const unsigned char *)reason, strlen(reason));
+	if (line > 0) {
+		yajl_gen_string(g, (const unsigned char *)"line", 4);
+		yajl_gen_integer(g, line);
+	}
+	yajl_gen_map_close(g);
+	if (yajl_gen_get_buf(g, &json, &size) != yajl_gen_status_ok)
+		return MHD_NO;
+
+	response = response_json((const char *)json, size);
+	if (!response)
+		return MHD_NO;
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE &&
+	    MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, RETRY_AFTER_SEC) !=
+		    MHD_YES)
+		return MHD_NO;
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
+	    MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW,
+				    req->route == ROUTE_REPORTS ? "POST" : "GET, HEAD") != MHD_YES)
+		return MHD_NO;
+	return queue(req, c, status, response);
+}
+
+static enum MHD_Result respond_acked(struct request *req, struct MHD_Connection *c,
+				     int64_t acked_seq)
+{
+	_cleanup_(MHD_destroy_responsep) struct MHD_Response *response = NULL;
+	char json[64];
+	int n;
+
+	n = snprintf(json, sizeof(json), "{\"acked_seq\":%" PRId64 "}", acked_seq);
+	response = response_json(json, (size_t)n);
+	if (!response)
+		return MHD_NO;
+	return queue(req, c, MHD_HTTP_OK, response);
+}
+
+/* Authenticates the peer; answers 401/403 itself and returns false when it fails. */
+static bool request_authenticate(struct request *req, struct MHD_Connection *c,
+				 enum MHD_Result *ret_result)
+{
+	const union MHD_ConnectionInfo *info;
+	char reason[256] = "";
+	int r;
+
+	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!info || !info->client_addr ||
+	    net_format_address(info->client_addr, false, req->address) < 0)
+		snprintf(req->address, sizeof(req->address), "unknown");
+
+	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	r = peer_identify(info ? (gnutls_session_t)info->tls_session : NULL, req->device_id, reason,
+			  sizeof(reason));
+	if (r >= 0)
+		return true;
+
+	if (ratelimit_below(&req->server->log_rejects))
+		log_warning("Refusing a request from %s: %s", req->address, reason);
+	/* No certificate is "who are you" (401); a bad one is "not you" (403). */
+	*ret_result = respond_error(
+		req, c, r == -ENOKEY ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_FORBIDDEN, reason, 0);
+	return false;
+}
+
+/* Whether a header value is `want`, ignoring case and parameters (";charset=..."). */
+static bool media_type_is(const char *value, const char *want)
+{
+	size_t n = strlen(want);
+
+	while (*value == ' ' || *value == '\t')
+		value++;
+	if (strncasecmp(value, want, n) != 0)
+		return false;
+	value += n;
+	while (*value == ' ' || *value == '\t')
+		value++;
+	return *value == '\0' || *value == ';';
+}
+
+/* Strict decimal, no sign, no overflow. */
+static int parse_content_length(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*ret = v;
+	return 0;
+}
+
+/* The first call for a request: headers only.  Decides everything it can before the body. */
+static enum MHD_Result request_begin(struct request *req, struct MHD_Connection *c, const char *url,
+				     const char *method)
+{
+	struct server *s = req->server;
+	enum MHD_Result result = MHD_NO;
+	const char *v;
+	uint64_t length;
+
+	/* Nothing, not even whether a URL exists, is told to an unauthenticated peer. */
+	if (!request_authenticate(req, c, &result))
+		return result;
+
+	if (strcmp(url, "/v1/reports") == 0)
+		req->route = ROUTE_REPORTS;
+	else if (strcmp(url, "/v1/policy") == 0)
+		req->route = ROUTE_POLICY;
+	else
+		return respond_error(req, c, MHD_HTTP_NOT_FOUND, "no such resource", 0);
+
+	if (req->route == ROUTE_POLICY) {
+		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+		    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+			return respond_error(req, c, MHD_HTTP_METHOD_NOT_ALLOWED,
+					     "use GET for /v1/policy", 0);
+		/*
+		 * Answered on the next call: libmicrohttpd 0.9.75 closes the
+		 * connection after an answer queued with the headers alone.
+		 */
+		return MHD_YES;
+	}
+
+	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+		return respond_error(req, c, MHD_HTTP_METHOD_NOT_ALLOWED,
+				     "use POST for /v1/reports", 0);
+	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (!v || !media_type_is(v, CONTENT_TYPE_NDJSON))
+		return respond_error(req, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+				     "Content-Type must be " CONTENT_TYPE_NDJSON, 0);
+	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
+	if (v && (media_type_is(v, "gzip") || media_type_is(v, "x-gzip")))
+		req->gzip = true;
+	else if (v && !media_type_is(v, "identity"))
+		return respond_error(req, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+				     "Content-Encoding must be gzip or identity", 0);
+
+	/* A declared length over the limit is refused before a byte of the body is read. */
+	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (v && parse_content_length(v, &length) >= 0 && length > s->limits.max_body) {
+		if (ratelimit_below(&s->log_rejects))
+			log_warning("Refusing a body of %" PRIu64 " bytes from device %s (%s).",
+				    length, req->device_id, req->address);
+		return respond_error(req, c, MHD_HTTP_CONTENT_TOO_LARGE,
+				     "request body is larger than this collector accepts", 0);
+	}
+	return MHD_YES;
+}
+
+/* A piece of the body.  Bounded per request and for all requests together. */
+static enum MHD_Result request_append(struct request *req, struct MHD_Connection *c,
+				      const char *data, size_t size)
+{
+	struct server *s = req->server;
+
+	if (size > s->limits.max_body - req->size) {
+		request_free_body(req);
+		if (ratelimit_below(&s->log_rejects))
+			log_warning("Refusing a body over %zu bytes from device %s (%s).",
+				    s->limits.max_body, req->device_id, req->address);
+		/*
+		 * A body without Content-Length (chunked) found too large on the
+		 * way.  Where libmicrohttpd cannot answer in the middle of an
+		 * upload, queueing fails and MHD_NO closes the connection:
+		 * reading on would let a client hold it with an endless body.
+		 */
+		return respond_error(req, c, MHD_HTTP_CONTENT_TOO_LARGE,
+				     "request body is larger than this collector accepts", 0);
+	}
+	if (req->size + size > req->allocated) {
+		size_t want = MIN(MAX(req->allocated * 2, req->size + size), s->limits.max_body);
+		size_t growth = want - req->allocated;
+		char *p;
+
+		if (growth > s->limits.max_pending - s->pending) {
+			request_free_body(req);
+			return respond_error(req, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+					     "the collector is busy, try again later", 0);
+		}
+		p = realloc(req->body, want);
+		if (!p) {
+			request_free_body(req);
+			return respond_error(req, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+					     "the collector is out of memory", 0);
+		}
+		req->body = p;
+		req->allocated = want;
+		s->pending += growth;
+	}
+	memcpy(req->body + req->size, data, size);
+	req->size += size;
+	return MHD_YES;
+}
+
+static int64_t now_ms(void)
+{
+	return (int64_t)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC);
+}
+
+/* The whole body is in: decode, validate every line, store in one transaction, answer. */
+static enum MHD_Result request_finish_reports(struct request *req, struct MHD_Connection *c)
+{
+	struct server *s = req->server;
+	_cleanup_free_ char *inflated = NULL;
+	_cleanup_(ingest_batch_done) struct ingest_batch batch = {};
+	struct ingest_error error = {};
+	const char *body = req->body ? req->body : "";
+	size_t size = req->size;
+	int64_t acked = 0;
+	int r;
+
+	if (req->gzip) {
+		r = ingest_inflate(body, size, s->limits.max_inflated, &inflated, &size);
+		if ((r == -EFBIG || r == -EBADMSG) && ratelimit_below(&s->log_rejects))
+			log_warning("Refusing a gzip body from device %s (%s): %s.", req->device_id,
+				    req->address,
+				    r == -EFBIG ? "inflates past the limit" : "not valid gzip");
+		if (r == -EFBIG)
+			return respond_error(req, c, MHD_HTTP_CONTENT_TOO_LARGE,
+					     "inflated request body is larger than this collector "
+					     "accepts",
+					     0);
+		if (r == -ENOMEM)
+			return respond_error(req, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+					     "the collector is out of memory", 0);
+		if (r < 0)
+			return respond_error(req, c, MHD_HTTP_BAD_REQUEST,
+					     "request body is not a valid gzip stream", 0);
+		request_free_body(req);
+		body = inflated;
+	}
+
+	r = ingest_parse(body, size, s->limits.max_line, req->device_id, &batch, &error);
+	if (r == -EBADMSG) {
+		if (ratelimit_below(&s->log_rejects))
+			log_warning("Refusing a batch from device %s (%s): line %u: %s",
+				    req->device_id, req->address, error.line, error.reason);
+		return respond_error(req, c, MHD_HTTP_BAD_REQUEST, error.reason, error.line);
+	}
+	if (r < 0)
+		return respond_error(req, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				     "the collector is out of memory", 0);
+	if (batch.n_uid_mismatch > 0 && ratelimit_below(&s->log_rejects))
+		log_warning("Device %s (%s) sent %zu record(s) naming another device.uid; "
+			    "stored under the certificate's identity.",
+			    req->device_id, req->address, batch.n_uid_mismatch);
+
+	r = store_batch(s->store, req->device_id, req->address, now_ms(), batch.records,
+			batch.n_records, &acked);
+	if (r < 0) {
+		/* The agents keep their spools and retry after Retry-After. */
+		if (ratelimit_below(&s->log_store))
+			log_error_errno(r, "Failed to store %zu record(s) from device %s: %s",
+					batch.n_records, req->device_id,
+					store_last_error(s->store));
+		return respond_error(req, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				     "the collector cannot store reports right now", 0);
+	}
+	log_debug("Stored %zu record(s) from device %s, acked_seq=%" PRId64, batch.n_records,
+		  req->device_id, acked);
+	return respond_acked(req, c, acked);
+}
+
+static enum MHD_Result request_finish_policy(struct request *req, struct MHD_Connection *c)
+{
+	struct server *s = req->server;
+	const char *v;
+
+	if (!s->policy)
+		return respond_error(req, c, MHD_HTTP_NOT_FOUND, "this collector serves no policy",
+				     0);
+	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	if (v && feed_etag_matches(s->policy, v))
+		return queue(req, c, MHD_HTTP_NOT_MODIFIED, s->policy_not_modified);
+	return queue(req, c, MHD_HTTP_OK, s->policy_ok);
+}
+
+static enum MHD_Result server_handle(void *cls, struct MHD_Connection *c, const char *url,
+				     const char *method, const char *version,
+				     const char *upload_data, size_t *upload_data_size,
+				     void **con_cls)
+{
+	struct server *s = cls;
+	struct request *req = *con_cls;
+
+	if (!req) {
+		req = calloc(1, sizeof(*req));
+		if (!req)
+			return MHD_NO;
+		req->server = s;
+		*con_cls = req;
+		return request_begin(req, c, url, method);
+	}
+	if (*upload_data_size > 0) {
+		size_t size = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (req->answered)
+			return MHD_YES;
+		return request_append(req, c, upload_data, size);
+	}
+	if (req->answered)
+		return MHD_YES;
+	if (req->route == ROUTE_REPORTS)
+		return request_finish_reports(req, c);
+	return request_finish_policy(req, c);
+}
+
+static void server_request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+				     enum MHD_RequestTerminationCode toe)
+{
+	struct request *req = *con_cls;
+
+	if (!req)
+		return;
+	request_free_body(req);
+	free(req);
+	*con_cls = NULL;
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static void server_mhd_log(void *cls, const char *format, va_list ap)
+{
+	struct server *s = cls;
+	char buf[512];
+	size_t n;
+
+	vsnprintf(buf, sizeof(buf), format, ap);
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	/* Mostly failed handshakes: a client's problem, worth a line, not a flood. */
+	if (ratelimit_below(&s->log_mhd))
+		log_info("libmicrohttpd: %s", buf);
+}
+#pragma GCC diagnostic pop
+
+/* Runs libmicrohttpd for what is ready and arms the timer for what it waits for next. */
+static int server_dispatch(struct server *s)
+{
+	MHD_UNSIGNED_LONG_LONG timeout_ms;
+	uint64_t now;
+	int r;
+
+	if (MHD_run(s->daemon) != MHD_YES && ratelimit_below(&s->log_mhd))
+		log_warning("libmicrohttpd failed to run its connections.");
+
+	if (MHD_get_timeout(s->daemon, &timeout_ms) != MHD_YES)
+		return sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
+	r = sd_event_now(s->event, CLOCK_MONOTONIC, &now);
+	if (r < 0)
+		return r;
+	r = sd_event_source_set_time(s->timer,
+				     now + MIN(timeout_ms, (MHD_UNSIGNED_LONG_LONG)UINT32_MAX) *
+						     USEC_PER_MSEC);
+	if (r < 0)
+		return r;
+	return sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+}
+
+static int server_on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+	struct server *s = userdata;
+	int r = server_dispatch(s);
+
+	if (r < 0)
+		return log_error_errno(r, "Failed to arm the HTTP timer: %m");
+	return 0;
+}
+
+static int server_on_timer(sd_event_source *source, uint64_t usec, void *userdata)
+{
+	return server_on_io(source, -1, 0, userdata);
+}
+
+int server_new(sd_event *e, int listen_fd, const struct server_tls *tls,
+	       const struct server_limits *limits, struct store *store, struct server **ret)
+{
+	_cleanup_close_ int fd = listen_fd;
+	_cleanup_(server_freep) struct server *s = NULL;
+	const union MHD_DaemonInfo *info;
+	int r;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->event = sd_event_ref(e);
+	s->store = store;
+	s->limits = *limits;
+	s->log_rejects = RATELIMIT_INIT(10 * USEC_PER_SEC, 20);
+	s->log_store = RATELIMIT_INIT(10 * USEC_PER_SEC, 5);
+	s->log_mhd = RATELIMIT_INIT(10 * USEC_PER_SEC, 20);
+
+	/* The logger first, so every message of the start goes through it. */
+	s->daemon = MHD_start_daemon(
+		MHD_USE_TLS | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, server_handle, s,
+		MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, s, MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_HTTPS_MEM_CERT, tls->cert, MHD_OPTION_HTTPS_MEM_KEY, tls->key,
+		MHD_OPTION_HTTPS_MEM_TRUST, tls->trust, MHD_OPTION_HTTPS_PRIORITIES,
+		tls->priorities, MHD_OPTION_CONNECTION_LIMIT, limits->max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits->max_per_ip,
+		MHD_OPTION_CONNECTION_TIMEOUT, limits->timeout_sec, MHD_OPTION_NOTIFY_COMPLETED,
+		server_request_completed, s, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
+	if (!s->daemon)
+		return -EINVAL; /* libmicrohttpd has logged why */
+	TAKE_FD(fd); /* the daemon owns and closes it now */
+
+	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+	if (!info || info->epoll_fd < 0)
+		return -EOPNOTSUPP;
+	r = sd_event_add_io(e, &s->io, info->epoll_fd, EPOLLIN, server_on_io, s);
+	if (r < 0)
+		return r;
+	/* 1 µs accuracy: a zero timeout means "TLS data is already buffered, run now". */
+	r = sd_event_add_time(e, &s->timer, CLOCK_MONOTONIC, USEC_INFINITY, 1, server_on_timer, s);
+	if (r < 0)
+		return r;
+	r = server_dispatch(s);
+	if (r < 0)
+		return r;
+
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+struct server *server_free(struct server *s)
+{
+	if (!s)
+		return NULL;
+	sd_event_source_disable_unref(s->io);
+	sd_event_source_disable_unref(s->timer);
+	/* Ends every connection; their request_completed() calls run in here. */
+	if (s->daemon)
+		MHD_stop_daemon(s->daemon);
+	if (s->policy_ok)
+		MHD_destroy_response(s->policy_ok);
+	if (s->policy_not_modified)
+		MHD_destroy_response(s->policy_not_modified);
+	feed_free(s->policy);
+	sd_event_unref(s->event);
+	free(s);
+	return NULL;
+}
+
+static int policy_add_headers(struct MHD_Response *response, const struct feed *feed,
+			      bool with_body_headers)
+{
+	if (MHD_add_response_header(response, MHD_HTTP_HEADER_ETAG, feed->etag) != MHD_YES ||
+	    MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache") != MHD_YES)
+		return -ENOMEM;
+	if (!with_body_headers)
+		return 0;
+	if (MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE_JSON) !=
+		    MHD_YES ||
+	    MHD_add_response_header(response, "X-Postured-Signature", feed->signature) != MHD_YES ||
+	    MHD_add_response_header(response, "X-Postured-Signature-Algorithm", "ed25519") !=
+		    MHD_YES)
+		return -ENOMEM;
+	return 0;
+}
+
+int server_set_policy(struct server *s, struct feed *feed)
+{
+	_cleanup_(feed_freep) struct feed *f = feed;
+	_cleanup_(MHD_destroy_responsep) struct MHD_Response *ok = NULL, *not_modified = NULL;
+
+	if (f) {
+		/*
+		 * Built once per policy and shared by every GET: MHD counts
+		 * references, so a response still being sent keeps its bytes
+		 * after a reload replaces it here.
+		 */
+		ok = MHD_create_response_from_buffer(f->size, f->data, MHD_RESPMEM_MUST_COPY);
+		not_modified = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		if (!ok || !not_modified || policy_add_headers(ok, f, true) < 0 ||
+		    policy_add_headers(not_modified, f, false) < 0)
+			return -ENOMEM;
+	}
+
+	if (s->policy_ok)
+		MHD_destroy_response(s->policy_ok);
+	if (s->policy_not_modified)
+		MHD_destroy_response(s->policy_not_modified);
+	feed_free(s->policy);
+	s->policy_ok = TAKE_PTR(ok);
+	s->policy_not_modified = TAKE_PTR(not_modified);
+	s->policy = TAKE_PTR(f);
+	return 0;
+}

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "store.h"
+
+#define STORE_SCHEMA_VERSION  1
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *begin;
+	sqlite3_stmt *commit;
+	sqlite3_stmt *rollback;
+	sqlite3_stmt *insert_record;
+	sqlite3_stmt *upsert_device;
+	sqlite3_stmt *select_acked;
+	char last_error[256];
+};
+
+/*
+ * Times are milliseconds since the epoch, like OCSF's `time`.  `record` is
+ * the line exactly as the device sent it; `device_id` is the identity from
+ * its client certificate, whatever the record itself says.
+ */
+static const char schema_sql[] =
+	"CREATE TABLE IF NOT EXISTS devices ("
+	"  device_id TEXT PRIMARY KEY NOT NULL,"
+	"  first_seen INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL,"
+	"  last_acked_seq INTEGER NOT NULL DEFAULT 0,"
+	"  last_address TEXT"
+	");"
+	"CREATE TABLE IF NOT EXISTS records ("
+	"  id INTEGER PRIMARY KEY,"
+	"  device_id TEXT NOT NULL,"
+	"  boot_uid TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  class_uid INTEGER NOT NULL,"
+	"  time INTEGER NOT NULL,"
+	"  received INTEGER NOT NULL,"
+	"  record TEXT NOT NULL,"
+	"  UNIQUE (device_id, boot_uid, seq)"
+	");"
+	"CREATE INDEX IF NOT EXISTS records_device_time ON records (device_id, time);";
+
+static int store_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return 0;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return -EUCLEAN;
+	case SQLITE_TOOBIG:
+		return -E2BIG;
+	default:
+		return -EIO;
+	}
+}
+
+/* Runs a statement that returns no rows and resets it for the next use. */
+static int store_step_done(sqlite3_stmt *stmt)
+{
+	int rc = sqlite3_step(stmt);
+
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return rc == SQLITE_DONE ? 0 : store_errno(rc);
+}
+
+static int store_prepare(struct store *s, const char *sql, sqlite3_stmt **ret)
+{
+	return store_errno(
+		sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL));
+}
+
+/* Sets a PRAGMA that answers with its new value, and checks the answer. */
+static int store_pragma(struct store *s, const char *sql, const char *expect)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL);
+	if (rc != SQLITE_OK)
+		return store_errno(rc);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(stmt, 0);
+
+		if (expect && (!v || strcasecmp(v, expect) != 0))
+			r = -EOPNOTSUPP;
+	} else if (rc != SQLITE_DONE) {
+		r = store_errno(rc);
+	}
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+static int store_schema(struct store *s)
+{
+	sqlite3_stmt *stmt = NULL;
+	int version = 0, rc, r;
+
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &stmt, NULL);
+	if (rc != SQLITE_OK)
+		return store_errno(rc);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		version = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW)
+		return store_errno(rc);
+	if (version > STORE_SCHEMA_VERSION)
+		return -EPROTONOSUPPORT; /* written by a newer collector */
+	if (version == STORE_SCHEMA_VERSION)
+		return 0;
+
+	rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return store_errno(rc);
+	rc = sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	r = store_errno(rc);
+	if (r < 0)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+int store_open(const char *path, struct store **ret)
+{
+	_cleanup_(store_freep) struct store *s = NULL;
+	int r;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	r = store_errno(sqlite3_open_v2(path, &s->db,
+					SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+						SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+					NULL));
+	if (r < 0)
+		return r;
+	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+
+	/*
+	 * WAL: readers (fleet view, export) never block the ingest, and a crash
+	 * mid-transaction leaves the last commit intact.  synchronous=FULL syncs
+	 * the WAL at every commit: NORMAL would let a power cut undo batches that
+	 * were already acknowledged and so dropped from the agents' spools.  The
+	 * price is one fsync per batch, and agents batch.
+	 */
+	r = store_pragma(s, "PRAGMA journal_mode = WAL", "wal");
+	if (r < 0)
+		return r;
+	r = store_pragma(s, "PRAGMA synchronous = FULL", NULL);
+	if (r < 0)
+		return r;
+	r = store_schema(s);
+	if (r < 0)
+		return r;
+
+	if ((r = store_prepare(s, "BEGIN IMMEDIATE", &s->begin)) < 0 ||
+	    (r = store_prepare(s, "COMMIT", &s->commit)) < 0 ||
+	    (r = store_prepare(s, "ROLLBACK", &s->rollback)) < 0 ||
+	    (r = store_prepare(s,
+			       "INSERT OR IGNORE INTO records"
+			       " (device_id, boot_uid, seq, class_uid, time, received, record)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+			       &s->insert_record)) < 0 ||
+	    (r = store_prepare(s,
+			       "INSERT INTO devices"
+			       " (device_id, first_seen, last_seen, last_acked_seq, last_address)"
+			       " VALUES (?1, ?2, ?2, ?3, ?4)"
+			       " ON CONFLICT (device_id) DO UPDATE SET"
+			       "  last_seen = excluded.last_seen,"
+			       "  last_address = excluded.last_address,"
+			       "  last_acked_seq = MAX(last_acked_seq, excluded.last_acked_seq)",
+			       &s->upsert_device)) < 0 ||
+	    (r = store_prepare(s, "SELECT last_acked_seq FROM devices WHERE device_id = ?1",
+			       &s->select_acked)) < 0)
+		return r;
+
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+struct store *store_free(struct store *s)
+{
+	if (!s)
+		return NULL;
+	sqlite3_finalize(s->begin);
+	sqlite3_finalize(s->commit);
+	sqlite3_finalize(s->rollback);
+	sqlite3_finalize(s->insert_record);
+	sqlite3_finalize(s->upsert_device);
+	sqlite3_finalize(s->select_acked);
+	sqlite3_close(s->db);
+	free(s);
+	return NULL;
+}
+
+const char *store_last_error(struct store *s)
+{
+	if (!s || !s->db)
+		return "no database";
+	return s->last_error[0] ? s->last_error : sqlite3_errmsg(s->db);
+}
+
+static int store_batch_in_transaction(struct store *s, const char *device_id, const char *address,
+				      int64_t now_ms, const struct record *records, size_t n,
+				      int64_t *ret_acked_seq)
+{
+	int64_t max_seq = 0;
+	int rc, r;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct record *rec = &records[i];
+
+		if (rec->json_size > INT32_MAX)
+			return -E2BIG;
+		sqlite3_bind_text(s->insert_record, 1, device_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s->insert_record, 2, rec->boot_uid, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s->insert_record, 3, rec->seq);
+		sqlite3_bind_int64(s->insert_record, 4, rec->class_uid);
+		sqlite3_bind_int64(s->insert_record, 5, rec->time);
+		sqlite3_bind_int64(s->insert_record, 6, now_ms);
+		sqlite3_bind_text(s->insert_record, 7, rec->json, (int)rec->json_size,
+				  SQLITE_STATIC);
+		r = store_step_done(s->insert_record);
+		if (r < 0)
+			return r;
+		max_seq = MAX(max_seq, rec->seq);
+	}
+
+	sqlite3_bind_text(s->upsert_device, 1, device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->upsert_device, 2, now_ms);
+	sqlite3_bind_int64(s->upsert_device, 3, max_seq);
+	if (address)
+		sqlite3_bind_text(s->upsert_device, 4, address, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s->upsert_device, 4);
+	r = store_step_done(s->upsert_device);
+	if (r < 0)
+		return r;
+
+	sqlite3_bind_text(s->select_acked, 1, device_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s->select_acked);
+	if (rc == SQLITE_ROW)
+		*ret_acked_seq = sqlite3_column_int64(s->select_acked, 0);
+	sqlite3_reset(s->select_acked);
+	sqlite3_clear_bindings(s->select_acked);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -EIO : store_errno(rc);
+}
+
+int store_batch(struct store *s, const char *device_id, const char *address, int64_t now_ms,
+		const struct record *records, size_t n, int64_t *ret_acked_seq)
+{
+	int64_t acked = 0;
+	int r;
+
+	s->last_error[0] = '\0';
+	r = store_step_done(s->begin);
+	if (r < 0)
+		return r;
+	r = store_batch_in_transaction(s, device_id, address, now_ms, records, n, &acked);
+	if (r >= 0)
+		r = store_step_done(s->commit);
+	if (r < 0) {
+		/* Keep the failure's message for the log line, not the rollback's. */
+		snprintf(s->last_error, sizeof(s->last_error), "%s", sqlite3_errmsg(s->db));
+		if (!sqlite3_get_autocommit(s->db))
+			(void)store_step_done(s->rollback);
+		return r;
+	}
+	*ret_acked_seq = acked;
+	return 0;
+}

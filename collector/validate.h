@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef POSTURED_COLLECTOR_VALIDATE_H
+#define POSTURED_COLLECTOR_VALIDATE_H
+
+#include <stddef.h>
+
+/*
+ * Whether data[size] is a policy the company may sign.  Returns 0, or
+ * -EBADMSG with a reason for the user in reason[reason_size], or -ENOMEM.
+ */
+int validate_policy(const char *data, size_t size, char *reason, size_t reason_size);
+
+#endif
