@@ -34,14 +34,14 @@ endif
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/riscv64/riscv/' \
 	-e 's/ppc64le/powerpc/' -e 's/s390x/s390/' -e 's/loongarch64/loongarch/')
 
-PKGS := libbpf libsystemd yajl
+PKGS := libbpf libsystemd yajl libcrypto
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
 	-Wno-unused-parameter
 BASE_CFLAGS := -std=gnu17 -O2 -g $(WARNINGS) -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
-	-D_GNU_SOURCE -DPOSTURED_VERSION='"$(VERSION)"' -I$(BUILD)/probes -Iagent
+	-D_GNU_SOURCE -DPOSTURED_VERSION='"$(VERSION)"' -I$(BUILD)/probes -Iagent -Ipolicy
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # The environment's flags come last so a packager's choices win.
 ALL_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
@@ -51,10 +51,12 @@ BPF_CFLAGS := -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) -Iprobes
 
 # --- sources -----------------------------------------------------------------
 
-BASIC_SRCS := agent/basic/log.c agent/basic/fileio.c
-CORE_SRCS := agent/decode.c agent/proctab.c agent/device.c agent/format.c agent/config.c
+BASIC_SRCS := agent/basic/log.c agent/basic/fileio.c agent/basic/string-util.c
+CORE_SRCS := agent/decode.c agent/proctab.c agent/device.c agent/format.c agent/finding.c \
+	agent/config.c
 PROBE_SRCS := agent/probe_common.c agent/probe_process.c
-AGENT_SRCS := agent/main.c agent/agent.c agent/privs.c $(PROBE_SRCS) $(CORE_SRCS) $(BASIC_SRCS)
+AGENT_SRCS := agent/main.c agent/agent.c agent/privs.c agent/engine.c agent/engine_system.c \
+	agent/hashcache.c agent/baseline.c $(PROBE_SRCS) $(CORE_SRCS) $(BASIC_SRCS)
 CTL_SRCS := agent/posturectl.c
 
 BPF_PROBES := process
@@ -65,10 +67,10 @@ UNIT_TESTS := decode proctab format config device
 # Each unit test links its module and what that module needs, nothing else.
 decode_DEPS := agent/decode.c
 proctab_DEPS := agent/proctab.c agent/decode.c agent/basic/fileio.c
-format_DEPS := agent/format.c agent/decode.c agent/proctab.c agent/basic/fileio.c
+format_DEPS = agent/format.c agent/finding.c agent/decode.c agent/proctab.c agent/basic/fileio.c \
+	$(POLICY_SRCS)
 config_DEPS := agent/config.c agent/probe_process.c agent/probe_common.c $(BASIC_SRCS)
 device_DEPS := agent/device.c agent/basic/fileio.c
-
 INTEGRATION_TESTS := process_probe
 
 obj = $(patsubst %.c,$(BUILD)/$(2)obj/%.o,$(1))
@@ -104,7 +106,13 @@ $(BUILD)/asan/obj/%.o: %.c $(SKELETONS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/postured: $(call obj,$(AGENT_SRCS))
+# The built-in baseline is assembled from the JSON file itself.
+BASELINE_FILE := policy/baselines/telework.json
+$(BUILD)/obj/agent/baseline.o $(BUILD)/asan/obj/agent/baseline.o: $(BASELINE_FILE)
+$(BUILD)/obj/agent/baseline.o $(BUILD)/asan/obj/agent/baseline.o: \
+	CFLAGS += -DBASELINE_FILE='"$(BASELINE_FILE)"'
+
+$(BUILD)/postured: $(call obj,$(AGENT_SRCS)) $(POLICY_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 

@@ -3,18 +3,27 @@
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
+#include <systemd/sd-id128.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "basic/cleanup.h"
 #include "basic/log.h"
+#include "basic/string-util.h"
+#include "baseline.h"
 #include "decode.h"
+#include "engine.h"
 #include "device.h"
 #include "format.h"
+#include "hashcache.h"
 #include "json.h"
+#include "policy.h"
 #include "privs.h"
 #include "probe_common.h"
 #include "probe_process.h"
@@ -22,6 +31,10 @@
 
 /* After a quiet drain, one more look this long later before going idle. */
 #define AGENT_SWEEP_USEC (1 * USEC_PER_SEC)
+/* Editors write a file in several steps; reload once they are done. */
+#define AGENT_RELOAD_DELAY_USEC (200 * USEC_PER_MSEC)
+/* Errors of a refused policy quoted in its finding and log. */
+#define AGENT_POLICY_ERRORS_SHOWN 5
 
 struct agent {
 	struct agent_options opts;
@@ -32,6 +45,15 @@ struct agent {
 	struct device_info device;
 	sd_event_source *ring_source;
 	sd_event_source *drain_timer;
+	sd_event_source *engine_timer;
+	sd_event_source *reload_timer;
+	sd_event_source *inotify_source;
+	struct engine_system engine_ctx;
+	engine *engine;
+	hashcache *hashes;
+	char policy_source[4096]; /* the file in force, or the built-in baseline's name */
+	uint64_t findings;
+	struct ratelimit finding_rl;
 	yajl_gen gen;
 	int64_t clock_offset;
 	bool sweeping;
@@ -78,6 +100,7 @@ static int on_record(void *userdata, const void *data, size_t size)
 		if (r < 0)
 			return log_error_errno(r, "Failed to update the process table: %m");
 	}
+	engine_on_event(a->engine, &ev, now_usec(CLOCK_MONOTONIC));
 	if (a->opts.print_events) {
 		self = proctab_get(a->procs, ev.task.pid);
 		parent = proctab_get(a->procs, ev.task.ppid);
@@ -89,6 +112,171 @@ static int on_record(void *userdata, const void *data, size_t size)
 	return 0;
 }
 
+/* Arms the engine's timer for its next deadline (a required program's grace). */
+static void agent_engine_rearm(agent *a)
+{
+	usec_t next = engine_tick(a->engine, now_usec(CLOCK_MONOTONIC));
+
+	if (!a->engine_timer)
+		return;
+	if (next == USEC_INFINITY) {
+		(void)sd_event_source_set_enabled(a->engine_timer, SD_EVENT_OFF);
+		return;
+	}
+	(void)sd_event_source_set_time(a->engine_timer, next);
+	(void)sd_event_source_set_enabled(a->engine_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_engine_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	agent_engine_rearm(userdata);
+	return 0;
+}
+
+static void on_finding(void *userdata, const struct finding *f)
+{
+	agent *a = userdata;
+	char uid[SD_ID128_STRING_MAX];
+	sd_id128_t id;
+
+	a->findings++;
+	if (ratelimit_below(&a->finding_rl)) {
+		if (f->rule && f->has_process)
+			log_notice("Rule %s: %s (pid %u, %s): %s.", policy_rule_id(f->rule),
+				   finding_kind_to_string(f->kind), f->process.pid, f->process.path,
+				   finding_action_to_string(f->action));
+		else if (f->rule)
+			log_notice("Rule %s: %s.", policy_rule_id(f->rule),
+				   finding_kind_to_string(f->kind));
+	}
+	if (!a->opts.print_events)
+		return;
+	if (sd_id128_randomize(&id) < 0)
+		id = SD_ID128_NULL;
+	sd_id128_to_string(id, uid);
+	format_finding(a->gen, f, uid, &a->device);
+	print_json(a);
+}
+
+/* The errors of a refused policy, the first few joined on one line. */
+static void join_errors(policy_errors *errs, char *buf, size_t size)
+{
+	size_t n = policy_errors_count(errs), off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && i < AGENT_POLICY_ERRORS_SHOWN; i++) {
+		_cleanup_free_ char *line = NULL;
+		int k;
+
+		if (policy_error_format(policy_errors_get(errs, i), &line) < 0)
+			break;
+		k = snprintf(buf + off, size - off, "%s%s", i ? "; " : "", line);
+		if (k < 0 || (size_t)k >= size - off)
+			break;
+		off += (size_t)k;
+	}
+	if (n > AGENT_POLICY_ERRORS_SHOWN && off < size)
+		snprintf(buf + off, size - off, "; and %zu more", n - AGENT_POLICY_ERRORS_SHOWN);
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(policy_errors *, policy_errors_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(policy *, policy_unref);
+
+/*
+ * Reads, validates and compiles the policy and puts it in force.  The file
+ * named in the configuration is used when it exists; when it is the default
+ * and missing, the built-in baseline.  On failure nothing changes: at
+ * start-up that is fatal, on reload the old policy stays and a finding says
+ * why.
+ */
+static int agent_load_policy(agent *a, bool startup)
+{
+	_cleanup_(policy_errors_freep) policy_errors *errs = policy_errors_new();
+	_cleanup_(policy_unrefp) policy *p = NULL;
+	const char *file = a->opts.config.policy_file;
+	char detail[FINDING_DETAIL_MAX];
+	const char *source = file;
+	int r;
+
+	if (!errs)
+		return log_oom();
+	r = policy_load(file, errs, &p);
+	if (r == -ENOENT && strcmp(file, CONFIG_DEFAULT_POLICY) == 0) {
+		size_t size;
+		const char *json = baseline_json(&size);
+
+		source = BASELINE_NAME;
+		r = policy_parse(BASELINE_NAME, json, size, errs, &p);
+	}
+	if (r < 0) {
+		if (policy_errors_count(errs) > 0)
+			join_errors(errs, detail, sizeof(detail));
+		else
+			strbuf_printf(detail, sizeof(detail), "%s: %s", file, strerror(-r));
+		for (size_t i = 0; i < policy_errors_count(errs); i++) {
+			_cleanup_free_ char *line = NULL;
+
+			if (policy_error_format(policy_errors_get(errs, i), &line) >= 0)
+				log_error("%s", line);
+		}
+		if (startup)
+			return log_error_errno(r, "Cannot start without a valid policy: %s",
+					       detail);
+		log_error("The new policy was refused; %s (serial %llu) stays in force.",
+			  policy_id(engine_policy(a->engine)),
+			  (unsigned long long)policy_serial(engine_policy(a->engine)));
+		engine_report_invalid_policy(a->engine, detail);
+		return r;
+	}
+
+	r = engine_set_policy(a->engine, p, now_usec(CLOCK_MONOTONIC));
+	if (r < 0) {
+		strbuf_printf(detail, sizeof(detail), "%s: cannot be put in force: %s", source,
+			      strerror(-r));
+		if (startup)
+			return log_error_errno(r, "%s", detail);
+		log_error("%s; the previous policy stays in force.", detail);
+		engine_report_invalid_policy(a->engine, detail);
+		return r;
+	}
+	strbufcpy(a->policy_source, sizeof(a->policy_source), source);
+	log_info("Policy %s (serial %llu, %s mode, %zu rules) from %s is in force.", policy_id(p),
+		 (unsigned long long)policy_serial(p), policy_mode_to_string(policy_mode(p)),
+		 policy_rule_count(p), source);
+	agent_engine_rearm(a);
+	return 0;
+}
+
+static int on_reload_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	agent *a = userdata;
+
+	(void)sd_notify(false, "RELOADING=1");
+	(void)agent_load_policy(a, false);
+	(void)sd_notify(false, "READY=1");
+	return 0;
+}
+
+static void agent_schedule_reload(agent *a)
+{
+	usec_t now;
+
+	if (sd_event_now(a->event, CLOCK_MONOTONIC, &now) < 0)
+		now = now_usec(CLOCK_MONOTONIC);
+	(void)sd_event_source_set_time(a->reload_timer, now + AGENT_RELOAD_DELAY_USEC);
+	(void)sd_event_source_set_enabled(a->reload_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *userdata)
+{
+	agent *a = userdata;
+	_cleanup_free_ char *copy = strdup(a->opts.config.policy_file);
+
+	if (copy && ev->len > 0 && strcmp(ev->name, basename(copy)) == 0)
+		agent_schedule_reload(a);
+	return 0;
+}
+
 static int drain(agent *a)
 {
 	int n;
@@ -97,6 +285,8 @@ static int drain(agent *a)
 	n = probe_process_drain(a->proc);
 	if (n < 0)
 		return log_error_errno(n, "Failed to read the ring buffer: %m");
+	if (n > 0)
+		agent_engine_rearm(a);
 	if (n > 0 && a->opts.print_events && fflush(stdout) == EOF)
 		a->output_errors++;
 	return n;
@@ -182,7 +372,12 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
 
 static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
-	log_info("Received SIGHUP; there is no policy to reload in this version.");
+	agent *a = userdata;
+
+	log_info("Received SIGHUP, reloading the policy.");
+	(void)sd_notify(false, "RELOADING=1");
+	(void)agent_load_policy(a, false);
+	(void)sd_notify(false, "READY=1");
 	return 0;
 }
 
@@ -220,6 +415,27 @@ static void emit_stats(agent *a)
 	json_u64(a->gen, "exit", k[EVENT_STAT_EXIT_LOST]);
 	json_close(a->gen);
 	json_u64(a->gen, "kernel_wakeups", k[EVENT_STAT_WAKEUPS]);
+	json_u64(a->gen, "kernel_filtered_execs", k[EVENT_STAT_EXEC_FILTERED]);
+	json_u64(a->gen, "kernel_kills", k[EVENT_STAT_KILLED]);
+	json_u64(a->gen, "findings", a->findings);
+	{
+		struct engine_stats es;
+
+		engine_get_stats(a->engine, &es);
+		json_open(a->gen, "policy");
+		if (engine_policy(a->engine)) {
+			json_str(a->gen, "id", policy_id(engine_policy(a->engine)));
+			json_u64(a->gen, "serial", policy_serial(engine_policy(a->engine)));
+		}
+		json_str(a->gen, "source", a->policy_source);
+		json_u64(a->gen, "kernel_entries", es.kernel_entries);
+		json_bool(a->gen, "kernel_filter_open", es.kernel_filter_open);
+		json_u64(a->gen, "evaluated", es.evaluated);
+		json_u64(a->gen, "denied", es.denied);
+		json_u64(a->gen, "killed", es.killed);
+		json_u64(a->gen, "hashed", es.hashed);
+		json_close(a->gen);
+	}
 	json_open(a->gen, "process_table");
 	json_u64(a->gen, "entries", ps.entries);
 	json_u64(a->gen, "evicted", ps.evicted);
@@ -238,6 +454,11 @@ agent *agent_free(agent *a)
 		return NULL;
 	sd_event_source_disable_unref(a->ring_source);
 	sd_event_source_disable_unref(a->drain_timer);
+	sd_event_source_disable_unref(a->engine_timer);
+	sd_event_source_disable_unref(a->reload_timer);
+	sd_event_source_disable_unref(a->inotify_source);
+	engine_free(a->engine);
+	hashcache_free(a->hashes);
 	probe_process_free(a->proc);
 	proctab_free(a->procs);
 	if (a->gen)
@@ -250,12 +471,14 @@ agent *agent_free(agent *a)
 DEFINE_TRIVIAL_CLEANUP_FUNC(agent *, agent_free);
 
 /*
- * What the daemon keeps after start-up: reading other users' /proc entries, and
+ * What the daemon keeps after start-up: reading other users' /proc entries and
+ * executables, stopping their denied programs (CAP_KILL), and
  * CAP_BPF for map reads and updates on kernels that ask for it even on fds we
  * hold (before 6.5, when unprivileged BPF is disabled).
  */
-#define AGENT_KEEP_CAPS \
-	((1ULL << CAP_SYS_PTRACE) | (1ULL << CAP_DAC_READ_SEARCH) | (1ULL << CAP_BPF))
+#define AGENT_KEEP_CAPS                                                                 \
+	((1ULL << CAP_SYS_PTRACE) | (1ULL << CAP_DAC_READ_SEARCH) | (1ULL << CAP_BPF) | \
+	 (1ULL << CAP_KILL))
 
 int agent_new(const struct agent_options *opts, agent **ret)
 {
@@ -269,6 +492,7 @@ int agent_new(const struct agent_options *opts, agent **ret)
 		return log_oom();
 	a->opts = *opts;
 	a->decode_rl = RATELIMIT_INIT(10 * USEC_PER_SEC, 5);
+	a->finding_rl = RATELIMIT_INIT(10 * USEC_PER_SEC, 20);
 
 	r = device_info_read("/", &a->device);
 	if (r < 0)
@@ -299,6 +523,20 @@ int agent_new(const struct agent_options *opts, agent **ret)
 		return log_error_errno(r, "Failed to read /proc: %m");
 	log_debug("Seeded the process table with %d processes.", r);
 
+	a->hashes = hashcache_new(1024);
+	if (!a->hashes)
+		return log_oom();
+	a->engine_ctx = (struct engine_system){
+		.probe = a->proc,
+		.proc_root = "/proc",
+		.finding = on_finding,
+		.userdata = a,
+	};
+	a->engine = engine_new(&engine_ops_system, &a->engine_ctx, a->procs, a->hashes,
+			       opts->print_events);
+	if (!a->engine)
+		return log_oom();
+
 	r = sd_event_default(&a->event);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the event loop: %m");
@@ -327,6 +565,34 @@ int agent_new(const struct agent_options *opts, agent **ret)
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the drain timer: %m");
 	(void)sd_event_source_set_enabled(a->drain_timer, SD_EVENT_OFF);
+
+	r = sd_event_add_time(a->event, &a->engine_timer, CLOCK_MONOTONIC, USEC_INFINITY,
+			      10 * USEC_PER_MSEC, on_engine_timer, a);
+	if (r >= 0)
+		r = sd_event_add_time(a->event, &a->reload_timer, CLOCK_MONOTONIC, USEC_INFINITY,
+				      10 * USEC_PER_MSEC, on_reload_timer, a);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up timers: %m");
+	(void)sd_event_source_set_enabled(a->engine_timer, SD_EVENT_OFF);
+	(void)sd_event_source_set_enabled(a->reload_timer, SD_EVENT_OFF);
+
+	/* Rewrites of the policy file, watched through its directory (editors replace files). */
+	{
+		_cleanup_free_ char *dir = strdup(opts->config.policy_file);
+
+		if (!dir)
+			return log_oom();
+		r = sd_event_add_inotify(a->event, &a->inotify_source, dirname(dir),
+					 IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE |
+						 IN_MOVED_FROM,
+					 on_inotify, a);
+		if (r < 0)
+			log_debug_errno(r, "Not watching the policy's directory for changes: %m");
+	}
+
+	r = agent_load_policy(a, true);
+	if (r < 0)
+		return r;
 
 	r = sd_event_set_watchdog(a->event, true);
 	if (r < 0)

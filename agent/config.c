@@ -19,6 +19,7 @@ void config_init(struct config *c)
 		.process = PROBE_PROCESS_CONFIG_DEFAULT,
 		.wakeup_latency_ms = 50,
 		.process_table_max = 32768,
+		.policy_file = CONFIG_DEFAULT_POLICY,
 	};
 }
 
@@ -114,11 +115,21 @@ int config_parse(const char *path, const char *text, struct config *c, char *err
 			if (r < 0)
 				return r;
 			n.process_table_max = (uint32_t)u;
+		} else if (strcmp(key, "policy_file") == 0) {
+			const char *s = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : "";
+
+			if (s[0] != '/' || strlen(s) >= sizeof(n.policy_file))
+				return fail(
+					err, err_size, path,
+					"\"policy_file\" must be an absolute path shorter than %zu "
+					"bytes.",
+					sizeof(n.policy_file));
+			strcpy(n.policy_file, s);
 		} else {
 			return fail(err, err_size, path,
 				    "unknown key \"%s\" (known: probe_flavor, capture_args_bytes, "
 				    "ring_buffer_kib, wakeup, wakeup_latency_ms, "
-				    "process_table_max).",
+				    "process_table_max, policy_file).",
 				    key);
 		}
 	}

@@ -11,13 +11,16 @@
 
 #include "probe_process.h"
 
-#define CONFIG_DEFAULT_PATH "/etc/postured/postured.conf"
-#define CONFIG_MAX_BYTES    (64 * 1024)
+#define CONFIG_DEFAULT_PATH   "/etc/postured/postured.conf"
+#define CONFIG_DEFAULT_POLICY "/etc/postured/policy.json"
+#define CONFIG_MAX_BYTES      (64 * 1024)
 
 struct config {
 	struct probe_process_config process;
 	uint32_t wakeup_latency_ms; /* how long a record may wait for a batch */
 	uint32_t process_table_max;
+	/* The policy file; when it is the default and missing, the built-in baseline. */
+	char policy_file[4096];
 };
 
 void config_init(struct config *c);

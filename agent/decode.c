@@ -83,6 +83,12 @@ static int decode_exec(const void *data, size_t size, struct decoded_event *ev)
 	ev->exec.filename_truncated = (e->flags & EVENT_EXEC_FILENAME_TRUNCATED) ||
 				      name_len >= EVENT_PATH_LEN;
 	ev->exec.args_truncated = e->flags & EVENT_EXEC_ARGS_TRUNCATED;
+	if (e->match_action > EVENT_ACTION_KILL)
+		return -EBADMSG;
+	ev->exec.killed = e->flags & EVENT_EXEC_KILLED;
+	ev->exec.match_rule = e->match_rule;
+	ev->exec.match_action = e->match_action;
+	ev->exec.match_gen = e->match_gen;
 	ev->exec.exe_dev = e->exe_dev;
 	ev->exec.exe_ino = e->exe_ino;
 	if (e->flags & EVENT_EXEC_NO_LOGINUID)

@@ -32,6 +32,10 @@ struct decoded_event {
 			bool filename_truncated;
 			bool args_truncated;
 			uint64_t exe_dev, exe_ino;
+			bool killed; /* the probe sent SIGKILL */
+			uint32_t match_rule; /* kernel filter entry's rule number, 0 = none */
+			uint16_t match_action; /* enum event_action */
+			uint16_t match_gen; /* its filter generation (low 16 bits) */
 			size_t args_size; /* NUL-separated argv bytes in args */
 			char args[EVENT_ARGS_LEN + 1];
 		} exec;

@@ -146,13 +146,29 @@ static void write_user(yajl_gen g, uint32_t uid)
 	json_close(g);
 }
 
-static void write_file(yajl_gen g, const char *path)
+/* An OCSF file object; sha256 (hex) goes in its hashes when known. */
+static void write_file_hashed(yajl_gen g, const char *path, const char *sha256)
 {
 	json_open(g, "file");
 	json_text(g, "path", path);
 	json_text(g, "name", basename_of(path));
 	json_int(g, "type_id", 1); /* regular file */
+	if (sha256 && sha256[0]) {
+		json_key(g, "hashes");
+		yajl_gen_array_open(g);
+		yajl_gen_map_open(g);
+		json_int(g, "algorithm_id", 3);
+		json_str(g, "algorithm", "SHA-256");
+		json_str(g, "value", sha256);
+		yajl_gen_map_close(g);
+		yajl_gen_array_close(g);
+	}
 	json_close(g);
+}
+
+static void write_file(yajl_gen g, const char *path)
+{
+	write_file_hashed(g, path, NULL);
 }
 
 /* A process known only from the table (the parent, the exiting process). */
@@ -264,6 +280,222 @@ void format_process_event(yajl_gen g, const struct decoded_event *ev, const stru
 			json_bool(g, "core_dumped", 1);
 	} else if (ev->fork.start_approx) {
 		json_bool(g, "start_time_approximate", 1);
+	}
+	json_close(g);
+	yajl_gen_map_close(g);
+}
+
+static int severity_id(enum policy_severity s)
+{
+	switch (s) {
+	case POLICY_SEVERITY_INFO:
+		return 1;
+	case POLICY_SEVERITY_LOW:
+		return 2;
+	case POLICY_SEVERITY_MEDIUM:
+		return 3;
+	case POLICY_SEVERITY_HIGH:
+		return 4;
+	case POLICY_SEVERITY_CRITICAL:
+		return 5;
+	}
+	return 0;
+}
+
+static const char *const severity_names[] = { "Unknown", "Informational", "Low",
+					      "Medium",	 "High",	  "Critical" };
+
+static void write_texts(yajl_gen g, const char *key, const policy_rule *r,
+			enum policy_text_kind kind)
+{
+	json_open(g, key);
+	for (size_t i = 0; i < policy_rule_text_count(r, kind); i++) {
+		const struct policy_text_entry *t = policy_rule_text_at(r, kind, i);
+
+		json_text(g, t->lang, t->text);
+	}
+	json_close(g);
+}
+
+static void write_finding_process(yajl_gen g, const struct finding *f)
+{
+	const struct finding_process *p = &f->process;
+	char uid[16];
+
+	json_open(g, "process");
+	json_int(g, "pid", p->pid);
+	if (p->name[0])
+		json_text(g, "name", p->name);
+	if (p->path[0])
+		write_file_hashed(g, p->path, p->sha256);
+	if (p->cmd_line[0])
+		json_text(g, "cmd_line", p->cmd_line);
+	snprintf(uid, sizeof(uid), "%u", p->uid);
+	json_open(g, "user");
+	json_str(g, "uid", uid);
+	json_close(g);
+	if (f->n_ancestors > 0) {
+		json_open(g, "parent_process");
+		json_int(g, "pid", f->ancestors[0].pid);
+		if (f->ancestors[0].path[0])
+			write_file(g, f->ancestors[0].path);
+		json_close(g);
+	}
+	json_close(g);
+}
+
+void format_finding(yajl_gen g, const struct finding *f, const char *uid,
+		    const struct device_info *dev)
+{
+	const policy_rule *r = f->rule;
+	bool resolved = f->kind == FINDING_REQUIRE_RETURNED;
+	int activity = resolved ? 3 : 1;
+	int sev = r ? severity_id(policy_rule_severity(r)) : 4;
+	bool blocked = f->action == FINDING_ACTION_KILLED;
+
+	yajl_gen_map_open(g);
+	json_int(g, "time", (long long)(f->time_real / 1000));
+	json_int(g, "class_uid", OCSF_CLASS_COMPLIANCE_FINDING);
+	json_str(g, "class_name", "Compliance Finding");
+	json_int(g, "category_uid", 2);
+	json_str(g, "category_name", "Findings");
+	json_int(g, "activity_id", activity);
+	json_str(g, "activity_name", resolved ? "Close" : "Create");
+	json_int(g, "type_uid", OCSF_CLASS_COMPLIANCE_FINDING * 100 + activity);
+	json_str(g, "type_name",
+		 resolved ? "Compliance Finding: Close" : "Compliance Finding: Create");
+	json_int(g, "severity_id", sev);
+	json_str(g, "severity", severity_names[sev]);
+	json_int(g, "status_id", resolved ? 4 : 1);
+	json_str(g, "status", resolved ? "Resolved" : "New");
+
+	json_open(g, "metadata");
+	json_str(g, "version", OCSF_SCHEMA_VERSION);
+	json_open(g, "product");
+	json_str(g, "name", "postured");
+	json_str(g, "vendor_name", "postured");
+	json_str(g, "version", POSTURED_VERSION);
+	json_close(g);
+	json_str(g, "log_name", "finding");
+	/* Outside the System category, device needs the host profile. */
+	json_key(g, "profiles");
+	yajl_gen_array_open(g);
+	yajl_gen_string(g, (const unsigned char *)"host", 4);
+	yajl_gen_string(g, (const unsigned char *)"security_control", 16);
+	yajl_gen_array_close(g);
+	json_close(g);
+	write_device(g, dev);
+
+	if (f->kind == FINDING_PROCESS_DENIED) {
+		json_int(g, "action_id", blocked ? 2 : 1);
+		json_str(g, "action", blocked ? "Denied" : "Allowed");
+		json_int(g, "disposition_id",
+			 blocked				 ? 2 :
+			 f->action == FINDING_ACTION_KILL_FAILED ? 27 :
+								   17);
+		json_str(g, "disposition",
+			 blocked				 ? "Blocked" :
+			 f->action == FINDING_ACTION_KILL_FAILED ? "Error" :
+								   "Logged");
+	}
+
+	json_open(g, "finding_info");
+	json_str(g, "uid", uid);
+	if (r) {
+		json_text(g, "title", policy_rule_title(r));
+		json_text(g, "desc", policy_rule_text(r, POLICY_TEXT_MESSAGE, "en"));
+		json_open(g, "analytic");
+		json_int(g, "type_id", 1);
+		json_str(g, "type", "Rule");
+		json_text(g, "uid", policy_rule_id(r));
+		json_text(g, "name", policy_rule_title(r));
+		json_close(g);
+	} else {
+		json_str(g, "title",
+			 "A new policy could not be used; the previous one stays in force");
+		json_text(g, "desc", f->detail);
+	}
+	json_key(g, "types");
+	yajl_gen_array_open(g);
+	yajl_gen_string(g, (const unsigned char *)finding_kind_to_string(f->kind),
+			strlen(finding_kind_to_string(f->kind)));
+	yajl_gen_array_close(g);
+	json_close(g);
+
+	json_open(g, "compliance");
+	json_int(g, "status_id", resolved ? 1 : 3);
+	json_str(g, "status", resolved ? "Pass" : "Fail");
+	if (r) {
+		json_text(g, "control", policy_rule_id(r));
+		if (policy_rule_tag_count(r) > 0) {
+			json_key(g, "standards");
+			yajl_gen_array_open(g);
+			for (size_t i = 0; i < policy_rule_tag_count(r); i++) {
+				const char *t = policy_rule_tag(r, i);
+
+				yajl_gen_string(g, (const unsigned char *)t, strlen(t));
+			}
+			yajl_gen_array_close(g);
+		}
+	} else {
+		json_str(g, "control", "policy");
+	}
+	json_close(g);
+
+	if (r) {
+		json_open(g, "remediation");
+		json_text(g, "desc", policy_rule_text(r, POLICY_TEXT_REMEDIATION, "en"));
+		json_close(g);
+	}
+
+	if (f->has_process) {
+		json_key(g, "evidences");
+		yajl_gen_array_open(g);
+		yajl_gen_map_open(g);
+		write_finding_process(g, f);
+		if (f->n_ancestors > 0) {
+			json_open(g, "actor");
+			json_open(g, "process");
+			json_int(g, "pid", f->ancestors[0].pid);
+			if (f->ancestors[0].path[0])
+				write_file(g, f->ancestors[0].path);
+			json_close(g);
+			json_close(g);
+		}
+		yajl_gen_map_close(g);
+		yajl_gen_array_close(g);
+	}
+
+	json_open(g, "postured");
+	json_str(g, "finding", finding_kind_to_string(f->kind));
+	json_str(g, "action", finding_action_to_string(f->action));
+	if (f->action == FINDING_ACTION_KILLED)
+		json_bool(g, "before_first_instruction", f->in_kernel);
+	json_str(g, "mode", policy_mode_to_string(f->mode));
+	if (f->policy) {
+		json_text(g, "policy_id", policy_id(f->policy));
+		json_u64(g, "policy_serial", policy_serial(f->policy));
+	}
+	if (r) {
+		json_text(g, "rule_id", policy_rule_id(r));
+		write_texts(g, "message", r, POLICY_TEXT_MESSAGE);
+		write_texts(g, "remediation", r, POLICY_TEXT_REMEDIATION);
+		if (policy_rule_contact(r))
+			json_text(g, "contact", policy_rule_contact(r));
+	}
+	if (f->detail[0])
+		json_text(g, "detail", f->detail);
+	if (f->has_process && f->n_ancestors > 0) {
+		json_key(g, "ancestors");
+		yajl_gen_array_open(g);
+		for (size_t i = 0; i < f->n_ancestors; i++) {
+			yajl_gen_map_open(g);
+			json_int(g, "pid", f->ancestors[i].pid);
+			if (f->ancestors[i].path[0])
+				json_text(g, "path", f->ancestors[i].path);
+			yajl_gen_map_close(g);
+		}
+		yajl_gen_array_close(g);
 	}
 	json_close(g);
 	yajl_gen_map_close(g);

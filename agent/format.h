@@ -11,6 +11,7 @@
 
 #include "decode.h"
 #include "device.h"
+#include "finding.h"
 #include "proctab.h"
 
 #define OCSF_SCHEMA_VERSION	    "1.9.0-dev"
@@ -24,6 +25,17 @@
 void format_process_event(yajl_gen g, const struct decoded_event *ev, const struct proc_entry *self,
 			  const struct proc_entry *parent, const struct device_info *dev,
 			  int64_t clock_offset);
+
+#define OCSF_CLASS_COMPLIANCE_FINDING 2003
+
+/*
+ * Writes one finding as an OCSF Compliance Finding (class 2003): the rule as
+ * the control, the action taken (security_control profile), the process as
+ * evidence, and the rule's messages in every language it has under
+ * "postured".  uid is the finding's unique id (32 hex digits).
+ */
+void format_finding(yajl_gen g, const struct finding *f, const char *uid,
+		    const struct device_info *dev);
 
 /* The NUL-separated argv as one command line, arguments separated by spaces. */
 void format_cmd_line(const char *args, size_t size, char *out, size_t out_size);

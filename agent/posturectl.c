@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "basic/cleanup.h"
+#include "ctl_policy.h"
 #include "version.h"
 
 struct verb {
@@ -29,7 +30,7 @@ static const struct verb verbs[] = {
 	{ "events", "Show findings about your processes as they happen", NULL },
 	{ "sent", "Show exactly the records this device sent to the collector", NULL },
 	{ "check", "Run the device posture checks once and print the results", NULL },
-	{ "policy", "Check or explain a policy file (policy check|explain FILE)", NULL },
+	{ "policy", "Check or explain a policy file (policy check|explain FILE)", ctl_policy_main },
 	{ "version", "Show the version", verb_version },
 };
 

@@ -271,7 +271,7 @@ int probe_process_filter_add_name(probe_process *p, const char *name,
 {
 	struct filter_name_key k = { .gen = p->next_gen };
 
-	/* The kernel keeps 15 bytes of a program's name; so must the key. */
+	/* Longer names are cut to the key, as the probe cuts them. */
 	strncpy(k.name, name, sizeof(k.name) - 1);
 	return filter_put(bpf_map__fd(p->skel->maps.filter_name), &k, v);
 }
@@ -307,6 +307,11 @@ int probe_process_filter_commit(probe_process *p, bool open)
 		r = filter_prune(bpf_map__fd(p->skel->maps.filter_path),
 				 sizeof(struct filter_path_key), p->next_gen);
 	return r;
+}
+
+uint32_t probe_process_filter_gen(probe_process *p)
+{
+	return p->skel->bss->filter_gen;
 }
 
 enum probe_flavor probe_process_flavor(probe_process *p)

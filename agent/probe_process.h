@@ -87,6 +87,8 @@ int probe_process_filter_add_name(probe_process *p, const char *name,
 int probe_process_filter_add_path(probe_process *p, const char *path,
 				  const struct filter_verdict *v);
 int probe_process_filter_commit(probe_process *p, bool open);
+/* The generation in force. */
+uint32_t probe_process_filter_gen(probe_process *p);
 
 enum probe_flavor probe_process_flavor(probe_process *p);
 const char *probe_flavor_to_string(enum probe_flavor f);

@@ -421,6 +421,13 @@ int proctab_seed(proctab *t, const char *proc_root)
 	return added;
 }
 
+void proctab_foreach(proctab *t, void (*fn)(void *userdata, const struct proc_entry *e),
+		     void *userdata)
+{
+	for (const struct proc_entry *e = t->lru_head; e; e = e->lru_next)
+		fn(userdata, e);
+}
+
 void proctab_get_stats(proctab *t, struct proctab_stats *ret)
 {
 	*ret = (struct proctab_stats){

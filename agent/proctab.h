@@ -68,4 +68,8 @@ int proctab_read_proc(const char *proc_root, uint32_t pid, struct proc_entry *re
 
 void proctab_get_stats(proctab *t, struct proctab_stats *ret);
 
+/* Calls fn for every entry, most recently touched first; fn must not change the table. */
+void proctab_foreach(proctab *t, void (*fn)(void *userdata, const struct proc_entry *e),
+		     void *userdata);
+
 #endif

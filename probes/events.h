@@ -78,7 +78,8 @@ struct event_exec {
 	__u16 filename_size; /* bytes in filename, NUL included */
 	__u16 args_size; /* bytes in args, 0 when not captured */
 	__u32 match_rule; /* the kernel filter entry's rule number (1-based), 0 = none */
-	__u32 match_action; /* enum event_action */
+	__u16 match_action; /* enum event_action */
+	__u16 match_gen; /* low 16 bits of the filter generation that matched */
 	char filename[EVENT_PATH_LEN];
 };
 
@@ -127,9 +128,12 @@ struct filter_inode_key {
 	__u64 ino;
 };
 
+/* Executable file names up to FILTER_NAME_LEN - 1 bytes are kept whole. */
+#define FILTER_NAME_LEN 64
+
 struct filter_name_key {
 	__u32 gen;
-	char name[EVENT_COMM_LEN];
+	char name[FILTER_NAME_LEN];
 };
 
 struct filter_path_key {
@@ -168,7 +172,7 @@ _Static_assert(__builtin_offsetof(struct event_exec, filename) == 104, "event_ex
 _Static_assert(sizeof(struct event_exec_args) == 616 + EVENT_ARGS_LEN, "event_exec_args layout");
 _Static_assert(sizeof(struct filter_verdict) == 8, "filter_verdict layout");
 _Static_assert(sizeof(struct filter_inode_key) == 24, "filter_inode_key layout");
-_Static_assert(sizeof(struct filter_name_key) == 20, "filter_name_key layout");
+_Static_assert(sizeof(struct filter_name_key) == 4 + FILTER_NAME_LEN, "filter_name_key layout");
 _Static_assert(sizeof(struct filter_path_key) == 4 + EVENT_PATH_LEN, "filter_path_key layout");
 _Static_assert(sizeof(struct event_fork) == 80, "event_fork layout");
 _Static_assert(sizeof(struct event_exit) == 80, "event_exit layout");

@@ -180,8 +180,13 @@ static __always_inline void exec_verdict(struct task_struct *t, const char *file
 	ik.dev = dev_to_user(BPF_CORE_READ(inode, i_sb, s_dev));
 	verdict_merge(v, bpf_map_lookup_elem(&filter_inode, &ik));
 
-	/* At this tracepoint comm is already the new program's name. */
-	BPF_CORE_READ_STR_INTO(&nk.name, t, comm);
+	/*
+	 * The executable's own file name, as rules mean it: comm would be the
+	 * name of a symlink it was started through.  Longer names are cut to the
+	 * key, as userspace cuts them.
+	 */
+	bpf_probe_read_kernel_str(nk.name, sizeof(nk.name),
+				  BPF_CORE_READ(t, mm, exe_file, f_path.dentry, d_name.name));
 	verdict_merge(v, bpf_map_lookup_elem(&filter_name, &nk));
 
 	pk = bpf_map_lookup_elem(&path_scratch, &zero);
@@ -256,6 +261,7 @@ static __always_inline void exec_mark(struct event_exec *e, const struct filter_
 {
 	e->match_rule = v->rule;
 	e->match_action = v->action;
+	e->match_gen = filter_gen & 0xffff;
 	if (v->action == EVENT_ACTION_KILL)
 		e->flags |= EVENT_EXEC_KILLED;
 }

@@ -18,4 +18,11 @@ static inline char *strbufcpy(char *dst, size_t size, const char *src)
 	return dst;
 }
 
+/*
+ * snprintf() into a buffer where cutting is intended (messages): returns buf,
+ * always terminated.  Spares callers the truncation warnings of snprintf.
+ */
+char *strbuf_printf(char *buf, size_t size, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

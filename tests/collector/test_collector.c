@@ -1313,7 +1313,9 @@ static int test_sign_policy_round_trip(struct ctx *t)
 	path_in(policy, sizeof(policy), t->dir, "roundtrip.json");
 	path_in(sig, sizeof(sig), t->dir, "roundtrip.sig");
 	path_in(err, sizeof(err), t->dir, "sign.err");
-	CHECK(write_file(policy, "{\"serial\": 7, \"rules\": []}\n", 27, 0644) == 0, "write");
+	static const char valid[] = "{\"id\": \"t\", \"serial\": 7, \"rules\": []}\n";
+
+	CHECK(write_file(policy, valid, strlen(valid), 0644) == 0, "write");
 
 	r = sign_policy(t, key, policy, sig, err);
 	CHECK(r == 0, "sign-policy exited %d", r);
@@ -1332,8 +1334,14 @@ static int test_sign_policy_round_trip(struct ctx *t)
 	CHECK(r != 0, "signed a policy that is not JSON");
 	CHECK(file_contains(err, "Not signing"), "no clear error");
 
+	/* JSON, but not a policy the agents would take: refused with the library's errors. */
+	CHECK(write_file(policy, "{\"serial\": 7, \"rules\": []}\n", 27, 0644) == 0, "write");
+	r = sign_policy(t, key, policy, sig, err);
+	CHECK(r != 0, "signed a policy without an id");
+	CHECK(file_contains(err, "\"id\""), "the error does not name the missing id");
+
 	/* A key others can read: refused. */
-	CHECK(write_file(policy, "{}", 2, 0644) == 0, "write");
+	CHECK(write_file(policy, valid, strlen(valid), 0644) == 0, "write");
 	path_in(badkey, sizeof(badkey), t->dir, "readable-signing.key");
 	CHECK(copy_file(key, badkey, 0644) == 0, "copy");
 	r = sign_policy(t, badkey, policy, sig, err);
@@ -1345,7 +1353,7 @@ static int test_sign_policy_round_trip(struct ctx *t)
 static int test_policy_reload_on_sighup(struct ctx *t)
 {
 	char key[512], pub[512], sig_tmp[512], hex[65], etag[80];
-	const char *v2 = "{\"serial\": 2, \"rules\": []}\n";
+	const char *v2 = "{\"id\": \"t\", \"serial\": 2, \"rules\": []}\n";
 	struct http h = { .path = "/v1/policy", .device = "device1" };
 	long long deadline;
 
@@ -1622,7 +1630,7 @@ static void run_test(struct ctx *t, const char *name, int (*fn)(struct ctx *))
 static int setup(struct ctx *t)
 {
 	char path[512], *id, key[512];
-	const char *pol = "{\"serial\": 1, \"rules\": []}\n";
+	const char *pol = "{\"id\": \"t\", \"serial\": 1, \"rules\": []}\n";
 	char *const pki_argv[] = { (char *)t->pki_tool, t->pki, NULL };
 	static const char *const extra[] = { "--max-body-bytes", "1M", "--max-inflated-bytes", "4M",
 					     NULL };

@@ -33,6 +33,7 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->process.wakeup_bytes, b->process.wakeup_bytes);
 	assert_int_equal(a->wakeup_latency_ms, b->wakeup_latency_ms);
 	assert_int_equal(a->process_table_max, b->process_table_max);
+	assert_string_equal(a->policy_file, b->policy_file);
 }
 
 /* A configuration unlike the defaults, so "unchanged" cannot pass by accident. */
@@ -259,20 +260,38 @@ static void test_bad_process_table_max(void **state)
 		       PATH ": \"process_table_max\" must be a whole number from 256 to 4194304.");
 }
 
+static void test_policy_file(void **state)
+{
+	struct config c;
+	char err[512] = "";
+
+	config_init(&c);
+	assert_string_equal(c.policy_file, CONFIG_DEFAULT_POLICY);
+	assert_int_equal(
+		config_parse(PATH, "{\"policy_file\": \"/srv/p.json\"}", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.policy_file, "/srv/p.json");
+	assert_refused("{\"policy_file\": \"relative.json\"}",
+		       PATH ": \"policy_file\" must be an absolute path shorter than 4096 bytes.");
+	assert_refused("{\"policy_file\": 3}",
+		       PATH ": \"policy_file\" must be an absolute path shorter than 4096 bytes.");
+}
+
 static void test_unknown_key(void **state)
 {
 	assert_refused("{\"wakeup_latency\": 5}",
 		       PATH ": unknown key \"wakeup_latency\" (known: probe_flavor, "
 			    "capture_args_bytes, ring_buffer_kib, wakeup, wakeup_latency_ms, "
-			    "process_table_max).");
+			    "process_table_max, policy_file).");
 	/* Key names are case-sensitive. */
 	assert_refused("{\"Wakeup\": \"each\"}",
 		       PATH ": unknown key \"Wakeup\" (known: probe_flavor, capture_args_bytes, "
-			    "ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max).");
+			    "ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max, "
+			    "policy_file).");
 	/* Nested objects are not flattened: the key is simply unknown. */
 	assert_refused("{\"process\": {\"wakeup\": \"each\"}}",
 		       PATH ": unknown key \"process\" (known: probe_flavor, capture_args_bytes, "
-			    "ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max).");
+			    "ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max, "
+			    "policy_file).");
 }
 
 static void test_error_after_good_keys(void **state)
@@ -282,7 +301,8 @@ static void test_error_after_good_keys(void **state)
 		       "\"ring_buffer_kib\": 64, \"wakeup\": \"batched\", "
 		       "\"wakeup_latency_ms\": 1, \"process_table_max\": 256, \"bogus\": 1}",
 		       PATH ": unknown key \"bogus\" (known: probe_flavor, capture_args_bytes, "
-			    "ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max).");
+			    "ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max, "
+			    "policy_file).");
 	assert_refused("{\"wakeup\": \"batched\", \"ring_buffer_kib\": 3}",
 		       PATH ": \"ring_buffer_kib\" is 3; it must be from 64 to 262144.");
 }
@@ -497,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_bad_wakeup_latency),
 		cmocka_unit_test(test_bad_process_table_max),
 		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_policy_file),
 		cmocka_unit_test(test_error_after_good_keys),
 		cmocka_unit_test(test_not_an_object),
 		cmocka_unit_test(test_invalid_json),

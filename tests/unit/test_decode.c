@@ -347,7 +347,9 @@ static void test_unknown_kind(void **state)
 
 static void test_wrong_version(void **state)
 {
-	static const uint16_t versions[] = { 0, 2, UINT16_MAX };
+	/* Versions no probe of this agent sends: the one before and the one after each. */
+	static const uint16_t versions[] = { 0, EVENT_EXEC_VERSION - 1, EVENT_EXEC_VERSION + 1,
+					     UINT16_MAX };
 	struct event_exec_args e;
 	struct event_fork f;
 	struct event_exit x;
@@ -356,6 +358,8 @@ static void test_wrong_version(void **state)
 		make_exec(&e, sizeof(struct event_exec), "/bin/true");
 		e.exec.header.version = versions[i];
 		assert_refused(&e, sizeof(struct event_exec), -EPROTONOSUPPORT);
+		if (versions[i] == EVENT_FORK_VERSION)
+			continue;
 		make_fork(&f);
 		f.header.version = versions[i];
 		assert_refused(&f, sizeof(f), -EPROTONOSUPPORT);

@@ -1,0 +1,602 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/cleanup.h"
+#include "basic/string-util.h"
+#include "engine.h"
+#include "format.h"
+
+/* Processes followed for one require rule; more instances than this are not told apart. */
+#define REQUIRE_PIDS_MAX 1024
+/* Deny rules one exec can match and be reported under. */
+#define MATCHES_MAX 16
+
+struct require_state {
+	const policy_rule *rule;
+	uint32_t *pids;
+	size_t n_pids;
+	usec_t absent_since; /* CLOCK_MONOTONIC; 0 while present */
+	bool finding_open; /* an "absent" finding stands until the program returns */
+};
+
+struct engine {
+	const struct engine_ops *ops;
+	void *ctx;
+	proctab *procs;
+	hashcache *hashes;
+	bool open_filter;
+	policy *policy;
+	uint16_t gen; /* low 16 bits of the kernel filter generation of this policy */
+	struct require_state *req;
+	size_t n_req;
+	struct engine_stats stats;
+};
+
+/* Facts gathered for one evaluation, with room for the strings they point to. */
+struct facts {
+	struct policy_process pp;
+	char path[EVENT_PATH_LEN];
+	char sha256[HASHCACHE_HEX_LEN + 1];
+	char args[EVENT_ARGS_LEN + 1];
+	char user[256], group[256];
+	const struct proc_entry *ancestors[FINDING_CHAIN_MAX];
+	size_t n_ancestors;
+};
+
+engine *engine_new(const struct engine_ops *ops, void *ctx, proctab *procs, hashcache *hashes,
+		   bool open_filter)
+{
+	engine *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->ops = ops;
+	e->ctx = ctx;
+	e->procs = procs;
+	e->hashes = hashes;
+	e->open_filter = open_filter;
+	return e;
+}
+
+static void require_states_free(struct require_state *req, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(req[i].pids);
+	free(req);
+}
+
+engine *engine_free(engine *e)
+{
+	if (!e)
+		return NULL;
+	require_states_free(e->req, e->n_req);
+	policy_unref(e->policy);
+	free(e);
+	return NULL;
+}
+
+const policy *engine_policy(engine *e)
+{
+	return e->policy;
+}
+
+/* --- compiling into the kernel filter ------------------------------------- */
+
+/* Whether the kernel alone kills for this rule, before the program's first instruction. */
+static bool rule_kernel_kills(const policy_rule *r)
+{
+	_Static_assert(POLICY_KERNEL_NAME_MAX < FILTER_NAME_LEN, "kernel name keys hold the names");
+	return policy_rule_effect(r) == POLICY_EFFECT_DENY &&
+	       policy_rule_mode(r) == POLICY_MODE_ENFORCE && policy_rule_kernel_decidable(r);
+}
+
+/* Adds the kernel entries of one rule.  Returns how many, or -errno. */
+static int compile_rule(engine *e, const policy_rule *r, size_t index)
+{
+	struct filter_verdict v = {
+		.rule = (uint32_t)index + 1,
+		.action = rule_kernel_kills(r) ? EVENT_ACTION_KILL : EVENT_ACTION_REPORT,
+	};
+	enum policy_field key = policy_rule_key_field(r);
+	const struct policy_matcher *m;
+	int n = 0, k;
+
+	if (key != POLICY_FIELD_PATH && key != POLICY_FIELD_NAME)
+		return 0;
+	m = policy_rule_matcher(r, key);
+	for (size_t i = 0; i < m->n_values; i++) {
+		const char *text = m->values[i].text;
+
+		if (key == POLICY_FIELD_NAME) {
+			k = e->ops->filter_add_name(e->ctx, text, &v);
+			if (k < 0)
+				return k;
+			n++;
+			continue;
+		}
+		k = e->ops->filter_add_path(e->ctx, text, &v);
+		if (k < 0 && k != -ENAMETOOLONG)
+			return k;
+		n += k >= 0;
+		/*
+		 * The executable's inode too: that catches it however it is
+		 * started (a symlink, a relative path).  A program installed
+		 * after this is caught by its path until the next reload.
+		 */
+		struct stat st;
+
+		if (stat(text, &st) == 0 && S_ISREG(st.st_mode)) {
+			k = e->ops->filter_add_inode(e->ctx, st.st_dev, st.st_ino, &v);
+			if (k < 0)
+				return k;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Whether every exec must come to userspace under p. */
+static bool needs_every_exec(const policy *p)
+{
+	if (policy_needs(p) & POLICY_NEED_EVERY_EXEC)
+		return true;
+	for (size_t i = 0; i < policy_rule_count(p); i++) {
+		const policy_rule *r = policy_rule_at(p, i);
+		enum policy_field key;
+
+		if (!policy_rule_enabled(r) || policy_rule_type(r) != POLICY_RULE_PROCESS)
+			continue;
+		key = policy_rule_key_field(r);
+		if (key != POLICY_FIELD_PATH && key != POLICY_FIELD_NAME)
+			return true;
+	}
+	return false;
+}
+
+/* --- facts about a process -------------------------------------------------- */
+
+static void facts_ancestors(engine *e, uint32_t ppid, struct facts *f)
+{
+	const struct proc_entry *a = proctab_get(e->procs, ppid);
+
+	for (f->n_ancestors = 0; a && f->n_ancestors < FINDING_CHAIN_MAX; f->n_ancestors++) {
+		f->ancestors[f->n_ancestors] = a;
+		if (f->n_ancestors < POLICY_PARENT_DEPTH)
+			f->pp.parent_path[f->n_ancestors] = a->exe;
+		/* pid 1's parent is 0; a loop in stale entries must not hang us. */
+		if (a->ppid == 0 || a->ppid == a->pid)
+			break;
+		a = proctab_get(e->procs, a->ppid);
+	}
+	if (a && f->n_ancestors < FINDING_CHAIN_MAX)
+		f->n_ancestors++;
+}
+
+static void facts_names(engine *e, struct facts *f)
+{
+	unsigned needs = policy_needs(e->policy);
+	char buf[4096];
+
+	if (needs & POLICY_NEED_USER_NAME) {
+		struct passwd pw, *res = NULL;
+
+		if (getpwuid_r(f->pp.uid, &pw, buf, sizeof(buf), &res) == 0 && res)
+			f->pp.user_name = strbufcpy(f->user, sizeof(f->user), res->pw_name);
+	}
+	if (needs & POLICY_NEED_GROUP_NAME) {
+		struct group gr, *res = NULL;
+
+		if (getgrgid_r(f->pp.gid, &gr, buf, sizeof(buf), &res) == 0 && res)
+			f->pp.group_name = strbufcpy(f->group, sizeof(f->group), res->gr_name);
+	}
+}
+
+/* Hashes the executable only when a rule could turn on it. */
+static void facts_sha256(engine *e, uint32_t pid, struct facts *f)
+{
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	if (!policy_needs_sha256_for(e->policy, &f->pp))
+		return;
+	fd = e->ops->exe_open(e->ctx, pid);
+	if (fd < 0 && f->pp.path)
+		fd = open(f->pp.path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	r = fd < 0 ? fd : hashcache_get_fd(e->hashes, fd, f->sha256);
+	if (r < 0) {
+		e->stats.hash_failed++;
+		return;
+	}
+	e->stats.hashed++;
+	f->pp.sha256 = f->sha256;
+}
+
+static void facts_from_exec(engine *e, const struct decoded_event *ev, struct facts *f)
+{
+	const char *path = ev->exec.filename;
+
+	memset(&f->pp, 0, sizeof(f->pp));
+	f->sha256[0] = '\0';
+	/*
+	 * The kernel gives the path as exec'd: possibly relative or a symlink,
+	 * while rules are about the executable itself.  /proc has it resolved;
+	 * a program the kernel killed may be gone by now, and then its path as
+	 * exec'd must do (its rule came with the record).
+	 */
+	if (e->ops->exe_path(e->ctx, ev->task.pid, f->path, sizeof(f->path)) >= 0)
+		path = f->path;
+	f->pp.path = path;
+	f->pp.uid = ev->task.uid;
+	f->pp.gid = ev->task.gid;
+	if (ev->exec.args_size > 0) {
+		format_cmd_line(ev->exec.args, ev->exec.args_size, f->args, sizeof(f->args));
+		f->pp.args = f->args;
+	}
+	facts_ancestors(e, ev->task.ppid, f);
+	facts_names(e, f);
+	facts_sha256(e, ev->task.pid, f);
+}
+
+static void facts_from_entry(engine *e, const struct proc_entry *pe, struct facts *f)
+{
+	memset(&f->pp, 0, sizeof(f->pp));
+	f->sha256[0] = '\0';
+	f->pp.path = pe->exe;
+	if (!pe->exe && pe->comm[0])
+		f->pp.name = pe->comm;
+	f->pp.uid = pe->uid;
+	f->pp.gid = pe->gid;
+	facts_ancestors(e, pe->ppid, f);
+	facts_names(e, f);
+}
+
+/* --- findings --------------------------------------------------------------- */
+
+static void finding_fill_process(struct finding *fd, const struct decoded_event *ev,
+				 const struct facts *f)
+{
+	struct finding_process *p = &fd->process;
+
+	fd->has_process = true;
+	p->pid = ev->task.pid;
+	p->ppid = ev->task.ppid;
+	p->uid = ev->task.uid;
+	p->gid = ev->task.gid;
+	p->start_boot = ev->task.start_boot;
+	strbufcpy(p->path, sizeof(p->path), f->pp.path ? f->pp.path : "");
+	strbufcpy(p->name, sizeof(p->name), ev->task.comm);
+	strbufcpy(p->sha256, sizeof(p->sha256), f->sha256);
+	strbufcpy(p->cmd_line, sizeof(p->cmd_line), f->pp.args ? f->pp.args : "");
+	fd->n_ancestors = f->n_ancestors;
+	for (size_t i = 0; i < f->n_ancestors; i++) {
+		fd->ancestors[i].pid = f->ancestors[i]->pid;
+		strbufcpy(fd->ancestors[i].path, sizeof(fd->ancestors[i].path),
+			  f->ancestors[i]->exe ? f->ancestors[i]->exe : "");
+	}
+}
+
+static void emit(engine *e, const struct finding *f)
+{
+	e->ops->finding(e->ctx, f);
+}
+
+/* --- require rules ---------------------------------------------------------- */
+
+static bool require_has(const struct require_state *s, uint32_t pid)
+{
+	for (size_t i = 0; i < s->n_pids; i++)
+		if (s->pids[i] == pid)
+			return true;
+	return false;
+}
+
+static void require_emit(engine *e, struct require_state *s, enum finding_kind kind, usec_t now)
+{
+	struct finding f = {
+		.kind = kind,
+		.time_real = now_usec(CLOCK_REALTIME),
+		.policy = e->policy,
+		.rule = s->rule,
+		.mode = policy_rule_mode(s->rule),
+		.action = FINDING_ACTION_NONE,
+	};
+
+	emit(e, &f);
+}
+
+static void require_add(engine *e, struct require_state *s, uint32_t pid, usec_t now)
+{
+	if (require_has(s, pid) || s->n_pids >= REQUIRE_PIDS_MAX)
+		return;
+	s->pids[s->n_pids++] = pid;
+	s->absent_since = 0;
+	if (s->finding_open) {
+		s->finding_open = false;
+		require_emit(e, s, FINDING_REQUIRE_RETURNED, now);
+	}
+}
+
+static void require_remove(struct require_state *s, uint32_t pid, usec_t now)
+{
+	for (size_t i = 0; i < s->n_pids; i++) {
+		if (s->pids[i] != pid)
+			continue;
+		s->pids[i] = s->pids[--s->n_pids];
+		if (s->n_pids == 0)
+			s->absent_since = now ? now : 1;
+		return;
+	}
+}
+
+struct require_scan {
+	engine *e;
+	struct require_state *req;
+	size_t n_req;
+	usec_t now;
+	struct facts facts;
+};
+
+static void require_scan_one(void *userdata, const struct proc_entry *pe)
+{
+	struct require_scan *s = userdata;
+
+	facts_from_entry(s->e, pe, &s->facts);
+	for (size_t i = 0; i < s->n_req; i++) {
+		struct require_state *st = &s->req[i];
+
+		if (st->n_pids < REQUIRE_PIDS_MAX && policy_rule_matches(st->rule, &s->facts.pp))
+			st->pids[st->n_pids++] = pe->pid;
+	}
+}
+
+/*
+ * Require states for p, from the processes known now.  A rule that was absent
+ * with a finding standing under the old policy carries that over, so a reload
+ * neither repeats the finding nor loses the return.
+ */
+static int require_build(engine *e, policy *p, usec_t now, struct require_state **ret,
+			 size_t *ret_n)
+{
+	size_t n = policy_require_count(p);
+	struct require_scan scan = { .e = e, .now = now };
+	struct require_state *req;
+	policy *saved = e->policy;
+
+	req = calloc(n ? n : 1, sizeof(*req));
+	if (!req)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		req[i].rule = policy_require_at(p, i);
+		req[i].pids = calloc(REQUIRE_PIDS_MAX, sizeof(uint32_t));
+		if (!req[i].pids) {
+			require_states_free(req, n);
+			return -ENOMEM;
+		}
+	}
+	scan.req = req;
+	scan.n_req = n;
+	/* facts_names() reads the policy in force; judge by the new one. */
+	e->policy = p;
+	proctab_foreach(e->procs, require_scan_one, &scan);
+	e->policy = saved;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *id = policy_rule_id(req[i].rule);
+
+		if (req[i].n_pids == 0)
+			req[i].absent_since = now ? now : 1;
+		for (size_t j = 0; j < e->n_req; j++) {
+			if (strcmp(policy_rule_id(e->req[j].rule), id) != 0)
+				continue;
+			if (req[i].n_pids == 0 && e->req[j].absent_since)
+				req[i].absent_since = e->req[j].absent_since;
+			req[i].finding_open = e->req[j].finding_open;
+		}
+	}
+	*ret = req;
+	*ret_n = n;
+	return 0;
+}
+
+bool engine_require_present(engine *e, size_t i)
+{
+	return i < e->n_req && e->req[i].n_pids > 0;
+}
+
+usec_t engine_tick(engine *e, usec_t now)
+{
+	usec_t next = USEC_INFINITY;
+
+	for (size_t i = 0; i < e->n_req; i++) {
+		struct require_state *s = &e->req[i];
+		usec_t due;
+
+		if (s->n_pids > 0 || s->finding_open || !s->absent_since)
+			continue;
+		due = s->absent_since + (usec_t)policy_rule_grace_seconds(s->rule) * USEC_PER_SEC;
+		if (now >= due) {
+			s->finding_open = true;
+			require_emit(e, s, FINDING_REQUIRE_ABSENT, now);
+		} else if (due < next) {
+			next = due;
+		}
+	}
+	return next;
+}
+
+/* --- the policy in force ---------------------------------------------------- */
+
+int engine_set_policy(engine *e, policy *p, usec_t now)
+{
+	struct require_state *req = NULL;
+	size_t n_req = 0, entries = 0;
+	bool open;
+	int r;
+
+	r = require_build(e, p, now, &req, &n_req);
+	if (r < 0)
+		return r;
+
+	r = e->ops->filter_begin(e->ctx);
+	for (size_t i = 0; r >= 0 && i < policy_rule_count(p); i++) {
+		const policy_rule *rule = policy_rule_at(p, i);
+
+		if (!policy_rule_enabled(rule) || policy_rule_type(rule) != POLICY_RULE_PROCESS)
+			continue;
+		r = compile_rule(e, rule, i);
+		if (r > 0)
+			entries += (size_t)r;
+	}
+	open = e->open_filter || needs_every_exec(p);
+	if (r >= 0)
+		r = e->ops->filter_commit(e->ctx, open);
+	if (r < 0) {
+		require_states_free(req, n_req);
+		return r;
+	}
+
+	/* The kernel judges by p now; so does userspace, from here on. */
+	require_states_free(e->req, e->n_req);
+	e->req = req;
+	e->n_req = n_req;
+	policy_unref(e->policy);
+	e->policy = policy_ref(p);
+	e->gen = (uint16_t)(e->ops->filter_gen(e->ctx) & 0xffff);
+	e->stats.kernel_entries = entries;
+	e->stats.kernel_filter_open = open;
+	return 0;
+}
+
+void engine_report_invalid_policy(engine *e, const char *detail)
+{
+	struct finding f = {
+		.kind = FINDING_POLICY_INVALID,
+		.time_real = now_usec(CLOCK_REALTIME),
+		.policy = e->policy,
+		.mode = e->policy ? policy_mode(e->policy) : POLICY_MODE_MONITOR,
+		.action = FINDING_ACTION_NONE,
+	};
+
+	strbufcpy(f.detail, sizeof(f.detail), detail);
+	emit(e, &f);
+}
+
+/* --- records ---------------------------------------------------------------- */
+
+/* The deny rule the kernel killed for, when it belongs to the policy in force. */
+static const policy_rule *kernel_rule(engine *e, const struct decoded_event *ev)
+{
+	const policy_rule *r;
+
+	if (ev->exec.match_rule == 0 || ev->exec.match_gen != e->gen)
+		return NULL;
+	r = policy_rule_at(e->policy, ev->exec.match_rule - 1);
+	if (!r || policy_rule_effect(r) != POLICY_EFFECT_DENY)
+		return NULL;
+	return r;
+}
+
+static void on_exec(engine *e, const struct decoded_event *ev, usec_t now)
+{
+	struct policy_match matches[MATCHES_MAX];
+	const policy_rule *krule = kernel_rule(e, ev);
+	struct facts facts;
+	size_t n, n_req;
+	bool killed = ev->exec.killed, in_kernel = ev->exec.killed, kernel_rule_seen = false;
+
+	facts_from_exec(e, ev, &facts);
+	e->stats.evaluated++;
+	n = policy_eval(e->policy, &facts.pp, matches, MATCHES_MAX);
+	if (n > MATCHES_MAX)
+		n = MATCHES_MAX;
+	for (size_t i = 0; i < n; i++)
+		kernel_rule_seen |= matches[i].rule == krule;
+	/*
+	 * The kernel matched the executable's inode, which userspace may not
+	 * see again from a path that is gone or was reached through a link;
+	 * when it killed, the rule it killed for is a match whatever the path.
+	 */
+	if (killed && krule && !kernel_rule_seen && n < MATCHES_MAX)
+		matches[n++] =
+			(struct policy_match){ .rule = krule, .mode = policy_rule_mode(krule) };
+
+	for (size_t i = 0; i < n; i++) {
+		struct finding f = {
+			.kind = FINDING_PROCESS_DENIED,
+			.time_real = ev->time_real,
+			.policy = e->policy,
+			.rule = matches[i].rule,
+			.mode = matches[i].mode,
+		};
+
+		if (killed) {
+			f.action = FINDING_ACTION_KILLED;
+			f.in_kernel = in_kernel;
+		} else if (matches[i].mode == POLICY_MODE_ENFORCE) {
+			/* Userspace had to decide: the program has started; stop it now. */
+			int r = e->ops->kill(e->ctx, ev->task.pid, ev->task.start_boot);
+
+			if (r >= 0 || r == -ESRCH) {
+				killed = true;
+				f.action = FINDING_ACTION_KILLED;
+				e->stats.killed++;
+			} else {
+				f.action = FINDING_ACTION_KILL_FAILED;
+				e->stats.kill_failed++;
+			}
+		} else {
+			f.action = FINDING_ACTION_REPORTED;
+		}
+		e->stats.denied++;
+		finding_fill_process(&f, ev, &facts);
+		emit(e, &f);
+	}
+	if (in_kernel)
+		e->stats.killed++;
+
+	/* Required programs: this pid is now one, or no longer one. */
+	for (size_t i = 0; i < e->n_req; i++)
+		require_remove(&e->req[i], ev->task.pid, now);
+	if (killed)
+		return;
+	n_req = policy_eval_require(e->policy, &facts.pp, matches, MATCHES_MAX);
+	for (size_t i = 0; i < n_req && i < MATCHES_MAX; i++)
+		for (size_t j = 0; j < e->n_req; j++)
+			if (e->req[j].rule == matches[i].rule)
+				require_add(e, &e->req[j], ev->task.pid, now);
+}
+
+void engine_on_event(engine *e, const struct decoded_event *ev, usec_t now)
+{
+	if (!e->policy)
+		return;
+	switch (ev->kind) {
+	case EVENT_KIND_EXEC:
+		on_exec(e, ev, now);
+		break;
+	case EVENT_KIND_FORK:
+		/* A child of a required program is another instance of it. */
+		for (size_t i = 0; i < e->n_req; i++)
+			if (require_has(&e->req[i], ev->task.ppid))
+				require_add(e, &e->req[i], ev->task.pid, now);
+		break;
+	case EVENT_KIND_EXIT:
+		for (size_t i = 0; i < e->n_req; i++)
+			require_remove(&e->req[i], ev->task.pid, now);
+		break;
+	default:
+		break;
+	}
+}
+
+void engine_get_stats(engine *e, struct engine_stats *ret)
+{
+	*ret = e->stats;
+}

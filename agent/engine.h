@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The policy in the agent: compiles the policy in force into the kernel
+ * filter, judges the records the kernel lets through, stops denied programs
+ * in enforce mode, follows which required programs run, and hands every
+ * conclusion on as a finding.
+ *
+ * The kernel, killing and the clock are reached through engine_ops so the
+ * engine can be tested without them.
+ */
+#ifndef POSTURED_ENGINE_H
+#define POSTURED_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../probes/events.h"
+#include "basic/time-util.h"
+#include "decode.h"
+#include "finding.h"
+#include "hashcache.h"
+#include "policy.h"
+#include "proctab.h"
+
+struct engine_ops {
+	/* The kernel filter, as in probe_process.h. */
+	int (*filter_begin)(void *ctx);
+	int (*filter_add_inode)(void *ctx, uint64_t dev, uint64_t ino,
+				const struct filter_verdict *v);
+	int (*filter_add_name)(void *ctx, const char *name, const struct filter_verdict *v);
+	int (*filter_add_path)(void *ctx, const char *path, const struct filter_verdict *v);
+	int (*filter_commit)(void *ctx, bool open);
+	uint32_t (*filter_gen)(void *ctx);
+	/*
+	 * Sends SIGKILL to pid if it is still the process that started at
+	 * start_boot (CLOCK_BOOTTIME ns, 0 = unknown).  Returns 0 or -errno
+	 * (-ESRCH when it is gone).
+	 */
+	int (*kill)(void *ctx, uint32_t pid, nsec_t start_boot);
+	/* Resolves pid's executable (readlink of /proc/pid/exe); -errno when it cannot. */
+	int (*exe_path)(void *ctx, uint32_t pid, char *buf, size_t size);
+	/* Opens pid's executable for hashing; -errno when it cannot. */
+	int (*exe_open)(void *ctx, uint32_t pid);
+	/* Where findings go. */
+	void (*finding)(void *ctx, const struct finding *f);
+};
+
+/* The engine ops for the real system; their ctx is a struct engine_system. */
+struct engine_system {
+	struct probe_process *probe;
+	const char *proc_root; /* "/proc" */
+	void (*finding)(void *userdata, const struct finding *f);
+	void *userdata;
+};
+extern const struct engine_ops engine_ops_system;
+
+typedef struct engine engine;
+
+/*
+ * A new engine.  procs and hashes are borrowed and must outlive it.
+ * open_filter keeps every record coming to userspace (for --print-events).
+ */
+engine *engine_new(const struct engine_ops *ops, void *ctx, proctab *procs, hashcache *hashes,
+		   bool open_filter);
+engine *engine_free(engine *e);
+
+/*
+ * Compiles p into the kernel filter and puts it in force, replacing the one
+ * in force (whose reference is dropped).  Takes a reference to p.  On error
+ * the old policy stays in force, in the kernel too, and -errno is returned.
+ * Required programs are looked for among the processes already known.
+ */
+int engine_set_policy(engine *e, policy *p, usec_t now);
+const policy *engine_policy(engine *e);
+
+/*
+ * Judges one record.  Call it after the process table has seen an exec or a
+ * fork, and before it sees an exit.  now is CLOCK_MONOTONIC.
+ */
+void engine_on_event(engine *e, const struct decoded_event *ev, usec_t now);
+
+/* Runs what is due at now (require grace periods).  Returns the next deadline or USEC_INFINITY. */
+usec_t engine_tick(engine *e, usec_t now);
+
+/* Emits a finding that a new policy was refused, with the reason in detail. */
+void engine_report_invalid_policy(engine *e, const char *detail);
+
+struct engine_stats {
+	uint64_t evaluated, denied, killed, kill_failed, hashed, hash_failed;
+	size_t kernel_entries; /* filter entries the policy in force compiled to */
+	bool kernel_filter_open;
+};
+void engine_get_stats(engine *e, struct engine_stats *ret);
+
+/* Whether the required program of require rule i (policy_require_at) runs now. */
+bool engine_require_present(engine *e, size_t i);
+
+#endif

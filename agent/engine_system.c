@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* The engine's ops on the real system: the loaded probe, pidfds and /proc. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "basic/cleanup.h"
+#include "engine.h"
+#include "probe_process.h"
+
+static int sys_filter_begin(void *ctx)
+{
+	struct engine_system *s = ctx;
+
+	return probe_process_filter_begin(s->probe);
+}
+
+static int sys_filter_add_inode(void *ctx, uint64_t dev, uint64_t ino,
+				const struct filter_verdict *v)
+{
+	struct engine_system *s = ctx;
+
+	return probe_process_filter_add_inode(s->probe, dev, ino, v);
+}
+
+static int sys_filter_add_name(void *ctx, const char *name, const struct filter_verdict *v)
+{
+	struct engine_system *s = ctx;
+
+	return probe_process_filter_add_name(s->probe, name, v);
+}
+
+static int sys_filter_add_path(void *ctx, const char *path, const struct filter_verdict *v)
+{
+	struct engine_system *s = ctx;
+
+	return probe_process_filter_add_path(s->probe, path, v);
+}
+
+static int sys_filter_commit(void *ctx, bool open)
+{
+	struct engine_system *s = ctx;
+
+	return probe_process_filter_commit(s->probe, open);
+}
+
+static uint32_t sys_filter_gen(void *ctx)
+{
+	struct engine_system *s = ctx;
+
+	return probe_process_filter_gen(s->probe);
+}
+
+/*
+ * Kills pid through a pidfd, after checking through /proc that the pid still
+ * names the process that exec'd: a pid reused in between must not be hit.
+ */
+static int sys_kill(void *ctx, uint32_t pid, nsec_t start_boot)
+{
+	struct engine_system *s = ctx;
+	_cleanup_close_ int pidfd = -EBADF;
+	struct proc_entry pe = {};
+	int r;
+
+	pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	/* The pidfd pins the process: what /proc says now is about it. */
+	r = proctab_read_proc(s->proc_root, pid, &pe);
+	free(pe.exe);
+	if (r < 0)
+		return r;
+	if (start_boot && pe.start_boot &&
+	    (pe.start_boot > start_boot ? pe.start_boot - start_boot : start_boot - pe.start_boot) >
+		    pe.start_tolerance + NSEC_PER_USEC)
+		return -ESRCH;
+	if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+static int sys_exe_path(void *ctx, uint32_t pid, char *buf, size_t size)
+{
+	struct engine_system *s = ctx;
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%u/exe", s->proc_root, pid);
+	n = readlink(path, buf, size - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+static int sys_exe_open(void *ctx, uint32_t pid)
+{
+	struct engine_system *s = ctx;
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%u/exe", s->proc_root, pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	return fd < 0 ? -errno : fd;
+}
+
+static void sys_finding(void *ctx, const struct finding *f)
+{
+	struct engine_system *s = ctx;
+
+	s->finding(s->userdata, f);
+}
+
+const struct engine_ops engine_ops_system = {
+	.filter_begin = sys_filter_begin,
+	.filter_add_inode = sys_filter_add_inode,
+	.filter_add_name = sys_filter_add_name,
+	.filter_add_path = sys_filter_add_path,
+	.filter_commit = sys_filter_commit,
+	.filter_gen = sys_filter_gen,
+	.kill = sys_kill,
+	.exe_path = sys_exe_path,
+	.exe_open = sys_exe_open,
+	.finding = sys_finding,
+};

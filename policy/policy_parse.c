@@ -1,0 +1,1309 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * From the JSON tree to a policy: every field checked, every problem
+ * collected (not only the first) with its position and JSON pointer, and
+ * the rules copied into the policy's arena.  The tree is dropped afterwards.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "jsontree.h"
+#include "policy-cleanup.h"
+#include "policy-internal.h"
+
+#define TITLE_MAX	  200
+#define CONTACT_MAX	  256
+#define TAG_MAX		  64
+#define TAGS_MAX	  32
+#define LANGUAGES_MAX	  64
+#define ARGS_CONTAINS_MAX 1024
+#define GRACE_MAX	  86400
+#define ID_NUMBER_MAX	  4294967294u /* uid_t and gid_t, less (uid_t)-1 */
+
+/* Per rule, what the checks across rules need of the tree. */
+struct rule_info {
+	const struct jnode *id;
+	const struct jnode *match[_POLICY_FIELD_MAX]; /* each field's string or array */
+	bool ok; /* no error inside this rule */
+};
+
+struct vctx {
+	const char *file;
+	policy_errors *errors;
+	size_t n_errors;
+	bool truncated; /* POLICY_ERRORS_MAX reached */
+	int oom;
+	char ptr[1024]; /* JSON pointer of the value being looked at */
+	size_t ptr_len;
+	struct policy *p;
+	struct rule_info *info;
+};
+
+enum {
+	TF_SCHEMA,
+	TF_ID,
+	TF_SERIAL,
+	TF_DESCRIPTION,
+	TF_MODE,
+	TF_SETTINGS,
+	TF_RULES,
+	_TF_MAX,
+};
+static const char *const top_fields[_TF_MAX] = {
+	[TF_SCHEMA] = "$schema", [TF_ID] = "id",
+	[TF_SERIAL] = "serial",	 [TF_DESCRIPTION] = "description",
+	[TF_MODE] = "mode",	 [TF_SETTINGS] = "settings",
+	[TF_RULES] = "rules",
+};
+enum {
+	SF_CHECK_INTERVAL,
+	SF_REPORT_INTERVAL,
+	SF_COLLECT_ARGUMENTS,
+	SF_EXEC_AUDIT,
+	SF_REQUIRE_GRACE,
+	SF_SENT_RETENTION,
+	_SF_MAX,
+};
+static const char *const settings_fields[_SF_MAX] = {
+	[SF_CHECK_INTERVAL] = "check_interval_seconds",
+	[SF_REPORT_INTERVAL] = "report_interval_seconds",
+	[SF_COLLECT_ARGUMENTS] = "collect_arguments",
+	[SF_EXEC_AUDIT] = "exec_audit",
+	[SF_REQUIRE_GRACE] = "require_grace_seconds",
+	[SF_SENT_RETENTION] = "sent_retention_days",
+};
+/* The fields every rule has come first; then those of process rules. */
+enum {
+	RF_ID,
+	RF_TYPE,
+	RF_TITLE,
+	RF_SEVERITY,
+	RF_ENABLED,
+	RF_MODE,
+	RF_TAGS,
+	RF_MESSAGE,
+	RF_REMEDIATION,
+	RF_CONTACT,
+	_RF_COMMON,
+	RF_MATCH = _RF_COMMON,
+	RF_EFFECT,
+	RF_GRACE,
+	_RF_PROCESS,
+};
+static const char *const rule_fields[_RF_PROCESS] = {
+	[RF_ID] = "id",
+	[RF_TYPE] = "type",
+	[RF_TITLE] = "title",
+	[RF_SEVERITY] = "severity",
+	[RF_ENABLED] = "enabled",
+	[RF_MODE] = "mode",
+	[RF_TAGS] = "tags",
+	[RF_MESSAGE] = "message",
+	[RF_REMEDIATION] = "remediation",
+	[RF_CONTACT] = "contact",
+	[RF_MATCH] = "match",
+	[RF_EFFECT] = "effect",
+	[RF_GRACE] = "grace_seconds",
+};
+static const char *const match_fields[_POLICY_FIELD_MAX] = {
+	[POLICY_FIELD_PATH] = "path",
+	[POLICY_FIELD_NAME] = "name",
+	[POLICY_FIELD_SHA256] = "sha256",
+	[POLICY_FIELD_PARENT_PATH] = "parent_path",
+	[POLICY_FIELD_USER] = "user",
+	[POLICY_FIELD_GROUP] = "group",
+	[POLICY_FIELD_ARGS_CONTAINS] = "args_contains",
+};
+static const char *const mode_names[] = { "monitor", "enforce" };
+static const char *const severity_names[] = { "info", "low", "medium", "high", "critical" };
+static const char *const type_names[] = { "process", "network", "check" };
+static const char *const effect_names[] = { "deny", "require" };
+
+/* ---- errors and pointers --------------------------------------------------- */
+
+static void verr_at(struct vctx *v, unsigned line, unsigned column, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void verr_at(struct vctx *v, unsigned line, unsigned column, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	v->n_errors++;
+	if (!v->errors || v->truncated)
+		return;
+	if (v->n_errors > POLICY_ERRORS_MAX) {
+		v->truncated = true;
+		return;
+	}
+	va_start(ap, fmt);
+	r = policy_errors_add(v->errors, v->file, line, column, v->ptr, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		v->oom = r;
+}
+
+#define verr(v, node, ...) verr_at(v, (node)->line, (node)->column, __VA_ARGS__)
+
+static size_t ptr_push(struct vctx *v, const char *segment)
+{
+	size_t old = v->ptr_len;
+
+	jsontree_pointer_append(v->ptr, sizeof(v->ptr), &v->ptr_len, segment);
+	return old;
+}
+
+static size_t ptr_push_index(struct vctx *v, size_t i)
+{
+	size_t old = v->ptr_len;
+
+	jsontree_pointer_append_index(v->ptr, sizeof(v->ptr), &v->ptr_len, i);
+	return old;
+}
+
+static void ptr_pop(struct vctx *v, size_t old)
+{
+	v->ptr_len = old;
+	v->ptr[old] = '\0';
+}
+
+static bool oom(struct vctx *v)
+{
+	v->oom = -ENOMEM;
+	return false;
+}
+
+/* "a, b, c" */
+static const char *list_names(char *buf, size_t size, const char *const *names, size_t n)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && len < size; i++) {
+		int w = snprintf(buf + len, size - len, "%s%s", i ? ", " : "", names[i]);
+
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+	return buf;
+}
+
+static ssize_t name_index(const char *s, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/*
+ * Reports unknown and repeated fields of obj.  For each field of allowed that
+ * obj has, found[i] is its member (the first, when repeated).
+ */
+static void check_fields(struct vctx *v, const struct jnode *obj, const char *const *allowed,
+			 size_t n_allowed, const struct jmember **found)
+{
+	char names[512];
+
+	for (size_t i = 0; i < obj->children.n; i++) {
+		const struct jmember *m = &obj->children.members[i];
+		ssize_t k = name_index(m->key, allowed, n_allowed);
+		char q[POLICY_QUOTE_MAX];
+		size_t old = ptr_push(v, m->key);
+
+		if (k < 0)
+			verr_at(v, m->line, m->column, "unknown field %s; expected one of: %s",
+				policy_quote(q, m->key),
+				list_names(names, sizeof(names), allowed, n_allowed));
+		else if (found[k])
+			verr_at(v, m->line, m->column,
+				"duplicate field %s; it is already set on line %u",
+				policy_quote(q, m->key), found[k]->line);
+		else
+			found[k] = m;
+		ptr_pop(v, old);
+	}
+}
+
+static void missing(struct vctx *v, const struct jnode *obj, const char *field)
+{
+	verr(v, obj, "missing required field \"%s\"", field);
+}
+
+/* ---- typed values ------------------------------------------------------------ */
+
+/* A string of at most max bytes; multiline texts may hold line breaks.  NULL after an error. */
+static const char *get_string(struct vctx *v, const struct jnode *n, const char *field, size_t max,
+			      bool multiline)
+{
+	uint32_t c;
+
+	if (n->type != JSON_STRING) {
+		verr(v, n, "\"%s\" must be a string, not %s", field, jsontree_type_name(n));
+		return NULL;
+	}
+	if (n->string.len == 0) {
+		verr(v, n, "\"%s\" must not be empty", field);
+		return NULL;
+	}
+	if (n->string.len > max) {
+		verr(v, n, "\"%s\" is longer than %zu bytes", field, max);
+		return NULL;
+	}
+	c = policy_check_text_chars(n->string.str, multiline);
+	if (c) {
+		verr(v, n, "\"%s\" contains the character U+%04X, which is not allowed%s", field, c,
+		     multiline ? "; texts may hold line breaks but no other control characters" :
+				 "");
+		return NULL;
+	}
+	return n->string.str;
+}
+
+static bool get_enum(struct vctx *v, const struct jnode *n, const char *field,
+		     const char *const *names, size_t n_names, unsigned *ret)
+{
+	char q[POLICY_QUOTE_MAX], list[256];
+	ssize_t k;
+
+	if (n->type != JSON_STRING) {
+		verr(v, n, "\"%s\" must be one of: %s; not %s", field,
+		     list_names(list, sizeof(list), names, n_names), jsontree_type_name(n));
+		return false;
+	}
+	k = name_index(n->string.str, names, n_names);
+	if (k < 0) {
+		verr(v, n, "invalid %s %s; expected one of: %s", field,
+		     policy_quote(q, n->string.str),
+		     list_names(list, sizeof(list), names, n_names));
+		return false;
+	}
+	*ret = (unsigned)k;
+	return true;
+}
+
+static bool get_uint(struct vctx *v, const struct jnode *n, const char *field, uint64_t min,
+		     uint64_t max, uint64_t *ret)
+{
+	if (n->type != JSON_INTEGER) {
+		verr(v, n, "\"%s\" must be a whole number from %llu to %llu, not %s", field,
+		     (unsigned long long)min, (unsigned long long)max, jsontree_type_name(n));
+		return false;
+	}
+	if (n->integer.overflow || n->integer.value < 0 || (uint64_t)n->integer.value < min ||
+	    (uint64_t)n->integer.value > max) {
+		if (n->integer.overflow)
+			verr(v, n,
+			     "\"%s\" is out of range; expected a whole number from %llu to %llu",
+			     field, (unsigned long long)min, (unsigned long long)max);
+		else
+			verr(v, n, "\"%s\" is %lld; expected a whole number from %llu to %llu",
+			     field, (long long)n->integer.value, (unsigned long long)min,
+			     (unsigned long long)max);
+		return false;
+	}
+	*ret = (uint64_t)n->integer.value;
+	return true;
+}
+
+static bool get_bool(struct vctx *v, const struct jnode *n, const char *field, bool *ret)
+{
+	if (n->type != JSON_BOOL) {
+		verr(v, n, "\"%s\" must be true or false, not %s", field, jsontree_type_name(n));
+		return false;
+	}
+	*ret = n->boolean;
+	return true;
+}
+
+/* Runs the statement with the pointer at member m of the current object. */
+#define WITH_FIELD(v, m, ...)                        \
+	do {                                         \
+		size_t _old = ptr_push(v, (m)->key); \
+		__VA_ARGS__;                         \
+		ptr_pop(v, _old);                    \
+	} while (0)
+
+/* ---- settings ------------------------------------------------------------------ */
+
+static void parse_settings(struct vctx *v, const struct jnode *n, struct policy_settings *s)
+{
+	static const struct {
+		uint64_t min, max;
+		size_t offset;
+	} numbers[] = {
+		[SF_CHECK_INTERVAL] = { 60, 604800,
+					offsetof(struct policy_settings, check_interval_seconds) },
+		[SF_REPORT_INTERVAL] = { 10, 86400,
+					 offsetof(struct policy_settings,
+						  report_interval_seconds) },
+		[SF_REQUIRE_GRACE] = { 0, GRACE_MAX,
+				       offsetof(struct policy_settings, require_grace_seconds) },
+		[SF_SENT_RETENTION] = { 1, 365,
+					offsetof(struct policy_settings, sent_retention_days) },
+	};
+	const struct jmember *f[_SF_MAX] = {};
+
+	if (n->type != JSON_OBJECT) {
+		verr(v, n, "\"settings\" must be an object, not %s", jsontree_type_name(n));
+		return;
+	}
+	check_fields(v, n, settings_fields, _SF_MAX, f);
+	for (size_t i = 0; i < _SF_MAX; i++) {
+		uint64_t u;
+
+		if (!f[i])
+			continue;
+		if (i == SF_COLLECT_ARGUMENTS) {
+			WITH_FIELD(v, f[i],
+				   get_bool(v, f[i]->value, f[i]->key, &s->collect_arguments));
+		} else if (i == SF_EXEC_AUDIT) {
+			WITH_FIELD(v, f[i], get_bool(v, f[i]->value, f[i]->key, &s->exec_audit));
+		} else {
+			bool ok;
+
+			WITH_FIELD(v, f[i],
+				   ok = get_uint(v, f[i]->value, f[i]->key, numbers[i].min,
+						 numbers[i].max, &u));
+			if (ok)
+				*(uint32_t *)((char *)s + numbers[i].offset) = (uint32_t)u;
+		}
+	}
+}
+
+/* ---- rule texts ------------------------------------------------------------------ */
+
+static bool parse_texts(struct vctx *v, const struct jnode *n, const char *field,
+			struct policy_texts *ret)
+{
+	struct policy_text_entry *entries;
+	bool ok = true, has_en = false;
+
+	if (n->type != JSON_OBJECT) {
+		verr(v, n,
+		     "\"%s\" must be an object mapping languages to texts, like {\"en\": \"...\"}, not %s",
+		     field, jsontree_type_name(n));
+		return false;
+	}
+	if (n->children.n > LANGUAGES_MAX) {
+		verr(v, n, "\"%s\" has more than %d languages", field, LANGUAGES_MAX);
+		return false;
+	}
+	entries = arena_alloc_array(&v->p->arena, n->children.n, sizeof(*entries));
+	if (!entries)
+		return oom(v);
+
+	for (size_t i = 0; i < n->children.n; i++) {
+		const struct jmember *m = &n->children.members[i];
+		char msg[POLICY_MSG_MAX], q[POLICY_QUOTE_MAX];
+		size_t old = ptr_push(v, m->key);
+		const char *text;
+
+		if (policy_check_lang(m->key, msg)) {
+			verr_at(v, m->line, m->column, "%s", msg);
+			ok = false;
+		} else {
+			for (size_t j = 0; j < i; j++)
+				if (strcmp(n->children.members[j].key, m->key) == 0) {
+					verr_at(v, m->line, m->column,
+						"duplicate field %s; it is already set on line %u",
+						policy_quote(q, m->key),
+						n->children.members[j].line);
+					ok = false;
+					break;
+				}
+		}
+		if (strcmp(m->key, "en") == 0)
+			has_en = true;
+		text = get_string(v, m->value, m->key, POLICY_TEXT_MAX, true);
+		if (!text)
+			ok = false;
+		entries[i] = (struct policy_text_entry){ .lang = m->key, .text = text };
+		ptr_pop(v, old);
+	}
+	if (!has_en) {
+		verr(v, n, "\"%s\" needs an English text under \"en\"", field);
+		ok = false;
+	}
+	if (!ok)
+		return false;
+
+	/* The tree goes away: copy into the policy. */
+	for (size_t i = 0; i < n->children.n; i++) {
+		entries[i].lang = arena_strdup(&v->p->arena, entries[i].lang);
+		entries[i].text = arena_strdup(&v->p->arena, entries[i].text);
+		if (!entries[i].lang || !entries[i].text)
+			return oom(v);
+	}
+	*ret = (struct policy_texts){ .n = n->children.n, .entries = entries };
+	return true;
+}
+
+static bool parse_tags(struct vctx *v, const struct jnode *n, struct policy_rule *r)
+{
+	bool ok = true;
+
+	if (n->type != JSON_ARRAY) {
+		verr(v, n, "\"tags\" must be an array of strings, not %s", jsontree_type_name(n));
+		return false;
+	}
+	if (n->children.n > TAGS_MAX) {
+		verr(v, n, "\"tags\" has more than %d entries", TAGS_MAX);
+		return false;
+	}
+	r->tags = arena_alloc_array(&v->p->arena, n->children.n, sizeof(char *));
+	if (!r->tags)
+		return oom(v);
+	for (size_t i = 0; i < n->children.n; i++) {
+		const struct jnode *t = n->children.members[i].value;
+		size_t old = ptr_push_index(v, i);
+		const char *s = get_string(v, t, "tags", TAG_MAX, false);
+
+		if (!s)
+			ok = false;
+		else if (!(r->tags[r->n_tags++] = arena_strdup(&v->p->arena, s)))
+			ok = oom(v);
+		ptr_pop(v, old);
+	}
+	return ok;
+}
+
+/* ---- match ------------------------------------------------------------------------ */
+
+static bool is_hex(const char *s)
+{
+	return strspn(s, "0123456789abcdefABCDEF") == strlen(s);
+}
+
+/* One value of a match field: checked, and stored in *ret. */
+static bool parse_value(struct vctx *v, enum policy_field f, const struct jnode *n,
+			const char *where, struct policy_value *ret)
+{
+	char msg[POLICY_MSG_MAX], q[POLICY_QUOTE_MAX];
+	const char *field = match_fields[f];
+	const char *s, *problem = NULL;
+	bool glob = false;
+
+	if ((f == POLICY_FIELD_USER || f == POLICY_FIELD_GROUP) && n->type == JSON_INTEGER) {
+		if (n->integer.overflow || n->integer.value < 0 ||
+		    n->integer.value > ID_NUMBER_MAX) {
+			verr(v, n, "%s %s%lld is out of range; expected 0 to %u",
+			     f == POLICY_FIELD_USER ? "uid" : "gid",
+			     n->integer.overflow ? "beyond " : "", (long long)n->integer.value,
+			     ID_NUMBER_MAX);
+			return false;
+		}
+		*ret = (struct policy_value){ .id = (uint32_t)n->integer.value };
+		return true;
+	}
+	if (n->type != JSON_STRING) {
+		const char *expected = f == POLICY_FIELD_USER  ? "a user name or a uid" :
+				       f == POLICY_FIELD_GROUP ? "a group name or a gid" :
+								 "a string";
+
+		if (where)
+			verr(v, n, "each entry of \"%s\" must be %s, not %s", field, expected,
+			     jsontree_type_name(n));
+		else
+			verr(v, n, "\"%s\" must be %s or an array of them, not %s", field, expected,
+			     jsontree_type_name(n));
+		return false;
+	}
+	s = n->string.str;
+	if (policy_check_text_chars(s, false)) {
+		verr(v, n, "%s %s contains a control or invisible direction character", field,
+		     policy_quote(q, s));
+		return false;
+	}
+
+	switch (f) {
+	case POLICY_FIELD_PATH:
+	case POLICY_FIELD_PARENT_PATH:
+		problem = policy_check_path_pattern(s, field, &glob, msg);
+		break;
+	case POLICY_FIELD_NAME:
+		problem = policy_check_name_pattern(s, &glob, msg);
+		break;
+	case POLICY_FIELD_SHA256:
+		if (strlen(s) != POLICY_SHA256_HEX_LEN) {
+			snprintf(msg, sizeof(msg),
+				 "sha256 %s is not a SHA-256 digest; expected 64 hexadecimal "
+				 "digits, found %zu characters",
+				 policy_quote(q, s), strlen(s));
+			problem = msg;
+		} else if (!is_hex(s)) {
+			snprintf(
+				msg, sizeof(msg),
+				"sha256 %s is not a SHA-256 digest; it holds characters other than "
+				"the hexadecimal digits 0-9 and a-f",
+				policy_quote(q, s));
+			problem = msg;
+		}
+		break;
+	case POLICY_FIELD_USER:
+	case POLICY_FIELD_GROUP:
+		problem = policy_check_user_name(s, field, msg);
+		break;
+	case POLICY_FIELD_ARGS_CONTAINS:
+		if (!*s) {
+			snprintf(msg, sizeof(msg),
+				 "args_contains must not be empty: it would match every process");
+			problem = msg;
+		} else if (strlen(s) > ARGS_CONTAINS_MAX) {
+			snprintf(msg, sizeof(msg), "args_contains is longer than %d bytes",
+				 ARGS_CONTAINS_MAX);
+			problem = msg;
+		}
+		break;
+	default:
+		break;
+	}
+	if (problem) {
+		verr(v, n, "%s", problem);
+		return false;
+	}
+
+	*ret = (struct policy_value){ .text = arena_strdup(&v->p->arena, s), .glob = glob };
+	if (!ret->text)
+		return oom(v);
+	if (f == POLICY_FIELD_SHA256)
+		for (char *c = (char *)ret->text; *c; c++)
+			if (*c >= 'A' && *c <= 'F')
+				*c = (char)(*c - 'A' + 'a');
+	return true;
+}
+
+static int value_cmp(const void *a, const void *b)
+{
+	const struct policy_value *x = *(const struct policy_value *const *)a;
+	const struct policy_value *y = *(const struct policy_value *const *)b;
+
+	if (!x->text || !y->text) {
+		if (x->text || y->text)
+			return x->text ? 1 : -1;
+		return x->id < y->id ? -1 : x->id > y->id;
+	}
+	return strcmp(x->text, y->text);
+}
+
+/* Reports a value listed twice.  Sorting keeps this O(n log n) for long lists. */
+static bool check_repeats(struct vctx *v, enum policy_field f, const struct jnode *list,
+			  struct policy_value *values, size_t n)
+{
+	_cleanup_free_ const struct policy_value **sorted = NULL;
+	bool ok = true;
+
+	if (n < 2)
+		return true;
+	sorted = calloc(n, sizeof(*sorted));
+	if (!sorted)
+		return oom(v);
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = &values[i];
+	qsort(sorted, n, sizeof(*sorted), value_cmp);
+	for (size_t i = 1; i < n; i++) {
+		/* Report the later of the two in the file. */
+		const struct policy_value *later = sorted[i] > sorted[i - 1] ? sorted[i] :
+									       sorted[i - 1];
+		size_t k = (size_t)(later - values);
+		const struct jnode *node = list->children.members[k].value;
+		char q[POLICY_QUOTE_MAX];
+		size_t old;
+
+		if (value_cmp(&sorted[i - 1], &sorted[i]) != 0)
+			continue;
+		old = ptr_push_index(v, k);
+		if (later->text)
+			verr(v, node, "%s is listed twice in \"%s\"", policy_quote(q, later->text),
+			     match_fields[f]);
+		else
+			verr(v, node, "%u is listed twice in \"%s\"", later->id, match_fields[f]);
+		ptr_pop(v, old);
+		ok = false;
+	}
+	return ok;
+}
+
+static bool parse_matcher(struct vctx *v, enum policy_field f, const struct jnode *n,
+			  struct policy_matcher *ret)
+{
+	struct policy_value *values;
+	bool ok = true, exact = true;
+	size_t count;
+
+	if (n->type == JSON_ARRAY) {
+		count = n->children.n;
+		if (count == 0) {
+			verr(v, n,
+			     "\"%s\" is an empty list, which never matches; give at least one value",
+			     match_fields[f]);
+			return false;
+		}
+		if (count > POLICY_LIST_MAX) {
+			verr(v, n, "\"%s\" has more than %d values", match_fields[f],
+			     POLICY_LIST_MAX);
+			return false;
+		}
+	} else {
+		count = 1;
+	}
+	values = arena_alloc_array(&v->p->arena, count, sizeof(*values));
+	if (!values)
+		return oom(v);
+
+	if (n->type != JSON_ARRAY) {
+		ok = parse_value(v, f, n, NULL, &values[0]);
+	} else {
+		for (size_t i = 0; i < count; i++) {
+			size_t old = ptr_push_index(v, i);
+
+			if (!parse_value(v, f, n->children.members[i].value, match_fields[f],
+					 &values[i]))
+				ok = false;
+			ptr_pop(v, old);
+		}
+		if (ok)
+			ok = check_repeats(v, f, n, values, count);
+	}
+	if (!ok)
+		return false;
+	for (size_t i = 0; i < count; i++)
+		if (values[i].glob)
+			exact = false;
+	*ret = (struct policy_matcher){
+		.field = f,
+		.n_values = count,
+		.values = values,
+		.exact = exact,
+	};
+	return true;
+}
+
+static bool name_accepts(const struct policy_value *name, const char *base)
+{
+	return name->glob ? fnmatch(name->text, base, 0) == 0 : strcmp(name->text, base) == 0;
+}
+
+/* The file name a path pattern fixes ("x" for "/usr/bin/x", also behind a wildcard directory), or NULL. */
+static const char *path_pattern_base(const struct policy_value *path)
+{
+	const char *base = policy_basename(path->text);
+
+	return strpbrk(base, "*?[\\") ? NULL : base;
+}
+
+/*
+ * Whether path and name can never both match: every path value fixes a file
+ * name that no name value accepts.
+ */
+static bool path_name_disjoint(const struct policy_matcher *path, const struct policy_matcher *name)
+{
+	for (size_t i = 0; i < path->n_values; i++) {
+		const char *base = path_pattern_base(&path->values[i]);
+
+		if (!base)
+			return false;
+		for (size_t j = 0; j < name->n_values; j++)
+			if (name_accepts(&name->values[j], base))
+				return false;
+	}
+	return true;
+}
+
+static bool parse_match(struct vctx *v, const struct jnode *n, struct policy_rule *r,
+			struct rule_info *info)
+{
+	const struct jmember *f[_POLICY_FIELD_MAX] = {};
+	char list[256];
+	bool ok = true;
+
+	if (n->type != JSON_OBJECT) {
+		verr(v, n, "\"match\" must be an object, not %s", jsontree_type_name(n));
+		return false;
+	}
+	check_fields(v, n, match_fields, _POLICY_FIELD_MAX, f);
+	if (n->children.n == 0) {
+		verr(v, n, "\"match\" is empty; name at least one of: %s",
+		     list_names(list, sizeof(list), match_fields, _POLICY_FIELD_MAX));
+		return false;
+	}
+	for (enum policy_field i = 0; i < _POLICY_FIELD_MAX; i++) {
+		bool field_ok;
+
+		if (!f[i])
+			continue;
+		info->match[i] = f[i]->value;
+		WITH_FIELD(v, f[i], field_ok = parse_matcher(v, i, f[i]->value, &r->matchers[i]));
+		if (!field_ok) {
+			ok = false;
+			continue;
+		}
+		r->fields |= 1u << i;
+		if (i == POLICY_FIELD_ARGS_CONTAINS && !v->p->settings.collect_arguments) {
+			WITH_FIELD(v, f[i],
+				   verr_at(v, f[i]->line, f[i]->column,
+					   "\"args_contains\" needs \"collect_arguments\": true in "
+					   "\"settings\"; without it no arguments are collected"));
+			ok = false;
+		}
+	}
+	if (!ok)
+		return false;
+
+	if (r->effect == POLICY_EFFECT_REQUIRE &&
+	    !(r->fields & (1u << POLICY_FIELD_PATH | 1u << POLICY_FIELD_NAME |
+			   1u << POLICY_FIELD_SHA256 | 1u << POLICY_FIELD_ARGS_CONTAINS))) {
+		verr(v, n,
+		     "a require rule must say which program it requires: \"match\" needs \"path\", "
+		     "\"name\", \"sha256\" or \"args_contains\"");
+		return false;
+	}
+	if ((r->fields & 1u << POLICY_FIELD_PATH) && (r->fields & 1u << POLICY_FIELD_NAME) &&
+	    path_name_disjoint(&r->matchers[POLICY_FIELD_PATH], &r->matchers[POLICY_FIELD_NAME])) {
+		const struct policy_matcher *path = &r->matchers[POLICY_FIELD_PATH];
+		const struct policy_matcher *name = &r->matchers[POLICY_FIELD_NAME];
+		char q1[POLICY_QUOTE_MAX], q2[POLICY_QUOTE_MAX], q3[POLICY_QUOTE_MAX];
+		size_t old = ptr_push(v, "name");
+
+		if (path->n_values == 1 && name->n_values == 1)
+			verr(v, f[POLICY_FIELD_NAME]->value,
+			     "the rule can never match: the program at %s is named %s, which name "
+			     "%s does not match",
+			     policy_quote(q1, path->values[0].text),
+			     policy_quote(q2, path_pattern_base(&path->values[0])),
+			     policy_quote(q3, name->values[0].text));
+		else
+			verr(v, f[POLICY_FIELD_NAME]->value,
+			     "the rule can never match: no \"name\" fits the file name of any "
+			     "\"path\"");
+		ptr_pop(v, old);
+		return false;
+	}
+	return true;
+}
+
+/* ---- rules ---------------------------------------------------------------------------- */
+
+static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, struct policy_rule *r,
+		       struct rule_info *info)
+{
+	const struct jmember *f[_RF_PROCESS] = {};
+	size_t errors_before = v->n_errors;
+	bool type_known = false, effect_known = false;
+	const char *s;
+	unsigned u;
+	uint64_t grace;
+
+	r->policy = v->p;
+	r->index = index;
+	r->enabled = true;
+	r->mode = v->p->mode;
+	r->key_field = _POLICY_FIELD_NONE;
+
+	if (n->type != JSON_OBJECT) {
+		verr(v, n, "each rule must be an object, not %s", jsontree_type_name(n));
+		return;
+	}
+
+	/* The type decides which fields a rule may have: look at it first. */
+	{
+		const struct jmember *t = jsontree_member(n, "type");
+		char q[POLICY_QUOTE_MAX], list[128];
+
+		if (!t) {
+			verr(v, n, "missing required field \"type\" (for now always \"process\")");
+		} else {
+			size_t old = ptr_push(v, "type");
+
+			if (t->value->type != JSON_STRING) {
+				verr(v, t->value, "\"type\" must be one of: %s; not %s",
+				     list_names(list, sizeof(list), type_names,
+						ELEMENTSOF(type_names)),
+				     jsontree_type_name(t->value));
+			} else if (name_index(t->value->string.str, type_names,
+					      ELEMENTSOF(type_names)) < 0) {
+				verr(v, t->value, "unknown rule type %s; expected one of: %s",
+				     policy_quote(q, t->value->string.str),
+				     list_names(list, sizeof(list), type_names,
+						ELEMENTSOF(type_names)));
+			} else {
+				r->type = (enum policy_rule_type)name_index(
+					t->value->string.str, type_names, ELEMENTSOF(type_names));
+				if (r->type != POLICY_RULE_PROCESS)
+					verr(v, t->value,
+					     "rule type %s is not supported by this version",
+					     policy_quote(q, t->value->string.str));
+				else
+					type_known = true;
+			}
+			ptr_pop(v, old);
+		}
+	}
+
+	if (type_known) {
+		check_fields(v, n, rule_fields, _RF_PROCESS, f);
+	} else {
+		/* Without a type we cannot tell unknown fields; still check the common ones. */
+		for (size_t i = 0; i < _RF_COMMON; i++)
+			f[i] = jsontree_member(n, rule_fields[i]);
+	}
+
+	if (!f[RF_ID]) {
+		missing(v, n, "id");
+	} else {
+		info->id = f[RF_ID]->value;
+		WITH_FIELD(v, f[RF_ID],
+			   s = get_string(v, f[RF_ID]->value, "id", POLICY_STRING_MAX, false));
+		if (s) {
+			char msg[POLICY_MSG_MAX];
+
+			if (policy_check_id(s, msg))
+				WITH_FIELD(v, f[RF_ID], verr(v, f[RF_ID]->value, "%s", msg));
+			else if (!(r->id = arena_strdup(&v->p->arena, s)))
+				oom(v);
+		}
+	}
+	if (!f[RF_TITLE])
+		missing(v, n, "title");
+	else {
+		WITH_FIELD(v, f[RF_TITLE],
+			   s = get_string(v, f[RF_TITLE]->value, "title", TITLE_MAX, false));
+		if (s && !(r->title = arena_strdup(&v->p->arena, s)))
+			oom(v);
+	}
+	if (!f[RF_SEVERITY])
+		missing(v, n, "severity");
+	else {
+		bool ok;
+
+		WITH_FIELD(v, f[RF_SEVERITY],
+			   ok = get_enum(v, f[RF_SEVERITY]->value, "severity", severity_names,
+					 ELEMENTSOF(severity_names), &u));
+		if (ok)
+			r->severity = u;
+	}
+	if (f[RF_ENABLED])
+		WITH_FIELD(v, f[RF_ENABLED],
+			   get_bool(v, f[RF_ENABLED]->value, "enabled", &r->enabled));
+	if (f[RF_MODE]) {
+		bool ok;
+
+		WITH_FIELD(v, f[RF_MODE],
+			   ok = get_enum(v, f[RF_MODE]->value, "mode", mode_names,
+					 ELEMENTSOF(mode_names), &u));
+		if (ok) {
+			r->mode = u;
+			r->mode_explicit = true;
+		}
+	}
+	if (f[RF_TAGS])
+		WITH_FIELD(v, f[RF_TAGS], parse_tags(v, f[RF_TAGS]->value, r));
+	if (!f[RF_MESSAGE])
+		missing(v, n, "message");
+	else
+		WITH_FIELD(v, f[RF_MESSAGE],
+			   parse_texts(v, f[RF_MESSAGE]->value, "message",
+				       &r->texts[POLICY_TEXT_MESSAGE]));
+	if (!f[RF_REMEDIATION])
+		missing(v, n, "remediation");
+	else
+		WITH_FIELD(v, f[RF_REMEDIATION],
+			   parse_texts(v, f[RF_REMEDIATION]->value, "remediation",
+				       &r->texts[POLICY_TEXT_REMEDIATION]));
+	if (f[RF_CONTACT]) {
+		WITH_FIELD(v, f[RF_CONTACT],
+			   s = get_string(v, f[RF_CONTACT]->value, "contact", CONTACT_MAX, false));
+		if (s && !(r->contact = arena_strdup(&v->p->arena, s)))
+			oom(v);
+	}
+
+	if (!type_known)
+		return;
+
+	/* Process rules: the effect first, since what match must hold depends on it. */
+	if (!f[RF_EFFECT])
+		missing(v, n, "effect");
+	else {
+		WITH_FIELD(v, f[RF_EFFECT],
+			   effect_known = get_enum(v, f[RF_EFFECT]->value, "effect", effect_names,
+						   ELEMENTSOF(effect_names), &u));
+		if (effect_known)
+			r->effect = u;
+	}
+	if (f[RF_GRACE]) {
+		bool ok;
+
+		WITH_FIELD(v, f[RF_GRACE],
+			   ok = get_uint(v, f[RF_GRACE]->value, "grace_seconds", 0, GRACE_MAX,
+					 &grace));
+		if (ok && effect_known && r->effect != POLICY_EFFECT_REQUIRE)
+			WITH_FIELD(v, f[RF_GRACE],
+				   verr_at(v, f[RF_GRACE]->line, f[RF_GRACE]->column,
+					   "\"grace_seconds\" applies to require rules only"));
+		else if (ok)
+			r->grace_seconds = (uint32_t)grace;
+	} else if (effect_known && r->effect == POLICY_EFFECT_REQUIRE) {
+		r->grace_seconds = v->p->settings.require_grace_seconds;
+	}
+	/* Without a known effect, match is still checked; only what require needs is not. */
+	if (!f[RF_MATCH])
+		missing(v, n, "match");
+	else
+		WITH_FIELD(v, f[RF_MATCH], parse_match(v, f[RF_MATCH]->value, r, info));
+
+	info->ok = v->n_errors == errors_before;
+}
+
+/* ---- checks across rules -------------------------------------------------------------- */
+
+static int rule_id_cmp(const void *a, const void *b, void *userdata)
+{
+	const struct policy *p = userdata;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int c = strcmp(p->rules[x].id, p->rules[y].id);
+
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+static void check_duplicate_ids(struct vctx *v)
+{
+	_cleanup_free_ uint32_t *order = NULL;
+	struct policy *p = v->p;
+	size_t n = 0;
+
+	order = calloc(p->n_rules ? p->n_rules : 1, sizeof(*order));
+	if (!order) {
+		oom(v);
+		return;
+	}
+	for (size_t i = 0; i < p->n_rules; i++)
+		if (p->rules[i].id)
+			order[n++] = (uint32_t)i;
+	/* Sorted by id, then by position: each run of one id starts with its first rule. */
+	qsort_r(order, n, sizeof(*order), rule_id_cmp, p);
+	for (size_t i = 1, first = 0; i < n; i++) {
+		const struct policy_rule *again = &p->rules[order[i]];
+		char q[POLICY_QUOTE_MAX];
+		size_t old;
+
+		if (strcmp(p->rules[order[first]].id, again->id) != 0) {
+			first = i;
+			continue;
+		}
+		old = ptr_push(v, "rules");
+		ptr_push_index(v, again->index);
+		ptr_push(v, "id");
+		verr(v, v->info[again->index].id,
+		     "duplicate rule id %s; rule /rules/%u has it already",
+		     policy_quote(q, again->id), order[first]);
+		ptr_pop(v, old);
+	}
+}
+
+/*
+ * A process cannot be required and denied at once.  A deny rule that tests
+ * one of path, name or sha256 and nothing else denies every process with
+ * that value; a require rule naming such a value contradicts it.
+ */
+static const struct policy_rule *denied_by(const struct policy *p, const struct rule_info *info,
+					   enum policy_field f, const char *value)
+{
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct policy_rule *d = &p->rules[i];
+		const struct policy_matcher *m;
+
+		if (!info[i].ok || d->type != POLICY_RULE_PROCESS ||
+		    d->effect != POLICY_EFFECT_DENY || !d->fields)
+			continue;
+		m = &d->matchers[__builtin_ctz(d->fields)];
+		if ((d->fields & (d->fields - 1)) != 0)
+			continue; /* more than one field: narrower than "every process with value" */
+		for (size_t k = 0; k < m->n_values; k++) {
+			const struct policy_value *dv = &m->values[k];
+
+			if (m->field == POLICY_FIELD_SHA256 && f == POLICY_FIELD_SHA256 &&
+			    strcmp(dv->text, value) == 0)
+				return d;
+			if (m->field == POLICY_FIELD_PATH && f == POLICY_FIELD_PATH &&
+			    (dv->glob ? fnmatch(dv->text, value, FNM_PATHNAME) == 0 :
+					strcmp(dv->text, value) == 0))
+				return d;
+			if (m->field == POLICY_FIELD_NAME &&
+			    (f == POLICY_FIELD_NAME || f == POLICY_FIELD_PATH) &&
+			    name_accepts(dv,
+					 f == POLICY_FIELD_PATH ? policy_basename(value) : value))
+				return d;
+		}
+	}
+	return NULL;
+}
+
+static void check_conflicts(struct vctx *v)
+{
+	static const enum policy_field fields[] = {
+		POLICY_FIELD_PATH,
+		POLICY_FIELD_NAME,
+		POLICY_FIELD_SHA256,
+	};
+	struct policy *p = v->p;
+
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct policy_rule *r = &p->rules[i];
+
+		if (!v->info[i].ok || r->type != POLICY_RULE_PROCESS ||
+		    r->effect != POLICY_EFFECT_REQUIRE)
+			continue;
+		for (size_t j = 0; j < ELEMENTSOF(fields); j++) {
+			const struct policy_matcher *m = &r->matchers[fields[j]];
+
+			if (!(r->fields & 1u << fields[j]))
+				continue;
+			for (size_t k = 0; k < m->n_values; k++) {
+				const struct policy_rule *d;
+				const struct jnode *node = v->info[i].match[fields[j]];
+				char q[POLICY_QUOTE_MAX];
+				size_t old;
+
+				if (m->values[k].glob)
+					continue;
+				d = denied_by(p, v->info, fields[j], m->values[k].text);
+				if (!d)
+					continue;
+				old = ptr_push(v, "rules");
+				ptr_push_index(v, i);
+				ptr_push(v, "match");
+				ptr_push(v, match_fields[fields[j]]);
+				if (node->type == JSON_ARRAY) {
+					ptr_push_index(v, k);
+					node = node->children.members[k].value;
+				}
+				verr(v, node,
+				     "%s is required here but denied by rule \"%s\" (/rules/%zu); a "
+				     "program cannot be both",
+				     policy_quote(q, m->values[k].text), d->id, d->index);
+				ptr_pop(v, old);
+			}
+		}
+	}
+}
+
+/* ---- the document ----------------------------------------------------------------------- */
+
+static void parse_document(struct vctx *v, const struct jnode *root)
+{
+	const struct jmember *f[_TF_MAX] = {};
+	struct policy *p = v->p;
+	const struct jnode *rules;
+	const char *s;
+	uint64_t u;
+	unsigned e;
+
+	if (root->type != JSON_OBJECT) {
+		verr(v, root, "the policy must be a JSON object, not %s", jsontree_type_name(root));
+		return;
+	}
+	check_fields(v, root, top_fields, _TF_MAX, f);
+
+	if (f[TF_SCHEMA])
+		WITH_FIELD(v, f[TF_SCHEMA],
+			   get_string(v, f[TF_SCHEMA]->value, "$schema", POLICY_STRING_MAX, false));
+	if (!f[TF_ID]) {
+		missing(v, root, "id");
+	} else {
+		WITH_FIELD(v, f[TF_ID],
+			   s = get_string(v, f[TF_ID]->value, "id", POLICY_STRING_MAX, false));
+		if (s) {
+			char msg[POLICY_MSG_MAX];
+
+			if (policy_check_id(s, msg))
+				WITH_FIELD(v, f[TF_ID], verr(v, f[TF_ID]->value, "%s", msg));
+			else if (!(p->id = arena_strdup(&p->arena, s)))
+				oom(v);
+		}
+	}
+	if (!f[TF_SERIAL])
+		missing(v, root, "serial");
+	else {
+		bool ok;
+
+		WITH_FIELD(v, f[TF_SERIAL],
+			   ok = get_uint(v, f[TF_SERIAL]->value, "serial", 1, INT64_MAX, &u));
+		if (ok)
+			p->serial = u;
+	}
+	if (f[TF_DESCRIPTION]) {
+		WITH_FIELD(v, f[TF_DESCRIPTION],
+			   s = get_string(v, f[TF_DESCRIPTION]->value, "description",
+					  POLICY_TEXT_MAX, true));
+		if (s && !(p->description = arena_strdup(&p->arena, s)))
+			oom(v);
+	}
+	if (f[TF_MODE]) {
+		bool ok;
+
+		WITH_FIELD(v, f[TF_MODE],
+			   ok = get_enum(v, f[TF_MODE]->value, "mode", mode_names,
+					 ELEMENTSOF(mode_names), &e));
+		if (ok)
+			p->mode = e;
+	}
+	/* Settings before rules: whether arguments may be matched depends on them. */
+	if (f[TF_SETTINGS]) {
+		size_t before = v->n_errors;
+
+		WITH_FIELD(v, f[TF_SETTINGS],
+			   parse_settings(v, f[TF_SETTINGS]->value, &p->settings));
+		if (v->n_errors != before) {
+			const struct jmember *ca =
+				jsontree_member(f[TF_SETTINGS]->value, "collect_arguments");
+
+			/* Do not add "needs collect_arguments" to an error there already. */
+			if (ca && ca->value->type != JSON_BOOL)
+				p->settings.collect_arguments = true;
+		}
+	}
+	if (!f[TF_RULES]) {
+		missing(v, root, "rules");
+		return;
+	}
+	rules = f[TF_RULES]->value;
+	if (rules->type != JSON_ARRAY) {
+		WITH_FIELD(v, f[TF_RULES],
+			   verr(v, rules, "\"rules\" must be an array, not %s",
+				jsontree_type_name(rules)));
+		return;
+	}
+	if (rules->children.n > POLICY_RULES_MAX) {
+		WITH_FIELD(v, f[TF_RULES],
+			   verr(v, rules, "\"rules\" has more than %d rules", POLICY_RULES_MAX));
+		return;
+	}
+	p->rules = arena_alloc_array(&p->arena, rules->children.n ? rules->children.n : 1,
+				     sizeof(*p->rules));
+	v->info = calloc(rules->children.n ? rules->children.n : 1, sizeof(*v->info));
+	if (!p->rules || !v->info) {
+		oom(v);
+		return;
+	}
+	p->n_rules = rules->children.n;
+	for (size_t i = 0; i < p->n_rules; i++) {
+		size_t old = ptr_push(v, "rules");
+
+		ptr_push_index(v, i);
+		parse_rule(v, rules->children.members[i].value, i, &p->rules[i], &v->info[i]);
+		ptr_pop(v, old);
+	}
+
+	check_duplicate_ids(v);
+	check_conflicts(v);
+}
+
+int policy_parse(const char *name, const void *data, size_t size, policy_errors *errors,
+		 policy **ret)
+{
+	struct vctx v = {
+		.file = name ? name : "<policy>",
+		.errors = errors,
+	};
+	size_t first_error = policy_errors_count(errors);
+	struct arena tree = {};
+	struct jsontree_error jerr = {};
+	struct jnode *root;
+	struct policy *p;
+	int r;
+
+	if (size > POLICY_SIZE_MAX) {
+		verr_at(&v, 0, 0, "the policy is %zu bytes; at most %d bytes are allowed", size,
+			POLICY_SIZE_MAX);
+		return v.oom ? v.oom : -EFBIG;
+	}
+	if (!data)
+		data = "";
+
+	p = policy_new();
+	if (!p)
+		return -ENOMEM;
+	v.p = p;
+
+	r = jsontree_parse(data, size, &tree, &jerr, &root);
+	if (r == -EINVAL) {
+		memcpy(v.ptr, jerr.pointer, sizeof(jerr.pointer));
+		verr_at(&v, jerr.line, jerr.column, "%s", jerr.message);
+	} else if (r >= 0) {
+		parse_document(&v, root);
+	}
+	arena_done(&tree);
+	free(v.info);
+
+	if (r >= 0 && v.oom)
+		r = v.oom;
+	if (r >= 0 && v.n_errors > 0)
+		r = -EINVAL;
+	if (r >= 0)
+		r = policy_compile(p);
+	if (r < 0) {
+		policy_unref(p);
+		policy_errors_sort(errors, first_error);
+		if (v.truncated && errors) {
+			v.truncated = false;
+			v.ptr[0] = '\0';
+			v.n_errors = 0;
+			verr_at(&v, 0, 0, "too many errors; only the first %d are shown",
+				POLICY_ERRORS_MAX);
+		}
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+int policy_load(const char *path, policy_errors *errors, policy **ret)
+{
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ char *buf = NULL;
+	size_t size = 0;
+	struct stat st;
+
+	/* O_NONBLOCK: a FIFO put in the policy's place must not hang the agent. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EBADFD;
+
+	/* One byte more than allowed, to tell a file at the limit from one beyond it. */
+	buf = malloc(POLICY_SIZE_MAX + 1);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = read(fd, buf + size, POLICY_SIZE_MAX + 1 - size);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		size += (size_t)n;
+		if (size > POLICY_SIZE_MAX) {
+			/* Say how large it is, as stat saw it, when that is larger. */
+			if ((uint64_t)st.st_size > size)
+				size = (size_t)st.st_size;
+			break;
+		}
+	}
+	return policy_parse(path, buf, size, errors, ret);
+}
