@@ -71,6 +71,7 @@ format_DEPS = agent/format.c agent/finding.c agent/decode.c agent/proctab.c agen
 	$(POLICY_SRCS)
 config_DEPS := agent/config.c agent/probe_process.c agent/probe_common.c $(BASIC_SRCS)
 device_DEPS := agent/device.c agent/basic/fileio.c
+
 INTEGRATION_TESTS := process_probe
 
 obj = $(patsubst %.c,$(BUILD)/$(2)obj/%.o,$(1))
@@ -183,16 +184,23 @@ format:
 
 # --- benchmarks --------------------------------------------------------------
 
-BENCH_BINS := $(BUILD)/tests/bench/execbench
+BENCH_BINS := $(BUILD)/tests/bench/execbench $(BUILD)/tests/bench/policy_bench
 
-$(BUILD)/tests/bench/%: tests/bench/%.c
+$(BUILD)/tests/bench/execbench: tests/bench/execbench.c
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -lm -o $@
 
+$(BUILD)/tests/bench/policy_bench: tests/bench/policy_bench.c $(POLICY_LIB)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+# The policy evaluation bench first (quick, userspace only), then the agent on the machine.
 .PHONY: bench
 bench: all $(BENCH_BINS)
-	@tests/bench/run-bench $(BUILD)
+	@$(BUILD)/tests/bench/policy_bench $${BENCH_POLICY_RULES:-1000}; p=$$?; \
+		tests/bench/run-bench $(BUILD); r=$$?; [ $$p -eq 0 ] && [ $$r -eq 0 ]
 
 # --- fuzzing -----------------------------------------------------------------
 

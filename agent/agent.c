@@ -14,6 +14,7 @@
 
 #include "agent.h"
 #include "basic/cleanup.h"
+#include "basic/fileio.h"
 #include "basic/log.h"
 #include "basic/string-util.h"
 #include "baseline.h"
@@ -54,6 +55,7 @@ struct agent {
 	char policy_source[4096]; /* the file in force, or the built-in baseline's name */
 	uint64_t findings;
 	struct ratelimit finding_rl;
+	unsigned long startup_peak_kib; /* VmHWM at the end of start-up */
 	yajl_gen gen;
 	int64_t clock_offset;
 	bool sweeping;
@@ -74,6 +76,18 @@ static void print_json(agent *a)
 	}
 	yajl_gen_clear(a->gen);
 	yajl_gen_reset(a->gen, NULL);
+}
+
+/* A "Key: N kB" line of /proc/self/status, 0 when it cannot be read. */
+static unsigned long proc_status_kib(const char *key)
+{
+	char buf[4096];
+	const char *p;
+
+	if (read_small_file("/proc/self/status", buf, sizeof(buf)) < 0)
+		return 0;
+	p = strstr(buf, key);
+	return p ? strtoul(p + strlen(key), NULL, 10) : 0;
 }
 
 static int on_record(void *userdata, const void *data, size_t size)
@@ -156,6 +170,9 @@ static void on_finding(void *userdata, const struct finding *f)
 	sd_id128_to_string(id, uid);
 	format_finding(a->gen, f, uid, &a->device);
 	print_json(a);
+	/* Findings also come from timers and reloads, where no drain flushes stdout after. */
+	if (fflush(stdout) == EOF)
+		a->output_errors++;
 }
 
 /* The errors of a refused policy, the first few joined on one line. */
@@ -389,6 +406,8 @@ static void emit_stats(agent *a)
 	if (probe_process_stats(a->proc, k) < 0)
 		log_warning("Could not read the kernel's record counters.");
 	proctab_get_stats(a->procs, &ps);
+	log_info("Peak memory: %lu KiB at start-up, %lu KiB since.", a->startup_peak_kib,
+		 proc_status_kib("VmHWM:"));
 	log_info("Processed %llu records; the kernel dropped %llu exec, %llu fork and %llu exit "
 		 "records; %llu malformed.",
 		 (unsigned long long)a->records, (unsigned long long)k[EVENT_STAT_EXEC_LOST],
@@ -418,6 +437,8 @@ static void emit_stats(agent *a)
 	json_u64(a->gen, "kernel_filtered_execs", k[EVENT_STAT_EXEC_FILTERED]);
 	json_u64(a->gen, "kernel_kills", k[EVENT_STAT_KILLED]);
 	json_u64(a->gen, "findings", a->findings);
+	json_u64(a->gen, "startup_peak_rss_kib", a->startup_peak_kib);
+	json_u64(a->gen, "peak_rss_kib", proc_status_kib("VmHWM:"));
 	{
 		struct engine_stats es;
 
@@ -597,6 +618,15 @@ int agent_new(const struct agent_options *opts, agent **ret)
 	r = sd_event_set_watchdog(a->event, true);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the watchdog: %m");
+
+	/*
+	 * Start-up peaks once: libbpf parses the kernel's whole BTF (about
+	 * twice its size, 11 MiB on a 6.x kernel) to relocate and attach the
+	 * probes, and frees it.  Keep that figure, then restart the
+	 * high-water mark so that VmHWM tells what the agent needs running.
+	 */
+	a->startup_peak_kib = proc_status_kib("VmHWM:");
+	(void)write_small_file("/proc/self/clear_refs", "5");
 
 	if (!opts->keep_caps) {
 		r = privs_drop_caps(AGENT_KEEP_CAPS);

@@ -34,6 +34,8 @@ struct engine {
 	bool open_filter;
 	policy *policy;
 	uint16_t gen; /* low 16 bits of the kernel filter generation of this policy */
+	bool has_rules; /* any enabled process rule: else execs need no judging */
+	bool userspace_keys; /* some enabled rule has no kernel key: judge every exec fully */
 	struct require_state *req;
 	size_t n_req;
 	struct engine_stats stats;
@@ -142,11 +144,9 @@ static int compile_rule(engine *e, const policy_rule *r, size_t index)
 	return n;
 }
 
-/* Whether every exec must come to userspace under p. */
-static bool needs_every_exec(const policy *p)
+/* Whether some enabled process rule has no exact path or name the kernel can key on. */
+static bool has_userspace_keys(const policy *p)
 {
-	if (policy_needs(p) & POLICY_NEED_EVERY_EXEC)
-		return true;
 	for (size_t i = 0; i < policy_rule_count(p); i++) {
 		const policy_rule *r = policy_rule_at(p, i);
 		enum policy_field key;
@@ -158,6 +158,23 @@ static bool needs_every_exec(const policy *p)
 			return true;
 	}
 	return false;
+}
+
+static bool has_process_rules(const policy *p)
+{
+	for (size_t i = 0; i < policy_rule_count(p); i++) {
+		const policy_rule *r = policy_rule_at(p, i);
+
+		if (policy_rule_enabled(r) && policy_rule_type(r) == POLICY_RULE_PROCESS)
+			return true;
+	}
+	return false;
+}
+
+/* Whether every exec must come to userspace under p (a full exec audit asks for that too). */
+static bool needs_every_exec(const policy *p)
+{
+	return (policy_needs(p) & POLICY_NEED_EVERY_EXEC) || has_userspace_keys(p);
 }
 
 /* --- facts about a process -------------------------------------------------- */
@@ -226,11 +243,14 @@ static void facts_from_exec(engine *e, const struct decoded_event *ev, struct fa
 	f->sha256[0] = '\0';
 	/*
 	 * The kernel gives the path as exec'd: possibly relative or a symlink,
-	 * while rules are about the executable itself.  /proc has it resolved;
-	 * a program the kernel killed may be gone by now, and then its path as
+	 * while rules are about the executable itself.  /proc has it resolved.
+	 * That costs a syscall, so only where a rule could turn on it: the
+	 * kernel matched the executable, or some rule has no kernel key.  A
+	 * program the kernel killed may be gone by now, and then its path as
 	 * exec'd must do (its rule came with the record).
 	 */
-	if (e->ops->exe_path(e->ctx, ev->task.pid, f->path, sizeof(f->path)) >= 0)
+	if ((path[0] != '/' || e->userspace_keys || ev->exec.match_action != EVENT_ACTION_NONE) &&
+	    e->ops->exe_path(e->ctx, ev->task.pid, f->path, sizeof(f->path)) >= 0)
 		path = f->path;
 	f->pp.path = path;
 	f->pp.uid = ev->task.uid;
@@ -469,6 +489,8 @@ int engine_set_policy(engine *e, policy *p, usec_t now)
 	policy_unref(e->policy);
 	e->policy = policy_ref(p);
 	e->gen = (uint16_t)(e->ops->filter_gen(e->ctx) & 0xffff);
+	e->has_rules = has_process_rules(p);
+	e->userspace_keys = has_userspace_keys(p);
 	e->stats.kernel_entries = entries;
 	e->stats.kernel_filter_open = open;
 	return 0;
@@ -579,7 +601,9 @@ void engine_on_event(engine *e, const struct decoded_event *ev, usec_t now)
 		return;
 	switch (ev->kind) {
 	case EVENT_KIND_EXEC:
-		on_exec(e, ev, now);
+		/* A full exec audit with no process rules: nothing to judge. */
+		if (e->has_rules)
+			on_exec(e, ev, now);
 		break;
 	case EVENT_KIND_FORK:
 		/* A child of a required program is another instance of it. */

@@ -35,8 +35,8 @@ struct probe_process_config {
 	((struct probe_process_config){ .flavor = PROBE_FLAVOR_AUTO,         \
 					.args_size = 0,                      \
 					.wakeup_mode = EVENT_WAKEUP_BATCHED, \
-					.ring_bytes = 2U << 20,              \
-					.wakeup_bytes = 512U << 10,          \
+					.ring_bytes = 1U << 20,              \
+					.wakeup_bytes = 256U << 10,          \
 					.wakeup_latency_ms = 50 })
 
 /* Called for each record; returns 0, or < 0 to stop this drain. */

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <stdint.h>
+#include <string.h>
 
 #include "cleanup.h"
 #include "fileio.h"
@@ -32,4 +33,18 @@ int read_small_file(const char *path, char *buf, size_t size)
 	}
 	buf[have] = '\0';
 	return (int)MIN(have, (size_t)INT32_MAX);
+}
+
+int write_small_file(const char *path, const char *text)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	size_t len = strlen(text);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
 }

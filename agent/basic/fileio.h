@@ -11,4 +11,7 @@
  */
 int read_small_file(const char *path, char *buf, size_t size);
 
+/* Writes text to an existing file (a /proc or /sys knob).  Returns 0 or -errno. */
+int write_small_file(const char *path, const char *text);
+
 #endif

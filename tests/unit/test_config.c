@@ -88,8 +88,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.process.flavor, PROBE_FLAVOR_AUTO);
 	assert_int_equal(c.process.args_size, 0);
 	assert_int_equal(c.process.wakeup_mode, EVENT_WAKEUP_BATCHED);
-	assert_int_equal(c.process.ring_bytes, 2 << 20);
-	assert_int_equal(c.process.wakeup_bytes, 512 << 10);
+	assert_int_equal(c.process.ring_bytes, 1 << 20);
+	assert_int_equal(c.process.wakeup_bytes, 256 << 10);
 	assert_int_equal(c.wakeup_latency_ms, 50);
 	assert_int_equal(c.process_table_max, 32768);
 }
