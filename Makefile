@@ -63,7 +63,7 @@ BPF_PROBES := process
 BPF_OBJS := $(BPF_PROBES:%=$(BUILD)/probes/%.bpf.o)
 SKELETONS := $(BPF_PROBES:%=$(BUILD)/probes/%.skel.h)
 
-UNIT_TESTS := decode proctab format config device
+UNIT_TESTS := decode proctab format config device engine
 # Each unit test links its module and what that module needs, nothing else.
 decode_DEPS := agent/decode.c
 proctab_DEPS := agent/proctab.c agent/decode.c agent/basic/fileio.c
@@ -71,8 +71,10 @@ format_DEPS = agent/format.c agent/finding.c agent/decode.c agent/proctab.c agen
 	$(POLICY_SRCS)
 config_DEPS := agent/config.c agent/probe_process.c agent/probe_common.c $(BASIC_SRCS)
 device_DEPS := agent/device.c agent/basic/fileio.c
+engine_DEPS = agent/engine.c agent/finding.c agent/format.c agent/decode.c agent/proctab.c \
+	agent/hashcache.c agent/basic/fileio.c agent/basic/string-util.c $(POLICY_SRCS)
 
-INTEGRATION_TESTS := process_probe
+INTEGRATION_TESTS := process_probe policy_enforce
 
 obj = $(patsubst %.c,$(BUILD)/$(2)obj/%.o,$(1))
 
@@ -147,7 +149,7 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@
 
-TEST_HELPERS := exit_with spawn_storm
+TEST_HELPERS := exit_with spawn_storm write_marker
 HELPER_BINS := $(TEST_HELPERS:%=$(BUILD)/tests/helpers/%)
 
 .PHONY: unit check integration test

@@ -250,7 +250,7 @@ static void facts_from_exec(engine *e, const struct decoded_event *ev, struct fa
 	 * exec'd must do (its rule came with the record).
 	 */
 	if ((path[0] != '/' || e->userspace_keys || ev->exec.match_action != EVENT_ACTION_NONE) &&
-	    e->ops->exe_path(e->ctx, ev->task.pid, f->path, sizeof(f->path)) >= 0)
+	    e->ops->exe_path(e->ctx, ev->task.pid, ev->exec.exe_ino, f->path, sizeof(f->path)) >= 0)
 		path = f->path;
 	f->pp.path = path;
 	f->pp.uid = ev->task.uid;
@@ -371,8 +371,11 @@ static void require_scan_one(void *userdata, const struct proc_entry *pe)
 	for (size_t i = 0; i < s->n_req; i++) {
 		struct require_state *st = &s->req[i];
 
-		if (st->n_pids < REQUIRE_PIDS_MAX && policy_rule_matches(st->rule, &s->facts.pp))
+		if (st->n_pids < REQUIRE_PIDS_MAX && policy_rule_matches(st->rule, &s->facts.pp)) {
 			st->pids[st->n_pids++] = pe->pid;
+			/* Known from /proc, not from an exec the kernel matched: have it tracked. */
+			(void)s->e->ops->track(s->e->ctx, pe->pid);
+		}
 	}
 }
 
@@ -417,6 +420,10 @@ static int require_build(engine *e, policy *p, usec_t now, struct require_state 
 				continue;
 			if (req[i].n_pids == 0 && e->req[j].absent_since)
 				req[i].absent_since = e->req[j].absent_since;
+			/*
+			 * An absent finding stands on; if the program is running
+			 * now, engine_set_policy() says it returned.
+			 */
 			req[i].finding_open = e->req[j].finding_open;
 		}
 	}
@@ -452,6 +459,77 @@ usec_t engine_tick(engine *e, usec_t now)
 }
 
 /* --- the policy in force ---------------------------------------------------- */
+
+/*
+ * A process the table knows, judged when a policy comes into force: it was
+ * started before, so in enforce mode it is stopped now, after the fact.
+ */
+static void judge_running(void *userdata, const struct proc_entry *pe)
+{
+	engine *e = userdata;
+	struct policy_match matches[MATCHES_MAX];
+	struct facts facts;
+	size_t n;
+	bool killed = false;
+
+	if (!e->has_rules || !pe->exe)
+		return;
+	facts_from_entry(e, pe, &facts);
+	if (policy_needs_sha256_for(e->policy, &facts.pp)) {
+		char hex[HASHCACHE_HEX_LEN + 1];
+		_cleanup_close_ int fd = e->ops->exe_open(e->ctx, pe->pid);
+
+		if (fd >= 0 && hashcache_get_fd(e->hashes, fd, hex) >= 0) {
+			memcpy(facts.sha256, hex, sizeof(hex));
+			facts.pp.sha256 = facts.sha256;
+		}
+	}
+	n = policy_eval(e->policy, &facts.pp, matches, MATCHES_MAX);
+	for (size_t i = 0; i < n && i < MATCHES_MAX; i++) {
+		struct finding f = {
+			.kind = FINDING_PROCESS_DENIED,
+			.time_real = now_usec(CLOCK_REALTIME),
+			.policy = e->policy,
+			.rule = matches[i].rule,
+			.mode = matches[i].mode,
+			.action = FINDING_ACTION_REPORTED,
+			.has_process = true,
+		};
+
+		if (killed) {
+			f.action = FINDING_ACTION_KILLED;
+		} else if (matches[i].mode == POLICY_MODE_ENFORCE) {
+			int r = e->ops->kill(e->ctx, pe->pid, pe->start_boot);
+
+			f.action = r >= 0      ? FINDING_ACTION_KILLED :
+				   r == -ESRCH ? FINDING_ACTION_GONE :
+						 FINDING_ACTION_KILL_FAILED;
+			killed = r >= 0 || r == -ESRCH;
+			if (r >= 0)
+				e->stats.killed++;
+			else if (r != -ESRCH)
+				e->stats.kill_failed++;
+		}
+		e->stats.denied++;
+		f.process = (struct finding_process){
+			.pid = pe->pid,
+			.ppid = pe->ppid,
+			.uid = pe->uid,
+			.gid = pe->gid,
+			.start_boot = pe->start_boot,
+		};
+		strbufcpy(f.process.path, sizeof(f.process.path), pe->exe);
+		strbufcpy(f.process.name, sizeof(f.process.name), pe->comm);
+		strbufcpy(f.process.sha256, sizeof(f.process.sha256), facts.sha256);
+		f.n_ancestors = facts.n_ancestors;
+		for (size_t k = 0; k < facts.n_ancestors; k++) {
+			f.ancestors[k].pid = facts.ancestors[k]->pid;
+			strbufcpy(f.ancestors[k].path, sizeof(f.ancestors[k].path),
+				  facts.ancestors[k]->exe ? facts.ancestors[k]->exe : "");
+		}
+		emit(e, &f);
+	}
+}
 
 int engine_set_policy(engine *e, policy *p, usec_t now)
 {
@@ -491,6 +569,16 @@ int engine_set_policy(engine *e, policy *p, usec_t now)
 	e->gen = (uint16_t)(e->ops->filter_gen(e->ctx) & 0xffff);
 	e->has_rules = has_process_rules(p);
 	e->userspace_keys = has_userspace_keys(p);
+
+	/* A required program found running again under the new policy has returned. */
+	for (size_t i = 0; i < e->n_req; i++)
+		if (e->req[i].finding_open && e->req[i].n_pids > 0) {
+			e->req[i].finding_open = false;
+			require_emit(e, &e->req[i], FINDING_REQUIRE_RETURNED, now);
+		}
+
+	/* Denied programs that were running before this policy: judged now. */
+	proctab_foreach(e->procs, judge_running, e);
 	e->stats.kernel_entries = entries;
 	e->stats.kernel_filter_open = open;
 	return 0;
@@ -565,10 +653,14 @@ static void on_exec(engine *e, const struct decoded_event *ev, usec_t now)
 			/* Userspace had to decide: the program has started; stop it now. */
 			int r = e->ops->kill(e->ctx, ev->task.pid, ev->task.start_boot);
 
-			if (r >= 0 || r == -ESRCH) {
+			if (r >= 0) {
 				killed = true;
 				f.action = FINDING_ACTION_KILLED;
 				e->stats.killed++;
+			} else if (r == -ESRCH) {
+				/* It ran to its end before userspace judged it: say so. */
+				killed = true;
+				f.action = FINDING_ACTION_GONE;
 			} else {
 				f.action = FINDING_ACTION_KILL_FAILED;
 				e->stats.kill_failed++;

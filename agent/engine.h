@@ -37,8 +37,14 @@ struct engine_ops {
 	 * (-ESRCH when it is gone).
 	 */
 	int (*kill)(void *ctx, uint32_t pid, nsec_t start_boot);
-	/* Resolves pid's executable (readlink of /proc/pid/exe); -errno when it cannot. */
-	int (*exe_path)(void *ctx, uint32_t pid, char *buf, size_t size);
+	/*
+	 * Resolves pid's executable (readlink of /proc/pid/exe); -errno when it
+	 * cannot, -ESTALE when it is no longer the file with inode ino (the pid
+	 * exec'd again or was reused since the record; 0 = do not check).
+	 */
+	int (*exe_path)(void *ctx, uint32_t pid, uint64_t ino, char *buf, size_t size);
+	/* Makes the kernel report pid's forks and exit although the filter is closed. */
+	int (*track)(void *ctx, uint32_t pid);
 	/* Opens pid's executable for hashing; -errno when it cannot. */
 	int (*exe_open)(void *ctx, uint32_t pid);
 	/* Where findings go. */

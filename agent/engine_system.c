@@ -4,11 +4,16 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/fileio.h"
 #include "engine.h"
 #include "probe_process.h"
 
@@ -78,15 +83,18 @@ static int sys_kill(void *ctx, uint32_t pid, nsec_t start_boot)
 	    (pe.start_boot > start_boot ? pe.start_boot - start_boot : start_boot - pe.start_boot) >
 		    pe.start_tolerance + NSEC_PER_USEC)
 		return -ESRCH;
+	if (is_zombie(s->proc_root, pid))
+		return -ESRCH;
 	if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0)
 		return -errno;
 	return 0;
 }
 
-static int sys_exe_path(void *ctx, uint32_t pid, char *buf, size_t size)
+static int sys_exe_path(void *ctx, uint32_t pid, uint64_t ino, char *buf, size_t size)
 {
 	struct engine_system *s = ctx;
-	char path[64];
+	char path[PATH_MAX];
+	struct stat st;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "%s/%u/exe", s->proc_root, pid);
@@ -94,7 +102,30 @@ static int sys_exe_path(void *ctx, uint32_t pid, char *buf, size_t size)
 	if (n < 0)
 		return -errno;
 	buf[n] = '\0';
+	/* Only the inode: device numbers of btrfs subvolumes and overlays differ between views. */
+	if (ino && (stat(path, &st) < 0 || (uint64_t)st.st_ino != ino))
+		return -ESTALE;
 	return 0;
+}
+
+static int sys_track(void *ctx, uint32_t pid)
+{
+	struct engine_system *s = ctx;
+
+	return probe_process_track(s->probe, pid);
+}
+
+/* Whether pid is a zombie (or dead): signalling it would "succeed" and do nothing. */
+static bool is_zombie(const char *proc_root, uint32_t pid)
+{
+	char path[PATH_MAX], buf[1024];
+	const char *p;
+
+	snprintf(path, sizeof(path), "%s/%u/stat", proc_root, pid);
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
+		return true;
+	p = strrchr(buf, ')');
+	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
 }
 
 static int sys_exe_open(void *ctx, uint32_t pid)
@@ -124,6 +155,7 @@ const struct engine_ops engine_ops_system = {
 	.filter_gen = sys_filter_gen,
 	.kill = sys_kill,
 	.exe_path = sys_exe_path,
+	.track = sys_track,
 	.exe_open = sys_exe_open,
 	.finding = sys_finding,
 };

@@ -27,6 +27,8 @@ const char *finding_action_to_string(enum finding_action a)
 		return "killed";
 	case FINDING_ACTION_KILL_FAILED:
 		return "kill_failed";
+	case FINDING_ACTION_GONE:
+		return "exited_before_kill";
 	}
 	return "unknown";
 }

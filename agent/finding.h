@@ -26,6 +26,7 @@ enum finding_action {
 	FINDING_ACTION_REPORTED, /* monitor mode: seen and reported */
 	FINDING_ACTION_KILLED, /* stopped: before its first instruction when in_kernel */
 	FINDING_ACTION_KILL_FAILED,
+	FINDING_ACTION_GONE, /* enforce mode, but it had ended before it could be stopped */
 };
 
 #define FINDING_CHAIN_MAX  4

@@ -298,6 +298,11 @@ int probe_process_filter_commit(probe_process *p, bool open)
 	/* One aligned 4-byte store: the probes see the old set or the new one. */
 	__atomic_store_n(&p->skel->bss->filter_gen, p->next_gen, __ATOMIC_RELEASE);
 	__atomic_store_n(&p->skel->data->filter_open, open ? 1 : 0, __ATOMIC_RELEASE);
+	/*
+	 * The new generation is in force from here on, whatever happens next:
+	 * the old entries can no longer match, so removing them is tidying,
+	 * and what is left is removed by the next filter_begin().
+	 */
 	r = filter_prune(bpf_map__fd(p->skel->maps.filter_inode), sizeof(struct filter_inode_key),
 			 p->next_gen);
 	if (r >= 0)
@@ -306,7 +311,17 @@ int probe_process_filter_commit(probe_process *p, bool open)
 	if (r >= 0)
 		r = filter_prune(bpf_map__fd(p->skel->maps.filter_path),
 				 sizeof(struct filter_path_key), p->next_gen);
-	return r;
+	(void)r;
+	return 0;
+}
+
+int probe_process_track(probe_process *p, uint32_t pid)
+{
+	uint8_t one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.tracked), &pid, &one, BPF_ANY) < 0)
+		return -errno;
+	return 0;
 }
 
 uint32_t probe_process_filter_gen(probe_process *p)

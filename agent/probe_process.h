@@ -87,6 +87,9 @@ int probe_process_filter_add_name(probe_process *p, const char *name,
 int probe_process_filter_add_path(probe_process *p, const char *path,
 				  const struct filter_verdict *v);
 int probe_process_filter_commit(probe_process *p, bool open);
+/* Has the kernel report pid's forks and exit although its exec did not match. */
+int probe_process_track(probe_process *p, uint32_t pid);
+
 /* The generation in force. */
 uint32_t probe_process_filter_gen(probe_process *p);
 

@@ -593,6 +593,7 @@ struct harness_agent_opts {
 	pid_t watchdog_pid; /* WATCHDOG_PID when watchdog_usec is set; 0: postured's own */
 	enum harness_privs privs;
 	bool no_wait_ready; /* return at once instead of waiting for READY=1 */
+	bool no_print_events; /* leave out --print-events: the kernel filter closes */
 };
 
 struct harness_agent {
@@ -958,6 +959,33 @@ static inline int harness_agent_wait_exit(struct harness_agent *a, int timeout_m
 	return 0;
 }
 
+/*
+ * Waits up to timeout_ms for text to appear in what the agent wrote on stderr
+ * (all of it, from the start), keeping its records for later.  Returns 1 when
+ * it is there, 0 on timeout or when stderr ended without it, -errno.
+ */
+static inline int harness_agent_wait_stderr(struct harness_agent *a, const char *text,
+					    int timeout_ms)
+{
+	int64_t deadline = harness_now_ms() + timeout_ms;
+
+	for (;;) {
+		int64_t left;
+		int r;
+
+		if (strstr(a->err, text))
+			return 1;
+		if (a->err_eof)
+			return 0;
+		left = deadline - harness_now_ms();
+		if (left <= 0)
+			return 0;
+		r = harness_agent_pump(a, (int)left);
+		if (r < 0)
+			return r;
+	}
+}
+
 /* SIGTERM, then harness_agent_wait_exit(). */
 static inline int harness_agent_stop(struct harness_agent *a, int timeout_ms, const char *prefilter,
 				     harness_event_fn fn, void *userdata)
@@ -1005,7 +1033,8 @@ static inline int harness_agent_start(const struct harness_agent_opts *o,
 
 	argv[n++] = harness_build_path("postured");
 	argv[n++] = "--foreground";
-	argv[n++] = "--print-events";
+	if (!o->no_print_events)
+		argv[n++] = "--print-events";
 	argv[n++] = "--config";
 	argv[n++] = o->config ? o->config : harness_source_path("packaging/postured.conf");
 	if (o->flavor) {

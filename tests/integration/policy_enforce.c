@@ -1,0 +1,856 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The policy in the real kernel, through the real daemon: each test writes a
+ * policy (from the templates in tests/fixtures/agent-policies/) about a
+ * uniquely named copy of tests/helpers/write_marker, whose first action is to
+ * create the file named by its first argument, starts build/postured with it,
+ * runs the copy, and checks what happened to the copy (its wait status, the
+ * marker) and the findings postured printed.  Needs root; tests/run-integration
+ * runs it after mounting bpffs and tracefs.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "../../probes/events.h"
+
+/* A finding must be printed within this long of what caused it. */
+#define FINDING_TIMEOUT_MS 3000
+/* A required program's grace (1 s in require.json.in), the timer, and slack. */
+#define REQUIRE_TIMEOUT_MS 3500
+#define CHILD_TIMEOUT_MS   5000
+/* How long a copy that userspace must kill keeps running (write_marker's SECONDS). */
+#define SLEEP_SECONDS "30"
+/* Unremarkable execs the closed filter must keep in the kernel. */
+#define QUIET_EXECS	  200
+
+#define FINDING_PREFILTER "\"class_uid\":2003"
+
+static const char *helper(const char *name)
+{
+	static char bufs[2][PATH_MAX];
+	static unsigned next;
+	char *b = bufs[next++ % ELEMENTSOF(bufs)];
+	char rel[64];
+
+	snprintf(rel, sizeof(rel), "tests/helpers/%s", name);
+	snprintf(b, PATH_MAX, "%s", harness_build_path(rel));
+	return b;
+}
+
+/* --- a test's files ------------------------------------------------------------ */
+
+struct env {
+	char *dir; /* everything below is in here */
+	char name[NAME_MAX + 1]; /* the copy's file name, <prefix>-<8 hex digits> */
+	char prog[PATH_MAX]; /* the copy of write_marker */
+	char policy[PATH_MAX];
+	char config[PATH_MAX];
+	unsigned markers; /* marker files named so far */
+};
+
+static void env_done(struct env *e)
+{
+	harness_tmpdir_freep(&e->dir);
+}
+
+#define _cleanup_env_ _cleanup_(env_done)
+
+/* Copies src to dst, mode 0755; closed before anyone execs it (ETXTBSY). */
+static int copy_file(const char *src, const char *dst)
+{
+	_cleanup_close_ int in = -EBADF, out = -EBADF;
+	char buf[65536];
+	ssize_t n;
+
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return harness_fail("Cannot open %s (was it built? make integration builds it): %m",
+				    src);
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	if (out < 0)
+		return harness_fail("Cannot create %s: %m", dst);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			return harness_fail("Cannot write %s: %m", dst);
+	if (n < 0)
+		return harness_fail("Cannot read %s: %m", src);
+	if (fchmod(out, 0755) < 0)
+		return harness_fail("Cannot chmod %s: %m", dst);
+	return 0;
+}
+
+/*
+ * A fresh directory with a copy of write_marker named <prefix>-<8 hex digits>,
+ * and the path of the configuration naming the policy file there.
+ */
+static int env_init(struct env *e, const char *prefix)
+{
+	uint32_t rnd;
+	char text[PATH_MAX + 64];
+
+	*e = (struct env){};
+	TRY(harness_tmpdir_new(&e->dir));
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return harness_fail("getrandom: %m");
+	snprintf(e->name, sizeof(e->name), "%.200s-%08x", prefix, rnd);
+	snprintf(e->prog, sizeof(e->prog), "%s/%s", e->dir, e->name);
+	snprintf(e->policy, sizeof(e->policy), "%s/policy.json", e->dir);
+	snprintf(e->config, sizeof(e->config), "%s/postured.conf", e->dir);
+	TRY(copy_file(helper("write_marker"), e->prog));
+	snprintf(text, sizeof(text), "{ \"policy_file\": \"%s\" }\n", e->policy);
+	return harness_write_file(e->config, text);
+}
+
+/* A new marker path for one run; it does not exist yet. */
+static const char *env_marker(struct env *e)
+{
+	static char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s/marker-%u", e->dir, ++e->markers);
+	(void)unlink(buf);
+	return buf;
+}
+
+static int read_text(const char *path, char **ret)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t have = 0, cap = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return harness_fail("Cannot open %s: %m", path);
+	do {
+		if (cap - have < 4096) {
+			char *p = realloc(text, cap + 65536);
+
+			if (!p)
+				return harness_fail("Out of memory");
+			text = p;
+			cap += 65536;
+		}
+		n = read(fd, text + have, cap - have - 1);
+		if (n < 0)
+			return harness_fail("Cannot read %s: %m", path);
+		have += (size_t)n;
+	} while (n > 0);
+	text[have] = '\0';
+	*ret = TAKE_PTR(text);
+	return 0;
+}
+
+/* Replaces every @KEY@ of vars (pairs of key and value, NULL-terminated) in text. */
+static char *substitute(const char *text, const char *const *vars)
+{
+	size_t cap = strlen(text) + 1, len = 0;
+	char *out;
+
+	for (size_t i = 0; vars[i]; i += 2)
+		cap += strlen(vars[i + 1]) * 8;
+	out = malloc(cap);
+	if (!out)
+		return NULL;
+	while (*text) {
+		bool done = false;
+
+		for (size_t i = 0; vars[i] && *text == '@'; i += 2) {
+			size_t k = strlen(vars[i]);
+
+			if (strncmp(text + 1, vars[i], k) != 0 || text[k + 1] != '@')
+				continue;
+			len += (size_t)snprintf(out + len, cap - len, "%s", vars[i + 1]);
+			text += k + 2;
+			done = true;
+			break;
+		}
+		if (!done && len + 1 < cap)
+			out[len++] = *text++;
+		else if (!done)
+			break;
+	}
+	out[len] = '\0';
+	return out;
+}
+
+/*
+ * Writes the template tests/fixtures/agent-policies/<name> with vars filled
+ * in as the policy file, atomically (a new file renamed over the old, as a
+ * careful tool would; the agent sees one IN_MOVED_TO).
+ */
+static int env_write_policy(struct env *e, const char *name, const char *const *vars)
+{
+	_cleanup_free_ char *tmpl = NULL, *text = NULL;
+	char rel[128], tmp[PATH_MAX + 8];
+
+	snprintf(rel, sizeof(rel), "tests/fixtures/agent-policies/%s", name);
+	TRY(read_text(harness_source_path(rel), &tmpl));
+	text = substitute(tmpl, vars);
+	if (!text)
+		return harness_fail("Out of memory");
+	snprintf(tmp, sizeof(tmp), "%s.new", e->policy);
+	TRY(harness_write_file(tmp, text));
+	if (rename(tmp, e->policy) < 0)
+		return harness_fail("Cannot rename %s to %s: %m", tmp, e->policy);
+	return 0;
+}
+
+/* deny.json.in with one rule matching `match` (the inside of a JSON object). */
+static int env_deny_policy(struct env *e, const char *mode, unsigned serial, const char *match)
+{
+	char s[16];
+
+	snprintf(s, sizeof(s), "%u", serial);
+	return env_write_policy(e, "deny.json.in",
+				(const char *const[]){ "SERIAL", s, "MODE", mode, "MATCH", match,
+						       NULL });
+}
+
+static int sha256_file(const char *path, char hex[65])
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	unsigned char md[EVP_MAX_MD_SIZE], buf[65536];
+	unsigned len = 0;
+	EVP_MD_CTX *ctx;
+	ssize_t n;
+	int r = 0;
+
+	if (fd < 0)
+		return harness_fail("Cannot open %s: %m", path);
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		return harness_fail("Cannot set up SHA-256");
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1)
+			r = -1;
+	if (n < 0 || r < 0 || EVP_DigestFinal_ex(ctx, md, &len) != 1 || len != 32)
+		r = harness_fail("Cannot hash %s", path);
+	EVP_MD_CTX_free(ctx);
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+/* --- the agent ----------------------------------------------------------------- */
+
+static int start_agent(const struct env *e, const char *flavor, bool print_events,
+		       struct harness_agent **ret)
+{
+	struct harness_agent_opts o = {
+		.flavor = flavor,
+		.config = e->config,
+		.no_print_events = !print_events,
+	};
+
+	return harness_agent_start(&o, ret);
+}
+
+/* Stops the agent; it must exit 0 and have printed nothing that is not JSON. */
+static int stop_agent(struct harness_agent *a)
+{
+	char d[128];
+
+	TRY(harness_agent_stop(a, HARNESS_STOP_TIMEOUT_MS, NULL, NULL, NULL));
+	CHECK(WIFEXITED(a->status) && WEXITSTATUS(a->status) == 0,
+	      "after SIGTERM postured should exit with status 0; it ended with %s. Its stderr: %s",
+	      harness_describe_status(a->status, d, sizeof(d)), harness_agent_stderr(a));
+	CHECK(a->bad_lines == 0,
+	      "postured printed %llu lines that are not JSON objects; the first: %s",
+	      (unsigned long long)a->bad_lines, a->bad_line);
+	return 0;
+}
+
+/* The pid of the finding's evidence process, or -1. */
+static long long evidence_pid(yajl_val f)
+{
+	yajl_val ev = harness_json(f, "evidences");
+	long long pid;
+
+	if (!ev || !YAJL_IS_ARRAY(ev) || ev->u.array.len < 1)
+		return -1;
+	if (!harness_json_int(harness_json(ev->u.array.values[0], "process", "pid"), &pid))
+		return -1;
+	return pid;
+}
+
+struct finding_wait {
+	const char *kind; /* postured.finding */
+	pid_t pid; /* the evidence's pid; 0: any */
+	yajl_val found; /* the first that matched */
+	unsigned seen; /* findings of any kind passed by */
+	char seen_kinds[256];
+};
+
+static int finding_event(yajl_val *ev, void *userdata)
+{
+	struct finding_wait *w = userdata;
+	const char *kind = harness_json_str(harness_json(*ev, "postured", "finding"));
+	size_t n = strlen(w->seen_kinds);
+
+	w->seen++;
+	if (n + 40 < sizeof(w->seen_kinds))
+		snprintf(w->seen_kinds + n, sizeof(w->seen_kinds) - n, "%s%s (pid %lld)",
+			 n ? ", " : "", kind ? kind : "?", evidence_pid(*ev));
+	if (!kind || strcmp(kind, w->kind) != 0)
+		return 0;
+	if (w->pid > 0 && evidence_pid(*ev) != w->pid)
+		return 0;
+	w->found = TAKE_PTR(*ev);
+	return 1;
+}
+
+/* Waits for a finding of kind about pid (0: any); *ret is the caller's. */
+static int wait_finding(struct harness_agent *a, const char *kind, pid_t pid, int timeout_ms,
+			yajl_val *ret)
+{
+	struct finding_wait w = { .kind = kind, .pid = pid };
+	int r;
+
+	r = harness_agent_wait(a, timeout_ms, FINDING_PREFILTER, finding_event, &w);
+	if (r < 0 && r != -EPIPE)
+		return harness_fail("Reading from postured: %s", strerror(-r));
+	if (!w.found)
+		return harness_fail(
+			"No \"%s\" finding about pid %d within %d ms (%u other findings: "
+			"%s). Its stderr: %s",
+			kind, (int)pid, timeout_ms, w.seen, w.seen ? w.seen_kinds : "none",
+			harness_agent_stderr(a));
+	*ret = w.found;
+	return 0;
+}
+
+/* Checks a process_denied finding: rule, action, and where the kill happened. */
+static int check_denied(yajl_val f, pid_t pid, const char *action, int in_kernel, const char *mode)
+{
+	yajl_val before = harness_json(f, "postured", "before_first_instruction");
+
+	EXPECT_JSON_INT("finding", f, 2003, "class_uid");
+	EXPECT_JSON_INT("finding", f, 200301, "type_uid");
+	EXPECT_JSON_STR("finding", f, "deny-marker", "finding_info", "analytic", "uid");
+	EXPECT_JSON_STR("finding", f, "deny-marker", "postured", "rule_id");
+	EXPECT_JSON_STR("finding", f, action, "postured", "action");
+	EXPECT_JSON_STR("finding", f, mode, "postured", "mode");
+	CHECK(evidence_pid(f) == pid, "the finding is about pid %lld, expected %d", evidence_pid(f),
+	      (int)pid);
+	if (in_kernel < 0) {
+		EXPECT_JSON_ABSENT("finding", f, "postured", "before_first_instruction");
+	} else {
+		CHECK(before && (in_kernel ? YAJL_IS_TRUE(before) : YAJL_IS_FALSE(before)),
+		      "the finding should say before_first_instruction: %s",
+		      in_kernel ? "true" : "false");
+	}
+	return 0;
+}
+
+/* --- children ------------------------------------------------------------------ */
+
+/* A child still running when a test leaves is killed and reaped. */
+static void child_killp(pid_t *pid)
+{
+	if (*pid > 0) {
+		(void)kill(*pid, SIGKILL);
+		(void)waitpid(*pid, NULL, 0);
+		*pid = 0;
+	}
+}
+
+#define _cleanup_child_ _cleanup_(child_killp)
+
+/* Starts path (the copy, or a link to it) with the marker and, when given, a sleep. */
+static int run_marker(const char *path, const char *marker, const char *sleep_seconds,
+		      pid_t *ret_pid)
+{
+	char *argv[] = { (char *)path, (char *)marker, (char *)sleep_seconds, NULL };
+	struct harness_child_opts o = HARNESS_CHILD_OPTS_DEFAULT;
+
+	return harness_spawn(path, argv, &o, ret_pid);
+}
+
+static int wait_gone(pid_t *pid, int *ret_status)
+{
+	int r = harness_wait_child(*pid, CHILD_TIMEOUT_MS, ret_status);
+
+	/* Reaped either way (harness_wait_child kills one that does not end). */
+	*pid = 0;
+	return r;
+}
+
+static int expect_sigkill(int status, const char *what)
+{
+	char d[128];
+
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	      "%s should have been killed with SIGKILL; it ended with %s", what,
+	      harness_describe_status(status, d, sizeof(d)));
+	return 0;
+}
+
+static int expect_exit0(int status, const char *what)
+{
+	char d[128];
+
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "%s should have run to its end (exit status 0); it ended with %s", what,
+	      harness_describe_status(status, d, sizeof(d)));
+	return 0;
+}
+
+/*
+ * Runs path and expects the kernel to kill it before its first instruction:
+ * SIGKILL, no marker, and a "killed" finding made in the kernel.
+ */
+static int expect_kernel_kill(struct harness_agent *a, struct env *e, const char *path)
+{
+	_cleanup_(yajl_tree_freep) yajl_val f = NULL;
+	_cleanup_child_ pid_t child = 0;
+	const char *marker = env_marker(e);
+	pid_t pid;
+	int status;
+
+	TRY(run_marker(path, marker, NULL, &child));
+	pid = child;
+	TRY(wait_gone(&child, &status));
+	TRY(expect_sigkill(status, path));
+	TRY(wait_finding(a, "process_denied", pid, FINDING_TIMEOUT_MS, &f));
+	TRY(check_denied(f, pid, "killed", true, "enforce"));
+	CHECK(access(marker, F_OK) < 0 && errno == ENOENT,
+	      "the marker %s exists: the program ran before it was killed", marker);
+	return 0;
+}
+
+/* --- (1) a name rule in enforce mode: killed in the kernel ---------------------- */
+
+struct name_case {
+	const char *flavor;
+	const char *prefix; /* of the copy's name */
+};
+
+/* A name longer than a comm (15 bytes) that the kernel's filter still keys whole (63). */
+#define LONG_PREFIX "pe-a-program-name-longer-than-a-comm-not-than-a-key"
+
+static int test_enforce_name(const void *arg)
+{
+	const struct name_case *c = arg;
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	char match[NAME_MAX + 32], link[PATH_MAX + 16];
+	long long kills;
+
+	TRY(env_init(&e, c->prefix));
+	snprintf(match, sizeof(match), "\"name\": \"%s\"", e.name);
+	TRY(env_deny_policy(&e, "enforce", 1, match));
+	/* Rules mean the executable's own name, not that of a link it is started by. */
+	snprintf(link, sizeof(link), "%s/innocent", e.dir);
+	if (symlink(e.prog, link) < 0)
+		return harness_fail("Cannot create the symlink %s: %m", link);
+	TRY(start_agent(&e, c->flavor, true, &a));
+	TRY(expect_kernel_kill(a, &e, e.prog));
+	TRY(expect_kernel_kill(a, &e, link));
+	TRY(stop_agent(a));
+	CHECK(a->stats, "no agent_stats line");
+	CHECK(harness_json_int(harness_json(a->stats, "postured", "kernel_kills"), &kills) &&
+		      kills == 2,
+	      "agent_stats.kernel_kills should count the 2 kills");
+	return 0;
+}
+
+/* --- (2) the same rule in monitor mode: reported, and it runs ------------------- */
+
+static int test_monitor_name(const void *arg)
+{
+	const char *flavor = arg;
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_(yajl_tree_freep) yajl_val f = NULL;
+	_cleanup_child_ pid_t child = 0;
+	const char *marker;
+	char match[NAME_MAX + 32];
+	int status;
+	pid_t pid;
+
+	TRY(env_init(&e, "pm"));
+	snprintf(match, sizeof(match), "\"name\": \"%s\"", e.name);
+	TRY(env_deny_policy(&e, "monitor", 1, match));
+	TRY(start_agent(&e, flavor, true, &a));
+	marker = env_marker(&e);
+	TRY(run_marker(e.prog, marker, NULL, &child));
+	pid = child;
+	TRY(wait_gone(&child, &status));
+	TRY(expect_exit0(status, e.prog));
+	CHECK(access(marker, F_OK) == 0, "the marker %s is missing: the program did not run",
+	      marker);
+	TRY(wait_finding(a, "process_denied", pid, FINDING_TIMEOUT_MS, &f));
+	TRY(check_denied(f, pid, "reported", -1, "monitor"));
+	EXPECT_JSON_STR("finding", f, "Allowed", "action");
+	EXPECT_JSON_STR("finding", f, "ポリシーのテスト用プログラムが動きました。", "postured",
+			"message", "ja");
+	return stop_agent(a);
+}
+
+/* --- (3) a path rule in enforce mode: killed by path and through a symlink ------- */
+
+static int test_enforce_path(const void *arg)
+{
+	const char *flavor = arg;
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	char match[PATH_MAX + 16], link[PATH_MAX + 8];
+
+	TRY(env_init(&e, "pp"));
+	snprintf(match, sizeof(match), "\"path\": \"%s\"", e.prog);
+	TRY(env_deny_policy(&e, "enforce", 1, match));
+	/* Another name and another path: only the executable's inode can tell. */
+	snprintf(link, sizeof(link), "%s/link", e.dir);
+	if (symlink(e.prog, link) < 0)
+		return harness_fail("Cannot create the symlink %s: %m", link);
+	TRY(start_agent(&e, flavor, true, &a));
+	TRY(expect_kernel_kill(a, &e, e.prog));
+	TRY(expect_kernel_kill(a, &e, link));
+	return stop_agent(a);
+}
+
+/* --- (4) a rule only userspace can decide: killed from there -------------------- */
+
+enum userspace_rule {
+	RULE_NAME_AND_USER,
+	RULE_SHA256,
+	RULE_NAME_TOO_LONG, /* longer than the kernel's keys: it cannot tell it from others */
+};
+
+#define TOO_LONG_PREFIX "pu-a-program-name-longer-than-the-sixty-three-bytes-the-kernel-keys"
+
+struct userspace_case {
+	const char *flavor;
+	enum userspace_rule rule;
+};
+
+static int test_enforce_userspace(const void *arg)
+{
+	const struct userspace_case *c = arg;
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_(yajl_tree_freep) yajl_val f = NULL;
+	_cleanup_child_ pid_t child = 0;
+	char match[NAME_MAX + 32], hex[65];
+	const char *marker;
+	int status;
+	pid_t pid;
+
+	TRY(env_init(&e, c->rule == RULE_NAME_TOO_LONG ? TOO_LONG_PREFIX : "pu"));
+	if (c->rule == RULE_SHA256) {
+		TRY(sha256_file(e.prog, hex));
+		snprintf(match, sizeof(match), "\"sha256\": \"%s\"", hex);
+	} else if (c->rule == RULE_NAME_TOO_LONG) {
+		snprintf(match, sizeof(match), "\"name\": \"%s\"", e.name);
+	} else {
+		/* We are root, so is the child: uid 0 matches, but the kernel does not decide. */
+		snprintf(match, sizeof(match), "\"name\": \"%s\", \"user\": 0", e.name);
+	}
+	TRY(env_deny_policy(&e, "enforce", 1, match));
+	TRY(start_agent(&e, c->flavor, true, &a));
+	/*
+	 * The program runs until the agent has judged its exec, so whether the
+	 * marker appears is a race we do not assert on; it sleeps after writing
+	 * it, so the kill from userspace lands while it still runs.
+	 */
+	marker = env_marker(&e);
+	TRY(run_marker(e.prog, marker, SLEEP_SECONDS, &child));
+	pid = child;
+	TRY(wait_gone(&child, &status));
+	TRY(expect_sigkill(status, e.prog));
+	TRY(wait_finding(a, "process_denied", pid, FINDING_TIMEOUT_MS, &f));
+	TRY(check_denied(f, pid, "killed", false, "enforce"));
+	if (c->rule == RULE_SHA256) {
+		yajl_val ev = harness_json(f, "evidences");
+		yajl_val hashes =
+			ev && YAJL_IS_ARRAY(ev) && ev->u.array.len > 0 ?
+				harness_json(ev->u.array.values[0], "process", "file", "hashes") :
+				NULL;
+
+		CHECK(hashes && YAJL_IS_ARRAY(hashes) && hashes->u.array.len == 1,
+		      "the finding should carry the executable's SHA-256");
+		EXPECT_JSON_STR("finding", hashes->u.array.values[0], hex, "value");
+	}
+	return stop_agent(a);
+}
+
+/* --- (5) a required program: absent after its grace, then back ------------------- */
+
+static int test_require(const void *arg)
+{
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_(yajl_tree_freep) yajl_val absent = NULL, back = NULL;
+	_cleanup_child_ pid_t child = 0;
+	int64_t started;
+	int status;
+
+	TRY(env_init(&e, "rq"));
+	TRY(env_write_policy(&e, "require.json.in",
+			     (const char *const[]){ "SERIAL", "1", "NAME", e.name, NULL }));
+	TRY(start_agent(&e, NULL, true, &a));
+	started = harness_now_ms();
+	TRY(wait_finding(a, "required_absent", 0, REQUIRE_TIMEOUT_MS, &absent));
+	EXPECT_JSON_STR("finding", absent, "require-marker", "finding_info", "analytic", "uid");
+	EXPECT_JSON_STR("finding", absent, "require-marker", "postured", "rule_id");
+	EXPECT_JSON_INT("finding", absent, 200301, "type_uid");
+	EXPECT_JSON_INT("finding", absent, 3, "compliance", "status_id");
+	harness_note("required_absent %lld ms after READY=1 (grace 1 s)",
+		     (long long)(harness_now_ms() - started));
+
+	/* The program starts and stays: the finding is resolved. */
+	TRY(run_marker(e.prog, env_marker(&e), SLEEP_SECONDS, &child));
+	TRY(wait_finding(a, "required_returned", 0, FINDING_TIMEOUT_MS, &back));
+	EXPECT_JSON_STR("finding", back, "require-marker", "finding_info", "analytic", "uid");
+	EXPECT_JSON_INT("finding", back, 200303, "type_uid");
+	EXPECT_JSON_STR("finding", back, "Resolved", "status");
+	EXPECT_JSON_INT("finding", back, 1, "compliance", "status_id");
+
+	(void)kill(child, SIGKILL);
+	TRY(wait_gone(&child, &status));
+	return stop_agent(a);
+}
+
+/* --- (6) reload: an invalid policy keeps the old one, a valid one replaces it ---- */
+
+static int test_reload(const void *arg)
+{
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_(yajl_tree_freep) yajl_val invalid = NULL, reported = NULL;
+	_cleanup_free_ char *broken = NULL;
+	_cleanup_child_ pid_t child = 0;
+	const char *detail, *marker;
+	char match[NAME_MAX + 32], tmp[PATH_MAX + 8];
+	int status;
+	pid_t pid;
+
+	TRY(env_init(&e, "pr"));
+	snprintf(match, sizeof(match), "\"name\": \"%s\"", e.name);
+	TRY(env_deny_policy(&e, "enforce", 1, match));
+	TRY(start_agent(&e, NULL, true, &a));
+	TRY(expect_kernel_kill(a, &e, e.prog));
+
+	/* A broken file replaces the policy (renamed over it): refused, the deny stays. */
+	TRY(read_text(harness_source_path("tests/fixtures/agent-policies/invalid.json"), &broken));
+	snprintf(tmp, sizeof(tmp), "%s.new", e.policy);
+	TRY(harness_write_file(tmp, broken));
+	if (rename(tmp, e.policy) < 0)
+		return harness_fail("Cannot rename %s to %s: %m", tmp, e.policy);
+	TRY(wait_finding(a, "policy_invalid", 0, FINDING_TIMEOUT_MS, &invalid));
+	detail = harness_json_str(harness_json(invalid, "postured", "detail"));
+	CHECK(detail && strstr(detail, e.policy),
+	      "the policy_invalid finding should name the refused file %s; its detail: %s",
+	      e.policy, detail ? detail : "(none)");
+	/* The policy still in force. */
+	EXPECT_JSON_STR("policy_invalid finding", invalid, "policy-enforce-it", "postured",
+			"policy_id");
+	EXPECT_JSON_INT("policy_invalid finding", invalid, 1, "postured", "policy_serial");
+	TRY(expect_kernel_kill(a, &e, e.prog));
+
+	/* A valid policy in monitor mode, and SIGHUP: it runs and is reported. */
+	TRY(env_deny_policy(&e, "monitor", 2, match));
+	if (kill(a->pid, SIGHUP) < 0)
+		return harness_fail("Cannot send SIGHUP to postured: %m");
+	CHECK(harness_agent_wait_stderr(a, "Received SIGHUP", FINDING_TIMEOUT_MS) == 1,
+	      "postured did not log the SIGHUP. Its stderr: %s", harness_agent_stderr(a));
+	CHECK(harness_agent_wait_stderr(a, "(serial 2, monitor mode", FINDING_TIMEOUT_MS) == 1,
+	      "postured did not put serial 2 in force. Its stderr: %s", harness_agent_stderr(a));
+	marker = env_marker(&e);
+	TRY(run_marker(e.prog, marker, NULL, &child));
+	pid = child;
+	TRY(wait_gone(&child, &status));
+	TRY(expect_exit0(status, e.prog));
+	CHECK(access(marker, F_OK) == 0, "the marker %s is missing: the program did not run",
+	      marker);
+	TRY(wait_finding(a, "process_denied", pid, FINDING_TIMEOUT_MS, &reported));
+	TRY(check_denied(reported, pid, "reported", -1, "monitor"));
+	EXPECT_JSON_INT("finding", reported, 2, "postured", "policy_serial");
+	return stop_agent(a);
+}
+
+/* --- (7) the filter closed: quiet execs stay in the kernel ---------------------- */
+
+/* The sum over CPUs of the kernel counter idx, from the agent's "stats" map. */
+static int kernel_stat(pid_t agent, unsigned idx, unsigned long long *ret)
+{
+	char dirpath[64];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	snprintf(dirpath, sizeof(dirpath), "/proc/%d/fdinfo", (int)agent);
+	d = opendir(dirpath);
+	if (!d)
+		return harness_fail("Cannot read %s: %m", dirpath);
+	while (!found && (de = readdir(d))) {
+		char buf[4096], *line, *save = NULL;
+		ssize_t n;
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		for (line = strtok_r(buf, "\n", &save); line && !found;
+		     line = strtok_r(NULL, "\n", &save)) {
+			struct bpf_map_info info = {};
+			__u32 len = sizeof(info);
+			unsigned id;
+			int ncpus = libbpf_num_possible_cpus();
+			_cleanup_free_ __u64 *values = NULL;
+			_cleanup_close_ int mfd = -EBADF;
+
+			if (sscanf(line, "map_id: %u", &id) != 1)
+				continue;
+			mfd = bpf_map_get_fd_by_id(id);
+			if (mfd < 0 || bpf_obj_get_info_by_fd(mfd, &info, &len) < 0)
+				continue;
+			if (strcmp(info.name, "stats") != 0 ||
+			    info.type != BPF_MAP_TYPE_PERCPU_ARRAY || ncpus <= 0)
+				continue;
+			values = calloc((size_t)ncpus, sizeof(*values));
+			if (!values) {
+				closedir(d);
+				return harness_fail("Out of memory");
+			}
+			if (bpf_map_lookup_elem(mfd, &idx, values) < 0) {
+				closedir(d);
+				return harness_fail("Cannot read the stats map: %m");
+			}
+			*ret = 0;
+			for (int c = 0; c < ncpus; c++)
+				*ret += values[c];
+			found = true;
+		}
+	}
+	closedir(d);
+	if (!found)
+		return harness_fail("postured (pid %d) holds no \"stats\" map", (int)agent);
+	return 0;
+}
+
+static int test_filter_closed(const void *arg)
+{
+	const char *flavor = arg;
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_child_ pid_t child = 0, storm = 0;
+	unsigned long long before, after;
+	char match[NAME_MAX + 32], want[PATH_MAX + 128], count[16];
+	const char *p, *marker;
+	long long records;
+	int status;
+	pid_t pid;
+
+	TRY(env_init(&e, "pf"));
+	snprintf(match, sizeof(match), "\"name\": \"%s\"", e.name);
+	TRY(env_deny_policy(&e, "enforce", 1, match));
+	TRY(start_agent(&e, flavor, false, &a));
+
+	TRY(kernel_stat(a->pid, EVENT_STAT_EXEC_FILTERED, &before));
+	snprintf(count, sizeof(count), "%d", QUIET_EXECS);
+	{
+		char *argv[] = { (char *)helper("spawn_storm"), count, "/bin/true", NULL };
+		struct harness_child_opts o = HARNESS_CHILD_OPTS_DEFAULT;
+
+		TRY(harness_spawn(argv[0], argv, &o, &storm));
+	}
+	TRY(harness_wait_child(storm, 60000, &status));
+	storm = 0;
+	TRY(expect_exit0(status, "spawn_storm"));
+	TRY(kernel_stat(a->pid, EVENT_STAT_EXEC_FILTERED, &after));
+	harness_note("%llu execs kept in the kernel", after - before);
+	CHECK(after - before >= QUIET_EXECS,
+	      "the kernel filter should have kept at least %d execs from userspace; it kept %llu",
+	      QUIET_EXECS, after - before);
+
+	/* A denied program is still killed, and said so in the log. */
+	marker = env_marker(&e);
+	TRY(run_marker(e.prog, marker, NULL, &child));
+	pid = child;
+	TRY(wait_gone(&child, &status));
+	TRY(expect_sigkill(status, e.prog));
+	CHECK(access(marker, F_OK) < 0, "the marker %s exists: the program ran", marker);
+	snprintf(want, sizeof(want), "Rule deny-marker: process_denied (pid %d, %s): killed.",
+		 (int)pid, e.prog);
+	CHECK(harness_agent_wait_stderr(a, want, FINDING_TIMEOUT_MS) == 1,
+	      "postured did not log \"%s\". Its stderr: %s", want, harness_agent_stderr(a));
+
+	TRY(stop_agent(a));
+	CHECK(a->event_lines == 0 && !a->stats,
+	      "without --print-events postured should print nothing on stdout; it printed %llu "
+	      "lines",
+	      (unsigned long long)a->event_lines);
+	/* Only what the filter let through: the denied program's exec and exit. */
+	p = strstr(a->err, "Processed ");
+	CHECK(p && sscanf(p, "Processed %lld records", &records) == 1,
+	      "postured did not log how many records it processed. Its stderr: %s",
+	      harness_agent_stderr(a));
+	harness_note("%lld records reached userspace", records);
+	CHECK(records >= 1 && records < QUIET_EXECS / 4,
+	      "with the filter closed, %lld records reached userspace (expected a few)", records);
+	return 0;
+}
+
+static const struct name_case name_cases[] = {
+	{ "tp_btf", "pe" },
+	{ "tracepoint", "pe" },
+	{ "tp_btf", LONG_PREFIX },
+	{ "tracepoint", LONG_PREFIX },
+};
+
+static const struct userspace_case userspace_cases[] = {
+	{ "tp_btf", RULE_NAME_AND_USER }, { "tracepoint", RULE_NAME_AND_USER },
+	{ "tp_btf", RULE_SHA256 },	  { "tracepoint", RULE_SHA256 },
+	{ "tp_btf", RULE_NAME_TOO_LONG }, { "tracepoint", RULE_NAME_TOO_LONG },
+};
+
+static const struct harness_test tests[] = {
+	{ "enforce_name_tp_btf", test_enforce_name, &name_cases[0] },
+	{ "enforce_name_tracepoint", test_enforce_name, &name_cases[1] },
+	{ "enforce_long_name_tp_btf", test_enforce_name, &name_cases[2] },
+	{ "enforce_long_name_tracepoint", test_enforce_name, &name_cases[3] },
+	{ "monitor_name_tp_btf", test_monitor_name, "tp_btf" },
+	{ "monitor_name_tracepoint", test_monitor_name, "tracepoint" },
+	{ "enforce_path_and_symlink_tp_btf", test_enforce_path, "tp_btf" },
+	{ "enforce_path_and_symlink_tracepoint", test_enforce_path, "tracepoint" },
+	{ "enforce_userspace_name_and_user_tp_btf", test_enforce_userspace, &userspace_cases[0] },
+	{ "enforce_userspace_name_and_user_tracepoint", test_enforce_userspace,
+	  &userspace_cases[1] },
+	{ "enforce_userspace_sha256_tp_btf", test_enforce_userspace, &userspace_cases[2] },
+	{ "enforce_userspace_sha256_tracepoint", test_enforce_userspace, &userspace_cases[3] },
+	{ "enforce_userspace_name_too_long_tp_btf", test_enforce_userspace, &userspace_cases[4] },
+	{ "enforce_userspace_name_too_long_tracepoint", test_enforce_userspace,
+	  &userspace_cases[5] },
+	{ "require_absent_then_returned", test_require, NULL },
+	{ "reload_invalid_keeps_old", test_reload, NULL },
+	{ "filter_closed_tp_btf", test_filter_closed, "tp_btf" },
+	{ "filter_closed_tracepoint", test_filter_closed, "tracepoint" },
+};
+
+int main(int argc, char *argv[])
+{
+	return harness_main(tests, ELEMENTSOF(tests), argc, argv);
+}
