@@ -60,6 +60,19 @@ static uint32_t sys_filter_gen(void *ctx)
 	return probe_process_filter_gen(s->probe);
 }
 
+/* Whether pid is a zombie (or dead): signalling it would "succeed" and do nothing. */
+static bool is_zombie(const char *proc_root, uint32_t pid)
+{
+	char path[PATH_MAX], buf[1024];
+	const char *p;
+
+	snprintf(path, sizeof(path), "%s/%u/stat", proc_root, pid);
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
+		return true;
+	p = strrchr(buf, ')');
+	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
 /*
  * Kills pid through a pidfd, after checking through /proc that the pid still
  * names the process that exec'd: a pid reused in between must not be hit.
@@ -113,19 +126,6 @@ static int sys_track(void *ctx, uint32_t pid)
 	struct engine_system *s = ctx;
 
 	return probe_process_track(s->probe, pid);
-}
-
-/* Whether pid is a zombie (or dead): signalling it would "succeed" and do nothing. */
-static bool is_zombie(const char *proc_root, uint32_t pid)
-{
-	char path[PATH_MAX], buf[1024];
-	const char *p;
-
-	snprintf(path, sizeof(path), "%s/%u/stat", proc_root, pid);
-	if (read_small_file(path, buf, sizeof(buf)) < 0)
-		return true;
-	p = strrchr(buf, ')');
-	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
 }
 
 static int sys_exe_open(void *ctx, uint32_t pid)
