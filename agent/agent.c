@@ -421,6 +421,7 @@ static void emit_stats(agent *a)
 	json_open(a->gen, "postured");
 	json_str(a->gen, "event", "agent_stats");
 	json_str(a->gen, "probe_flavor", probe_flavor_to_string(probe_process_flavor(a->proc)));
+	json_str(a->gen, "enforcement", probe_process_enforcement(a->proc));
 	json_u64(a->gen, "records", a->records);
 	json_u64(a->gen, "malformed", a->decode_errors);
 	json_open(a->gen, "sent");
@@ -436,6 +437,7 @@ static void emit_stats(agent *a)
 	json_u64(a->gen, "kernel_wakeups", k[EVENT_STAT_WAKEUPS]);
 	json_u64(a->gen, "kernel_filtered_execs", k[EVENT_STAT_EXEC_FILTERED]);
 	json_u64(a->gen, "kernel_kills", k[EVENT_STAT_KILLED]);
+	json_u64(a->gen, "kernel_denied_execs", k[EVENT_STAT_DENIED]);
 	json_u64(a->gen, "findings", a->findings);
 	json_u64(a->gen, "startup_peak_rss_kib", a->startup_peak_kib);
 	json_u64(a->gen, "peak_rss_kib", proc_status_kib("VmHWM:"));
@@ -643,9 +645,10 @@ int agent_run(agent *a)
 	const char *flavor = probe_flavor_to_string(probe_process_flavor(a->proc));
 	int r;
 
-	log_info("Watching processes through %s probes (BPF LSM %s, fentry %s).", flavor,
-		 a->features.lsm ? "available" : "unavailable",
-		 a->features.fentry ? "available" : "unavailable");
+	log_info("Watching processes through %s probes (BPF LSM %s, fentry %s); enforcement by %s.",
+		 flavor, a->features.lsm ? "available" : "unavailable",
+		 a->features.fentry ? "available" : "unavailable",
+		 probe_process_enforcement(a->proc));
 	(void)sd_notifyf(false, "READY=1\nSTATUS=Watching processes (%s probes).", flavor);
 
 	/* Records that arrived while we started. */

@@ -86,6 +86,7 @@ static int decode_exec(const void *data, size_t size, struct decoded_event *ev)
 	if (e->match_action > EVENT_ACTION_KILL)
 		return -EBADMSG;
 	ev->exec.killed = e->flags & EVENT_EXEC_KILLED;
+	ev->exec.denied = e->flags & EVENT_EXEC_DENIED;
 	ev->exec.match_rule = e->match_rule;
 	ev->exec.match_action = e->match_action;
 	ev->exec.match_gen = e->match_gen;

@@ -33,6 +33,7 @@ struct decoded_event {
 			bool args_truncated;
 			uint64_t exe_dev, exe_ino;
 			bool killed; /* the probe sent SIGKILL */
+			bool denied; /* BPF LSM refused the exec; task is the caller */
 			uint32_t match_rule; /* kernel filter entry's rule number, 0 = none */
 			uint16_t match_action; /* enum event_action */
 			uint16_t match_gen; /* its filter generation (low 16 bits) */

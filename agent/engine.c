@@ -619,7 +619,8 @@ static void on_exec(engine *e, const struct decoded_event *ev, usec_t now)
 	const policy_rule *krule = kernel_rule(e, ev);
 	struct facts facts;
 	size_t n, n_req;
-	bool killed = ev->exec.killed, in_kernel = ev->exec.killed, kernel_rule_seen = false;
+	bool denied = ev->exec.denied;
+	bool killed = ev->exec.killed || denied, in_kernel = killed, kernel_rule_seen = false;
 
 	facts_from_exec(e, ev, &facts);
 	e->stats.evaluated++;
@@ -646,7 +647,10 @@ static void on_exec(engine *e, const struct decoded_event *ev, usec_t now)
 			.mode = matches[i].mode,
 		};
 
-		if (killed) {
+		if (denied) {
+			f.action = FINDING_ACTION_DENIED;
+			f.in_kernel = true;
+		} else if (killed) {
 			f.action = FINDING_ACTION_KILLED;
 			f.in_kernel = in_kernel;
 		} else if (matches[i].mode == POLICY_MODE_ENFORCE) {

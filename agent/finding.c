@@ -29,6 +29,8 @@ const char *finding_action_to_string(enum finding_action a)
 		return "kill_failed";
 	case FINDING_ACTION_GONE:
 		return "exited_before_kill";
+	case FINDING_ACTION_DENIED:
+		return "denied";
 	}
 	return "unknown";
 }

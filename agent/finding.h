@@ -27,6 +27,7 @@ enum finding_action {
 	FINDING_ACTION_KILLED, /* stopped: before its first instruction when in_kernel */
 	FINDING_ACTION_KILL_FAILED,
 	FINDING_ACTION_GONE, /* enforce mode, but it had ended before it could be stopped */
+	FINDING_ACTION_DENIED, /* the exec was refused (BPF LSM, EPERM): it never started */
 };
 
 #define FINDING_CHAIN_MAX  4

@@ -351,7 +351,7 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 	bool resolved = f->kind == FINDING_REQUIRE_RETURNED;
 	int activity = resolved ? 3 : 1;
 	int sev = r ? severity_id(policy_rule_severity(r)) : 4;
-	bool blocked = f->action == FINDING_ACTION_KILLED;
+	bool blocked = f->action == FINDING_ACTION_KILLED || f->action == FINDING_ACTION_DENIED;
 
 	yajl_gen_map_open(g);
 	json_int(g, "time", (long long)(f->time_real / 1000));
@@ -469,7 +469,7 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 	json_open(g, "postured");
 	json_str(g, "finding", finding_kind_to_string(f->kind));
 	json_str(g, "action", finding_action_to_string(f->action));
-	if (f->action == FINDING_ACTION_KILLED)
+	if (blocked)
 		json_bool(g, "before_first_instruction", f->in_kernel);
 	json_str(g, "mode", policy_mode_to_string(f->mode));
 	if (f->policy) {

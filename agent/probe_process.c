@@ -15,6 +15,7 @@ struct probe_process {
 	struct process_bpf *skel;
 	struct ring_buffer *rb;
 	enum probe_flavor flavor;
+	bool lsm; /* the BPF LSM program refuses denied execs */
 	probe_process_sample_fn fn;
 	void *userdata;
 	int ncpus;
@@ -63,7 +64,7 @@ static bool is_power_of_two(uint32_t v)
 
 /* Opens, configures, loads and attaches one flavour. */
 static int load_flavor(probe_process *p, const struct probe_process_config *cfg,
-		       enum probe_flavor flavor)
+		       enum probe_flavor flavor, bool lsm)
 {
 	_cleanup_(process_bpf__destroyp) struct process_bpf *skel = NULL;
 	bool btf = flavor == PROBE_FLAVOR_TP_BTF;
@@ -88,9 +89,16 @@ static int load_flavor(probe_process *p, const struct probe_process_config *cfg,
 	bpf_program__set_autoload(skel->progs.exec_tp, !btf);
 	bpf_program__set_autoload(skel->progs.exit_tp, !btf);
 	bpf_program__set_autoload(skel->progs.fork_tp, !btf);
+	bpf_program__set_autoload(skel->progs.exec_lsm, lsm);
 
 	probe_log_reset();
 	r = process_bpf__load(skel);
+	if (r < 0 && lsm) {
+		/* A try: the caller falls back to killing from the tracepoint. */
+		log_debug_errno(r, "Loading with the BPF LSM exec hook failed: %m.%s",
+				probe_log_tail());
+		return r;
+	}
 	if (r < 0) {
 		if (r == -EPERM || r == -EACCES)
 			return log_error_errno(r,
@@ -105,12 +113,18 @@ static int load_flavor(probe_process *p, const struct probe_process_config *cfg,
 				       probe_flavor_to_string(flavor), probe_log_tail());
 	}
 	r = process_bpf__attach(skel);
+	if (r < 0 && lsm) {
+		log_debug_errno(r, "Attaching the BPF LSM exec hook failed: %m.%s",
+				probe_log_tail());
+		return r;
+	}
 	if (r < 0)
 		return log_error_errno(r, "Failed to attach the process probe (%s): %m.%s",
 				       probe_flavor_to_string(flavor), probe_log_tail());
 
 	p->skel = TAKE_PTR(skel);
 	p->flavor = flavor;
+	p->lsm = lsm;
 	return 0;
 }
 
@@ -139,10 +153,16 @@ int probe_process_new(const struct probe_process_config *cfg, const struct probe
 	if (flavor == PROBE_FLAVOR_AUTO)
 		flavor = f->tp_btf ? PROBE_FLAVOR_TP_BTF : PROBE_FLAVOR_TRACEPOINT;
 
-	r = load_flavor(p, cfg, flavor);
+	r = load_flavor(p, cfg, flavor, f->lsm);
+	if (r < 0 && f->lsm) {
+		/* The kernel said it takes LSM programs, but not this one: kill from the tracepoint. */
+		log_notice(
+			"BPF LSM refused the exec hook; denied programs will be killed instead.");
+		r = load_flavor(p, cfg, flavor, false);
+	}
 	if (r < 0 && cfg->flavor == PROBE_FLAVOR_AUTO && flavor == PROBE_FLAVOR_TP_BTF) {
 		log_notice("Falling back to classic tracepoints for the process probe.");
-		r = load_flavor(p, cfg, PROBE_FLAVOR_TRACEPOINT);
+		r = load_flavor(p, cfg, PROBE_FLAVOR_TRACEPOINT, false);
 	}
 	if (r < 0)
 		return r;
@@ -327,6 +347,12 @@ int probe_process_track(probe_process *p, uint32_t pid)
 uint32_t probe_process_filter_gen(probe_process *p)
 {
 	return p->skel->bss->filter_gen;
+}
+
+const char *probe_process_enforcement(probe_process *p)
+{
+	return p->lsm ? "bpf-lsm: a denied exec fails with EPERM" :
+			"tracepoint: a denied program is killed before its first instruction";
 }
 
 enum probe_flavor probe_process_flavor(probe_process *p)

@@ -94,6 +94,8 @@ int probe_process_track(probe_process *p, uint32_t pid);
 uint32_t probe_process_filter_gen(probe_process *p);
 
 enum probe_flavor probe_process_flavor(probe_process *p);
+/* How a kill verdict is carried out, in words for logs and status. */
+const char *probe_process_enforcement(probe_process *p);
 const char *probe_flavor_to_string(enum probe_flavor f);
 int probe_flavor_from_string(const char *s, enum probe_flavor *ret);
 

@@ -250,6 +250,9 @@ int proctab_apply(proctab *t, const struct decoded_event *ev)
 	case EVENT_KIND_FORK:
 		return apply_fork(t, ev);
 	case EVENT_KIND_EXEC:
+		/* A refused exec changed nothing: the caller still runs its own program. */
+		if (ev->exec.denied)
+			return 0;
 		return apply_exec(t, ev);
 	case EVENT_KIND_EXIT:
 		/* Whatever we hold under this pid is no longer running. */

@@ -39,6 +39,7 @@ enum event_kind {
 #define EVENT_EXEC_ARGS_TRUNCATED     (1U << 1)
 #define EVENT_EXEC_NO_LOGINUID	      (1U << 2)
 #define EVENT_EXEC_KILLED	      (1U << 3) /* the probe sent SIGKILL before the first instruction */
+#define EVENT_EXEC_DENIED	      (1U << 4) /* BPF LSM refused the exec (EPERM); task is the caller */
 
 /* Flags in event_fork.flags. */
 #define EVENT_FORK_NO_LOGINUID (1U << 0)
@@ -156,6 +157,7 @@ enum event_stat {
 	EVENT_STAT_WAKEUPS = 6,
 	EVENT_STAT_EXEC_FILTERED = 7, /* execs the kernel filter kept from userspace */
 	EVENT_STAT_KILLED = 8,
+	EVENT_STAT_DENIED = 9, /* execs BPF LSM refused */
 	_EVENT_STAT_MAX,
 };
 

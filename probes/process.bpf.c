@@ -165,7 +165,12 @@ static __always_inline void verdict_merge(struct filter_verdict *v, struct filte
 	}
 }
 
-static __always_inline void exec_verdict(struct task_struct *t, const char *filename,
+/*
+ * The verdict for executing file (the program's struct file: mm->exe_file
+ * once exec is done, bprm->file while the LSM hook decides) under filename,
+ * the path as exec'd.
+ */
+static __always_inline void exec_verdict(struct file *file, const char *filename,
 					 struct filter_verdict *v)
 {
 	struct filter_inode_key ik = {};
@@ -175,7 +180,7 @@ static __always_inline void exec_verdict(struct task_struct *t, const char *file
 	__u32 zero = 0;
 
 	ik.gen = nk.gen = filter_gen;
-	inode = BPF_CORE_READ(t, mm, exe_file, f_inode);
+	inode = BPF_CORE_READ(file, f_inode);
 	ik.ino = BPF_CORE_READ(inode, i_ino);
 	ik.dev = dev_to_user(BPF_CORE_READ(inode, i_sb, s_dev));
 	verdict_merge(v, bpf_map_lookup_elem(&filter_inode, &ik));
@@ -186,7 +191,7 @@ static __always_inline void exec_verdict(struct task_struct *t, const char *file
 	 * key, as userspace cuts them.
 	 */
 	bpf_probe_read_kernel_str(nk.name, sizeof(nk.name),
-				  BPF_CORE_READ(t, mm, exe_file, f_path.dentry, d_name.name));
+				  BPF_CORE_READ(file, f_path.dentry, d_name.name));
 	verdict_merge(v, bpf_map_lookup_elem(&filter_name, &nk));
 
 	pk = bpf_map_lookup_elem(&path_scratch, &zero);
@@ -211,7 +216,7 @@ static __always_inline void track(__u32 pid)
 	bpf_map_update_elem(&tracked, &pid, &one, BPF_ANY);
 }
 
-static __always_inline void exec_fill(struct event_exec *e, const char *filename)
+static __always_inline void exec_fill(struct event_exec *e, struct file *file, const char *filename)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	struct inode *inode;
@@ -219,7 +224,7 @@ static __always_inline void exec_fill(struct event_exec *e, const char *filename
 
 	e->flags = 0;
 	fill_task(&e->task, t, &e->flags, EVENT_EXEC_NO_LOGINUID);
-	inode = BPF_CORE_READ(t, mm, exe_file, f_inode);
+	inode = BPF_CORE_READ(file, f_inode);
 	e->exe_ino = BPF_CORE_READ(inode, i_ino);
 	e->exe_dev = dev_to_user(BPF_CORE_READ(inode, i_sb, s_dev));
 	n = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), filename);
@@ -269,11 +274,12 @@ static __always_inline void exec_mark(struct event_exec *e, const struct filter_
 static __always_inline int handle_exec(const char *filename)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct file *file = BPF_CORE_READ(t, mm, exe_file);
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	struct filter_verdict v = {};
 	__u32 lost = EVENT_STAT_EXEC_LOST;
 
-	exec_verdict(t, filename, &v);
+	exec_verdict(file, filename, &v);
 	if (v.action == EVENT_ACTION_KILL) {
 		/* Delivered on the way back to user mode: the program never runs. */
 		bpf_send_signal(9 /* SIGKILL */);
@@ -296,7 +302,7 @@ static __always_inline int handle_exec(const char *filename)
 		if (!e)
 			goto lost;
 		header_init(&e->exec.header, EVENT_KIND_EXEC, EVENT_EXEC_VERSION, sizeof(*e));
-		exec_fill(&e->exec, filename);
+		exec_fill(&e->exec, file, filename);
 		exec_mark(&e->exec, &v);
 		exec_args_fill(e);
 		stat_inc(EVENT_STAT_EXEC_SENT);
@@ -307,7 +313,7 @@ static __always_inline int handle_exec(const char *filename)
 		if (!e)
 			goto lost;
 		header_init(&e->header, EVENT_KIND_EXEC, EVENT_EXEC_VERSION, sizeof(*e));
-		exec_fill(e, filename);
+		exec_fill(e, file, filename);
 		exec_mark(e, &v);
 		stat_inc(EVENT_STAT_EXEC_SENT);
 		bpf_ringbuf_submit(e, wakeup_flags());
@@ -401,6 +407,45 @@ int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child)
 	stat_inc(EVENT_STAT_FORK_SENT);
 	bpf_ringbuf_submit(e, wakeup_flags());
 	return 0;
+}
+
+/*
+ * --- BPF LSM, where the kernel allows it ---
+ *
+ * A kill verdict refuses the exec itself: execve() fails with EPERM and the
+ * caller's own program goes on.  The record says so (EVENT_EXEC_DENIED); its
+ * task is the caller, its file the program that was refused.  The exec
+ * tracepoint never sees a refused exec.  Loaded only when the kernel accepts
+ * BPF LSM programs; otherwise the tracepoints kill instead.
+ */
+SEC("lsm/bprm_check_security")
+int BPF_PROG(exec_lsm, struct linux_binprm *bprm, int ret)
+{
+	struct file *file = BPF_CORE_READ(bprm, file);
+	const char *filename = BPF_CORE_READ(bprm, filename);
+	struct filter_verdict v = {};
+	struct event_exec *e;
+
+	if (ret)
+		return ret;
+	exec_verdict(file, filename, &v);
+	if (v.action != EVENT_ACTION_KILL)
+		return 0;
+	stat_inc(EVENT_STAT_DENIED);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(EVENT_STAT_EXEC_LOST);
+		return -1; /* -EPERM */
+	}
+	header_init(&e->header, EVENT_KIND_EXEC, EVENT_EXEC_VERSION, sizeof(*e));
+	exec_fill(e, file, filename);
+	e->match_rule = v.rule;
+	e->match_action = v.action;
+	e->match_gen = filter_gen & 0xffff;
+	e->flags |= EVENT_EXEC_DENIED;
+	stat_inc(EVENT_STAT_EXEC_SENT);
+	bpf_ringbuf_submit(e, wakeup_flags());
+	return -1; /* -EPERM */
 }
 
 /* --- classic tracepoint flavour --- */
