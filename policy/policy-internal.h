@@ -45,6 +45,11 @@ struct policy_rule {
 	unsigned fields; /* bit (1 << f) set when matchers[f] is in use */
 	struct policy_matcher matchers[_POLICY_FIELD_MAX];
 
+	/* Check rules. */
+	const char *check;
+	size_t n_params;
+	struct policy_param *params;
+
 	/* Set by policy_compile(). */
 	enum policy_key_kind key_kind;
 	enum policy_field key_field; /* what the API shows of key_kind */
@@ -127,6 +132,10 @@ const char *policy_check_user_name(const char *s, const char *what,
  * not hold, or 0.  \n is allowed when multiline.
  */
 uint32_t policy_check_text_chars(const char *s, bool multiline);
+
+/* policy_parse.c: the checks the language knows, sorted by name. */
+extern const char *const policy_check_names[];
+extern const size_t policy_n_check_names;
 
 /* policy_eval.c: builds the compiled form once the rules are complete.  -ENOMEM. */
 int policy_compile(struct policy *p);

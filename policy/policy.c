@@ -276,6 +276,39 @@ uint32_t policy_rule_grace_seconds(const policy_rule *r)
 	return r->effect == POLICY_EFFECT_REQUIRE ? r->grace_seconds : 0;
 }
 
+const char *policy_rule_check_name(const policy_rule *r)
+{
+	return r->type == POLICY_RULE_CHECK ? r->check : NULL;
+}
+
+size_t policy_rule_param_count(const policy_rule *r)
+{
+	return r->n_params;
+}
+
+const struct policy_param *policy_rule_param_at(const policy_rule *r, size_t i)
+{
+	return i < r->n_params ? &r->params[i] : NULL;
+}
+
+const struct policy_param *policy_rule_param(const policy_rule *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_params; i++)
+		if (strcmp(r->params[i].name, name) == 0)
+			return &r->params[i];
+	return NULL;
+}
+
+size_t policy_check_name_count(void)
+{
+	return policy_n_check_names;
+}
+
+const char *policy_check_name_at(size_t i)
+{
+	return i < policy_n_check_names ? policy_check_names[i] : NULL;
+}
+
 const struct policy_matcher *policy_rule_matcher(const policy_rule *r, enum policy_field f)
 {
 	if ((unsigned)f >= _POLICY_FIELD_MAX || !(r->fields & 1u << f))

@@ -45,7 +45,7 @@ enum policy_severity {
 	POLICY_SEVERITY_CRITICAL,
 };
 
-/* The "type" of a rule.  Network and check rules are reserved for later versions. */
+/* The "type" of a rule.  Network rules are reserved for a later version. */
 enum policy_rule_type {
 	POLICY_RULE_PROCESS,
 	POLICY_RULE_NETWORK,
@@ -196,6 +196,43 @@ const struct policy_text_entry *policy_rule_text_at(const policy_rule *r,
 enum policy_effect policy_rule_effect(const policy_rule *r);
 /* For require rules the grace period, the rule's own or the policy's default; 0 for deny. */
 uint32_t policy_rule_grace_seconds(const policy_rule *r);
+
+/*
+ * Check rules: which device posture check runs ("disk_encryption", ...; see
+ * policy_check_name_at()) and its parameters, validated by the parser
+ * against what each check takes.  A parameter the rule leaves out is absent:
+ * the check applies its own default.
+ */
+enum policy_param_type {
+	POLICY_PARAM_BOOL,
+	POLICY_PARAM_NUMBER, /* a whole number, in number */
+	POLICY_PARAM_STRING, /* in string */
+	POLICY_PARAM_LIST, /* n strings in values */
+	POLICY_PARAM_MAP, /* n pairs keys[i] -> values[i], in file order, keys unique */
+};
+
+struct policy_param {
+	const char *name;
+	enum policy_param_type type;
+	bool boolean;
+	uint64_t number;
+	const char *string;
+	size_t n;
+	const char *const *keys;
+	const char *const *values;
+};
+
+/* The check a check rule runs; NULL for other rules. */
+const char *policy_rule_check_name(const policy_rule *r);
+/* The parameters the rule sets, in file order; policy_rule_param_at() is NULL past the end. */
+size_t policy_rule_param_count(const policy_rule *r);
+const struct policy_param *policy_rule_param_at(const policy_rule *r, size_t i);
+/* The parameter called name, or NULL when the rule does not set it. */
+const struct policy_param *policy_rule_param(const policy_rule *r, const char *name);
+
+/* The names of the checks this version of the language knows, sorted; NULL past the end. */
+size_t policy_check_name_count(void);
+const char *policy_check_name_at(size_t i);
 
 /*
  * One value of a match field.  Strings are as written, except SHA-256 digests,

@@ -4,6 +4,7 @@
  * collected (not only the first) with its position and JSON pointer, and
  * the rules copied into the policy's arena.  The tree is dropped afterwards.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -112,6 +113,27 @@ static const char *const rule_fields[_RF_PROCESS] = {
 	[RF_EFFECT] = "effect",
 	[RF_GRACE] = "grace_seconds",
 };
+/* Check rules have the common fields and these two, at the places process fields have. */
+enum {
+	RF_CHECK = _RF_COMMON,
+	RF_PARAMS,
+	_RF_CHECK,
+};
+static const char *const check_rule_fields[_RF_CHECK] = {
+	[RF_ID] = "id",
+	[RF_TYPE] = "type",
+	[RF_TITLE] = "title",
+	[RF_SEVERITY] = "severity",
+	[RF_ENABLED] = "enabled",
+	[RF_MODE] = "mode",
+	[RF_TAGS] = "tags",
+	[RF_MESSAGE] = "message",
+	[RF_REMEDIATION] = "remediation",
+	[RF_CONTACT] = "contact",
+	[RF_CHECK] = "check",
+	[RF_PARAMS] = "params",
+};
+_Static_assert((int)_RF_CHECK <= (int)_RF_PROCESS, "parse_rule() sizes its fields for both");
 static const char *const match_fields[_POLICY_FIELD_MAX] = {
 	[POLICY_FIELD_PATH] = "path",
 	[POLICY_FIELD_NAME] = "name",
@@ -125,6 +147,66 @@ static const char *const mode_names[] = { "monitor", "enforce" };
 static const char *const severity_names[] = { "info", "low", "medium", "high", "critical" };
 static const char *const type_names[] = { "process", "network", "check" };
 static const char *const effect_names[] = { "deny", "require" };
+
+/* ---- checks and their parameters ------------------------------------------------ */
+
+#define PARAM_LIST_MAX	 64
+#define PARAM_STRING_MAX 256
+
+/* What a string parameter, list entry or map value must look like. */
+enum param_form {
+	PF_TEXT, /* any one-line text */
+	PF_PATH, /* an absolute path without ".", ".." or empty segments */
+	PF_VERSION, /* "12", "22.04", "6.1.0": numbers separated by dots */
+	PF_OS_ID, /* an os-release ID: a-z, 0-9, ".", "_", "-" */
+	PF_OS_RELEASE, /* "ID:VERSION_ID", like "debian:10" */
+	PF_LOCKDOWN, /* a kernel lockdown mode */
+};
+
+struct param_spec {
+	const char *name;
+	enum policy_param_type type;
+	enum param_form form; /* of strings, list entries and map values; map keys are PF_OS_ID */
+	uint64_t min, max; /* numbers; list lengths */
+};
+
+struct check_spec {
+	const char *name;
+	size_t n_params;
+	const struct param_spec *params;
+};
+
+#define PARAMS(...)                                                           \
+	.n_params = ELEMENTSOF(((const struct param_spec[]){ __VA_ARGS__ })), \
+	.params = (const struct param_spec[])                                 \
+	{                                                                     \
+		__VA_ARGS__                                                   \
+	}
+
+/* Sorted by name; docs/checks.md describes each check and parameter. */
+static const struct check_spec check_specs[] = {
+	{ "automatic_updates", PARAMS({ "max_age_days", POLICY_PARAM_NUMBER, PF_TEXT, 1, 365 }) },
+	{ "disk_encryption", PARAMS({ "mounts", POLICY_PARAM_LIST, PF_PATH, 1, 16 },
+				    { "swap", POLICY_PARAM_BOOL, PF_TEXT, 0, 0 }) },
+	{ "os_version",
+	  PARAMS({ "min_version", POLICY_PARAM_MAP, PF_VERSION, 1, PARAM_LIST_MAX },
+		 { "end_of_support", POLICY_PARAM_LIST, PF_OS_RELEASE, 1, PARAM_LIST_MAX },
+		 { "min_kernel", POLICY_PARAM_STRING, PF_VERSION, 0, 0 }) },
+	{ "secure_boot", PARAMS({ "require_secure_boot", POLICY_PARAM_BOOL, PF_TEXT, 0, 0 },
+				{ "min_lockdown", POLICY_PARAM_STRING, PF_LOCKDOWN, 0, 0 }) },
+	{ "ssh_server", PARAMS({ "allow_prohibit_password", POLICY_PARAM_BOOL, PF_TEXT, 0, 0 }) },
+	{ "usb_storage", .n_params = 0 },
+};
+
+const char *const policy_check_names[] = {
+	"automatic_updates", "disk_encryption", "os_version",
+	"secure_boot",	     "ssh_server",	"usb_storage",
+};
+const size_t policy_n_check_names = ELEMENTSOF(policy_check_names);
+_Static_assert(ELEMENTSOF(policy_check_names) == ELEMENTSOF(check_specs),
+	       "every check has a name and a spec");
+
+static const char *const lockdown_names[] = { "none", "integrity", "confidentiality" };
 
 /* ---- errors and pointers --------------------------------------------------- */
 
@@ -790,12 +872,364 @@ static bool parse_match(struct vctx *v, const struct jnode *n, struct policy_rul
 	return true;
 }
 
+/* ---- check rules ----------------------------------------------------------------------- */
+
+static bool is_version(const char *s)
+{
+	/* Digits, single dots between them: "12", "22.04", "6.1.0". */
+	if (!*s)
+		return false;
+	for (const char *c = s; *c; c++) {
+		if (*c == '.') {
+			if (c == s || !c[1] || c[1] == '.')
+				return false;
+		} else if (*c < '0' || *c > '9') {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool is_os_id(const char *s, size_t len)
+{
+	/* os-release(5): ID and VERSION_ID hold a-z, 0-9, ".", "_" and "-". */
+	if (len == 0 || len > 64)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		      strchr("._-", s[i])))
+			return false;
+	return true;
+}
+
+static bool is_clean_path(const char *s)
+{
+	if (s[0] != '/')
+		return false;
+	if (strcmp(s, "/") == 0)
+		return true;
+	for (const char *c = s; *c;) {
+		size_t len;
+
+		c++; /* the slash */
+		len = strcspn(c, "/");
+		if (len == 0 || (len == 1 && c[0] == '.') ||
+		    (len == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		c += len;
+	}
+	return true;
+}
+
+/* Checks a string of parameter `param` against its form; an error at n when it fails. */
+static bool check_param_form(struct vctx *v, const struct jnode *n, const char *param,
+			     enum param_form form, const char *s)
+{
+	char q[POLICY_QUOTE_MAX], list[128];
+	const char *colon;
+
+	switch (form) {
+	case PF_TEXT:
+		return true;
+	case PF_PATH:
+		if (is_clean_path(s))
+			return true;
+		verr(v, n,
+		     "%s in \"%s\" is not a plain absolute path; expected one like \"/home\", "
+		     "without \".\", \"..\", empty parts or a trailing slash",
+		     policy_quote(q, s), param);
+		return false;
+	case PF_VERSION:
+		if (is_version(s))
+			return true;
+		verr(v, n,
+		     "%s in \"%s\" is not a version; expected numbers separated by dots, like "
+		     "\"12\" or \"22.04\"",
+		     policy_quote(q, s), param);
+		return false;
+	case PF_OS_ID:
+		if (is_os_id(s, strlen(s)))
+			return true;
+		verr(v, n,
+		     "%s in \"%s\" is not an operating system ID as in os-release; expected "
+		     "lower-case letters, digits, \".\", \"_\" and \"-\", like \"debian\"",
+		     policy_quote(q, s), param);
+		return false;
+	case PF_OS_RELEASE:
+		colon = strchr(s, ':');
+		if (colon && is_os_id(s, (size_t)(colon - s)) &&
+		    is_os_id(colon + 1, strlen(colon + 1)))
+			return true;
+		verr(v, n,
+		     "%s in \"%s\" is not a release; expected the os-release ID and VERSION_ID "
+		     "joined by a colon, like \"debian:10\"",
+		     policy_quote(q, s), param);
+		return false;
+	case PF_LOCKDOWN:
+		if (name_index(s, lockdown_names, ELEMENTSOF(lockdown_names)) >= 0)
+			return true;
+		verr(v, n, "invalid %s %s; expected one of: %s", param, policy_quote(q, s),
+		     list_names(list, sizeof(list), lockdown_names, ELEMENTSOF(lockdown_names)));
+		return false;
+	}
+	return false;
+}
+
+/* A string of a parameter: typed, within limits, of its form, and copied.  NULL after an error. */
+static const char *param_string(struct vctx *v, const struct jnode *n, const struct param_spec *ps,
+				enum param_form form)
+{
+	const char *s = get_string(v, n, ps->name, PARAM_STRING_MAX, false);
+
+	if (!s || !check_param_form(v, n, ps->name, form, s))
+		return NULL;
+	s = arena_strdup(&v->p->arena, s);
+	if (!s)
+		oom(v);
+	return s;
+}
+
+static bool parse_param_list(struct vctx *v, const struct jnode *n, const struct param_spec *ps,
+			     struct policy_param *ret)
+{
+	const char **values;
+	bool ok = true;
+
+	if (n->type != JSON_ARRAY) {
+		verr(v, n, "\"%s\" must be an array of strings, not %s", ps->name,
+		     jsontree_type_name(n));
+		return false;
+	}
+	if (n->children.n < ps->min || n->children.n > ps->max) {
+		verr(v, n, "\"%s\" has %zu entries; expected %llu to %llu", ps->name, n->children.n,
+		     (unsigned long long)ps->min, (unsigned long long)ps->max);
+		return false;
+	}
+	values = arena_alloc_array(&v->p->arena, n->children.n, sizeof(*values));
+	if (!values)
+		return oom(v);
+	for (size_t i = 0; i < n->children.n; i++) {
+		const struct jnode *e = n->children.members[i].value;
+		size_t old = ptr_push_index(v, i);
+
+		values[i] = param_string(v, e, ps, ps->form);
+		if (!values[i])
+			ok = false;
+		else
+			for (size_t j = 0; j < i; j++)
+				if (values[j] && strcmp(values[j], values[i]) == 0) {
+					char q[POLICY_QUOTE_MAX];
+
+					verr(v, e, "%s is listed twice in \"%s\"",
+					     policy_quote(q, values[i]), ps->name);
+					ok = false;
+					break;
+				}
+		ptr_pop(v, old);
+	}
+	ret->n = n->children.n;
+	ret->values = values;
+	return ok;
+}
+
+static bool parse_param_map(struct vctx *v, const struct jnode *n, const struct param_spec *ps,
+			    struct policy_param *ret)
+{
+	const char **keys, **values;
+	bool ok = true;
+
+	if (n->type != JSON_OBJECT) {
+		verr(v, n,
+		     "\"%s\" must be an object mapping os-release IDs to versions, like "
+		     "{\"debian\": \"12\"}, not %s",
+		     ps->name, jsontree_type_name(n));
+		return false;
+	}
+	if (n->children.n < ps->min || n->children.n > ps->max) {
+		verr(v, n, "\"%s\" has %zu entries; expected %llu to %llu", ps->name, n->children.n,
+		     (unsigned long long)ps->min, (unsigned long long)ps->max);
+		return false;
+	}
+	keys = arena_alloc_array(&v->p->arena, n->children.n, sizeof(*keys));
+	values = arena_alloc_array(&v->p->arena, n->children.n, sizeof(*values));
+	if (!keys || !values)
+		return oom(v);
+	for (size_t i = 0; i < n->children.n; i++) {
+		const struct jmember *m = &n->children.members[i];
+		char q[POLICY_QUOTE_MAX];
+		size_t old = ptr_push(v, m->key);
+
+		keys[i] = NULL;
+		if (!is_os_id(m->key, strlen(m->key))) {
+			verr_at(v, m->line, m->column,
+				"%s in \"%s\" is not an operating system ID as in os-release; "
+				"expected lower-case letters, digits, \".\", \"_\" and \"-\", like "
+				"\"debian\"",
+				policy_quote(q, m->key), ps->name);
+			ok = false;
+		} else {
+			for (size_t j = 0; j < i; j++)
+				if (strcmp(n->children.members[j].key, m->key) == 0) {
+					verr_at(v, m->line, m->column,
+						"duplicate field %s; it is already set on line %u",
+						policy_quote(q, m->key),
+						n->children.members[j].line);
+					ok = false;
+					break;
+				}
+			if (ok && !(keys[i] = arena_strdup(&v->p->arena, m->key)))
+				ok = oom(v);
+		}
+		values[i] = param_string(v, m->value, ps, ps->form);
+		if (!values[i])
+			ok = false;
+		ptr_pop(v, old);
+	}
+	ret->n = n->children.n;
+	ret->keys = keys;
+	ret->values = values;
+	return ok;
+}
+
+static bool parse_param(struct vctx *v, const struct jnode *n, const struct param_spec *ps,
+			struct policy_param *ret)
+{
+	*ret = (struct policy_param){ .name = ps->name, .type = ps->type };
+	switch (ps->type) {
+	case POLICY_PARAM_BOOL:
+		return get_bool(v, n, ps->name, &ret->boolean);
+	case POLICY_PARAM_NUMBER:
+		return get_uint(v, n, ps->name, ps->min, ps->max, &ret->number);
+	case POLICY_PARAM_STRING:
+		ret->string = param_string(v, n, ps, ps->form);
+		return ret->string;
+	case POLICY_PARAM_LIST:
+		return parse_param_list(v, n, ps, ret);
+	case POLICY_PARAM_MAP:
+		return parse_param_map(v, n, ps, ret);
+	}
+	return false;
+}
+
+static void parse_params(struct vctx *v, const struct jnode *n, const struct check_spec *cs,
+			 struct policy_rule *r)
+{
+	const struct jmember *found[8] = {};
+	const char *names[ELEMENTSOF(found)];
+	char q[POLICY_QUOTE_MAX];
+
+	assert(cs->n_params <= ELEMENTSOF(found));
+	if (n->type != JSON_OBJECT) {
+		verr(v, n, "\"params\" must be an object, not %s", jsontree_type_name(n));
+		return;
+	}
+	if (cs->n_params == 0) {
+		for (size_t i = 0; i < n->children.n; i++) {
+			const struct jmember *m = &n->children.members[i];
+
+			WITH_FIELD(
+				v, m,
+				verr_at(v, m->line, m->column,
+					"unknown parameter %s; the check \"%s\" takes no parameters",
+					policy_quote(q, m->key), cs->name));
+		}
+		return;
+	}
+	for (size_t i = 0; i < cs->n_params; i++)
+		names[i] = cs->params[i].name;
+	for (size_t i = 0; i < n->children.n; i++) {
+		const struct jmember *m = &n->children.members[i];
+		ssize_t k = name_index(m->key, names, cs->n_params);
+		char list[256];
+		size_t old = ptr_push(v, m->key);
+
+		if (k < 0)
+			verr_at(v, m->line, m->column,
+				"unknown parameter %s of the check \"%s\"; expected one of: %s",
+				policy_quote(q, m->key), cs->name,
+				list_names(list, sizeof(list), names, cs->n_params));
+		else if (found[k])
+			verr_at(v, m->line, m->column,
+				"duplicate parameter %s; it is already set on line %u",
+				policy_quote(q, m->key), found[k]->line);
+		else
+			found[k] = m;
+		ptr_pop(v, old);
+	}
+
+	r->params = arena_alloc_array(&v->p->arena, cs->n_params, sizeof(*r->params));
+	if (!r->params) {
+		oom(v);
+		return;
+	}
+	/* In the order of the file, so that errors and accessors follow it. */
+	for (size_t i = 0; i < n->children.n; i++) {
+		const struct jmember *m = &n->children.members[i];
+
+		for (size_t k = 0; k < cs->n_params; k++) {
+			bool ok;
+
+			if (found[k] != m)
+				continue;
+			WITH_FIELD(v, m,
+				   ok = parse_param(v, m->value, &cs->params[k],
+						    &r->params[r->n_params]));
+			if (ok)
+				r->n_params++;
+		}
+	}
+}
+
+static void parse_check(struct vctx *v, const struct jnode *rule, const struct jmember *check,
+			const struct jmember *params, struct policy_rule *r)
+{
+	const struct check_spec *cs = NULL;
+	char q[POLICY_QUOTE_MAX], list[256];
+
+	if (!check) {
+		missing(v, rule, "check");
+	} else {
+		const struct jnode *n = check->value;
+		ssize_t k = -1;
+
+		if (n->type == JSON_STRING)
+			k = name_index(n->string.str, policy_check_names, policy_n_check_names);
+		if (n->type != JSON_STRING)
+			WITH_FIELD(v, check,
+				   verr(v, n, "\"check\" must be one of: %s; not %s",
+					list_names(list, sizeof(list), policy_check_names,
+						   policy_n_check_names),
+					jsontree_type_name(n)));
+		else if (k < 0)
+			WITH_FIELD(v, check,
+				   verr(v, n, "unknown check %s; expected one of: %s",
+					policy_quote(q, n->string.str),
+					list_names(list, sizeof(list), policy_check_names,
+						   policy_n_check_names)));
+		else if (!(r->check = arena_strdup(&v->p->arena, check_specs[k].name)))
+			oom(v);
+		else
+			cs = &check_specs[k];
+	}
+	if (!params)
+		return;
+	if (!cs) {
+		/* Without a known check, only the shape of params can be told. */
+		if (params->value->type != JSON_OBJECT)
+			WITH_FIELD(v, params,
+				   verr(v, params->value, "\"params\" must be an object, not %s",
+					jsontree_type_name(params->value)));
+		return;
+	}
+	WITH_FIELD(v, params, parse_params(v, params->value, cs, r));
+}
+
 /* ---- rules ---------------------------------------------------------------------------- */
 
 static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, struct policy_rule *r,
 		       struct rule_info *info)
 {
-	const struct jmember *f[_RF_PROCESS] = {};
+	const struct jmember *f[_RF_PROCESS] = {}; /* check rules have fewer fields */
 	size_t errors_before = v->n_errors;
 	bool type_known = false, effect_known = false;
 	const char *s;
@@ -837,7 +1271,7 @@ static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, stru
 			} else {
 				r->type = (enum policy_rule_type)name_index(
 					t->value->string.str, type_names, ELEMENTSOF(type_names));
-				if (r->type != POLICY_RULE_PROCESS)
+				if (r->type == POLICY_RULE_NETWORK)
 					verr(v, t->value,
 					     "rule type %s is not supported by this version",
 					     policy_quote(q, t->value->string.str));
@@ -848,7 +1282,9 @@ static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, stru
 		}
 	}
 
-	if (type_known) {
+	if (type_known && r->type == POLICY_RULE_CHECK) {
+		check_fields(v, n, check_rule_fields, _RF_CHECK, f);
+	} else if (type_known) {
 		check_fields(v, n, rule_fields, _RF_PROCESS, f);
 	} else {
 		/* Without a type we cannot tell unknown fields; still check the common ones. */
@@ -927,6 +1363,11 @@ static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, stru
 
 	if (!type_known)
 		return;
+	if (r->type == POLICY_RULE_CHECK) {
+		parse_check(v, n, f[RF_CHECK], f[RF_PARAMS], r);
+		info->ok = v->n_errors == errors_before;
+		return;
+	}
 
 	/* Process rules: the effect first, since what match must hold depends on it. */
 	if (!f[RF_EFFECT])

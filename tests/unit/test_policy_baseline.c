@@ -26,6 +26,13 @@ struct rule_case {
 	const char *unrelated[2]; /* look-alikes it must leave alone */
 };
 
+/* Check rules are judged by the checks' tests: here, that each runs its check with its params. */
+struct check_case {
+	const char *rule;
+	const char *check;
+	const char *params; /* the names of the parameters it sets, in order: "a,b" */
+};
+
 static const struct rule_case cases[] = {
 	{ "remote-desktop-x11vnc",
 	  { "/usr/bin/x11vnc", "/home/alice/Downloads/x11vnc" },
@@ -73,6 +80,15 @@ static const struct rule_case cases[] = {
 	  { "/usr/bin/clamscan", "/usr/sbin/falcon" } },
 };
 
+static const struct check_case check_cases[] = {
+	{ "disk-encryption", "disk_encryption", "mounts,swap" },
+	{ "os-supported-version", "os_version", "min_version,end_of_support,min_kernel" },
+	{ "ssh-server-hardened", "ssh_server", "allow_prohibit_password" },
+	{ "automatic-updates", "automatic_updates", "max_age_days" },
+	{ "secure-boot", "secure_boot", "require_secure_boot,min_lockdown" },
+	{ "usb-storage-blocked", "usb_storage", "" },
+};
+
 /* Loaded by the group's setup. */
 static policy *baseline;
 
@@ -116,6 +132,14 @@ static const struct rule_case *case_for(const char *id)
 	return NULL;
 }
 
+static const struct check_case *check_case_for(const char *id)
+{
+	for (size_t i = 0; i < sizeof(check_cases) / sizeof(check_cases[0]); i++)
+		if (strcmp(check_cases[i].rule, id) == 0)
+			return &check_cases[i];
+	return NULL;
+}
+
 static void test_shape(void **state)
 {
 	const policy *p = baseline;
@@ -130,7 +154,10 @@ static void test_shape(void **state)
 		const policy_rule *r = policy_rule_at(p, i);
 
 		assert_int_equal(policy_rule_mode(r), POLICY_MODE_MONITOR);
-		assert_true(policy_rule_kernel_decidable(r));
+		if (policy_rule_type(r) == POLICY_RULE_PROCESS)
+			assert_true(policy_rule_kernel_decidable(r));
+		else
+			assert_int_equal(policy_rule_type(r), POLICY_RULE_CHECK);
 	}
 	/* The endpoint protection rule ships disabled: companies use different products. */
 	assert_false(policy_rule_enabled(policy_rule_find(p, "require-endpoint-protection")));
@@ -169,12 +196,16 @@ static void test_every_rule_has_a_case(void **state)
 	const policy *p = baseline;
 
 	for (size_t i = 0; i < policy_rule_count(p); i++)
-		if (!case_for(policy_rule_id(policy_rule_at(p, i))))
+		if (!case_for(policy_rule_id(policy_rule_at(p, i))) &&
+		    !check_case_for(policy_rule_id(policy_rule_at(p, i))))
 			fail_msg("baseline rule %s has no test case",
 				 policy_rule_id(policy_rule_at(p, i)));
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		if (!policy_rule_find(p, cases[i].rule))
 			fail_msg("test case %s names no baseline rule", cases[i].rule);
+	for (size_t i = 0; i < sizeof(check_cases) / sizeof(check_cases[0]); i++)
+		if (!policy_rule_find(p, check_cases[i].rule))
+			fail_msg("test case %s names no baseline rule", check_cases[i].rule);
 }
 
 /* The rules, deny or require, that proc triggers, as the agent would ask. */
@@ -184,6 +215,26 @@ static size_t triggered(const policy *p, const struct policy_process *proc, stru
 	size_t d = policy_eval(p, proc, m, n);
 
 	return d + policy_eval_require(p, proc, m + (d < n ? d : n), n > d ? n - d : 0);
+}
+
+/* One test per check rule: state is its case. */
+static void test_check_case(void **state)
+{
+	const struct check_case *cc = *state;
+	const policy_rule *r = policy_rule_find(baseline, cc->rule);
+	char names[256] = "";
+
+	assert_non_null(r);
+	assert_int_equal(policy_rule_type(r), POLICY_RULE_CHECK);
+	assert_string_equal(policy_rule_check_name(r), cc->check);
+	for (size_t i = 0; i < policy_rule_param_count(r); i++) {
+		if (i)
+			strcat(names, ",");
+		strcat(names, policy_rule_param_at(r, i)->name);
+	}
+	assert_string_equal(names, cc->params);
+	assert_int_equal(policy_rule_key_field(r), _POLICY_FIELD_NONE);
+	assert_false(policy_rule_matches(r, &(struct policy_process){ .path = "/usr/bin/x" }));
 }
 
 /* One test per rule: state is its case. */
@@ -244,7 +295,8 @@ static void test_ordinary_desktop_is_quiet(void **state)
 	}
 }
 
-#define N_CASES (sizeof(cases) / sizeof(cases[0]))
+#define N_CASES	      (sizeof(cases) / sizeof(cases[0]))
+#define N_CHECK_CASES (sizeof(check_cases) / sizeof(check_cases[0]))
 
 int main(void)
 {
@@ -254,7 +306,7 @@ int main(void)
 		cmocka_unit_test(test_every_rule_has_a_case),
 		cmocka_unit_test(test_ordinary_desktop_is_quiet),
 	};
-	struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + N_CASES];
+	struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + N_CASES + N_CHECK_CASES];
 
 	memcpy(tests, fixed, sizeof(fixed));
 	for (size_t i = 0; i < N_CASES; i++)
@@ -262,6 +314,12 @@ int main(void)
 			.name = cases[i].rule,
 			.test_func = test_rule_case,
 			.initial_state = (void *)&cases[i],
+		};
+	for (size_t i = 0; i < N_CHECK_CASES; i++)
+		tests[sizeof(fixed) / sizeof(fixed[0]) + N_CASES + i] = (struct CMUnitTest){
+			.name = check_cases[i].rule,
+			.test_func = test_check_case,
+			.initial_state = (void *)&check_cases[i],
 		};
 	return _cmocka_run_group_tests("policy_baseline", tests, sizeof(tests) / sizeof(tests[0]),
 				       setup, teardown);

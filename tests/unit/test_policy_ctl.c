@@ -142,7 +142,7 @@ static void test_check_valid(void **state)
 			   FIXTURES "/valid/minimal.json", FIXTURES "/valid/full.json", NULL);
 
 	assert_int_equal(r.status, 0);
-	assert_string_equal(r.out, "policy/baselines/telework.json: valid (16 rules)\n" FIXTURES
+	assert_string_equal(r.out, "policy/baselines/telework.json: valid (22 rules)\n" FIXTURES
 				   "/valid/minimal.json: valid (0 rules)\n" FIXTURES
 				   "/valid/full.json: valid (3 rules)\n");
 	assert_string_equal(r.err, "");
@@ -247,7 +247,7 @@ static void test_explain_baseline(void **state)
 	unsetenv("LC_MESSAGES");
 	r = run("explain", "policy/baselines/telework.json", NULL);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "ルール 16 件（うち有効 15 件）\n"));
+	assert_non_null(strstr(r.out, "ルール 22 件（うち有効 20 件）\n"));
 	assert_non_null(strstr(r.out, "     - 名前が「x11vnc」\n"));
 	assert_non_null(
 		strstr(r.out, "表示されるメッセージ: このノートPCで x11vnc が動いています。"));
