@@ -35,6 +35,8 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ri
 	-e 's/ppc64le/powerpc/' -e 's/s390x/s390/' -e 's/loongarch64/loongarch/')
 
 PKGS := libbpf libsystemd yajl libcrypto
+# The spool (SQLite) and the sender (libcurl, zlib for gzip).
+PKGS += sqlite3 libcurl zlib
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -55,26 +57,41 @@ BASIC_SRCS := agent/basic/log.c agent/basic/fileio.c agent/basic/string-util.c
 CORE_SRCS := agent/decode.c agent/proctab.c agent/device.c agent/format.c agent/finding.c \
 	agent/config.c
 PROBE_SRCS := agent/probe_common.c agent/probe_process.c
+CHECKS_SRCS := $(addprefix agent/checks/,checks.c disk_encryption.c os_version.c ssh_server.c \
+	automatic_updates.c secure_boot.c usb_storage.c)
 AGENT_SRCS := agent/main.c agent/agent.c agent/privs.c agent/engine.c agent/engine_system.c \
-	agent/hashcache.c agent/baseline.c $(PROBE_SRCS) $(CORE_SRCS) $(BASIC_SRCS)
-CTL_SRCS := agent/posturectl.c
+	agent/hashcache.c agent/baseline.c agent/status.c $(PROBE_SRCS) $(CORE_SRCS) $(BASIC_SRCS) $(CHECKS_SRCS)
+CTL_SRCS := agent/posturectl.c agent/ctl_check.c agent/baseline.c agent/basic/fileio.c $(CHECKS_SRCS)
+# posturectl status|explain|events and the status socket's client library (also postured-notify).
+CTLSTATUS_SRCS := agent/ctl_status.c agent/statusclient.c
+CTL_SRCS += $(CTLSTATUS_SRCS)
+# The spool and the sender; the daemon links them once agent.c forks the sender.
+SPOOL_SRCS := agent/spool.c agent/envelope.c
+SENDER_SRCS := agent/sender_main.c agent/sender.c $(SPOOL_SRCS) agent/basic/log.c
 
 BPF_PROBES := process
 BPF_OBJS := $(BPF_PROBES:%=$(BUILD)/probes/%.bpf.o)
 SKELETONS := $(BPF_PROBES:%=$(BUILD)/probes/%.skel.h)
 
-UNIT_TESTS := decode proctab format config device engine
+UNIT_TESTS := decode proctab format config device engine spool
+UNIT_TESTS += checks checks_ctl
+UNIT_TESTS += ctl_status
 # Each unit test links its module and what that module needs, nothing else.
+ctl_status_DEPS = $(CTLSTATUS_SRCS)
 decode_DEPS := agent/decode.c
 proctab_DEPS := agent/proctab.c agent/decode.c agent/basic/fileio.c
-format_DEPS = agent/format.c agent/finding.c agent/decode.c agent/proctab.c agent/basic/fileio.c \
+format_DEPS = $(CHECKS_SRCS) agent/format.c agent/finding.c agent/decode.c agent/proctab.c agent/basic/fileio.c \
 	$(POLICY_SRCS)
 config_DEPS := agent/config.c agent/probe_process.c agent/probe_common.c $(BASIC_SRCS)
 device_DEPS := agent/device.c agent/basic/fileio.c
-engine_DEPS = agent/engine.c agent/finding.c agent/format.c agent/decode.c agent/proctab.c \
+checks_DEPS = $(CHECKS_SRCS) agent/basic/fileio.c $(POLICY_SRCS)
+checks_ctl_DEPS = agent/ctl_check.c agent/baseline.c $(CHECKS_SRCS) agent/basic/fileio.c \
+	$(POLICY_SRCS)
+engine_DEPS = $(CHECKS_SRCS) agent/engine.c agent/finding.c agent/format.c agent/decode.c agent/proctab.c \
 	agent/hashcache.c agent/basic/fileio.c agent/basic/string-util.c $(POLICY_SRCS)
+spool_DEPS = agent/spool.c agent/envelope.c
 
-INTEGRATION_TESTS := process_probe policy_enforce
+INTEGRATION_TESTS := process_probe policy_enforce status_socket
 
 obj = $(patsubst %.c,$(BUILD)/$(2)obj/%.o,$(1))
 
@@ -83,7 +100,37 @@ include policy/policy.mk
 include collector/collector.mk
 
 .PHONY: all
-all: $(BUILD)/postured $(BUILD)/posturectl
+all: $(BUILD)/postured $(BUILD)/posturectl $(BUILD)/postured-sender
+
+# --- translations (po/) -------------------------------------------------------
+
+LOCALEDIR ?= $(PREFIX)/share/locale
+PO_LANGS := $(basename $(notdir $(wildcard po/*.po)))
+MO_FILES := $(PO_LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/postured.mo)
+# Every file with strings the employee reads.
+I18N_SRCS := agent/posturectl.c agent/ctl_status.c agent/ctl_policy.c $(wildcard agent/notify.c)
+
+all: $(MO_FILES)
+
+$(BUILD)/locale/%/LC_MESSAGES/postured.mo: po/%.po
+	$(call msg,MSGFMT,$@)
+	@mkdir -p $(@D)
+	$(Q)msgfmt --check -o $@ $<
+
+# Regenerates the template and merges it into every catalogue; run after changing strings.
+.PHONY: po
+po:
+	$(Q)xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ \
+		--keyword=ngettext:1,2 --add-comments=TRANSLATORS: --package-name=postured \
+		--package-version=$(VERSION) -o po/postured.pot $(I18N_SRCS)
+	$(Q)for p in $(wildcard po/*.po); do msgmerge --quiet --update --backup=none $$p po/postured.pot; done
+
+$(call obj,agent/ctl_status.c) $(call obj,agent/ctl_status.c,asan/): \
+	CFLAGS += -DPOSTURED_LOCALEDIR='"$(LOCALEDIR)"'
+# The unit test reads the catalogues built in the tree.
+$(call obj,tests/unit/test_ctl_status.c) $(call obj,tests/unit/test_ctl_status.c,asan/): \
+	CFLAGS += -DTEST_LOCALEDIR='"$(BUILD)/locale"'
+$(BUILD)/tests/test_ctl_status $(BUILD)/asan/tests/test_ctl_status: | $(MO_FILES)
 
 # --- BPF ---------------------------------------------------------------------
 
@@ -119,6 +166,10 @@ $(BUILD)/postured: $(call obj,$(AGENT_SRCS)) $(POLICY_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
+$(BUILD)/postured-sender: $(call obj,$(SENDER_SRCS))
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
+
 $(BUILD)/posturectl: $(call obj,$(CTL_SRCS))
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
@@ -144,6 +195,16 @@ $(BUILD)/tests/integration/%: tests/integration/%.c tests/integration/harness.h 
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(PKG_LIBS) -o $@
 
+# End to end: the spool and the sender against the real collector, on loopback.
+$(BUILD)/tests/e2e/test_e2e: $(call obj,tests/e2e/test_e2e.c $(SPOOL_SRCS))
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+.PHONY: e2e
+e2e: $(BUILD)/tests/e2e/test_e2e $(BUILD)/postured-sender $(BUILD)/posture-collector
+	@$(BUILD)/tests/e2e/test_e2e $(BUILD)
+
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
@@ -164,7 +225,7 @@ integration: all $(INTEGRATION_TESTS:%=$(BUILD)/tests/integration/%) $(HELPER_BI
 	@tests/run-integration $(BUILD) $(INTEGRATION_TESTS)
 
 # Everything CI runs: both compilers clean, unit tests plain and sanitized, the kernel tests.
-test: all unit check integration clang-build collector-test
+test: all unit check integration clang-build collector-test e2e
 
 .PHONY: clang-build
 clang-build:
@@ -172,7 +233,7 @@ clang-build:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/clang CC=$(CLANG) all \
 		$(UNIT_TESTS:%=$(BUILD)/clang/tests/test_%)
 
-FORMAT_FILES = $(filter-out %/kernel_types.h,$(wildcard agent/*.[ch] agent/basic/*.[ch] \
+FORMAT_FILES = $(filter-out %/kernel_types.h,$(wildcard agent/*.[ch] agent/basic/*.[ch] agent/checks/*.[ch] \
 	probes/*.[ch] tests/unit/*.[ch] tests/integration/*.[ch] tests/helpers/*.c tests/bench/*.c \
 	tests/fuzz/*.c))
 
@@ -230,6 +291,8 @@ install: all
 		$(DESTDIR)$(SYSCONFDIR)/postured $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 0755 $(BUILD)/postured $(DESTDIR)$(SBINDIR)/postured
 	install -m 0755 $(BUILD)/posturectl $(DESTDIR)$(BINDIR)/posturectl
+	for l in $(PO_LANGS); do install -D -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/postured.mo \
+		$(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/postured.mo; done
 	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/systemd/postured.service.in \
 		> $(DESTDIR)$(UNITDIR)/postured.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/postured.service

@@ -18,6 +18,7 @@
 #include "basic/log.h"
 #include "basic/string-util.h"
 #include "baseline.h"
+#include "checks/checks.h"
 #include "decode.h"
 #include "engine.h"
 #include "device.h"
@@ -29,6 +30,8 @@
 #include "probe_common.h"
 #include "probe_process.h"
 #include "proctab.h"
+#include "status.h"
+#include "version.h"
 
 /* After a quiet drain, one more look this long later before going idle. */
 #define AGENT_SWEEP_USEC (1 * USEC_PER_SEC)
@@ -49,12 +52,16 @@ struct agent {
 	sd_event_source *engine_timer;
 	sd_event_source *reload_timer;
 	sd_event_source *inotify_source;
+	sd_event_source *check_timer;
 	struct engine_system engine_ctx;
 	engine *engine;
 	hashcache *hashes;
 	char policy_source[4096]; /* the file in force, or the built-in baseline's name */
 	uint64_t findings;
 	struct ratelimit finding_rl;
+	status_server *status;
+	usec_t started; /* CLOCK_REALTIME */
+	char last_policy_error[FINDING_DETAIL_MAX];
 	unsigned long startup_peak_kib; /* VmHWM at the end of start-up */
 	yajl_gen gen;
 	int64_t clock_offset;
@@ -159,21 +166,215 @@ static void on_finding(void *userdata, const struct finding *f)
 			log_notice("Rule %s: %s (pid %u, %s): %s.", policy_rule_id(f->rule),
 				   finding_kind_to_string(f->kind), f->process.pid, f->process.path,
 				   finding_action_to_string(f->action));
+		else if (f->rule && f->check && f->check->reason[0])
+			log_notice("Rule %s: %s: %s.", policy_rule_id(f->rule),
+				   finding_kind_to_string(f->kind), f->check->reason);
 		else if (f->rule)
 			log_notice("Rule %s: %s.", policy_rule_id(f->rule),
 				   finding_kind_to_string(f->kind));
 	}
-	if (!a->opts.print_events)
-		return;
 	if (sd_id128_randomize(&id) < 0)
 		id = SD_ID128_NULL;
 	sd_id128_to_string(id, uid);
 	format_finding(a->gen, f, uid, &a->device);
+	if (a->status) {
+		const unsigned char *buf;
+		size_t len;
+
+		if (yajl_gen_get_buf(a->gen, &buf, &len) == yajl_gen_status_ok)
+			status_server_add_finding(
+				a->status, (const char *)buf, len,
+				f->has_process ? f->process.uid : STATUS_UID_DEVICE,
+				f->rule ? policy_rule_id(f->rule) : "policy",
+				f->rule ? (int)policy_rule_severity(f->rule) + 1 : 4);
+	}
+	if (!a->opts.print_events) {
+		yajl_gen_clear(a->gen);
+		yajl_gen_reset(a->gen, NULL);
+		return;
+	}
 	print_json(a);
 	/* Findings also come from timers and reloads, where no drain flushes stdout after. */
 	if (fflush(stdout) == EOF)
 		a->output_errors++;
 }
+
+static void on_state_changed(void *userdata)
+{
+	agent *a = userdata;
+
+	if (a->status)
+		status_server_notify_changed(a->status);
+}
+
+/* --- the status socket ------------------------------------------------------ */
+
+static void write_texts(yajl_gen g, const char *key, const policy_rule *r,
+			enum policy_text_kind kind)
+{
+	json_open(g, key);
+	for (size_t i = 0; i < policy_rule_text_count(r, kind); i++) {
+		const struct policy_text_entry *t = policy_rule_text_at(r, kind, i);
+
+		json_str(g, t->lang, t->text);
+	}
+	json_close(g);
+}
+
+static void write_rule_state(agent *a, yajl_gen g, const policy_rule *r, bool with_tags)
+{
+	usec_t since = 0;
+	bool failing = engine_rule_failing(a->engine, r, &since);
+
+	yajl_gen_map_open(g);
+	json_str(g, "id", policy_rule_id(r));
+	json_str(g, "title", policy_rule_title(r));
+	json_str(g, "severity", policy_severity_to_string(policy_rule_severity(r)));
+	json_str(g, "type", policy_rule_type_to_string(policy_rule_type(r)));
+	if (policy_rule_type(r) == POLICY_RULE_PROCESS)
+		json_str(g, "effect", policy_effect_to_string(policy_rule_effect(r)));
+	json_str(g, "mode", policy_mode_to_string(policy_rule_mode(r)));
+	json_bool(g, "enabled", policy_rule_enabled(r));
+	if (policy_rule_type(r) == POLICY_RULE_CHECK) {
+		const struct check_result *cr = engine_check_result(a->engine, r);
+
+		json_str(g, "check", policy_rule_check_name(r));
+		json_str(g, "state",
+			 !cr			  ? "pending" :
+			 cr->status == CHECK_PASS ? "passing" :
+			 cr->status == CHECK_FAIL ? "failing" :
+						    "unknown");
+		if (cr && cr->reason[0])
+			json_str(g, "reason", cr->reason);
+		if (cr) {
+			json_key(g, "evidence");
+			yajl_gen_array_open(g);
+			for (size_t i = 0; i < cr->n_evidence; i++)
+				yajl_gen_string(g, (const unsigned char *)cr->evidence[i],
+						strlen(cr->evidence[i]));
+			yajl_gen_array_close(g);
+		}
+	} else {
+		json_str(g, "state", failing ? "failing" : "passing");
+	}
+	json_int(g, "since", (long long)(since / USEC_PER_MSEC));
+	write_texts(g, "message", r, POLICY_TEXT_MESSAGE);
+	write_texts(g, "remediation", r, POLICY_TEXT_REMEDIATION);
+	if (policy_rule_contact(r))
+		json_str(g, "contact", policy_rule_contact(r));
+	if (with_tags) {
+		json_key(g, "tags");
+		yajl_gen_array_open(g);
+		for (size_t i = 0; i < policy_rule_tag_count(r); i++)
+			yajl_gen_string(g, (const unsigned char *)policy_rule_tag(r, i),
+					strlen(policy_rule_tag(r, i)));
+		yajl_gen_array_close(g);
+	}
+	yajl_gen_map_close(g);
+}
+
+static void write_policy_summary(agent *a, yajl_gen g)
+{
+	const policy *p = engine_policy(a->engine);
+
+	yajl_gen_map_open(g);
+	if (p) {
+		json_str(g, "id", policy_id(p));
+		json_u64(g, "serial", policy_serial(p));
+		json_str(g, "mode", policy_mode_to_string(policy_mode(p)));
+		json_str(g, "source", a->policy_source);
+		json_int(g, "loaded", (long long)(engine_policy_loaded(a->engine) / USEC_PER_MSEC));
+	}
+	yajl_gen_map_close(g);
+}
+
+static void status_write_status(void *userdata, yajl_gen g, uid_t uid)
+{
+	agent *a = userdata;
+	const policy *p = engine_policy(a->engine);
+	uint64_t k[_EVENT_STAT_MAX] = {};
+	bool compliant = true, stats_ok;
+	char os[200];
+
+	stats_ok = probe_process_stats(a->proc, k) >= 0;
+	for (size_t i = 0; p && i < policy_rule_count(p); i++) {
+		const policy_rule *r = policy_rule_at(p, i);
+
+		if (policy_rule_enabled(r) && engine_rule_failing(a->engine, r, NULL))
+			compliant = false;
+	}
+	yajl_gen_map_open(g);
+	json_bool(g, "compliant", compliant);
+	json_open(g, "device");
+	json_str(g, "uid", a->device.uid);
+	json_str(g, "hostname", a->device.hostname);
+	strbuf_printf(os, sizeof(os), "%s %s", a->device.os_name, a->device.os_version);
+	json_str(g, "os", os);
+	json_close(g);
+
+	json_open(g, "agent");
+	json_str(g, "version", POSTURED_VERSION);
+	json_int(g, "started", (long long)(a->started / USEC_PER_MSEC));
+	json_bool(g, "healthy", stats_ok && a->decode_errors == 0);
+	json_str(g, "probe_flavor", probe_flavor_to_string(probe_process_flavor(a->proc)));
+	json_str(g, "enforcement", probe_process_enforcement(a->proc));
+	json_u64(g, "records_lost",
+		 k[EVENT_STAT_EXEC_LOST] + k[EVENT_STAT_FORK_LOST] + k[EVENT_STAT_EXIT_LOST]);
+	json_close(g);
+
+	json_key(g, "policy");
+	write_policy_summary(a, g);
+
+	json_key(g, "rules");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; p && i < policy_rule_count(p); i++) {
+		const policy_rule *r = policy_rule_at(p, i);
+
+		if (policy_rule_enabled(r))
+			write_rule_state(a, g, r, false);
+	}
+	yajl_gen_array_close(g);
+
+	/* Nothing is sent anywhere by this version; say so rather than stay silent. */
+	json_open(g, "collector");
+	json_bool(g, "configured", 0);
+	json_close(g);
+	yajl_gen_map_close(g);
+}
+
+static int status_write_rule(void *userdata, yajl_gen g, const char *id)
+{
+	agent *a = userdata;
+	const policy *p = engine_policy(a->engine);
+	const policy_rule *r = p ? policy_rule_find(p, id) : NULL;
+
+	if (!r)
+		return -ENOENT;
+	write_rule_state(a, g, r, true);
+	return 0;
+}
+
+static int agent_load_policy(agent *a, bool startup);
+static void agent_run_checks(agent *a);
+
+static int status_reload(void *userdata, yajl_gen g, char *err, size_t err_size)
+{
+	agent *a = userdata;
+	int r = agent_load_policy(a, false);
+
+	if (r < 0) {
+		strbufcpy(err, err_size, a->last_policy_error);
+		return r;
+	}
+	write_policy_summary(a, g);
+	return 0;
+}
+
+static const struct status_ops agent_status_ops = {
+	.write_status = status_write_status,
+	.write_rule = status_write_rule,
+	.reload = status_reload,
+};
 
 /* The errors of a refused policy, the first few joined on one line. */
 static void join_errors(policy_errors *errs, char *buf, size_t size)
@@ -236,6 +437,7 @@ static int agent_load_policy(agent *a, bool startup)
 			if (policy_error_format(policy_errors_get(errs, i), &line) >= 0)
 				log_error("%s", line);
 		}
+		strbufcpy(a->last_policy_error, sizeof(a->last_policy_error), detail);
 		if (startup)
 			return log_error_errno(r, "Cannot start without a valid policy: %s",
 					       detail);
@@ -250,6 +452,7 @@ static int agent_load_policy(agent *a, bool startup)
 	if (r < 0) {
 		strbuf_printf(detail, sizeof(detail), "%s: cannot be put in force: %s", source,
 			      strerror(-r));
+		strbufcpy(a->last_policy_error, sizeof(a->last_policy_error), detail);
 		if (startup)
 			return log_error_errno(r, "%s", detail);
 		log_error("%s; the previous policy stays in force.", detail);
@@ -257,10 +460,39 @@ static int agent_load_policy(agent *a, bool startup)
 		return r;
 	}
 	strbufcpy(a->policy_source, sizeof(a->policy_source), source);
+	/* A new policy may check other things, or the same with other parameters. */
+	if (!startup)
+		agent_run_checks(a);
 	log_info("Policy %s (serial %llu, %s mode, %zu rules) from %s is in force.", policy_id(p),
 		 (unsigned long long)policy_serial(p), policy_mode_to_string(policy_mode(p)),
 		 policy_rule_count(p), source);
 	agent_engine_rearm(a);
+	return 0;
+}
+
+/*
+ * Runs the posture checks and arms the next run.  The timer counts
+ * CLOCK_BOOTTIME, which goes on while the laptop sleeps, so a run that fell
+ * due during suspend happens right after resume.
+ */
+static void agent_run_checks(agent *a)
+{
+	const policy *p = engine_policy(a->engine);
+	usec_t now, interval;
+
+	engine_run_checks(a->engine, "/");
+	if (!p || !a->check_timer || sd_event_now(a->event, CLOCK_BOOTTIME, &now) < 0)
+		return;
+	interval = (usec_t)policy_settings(p)->check_interval_seconds * USEC_PER_SEC;
+	if (interval == 0)
+		interval = 900 * USEC_PER_SEC;
+	(void)sd_event_source_set_time(a->check_timer, now + interval);
+	(void)sd_event_source_set_enabled(a->check_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_check_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	agent_run_checks(userdata);
 	return 0;
 }
 
@@ -480,6 +712,8 @@ agent *agent_free(agent *a)
 	sd_event_source_disable_unref(a->engine_timer);
 	sd_event_source_disable_unref(a->reload_timer);
 	sd_event_source_disable_unref(a->inotify_source);
+	sd_event_source_disable_unref(a->check_timer);
+	status_server_free(a->status);
 	engine_free(a->engine);
 	hashcache_free(a->hashes);
 	probe_process_free(a->proc);
@@ -516,6 +750,7 @@ int agent_new(const struct agent_options *opts, agent **ret)
 	a->opts = *opts;
 	a->decode_rl = RATELIMIT_INIT(10 * USEC_PER_SEC, 5);
 	a->finding_rl = RATELIMIT_INIT(10 * USEC_PER_SEC, 20);
+	a->started = now_usec(CLOCK_REALTIME);
 
 	r = device_info_read("/", &a->device);
 	if (r < 0)
@@ -553,6 +788,7 @@ int agent_new(const struct agent_options *opts, agent **ret)
 		.probe = a->proc,
 		.proc_root = "/proc",
 		.finding = on_finding,
+		.state_changed = on_state_changed,
 		.userdata = a,
 	};
 	a->engine = engine_new(&engine_ops_system, &a->engine_ctx, a->procs, a->hashes,
@@ -613,9 +849,22 @@ int agent_new(const struct agent_options *opts, agent **ret)
 			log_debug_errno(r, "Not watching the policy's directory for changes: %m");
 	}
 
+	/* Before the policy, so the findings it makes at once are kept for clients. */
+	r = status_server_new(a->event, opts->config.status_socket, &agent_status_ops, a,
+			      &a->status);
+	if (r < 0)
+		return log_error_errno(r, "Failed to listen on %s: %m", opts->config.status_socket);
+
+	r = sd_event_add_time(a->event, &a->check_timer, CLOCK_BOOTTIME, USEC_INFINITY,
+			      USEC_PER_SEC, on_check_timer, a);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the check timer: %m");
+	(void)sd_event_source_set_enabled(a->check_timer, SD_EVENT_OFF);
+
 	r = agent_load_policy(a, true);
 	if (r < 0)
 		return r;
+	agent_run_checks(a);
 
 	r = sd_event_set_watchdog(a->event, true);
 	if (r < 0)

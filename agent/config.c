@@ -20,6 +20,7 @@ void config_init(struct config *c)
 		.wakeup_latency_ms = 50,
 		.process_table_max = 32768,
 		.policy_file = CONFIG_DEFAULT_POLICY,
+		.status_socket = "/run/postured/status.sock",
 	};
 }
 
@@ -115,6 +116,16 @@ int config_parse(const char *path, const char *text, struct config *c, char *err
 			if (r < 0)
 				return r;
 			n.process_table_max = (uint32_t)u;
+		} else if (strcmp(key, "status_socket") == 0) {
+			const char *s = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : "";
+
+			if (s[0] != '/' || strlen(s) >= sizeof(n.status_socket))
+				return fail(
+					err, err_size, path,
+					"\"status_socket\" must be an absolute path shorter than %zu "
+					"bytes.",
+					sizeof(n.status_socket));
+			strcpy(n.status_socket, s);
 		} else if (strcmp(key, "policy_file") == 0) {
 			const char *s = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : "";
 
@@ -129,7 +140,7 @@ int config_parse(const char *path, const char *text, struct config *c, char *err
 			return fail(err, err_size, path,
 				    "unknown key \"%s\" (known: probe_flavor, capture_args_bytes, "
 				    "ring_buffer_kib, wakeup, wakeup_latency_ms, "
-				    "process_table_max, policy_file).",
+				    "process_table_max, policy_file, status_socket).",
 				    key);
 		}
 	}

@@ -21,6 +21,8 @@ struct config {
 	uint32_t process_table_max;
 	/* The policy file; when it is the default and missing, the built-in baseline. */
 	char policy_file[4096];
+	/* The status socket (docs/status-socket.md). */
+	char status_socket[108];
 };
 
 void config_init(struct config *c);

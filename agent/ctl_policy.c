@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <libintl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,9 @@
 #include "../policy/policy.h"
 #include "basic/cleanup.h"
 #include "ctl_policy.h"
+
+/* Messages go through gettext (po/); explain's templates below have their own tables. */
+#define _(s) gettext(s)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(policy_errors *, policy_errors_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(policy *, policy_unref);
@@ -513,12 +517,13 @@ static int print_errors(const char *file, const policy_errors *errors, size_t fr
 		_cleanup_free_ char *s = NULL;
 
 		if (policy_error_format(policy_errors_get(errors, i), &s) < 0) {
-			fprintf(stderr, "posturectl: out of memory\n");
+			fputs(_("posturectl: out of memory\n"), stderr);
 			return 1;
 		}
 		fprintf(stderr, "%s\n", s);
 	}
-	fprintf(stderr, "%s: invalid (%zu error%s)\n", file, n, n == 1 ? "" : "s");
+	fprintf(stderr, ngettext("%s: invalid (%zu error)\n", "%s: invalid (%zu errors)\n", n),
+		file, n);
 	return 1;
 }
 
@@ -533,11 +538,11 @@ static int load(const char *file, policy_errors *errors, policy **ret)
 	if (r == -EINVAL || r == -EFBIG)
 		return print_errors(file, errors, from);
 	if (r == -ENOMEM)
-		fprintf(stderr, "posturectl: out of memory\n");
+		fputs(_("posturectl: out of memory\n"), stderr);
 	else if (r == -EBADFD)
-		fprintf(stderr, "%s: error: cannot read the policy: not a regular file\n", file);
+		fprintf(stderr, _("%s: error: cannot read the policy: not a regular file\n"), file);
 	else
-		fprintf(stderr, "%s: error: cannot read the policy: %s\n", file, strerror(-r));
+		fprintf(stderr, _("%s: error: cannot read the policy: %s\n"), file, strerror(-r));
 	return 1;
 }
 
@@ -548,7 +553,7 @@ static int verb_check(int argc, char *argv[])
 
 	errors = policy_errors_new();
 	if (!errors) {
-		fprintf(stderr, "posturectl: out of memory\n");
+		fputs(_("posturectl: out of memory\n"), stderr);
 		return 1;
 	}
 	for (int i = 0; i < argc; i++) {
@@ -558,8 +563,9 @@ static int verb_check(int argc, char *argv[])
 			status = 1;
 			continue;
 		}
-		printf("%s: valid (%zu rule%s)\n", argv[i], policy_rule_count(p),
-		       policy_rule_count(p) == 1 ? "" : "s");
+		printf(ngettext("%s: valid (%zu rule)\n", "%s: valid (%zu rules)\n",
+				policy_rule_count(p)),
+		       argv[i], policy_rule_count(p));
 	}
 	return status;
 }
@@ -573,13 +579,13 @@ static int verb_explain(const char *file)
 
 	errors = policy_errors_new();
 	if (!errors) {
-		fprintf(stderr, "posturectl: out of memory\n");
+		fputs(_("posturectl: out of memory\n"), stderr);
 		return 1;
 	}
 	if (load(file, errors, &p) != 0)
 		return 1;
 	if (explain_policy(&e, p, file) < 0) {
-		fprintf(stderr, "posturectl: out of memory\n");
+		fputs(_("posturectl: out of memory\n"), stderr);
 		return 1;
 	}
 	return 0;
@@ -587,16 +593,16 @@ static int verb_explain(const char *file)
 
 static void help(FILE *f)
 {
-	fprintf(f, "Usage: posturectl policy check FILE...\n"
-		   "       posturectl policy explain FILE\n"
-		   "\n"
-		   "check    Validate policy files: exit 0 when all are valid, 1 listing every\n"
-		   "         error as FILE:LINE:COLUMN: error: MESSAGE (at /json/pointer)\n"
-		   "explain  Say in words what a policy will do, rule by rule, in the language\n"
-		   "         of the locale (Japanese for ja_*, English otherwise)\n"
-		   "\n"
-		   "Options:\n"
-		   "  -h --help  Show this help\n");
+	fprintf(f, _("Usage: posturectl policy check FILE...\n"
+		     "       posturectl policy explain FILE\n"
+		     "\n"
+		     "check    Validate policy files: exit 0 when all are valid, 1 listing every\n"
+		     "         error as FILE:LINE:COLUMN: error: MESSAGE (at /json/pointer)\n"
+		     "explain  Say in words what a policy will do, rule by rule, in the language\n"
+		     "         of the locale (Japanese for ja_*, English otherwise)\n"
+		     "\n"
+		     "Options:\n"
+		     "  -h --help  Show this help\n"));
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -609,7 +615,7 @@ static int usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputs(" Try 'posturectl policy --help'.\n", stderr);
+	fputs(_(" Try 'posturectl policy --help'.\n"), stderr);
 	return 2;
 }
 
@@ -631,21 +637,21 @@ int ctl_policy_main(int argc, char *argv[])
 			help(stdout);
 			return 0;
 		default:
-			return usage_error("unknown option '%s'.", argv[optind - 1]);
+			return usage_error(_("unknown option '%s'."), argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return usage_error("missing command: check or explain.");
+		return usage_error("%s", _("missing command: check or explain."));
 	verb = argv[optind++];
 	if (strcmp(verb, "check") == 0) {
 		if (optind >= argc)
-			return usage_error("check needs at least one FILE.");
+			return usage_error("%s", _("check needs at least one FILE."));
 		return verb_check(argc - optind, argv + optind);
 	}
 	if (strcmp(verb, "explain") == 0) {
 		if (argc - optind != 1)
-			return usage_error("explain takes exactly one FILE.");
+			return usage_error("%s", _("explain takes exactly one FILE."));
 		return verb_explain(argv[optind]);
 	}
-	return usage_error("unknown command '%s'.", verb);
+	return usage_error(_("unknown command '%s'."), verb);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "checks/checks.h"
 #include "basic/string-util.h"
 #include "engine.h"
 #include "format.h"
@@ -24,6 +25,22 @@ struct require_state {
 	size_t n_pids;
 	usec_t absent_since; /* CLOCK_MONOTONIC; 0 while present */
 	bool finding_open; /* an "absent" finding stands until the program returns */
+	usec_t changed; /* CLOCK_REALTIME of the last open or close of that finding */
+};
+
+/* Programs a monitor-mode deny rule reported that still run: the rule fails meanwhile. */
+#define VIOLATORS_MAX 64
+struct deny_state {
+	uint32_t pids[VIOLATORS_MAX];
+	size_t n_pids;
+	usec_t changed; /* CLOCK_REALTIME of the last change between none and some */
+};
+
+/* The latest result of a check rule. */
+struct check_state {
+	bool ran;
+	usec_t changed; /* CLOCK_REALTIME of the last change of status */
+	struct check_result result;
 };
 
 struct engine {
@@ -38,6 +55,10 @@ struct engine {
 	bool userspace_keys; /* some enabled rule has no kernel key: judge every exec fully */
 	struct require_state *req;
 	size_t n_req;
+	struct deny_state *deny; /* one per rule of the policy in force, by index */
+	size_t n_deny;
+	struct check_state *checks; /* one per rule of the policy in force, by index */
+	usec_t loaded; /* CLOCK_REALTIME when the policy in force came into force */
 	struct engine_stats stats;
 };
 
@@ -78,6 +99,8 @@ engine *engine_free(engine *e)
 {
 	if (!e)
 		return NULL;
+	free(e->deny);
+	free(e->checks);
 	require_states_free(e->req, e->n_req);
 	policy_unref(e->policy);
 	free(e);
@@ -307,6 +330,51 @@ static void emit(engine *e, const struct finding *f)
 	e->ops->finding(e->ctx, f);
 }
 
+static void state_changed(engine *e)
+{
+	if (e->ops->state_changed)
+		e->ops->state_changed(e->ctx);
+}
+
+/* A monitor-mode deny finding: the program runs on, and its rule fails until it exits. */
+static void deny_violator_add(engine *e, const policy_rule *r, uint32_t pid)
+{
+	size_t i = policy_rule_index(r);
+	struct deny_state *d;
+
+	if (i >= e->n_deny)
+		return;
+	d = &e->deny[i];
+	for (size_t k = 0; k < d->n_pids; k++)
+		if (d->pids[k] == pid)
+			return;
+	if (d->n_pids >= VIOLATORS_MAX)
+		return;
+	d->pids[d->n_pids++] = pid;
+	if (d->n_pids == 1) {
+		d->changed = now_usec(CLOCK_REALTIME);
+		state_changed(e);
+	}
+}
+
+static void deny_violator_remove(engine *e, uint32_t pid)
+{
+	for (size_t i = 0; i < e->n_deny; i++) {
+		struct deny_state *d = &e->deny[i];
+
+		for (size_t k = 0; k < d->n_pids; k++) {
+			if (d->pids[k] != pid)
+				continue;
+			d->pids[k] = d->pids[--d->n_pids];
+			if (d->n_pids == 0) {
+				d->changed = now_usec(CLOCK_REALTIME);
+				state_changed(e);
+			}
+			break;
+		}
+	}
+}
+
 /* --- require rules ---------------------------------------------------------- */
 
 static bool require_has(const struct require_state *s, uint32_t pid)
@@ -328,7 +396,9 @@ static void require_emit(engine *e, struct require_state *s, enum finding_kind k
 		.action = FINDING_ACTION_NONE,
 	};
 
+	s->changed = f.time_real;
 	emit(e, &f);
+	state_changed(e);
 }
 
 static void require_add(engine *e, struct require_state *s, uint32_t pid, usec_t now)
@@ -425,6 +495,7 @@ static int require_build(engine *e, policy *p, usec_t now, struct require_state 
 			 * now, engine_set_policy() says it returned.
 			 */
 			req[i].finding_open = e->req[j].finding_open;
+			req[i].changed = e->req[j].changed;
 		}
 	}
 	*ret = req;
@@ -510,6 +581,8 @@ static void judge_running(void *userdata, const struct proc_entry *pe)
 			else if (r != -ESRCH)
 				e->stats.kill_failed++;
 		}
+		if (f.action == FINDING_ACTION_REPORTED)
+			deny_violator_add(e, matches[i].rule, pe->pid);
 		e->stats.denied++;
 		f.process = (struct finding_process){
 			.pid = pe->pid,
@@ -538,9 +611,20 @@ int engine_set_policy(engine *e, policy *p, usec_t now)
 	bool open;
 	int r;
 
+	struct deny_state *deny;
+	struct check_state *checks;
+
 	r = require_build(e, p, now, &req, &n_req);
 	if (r < 0)
 		return r;
+	deny = calloc(policy_rule_count(p) ? policy_rule_count(p) : 1, sizeof(*deny));
+	checks = calloc(policy_rule_count(p) ? policy_rule_count(p) : 1, sizeof(*checks));
+	if (!deny || !checks) {
+		require_states_free(req, n_req);
+		free(deny);
+		free(checks);
+		return -ENOMEM;
+	}
 
 	r = e->ops->filter_begin(e->ctx);
 	for (size_t i = 0; r >= 0 && i < policy_rule_count(p); i++) {
@@ -557,10 +641,27 @@ int engine_set_policy(engine *e, policy *p, usec_t now)
 		r = e->ops->filter_commit(e->ctx, open);
 	if (r < 0) {
 		require_states_free(req, n_req);
+		free(deny);
+		free(checks);
 		return r;
 	}
 
 	/* The kernel judges by p now; so does userspace, from here on. */
+	/* Check results carry over to the same rule id: a reload does not forget them. */
+	for (size_t i = 0; i < policy_rule_count(p); i++) {
+		const policy_rule *nr = policy_rule_at(p, i);
+
+		for (size_t j = 0; e->policy && j < e->n_deny; j++)
+			if (e->checks[j].ran && strcmp(policy_rule_id(policy_rule_at(e->policy, j)),
+						       policy_rule_id(nr)) == 0)
+				checks[i] = e->checks[j];
+	}
+	free(e->checks);
+	e->checks = checks;
+	free(e->deny);
+	e->deny = deny;
+	e->n_deny = policy_rule_count(p);
+	e->loaded = now_usec(CLOCK_REALTIME);
 	require_states_free(e->req, e->n_req);
 	e->req = req;
 	e->n_req = n_req;
@@ -579,6 +680,7 @@ int engine_set_policy(engine *e, policy *p, usec_t now)
 
 	/* Denied programs that were running before this policy: judged now. */
 	proctab_foreach(e->procs, judge_running, e);
+	state_changed(e);
 	e->stats.kernel_entries = entries;
 	e->stats.kernel_filter_open = open;
 	return 0;
@@ -622,6 +724,9 @@ static void on_exec(engine *e, const struct decoded_event *ev, usec_t now)
 	bool denied = ev->exec.denied;
 	bool killed = ev->exec.killed || denied, in_kernel = killed, kernel_rule_seen = false;
 
+	/* Whatever this pid ran before, it runs something else now. */
+	if (!ev->exec.denied)
+		deny_violator_remove(e, ev->task.pid);
 	facts_from_exec(e, ev, &facts);
 	e->stats.evaluated++;
 	n = policy_eval(e->policy, &facts.pp, matches, MATCHES_MAX);
@@ -671,6 +776,7 @@ static void on_exec(engine *e, const struct decoded_event *ev, usec_t now)
 			}
 		} else {
 			f.action = FINDING_ACTION_REPORTED;
+			deny_violator_add(e, matches[i].rule, ev->task.pid);
 		}
 		e->stats.denied++;
 		finding_fill_process(&f, ev, &facts);
@@ -708,6 +814,7 @@ void engine_on_event(engine *e, const struct decoded_event *ev, usec_t now)
 				require_add(e, &e->req[i], ev->task.pid, now);
 		break;
 	case EVENT_KIND_EXIT:
+		deny_violator_remove(e, ev->task.pid);
 		for (size_t i = 0; i < e->n_req; i++)
 			require_remove(&e->req[i], ev->task.pid, now);
 		break;
@@ -719,4 +826,93 @@ void engine_on_event(engine *e, const struct decoded_event *ev, usec_t now)
 void engine_get_stats(engine *e, struct engine_stats *ret)
 {
 	*ret = e->stats;
+}
+
+bool engine_rule_failing(engine *e, const policy_rule *r, usec_t *ret_since)
+{
+	size_t i = policy_rule_index(r);
+
+	if (!e->policy || policy_rule_at(e->policy, i) != r)
+		return false;
+	for (size_t k = 0; k < e->n_req; k++)
+		if (e->req[k].rule == r) {
+			if (ret_since)
+				*ret_since = e->req[k].changed ? e->req[k].changed : e->loaded;
+			return e->req[k].finding_open;
+		}
+	if (i < e->n_deny && policy_rule_type(r) == POLICY_RULE_CHECK) {
+		if (ret_since)
+			*ret_since = e->checks[i].changed ? e->checks[i].changed : e->loaded;
+		return e->checks[i].ran && e->checks[i].result.status != CHECK_PASS;
+	}
+	if (i < e->n_deny) {
+		if (ret_since)
+			*ret_since = e->deny[i].changed ? e->deny[i].changed : e->loaded;
+		return e->deny[i].n_pids > 0;
+	}
+	if (ret_since)
+		*ret_since = e->loaded;
+	return false;
+}
+
+usec_t engine_policy_loaded(engine *e)
+{
+	return e->loaded;
+}
+
+void engine_run_checks(engine *e, const char *root)
+{
+	bool changed = false;
+
+	if (!e->policy)
+		return;
+	for (size_t i = 0; i < policy_rule_count(e->policy) && i < e->n_deny; i++) {
+		const policy_rule *r = policy_rule_at(e->policy, i);
+		struct check_state *st = &e->checks[i];
+		struct check_result res;
+		bool first = !st->ran;
+
+		if (!policy_rule_enabled(r) || policy_rule_type(r) != POLICY_RULE_CHECK)
+			continue;
+		if (checks_run(policy_rule_check_name(r), root, r, &res) < 0) {
+			check_result_init(&res);
+			check_set(&res, CHECK_UNKNOWN, "this agent cannot run the check \"%s\"",
+				  policy_rule_check_name(r));
+		}
+		if (!first && st->result.status == res.status) {
+			st->result = res; /* the evidence may have moved on */
+			continue;
+		}
+		st->ran = true;
+		st->result = res;
+		st->changed = now_usec(CLOCK_REALTIME);
+		changed = true;
+		if (first && res.status == CHECK_PASS)
+			continue;
+		{
+			struct finding f = {
+				.kind = res.status == CHECK_PASS ? FINDING_CHECK_PASSING :
+								   FINDING_CHECK_FAILING,
+				.time_real = st->changed,
+				.policy = e->policy,
+				.rule = r,
+				.mode = policy_rule_mode(r),
+				.action = FINDING_ACTION_NONE,
+				.check = &st->result,
+			};
+
+			emit(e, &f);
+		}
+	}
+	if (changed)
+		state_changed(e);
+}
+
+const struct check_result *engine_check_result(engine *e, const policy_rule *r)
+{
+	size_t i = policy_rule_index(r);
+
+	if (!e->policy || i >= e->n_deny || policy_rule_at(e->policy, i) != r || !e->checks[i].ran)
+		return NULL;
+	return &e->checks[i].result;
 }

@@ -49,6 +49,8 @@ struct engine_ops {
 	int (*exe_open)(void *ctx, uint32_t pid);
 	/* Where findings go. */
 	void (*finding)(void *ctx, const struct finding *f);
+	/* Optional: a rule began or stopped failing (see engine_rule_failing()). */
+	void (*state_changed)(void *ctx);
 };
 
 /* The engine ops for the real system; their ctx is a struct engine_system. */
@@ -56,6 +58,7 @@ struct engine_system {
 	struct probe_process *probe;
 	const char *proc_root; /* "/proc" */
 	void (*finding)(void *userdata, const struct finding *f);
+	void (*state_changed)(void *userdata);
 	void *userdata;
 };
 extern const struct engine_ops engine_ops_system;
@@ -97,6 +100,25 @@ struct engine_stats {
 	bool kernel_filter_open;
 };
 void engine_get_stats(engine *e, struct engine_stats *ret);
+
+/*
+ * Whether rule r of the policy in force fails now: a required program absent
+ * past its grace, or a program a monitor-mode deny rule reported still
+ * running.  *ret_since (CLOCK_REALTIME) is when that last changed.
+ */
+bool engine_rule_failing(engine *e, const policy_rule *r, usec_t *ret_since);
+/*
+ * Runs the policy's enabled check rules (agent/checks/) below root ("/" on
+ * the machine) and emits a finding for each whose result changed: a check
+ * that fails or cannot tell, and one that passes again.  The first run of a
+ * rule reports only what does not pass.
+ */
+void engine_run_checks(engine *e, const char *root);
+/* The latest result of check rule r, or NULL when it has not run. */
+const struct check_result *engine_check_result(engine *e, const policy_rule *r);
+
+/* CLOCK_REALTIME when the policy in force came into force. */
+usec_t engine_policy_loaded(engine *e);
 
 /* Whether the required program of require rule i (policy_require_at) runs now. */
 bool engine_require_present(engine *e, size_t i);

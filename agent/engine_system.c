@@ -146,6 +146,14 @@ static void sys_finding(void *ctx, const struct finding *f)
 	s->finding(s->userdata, f);
 }
 
+static void sys_state_changed(void *ctx)
+{
+	struct engine_system *s = ctx;
+
+	if (s->state_changed)
+		s->state_changed(s->userdata);
+}
+
 const struct engine_ops engine_ops_system = {
 	.filter_begin = sys_filter_begin,
 	.filter_add_inode = sys_filter_add_inode,
@@ -158,4 +166,5 @@ const struct engine_ops engine_ops_system = {
 	.track = sys_track,
 	.exe_open = sys_exe_open,
 	.finding = sys_finding,
+	.state_changed = sys_state_changed,
 };

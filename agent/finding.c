@@ -12,6 +12,10 @@ const char *finding_kind_to_string(enum finding_kind k)
 		return "required_returned";
 	case FINDING_POLICY_INVALID:
 		return "policy_invalid";
+	case FINDING_CHECK_FAILING:
+		return "check_failing";
+	case FINDING_CHECK_PASSING:
+		return "check_passing";
 	}
 	return "unknown";
 }

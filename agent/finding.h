@@ -14,11 +14,15 @@
 #include "basic/time-util.h"
 #include "policy.h"
 
+struct check_result;
+
 enum finding_kind {
 	FINDING_PROCESS_DENIED, /* a denied program ran or tried to */
 	FINDING_REQUIRE_ABSENT, /* a required program is not running after its grace */
 	FINDING_REQUIRE_RETURNED, /* ... and now it runs again */
 	FINDING_POLICY_INVALID, /* a new policy was refused; the old one stays */
+	FINDING_CHECK_FAILING, /* a posture check fails (or cannot tell) */
+	FINDING_CHECK_PASSING, /* ... and passes again */
 };
 
 enum finding_action {
@@ -62,6 +66,9 @@ struct finding {
 	struct finding_ancestor ancestors[FINDING_CHAIN_MAX];
 
 	char detail[FINDING_DETAIL_MAX]; /* for policy findings: what was wrong */
+
+	/* For check findings: the result, with its reason and evidence; not owned. */
+	const struct check_result *check;
 };
 
 const char *finding_kind_to_string(enum finding_kind k);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checks/checks.h"
 #include "format.h"
 #include "json.h"
 #include "version.h"
@@ -348,7 +349,8 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 		    const struct device_info *dev)
 {
 	const policy_rule *r = f->rule;
-	bool resolved = f->kind == FINDING_REQUIRE_RETURNED;
+	bool resolved = f->kind == FINDING_REQUIRE_RETURNED || f->kind == FINDING_CHECK_PASSING;
+	bool unknown = f->check && f->check->status == CHECK_UNKNOWN;
 	int activity = resolved ? 3 : 1;
 	int sev = r ? severity_id(policy_rule_severity(r)) : 4;
 	bool blocked = f->action == FINDING_ACTION_KILLED || f->action == FINDING_ACTION_DENIED;
@@ -423,8 +425,10 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 	json_close(g);
 
 	json_open(g, "compliance");
-	json_int(g, "status_id", resolved ? 1 : 3);
-	json_str(g, "status", resolved ? "Pass" : "Fail");
+	json_int(g, "status_id", resolved ? 1 : unknown ? 0 : 3);
+	json_str(g, "status", resolved ? "Pass" : unknown ? "Unknown" : "Fail");
+	if (f->check && f->check->reason[0])
+		json_text(g, "status_detail", f->check->reason);
 	if (r) {
 		json_text(g, "control", policy_rule_id(r));
 		if (policy_rule_tag_count(r) > 0) {
@@ -485,6 +489,22 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 	}
 	if (f->detail[0])
 		json_text(g, "detail", f->detail);
+	if (f->check) {
+		json_open(g, "check");
+		json_str(g, "name", policy_rule_check_name(r));
+		json_str(g, "status", check_status_to_string(f->check->status));
+		if (f->check->reason[0])
+			json_text(g, "reason", f->check->reason);
+		json_key(g, "evidence");
+		yajl_gen_array_open(g);
+		for (size_t i = 0; i < f->check->n_evidence; i++) {
+			const unsigned char *s = (const unsigned char *)f->check->evidence[i];
+
+			yajl_gen_string(g, s, strlen(f->check->evidence[i]));
+		}
+		yajl_gen_array_close(g);
+		json_close(g);
+	}
 	if (f->has_process && f->n_ancestors > 0) {
 		json_key(g, "ancestors");
 		yajl_gen_array_open(g);

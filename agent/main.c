@@ -25,6 +25,8 @@ static void help(void)
 	       "     --probe-flavor NAME   auto, tp_btf or tracepoint (overrides the file)\n"
 	       "     --capture-args BYTES  Capture up to BYTES of each command line (0-%d)\n"
 	       "     --wakeup MODE         batched or each (how the kernel wakes the agent)\n"
+	       "     --status-socket PATH  Where to answer local status requests\n"
+	       "                           (default /run/postured/status.sock)\n"
 	       "     --keep-caps           Keep all capabilities after start-up (debugging)\n"
 	       "  -v --verbose             Log debug messages\n"
 	       "  -h --help                Show this help\n"
@@ -38,6 +40,7 @@ enum {
 	ARG_CAPTURE_ARGS,
 	ARG_WAKEUP,
 	ARG_KEEP_CAPS,
+	ARG_STATUS_SOCKET,
 };
 
 int main(int argc, char *argv[])
@@ -50,6 +53,7 @@ int main(int argc, char *argv[])
 		{ "capture-args", required_argument, NULL, ARG_CAPTURE_ARGS },
 		{ "wakeup", required_argument, NULL, ARG_WAKEUP },
 		{ "keep-caps", no_argument, NULL, ARG_KEEP_CAPS },
+		{ "status-socket", required_argument, NULL, ARG_STATUS_SOCKET },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
@@ -57,7 +61,7 @@ int main(int argc, char *argv[])
 	};
 	struct agent_options opts = {};
 	const char *config_path = CONFIG_DEFAULT_PATH;
-	const char *flavor = NULL, *wakeup = NULL;
+	const char *flavor = NULL, *wakeup = NULL, *status_socket = NULL;
 	long capture_args = -1;
 	char err[512] = "";
 	agent *a = NULL;
@@ -96,6 +100,9 @@ int main(int argc, char *argv[])
 		case ARG_KEEP_CAPS:
 			opts.keep_caps = true;
 			break;
+		case ARG_STATUS_SOCKET:
+			status_socket = optarg;
+			break;
 		case 'v':
 			log_set_max_level(LOG_DEBUG);
 			break;
@@ -125,6 +132,17 @@ int main(int argc, char *argv[])
 	if (flavor && probe_flavor_from_string(flavor, &opts.config.process.flavor) < 0) {
 		fprintf(stderr, "postured: --probe-flavor takes auto, tp_btf or tracepoint.\n");
 		return 2;
+	}
+	if (status_socket) {
+		if (status_socket[0] != '/' ||
+		    strlen(status_socket) >= sizeof(opts.config.status_socket)) {
+			fprintf(stderr,
+				"postured: --status-socket takes an absolute path shorter than "
+				"%zu bytes.\n",
+				sizeof(opts.config.status_socket));
+			return 2;
+		}
+		strcpy(opts.config.status_socket, status_socket);
 	}
 	if (capture_args >= 0)
 		opts.config.process.args_size = (uint32_t)capture_args;

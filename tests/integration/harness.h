@@ -601,6 +601,8 @@ struct harness_agent {
 	int pidfd, out_fd, err_fd, notify_fd;
 	char *dir; /* private directory holding the notify socket */
 	char notify_path[sizeof(((struct sockaddr_un *)NULL)->sun_path)];
+	/* Its own status socket, so agents of tests never meet at /run/postured. */
+	char status_path[sizeof(((struct sockaddr_un *)NULL)->sun_path)];
 	int64_t started_ms, ready_ms;
 
 	/* stdout: bytes [out_pos, out_len) of out are not yet handed out. */
@@ -1037,6 +1039,9 @@ static inline int harness_agent_start(const struct harness_agent_opts *o,
 		argv[n++] = "--print-events";
 	argv[n++] = "--config";
 	argv[n++] = o->config ? o->config : harness_source_path("packaging/postured.conf");
+	snprintf(a->status_path, sizeof(a->status_path), "%s/status.sock", a->dir);
+	argv[n++] = "--status-socket";
+	argv[n++] = a->status_path;
 	if (o->flavor) {
 		argv[n++] = "--probe-flavor";
 		argv[n++] = o->flavor;

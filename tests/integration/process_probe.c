@@ -314,7 +314,7 @@ static int stats_int(const struct harness_agent *a, long long *ret, const char *
 static int stop_ok(struct harness_agent *a, const char *flavor, const char *prefilter,
 		   harness_event_fn fn, void *userdata)
 {
-	long long records, malformed;
+	long long records, findings, malformed;
 	char d[128];
 
 	TRY(harness_agent_stop(a, HARNESS_STOP_TIMEOUT_MS, prefilter, fn, userdata));
@@ -332,11 +332,15 @@ static int stop_ok(struct harness_agent *a, const char *flavor, const char *pref
 	if (flavor)
 		EXPECT_JSON_STR("agent_stats", a->stats, flavor, "postured", "probe_flavor");
 	TRY(stats_int(a, &records, "records", NULL));
+	TRY(stats_int(a, &findings, "findings", NULL));
 	TRY(stats_int(a, &malformed, "malformed", NULL));
 	CHECK(malformed == 0, "agent_stats: %lld malformed records from the kernel", malformed);
-	CHECK(records >= 0 && (unsigned long long)records == a->event_lines,
-	      "agent_stats says %lld records, but postured printed %llu event lines", records,
-	      (unsigned long long)a->event_lines);
+	/* Every record is a line, and so is every finding (the baseline's checks make some). */
+	CHECK(records >= 0 && findings >= 0 &&
+		      (unsigned long long)(records + findings) == a->event_lines,
+	      "agent_stats says %lld records and %lld findings, but postured printed %llu event "
+	      "lines",
+	      records, findings, (unsigned long long)a->event_lines);
 	CHECK(a->stopping, "no STOPPING=1 arrived on NOTIFY_SOCKET when postured stopped");
 	CHECK(a->notify_foreign == 0, "%u notifications came from a pid other than postured's",
 	      a->notify_foreign);

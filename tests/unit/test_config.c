@@ -281,17 +281,17 @@ static void test_unknown_key(void **state)
 	assert_refused("{\"wakeup_latency\": 5}",
 		       PATH ": unknown key \"wakeup_latency\" (known: probe_flavor, "
 			    "capture_args_bytes, ring_buffer_kib, wakeup, wakeup_latency_ms, "
-			    "process_table_max, policy_file).");
+			    "process_table_max, policy_file, status_socket).");
 	/* Key names are case-sensitive. */
 	assert_refused("{\"Wakeup\": \"each\"}",
 		       PATH ": unknown key \"Wakeup\" (known: probe_flavor, capture_args_bytes, "
 			    "ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max, "
-			    "policy_file).");
+			    "policy_file, status_socket).");
 	/* Nested objects are not flattened: the key is simply unknown. */
 	assert_refused("{\"process\": {\"wakeup\": \"each\"}}",
 		       PATH ": unknown key \"process\" (known: probe_flavor, capture_args_bytes, "
 			    "ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max, "
-			    "policy_file).");
+			    "policy_file, status_socket).");
 }
 
 static void test_error_after_good_keys(void **state)
@@ -302,7 +302,7 @@ static void test_error_after_good_keys(void **state)
 		       "\"wakeup_latency_ms\": 1, \"process_table_max\": 256, \"bogus\": 1}",
 		       PATH ": unknown key \"bogus\" (known: probe_flavor, capture_args_bytes, "
 			    "ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max, "
-			    "policy_file).");
+			    "policy_file, status_socket).");
 	assert_refused("{\"wakeup\": \"batched\", \"ring_buffer_kib\": 3}",
 		       PATH ": \"ring_buffer_kib\" is 3; it must be from 64 to 262144.");
 }

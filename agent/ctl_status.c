@@ -1,0 +1,1009 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * `posturectl status|explain|events`: what the agent says about this laptop,
+ * in words an employee can act on.  Everything shown comes from the status
+ * socket; nothing here judges the device itself.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+#include <stdint.h>
+#include <wchar.h>
+#include <yajl/yajl_gen.h>
+
+#include "ctl_status.h"
+#include "statusclient.h"
+
+#ifndef POSTURED_LOCALEDIR
+#define POSTURED_LOCALEDIR "/usr/share/locale"
+#endif
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_gen, yajl_gen_free);
+
+void ctl_i18n_setup(void)
+{
+	const char *dir = getenv("POSTURED_LOCALEDIR");
+
+	setlocale(LC_ALL, "");
+	/* Numbers in JSON and in messages keep the decimal point whatever the locale. */
+	setlocale(LC_NUMERIC, "C");
+	bindtextdomain(CTL_TEXTDOMAIN, dir && *dir ? dir : POSTURED_LOCALEDIR);
+	bind_textdomain_codeset(CTL_TEXTDOMAIN, "UTF-8");
+	textdomain(CTL_TEXTDOMAIN);
+}
+
+/* --- output ---------------------------------------------------------------- */
+
+#define WRAP_MAX 100
+
+struct out {
+	FILE *f;
+	bool color;
+	int width; /* wrap at this many columns; 0: do not wrap (not a terminal) */
+	char lang[16];
+};
+
+enum style {
+	STYLE_BOLD,
+	STYLE_GOOD,
+	STYLE_BAD,
+	STYLE_DIM,
+};
+
+static const char *const style_on[] = {
+	[STYLE_BOLD] = "\033[1m",
+	[STYLE_GOOD] = "\033[1;32m",
+	[STYLE_BAD] = "\033[1;31m",
+	[STYLE_DIM] = "\033[2m",
+};
+
+static void out_init(struct out *o)
+{
+	struct winsize ws;
+
+	*o = (struct out){ .f = stdout };
+	if (isatty(STDOUT_FILENO)) {
+		const char *nc = getenv("NO_COLOR");
+
+		o->color = !nc || !*nc;
+		o->width = 80;
+		if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+			o->width = MIN((int)ws.ws_col, WRAP_MAX);
+	}
+	statusclient_lang(o->lang, sizeof(o->lang));
+}
+
+static void out_style(struct out *o, enum style s)
+{
+	if (o->color)
+		fputs(style_on[s], o->f);
+}
+
+static void out_reset(struct out *o)
+{
+	if (o->color)
+		fputs("\033[0m", o->f);
+}
+
+/* Word wrapping that knows wide (CJK) characters and never lets the agent's text drive the tty. */
+struct wrap {
+	struct out *o;
+	int indent, col;
+	char word[256];
+	size_t wlen;
+	int wcols;
+	bool space;
+};
+
+static void wrap_newline(struct wrap *w)
+{
+	fprintf(w->o->f, "\n%*s", w->indent, "");
+	w->col = w->indent;
+	w->space = false;
+}
+
+static void wrap_flush(struct wrap *w)
+{
+	int need;
+
+	if (w->wlen == 0)
+		return;
+	need = (w->space && w->col > w->indent ? 1 : 0) + w->wcols;
+	if (w->o->width > 0 && w->col > w->indent && w->col + need > w->o->width)
+		wrap_newline(w);
+	if (w->space && w->col > w->indent) {
+		fputc(' ', w->o->f);
+		w->col++;
+	}
+	fwrite(w->word, 1, w->wlen, w->o->f);
+	w->col += w->wcols;
+	w->wlen = 0;
+	w->wcols = 0;
+	w->space = false;
+}
+
+static void wrap_add(struct wrap *w, const char *bytes, size_t n, int cols)
+{
+	if (w->wlen + n > sizeof(w->word))
+		wrap_flush(w);
+	memcpy(w->word + w->wlen, bytes, n);
+	w->wlen += n;
+	w->wcols += cols;
+}
+
+/*
+ * Decodes one UTF-8 character of s[0..len).  Returns its length, or 0 when the
+ * bytes are not valid UTF-8.  The agent's texts are UTF-8 whatever our locale.
+ */
+static size_t utf8_decode(const char *s, size_t len, uint32_t *ret)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n;
+	uint32_t c;
+
+	if (u[0] < 0x80) {
+		*ret = u[0];
+		return 1;
+	}
+	if ((u[0] & 0xe0) == 0xc0) {
+		n = 2;
+		c = u[0] & 0x1f;
+	} else if ((u[0] & 0xf0) == 0xe0) {
+		n = 3;
+		c = u[0] & 0x0f;
+	} else if ((u[0] & 0xf8) == 0xf0) {
+		n = 4;
+		c = u[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (u[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past Unicode. */
+	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c < 0xe000) || c > 0x10ffff)
+		return 0;
+	*ret = c;
+	return n;
+}
+
+/* Columns s takes on a terminal. */
+static int str_width(const char *s)
+{
+	size_t len = strlen(s);
+	int width = 0;
+
+	while (len > 0) {
+		uint32_t c;
+		size_t n = utf8_decode(s, len, &c);
+		int w;
+
+		if (n == 0)
+			n = 1, c = '?';
+		w = wcwidth((wchar_t)c);
+		width += w < 0 ? 1 : w;
+		s += n;
+		len -= n;
+	}
+	return width;
+}
+
+/* Writes s starting at the current column col, continuation lines indented by indent. */
+static void out_wrapped(struct out *o, int col, int indent, const char *s)
+{
+	struct wrap w = { .o = o, .indent = indent, .col = col };
+	size_t len = strlen(s);
+
+	while (len > 0) {
+		uint32_t c;
+		size_t n = utf8_decode(s, len, &c);
+		int cols;
+
+		if (n == 0) {
+			wrap_add(&w, "?", 1, 1);
+			s++;
+			len--;
+			continue;
+		}
+		if (c == '\n') {
+			wrap_flush(&w);
+			wrap_newline(&w);
+		} else if (c == ' ' || c == '\t') {
+			wrap_flush(&w);
+			w.space = true;
+		} else if (c < 0x20 || (c >= 0x7f && c < 0xa0) || c == 0x2028 || c == 0x2029) {
+			/* Control characters would let a program's name drive the terminal. */
+			wrap_add(&w, "?", 1, 1);
+		} else {
+			cols = wcwidth((wchar_t)c);
+			if (cols < 0)
+				cols = 1; /* not known in this locale: a guess is good enough */
+			if (cols == 2) {
+				/* CJK text breaks between any two characters. */
+				wrap_flush(&w);
+				wrap_add(&w, s, n, cols);
+				wrap_flush(&w);
+			} else {
+				wrap_add(&w, s, n, cols);
+			}
+		}
+		s += n;
+		len -= n;
+	}
+	wrap_flush(&w);
+}
+
+/* printf into the wrapper: indent spaces, the text, a newline. */
+static void out_para(struct out *o, int indent, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void out_para(struct out *o, int indent, const char *fmt, ...)
+{
+	_cleanup_free_ char *s = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return;
+	fprintf(o->f, "%*s", indent, "");
+	out_wrapped(o, indent, indent, s);
+	fputc('\n', o->f);
+}
+
+/* Local time, as people read it. */
+static const char *fmt_time(char buf[static 32], int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms <= 0 || !localtime_r(&t, &tm) || strftime(buf, 32, "%Y-%m-%d %H:%M", &tm) == 0)
+		return strcpy(buf, "?");
+	return buf;
+}
+
+static const char *severity_text(const char *sev)
+{
+	static const char *const names[][2] = {
+		{ "info", N_("info") }, { "low", N_("low") },		{ "medium", N_("medium") },
+		{ "high", N_("high") }, { "critical", N_("critical") },
+	};
+
+	for (size_t i = 0; sev && i < ELEMENTSOF(names); i++)
+		if (strcmp(sev, names[i][0]) == 0)
+			return _(names[i][1]);
+	return sev ?: "?";
+}
+
+/* --- JSON out ------------------------------------------------------------- */
+
+static void json_dump(yajl_gen g, yajl_val v)
+{
+	if (!v) {
+		yajl_gen_null(g);
+	} else if (YAJL_IS_STRING(v)) {
+		yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
+	} else if (YAJL_IS_NUMBER(v)) {
+		yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
+	} else if (YAJL_IS_TRUE(v)) {
+		yajl_gen_bool(g, 1);
+	} else if (YAJL_IS_FALSE(v)) {
+		yajl_gen_bool(g, 0);
+	} else if (YAJL_IS_OBJECT(v)) {
+		yajl_gen_map_open(g);
+		for (size_t i = 0; i < v->u.object.len; i++) {
+			const char *k = v->u.object.keys[i];
+
+			yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+			json_dump(g, v->u.object.values[i]);
+		}
+		yajl_gen_map_close(g);
+	} else if (YAJL_IS_ARRAY(v)) {
+		yajl_gen_array_open(g);
+		for (size_t i = 0; i < v->u.array.len; i++)
+			json_dump(g, v->u.array.values[i]);
+		yajl_gen_array_close(g);
+	} else {
+		yajl_gen_null(g);
+	}
+}
+
+/* Prints v as one line of JSON.  Returns 0 or -ENOMEM. */
+static int print_json(FILE *f, yajl_val v)
+{
+	_cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
+	const unsigned char *buf;
+	size_t n;
+
+	if (!g)
+		return -ENOMEM;
+	json_dump(g, v);
+	if (yajl_gen_get_buf(g, &buf, &n) != yajl_gen_status_ok)
+		return -ENOMEM;
+	fwrite(buf, 1, n, f);
+	fputc('\n', f);
+	fflush(f);
+	return 0;
+}
+
+/* --- talking to the agent ------------------------------------------------- */
+
+/* Says that the agent cannot be reached and what to do.  Returns the exit status, 2. */
+static int unreachable(const char *path, int r)
+{
+	if (r == -ETIMEDOUT)
+		fprintf(stderr, _("postured, the security agent, did not answer at %s in time.\n"),
+			path);
+	else if (r == -EACCES || r == -EPERM)
+		fprintf(stderr, _("You may not connect to postured, the security agent, at %s.\n"),
+			path);
+	else
+		fprintf(stderr,
+			_("postured, the security agent, cannot be reached at %s: it is not running, "
+			  "or its socket is missing.\n"),
+			path);
+	fprintf(stderr, _("To check it, run: systemctl status postured\n"
+			  "If that does not help, contact your IT help desk.\n"));
+	return 2;
+}
+
+static int protocol_error(int r, const struct statusclient_error *e)
+{
+	if (r == -EREMOTEIO)
+		fprintf(stderr, _("postured answered with an error: %s (%s)\n"), e->message,
+			e->code);
+	else if (r == -EBADMSG || r == -EMSGSIZE)
+		fprintf(stderr, _("postured sent an answer posturectl does not understand. "
+				  "posturectl and postured may be of different versions.\n"));
+	else if (r == -ENOMEM)
+		fprintf(stderr, _("posturectl: out of memory\n"));
+	else
+		return -1;
+	return 2;
+}
+
+/* Connects and calls one method.  Returns 0, or the exit status (> 0) after saying why not. */
+static int call(const char *path, struct statusclient **c, const char *method,
+		const struct statusclient_param *params, size_t n_params, yajl_val *ret_root,
+		yajl_val *ret_result, struct statusclient_error *ret_error)
+{
+	struct statusclient_error e = {};
+	int r;
+
+	if (!*c) {
+		r = statusclient_connect(path, c);
+		if (r < 0)
+			return unreachable(path, r);
+	}
+	r = statusclient_call(*c, method, params, n_params, STATUSCLIENT_TIMEOUT_USEC, ret_root,
+			      ret_result, &e);
+	if (r == -EREMOTEIO && ret_error) {
+		*ret_error = e;
+		return -1;
+	}
+	if (r < 0) {
+		int s = protocol_error(r, &e);
+
+		return s > 0 ? s : unreachable(path, r);
+	}
+	return 0;
+}
+
+struct opts {
+	const char *socket;
+	bool json;
+	bool follow;
+};
+
+static void verb_help(const char *verb)
+{
+	if (strcmp(verb, "status") == 0)
+		printf(_(
+			"Usage: posturectl status [--json] [--socket PATH]\n"
+			"\n"
+			"Shows whether this laptop meets the company's security settings, and how\n"
+			"to fix each one it does not meet.  Exit status: 0 when it meets them all,\n"
+			"1 when it does not, 2 when the agent cannot be reached.\n"));
+	else if (strcmp(verb, "explain") == 0)
+		printf(_("Usage: posturectl explain RULE [--json] [--socket PATH]\n"
+			 "\n"
+			 "Explains one rule: why it exists, what was seen, how to fix it and whom\n"
+			 "to contact.\n"));
+	else
+		printf(_(
+			"Usage: posturectl events [--follow] [--json] [--socket PATH]\n"
+			"\n"
+			"Shows recent findings about this laptop and your programs; with --follow,\n"
+			"keeps showing new ones as they happen until interrupted.\n"));
+	printf(_("\nOptions:\n"
+		 "  -h --help         Show this help\n"
+		 "     --json         Print the agent's answer as JSON, for scripts\n"
+		 "     --socket PATH  The agent's socket (default: %s)\n"),
+	       STATUSCLIENT_SOCKET);
+}
+
+/* Parses the options of a verb.  Returns 0, or 1 for --help shown, or -EINVAL after a message. */
+static int parse_opts(int argc, char *argv[], bool follow_ok, struct opts *o)
+{
+	enum { ARG_SOCKET = 0x100, ARG_JSON };
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "socket", required_argument, NULL, ARG_SOCKET },
+		{ "json", no_argument, NULL, ARG_JSON },
+		{ "follow", no_argument, NULL, 'f' },
+		{},
+	};
+	int c;
+
+	*o = (struct opts){ .socket = STATUSCLIENT_SOCKET };
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "hf", options, NULL)) >= 0) {
+		switch (c) {
+		case 'h':
+			verb_help(argv[0]);
+			return 1;
+		case ARG_SOCKET:
+			o->socket = optarg;
+			break;
+		case ARG_JSON:
+			o->json = true;
+			break;
+		case 'f':
+			if (follow_ok) {
+				o->follow = true;
+				break;
+			}
+			/* fall through */
+		default:
+			fprintf(stderr, _("Try 'posturectl %s --help'.\n"), argv[0]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* --- status --------------------------------------------------------------- */
+
+static bool rule_failing(yajl_val r)
+{
+	const char *state = statusclient_get_str(r, "state");
+
+	return state && strcmp(state, "failing") == 0;
+}
+
+static void print_rule_texts(struct out *o, yajl_val rule, int indent)
+{
+	const char *msg = statusclient_text(statusclient_get(rule, "message"), o->lang);
+	const char *fix = statusclient_text(statusclient_get(rule, "remediation"), o->lang);
+	const char *contact = statusclient_get_str(rule, "contact");
+
+	if (msg)
+		out_para(o, indent, "%s", msg);
+	if (fix) {
+		const char *label = _("How to fix:");
+
+		fprintf(o->f, "%*s", indent, "");
+		out_style(o, STYLE_BOLD);
+		fputs(label, o->f);
+		out_reset(o);
+		fputc(' ', o->f);
+		out_wrapped(o, indent + str_width(label) + 1, indent, fix);
+		fputc('\n', o->f);
+	}
+	if (contact)
+		out_para(o, indent, _("Questions: %s"), contact);
+}
+
+static void print_agent(struct out *o, yajl_val result)
+{
+	yajl_val agent = statusclient_get(result, "agent");
+	yajl_val policy = statusclient_get(result, "policy");
+	yajl_val coll = statusclient_get(result, "collector");
+	const char *version = statusclient_get_str(agent, "version") ?: "?";
+	const char *enforcement = statusclient_get_str(agent, "enforcement");
+	int64_t lost = statusclient_get_int(agent, "records_lost", 0);
+	int64_t checked = statusclient_get_int(result, "checked", 0);
+	char t[32];
+
+	if (checked > 0)
+		out_para(o, 0, _("Last checked: %s."), fmt_time(t, checked));
+
+	if (statusclient_get_bool(agent, "healthy", false))
+		out_para(o, 0, _("Agent: running and healthy (postured %s, started %s)."), version,
+			 fmt_time(t, statusclient_get_int(agent, "started", 0)));
+	else
+		out_para(
+			o, 0,
+			_("Agent: running, but not healthy (postured %s). "
+			  "'systemctl status postured' shows why; if it stays so, contact your IT help desk."),
+			version);
+	if (lost > 0)
+		out_para(o, 2,
+			 ngettext("%" PRId64 " event was lost because the agent could not keep up; "
+				  "findings may be incomplete.",
+				  "%" PRId64
+				  " events were lost because the agent could not keep up; "
+				  "findings may be incomplete.",
+				  (unsigned long)MIN(lost, 1000000)),
+			 lost);
+	else
+		out_para(o, 2, _("No events were lost."));
+	if (enforcement)
+		out_para(o, 2, _("Enforcement: %s."), enforcement);
+
+	if (policy) {
+		const char *mode = statusclient_get_str(policy, "mode");
+		const char *mode_text =
+			!mode ? "?" :
+			strcmp(mode, "enforce") == 0 ?
+				_("enforce mode: programs it denies are stopped") :
+				_("monitor mode: programs are reported, not stopped");
+
+		out_para(o, 0, _("Policy: %s, serial %" PRId64 ", %s; in force since %s."),
+			 statusclient_get_str(policy, "id") ?: "?",
+			 statusclient_get_int(policy, "serial", 0), mode_text,
+			 fmt_time(t, statusclient_get_int(policy, "loaded", 0)));
+	}
+
+	if (!statusclient_get_bool(coll, "configured", false)) {
+		out_para(o, 0, _("Collector: not configured — nothing is sent from this laptop."));
+	} else {
+		int64_t ack = statusclient_get_int(coll, "last_ack", 0);
+		const char *url = statusclient_get_str(coll, "url");
+
+		if (ack > 0)
+			out_para(o, 0,
+				 _("Collector: %s; last acknowledged what this laptop sent at %s."),
+				 url ?: _("configured"), fmt_time(t, ack));
+		else
+			out_para(o, 0, _("Collector: %s; it has not acknowledged anything yet."),
+				 url ?: _("configured"));
+		out_para(o, 2, _("'posturectl sent' shows exactly what was sent."));
+	}
+}
+
+static int print_status(struct out *o, yajl_val result)
+{
+	yajl_val rules = statusclient_get(result, "rules");
+	bool compliant = statusclient_get_bool(result, "compliant", false);
+	size_t n_failing = 0, n_rules = 0, i = 0;
+	char t[32];
+
+	if (rules && YAJL_IS_ARRAY(rules)) {
+		n_rules = rules->u.array.len;
+		for (size_t k = 0; k < n_rules; k++)
+			n_failing += rule_failing(rules->u.array.values[k]);
+	}
+
+	if (compliant) {
+		out_style(o, STYLE_GOOD);
+		out_para(o, 0, _("This laptop meets all of the company's security settings."));
+		out_reset(o);
+	} else if (n_failing == 0) {
+		out_style(o, STYLE_BAD);
+		out_para(o, 0,
+			 _("This laptop is not yet meeting the company's security settings."));
+		out_reset(o);
+	} else {
+		out_style(o, STYLE_BAD);
+		out_para(o, 0,
+			 ngettext("This laptop is not yet meeting %zu of the company's security "
+				  "settings. Here is how to fix it:",
+				  "This laptop is not yet meeting %zu of the company's security "
+				  "settings. Here is how to fix each one:",
+				  (unsigned long)n_failing),
+			 n_failing);
+		out_reset(o);
+	}
+	fputc('\n', o->f);
+
+	for (size_t k = 0; k < n_rules; k++) {
+		yajl_val r = rules->u.array.values[k];
+		const char *title = statusclient_get_str(r, "title");
+		const char *id = statusclient_get_str(r, "id") ?: "?";
+		int64_t since = statusclient_get_int(r, "since", 0);
+		char num[16];
+
+		if (!rule_failing(r))
+			continue;
+		i++;
+		snprintf(num, sizeof(num), "%zu. ", i);
+		fprintf(o->f, "%s", num);
+		out_style(o, STYLE_BOLD);
+		out_wrapped(o, (int)strlen(num), 3, title ?: id);
+		out_reset(o);
+		fputc('\n', o->f);
+		print_rule_texts(o, r, 3);
+		out_style(o, STYLE_DIM);
+		if (since > 0)
+			out_para(o, 3,
+				 _("Not met since %s (%s severity). More: posturectl explain %s"),
+				 fmt_time(t, since),
+				 severity_text(statusclient_get_str(r, "severity")), id);
+		else
+			out_para(o, 3, _("%s severity. More: posturectl explain %s"),
+				 severity_text(statusclient_get_str(r, "severity")), id);
+		out_reset(o);
+		fputc('\n', o->f);
+	}
+
+	print_agent(o, result);
+	return compliant ? 0 : 1;
+}
+
+int ctl_status_main(int argc, char *argv[])
+{
+	_cleanup_(statusclient_freep) struct statusclient *c = NULL;
+	_cleanup_(yajl_tree_freep) yajl_val root = NULL;
+	yajl_val result;
+	struct opts opts;
+	struct out o;
+	int r;
+
+	r = parse_opts(argc, argv, false, &opts);
+	if (r != 0)
+		return r > 0 ? 0 : 2;
+	if (optind < argc) {
+		fprintf(stderr,
+			_("posturectl status takes no arguments. Try 'posturectl status --help'.\n"));
+		return 2;
+	}
+
+	r = call(opts.socket, &c, "status", NULL, 0, &root, &result, NULL);
+	if (r != 0)
+		return r > 0 ? r : 2;
+
+	if (opts.json) {
+		if (print_json(stdout, result) < 0)
+			return 2;
+		return statusclient_get_bool(result, "compliant", false) ? 0 : 1;
+	}
+	out_init(&o);
+	r = print_status(&o, result);
+	fflush(stdout);
+	return r;
+}
+
+/* --- findings in words ---------------------------------------------------- */
+
+static yajl_val finding_process(yajl_val f)
+{
+	yajl_val ev = statusclient_get(f, "evidences");
+
+	if (!ev || !YAJL_IS_ARRAY(ev) || ev->u.array.len == 0)
+		return NULL;
+	return statusclient_get(ev->u.array.values[0], "process");
+}
+
+const char *ctl_finding_rule(yajl_val f)
+{
+	const char *id = statusclient_get_str(statusclient_get(f, "postured"), "rule_id");
+
+	if (id)
+		return id;
+	return statusclient_get_str(statusclient_get(f, "compliance"), "control");
+}
+
+const char *ctl_finding_title(yajl_val f)
+{
+	return statusclient_get_str(statusclient_get(f, "finding_info"), "title");
+}
+
+char *ctl_finding_sentence(yajl_val f)
+{
+	yajl_val pd = statusclient_get(f, "postured");
+	const char *kind = statusclient_get_str(pd, "finding") ?: "";
+	const char *action = statusclient_get_str(pd, "action") ?: "";
+	bool early = statusclient_get_bool(pd, "before_first_instruction", false);
+	yajl_val p = finding_process(f);
+	const char *path = statusclient_get_str(statusclient_get(p, "file"), "path");
+	const char *name = statusclient_get_str(p, "name");
+	_cleanup_free_ char *prog = NULL;
+	char *s = NULL;
+	int r = -1;
+
+	if (p) {
+		int64_t pid = statusclient_get_int(p, "pid", 0);
+
+		if (pid > 0)
+			r = asprintf(&prog, _("%s (process %" PRId64 ")"),
+				     path	  ?:
+					     name ?:
+						    "?",
+				     pid);
+		else
+			r = asprintf(&prog, "%s", path ?: name ?: "?");
+		if (r < 0)
+			return NULL;
+	}
+
+	if (strcmp(kind, "process_denied") == 0) {
+		const char *what = prog ?: _("A program");
+
+		if (strcmp(action, "killed") == 0 && early)
+			r = asprintf(&s, _("%s was stopped before it could run."), what);
+		else if (strcmp(action, "killed") == 0)
+			r = asprintf(&s, _("%s was stopped."), what);
+		else if (strcmp(action, "denied") == 0)
+			r = asprintf(&s, _("%s was not allowed to start."), what);
+		else if (strcmp(action, "kill_failed") == 0)
+			r = asprintf(&s, _("%s was running; stopping it failed."), what);
+		else if (strcmp(action, "exited_before_kill") == 0)
+			r = asprintf(&s, _("%s ended before it could be stopped."), what);
+		else
+			r = asprintf(&s, _("%s was running; it was reported, not stopped."), what);
+	} else if (strcmp(kind, "required_absent") == 0) {
+		r = asprintf(&s, "%s", _("The required program was not running."));
+	} else if (strcmp(kind, "required_returned") == 0) {
+		r = asprintf(&s, "%s", _("The required program is running again."));
+	} else if (strcmp(kind, "policy_invalid") == 0) {
+		r = asprintf(&s, "%s",
+			     _("A new policy could not be used; the previous one stays in force."));
+	} else {
+		r = asprintf(&s, _("Something was found (%s)."), *kind ? kind : "?");
+	}
+	if (r < 0)
+		return NULL;
+	return s;
+}
+
+/* "TIME  TITLE: SENTENCE" */
+static void print_finding_line(struct out *o, int indent, yajl_val f, bool with_title)
+{
+	_cleanup_free_ char *sentence = ctl_finding_sentence(f);
+	const char *title = ctl_finding_title(f);
+	char t[32];
+	int col;
+
+	fmt_time(t, statusclient_get_int(f, "time", 0));
+	fprintf(o->f, "%*s", indent, "");
+	out_style(o, STYLE_DIM);
+	fprintf(o->f, "%s  ", t);
+	out_reset(o);
+	col = indent + (int)strlen(t) + 2;
+	if (with_title && title) {
+		_cleanup_free_ char *s = NULL;
+
+		if (asprintf(&s, _("%s: %s"), title, sentence ?: "") >= 0)
+			out_wrapped(o, col, col, s);
+	} else {
+		out_wrapped(o, col, col, sentence ?: "");
+	}
+	fputc('\n', o->f);
+}
+
+/* --- explain -------------------------------------------------------------- */
+
+static void heading(struct out *o, const char *s)
+{
+	fputc('\n', o->f);
+	out_style(o, STYLE_BOLD);
+	out_para(o, 0, "%s", s);
+	out_reset(o);
+}
+
+static void print_explain(struct out *o, yajl_val result)
+{
+	/* The rule's fields either in "rule" or at the top of the result. */
+	yajl_val rule = statusclient_get(result, "rule") ?: result;
+	yajl_val findings = statusclient_get(result, "findings");
+	const char *id = statusclient_get_str(rule, "id") ?: "?";
+	const char *title = statusclient_get_str(rule, "title") ?: id;
+	const char *msg = statusclient_text(statusclient_get(rule, "message"), o->lang);
+	const char *fix = statusclient_text(statusclient_get(rule, "remediation"), o->lang);
+	const char *contact = statusclient_get_str(rule, "contact");
+	int64_t since = statusclient_get_int(rule, "since", 0);
+	bool failing = rule_failing(rule);
+	size_t n = 0;
+	char t[32];
+
+	out_style(o, STYLE_BOLD);
+	out_para(o, 0, "%s (%s)", title, id);
+	out_reset(o);
+	out_style(o, failing ? STYLE_BAD : STYLE_GOOD);
+	if (failing && since > 0)
+		out_para(o, 0, _("This laptop has not met this setting since %s."),
+			 fmt_time(t, since));
+	else if (failing)
+		out_para(o, 0, _("This laptop does not meet this setting yet."));
+	else
+		out_para(o, 0, _("This laptop meets this setting."));
+	out_reset(o);
+	out_para(o, 0, _("Severity: %s."), severity_text(statusclient_get_str(rule, "severity")));
+
+	heading(o, _("Why this rule exists:"));
+	out_para(o, 2, "%s", msg ?: _("The policy gives no reason."));
+
+	heading(o, _("What was seen:"));
+	if (findings && YAJL_IS_ARRAY(findings))
+		n = findings->u.array.len;
+	for (size_t i = 0; i < n; i++) {
+		print_finding_line(o, 2, findings->u.array.values[i], false);
+	}
+	if (n == 0)
+		out_para(o, 2, _("Nothing about this rule was seen recently."));
+
+	heading(o, _("How to fix it:"));
+	out_para(o, 2, "%s", fix ?: _("The policy gives no steps; ask your IT help desk."));
+
+	heading(o, _("Whom to contact:"));
+	out_para(o, 2, "%s", contact ?: _("Your IT help desk."));
+}
+
+int ctl_explain_main(int argc, char *argv[])
+{
+	_cleanup_(statusclient_freep) struct statusclient *c = NULL;
+	_cleanup_(yajl_tree_freep) yajl_val root = NULL;
+	struct statusclient_error e = {};
+	struct statusclient_param p;
+	yajl_val result;
+	struct opts opts;
+	struct out o;
+	int r;
+
+	r = parse_opts(argc, argv, false, &opts);
+	if (r != 0)
+		return r > 0 ? 0 : 2;
+	if (argc - optind != 1) {
+		fprintf(stderr, _("posturectl explain takes one rule id; 'posturectl status' shows "
+				  "the rules that are not met.\n"));
+		return 2;
+	}
+	p = (struct statusclient_param){ .key = "rule", .str = argv[optind] };
+
+	r = call(opts.socket, &c, "explain", &p, 1, &root, &result, &e);
+	if (r < 0) {
+		if (strcmp(e.code, "unknown_rule") == 0) {
+			fprintf(stderr,
+				_("The policy in force has no rule '%s'. 'posturectl status' shows "
+				  "the rules that are not met.\n"),
+				argv[optind]);
+			return 1;
+		}
+		return protocol_error(-EREMOTEIO, &e);
+	}
+	if (r > 0)
+		return r;
+
+	if (opts.json)
+		return print_json(stdout, result) < 0 ? 2 : 0;
+	out_init(&o);
+	print_explain(&o, result);
+	fflush(stdout);
+	return 0;
+}
+
+/* --- events --------------------------------------------------------------- */
+
+#define SEEN_MAX 512
+
+struct seen {
+	char *uid[SEEN_MAX];
+	size_t next;
+};
+
+static bool seen_check_add(struct seen *s, yajl_val f)
+{
+	const char *uid = statusclient_get_str(statusclient_get(f, "finding_info"), "uid");
+
+	if (!uid)
+		return false;
+	for (size_t i = 0; i < SEEN_MAX; i++)
+		if (s->uid[i] && strcmp(s->uid[i], uid) == 0)
+			return true;
+	free(s->uid[s->next]);
+	s->uid[s->next] = strdup(uid);
+	s->next = (s->next + 1) % SEEN_MAX;
+	return false;
+}
+
+static void seen_done(struct seen *s)
+{
+	for (size_t i = 0; i < SEEN_MAX; i++)
+		free(s->uid[i]);
+}
+
+static void show_finding(struct out *o, const struct opts *opts, yajl_val f)
+{
+	if (opts->json)
+		print_json(o->f, f);
+	else
+		print_finding_line(o, 0, f, true);
+	fflush(o->f);
+}
+
+/* Follows the subscription until the agent goes away.  Returns the exit status. */
+static int follow(struct out *o, const struct opts *opts, struct statusclient *c, struct seen *seen)
+{
+	for (;;) {
+		_cleanup_(yajl_tree_freep) yajl_val root = NULL;
+		_cleanup_free_ char *line = NULL;
+		const char *event;
+		int r;
+
+		r = statusclient_read_line(c, USEC_INFINITY, &line);
+		if (r == -EMSGSIZE)
+			continue;
+		if (r < 0) {
+			fprintf(stderr,
+				_("The connection to postured was closed; the agent may be "
+				  "restarting. Run 'posturectl events --follow' again to go on.\n"));
+			return 2;
+		}
+		root = yajl_tree_parse(line, NULL, 0);
+		event = statusclient_get_str(root, "event");
+		if (!event || strcmp(event, "finding") != 0)
+			continue;
+		if (!seen_check_add(seen, statusclient_get(root, "finding")))
+			show_finding(o, opts, statusclient_get(root, "finding"));
+	}
+}
+
+int ctl_events_main(int argc, char *argv[])
+{
+	_cleanup_(statusclient_freep) struct statusclient *c = NULL;
+	_cleanup_(yajl_tree_freep) yajl_val root = NULL, sub_root = NULL;
+	const struct statusclient_param limit = { .key = "limit", .num = 50 };
+	yajl_val result, findings, sub;
+	struct seen seen = {};
+	struct opts opts;
+	struct out o;
+	size_t n = 0;
+	int r;
+
+	r = parse_opts(argc, argv, true, &opts);
+	if (r != 0)
+		return r > 0 ? 0 : 2;
+	if (optind < argc) {
+		fprintf(stderr,
+			_("posturectl events takes no arguments. Try 'posturectl events --help'.\n"));
+		return 2;
+	}
+
+	/* Subscribe first, so that nothing falls between the list and the stream. */
+	if (opts.follow) {
+		r = call(opts.socket, &c, "subscribe", NULL, 0, &sub_root, &sub, NULL);
+		if (r != 0)
+			return r > 0 ? r : 2;
+	}
+	r = call(opts.socket, &c, "findings", &limit, 1, &root, &result, NULL);
+	if (r != 0)
+		return r > 0 ? r : 2;
+
+	out_init(&o);
+	findings = statusclient_get(result, "findings");
+	if (findings && YAJL_IS_ARRAY(findings))
+		n = findings->u.array.len;
+	for (size_t i = 0; i < n; i++) {
+		seen_check_add(&seen, findings->u.array.values[i]);
+		show_finding(&o, &opts, findings->u.array.values[i]);
+	}
+	if (n == 0 && !opts.json)
+		out_para(&o, 0, _("Nothing has been found recently."));
+	if (opts.follow) {
+		if (!opts.json)
+			out_para(&o, 0,
+				 _("Showing new findings as they happen; press Ctrl-C to stop."));
+		fflush(stdout);
+		r = follow(&o, &opts, c, &seen);
+	} else {
+		r = 0;
+	}
+	seen_done(&seen);
+	fflush(stdout);
+	return r;
+}

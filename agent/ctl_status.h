@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The employee's verbs of posturectl, clients of the status socket
+ * (docs/status-socket.md):
+ *
+ *   posturectl status [--json]            exit 0 compliant, 1 not
+ *   posturectl explain RULE [--json]      exit 0, 1 when the policy has no such rule
+ *   posturectl events [--follow] [--json] exit 0
+ *
+ * Each takes --socket PATH.  Exit 2 when the agent cannot be reached (the
+ * message says so and what to do) and for usage errors.  Text goes to stdout
+ * in the user's language: gettext for our strings, the rule's own texts in
+ * the language of LC_MESSAGES, falling back to English.
+ */
+#ifndef POSTURED_CTL_STATUS_H
+#define POSTURED_CTL_STATUS_H
+
+#include <libintl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <yajl/yajl_tree.h>
+
+#define _(s)	       gettext(s)
+#define N_(s)	       (s)
+
+#define CTL_TEXTDOMAIN "postured"
+
+/*
+ * Sets the locale from the environment and binds the "postured" text domain
+ * to $POSTURED_LOCALEDIR, else the installed locale directory.  For main()s.
+ */
+void ctl_i18n_setup(void);
+
+/* argv[0] is the verb.  Print to stdout and stderr and return the exit status. */
+int ctl_status_main(int argc, char *argv[]);
+int ctl_explain_main(int argc, char *argv[]);
+int ctl_events_main(int argc, char *argv[]);
+
+/*
+ * One sentence in plain words saying what a finding (an OCSF Compliance
+ * Finding from the agent) is about, in the user's language, for example
+ * "/usr/bin/x11vnc (process 4242) was stopped before it could run."
+ * Returns a malloc'd string, or NULL when out of memory.
+ */
+char *ctl_finding_sentence(yajl_val finding);
+
+/* The rule id and the title a finding is about; NULL when it has none. */
+const char *ctl_finding_rule(yajl_val finding);
+const char *ctl_finding_title(yajl_val finding);
+
+#endif

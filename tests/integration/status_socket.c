@@ -1,0 +1,1316 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The status socket (docs/status-socket.md) of the real daemon in the real
+ * kernel: each test writes a deny policy (tests/fixtures/agent-policies/
+ * deny.json.in) about a uniquely named copy of tests/helpers/write_marker,
+ * starts build/postured with its own socket, runs the copy as root or as
+ * uid 65534, and asks the socket as root and as uid 65534 what it sees.
+ * An unprivileged client is a forked child that becomes 65534, connects, and
+ * relays bytes between the socket and pipes of ours, so the test talks to it
+ * like to any other connection.  Needs root; tests/run-integration runs it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* A finding must be printed, and an answer or event arrive, within this long. */
+#define FINDING_TIMEOUT_MS 3000
+#define ANSWER_TIMEOUT_MS  3000
+#define EVENT_TIMEOUT_MS   3000
+#define CHILD_TIMEOUT_MS   5000
+/* How long a copy that must be seen running keeps running (write_marker's SECONDS). */
+#define SLEEP_SECONDS "30"
+#define NOBODY	      65534
+/* The agent's limits (agent/status.h), as the protocol documents them. */
+#define CLIENTS_MAX 64
+#define PENDING_MAX (1024 * 1024)
+#define REQUEST_MAX 4096
+/* Killed copies for the slow client: each makes a finding of about 3 KB. */
+#define STORM_RUNS	  "900"
+
+#define FINDING_PREFILTER "\"class_uid\":2003"
+#define POLICY_ID	  "policy-enforce-it"
+#define RULE_ID		  "deny-marker"
+
+static const char *helper(const char *name)
+{
+	static char bufs[2][PATH_MAX];
+	static unsigned next;
+	char *b = bufs[next++ % ELEMENTSOF(bufs)];
+	char rel[64];
+
+	snprintf(rel, sizeof(rel), "tests/helpers/%s", name);
+	snprintf(b, PATH_MAX, "%s", harness_build_path(rel));
+	return b;
+}
+
+/* --- a test's files (as in policy_enforce.c) ------------------------------------ */
+
+struct env {
+	char *dir; /* everything below is in here */
+	char name[NAME_MAX + 1]; /* the copy's file name, <prefix>-<8 hex digits> */
+	char prog[PATH_MAX]; /* the copy of write_marker */
+	char policy[PATH_MAX];
+	char config[PATH_MAX];
+};
+
+static void env_done(struct env *e)
+{
+	harness_tmpdir_freep(&e->dir);
+}
+
+#define _cleanup_env_ _cleanup_(env_done)
+
+/* Copies src to dst, mode 0755; closed before anyone execs it (ETXTBSY). */
+static int copy_file(const char *src, const char *dst)
+{
+	_cleanup_close_ int in = -EBADF, out = -EBADF;
+	char buf[65536];
+	ssize_t n;
+
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return harness_fail("Cannot open %s (was it built? make integration builds it): %m",
+				    src);
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	if (out < 0)
+		return harness_fail("Cannot create %s: %m", dst);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			return harness_fail("Cannot write %s: %m", dst);
+	if (n < 0)
+		return harness_fail("Cannot read %s: %m", src);
+	if (fchmod(out, 0755) < 0)
+		return harness_fail("Cannot chmod %s: %m", dst);
+	return 0;
+}
+
+static int read_text(const char *path, char **ret)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t have = 0, cap = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return harness_fail("Cannot open %s: %m", path);
+	do {
+		if (cap - have < 4096) {
+			char *p = realloc(text, cap + 65536);
+
+			if (!p)
+				return harness_fail("Out of memory");
+			text = p;
+			cap += 65536;
+		}
+		n = read(fd, text + have, cap - have - 1);
+		if (n < 0)
+			return harness_fail("Cannot read %s: %m", path);
+		have += (size_t)n;
+	} while (n > 0);
+	text[have] = '\0';
+	*ret = TAKE_PTR(text);
+	return 0;
+}
+
+/* Replaces every @KEY@ of vars (pairs of key and value, NULL-terminated) in text. */
+static char *substitute(const char *text, const char *const *vars)
+{
+	size_t cap = strlen(text) + 1, len = 0;
+	char *out;
+
+	for (size_t i = 0; vars[i]; i += 2)
+		cap += strlen(vars[i + 1]) * 8;
+	out = malloc(cap);
+	if (!out)
+		return NULL;
+	while (*text) {
+		bool done = false;
+
+		for (size_t i = 0; vars[i] && *text == '@'; i += 2) {
+			size_t k = strlen(vars[i]);
+
+			if (strncmp(text + 1, vars[i], k) != 0 || text[k + 1] != '@')
+				continue;
+			len += (size_t)snprintf(out + len, cap - len, "%s", vars[i + 1]);
+			text += k + 2;
+			done = true;
+			break;
+		}
+		if (!done && len + 1 < cap)
+			out[len++] = *text++;
+		else if (!done)
+			break;
+	}
+	out[len] = '\0';
+	return out;
+}
+
+/*
+ * Writes deny.json.in with one rule on the copy's name in mode (monitor or
+ * enforce) as the policy file, atomically (a new file renamed over the old).
+ */
+static int env_deny_policy(struct env *e, const char *mode, unsigned serial)
+{
+	_cleanup_free_ char *tmpl = NULL, *text = NULL;
+	char match[NAME_MAX + 32], s[16], tmp[PATH_MAX + 8];
+
+	snprintf(s, sizeof(s), "%u", serial);
+	snprintf(match, sizeof(match), "\"name\": \"%s\"", e->name);
+	TRY(read_text(harness_source_path("tests/fixtures/agent-policies/deny.json.in"), &tmpl));
+	text = substitute(tmpl,
+			  (const char *const[]){ "SERIAL", s, "MODE", mode, "MATCH", match, NULL });
+	if (!text)
+		return harness_fail("Out of memory");
+	snprintf(tmp, sizeof(tmp), "%s.new", e->policy);
+	TRY(harness_write_file(tmp, text));
+	if (rename(tmp, e->policy) < 0)
+		return harness_fail("Cannot rename %s to %s: %m", tmp, e->policy);
+	return 0;
+}
+
+/*
+ * A fresh directory with a copy of write_marker named <prefix>-<8 hex digits>,
+ * a deny policy on it in mode, and the configuration naming the policy.
+ */
+static int env_init(struct env *e, const char *prefix, const char *mode)
+{
+	uint32_t rnd;
+	char text[PATH_MAX + 64];
+
+	*e = (struct env){};
+	TRY(harness_tmpdir_new(&e->dir));
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return harness_fail("getrandom: %m");
+	snprintf(e->name, sizeof(e->name), "%.200s-%08x", prefix, rnd);
+	snprintf(e->prog, sizeof(e->prog), "%s/%s", e->dir, e->name);
+	snprintf(e->policy, sizeof(e->policy), "%s/policy.json", e->dir);
+	snprintf(e->config, sizeof(e->config), "%s/postured.conf", e->dir);
+	TRY(copy_file(helper("write_marker"), e->prog));
+	TRY(env_deny_policy(e, mode, 1));
+	snprintf(text, sizeof(text), "{ \"policy_file\": \"%s\" }\n", e->policy);
+	return harness_write_file(e->config, text);
+}
+
+/* --- the agent ----------------------------------------------------------------- */
+
+static int start_agent(const struct env *e, bool print_events, struct harness_agent **ret)
+{
+	struct harness_agent_opts o = {
+		.config = e->config,
+		.no_print_events = !print_events,
+	};
+
+	return harness_agent_start(&o, ret);
+}
+
+/* Stops the agent; it must exit 0 and have printed nothing that is not JSON. */
+static int stop_agent(struct harness_agent *a)
+{
+	char d[128];
+
+	TRY(harness_agent_stop(a, HARNESS_STOP_TIMEOUT_MS, NULL, NULL, NULL));
+	CHECK(WIFEXITED(a->status) && WEXITSTATUS(a->status) == 0,
+	      "after SIGTERM postured should exit with status 0; it ended with %s. Its stderr: %s",
+	      harness_describe_status(a->status, d, sizeof(d)), harness_agent_stderr(a));
+	CHECK(a->bad_lines == 0,
+	      "postured printed %llu lines that are not JSON objects; the first: %s",
+	      (unsigned long long)a->bad_lines, a->bad_line);
+	return 0;
+}
+
+/* The agent must still be running (it may not have died of a client). */
+static int expect_alive(struct harness_agent *a)
+{
+	char d[128];
+
+	(void)harness_agent_pump(a, 0);
+	CHECK(!a->exited, "postured died (%s). Its stderr: %s",
+	      harness_describe_status(a->status, d, sizeof(d)), harness_agent_stderr(a));
+	return 0;
+}
+
+/* The pid of the finding's evidence process, or -1. */
+static long long evidence_pid(yajl_val f)
+{
+	yajl_val ev = harness_json(f, "evidences");
+	long long pid;
+
+	if (!ev || !YAJL_IS_ARRAY(ev) || ev->u.array.len < 1)
+		return -1;
+	if (!harness_json_int(harness_json(ev->u.array.values[0], "process", "pid"), &pid))
+		return -1;
+	return pid;
+}
+
+struct finding_wait {
+	pid_t pid;
+	bool found;
+};
+
+static int finding_event(yajl_val *ev, void *userdata)
+{
+	struct finding_wait *w = userdata;
+	const char *kind = harness_json_str(harness_json(*ev, "postured", "finding"));
+
+	if (!kind || strcmp(kind, "process_denied") != 0 || evidence_pid(*ev) != w->pid)
+		return 0;
+	w->found = true;
+	return 1;
+}
+
+/*
+ * Waits for the agent to print the process_denied finding about pid: by then
+ * the status socket has it too (the agent hands it there before printing).
+ */
+static int wait_finding(struct harness_agent *a, pid_t pid)
+{
+	struct finding_wait w = { .pid = pid };
+	int r;
+
+	r = harness_agent_wait(a, FINDING_TIMEOUT_MS, FINDING_PREFILTER, finding_event, &w);
+	if (r < 0 && r != -EPIPE)
+		return harness_fail("Reading from postured: %s", strerror(-r));
+	CHECK(w.found, "No process_denied finding about pid %d within %d ms. Its stderr: %s",
+	      (int)pid, FINDING_TIMEOUT_MS, harness_agent_stderr(a));
+	return 0;
+}
+
+/* --- children ------------------------------------------------------------------ */
+
+static void child_killp(pid_t *pid)
+{
+	if (*pid > 0) {
+		(void)kill(*pid, SIGKILL);
+		(void)waitpid(*pid, NULL, 0);
+		*pid = 0;
+	}
+}
+
+#define _cleanup_child_ _cleanup_(child_killp)
+
+/*
+ * Starts the copy as uid (0: as we are) with a marker nobody needs to look at
+ * (/dev/null: any user may open it) and, when given, a sleep.
+ */
+static int run_copy(const struct env *e, uid_t uid, const char *sleep_seconds, pid_t *ret_pid)
+{
+	char *argv[] = { (char *)e->prog, "/dev/null", (char *)sleep_seconds, NULL };
+	struct harness_child_opts o = HARNESS_CHILD_OPTS_DEFAULT;
+
+	if (uid != 0) {
+		o.set_uid = true;
+		o.uid = uid;
+		o.gid = uid;
+	}
+	return harness_spawn(e->prog, argv, &o, ret_pid);
+}
+
+/* Runs the copy as uid to its end (exit 0: monitor mode) and waits for its finding. */
+static int run_copy_seen(struct harness_agent *a, const struct env *e, uid_t uid, pid_t *ret_pid)
+{
+	_cleanup_child_ pid_t child = 0;
+	char d[128];
+	int status;
+	pid_t pid;
+
+	TRY(run_copy(e, uid, NULL, &child));
+	pid = child;
+	TRY(harness_wait_child(pid, CHILD_TIMEOUT_MS, &status));
+	child = 0;
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "%s as uid %u should have run to its end; it ended with %s", e->prog, (unsigned)uid,
+	      harness_describe_status(status, d, sizeof(d)));
+	TRY(wait_finding(a, pid));
+	*ret_pid = pid;
+	return 0;
+}
+
+/* --- connections --------------------------------------------------------------- */
+
+/*
+ * A connection to the status socket: for root, the socket itself (rfd ==
+ * wfd); for another user, the pipes of a relay child that connected as that
+ * user.  Lines arrive in buf; events seen while waiting for an answer are
+ * counted.
+ */
+struct conn {
+	int rfd, wfd;
+	pid_t relay;
+	char *buf;
+	size_t len, cap;
+	bool eof;
+	unsigned status_events, finding_events;
+};
+
+static void conn_close(struct conn *c)
+{
+	if (c->wfd >= 0 && c->wfd != c->rfd)
+		safe_close(c->wfd);
+	safe_close(c->rfd);
+	c->rfd = c->wfd = -EBADF;
+	child_killp(&c->relay);
+	free(c->buf);
+	c->buf = NULL;
+	c->len = c->cap = 0;
+}
+
+#define _cleanup_conn_ _cleanup_(conn_close)
+#define CONN_INIT      ((struct conn){ .rfd = -EBADF, .wfd = -EBADF })
+
+static int socket_connect(const char *path, int rcvbuf)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0)
+		return -errno;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
+static int conn_open(struct harness_agent *a, struct conn *c)
+{
+	int fd = socket_connect(a->status_path, 0);
+
+	*c = CONN_INIT;
+	if (fd < 0)
+		return harness_fail("Cannot connect to %s: %s", a->status_path, strerror(-fd));
+	c->rfd = c->wfd = fd;
+	return 0;
+}
+
+/* In the relay child (stdin and stdout are the pipes): copies bytes both ways until EOF. */
+static void relay_run(const char *path)
+{
+	struct pollfd p[2];
+	char buf[65536];
+	int fd, r;
+
+	r = harness_become(NOBODY, NOBODY);
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (r < 0)
+		_exit(10);
+	fd = socket_connect(path, 0);
+	if (fd < 0) {
+		dprintf(STDOUT_FILENO, "{\"relay\":\"failed\",\"errno\":%d}\n", -fd);
+		_exit(11);
+	}
+	dprintf(STDOUT_FILENO, "{\"relay\":\"connected\",\"uid\":%u}\n", (unsigned)getuid());
+	p[0] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	for (;;) {
+		ssize_t n;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(12);
+		}
+		for (int i = 0; i < 2; i++) {
+			int to = i == 0 ? fd : STDOUT_FILENO;
+
+			if (!p[i].revents)
+				continue;
+			n = read(p[i].fd, buf, sizeof(buf));
+			if (n <= 0)
+				_exit(0);
+			for (ssize_t off = 0; off < n;) {
+				ssize_t k = write(to, buf + off, (size_t)(n - off));
+
+				if (k <= 0)
+					_exit(13);
+				off += k;
+			}
+		}
+	}
+}
+
+static int conn_read_line(struct conn *c, int timeout_ms, char **ret);
+
+/* A connection as uid 65534: a child that becomes it, connects, and relays. */
+static int conn_open_nobody(struct harness_agent *a, struct conn *c)
+{
+	int to_child[2], from_child[2];
+	pid_t parent = getpid();
+	char *line = NULL;
+	int r;
+
+	*c = CONN_INIT;
+	if (pipe2(to_child, O_CLOEXEC) < 0)
+		return harness_fail("pipe2: %m");
+	if (pipe2(from_child, O_CLOEXEC) < 0) {
+		safe_close(to_child[0]);
+		safe_close(to_child[1]);
+		return harness_fail("pipe2: %m");
+	}
+	fflush(stdout);
+	c->relay = fork();
+	if (c->relay < 0) {
+		c->relay = 0;
+		r = harness_fail("fork: %m");
+	} else if (c->relay == 0) {
+		harness_child_setup(parent, to_child[0], from_child[1], -1);
+		relay_run(a->status_path);
+		_exit(0);
+	} else {
+		r = 0;
+	}
+	safe_close(to_child[0]);
+	safe_close(from_child[1]);
+	c->wfd = to_child[1];
+	c->rfd = from_child[0];
+	if (r < 0)
+		return r;
+	r = conn_read_line(c, ANSWER_TIMEOUT_MS, &line);
+	if (r <= 0)
+		return harness_fail("The uid %d client did not connect within %d ms (%s)", NOBODY,
+				    ANSWER_TIMEOUT_MS, r == 0 ? "timeout" : "it ended");
+	if (!strstr(line, "\"connected\"")) {
+		r = harness_fail("The uid %d client could not connect to %s: %s", NOBODY,
+				 a->status_path, line);
+		free(line);
+		return r;
+	}
+	free(line);
+	return 0;
+}
+
+static int conn_send(struct conn *c, const char *text)
+{
+	size_t len = strlen(text);
+
+	for (size_t off = 0; off < len;) {
+		ssize_t n = send(c->wfd, text + off, len - off, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == ENOTSOCK)
+			n = write(c->wfd, text + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return harness_fail("Cannot send a request: %m");
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The next line from c (without its newline; *ret is the caller's).  Returns 1
+ * with a line, 0 on timeout, -EPIPE when the connection ended first.
+ */
+static int conn_read_line(struct conn *c, int timeout_ms, char **ret)
+{
+	int64_t deadline = harness_now_ms() + timeout_ms;
+
+	for (;;) {
+		char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
+		struct pollfd p = { .fd = c->rfd, .events = POLLIN };
+		int64_t left;
+		ssize_t n;
+
+		if (nl) {
+			size_t k = (size_t)(nl - c->buf);
+			char *line = strndup(c->buf, k);
+
+			if (!line)
+				return -ENOMEM;
+			memmove(c->buf, nl + 1, c->len - k - 1);
+			c->len -= k + 1;
+			*ret = line;
+			return 1;
+		}
+		if (c->eof)
+			return -EPIPE;
+		left = deadline - harness_now_ms();
+		if (left <= 0)
+			return 0;
+		if (poll(&p, 1, (int)left) <= 0)
+			continue;
+		if (c->cap - c->len < 65536) {
+			char *b = realloc(c->buf, c->cap + 262144);
+
+			if (!b)
+				return -ENOMEM;
+			c->buf = b;
+			c->cap += 262144;
+		}
+		n = read(c->rfd, c->buf + c->len, c->cap - c->len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			c->eof = true;
+		else
+			c->len += (size_t)n;
+	}
+}
+
+/* The next line, parsed; it must be a JSON object. */
+static int conn_read_json(struct conn *c, int timeout_ms, const char *what, yajl_val *ret)
+{
+	_cleanup_free_ char *line = NULL;
+	char err[256];
+	yajl_val v;
+	int r;
+
+	r = conn_read_line(c, timeout_ms, &line);
+	if (r == 0)
+		return harness_fail("No %s within %d ms", what, timeout_ms);
+	if (r < 0)
+		return harness_fail("The connection ended while waiting for %s: %s", what,
+				    strerror(-r));
+	v = yajl_tree_parse(line, err, sizeof(err));
+	if (!v || !YAJL_IS_OBJECT(v)) {
+		yajl_tree_free(v);
+		return harness_fail("%s is not a JSON object: %.300s", what, line);
+	}
+	*ret = v;
+	return 0;
+}
+
+/* Sends a request line and returns the answer, counting the events that came before it. */
+static int conn_request(struct conn *c, const char *request, yajl_val *ret)
+{
+	TRY(conn_send(c, request));
+	for (;;) {
+		yajl_val v = NULL;
+		const char *ev;
+
+		char what[160];
+
+		if (strlen(request) > 100)
+			snprintf(what, sizeof(what), "an answer to a %zu-byte line",
+				 strlen(request));
+		else
+			snprintf(what, sizeof(what), "an answer to %.*s",
+				 (int)strcspn(request, "\n"), request);
+		TRY(conn_read_json(c, ANSWER_TIMEOUT_MS, what, &v));
+		ev = harness_json_str(harness_json(v, "event"));
+		if (!ev) {
+			*ret = v;
+			return 0;
+		}
+		if (strcmp(ev, "status") == 0)
+			c->status_events++;
+		else if (strcmp(ev, "finding") == 0)
+			c->finding_events++;
+		yajl_tree_free(v);
+	}
+}
+
+/*
+ * What conn_wait_event() waits for: an event ("status", or "finding" about
+ * pid).  Other events pass by (and are counted); passed lists the pids of the
+ * findings that passed by, for what must not have been seen.
+ */
+struct event_wait {
+	const char *event;
+	pid_t pid; /* a finding's evidence pid */
+	long long passed[64];
+	unsigned n_passed;
+};
+
+static int conn_wait_event(struct conn *c, struct event_wait *w, int timeout_ms)
+{
+	int64_t deadline = harness_now_ms() + timeout_ms;
+
+	for (;;) {
+		_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+		_cleanup_free_ char *line = NULL;
+		int64_t left = deadline - harness_now_ms();
+		const char *ev;
+		char err[256];
+		int r;
+
+		r = conn_read_line(c, left > 0 ? (int)left : 0, &line);
+		if (r == 0)
+			return harness_fail("No {\"event\":\"%s\"} within %d ms (%u findings of "
+					    "other processes passed by)",
+					    w->event, timeout_ms, w->n_passed);
+		if (r < 0)
+			return harness_fail("The connection ended while waiting for an event: %s",
+					    strerror(-r));
+		v = yajl_tree_parse(line, err, sizeof(err));
+		ev = harness_json_str(harness_json(v, "event"));
+		CHECK(ev, "a subscribed connection got a line that is not an event: %.300s", line);
+		if (strcmp(ev, "status") == 0)
+			c->status_events++;
+		else if (strcmp(ev, "finding") == 0) {
+			long long pid = evidence_pid(harness_json(v, "finding"));
+
+			c->finding_events++;
+			if (strcmp(w->event, "finding") == 0 && pid == w->pid)
+				return 0;
+			if (w->n_passed < ELEMENTSOF(w->passed))
+				w->passed[w->n_passed++] = pid;
+			continue;
+		}
+		if (strcmp(ev, w->event) == 0)
+			return 0;
+	}
+}
+
+/* Reads and counts whatever events arrive within ms; returns how many lines. */
+static unsigned conn_drain(struct conn *c, int ms)
+{
+	unsigned n = 0;
+	char *line;
+
+	while (conn_read_line(c, ms, &line) == 1) {
+		if (strstr(line, "{\"event\":\"status\"") == line)
+			c->status_events++;
+		else if (strstr(line, "{\"event\":\"finding\"") == line)
+			c->finding_events++;
+		free(line);
+		n++;
+	}
+	return n;
+}
+
+static int subscribe(struct conn *c)
+{
+	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+	yajl_val s;
+
+	TRY(conn_request(c, "{\"id\":\"sub\",\"method\":\"subscribe\"}\n", &v));
+	EXPECT_JSON_STR("the answer to subscribe", v, "sub", "id");
+	s = harness_json(v, "result", "subscribed");
+	CHECK(s && YAJL_IS_TRUE(s), "subscribe should answer {\"subscribed\": true}");
+	return 0;
+}
+
+/* An answer must be an error with code. */
+static int expect_error(yajl_val v, const char *what, const char *code)
+{
+	EXPECT_JSON_STR(what, v, code, "error", "code");
+	CHECK(harness_json_str(harness_json(v, "error", "message")), "%s: the error has no message",
+	      what);
+	EXPECT_JSON_ABSENT(what, v, "result");
+	return 0;
+}
+
+/* The rule's object in a status answer, or NULL. */
+static yajl_val status_rule(yajl_val status, const char *id)
+{
+	yajl_val rules = harness_json(status, "result", "rules");
+
+	if (!rules || !YAJL_IS_ARRAY(rules))
+		return NULL;
+	for (size_t i = 0; i < rules->u.array.len; i++) {
+		const char *rid = harness_json_str(harness_json(rules->u.array.values[i], "id"));
+
+		if (rid && strcmp(rid, id) == 0)
+			return rules->u.array.values[i];
+	}
+	return NULL;
+}
+
+/* Asks status; the device must be compliant (or not) and the rule in state. */
+static int expect_status(struct conn *c, bool compliant, const char *state)
+{
+	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+	yajl_val comp, rule;
+
+	TRY(conn_request(c, "{\"id\":\"st\",\"method\":\"status\"}\n", &v));
+	comp = harness_json(v, "result", "compliant");
+	CHECK(comp && (compliant ? YAJL_IS_TRUE(comp) : YAJL_IS_FALSE(comp)),
+	      "status should say compliant: %s", compliant ? "true" : "false");
+	rule = status_rule(v, RULE_ID);
+	CHECK(rule, "status lists no rule %s", RULE_ID);
+	EXPECT_JSON_STR("the rule in status", rule, state, "state");
+	return 0;
+}
+
+/*
+ * Asks status until the rule is in state, up to timeout_ms (the agent learns
+ * of a process's end a moment after its parent does).  Returns how long it
+ * took, or -1.
+ */
+static int64_t wait_rule_state(struct conn *c, const char *want, int timeout_ms)
+{
+	int64_t begin = harness_now_ms();
+
+	do {
+		_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+		const char *state;
+		yajl_val rule;
+
+		if (conn_request(c, "{\"method\":\"status\"}\n", &v) < 0)
+			return -1;
+		rule = status_rule(v, RULE_ID);
+		state = rule ? harness_json_str(harness_json(rule, "state")) : NULL;
+		if (state && strcmp(state, want) == 0)
+			return harness_now_ms() - begin;
+		usleep(20 * 1000);
+	} while (harness_now_ms() - begin < timeout_ms);
+	return -1;
+}
+
+/* How many findings of an array are about pid. */
+static unsigned count_pid(yajl_val findings, pid_t pid)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; findings && YAJL_IS_ARRAY(findings) && i < findings->u.array.len; i++)
+		if (evidence_pid(findings->u.array.values[i]) == pid)
+			n++;
+	return n;
+}
+
+static yajl_val findings_of(yajl_val answer, const char *key)
+{
+	yajl_val f = harness_json(answer, "result", key);
+
+	return f && YAJL_IS_ARRAY(f) ? f : NULL;
+}
+
+/* --- (1) status and explain as root --------------------------------------------- */
+
+static int test_root_status(const void *arg)
+{
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_conn_ struct conn c = CONN_INIT;
+	_cleanup_(yajl_tree_freep) yajl_val st = NULL, ex = NULL, un = NULL, um = NULL;
+	yajl_val rule, tags, found;
+	const char *flavor, *tag;
+	long long since;
+	pid_t pid;
+
+	(void)arg;
+	TRY(env_init(&e, "ss", "monitor"));
+	TRY(start_agent(&e, true, &a));
+	TRY(conn_open(a, &c));
+
+	TRY(conn_request(&c, "{\"id\": 1, \"method\": \"status\"}\n", &st));
+	EXPECT_JSON_INT("the status answer", st, 1, "id");
+	CHECK(YAJL_IS_TRUE(harness_json(st, "result", "compliant")),
+	      "status should say compliant: true before anything ran");
+	flavor = harness_json_str(harness_json(st, "result", "agent", "probe_flavor"));
+	CHECK(flavor && (strcmp(flavor, "tp_btf") == 0 || strcmp(flavor, "tracepoint") == 0),
+	      "status.agent.probe_flavor should be tp_btf or tracepoint, not %s",
+	      flavor ? flavor : "missing");
+	EXPECT_JSON_STR("the status answer", st, POLICY_ID, "result", "policy", "id");
+	EXPECT_JSON_INT("the status answer", st, 1, "result", "policy", "serial");
+	EXPECT_JSON_STR("the status answer", st, "monitor", "result", "policy", "mode");
+	rule = status_rule(st, RULE_ID);
+	CHECK(rule, "status lists no rule %s", RULE_ID);
+	EXPECT_JSON_STR("the rule in status", rule, "passing", "state");
+	EXPECT_JSON_STR("the rule in status", rule, "high", "severity");
+	EXPECT_JSON_STR("the rule in status", rule, "deny", "effect");
+	EXPECT_JSON_STR("the rule in status", rule, "The policy test's program ran.", "message",
+			"en");
+	CHECK(harness_json_int(harness_json(rule, "since"), &since),
+	      "the rule in status has no \"since\"");
+	harness_note("probe flavor %s", flavor);
+
+	TRY(run_copy_seen(a, &e, 0, &pid));
+	CHECK(wait_rule_state(&c, "passing", EVENT_TIMEOUT_MS) >= 0,
+	      "the rule should pass again once the program has ended");
+	TRY(conn_request(&c,
+			 "{\"id\": \"x\", \"method\": \"explain\", \"params\": {\"rule\": "
+			 "\"" RULE_ID "\"}}\n",
+			 &ex));
+	EXPECT_JSON_STR("the explain answer", ex, "x", "id");
+	EXPECT_JSON_STR("the explain answer", ex, RULE_ID, "result", "rule", "id");
+	EXPECT_JSON_STR("the explain answer", ex, "passing", "result", "rule", "state");
+	EXPECT_JSON_STR("the explain answer", ex, "ポリシーのテスト用プログラムが動きました。",
+			"result", "rule", "message", "ja");
+	tags = harness_json(ex, "result", "rule", "tags");
+	CHECK(tags && YAJL_IS_ARRAY(tags) && tags->u.array.len == 1,
+	      "explain should give the rule's tags [\"test\"]");
+	tag = harness_json_str(tags->u.array.values[0]);
+	CHECK(tag && strcmp(tag, "test") == 0, "explain should give the rule's tags [\"test\"]");
+	found = findings_of(ex, "findings");
+	CHECK(found && count_pid(found, pid) == 1,
+	      "explain should list the finding about pid %d once (it lists %u findings)", (int)pid,
+	      found ? (unsigned)found->u.array.len : 0);
+	EXPECT_JSON_STR("the finding in explain", found->u.array.values[found->u.array.len - 1],
+			RULE_ID, "postured", "rule_id");
+
+	TRY(conn_request(&c,
+			 "{\"id\": 3, \"method\": \"explain\", \"params\": {\"rule\": "
+			 "\"no-such-rule\"}}\n",
+			 &un));
+	EXPECT_JSON_INT("the answer to explain of an unknown rule", un, 3, "id");
+	TRY(expect_error(un, "the answer to explain of an unknown rule", "unknown_rule"));
+	TRY(conn_request(&c, "{\"id\": 4, \"method\": \"nope\"}\n", &um));
+	TRY(expect_error(um, "the answer to an unknown method", "unknown_method"));
+	return stop_agent(a);
+}
+
+/* --- (2) who sees which findings ------------------------------------------------- */
+
+static int test_visibility(const void *arg)
+{
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_conn_ struct conn root = CONN_INIT, nobody = CONN_INIT;
+	_cleanup_(yajl_tree_freep) yajl_val fr = NULL, fn = NULL, sn = NULL, en = NULL;
+	yajl_val list;
+	pid_t root_pid, nobody_pid;
+	struct stat sb;
+
+	(void)arg;
+	TRY(env_init(&e, "sv", "monitor"));
+	TRY(start_agent(&e, true, &a));
+	if (stat(a->status_path, &sb) < 0)
+		return harness_fail("Cannot stat %s: %m", a->status_path);
+	CHECK(S_ISSOCK(sb.st_mode) && (sb.st_mode & 07777) == 0666,
+	      "%s should be a socket of mode 0666; its mode is %o", a->status_path,
+	      (unsigned)sb.st_mode);
+
+	TRY(run_copy_seen(a, &e, 0, &root_pid));
+	TRY(run_copy_seen(a, &e, NOBODY, &nobody_pid));
+
+	TRY(conn_open(a, &root));
+	TRY(conn_request(&root, "{\"id\":1,\"method\":\"findings\"}\n", &fr));
+	list = findings_of(fr, "findings");
+	CHECK(list, "findings should answer {\"findings\": [...]}");
+	CHECK(count_pid(list, root_pid) == 1 && count_pid(list, nobody_pid) == 1,
+	      "root should see the findings about pid %d (uid 0) and pid %d (uid %d) once each; "
+	      "it sees %u and %u",
+	      (int)root_pid, (int)nobody_pid, NOBODY, count_pid(list, root_pid),
+	      count_pid(list, nobody_pid));
+
+	TRY(conn_open_nobody(a, &nobody));
+	TRY(conn_request(&nobody, "{\"id\":2,\"method\":\"findings\"}\n", &fn));
+	list = findings_of(fn, "findings");
+	CHECK(list, "findings should answer uid %d with {\"findings\": [...]}", NOBODY);
+	CHECK(count_pid(list, root_pid) == 0,
+	      "uid %d must not see the finding about root's pid %d; it does", NOBODY,
+	      (int)root_pid);
+	CHECK(count_pid(list, nobody_pid) == 1,
+	      "uid %d should see the finding about its own pid %d once; it sees it %u times",
+	      NOBODY, (int)nobody_pid, count_pid(list, nobody_pid));
+	CHECK(list->u.array.len == 1, "uid %d should see exactly its one finding; it sees %zu",
+	      NOBODY, list->u.array.len);
+
+	/* The device's posture is for everyone; explain filters as findings does. */
+	TRY(conn_request(&nobody, "{\"id\":3,\"method\":\"status\"}\n", &sn));
+	EXPECT_JSON_STR("the status answer to uid 65534", sn, POLICY_ID, "result", "policy", "id");
+	CHECK(status_rule(sn, RULE_ID), "status for uid %d lists no rule %s", NOBODY, RULE_ID);
+	TRY(conn_request(
+		&nobody,
+		"{\"id\":4,\"method\":\"explain\",\"params\":{\"rule\":\"" RULE_ID "\"}}\n", &en));
+	list = findings_of(en, "findings");
+	CHECK(list && count_pid(list, root_pid) == 0 && count_pid(list, nobody_pid) == 1,
+	      "explain for uid %d should list its own finding and not root's", NOBODY);
+	return stop_agent(a);
+}
+
+/* --- (3) a monitor-mode violation while it runs ---------------------------------- */
+
+static int test_monitor_status(const void *arg)
+{
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_conn_ struct conn c = CONN_INIT, sub = CONN_INIT;
+	_cleanup_child_ pid_t child = 0;
+	struct event_wait w = { .event = "status" };
+	int64_t killed, passing = -1;
+	int status;
+	pid_t pid;
+
+	(void)arg;
+	TRY(env_init(&e, "sm", "monitor"));
+	TRY(start_agent(&e, true, &a));
+	TRY(conn_open(a, &c));
+	TRY(conn_open(a, &sub));
+	TRY(subscribe(&sub));
+	TRY(expect_status(&c, true, "passing"));
+
+	TRY(run_copy(&e, 0, SLEEP_SECONDS, &child));
+	pid = child;
+	TRY(wait_finding(a, pid));
+	TRY(expect_status(&c, false, "failing"));
+	/* The change to failing is announced too; what follows must be the change back. */
+	(void)conn_drain(&sub, 300);
+	CHECK(sub.status_events >= 1, "no {\"event\":\"status\"} when the rule began to fail");
+	sub.status_events = 0;
+
+	killed = harness_now_ms();
+	(void)kill(child, SIGKILL);
+	TRY(harness_wait_child(child, CHILD_TIMEOUT_MS, &status));
+	child = 0;
+	TRY(conn_wait_event(&sub, &w, EVENT_TIMEOUT_MS));
+	harness_note("{\"event\":\"status\"} %lld ms after the kill",
+		     (long long)(harness_now_ms() - killed));
+	passing = wait_rule_state(&c, "passing", EVENT_TIMEOUT_MS);
+	CHECK(passing >= 0, "the rule should pass again within %d ms of the program's end",
+	      EVENT_TIMEOUT_MS);
+	passing = harness_now_ms() - killed;
+	TRY(expect_status(&c, true, "passing"));
+	harness_note("passing again %lld ms after the kill", (long long)passing);
+	return stop_agent(a);
+}
+
+/* --- (4) the subscription stream ------------------------------------------------- */
+
+static int test_subscribe(const void *arg)
+{
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_conn_ struct conn root = CONN_INIT, nobody = CONN_INIT;
+	_cleanup_child_ pid_t child = 0;
+	struct event_wait wr = { .event = "finding" }, wn = { .event = "finding" };
+	int64_t begin;
+	int status;
+	pid_t root_pid, nobody_pid;
+
+	(void)arg;
+	TRY(env_init(&e, "su", "monitor"));
+	TRY(start_agent(&e, true, &a));
+	TRY(conn_open(a, &root));
+	TRY(subscribe(&root));
+	TRY(conn_open_nobody(a, &nobody));
+	TRY(subscribe(&nobody));
+
+	begin = harness_now_ms();
+	TRY(run_copy(&e, 0, NULL, &child));
+	root_pid = wr.pid = child;
+	TRY(harness_wait_child(child, CHILD_TIMEOUT_MS, &status));
+	child = 0;
+	TRY(conn_wait_event(&root, &wr, EVENT_TIMEOUT_MS));
+	harness_note("root's finding event %lld ms after the exec",
+		     (long long)(harness_now_ms() - begin));
+
+	begin = harness_now_ms();
+	TRY(run_copy(&e, NOBODY, NULL, &child));
+	nobody_pid = wn.pid = child;
+	TRY(harness_wait_child(child, CHILD_TIMEOUT_MS, &status));
+	child = 0;
+	/* Events come in order: root's finding would have come first. */
+	TRY(conn_wait_event(&nobody, &wn, EVENT_TIMEOUT_MS));
+	harness_note("uid %d's finding event %lld ms after the exec", NOBODY,
+		     (long long)(harness_now_ms() - begin));
+	for (unsigned i = 0; i < wn.n_passed; i++)
+		CHECK(wn.passed[i] != root_pid,
+		      "the uid %d subscriber received the finding about root's pid %d", NOBODY,
+		      (int)root_pid);
+	CHECK(nobody.finding_events == 1,
+	      "the uid %d subscriber should have received 1 finding, not %u", NOBODY,
+	      nobody.finding_events);
+	/* Root sees the other user's finding too, and nothing is late for uid 65534. */
+	wr.pid = nobody_pid;
+	TRY(conn_wait_event(&root, &wr, EVENT_TIMEOUT_MS));
+	(void)conn_drain(&nobody, 300);
+	CHECK(nobody.finding_events == 1,
+	      "the uid %d subscriber received %u findings; it may only see its own one", NOBODY,
+	      nobody.finding_events);
+	return stop_agent(a);
+}
+
+/* --- (5) malformed requests ------------------------------------------------------ */
+
+static int test_malformed(const void *arg)
+{
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_conn_ struct conn c = CONN_INIT, other = CONN_INIT;
+	_cleanup_free_ char *longline = NULL;
+	static const struct {
+		const char *line, *what;
+	} bad[] = {
+		{ "garbage\n", "garbage" },
+		{ "[{\"method\":\"status\"}]\n", "a JSON array" },
+		{ "{\"id\":5}\n", "an object without a method" },
+		{ "{\"id\":6,\"method\":7}\n", "a method that is not a string" },
+		{ "{\"method\":\"status\"\n", "JSON cut short" },
+		{ "\"status\"\n", "a JSON string" },
+		{ "{\"method\":\"findings\",\"params\":[1]}\n", "params that are not an object" },
+	};
+
+	(void)arg;
+	TRY(env_init(&e, "sb", "monitor"));
+	TRY(start_agent(&e, true, &a));
+	TRY(conn_open(a, &c));
+	TRY(conn_open(a, &other));
+
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+		char what[128];
+
+		snprintf(what, sizeof(what), "the answer to %s", bad[i].what);
+		TRY(conn_request(&c, bad[i].line, &v));
+		TRY(expect_error(v, what, "bad_request"));
+	}
+	/* Longer than 4 KiB: one error for the whole line, however it arrives. */
+	longline = malloc(REQUEST_MAX + 1000 + 2);
+	if (!longline)
+		return harness_fail("Out of memory");
+	memset(longline, 'x', REQUEST_MAX + 904);
+	{
+		static const char head[] = "{\"method\":\"status\",\"pad\":\"";
+
+		memcpy(longline, head, strlen(head));
+	}
+	strcpy(longline + REQUEST_MAX + 904, "\"}\n");
+	{
+		_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+
+		TRY(conn_request(&c, longline, &v));
+		TRY(expect_error(v, "the answer to a 5000-byte line", "bad_request"));
+	}
+	/* The same connection answers the next request, and nothing else came first. */
+	{
+		_cleanup_(yajl_tree_freep) yajl_val v = NULL, o = NULL;
+
+		TRY(conn_request(&c, "{\"id\":42,\"method\":\"status\"}\n", &v));
+		EXPECT_JSON_INT("the status answer after bad requests", v, 42, "id");
+		EXPECT_JSON_STR("the status answer after bad requests", v, POLICY_ID, "result",
+				"policy", "id");
+		TRY(conn_request(&other, "{\"id\":43,\"method\":\"status\"}\n", &o));
+		EXPECT_JSON_INT("another client's status answer", o, 43, "id");
+		EXPECT_JSON_STR("another client's status answer", o, POLICY_ID, "result", "policy",
+				"id");
+	}
+	/* Several requests in one write are answered in order. */
+	{
+		_cleanup_(yajl_tree_freep) yajl_val v1 = NULL, v2 = NULL, v3 = NULL;
+
+		TRY(conn_send(&c,
+			      "{\"id\":\"a\",\"method\":\"status\"}\nnope\n"
+			      "{\"id\":\"c\",\"method\":\"findings\",\"params\":{\"limit\":1}}\n"));
+		TRY(conn_read_json(&c, ANSWER_TIMEOUT_MS, "the first answer", &v1));
+		TRY(conn_read_json(&c, ANSWER_TIMEOUT_MS, "the second answer", &v2));
+		TRY(conn_read_json(&c, ANSWER_TIMEOUT_MS, "the third answer", &v3));
+		EXPECT_JSON_STR("the first of three answers", v1, "a", "id");
+		TRY(expect_error(v2, "the second of three answers", "bad_request"));
+		EXPECT_JSON_STR("the third of three answers", v3, "c", "id");
+	}
+	TRY(expect_alive(a));
+	return stop_agent(a);
+}
+
+/* --- (6) reload ------------------------------------------------------------------ */
+
+static int test_reload(const void *arg)
+{
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_conn_ struct conn root = CONN_INIT, nobody = CONN_INIT;
+	_cleanup_(yajl_tree_freep) yajl_val r1 = NULL, n1 = NULL, st = NULL;
+	yajl_val reloaded;
+
+	(void)arg;
+	TRY(env_init(&e, "sr", "monitor"));
+	TRY(start_agent(&e, true, &a));
+	TRY(conn_open(a, &root));
+	TRY(conn_open_nobody(a, &nobody));
+
+	TRY(conn_request(&nobody, "{\"id\":1,\"method\":\"reload\"}\n", &n1));
+	EXPECT_JSON_INT("the answer to reload as uid 65534", n1, 1, "id");
+	TRY(expect_error(n1, "the answer to reload as uid 65534", "permission_denied"));
+
+	TRY(conn_request(&root, "{\"id\":2,\"method\":\"reload\"}\n", &r1));
+	EXPECT_JSON_INT("the answer to reload as root", r1, 2, "id");
+	reloaded = harness_json(r1, "result", "reloaded");
+	CHECK(reloaded && YAJL_IS_TRUE(reloaded),
+	      "reload as root should answer reloaded: true; the error: %s",
+	      harness_json_str(harness_json(r1, "error", "message")) ?: "none");
+	EXPECT_JSON_STR("the answer to reload as root", r1, POLICY_ID, "result", "policy", "id");
+	EXPECT_JSON_INT("the answer to reload as root", r1, 1, "result", "policy", "serial");
+
+	TRY(conn_request(&root, "{\"method\":\"status\"}\n", &st));
+	EXPECT_JSON_STR("status after the reload", st, POLICY_ID, "result", "policy", "id");
+	return stop_agent(a);
+}
+
+/* --- (7) a client that never reads ----------------------------------------------- */
+
+static int test_slow_client(const void *arg)
+{
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_conn_ struct conn fresh = CONN_INIT;
+	_cleanup_close_ int slow = -EBADF;
+	_cleanup_child_ pid_t storm = 0;
+	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+	static const char sub[] = "{\"method\":\"subscribe\"}\n";
+	char *argv[] = {
+		(char *)helper("spawn_storm"), "-j", "4", STORM_RUNS, NULL, "/dev/null", NULL
+	};
+	struct harness_child_opts o = HARNESS_CHILD_OPTS_DEFAULT;
+	int64_t begin, asked;
+	size_t drained = 0;
+	int status, r;
+
+	(void)arg;
+	TRY(env_init(&e, "sd", "enforce"));
+	/* No records on stdout: nothing of ours needs reading while the storm runs. */
+	TRY(start_agent(&e, false, &a));
+	slow = socket_connect(a->status_path, 4096);
+	if (slow < 0)
+		return harness_fail("Cannot connect to %s: %s", a->status_path, strerror(-slow));
+	if (send(slow, sub, strlen(sub), MSG_NOSIGNAL) != (ssize_t)strlen(sub))
+		return harness_fail("Cannot subscribe: %m");
+
+	argv[4] = e.prog;
+	begin = harness_now_ms();
+	TRY(harness_spawn(argv[0], argv, &o, &storm));
+	r = harness_agent_wait_stderr(a, "Dropping status client", 30000);
+	CHECK(r == 1,
+	      "postured should drop a subscriber that never reads once %d bytes wait for it; "
+	      "after %lld ms it has not. Its stderr: %s",
+	      PENDING_MAX, (long long)(harness_now_ms() - begin), harness_agent_stderr(a));
+	harness_note("dropped %lld ms after the storm began",
+		     (long long)(harness_now_ms() - begin));
+	TRY(expect_alive(a));
+
+	/* The agent is not blocked: a fresh client is answered at once, even mid-storm. */
+	TRY(conn_open(a, &fresh));
+	asked = harness_now_ms();
+	TRY(conn_request(&fresh, "{\"id\":9,\"method\":\"status\"}\n", &v));
+	EXPECT_JSON_STR("a fresh client's status", v, POLICY_ID, "result", "policy", "id");
+	harness_note("a fresh client's status answered in %lld ms",
+		     (long long)(harness_now_ms() - asked));
+
+	TRY(harness_wait_child(storm, 120000, &status));
+	storm = 0;
+	harness_note("the storm took %lld ms", (long long)(harness_now_ms() - begin));
+
+	/* The slow client's connection was closed: what is left of it ends in EOF. */
+	{
+		int64_t deadline = harness_now_ms() + 5000;
+		char buf[65536];
+		ssize_t n = 1;
+
+		(void)fcntl(slow, F_SETFL, O_NONBLOCK);
+		while (harness_now_ms() < deadline) {
+			struct pollfd p = { .fd = slow, .events = POLLIN };
+
+			if (poll(&p, 1, 200) <= 0)
+				continue;
+			n = read(slow, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			drained += (size_t)n;
+		}
+		CHECK(n == 0,
+		      "the slow client's connection should have been closed; read %zu bytes and "
+		      "it is still open",
+		      drained);
+		CHECK(drained < PENDING_MAX,
+		      "the slow client got %zu bytes before the end; more than 1 MiB was queued",
+		      drained);
+		harness_note("%zu bytes were in the slow client's socket when it was closed",
+			     drained);
+	}
+	TRY(expect_alive(a));
+	{
+		_cleanup_(yajl_tree_freep) yajl_val v2 = NULL;
+
+		TRY(conn_request(&fresh, "{\"id\":10,\"method\":\"status\"}\n", &v2));
+		EXPECT_JSON_INT("the status answer after the storm", v2, 10, "id");
+	}
+	return stop_agent(a);
+}
+
+/* --- (8) the limit on clients ---------------------------------------------------- */
+
+#define MANY_CLIENTS 70
+
+static int test_many_clients(const void *arg)
+{
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	int fds[MANY_CLIENTS];
+	unsigned answered = 0, refused = 0, other = 0, attempts = 0;
+	int64_t begin;
+	int r = 0;
+
+	(void)arg;
+	for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+		fds[i] = -EBADF;
+	TRY(env_init(&e, "sc", "monitor"));
+	TRY(start_agent(&e, true, &a));
+
+	for (size_t i = 0; i < ELEMENTSOF(fds) && r == 0; i++) {
+		fds[i] = socket_connect(a->status_path, 0);
+		if (fds[i] < 0)
+			r = harness_fail("Connection %zu of %d failed: %s", i + 1, MANY_CLIENTS,
+					 strerror(-fds[i]));
+	}
+	/* Each asks; the ones beyond the limit get their connection closed without an answer. */
+	for (size_t i = 0; i < ELEMENTSOF(fds) && r == 0; i++) {
+		struct conn c = { .rfd = fds[i], .wfd = fds[i] };
+		char *line = NULL;
+		int k;
+
+		(void)send(fds[i], "{\"method\":\"status\"}\n", 20, MSG_NOSIGNAL);
+		k = conn_read_line(&c, ANSWER_TIMEOUT_MS, &line);
+		if (k == 1 && strstr(line, "\"result\""))
+			answered++;
+		else if (k == -EPIPE)
+			refused++;
+		else
+			other++;
+		free(line);
+		free(c.buf);
+	}
+	if (r == 0) {
+		harness_note("%u answered, %u refused, %u neither", answered, refused, other);
+		if (answered != CLIENTS_MAX || refused != MANY_CLIENTS - CLIENTS_MAX || other)
+			r = harness_fail("of %d clients, %d should be answered and the rest "
+					 "refused: %u answered, %u refused, %u neither",
+					 MANY_CLIENTS, CLIENTS_MAX, answered, refused, other);
+	}
+	for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+		safe_close(fds[i]);
+	if (r < 0)
+		return r;
+	TRY(expect_alive(a));
+	CHECK(harness_agent_wait_stderr(a, "Refusing a status client", 1000) == 1,
+	      "postured should log that it refused clients. Its stderr: %s",
+	      harness_agent_stderr(a));
+
+	/* Once they are gone, a new client is served (the agent may need a moment to notice). */
+	begin = harness_now_ms();
+	for (;;) {
+		_cleanup_conn_ struct conn c = CONN_INIT;
+		_cleanup_free_ char *line = NULL;
+
+		attempts++;
+		TRY(conn_open(a, &c));
+		TRY(conn_send(&c, "{\"id\":1,\"method\":\"status\"}\n"));
+		if (conn_read_line(&c, ANSWER_TIMEOUT_MS, &line) == 1 && strstr(line, "\"result\""))
+			break;
+		CHECK(harness_now_ms() - begin < 3000,
+		      "no new client was answered within 3 s of closing the others (%u tries)",
+		      attempts);
+		usleep(100 * 1000);
+	}
+	harness_note("a new client was answered at attempt %u", attempts);
+	return stop_agent(a);
+}
+
+static const struct harness_test tests[] = {
+	{ "status_and_explain_as_root", test_root_status, NULL },
+	{ "findings_visibility_root_and_nobody", test_visibility, NULL },
+	{ "monitor_violation_status", test_monitor_status, NULL },
+	{ "subscribe_findings", test_subscribe, NULL },
+	{ "malformed_requests", test_malformed, NULL },
+	{ "reload_root_only", test_reload, NULL },
+	{ "slow_client_dropped", test_slow_client, NULL },
+	{ "at_most_64_clients", test_many_clients, NULL },
+};
+
+int main(int argc, char *argv[])
+{
+	return harness_main(tests, ELEMENTSOF(tests), argc, argv);
+}
