@@ -59,14 +59,16 @@ CORE_SRCS := agent/decode.c agent/proctab.c agent/device.c agent/format.c agent/
 PROBE_SRCS := agent/probe_common.c agent/probe_process.c
 CHECKS_SRCS := $(addprefix agent/checks/,checks.c disk_encryption.c os_version.c ssh_server.c \
 	automatic_updates.c secure_boot.c usb_storage.c)
+# The spool and the sender (the daemon forks the sender; build/postured-sender runs it alone).
+SPOOL_SRCS := agent/spool.c agent/envelope.c
 AGENT_SRCS := agent/main.c agent/agent.c agent/privs.c agent/engine.c agent/engine_system.c \
-	agent/hashcache.c agent/baseline.c agent/status.c $(PROBE_SRCS) $(CORE_SRCS) $(BASIC_SRCS) $(CHECKS_SRCS)
+	agent/hashcache.c agent/baseline.c agent/status.c $(SPOOL_SRCS) \
+	$(PROBE_SRCS) $(CORE_SRCS) $(BASIC_SRCS) $(CHECKS_SRCS)
 CTL_SRCS := agent/posturectl.c agent/ctl_check.c agent/baseline.c agent/basic/fileio.c $(CHECKS_SRCS)
 # posturectl status|explain|events and the status socket's client library (also postured-notify).
 CTLSTATUS_SRCS := agent/ctl_status.c agent/statusclient.c
 CTL_SRCS += $(CTLSTATUS_SRCS)
 # The spool and the sender; the daemon links them once agent.c forks the sender.
-SPOOL_SRCS := agent/spool.c agent/envelope.c
 SENDER_SRCS := agent/sender_main.c agent/sender.c $(SPOOL_SRCS) agent/basic/log.c
 
 BPF_PROBES := process
@@ -91,7 +93,7 @@ engine_DEPS = $(CHECKS_SRCS) agent/engine.c agent/finding.c agent/format.c agent
 	agent/hashcache.c agent/basic/fileio.c agent/basic/string-util.c $(POLICY_SRCS)
 spool_DEPS = agent/spool.c agent/envelope.c
 
-INTEGRATION_TESTS := process_probe policy_enforce status_socket
+INTEGRATION_TESTS := process_probe policy_enforce status_socket agent_collector
 
 obj = $(patsubst %.c,$(BUILD)/$(2)obj/%.o,$(1))
 
@@ -290,6 +292,7 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/postured $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 0755 $(BUILD)/postured $(DESTDIR)$(SBINDIR)/postured
+	install -m 0755 $(BUILD)/postured-sender $(DESTDIR)$(SBINDIR)/postured-sender
 	install -m 0755 $(BUILD)/posturectl $(DESTDIR)$(BINDIR)/posturectl
 	for l in $(PO_LANGS); do install -D -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/postured.mo \
 		$(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/postured.mo; done
@@ -305,12 +308,10 @@ install: all
 deps:
 	@tools/install-deps
 
-# The quick start: build, prepare the kernel interfaces, run the agent showing events.
+# The quick start: a local collector with a test PKI, and the agent sending to it.
 .PHONY: demo
 demo: all
-	@tools/mount-kernel-fs
-	@echo "postured: printing process events as JSON; press Ctrl-C to stop." >&2
-	$(Q)$(BUILD)/postured --foreground --config packaging/postured.conf --print-events
+	@tools/demo $(BUILD)
 
 .PHONY: clean
 clean:

@@ -4,9 +4,15 @@
 #include <signal.h>
 #include <stdio.h>
 #include <libgen.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 #include <systemd/sd-id128.h>
@@ -30,6 +36,7 @@
 #include "probe_common.h"
 #include "probe_process.h"
 #include "proctab.h"
+#include "spool.h"
 #include "status.h"
 #include "version.h"
 
@@ -60,6 +67,15 @@ struct agent {
 	uint64_t findings;
 	struct ratelimit finding_rl;
 	status_server *status;
+	struct spool *spool; /* NULL when no collector is configured */
+	char sender_path[PATH_MAX];
+	pid_t sender_pid;
+	sd_event_source *sender_child;
+	sd_event_source *sender_timer; /* restarts the sender after it stopped */
+	unsigned sender_failures;
+	sd_event_source *snapshot_timer;
+	uint64_t spooled, spool_errors;
+	struct ratelimit spool_rl;
 	usec_t started; /* CLOCK_REALTIME */
 	char last_policy_error[FINDING_DETAIL_MAX];
 	unsigned long startup_peak_kib; /* VmHWM at the end of start-up */
@@ -97,11 +113,44 @@ static unsigned long proc_status_kib(const char *key)
 	return p ? strtoul(p + strlen(key), NULL, 10) : 0;
 }
 
+/* Has the sender look at the spool now rather than at its next poll. */
+static void agent_kick_sender(agent *a)
+{
+	if (a->sender_pid > 0)
+		(void)kill(a->sender_pid, SIGUSR1);
+}
+
+/* Puts the generator's JSON object in the spool for the collector.  A failure is counted and logged. */
+static void agent_spool(agent *a, enum spool_class class, const char *kind)
+{
+	const unsigned char *buf;
+	_cleanup_free_ char *line = NULL;
+	size_t len;
+	int r;
+
+	if (!a->spool || yajl_gen_get_buf(a->gen, &buf, &len) != yajl_gen_status_ok)
+		return;
+	line = strndup((const char *)buf, len);
+	if (!line)
+		return;
+	r = spool_append(a->spool, class, kind, line, NULL);
+	if (r < 0) {
+		a->spool_errors++;
+		if (ratelimit_below(&a->spool_rl))
+			log_warning_errno(r, "Could not keep a %s record for the collector: %m",
+					  kind);
+		return;
+	}
+	a->spooled++;
+	agent_kick_sender(a);
+}
+
 static int on_record(void *userdata, const void *data, size_t size)
 {
 	agent *a = userdata;
 	struct decoded_event ev;
 	const struct proc_entry *self, *parent;
+	bool audit;
 	int r;
 
 	r = decode_event(data, size, a->clock_offset, &ev);
@@ -122,11 +171,21 @@ static int on_record(void *userdata, const void *data, size_t size)
 			return log_error_errno(r, "Failed to update the process table: %m");
 	}
 	engine_on_event(a->engine, &ev, now_usec(CLOCK_MONOTONIC));
-	if (a->opts.print_events) {
+	/* A policy asking for a full exec audit trail sends every exec to the collector. */
+	audit = a->spool && ev.kind == EVENT_KIND_EXEC && engine_policy(a->engine) &&
+		policy_settings(engine_policy(a->engine))->exec_audit;
+	if (a->opts.print_events || audit) {
 		self = proctab_get(a->procs, ev.task.pid);
 		parent = proctab_get(a->procs, ev.task.ppid);
 		format_process_event(a->gen, &ev, self, parent, &a->device, a->clock_offset);
-		print_json(a);
+		if (audit)
+			agent_spool(a, SPOOL_EVENT, "process");
+		if (a->opts.print_events)
+			print_json(a);
+		else {
+			yajl_gen_clear(a->gen);
+			yajl_gen_reset(a->gen, NULL);
+		}
 	}
 	if (ev.kind == EVENT_KIND_EXIT)
 		(void)proctab_apply(a->procs, &ev);
@@ -177,6 +236,7 @@ static void on_finding(void *userdata, const struct finding *f)
 		id = SD_ID128_NULL;
 	sd_id128_to_string(id, uid);
 	format_finding(a->gen, f, uid, &a->device);
+	agent_spool(a, SPOOL_EVENT, "finding");
 	if (a->status) {
 		const unsigned char *buf;
 		size_t len;
@@ -202,9 +262,20 @@ static void on_finding(void *userdata, const struct finding *f)
 static void on_state_changed(void *userdata)
 {
 	agent *a = userdata;
+	usec_t now;
 
 	if (a->status)
 		status_server_notify_changed(a->status);
+	/* A posture change goes to the collector soon, changes close together as one. */
+	if (a->snapshot_timer && sd_event_now(a->event, CLOCK_BOOTTIME, &now) >= 0) {
+		uint64_t next = USEC_INFINITY;
+
+		(void)sd_event_source_get_time(a->snapshot_timer, &next);
+		if (next > now + 2 * USEC_PER_SEC) {
+			(void)sd_event_source_set_time(a->snapshot_timer, now + 2 * USEC_PER_SEC);
+			(void)sd_event_source_set_enabled(a->snapshot_timer, SD_EVENT_ONESHOT);
+		}
+	}
 }
 
 /* --- the status socket ------------------------------------------------------ */
@@ -335,9 +406,19 @@ static void status_write_status(void *userdata, yajl_gen g, uid_t uid)
 	}
 	yajl_gen_array_close(g);
 
-	/* Nothing is sent anywhere by this version; say so rather than stay silent. */
 	json_open(g, "collector");
-	json_bool(g, "configured", 0);
+	json_bool(g, "configured", a->spool != NULL);
+	if (a->spool) {
+		struct spool_stats ss;
+
+		json_str(g, "url", a->opts.config.collector_url);
+		json_bool(g, "sender_running", a->sender_pid > 0);
+		if (spool_get_stats(a->spool, &ss) >= 0) {
+			/* Records kept until the collector acknowledges them. */
+			json_u64(g, "pending", ss.records);
+			json_u64(g, "lost_total", ss.lost_total);
+		}
+	}
 	json_close(g);
 	yajl_gen_map_close(g);
 }
@@ -375,6 +456,213 @@ static const struct status_ops agent_status_ops = {
 	.write_rule = status_write_rule,
 	.reload = status_reload,
 };
+
+/* --- reports to the collector ------------------------------------------------ */
+
+/*
+ * The posture snapshot: an OCSF Device Inventory Info record (class 5001)
+ * whose postured.posture is what `posturectl status` shows, so the SOC and
+ * IT see the same state as the employee.  Kept as state in the spool: only
+ * the newest unsent one matters.
+ */
+static void agent_send_snapshot(agent *a)
+{
+	yajl_gen g = a->gen;
+
+	yajl_gen_map_open(g);
+	json_int(g, "time", (long long)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC));
+	json_int(g, "class_uid", 5001);
+	json_str(g, "class_name", "Device Inventory Info");
+	json_int(g, "category_uid", 5);
+	json_str(g, "category_name", "Discovery");
+	json_int(g, "activity_id", 2);
+	json_str(g, "activity_name", "Collect");
+	json_int(g, "type_uid", 500102);
+	json_str(g, "type_name", "Device Inventory Info: Collect");
+	json_int(g, "severity_id", 1);
+	json_str(g, "severity", "Informational");
+	json_open(g, "metadata");
+	json_str(g, "version", OCSF_SCHEMA_VERSION);
+	json_open(g, "product");
+	json_str(g, "name", "postured");
+	json_str(g, "vendor_name", "postured");
+	json_str(g, "version", POSTURED_VERSION);
+	json_close(g);
+	json_str(g, "log_name", "posture");
+	json_close(g);
+	json_open(g, "device");
+	json_int(g, "type_id", a->device.type_id);
+	json_str(g, "uid", a->device.uid);
+	json_str(g, "hostname", a->device.hostname);
+	json_close(g);
+	json_open(g, "postured");
+	json_key(g, "posture");
+	status_write_status(a, g, 0);
+	json_close(g);
+	yajl_gen_map_close(g);
+	agent_spool(a, SPOOL_STATE, "posture");
+	yajl_gen_clear(g);
+	yajl_gen_reset(g, NULL);
+}
+
+static int on_snapshot_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	agent *a = userdata;
+
+	agent_send_snapshot(a);
+	(void)sd_event_source_set_time(s, usec + (usec_t)a->opts.config.snapshot_interval_seconds *
+							  USEC_PER_SEC);
+	(void)sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+static int agent_start_sender(agent *a);
+
+static int on_sender_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	(void)agent_start_sender(userdata);
+	return 0;
+}
+
+static int on_sender_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
+{
+	agent *a = userdata;
+	usec_t delay = 5 * USEC_PER_SEC << MIN(a->sender_failures, 6U), now;
+
+	a->sender_child = sd_event_source_disable_unref(a->sender_child);
+	a->sender_pid = 0;
+	a->sender_failures++;
+	log_warning("The sender (pid %d) stopped (%s %d); starting it again in %llu s.",
+		    (int)si->si_pid, si->si_code == CLD_EXITED ? "status" : "signal", si->si_status,
+		    (unsigned long long)(delay / USEC_PER_SEC));
+	if (sd_event_now(a->event, CLOCK_MONOTONIC, &now) >= 0) {
+		(void)sd_event_source_set_time(a->sender_timer, now + delay);
+		(void)sd_event_source_set_enabled(a->sender_timer, SD_EVENT_ONESHOT);
+	}
+	return 0;
+}
+
+/*
+ * Starts the unprivileged sender (postured-sender, beside this binary) and
+ * watches it.  fork and exec, not fork alone: the daemon has the spool open,
+ * and SQLite's locks do not survive into a forked child (its connections
+ * would retry on the daemon's closed descriptors forever), nor should the
+ * child inherit any of the daemon's memory, BPF objects or descriptors.
+ */
+static int agent_start_sender(agent *a)
+{
+	const struct config *c = &a->opts.config;
+	const char *argv[] = { a->sender_path,	 "--url",
+			       c->collector_url, "--ca",
+			       c->collector_ca,	 "--cert",
+			       c->client_cert,	 "--key",
+			       c->client_key,	 "--spool",
+			       c->spool_path,	 "--poll-ms",
+			       "2000",		 c->sender_user[0] ? "--user" : NULL,
+			       c->sender_user,	 NULL };
+	pid_t pid;
+	int r;
+
+	pid = fork();
+	if (pid < 0)
+		return log_error_errno(errno, "Failed to start the sender: %m");
+	if (pid == 0) {
+		/* Only stdio goes along; SIGUSR1 stays blocked until the sender waits for it. */
+		if (syscall(SYS_close_range, 3U, ~0U, 0) < 0)
+			for (int fd = 3; fd < 65536; fd++)
+				(void)close(fd);
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+		execv(a->sender_path, (char *const *)argv);
+		log_error_errno(errno, "Failed to run %s: %m", a->sender_path);
+		_exit(127);
+	}
+	r = sd_event_add_child(a->event, &a->sender_child, pid, WEXITED, on_sender_exit, a);
+	if (r < 0) {
+		(void)kill(pid, SIGTERM);
+		return log_error_errno(r, "Failed to watch the sender: %m");
+	}
+	a->sender_pid = pid;
+	log_info("Sending reports to %s (sender pid %d).", a->opts.config.collector_url, (int)pid);
+	return 0;
+}
+
+/* The CN of the certificate in path when it is a device id (32 hex digits). */
+static int cert_device_id(const char *path, char *ret, size_t size)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	X509 *x;
+	char cn[64];
+	int n;
+
+	if (!f)
+		return -errno;
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	if (!x)
+		return -EBADMSG;
+	n = X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof(cn));
+	X509_free(x);
+	if (n != 32 || strspn(cn, "0123456789abcdef") != 32 || size <= 32)
+		return -EBADMSG;
+	memcpy(ret, cn, 33);
+	return 0;
+}
+
+/* Opens the spool and starts the sender, when a collector is configured. */
+static int agent_setup_reports(agent *a)
+{
+	const struct config *c = &a->opts.config;
+	int r;
+
+	if (!c->collector_url[0])
+		return 0;
+	if (!c->collector_ca[0] || !c->client_cert[0] || !c->client_key[0])
+		return log_error_errno(EINVAL,
+				       "collector_url is set, so collector_ca, client_cert and "
+				       "client_key must be too.");
+	/*
+	 * The collector knows this device by its certificate; records say the
+	 * same, so the device id is one thing from the laptop to the SIEM.
+	 */
+	r = cert_device_id(c->client_cert, a->device.uid, sizeof(a->device.uid));
+	if (r < 0)
+		log_warning_errno(r,
+				  "Could not read a device id (a 32-hex-digit CN) from %s: %m; "
+				  "records name this machine's own id.",
+				  c->client_cert);
+	r = spool_open(c->spool_path, (uint64_t)c->spool_max_mib * 1024 * 1024, &a->spool);
+	if (r < 0)
+		return log_error_errno(r, "Failed to open the spool %s: %m", c->spool_path);
+	if (r == SPOOL_OPEN_RECREATED)
+		log_warning("The spool %s was damaged; it was moved aside (%s.corrupt-*) and a new "
+			    "one started.",
+			    c->spool_path, c->spool_path);
+	{
+		char self[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		char *slash;
+
+		if (n < 0)
+			return log_error_errno(errno, "Failed to find my own executable: %m");
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash)
+			*slash = '\0';
+		strbuf_printf(a->sender_path, sizeof(a->sender_path), "%s/postured-sender", self);
+		if (access(a->sender_path, X_OK) < 0)
+			return log_error_errno(errno, "The sender %s is missing: %m",
+					       a->sender_path);
+	}
+	r = sd_event_add_time(a->event, &a->sender_timer, CLOCK_MONOTONIC, USEC_INFINITY,
+			      USEC_PER_SEC, on_sender_timer, a);
+	if (r >= 0)
+		r = sd_event_add_time(a->event, &a->snapshot_timer, CLOCK_BOOTTIME, 0, USEC_PER_SEC,
+				      on_snapshot_timer, a);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the report timers: %m");
+	(void)sd_event_source_set_enabled(a->sender_timer, SD_EVENT_OFF);
+	(void)sd_event_source_set_enabled(a->snapshot_timer, SD_EVENT_ONESHOT);
+	return agent_start_sender(a);
+}
 
 /* The errors of a refused policy, the first few joined on one line. */
 static void join_errors(policy_errors *errs, char *buf, size_t size)
@@ -714,6 +1002,15 @@ agent *agent_free(agent *a)
 	sd_event_source_disable_unref(a->inotify_source);
 	sd_event_source_disable_unref(a->check_timer);
 	status_server_free(a->status);
+	sd_event_source_disable_unref(a->sender_timer);
+	sd_event_source_disable_unref(a->snapshot_timer);
+	if (a->sender_pid > 0) {
+		/* Let it finish the request in flight; the spool keeps the rest. */
+		(void)kill(a->sender_pid, SIGTERM);
+		(void)waitpid(a->sender_pid, NULL, 0);
+	}
+	sd_event_source_disable_unref(a->sender_child);
+	spool_free(a->spool);
 	engine_free(a->engine);
 	hashcache_free(a->hashes);
 	probe_process_free(a->proc);
@@ -750,6 +1047,7 @@ int agent_new(const struct agent_options *opts, agent **ret)
 	a->opts = *opts;
 	a->decode_rl = RATELIMIT_INIT(10 * USEC_PER_SEC, 5);
 	a->finding_rl = RATELIMIT_INIT(10 * USEC_PER_SEC, 20);
+	a->spool_rl = RATELIMIT_INIT(60 * USEC_PER_SEC, 5);
 	a->started = now_usec(CLOCK_REALTIME);
 
 	r = device_info_read("/", &a->device);
@@ -804,6 +1102,9 @@ int agent_new(const struct agent_options *opts, agent **ret)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	/* The sender's wake-up: blocked here so a forked sender starts with it blocked. */
+	sigaddset(&mask, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return log_error_errno(errno, "Failed to block signals: %m");
 	signal(SIGPIPE, SIG_IGN);
@@ -861,6 +1162,11 @@ int agent_new(const struct agent_options *opts, agent **ret)
 		return log_error_errno(r, "Failed to set up the check timer: %m");
 	(void)sd_event_source_set_enabled(a->check_timer, SD_EVENT_OFF);
 
+	/* SIGCHLD for the sender: sd_event_add_child() wants it blocked. */
+	r = agent_setup_reports(a);
+	if (r < 0)
+		return r;
+
 	r = agent_load_policy(a, true);
 	if (r < 0)
 		return r;
@@ -880,7 +1186,15 @@ int agent_new(const struct agent_options *opts, agent **ret)
 	(void)write_small_file("/proc/self/clear_refs", "5");
 
 	if (!opts->keep_caps) {
-		r = privs_drop_caps(AGENT_KEEP_CAPS);
+		/*
+		 * A sender that stopped is forked again from here; it must still
+		 * be able to give up root (setgroups/setresgid/setresuid).
+		 */
+		uint64_t keep = AGENT_KEEP_CAPS;
+
+		if (a->spool)
+			keep |= (1ULL << CAP_SETUID) | (1ULL << CAP_SETGID);
+		r = privs_drop_caps(keep);
 		if (r < 0)
 			return log_error_errno(r, "Failed to drop capabilities: %m");
 	}

@@ -21,6 +21,9 @@ void config_init(struct config *c)
 		.process_table_max = 32768,
 		.policy_file = CONFIG_DEFAULT_POLICY,
 		.status_socket = "/run/postured/status.sock",
+		.spool_path = "/var/lib/postured/spool.db",
+		.spool_max_mib = 64,
+		.snapshot_interval_seconds = 900,
 	};
 }
 
@@ -116,6 +119,44 @@ int config_parse(const char *path, const char *text, struct config *c, char *err
 			if (r < 0)
 				return r;
 			n.process_table_max = (uint32_t)u;
+		} else if (strcmp(key, "collector_url") == 0) {
+			const char *s = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
+
+			if (!s || (s[0] && strncmp(s, "https://", 8) != 0) ||
+			    strlen(s) >= sizeof(n.collector_url))
+				return fail(
+					err, err_size, path,
+					"\"collector_url\" must be an https:// URL (or \"\" for none).");
+			strcpy(n.collector_url, s);
+		} else if (strcmp(key, "collector_ca") == 0 || strcmp(key, "client_cert") == 0 ||
+			   strcmp(key, "client_key") == 0 || strcmp(key, "spool_path") == 0) {
+			const char *s = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : "";
+			char *dst = strcmp(key, "collector_ca") == 0 ? n.collector_ca :
+				    strcmp(key, "client_cert") == 0  ? n.client_cert :
+				    strcmp(key, "client_key") == 0   ? n.client_key :
+								       n.spool_path;
+
+			if (s[0] != '/' || strlen(s) >= sizeof(n.spool_path))
+				return fail(err, err_size, path, "\"%s\" must be an absolute path.",
+					    key);
+			strcpy(dst, s);
+		} else if (strcmp(key, "spool_max_mib") == 0) {
+			r = get_uint(v, path, key, 1, 4096, &u, err, err_size);
+			if (r < 0)
+				return r;
+			n.spool_max_mib = (uint32_t)u;
+		} else if (strcmp(key, "snapshot_interval_seconds") == 0) {
+			r = get_uint(v, path, key, 60, 86400, &u, err, err_size);
+			if (r < 0)
+				return r;
+			n.snapshot_interval_seconds = (uint32_t)u;
+		} else if (strcmp(key, "sender_user") == 0) {
+			const char *s = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : "";
+
+			if (!s[0] || strlen(s) >= sizeof(n.sender_user) || strchr(s, '/'))
+				return fail(err, err_size, path,
+					    "\"sender_user\" must be a user name.");
+			strcpy(n.sender_user, s);
 		} else if (strcmp(key, "status_socket") == 0) {
 			const char *s = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : "";
 
@@ -137,11 +178,14 @@ int config_parse(const char *path, const char *text, struct config *c, char *err
 					sizeof(n.policy_file));
 			strcpy(n.policy_file, s);
 		} else {
-			return fail(err, err_size, path,
-				    "unknown key \"%s\" (known: probe_flavor, capture_args_bytes, "
-				    "ring_buffer_kib, wakeup, wakeup_latency_ms, "
-				    "process_table_max, policy_file, status_socket).",
-				    key);
+			return fail(
+				err, err_size, path,
+				"unknown key \"%s\" (known: probe_flavor, capture_args_bytes, "
+				"ring_buffer_kib, wakeup, wakeup_latency_ms, "
+				"process_table_max, policy_file, status_socket, collector_url, "
+				"collector_ca, client_cert, client_key, spool_path, spool_max_mib, "
+				"sender_user, snapshot_interval_seconds).",
+				key);
 		}
 	}
 	*c = n;

@@ -23,6 +23,16 @@ struct config {
 	char policy_file[4096];
 	/* The status socket (docs/status-socket.md). */
 	char status_socket[108];
+
+	/* Reports to the collector; empty collector_url: nothing is sent. */
+	char collector_url[512];
+	char collector_ca[4096];
+	char client_cert[4096];
+	char client_key[4096];
+	char spool_path[4096];
+	uint32_t spool_max_mib;
+	char sender_user[64];
+	uint32_t snapshot_interval_seconds;
 };
 
 void config_init(struct config *c);

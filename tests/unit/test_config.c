@@ -278,31 +278,44 @@ static void test_policy_file(void **state)
 
 static void test_unknown_key(void **state)
 {
-	assert_refused("{\"wakeup_latency\": 5}",
-		       PATH ": unknown key \"wakeup_latency\" (known: probe_flavor, "
-			    "capture_args_bytes, ring_buffer_kib, wakeup, wakeup_latency_ms, "
-			    "process_table_max, policy_file, status_socket).");
+	assert_refused(
+		"{\"wakeup_latency\": 5}", PATH
+		": unknown key \"wakeup_latency\" (known: probe_flavor, "
+		"capture_args_bytes, ring_buffer_kib, wakeup, wakeup_latency_ms, "
+		"process_table_max, policy_file, status_socket, collector_url, "
+		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
+		"snapshot_interval_seconds).");
 	/* Key names are case-sensitive. */
-	assert_refused("{\"Wakeup\": \"each\"}",
-		       PATH ": unknown key \"Wakeup\" (known: probe_flavor, capture_args_bytes, "
-			    "ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max, "
-			    "policy_file, status_socket).");
+	assert_refused(
+		"{\"Wakeup\": \"each\"}", PATH
+		": unknown key \"Wakeup\" (known: probe_flavor, capture_args_bytes, "
+		"ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max, "
+		"policy_file, status_socket, collector_url, "
+		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
+		"snapshot_interval_seconds).");
 	/* Nested objects are not flattened: the key is simply unknown. */
-	assert_refused("{\"process\": {\"wakeup\": \"each\"}}",
-		       PATH ": unknown key \"process\" (known: probe_flavor, capture_args_bytes, "
-			    "ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max, "
-			    "policy_file, status_socket).");
+	assert_refused(
+		"{\"process\": {\"wakeup\": \"each\"}}", PATH
+		": unknown key \"process\" (known: probe_flavor, capture_args_bytes, "
+		"ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max, "
+		"policy_file, status_socket, collector_url, "
+		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
+		"snapshot_interval_seconds).");
 }
 
 static void test_error_after_good_keys(void **state)
 {
 	/* Good keys before a bad one must not be half-applied. */
-	assert_refused("{\"probe_flavor\": \"auto\", \"capture_args_bytes\": 0, "
-		       "\"ring_buffer_kib\": 64, \"wakeup\": \"batched\", "
-		       "\"wakeup_latency_ms\": 1, \"process_table_max\": 256, \"bogus\": 1}",
-		       PATH ": unknown key \"bogus\" (known: probe_flavor, capture_args_bytes, "
-			    "ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max, "
-			    "policy_file, status_socket).");
+	assert_refused(
+		"{\"probe_flavor\": \"auto\", \"capture_args_bytes\": 0, "
+		"\"ring_buffer_kib\": 64, \"wakeup\": \"batched\", "
+		"\"wakeup_latency_ms\": 1, \"process_table_max\": 256, \"bogus\": 1}",
+		PATH
+		": unknown key \"bogus\" (known: probe_flavor, capture_args_bytes, "
+		"ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max, "
+		"policy_file, status_socket, collector_url, "
+		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
+		"snapshot_interval_seconds).");
 	assert_refused("{\"wakeup\": \"batched\", \"ring_buffer_kib\": 3}",
 		       PATH ": \"ring_buffer_kib\" is 3; it must be from 64 to 262144.");
 }

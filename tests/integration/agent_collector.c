@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The whole path on this machine: the real agent with its probes in the
+ * kernel, its spool and its unprivileged sender, and the real collector with
+ * a test PKI made by tools/make-test-pki, on loopback.  An exec the test
+ * makes must reach the collector's store, under the device id of the
+ * client certificate, within 5 s; so must the finding of a denied program
+ * and the posture snapshot.  Needs root.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define DELIVERY_TIMEOUT_MS 5000
+
+struct world {
+	char *dir;
+	char pki[PATH_MAX];
+	char db[PATH_MAX];
+	char config[PATH_MAX];
+	char policy[PATH_MAX];
+	char prog[PATH_MAX];
+	char name[64];
+	char device_id[64];
+	char port[8];
+	pid_t collector;
+};
+
+static void world_done(struct world *w)
+{
+	if (w->collector > 0) {
+		int status;
+
+		(void)kill(w->collector, SIGTERM);
+		(void)harness_wait_child(w->collector, 5000, &status);
+	}
+	harness_tmpdir_freep(&w->dir);
+}
+
+static int run_tool(char *const argv[])
+{
+	struct harness_child_opts o = HARNESS_CHILD_OPTS_DEFAULT;
+	int status;
+	pid_t pid;
+
+	o.stdout_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	TRY(harness_spawn(argv[0], argv, &o, &pid));
+	safe_close(o.stdout_fd);
+	TRY(harness_wait_child(pid, 60000, &status));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s failed", argv[0]);
+	return 0;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	char *argv[] = { "/bin/cp", (char *)from, (char *)to, NULL };
+
+	return run_tool(argv);
+}
+
+static int world_init(struct world *w)
+{
+	char path[PATH_MAX + 32], text[5 * PATH_MAX + 512];
+	char *pki_argv[3];
+	uint32_t rnd;
+	FILE *f;
+
+	*w = (struct world){};
+	TRY(harness_tmpdir_new(&w->dir));
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return harness_fail("getrandom: %m");
+	/* A port of our own in the dynamic range, from the random draw. */
+	snprintf(w->port, sizeof(w->port), "%u", 20000 + rnd % 20000);
+	snprintf(w->name, sizeof(w->name), "pdac-%08x", rnd);
+	snprintf(w->pki, sizeof(w->pki), "%s/pki", w->dir);
+	snprintf(w->db, sizeof(w->db), "%s/collector.db", w->dir);
+	snprintf(w->config, sizeof(w->config), "%s/postured.conf", w->dir);
+	snprintf(w->policy, sizeof(w->policy), "%s/policy.json", w->dir);
+	snprintf(w->prog, sizeof(w->prog), "%s/%s", w->dir, w->name);
+
+	pki_argv[0] = (char *)harness_source_path("tools/make-test-pki");
+	pki_argv[1] = w->pki;
+	pki_argv[2] = NULL;
+	TRY(run_tool(pki_argv));
+	snprintf(path, sizeof(path), "%s/device1.id", w->pki);
+	f = fopen(path, "re");
+	if (!f || !fgets(w->device_id, sizeof(w->device_id), f)) {
+		if (f)
+			fclose(f);
+		return harness_fail("Cannot read %s", path);
+	}
+	fclose(f);
+	w->device_id[strcspn(w->device_id, "\n")] = '\0';
+	TRY(copy_file(harness_build_path("tests/helpers/write_marker"), w->prog));
+
+	/* Every exec to the collector, and a monitor-mode deny rule on the copy. */
+	snprintf(
+		text, sizeof(text),
+		"{\"id\": \"e2e\", \"serial\": 1, \"mode\": \"monitor\",\n"
+		" \"settings\": {\"exec_audit\": true},\n"
+		" \"rules\": [{\"id\": \"deny-copy\", \"type\": \"process\", \"title\": \"copy\",\n"
+		"   \"severity\": \"medium\", \"match\": {\"name\": \"%s\"}, \"effect\": \"deny\",\n"
+		"   \"message\": {\"en\": \"The test program ran.\"},\n"
+		"   \"remediation\": {\"en\": \"Nothing to do.\"}}]}\n",
+		w->name);
+	TRY(harness_write_file(w->policy, text));
+	snprintf(text, sizeof(text),
+		 "{\"policy_file\": \"%s\",\n"
+		 " \"collector_url\": \"https://localhost:%s\",\n"
+		 " \"collector_ca\": \"%s/server-ca.crt\",\n"
+		 " \"client_cert\": \"%s/device1.crt\", \"client_key\": \"%s/device1.key\",\n"
+		 " \"spool_path\": \"%s/spool.db\", \"sender_user\": \"nobody\"}\n",
+		 w->policy, w->port, w->pki, w->pki, w->pki, w->dir);
+	return harness_write_file(w->config, text);
+}
+
+static int world_start_collector(struct world *w)
+{
+	char listen[32], cert[PATH_MAX + 32], key[PATH_MAX + 32], ca[PATH_MAX + 32];
+	struct harness_child_opts o = HARNESS_CHILD_OPTS_DEFAULT;
+	char *argv[12];
+	int n = 0;
+
+	snprintf(listen, sizeof(listen), "127.0.0.1:%s", w->port);
+	snprintf(cert, sizeof(cert), "%s/collector.crt", w->pki);
+	snprintf(key, sizeof(key), "%s/collector.key", w->pki);
+	snprintf(ca, sizeof(ca), "%s/device-ca.crt", w->pki);
+	argv[n++] = (char *)harness_build_path("posture-collector");
+	argv[n++] = "--listen";
+	argv[n++] = listen;
+	argv[n++] = "--cert";
+	argv[n++] = cert;
+	argv[n++] = "--key";
+	argv[n++] = key;
+	argv[n++] = "--device-ca";
+	argv[n++] = ca;
+	argv[n++] = "--db";
+	argv[n++] = w->db;
+	argv[n] = NULL;
+	o.stdout_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	TRY(harness_spawn(argv[0], argv, &o, &w->collector));
+	safe_close(o.stdout_fd);
+	return 0;
+}
+
+/* Rows of the collector's store matching a LIKE pattern on the record, for device. */
+static int count_rows(struct world *w, const char *device, int class_uid, const char *like,
+		      long long *ret)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*ret = 0;
+	if (access(w->db, F_OK) < 0)
+		return 0;
+	r = sqlite3_open_v2(w->db, &db, SQLITE_OPEN_READONLY, NULL);
+	if (r == SQLITE_OK)
+		r = sqlite3_prepare_v2(db,
+				       "SELECT count(*) FROM records WHERE device_id = ?1 AND "
+				       "class_uid = ?2 AND record LIKE ?3",
+				       -1, &st, NULL);
+	if (r == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, class_uid);
+		sqlite3_bind_text(st, 3, like, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			*ret = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return 0; /* a busy or missing table is "not yet" */
+}
+
+static int wait_rows(struct world *w, int class_uid, const char *like, const char *what)
+{
+	int64_t deadline = harness_now_ms() + DELIVERY_TIMEOUT_MS, start = harness_now_ms();
+	long long n = 0;
+
+	while (harness_now_ms() < deadline) {
+		TRY(count_rows(w, w->device_id, class_uid, like, &n));
+		if (n > 0) {
+			harness_note("%s stored after %lld ms", what,
+				     (long long)(harness_now_ms() - start));
+			return 0;
+		}
+		usleep(50 * 1000);
+	}
+	return harness_fail("%s did not reach the collector's store within %d ms", what,
+			    DELIVERY_TIMEOUT_MS);
+}
+
+static int test_exec_reaches_collector(const void *arg)
+{
+	_cleanup_(world_done) struct world w = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	struct harness_agent_opts o = { .no_print_events = true };
+	struct harness_child_opts co = HARNESS_CHILD_OPTS_DEFAULT;
+	char like[PATH_MAX + 32], marker[PATH_MAX + 16];
+	char *argv[3];
+	long long other = 0;
+	int status;
+	pid_t pid;
+
+	TRY(world_init(&w));
+	TRY(world_start_collector(&w));
+	o.config = w.config;
+	TRY(harness_agent_start(&o, &a));
+
+	snprintf(marker, sizeof(marker), "%s/marker", w.dir);
+	argv[0] = w.prog;
+	argv[1] = marker;
+	argv[2] = NULL;
+	TRY(harness_spawn(w.prog, argv, &co, &pid));
+	TRY(harness_wait_child(pid, 5000, &status));
+
+	/* The exec (exec audit), then the finding about it, then the posture. */
+	snprintf(like, sizeof(like), "%%\"path\":\"%s\"%%", w.prog);
+	TRY(wait_rows(&w, 1007, like, "the exec record"));
+	snprintf(like, sizeof(like), "%%\"rule_id\":\"deny-copy\"%%");
+	TRY(wait_rows(&w, 2003, like, "the finding"));
+	TRY(wait_rows(&w, 5001, "%\"posture\"%", "the posture snapshot"));
+	/* Stored under the certificate's identity, and no other. */
+	TRY(count_rows(&w, "0000000000000000000000000000000", 1007, "%", &other));
+	CHECK(other == 0, "records stored under another device id");
+
+	/* The records carry the certificate's identity as their device.uid too. */
+	snprintf(like, sizeof(like), "%%\"uid\":\"%s\"%%", w.device_id);
+	TRY(wait_rows(&w, 1007, like, "an exec record naming the certificate's device id"));
+	TRY(harness_agent_stop(a, HARNESS_STOP_TIMEOUT_MS, NULL, NULL, NULL));
+	CHECK(WIFEXITED(a->status) && WEXITSTATUS(a->status) == 0,
+	      "the agent did not stop cleanly; it said: %s", harness_agent_stderr(a));
+	return 0;
+}
+
+static const struct harness_test tests[] = {
+	{ "exec_reaches_collector", test_exec_reaches_collector, NULL },
+};
+
+int main(int argc, char *argv[])
+{
+	return harness_main(tests, ELEMENTSOF(tests), argc, argv);
+}
