@@ -280,18 +280,6 @@ static void on_state_changed(void *userdata)
 
 /* --- the status socket ------------------------------------------------------ */
 
-static void write_texts(yajl_gen g, const char *key, const policy_rule *r,
-			enum policy_text_kind kind)
-{
-	json_open(g, key);
-	for (size_t i = 0; i < policy_rule_text_count(r, kind); i++) {
-		const struct policy_text_entry *t = policy_rule_text_at(r, kind, i);
-
-		json_str(g, t->lang, t->text);
-	}
-	json_close(g);
-}
-
 static void write_rule_state(agent *a, yajl_gen g, const policy_rule *r, bool with_tags)
 {
 	usec_t since = 0;
@@ -329,8 +317,8 @@ static void write_rule_state(agent *a, yajl_gen g, const policy_rule *r, bool wi
 		json_str(g, "state", failing ? "failing" : "passing");
 	}
 	json_int(g, "since", (long long)(since / USEC_PER_MSEC));
-	write_texts(g, "message", r, POLICY_TEXT_MESSAGE);
-	write_texts(g, "remediation", r, POLICY_TEXT_REMEDIATION);
+	format_rule_texts(g, "message", r, POLICY_TEXT_MESSAGE);
+	format_rule_texts(g, "remediation", r, POLICY_TEXT_REMEDIATION);
 	if (policy_rule_contact(r))
 		json_str(g, "contact", policy_rule_contact(r));
 	if (with_tags) {

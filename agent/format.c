@@ -306,8 +306,8 @@ static int severity_id(enum policy_severity s)
 static const char *const severity_names[] = { "Unknown", "Informational", "Low",
 					      "Medium",	 "High",	  "Critical" };
 
-static void write_texts(yajl_gen g, const char *key, const policy_rule *r,
-			enum policy_text_kind kind)
+void format_rule_texts(yajl_gen g, const char *key, const policy_rule *r,
+		       enum policy_text_kind kind)
 {
 	json_open(g, key);
 	for (size_t i = 0; i < policy_rule_text_count(r, kind); i++) {
@@ -482,8 +482,8 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 	}
 	if (r) {
 		json_text(g, "rule_id", policy_rule_id(r));
-		write_texts(g, "message", r, POLICY_TEXT_MESSAGE);
-		write_texts(g, "remediation", r, POLICY_TEXT_REMEDIATION);
+		format_rule_texts(g, "message", r, POLICY_TEXT_MESSAGE);
+		format_rule_texts(g, "remediation", r, POLICY_TEXT_REMEDIATION);
 		if (policy_rule_contact(r))
 			json_text(g, "contact", policy_rule_contact(r));
 	}

@@ -37,6 +37,10 @@ void format_process_event(yajl_gen g, const struct decoded_event *ev, const stru
 void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 		    const struct device_info *dev);
 
+/* A rule's message or remediation as {"en": ..., "ja": ...} under key, every language it has. */
+void format_rule_texts(yajl_gen g, const char *key, const policy_rule *r,
+		       enum policy_text_kind kind);
+
 /* The NUL-separated argv as one command line, arguments separated by spaces. */
 void format_cmd_line(const char *args, size_t size, char *out, size_t out_size);
 

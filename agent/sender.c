@@ -578,9 +578,20 @@ int sender_run(const struct sender_config *c)
 		return log_error_errno(EIO, "Failed to initialize libcurl.");
 
 	if (geteuid() == 0) {
+		pid_t parent = getppid();
+
 		r = drop_privileges(c->user);
 		if (r < 0)
 			return r;
+		/*
+		 * A change of credentials clears the parent-death signal the
+		 * daemon set: set it again, so the sender never outlives the
+		 * daemon, and stop now if the daemon died in between.
+		 */
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+		if (getppid() != parent)
+			return log_error_errno(ESRCH,
+					       "The daemon that started the sender is gone.");
 	} else
 		log_notice("Not root: the sender keeps uid %u.", (unsigned)geteuid());
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
