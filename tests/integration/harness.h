@@ -1150,6 +1150,119 @@ static inline int harness_agent_start(const struct harness_agent_opts *o,
 
 /* --- the test registry ---------------------------------------------------- */
 
+/* --- files and children shared by the suites ----------------------------------- */
+
+/* The path of a test helper program built in BUILD/tests/helpers/. */
+static inline const char *harness_helper(const char *name)
+{
+	static char bufs[2][PATH_MAX];
+	static unsigned next;
+	char *b = bufs[next++ % ELEMENTSOF(bufs)];
+	char rel[64];
+
+	snprintf(rel, sizeof(rel), "tests/helpers/%s", name);
+	snprintf(b, PATH_MAX, "%s", harness_build_path(rel));
+	return b;
+}
+
+/* Copies src to dst, mode 0755; closed before anyone execs it (ETXTBSY). */
+static inline int harness_copy_file(const char *src, const char *dst)
+{
+	_cleanup_close_ int in = -EBADF, out = -EBADF;
+	char buf[65536];
+	ssize_t n;
+
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return harness_fail("Cannot open %s (was it built? make integration builds it): %m",
+				    src);
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	if (out < 0)
+		return harness_fail("Cannot create %s: %m", dst);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			return harness_fail("Cannot write %s: %m", dst);
+	if (n < 0)
+		return harness_fail("Cannot read %s: %m", src);
+	if (fchmod(out, 0755) < 0)
+		return harness_fail("Cannot chmod %s: %m", dst);
+	return 0;
+}
+
+/* Reads a whole text file into *ret (NUL-terminated; the caller frees it). */
+static inline int harness_read_text(const char *path, char **ret)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t have = 0, cap = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return harness_fail("Cannot open %s: %m", path);
+	do {
+		if (cap - have < 4096) {
+			char *p = realloc(text, cap + 65536);
+
+			if (!p)
+				return harness_fail("Out of memory");
+			text = p;
+			cap += 65536;
+		}
+		n = read(fd, text + have, cap - have - 1);
+		if (n < 0)
+			return harness_fail("Cannot read %s: %m", path);
+		have += (size_t)n;
+	} while (n > 0);
+	text[have] = '\0';
+	*ret = TAKE_PTR(text);
+	return 0;
+}
+
+/* Replaces every @KEY@ of vars (pairs of key and value, NULL-terminated) in text. */
+static inline char *harness_substitute(const char *text, const char *const *vars)
+{
+	size_t cap = strlen(text) + 1, len = 0;
+	char *out;
+
+	for (size_t i = 0; vars[i]; i += 2)
+		cap += strlen(vars[i + 1]) * 8;
+	out = malloc(cap);
+	if (!out)
+		return NULL;
+	while (*text) {
+		bool done = false;
+
+		for (size_t i = 0; vars[i] && *text == '@'; i += 2) {
+			size_t k = strlen(vars[i]);
+
+			if (strncmp(text + 1, vars[i], k) != 0 || text[k + 1] != '@')
+				continue;
+			len += (size_t)snprintf(out + len, cap - len, "%s", vars[i + 1]);
+			text += k + 2;
+			done = true;
+			break;
+		}
+		if (!done && len + 1 < cap)
+			out[len++] = *text++;
+		else if (!done)
+			break;
+	}
+	out[len] = '\0';
+	return out;
+}
+
+/* A child still running when a test leaves is killed and reaped. */
+static inline void harness_child_killp(pid_t *pid)
+{
+	if (*pid > 0) {
+		(void)kill(*pid, SIGKILL);
+		(void)waitpid(*pid, NULL, 0);
+		*pid = 0;
+	}
+}
+
+#define _cleanup_child_ _cleanup_(harness_child_killp)
+
 struct harness_test {
 	const char *name;
 	int (*run)(const void *arg); /* 0: passed; < 0: failed (it printed why) */

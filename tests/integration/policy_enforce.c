@@ -37,18 +37,6 @@
 
 #define FINDING_PREFILTER "\"class_uid\":2003"
 
-static const char *helper(const char *name)
-{
-	static char bufs[2][PATH_MAX];
-	static unsigned next;
-	char *b = bufs[next++ % ELEMENTSOF(bufs)];
-	char rel[64];
-
-	snprintf(rel, sizeof(rel), "tests/helpers/%s", name);
-	snprintf(b, PATH_MAX, "%s", harness_build_path(rel));
-	return b;
-}
-
 /* --- a test's files ------------------------------------------------------------ */
 
 struct env {
@@ -67,30 +55,6 @@ static void env_done(struct env *e)
 
 #define _cleanup_env_ _cleanup_(env_done)
 
-/* Copies src to dst, mode 0755; closed before anyone execs it (ETXTBSY). */
-static int copy_file(const char *src, const char *dst)
-{
-	_cleanup_close_ int in = -EBADF, out = -EBADF;
-	char buf[65536];
-	ssize_t n;
-
-	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return harness_fail("Cannot open %s (was it built? make integration builds it): %m",
-				    src);
-	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
-	if (out < 0)
-		return harness_fail("Cannot create %s: %m", dst);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n)
-			return harness_fail("Cannot write %s: %m", dst);
-	if (n < 0)
-		return harness_fail("Cannot read %s: %m", src);
-	if (fchmod(out, 0755) < 0)
-		return harness_fail("Cannot chmod %s: %m", dst);
-	return 0;
-}
-
 /*
  * A fresh directory with a copy of write_marker named <prefix>-<8 hex digits>,
  * and the path of the configuration naming the policy file there.
@@ -108,7 +72,7 @@ static int env_init(struct env *e, const char *prefix)
 	snprintf(e->prog, sizeof(e->prog), "%s/%s", e->dir, e->name);
 	snprintf(e->policy, sizeof(e->policy), "%s/policy.json", e->dir);
 	snprintf(e->config, sizeof(e->config), "%s/postured.conf", e->dir);
-	TRY(copy_file(helper("write_marker"), e->prog));
+	TRY(harness_copy_file(harness_helper("write_marker"), e->prog));
 	snprintf(text, sizeof(text), "{ \"policy_file\": \"%s\" }\n", e->policy);
 	return harness_write_file(e->config, text);
 }
@@ -123,67 +87,6 @@ static const char *env_marker(struct env *e)
 	return buf;
 }
 
-static int read_text(const char *path, char **ret)
-{
-	_cleanup_free_ char *text = NULL;
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t have = 0, cap = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return harness_fail("Cannot open %s: %m", path);
-	do {
-		if (cap - have < 4096) {
-			char *p = realloc(text, cap + 65536);
-
-			if (!p)
-				return harness_fail("Out of memory");
-			text = p;
-			cap += 65536;
-		}
-		n = read(fd, text + have, cap - have - 1);
-		if (n < 0)
-			return harness_fail("Cannot read %s: %m", path);
-		have += (size_t)n;
-	} while (n > 0);
-	text[have] = '\0';
-	*ret = TAKE_PTR(text);
-	return 0;
-}
-
-/* Replaces every @KEY@ of vars (pairs of key and value, NULL-terminated) in text. */
-static char *substitute(const char *text, const char *const *vars)
-{
-	size_t cap = strlen(text) + 1, len = 0;
-	char *out;
-
-	for (size_t i = 0; vars[i]; i += 2)
-		cap += strlen(vars[i + 1]) * 8;
-	out = malloc(cap);
-	if (!out)
-		return NULL;
-	while (*text) {
-		bool done = false;
-
-		for (size_t i = 0; vars[i] && *text == '@'; i += 2) {
-			size_t k = strlen(vars[i]);
-
-			if (strncmp(text + 1, vars[i], k) != 0 || text[k + 1] != '@')
-				continue;
-			len += (size_t)snprintf(out + len, cap - len, "%s", vars[i + 1]);
-			text += k + 2;
-			done = true;
-			break;
-		}
-		if (!done && len + 1 < cap)
-			out[len++] = *text++;
-		else if (!done)
-			break;
-	}
-	out[len] = '\0';
-	return out;
-}
-
 /*
  * Writes the template tests/fixtures/agent-policies/<name> with vars filled
  * in as the policy file, atomically (a new file renamed over the old, as a
@@ -195,8 +98,8 @@ static int env_write_policy(struct env *e, const char *name, const char *const *
 	char rel[128], tmp[PATH_MAX + 8];
 
 	snprintf(rel, sizeof(rel), "tests/fixtures/agent-policies/%s", name);
-	TRY(read_text(harness_source_path(rel), &tmpl));
-	text = substitute(tmpl, vars);
+	TRY(harness_read_text(harness_source_path(rel), &tmpl));
+	text = harness_substitute(tmpl, vars);
 	if (!text)
 		return harness_fail("Out of memory");
 	snprintf(tmp, sizeof(tmp), "%s.new", e->policy);
@@ -358,18 +261,6 @@ static int check_denied(yajl_val f, pid_t pid, const char *action, int in_kernel
 }
 
 /* --- children ------------------------------------------------------------------ */
-
-/* A child still running when a test leaves is killed and reaped. */
-static void child_killp(pid_t *pid)
-{
-	if (*pid > 0) {
-		(void)kill(*pid, SIGKILL);
-		(void)waitpid(*pid, NULL, 0);
-		*pid = 0;
-	}
-}
-
-#define _cleanup_child_ _cleanup_(child_killp)
 
 /* Starts path (the copy, or a link to it) with the marker and, when given, a sleep. */
 static int run_marker(const char *path, const char *marker, const char *sleep_seconds,
@@ -647,7 +538,8 @@ static int test_reload(const void *arg)
 	TRY(expect_kernel_kill(a, &e, e.prog));
 
 	/* A broken file replaces the policy (renamed over it): refused, the deny stays. */
-	TRY(read_text(harness_source_path("tests/fixtures/agent-policies/invalid.json"), &broken));
+	TRY(harness_read_text(harness_source_path("tests/fixtures/agent-policies/invalid.json"),
+			      &broken));
 	snprintf(tmp, sizeof(tmp), "%s.new", e.policy);
 	TRY(harness_write_file(tmp, broken));
 	if (rename(tmp, e.policy) < 0)
@@ -772,7 +664,7 @@ static int test_filter_closed(const void *arg)
 	TRY(kernel_stat(a->pid, EVENT_STAT_EXEC_FILTERED, &before));
 	snprintf(count, sizeof(count), "%d", QUIET_EXECS);
 	{
-		char *argv[] = { (char *)helper("spawn_storm"), count, "/bin/true", NULL };
+		char *argv[] = { (char *)harness_helper("spawn_storm"), count, "/bin/true", NULL };
 		struct harness_child_opts o = HARNESS_CHILD_OPTS_DEFAULT;
 
 		TRY(harness_spawn(argv[0], argv, &o, &storm));

@@ -43,18 +43,6 @@
 #define POLICY_ID	  "policy-enforce-it"
 #define RULE_ID		  "deny-marker"
 
-static const char *helper(const char *name)
-{
-	static char bufs[2][PATH_MAX];
-	static unsigned next;
-	char *b = bufs[next++ % ELEMENTSOF(bufs)];
-	char rel[64];
-
-	snprintf(rel, sizeof(rel), "tests/helpers/%s", name);
-	snprintf(b, PATH_MAX, "%s", harness_build_path(rel));
-	return b;
-}
-
 /* --- a test's files (as in policy_enforce.c) ------------------------------------ */
 
 struct env {
@@ -72,91 +60,6 @@ static void env_done(struct env *e)
 
 #define _cleanup_env_ _cleanup_(env_done)
 
-/* Copies src to dst, mode 0755; closed before anyone execs it (ETXTBSY). */
-static int copy_file(const char *src, const char *dst)
-{
-	_cleanup_close_ int in = -EBADF, out = -EBADF;
-	char buf[65536];
-	ssize_t n;
-
-	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return harness_fail("Cannot open %s (was it built? make integration builds it): %m",
-				    src);
-	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
-	if (out < 0)
-		return harness_fail("Cannot create %s: %m", dst);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n)
-			return harness_fail("Cannot write %s: %m", dst);
-	if (n < 0)
-		return harness_fail("Cannot read %s: %m", src);
-	if (fchmod(out, 0755) < 0)
-		return harness_fail("Cannot chmod %s: %m", dst);
-	return 0;
-}
-
-static int read_text(const char *path, char **ret)
-{
-	_cleanup_free_ char *text = NULL;
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t have = 0, cap = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return harness_fail("Cannot open %s: %m", path);
-	do {
-		if (cap - have < 4096) {
-			char *p = realloc(text, cap + 65536);
-
-			if (!p)
-				return harness_fail("Out of memory");
-			text = p;
-			cap += 65536;
-		}
-		n = read(fd, text + have, cap - have - 1);
-		if (n < 0)
-			return harness_fail("Cannot read %s: %m", path);
-		have += (size_t)n;
-	} while (n > 0);
-	text[have] = '\0';
-	*ret = TAKE_PTR(text);
-	return 0;
-}
-
-/* Replaces every @KEY@ of vars (pairs of key and value, NULL-terminated) in text. */
-static char *substitute(const char *text, const char *const *vars)
-{
-	size_t cap = strlen(text) + 1, len = 0;
-	char *out;
-
-	for (size_t i = 0; vars[i]; i += 2)
-		cap += strlen(vars[i + 1]) * 8;
-	out = malloc(cap);
-	if (!out)
-		return NULL;
-	while (*text) {
-		bool done = false;
-
-		for (size_t i = 0; vars[i] && *text == '@'; i += 2) {
-			size_t k = strlen(vars[i]);
-
-			if (strncmp(text + 1, vars[i], k) != 0 || text[k + 1] != '@')
-				continue;
-			len += (size_t)snprintf(out + len, cap - len, "%s", vars[i + 1]);
-			text += k + 2;
-			done = true;
-			break;
-		}
-		if (!done && len + 1 < cap)
-			out[len++] = *text++;
-		else if (!done)
-			break;
-	}
-	out[len] = '\0';
-	return out;
-}
-
 /*
  * Writes deny.json.in with one rule on the copy's name in mode (monitor or
  * enforce) as the policy file, atomically (a new file renamed over the old).
@@ -168,9 +71,10 @@ static int env_deny_policy(struct env *e, const char *mode, unsigned serial)
 
 	snprintf(s, sizeof(s), "%u", serial);
 	snprintf(match, sizeof(match), "\"name\": \"%s\"", e->name);
-	TRY(read_text(harness_source_path("tests/fixtures/agent-policies/deny.json.in"), &tmpl));
-	text = substitute(tmpl,
-			  (const char *const[]){ "SERIAL", s, "MODE", mode, "MATCH", match, NULL });
+	TRY(harness_read_text(harness_source_path("tests/fixtures/agent-policies/deny.json.in"),
+			      &tmpl));
+	text = harness_substitute(tmpl, (const char *const[]){ "SERIAL", s, "MODE", mode, "MATCH",
+							       match, NULL });
 	if (!text)
 		return harness_fail("Out of memory");
 	snprintf(tmp, sizeof(tmp), "%s.new", e->policy);
@@ -197,7 +101,7 @@ static int env_init(struct env *e, const char *prefix, const char *mode)
 	snprintf(e->prog, sizeof(e->prog), "%s/%s", e->dir, e->name);
 	snprintf(e->policy, sizeof(e->policy), "%s/policy.json", e->dir);
 	snprintf(e->config, sizeof(e->config), "%s/postured.conf", e->dir);
-	TRY(copy_file(helper("write_marker"), e->prog));
+	TRY(harness_copy_file(harness_helper("write_marker"), e->prog));
 	TRY(env_deny_policy(e, mode, 1));
 	snprintf(text, sizeof(text), "{ \"policy_file\": \"%s\" }\n", e->policy);
 	return harness_write_file(e->config, text);
@@ -297,8 +201,6 @@ static void child_killp(pid_t *pid)
 		*pid = 0;
 	}
 }
-
-#define _cleanup_child_ _cleanup_(child_killp)
 
 /*
  * Starts the copy as uid (0: as we are) with a marker nobody needs to look at
@@ -1142,9 +1044,13 @@ static int test_slow_client(const void *arg)
 	_cleanup_child_ pid_t storm = 0;
 	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
 	static const char sub[] = "{\"method\":\"subscribe\"}\n";
-	char *argv[] = {
-		(char *)helper("spawn_storm"), "-j", "4", STORM_RUNS, NULL, "/dev/null", NULL
-	};
+	char *argv[] = { (char *)harness_helper("spawn_storm"),
+			 "-j",
+			 "4",
+			 STORM_RUNS,
+			 NULL,
+			 "/dev/null",
+			 NULL };
 	struct harness_child_opts o = HARNESS_CHILD_OPTS_DEFAULT;
 	int64_t begin, asked;
 	size_t drained = 0;

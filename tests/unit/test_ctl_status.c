@@ -27,6 +27,8 @@
 
 #include <cmocka.h>
 
+#include "ctl_run.h"
+
 #include "ctl_status.h"
 #include "statusclient.h"
 
@@ -222,28 +224,6 @@ static int server_stop(void **state)
 
 /* --- running verbs ------------------------------------------------------------- */
 
-struct run {
-	int status;
-	char *out, *err;
-};
-
-static char *slurp(FILE *f)
-{
-	char *buf = NULL;
-	size_t size = 0, n;
-
-	rewind(f);
-	do {
-		buf = realloc(buf, size + 4096 + 1);
-		assert_non_null(buf);
-		n = fread(buf + size, 1, 4096, f);
-		size += n;
-	} while (n > 0);
-	buf[size] = '\0';
-	fclose(f);
-	return buf;
-}
-
 /* Switches the language as a user would, with LC_ALL.  False when the locale is missing. */
 static bool use_lang(const char *lang)
 {
@@ -272,41 +252,15 @@ static bool skip_without(const char *lang)
 
 static struct run run(int (*fn)(int, char **), const char *verb, ...)
 {
-	char *argv[16] = { (char *)verb };
-	int argc = 1, saved_out, saved_err;
-	FILE *out = tmpfile(), *err = tmpfile();
+	const char *first;
 	struct run r;
 	va_list ap;
 
-	assert_non_null(out);
-	assert_non_null(err);
 	va_start(ap, verb);
-	for (const char *a = va_arg(ap, const char *); a; a = va_arg(ap, const char *))
-		argv[argc++] = (char *)a;
+	first = va_arg(ap, const char *);
+	r = run_verb_va(fn, verb, first, ap);
 	va_end(ap);
-
-	fflush(stdout);
-	fflush(stderr);
-	saved_out = dup(STDOUT_FILENO);
-	saved_err = dup(STDERR_FILENO);
-	dup2(fileno(out), STDOUT_FILENO);
-	dup2(fileno(err), STDERR_FILENO);
-	r.status = fn(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(saved_out, STDOUT_FILENO);
-	dup2(saved_err, STDERR_FILENO);
-	close(saved_out);
-	close(saved_err);
-	r.out = slurp(out);
-	r.err = slurp(err);
 	return r;
-}
-
-static void run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
 }
 
 /* Compares text with FIXTURES/name, or writes it there under UPDATE_EXPECTED=1. */

@@ -15,70 +15,22 @@
 
 #include <cmocka.h>
 
+#include "ctl_run.h"
+
 #include "ctl_policy.h"
 
 #define FIXTURES "tests/fixtures/policies"
 
-struct run {
-	int status;
-	char *out, *err;
-};
-
-static char *slurp(FILE *f)
-{
-	char *buf = NULL;
-	size_t size = 0, n;
-
-	rewind(f);
-	do {
-		buf = realloc(buf, size + 4096 + 1);
-		assert_non_null(buf);
-		n = fread(buf + size, 1, 4096, f);
-		size += n;
-	} while (n > 0);
-	buf[size] = '\0';
-	fclose(f);
-	return buf;
-}
-
 /* Runs ctl_policy_main() on the NULL-terminated arguments after "policy". */
 static struct run run(const char *arg, ...)
 {
-	char *argv[16] = { (char *)"policy" };
-	int argc = 1, saved_out, saved_err;
-	FILE *out = tmpfile(), *err = tmpfile();
 	struct run r;
 	va_list ap;
 
-	assert_non_null(out);
-	assert_non_null(err);
 	va_start(ap, arg);
-	for (const char *a = arg; a; a = va_arg(ap, const char *))
-		argv[argc++] = (char *)a;
+	r = run_verb_va(ctl_policy_main, "policy", arg, ap);
 	va_end(ap);
-
-	fflush(stdout);
-	fflush(stderr);
-	saved_out = dup(STDOUT_FILENO);
-	saved_err = dup(STDERR_FILENO);
-	dup2(fileno(out), STDOUT_FILENO);
-	dup2(fileno(err), STDERR_FILENO);
-	r.status = ctl_policy_main(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(saved_out, STDOUT_FILENO);
-	dup2(saved_err, STDERR_FILENO);
-	close(saved_out);
-	close(saved_err);
-	r.out = slurp(out);
-	r.err = slurp(err);
 	return r;
-}
-
-static void run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
 }
 
 static char *read_fixture(const char *path)
