@@ -77,6 +77,8 @@ struct agent {
 	uint64_t spooled, spool_errors;
 	struct ratelimit spool_rl;
 	usec_t started; /* CLOCK_REALTIME */
+	/* Where the interval the next snapshot covers began, on each clock. */
+	usec_t interval_real, interval_mono, interval_boot;
 	char last_policy_error[FINDING_DETAIL_MAX];
 	unsigned long startup_peak_kib; /* VmHWM at the end of start-up */
 	yajl_gen gen;
@@ -453,9 +455,53 @@ static const struct status_ops agent_status_ops = {
  * IT see the same state as the employee.  Kept as state in the spool: only
  * the newest unsent one matters.
  */
+/*
+ * Where the agent keeps when its last snapshot was, so the first snapshot
+ * after a restart can count the time it was not running.
+ */
+static void snapshot_mark_path(agent *a, char *buf, size_t size)
+{
+	const char *spool = a->opts.config.spool_path;
+	const char *slash = strrchr(spool, '/');
+
+	strbuf_printf(buf, size, "%.*s/last-snapshot", slash ? (int)(slash - spool) : 1,
+		      slash ? spool : ".");
+}
+
+/*
+ * How much of the interval since the last snapshot the agent was watching,
+ * so the SOC can tell silence from safety: CLOCK_MONOTONIC stops while the
+ * laptop sleeps, CLOCK_BOOTTIME does not, and the wall clock since the last
+ * snapshot of an earlier run also counts the time the agent was stopped.
+ */
+static void write_completeness(agent *a, yajl_gen g)
+{
+	usec_t real = now_usec(CLOCK_REALTIME), mono = now_usec(CLOCK_MONOTONIC),
+	       boot = now_usec(CLOCK_BOOTTIME);
+	usec_t wall, watched = mono - a->interval_mono, up = boot - a->interval_boot;
+	usec_t asleep = up > watched ? up - watched : 0, stopped;
+
+	wall = real > a->interval_real ? real - a->interval_real : up;
+	if (wall < up)
+		wall = up;
+	stopped = wall - up;
+	json_open(g, "completeness");
+	json_int(g, "interval_seconds", (long long)(wall / USEC_PER_SEC));
+	json_int(g, "watched_seconds", (long long)(watched / USEC_PER_SEC));
+	json_int(g, "asleep_seconds", (long long)(asleep / USEC_PER_SEC));
+	json_int(g, "stopped_seconds", (long long)(stopped / USEC_PER_SEC));
+	/* Per mille: an integer the SOC can compare without floating point. */
+	json_int(g, "watched_per_mille", wall ? (long long)(watched * 1000 / wall) : 1000);
+	json_close(g);
+	a->interval_real = real;
+	a->interval_mono = mono;
+	a->interval_boot = boot;
+}
+
 static void agent_send_snapshot(agent *a)
 {
 	yajl_gen g = a->gen;
+	char mark[PATH_MAX + 16], text[32];
 
 	yajl_gen_map_open(g);
 	json_int(g, "time", (long long)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC));
@@ -486,19 +532,29 @@ static void agent_send_snapshot(agent *a)
 	json_open(g, "postured");
 	json_key(g, "posture");
 	status_write_status(a, g, 0);
+	write_completeness(a, g);
 	json_close(g);
 	yajl_gen_map_close(g);
 	agent_spool(a, SPOOL_STATE, "posture");
 	yajl_gen_clear(g);
 	yajl_gen_reset(g, NULL);
+
+	snapshot_mark_path(a, mark, sizeof(mark));
+	strbuf_printf(text, sizeof(text), "%llu\n", (unsigned long long)a->interval_real);
+	(void)write_file_atomic(mark, text, 0600);
 }
 
 static int on_snapshot_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	agent *a = userdata;
 
+	usec_t now;
+
 	agent_send_snapshot(a);
-	(void)sd_event_source_set_time(s, usec + (usec_t)a->opts.config.snapshot_interval_seconds *
+	/* From now, not from when it was due: the first one is due at once, at boot time 0. */
+	if (sd_event_now(a->event, CLOCK_BOOTTIME, &now) < 0)
+		now = now_usec(CLOCK_BOOTTIME);
+	(void)sd_event_source_set_time(s, now + (usec_t)a->opts.config.snapshot_interval_seconds *
 							  USEC_PER_SEC);
 	(void)sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 	return 0;
@@ -611,6 +667,16 @@ static int agent_setup_reports(agent *a)
 	 * The collector knows this device by its certificate; records say the
 	 * same, so the device id is one thing from the laptop to the SIEM.
 	 */
+	{
+		char mark[PATH_MAX + 16], text[32];
+		unsigned long long prev;
+
+		/* The first interval reaches back to the last snapshot of an earlier run. */
+		snapshot_mark_path(a, mark, sizeof(mark));
+		if (read_small_file(mark, text, sizeof(text)) > 0 &&
+		    sscanf(text, "%llu", &prev) == 1 && prev < a->interval_real)
+			a->interval_real = prev;
+	}
 	r = cert_device_id(c->client_cert, a->device.uid, sizeof(a->device.uid));
 	if (r < 0)
 		log_warning_errno(r,
@@ -1037,6 +1103,9 @@ int agent_new(const struct agent_options *opts, agent **ret)
 	a->finding_rl = RATELIMIT_INIT(10 * USEC_PER_SEC, 20);
 	a->spool_rl = RATELIMIT_INIT(60 * USEC_PER_SEC, 5);
 	a->started = now_usec(CLOCK_REALTIME);
+	a->interval_real = a->started;
+	a->interval_mono = now_usec(CLOCK_MONOTONIC);
+	a->interval_boot = now_usec(CLOCK_BOOTTIME);
 
 	r = device_info_read("/", &a->device);
 	if (r < 0)

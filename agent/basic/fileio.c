@@ -48,3 +48,24 @@ int write_small_file(const char *path, const char *text)
 		return -errno;
 	return (size_t)n == len ? 0 : -EIO;
 }
+
+int write_file_atomic(const char *path, const char *text, mode_t mode)
+{
+	char tmp[4096];
+	size_t len = strlen(text);
+	int fd, r = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
+		r = errno ? -errno : -EIO;
+	safe_close(fd);
+	if (r >= 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		(void)unlink(tmp);
+	return r;
+}
