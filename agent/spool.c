@@ -25,6 +25,7 @@ struct spool {
 	uint64_t max_bytes;
 	uint64_t lost_pending; /* not written for a full disk, not yet reported */
 	char boot_uid[ENVELOPE_BOOT_UID_LEN + 1];
+	char device_uid[33]; /* for loss records; "" when not set */
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(sqlite3_stmt *, sqlite3_finalize);
@@ -256,6 +257,14 @@ int spool_set_boot_uid(struct spool *s, const char *boot_uid)
 	return 0;
 }
 
+int spool_set_device_uid(struct spool *s, const char *uid)
+{
+	if (!uid || strlen(uid) != 32 || strspn(uid, "0123456789abcdef") != 32)
+		return -EINVAL;
+	memcpy(s->device_uid, uid, 33);
+	return 0;
+}
+
 int spool_set_max_pages(struct spool *s, uint64_t n)
 {
 	char sql[64];
@@ -335,22 +344,25 @@ static int insert_record(struct spool *s, sqlite3_stmt *ins, uint64_t seq, enum 
 }
 
 /* The loss record: an OCSF Device Inventory Info (5001) line; see docs/events.md. */
-static int loss_line(const struct drops *d, uint64_t unwritten, uint64_t lost_total, char *buf,
-		     size_t size)
+static int loss_line(const struct drops *d, const char *device_uid, uint64_t unwritten,
+		     uint64_t lost_total, char *buf, size_t size)
 {
 	uint64_t count = d->count + unwritten;
 	int n;
 
+	/* Only numbers and the device id (32 hex digits, checked when set) go in. */
 	n = snprintf(buf, size,
 		     "{\"class_uid\":5001,\"category_uid\":5,\"activity_id\":1,\"type_uid\":500101,"
 		     "\"severity_id\":3,\"time\":%" PRIu64 ",\"message\":\"%" PRIu64
 		     " records were lost on the device before they could be sent\","
 		     "\"metadata\":{\"version\":\"1.9.0-dev\",\"profiles\":[\"host\"],"
 		     "\"product\":{\"name\":\"postured\",\"vendor_name\":\"postured\"}},"
+		     "\"device\":{\"type_id\":0%s%s%s},"
 		     "\"postured\":{\"event\":\"records_lost\",\"count\":%" PRIu64
 		     ",\"dropped\":%" PRIu64 ",\"unwritten\":%" PRIu64 ",\"lost_total\":%" PRIu64,
-		     now_usec(CLOCK_REALTIME) / USEC_PER_MSEC, count, count, d->count, unwritten,
-		     lost_total);
+		     now_usec(CLOCK_REALTIME) / USEC_PER_MSEC, count,
+		     device_uid[0] ? ",\"uid\":\"" : "", device_uid, device_uid[0] ? "\"" : "",
+		     count, d->count, unwritten, lost_total);
 	if (n < 0 || (size_t)n >= size)
 		return -ENOBUFS;
 	if (d->count > 0) {
@@ -424,7 +436,7 @@ static int write_loss(struct spool *s, sqlite3_stmt *ins, struct drops *d, uint6
 	d->count += prev_dropped;
 	unwritten += prev_unwritten;
 
-	r = loss_line(d, unwritten, *lost_total, raw, sizeof(raw));
+	r = loss_line(d, s->device_uid, unwritten, *lost_total, raw, sizeof(raw));
 	if (r < 0)
 		return r;
 	r = envelope_add(raw, strlen(raw), *next_seq, s->boot_uid, time_ms, &line, &len);

@@ -113,6 +113,8 @@ int spool_get_stats(struct spool *s, struct spool_stats *ret);
 /* The boot id written into records (32 hex digits); spool_open() reads the kernel's. */
 const char *spool_boot_uid(const struct spool *s);
 int spool_set_boot_uid(struct spool *s, const char *boot_uid);
+/* The device id loss records name (32 lower-case hex digits); -EINVAL otherwise. */
+int spool_set_device_uid(struct spool *s, const char *uid);
 
 /* For tests: caps the file at n pages so SQLITE_FULL can be provoked without a tmpfs. */
 int spool_set_max_pages(struct spool *s, uint64_t n);

@@ -1,0 +1,843 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Every record kind the agent emits, checked against the OCSF schema itself
+ * (tests/fixtures/ocsf, a subset of the schema with its licence): the
+ * required attributes are present, every *_id with an enum holds a listed
+ * value, class_uid and type_uid follow from the class, and each attribute has
+ * the JSON type its dictionary entry says.  The records come from the real
+ * formatters, parsed back the way the collector reads them.
+ *
+ * The validator resolves a class through "extends" (class -> category ->
+ * base_event) and an object through its own chain; a profile's attributes
+ * ("$include": profiles/x.json) count only when metadata.profiles names it.
+ * An enum's valid values are the class's or object's own together with the
+ * dictionary's (0 Unknown and 99 Other live there), as the OCSF server merges
+ * them.  Our own fields go in the "postured" extension object and are not
+ * checked.
+ */
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <yajl/yajl_tree.h>
+
+#include <cmocka.h>
+
+#include "checks/checks.h"
+#include "format.h"
+#include "json.h"
+#include "version.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
+
+#define OFFSET_NS 1700000000000000000LL
+#define BOOT_NS	  50000000000ULL
+#define START_NS  49000000000ULL
+#define PARENT_NS 10000000000ULL
+
+/* --- the schema ------------------------------------------------------------------ */
+
+#define SCHEMA_FILES_MAX 64
+#define ATTRS_MAX	 256
+#define ERRORS_SIZE	 8192
+
+struct schema_file {
+	char rel[128];
+	yajl_val root;
+};
+
+static struct schema_file files[SCHEMA_FILES_MAX];
+static size_t n_files;
+static yajl_val dict_attrs, dict_types, categories;
+
+/* Overridable for out-of-tree runs; by default found next to this source file. */
+static const char *schema_path(const char *rel)
+{
+	static char path[PATH_MAX];
+	const char *env = getenv("POSTURED_TEST_FIXTURES");
+	const char *slash = strrchr(__FILE__, '/');
+
+	if (env)
+		snprintf(path, sizeof(path), "%s/ocsf/%s", env, rel);
+	else
+		snprintf(path, sizeof(path), "%.*s/../fixtures/ocsf/%s",
+			 slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".", rel);
+	return path;
+}
+
+static bool schema_has(const char *rel)
+{
+	struct stat st;
+
+	return stat(schema_path(rel), &st) == 0;
+}
+
+/* A schema file, parsed once and kept until the group ends. */
+static yajl_val schema_load(const char *rel)
+{
+	char err[256] = "";
+	char *text = NULL;
+	size_t size;
+	yajl_val v;
+	FILE *f;
+
+	for (size_t i = 0; i < n_files; i++)
+		if (strcmp(files[i].rel, rel) == 0)
+			return files[i].root;
+	assert_true(n_files < SCHEMA_FILES_MAX);
+	f = fopen(schema_path(rel), "re");
+	if (!f)
+		fail_msg("schema file %s is missing from tests/fixtures/ocsf", rel);
+	text = malloc(1 << 20);
+	assert_non_null(text);
+	size = fread(text, 1, (1 << 20) - 1, f);
+	assert_true(feof(f));
+	fclose(f);
+	text[size] = '\0';
+	v = yajl_tree_parse(text, err, sizeof(err));
+	free(text);
+	if (!v)
+		fail_msg("schema file %s does not parse: %s", rel, err);
+	snprintf(files[n_files].rel, sizeof(files[n_files].rel), "%s", rel);
+	files[n_files++].root = v;
+	return v;
+}
+
+static yajl_val member(yajl_val obj, const char *key)
+{
+	if (!obj || !YAJL_IS_OBJECT(obj))
+		return NULL;
+	for (size_t i = 0; i < obj->u.object.len; i++)
+		if (strcmp(obj->u.object.keys[i], key) == 0)
+			return obj->u.object.values[i];
+	return NULL;
+}
+
+static const char *member_str(yajl_val obj, const char *key)
+{
+	yajl_val v = member(obj, key);
+
+	return v && YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
+}
+
+/* One attribute of a class or object after every layer is merged. */
+struct attr {
+	const char *name;
+	const char *requirement;
+	const char *type; /* a local override of the dictionary's type, rarely */
+	yajl_val enum_values; /* the class's or object's own enum */
+};
+
+struct attrs {
+	size_t n;
+	struct attr a[ATTRS_MAX];
+};
+
+static struct attr *attrs_find(struct attrs *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->a[i].name, name) == 0)
+			return &s->a[i];
+	return NULL;
+}
+
+static bool profile_applied(yajl_val profiles, const char *name)
+{
+	if (!profiles || !YAJL_IS_ARRAY(profiles))
+		return false;
+	for (size_t i = 0; i < profiles->u.array.len; i++) {
+		const char *p = YAJL_GET_STRING(profiles->u.array.values[i]);
+
+		if (p && strcmp(p, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void attrs_merge(struct attrs *s, yajl_val attributes, yajl_val profiles);
+
+/* "$include": ["profiles/host.json", ...]: merged when the record applies the profile. */
+static void attrs_include(struct attrs *s, yajl_val include, yajl_val profiles)
+{
+	if (!include || !YAJL_IS_ARRAY(include))
+		return;
+	for (size_t i = 0; i < include->u.array.len; i++) {
+		const char *rel = YAJL_GET_STRING(include->u.array.values[i]);
+		char name[64];
+		const char *base;
+
+		if (!rel || strncmp(rel, "profiles/", 9) != 0)
+			continue;
+		base = rel + 9;
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(base, "."), base);
+		if (!profile_applied(profiles, name))
+			continue;
+		attrs_merge(s, member(schema_load(rel), "attributes"), profiles);
+	}
+}
+
+/* The layer's own definitions override what the layers below said. */
+static void attrs_merge(struct attrs *s, yajl_val attributes, yajl_val profiles)
+{
+	assert_non_null(attributes);
+	attrs_include(s, member(attributes, "$include"), profiles);
+	for (size_t i = 0; i < attributes->u.object.len; i++) {
+		const char *name = attributes->u.object.keys[i];
+		yajl_val def = attributes->u.object.values[i];
+		struct attr *a;
+
+		if (name[0] == '$')
+			continue;
+		a = attrs_find(s, name);
+		if (!a) {
+			assert_true(s->n < ATTRS_MAX);
+			a = &s->a[s->n++];
+			*a = (struct attr){ .name = name };
+		}
+		if (member_str(def, "requirement"))
+			a->requirement = member_str(def, "requirement");
+		if (member_str(def, "type"))
+			a->type = member_str(def, "type");
+		if (member(def, "enum"))
+			a->enum_values = member(def, "enum");
+	}
+}
+
+/* Where a class or category named name lives; NULL when the subset lacks it. */
+static const char *event_file(const char *name)
+{
+	static const char *const dirs[] = { "system", "findings", "discovery", "network" };
+	static char rel[128];
+
+	if (strcmp(name, "base_event") == 0)
+		return "events/base_event.json";
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(rel, sizeof(rel), "events/%s/%s.json", dirs[i], name);
+		if (schema_has(rel))
+			return rel;
+	}
+	return NULL;
+}
+
+static void class_attrs(struct attrs *s, const char *rel, yajl_val profiles,
+			const char **ret_category)
+{
+	yajl_val def = schema_load(rel);
+	const char *parent = member_str(def, "extends");
+	const char *category = member_str(def, "category");
+
+	if (parent) {
+		const char *prel = event_file(parent);
+
+		if (!prel)
+			fail_msg("%s extends %s, which is missing from the subset", rel, parent);
+		class_attrs(s, prel, profiles, ret_category);
+	}
+	/* The nearest layer that names a category wins (base_event says "other"). */
+	if (category)
+		*ret_category = category;
+	attrs_merge(s, member(def, "attributes"), profiles);
+}
+
+static void object_attrs(struct attrs *s, const char *name, yajl_val profiles)
+{
+	char rel[128];
+	yajl_val def;
+	const char *parent;
+
+	snprintf(rel, sizeof(rel), "objects/%s.json", name);
+	def = schema_load(rel);
+	parent = member_str(def, "extends");
+	if (parent)
+		object_attrs(s, parent, profiles);
+	attrs_merge(s, member(def, "attributes"), profiles);
+}
+
+/* --- the validator ---------------------------------------------------------------- */
+
+struct report {
+	char text[ERRORS_SIZE];
+	size_t len;
+	unsigned count;
+};
+
+static void report_add(struct report *r, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	r->count++;
+	if (r->len + 2 >= sizeof(r->text))
+		return;
+	n = snprintf(r->text + r->len, sizeof(r->text) - r->len, "  %s: ", path);
+	if (n > 0)
+		r->len = r->len + (size_t)n < sizeof(r->text) ? r->len + (size_t)n :
+								sizeof(r->text) - 1;
+	va_start(ap, fmt);
+	n = vsnprintf(r->text + r->len, sizeof(r->text) - r->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		r->len = r->len + (size_t)n < sizeof(r->text) ? r->len + (size_t)n :
+								sizeof(r->text) - 1;
+	if (r->len + 2 < sizeof(r->text)) {
+		r->text[r->len++] = '\n';
+		r->text[r->len] = '\0';
+	}
+}
+
+static const char *type_name(yajl_val v)
+{
+	if (YAJL_IS_STRING(v))
+		return "string";
+	if (YAJL_IS_INTEGER(v))
+		return "integer";
+	if (YAJL_IS_NUMBER(v))
+		return "number";
+	if (YAJL_IS_OBJECT(v))
+		return "object";
+	if (YAJL_IS_ARRAY(v))
+		return "array";
+	if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v))
+		return "boolean";
+	return "null";
+}
+
+/* A dictionary type down to one of the base types (hostname_t -> string_t, timestamp_t -> long_t). */
+static const char *base_type(const char *type)
+{
+	for (int depth = 0; depth < 4; depth++) {
+		const char *t = member_str(member(dict_types, type), "type");
+
+		if (!t)
+			break;
+		type = t;
+	}
+	return type;
+}
+
+static void validate_object(struct report *r, const char *path, yajl_val value, struct attrs *s,
+			    yajl_val profiles);
+
+static void validate_value(struct report *r, const char *path, const char *type, yajl_val v,
+			   yajl_val profiles)
+{
+	size_t n = strlen(type);
+
+	if (n > 2 && strcmp(type + n - 2, "_t") == 0) {
+		const char *b = base_type(type);
+		bool ok;
+
+		if (strcmp(b, "string_t") == 0)
+			ok = YAJL_IS_STRING(v);
+		else if (strcmp(b, "integer_t") == 0 || strcmp(b, "long_t") == 0)
+			ok = YAJL_IS_INTEGER(v);
+		else if (strcmp(b, "float_t") == 0)
+			ok = YAJL_IS_NUMBER(v);
+		else if (strcmp(b, "boolean_t") == 0)
+			ok = YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v);
+		else if (strcmp(b, "object_t") == 0)
+			ok = YAJL_IS_OBJECT(v);
+		else
+			ok = true; /* json_t: anything */
+		if (!ok)
+			report_add(r, path, "is %s, the dictionary says %s (%s)", type_name(v),
+				   type, b);
+		return;
+	}
+	/* An object type: an OCSF object, checked against its own definition. */
+	if (!YAJL_IS_OBJECT(v)) {
+		report_add(r, path, "is %s, the dictionary says object %s", type_name(v), type);
+		return;
+	}
+	{
+		struct attrs *os = calloc(1, sizeof(*os));
+
+		assert_non_null(os);
+		object_attrs(os, type, profiles);
+		validate_object(r, path, v, os, profiles);
+		free(os);
+	}
+}
+
+static bool enum_has(yajl_val e, long long id)
+{
+	char key[24];
+
+	snprintf(key, sizeof(key), "%lld", id);
+	return member(e, key) != NULL;
+}
+
+static void validate_object(struct report *r, const char *path, yajl_val value, struct attrs *s,
+			    yajl_val profiles)
+{
+	char sub[256];
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->a[i].requirement && strcmp(s->a[i].requirement, "required") == 0 &&
+		    !member(value, s->a[i].name))
+			report_add(r, path, "required attribute \"%s\" is missing", s->a[i].name);
+
+	for (size_t i = 0; i < value->u.object.len; i++) {
+		const char *name = value->u.object.keys[i];
+		yajl_val v = value->u.object.values[i];
+		struct attr *a = attrs_find(s, name);
+		yajl_val d = member(dict_attrs, name);
+		const char *type;
+		yajl_val e = NULL, de = member(d, "enum");
+
+		snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", name);
+		if (!path[0] && strcmp(name, "postured") == 0)
+			continue; /* the extension: ours, documented in docs/events.md */
+		if (!a) {
+			report_add(r, sub, "is not an attribute of this class or object");
+			continue;
+		}
+		if (!d) {
+			report_add(r, sub, "is not in the dictionary");
+			continue;
+		}
+		type = a->type ? a->type : member_str(d, "type");
+		if (!type) {
+			report_add(r, sub, "has no type in the dictionary");
+			continue;
+		}
+		if (YAJL_IS_TRUE(member(d, "is_array"))) {
+			if (!YAJL_IS_ARRAY(v)) {
+				report_add(r, sub, "is %s, the dictionary says an array of %s",
+					   type_name(v), type);
+				continue;
+			}
+			for (size_t j = 0; j < v->u.array.len; j++) {
+				char el[300];
+
+				snprintf(el, sizeof(el), "%s[%zu]", sub, j);
+				validate_value(r, el, type, v->u.array.values[j], profiles);
+			}
+			continue;
+		}
+		validate_value(r, sub, type, v, profiles);
+
+		/* An enum id: the local values together with the dictionary's. */
+		e = a->enum_values;
+		if ((e || de) && strlen(name) > 3 && strcmp(name + strlen(name) - 3, "_id") == 0 &&
+		    YAJL_IS_INTEGER(v) && !enum_has(e, YAJL_GET_INTEGER(v)) &&
+		    !enum_has(de, YAJL_GET_INTEGER(v)))
+			report_add(r, sub, "%lld is not one of its enum's values",
+				   YAJL_GET_INTEGER(v));
+	}
+}
+
+static long long int_at(yajl_val rec, const char *key)
+{
+	yajl_val v = member(rec, key);
+
+	return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : -1;
+}
+
+/*
+ * Checks one record against the class in class_rel; the problems found go
+ * to r.  The record's class_uid, category_uid and type_uid must be the
+ * class's.
+ */
+static void validate_record(struct report *r, yajl_val rec, const char *class_rel)
+{
+	yajl_val profiles = member(member(rec, "metadata"), "profiles");
+	const char *category = NULL;
+	long long cat_uid, class_uid, expect;
+	struct attrs *s;
+
+	if (!YAJL_IS_OBJECT(rec)) {
+		report_add(r, "", "the record is not an object");
+		return;
+	}
+	s = calloc(1, sizeof(*s));
+	assert_non_null(s);
+	class_attrs(s, class_rel, profiles, &category);
+	assert_non_null(category);
+
+	cat_uid =
+		YAJL_GET_INTEGER(member(member(member(categories, "attributes"), category), "uid"));
+	expect = cat_uid * 1000 + YAJL_GET_INTEGER(member(schema_load(class_rel), "uid"));
+	class_uid = int_at(rec, "class_uid");
+	if (class_uid != expect)
+		report_add(r, "class_uid", "%lld, the class is %lld (category %s = %lld)",
+			   class_uid, expect, category, cat_uid);
+	if (int_at(rec, "category_uid") != cat_uid)
+		report_add(r, "category_uid", "%lld, the class's category is %lld",
+			   int_at(rec, "category_uid"), cat_uid);
+	if (int_at(rec, "type_uid") != expect * 100 + int_at(rec, "activity_id"))
+		report_add(r, "type_uid", "%lld, not class_uid * 100 + activity_id = %lld",
+			   int_at(rec, "type_uid"), expect * 100 + int_at(rec, "activity_id"));
+
+	validate_object(r, "", rec, s, profiles);
+	free(s);
+}
+
+static yajl_val parse_gen(yajl_gen g)
+{
+	const unsigned char *buf;
+	char *text, err[256] = "";
+	yajl_val root;
+	size_t len;
+
+	assert_int_equal(yajl_gen_get_buf(g, &buf, &len), yajl_gen_status_ok);
+	text = strndup((const char *)buf, len);
+	assert_non_null(text);
+	root = yajl_tree_parse(text, err, sizeof(err));
+	if (!root)
+		fail_msg("record does not parse (%s): %s", err, text);
+	free(text);
+	return root;
+}
+
+static void assert_valid(yajl_val rec, const char *class_rel, const char *what)
+{
+	struct report r = { .len = 0 };
+
+	validate_record(&r, rec, class_rel);
+	if (r.count > 0)
+		fail_msg("%s does not pass the OCSF schema (%u problems):\n%s", what, r.count,
+			 r.text);
+}
+
+/* --- the records ------------------------------------------------------------------ */
+
+static const struct device_info test_device = {
+	.uid = "0123456789abcdef0123456789abcdef",
+	.boot_uid = "fedcba9876543210fedcba9876543210",
+	.hostname = "laptop-042",
+	.type_id = 3,
+	.os_name = "Debian GNU/Linux",
+	.os_version = "12",
+	.kernel_release = "6.1.0-test",
+};
+
+static struct proc_entry parent_entry = {
+	.pid = 4000,
+	.ppid = 1,
+	.uid = 1000,
+	.gid = 1000,
+	.start_boot = PARENT_NS,
+	.comm = "bash",
+	.exe = (char *)"/usr/bin/bash",
+};
+
+static struct proc_entry self_entry = {
+	.pid = 4242,
+	.ppid = 4000,
+	.uid = 1000,
+	.gid = 1001,
+	.start_boot = START_NS,
+	.comm = "ls",
+	.exe = (char *)"/usr/bin/ls",
+};
+
+static struct decoded_event make_event(enum event_kind kind)
+{
+	static const char args[] = "ls\0-la\0/tmp";
+	struct decoded_event ev = {
+		.kind = kind,
+		.time_boot = BOOT_NS,
+		.time_real = decode_time_real(BOOT_NS, OFFSET_NS),
+		.task = { .pid = 4242,
+			  .tid = 4243,
+			  .ppid = 4000,
+			  .uid = 1000,
+			  .gid = 1001,
+			  .loginuid = 1000,
+			  .start_boot = START_NS,
+			  .cgroup_id = 9876 },
+	};
+
+	strcpy(ev.task.comm, "ls");
+	if (kind == EVENT_KIND_EXEC) {
+		strcpy(ev.exec.filename, "/usr/bin/ls");
+		memcpy(ev.exec.args, args, sizeof(args));
+		ev.exec.args_size = sizeof(args);
+		ev.exec.exe_dev = 2049;
+		ev.exec.exe_ino = 131313;
+	} else if (kind == EVENT_KIND_EXIT) {
+		ev.exit.signal = 9;
+	} else if (kind == EVENT_KIND_FORK) {
+		ev.fork.parent_tid = 4000;
+	}
+	return ev;
+}
+
+static void check_process_event(enum event_kind kind, const struct device_info *dev,
+				const struct proc_entry *self, const struct proc_entry *parent)
+{
+	_cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
+	_cleanup_(yajl_tree_freep) yajl_val rec = NULL;
+	struct decoded_event ev = make_event(kind);
+
+	assert_non_null(g);
+	format_process_event(g, &ev, self, parent, dev, OFFSET_NS);
+	rec = parse_gen(g);
+	assert_valid(rec, "events/system/process_activity.json", event_kind_to_string(kind));
+}
+
+static void test_process_activity(void **state)
+{
+	const struct device_info bare = { .type_id = 0 };
+
+	check_process_event(EVENT_KIND_EXEC, &test_device, &self_entry, &parent_entry);
+	check_process_event(EVENT_KIND_FORK, &test_device, &self_entry, &parent_entry);
+	check_process_event(EVENT_KIND_EXIT, &test_device, &self_entry, &parent_entry);
+	/* Without table entries or device details: still the schema's shape. */
+	check_process_event(EVENT_KIND_EXEC, &bare, NULL, NULL);
+	check_process_event(EVENT_KIND_FORK, &bare, NULL, NULL);
+	check_process_event(EVENT_KIND_EXIT, &bare, NULL, NULL);
+}
+
+static const char test_policy[] =
+	"{\"id\": \"ocsf-test\", \"serial\": 3, \"mode\": \"enforce\", \"rules\": ["
+	"{\"id\": \"deny-ncat\", \"type\": \"process\", \"title\": \"ncat\", \"severity\": \"high\","
+	" \"tags\": [\"network\", \"cis-4.8\"], \"contact\": \"it-help@example.com\","
+	" \"match\": {\"name\": \"ncat\"}, \"effect\": \"deny\","
+	" \"message\": {\"en\": \"ncat ran.\", \"ja\": \"ncat が動きました。\"},"
+	" \"remediation\": {\"en\": \"Remove it.\"}},"
+	"{\"id\": \"require-vpn\", \"type\": \"process\", \"title\": \"VPN\", \"severity\": "
+	"\"medium\", \"match\": {\"name\": \"openvpn\"}, \"effect\": \"require\","
+	" \"grace_seconds\": 60, \"message\": {\"en\": \"No VPN.\"},"
+	" \"remediation\": {\"en\": \"Connect.\"}},"
+	"{\"id\": \"disk-encryption\", \"type\": \"check\", \"title\": \"Disk encryption\","
+	" \"severity\": \"critical\", \"check\": \"disk_encryption\","
+	" \"message\": {\"en\": \"Not encrypted.\"}, \"remediation\": {\"en\": \"Reinstall.\"}}"
+	"]}";
+
+static policy *parse_policy(void)
+{
+	policy_errors *errs = policy_errors_new();
+	policy *p = NULL;
+	int r;
+
+	assert_non_null(errs);
+	r = policy_parse("inline.json", test_policy, strlen(test_policy), errs, &p);
+	if (r < 0) {
+		char *line = NULL;
+
+		if (policy_errors_count(errs) > 0)
+			assert_int_equal(policy_error_format(policy_errors_get(errs, 0), &line), 0);
+		fail_msg("inline policy does not parse: %s", line ? line : strerror(-r));
+	}
+	policy_errors_free(errs);
+	return p;
+}
+
+static void check_finding(const struct finding *f, const char *what)
+{
+	_cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
+	_cleanup_(yajl_tree_freep) yajl_val rec = NULL;
+
+	assert_non_null(g);
+	format_finding(g, f, "00112233445566778899aabbccddeeff", &test_device);
+	rec = parse_gen(g);
+	assert_valid(rec, "events/findings/compliance_finding.json", what);
+}
+
+static void set_process(struct finding *f)
+{
+	f->has_process = true;
+	f->process = (struct finding_process){ .pid = 300, .ppid = 200, .uid = 1000, .gid = 1000 };
+	strcpy(f->process.path, "/tmp/ncat");
+	strcpy(f->process.name, "ncat");
+	memset(f->process.sha256, 'a', 64);
+	strcpy(f->process.cmd_line, "ncat -l 4444");
+	f->n_ancestors = 2;
+	f->ancestors[0] = (struct finding_ancestor){ .pid = 200, .path = "/usr/bin/bash" };
+	f->ancestors[1] = (struct finding_ancestor){ .pid = 1, .path = "/usr/lib/systemd/systemd" };
+}
+
+static void test_compliance_finding(void **state)
+{
+	policy *p = parse_policy();
+	struct check_result check = { .status = CHECK_FAIL, .n_evidence = 2 };
+	struct finding *f = calloc(1, sizeof(*f));
+	static const enum finding_action actions[] = {
+		FINDING_ACTION_KILLED, FINDING_ACTION_REPORTED, FINDING_ACTION_KILL_FAILED,
+		FINDING_ACTION_GONE,   FINDING_ACTION_DENIED,
+	};
+
+	assert_non_null(f);
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+		*f = (struct finding){ .kind = FINDING_PROCESS_DENIED,
+				       .time_real = 1700000000000000ULL,
+				       .policy = p,
+				       .rule = policy_rule_find(p, "deny-ncat"),
+				       .mode = POLICY_MODE_ENFORCE,
+				       .action = actions[i],
+				       .in_kernel = true };
+		set_process(f);
+		check_finding(f, finding_action_to_string(actions[i]));
+	}
+
+	*f = (struct finding){ .kind = FINDING_REQUIRE_ABSENT,
+			       .time_real = 1700000000000000ULL,
+			       .policy = p,
+			       .rule = policy_rule_find(p, "require-vpn"),
+			       .mode = POLICY_MODE_ENFORCE };
+	check_finding(f, "required_absent");
+	f->kind = FINDING_REQUIRE_RETURNED;
+	set_process(f);
+	check_finding(f, "required_returned");
+
+	*f = (struct finding){ .kind = FINDING_POLICY_INVALID,
+			       .time_real = 1700000000000000ULL,
+			       .policy = p,
+			       .mode = POLICY_MODE_ENFORCE };
+	strcpy(f->detail, "/etc/postured/policy.json:3:9: error: broken");
+	check_finding(f, "policy_invalid");
+
+	strcpy(check.reason, "/ is on /dev/sda2, which is not encrypted");
+	strcpy(check.evidence[0], "/: /dev/sda2 (ext4)");
+	strcpy(check.evidence[1], "swap: none");
+	*f = (struct finding){ .kind = FINDING_CHECK_FAILING,
+			       .time_real = 1700000000000000ULL,
+			       .policy = p,
+			       .rule = policy_rule_find(p, "disk-encryption"),
+			       .mode = POLICY_MODE_ENFORCE,
+			       .check = &check };
+	check_finding(f, "check failing");
+	check.status = CHECK_UNKNOWN;
+	check_finding(f, "check unknown");
+	check.status = CHECK_PASS;
+	check.reason[0] = '\0';
+	check.n_evidence = 0;
+	f->kind = FINDING_CHECK_PASSING;
+	check_finding(f, "check passing");
+
+	free(f);
+	policy_unref(p);
+}
+
+/*
+ * The posture snapshot (class 5001), in the shape agent.c's
+ * agent_send_snapshot() writes; that function is static in agent.c, so this
+ * copy must follow it until it moves to format.c.
+ */
+static void test_inventory_info(void **state)
+{
+	_cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
+	_cleanup_(yajl_tree_freep) yajl_val rec = NULL;
+
+	assert_non_null(g);
+	yajl_gen_map_open(g);
+	json_int(g, "time", 1700000000000LL);
+	json_int(g, "class_uid", 5001);
+	json_str(g, "class_name", "Device Inventory Info");
+	json_int(g, "category_uid", 5);
+	json_str(g, "category_name", "Discovery");
+	json_int(g, "activity_id", 2);
+	json_str(g, "activity_name", "Collect");
+	json_int(g, "type_uid", 500102);
+	json_str(g, "type_name", "Device Inventory Info: Collect");
+	json_int(g, "severity_id", 1);
+	json_str(g, "severity", "Informational");
+	json_open(g, "metadata");
+	json_str(g, "version", OCSF_SCHEMA_VERSION);
+	json_open(g, "product");
+	json_str(g, "name", "postured");
+	json_str(g, "vendor_name", "postured");
+	json_str(g, "version", POSTURED_VERSION);
+	json_close(g);
+	json_str(g, "log_name", "posture");
+	json_close(g);
+	json_open(g, "device");
+	json_int(g, "type_id", test_device.type_id);
+	json_str(g, "uid", test_device.uid);
+	json_str(g, "hostname", test_device.hostname);
+	json_close(g);
+	json_open(g, "postured");
+	json_open(g, "posture");
+	json_str(g, "state", "ok");
+	json_close(g);
+	json_close(g);
+	yajl_gen_map_close(g);
+	rec = parse_gen(g);
+	assert_valid(rec, "events/discovery/inventory_info.json", "posture snapshot");
+}
+
+/* --- the validator itself ----------------------------------------------------------- */
+
+/* A broken record must be caught, each rule by itself. */
+static void test_validator_catches(void **state)
+{
+	static const struct {
+		const char *json;
+		const char *expect;
+	} cases[] = {
+		{ "{\"class_uid\":1007,\"category_uid\":1,\"activity_id\":1,\"type_uid\":100701}",
+		  "required attribute \"metadata\" is missing" },
+		{ "{\"class_uid\":1006,\"category_uid\":1,\"activity_id\":1,\"type_uid\":100601}",
+		  "class_uid: 1006, the class is 1007" },
+		{ "{\"class_uid\":1007,\"category_uid\":1,\"activity_id\":1,\"type_uid\":100702}",
+		  "type_uid: 100702, not class_uid * 100 + activity_id" },
+		{ "{\"class_uid\":1007,\"category_uid\":1,\"activity_id\":7,\"type_uid\":100707}",
+		  "activity_id: 7 is not one of its enum's values" },
+		{ "{\"time\":\"now\"}", "time: is string, the dictionary says timestamp_t" },
+		{ "{\"device\":{\"type_id\":3,\"os\":{\"name\":\"Linux\",\"type_id\":5}}}",
+		  "device.os.type_id: 5 is not one of its enum's values" },
+		{ "{\"device\":{\"hostname\":\"h\"}}",
+		  "device: required attribute \"type_id\" is missing" },
+		{ "{\"metadata\":{\"profiles\":\"host\"}}", "metadata.profiles: is string" },
+		{ "{\"process\":{\"pid\":\"1\"}}", "process.pid: is string, the dictionary says" },
+		{ "{\"process\":{\"file\":{\"name\":\"x\",\"type_id\":1,\"hashes\":[{\"value\":\"ab\"}]}}}",
+		  "process.file.hashes[0]: required attribute \"algorithm_id\" is missing" },
+		{ "{\"disposition_id\":2}", "disposition_id: is not an attribute" },
+		{ "{\"no_such\":1}", "no_such: is not an attribute" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char err[256] = "";
+		_cleanup_(yajl_tree_freep)
+			yajl_val rec = yajl_tree_parse(cases[i].json, err, sizeof(err));
+		struct report r = { .len = 0 };
+
+		assert_non_null(rec);
+		validate_record(&r, rec, "events/system/process_activity.json");
+		if (!strstr(r.text, cases[i].expect))
+			fail_msg("case %zu: expected \"%s\" among:\n%s", i, cases[i].expect,
+				 r.text);
+	}
+}
+
+static int setup(void **state)
+{
+	yajl_val dict = schema_load("dictionary.json");
+
+	dict_attrs = member(dict, "attributes");
+	dict_types = member(member(dict, "types"), "attributes");
+	categories = schema_load("categories.json");
+	assert_non_null(dict_attrs);
+	assert_non_null(dict_types);
+	/* The schema the formatters claim is the one the test holds. */
+	assert_string_equal(member_str(schema_load("version.json"), "version"),
+			    OCSF_SCHEMA_VERSION);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	for (size_t i = 0; i < n_files; i++)
+		yajl_tree_free(files[i].root);
+	n_files = 0;
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_validator_catches),
+		cmocka_unit_test(test_process_activity),
+		cmocka_unit_test(test_compliance_finding),
+		cmocka_unit_test(test_inventory_info),
+	};
+
+	return cmocka_run_group_tests_name("ocsf", tests, setup, teardown);
+}
