@@ -62,12 +62,14 @@ CHECKS_SRCS := $(addprefix agent/checks/,checks.c disk_encryption.c os_version.c
 # The spool and the sender (the daemon forks the sender; build/postured-sender runs it alone).
 SPOOL_SRCS := agent/spool.c agent/envelope.c
 AGENT_SRCS := agent/main.c agent/agent.c agent/privs.c agent/engine.c agent/engine_system.c \
-	agent/hashcache.c agent/baseline.c agent/status.c $(SPOOL_SRCS) \
+	agent/hashcache.c agent/baseline.c agent/status.c agent/policy_sig.c $(SPOOL_SRCS) \
 	$(PROBE_SRCS) $(CORE_SRCS) $(BASIC_SRCS) $(CHECKS_SRCS)
 CTL_SRCS := agent/posturectl.c agent/ctl_check.c agent/baseline.c agent/basic/fileio.c $(CHECKS_SRCS)
 # posturectl status|explain|events and the status socket's client library (also postured-notify).
 CTLSTATUS_SRCS := agent/ctl_status.c agent/statusclient.c
 CTL_SRCS += $(CTLSTATUS_SRCS)
+# postured-notify, the desktop notifier in the user's session.
+NOTIFY_SRCS := agent/notify.c $(CTLSTATUS_SRCS) agent/basic/log.c
 # The spool and the sender; the daemon links them once agent.c forks the sender.
 SENDER_SRCS := agent/sender_main.c agent/sender.c $(SPOOL_SRCS) agent/basic/log.c
 
@@ -78,11 +80,16 @@ SKELETONS := $(BPF_PROBES:%=$(BUILD)/probes/%.skel.h)
 UNIT_TESTS := decode proctab format config device engine spool
 UNIT_TESTS += checks checks_ctl
 UNIT_TESTS += ctl_status
+# Every record kind against the OCSF schema subset in tests/fixtures/ocsf.
+UNIT_TESTS += ocsf
+UNIT_TESTS += policy_sig
 # Each unit test links its module and what that module needs, nothing else.
 ctl_status_DEPS = $(CTLSTATUS_SRCS)
 decode_DEPS := agent/decode.c
 proctab_DEPS := agent/proctab.c agent/decode.c agent/basic/fileio.c
 format_DEPS = $(CHECKS_SRCS) agent/format.c agent/finding.c agent/decode.c agent/proctab.c agent/basic/fileio.c \
+	$(POLICY_SRCS)
+ocsf_DEPS = $(CHECKS_SRCS) agent/format.c agent/finding.c agent/decode.c agent/proctab.c agent/basic/fileio.c \
 	$(POLICY_SRCS)
 config_DEPS := agent/config.c agent/probe_process.c agent/probe_common.c $(BASIC_SRCS)
 device_DEPS := agent/device.c agent/basic/fileio.c
@@ -92,6 +99,7 @@ checks_ctl_DEPS = agent/ctl_check.c agent/baseline.c $(CHECKS_SRCS) agent/basic/
 engine_DEPS = $(CHECKS_SRCS) agent/engine.c agent/finding.c agent/format.c agent/decode.c agent/proctab.c \
 	agent/hashcache.c agent/basic/fileio.c agent/basic/string-util.c $(POLICY_SRCS)
 spool_DEPS = agent/spool.c agent/envelope.c
+policy_sig_DEPS = agent/policy_sig.c
 
 INTEGRATION_TESTS := process_probe policy_enforce status_socket agent_collector
 
@@ -103,6 +111,7 @@ include collector/collector.mk
 
 .PHONY: all
 all: $(BUILD)/postured $(BUILD)/posturectl $(BUILD)/postured-sender
+all: $(BUILD)/postured-notify
 
 # --- translations (po/) -------------------------------------------------------
 
@@ -176,6 +185,10 @@ $(BUILD)/posturectl: $(call obj,$(CTL_SRCS))
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
+$(BUILD)/postured-notify: $(call obj,$(NOTIFY_SRCS))
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
+
 # --- tests -------------------------------------------------------------------
 
 TEST_LIBS = $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
@@ -203,6 +216,16 @@ $(BUILD)/tests/e2e/test_e2e: $(call obj,tests/e2e/test_e2e.c $(SPOOL_SRCS))
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
+# The notifier against a private session bus, a test notification server and a fake agent.
+$(BUILD)/tests/notify/test_notify: tests/notify/test_notify.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(PKG_LIBS) -lpthread -o $@
+
+.PHONY: notify-test
+notify-test: $(BUILD)/tests/notify/test_notify $(BUILD)/postured-notify $(MO_FILES)
+	@$(BUILD)/tests/notify/test_notify $(BUILD)
+
 .PHONY: e2e
 e2e: $(BUILD)/tests/e2e/test_e2e $(BUILD)/postured-sender $(BUILD)/posture-collector
 	@$(BUILD)/tests/e2e/test_e2e $(BUILD)
@@ -227,7 +250,7 @@ integration: all $(INTEGRATION_TESTS:%=$(BUILD)/tests/integration/%) $(HELPER_BI
 	@tests/run-integration $(BUILD) $(INTEGRATION_TESTS)
 
 # Everything CI runs: both compilers clean, unit tests plain and sanitized, the kernel tests.
-test: all unit check integration clang-build collector-test e2e
+test: all unit check integration clang-build collector-test e2e notify-test
 
 .PHONY: clang-build
 clang-build:
@@ -250,6 +273,10 @@ format:
 # --- benchmarks --------------------------------------------------------------
 
 BENCH_BINS := $(BUILD)/tests/bench/execbench $(BUILD)/tests/bench/policy_bench
+# Reports through the sender to the collector on loopback (issue 6).
+BENCH_BINS += $(BUILD)/tests/bench/report_bench
+REPORT_BENCH_SRCS := tests/bench/report_bench.c $(SPOOL_SRCS) agent/format.c agent/finding.c \
+	agent/decode.c agent/proctab.c agent/basic/fileio.c $(CHECKS_SRCS)
 
 $(BUILD)/tests/bench/execbench: tests/bench/execbench.c
 	$(call msg,CC,$@)
@@ -261,11 +288,18 @@ $(BUILD)/tests/bench/policy_bench: tests/bench/policy_bench.c $(POLICY_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
-# The policy evaluation bench first (quick, userspace only), then the agent on the machine.
+$(BUILD)/tests/bench/report_bench: $(call obj,$(REPORT_BENCH_SRCS)) $(POLICY_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+# The policy evaluation bench first (quick, userspace only), then reports through the
+# sender to the collector, then the agent on the machine.
 .PHONY: bench
-bench: all $(BENCH_BINS)
+bench: all $(BENCH_BINS) $(BUILD)/posture-collector
 	@$(BUILD)/tests/bench/policy_bench $${BENCH_POLICY_RULES:-1000}; p=$$?; \
-		tests/bench/run-bench $(BUILD); r=$$?; [ $$p -eq 0 ] && [ $$r -eq 0 ]
+		$(BUILD)/tests/bench/report_bench $(BUILD); s=$$?; \
+		tests/bench/run-bench $(BUILD); r=$$?; [ $$p -eq 0 ] && [ $$s -eq 0 ] && [ $$r -eq 0 ]
 
 # --- fuzzing -----------------------------------------------------------------
 
@@ -294,6 +328,14 @@ install: all
 	install -m 0755 $(BUILD)/postured $(DESTDIR)$(SBINDIR)/postured
 	install -m 0755 $(BUILD)/postured-sender $(DESTDIR)$(SBINDIR)/postured-sender
 	install -m 0755 $(BUILD)/posturectl $(DESTDIR)$(BINDIR)/posturectl
+	install -m 0755 $(BUILD)/postured-notify $(DESTDIR)$(BINDIR)/postured-notify
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/user $(DESTDIR)$(SYSCONFDIR)/xdg/autostart
+	sed 's|@BINDIR@|$(BINDIR)|g' packaging/systemd/user/postured-notify.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/user/postured-notify.service
+	sed 's|@BINDIR@|$(BINDIR)|g' packaging/xdg/postured-notify.desktop \
+		> $(DESTDIR)$(SYSCONFDIR)/xdg/autostart/postured-notify.desktop
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/user/postured-notify.service \
+		$(DESTDIR)$(SYSCONFDIR)/xdg/autostart/postured-notify.desktop
 	for l in $(PO_LANGS); do install -D -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/postured.mo \
 		$(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/postured.mo; done
 	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/systemd/postured.service.in \

@@ -4,12 +4,15 @@
 #include <signal.h>
 #include <stdio.h>
 #include <libgen.h>
+#include <fcntl.h>
 #include <openssl/pem.h>
+#include <pwd.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -32,10 +35,12 @@
 #include "hashcache.h"
 #include "json.h"
 #include "policy.h"
+#include "policy_sig.h"
 #include "privs.h"
 #include "probe_common.h"
 #include "probe_process.h"
 #include "proctab.h"
+#include "sender.h"
 #include "spool.h"
 #include "status.h"
 #include "version.h"
@@ -74,6 +79,11 @@ struct agent {
 	sd_event_source *sender_timer; /* restarts the sender after it stopped */
 	unsigned sender_failures;
 	sd_event_source *snapshot_timer;
+	/* Signed policies from the collector: the sender's directory, watched. */
+	bool policy_feed;
+	sd_event_source *incoming_source;
+	char *signed_bytes; /* the signed policy in force, exactly as signed; NULL: none */
+	size_t signed_size;
 	uint64_t spooled, spool_errors;
 	struct ratelimit spool_rl;
 	usec_t started; /* CLOCK_REALTIME */
@@ -596,16 +606,28 @@ static int on_sender_exit(sd_event_source *s, const siginfo_t *si, void *userdat
 static int agent_start_sender(agent *a)
 {
 	const struct config *c = &a->opts.config;
-	const char *argv[] = { a->sender_path,	 "--url",
-			       c->collector_url, "--ca",
-			       c->collector_ca,	 "--cert",
-			       c->client_cert,	 "--key",
-			       c->client_key,	 "--spool",
-			       c->spool_path,	 "--poll-ms",
-			       "2000",		 c->sender_user[0] ? "--user" : NULL,
-			       c->sender_user,	 NULL };
+	const char *argv[20] = { a->sender_path,  "--url",   c->collector_url, "--ca",
+				 c->collector_ca, "--cert",  c->client_cert,   "--key",
+				 c->client_key,	  "--spool", c->spool_path,    "--poll-ms",
+				 "2000" };
+	char interval[32];
+	size_t n = 13;
 	pid_t pid;
 	int r;
+
+	if (a->policy_feed) {
+		strbuf_printf(interval, sizeof(interval), "%llu",
+			      (unsigned long long)c->policy_fetch_interval_seconds * 1000ULL);
+		argv[n++] = "--policy-dir";
+		argv[n++] = c->policy_incoming_dir;
+		argv[n++] = "--policy-interval-ms";
+		argv[n++] = interval;
+	}
+	if (c->sender_user[0]) {
+		argv[n++] = "--user";
+		argv[n++] = c->sender_user;
+	}
+	argv[n] = NULL;
 
 	pid = fork();
 	if (pid < 0)
@@ -651,6 +673,8 @@ static int cert_device_id(const char *path, char *ret, size_t size)
 	return 0;
 }
 
+static void agent_setup_policy_feed(agent *a);
+
 /* Opens the spool and starts the sender, when a collector is configured. */
 static int agent_setup_reports(agent *a)
 {
@@ -686,6 +710,7 @@ static int agent_setup_reports(agent *a)
 	r = spool_open(c->spool_path, (uint64_t)c->spool_max_mib * 1024 * 1024, &a->spool);
 	if (r < 0)
 		return log_error_errno(r, "Failed to open the spool %s: %m", c->spool_path);
+	(void)spool_set_device_uid(a->spool, a->device.uid);
 	if (r == SPOOL_OPEN_RECREATED)
 		log_warning("The spool %s was damaged; it was moved aside (%s.corrupt-*) and a new "
 			    "one started.",
@@ -715,6 +740,7 @@ static int agent_setup_reports(agent *a)
 		return log_error_errno(r, "Failed to set up the report timers: %m");
 	(void)sd_event_source_set_enabled(a->sender_timer, SD_EVENT_OFF);
 	(void)sd_event_source_set_enabled(a->snapshot_timer, SD_EVENT_ONESHOT);
+	agent_setup_policy_feed(a);
 	return agent_start_sender(a);
 }
 
@@ -743,52 +769,46 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(policy_errors *, policy_errors_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(policy *, policy_unref);
 
 /*
- * Reads, validates and compiles the policy and puts it in force.  The file
- * named in the configuration is used when it exists; when it is the default
- * and missing, the built-in baseline.  On failure nothing changes: at
- * start-up that is fatal, on reload the old policy stays and a finding says
- * why.
+ * A policy was refused: keeps the reason for the status socket; at start-up
+ * that is fatal, afterwards the old policy stays in force and a
+ * policy_invalid finding says why.  Returns r.
  */
-static int agent_load_policy(agent *a, bool startup)
+static int agent_refuse_policy(agent *a, int r, const char *detail, bool startup)
 {
-	_cleanup_(policy_errors_freep) policy_errors *errs = policy_errors_new();
-	_cleanup_(policy_unrefp) policy *p = NULL;
-	const char *file = a->opts.config.policy_file;
+	strbufcpy(a->last_policy_error, sizeof(a->last_policy_error), detail);
+	if (startup)
+		return log_error_errno(r, "Cannot start without a valid policy: %s", detail);
+	log_error("The new policy was refused; %s (serial %llu) stays in force.",
+		  policy_id(engine_policy(a->engine)),
+		  (unsigned long long)policy_serial(engine_policy(a->engine)));
+	engine_report_invalid_policy(a->engine, detail);
+	return r;
+}
+
+/* policy_load() or policy_parse() failed with r: logs every error and refuses. */
+static int agent_refuse_invalid_policy(agent *a, int r, policy_errors *errs, const char *name,
+				       bool startup)
+{
 	char detail[FINDING_DETAIL_MAX];
-	const char *source = file;
+
+	if (policy_errors_count(errs) > 0)
+		join_errors(errs, detail, sizeof(detail));
+	else
+		strbuf_printf(detail, sizeof(detail), "%s: %s", name, strerror(-r));
+	for (size_t i = 0; i < policy_errors_count(errs); i++) {
+		_cleanup_free_ char *line = NULL;
+
+		if (policy_error_format(policy_errors_get(errs, i), &line) >= 0)
+			log_error("%s", line);
+	}
+	return agent_refuse_policy(a, r, detail, startup);
+}
+
+/* Puts a parsed, validated policy in force; on failure nothing changes. */
+static int agent_put_policy_in_force(agent *a, policy *p, const char *source, bool startup)
+{
+	char detail[FINDING_DETAIL_MAX];
 	int r;
-
-	if (!errs)
-		return log_oom();
-	r = policy_load(file, errs, &p);
-	if (r == -ENOENT && strcmp(file, CONFIG_DEFAULT_POLICY) == 0) {
-		size_t size;
-		const char *json = baseline_json(&size);
-
-		source = BASELINE_NAME;
-		r = policy_parse(BASELINE_NAME, json, size, errs, &p);
-	}
-	if (r < 0) {
-		if (policy_errors_count(errs) > 0)
-			join_errors(errs, detail, sizeof(detail));
-		else
-			strbuf_printf(detail, sizeof(detail), "%s: %s", file, strerror(-r));
-		for (size_t i = 0; i < policy_errors_count(errs); i++) {
-			_cleanup_free_ char *line = NULL;
-
-			if (policy_error_format(policy_errors_get(errs, i), &line) >= 0)
-				log_error("%s", line);
-		}
-		strbufcpy(a->last_policy_error, sizeof(a->last_policy_error), detail);
-		if (startup)
-			return log_error_errno(r, "Cannot start without a valid policy: %s",
-					       detail);
-		log_error("The new policy was refused; %s (serial %llu) stays in force.",
-			  policy_id(engine_policy(a->engine)),
-			  (unsigned long long)policy_serial(engine_policy(a->engine)));
-		engine_report_invalid_policy(a->engine, detail);
-		return r;
-	}
 
 	r = engine_set_policy(a->engine, p, now_usec(CLOCK_MONOTONIC));
 	if (r < 0) {
@@ -810,6 +830,327 @@ static int agent_load_policy(agent *a, bool startup)
 		 policy_rule_count(p), source);
 	agent_engine_rearm(a);
 	return 0;
+}
+
+static int agent_read_signed_policy(agent *a, const char *path, char **ret, size_t *ret_size,
+				    char **ret_sig, size_t *ret_sig_size, char *detail,
+				    size_t detail_size);
+
+/*
+ * Reads, validates and compiles the policy and puts it in force.  In order:
+ * the file named in the configuration when it exists (or is not the
+ * default); else the last good signed policy from the collector when it is
+ * there and still verifies with the pinned key; else the built-in baseline.
+ * On failure nothing changes: at start-up that is fatal, on reload the old
+ * policy stays and a finding says why.
+ */
+static int agent_load_policy(agent *a, bool startup)
+{
+	_cleanup_(policy_errors_freep) policy_errors *errs = policy_errors_new();
+	_cleanup_(policy_unrefp) policy *p = NULL;
+	_cleanup_free_ char *signed_bytes = NULL;
+	const char *file = a->opts.config.policy_file;
+	const char *source = file;
+	size_t signed_size = 0;
+	int r;
+
+	if (!errs)
+		return log_oom();
+	r = policy_load(file, errs, &p);
+	if (r == -ENOENT && strcmp(file, CONFIG_DEFAULT_POLICY) == 0 && a->policy_feed) {
+		char detail[FINDING_DETAIL_MAX];
+
+		r = agent_read_signed_policy(a, a->opts.config.signed_policy_path, &signed_bytes,
+					     &signed_size, NULL, NULL, detail, sizeof(detail));
+		if (r >= 0) {
+			source = a->opts.config.signed_policy_path;
+			r = policy_parse(source, signed_bytes, signed_size, errs, &p);
+			if (r < 0)
+				log_warning("The last signed policy %s is not valid; not using it.",
+					    source);
+		} else if (r != -ENOENT)
+			log_warning("Not using the last signed policy: %s", detail);
+		if (r < 0) {
+			free(TAKE_PTR(signed_bytes));
+			policy_errors_free(errs);
+			errs = policy_errors_new();
+			if (!errs)
+				return log_oom();
+			r = -ENOENT;
+		}
+	}
+	if (r == -ENOENT && strcmp(file, CONFIG_DEFAULT_POLICY) == 0) {
+		size_t size;
+		const char *json = baseline_json(&size);
+
+		source = BASELINE_NAME;
+		r = policy_parse(BASELINE_NAME, json, size, errs, &p);
+	}
+	if (r < 0)
+		return agent_refuse_invalid_policy(a, r, errs, file, startup);
+	r = agent_put_policy_in_force(a, p, source, startup);
+	if (r < 0)
+		return r;
+	free(a->signed_bytes);
+	a->signed_bytes = TAKE_PTR(signed_bytes);
+	a->signed_size = signed_size;
+	return 0;
+}
+
+/* --- signed policies from the collector ------------------------------------------ */
+
+/*
+ * Reads path and path.sig within the limits and verifies the signature with
+ * the pinned key.  Returns 0, the bytes as signed in *ret and the signature's
+ * text in *ret_sig (when not NULL); or -errno with the reason in detail
+ * (-ENOENT when path does not exist).
+ */
+static int agent_read_signed_policy(agent *a, const char *path, char **ret, size_t *ret_size,
+				    char **ret_sig, size_t *ret_sig_size, char *detail,
+				    size_t detail_size)
+{
+	_cleanup_free_ char *data = NULL, *sig = NULL;
+	char sig_path[PATH_MAX];
+	size_t size, sig_size;
+	int r;
+
+	r = policy_sig_read_file(path, POLICY_SIG_MAX_POLICY, &data, &size);
+	if (r < 0) {
+		strbuf_printf(detail, detail_size, "%s: cannot read the policy: %s", path,
+			      r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
+		return r;
+	}
+	/* The sender's pair is policy.json + policy.sig; ours is FILE + FILE.sig. */
+	if (strrchr(path, '/') && strcmp(strrchr(path, '/') + 1, SENDER_POLICY_FILE) == 0)
+		strbuf_printf(sig_path, sizeof(sig_path), "%.*s%s",
+			      (int)(strlen(path) - strlen(SENDER_POLICY_FILE)), path,
+			      SENDER_POLICY_SIG_FILE);
+	else
+		strbuf_printf(sig_path, sizeof(sig_path), "%s.sig", path);
+	r = policy_sig_read_file(sig_path, POLICY_SIG_MAX_SIGNATURE, &sig, &sig_size);
+	if (r < 0) {
+		strbuf_printf(detail, detail_size, "%s: cannot read the signature: %s", sig_path,
+			      r == -EFBIG ? "larger than 256 bytes" : strerror(-r));
+		return r == -ENOENT ? -EBADMSG : r;
+	}
+	r = policy_sig_verify(data, size, sig, sig_size, a->opts.config.policy_public_key);
+	if (r == -EBADMSG) {
+		strbuf_printf(detail, detail_size,
+			      "%s: signature does not verify with the pinned key %s", path,
+			      a->opts.config.policy_public_key);
+		return r;
+	}
+	if (r < 0) {
+		strbuf_printf(detail, detail_size, "%s: cannot check the signature with %s: %s",
+			      path, a->opts.config.policy_public_key,
+			      r == -EKEYREJECTED ? "not an Ed25519 public key (PEM)" :
+						   strerror(-r));
+		return r;
+	}
+	*ret = TAKE_PTR(data);
+	*ret_size = size;
+	if (ret_sig) {
+		*ret_sig = TAKE_PTR(sig);
+		*ret_sig_size = sig_size;
+	}
+	return 0;
+}
+
+/* Writes data to path: a temporary file beside it (0600), fsync(), rename(). */
+static int agent_write_atomic(const char *path, const void *data, size_t size)
+{
+	char tmp[PATH_MAX];
+	_cleanup_close_ int fd = -EBADF;
+	const char *p = data;
+	int r = 0;
+
+	strbuf_printf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	while (size > 0) {
+		ssize_t n = write(fd, p, size);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		p += n;
+		size -= (size_t)n;
+	}
+	if (r >= 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r >= 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		(void)unlink(tmp);
+	return r;
+}
+
+/* Keeps the accepted policy and its signature for start-ups without the collector. */
+static int agent_store_signed_policy(agent *a, const char *data, size_t size, const char *sig,
+				     size_t sig_size)
+{
+	const char *path = a->opts.config.signed_policy_path;
+	char sig_path[PATH_MAX];
+	int r;
+
+	strbuf_printf(sig_path, sizeof(sig_path), "%s.sig", path);
+	/* The signature first: a pair cut in the middle fails verification, never passes. */
+	r = agent_write_atomic(sig_path, sig, sig_size);
+	if (r >= 0)
+		r = agent_write_atomic(path, data, size);
+	if (r < 0)
+		return log_warning_errno(r, "Could not keep the signed policy in %s: %m", path);
+	return 0;
+}
+
+/*
+ * The sender handed over a policy: the privileged side never trusts it.
+ * Size limits, the signature over the exact bytes with the pinned key,
+ * validation, then no rollback: a serial lower than the one in force, or the
+ * same serial with other contents, is refused.  Only then in force, and kept
+ * as the last good signed policy.
+ */
+static int agent_take_incoming_policy(agent *a)
+{
+	const struct config *c = &a->opts.config;
+	_cleanup_(policy_errors_freep) policy_errors *errs = policy_errors_new();
+	_cleanup_(policy_unrefp) policy *p = NULL;
+	_cleanup_free_ char *data = NULL, *sig = NULL;
+	char path[PATH_MAX], source[PATH_MAX], detail[FINDING_DETAIL_MAX];
+	const policy *cur = engine_policy(a->engine);
+	size_t size, sig_size;
+	int r;
+
+	if (!errs)
+		return log_oom();
+	strbuf_printf(path, sizeof(path), "%s/%s", c->policy_incoming_dir, SENDER_POLICY_FILE);
+	strbuf_printf(source, sizeof(source), "%s%s/v1/policy", c->collector_url,
+		      c->collector_url[strlen(c->collector_url) - 1] == '/' ? "." : "");
+
+	r = agent_read_signed_policy(a, path, &data, &size, &sig, &sig_size, detail,
+				     sizeof(detail));
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		log_error("Refusing the policy fetched from %s: %s.", source, detail);
+		return agent_refuse_policy(a, r, detail, false);
+	}
+	/* Identical to the signed policy in force: a refetch, nothing to do. */
+	if (a->signed_bytes && a->signed_size == size && memcmp(a->signed_bytes, data, size) == 0) {
+		log_debug("The fetched policy is the one in force.");
+		return 0;
+	}
+	r = policy_parse(source, data, size, errs, &p);
+	if (r < 0) {
+		log_error("Refusing the policy fetched from %s: it is not valid.", source);
+		return agent_refuse_invalid_policy(a, r, errs, source, false);
+	}
+	if (cur && policy_serial(p) < policy_serial(cur)) {
+		strbuf_printf(detail, sizeof(detail),
+			      "%s: serial %llu is lower than %llu in force: refusing a rollback",
+			      source, (unsigned long long)policy_serial(p),
+			      (unsigned long long)policy_serial(cur));
+		log_error("Refusing the policy fetched from %s: %s.", source, detail);
+		return agent_refuse_policy(a, -ESTALE, detail, false);
+	}
+	if (cur && policy_serial(p) == policy_serial(cur)) {
+		strbuf_printf(detail, sizeof(detail),
+			      "%s: serial %llu is already in force with other contents (from "
+			      "%s): refusing; a changed policy needs a higher serial",
+			      source, (unsigned long long)policy_serial(p), a->policy_source);
+		log_error("Refusing the policy fetched from %s: %s.", source, detail);
+		return agent_refuse_policy(a, -ESTALE, detail, false);
+	}
+	r = agent_put_policy_in_force(a, p, source, false);
+	if (r < 0)
+		return r;
+	(void)agent_store_signed_policy(a, data, size, sig, sig_size);
+	free(a->signed_bytes);
+	a->signed_bytes = TAKE_PTR(data);
+	a->signed_size = size;
+	return 0;
+}
+
+static int on_incoming_policy(sd_event_source *s, const struct inotify_event *ev, void *userdata)
+{
+	agent *a = userdata;
+
+	if ((ev->mask & IN_Q_OVERFLOW) ||
+	    (ev->len > 0 && strcmp(ev->name, SENDER_POLICY_FILE) == 0)) {
+		(void)sd_notify(false, "RELOADING=1");
+		(void)agent_take_incoming_policy(a);
+		(void)sd_notify(false, "READY=1");
+	}
+	return 0;
+}
+
+/* The sender user's ids, found as the sender finds them (sender.h). */
+static int agent_sender_ids(const char *user, uid_t *ret_uid, gid_t *ret_gid)
+{
+	struct passwd *pw = getpwnam(user[0] ? user : SENDER_DEFAULT_USER);
+
+	if (!pw && !user[0])
+		pw = getpwnam(SENDER_FALLBACK_USER);
+	if (!pw)
+		return -ESRCH;
+	*ret_uid = pw->pw_uid;
+	*ret_gid = pw->pw_gid;
+	return 0;
+}
+
+/*
+ * With a pinned key, makes the directory the sender hands fetched policies
+ * over in (the sender user's, 0700) and watches it for them.  Without a key,
+ * or when the directory cannot be set up, no policy is fetched.
+ */
+static void agent_setup_policy_feed(agent *a)
+{
+	const struct config *c = &a->opts.config;
+	const char *dir = c->policy_incoming_dir;
+	struct stat st;
+	uid_t uid;
+	gid_t gid;
+	int r;
+
+	if (!c->policy_public_key[0]) {
+		log_debug("No policy_public_key: not fetching the policy from the collector.");
+		return;
+	}
+	r = agent_sender_ids(c->sender_user, &uid, &gid);
+	if (r < 0) {
+		log_error_errno(r, "Not fetching the policy: the sender user is unknown: %m");
+		return;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		log_error_errno(errno, "Not fetching the policy: cannot make %s: %m", dir);
+		return;
+	}
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		log_error("Not fetching the policy: %s is not a directory.", dir);
+		return;
+	}
+	if ((st.st_uid != uid || st.st_gid != gid) && chown(dir, uid, gid) < 0) {
+		log_error_errno(errno, "Not fetching the policy: cannot give %s to the sender: %m",
+				dir);
+		return;
+	}
+	if (chmod(dir, 0700) < 0) {
+		log_error_errno(errno, "Not fetching the policy: cannot chmod %s: %m", dir);
+		return;
+	}
+	r = sd_event_add_inotify(a->event, &a->incoming_source, dir, IN_MOVED_TO | IN_CLOSE_WRITE,
+				 on_incoming_policy, a);
+	if (r < 0) {
+		log_error_errno(r, "Not fetching the policy: cannot watch %s: %m", dir);
+		return;
+	}
+	a->policy_feed = true;
+	log_info("Fetching the signed policy every %u s; verifying it with %s.",
+		 c->policy_fetch_interval_seconds, c->policy_public_key);
 }
 
 /*
@@ -1058,6 +1399,8 @@ agent *agent_free(agent *a)
 	status_server_free(a->status);
 	sd_event_source_disable_unref(a->sender_timer);
 	sd_event_source_disable_unref(a->snapshot_timer);
+	sd_event_source_disable_unref(a->incoming_source);
+	free(a->signed_bytes);
 	if (a->sender_pid > 0) {
 		/* Let it finish the request in flight; the spool keeps the rest. */
 		(void)kill(a->sender_pid, SIGTERM);

@@ -24,6 +24,9 @@ void config_init(struct config *c)
 		.spool_path = "/var/lib/postured/spool.db",
 		.spool_max_mib = 64,
 		.snapshot_interval_seconds = 900,
+		.policy_incoming_dir = CONFIG_DEFAULT_INCOMING_DIR,
+		.signed_policy_path = CONFIG_DEFAULT_SIGNED_POLICY,
+		.policy_fetch_interval_seconds = 300,
 	};
 }
 
@@ -150,6 +153,31 @@ int config_parse(const char *path, const char *text, struct config *c, char *err
 			if (r < 0)
 				return r;
 			n.snapshot_interval_seconds = (uint32_t)u;
+		} else if (strcmp(key, "policy_fetch_interval_seconds") == 0) {
+			r = get_uint(v, path, key, 1, 86400, &u, err, err_size);
+			if (r < 0)
+				return r;
+			n.policy_fetch_interval_seconds = (uint32_t)u;
+		} else if (strcmp(key, "policy_public_key") == 0) {
+			const char *s = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
+
+			if (!s || (s[0] && s[0] != '/') || strlen(s) >= sizeof(n.policy_public_key))
+				return fail(
+					err, err_size, path,
+					"\"policy_public_key\" must be an absolute path (or \"\" "
+					"for none).");
+			strcpy(n.policy_public_key, s);
+		} else if (strcmp(key, "policy_incoming_dir") == 0 ||
+			   strcmp(key, "signed_policy_path") == 0) {
+			const char *s = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : "";
+			char *dst = strcmp(key, "signed_policy_path") == 0 ? n.signed_policy_path :
+									     n.policy_incoming_dir;
+
+			/* Room for the ".sig" and temporary names made from it. */
+			if (s[0] != '/' || strlen(s) >= sizeof(n.signed_policy_path) - 64)
+				return fail(err, err_size, path, "\"%s\" must be an absolute path.",
+					    key);
+			strcpy(dst, s);
 		} else if (strcmp(key, "sender_user") == 0) {
 			const char *s = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : "";
 
@@ -184,7 +212,9 @@ int config_parse(const char *path, const char *text, struct config *c, char *err
 				"ring_buffer_kib, wakeup, wakeup_latency_ms, "
 				"process_table_max, policy_file, status_socket, collector_url, "
 				"collector_ca, client_cert, client_key, spool_path, spool_max_mib, "
-				"sender_user, snapshot_interval_seconds).",
+				"sender_user, snapshot_interval_seconds, policy_public_key, "
+				"policy_incoming_dir, signed_policy_path, "
+				"policy_fetch_interval_seconds).",
 				key);
 		}
 	}

@@ -11,9 +11,11 @@
 
 #include "probe_process.h"
 
-#define CONFIG_DEFAULT_PATH   "/etc/postured/postured.conf"
-#define CONFIG_DEFAULT_POLICY "/etc/postured/policy.json"
-#define CONFIG_MAX_BYTES      (64 * 1024)
+#define CONFIG_DEFAULT_PATH	     "/etc/postured/postured.conf"
+#define CONFIG_DEFAULT_POLICY	     "/etc/postured/policy.json"
+#define CONFIG_DEFAULT_INCOMING_DIR  "/var/lib/postured/incoming"
+#define CONFIG_DEFAULT_SIGNED_POLICY "/var/lib/postured/policy.signed.json"
+#define CONFIG_MAX_BYTES	     (64 * 1024)
 
 struct config {
 	struct probe_process_config process;
@@ -33,6 +35,17 @@ struct config {
 	uint32_t spool_max_mib;
 	char sender_user[64];
 	uint32_t snapshot_interval_seconds;
+
+	/*
+	 * Signed policies from the collector (docs/policy.md); empty
+	 * policy_public_key: no fetching.  The sender writes what it fetched
+	 * into policy_incoming_dir; the daemon verifies it and keeps the last
+	 * good one at signed_policy_path (and ".sig" beside it).
+	 */
+	char policy_public_key[4096];
+	char policy_incoming_dir[4096];
+	char signed_policy_path[4096];
+	uint32_t policy_fetch_interval_seconds;
 };
 
 void config_init(struct config *c);

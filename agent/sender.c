@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <stdio.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #include "basic/cleanup.h"
 #include "basic/log.h"
+#include "policy_sig.h"
 #include "sender.h"
 #include "spool.h"
 
@@ -48,6 +50,19 @@ struct sender {
 	unsigned failures;
 	bool backing_off;
 	struct ratelimit rl;
+
+	/* The policy feed (sender.h): one GET in flight at most. */
+	char *policy_url;
+	int policy_dir_fd;
+	sd_event_source *policy_timer;
+	CURL *policy_easy;
+	struct buf policy_body;
+	char policy_sig[POLICY_SIG_MAX_SIGNATURE + 1];
+	char etag[128], new_etag[128]; /* the tag handed over, the one of the answer */
+	bool policy_header_too_long;
+	char policy_errbuf[CURL_ERROR_SIZE];
+	struct curl_slist *policy_headers;
+	struct ratelimit policy_rl;
 };
 
 static void buf_free(struct buf *b, bool wipe)
@@ -178,15 +193,21 @@ static void back_off(struct sender *s, usec_t retry_after)
 /* --- libcurl multi ↔ sd-event --------------------------------------------- */
 
 static void finish_request(struct sender *s, CURLcode res);
+static void finish_policy_request(struct sender *s, CURLcode res);
 
 static void check_done(struct sender *s)
 {
 	CURLMsg *msg;
 	int left;
 
-	while ((msg = curl_multi_info_read(s->multi, &left)))
-		if (msg->msg == CURLMSG_DONE && msg->easy_handle == s->easy)
+	while ((msg = curl_multi_info_read(s->multi, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		if (msg->easy_handle == s->easy)
 			finish_request(s, msg->data.result);
+		else if (s->policy_easy && msg->easy_handle == s->policy_easy)
+			finish_policy_request(s, msg->data.result);
+	}
 }
 
 static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
@@ -313,40 +334,15 @@ static int gzip_buf(const struct buf *in, struct buf *out)
 	return rc == Z_STREAM_END ? 0 : -EIO;
 }
 
-static int start_request(struct sender *s)
+/* What every request to the collector has: timeouts, TLS with the pinned CA and our certificate. */
+static void set_transport_options(struct sender *s, CURL *e)
 {
 	struct curl_blob ca = { s->ca.data, s->ca.len, CURL_BLOB_COPY };
 	struct curl_blob cert = { s->cert.data, s->cert.len, CURL_BLOB_COPY };
 	struct curl_blob key = { s->key.data, s->key.len, CURL_BLOB_COPY };
-	CURL *e;
-	int r;
 
-	s->plain.len = 0;
-	s->batch_n = 0;
-	r = spool_peek(s->spool, 0, s->max_records, s->cfg.batch_max_bytes, add_line, s);
-	if (r < 0)
-		return log_error_errno(r, "Failed to read the spool: %m");
-	if (s->batch_n == 0)
-		return 0;
-	r = gzip_buf(&s->plain, &s->body);
-	if (r < 0)
-		return log_error_errno(r, "Failed to compress a batch: %m");
-
-	e = curl_easy_init();
-	if (!e)
-		return log_oom();
-	s->response.len = 0;
-	s->errbuf[0] = '\0';
-	curl_easy_setopt(e, CURLOPT_URL, s->reports_url);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
-	curl_easy_setopt(e, CURLOPT_POST, 1L);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, s->body.data);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body.len);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_response);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
 	/* Timeouts on everything. */
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, 60L);
@@ -370,6 +366,38 @@ static int start_request(struct sender *s)
 	}
 	if (s->cfg.proxy)
 		curl_easy_setopt(e, CURLOPT_PROXY, s->cfg.proxy);
+}
+
+static int start_request(struct sender *s)
+{
+	CURL *e;
+	int r;
+
+	s->plain.len = 0;
+	s->batch_n = 0;
+	r = spool_peek(s->spool, 0, s->max_records, s->cfg.batch_max_bytes, add_line, s);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read the spool: %m");
+	if (s->batch_n == 0)
+		return 0;
+	r = gzip_buf(&s->plain, &s->body);
+	if (r < 0)
+		return log_error_errno(r, "Failed to compress a batch: %m");
+
+	e = curl_easy_init();
+	if (!e)
+		return log_oom();
+	s->response.len = 0;
+	s->errbuf[0] = '\0';
+	curl_easy_setopt(e, CURLOPT_URL, s->reports_url);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, s->body.data);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body.len);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_response);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
+	set_transport_options(s, e);
 
 	if (curl_multi_add_handle(s->multi, e) != CURLM_OK) {
 		curl_easy_cleanup(e);
@@ -495,6 +523,208 @@ static void finish_request(struct sender *s, CURLcode res)
 			    0);
 }
 
+/* --- the policy feed --------------------------------------------------------- */
+
+static size_t on_policy_body(char *p, size_t size, size_t n, void *userdata)
+{
+	struct sender *s = userdata;
+
+	/* A policy larger than the daemon would read aborts the transfer. */
+	if (s->policy_body.len + size * n > POLICY_SIG_MAX_POLICY)
+		return 0;
+	if (buf_append(&s->policy_body, p, size * n) < 0)
+		return 0;
+	return size * n;
+}
+
+/* Copies a header's value, without surrounding blanks, when line is "name: value". */
+static bool header_value(const char *line, size_t len, const char *name, char *out, size_t size,
+			 bool *too_long)
+{
+	size_t k = strlen(name);
+
+	if (len <= k || strncasecmp(line, name, k) != 0 || line[k] != ':')
+		return false;
+	line += k + 1;
+	len -= k + 1;
+	while (len > 0 && (line[0] == ' ' || line[0] == '\t'))
+		line++, len--;
+	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' ' ||
+			   line[len - 1] == '\t'))
+		len--;
+	if (len >= size) {
+		*too_long = true;
+		out[0] = '\0';
+		return true;
+	}
+	memcpy(out, line, len);
+	out[len] = '\0';
+	return true;
+}
+
+static size_t on_policy_header(char *p, size_t size, size_t n, void *userdata)
+{
+	struct sender *s = userdata;
+	bool ignored = false;
+
+	if (!header_value(p, size * n, "X-Postured-Signature", s->policy_sig, sizeof(s->policy_sig),
+			  &s->policy_header_too_long))
+		(void)header_value(p, size * n, "ETag", s->new_etag, sizeof(s->new_etag), &ignored);
+	return size * n;
+}
+
+static void schedule_policy(struct sender *s)
+{
+	sd_event_source_set_time_relative(s->policy_timer, s->cfg.policy_interval);
+	sd_event_source_set_enabled(s->policy_timer, SD_EVENT_ONESHOT);
+}
+
+static int start_policy_request(struct sender *s)
+{
+	_cleanup_free_ char *inm = NULL;
+	CURL *e;
+
+	e = curl_easy_init();
+	if (!e)
+		return log_oom();
+	s->policy_body.len = 0;
+	s->policy_sig[0] = '\0';
+	s->new_etag[0] = '\0';
+	s->policy_header_too_long = false;
+	s->policy_errbuf[0] = '\0';
+	curl_slist_free_all(TAKE_PTR(s->policy_headers));
+	if (s->etag[0]) {
+		if (asprintf(&inm, "If-None-Match: %s", s->etag) < 0) {
+			curl_easy_cleanup(e);
+			return log_oom();
+		}
+		s->policy_headers = curl_slist_append(NULL, inm);
+	}
+	curl_easy_setopt(e, CURLOPT_URL, s->policy_url);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->policy_errbuf);
+	curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->policy_headers);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_policy_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_policy_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, s);
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)POLICY_SIG_MAX_POLICY);
+	set_transport_options(s, e);
+	if (curl_multi_add_handle(s->multi, e) != CURLM_OK) {
+		curl_easy_cleanup(e);
+		return log_error_errno(EIO, "Failed to start a policy request.");
+	}
+	s->policy_easy = e;
+	return 0;
+}
+
+/* Writes data into the policy directory under name: a temporary file, fsync(), rename(). */
+static int write_atomic(int dir_fd, const char *name, const void *data, size_t len)
+{
+	char tmp[64];
+	_cleanup_close_ int fd = -EBADF;
+	const char *p = data;
+
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) < 0)
+		return -errno;
+	if (renameat(dir_fd, tmp, dir_fd, name) < 0)
+		return -errno;
+	return 0;
+}
+
+static int hand_over_policy(struct sender *s)
+{
+	int r;
+
+	/* The signature first: the daemon reads both when the policy arrives. */
+	r = write_atomic(s->policy_dir_fd, SENDER_POLICY_SIG_FILE, s->policy_sig,
+			 strlen(s->policy_sig));
+	if (r >= 0)
+		r = write_atomic(s->policy_dir_fd, SENDER_POLICY_FILE, s->policy_body.data ?: "",
+				 s->policy_body.len);
+	if (r >= 0 && fsync(s->policy_dir_fd) < 0)
+		r = -errno;
+	return r;
+}
+
+static void finish_policy_request(struct sender *s, CURLcode res)
+{
+	CURL *e = TAKE_PTR(s->policy_easy);
+	long status = 0;
+	int r;
+
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	curl_multi_remove_handle(s->multi, e);
+	curl_easy_cleanup(e);
+	schedule_policy(s);
+
+	if (res != CURLE_OK) {
+		if (ratelimit_below(&s->policy_rl))
+			log_warning("Failed to fetch the policy from %s: %s", s->policy_url,
+				    s->policy_errbuf[0] ? s->policy_errbuf :
+							  curl_easy_strerror(res));
+		return;
+	}
+	if (status == 304) {
+		log_debug("The collector's policy is unchanged.");
+		return;
+	}
+	if (status == 404) {
+		log_debug("The collector serves no policy.");
+		return;
+	}
+	if (status != 200) {
+		if (ratelimit_below(&s->policy_rl))
+			log_warning("The collector answered the policy request with HTTP %ld.",
+				    status);
+		return;
+	}
+	if (!s->policy_sig[0] || s->policy_header_too_long) {
+		if (ratelimit_below(&s->policy_rl))
+			log_warning("The collector's policy came without a usable signature "
+				    "header; ignoring it.");
+		return;
+	}
+	r = hand_over_policy(s);
+	if (r < 0) {
+		if (ratelimit_below(&s->policy_rl))
+			log_error_errno(r,
+					"Failed to hand the fetched policy over to the daemon: %m");
+		return;
+	}
+	/* Only what was handed over counts as seen; otherwise ask again in full. */
+	memcpy(s->etag, s->new_etag, sizeof(s->etag));
+	log_info("Fetched a policy of %zu bytes from the collector; handed it over for "
+		 "verification.",
+		 s->policy_body.len);
+}
+
+static int on_policy_timer(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct sender *s = userdata;
+
+	if (s->policy_easy)
+		return 0;
+	if (start_policy_request(s) < 0)
+		schedule_policy(s);
+	return 0;
+}
+
 static int on_exit_signal(sd_event_source *es, const struct signalfd_siginfo *si, void *userdata)
 {
 	return sd_event_exit(sd_event_source_get_event(es), 0);
@@ -506,9 +736,19 @@ static void sender_free(struct sender *s)
 		curl_multi_remove_handle(s->multi, s->easy);
 		curl_easy_cleanup(s->easy);
 	}
+	if (s->policy_easy) {
+		curl_multi_remove_handle(s->multi, s->policy_easy);
+		curl_easy_cleanup(s->policy_easy);
+	}
 	if (s->multi)
 		curl_multi_cleanup(s->multi);
 	curl_slist_free_all(s->headers);
+	curl_slist_free_all(s->policy_headers);
+	sd_event_source_disable_unref(s->policy_timer);
+	if (s->policy_dir_fd >= 0)
+		close(s->policy_dir_fd);
+	buf_free(&s->policy_body, false);
+	free(s->policy_url);
 	sd_event_source_disable_unref(s->curl_timer);
 	sd_event_source_disable_unref(s->kick);
 	sd_event_unref(s->event);
@@ -524,7 +764,7 @@ static void sender_free(struct sender *s)
 
 int sender_run(const struct sender_config *c)
 {
-	_cleanup_(sender_free) struct sender s = { .cfg = *c };
+	_cleanup_(sender_free) struct sender s = { .cfg = *c, .policy_dir_fd = -EBADF };
 	sigset_t mask;
 	int r;
 
@@ -546,9 +786,22 @@ int sender_run(const struct sender_config *c)
 		s.cfg.poll_interval = SENDER_DEFAULT_POLL_INTERVAL;
 	s.max_records = s.cfg.batch_max_records;
 	s.rl = RATELIMIT_INIT(60 * USEC_PER_SEC, 10);
+	s.policy_rl = RATELIMIT_INIT(60 * USEC_PER_SEC, 5);
+	if (!s.cfg.policy_interval)
+		s.cfg.policy_interval = SENDER_DEFAULT_POLICY_INTERVAL;
 	if (asprintf(&s.reports_url, "%s%s/v1/reports", c->url,
 		     c->url[strlen(c->url) - 1] == '/' ? "." : "") < 0)
 		return log_oom();
+	if (c->policy_dir) {
+		if (asprintf(&s.policy_url, "%s%s/v1/policy", c->url,
+			     c->url[strlen(c->url) - 1] == '/' ? "." : "") < 0)
+			return log_oom();
+		/* The daemon made it for the sender user; kept open across the drop. */
+		s.policy_dir_fd = open(c->policy_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (s.policy_dir_fd < 0)
+			return log_error_errno(errno, "Failed to open the policy directory %s: %m",
+					       c->policy_dir);
+	}
 
 	/* Everything that needs root, first. */
 	if (c->cert_file) {
@@ -620,6 +873,13 @@ int sender_run(const struct sender_config *c)
 	r = sd_event_add_time_relative(s.event, &s.kick, CLOCK_MONOTONIC, 0, 0, on_kick, &s);
 	if (r < 0)
 		return log_error_errno(r, "Failed to add a timer: %m");
+	if (s.policy_url) {
+		/* The first fetch at once: a new device wants its policy soon. */
+		r = sd_event_add_time_relative(s.event, &s.policy_timer, CLOCK_MONOTONIC, 0, 0,
+					       on_policy_timer, &s);
+		if (r < 0)
+			return log_error_errno(r, "Failed to add a timer: %m");
+	}
 
 	s.multi = curl_multi_init();
 	if (!s.multi)
@@ -635,6 +895,9 @@ int sender_run(const struct sender_config *c)
 		return log_oom();
 
 	log_info("Sender started: %s", s.reports_url);
+	if (s.policy_url)
+		log_info("Fetching the policy from %s every %llu s into %s.", s.policy_url,
+			 (unsigned long long)(s.cfg.policy_interval / USEC_PER_SEC), c->policy_dir);
 	r = sd_event_loop(s.event);
 	if (r < 0)
 		return log_error_errno(r, "Event loop failed: %m");

@@ -30,6 +30,15 @@
  * Retry-After of a 429/503 (capped at one hour).  With nothing to send the
  * spool is polled every poll_interval; SIGUSR1 polls at once.  SIGTERM and
  * SIGINT end the loop.
+ *
+ * With a policy_dir, the sender also fetches GET /v1/policy every
+ * policy_interval (If-None-Match with the last ETag it handed over).  On a
+ * 200 it writes the body (at most 1 MiB) and the X-Postured-Signature
+ * header (at most 256 bytes) into that directory as SENDER_POLICY_SIG_FILE,
+ * then SENDER_POLICY_FILE, each written to a temporary file, fsync()ed and
+ * renamed into place.  The daemon created the directory for the sender user
+ * and watches it; it trusts nothing in it (agent.c verifies the signature
+ * with the pinned key and the serial before use).
  */
 #ifndef POSTURED_SENDER_H
 #define POSTURED_SENDER_H
@@ -40,13 +49,17 @@
 
 #include "basic/time-util.h"
 
-#define SENDER_DEFAULT_USER	     "postured-sender"
-#define SENDER_FALLBACK_USER	     "nobody"
-#define SENDER_DEFAULT_BATCH_RECORDS 500
-#define SENDER_DEFAULT_BATCH_BYTES   (1024 * 1024)
-#define SENDER_DEFAULT_BACKOFF_MIN   (1 * USEC_PER_SEC)
-#define SENDER_DEFAULT_BACKOFF_MAX   (15 * 60 * USEC_PER_SEC)
-#define SENDER_DEFAULT_POLL_INTERVAL (5 * USEC_PER_SEC)
+#define SENDER_DEFAULT_USER	       "postured-sender"
+#define SENDER_FALLBACK_USER	       "nobody"
+#define SENDER_DEFAULT_BATCH_RECORDS   500
+#define SENDER_DEFAULT_BATCH_BYTES     (1024 * 1024)
+#define SENDER_DEFAULT_BACKOFF_MIN     (1 * USEC_PER_SEC)
+#define SENDER_DEFAULT_BACKOFF_MAX     (15 * 60 * USEC_PER_SEC)
+#define SENDER_DEFAULT_POLL_INTERVAL   (5 * USEC_PER_SEC)
+#define SENDER_DEFAULT_POLICY_INTERVAL (300 * USEC_PER_SEC)
+/* The names of a fetched policy in policy_dir; the daemon reacts to the second one's rename. */
+#define SENDER_POLICY_FILE     "policy.json"
+#define SENDER_POLICY_SIG_FILE "policy.sig"
 
 struct sender_config {
 	const char *url; /* collector base URL, "https://host:port"; /v1/reports is appended */
@@ -60,6 +73,8 @@ struct sender_config {
 	size_t batch_max_records; /* 0: defaults above */
 	size_t batch_max_bytes;
 	usec_t backoff_min, backoff_max, poll_interval;
+	const char *policy_dir; /* NULL: no policy fetching */
+	usec_t policy_interval; /* 0: SENDER_DEFAULT_POLICY_INTERVAL */
 };
 
 /*

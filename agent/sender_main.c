@@ -18,7 +18,8 @@ static void usage(void)
 		"usage: postured-sender --url https://HOST:PORT --ca FILE [--cert FILE --key FILE]\n"
 		"       [--spool FILE] [--user NAME] [--proxy URL] [--tls13]\n"
 		"       [--batch-records N] [--batch-bytes N] [--backoff-min-ms N]\n"
-		"       [--backoff-max-ms N] [--poll-ms N] [--debug]\n");
+		"       [--backoff-max-ms N] [--poll-ms N] [--policy-dir DIR]\n"
+		"       [--policy-interval-ms N] [--debug]\n");
 }
 
 int main(int argc, char **argv)
@@ -37,6 +38,8 @@ int main(int argc, char **argv)
 		{ "backoff-min-ms", required_argument, NULL, 'm' },
 		{ "backoff-max-ms", required_argument, NULL, 'M' },
 		{ "poll-ms", required_argument, NULL, 'P' },
+		{ "policy-dir", required_argument, NULL, 'D' },
+		{ "policy-interval-ms", required_argument, NULL, 'I' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -85,6 +88,12 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			c.poll_interval = strtoull(optarg, NULL, 10) * USEC_PER_MSEC;
+			break;
+		case 'D':
+			c.policy_dir = optarg;
+			break;
+		case 'I':
+			c.policy_interval = strtoull(optarg, NULL, 10) * USEC_PER_MSEC;
 			break;
 		case 'd':
 			log_set_max_level(LOG_DEBUG);

@@ -5,7 +5,10 @@
  * a test PKI made by tools/make-test-pki, on loopback.  An exec the test
  * makes must reach the collector's store, under the device id of the
  * client certificate, within 5 s; so must the finding of a denied program
- * and the posture snapshot.  Needs root.
+ * and the posture snapshot.  The signed policy feed: a policy the collector
+ * serves is put in force, a bad signature and a rollback are refused with a
+ * finding, and the last good signed policy serves an offline start-up.
+ * Needs root.
  */
 #include <errno.h>
 #include <signal.h>
@@ -18,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "harness.h"
 
 #define DELIVERY_TIMEOUT_MS 5000
@@ -33,6 +37,11 @@ struct world {
 	char device_id[64];
 	char port[8];
 	pid_t collector;
+	/* The policy feed: what the collector serves (--policy, --policy-signature). */
+	bool feed;
+	char feed_policy[PATH_MAX];
+	char feed_sig[PATH_MAX];
+	char signed_policy[PATH_MAX];
 };
 
 static void world_done(struct world *w)
@@ -127,7 +136,7 @@ static int world_start_collector(struct world *w)
 {
 	char listen[32], cert[PATH_MAX + 32], key[PATH_MAX + 32], ca[PATH_MAX + 32];
 	struct harness_child_opts o = HARNESS_CHILD_OPTS_DEFAULT;
-	char *argv[12];
+	char *argv[16];
 	int n = 0;
 
 	snprintf(listen, sizeof(listen), "127.0.0.1:%s", w->port);
@@ -145,6 +154,13 @@ static int world_start_collector(struct world *w)
 	argv[n++] = ca;
 	argv[n++] = "--db";
 	argv[n++] = w->db;
+	if (w->feed) {
+		/* No --policy-public-key: the collector serves what it is given, good or bad. */
+		argv[n++] = "--policy";
+		argv[n++] = w->feed_policy;
+		argv[n++] = "--policy-signature";
+		argv[n++] = w->feed_sig;
+	}
 	argv[n] = NULL;
 	o.stdout_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	TRY(harness_spawn(argv[0], argv, &o, &w->collector));
@@ -242,8 +258,161 @@ static int test_exec_reaches_collector(const void *arg)
 	return 0;
 }
 
+/* --- the signed policy feed ------------------------------------------------------ */
+
+/* The agent's config for the feed: no policy_file, the pinned key, fetching every second. */
+static int world_feed_init(struct world *w)
+{
+	char text[6 * PATH_MAX + 512];
+
+	if (access(CONFIG_DEFAULT_POLICY, F_OK) == 0)
+		return harness_fail("%s exists: the start-up order under test needs it absent",
+				    CONFIG_DEFAULT_POLICY);
+	w->feed = true;
+	snprintf(w->feed_policy, sizeof(w->feed_policy), "%s/served.json", w->dir);
+	snprintf(w->feed_sig, sizeof(w->feed_sig), "%s/served.sig", w->dir);
+	snprintf(w->signed_policy, sizeof(w->signed_policy), "%s/policy.signed.json", w->dir);
+	snprintf(text, sizeof(text),
+		 "{\"collector_url\": \"https://localhost:%s\",\n"
+		 " \"collector_ca\": \"%s/server-ca.crt\",\n"
+		 " \"client_cert\": \"%s/device1.crt\", \"client_key\": \"%s/device1.key\",\n"
+		 " \"spool_path\": \"%s/spool.db\", \"sender_user\": \"nobody\",\n"
+		 " \"policy_public_key\": \"%s/policy-signing.pub\",\n"
+		 " \"policy_incoming_dir\": \"%s/incoming\",\n"
+		 " \"signed_policy_path\": \"%s\",\n"
+		 " \"policy_fetch_interval_seconds\": 1}\n",
+		 w->port, w->pki, w->pki, w->pki, w->dir, w->pki, w->dir, w->signed_policy);
+	return harness_write_file(w->config, text);
+}
+
+/* The collector's policy: serial `serial`, one harmless monitor-mode rule. */
+static int feed_write_policy(struct world *w, unsigned serial)
+{
+	char text[1024];
+
+	snprintf(
+		text, sizeof(text),
+		"{\"id\": \"feed\", \"serial\": %u, \"mode\": \"monitor\",\n"
+		" \"rules\": [{\"id\": \"deny-copy\", \"type\": \"process\", \"title\": \"copy\",\n"
+		"   \"severity\": \"medium\", \"match\": {\"name\": \"%s\"}, \"effect\": \"deny\",\n"
+		"   \"message\": {\"en\": \"The test program ran.\"},\n"
+		"   \"remediation\": {\"en\": \"Nothing to do.\"}}]}\n",
+		serial, w->name);
+	return harness_write_file(w->feed_policy, text);
+}
+
+/* posture-collector sign-policy with the company's (the test PKI's) key. */
+static int feed_sign(struct world *w)
+{
+	struct harness_child_opts o = HARNESS_CHILD_OPTS_DEFAULT;
+	char key[PATH_MAX + 32];
+	char *argv[6];
+	int status, fd;
+	pid_t pid;
+
+	snprintf(key, sizeof(key), "%s/policy-signing.key", w->pki);
+	argv[0] = (char *)harness_build_path("posture-collector");
+	argv[1] = "sign-policy";
+	argv[2] = "--key";
+	argv[3] = key;
+	argv[4] = w->feed_policy;
+	argv[5] = NULL;
+	fd = open(w->feed_sig, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return harness_fail("Cannot create %s: %m", w->feed_sig);
+	o.stdout_fd = fd;
+	TRY(harness_spawn(argv[0], argv, &o, &pid));
+	safe_close(fd);
+	TRY(harness_wait_child(pid, 30000, &status));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sign-policy failed");
+	return 0;
+}
+
+/* The collector re-reads its policy on SIGHUP. */
+static int feed_reload(struct world *w)
+{
+	if (kill(w->collector, SIGHUP) < 0)
+		return harness_fail("Cannot signal the collector: %m");
+	return 0;
+}
+
+static int expect_stderr(struct harness_agent *a, const char *text, int timeout_ms)
+{
+	int64_t start = harness_now_ms();
+	int r = harness_agent_wait_stderr(a, text, timeout_ms);
+
+	if (r < 0)
+		return harness_fail("Reading the agent's stderr: %s", strerror(-r));
+	if (r == 0)
+		return harness_fail("The agent did not say \"%s\" within %d ms; it said: %s", text,
+				    timeout_ms, harness_agent_stderr(a));
+	harness_note("\"%s\" after %lld ms", text, (long long)(harness_now_ms() - start));
+	return 0;
+}
+
+static int test_signed_policy_feed(const void *arg)
+{
+	_cleanup_(world_done) struct world w = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	struct harness_agent_opts o = { .no_print_events = true };
+	char text[PATH_MAX + 128];
+	int status;
+
+	TRY(world_init(&w));
+	TRY(world_feed_init(&w));
+	TRY(feed_write_policy(&w, 2));
+	TRY(feed_sign(&w));
+	TRY(world_start_collector(&w));
+	o.config = w.config;
+	TRY(harness_agent_start(&o, &a));
+
+	/* (1) The served policy, serial 2, is verified and put in force. */
+	TRY(expect_stderr(a, "Policy feed (serial 2,", 10000));
+	/* Kept on disk right after it is in force. */
+	for (int i = 0; i < 40 && access(w.signed_policy, F_OK) < 0; i++)
+		usleep(50 * 1000);
+	CHECK(access(w.signed_policy, F_OK) == 0, "no last good signed policy at %s; it said: %s",
+	      w.signed_policy, harness_agent_stderr(a));
+
+	/* (2) Serial 3 with serial 2's signature: the bytes are not the signed bytes. */
+	TRY(feed_write_policy(&w, 3));
+	TRY(feed_reload(&w));
+	TRY(expect_stderr(a, "signature does not verify with the pinned key", 10000));
+	TRY(wait_rows(&w, 2003, "%signature does not verify with the pinned key%",
+		      "the finding about the bad signature"));
+
+	/* (3) Serial 1, properly signed, after 2: a rollback. */
+	TRY(feed_write_policy(&w, 1));
+	TRY(feed_sign(&w));
+	TRY(feed_reload(&w));
+	TRY(expect_stderr(a, "serial 1 is lower than 2 in force: refusing a rollback", 10000));
+	TRY(wait_rows(&w, 2003, "%refusing a rollback%", "the finding about the rollback"));
+	CHECK(!strstr(a->err, "Policy feed (serial 3,") &&
+		      !strstr(a->err, "Policy feed (serial 1,"),
+	      "a refused policy was put in force; the agent said: %s", harness_agent_stderr(a));
+	TRY(harness_agent_stop(a, HARNESS_STOP_TIMEOUT_MS, NULL, NULL, NULL));
+	CHECK(WIFEXITED(a->status) && WEXITSTATUS(a->status) == 0,
+	      "the agent did not stop cleanly; it said: %s", harness_agent_stderr(a));
+	a = harness_agent_free(a);
+
+	/* (4) The collector is gone: the agent starts with the last good signed policy. */
+	(void)kill(w.collector, SIGTERM);
+	TRY(harness_wait_child(w.collector, 5000, &status));
+	w.collector = 0;
+	TRY(harness_agent_start(&o, &a));
+	snprintf(text, sizeof(text),
+		 "Policy feed (serial 2, monitor mode, 1 rules) from %s is in force",
+		 w.signed_policy);
+	TRY(expect_stderr(a, text, 5000));
+	TRY(harness_agent_stop(a, HARNESS_STOP_TIMEOUT_MS, NULL, NULL, NULL));
+	CHECK(WIFEXITED(a->status) && WEXITSTATUS(a->status) == 0,
+	      "the agent did not stop cleanly; it said: %s", harness_agent_stderr(a));
+	return 0;
+}
+
 static const struct harness_test tests[] = {
 	{ "exec_reaches_collector", test_exec_reaches_collector, NULL },
+	{ "signed_policy_feed", test_signed_policy_feed, NULL },
 };
 
 int main(int argc, char *argv[])

@@ -276,6 +276,44 @@ static void test_policy_file(void **state)
 		       PATH ": \"policy_file\" must be an absolute path shorter than 4096 bytes.");
 }
 
+static void test_signed_policy_keys(void **state)
+{
+	struct config c;
+
+	config_init(&c);
+	assert_string_equal(c.policy_public_key, "");
+	assert_string_equal(c.policy_incoming_dir, CONFIG_DEFAULT_INCOMING_DIR);
+	assert_string_equal(c.signed_policy_path, CONFIG_DEFAULT_SIGNED_POLICY);
+	assert_int_equal(c.policy_fetch_interval_seconds, 300);
+
+	c = parse_ok("{\"policy_public_key\": \"/etc/postured/policy-signing.pub\",\n"
+		     " \"policy_incoming_dir\": \"/srv/in\",\n"
+		     " \"signed_policy_path\": \"/srv/p.signed.json\",\n"
+		     " \"policy_fetch_interval_seconds\": 1}");
+	assert_string_equal(c.policy_public_key, "/etc/postured/policy-signing.pub");
+	assert_string_equal(c.policy_incoming_dir, "/srv/in");
+	assert_string_equal(c.signed_policy_path, "/srv/p.signed.json");
+	assert_int_equal(c.policy_fetch_interval_seconds, 1);
+	assert_string_equal(parse_ok("{\"policy_public_key\": \"\"}").policy_public_key, "");
+	assert_int_equal(
+		parse_ok("{\"policy_fetch_interval_seconds\": 86400}").policy_fetch_interval_seconds,
+		86400);
+
+	assert_refused("{\"policy_public_key\": \"key.pub\"}",
+		       PATH ": \"policy_public_key\" must be an absolute path (or \"\" for none).");
+	assert_refused("{\"policy_public_key\": null}",
+		       PATH ": \"policy_public_key\" must be an absolute path (or \"\" for none).");
+	assert_refused("{\"policy_incoming_dir\": \"\"}",
+		       PATH ": \"policy_incoming_dir\" must be an absolute path.");
+	assert_refused("{\"signed_policy_path\": \"p.json\"}",
+		       PATH ": \"signed_policy_path\" must be an absolute path.");
+	assert_refused("{\"policy_fetch_interval_seconds\": 0}", PATH
+		       ": \"policy_fetch_interval_seconds\" is 0; it must be from 1 to 86400.");
+	assert_refused("{\"policy_fetch_interval_seconds\": \"300\"}",
+		       PATH ": \"policy_fetch_interval_seconds\" must be a whole number from 1 to "
+			    "86400.");
+}
+
 static void test_unknown_key(void **state)
 {
 	assert_refused(
@@ -284,7 +322,8 @@ static void test_unknown_key(void **state)
 		"capture_args_bytes, ring_buffer_kib, wakeup, wakeup_latency_ms, "
 		"process_table_max, policy_file, status_socket, collector_url, "
 		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
-		"snapshot_interval_seconds).");
+		"snapshot_interval_seconds, policy_public_key, policy_incoming_dir, "
+		"signed_policy_path, policy_fetch_interval_seconds).");
 	/* Key names are case-sensitive. */
 	assert_refused(
 		"{\"Wakeup\": \"each\"}", PATH
@@ -292,7 +331,8 @@ static void test_unknown_key(void **state)
 		"ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max, "
 		"policy_file, status_socket, collector_url, "
 		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
-		"snapshot_interval_seconds).");
+		"snapshot_interval_seconds, policy_public_key, policy_incoming_dir, "
+		"signed_policy_path, policy_fetch_interval_seconds).");
 	/* Nested objects are not flattened: the key is simply unknown. */
 	assert_refused(
 		"{\"process\": {\"wakeup\": \"each\"}}", PATH
@@ -300,7 +340,8 @@ static void test_unknown_key(void **state)
 		"ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max, "
 		"policy_file, status_socket, collector_url, "
 		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
-		"snapshot_interval_seconds).");
+		"snapshot_interval_seconds, policy_public_key, policy_incoming_dir, "
+		"signed_policy_path, policy_fetch_interval_seconds).");
 }
 
 static void test_error_after_good_keys(void **state)
@@ -315,7 +356,8 @@ static void test_error_after_good_keys(void **state)
 		"ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max, "
 		"policy_file, status_socket, collector_url, "
 		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
-		"snapshot_interval_seconds).");
+		"snapshot_interval_seconds, policy_public_key, policy_incoming_dir, "
+		"signed_policy_path, policy_fetch_interval_seconds).");
 	assert_refused("{\"wakeup\": \"batched\", \"ring_buffer_kib\": 3}",
 		       PATH ": \"ring_buffer_kib\" is 3; it must be from 64 to 262144.");
 }
@@ -531,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_bad_process_table_max),
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_policy_file),
+		cmocka_unit_test(test_signed_policy_keys),
 		cmocka_unit_test(test_error_after_good_keys),
 		cmocka_unit_test(test_not_an_object),
 		cmocka_unit_test(test_invalid_json),
