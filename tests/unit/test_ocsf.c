@@ -267,6 +267,9 @@ struct report {
 };
 
 static void report_add(struct report *r, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void report_add(struct report *r, const char *path, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
