@@ -687,6 +687,21 @@ static int agent_setup_reports(agent *a)
 		return log_error_errno(EINVAL,
 				       "collector_url is set, so collector_ca, client_cert and "
 				       "client_key must be too.");
+	{
+		struct stat st;
+
+		/* Checked here too, so the daemon refuses at once rather than its sender later. */
+		if (stat(c->client_key, &st) < 0)
+			return log_error_errno(errno, "Cannot read the client key %s: %m",
+					       c->client_key);
+		if (st.st_uid != 0 || (st.st_mode & 0027))
+			return log_error_errno(EPERM,
+					       "The client key %s must be owned by root and not "
+					       "readable by others (mode 0600 or 0640; it is %04o, "
+					       "owner uid %u). Fix: chown root %s && chmod 0600 %s",
+					       c->client_key, (unsigned)(st.st_mode & 07777),
+					       (unsigned)st.st_uid, c->client_key, c->client_key);
+	}
 	/*
 	 * The collector knows this device by its certificate; records say the
 	 * same, so the device id is one thing from the laptop to the SIEM.

@@ -410,9 +410,35 @@ static int test_signed_policy_feed(const void *arg)
 	return 0;
 }
 
+/* A client key others can read: the agent refuses to start, saying what to do. */
+static int test_loose_key_refused(const void *arg)
+{
+	_cleanup_(world_done) struct world w = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	struct harness_agent_opts o = { .no_print_events = true, .no_wait_ready = true };
+	char key[PATH_MAX + 32];
+
+	TRY(world_init(&w));
+	snprintf(key, sizeof(key), "%s/device1.key", w.pki);
+	if (chmod(key, 0644) < 0)
+		return harness_fail("Cannot chmod %s: %m", key);
+	o.config = w.config;
+	TRY(harness_agent_start(&o, &a));
+	TRY(harness_agent_wait_exit(a, 15000, NULL, NULL, NULL));
+	CHECK(WIFEXITED(a->status) && WEXITSTATUS(a->status) == 1,
+	      "the agent should exit with status 1 for a readable key; stderr: %s",
+	      harness_agent_stderr(a));
+	CHECK(strstr(harness_agent_stderr(a), "must be owned by root and not readable by others"),
+	      "the agent did not say what is wrong with the key; stderr: %s",
+	      harness_agent_stderr(a));
+	CHECK(!a->ready, "the agent said READY=1 although it refused to start");
+	return 0;
+}
+
 static const struct harness_test tests[] = {
 	{ "exec_reaches_collector", test_exec_reaches_collector, NULL },
 	{ "signed_policy_feed", test_signed_policy_feed, NULL },
+	{ "loose_key_refused", test_loose_key_refused, NULL },
 };
 
 int main(int argc, char *argv[])
