@@ -508,43 +508,22 @@ static void write_completeness(agent *a, yajl_gen g)
 	a->interval_boot = boot;
 }
 
+static void write_snapshot_contents(void *userdata, yajl_gen g)
+{
+	agent *a = userdata;
+
+	json_key(g, "posture");
+	status_write_status(a, g, 0);
+	write_completeness(a, g);
+}
+
 static void agent_send_snapshot(agent *a)
 {
 	yajl_gen g = a->gen;
 	char mark[PATH_MAX + 16], text[32];
 
-	yajl_gen_map_open(g);
-	json_int(g, "time", (long long)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC));
-	json_int(g, "class_uid", 5001);
-	json_str(g, "class_name", "Device Inventory Info");
-	json_int(g, "category_uid", 5);
-	json_str(g, "category_name", "Discovery");
-	json_int(g, "activity_id", 2);
-	json_str(g, "activity_name", "Collect");
-	json_int(g, "type_uid", 500102);
-	json_str(g, "type_name", "Device Inventory Info: Collect");
-	json_int(g, "severity_id", 1);
-	json_str(g, "severity", "Informational");
-	json_open(g, "metadata");
-	json_str(g, "version", OCSF_SCHEMA_VERSION);
-	json_open(g, "product");
-	json_str(g, "name", "postured");
-	json_str(g, "vendor_name", "postured");
-	json_str(g, "version", POSTURED_VERSION);
-	json_close(g);
-	json_str(g, "log_name", "posture");
-	json_close(g);
-	json_open(g, "device");
-	json_int(g, "type_id", a->device.type_id);
-	json_str(g, "uid", a->device.uid);
-	json_str(g, "hostname", a->device.hostname);
-	json_close(g);
-	json_open(g, "postured");
-	json_key(g, "posture");
-	status_write_status(a, g, 0);
-	write_completeness(a, g);
-	json_close(g);
-	yajl_gen_map_close(g);
+	format_snapshot(g, &a->device, (long long)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC),
+			write_snapshot_contents, a);
 	agent_spool(a, SPOOL_STATE, "posture");
 	yajl_gen_clear(g);
 	yajl_gen_reset(g, NULL);

@@ -520,3 +520,26 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 	json_close(g);
 	yajl_gen_map_close(g);
 }
+
+void format_snapshot(yajl_gen g, const struct device_info *dev, long long time_ms,
+		     void (*write_postured)(void *userdata, yajl_gen g), void *userdata)
+{
+	yajl_gen_map_open(g);
+	json_int(g, "time", time_ms);
+	json_int(g, "class_uid", OCSF_CLASS_DEVICE_INVENTORY_INFO);
+	json_str(g, "class_name", "Device Inventory Info");
+	json_int(g, "category_uid", 5);
+	json_str(g, "category_name", "Discovery");
+	json_int(g, "activity_id", 2);
+	json_str(g, "activity_name", "Collect");
+	json_int(g, "type_uid", OCSF_CLASS_DEVICE_INVENTORY_INFO * 100 + 2);
+	json_str(g, "type_name", "Device Inventory Info: Collect");
+	json_int(g, "severity_id", 1);
+	json_str(g, "severity", "Informational");
+	write_metadata(g, "posture");
+	write_device(g, dev);
+	json_open(g, "postured");
+	write_postured(userdata, g);
+	json_close(g);
+	yajl_gen_map_close(g);
+}

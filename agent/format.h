@@ -37,6 +37,16 @@ void format_process_event(yajl_gen g, const struct decoded_event *ev, const stru
 void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 		    const struct device_info *dev);
 
+#define OCSF_CLASS_DEVICE_INVENTORY_INFO 5001
+
+/*
+ * Writes the posture snapshot: an OCSF Device Inventory Info record (class
+ * 5001, activity Collect) about dev at time_ms, whose "postured" object's
+ * contents write_postured() writes (the posture and its completeness).
+ */
+void format_snapshot(yajl_gen g, const struct device_info *dev, long long time_ms,
+		     void (*write_postured)(void *userdata, yajl_gen g), void *userdata);
+
 /* A rule's message or remediation as {"en": ..., "ja": ...} under key, every language it has. */
 void format_rule_texts(yajl_gen g, const char *key, const policy_rule *r,
 		       enum policy_text_kind kind);

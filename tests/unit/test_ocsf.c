@@ -719,49 +719,21 @@ static void test_compliance_finding(void **state)
 	policy_unref(p);
 }
 
-/*
- * The posture snapshot (class 5001), in the shape agent.c's
- * agent_send_snapshot() writes; that function is static in agent.c, so this
- * copy must follow it until it moves to format.c.
- */
+static void write_test_posture(void *userdata, yajl_gen g)
+{
+	json_open(g, "posture");
+	json_bool(g, "compliant", 0);
+	json_close(g);
+}
+
+/* The posture snapshot (class 5001), as format_snapshot() writes it for agent.c. */
 static void test_inventory_info(void **state)
 {
 	_cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
 	_cleanup_(yajl_tree_freep) yajl_val rec = NULL;
 
 	assert_non_null(g);
-	yajl_gen_map_open(g);
-	json_int(g, "time", 1700000000000LL);
-	json_int(g, "class_uid", 5001);
-	json_str(g, "class_name", "Device Inventory Info");
-	json_int(g, "category_uid", 5);
-	json_str(g, "category_name", "Discovery");
-	json_int(g, "activity_id", 2);
-	json_str(g, "activity_name", "Collect");
-	json_int(g, "type_uid", 500102);
-	json_str(g, "type_name", "Device Inventory Info: Collect");
-	json_int(g, "severity_id", 1);
-	json_str(g, "severity", "Informational");
-	json_open(g, "metadata");
-	json_str(g, "version", OCSF_SCHEMA_VERSION);
-	json_open(g, "product");
-	json_str(g, "name", "postured");
-	json_str(g, "vendor_name", "postured");
-	json_str(g, "version", POSTURED_VERSION);
-	json_close(g);
-	json_str(g, "log_name", "posture");
-	json_close(g);
-	json_open(g, "device");
-	json_int(g, "type_id", test_device.type_id);
-	json_str(g, "uid", test_device.uid);
-	json_str(g, "hostname", test_device.hostname);
-	json_close(g);
-	json_open(g, "postured");
-	json_open(g, "posture");
-	json_str(g, "state", "ok");
-	json_close(g);
-	json_close(g);
-	yajl_gen_map_close(g);
+	format_snapshot(g, &test_device, 1700000000000LL, write_test_posture, NULL);
 	rec = parse_gen(g);
 	assert_valid(rec, "events/discovery/inventory_info.json", "posture snapshot");
 }
