@@ -527,6 +527,15 @@ static void agent_send_snapshot(agent *a)
 	agent_spool(a, SPOOL_STATE, "posture");
 	yajl_gen_clear(g);
 	yajl_gen_reset(g, NULL);
+	/* The owner's copy of what was sent is kept as long as the policy says (posturectl sent). */
+	if (a->spool && engine_policy(a->engine)) {
+		int64_t now_ms = (int64_t)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC);
+		int64_t days = policy_settings(engine_policy(a->engine))->sent_retention_days;
+		int r = spool_prune_sent(a->spool, now_ms - days * 86400000LL);
+
+		if (r < 0)
+			log_warning_errno(r, "Failed to prune the sent records: %m");
+	}
 
 	snapshot_mark_path(a, mark, sizeof(mark));
 	strbuf_printf(text, sizeof(text), "%llu\n", (unsigned long long)a->interval_real);
@@ -705,6 +714,8 @@ static int agent_setup_reports(agent *a)
 	if (r < 0)
 		return log_error_errno(r, "Failed to open the spool %s: %m", c->spool_path);
 	(void)spool_set_device_uid(a->spool, a->device.uid);
+	if (a->status)
+		status_server_set_spool(a->status, a->spool);
 	if (r == SPOOL_OPEN_RECREATED)
 		log_warning("The spool %s was damaged; it was moved aside (%s.corrupt-*) and a new "
 			    "one started.",

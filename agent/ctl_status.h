@@ -6,6 +6,7 @@
  *   posturectl status [--json]            exit 0 compliant, 1 not
  *   posturectl explain RULE [--json]      exit 0, 1 when the policy has no such rule
  *   posturectl events [--follow] [--json] exit 0
+ *   posturectl sent [--since DURATION|DATE] [--verbose] [--json]  exit 0
  *
  * Each takes --socket PATH.  Exit 2 when the agent cannot be reached (the
  * message says so and what to do) and for usage errors.  Text goes to stdout
@@ -35,6 +36,7 @@ void ctl_i18n_setup(void);
 int ctl_status_main(int argc, char *argv[]);
 int ctl_explain_main(int argc, char *argv[]);
 int ctl_events_main(int argc, char *argv[]);
+int ctl_sent_main(int argc, char *argv[]);
 
 /*
  * One sentence in plain words saying what a finding (an OCSF Compliance

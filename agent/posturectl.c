@@ -31,7 +31,7 @@ static const struct verb verbs[] = {
 	{ "explain", N_("Explain one rule: why it exists, what was seen, how to fix it"),
 	  ctl_explain_main },
 	{ "events", N_("Show findings about your processes as they happen"), ctl_events_main },
-	{ "sent", N_("Show exactly the records this device sent to the collector"), NULL },
+	{ "sent", N_("Show exactly the records this device sent to the collector"), ctl_sent_main },
 	{ "check", N_("Run the device posture checks once and print the results"), ctl_check_main },
 	{ "policy", N_("Check or explain a policy file (policy check|explain FILE)"),
 	  ctl_policy_main },

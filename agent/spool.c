@@ -166,6 +166,9 @@ static int open_db(const char *path, sqlite3 **ret)
 			 " line TEXT NOT NULL);"
 			 "CREATE INDEX IF NOT EXISTS records_class ON records (class, seq);"
 			 "CREATE INDEX IF NOT EXISTS records_kind ON records (class, kind, seq);"
+			 "CREATE TABLE IF NOT EXISTS sent (seq INTEGER PRIMARY KEY,"
+			 " kind TEXT NOT NULL, acked INTEGER NOT NULL, line TEXT NOT NULL);"
+			 "CREATE INDEX IF NOT EXISTS sent_acked ON sent (acked);"
 			 "PRAGMA user_version = 1;");
 	if (r >= 0)
 		r = meta_get(db, "next_seq", &next_seq);
@@ -629,7 +632,8 @@ int spool_peek(struct spool *s, uint64_t after_seq, size_t max_records, size_t m
 
 int spool_ack(struct spool *s, uint64_t seq)
 {
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *sum = NULL, *del = NULL;
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *sum = NULL, *keep = NULL, *cap = NULL,
+						  *del = NULL;
 	uint64_t bytes, gone, count;
 	int r, rc;
 
@@ -655,6 +659,33 @@ int spool_ack(struct spool *s, uint64_t seq)
 	count = (uint64_t)sqlite3_column_int64(sum, 0);
 	gone = (uint64_t)sqlite3_column_int64(sum, 1);
 
+	/* What left the device stays visible to its owner (posturectl sent): see spool.h. */
+	r = prepare(s->db,
+		    "INSERT OR REPLACE INTO sent (seq, kind, acked, line)"
+		    " SELECT seq, kind, ?, line FROM records WHERE seq <= ?",
+		    &keep);
+	if (r < 0)
+		goto rollback;
+	sqlite3_bind_int64(keep, 1, (sqlite3_int64)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC));
+	sqlite3_bind_int64(keep, 2, (sqlite3_int64)seq);
+	rc = sqlite3_step(keep);
+	if (rc != SQLITE_DONE) {
+		r = errno_from_sqlite(rc);
+		goto rollback;
+	}
+	r = prepare(s->db,
+		    "DELETE FROM sent WHERE seq <= (SELECT seq FROM sent ORDER BY seq DESC"
+		    " LIMIT 1 OFFSET ?)",
+		    &cap);
+	if (r < 0)
+		goto rollback;
+	sqlite3_bind_int64(cap, 1, (sqlite3_int64)SPOOL_SENT_MAX);
+	rc = sqlite3_step(cap);
+	if (rc != SQLITE_DONE) {
+		r = errno_from_sqlite(rc);
+		goto rollback;
+	}
+
 	r = prepare(s->db, "DELETE FROM records WHERE seq <= ?", &del);
 	if (r < 0)
 		goto rollback;
@@ -678,6 +709,78 @@ int spool_ack(struct spool *s, uint64_t seq)
 rollback:
 	exec_sql(s->db, "ROLLBACK");
 	return r;
+}
+
+int spool_prune_sent(struct spool *s, int64_t older_than_ms)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *del = NULL;
+	int r, rc;
+
+	if (!s)
+		return -EINVAL;
+	r = exec_sql(s->db, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	r = prepare(s->db, "DELETE FROM sent WHERE acked < ?", &del);
+	if (r >= 0) {
+		sqlite3_bind_int64(del, 1, (sqlite3_int64)older_than_ms);
+		rc = sqlite3_step(del);
+		r = rc == SQLITE_DONE ? sqlite3_changes(s->db) : errno_from_sqlite(rc);
+	}
+	if (r >= 0) {
+		int k = exec_sql(s->db, "COMMIT");
+
+		if (k >= 0)
+			return r;
+		r = k;
+	}
+	exec_sql(s->db, "ROLLBACK");
+	return r;
+}
+
+int spool_list_sent(struct spool *s, int64_t since_ms, uint64_t after_seq, size_t max,
+		    spool_sent_fn cb, void *userdata)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	size_t count = 0;
+	int r, rc;
+
+	if (!s || !cb)
+		return -EINVAL;
+	if (max == 0)
+		return 0;
+	if (after_seq > INT64_MAX)
+		return 0;
+
+	r = prepare(s->db,
+		    "SELECT seq, acked, kind, line FROM sent WHERE acked >= ? AND seq > ?"
+		    " ORDER BY seq LIMIT ?",
+		    &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)since_ms);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)after_seq);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)MIN(max, (size_t)INT32_MAX));
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
+		int64_t acked = sqlite3_column_int64(st, 1);
+		const char *kind = (const char *)sqlite3_column_text(st, 2);
+		const char *line = (const char *)sqlite3_column_text(st, 3);
+		size_t len = (size_t)sqlite3_column_bytes(st, 3);
+
+		if (!kind || !line)
+			return -ENOMEM;
+		r = cb(seq, acked, kind, line, len, userdata);
+		if (r < 0)
+			return r;
+		count++;
+		if (r > 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return errno_from_sqlite(rc);
+	return (int)MIN(count, (size_t)INT32_MAX);
 }
 
 int spool_get_stats(struct spool *s, struct spool_stats *ret)

@@ -24,6 +24,13 @@
  *   is counted as lost (in memory) and reported by the next loss record once
  *   a write succeeds again.
  *
+ * - Acknowledged records are not deleted but moved, as they were sent, into
+ *   a second table ("sent") with the time of the acknowledgement, so the
+ *   owner can see exactly what left the device (posturectl sent).  They do
+ *   not count against max_bytes; the table keeps at most SPOOL_SENT_MAX of
+ *   the newest, and the daemon prunes it to the policy's
+ *   sent_retention_days with spool_prune_sent().
+ *
  * Two processes use the file: the daemon appends, the sender peeks and acks.
  * Every change runs in a BEGIN IMMEDIATE transaction; busy_timeout is 5 s.
  * Library code: returns -errno, never logs.
@@ -36,6 +43,8 @@
 
 #define SPOOL_DEFAULT_PATH	"/var/lib/postured/spool.db"
 #define SPOOL_DEFAULT_MAX_BYTES (64ULL * 1024 * 1024)
+/* Acknowledged records kept for the owner to see; the oldest beyond go first. */
+#define SPOOL_SENT_MAX 100000
 
 /* spool_open() returns this when it moved a corrupt file aside and made a new one. */
 #define SPOOL_OPEN_RECREATED 1
@@ -104,8 +113,33 @@ typedef int (*spool_peek_fn)(uint64_t seq, const char *line, size_t len, void *u
 int spool_peek(struct spool *s, uint64_t after_seq, size_t max_records, size_t max_bytes,
 	       spool_peek_fn cb, void *userdata);
 
-/* Deletes every record with seq <= seq.  Returns the number deleted, or -errno. */
+/*
+ * The collector has every record with seq <= seq: moves them, in one
+ * transaction, from the spool into the sent table with the time now (ms since
+ * the epoch) as their acknowledgement time, then trims that table to the
+ * newest SPOOL_SENT_MAX.  Returns the number moved, or -errno.
+ */
 int spool_ack(struct spool *s, uint64_t seq);
+
+/* Deletes the sent records acknowledged before older_than_ms.  Returns the number deleted, or -errno. */
+int spool_prune_sent(struct spool *s, int64_t older_than_ms);
+
+/*
+ * Called for each sent record: its seq, when it was acknowledged (ms since the
+ * epoch), its kind and the line as it was sent (NUL-terminated, valid only
+ * during the call).  Return 0 to go on, > 0 to stop, < 0 to stop and make
+ * spool_list_sent() return that error.
+ */
+typedef int (*spool_sent_fn)(uint64_t seq, int64_t acked_ms, const char *kind, const char *line,
+			     size_t len, void *userdata);
+
+/*
+ * Hands the sent records acknowledged at or after since_ms with seq >
+ * after_seq to cb, oldest (lowest seq) first, at most max of them.  Returns
+ * the number handed over, or -errno.
+ */
+int spool_list_sent(struct spool *s, int64_t since_ms, uint64_t after_seq, size_t max,
+		    spool_sent_fn cb, void *userdata);
 
 /* Counters, read from the file (so another process's changes show).  Returns 0 or -errno. */
 int spool_get_stats(struct spool *s, struct spool_stats *ret);

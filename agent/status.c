@@ -15,6 +15,7 @@
 #include "basic/log.h"
 #include "basic/string-util.h"
 #include "json.h"
+#include "spool.h"
 #include "status.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
@@ -56,6 +57,7 @@ struct status_server {
 	size_t findings_count;
 	struct status_stats stats;
 	struct ratelimit log_rl;
+	struct spool *spool; /* not owned */
 };
 
 static void client_free(struct client *c)
@@ -278,6 +280,138 @@ static bool handle_explain(struct client *c, const char *id, yajl_val params)
 	       client_queue_str(c, "}}\n");
 }
 
+/*
+ * The uid of the user a record is about: its evidence's process, else its
+ * process (docs/status-socket.md).  STATUS_UID_DEVICE for a record about no
+ * user; false when the record cannot be read, so it is shown to root only.
+ */
+static bool record_uid(const char *line, uint32_t *ret)
+{
+	const char *ev_path[] = { "evidences", NULL }, *uid_path[] = { "user", "uid", NULL },
+		   *proc_path[] = { "process", NULL };
+	_cleanup_(yajl_tree_freep) yajl_val v = yajl_tree_parse(line, NULL, 0);
+	yajl_val ev, proc = NULL, uid = NULL;
+	unsigned long long n;
+	char *end;
+
+	if (!v || !YAJL_IS_OBJECT(v))
+		return false;
+	ev = yajl_tree_get(v, ev_path, yajl_t_array);
+	if (ev && YAJL_GET_ARRAY(ev)->len > 0)
+		proc = yajl_tree_get(YAJL_GET_ARRAY(ev)->values[0], proc_path, yajl_t_object);
+	if (proc)
+		uid = yajl_tree_get(proc, uid_path, yajl_t_any);
+	if (!uid) {
+		proc = yajl_tree_get(v, proc_path, yajl_t_object);
+		if (proc)
+			uid = yajl_tree_get(proc, uid_path, yajl_t_any);
+	}
+	if (!uid) {
+		*ret = STATUS_UID_DEVICE;
+		return true;
+	}
+	if (YAJL_IS_STRING(uid) || YAJL_IS_INTEGER(uid)) {
+		const char *t = YAJL_IS_STRING(uid) ? YAJL_GET_STRING(uid) : YAJL_GET_NUMBER(uid);
+
+		errno = 0;
+		n = strtoull(t, &end, 10);
+		if (errno == 0 && end != t && *end == '\0' && t[0] != '-' && n < UINT32_MAX) {
+			*ret = (uint32_t)n;
+			return true;
+		}
+	}
+	return false;
+}
+
+struct sent_walk {
+	struct client *c;
+	size_t shown, limit, bytes;
+	uint64_t last_seq;
+	bool more, gone;
+};
+
+static int sent_one(uint64_t seq, int64_t acked_ms, const char *kind, const char *line, size_t len,
+		    void *userdata)
+{
+	struct sent_walk *w = userdata;
+	char head[96];
+	uint32_t uid;
+
+	if (w->shown >= w->limit || (w->shown > 0 && w->bytes + len > STATUS_SENT_BYTES)) {
+		w->more = true;
+		return 1;
+	}
+	w->last_seq = seq;
+	if (w->c->uid != 0 &&
+	    (!record_uid(line, &uid) || (uid != STATUS_UID_DEVICE && uid != (uint32_t)w->c->uid)))
+		return 0;
+	snprintf(head, sizeof(head),
+		 "%s{\"seq\":%llu,\"acked\":%lld,\"record\":", w->shown > 0 ? "," : "",
+		 (unsigned long long)seq, (long long)acked_ms);
+	if (!client_queue_str(w->c, head) || !client_queue(w->c, line, len) ||
+	    !client_queue_str(w->c, "}")) {
+		w->gone = true;
+		return -ECONNRESET;
+	}
+	w->shown++;
+	w->bytes += len;
+	return 0;
+}
+
+/*
+ * "sent": the records acknowledged by the collector, as they were sent,
+ * oldest first, that the caller may see.  One answer looks at no more than
+ * STATUS_SENT_SCAN of them and holds no more than STATUS_SENT_BYTES; "more"
+ * then says to ask again with "after_seq" set to "last_seq".
+ */
+static bool handle_sent(struct client *c, const char *id, yajl_val params)
+{
+	const char *since_path[] = { "since", NULL }, *limit_path[] = { "limit", NULL },
+		   *after_path[] = { "after_seq", NULL };
+	yajl_val since = params ? yajl_tree_get(params, since_path, yajl_t_any) : NULL;
+	yajl_val limit = params ? yajl_tree_get(params, limit_path, yajl_t_any) : NULL;
+	yajl_val after = params ? yajl_tree_get(params, after_path, yajl_t_any) : NULL;
+	struct sent_walk w = { .c = c, .limit = STATUS_SENT_DEFAULT };
+	char tail[96];
+	int r = 0;
+
+	if (since && (!YAJL_IS_INTEGER(since) || YAJL_GET_INTEGER(since) < 0))
+		return reply_error(c, id, "bad_request",
+				   "\"since\" must be a time in milliseconds since the epoch");
+	if (after && (!YAJL_IS_INTEGER(after) || YAJL_GET_INTEGER(after) < 0))
+		return reply_error(c, id, "bad_request", "\"after_seq\" must be a sequence number");
+	if (limit) {
+		if (!YAJL_IS_INTEGER(limit) || YAJL_GET_INTEGER(limit) < 1)
+			return reply_error(c, id, "bad_request",
+					   "\"limit\" must be a whole number from 1");
+		w.limit = (size_t)MIN(YAJL_GET_INTEGER(limit), (long long)STATUS_SENT_MAX);
+	}
+	w.last_seq = after ? (uint64_t)YAJL_GET_INTEGER(after) : 0;
+
+	if (!client_queue_str(c, "{\"id\":") || !client_queue_str(c, id) ||
+	    !client_queue_str(c, ",\"result\":{\"records\":["))
+		return false;
+	if (c->server->spool) {
+		r = spool_list_sent(c->server->spool, since ? YAJL_GET_INTEGER(since) : 0,
+				    w.last_seq, STATUS_SENT_SCAN, sent_one, &w);
+		if (w.gone)
+			return false;
+		if (r == STATUS_SENT_SCAN)
+			w.more = true;
+	}
+	if (r < 0) {
+		/* The array is open: close the answer as an error the client can read. */
+		if (ratelimit_below(&c->server->log_rl))
+			log_error_errno(r, "Failed to read the sent records: %m");
+		return client_queue_str(c,
+					"]},\"error\":{\"code\":\"internal\","
+					"\"message\":\"the sent records could not be read\"}}\n");
+	}
+	snprintf(tail, sizeof(tail), "],\"more\":%s,\"last_seq\":%llu}}\n",
+		 w.more ? "true" : "false", (unsigned long long)w.last_seq);
+	return client_queue_str(c, tail);
+}
+
 static bool handle_request(struct client *c, char *line)
 {
 	const char *method_path[] = { "method", NULL }, *id_path[] = { "id", NULL },
@@ -315,6 +449,8 @@ static bool handle_request(struct client *c, char *line)
 		return handle_findings(c, id, params);
 	if (strcmp(m, "explain") == 0)
 		return handle_explain(c, id, params);
+	if (strcmp(m, "sent") == 0)
+		return handle_sent(c, id, params);
 
 	g = yajl_gen_alloc(NULL);
 	if (!g)
@@ -586,6 +722,11 @@ void status_server_add_finding(status_server *s, const char *json, size_t len, u
 		    client_queue(c, f->json, f->len) && client_queue_str(c, "}\n"))
 			client_flush(c);
 	}
+}
+
+void status_server_set_spool(status_server *s, struct spool *spool)
+{
+	s->spool = spool;
 }
 
 void status_server_notify_changed(status_server *s)

@@ -23,6 +23,10 @@
 #define STATUS_REQUEST_MAX	4096
 #define STATUS_PENDING_MAX	(1024 * 1024)
 #define STATUS_FINDINGS_KEPT	256
+#define STATUS_SENT_DEFAULT	200 /* records in a "sent" answer unless "limit" says */
+#define STATUS_SENT_MAX		1000
+#define STATUS_SENT_BYTES	(512 * 1024) /* record bytes in one "sent" answer */
+#define STATUS_SENT_SCAN	5000 /* sent records one "sent" request looks at */
 
 /* A finding's uid when it is about the device rather than a user's process. */
 #define STATUS_UID_DEVICE UINT32_MAX
@@ -57,6 +61,14 @@ status_server *status_server_free(status_server *s);
  */
 void status_server_add_finding(status_server *s, const char *json, size_t len, uint32_t uid,
 			       const char *rule_id, int severity_id);
+
+struct spool;
+/*
+ * The spool whose sent records the "sent" method shows (NULL: none, the
+ * method answers with no records).  Not owned: the caller keeps it alive
+ * while s uses it.
+ */
+void status_server_set_spool(status_server *s, struct spool *spool);
 
 /* Tells subscribers that the device's posture changed. */
 void status_server_notify_changed(status_server *s);

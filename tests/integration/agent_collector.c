@@ -16,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -215,6 +218,45 @@ static int wait_rows(struct world *w, int class_uid, const char *like, const cha
 			    DELIVERY_TIMEOUT_MS);
 }
 
+/*
+ * Asks the agent's status socket once, as the calling process's user, and
+ * returns the answer line (the caller frees it).
+ */
+static int ask_agent(const char *socket_path, const char *request, char **ret)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	size_t cap = 1 << 20, len = 0;
+	_cleanup_free_ char *buf = malloc(cap);
+	int64_t deadline = harness_now_ms() + 3000;
+
+	if (fd < 0 || !buf)
+		return harness_fail("socket: %m");
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", socket_path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return harness_fail("Cannot connect to %s: %m", socket_path);
+	if (write(fd, request, strlen(request)) != (ssize_t)strlen(request))
+		return harness_fail("Cannot send to %s: %m", socket_path);
+	while (harness_now_ms() < deadline && len + 1 < cap) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (memchr(buf, '\n', len))
+			break;
+	}
+	buf[len] = '\0';
+	if (!memchr(buf, '\n', len))
+		return harness_fail("No answer from %s to %s", socket_path, request);
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
 static int test_exec_reaches_collector(const void *arg)
 {
 	_cleanup_(world_done) struct world w = {};
@@ -248,6 +290,27 @@ static int test_exec_reaches_collector(const void *arg)
 	/* Stored under the certificate's identity, and no other. */
 	TRY(count_rows(&w, "0000000000000000000000000000000", 1007, "%", &other));
 	CHECK(other == 0, "records stored under another device id");
+
+	/*
+	 * The transparency promise: what the collector acknowledged is what the
+	 * owner can list on the laptop (posturectl sent), as it was sent.
+	 */
+	{
+		int64_t deadline = harness_now_ms() + DELIVERY_TIMEOUT_MS;
+		bool seen = false;
+
+		while (!seen && harness_now_ms() < deadline) {
+			_cleanup_free_ char *answer = NULL;
+
+			TRY(ask_agent(a->status_path, "{\"id\":1,\"method\":\"sent\"}\n", &answer));
+			seen = strstr(answer, w.prog) &&
+			       strstr(answer, "\"rule_id\":\"deny-copy\"");
+			if (!seen)
+				usleep(100 * 1000);
+		}
+		CHECK(seen, "the sent records do not show the exec and the finding the collector "
+			    "stored");
+	}
 
 	/* The records carry the certificate's identity as their device.uid too. */
 	snprintf(like, sizeof(like), "%%\"uid\":\"%s\"%%", w.device_id);

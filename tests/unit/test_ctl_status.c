@@ -494,6 +494,43 @@ static void test_follow_ja(void **state)
 	check_follow("ja");
 }
 
+/* --- posturectl sent --------------------------------------------------------------- */
+
+static void test_sent_en(void **state)
+{
+	check_verb("sent", "en", ctl_sent_main, "sent", NULL, 0);
+}
+
+static void test_sent_ja(void **state)
+{
+	check_verb("sent", "ja", ctl_sent_main, "sent", NULL, 0);
+}
+
+static void test_sent_verbose_json(void **state)
+{
+	struct run r;
+
+	use_lang("en");
+	server_start("sent", SERVE_FIXTURE);
+	r = run(ctl_sent_main, "sent", "--socket", sock_path, "--verbose", "--since", "7d", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "    \"evidences\": ["));
+	run_free(&r);
+	r = run(ctl_sent_main, "sent", "--socket", sock_path, "--json", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "{\"seq\":1795680000000001,\"acked\":1795680605000,"
+				      "\"record\":{\"time\":1795680600000,"));
+	assert_int_equal(strchr(r.out, '\n') - r.out + 1 < (long)strlen(r.out), 1);
+	run_free(&r);
+	r = run(ctl_sent_main, "sent", "--socket", sock_path, "--since", "yesterday", NULL);
+	assert_int_equal(r.status, 2);
+	run_free(&r);
+	r = run(ctl_sent_main, "sent", "--socket", NO_SOCKET, NULL);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "cannot be reached"));
+	run_free(&r);
+}
+
 /* --- the client library ------------------------------------------------------------ */
 
 static void test_client_timeout(void **state)
@@ -598,6 +635,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_events_none_en, server_stop),
 		cmocka_unit_test_teardown(test_follow_en, server_stop),
 		cmocka_unit_test_teardown(test_follow_ja, server_stop),
+		cmocka_unit_test_teardown(test_sent_en, server_stop),
+		cmocka_unit_test_teardown(test_sent_ja, server_stop),
+		cmocka_unit_test_teardown(test_sent_verbose_json, server_stop),
 		cmocka_unit_test_teardown(test_client_timeout, server_stop),
 		cmocka_unit_test_teardown(test_client_long_line, server_stop),
 		cmocka_unit_test_teardown(test_client_errors, server_stop),
