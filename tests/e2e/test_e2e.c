@@ -492,6 +492,50 @@ unmount:
 		check(t, false, "disk full: unmount %s: %s", mnt, strerror(errno));
 }
 
+/*
+ * A collector that cannot store answers 503 with Retry-After (30 s): the
+ * sender must wait at least that long before it tries again, whatever its
+ * own back-off would say, and keep the records.
+ */
+static void test_retry_after(struct ctx *t)
+{
+	char log[400], line[256];
+	sqlite3 *lock = NULL;
+	unsigned long long ms = 0;
+	long long deadline;
+	uint64_t before;
+	pid_t pid;
+	FILE *f;
+
+	snprintf(log, sizeof(log), "%s/sender-busy.log", t->dir);
+	append_n(t, t->spool, 5, true);
+	before = spool_records(t->spool);
+	/* Another writer holds the store: the collector's insert times out busy. */
+	if (sqlite3_open(t->db, &lock) != SQLITE_OK ||
+	    sqlite3_exec(lock, "BEGIN EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK) {
+		check(t, false, "retry-after: could not lock the collector's store");
+		sqlite3_close(lock);
+		return;
+	}
+	pid = sender_spawn(t, t->spool_path, log, t->port, true, (char *)NULL);
+	for (deadline = now_ms() + 20000;
+	     now_ms() < deadline && !log_contains(log, "Retrying in ");)
+		usleep(100 * 1000);
+	f = fopen(log, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "Retrying in "))
+			ms = strtoull(strstr(line, "Retrying in ") + 12, NULL, 10);
+	if (f)
+		fclose(f);
+	stop(&pid, SIGTERM);
+	sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(lock);
+	check(t, log_contains(log, "HTTP 503"), "retry-after: the sender saw the 503");
+	check(t, ms >= 29000, "retry-after: the sender waits %llu ms, at least the 30 s asked", ms);
+	check(t, spool_records(t->spool) == before, "retry-after: the spool keeps all %llu records",
+	      (unsigned long long)before);
+}
+
 int main(int argc, char **argv)
 {
 	static struct ctx ctx;
@@ -595,6 +639,7 @@ int main(int argc, char **argv)
 		}
 	}
 
+	test_retry_after(t);
 	test_disk_full(t);
 
 out:
