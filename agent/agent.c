@@ -451,10 +451,31 @@ static int status_reload(void *userdata, yajl_gen g, char *err, size_t err_size)
 	return 0;
 }
 
+/* Runs the checks at once (root asked) and answers with the check rules' states. */
+static void status_run_checks(void *userdata, yajl_gen g)
+{
+	agent *a = userdata;
+	const policy *p = engine_policy(a->engine);
+
+	agent_run_checks(a);
+	yajl_gen_map_open(g);
+	json_key(g, "checks");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; p && i < policy_rule_count(p); i++) {
+		const policy_rule *r = policy_rule_at(p, i);
+
+		if (policy_rule_enabled(r) && policy_rule_type(r) == POLICY_RULE_CHECK)
+			write_rule_state(a, g, r, false);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+}
+
 static const struct status_ops agent_status_ops = {
 	.write_status = status_write_status,
 	.write_rule = status_write_rule,
 	.reload = status_reload,
+	.run_checks = status_run_checks,
 };
 
 /* --- reports to the collector ------------------------------------------------ */

@@ -481,6 +481,12 @@ static bool handle_request(struct client *c, char *line)
 		yajl_gen_map_close(g);
 		return reply_result(c, id, g);
 	}
+	if (strcmp(m, "run_checks") == 0) {
+		if (c->uid != 0)
+			return reply_error(c, id, "permission_denied", "run_checks is for root");
+		s->ops->run_checks(s->userdata, g);
+		return reply_result(c, id, g);
+	}
 	{
 		char msg[192];
 

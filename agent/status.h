@@ -42,6 +42,8 @@ struct status_ops {
 	 * a JSON object into g, or -errno with the reasons in err.
 	 */
 	int (*reload)(void *userdata, yajl_gen g, char *err, size_t err_size);
+	/* Runs the posture checks now; writes the result object (the checks' rules) into g. */
+	void (*run_checks)(void *userdata, yajl_gen g);
 };
 
 typedef struct status_server status_server;

@@ -1030,6 +1030,20 @@ static int test_reload(const void *arg)
 
 	TRY(conn_request(&root, "{\"method\":\"status\"}\n", &st));
 	EXPECT_JSON_STR("status after the reload", st, POLICY_ID, "result", "policy", "id");
+
+	/* Running the checks now is for root too; this policy has none, so the list is empty. */
+	{
+		_cleanup_(yajl_tree_freep) yajl_val rc = NULL, nc = NULL;
+		yajl_val checks;
+
+		TRY(conn_request(&nobody, "{\"id\":3,\"method\":\"run_checks\"}\n", &nc));
+		TRY(expect_error(nc, "the answer to run_checks as uid 65534", "permission_denied"));
+		TRY(conn_request(&root, "{\"id\":4,\"method\":\"run_checks\"}\n", &rc));
+		checks = harness_json(rc, "result", "checks");
+		CHECK(checks && YAJL_IS_ARRAY(checks),
+		      "run_checks as root should answer a list of checks; the error: %s",
+		      harness_json_str(harness_json(rc, "error", "message")) ?: "none");
+	}
 	return stop_agent(a);
 }
 
