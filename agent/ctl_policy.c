@@ -55,6 +55,8 @@ enum text {
 	T_DENY_ENFORCE_KERNEL,
 	T_DENY_ENFORCE_USER,
 	T_REQUIRE,
+	T_CHECK,
+	T_CHECK_PARAMS,
 	T_PATH_IS,
 	T_PATH_MATCHES,
 	T_PATH_LIST,
@@ -114,6 +116,8 @@ static const char *const texts[_LANG_MAX][_T_MAX] = {
 		[T_DENY_ENFORCE_KERNEL] = "Stops any program that matches all of the following before it runs a single instruction, and reports it (enforce mode):",
 		[T_DENY_ENFORCE_USER] = "Stops any program that matches all of the following, and reports it (enforce mode). These conditions are checked just after the program starts, so it may run for a moment:",
 		[T_REQUIRE] = "Expects a program that matches all of the following to be running; reports when none has run for {1} seconds, and again when one is back:",
+		[T_CHECK] = "Checks this device's settings (the \"{1}\" check) at start and on every check interval; reports when the check fails or cannot tell, and again when it passes. Nothing is stopped.",
+		[T_CHECK_PARAMS] = "With the parameters: {1}",
 		[T_PATH_IS] = "its path is {1}",
 		[T_PATH_MATCHES] = "its path matches {1}",
 		[T_PATH_LIST] = "its path is or matches one of: {1}",
@@ -170,6 +174,8 @@ static const char *const texts[_LANG_MAX][_T_MAX] = {
 		[T_DENY_ENFORCE_KERNEL] = "次の条件をすべて満たすプログラムを、最初の命令を実行する前に停止し、報告します（強制モード）:",
 		[T_DENY_ENFORCE_USER] = "次の条件をすべて満たすプログラムを停止し、報告します（強制モード）。条件はプログラムの起動直後に判定するため、わずかな間動作することがあります:",
 		[T_REQUIRE] = "次の条件をすべて満たすプログラムが動いていることを求めます。{1} 秒間見つからないと報告し、再び動き出したときにも報告します:",
+		[T_CHECK] = "この端末の設定を調べます（「{1}」チェック）。起動時と毎回のチェック間隔で実行し、不合格または判定できないときに報告し、合格に戻ったときにも報告します。プログラムは停止しません。",
+		[T_CHECK_PARAMS] = "パラメーター: {1}",
 		[T_PATH_IS] = "パスが{1}",
 		[T_PATH_MATCHES] = "パスがパターン{1}に一致",
 		[T_PATH_LIST] = "パスが次のいずれかに一致: {1}",
@@ -381,6 +387,29 @@ static int explain_rule(const struct explain *e, const policy_rule *r)
 			return r2;
 	}
 
+	if (policy_rule_type(r) == POLICY_RULE_CHECK) {
+		r2 = say1(e, 3, T_CHECK, policy_rule_check_name(r));
+		if (r2 < 0)
+			return r2;
+		if (policy_rule_param_count(r) > 0) {
+			_cleanup_free_ char *names = NULL;
+
+			for (size_t i = 0; i < policy_rule_param_count(r); i++) {
+				r2 = expand(
+					&names, i ? "{1}{2}" : "{2}",
+					(const char *const[]){ txt(e, T_LIST_SEP),
+							       policy_rule_param_at(r, i)->name },
+					2);
+				if (r2 < 0)
+					return r2;
+			}
+			r2 = say1(e, 3, T_CHECK_PARAMS, names);
+			if (r2 < 0)
+				return r2;
+		}
+		goto texts;
+	}
+
 	snprintf(grace, sizeof(grace), "%u", policy_rule_grace_seconds(r));
 	if (policy_rule_effect(r) == POLICY_EFFECT_REQUIRE)
 		what = T_REQUIRE;
@@ -400,6 +429,7 @@ static int explain_rule(const struct explain *e, const policy_rule *r)
 			return r2;
 	}
 
+texts:
 	arg = txt(e, severities[policy_rule_severity(r)]);
 	r2 = say1(e, 3, T_SEVERITY, arg);
 	if (r2 < 0)

@@ -169,6 +169,26 @@ static void test_explain_english(void **state)
 	explain_in("en_US.UTF-8", NULL, "ja_JP.UTF-8", FIXTURES "/valid/explain.en.txt");
 }
 
+/* A check rule is explained as a check of the device, never as a rule about programs. */
+static void test_explain_check_rule(void **state)
+{
+	struct run r;
+	const char *at;
+
+	unsetenv("LC_ALL");
+	unsetenv("LC_MESSAGES");
+	setenv("LANG", "C.UTF-8", 1);
+	r = run("explain", "policy/baselines/telework.json", NULL);
+	assert_int_equal(r.status, 0);
+	at = strstr(r.out, "disk-encryption: Disk encryption\n");
+	assert_non_null(at);
+	at = strchr(at, '\n') + 1;
+	assert_memory_equal(
+		at, "   Checks this device's settings (the \"disk_encryption\" check)",
+		strlen("   Checks this device's settings (the \"disk_encryption\" check)"));
+	run_free(&r);
+}
+
 static void test_explain_japanese(void **state)
 {
 	explain_in(NULL, NULL, "ja_JP.UTF-8", FIXTURES "/valid/explain.ja.txt");
@@ -209,10 +229,15 @@ static void test_explain_baseline(void **state)
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_usage),		cmocka_unit_test(test_check_valid),
-		cmocka_unit_test(test_check_invalid),	cmocka_unit_test(test_check_directory),
-		cmocka_unit_test(test_explain_english), cmocka_unit_test(test_explain_japanese),
-		cmocka_unit_test(test_explain_invalid), cmocka_unit_test(test_explain_baseline),
+		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_check_valid),
+		cmocka_unit_test(test_check_invalid),
+		cmocka_unit_test(test_check_directory),
+		cmocka_unit_test(test_explain_english),
+		cmocka_unit_test(test_explain_japanese),
+		cmocka_unit_test(test_explain_check_rule),
+		cmocka_unit_test(test_explain_invalid),
+		cmocka_unit_test(test_explain_baseline),
 	};
 
 	return cmocka_run_group_tests_name("policy_ctl", tests, NULL, NULL);
