@@ -88,9 +88,9 @@ ctl_status_DEPS = $(CTLSTATUS_SRCS)
 decode_DEPS := agent/decode.c
 proctab_DEPS := agent/proctab.c agent/decode.c agent/basic/fileio.c
 format_DEPS = $(CHECKS_SRCS) agent/format.c agent/finding.c agent/decode.c agent/proctab.c agent/basic/fileio.c \
-	$(POLICY_SRCS)
+	agent/basic/string-util.c $(POLICY_SRCS)
 ocsf_DEPS = $(CHECKS_SRCS) agent/format.c agent/finding.c agent/decode.c agent/proctab.c agent/basic/fileio.c \
-	$(POLICY_SRCS)
+	agent/basic/string-util.c $(POLICY_SRCS)
 config_DEPS := agent/config.c agent/probe_process.c agent/probe_common.c $(BASIC_SRCS)
 device_DEPS := agent/device.c agent/basic/fileio.c
 checks_DEPS = $(CHECKS_SRCS) agent/basic/fileio.c $(POLICY_SRCS)
@@ -276,7 +276,7 @@ BENCH_BINS := $(BUILD)/tests/bench/execbench $(BUILD)/tests/bench/policy_bench
 # Reports through the sender to the collector on loopback (issue 6).
 BENCH_BINS += $(BUILD)/tests/bench/report_bench
 REPORT_BENCH_SRCS := tests/bench/report_bench.c $(SPOOL_SRCS) agent/format.c agent/finding.c \
-	agent/decode.c agent/proctab.c agent/basic/fileio.c $(CHECKS_SRCS)
+	agent/decode.c agent/proctab.c agent/basic/fileio.c agent/basic/string-util.c $(CHECKS_SRCS)
 
 $(BUILD)/tests/bench/execbench: tests/bench/execbench.c
 	$(call msg,CC,$@)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "checks/checks.h"
+#include "basic/string-util.h"
 #include "format.h"
 #include "json.h"
 #include "version.h"
@@ -104,6 +105,31 @@ void format_cmd_line(const char *args, size_t size, char *out, size_t out_size)
 	out[n] = '\0';
 }
 
+/*
+ * The attributes every OCSF event starts with: time, class and category,
+ * activity, type_uid (class_uid * 100 + activity_id) and severity.
+ */
+static void write_class(yajl_gen g, long long time_ms, int class_uid, const char *class_name,
+			int category_uid, const char *category_name, int activity_id,
+			const char *activity_name, int severity_id, const char *severity)
+{
+	char type_name[128];
+
+	yajl_gen_map_open(g);
+	json_int(g, "time", time_ms);
+	json_int(g, "class_uid", class_uid);
+	json_str(g, "class_name", class_name);
+	json_int(g, "category_uid", category_uid);
+	json_str(g, "category_name", category_name);
+	json_int(g, "activity_id", activity_id);
+	json_str(g, "activity_name", activity_name);
+	json_int(g, "type_uid", (long long)class_uid * 100 + activity_id);
+	strbuf_printf(type_name, sizeof(type_name), "%s: %s", class_name, activity_name);
+	json_str(g, "type_name", type_name);
+	json_int(g, "severity_id", severity_id);
+	json_str(g, "severity", severity);
+}
+
 static void write_metadata(yajl_gen g, const char *log_name)
 {
 	json_open(g, "metadata");
@@ -198,19 +224,9 @@ void format_process_event(yajl_gen g, const struct decoded_event *ev, const stru
 	bool terminate = ev->kind == EVENT_KIND_EXIT;
 	int activity = terminate ? 2 : 1;
 
-	yajl_gen_map_open(g);
-	json_int(g, "time", (long long)(ev->time_real / 1000));
-	json_int(g, "class_uid", OCSF_CLASS_PROCESS_ACTIVITY);
-	json_str(g, "class_name", "Process Activity");
-	json_int(g, "category_uid", 1);
-	json_str(g, "category_name", "System Activity");
-	json_int(g, "activity_id", activity);
-	json_str(g, "activity_name", terminate ? "Terminate" : "Launch");
-	json_int(g, "type_uid", OCSF_CLASS_PROCESS_ACTIVITY * 100 + activity);
-	json_str(g, "type_name",
-		 terminate ? "Process Activity: Terminate" : "Process Activity: Launch");
-	json_int(g, "severity_id", 1);
-	json_str(g, "severity", "Informational");
+	write_class(g, (long long)(ev->time_real / 1000), OCSF_CLASS_PROCESS_ACTIVITY,
+		    "Process Activity", 1, "System Activity", activity,
+		    terminate ? "Terminate" : "Launch", 1, "Informational");
 	write_metadata(g, "process");
 	write_device(g, dev);
 
@@ -355,19 +371,9 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 	int sev = r ? severity_id(policy_rule_severity(r)) : 4;
 	bool blocked = f->action == FINDING_ACTION_KILLED || f->action == FINDING_ACTION_DENIED;
 
-	yajl_gen_map_open(g);
-	json_int(g, "time", (long long)(f->time_real / 1000));
-	json_int(g, "class_uid", OCSF_CLASS_COMPLIANCE_FINDING);
-	json_str(g, "class_name", "Compliance Finding");
-	json_int(g, "category_uid", 2);
-	json_str(g, "category_name", "Findings");
-	json_int(g, "activity_id", activity);
-	json_str(g, "activity_name", resolved ? "Close" : "Create");
-	json_int(g, "type_uid", OCSF_CLASS_COMPLIANCE_FINDING * 100 + activity);
-	json_str(g, "type_name",
-		 resolved ? "Compliance Finding: Close" : "Compliance Finding: Create");
-	json_int(g, "severity_id", sev);
-	json_str(g, "severity", severity_names[sev]);
+	write_class(g, (long long)(f->time_real / 1000), OCSF_CLASS_COMPLIANCE_FINDING,
+		    "Compliance Finding", 2, "Findings", activity, resolved ? "Close" : "Create",
+		    sev, severity_names[sev]);
 	json_int(g, "status_id", resolved ? 4 : 1);
 	json_str(g, "status", resolved ? "Resolved" : "New");
 
@@ -524,18 +530,8 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 void format_snapshot(yajl_gen g, const struct device_info *dev, long long time_ms,
 		     void (*write_postured)(void *userdata, yajl_gen g), void *userdata)
 {
-	yajl_gen_map_open(g);
-	json_int(g, "time", time_ms);
-	json_int(g, "class_uid", OCSF_CLASS_DEVICE_INVENTORY_INFO);
-	json_str(g, "class_name", "Device Inventory Info");
-	json_int(g, "category_uid", 5);
-	json_str(g, "category_name", "Discovery");
-	json_int(g, "activity_id", 2);
-	json_str(g, "activity_name", "Collect");
-	json_int(g, "type_uid", OCSF_CLASS_DEVICE_INVENTORY_INFO * 100 + 2);
-	json_str(g, "type_name", "Device Inventory Info: Collect");
-	json_int(g, "severity_id", 1);
-	json_str(g, "severity", "Informational");
+	write_class(g, time_ms, OCSF_CLASS_DEVICE_INVENTORY_INFO, "Device Inventory Info", 5,
+		    "Discovery", 2, "Collect", 1, "Informational");
 	write_metadata(g, "posture");
 	write_device(g, dev);
 	json_open(g, "postured");
