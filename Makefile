@@ -37,6 +37,8 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ri
 PKGS := libbpf libsystemd yajl libcrypto
 # The spool (SQLite) and the sender (libcurl, zlib for gzip).
 PKGS += sqlite3 libcurl zlib
+# The firewall check reads the nftables ruleset through libnftables.
+PKGS += libnftables
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -57,13 +59,23 @@ BASIC_SRCS := agent/basic/log.c agent/basic/fileio.c agent/basic/string-util.c
 CORE_SRCS := agent/decode.c agent/proctab.c agent/device.c agent/format.c agent/finding.c \
 	agent/config.c
 PROBE_SRCS := agent/probe_common.c agent/probe_process.c
+# Network rules, decided in the kernel (issue 4).
+PROBE_SRCS += agent/probe_net.c
 CHECKS_SRCS := $(addprefix agent/checks/,checks.c disk_encryption.c os_version.c ssh_server.c \
 	automatic_updates.c secure_boot.c usb_storage.c)
+# The firewall (libnftables, its JSON read with yajl) and screen lock (dconf's GVDB) checks.
+CHECKS_SRCS += $(addprefix agent/checks/,firewall.c nft_ruleset.c screen_lock.c gvdb.c)
+# The checks that ask services over the system bus, and the runner that bounds every check in time.
+CHECKS_SRCS += $(addprefix agent/checks/,check_bus.c required_services.c time_sync.c runner.c)
 # The spool and the sender (the daemon forks the sender; build/postured-sender runs it alone).
 SPOOL_SRCS := agent/spool.c agent/envelope.c
 AGENT_SRCS := agent/main.c agent/agent.c agent/privs.c agent/engine.c agent/engine_system.c \
 	agent/hashcache.c agent/baseline.c agent/status.c agent/policy_sig.c $(SPOOL_SRCS) \
 	$(PROBE_SRCS) $(CORE_SRCS) $(BASIC_SRCS) $(CHECKS_SRCS)
+# The sockets listening now (sock_diag + /proc).
+AGENT_SRCS += agent/listeners.c
+# Network changes (rtnetlink), for the checks that depend on the network.
+AGENT_SRCS += agent/netwatch.c
 CTL_SRCS := agent/posturectl.c agent/ctl_check.c agent/baseline.c agent/basic/fileio.c $(CHECKS_SRCS)
 # posturectl status|explain|events and the status socket's client library (also postured-notify).
 CTLSTATUS_SRCS := agent/ctl_status.c agent/statusclient.c
@@ -73,7 +85,7 @@ NOTIFY_SRCS := agent/notify.c $(CTLSTATUS_SRCS) agent/basic/log.c
 # The spool and the sender; the daemon links them once agent.c forks the sender.
 SENDER_SRCS := agent/sender_main.c agent/sender.c $(SPOOL_SRCS) agent/basic/log.c
 
-BPF_PROBES := process
+BPF_PROBES := process net
 BPF_OBJS := $(BPF_PROBES:%=$(BUILD)/probes/%.bpf.o)
 SKELETONS := $(BPF_PROBES:%=$(BUILD)/probes/%.skel.h)
 
@@ -100,8 +112,21 @@ engine_DEPS = $(CHECKS_SRCS) agent/engine.c agent/finding.c agent/format.c agent
 	agent/hashcache.c agent/basic/fileio.c agent/basic/string-util.c $(POLICY_SRCS)
 spool_DEPS = agent/spool.c agent/envelope.c
 policy_sig_DEPS = agent/policy_sig.c
+# The check runner: deadlines, a check that never returns, one that crashes.
+UNIT_TESTS += runner
+runner_DEPS = $(CHECKS_SRCS) agent/basic/fileio.c $(POLICY_SRCS)
+UNIT_TESTS += listeners
+listeners_DEPS := agent/listeners.c
 
 INTEGRATION_TESTS := process_probe policy_enforce status_socket agent_collector
+# The network probe driven directly, without the daemon.
+INTEGRATION_TESTS += net_probe
+# agent/netwatch in network namespaces of its own; agent/listeners across users.
+INTEGRATION_TESTS += netwatch listeners
+# The firewall check on rulesets it loads through libnftables into network namespaces of its own.
+INTEGRATION_TESTS += firewall_netns
+FIREWALL_IT_SRCS = $(CHECKS_SRCS) agent/basic/fileio.c
+NET_PROBE_SRCS := agent/probe_net.c agent/probe_common.c agent/decode.c $(BASIC_SRCS)
 
 obj = $(patsubst %.c,$(BUILD)/$(2)obj/%.o,$(1))
 
@@ -119,7 +144,11 @@ LOCALEDIR ?= $(PREFIX)/share/locale
 PO_LANGS := $(basename $(notdir $(wildcard po/*.po)))
 MO_FILES := $(PO_LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/postured.mo)
 # Every file with strings the employee reads.
-I18N_SRCS := agent/posturectl.c agent/ctl_status.c agent/ctl_policy.c $(wildcard agent/notify.c)
+I18N_SRCS := agent/posturectl.c agent/ctl_status.c agent/ctl_policy.c agent/ctl_check.c \
+	$(wildcard agent/notify.c)
+XGETTEXT = xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ \
+	--keyword=ngettext:1,2 --add-comments=TRANSLATORS: --package-name=postured \
+	--package-version=$(VERSION) --no-wrap
 
 all: $(MO_FILES)
 
@@ -131,10 +160,23 @@ $(BUILD)/locale/%/LC_MESSAGES/postured.mo: po/%.po
 # Regenerates the template and merges it into every catalogue; run after changing strings.
 .PHONY: po
 po:
-	$(Q)xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ \
-		--keyword=ngettext:1,2 --add-comments=TRANSLATORS: --package-name=postured \
-		--package-version=$(VERSION) -o po/postured.pot $(I18N_SRCS)
-	$(Q)for p in $(wildcard po/*.po); do msgmerge --quiet --update --backup=none $$p po/postured.pot; done
+	$(Q)$(XGETTEXT) -o po/postured.pot $(I18N_SRCS)
+	$(Q)for p in $(wildcard po/*.po); do \
+		msgmerge --quiet --no-wrap --update --backup=none $$p po/postured.pot && \
+		msgattrib --no-wrap --no-obsolete -o $$p $$p || exit 1; done
+
+# Fails when a catalogue misses a string of I18N_SRCS or has an untranslated or fuzzy one.
+.PHONY: po-check
+po-check:
+	$(call msg,PO-CHECK,$(wildcard po/*.po))
+	@mkdir -p $(BUILD)/po
+	$(Q)$(XGETTEXT) -o $(BUILD)/po/postured.pot $(I18N_SRCS)
+	$(Q)for p in $(wildcard po/*.po); do \
+		msgmerge --quiet -o $(BUILD)/po/$${p##*/} $$p $(BUILD)/po/postured.pot || exit 1; \
+		s=$$(LC_ALL=C msgfmt --check --statistics -o /dev/null $(BUILD)/po/$${p##*/} 2>&1) || \
+			{ echo "$$s"; exit 1; }; \
+		case "$$s" in *untranslated*|*fuzzy*) echo "$$p: $$s (run make po, then translate)"; \
+			exit 1;; esac; done
 
 $(call obj,agent/ctl_status.c) $(call obj,agent/ctl_status.c,asan/): \
 	CFLAGS += -DPOSTURED_LOCALEDIR='"$(LOCALEDIR)"'
@@ -142,6 +184,9 @@ $(call obj,agent/ctl_status.c) $(call obj,agent/ctl_status.c,asan/): \
 $(call obj,tests/unit/test_ctl_status.c) $(call obj,tests/unit/test_ctl_status.c,asan/): \
 	CFLAGS += -DTEST_LOCALEDIR='"$(BUILD)/locale"'
 $(BUILD)/tests/test_ctl_status $(BUILD)/asan/tests/test_ctl_status: | $(MO_FILES)
+$(call obj,tests/unit/test_policy_ctl.c) $(call obj,tests/unit/test_policy_ctl.c,asan/): \
+	CFLAGS += -DTEST_LOCALEDIR='"$(BUILD)/locale"'
+$(BUILD)/tests/test_policy_ctl $(BUILD)/asan/tests/test_policy_ctl: | $(MO_FILES)
 
 # --- BPF ---------------------------------------------------------------------
 
@@ -210,6 +255,29 @@ $(BUILD)/tests/integration/%: tests/integration/%.c tests/integration/harness.h 
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(PKG_LIBS) -o $@
 
+# Links the probe's loader itself rather than running the daemon.
+$(BUILD)/tests/integration/net_probe: tests/integration/net_probe.c tests/integration/harness.h \
+		$(call obj,$(NET_PROBE_SRCS)) $(POLICY_LIB) $(BUILD)/postured
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(call obj,$(NET_PROBE_SRCS)) $(POLICY_LIB) \
+		$(PKG_LIBS) -o $@
+
+# The network watcher and the listener scan, each linked with its module alone.
+$(BUILD)/tests/integration/netwatch $(BUILD)/tests/integration/listeners: \
+		$(BUILD)/tests/integration/%: tests/integration/%.c tests/integration/harness.h \
+		$(BUILD)/obj/agent/%.o $(BUILD)/postured
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(BUILD)/obj/agent/$*.o $(PKG_LIBS) -o $@
+
+$(BUILD)/tests/integration/firewall_netns: tests/integration/firewall_netns.c \
+		tests/integration/harness.h $(call obj,$(FIREWALL_IT_SRCS)) $(POLICY_LIB)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(call obj,$(FIREWALL_IT_SRCS)) $(POLICY_LIB) \
+		$(PKG_LIBS) -o $@
+
 # End to end: the spool and the sender against the real collector, on loopback.
 $(BUILD)/tests/e2e/test_e2e: $(call obj,tests/e2e/test_e2e.c $(SPOOL_SRCS))
 	$(call msg,LD,$@)
@@ -226,6 +294,30 @@ $(BUILD)/tests/notify/test_notify: tests/notify/test_notify.c
 notify-test: $(BUILD)/tests/notify/test_notify $(BUILD)/postured-notify $(MO_FILES)
 	@$(BUILD)/tests/notify/test_notify $(BUILD)
 
+# The sd-bus checks against a private dbus-daemon and a test service that answers like
+# systemd and timedated, plain and under ASan+UBSan.
+CHECKS_BUS_SRCS = tests/checks_bus/test_checks_bus.c $(CHECKS_SRCS) agent/basic/fileio.c \
+	$(POLICY_SRCS)
+$(BUILD)/tests/checks_bus/test_checks_bus: $(call obj,$(CHECKS_BUS_SRCS))
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(TEST_LIBS) -o $@
+$(BUILD)/asan/tests/checks_bus/test_checks_bus: $(call obj,$(CHECKS_BUS_SRCS),asan/)
+	$(call msg,LD-SAN,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(ALL_LDFLAGS) $^ $(TEST_LIBS) -o $@
+$(BUILD)/tests/checks_bus/fake_systemd: tests/checks_bus/fake_systemd.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(PKG_LIBS) -o $@
+
+.PHONY: checks-bus-test
+checks-bus-test: $(BUILD)/tests/checks_bus/test_checks_bus \
+		$(BUILD)/asan/tests/checks_bus/test_checks_bus $(BUILD)/tests/checks_bus/fake_systemd
+	@$(BUILD)/tests/checks_bus/test_checks_bus $(BUILD)/tests/checks_bus/fake_systemd
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		$(BUILD)/asan/tests/checks_bus/test_checks_bus $(BUILD)/tests/checks_bus/fake_systemd
+
 .PHONY: e2e
 e2e: $(BUILD)/tests/e2e/test_e2e $(BUILD)/postured-sender $(BUILD)/posture-collector
 	@$(BUILD)/tests/e2e/test_e2e $(BUILD)
@@ -235,7 +327,7 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@
 
-TEST_HELPERS := exit_with spawn_storm write_marker
+TEST_HELPERS := exit_with spawn_storm write_marker net_connect
 HELPER_BINS := $(TEST_HELPERS:%=$(BUILD)/tests/helpers/%)
 
 .PHONY: unit check integration test
@@ -250,7 +342,7 @@ integration: all $(INTEGRATION_TESTS:%=$(BUILD)/tests/integration/%) $(HELPER_BI
 	@tests/run-integration $(BUILD) $(INTEGRATION_TESTS)
 
 # Everything CI runs: both compilers clean, unit tests plain and sanitized, the kernel tests.
-test: all unit check integration clang-build collector-test e2e notify-test
+test: all unit check integration clang-build collector-test e2e notify-test checks-bus-test po-check
 
 .PHONY: clang-build
 clang-build:
@@ -260,6 +352,7 @@ clang-build:
 
 FORMAT_FILES = $(filter-out %/kernel_types.h,$(wildcard agent/*.[ch] agent/basic/*.[ch] agent/checks/*.[ch] \
 	probes/*.[ch] tests/unit/*.[ch] tests/integration/*.[ch] tests/helpers/*.c tests/bench/*.c \
+	tests/checks_bus/*.c \
 	tests/fuzz/*.c))
 
 .PHONY: format format-check
@@ -275,6 +368,9 @@ format:
 BENCH_BINS := $(BUILD)/tests/bench/execbench $(BUILD)/tests/bench/policy_bench
 # Reports through the sender to the collector on loopback (issue 6).
 BENCH_BINS += $(BUILD)/tests/bench/report_bench
+# Loopback connections with and without the network probe (issue 4).
+BENCH_BINS += $(BUILD)/tests/bench/netbench
+NETBENCH_SRCS := tests/bench/netbench.c agent/probe_net.c agent/probe_common.c $(BASIC_SRCS)
 REPORT_BENCH_SRCS := tests/bench/report_bench.c $(SPOOL_SRCS) agent/format.c agent/finding.c \
 	agent/decode.c agent/proctab.c agent/basic/fileio.c agent/basic/string-util.c $(CHECKS_SRCS)
 
@@ -288,23 +384,35 @@ $(BUILD)/tests/bench/policy_bench: tests/bench/policy_bench.c $(POLICY_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
+$(BUILD)/tests/bench/netbench: $(call obj,$(NETBENCH_SRCS)) $(POLICY_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
+
 $(BUILD)/tests/bench/report_bench: $(call obj,$(REPORT_BENCH_SRCS)) $(POLICY_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
 # The policy evaluation bench first (quick, userspace only), then reports through the
-# sender to the collector, then the agent on the machine.
+# sender to the collector, then the network probe's connect storm, then the agent on the
+# machine.
 .PHONY: bench
 bench: all $(BENCH_BINS) $(BUILD)/posture-collector
 	@$(BUILD)/tests/bench/policy_bench $${BENCH_POLICY_RULES:-1000}; p=$$?; \
 		$(BUILD)/tests/bench/report_bench $(BUILD); s=$$?; \
-		tests/bench/run-bench $(BUILD); r=$$?; [ $$p -eq 0 ] && [ $$s -eq 0 ] && [ $$r -eq 0 ]
+		$(BUILD)/tests/bench/netbench; n=$$?; \
+		tests/bench/run-bench $(BUILD); r=$$?; [ $$p -eq 0 ] && [ $$s -eq 0 ] && [ $$n -eq 0 ] && \
+		[ $$r -eq 0 ]
 
 # --- fuzzing -----------------------------------------------------------------
 
 FUZZ_TARGETS := decode
 decode_FUZZ_DEPS := agent/decode.c
+# The screen lock check's GVDB reader and the firewall check's ruleset reader.
+FUZZ_TARGETS += gvdb nft_ruleset
+gvdb_FUZZ_DEPS := agent/checks/gvdb.c
+nft_ruleset_FUZZ_DEPS := agent/checks/nft_ruleset.c $(shell $(PKG_CONFIG) --libs yajl 2>/dev/null)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SKELETONS)
 	$(call msg,FUZZ,$@)

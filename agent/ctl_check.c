@@ -1,19 +1,28 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
 #include <getopt.h>
-#include <locale.h>
+#include <libintl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <wchar.h>
 #include <yajl/yajl_gen.h>
 
 #include "baseline.h"
 #include "basic/cleanup.h"
 #include "checks/checks.h"
+#include "checks/runner.h"
 #include "ctl_check.h"
 #include "json.h"
 #include "policy.h"
+
+/* Our words go through gettext (po/); main() sets the locale (ctl_i18n_setup()). */
+#define _(s)  gettext(s)
+#define N_(s) (s)
+
+/* The width of a status label's column: "UNKNOWN" and a space. */
+#define LABEL_COLUMNS 8
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(policy *, policy_unref);
 DEFINE_TRIVIAL_CLEANUP_FUNC(policy_errors *, policy_errors_free);
@@ -27,19 +36,23 @@ enum {
 
 static void help(void)
 {
-	printf("Usage: posturectl check [--root DIR] [--policy FILE] [--json]\n"
-	       "\n"
-	       "Runs the device posture checks of a policy once and prints the results.\n"
-	       "Without --policy, the built-in telework baseline.  Exit status: 0 all\n"
-	       "pass, 1 some fail, 3 some could not be told and none fails.\n"
-	       "\n"
-	       "  -h --help         Show this help\n"
-	       "     --root DIR     Check the system below DIR instead of / (a disk image)\n"
-	       "     --policy FILE  Use the check rules of this policy file\n"
-	       "     --json         Print JSON instead of text\n");
+	printf(_("Usage: posturectl check [--root DIR] [--policy FILE] [--json]\n"
+		 "\n"
+		 "Runs the device posture checks of a policy once and prints the results.\n"
+		 "Without --policy, the built-in telework baseline.  Exit status: 0 all\n"
+		 "pass, 1 some fail, 3 some could not be told and none fails.\n"
+		 "\n"
+		 "  -h --help         Show this help\n"
+		 "     --root DIR     Check the system below DIR instead of / (a disk image)\n"
+		 "     --policy FILE  Use the check rules of this policy file\n"
+		 "     --json         Print JSON instead of text\n"));
 }
 
-/* The message language, as ctl_policy does: LC_ALL, LC_MESSAGES, LANG. */
+/*
+ * The language of the policy's texts, from the variables ctl_policy reads:
+ * the first set of LC_ALL, LC_MESSAGES, LANG, whether or not that locale is
+ * installed (our own words need it installed; the policy's texts do not).
+ */
 static const char *message_lang(char *buf, size_t size)
 {
 	static const char *const vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
@@ -77,31 +90,55 @@ static int load(const char *file, policy **ret)
 			fprintf(stderr, "%s\n", s);
 	}
 	if (r < 0 && policy_errors_count(errors) == 0)
-		fprintf(stderr, "posturectl: cannot read %s: %s\n", file ? file : BASELINE_NAME,
+		fprintf(stderr, _("posturectl: cannot read %s: %s\n"), file ? file : BASELINE_NAME,
 			strerror(-r));
 	return r;
+}
+
+/* Columns s takes on a terminal; its length in bytes when the locale cannot tell. */
+static int text_columns(const char *s)
+{
+	wchar_t w[32];
+	size_t n = mbstowcs(w, s, ELEMENTSOF(w));
+	int cols;
+
+	if (n == (size_t)-1 || n >= ELEMENTSOF(w))
+		return (int)strlen(s);
+	cols = wcswidth(w, n);
+	return cols < 0 ? (int)strlen(s) : cols;
 }
 
 static void print_text(const policy_rule *rule, const struct check_result *res, const char *lang)
 {
 	static const char *const labels[] = {
-		[CHECK_PASS] = "PASS", [CHECK_FAIL] = "FAIL", [CHECK_UNKNOWN] = "UNKNOWN"
+		/* TRANSLATORS: the result of a check, in a column 7 cells wide (CJK: 2 a character). */
+		[CHECK_PASS] = N_("PASS"),
+		[CHECK_FAIL] = N_("FAIL"),
+		[CHECK_UNKNOWN] = N_("UNKNOWN"),
 	};
+	const char *label = _(labels[res->status]);
+	const int indent = LABEL_COLUMNS;
 
-	printf("%-7s %s (%s)\n", labels[res->status], policy_rule_title(rule),
-	       policy_rule_id(rule));
+	printf("%s%*s%s (%s)\n", label, MAX(LABEL_COLUMNS - text_columns(label), 1), "",
+	       policy_rule_title(rule), policy_rule_id(rule));
+	/* The reasons and the evidence are the checks' own words, in English as they are reported. */
 	if (res->status == CHECK_UNKNOWN)
-		printf("        Could not tell: %s\n", res->reason);
+		printf("%*s%s %s\n", indent, "", _("Could not tell:"), res->reason);
 	else if (res->status == CHECK_FAIL)
-		printf("        %s\n", res->reason);
+		printf("%*s%s\n", indent, "", res->reason);
 	for (size_t i = 0; i < res->n_evidence; i++)
-		printf("        - %s\n", res->evidence[i]);
-	if (res->n_dropped)
-		printf("        - (%zu more)\n", res->n_dropped);
+		printf("%*s- %s\n", indent, "", res->evidence[i]);
+	if (res->n_dropped) {
+		printf("%*s- ", indent, "");
+		/* TRANSLATORS: the evidence of a check goes on; %zu is how much was left out. */
+		printf(ngettext("(%zu more)", "(%zu more)", res->n_dropped), res->n_dropped);
+		putchar('\n');
+	}
 	if (res->status == CHECK_FAIL) {
-		printf("        %s\n", policy_rule_text(rule, POLICY_TEXT_MESSAGE, lang));
-		printf("        How to fix: %s\n",
-		       policy_rule_text(rule, POLICY_TEXT_REMEDIATION, lang));
+		printf("%*s%s\n", indent, "", policy_rule_text(rule, POLICY_TEXT_MESSAGE, lang));
+		printf("%*s", indent, "");
+		printf(_("How to fix: %s"), policy_rule_text(rule, POLICY_TEXT_REMEDIATION, lang));
+		putchar('\n');
 	}
 }
 
@@ -139,8 +176,10 @@ int ctl_check_main(int argc, char *argv[])
 						 {} };
 	_cleanup_(policy_unrefp) policy *p = NULL;
 	_cleanup_(yajl_gen_freep) yajl_gen g = NULL;
+	_cleanup_free_ struct check_job *jobs = NULL;
+	_cleanup_free_ struct check_result *results = NULL;
 	const char *root = "/", *file = NULL, *lang;
-	size_t counts[3] = {};
+	size_t counts[3] = {}, n_jobs = 0;
 	char langbuf[32];
 	bool json = false;
 	struct stat st;
@@ -162,16 +201,16 @@ int ctl_check_main(int argc, char *argv[])
 			json = true;
 			break;
 		default:
-			fprintf(stderr, "Try 'posturectl check --help'.\n");
+			fprintf(stderr, _("Try 'posturectl %s --help'.\n"), "check");
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "posturectl check: unexpected argument '%s'.\n", argv[optind]);
+		fprintf(stderr, _("posturectl check: unexpected argument '%s'.\n"), argv[optind]);
 		return EXIT_USAGE;
 	}
 	if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "posturectl check: --root %s is not a directory.\n", root);
+		fprintf(stderr, _("posturectl check: --root %s is not a directory.\n"), root);
 		return EXIT_USAGE;
 	}
 	r = load(file, &p);
@@ -191,29 +230,31 @@ int ctl_check_main(int argc, char *argv[])
 		json_key(g, "results");
 		yajl_gen_array_open(g);
 	}
+	/* In a child, each check within its time bound: a stuck check cannot hang us. */
+	jobs = calloc(MAX(policy_rule_count(p), (size_t)1), sizeof(*jobs));
+	results = calloc(MAX(policy_rule_count(p), (size_t)1), sizeof(*results));
+	if (!jobs || !results) {
+		fprintf(stderr, "posturectl check: %s\n", strerror(ENOMEM));
+		return EXIT_USAGE;
+	}
 	for (size_t i = 0; i < policy_rule_count(p); i++) {
 		const policy_rule *rule = policy_rule_at(p, i);
-		struct check_result res;
 
-		if (policy_rule_type(rule) != POLICY_RULE_CHECK || !policy_rule_enabled(rule))
-			continue;
-		r = checks_run(policy_rule_check_name(rule), root, rule, &res);
-		if (r == -ENOENT) {
-			/* The language knows a check this agent lacks: say so, do not guess. */
-			check_result_init(&res);
-			check_set(&res, CHECK_UNKNOWN,
-				  "this posturectl cannot run the check \"%s\"",
-				  policy_rule_check_name(rule));
-		} else if (r < 0) {
-			fprintf(stderr, "posturectl check: %s: %s\n", policy_rule_id(rule),
-				strerror(-r));
-			return EXIT_USAGE;
-		}
-		counts[res.status]++;
+		if (policy_rule_type(rule) == POLICY_RULE_CHECK && policy_rule_enabled(rule))
+			jobs[n_jobs++] = (struct check_job){ .check = policy_rule_check_name(rule),
+							     .rule = rule };
+	}
+	r = check_runner_run(root, jobs, n_jobs, NULL, results);
+	if (r < 0) {
+		fprintf(stderr, "posturectl check: %s\n", strerror(-r));
+		return EXIT_USAGE;
+	}
+	for (size_t k = 0; k < n_jobs; k++) {
+		counts[results[k].status]++;
 		if (json)
-			json_result(g, rule, &res, lang);
+			json_result(g, jobs[k].rule, &results[k], lang);
 		else
-			print_text(rule, &res, lang);
+			print_text(jobs[k].rule, &results[k], lang);
 	}
 	if (json) {
 		const unsigned char *buf;
@@ -229,7 +270,9 @@ int ctl_check_main(int argc, char *argv[])
 		yajl_gen_get_buf(g, &buf, &len);
 		fwrite(buf, 1, len, stdout);
 	} else {
-		printf("\n%zu passed, %zu failed, %zu could not be told.\n", counts[CHECK_PASS],
+		putchar('\n');
+		/* TRANSLATORS: the summary of `posturectl check`: how many checks passed, failed, could not tell. */
+		printf(_("%zu passed, %zu failed, %zu could not be told.\n"), counts[CHECK_PASS],
 		       counts[CHECK_FAIL], counts[CHECK_UNKNOWN]);
 	}
 	fflush(stdout);

@@ -15,10 +15,16 @@ static const struct check_info checks[] = {
 	  check_automatic_updates },
 	{ "disk_encryption", "The disks holding /, /home and swap are encrypted",
 	  check_disk_encryption },
+	{ "firewall", "A firewall drops incoming connections that no rule allows", check_firewall },
 	{ "os_version", "The operating system and kernel are supported versions",
 	  check_os_version },
+	{ "required_services", "The systemd services the company requires are running",
+	  check_required_services },
+	{ "screen_lock", "Every graphical session locks its screen when left idle",
+	  check_screen_lock },
 	{ "secure_boot", "Secure Boot is on, and kernel lockdown as required", check_secure_boot },
 	{ "ssh_server", "The SSH server refuses root and password logins", check_ssh_server },
+	{ "time_sync", "The clock is synchronised with network time", check_time_sync },
 	{ "usb_storage", "USB storage devices are blocked", check_usb_storage },
 };
 

@@ -3,8 +3,10 @@
  * Static device posture checks: is the disk encrypted, is the OS supported,
  * is the SSH server locked down...  Each check reads small files below a root
  * directory ("/" on a laptop, a fixture tree in tests), never runs a
- * program and never blocks on anything but reading those files, and says
- * pass, fail or unknown together with the evidence it relied on.
+ * program and never blocks on anything but reading those files (the checks
+ * that ask services over the system bus: a bus call with a deadline, see
+ * check_bus.h), and says pass, fail or unknown together with the evidence it
+ * relied on.  runner.h runs them with a time bound each.
  *
  * Library code: nothing here logs.  docs/checks.md describes every check.
  */
@@ -100,5 +102,11 @@ int check_ssh_server(const char *root, const policy_rule *rule, struct check_res
 int check_automatic_updates(const char *root, const policy_rule *rule, struct check_result *res);
 int check_secure_boot(const char *root, const policy_rule *rule, struct check_result *res);
 int check_usb_storage(const char *root, const policy_rule *rule, struct check_result *res);
+/* The nftables ruleset through libnftables on "/" (CAP_NET_ADMIN), a saved one elsewhere. */
+int check_firewall(const char *root, const policy_rule *rule, struct check_result *res);
+int check_screen_lock(const char *root, const policy_rule *rule, struct check_result *res);
+/* These two ask services over the system bus (check_bus.h) rather than read files. */
+int check_required_services(const char *root, const policy_rule *rule, struct check_result *res);
+int check_time_sync(const char *root, const policy_rule *rule, struct check_result *res);
 
 #endif
