@@ -3,8 +3,9 @@
  * `posturectl policy check` prints every error of every file the way
  * compilers do, so editors can jump to them; `posturectl policy explain`
  * says what a policy will do, for the IT team that writes it and for the
- * employee who wants to know, in English or Japanese after the locale.
+ * employee who wants to know, in the language of the locale.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libintl.h>
@@ -17,271 +18,95 @@
 #include "basic/cleanup.h"
 #include "ctl_policy.h"
 
-/* Messages go through gettext (po/); explain's templates below have their own tables. */
-#define _(s) gettext(s)
+/*
+ * Every sentence goes through gettext (po/postured.pot, po/LANG.po); main()
+ * sets the locale and binds the catalogues (ctl_i18n_setup()).
+ */
+#define _(s)  gettext(s)
+#define N_(s) (s)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(policy_errors *, policy_errors_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(policy *, policy_unref);
 
-enum lang {
-	LANG_EN,
-	LANG_JA,
-	_LANG_MAX,
+/* --- explain: putting sentences together ----------------------------------- */
+
+/*
+ * Our sentences come from the catalogue of the locale; the policy's own
+ * texts (message, remediation) are picked in the language the user asked for.
+ * The first error (out of memory) sticks in error; explain_policy() returns it.
+ */
+struct explain {
+	FILE *out;
+	char lang[16];
+	int error;
 };
 
 /*
- * UI strings of `policy explain`, one table per language.  {1}..{9} are
- * replaced by arguments, in whatever order the language needs them.
- * TODO(gettext): these move to gettext with the rest of the UI strings.
+ * The language the user asked for: the language part of the first one set of
+ * LC_ALL, LC_MESSAGES and LANG (POSIX precedence), as setlocale() chooses it,
+ * and "en" for C, POSIX or anything that is not a language code.
  */
-enum text {
-	T_POLICY,
-	T_MODE_MONITOR,
-	T_MODE_ENFORCE,
-	T_SETTINGS,
-	T_S_CHECK,
-	T_S_REPORT,
-	T_S_ARGS_NO,
-	T_S_ARGS_YES,
-	T_S_AUDIT_NO,
-	T_S_AUDIT_YES,
-	T_S_GRACE,
-	T_S_RETENTION,
-	T_RULE_COUNT,
-	T_RULE_COUNT_ONE,
-	T_RULE_HEAD,
-	T_DISABLED,
-	T_DENY_MONITOR,
-	T_DENY_ENFORCE_KERNEL,
-	T_DENY_ENFORCE_USER,
-	T_REQUIRE,
-	T_CHECK,
-	T_CHECK_PARAMS,
-	T_PATH_IS,
-	T_PATH_MATCHES,
-	T_PATH_LIST,
-	T_PATH_IN,
-	T_NAME_IS,
-	T_NAME_MATCHES,
-	T_NAME_LIST,
-	T_NAME_IN,
-	T_SHA256_IS,
-	T_SHA256_LIST,
-	T_PARENT_IS,
-	T_PARENT_MATCHES,
-	T_PARENT_LIST,
-	T_PARENT_IN,
-	T_USER_IS,
-	T_USER_LIST,
-	T_GROUP_IS,
-	T_GROUP_LIST,
-	T_ARGS_IS,
-	T_ARGS_LIST,
-	T_UID,
-	T_GID,
-	T_SEVERITY,
-	T_TAGS,
-	T_CONTACT,
-	T_MESSAGE,
-	T_REMEDIATION,
-	T_QUOTE,
-	T_LIST_SEP,
-	T_SEV_INFO,
-	T_SEV_LOW,
-	T_SEV_MEDIUM,
-	T_SEV_HIGH,
-	T_SEV_CRITICAL,
-	_T_MAX,
-};
-
-static const char *const texts[_LANG_MAX][_T_MAX] = {
-	[LANG_EN] = {
-		[T_POLICY] = "Policy {1}, serial {2} ({3})",
-		[T_MODE_MONITOR] = "Mode: monitor. Rules report what they find; no program is stopped.",
-		[T_MODE_ENFORCE] = "Mode: enforce. Denied programs are stopped and reported; a rule may set monitor mode for itself.",
-		[T_SETTINGS] = "Settings:",
-		[T_S_CHECK] = "device posture checks run every {1} seconds",
-		[T_S_REPORT] = "reports are sent every {1} seconds",
-		[T_S_ARGS_NO] = "program arguments are not collected",
-		[T_S_ARGS_YES] = "program arguments are collected (they can hold personal data)",
-		[T_S_AUDIT_NO] = "only findings are reported, not every program started",
-		[T_S_AUDIT_YES] = "every program started is reported (full exec audit trail)",
-		[T_S_GRACE] = "a required program may be missing for {1} seconds before that is reported, unless its rule says otherwise",
-		[T_S_RETENTION] = "the local record of what was sent is kept for {1} days",
-		[T_RULE_COUNT] = "{1} rules, {2} enabled.",
-		[T_RULE_COUNT_ONE] = "1 rule, {2} enabled.",
-		[T_RULE_HEAD] = "{1}. {2}: {3}",
-		[T_DISABLED] = "Disabled: this rule does nothing until \"enabled\" is set to true. Enabled, it would do this:",
-		[T_DENY_MONITOR] = "Reports any program that matches all of the following; the program is not stopped (monitor mode):",
-		[T_DENY_ENFORCE_KERNEL] = "Stops any program that matches all of the following before it runs a single instruction, and reports it (enforce mode):",
-		[T_DENY_ENFORCE_USER] = "Stops any program that matches all of the following, and reports it (enforce mode). These conditions are checked just after the program starts, so it may run for a moment:",
-		[T_REQUIRE] = "Expects a program that matches all of the following to be running; reports when none has run for {1} seconds, and again when one is back:",
-		[T_CHECK] = "Checks this device's settings (the \"{1}\" check) at start and on every check interval; reports when the check fails or cannot tell, and again when it passes. Nothing is stopped.",
-		[T_CHECK_PARAMS] = "With the parameters: {1}",
-		[T_PATH_IS] = "its path is {1}",
-		[T_PATH_MATCHES] = "its path matches {1}",
-		[T_PATH_LIST] = "its path is or matches one of: {1}",
-		[T_PATH_IN] = "its path is one of: {1}",
-		[T_NAME_IS] = "its name is {1}",
-		[T_NAME_MATCHES] = "its name matches {1}",
-		[T_NAME_LIST] = "its name is or matches one of: {1}",
-		[T_NAME_IN] = "its name is one of: {1}",
-		[T_SHA256_IS] = "the SHA-256 of its file is {1}",
-		[T_SHA256_LIST] = "the SHA-256 of its file is one of: {1}",
-		[T_PARENT_IS] = "it was started by the program at {1}",
-		[T_PARENT_MATCHES] = "it was started by a program whose path matches {1}",
-		[T_PARENT_LIST] = "it was started by a program whose path is or matches one of: {1}",
-		[T_PARENT_IN] = "it was started by a program whose path is one of: {1}",
-		[T_USER_IS] = "it runs as user {1}",
-		[T_USER_LIST] = "it runs as one of the users: {1}",
-		[T_GROUP_IS] = "it runs with group {1}",
-		[T_GROUP_LIST] = "it runs with one of the groups: {1}",
-		[T_ARGS_IS] = "its arguments contain {1}",
-		[T_ARGS_LIST] = "its arguments contain one of: {1}",
-		[T_UID] = "uid {1}",
-		[T_GID] = "gid {1}",
-		[T_SEVERITY] = "Severity: {1}.",
-		[T_TAGS] = "Tags: {1}.",
-		[T_CONTACT] = "Contact: {1}",
-		[T_MESSAGE] = "Message shown: {1}",
-		[T_REMEDIATION] = "How to fix: {1}",
-		[T_QUOTE] = "\"{1}\"",
-		[T_LIST_SEP] = ", ",
-		[T_SEV_INFO] = "info",
-		[T_SEV_LOW] = "low",
-		[T_SEV_MEDIUM] = "medium",
-		[T_SEV_HIGH] = "high",
-		[T_SEV_CRITICAL] = "critical",
-	},
-	[LANG_JA] = {
-		[T_POLICY] = "ポリシー{1}（シリアル {2}、{3}）",
-		[T_MODE_MONITOR] = "モード: 監視。ルールは見つけたものを報告するだけで、プログラムを停止しません。",
-		[T_MODE_ENFORCE] = "モード: 強制。禁止されたプログラムは停止され、報告されます。ルールごとに監視モードを指定することもできます。",
-		[T_SETTINGS] = "設定:",
-		[T_S_CHECK] = "端末の状態チェックを {1} 秒ごとに実行します",
-		[T_S_REPORT] = "レポートを {1} 秒ごとに送信します",
-		[T_S_ARGS_NO] = "プログラムの引数は収集しません",
-		[T_S_ARGS_YES] = "プログラムの引数を収集します（個人的な情報が含まれることがあります）",
-		[T_S_AUDIT_NO] = "報告するのは検出結果だけで、起動したすべてのプログラムではありません",
-		[T_S_AUDIT_YES] = "起動したすべてのプログラムを報告します（完全な実行監査記録）",
-		[T_S_GRACE] = "必須のプログラムが {1} 秒間見つからないと報告します（ルールで別に指定されていない場合）",
-		[T_S_RETENTION] = "送信した内容のローカル記録を {1} 日間保存します",
-		[T_RULE_COUNT] = "ルール {1} 件（うち有効 {2} 件）",
-		[T_RULE_COUNT_ONE] = "ルール 1 件（うち有効 {2} 件）",
-		[T_RULE_HEAD] = "{1}. {2}: {3}",
-		[T_DISABLED] = "無効: \"enabled\" を true にするまで、このルールは何もしません。有効にすると次のように動作します:",
-		[T_DENY_MONITOR] = "次の条件をすべて満たすプログラムを報告します。プログラムは停止しません（監視モード）:",
-		[T_DENY_ENFORCE_KERNEL] = "次の条件をすべて満たすプログラムを、最初の命令を実行する前に停止し、報告します（強制モード）:",
-		[T_DENY_ENFORCE_USER] = "次の条件をすべて満たすプログラムを停止し、報告します（強制モード）。条件はプログラムの起動直後に判定するため、わずかな間動作することがあります:",
-		[T_REQUIRE] = "次の条件をすべて満たすプログラムが動いていることを求めます。{1} 秒間見つからないと報告し、再び動き出したときにも報告します:",
-		[T_CHECK] = "この端末の設定を調べます（「{1}」チェック）。起動時と毎回のチェック間隔で実行し、不合格または判定できないときに報告し、合格に戻ったときにも報告します。プログラムは停止しません。",
-		[T_CHECK_PARAMS] = "パラメーター: {1}",
-		[T_PATH_IS] = "パスが{1}",
-		[T_PATH_MATCHES] = "パスがパターン{1}に一致",
-		[T_PATH_LIST] = "パスが次のいずれかに一致: {1}",
-		[T_PATH_IN] = "パスが次のいずれか: {1}",
-		[T_NAME_IS] = "名前が{1}",
-		[T_NAME_MATCHES] = "名前がパターン{1}に一致",
-		[T_NAME_LIST] = "名前が次のいずれかに一致: {1}",
-		[T_NAME_IN] = "名前が次のいずれか: {1}",
-		[T_SHA256_IS] = "ファイルの SHA-256 が{1}",
-		[T_SHA256_LIST] = "ファイルの SHA-256 が次のいずれか: {1}",
-		[T_PARENT_IS] = "{1}のプログラムから起動された",
-		[T_PARENT_MATCHES] = "パスがパターン{1}に一致するプログラムから起動された",
-		[T_PARENT_LIST] = "パスが次のいずれかに一致するプログラムから起動された: {1}",
-		[T_PARENT_IN] = "パスが次のいずれかのプログラムから起動された: {1}",
-		[T_USER_IS] = "ユーザー{1}として実行",
-		[T_USER_LIST] = "次のいずれかのユーザーとして実行: {1}",
-		[T_GROUP_IS] = "グループ{1}で実行",
-		[T_GROUP_LIST] = "次のいずれかのグループで実行: {1}",
-		[T_ARGS_IS] = "引数に{1}を含む",
-		[T_ARGS_LIST] = "引数に次のいずれかを含む: {1}",
-		[T_UID] = "UID {1}",
-		[T_GID] = "GID {1}",
-		[T_SEVERITY] = "重大度: {1}",
-		[T_TAGS] = "タグ: {1}",
-		[T_CONTACT] = "問い合わせ先: {1}",
-		[T_MESSAGE] = "表示されるメッセージ: {1}",
-		[T_REMEDIATION] = "対処方法: {1}",
-		[T_QUOTE] = "「{1}」",
-		[T_LIST_SEP] = "、",
-		[T_SEV_INFO] = "情報",
-		[T_SEV_LOW] = "低",
-		[T_SEV_MEDIUM] = "中",
-		[T_SEV_HIGH] = "高",
-		[T_SEV_CRITICAL] = "重大",
-	},
-};
-
-/* The language tag whose rule texts to show, with the language of the templates. */
-struct explain_lang {
-	enum lang lang;
-	const char *tag;
-};
-
-static struct explain_lang explain_lang_from_env(void)
+static void explain_lang(char *buf, size_t size)
 {
-	/* POSIX precedence: LC_ALL over LC_MESSAGES over LANG; the first one set decides. */
 	static const char *const vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
 
+	snprintf(buf, size, "en");
 	for (size_t i = 0; i < ELEMENTSOF(vars); i++) {
 		const char *v = getenv(vars[i]);
+		size_t n;
 
 		if (!v || !*v)
 			continue;
-		if (strncmp(v, "ja", 2) == 0)
-			return (struct explain_lang){ .lang = LANG_JA, .tag = "ja" };
-		break;
+		n = strcspn(v, "_.@");
+		if (n >= 2 && n < size && n == strspn(v, "abcdefghijklmnopqrstuvwxyz"))
+			snprintf(buf, size, "%.*s", (int)n, v);
+		return;
 	}
-	return (struct explain_lang){ .lang = LANG_EN, .tag = "en" };
 }
 
-/*
- * Appends template t with {N} replaced by args[N-1] to *buf (a malloc'd
- * string, NULL at first).  Returns 0 or -ENOMEM.
- */
-static int expand(char **buf, const char *t, const char *const *args, size_t n_args)
-{
-	_cleanup_free_ char *out = NULL;
-	size_t size = 0;
-	FILE *f;
+/* Appends the formatted text to *buf (a malloc'd string, NULL at first).  Returns 0 or -ENOMEM. */
+static int append(char **buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-	f = open_memstream(&out, &size);
-	if (!f)
+static int append(char **buf, const char *fmt, ...)
+{
+	_cleanup_free_ char *s = NULL;
+	char *joined;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
 		return -ENOMEM;
-	if (*buf)
-		fputs(*buf, f);
-	for (const char *p = t; *p; p++) {
-		if (p[0] == '{' && p[1] >= '1' && p[1] <= '9' && p[2] == '}' &&
-		    (size_t)(p[1] - '1') < n_args) {
-			fputs(args[p[1] - '1'], f);
-			p += 2;
-		} else {
-			fputc(*p, f);
-		}
+	if (!*buf) {
+		*buf = TAKE_PTR(s);
+		return 0;
 	}
-	if (fclose(f) != 0)
+	if (asprintf(&joined, "%s%s", *buf, s) < 0)
 		return -ENOMEM;
 	free(*buf);
-	*buf = TAKE_PTR(out);
+	*buf = joined;
 	return 0;
 }
 
-struct explain {
-	enum lang lang;
-	const char *tag;
-	FILE *out;
-};
-
-static const char *txt(const struct explain *e, enum text t)
+/* Item i of a list: the separator before every item but the first, then the item. */
+static int append_item(char **buf, size_t i, const char *s)
 {
-	return texts[e->lang][t];
+	/* TRANSLATORS: between the items of a list, as in: "a", "b", "c" */
+	return append(buf, "%s%s", i > 0 ? _(", ") : "", s);
 }
 
-/* Prints s indented, and a newline.  Texts may hold line breaks: their lines are indented too. */
-static void print_indented(const struct explain *e, int indent, const char *s)
+static int append_quoted(char **buf, const char *s)
 {
-	fprintf(e->out, "%*s", indent, "");
+	/* TRANSLATORS: a value from the policy file, quoted: a path, a name, a group. */
+	return append(buf, _("\"%s\""), s);
+}
+
+/* Prints s indented, and a newline; lines after the first of s are indented two more. */
+static void print_indented(struct explain *e, int indent, const char *prefix, const char *s)
+{
+	fprintf(e->out, "%*s%s", indent, "", prefix);
 	for (const char *p = s; *p; p++) {
 		fputc(*p, e->out);
 		if (*p == '\n')
@@ -290,252 +115,498 @@ static void print_indented(const struct explain *e, int indent, const char *s)
 	fputc('\n', e->out);
 }
 
-/* Prints template t with its arguments, indented, and a newline. */
-static int say(const struct explain *e, int indent, enum text t, const char *const *args,
-	       size_t n_args)
+static void vsay(struct explain *e, int indent, const char *prefix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static void vsay(struct explain *e, int indent, const char *prefix, const char *fmt, va_list ap)
 {
 	_cleanup_free_ char *s = NULL;
-	int r = expand(&s, txt(e, t), args, n_args);
 
-	if (r < 0)
-		return r;
-	print_indented(e, indent, s);
-	return 0;
+	if (vasprintf(&s, fmt, ap) < 0) {
+		s = NULL; /* undefined after a failure */
+		e->error = e->error ?: -ENOMEM;
+		return;
+	}
+	print_indented(e, indent, prefix, s);
 }
 
-static int say1(const struct explain *e, int indent, enum text t, const char *arg)
+/* One sentence, indented, on its own line. */
+static void say(struct explain *e, int indent, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void say(struct explain *e, int indent, const char *fmt, ...)
 {
-	return say(e, indent, t, &arg, arg ? 1 : 0);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(e, indent, "", fmt, ap);
+	va_end(ap);
 }
 
-static int quote(const struct explain *e, char **buf, const char *s)
+/* One item of a list: "- " and a sentence, indented, on its own line. */
+static void item(struct explain *e, int indent, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void item(struct explain *e, int indent, const char *fmt, ...)
 {
-	return expand(buf, txt(e, T_QUOTE), &s, 1);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(e, indent, "- ", fmt, ap);
+	va_end(ap);
 }
 
-/* One value of a matcher as it reads in the language: "x", uid 1000. */
-static int value_words(const struct explain *e, char **buf, const struct policy_matcher *m,
-		       const struct policy_value *v)
-{
-	char id[16];
-	const char *arg = id;
+/* --- explain: what each type of rule does ---------------------------------- */
 
+/* One value of a matcher in words: "x" (quoted), uid 1000. */
+static int append_value(char **buf, const struct policy_matcher *m, const struct policy_value *v)
+{
 	if (v->text)
-		return quote(e, buf, v->text);
-	snprintf(id, sizeof(id), "%u", v->id);
-	return expand(buf, txt(e, m->field == POLICY_FIELD_USER ? T_UID : T_GID), &arg, 1);
+		return append_quoted(buf, v->text);
+	if (m->field == POLICY_FIELD_USER)
+		/* TRANSLATORS: a user given by number in the policy. */
+		return append(buf, _("uid %u"), v->id);
+	/* TRANSLATORS: a group given by number in the policy. */
+	return append(buf, _("gid %u"), v->id);
 }
 
-static int explain_matcher(const struct explain *e, const struct policy_matcher *m)
+/*
+ * One condition of a process rule, with its values in words: one value or a
+ * list of them, each exact or a pattern.
+ */
+static void matcher_item(struct explain *e, const struct policy_matcher *m, const char *v)
 {
-	/* Per field: one exact value, one pattern, a list of exact values, a list with patterns. */
-	static const enum text forms[_POLICY_FIELD_MAX][4] = {
-		[POLICY_FIELD_PATH] = { T_PATH_IS, T_PATH_MATCHES, T_PATH_IN, T_PATH_LIST },
-		[POLICY_FIELD_NAME] = { T_NAME_IS, T_NAME_MATCHES, T_NAME_IN, T_NAME_LIST },
-		[POLICY_FIELD_SHA256] = { T_SHA256_IS, T_SHA256_IS, T_SHA256_LIST, T_SHA256_LIST },
-		[POLICY_FIELD_PARENT_PATH] = { T_PARENT_IS, T_PARENT_MATCHES, T_PARENT_IN,
-					       T_PARENT_LIST },
-		[POLICY_FIELD_USER] = { T_USER_IS, T_USER_IS, T_USER_LIST, T_USER_LIST },
-		[POLICY_FIELD_GROUP] = { T_GROUP_IS, T_GROUP_IS, T_GROUP_LIST, T_GROUP_LIST },
-		[POLICY_FIELD_ARGS_CONTAINS] = { T_ARGS_IS, T_ARGS_IS, T_ARGS_LIST, T_ARGS_LIST },
-	};
-	_cleanup_free_ char *values = NULL, *line = NULL;
-	const char *arg;
-	int r;
+	bool list = m->n_values > 1, pattern = !m->exact;
 
-	for (size_t i = 0; i < m->n_values; i++) {
-		if (i > 0) {
-			r = expand(&values, txt(e, T_LIST_SEP), NULL, 0);
-			if (r < 0)
-				return r;
-		}
-		r = value_words(e, &values, m, &m->values[i]);
-		if (r < 0)
-			return r;
+	switch (m->field) {
+	case POLICY_FIELD_PATH:
+		if (list)
+			item(e, 5,
+			     pattern ? _("its path is or matches one of: %s") :
+				       _("its path is one of: %s"),
+			     v);
+		else
+			item(e, 5, pattern ? _("its path matches %s") : _("its path is %s"), v);
+		break;
+	case POLICY_FIELD_NAME:
+		if (list)
+			item(e, 5,
+			     pattern ? _("its name is or matches one of: %s") :
+				       _("its name is one of: %s"),
+			     v);
+		else
+			item(e, 5, pattern ? _("its name matches %s") : _("its name is %s"), v);
+		break;
+	case POLICY_FIELD_SHA256:
+		item(e, 5,
+		     list ? _("the SHA-256 of its file is one of: %s") :
+			    _("the SHA-256 of its file is %s"),
+		     v);
+		break;
+	case POLICY_FIELD_PARENT_PATH:
+		if (list)
+			item(e, 5,
+			     pattern ? _("it was started by a program whose path is or matches one "
+					 "of: %s") :
+				       _("it was started by a program whose path is one of: %s"),
+			     v);
+		else
+			item(e, 5,
+			     pattern ? _("it was started by a program whose path matches %s") :
+				       _("it was started by the program at %s"),
+			     v);
+		break;
+	case POLICY_FIELD_USER:
+		item(e, 5, list ? _("it runs as one of the users: %s") : _("it runs as user %s"),
+		     v);
+		break;
+	case POLICY_FIELD_GROUP:
+		item(e, 5,
+		     list ? _("it runs with one of the groups: %s") : _("it runs with group %s"),
+		     v);
+		break;
+	case POLICY_FIELD_ARGS_CONTAINS:
+		item(e, 5,
+		     list ? _("its arguments contain one of: %s") : _("its arguments contain %s"),
+		     v);
+		break;
+	case _POLICY_FIELD_MAX:
+		break;
 	}
-	arg = values;
-	r = expand(&line, "- ", NULL, 0);
-	if (r < 0)
-		return r;
-	r = expand(&line, txt(e, forms[m->field][(m->n_values > 1) * 2 + !m->exact]), &arg, 1);
-	if (r < 0)
-		return r;
-	fprintf(e->out, "     %s\n", line);
-	return 0;
 }
 
-static int explain_rule(const struct explain *e, const policy_rule *r)
+static int explain_process_rule(struct explain *e, const policy_rule *r)
 {
-	static const enum text severities[] = {
-		[POLICY_SEVERITY_INFO] = T_SEV_INFO,	     [POLICY_SEVERITY_LOW] = T_SEV_LOW,
-		[POLICY_SEVERITY_MEDIUM] = T_SEV_MEDIUM,     [POLICY_SEVERITY_HIGH] = T_SEV_HIGH,
-		[POLICY_SEVERITY_CRITICAL] = T_SEV_CRITICAL,
-	};
-	char index[24], grace[16];
-	const char *head[3] = { index, policy_rule_id(r), policy_rule_title(r) };
-	const char *arg;
-	enum text what;
-	int r2;
+	unsigned grace = policy_rule_grace_seconds(r);
 
-	snprintf(index, sizeof(index), "%zu", policy_rule_index(r) + 1);
-	r2 = say(e, 0, T_RULE_HEAD, head, 3);
-	if (r2 < 0)
-		return r2;
-	if (!policy_rule_enabled(r)) {
-		r2 = say(e, 3, T_DISABLED, NULL, 0);
-		if (r2 < 0)
-			return r2;
-	}
-
-	if (policy_rule_type(r) == POLICY_RULE_CHECK) {
-		r2 = say1(e, 3, T_CHECK, policy_rule_check_name(r));
-		if (r2 < 0)
-			return r2;
-		if (policy_rule_param_count(r) > 0) {
-			_cleanup_free_ char *names = NULL;
-
-			for (size_t i = 0; i < policy_rule_param_count(r); i++) {
-				r2 = expand(
-					&names, i ? "{1}{2}" : "{2}",
-					(const char *const[]){ txt(e, T_LIST_SEP),
-							       policy_rule_param_at(r, i)->name },
-					2);
-				if (r2 < 0)
-					return r2;
-			}
-			r2 = say1(e, 3, T_CHECK_PARAMS, names);
-			if (r2 < 0)
-				return r2;
-		}
-		goto texts;
-	}
-
-	snprintf(grace, sizeof(grace), "%u", policy_rule_grace_seconds(r));
 	if (policy_rule_effect(r) == POLICY_EFFECT_REQUIRE)
-		what = T_REQUIRE;
+		say(e, 3,
+		    ngettext("Expects a program that matches all of the following to be running; "
+			     "reports when none has run for %u second, and again when one is back:",
+			     "Expects a program that matches all of the following to be running; "
+			     "reports when none has run for %u seconds, and again when one is back:",
+			     grace),
+		    grace);
 	else if (policy_rule_mode(r) == POLICY_MODE_MONITOR)
-		what = T_DENY_MONITOR;
+		say(e, 3, "%s",
+		    _("Reports any program that matches all of the following; the program is not "
+		      "stopped (monitor mode):"));
 	else if (policy_rule_kernel_decidable(r))
-		what = T_DENY_ENFORCE_KERNEL;
+		say(e, 3, "%s",
+		    _("Stops any program that matches all of the following before it runs a "
+		      "single instruction, and reports it (enforce mode):"));
 	else
-		what = T_DENY_ENFORCE_USER;
-	r2 = say1(e, 3, what, grace);
-	if (r2 < 0)
-		return r2;
+		say(e, 3, "%s",
+		    _("Stops any program that matches all of the following, and reports it "
+		      "(enforce mode). These conditions are checked just after the program "
+		      "starts, so it may run for a moment:"));
+
 	for (enum policy_field f = 0; f < _POLICY_FIELD_MAX; f++) {
 		const struct policy_matcher *m = policy_rule_matcher(r, f);
+		_cleanup_free_ char *values = NULL;
 
-		if (m && (r2 = explain_matcher(e, m)) < 0)
-			return r2;
+		if (!m)
+			continue;
+		for (size_t i = 0; i < m->n_values; i++) {
+			_cleanup_free_ char *v = NULL;
+			int k = append_value(&v, m, &m->values[i]);
+
+			if (k >= 0)
+				k = append_item(&values, i, v);
+			if (k < 0)
+				return k;
+		}
+		matcher_item(e, m, values ?: "");
+	}
+	return 0;
+}
+
+static int explain_check_rule(struct explain *e, const policy_rule *r)
+{
+	_cleanup_free_ char *names = NULL;
+
+	/* TRANSLATORS: %s is the name of a device posture check, such as disk_encryption. */
+	say(e, 3,
+	    _("Checks this device's settings (the \"%s\" check) at start and on every check "
+	      "interval; reports when the check fails or cannot tell, and again when it passes. "
+	      "Nothing is stopped."),
+	    policy_rule_check_name(r));
+	if (policy_rule_param_count(r) == 0)
+		return 0;
+	for (size_t i = 0; i < policy_rule_param_count(r); i++) {
+		int k = append_item(&names, i, policy_rule_param_at(r, i)->name);
+
+		if (k < 0)
+			return k;
+	}
+	/* TRANSLATORS: %s lists the names of the check's parameters the rule sets. */
+	say(e, 3, _("With the parameters: %s"), names);
+	return 0;
+}
+
+/* The opening sentence of a network rule: what it is about and what it does to it. */
+static const char *network_opening(const policy_rule *r)
+{
+	bool refuse = policy_rule_effect(r) == POLICY_EFFECT_DENY &&
+		      policy_rule_mode(r) == POLICY_MODE_ENFORCE;
+	bool monitored = policy_rule_effect(r) == POLICY_EFFECT_DENY;
+
+	switch (policy_rule_net_direction(r)) {
+	case POLICY_NET_OUTBOUND:
+		if (refuse)
+			return _(
+				"Blocks, in the kernel, any connection or datagram a program sends "
+				"that matches all of the following, and reports it (enforce mode); "
+				"the program gets a \"permission denied\" error and nothing is sent:");
+		if (monitored)
+			return _("Reports any connection or datagram a program sends that matches "
+				 "all of the following; nothing is blocked (monitor mode):");
+		return _("Reports any connection or datagram a program sends that matches all of "
+			 "the following; nothing is blocked:");
+	case POLICY_NET_LISTEN:
+		if (refuse)
+			return _(
+				"Refuses, in the kernel, any socket a program binds to listen that "
+				"matches all of the following, and reports it (enforce mode); the "
+				"program gets a \"permission denied\" error:");
+		if (monitored)
+			return _("Reports any socket a program binds to listen that matches all of "
+				 "the following; nothing is refused (monitor mode):");
+		return _("Reports any socket a program binds to listen that matches all of the "
+			 "following, including ones already open when postured starts; nothing is "
+			 "refused:");
+	case POLICY_NET_INBOUND:
+		break;
+	}
+	return _("Reports any TCP connection this laptop accepts from another computer that "
+		 "matches all of the following; nothing is blocked (the kernel has already "
+		 "accepted it):");
+}
+
+/* The values of one field of a clause, in words, joined as a list. */
+static int network_values(const struct policy_net_clause *c, int field, char **ret)
+{
+	_cleanup_free_ char *values = NULL;
+	size_t n = field == 0 ? c->n_prefixes :
+		   field == 1 ? c->n_ports :
+		   field == 2 ? c->n_paths :
+		   field == 3 ? c->n_names :
+				c->n_users;
+
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *v = NULL;
+		char addr[INET6_ADDRSTRLEN];
+		int k;
+
+		if (field == 0) {
+			const struct policy_net_prefix *pf = &c->prefixes[i];
+
+			if (!inet_ntop(pf->family, pf->addr, addr, sizeof(addr)))
+				return -errno;
+			k = append(&v, "%s/%u", addr, pf->prefixlen);
+		} else if (field == 1) {
+			const struct policy_net_port_range *pr = &c->ports[i];
+
+			k = pr->first == pr->last ? append(&v, "%u", pr->first) :
+						    append(&v, "%u-%u", pr->first, pr->last);
+		} else if (field == 2) {
+			k = append_quoted(&v, c->paths[i]);
+		} else if (field == 3) {
+			k = append_quoted(&v, c->names[i]);
+		} else if (c->users[i].text) {
+			k = append_quoted(&v, c->users[i].text);
+		} else {
+			k = append(&v, _("uid %u"), c->users[i].id);
+		}
+		if (k >= 0)
+			k = append_item(&values, i, v);
+		if (k < 0)
+			return k;
+	}
+	*ret = TAKE_PTR(values);
+	return n > 0;
+}
+
+/* The conditions of one clause of a network rule, as list items. */
+static int network_clause(struct explain *e, const policy_rule *r,
+			  const struct policy_net_clause *c, int indent)
+{
+	enum policy_net_direction d = policy_rule_net_direction(r);
+	bool any = true;
+
+	for (int field = 0; field < 5; field++) {
+		_cleanup_free_ char *v = NULL;
+		int k = network_values(c, field, &v);
+		bool list;
+
+		if (k < 0)
+			return k;
+		if (k == 0)
+			continue;
+		any = false;
+		switch (field) {
+		case 0:
+			item(e, indent,
+			     d == POLICY_NET_OUTBOUND ? _("it goes to an address in: %s") :
+			     d == POLICY_NET_INBOUND  ? _("it comes from an address in: %s") :
+							_("the address it listens on is in: %s"),
+			     v);
+			break;
+		case 1:
+			list = c->n_ports > 1 || c->ports[0].first != c->ports[0].last;
+			if (d == POLICY_NET_OUTBOUND)
+				item(e, indent,
+				     list ? _("it goes to one of the ports: %s") :
+					    _("it goes to port %s"),
+				     v);
+			else if (d == POLICY_NET_INBOUND)
+				item(e, indent,
+				     list ? _("it arrives on one of the ports: %s") :
+					    _("it arrives on port %s"),
+				     v);
+			else
+				item(e, indent,
+				     list ? _("it listens on one of the ports: %s") :
+					    _("it listens on port %s"),
+				     v);
+			break;
+		case 2:
+			item(e, indent,
+			     c->n_paths > 1 ? _("the program's path is one of: %s") :
+					      _("the program's path is %s"),
+			     v);
+			break;
+		case 3:
+			item(e, indent,
+			     c->n_names > 1 ? _("the program's name is one of: %s") :
+					      _("the program's name is %s"),
+			     v);
+			break;
+		default:
+			if (d == POLICY_NET_INBOUND)
+				item(e, indent,
+				     c->n_users > 1 ?
+					     _("the listening socket belongs to one of the users: %s") :
+					     _("the listening socket belongs to user %s"),
+				     v);
+			else
+				item(e, indent,
+				     c->n_users > 1 ? _("it runs as one of the users: %s") :
+						      _("it runs as user %s"),
+				     v);
+			break;
+		}
+	}
+	if (any)
+		item(e, indent, "%s", _("all of it, whatever the address, port or program"));
+	return 0;
+}
+
+static int explain_network_rule(struct explain *e, const policy_rule *r)
+{
+	unsigned protocols = policy_rule_net_protocols(r);
+	int k;
+
+	say(e, 3, "%s", network_opening(r));
+	if (protocols == POLICY_NET_TCP)
+		item(e, 5, "%s", _("the protocol is TCP"));
+	else if (protocols == POLICY_NET_UDP)
+		item(e, 5, "%s", _("the protocol is UDP"));
+	k = network_clause(e, r, policy_rule_net_match(r), 5);
+	for (size_t i = 0; k >= 0 && i < policy_rule_net_except_count(r); i++) {
+		say(e, 3, "%s", _("Except when all of the following hold:"));
+		k = network_clause(e, r, policy_rule_net_except_at(r, i), 5);
+	}
+	return k;
+}
+
+/*
+ * What a rule of each type does: a sentence and its conditions as a list,
+ * indented by 3 (items by 5).  explain_rule() adds what every rule has.  A
+ * new rule type is one function above and one line here.
+ */
+static int (*const explain_rule_type[])(struct explain *e, const policy_rule *r) = {
+	[POLICY_RULE_PROCESS] = explain_process_rule,
+	[POLICY_RULE_NETWORK] = explain_network_rule,
+	[POLICY_RULE_CHECK] = explain_check_rule,
+};
+
+static int explain_rule(struct explain *e, const policy_rule *r)
+{
+	static const char *const severities[] = {
+		[POLICY_SEVERITY_INFO] = N_("info"),	     [POLICY_SEVERITY_LOW] = N_("low"),
+		[POLICY_SEVERITY_MEDIUM] = N_("medium"),     [POLICY_SEVERITY_HIGH] = N_("high"),
+		[POLICY_SEVERITY_CRITICAL] = N_("critical"),
+	};
+	enum policy_rule_type type = policy_rule_type(r);
+	enum policy_severity sev = policy_rule_severity(r);
+	int k;
+
+	say(e, 0, "%zu. %s: %s", policy_rule_index(r) + 1, policy_rule_id(r), policy_rule_title(r));
+	if (!policy_rule_enabled(r))
+		say(e, 3, "%s",
+		    _("Disabled: this rule does nothing until \"enabled\" is set to true. "
+		      "Enabled, it would do this:"));
+	if ((size_t)type < ELEMENTSOF(explain_rule_type) && explain_rule_type[type]) {
+		k = explain_rule_type[type](e, r);
+		if (k < 0)
+			return k;
+	} else {
+		say(e, 3, _("This version of posturectl cannot say what rules of type \"%s\" do."),
+		    policy_rule_type_to_string(type));
 	}
 
-texts:
-	arg = txt(e, severities[policy_rule_severity(r)]);
-	r2 = say1(e, 3, T_SEVERITY, arg);
-	if (r2 < 0)
-		return r2;
+	say(e, 3, _("Severity: %s."),
+	    (size_t)sev < ELEMENTSOF(severities) ? _(severities[sev]) :
+						   policy_severity_to_string(sev));
 	if (policy_rule_tag_count(r) > 0) {
 		_cleanup_free_ char *tags = NULL;
 
 		for (size_t i = 0; i < policy_rule_tag_count(r); i++) {
-			const char *t = policy_rule_tag(r, i);
-
-			r2 = expand(&tags, i ? "{1}{2}" : "{2}",
-				    (const char *const[]){ txt(e, T_LIST_SEP), t }, 2);
-			if (r2 < 0)
-				return r2;
+			k = append_item(&tags, i, policy_rule_tag(r, i));
+			if (k < 0)
+				return k;
 		}
-		arg = tags;
-		r2 = say1(e, 3, T_TAGS, arg);
-		if (r2 < 0)
-			return r2;
+		say(e, 3, _("Tags: %s."), tags);
 	}
-	if (policy_rule_contact(r) && (r2 = say1(e, 3, T_CONTACT, policy_rule_contact(r))) < 0)
-		return r2;
-	r2 = say1(e, 3, T_MESSAGE, policy_rule_text(r, POLICY_TEXT_MESSAGE, e->tag));
-	if (r2 < 0)
-		return r2;
-	r2 = say1(e, 3, T_REMEDIATION, policy_rule_text(r, POLICY_TEXT_REMEDIATION, e->tag));
-	if (r2 < 0)
-		return r2;
+	if (policy_rule_contact(r))
+		/* TRANSLATORS: whom to ask about the rule, as the policy gives it. */
+		say(e, 3, _("Contact: %s"), policy_rule_contact(r));
+	say(e, 3, _("Message shown: %s"), policy_rule_text(r, POLICY_TEXT_MESSAGE, e->lang));
+	say(e, 3, _("How to fix: %s"), policy_rule_text(r, POLICY_TEXT_REMEDIATION, e->lang));
 	fputc('\n', e->out);
 	return 0;
 }
 
-static int explain_policy(const struct explain *e, const policy *p, const char *file)
+/* Says what the policy will do, rule by rule.  Returns 0 or -ENOMEM. */
+static int explain_policy(struct explain *e, const policy *p, const char *file)
 {
 	const struct policy_settings *s = policy_settings(p);
 	_cleanup_free_ char *id = NULL;
-	char serial[24], n[4][16], count[2][24];
-	const char *head[3];
-	size_t enabled = 0;
-	int r;
+	size_t n_rules = policy_rule_count(p), enabled = 0;
+	int k;
 
-	r = quote(e, &id, policy_id(p));
-	if (r < 0)
-		return r;
-	snprintf(serial, sizeof(serial), "%llu", (unsigned long long)policy_serial(p));
-	head[0] = id;
-	head[1] = serial;
-	head[2] = file;
-	if ((r = say(e, 0, T_POLICY, head, 3)) < 0)
-		return r;
+	k = append_quoted(&id, policy_id(p));
+	if (k < 0)
+		return k;
+	/* TRANSLATORS: the policy's id (quoted), its serial number and the file it was read from. */
+	say(e, 0, _("Policy %s, serial %llu (%s)"), id, (unsigned long long)policy_serial(p), file);
 	if (policy_description(p))
-		print_indented(e, 0, policy_description(p));
+		print_indented(e, 0, "", policy_description(p));
 	fputc('\n', e->out);
-	r = say(e, 0, policy_mode(p) == POLICY_MODE_ENFORCE ? T_MODE_ENFORCE : T_MODE_MONITOR, NULL,
-		0);
-	if (r < 0)
-		return r;
+	if (policy_mode(p) == POLICY_MODE_ENFORCE)
+		say(e, 0, "%s",
+		    _("Mode: enforce. Denied programs are stopped and reported; a rule may set "
+		      "monitor mode for itself."));
+	else
+		say(e, 0, "%s",
+		    _("Mode: monitor. Rules report what they find; no program is stopped."));
 
-	snprintf(n[0], sizeof(n[0]), "%u", s->check_interval_seconds);
-	snprintf(n[1], sizeof(n[1]), "%u", s->report_interval_seconds);
-	snprintf(n[2], sizeof(n[2]), "%u", s->require_grace_seconds);
-	snprintf(n[3], sizeof(n[3]), "%u", s->sent_retention_days);
-	if ((r = say(e, 0, T_SETTINGS, NULL, 0)) < 0)
-		return r;
-	{
-		const struct {
-			enum text t;
-			const char *arg;
-		} lines[] = {
-			{ T_S_CHECK, n[0] },
-			{ T_S_REPORT, n[1] },
-			{ s->collect_arguments ? T_S_ARGS_YES : T_S_ARGS_NO, NULL },
-			{ s->exec_audit ? T_S_AUDIT_YES : T_S_AUDIT_NO, NULL },
-			{ T_S_GRACE, n[2] },
-			{ T_S_RETENTION, n[3] },
-		};
+	say(e, 0, "%s", _("Settings:"));
+	item(e, 2,
+	     ngettext("device posture checks run every %u second",
+		      "device posture checks run every %u seconds", s->check_interval_seconds),
+	     s->check_interval_seconds);
+	item(e, 2,
+	     ngettext("reports are sent every %u second", "reports are sent every %u seconds",
+		      s->report_interval_seconds),
+	     s->report_interval_seconds);
+	if (s->collect_arguments)
+		item(e, 2, "%s",
+		     _("program arguments are collected (they can hold personal data)"));
+	else
+		item(e, 2, "%s", _("program arguments are not collected"));
+	if (s->exec_audit)
+		item(e, 2, "%s", _("every program started is reported (full exec audit trail)"));
+	else
+		item(e, 2, "%s", _("only findings are reported, not every program started"));
+	item(e, 2,
+	     ngettext("a required program may be missing for %u second before that is reported, "
+		      "unless its rule says otherwise",
+		      "a required program may be missing for %u seconds before that is reported, "
+		      "unless its rule says otherwise",
+		      s->require_grace_seconds),
+	     s->require_grace_seconds);
+	item(e, 2,
+	     ngettext("the local record of what was sent is kept for %u day",
+		      "the local record of what was sent is kept for %u days",
+		      s->sent_retention_days),
+	     s->sent_retention_days);
 
-		for (size_t i = 0; i < ELEMENTSOF(lines); i++) {
-			_cleanup_free_ char *line = NULL;
-
-			r = expand(&line, "- ", NULL, 0);
-			if (r >= 0)
-				r = expand(&line, txt(e, lines[i].t), &lines[i].arg,
-					   lines[i].arg ? 1 : 0);
-			if (r < 0)
-				return r;
-			fprintf(e->out, "  %s\n", line);
-		}
-	}
-
-	for (size_t i = 0; i < policy_rule_count(p); i++)
+	for (size_t i = 0; i < n_rules; i++)
 		if (policy_rule_enabled(policy_rule_at(p, i)))
 			enabled++;
-	snprintf(count[0], sizeof(count[0]), "%zu", policy_rule_count(p));
-	snprintf(count[1], sizeof(count[1]), "%zu", enabled);
 	fputc('\n', e->out);
-	r = say(e, 0, policy_rule_count(p) == 1 ? T_RULE_COUNT_ONE : T_RULE_COUNT,
-		(const char *const[]){ count[0], count[1] }, 2);
-	if (r < 0)
-		return r;
+	say(e, 0, ngettext("%zu rule, %zu enabled.", "%zu rules, %zu enabled.", n_rules), n_rules,
+	    enabled);
 	fputc('\n', e->out);
 
-	for (size_t i = 0; i < policy_rule_count(p); i++)
-		if ((r = explain_rule(e, policy_rule_at(p, i))) < 0)
-			return r;
-	return 0;
+	for (size_t i = 0; i < n_rules; i++) {
+		k = explain_rule(e, policy_rule_at(p, i));
+		if (k < 0)
+			return k;
+	}
+	return e->error;
 }
 
 /* Prints the errors of one file from index `from` on, then a summary.  Always 1. */
@@ -604,8 +675,7 @@ static int verb_explain(const char *file)
 {
 	_cleanup_(policy_errors_freep) policy_errors *errors = NULL;
 	_cleanup_(policy_unrefp) policy *p = NULL;
-	struct explain_lang l = explain_lang_from_env();
-	struct explain e = { .lang = l.lang, .tag = l.tag, .out = stdout };
+	struct explain e = { .out = stdout };
 
 	errors = policy_errors_new();
 	if (!errors) {
@@ -614,6 +684,7 @@ static int verb_explain(const char *file)
 	}
 	if (load(file, errors, &p) != 0)
 		return 1;
+	explain_lang(e.lang, sizeof(e.lang));
 	if (explain_policy(&e, p, file) < 0) {
 		fputs(_("posturectl: out of memory\n"), stderr);
 		return 1;

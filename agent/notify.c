@@ -340,7 +340,8 @@ static int on_window_end(sd_event_source *es, uint64_t usec, void *userdata)
 		ngettext("This happened %llu more time.", "This happened %llu more times.",
 			 (unsigned long)MIN(s->repeats, (uint64_t)ULONG_MAX)),
 		(unsigned long long)s->repeats);
-	if (asprintf(&body, "%s %s", count, s->body ?: "") < 0)
+	/* TRANSLATORS: the follow-up's body: the sentence above, then the first notice's body. */
+	if (asprintf(&body, _("%s %s"), count, s->body ?: "") < 0)
 		return log_oom(), 0;
 	r = notifier_send(n, s, body);
 	if (r < 0)

@@ -50,6 +50,13 @@ struct policy_rule {
 	size_t n_params;
 	struct policy_param *params;
 
+	/* Network rules; effect is POLICY_EFFECT_DENY or POLICY_EFFECT_REPORT. */
+	enum policy_net_direction direction;
+	unsigned protocols; /* POLICY_NET_TCP | POLICY_NET_UDP */
+	struct policy_net_clause net_match;
+	size_t n_net_excepts;
+	struct policy_net_clause *net_excepts;
+
 	/* Set by policy_compile(). */
 	enum policy_key_kind key_kind;
 	enum policy_field key_field; /* what the API shows of key_kind */
@@ -98,6 +105,17 @@ struct policy {
 	uint32_t *requires; /* enabled require rules */
 	size_t n_requires;
 	unsigned needs;
+	struct policy_net_compiled *net_rules; /* enabled network rules, in file order */
+	size_t n_net_rules;
+};
+
+/* An enabled network rule as evaluation reads it: small, and its clauses side by side. */
+struct policy_net_compiled {
+	const struct policy_rule *rule;
+	enum policy_net_direction direction;
+	unsigned protocols;
+	size_t n_excepts;
+	const struct policy_net_clause *clauses; /* the match clause, then the excepts */
 };
 
 /* policy_errors.c */
@@ -139,6 +157,27 @@ extern const size_t policy_n_check_names;
 
 /* policy_eval.c: builds the compiled form once the rules are complete.  -ENOMEM. */
 int policy_compile(struct policy *p);
+
+/*
+ * policy_net.c: single values of network clauses.  Each returns NULL when the
+ * value is fine, else a message in msg saying what is wrong with it.
+ *
+ * An address, a prefix or a keyword, as up to POLICY_NET_KEYWORD_PREFIXES
+ * prefixes in ret (*ret_n of them); v4-mapped IPv6 becomes IPv4.
+ * *ret_keyword is the keyword's number, or -1 for an address or prefix.
+ */
+#define POLICY_NET_KEYWORD_PREFIXES 4
+const char *
+policy_net_parse_address(const char *s,
+			 struct policy_net_prefix ret[static POLICY_NET_KEYWORD_PREFIXES],
+			 size_t *ret_n, int *ret_keyword, char msg[static POLICY_MSG_MAX]);
+/* The "first-last" string form of a port range. */
+const char *policy_net_parse_port_range(const char *s, struct policy_net_port_range *ret,
+					char msg[static POLICY_MSG_MAX]);
+/* The address keywords, "loopback, private, ...", for messages. */
+extern const char policy_net_keyword_list[];
+/* policy_net.c: the list of enabled network rules, for policy_compile().  -ENOMEM. */
+int policy_compile_net(struct policy *p);
 
 /* policy.c */
 struct policy *policy_new(void);

@@ -25,6 +25,7 @@ static const char *const type_strings[] = {
 static const char *const effect_strings[] = {
 	[POLICY_EFFECT_DENY] = "deny",
 	[POLICY_EFFECT_REQUIRE] = "require",
+	[POLICY_EFFECT_REPORT] = "report",
 };
 static const char *const field_strings[] = {
 	[POLICY_FIELD_PATH] = "path",

@@ -45,7 +45,7 @@ enum policy_severity {
 	POLICY_SEVERITY_CRITICAL,
 };
 
-/* The "type" of a rule.  Network rules are reserved for a later version. */
+/* The "type" of a rule. */
 enum policy_rule_type {
 	POLICY_RULE_PROCESS,
 	POLICY_RULE_NETWORK,
@@ -53,8 +53,9 @@ enum policy_rule_type {
 };
 
 enum policy_effect {
-	POLICY_EFFECT_DENY, /* a matching program must not run */
+	POLICY_EFFECT_DENY, /* a matching program must not run; matching traffic must not happen */
 	POLICY_EFFECT_REQUIRE, /* a matching program must be running */
+	POLICY_EFFECT_REPORT, /* network rules: matching traffic is reported, never stopped */
 };
 
 /* The fields of a process rule's "match"; fields are ANDed, values within one are ORed. */
@@ -282,6 +283,99 @@ const char *policy_rule_key_at(const policy_rule *r, size_t i);
  */
 #define POLICY_KERNEL_NAME_MAX 63
 bool policy_rule_kernel_decidable(const policy_rule *r);
+
+/* ---- network rules ----------------------------------------------------------- */
+
+/*
+ * A network rule is about one direction of traffic: connections and
+ * datagrams a program sends (outbound), connections it accepts (inbound), or
+ * sockets it binds or listens on (listen).  It matches when the traffic
+ * matches its "match" clause and none of its "except" clauses.  Every
+ * field of a clause is decidable in the kernel: prefixes, port ranges, exact
+ * executable paths and names, users.
+ */
+struct policy_match; /* below, with evaluation */
+
+#define POLICY_NET_EXCEPT_MAX  16 /* "except" clauses of one rule */
+#define POLICY_NET_CLAUSES_MAX 64 /* match + except clauses of all enabled network rules */
+#define POLICY_NET_RULES_MAX   32 /* enabled network rules in one policy */
+#define POLICY_NET_RANGES_MAX  64 /* port ranges (first != last) of all enabled network rules */
+
+enum policy_net_direction {
+	POLICY_NET_OUTBOUND, /* connect(), sendto(): address and port are the remote end */
+	POLICY_NET_INBOUND, /* accepted TCP connections: remote address, local port */
+	POLICY_NET_LISTEN, /* bind(), listen(): the local address and port */
+};
+
+/* Protocol bits; a rule has one or both ("protocol": "any", the default). */
+enum {
+	POLICY_NET_TCP = 1 << 0,
+	POLICY_NET_UDP = 1 << 1,
+};
+
+struct policy_net_prefix {
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint8_t prefixlen; /* 0..32 or 0..128 */
+	uint8_t addr[16]; /* network byte order, IPv4 in the first 4; bits past prefixlen zero */
+};
+
+struct policy_net_port_range {
+	uint16_t first, last; /* inclusive, first <= last; one port: first == last */
+};
+
+/*
+ * One clause: fields ANDed, values within a field ORed; a field with no
+ * values does not constrain.  v4-mapped IPv6 addresses (::ffff:a.b.c.d) are
+ * matched as the IPv4 address.  Keywords ("loopback", "private", ...) are
+ * expanded into their prefixes by the parser.
+ */
+struct policy_net_clause {
+	size_t n_prefixes;
+	const struct policy_net_prefix *prefixes;
+	size_t n_ports;
+	const struct policy_net_port_range *ports;
+	size_t n_paths; /* exact absolute executable paths */
+	const char *const *paths;
+	size_t n_names; /* exact executable file names, at most POLICY_KERNEL_NAME_MAX bytes */
+	const char *const *names;
+	size_t n_users; /* names (text) or uids (text NULL, id) */
+	const struct policy_value *users;
+};
+
+const char *policy_net_direction_to_string(enum policy_net_direction d);
+
+/* Network rules only. */
+enum policy_net_direction policy_rule_net_direction(const policy_rule *r);
+unsigned policy_rule_net_protocols(const policy_rule *r); /* POLICY_NET_TCP | POLICY_NET_UDP */
+const struct policy_net_clause *policy_rule_net_match(const policy_rule *r);
+size_t policy_rule_net_except_count(const policy_rule *r);
+const struct policy_net_clause *policy_rule_net_except_at(const policy_rule *r, size_t i);
+
+/* The enabled network rules, in file order. */
+size_t policy_net_rule_count(const policy *p);
+const policy_rule *policy_net_rule_at(const policy *p, size_t i);
+
+/* What the agent knows of one connection, bind or listener. */
+struct policy_connection {
+	enum policy_net_direction direction;
+	unsigned protocol; /* POLICY_NET_TCP or POLICY_NET_UDP */
+	uint8_t family; /* AF_INET or AF_INET6; a v4-mapped IPv6 address counts as AF_INET */
+	uint8_t addr[16]; /* remote (outbound, inbound) or local (listen); IPv4 in the first 4 */
+	uint16_t port; /* remote port (outbound), local port (inbound, listen) */
+	const char *path; /* executable, NULL when unknown */
+	const char *name; /* NULL: the last component of path */
+	uint32_t uid;
+	const char *user_name; /* NULL when unknown */
+};
+
+/*
+ * The enabled network rules whose match clause c matches and none of whose
+ * except clauses does, in file order; stores up to n_matches and returns how
+ * many match.  The same decision the kernel takes.
+ */
+size_t policy_eval_net(const policy *p, const struct policy_connection *c,
+		       struct policy_match *matches, size_t n_matches);
+bool policy_rule_net_matches(const policy_rule *r, const struct policy_connection *c);
 
 /* ---- evaluation (pure: no I/O, no allocation, no global state) ------------- */
 

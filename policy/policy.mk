@@ -6,7 +6,7 @@
 # `all:` itself: otherwise it would become the default goal.
 
 POLICY_SRCS := policy/arena.c policy/jsontree.c policy/policy.c policy/policy_check.c \
-	policy/policy_errors.c policy/policy_eval.c policy/policy_parse.c
+	policy/policy_errors.c policy/policy_eval.c policy/policy_net.c policy/policy_parse.c
 POLICY_LIB = $(BUILD)/policy/libpolicy.a
 
 all: $(POLICY_LIB)

@@ -250,7 +250,7 @@ int policy_compile(struct policy *p)
 	}
 	for (size_t k = 0; k < _POLICY_KEY_MAX; k++)
 		qsort(p->index[k].keys, p->index[k].n, sizeof(struct policy_key), key_cmp);
-	return 0;
+	return policy_compile_net(p);
 }
 
 unsigned policy_needs(const policy *p)

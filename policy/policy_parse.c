@@ -161,6 +161,7 @@ enum param_form {
 	PF_OS_ID, /* an os-release ID: a-z, 0-9, ".", "_", "-" */
 	PF_OS_RELEASE, /* "ID:VERSION_ID", like "debian:10" */
 	PF_LOCKDOWN, /* a kernel lockdown mode */
+	PF_UNIT, /* a systemd unit name: "NAME[@INSTANCE].service", .socket, .timer... */
 };
 
 struct param_spec {
@@ -188,25 +189,32 @@ static const struct check_spec check_specs[] = {
 	{ "automatic_updates", PARAMS({ "max_age_days", POLICY_PARAM_NUMBER, PF_TEXT, 1, 365 }) },
 	{ "disk_encryption", PARAMS({ "mounts", POLICY_PARAM_LIST, PF_PATH, 1, 16 },
 				    { "swap", POLICY_PARAM_BOOL, PF_TEXT, 0, 0 }) },
+	{ "firewall", .n_params = 0 },
 	{ "os_version",
 	  PARAMS({ "min_version", POLICY_PARAM_MAP, PF_VERSION, 1, PARAM_LIST_MAX },
 		 { "end_of_support", POLICY_PARAM_LIST, PF_OS_RELEASE, 1, PARAM_LIST_MAX },
 		 { "min_kernel", POLICY_PARAM_STRING, PF_VERSION, 0, 0 }) },
+	{ "required_services", PARAMS({ "units", POLICY_PARAM_LIST, PF_UNIT, 1, 32 }) },
+	{ "screen_lock", PARAMS({ "max_idle_minutes", POLICY_PARAM_NUMBER, PF_TEXT, 1, 60 }) },
 	{ "secure_boot", PARAMS({ "require_secure_boot", POLICY_PARAM_BOOL, PF_TEXT, 0, 0 },
 				{ "min_lockdown", POLICY_PARAM_STRING, PF_LOCKDOWN, 0, 0 }) },
 	{ "ssh_server", PARAMS({ "allow_prohibit_password", POLICY_PARAM_BOOL, PF_TEXT, 0, 0 }) },
+	{ "time_sync", PARAMS({ "require_ntp", POLICY_PARAM_BOOL, PF_TEXT, 0, 0 }) },
 	{ "usb_storage", .n_params = 0 },
 };
 
 const char *const policy_check_names[] = {
-	"automatic_updates", "disk_encryption", "os_version",
-	"secure_boot",	     "ssh_server",	"usb_storage",
+	"automatic_updates", "disk_encryption", "firewall",   "os_version", "required_services",
+	"screen_lock",	     "secure_boot",	"ssh_server", "time_sync",  "usb_storage",
 };
 const size_t policy_n_check_names = ELEMENTSOF(policy_check_names);
 _Static_assert(ELEMENTSOF(policy_check_names) == ELEMENTSOF(check_specs),
 	       "every check has a name and a spec");
 
 static const char *const lockdown_names[] = { "none", "integrity", "confidentiality" };
+/* The kinds of unit a check can ask systemd about; a device or a slice is not a service. */
+static const char *const unit_suffixes[] = { ".service", ".socket", ".timer",
+					     ".target",	 ".mount",  ".path" };
 
 /* ---- errors and pointers --------------------------------------------------- */
 
@@ -921,6 +929,32 @@ static bool is_clean_path(const char *s)
 	return true;
 }
 
+/*
+ * A unit name as systemd takes it (unit_name_is_valid()): NAME or
+ * NAME@INSTANCE, each of letters, digits, ":", "-", "_", "." and the "\" of
+ * systemd's escapes, then one of unit_suffixes.  A template ("NAME@.service") is not
+ * a unit that can run.
+ */
+static bool is_unit_name(const char *s)
+{
+	const char *dot = strrchr(s, '.'), *at = NULL;
+
+	if (!dot || dot == s || strlen(s) >= 256 ||
+	    name_index(dot, unit_suffixes, ELEMENTSOF(unit_suffixes)) < 0)
+		return false;
+	for (const char *c = s; c < dot; c++) {
+		if (*c == '@') {
+			if (at || c == s || c + 1 == dot)
+				return false;
+			at = c;
+		} else if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			     (*c >= '0' && *c <= '9') || strchr(":-_.\\", *c))) {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Checks a string of parameter `param` against its form; an error at n when it fails. */
 static bool check_param_form(struct vctx *v, const struct jnode *n, const char *param,
 			     enum param_form form, const char *s)
@@ -970,6 +1004,16 @@ static bool check_param_form(struct vctx *v, const struct jnode *n, const char *
 			return true;
 		verr(v, n, "invalid %s %s; expected one of: %s", param, policy_quote(q, s),
 		     list_names(list, sizeof(list), lockdown_names, ELEMENTSOF(lockdown_names)));
+		return false;
+	case PF_UNIT:
+		if (is_unit_name(s))
+			return true;
+		verr(v, n,
+		     "%s in \"%s\" is not a systemd unit name; expected one like "
+		     "\"openvpn-client@work.service\": letters, digits and \":-_.\\\", an "
+		     "\"@\" before an instance, and one of the endings: %s",
+		     policy_quote(q, s), param,
+		     list_names(list, sizeof(list), unit_suffixes, ELEMENTSOF(unit_suffixes)));
 		return false;
 	}
 	return false;
@@ -1224,12 +1268,579 @@ static void parse_check(struct vctx *v, const struct jnode *rule, const struct j
 	WITH_FIELD(v, params, parse_params(v, params->value, cs, r));
 }
 
+/* ---- network rules --------------------------------------------------------------------- */
+
+/* Network rules have the common fields and these, at the places process fields have. */
+enum {
+	RF_DIRECTION = _RF_COMMON,
+	RF_PROTOCOL,
+	RF_NET_MATCH,
+	RF_EXCEPT,
+	RF_NET_EFFECT,
+	_RF_NETWORK,
+};
+static const char *const network_rule_fields[_RF_NETWORK] = {
+	[RF_ID] = "id",
+	[RF_TYPE] = "type",
+	[RF_TITLE] = "title",
+	[RF_SEVERITY] = "severity",
+	[RF_ENABLED] = "enabled",
+	[RF_MODE] = "mode",
+	[RF_TAGS] = "tags",
+	[RF_MESSAGE] = "message",
+	[RF_REMEDIATION] = "remediation",
+	[RF_CONTACT] = "contact",
+	[RF_DIRECTION] = "direction",
+	[RF_PROTOCOL] = "protocol",
+	[RF_NET_MATCH] = "match",
+	[RF_EXCEPT] = "except",
+	[RF_NET_EFFECT] = "effect",
+};
+/* What process rules have and network rules cannot: a message of its own, not "unknown". */
+static const char *const network_rule_misplaced[] = { "grace_seconds" };
+enum {
+	NF_ADDRESS,
+	NF_PORT,
+	NF_PATH,
+	NF_NAME,
+	NF_USER,
+	_NF_MAX,
+};
+static const char *const net_clause_fields[_NF_MAX] = {
+	[NF_ADDRESS] = "address", [NF_PORT] = "port", [NF_PATH] = "path",
+	[NF_NAME] = "name",	  [NF_USER] = "user",
+};
+static const char *const net_clause_misplaced[] = { "sha256", "parent_path", "group",
+						    "args_contains" };
+/* By enum policy_net_direction. */
+static const char *const direction_names[] = { "outbound", "inbound", "listen" };
+static const char *const protocol_names[] = { "tcp", "udp", "any" };
+static const unsigned protocol_bits[] = { POLICY_NET_TCP, POLICY_NET_UDP,
+					  POLICY_NET_TCP | POLICY_NET_UDP };
+static const char *const net_effect_names[] = { "deny", "report" };
+static const enum policy_effect net_effects[] = { POLICY_EFFECT_DENY, POLICY_EFFECT_REPORT };
+
+/* check_fields(), with a message of its own for fields of the language that do not belong here. */
+static void check_fields_misplaced(struct vctx *v, const struct jnode *obj,
+				   const char *const *allowed, size_t n_allowed,
+				   const struct jmember **found, const char *const *misplaced,
+				   size_t n_misplaced, const char *why)
+{
+	char names[512];
+
+	for (size_t i = 0; i < obj->children.n; i++) {
+		const struct jmember *m = &obj->children.members[i];
+		ssize_t k = name_index(m->key, allowed, n_allowed);
+		char q[POLICY_QUOTE_MAX];
+		size_t old = ptr_push(v, m->key);
+
+		if (k < 0 && name_index(m->key, misplaced, n_misplaced) >= 0)
+			verr_at(v, m->line, m->column, "\"%s\" %s", m->key, why);
+		else if (k < 0)
+			verr_at(v, m->line, m->column, "unknown field %s; expected one of: %s",
+				policy_quote(q, m->key),
+				list_names(names, sizeof(names), allowed, n_allowed));
+		else if (found[k])
+			verr_at(v, m->line, m->column,
+				"duplicate field %s; it is already set on line %u",
+				policy_quote(q, m->key), found[k]->line);
+		else
+			found[k] = m;
+		ptr_pop(v, old);
+	}
+}
+
+/* A value of an address or port list, with what makes two of them the same. */
+struct net_key {
+	uint8_t key[2 + 16];
+	size_t index; /* in the list */
+};
+
+static int net_key_cmp(const void *a, const void *b)
+{
+	const struct net_key *x = *(const struct net_key *const *)a;
+	const struct net_key *y = *(const struct net_key *const *)b;
+	int c = memcmp(x->key, y->key, sizeof(x->key));
+
+	return c ? c : (x->index < y->index ? -1 : x->index > y->index);
+}
+
+/* A value as written, for messages: "10.0.0.0/8" or 443. */
+static const char *net_value_text(const struct jnode *n, char buf[static POLICY_QUOTE_MAX])
+{
+	if (n->type == JSON_STRING)
+		return policy_quote(buf, n->string.str);
+	snprintf(buf, POLICY_QUOTE_MAX, "%lld", (long long)n->integer.value);
+	return buf;
+}
+
+/* The i-th value of a field that takes one value or an array. */
+static const struct jnode *net_value(const struct jnode *list, size_t i)
+{
+	return list->type == JSON_ARRAY ? list->children.members[i].value : list;
+}
+
+/* Reports a value given twice (the later of the two), sorting to stay O(n log n). */
+static bool check_net_repeats(struct vctx *v, const struct jnode *list, const char *field,
+			      struct net_key *keys, size_t n)
+{
+	_cleanup_free_ const struct net_key **sorted = NULL;
+	bool ok = true;
+
+	if (n < 2)
+		return true;
+	sorted = calloc(n, sizeof(*sorted));
+	if (!sorted)
+		return oom(v);
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = &keys[i];
+	qsort(sorted, n, sizeof(*sorted), net_key_cmp);
+	for (size_t i = 1, first = 0; i < n; i++) {
+		const struct jnode *earlier, *later;
+		char q1[POLICY_QUOTE_MAX], q2[POLICY_QUOTE_MAX];
+		size_t old;
+
+		if (memcmp(sorted[first]->key, sorted[i]->key, sizeof(sorted[i]->key)) != 0) {
+			first = i;
+			continue;
+		}
+		/* Sorted by index within one key: the first of a run is the earliest. */
+		earlier = net_value(list, sorted[first]->index);
+		later = net_value(list, sorted[i]->index);
+		old = ptr_push_index(v, sorted[i]->index);
+		net_value_text(earlier, q1);
+		net_value_text(later, q2);
+		if (strcmp(q1, q2) == 0)
+			verr(v, later, "%s is listed twice in \"%s\"", q2, field);
+		else
+			verr(v, later, "%s is the same as %s, already in \"%s\"", q2, q1, field);
+		ptr_pop(v, old);
+		ok = false;
+	}
+	return ok;
+}
+
+/* How many values a clause field has: one, or a non-empty array within limits.  0 after an error. */
+static size_t net_value_count(struct vctx *v, const struct jnode *n, const char *field)
+{
+	if (n->type != JSON_ARRAY)
+		return 1;
+	if (n->children.n == 0) {
+		verr(v, n, "\"%s\" is an empty list, which never matches; give at least one value",
+		     field);
+		return 0;
+	}
+	if (n->children.n > POLICY_LIST_MAX) {
+		verr(v, n, "\"%s\" has more than %d values", field, POLICY_LIST_MAX);
+		return 0;
+	}
+	return n->children.n;
+}
+
+/* Pushes the index of value i when the field is an array. */
+static size_t net_value_push(struct vctx *v, const struct jnode *list, size_t i)
+{
+	return list->type == JSON_ARRAY ? ptr_push_index(v, i) : v->ptr_len;
+}
+
+static bool parse_net_addresses(struct vctx *v, const struct jnode *n, struct policy_net_clause *cl)
+{
+	size_t count = net_value_count(v, n, "address"), n_prefixes = 0;
+	_cleanup_free_ struct net_key *keys = NULL;
+	struct policy_net_prefix *prefixes;
+	bool ok = true;
+
+	if (count == 0)
+		return false;
+	prefixes = arena_alloc_array(&v->p->arena, count * POLICY_NET_KEYWORD_PREFIXES,
+				     sizeof(*prefixes));
+	keys = calloc(count, sizeof(*keys));
+	if (!prefixes || !keys)
+		return oom(v);
+	for (size_t i = 0; i < count; i++) {
+		const struct jnode *e = net_value(n, i);
+		size_t old = net_value_push(v, n, i), got;
+		char msg[POLICY_MSG_MAX];
+		int keyword;
+
+		keys[i].index = i;
+		if (e->type != JSON_STRING) {
+			if (n->type == JSON_ARRAY)
+				verr(v, e, "each entry of \"address\" must be a string, not %s",
+				     jsontree_type_name(e));
+			else
+				verr(v, e,
+				     "\"address\" must be a string or an array of them, not %s",
+				     jsontree_type_name(e));
+			ok = false;
+		} else if (policy_net_parse_address(e->string.str, prefixes + n_prefixes, &got,
+						    &keyword, msg)) {
+			verr(v, e, "%s", msg);
+			ok = false;
+		} else if (keyword >= 0) {
+			keys[i].key[0] = 0xff; /* not a family */
+			keys[i].key[1] = (uint8_t)keyword;
+			n_prefixes += got;
+		} else {
+			keys[i].key[0] = prefixes[n_prefixes].family;
+			keys[i].key[1] = prefixes[n_prefixes].prefixlen;
+			memcpy(keys[i].key + 2, prefixes[n_prefixes].addr, 16);
+			n_prefixes += got;
+		}
+		ptr_pop(v, old);
+	}
+	if (!ok || !check_net_repeats(v, n, "address", keys, count))
+		return false;
+	cl->n_prefixes = n_prefixes;
+	cl->prefixes = prefixes;
+	return true;
+}
+
+static bool parse_net_ports(struct vctx *v, const struct jnode *n, struct policy_net_clause *cl)
+{
+	size_t count = net_value_count(v, n, "port");
+	_cleanup_free_ struct net_key *keys = NULL;
+	struct policy_net_port_range *ports;
+	bool ok = true;
+
+	if (count == 0)
+		return false;
+	ports = arena_alloc_array(&v->p->arena, count, sizeof(*ports));
+	keys = calloc(count, sizeof(*keys));
+	if (!ports || !keys)
+		return oom(v);
+	for (size_t i = 0; i < count; i++) {
+		const struct jnode *e = net_value(n, i);
+		size_t old = net_value_push(v, n, i);
+		char msg[POLICY_MSG_MAX];
+
+		keys[i].index = i;
+		if (e->type == JSON_INTEGER) {
+			if (e->integer.overflow || e->integer.value < 0 ||
+			    e->integer.value > 65535) {
+				verr(v, e, "port %s%lld is out of range; expected 0 to 65535",
+				     e->integer.overflow ? "beyond " : "",
+				     (long long)e->integer.value);
+				ok = false;
+			} else {
+				ports[i].first = ports[i].last = (uint16_t)e->integer.value;
+			}
+		} else if (e->type != JSON_STRING) {
+			if (n->type == JSON_ARRAY)
+				verr(v, e,
+				     "each entry of \"port\" must be a port number or a \"first-last\" "
+				     "range, not %s",
+				     jsontree_type_name(e));
+			else
+				verr(v, e,
+				     "\"port\" must be a port number or a \"first-last\" range, or an "
+				     "array of them, not %s",
+				     jsontree_type_name(e));
+			ok = false;
+		} else if (policy_net_parse_port_range(e->string.str, &ports[i], msg)) {
+			verr(v, e, "%s", msg);
+			ok = false;
+		}
+		keys[i].key[0] = (uint8_t)(ports[i].first >> 8);
+		keys[i].key[1] = (uint8_t)ports[i].first;
+		keys[i].key[2] = (uint8_t)(ports[i].last >> 8);
+		keys[i].key[3] = (uint8_t)ports[i].last;
+		ptr_pop(v, old);
+	}
+	if (!ok || !check_net_repeats(v, n, "port", keys, count))
+		return false;
+	cl->n_ports = count;
+	cl->ports = ports;
+	return true;
+}
+
+/*
+ * "path" and "name" of a clause: as in process rules, but exact.  The kernel
+ * decides network rules by the executable's inode and its file name as the
+ * dentry holds it (at most POLICY_KERNEL_NAME_MAX bytes of it in its keys).
+ */
+static bool parse_net_programs(struct vctx *v, enum policy_field f, const struct jnode *n,
+			       size_t *ret_n, const char *const **ret)
+{
+	size_t count = net_value_count(v, n, match_fields[f]);
+	struct policy_value *values;
+	const char **texts;
+	bool ok = true;
+
+	if (count == 0)
+		return false;
+	values = arena_alloc_array(&v->p->arena, count, sizeof(*values));
+	texts = arena_alloc_array(&v->p->arena, count, sizeof(*texts));
+	if (!values || !texts)
+		return oom(v);
+	for (size_t i = 0; i < count; i++) {
+		const struct jnode *e = net_value(n, i);
+		size_t old = net_value_push(v, n, i);
+		char q[POLICY_QUOTE_MAX];
+
+		if (!parse_value(v, f, e, n->type == JSON_ARRAY ? match_fields[f] : NULL,
+				 &values[i])) {
+			ok = false;
+		} else if (values[i].glob) {
+			verr(v, e,
+			     "%s %s has wildcards or escapes; network rules take exact %ss only, "
+			     "because the kernel decides them %s",
+			     match_fields[f], policy_quote(q, values[i].text), match_fields[f],
+			     f == POLICY_FIELD_PATH ? "by the program's file itself" :
+						      "by comparing whole file names");
+			ok = false;
+		} else if (f == POLICY_FIELD_NAME &&
+			   strlen(values[i].text) > POLICY_KERNEL_NAME_MAX) {
+			verr(v, e,
+			     "name %s is longer than %d bytes, more than the kernel compares; use "
+			     "\"path\" for this program",
+			     policy_quote(q, values[i].text), POLICY_KERNEL_NAME_MAX);
+			ok = false;
+		}
+		texts[i] = values[i].text;
+		ptr_pop(v, old);
+	}
+	if (!ok || (n->type == JSON_ARRAY && !check_repeats(v, f, n, values, count)))
+		return false;
+	*ret_n = count;
+	*ret = texts;
+	return true;
+}
+
+/* One clause, "match" or an entry of "except"; an object, checked by the caller. */
+static bool parse_net_clause(struct vctx *v, const struct jnode *n, bool inbound,
+			     struct policy_net_clause *cl)
+{
+	const struct jmember *f[_NF_MAX] = {};
+	size_t before = v->n_errors;
+	bool ok = true;
+
+	check_fields_misplaced(v, n, net_clause_fields, _NF_MAX, f, net_clause_misplaced,
+			       ELEMENTSOF(net_clause_misplaced),
+			       "cannot be used in network rules: the kernel decides them, and it "
+			       "tests only address, port, path, name and user");
+	for (size_t i = NF_PATH; inbound && i <= NF_NAME; i++) {
+		if (!f[i])
+			continue;
+		WITH_FIELD(v, f[i],
+			   verr_at(v, f[i]->line, f[i]->column,
+				   "\"%s\" cannot be used in an inbound rule: the kernel accepts "
+				   "inbound connections itself, before any program takes them; "
+				   "scope the rule with \"user\", or judge the program with a "
+				   "\"listen\" rule",
+				   f[i]->key));
+		f[i] = NULL;
+	}
+	if (f[NF_ADDRESS])
+		WITH_FIELD(v, f[NF_ADDRESS],
+			   ok &= parse_net_addresses(v, f[NF_ADDRESS]->value, cl));
+	if (f[NF_PORT])
+		WITH_FIELD(v, f[NF_PORT], ok &= parse_net_ports(v, f[NF_PORT]->value, cl));
+	if (f[NF_PATH])
+		WITH_FIELD(v, f[NF_PATH],
+			   ok &= parse_net_programs(v, POLICY_FIELD_PATH, f[NF_PATH]->value,
+						    &cl->n_paths, &cl->paths));
+	if (f[NF_NAME])
+		WITH_FIELD(v, f[NF_NAME],
+			   ok &= parse_net_programs(v, POLICY_FIELD_NAME, f[NF_NAME]->value,
+						    &cl->n_names, &cl->names));
+	if (f[NF_USER]) {
+		struct policy_matcher m;
+		bool user_ok;
+
+		WITH_FIELD(v, f[NF_USER],
+			   user_ok = parse_matcher(v, POLICY_FIELD_USER, f[NF_USER]->value, &m));
+		if (user_ok) {
+			cl->n_users = m.n_values;
+			cl->users = m.values;
+		}
+		ok &= user_ok;
+	}
+	return ok && v->n_errors == before;
+}
+
+static void parse_net_excepts(struct vctx *v, const struct jnode *n, bool inbound,
+			      struct policy_rule *r)
+{
+	if (n->type != JSON_ARRAY) {
+		verr(v, n,
+		     "\"except\" must be an array of clause objects, like [{\"address\": "
+		     "\"loopback\"}], not %s",
+		     jsontree_type_name(n));
+		return;
+	}
+	if (n->children.n == 0) {
+		verr(v, n, "\"except\" is an empty list; leave it out or give at least one clause");
+		return;
+	}
+	if (n->children.n > POLICY_NET_EXCEPT_MAX) {
+		verr(v, n, "\"except\" has %zu clauses; at most %d are allowed", n->children.n,
+		     POLICY_NET_EXCEPT_MAX);
+		return;
+	}
+	r->net_excepts = arena_alloc_array(&v->p->arena, n->children.n, sizeof(*r->net_excepts));
+	if (!r->net_excepts) {
+		oom(v);
+		return;
+	}
+	r->n_net_excepts = n->children.n;
+	for (size_t i = 0; i < n->children.n; i++) {
+		const struct jnode *e = n->children.members[i].value;
+		size_t old = ptr_push_index(v, i);
+
+		if (e->type != JSON_OBJECT)
+			verr(v, e, "each entry of \"except\" must be a clause object, not %s",
+			     jsontree_type_name(e));
+		else if (e->children.n == 0)
+			verr(v, e,
+			     "an empty clause in \"except\" excepts all traffic, so the rule could "
+			     "never match; give at least one field");
+		else
+			parse_net_clause(v, e, inbound, &r->net_excepts[i]);
+		ptr_pop(v, old);
+	}
+}
+
+/* The fields of a network rule after the common ones. */
+static void parse_network(struct vctx *v, const struct jnode *n, const struct jmember **f,
+			  struct policy_rule *r)
+{
+	bool direction_known = false, protocol_known = false, effect_known = false, inbound;
+	unsigned u;
+
+	if (!f[RF_DIRECTION])
+		missing(v, n, "direction");
+	else
+		WITH_FIELD(v, f[RF_DIRECTION],
+			   direction_known = get_enum(v, f[RF_DIRECTION]->value, "direction",
+						      direction_names, ELEMENTSOF(direction_names),
+						      &u));
+	if (direction_known)
+		r->direction = (enum policy_net_direction)u;
+	inbound = direction_known && r->direction == POLICY_NET_INBOUND;
+
+	r->protocols = POLICY_NET_TCP | POLICY_NET_UDP;
+	if (f[RF_PROTOCOL])
+		WITH_FIELD(v, f[RF_PROTOCOL],
+			   protocol_known = get_enum(v, f[RF_PROTOCOL]->value, "protocol",
+						     protocol_names, ELEMENTSOF(protocol_names),
+						     &u));
+	if (protocol_known)
+		r->protocols = protocol_bits[u];
+	if (protocol_known && inbound && r->protocols == POLICY_NET_UDP)
+		WITH_FIELD(v, f[RF_PROTOCOL],
+			   verr(v, f[RF_PROTOCOL]->value,
+				"an inbound rule is about accepted TCP connections: with "
+				"\"protocol\": \"udp\" it could never match; use a \"listen\" rule "
+				"for UDP"));
+
+	if (!f[RF_NET_EFFECT])
+		missing(v, n, "effect");
+	else
+		WITH_FIELD(v, f[RF_NET_EFFECT],
+			   effect_known = get_enum(v, f[RF_NET_EFFECT]->value, "effect",
+						   net_effect_names, ELEMENTSOF(net_effect_names),
+						   &u));
+	if (effect_known)
+		r->effect = net_effects[u];
+	if (effect_known && inbound && r->effect == POLICY_EFFECT_DENY)
+		WITH_FIELD(v, f[RF_NET_EFFECT],
+			   verr(v, f[RF_NET_EFFECT]->value,
+				"an inbound rule cannot deny: the kernel has accepted the "
+				"connection before postured sees it; use \"report\", a \"listen\" "
+				"rule to deny the program its socket, or the firewall"));
+
+	if (!f[RF_NET_MATCH])
+		missing(v, n, "match");
+	else if (f[RF_NET_MATCH]->value->type != JSON_OBJECT)
+		WITH_FIELD(v, f[RF_NET_MATCH],
+			   verr(v, f[RF_NET_MATCH]->value,
+				"\"match\" must be an object (\"{}\" for all traffic), not %s",
+				jsontree_type_name(f[RF_NET_MATCH]->value)));
+	else
+		WITH_FIELD(v, f[RF_NET_MATCH],
+			   parse_net_clause(v, f[RF_NET_MATCH]->value, inbound, &r->net_match));
+	if (f[RF_EXCEPT])
+		WITH_FIELD(v, f[RF_EXCEPT], parse_net_excepts(v, f[RF_EXCEPT]->value, inbound, r));
+}
+
+/*
+ * What the kernel holds of the enabled network rules: at most
+ * POLICY_NET_RULES_MAX rules, POLICY_NET_CLAUSES_MAX clauses and
+ * POLICY_NET_RANGES_MAX port ranges.  Each limit is reported once, where it
+ * is crossed.  Rules with errors do not count: their errors come first.
+ */
+static void check_net_limits(struct vctx *v, const struct jnode *rules)
+{
+	size_t n_rules = 0, n_clauses = 0, n_ranges = 0;
+	bool rules_over = false, clauses_over = false, ranges_over = false;
+	const struct policy *p = v->p;
+
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct policy_rule *r = &p->rules[i];
+		const struct jnode *node = rules->children.members[i].value;
+		size_t old;
+
+		if (!v->info[i].ok || r->type != POLICY_RULE_NETWORK || !r->enabled)
+			continue;
+		old = ptr_push(v, "rules");
+		ptr_push_index(v, i);
+		if (++n_rules > POLICY_NET_RULES_MAX && !rules_over) {
+			verr(v, node,
+			     "more than %d network rules are enabled; the kernel holds at most %d: "
+			     "merge or disable some",
+			     POLICY_NET_RULES_MAX, POLICY_NET_RULES_MAX);
+			rules_over = true;
+		}
+		for (size_t k = 0; k <= r->n_net_excepts; k++) {
+			const struct policy_net_clause *cl = k ? &r->net_excepts[k - 1] :
+								 &r->net_match;
+			const struct jnode *cn =
+				jsontree_member(node, k ? "except" : "match")->value;
+			const struct jmember *port;
+			size_t old_clause;
+
+			if (k)
+				cn = cn->children.members[k - 1].value;
+			old_clause = ptr_push(v, k ? "except" : "match");
+			if (k)
+				ptr_push_index(v, k - 1);
+			if (++n_clauses > POLICY_NET_CLAUSES_MAX && !clauses_over) {
+				verr(v, cn,
+				     "the enabled network rules have more than %d clauses (\"match\" "
+				     "and \"except\" together); the kernel holds at most %d",
+				     POLICY_NET_CLAUSES_MAX, POLICY_NET_CLAUSES_MAX);
+				clauses_over = true;
+			}
+			port = jsontree_member(cn, "port");
+			for (size_t j = 0; j < cl->n_ports; j++) {
+				size_t old_port;
+
+				if (cl->ports[j].first == cl->ports[j].last ||
+				    ++n_ranges <= POLICY_NET_RANGES_MAX || ranges_over)
+					continue;
+				old_port = ptr_push(v, "port");
+				net_value_push(v, port->value, j);
+				verr(v, net_value(port->value, j),
+				     "the enabled network rules have more than %d port ranges; the "
+				     "kernel holds at most %d (single ports do not count)",
+				     POLICY_NET_RANGES_MAX, POLICY_NET_RANGES_MAX);
+				ptr_pop(v, old_port);
+				ranges_over = true;
+			}
+			ptr_pop(v, old_clause);
+		}
+		ptr_pop(v, old);
+	}
+}
+
 /* ---- rules ---------------------------------------------------------------------------- */
 
 static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, struct policy_rule *r,
 		       struct rule_info *info)
 {
 	const struct jmember *f[_RF_PROCESS] = {}; /* check rules have fewer fields */
+	const struct jmember *nf[_RF_NETWORK] = {}; /* network rules have more */
 	size_t errors_before = v->n_errors;
 	bool type_known = false, effect_known = false;
 	const char *s;
@@ -1253,7 +1864,9 @@ static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, stru
 		char q[POLICY_QUOTE_MAX], list[128];
 
 		if (!t) {
-			verr(v, n, "missing required field \"type\" (for now always \"process\")");
+			verr(v, n,
+			     "missing required field \"type\": \"process\", \"network\" or "
+			     "\"check\"");
 		} else {
 			size_t old = ptr_push(v, "type");
 
@@ -1271,12 +1884,7 @@ static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, stru
 			} else {
 				r->type = (enum policy_rule_type)name_index(
 					t->value->string.str, type_names, ELEMENTSOF(type_names));
-				if (r->type == POLICY_RULE_NETWORK)
-					verr(v, t->value,
-					     "rule type %s is not supported by this version",
-					     policy_quote(q, t->value->string.str));
-				else
-					type_known = true;
+				type_known = true;
 			}
 			ptr_pop(v, old);
 		}
@@ -1284,6 +1892,11 @@ static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, stru
 
 	if (type_known && r->type == POLICY_RULE_CHECK) {
 		check_fields(v, n, check_rule_fields, _RF_CHECK, f);
+	} else if (type_known && r->type == POLICY_RULE_NETWORK) {
+		check_fields_misplaced(v, n, network_rule_fields, _RF_NETWORK, nf,
+				       network_rule_misplaced, ELEMENTSOF(network_rule_misplaced),
+				       "applies to require rules only, not to network rules");
+		memcpy(f, nf, _RF_COMMON * sizeof(*f));
 	} else if (type_known) {
 		check_fields(v, n, rule_fields, _RF_PROCESS, f);
 	} else {
@@ -1365,6 +1978,11 @@ static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, stru
 		return;
 	if (r->type == POLICY_RULE_CHECK) {
 		parse_check(v, n, f[RF_CHECK], f[RF_PARAMS], r);
+		info->ok = v->n_errors == errors_before;
+		return;
+	}
+	if (r->type == POLICY_RULE_NETWORK) {
+		parse_network(v, n, nf, r);
 		info->ok = v->n_errors == errors_before;
 		return;
 	}
@@ -1645,6 +2263,7 @@ static void parse_document(struct vctx *v, const struct jnode *root)
 
 	check_duplicate_ids(v);
 	check_conflicts(v);
+	check_net_limits(v, rules);
 }
 
 int policy_parse(const char *name, const void *data, size_t size, policy_errors *errors,

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -258,11 +259,17 @@ static void agent_write(int fd, const char *s)
 	}
 }
 
-/* A finding event line, as the agent writes it. */
-static void agent_finding(int fd, const char *rule, const char *title, const char *kind,
-			  const char *action, int severity_id, bool resolved, const char *fix)
+/* A finding event line, as the agent writes it; the Japanese remediation is "ja FIX" unless given. */
+static void agent_finding_in(int fd, const char *rule, const char *title, const char *kind,
+			     const char *action, int severity_id, bool resolved, const char *fix,
+			     const char *fix_ja)
 {
-	char line[4096];
+	char line[4096], ja[1024];
+
+	if (fix_ja)
+		snprintf(ja, sizeof(ja), "%s", fix_ja);
+	else
+		snprintf(ja, sizeof(ja), "ja %s", fix);
 
 	snprintf(line, sizeof(line),
 		 "{\"event\":\"finding\",\"finding\":{\"time\":1795681500000,\"class_uid\":2003,"
@@ -273,11 +280,17 @@ static void agent_finding(int fd, const char *rule, const char *title, const cha
 		 "\"evidences\":[{\"process\":{\"pid\":4300,\"name\":\"x11vnc\","
 		 "\"file\":{\"path\":\"/usr/bin/x11vnc\",\"name\":\"x11vnc\"}}}],"
 		 "\"postured\":{\"finding\":\"%s\",\"action\":\"%s\",\"rule_id\":\"%s\","
-		 "\"remediation\":{\"en\":\"%s\",\"ja\":\"ja %s\"},"
+		 "\"remediation\":{\"en\":\"%s\",\"ja\":\"%s\"},"
 		 "\"before_first_instruction\":true}}}\n",
 		 resolved ? 3 : 1, severity_id, resolved ? 4 : 1, resolved ? "Resolved" : "New",
-		 title, kind, resolved ? 1 : 3, rule, kind, action, rule, fix, fix);
+		 title, kind, resolved ? 1 : 3, rule, kind, action, rule, fix, ja);
 	agent_write(fd, line);
+}
+
+static void agent_finding(int fd, const char *rule, const char *title, const char *kind,
+			  const char *action, int severity_id, bool resolved, const char *fix)
+{
+	agent_finding_in(fd, rule, title, kind, action, severity_id, resolved, fix, NULL);
 }
 
 /* --- the bus and the notifier ---------------------------------------------- */
@@ -316,7 +329,8 @@ static int start_dbus(char *address, size_t size)
 	return len > 0 ? 0 : -EIO;
 }
 
-static pid_t start_notifier(const char *build, const char *path_env)
+/* Starts postured-notify; lang, when not NULL, is its LANG. */
+static pid_t start_notifier(const char *build, const char *path_env, const char *lang)
 {
 	pid_t pid = fork();
 
@@ -326,6 +340,8 @@ static pid_t start_notifier(const char *build, const char *path_env)
 		snprintf(exe, sizeof(exe), "%s/postured-notify", build);
 		snprintf(quiet, sizeof(quiet), "%d", QUIET_SECONDS);
 		setenv("PATH", path_env, 1);
+		if (lang)
+			setenv("LANG", lang, 1);
 		execl(exe, exe, "--socket", sock_path, "--quiet-seconds", quiet, (char *)NULL);
 		_exit(127);
 	}
@@ -371,6 +387,94 @@ static bool file_contains(const char *path, const char *what, int ms)
 #define FIX_A_CUT                                                                              \
 	"If you do not need it, close x11vnc (for example: pkill x11vnc) and remove it with: " \
 	"sudo apt remove x11vnc."
+/* Four sentences, 222 characters: a body keeps the first three, 189 characters. */
+#define FIX_A_JA_1 \
+	"x11vnc が不要な場合は、終了して（例: pkill x11vnc）、sudo apt remove x11vnc で削除してください。"
+#define FIX_A_JA_2 \
+	"遠隔でサポートを受ける必要がある場合は、会社が用意しているリモートサポートツールについて IT ヘルプデスクに問い合わせてください。"
+#define FIX_A_JA_3 \
+	"そのツールなら、画面を共有するのはサポートを受けている間だけで、終わったあとに接続が残ることもありません。"
+#define FIX_A_JA_4   "ご不明な点があれば、いつでも IT ヘルプデスクにご相談ください。"
+#define FIX_A_JA_CUT FIX_A_JA_1 FIX_A_JA_2 FIX_A_JA_3
+#define FIX_A_JA     FIX_A_JA_CUT FIX_A_JA_4
+
+/*
+ * The notifier in Japanese: a denial, its repeats and a fix, in the words of
+ * po/ja.po and the policy's Japanese remediation.  Skipped without the locale.
+ */
+static void test_japanese(const char *build, const char *path_env)
+{
+	char req[4096];
+	struct notice n;
+	int fd, base, status;
+	pid_t pid;
+
+	if (!setlocale(LC_ALL, "ja_JP.UTF-8")) {
+		printf("SKIP: the ja_JP.UTF-8 locale is not available here (run tools/install-deps "
+		       "as root to generate it)\n");
+		return;
+	}
+	setlocale(LC_ALL, "C");
+
+	pid = start_notifier(build, path_env, "ja_JP.UTF-8");
+	fd = agent_accept(5000, req, sizeof(req));
+	CHECK(fd >= 0, "the Japanese notifier connected to the status socket");
+	if (fd < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return;
+	}
+	agent_write(fd, "{\"id\":1,\"result\":{\"subscribed\":true}}\n");
+
+	/* A denial: the summary and the action from the catalogue, the body the ja remediation. */
+	base = server_count();
+	agent_finding_in(fd, "remote-desktop-x11vnc", "x11vnc remote desktop server",
+			 "process_denied", "killed", 4, false, FIX_A, FIX_A_JA);
+	CHECK(wait_notices(base + 1, 3000), "a denial produced a Japanese notice");
+	n = server_get(base);
+	CHECK(strcmp(n.summary, "停止しました: x11vnc remote desktop server") == 0,
+	      "Japanese summary: %s", n.summary);
+	CHECK(strcmp(n.body, FIX_A_JA_CUT) == 0,
+	      "Japanese body is the ja remediation cut after a 。: %s", n.body);
+	CHECK(strcmp(n.actions, "details=詳細;") == 0, "Japanese actions: %s", n.actions);
+
+	/* Two more within the quiet interval: one follow-up that counts them, in Japanese. */
+	for (int i = 0; i < 2; i++)
+		agent_finding_in(fd, "remote-desktop-x11vnc", "x11vnc remote desktop server",
+				 "process_denied", "killed", 4, false, FIX_A, FIX_A_JA);
+	usleep((QUIET_SECONDS * 1000 + 1000) * 1000);
+	CHECK(server_count() - base == 2, "one Japanese follow-up (got %d notices)",
+	      server_count() - base);
+	if (server_count() - base >= 2) {
+		n = server_get(base + 1);
+		CHECK(strcmp(n.body, "このあと同じことがさらに 2 回ありました。" FIX_A_JA_CUT) == 0,
+		      "the Japanese follow-up counts 2: %s", n.body);
+		CHECK(strcmp(n.summary, "停止しました: x11vnc remote desktop server") == 0,
+		      "the follow-up keeps the summary: %s", n.summary);
+	}
+
+	/* Fixed, with no remediation to show: the sentence of posturectl in Japanese. */
+	base = server_count();
+	agent_finding_in(fd, "require-vpn-client", "Company VPN client running",
+			 "required_returned", "none", 4, true, "Connect the company VPN.",
+			 "会社の VPN に接続してください。");
+	CHECK(wait_notices(base + 1, 3000), "a fixed rule notifies in Japanese");
+	n = server_get(base);
+	CHECK(strcmp(n.summary, "解決しました: Company VPN client running") == 0,
+	      "Japanese fixed summary: %s", n.summary);
+	CHECK(strcmp(n.body, "必要なプログラムが再び動いています。") == 0,
+	      "Japanese fixed body: %s", n.body);
+
+	kill(pid, SIGTERM);
+	status = wait_exit(pid, 5000);
+	CHECK(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "SIGTERM ends the Japanese notifier with 0 (status %d)", status);
+	if (status == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	close(fd);
+}
 
 int main(int argc, char *argv[])
 {
@@ -436,7 +540,7 @@ int main(int argc, char *argv[])
 		printf("FAIL: could not listen on %s\n", sock_path);
 		return 1;
 	}
-	pid = start_notifier(build, path_env);
+	pid = start_notifier(build, path_env, NULL);
 
 	/* It connects and subscribes. */
 	fd = agent_accept(5000, req, sizeof(req));
@@ -534,8 +638,10 @@ int main(int argc, char *argv[])
 	if (fd >= 0)
 		close(fd);
 
+	test_japanese(build, path_env);
+
 	/* The session bus goes away: exit 0. */
-	pid = start_notifier(build, path_env);
+	pid = start_notifier(build, path_env, NULL);
 	fd = agent_accept(5000, req, sizeof(req));
 	CHECK(fd >= 0, "a second notifier connected");
 	server_stop = true;
