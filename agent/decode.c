@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "decode.h"
 
@@ -20,9 +22,51 @@ const char *event_kind_to_string(enum event_kind kind)
 		return "fork";
 	case EVENT_KIND_EXIT:
 		return "exit";
+	case EVENT_KIND_NET:
+		return "net";
 	default:
 		return NULL;
 	}
+}
+
+const char *event_net_direction_to_string(unsigned d)
+{
+	switch (d) {
+	case EVENT_NET_OUTBOUND:
+		return "outbound";
+	case EVENT_NET_INBOUND:
+		return "inbound";
+	case EVENT_NET_LISTEN:
+		return "listen";
+	default:
+		return NULL;
+	}
+}
+
+const char *event_net_verdict_to_string(unsigned v)
+{
+	switch (v) {
+	case EVENT_NET_REPORTED:
+		return "reported";
+	case EVENT_NET_DENIED:
+		return "denied";
+	default:
+		return NULL;
+	}
+}
+
+const char *event_net_outcome_to_string(unsigned o)
+{
+	static const char *const names[] = {
+		[EVENT_NET_OUTCOME_NONE] = "none",
+		[EVENT_NET_OUTCOME_ESTABLISHED] = "established",
+		[EVENT_NET_OUTCOME_REFUSED] = "refused",
+		[EVENT_NET_OUTCOME_TIMED_OUT] = "timed_out",
+		[EVENT_NET_OUTCOME_FAILED] = "failed",
+		[EVENT_NET_OUTCOME_UNKNOWN] = "unknown",
+	};
+
+	return o < sizeof(names) / sizeof(names[0]) ? names[o] : NULL;
 }
 
 /* Copies a fixed kernel char array, ending it at the first NUL or at n. */
@@ -105,6 +149,56 @@ static int decode_exec(const void *data, size_t size, struct decoded_event *ev)
 	return 0;
 }
 
+static void copy_addr(uint8_t *dst, const uint8_t *src, uint8_t family)
+{
+	memset(dst, 0, EVENT_NET_ADDR_LEN);
+	memcpy(dst, src, family == AF_INET ? 4 : EVENT_NET_ADDR_LEN);
+}
+
+static int decode_net(const void *data, size_t size, struct decoded_event *ev)
+{
+	const struct event_net *e = data;
+
+	if (size != sizeof(*e))
+		return -EBADMSG;
+	if (!event_net_direction_to_string(e->direction) ||
+	    !event_net_verdict_to_string(e->verdict) || !event_net_outcome_to_string(e->outcome))
+		return -EBADMSG;
+	if (e->protocol != IPPROTO_TCP && e->protocol != IPPROTO_UDP)
+		return -EBADMSG;
+	if (e->family != AF_INET && e->family != AF_INET6)
+		return -EBADMSG;
+	if (e->rule >= NET_RULES_MAX || e->count == 0)
+		return -EBADMSG;
+	/* Only TCP connects have an outcome, and only those that went ahead. */
+	if (e->outcome != EVENT_NET_OUTCOME_NONE &&
+	    (e->protocol != IPPROTO_TCP || e->direction != EVENT_NET_OUTBOUND ||
+	     e->verdict != EVENT_NET_REPORTED))
+		return -EBADMSG;
+
+	decode_task(&e->task, &ev->task);
+	ev->net.has_process = e->direction != EVENT_NET_INBOUND;
+	ev->net.exe_dev = e->exe_dev;
+	ev->net.exe_ino = e->exe_ino;
+	copy_addr(ev->net.local_addr, e->local_addr, e->family);
+	copy_addr(ev->net.remote_addr, e->remote_addr, e->family);
+	ev->net.local_port = e->local_port;
+	ev->net.remote_port = e->remote_port;
+	ev->net.direction = e->direction;
+	ev->net.protocol = e->protocol;
+	ev->net.family = e->family;
+	ev->net.verdict = e->verdict;
+	ev->net.outcome = e->outcome;
+	ev->net.rule = e->rule;
+	ev->net.gen = e->gen;
+	ev->net.count = e->count;
+	ev->net.not_aggregated = e->flags & EVENT_NET_NOT_AGGREGATED;
+	ev->net.v4mapped = e->flags & EVENT_NET_V4MAPPED;
+	ev->net.no_outcome = e->flags & EVENT_NET_NO_OUTCOME;
+	ev->net.task_partial = e->flags & EVENT_NET_TASK_PARTIAL;
+	return 0;
+}
+
 int decode_event(const void *data, size_t size, int64_t clock_offset, struct decoded_event *ret)
 {
 	const struct event_header *h = data;
@@ -156,6 +250,13 @@ int decode_event(const void *data, size_t size, int64_t clock_offset, struct dec
 		ev.exit.status = (e->exit_code >> 8) & 0xff;
 		break;
 	}
+	case EVENT_KIND_NET:
+		if (h->version != EVENT_NET_VERSION)
+			return -EPROTONOSUPPORT;
+		r = decode_net(data, size, &ev);
+		if (r < 0)
+			return r;
+		break;
 	default:
 		return -EPROTONOSUPPORT;
 	}

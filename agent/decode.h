@@ -49,6 +49,28 @@ struct decoded_event {
 			int signal; /* terminating signal, 0 for a normal exit */
 			bool core_dumped;
 		} exit;
+		/*
+		 * A network event a rule matched (probes/net.bpf.c).  For inbound
+		 * connections no process caused it: task has only the uid (the
+		 * listening socket's owner) and has_process is false.
+		 */
+		struct {
+			uint64_t exe_dev, exe_ino;
+			uint8_t local_addr[EVENT_NET_ADDR_LEN]; /* network order; IPv4 in 4 bytes */
+			uint8_t remote_addr[EVENT_NET_ADDR_LEN];
+			uint16_t local_port, remote_port;
+			uint8_t direction; /* enum event_net_direction */
+			uint8_t protocol; /* IPPROTO_TCP or IPPROTO_UDP */
+			uint8_t family; /* AF_INET or AF_INET6 */
+			uint8_t verdict; /* enum event_net_verdict */
+			uint8_t outcome; /* enum event_net_outcome */
+			uint8_t rule; /* index among the enabled network rules */
+			uint32_t gen; /* the rule generation (probe_net_rule_of()) */
+			uint32_t count;
+			bool has_process;
+			bool not_aggregated, v4mapped, no_outcome;
+			bool task_partial; /* of the task, only pid and uid are known */
+		} net;
 	};
 };
 
@@ -67,11 +89,17 @@ usec_t decode_time_real(nsec_t boot, int64_t clock_offset);
 /*
  * Decodes one ring-buffer record of `size` bytes into *ret.  Returns 0, or
  * -EBADMSG for a malformed record (short, sizes that disagree, bad string
- * lengths) and -EPROTONOSUPPORT for an unknown kind or version.  *ret is
- * written only on success.
+ * lengths, network fields out of their range) and -EPROTONOSUPPORT for an
+ * unknown kind or version.  *ret is written only on success.
  */
 int decode_event(const void *data, size_t size, int64_t clock_offset, struct decoded_event *ret);
 
 const char *event_kind_to_string(enum event_kind kind);
+/* "outbound", "inbound", "listen"; NULL for another value. */
+const char *event_net_direction_to_string(unsigned d);
+/* "reported", "denied"; NULL for another value. */
+const char *event_net_verdict_to_string(unsigned v);
+/* "none", "established", "refused", "timed_out", "failed", "unknown"; NULL for another value. */
+const char *event_net_outcome_to_string(unsigned o);
 
 #endif

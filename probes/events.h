@@ -22,6 +22,7 @@ enum event_kind {
 	EVENT_KIND_EXEC = 1,
 	EVENT_KIND_FORK = 2,
 	EVENT_KIND_EXIT = 3,
+	EVENT_KIND_NET = 4,
 	_EVENT_KIND_MAX,
 };
 
@@ -179,5 +180,202 @@ _Static_assert(sizeof(struct filter_path_key) == 4 + EVENT_PATH_LEN, "filter_pat
 _Static_assert(sizeof(struct event_fork) == 80, "event_fork layout");
 _Static_assert(sizeof(struct event_exit) == 80, "event_exit layout");
 _Static_assert(sizeof(struct event_exec) % 8 == 0, "event_exec size");
+
+/*
+ * --- Network (probes/net.bpf.c) ---
+ *
+ * The kernel decides every network rule itself (see net.bpf.c); only traffic a
+ * rule matches reaches userspace.  The first occurrence of an aggregation key
+ * is a record; repeats only count in the "net_agg" map, which the agent sweeps.
+ */
+#define EVENT_NET_VERSION 1
+
+enum event_net_direction {
+	EVENT_NET_OUTBOUND = 1, /* connect(), sendto(): the remote end is matched */
+	EVENT_NET_INBOUND = 2, /* an accepted TCP connection: remote address, local port */
+	EVENT_NET_LISTEN = 3, /* bind(): the local address and port */
+	_EVENT_NET_DIRECTION_MAX,
+};
+
+enum event_net_verdict {
+	/* The traffic went ahead: report rules, deny rules in monitor mode. */
+	EVENT_NET_REPORTED = 1,
+	EVENT_NET_DENIED = 2, /* the call failed with EPERM */
+};
+
+/* What became of a TCP connect; the others have EVENT_NET_OUTCOME_NONE. */
+enum event_net_outcome {
+	EVENT_NET_OUTCOME_NONE = 0, /* UDP, binds, inbound, denied calls */
+	EVENT_NET_OUTCOME_ESTABLISHED = 1,
+	EVENT_NET_OUTCOME_REFUSED = 2, /* ECONNREFUSED */
+	EVENT_NET_OUTCOME_TIMED_OUT = 3, /* ETIMEDOUT */
+	EVENT_NET_OUTCOME_FAILED = 4, /* any other end before the handshake */
+	EVENT_NET_OUTCOME_UNKNOWN = 5, /* the outcome could not be followed */
+	_EVENT_NET_OUTCOME_MAX,
+};
+
+/* Flags in event_net.flags. */
+#define EVENT_NET_NOT_AGGREGATED (1U << 0) /* the aggregation map was full: one record per event */
+#define EVENT_NET_V4MAPPED	 (1U << 1) /* an IPv6 socket with a v4-mapped address, judged as IPv4 */
+#define EVENT_NET_NO_OUTCOME	 (1U << 2) /* a TCP connect whose outcome the probe could not follow */
+/*
+ * Of the task only pid and uid are known, not its executable: a connect of a
+ * key counted before, whose key was swept away before its outcome.
+ */
+#define EVENT_NET_TASK_PARTIAL (1U << 3)
+
+#define EVENT_NET_ADDR_LEN     16
+
+/*
+ * One network event a rule matched.  Addresses are in network byte order
+ * (IPv4 in the first 4 bytes), ports in host order.  For inbound connections
+ * task.pid is 0 (the kernel accepts them outside any process) and task.uid is
+ * the owner of the listening socket; exe_dev and exe_ino are 0 then.
+ */
+struct event_net {
+	struct event_header header;
+	struct event_task task;
+	__u64 exe_dev; /* st_dev of the executable, userspace encoding */
+	__u64 exe_ino;
+	__u8 local_addr[EVENT_NET_ADDR_LEN];
+	__u8 remote_addr[EVENT_NET_ADDR_LEN];
+	__u16 local_port;
+	__u16 remote_port;
+	__u8 direction; /* enum event_net_direction */
+	__u8 protocol; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 verdict; /* enum event_net_verdict */
+	__u8 outcome; /* enum event_net_outcome */
+	__u8 rule; /* index among the policy's enabled network rules, in file order */
+	__u16 flags;
+	__u32 gen; /* the rule generation that matched */
+	__u32 count; /* events this record stands for */
+	__u32 _pad;
+};
+
+/* Limits of one generation of network rules (the policy library has the same). */
+#define NET_RULES_MAX	32
+#define NET_CLAUSES_MAX 64
+#define NET_RANGES_MAX	64
+/* Entries of each lookup map, both generations together; one generation may fill half. */
+#define NET_MAP_ENTRIES 8192
+#define NET_AGG_ENTRIES 8192
+/* TCP connects a rule reported whose outcome is awaited. */
+#define NET_PENDING_ENTRIES 8192
+
+/* What a rule does with traffic it matches. */
+enum net_action {
+	NET_ACTION_REPORT = 1,
+	NET_ACTION_DENY = 2, /* deny rules in enforce mode: the call fails with EPERM */
+};
+
+struct net_port_range {
+	__u16 first, last; /* inclusive */
+	__u32 _pad;
+	__u64 mask; /* the clauses whose ports include the range */
+};
+
+/*
+ * One generation of rules, at index gen & 1 of the "net_state" array.  Clause
+ * bits: rule i's match clause is bit i, the except clauses of all rules
+ * follow from bit n_rules on; NET_CLAUSES_MAX in all.
+ */
+struct net_state {
+	/* [direction][0 TCP, 1 UDP]: the clauses of the rules about that traffic. */
+	__u64 clauses[_EVENT_NET_DIRECTION_MAX][2];
+	__u64 match_bits; /* the match clauses: bits 0 .. n_rules - 1 */
+	__u64 deny_rules; /* bit i: rule i denies (enum net_action NET_ACTION_DENY) */
+	/* Clauses that do not constrain a field, which therefore matches for them. */
+	__u64 any_addr, any_port, any_path, any_name, any_user;
+	__u8 except_owner[NET_CLAUSES_MAX]; /* for an except clause's bit: its rule */
+	__u32 n_rules;
+	__u32 n_ranges;
+	struct net_port_range ranges[NET_RANGES_MAX];
+};
+
+/* LPM trie key: prefixlen counts gen and family (40 bits) and then the prefix. */
+struct net_addr_key {
+	__u32 prefixlen;
+	__u32 gen;
+	__u8 family;
+	__u8 addr[EVENT_NET_ADDR_LEN];
+	__u8 _pad[3];
+};
+
+#define NET_ADDR_KEY_BITS(prefixlen) (32 + 8 + (prefixlen))
+
+struct net_port_key {
+	__u32 gen;
+	__u16 port;
+	__u16 _pad;
+};
+
+struct net_uid_key {
+	__u32 gen;
+	__u32 uid;
+};
+
+/* Executables are keyed like the process filter's: struct filter_inode_key and filter_name_key. */
+
+/* One aggregation key: the same program, rule and verdict towards the same address and port. */
+struct net_agg_key {
+	__u32 gen;
+	__u32 tgid; /* 0 for inbound */
+	__u32 uid;
+	__u8 rule;
+	__u8 direction;
+	__u8 protocol;
+	__u8 verdict;
+	__u8 family;
+	__u8 _pad;
+	__u16 port; /* the port the rule looks at: remote (outbound), local (inbound, listen) */
+	__u8 addr[EVENT_NET_ADDR_LEN]; /* the address it looks at, as port */
+	__u32 _pad2;
+};
+
+struct net_agg_value {
+	__u64 count[_EVENT_NET_OUTCOME_MAX]; /* events after the one recorded, by outcome */
+	__u64 first_ns; /* CLOCK_BOOTTIME of the recorded event */
+	__u64 last_ns;
+};
+
+/* A reported TCP connect awaiting its outcome, keyed by socket cookie. */
+struct net_pending {
+	struct net_agg_key key;
+	struct event_task task;
+	__u64 exe_dev;
+	__u64 exe_ino;
+	__u64 time_ns; /* the connect(), CLOCK_BOOTTIME */
+	__u32 flags; /* EVENT_NET_* */
+	__u32 _pad;
+};
+
+/* Indexes of the per-CPU counters in net.bpf.c's "net_stats" map. */
+enum net_stat {
+	NET_STAT_SENT = 0, /* records in the ring */
+	NET_STAT_LOST = 1, /* records the full ring refused */
+	NET_STAT_DENIED = 2, /* calls refused with EPERM */
+	NET_STAT_AGGREGATED = 3, /* events counted in net_agg instead of a record */
+	NET_STAT_WAKEUPS = 4,
+	NET_STAT_PENDING_FULL = 5, /* TCP connects recorded without waiting for their outcome */
+	_NET_STAT_MAX,
+};
+
+_Static_assert(sizeof(struct event_net) == 144, "event_net layout");
+_Static_assert(__builtin_offsetof(struct event_net, local_addr) == 88, "event_net layout");
+_Static_assert(__builtin_offsetof(struct event_net, direction) == 124, "event_net layout");
+_Static_assert(__builtin_offsetof(struct event_net, gen) == 132, "event_net layout");
+_Static_assert(sizeof(struct event_net) % 8 == 0, "event_net size");
+_Static_assert(sizeof(struct net_port_range) == 16, "net_port_range layout");
+_Static_assert(sizeof(struct net_state) == 1216, "net_state layout");
+_Static_assert(__builtin_offsetof(struct net_state, ranges) == 192, "net_state layout");
+_Static_assert(sizeof(struct net_addr_key) == 28, "net_addr_key layout");
+_Static_assert(__builtin_offsetof(struct net_addr_key, addr) == 9, "net_addr_key layout");
+_Static_assert(sizeof(struct net_port_key) == 8, "net_port_key layout");
+_Static_assert(sizeof(struct net_uid_key) == 8, "net_uid_key layout");
+_Static_assert(sizeof(struct net_agg_key) == 40, "net_agg_key layout");
+_Static_assert(__builtin_offsetof(struct net_agg_key, addr) == 20, "net_agg_key layout");
+_Static_assert(sizeof(struct net_agg_value) == 64, "net_agg_value layout");
+_Static_assert(sizeof(struct net_pending) == 128, "net_pending layout");
 
 #endif

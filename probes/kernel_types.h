@@ -33,6 +33,7 @@ enum bpf_map_type {
 	BPF_MAP_TYPE_ARRAY = 2,
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
 	BPF_MAP_TYPE_LRU_HASH = 9,
+	BPF_MAP_TYPE_LPM_TRIE = 11,
 	BPF_MAP_TYPE_RINGBUF = 27,
 };
 
@@ -40,6 +41,11 @@ enum {
 	BPF_ANY = 0,
 	BPF_NOEXIST = 1,
 	BPF_EXIST = 2,
+};
+
+/* Map flags. */
+enum {
+	BPF_F_NO_PREALLOC = 1,
 };
 
 enum {
@@ -54,11 +60,32 @@ enum {
 	BPF_RB_PROD_POS = 3,
 };
 
+/*
+ * The context of cgroup sock_addr programs: UAPI, so its layout is fixed and
+ * the verifier rewrites each access; no relocation wanted.
+ */
+struct bpf_sock_addr {
+	__u32 user_family;
+	__u32 user_ip4; /* network byte order */
+	__u32 user_ip6[4]; /* network byte order */
+	__u32 user_port; /* network byte order */
+	__u32 family;
+	__u32 type;
+	__u32 protocol;
+	__u32 msg_src_ip4;
+	__u32 msg_src_ip6[4];
+	__u64 sk; /* struct bpf_sock *, 8 bytes on every architecture */
+};
+
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 
 typedef struct {
 	int counter;
 } atomic_t;
+
+typedef struct {
+	__s64 counter;
+} atomic64_t;
 
 typedef struct {
 	__u32 val;
@@ -154,7 +181,62 @@ struct trace_event_raw_task_newtask {
 	__u64 clone_flags;
 };
 
+struct in6_addr {
+	union {
+		__u8 u6_addr8[16];
+	} in6_u;
+};
+
+/* The address fields sit in anonymous unions in the kernel; CO-RE finds them there. */
+struct sock_common {
+	__be32 skc_daddr;
+	__be32 skc_rcv_saddr;
+	__be16 skc_dport;
+	__u16 skc_num; /* the local port, host order */
+	unsigned short skc_family;
+	struct in6_addr skc_v6_daddr;
+	struct in6_addr skc_v6_rcv_saddr;
+	atomic64_t skc_cookie;
+};
+
+struct sock {
+	struct sock_common __sk_common;
+	int sk_err;
+	kuid_t sk_uid;
+	__u16 sk_protocol; /* a bitfield before Linux 5.6 */
+};
+
+struct trace_event_raw_inet_sock_set_state {
+	struct trace_entry ent;
+	const void *skaddr;
+	int oldstate;
+	int newstate;
+	__u16 sport; /* host order */
+	__u16 dport;
+	__u16 family;
+	__u16 protocol;
+	__u8 saddr[4];
+	__u8 daddr[4];
+	__u8 saddr_v6[16];
+	__u8 daddr_v6[16];
+};
+
 #pragma clang attribute pop
+
+#define AF_INET	     2
+#define AF_INET6     10
+#define IPPROTO_TCP  6
+#define IPPROTO_UDP  17
+#define ECONNREFUSED 111
+#define ETIMEDOUT    110
+
+/* TCP states, as include/net/tcp_states.h numbers them. */
+enum {
+	TCP_ESTABLISHED = 1,
+	TCP_SYN_SENT = 2,
+	TCP_SYN_RECV = 3,
+	TCP_CLOSE = 7,
+};
 
 #define CLONE_THREAD 0x00010000
 #define CLONE_PARENT 0x00008000

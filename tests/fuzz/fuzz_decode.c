@@ -6,7 +6,7 @@
  * relies on: a known kind, strings terminated within their arrays, sizes
  * within bounds.
  *
- * The seed corpus (valid exec, exec with arguments, fork and exit records)
+ * The seed corpus (valid exec, exec with arguments, fork, exit and network records)
  * is written by this program itself, so it follows events.h after a layout
  * change:
  *
@@ -37,7 +37,7 @@ static const int64_t offsets[] = { 1700000000000000000LL, 0, -1000000000000LL };
 static void check_event(const struct decoded_event *ev, nsec_t boot, int64_t offset)
 {
 	check(ev->kind == EVENT_KIND_EXEC || ev->kind == EVENT_KIND_FORK ||
-	      ev->kind == EVENT_KIND_EXIT);
+	      ev->kind == EVENT_KIND_EXIT || ev->kind == EVENT_KIND_NET);
 	check(event_kind_to_string(ev->kind) != NULL);
 	check(ev->time_boot == boot);
 	check(ev->time_real == decode_time_real(boot, offset));
@@ -53,6 +53,13 @@ static void check_event(const struct decoded_event *ev, nsec_t boot, int64_t off
 	case EVENT_KIND_EXIT:
 		check(ev->exit.signal >= 0 && ev->exit.signal < 128);
 		check(ev->exit.status >= 0 && ev->exit.status < 256);
+		break;
+	case EVENT_KIND_NET:
+		check(event_net_direction_to_string(ev->net.direction) != NULL);
+		check(event_net_verdict_to_string(ev->net.verdict) != NULL);
+		check(event_net_outcome_to_string(ev->net.outcome) != NULL);
+		check(ev->net.rule < NET_RULES_MAX);
+		check(ev->net.count > 0);
 		break;
 	default:
 		break;
@@ -125,6 +132,7 @@ static int seeds_write(const char *dir)
 	struct event_exec_args e = {};
 	struct event_fork f = {};
 	struct event_exit x = {};
+	struct event_net n = {};
 	int r = 0;
 
 	seed_header(&e.exec.header, EVENT_KIND_EXEC, EVENT_EXEC_VERSION, sizeof(e.exec));
@@ -153,6 +161,25 @@ static int seeds_write(const char *dir)
 
 	x.exit_code = 0x80 | 11; /* SIGSEGV, core dumped */
 	r |= seed_write(dir, "exit-signal", &x, sizeof(x));
+
+	seed_header(&n.header, EVENT_KIND_NET, EVENT_NET_VERSION, sizeof(n));
+	seed_task(&n.task, 2003, "curl");
+	n.exe_dev = 0x803;
+	n.exe_ino = 393219;
+	n.local_addr[0] = 127;
+	n.local_addr[3] = 1;
+	n.remote_addr[0] = 127;
+	n.remote_addr[3] = 1;
+	n.local_port = 40000;
+	n.remote_port = 25;
+	n.direction = EVENT_NET_OUTBOUND;
+	n.protocol = 6; /* TCP */
+	n.family = 2; /* AF_INET */
+	n.verdict = EVENT_NET_REPORTED;
+	n.outcome = EVENT_NET_OUTCOME_REFUSED;
+	n.gen = 1;
+	n.count = 1;
+	r |= seed_write(dir, "net", &n, sizeof(n));
 	return r;
 }
 

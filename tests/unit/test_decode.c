@@ -4,11 +4,13 @@
  * record can be malformed refused without touching the output.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -489,6 +491,205 @@ static void test_time_conversion(void **state)
 	assert_true(ev.time_real == 0);
 }
 
+/* --- network records -------------------------------------------------------- */
+
+static const uint8_t net_local[16] = { 127, 0, 0, 1 };
+static const uint8_t net_remote[16] = { 10, 1, 2, 3 };
+
+/* A reported, established IPv4 TCP connect of rule 3. */
+static void make_net(struct event_net *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->header.kind = EVENT_KIND_NET;
+	r->header.version = EVENT_NET_VERSION;
+	r->header.size = sizeof(*r);
+	r->header.time_boot_ns = BOOT_NS;
+	fill_task(&r->task, 7000);
+	r->exe_dev = 0x803;
+	r->exe_ino = 4242;
+	memcpy(r->local_addr, net_local, sizeof(net_local));
+	memcpy(r->remote_addr, net_remote, sizeof(net_remote));
+	r->local_port = 40000;
+	r->remote_port = 443;
+	r->direction = EVENT_NET_OUTBOUND;
+	r->protocol = IPPROTO_TCP;
+	r->family = AF_INET;
+	r->verdict = EVENT_NET_REPORTED;
+	r->outcome = EVENT_NET_OUTCOME_ESTABLISHED;
+	r->rule = 3;
+	r->gen = 9;
+	r->count = 1;
+}
+
+static void test_net_valid(void **state)
+{
+	struct event_net r;
+	struct decoded_event ev;
+
+	make_net(&r);
+	assert_int_equal(decode_event(&r, sizeof(r), OFFSET_NS, &ev), 0);
+	assert_int_equal(ev.kind, EVENT_KIND_NET);
+	assert_string_equal(event_kind_to_string(ev.kind), "net");
+	assert_true(ev.time_boot == BOOT_NS);
+	assert_true(ev.time_real == (BOOT_NS + OFFSET_NS) / 1000);
+	assert_task(&ev.task, 7000, 1002);
+	assert_true(ev.net.has_process);
+	assert_true(ev.net.exe_dev == 0x803);
+	assert_true(ev.net.exe_ino == 4242);
+	assert_memory_equal(ev.net.local_addr, net_local, 16);
+	assert_memory_equal(ev.net.remote_addr, net_remote, 16);
+	assert_int_equal(ev.net.local_port, 40000);
+	assert_int_equal(ev.net.remote_port, 443);
+	assert_int_equal(ev.net.direction, EVENT_NET_OUTBOUND);
+	assert_int_equal(ev.net.protocol, IPPROTO_TCP);
+	assert_int_equal(ev.net.family, AF_INET);
+	assert_int_equal(ev.net.verdict, EVENT_NET_REPORTED);
+	assert_int_equal(ev.net.outcome, EVENT_NET_OUTCOME_ESTABLISHED);
+	assert_int_equal(ev.net.rule, 3);
+	assert_int_equal(ev.net.gen, 9);
+	assert_int_equal(ev.net.count, 1);
+	assert_false(ev.net.not_aggregated);
+	assert_false(ev.net.v4mapped);
+	assert_false(ev.net.no_outcome);
+	assert_false(ev.net.task_partial);
+}
+
+static void test_net_flags_and_forms(void **state)
+{
+	static const uint8_t six[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 7 };
+	struct event_net r;
+	struct decoded_event ev;
+
+	make_net(&r);
+	r.flags = EVENT_NET_NOT_AGGREGATED | EVENT_NET_V4MAPPED | EVENT_NET_NO_OUTCOME;
+	r.outcome = EVENT_NET_OUTCOME_UNKNOWN;
+	assert_int_equal(decode_event(&r, sizeof(r), 0, &ev), 0);
+	assert_true(ev.net.not_aggregated);
+	assert_true(ev.net.v4mapped);
+	assert_true(ev.net.no_outcome);
+	assert_false(ev.net.task_partial);
+	r.flags = EVENT_NET_TASK_PARTIAL;
+	assert_int_equal(decode_event(&r, sizeof(r), 0, &ev), 0);
+	assert_true(ev.net.task_partial);
+	assert_false(ev.net.not_aggregated || ev.net.v4mapped || ev.net.no_outcome);
+	assert_int_equal(ev.net.outcome, EVENT_NET_OUTCOME_UNKNOWN);
+
+	/* IPv4 is 4 bytes: whatever follows in the record is not part of the address. */
+	make_net(&r);
+	memset(r.remote_addr + 4, 0xee, 12);
+	assert_int_equal(decode_event(&r, sizeof(r), 0, &ev), 0);
+	assert_memory_equal(ev.net.remote_addr, net_remote, 16);
+
+	/* IPv6, all 16 bytes. */
+	make_net(&r);
+	r.family = AF_INET6;
+	memcpy(r.remote_addr, six, 16);
+	assert_int_equal(decode_event(&r, sizeof(r), 0, &ev), 0);
+	assert_memory_equal(ev.net.remote_addr, six, 16);
+
+	/* Inbound: no process, the listener's owner. */
+	make_net(&r);
+	r.direction = EVENT_NET_INBOUND;
+	r.outcome = EVENT_NET_OUTCOME_NONE;
+	memset(&r.task, 0, sizeof(r.task));
+	r.task.uid = 1000;
+	assert_int_equal(decode_event(&r, sizeof(r), 0, &ev), 0);
+	assert_false(ev.net.has_process);
+	assert_int_equal(ev.task.pid, 0);
+	assert_int_equal(ev.task.uid, 1000);
+
+	/* A denied UDP datagram and a denied bind: no outcome. */
+	make_net(&r);
+	r.protocol = IPPROTO_UDP;
+	r.verdict = EVENT_NET_DENIED;
+	r.outcome = EVENT_NET_OUTCOME_NONE;
+	assert_int_equal(decode_event(&r, sizeof(r), 0, &ev), 0);
+	assert_int_equal(ev.net.verdict, EVENT_NET_DENIED);
+	r.direction = EVENT_NET_LISTEN;
+	assert_int_equal(decode_event(&r, sizeof(r), 0, &ev), 0);
+	assert_string_equal(event_net_direction_to_string(ev.net.direction), "listen");
+	assert_string_equal(event_net_verdict_to_string(ev.net.verdict), "denied");
+	assert_string_equal(event_net_outcome_to_string(ev.net.outcome), "none");
+}
+
+static void test_net_out_of_range(void **state)
+{
+	struct event_net r;
+
+	make_net(&r);
+	r.direction = 0;
+	assert_refused(&r, sizeof(r), -EBADMSG);
+	r.direction = _EVENT_NET_DIRECTION_MAX;
+	assert_refused(&r, sizeof(r), -EBADMSG);
+	make_net(&r);
+	r.verdict = 0;
+	assert_refused(&r, sizeof(r), -EBADMSG);
+	r.verdict = EVENT_NET_DENIED + 1;
+	assert_refused(&r, sizeof(r), -EBADMSG);
+	make_net(&r);
+	r.outcome = _EVENT_NET_OUTCOME_MAX;
+	assert_refused(&r, sizeof(r), -EBADMSG);
+	make_net(&r);
+	r.protocol = 1; /* ICMP */
+	assert_refused(&r, sizeof(r), -EBADMSG);
+	make_net(&r);
+	r.family = AF_UNIX;
+	assert_refused(&r, sizeof(r), -EBADMSG);
+	make_net(&r);
+	r.rule = NET_RULES_MAX;
+	assert_refused(&r, sizeof(r), -EBADMSG);
+	make_net(&r);
+	r.count = 0;
+	assert_refused(&r, sizeof(r), -EBADMSG);
+	/* An outcome belongs to TCP connects that went ahead only. */
+	make_net(&r);
+	r.protocol = IPPROTO_UDP;
+	assert_refused(&r, sizeof(r), -EBADMSG);
+	make_net(&r);
+	r.verdict = EVENT_NET_DENIED;
+	assert_refused(&r, sizeof(r), -EBADMSG);
+	make_net(&r);
+	r.direction = EVENT_NET_LISTEN;
+	assert_refused(&r, sizeof(r), -EBADMSG);
+	assert_null(event_net_direction_to_string(0));
+	assert_null(event_net_verdict_to_string(3));
+	assert_null(event_net_outcome_to_string(_EVENT_NET_OUTCOME_MAX));
+}
+
+static void test_net_sizes(void **state)
+{
+	union {
+		struct event_net net;
+		char bytes[sizeof(struct event_net) + 64];
+	} u;
+
+	/* Every prefix, the header claiming that size. */
+	make_net(&u.net);
+	for (size_t n = 0; n < sizeof(struct event_net); n++) {
+		u.net.header.size = (uint32_t)n;
+		assert_refused(&u, n, -EBADMSG);
+	}
+	/* Longer than a network record, however the header agrees. */
+	memset(&u, 0, sizeof(u));
+	make_net(&u.net);
+	for (size_t n = sizeof(struct event_net) + 1; n <= sizeof(u); n++) {
+		u.net.header.size = (uint32_t)n;
+		assert_refused(&u, n, -EBADMSG);
+	}
+	/* The header disagrees with the buffer. */
+	make_net(&u.net);
+	u.net.header.size = sizeof(struct event_net) + 8;
+	assert_refused(&u, sizeof(struct event_net), -EBADMSG);
+	u.net.header.size = sizeof(struct event_net) - 8;
+	assert_refused(&u, sizeof(struct event_net), -EBADMSG);
+	/* Versions no probe of this agent sends. */
+	make_net(&u.net);
+	u.net.header.version = EVENT_NET_VERSION + 1;
+	assert_refused(&u, sizeof(struct event_net), -EPROTONOSUPPORT);
+	u.net.header.version = 0;
+	assert_refused(&u, sizeof(struct event_net), -EPROTONOSUPPORT);
+}
+
 static void test_clock_offset(void **state)
 {
 	nsec_t before = now_nsec(CLOCK_REALTIME) - now_nsec(CLOCK_BOOTTIME);
@@ -523,6 +724,10 @@ int main(void)
 		cmocka_unit_test(test_comm_without_nul),
 		cmocka_unit_test(test_time_conversion),
 		cmocka_unit_test(test_clock_offset),
+		cmocka_unit_test(test_net_valid),
+		cmocka_unit_test(test_net_flags_and_forms),
+		cmocka_unit_test(test_net_out_of_range),
+		cmocka_unit_test(test_net_sizes),
 	};
 
 	return cmocka_run_group_tests_name("decode", tests, NULL, NULL);

@@ -1,0 +1,1038 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "basic/cleanup.h"
+#include "basic/log.h"
+#include "net.skel.h"
+#include "probe_common.h"
+#include "probe_net.h"
+
+/* The links: the sock_addr programs in the order they are attached, then the tracepoint. */
+enum {
+	LINK_CONNECT4,
+	LINK_CONNECT6,
+	LINK_SENDMSG4,
+	LINK_SENDMSG6,
+	LINK_BIND4,
+	LINK_BIND6,
+	LINK_TCP_STATE,
+	_LINK_MAX,
+};
+
+/* What the previous sweep saw of one key. */
+struct seen {
+	struct net_agg_key key;
+	uint64_t count[_EVENT_NET_OUTCOME_MAX];
+};
+
+struct applied {
+	uint32_t gen;
+	policy *pol;
+};
+
+struct probe_net {
+	struct net_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[_LINK_MAX];
+	char *cgroup;
+	enum probe_flavor flavor;
+	probe_net_sample_fn fn;
+	void *userdata;
+	int ncpus;
+	uint32_t last_gen; /* the last generation filled; never reused */
+	bool tcp_needed; /* the rules in force need the TCP state tracepoint */
+	bool detached; /* probe_net_attach(p, false) */
+	struct applied applied[2]; /* [0] in force, [1] the one before */
+
+	/* Sweep buffers, sized for a full map once. */
+	struct net_agg_key *agg_keys;
+	struct net_agg_value *agg_values;
+	struct seen *seen, *seen_next;
+	size_t n_seen;
+	size_t n_pending; /* TCP connects awaiting their outcome at the last sweep */
+	uint64_t *pending_keys;
+	struct net_pending *pending_values;
+};
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct net_bpf *, net_bpf__destroy);
+
+static int ring_sample(void *ctx, void *data, size_t size)
+{
+	probe_net *p = ctx;
+
+	return p->fn(p->userdata, data, size);
+}
+
+static bool is_power_of_two(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static int is_cgroup2(const char *path)
+{
+	struct statfs sfs;
+
+	if (statfs(path, &sfs) < 0)
+		return -errno;
+	return (unsigned long)sfs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+/* The cgroup v2 root: the hybrid hierarchy's unified mount, else the unified hierarchy itself. */
+static int cgroup_root_find(const char *want, char **ret)
+{
+	static const char *const candidates[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+	char *s;
+	int r;
+
+	if (want) {
+		r = is_cgroup2(want);
+		if (r < 0)
+			return log_error_errno(r, "Cannot use the cgroup directory %s: %m", want);
+		if (r == 0)
+			return log_error_errno(ENOTDIR,
+					       "%s is not on a cgroup v2 file system; the network "
+					       "probe attaches to cgroup v2 only.",
+					       want);
+		s = strdup(want);
+	} else {
+		const char *found = NULL;
+
+		for (size_t i = 0; i < ELEMENTSOF(candidates) && !found; i++)
+			if (is_cgroup2(candidates[i]) > 0)
+				found = candidates[i];
+		if (!found)
+			return log_error_errno(ENOENT,
+					       "No cgroup v2 hierarchy is mounted (neither "
+					       "/sys/fs/cgroup/unified nor /sys/fs/cgroup is "
+					       "cgroup2); network rules need one.");
+		s = strdup(found);
+	}
+	if (!s)
+		return log_oom();
+	*ret = s;
+	return 0;
+}
+
+static int attach_all(probe_net *p)
+{
+	struct bpf_program *cg[] = {
+		[LINK_CONNECT4] = p->skel->progs.net_connect4,
+		[LINK_CONNECT6] = p->skel->progs.net_connect6,
+		[LINK_SENDMSG4] = p->skel->progs.net_sendmsg4,
+		[LINK_SENDMSG6] = p->skel->progs.net_sendmsg6,
+		[LINK_BIND4] = p->skel->progs.net_bind4,
+		[LINK_BIND6] = p->skel->progs.net_bind6,
+	};
+	_cleanup_close_ int fd = -EBADF;
+
+	fd = open(p->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return log_error_errno(errno, "Failed to open the cgroup %s: %m", p->cgroup);
+	for (size_t i = 0; i < ELEMENTSOF(cg); i++) {
+		p->links[i] = bpf_program__attach_cgroup(cg[i], fd);
+		if (!p->links[i])
+			return log_error_errno(errno, "Failed to attach %s to the cgroup %s: %m.%s",
+					       bpf_program__name(cg[i]), p->cgroup,
+					       probe_log_tail());
+	}
+	return 0;
+}
+
+/*
+ * The TCP state tracepoint runs for every TCP state change on the machine,
+ * so it is attached only while some rule needs it: reported outbound TCP
+ * connects (their outcome) and inbound rules.
+ */
+static int tcp_state_sync(probe_net *p, bool needed)
+{
+	p->tcp_needed = needed;
+	if (p->detached)
+		return 0;
+	if (needed && !p->links[LINK_TCP_STATE]) {
+		p->links[LINK_TCP_STATE] = bpf_program__attach(
+			p->flavor == PROBE_FLAVOR_TP_BTF ? p->skel->progs.net_tcp_state_btf :
+							   p->skel->progs.net_tcp_state_tp);
+		if (!p->links[LINK_TCP_STATE])
+			return log_error_errno(
+				errno,
+				"Failed to attach to the tracepoint "
+				"sock/inet_sock_set_state (is tracefs mounted?): %m.%s",
+				probe_log_tail());
+	} else if (!needed && p->links[LINK_TCP_STATE]) {
+		bpf_link__destroy(p->links[LINK_TCP_STATE]);
+		p->links[LINK_TCP_STATE] = NULL;
+	}
+	return 0;
+}
+
+bool probe_net_follows_tcp(probe_net *p)
+{
+	return p->links[LINK_TCP_STATE] != NULL;
+}
+
+int probe_net_attach(probe_net *p, bool attach)
+{
+	int r;
+
+	if (!attach) {
+		for (size_t i = 0; i < _LINK_MAX; i++) {
+			bpf_link__destroy(p->links[i]);
+			p->links[i] = NULL;
+		}
+		p->detached = true;
+		return 0;
+	}
+	if (!p->detached)
+		return 0;
+	p->detached = false;
+	r = attach_all(p);
+	if (r >= 0)
+		r = tcp_state_sync(p, p->tcp_needed);
+	if (r < 0) {
+		(void)probe_net_attach(p, false);
+		return r;
+	}
+	return 0;
+}
+
+/*
+ * Opens, configures and loads the programs with the given tracepoint flavour,
+ * walking the current task through BTF where the kernel allows it in cgroup
+ * programs and with bpf_probe_read_kernel() where it does not.
+ */
+static int load_one(const struct probe_net_config *cfg, enum probe_flavor flavor, bool task_btf,
+		    struct net_bpf **ret)
+{
+	_cleanup_(net_bpf__destroyp) struct net_bpf *skel = NULL;
+	bool btf = flavor == PROBE_FLAVOR_TP_BTF;
+	int r;
+
+	skel = net_bpf__open();
+	if (!skel)
+		return log_error_errno(errno, "Failed to open the network probe: %m");
+	skel->rodata->cfg_wakeup_mode = cfg->wakeup_mode;
+	skel->rodata->cfg_wakeup_bytes = cfg->wakeup_bytes;
+	skel->rodata->cfg_wakeup_ns = (uint64_t)cfg->wakeup_latency_ms * 1000000ULL;
+	skel->rodata->cfg_task_btf = task_btf;
+	r = bpf_map__set_max_entries(skel->maps.net_events, cfg->ring_bytes);
+	if (r < 0)
+		return log_error_errno(r, "Failed to size the network ring buffer to %u bytes: %m",
+				       cfg->ring_bytes);
+	bpf_program__set_autoload(skel->progs.net_tcp_state_btf, btf);
+	bpf_program__set_autoload(skel->progs.net_tcp_state_tp, !btf);
+	probe_log_reset();
+	r = net_bpf__load(skel);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(skel);
+	return 0;
+}
+
+static int load(const struct probe_net_config *cfg, enum probe_flavor flavor, struct net_bpf **ret)
+{
+	int r;
+
+	if (cfg->task_probe_read)
+		return load_one(cfg, flavor, false, ret);
+	r = load_one(cfg, flavor, true, ret);
+	if (r >= 0)
+		return r;
+	log_debug_errno(r, "Loading the network probe with BTF task access failed: %m.%s",
+			probe_log_tail());
+	return load_one(cfg, flavor, false, ret);
+}
+
+int probe_net_new(const struct probe_net_config *cfg, probe_net_sample_fn fn, void *userdata,
+		  probe_net **ret)
+{
+	_cleanup_(probe_net_freep) probe_net *p = NULL;
+	_cleanup_(net_bpf__destroyp) struct net_bpf *skel = NULL;
+	int r;
+
+	if (!is_power_of_two(cfg->ring_bytes) || cfg->ring_bytes < (uint32_t)getpagesize())
+		return log_error_errno(
+			EINVAL,
+			"The network ring buffer size %u is not a power of two of at "
+			"least a page.",
+			cfg->ring_bytes);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return log_oom();
+	p->fn = fn;
+	p->userdata = userdata;
+	p->ncpus = libbpf_num_possible_cpus();
+	if (p->ncpus <= 0)
+		return log_error_errno(p->ncpus, "Failed to count the possible CPUs: %m");
+	p->agg_keys = calloc(NET_AGG_ENTRIES, sizeof(*p->agg_keys));
+	p->agg_values = calloc(NET_AGG_ENTRIES, sizeof(*p->agg_values));
+	p->seen = calloc(NET_AGG_ENTRIES, sizeof(*p->seen));
+	p->seen_next = calloc(NET_AGG_ENTRIES, sizeof(*p->seen_next));
+	p->pending_keys = calloc(NET_PENDING_ENTRIES, sizeof(*p->pending_keys));
+	p->pending_values = calloc(NET_PENDING_ENTRIES, sizeof(*p->pending_values));
+	if (!p->agg_keys || !p->agg_values || !p->seen || !p->seen_next || !p->pending_keys ||
+	    !p->pending_values)
+		return log_oom();
+	r = cgroup_root_find(cfg->cgroup_path, &p->cgroup);
+	if (r < 0)
+		return r;
+
+	p->flavor = cfg->flavor == PROBE_FLAVOR_TRACEPOINT ? PROBE_FLAVOR_TRACEPOINT :
+							     PROBE_FLAVOR_TP_BTF;
+	r = load(cfg, p->flavor, &skel);
+	if (r < 0 && cfg->flavor == PROBE_FLAVOR_AUTO) {
+		log_debug_errno(r, "Loading the network probe with tp_btf failed: %m.%s",
+				probe_log_tail());
+		p->flavor = PROBE_FLAVOR_TRACEPOINT;
+		r = load(cfg, p->flavor, &skel);
+	}
+	if (r < 0) {
+		if (r == -EPERM || r == -EACCES)
+			return log_error_errno(
+				r,
+				"The kernel refused to load the network probe: %m. Is "
+				"postured running as root, and does kernel lockdown or "
+				"a security module forbid BPF? libbpf said:%s",
+				probe_log_tail());
+		return log_error_errno(r,
+				       "The kernel's verifier refused the network probe: %m. Its "
+				       "last lines:%s",
+				       probe_log_tail());
+	}
+	p->skel = TAKE_PTR(skel);
+	r = attach_all(p);
+	if (r < 0)
+		return r;
+	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.net_events), ring_sample, p, NULL);
+	if (!p->rb)
+		return log_error_errno(errno, "Failed to set up the network ring buffer: %m");
+	*ret = TAKE_PTR(p);
+	return 0;
+}
+
+probe_net *probe_net_free(probe_net *p)
+{
+	if (!p)
+		return NULL;
+	/* Links first: no rule outlives its probe for a moment longer than needed. */
+	for (size_t i = 0; i < _LINK_MAX; i++)
+		bpf_link__destroy(p->links[i]);
+	ring_buffer__free(p->rb);
+	net_bpf__destroy(p->skel);
+	for (size_t i = 0; i < ELEMENTSOF(p->applied); i++)
+		policy_unref(p->applied[i].pol);
+	free(p->cgroup);
+	free(p->agg_keys);
+	free(p->agg_values);
+	free(p->seen);
+	free(p->seen_next);
+	free(p->pending_keys);
+	free(p->pending_values);
+	free(p);
+	return NULL;
+}
+
+enum probe_flavor probe_net_flavor(probe_net *p)
+{
+	return p->flavor;
+}
+
+const char *probe_net_cgroup(probe_net *p)
+{
+	return p->cgroup;
+}
+
+int probe_net_fd(probe_net *p)
+{
+	return ring_buffer__epoll_fd(p->rb);
+}
+
+int probe_net_drain(probe_net *p)
+{
+	return ring_buffer__consume(p->rb);
+}
+
+void probe_net_set_deadline(probe_net *p, nsec_t deadline)
+{
+	p->skel->bss->consumer_deadline_ns = deadline;
+}
+
+int probe_net_stats(probe_net *p, uint64_t *ret)
+{
+	_cleanup_free_ uint64_t *values = NULL;
+	int fd = bpf_map__fd(p->skel->maps.net_stats);
+
+	values = calloc((size_t)p->ncpus, sizeof(*values));
+	if (!values)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < _NET_STAT_MAX; k++) {
+		uint64_t sum = 0;
+
+		if (bpf_map_lookup_elem(fd, &k, values) < 0)
+			return -errno;
+		for (int c = 0; c < p->ncpus; c++)
+			sum += values[c];
+		ret[k] = sum;
+	}
+	return 0;
+}
+
+uint32_t probe_net_gen(probe_net *p)
+{
+	return __atomic_load_n(&p->skel->bss->net_gen, __ATOMIC_ACQUIRE);
+}
+
+const policy_rule *probe_net_rule_of(probe_net *p, uint32_t gen, unsigned rule)
+{
+	for (size_t i = 0; i < ELEMENTSOF(p->applied); i++)
+		if (p->applied[i].pol && p->applied[i].gen == gen) {
+			if (rule >= policy_net_rule_count(p->applied[i].pol))
+				return NULL;
+			return policy_net_rule_at(p->applied[i].pol, rule);
+		}
+	return NULL;
+}
+
+/* --- compiling rules --------------------------------------------------------- */
+
+struct prefix {
+	uint8_t family, len;
+	uint8_t addr[EVENT_NET_ADDR_LEN];
+	uint64_t mask;
+};
+
+struct build {
+	probe_net *p;
+	uint32_t gen;
+	bool tcp_state; /* some rule needs the TCP state tracepoint */
+	struct net_state state;
+	struct prefix *prefixes;
+	size_t n_prefixes, cap_prefixes;
+	size_t entries[5]; /* per lookup map: what this generation put there */
+};
+
+enum { MAP_ADDR, MAP_PORT, MAP_INODE, MAP_NAME, MAP_UID };
+
+static int map_fd(probe_net *p, int which)
+{
+	switch (which) {
+	case MAP_ADDR:
+		return bpf_map__fd(p->skel->maps.net_addr);
+	case MAP_PORT:
+		return bpf_map__fd(p->skel->maps.net_port);
+	case MAP_INODE:
+		return bpf_map__fd(p->skel->maps.net_inode);
+	case MAP_NAME:
+		return bpf_map__fd(p->skel->maps.net_name);
+	default:
+		return bpf_map__fd(p->skel->maps.net_uid);
+	}
+}
+
+static size_t map_key_size(int which)
+{
+	static const size_t sizes[] = {
+		[MAP_ADDR] = sizeof(struct net_addr_key),
+		[MAP_PORT] = sizeof(struct net_port_key),
+		[MAP_INODE] = sizeof(struct filter_inode_key),
+		[MAP_NAME] = sizeof(struct filter_name_key),
+		[MAP_UID] = sizeof(struct net_uid_key),
+	};
+
+	return sizes[which];
+}
+
+/* Where a map's keys keep their generation. */
+static size_t map_gen_offset(int which)
+{
+	return which == MAP_ADDR ? offsetof(struct net_addr_key, gen) : 0;
+}
+
+/*
+ * Adds mask to the entry of key (ORed with what this generation has there
+ * already).  Not for the trie: a lookup there answers with the longest prefix
+ * that matches, not the entry of the key; prefixes are merged beforehand.
+ */
+static int build_put(struct build *b, int which, const void *key, uint64_t mask)
+{
+	int fd = map_fd(b->p, which);
+	uint64_t old;
+
+	if (which != MAP_ADDR && bpf_map_lookup_elem(fd, key, &old) == 0) {
+		mask |= old;
+	} else {
+		/* Half of each map: the generation in force keeps the other half. */
+		if (b->entries[which] >= NET_MAP_ENTRIES / 2)
+			return -E2BIG;
+		b->entries[which]++;
+	}
+	if (bpf_map_update_elem(fd, key, &mask, BPF_ANY) < 0)
+		return errno == ENOSPC || errno == E2BIG ? -E2BIG : -errno;
+	return 0;
+}
+
+/* Deletes every entry of the map whose generation is not keep. */
+static int map_prune(probe_net *p, int which, uint32_t keep)
+{
+	size_t ks = map_key_size(which), off = map_gen_offset(which), n = 0, cap = 0;
+	_cleanup_free_ uint8_t *keys = NULL;
+	uint8_t key[128], next[128];
+	int fd = map_fd(p, which);
+	bool first = true;
+
+	if (ks > sizeof(key))
+		return -EINVAL;
+
+	while (bpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
+		uint32_t g;
+
+		first = false;
+		memcpy(key, next, ks);
+		memcpy(&g, next + off, sizeof(g));
+		if (g == keep)
+			continue;
+		if (n == cap) {
+			size_t c = cap ? cap * 2 : 64;
+			uint8_t *k = realloc(keys, c * ks);
+
+			if (!k)
+				return -ENOMEM;
+			keys = k;
+			cap = c;
+		}
+		memcpy(keys + n * ks, next, ks);
+		n++;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_delete_elem(fd, keys + i * ks) < 0 && errno != ENOENT)
+			return -errno;
+	return 0;
+}
+
+static int maps_prune(probe_net *p, uint32_t keep)
+{
+	for (int m = MAP_ADDR; m <= MAP_UID; m++) {
+		int r = map_prune(p, m, keep);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int add_prefix(struct build *b, const struct policy_net_prefix *pf, uint64_t bit)
+{
+	struct prefix x = { .family = pf->family, .len = pf->prefixlen, .mask = bit };
+	unsigned max = pf->family == AF_INET ? 32 : 128;
+
+	if ((pf->family != AF_INET && pf->family != AF_INET6) || pf->prefixlen > max)
+		return -EINVAL;
+	memcpy(x.addr, pf->addr, max / 8);
+	/* Host bits are zero in a valid policy; make sure the trie sees them so. */
+	for (unsigned bitpos = x.len; bitpos < max; bitpos++)
+		x.addr[bitpos / 8] &= (uint8_t) ~(0x80U >> (bitpos % 8));
+	for (size_t i = 0; i < b->n_prefixes; i++) {
+		struct prefix *o = &b->prefixes[i];
+
+		if (o->family == x.family && o->len == x.len && memcmp(o->addr, x.addr, 16) == 0) {
+			o->mask |= bit;
+			return 0;
+		}
+	}
+	if (b->n_prefixes >= NET_MAP_ENTRIES / 2)
+		return -E2BIG;
+	if (b->n_prefixes == b->cap_prefixes) {
+		size_t c = b->cap_prefixes ? b->cap_prefixes * 2 : 32;
+		struct prefix *n = realloc(b->prefixes, c * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		b->prefixes = n;
+		b->cap_prefixes = c;
+	}
+	b->prefixes[b->n_prefixes++] = x;
+	return 0;
+}
+
+/* Whether prefix q covers p: same family, q no longer, p's first q->len bits equal q's. */
+static bool prefix_covers(const struct prefix *q, const struct prefix *p)
+{
+	unsigned full = q->len / 8, rest = q->len % 8;
+
+	if (q->family != p->family || q->len > p->len)
+		return false;
+	if (memcmp(q->addr, p->addr, full) != 0)
+		return false;
+	if (rest) {
+		uint8_t m = (uint8_t)(0xff00U >> rest);
+
+		if ((q->addr[full] & m) != (p->addr[full] & m))
+			return false;
+	}
+	return true;
+}
+
+/* The trie answers with the longest prefix only, so each carries the masks of those covering it. */
+static int prefixes_commit(struct build *b)
+{
+	for (size_t i = 0; i < b->n_prefixes; i++) {
+		struct net_addr_key k = { .gen = b->gen, .family = b->prefixes[i].family };
+		uint64_t mask = 0;
+		int r;
+
+		for (size_t j = 0; j < b->n_prefixes; j++)
+			if (prefix_covers(&b->prefixes[j], &b->prefixes[i]))
+				mask |= b->prefixes[j].mask;
+		k.prefixlen = NET_ADDR_KEY_BITS(b->prefixes[i].len);
+		memcpy(k.addr, b->prefixes[i].addr, sizeof(k.addr));
+		r = build_put(b, MAP_ADDR, &k, mask);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int add_ports(struct build *b, const struct policy_net_clause *c, uint64_t bit)
+{
+	struct net_state *s = &b->state;
+
+	if (c->n_ports == 0) {
+		s->any_port |= bit;
+		return 0;
+	}
+	for (size_t i = 0; i < c->n_ports; i++) {
+		const struct policy_net_port_range *pr = &c->ports[i];
+		bool merged = false;
+
+		if (pr->first > pr->last)
+			return -EINVAL;
+		if (pr->first == pr->last) {
+			struct net_port_key k = { .gen = b->gen, .port = pr->first };
+			int r = build_put(b, MAP_PORT, &k, bit);
+
+			if (r < 0)
+				return r;
+			continue;
+		}
+		for (uint32_t j = 0; j < s->n_ranges && !merged; j++)
+			if (s->ranges[j].first == pr->first && s->ranges[j].last == pr->last) {
+				s->ranges[j].mask |= bit;
+				merged = true;
+			}
+		if (merged)
+			continue;
+		if (s->n_ranges >= NET_RANGES_MAX)
+			return -E2BIG;
+		s->ranges[s->n_ranges++] = (struct net_port_range){ .first = pr->first,
+								    .last = pr->last,
+								    .mask = bit };
+	}
+	return 0;
+}
+
+static int add_paths(struct build *b, const struct policy_net_clause *c, uint64_t bit)
+{
+	if (c->n_paths == 0) {
+		b->state.any_path |= bit;
+		return 0;
+	}
+	for (size_t i = 0; i < c->n_paths; i++) {
+		struct filter_inode_key k = { .gen = b->gen };
+		struct stat st;
+		int r;
+
+		if (stat(c->paths[i], &st) < 0) {
+			log_full_errno(LOG_NOTICE, errno,
+				       "Network rules: the program %s cannot be found (%m); no "
+				       "traffic of it matches until the policy is applied again.",
+				       c->paths[i]);
+			continue;
+		}
+		k.dev = st.st_dev;
+		k.ino = st.st_ino;
+		r = build_put(b, MAP_INODE, &k, bit);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int add_names(struct build *b, const struct policy_net_clause *c, uint64_t bit)
+{
+	if (c->n_names == 0) {
+		b->state.any_name |= bit;
+		return 0;
+	}
+	for (size_t i = 0; i < c->n_names; i++) {
+		struct filter_name_key k = { .gen = b->gen };
+		int r;
+
+		/* Longer names are cut to the key, as the probe cuts them. */
+		strncpy(k.name, c->names[i], sizeof(k.name) - 1);
+		r = build_put(b, MAP_NAME, &k, bit);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int user_uid(const char *name, uint32_t *ret)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	int r;
+
+	r = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
+	if (r != 0)
+		return -r;
+	if (!res)
+		return -ESRCH;
+	*ret = (uint32_t)res->pw_uid;
+	return 0;
+}
+
+static int add_users(struct build *b, const struct policy_net_clause *c, uint64_t bit)
+{
+	if (c->n_users == 0) {
+		b->state.any_user |= bit;
+		return 0;
+	}
+	for (size_t i = 0; i < c->n_users; i++) {
+		struct net_uid_key k = { .gen = b->gen, .uid = c->users[i].id };
+		int r;
+
+		if (c->users[i].text) {
+			r = user_uid(c->users[i].text, &k.uid);
+			if (r < 0) {
+				log_full_errno(LOG_NOTICE, r,
+					       "Network rules: the user %s is unknown here (%m); "
+					       "no traffic of theirs matches.",
+					       c->users[i].text);
+				continue;
+			}
+		}
+		r = build_put(b, MAP_UID, &k, bit);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int add_clause(struct build *b, const struct policy_net_clause *c, uint64_t bit)
+{
+	int r;
+
+	if (!c)
+		return -EINVAL;
+	if (c->n_prefixes == 0)
+		b->state.any_addr |= bit;
+	for (size_t i = 0; i < c->n_prefixes; i++) {
+		r = add_prefix(b, &c->prefixes[i], bit);
+		if (r < 0)
+			return r;
+	}
+	r = add_ports(b, c, bit);
+	if (r >= 0)
+		r = add_paths(b, c, bit);
+	if (r >= 0)
+		r = add_names(b, c, bit);
+	if (r >= 0)
+		r = add_users(b, c, bit);
+	return r;
+}
+
+static int direction_to_event(enum policy_net_direction d)
+{
+	switch (d) {
+	case POLICY_NET_OUTBOUND:
+		return EVENT_NET_OUTBOUND;
+	case POLICY_NET_INBOUND:
+		return EVENT_NET_INBOUND;
+	case POLICY_NET_LISTEN:
+		return EVENT_NET_LISTEN;
+	}
+	return -EINVAL;
+}
+
+/*
+ * Rule i's match clause is bit i (so the kernel reads the rules a connection
+ * may fire from the clause bits directly); except clauses follow from bit n.
+ */
+static int build_rules(struct build *b, const struct probe_net_rule *rules, size_t n)
+{
+	struct net_state *s = &b->state;
+	unsigned next_bit = (unsigned)n;
+	int r;
+
+	if (n > NET_RULES_MAX)
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++) {
+		const struct probe_net_rule *rule = &rules[i];
+		int dir = direction_to_event(rule->direction);
+		uint64_t all, match = 1ULL << i;
+
+		if (dir < 0 || !(rule->protocols & (POLICY_NET_TCP | POLICY_NET_UDP)) ||
+		    (rule->action != NET_ACTION_REPORT && rule->action != NET_ACTION_DENY))
+			return -EINVAL;
+		if (next_bit + rule->n_except > NET_CLAUSES_MAX)
+			return -E2BIG;
+		r = add_clause(b, rule->match, match);
+		if (r < 0)
+			return r;
+		all = match;
+		for (size_t j = 0; j < rule->n_except; j++) {
+			uint64_t bit = 1ULL << next_bit;
+
+			r = add_clause(b, rule->except ? rule->except[j] : NULL, bit);
+			if (r < 0)
+				return r;
+			s->except_owner[next_bit++] = (uint8_t)i;
+			all |= bit;
+		}
+		if (rule->action == NET_ACTION_DENY)
+			s->deny_rules |= match;
+		if ((rule->direction == POLICY_NET_OUTBOUND && rule->action == NET_ACTION_REPORT &&
+		     (rule->protocols & POLICY_NET_TCP)) ||
+		    rule->direction == POLICY_NET_INBOUND)
+			b->tcp_state = true;
+		s->match_bits |= match;
+		if (rule->protocols & POLICY_NET_TCP)
+			s->clauses[dir][0] |= all;
+		if (rule->protocols & POLICY_NET_UDP)
+			s->clauses[dir][1] |= all;
+	}
+	s->n_rules = (uint32_t)n;
+	return prefixes_commit(b);
+}
+
+int probe_net_apply_rules(probe_net *p, const struct probe_net_rule *rules, size_t n)
+{
+	struct build b = { .p = p };
+	uint32_t cur = probe_net_gen(p), slot;
+	int r;
+
+	/* Leftovers of an abandoned fill must not leak into the next one. */
+	r = maps_prune(p, cur);
+	if (r < 0)
+		return r;
+	b.gen = p->last_gen + 1;
+	/* Never 0 (no rules), never the slot of the generation in force. */
+	if (b.gen == 0 || (cur && (b.gen & 1) == (cur & 1)))
+		b.gen++;
+	if (b.gen == 0)
+		b.gen = 2;
+	p->last_gen = b.gen;
+	r = build_rules(&b, rules, n);
+	free(b.prefixes);
+	if (r < 0) {
+		(void)maps_prune(p, cur);
+		return r;
+	}
+	slot = b.gen & 1;
+	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.net_state), &slot, &b.state, BPF_ANY) <
+	    0) {
+		r = -errno;
+		(void)maps_prune(p, cur);
+		return r;
+	}
+	/* Following TCP before the rules that need it are in force, so no outcome is missed. */
+	if (b.tcp_state) {
+		r = tcp_state_sync(p, true);
+		if (r < 0) {
+			(void)maps_prune(p, cur);
+			return r;
+		}
+	}
+	/* One aligned 4-byte store: the programs see the old rules or the new ones. */
+	__atomic_store_n(&p->skel->bss->net_gen, n > 0 ? b.gen : 0, __ATOMIC_RELEASE);
+	(void)maps_prune(p, n > 0 ? b.gen : 0);
+	/* Connects of the old rules still awaiting their outcome are swept as stale. */
+	if (!b.tcp_state)
+		(void)tcp_state_sync(p, false);
+	return 0;
+}
+
+int probe_net_apply_policy(probe_net *p, const policy *pol)
+{
+	struct probe_net_rule rules[NET_RULES_MAX] = {};
+	const struct policy_net_clause *excepts[NET_RULES_MAX][POLICY_NET_EXCEPT_MAX];
+	size_t n = pol ? policy_net_rule_count(pol) : 0;
+	int r;
+
+	if (n > NET_RULES_MAX)
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++) {
+		const policy_rule *rule = policy_net_rule_at(pol, i);
+		size_t ne = policy_rule_net_except_count(rule);
+		bool deny = policy_rule_effect(rule) == POLICY_EFFECT_DENY;
+
+		if (ne > POLICY_NET_EXCEPT_MAX)
+			return -E2BIG;
+		for (size_t j = 0; j < ne; j++)
+			excepts[i][j] = policy_rule_net_except_at(rule, j);
+		rules[i] = (struct probe_net_rule){
+			.direction = policy_rule_net_direction(rule),
+			.protocols = policy_rule_net_protocols(rule),
+			.action = deny && policy_rule_mode(rule) == POLICY_MODE_ENFORCE ?
+					  NET_ACTION_DENY :
+					  NET_ACTION_REPORT,
+			.match = policy_rule_net_match(rule),
+			.n_except = ne,
+			.except = excepts[i],
+		};
+	}
+	r = probe_net_apply_rules(p, rules, n);
+	if (r < 0)
+		return r;
+	policy_unref(p->applied[1].pol);
+	p->applied[1] = p->applied[0];
+	p->applied[0] = (struct applied){ .gen = probe_net_gen(p),
+					  .pol = pol ? policy_ref((policy *)pol) : NULL };
+	return 0;
+}
+
+/* --- sweeping ------------------------------------------------------------------ */
+
+static int seen_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct net_agg_key));
+}
+
+/* Reads a whole hash map into keys/values; returns the number of entries or -errno. */
+static int map_read_all(int fd, void *keys, void *values, size_t max)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint8_t batch[64];
+	size_t total = 0;
+	size_t ks, vs;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+		return -errno;
+	ks = info.key_size;
+	vs = info.value_size;
+	for (bool first = true;; first = false) {
+		__u32 count = (__u32)(max - total);
+		int r;
+
+		if (count == 0)
+			break;
+		r = bpf_map_lookup_batch(fd, first ? NULL : batch, batch,
+					 (uint8_t *)keys + total * ks,
+					 (uint8_t *)values + total * vs, &count, &opts);
+		if (r < 0 && errno != ENOENT)
+			return -errno;
+		total += count;
+		if (r < 0)
+			break; /* ENOENT: that was the last of it */
+	}
+	return (int)total;
+}
+
+static int sweep_pending(probe_net *p, nsec_t now, probe_net_sweep_fn fn, void *userdata,
+			 int *failed)
+{
+	int fd = bpf_map__fd(p->skel->maps.net_pending), n, calls = 0;
+
+	n = map_read_all(fd, p->pending_keys, p->pending_values, NET_PENDING_ENTRIES);
+	if (n < 0)
+		return n;
+	p->n_pending = (size_t)n;
+	for (int i = 0; i < n; i++) {
+		const struct net_pending *pe = &p->pending_values[i];
+		struct probe_net_delta d = { .key = &pe->key, .total = 1, .stale = true };
+		int r;
+
+		if (pe->time_ns + PROBE_NET_PENDING_STALE_NSEC > now)
+			continue;
+		/* Gone already: the tracepoint counted it just now. */
+		if (bpf_map_delete_elem(fd, &p->pending_keys[i]) < 0)
+			continue;
+		p->n_pending--;
+		d.count[EVENT_NET_OUTCOME_UNKNOWN] = 1;
+		d.first_boot = d.last_boot = pe->time_ns;
+		r = fn(userdata, &d);
+		if (r < 0 && *failed == 0)
+			*failed = r;
+		calls++;
+	}
+	return calls;
+}
+
+size_t probe_net_live_keys(probe_net *p)
+{
+	return p->n_seen + p->n_pending;
+}
+
+int probe_net_sweep(probe_net *p, nsec_t idle, probe_net_sweep_fn fn, void *userdata)
+{
+	int fd = bpf_map__fd(p->skel->maps.net_agg), n, calls = 0, failed = 0, r;
+	nsec_t now = now_nsec(CLOCK_BOOTTIME);
+	struct seen *swap;
+	size_t n_next = 0;
+
+	n = map_read_all(fd, p->agg_keys, p->agg_values, NET_AGG_ENTRIES);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		struct net_agg_value v = p->agg_values[i];
+		struct probe_net_delta d = { .key = &p->agg_keys[i] };
+		const struct seen *prev;
+
+		prev = bsearch(&p->agg_keys[i], p->seen, p->n_seen, sizeof(*p->seen), seen_cmp);
+		if (v.last_ns + idle <= now) {
+			struct net_agg_value last;
+
+			/* The final counts come with the deletion, so none is missed. */
+			if (bpf_map_lookup_and_delete_elem(fd, &p->agg_keys[i], &last) == 0) {
+				v = last;
+				d.removed = true;
+			}
+		}
+		for (size_t o = 0; o < _EVENT_NET_OUTCOME_MAX; o++) {
+			uint64_t before = prev ? prev->count[o] : 0;
+
+			/* A key removed and made anew since restarts from zero. */
+			if (v.count[o] < before)
+				before = 0;
+			d.count[o] = v.count[o] - before;
+			d.total += d.count[o];
+		}
+		d.first_boot = v.first_ns;
+		d.last_boot = v.last_ns;
+		if (!d.removed && n_next < NET_AGG_ENTRIES) {
+			struct seen *s = &p->seen_next[n_next++];
+
+			s->key = p->agg_keys[i];
+			memcpy(s->count, v.count, sizeof(s->count));
+		}
+		if (d.total == 0 && !d.removed)
+			continue;
+		/* Handed on is handed on: a failing callback does not make the next sweep repeat it. */
+		r = fn(userdata, &d);
+		if (r < 0 && failed == 0)
+			failed = r;
+		calls++;
+	}
+	qsort(p->seen_next, n_next, sizeof(*p->seen_next), seen_cmp);
+	swap = p->seen;
+	p->seen = p->seen_next;
+	p->seen_next = swap;
+	p->n_seen = n_next;
+
+	r = sweep_pending(p, now, fn, userdata, &failed);
+	if (r < 0)
+		return r;
+	return failed < 0 ? failed : calls + r;
+}

@@ -1,0 +1,866 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Network rules, decided in the kernel.
+ *
+ * cgroup sock_addr programs at the cgroup v2 root see every connect(), UDP
+ * sendto() with an address and bind() of IPv4 and IPv6 sockets, in the
+ * caller's context, before the kernel acts; returning 0 makes the call fail
+ * with EPERM.  The tracepoint sock/inet_sock_set_state (tp_btf or classic)
+ * follows what becomes of reported TCP connects and sees accepted
+ * connections; the agent attaches it only while a rule needs it.
+ *
+ * The agent compiles the enabled network rules into clause bits (each rule
+ * one match clause and its except clauses) and one map per field from a
+ * value to the clauses that value satisfies; a clause that does not
+ * constrain a field is in that field's any_* mask.  A connection's clauses
+ * are the AND over the fields; rule i fires when its match clause is among
+ * them and none of its excepts is.  Maps are keyed by generation, so a new
+ * policy is filled beside the old one and switched with one store of
+ * net_gen.
+ *
+ * Only traffic a rule matches goes further.  The first event of an
+ * aggregation key (program, rule, verdict, address, port) is a record; its
+ * repeats only count in net_agg, which the agent sweeps.
+ */
+#include "kernel_types.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "events.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile __u32 cfg_wakeup_mode = EVENT_WAKEUP_BATCHED;
+const volatile __u64 cfg_wakeup_bytes = 64 * 1024;
+const volatile __u64 cfg_wakeup_ns = 50 * 1000 * 1000;
+/*
+ * Set by the loader where the kernel lets these programs walk the current
+ * task through BTF (plain loads instead of a helper call per field, which
+ * matters on every connect a path or name rule has to look at).  Otherwise
+ * the task is read with bpf_probe_read_kernel().
+ */
+const volatile bool cfg_task_btf = false;
+
+/* Written by the consumer, as in process.bpf.c. */
+__u64 consumer_deadline_ns = 0;
+
+/* The generation in force, written by the agent; 0 = no rules, every hook allows at once. */
+__u32 net_gen = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct net_state);
+} net_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, NET_MAP_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct net_addr_key);
+	__type(value, __u64);
+} net_addr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NET_MAP_ENTRIES);
+	__type(key, struct net_port_key);
+	__type(value, __u64);
+} net_port SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NET_MAP_ENTRIES);
+	__type(key, struct filter_inode_key);
+	__type(value, __u64);
+} net_inode SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NET_MAP_ENTRIES);
+	__type(key, struct filter_name_key);
+	__type(value, __u64);
+} net_name SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NET_MAP_ENTRIES);
+	__type(key, struct net_uid_key);
+	__type(value, __u64);
+} net_uid SEC(".maps");
+
+/* A plain hash, not LRU: a full map must say so rather than drop counts. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NET_AGG_ENTRIES);
+	__type(key, struct net_agg_key);
+	__type(value, struct net_agg_value);
+} net_agg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NET_PENDING_ENTRIES);
+	__type(key, __u64);
+	__type(value, struct net_pending);
+} net_pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1024 * 1024);
+} net_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, _NET_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} net_stats SEC(".maps");
+
+/* What one connection, datagram or bind is judged by. */
+struct net_facts {
+	__u32 gen;
+	__u32 uid;
+	__u16 port; /* the port rules look at */
+	__u8 direction;
+	__u8 proto_idx; /* 0 TCP, 1 UDP */
+	__u8 protocol; /* IPPROTO_* */
+	__u8 flags; /* EVENT_NET_V4MAPPED */
+	struct net_addr_key addr; /* the address rules look at, ready for the trie */
+};
+
+/* The calling program, read only when a rule needs it or a record is made. */
+struct net_exe {
+	__u64 dev, ino;
+	struct file *file;
+	bool read;
+};
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&net_stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline __u64 wakeup_flags(void)
+{
+	if (cfg_wakeup_mode == EVENT_WAKEUP_EACH)
+		return 0;
+	__u64 now = bpf_ktime_get_boot_ns();
+
+	if (bpf_ringbuf_query(&net_events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes ||
+	    now >= consumer_deadline_ns) {
+		consumer_deadline_ns = now + cfg_wakeup_ns;
+		stat_inc(NET_STAT_WAKEUPS);
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	return BPF_RB_NO_WAKEUP;
+}
+
+/* The kernel's dev_t is major:12 minor:20; stat(2) uses the "new" encoding. */
+static __always_inline __u64 dev_to_user(__u32 dev)
+{
+	__u32 major = dev >> 20, minor = dev & 0xfffff;
+
+	return (minor & 0xff) | (major << 8) | ((__u64)(minor & ~0xffU) << 12);
+}
+
+static __always_inline void exe_read_btf(struct net_exe *x)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct file *file = t->mm->exe_file; /* faulting loads read as 0: kernel threads */
+	struct inode *inode = file->f_inode;
+
+	x->file = file;
+	x->ino = inode->i_ino;
+	x->dev = dev_to_user(inode->i_sb->s_dev);
+}
+
+static __always_inline void exe_read_probe(struct net_exe *x)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct file *file = BPF_CORE_READ(t, mm, exe_file);
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+
+	x->file = file;
+	x->ino = BPF_CORE_READ(inode, i_ino);
+	x->dev = dev_to_user(BPF_CORE_READ(inode, i_sb, s_dev));
+}
+
+static __always_inline void exe_read(struct net_exe *x)
+{
+	if (x->read)
+		return;
+	x->read = true;
+	if (cfg_task_btf)
+		exe_read_btf(x);
+	else
+		exe_read_probe(x);
+}
+
+/* The executable's own file name into name[64], cut as userspace cuts it. */
+static __always_inline void exe_name(struct net_exe *x, char *name)
+{
+	struct file *file = x->file;
+	const unsigned char *s;
+
+	if (cfg_task_btf)
+		s = file->f_path.dentry->d_name.name;
+	else
+		s = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	bpf_probe_read_kernel_str(name, FILTER_NAME_LEN, s);
+}
+
+static __always_inline __u64 lookup_mask(void *map, const void *key)
+{
+	__u64 *m = bpf_map_lookup_elem(map, key);
+
+	return m ? *m : 0;
+}
+
+/*
+ * All ones when v's sign bit is clear, else 0; without a branch, so the
+ * verifier walks one path.  The barriers keep clang from turning the
+ * arithmetic back into a compare and a jump.
+ */
+static __always_inline __u64 sign_to_mask(__u64 v)
+{
+	__u64 sign;
+
+	barrier_var(v);
+	sign = v >> 63;
+	barrier_var(sign);
+	return sign - 1; /* all ones when the sign bit was clear */
+}
+
+static __always_inline __u64 port_mask(const struct net_state *s, __u32 gen, __u16 port)
+{
+	struct net_port_key k = { .gen = gen, .port = port };
+	__u64 m = s->any_port | lookup_mask(&net_port, &k);
+	__u32 n = s->n_ranges;
+
+	/*
+	 * Branch-free within a slot: port is in [first, last] when port - first
+	 * <= last - first, unsigned; with both sides below 2^32, that is the
+	 * sign of their difference in 64 bits.
+	 */
+	for (__u32 i = 0; i < NET_RANGES_MAX; i++) {
+		__u64 off, width;
+
+		if (i >= n)
+			break;
+		off = (__u32)(port - s->ranges[i].first);
+		width = (__u32)(s->ranges[i].last - s->ranges[i].first);
+		m |= s->ranges[i].mask & sign_to_mask(width - off);
+	}
+	return m;
+}
+
+/*
+ * The clauses the connection satisfies, field by field, cheapest first; stops
+ * as soon as no rule's match clause is left.  x is NULL for traffic no
+ * process caused (inbound): no clause constraining the executable matches.
+ */
+static __always_inline __u64 clauses_of(const struct net_state *s, struct net_facts *f,
+					struct net_exe *x)
+{
+	__u64 m = s->clauses[f->direction & 3][f->proto_idx & 1];
+
+	if (!(m & s->match_bits))
+		return 0;
+	/* A field only costs a lookup when a clause still in the running constrains it. */
+	if (m & ~s->any_addr) {
+		m &= s->any_addr | lookup_mask(&net_addr, &f->addr);
+		if (!(m & s->match_bits))
+			return 0;
+	}
+	if (m & ~s->any_port) {
+		m &= port_mask(s, f->gen, f->port);
+		if (!(m & s->match_bits))
+			return 0;
+	}
+	if (m & ~s->any_user) {
+		struct net_uid_key k = { .gen = f->gen, .uid = f->uid };
+
+		m &= s->any_user | lookup_mask(&net_uid, &k);
+		if (!(m & s->match_bits))
+			return 0;
+	}
+	if (!x)
+		return m & s->any_path & s->any_name;
+	if (m & ~s->any_path) {
+		struct filter_inode_key k = { .gen = f->gen };
+
+		exe_read(x);
+		k.dev = x->dev;
+		k.ino = x->ino;
+		m &= s->any_path | lookup_mask(&net_inode, &k);
+		if (!(m & s->match_bits))
+			return 0;
+	}
+	if (m & ~s->any_name) {
+		struct filter_name_key k = { .gen = f->gen };
+
+		exe_read(x);
+		exe_name(x, k.name);
+		m &= s->any_name | lookup_mask(&net_name, &k);
+	}
+	return m;
+}
+
+/* The index of the lowest bit set in v (not 0), by counting the bits below it. */
+static __always_inline __u32 lowest_bit(__u64 v)
+{
+	__u64 x = (v & -v) - 1;
+
+	x = x - ((x >> 1) & 0x5555555555555555ULL);
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (x * 0x0101010101010101ULL) >> 56;
+}
+
+/*
+ * The winning rule: the first firing one that denies, else the first firing
+ * one; -1 for none.  Rule i's match clause is bit i, so the rules whose match
+ * clause holds are m's low bits; each except clause that holds knocks out its
+ * rule.  Usually none does, and the loop does not run.
+ */
+static __always_inline int rule_pick(const struct net_state *s, __u64 m)
+{
+	__u64 excepts = m & ~s->match_bits, knocked = 0, fired, deny;
+
+	for (__u32 i = 0; i < NET_CLAUSES_MAX; i++) {
+		if (!excepts)
+			break;
+		knocked |= 1ULL << (s->except_owner[lowest_bit(excepts) & (NET_CLAUSES_MAX - 1)] &
+				    (NET_RULES_MAX - 1));
+		excepts &= excepts - 1;
+	}
+	fired = m & s->match_bits & ~knocked;
+	if (!fired)
+		return -1;
+	deny = fired & s->deny_rules;
+	return lowest_bit(deny ? deny : fired) & (NET_RULES_MAX - 1);
+}
+
+static __always_inline void addr_set4(struct net_addr_key *a, __u32 ip)
+{
+	a->family = AF_INET;
+	__builtin_memcpy(a->addr, &ip, 4);
+}
+
+static __always_inline bool is_v4mapped(const __u32 ip6[4])
+{
+	return ip6[0] == 0 && ip6[1] == 0 && ip6[2] == bpf_htonl(0x0000ffff);
+}
+
+static __always_inline void agg_key_init(struct net_agg_key *k, const struct net_facts *f,
+					 __u32 tgid, int rule, __u8 verdict)
+{
+	k->gen = f->gen;
+	k->tgid = tgid;
+	k->uid = f->uid;
+	k->rule = rule;
+	k->direction = f->direction;
+	k->protocol = f->protocol;
+	k->verdict = verdict;
+	k->family = f->addr.family;
+	k->port = f->port;
+	__builtin_memcpy(k->addr, f->addr.addr, sizeof(k->addr));
+}
+
+/*
+ * Counts one event of key k with the given outcome.  Returns the ring record
+ * to fill and submit when this is the key's first event (or the map is full),
+ * NULL when the event was counted in net_agg or the ring had no room.
+ */
+static __always_inline struct event_net *agg_count(const struct net_agg_key *k, __u32 outcome,
+						   __u16 *flags)
+{
+	struct net_agg_value *v, nv = {};
+	struct event_net *e;
+	__u64 now = bpf_ktime_get_boot_ns();
+	long err;
+
+	if (outcome >= _EVENT_NET_OUTCOME_MAX)
+		outcome = EVENT_NET_OUTCOME_UNKNOWN;
+	v = bpf_map_lookup_elem(&net_agg, k);
+	if (v)
+		goto count;
+	/* Room in the ring first: a key whose record was lost tries again next time. */
+	e = bpf_ringbuf_reserve(&net_events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(NET_STAT_LOST);
+		return NULL;
+	}
+	nv.first_ns = nv.last_ns = now;
+	err = bpf_map_update_elem(&net_agg, k, &nv, BPF_NOEXIST);
+	if (err == 0)
+		return e;
+	v = bpf_map_lookup_elem(&net_agg, k);
+	if (v) {
+		/* Another CPU recorded the key first. */
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		goto count;
+	}
+	/* The map is full: every event is a record of its own. */
+	*flags |= EVENT_NET_NOT_AGGREGATED;
+	return e;
+count:
+	__sync_fetch_and_add(&v->count[outcome], 1);
+	v->last_ns = now;
+	stat_inc(NET_STAT_AGGREGATED);
+	return NULL;
+}
+
+static __always_inline void record_init(struct event_net *e, const struct net_agg_key *k,
+					__u32 outcome, __u16 flags)
+{
+	e->header.kind = EVENT_KIND_NET;
+	e->header.version = EVENT_NET_VERSION;
+	e->header.size = sizeof(*e);
+	e->header.time_boot_ns = bpf_ktime_get_boot_ns();
+	e->direction = k->direction;
+	e->protocol = k->protocol;
+	e->family = k->family;
+	e->verdict = k->verdict;
+	e->outcome = outcome;
+	e->rule = k->rule;
+	e->flags = flags;
+	e->gen = k->gen;
+	e->count = 1;
+	e->_pad = 0;
+}
+
+static __always_inline void record_submit(struct event_net *e)
+{
+	stat_inc(NET_STAT_SENT);
+	bpf_ringbuf_submit(e, wakeup_flags());
+}
+
+static __always_inline void fill_task_btf(struct event_task *e)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	e->pid = t->tgid;
+	e->tid = t->pid;
+	e->ppid = t->real_parent->tgid;
+	if (bpf_core_field_exists(t->loginuid))
+		e->loginuid = t->loginuid.val;
+	if (bpf_core_field_exists(t->start_boottime))
+		e->start_boot_ns = t->group_leader->start_boottime;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+static __always_inline void fill_task_probe(struct event_task *e)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+	e->pid = BPF_CORE_READ(t, tgid);
+	e->tid = BPF_CORE_READ(t, pid);
+	e->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	if (bpf_core_field_exists(t->loginuid))
+		e->loginuid = BPF_CORE_READ(t, loginuid.val);
+	if (bpf_core_field_exists(t->start_boottime))
+		e->start_boot_ns = BPF_CORE_READ(t, group_leader, start_boottime);
+	BPF_CORE_READ_STR_INTO(&e->comm, t, comm);
+}
+
+/* The calling task, as process.bpf.c describes it. */
+static __always_inline void fill_task(struct event_task *e)
+{
+	__u64 ug = bpf_get_current_uid_gid();
+
+	e->uid = (__u32)ug;
+	e->gid = ug >> 32;
+	e->loginuid = (__u32)-1;
+	e->start_boot_ns = 0;
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	if (cfg_task_btf)
+		fill_task_btf(e);
+	else
+		fill_task_probe(e);
+}
+
+/*
+ * The body of every sock_addr program: judge, then record, count or await
+ * the outcome.  Returns what the program returns: 1 lets the call go on, 0
+ * fails it with EPERM.
+ */
+static __always_inline int sock_addr_judge(struct bpf_sock_addr *ctx, struct net_facts *f)
+{
+	struct net_exe x = {};
+	struct net_agg_key k = {};
+	struct net_state *s;
+	struct event_net *e;
+	__u32 slot = f->gen & 1;
+	__u16 flags = f->flags;
+	__u8 verdict;
+	bool deny;
+	__u64 m;
+	int rule;
+
+	s = bpf_map_lookup_elem(&net_state, &slot);
+	if (!s)
+		return 1;
+	f->uid = (__u32)bpf_get_current_uid_gid();
+	m = clauses_of(s, f, &x);
+	rule = rule_pick(s, m);
+	if (rule < 0 || rule >= NET_RULES_MAX)
+		return 1;
+	deny = s->deny_rules & (1ULL << rule);
+	verdict = deny ? EVENT_NET_DENIED : EVENT_NET_REPORTED;
+	if (deny)
+		stat_inc(NET_STAT_DENIED);
+	agg_key_init(&k, f, bpf_get_current_pid_tgid() >> 32, rule, verdict);
+
+	/* A TCP connect that goes ahead is counted when its outcome is known. */
+	if (!deny && f->direction == EVENT_NET_OUTBOUND && f->protocol == IPPROTO_TCP) {
+		struct net_pending p = {};
+		__u64 cookie = bpf_get_socket_cookie(ctx);
+
+		p.key = k;
+		/* A key counted before needs no record, and so no more than its key. */
+		if (bpf_map_lookup_elem(&net_agg, &k)) {
+			p.task.pid = k.tgid;
+			p.task.uid = k.uid;
+			p.flags = flags | EVENT_NET_TASK_PARTIAL;
+		} else {
+			exe_read(&x);
+			fill_task(&p.task);
+			p.exe_dev = x.dev;
+			p.exe_ino = x.ino;
+			p.flags = flags;
+		}
+		p.time_ns = bpf_ktime_get_boot_ns();
+		if (bpf_map_update_elem(&net_pending, &cookie, &p, BPF_ANY) == 0)
+			return 1;
+		stat_inc(NET_STAT_PENDING_FULL);
+		flags |= EVENT_NET_NO_OUTCOME;
+	}
+
+	e = agg_count(&k,
+		      flags & EVENT_NET_NO_OUTCOME ? EVENT_NET_OUTCOME_UNKNOWN :
+						     EVENT_NET_OUTCOME_NONE,
+		      &flags);
+	if (e) {
+		record_init(e, &k,
+			    flags & EVENT_NET_NO_OUTCOME ? EVENT_NET_OUTCOME_UNKNOWN :
+							   EVENT_NET_OUTCOME_NONE,
+			    flags);
+		exe_read(&x);
+		fill_task(&e->task);
+		e->exe_dev = x.dev;
+		e->exe_ino = x.ino;
+		__builtin_memset(e->local_addr, 0, sizeof(e->local_addr));
+		__builtin_memset(e->remote_addr, 0, sizeof(e->remote_addr));
+		e->local_port = e->remote_port = 0;
+		if (f->direction == EVENT_NET_LISTEN) {
+			__builtin_memcpy(e->local_addr, k.addr, sizeof(e->local_addr));
+			e->local_port = k.port;
+		} else {
+			__builtin_memcpy(e->remote_addr, k.addr, sizeof(e->remote_addr));
+			e->remote_port = k.port;
+		}
+		record_submit(e);
+	}
+	return deny ? 0 : 1;
+}
+
+/* Fills the facts common to the sock_addr programs; false when no rule can be concerned. */
+static __always_inline bool facts_init(struct bpf_sock_addr *ctx, struct net_facts *f, __u8 dir)
+{
+	__u32 protocol = ctx->protocol;
+
+	f->gen = net_gen;
+	if (!f->gen)
+		return false;
+	if (protocol == IPPROTO_TCP)
+		f->proto_idx = 0;
+	else if (protocol == IPPROTO_UDP)
+		f->proto_idx = 1;
+	else
+		return false;
+	f->protocol = protocol;
+	f->direction = dir;
+	f->port = bpf_ntohs((__u16)ctx->user_port);
+	f->addr.gen = f->gen;
+	return true;
+}
+
+static __always_inline int sock_addr4(struct bpf_sock_addr *ctx, __u8 dir)
+{
+	struct net_facts f = {};
+
+	if (!facts_init(ctx, &f, dir))
+		return 1;
+	addr_set4(&f.addr, ctx->user_ip4);
+	f.addr.prefixlen = NET_ADDR_KEY_BITS(32);
+	return sock_addr_judge(ctx, &f);
+}
+
+static __always_inline int sock_addr6(struct bpf_sock_addr *ctx, __u8 dir)
+{
+	struct net_facts f = {};
+	__u32 ip6[4];
+
+	if (!facts_init(ctx, &f, dir))
+		return 1;
+	ip6[0] = ctx->user_ip6[0];
+	ip6[1] = ctx->user_ip6[1];
+	ip6[2] = ctx->user_ip6[2];
+	ip6[3] = ctx->user_ip6[3];
+	if (is_v4mapped(ip6)) {
+		addr_set4(&f.addr, ip6[3]);
+		f.addr.prefixlen = NET_ADDR_KEY_BITS(32);
+		f.flags |= EVENT_NET_V4MAPPED;
+	} else {
+		f.addr.family = AF_INET6;
+		__builtin_memcpy(f.addr.addr, ip6, 16);
+		f.addr.prefixlen = NET_ADDR_KEY_BITS(128);
+	}
+	return sock_addr_judge(ctx, &f);
+}
+
+SEC("cgroup/connect4")
+int net_connect4(struct bpf_sock_addr *ctx)
+{
+	return sock_addr4(ctx, EVENT_NET_OUTBOUND);
+}
+
+SEC("cgroup/connect6")
+int net_connect6(struct bpf_sock_addr *ctx)
+{
+	return sock_addr6(ctx, EVENT_NET_OUTBOUND);
+}
+
+SEC("cgroup/sendmsg4")
+int net_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return sock_addr4(ctx, EVENT_NET_OUTBOUND);
+}
+
+SEC("cgroup/sendmsg6")
+int net_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return sock_addr6(ctx, EVENT_NET_OUTBOUND);
+}
+
+SEC("cgroup/bind4")
+int net_bind4(struct bpf_sock_addr *ctx)
+{
+	return sock_addr4(ctx, EVENT_NET_LISTEN);
+}
+
+SEC("cgroup/bind6")
+int net_bind6(struct bpf_sock_addr *ctx)
+{
+	return sock_addr6(ctx, EVENT_NET_LISTEN);
+}
+
+/* --- TCP state changes ----------------------------------------------------- */
+
+/*
+ * Two flavours carry the same body, as in process.bpf.c: tp_btf where the
+ * kernel supports BTF-typed raw tracepoints (called directly, the cheaper
+ * one: it runs for every TCP state change on the machine), the classic
+ * tracepoint otherwise.  The loader enables exactly one.  The classic one
+ * has the addresses in its record; tp_btf reads them from the socket.
+ */
+/*
+ * A field of the socket: tp_btf (btf, a constant in each program) has a BTF
+ * pointer and loads it directly, the classic tracepoint has an address and
+ * reads it with a helper.
+ */
+#define SK_READ(btf, sk, field) ((btf) ? (sk)->field : BPF_CORE_READ(sk, field))
+
+struct tcp_change {
+	__u8 local[16], remote[16];
+	__u16 local_port, remote_port; /* host order */
+	__u8 family; /* v4-mapped IPv6 addresses are IPv4 */
+	__u16 flags; /* EVENT_NET_V4MAPPED */
+};
+
+static __always_inline void tcp_change_addrs(struct trace_event_raw_inet_sock_set_state *ctx,
+					     struct sock *sk, bool btf, struct tcp_change *c)
+{
+	__u32 s6[4] = {}, d6[4] = {};
+	__u16 family;
+
+	__builtin_memset(c->local, 0, 16);
+	__builtin_memset(c->remote, 0, 16);
+	/* Arrays of the tracepoint's record are read, not dereferenced: ctx may not move. */
+	if (!btf) {
+		family = ctx->family;
+		c->local_port = ctx->sport;
+		c->remote_port = ctx->dport;
+	} else {
+		family = sk->__sk_common.skc_family;
+		c->local_port = sk->__sk_common.skc_num;
+		c->remote_port = bpf_ntohs(sk->__sk_common.skc_dport);
+	}
+	c->family = AF_INET;
+	if (family == AF_INET) {
+		if (!btf) {
+			bpf_core_read(c->local, 4, &ctx->saddr);
+			bpf_core_read(c->remote, 4, &ctx->daddr);
+		} else {
+			bpf_core_read(c->local, 4, &sk->__sk_common.skc_rcv_saddr);
+			bpf_core_read(c->remote, 4, &sk->__sk_common.skc_daddr);
+		}
+		return;
+	}
+	if (!btf) {
+		bpf_core_read(s6, 16, &ctx->saddr_v6);
+		bpf_core_read(d6, 16, &ctx->daddr_v6);
+	} else {
+		bpf_core_read(s6, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(d6, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+	if (is_v4mapped(d6)) {
+		__builtin_memcpy(c->local, &s6[3], 4);
+		__builtin_memcpy(c->remote, &d6[3], 4);
+		c->flags |= EVENT_NET_V4MAPPED;
+		return;
+	}
+	c->family = AF_INET6;
+	__builtin_memcpy(c->local, s6, 16);
+	__builtin_memcpy(c->remote, d6, 16);
+}
+
+/* A reported connect ended its handshake: count it with its outcome. */
+static __always_inline void tcp_outcome(struct trace_event_raw_inet_sock_set_state *ctx,
+					struct sock *sk, bool btf, int newstate)
+{
+	__u64 cookie = SK_READ(btf, sk, __sk_common.skc_cookie.counter);
+	struct tcp_change c = {};
+	struct net_pending *p;
+	struct event_net *e;
+	__u32 outcome;
+	__u16 flags;
+
+	if (!cookie)
+		return;
+	p = bpf_map_lookup_elem(&net_pending, &cookie);
+	if (!p)
+		return;
+	if (newstate == TCP_ESTABLISHED) {
+		outcome = EVENT_NET_OUTCOME_ESTABLISHED;
+	} else {
+		int err = SK_READ(btf, sk, sk_err);
+
+		if (err == ECONNREFUSED)
+			outcome = EVENT_NET_OUTCOME_REFUSED;
+		else if (err == ETIMEDOUT)
+			outcome = EVENT_NET_OUTCOME_TIMED_OUT;
+		else
+			outcome = EVENT_NET_OUTCOME_FAILED;
+	}
+	flags = p->flags;
+	e = agg_count(&p->key, outcome, &flags);
+	if (e) {
+		tcp_change_addrs(ctx, sk, btf, &c);
+		record_init(e, &p->key, outcome, flags | c.flags);
+		__builtin_memcpy(&e->task, &p->task, sizeof(e->task));
+		e->exe_dev = p->exe_dev;
+		e->exe_ino = p->exe_ino;
+		__builtin_memcpy(e->local_addr, c.local, 16);
+		__builtin_memcpy(e->remote_addr, c.remote, 16);
+		e->local_port = c.local_port;
+		e->remote_port = c.remote_port;
+		record_submit(e);
+	}
+	bpf_map_delete_elem(&net_pending, &cookie);
+}
+
+/* An accepted connection: judged without a process, by the listener's owner. */
+static __always_inline void tcp_inbound(struct trace_event_raw_inet_sock_set_state *ctx,
+					struct sock *sk, bool btf, __u32 gen)
+{
+	struct net_facts f = {};
+	struct net_agg_key k = {};
+	struct tcp_change c = {};
+	struct net_state *s;
+	struct event_net *e;
+	__u32 slot = gen & 1;
+	__u16 flags;
+	int rule;
+
+	s = bpf_map_lookup_elem(&net_state, &slot);
+	if (!s || !(s->clauses[EVENT_NET_INBOUND][0] & s->match_bits))
+		return;
+	tcp_change_addrs(ctx, sk, btf, &c);
+	flags = c.flags;
+	f.gen = gen;
+	f.direction = EVENT_NET_INBOUND;
+	f.protocol = IPPROTO_TCP;
+	f.proto_idx = 0;
+	f.port = c.local_port;
+	f.uid = SK_READ(btf, sk, sk_uid.val);
+	f.addr.gen = gen;
+	f.addr.family = c.family;
+	__builtin_memcpy(f.addr.addr, c.remote, 16);
+	f.addr.prefixlen = NET_ADDR_KEY_BITS(c.family == AF_INET ? 32 : 128);
+	rule = rule_pick(s, clauses_of(s, &f, NULL));
+	if (rule < 0 || rule >= NET_RULES_MAX)
+		return;
+	agg_key_init(&k, &f, 0, rule, EVENT_NET_REPORTED);
+	e = agg_count(&k, EVENT_NET_OUTCOME_NONE, &flags);
+	if (!e)
+		return;
+	record_init(e, &k, EVENT_NET_OUTCOME_NONE, flags);
+	__builtin_memset(&e->task, 0, sizeof(e->task));
+	e->task.uid = f.uid;
+	e->task.gid = (__u32)-1;
+	e->task.loginuid = (__u32)-1;
+	e->exe_dev = e->exe_ino = 0;
+	__builtin_memcpy(e->local_addr, c.local, 16);
+	__builtin_memcpy(e->remote_addr, c.remote, 16);
+	e->local_port = c.local_port;
+	e->remote_port = c.remote_port;
+	record_submit(e);
+}
+
+/* The transitions that matter; the states are known before anything is read. */
+static __always_inline int tcp_state(struct trace_event_raw_inet_sock_set_state *ctx,
+				     struct sock *sk, bool btf, int oldstate, int newstate,
+				     __u16 protocol)
+{
+	__u32 gen = net_gen;
+
+	if (!gen || protocol != IPPROTO_TCP)
+		return 0;
+	if (oldstate == TCP_SYN_SENT && (newstate == TCP_ESTABLISHED || newstate == TCP_CLOSE))
+		tcp_outcome(ctx, sk, btf, newstate);
+	else if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED)
+		tcp_inbound(ctx, sk, btf, gen);
+	return 0;
+}
+
+static __always_inline bool tcp_state_wanted(int oldstate, int newstate)
+{
+	return (oldstate == TCP_SYN_SENT &&
+		(newstate == TCP_ESTABLISHED || newstate == TCP_CLOSE)) ||
+	       (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(net_tcp_state_btf, struct sock *sk, int oldstate, int newstate)
+{
+	if (!tcp_state_wanted(oldstate, newstate))
+		return 0;
+	return tcp_state(NULL, sk, true, oldstate, newstate, sk->sk_protocol);
+}
+
+SEC("tp/sock/inet_sock_set_state")
+int net_tcp_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	int oldstate = ctx->oldstate, newstate = ctx->newstate;
+
+	if (!tcp_state_wanted(oldstate, newstate))
+		return 0;
+	return tcp_state(ctx, (struct sock *)ctx->skaddr, false, oldstate, newstate, ctx->protocol);
+}
