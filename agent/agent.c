@@ -34,16 +34,23 @@
 #include "format.h"
 #include "hashcache.h"
 #include "json.h"
+#include "listeners.h"
+#include "netwatch.h"
+#include "checks/runner.h"
 #include "policy.h"
 #include "policy_sig.h"
 #include "privs.h"
 #include "probe_common.h"
+#include "probe_net.h"
 #include "probe_process.h"
 #include "proctab.h"
 #include "sender.h"
 #include "spool.h"
 #include "status.h"
 #include "version.h"
+
+/* Programs remembered for the network repeats swept after they exited. */
+#define AGENT_NET_PROCS 64
 
 /* After a quiet drain, one more look this long later before going idle. */
 #define AGENT_SWEEP_USEC (1 * USEC_PER_SEC)
@@ -65,6 +72,26 @@ struct agent {
 	sd_event_source *reload_timer;
 	sd_event_source *inotify_source;
 	sd_event_source *check_timer;
+	probe_net *net; /* NULL: network rules unavailable (net_error says why) */
+	char net_error[256];
+	sd_event_source *net_source;
+	sd_event_source *net_sweep_timer; /* on while the kernel counts repeats */
+	/*
+	 * The programs of recent network records, so the repeats swept later
+	 * still name them after they exited.  A small ring, newest overwriting
+	 * oldest.
+	 */
+	struct agent_net_proc {
+		uint32_t pid;
+		char comm[EVENT_COMM_LEN + 1];
+		char exe[EVENT_PATH_LEN];
+	} net_procs[AGENT_NET_PROCS];
+	size_t net_procs_next;
+	netwatch *netwatch; /* NULL: not watching the network for changes */
+	check_runner *check_runner; /* the checks running now, NULL when none */
+	struct check_job *check_jobs; /* what it runs */
+	policy *checks_policy; /* for this policy */
+	bool checks_again; /* asked again while running: run again when done */
 	struct engine_system engine_ctx;
 	engine *engine;
 	hashcache *hashes;
@@ -256,7 +283,9 @@ static void on_finding(void *userdata, const struct finding *f)
 		if (yajl_gen_get_buf(a->gen, &buf, &len) == yajl_gen_status_ok)
 			status_server_add_finding(
 				a->status, (const char *)buf, len,
-				f->has_process ? f->process.uid : STATUS_UID_DEVICE,
+				f->has_process			       ? f->process.uid :
+				f->has_network && f->network.has_owner ? f->network.owner_uid :
+									 STATUS_UID_DEVICE,
 				f->rule ? policy_rule_id(f->rule) : "policy",
 				f->rule ? (int)policy_rule_severity(f->rule) + 1 : 4);
 	}
@@ -288,6 +317,240 @@ static void on_state_changed(void *userdata)
 			(void)sd_event_source_set_enabled(a->snapshot_timer, SD_EVENT_ONESHOT);
 		}
 	}
+}
+
+/* --- the network probe ------------------------------------------------------- */
+
+/* How often the repeats the kernel counts are collected while any are counted. */
+#define AGENT_NET_SWEEP_USEC (10 * USEC_PER_SEC)
+
+static enum policy_net_direction net_direction(unsigned d)
+{
+	return d == EVENT_NET_INBOUND ? POLICY_NET_INBOUND :
+	       d == EVENT_NET_LISTEN  ? POLICY_NET_LISTEN :
+					POLICY_NET_OUTBOUND;
+}
+
+/* The kernel's outcomes are numbered as the finding's. */
+_Static_assert((int)EVENT_NET_OUTCOME_ESTABLISHED == (int)FINDING_OUTCOME_ESTABLISHED &&
+		       (int)EVENT_NET_OUTCOME_UNKNOWN == (int)FINDING_OUTCOME_UNKNOWN &&
+		       (int)_EVENT_NET_OUTCOME_MAX == (int)_FINDING_OUTCOME_MAX,
+	       "network outcomes");
+
+/* Where a rule, by (generation, index among the network rules), is in the policy in force. */
+static void net_rule(agent *a, uint32_t gen, unsigned rule, struct engine_network *n)
+{
+	const policy_rule *r = probe_net_rule_of(a->net, gen, rule);
+
+	n->rule_current = r && gen == probe_net_gen(a->net);
+	n->rule_index = r ? (uint32_t)policy_rule_index(r) : 0;
+}
+
+static struct agent_net_proc *agent_net_proc_find(agent *a, uint32_t pid)
+{
+	for (size_t i = 0; i < AGENT_NET_PROCS; i++)
+		if (a->net_procs[i].pid == pid)
+			return &a->net_procs[i];
+	return NULL;
+}
+
+/* A network record from the kernel: the first of its kind, or one not aggregated. */
+static void agent_on_net_record(agent *a, const struct decoded_event *ev)
+{
+	struct engine_network n = {
+		.denied = ev->net.verdict == EVENT_NET_DENIED,
+		.pid = ev->net.has_process ? ev->task.pid : 0,
+		.uid = ev->task.uid,
+		.gid = ev->task.gid,
+		.exe_ino = ev->net.exe_ino,
+		.net = {
+			.direction = net_direction(ev->net.direction),
+			.protocol = ev->net.protocol,
+			.family = ev->net.family,
+			.has_local = ev->net.direction != EVENT_NET_OUTBOUND ||
+				     ev->net.local_port != 0,
+			.has_remote = ev->net.direction != EVENT_NET_LISTEN,
+			.local_port = ev->net.local_port,
+			.remote_port = ev->net.remote_port,
+			.count = ev->net.count ? ev->net.count : 1,
+			.first_real = ev->time_real,
+			.last_real = ev->time_real,
+		},
+	};
+
+	if (ev->net.outcome < _FINDING_OUTCOME_MAX && ev->net.outcome != EVENT_NET_OUTCOME_NONE)
+		n.net.outcomes[ev->net.outcome] = n.net.count;
+	memcpy(n.net.local_addr, ev->net.local_addr, sizeof(n.net.local_addr));
+	memcpy(n.net.remote_addr, ev->net.remote_addr, sizeof(n.net.remote_addr));
+	strbufcpy(n.comm, sizeof(n.comm), ev->task.comm);
+	if (n.pid) {
+		struct agent_net_proc *np = agent_net_proc_find(a, n.pid);
+		char link[64];
+		ssize_t k;
+
+		if (!np) {
+			np = &a->net_procs[a->net_procs_next++ % AGENT_NET_PROCS];
+			*np = (struct agent_net_proc){ .pid = n.pid };
+		}
+		/* A program that connects and exits at once is gone by now: keep what we knew. */
+		strbuf_printf(link, sizeof(link), "/proc/%u/exe", n.pid);
+		k = readlink(link, np->exe, sizeof(np->exe) - 1);
+		if (k > 0)
+			np->exe[k] = '\0';
+		if (n.comm[0])
+			strbufcpy(np->comm, sizeof(np->comm), n.comm);
+		else
+			strbufcpy(n.comm, sizeof(n.comm), np->comm);
+		n.exe = np->exe[0] ? np->exe : NULL;
+	}
+	net_rule(a, ev->net.gen, ev->net.rule, &n);
+	engine_on_network(a->engine, &n);
+	/* Repeats of it are counted in the kernel from now on: collect them. */
+	if (a->net_sweep_timer && sd_event_source_get_enabled(a->net_sweep_timer, NULL) == 0)
+		(void)sd_event_source_set_enabled(a->net_sweep_timer, SD_EVENT_ON);
+}
+
+static usec_t boot_to_real(agent *a, nsec_t boot)
+{
+	return boot ? (usec_t)(((int64_t)boot + a->clock_offset) / (int64_t)NSEC_PER_USEC) : 0;
+}
+
+/* Repeats the kernel counted since the last sweep: one finding with the count. */
+static int on_net_delta(void *userdata, const struct probe_net_delta *d)
+{
+	agent *a = userdata;
+	const struct net_agg_key *k = d->key;
+	const struct proc_entry *pe;
+	const struct agent_net_proc *np;
+	struct engine_network n = {
+		.denied = k->verdict == EVENT_NET_DENIED,
+		.pid = k->tgid,
+		.uid = k->uid,
+		.gid = k->uid,
+		.net = {
+			.direction = net_direction(k->direction),
+			.protocol = k->protocol,
+			.family = k->family,
+			.count = d->total,
+			.first_real = boot_to_real(a, d->first_boot),
+			.last_real = boot_to_real(a, d->last_boot),
+			.aggregated = true,
+		},
+	};
+
+	if (d->total == 0)
+		return 0; /* only gone idle */
+	for (size_t o = FINDING_OUTCOME_ESTABLISHED; o < _FINDING_OUTCOME_MAX; o++)
+		n.net.outcomes[o] = d->count[o];
+	if (k->direction == EVENT_NET_LISTEN) {
+		n.net.has_local = true;
+		memcpy(n.net.local_addr, k->addr, sizeof(n.net.local_addr));
+		n.net.local_port = k->port;
+	} else {
+		n.net.has_remote = true;
+		memcpy(n.net.remote_addr, k->addr, sizeof(n.net.remote_addr));
+		if (k->direction == EVENT_NET_INBOUND)
+			n.net.local_port = k->port;
+		else
+			n.net.remote_port = k->port;
+	}
+	pe = n.pid ? proctab_get(a->procs, n.pid) : NULL;
+	if (pe) {
+		strbufcpy(n.comm, sizeof(n.comm), pe->comm);
+		n.gid = pe->gid;
+	}
+	np = n.pid ? agent_net_proc_find(a, n.pid) : NULL;
+	if (np) {
+		if (!n.comm[0])
+			strbufcpy(n.comm, sizeof(n.comm), np->comm);
+		n.exe = np->exe[0] ? np->exe : NULL;
+	}
+	net_rule(a, k->gen, k->rule, &n);
+	engine_on_network(a->engine, &n);
+	return 0;
+}
+
+static int on_net_sweep_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	agent *a = userdata;
+	int r;
+
+	r = probe_net_sweep(a->net, 2 * AGENT_NET_SWEEP_USEC * NSEC_PER_USEC, on_net_delta, a);
+	if (r < 0)
+		log_warning_errno(r,
+				  "Failed to collect the network repeats the kernel counted: %m");
+	/* Idle when the kernel counts nothing: a new record arms the sweep again. */
+	if (probe_net_live_keys(a->net) == 0)
+		(void)sd_event_source_set_enabled(s, SD_EVENT_OFF);
+	return 0;
+}
+
+static int on_net_sample(void *userdata, const void *data, size_t size)
+{
+	agent *a = userdata;
+	struct decoded_event ev;
+	int r;
+
+	r = decode_event(data, size, a->clock_offset, &ev);
+	if (r < 0 || ev.kind != EVENT_KIND_NET) {
+		a->decode_errors++;
+		if (ratelimit_below(&a->decode_rl))
+			log_warning("Dropped a malformed network record of %zu bytes from the "
+				    "kernel.",
+				    size);
+		return 0;
+	}
+	a->records++;
+	agent_on_net_record(a, &ev);
+	return 0;
+}
+
+static int on_net_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	agent *a = userdata;
+	int r;
+
+	r = probe_net_drain(a->net);
+	if (r < 0)
+		log_warning_errno(r, "Failed to read the network probe's records: %m");
+	return 0;
+}
+
+/*
+ * Loads and attaches the network probe.  Without it (no cgroup v2, a kernel
+ * that refuses the hooks) the agent still runs, without network rules, and
+ * says so in its status.
+ */
+static int agent_setup_net(agent *a)
+{
+	struct probe_net_config nc = PROBE_NET_CONFIG_DEFAULT;
+	int r;
+
+	/*
+	 * Records are rare (only what a rule matches; repeats are counted in
+	 * the kernel), so each one wakes the agent and is judged at once.
+	 */
+	nc.wakeup_mode = EVENT_WAKEUP_EACH;
+	r = probe_net_new(&nc, on_net_sample, a, &a->net);
+	if (r < 0) {
+		strbuf_printf(a->net_error, sizeof(a->net_error), "%s", strerror(-r));
+		log_warning_errno(r, "Network rules are not available: the network probe could "
+				     "not be attached: %m");
+		return 0;
+	}
+	r = sd_event_add_io(a->event, &a->net_source, probe_net_fd(a->net), EPOLLIN, on_net_io, a);
+	if (r < 0)
+		return log_error_errno(r, "Failed to watch the network probe: %m");
+	(void)sd_event_source_set_description(a->net_source, "net-ring");
+	r = sd_event_add_time_relative(a->event, &a->net_sweep_timer, CLOCK_BOOTTIME,
+				       AGENT_NET_SWEEP_USEC, USEC_PER_SEC, on_net_sweep_timer, a);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the network sweep: %m");
+	(void)sd_event_source_set_description(a->net_sweep_timer, "net-sweep");
+	(void)sd_event_source_set_enabled(a->net_sweep_timer, SD_EVENT_OFF);
+	a->engine_ctx.net = a->net;
+	log_info("Network probe attached to %s.", probe_net_cgroup(a->net));
+	return 0;
 }
 
 /* --- the status socket ------------------------------------------------------ */
@@ -391,6 +654,21 @@ static void status_write_status(void *userdata, yajl_gen g, uid_t uid)
 	json_str(g, "enforcement", probe_process_enforcement(a->proc));
 	json_u64(g, "records_lost",
 		 k[EVENT_STAT_EXEC_LOST] + k[EVENT_STAT_FORK_LOST] + k[EVENT_STAT_EXIT_LOST]);
+	json_open(g, "network");
+	json_bool(g, "attached", a->net != NULL);
+	if (a->net) {
+		uint64_t nk[_NET_STAT_MAX] = {};
+
+		json_str(g, "cgroup", probe_net_cgroup(a->net));
+		if (probe_net_stats(a->net, nk) >= 0) {
+			json_u64(g, "records_lost", nk[NET_STAT_LOST]);
+			json_u64(g, "denied", nk[NET_STAT_DENIED]);
+			json_u64(g, "aggregated", nk[NET_STAT_AGGREGATED]);
+		}
+	} else {
+		json_str(g, "error", a->net_error);
+	}
+	json_close(g);
 	json_close(g);
 
 	json_key(g, "policy");
@@ -451,13 +729,21 @@ static int status_reload(void *userdata, yajl_gen g, char *err, size_t err_size)
 	return 0;
 }
 
+static void agent_judge_listeners(agent *a);
+
 /* Runs the checks at once (root asked) and answers with the check rules' states. */
 static void status_run_checks(void *userdata, yajl_gen g)
 {
 	agent *a = userdata;
 	const policy *p = engine_policy(a->engine);
+	int k;
 
-	agent_run_checks(a);
+	/* Listeners too: the caller may just have closed one. */
+	agent_judge_listeners(a);
+	/* The caller waits for the answer: run them here, each within its bound. */
+	k = engine_run_checks(a->engine, "/");
+	if (k < 0)
+		log_warning_errno(k, "Failed to run the posture checks: %m");
 	yajl_gen_map_open(g);
 	json_key(g, "checks");
 	yajl_gen_array_open(g);
@@ -830,6 +1116,51 @@ static int agent_refuse_invalid_policy(agent *a, int r, policy_errors *errs, con
 	return agent_refuse_policy(a, r, detail, startup);
 }
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct listeners *, listeners_free);
+
+/*
+ * Judges the sockets listening now, those opened before the agent started
+ * included, against the listen rules in force: at start-up and on every
+ * policy change.  One entry per socket, with its first owner.
+ */
+static void agent_judge_listeners(agent *a)
+{
+	_cleanup_(listeners_freep) struct listeners *l = NULL;
+	_cleanup_free_ struct engine_listener *el = NULL;
+	int r;
+
+	r = listeners_read(&(struct listeners_limits){ .listeners_max = ENGINE_LISTENERS_MAX }, &l);
+	if (r < 0) {
+		log_warning_errno(r, "Cannot list the listening sockets: %m");
+		return;
+	}
+	if (l->truncated || l->procs_truncated || l->fds_truncated)
+		log_warning("Listing the listening sockets hit a bound (%zu of %zu kept, %zu "
+			    "processes, %zu fds looked at); some are not judged, or without owner.",
+			    l->n, l->sockets_seen, l->procs_scanned, l->fds_scanned);
+	if (l->n == 0)
+		return;
+	el = calloc(l->n, sizeof(*el));
+	if (!el) {
+		log_oom();
+		return;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		const struct listener *s = &l->items[i];
+
+		el[i] = (struct engine_listener){
+			.protocol = s->protocol == IPPROTO_TCP ? POLICY_NET_TCP : POLICY_NET_UDP,
+			.family = s->family,
+			.port = s->port,
+			.uid = s->uid,
+			.pid = s->n_owners > 0 ? (uint32_t)s->owners[0].pid : 0,
+			.exe = s->n_owners > 0 && s->owners[0].exe[0] ? s->owners[0].exe : NULL,
+		};
+		memcpy(el[i].addr, s->addr, sizeof(el[i].addr));
+	}
+	engine_judge_listeners(a->engine, el, l->n);
+}
+
 /* Puts a parsed, validated policy in force; on failure nothing changes. */
 static int agent_put_policy_in_force(agent *a, policy *p, const char *source, bool startup)
 {
@@ -848,7 +1179,11 @@ static int agent_put_policy_in_force(agent *a, policy *p, const char *source, bo
 		return r;
 	}
 	strbufcpy(a->policy_source, sizeof(a->policy_source), source);
-	/* A new policy may check other things, or the same with other parameters. */
+	/*
+	 * A new policy may check other things, or the same with other
+	 * parameters; listeners that predate it are judged by it (at start-up,
+	 * agent_new() runs the checks once everything is set up).
+	 */
 	if (!startup)
 		agent_run_checks(a);
 	log_info("Policy %s (serial %llu, %s mode, %zu rules) from %s is in force.", policy_id(p),
@@ -1179,17 +1514,12 @@ static void agent_setup_policy_feed(agent *a)
 		 c->policy_fetch_interval_seconds, c->policy_public_key);
 }
 
-/*
- * Runs the posture checks and arms the next run.  The timer counts
- * CLOCK_BOOTTIME, which goes on while the laptop sleeps, so a run that fell
- * due during suspend happens right after resume.
- */
-static void agent_run_checks(agent *a)
+/* Arms the next run of the checks, an interval from now. */
+static void agent_arm_checks(agent *a)
 {
 	const policy *p = engine_policy(a->engine);
 	usec_t now, interval;
 
-	engine_run_checks(a->engine, "/");
 	if (!p || !a->check_timer || sd_event_now(a->event, CLOCK_BOOTTIME, &now) < 0)
 		return;
 	interval = (usec_t)policy_settings(p)->check_interval_seconds * USEC_PER_SEC;
@@ -1199,10 +1529,94 @@ static void agent_run_checks(agent *a)
 	(void)sd_event_source_set_enabled(a->check_timer, SD_EVENT_ONESHOT);
 }
 
+static void agent_stop_checks(agent *a)
+{
+	a->check_runner = check_runner_free(a->check_runner);
+	a->check_jobs = mfree(a->check_jobs);
+	a->checks_policy = policy_unref(a->checks_policy);
+}
+
+static void on_checks_done(check_runner *cr, const struct check_result *results, size_t n,
+			   void *userdata)
+{
+	agent *a = userdata;
+
+	engine_apply_check_results(a->engine, a->checks_policy, a->check_jobs, results, n);
+	agent_stop_checks(a);
+	agent_arm_checks(a);
+	if (a->checks_again) {
+		a->checks_again = false;
+		agent_run_checks(a);
+	}
+}
+
+/*
+ * Runs the posture checks in a child process, without waiting (each check
+ * has a time bound there: checks/runner.h), and arms the next run when they
+ * are done.  The timer counts CLOCK_BOOTTIME, which goes on while the laptop
+ * sleeps, so a run that fell due during suspend happens right after resume.
+ * Listening sockets are judged again at the same pace, so a listener closed
+ * since stops counting against its rule.
+ */
+static void agent_run_checks(agent *a)
+{
+	const policy *p = engine_policy(a->engine);
+	size_t n;
+	int r;
+
+	agent_judge_listeners(a);
+	/*
+	 * Network rules name executables by path, and the kernel knows them by
+	 * inode: an upgrade replaces the file.  Resolve them again at the
+	 * checks' pace (one generation switch; nothing is let through between).
+	 */
+	if (a->net && p && policy_net_rule_count(p) > 0) {
+		r = probe_net_apply_policy(a->net, p);
+		if (r < 0)
+			log_warning_errno(r, "Failed to refresh the network rules: %m");
+	}
+	if (a->check_runner) {
+		a->checks_again = true; /* e.g. a new policy while the old one's checks run */
+		return;
+	}
+	if (!p)
+		return;
+	a->check_jobs = calloc(MAX(policy_rule_count(p), (size_t)1), sizeof(*a->check_jobs));
+	if (!a->check_jobs) {
+		log_oom();
+		agent_arm_checks(a);
+		return;
+	}
+	n = engine_check_jobs(a->engine, a->check_jobs, policy_rule_count(p));
+	if (n == 0) {
+		agent_stop_checks(a);
+		agent_arm_checks(a);
+		return;
+	}
+	a->checks_policy = policy_ref((policy *)p);
+	r = check_runner_start(a->event, "/", a->check_jobs, n, NULL, on_checks_done, a,
+			       &a->check_runner);
+	if (r < 0) {
+		log_warning_errno(r, "Failed to start the posture checks: %m");
+		agent_stop_checks(a);
+		agent_arm_checks(a);
+	}
+}
+
 static int on_check_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	agent_run_checks(userdata);
 	return 0;
+}
+
+/* The network changed (issue #5): the checks that depend on it (firewall, time sync) run again. */
+static void on_network_changed(netwatch *w, unsigned what, void *userdata)
+{
+	log_debug("The network changed:%s%s%s%s; running the checks again.",
+		  what & NETWATCH_LINK ? " links" : "", what & NETWATCH_ADDRESS ? " addresses" : "",
+		  what & NETWATCH_ROUTE ? " default route" : "",
+		  what & NETWATCH_OVERRUN ? " notifications lost" : "");
+	agent_run_checks(userdata);
 }
 
 static int on_reload_timer(sd_event_source *s, uint64_t usec, void *userdata)
@@ -1422,6 +1836,11 @@ agent *agent_free(agent *a)
 	sd_event_source_disable_unref(a->reload_timer);
 	sd_event_source_disable_unref(a->inotify_source);
 	sd_event_source_disable_unref(a->check_timer);
+	agent_stop_checks(a);
+	sd_event_source_disable_unref(a->net_source);
+	sd_event_source_disable_unref(a->net_sweep_timer);
+	probe_net_free(a->net);
+	netwatch_free(a->netwatch);
 	status_server_free(a->status);
 	sd_event_source_disable_unref(a->sender_timer);
 	sd_event_source_disable_unref(a->snapshot_timer);
@@ -1449,13 +1868,15 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(agent *, agent_free);
 
 /*
  * What the daemon keeps after start-up: reading other users' /proc entries and
- * executables, stopping their denied programs (CAP_KILL), and
+ * executables, stopping their denied programs (CAP_KILL),
  * CAP_BPF for map reads and updates on kernels that ask for it even on fds we
- * hold (before 6.5, when unprivileged BPF is disabled).
+ * hold (before 6.5, when unprivileged BPF is disabled), and CAP_NET_ADMIN,
+ * without which the kernel refuses to list the nftables ruleset the firewall
+ * check reads (nothing here writes to it).
  */
 #define AGENT_KEEP_CAPS                                                                 \
 	((1ULL << CAP_SYS_PTRACE) | (1ULL << CAP_DAC_READ_SEARCH) | (1ULL << CAP_BPF) | \
-	 (1ULL << CAP_KILL))
+	 (1ULL << CAP_KILL) | (1ULL << CAP_NET_ADMIN))
 
 int agent_new(const struct agent_options *opts, agent **ret)
 {
@@ -1577,6 +1998,11 @@ int agent_new(const struct agent_options *opts, agent **ret)
 	}
 
 	/* Before the policy, so the findings it makes at once are kept for clients. */
+	/* Before the policy, which puts its network rules into it. */
+	r = agent_setup_net(a);
+	if (r < 0)
+		return r;
+
 	r = status_server_new(a->event, opts->config.status_socket, &agent_status_ops, a,
 			      &a->status);
 	if (r < 0)
@@ -1587,6 +2013,11 @@ int agent_new(const struct agent_options *opts, agent **ret)
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the check timer: %m");
 	(void)sd_event_source_set_enabled(a->check_timer, SD_EVENT_OFF);
+
+	/* Network-dependent checks run again when the network changes (issue #5); optional. */
+	r = netwatch_new(a->event, NULL, on_network_changed, a, &a->netwatch);
+	if (r < 0)
+		log_warning_errno(r, "Not watching the network for changes: %m");
 
 	/* SIGCHLD for the sender: sd_event_add_child() wants it blocked. */
 	r = agent_setup_reports(a);

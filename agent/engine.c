@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "basic/cleanup.h"
 #include "checks/checks.h"
+#include "checks/runner.h"
 #include "basic/string-util.h"
 #include "engine.h"
 #include "format.h"
@@ -36,6 +38,21 @@ struct deny_state {
 	usec_t changed; /* CLOCK_REALTIME of the last change between none and some */
 };
 
+/* Listeners that violate a listen rule, as the last enumeration found them. */
+struct listen_state {
+	size_t n_open;
+	usec_t changed; /* CLOCK_REALTIME of the last change between none and some */
+};
+
+struct listen_key {
+	size_t rule;
+	unsigned protocol;
+	uint8_t family;
+	uint8_t addr[16];
+	uint16_t port;
+	uint32_t pid;
+};
+
 /* The latest result of a check rule. */
 struct check_state {
 	bool ran;
@@ -58,6 +75,9 @@ struct engine {
 	struct deny_state *deny; /* one per rule of the policy in force, by index */
 	size_t n_deny;
 	struct check_state *checks; /* one per rule of the policy in force, by index */
+	struct listen_state *listen; /* one per rule of the policy in force, by index */
+	struct listen_key *listen_seen; /* violating listeners the last enumeration found */
+	size_t n_listen_seen;
 	usec_t loaded; /* CLOCK_REALTIME when the policy in force came into force */
 	struct engine_stats stats;
 };
@@ -101,6 +121,8 @@ engine *engine_free(engine *e)
 		return NULL;
 	free(e->deny);
 	free(e->checks);
+	free(e->listen);
+	free(e->listen_seen);
 	require_states_free(e->req, e->n_req);
 	policy_unref(e->policy);
 	free(e);
@@ -613,17 +635,32 @@ int engine_set_policy(engine *e, policy *p, usec_t now)
 
 	struct deny_state *deny;
 	struct check_state *checks;
+	struct listen_state *listen;
 
 	r = require_build(e, p, now, &req, &n_req);
 	if (r < 0)
 		return r;
 	deny = calloc(policy_rule_count(p) ? policy_rule_count(p) : 1, sizeof(*deny));
 	checks = calloc(policy_rule_count(p) ? policy_rule_count(p) : 1, sizeof(*checks));
-	if (!deny || !checks) {
+	listen = calloc(policy_rule_count(p) ? policy_rule_count(p) : 1, sizeof(*listen));
+	if (!deny || !checks || !listen) {
 		require_states_free(req, n_req);
 		free(deny);
 		free(checks);
+		free(listen);
 		return -ENOMEM;
+	}
+
+	/* Network rules first: if the kernel cannot take them, nothing changed yet. */
+	if (e->ops->net_apply) {
+		r = e->ops->net_apply(e->ctx, p);
+		if (r < 0) {
+			require_states_free(req, n_req);
+			free(deny);
+			free(checks);
+			free(listen);
+			return r;
+		}
 	}
 
 	r = e->ops->filter_begin(e->ctx);
@@ -643,6 +680,10 @@ int engine_set_policy(engine *e, policy *p, usec_t now)
 		require_states_free(req, n_req);
 		free(deny);
 		free(checks);
+		free(listen);
+		/* Put the old policy's network rules back, as the process filter stayed. */
+		if (e->ops->net_apply && e->policy)
+			(void)e->ops->net_apply(e->ctx, e->policy);
 		return r;
 	}
 
@@ -660,6 +701,10 @@ int engine_set_policy(engine *e, policy *p, usec_t now)
 	e->checks = checks;
 	free(e->deny);
 	e->deny = deny;
+	free(e->listen);
+	e->listen = listen;
+	/* Listeners are judged afresh by the new rules: every violation is new. */
+	e->n_listen_seen = 0;
 	e->n_deny = policy_rule_count(p);
 	e->loaded = now_usec(CLOCK_REALTIME);
 	require_states_free(e->req, e->n_req);
@@ -840,6 +885,11 @@ bool engine_rule_failing(engine *e, const policy_rule *r, usec_t *ret_since)
 				*ret_since = e->req[k].changed ? e->req[k].changed : e->loaded;
 			return e->req[k].finding_open;
 		}
+	if (i < e->n_deny && policy_rule_type(r) == POLICY_RULE_NETWORK) {
+		if (ret_since)
+			*ret_since = e->listen[i].changed ? e->listen[i].changed : e->loaded;
+		return e->listen[i].n_open > 0;
+	}
 	if (i < e->n_deny && policy_rule_type(r) == POLICY_RULE_CHECK) {
 		if (ret_since)
 			*ret_since = e->checks[i].changed ? e->checks[i].changed : e->loaded;
@@ -860,52 +910,90 @@ usec_t engine_policy_loaded(engine *e)
 	return e->loaded;
 }
 
-void engine_run_checks(engine *e, const char *root)
+/* Takes the result of check rule i; emits a finding when its status changed.  True if so. */
+static bool check_done(engine *e, size_t i, const struct check_result *res)
 {
-	bool changed = false;
+	const policy_rule *r = policy_rule_at(e->policy, i);
+	struct check_state *st = &e->checks[i];
+	bool first = !st->ran;
 
-	if (!e->policy)
-		return;
-	for (size_t i = 0; i < policy_rule_count(e->policy) && i < e->n_deny; i++) {
+	if (!first && st->result.status == res->status) {
+		st->result = *res; /* the evidence may have moved on */
+		return false;
+	}
+	st->ran = true;
+	st->result = *res;
+	st->changed = now_usec(CLOCK_REALTIME);
+	if (first && res->status == CHECK_PASS)
+		return true;
+
+	struct finding f = {
+		.kind = res->status == CHECK_PASS ? FINDING_CHECK_PASSING : FINDING_CHECK_FAILING,
+		.time_real = st->changed,
+		.policy = e->policy,
+		.rule = r,
+		.mode = policy_rule_mode(r),
+		.action = FINDING_ACTION_NONE,
+		.check = &st->result,
+	};
+
+	emit(e, &f);
+	return true;
+}
+
+size_t engine_check_jobs(engine *e, struct check_job *jobs, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; e->policy && i < policy_rule_count(e->policy) && n < max; i++) {
 		const policy_rule *r = policy_rule_at(e->policy, i);
-		struct check_state *st = &e->checks[i];
-		struct check_result res;
-		bool first = !st->ran;
 
 		if (!policy_rule_enabled(r) || policy_rule_type(r) != POLICY_RULE_CHECK)
 			continue;
-		if (checks_run(policy_rule_check_name(r), root, r, &res) < 0) {
-			check_result_init(&res);
-			check_set(&res, CHECK_UNKNOWN, "this agent cannot run the check \"%s\"",
-				  policy_rule_check_name(r));
-		}
-		if (!first && st->result.status == res.status) {
-			st->result = res; /* the evidence may have moved on */
-			continue;
-		}
-		st->ran = true;
-		st->result = res;
-		st->changed = now_usec(CLOCK_REALTIME);
-		changed = true;
-		if (first && res.status == CHECK_PASS)
-			continue;
-		{
-			struct finding f = {
-				.kind = res.status == CHECK_PASS ? FINDING_CHECK_PASSING :
-								   FINDING_CHECK_FAILING,
-				.time_real = st->changed,
-				.policy = e->policy,
-				.rule = r,
-				.mode = policy_rule_mode(r),
-				.action = FINDING_ACTION_NONE,
-				.check = &st->result,
-			};
+		jobs[n++] = (struct check_job){ .check = policy_rule_check_name(r), .rule = r };
+	}
+	return n;
+}
 
-			emit(e, &f);
-		}
+void engine_apply_check_results(engine *e, const policy *p, const struct check_job *jobs,
+				const struct check_result *results, size_t n)
+{
+	bool changed = false;
+
+	/* Results for a policy no longer in force are about rules that may be gone. */
+	if (!e->policy || p != e->policy)
+		return;
+	for (size_t k = 0; k < n; k++) {
+		size_t i = policy_rule_index(jobs[k].rule);
+
+		if (i < e->n_deny && policy_rule_at(e->policy, i) == jobs[k].rule)
+			changed |= check_done(e, i, &results[k]);
 	}
 	if (changed)
 		state_changed(e);
+}
+
+int engine_run_checks(engine *e, const char *root)
+{
+	_cleanup_free_ struct check_job *jobs = NULL;
+	_cleanup_free_ struct check_result *results = NULL;
+	size_t n;
+	int r;
+
+	if (!e->policy || policy_rule_count(e->policy) == 0)
+		return 0;
+	jobs = calloc(policy_rule_count(e->policy), sizeof(*jobs));
+	results = calloc(policy_rule_count(e->policy), sizeof(*results));
+	if (!jobs || !results)
+		return -ENOMEM;
+	n = engine_check_jobs(e, jobs, policy_rule_count(e->policy));
+	if (n == 0)
+		return 0;
+	r = check_runner_run(root, jobs, n, NULL, results);
+	if (r < 0)
+		return r;
+	engine_apply_check_results(e, e->policy, jobs, results, n);
+	return 0;
 }
 
 const struct check_result *engine_check_result(engine *e, const policy_rule *r)
@@ -915,4 +1003,287 @@ const struct check_result *engine_check_result(engine *e, const policy_rule *r)
 	if (!e->policy || i >= e->n_deny || policy_rule_at(e->policy, i) != r || !e->checks[i].ran)
 		return NULL;
 	return &e->checks[i].result;
+}
+
+/* --- network ---------------------------------------------------------------- */
+
+/* Whether some enabled network rule names a user by name (not by uid). */
+static bool net_needs_user_name(const policy *p)
+{
+	for (size_t i = 0; i < policy_net_rule_count(p); i++) {
+		const policy_rule *r = policy_net_rule_at(p, i);
+
+		for (size_t k = 0; k <= policy_rule_net_except_count(r); k++) {
+			const struct policy_net_clause *c =
+				k == 0 ? policy_rule_net_match(r) :
+					 policy_rule_net_except_at(r, k - 1);
+
+			for (size_t u = 0; c && u < c->n_users; u++)
+				if (c->users[u].text)
+					return true;
+		}
+	}
+	return false;
+}
+
+static const char *user_name_of(uint32_t uid, char *buf, size_t size)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[4096];
+
+	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) != 0 || !res)
+		return NULL;
+	return strbufcpy(buf, size, res->pw_name);
+}
+
+/* The rule a network record is about: the kernel's, or judged again here. */
+static const policy_rule *network_rule(engine *e, const struct engine_network *n, const char *exe)
+{
+	struct policy_match m[1];
+	struct policy_connection c = {
+		.direction = n->net.direction,
+		.protocol = n->net.protocol == IPPROTO_UDP ? POLICY_NET_UDP : POLICY_NET_TCP,
+		.family = n->net.family,
+		.path = exe,
+		.uid = n->uid,
+	};
+	char user[256];
+
+	if (n->rule_current) {
+		const policy_rule *r = policy_rule_at(e->policy, n->rule_index);
+
+		if (r && policy_rule_enabled(r) && policy_rule_type(r) == POLICY_RULE_NETWORK)
+			return r;
+	}
+	/* Judged by a policy no longer in force: what does the one in force say? */
+	if (n->net.direction == POLICY_NET_OUTBOUND) {
+		memcpy(c.addr, n->net.remote_addr, sizeof(c.addr));
+		c.port = n->net.remote_port;
+	} else if (n->net.direction == POLICY_NET_INBOUND) {
+		memcpy(c.addr, n->net.remote_addr, sizeof(c.addr));
+		c.port = n->net.local_port;
+	} else {
+		memcpy(c.addr, n->net.local_addr, sizeof(c.addr));
+		c.port = n->net.local_port;
+	}
+	if (net_needs_user_name(e->policy))
+		c.user_name = user_name_of(n->uid, user, sizeof(user));
+	if (policy_eval_net(e->policy, &c, m, 1) == 0)
+		return NULL;
+	return m[0].rule;
+}
+
+/* The process of a network finding: what the record says, completed from /proc and the table. */
+static void network_fill_process(engine *e, struct finding *f, const struct engine_network *n,
+				 const char *exe)
+{
+	const struct proc_entry *pe = proctab_get(e->procs, n->pid);
+	struct finding_process *p = &f->process;
+	struct facts facts = {};
+
+	f->has_process = true;
+	p->pid = n->pid;
+	p->uid = n->uid;
+	p->gid = n->gid;
+	strbufcpy(p->path, sizeof(p->path), exe ? exe : "");
+	strbufcpy(p->name, sizeof(p->name), n->comm);
+	/* The table's entry is this process only if it runs the same executable. */
+	if (pe && (!n->exe_ino || pe->exe_ino == n->exe_ino)) {
+		p->ppid = pe->ppid;
+		p->start_boot = pe->start_boot;
+		facts_ancestors(e, pe->ppid, &facts);
+		f->n_ancestors = facts.n_ancestors;
+		for (size_t i = 0; i < facts.n_ancestors; i++) {
+			f->ancestors[i].pid = facts.ancestors[i]->pid;
+			strbufcpy(f->ancestors[i].path, sizeof(f->ancestors[i].path),
+				  facts.ancestors[i]->exe ? facts.ancestors[i]->exe : "");
+		}
+	}
+}
+
+static bool listen_key_equal(const struct listen_key *a, const struct listen_key *b)
+{
+	return a->rule == b->rule && a->protocol == b->protocol && a->family == b->family &&
+	       a->port == b->port && a->pid == b->pid && memcmp(a->addr, b->addr, 16) == 0;
+}
+
+static bool listen_seen_has(engine *e, const struct listen_key *k)
+{
+	for (size_t i = 0; i < e->n_listen_seen; i++)
+		if (listen_key_equal(&e->listen_seen[i], k))
+			return true;
+	return false;
+}
+
+static void listen_set_open(engine *e, size_t rule, size_t n_open, usec_t now)
+{
+	struct listen_state *s = &e->listen[rule];
+	bool was = s->n_open > 0;
+
+	s->n_open = n_open;
+	if (was != (n_open > 0)) {
+		s->changed = now;
+		state_changed(e);
+	}
+}
+
+void engine_on_network(engine *e, const struct engine_network *n)
+{
+	char path[EVENT_PATH_LEN];
+	const char *exe = n->exe;
+	const policy_rule *r;
+	usec_t now = now_usec(CLOCK_REALTIME);
+
+	if (!e->policy)
+		return;
+	if (n->pid && !exe && e->ops->exe_path(e->ctx, n->pid, n->exe_ino, path, sizeof(path)) >= 0)
+		exe = path;
+	r = network_rule(e, n, exe);
+	if (!r) {
+		e->stats.net_stale++;
+		return;
+	}
+
+	struct finding f = {
+		.kind = FINDING_NETWORK,
+		.time_real = n->net.last_real ? n->net.last_real : now,
+		.policy = e->policy,
+		.rule = r,
+		.mode = policy_rule_mode(r),
+		.action = n->denied ? FINDING_ACTION_DENIED : FINDING_ACTION_REPORTED,
+		.in_kernel = n->denied,
+		.has_network = true,
+		.network = n->net,
+	};
+
+	f.network.has_owner = true;
+	f.network.owner_uid = n->uid;
+	if (n->pid)
+		network_fill_process(e, &f, n, exe);
+	e->stats.net_findings++;
+	emit(e, &f);
+
+	/* A reported bind opened a listener: its rule fails until it is gone. */
+	if (n->net.direction == POLICY_NET_LISTEN && !n->denied && !n->net.aggregated &&
+	    e->n_listen_seen < ENGINE_LISTENERS_MAX) {
+		if (!e->listen_seen)
+			e->listen_seen = calloc(ENGINE_LISTENERS_MAX, sizeof(*e->listen_seen));
+		if (!e->listen_seen)
+			return;
+		struct listen_key k = {
+			.rule = policy_rule_index(r),
+			.protocol = n->net.protocol == IPPROTO_UDP ? POLICY_NET_UDP :
+								     POLICY_NET_TCP,
+			.family = n->net.family,
+			.port = n->net.local_port,
+			.pid = n->pid,
+		};
+
+		memcpy(k.addr, n->net.local_addr, sizeof(k.addr));
+		if (!listen_seen_has(e, &k)) {
+			e->listen_seen[e->n_listen_seen++] = k;
+			listen_set_open(e, k.rule, e->listen[k.rule].n_open + 1, now);
+		}
+	}
+}
+
+void engine_judge_listeners(engine *e, const struct engine_listener *l, size_t n)
+{
+	_cleanup_free_ struct listen_key *seen = NULL;
+	_cleanup_free_ size_t *open = NULL;
+	size_t n_seen = 0, n_rules;
+	usec_t now = now_usec(CLOCK_REALTIME);
+	bool names;
+
+	if (!e->policy || policy_net_rule_count(e->policy) == 0)
+		return;
+	n_rules = policy_rule_count(e->policy);
+	n = MIN(n, (size_t)ENGINE_LISTENERS_MAX);
+	seen = calloc(ENGINE_LISTENERS_MAX, sizeof(*seen));
+	open = calloc(n_rules, sizeof(*open));
+	if (!seen || !open)
+		return;
+	names = net_needs_user_name(e->policy);
+
+	for (size_t i = 0; i < n; i++) {
+		struct policy_match m[MATCHES_MAX];
+		struct policy_connection c = {
+			.direction = POLICY_NET_LISTEN,
+			.protocol = l[i].protocol,
+			.family = l[i].family,
+			.port = l[i].port,
+			.path = l[i].exe,
+			.uid = l[i].uid,
+		};
+		char user[256];
+		size_t k, w = 0;
+
+		memcpy(c.addr, l[i].addr, sizeof(c.addr));
+		if (names)
+			c.user_name = user_name_of(l[i].uid, user, sizeof(user));
+		k = MIN(policy_eval_net(e->policy, &c, m, MATCHES_MAX), (size_t)MATCHES_MAX);
+		if (k == 0)
+			continue;
+		/* As the kernel chooses: the first rule that would refuse, else the first. */
+		for (size_t j = 0; j < k; j++)
+			if (policy_rule_effect(m[j].rule) == POLICY_EFFECT_DENY &&
+			    m[j].mode == POLICY_MODE_ENFORCE) {
+				w = j;
+				break;
+			}
+
+		struct listen_key key = {
+			.rule = policy_rule_index(m[w].rule),
+			.protocol = l[i].protocol,
+			.family = l[i].family,
+			.port = l[i].port,
+			.pid = l[i].pid,
+		};
+
+		memcpy(key.addr, l[i].addr, sizeof(key.addr));
+		seen[n_seen++] = key;
+		open[key.rule]++;
+		if (listen_seen_has(e, &key))
+			continue;
+
+		struct finding f = {
+			.kind = FINDING_NETWORK,
+			.time_real = now,
+			.policy = e->policy,
+			.rule = m[w].rule,
+			.mode = m[w].mode,
+			/* It is open already: nothing the kernel could refuse any more. */
+			.action = FINDING_ACTION_REPORTED,
+			.has_network = true,
+			.network = {
+				.direction = POLICY_NET_LISTEN,
+				.protocol = l[i].protocol == POLICY_NET_UDP ? IPPROTO_UDP : IPPROTO_TCP,
+				.family = l[i].family,
+				.has_local = true,
+				.local_port = l[i].port,
+				.count = 1,
+				.first_real = now,
+				.last_real = now,
+				.has_owner = true,
+				.owner_uid = l[i].uid,
+				.preexisting = true,
+			},
+		};
+
+		memcpy(f.network.local_addr, l[i].addr, sizeof(f.network.local_addr));
+		if (l[i].pid) {
+			struct engine_network en = { .pid = l[i].pid, .uid = l[i].uid };
+
+			network_fill_process(e, &f, &en, l[i].exe);
+		}
+		e->stats.net_findings++;
+		emit(e, &f);
+	}
+
+	free(e->listen_seen);
+	e->listen_seen = TAKE_PTR(seen);
+	e->n_listen_seen = n_seen;
+	for (size_t i = 0; i < n_rules; i++)
+		if (policy_rule_type(policy_rule_at(e->policy, i)) == POLICY_RULE_NETWORK)
+			listen_set_open(e, i, open[i], now);
 }

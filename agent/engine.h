@@ -51,11 +51,18 @@ struct engine_ops {
 	void (*finding)(void *ctx, const struct finding *f);
 	/* Optional: a rule began or stopped failing (see engine_rule_failing()). */
 	void (*state_changed)(void *ctx);
+	/*
+	 * Optional: puts p's network rules into the kernel (probe_net), switching
+	 * at once; on error the kernel keeps the rules it had.  NULL when the
+	 * agent runs without the network probe.
+	 */
+	int (*net_apply)(void *ctx, const policy *p);
 };
 
 /* The engine ops for the real system; their ctx is a struct engine_system. */
 struct engine_system {
 	struct probe_process *probe;
+	struct probe_net *net; /* NULL: no network probe */
 	const char *proc_root; /* "/proc" */
 	void (*finding)(void *userdata, const struct finding *f);
 	void (*state_changed)(void *userdata);
@@ -96,6 +103,8 @@ void engine_report_invalid_policy(engine *e, const char *detail);
 
 struct engine_stats {
 	uint64_t evaluated, denied, killed, kill_failed, hashed, hash_failed;
+	uint64_t net_findings; /* network findings emitted */
+	uint64_t net_stale; /* network records no rule in force matches any more (a reload) */
 	size_t kernel_entries; /* filter entries the policy in force compiled to */
 	bool kernel_filter_open;
 };
@@ -109,13 +118,62 @@ void engine_get_stats(engine *e, struct engine_stats *ret);
 bool engine_rule_failing(engine *e, const policy_rule *r, usec_t *ret_since);
 /*
  * Runs the policy's enabled check rules (agent/checks/) below root ("/" on
- * the machine) and emits a finding for each whose result changed: a check
- * that fails or cannot tell, and one that passes again.  The first run of a
- * rule reports only what does not pass.
+ * the machine) in a child process with a time bound per check (see
+ * checks/runner.h), waits for them, and emits a finding for each whose
+ * result changed: a check that fails or cannot tell, and one that passes
+ * again.  The first run of a rule reports only what does not pass.  Returns
+ * 0, or -errno when the checks could not be started.
  */
-void engine_run_checks(engine *e, const char *root);
+int engine_run_checks(engine *e, const char *root);
+
+/*
+ * The same in two steps, for running the checks without waiting: the jobs
+ * for the enabled check rules in force (at most max; returns how many), and
+ * taking their results.  Results for a policy other than the one in force
+ * (p) are dropped.
+ */
+struct check_job;
+size_t engine_check_jobs(engine *e, struct check_job *jobs, size_t max);
+void engine_apply_check_results(engine *e, const policy *p, const struct check_job *jobs,
+				const struct check_result *results, size_t n);
 /* The latest result of check rule r, or NULL when it has not run. */
 const struct check_result *engine_check_result(engine *e, const policy_rule *r);
+
+/*
+ * Network records, as the agent hands them over: one attempt the kernel
+ * reported (or refused), or the repeats it aggregated since the last sweep.
+ */
+struct engine_network {
+	uint32_t rule_index; /* the rule, in file order, as the kernel saw it */
+	bool rule_current; /* the kernel judged by the policy in force (else: re-judged here) */
+	bool denied; /* the kernel refused the call with EPERM */
+	uint32_t pid; /* 0 when no process is known (inbound connections) */
+	uint32_t uid, gid;
+	uint64_t exe_ino; /* the executable the kernel saw, 0 when unknown */
+	char comm[EVENT_COMM_LEN + 1];
+	const char *exe; /* the executable's path when already known, else NULL */
+	struct finding_network net;
+};
+void engine_on_network(engine *e, const struct engine_network *n);
+
+/* A socket listening now (TCP) or bound (UDP), from enumerating them. */
+struct engine_listener {
+	unsigned protocol; /* POLICY_NET_TCP or POLICY_NET_UDP */
+	uint8_t family; /* AF_INET, AF_INET6 */
+	uint8_t addr[16];
+	uint16_t port;
+	uint32_t uid;
+	uint32_t pid; /* an owning process, 0 when none was found */
+	const char *exe; /* its executable, NULL when unknown */
+};
+/*
+ * Judges the listeners open now against the listen rules in force: a finding
+ * for each violation not already reported by the previous call (or since the
+ * policy changed), and the rules failing while a violating listener stays
+ * open.  n at most ENGINE_LISTENERS_MAX; more are ignored.
+ */
+#define ENGINE_LISTENERS_MAX 1024
+void engine_judge_listeners(engine *e, const struct engine_listener *l, size_t n);
 
 /* CLOCK_REALTIME when the policy in force came into force. */
 usec_t engine_policy_loaded(engine *e);

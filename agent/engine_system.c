@@ -15,6 +15,7 @@
 #include "basic/cleanup.h"
 #include "basic/fileio.h"
 #include "engine.h"
+#include "probe_net.h"
 #include "probe_process.h"
 
 static int sys_filter_begin(void *ctx)
@@ -154,6 +155,16 @@ static void sys_state_changed(void *ctx)
 		s->state_changed(s->userdata);
 }
 
+static int sys_net_apply(void *ctx, const policy *p)
+{
+	struct engine_system *s = ctx;
+
+	/* Without the network probe there is nothing to put them in; status says so. */
+	if (!s->net)
+		return 0;
+	return probe_net_apply_policy(s->net, p);
+}
+
 const struct engine_ops engine_ops_system = {
 	.filter_begin = sys_filter_begin,
 	.filter_add_inode = sys_filter_add_inode,
@@ -167,4 +178,5 @@ const struct engine_ops engine_ops_system = {
 	.exe_open = sys_exe_open,
 	.finding = sys_finding,
 	.state_changed = sys_state_changed,
+	.net_apply = sys_net_apply,
 };

@@ -16,6 +16,8 @@ const char *finding_kind_to_string(enum finding_kind k)
 		return "check_failing";
 	case FINDING_CHECK_PASSING:
 		return "check_passing";
+	case FINDING_NETWORK:
+		return "network";
 	}
 	return "unknown";
 }
@@ -35,6 +37,27 @@ const char *finding_action_to_string(enum finding_action a)
 		return "exited_before_kill";
 	case FINDING_ACTION_DENIED:
 		return "denied";
+	}
+	return "unknown";
+}
+
+const char *finding_outcome_to_string(enum finding_outcome o)
+{
+	switch (o) {
+	case FINDING_OUTCOME_NONE:
+		return "none";
+	case FINDING_OUTCOME_ESTABLISHED:
+		return "established";
+	case FINDING_OUTCOME_REFUSED:
+		return "refused";
+	case FINDING_OUTCOME_TIMED_OUT:
+		return "timed_out";
+	case FINDING_OUTCOME_FAILED:
+		return "failed";
+	case FINDING_OUTCOME_UNKNOWN:
+		return "unknown";
+	case _FINDING_OUTCOME_MAX:
+		break;
 	}
 	return "unknown";
 }

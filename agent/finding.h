@@ -23,6 +23,7 @@ enum finding_kind {
 	FINDING_POLICY_INVALID, /* a new policy was refused; the old one stays */
 	FINDING_CHECK_FAILING, /* a posture check fails (or cannot tell) */
 	FINDING_CHECK_PASSING, /* ... and passes again */
+	FINDING_NETWORK, /* traffic a network rule is about: a connection, datagram, bind or listener */
 };
 
 enum finding_action {
@@ -32,6 +33,34 @@ enum finding_action {
 	FINDING_ACTION_KILL_FAILED,
 	FINDING_ACTION_GONE, /* enforce mode, but it had ended before it could be stopped */
 	FINDING_ACTION_DENIED, /* the exec was refused (BPF LSM, EPERM): it never started */
+};
+
+/* How the connections a network finding stands for ended (TCP connects; others: none). */
+enum finding_outcome {
+	FINDING_OUTCOME_NONE, /* not a TCP connect, refused by the agent, or not known */
+	FINDING_OUTCOME_ESTABLISHED,
+	FINDING_OUTCOME_REFUSED, /* the other end refused (RST) */
+	FINDING_OUTCOME_TIMED_OUT,
+	FINDING_OUTCOME_FAILED, /* another error */
+	FINDING_OUTCOME_UNKNOWN, /* the probe could not follow it to its end */
+	_FINDING_OUTCOME_MAX,
+};
+
+struct finding_network {
+	enum policy_net_direction direction;
+	uint8_t protocol; /* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t family; /* AF_INET or AF_INET6 */
+	bool has_local, has_remote; /* whether the addresses below are known */
+	uint8_t local_addr[16], remote_addr[16]; /* network byte order; IPv4 in the first 4 */
+	uint16_t local_port, remote_port;
+	/* How many attempts this finding stands for (1, or more when repeats were aggregated). */
+	uint64_t count;
+	uint64_t outcomes[_FINDING_OUTCOME_MAX]; /* of those, how each ended, where known */
+	usec_t first_real, last_real; /* CLOCK_REALTIME of the first and last attempt */
+	bool has_owner; /* the socket's owner is known (without a process: inbound) */
+	uint32_t owner_uid;
+	bool aggregated; /* a summary of repeats of an earlier finding */
+	bool preexisting; /* a listener found already open (start-up, new policy) */
 };
 
 #define FINDING_CHAIN_MAX  4
@@ -69,9 +98,14 @@ struct finding {
 
 	/* For check findings: the result, with its reason and evidence; not owned. */
 	const struct check_result *check;
+
+	/* For network findings. */
+	bool has_network;
+	struct finding_network network;
 };
 
 const char *finding_kind_to_string(enum finding_kind k);
 const char *finding_action_to_string(enum finding_action a);
+const char *finding_outcome_to_string(enum finding_outcome o);
 
 #endif

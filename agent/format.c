@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "checks/checks.h"
 #include "basic/string-util.h"
@@ -361,6 +364,96 @@ static void write_finding_process(yajl_gen g, const struct finding *f)
 	json_close(g);
 }
 
+/* An address of a network finding as text; "" when the family is unknown. */
+static void network_addr_text(const struct finding_network *n, const uint8_t *addr, char *buf,
+			      size_t size)
+{
+	if (!inet_ntop(n->family == AF_INET6 ? AF_INET6 : AF_INET, addr, buf, (socklen_t)size))
+		buf[0] = '\0';
+}
+
+static void write_network_endpoint(yajl_gen g, const char *key, const struct finding_network *n,
+				   const uint8_t *addr, bool has_addr, uint16_t port)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	if (!has_addr && port == 0)
+		return;
+	json_open(g, key);
+	if (has_addr) {
+		network_addr_text(n, addr, text, sizeof(text));
+		if (text[0])
+			json_str(g, "ip", text);
+	}
+	if (port)
+		json_int(g, "port", port);
+	json_close(g);
+}
+
+static const char *net_protocol_name(uint8_t protocol)
+{
+	return protocol == IPPROTO_TCP ? "tcp" : protocol == IPPROTO_UDP ? "udp" : "unknown";
+}
+
+/* The connection of a network finding, as OCSF evidence: who talked to whom, how. */
+static void write_network_evidence(yajl_gen g, const struct finding_network *n)
+{
+	bool outbound = n->direction == POLICY_NET_OUTBOUND;
+
+	json_open(g, "connection_info");
+	json_str(g, "protocol_name", net_protocol_name(n->protocol));
+	json_int(g, "protocol_num", n->protocol);
+	json_int(g, "protocol_ver_id", n->family == AF_INET6 ? 6 : 4);
+	/* A listener waits for inbound connections. */
+	json_int(g, "direction_id", outbound ? 2 : 1);
+	json_str(g, "direction", outbound ? "Outbound" : "Inbound");
+	json_close(g);
+	if (outbound) {
+		write_network_endpoint(g, "src_endpoint", n, n->local_addr, n->has_local,
+				       n->local_port);
+		write_network_endpoint(g, "dst_endpoint", n, n->remote_addr, n->has_remote,
+				       n->remote_port);
+	} else {
+		write_network_endpoint(g, "src_endpoint", n, n->remote_addr, n->has_remote,
+				       n->remote_port);
+		write_network_endpoint(g, "dst_endpoint", n, n->local_addr, n->has_local,
+				       n->local_port);
+	}
+}
+
+/* The postured extension's account of a network finding. */
+static void write_network_details(yajl_gen g, const struct finding_network *n)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	json_open(g, "network");
+	json_str(g, "direction", policy_net_direction_to_string(n->direction));
+	json_str(g, "protocol", net_protocol_name(n->protocol));
+	if (n->has_local) {
+		network_addr_text(n, n->local_addr, text, sizeof(text));
+		json_str(g, "local_address", text);
+	}
+	if (n->local_port)
+		json_int(g, "local_port", n->local_port);
+	if (n->has_remote) {
+		network_addr_text(n, n->remote_addr, text, sizeof(text));
+		json_str(g, "remote_address", text);
+	}
+	if (n->remote_port)
+		json_int(g, "remote_port", n->remote_port);
+	json_u64(g, "count", n->count);
+	json_open(g, "outcomes");
+	for (int o = FINDING_OUTCOME_ESTABLISHED; o < _FINDING_OUTCOME_MAX; o++)
+		if (n->outcomes[o])
+			json_u64(g, finding_outcome_to_string(o), n->outcomes[o]);
+	json_close(g);
+	if (n->aggregated)
+		json_bool(g, "repeats", true);
+	if (n->preexisting)
+		json_bool(g, "already_open", true);
+	json_close(g);
+}
+
 void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 		    const struct device_info *dev)
 {
@@ -376,6 +469,12 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 		    sev, severity_names[sev]);
 	json_int(g, "status_id", resolved ? 4 : 1);
 	json_str(g, "status", resolved ? "Resolved" : "New");
+	if (f->has_network && f->network.count > 1) {
+		/* Repeats the kernel aggregated: one record for many attempts. */
+		json_u64(g, "count", f->network.count);
+		json_int(g, "start_time", (long long)(f->network.first_real / 1000));
+		json_int(g, "end_time", (long long)(f->network.last_real / 1000));
+	}
 
 	json_open(g, "metadata");
 	json_str(g, "version", OCSF_SCHEMA_VERSION);
@@ -394,7 +493,7 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 	json_close(g);
 	write_device(g, dev);
 
-	if (f->kind == FINDING_PROCESS_DENIED) {
+	if (f->kind == FINDING_PROCESS_DENIED || f->kind == FINDING_NETWORK) {
 		json_int(g, "action_id", blocked ? 2 : 1);
 		json_str(g, "action", blocked ? "Denied" : "Allowed");
 		json_int(g, "disposition_id",
@@ -458,11 +557,23 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 		json_close(g);
 	}
 
-	if (f->has_process) {
+	if (f->has_process || f->has_network) {
 		json_key(g, "evidences");
 		yajl_gen_array_open(g);
 		yajl_gen_map_open(g);
-		write_finding_process(g, f);
+		if (f->has_process)
+			write_finding_process(g, f);
+		if (f->has_network)
+			write_network_evidence(g, &f->network);
+		if (!f->has_process && f->has_network && f->network.has_owner) {
+			char owner[16];
+
+			/* Whose socket it is: that user sees the finding (status socket). */
+			snprintf(owner, sizeof(owner), "%u", f->network.owner_uid);
+			json_open(g, "user");
+			json_str(g, "uid", owner);
+			json_close(g);
+		}
 		if (f->n_ancestors > 0) {
 			json_open(g, "actor");
 			json_open(g, "process");
@@ -511,6 +622,8 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 		yajl_gen_array_close(g);
 		json_close(g);
 	}
+	if (f->has_network)
+		write_network_details(g, &f->network);
 	if (f->has_process && f->n_ancestors > 0) {
 		json_key(g, "ancestors");
 		yajl_gen_array_open(g);

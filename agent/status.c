@@ -281,8 +281,8 @@ static bool handle_explain(struct client *c, const char *id, yajl_val params)
 }
 
 /*
- * The uid of the user a record is about: its evidence's process, else its
- * process (docs/status-socket.md).  STATUS_UID_DEVICE for a record about no
+ * The uid of the user a record is about: its evidence's process, else the
+ * evidence's user, else its process (docs/status-socket.md).  STATUS_UID_DEVICE for a record about no
  * user; false when the record cannot be read, so it is shown to root only.
  */
 static bool record_uid(const char *line, uint32_t *ret)
@@ -301,6 +301,9 @@ static bool record_uid(const char *line, uint32_t *ret)
 		proc = yajl_tree_get(YAJL_GET_ARRAY(ev)->values[0], proc_path, yajl_t_object);
 	if (proc)
 		uid = yajl_tree_get(proc, uid_path, yajl_t_any);
+	/* Evidence about a user's socket without a process (an inbound connection). */
+	if (!uid && ev && YAJL_GET_ARRAY(ev)->len > 0)
+		uid = yajl_tree_get(YAJL_GET_ARRAY(ev)->values[0], uid_path, yajl_t_any);
 	if (!uid) {
 		proc = yajl_tree_get(v, proc_path, yajl_t_object);
 		if (proc)

@@ -61,6 +61,13 @@ static inline void fclosep(FILE **f)
 		fclose(*f);
 }
 
+/* Frees p and returns NULL, for "p = mfree(p);". */
+static inline void *mfree(void *p)
+{
+	free(p);
+	return NULL;
+}
+
 #define _cleanup_free_	 _cleanup_(freep)
 #define _cleanup_close_	 _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)

@@ -16,6 +16,7 @@
  * checked.
  */
 #include <limits.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <yajl/yajl_tree.h>
 
@@ -611,7 +613,11 @@ static const char test_policy[] =
 	" \"remediation\": {\"en\": \"Connect.\"}},"
 	"{\"id\": \"disk-encryption\", \"type\": \"check\", \"title\": \"Disk encryption\","
 	" \"severity\": \"critical\", \"check\": \"disk_encryption\","
-	" \"message\": {\"en\": \"Not encrypted.\"}, \"remediation\": {\"en\": \"Reinstall.\"}}"
+	" \"message\": {\"en\": \"Not encrypted.\"}, \"remediation\": {\"en\": \"Reinstall.\"}},"
+	"{\"id\": \"no-public-listeners\", \"type\": \"network\", \"title\": \"Listeners\","
+	" \"severity\": \"medium\", \"direction\": \"listen\", \"match\": {},"
+	" \"except\": [{\"address\": \"loopback\"}], \"effect\": \"deny\","
+	" \"message\": {\"en\": \"A program listens.\"}, \"remediation\": {\"en\": \"Stop it.\"}}"
 	"]}";
 
 static policy *parse_policy(void)
@@ -714,6 +720,44 @@ static void test_compliance_finding(void **state)
 	check.n_evidence = 0;
 	f->kind = FINDING_CHECK_PASSING;
 	check_finding(f, "check passing");
+
+	/* Network findings: refused, reported with repeats, a listener without its process. */
+	*f = (struct finding){ .kind = FINDING_NETWORK,
+			       .time_real = 1700000000000000ULL,
+			       .policy = p,
+			       .rule = policy_rule_find(p, "no-public-listeners"),
+			       .mode = POLICY_MODE_ENFORCE,
+			       .action = FINDING_ACTION_DENIED,
+			       .in_kernel = true,
+			       .has_network = true,
+			       .network = { .direction = POLICY_NET_LISTEN,
+					    .protocol = IPPROTO_TCP,
+					    .family = AF_INET,
+					    .has_local = true,
+					    .local_port = 8080,
+					    .count = 1,
+					    .has_owner = true,
+					    .owner_uid = 1000 } };
+	set_process(f);
+	check_finding(f, "network denied");
+	f->action = FINDING_ACTION_REPORTED;
+	f->network.direction = POLICY_NET_OUTBOUND;
+	f->network.family = AF_INET6;
+	f->network.has_remote = true;
+	f->network.remote_addr[15] = 1;
+	f->network.remote_port = 443;
+	f->network.count = 5000;
+	f->network.outcomes[FINDING_OUTCOME_ESTABLISHED] = 4990;
+	f->network.outcomes[FINDING_OUTCOME_REFUSED] = 10;
+	f->network.first_real = 1700000000000000ULL;
+	f->network.last_real = 1700000010000000ULL;
+	f->network.aggregated = true;
+	check_finding(f, "network repeats");
+	f->has_process = false;
+	f->n_ancestors = 0;
+	f->network.direction = POLICY_NET_INBOUND;
+	f->network.count = 1;
+	check_finding(f, "network inbound");
 
 	free(f);
 	policy_unref(p);
