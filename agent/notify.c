@@ -188,6 +188,22 @@ static bool finding_stopped(yajl_val f)
 	return action && (strcmp(action, "killed") == 0 || strcmp(action, "denied") == 0);
 }
 
+/* How many events a finding stands for: the kernel counts network repeats. */
+static uint64_t finding_count(yajl_val f)
+{
+	int64_t n = statusclient_get_int(
+		statusclient_get(statusclient_get(f, "postured"), "network"), "count", 1);
+
+	return n > 0 ? (uint64_t)n : 1;
+}
+
+static bool finding_is_network(yajl_val f)
+{
+	const char *kind = statusclient_get_str(statusclient_get(f, "postured"), "finding");
+
+	return kind && strcmp(kind, "network") == 0;
+}
+
 static uint8_t finding_urgency(yajl_val f)
 {
 	int64_t sev = statusclient_get_int(f, "severity_id", 3);
@@ -210,6 +226,9 @@ static char *finding_summary(yajl_val f)
 	if (finding_resolved(f))
 		/* TRANSLATORS: summary of a notice; %s is the rule's title. */
 		r = asprintf(&s, _("Fixed: %s"), t);
+	else if (finding_stopped(f) && finding_is_network(f))
+		/* TRANSLATORS: summary of a notice about a connection or listener postured refused; %s is the rule's title. */
+		r = asprintf(&s, _("Blocked: %s"), t);
 	else if (finding_stopped(f))
 		/* TRANSLATORS: summary of a notice about a program postured stopped; %s is the rule's title. */
 		r = asprintf(&s, _("Stopped: %s"), t);
@@ -403,7 +422,7 @@ static void notifier_finding(struct notifier *n, yajl_val f)
 	 * and fixed is news: it replaces the notice at once.
 	 */
 	if (s->in_window && s->resolved == resolved) {
-		s->repeats++;
+		s->repeats += finding_count(f);
 		return;
 	}
 

@@ -287,6 +287,29 @@ static void agent_finding_in(int fd, const char *rule, const char *title, const 
 	agent_write(fd, line);
 }
 
+/* A network finding the agent refused, standing for count connections (repeats the kernel counted). */
+static void agent_network_finding(int fd, const char *rule, const char *title, unsigned count)
+{
+	char line[4096];
+
+	snprintf(line, sizeof(line),
+		 "{\"event\":\"finding\",\"finding\":{\"time\":1795681500000,\"class_uid\":2003,"
+		 "\"class_name\":\"Compliance Finding\",\"activity_id\":1,\"severity_id\":4,"
+		 "\"status_id\":1,\"status\":\"New\",\"count\":%u,"
+		 "\"finding_info\":{\"uid\":\"n\",\"title\":\"%s\",\"types\":[\"network\"]},"
+		 "\"compliance\":{\"status_id\":3,\"control\":\"%s\"},"
+		 "\"evidences\":[{\"process\":{\"pid\":4400,\"name\":\"curl\","
+		 "\"file\":{\"path\":\"/usr/bin/curl\",\"name\":\"curl\"}},"
+		 "\"connection_info\":{\"protocol_name\":\"tcp\",\"direction_id\":2},"
+		 "\"dst_endpoint\":{\"ip\":\"192.0.2.7\",\"port\":25}}],"
+		 "\"postured\":{\"finding\":\"network\",\"action\":\"denied\",\"rule_id\":\"%s\","
+		 "\"remediation\":{\"en\":\"Send mail through the company server.\"},"
+		 "\"network\":{\"direction\":\"outbound\",\"protocol\":\"tcp\","
+		 "\"remote_address\":\"192.0.2.7\",\"remote_port\":25,\"count\":%u%s}}}}\n",
+		 count, title, rule, rule, count, count > 1 ? ",\"repeats\":true" : "");
+	agent_write(fd, line);
+}
+
 static void agent_finding(int fd, const char *rule, const char *title, const char *kind,
 			  const char *action, int severity_id, bool resolved, const char *fix)
 {
@@ -591,6 +614,28 @@ int main(int argc, char *argv[])
 		      first.id);
 		CHECK(strstr(follow.body, "99 more times") != NULL, "the follow-up counts 99: %s",
 		      follow.body);
+	}
+
+	/*
+	 * A refused connection says "Blocked"; the 4,999 repeats the kernel
+	 * counted arrive as one finding with a count, and the follow-up says so.
+	 */
+	base = server_count();
+	agent_network_finding(fd, "no-smtp-out", "Mail only through the company server", 1);
+	CHECK(wait_notices(base + 1, 3000), "a refused connection produced a notice");
+	agent_network_finding(fd, "no-smtp-out", "Mail only through the company server", 4999);
+	usleep((QUIET_SECONDS * 1000 + 1000) * 1000);
+	k = server_count() - base;
+	CHECK(k == 2, "5,000 refused connections are one notice plus one follow-up (got %d)", k);
+	if (k >= 2) {
+		struct notice first = server_get(base), follow = server_get(base + 1);
+
+		CHECK(strcmp(first.summary, "Blocked: Mail only through the company server") == 0,
+		      "network summary: %s", first.summary);
+		CHECK(strcmp(first.body, "Send mail through the company server.") == 0,
+		      "network body: %s", first.body);
+		CHECK(strstr(follow.body, "4999 more times") != NULL,
+		      "the follow-up counts the kernel's 4999: %s", follow.body);
 	}
 
 	/* Another rule: its own notice; a fixed rule says so at once. */
