@@ -76,6 +76,8 @@ AGENT_SRCS := agent/main.c agent/agent.c agent/privs.c agent/engine.c agent/engi
 AGENT_SRCS += agent/listeners.c
 # Network changes (rtnetlink), for the checks that depend on the network.
 AGENT_SRCS += agent/netwatch.c
+# The netlink dumps both of them read.
+AGENT_SRCS += agent/basic/netlink-util.c
 CTL_SRCS := agent/posturectl.c agent/ctl_check.c agent/baseline.c agent/basic/fileio.c $(CHECKS_SRCS)
 # posturectl status|explain|events and the status socket's client library (also postured-notify).
 CTLSTATUS_SRCS := agent/ctl_status.c agent/statusclient.c
@@ -116,7 +118,7 @@ policy_sig_DEPS = agent/policy_sig.c
 UNIT_TESTS += runner
 runner_DEPS = $(CHECKS_SRCS) agent/basic/fileio.c $(POLICY_SRCS)
 UNIT_TESTS += listeners
-listeners_DEPS := agent/listeners.c
+listeners_DEPS := agent/listeners.c agent/basic/netlink-util.c
 
 INTEGRATION_TESTS := process_probe policy_enforce status_socket agent_collector
 # The network probe driven directly, without the daemon.
@@ -266,10 +268,11 @@ $(BUILD)/tests/integration/net_probe: tests/integration/net_probe.c tests/integr
 # The network watcher and the listener scan, each linked with its module alone.
 $(BUILD)/tests/integration/netwatch $(BUILD)/tests/integration/listeners: \
 		$(BUILD)/tests/integration/%: tests/integration/%.c tests/integration/harness.h \
-		$(BUILD)/obj/agent/%.o $(BUILD)/postured
+		$(BUILD)/obj/agent/%.o $(BUILD)/obj/agent/basic/netlink-util.o $(BUILD)/postured
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(BUILD)/obj/agent/$*.o $(PKG_LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(BUILD)/obj/agent/$*.o \
+		$(BUILD)/obj/agent/basic/netlink-util.o $(PKG_LIBS) -o $@
 
 $(BUILD)/tests/integration/firewall_netns: tests/integration/firewall_netns.c \
 		tests/integration/harness.h $(call obj,$(FIREWALL_IT_SRCS)) $(POLICY_LIB)

@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/netlink-util.h"
 #include "listeners.h"
 
 /* Netlink answers and directory listings are read through one buffer of this size. */
@@ -122,6 +122,29 @@ static int scan_add(struct scan *s, const struct inet_diag_msg *m, size_t attrs_
 	return 0;
 }
 
+struct dump {
+	struct scan *s;
+	uint8_t family;
+	uint32_t states;
+};
+
+/* One message of a dump's answer. */
+static int scan_message(const struct nlmsghdr *h, void *userdata)
+{
+	const struct dump *d = userdata;
+	const struct inet_diag_msg *m = NLMSG_DATA(h);
+	size_t len = h->nlmsg_len - NLMSG_HDRLEN;
+
+	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+		return 0;
+	if (len < sizeof(*m) || m->idiag_family != d->family)
+		return -EPROTO;
+	/* A socket that changed state since the kernel looked is not one of ours. */
+	if (m->idiag_state >= 32 || !(d->states & (1U << m->idiag_state)))
+		return 0;
+	return scan_add(d->s, m, len > NLMSG_ALIGN(sizeof(*m)) ? len - NLMSG_ALIGN(sizeof(*m)) : 0);
+}
+
 /*
  * One dump: the sockets of a family and protocol in the given states.
  * Returns 1 when the kernel said the dump was interrupted (the caller asks
@@ -146,71 +169,15 @@ static int scan_dump_once(struct scan *s, uint8_t family, uint8_t protocol, uint
 			.idiag_states = states,
 		},
 	};
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct dump d = { .s = s, .family = family, .states = states };
 	size_t first = s->l->n;
-	bool interrupted = false;
+	int r;
 
-	if (sendto(s->nl_fd, &rq, sizeof(rq), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
-		return -errno;
-	for (;;) {
-		struct sockaddr_nl from = {};
-		struct iovec iov = { .iov_base = s->buf, .iov_len = LISTENERS_BUF_SIZE };
-		struct msghdr mh = {
-			.msg_name = &from,
-			.msg_namelen = sizeof(from),
-			.msg_iov = &iov,
-			.msg_iovlen = 1,
-		};
-		ssize_t n = recvmsg(s->nl_fd, &mh, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		}
-		if (mh.msg_flags & MSG_TRUNC)
-			return -EMSGSIZE;
-		/* Only the kernel's answers (port 0) count. */
-		if (mh.msg_namelen < sizeof(from) || from.nl_pid != 0)
-			continue;
-		for (const struct nlmsghdr *h = (const struct nlmsghdr *)s->buf; NLMSG_OK(h, n);
-		     h = NLMSG_NEXT(h, n)) {
-			const struct inet_diag_msg *m = NLMSG_DATA(h);
-			size_t len = h->nlmsg_len - NLMSG_HDRLEN;
-			int r;
-
-			if (h->nlmsg_seq != rq.nlh.nlmsg_seq)
-				continue;
-			if (h->nlmsg_flags & NLM_F_DUMP_INTR)
-				interrupted = true;
-			if (h->nlmsg_type == NLMSG_DONE) {
-				*ret_added = s->l->n - first;
-				return interrupted ? 1 : 0;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *err = NLMSG_DATA(h);
-
-				if (len < sizeof(*err))
-					return -EPROTO;
-				return err->error < 0 ? err->error : -EPROTO;
-			}
-			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
-				continue;
-			if (len < sizeof(*m) || m->idiag_family != family)
-				return -EPROTO;
-			/* A socket that changed state since the kernel looked is not one of ours. */
-			if (m->idiag_state >= 32 || !(states & (1U << m->idiag_state)))
-				continue;
-			r = scan_add(s, m,
-				     len > NLMSG_ALIGN(sizeof(*m)) ? len - NLMSG_ALIGN(sizeof(*m)) :
-								     0);
-			if (r < 0)
-				return r;
-		}
-		/* Bytes left over that do not make a message: the answer is malformed. */
-		if (n > 0)
-			return -EPROTO;
-	}
+	r = netlink_dump(s->nl_fd, &rq.nlh, s->buf, LISTENERS_BUF_SIZE, scan_message, &d);
+	if (r < 0)
+		return r;
+	*ret_added = s->l->n - first;
+	return r;
 }
 
 /* Whether this kernel cannot list that family or protocol at all (no UDP diag, no IPv6). */
@@ -450,7 +417,6 @@ int listeners_read(const struct listeners_limits *limits, struct listeners **ret
 		{ AF_INET6, IPPROTO_UDP, 1U << LISTENERS_TCP_CLOSE },
 	};
 	const struct listeners_limits none = {};
-	const struct timeval tv = { .tv_sec = LISTENERS_RECV_TIMEOUT_SEC };
 	_cleanup_(listeners_freep) struct listeners *l = NULL;
 	_cleanup_free_ char *buf = NULL;
 	_cleanup_close_ int fd = -EBADF;
@@ -464,11 +430,9 @@ int listeners_read(const struct listeners_limits *limits, struct listeners **ret
 	buf = malloc(LISTENERS_BUF_SIZE);
 	if (!l || !buf)
 		return -ENOMEM;
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	fd = netlink_open_dump(NETLINK_SOCK_DIAG, LISTENERS_RECV_TIMEOUT_SEC);
 	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
-		return -errno;
+		return fd;
 	s = (struct scan){
 		.l = l,
 		.max = limits->listeners_max ? limits->listeners_max : LISTENERS_MAX_DEFAULT,

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/netlink-util.h"
 #include "netwatch.h"
 
 /* Big enough for any dump part the kernel sends (it fills at most 32 KiB). */
@@ -163,6 +163,22 @@ static uint64_t hash_object(const struct nlmsghdr *h)
 	return mix(x) | 1;
 }
 
+struct dump {
+	size_t *budget;
+	uint64_t sum;
+};
+
+static int dump_message(const struct nlmsghdr *h, void *userdata)
+{
+	struct dump *d = userdata;
+
+	if (*d->budget == 0)
+		return -E2BIG;
+	(*d->budget)--;
+	d->sum += hash_object(h);
+	return 0;
+}
+
 /*
  * One dump (RTM_GETLINK, RTM_GETADDR or RTM_GETROUTE, all families) summed
  * into *ret.  Returns 0, 1 when the kernel said it was interrupted, or
@@ -182,57 +198,14 @@ static int dump_once(netwatch *w, int fd, uint16_t type, size_t *budget, uint64_
 		},
 		.g = { .rtgen_family = AF_UNSPEC },
 	};
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	bool interrupted = false;
-	uint64_t sum = 0;
+	struct dump d = { .budget = budget };
+	int r;
 
-	if (sendto(fd, &rq, rq.nlh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
-		return -errno;
-	for (;;) {
-		struct sockaddr_nl from = {};
-		struct iovec iov = { .iov_base = w->buf, .iov_len = NETWATCH_BUF_SIZE };
-		struct msghdr mh = {
-			.msg_name = &from,
-			.msg_namelen = sizeof(from),
-			.msg_iov = &iov,
-			.msg_iovlen = 1,
-		};
-		ssize_t n = recvmsg(fd, &mh, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		}
-		if (mh.msg_flags & MSG_TRUNC)
-			return -EMSGSIZE;
-		if (mh.msg_namelen < sizeof(from) || from.nl_pid != 0)
-			continue;
-		for (const struct nlmsghdr *h = (const struct nlmsghdr *)w->buf; NLMSG_OK(h, n);
-		     h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_seq != rq.nlh.nlmsg_seq)
-				continue;
-			if (h->nlmsg_flags & NLM_F_DUMP_INTR)
-				interrupted = true;
-			if (h->nlmsg_type == NLMSG_DONE) {
-				*ret = sum;
-				return interrupted ? 1 : 0;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *err = NLMSG_DATA(h);
-
-				if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*err)))
-					return -EPROTO;
-				return err->error < 0 ? err->error : -EPROTO;
-			}
-			if (*budget == 0)
-				return -E2BIG;
-			(*budget)--;
-			sum += hash_object(h);
-		}
-		if (n > 0)
-			return -EPROTO;
-	}
+	r = netlink_dump(fd, &rq.nlh, w->buf, NETWATCH_BUF_SIZE, dump_message, &d);
+	if (r < 0)
+		return r;
+	*ret = d.sum;
+	return r;
 }
 
 /* Reads the links, addresses and default routes into ret[KIND_COUNT]. */
@@ -243,17 +216,14 @@ static int read_state(netwatch *w, uint64_t ret[KIND_COUNT])
 		[KIND_ADDRESS] = RTM_GETADDR,
 		[KIND_ROUTE] = RTM_GETROUTE,
 	};
-	const struct timeval tv = { .tv_sec = NETWATCH_RECV_TIMEOUT_SEC };
 	_cleanup_close_ int fd = -EBADF;
 	size_t budget = NETWATCH_OBJECTS_MAX;
 	uint64_t state[KIND_COUNT];
 
 	/* A socket of its own, so that notifications and an abandoned dump never mix. */
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	fd = netlink_open_dump(NETLINK_ROUTE, NETWATCH_RECV_TIMEOUT_SEC);
 	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
-		return -errno;
+		return fd;
 	for (size_t k = 0; k < KIND_COUNT; k++) {
 		int r = 1;
 
@@ -354,40 +324,27 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	bool changed = false;
 
 	for (int i = 0; i < NETWATCH_READS_PER_WAKEUP; i++) {
-		struct sockaddr_nl from = {};
-		struct iovec iov = { .iov_base = w->buf, .iov_len = NETWATCH_BUF_SIZE };
-		struct msghdr mh = {
-			.msg_name = &from,
-			.msg_namelen = sizeof(from),
-			.msg_iov = &iov,
-			.msg_iovlen = 1,
-		};
-		ssize_t n = recvmsg(w->fd, &mh, MSG_DONTWAIT);
+		bool from_kernel, truncated;
+		ssize_t n = netlink_recv(w->fd, w->buf, NETWATCH_BUF_SIZE, MSG_DONTWAIT,
+					 &from_kernel, &truncated);
 
-		if (n < 0 && errno == EINTR)
+		if (n == -EINTR)
 			continue;
-		if (n < 0 && errno == EAGAIN)
+		if (n == -EAGAIN)
 			break;
 		if (n < 0) {
 			/* ENOBUFS: the kernel dropped notifications; anything may have changed. */
-			bool enobufs = errno == ENOBUFS;
-
 			w->overrun = changed = true;
-			if (!enobufs)
+			if (n != -ENOBUFS)
 				break;
 			w->stats.overruns++;
 			continue;
 		}
-		/*
-		 * The sender's port, not nlmsg_pid: notifications carry the port of
-		 * whoever asked for the change, datagrams from other processes
-		 * come from their own non-zero port.
-		 */
-		if (mh.msg_namelen < sizeof(from) || from.nl_pid != 0) {
+		if (!from_kernel) {
 			w->stats.foreign++;
 			continue;
 		}
-		if (mh.msg_flags & MSG_TRUNC) {
+		if (truncated) {
 			w->overrun = changed = true;
 			continue;
 		}

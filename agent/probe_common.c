@@ -7,6 +7,7 @@
 #include <linux/magic.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -188,5 +189,89 @@ int probe_check_bpffs(const char *dir)
 		return -errno;
 	if ((unsigned long)sfs.f_type != BPF_FS_MAGIC)
 		return -ENOTDIR;
+	return 0;
+}
+
+int probe_log_load_error(int r, const char *what)
+{
+	if (r == -EPERM || r == -EACCES)
+		return log_error_errno(r,
+				       "The kernel refused to load the %s: %m. Is postured running "
+				       "as root, and does kernel lockdown or a security module "
+				       "forbid BPF? libbpf said:%s",
+				       what, probe_log_tail());
+	return log_error_errno(r, "The kernel's verifier refused the %s: %m. Its last lines:%s",
+			       what, probe_log_tail());
+}
+
+int probe_ring_check_size(uint32_t bytes, const char *what)
+{
+	bool power_of_two = bytes && !(bytes & (bytes - 1));
+
+	if (!power_of_two || bytes < (uint32_t)getpagesize())
+		return log_error_errno(EINVAL,
+				       "The %s size %u is not a power of two of at least a page.",
+				       what, bytes);
+	return 0;
+}
+
+static int ring_sample(void *ctx, void *data, size_t size)
+{
+	struct probe_ring *ring = ctx;
+
+	return ring->fn(ring->userdata, data, size);
+}
+
+int probe_ring_init(struct probe_ring *ring, const struct bpf_map *map, __u64 *deadline,
+		    probe_sample_fn fn, void *userdata, const char *what)
+{
+	/* The context is ring itself, so it must stay where it is (inside the probe). */
+	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(map), ring_sample, ring, NULL);
+
+	if (!rb)
+		return log_error_errno(errno, "Failed to set up the %s: %m", what);
+	*ring = (struct probe_ring){
+		.rb = rb, .fn = fn, .userdata = userdata, .deadline = deadline
+	};
+	return 0;
+}
+
+void probe_ring_done(struct probe_ring *ring)
+{
+	ring_buffer__free(ring->rb);
+	ring->rb = NULL;
+}
+
+int probe_ring_fd(const struct probe_ring *ring)
+{
+	return ring_buffer__epoll_fd(ring->rb);
+}
+
+int probe_ring_drain(struct probe_ring *ring)
+{
+	return ring_buffer__consume(ring->rb);
+}
+
+void probe_ring_set_deadline(struct probe_ring *ring, nsec_t deadline)
+{
+	*ring->deadline = deadline;
+}
+
+int probe_stats_sum(int map_fd, int ncpus, uint32_t n, uint64_t *ret)
+{
+	_cleanup_free_ uint64_t *values = NULL;
+
+	values = calloc((size_t)ncpus, sizeof(*values));
+	if (!values)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < n; k++) {
+		uint64_t sum = 0;
+
+		if (bpf_map_lookup_elem(map_fd, &k, values) < 0)
+			return -errno;
+		for (int c = 0; c < ncpus; c++)
+			sum += values[c];
+		ret[k] = sum;
+	}
 	return 0;
 }

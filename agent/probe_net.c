@@ -43,12 +43,10 @@ struct applied {
 
 struct probe_net {
 	struct net_bpf *skel;
-	struct ring_buffer *rb;
+	struct probe_ring ring;
 	struct bpf_link *links[_LINK_MAX];
 	char *cgroup;
 	enum probe_flavor flavor;
-	probe_net_sample_fn fn;
-	void *userdata;
 	int ncpus;
 	uint32_t last_gen; /* the last generation filled; never reused */
 	bool tcp_needed; /* the rules in force need the TCP state tracepoint */
@@ -66,18 +64,6 @@ struct probe_net {
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct net_bpf *, net_bpf__destroy);
-
-static int ring_sample(void *ctx, void *data, size_t size)
-{
-	probe_net *p = ctx;
-
-	return p->fn(p->userdata, data, size);
-}
-
-static bool is_power_of_two(uint32_t v)
-{
-	return v && !(v & (v - 1));
-}
 
 static int is_cgroup2(const char *path)
 {
@@ -260,17 +246,12 @@ int probe_net_new(const struct probe_net_config *cfg, probe_net_sample_fn fn, vo
 	_cleanup_(net_bpf__destroyp) struct net_bpf *skel = NULL;
 	int r;
 
-	if (!is_power_of_two(cfg->ring_bytes) || cfg->ring_bytes < (uint32_t)getpagesize())
-		return log_error_errno(
-			EINVAL,
-			"The network ring buffer size %u is not a power of two of at "
-			"least a page.",
-			cfg->ring_bytes);
+	r = probe_ring_check_size(cfg->ring_bytes, "network ring buffer");
+	if (r < 0)
+		return r;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return log_oom();
-	p->fn = fn;
-	p->userdata = userdata;
 	p->ncpus = libbpf_num_possible_cpus();
 	if (p->ncpus <= 0)
 		return log_error_errno(p->ncpus, "Failed to count the possible CPUs: %m");
@@ -296,26 +277,16 @@ int probe_net_new(const struct probe_net_config *cfg, probe_net_sample_fn fn, vo
 		p->flavor = PROBE_FLAVOR_TRACEPOINT;
 		r = load(cfg, p->flavor, &skel);
 	}
-	if (r < 0) {
-		if (r == -EPERM || r == -EACCES)
-			return log_error_errno(
-				r,
-				"The kernel refused to load the network probe: %m. Is "
-				"postured running as root, and does kernel lockdown or "
-				"a security module forbid BPF? libbpf said:%s",
-				probe_log_tail());
-		return log_error_errno(r,
-				       "The kernel's verifier refused the network probe: %m. Its "
-				       "last lines:%s",
-				       probe_log_tail());
-	}
+	if (r < 0)
+		return probe_log_load_error(r, "network probe");
 	p->skel = TAKE_PTR(skel);
 	r = attach_all(p);
 	if (r < 0)
 		return r;
-	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.net_events), ring_sample, p, NULL);
-	if (!p->rb)
-		return log_error_errno(errno, "Failed to set up the network ring buffer: %m");
+	r = probe_ring_init(&p->ring, p->skel->maps.net_events, &p->skel->bss->consumer_deadline_ns,
+			    fn, userdata, "network ring buffer");
+	if (r < 0)
+		return r;
 	*ret = TAKE_PTR(p);
 	return 0;
 }
@@ -327,7 +298,7 @@ probe_net *probe_net_free(probe_net *p)
 	/* Links first: no rule outlives its probe for a moment longer than needed. */
 	for (size_t i = 0; i < _LINK_MAX; i++)
 		bpf_link__destroy(p->links[i]);
-	ring_buffer__free(p->rb);
+	probe_ring_done(&p->ring);
 	net_bpf__destroy(p->skel);
 	for (size_t i = 0; i < ELEMENTSOF(p->applied); i++)
 		policy_unref(p->applied[i].pol);
@@ -354,37 +325,22 @@ const char *probe_net_cgroup(probe_net *p)
 
 int probe_net_fd(probe_net *p)
 {
-	return ring_buffer__epoll_fd(p->rb);
+	return probe_ring_fd(&p->ring);
 }
 
 int probe_net_drain(probe_net *p)
 {
-	return ring_buffer__consume(p->rb);
+	return probe_ring_drain(&p->ring);
 }
 
 void probe_net_set_deadline(probe_net *p, nsec_t deadline)
 {
-	p->skel->bss->consumer_deadline_ns = deadline;
+	probe_ring_set_deadline(&p->ring, deadline);
 }
 
 int probe_net_stats(probe_net *p, uint64_t *ret)
 {
-	_cleanup_free_ uint64_t *values = NULL;
-	int fd = bpf_map__fd(p->skel->maps.net_stats);
-
-	values = calloc((size_t)p->ncpus, sizeof(*values));
-	if (!values)
-		return -ENOMEM;
-	for (uint32_t k = 0; k < _NET_STAT_MAX; k++) {
-		uint64_t sum = 0;
-
-		if (bpf_map_lookup_elem(fd, &k, values) < 0)
-			return -errno;
-		for (int c = 0; c < p->ncpus; c++)
-			sum += values[c];
-		ret[k] = sum;
-	}
-	return 0;
+	return probe_stats_sum(bpf_map__fd(p->skel->maps.net_stats), p->ncpus, _NET_STAT_MAX, ret);
 }
 
 uint32_t probe_net_gen(probe_net *p)

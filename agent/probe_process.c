@@ -2,6 +2,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,11 +14,9 @@
 
 struct probe_process {
 	struct process_bpf *skel;
-	struct ring_buffer *rb;
+	struct probe_ring ring;
 	enum probe_flavor flavor;
 	bool lsm; /* the BPF LSM program refuses denied execs */
-	probe_process_sample_fn fn;
-	void *userdata;
 	int ncpus;
 	uint32_t next_gen; /* the generation being filled, when filling */
 };
@@ -48,18 +47,6 @@ int probe_flavor_from_string(const char *s, enum probe_flavor *ret)
 			return 0;
 		}
 	return -EINVAL;
-}
-
-static int ring_sample(void *ctx, void *data, size_t size)
-{
-	probe_process *p = ctx;
-
-	return p->fn(p->userdata, data, size);
-}
-
-static bool is_power_of_two(uint32_t v)
-{
-	return v && !(v & (v - 1));
 }
 
 /* Opens, configures, loads and attaches one flavour. */
@@ -100,17 +87,10 @@ static int load_flavor(probe_process *p, const struct probe_process_config *cfg,
 		return r;
 	}
 	if (r < 0) {
-		if (r == -EPERM || r == -EACCES)
-			return log_error_errno(r,
-					       "The kernel refused to load the process probe "
-					       "(%s): %m. Is postured running as root, and does "
-					       "kernel lockdown or a security module forbid BPF? "
-					       "libbpf said:%s",
-					       probe_flavor_to_string(flavor), probe_log_tail());
-		return log_error_errno(r,
-				       "The kernel's verifier refused the process probe (%s): %m. "
-				       "Its last lines:%s",
-				       probe_flavor_to_string(flavor), probe_log_tail());
+		char what[64];
+
+		snprintf(what, sizeof(what), "process probe (%s)", probe_flavor_to_string(flavor));
+		return probe_log_load_error(r, what);
 	}
 	r = process_bpf__attach(skel);
 	if (r < 0 && lsm) {
@@ -135,17 +115,13 @@ int probe_process_new(const struct probe_process_config *cfg, const struct probe
 	enum probe_flavor flavor = cfg->flavor;
 	int r;
 
-	if (!is_power_of_two(cfg->ring_bytes) || cfg->ring_bytes < (uint32_t)getpagesize())
-		return log_error_errno(EINVAL,
-				       "The ring buffer size %u is not a power of two of at least "
-				       "a page.",
-				       cfg->ring_bytes);
+	r = probe_ring_check_size(cfg->ring_bytes, "ring buffer");
+	if (r < 0)
+		return r;
 
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return log_oom();
-	p->fn = fn;
-	p->userdata = userdata;
 	p->ncpus = libbpf_num_possible_cpus();
 	if (p->ncpus <= 0)
 		return log_error_errno(p->ncpus, "Failed to count the possible CPUs: %m");
@@ -167,9 +143,10 @@ int probe_process_new(const struct probe_process_config *cfg, const struct probe
 	if (r < 0)
 		return r;
 
-	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), ring_sample, p, NULL);
-	if (!p->rb)
-		return log_error_errno(errno, "Failed to set up the process ring buffer: %m");
+	r = probe_ring_init(&p->ring, p->skel->maps.events, &p->skel->bss->consumer_deadline_ns, fn,
+			    userdata, "process ring buffer");
+	if (r < 0)
+		return r;
 
 	*ret = TAKE_PTR(p);
 	return 0;
@@ -179,7 +156,7 @@ probe_process *probe_process_free(probe_process *p)
 {
 	if (!p)
 		return NULL;
-	ring_buffer__free(p->rb);
+	probe_ring_done(&p->ring);
 	process_bpf__destroy(p->skel);
 	free(p);
 	return NULL;
@@ -187,37 +164,22 @@ probe_process *probe_process_free(probe_process *p)
 
 int probe_process_fd(probe_process *p)
 {
-	return ring_buffer__epoll_fd(p->rb);
+	return probe_ring_fd(&p->ring);
 }
 
 int probe_process_drain(probe_process *p)
 {
-	return ring_buffer__consume(p->rb);
+	return probe_ring_drain(&p->ring);
 }
 
 void probe_process_set_deadline(probe_process *p, nsec_t deadline)
 {
-	p->skel->bss->consumer_deadline_ns = deadline;
+	probe_ring_set_deadline(&p->ring, deadline);
 }
 
 int probe_process_stats(probe_process *p, uint64_t *ret)
 {
-	_cleanup_free_ uint64_t *values = NULL;
-	int fd = bpf_map__fd(p->skel->maps.stats);
-
-	values = calloc((size_t)p->ncpus, sizeof(*values));
-	if (!values)
-		return -ENOMEM;
-	for (uint32_t k = 0; k < _EVENT_STAT_MAX; k++) {
-		uint64_t sum = 0;
-
-		if (bpf_map_lookup_elem(fd, &k, values) < 0)
-			return -errno;
-		for (int c = 0; c < p->ncpus; c++)
-			sum += values[c];
-		ret[k] = sum;
-	}
-	return 0;
+	return probe_stats_sum(bpf_map__fd(p->skel->maps.stats), p->ncpus, _EVENT_STAT_MAX, ret);
 }
 
 /* Adds key with v, or raises the action of an entry already there. */

@@ -98,17 +98,13 @@ enum {
 	RF_GRACE,
 	_RF_PROCESS,
 };
+/* The names of the common fields, for the table of each type of rule. */
+#define RULE_COMMON_FIELDS                                                                    \
+	[RF_ID] = "id", [RF_TYPE] = "type", [RF_TITLE] = "title", [RF_SEVERITY] = "severity", \
+	[RF_ENABLED] = "enabled", [RF_MODE] = "mode", [RF_TAGS] = "tags",                     \
+	[RF_MESSAGE] = "message", [RF_REMEDIATION] = "remediation", [RF_CONTACT] = "contact"
 static const char *const rule_fields[_RF_PROCESS] = {
-	[RF_ID] = "id",
-	[RF_TYPE] = "type",
-	[RF_TITLE] = "title",
-	[RF_SEVERITY] = "severity",
-	[RF_ENABLED] = "enabled",
-	[RF_MODE] = "mode",
-	[RF_TAGS] = "tags",
-	[RF_MESSAGE] = "message",
-	[RF_REMEDIATION] = "remediation",
-	[RF_CONTACT] = "contact",
+	RULE_COMMON_FIELDS,
 	[RF_MATCH] = "match",
 	[RF_EFFECT] = "effect",
 	[RF_GRACE] = "grace_seconds",
@@ -120,16 +116,7 @@ enum {
 	_RF_CHECK,
 };
 static const char *const check_rule_fields[_RF_CHECK] = {
-	[RF_ID] = "id",
-	[RF_TYPE] = "type",
-	[RF_TITLE] = "title",
-	[RF_SEVERITY] = "severity",
-	[RF_ENABLED] = "enabled",
-	[RF_MODE] = "mode",
-	[RF_TAGS] = "tags",
-	[RF_MESSAGE] = "message",
-	[RF_REMEDIATION] = "remediation",
-	[RF_CONTACT] = "contact",
+	RULE_COMMON_FIELDS,
 	[RF_CHECK] = "check",
 	[RF_PARAMS] = "params",
 };
@@ -295,11 +282,15 @@ static ssize_t name_index(const char *s, const char *const *names, size_t n)
 }
 
 /*
- * Reports unknown and repeated fields of obj.  For each field of allowed that
- * obj has, found[i] is its member (the first, when repeated).
+ * Reports unknown and repeated fields of obj, and with a message of their own
+ * (`"<field>" <why>`) those that are misplaced: fields of the language that
+ * do not belong here.  For each field of allowed that obj has, found[i] is
+ * its member (the first, when repeated).
  */
-static void check_fields(struct vctx *v, const struct jnode *obj, const char *const *allowed,
-			 size_t n_allowed, const struct jmember **found)
+static void check_fields_misplaced(struct vctx *v, const struct jnode *obj,
+				   const char *const *allowed, size_t n_allowed,
+				   const struct jmember **found, const char *const *misplaced,
+				   size_t n_misplaced, const char *why)
 {
 	char names[512];
 
@@ -309,7 +300,9 @@ static void check_fields(struct vctx *v, const struct jnode *obj, const char *co
 		char q[POLICY_QUOTE_MAX];
 		size_t old = ptr_push(v, m->key);
 
-		if (k < 0)
+		if (k < 0 && name_index(m->key, misplaced, n_misplaced) >= 0)
+			verr_at(v, m->line, m->column, "\"%s\" %s", m->key, why);
+		else if (k < 0)
 			verr_at(v, m->line, m->column, "unknown field %s; expected one of: %s",
 				policy_quote(q, m->key),
 				list_names(names, sizeof(names), allowed, n_allowed));
@@ -321,6 +314,13 @@ static void check_fields(struct vctx *v, const struct jnode *obj, const char *co
 			found[k] = m;
 		ptr_pop(v, old);
 	}
+}
+
+/* Reports unknown and repeated fields of obj; found[] as check_fields_misplaced() fills it. */
+static void check_fields(struct vctx *v, const struct jnode *obj, const char *const *allowed,
+			 size_t n_allowed, const struct jmember **found)
+{
+	check_fields_misplaced(v, obj, allowed, n_allowed, found, NULL, 0, NULL);
 }
 
 static void missing(struct vctx *v, const struct jnode *obj, const char *field)
@@ -1280,21 +1280,8 @@ enum {
 	_RF_NETWORK,
 };
 static const char *const network_rule_fields[_RF_NETWORK] = {
-	[RF_ID] = "id",
-	[RF_TYPE] = "type",
-	[RF_TITLE] = "title",
-	[RF_SEVERITY] = "severity",
-	[RF_ENABLED] = "enabled",
-	[RF_MODE] = "mode",
-	[RF_TAGS] = "tags",
-	[RF_MESSAGE] = "message",
-	[RF_REMEDIATION] = "remediation",
-	[RF_CONTACT] = "contact",
-	[RF_DIRECTION] = "direction",
-	[RF_PROTOCOL] = "protocol",
-	[RF_NET_MATCH] = "match",
-	[RF_EXCEPT] = "except",
-	[RF_NET_EFFECT] = "effect",
+	RULE_COMMON_FIELDS,	  [RF_DIRECTION] = "direction", [RF_PROTOCOL] = "protocol",
+	[RF_NET_MATCH] = "match", [RF_EXCEPT] = "except",	[RF_NET_EFFECT] = "effect",
 };
 /* What process rules have and network rules cannot: a message of its own, not "unknown". */
 static const char *const network_rule_misplaced[] = { "grace_seconds" };
@@ -1319,36 +1306,6 @@ static const unsigned protocol_bits[] = { POLICY_NET_TCP, POLICY_NET_UDP,
 					  POLICY_NET_TCP | POLICY_NET_UDP };
 static const char *const net_effect_names[] = { "deny", "report" };
 static const enum policy_effect net_effects[] = { POLICY_EFFECT_DENY, POLICY_EFFECT_REPORT };
-
-/* check_fields(), with a message of its own for fields of the language that do not belong here. */
-static void check_fields_misplaced(struct vctx *v, const struct jnode *obj,
-				   const char *const *allowed, size_t n_allowed,
-				   const struct jmember **found, const char *const *misplaced,
-				   size_t n_misplaced, const char *why)
-{
-	char names[512];
-
-	for (size_t i = 0; i < obj->children.n; i++) {
-		const struct jmember *m = &obj->children.members[i];
-		ssize_t k = name_index(m->key, allowed, n_allowed);
-		char q[POLICY_QUOTE_MAX];
-		size_t old = ptr_push(v, m->key);
-
-		if (k < 0 && name_index(m->key, misplaced, n_misplaced) >= 0)
-			verr_at(v, m->line, m->column, "\"%s\" %s", m->key, why);
-		else if (k < 0)
-			verr_at(v, m->line, m->column, "unknown field %s; expected one of: %s",
-				policy_quote(q, m->key),
-				list_names(names, sizeof(names), allowed, n_allowed));
-		else if (found[k])
-			verr_at(v, m->line, m->column,
-				"duplicate field %s; it is already set on line %u",
-				policy_quote(q, m->key), found[k]->line);
-		else
-			found[k] = m;
-		ptr_pop(v, old);
-	}
-}
 
 /* A value of an address or port list, with what makes two of them the same. */
 struct net_key {

@@ -25,7 +25,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
-#include <linux/magic.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,10 +32,10 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../helpers/own_cgroup.h"
 #include "basic/log.h"
 #include "probe_common.h"
 #include "probe_net.h"
@@ -102,63 +101,18 @@ static unsigned long env_number(const char *name, unsigned long def, unsigned lo
 	return v;
 }
 
-static int write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "we");
-	int r = 0;
-
-	if (!f)
-		return -errno;
-	if (fputs(text, f) < 0)
-		r = -EIO;
-	if (fclose(f) != 0 && r == 0)
-		r = -errno;
-	return r;
-}
-
-static const char *cgroup2_root(void)
-{
-	static const char *const candidates[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
-
-	for (size_t i = 0; i < ELEMENTSOF(candidates); i++) {
-		struct statfs sfs;
-
-		if (statfs(candidates[i], &sfs) == 0 &&
-		    (unsigned long)sfs.f_type == CGROUP2_SUPER_MAGIC)
-			return candidates[i];
-	}
-	return NULL;
-}
-
-static int cgroup_move(const char *dir)
-{
-	char path[PATH_MAX + 32], pid[32];
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-	return write_text(path, pid);
-}
-
 static int cgroup_setup(struct bench *b)
 {
-	const char *root = cgroup2_root();
-	char line[PATH_MAX + 8];
-	FILE *in;
+	const char *root = own_cgroup_root();
 	int r;
 
 	if (!root) {
 		fprintf(stderr, "netbench: no cgroup v2 hierarchy is mounted\n");
 		return -ENOENT;
 	}
-	in = fopen("/proc/self/cgroup", "re");
-	if (!in)
-		return -errno;
-	while (fgets(line, sizeof(line), in))
-		if (strncmp(line, "0::", 3) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(b->home, sizeof(b->home), "%s%s", root, line + 3);
-		}
-	fclose(in);
+	r = own_cgroup_current(root, b->home, sizeof(b->home));
+	if (r < 0)
+		return r;
 	snprintf(b->cg, sizeof(b->cg), "%s/postured-netbench.%d", root, (int)getpid());
 	if (mkdir(b->cg, 0755) < 0 && errno != EEXIST) {
 		r = -errno;
@@ -167,19 +121,10 @@ static int cgroup_setup(struct bench *b)
 			strerror(-r));
 		return r;
 	}
-	r = cgroup_move(b->cg);
+	r = own_cgroup_enter(b->cg);
 	if (r < 0)
 		fprintf(stderr, "netbench: cannot move into %s: %s\n", b->cg, strerror(-r));
 	return r;
-}
-
-static void cgroup_teardown(struct bench *b)
-{
-	if (!b->cg[0])
-		return;
-	if (b->home[0])
-		(void)cgroup_move(b->home);
-	(void)rmdir(b->cg);
 }
 
 static int listener(struct bench *b, int t, uint8_t x)
@@ -482,6 +427,6 @@ out:
 	for (int t = 0; t < _TRAFFIC_MAX; t++)
 		if (b.lfd[t] >= 0)
 			close(b.lfd[t]);
-	cgroup_teardown(&b);
+	own_cgroup_leave(b.cg, b.home);
 	return ret;
 }

@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../helpers/own_cgroup.h"
 #include "decode.h"
 #include "harness.h"
 #include "probe_common.h"
@@ -113,29 +114,6 @@ struct fixture {
 	char home[2 * PATH_MAX]; /* the cgroup we came from */
 };
 
-static const char *cgroup2_root(void)
-{
-	static const char *const candidates[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
-
-	for (size_t i = 0; i < ELEMENTSOF(candidates); i++) {
-		struct statfs sfs;
-
-		if (statfs(candidates[i], &sfs) == 0 &&
-		    (unsigned long)sfs.f_type == CGROUP2_SUPER_MAGIC)
-			return candidates[i];
-	}
-	return NULL;
-}
-
-static int cgroup_enter(const char *dir)
-{
-	char path[PATH_MAX + 32], pid[32];
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-	return harness_write_file(path, pid);
-}
-
 /* Removes the cgroups of earlier runs that died before they could (empty: rmdir fails otherwise). */
 static void cgroup_remove_stale(const char *root)
 {
@@ -166,24 +144,17 @@ static int fixture_setup_flavor(struct fixture *f, bool at_root, enum probe_flav
 				bool probe_read)
 {
 	struct probe_net_config cfg = PROBE_NET_CONFIG_DEFAULT;
-	const char *root = cgroup2_root();
-	char line[PATH_MAX + 8];
-	FILE *in;
+	const char *root = own_cgroup_root();
+	int r;
 
 	*f = (struct fixture){};
 	recs_clear();
 	if (!root)
 		return harness_fail("No cgroup v2 hierarchy is mounted");
 	cgroup_remove_stale(root);
-	in = fopen("/proc/self/cgroup", "re");
-	if (!in)
-		return harness_fail("Cannot read /proc/self/cgroup: %m");
-	while (fgets(line, sizeof(line), in))
-		if (strncmp(line, "0::", 3) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(f->home, sizeof(f->home), "%s%s", root, line + 3);
-		}
-	fclose(in);
+	r = own_cgroup_current(root, f->home, sizeof(f->home));
+	if (r < 0)
+		return harness_fail("Cannot read /proc/self/cgroup: %s", strerror(-r));
 	if (!f->home[0])
 		return harness_fail("/proc/self/cgroup names no cgroup v2 path");
 	snprintf(f->cg, sizeof(f->cg), "%s/postured-net-it.%d", root, (int)getpid());
@@ -192,7 +163,9 @@ static int fixture_setup_flavor(struct fixture *f, bool at_root, enum probe_flav
 		return harness_fail("Cannot create the cgroup %s/postured-net-it.%d: %m", root,
 				    (int)getpid());
 	}
-	TRY(cgroup_enter(f->cg));
+	r = own_cgroup_enter(f->cg);
+	if (r < 0)
+		return harness_fail("Cannot move into %s: %s", f->cg, strerror(-r));
 	if (!at_root)
 		cfg.cgroup_path = f->cg;
 	cfg.flavor = flavor;
@@ -215,12 +188,8 @@ static void fixture_teardown(struct fixture *f)
 {
 	/* Detach first: no rule of ours outlives the test. */
 	f->p = probe_net_free(f->p);
-	if (f->cg[0]) {
-		if (f->home[0])
-			(void)cgroup_enter(f->home);
-		(void)rmdir(f->cg);
-		f->cg[0] = '\0';
-	}
+	own_cgroup_leave(f->cg, f->home);
+	f->cg[0] = '\0';
 	recs_clear();
 }
 
@@ -1133,9 +1102,9 @@ static int test_root(const void *arg)
 	uint16_t port;
 
 	TRY(fixture_setup(&f, true));
-	CHECK(strcmp(probe_net_cgroup(f.p), cgroup2_root()) == 0,
+	CHECK(strcmp(probe_net_cgroup(f.p), own_cgroup_root()) == 0,
 	      "the probe attached to %s, the cgroup v2 root is %s", probe_net_cgroup(f.p),
-	      cgroup2_root());
+	      own_cgroup_root());
 	TRY(free_port(&a, &port));
 	one_rule_init(&o, &a, port, NET_ACTION_REPORT, POLICY_NET_UDP);
 	TRY(apply(&f, &o.rule, 1));
