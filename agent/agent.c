@@ -76,13 +76,15 @@ struct agent {
 	char net_error[256];
 	sd_event_source *net_source;
 	sd_event_source *net_sweep_timer; /* on while the kernel counts repeats */
+	uint64_t net_paths_sig; /* agent_net_paths_signature() of the rules in the kernel */
 	/*
 	 * The programs of recent network records, so the repeats swept later
 	 * still name them after they exited.  A small ring, newest overwriting
 	 * oldest.
 	 */
 	struct agent_net_proc {
-		uint32_t pid;
+		uint32_t pid, gid;
+		uint64_t exe_ino; /* which program it was, against pid reuse */
 		char comm[EVENT_COMM_LEN + 1];
 		char exe[EVENT_PATH_LEN];
 	} net_procs[AGENT_NET_PROCS];
@@ -321,8 +323,14 @@ static void on_state_changed(void *userdata)
 
 /* --- the network probe ------------------------------------------------------- */
 
+static void agent_arm_net_sweep(agent *a, usec_t after);
+static usec_t agent_net_sweep_next(agent *a);
+static uint64_t agent_net_paths_signature(const policy *p);
+
 /* How often the repeats the kernel counts are collected while any are counted. */
 #define AGENT_NET_SWEEP_USEC (10 * USEC_PER_SEC)
+/* ... and how often outcomes are looked for while only rules that follow TCP are in force. */
+#define AGENT_NET_SWEEP_IDLE_USEC (60 * USEC_PER_SEC)
 
 static enum policy_net_direction net_direction(unsigned d)
 {
@@ -341,8 +349,10 @@ _Static_assert((int)EVENT_NET_OUTCOME_ESTABLISHED == (int)FINDING_OUTCOME_ESTABL
 static void net_rule(agent *a, uint32_t gen, unsigned rule, struct engine_network *n)
 {
 	const policy_rule *r = probe_net_rule_of(a->net, gen, rule);
+	const policy *p = engine_policy(a->engine);
 
-	n->rule_current = r && gen == probe_net_gen(a->net);
+	/* The kernel's rule, when it is one of the policy in force (a refresh keeps the policy). */
+	n->rule_current = r && p && policy_rule_at(p, policy_rule_index(r)) == r;
 	n->rule_index = r ? (uint32_t)policy_rule_index(r) : 0;
 }
 
@@ -388,10 +398,13 @@ static void agent_on_net_record(agent *a, const struct decoded_event *ev)
 		char link[64];
 		ssize_t k;
 
-		if (!np) {
-			np = &a->net_procs[a->net_procs_next++ % AGENT_NET_PROCS];
-			*np = (struct agent_net_proc){ .pid = n.pid };
+		/* The same pid running another program is another process. */
+		if (!np || (n.exe_ino && np->exe_ino && np->exe_ino != n.exe_ino)) {
+			if (!np)
+				np = &a->net_procs[a->net_procs_next++ % AGENT_NET_PROCS];
+			*np = (struct agent_net_proc){ .pid = n.pid, .exe_ino = n.exe_ino };
 		}
+		np->gid = n.gid;
 		/* A program that connects and exits at once is gone by now: keep what we knew. */
 		strbuf_printf(link, sizeof(link), "/proc/%u/exe", n.pid);
 		k = readlink(link, np->exe, sizeof(np->exe) - 1);
@@ -405,9 +418,8 @@ static void agent_on_net_record(agent *a, const struct decoded_event *ev)
 	}
 	net_rule(a, ev->net.gen, ev->net.rule, &n);
 	engine_on_network(a->engine, &n);
-	/* Repeats of it are counted in the kernel from now on: collect them. */
-	if (a->net_sweep_timer && sd_event_source_get_enabled(a->net_sweep_timer, NULL) == 0)
-		(void)sd_event_source_set_enabled(a->net_sweep_timer, SD_EVENT_ON);
+	/* Repeats of it are counted in the kernel from now on: collect them soon. */
+	agent_arm_net_sweep(a, AGENT_NET_SWEEP_USEC);
 }
 
 static usec_t boot_to_real(agent *a, nsec_t boot)
@@ -426,7 +438,6 @@ static int on_net_delta(void *userdata, const struct probe_net_delta *d)
 		.denied = k->verdict == EVENT_NET_DENIED,
 		.pid = k->tgid,
 		.uid = k->uid,
-		.gid = k->uid,
 		.net = {
 			.direction = net_direction(k->direction),
 			.protocol = k->protocol,
@@ -454,16 +465,23 @@ static int on_net_delta(void *userdata, const struct probe_net_delta *d)
 		else
 			n.net.remote_port = k->port;
 	}
+	/*
+	 * The key has only the pid: what the first record said about it names
+	 * the program (exe_ino lets the engine refuse a table entry of a reused
+	 * pid).  Without that, the process table's entry, if it still runs the
+	 * same uid.
+	 */
+	np = n.pid ? agent_net_proc_find(a, n.pid) : NULL;
 	pe = n.pid ? proctab_get(a->procs, n.pid) : NULL;
-	if (pe) {
+	if (np) {
+		strbufcpy(n.comm, sizeof(n.comm), np->comm);
+		n.exe = np->exe[0] ? np->exe : NULL;
+		n.exe_ino = np->exe_ino;
+		n.gid = np->gid;
+	} else if (pe && pe->uid == n.uid) {
 		strbufcpy(n.comm, sizeof(n.comm), pe->comm);
 		n.gid = pe->gid;
-	}
-	np = n.pid ? agent_net_proc_find(a, n.pid) : NULL;
-	if (np) {
-		if (!n.comm[0])
-			strbufcpy(n.comm, sizeof(n.comm), np->comm);
-		n.exe = np->exe[0] ? np->exe : NULL;
+		n.exe_ino = pe->exe_ino;
 	}
 	net_rule(a, k->gen, k->rule, &n);
 	engine_on_network(a->engine, &n);
@@ -479,10 +497,43 @@ static int on_net_sweep_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	if (r < 0)
 		log_warning_errno(r,
 				  "Failed to collect the network repeats the kernel counted: %m");
-	/* Idle when the kernel counts nothing: a new record arms the sweep again. */
-	if (probe_net_live_keys(a->net) == 0)
-		(void)sd_event_source_set_enabled(s, SD_EVENT_OFF);
+	(void)sd_event_source_set_enabled(s, SD_EVENT_OFF);
+	agent_arm_net_sweep(a, agent_net_sweep_next(a));
 	return 0;
+}
+
+/*
+ * When the sweep should run next: soon while the kernel counts repeats or
+ * awaits outcomes; now and then while rules follow TCP connects (a connect
+ * that fails before its handshake leaves only an awaited outcome, and no
+ * record to wake us); never otherwise, so an idle laptop is not woken.
+ */
+static usec_t agent_net_sweep_next(agent *a)
+{
+	if (!a->net)
+		return USEC_INFINITY;
+	if (probe_net_live_keys(a->net) > 0)
+		return AGENT_NET_SWEEP_USEC;
+	if (probe_net_follows_tcp(a->net))
+		return AGENT_NET_SWEEP_IDLE_USEC;
+	return USEC_INFINITY;
+}
+
+/* Arms the sweep in `after` (USEC_INFINITY: not), unless it is due sooner already. */
+static void agent_arm_net_sweep(agent *a, usec_t after)
+{
+	uint64_t due = USEC_INFINITY, now;
+	int enabled = SD_EVENT_OFF;
+
+	if (!a->net_sweep_timer || after == USEC_INFINITY ||
+	    sd_event_now(a->event, CLOCK_BOOTTIME, &now) < 0)
+		return;
+	(void)sd_event_source_get_enabled(a->net_sweep_timer, &enabled);
+	(void)sd_event_source_get_time(a->net_sweep_timer, &due);
+	if (enabled != SD_EVENT_OFF && due <= now + after)
+		return;
+	(void)sd_event_source_set_time(a->net_sweep_timer, now + after);
+	(void)sd_event_source_set_enabled(a->net_sweep_timer, SD_EVENT_ONESHOT);
 }
 
 static int on_net_sample(void *userdata, const void *data, size_t size)
@@ -656,6 +707,8 @@ static void status_write_status(void *userdata, yajl_gen g, uid_t uid)
 		 k[EVENT_STAT_EXEC_LOST] + k[EVENT_STAT_FORK_LOST] + k[EVENT_STAT_EXIT_LOST]);
 	json_open(g, "network");
 	json_bool(g, "attached", a->net != NULL);
+	if (a->net_error[0])
+		json_str(g, "error", a->net_error);
 	if (a->net) {
 		uint64_t nk[_NET_STAT_MAX] = {};
 
@@ -665,8 +718,6 @@ static void status_write_status(void *userdata, yajl_gen g, uid_t uid)
 			json_u64(g, "denied", nk[NET_STAT_DENIED]);
 			json_u64(g, "aggregated", nk[NET_STAT_AGGREGATED]);
 		}
-	} else {
-		json_str(g, "error", a->net_error);
 	}
 	json_close(g);
 	json_close(g);
@@ -1167,7 +1218,27 @@ static int agent_put_policy_in_force(agent *a, policy *p, const char *source, bo
 	char detail[FINDING_DETAIL_MAX];
 	int r;
 
+	/* Each policy tries to put its network rules into the kernel again. */
+	a->engine_ctx.net = a->net;
 	r = engine_set_policy(a->engine, p, now_usec(CLOCK_MONOTONIC));
+	if (r < 0 && startup && a->net) {
+		/*
+		 * Without a policy the agent would not start at all, and a cached
+		 * policy would make that a restart loop: better the process rules
+		 * and checks without the network rules, said in status and a
+		 * finding, than nothing.
+		 */
+		strbuf_printf(a->net_error, sizeof(a->net_error),
+			      "the kernel refused the network rules of %s: %s", source,
+			      strerror(-r));
+		log_error("%s; running without network rules.", a->net_error);
+		a->engine_ctx.net = NULL;
+		r = engine_set_policy(a->engine, p, now_usec(CLOCK_MONOTONIC));
+		if (r >= 0)
+			engine_report_invalid_policy(a->engine, a->net_error);
+	} else if (r >= 0 && a->net) {
+		a->net_error[0] = '\0';
+	}
 	if (r < 0) {
 		strbuf_printf(detail, sizeof(detail), "%s: cannot be put in force: %s", source,
 			      strerror(-r));
@@ -1179,6 +1250,9 @@ static int agent_put_policy_in_force(agent *a, policy *p, const char *source, bo
 		return r;
 	}
 	strbufcpy(a->policy_source, sizeof(a->policy_source), source);
+	a->net_paths_sig = agent_net_paths_signature(p);
+	/* Rules that follow TCP connects want their outcomes looked for. */
+	agent_arm_net_sweep(a, agent_net_sweep_next(a));
 	/*
 	 * A new policy may check other things, or the same with other
 	 * parameters; listeners that predate it are judged by it (at start-up,
@@ -1529,6 +1603,39 @@ static void agent_arm_checks(agent *a)
 	(void)sd_event_source_set_enabled(a->check_timer, SD_EVENT_ONESHOT);
 }
 
+/*
+ * What the executables named by network rules are now (device and inode of
+ * each path, FNV-1a over them), to see that an upgrade replaced one.
+ */
+static uint64_t agent_net_paths_signature(const policy *p)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < policy_net_rule_count(p); i++) {
+		const policy_rule *r = policy_net_rule_at(p, i);
+
+		for (size_t k = 0; k <= policy_rule_net_except_count(r); k++) {
+			const struct policy_net_clause *c =
+				k == 0 ? policy_rule_net_match(r) :
+					 policy_rule_net_except_at(r, k - 1);
+
+			for (size_t j = 0; c && j < c->n_paths; j++) {
+				struct stat st = {};
+				uint64_t v[2];
+
+				(void)stat(c->paths[j], &st);
+				v[0] = (uint64_t)st.st_dev;
+				v[1] = (uint64_t)st.st_ino;
+				for (size_t b = 0; b < sizeof(v); b++) {
+					h ^= ((const uint8_t *)v)[b];
+					h *= 1099511628211ULL;
+				}
+			}
+		}
+	}
+	return h;
+}
+
 static void agent_stop_checks(agent *a)
 {
 	a->check_runner = check_runner_free(a->check_runner);
@@ -1571,9 +1678,16 @@ static void agent_run_checks(agent *a)
 	 * checks' pace (one generation switch; nothing is let through between).
 	 */
 	if (a->net && p && policy_net_rule_count(p) > 0) {
-		r = probe_net_apply_policy(a->net, p);
-		if (r < 0)
-			log_warning_errno(r, "Failed to refresh the network rules: %m");
+		uint64_t sig = agent_net_paths_signature(p);
+
+		/* Only when a file changed: each switch leaves records of the old generation. */
+		if (sig != a->net_paths_sig) {
+			r = probe_net_apply_policy(a->net, p);
+			if (r < 0)
+				log_warning_errno(r, "Failed to refresh the network rules: %m");
+			else
+				a->net_paths_sig = sig;
+		}
 	}
 	if (a->check_runner) {
 		a->checks_again = true; /* e.g. a new policy while the old one's checks run */

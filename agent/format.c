@@ -590,7 +590,8 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 	json_open(g, "postured");
 	json_str(g, "finding", finding_kind_to_string(f->kind));
 	json_str(g, "action", finding_action_to_string(f->action));
-	if (blocked)
+	/* For a network finding "denied" says it all: the call failed with EPERM. */
+	if (blocked && f->kind == FINDING_PROCESS_DENIED)
 		json_bool(g, "before_first_instruction", f->in_kernel);
 	json_str(g, "mode", policy_mode_to_string(f->mode));
 	if (f->policy) {

@@ -414,6 +414,9 @@ static size_t map_gen_offset(int which)
 	return which == MAP_ADDR ? offsetof(struct net_addr_key, gen) : 0;
 }
 
+/* What the policy library lets through must fit: half of each map is the other generation's. */
+_Static_assert(POLICY_NET_VALUES_MAX <= NET_MAP_ENTRIES / 2, "policy values fit the maps");
+
 /*
  * Adds mask to the entry of key (ORed with what this generation has there
  * already).  Not for the trie: a lookup there answers with the longest prefix

@@ -58,8 +58,13 @@ struct probe_net_config {
 				    .wakeup_bytes = 64U << 10,        \
 				    .wakeup_latency_ms = 50 })
 
-/* A TCP connect still without outcome after this long is counted as outcome unknown. */
-#define PROBE_NET_PENDING_STALE_NSEC (300ULL * NSEC_PER_SEC)
+/*
+ * A TCP connect still without outcome after this long is counted as outcome
+ * unknown: longer than Linux's default SYN retries take (about 127 s), so
+ * what is given up on is a connect that failed before its handshake (no
+ * route, the VPN down), which leaves no state change to follow.
+ */
+#define PROBE_NET_PENDING_STALE_NSEC (150ULL * NSEC_PER_SEC)
 
 /* Called for each record (decode it with decode_event()); returns 0, or < 0 to stop the drain. */
 typedef int (*probe_net_sample_fn)(void *userdata, const void *data, size_t size);

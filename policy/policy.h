@@ -300,6 +300,7 @@ struct policy_match; /* below, with evaluation */
 #define POLICY_NET_CLAUSES_MAX 64 /* match + except clauses of all enabled network rules */
 #define POLICY_NET_RULES_MAX   32 /* enabled network rules in one policy */
 #define POLICY_NET_RANGES_MAX  64 /* port ranges (first != last) of all enabled network rules */
+#define POLICY_NET_VALUES_MAX  4096 /* values of each clause field (address, port...) in all */
 
 enum policy_net_direction {
 	POLICY_NET_OUTBOUND, /* connect(), sendto(): address and port are the remote end */

@@ -1723,14 +1723,17 @@ static void parse_network(struct vctx *v, const struct jnode *n, const struct jm
 
 /*
  * What the kernel holds of the enabled network rules: at most
- * POLICY_NET_RULES_MAX rules, POLICY_NET_CLAUSES_MAX clauses and
- * POLICY_NET_RANGES_MAX port ranges.  Each limit is reported once, where it
+ * POLICY_NET_RULES_MAX rules, POLICY_NET_CLAUSES_MAX clauses,
+ * POLICY_NET_RANGES_MAX port ranges and POLICY_NET_VALUES_MAX values of
+ * each field (addresses, single ports, paths, names, users; counted as
+ * written, so values repeated across clauses count each time).  Each limit is reported once, where it
  * is crossed.  Rules with errors do not count: their errors come first.
  */
 static void check_net_limits(struct vctx *v, const struct jnode *rules)
 {
-	size_t n_rules = 0, n_clauses = 0, n_ranges = 0;
-	bool rules_over = false, clauses_over = false, ranges_over = false;
+	size_t n_rules = 0, n_clauses = 0, n_ranges = 0, n_values[5] = {};
+	bool rules_over = false, clauses_over = false, ranges_over = false, values_over[5] = {};
+	static const char *const value_fields[5] = { "address", "port", "path", "name", "user" };
 	const struct policy *p = v->p;
 
 	for (size_t i = 0; i < p->n_rules; i++) {
@@ -1768,6 +1771,23 @@ static void check_net_limits(struct vctx *v, const struct jnode *rules)
 				     "and \"except\" together); the kernel holds at most %d",
 				     POLICY_NET_CLAUSES_MAX, POLICY_NET_CLAUSES_MAX);
 				clauses_over = true;
+			}
+			/* Each value is a kernel map entry; single ports are, ranges are not. */
+			n_values[0] += cl->n_prefixes;
+			for (size_t j = 0; j < cl->n_ports; j++)
+				n_values[1] += cl->ports[j].first == cl->ports[j].last;
+			n_values[2] += cl->n_paths;
+			n_values[3] += cl->n_names;
+			n_values[4] += cl->n_users;
+			for (size_t f = 0; f < 5; f++) {
+				if (n_values[f] <= POLICY_NET_VALUES_MAX || values_over[f])
+					continue;
+				verr(v, cn,
+				     "the enabled network rules have more than %d \"%s\" values in "
+				     "all; the kernel holds at most %d of each field: use wider "
+				     "prefixes or ranges, or fewer rules",
+				     POLICY_NET_VALUES_MAX, value_fields[f], POLICY_NET_VALUES_MAX);
+				values_over[f] = true;
 			}
 			port = jsontree_member(cn, "port");
 			for (size_t j = 0; j < cl->n_ports; j++) {

@@ -122,6 +122,19 @@ static _Noreturn void child_main(check_runner *cr, int fd, pid_t parent)
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (getppid() != parent || !rec)
 		_exit(1);
+	/*
+	 * The agent's other files (its BPF links, the spool, the status socket)
+	 * are none of the checks' business: a check that hangs must not keep
+	 * them, nor the kernel's rules, alive.
+	 */
+	if (fd != 3) {
+		if (dup2(fd, 3) < 0)
+			_exit(1);
+		fd = 3;
+	}
+	if (close_range(4, ~0U, 0) < 0)
+		for (int i = 4; i < 4096; i++)
+			(void)close(i);
 	for (size_t i = cr->next; i < cr->n; i++) {
 		memset(rec, 0, sizeof(*rec));
 		rec->magic = RECORD_MAGIC;

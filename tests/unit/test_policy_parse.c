@@ -950,6 +950,36 @@ static void test_network_range_limit(void **state)
 	free(text);
 }
 
+/* 700 distinct addresses a rule: 5 rules hold 3,500, a 6th crosses 4,096. */
+static const char *addresses_700(size_t i, char *buf, size_t size)
+{
+	size_t len = (size_t)snprintf(buf, size,
+				      "\"direction\": \"outbound\", \"effect\": \"report\", "
+				      "\"match\": {\"address\": [");
+
+	for (size_t k = 0; k < 700; k++)
+		len += (size_t)snprintf(buf + len, size - len, "%s\"10.%zu.%zu.%zu\"",
+					k ? ", " : "", i, k / 256, k % 256);
+	snprintf(buf + len, size - len, "]}");
+	return buf;
+}
+
+static void test_network_values_limit(void **state)
+{
+	char *text;
+
+	text = net_rules_text(5, addresses_700);
+	expect_limit(text, NULL, 0, NULL, NULL);
+	free(text);
+
+	text = net_rules_text(6, addresses_700);
+	expect_limit(text, "{\"address\"", 5, "/rules/5/match",
+		     "the enabled network rules have more than 4096 \"address\" values in all; "
+		     "the kernel holds at most 4096 of each field: use wider prefixes or ranges, "
+		     "or fewer rules");
+	free(text);
+}
+
 /* ---- main --------------------------------------------------------------------- */
 
 static int name_cmp(const void *a, const void *b)
@@ -987,6 +1017,7 @@ int main(void)
 		cmocka_unit_test(test_network_rule_limit),
 		cmocka_unit_test(test_network_clause_limit),
 		cmocka_unit_test(test_network_range_limit),
+		cmocka_unit_test(test_network_values_limit),
 	};
 	struct CMUnitTest *tests;
 	char **names = NULL;
