@@ -989,7 +989,13 @@ int engine_run_checks(engine *e, const char *root)
 	n = engine_check_jobs(e, jobs, policy_rule_count(e->policy));
 	if (n == 0)
 		return 0;
-	r = check_runner_run(root, jobs, n, NULL, results);
+	/*
+	 * Whoever waits here (root's run_checks on the status socket) holds up
+	 * the agent's loop: all of it within 20 s, well inside the 30 s watchdog.
+	 */
+	r = check_runner_run(root, jobs, n,
+			     &(struct check_runner_options){ .total_timeout = 20 * USEC_PER_SEC },
+			     results);
 	if (r < 0)
 		return r;
 	engine_apply_check_results(e, e->policy, jobs, results, n);
