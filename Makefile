@@ -127,6 +127,8 @@ INTEGRATION_TESTS += net_probe
 INTEGRATION_TESTS += netwatch listeners
 # The firewall check on rulesets it loads through libnftables into network namespaces of its own.
 INTEGRATION_TESTS += firewall_netns
+# Network rules through the real daemon: enforcement, findings, listeners, storms, reloads.
+INTEGRATION_TESTS += net_enforce
 FIREWALL_IT_SRCS = $(CHECKS_SRCS) agent/basic/fileio.c
 NET_PROBE_SRCS := agent/probe_net.c agent/probe_common.c agent/decode.c $(BASIC_SRCS)
 
@@ -330,7 +332,7 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@
 
-TEST_HELPERS := exit_with spawn_storm write_marker net_connect
+TEST_HELPERS := exit_with spawn_storm write_marker net_connect net_client
 HELPER_BINS := $(TEST_HELPERS:%=$(BUILD)/tests/helpers/%)
 
 .PHONY: unit check integration test

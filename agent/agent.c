@@ -356,6 +356,29 @@ static void net_rule(agent *a, uint32_t gen, unsigned rule, struct engine_networ
 	n->rule_index = r ? (uint32_t)policy_rule_index(r) : 0;
 }
 
+struct exe_search {
+	uint64_t dev, ino;
+	char *buf;
+	size_t size;
+};
+
+static void exe_search_one(void *userdata, const struct proc_entry *pe)
+{
+	struct exe_search *x = userdata;
+
+	if (!x->buf[0] && pe->exe && pe->exe_ino == x->ino && pe->exe_dev == x->dev)
+		strbufcpy(x->buf, x->size, pe->exe);
+}
+
+/* The path of the executable (dev, ino) as a process in the table runs it; "" when none does. */
+static void agent_exe_by_inode(agent *a, uint64_t dev, uint64_t ino, char *buf, size_t size)
+{
+	struct exe_search x = { .dev = dev, .ino = ino, .buf = buf, .size = size };
+
+	buf[0] = '\0';
+	proctab_foreach(a->procs, exe_search_one, &x);
+}
+
 static struct agent_net_proc *agent_net_proc_find(agent *a, uint32_t pid)
 {
 	for (size_t i = 0; i < AGENT_NET_PROCS; i++)
@@ -410,6 +433,10 @@ static void agent_on_net_record(agent *a, const struct decoded_event *ev)
 		k = readlink(link, np->exe, sizeof(np->exe) - 1);
 		if (k > 0)
 			np->exe[k] = '\0';
+		else if (!np->exe[0] && ev->net.exe_ino)
+			/* Gone already: another process running the same file names it. */
+			agent_exe_by_inode(a, ev->net.exe_dev, ev->net.exe_ino, np->exe,
+					   sizeof(np->exe));
 		if (n.comm[0])
 			strbufcpy(np->comm, sizeof(np->comm), n.comm);
 		else

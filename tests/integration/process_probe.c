@@ -7,6 +7,7 @@
  * runs it after mounting bpffs and tracefs.
  */
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -805,7 +806,7 @@ static int test_startup_error(const void *arg)
 /* --- (8) SIGTERM detaches the probes ---------------------------------------- */
 
 struct bpf_ids {
-	__u32 prog[16], link[16];
+	__u32 prog[32], link[32];
 	size_t nprog, nlink;
 };
 
@@ -858,17 +859,29 @@ static int bpf_ids_of(pid_t pid, struct bpf_ids *ret)
 	return 0;
 }
 
-static int prog_name(__u32 id, char *buf, size_t size)
+static int prog_info(__u32 id, struct bpf_prog_info *info)
 {
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
+	__u32 len = sizeof(*info);
 	_cleanup_close_ int fd = bpf_prog_get_fd_by_id(id);
 
+	memset(info, 0, sizeof(*info));
 	if (fd < 0)
 		return -errno;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+	if (bpf_obj_get_info_by_fd(fd, info, &len) < 0)
 		return -errno;
-	snprintf(buf, size, "%s", info.name);
+	return 0;
+}
+
+static int link_info(__u32 id, struct bpf_link_info *info)
+{
+	__u32 len = sizeof(*info);
+	_cleanup_close_ int fd = bpf_link_get_fd_by_id(id);
+
+	memset(info, 0, sizeof(*info));
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, info, &len) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -893,52 +906,223 @@ static bool link_listed(__u32 want)
 	return false;
 }
 
+/*
+ * What postured loads and attaches (agent/probe_process.c, agent/probe_net.c):
+ * the process probe's exec, exit and fork programs of the flavour asked for,
+ * each with one link; the network probe's six cgroup sock_addr programs, each
+ * linked to the cgroup v2 root with its own attach type; and the network
+ * probe's TCP state program (tp_btf or classic, whichever the kernel took),
+ * linked only while a rule needs it: reported outbound TCP connects (their
+ * outcome) or inbound rules.
+ */
+static const char *const process_progs[] = { "exec_", "exit_", "fork_" };
+
+static const struct {
+	const char *name;
+	enum bpf_attach_type attach;
+} net_sock_progs[] = {
+	{ "net_connect4", BPF_CGROUP_INET4_CONNECT }, { "net_connect6", BPF_CGROUP_INET6_CONNECT },
+	{ "net_sendmsg4", BPF_CGROUP_UDP4_SENDMSG },  { "net_sendmsg6", BPF_CGROUP_UDP6_SENDMSG },
+	{ "net_bind4", BPF_CGROUP_INET4_BIND },	      { "net_bind6", BPF_CGROUP_INET6_BIND },
+};
+
+/* Program names are cut to BPF_OBJ_NAME_LEN - 1 bytes: net_tcp_state_btf, net_tcp_state_tp. */
+#define NET_TCP_STATE_PREFIX "net_tcp_state_"
+
+struct sigterm_case {
+	const char *flavor;
+	bool tcp_rule; /* a policy with a reported outbound TCP rule, which needs the TCP state */
+};
+
+/* What one program held by postured is, and its links. */
+struct held_prog {
+	__u32 id;
+	char name[BPF_OBJ_NAME_LEN];
+	__u32 type;
+	int kind; /* 0..2: process_progs; 3 + i: net_sock_progs[i]; -1: TCP state; -2: unknown */
+	unsigned links;
+	bool link_ok; /* sock_addr: linked to the root with its attach type */
+	char link_detail[128];
+};
+
+#define KIND_TCP_STATE (-1)
+#define KIND_UNKNOWN   (-2)
+
+/* Sets h->kind; fails for a process program of the other flavour or a hook of the wrong type. */
+static int classify_prog(struct held_prog *h, const char *suffix)
+{
+	const char *sfx = strchr(h->name, '_');
+
+	h->kind = KIND_UNKNOWN;
+	for (size_t k = 0; k < ELEMENTSOF(process_progs); k++)
+		if (strncmp(h->name, process_progs[k], strlen(process_progs[k])) == 0) {
+			CHECK(sfx && strcmp(sfx + 1, suffix) == 0,
+			      "postured holds program %s of the other process probe flavour",
+			      h->name);
+			h->kind = (int)k;
+		}
+	for (size_t k = 0; k < ELEMENTSOF(net_sock_progs); k++)
+		if (strcmp(h->name, net_sock_progs[k].name) == 0) {
+			CHECK(h->type == BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
+			      "program %s is of type %u, not cgroup sock_addr", h->name, h->type);
+			h->kind = 3 + (int)k;
+		}
+	if (strncmp(h->name, NET_TCP_STATE_PREFIX, strlen(NET_TCP_STATE_PREFIX)) == 0)
+		h->kind = KIND_TCP_STATE;
+	CHECK(h->kind != KIND_UNKNOWN, "postured holds a BPF program %s nobody expects", h->name);
+	return 0;
+}
+
+/* A config naming a policy of one network rule, so what needs the TCP state is known. */
+static int sigterm_config(const char *dir, bool tcp_rule, char *config, size_t size)
+{
+	char policy[PATH_MAX + 16], text[PATH_MAX + 1024];
+
+	snprintf(policy, sizeof(policy), "%s/policy.json", dir);
+	snprintf(config, size, "%s/postured.conf", dir);
+	/* Loopback, a port in the reserved range nothing here uses: it matches nothing real. */
+	snprintf(
+		text, sizeof(text),
+		"{ \"id\": \"sigterm-it\", \"serial\": 1, \"mode\": \"monitor\", \"rules\": [ {\n"
+		"  \"id\": \"net-report\", \"type\": \"network\", \"title\": \"t\",\n"
+		"  \"severity\": \"low\", \"direction\": \"%s\", \"protocol\": \"tcp\",\n"
+		"  \"match\": { \"address\": \"127.0.0.1\", \"port\": 1 }, \"effect\": \"report\",\n"
+		"  \"message\": { \"en\": \"m\" }, \"remediation\": { \"en\": \"r\" } } ] }\n",
+		tcp_rule ? "outbound" : "listen");
+	TRY(harness_write_file(policy, text));
+	snprintf(text, sizeof(text), "{ \"policy_file\": \"%s\" }\n", policy);
+	return harness_write_file(config, text);
+}
+
+/* The cgroup postured says its network probe is attached to, as a cgroup id (its inode). */
+static int net_cgroup_id(struct harness_agent *a, __u64 *ret, char *path, size_t size)
+{
+	static const char needle[] = "Network probe attached to ";
+	const char *p;
+	struct stat st;
+	size_t n;
+
+	CHECK(harness_agent_wait_stderr(a, needle, RECORD_TIMEOUT_MS) == 1,
+	      "postured did not say where it attached the network probe. Its stderr: %s",
+	      harness_agent_stderr(a));
+	p = strstr(a->err, needle) + strlen(needle);
+	n = strcspn(p, "\n");
+	if (n > 0 && p[n - 1] == '.')
+		n--;
+	snprintf(path, size, "%.*s", (int)n, p);
+	if (stat(path, &st) < 0)
+		return harness_fail("Cannot stat the network probe's cgroup %s: %m", path);
+	*ret = (__u64)st.st_ino;
+	return 0;
+}
+
 static int test_sigterm(const void *arg)
 {
-	const char *flavor = arg;
-	const char *suffix = strcmp(flavor, "tp_btf") == 0 ? "btf" : "tp";
-	struct harness_agent_opts o = { .flavor = flavor };
+	const struct sigterm_case *c = arg;
+	const char *suffix = strcmp(c->flavor, "tp_btf") == 0 ? "btf" : "tp";
+	_cleanup_tmpdir_ char *dir = NULL;
+	struct harness_agent_opts o = { .flavor = c->flavor };
 	_cleanup_agent_ struct harness_agent *a = NULL;
+	struct held_prog held[ELEMENTSOF(((struct bpf_ids *)NULL)->prog)] = {};
+	unsigned per_kind[3 + ELEMENTSOF(net_sock_progs)] = {}, tcp_progs = 0, tcp_links = 0;
+	char names[512] = "", config[PATH_MAX + 32], cgroup[PATH_MAX];
 	struct bpf_ids ids;
-	char names[256] = "", want[256];
 	size_t off = 0;
 	unsigned remaining;
 	int64_t deadline;
+	__u64 cgroup_id = 0;
 
+	TRY(harness_tmpdir_new(&dir));
+	TRY(sigterm_config(dir, c->tcp_rule, config, sizeof(config)));
+	o.config = config;
 	TRY(harness_agent_start(&o, &a));
+	TRY(net_cgroup_id(a, &cgroup_id, cgroup, sizeof(cgroup)));
 	TRY(bpf_ids_of(a->pid, &ids));
+
 	for (size_t i = 0; i < ids.nprog; i++) {
-		char name[32];
-		int r = prog_name(ids.prog[i], name, sizeof(name));
+		struct held_prog *h = &held[i];
+		struct bpf_prog_info info;
+		int r = prog_info(ids.prog[i], &info);
 
 		if (r < 0)
 			return harness_fail("Cannot look up BPF program %u held by postured: %s",
 					    ids.prog[i], strerror(-r));
-		CHECK(prog_listed(ids.prog[i]),
-		      "BPF program %u (%s) held by postured is not in the kernel's list",
-		      ids.prog[i], name);
-		off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", off ? " " : "",
-					name);
+		h->id = ids.prog[i];
+		h->type = info.type;
+		snprintf(h->name, sizeof(h->name), "%s", info.name);
+		CHECK(prog_listed(h->id),
+		      "BPF program %u (%s) held by postured is not in the kernel's list", h->id,
+		      h->name);
+		if (off < sizeof(names))
+			off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s",
+						off ? " " : "", h->name);
+		TRY(classify_prog(h, suffix));
+		if (h->kind == KIND_TCP_STATE)
+			tcp_progs++;
+		else
+			per_kind[h->kind]++;
 	}
-	/* fdinfo lists fds in order; the loader creates exec, exit, fork in that order. */
-	snprintf(want, sizeof(want), "exec_%s exit_%s fork_%s", suffix, suffix, suffix);
-	CHECK(ids.nprog == 3 && strstr(names, "exec_") && strstr(names, "exit_") &&
-		      strstr(names, "fork_"),
-	      "postured (%s) should hold exactly the programs %s; it holds %zu: %s", flavor, want,
-	      ids.nprog, names);
+	for (size_t i = 0; i < ids.nlink; i++) {
+		struct bpf_link_info info;
+		struct held_prog *h = NULL;
+		int r = link_info(ids.link[i], &info);
+
+		if (r < 0)
+			return harness_fail("Cannot look up BPF link %u held by postured: %s",
+					    ids.link[i], strerror(-r));
+		for (size_t j = 0; j < ids.nprog; j++)
+			if (held[j].id == info.prog_id)
+				h = &held[j];
+		CHECK(h,
+		      "BPF link %u held by postured is of program %u, which postured does not hold",
+		      ids.link[i], info.prog_id);
+		h->links++;
+		if (h->kind == KIND_TCP_STATE) {
+			tcp_links++;
+		} else if (h->kind >= 3) {
+			enum bpf_attach_type want = net_sock_progs[h->kind - 3].attach;
+
+			h->link_ok = info.type == BPF_LINK_TYPE_CGROUP &&
+				     info.cgroup.cgroup_id == cgroup_id &&
+				     info.cgroup.attach_type == (__u32)want;
+			snprintf(h->link_detail, sizeof(h->link_detail),
+				 "link type %u, cgroup id %llu, attach type %u", info.type,
+				 (unsigned long long)info.cgroup.cgroup_id,
+				 info.cgroup.attach_type);
+		}
+	}
+
+	for (size_t k = 0; k < ELEMENTSOF(process_progs); k++)
+		CHECK(per_kind[k] == 1,
+		      "postured (%s) should hold one %s%s program; it holds %u (%s)", c->flavor,
+		      process_progs[k], suffix, per_kind[k], names);
+	for (size_t k = 0; k < ELEMENTSOF(net_sock_progs); k++)
+		CHECK(per_kind[3 + k] == 1, "postured should hold one %s program; it holds %u (%s)",
+		      net_sock_progs[k].name, per_kind[3 + k], names);
+	CHECK(tcp_progs == 1, "postured should hold one TCP state program; it holds %u (%s)",
+	      tcp_progs, names);
 	for (size_t i = 0; i < ids.nprog; i++) {
-		char name[32], *sfx;
+		const struct held_prog *h = &held[i];
 
-		(void)prog_name(ids.prog[i], name, sizeof(name));
-		sfx = strchr(name, '_');
-		CHECK(sfx && strcmp(sfx + 1, suffix) == 0,
-		      "postured (%s) holds program %s of the other flavour (%s)", flavor, name,
-		      names);
+		if (h->kind == KIND_TCP_STATE)
+			continue;
+		CHECK(h->links == 1, "program %s should have one link; postured holds %u", h->name,
+		      h->links);
+		if (h->kind >= 3)
+			CHECK(h->link_ok,
+			      "program %s should be linked to the cgroup %s (id %llu) as %s: %s",
+			      h->name, cgroup, (unsigned long long)cgroup_id,
+			      libbpf_bpf_attach_type_str(net_sock_progs[h->kind - 3].attach),
+			      h->link_detail);
 	}
-	CHECK(ids.nlink == 3, "postured should hold 3 BPF links (one per program), it holds %zu",
-	      ids.nlink);
+	CHECK(tcp_links == (c->tcp_rule ? 1U : 0U),
+	      "the TCP state program should be linked %s; postured holds %u links of it",
+	      c->tcp_rule ? "once (a reported outbound TCP rule needs it)" :
+			    "not at all (no rule needs it)",
+	      tcp_links);
+	harness_note("%zu programs (%s), %zu links", ids.nprog, names, ids.nlink);
 
-	TRY(stop_ok(a, flavor, NULL, NULL, NULL));
+	TRY(stop_ok(a, c->flavor, NULL, NULL, NULL));
 
 	/* Programs and links go when their last fd does; the kernel frees them soon after. */
 	deadline = harness_now_ms() + 3000;
@@ -954,9 +1138,9 @@ static int test_sigterm(const void *arg)
 	} while (harness_now_ms() < deadline);
 	for (size_t i = 0; i < ids.nprog; i++)
 		CHECK(!prog_listed(ids.prog[i]),
-		      "BPF program %u is still loaded 3 s after postured exited (programs were: "
+		      "BPF program %u (%s) is still loaded 3 s after postured exited (programs were: "
 		      "%s)",
-		      ids.prog[i], names);
+		      ids.prog[i], held[i].name, names);
 	for (size_t i = 0; i < ids.nlink; i++)
 		CHECK(!link_listed(ids.link[i]),
 		      "BPF link %u is still in the kernel 3 s after postured exited", ids.link[i]);
@@ -1086,6 +1270,7 @@ static int test_preexisting(const void *arg)
 #define ARGS_CASE(...)	  (&(const struct args_case){ __VA_ARGS__ })
 #define NOTIFY_CASE(...)  (&(const struct notify_case){ __VA_ARGS__ })
 #define STARTUP_CASE(...) (&(const struct startup_case){ __VA_ARGS__ })
+#define SIGTERM_CASE(...) (&(const struct sigterm_case){ __VA_ARGS__ })
 
 static const struct harness_test tests[] = {
 	/* (1) exec and exit of a uniquely named binary */
@@ -1124,8 +1309,10 @@ static const struct harness_test tests[] = {
 	{ "preexisting_process/tp_btf", test_preexisting, "tp_btf" },
 	{ "preexisting_process/tracepoint", test_preexisting, "tracepoint" },
 	/* (8) SIGTERM */
-	{ "sigterm_detaches/tp_btf", test_sigterm, "tp_btf" },
-	{ "sigterm_detaches/tracepoint", test_sigterm, "tracepoint" },
+	{ "sigterm_detaches/tp_btf", test_sigterm, SIGTERM_CASE(.flavor = "tp_btf") },
+	{ "sigterm_detaches/tracepoint", test_sigterm, SIGTERM_CASE(.flavor = "tracepoint") },
+	{ "sigterm_detaches_tcp_state/tp_btf", test_sigterm,
+	  SIGTERM_CASE(.flavor = "tp_btf", .tcp_rule = true) },
 	/* (9) sd_notify */
 	{ "sd_notify_watchdog/tp_btf", test_notify, NOTIFY_CASE(.flavor = "tp_btf") },
 	{ "sd_notify_watchdog/tracepoint", test_notify, NOTIFY_CASE(.flavor = "tracepoint") },

@@ -1,0 +1,1666 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Network rules through the real daemon in the real kernel (issue #4): each
+ * test writes a policy of network rules about 127.0.0.x or ::1 and ports it
+ * holds sockets on, starts build/postured --print-events with it, runs
+ * uniquely named copies of tests/helpers/net_client, and checks what the
+ * kernel did to them (EPERM or not) and the network findings postured
+ * printed (docs/events.md) or shows on its status socket (posturectl).
+ *
+ * The agent attaches its hooks at the cgroup v2 root, so its rules apply to
+ * every program on this machine while a test runs: every rule is scoped to
+ * an address and a port the test picked, and nothing listens on other than
+ * loopback (a bind to 0.0.0.0 is only tried where it is refused).
+ *
+ * The policy file named in the configuration is a symlink to a file in a
+ * directory of its own: the agent watches the configuration's directory, so
+ * a new policy is put in force by SIGHUP (or a reload request) alone.
+ *
+ * "Nothing was reported" is asserted with a marker: a later datagram a
+ * report rule matches.  Records come through one ring in the order the
+ * kernel made them, so a finding about the earlier call would have come
+ * before the marker's.  Needs root; tests/run-integration runs it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* A finding must be printed, and a client or posturectl be done, within this long. */
+#define FINDING_TIMEOUT_MS 3000
+#define CHILD_TIMEOUT_MS   5000
+#define CTL_TIMEOUT_MS	   5000
+#define CTL_OUTPUT_MAX	   (8 * 1024 * 1024)
+#define NOBODY		   65534
+
+/* The storm, and a bound on how long it takes (about 0.6 s on these VMs). */
+#define STORM_COUNT	       50000
+#define STORM_CHILD_TIMEOUT_MS 60000
+/* The agent collects the repeats the kernel counts every 10 s (docs/events.md). */
+#define SWEEP_INTERVAL_MS 10000
+#define STORM_COLLECT_MS  (2 * SWEEP_INTERVAL_MS + 5000)
+
+/* While only counting repeats the agent must be idle: CPU time over a window of wall time. */
+#define IDLE_WINDOW_MS	2000
+#define IDLE_CPU_MAX_MS 400
+
+#define NET_PREFILTER	"\"finding\":\"network\""
+#define POLICY_ID	"net-enforce-it"
+
+/* --- addresses and sockets of ours ----------------------------------------------- */
+
+struct addr {
+	int family;
+	char text[INET6_ADDRSTRLEN];
+};
+
+static struct addr addr_of(const char *text)
+{
+	struct addr a = {};
+	unsigned char buf[16];
+
+	snprintf(a.text, sizeof(a.text), "%s", text);
+	if (inet_pton(AF_INET, text, buf) == 1)
+		a.family = AF_INET;
+	else if (inet_pton(AF_INET6, text, buf) == 1)
+		a.family = AF_INET6;
+	return a;
+}
+
+/* A loopback address 127.0.0.x of this test's own, x in 2..254. */
+static struct addr loopback4_random(void)
+{
+	char text[32];
+	uint8_t x;
+
+	if (getrandom(&x, 1, 0) != 1)
+		x = 11;
+	snprintf(text, sizeof(text), "127.0.0.%u", 2 + x % 253);
+	return addr_of(text);
+}
+
+static socklen_t sockaddr_of(const struct addr *a, uint16_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)ss;
+
+		s->sin_family = AF_INET;
+		s->sin_port = htons(port);
+		(void)inet_pton(AF_INET, a->text, &s->sin_addr);
+		return sizeof(*s);
+	}
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(port);
+	(void)inet_pton(AF_INET6, a->text, &s6->sin6_addr);
+	return sizeof(*s6);
+}
+
+/*
+ * A socket of ours bound to a (port chosen by the kernel): listening for
+ * SOCK_STREAM, a bound datagram socket for SOCK_DGRAM.  It holds the port for
+ * the test, and takes what clients send there.
+ */
+static int sock_open(const struct addr *a, int type, int *ret_fd, uint16_t *ret_port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sockaddr_of(a, 0, &ss);
+	_cleanup_close_ int fd = socket(a->family, type | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return harness_fail("socket: %m");
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+		return harness_fail("Cannot bind a socket to %s: %m", a->text);
+	if (type == SOCK_STREAM && listen(fd, 128) < 0)
+		return harness_fail("Cannot listen on %s: %m", a->text);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return harness_fail("getsockname: %m");
+	*ret_port = ntohs(a->family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
+						 ((struct sockaddr_in6 *)&ss)->sin6_port);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* --- a test's files -------------------------------------------------------------- */
+
+struct env {
+	char *dir; /* the configuration, the link to the policy, the clients */
+	char *pdir; /* the policy itself, where the agent does not watch */
+	char client[PATH_MAX]; /* a copy of net_client */
+	char policy[PATH_MAX];
+	char config[PATH_MAX];
+};
+
+static void env_done(struct env *e)
+{
+	harness_tmpdir_freep(&e->dir);
+	harness_tmpdir_freep(&e->pdir);
+}
+
+#define _cleanup_env_ _cleanup_(env_done)
+
+/* Another copy of net_client under a name of its own; *ret is PATH_MAX bytes. */
+static int env_copy_client(struct env *e, char *ret)
+{
+	_cleanup_free_ char *path = NULL;
+
+	TRY(harness_unique_copy(e->dir, harness_helper("net_client"), &path));
+	snprintf(ret, PATH_MAX, "%s", path);
+	return 0;
+}
+
+static int env_init(struct env *e)
+{
+	char link[PATH_MAX + 16], text[2 * PATH_MAX];
+
+	*e = (struct env){};
+	TRY(harness_tmpdir_new(&e->dir));
+	TRY(harness_tmpdir_new(&e->pdir));
+	TRY(env_copy_client(e, e->client));
+	snprintf(e->policy, sizeof(e->policy), "%s/policy.json", e->pdir);
+	snprintf(link, sizeof(link), "%s/policy.json", e->dir);
+	if (symlink(e->policy, link) < 0)
+		return harness_fail("Cannot create the symlink %s: %m", link);
+	snprintf(e->config, sizeof(e->config), "%s/postured.conf", e->dir);
+	snprintf(text, sizeof(text), "{ \"policy_file\": \"%s\" }\n", link);
+	return harness_write_file(e->config, text);
+}
+
+/* One network rule of a test's policy. */
+struct rule_spec {
+	const char *id;
+	const char *mode; /* NULL: the policy's */
+	const char *direction;
+	const char *protocol;
+	const char *match; /* the inside of the "match" object */
+	const char *except; /* the inside of the "except" array, or NULL */
+	const char *effect;
+};
+
+/* Writes the policy (a new file renamed over the old, in the directory nobody watches). */
+static int env_write_policy(struct env *e, const char *mode, unsigned serial,
+			    const struct rule_spec *rules, size_t n)
+{
+	_cleanup_free_ char *text = NULL;
+	char tmp[PATH_MAX + 8];
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+
+	if (!f)
+		return harness_fail("Out of memory");
+	fprintf(f,
+		"{\n\t\"id\": \"%s\",\n\t\"serial\": %u,\n\t\"description\": \"Network rules of "
+		"tests/integration/net_enforce.c.\",\n\t\"mode\": \"%s\",\n\t\"rules\": [\n",
+		POLICY_ID, serial, mode);
+	for (size_t i = 0; i < n; i++) {
+		const struct rule_spec *r = &rules[i];
+
+		fprintf(f, "%s\t\t{\n\t\t\t\"id\": \"%s\",\n\t\t\t\"type\": \"network\",\n",
+			i ? ",\n" : "", r->id);
+		fprintf(f,
+			"\t\t\t\"title\": \"Network test rule %s\",\n\t\t\t\"severity\": \"high\",\n",
+			r->id);
+		if (r->mode)
+			fprintf(f, "\t\t\t\"mode\": \"%s\",\n", r->mode);
+		fprintf(f, "\t\t\t\"direction\": \"%s\",\n\t\t\t\"protocol\": \"%s\",\n",
+			r->direction, r->protocol);
+		fprintf(f, "\t\t\t\"match\": { %s },\n", r->match);
+		if (r->except)
+			fprintf(f, "\t\t\t\"except\": [ %s ],\n", r->except);
+		fprintf(f,
+			"\t\t\t\"effect\": \"%s\",\n\t\t\t\"message\": { \"en\": \"The network "
+			"test's rule matched.\" },\n\t\t\t\"remediation\": { \"en\": \"Nothing to "
+			"do: this is a test.\" }\n\t\t}",
+			r->effect);
+	}
+	fprintf(f, "\n\t]\n}\n");
+	if (fclose(f) != 0)
+		return harness_fail("Cannot build the policy text: %m");
+	snprintf(tmp, sizeof(tmp), "%s.new", e->policy);
+	TRY(harness_write_file(tmp, text));
+	if (rename(tmp, e->policy) < 0)
+		return harness_fail("Cannot rename %s to %s: %m", tmp, e->policy);
+	return 0;
+}
+
+/* The marker rule: a UDP datagram to a:port is reported. */
+static struct rule_spec marker_rule(const struct addr *a, uint16_t port, char *buf, size_t size)
+{
+	snprintf(buf, size, "\"address\": \"%s\", \"port\": %u", a->text, port);
+	return (struct rule_spec){ "net-marker", NULL, "outbound", "udp", buf, NULL, "report" };
+}
+
+/* --- the agent ------------------------------------------------------------------- */
+
+static int start_agent(const struct env *e, bool print_events, struct harness_agent **ret)
+{
+	struct harness_agent_opts o = { .config = e->config, .no_print_events = !print_events };
+
+	return harness_agent_start(&o, ret);
+}
+
+/* Stops the agent; it must exit 0 and have printed nothing that is not JSON. */
+static int stop_agent(struct harness_agent *a)
+{
+	char d[128];
+
+	TRY(harness_agent_stop(a, HARNESS_STOP_TIMEOUT_MS, NULL, NULL, NULL));
+	CHECK(WIFEXITED(a->status) && WEXITSTATUS(a->status) == 0,
+	      "after SIGTERM postured should exit with status 0; it ended with %s. Its stderr: %s",
+	      harness_describe_status(a->status, d, sizeof(d)), harness_agent_stderr(a));
+	CHECK(a->bad_lines == 0,
+	      "postured printed %llu lines that are not JSON objects; the first: %s",
+	      (unsigned long long)a->bad_lines, a->bad_line);
+	return 0;
+}
+
+/* SIGHUP, and the policy of the given serial in force. */
+static int reload_sighup(struct harness_agent *a, unsigned serial)
+{
+	char want[64];
+
+	if (kill(a->pid, SIGHUP) < 0)
+		return harness_fail("Cannot send SIGHUP to postured: %m");
+	snprintf(want, sizeof(want), "(serial %u, ", serial);
+	CHECK(harness_agent_wait_stderr(a, want, FINDING_TIMEOUT_MS) == 1,
+	      "postured did not put the policy of serial %u in force after SIGHUP. Its stderr: %s",
+	      serial, harness_agent_stderr(a));
+	return 0;
+}
+
+/* --- clients ---------------------------------------------------------------------- */
+
+struct client {
+	pid_t pid; /* while it runs */
+	pid_t was; /* its pid, for the findings */
+	int in_fd; /* its stdin while held */
+	unsigned long ok, eperm, refused, other;
+	char line[128];
+};
+
+static void client_done(struct client *c)
+{
+	c->in_fd = safe_close(c->in_fd);
+	harness_child_killp(&c->pid);
+}
+
+#define _cleanup_client_ _cleanup_(client_done)
+#define CLIENT_INIT	 ((struct client){ .in_fd = -EBADF })
+
+/* Reads the client's summary line from fd within timeout_ms. */
+static int client_read_line(struct client *c, int fd, int timeout_ms)
+{
+	int64_t deadline = harness_now_ms() + timeout_ms;
+	size_t have = 0;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int64_t left = deadline - harness_now_ms();
+		ssize_t n;
+
+		if (memchr(c->line, '\n', have))
+			break;
+		if (left <= 0)
+			return harness_fail("The client (pid %d) printed no result within %d ms",
+					    (int)c->was, timeout_ms);
+		if (poll(&p, 1, (int)left) <= 0)
+			continue;
+		n = read(fd, c->line + have, sizeof(c->line) - 1 - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return harness_fail("The client (pid %d) ended without its result line",
+					    (int)c->was);
+		have += (size_t)n;
+		c->line[have] = '\0';
+		if (have == sizeof(c->line) - 1)
+			break;
+	}
+	c->line[strcspn(c->line, "\n")] = '\0';
+	if (sscanf(c->line, "ok %lu eperm %lu refused %lu other %lu", &c->ok, &c->eperm,
+		   &c->refused, &c->other) != 4)
+		return harness_fail("The client printed \"%s\"", c->line);
+	return 0;
+}
+
+/* The client's exit status must be that of its last call (net_client's usage). */
+static int client_check_exit(const struct client *c, int status)
+{
+	int want = c->other ? 12 : c->refused ? 11 : c->eperm ? 10 : 0;
+	char d[128];
+
+	/* One call, or many with one outcome: the last call's is known. */
+	if ((c->ok > 0) + (c->eperm > 0) + (c->refused > 0) + (c->other > 0) != 1)
+		want = -1;
+	CHECK(WIFEXITED(status) && (want < 0 || WEXITSTATUS(status) == want),
+	      "the client (pid %d, \"%s\") ended with %s, expected exit status %d", (int)c->was,
+	      c->line, harness_describe_status(status, d, sizeof(d)), want);
+	return 0;
+}
+
+struct client_opts {
+	const char *path; /* NULL: the env's copy */
+	bool hold; /* keeps running until client_finish() */
+	unsigned long count; /* 0: 1 */
+	uid_t uid; /* 0: as we are */
+	int timeout_ms; /* 0: CHILD_TIMEOUT_MS */
+};
+
+/*
+ * Runs a client: `what` (tcp, udp, bind) to address:port, and waits for its
+ * result line.  One not held has exited (and is reaped) when this returns.
+ */
+static int client_run(const struct env *e, const struct client_opts *co, const char *what,
+		      const char *address, uint16_t port, struct client *c)
+{
+	struct harness_child_opts o = HARNESS_CHILD_OPTS_DEFAULT;
+	const char *path = co->path ? co->path : e->client;
+	_cleanup_close_ int out_r = -EBADF, out_w = -EBADF, in_r = -EBADF;
+	char portbuf[16], countbuf[24];
+	char *argv[10];
+	int fds[2], n = 0, status;
+
+	*c = CLIENT_INIT;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return harness_fail("pipe2: %m");
+	out_r = fds[0];
+	out_w = fds[1];
+	if (co->hold) {
+		if (pipe2(fds, O_CLOEXEC) < 0)
+			return harness_fail("pipe2: %m");
+		in_r = fds[0];
+		c->in_fd = fds[1];
+	}
+	snprintf(portbuf, sizeof(portbuf), "%u", port);
+	snprintf(countbuf, sizeof(countbuf), "%lu", co->count ? co->count : 1);
+	argv[n++] = (char *)path;
+	if (co->hold)
+		argv[n++] = "--hold";
+	argv[n++] = "--count";
+	argv[n++] = countbuf;
+	argv[n++] = (char *)what;
+	argv[n++] = (char *)address;
+	argv[n++] = portbuf;
+	argv[n] = NULL;
+	o.stdin_fd = co->hold ? in_r : -1;
+	o.stdout_fd = out_w;
+	if (co->uid != 0) {
+		o.set_uid = true;
+		o.uid = co->uid;
+		o.gid = co->uid;
+	}
+	TRY(harness_spawn(path, argv, &o, &c->pid));
+	c->was = c->pid;
+	out_w = safe_close(out_w);
+	in_r = safe_close(in_r);
+	TRY(client_read_line(c, out_r, co->timeout_ms ? co->timeout_ms : CHILD_TIMEOUT_MS));
+	if (co->hold)
+		return 0;
+	TRY(harness_wait_child(c->pid, CHILD_TIMEOUT_MS, &status));
+	c->pid = 0;
+	return client_check_exit(c, status);
+}
+
+/* Lets a held client end, and reaps it. */
+static int client_finish(struct client *c)
+{
+	int status;
+
+	c->in_fd = safe_close(c->in_fd);
+	if (c->pid <= 0)
+		return 0;
+	TRY(harness_wait_child(c->pid, CHILD_TIMEOUT_MS, &status));
+	c->pid = 0;
+	return client_check_exit(c, status);
+}
+
+/* The client's one call: refused with EPERM, or gone through (ok). */
+#define EXPECT_EPERM(c, what)                                                            \
+	CHECK((c).eperm == 1 && (c).ok + (c).refused + (c).other == 0,                   \
+	      "%s should have failed with EPERM; the client (pid %d) says \"%s\"", what, \
+	      (int)(c).was, (c).line)
+#define EXPECT_OK(c, what)                                                                        \
+	CHECK((c).ok == 1 && (c).eperm + (c).refused + (c).other == 0,                            \
+	      "%s should have gone through; the client (pid %d) says \"%s\"", what, (int)(c).was, \
+	      (c).line)
+
+/* --- findings ----------------------------------------------------------------------- */
+
+static yajl_val evidence0(yajl_val f)
+{
+	yajl_val ev = harness_json(f, "evidences");
+
+	return ev && YAJL_IS_ARRAY(ev) && ev->u.array.len > 0 ? ev->u.array.values[0] : NULL;
+}
+
+/* The pid of the finding's evidence process, or -1. */
+static long long evidence_pid(yajl_val f)
+{
+	long long pid;
+
+	if (!harness_json_int(harness_json(evidence0(f), "process", "pid"), &pid))
+		return -1;
+	return pid;
+}
+
+struct net_wait {
+	pid_t pid; /* the finding wanted is about this pid ... */
+	const char *rule; /* ... under this rule */
+	bool repeats; /* ... and sums up repeats (postured.network.repeats) */
+	int timeout_ms; /* 0: FINDING_TIMEOUT_MS */
+	pid_t forbid[4]; /* findings about these must not come before it */
+	yajl_val found;
+	unsigned seen;
+	char seen_text[512];
+	char forbidden[512];
+};
+
+static void append(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void append(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	if (n + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, size - n, fmt, ap);
+	va_end(ap);
+}
+
+static int net_event(yajl_val *ev, void *userdata)
+{
+	struct net_wait *w = userdata;
+	const char *kind = harness_json_str(harness_json(*ev, "postured", "finding"));
+	const char *rule = harness_json_str(harness_json(*ev, "postured", "rule_id"));
+	long long pid = evidence_pid(*ev);
+
+	if (!kind || strcmp(kind, "network") != 0)
+		return 0;
+	w->seen++;
+	append(w->seen_text, sizeof(w->seen_text), "%s%s (pid %lld)", w->seen > 1 ? ", " : "",
+	       rule ? rule : "?", pid);
+	for (size_t i = 0; i < ELEMENTSOF(w->forbid); i++)
+		if (w->forbid[i] > 0 && pid == w->forbid[i])
+			append(w->forbidden, sizeof(w->forbidden), "%s%s (pid %lld)",
+			       w->forbidden[0] ? ", " : "", rule ? rule : "?", pid);
+	if (pid != w->pid || !rule || strcmp(rule, w->rule) != 0)
+		return 0;
+	if (w->repeats && !YAJL_IS_TRUE(harness_json(*ev, "postured", "network", "repeats")))
+		return 0;
+	w->found = TAKE_PTR(*ev);
+	return 1;
+}
+
+/*
+ * Waits for the network finding of rule about pid, and fails when one about
+ * a pid of w->forbid came first.  *ret (may be NULL) is the caller's.
+ */
+static int wait_net(struct harness_agent *a, struct net_wait *w, yajl_val *ret)
+{
+	_cleanup_(yajl_tree_freep) yajl_val found = NULL;
+	int timeout_ms = w->timeout_ms ? w->timeout_ms : FINDING_TIMEOUT_MS;
+	int r;
+
+	r = harness_agent_wait(a, timeout_ms, NET_PREFILTER, net_event, w);
+	found = w->found;
+	w->found = NULL;
+	if (r < 0 && r != -EPIPE)
+		return harness_fail("Reading from postured: %s", strerror(-r));
+	if (!found)
+		return harness_fail("No network finding%s of rule %s about pid %d within %d ms "
+				    "(%u other network findings: %s). Its stderr: %s",
+				    w->repeats ? " of repeats" : "", w->rule, (int)w->pid,
+				    timeout_ms, w->seen, w->seen ? w->seen_text : "none",
+				    harness_agent_stderr(a));
+	CHECK(!w->forbidden[0],
+	      "Findings about calls that no rule matches came before that of rule %s about pid "
+	      "%d: %s",
+	      w->rule, (int)w->pid, w->forbidden);
+	if (ret)
+		*ret = TAKE_PTR(found);
+	return 0;
+}
+
+/* Runs the marker client and waits for its finding; none about the pids in forbid may come first. */
+static int expect_quiet(struct harness_agent *a, const struct env *e, const struct addr *ma,
+			uint16_t mport, const pid_t *forbid, size_t n_forbid)
+{
+	_cleanup_client_ struct client m = CLIENT_INIT;
+	struct net_wait w = { .rule = "net-marker" };
+
+	TRY(client_run(e, &(struct client_opts){}, "udp", ma->text, mport, &m));
+	EXPECT_OK(m, "the marker datagram");
+	w.pid = m.was;
+	for (size_t i = 0; i < n_forbid && i < ELEMENTSOF(w.forbid); i++)
+		w.forbid[i] = forbid[i];
+	return wait_net(a, &w, NULL);
+}
+
+/* What a network finding must say. */
+struct want {
+	const char *rule;
+	const char *action; /* postured.action: denied or reported */
+	const char *mode; /* NULL: not checked */
+	const char *direction; /* outbound or listen */
+	const char *protocol; /* tcp or udp */
+	const char *addr; /* the remote address (outbound) or the bound one (listen) */
+	int ip_version; /* connection_info.protocol_ver_id; 0: not checked */
+	uint16_t port;
+	pid_t pid;
+	const char *exe; /* evidences[0].process.file.path; NULL: not checked */
+	unsigned serial; /* 0: not checked */
+	const char *outcome; /* the TCP outcome counted, NULL: none */
+	bool already_open;
+};
+
+static int expect_bool_at(const char *file, int line, yajl_val root, bool want, const char **path)
+{
+	yajl_val v = yajl_tree_get(root, path, yajl_t_any);
+	char p[256], d[256];
+
+	if (want ? (v && YAJL_IS_TRUE(v)) : (!v || YAJL_IS_FALSE(v)))
+		return 0;
+	return harness_fail_at(file, line, "finding: expected %s %s, saw %s",
+			       harness_json_path(path, p, sizeof(p)),
+			       want ? "true" : "false or absent",
+			       harness_json_describe(v, d, sizeof(d)));
+}
+
+#define EXPECT_JSON_BOOL(root, want, ...) \
+	TRY(expect_bool_at(__FILE__, __LINE__, root, want, (const char *[]){ __VA_ARGS__, NULL }))
+
+static int check_net(yajl_val f, const struct want *w)
+{
+	bool listen = strcmp(w->direction, "listen") == 0;
+	bool denied = strcmp(w->action, "denied") == 0;
+	yajl_val ev = evidence0(f), outcomes;
+
+	EXPECT_JSON_INT("finding", f, 2003, "class_uid");
+	EXPECT_JSON_INT("finding", f, 200301, "type_uid");
+	EXPECT_JSON_INT("finding", f, 3, "compliance", "status_id");
+	EXPECT_JSON_STR("finding", f, "network", "postured", "finding");
+	EXPECT_JSON_STR("finding", f, w->rule, "postured", "rule_id");
+	EXPECT_JSON_STR("finding", f, w->rule, "finding_info", "analytic", "uid");
+	EXPECT_JSON_STR("finding", f, POLICY_ID, "postured", "policy_id");
+	if (w->serial)
+		EXPECT_JSON_INT("finding", f, w->serial, "postured", "policy_serial");
+	EXPECT_JSON_STR("finding", f, w->action, "postured", "action");
+	EXPECT_JSON_STR("finding", f, denied ? "Denied" : "Allowed", "action");
+	EXPECT_JSON_INT("finding", f, denied ? 2 : 17, "disposition_id");
+	if (w->mode)
+		EXPECT_JSON_STR("finding", f, w->mode, "postured", "mode");
+
+	EXPECT_JSON_STR("finding", f, w->direction, "postured", "network", "direction");
+	EXPECT_JSON_STR("finding", f, w->protocol, "postured", "network", "protocol");
+	EXPECT_JSON_STR("finding", f, w->addr, "postured", "network",
+			listen ? "local_address" : "remote_address");
+	EXPECT_JSON_INT("finding", f, w->port, "postured", "network",
+			listen ? "local_port" : "remote_port");
+	EXPECT_JSON_INT("finding", f, 1, "postured", "network", "count");
+	EXPECT_JSON_ABSENT("finding", f, "postured", "network", "repeats");
+	EXPECT_JSON_BOOL(f, w->already_open, "postured", "network", "already_open");
+	outcomes = harness_json(f, "postured", "network", "outcomes");
+	if (w->outcome)
+		EXPECT_JSON_INT("finding", f, 1, "postured", "network", "outcomes", w->outcome);
+	CHECK(outcomes && YAJL_IS_OBJECT(outcomes) &&
+		      outcomes->u.object.len == (w->outcome ? 1 : 0),
+	      "finding: postured.network.outcomes should hold %s, it holds %zu",
+	      w->outcome ? w->outcome : "nothing",
+	      outcomes && YAJL_IS_OBJECT(outcomes) ? outcomes->u.object.len : 0);
+
+	CHECK(ev, "the finding has no evidences[0]");
+	EXPECT_JSON_STR("evidence", ev, w->protocol, "connection_info", "protocol_name");
+	if (w->ip_version)
+		EXPECT_JSON_INT("evidence", ev, w->ip_version, "connection_info",
+				"protocol_ver_id");
+	EXPECT_JSON_INT("evidence", ev, listen ? 1 : 2, "connection_info", "direction_id");
+	EXPECT_JSON_STR("evidence", ev, w->addr, "dst_endpoint", "ip");
+	EXPECT_JSON_INT("evidence", ev, w->port, "dst_endpoint", "port");
+	EXPECT_JSON_INT("evidence", ev, w->pid, "process", "pid");
+	if (w->exe)
+		EXPECT_JSON_STR("evidence", ev, w->exe, "process", "file", "path");
+	return 0;
+}
+
+/* Waits for the finding of w->rule about w->pid and checks it. */
+static int expect_net(struct harness_agent *a, const struct want *w)
+{
+	_cleanup_(yajl_tree_freep) yajl_val f = NULL;
+	struct net_wait nw = { .pid = w->pid, .rule = w->rule };
+
+	TRY(wait_net(a, &nw, &f));
+	return check_net(f, w);
+}
+
+/* --- posturectl and the status socket -------------------------------------------------- */
+
+/*
+ * Waits up to timeout_ms for fd to be readable, taking in the agent's output
+ * meanwhile: an agent blocked on a full stdout pipe would answer nobody.
+ * Returns > 0 when fd is readable, 0 on timeout.
+ */
+static int poll_pumping(struct harness_agent *a, int fd, int timeout_ms)
+{
+	int64_t deadline = harness_now_ms() + timeout_ms;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int64_t left = deadline - harness_now_ms();
+		int r;
+
+		if (left <= 0)
+			return 0;
+		r = poll(&p, 1, (int)MIN(left, (int64_t)10));
+		if (r > 0)
+			return r;
+		r = harness_agent_pump(a, 0);
+		if (r < 0)
+			return harness_fail("Reading from postured: %s", strerror(-r));
+	}
+}
+
+/*
+ * Runs build/posturectl with args as uid (0: as we are) and its stdout in
+ * *ret (the caller's), taking in the agent's output meanwhile.
+ */
+static int ctl_run(struct harness_agent *a, uid_t uid, const char *const *args, char **ret,
+		   int *ret_status)
+{
+	struct harness_child_opts o = HARNESS_CHILD_OPTS_DEFAULT;
+	_cleanup_close_ int out_r = -EBADF, out_w = -EBADF;
+	_cleanup_child_ pid_t pid = 0;
+	_cleanup_free_ char *buf = NULL;
+	int64_t deadline = harness_now_ms() + CTL_TIMEOUT_MS;
+	const char *argv[16];
+	size_t have = 0, n = 0;
+	int fds[2];
+
+	argv[n++] = harness_build_path("posturectl");
+	for (size_t i = 0; args[i] && n < ELEMENTSOF(argv) - 1; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return harness_fail("pipe2: %m");
+	out_r = fds[0];
+	out_w = fds[1];
+	buf = malloc(CTL_OUTPUT_MAX + 1);
+	if (!buf)
+		return harness_fail("Out of memory");
+	o.stdout_fd = out_w;
+	if (uid != 0) {
+		o.set_uid = true;
+		o.uid = uid;
+		o.gid = uid;
+	}
+	TRY(harness_spawn(argv[0], (char *const *)argv, &o, &pid));
+	out_w = safe_close(out_w);
+	for (;;) {
+		int64_t left = deadline - harness_now_ms();
+		ssize_t k;
+		int r;
+
+		if (left <= 0)
+			return harness_fail("posturectl %s did not finish within %d ms", args[0],
+					    CTL_TIMEOUT_MS);
+		r = poll_pumping(a, out_r, (int)left);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			continue;
+		k = read(out_r, buf + have, CTL_OUTPUT_MAX - have);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return harness_fail("Reading from posturectl: %m");
+		if (k == 0)
+			break;
+		have += (size_t)k;
+		if (have == CTL_OUTPUT_MAX)
+			return harness_fail("posturectl %s printed more than %d bytes", args[0],
+					    CTL_OUTPUT_MAX);
+	}
+	buf[have] = '\0';
+	TRY(harness_wait_child(pid, CTL_TIMEOUT_MS, ret_status));
+	pid = 0;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+/* `posturectl status --json` as root, parsed; *ret is the caller's. */
+static int status_json(struct harness_agent *a, yajl_val *ret)
+{
+	_cleanup_free_ char *out = NULL;
+	char err[256] = "", d[128];
+	yajl_val v;
+	int status;
+
+	TRY(ctl_run(a, 0,
+		    (const char *const[]){ "status", "--json", "--socket", a->status_path, NULL },
+		    &out, &status));
+	/* 0: compliant, 1: not; 2: the agent could not be reached. */
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) <= 1,
+	      "posturectl status --json ended with %s; it printed: %.300s",
+	      harness_describe_status(status, d, sizeof(d)), out);
+	v = yajl_tree_parse(out, err, sizeof(err));
+	if (!v || !YAJL_IS_OBJECT(v)) {
+		yajl_tree_free(v);
+		return harness_fail("posturectl status --json printed no JSON object (%s): %.300s",
+				    err, out);
+	}
+	*ret = v;
+	return 0;
+}
+
+/* The state of rule id in `posturectl status --json`: passing or failing. */
+static int expect_rule_state(struct harness_agent *a, const char *id, const char *want)
+{
+	_cleanup_(yajl_tree_freep) yajl_val st = NULL;
+	yajl_val rules;
+
+	TRY(status_json(a, &st));
+	rules = harness_json(st, "rules");
+	CHECK(rules && YAJL_IS_ARRAY(rules), "posturectl status --json lists no rules");
+	for (size_t i = 0; i < rules->u.array.len; i++) {
+		yajl_val r = rules->u.array.values[i];
+		const char *rid = harness_json_str(harness_json(r, "id"));
+
+		if (!rid || strcmp(rid, id) != 0)
+			continue;
+		EXPECT_JSON_STR("posturectl status --json, rule", r, want, "state");
+		if (strcmp(want, "failing") == 0)
+			CHECK(harness_json(st, "compliant") &&
+				      YAJL_IS_FALSE(harness_json(st, "compliant")),
+			      "posturectl status --json says compliant while rule %s fails", id);
+		return 0;
+	}
+	return harness_fail("posturectl status --json does not list rule %s", id);
+}
+
+/* One request on the status socket as root; the answer's "result" must be an object. */
+static int status_request(struct harness_agent *a, const char *request, yajl_val *ret)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int64_t deadline = harness_now_ms() + CTL_TIMEOUT_MS;
+	char buf[65536], err[256] = "";
+	size_t have = 0, len = strlen(request);
+	yajl_val v;
+
+	if (fd < 0)
+		return harness_fail("socket(AF_UNIX): %m");
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", a->status_path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return harness_fail("Cannot connect to %s: %m", a->status_path);
+	if (write(fd, request, len) != (ssize_t)len)
+		return harness_fail("Cannot send a request to %s: %m", a->status_path);
+	while (!memchr(buf, '\n', have)) {
+		int64_t left = deadline - harness_now_ms();
+		ssize_t n;
+		int r;
+
+		if (left <= 0 || have == sizeof(buf) - 1)
+			return harness_fail("No answer to %.*s within %d ms",
+					    (int)strcspn(request, "\n"), request, CTL_TIMEOUT_MS);
+		r = poll_pumping(a, fd, (int)left);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			continue;
+		n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (n <= 0)
+			return harness_fail("The status socket closed before answering");
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	v = yajl_tree_parse(buf, err, sizeof(err));
+	if (!v || !YAJL_IS_OBJECT(harness_json(v, "result"))) {
+		yajl_tree_free(v);
+		return harness_fail("The answer to %.*s is not a result: %.300s",
+				    (int)strcspn(request, "\n"), request, buf);
+	}
+	*ret = v;
+	return 0;
+}
+
+/* --- (1) outbound: enforce, monitor (rule and policy), allowed ------------------------ */
+
+struct outbound_case {
+	int family;
+	const char *protocol;
+};
+
+static int test_outbound(const void *arg)
+{
+	const struct outbound_case *c = arg;
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_close_ int fd_deny = -EBADF, fd_mon = -EBADF, fd_allowed = -EBADF,
+			    fd_marker = -EBADF;
+	struct addr A = c->family == AF_INET ? loopback4_random() : addr_of("::1");
+	bool tcp = strcmp(c->protocol, "tcp") == 0;
+	int type = tcp ? SOCK_STREAM : SOCK_DGRAM, ver = c->family == AF_INET ? 4 : 6;
+	uint16_t p_deny, p_mon, p_allowed, p_marker;
+	char m_deny[128], m_mon[128], m_marker[128];
+
+	TRY(env_init(&e));
+	/* A listener even where the call is refused: in monitor mode it goes through. */
+	TRY(sock_open(&A, type, &fd_deny, &p_deny));
+	TRY(sock_open(&A, type, &fd_mon, &p_mon));
+	TRY(sock_open(&A, type, &fd_allowed, &p_allowed));
+	TRY(sock_open(&A, SOCK_DGRAM, &fd_marker, &p_marker));
+	snprintf(m_deny, sizeof(m_deny), "\"address\": \"%s\", \"port\": %u", A.text, p_deny);
+	snprintf(m_mon, sizeof(m_mon), "\"address\": \"%s\", \"port\": %u", A.text, p_mon);
+	const struct rule_spec rules[] = {
+		{ "net-deny", NULL, "outbound", c->protocol, m_deny, NULL, "deny" },
+		{ "net-monitor-rule", "monitor", "outbound", c->protocol, m_mon, NULL, "deny" },
+		marker_rule(&A, p_marker, m_marker, sizeof(m_marker)),
+	};
+	TRY(env_write_policy(&e, "enforce", 1, rules, ELEMENTSOF(rules)));
+	TRY(start_agent(&e, true, &a));
+
+	/* Enforce: EPERM for the program, and a finding that says so. */
+	{
+		_cleanup_client_ struct client cl = CLIENT_INIT;
+
+		TRY(client_run(&e, &(struct client_opts){ .hold = true }, c->protocol, A.text,
+			       p_deny, &cl));
+		EXPECT_EPERM(cl, "the call to the denied destination");
+		TRY(expect_net(a, &(struct want){ .rule = "net-deny",
+						  .action = "denied",
+						  .mode = "enforce",
+						  .direction = "outbound",
+						  .protocol = c->protocol,
+						  .addr = A.text,
+						  .ip_version = ver,
+						  .port = p_deny,
+						  .pid = cl.was,
+						  .exe = e.client,
+						  .serial = 1 }));
+		TRY(client_finish(&cl));
+	}
+	/* The same destination through an IPv6 socket, v4-mapped: judged (and written) as IPv4. */
+	if (c->family == AF_INET) {
+		_cleanup_client_ struct client cl = CLIENT_INIT;
+		char mapped[64];
+
+		snprintf(mapped, sizeof(mapped), "::ffff:%s", A.text);
+		TRY(client_run(&e, &(struct client_opts){ .hold = true }, c->protocol, mapped,
+			       p_deny, &cl));
+		EXPECT_EPERM(cl, "the call to the denied destination, v4-mapped");
+		TRY(expect_net(a, &(struct want){ .rule = "net-deny",
+						  .action = "denied",
+						  .direction = "outbound",
+						  .protocol = c->protocol,
+						  .addr = A.text,
+						  .port = p_deny,
+						  .pid = cl.was,
+						  .exe = e.client }));
+		TRY(client_finish(&cl));
+	}
+	/* A deny rule in monitor mode: the call goes through, and is reported. */
+	{
+		_cleanup_client_ struct client cl = CLIENT_INIT;
+
+		TRY(client_run(&e, &(struct client_opts){ .hold = true }, c->protocol, A.text,
+			       p_mon, &cl));
+		EXPECT_OK(cl, "the call under a rule in monitor mode");
+		TRY(expect_net(a, &(struct want){ .rule = "net-monitor-rule",
+						  .action = "reported",
+						  .mode = "monitor",
+						  .direction = "outbound",
+						  .protocol = c->protocol,
+						  .addr = A.text,
+						  .ip_version = ver,
+						  .port = p_mon,
+						  .pid = cl.was,
+						  .exe = e.client,
+						  .outcome = tcp ? "established" : NULL }));
+		TRY(client_finish(&cl));
+	}
+	/* A destination no rule names: it goes through, and nothing is said about it. */
+	{
+		_cleanup_client_ struct client cl = CLIENT_INIT;
+
+		TRY(client_run(&e, &(struct client_opts){}, c->protocol, A.text, p_allowed, &cl));
+		EXPECT_OK(cl, "the call to an allowed destination");
+		TRY(expect_quiet(a, &e, &A, p_marker, &cl.was, 1));
+	}
+	/* The whole policy in monitor mode: the deny rule reports, the call goes through. */
+	TRY(env_write_policy(&e, "monitor", 2, rules, ELEMENTSOF(rules)));
+	TRY(reload_sighup(a, 2));
+	{
+		_cleanup_client_ struct client cl = CLIENT_INIT;
+
+		TRY(client_run(&e, &(struct client_opts){ .hold = true }, c->protocol, A.text,
+			       p_deny, &cl));
+		EXPECT_OK(cl, "the call to the destination denied in monitor mode");
+		TRY(expect_net(a, &(struct want){ .rule = "net-deny",
+						  .action = "reported",
+						  .mode = "monitor",
+						  .direction = "outbound",
+						  .protocol = c->protocol,
+						  .addr = A.text,
+						  .ip_version = ver,
+						  .port = p_deny,
+						  .pid = cl.was,
+						  .exe = e.client,
+						  .serial = 2,
+						  .outcome = tcp ? "established" : NULL }));
+		TRY(client_finish(&cl));
+	}
+	return stop_agent(a);
+}
+
+/* --- (2) listen: one allow-list rule refuses 0.0.0.0 and lets loopback be ------------ */
+
+static int test_listen(const void *arg)
+{
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_close_ int fd = -EBADF, fd_marker = -EBADF;
+	struct addr lo = addr_of("127.0.0.1");
+	uint16_t port, p_marker;
+	char m_listen[64], m_marker[128];
+
+	TRY(env_init(&e));
+	/* A port nobody uses: one the kernel gave us and we gave back. */
+	TRY(sock_open(&lo, SOCK_STREAM, &fd, &port));
+	fd = safe_close(fd);
+	TRY(sock_open(&lo, SOCK_DGRAM, &fd_marker, &p_marker));
+	/* "Nothing listens on this port but on loopback" (the port keeps the machine's others out). */
+	snprintf(m_listen, sizeof(m_listen), "\"port\": %u", port);
+	const struct rule_spec rules[] = {
+		{ "listen-loopback-only", NULL, "listen", "tcp", m_listen,
+		  "{ \"address\": \"loopback\" }", "deny" },
+		marker_rule(&lo, p_marker, m_marker, sizeof(m_marker)),
+	};
+	TRY(env_write_policy(&e, "enforce", 1, rules, ELEMENTSOF(rules)));
+	TRY(start_agent(&e, true, &a));
+
+	static const struct {
+		const char *addr;
+		int ip_version;
+	} any[] = { { "0.0.0.0", 4 }, { "::", 6 } };
+	for (size_t i = 0; i < ELEMENTSOF(any); i++) {
+		_cleanup_client_ struct client cl = CLIENT_INIT;
+		char what[64];
+
+		snprintf(what, sizeof(what), "a bind to %s", any[i].addr);
+		TRY(client_run(&e, &(struct client_opts){ .hold = true }, "bind", any[i].addr, port,
+			       &cl));
+		EXPECT_EPERM(cl, what);
+		TRY(expect_net(a, &(struct want){ .rule = "listen-loopback-only",
+						  .action = "denied",
+						  .mode = "enforce",
+						  .direction = "listen",
+						  .protocol = "tcp",
+						  .addr = any[i].addr,
+						  .ip_version = any[i].ip_version,
+						  .port = port,
+						  .pid = cl.was,
+						  .exe = e.client }));
+		TRY(client_finish(&cl));
+	}
+	{
+		_cleanup_client_ struct client v4 = CLIENT_INIT, v6 = CLIENT_INIT;
+
+		TRY(client_run(&e, &(struct client_opts){}, "bind", "127.0.0.1", port, &v4));
+		EXPECT_OK(v4, "a bind to 127.0.0.1");
+		TRY(client_run(&e, &(struct client_opts){}, "bind", "::1", port, &v6));
+		EXPECT_OK(v6, "a bind to ::1");
+		TRY(expect_quiet(a, &e, &lo, p_marker, (const pid_t[]){ v4.was, v6.was }, 2));
+	}
+	/* Refused binds opened nothing: the rule passes. */
+	TRY(expect_rule_state(a, "listen-loopback-only", "passing"));
+	return stop_agent(a);
+}
+
+/* --- (3) listeners: one older than the agent, failing while open --------------------- */
+
+/* Closes a listener (its client ends), and has the agent judge the listeners again. */
+enum rejudge {
+	REJUDGE_SIGHUP, /* a new policy by SIGHUP */
+	REJUDGE_RUN_CHECKS, /* root's run_checks request on the status socket */
+	REJUDGE_RELOAD, /* root's reload request on the status socket */
+};
+
+static int rejudge(struct harness_agent *a, struct env *e, enum rejudge how, unsigned serial,
+		   const struct rule_spec *rules, size_t n)
+{
+	_cleanup_(yajl_tree_freep) yajl_val answer = NULL;
+
+	switch (how) {
+	case REJUDGE_SIGHUP:
+		TRY(env_write_policy(e, "enforce", serial, rules, n));
+		return reload_sighup(a, serial);
+	case REJUDGE_RUN_CHECKS:
+		TRY(status_request(a, "{\"id\": 1, \"method\": \"run_checks\"}\n", &answer));
+		CHECK(harness_json(answer, "result", "checks"),
+		      "the answer to run_checks has no \"checks\"");
+		return 0;
+	case REJUDGE_RELOAD:
+		TRY(env_write_policy(e, "enforce", serial, rules, n));
+		TRY(status_request(a, "{\"id\": 1, \"method\": \"reload\"}\n", &answer));
+		CHECK(harness_json(answer, "result", "reloaded") &&
+			      YAJL_IS_TRUE(harness_json(answer, "result", "reloaded")),
+		      "the reload request should have put the new policy in force");
+		EXPECT_JSON_INT("reload answer", answer, serial, "result", "policy", "serial");
+		return 0;
+	}
+	return harness_fail("No such way to judge the listeners again: %d", (int)how);
+}
+
+static const char *const rejudge_names[] = { "SIGHUP", "run_checks", "reload" };
+
+static int test_listeners_open(const void *arg)
+{
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_client_ struct client old = CLIENT_INIT;
+	_cleanup_close_ int fd = -EBADF;
+	struct addr A = loopback4_random();
+	unsigned serial = 1;
+	char m_listen[128];
+	uint16_t port;
+
+	TRY(env_init(&e));
+	/* A port nobody uses: one the kernel gave us and we gave back. */
+	TRY(sock_open(&A, SOCK_STREAM, &fd, &port));
+	fd = safe_close(fd);
+	snprintf(m_listen, sizeof(m_listen), "\"address\": \"%s\", \"port\": %u", A.text, port);
+	const struct rule_spec rules[] = {
+		{ "listen-reported", NULL, "listen", "tcp", m_listen, NULL, "report" },
+	};
+	TRY(env_write_policy(&e, "enforce", serial, rules, ELEMENTSOF(rules)));
+
+	/* A listener of another program, opened before the agent starts. */
+	TRY(client_run(&e, &(struct client_opts){ .hold = true }, "listen", A.text, port, &old));
+	EXPECT_OK(old, "listening before the agent starts");
+	TRY(start_agent(&e, true, &a));
+	TRY(expect_net(a, &(struct want){ .rule = "listen-reported",
+					  .action = "reported",
+					  .direction = "listen",
+					  .protocol = "tcp",
+					  .addr = A.text,
+					  .ip_version = 4,
+					  .port = port,
+					  .pid = old.was,
+					  .exe = e.client,
+					  .serial = serial,
+					  .already_open = true }));
+	TRY(expect_rule_state(a, "listen-reported", "failing"));
+	TRY(client_finish(&old));
+	TRY(rejudge(a, &e, REJUDGE_SIGHUP, ++serial, rules, ELEMENTSOF(rules)));
+	TRY(expect_rule_state(a, "listen-reported", "passing"));
+
+	/* Opened while the agent runs: the bind is reported, and the rule fails until re-judged. */
+	for (enum rejudge how = REJUDGE_SIGHUP; how <= REJUDGE_RELOAD; how++) {
+		_cleanup_client_ struct client cl = CLIENT_INIT;
+
+		TRY(client_run(&e, &(struct client_opts){ .hold = true }, "listen", A.text, port,
+			       &cl));
+		EXPECT_OK(cl, "listening while the agent runs");
+		TRY(expect_net(a, &(struct want){ .rule = "listen-reported",
+						  .action = "reported",
+						  .direction = "listen",
+						  .protocol = "tcp",
+						  .addr = A.text,
+						  .ip_version = 4,
+						  .port = port,
+						  .pid = cl.was,
+						  .exe = e.client,
+						  .serial = serial }));
+		TRY(expect_rule_state(a, "listen-reported", "failing"));
+		TRY(client_finish(&cl));
+		harness_note("closed, then judged again by %s", rejudge_names[how]);
+		if (how != REJUDGE_RUN_CHECKS)
+			serial++;
+		TRY(rejudge(a, &e, how, serial, rules, ELEMENTSOF(rules)));
+		TRY(expect_rule_state(a, "listen-reported", "passing"));
+	}
+	return stop_agent(a);
+}
+
+/* --- (4) a rule scoped to one executable ------------------------------------------------ */
+
+static int test_exe_scope(const void *arg)
+{
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_close_ int fd_path = -EBADF, fd_name = -EBADF, fd_marker = -EBADF;
+	struct addr A = loopback4_random();
+	char other[PATH_MAX], m_path[PATH_MAX + 128], m_name[PATH_MAX + 128], m_marker[128];
+	uint16_t p_path, p_name, p_marker;
+
+	TRY(env_init(&e));
+	TRY(env_copy_client(&e, other));
+	TRY(sock_open(&A, SOCK_STREAM, &fd_path, &p_path));
+	TRY(sock_open(&A, SOCK_STREAM, &fd_name, &p_name));
+	TRY(sock_open(&A, SOCK_DGRAM, &fd_marker, &p_marker));
+	snprintf(m_path, sizeof(m_path), "\"path\": \"%s\", \"address\": \"%s\", \"port\": %u",
+		 e.client, A.text, p_path);
+	snprintf(m_name, sizeof(m_name), "\"name\": \"%s\", \"address\": \"%s\", \"port\": %u",
+		 harness_basename(e.client), A.text, p_name);
+	const struct rule_spec rules[] = {
+		{ "net-path", NULL, "outbound", "tcp", m_path, NULL, "deny" },
+		{ "net-name", NULL, "outbound", "tcp", m_name, NULL, "deny" },
+		marker_rule(&A, p_marker, m_marker, sizeof(m_marker)),
+	};
+	TRY(env_write_policy(&e, "enforce", 1, rules, ELEMENTSOF(rules)));
+	TRY(start_agent(&e, true, &a));
+
+	static const char *const ids[] = { "net-path", "net-name" };
+	const uint16_t ports[] = { p_path, p_name };
+	pid_t others[ELEMENTSOF(ids)];
+
+	for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
+		_cleanup_client_ struct client cl = CLIENT_INIT;
+		char what[128];
+
+		snprintf(what, sizeof(what), "the connect of the program rule %s names", ids[i]);
+		TRY(client_run(&e, &(struct client_opts){ .hold = true }, "tcp", A.text, ports[i],
+			       &cl));
+		EXPECT_EPERM(cl, what);
+		TRY(expect_net(a, &(struct want){ .rule = ids[i],
+						  .action = "denied",
+						  .mode = "enforce",
+						  .direction = "outbound",
+						  .protocol = "tcp",
+						  .addr = A.text,
+						  .ip_version = 4,
+						  .port = ports[i],
+						  .pid = cl.was,
+						  .exe = e.client }));
+		TRY(client_finish(&cl));
+	}
+	/* The same program at another path, under another name: left alone. */
+	for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
+		_cleanup_client_ struct client cl = CLIENT_INIT;
+		char what[128];
+
+		snprintf(what, sizeof(what), "the connect of a program rule %s does not name",
+			 ids[i]);
+		TRY(client_run(&e, &(struct client_opts){ .path = other }, "tcp", A.text, ports[i],
+			       &cl));
+		EXPECT_OK(cl, what);
+		others[i] = cl.was;
+	}
+	TRY(expect_quiet(a, &e, &A, p_marker, others, ELEMENTSOF(others)));
+	return stop_agent(a);
+}
+
+/* --- (5) a storm of denied connects: counted exactly ------------------------------------- */
+
+struct storm_sum {
+	pid_t pid;
+	unsigned long long total, target;
+	unsigned firsts, repeats;
+	long long first_time, last_repeat_time; /* the findings' "time" (ms since the epoch) */
+	unsigned bad;
+	char bad_text[256];
+};
+
+static int storm_event(yajl_val *ev, void *userdata)
+{
+	struct storm_sum *s = userdata;
+	const char *rule = harness_json_str(harness_json(*ev, "postured", "rule_id"));
+	yajl_val repeats = harness_json(*ev, "postured", "network", "repeats");
+	long long count, time = 0;
+
+	if (!rule || strcmp(rule, "net-storm") != 0 || evidence_pid(*ev) != s->pid)
+		return 0;
+	(void)harness_json_int(harness_json(*ev, "time"), &time);
+	if (!harness_json_int(harness_json(*ev, "postured", "network", "count"), &count) ||
+	    count <= 0 || !harness_json_str(harness_json(*ev, "postured", "action")) ||
+	    strcmp(harness_json_str(harness_json(*ev, "postured", "action")), "denied") != 0) {
+		if (s->bad++ == 0)
+			snprintf(s->bad_text, sizeof(s->bad_text),
+				 "a finding without a positive count, or not \"denied\"");
+		return 0;
+	}
+	s->total += (unsigned long long)count;
+	if (repeats && YAJL_IS_TRUE(repeats)) {
+		s->repeats++;
+		s->last_repeat_time = MAX(s->last_repeat_time, time);
+	} else {
+		s->firsts++;
+		if (!s->first_time)
+			s->first_time = time;
+		if (count != 1 && s->bad++ == 0)
+			snprintf(s->bad_text, sizeof(s->bad_text),
+				 "a first finding with count %lld, not 1", count);
+	}
+	return s->target && s->total >= s->target;
+}
+
+static int repeats_swept(struct harness_agent *a, const struct env *e, const struct addr *A,
+			 uint16_t port, unsigned long count, const char *rule);
+
+static int test_storm(const void *arg)
+{
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_(yajl_tree_freep) yajl_val st = NULL;
+	_cleanup_client_ struct client cl = CLIENT_INIT;
+	_cleanup_close_ int fd = -EBADF;
+	struct addr A = loopback4_random();
+	struct storm_sum s = {};
+	long long lost, denied;
+	unsigned long long at_target;
+	int64_t begin, storm_ms, span_ms;
+	char m_storm[128];
+	uint16_t port;
+	int r;
+
+	TRY(env_init(&e));
+	TRY(sock_open(&A, SOCK_STREAM, &fd, &port));
+	snprintf(m_storm, sizeof(m_storm), "\"address\": \"%s\", \"port\": %u", A.text, port);
+	const struct rule_spec rules[] = {
+		{ "net-storm", NULL, "outbound", "tcp", m_storm, NULL, "deny" },
+	};
+	TRY(env_write_policy(&e, "enforce", 1, rules, ELEMENTSOF(rules)));
+	TRY(start_agent(&e, true, &a));
+	/* The storm comes while the agent sweeps, as it would on a laptop that has run a while. */
+	TRY(repeats_swept(a, &e, &A, port, 2, "net-storm"));
+
+	begin = harness_now_ms();
+	TRY(client_run(&e,
+		       &(struct client_opts){ .count = STORM_COUNT,
+					      .timeout_ms = STORM_CHILD_TIMEOUT_MS },
+		       "tcp", A.text, port, &cl));
+	storm_ms = harness_now_ms() - begin;
+	CHECK(cl.eperm == STORM_COUNT,
+	      "every one of the %d connects should have failed with EPERM; the client says \"%s\"",
+	      STORM_COUNT, cl.line);
+	s.pid = cl.was;
+
+	/* What the kernel could not hand on (its ring full) is counted, not silently gone. */
+	TRY(status_json(a, &st));
+	CHECK(harness_json_int(harness_json(st, "agent", "network", "records_lost"), &lost) &&
+		      lost >= 0,
+	      "posturectl status --json has no agent.network.records_lost");
+	if (harness_json_int(harness_json(st, "agent", "network", "denied"), &denied))
+		CHECK(denied >= STORM_COUNT,
+		      "agent.network.denied is %lld after %d denied connects", denied, STORM_COUNT);
+	s.target = STORM_COUNT - (unsigned long long)lost;
+	r = harness_agent_wait(a, STORM_COLLECT_MS, NET_PREFILTER, storm_event, &s);
+	if (r < 0 && r != -EPIPE)
+		return harness_fail("Reading from postured: %s", strerror(-r));
+	at_target = s.total;
+	/* From the first connect's finding to the last repeats collected, as the agent dated them. */
+	span_ms = s.last_repeat_time && s.first_time ? s.last_repeat_time - s.first_time : 0;
+	/* Whatever comes until it exits must not count any connect twice. */
+	s.target = 0;
+	TRY(harness_agent_stop(a, HARNESS_STOP_TIMEOUT_MS, NET_PREFILTER, storm_event, &s));
+	harness_note("%d denied connects in %.2f s; findings: %u first (count 1) + %u of repeats "
+		     "over %.1f s, counts adding up to %llu (%llu when the storm was complete); "
+		     "%lld lost",
+		     STORM_COUNT, (double)storm_ms / 1000.0, s.firsts, s.repeats,
+		     (double)span_ms / 1000.0, s.total, at_target, lost);
+	CHECK(s.bad == 0, "%u findings of the storm are malformed: %s", s.bad, s.bad_text);
+	CHECK(at_target == STORM_COUNT - (unsigned long long)lost,
+	      "within %d ms of the storm the findings' counts added up to %llu; with %lld lost "
+	      "they should add up to %llu",
+	      STORM_COLLECT_MS, at_target, lost, STORM_COUNT - (unsigned long long)lost);
+	CHECK(s.total == at_target,
+	      "after the counts added up, findings counted %llu more connects than were made",
+	      s.total - at_target);
+	CHECK(lost == 0, "%lld records were lost in a storm to one destination", lost);
+	CHECK(s.firsts == 1, "%u findings of the storm are not of repeats; expected 1 (the first)",
+	      s.firsts);
+	/* Repeats are collected every 10 s: a handful of findings, not one per connect or sweep. */
+	CHECK(s.repeats <= span_ms / SWEEP_INTERVAL_MS + 2,
+	      "%u findings of repeats within %.1f s: the agent should collect the kernel's counts "
+	      "every %d s",
+	      s.repeats, (double)span_ms / 1000.0, SWEEP_INTERVAL_MS / 1000);
+	return stop_agent(a);
+}
+
+/* --- (6) SIGHUP: new network rules take effect ----------------------------------------- */
+
+static int test_reload(const void *arg)
+{
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_close_ int fd_x = -EBADF, fd_y = -EBADF;
+	struct addr A = loopback4_random();
+	char m_x[128], m_y[128];
+	uint16_t p_x, p_y;
+
+	TRY(env_init(&e));
+	TRY(sock_open(&A, SOCK_STREAM, &fd_x, &p_x));
+	TRY(sock_open(&A, SOCK_STREAM, &fd_y, &p_y));
+	snprintf(m_x, sizeof(m_x), "\"address\": \"%s\", \"port\": %u", A.text, p_x);
+	snprintf(m_y, sizeof(m_y), "\"address\": \"%s\", \"port\": %u", A.text, p_y);
+	const struct rule_spec deny_x[] = { { "deny-x", NULL, "outbound", "tcp", m_x, NULL,
+					      "deny" } };
+	const struct rule_spec deny_y[] = { { "deny-y", NULL, "outbound", "tcp", m_y, NULL,
+					      "deny" } };
+	TRY(env_write_policy(&e, "enforce", 1, deny_x, 1));
+	TRY(start_agent(&e, true, &a));
+
+	/* Serial 1: y goes through, x is refused (its finding also shows y raised none). */
+	for (unsigned serial = 1; serial <= 2; serial++) {
+		_cleanup_client_ struct client ok = CLIENT_INIT, no = CLIENT_INIT;
+		const char *rule = serial == 1 ? "deny-x" : "deny-y";
+		uint16_t p_ok = serial == 1 ? p_y : p_x, p_no = serial == 1 ? p_x : p_y;
+		struct net_wait w = { .rule = rule };
+		_cleanup_(yajl_tree_freep) yajl_val f = NULL;
+		char what[96];
+
+		if (serial == 2) {
+			TRY(env_write_policy(&e, "enforce", 2, deny_y, 1));
+			TRY(reload_sighup(a, 2));
+		}
+		snprintf(what, sizeof(what), "under serial %u, the connect to port %u", serial,
+			 p_ok);
+		TRY(client_run(&e, &(struct client_opts){}, "tcp", A.text, p_ok, &ok));
+		EXPECT_OK(ok, what);
+		snprintf(what, sizeof(what), "under serial %u, the connect to port %u", serial,
+			 p_no);
+		TRY(client_run(&e, &(struct client_opts){ .hold = true }, "tcp", A.text, p_no,
+			       &no));
+		EXPECT_EPERM(no, what);
+		w.pid = no.was;
+		w.forbid[0] = ok.was;
+		TRY(wait_net(a, &w, &f));
+		TRY(check_net(f, &(struct want){ .rule = rule,
+						 .action = "denied",
+						 .mode = "enforce",
+						 .direction = "outbound",
+						 .protocol = "tcp",
+						 .addr = A.text,
+						 .ip_version = 4,
+						 .port = p_no,
+						 .pid = no.was,
+						 .exe = e.client,
+						 .serial = serial }));
+		TRY(client_finish(&no));
+	}
+	return stop_agent(a);
+}
+
+/* --- (7) a user sees their own network findings, not root's ---------------------------- */
+
+/* The pids of the network findings `posturectl events --json` shows uid; each must be uid's. */
+static int events_pids(struct harness_agent *a, uid_t uid, pid_t *pids, size_t max, size_t *ret_n)
+{
+	_cleanup_free_ char *out = NULL;
+	char *line, *save = NULL, d[128], want_uid[16];
+	size_t n = 0;
+	int status;
+
+	TRY(ctl_run(a, uid,
+		    (const char *const[]){ "events", "--json", "--socket", a->status_path, NULL },
+		    &out, &status));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "posturectl events --json as uid %u ended with %s; it printed: %.300s", (unsigned)uid,
+	      harness_describe_status(status, d, sizeof(d)), out);
+	snprintf(want_uid, sizeof(want_uid), "%u", (unsigned)uid);
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		_cleanup_(yajl_tree_freep) yajl_val f = NULL;
+		const char *kind, *owner;
+		char err[256] = "";
+
+		f = yajl_tree_parse(line, err, sizeof(err));
+		CHECK(f && YAJL_IS_OBJECT(f), "posturectl events --json printed \"%.200s\" (%s)",
+		      line, err);
+		kind = harness_json_str(harness_json(f, "postured", "finding"));
+		if (!kind || strcmp(kind, "network") != 0)
+			continue;
+		owner = harness_json_str(harness_json(evidence0(f), "process", "user", "uid"));
+		if (uid != 0)
+			CHECK(owner && strcmp(owner, want_uid) == 0,
+			      "posturectl events as uid %u shows a network finding about a process "
+			      "of uid %s",
+			      (unsigned)uid, owner ? owner : "(none)");
+		if (n < max)
+			pids[n++] = (pid_t)evidence_pid(f);
+	}
+	*ret_n = n;
+	return 0;
+}
+
+static bool pids_have(const pid_t *pids, size_t n, pid_t pid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return true;
+	return false;
+}
+
+static int test_user_sees_own(const void *arg)
+{
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_client_ struct client mine = CLIENT_INIT, roots = CLIENT_INIT;
+	_cleanup_close_ int fd = -EBADF;
+	struct addr A = loopback4_random();
+	pid_t pids[64];
+	char m_deny[128];
+	uint16_t port;
+	size_t n;
+
+	TRY(env_init(&e));
+	TRY(sock_open(&A, SOCK_STREAM, &fd, &port));
+	snprintf(m_deny, sizeof(m_deny), "\"address\": \"%s\", \"port\": %u", A.text, port);
+	const struct rule_spec rules[] = {
+		{ "net-deny", NULL, "outbound", "tcp", m_deny, NULL, "deny" },
+	};
+	TRY(env_write_policy(&e, "enforce", 1, rules, ELEMENTSOF(rules)));
+	TRY(start_agent(&e, true, &a));
+
+	TRY(client_run(&e, &(struct client_opts){ .uid = NOBODY }, "tcp", A.text, port, &mine));
+	EXPECT_EPERM(mine, "the connect of uid 65534");
+	TRY(client_run(&e, &(struct client_opts){}, "tcp", A.text, port, &roots));
+	EXPECT_EPERM(roots, "root's connect");
+	/* Printed, so kept for the status socket too (the agent hands them there first). */
+	TRY(wait_net(a, &(struct net_wait){ .pid = mine.was, .rule = "net-deny" }, NULL));
+	TRY(wait_net(a, &(struct net_wait){ .pid = roots.was, .rule = "net-deny" }, NULL));
+
+	TRY(events_pids(a, NOBODY, pids, ELEMENTSOF(pids), &n));
+	CHECK(pids_have(pids, n, mine.was),
+	      "posturectl events as uid %d does not show the finding about its own pid %d", NOBODY,
+	      (int)mine.was);
+	CHECK(!pids_have(pids, n, roots.was),
+	      "posturectl events as uid %d shows the finding about root's pid %d", NOBODY,
+	      (int)roots.was);
+	/* Root sees both: what uid 65534 does not see was there to see. */
+	TRY(events_pids(a, 0, pids, ELEMENTSOF(pids), &n));
+	CHECK(pids_have(pids, n, mine.was) && pids_have(pids, n, roots.was),
+	      "posturectl events as root should show both findings (pids %d and %d)", (int)mine.was,
+	      (int)roots.was);
+	return stop_agent(a);
+}
+
+/* --- (8) a client gone before the agent looks; the agent between sweeps ----------------- */
+
+/*
+ * A client that exited before the agent read its record is still named by
+ * its executable: the agent knows it from the process probe.  The agent is
+ * stopped (SIGSTOP) while the client connects, exits and is reaped, so this
+ * does not depend on who wins the race.  The kernel refuses the connect all
+ * the same.
+ */
+static int test_gone_client_named(const void *arg)
+{
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_(yajl_tree_freep) yajl_val f = NULL;
+	_cleanup_client_ struct client cl = CLIENT_INIT;
+	_cleanup_close_ int fd = -EBADF;
+	struct addr A = loopback4_random();
+	char m_deny[128];
+	uint16_t port;
+	int r;
+
+	TRY(env_init(&e));
+	TRY(sock_open(&A, SOCK_STREAM, &fd, &port));
+	snprintf(m_deny, sizeof(m_deny), "\"address\": \"%s\", \"port\": %u", A.text, port);
+	const struct rule_spec rules[] = {
+		{ "net-deny", NULL, "outbound", "tcp", m_deny, NULL, "deny" },
+	};
+	TRY(env_write_policy(&e, "enforce", 1, rules, ELEMENTSOF(rules)));
+	TRY(start_agent(&e, true, &a));
+
+	if (kill(a->pid, SIGSTOP) < 0)
+		return harness_fail("Cannot stop postured: %m");
+	r = client_run(&e, &(struct client_opts){}, "tcp", A.text, port, &cl);
+	if (kill(a->pid, SIGCONT) < 0)
+		return harness_fail("Cannot continue postured: %m");
+	TRY(r);
+	EXPECT_EPERM(cl, "the connect while postured was stopped");
+	TRY(wait_net(a, &(struct net_wait){ .pid = cl.was, .rule = "net-deny" }, &f));
+	TRY(check_net(f, &(struct want){ .rule = "net-deny",
+					 .action = "denied",
+					 .mode = "enforce",
+					 .direction = "outbound",
+					 .protocol = "tcp",
+					 .addr = A.text,
+					 .ip_version = 4,
+					 .port = port,
+					 .pid = cl.was }));
+	/*
+	 * The program is gone before the agent could read /proc/PID/exe, and
+	 * the kernel's record carries only its inode and comm (a known limit,
+	 * docs/events.md): the finding names it by pid and name, and has the
+	 * right path or none, never another program's.
+	 */
+	{
+		yajl_val ev = harness_json(f, "evidences");
+		yajl_val proc = ev && YAJL_IS_ARRAY(ev) && ev->u.array.len > 0 ?
+					harness_json(ev->u.array.values[0], "process") :
+					NULL;
+		const char *name = harness_json_str(harness_json(proc, "name"));
+		const char *path = harness_json_str(harness_json(proc, "file", "path"));
+		char comm[16];
+
+		snprintf(comm, sizeof(comm), "%.15s", harness_basename(e.client));
+		CHECK(name && strcmp(name, comm) == 0, "the gone client is named %s, not %s", comm,
+		      name ? name : "(nothing)");
+		CHECK(!path || strcmp(path, e.client) == 0,
+		      "the gone client's path is %s or absent, not %s", e.client, path);
+	}
+	return stop_agent(a);
+}
+
+/* User and system CPU time of pid, in ms. */
+static int cpu_ms(pid_t pid, long long *ret)
+{
+	_cleanup_free_ char *text = NULL;
+	char path[64];
+	unsigned long long ut, st;
+	const char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	TRY(harness_read_text(path, &text));
+	p = strrchr(text, ')');
+	/* After the name: state (3), then fields 4..13, utime (14), stime (15). */
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return harness_fail("Cannot parse %s", path);
+	*ret = (long long)((ut + st) * 1000ULL / (unsigned long long)sysconf(_SC_CLK_TCK));
+	return 0;
+}
+
+/*
+ * Runs `count` denied connects in one client and waits for the finding that
+ * sums up its repeats: the agent's first sweep, at most an interval away.
+ */
+static int repeats_swept(struct harness_agent *a, const struct env *e, const struct addr *A,
+			 uint16_t port, unsigned long count, const char *rule)
+{
+	_cleanup_client_ struct client cl = CLIENT_INIT;
+	_cleanup_(yajl_tree_freep) yajl_val f = NULL;
+
+	TRY(client_run(e, &(struct client_opts){ .count = count }, "tcp", A->text, port, &cl));
+	CHECK(cl.eperm == count,
+	      "the %lu connects should have failed with EPERM; the client says \"%s\"", count,
+	      cl.line);
+	TRY(wait_net(a,
+		     &(struct net_wait){ .pid = cl.was,
+					 .rule = rule,
+					 .repeats = true,
+					 .timeout_ms = SWEEP_INTERVAL_MS + 5000 },
+		     &f));
+	EXPECT_JSON_INT("finding of repeats", f, (long long)count - 1, "postured", "network",
+			"count");
+	return 0;
+}
+
+/* While the kernel counts repeats of a key, the agent waits for its next sweep, idle. */
+static int test_idle_between_sweeps(const void *arg)
+{
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	struct addr A = loopback4_random();
+	long long before, after;
+	char m_deny[128];
+	uint16_t port;
+
+	TRY(env_init(&e));
+	TRY(sock_open(&A, SOCK_STREAM, &fd, &port));
+	snprintf(m_deny, sizeof(m_deny), "\"address\": \"%s\", \"port\": %u", A.text, port);
+	const struct rule_spec rules[] = {
+		{ "net-deny", NULL, "outbound", "tcp", m_deny, NULL, "deny" },
+	};
+	TRY(env_write_policy(&e, "enforce", 1, rules, ELEMENTSOF(rules)));
+	TRY(start_agent(&e, true, &a));
+	/* After its first sweep the key stays in the kernel until idle for two intervals. */
+	TRY(repeats_swept(a, &e, &A, port, 3, "net-deny"));
+	TRY(cpu_ms(a->pid, &before));
+	usleep(IDLE_WINDOW_MS * 1000);
+	TRY(cpu_ms(a->pid, &after));
+	harness_note("postured used %lld ms of CPU in %d ms after its first sweep", after - before,
+		     IDLE_WINDOW_MS);
+	CHECK(after - before <= IDLE_CPU_MAX_MS,
+	      "postured used %lld ms of CPU in %d ms with nothing to do but wait for its next "
+	      "sweep of the kernel's counts (every %d s)",
+	      after - before, IDLE_WINDOW_MS, SWEEP_INTERVAL_MS / 1000);
+	return stop_agent(a);
+}
+
+static const struct outbound_case outbound_cases[] = {
+	{ AF_INET, "tcp" },
+	{ AF_INET, "udp" },
+	{ AF_INET6, "tcp" },
+	{ AF_INET6, "udp" },
+};
+
+static const struct harness_test tests[] = {
+	{ "outbound_tcp_ipv4", test_outbound, &outbound_cases[0] },
+	{ "outbound_udp_ipv4", test_outbound, &outbound_cases[1] },
+	{ "outbound_tcp_ipv6", test_outbound, &outbound_cases[2] },
+	{ "outbound_udp_ipv6", test_outbound, &outbound_cases[3] },
+	{ "listen_any_refused_loopback_allowed", test_listen, NULL },
+	{ "listeners_reported_failing_while_open", test_listeners_open, NULL },
+	{ "rule_scoped_to_executable", test_exe_scope, NULL },
+	{ "storm_50000_counted_exactly", test_storm, NULL },
+	{ "sighup_replaces_network_rules", test_reload, NULL },
+	{ "user_sees_own_network_findings", test_user_sees_own, NULL },
+	{ "client_gone_before_agent_looked_named", test_gone_client_named, NULL },
+	{ "agent_idle_between_sweeps", test_idle_between_sweeps, NULL },
+};
+
+int main(int argc, char *argv[])
+{
+	return harness_main(tests, ELEMENTSOF(tests), argc, argv);
+}
