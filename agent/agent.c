@@ -957,6 +957,8 @@ static int on_sender_exit(sd_event_source *s, const siginfo_t *si, void *userdat
 	usec_t delay = 5 * USEC_PER_SEC << MIN(a->sender_failures, 6U), now;
 
 	a->sender_child = sd_event_source_disable_unref(a->sender_child);
+	if (a->net)
+		(void)probe_net_exempt(a->net, si->si_pid, false);
 	a->sender_pid = 0;
 	a->sender_failures++;
 	log_warning("The sender (pid %d) stopped (%s %d); starting it again in %llu s.",
@@ -985,8 +987,8 @@ static int agent_start_sender(agent *a)
 				 "2000" };
 	char interval[32];
 	size_t n = 13;
+	int go[2], r;
 	pid_t pid;
-	int r;
 
 	if (a->policy_feed) {
 		strbuf_printf(interval, sizeof(interval), "%llu",
@@ -1002,10 +1004,22 @@ static int agent_start_sender(agent *a)
 	}
 	argv[n] = NULL;
 
-	pid = fork();
-	if (pid < 0)
+	/* The child waits on go[0] until the parent has exempted it from the network rules. */
+	if (pipe2(go, O_CLOEXEC) < 0)
 		return log_error_errno(errno, "Failed to start the sender: %m");
+	pid = fork();
+	if (pid < 0) {
+		r = log_error_errno(errno, "Failed to start the sender: %m");
+		safe_close(go[0]);
+		safe_close(go[1]);
+		return r;
+	}
 	if (pid == 0) {
+		char byte;
+
+		safe_close(go[1]);
+		while (read(go[0], &byte, 1) < 0 && errno == EINTR)
+			;
 		/* Only stdio goes along; SIGUSR1 stays blocked until the sender waits for it. */
 		if (syscall(SYS_close_range, 3U, ~0U, 0) < 0)
 			for (int fd = 3; fd < 65536; fd++)
@@ -1015,6 +1029,15 @@ static int agent_start_sender(agent *a)
 		log_error_errno(errno, "Failed to run %s: %m", a->sender_path);
 		_exit(127);
 	}
+	safe_close(go[0]);
+	/* Its way to the collector (and to a fixed policy) is one no network rule may cut. */
+	if (a->net) {
+		r = probe_net_exempt(a->net, pid, true);
+		if (r < 0)
+			log_warning_errno(r,
+					  "Failed to exempt the sender from the network rules: %m");
+	}
+	safe_close(go[1]);
 	r = sd_event_add_child(a->event, &a->sender_child, pid, WEXITED, on_sender_exit, a);
 	if (r < 0) {
 		(void)kill(pid, SIGTERM);
@@ -1880,6 +1903,11 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
 
 	log_info("Received %s, shutting down.", strsignal((int)si->ssi_signo));
 	(void)sd_notify(false, "STOPPING=1\nSTATUS=Shutting down.");
+	/* What the kernel counted since the last sweep is reported, not dropped. */
+	if (a->net) {
+		(void)probe_net_drain(a->net);
+		(void)probe_net_sweep(a->net, 0, on_net_delta, a);
+	}
 	return sd_event_exit(a->event, 0);
 }
 

@@ -780,7 +780,11 @@ int probe_net_apply_rules(probe_net *p, const struct probe_net_rule *rules, size
 	uint32_t cur = probe_net_gen(p), slot;
 	int r;
 
-	/* Leftovers of an abandoned fill must not leak into the next one. */
+	/*
+	 * Only the generation in force stays: the one before it (kept since the
+	 * last switch for programs still running with it) and leftovers of an
+	 * abandoned fill go, so the new one has its half of every map.
+	 */
 	r = maps_prune(p, cur);
 	if (r < 0)
 		return r;
@@ -812,12 +816,31 @@ int probe_net_apply_rules(probe_net *p, const struct probe_net_rule *rules, size
 			return r;
 		}
 	}
-	/* One aligned 4-byte store: the programs see the old rules or the new ones. */
+	/*
+	 * One aligned 4-byte store: the programs see the old rules or the new
+	 * ones.  The old generation's entries stay until the next apply (each
+	 * map has room for two): a program that read the old generation an
+	 * instant before the store still finds its entries, rather than none.
+	 */
 	__atomic_store_n(&p->skel->bss->net_gen, n > 0 ? b.gen : 0, __ATOMIC_RELEASE);
-	(void)maps_prune(p, n > 0 ? b.gen : 0);
 	/* Connects of the old rules still awaiting their outcome are swept as stale. */
 	if (!b.tcp_state)
 		(void)tcp_state_sync(p, false);
+	return 0;
+}
+
+int probe_net_exempt(probe_net *p, pid_t pid, bool on)
+{
+	int fd = bpf_map__fd(p->skel->maps.net_exempt);
+	uint32_t key = (uint32_t)pid;
+	uint8_t one = 1;
+
+	if (pid <= 0)
+		return -EINVAL;
+	if (!on)
+		return bpf_map_delete_elem(fd, &key) < 0 && errno != ENOENT ? -errno : 0;
+	if (bpf_map_update_elem(fd, &key, &one, BPF_ANY) < 0)
+		return errno == E2BIG ? -E2BIG : -errno;
 	return 0;
 }
 

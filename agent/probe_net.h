@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "../probes/events.h"
 #include "basic/cleanup.h"
@@ -147,6 +148,13 @@ int probe_net_apply_policy(probe_net *p, const policy *pol);
  * state change on the machine.
  */
 bool probe_net_follows_tcp(probe_net *p);
+
+/*
+ * Exempts process pid from every network rule (on), or ends that (off): the
+ * agent's own sender, whose way to the collector no rule may cut.  At most
+ * NET_EXEMPT_MAX at once; -E2BIG past that.
+ */
+int probe_net_exempt(probe_net *p, pid_t pid, bool on);
 
 /* The generation in force (0 before any rule was applied or after none was). */
 uint32_t probe_net_gen(probe_net *p);

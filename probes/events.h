@@ -260,6 +260,8 @@ struct event_net {
 /* Entries of each lookup map, both generations together; one generation may fill half. */
 #define NET_MAP_ENTRIES 8192
 #define NET_AGG_ENTRIES 8192
+/* Processes exempt from every network rule (the agent's sender). */
+#define NET_EXEMPT_MAX 16
 /* TCP connects a rule reported whose outcome is awaited. */
 #define NET_PENDING_ENTRIES 8192
 

@@ -55,6 +55,14 @@ struct {
 	__type(value, struct net_state);
 } net_state SEC(".maps");
 
+/* Processes no rule applies to: the agent's own sender, by tgid. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NET_EXEMPT_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} net_exempt SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, NET_MAP_ENTRIES);
@@ -503,6 +511,14 @@ static __always_inline int sock_addr_judge(struct bpf_sock_addr *ctx, struct net
 	__u64 m;
 	int rule;
 
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	/*
+	 * The agent's sender talks to the collector, which is where a fixed
+	 * policy comes from: no rule may cut that way.
+	 */
+	if (bpf_map_lookup_elem(&net_exempt, &tgid))
+		return 1;
 	s = bpf_map_lookup_elem(&net_state, &slot);
 	if (!s)
 		return 1;

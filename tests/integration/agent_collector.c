@@ -122,8 +122,14 @@ static int world_init(struct world *w)
 		" \"rules\": [{\"id\": \"deny-copy\", \"type\": \"process\", \"title\": \"copy\",\n"
 		"   \"severity\": \"medium\", \"match\": {\"name\": \"%s\"}, \"effect\": \"deny\",\n"
 		"   \"message\": {\"en\": \"The test program ran.\"},\n"
-		"   \"remediation\": {\"en\": \"Nothing to do.\"}}]}\n",
-		w->name);
+		"   \"remediation\": {\"en\": \"Nothing to do.\"}},\n"
+		/* No program may reach the collector's port; the agent's own sender still must. */
+		"  {\"id\": \"no-collector\", \"type\": \"network\", \"title\": \"collector\",\n"
+		"   \"severity\": \"low\", \"mode\": \"enforce\", \"direction\": \"outbound\",\n"
+		"   \"protocol\": \"tcp\", \"match\": {\"address\": \"loopback\", \"port\": %s},\n"
+		"   \"effect\": \"deny\", \"message\": {\"en\": \"m\"},\n"
+		"   \"remediation\": {\"en\": \"r\"}}]}\n",
+		w->name, w->port);
 	TRY(harness_write_file(w->policy, text));
 	snprintf(text, sizeof(text),
 		 "{\"policy_file\": \"%s\",\n"
@@ -280,6 +286,23 @@ static int test_exec_reaches_collector(const void *arg)
 	argv[2] = NULL;
 	TRY(harness_spawn(w.prog, argv, &co, &pid));
 	TRY(harness_wait_child(pid, 5000, &status));
+
+	/*
+	 * A network rule refuses every program the collector's port, and this
+	 * one is refused; the agent's sender, exempt, delivers all the same.
+	 */
+	{
+		char *cargv[] = { (char *)harness_helper("net_client"), "tcp", "127.0.0.1", w.port,
+				  NULL };
+		pid_t cpid;
+
+		TRY(harness_spawn(cargv[0], cargv, &co, &cpid));
+		TRY(harness_wait_child(cpid, 5000, &status));
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 10,
+		      "a program other than the sender is refused the collector's port (status "
+		      "%d, 10 is EPERM)",
+		      status);
+	}
 
 	/* The exec (exec audit), then the finding about it, then the posture. */
 	snprintf(like, sizeof(like), "%%\"path\":\"%s\"%%", w.prog);
