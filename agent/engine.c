@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/fileio.h"
 #include "checks/checks.h"
 #include "checks/runner.h"
 #include "basic/string-util.h"
@@ -180,7 +181,7 @@ static int compile_rule(engine *e, const policy_rule *r, size_t index)
 		struct stat st;
 
 		if (stat(text, &st) == 0 && S_ISREG(st.st_mode)) {
-			k = e->ops->filter_add_inode(e->ctx, st.st_dev, st.st_ino, &v);
+			k = e->ops->filter_add_inode(e->ctx, path_sb_dev(text, &st), st.st_ino, &v);
 			if (k < 0)
 				return k;
 			n++;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/fileio.h"
 #include "basic/log.h"
 #include "net.skel.h"
 #include "probe_common.h"
@@ -617,7 +618,8 @@ static int add_paths(struct build *b, const struct policy_net_clause *c, uint64_
 				       c->paths[i]);
 			continue;
 		}
-		k.dev = st.st_dev;
+		/* As the kernel numbers it (btrfs: not stat's st_dev). */
+		k.dev = path_sb_dev(c->paths[i], &st);
 		k.ino = st.st_ino;
 		r = build_put(b, MAP_INODE, &k, bit);
 		if (r < 0)

@@ -361,7 +361,7 @@ int proctab_read_proc(const char *proc_root, uint32_t pid, struct proc_entry *re
 		if (!e.exe)
 			return -ENOMEM;
 		if (stat(path, &st) == 0) {
-			e.exe_dev = st.st_dev;
+			e.exe_dev = path_sb_dev(path, &st);
 			e.exe_ino = st.st_ino;
 		}
 	}

@@ -14,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "basic/fileio.h"
 #include "proctab.h"
 
 /* Overridable for out-of-tree runs; by default found next to this source file. */
@@ -500,6 +502,55 @@ static void test_seed_missing_root(void **state)
 	proctab_free(t);
 }
 
+/* The mount table lookup behind path_sb_dev(): the device of a mount id, by the line's start only. */
+static void test_mountinfo_dev(void **state)
+{
+	char text[8192];
+	size_t n;
+	FILE *f;
+	dev_t dev;
+
+	/* A btrfs subvolume mount, then one with a mount point longer than a read, whose
+	 * continuation happens to look like a mountinfo line for id 77. */
+	n = (size_t)snprintf(text, sizeof(text),
+			     "22 1 0:33 /@home /home rw,relatime - btrfs /dev/vda2 rw\n"
+			     "30 1 0:40 / /m/");
+	for (size_t i = 0; i < 4080; i++) /* the line's first read ends right here */
+		text[n++] = 'x';
+	n += (size_t)snprintf(text + n, sizeof(text) - n,
+			      "77 1 9:9 / /x rw - ext4 /dev/x rw\n"
+			      "77 22 0:51 / /srv rw - tmpfs tmpfs rw\n");
+	f = fmemopen(text, n, "r");
+	assert_non_null(f);
+	assert_int_equal(mountinfo_find_dev(f, 22, &dev), 0);
+	assert_int_equal(major(dev), 0);
+	assert_int_equal(minor(dev), 33);
+	rewind(f);
+	assert_int_equal(mountinfo_find_dev(f, 77, &dev), 0);
+	assert_int_equal(minor(dev), 51); /* not the 9:9 inside the long line */
+	rewind(f);
+	assert_int_equal(mountinfo_find_dev(f, 5, &dev), -ENOENT);
+	fclose(f);
+}
+
+/*
+ * The superblock's device, as the probes see executables: stat's own where
+ * the filesystem sits on a block device, and through the mount table where
+ * it has an anonymous device (here /proc and /dev, where the two agree; on
+ * btrfs they differ, which this machine cannot show).
+ */
+static void test_sb_dev(void **state)
+{
+	const char *paths[] = { "/", "/proc/self/status", "/dev/null" };
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		struct stat st;
+
+		assert_int_equal(stat(paths[i], &st), 0);
+		assert_int_equal(path_sb_dev(paths[i], &st), (uint64_t)st.st_dev);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -518,6 +569,8 @@ int main(void)
 		cmocka_unit_test(test_seed_keeps_event_entries),
 		cmocka_unit_test(test_seed_bounded),
 		cmocka_unit_test(test_seed_missing_root),
+		cmocka_unit_test(test_mountinfo_dev),
+		cmocka_unit_test(test_sb_dev),
 	};
 
 	return cmocka_run_group_tests_name("proctab", tests, NULL, NULL);
