@@ -347,7 +347,7 @@ integration: all $(INTEGRATION_TESTS:%=$(BUILD)/tests/integration/%) $(HELPER_BI
 	@tests/run-integration $(BUILD) $(INTEGRATION_TESTS)
 
 # Everything CI runs: both compilers clean, unit tests plain and sanitized, the kernel tests.
-test: all unit check integration clang-build collector-test e2e notify-test checks-bus-test po-check
+test: all unit check clang-build po-check checks-bus-test integration collector-test e2e notify-test
 
 .PHONY: clang-build
 clang-build:
