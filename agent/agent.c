@@ -76,6 +76,7 @@ struct agent {
 	char net_error[256];
 	sd_event_source *net_source;
 	sd_event_source *net_sweep_timer; /* on while the kernel counts repeats */
+	sd_event_source *listen_timer; /* listeners judged again after a reported bind */
 	uint64_t net_paths_sig; /* agent_net_paths_signature() of the rules in the kernel */
 	/*
 	 * The programs of recent network records, so the repeats swept later
@@ -326,9 +327,12 @@ static void on_state_changed(void *userdata)
 static void agent_arm_net_sweep(agent *a, usec_t after);
 static usec_t agent_net_sweep_next(agent *a);
 static uint64_t agent_net_paths_signature(const policy *p);
+static void agent_judge_listeners(agent *a);
 
 /* How often the repeats the kernel counts are collected while any are counted. */
 #define AGENT_NET_SWEEP_USEC (10 * USEC_PER_SEC)
+/* After a bind a rule reported, when to look at the listeners (a burst of binds: one look). */
+#define AGENT_LISTEN_DELAY_USEC (2 * USEC_PER_SEC)
 /* ... and how often outcomes are looked for while only rules that follow TCP are in force. */
 #define AGENT_NET_SWEEP_IDLE_USEC (60 * USEC_PER_SEC)
 
@@ -447,6 +451,23 @@ static void agent_on_net_record(agent *a, const struct decoded_event *ev)
 	engine_on_network(a->engine, &n);
 	/* Repeats of it are counted in the kernel from now on: collect them soon. */
 	agent_arm_net_sweep(a, AGENT_NET_SWEEP_USEC);
+	/* A bind let through: see shortly whether a listener came of it (its rule's state). */
+	if (ev->net.direction == EVENT_NET_LISTEN && !n.denied && a->listen_timer) {
+		int enabled = SD_EVENT_OFF;
+
+		(void)sd_event_source_get_enabled(a->listen_timer, &enabled);
+		if (enabled == SD_EVENT_OFF) {
+			(void)sd_event_source_set_time_relative(a->listen_timer,
+								AGENT_LISTEN_DELAY_USEC);
+			(void)sd_event_source_set_enabled(a->listen_timer, SD_EVENT_ONESHOT);
+		}
+	}
+}
+
+static int on_listen_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	agent_judge_listeners(userdata);
+	return 0;
 }
 
 static usec_t boot_to_real(agent *a, nsec_t boot)
@@ -626,6 +647,13 @@ static int agent_setup_net(agent *a)
 		return log_error_errno(r, "Failed to set up the network sweep: %m");
 	(void)sd_event_source_set_description(a->net_sweep_timer, "net-sweep");
 	(void)sd_event_source_set_enabled(a->net_sweep_timer, SD_EVENT_OFF);
+	r = sd_event_add_time_relative(a->event, &a->listen_timer, CLOCK_BOOTTIME,
+				       AGENT_LISTEN_DELAY_USEC, USEC_PER_SEC / 10, on_listen_timer,
+				       a);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the listener timer: %m");
+	(void)sd_event_source_set_description(a->listen_timer, "listeners");
+	(void)sd_event_source_set_enabled(a->listen_timer, SD_EVENT_OFF);
 	a->engine_ctx.net = a->net;
 	log_info("Network probe attached to %s.", probe_net_cgroup(a->net));
 	return 0;
@@ -2008,6 +2036,7 @@ agent *agent_free(agent *a)
 	agent_stop_checks(a);
 	sd_event_source_disable_unref(a->net_source);
 	sd_event_source_disable_unref(a->net_sweep_timer);
+	sd_event_source_disable_unref(a->listen_timer);
 	probe_net_free(a->net);
 	netwatch_free(a->netwatch);
 	status_server_free(a->status);

@@ -1170,7 +1170,12 @@ void engine_on_network(engine *e, const struct engine_network *n)
 	e->stats.net_findings++;
 	emit(e, &f);
 
-	/* A reported bind opened a listener: its rule fails until it is gone. */
+	/*
+	 * A reported bind: remembered, so that the enumeration that follows
+	 * (the agent runs one shortly) does not report it again.  Whether the
+	 * rule fails is the enumeration's to say: the bind may yet fail, or the
+	 * socket close.
+	 */
 	if (n->net.direction == POLICY_NET_LISTEN && !n->denied && !n->net.aggregated &&
 	    e->n_listen_seen < ENGINE_LISTENERS_MAX) {
 		if (!e->listen_seen)
@@ -1187,10 +1192,8 @@ void engine_on_network(engine *e, const struct engine_network *n)
 		};
 
 		memcpy(k.addr, n->net.local_addr, sizeof(k.addr));
-		if (!listen_seen_has(e, &k)) {
+		if (!listen_seen_has(e, &k))
 			e->listen_seen[e->n_listen_seen++] = k;
-			listen_set_open(e, k.rule, e->listen[k.rule].n_open + 1, now);
-		}
 	}
 }
 

@@ -793,6 +793,32 @@ static int expect_rule_state(struct harness_agent *a, const char *id, const char
 	return harness_fail("posturectl status --json does not list rule %s", id);
 }
 
+/* The same, for a state that comes a moment later (the agent looks at listeners after a bind). */
+static int wait_rule_state(struct harness_agent *a, const char *id, const char *want,
+			   int timeout_ms)
+{
+	int64_t deadline = harness_now_ms() + timeout_ms;
+
+	for (;;) {
+		_cleanup_(yajl_tree_freep) yajl_val st = NULL;
+		yajl_val rules;
+
+		TRY(status_json(a, &st));
+		rules = harness_json(st, "rules");
+		for (size_t i = 0; rules && YAJL_IS_ARRAY(rules) && i < rules->u.array.len; i++) {
+			yajl_val r = rules->u.array.values[i];
+			const char *rid = harness_json_str(harness_json(r, "id"));
+			const char *state = harness_json_str(harness_json(r, "state"));
+
+			if (rid && strcmp(rid, id) == 0 && state && strcmp(state, want) == 0)
+				return expect_rule_state(a, id, want);
+		}
+		if (harness_now_ms() >= deadline)
+			return expect_rule_state(a, id, want);
+		usleep(100 * 1000);
+	}
+}
+
 /* One request on the status socket as root; the answer's "result" must be an object. */
 static int status_request(struct harness_agent *a, const char *request, yajl_val *ret)
 {
@@ -1110,7 +1136,10 @@ static int test_listeners_open(const void *arg)
 	TRY(rejudge(a, &e, REJUDGE_SIGHUP, ++serial, rules, ELEMENTSOF(rules)));
 	TRY(expect_rule_state(a, "listen-reported", "passing"));
 
-	/* Opened while the agent runs: the bind is reported, and the rule fails until re-judged. */
+	/*
+	 * Opened while the agent runs: the bind is reported, the rule fails once
+	 * the agent has seen the listener, and until it is judged again closed.
+	 */
 	for (enum rejudge how = REJUDGE_SIGHUP; how <= REJUDGE_RELOAD; how++) {
 		_cleanup_client_ struct client cl = CLIENT_INIT;
 
@@ -1127,7 +1156,8 @@ static int test_listeners_open(const void *arg)
 						  .pid = cl.was,
 						  .exe = e.client,
 						  .serial = serial }));
-		TRY(expect_rule_state(a, "listen-reported", "failing"));
+		/* The agent looks at the listeners 2 s after a bind it reported. */
+		TRY(wait_rule_state(a, "listen-reported", "failing", 5000));
 		TRY(client_finish(&cl));
 		harness_note("closed, then judged again by %s", rejudge_names[how]);
 		if (how != REJUDGE_RUN_CHECKS)
