@@ -422,6 +422,26 @@ static bool get_bool(struct vctx *v, const struct jnode *n, const char *field, b
 		ptr_pop(v, _old);                    \
 	} while (0)
 
+/*
+ * Member m of object n (NULL: absent) as one of names: true and its index in
+ * *ret; false when it is absent (an error when required) or not one of them
+ * (an error, at m).
+ */
+static bool member_enum(struct vctx *v, const struct jnode *n, const struct jmember *m,
+			const char *field, const char *const *names, size_t n_names, bool required,
+			unsigned *ret)
+{
+	bool ok = false;
+
+	if (!m) {
+		if (required)
+			missing(v, n, field);
+		return false;
+	}
+	WITH_FIELD(v, m, ok = get_enum(v, m->value, field, names, n_names, ret));
+	return ok;
+}
+
 /* ---- settings ------------------------------------------------------------------ */
 
 static void parse_settings(struct vctx *v, const struct jnode *n, struct policy_settings *s)
@@ -1662,26 +1682,18 @@ static void parse_net_excepts(struct vctx *v, const struct jnode *n, bool inboun
 static void parse_network(struct vctx *v, const struct jnode *n, const struct jmember **f,
 			  struct policy_rule *r)
 {
-	bool direction_known = false, protocol_known = false, effect_known = false, inbound;
+	bool direction_known, protocol_known, effect_known, inbound;
 	unsigned u;
 
-	if (!f[RF_DIRECTION])
-		missing(v, n, "direction");
-	else
-		WITH_FIELD(v, f[RF_DIRECTION],
-			   direction_known = get_enum(v, f[RF_DIRECTION]->value, "direction",
-						      direction_names, ELEMENTSOF(direction_names),
-						      &u));
+	direction_known = member_enum(v, n, f[RF_DIRECTION], "direction", direction_names,
+				      ELEMENTSOF(direction_names), true, &u);
 	if (direction_known)
 		r->direction = (enum policy_net_direction)u;
 	inbound = direction_known && r->direction == POLICY_NET_INBOUND;
 
 	r->protocols = POLICY_NET_TCP | POLICY_NET_UDP;
-	if (f[RF_PROTOCOL])
-		WITH_FIELD(v, f[RF_PROTOCOL],
-			   protocol_known = get_enum(v, f[RF_PROTOCOL]->value, "protocol",
-						     protocol_names, ELEMENTSOF(protocol_names),
-						     &u));
+	protocol_known = member_enum(v, n, f[RF_PROTOCOL], "protocol", protocol_names,
+				     ELEMENTSOF(protocol_names), false, &u);
 	if (protocol_known)
 		r->protocols = protocol_bits[u];
 	if (protocol_known && inbound && r->protocols == POLICY_NET_UDP)
@@ -1691,13 +1703,8 @@ static void parse_network(struct vctx *v, const struct jnode *n, const struct jm
 				"\"protocol\": \"udp\" it could never match; use a \"listen\" rule "
 				"for UDP"));
 
-	if (!f[RF_NET_EFFECT])
-		missing(v, n, "effect");
-	else
-		WITH_FIELD(v, f[RF_NET_EFFECT],
-			   effect_known = get_enum(v, f[RF_NET_EFFECT]->value, "effect",
-						   net_effect_names, ELEMENTSOF(net_effect_names),
-						   &u));
+	effect_known = member_enum(v, n, f[RF_NET_EFFECT], "effect", net_effect_names,
+				   ELEMENTSOF(net_effect_names), true, &u);
 	if (effect_known)
 		r->effect = net_effects[u];
 	if (effect_known && inbound && r->effect == POLICY_EFFECT_DENY)
@@ -1905,30 +1912,15 @@ static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, stru
 		if (s && !(r->title = arena_strdup(&v->p->arena, s)))
 			oom(v);
 	}
-	if (!f[RF_SEVERITY])
-		missing(v, n, "severity");
-	else {
-		bool ok;
-
-		WITH_FIELD(v, f[RF_SEVERITY],
-			   ok = get_enum(v, f[RF_SEVERITY]->value, "severity", severity_names,
-					 ELEMENTSOF(severity_names), &u));
-		if (ok)
-			r->severity = u;
-	}
+	if (member_enum(v, n, f[RF_SEVERITY], "severity", severity_names,
+			ELEMENTSOF(severity_names), true, &u))
+		r->severity = u;
 	if (f[RF_ENABLED])
 		WITH_FIELD(v, f[RF_ENABLED],
 			   get_bool(v, f[RF_ENABLED]->value, "enabled", &r->enabled));
-	if (f[RF_MODE]) {
-		bool ok;
-
-		WITH_FIELD(v, f[RF_MODE],
-			   ok = get_enum(v, f[RF_MODE]->value, "mode", mode_names,
-					 ELEMENTSOF(mode_names), &u));
-		if (ok) {
-			r->mode = u;
-			r->mode_explicit = true;
-		}
+	if (member_enum(v, n, f[RF_MODE], "mode", mode_names, ELEMENTSOF(mode_names), false, &u)) {
+		r->mode = u;
+		r->mode_explicit = true;
 	}
 	if (f[RF_TAGS])
 		WITH_FIELD(v, f[RF_TAGS], parse_tags(v, f[RF_TAGS]->value, r));
@@ -1965,15 +1957,10 @@ static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, stru
 	}
 
 	/* Process rules: the effect first, since what match must hold depends on it. */
-	if (!f[RF_EFFECT])
-		missing(v, n, "effect");
-	else {
-		WITH_FIELD(v, f[RF_EFFECT],
-			   effect_known = get_enum(v, f[RF_EFFECT]->value, "effect", effect_names,
-						   ELEMENTSOF(effect_names), &u));
-		if (effect_known)
-			r->effect = u;
-	}
+	effect_known = member_enum(v, n, f[RF_EFFECT], "effect", effect_names,
+				   ELEMENTSOF(effect_names), true, &u);
+	if (effect_known)
+		r->effect = u;
 	if (f[RF_GRACE]) {
 		bool ok;
 
@@ -2182,15 +2169,8 @@ static void parse_document(struct vctx *v, const struct jnode *root)
 		if (s && !(p->description = arena_strdup(&p->arena, s)))
 			oom(v);
 	}
-	if (f[TF_MODE]) {
-		bool ok;
-
-		WITH_FIELD(v, f[TF_MODE],
-			   ok = get_enum(v, f[TF_MODE]->value, "mode", mode_names,
-					 ELEMENTSOF(mode_names), &e));
-		if (ok)
-			p->mode = e;
-	}
+	if (member_enum(v, root, f[TF_MODE], "mode", mode_names, ELEMENTSOF(mode_names), false, &e))
+		p->mode = e;
 	/* Settings before rules: whether arguments may be matched depends on them. */
 	if (f[TF_SETTINGS]) {
 		size_t before = v->n_errors;
