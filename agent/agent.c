@@ -422,8 +422,7 @@ static void agent_on_net_record(agent *a, const struct decoded_event *ev)
 	strbufcpy(n.comm, sizeof(n.comm), ev->task.comm);
 	if (n.pid) {
 		struct agent_net_proc *np = agent_net_proc_find(a, n.pid);
-		char link[64];
-		ssize_t k;
+		char exe[EVENT_PATH_LEN];
 
 		/* The same pid running another program is another process. */
 		if (!np || (n.exe_ino && np->exe_ino && np->exe_ino != n.exe_ino)) {
@@ -432,11 +431,14 @@ static void agent_on_net_record(agent *a, const struct decoded_event *ev)
 			*np = (struct agent_net_proc){ .pid = n.pid, .exe_ino = n.exe_ino };
 		}
 		np->gid = n.gid;
-		/* A program that connects and exits at once is gone by now: keep what we knew. */
-		strbuf_printf(link, sizeof(link), "/proc/%u/exe", n.pid);
-		k = readlink(link, np->exe, sizeof(np->exe) - 1);
-		if (k > 0)
-			np->exe[k] = '\0';
+		/*
+		 * /proc/PID/exe, if it is still the file the kernel saw (the
+		 * engine's own lookup); a program that connects and exits at
+		 * once is gone by now: keep what we knew.
+		 */
+		if (engine_ops_system.exe_path(&a->engine_ctx, n.pid, n.exe_ino, exe,
+					       sizeof(exe)) >= 0)
+			strbufcpy(np->exe, sizeof(np->exe), exe);
 		else if (!np->exe[0] && ev->net.exe_ino)
 			/* Gone already: another process running the same file names it. */
 			agent_exe_by_inode(a, ev->net.exe_dev, ev->net.exe_ino, np->exe,

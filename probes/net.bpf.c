@@ -509,16 +509,9 @@ static __always_inline int sock_addr_judge(struct bpf_sock_addr *ctx, struct net
 	__u8 verdict;
 	bool deny;
 	__u64 m;
+	__u32 tgid;
 	int rule;
 
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
-	/*
-	 * The agent's sender talks to the collector, which is where a fixed
-	 * policy comes from: no rule may cut that way.
-	 */
-	if (bpf_map_lookup_elem(&net_exempt, &tgid))
-		return 1;
 	s = bpf_map_lookup_elem(&net_state, &slot);
 	if (!s)
 		return 1;
@@ -527,11 +520,19 @@ static __always_inline int sock_addr_judge(struct bpf_sock_addr *ctx, struct net
 	rule = rule_pick(s, m);
 	if (rule < 0 || rule >= NET_RULES_MAX)
 		return 1;
+	/*
+	 * The agent's sender talks to the collector, which is where a fixed
+	 * policy comes from: no rule may cut that way.  Looked up only for
+	 * traffic a rule is about, not for every call.
+	 */
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if (bpf_map_lookup_elem(&net_exempt, &tgid))
+		return 1;
 	deny = s->deny_rules & (1ULL << rule);
 	verdict = deny ? EVENT_NET_DENIED : EVENT_NET_REPORTED;
 	if (deny)
 		stat_inc(NET_STAT_DENIED);
-	agg_key_init(&k, f, bpf_get_current_pid_tgid() >> 32, rule, verdict);
+	agg_key_init(&k, f, tgid, rule, verdict);
 
 	/* A TCP connect that goes ahead is counted when its outcome is known. */
 	if (!deny && f->direction == EVENT_NET_OUTBOUND && f->protocol == IPPROTO_TCP) {
