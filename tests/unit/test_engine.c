@@ -98,6 +98,7 @@ static struct fake {
 
 	const policy *net_applied; /* what the last successful net_apply put in force */
 	unsigned net_applies;
+	const policy *net_applied_seq[8]; /* every successful net_apply, in order */
 	int net_apply_result;
 	unsigned state_changes;
 } fake;
@@ -216,6 +217,8 @@ static int fake_net_apply(void *ctx, const policy *p)
 	if (fake.net_apply_result < 0)
 		return fake.net_apply_result;
 	fake.net_applied = p;
+	if (fake.net_applies <= 8)
+		fake.net_applied_seq[fake.net_applies - 1] = p;
 	return 0;
 }
 
@@ -1532,12 +1535,15 @@ static void test_net_apply_failure_keeps_old(void **state)
 {
 	struct ctx *c = start_net(state);
 	policy *q = parse_text(net_policy);
-	unsigned commits = fake.commits;
+	unsigned commits = fake.commits, begins = fake.begins;
 
 	fake.net_apply_result = -E2BIG;
 	assert_int_equal(engine_set_policy(c->e, q, T0), -E2BIG);
+	assert_int_equal(fake.net_applies, 2); /* asked, and refused */
 	assert_ptr_equal(engine_policy(c->e), c->p);
 	assert_ptr_equal(fake.net_applied, c->p);
+	/* Refused before the process filter was touched. */
+	assert_int_equal(fake.begins, begins);
 	assert_int_equal(fake.commits, commits);
 	policy_unref(q);
 }
@@ -1551,7 +1557,11 @@ static void test_net_restored_when_filter_fails(void **state)
 	fake.fail_add_at = 1;
 	assert_int_equal(engine_set_policy(c->e, q, T0), -E2BIG);
 	assert_ptr_equal(engine_policy(c->e), c->p);
-	assert_ptr_equal(fake.net_applied, c->p);
+	/* The new rules went in first, then the old ones were put back. */
+	assert_int_equal(fake.net_applies, 3);
+	assert_ptr_equal(fake.net_applied_seq[0], c->p);
+	assert_ptr_equal(fake.net_applied_seq[1], q);
+	assert_ptr_equal(fake.net_applied_seq[2], c->p);
 	policy_unref(q);
 }
 

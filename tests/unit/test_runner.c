@@ -112,7 +112,8 @@ static void test_hang_becomes_unknown(void **state)
 	assert_int_equal(check_runner_run("/tmp/root", jobs, 3, &fast, res), 0);
 	/* Killed at its deadline; the check after it still ran, in a new child. */
 	assert_true(since(t) >= 300 * USEC_PER_MSEC);
-	assert_true(since(t) < 3 * USEC_PER_SEC);
+	/* Loose: a check never killed would hang; a sanitizer build starts children slowly. */
+	assert_true(since(t) < 10 * USEC_PER_SEC);
 	assert_int_equal(res[0].status, CHECK_PASS);
 	assert_string_equal(res[0].evidence[0], "root is /tmp/root");
 	assert_int_equal(res[1].status, CHECK_UNKNOWN);
@@ -165,7 +166,8 @@ static void test_total_deadline(void **state)
 
 	/* 400 ms each, 1 s in all: two finish, the third is cut, the rest never start. */
 	assert_int_equal(check_runner_run("/", jobs, 5, &opts, res), 0);
-	assert_true(since(t) < 2500 * USEC_PER_MSEC);
+	/* The results below prove the cut; this only bounds the whole (sanitizer builds are slow). */
+	assert_true(since(t) < 5 * USEC_PER_SEC);
 	assert_int_equal(res[0].status, CHECK_PASS);
 	for (size_t i = 0; i < 5; i++)
 		if (strcmp(res[i].reason,
