@@ -4,6 +4,7 @@
 #define POSTURED_BASIC_TIME_UTIL_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 typedef uint64_t usec_t;
@@ -27,6 +28,16 @@ static inline nsec_t now_nsec(clockid_t clock)
 static inline usec_t now_usec(clockid_t clock)
 {
 	return now_nsec(clock) / NSEC_PER_USEC;
+}
+
+/* A duration for a message: "2 s" when whole seconds, else "500 ms". */
+static inline const char *format_usec(char *buf, size_t size, usec_t usec)
+{
+	if (usec % USEC_PER_SEC == 0)
+		snprintf(buf, size, "%llu s", (unsigned long long)(usec / USEC_PER_SEC));
+	else
+		snprintf(buf, size, "%llu ms", (unsigned long long)(usec / USEC_PER_MSEC));
+	return buf;
 }
 
 #endif

@@ -28,16 +28,6 @@ char *check_bus_clean(char *dst, size_t size, const char *src)
 	return dst;
 }
 
-/* "2 s" or "300 ms", for reasons. */
-static const char *format_timeout(char *buf, size_t size, usec_t usec)
-{
-	if (usec % USEC_PER_SEC == 0)
-		snprintf(buf, size, "%llu s", (unsigned long long)(usec / USEC_PER_SEC));
-	else
-		snprintf(buf, size, "%llu ms", (unsigned long long)(usec / USEC_PER_MSEC));
-	return buf;
-}
-
 /* A D-Bus address value: bytes outside [-0-9A-Za-z_/.\*] are %-escaped. */
 static int escape_address(const char *path, char *buf, size_t size)
 {
@@ -127,7 +117,7 @@ int check_bus_open(struct check_bus *cb, const char *root, char *why, size_t siz
 		if (now >= limit) {
 			r = -ETIMEDOUT;
 			snprintf(why, size, "%s did not accept the connection within %s", cb->where,
-				 format_timeout(tmo, sizeof(tmo), CHECK_BUS_CALL_TIMEOUT_USEC));
+				 format_usec(tmo, sizeof(tmo), CHECK_BUS_CALL_TIMEOUT_USEC));
 			break;
 		}
 		r = sd_bus_process(cb->bus, NULL);
@@ -174,7 +164,7 @@ static int vcall(struct check_bus *cb, const char *dest, const char *path, const
 	}
 	if (now >= cb->deadline) {
 		snprintf(why, size, "the %s for asking the bus ran out before asking %s",
-			 format_timeout(tmo, sizeof(tmo), CHECK_BUS_BUDGET_USEC), dest);
+			 format_usec(tmo, sizeof(tmo), CHECK_BUS_BUDGET_USEC), dest);
 		return -ETIMEDOUT;
 	}
 	timeout = MIN(CHECK_BUS_CALL_TIMEOUT_USEC, cb->deadline - now);
@@ -196,7 +186,7 @@ static int vcall(struct check_bus *cb, const char *dest, const char *path, const
 	}
 	if (r == -ETIMEDOUT) {
 		snprintf(why, size, "%s did not answer %s within %s", dest, what,
-			 format_timeout(tmo, sizeof(tmo), timeout));
+			 format_usec(tmo, sizeof(tmo), timeout));
 		return r;
 	}
 	if (sd_bus_error_is_set(&error)) {

@@ -189,3 +189,13 @@ int check_version_compare(const char *a, const char *b)
 			return 0;
 	}
 }
+
+const char *check_printable(char *buf, size_t size, const char *s, size_t max)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < max && i + 1 < size; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}

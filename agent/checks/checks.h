@@ -92,6 +92,12 @@ const char *check_param_string(const policy_rule *rule, const char *name, const 
 /* A list or map parameter, or NULL. */
 const struct policy_param *check_param(const policy_rule *rule, const char *name);
 
+/*
+ * At most max bytes of s into buf (size bytes), control characters shown as
+ * "?": a value read from a file or a service made fit for an evidence line.
+ */
+const char *check_printable(char *buf, size_t size, const char *s, size_t max);
+
 /* Compares dotted versions numerically ("6.1.0" < "6.10"); stops at the first non-digit part. */
 int check_version_compare(const char *a, const char *b);
 

@@ -41,17 +41,6 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nft_ctx *, nft_ctx_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nft_ruleset *, nft_ruleset_free);
 
-/* A copy of s fit for one line of evidence: at most max bytes, control characters as '?'. */
-static const char *printable(char *buf, size_t size, const char *s, size_t max)
-{
-	size_t i;
-
-	for (i = 0; s[i] && i < max && i + 1 < size; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	buf[i] = '\0';
-	return buf;
-}
-
 static bool is_root_dir(const char *root)
 {
 	return root[strspn(root, "/")] == '\0';
@@ -99,7 +88,7 @@ static int ruleset_live(char **ret, size_t *ret_len, struct check_result *res)
 		char msg[160];
 
 		err = nft_ctx_get_error_buffer(ctx);
-		printable(msg, sizeof(msg), err ? err + strspn(err, " \n") : "", 150);
+		check_printable(msg, sizeof(msg), err ? err + strspn(err, " \n") : "", 150);
 		msg[strcspn(msg, "?")] = '\0'; /* the first line */
 		if (e == EPERM || e == EACCES)
 			check_set(res, CHECK_UNKNOWN,
@@ -176,7 +165,7 @@ static int ruleset_load(const char *root, struct nft_ruleset **ret, struct check
 		char msg[256];
 
 		check_set(res, CHECK_UNKNOWN, "%s could not be read: %s", where,
-			  printable(msg, sizeof(msg), err, 200));
+			  check_printable(msg, sizeof(msg), err, 200));
 		return 0;
 	}
 	check_evidence(res, "%s: %zu chain(s), %zu rule(s)", where, nft_ruleset_n_chains(*ret),
@@ -203,9 +192,9 @@ static void check_chains(const struct nft_ruleset *rs, struct coverage *cov,
 		char table[EVIDENCE_NAME + 1], name[EVIDENCE_NAME + 1], why[sizeof(c.why)];
 		const char *verdict;
 
-		printable(table, sizeof(table), c.table, EVIDENCE_NAME);
-		printable(name, sizeof(name), c.name, EVIDENCE_NAME);
-		printable(why, sizeof(why), c.why, sizeof(why));
+		check_printable(table, sizeof(table), c.table, EVIDENCE_NAME);
+		check_printable(name, sizeof(name), c.name, EVIDENCE_NAME);
+		check_printable(why, sizeof(why), c.why, sizeof(why));
 		cov->n_chains++;
 		switch (c.fate) {
 		case NFT_FATE_DROP:
@@ -387,7 +376,7 @@ static int check_firewalld(const char *root, const struct nft_ruleset *rs, struc
 			       strerror(-r));
 		return 0;
 	}
-	printable(buf, sizeof(buf), target, 31);
+	check_printable(buf, sizeof(buf), target, 31);
 	check_evidence(res, "firewalld's default zone %s has target %s", zone, buf);
 	return strcmp(target, "ACCEPT") != 0;
 }

@@ -58,15 +58,6 @@ struct check_runner {
 	void *userdata;
 };
 
-static const char *format_usec(char *buf, size_t size, usec_t usec)
-{
-	if (usec % USEC_PER_SEC == 0)
-		snprintf(buf, size, "%llu s", (unsigned long long)(usec / USEC_PER_SEC));
-	else
-		snprintf(buf, size, "%llu ms", (unsigned long long)(usec / USEC_PER_MSEC));
-	return buf;
-}
-
 /* ---- the child ---------------------------------------------------------------- */
 
 static const struct check_info *find_check(const check_runner *cr, const char *name)

@@ -63,17 +63,6 @@ struct who {
 
 /* ---- small readers ------------------------------------------------------------- */
 
-/* A copy of s for a line of text: at most max bytes, control characters as '?'. */
-static const char *printable(char *buf, size_t size, const char *s, size_t max)
-{
-	size_t i;
-
-	for (i = 0; s[i] && i < max && i + 1 < size; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	buf[i] = '\0';
-	return buf;
-}
-
 /*
  * Reads home/rel below root into a new buffer of at most max bytes (NUL
  * added), never leaving home and only from a regular file.  Returns the byte
@@ -302,7 +291,7 @@ static int dconf_profile(const char *root, struct dconf *d, char *where, size_t 
 			char buf[SHOW + 1];
 
 			check_evidence(res, "%s: \"%s\" is not read (only user-db and system-db)",
-				       where, printable(buf, sizeof(buf), line, SHOW));
+				       where, check_printable(buf, sizeof(buf), line, SHOW));
 			continue;
 		}
 		if (!db_name_ok(v) || d->n >= SOURCES_MAX)
@@ -700,8 +689,8 @@ static int check_session(const char *root, const struct session *s, unsigned lon
 	char home[1024];
 	int r;
 
-	printable(w.user, sizeof(w.user), *s->user ? s->user : "?", SHOW);
-	printable(w.desktop, sizeof(w.desktop), *s->desktop ? s->desktop : "(none)", SHOW);
+	check_printable(w.user, sizeof(w.user), *s->user ? s->user : "?", SHOW);
+	check_printable(w.desktop, sizeof(w.desktop), *s->desktop ? s->desktop : "(none)", SHOW);
 	if (s->uid < 0) {
 		check_set(res, CHECK_UNKNOWN, "session %s has no valid UID", s->id);
 		return 0;
