@@ -5,6 +5,7 @@
 .DELETE_ON_ERROR:
 .SECONDARY:
 .SUFFIXES:
+.DEFAULT_GOAL := all
 
 VERSION := 0.1.0
 BUILD ?= build
@@ -45,7 +46,7 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
 	-Wno-unused-parameter
 BASE_CFLAGS := -std=gnu17 -O2 -g $(WARNINGS) -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
-	-D_GNU_SOURCE -DPOSTURED_VERSION='"$(VERSION)"' -I$(BUILD)/probes -Iagent -Ipolicy
+	-D_GNU_SOURCE -DPOSTURED_VERSION='"$(VERSION)"' -I$(BUILD)/probes -I. -Iagent -Ipolicy
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # The environment's flags come last so a packager's choices win.
 ALL_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
@@ -53,39 +54,9 @@ ALL_LDFLAGS = $(LDFLAGS)
 
 BPF_CFLAGS := -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) -Iprobes
 
-# --- sources -----------------------------------------------------------------
+# --- sources: one .mk a component, each listing its own ------------------------
 
-BASIC_SRCS := agent/basic/log.c agent/basic/fileio.c agent/basic/string-util.c
-CORE_SRCS := agent/decode.c agent/proctab.c agent/device.c agent/format.c agent/finding.c \
-	agent/config.c
-PROBE_SRCS := agent/probe_common.c agent/probe_process.c
-# Network rules, decided in the kernel (issue 4).
-PROBE_SRCS += agent/probe_net.c
-CHECKS_SRCS := $(addprefix agent/checks/,checks.c disk_encryption.c os_version.c ssh_server.c \
-	automatic_updates.c secure_boot.c usb_storage.c)
-# The firewall (libnftables, its JSON read with yajl) and screen lock (dconf's GVDB) checks.
-CHECKS_SRCS += $(addprefix agent/checks/,firewall.c nft_ruleset.c screen_lock.c gvdb.c)
-# The checks that ask services over the system bus, and the runner that bounds every check in time.
-CHECKS_SRCS += $(addprefix agent/checks/,check_bus.c required_services.c time_sync.c runner.c)
-# The spool and the sender (the daemon forks the sender; build/postured-sender runs it alone).
-SPOOL_SRCS := agent/spool.c agent/envelope.c
-AGENT_SRCS := agent/main.c agent/agent.c agent/privs.c agent/engine.c agent/engine_system.c \
-	agent/hashcache.c agent/baseline.c agent/status.c agent/policy_sig.c $(SPOOL_SRCS) \
-	$(PROBE_SRCS) $(CORE_SRCS) $(BASIC_SRCS) $(CHECKS_SRCS)
-# The sockets listening now (sock_diag + /proc).
-AGENT_SRCS += agent/listeners.c
-# Network changes (rtnetlink), for the checks that depend on the network.
-AGENT_SRCS += agent/netwatch.c
-# The netlink dumps both of them read.
-AGENT_SRCS += agent/basic/netlink-util.c
-CTL_SRCS := agent/posturectl.c agent/ctl_check.c agent/baseline.c agent/basic/fileio.c $(CHECKS_SRCS)
-# posturectl status|explain|events and the status socket's client library (also postured-notify).
-CTLSTATUS_SRCS := agent/ctl_status.c agent/statusclient.c
-CTL_SRCS += $(CTLSTATUS_SRCS)
-# postured-notify, the desktop notifier in the user's session.
-NOTIFY_SRCS := agent/notify.c $(CTLSTATUS_SRCS) agent/basic/log.c
-# The spool and the sender; the daemon links them once agent.c forks the sender.
-SENDER_SRCS := agent/sender_main.c agent/sender.c $(SPOOL_SRCS) agent/basic/log.c
+obj = $(patsubst %.c,$(BUILD)/$(2)obj/%.o,$(1))
 
 BPF_PROBES := process net
 BPF_OBJS := $(BPF_PROBES:%=$(BUILD)/probes/%.bpf.o)
@@ -97,28 +68,31 @@ UNIT_TESTS += ctl_status
 # Every record kind against the OCSF schema subset in tests/fixtures/ocsf.
 UNIT_TESTS += ocsf
 UNIT_TESTS += policy_sig
+# basic/fileio: the bounded read and the atomic write every program uses.
+UNIT_TESTS += fileio
 # Each unit test links its module and what that module needs, nothing else.
 ctl_status_DEPS = $(CTLSTATUS_SRCS)
-decode_DEPS := agent/decode.c
-proctab_DEPS := agent/proctab.c agent/decode.c agent/basic/fileio.c
-format_DEPS = $(CHECKS_SRCS) agent/format.c agent/finding.c agent/decode.c agent/proctab.c agent/basic/fileio.c \
-	agent/basic/string-util.c $(POLICY_SRCS)
-ocsf_DEPS = $(CHECKS_SRCS) agent/format.c agent/finding.c agent/decode.c agent/proctab.c agent/basic/fileio.c \
-	agent/basic/string-util.c $(POLICY_SRCS)
-config_DEPS := agent/config.c agent/probe_process.c agent/probe_common.c $(BASIC_SRCS)
-device_DEPS := agent/device.c agent/basic/fileio.c
-checks_DEPS = $(CHECKS_SRCS) agent/basic/fileio.c $(POLICY_SRCS)
-checks_ctl_DEPS = agent/ctl_check.c agent/baseline.c $(CHECKS_SRCS) agent/basic/fileio.c \
+decode_DEPS := agent/postured/decode.c
+proctab_DEPS := agent/postured/proctab.c agent/postured/decode.c
+format_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
+ $(POLICY_SRCS)
+ocsf_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
+ $(POLICY_SRCS)
+config_DEPS := agent/postured/config.c agent/postured/probe_process.c agent/postured/probe_common.c
+device_DEPS := agent/postured/device.c
+checks_DEPS = $(CHECKS_SRCS) $(POLICY_SRCS)
+checks_ctl_DEPS = agent/ctl/ctl_check.c agent/postured/baseline.c $(CHECKS_SRCS) \
 	$(POLICY_SRCS)
-engine_DEPS = $(CHECKS_SRCS) agent/engine.c agent/finding.c agent/format.c agent/decode.c agent/proctab.c \
-	agent/hashcache.c agent/basic/fileio.c agent/basic/string-util.c $(POLICY_SRCS)
-spool_DEPS = agent/spool.c agent/envelope.c
-policy_sig_DEPS = agent/policy_sig.c
+engine_DEPS = $(CHECKS_SRCS) agent/postured/engine.c agent/postured/finding.c agent/postured/format.c agent/postured/decode.c agent/postured/proctab.c \
+	agent/postured/hashcache.c $(POLICY_SRCS)
+spool_DEPS = agent/postured/spool.c agent/postured/envelope.c
+policy_sig_DEPS = agent/postured/policy_sig.c
+fileio_DEPS :=
 # The check runner: deadlines, a check that never returns, one that crashes.
 UNIT_TESTS += runner
-runner_DEPS = $(CHECKS_SRCS) agent/basic/fileio.c $(POLICY_SRCS)
+runner_DEPS = $(CHECKS_SRCS) $(POLICY_SRCS)
 UNIT_TESTS += listeners
-listeners_DEPS := agent/listeners.c agent/basic/netlink-util.c
+listeners_DEPS := agent/postured/listeners.c
 
 INTEGRATION_TESTS := process_probe policy_enforce status_socket agent_collector
 # The network probe driven directly, without the daemon.
@@ -129,18 +103,19 @@ INTEGRATION_TESTS += netwatch listeners
 INTEGRATION_TESTS += firewall_netns
 # Network rules through the real daemon: enforcement, findings, listeners, storms, reloads.
 INTEGRATION_TESTS += net_enforce
-FIREWALL_IT_SRCS = $(CHECKS_SRCS) agent/basic/fileio.c
-NET_PROBE_SRCS := agent/probe_net.c agent/probe_common.c agent/decode.c $(BASIC_SRCS)
-
-obj = $(patsubst %.c,$(BUILD)/$(2)obj/%.o,$(1))
+FIREWALL_IT_SRCS = $(CHECKS_SRCS)
+NET_PROBE_SRCS := agent/postured/probe_net.c agent/postured/probe_common.c agent/postured/decode.c
 
 # The policy library's sources, tests and tools.
+include basic/basic.mk
 include policy/policy.mk
+include agent/postured/postured.mk
+include agent/sender/sender.mk
+include agent/ctl/ctl.mk
+include agent/notify/notify.mk
 include collector/collector.mk
 
 .PHONY: all
-all: $(BUILD)/postured $(BUILD)/posturectl $(BUILD)/postured-sender
-all: $(BUILD)/postured-notify
 
 # --- translations (po/) -------------------------------------------------------
 
@@ -148,8 +123,8 @@ LOCALEDIR ?= $(PREFIX)/share/locale
 PO_LANGS := $(basename $(notdir $(wildcard po/*.po)))
 MO_FILES := $(PO_LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/postured.mo)
 # Every file with strings the employee reads.
-I18N_SRCS := agent/posturectl.c agent/ctl_status.c agent/ctl_policy.c agent/ctl_check.c \
-	$(wildcard agent/notify.c)
+I18N_SRCS := agent/ctl/posturectl.c agent/ctl/ctl_status.c agent/ctl/ctl_policy.c agent/ctl/ctl_check.c \
+	$(wildcard agent/notify/notify.c)
 XGETTEXT = xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ \
 	--keyword=ngettext:1,2 --add-comments=TRANSLATORS: --package-name=postured \
 	--package-version=$(VERSION) --no-wrap
@@ -182,7 +157,7 @@ po-check:
 		case "$$s" in *untranslated*|*fuzzy*) echo "$$p: $$s (run make po, then translate)"; \
 			exit 1;; esac; done
 
-$(call obj,agent/ctl_status.c) $(call obj,agent/ctl_status.c,asan/): \
+$(call obj,agent/ctl/ctl_status.c) $(call obj,agent/ctl/ctl_status.c,asan/): \
 	CFLAGS += -DPOSTURED_LOCALEDIR='"$(LOCALEDIR)"'
 # The unit test reads the catalogues built in the tree.
 $(call obj,tests/unit/test_ctl_status.c) $(call obj,tests/unit/test_ctl_status.c,asan/): \
@@ -216,38 +191,16 @@ $(BUILD)/asan/obj/%.o: %.c $(SKELETONS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
-# The built-in baseline is assembled from the JSON file itself.
-BASELINE_FILE := policy/baselines/telework.json
-$(BUILD)/obj/agent/baseline.o $(BUILD)/asan/obj/agent/baseline.o: $(BASELINE_FILE)
-$(BUILD)/obj/agent/baseline.o $(BUILD)/asan/obj/agent/baseline.o: \
-	CFLAGS += -DBASELINE_FILE='"$(BASELINE_FILE)"'
-
-$(BUILD)/postured: $(call obj,$(AGENT_SRCS)) $(POLICY_LIB)
-	$(call msg,LD,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
-
-$(BUILD)/postured-sender: $(call obj,$(SENDER_SRCS))
-	$(call msg,LD,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
-
-$(BUILD)/posturectl: $(call obj,$(CTL_SRCS))
-	$(call msg,LD,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
-
-$(BUILD)/postured-notify: $(call obj,$(NOTIFY_SRCS))
-	$(call msg,LD,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
-
 # --- tests -------------------------------------------------------------------
 
 TEST_LIBS = $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 define unit_test_rules
-$(BUILD)/tests/test_$(1): $(call obj,tests/unit/test_$(1).c $($(1)_DEPS))
+$(BUILD)/tests/test_$(1): $(call obj,tests/unit/test_$(1).c $($(1)_DEPS)) $(BASIC_LIB)
 	$$(call msg,LD,$$@)
 	@mkdir -p $$(@D)
 	$$(Q)$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) $$^ $$(TEST_LIBS) -o $$@
-$(BUILD)/asan/tests/test_$(1): $(call obj,tests/unit/test_$(1).c $($(1)_DEPS),asan/)
+$(BUILD)/asan/tests/test_$(1): $(call obj,tests/unit/test_$(1).c $($(1)_DEPS),asan/) $(BASIC_LIB_SAN)
 	$$(call msg,LD-SAN,$$@)
 	@mkdir -p $$(@D)
 	$$(Q)$$(CC) $$(ALL_CFLAGS) $$(SAN_FLAGS) $$(ALL_LDFLAGS) $$^ $$(TEST_LIBS) -o $$@
@@ -261,30 +214,30 @@ $(BUILD)/tests/integration/%: tests/integration/%.c tests/integration/harness.h 
 
 # Links the probe's loader itself rather than running the daemon.
 $(BUILD)/tests/integration/net_probe: tests/integration/net_probe.c tests/integration/harness.h \
-		$(call obj,$(NET_PROBE_SRCS)) $(POLICY_LIB) $(BUILD)/postured
+		$(call obj,$(NET_PROBE_SRCS)) $(POLICY_LIB) $(BASIC_LIB) $(BUILD)/postured
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(call obj,$(NET_PROBE_SRCS)) $(POLICY_LIB) \
-		$(PKG_LIBS) -o $@
+		$(BASIC_LIB) $(PKG_LIBS) -o $@
 
 # The network watcher and the listener scan, each linked with its module alone.
 $(BUILD)/tests/integration/netwatch $(BUILD)/tests/integration/listeners: \
 		$(BUILD)/tests/integration/%: tests/integration/%.c tests/integration/harness.h \
-		$(BUILD)/obj/agent/%.o $(BUILD)/obj/agent/basic/netlink-util.o $(BUILD)/postured
+		$(BUILD)/obj/agent/postured/%.o $(BASIC_LIB) $(BUILD)/postured
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(BUILD)/obj/agent/$*.o \
-		$(BUILD)/obj/agent/basic/netlink-util.o $(PKG_LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(BUILD)/obj/agent/postured/$*.o \
+		$(BASIC_LIB) $(PKG_LIBS) -o $@
 
 $(BUILD)/tests/integration/firewall_netns: tests/integration/firewall_netns.c \
-		tests/integration/harness.h $(call obj,$(FIREWALL_IT_SRCS)) $(POLICY_LIB)
+		tests/integration/harness.h $(call obj,$(FIREWALL_IT_SRCS)) $(POLICY_LIB) $(BASIC_LIB)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(call obj,$(FIREWALL_IT_SRCS)) $(POLICY_LIB) \
-		$(PKG_LIBS) -o $@
+		$(BASIC_LIB) $(PKG_LIBS) -o $@
 
 # End to end: the spool and the sender against the real collector, on loopback.
-$(BUILD)/tests/e2e/test_e2e: $(call obj,tests/e2e/test_e2e.c $(SPOOL_SRCS))
+$(BUILD)/tests/e2e/test_e2e: $(call obj,tests/e2e/test_e2e.c $(SPOOL_SRCS)) $(BASIC_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
@@ -301,13 +254,13 @@ notify-test: $(BUILD)/tests/notify/test_notify $(BUILD)/postured-notify $(MO_FIL
 
 # The sd-bus checks against a private dbus-daemon and a test service that answers like
 # systemd and timedated, plain and under ASan+UBSan.
-CHECKS_BUS_SRCS = tests/checks_bus/test_checks_bus.c $(CHECKS_SRCS) agent/basic/fileio.c \
+CHECKS_BUS_SRCS = tests/checks_bus/test_checks_bus.c $(CHECKS_SRCS) \
 	$(POLICY_SRCS)
-$(BUILD)/tests/checks_bus/test_checks_bus: $(call obj,$(CHECKS_BUS_SRCS))
+$(BUILD)/tests/checks_bus/test_checks_bus: $(call obj,$(CHECKS_BUS_SRCS)) $(BASIC_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(TEST_LIBS) -o $@
-$(BUILD)/asan/tests/checks_bus/test_checks_bus: $(call obj,$(CHECKS_BUS_SRCS),asan/)
+$(BUILD)/asan/tests/checks_bus/test_checks_bus: $(call obj,$(CHECKS_BUS_SRCS),asan/) $(BASIC_LIB_SAN)
 	$(call msg,LD-SAN,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(ALL_LDFLAGS) $^ $(TEST_LIBS) -o $@
@@ -355,7 +308,7 @@ clang-build:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/clang CC=$(CLANG) all \
 		$(UNIT_TESTS:%=$(BUILD)/clang/tests/test_%)
 
-FORMAT_FILES = $(filter-out %/kernel_types.h,$(wildcard agent/*.[ch] agent/basic/*.[ch] agent/checks/*.[ch] \
+FORMAT_FILES = $(filter-out %/kernel_types.h,$(wildcard agent/*/*.[ch] basic/*.[ch] agent/postured/checks/*.[ch] \
 	probes/*.[ch] tests/unit/*.[ch] tests/integration/*.[ch] tests/helpers/*.c tests/bench/*.c \
 	tests/checks_bus/*.c \
 	tests/fuzz/*.c))
@@ -375,26 +328,26 @@ BENCH_BINS := $(BUILD)/tests/bench/execbench $(BUILD)/tests/bench/policy_bench
 BENCH_BINS += $(BUILD)/tests/bench/report_bench
 # Loopback connections with and without the network probe (issue 4).
 BENCH_BINS += $(BUILD)/tests/bench/netbench
-NETBENCH_SRCS := tests/bench/netbench.c agent/probe_net.c agent/probe_common.c $(BASIC_SRCS)
-REPORT_BENCH_SRCS := tests/bench/report_bench.c $(SPOOL_SRCS) agent/format.c agent/finding.c \
-	agent/decode.c agent/proctab.c agent/basic/fileio.c agent/basic/string-util.c $(CHECKS_SRCS)
+NETBENCH_SRCS := tests/bench/netbench.c agent/postured/probe_net.c agent/postured/probe_common.c
+REPORT_BENCH_SRCS := tests/bench/report_bench.c $(SPOOL_SRCS) agent/postured/format.c agent/postured/finding.c \
+	agent/postured/decode.c agent/postured/proctab.c $(CHECKS_SRCS)
 
 $(BUILD)/tests/bench/execbench: tests/bench/execbench.c
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -lm -o $@
 
-$(BUILD)/tests/bench/policy_bench: tests/bench/policy_bench.c $(POLICY_LIB)
+$(BUILD)/tests/bench/policy_bench: tests/bench/policy_bench.c $(POLICY_LIB) $(BASIC_LIB)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
-$(BUILD)/tests/bench/netbench: $(call obj,$(NETBENCH_SRCS)) $(POLICY_LIB)
+$(BUILD)/tests/bench/netbench: $(call obj,$(NETBENCH_SRCS)) $(POLICY_LIB) $(BASIC_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
-$(BUILD)/tests/bench/report_bench: $(call obj,$(REPORT_BENCH_SRCS)) $(POLICY_LIB)
+$(BUILD)/tests/bench/report_bench: $(call obj,$(REPORT_BENCH_SRCS)) $(POLICY_LIB) $(BASIC_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
@@ -413,11 +366,11 @@ bench: all $(BENCH_BINS) $(BUILD)/posture-collector
 # --- fuzzing -----------------------------------------------------------------
 
 FUZZ_TARGETS := decode
-decode_FUZZ_DEPS := agent/decode.c
+decode_FUZZ_DEPS := agent/postured/decode.c
 # The screen lock check's GVDB reader and the firewall check's ruleset reader.
 FUZZ_TARGETS += gvdb nft_ruleset
-gvdb_FUZZ_DEPS := agent/checks/gvdb.c
-nft_ruleset_FUZZ_DEPS := agent/checks/nft_ruleset.c $(shell $(PKG_CONFIG) --libs yajl 2>/dev/null)
+gvdb_FUZZ_DEPS := agent/postured/checks/gvdb.c
+nft_ruleset_FUZZ_DEPS := agent/postured/checks/nft_ruleset.c $(shell $(PKG_CONFIG) --libs yajl 2>/dev/null)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SKELETONS)
 	$(call msg,FUZZ,$@)

@@ -12,11 +12,7 @@ COLLECTOR_PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(COLLECTOR_PKGS) 2>/dev/null)
 
 COLLECTOR_SRCS := collector/main.c collector/server.c collector/peer.c collector/ingest.c \
 	collector/store.c collector/feed.c collector/validate.c collector/crypto.c \
-	collector/file.c collector/net.c
-# Shared with the agent: logging and string helpers; the policy library validates
-# what sign-policy signs.
-COLLECTOR_BASIC_SRCS := agent/basic/log.c agent/basic/string-util.c
-
+	collector/net.c
 COLLECTOR_OBJS = $(call obj,$(COLLECTOR_SRCS))
 
 # The collector includes no BPF skeleton, so its objects do not wait for them.
@@ -25,7 +21,7 @@ $(BUILD)/obj/collector/%.o: collector/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(BASE_CFLAGS) $(PKG_CFLAGS) $(COLLECTOR_PKG_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/posture-collector: $(COLLECTOR_OBJS) $(call obj,$(COLLECTOR_BASIC_SRCS)) $(POLICY_LIB)
+$(BUILD)/posture-collector: $(COLLECTOR_OBJS) $(POLICY_LIB) $(BASIC_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(COLLECTOR_PKG_LIBS) -o $@
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/fileio.h"
 #include "crypto.h"
-#include "file.h"
 
 #define KEY_FILE_MAX (64 * 1024)
 
@@ -33,7 +33,7 @@ int crypto_load_ed25519_private(const char *path, EVP_PKEY **ret)
 	size_t size;
 	int r;
 
-	r = file_read_private(path, KEY_FILE_MAX, &pem, &size);
+	r = read_full_file(path, KEY_FILE_MAX, READ_FULL_PRIVATE, &pem, &size);
 	if (r < 0)
 		return r;
 	bio = BIO_new_mem_buf(pem, (int)size);
@@ -49,7 +49,7 @@ int crypto_load_ed25519_public(const char *path, EVP_PKEY **ret)
 	size_t size;
 	int r;
 
-	r = file_read(path, KEY_FILE_MAX, &pem, &size);
+	r = read_full_file(path, KEY_FILE_MAX, 0, &pem, &size);
 	if (r < 0)
 		return r;
 	bio = BIO_new_mem_buf(pem, (int)size);

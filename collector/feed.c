@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "file.h"
+#include "basic/fileio.h"
 #include "feed.h"
 
 int feed_load(const char *policy_path, const char *signature_path, EVP_PKEY *public_key,
@@ -22,12 +22,12 @@ int feed_load(const char *policy_path, const char *signature_path, EVP_PKEY *pub
 		return -ENOMEM;
 
 	*failed_path = policy_path;
-	r = file_read(policy_path, FEED_MAX_SIZE, &feed->data, &feed->size);
+	r = read_full_file(policy_path, FEED_MAX_SIZE, 0, &feed->data, &feed->size);
 	if (r < 0)
 		return r;
 
 	*failed_path = signature_path;
-	r = file_read(signature_path, FEED_MAX_SIGNATURE_FILE, &sig_text, &sig_text_size);
+	r = read_full_file(signature_path, FEED_MAX_SIGNATURE_FILE, 0, &sig_text, &sig_text_size);
 	if (r < 0)
 		return r;
 	r = crypto_base64_decode(sig_text, sig_text_size, &sig, &sig_size);

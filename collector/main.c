@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/fileio.h"
 #include "basic/log.h"
 #include "crypto.h"
-#include "file.h"
 #include "net.h"
 #include "validate.h"
 #include "feed.h"
@@ -275,8 +275,8 @@ static int read_pem(const char *what, const char *path, bool private, char **ret
 	size_t size;
 	int r;
 
-	r = private ? file_read_private(path, PEM_FILE_MAX, ret, &size) :
-		      file_read(path, PEM_FILE_MAX, ret, &size);
+	r = private ? read_full_file(path, PEM_FILE_MAX, READ_FULL_PRIVATE, ret, &size) :
+		      read_full_file(path, PEM_FILE_MAX, 0, ret, &size);
 	if (r == -EPERM && private)
 		return log_error_errno(r,
 				       "Refusing %s '%s': group or others may access it; "
@@ -488,7 +488,7 @@ static int run_sign_policy(int argc, char **argv)
 					       "ED25519_KEY.pem POLICY.json");
 	policy_path = argv[optind];
 
-	r = file_read(policy_path, FEED_MAX_SIZE, &policy, &size);
+	r = read_full_file(policy_path, FEED_MAX_SIZE, 0, &policy, &size);
 	if (r == -EFBIG)
 		return log_error_errno(r, "Policy '%s' is larger than %d bytes.", policy_path,
 				       FEED_MAX_SIZE);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "basic/sqlite-util.h"
 #include "store.h"
 
 #define STORE_SCHEMA_VERSION  1
@@ -48,36 +49,6 @@ static const char schema_sql[] =
 	");"
 	"CREATE INDEX IF NOT EXISTS records_device_time ON records (device_id, time);";
 
-static int store_errno(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_ROW:
-	case SQLITE_DONE:
-		return 0;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		return -EACCES;
-	case SQLITE_CANTOPEN:
-		return -ENOENT;
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-		return -EUCLEAN;
-	case SQLITE_TOOBIG:
-		return -E2BIG;
-	default:
-		return -EIO;
-	}
-}
-
 /* Runs a statement that returns no rows and resets it for the next use. */
 static int store_step_done(sqlite3_stmt *stmt)
 {
@@ -85,12 +56,12 @@ static int store_step_done(sqlite3_stmt *stmt)
 
 	sqlite3_reset(stmt);
 	sqlite3_clear_bindings(stmt);
-	return rc == SQLITE_DONE ? 0 : store_errno(rc);
+	return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
 static int store_prepare(struct store *s, const char *sql, sqlite3_stmt **ret)
 {
-	return store_errno(
+	return sqlite_errno(
 		sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL));
 }
 
@@ -102,7 +73,7 @@ static int store_pragma(struct store *s, const char *sql, const char *expect)
 
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL);
 	if (rc != SQLITE_OK)
-		return store_errno(rc);
+		return sqlite_errno(rc);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
 		const char *v = (const char *)sqlite3_column_text(stmt, 0);
@@ -110,7 +81,7 @@ static int store_pragma(struct store *s, const char *sql, const char *expect)
 		if (expect && (!v || strcasecmp(v, expect) != 0))
 			r = -EOPNOTSUPP;
 	} else if (rc != SQLITE_DONE) {
-		r = store_errno(rc);
+		r = sqlite_errno(rc);
 	}
 	sqlite3_finalize(stmt);
 	return r;
@@ -123,13 +94,13 @@ static int store_schema(struct store *s)
 
 	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &stmt, NULL);
 	if (rc != SQLITE_OK)
-		return store_errno(rc);
+		return sqlite_errno(rc);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
 		version = sqlite3_column_int(stmt, 0);
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_ROW)
-		return store_errno(rc);
+		return sqlite_errno(rc);
 	if (version > STORE_SCHEMA_VERSION)
 		return -EPROTONOSUPPORT; /* written by a newer collector */
 	if (version == STORE_SCHEMA_VERSION)
@@ -137,13 +108,13 @@ static int store_schema(struct store *s)
 
 	rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
-		return store_errno(rc);
+		return sqlite_errno(rc);
 	rc = sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, "PRAGMA user_version = 1", NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-	r = store_errno(rc);
+	r = sqlite_errno(rc);
 	if (r < 0)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	return r;
@@ -157,10 +128,10 @@ int store_open(const char *path, struct store **ret)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	r = store_errno(sqlite3_open_v2(path, &s->db,
-					SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-						SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
-					NULL));
+	r = sqlite_errno(sqlite3_open_v2(path, &s->db,
+					 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+						 SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+					 NULL));
 	if (r < 0)
 		return r;
 	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
@@ -272,7 +243,7 @@ static int store_batch_in_transaction(struct store *s, const char *device_id, co
 		*ret_acked_seq = sqlite3_column_int64(s->select_acked, 0);
 	sqlite3_reset(s->select_acked);
 	sqlite3_clear_bindings(s->select_acked);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -EIO : store_errno(rc);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -EIO : sqlite_errno(rc);
 }
 
 int store_batch(struct store *s, const char *device_id, const char *address, int64_t now_ms,

@@ -13,7 +13,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "jsontree.h"
-#include "policy-cleanup.h"
+#include "basic/cleanup.h"
 #include "policy.h"
 
 #define JSONTREE_NODES_MAX   (256 * 1024)

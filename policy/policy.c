@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "policy-cleanup.h"
+#include "basic/cleanup.h"
 #include "policy-internal.h"
 
 static const char *const mode_strings[] = {

@@ -17,23 +17,19 @@ $(BUILD)/policy/libpolicy.a: $(call obj,$(POLICY_SRCS))
 	$(Q)rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
-# posturectl links the library and `posturectl policy` (agent/ctl_policy.c);
-# the verb itself is wired in agent/posturectl.c.
-$(BUILD)/posturectl: $(call obj,agent/ctl_policy.c) $(POLICY_LIB)
-
 # Unit tests: UNIT_TESTS is set before this file is included and expanded after.
 UNIT_TESTS += policy_parse policy_eval policy_baseline policy_ctl
 policy_parse_DEPS := $(POLICY_SRCS)
 policy_eval_DEPS := $(POLICY_SRCS)
 policy_baseline_DEPS := $(POLICY_SRCS)
-policy_ctl_DEPS := agent/ctl_policy.c $(POLICY_SRCS)
+policy_ctl_DEPS := agent/ctl/ctl_policy.c $(POLICY_SRCS)
 
 # Fuzzing.  The Makefile sets FUZZ_TARGETS after including this file, so
 # the policy target joins `make fuzz` as a prerequisite (the recipe runs every
 # one, with its corpus in tests/fuzz/corpus/policy).  `make fuzz-policy` runs
 # it alone, with the language's dictionary.  The recipe links nothing but the
 # deps, hence yajl here.
-policy_FUZZ_DEPS := $(POLICY_SRCS) $(shell $(PKG_CONFIG) --libs yajl 2>/dev/null)
+policy_FUZZ_DEPS := $(POLICY_SRCS) basic/fileio.c $(shell $(PKG_CONFIG) --libs yajl 2>/dev/null)
 fuzz: $(BUILD)/fuzz/fuzz_policy
 # The pattern rule compiles the deps in its recipe; rebuild when they change.
 $(BUILD)/fuzz/fuzz_policy: $(POLICY_SRCS) $(wildcard policy/*.h)

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "policy-cleanup.h"
+#include "basic/cleanup.h"
 #include "policy-internal.h"
 
 #define PATH_BYTES_MAX	  4095 /* PATH_MAX less the NUL */

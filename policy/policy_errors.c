@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy-cleanup.h"
+#include "basic/cleanup.h"
 #include "policy-internal.h"
 
 struct entry {

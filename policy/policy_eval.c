@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "policy-cleanup.h"
+#include "basic/cleanup.h"
 #include "policy-internal.h"
 
 #define BIT(f) (1u << (f))

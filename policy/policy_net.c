@@ -15,7 +15,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "policy-cleanup.h"
+#include "basic/cleanup.h"
 #include "policy-internal.h"
 
 /* ---- values ------------------------------------------------------------------ */

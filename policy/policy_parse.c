@@ -16,7 +16,8 @@
 #include <unistd.h>
 
 #include "jsontree.h"
-#include "policy-cleanup.h"
+#include "basic/cleanup.h"
+#include "basic/fileio.h"
 #include "policy-internal.h"
 
 #define TITLE_MAX	  200
@@ -2286,41 +2287,20 @@ int policy_load(const char *path, policy_errors *errors, policy **ret)
 {
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *buf = NULL;
-	size_t size = 0;
 	struct stat st;
+	size_t size;
+	int r;
 
-	/* O_NONBLOCK: a FIFO put in the policy's place must not hang the agent. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (S_ISDIR(st.st_mode))
-		return -EISDIR;
-	if (!S_ISREG(st.st_mode))
-		return -EBADFD;
-
-	/* One byte more than allowed, to tell a file at the limit from one beyond it. */
-	buf = malloc(POLICY_SIZE_MAX + 1);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t n = read(fd, buf + size, POLICY_SIZE_MAX + 1 - size);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		size += (size_t)n;
-		if (size > POLICY_SIZE_MAX) {
-			/* Say how large it is, as stat saw it, when that is larger. */
-			if ((uint64_t)st.st_size > size)
-				size = (size_t)st.st_size;
-			break;
-		}
-	}
+	r = read_full_fd(fd, POLICY_SIZE_MAX, 0, &buf, &size);
+	/* Too large: the parser says how large, as stat saw it, with the limit. */
+	if (r == -EFBIG && fstat(fd, &st) >= 0)
+		return policy_parse(path, NULL,
+				    MAX((size_t)st.st_size, (size_t)POLICY_SIZE_MAX + 1), errors,
+				    ret);
+	if (r < 0)
+		return r;
 	return policy_parse(path, buf, size, errors, ret);
 }

@@ -37,8 +37,8 @@
 
 #include "../helpers/own_cgroup.h"
 #include "basic/log.h"
-#include "probe_common.h"
-#include "probe_net.h"
+#include "postured/probe_common.h"
+#include "postured/probe_net.h"
 
 #define TARGET_RATIO	1.10
 #define ROUNDS_MAX	1001

@@ -32,9 +32,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "checks/checks.h"
-#include "format.h"
-#include "spool.h"
+#include "postured/checks/checks.h"
+#include "postured/format.h"
+#include "postured/spool.h"
 
 /* Paths here are short temporary ones; gcc cannot know that. */
 #ifndef __clang__

@@ -30,8 +30,8 @@
 
 #include <cmocka.h>
 
-#include "checks/checks.h"
-#include "checks/runner.h"
+#include "postured/checks/checks.h"
+#include "postured/checks/runner.h"
 
 static const char *fake_path;
 static char tmpdir[] = "/tmp/checks-bus-XXXXXX";

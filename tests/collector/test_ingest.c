@@ -11,7 +11,7 @@
 #include <zlib.h>
 #include <cmocka.h>
 
-#include "ingest.h"
+#include "collector/ingest.h"
 
 #define DEV  "00112233445566778899aabbccddeeff"
 #define BOOT "0123456789abcdef0123456789abcdef"

@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "spool.h"
+#include "postured/spool.h"
 
 /* Paths here are short temporary ones; gcc cannot know that. */
 #ifndef __clang__

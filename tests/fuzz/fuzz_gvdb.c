@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * libFuzzer target for the GVDB reader (agent/checks/gvdb.c), which the
+ * libFuzzer target for the GVDB reader (agent/postured/checks/gvdb.c), which the
  * screen lock check runs on dconf databases in users' homes.  Run by `make
  * fuzz` on tests/fuzz/corpus/gvdb/, whose seeds are the fixture databases
  * that `dconf compile` made (tests/fixtures/rootfs-checks/screen_lock/regen):
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checks/gvdb.h"
+#include "postured/checks/gvdb.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

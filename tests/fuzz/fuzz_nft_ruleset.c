@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * libFuzzer target for the nftables ruleset reader (agent/checks/nft_ruleset.c),
+ * libFuzzer target for the nftables ruleset reader (agent/postured/checks/nft_ruleset.c),
  * the firewall check's parser of libnftables' JSON.  Run by `make fuzz` on
  * tests/fuzz/corpus/nft_ruleset/, seeded with rulesets nft printed
  * (tests/fixtures/rootfs-checks/firewall/regen).  Besides the sanitizers'
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checks/nft_ruleset.h"
+#include "postured/checks/nft_ruleset.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "postured/config.h"
 #include "harness.h"
 
 #define DELIVERY_TIMEOUT_MS 5000

@@ -12,7 +12,7 @@
 #include "harness.h"
 
 #include "basic/fileio.h"
-#include "checks/checks.h"
+#include "postured/checks/checks.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nft_ctx *, nft_ctx_free);
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * agent/listeners across users, as root: a listener another user's process
+ * agent/postured/listeners across users, as root: a listener another user's process
  * opened is found with that user's uid, the process's pid and its
  * executable; a scan without privilege sees root's listener, cannot know its
  * owner, and counts the processes it could not look into.
@@ -13,7 +13,7 @@
 #include <netinet/in.h>
 
 #include "harness.h"
-#include "listeners.h"
+#include "postured/listeners.h"
 
 #define NOBODY 65534
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The network probe in the real kernel, driven through agent/probe_net.c
+ * The network probe in the real kernel, driven through agent/postured/probe_net.c
  * without the daemon: each test applies rules, makes connections, datagrams
  * and binds with known properties on loopback, and checks what the kernel
  * did (EPERM or not), the records it sent and the counts it aggregated.
@@ -29,10 +29,10 @@
 #include <unistd.h>
 
 #include "../helpers/own_cgroup.h"
-#include "decode.h"
+#include "postured/decode.h"
 #include "harness.h"
-#include "probe_common.h"
-#include "probe_net.h"
+#include "postured/probe_common.h"
+#include "postured/probe_net.h"
 
 #define CHILD_TIMEOUT_MS 5000
 #define STORM_DENIED	 50000

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * agent/netwatch against the real kernel, as root: every test moves this
+ * agent/postured/netwatch against the real kernel, as root: every test moves this
  * process into a network namespace of its own (unshare(CLONE_NEWNET)), so
  * nothing outside it is touched, changes the network there with ip(8) and
  * counts the debounced callbacks: one per burst that changes something, none
@@ -14,7 +14,7 @@
 #include <linux/rtnetlink.h>
 
 #include "harness.h"
-#include "netwatch.h"
+#include "postured/netwatch.h"
 
 #define QUIET_USEC (400 * USEC_PER_MSEC)
 /*

@@ -907,7 +907,7 @@ static bool link_listed(__u32 want)
 }
 
 /*
- * What postured loads and attaches (agent/probe_process.c, agent/probe_net.c):
+ * What postured loads and attaches (agent/postured/probe_process.c, agent/postured/probe_net.c):
  * the process probe's exec, exit and fork programs of the flavour asked for,
  * each with one link; the network probe's six cgroup sock_addr programs, each
  * linked to the cgroup v2 root with its own attach type; and the network

@@ -32,7 +32,7 @@
 /* How long a copy that must be seen running keeps running (write_marker's SECONDS). */
 #define SLEEP_SECONDS "30"
 #define NOBODY	      65534
-/* The agent's limits (agent/status.h), as the protocol documents them. */
+/* The agent's limits (agent/postured/status.h), as the protocol documents them. */
 #define CLIENTS_MAX 64
 #define PENDING_MAX (1024 * 1024)
 #define REQUEST_MAX 4096

@@ -19,9 +19,9 @@
 
 #include <cmocka.h>
 
-#include "checks/checks.h"
-#include "checks/gvdb.h"
-#include "checks/nft_ruleset.h"
+#include "postured/checks/checks.h"
+#include "postured/checks/gvdb.h"
+#include "postured/checks/nft_ruleset.h"
 
 #define ROOTS	 "tests/fixtures/rootfs-checks"
 #define BASELINE "policy/baselines/telework.json"

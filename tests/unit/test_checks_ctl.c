@@ -21,7 +21,7 @@
 
 #include "ctl_run.h"
 
-#include "ctl_check.h"
+#include "ctl/ctl_check.h"
 
 #define ROOTS "tests/fixtures/rootfs-checks"
 

@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "postured/config.h"
 
 #define PATH "test.conf"
 

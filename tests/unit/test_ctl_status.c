@@ -29,8 +29,8 @@
 
 #include "ctl_run.h"
 
-#include "ctl_status.h"
-#include "statusclient.h"
+#include "ctl/ctl_status.h"
+#include "ctl/statusclient.h"
 
 #define FIXTURES "tests/fixtures/status"
 #ifndef TEST_LOCALEDIR

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "decode.h"
+#include "postured/decode.h"
 
 #define BOOT_NS	  123456789012ULL
 #define OFFSET_NS 1700000000000000000LL

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "device.h"
+#include "postured/device.h"
 
 /* Overridable for out-of-tree runs; by default found next to this source file. */
 static const char *rootfs(const char *name)

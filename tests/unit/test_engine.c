@@ -25,9 +25,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "engine.h"
-#include "format.h"
-#include "json.h"
+#include "postured/engine.h"
+#include "postured/format.h"
+#include "basic/json-util.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
 

@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "format.h"
-#include "json.h"
+#include "postured/format.h"
+#include "basic/json-util.h"
 
 #define OFFSET_NS 1700000000000000000LL
 #define BOOT_NS	  50000000000ULL /* the event: 50 s after boot */

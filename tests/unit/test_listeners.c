@@ -26,7 +26,7 @@
 
 #include <cmocka.h>
 
-#include "listeners.h"
+#include "postured/listeners.h"
 
 static char self_exe[PATH_MAX];
 

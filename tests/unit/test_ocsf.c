@@ -30,10 +30,10 @@
 
 #include <cmocka.h>
 
-#include "checks/checks.h"
-#include "format.h"
-#include "json.h"
-#include "version.h"
+#include "postured/checks/checks.h"
+#include "postured/format.h"
+#include "basic/json-util.h"
+#include "basic/version.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
 

@@ -21,7 +21,7 @@
 
 #include "ctl_run.h"
 
-#include "ctl_policy.h"
+#include "ctl/ctl_policy.h"
 #include "policy.h"
 
 #define FIXTURES "tests/fixtures/policies"

@@ -2,7 +2,7 @@
 /*
  * Signed policies: a signature made with the pinned key verifies over exactly
  * the signed bytes and nothing else; malformed signatures, other keys and
- * keys of another type are refused; the file reader keeps its limits.
+ * keys of another type are refused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "policy_sig.h"
+#include "postured/policy_sig.h"
 
 static const char policy_text[] = "{\"id\": \"t\", \"serial\": 2, \"rules\": []}\n";
 
@@ -185,64 +185,12 @@ static void test_bad_public_key(void **state)
 			 -EKEYREJECTED);
 }
 
-static void write_n(const char *path, size_t n)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	char *buf = malloc(n + 1);
-
-	assert_true(fd >= 0);
-	assert_non_null(buf);
-	memset(buf, 'x', n);
-	assert_int_equal(write(fd, buf, n), (ssize_t)n);
-	close(fd);
-	free(buf);
-}
-
-static void test_read_file(void **state)
-{
-	struct fixture *f = *state;
-	char path[PATH_MAX + 16], link_path[PATH_MAX + 16];
-	char *data = NULL;
-	size_t size = 0;
-
-	snprintf(path, sizeof(path), "%s/exact", f->dir);
-	write_n(path, POLICY_SIG_MAX_SIGNATURE);
-	assert_int_equal(policy_sig_read_file(path, POLICY_SIG_MAX_SIGNATURE, &data, &size), 0);
-	assert_int_equal(size, POLICY_SIG_MAX_SIGNATURE);
-	assert_int_equal(data[size], '\0');
-	free(data);
-	data = NULL;
-
-	snprintf(path, sizeof(path), "%s/big", f->dir);
-	write_n(path, POLICY_SIG_MAX_SIGNATURE + 1);
-	assert_int_equal(policy_sig_read_file(path, POLICY_SIG_MAX_SIGNATURE, &data, &size),
-			 -EFBIG);
-	assert_null(data);
-
-	snprintf(path, sizeof(path), "%s/empty", f->dir);
-	write_n(path, 0);
-	assert_int_equal(policy_sig_read_file(path, 16, &data, &size), 0);
-	assert_int_equal(size, 0);
-	free(data);
-	data = NULL;
-
-	/* The sender's directory is the sender's: a symlink out of it is not followed. */
-	snprintf(link_path, sizeof(link_path), "%s/link", f->dir);
-	assert_int_equal(symlink("/etc/hostname", link_path), 0);
-	assert_int_equal(policy_sig_read_file(link_path, 4096, &data, &size), -EBADFD);
-	assert_int_equal(policy_sig_read_file(f->dir, 4096, &data, &size), -EBADFD);
-	assert_int_equal(policy_sig_read_file("/dev/null", 4096, &data, &size), -EBADFD);
-	snprintf(path, sizeof(path), "%s/missing", f->dir);
-	assert_int_equal(policy_sig_read_file(path, 4096, &data, &size), -ENOENT);
-	assert_null(data);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_signature), cmocka_unit_test(test_other_bytes),
 		cmocka_unit_test(test_other_key),      cmocka_unit_test(test_malformed_signature),
-		cmocka_unit_test(test_bad_public_key), cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_bad_public_key),
 	};
 
 	return cmocka_run_group_tests_name("policy_sig", tests, setup, teardown);

@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "basic/fileio.h"
-#include "proctab.h"
+#include "postured/proctab.h"
 
 /* Overridable for out-of-tree runs; by default found next to this source file. */
 static const char *fixture_dir(void)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The check runner (agent/checks/runner.c) with a table of test checks: ones
+ * The check runner (agent/postured/checks/runner.c) with a table of test checks: ones
  * that answer at once, one that never returns, one that crashes its process,
  * slow ones, one the table does not have.  Both drivers: the waiting one and
  * the sd-event one, whose loop must go on serving while a check hangs.
@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "checks/runner.h"
+#include "postured/checks/runner.h"
 
 static int check_quick_pass(const char *root, const policy_rule *rule, struct check_result *res)
 {

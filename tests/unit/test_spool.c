@@ -24,8 +24,8 @@
 
 #include <cmocka.h>
 
-#include "envelope.h"
-#include "spool.h"
+#include "postured/envelope.h"
+#include "postured/spool.h"
 
 #define ELEMENTS(x) (sizeof(x) / sizeof((x)[0]))
 #define BOOT	    "0123456789abcdef0123456789abcdef"

@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Included by the top-level Makefile: posturectl (agent/ctl/), one file a verb,
+# and the status socket's client library, which postured-notify shares.
+
+# posturectl check runs the daemon's checks itself, against the built-in baseline.
+CTL_SRCS := agent/ctl/posturectl.c agent/ctl/ctl_check.c agent/ctl/ctl_policy.c \
+	agent/postured/baseline.c $(CHECKS_SRCS)
+# posturectl status|explain|events|sent and the status socket's client library.
+CTLSTATUS_SRCS := agent/ctl/ctl_status.c agent/ctl/statusclient.c
+CTL_SRCS += $(CTLSTATUS_SRCS)
+
+all: $(BUILD)/posturectl
+
+$(BUILD)/posturectl: $(call obj,$(CTL_SRCS)) $(POLICY_LIB) $(BASIC_LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@

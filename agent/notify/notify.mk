@@ -1,0 +1,11 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Included by the top-level Makefile: postured-notify (agent/notify/), the
+# desktop notifier in the employee's session, a client of the status socket.
+
+NOTIFY_SRCS := agent/notify/notify.c $(CTLSTATUS_SRCS)
+
+all: $(BUILD)/postured-notify
+
+$(BUILD)/postured-notify: $(call obj,$(NOTIFY_SRCS)) $(BASIC_LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/cleanup.h"
+#include "policy_sig.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free);
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Standard base64 with padding, one line, of exactly a 64-byte signature. */
+static int decode_signature(const char *text, size_t len,
+			    unsigned char ret[POLICY_SIG_ED25519_SIZE])
+{
+	unsigned char out[POLICY_SIG_MAX_SIGNATURE];
+	char in[POLICY_SIG_MAX_SIGNATURE + 1];
+	int n;
+
+	while (len > 0 && is_space(text[0]))
+		text++, len--;
+	while (len > 0 && is_space(text[len - 1]))
+		len--;
+	/* 64 bytes are 88 characters, two of them '=' padding. */
+	if (len != 88 || text[86] != '=' || text[87] != '=')
+		return -EBADMSG;
+	for (size_t i = 0; i < 86; i++)
+		if (!((text[i] >= 'A' && text[i] <= 'Z') || (text[i] >= 'a' && text[i] <= 'z') ||
+		      (text[i] >= '0' && text[i] <= '9') || text[i] == '+' || text[i] == '/'))
+			return -EBADMSG;
+	memcpy(in, text, len);
+	in[len] = '\0';
+	n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
+	/* EVP_DecodeBlock counts the padding as zero bytes: 66 for 64. */
+	if (n != 66)
+		return -EBADMSG;
+	memcpy(ret, out, POLICY_SIG_ED25519_SIZE);
+	return 0;
+}
+
+static int load_public_key(const char *path, EVP_PKEY **ret)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	EVP_PKEY *k;
+
+	if (!f)
+		return -errno;
+	k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+	if (!k)
+		return -EKEYREJECTED;
+	if (EVP_PKEY_get_base_id(k) != EVP_PKEY_ED25519) {
+		EVP_PKEY_free(k);
+		return -EKEYREJECTED;
+	}
+	*ret = k;
+	return 0;
+}
+
+int policy_sig_verify(const void *data, size_t size, const char *sig, size_t sig_len,
+		      const char *public_key_path)
+{
+	_cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = NULL;
+	unsigned char raw[POLICY_SIG_ED25519_SIZE];
+	int r;
+
+	if (!data || !sig || sig_len > POLICY_SIG_MAX_SIGNATURE)
+		return -EBADMSG;
+	r = load_public_key(public_key_path, &key);
+	if (r < 0)
+		return r;
+	r = decode_signature(sig, sig_len, raw);
+	if (r < 0)
+		return r;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx)
+		return -ENOMEM;
+	/* Ed25519 signs the message itself (RFC 8032, no pre-hash): no digest. */
+	if (EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, key) != 1)
+		return -EIO;
+	r = EVP_DigestVerify(ctx, raw, sizeof(raw), data, size);
+	return r == 1 ? 0 : -EBADMSG;
+}

@@ -1,0 +1,36 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Included by the top-level Makefile: postured, the daemon (agent/postured/).
+# The lists follow the pipeline; agent.h's table says which stage lives where.
+
+# Decoding, the process table, device facts, the OCSF writer and findings.
+CORE_SRCS := $(addprefix agent/postured/,decode.c proctab.c device.c format.c finding.c config.c)
+# The probe loaders; network rules are decided in the kernel (probes/net.bpf.c).
+PROBE_SRCS := $(addprefix agent/postured/,probe_common.c probe_process.c probe_net.c)
+CHECKS_SRCS := $(addprefix agent/postured/checks/,checks.c disk_encryption.c os_version.c \
+	ssh_server.c automatic_updates.c secure_boot.c usb_storage.c)
+# The firewall (libnftables, its JSON read with yajl) and screen lock (dconf's GVDB) checks.
+CHECKS_SRCS += $(addprefix agent/postured/checks/,firewall.c nft_ruleset.c screen_lock.c gvdb.c)
+# The checks that ask services over the system bus, and the runner that bounds every check in time.
+CHECKS_SRCS += $(addprefix agent/postured/checks/,check_bus.c required_services.c time_sync.c \
+	runner.c)
+# The spool: the daemon appends, postured-sender reads and acknowledges.
+SPOOL_SRCS := agent/postured/spool.c agent/postured/envelope.c
+AGENT_SRCS := $(addprefix agent/postured/,main.c agent.c privs.c engine.c engine_system.c \
+	hashcache.c baseline.c status.c policy_sig.c)
+AGENT_SRCS += $(SPOOL_SRCS) $(PROBE_SRCS) $(CORE_SRCS) $(CHECKS_SRCS)
+# The sockets listening now (sock_diag + /proc) and network changes (rtnetlink).
+AGENT_SRCS += agent/postured/listeners.c agent/postured/netwatch.c
+# Which user the sender runs as, to give it the policy hand-over directory.
+AGENT_SRCS += agent/sender/sender_user.c
+
+all: $(BUILD)/postured
+
+# The built-in baseline is assembled from the JSON file itself.
+BASELINE_FILE := policy/baselines/telework.json
+$(call obj,agent/postured/baseline.c) $(call obj,agent/postured/baseline.c,asan/): $(BASELINE_FILE)
+$(call obj,agent/postured/baseline.c) $(call obj,agent/postured/baseline.c,asan/): \
+	CFLAGS += -DBASELINE_FILE='"$(BASELINE_FILE)"'
+
+$(BUILD)/postured: $(call obj,$(AGENT_SRCS)) $(POLICY_LIB) $(BASIC_LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The process lifecycle probe (probes/process.bpf.c): opens the skeleton,
+ * sets its knobs, picks the best attachment the kernel allows, loads,
+ * attaches, and exposes the ring buffer for the event loop.
+ */
+#ifndef POSTURED_PROBE_PROCESS_H
+#define POSTURED_PROBE_PROCESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "probes/events.h"
+#include "basic/cleanup.h"
+#include "basic/time-util.h"
+#include "probe_common.h"
+
+enum probe_flavor {
+	PROBE_FLAVOR_AUTO = 0,
+	PROBE_FLAVOR_TP_BTF,
+	PROBE_FLAVOR_TRACEPOINT,
+};
+
+struct probe_process_config {
+	enum probe_flavor flavor;
+	uint32_t args_size; /* argv bytes to capture, 0 = none */
+	enum event_wakeup_mode wakeup_mode;
+	uint32_t ring_bytes; /* a power of two, at least a page */
+	uint32_t wakeup_bytes; /* fill level that wakes the consumer at once */
+	uint32_t wakeup_latency_ms; /* how long a record may wait for its batch */
+};
+
+#define PROBE_PROCESS_CONFIG_DEFAULT                                         \
+	((struct probe_process_config){ .flavor = PROBE_FLAVOR_AUTO,         \
+					.args_size = 0,                      \
+					.wakeup_mode = EVENT_WAKEUP_BATCHED, \
+					.ring_bytes = 1U << 20,              \
+					.wakeup_bytes = 256U << 10,          \
+					.wakeup_latency_ms = 50 })
+
+/* Called for each record; returns 0, or < 0 to stop this drain. */
+typedef int (*probe_process_sample_fn)(void *userdata, const void *data, size_t size);
+
+typedef struct probe_process probe_process;
+
+probe_process *probe_process_free(probe_process *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(probe_process *, probe_process_free);
+
+/*
+ * Loads and attaches the probe.  With PROBE_FLAVOR_AUTO, tp_btf is tried
+ * where the kernel supports it and classic tracepoints otherwise or when
+ * that fails.  Logs the reason and returns -errno on failure.
+ */
+int probe_process_new(const struct probe_process_config *cfg, const struct probe_features *f,
+		      probe_process_sample_fn fn, void *userdata, probe_process **ret);
+
+/* An fd that polls readable when records are waiting. */
+int probe_process_fd(probe_process *p);
+
+/* Hands every waiting record to the callback.  Returns how many, or -errno. */
+int probe_process_drain(probe_process *p);
+
+/*
+ * Tells the probes the consumer will drain by itself before `deadline`
+ * (CLOCK_BOOTTIME ns), so records until then need not wake it; 0 = wake now.
+ */
+void probe_process_set_deadline(probe_process *p, nsec_t deadline);
+
+/* Sums the per-CPU counters into ret[_EVENT_STAT_MAX]. */
+int probe_process_stats(probe_process *p, uint64_t *ret);
+
+/*
+ * The kernel filter (see probes/process.bpf.c).  A new set of entries is
+ * built beside the one in force: filter_begin() starts the next generation,
+ * filter_add_*() add entries to it (a key given twice keeps the stronger
+ * action), and filter_commit() switches the kernel to it in one store, opens
+ * or closes the filter, and deletes the old generation.  Until commit the
+ * kernel keeps judging by the old entries.  Each returns 0 or -errno
+ * (-E2BIG when a map is full).
+ */
+int probe_process_filter_begin(probe_process *p);
+int probe_process_filter_add_inode(probe_process *p, uint64_t dev, uint64_t ino,
+				   const struct filter_verdict *v);
+int probe_process_filter_add_name(probe_process *p, const char *name,
+				  const struct filter_verdict *v);
+int probe_process_filter_add_path(probe_process *p, const char *path,
+				  const struct filter_verdict *v);
+int probe_process_filter_commit(probe_process *p, bool open);
+/* Has the kernel report pid's forks and exit although its exec did not match. */
+int probe_process_track(probe_process *p, uint32_t pid);
+
+/* The generation in force. */
+uint32_t probe_process_filter_gen(probe_process *p);
+
+enum probe_flavor probe_process_flavor(probe_process *p);
+/* How a kill verdict is carried out, in words for logs and status. */
+const char *probe_process_enforcement(probe_process *p);
+const char *probe_flavor_to_string(enum probe_flavor f);
+int probe_flavor_from_string(const char *s, enum probe_flavor *ret);
+
+#endif

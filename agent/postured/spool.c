@@ -1,0 +1,787 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/cleanup.h"
+#include "basic/sqlite-util.h"
+#include "basic/time-util.h"
+#include "envelope.h"
+#include "spool.h"
+
+#define SPOOL_SCHEMA_VERSION 1
+/* Room kept for the loss record that goes in with the records that caused it. */
+#define SPOOL_LOSS_RESERVE 1024
+
+struct spool {
+	sqlite3 *db;
+	uint64_t max_bytes;
+	uint64_t lost_pending; /* not written for a full disk, not yet reported */
+	char boot_uid[ENVELOPE_BOOT_UID_LEN + 1];
+	char device_uid[33]; /* for loss records; "" when not set */
+};
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct spool *, spool_free);
+
+static int exec_sql(sqlite3 *db, const char *sql)
+{
+	return sqlite_errno(sqlite3_exec(db, sql, NULL, NULL, NULL));
+}
+
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret)
+{
+	return sqlite_errno(sqlite3_prepare_v2(db, sql, -1, ret, NULL));
+}
+
+static int meta_get(sqlite3 *db, const char *key, uint64_t *ret)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	r = prepare(db, "SELECT value FROM meta WHERE key = ?", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		*ret = 0;
+		return 0;
+	}
+	if (rc != SQLITE_ROW)
+		return sqlite_errno(rc);
+	*ret = (uint64_t)sqlite3_column_int64(st, 0);
+	return 0;
+}
+
+static int meta_set(sqlite3 *db, const char *key, uint64_t value)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	r = prepare(db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)value);
+	rc = sqlite3_step(st);
+	return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+/* Returns 0 when the file holds a healthy spool (made here if empty), -EUCLEAN when corrupt. */
+static int open_db(const char *path, sqlite3 **ret)
+{
+	_cleanup_(sqlite3_close_v2p) sqlite3 *db = NULL;
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	uint64_t version = 0, next_seq = 0;
+	int r, rc;
+
+	/* Create it owner-only ourselves: SQLite would honour the umask. -wal/-shm copy this mode. */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, 0600) < 0)
+		return -errno;
+
+	rc = sqlite3_open_v2(
+		path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc != SQLITE_OK)
+		return rc == SQLITE_NOMEM ? -ENOMEM : sqlite_errno(rc);
+	sqlite3_extended_result_codes(db, 0);
+	sqlite3_busy_timeout(db, 5000);
+
+	r = exec_sql(db, "PRAGMA journal_mode = WAL");
+	if (r < 0)
+		return r;
+	r = exec_sql(db, "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 4194304;"
+			 "PRAGMA foreign_keys = OFF");
+	if (r < 0)
+		return r;
+
+	r = prepare(db, "PRAGMA quick_check", &st);
+	if (r < 0)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		return sqlite_errno(rc);
+	if (strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
+		return -EUCLEAN;
+	st = (sqlite3_finalize(st), NULL);
+
+	r = prepare(db, "PRAGMA user_version", &st);
+	if (r < 0)
+		return r;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = (uint64_t)sqlite3_column_int64(st, 0);
+	st = (sqlite3_finalize(st), NULL);
+	if (version > SPOOL_SCHEMA_VERSION)
+		return -EPROTONOSUPPORT;
+
+	r = exec_sql(db, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	r = exec_sql(db, "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL,"
+			 " value INTEGER NOT NULL) WITHOUT ROWID;"
+			 "CREATE TABLE IF NOT EXISTS records (seq INTEGER PRIMARY KEY,"
+			 " class INTEGER NOT NULL, kind TEXT NOT NULL, bytes INTEGER NOT NULL,"
+			 " line TEXT NOT NULL);"
+			 "CREATE INDEX IF NOT EXISTS records_class ON records (class, seq);"
+			 "CREATE INDEX IF NOT EXISTS records_kind ON records (class, kind, seq);"
+			 "CREATE TABLE IF NOT EXISTS sent (seq INTEGER PRIMARY KEY,"
+			 " kind TEXT NOT NULL, acked INTEGER NOT NULL, line TEXT NOT NULL);"
+			 "CREATE INDEX IF NOT EXISTS sent_acked ON sent (acked);"
+			 "PRAGMA user_version = 1;");
+	if (r >= 0)
+		r = meta_get(db, "next_seq", &next_seq);
+	/* See spool.h: a new spool never reuses a number an older one may have sent. */
+	if (r >= 0 && next_seq == 0)
+		r = meta_set(db, "next_seq", MAX(now_usec(CLOCK_REALTIME), (usec_t)1));
+	if (r < 0) {
+		exec_sql(db, "ROLLBACK");
+		return r;
+	}
+	r = exec_sql(db, "COMMIT");
+	if (r < 0) {
+		exec_sql(db, "ROLLBACK");
+		return r;
+	}
+
+	*ret = TAKE_PTR(db);
+	return 0;
+}
+
+static int move_aside(const char *path)
+{
+	char aside[PATH_MAX], extra[PATH_MAX];
+	long long t = (long long)(now_usec(CLOCK_REALTIME) / USEC_PER_SEC);
+
+	if ((size_t)snprintf(aside, sizeof(aside), "%s.corrupt-%lld", path, t) >= sizeof(aside))
+		return -ENAMETOOLONG;
+	if (rename(path, aside) < 0)
+		return -errno;
+	/* A WAL belonging to the old file must not be replayed into the new one. */
+	snprintf(extra, sizeof(extra), "%s-wal", path);
+	(void)unlink(extra);
+	snprintf(extra, sizeof(extra), "%s-shm", path);
+	(void)unlink(extra);
+	return 0;
+}
+
+int spool_open(const char *path, uint64_t max_bytes, struct spool **ret)
+{
+	_cleanup_(spool_freep) struct spool *s = NULL;
+	bool recreated = false;
+	int r;
+
+	if (!path || !ret)
+		return -EINVAL;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->max_bytes = max_bytes ? max_bytes : SPOOL_DEFAULT_MAX_BYTES;
+	if (envelope_boot_uid(s->boot_uid) < 0)
+		memset(s->boot_uid, '0', ENVELOPE_BOOT_UID_LEN);
+
+	r = open_db(path, &s->db);
+	if (r == -EUCLEAN) {
+		r = move_aside(path);
+		if (r < 0)
+			return r;
+		recreated = true;
+		r = open_db(path, &s->db);
+	}
+	if (r < 0)
+		return r;
+
+	*ret = TAKE_PTR(s);
+	return recreated ? SPOOL_OPEN_RECREATED : 0;
+}
+
+struct spool *spool_free(struct spool *s)
+{
+	if (!s)
+		return NULL;
+	sqlite3_close_v2(s->db);
+	free(s);
+	return NULL;
+}
+
+const char *spool_boot_uid(const struct spool *s)
+{
+	return s->boot_uid;
+}
+
+int spool_set_boot_uid(struct spool *s, const char *boot_uid)
+{
+	if (!boot_uid || strlen(boot_uid) != ENVELOPE_BOOT_UID_LEN ||
+	    strspn(boot_uid, "0123456789abcdef") != ENVELOPE_BOOT_UID_LEN)
+		return -EINVAL;
+	memcpy(s->boot_uid, boot_uid, sizeof(s->boot_uid));
+	return 0;
+}
+
+int spool_set_device_uid(struct spool *s, const char *uid)
+{
+	if (!uid || strlen(uid) != 32 || strspn(uid, "0123456789abcdef") != 32)
+		return -EINVAL;
+	memcpy(s->device_uid, uid, 33);
+	return 0;
+}
+
+int spool_set_max_pages(struct spool *s, uint64_t n)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %" PRIu64, n);
+	return exec_sql(s->db, sql);
+}
+
+/* The candidates to drop, best first: see spool.h. */
+static const char *const evict_sql[] = {
+	"SELECT seq, bytes FROM records WHERE class = 0 ORDER BY seq LIMIT 1",
+	("SELECT r.seq, r.bytes FROM records r WHERE r.class = 1 AND EXISTS (SELECT 1 FROM records n"
+	 " WHERE n.class = 1 AND n.kind = r.kind AND n.seq > r.seq) ORDER BY r.seq LIMIT 1"),
+	"SELECT seq, bytes FROM records ORDER BY seq LIMIT 1",
+};
+
+struct drops {
+	uint64_t count, first_seq, last_seq;
+};
+
+/* Deletes records until *bytes + need fits in max_bytes.  Runs inside the caller's transaction. */
+static int make_room(struct spool *s, uint64_t *bytes, uint64_t need, struct drops *d)
+{
+	for (size_t i = 0; i < ELEMENTSOF(evict_sql) && *bytes + need > s->max_bytes; i++) {
+		_cleanup_(sqlite3_finalizep) sqlite3_stmt *pick = NULL, *del = NULL;
+		int r;
+
+		r = prepare(s->db, evict_sql[i], &pick);
+		if (r < 0)
+			return r;
+		r = prepare(s->db, "DELETE FROM records WHERE seq = ?", &del);
+		if (r < 0)
+			return r;
+		while (*bytes + need > s->max_bytes) {
+			uint64_t seq, b;
+			int rc = sqlite3_step(pick);
+
+			if (rc == SQLITE_DONE)
+				break;
+			if (rc != SQLITE_ROW)
+				return sqlite_errno(rc);
+			seq = (uint64_t)sqlite3_column_int64(pick, 0);
+			b = (uint64_t)sqlite3_column_int64(pick, 1);
+			sqlite3_reset(pick);
+
+			sqlite3_bind_int64(del, 1, (sqlite3_int64)seq);
+			rc = sqlite3_step(del);
+			sqlite3_reset(del);
+			if (rc != SQLITE_DONE)
+				return sqlite_errno(rc);
+
+			*bytes = *bytes > b ? *bytes - b : 0;
+			if (d->count == 0 || seq < d->first_seq)
+				d->first_seq = seq;
+			if (seq > d->last_seq)
+				d->last_seq = seq;
+			d->count++;
+		}
+	}
+	return 0;
+}
+
+static int insert_record(struct spool *s, sqlite3_stmt *ins, uint64_t seq, enum spool_class class,
+			 const char *kind, const char *line, size_t len)
+{
+	int rc;
+
+	sqlite3_bind_int64(ins, 1, (sqlite3_int64)seq);
+	sqlite3_bind_int(ins, 2, class == SPOOL_STATE ? 1 : 0);
+	sqlite3_bind_text(ins, 3, kind ? kind : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(ins, 4, (sqlite3_int64)len);
+	sqlite3_bind_text(ins, 5, line, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(ins);
+	sqlite3_reset(ins);
+	sqlite3_clear_bindings(ins);
+	return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+/* The loss record: an OCSF Device Inventory Info (5001) line; see docs/events.md. */
+static int loss_line(const struct drops *d, const char *device_uid, uint64_t unwritten,
+		     uint64_t lost_total, char *buf, size_t size)
+{
+	uint64_t count = d->count + unwritten;
+	int n;
+
+	/* Only numbers and the device id (32 hex digits, checked when set) go in. */
+	n = snprintf(buf, size,
+		     "{\"class_uid\":5001,\"category_uid\":5,\"activity_id\":1,\"type_uid\":500101,"
+		     "\"severity_id\":3,\"time\":%" PRIu64 ",\"message\":\"%" PRIu64
+		     " records were lost on the device before they could be sent\","
+		     "\"metadata\":{\"version\":\"1.9.0-dev\",\"profiles\":[\"host\"],"
+		     "\"product\":{\"name\":\"postured\",\"vendor_name\":\"postured\"}},"
+		     "\"device\":{\"type_id\":0%s%s%s},"
+		     "\"postured\":{\"event\":\"records_lost\",\"count\":%" PRIu64
+		     ",\"dropped\":%" PRIu64 ",\"unwritten\":%" PRIu64 ",\"lost_total\":%" PRIu64,
+		     now_usec(CLOCK_REALTIME) / USEC_PER_MSEC, count,
+		     device_uid[0] ? ",\"uid\":\"" : "", device_uid, device_uid[0] ? "\"" : "",
+		     count, d->count, unwritten, lost_total);
+	if (n < 0 || (size_t)n >= size)
+		return -ENOBUFS;
+	if (d->count > 0) {
+		int m = snprintf(buf + n, size - (size_t)n,
+				 ",\"first_seq\":%" PRIu64 ",\"last_seq\":%" PRIu64, d->first_seq,
+				 d->last_seq);
+		if (m < 0 || (size_t)m >= size - (size_t)n)
+			return -ENOBUFS;
+		n += m;
+	}
+	if ((size_t)n + 3 > size)
+		return -ENOBUFS;
+	memcpy(buf + n, "}}", 3);
+	return 0;
+}
+
+struct enveloped {
+	char *line;
+	size_t len;
+};
+
+/*
+ * Writes the loss record at *next_seq.  An earlier loss record still unsent
+ * in the spool is replaced and its counts folded into the new one, so a full
+ * spool holds one loss record, not one per drop.  The items' envelopes are
+ * renumbered to follow it.
+ */
+static int write_loss(struct spool *s, sqlite3_stmt *ins, struct drops *d, uint64_t *next_seq,
+		      uint64_t *bytes, uint64_t *lost_total, const struct spool_item *items,
+		      size_t n, struct enveloped *env, int64_t time_ms)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *old = NULL;
+	_cleanup_free_ char *line = NULL;
+	uint64_t prev_seq, prev_dropped = 0, prev_unwritten = 0, prev_first = 0, prev_last = 0;
+	uint64_t unwritten = s->lost_pending;
+	char raw[1024];
+	size_t len;
+	int r, rc;
+
+	*lost_total += d->count + unwritten;
+
+	r = meta_get(s->db, "loss_seq", &prev_seq);
+	if (r < 0)
+		return r;
+	if (prev_seq > 0) {
+		r = prepare(s->db, "DELETE FROM records WHERE seq = ? RETURNING bytes", &old);
+		if (r < 0)
+			return r;
+		sqlite3_bind_int64(old, 1, (sqlite3_int64)prev_seq);
+		rc = sqlite3_step(old);
+		if (rc == SQLITE_ROW) {
+			uint64_t b = (uint64_t)sqlite3_column_int64(old, 0);
+
+			*bytes = *bytes > b ? *bytes - b : 0;
+			if ((r = meta_get(s->db, "loss_dropped", &prev_dropped)) < 0 ||
+			    (r = meta_get(s->db, "loss_unwritten", &prev_unwritten)) < 0 ||
+			    (r = meta_get(s->db, "loss_first", &prev_first)) < 0 ||
+			    (r = meta_get(s->db, "loss_last", &prev_last)) < 0)
+				return r;
+			rc = sqlite3_step(old);
+		}
+		if (rc != SQLITE_DONE)
+			return sqlite_errno(rc);
+	}
+	if (prev_dropped > 0) {
+		if (d->count == 0 || prev_first < d->first_seq)
+			d->first_seq = prev_first;
+		if (prev_last > d->last_seq)
+			d->last_seq = prev_last;
+	}
+	d->count += prev_dropped;
+	unwritten += prev_unwritten;
+
+	r = loss_line(d, s->device_uid, unwritten, *lost_total, raw, sizeof(raw));
+	if (r < 0)
+		return r;
+	r = envelope_add(raw, strlen(raw), *next_seq, s->boot_uid, time_ms, &line, &len);
+	if (r < 0)
+		return r;
+	/* State, so it outlives the events while they are being dropped. */
+	r = insert_record(s, ins, *next_seq, SPOOL_STATE, "records_lost", line, len);
+	if (r < 0)
+		return r;
+	if ((r = meta_set(s->db, "loss_seq", *next_seq)) < 0 ||
+	    (r = meta_set(s->db, "loss_dropped", d->count)) < 0 ||
+	    (r = meta_set(s->db, "loss_unwritten", unwritten)) < 0 ||
+	    (r = meta_set(s->db, "loss_first", d->first_seq)) < 0 ||
+	    (r = meta_set(s->db, "loss_last", d->last_seq)) < 0)
+		return r;
+	*bytes += len;
+	(*next_seq)++;
+
+	/* The items were enveloped with the numbers the loss record now has: renumber them. */
+	for (size_t i = 0; i < n; i++) {
+		free(env[i].line);
+		env[i].line = NULL;
+		r = envelope_add(items[i].line, strlen(items[i].line), *next_seq + i, s->boot_uid,
+				 time_ms, &env[i].line, &env[i].len);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int append_txn(struct spool *s, const struct spool_item *items, size_t n,
+		      struct enveloped *env, uint64_t *ret_last_seq)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *ins = NULL;
+	struct drops d = {};
+	uint64_t next_seq, bytes, lost_total, need = 0;
+	int64_t time_ms = (int64_t)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC);
+	int r;
+
+	r = meta_get(s->db, "next_seq", &next_seq);
+	if (r < 0)
+		return r;
+	r = meta_get(s->db, "bytes", &bytes);
+	if (r < 0)
+		return r;
+	r = meta_get(s->db, "lost_total", &lost_total);
+	if (r < 0)
+		return r;
+
+	for (size_t i = 0; i < n; i++) {
+		r = envelope_add(items[i].line, strlen(items[i].line), next_seq + i, s->boot_uid,
+				 time_ms, &env[i].line, &env[i].len);
+		if (r < 0)
+			return r;
+		need += env[i].len;
+	}
+	if (need + SPOOL_LOSS_RESERVE > s->max_bytes)
+		return -E2BIG;
+
+	r = make_room(s, &bytes, need + SPOOL_LOSS_RESERVE, &d);
+	if (r < 0)
+		return r;
+
+	r = prepare(s->db,
+		    "INSERT INTO records (seq, class, kind, bytes, line) VALUES (?, ?, ?, ?, ?)",
+		    &ins);
+	if (r < 0)
+		return r;
+
+	if (d.count > 0 || s->lost_pending > 0) {
+		r = write_loss(s, ins, &d, &next_seq, &bytes, &lost_total, items, n, env, time_ms);
+		if (r < 0)
+			return r;
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		r = insert_record(s, ins, next_seq + i, items[i].class, items[i].kind, env[i].line,
+				  env[i].len);
+		if (r < 0)
+			return r;
+		bytes += env[i].len;
+	}
+
+	r = meta_set(s->db, "next_seq", next_seq + n);
+	if (r < 0)
+		return r;
+	r = meta_set(s->db, "bytes", bytes);
+	if (r < 0)
+		return r;
+	r = meta_set(s->db, "lost_total", lost_total);
+	if (r < 0)
+		return r;
+
+	*ret_last_seq = next_seq + n - 1;
+	return 0;
+}
+
+int spool_append_many(struct spool *s, const struct spool_item *items, size_t n,
+		      uint64_t *ret_last_seq)
+{
+	_cleanup_free_ struct enveloped *env = NULL;
+	uint64_t last = 0, pending = 0;
+	int r;
+
+	if (!s || (!items && n > 0))
+		return -EINVAL;
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!items[i].line)
+			return -EINVAL;
+
+	env = calloc(n, sizeof(*env));
+	if (!env)
+		return -ENOMEM;
+
+	r = exec_sql(s->db, "BEGIN IMMEDIATE");
+	if (r >= 0) {
+		pending = s->lost_pending;
+		r = append_txn(s, items, n, env, &last);
+		if (r >= 0)
+			r = exec_sql(s->db, "COMMIT");
+		if (r < 0)
+			exec_sql(s->db, "ROLLBACK");
+	}
+	for (size_t i = 0; i < n; i++)
+		free(env[i].line);
+
+	if (r == -ENOSPC) {
+		s->lost_pending += n;
+		return r;
+	}
+	if (r < 0)
+		return r;
+
+	s->lost_pending -= pending;
+	if (ret_last_seq)
+		*ret_last_seq = last;
+	return 0;
+}
+
+int spool_append(struct spool *s, enum spool_class class, const char *kind, const char *json_line,
+		 uint64_t *ret_seq)
+{
+	struct spool_item item = { .class = class, .kind = kind, .line = json_line };
+
+	return spool_append_many(s, &item, 1, ret_seq);
+}
+
+int spool_peek(struct spool *s, uint64_t after_seq, size_t max_records, size_t max_bytes,
+	       spool_peek_fn cb, void *userdata)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	size_t count = 0, bytes = 0;
+	int r, rc;
+
+	if (!s || !cb)
+		return -EINVAL;
+	if (max_records == 0)
+		return 0;
+
+	r = prepare(s->db,
+		    "SELECT seq, line, bytes FROM records WHERE seq > ? ORDER BY seq LIMIT ?", &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)after_seq);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)MIN(max_records, (size_t)INT32_MAX));
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
+		const char *line = (const char *)sqlite3_column_text(st, 1);
+		size_t len = (size_t)sqlite3_column_bytes(st, 1);
+
+		if (!line)
+			return -ENOMEM;
+		if (count > 0 && bytes + len > max_bytes)
+			break;
+		r = cb(seq, line, len, userdata);
+		if (r < 0)
+			return r;
+		count++;
+		bytes += len;
+		if (r > 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sqlite_errno(rc);
+	return (int)MIN(count, (size_t)INT32_MAX);
+}
+
+int spool_ack(struct spool *s, uint64_t seq)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *sum = NULL, *keep = NULL, *cap = NULL,
+						  *del = NULL;
+	uint64_t bytes, gone, count;
+	int r, rc;
+
+	if (!s)
+		return -EINVAL;
+	if (seq > INT64_MAX)
+		seq = INT64_MAX;
+
+	r = exec_sql(s->db, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+
+	r = prepare(s->db, "SELECT count(*), coalesce(sum(bytes), 0) FROM records WHERE seq <= ?",
+		    &sum);
+	if (r < 0)
+		goto rollback;
+	sqlite3_bind_int64(sum, 1, (sqlite3_int64)seq);
+	rc = sqlite3_step(sum);
+	if (rc != SQLITE_ROW) {
+		r = sqlite_errno(rc);
+		goto rollback;
+	}
+	count = (uint64_t)sqlite3_column_int64(sum, 0);
+	gone = (uint64_t)sqlite3_column_int64(sum, 1);
+
+	/* What left the device stays visible to its owner (posturectl sent): see spool.h. */
+	r = prepare(s->db,
+		    "INSERT OR REPLACE INTO sent (seq, kind, acked, line)"
+		    " SELECT seq, kind, ?, line FROM records WHERE seq <= ?",
+		    &keep);
+	if (r < 0)
+		goto rollback;
+	sqlite3_bind_int64(keep, 1, (sqlite3_int64)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC));
+	sqlite3_bind_int64(keep, 2, (sqlite3_int64)seq);
+	rc = sqlite3_step(keep);
+	if (rc != SQLITE_DONE) {
+		r = sqlite_errno(rc);
+		goto rollback;
+	}
+	r = prepare(s->db,
+		    "DELETE FROM sent WHERE seq <= (SELECT seq FROM sent ORDER BY seq DESC"
+		    " LIMIT 1 OFFSET ?)",
+		    &cap);
+	if (r < 0)
+		goto rollback;
+	sqlite3_bind_int64(cap, 1, (sqlite3_int64)SPOOL_SENT_MAX);
+	rc = sqlite3_step(cap);
+	if (rc != SQLITE_DONE) {
+		r = sqlite_errno(rc);
+		goto rollback;
+	}
+
+	r = prepare(s->db, "DELETE FROM records WHERE seq <= ?", &del);
+	if (r < 0)
+		goto rollback;
+	sqlite3_bind_int64(del, 1, (sqlite3_int64)seq);
+	rc = sqlite3_step(del);
+	if (rc != SQLITE_DONE) {
+		r = sqlite_errno(rc);
+		goto rollback;
+	}
+	r = meta_get(s->db, "bytes", &bytes);
+	if (r < 0)
+		goto rollback;
+	r = meta_set(s->db, "bytes", bytes > gone ? bytes - gone : 0);
+	if (r < 0)
+		goto rollback;
+	r = exec_sql(s->db, "COMMIT");
+	if (r < 0)
+		goto rollback;
+	return (int)MIN(count, (uint64_t)INT32_MAX);
+
+rollback:
+	exec_sql(s->db, "ROLLBACK");
+	return r;
+}
+
+int spool_prune_sent(struct spool *s, int64_t older_than_ms)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *del = NULL;
+	int r, rc;
+
+	if (!s)
+		return -EINVAL;
+	r = exec_sql(s->db, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	r = prepare(s->db, "DELETE FROM sent WHERE acked < ?", &del);
+	if (r >= 0) {
+		sqlite3_bind_int64(del, 1, (sqlite3_int64)older_than_ms);
+		rc = sqlite3_step(del);
+		r = rc == SQLITE_DONE ? sqlite3_changes(s->db) : sqlite_errno(rc);
+	}
+	if (r >= 0) {
+		int k = exec_sql(s->db, "COMMIT");
+
+		if (k >= 0)
+			return r;
+		r = k;
+	}
+	exec_sql(s->db, "ROLLBACK");
+	return r;
+}
+
+int spool_list_sent(struct spool *s, int64_t since_ms, uint64_t after_seq, size_t max,
+		    spool_sent_fn cb, void *userdata)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	size_t count = 0;
+	int r, rc;
+
+	if (!s || !cb)
+		return -EINVAL;
+	if (max == 0)
+		return 0;
+	if (after_seq > INT64_MAX)
+		return 0;
+
+	r = prepare(s->db,
+		    "SELECT seq, acked, kind, line FROM sent WHERE acked >= ? AND seq > ?"
+		    " ORDER BY seq LIMIT ?",
+		    &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)since_ms);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)after_seq);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)MIN(max, (size_t)INT32_MAX));
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
+		int64_t acked = sqlite3_column_int64(st, 1);
+		const char *kind = (const char *)sqlite3_column_text(st, 2);
+		const char *line = (const char *)sqlite3_column_text(st, 3);
+		size_t len = (size_t)sqlite3_column_bytes(st, 3);
+
+		if (!kind || !line)
+			return -ENOMEM;
+		r = cb(seq, acked, kind, line, len, userdata);
+		if (r < 0)
+			return r;
+		count++;
+		if (r > 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sqlite_errno(rc);
+	return (int)MIN(count, (size_t)INT32_MAX);
+}
+
+int spool_get_stats(struct spool *s, struct spool_stats *ret)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	struct spool_stats st_out = {};
+	int r, rc;
+
+	if (!s || !ret)
+		return -EINVAL;
+	r = exec_sql(s->db, "BEGIN");
+	if (r < 0)
+		return r;
+	r = meta_get(s->db, "next_seq", &st_out.next_seq);
+	if (r >= 0)
+		r = meta_get(s->db, "bytes", &st_out.bytes);
+	if (r >= 0)
+		r = meta_get(s->db, "lost_total", &st_out.lost_total);
+	if (r >= 0)
+		r = prepare(s->db, "SELECT count(*) FROM records", &st);
+	if (r >= 0) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			st_out.records = (uint64_t)sqlite3_column_int64(st, 0);
+		else
+			r = sqlite_errno(rc);
+	}
+	exec_sql(s->db, "COMMIT");
+	if (r < 0)
+		return r;
+	st_out.lost_pending = s->lost_pending;
+	st_out.lost_total += s->lost_pending;
+	*ret = st_out;
+	return 0;
+}
