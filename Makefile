@@ -157,7 +157,7 @@ po-check:
 		case "$$s" in *untranslated*|*fuzzy*) echo "$$p: $$s (run make po, then translate)"; \
 			exit 1;; esac; done
 
-$(call obj,agent/ctl/ctl_status.c) $(call obj,agent/ctl/ctl_status.c,asan/): \
+$(call obj,agent/ctl/ctl_i18n.c) $(call obj,agent/ctl/ctl_i18n.c,asan/): \
 	CFLAGS += -DPOSTURED_LOCALEDIR='"$(LOCALEDIR)"'
 # The unit test reads the catalogues built in the tree.
 $(call obj,tests/unit/test_ctl_status.c) $(call obj,tests/unit/test_ctl_status.c,asan/): \

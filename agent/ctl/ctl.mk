@@ -7,6 +7,9 @@ CTL_SRCS := agent/ctl/posturectl.c agent/ctl/ctl_check.c agent/ctl/ctl_policy.c 
 	agent/postured/baseline.c $(CHECKS_SRCS)
 # posturectl status|explain|events|sent and the status socket's client library.
 CTLSTATUS_SRCS := agent/ctl/ctl_status.c agent/ctl/statusclient.c
+# Binds our text domain; postured-notify's main() calls it too.
+CTL_I18N_SRCS := agent/ctl/ctl_i18n.c
+CTLSTATUS_SRCS += $(CTL_I18N_SRCS)
 CTL_SRCS += $(CTLSTATUS_SRCS)
 
 all: $(BUILD)/posturectl

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
 #include <getopt.h>
-#include <libintl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +13,9 @@
 #include "postured/checks/checks.h"
 #include "postured/checks/runner.h"
 #include "ctl_check.h"
+#include "ctl_i18n.h"
 #include "basic/json-util.h"
 #include "policy.h"
-
-/* Our words go through gettext (po/); main() sets the locale (ctl_i18n_setup()). */
-#define _(s)  gettext(s)
-#define N_(s) (s)
 
 /* The width of a status label's column: "UNKNOWN" and a space. */
 #define LABEL_COLUMNS 8

@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <libintl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,14 +15,8 @@
 
 #include "policy.h"
 #include "basic/cleanup.h"
+#include "ctl_i18n.h"
 #include "ctl_policy.h"
-
-/*
- * Every sentence goes through gettext (po/postured.pot, po/LANG.po); main()
- * sets the locale and binds the catalogues (ctl_i18n_setup()).
- */
-#define _(s)  gettext(s)
-#define N_(s) (s)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(policy_errors *, policy_errors_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(policy *, policy_unref);

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,26 +18,11 @@
 #include <wchar.h>
 #include <yajl/yajl_gen.h>
 
+#include "ctl_i18n.h"
 #include "ctl_status.h"
 #include "statusclient.h"
 
-#ifndef POSTURED_LOCALEDIR
-#define POSTURED_LOCALEDIR "/usr/share/locale"
-#endif
-
 DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_gen, yajl_gen_free);
-
-void ctl_i18n_setup(void)
-{
-	const char *dir = getenv("POSTURED_LOCALEDIR");
-
-	setlocale(LC_ALL, "");
-	/* Numbers in JSON and in messages keep the decimal point whatever the locale. */
-	setlocale(LC_NUMERIC, "C");
-	bindtextdomain(CTL_TEXTDOMAIN, dir && *dir ? dir : POSTURED_LOCALEDIR);
-	bind_textdomain_codeset(CTL_TEXTDOMAIN, "UTF-8");
-	textdomain(CTL_TEXTDOMAIN);
-}
 
 /* --- output ---------------------------------------------------------------- */
 

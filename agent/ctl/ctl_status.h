@@ -16,21 +16,9 @@
 #ifndef POSTURED_CTL_STATUS_H
 #define POSTURED_CTL_STATUS_H
 
-#include <libintl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <yajl/yajl_tree.h>
-
-#define _(s)	       gettext(s)
-#define N_(s)	       (s)
-
-#define CTL_TEXTDOMAIN "postured"
-
-/*
- * Sets the locale from the environment and binds the "postured" text domain
- * to $POSTURED_LOCALEDIR, else the installed locale directory.  For main()s.
- */
-void ctl_i18n_setup(void);
 
 /* argv[0] is the verb.  Print to stdout and stderr and return the exit status. */
 int ctl_status_main(int argc, char *argv[]);

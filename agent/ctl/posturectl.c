@@ -9,6 +9,7 @@
 
 #include "basic/cleanup.h"
 #include "ctl_check.h"
+#include "ctl_i18n.h"
 #include "ctl_policy.h"
 #include "ctl_status.h"
 #include "basic/version.h"

@@ -27,6 +27,7 @@
 #include <systemd/sd-event.h>
 
 #include "basic/log.h"
+#include "ctl/ctl_i18n.h"
 #include "ctl/ctl_status.h"
 #include "ctl/statusclient.h"
 #include "basic/version.h"

@@ -29,6 +29,7 @@
 
 #include "ctl_run.h"
 
+#include "ctl/ctl_i18n.h"
 #include "ctl/ctl_status.h"
 #include "ctl/statusclient.h"
 
