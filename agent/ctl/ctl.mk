@@ -5,11 +5,11 @@
 # posturectl check runs the daemon's checks itself, against the built-in baseline.
 CTL_SRCS := agent/ctl/posturectl.c agent/ctl/ctl_check.c agent/ctl/ctl_policy.c \
 	agent/postured/baseline.c $(CHECKS_SRCS)
-# posturectl status|explain|events|sent and the status socket's client library.
-CTLSTATUS_SRCS := agent/ctl/ctl_status.c agent/ctl/statusclient.c
-# Binds our text domain; postured-notify's main() calls it too.
-CTL_I18N_SRCS := agent/ctl/ctl_i18n.c
-CTLSTATUS_SRCS += $(CTL_I18N_SRCS)
+# What postured-notify shares with posturectl: the status socket's client library,
+# the words about a finding, and the text domain's setup.
+CTL_SHARED_SRCS := agent/ctl/statusclient.c agent/ctl/finding_text.c agent/ctl/ctl_i18n.c
+# posturectl status|explain|events|sent.
+CTLSTATUS_SRCS := agent/ctl/ctl_status.c $(CTL_SHARED_SRCS)
 CTL_SRCS += $(CTLSTATUS_SRCS)
 
 all: $(BUILD)/posturectl

@@ -26,16 +26,4 @@ int ctl_explain_main(int argc, char *argv[]);
 int ctl_events_main(int argc, char *argv[]);
 int ctl_sent_main(int argc, char *argv[]);
 
-/*
- * One sentence in plain words saying what a finding (an OCSF Compliance
- * Finding from the agent) is about, in the user's language, for example
- * "/usr/bin/x11vnc (process 4242) was stopped before it could run."
- * Returns a malloc'd string, or NULL when out of memory.
- */
-char *ctl_finding_sentence(yajl_val finding);
-
-/* The rule id and the title a finding is about; NULL when it has none. */
-const char *ctl_finding_rule(yajl_val finding);
-const char *ctl_finding_title(yajl_val finding);
-
 #endif

@@ -28,7 +28,7 @@
 
 #include "basic/log.h"
 #include "ctl/ctl_i18n.h"
-#include "ctl/ctl_status.h"
+#include "ctl/finding_text.h"
 #include "ctl/statusclient.h"
 #include "basic/version.h"
 
@@ -217,7 +217,8 @@ static uint8_t finding_urgency(yajl_val f)
 /* The summary line: the rule's title in plain words. */
 static char *finding_summary(yajl_val f)
 {
-	const char *title = ctl_finding_title(f) ?: ctl_finding_rule(f) ?: _("A security setting");
+	const char *rule = finding_text_rule(f);
+	const char *title = finding_text_title(f) ?: rule ?: _("A security setting");
 	_cleanup_free_ char *t = notify_body_text(title, false);
 	char *s = NULL;
 	int r;
@@ -251,7 +252,7 @@ static char *finding_body(struct notifier *n, yajl_val f)
 			text = statusclient_get_str(statusclient_get(f, "remediation"), "desc");
 	}
 	if (!text) {
-		sentence = ctl_finding_sentence(f);
+		sentence = finding_text_sentence(f);
 		if (!sentence)
 			return NULL;
 		text = sentence;
@@ -404,7 +405,7 @@ static struct rule_state *notifier_rule(struct notifier *n, const char *rule)
 static void notifier_finding(struct notifier *n, yajl_val f)
 {
 	static struct ratelimit rl = RATELIMIT_INIT(60 * USEC_PER_SEC, 5);
-	const char *rule = ctl_finding_rule(f) ?: "?";
+	const char *rule = finding_text_rule(f) ?: "?";
 	bool resolved = finding_resolved(f);
 	struct rule_state *s;
 	char *summary, *body;

@@ -2,7 +2,8 @@
 # Included by the top-level Makefile: postured-notify (agent/notify/), the
 # desktop notifier in the employee's session, a client of the status socket.
 
-NOTIFY_SRCS := agent/notify/notify.c $(CTLSTATUS_SRCS)
+# Of posturectl only what it says too: the words about a finding (agent/ctl/ctl.mk).
+NOTIFY_SRCS := agent/notify/notify.c $(CTL_SHARED_SRCS)
 
 all: $(BUILD)/postured-notify
 
