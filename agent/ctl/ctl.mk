@@ -9,7 +9,7 @@ CTL_SRCS := agent/ctl/posturectl.c agent/ctl/ctl_check.c agent/ctl/ctl_policy.c 
 # the words about a finding, and the text domain's setup.
 CTL_SHARED_SRCS := agent/ctl/statusclient.c agent/ctl/finding_text.c agent/ctl/ctl_i18n.c
 # posturectl status|explain|events|sent.
-CTLSTATUS_SRCS := agent/ctl/ctl_status.c $(CTL_SHARED_SRCS)
+CTLSTATUS_SRCS := agent/ctl/ctl_status.c agent/ctl/ctl_output.c $(CTL_SHARED_SRCS)
 CTL_SRCS += $(CTLSTATUS_SRCS)
 
 all: $(BUILD)/posturectl
@@ -17,3 +17,6 @@ all: $(BUILD)/posturectl
 $(BUILD)/posturectl: $(call obj,$(CTL_SRCS)) $(POLICY_LIB) $(BASIC_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+# ctl_check.c measures its labels with ctl_output's width, as every verb does.
+checks_ctl_DEPS += agent/ctl/ctl_output.c

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <wchar.h>
 #include <yajl/yajl_gen.h>
 
 #include "postured/baseline.h"
@@ -14,6 +13,7 @@
 #include "postured/checks/runner.h"
 #include "ctl_check.h"
 #include "ctl_i18n.h"
+#include "ctl_output.h"
 #include "basic/json-util.h"
 #include "policy.h"
 
@@ -91,19 +91,6 @@ static int load(const char *file, policy **ret)
 	return r;
 }
 
-/* Columns s takes on a terminal; its length in bytes when the locale cannot tell. */
-static int text_columns(const char *s)
-{
-	wchar_t w[32];
-	size_t n = mbstowcs(w, s, ELEMENTSOF(w));
-	int cols;
-
-	if (n == (size_t)-1 || n >= ELEMENTSOF(w))
-		return (int)strlen(s);
-	cols = wcswidth(w, n);
-	return cols < 0 ? (int)strlen(s) : cols;
-}
-
 static void print_text(const policy_rule *rule, const struct check_result *res, const char *lang)
 {
 	static const char *const labels[] = {
@@ -115,7 +102,7 @@ static void print_text(const policy_rule *rule, const struct check_result *res, 
 	const char *label = _(labels[res->status]);
 	const int indent = LABEL_COLUMNS;
 
-	printf("%s%*s%s (%s)\n", label, MAX(LABEL_COLUMNS - text_columns(label), 1), "",
+	printf("%s%*s%s (%s)\n", label, MAX(LABEL_COLUMNS - ctl_output_width(label), 1), "",
 	       policy_rule_title(rule), policy_rule_id(rule));
 	/* The reasons and the evidence are the checks' own words, in English as they are reported. */
 	if (res->status == CHECK_UNKNOWN)

@@ -19,247 +19,10 @@
 #include <yajl/yajl_gen.h>
 
 #include "ctl_i18n.h"
+#include "ctl_output.h"
 #include "ctl_status.h"
 #include "finding_text.h"
 #include "statusclient.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_gen, yajl_gen_free);
-
-/* --- output ---------------------------------------------------------------- */
-
-#define WRAP_MAX 100
-
-struct out {
-	FILE *f;
-	bool color;
-	int width; /* wrap at this many columns; 0: do not wrap (not a terminal) */
-	char lang[16];
-};
-
-enum style {
-	STYLE_BOLD,
-	STYLE_GOOD,
-	STYLE_BAD,
-	STYLE_DIM,
-};
-
-static const char *const style_on[] = {
-	[STYLE_BOLD] = "\033[1m",
-	[STYLE_GOOD] = "\033[1;32m",
-	[STYLE_BAD] = "\033[1;31m",
-	[STYLE_DIM] = "\033[2m",
-};
-
-static void out_init(struct out *o)
-{
-	struct winsize ws;
-
-	*o = (struct out){ .f = stdout };
-	if (isatty(STDOUT_FILENO)) {
-		const char *nc = getenv("NO_COLOR");
-
-		o->color = !nc || !*nc;
-		o->width = 80;
-		if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
-			o->width = MIN((int)ws.ws_col, WRAP_MAX);
-	}
-	statusclient_lang(o->lang, sizeof(o->lang));
-}
-
-static void out_style(struct out *o, enum style s)
-{
-	if (o->color)
-		fputs(style_on[s], o->f);
-}
-
-static void out_reset(struct out *o)
-{
-	if (o->color)
-		fputs("\033[0m", o->f);
-}
-
-/* Word wrapping that knows wide (CJK) characters and never lets the agent's text drive the tty. */
-struct wrap {
-	struct out *o;
-	int indent, col;
-	char word[256];
-	size_t wlen;
-	int wcols;
-	bool space;
-};
-
-static void wrap_newline(struct wrap *w)
-{
-	fprintf(w->o->f, "\n%*s", w->indent, "");
-	w->col = w->indent;
-	w->space = false;
-}
-
-static void wrap_flush(struct wrap *w)
-{
-	int need;
-
-	if (w->wlen == 0)
-		return;
-	need = (w->space && w->col > w->indent ? 1 : 0) + w->wcols;
-	if (w->o->width > 0 && w->col > w->indent && w->col + need > w->o->width)
-		wrap_newline(w);
-	if (w->space && w->col > w->indent) {
-		fputc(' ', w->o->f);
-		w->col++;
-	}
-	fwrite(w->word, 1, w->wlen, w->o->f);
-	w->col += w->wcols;
-	w->wlen = 0;
-	w->wcols = 0;
-	w->space = false;
-}
-
-static void wrap_add(struct wrap *w, const char *bytes, size_t n, int cols)
-{
-	if (w->wlen + n > sizeof(w->word))
-		wrap_flush(w);
-	memcpy(w->word + w->wlen, bytes, n);
-	w->wlen += n;
-	w->wcols += cols;
-}
-
-/*
- * Decodes one UTF-8 character of s[0..len).  Returns its length, or 0 when the
- * bytes are not valid UTF-8.  The agent's texts are UTF-8 whatever our locale.
- */
-static size_t utf8_decode(const char *s, size_t len, uint32_t *ret)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t n;
-	uint32_t c;
-
-	if (u[0] < 0x80) {
-		*ret = u[0];
-		return 1;
-	}
-	if ((u[0] & 0xe0) == 0xc0) {
-		n = 2;
-		c = u[0] & 0x1f;
-	} else if ((u[0] & 0xf0) == 0xe0) {
-		n = 3;
-		c = u[0] & 0x0f;
-	} else if ((u[0] & 0xf8) == 0xf0) {
-		n = 4;
-		c = u[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((u[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (u[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past Unicode. */
-	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
-	    (c >= 0xd800 && c < 0xe000) || c > 0x10ffff)
-		return 0;
-	*ret = c;
-	return n;
-}
-
-/* Columns s takes on a terminal. */
-static int str_width(const char *s)
-{
-	size_t len = strlen(s);
-	int width = 0;
-
-	while (len > 0) {
-		uint32_t c;
-		size_t n = utf8_decode(s, len, &c);
-		int w;
-
-		if (n == 0)
-			n = 1, c = '?';
-		w = wcwidth((wchar_t)c);
-		width += w < 0 ? 1 : w;
-		s += n;
-		len -= n;
-	}
-	return width;
-}
-
-/* Writes s starting at the current column col, continuation lines indented by indent. */
-static void out_wrapped(struct out *o, int col, int indent, const char *s)
-{
-	struct wrap w = { .o = o, .indent = indent, .col = col };
-	size_t len = strlen(s);
-
-	while (len > 0) {
-		uint32_t c;
-		size_t n = utf8_decode(s, len, &c);
-		int cols;
-
-		if (n == 0) {
-			wrap_add(&w, "?", 1, 1);
-			s++;
-			len--;
-			continue;
-		}
-		if (c == '\n') {
-			wrap_flush(&w);
-			wrap_newline(&w);
-		} else if (c == ' ' || c == '\t') {
-			wrap_flush(&w);
-			w.space = true;
-		} else if (c < 0x20 || (c >= 0x7f && c < 0xa0) || c == 0x2028 || c == 0x2029) {
-			/* Control characters would let a program's name drive the terminal. */
-			wrap_add(&w, "?", 1, 1);
-		} else {
-			cols = wcwidth((wchar_t)c);
-			if (cols < 0)
-				cols = 1; /* not known in this locale: a guess is good enough */
-			if (cols == 2) {
-				/* CJK text breaks between any two characters. */
-				wrap_flush(&w);
-				wrap_add(&w, s, n, cols);
-				wrap_flush(&w);
-			} else {
-				wrap_add(&w, s, n, cols);
-			}
-		}
-		s += n;
-		len -= n;
-	}
-	wrap_flush(&w);
-}
-
-/* printf into the wrapper: indent spaces, the text, a newline. */
-static void out_para(struct out *o, int indent, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void out_para(struct out *o, int indent, const char *fmt, ...)
-{
-	_cleanup_free_ char *s = NULL;
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return;
-	fprintf(o->f, "%*s", indent, "");
-	out_wrapped(o, indent, indent, s);
-	fputc('\n', o->f);
-}
-
-/* Local time, as people read it. */
-static const char *fmt_time(char buf[static 32], int64_t ms)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (ms <= 0 || !localtime_r(&t, &tm) || strftime(buf, 32, "%Y-%m-%d %H:%M", &tm) == 0)
-		return strcpy(buf, "?");
-	return buf;
-}
 
 static const char *severity_text(const char *sev)
 {
@@ -272,57 +35,6 @@ static const char *severity_text(const char *sev)
 		if (strcmp(sev, names[i][0]) == 0)
 			return _(names[i][1]);
 	return sev ?: "?";
-}
-
-/* --- JSON out ------------------------------------------------------------- */
-
-static void json_dump(yajl_gen g, yajl_val v)
-{
-	if (!v) {
-		yajl_gen_null(g);
-	} else if (YAJL_IS_STRING(v)) {
-		yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
-	} else if (YAJL_IS_NUMBER(v)) {
-		yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-	} else if (YAJL_IS_TRUE(v)) {
-		yajl_gen_bool(g, 1);
-	} else if (YAJL_IS_FALSE(v)) {
-		yajl_gen_bool(g, 0);
-	} else if (YAJL_IS_OBJECT(v)) {
-		yajl_gen_map_open(g);
-		for (size_t i = 0; i < v->u.object.len; i++) {
-			const char *k = v->u.object.keys[i];
-
-			yajl_gen_string(g, (const unsigned char *)k, strlen(k));
-			json_dump(g, v->u.object.values[i]);
-		}
-		yajl_gen_map_close(g);
-	} else if (YAJL_IS_ARRAY(v)) {
-		yajl_gen_array_open(g);
-		for (size_t i = 0; i < v->u.array.len; i++)
-			json_dump(g, v->u.array.values[i]);
-		yajl_gen_array_close(g);
-	} else {
-		yajl_gen_null(g);
-	}
-}
-
-/* Prints v as one line of JSON.  Returns 0 or -ENOMEM. */
-static int print_json(FILE *f, yajl_val v)
-{
-	_cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
-	const unsigned char *buf;
-	size_t n;
-
-	if (!g)
-		return -ENOMEM;
-	json_dump(g, v);
-	if (yajl_gen_get_buf(g, &buf, &n) != yajl_gen_status_ok)
-		return -ENOMEM;
-	fwrite(buf, 1, n, f);
-	fputc('\n', f);
-	fflush(f);
-	return 0;
 }
 
 /* --- talking to the agent ------------------------------------------------- */
@@ -480,30 +192,30 @@ static bool rule_failing(yajl_val r)
 	return state && strcmp(state, "failing") == 0;
 }
 
-static void print_rule_texts(struct out *o, yajl_val rule, int indent)
+static void print_rule_texts(struct ctl_output *o, const char *lang, yajl_val rule, int indent)
 {
-	const char *msg = statusclient_text(statusclient_get(rule, "message"), o->lang);
-	const char *fix = statusclient_text(statusclient_get(rule, "remediation"), o->lang);
+	const char *msg = statusclient_text(statusclient_get(rule, "message"), lang);
+	const char *fix = statusclient_text(statusclient_get(rule, "remediation"), lang);
 	const char *contact = statusclient_get_str(rule, "contact");
 
 	if (msg)
-		out_para(o, indent, "%s", msg);
+		ctl_output_para(o, indent, "%s", msg);
 	if (fix) {
 		const char *label = _("How to fix:");
 
 		fprintf(o->f, "%*s", indent, "");
-		out_style(o, STYLE_BOLD);
+		ctl_output_style(o, CTL_STYLE_BOLD);
 		fputs(label, o->f);
-		out_reset(o);
+		ctl_output_reset(o);
 		fputc(' ', o->f);
-		out_wrapped(o, indent + str_width(label) + 1, indent, fix);
+		ctl_output_wrapped(o, indent + ctl_output_width(label) + 1, indent, fix);
 		fputc('\n', o->f);
 	}
 	if (contact)
-		out_para(o, indent, _("Questions: %s"), contact);
+		ctl_output_para(o, indent, _("Questions: %s"), contact);
 }
 
-static void print_agent(struct out *o, yajl_val result)
+static void print_agent(struct ctl_output *o, yajl_val result)
 {
 	yajl_val agent = statusclient_get(result, "agent");
 	yajl_val policy = statusclient_get(result, "policy");
@@ -515,30 +227,32 @@ static void print_agent(struct out *o, yajl_val result)
 	char t[32];
 
 	if (checked > 0)
-		out_para(o, 0, _("Last checked: %s."), fmt_time(t, checked));
+		ctl_output_para(o, 0, _("Last checked: %s."), ctl_output_time(t, checked));
 
 	if (statusclient_get_bool(agent, "healthy", false))
-		out_para(o, 0, _("Agent: running and healthy (postured %s, started %s)."), version,
-			 fmt_time(t, statusclient_get_int(agent, "started", 0)));
+		ctl_output_para(o, 0, _("Agent: running and healthy (postured %s, started %s)."),
+				version,
+				ctl_output_time(t, statusclient_get_int(agent, "started", 0)));
 	else
-		out_para(
+		ctl_output_para(
 			o, 0,
 			_("Agent: running, but not healthy (postured %s). "
 			  "'systemctl status postured' shows why; if it stays so, contact your IT help desk."),
 			version);
 	if (lost > 0)
-		out_para(o, 2,
-			 ngettext("%" PRId64 " event was lost because the agent could not keep up; "
-				  "findings may be incomplete.",
-				  "%" PRId64
-				  " events were lost because the agent could not keep up; "
-				  "findings may be incomplete.",
-				  (unsigned long)MIN(lost, 1000000)),
-			 lost);
+		ctl_output_para(o, 2,
+				ngettext("%" PRId64
+					 " event was lost because the agent could not keep up; "
+					 "findings may be incomplete.",
+					 "%" PRId64
+					 " events were lost because the agent could not keep up; "
+					 "findings may be incomplete.",
+					 (unsigned long)MIN(lost, 1000000)),
+				lost);
 	else
-		out_para(o, 2, _("No events were lost."));
+		ctl_output_para(o, 2, _("No events were lost."));
 	if (enforcement)
-		out_para(o, 2, _("Enforcement: %s."), enforcement);
+		ctl_output_para(o, 2, _("Enforcement: %s."), enforcement);
 
 	if (policy) {
 		const char *mode = statusclient_get_str(policy, "mode");
@@ -548,30 +262,33 @@ static void print_agent(struct out *o, yajl_val result)
 				_("enforce mode: programs it denies are stopped") :
 				_("monitor mode: programs are reported, not stopped");
 
-		out_para(o, 0, _("Policy: %s, serial %" PRId64 ", %s; in force since %s."),
-			 statusclient_get_str(policy, "id") ?: "?",
-			 statusclient_get_int(policy, "serial", 0), mode_text,
-			 fmt_time(t, statusclient_get_int(policy, "loaded", 0)));
+		ctl_output_para(o, 0, _("Policy: %s, serial %" PRId64 ", %s; in force since %s."),
+				statusclient_get_str(policy, "id") ?: "?",
+				statusclient_get_int(policy, "serial", 0), mode_text,
+				ctl_output_time(t, statusclient_get_int(policy, "loaded", 0)));
 	}
 
 	if (!statusclient_get_bool(coll, "configured", false)) {
-		out_para(o, 0, _("Collector: not configured — nothing is sent from this laptop."));
+		ctl_output_para(o, 0,
+				_("Collector: not configured — nothing is sent from this laptop."));
 	} else {
 		int64_t ack = statusclient_get_int(coll, "last_ack", 0);
 		const char *url = statusclient_get_str(coll, "url");
 
 		if (ack > 0)
-			out_para(o, 0,
-				 _("Collector: %s; last acknowledged what this laptop sent at %s."),
-				 url ?: _("configured"), fmt_time(t, ack));
+			ctl_output_para(
+				o, 0,
+				_("Collector: %s; last acknowledged what this laptop sent at %s."),
+				url ?: _("configured"), ctl_output_time(t, ack));
 		else
-			out_para(o, 0, _("Collector: %s; it has not acknowledged anything yet."),
-				 url ?: _("configured"));
-		out_para(o, 2, _("'posturectl sent' shows exactly what was sent."));
+			ctl_output_para(o, 0,
+					_("Collector: %s; it has not acknowledged anything yet."),
+					url ?: _("configured"));
+		ctl_output_para(o, 2, _("'posturectl sent' shows exactly what was sent."));
 	}
 }
 
-static int print_status(struct out *o, yajl_val result)
+static int print_status(struct ctl_output *o, const char *lang, yajl_val result)
 {
 	yajl_val rules = statusclient_get(result, "rules");
 	bool compliant = statusclient_get_bool(result, "compliant", false);
@@ -585,24 +302,26 @@ static int print_status(struct out *o, yajl_val result)
 	}
 
 	if (compliant) {
-		out_style(o, STYLE_GOOD);
-		out_para(o, 0, _("This laptop meets all of the company's security settings."));
-		out_reset(o);
+		ctl_output_style(o, CTL_STYLE_GOOD);
+		ctl_output_para(o, 0,
+				_("This laptop meets all of the company's security settings."));
+		ctl_output_reset(o);
 	} else if (n_failing == 0) {
-		out_style(o, STYLE_BAD);
-		out_para(o, 0,
-			 _("This laptop is not yet meeting the company's security settings."));
-		out_reset(o);
+		ctl_output_style(o, CTL_STYLE_BAD);
+		ctl_output_para(
+			o, 0, _("This laptop is not yet meeting the company's security settings."));
+		ctl_output_reset(o);
 	} else {
-		out_style(o, STYLE_BAD);
-		out_para(o, 0,
-			 ngettext("This laptop is not yet meeting %zu of the company's security "
-				  "settings. Here is how to fix it:",
-				  "This laptop is not yet meeting %zu of the company's security "
-				  "settings. Here is how to fix each one:",
-				  (unsigned long)n_failing),
-			 n_failing);
-		out_reset(o);
+		ctl_output_style(o, CTL_STYLE_BAD);
+		ctl_output_para(
+			o, 0,
+			ngettext("This laptop is not yet meeting %zu of the company's security "
+				 "settings. Here is how to fix it:",
+				 "This laptop is not yet meeting %zu of the company's security "
+				 "settings. Here is how to fix each one:",
+				 (unsigned long)n_failing),
+			n_failing);
+		ctl_output_reset(o);
 	}
 	fputc('\n', o->f);
 
@@ -618,21 +337,22 @@ static int print_status(struct out *o, yajl_val result)
 		i++;
 		snprintf(num, sizeof(num), "%zu. ", i);
 		fprintf(o->f, "%s", num);
-		out_style(o, STYLE_BOLD);
-		out_wrapped(o, (int)strlen(num), 3, title ?: id);
-		out_reset(o);
+		ctl_output_style(o, CTL_STYLE_BOLD);
+		ctl_output_wrapped(o, (int)strlen(num), 3, title ?: id);
+		ctl_output_reset(o);
 		fputc('\n', o->f);
-		print_rule_texts(o, r, 3);
-		out_style(o, STYLE_DIM);
+		print_rule_texts(o, lang, r, 3);
+		ctl_output_style(o, CTL_STYLE_DIM);
 		if (since > 0)
-			out_para(o, 3,
-				 _("Not met since %s (%s severity). More: posturectl explain %s"),
-				 fmt_time(t, since),
-				 severity_text(statusclient_get_str(r, "severity")), id);
+			ctl_output_para(
+				o, 3,
+				_("Not met since %s (%s severity). More: posturectl explain %s"),
+				ctl_output_time(t, since),
+				severity_text(statusclient_get_str(r, "severity")), id);
 		else
-			out_para(o, 3, _("%s severity. More: posturectl explain %s"),
-				 severity_text(statusclient_get_str(r, "severity")), id);
-		out_reset(o);
+			ctl_output_para(o, 3, _("%s severity. More: posturectl explain %s"),
+					severity_text(statusclient_get_str(r, "severity")), id);
+		ctl_output_reset(o);
 		fputc('\n', o->f);
 	}
 
@@ -646,7 +366,8 @@ int ctl_status_main(int argc, char *argv[])
 	_cleanup_(yajl_tree_freep) yajl_val root = NULL;
 	yajl_val result;
 	struct opts opts;
-	struct out o;
+	struct ctl_output o;
+	char lang[16];
 	int r;
 
 	r = parse_opts(argc, argv, false, &opts);
@@ -663,12 +384,12 @@ int ctl_status_main(int argc, char *argv[])
 		return r > 0 ? r : 2;
 
 	if (opts.json) {
-		if (print_json(stdout, result) < 0)
+		if (ctl_output_json(stdout, result) < 0)
 			return 2;
 		return statusclient_get_bool(result, "compliant", false) ? 0 : 1;
 	}
-	out_init(&o);
-	r = print_status(&o, result);
+	ctl_output_init(&o);
+	r = print_status(&o, statusclient_lang(lang, sizeof(lang)), result);
 	fflush(stdout);
 	return r;
 }
@@ -676,71 +397,72 @@ int ctl_status_main(int argc, char *argv[])
 /* --- findings in words ---------------------------------------------------- */
 
 /* "TIME  TITLE: SENTENCE" */
-static void print_finding_line(struct out *o, int indent, yajl_val f, bool with_title)
+static void print_finding_line(struct ctl_output *o, int indent, yajl_val f, bool with_title)
 {
 	_cleanup_free_ char *sentence = finding_text_sentence(f);
 	const char *title = finding_text_title(f);
 	char t[32];
 	int col;
 
-	fmt_time(t, statusclient_get_int(f, "time", 0));
+	ctl_output_time(t, statusclient_get_int(f, "time", 0));
 	fprintf(o->f, "%*s", indent, "");
-	out_style(o, STYLE_DIM);
+	ctl_output_style(o, CTL_STYLE_DIM);
 	fprintf(o->f, "%s  ", t);
-	out_reset(o);
+	ctl_output_reset(o);
 	col = indent + (int)strlen(t) + 2;
 	if (with_title && title) {
 		_cleanup_free_ char *s = NULL;
 
 		if (asprintf(&s, _("%s: %s"), title, sentence ?: "") >= 0)
-			out_wrapped(o, col, col, s);
+			ctl_output_wrapped(o, col, col, s);
 	} else {
-		out_wrapped(o, col, col, sentence ?: "");
+		ctl_output_wrapped(o, col, col, sentence ?: "");
 	}
 	fputc('\n', o->f);
 }
 
 /* --- explain -------------------------------------------------------------- */
 
-static void heading(struct out *o, const char *s)
+static void heading(struct ctl_output *o, const char *s)
 {
 	fputc('\n', o->f);
-	out_style(o, STYLE_BOLD);
-	out_para(o, 0, "%s", s);
-	out_reset(o);
+	ctl_output_style(o, CTL_STYLE_BOLD);
+	ctl_output_para(o, 0, "%s", s);
+	ctl_output_reset(o);
 }
 
-static void print_explain(struct out *o, yajl_val result)
+static void print_explain(struct ctl_output *o, const char *lang, yajl_val result)
 {
 	/* The rule's fields either in "rule" or at the top of the result. */
 	yajl_val rule = statusclient_get(result, "rule") ?: result;
 	yajl_val findings = statusclient_get(result, "findings");
 	const char *id = statusclient_get_str(rule, "id") ?: "?";
 	const char *title = statusclient_get_str(rule, "title") ?: id;
-	const char *msg = statusclient_text(statusclient_get(rule, "message"), o->lang);
-	const char *fix = statusclient_text(statusclient_get(rule, "remediation"), o->lang);
+	const char *msg = statusclient_text(statusclient_get(rule, "message"), lang);
+	const char *fix = statusclient_text(statusclient_get(rule, "remediation"), lang);
 	const char *contact = statusclient_get_str(rule, "contact");
 	int64_t since = statusclient_get_int(rule, "since", 0);
 	bool failing = rule_failing(rule);
 	size_t n = 0;
 	char t[32];
 
-	out_style(o, STYLE_BOLD);
-	out_para(o, 0, "%s (%s)", title, id);
-	out_reset(o);
-	out_style(o, failing ? STYLE_BAD : STYLE_GOOD);
+	ctl_output_style(o, CTL_STYLE_BOLD);
+	ctl_output_para(o, 0, "%s (%s)", title, id);
+	ctl_output_reset(o);
+	ctl_output_style(o, failing ? CTL_STYLE_BAD : CTL_STYLE_GOOD);
 	if (failing && since > 0)
-		out_para(o, 0, _("This laptop has not met this setting since %s."),
-			 fmt_time(t, since));
+		ctl_output_para(o, 0, _("This laptop has not met this setting since %s."),
+				ctl_output_time(t, since));
 	else if (failing)
-		out_para(o, 0, _("This laptop does not meet this setting yet."));
+		ctl_output_para(o, 0, _("This laptop does not meet this setting yet."));
 	else
-		out_para(o, 0, _("This laptop meets this setting."));
-	out_reset(o);
-	out_para(o, 0, _("Severity: %s."), severity_text(statusclient_get_str(rule, "severity")));
+		ctl_output_para(o, 0, _("This laptop meets this setting."));
+	ctl_output_reset(o);
+	ctl_output_para(o, 0, _("Severity: %s."),
+			severity_text(statusclient_get_str(rule, "severity")));
 
 	heading(o, _("Why this rule exists:"));
-	out_para(o, 2, "%s", msg ?: _("The policy gives no reason."));
+	ctl_output_para(o, 2, "%s", msg ?: _("The policy gives no reason."));
 
 	heading(o, _("What was seen:"));
 	if (findings && YAJL_IS_ARRAY(findings))
@@ -749,13 +471,13 @@ static void print_explain(struct out *o, yajl_val result)
 		print_finding_line(o, 2, findings->u.array.values[i], false);
 	}
 	if (n == 0)
-		out_para(o, 2, _("Nothing about this rule was seen recently."));
+		ctl_output_para(o, 2, _("Nothing about this rule was seen recently."));
 
 	heading(o, _("How to fix it:"));
-	out_para(o, 2, "%s", fix ?: _("The policy gives no steps; ask your IT help desk."));
+	ctl_output_para(o, 2, "%s", fix ?: _("The policy gives no steps; ask your IT help desk."));
 
 	heading(o, _("Whom to contact:"));
-	out_para(o, 2, "%s", contact ?: _("Your IT help desk."));
+	ctl_output_para(o, 2, "%s", contact ?: _("Your IT help desk."));
 }
 
 int ctl_explain_main(int argc, char *argv[])
@@ -766,7 +488,8 @@ int ctl_explain_main(int argc, char *argv[])
 	struct statusclient_param p;
 	yajl_val result;
 	struct opts opts;
-	struct out o;
+	struct ctl_output o;
+	char lang[16];
 	int r;
 
 	r = parse_opts(argc, argv, false, &opts);
@@ -794,9 +517,9 @@ int ctl_explain_main(int argc, char *argv[])
 		return r;
 
 	if (opts.json)
-		return print_json(stdout, result) < 0 ? 2 : 0;
-	out_init(&o);
-	print_explain(&o, result);
+		return ctl_output_json(stdout, result) < 0 ? 2 : 0;
+	ctl_output_init(&o);
+	print_explain(&o, statusclient_lang(lang, sizeof(lang)), result);
 	fflush(stdout);
 	return 0;
 }
@@ -831,17 +554,18 @@ static void seen_done(struct seen *s)
 		free(s->uid[i]);
 }
 
-static void show_finding(struct out *o, const struct opts *opts, yajl_val f)
+static void show_finding(struct ctl_output *o, const struct opts *opts, yajl_val f)
 {
 	if (opts->json)
-		print_json(o->f, f);
+		ctl_output_json(o->f, f);
 	else
 		print_finding_line(o, 0, f, true);
 	fflush(o->f);
 }
 
 /* Follows the subscription until the agent goes away.  Returns the exit status. */
-static int follow(struct out *o, const struct opts *opts, struct statusclient *c, struct seen *seen)
+static int follow(struct ctl_output *o, const struct opts *opts, struct statusclient *c,
+		  struct seen *seen)
 {
 	for (;;) {
 		_cleanup_(yajl_tree_freep) yajl_val root = NULL;
@@ -875,7 +599,7 @@ int ctl_events_main(int argc, char *argv[])
 	yajl_val result, findings, sub;
 	struct seen seen = {};
 	struct opts opts;
-	struct out o;
+	struct ctl_output o;
 	size_t n = 0;
 	int r;
 
@@ -898,7 +622,7 @@ int ctl_events_main(int argc, char *argv[])
 	if (r != 0)
 		return r > 0 ? r : 2;
 
-	out_init(&o);
+	ctl_output_init(&o);
 	findings = statusclient_get(result, "findings");
 	if (findings && YAJL_IS_ARRAY(findings))
 		n = findings->u.array.len;
@@ -907,11 +631,12 @@ int ctl_events_main(int argc, char *argv[])
 		show_finding(&o, &opts, findings->u.array.values[i]);
 	}
 	if (n == 0 && !opts.json)
-		out_para(&o, 0, _("Nothing has been found recently."));
+		ctl_output_para(&o, 0, _("Nothing has been found recently."));
 	if (opts.follow) {
 		if (!opts.json)
-			out_para(&o, 0,
-				 _("Showing new findings as they happen; press Ctrl-C to stop."));
+			ctl_output_para(
+				&o, 0,
+				_("Showing new findings as they happen; press Ctrl-C to stop."));
 		fflush(stdout);
 		r = follow(&o, &opts, c, &seen);
 	} else {
@@ -923,17 +648,6 @@ int ctl_events_main(int argc, char *argv[])
 }
 
 /* --- sent ------------------------------------------------------------------ */
-
-/* Local time with seconds: records of one batch are acknowledged within a second. */
-static const char *fmt_time_sec(char buf[static 32], int64_t ms)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (ms <= 0 || !localtime_r(&t, &tm) || strftime(buf, 32, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-		return strcpy(buf, "?");
-	return buf;
-}
 
 /*
  * --since: a duration back from now_ms ("90s", "30m", "12h", "7d", "2w") or a
@@ -987,51 +701,8 @@ static int parse_since(const char *s, int64_t now_ms, int64_t *ret)
 	return -EINVAL;
 }
 
-/* Writes s after indent spaces, control characters replaced so the data cannot drive the tty. */
-static void out_raw_line(struct out *o, int indent, const char *s, size_t len)
-{
-	fprintf(o->f, "%*s", indent, "");
-	while (len > 0) {
-		uint32_t c;
-		size_t n = utf8_decode(s, len, &c);
-
-		if (n == 0 || c < 0x20 || (c >= 0x7f && c < 0xa0) || c == 0x2028 || c == 0x2029)
-			fputc('?', o->f);
-		else
-			fwrite(s, 1, n, o->f);
-		n = n ?: 1;
-		s += n;
-		len -= n;
-	}
-	fputc('\n', o->f);
-}
-
-/* The record, indented, pretty-printed. */
-static void print_record_full(struct out *o, yajl_val record)
-{
-	_cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
-	const unsigned char *buf;
-	size_t n;
-
-	if (!g)
-		return;
-	yajl_gen_config(g, yajl_gen_beautify, 1);
-	yajl_gen_config(g, yajl_gen_indent_string, "  ");
-	json_dump(g, record);
-	if (yajl_gen_get_buf(g, &buf, &n) != yajl_gen_status_ok)
-		return;
-	for (const char *p = (const char *)buf, *e = p + n; p < e;) {
-		const char *nl = memchr(p, '\n', (size_t)(e - p));
-		size_t len = nl ? (size_t)(nl - p) : (size_t)(e - p);
-
-		if (len > 0)
-			out_raw_line(o, 4, p, len);
-		p += len + 1;
-	}
-}
-
 /* One line: when it was acknowledged, what kind of record, and what it is about. */
-static void print_sent_line(struct out *o, yajl_val item, bool verbose)
+static void print_sent_line(struct ctl_output *o, yajl_val item, bool verbose)
 {
 	yajl_val record = statusclient_get(item, "record");
 	yajl_val postured = statusclient_get(record, "postured");
@@ -1049,7 +720,7 @@ static void print_sent_line(struct out *o, yajl_val item, bool verbose)
 		snprintf(unknown, sizeof(unknown), _("class %lld"), (long long)class_uid);
 		cls = unknown;
 	}
-	fmt_time_sec(t, statusclient_get_int(item, "acked", 0));
+	ctl_output_time_sec(t, statusclient_get_int(item, "acked", 0));
 	if (class_uid == 2003)
 		r = asprintf(&text, _("%s  %s: rule %s, action %s"), t, cls, rule ?: "?",
 			     action ?: "?");
@@ -1059,13 +730,14 @@ static void print_sent_line(struct out *o, yajl_val item, bool verbose)
 		r = asprintf(&text, "%s  %s", t, cls);
 	if (r < 0)
 		return;
-	out_para(o, 0, "%s", text);
+	ctl_output_para(o, 0, "%s", text);
 	if (verbose)
-		print_record_full(o, record);
+		ctl_output_json_lines(o, 4, record);
 }
 
 /* Each item as one JSON line: {"seq":..,"acked":..,"record":{...}}. */
-static int show_sent_page(struct out *o, yajl_val records, bool json, bool verbose, size_t *shown)
+static int show_sent_page(struct ctl_output *o, yajl_val records, bool json, bool verbose,
+			  size_t *shown)
 {
 	size_t n = records && YAJL_IS_ARRAY(records) ? records->u.array.len : 0;
 
@@ -1073,7 +745,7 @@ static int show_sent_page(struct out *o, yajl_val records, bool json, bool verbo
 		yajl_val item = records->u.array.values[i];
 
 		if (json) {
-			if (print_json(o->f, item) < 0)
+			if (ctl_output_json(o->f, item) < 0)
 				return -ENOMEM;
 		} else {
 			print_sent_line(o, item, verbose);
@@ -1099,7 +771,7 @@ int ctl_sent_main(int argc, char *argv[])
 	bool json = false, verbose = false;
 	int64_t since = 0, after = 0;
 	size_t shown = 0;
-	struct out o;
+	struct ctl_output o;
 	int opt, r;
 
 	optind = 0;
@@ -1137,7 +809,7 @@ int ctl_sent_main(int argc, char *argv[])
 		return 2;
 	}
 
-	out_init(&o);
+	ctl_output_init(&o);
 	/* The agent answers in pages; follow them until it says there is no more. */
 	for (;;) {
 		_cleanup_(yajl_tree_freep) yajl_val root = NULL;
@@ -1161,7 +833,7 @@ int ctl_sent_main(int argc, char *argv[])
 		after = last;
 	}
 	if (shown == 0 && !json)
-		out_para(&o, 0, _("Nothing this laptop sent in that time is kept here."));
+		ctl_output_para(&o, 0, _("Nothing this laptop sent in that time is kept here."));
 	fflush(stdout);
 	return 0;
 }
