@@ -8,8 +8,10 @@ CTL_SRCS := agent/ctl/posturectl.c agent/ctl/ctl_check.c agent/ctl/ctl_policy.c 
 # What postured-notify shares with posturectl: the status socket's client library,
 # the words about a finding, and the text domain's setup.
 CTL_SHARED_SRCS := agent/ctl/statusclient.c agent/ctl/finding_text.c agent/ctl/ctl_i18n.c
-# posturectl status|explain|events|sent.
-CTLSTATUS_SRCS := agent/ctl/ctl_status.c agent/ctl/ctl_output.c $(CTL_SHARED_SRCS)
+# posturectl status|explain|events|sent, what they share in asking the agent, and
+# the terminal output every verb uses.
+CTLSTATUS_SRCS := agent/ctl/ctl_status.c agent/ctl/ctl_explain.c agent/ctl/ctl_events.c \
+	agent/ctl/ctl_sent.c agent/ctl/ctl_agent.c agent/ctl/ctl_output.c $(CTL_SHARED_SRCS)
 CTL_SRCS += $(CTLSTATUS_SRCS)
 
 all: $(BUILD)/posturectl

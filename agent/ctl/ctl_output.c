@@ -15,7 +15,7 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_gen, yajl_gen_free);
 
-/* --- styles ----------------------------------------------------------------- */
+/* --- styles --------------------------------------------------------------- */
 
 static const char *const style_on[] = {
 	[CTL_STYLE_BOLD] = "\033[1m",
@@ -51,7 +51,7 @@ void ctl_output_reset(struct ctl_output *o)
 		fputs("\033[0m", o->f);
 }
 
-/* --- text ------------------------------------------------------------------ */
+/* --- text ----------------------------------------------------------------- */
 
 /*
  * Decodes one UTF-8 character of s[0..len).  Returns its length, or 0 when the
@@ -244,7 +244,7 @@ static void output_raw_line(struct ctl_output *o, int indent, const char *s, siz
 	fputc('\n', o->f);
 }
 
-/* --- time ------------------------------------------------------------------ */
+/* --- time ----------------------------------------------------------------- */
 
 const char *ctl_output_time(char buf[static 32], int64_t ms)
 {
@@ -266,7 +266,7 @@ const char *ctl_output_time_sec(char buf[static 32], int64_t ms)
 	return buf;
 }
 
-/* --- JSON ------------------------------------------------------------------ */
+/* --- JSON ----------------------------------------------------------------- */
 
 static void json_dump(yajl_gen g, yajl_val v)
 {

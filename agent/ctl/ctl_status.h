@@ -1,29 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The employee's verbs of posturectl, clients of the status socket
- * (docs/status-socket.md):
+ * `posturectl status [--json] [--socket PATH]`
  *
- *   posturectl status [--json]            exit 0 compliant, 1 not
- *   posturectl explain RULE [--json]      exit 0, 1 when the policy has no such rule
- *   posturectl events [--follow] [--json] exit 0
- *   posturectl sent [--since DURATION|DATE] [--verbose] [--json]  exit 0
+ * Exit status: 0 when this laptop meets every rule, 1 when it does not, 2 when
+ * the agent cannot be reached or for a usage error.
  *
- * Each takes --socket PATH.  Exit 2 when the agent cannot be reached (the
- * message says so and what to do) and for usage errors.  Text goes to stdout
- * in the user's language: gettext for our strings, the rule's own texts in
- * the language of LC_MESSAGES, falling back to English.
+ * Text in the user's language; the options and the messages every verb that
+ * asks the agent shares: ctl_agent.h.
  */
 #ifndef POSTURED_CTL_STATUS_H
 #define POSTURED_CTL_STATUS_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <yajl/yajl_tree.h>
-
-/* argv[0] is the verb.  Print to stdout and stderr and return the exit status. */
+/* argv[0] is "status".  Prints to stdout and stderr and returns the exit status. */
 int ctl_status_main(int argc, char *argv[]);
-int ctl_explain_main(int argc, char *argv[]);
-int ctl_events_main(int argc, char *argv[]);
-int ctl_sent_main(int argc, char *argv[]);
 
 #endif

@@ -9,8 +9,11 @@
 
 #include "basic/cleanup.h"
 #include "ctl_check.h"
+#include "ctl_events.h"
+#include "ctl_explain.h"
 #include "ctl_i18n.h"
 #include "ctl_policy.h"
+#include "ctl_sent.h"
 #include "ctl_status.h"
 #include "basic/version.h"
 

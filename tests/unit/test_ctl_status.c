@@ -29,7 +29,10 @@
 
 #include "ctl_run.h"
 
+#include "ctl/ctl_events.h"
+#include "ctl/ctl_explain.h"
 #include "ctl/ctl_i18n.h"
+#include "ctl/ctl_sent.h"
 #include "ctl/ctl_status.h"
 #include "ctl/statusclient.h"
 

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl_agent.h"
+#include "ctl_i18n.h"
+#include "finding_text.h"
+
+/* --- options -------------------------------------------------------------- */
+
+int ctl_agent_parse_opts(int argc, char *argv[], void (*help)(void), bool follow_ok,
+			 struct ctl_agent_opts *ret)
+{
+	enum { ARG_SOCKET = 0x100, ARG_JSON };
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "socket", required_argument, NULL, ARG_SOCKET },
+		{ "json", no_argument, NULL, ARG_JSON },
+		{ "follow", no_argument, NULL, 'f' },
+		{},
+	};
+	struct ctl_agent_opts o = { .socket = STATUSCLIENT_SOCKET };
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "hf", options, NULL)) >= 0) {
+		switch (c) {
+		case 'h':
+			help();
+			return 1;
+		case ARG_SOCKET:
+			o.socket = optarg;
+			break;
+		case ARG_JSON:
+			o.json = true;
+			break;
+		case 'f':
+			if (follow_ok) {
+				o.follow = true;
+				break;
+			}
+			/* fall through */
+		default:
+			fprintf(stderr, _("Try 'posturectl %s --help'.\n"), argv[0]);
+			return -EINVAL;
+		}
+	}
+	*ret = o;
+	return 0;
+}
+
+void ctl_agent_help_options(void)
+{
+	printf(_("\nOptions:\n"
+		 "  -h --help         Show this help\n"
+		 "     --json         Print the agent's answer as JSON, for scripts\n"
+		 "     --socket PATH  The agent's socket (default: %s)\n"),
+	       STATUSCLIENT_SOCKET);
+}
+
+/* --- calling the agent ---------------------------------------------------- */
+
+/* Says that the agent cannot be reached and what to do.  Returns the exit status, 2. */
+static int unreachable(const char *path, int r)
+{
+	if (r == -ETIMEDOUT)
+		fprintf(stderr, _("postured, the security agent, did not answer at %s in time.\n"),
+			path);
+	else if (r == -EACCES || r == -EPERM)
+		fprintf(stderr, _("You may not connect to postured, the security agent, at %s.\n"),
+			path);
+	else
+		fprintf(stderr,
+			_("postured, the security agent, cannot be reached at %s: it is not running, "
+			  "or its socket is missing.\n"),
+			path);
+	fprintf(stderr, _("To check it, run: systemctl status postured\n"
+			  "If that does not help, contact your IT help desk.\n"));
+	return 2;
+}
+
+int ctl_agent_error(int r, const struct statusclient_error *e)
+{
+	if (r == -EREMOTEIO)
+		fprintf(stderr, _("postured answered with an error: %s (%s)\n"), e->message,
+			e->code);
+	else if (r == -EBADMSG || r == -EMSGSIZE)
+		fprintf(stderr, _("postured sent an answer posturectl does not understand. "
+				  "posturectl and postured may be of different versions.\n"));
+	else if (r == -ENOMEM)
+		fprintf(stderr, _("posturectl: out of memory\n"));
+	else
+		return -1;
+	return 2;
+}
+
+int ctl_agent_call(const char *path, struct statusclient **c, const char *method,
+		   const struct statusclient_param *params, size_t n_params, yajl_val *ret_root,
+		   yajl_val *ret_result, struct statusclient_error *ret_error)
+{
+	struct statusclient_error e = {};
+	int r;
+
+	if (!*c) {
+		r = statusclient_connect(path, c);
+		if (r < 0)
+			return unreachable(path, r);
+	}
+	r = statusclient_call(*c, method, params, n_params, STATUSCLIENT_TIMEOUT_USEC, ret_root,
+			      ret_result, &e);
+	if (r == -EREMOTEIO && ret_error) {
+		*ret_error = e;
+		return -1;
+	}
+	if (r < 0) {
+		int s = ctl_agent_error(r, &e);
+
+		return s > 0 ? s : unreachable(path, r);
+	}
+	return 0;
+}
+
+/* --- the answers ---------------------------------------------------------- */
+
+bool ctl_agent_rule_failing(yajl_val r)
+{
+	const char *state = statusclient_get_str(r, "state");
+
+	return state && strcmp(state, "failing") == 0;
+}
+
+const char *ctl_agent_severity(const char *sev)
+{
+	static const char *const names[][2] = {
+		{ "info", N_("info") }, { "low", N_("low") },		{ "medium", N_("medium") },
+		{ "high", N_("high") }, { "critical", N_("critical") },
+	};
+
+	for (size_t i = 0; sev && i < ELEMENTSOF(names); i++)
+		if (strcmp(sev, names[i][0]) == 0)
+			return _(names[i][1]);
+	return sev ?: "?";
+}
+
+void ctl_agent_print_finding(struct ctl_output *o, int indent, yajl_val f, bool with_title)
+{
+	_cleanup_free_ char *sentence = finding_text_sentence(f);
+	const char *title = finding_text_title(f);
+	char t[32];
+	int col;
+
+	ctl_output_time(t, statusclient_get_int(f, "time", 0));
+	fprintf(o->f, "%*s", indent, "");
+	ctl_output_style(o, CTL_STYLE_DIM);
+	fprintf(o->f, "%s  ", t);
+	ctl_output_reset(o);
+	col = indent + (int)strlen(t) + 2;
+	if (with_title && title) {
+		_cleanup_free_ char *s = NULL;
+
+		if (asprintf(&s, _("%s: %s"), title, sentence ?: "") >= 0)
+			ctl_output_wrapped(o, col, col, s);
+	} else {
+		ctl_output_wrapped(o, col, col, sentence ?: "");
+	}
+	fputc('\n', o->f);
+}
