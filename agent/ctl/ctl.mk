@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Included by the top-level Makefile: posturectl (agent/ctl/), one file a verb,
-# and the status socket's client library, which postured-notify shares.
+# Included by the top-level Makefile: posturectl (agent/ctl/), one file a verb
+# (ctl_<verb>.c), and the few files postured-notify shares with it.
 
 # posturectl check runs the daemon's checks itself, against the built-in baseline.
 CTL_SRCS := agent/ctl/posturectl.c agent/ctl/ctl_check.c agent/ctl/ctl_policy.c \
