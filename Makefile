@@ -104,7 +104,8 @@ INTEGRATION_TESTS += firewall_netns
 # Network rules through the real daemon: enforcement, findings, listeners, storms, reloads.
 INTEGRATION_TESTS += net_enforce
 FIREWALL_IT_SRCS = $(CHECKS_SRCS)
-NET_PROBE_SRCS := agent/postured/probe_net.c agent/postured/probe_common.c agent/postured/decode.c
+NET_PROBE_SRCS := agent/postured/probe_net.c agent/postured/probe_net_rules.c \
+	agent/postured/probe_common.c agent/postured/decode.c
 
 # The policy library's sources, tests and tools.
 include basic/basic.mk
@@ -329,7 +330,8 @@ BENCH_BINS := $(BUILD)/tests/bench/execbench $(BUILD)/tests/bench/policy_bench
 BENCH_BINS += $(BUILD)/tests/bench/report_bench
 # Loopback connections with and without the network probe (issue 4).
 BENCH_BINS += $(BUILD)/tests/bench/netbench
-NETBENCH_SRCS := tests/bench/netbench.c agent/postured/probe_net.c agent/postured/probe_common.c
+NETBENCH_SRCS := tests/bench/netbench.c agent/postured/probe_net.c agent/postured/probe_net_rules.c \
+	agent/postured/probe_common.c
 REPORT_BENCH_SRCS := tests/bench/report_bench.c $(SPOOL_SRCS) agent/postured/format.c agent/postured/finding.c \
 	agent/postured/decode.c agent/postured/proctab.c $(CHECKS_SRCS)
 

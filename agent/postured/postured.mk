@@ -5,7 +5,8 @@
 # Decoding, the process table, device facts, the OCSF writer and findings.
 CORE_SRCS := $(addprefix agent/postured/,decode.c proctab.c device.c format.c finding.c config.c)
 # The probe loaders; network rules are decided in the kernel (probes/net.bpf.c).
-PROBE_SRCS := $(addprefix agent/postured/,probe_common.c probe_process.c probe_net.c)
+PROBE_SRCS := $(addprefix agent/postured/,probe_common.c probe_process.c probe_net.c \
+	probe_net_rules.c)
 CHECKS_SRCS := $(addprefix agent/postured/checks/,checks.c disk_encryption.c os_version.c \
 	ssh_server.c automatic_updates.c secure_boot.c usb_storage.c)
 # The firewall (libnftables, its JSON read with yajl) and screen lock (dconf's GVDB) checks.
