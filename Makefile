@@ -74,16 +74,16 @@ UNIT_TESTS += fileio
 ctl_status_DEPS = $(CTLSTATUS_SRCS)
 decode_DEPS := agent/postured/decode.c
 proctab_DEPS := agent/postured/proctab.c agent/postured/decode.c
-format_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
+format_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
  $(POLICY_SRCS)
-ocsf_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
+ocsf_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
  $(POLICY_SRCS)
 config_DEPS := agent/postured/config.c agent/postured/probe_process.c agent/postured/probe_common.c
 device_DEPS := agent/postured/device.c
 checks_DEPS = $(CHECKS_SRCS) $(POLICY_SRCS)
 checks_ctl_DEPS = agent/ctl/ctl_check.c agent/postured/baseline.c $(CHECKS_SRCS) \
 	$(POLICY_SRCS)
-engine_DEPS = $(CHECKS_SRCS) agent/postured/engine.c agent/postured/finding.c agent/postured/format.c agent/postured/decode.c agent/postured/proctab.c \
+engine_DEPS = $(CHECKS_SRCS) agent/postured/engine.c agent/postured/finding.c agent/postured/format.c agent/postured/ocsf.c agent/postured/decode.c agent/postured/proctab.c \
 	agent/postured/hashcache.c $(POLICY_SRCS)
 spool_DEPS = agent/postured/spool.c agent/postured/envelope.c
 policy_sig_DEPS = agent/postured/policy_sig.c
@@ -329,8 +329,8 @@ BENCH_BINS += $(BUILD)/tests/bench/report_bench
 # Loopback connections with and without the network probe (issue 4).
 BENCH_BINS += $(BUILD)/tests/bench/netbench
 NETBENCH_SRCS := tests/bench/netbench.c agent/postured/probe_net.c agent/postured/probe_common.c
-REPORT_BENCH_SRCS := tests/bench/report_bench.c $(SPOOL_SRCS) agent/postured/format.c agent/postured/finding.c \
-	agent/postured/decode.c agent/postured/proctab.c $(CHECKS_SRCS)
+REPORT_BENCH_SRCS := tests/bench/report_bench.c $(SPOOL_SRCS) agent/postured/format.c agent/postured/ocsf.c \
+	agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c $(CHECKS_SRCS)
 
 $(BUILD)/tests/bench/execbench: tests/bench/execbench.c
 	$(call msg,CC,$@)

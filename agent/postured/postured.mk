@@ -2,8 +2,10 @@
 # Included by the top-level Makefile: postured, the daemon (agent/postured/).
 # The lists follow the pipeline; agent.h's table says which stage lives where.
 
-# Decoding, the process table, device facts, the OCSF writer and findings.
-CORE_SRCS := $(addprefix agent/postured/,decode.c proctab.c device.c format.c finding.c config.c)
+# Decoding, the process table, device facts, the OCSF writer (and its common attributes) and
+# findings.
+CORE_SRCS := $(addprefix agent/postured/,decode.c proctab.c device.c format.c ocsf.c finding.c \
+	config.c)
 # The probe loaders; network rules are decided in the kernel (probes/net.bpf.c).
 PROBE_SRCS := $(addprefix agent/postured/,probe_common.c probe_process.c probe_net.c)
 CHECKS_SRCS := $(addprefix agent/postured/checks/,checks.c disk_encryption.c os_version.c \
