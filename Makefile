@@ -85,7 +85,7 @@ checks_ctl_DEPS = agent/ctl/ctl_check.c agent/postured/baseline.c $(CHECKS_SRCS)
 	$(POLICY_SRCS)
 engine_DEPS = $(CHECKS_SRCS) agent/postured/engine.c agent/postured/finding.c agent/postured/format.c agent/postured/ocsf.c agent/postured/decode.c agent/postured/proctab.c \
 	agent/postured/hashcache.c $(POLICY_SRCS)
-spool_DEPS = agent/postured/spool.c agent/postured/envelope.c
+spool_DEPS = $(SPOOL_SRCS)
 policy_sig_DEPS = agent/postured/policy_sig.c
 fileio_DEPS :=
 # The check runner: deadlines, a check that never returns, one that crashes.
@@ -329,8 +329,8 @@ BENCH_BINS += $(BUILD)/tests/bench/report_bench
 # Loopback connections with and without the network probe (issue 4).
 BENCH_BINS += $(BUILD)/tests/bench/netbench
 NETBENCH_SRCS := tests/bench/netbench.c agent/postured/probe_net.c agent/postured/probe_common.c
-REPORT_BENCH_SRCS := tests/bench/report_bench.c $(SPOOL_SRCS) agent/postured/format.c agent/postured/ocsf.c \
-	agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c $(CHECKS_SRCS)
+REPORT_BENCH_SRCS := tests/bench/report_bench.c $(SPOOL_SRCS) agent/postured/format.c agent/postured/finding.c \
+	agent/postured/decode.c agent/postured/proctab.c $(CHECKS_SRCS)
 
 $(BUILD)/tests/bench/execbench: tests/bench/execbench.c
 	$(call msg,CC,$@)

@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/json-util.h"
 #include "basic/sqlite-util.h"
 #include "basic/time-util.h"
 #include "envelope.h"
+#include "format_loss.h"
 #include "spool.h"
 
 #define SPOOL_SCHEMA_VERSION 1
@@ -315,42 +317,6 @@ static int insert_record(struct spool *s, sqlite3_stmt *ins, uint64_t seq, enum 
 	return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
-/* The loss record: an OCSF Device Inventory Info (5001) line; see docs/events.md. */
-static int loss_line(const struct drops *d, const char *device_uid, uint64_t unwritten,
-		     uint64_t lost_total, char *buf, size_t size)
-{
-	uint64_t count = d->count + unwritten;
-	int n;
-
-	/* Only numbers and the device id (32 hex digits, checked when set) go in. */
-	n = snprintf(buf, size,
-		     "{\"class_uid\":5001,\"category_uid\":5,\"activity_id\":1,\"type_uid\":500101,"
-		     "\"severity_id\":3,\"time\":%" PRIu64 ",\"message\":\"%" PRIu64
-		     " records were lost on the device before they could be sent\","
-		     "\"metadata\":{\"version\":\"1.9.0-dev\",\"profiles\":[\"host\"],"
-		     "\"product\":{\"name\":\"postured\",\"vendor_name\":\"postured\"}},"
-		     "\"device\":{\"type_id\":0%s%s%s},"
-		     "\"postured\":{\"event\":\"records_lost\",\"count\":%" PRIu64
-		     ",\"dropped\":%" PRIu64 ",\"unwritten\":%" PRIu64 ",\"lost_total\":%" PRIu64,
-		     now_usec(CLOCK_REALTIME) / USEC_PER_MSEC, count,
-		     device_uid[0] ? ",\"uid\":\"" : "", device_uid, device_uid[0] ? "\"" : "",
-		     count, d->count, unwritten, lost_total);
-	if (n < 0 || (size_t)n >= size)
-		return -ENOBUFS;
-	if (d->count > 0) {
-		int m = snprintf(buf + n, size - (size_t)n,
-				 ",\"first_seq\":%" PRIu64 ",\"last_seq\":%" PRIu64, d->first_seq,
-				 d->last_seq);
-		if (m < 0 || (size_t)m >= size - (size_t)n)
-			return -ENOBUFS;
-		n += m;
-	}
-	if ((size_t)n + 3 > size)
-		return -ENOBUFS;
-	memcpy(buf + n, "}}", 3);
-	return 0;
-}
-
 struct enveloped {
 	char *line;
 	size_t len;
@@ -367,11 +333,12 @@ static int write_loss(struct spool *s, sqlite3_stmt *ins, struct drops *d, uint6
 		      size_t n, struct enveloped *env, int64_t time_ms)
 {
 	_cleanup_(sqlite3_finalizep) sqlite3_stmt *old = NULL;
+	_cleanup_(yajl_gen_freep) yajl_gen g = NULL;
 	_cleanup_free_ char *line = NULL;
 	uint64_t prev_seq, prev_dropped = 0, prev_unwritten = 0, prev_first = 0, prev_last = 0;
 	uint64_t unwritten = s->lost_pending;
-	char raw[1024];
-	size_t len;
+	const unsigned char *raw;
+	size_t raw_len, len;
 	int r, rc;
 
 	*lost_total += d->count + unwritten;
@@ -408,10 +375,21 @@ static int write_loss(struct spool *s, sqlite3_stmt *ins, struct drops *d, uint6
 	d->count += prev_dropped;
 	unwritten += prev_unwritten;
 
-	r = loss_line(d, s->device_uid, unwritten, *lost_total, raw, sizeof(raw));
-	if (r < 0)
-		return r;
-	r = envelope_add(raw, strlen(raw), *next_seq, s->boot_uid, time_ms, &line, &len);
+	g = yajl_gen_alloc(NULL);
+	if (!g)
+		return -ENOMEM;
+	format_loss(g, &(const struct format_loss){
+			       .time_ms = time_ms,
+			       .device_uid = s->device_uid,
+			       .dropped = d->count,
+			       .unwritten = unwritten,
+			       .lost_total = *lost_total,
+			       .first_seq = d->first_seq,
+			       .last_seq = d->last_seq,
+		       });
+	if (yajl_gen_get_buf(g, &raw, &raw_len) != yajl_gen_status_ok)
+		return -ENOMEM;
+	r = envelope_add((const char *)raw, raw_len, *next_seq, s->boot_uid, time_ms, &line, &len);
 	if (r < 0)
 		return r;
 	/* State, so it outlives the events while they are being dropped. */
