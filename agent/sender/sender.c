@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <curl/curl.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -11,7 +10,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
@@ -860,49 +858,5 @@ int sender_run(const struct sender_config *c)
 	r = sd_event_loop(s.event);
 	if (r < 0)
 		return log_error_errno(r, "Event loop failed: %m");
-	return 0;
-}
-
-/* Keeps stdio and the journal's datagram socket; everything else the daemon had goes. */
-static void close_inherited_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	int dfd;
-
-	if (!d) {
-		close_range(3, ~0U, 0);
-		return;
-	}
-	dfd = dirfd(d);
-	while ((de = readdir(d))) {
-		int fd = atoi(de->d_name), type = 0;
-		socklen_t len = sizeof(type);
-		struct sockaddr_storage sa;
-		socklen_t salen = sizeof(sa);
-
-		if (de->d_name[0] == '.' || fd < 3 || fd == dfd)
-			continue;
-		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_DGRAM &&
-		    getsockname(fd, (struct sockaddr *)&sa, &salen) == 0 && sa.ss_family == AF_UNIX)
-			continue;
-		close(fd);
-	}
-	closedir(d);
-}
-
-int sender_start(const struct sender_config *c, pid_t *ret_pid)
-{
-	pid_t pid;
-
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		close_inherited_fds();
-		(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-		_exit(sender_run(c) < 0 ? 1 : 0);
-	}
-	*ret_pid = pid;
 	return 0;
 }
