@@ -18,10 +18,10 @@
 #include "basic/cleanup.h"
 #include "basic/fileio.h"
 #include "basic/log.h"
-#include "postured/policy_sig.h"
 #include "postured/spool.h"
 #include "sender.h"
 #include "sender_curl.h"
+#include "sender_policy.h"
 
 #define SENDER_MAX_FILE	       (1024 * 1024)
 #define SENDER_MAX_RESPONSE    (64 * 1024)
@@ -45,17 +45,7 @@ struct sender {
 	bool backing_off;
 	struct ratelimit rl;
 
-	/* The policy feed (sender.h): one GET in flight at most. */
-	char *policy_url;
-	int policy_dir_fd;
-	sd_event_source *policy_timer;
-	bool policy_fetching;
-	struct sender_buf policy_body;
-	char policy_sig[POLICY_SIG_MAX_SIGNATURE + 1];
-	char etag[128], new_etag[128]; /* the tag handed over, the one of the answer */
-	bool policy_header_too_long;
-	struct curl_slist *policy_headers;
-	struct ratelimit policy_rl;
+	struct sender_policy *policy; /* the policy feed, with a policy_dir */
 };
 
 /* Reads a PEM file; for the key, insists on root (or our own uid when unprivileged) and no access by others. */
@@ -355,174 +345,6 @@ static void finish_request(CURL *e, CURLcode res, const char *error, void *userd
 			    0);
 }
 
-/* --- the policy feed --------------------------------------------------------- */
-
-static size_t on_policy_body(char *p, size_t size, size_t n, void *userdata)
-{
-	struct sender *s = userdata;
-
-	/* A policy larger than the daemon would read aborts the transfer. */
-	if (s->policy_body.len + size * n > POLICY_SIG_MAX_POLICY)
-		return 0;
-	if (sender_buf_append(&s->policy_body, p, size * n) < 0)
-		return 0;
-	return size * n;
-}
-
-/* Copies a header's value, without surrounding blanks, when line is "name: value". */
-static bool header_value(const char *line, size_t len, const char *name, char *out, size_t size,
-			 bool *too_long)
-{
-	size_t k = strlen(name);
-
-	if (len <= k || strncasecmp(line, name, k) != 0 || line[k] != ':')
-		return false;
-	line += k + 1;
-	len -= k + 1;
-	while (len > 0 && (line[0] == ' ' || line[0] == '\t'))
-		line++, len--;
-	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' ' ||
-			   line[len - 1] == '\t'))
-		len--;
-	if (len >= size) {
-		*too_long = true;
-		out[0] = '\0';
-		return true;
-	}
-	memcpy(out, line, len);
-	out[len] = '\0';
-	return true;
-}
-
-static size_t on_policy_header(char *p, size_t size, size_t n, void *userdata)
-{
-	struct sender *s = userdata;
-	bool ignored = false;
-
-	if (!header_value(p, size * n, "X-Postured-Signature", s->policy_sig, sizeof(s->policy_sig),
-			  &s->policy_header_too_long))
-		(void)header_value(p, size * n, "ETag", s->new_etag, sizeof(s->new_etag), &ignored);
-	return size * n;
-}
-
-static void schedule_policy(struct sender *s)
-{
-	sd_event_source_set_time_relative(s->policy_timer, s->cfg.policy_interval);
-	sd_event_source_set_enabled(s->policy_timer, SD_EVENT_ONESHOT);
-}
-
-static void finish_policy_request(CURL *e, CURLcode res, const char *error, void *userdata);
-
-static int start_policy_request(struct sender *s)
-{
-	_cleanup_free_ char *inm = NULL;
-	CURL *e;
-	int r;
-
-	r = sender_curl_make(s->curl, s->policy_url, &e);
-	if (r < 0)
-		return log_oom();
-	s->policy_body.len = 0;
-	s->policy_sig[0] = '\0';
-	s->new_etag[0] = '\0';
-	s->policy_header_too_long = false;
-	curl_slist_free_all(TAKE_PTR(s->policy_headers));
-	if (s->etag[0]) {
-		if (asprintf(&inm, "If-None-Match: %s", s->etag) < 0) {
-			curl_easy_cleanup(e);
-			return log_oom();
-		}
-		s->policy_headers = curl_slist_append(NULL, inm);
-	}
-	curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->policy_headers);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_policy_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_policy_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, s);
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)POLICY_SIG_MAX_POLICY);
-	r = sender_curl_add(s->curl, e, finish_policy_request, s);
-	if (r < 0)
-		return log_error_errno(r, "Failed to start a policy request: %m");
-	s->policy_fetching = true;
-	return 0;
-}
-
-static int hand_over_policy(struct sender *s)
-{
-	int r;
-
-	/* The signature first: the daemon reads both when the policy arrives. */
-	r = write_file_atomic_at(s->policy_dir_fd, SENDER_POLICY_SIG_FILE, s->policy_sig,
-				 strlen(s->policy_sig), 0600);
-	if (r >= 0)
-		r = write_file_atomic_at(s->policy_dir_fd, SENDER_POLICY_FILE,
-					 s->policy_body.data ?: "", s->policy_body.len, 0600);
-	if (r >= 0 && fsync(s->policy_dir_fd) < 0)
-		r = -errno;
-	return r;
-}
-
-static void finish_policy_request(CURL *e, CURLcode res, const char *error, void *userdata)
-{
-	struct sender *s = userdata;
-	long status = 0;
-	int r;
-
-	s->policy_fetching = false;
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	schedule_policy(s);
-
-	if (res != CURLE_OK) {
-		if (ratelimit_below(&s->policy_rl))
-			log_warning("Failed to fetch the policy from %s: %s", s->policy_url, error);
-		return;
-	}
-	if (status == 304) {
-		log_debug("The collector's policy is unchanged.");
-		return;
-	}
-	if (status == 404) {
-		log_debug("The collector serves no policy.");
-		return;
-	}
-	if (status != 200) {
-		if (ratelimit_below(&s->policy_rl))
-			log_warning("The collector answered the policy request with HTTP %ld.",
-				    status);
-		return;
-	}
-	if (!s->policy_sig[0] || s->policy_header_too_long) {
-		if (ratelimit_below(&s->policy_rl))
-			log_warning("The collector's policy came without a usable signature "
-				    "header; ignoring it.");
-		return;
-	}
-	r = hand_over_policy(s);
-	if (r < 0) {
-		if (ratelimit_below(&s->policy_rl))
-			log_error_errno(r,
-					"Failed to hand the fetched policy over to the daemon: %m");
-		return;
-	}
-	/* Only what was handed over counts as seen; otherwise ask again in full. */
-	memcpy(s->etag, s->new_etag, sizeof(s->etag));
-	log_info("Fetched a policy of %zu bytes from the collector; handed it over for "
-		 "verification.",
-		 s->policy_body.len);
-}
-
-static int on_policy_timer(sd_event_source *es, uint64_t usec, void *userdata)
-{
-	struct sender *s = userdata;
-
-	if (s->policy_fetching)
-		return 0;
-	if (start_policy_request(s) < 0)
-		schedule_policy(s);
-	return 0;
-}
-
 static int on_exit_signal(sd_event_source *es, const struct signalfd_siginfo *si, void *userdata)
 {
 	return sd_event_exit(sd_event_source_get_event(es), 0);
@@ -532,13 +354,8 @@ static void sender_free(struct sender *s)
 {
 	/* The transfers first: they use the headers, the buffers and the blobs below. */
 	sender_curl_free(s->curl);
+	sender_policy_free(s->policy);
 	curl_slist_free_all(s->headers);
-	curl_slist_free_all(s->policy_headers);
-	sd_event_source_disable_unref(s->policy_timer);
-	if (s->policy_dir_fd >= 0)
-		close(s->policy_dir_fd);
-	sender_buf_free(&s->policy_body, false);
-	free(s->policy_url);
 	sd_event_source_disable_unref(s->kick);
 	sd_event_unref(s->event);
 	spool_free(s->spool);
@@ -556,7 +373,6 @@ int sender_run(const struct sender_config *c)
 	_cleanup_(sender_free) struct sender s = {
 		.cfg = *c,
 		.tls = { .tls13_only = c->tls13_only, .proxy = c->proxy },
-		.policy_dir_fd = -EBADF,
 	};
 	sigset_t mask;
 	int r;
@@ -579,19 +395,14 @@ int sender_run(const struct sender_config *c)
 		s.cfg.poll_interval = SENDER_DEFAULT_POLL_INTERVAL;
 	s.max_records = s.cfg.batch_max_records;
 	s.rl = RATELIMIT_INIT(60 * USEC_PER_SEC, 10);
-	s.policy_rl = RATELIMIT_INIT(60 * USEC_PER_SEC, 5);
 	if (!s.cfg.policy_interval)
 		s.cfg.policy_interval = SENDER_DEFAULT_POLICY_INTERVAL;
 	if (sender_curl_url(c->url, "/v1/reports", &s.reports_url) < 0)
 		return log_oom();
 	if (c->policy_dir) {
-		if (sender_curl_url(c->url, "/v1/policy", &s.policy_url) < 0)
-			return log_oom();
-		/* The daemon made it for the sender user; kept open across the drop. */
-		s.policy_dir_fd = open(c->policy_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (s.policy_dir_fd < 0)
-			return log_error_errno(errno, "Failed to open the policy directory %s: %m",
-					       c->policy_dir);
+		r = sender_policy_new(c->url, c->policy_dir, s.cfg.policy_interval, &s.policy);
+		if (r < 0)
+			return r;
 	}
 
 	/* Everything that needs root, first. */
@@ -659,13 +470,6 @@ int sender_run(const struct sender_config *c)
 	r = sd_event_add_time_relative(s.event, &s.kick, CLOCK_MONOTONIC, 0, 0, on_kick, &s);
 	if (r < 0)
 		return log_error_errno(r, "Failed to add a timer: %m");
-	if (s.policy_url) {
-		/* The first fetch at once: a new device wants its policy soon. */
-		r = sd_event_add_time_relative(s.event, &s.policy_timer, CLOCK_MONOTONIC, 0, 0,
-					       on_policy_timer, &s);
-		if (r < 0)
-			return log_error_errno(r, "Failed to add a timer: %m");
-	}
 
 	r = sender_curl_new(s.event, &s.tls, &s.curl);
 	if (r < 0)
@@ -677,9 +481,11 @@ int sender_run(const struct sender_config *c)
 		return log_oom();
 
 	log_info("Sender started: %s", s.reports_url);
-	if (s.policy_url)
-		log_info("Fetching the policy from %s every %llu s into %s.", s.policy_url,
-			 (unsigned long long)(s.cfg.policy_interval / USEC_PER_SEC), c->policy_dir);
+	if (s.policy) {
+		r = sender_policy_start(s.policy, s.event, s.curl);
+		if (r < 0)
+			return r;
+	}
 	r = sd_event_loop(s.event);
 	if (r < 0)
 		return log_error_errno(r, "Event loop failed: %m");
