@@ -74,18 +74,18 @@ UNIT_TESTS += fileio
 ctl_status_DEPS = $(CTLSTATUS_SRCS)
 decode_DEPS := agent/postured/decode.c
 proctab_DEPS := agent/postured/proctab.c agent/postured/decode.c
-format_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
+format_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
  $(POLICY_SRCS)
-ocsf_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
+ocsf_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
  $(POLICY_SRCS)
 config_DEPS := agent/postured/config.c agent/postured/probe_process.c agent/postured/probe_common.c
 device_DEPS := agent/postured/device.c
 checks_DEPS = $(CHECKS_SRCS) $(POLICY_SRCS)
 checks_ctl_DEPS = agent/ctl/ctl_check.c agent/postured/baseline.c $(CHECKS_SRCS) \
 	$(POLICY_SRCS)
-engine_DEPS = $(CHECKS_SRCS) agent/postured/engine.c agent/postured/finding.c agent/postured/format.c agent/postured/decode.c agent/postured/proctab.c \
+engine_DEPS = $(CHECKS_SRCS) agent/postured/engine.c agent/postured/finding.c agent/postured/format.c agent/postured/ocsf.c agent/postured/decode.c agent/postured/proctab.c \
 	agent/postured/hashcache.c $(POLICY_SRCS)
-spool_DEPS = agent/postured/spool.c agent/postured/envelope.c
+spool_DEPS = $(SPOOL_SRCS)
 policy_sig_DEPS = agent/postured/policy_sig.c
 fileio_DEPS :=
 # The check runner: deadlines, a check that never returns, one that crashes.

@@ -6,10 +6,9 @@
 #include <sys/socket.h>
 
 #include "checks/checks.h"
-#include "basic/string-util.h"
 #include "format.h"
 #include "basic/json-util.h"
-#include "basic/version.h"
+#include "ocsf.h"
 
 static const char *basename_of(const char *path)
 {
@@ -108,44 +107,6 @@ void format_cmd_line(const char *args, size_t size, char *out, size_t out_size)
 	out[n] = '\0';
 }
 
-/*
- * The attributes every OCSF event starts with: time, class and category,
- * activity, type_uid (class_uid * 100 + activity_id) and severity.
- */
-static void write_class(yajl_gen g, long long time_ms, int class_uid, const char *class_name,
-			int category_uid, const char *category_name, int activity_id,
-			const char *activity_name, int severity_id, const char *severity)
-{
-	char type_name[128];
-
-	yajl_gen_map_open(g);
-	json_int(g, "time", time_ms);
-	json_int(g, "class_uid", class_uid);
-	json_str(g, "class_name", class_name);
-	json_int(g, "category_uid", category_uid);
-	json_str(g, "category_name", category_name);
-	json_int(g, "activity_id", activity_id);
-	json_str(g, "activity_name", activity_name);
-	json_int(g, "type_uid", (long long)class_uid * 100 + activity_id);
-	strbuf_printf(type_name, sizeof(type_name), "%s: %s", class_name, activity_name);
-	json_str(g, "type_name", type_name);
-	json_int(g, "severity_id", severity_id);
-	json_str(g, "severity", severity);
-}
-
-static void write_metadata(yajl_gen g, const char *log_name)
-{
-	json_open(g, "metadata");
-	json_str(g, "version", OCSF_SCHEMA_VERSION);
-	json_open(g, "product");
-	json_str(g, "name", "postured");
-	json_str(g, "vendor_name", "postured");
-	json_str(g, "version", POSTURED_VERSION);
-	json_close(g);
-	json_str(g, "log_name", log_name);
-	json_close(g);
-}
-
 static void write_device(yajl_gen g, const struct device_info *dev)
 {
 	json_open(g, "device");
@@ -227,10 +188,18 @@ void format_process_event(yajl_gen g, const struct decoded_event *ev, const stru
 	bool terminate = ev->kind == EVENT_KIND_EXIT;
 	int activity = terminate ? 2 : 1;
 
-	write_class(g, (long long)(ev->time_real / 1000), OCSF_CLASS_PROCESS_ACTIVITY,
-		    "Process Activity", 1, "System Activity", activity,
-		    terminate ? "Terminate" : "Launch", 1, "Informational");
-	write_metadata(g, "process");
+	ocsf_write_class(g, (long long)(ev->time_real / 1000),
+			 &(const struct ocsf_class){
+				 .class_uid = OCSF_CLASS_PROCESS_ACTIVITY,
+				 .class_name = "Process Activity",
+				 .category_uid = 1,
+				 .category_name = "System Activity",
+				 .activity_id = activity,
+				 .activity_name = terminate ? "Terminate" : "Launch",
+				 .severity_id = 1,
+				 .severity = "Informational",
+			 });
+	ocsf_write_metadata(g, "process", NULL);
 	write_device(g, dev);
 
 	if (ev->kind == EVENT_KIND_EXEC) {
@@ -464,9 +433,17 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 	int sev = r ? severity_id(policy_rule_severity(r)) : 4;
 	bool blocked = f->action == FINDING_ACTION_KILLED || f->action == FINDING_ACTION_DENIED;
 
-	write_class(g, (long long)(f->time_real / 1000), OCSF_CLASS_COMPLIANCE_FINDING,
-		    "Compliance Finding", 2, "Findings", activity, resolved ? "Close" : "Create",
-		    sev, severity_names[sev]);
+	ocsf_write_class(g, (long long)(f->time_real / 1000),
+			 &(const struct ocsf_class){
+				 .class_uid = OCSF_CLASS_COMPLIANCE_FINDING,
+				 .class_name = "Compliance Finding",
+				 .category_uid = 2,
+				 .category_name = "Findings",
+				 .activity_id = activity,
+				 .activity_name = resolved ? "Close" : "Create",
+				 .severity_id = sev,
+				 .severity = severity_names[sev],
+			 });
 	json_int(g, "status_id", resolved ? 4 : 1);
 	json_str(g, "status", resolved ? "Resolved" : "New");
 	if (f->has_network && f->network.count > 1) {
@@ -476,21 +453,9 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 		json_int(g, "end_time", (long long)(f->network.last_real / 1000));
 	}
 
-	json_open(g, "metadata");
-	json_str(g, "version", OCSF_SCHEMA_VERSION);
-	json_open(g, "product");
-	json_str(g, "name", "postured");
-	json_str(g, "vendor_name", "postured");
-	json_str(g, "version", POSTURED_VERSION);
-	json_close(g);
-	json_str(g, "log_name", "finding");
 	/* Outside the System category, device needs the host profile. */
-	json_key(g, "profiles");
-	yajl_gen_array_open(g);
-	yajl_gen_string(g, (const unsigned char *)"host", 4);
-	yajl_gen_string(g, (const unsigned char *)"security_control", 16);
-	yajl_gen_array_close(g);
-	json_close(g);
+	ocsf_write_metadata(g, "finding",
+			    (const char *const[]){ "host", "security_control", NULL });
 	write_device(g, dev);
 
 	if (f->kind == FINDING_PROCESS_DENIED || f->kind == FINDING_NETWORK) {
@@ -644,9 +609,18 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 void format_snapshot(yajl_gen g, const struct device_info *dev, long long time_ms,
 		     void (*write_postured)(void *userdata, yajl_gen g), void *userdata)
 {
-	write_class(g, time_ms, OCSF_CLASS_DEVICE_INVENTORY_INFO, "Device Inventory Info", 5,
-		    "Discovery", 2, "Collect", 1, "Informational");
-	write_metadata(g, "posture");
+	ocsf_write_class(g, time_ms,
+			 &(const struct ocsf_class){
+				 .class_uid = OCSF_CLASS_DEVICE_INVENTORY_INFO,
+				 .class_name = "Device Inventory Info",
+				 .category_uid = 5,
+				 .category_name = "Discovery",
+				 .activity_id = 2,
+				 .activity_name = "Collect",
+				 .severity_id = 1,
+				 .severity = "Informational",
+			 });
+	ocsf_write_metadata(g, "posture", NULL);
 	write_device(g, dev);
 	json_open(g, "postured");
 	write_postured(userdata, g);

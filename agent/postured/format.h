@@ -12,10 +12,8 @@
 #include "decode.h"
 #include "device.h"
 #include "finding.h"
+#include "ocsf.h"
 #include "proctab.h"
-
-#define OCSF_SCHEMA_VERSION	    "1.9.0-dev"
-#define OCSF_CLASS_PROCESS_ACTIVITY 1007
 
 /*
  * Writes one JSON object for ev to g.  self is the process table entry of the
@@ -26,8 +24,6 @@ void format_process_event(yajl_gen g, const struct decoded_event *ev, const stru
 			  const struct proc_entry *parent, const struct device_info *dev,
 			  int64_t clock_offset);
 
-#define OCSF_CLASS_COMPLIANCE_FINDING 2003
-
 /*
  * Writes one finding as an OCSF Compliance Finding (class 2003): the rule as
  * the control, the action taken (security_control profile), the process as
@@ -36,8 +32,6 @@ void format_process_event(yajl_gen g, const struct decoded_event *ev, const stru
  */
 void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 		    const struct device_info *dev);
-
-#define OCSF_CLASS_DEVICE_INVENTORY_INFO 5001
 
 /*
  * Writes the posture snapshot: an OCSF Device Inventory Info record (class

@@ -14,8 +14,9 @@ CHECKS_SRCS += $(addprefix agent/postured/checks/,firewall.c nft_ruleset.c scree
 # The checks that ask services over the system bus, and the runner that bounds every check in time.
 CHECKS_SRCS += $(addprefix agent/postured/checks/,check_bus.c required_services.c time_sync.c \
 	runner.c)
-# The spool: the daemon appends, postured-sender reads and acknowledges.
-SPOOL_SRCS := agent/postured/spool.c agent/postured/envelope.c
+# The spool: the daemon appends, postured-sender reads and acknowledges.  It writes its loss
+# record itself (format_loss.c), with the OCSF attributes format.c's records start with (ocsf.c).
+SPOOL_SRCS := $(addprefix agent/postured/,spool.c envelope.c format_loss.c ocsf.c)
 AGENT_SRCS := $(addprefix agent/postured/,main.c agent.c privs.c engine.c engine_system.c \
 	hashcache.c baseline.c status.c policy_sig.c)
 AGENT_SRCS += $(SPOOL_SRCS) $(PROBE_SRCS) $(CORE_SRCS) $(CHECKS_SRCS)

@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/json-util.h"
 #include "basic/sqlite-util.h"
 #include "basic/time-util.h"
 #include "envelope.h"
+#include "format_loss.h"
 #include "spool.h"
 
 #define SPOOL_SCHEMA_VERSION 1
@@ -39,6 +41,48 @@ static int exec_sql(sqlite3 *db, const char *sql)
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret)
 {
 	return sqlite_errno(sqlite3_prepare_v2(db, sql, -1, ret, NULL));
+}
+
+/* Runs a statement that returns no rows and resets it for the next use. */
+static int step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : rc == SQLITE_ROW ? -EIO : sqlite_errno(rc);
+}
+
+/* The work of one transaction: >= 0 commits (and is returned), -errno rolls back. */
+typedef int (*spool_txn_fn)(sqlite3 *db, void *userdata);
+
+/*
+ * Every transaction on the file has this one shape, collector/store.c's:
+ * begin, fn does all the work, then commit when it succeeded, and roll back
+ * when it or the COMMIT failed (unless SQLite rolled back already, as it may
+ * for SQLITE_FULL).  A change takes the write lock at BEGIN (immediate): a
+ * deferred transaction that reads, then writes, fails with SQLITE_BUSY at
+ * once when the other process wrote in between, where busy_timeout would not
+ * wait.  A read (immediate false) sees one consistent snapshot of the file.
+ * Returns what fn returned, or -errno.
+ */
+static int spool_transaction(sqlite3 *db, bool immediate, spool_txn_fn fn, void *userdata)
+{
+	int r, k;
+
+	r = exec_sql(db, immediate ? "BEGIN IMMEDIATE" : "BEGIN");
+	if (r < 0)
+		return r;
+	r = fn(db, userdata);
+	if (r >= 0) {
+		k = exec_sql(db, "COMMIT");
+		if (k >= 0)
+			return r;
+		r = k;
+	}
+	if (!sqlite3_get_autocommit(db))
+		(void)exec_sql(db, "ROLLBACK");
+	return r;
 }
 
 static int meta_get(sqlite3 *db, const char *key, uint64_t *ret)
@@ -75,13 +119,40 @@ static int meta_set(sqlite3 *db, const char *key, uint64_t value)
 	return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
+static int create_schema(sqlite3 *db, void *userdata)
+{
+	uint64_t next_seq;
+	int r;
+
+	r = exec_sql(db, "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL,"
+			 " value INTEGER NOT NULL) WITHOUT ROWID;"
+			 "CREATE TABLE IF NOT EXISTS records (seq INTEGER PRIMARY KEY,"
+			 " class INTEGER NOT NULL, kind TEXT NOT NULL, bytes INTEGER NOT NULL,"
+			 " line TEXT NOT NULL);"
+			 "CREATE INDEX IF NOT EXISTS records_class ON records (class, seq);"
+			 "CREATE INDEX IF NOT EXISTS records_kind ON records (class, kind, seq);"
+			 "CREATE TABLE IF NOT EXISTS sent (seq INTEGER PRIMARY KEY,"
+			 " kind TEXT NOT NULL, acked INTEGER NOT NULL, line TEXT NOT NULL);"
+			 "CREATE INDEX IF NOT EXISTS sent_acked ON sent (acked);"
+			 "PRAGMA user_version = 1;");
+	if (r < 0)
+		return r;
+	r = meta_get(db, "next_seq", &next_seq);
+	if (r < 0)
+		return r;
+	/* See spool.h: a new spool never reuses a number an older one may have sent. */
+	if (next_seq == 0)
+		r = meta_set(db, "next_seq", MAX(now_usec(CLOCK_REALTIME), (usec_t)1));
+	return r;
+}
+
 /* Returns 0 when the file holds a healthy spool (made here if empty), -EUCLEAN when corrupt. */
 static int open_db(const char *path, sqlite3 **ret)
 {
 	_cleanup_(sqlite3_close_v2p) sqlite3 *db = NULL;
 	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
 	_cleanup_close_ int fd = -EBADF;
-	uint64_t version = 0, next_seq = 0;
+	uint64_t version = 0;
 	int r, rc;
 
 	/* Create it owner-only ourselves: SQLite would honour the umask. -wal/-shm copy this mode. */
@@ -125,34 +196,9 @@ static int open_db(const char *path, sqlite3 **ret)
 	if (version > SPOOL_SCHEMA_VERSION)
 		return -EPROTONOSUPPORT;
 
-	r = exec_sql(db, "BEGIN IMMEDIATE");
+	r = spool_transaction(db, true, create_schema, NULL);
 	if (r < 0)
 		return r;
-	r = exec_sql(db, "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL,"
-			 " value INTEGER NOT NULL) WITHOUT ROWID;"
-			 "CREATE TABLE IF NOT EXISTS records (seq INTEGER PRIMARY KEY,"
-			 " class INTEGER NOT NULL, kind TEXT NOT NULL, bytes INTEGER NOT NULL,"
-			 " line TEXT NOT NULL);"
-			 "CREATE INDEX IF NOT EXISTS records_class ON records (class, seq);"
-			 "CREATE INDEX IF NOT EXISTS records_kind ON records (class, kind, seq);"
-			 "CREATE TABLE IF NOT EXISTS sent (seq INTEGER PRIMARY KEY,"
-			 " kind TEXT NOT NULL, acked INTEGER NOT NULL, line TEXT NOT NULL);"
-			 "CREATE INDEX IF NOT EXISTS sent_acked ON sent (acked);"
-			 "PRAGMA user_version = 1;");
-	if (r >= 0)
-		r = meta_get(db, "next_seq", &next_seq);
-	/* See spool.h: a new spool never reuses a number an older one may have sent. */
-	if (r >= 0 && next_seq == 0)
-		r = meta_set(db, "next_seq", MAX(now_usec(CLOCK_REALTIME), (usec_t)1));
-	if (r < 0) {
-		exec_sql(db, "ROLLBACK");
-		return r;
-	}
-	r = exec_sql(db, "COMMIT");
-	if (r < 0) {
-		exec_sql(db, "ROLLBACK");
-		return r;
-	}
 
 	*ret = TAKE_PTR(db);
 	return 0;
@@ -253,14 +299,56 @@ static const char *const evict_sql[] = {
 	"SELECT seq, bytes FROM records ORDER BY seq LIMIT 1",
 };
 
+/* The records make_room() deleted: how many, and the span of their numbers. */
 struct drops {
 	uint64_t count, first_seq, last_seq;
 };
 
-/* Deletes records until *bytes + need fits in max_bytes.  Runs inside the caller's transaction. */
-static int make_room(struct spool *s, uint64_t *bytes, uint64_t need, struct drops *d)
+/* The counts of the last loss record written, kept in meta so the next one folds them in. */
+struct loss {
+	uint64_t seq; /* 0: no loss record yet */
+	uint64_t dropped, unwritten, first_seq, last_seq;
+};
+
+struct enveloped {
+	char *line;
+	size_t len;
+};
+
+/* One append transaction: the items, their enveloped lines, and the counters it moves. */
+struct append {
+	struct spool *s;
+	const struct spool_item *items;
+	struct enveloped *env; /* items[i].line with its envelope, numbered from next_seq */
+	size_t n;
+	uint64_t unwritten; /* s->lost_pending as the transaction began */
+	int64_t time_ms;
+	sqlite3_stmt *ins; /* INSERT INTO records; append_txn() owns it */
+	uint64_t next_seq, bytes, lost_total; /* meta's counters, written back at the end */
+	struct drops drops;
+};
+
+/* Envelopes every item again, numbered from a->next_seq on. */
+static int envelope_items(struct append *a)
 {
-	for (size_t i = 0; i < ELEMENTSOF(evict_sql) && *bytes + need > s->max_bytes; i++) {
+	for (size_t i = 0; i < a->n; i++) {
+		int r;
+
+		a->env[i].line = mfree(a->env[i].line);
+		r = envelope_add(a->items[i].line, strlen(a->items[i].line), a->next_seq + i,
+				 a->s->boot_uid, a->time_ms, &a->env[i].line, &a->env[i].len);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Deletes records until a->bytes + need fits in max_bytes, counting them in a->drops. */
+static int make_room(struct append *a, uint64_t need)
+{
+	struct spool *s = a->s;
+
+	for (size_t i = 0; i < ELEMENTSOF(evict_sql) && a->bytes + need > s->max_bytes; i++) {
 		_cleanup_(sqlite3_finalizep) sqlite3_stmt *pick = NULL, *del = NULL;
 		int r;
 
@@ -270,7 +358,7 @@ static int make_room(struct spool *s, uint64_t *bytes, uint64_t need, struct dro
 		r = prepare(s->db, "DELETE FROM records WHERE seq = ?", &del);
 		if (r < 0)
 			return r;
-		while (*bytes + need > s->max_bytes) {
+		while (a->bytes + need > s->max_bytes) {
 			uint64_t seq, b;
 			int rc = sqlite3_step(pick);
 
@@ -283,226 +371,218 @@ static int make_room(struct spool *s, uint64_t *bytes, uint64_t need, struct dro
 			sqlite3_reset(pick);
 
 			sqlite3_bind_int64(del, 1, (sqlite3_int64)seq);
-			rc = sqlite3_step(del);
-			sqlite3_reset(del);
-			if (rc != SQLITE_DONE)
-				return sqlite_errno(rc);
+			r = step_done(del);
+			if (r < 0)
+				return r;
 
-			*bytes = *bytes > b ? *bytes - b : 0;
-			if (d->count == 0 || seq < d->first_seq)
-				d->first_seq = seq;
-			if (seq > d->last_seq)
-				d->last_seq = seq;
-			d->count++;
+			a->bytes = a->bytes > b ? a->bytes - b : 0;
+			if (a->drops.count == 0 || seq < a->drops.first_seq)
+				a->drops.first_seq = seq;
+			if (seq > a->drops.last_seq)
+				a->drops.last_seq = seq;
+			a->drops.count++;
 		}
 	}
 	return 0;
 }
 
-static int insert_record(struct spool *s, sqlite3_stmt *ins, uint64_t seq, enum spool_class class,
-			 const char *kind, const char *line, size_t len)
+/* Inserts one record and counts its bytes. */
+static int insert_record(struct append *a, uint64_t seq, enum spool_class class, const char *kind,
+			 const char *line, size_t len)
 {
-	int rc;
+	int r;
 
-	sqlite3_bind_int64(ins, 1, (sqlite3_int64)seq);
-	sqlite3_bind_int(ins, 2, class == SPOOL_STATE ? 1 : 0);
-	sqlite3_bind_text(ins, 3, kind ? kind : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(ins, 4, (sqlite3_int64)len);
-	sqlite3_bind_text(ins, 5, line, (int)len, SQLITE_STATIC);
-	rc = sqlite3_step(ins);
-	sqlite3_reset(ins);
-	sqlite3_clear_bindings(ins);
-	return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
-}
-
-/* The loss record: an OCSF Device Inventory Info (5001) line; see docs/events.md. */
-static int loss_line(const struct drops *d, const char *device_uid, uint64_t unwritten,
-		     uint64_t lost_total, char *buf, size_t size)
-{
-	uint64_t count = d->count + unwritten;
-	int n;
-
-	/* Only numbers and the device id (32 hex digits, checked when set) go in. */
-	n = snprintf(buf, size,
-		     "{\"class_uid\":5001,\"category_uid\":5,\"activity_id\":1,\"type_uid\":500101,"
-		     "\"severity_id\":3,\"time\":%" PRIu64 ",\"message\":\"%" PRIu64
-		     " records were lost on the device before they could be sent\","
-		     "\"metadata\":{\"version\":\"1.9.0-dev\",\"profiles\":[\"host\"],"
-		     "\"product\":{\"name\":\"postured\",\"vendor_name\":\"postured\"}},"
-		     "\"device\":{\"type_id\":0%s%s%s},"
-		     "\"postured\":{\"event\":\"records_lost\",\"count\":%" PRIu64
-		     ",\"dropped\":%" PRIu64 ",\"unwritten\":%" PRIu64 ",\"lost_total\":%" PRIu64,
-		     now_usec(CLOCK_REALTIME) / USEC_PER_MSEC, count,
-		     device_uid[0] ? ",\"uid\":\"" : "", device_uid, device_uid[0] ? "\"" : "",
-		     count, d->count, unwritten, lost_total);
-	if (n < 0 || (size_t)n >= size)
-		return -ENOBUFS;
-	if (d->count > 0) {
-		int m = snprintf(buf + n, size - (size_t)n,
-				 ",\"first_seq\":%" PRIu64 ",\"last_seq\":%" PRIu64, d->first_seq,
-				 d->last_seq);
-		if (m < 0 || (size_t)m >= size - (size_t)n)
-			return -ENOBUFS;
-		n += m;
-	}
-	if ((size_t)n + 3 > size)
-		return -ENOBUFS;
-	memcpy(buf + n, "}}", 3);
+	sqlite3_bind_int64(a->ins, 1, (sqlite3_int64)seq);
+	sqlite3_bind_int(a->ins, 2, class == SPOOL_STATE ? 1 : 0);
+	sqlite3_bind_text(a->ins, 3, kind ? kind : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(a->ins, 4, (sqlite3_int64)len);
+	sqlite3_bind_text(a->ins, 5, line, (int)len, SQLITE_STATIC);
+	r = step_done(a->ins);
+	if (r < 0)
+		return r;
+	a->bytes += len;
 	return 0;
 }
 
-struct enveloped {
-	char *line;
-	size_t len;
-};
+static int loss_load(sqlite3 *db, struct loss *ret)
+{
+	struct loss l;
+	int r;
+
+	if ((r = meta_get(db, "loss_seq", &l.seq)) < 0 ||
+	    (r = meta_get(db, "loss_dropped", &l.dropped)) < 0 ||
+	    (r = meta_get(db, "loss_unwritten", &l.unwritten)) < 0 ||
+	    (r = meta_get(db, "loss_first", &l.first_seq)) < 0 ||
+	    (r = meta_get(db, "loss_last", &l.last_seq)) < 0)
+		return r;
+	*ret = l;
+	return 0;
+}
+
+static int loss_store(sqlite3 *db, const struct loss *l)
+{
+	int r;
+
+	if ((r = meta_set(db, "loss_seq", l->seq)) < 0 ||
+	    (r = meta_set(db, "loss_dropped", l->dropped)) < 0 ||
+	    (r = meta_set(db, "loss_unwritten", l->unwritten)) < 0 ||
+	    (r = meta_set(db, "loss_first", l->first_seq)) < 0 ||
+	    (r = meta_set(db, "loss_last", l->last_seq)) < 0)
+		return r;
+	return 0;
+}
 
 /*
- * Writes the loss record at *next_seq.  An earlier loss record still unsent
- * in the spool is replaced and its counts folded into the new one, so a full
- * spool holds one loss record, not one per drop.  The items' envelopes are
- * renumbered to follow it.
+ * Deletes the previous loss record if it is still in the spool (unsent) and
+ * returns its counts in *ret, to be folded into the next one; zeros when there
+ * is none or it was sent (what it said has been reported).
  */
-static int write_loss(struct spool *s, sqlite3_stmt *ins, struct drops *d, uint64_t *next_seq,
-		      uint64_t *bytes, uint64_t *lost_total, const struct spool_item *items,
-		      size_t n, struct enveloped *env, int64_t time_ms)
+static int loss_take_unsent(struct append *a, struct loss *ret)
 {
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *old = NULL;
-	_cleanup_free_ char *line = NULL;
-	uint64_t prev_seq, prev_dropped = 0, prev_unwritten = 0, prev_first = 0, prev_last = 0;
-	uint64_t unwritten = s->lost_pending;
-	char raw[1024];
-	size_t len;
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *del = NULL;
+	sqlite3 *db = a->s->db;
+	struct loss prev = {};
+	uint64_t seq, b;
 	int r, rc;
 
-	*lost_total += d->count + unwritten;
-
-	r = meta_get(s->db, "loss_seq", &prev_seq);
+	r = meta_get(db, "loss_seq", &seq);
 	if (r < 0)
 		return r;
-	if (prev_seq > 0) {
-		r = prepare(s->db, "DELETE FROM records WHERE seq = ? RETURNING bytes", &old);
+	if (seq > 0) {
+		r = prepare(db, "DELETE FROM records WHERE seq = ? RETURNING bytes", &del);
 		if (r < 0)
 			return r;
-		sqlite3_bind_int64(old, 1, (sqlite3_int64)prev_seq);
-		rc = sqlite3_step(old);
+		sqlite3_bind_int64(del, 1, (sqlite3_int64)seq);
+		rc = sqlite3_step(del);
 		if (rc == SQLITE_ROW) {
-			uint64_t b = (uint64_t)sqlite3_column_int64(old, 0);
-
-			*bytes = *bytes > b ? *bytes - b : 0;
-			if ((r = meta_get(s->db, "loss_dropped", &prev_dropped)) < 0 ||
-			    (r = meta_get(s->db, "loss_unwritten", &prev_unwritten)) < 0 ||
-			    (r = meta_get(s->db, "loss_first", &prev_first)) < 0 ||
-			    (r = meta_get(s->db, "loss_last", &prev_last)) < 0)
+			b = (uint64_t)sqlite3_column_int64(del, 0);
+			a->bytes = a->bytes > b ? a->bytes - b : 0;
+			r = loss_load(db, &prev);
+			if (r < 0)
 				return r;
-			rc = sqlite3_step(old);
+			rc = sqlite3_step(del);
 		}
 		if (rc != SQLITE_DONE)
 			return sqlite_errno(rc);
 	}
-	if (prev_dropped > 0) {
-		if (d->count == 0 || prev_first < d->first_seq)
-			d->first_seq = prev_first;
-		if (prev_last > d->last_seq)
-			d->last_seq = prev_last;
-	}
-	d->count += prev_dropped;
-	unwritten += prev_unwritten;
-
-	r = loss_line(d, s->device_uid, unwritten, *lost_total, raw, sizeof(raw));
-	if (r < 0)
-		return r;
-	r = envelope_add(raw, strlen(raw), *next_seq, s->boot_uid, time_ms, &line, &len);
-	if (r < 0)
-		return r;
-	/* State, so it outlives the events while they are being dropped. */
-	r = insert_record(s, ins, *next_seq, SPOOL_STATE, "records_lost", line, len);
-	if (r < 0)
-		return r;
-	if ((r = meta_set(s->db, "loss_seq", *next_seq)) < 0 ||
-	    (r = meta_set(s->db, "loss_dropped", d->count)) < 0 ||
-	    (r = meta_set(s->db, "loss_unwritten", unwritten)) < 0 ||
-	    (r = meta_set(s->db, "loss_first", d->first_seq)) < 0 ||
-	    (r = meta_set(s->db, "loss_last", d->last_seq)) < 0)
-		return r;
-	*bytes += len;
-	(*next_seq)++;
-
-	/* The items were enveloped with the numbers the loss record now has: renumber them. */
-	for (size_t i = 0; i < n; i++) {
-		free(env[i].line);
-		env[i].line = NULL;
-		r = envelope_add(items[i].line, strlen(items[i].line), *next_seq + i, s->boot_uid,
-				 time_ms, &env[i].line, &env[i].len);
-		if (r < 0)
-			return r;
-	}
+	*ret = prev;
 	return 0;
 }
 
-static int append_txn(struct spool *s, const struct spool_item *items, size_t n,
-		      struct enveloped *env, uint64_t *ret_last_seq)
+/*
+ * Writes the loss record at a->next_seq (docs/events.md, "Loss record"), for
+ * what make_room() dropped and what a full disk kept out.  An earlier loss
+ * record still unsent in the spool is replaced and its counts folded into the
+ * new one, so a full spool holds one loss record, not one per drop.  The
+ * items' envelopes are renumbered to follow it.
+ */
+static int write_loss(struct append *a)
 {
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *ins = NULL;
-	struct drops d = {};
-	uint64_t next_seq, bytes, lost_total, need = 0;
-	int64_t time_ms = (int64_t)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC);
+	_cleanup_(yajl_gen_freep) yajl_gen g = NULL;
+	_cleanup_free_ char *line = NULL;
+	const unsigned char *raw;
+	struct loss prev = {}, l;
+	size_t raw_len, len;
 	int r;
 
-	r = meta_get(s->db, "next_seq", &next_seq);
+	a->lost_total += a->drops.count + a->unwritten;
+
+	r = loss_take_unsent(a, &prev);
 	if (r < 0)
 		return r;
-	r = meta_get(s->db, "bytes", &bytes);
+	l = (struct loss){
+		.seq = a->next_seq,
+		.dropped = a->drops.count + prev.dropped,
+		.unwritten = a->unwritten + prev.unwritten,
+		.first_seq = a->drops.first_seq,
+		.last_seq = a->drops.last_seq,
+	};
+	if (prev.dropped > 0) {
+		if (a->drops.count == 0 || prev.first_seq < l.first_seq)
+			l.first_seq = prev.first_seq;
+		l.last_seq = MAX(l.last_seq, prev.last_seq);
+	}
+
+	g = yajl_gen_alloc(NULL);
+	if (!g)
+		return -ENOMEM;
+	format_loss(g, &(const struct format_loss){
+			       .time_ms = a->time_ms,
+			       .device_uid = a->s->device_uid,
+			       .dropped = l.dropped,
+			       .unwritten = l.unwritten,
+			       .lost_total = a->lost_total,
+			       .first_seq = l.first_seq,
+			       .last_seq = l.last_seq,
+		       });
+	if (yajl_gen_get_buf(g, &raw, &raw_len) != yajl_gen_status_ok)
+		return -ENOMEM;
+	r = envelope_add((const char *)raw, raw_len, a->next_seq, a->s->boot_uid, a->time_ms, &line,
+			 &len);
 	if (r < 0)
 		return r;
-	r = meta_get(s->db, "lost_total", &lost_total);
+	/* State, so it outlives the events while they are being dropped. */
+	r = insert_record(a, a->next_seq, SPOOL_STATE, "records_lost", line, len);
 	if (r < 0)
+		return r;
+	r = loss_store(a->s->db, &l);
+	if (r < 0)
+		return r;
+	a->next_seq++;
+
+	/* The items were enveloped with the number the loss record now has. */
+	return envelope_items(a);
+}
+
+static int append_txn(sqlite3 *db, void *userdata)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *ins = NULL;
+	struct append *a = userdata;
+	uint64_t need = 0;
+	int r;
+
+	a->time_ms = (int64_t)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC);
+	if ((r = meta_get(db, "next_seq", &a->next_seq)) < 0 ||
+	    (r = meta_get(db, "bytes", &a->bytes)) < 0 ||
+	    (r = meta_get(db, "lost_total", &a->lost_total)) < 0)
 		return r;
 
-	for (size_t i = 0; i < n; i++) {
-		r = envelope_add(items[i].line, strlen(items[i].line), next_seq + i, s->boot_uid,
-				 time_ms, &env[i].line, &env[i].len);
-		if (r < 0)
-			return r;
-		need += env[i].len;
-	}
-	if (need + SPOOL_LOSS_RESERVE > s->max_bytes)
+	r = envelope_items(a);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < a->n; i++)
+		need += a->env[i].len;
+	if (need + SPOOL_LOSS_RESERVE > a->s->max_bytes)
 		return -E2BIG;
 
-	r = make_room(s, &bytes, need + SPOOL_LOSS_RESERVE, &d);
+	r = make_room(a, need + SPOOL_LOSS_RESERVE);
 	if (r < 0)
 		return r;
 
-	r = prepare(s->db,
+	r = prepare(db,
 		    "INSERT INTO records (seq, class, kind, bytes, line) VALUES (?, ?, ?, ?, ?)",
 		    &ins);
 	if (r < 0)
 		return r;
+	a->ins = ins;
 
-	if (d.count > 0 || s->lost_pending > 0) {
-		r = write_loss(s, ins, &d, &next_seq, &bytes, &lost_total, items, n, env, time_ms);
+	if (a->drops.count > 0 || a->unwritten > 0) {
+		r = write_loss(a);
 		if (r < 0)
 			return r;
 	}
-
-	for (size_t i = 0; i < n; i++) {
-		r = insert_record(s, ins, next_seq + i, items[i].class, items[i].kind, env[i].line,
-				  env[i].len);
+	for (size_t i = 0; i < a->n; i++) {
+		r = insert_record(a, a->next_seq + i, a->items[i].class, a->items[i].kind,
+				  a->env[i].line, a->env[i].len);
 		if (r < 0)
 			return r;
-		bytes += env[i].len;
 	}
+	a->next_seq += a->n;
 
-	r = meta_set(s->db, "next_seq", next_seq + n);
-	if (r < 0)
+	if ((r = meta_set(db, "next_seq", a->next_seq)) < 0 ||
+	    (r = meta_set(db, "bytes", a->bytes)) < 0 ||
+	    (r = meta_set(db, "lost_total", a->lost_total)) < 0)
 		return r;
-	r = meta_set(s->db, "bytes", bytes);
-	if (r < 0)
-		return r;
-	r = meta_set(s->db, "lost_total", lost_total);
-	if (r < 0)
-		return r;
-
-	*ret_last_seq = next_seq + n - 1;
 	return 0;
 }
 
@@ -510,7 +590,7 @@ int spool_append_many(struct spool *s, const struct spool_item *items, size_t n,
 		      uint64_t *ret_last_seq)
 {
 	_cleanup_free_ struct enveloped *env = NULL;
-	uint64_t last = 0, pending = 0;
+	struct append a;
 	int r;
 
 	if (!s || (!items && n > 0))
@@ -525,15 +605,14 @@ int spool_append_many(struct spool *s, const struct spool_item *items, size_t n,
 	if (!env)
 		return -ENOMEM;
 
-	r = exec_sql(s->db, "BEGIN IMMEDIATE");
-	if (r >= 0) {
-		pending = s->lost_pending;
-		r = append_txn(s, items, n, env, &last);
-		if (r >= 0)
-			r = exec_sql(s->db, "COMMIT");
-		if (r < 0)
-			exec_sql(s->db, "ROLLBACK");
-	}
+	a = (struct append){
+		.s = s,
+		.items = items,
+		.env = env,
+		.n = n,
+		.unwritten = s->lost_pending,
+	};
+	r = spool_transaction(s->db, true, append_txn, &a);
 	for (size_t i = 0; i < n; i++)
 		free(env[i].line);
 
@@ -544,9 +623,10 @@ int spool_append_many(struct spool *s, const struct spool_item *items, size_t n,
 	if (r < 0)
 		return r;
 
-	s->lost_pending -= pending;
+	/* The loss record just committed reported them. */
+	s->lost_pending -= a.unwritten;
 	if (ret_last_seq)
-		*ret_last_seq = last;
+		*ret_last_seq = a.next_seq - 1;
 	return 0;
 }
 
@@ -599,112 +679,95 @@ int spool_peek(struct spool *s, uint64_t after_seq, size_t max_records, size_t m
 	return (int)MIN(count, (size_t)INT32_MAX);
 }
 
-int spool_ack(struct spool *s, uint64_t seq)
+static int ack_txn(sqlite3 *db, void *userdata)
 {
 	_cleanup_(sqlite3_finalizep) sqlite3_stmt *sum = NULL, *keep = NULL, *cap = NULL,
 						  *del = NULL;
+	sqlite3_int64 seq = *(const sqlite3_int64 *)userdata;
 	uint64_t bytes, gone, count;
 	int r, rc;
 
-	if (!s)
-		return -EINVAL;
-	if (seq > INT64_MAX)
-		seq = INT64_MAX;
-
-	r = exec_sql(s->db, "BEGIN IMMEDIATE");
-	if (r < 0)
-		return r;
-
-	r = prepare(s->db, "SELECT count(*), coalesce(sum(bytes), 0) FROM records WHERE seq <= ?",
+	r = prepare(db, "SELECT count(*), coalesce(sum(bytes), 0) FROM records WHERE seq <= ?",
 		    &sum);
 	if (r < 0)
-		goto rollback;
-	sqlite3_bind_int64(sum, 1, (sqlite3_int64)seq);
+		return r;
+	sqlite3_bind_int64(sum, 1, seq);
 	rc = sqlite3_step(sum);
-	if (rc != SQLITE_ROW) {
-		r = sqlite_errno(rc);
-		goto rollback;
-	}
+	if (rc != SQLITE_ROW)
+		return sqlite_errno(rc) ?: -EIO;
 	count = (uint64_t)sqlite3_column_int64(sum, 0);
 	gone = (uint64_t)sqlite3_column_int64(sum, 1);
 
 	/* What left the device stays visible to its owner (posturectl sent): see spool.h. */
-	r = prepare(s->db,
+	r = prepare(db,
 		    "INSERT OR REPLACE INTO sent (seq, kind, acked, line)"
 		    " SELECT seq, kind, ?, line FROM records WHERE seq <= ?",
 		    &keep);
 	if (r < 0)
-		goto rollback;
+		return r;
 	sqlite3_bind_int64(keep, 1, (sqlite3_int64)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC));
-	sqlite3_bind_int64(keep, 2, (sqlite3_int64)seq);
-	rc = sqlite3_step(keep);
-	if (rc != SQLITE_DONE) {
-		r = sqlite_errno(rc);
-		goto rollback;
-	}
-	r = prepare(s->db,
+	sqlite3_bind_int64(keep, 2, seq);
+	r = step_done(keep);
+	if (r < 0)
+		return r;
+
+	r = prepare(db,
 		    "DELETE FROM sent WHERE seq <= (SELECT seq FROM sent ORDER BY seq DESC"
 		    " LIMIT 1 OFFSET ?)",
 		    &cap);
 	if (r < 0)
-		goto rollback;
+		return r;
 	sqlite3_bind_int64(cap, 1, (sqlite3_int64)SPOOL_SENT_MAX);
-	rc = sqlite3_step(cap);
-	if (rc != SQLITE_DONE) {
-		r = sqlite_errno(rc);
-		goto rollback;
-	}
+	r = step_done(cap);
+	if (r < 0)
+		return r;
 
-	r = prepare(s->db, "DELETE FROM records WHERE seq <= ?", &del);
+	r = prepare(db, "DELETE FROM records WHERE seq <= ?", &del);
 	if (r < 0)
-		goto rollback;
-	sqlite3_bind_int64(del, 1, (sqlite3_int64)seq);
-	rc = sqlite3_step(del);
-	if (rc != SQLITE_DONE) {
-		r = sqlite_errno(rc);
-		goto rollback;
-	}
-	r = meta_get(s->db, "bytes", &bytes);
+		return r;
+	sqlite3_bind_int64(del, 1, seq);
+	r = step_done(del);
 	if (r < 0)
-		goto rollback;
-	r = meta_set(s->db, "bytes", bytes > gone ? bytes - gone : 0);
+		return r;
+
+	r = meta_get(db, "bytes", &bytes);
 	if (r < 0)
-		goto rollback;
-	r = exec_sql(s->db, "COMMIT");
+		return r;
+	r = meta_set(db, "bytes", bytes > gone ? bytes - gone : 0);
 	if (r < 0)
-		goto rollback;
+		return r;
 	return (int)MIN(count, (uint64_t)INT32_MAX);
+}
 
-rollback:
-	exec_sql(s->db, "ROLLBACK");
-	return r;
+int spool_ack(struct spool *s, uint64_t seq)
+{
+	sqlite3_int64 upto = (sqlite3_int64)MIN(seq, (uint64_t)INT64_MAX);
+
+	if (!s)
+		return -EINVAL;
+	return spool_transaction(s->db, true, ack_txn, &upto);
+}
+
+static int prune_sent_txn(sqlite3 *db, void *userdata)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *del = NULL;
+	int r;
+
+	r = prepare(db, "DELETE FROM sent WHERE acked < ?", &del);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(del, 1, *(const int64_t *)userdata);
+	r = step_done(del);
+	if (r < 0)
+		return r;
+	return sqlite3_changes(db);
 }
 
 int spool_prune_sent(struct spool *s, int64_t older_than_ms)
 {
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *del = NULL;
-	int r, rc;
-
 	if (!s)
 		return -EINVAL;
-	r = exec_sql(s->db, "BEGIN IMMEDIATE");
-	if (r < 0)
-		return r;
-	r = prepare(s->db, "DELETE FROM sent WHERE acked < ?", &del);
-	if (r >= 0) {
-		sqlite3_bind_int64(del, 1, (sqlite3_int64)older_than_ms);
-		rc = sqlite3_step(del);
-		r = rc == SQLITE_DONE ? sqlite3_changes(s->db) : sqlite_errno(rc);
-	}
-	if (r >= 0) {
-		int k = exec_sql(s->db, "COMMIT");
-
-		if (k >= 0)
-			return r;
-		r = k;
-	}
-	exec_sql(s->db, "ROLLBACK");
-	return r;
+	return spool_transaction(s->db, true, prune_sent_txn, &older_than_ms);
 }
 
 int spool_list_sent(struct spool *s, int64_t since_ms, uint64_t after_seq, size_t max,
@@ -752,36 +815,39 @@ int spool_list_sent(struct spool *s, int64_t since_ms, uint64_t after_seq, size_
 	return (int)MIN(count, (size_t)INT32_MAX);
 }
 
-int spool_get_stats(struct spool *s, struct spool_stats *ret)
+static int stats_txn(sqlite3 *db, void *userdata)
 {
 	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
-	struct spool_stats st_out = {};
+	struct spool_stats *stats = userdata;
 	int r, rc;
+
+	if ((r = meta_get(db, "next_seq", &stats->next_seq)) < 0 ||
+	    (r = meta_get(db, "bytes", &stats->bytes)) < 0 ||
+	    (r = meta_get(db, "lost_total", &stats->lost_total)) < 0)
+		return r;
+	r = prepare(db, "SELECT count(*) FROM records", &st);
+	if (r < 0)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		return sqlite_errno(rc) ?: -EIO;
+	stats->records = (uint64_t)sqlite3_column_int64(st, 0);
+	return 0;
+}
+
+int spool_get_stats(struct spool *s, struct spool_stats *ret)
+{
+	struct spool_stats stats = {};
+	int r;
 
 	if (!s || !ret)
 		return -EINVAL;
-	r = exec_sql(s->db, "BEGIN");
+	/* One read transaction: the counters and the count agree. */
+	r = spool_transaction(s->db, false, stats_txn, &stats);
 	if (r < 0)
 		return r;
-	r = meta_get(s->db, "next_seq", &st_out.next_seq);
-	if (r >= 0)
-		r = meta_get(s->db, "bytes", &st_out.bytes);
-	if (r >= 0)
-		r = meta_get(s->db, "lost_total", &st_out.lost_total);
-	if (r >= 0)
-		r = prepare(s->db, "SELECT count(*) FROM records", &st);
-	if (r >= 0) {
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			st_out.records = (uint64_t)sqlite3_column_int64(st, 0);
-		else
-			r = sqlite_errno(rc);
-	}
-	exec_sql(s->db, "COMMIT");
-	if (r < 0)
-		return r;
-	st_out.lost_pending = s->lost_pending;
-	st_out.lost_total += s->lost_pending;
-	*ret = st_out;
+	stats.lost_pending = s->lost_pending;
+	stats.lost_total += s->lost_pending;
+	*ret = stats;
 	return 0;
 }

@@ -1,6 +1,4 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include <curl/curl.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -11,7 +9,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
@@ -21,78 +18,38 @@
 #include "basic/cleanup.h"
 #include "basic/fileio.h"
 #include "basic/log.h"
-#include "postured/policy_sig.h"
-#include "sender.h"
 #include "postured/spool.h"
+#include "sender.h"
+#include "sender_curl.h"
+#include "sender_policy.h"
 
 #define SENDER_MAX_FILE	       (1024 * 1024)
 #define SENDER_MAX_RESPONSE    (64 * 1024)
 #define SENDER_RETRY_AFTER_MAX (3600 * USEC_PER_SEC)
 
-struct buf {
-	char *data;
-	size_t len, cap;
-};
-
 struct sender {
 	struct sender_config cfg;
 	char *reports_url;
 	sd_event *event;
-	sd_event_source *curl_timer, *kick;
-	CURLM *multi;
-	CURL *easy;
+	sd_event_source *kick;
+	struct sender_tls tls;
+	struct sender_curl *curl;
 	struct curl_slist *headers;
 	struct spool *spool;
-	struct buf cert, key, ca;
-	struct buf plain, body, response;
-	char errbuf[CURL_ERROR_SIZE];
+	/* One batch in flight at most. */
+	bool sending;
+	struct sender_buf plain, body, response;
 	uint64_t batch_first, batch_last;
 	size_t batch_n, max_records;
 	unsigned failures;
 	bool backing_off;
 	struct ratelimit rl;
 
-	/* The policy feed (sender.h): one GET in flight at most. */
-	char *policy_url;
-	int policy_dir_fd;
-	sd_event_source *policy_timer;
-	CURL *policy_easy;
-	struct buf policy_body;
-	char policy_sig[POLICY_SIG_MAX_SIGNATURE + 1];
-	char etag[128], new_etag[128]; /* the tag handed over, the one of the answer */
-	bool policy_header_too_long;
-	char policy_errbuf[CURL_ERROR_SIZE];
-	struct curl_slist *policy_headers;
-	struct ratelimit policy_rl;
+	struct sender_policy *policy; /* the policy feed, with a policy_dir */
 };
 
-static void buf_free(struct buf *b, bool wipe)
-{
-	if (b->data && wipe)
-		explicit_bzero(b->data, b->cap);
-	free(b->data);
-	*b = (struct buf){};
-}
-
-static int buf_append(struct buf *b, const void *p, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = MAX(b->cap * 2, b->len + n + 1);
-		char *d = realloc(b->data, cap);
-
-		if (!d)
-			return -ENOMEM;
-		b->data = d;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return 0;
-}
-
 /* Reads a PEM file; for the key, insists on root (or our own uid when unprivileged) and no access by others. */
-static int read_pem(const char *path, bool is_key, struct buf *ret)
+static int read_pem(const char *path, bool is_key, struct sender_buf *ret)
 {
 	_cleanup_close_ int fd = -EBADF;
 	struct stat st;
@@ -118,7 +75,7 @@ static int read_pem(const char *path, bool is_key, struct buf *ret)
 		return log_error_errno(r, "'%s' is larger than %d bytes.", path, SENDER_MAX_FILE);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read '%s': %m", path);
-	*ret = (struct buf){ .data = data, .len = len, .cap = len + 1 };
+	*ret = (struct sender_buf){ .data = data, .len = len, .cap = len + 1 };
 	return 0;
 }
 
@@ -178,88 +135,7 @@ static void back_off(struct sender *s, usec_t retry_after)
 	schedule(s, delay);
 }
 
-/* --- libcurl multi ↔ sd-event --------------------------------------------- */
-
-static void finish_request(struct sender *s, CURLcode res);
-static void finish_policy_request(struct sender *s, CURLcode res);
-
-static void check_done(struct sender *s)
-{
-	CURLMsg *msg;
-	int left;
-
-	while ((msg = curl_multi_info_read(s->multi, &left))) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		if (msg->easy_handle == s->easy)
-			finish_request(s, msg->data.result);
-		else if (s->policy_easy && msg->easy_handle == s->policy_easy)
-			finish_policy_request(s, msg->data.result);
-	}
-}
-
-static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
-{
-	struct sender *s = userdata;
-	int action = 0, running;
-
-	if (revents & (EPOLLIN | EPOLLHUP))
-		action |= CURL_CSELECT_IN;
-	if (revents & EPOLLOUT)
-		action |= CURL_CSELECT_OUT;
-	if (revents & EPOLLERR)
-		action |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(s->multi, fd, action, &running);
-	check_done(s);
-	return 0;
-}
-
-static int curl_socket_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
-{
-	struct sender *s = userp;
-	sd_event_source *io = socketp;
-	uint32_t events = 0;
-
-	if (what == CURL_POLL_REMOVE) {
-		if (io) {
-			sd_event_source_disable_unref(io);
-			curl_multi_assign(s->multi, fd, NULL);
-		}
-		return 0;
-	}
-	if (what & CURL_POLL_IN)
-		events |= EPOLLIN;
-	if (what & CURL_POLL_OUT)
-		events |= EPOLLOUT;
-	if (io)
-		return sd_event_source_set_io_events(io, events) < 0 ? -1 : 0;
-	if (sd_event_add_io(s->event, &io, fd, events, on_io, s) < 0)
-		return -1;
-	curl_multi_assign(s->multi, fd, io);
-	return 0;
-}
-
-static int on_curl_timer(sd_event_source *es, uint64_t usec, void *userdata)
-{
-	struct sender *s = userdata;
-	int running;
-
-	curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_done(s);
-	return 0;
-}
-
-static int curl_timer_cb(CURLM *m, long timeout_ms, void *userp)
-{
-	struct sender *s = userp;
-
-	if (timeout_ms < 0)
-		return sd_event_source_set_enabled(s->curl_timer, SD_EVENT_OFF) < 0 ? -1 : 0;
-	if (sd_event_source_set_time_relative(s->curl_timer, (usec_t)timeout_ms * USEC_PER_MSEC) <
-	    0)
-		return -1;
-	return sd_event_source_set_enabled(s->curl_timer, SD_EVENT_ONESHOT) < 0 ? -1 : 0;
-}
+/* --- batches --------------------------------------------------------------- */
 
 static size_t on_response(char *p, size_t size, size_t n, void *userdata)
 {
@@ -267,21 +143,19 @@ static size_t on_response(char *p, size_t size, size_t n, void *userdata)
 
 	if (s->response.len + size * n > SENDER_MAX_RESPONSE)
 		return 0; /* aborts the transfer: a collector answers in a few bytes */
-	if (buf_append(&s->response, p, size * n) < 0)
+	if (sender_buf_append(&s->response, p, size * n) < 0)
 		return 0;
 	return size * n;
 }
-
-/* --- batches --------------------------------------------------------------- */
 
 static int add_line(uint64_t seq, const char *line, size_t len, void *userdata)
 {
 	struct sender *s = userdata;
 	int r;
 
-	r = buf_append(&s->plain, line, len);
+	r = sender_buf_append(&s->plain, line, len);
 	if (r >= 0)
-		r = buf_append(&s->plain, "\n", 1);
+		r = sender_buf_append(&s->plain, "\n", 1);
 	if (r < 0)
 		return r;
 	if (s->batch_n == 0)
@@ -291,7 +165,7 @@ static int add_line(uint64_t seq, const char *line, size_t len, void *userdata)
 	return 0;
 }
 
-static int gzip_buf(const struct buf *in, struct buf *out)
+static int gzip_buf(const struct sender_buf *in, struct sender_buf *out)
 {
 	z_stream z = {};
 	uLong bound;
@@ -322,39 +196,7 @@ static int gzip_buf(const struct buf *in, struct buf *out)
 	return rc == Z_STREAM_END ? 0 : -EIO;
 }
 
-/* What every request to the collector has: timeouts, TLS with the pinned CA and our certificate. */
-static void set_transport_options(struct sender *s, CURL *e)
-{
-	struct curl_blob ca = { s->ca.data, s->ca.len, CURL_BLOB_COPY };
-	struct curl_blob cert = { s->cert.data, s->cert.len, CURL_BLOB_COPY };
-	struct curl_blob key = { s->key.data, s->key.len, CURL_BLOB_COPY };
-
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	/* Timeouts on everything. */
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 100L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 20L);
-	/* TLS: 1.2 minimum (1.3 when configured), the company CA only, hostname checked. */
-	curl_easy_setopt(e, CURLOPT_SSLVERSION,
-			 (long)(s->cfg.tls13_only ? CURL_SSLVERSION_TLSv1_3 :
-						    CURL_SSLVERSION_TLSv1_2) |
-				 CURL_SSLVERSION_MAX_DEFAULT);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
-	curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
-	curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &ca);
-	if (s->cert.data) {
-		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cert);
-		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
-		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &key);
-		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
-	}
-	if (s->cfg.proxy)
-		curl_easy_setopt(e, CURLOPT_PROXY, s->cfg.proxy);
-}
+static void finish_request(CURL *e, CURLcode res, const char *error, void *userdata);
 
 static int start_request(struct sender *s)
 {
@@ -372,26 +214,20 @@ static int start_request(struct sender *s)
 	if (r < 0)
 		return log_error_errno(r, "Failed to compress a batch: %m");
 
-	e = curl_easy_init();
-	if (!e)
+	r = sender_curl_make(s->curl, s->reports_url, &e);
+	if (r < 0)
 		return log_oom();
 	s->response.len = 0;
-	s->errbuf[0] = '\0';
-	curl_easy_setopt(e, CURLOPT_URL, s->reports_url);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, s->body.data);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body.len);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_response);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
-	set_transport_options(s, e);
-
-	if (curl_multi_add_handle(s->multi, e) != CURLM_OK) {
-		curl_easy_cleanup(e);
-		return log_error_errno(EIO, "Failed to start a request.");
-	}
-	s->easy = e;
+	r = sender_curl_add(s->curl, e, finish_request, s);
+	if (r < 0)
+		return log_error_errno(r, "Failed to start a request: %m");
+	s->sending = true;
 	log_debug("Sending %zu records (seq %llu..%llu), %zu bytes gzipped.", s->batch_n,
 		  (unsigned long long)s->batch_first, (unsigned long long)s->batch_last,
 		  s->body.len);
@@ -403,7 +239,7 @@ static int on_kick(sd_event_source *es, uint64_t usec, void *userdata)
 	struct sender *s = userdata;
 	int r;
 
-	if (s->easy)
+	if (s->sending)
 		return 0;
 	s->backing_off = false;
 	r = start_request(s);
@@ -418,13 +254,13 @@ static int on_sigusr1(sd_event_source *es, const struct signalfd_siginfo *si, vo
 {
 	struct sender *s = userdata;
 
-	if (!s->easy && !s->backing_off)
+	if (!s->sending && !s->backing_off)
 		schedule(s, 0);
 	return 0;
 }
 
 /* A printable, bounded copy of what the collector said, for the log. */
-static void sanitize(const struct buf *b, char *out, size_t size)
+static void sanitize(const struct sender_buf *b, char *out, size_t size)
 {
 	size_t o = 0;
 
@@ -436,7 +272,7 @@ static void sanitize(const struct buf *b, char *out, size_t size)
 	out[o] = '\0';
 }
 
-static int parse_acked(const struct buf *b, uint64_t *ret)
+static int parse_acked(const struct sender_buf *b, uint64_t *ret)
 {
 	const char *path[] = { "acked_seq", NULL };
 	yajl_val root, v;
@@ -456,26 +292,24 @@ static int parse_acked(const struct buf *b, uint64_t *ret)
 	return r;
 }
 
-static void finish_request(struct sender *s, CURLcode res)
+static void finish_request(CURL *e, CURLcode res, const char *error, void *userdata)
 {
-	CURL *e = TAKE_PTR(s->easy);
+	struct sender *s = userdata;
 	long status = 0;
 	curl_off_t retry_after = 0;
 	char said[256];
 	uint64_t acked;
 	int r;
 
+	s->sending = false;
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &retry_after);
-	curl_multi_remove_handle(s->multi, e);
-	curl_easy_cleanup(e);
 	sanitize(&s->response, said, sizeof(said));
 
 	if (res != CURLE_OK) {
 		if (ratelimit_below(&s->rl))
 			log_error("Failed to send %zu records to %s: %s", s->batch_n,
-				  s->reports_url,
-				  s->errbuf[0] ? s->errbuf : curl_easy_strerror(res));
+				  s->reports_url, error);
 		back_off(s, 0);
 		return;
 	}
@@ -511,179 +345,6 @@ static void finish_request(struct sender *s, CURLcode res)
 			    0);
 }
 
-/* --- the policy feed --------------------------------------------------------- */
-
-static size_t on_policy_body(char *p, size_t size, size_t n, void *userdata)
-{
-	struct sender *s = userdata;
-
-	/* A policy larger than the daemon would read aborts the transfer. */
-	if (s->policy_body.len + size * n > POLICY_SIG_MAX_POLICY)
-		return 0;
-	if (buf_append(&s->policy_body, p, size * n) < 0)
-		return 0;
-	return size * n;
-}
-
-/* Copies a header's value, without surrounding blanks, when line is "name: value". */
-static bool header_value(const char *line, size_t len, const char *name, char *out, size_t size,
-			 bool *too_long)
-{
-	size_t k = strlen(name);
-
-	if (len <= k || strncasecmp(line, name, k) != 0 || line[k] != ':')
-		return false;
-	line += k + 1;
-	len -= k + 1;
-	while (len > 0 && (line[0] == ' ' || line[0] == '\t'))
-		line++, len--;
-	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' ' ||
-			   line[len - 1] == '\t'))
-		len--;
-	if (len >= size) {
-		*too_long = true;
-		out[0] = '\0';
-		return true;
-	}
-	memcpy(out, line, len);
-	out[len] = '\0';
-	return true;
-}
-
-static size_t on_policy_header(char *p, size_t size, size_t n, void *userdata)
-{
-	struct sender *s = userdata;
-	bool ignored = false;
-
-	if (!header_value(p, size * n, "X-Postured-Signature", s->policy_sig, sizeof(s->policy_sig),
-			  &s->policy_header_too_long))
-		(void)header_value(p, size * n, "ETag", s->new_etag, sizeof(s->new_etag), &ignored);
-	return size * n;
-}
-
-static void schedule_policy(struct sender *s)
-{
-	sd_event_source_set_time_relative(s->policy_timer, s->cfg.policy_interval);
-	sd_event_source_set_enabled(s->policy_timer, SD_EVENT_ONESHOT);
-}
-
-static int start_policy_request(struct sender *s)
-{
-	_cleanup_free_ char *inm = NULL;
-	CURL *e;
-
-	e = curl_easy_init();
-	if (!e)
-		return log_oom();
-	s->policy_body.len = 0;
-	s->policy_sig[0] = '\0';
-	s->new_etag[0] = '\0';
-	s->policy_header_too_long = false;
-	s->policy_errbuf[0] = '\0';
-	curl_slist_free_all(TAKE_PTR(s->policy_headers));
-	if (s->etag[0]) {
-		if (asprintf(&inm, "If-None-Match: %s", s->etag) < 0) {
-			curl_easy_cleanup(e);
-			return log_oom();
-		}
-		s->policy_headers = curl_slist_append(NULL, inm);
-	}
-	curl_easy_setopt(e, CURLOPT_URL, s->policy_url);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->policy_errbuf);
-	curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->policy_headers);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_policy_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_policy_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, s);
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)POLICY_SIG_MAX_POLICY);
-	set_transport_options(s, e);
-	if (curl_multi_add_handle(s->multi, e) != CURLM_OK) {
-		curl_easy_cleanup(e);
-		return log_error_errno(EIO, "Failed to start a policy request.");
-	}
-	s->policy_easy = e;
-	return 0;
-}
-
-static int hand_over_policy(struct sender *s)
-{
-	int r;
-
-	/* The signature first: the daemon reads both when the policy arrives. */
-	r = write_file_atomic_at(s->policy_dir_fd, SENDER_POLICY_SIG_FILE, s->policy_sig,
-				 strlen(s->policy_sig), 0600);
-	if (r >= 0)
-		r = write_file_atomic_at(s->policy_dir_fd, SENDER_POLICY_FILE,
-					 s->policy_body.data ?: "", s->policy_body.len, 0600);
-	if (r >= 0 && fsync(s->policy_dir_fd) < 0)
-		r = -errno;
-	return r;
-}
-
-static void finish_policy_request(struct sender *s, CURLcode res)
-{
-	CURL *e = TAKE_PTR(s->policy_easy);
-	long status = 0;
-	int r;
-
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	curl_multi_remove_handle(s->multi, e);
-	curl_easy_cleanup(e);
-	schedule_policy(s);
-
-	if (res != CURLE_OK) {
-		if (ratelimit_below(&s->policy_rl))
-			log_warning("Failed to fetch the policy from %s: %s", s->policy_url,
-				    s->policy_errbuf[0] ? s->policy_errbuf :
-							  curl_easy_strerror(res));
-		return;
-	}
-	if (status == 304) {
-		log_debug("The collector's policy is unchanged.");
-		return;
-	}
-	if (status == 404) {
-		log_debug("The collector serves no policy.");
-		return;
-	}
-	if (status != 200) {
-		if (ratelimit_below(&s->policy_rl))
-			log_warning("The collector answered the policy request with HTTP %ld.",
-				    status);
-		return;
-	}
-	if (!s->policy_sig[0] || s->policy_header_too_long) {
-		if (ratelimit_below(&s->policy_rl))
-			log_warning("The collector's policy came without a usable signature "
-				    "header; ignoring it.");
-		return;
-	}
-	r = hand_over_policy(s);
-	if (r < 0) {
-		if (ratelimit_below(&s->policy_rl))
-			log_error_errno(r,
-					"Failed to hand the fetched policy over to the daemon: %m");
-		return;
-	}
-	/* Only what was handed over counts as seen; otherwise ask again in full. */
-	memcpy(s->etag, s->new_etag, sizeof(s->etag));
-	log_info("Fetched a policy of %zu bytes from the collector; handed it over for "
-		 "verification.",
-		 s->policy_body.len);
-}
-
-static int on_policy_timer(sd_event_source *es, uint64_t usec, void *userdata)
-{
-	struct sender *s = userdata;
-
-	if (s->policy_easy)
-		return 0;
-	if (start_policy_request(s) < 0)
-		schedule_policy(s);
-	return 0;
-}
-
 static int on_exit_signal(sd_event_source *es, const struct signalfd_siginfo *si, void *userdata)
 {
 	return sd_event_exit(sd_event_source_get_event(es), 0);
@@ -691,39 +352,28 @@ static int on_exit_signal(sd_event_source *es, const struct signalfd_siginfo *si
 
 static void sender_free(struct sender *s)
 {
-	if (s->easy) {
-		curl_multi_remove_handle(s->multi, s->easy);
-		curl_easy_cleanup(s->easy);
-	}
-	if (s->policy_easy) {
-		curl_multi_remove_handle(s->multi, s->policy_easy);
-		curl_easy_cleanup(s->policy_easy);
-	}
-	if (s->multi)
-		curl_multi_cleanup(s->multi);
+	/* The transfers first: they use the headers, the buffers and the blobs below. */
+	sender_curl_free(s->curl);
+	sender_policy_free(s->policy);
 	curl_slist_free_all(s->headers);
-	curl_slist_free_all(s->policy_headers);
-	sd_event_source_disable_unref(s->policy_timer);
-	if (s->policy_dir_fd >= 0)
-		close(s->policy_dir_fd);
-	buf_free(&s->policy_body, false);
-	free(s->policy_url);
-	sd_event_source_disable_unref(s->curl_timer);
 	sd_event_source_disable_unref(s->kick);
 	sd_event_unref(s->event);
 	spool_free(s->spool);
-	buf_free(&s->key, true);
-	buf_free(&s->cert, false);
-	buf_free(&s->ca, false);
-	buf_free(&s->plain, false);
-	buf_free(&s->body, false);
-	buf_free(&s->response, false);
+	sender_buf_free(&s->tls.key, true);
+	sender_buf_free(&s->tls.cert, false);
+	sender_buf_free(&s->tls.ca, false);
+	sender_buf_free(&s->plain, false);
+	sender_buf_free(&s->body, false);
+	sender_buf_free(&s->response, false);
 	free(s->reports_url);
 }
 
 int sender_run(const struct sender_config *c)
 {
-	_cleanup_(sender_free) struct sender s = { .cfg = *c, .policy_dir_fd = -EBADF };
+	_cleanup_(sender_free) struct sender s = {
+		.cfg = *c,
+		.tls = { .tls13_only = c->tls13_only, .proxy = c->proxy },
+	};
 	sigset_t mask;
 	int r;
 
@@ -745,33 +395,26 @@ int sender_run(const struct sender_config *c)
 		s.cfg.poll_interval = SENDER_DEFAULT_POLL_INTERVAL;
 	s.max_records = s.cfg.batch_max_records;
 	s.rl = RATELIMIT_INIT(60 * USEC_PER_SEC, 10);
-	s.policy_rl = RATELIMIT_INIT(60 * USEC_PER_SEC, 5);
 	if (!s.cfg.policy_interval)
 		s.cfg.policy_interval = SENDER_DEFAULT_POLICY_INTERVAL;
-	if (asprintf(&s.reports_url, "%s%s/v1/reports", c->url,
-		     c->url[strlen(c->url) - 1] == '/' ? "." : "") < 0)
+	if (sender_curl_url(c->url, "/v1/reports", &s.reports_url) < 0)
 		return log_oom();
 	if (c->policy_dir) {
-		if (asprintf(&s.policy_url, "%s%s/v1/policy", c->url,
-			     c->url[strlen(c->url) - 1] == '/' ? "." : "") < 0)
-			return log_oom();
-		/* The daemon made it for the sender user; kept open across the drop. */
-		s.policy_dir_fd = open(c->policy_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (s.policy_dir_fd < 0)
-			return log_error_errno(errno, "Failed to open the policy directory %s: %m",
-					       c->policy_dir);
+		r = sender_policy_new(c->url, c->policy_dir, s.cfg.policy_interval, &s.policy);
+		if (r < 0)
+			return r;
 	}
 
 	/* Everything that needs root, first. */
 	if (c->cert_file) {
-		r = read_pem(c->key_file, true, &s.key);
+		r = read_pem(c->key_file, true, &s.tls.key);
 		if (r < 0)
 			return r;
-		r = read_pem(c->cert_file, false, &s.cert);
+		r = read_pem(c->cert_file, false, &s.tls.cert);
 		if (r < 0)
 			return r;
 	}
-	r = read_pem(c->ca_file, false, &s.ca);
+	r = read_pem(c->ca_file, false, &s.tls.ca);
 	if (r < 0)
 		return r;
 
@@ -824,29 +467,13 @@ int sender_run(const struct sender_config *c)
 	    (r = sd_event_add_signal(s.event, NULL, SIGINT, on_exit_signal, NULL)) < 0 ||
 	    (r = sd_event_add_signal(s.event, NULL, SIGUSR1, on_sigusr1, &s)) < 0)
 		return log_error_errno(r, "Failed to watch signals: %m");
-	r = sd_event_add_time_relative(s.event, &s.curl_timer, CLOCK_MONOTONIC, 0, 0, on_curl_timer,
-				       &s);
-	if (r < 0)
-		return log_error_errno(r, "Failed to add a timer: %m");
-	sd_event_source_set_enabled(s.curl_timer, SD_EVENT_OFF);
 	r = sd_event_add_time_relative(s.event, &s.kick, CLOCK_MONOTONIC, 0, 0, on_kick, &s);
 	if (r < 0)
 		return log_error_errno(r, "Failed to add a timer: %m");
-	if (s.policy_url) {
-		/* The first fetch at once: a new device wants its policy soon. */
-		r = sd_event_add_time_relative(s.event, &s.policy_timer, CLOCK_MONOTONIC, 0, 0,
-					       on_policy_timer, &s);
-		if (r < 0)
-			return log_error_errno(r, "Failed to add a timer: %m");
-	}
 
-	s.multi = curl_multi_init();
-	if (!s.multi)
-		return log_oom();
-	curl_multi_setopt(s.multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
-	curl_multi_setopt(s.multi, CURLMOPT_SOCKETDATA, &s);
-	curl_multi_setopt(s.multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
-	curl_multi_setopt(s.multi, CURLMOPT_TIMERDATA, &s);
+	r = sender_curl_new(s.event, &s.tls, &s.curl);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up libcurl: %m");
 	s.headers = curl_slist_append(NULL, "Content-Type: application/x-ndjson");
 	if (s.headers)
 		s.headers = curl_slist_append(s.headers, "Content-Encoding: gzip");
@@ -854,55 +481,13 @@ int sender_run(const struct sender_config *c)
 		return log_oom();
 
 	log_info("Sender started: %s", s.reports_url);
-	if (s.policy_url)
-		log_info("Fetching the policy from %s every %llu s into %s.", s.policy_url,
-			 (unsigned long long)(s.cfg.policy_interval / USEC_PER_SEC), c->policy_dir);
+	if (s.policy) {
+		r = sender_policy_start(s.policy, s.event, s.curl);
+		if (r < 0)
+			return r;
+	}
 	r = sd_event_loop(s.event);
 	if (r < 0)
 		return log_error_errno(r, "Event loop failed: %m");
-	return 0;
-}
-
-/* Keeps stdio and the journal's datagram socket; everything else the daemon had goes. */
-static void close_inherited_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	int dfd;
-
-	if (!d) {
-		close_range(3, ~0U, 0);
-		return;
-	}
-	dfd = dirfd(d);
-	while ((de = readdir(d))) {
-		int fd = atoi(de->d_name), type = 0;
-		socklen_t len = sizeof(type);
-		struct sockaddr_storage sa;
-		socklen_t salen = sizeof(sa);
-
-		if (de->d_name[0] == '.' || fd < 3 || fd == dfd)
-			continue;
-		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_DGRAM &&
-		    getsockname(fd, (struct sockaddr *)&sa, &salen) == 0 && sa.ss_family == AF_UNIX)
-			continue;
-		close(fd);
-	}
-	closedir(d);
-}
-
-int sender_start(const struct sender_config *c, pid_t *ret_pid)
-{
-	pid_t pid;
-
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		close_inherited_fds();
-		(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-		_exit(sender_run(c) < 0 ? 1 : 0);
-	}
-	*ret_pid = pid;
 	return 0;
 }

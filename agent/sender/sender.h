@@ -97,12 +97,4 @@ struct sender_config {
  */
 int sender_run(const struct sender_config *c);
 
-/*
- * Forks the sender: the child closes the daemon's inherited fds (all but
- * stdio and the journal's datagram socket), runs sender_run() and _exit()s
- * (0 clean, 1 failure).  Returns 0 and the child's pid in *ret_pid for
- * sd_event_add_child(), or -errno.
- */
-int sender_start(const struct sender_config *c, pid_t *ret_pid);
-
 #endif

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * postured-sender: the sender (sender.h) run in the foreground, for tests and
- * for trying a collector by hand.  The daemon forks the same code with
- * sender_start().
+ * postured-sender: the sender (sender.h) in the foreground.  The daemon runs
+ * this program (fork and exec, agent.c), and so do the tests; it also serves
+ * for trying a collector by hand.
  */
 #include <getopt.h>
 #include <stdio.h>

@@ -25,10 +25,12 @@
 #include <cmocka.h>
 
 #include "postured/envelope.h"
+#include "postured/ocsf.h"
 #include "postured/spool.h"
 
 #define ELEMENTS(x) (sizeof(x) / sizeof((x)[0]))
 #define BOOT	    "0123456789abcdef0123456789abcdef"
+#define DEVICE	    "6c646f0706de403dbcc2954eff8fe274"
 
 struct fixture {
 	char dir[PATH_MAX - 64];
@@ -121,9 +123,10 @@ static long long postured_int(const char *line, const char *key)
 	return out;
 }
 
-static const char *postured_str(const char *line, const char *key, char *buf, size_t size)
+/* The string at a.b (one or two keys) in line, or "". */
+static const char *str_at(const char *line, const char *a, const char *b, char *buf, size_t size)
 {
-	const char *path[] = { "postured", key, NULL };
+	const char *path[] = { a, b, NULL };
 	yajl_val root = yajl_tree_parse(line, NULL, 0), v;
 
 	buf[0] = '\0';
@@ -134,6 +137,11 @@ static const char *postured_str(const char *line, const char *key, char *buf, si
 		snprintf(buf, size, "%s", YAJL_GET_STRING(v));
 	yajl_tree_free(root);
 	return buf;
+}
+
+static const char *postured_str(const char *line, const char *key, char *buf, size_t size)
+{
+	return str_at(line, "postured", key, buf, size);
 }
 
 static struct spool *open_spool(const char *path, uint64_t max)
@@ -294,6 +302,7 @@ static void test_bounds_exact(void **state)
 	struct spool_stats st;
 	struct collected *c;
 	uint64_t seq, len;
+	char buf[64];
 	const char *ev =
 		"{\"time\":1,\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}";
 
@@ -305,6 +314,7 @@ static void test_bounds_exact(void **state)
 	spool_free(s);
 
 	s = open_spool(f->path, 1024 + 10 * len);
+	assert_int_equal(spool_set_device_uid(s, DEVICE), 0);
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(spool_append(s, SPOOL_EVENT, "e", ev, NULL), 0);
 	assert_int_equal(spool_get_stats(s, &st), 0);
@@ -323,6 +333,14 @@ static void test_bounds_exact(void **state)
 	assert_int_equal(postured_int(c->line[9], "first_seq"), (long long)seq + 1);
 	assert_int_equal(postured_int(c->line[9], "last_seq"), (long long)seq + 1);
 	assert_int_equal(c->seq[9], seq + 11);
+	/* An OCSF record like the others: the common attributes, the device it was told. */
+	assert_string_equal(str_at(c->line[9], "type_name", NULL, buf, sizeof(buf)),
+			    "Device Inventory Info: Log");
+	assert_string_equal(str_at(c->line[9], "metadata", "version", buf, sizeof(buf)),
+			    OCSF_SCHEMA_VERSION);
+	assert_string_equal(str_at(c->line[9], "metadata", "log_name", buf, sizeof(buf)),
+			    "records_lost");
+	assert_string_equal(str_at(c->line[9], "device", "uid", buf, sizeof(buf)), DEVICE);
 	collected_free(c);
 	spool_free(s);
 }
