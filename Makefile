@@ -76,7 +76,7 @@ decode_DEPS := agent/postured/decode.c
 proctab_DEPS := agent/postured/proctab.c agent/postured/decode.c
 format_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
  $(POLICY_SRCS)
-ocsf_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
+ocsf_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/format_loss.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
  $(POLICY_SRCS)
 config_DEPS := agent/postured/config.c agent/postured/probe_process.c agent/postured/probe_common.c
 device_DEPS := agent/postured/device.c

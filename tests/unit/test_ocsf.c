@@ -32,6 +32,7 @@
 
 #include "postured/checks/checks.h"
 #include "postured/format.h"
+#include "postured/format_loss.h"
 #include "basic/json-util.h"
 #include "basic/version.h"
 
@@ -782,6 +783,26 @@ static void test_inventory_info(void **state)
 	assert_valid(rec, "events/discovery/inventory_info.json", "posture snapshot");
 }
 
+/* The spool's loss record (class 5001, activity Log), as format_loss() writes it. */
+static void test_loss_record(void **state)
+{
+	static const struct format_loss loss = {
+		.time_ms = 1700000000000LL,
+		.device_uid = "0123456789abcdef0123456789abcdef",
+		.dropped = 12,
+		.lost_total = 40,
+		.first_seq = 1732611000000123ULL,
+		.last_seq = 1732611000000140ULL,
+	};
+	_cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
+	_cleanup_(yajl_tree_freep) yajl_val rec = NULL;
+
+	assert_non_null(g);
+	format_loss(g, &loss);
+	rec = parse_gen(g);
+	assert_valid(rec, "events/discovery/inventory_info.json", "loss record");
+}
+
 /* --- the validator itself ----------------------------------------------------------- */
 
 /* A broken record must be caught, each rule by itself. */
@@ -852,10 +873,9 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_validator_catches),
-		cmocka_unit_test(test_process_activity),
-		cmocka_unit_test(test_compliance_finding),
-		cmocka_unit_test(test_inventory_info),
+		cmocka_unit_test(test_validator_catches),  cmocka_unit_test(test_process_activity),
+		cmocka_unit_test(test_compliance_finding), cmocka_unit_test(test_inventory_info),
+		cmocka_unit_test(test_loss_record),
 	};
 
 	return cmocka_run_group_tests_name("ocsf", tests, setup, teardown);
