@@ -237,6 +237,13 @@ void http_perform(struct harness *t, struct http *h);
 void http_done(struct http *h);
 
 /*
+ * A request to POST body (body_size bytes; the caller keeps it until
+ * http_done()) to /v1/reports with device's client certificate (none when
+ * NULL), to change further before http_perform().
+ */
+struct http http_report(const char *device, const void *body, size_t body_size);
+
+/*
  * POSTs body (application/x-ndjson) to the main collector's /v1/reports
  * with device's client certificate (none when NULL).  Returns the HTTP
  * status, 0 when no answer came; the answer's acked_seq in *ret_acked (-1

@@ -166,16 +166,21 @@ void http_done(struct http *h)
 	h->resp = NULL;
 }
 
-long http_post_report(struct harness *t, const char *device, const char *body, long long *ret_acked,
-		      char *resp, size_t resp_size)
+struct http http_report(const char *device, const void *body, size_t body_size)
 {
-	struct http h = {
+	return (struct http){
 		.method = "POST",
 		.path = "/v1/reports",
 		.device = device,
 		.body = body,
-		.body_size = strlen(body),
+		.body_size = body_size,
 	};
+}
+
+long http_post_report(struct harness *t, const char *device, const char *body, long long *ret_acked,
+		      char *resp, size_t resp_size)
+{
+	struct http h = http_report(device, body, strlen(body));
 	long status;
 
 	http_perform(t, &h);

@@ -30,7 +30,7 @@ struct kill_result {
 static void post_and_kill(struct harness *t, struct collector *c, const char *body, size_t size,
 			  enum kill_mode mode, long long param, struct kill_result *ret)
 {
-	struct http h = { .method = "POST", .path = "/v1/reports", .device = "device2" };
+	struct http h = http_report("device2", body, size);
 	struct curl_slist *headers = NULL, *resolve = NULL;
 	CURLM *multi = curl_multi_init();
 	long long uploaded_at = 0, wal_start = -1;
@@ -41,8 +41,6 @@ static void post_and_kill(struct harness *t, struct collector *c, const char *bo
 	*ret = (struct kill_result){};
 	snprintf(wal, sizeof(wal), "%s-wal", c->db);
 	h.port = c->port;
-	h.body = body;
-	h.body_size = size;
 	e = http_setup(t, &h, &headers, &resolve);
 	curl_multi_add_handle(multi, e);
 	while (running) {

@@ -91,13 +91,12 @@ static int test_gzip_accepted(struct harness *t)
 	char *body = records_batch(t->device1, 5, 7);
 	void *gz = NULL;
 	size_t gz_size = 0;
-	struct http h = { .method = "POST", .path = "/v1/reports", .device = "device1" };
 	int r = records_gzip(body, strlen(body), &gz, &gz_size);
+	struct http h;
 
 	free(body);
 	CHECK(r == 0, "gzip failed");
-	h.body = gz;
-	h.body_size = gz_size;
+	h = http_report("device1", gz, gz_size);
 	h.content_encoding = "gzip";
 	http_perform(t, &h);
 	free(gz);
@@ -116,7 +115,7 @@ static int test_gzip_bomb_413(struct harness *t)
 	size_t size = 64u << 20;
 	char *bomb = malloc(size);
 	long long before = db_count_records(t->main.db, NULL);
-	struct http h = { .method = "POST", .path = "/v1/reports", .device = "device1" };
+	struct http h;
 	void *gz = NULL;
 	size_t gz_size = 0;
 	int r;
@@ -126,8 +125,7 @@ static int test_gzip_bomb_413(struct harness *t)
 	r = records_gzip(bomb, size, &gz, &gz_size);
 	free(bomb);
 	CHECK(r == 0 && gz_size < (1u << 20), "gzip failed or too big (%zu)", gz_size);
-	h.body = gz;
-	h.body_size = gz_size;
+	h = http_report("device1", gz, gz_size);
 	h.content_encoding = "gzip";
 	http_perform(t, &h);
 	free(gz);
@@ -143,11 +141,10 @@ static int test_oversize_body_413(struct harness *t)
 	/* 2 MiB of valid records against --max-body-bytes 1M. */
 	char *body = records_batch(t->device1, 1000, 1000 + 2 * 1024 * 1024 / 200);
 	long long before = db_count_records(t->main.db, NULL);
-	struct http h = { .method = "POST", .path = "/v1/reports", .device = "device1" };
+	struct http h;
 
 	CHECK(body && strlen(body) > (1u << 20), "batch too small");
-	h.body = body;
-	h.body_size = strlen(body);
+	h = http_report("device1", body, strlen(body));
 	h.expect_100 = true;
 	http_perform(t, &h);
 	free(body);
@@ -163,10 +160,8 @@ static int test_oversize_chunked_refused(struct harness *t)
 	/* No Content-Length: found too large while receiving; 413 or the connection closed. */
 	char *body = records_batch(t->device1, 1000, 1000 + 2 * 1024 * 1024 / 200);
 	long long before = db_count_records(t->main.db, NULL);
-	struct http h = { .method = "POST", .path = "/v1/reports", .device = "device1" };
+	struct http h = http_report("device1", body, strlen(body));
 
-	h.body = body;
-	h.body_size = strlen(body);
 	h.chunked = true;
 	http_perform(t, &h);
 	free(body);
@@ -266,8 +261,8 @@ static int test_invalid_fields_400(struct harness *t)
 /* The store cannot write (another process holds the write lock): 503, Retry-After, nothing kept. */
 static int test_store_busy_503(struct harness *t)
 {
-	struct http h = { .method = "POST", .path = "/v1/reports", .device = "device1" };
 	char *body = records_batch(t->device1, 8, 9);
+	struct http h = http_report("device1", body, strlen(body));
 	long long before = db_count_records(t->main.db, NULL), acked = -1;
 	sqlite3 *db = NULL;
 	char resp[256];
@@ -275,8 +270,6 @@ static int test_store_busy_503(struct harness *t)
 
 	CHECK(sqlite3_open_v2(t->main.db, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK, "open");
 	CHECK(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK, "lock");
-	h.body = body;
-	h.body_size = strlen(body);
 	http_perform(t, &h); /* the collector waits out its busy timeout (5 s) */
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(db);

@@ -13,7 +13,7 @@
 
 static int test_policy_get(struct harness *t)
 {
-	char *policy, hex[65], etag[80], pub[512];
+	char *policy, etag[67], pub[512];
 	size_t size;
 	struct http h = { .path = "/v1/policy", .device = "device2" };
 
@@ -25,8 +25,7 @@ static int test_policy_get(struct harness *t)
 	      "body differs from the policy file");
 	CHECK(crypto_verify_signature(pub, h.resp, h.resp_size, h.signature) == 0,
 	      "X-Postured-Signature '%s' does not verify", h.signature);
-	crypto_sha256_hex(policy, size, hex);
-	snprintf(etag, sizeof(etag), "\"%s\"", hex);
+	crypto_etag(policy, size, etag);
 	CHECK(strcmp(h.etag, etag) == 0, "ETag %s, want %s", h.etag, etag);
 	http_done(&h);
 	free(policy);
@@ -119,7 +118,7 @@ static int test_sign_policy_round_trip(struct harness *t)
 
 static int test_policy_reload_on_sighup(struct harness *t)
 {
-	char key[512], pub[512], sig_tmp[512], hex[65], etag[80];
+	char key[512], pub[512], sig_tmp[512], etag[67];
 	const char *v2 = "{\"id\": \"t\", \"serial\": 2, \"rules\": []}\n";
 	struct http h = { .path = "/v1/policy", .device = "device1" };
 	long long deadline;
@@ -132,8 +131,7 @@ static int test_policy_reload_on_sighup(struct harness *t)
 	CHECK(rename(sig_tmp, t->signature) == 0, "rename");
 	kill(t->main.pid, SIGHUP);
 
-	crypto_sha256_hex(v2, strlen(v2), hex);
-	snprintf(etag, sizeof(etag), "\"%s\"", hex);
+	crypto_etag(v2, strlen(v2), etag);
 	deadline = now_ms() + 5000;
 	do {
 		http_done(&h);

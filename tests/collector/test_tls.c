@@ -27,17 +27,11 @@ static int test_no_client_cert_refused(struct harness *t)
 
 static int test_rogue_ca_refused(struct harness *t)
 {
-	char id[40];
-	char *data;
-	char *body, resp[512];
+	char id[40], *body, resp[512];
 	long long before = db_count_records(t->main.db, NULL);
-	char path[512];
 	long status;
 
-	file_path(path, sizeof(path), t->pki, "rogue-device.id");
-	CHECK(file_read(path, &data, NULL) == 0, "no rogue id");
-	snprintf(id, sizeof(id), "%.32s", data);
-	free(data);
+	CHECK(harness_device_id(t, "rogue-device", id, sizeof(id)) == 0, "no rogue id");
 	body = records_batch(id, 1, 2);
 	status = http_post_report(t, "rogue-device", body, NULL, resp, sizeof(resp));
 	free(body);
@@ -49,15 +43,11 @@ static int test_rogue_ca_refused(struct harness *t)
 
 static int test_expired_cert_refused(struct harness *t)
 {
-	char id[40], path[512], resp[512];
-	char *data, *body;
+	char id[40], *body, resp[512];
 	long long before = db_count_records(t->main.db, NULL);
 	long status;
 
-	file_path(path, sizeof(path), t->pki, "expired-device.id");
-	CHECK(file_read(path, &data, NULL) == 0, "no expired id");
-	snprintf(id, sizeof(id), "%.32s", data);
-	free(data);
+	CHECK(harness_device_id(t, "expired-device", id, sizeof(id)) == 0, "no expired id");
 	body = records_batch(id, 1, 2);
 	status = http_post_report(t, "expired-device", body, NULL, resp, sizeof(resp));
 	free(body);
@@ -84,10 +74,8 @@ static int test_client_rejects_wrong_server_ca(struct harness *t)
 {
 	char *body = records_batch(t->device1, 500, 501);
 	long long before = db_count_records(t->main.db, NULL);
-	struct http h = { .method = "POST", .path = "/v1/reports", .device = "device1" };
+	struct http h = http_report("device1", body, strlen(body));
 
-	h.body = body;
-	h.body_size = strlen(body);
 	h.cacert = "device-ca.crt"; /* not the CA that issued the collector's cert */
 	http_perform(t, &h);
 	free(body);
