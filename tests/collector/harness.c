@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "harness.h"
@@ -46,10 +47,41 @@ int harness_device_id(struct harness *t, const char *name, char *buf, size_t siz
 	return 0;
 }
 
+/*
+ * Kills and reaps the collectors the test started and left running (a
+ * CHECK returned before collector_stop()), so none outlives its test or
+ * the run.  Returns how many there were.
+ */
+static unsigned reap_left_running(struct harness *t)
+{
+	unsigned left = 0;
+
+	for (unsigned i = 0; i < t->n_started; i++) {
+		/* 0: still running.  Reaped already (ECHILD) or just exited: nothing to do. */
+		if (waitpid(t->started[i], NULL, WNOHANG) != 0)
+			continue;
+		kill(t->started[i], SIGKILL);
+		waitpid(t->started[i], NULL, 0);
+		left++;
+	}
+	t->n_started = 0;
+	return left;
+}
+
 static void run_test(struct harness *t, const struct test *test)
 {
 	long long start = now_ms();
-	int r = test->run(t);
+	int r;
+	unsigned left;
+
+	t->n_started = 0;
+	r = test->run(t);
+	left = reap_left_running(t);
+	if (left > 0) {
+		fprintf(stderr, "    %u collector(s) the test started were still running: killed\n",
+			left);
+		r = -1;
+	}
 
 	printf("%-44s %s (%lld ms)\n", test->name, r == 0 ? "ok" : "FAILED", now_ms() - start);
 	fflush(stdout);

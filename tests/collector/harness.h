@@ -55,6 +55,12 @@ struct harness {
 	char device2[40];
 	struct collector main; /* the instance most tests talk to */
 	unsigned instances; /* collectors started, for unique file names */
+	/*
+	 * The collectors the running test started: one a CHECK left running
+	 * is killed after the test, which then fails.
+	 */
+	pid_t started[64];
+	unsigned n_started;
 };
 
 /*
@@ -160,7 +166,8 @@ int collector_spawn(struct collector *c, const char *const argv[], const char *n
  * NULL-terminated extra options (given last, so an option given twice takes
  * extra's value).  Writes *c (zeroed first) and returns 0 when it is ready,
  * or -1 as collector_spawn() does.  The caller stops it with
- * collector_stop().
+ * collector_stop(); one still running when the test returns is killed and
+ * fails the test.
  */
 int collector_start(struct harness *t, struct collector *c, const char *db_name,
 		    const char *const *extra, int *ret_exit);

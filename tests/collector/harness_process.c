@@ -173,7 +173,11 @@ int collector_start(struct harness *t, struct collector *c, const char *db_name,
 		argv[n++] = *e;
 	}
 	argv[n] = NULL;
-	return collector_spawn(c, argv, notify_path, ret_exit);
+	if (collector_spawn(c, argv, notify_path, ret_exit) < 0)
+		return -1;
+	if (t->n_started < sizeof(t->started) / sizeof(t->started[0]))
+		t->started[t->n_started++] = c->pid;
+	return 0;
 }
 
 int collector_stop(struct collector *c, int sig)
