@@ -296,38 +296,52 @@ static int test_empty_body(struct harness *t)
 	return 0;
 }
 
-static int test_wrong_media_and_routes(struct harness *t)
+/* POSTs a valid record, seq 300, with one header wrong; wants 415 and nothing stored. */
+static int post_unsupported_415(struct harness *t, const char *content_type,
+				const char *content_encoding)
 {
-	struct http h = { .method = "POST", .path = "/v1/reports", .device = "device1" };
 	char *body = records_batch(t->device1, 300, 300);
+	struct http h = http_report("device1", body, strlen(body));
 
-	h.body = body;
-	h.body_size = strlen(body);
-	h.content_type = "text/plain";
+	h.content_type = content_type;
+	h.content_encoding = content_encoding;
 	http_perform(t, &h);
-	CHECK(h.status == 415, "text/plain: status %ld", h.status);
-	http_done(&h);
-
-	h = (struct http){ .method = "POST", .path = "/v1/reports", .device = "device1" };
-	h.body = body;
-	h.body_size = strlen(body);
-	h.content_encoding = "br";
-	http_perform(t, &h);
-	CHECK(h.status == 415, "br: status %ld", h.status);
-	http_done(&h);
 	free(body);
-
-	h = (struct http){ .path = "/v1/reports", .device = "device1" };
-	http_perform(t, &h);
-	CHECK(h.status == 405, "GET /v1/reports: status %ld", h.status);
-	http_done(&h);
-
-	h = (struct http){ .path = "/v1/nothing", .device = "device1" };
-	http_perform(t, &h);
-	CHECK(h.status == 404, "GET /v1/nothing: status %ld", h.status);
+	CHECK(h.status == 415, "%s: status %ld", content_type ? content_type : content_encoding,
+	      h.status);
 	http_done(&h);
 	CHECK(db_int(t->main.db, "SELECT count(*) FROM records WHERE seq = 300", NULL) == 0,
 	      "stored");
+	return 0;
+}
+
+static int test_wrong_media_type_415(struct harness *t)
+{
+	return post_unsupported_415(t, "text/plain", NULL);
+}
+
+static int test_unknown_content_encoding_415(struct harness *t)
+{
+	return post_unsupported_415(t, NULL, "br");
+}
+
+static int test_get_reports_405(struct harness *t)
+{
+	struct http h = { .path = "/v1/reports", .device = "device1" };
+
+	http_perform(t, &h);
+	CHECK(h.status == 405, "GET /v1/reports: status %ld", h.status);
+	http_done(&h);
+	return 0;
+}
+
+static int test_unknown_path_404(struct harness *t)
+{
+	struct http h = { .path = "/v1/nothing", .device = "device1" };
+
+	http_perform(t, &h);
+	CHECK(h.status == 404, "GET /v1/nothing: status %ld", h.status);
+	http_done(&h);
 	return 0;
 }
 
@@ -345,6 +359,9 @@ const struct test ingest_http_tests[] = {
 	{ "invalid_fields_400", test_invalid_fields_400 },
 	{ "store_busy_503_retry_after", test_store_busy_503 },
 	{ "empty_body_acks_current", test_empty_body },
-	{ "wrong_media_type_method_path", test_wrong_media_and_routes },
+	{ "wrong_media_type_415", test_wrong_media_type_415 },
+	{ "unknown_content_encoding_415", test_unknown_content_encoding_415 },
+	{ "get_reports_405", test_get_reports_405 },
+	{ "unknown_path_404", test_unknown_path_404 },
 	{}
 };
