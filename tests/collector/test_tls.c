@@ -86,39 +86,33 @@ static int test_client_rejects_wrong_server_ca(struct harness *t)
 	return 0;
 }
 
-static int test_client_rejects_wrong_hostname(struct harness *t)
+/* Starts a collector whose certificate names wrong-host.invalid only: no localhost, no IP. */
+static int start_wronghost(struct harness *t, struct collector *c, const char *db_name)
 {
-	static const char *const extra[] = { "--cert", NULL, "--key", NULL, NULL };
-	const char *args[5];
 	char cert[512], key[512];
-	struct collector c;
-	struct http h = { .method = "POST", .path = "/v1/reports", .device = "device1" };
-	char *body = records_batch(t->device1, 600, 601);
-	int r, exit_status = -1;
-	long long rows;
+	const char *extra[] = { "--cert", cert, "--key", key, NULL };
+	int exit_status = -1;
 
-	memcpy(args, extra, sizeof(args));
 	file_path(cert, sizeof(cert), t->pki, "collector-wronghost.crt");
 	file_path(key, sizeof(key), t->pki, "collector-wronghost.key");
-	args[1] = cert;
-	args[3] = key;
-	r = collector_start(t, &c, "wronghost.db", args, &exit_status);
-	CHECK(r == 0, "collector with the wrong-host cert did not start (%d)", exit_status);
-	h.port = c.port;
-	h.body = body;
-	h.body_size = strlen(body);
-	http_perform(t, &h);
-	/* And by address: the certificate has no IP SAN either. */
-	{
-		struct http h2 = { .path = "/v1/policy", .device = "device1" };
+	CHECK(collector_start(t, c, db_name, extra, &exit_status) == 0,
+	      "collector with the wrong-host cert did not start (%d)", exit_status);
+	return 0;
+}
 
-		h2.port = c.port;
-		h2.host = "127.0.0.1";
-		http_perform(t, &h2);
-		CHECK(h2.code == CURLE_PEER_FAILED_VERIFICATION, "by IP: curl %d (%s)", h2.code,
-		      h2.error);
-		http_done(&h2);
+static int test_client_rejects_wrong_hostname(struct harness *t)
+{
+	char *body = records_batch(t->device1, 600, 601);
+	struct http h = http_report("device1", body, strlen(body));
+	struct collector c;
+	long long rows;
+
+	if (start_wronghost(t, &c, "wronghost.db") < 0) {
+		free(body);
+		return -1;
 	}
+	h.port = c.port;
+	http_perform(t, &h);
 	free(body);
 	collector_stop(&c, SIGTERM);
 	CHECK(h.code == CURLE_PEER_FAILED_VERIFICATION, "curl %d (%s) status %ld", h.code, h.error,
@@ -129,29 +123,55 @@ static int test_client_rejects_wrong_hostname(struct harness *t)
 	return 0;
 }
 
-static int test_tls_versions(struct harness *t)
+static int test_client_rejects_address_without_ip_san(struct harness *t)
 {
-	static const char *const only13[] = { "--tls-min-version", "1.3", NULL };
-	struct http h = { .path = "/v1/policy", .device = "device1" };
+	struct http h = { .path = "/v1/policy", .device = "device1", .host = "127.0.0.1" };
 	struct collector c;
-	int exit_status = -1;
+
+	if (start_wronghost(t, &c, "wronghost-ip.db") < 0)
+		return -1;
+	h.port = c.port;
+	http_perform(t, &h);
+	collector_stop(&c, SIGTERM);
+	CHECK(h.code == CURLE_PEER_FAILED_VERIFICATION, "by IP: curl %d (%s)", h.code, h.error);
+	http_done(&h);
+	return 0;
+}
+
+static int test_tls13_by_default(struct harness *t)
+{
+	struct http h = { .path = "/v1/policy", .device = "device1" };
 
 	http_perform(t, &h);
 	CHECK(h.code == CURLE_OK && h.status == 200, "curl %d status %ld", h.code, h.status);
 	CHECK(h.tls_version == TLS1_3_VERSION, "negotiated 0x%x, not TLS 1.3", h.tls_version);
 	http_done(&h);
+	return 0;
+}
 
-	h = (struct http){ .path = "/v1/policy", .device = "device1" };
+static int test_tls12_accepted_by_default(struct harness *t)
+{
+	struct http h = { .path = "/v1/policy", .device = "device1" };
+
 	h.ssl_version = CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2;
 	http_perform(t, &h);
 	CHECK(h.code == CURLE_OK && h.status == 200, "TLS 1.2: curl %d (%s) status %ld", h.code,
 	      h.error, h.status);
 	CHECK(h.tls_version == TLS1_2_VERSION, "negotiated 0x%x, not TLS 1.2", h.tls_version);
 	http_done(&h);
+	return 0;
+}
+
+static int test_tls_min_version_13_refuses_tls12(struct harness *t)
+{
+	static const char *const only13[] = { "--tls-min-version", "1.3", NULL };
+	struct http h = { .path = "/v1/policy", .device = "device1" };
+	struct collector c;
+	int exit_status = -1;
 
 	CHECK(collector_start(t, &c, "tls13.db", only13, &exit_status) == 0, "start: %d",
 	      exit_status);
-	h = (struct http){ .path = "/v1/policy", .device = "device1", .port = c.port };
+	h.port = c.port;
 	h.ssl_version = CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2;
 	http_perform(t, &h);
 	collector_stop(&c, SIGTERM);
@@ -185,19 +205,18 @@ static int test_ipv6_listen(struct harness *t)
 	http_done(&h);
 	return 0;
 }
+
 static int test_refuses_readable_key(struct harness *t)
 {
-	char key[512], badkey[512], *extra[3];
+	char key[512], badkey[512];
+	const char *extra[] = { "--key", badkey, NULL };
 	struct collector c;
 	int exit_status = -1;
 
 	file_path(key, sizeof(key), t->pki, "collector.key");
 	file_path(badkey, sizeof(badkey), t->dir, "readable-collector.key");
 	CHECK(file_copy(key, badkey, 0640) == 0, "copy");
-	extra[0] = "--key";
-	extra[1] = badkey;
-	extra[2] = NULL;
-	CHECK(collector_start(t, &c, "badkey.db", (const char *const *)extra, &exit_status) < 0,
+	CHECK(collector_start(t, &c, "badkey.db", extra, &exit_status) < 0,
 	      "started with a group-readable key");
 	CHECK(exit_status == 1, "exit status %d", exit_status);
 	CHECK(file_contains(c.log, "group or others may access it"), "no clear error in %s", c.log);
@@ -211,7 +230,10 @@ const struct test tls_tests[] = {
 	{ "client_cert_for_servers_only_refused", test_wrong_purpose_cert_refused },
 	{ "client_rejects_wrong_server_ca", test_client_rejects_wrong_server_ca },
 	{ "client_rejects_wrong_hostname", test_client_rejects_wrong_hostname },
-	{ "tls13_preferred_tls12_minimum", test_tls_versions },
+	{ "client_rejects_address_without_ip_san", test_client_rejects_address_without_ip_san },
+	{ "tls13_negotiated_by_default", test_tls13_by_default },
+	{ "tls12_client_accepted_by_default", test_tls12_accepted_by_default },
+	{ "tls_min_version_13_refuses_tls12", test_tls_min_version_13_refuses_tls12 },
 	{ "ipv6_loopback_listen", test_ipv6_listen },
 	{ "refuses_group_readable_key", test_refuses_readable_key },
 	{}
