@@ -79,93 +79,183 @@ static void post_and_kill(struct harness *t, struct collector *c, const char *bo
 	http_done(&h);
 }
 
-/*
- * The collector killed with SIGKILL during a POST of a large batch: in the
- * middle of the upload, inside the SQLite transaction (seen by the WAL
- * growing before any answer), and at moments spread over its store time.
- * After each, a restarted collector finds a database that passes
- * integrity_check and holds all of the batch or none of it; finally a send
- * and a resend store it exactly once.
- */
-static int test_sigkill_during_post(struct harness *t)
+/* A batch large enough that storing it takes the collector a while, and its limits. */
+#define BIG_BATCH 20000LL
+static const char *const big_limits[] = { "--max-body-bytes", "64M", "--max-inflated-bytes", "64M",
+					  NULL };
+
+struct big_batch {
+	char *body;
+	size_t size;
+};
+
+/* Runs fn with the big batch for device2, freed after; fn's result. */
+static int with_big_batch(struct harness *t,
+			  int (*fn)(struct harness *t, const struct big_batch *b))
 {
-	static const char *const extra[] = { "--max-body-bytes", "64M", "--max-inflated-bytes",
-					     "64M", NULL };
-	const long long n = 20000;
-	char *body = records_batch(t->device2, 1, n);
-	size_t size = strlen(body);
+	struct big_batch b = { .body = records_batch(t->device2, 1, BIG_BATCH) };
+	int r;
+
+	CHECK(b.body, "batch");
+	b.size = strlen(b.body);
+	r = fn(t, &b);
+	free(b.body);
+	return r;
+}
+
+/* On a fresh db_name: how long the collector takes to store the batch after the upload. */
+static int store_time(struct harness *t, const struct big_batch *b, const char *db_name,
+		      long long *ret_ms)
+{
 	struct kill_result k;
 	struct collector c;
 	int exit_status = -1;
-	long long rows, store_ms;
+
+	CHECK(collector_start(t, &c, db_name, big_limits, &exit_status) == 0, "start %d",
+	      exit_status);
+	post_and_kill(t, &c, b->body, b->size, KILL_NEVER, 0, &k);
+	collector_stop(&c, SIGTERM);
+	db_remove(c.db);
+	CHECK(k.answered, "calibration POST failed");
+	fprintf(stderr, "    %lld records: stored %lld ms after the upload\n", BIG_BATCH,
+		k.store_ms);
+	*ret_ms = k.store_ms;
+	return 0;
+}
+
+/*
+ * One round on a fresh db_name: the batch POSTed and the collector killed
+ * as mode and param say.  Then a restarted collector must find a database
+ * that passes integrity_check and holds all of the batch or none of it
+ * (all when it had answered, none when it was killed in the transaction
+ * before answering), and store the batch on that database when it is sent
+ * again; the database is removed after.  The kill's result in *ret.
+ */
+static int sigkill_round(struct harness *t, const struct big_batch *b, const char *db_name,
+			 enum kill_mode mode, long long param, struct kill_result *ret)
+{
+	struct kill_result k;
+	struct collector c;
+	int exit_status = -1;
+	long long rows;
+
+	CHECK(collector_start(t, &c, db_name, big_limits, &exit_status) == 0, "start %d",
+	      exit_status);
+	post_and_kill(t, &c, b->body, b->size, mode, param, ret);
+	if (!ret->killed)
+		collector_stop(&c, SIGKILL);
+	CHECK(db_integrity_ok(c.db), "integrity_check failed");
+	rows = db_count_records(c.db, t->device2);
+	if (rows < 0)
+		rows = 0;
+	fprintf(stderr, "    SIGKILL %s %lld: %s, %lld rows after restart\n",
+		mode == KILL_MID_UPLOAD	    ? "mid-upload" :
+		mode == KILL_IN_TRANSACTION ? "in transaction, WAL grown by" :
+					      "ms after upload",
+		param, ret->answered ? "answered first" : "no answer", rows);
+	CHECK(rows == 0 || rows == BIG_BATCH, "%lld of %lld rows: a torn batch", rows, BIG_BATCH);
+	/* An answer means stored; no answer after a kill in the transaction means not. */
+	CHECK(!ret->answered || rows == BIG_BATCH, "answered 200 but %lld rows", rows);
+	if (mode == KILL_IN_TRANSACTION && ret->killed && !ret->answered)
+		CHECK(rows == 0, "uncommitted batch survived");
+
+	/* The restarted collector serves and stores on this database. */
+	CHECK(collector_start(t, &c, db_name, big_limits, &exit_status) == 0, "restart %d",
+	      exit_status);
+	post_and_kill(t, &c, b->body, b->size, KILL_NEVER, 0, &k);
+	collector_stop(&c, SIGTERM);
+	CHECK(k.answered, "resend after restart failed");
+	rows = db_count_records(c.db, t->device2);
+	CHECK(rows == BIG_BATCH, "%lld rows after resend", rows);
+	db_remove(c.db);
+	return 0;
+}
+
+static int sigkill_mid_upload(struct harness *t, const struct big_batch *b)
+{
+	struct kill_result k;
+
+	return sigkill_round(t, b, "sigkill-upload.db", KILL_MID_UPLOAD, 0, &k);
+}
+
+static int test_sigkill_mid_upload(struct harness *t)
+{
+	return with_big_batch(t, sigkill_mid_upload);
+}
+
+/*
+ * Killed inside the SQLite transaction, seen by the WAL growing (by 256 KiB,
+ * then 1 MiB) before any answer: the uncommitted batch is gone after the
+ * restart.  One of the two rounds at least must catch the transaction.
+ */
+static int sigkill_in_transaction(struct harness *t, const struct big_batch *b)
+{
+	static const long long wal_growth[] = { 256 * 1024, 1024 * 1024 };
 	bool in_transaction_seen = false;
 
-	CHECK(body, "batch");
-	CHECK(collector_start(t, &c, "sigkill.db", extra, &exit_status) == 0, "start %d",
-	      exit_status);
-	post_and_kill(t, &c, body, size, KILL_NEVER, 0, &k);
-	collector_stop(&c, SIGTERM);
-	CHECK(k.answered, "calibration POST failed");
-	store_ms = k.store_ms;
-	db_remove(c.db);
-	fprintf(stderr, "    %lld records: stored %lld ms after the upload\n", n, store_ms);
+	for (size_t i = 0; i < sizeof(wal_growth) / sizeof(wal_growth[0]); i++) {
+		struct kill_result k;
 
-	for (int round = 0; round < 8; round++) {
-		enum kill_mode mode = round == 0 ? KILL_MID_UPLOAD :
-				      round <= 2 ? KILL_IN_TRANSACTION :
-						   KILL_AFTER_UPLOAD;
-		/* In transaction: 256 KiB, 1 MiB of WAL; after: 0%, 25%, 50%, 75%, 100% of store time. */
-		long long param = mode == KILL_IN_TRANSACTION ? (round == 1 ? 256 : 1024) * 1024LL :
-				  mode == KILL_AFTER_UPLOAD   ? store_ms * (round - 3) / 4 :
-								0;
-
-		CHECK(collector_start(t, &c, "sigkill.db", extra, &exit_status) == 0, "start %d",
-		      exit_status);
-		post_and_kill(t, &c, body, size, mode, param, &k);
-		if (!k.killed)
-			collector_stop(&c, SIGKILL);
-		CHECK(db_integrity_ok(c.db), "round %d: integrity_check failed", round);
-		rows = db_count_records(c.db, t->device2);
-		if (rows < 0)
-			rows = 0;
-		fprintf(stderr, "    SIGKILL %s %lld: %s, %lld rows after restart\n",
-			mode == KILL_MID_UPLOAD	    ? "mid-upload" :
-			mode == KILL_IN_TRANSACTION ? "in transaction, WAL grown by" :
-						      "ms after upload",
-			param, k.answered ? "answered first" : "no answer", rows);
-		CHECK(rows == 0 || rows == n, "round %d: %lld of %lld rows: a torn batch", round,
-		      rows, n);
-		/* An answer means stored; no answer after a kill in the transaction means not. */
-		CHECK(!k.answered || rows == n, "round %d: answered 200 but %lld rows", round,
-		      rows);
-		if (mode == KILL_IN_TRANSACTION && k.killed && !k.answered) {
-			CHECK(rows == 0, "round %d: uncommitted batch survived", round);
-			in_transaction_seen = true;
-		}
-		/* The restarted collector serves and stores on this database. */
-		CHECK(collector_start(t, &c, "sigkill.db", extra, &exit_status) == 0,
-		      "round %d: restart %d", round, exit_status);
-		post_and_kill(t, &c, body, size, KILL_NEVER, 0, &k);
-		collector_stop(&c, SIGTERM);
-		CHECK(k.answered, "round %d: resend after restart failed", round);
-		CHECK(db_count_records(c.db, t->device2) == n, "round %d: %lld rows after resend",
-		      round, db_count_records(c.db, t->device2));
-		db_remove(c.db);
+		if (sigkill_round(t, b, "sigkill-transaction.db", KILL_IN_TRANSACTION,
+				  wal_growth[i], &k) < 0)
+			return -1;
+		in_transaction_seen = in_transaction_seen || (k.killed && !k.answered);
 	}
 	CHECK(in_transaction_seen, "no round killed the collector inside its transaction");
+	return 0;
+}
 
-	/* A send and a resend: exactly once. */
-	CHECK(collector_start(t, &c, "sigkill.db", extra, &exit_status) == 0, "start");
-	post_and_kill(t, &c, body, size, KILL_NEVER, 0, &k);
+static int test_sigkill_in_transaction(struct harness *t)
+{
+	return with_big_batch(t, sigkill_in_transaction);
+}
+
+/* Killed at 0%, 25%, 50%, 75% and 100% of the time the collector takes to store. */
+static int sigkill_after_upload(struct harness *t, const struct big_batch *b)
+{
+	long long store_ms;
+
+	if (store_time(t, b, "sigkill-after.db", &store_ms) < 0)
+		return -1;
+	for (int quarter = 0; quarter <= 4; quarter++) {
+		struct kill_result k;
+
+		if (sigkill_round(t, b, "sigkill-after.db", KILL_AFTER_UPLOAD,
+				  store_ms * quarter / 4, &k) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int test_sigkill_after_upload(struct harness *t)
+{
+	return with_big_batch(t, sigkill_after_upload);
+}
+
+/* A send and a resend, then SIGKILL: stored exactly once, and the database intact. */
+static int resend_then_sigkill(struct harness *t, const struct big_batch *b)
+{
+	struct kill_result k;
+	struct collector c;
+	int exit_status = -1;
+	long long rows;
+
+	CHECK(collector_start(t, &c, "sigkill-resend.db", big_limits, &exit_status) == 0,
+	      "start %d", exit_status);
+	post_and_kill(t, &c, b->body, b->size, KILL_NEVER, 0, &k);
 	CHECK(k.answered, "first send");
-	post_and_kill(t, &c, body, size, KILL_NEVER, 0, &k);
+	post_and_kill(t, &c, b->body, b->size, KILL_NEVER, 0, &k);
 	CHECK(k.answered, "resend");
 	collector_stop(&c, SIGKILL);
-	CHECK(db_integrity_ok(c.db), "integrity_check after the last kill");
-	CHECK(db_count_records(c.db, t->device2) == n, "%lld rows, want %lld",
-	      db_count_records(c.db, t->device2), n);
-	free(body);
+	CHECK(db_integrity_ok(c.db), "integrity_check after the kill");
+	rows = db_count_records(c.db, t->device2);
+	CHECK(rows == BIG_BATCH, "%lld rows, want %lld", rows, BIG_BATCH);
 	return 0;
+}
+
+static int test_resend_then_sigkill(struct harness *t)
+{
+	return with_big_batch(t, resend_then_sigkill);
 }
 
 static int test_sigterm_clean_exit(struct harness *t)
@@ -181,6 +271,11 @@ static int test_sigterm_clean_exit(struct harness *t)
 	return 0;
 }
 
-const struct test crash_tests[] = { { "sigkill_during_post_db_intact", test_sigkill_during_post },
-				    { "sigterm_clean_exit", test_sigterm_clean_exit },
-				    {} };
+const struct test crash_tests[] = {
+	{ "sigkill_mid_upload_db_intact", test_sigkill_mid_upload },
+	{ "sigkill_in_transaction_rolled_back", test_sigkill_in_transaction },
+	{ "sigkill_after_upload_db_intact", test_sigkill_after_upload },
+	{ "resend_then_sigkill_stored_once", test_resend_then_sigkill },
+	{ "sigterm_clean_exit", test_sigterm_clean_exit },
+	{},
+};
