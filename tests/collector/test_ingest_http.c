@@ -11,16 +11,26 @@
 
 #include "harness.h"
 
-static int test_good_batch(struct harness *t)
+/* POSTs valid records first..last naming uid with device's cert; wants 200 and acked_seq acked. */
+static int post_batch(struct harness *t, const char *device, const char *uid, long long first,
+		      long long last, long long acked)
 {
-	char *body = records_batch(t->device1, 1, 3), resp[512];
-	long long acked = -1;
+	char *body = records_batch(uid, first, last), resp[512];
+	long long got = -1;
 	long status;
 
-	status = http_post_report(t, "device1", body, &acked, resp, sizeof(resp));
+	CHECK(body, "batch");
+	status = http_post_report(t, device, body, &got, resp, sizeof(resp));
 	free(body);
 	CHECK(status == 200, "status %ld: %s", status, resp);
-	CHECK(acked == 3, "acked_seq %lld", acked);
+	CHECK(got == acked, "acked_seq %lld, want %lld", got, acked);
+	return 0;
+}
+
+static int test_good_batch(struct harness *t)
+{
+	if (post_batch(t, "device1", t->device1, 1, 3, 3) < 0)
+		return -1;
 	CHECK(db_count_records(t->main.db, t->device1) == 3, "%lld rows",
 	      db_count_records(t->main.db, t->device1));
 	CHECK(db_int(t->main.db,
@@ -41,14 +51,8 @@ static int test_good_batch(struct harness *t)
 
 static int test_resend_is_deduplicated(struct harness *t)
 {
-	char *body = records_batch(t->device1, 1, 3), resp[512];
-	long long acked = -1;
-	long status;
-
-	status = http_post_report(t, "device1", body, &acked, resp, sizeof(resp));
-	free(body);
-	CHECK(status == 200, "status %ld: %s", status, resp);
-	CHECK(acked == 3, "acked_seq %lld", acked);
+	if (post_batch(t, "device1", t->device1, 1, 3, 3) < 0)
+		return -1;
 	CHECK(db_count_records(t->main.db, t->device1) == 3, "%lld rows after resend",
 	      db_count_records(t->main.db, t->device1));
 	return 0;
@@ -56,14 +60,8 @@ static int test_resend_is_deduplicated(struct harness *t)
 
 static int test_devices_are_separate(struct harness *t)
 {
-	char *body = records_batch(t->device2, 1, 2), resp[512];
-	long long acked = -1;
-	long status;
-
-	status = http_post_report(t, "device2", body, &acked, resp, sizeof(resp));
-	free(body);
-	CHECK(status == 200, "status %ld: %s", status, resp);
-	CHECK(acked == 2, "acked_seq %lld", acked);
+	if (post_batch(t, "device2", t->device2, 1, 2, 2) < 0)
+		return -1;
 	CHECK(db_count_records(t->main.db, t->device2) == 2, "device2 rows");
 	CHECK(db_count_records(t->main.db, t->device1) == 3, "device1 rows");
 	return 0;
@@ -72,14 +70,10 @@ static int test_devices_are_separate(struct harness *t)
 static int test_identity_is_the_certificate(struct harness *t)
 {
 	/* device1 sends records naming device2: stored as device1's. */
-	char *body = records_batch(t->device2, 4, 4), resp[512];
-	long long before2 = db_count_records(t->main.db, t->device2), acked = -1;
-	long status;
+	long long before2 = db_count_records(t->main.db, t->device2);
 
-	status = http_post_report(t, "device1", body, &acked, resp, sizeof(resp));
-	free(body);
-	CHECK(status == 200, "status %ld: %s", status, resp);
-	CHECK(acked == 4, "acked_seq %lld", acked);
+	if (post_batch(t, "device1", t->device2, 4, 4, 4) < 0)
+		return -1;
 	CHECK(db_count_records(t->main.db, t->device1) == 4, "device1 rows");
 	CHECK(db_count_records(t->main.db, t->device2) == before2, "device2 rows changed");
 	CHECK(file_contains(t->main.log, "naming another device.uid"), "no warning logged");
@@ -109,12 +103,28 @@ static int test_gzip_accepted(struct harness *t)
 	return 0;
 }
 
+/*
+ * Performs h, a body too large, and wants it refused with 413 (or, when
+ * may_close, with the connection closed) and nothing stored.  The caller
+ * frees the body.
+ */
+static int perform_too_large(struct harness *t, struct http *h, bool may_close)
+{
+	long long before = db_count_records(t->main.db, NULL);
+
+	http_perform(t, h);
+	CHECK((h->code == CURLE_OK && h->status == 413) || (may_close && h->code != CURLE_OK),
+	      "curl %d status %ld: %s", h->code, h->status, h->resp ? h->resp : h->error);
+	http_done(h);
+	CHECK(db_count_records(t->main.db, NULL) == before, "rows changed");
+	return 0;
+}
+
 static int test_gzip_bomb_413(struct harness *t)
 {
 	/* 64 MiB of newlines is about 64 KiB of gzip; the collector caps inflation at 4 MiB. */
 	size_t size = 64u << 20;
 	char *bomb = malloc(size);
-	long long before = db_count_records(t->main.db, NULL);
 	struct http h;
 	void *gz = NULL;
 	size_t gz_size = 0;
@@ -127,48 +137,44 @@ static int test_gzip_bomb_413(struct harness *t)
 	CHECK(r == 0 && gz_size < (1u << 20), "gzip failed or too big (%zu)", gz_size);
 	h = http_report("device1", gz, gz_size);
 	h.content_encoding = "gzip";
-	http_perform(t, &h);
+	r = perform_too_large(t, &h, false);
 	free(gz);
-	CHECK(h.code == CURLE_OK && h.status == 413, "curl %d status %ld: %s", h.code, h.status,
-	      h.resp ? h.resp : h.error);
-	http_done(&h);
-	CHECK(db_count_records(t->main.db, NULL) == before, "rows changed");
-	return 0;
+	return r;
+}
+
+/* 2 MiB of valid records against --max-body-bytes 1M. */
+static char *oversize_batch(struct harness *t)
+{
+	return records_batch(t->device1, 1000, 1000 + 2 * 1024 * 1024 / 200);
 }
 
 static int test_oversize_body_413(struct harness *t)
 {
-	/* 2 MiB of valid records against --max-body-bytes 1M. */
-	char *body = records_batch(t->device1, 1000, 1000 + 2 * 1024 * 1024 / 200);
-	long long before = db_count_records(t->main.db, NULL);
+	char *body = oversize_batch(t);
 	struct http h;
+	int r;
 
 	CHECK(body && strlen(body) > (1u << 20), "batch too small");
 	h = http_report("device1", body, strlen(body));
 	h.expect_100 = true;
-	http_perform(t, &h);
+	r = perform_too_large(t, &h, false);
 	free(body);
-	CHECK(h.code == CURLE_OK && h.status == 413, "curl %d status %ld: %s", h.code, h.status,
-	      h.resp ? h.resp : h.error);
-	http_done(&h);
-	CHECK(db_count_records(t->main.db, NULL) == before, "rows changed");
-	return 0;
+	return r;
 }
 
 static int test_oversize_chunked_refused(struct harness *t)
 {
 	/* No Content-Length: found too large while receiving; 413 or the connection closed. */
-	char *body = records_batch(t->device1, 1000, 1000 + 2 * 1024 * 1024 / 200);
-	long long before = db_count_records(t->main.db, NULL);
-	struct http h = http_report("device1", body, strlen(body));
+	char *body = oversize_batch(t);
+	struct http h;
+	int r;
 
+	CHECK(body, "batch");
+	h = http_report("device1", body, strlen(body));
 	h.chunked = true;
-	http_perform(t, &h);
+	r = perform_too_large(t, &h, true);
 	free(body);
-	CHECK(h.code != CURLE_OK || h.status == 413, "curl %d status %ld", h.code, h.status);
-	http_done(&h);
-	CHECK(db_count_records(t->main.db, NULL) == before, "rows changed");
-	return 0;
+	return r;
 }
 
 static int test_malformed_line3_400(struct harness *t)
