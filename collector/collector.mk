@@ -31,9 +31,10 @@ COLLECTOR_TEST_PKGS := libcurl libssl libcrypto sqlite3 zlib
 COLLECTOR_TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(COLLECTOR_TEST_PKGS) 2>/dev/null)
 COLLECTOR_TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(COLLECTOR_TEST_PKGS) 2>/dev/null)
 
-# One binary: the harness (harness*.c) and a table of tests a file (test_*.c but the ingest
-# unit test below), in the order test_collector.c gives.
-COLLECTOR_TEST_SRCS := $(filter-out tests/collector/test_ingest.c,$(wildcard tests/collector/*.c))
+# One binary: the harness, and a file of tests a concern whose tables test_collector.c runs.
+COLLECTOR_TEST_SRCS := $(addprefix tests/collector/,harness.c harness_file.c harness_process.c \
+	harness_http.c harness_records.c harness_db.c harness_crypto.c \
+	test_collector.c test_cli.c test_ingest_http.c test_tls.c test_policy_feed.c test_crash.c)
 COLLECTOR_TEST_OBJS = $(call obj,$(COLLECTOR_TEST_SRCS))
 
 # A narrower pattern than the userspace one, so it wins: no BPF skeletons, libcurl's flags.

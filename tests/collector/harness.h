@@ -22,8 +22,13 @@
  * Tests share one collector, struct harness.main, and its database, and
  * run in their table's order: a test may build on what earlier tests of
  * its own file stored (the ingest tests count device1's rows and acks),
- * never on another file's.  A test that needs other options starts a
- * collector of its own with collector_start() and its own database.
+ * never on another file's.  A test that changes the fixture (the policy
+ * feed's reload) leaves it valid.  A test that needs other options starts
+ * a collector of its own with collector_start() and its own database.
+ *
+ * To add a concern: test_<concern>.c ending in a table, its extern below,
+ * its place in test_collector.c's list, its name in COLLECTOR_TEST_SRCS
+ * (collector/collector.mk).
  */
 
 #include <curl/curl.h>
