@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The collector and its tools as child processes.  Readiness is the
+ * collector's sd_notify READY=1 on a NOTIFY_SOCKET of our own, and the port
+ * comes from its STATUS=: it listens on port 0, so parallel runs never race
+ * for a port and no test sleeps waiting for it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+int process_run(char *const argv[], const char *out_path, const char *err_path)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int out = open(out_path ? out_path : "/dev/null",
+			       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		int err = open(err_path ? err_path : "/dev/null",
+			       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+		if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+			_exit(127);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int notify_socket_open(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int collector_spawn(struct collector *c, const char *const argv[], const char *notify_path,
+		    int *ret_exit)
+{
+	char buf[512];
+	long long deadline;
+	int fd = notify_socket_open(notify_path);
+
+	c->pid = 0;
+	c->port = 0;
+	if (fd < 0)
+		return -1;
+	c->pid = fork();
+	if (c->pid < 0) {
+		c->pid = 0;
+		close(fd);
+		unlink(notify_path);
+		return -1;
+	}
+	if (c->pid == 0) {
+		int log = open(c->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+		if (log < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
+			_exit(127);
+		setenv("NOTIFY_SOCKET", notify_path, 1);
+		setenv("POSTURED_LOG_LEVEL", "debug", 1);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+
+	deadline = now_ms() + 10000;
+	while (now_ms() < deadline) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int status;
+
+		if (poll(&p, 1, 50) > 0) {
+			ssize_t len = recv(fd, buf, sizeof(buf) - 1, 0);
+			const char *st, *colon;
+
+			if (len <= 0)
+				continue;
+			buf[len] = '\0';
+			st = strstr(buf, "Listening on ");
+			if (!strstr(buf, "READY=1") || !st)
+				continue;
+			colon = strrchr(st, ':');
+			c->port = colon ? atoi(colon + 1) : 0;
+			close(fd);
+			unlink(notify_path);
+			return c->port > 0 ? 0 : -1;
+		}
+		if (waitpid(c->pid, &status, WNOHANG) == c->pid) {
+			if (ret_exit)
+				*ret_exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+			c->pid = 0;
+			break;
+		}
+	}
+	close(fd);
+	unlink(notify_path);
+	if (c->pid > 0) {
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, NULL, 0);
+		c->pid = 0;
+	}
+	return -1;
+}
+
+int collector_start(struct harness *t, struct collector *c, const char *db_name,
+		    const char *const *extra, int *ret_exit)
+{
+	char notify_path[300], cert[512], key[512], ca[512], pub[512];
+	const char *argv[64];
+	bool has_listen = false;
+	int n = 0;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(notify_path, sizeof(notify_path), "%s/notify-%u", t->dir, ++t->instances);
+	file_path(c->db, sizeof(c->db), t->dir, db_name);
+	snprintf(c->log, sizeof(c->log), "%s/collector-%u.log", t->dir, t->instances);
+	file_path(cert, sizeof(cert), t->pki, "collector.crt");
+	file_path(key, sizeof(key), t->pki, "collector.key");
+	file_path(ca, sizeof(ca), t->pki, "device-ca.crt");
+	file_path(pub, sizeof(pub), t->pki, "policy-signing.pub");
+
+	for (const char *const *e = extra; e && *e; e++)
+		has_listen = has_listen || strcmp(*e, "--listen") == 0;
+	argv[n++] = t->bin;
+	if (!has_listen) {
+		argv[n++] = "--listen";
+		argv[n++] = "127.0.0.1:0";
+	}
+	argv[n++] = "--cert";
+	argv[n++] = cert;
+	argv[n++] = "--key";
+	argv[n++] = key;
+	argv[n++] = "--device-ca";
+	argv[n++] = ca;
+	argv[n++] = "--db";
+	argv[n++] = c->db;
+	argv[n++] = "--policy";
+	argv[n++] = t->policy;
+	argv[n++] = "--policy-signature";
+	argv[n++] = t->signature;
+	argv[n++] = "--policy-public-key";
+	argv[n++] = pub;
+	for (const char *const *e = extra; e && *e && n < 62; e++) {
+		/* Given after the defaults: for an option given twice, the last wins. */
+		argv[n++] = *e;
+	}
+	argv[n] = NULL;
+	if (collector_spawn(c, argv, notify_path, ret_exit) < 0)
+		return -1;
+	if (t->n_started < sizeof(t->started) / sizeof(t->started[0]))
+		t->started[t->n_started++] = c->pid;
+	return 0;
+}
+
+int collector_stop(struct collector *c, int sig)
+{
+	long long deadline = now_ms() + 10000;
+	int status;
+
+	if (c->pid <= 0)
+		return -1;
+	kill(c->pid, sig);
+	while (now_ms() < deadline) {
+		if (waitpid(c->pid, &status, WNOHANG) == c->pid) {
+			c->pid = 0;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		}
+		msleep(10);
+	}
+	kill(c->pid, SIGKILL);
+	waitpid(c->pid, NULL, 0);
+	c->pid = 0;
+	return -1;
+}
+
+int collector_sign_policy(struct harness *t, const char *key, const char *policy, const char *out,
+			  const char *err)
+{
+	char *const argv[] = { (char *)t->bin, "sign-policy",  "--key",
+			       (char *)key,    (char *)policy, NULL };
+
+	return process_run(argv, out, err);
+}
