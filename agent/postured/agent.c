@@ -21,7 +21,7 @@
 #include <systemd/sd-id128.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent-internal.h"
 #include "basic/cleanup.h"
 #include "basic/fileio.h"
 #include "basic/log.h"
@@ -49,86 +49,12 @@
 #include "status.h"
 #include "basic/version.h"
 
-/* Programs remembered for the network repeats swept after they exited. */
-#define AGENT_NET_PROCS 64
-
 /* After a quiet drain, one more look this long later before going idle. */
 #define AGENT_SWEEP_USEC (1 * USEC_PER_SEC)
 /* Editors write a file in several steps; reload once they are done. */
 #define AGENT_RELOAD_DELAY_USEC (200 * USEC_PER_MSEC)
 /* Errors of a refused policy quoted in its finding and log. */
 #define AGENT_POLICY_ERRORS_SHOWN 5
-
-struct agent {
-	struct agent_options opts;
-	sd_event *event;
-	struct probe_features features;
-	probe_process *proc;
-	proctab *procs;
-	struct device_info device;
-	sd_event_source *ring_source;
-	sd_event_source *drain_timer;
-	sd_event_source *engine_timer;
-	sd_event_source *reload_timer;
-	sd_event_source *inotify_source;
-	sd_event_source *check_timer;
-	probe_net *net; /* NULL: network rules unavailable (net_error says why) */
-	char net_error[256];
-	sd_event_source *net_source;
-	sd_event_source *net_sweep_timer; /* on while the kernel counts repeats */
-	sd_event_source *listen_timer; /* listeners judged again after a reported bind */
-	uint64_t net_paths_sig; /* agent_net_paths_signature() of the rules in the kernel */
-	/*
-	 * The programs of recent network records, so the repeats swept later
-	 * still name them after they exited.  A small ring, newest overwriting
-	 * oldest.
-	 */
-	struct agent_net_proc {
-		uint32_t pid, gid;
-		uint64_t exe_ino; /* which program it was, against pid reuse */
-		char comm[EVENT_COMM_LEN + 1];
-		char exe[EVENT_PATH_LEN];
-	} net_procs[AGENT_NET_PROCS];
-	size_t net_procs_next;
-	netwatch *netwatch; /* NULL: not watching the network for changes */
-	check_runner *check_runner; /* the checks running now, NULL when none */
-	struct check_job *check_jobs; /* what it runs */
-	policy *checks_policy; /* for this policy */
-	bool checks_again; /* asked again while running: run again when done */
-	struct engine_system engine_ctx;
-	engine *engine;
-	hashcache *hashes;
-	char policy_source[4096]; /* the file in force, or the built-in baseline's name */
-	uint64_t findings;
-	struct ratelimit finding_rl;
-	status_server *status;
-	struct spool *spool; /* NULL when no collector is configured */
-	char sender_path[PATH_MAX];
-	pid_t sender_pid;
-	sd_event_source *sender_child;
-	sd_event_source *sender_timer; /* restarts the sender after it stopped */
-	unsigned sender_failures;
-	sd_event_source *snapshot_timer;
-	/* Signed policies from the collector: the sender's directory, watched. */
-	bool policy_feed;
-	sd_event_source *incoming_source;
-	char *signed_bytes; /* the signed policy in force, exactly as signed; NULL: none */
-	size_t signed_size;
-	uint64_t spooled, spool_errors;
-	struct ratelimit spool_rl;
-	usec_t started; /* CLOCK_REALTIME */
-	/* Where the interval the next snapshot covers began, on each clock. */
-	usec_t interval_real, interval_mono, interval_boot;
-	char last_policy_error[FINDING_DETAIL_MAX];
-	unsigned long startup_peak_kib; /* VmHWM at the end of start-up */
-	yajl_gen gen;
-	int64_t clock_offset;
-	bool sweeping;
-	uint64_t records;
-	uint64_t decode_errors;
-	uint64_t output_errors;
-	struct ratelimit decode_rl;
-};
 
 static void print_json(agent *a)
 {
@@ -137,7 +63,7 @@ static void print_json(agent *a)
 
 	if (yajl_gen_get_buf(a->gen, &buf, &len) == yajl_gen_status_ok && len > 0) {
 		if (fwrite(buf, 1, len, stdout) != len || fputc('\n', stdout) == EOF)
-			a->output_errors++;
+			a->findings.output_errors++;
 	}
 	yajl_gen_clear(a->gen);
 	yajl_gen_reset(a->gen, NULL);
@@ -158,8 +84,8 @@ static unsigned long proc_status_kib(const char *key)
 /* Has the sender look at the spool now rather than at its next poll. */
 static void agent_kick_sender(agent *a)
 {
-	if (a->sender_pid > 0)
-		(void)kill(a->sender_pid, SIGUSR1);
+	if (a->reports.sender_pid > 0)
+		(void)kill(a->reports.sender_pid, SIGUSR1);
 }
 
 /* Puts the generator's JSON object in the spool for the collector.  A failure is counted and logged. */
@@ -170,20 +96,20 @@ static void agent_spool(agent *a, enum spool_class class, const char *kind)
 	size_t len;
 	int r;
 
-	if (!a->spool || yajl_gen_get_buf(a->gen, &buf, &len) != yajl_gen_status_ok)
+	if (!a->reports.spool || yajl_gen_get_buf(a->gen, &buf, &len) != yajl_gen_status_ok)
 		return;
 	line = strndup((const char *)buf, len);
 	if (!line)
 		return;
-	r = spool_append(a->spool, class, kind, line, NULL);
+	r = spool_append(a->reports.spool, class, kind, line, NULL);
 	if (r < 0) {
-		a->spool_errors++;
-		if (ratelimit_below(&a->spool_rl))
+		a->findings.spool_errors++;
+		if (ratelimit_below(&a->findings.spool_rl))
 			log_warning_errno(r, "Could not keep a %s record for the collector: %m",
 					  kind);
 		return;
 	}
-	a->spooled++;
+	a->findings.spooled++;
 	agent_kick_sender(a);
 }
 
@@ -195,16 +121,16 @@ static int on_record(void *userdata, const void *data, size_t size)
 	bool audit;
 	int r;
 
-	r = decode_event(data, size, a->clock_offset, &ev);
+	r = decode_event(data, size, a->records.clock_offset, &ev);
 	if (r < 0) {
-		a->decode_errors++;
-		if (ratelimit_below(&a->decode_rl))
+		a->records.decode_errors++;
+		if (ratelimit_below(&a->records.decode_rl))
 			log_warning_errno(
 				r, "Dropped a malformed record of %zu bytes from the kernel: %m",
 				size);
 		return 0;
 	}
-	a->records++;
+	a->records.count++;
 
 	/* An exit is described by what we knew before; exec and fork by what they change. */
 	if (ev.kind != EVENT_KIND_EXIT) {
@@ -214,12 +140,13 @@ static int on_record(void *userdata, const void *data, size_t size)
 	}
 	engine_on_event(a->engine, &ev, now_usec(CLOCK_MONOTONIC));
 	/* A policy asking for a full exec audit trail sends every exec to the collector. */
-	audit = a->spool && ev.kind == EVENT_KIND_EXEC && engine_policy(a->engine) &&
+	audit = a->reports.spool && ev.kind == EVENT_KIND_EXEC && engine_policy(a->engine) &&
 		policy_settings(engine_policy(a->engine))->exec_audit;
 	if (a->opts.print_events || audit) {
 		self = proctab_get(a->procs, ev.task.pid);
 		parent = proctab_get(a->procs, ev.task.ppid);
-		format_process_event(a->gen, &ev, self, parent, &a->device, a->clock_offset);
+		format_process_event(a->gen, &ev, self, parent, &a->device,
+				     a->records.clock_offset);
 		if (audit)
 			agent_spool(a, SPOOL_EVENT, "process");
 		if (a->opts.print_events)
@@ -239,14 +166,14 @@ static void agent_engine_rearm(agent *a)
 {
 	usec_t next = engine_tick(a->engine, now_usec(CLOCK_MONOTONIC));
 
-	if (!a->engine_timer)
+	if (!a->records.engine_timer)
 		return;
 	if (next == USEC_INFINITY) {
-		(void)sd_event_source_set_enabled(a->engine_timer, SD_EVENT_OFF);
+		(void)sd_event_source_set_enabled(a->records.engine_timer, SD_EVENT_OFF);
 		return;
 	}
-	(void)sd_event_source_set_time(a->engine_timer, next);
-	(void)sd_event_source_set_enabled(a->engine_timer, SD_EVENT_ONESHOT);
+	(void)sd_event_source_set_time(a->records.engine_timer, next);
+	(void)sd_event_source_set_enabled(a->records.engine_timer, SD_EVENT_ONESHOT);
 }
 
 static int on_engine_timer(sd_event_source *s, uint64_t usec, void *userdata)
@@ -261,8 +188,8 @@ static void on_finding(void *userdata, const struct finding *f)
 	char uid[SD_ID128_STRING_MAX];
 	sd_id128_t id;
 
-	a->findings++;
-	if (ratelimit_below(&a->finding_rl)) {
+	a->findings.count++;
+	if (ratelimit_below(&a->findings.rl)) {
 		if (f->rule && f->has_process)
 			log_notice("Rule %s: %s (pid %u, %s): %s.", policy_rule_id(f->rule),
 				   finding_kind_to_string(f->kind), f->process.pid, f->process.path,
@@ -279,13 +206,13 @@ static void on_finding(void *userdata, const struct finding *f)
 	sd_id128_to_string(id, uid);
 	format_finding(a->gen, f, uid, &a->device);
 	agent_spool(a, SPOOL_EVENT, "finding");
-	if (a->status) {
+	if (a->status.server) {
 		const unsigned char *buf;
 		size_t len;
 
 		if (yajl_gen_get_buf(a->gen, &buf, &len) == yajl_gen_status_ok)
 			status_server_add_finding(
-				a->status, (const char *)buf, len,
+				a->status.server, (const char *)buf, len,
 				f->has_process			       ? f->process.uid :
 				f->has_network && f->network.has_owner ? f->network.owner_uid :
 									 STATUS_UID_DEVICE,
@@ -300,7 +227,7 @@ static void on_finding(void *userdata, const struct finding *f)
 	print_json(a);
 	/* Findings also come from timers and reloads, where no drain flushes stdout after. */
 	if (fflush(stdout) == EOF)
-		a->output_errors++;
+		a->findings.output_errors++;
 }
 
 static void on_state_changed(void *userdata)
@@ -308,16 +235,18 @@ static void on_state_changed(void *userdata)
 	agent *a = userdata;
 	usec_t now;
 
-	if (a->status)
-		status_server_notify_changed(a->status);
+	if (a->status.server)
+		status_server_notify_changed(a->status.server);
 	/* A posture change goes to the collector soon, changes close together as one. */
-	if (a->snapshot_timer && sd_event_now(a->event, CLOCK_BOOTTIME, &now) >= 0) {
+	if (a->reports.snapshot_timer && sd_event_now(a->event, CLOCK_BOOTTIME, &now) >= 0) {
 		uint64_t next = USEC_INFINITY;
 
-		(void)sd_event_source_get_time(a->snapshot_timer, &next);
+		(void)sd_event_source_get_time(a->reports.snapshot_timer, &next);
 		if (next > now + 2 * USEC_PER_SEC) {
-			(void)sd_event_source_set_time(a->snapshot_timer, now + 2 * USEC_PER_SEC);
-			(void)sd_event_source_set_enabled(a->snapshot_timer, SD_EVENT_ONESHOT);
+			(void)sd_event_source_set_time(a->reports.snapshot_timer,
+						       now + 2 * USEC_PER_SEC);
+			(void)sd_event_source_set_enabled(a->reports.snapshot_timer,
+							  SD_EVENT_ONESHOT);
 		}
 	}
 }
@@ -352,7 +281,7 @@ _Static_assert((int)EVENT_NET_OUTCOME_ESTABLISHED == (int)FINDING_OUTCOME_ESTABL
 /* Where a rule, by (generation, index among the network rules), is in the policy in force. */
 static void net_rule(agent *a, uint32_t gen, unsigned rule, struct engine_network *n)
 {
-	const policy_rule *r = probe_net_rule_of(a->net, gen, rule);
+	const policy_rule *r = probe_net_rule_of(a->net.probe, gen, rule);
 	const policy *p = engine_policy(a->engine);
 
 	/* The kernel's rule, when it is one of the policy in force (a refresh keeps the policy). */
@@ -386,8 +315,8 @@ static void agent_exe_by_inode(agent *a, uint64_t dev, uint64_t ino, char *buf, 
 static struct agent_net_proc *agent_net_proc_find(agent *a, uint32_t pid)
 {
 	for (size_t i = 0; i < AGENT_NET_PROCS; i++)
-		if (a->net_procs[i].pid == pid)
-			return &a->net_procs[i];
+		if (a->net.procs[i].pid == pid)
+			return &a->net.procs[i];
 	return NULL;
 }
 
@@ -427,7 +356,7 @@ static void agent_on_net_record(agent *a, const struct decoded_event *ev)
 		/* The same pid running another program is another process. */
 		if (!np || (n.exe_ino && np->exe_ino && np->exe_ino != n.exe_ino)) {
 			if (!np)
-				np = &a->net_procs[a->net_procs_next++ % AGENT_NET_PROCS];
+				np = &a->net.procs[a->net.procs_next++ % AGENT_NET_PROCS];
 			*np = (struct agent_net_proc){ .pid = n.pid, .exe_ino = n.exe_ino };
 		}
 		np->gid = n.gid;
@@ -454,14 +383,14 @@ static void agent_on_net_record(agent *a, const struct decoded_event *ev)
 	/* Repeats of it are counted in the kernel from now on: collect them soon. */
 	agent_arm_net_sweep(a, AGENT_NET_SWEEP_USEC);
 	/* A bind let through: see shortly whether a listener came of it (its rule's state). */
-	if (ev->net.direction == EVENT_NET_LISTEN && !n.denied && a->listen_timer) {
+	if (ev->net.direction == EVENT_NET_LISTEN && !n.denied && a->net.listen_timer) {
 		int enabled = SD_EVENT_OFF;
 
-		(void)sd_event_source_get_enabled(a->listen_timer, &enabled);
+		(void)sd_event_source_get_enabled(a->net.listen_timer, &enabled);
 		if (enabled == SD_EVENT_OFF) {
-			(void)sd_event_source_set_time_relative(a->listen_timer,
+			(void)sd_event_source_set_time_relative(a->net.listen_timer,
 								AGENT_LISTEN_DELAY_USEC);
-			(void)sd_event_source_set_enabled(a->listen_timer, SD_EVENT_ONESHOT);
+			(void)sd_event_source_set_enabled(a->net.listen_timer, SD_EVENT_ONESHOT);
 		}
 	}
 }
@@ -474,7 +403,8 @@ static int on_listen_timer(sd_event_source *s, uint64_t usec, void *userdata)
 
 static usec_t boot_to_real(agent *a, nsec_t boot)
 {
-	return boot ? (usec_t)(((int64_t)boot + a->clock_offset) / (int64_t)NSEC_PER_USEC) : 0;
+	return boot ? (usec_t)(((int64_t)boot + a->records.clock_offset) / (int64_t)NSEC_PER_USEC) :
+		      0;
 }
 
 /* Repeats the kernel counted since the last sweep: one finding with the count. */
@@ -543,7 +473,8 @@ static int on_net_sweep_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	agent *a = userdata;
 	int r;
 
-	r = probe_net_sweep(a->net, 2 * AGENT_NET_SWEEP_USEC * NSEC_PER_USEC, on_net_delta, a);
+	r = probe_net_sweep(a->net.probe, 2 * AGENT_NET_SWEEP_USEC * NSEC_PER_USEC, on_net_delta,
+			    a);
 	if (r < 0)
 		log_warning_errno(r,
 				  "Failed to collect the network repeats the kernel counted: %m");
@@ -560,11 +491,11 @@ static int on_net_sweep_timer(sd_event_source *s, uint64_t usec, void *userdata)
  */
 static usec_t agent_net_sweep_next(agent *a)
 {
-	if (!a->net)
+	if (!a->net.probe)
 		return USEC_INFINITY;
-	if (probe_net_live_keys(a->net) > 0)
+	if (probe_net_live_keys(a->net.probe) > 0)
 		return AGENT_NET_SWEEP_USEC;
-	if (probe_net_follows_tcp(a->net))
+	if (probe_net_follows_tcp(a->net.probe))
 		return AGENT_NET_SWEEP_IDLE_USEC;
 	return USEC_INFINITY;
 }
@@ -575,15 +506,15 @@ static void agent_arm_net_sweep(agent *a, usec_t after)
 	uint64_t due = USEC_INFINITY, now;
 	int enabled = SD_EVENT_OFF;
 
-	if (!a->net_sweep_timer || after == USEC_INFINITY ||
+	if (!a->net.sweep_timer || after == USEC_INFINITY ||
 	    sd_event_now(a->event, CLOCK_BOOTTIME, &now) < 0)
 		return;
-	(void)sd_event_source_get_enabled(a->net_sweep_timer, &enabled);
-	(void)sd_event_source_get_time(a->net_sweep_timer, &due);
+	(void)sd_event_source_get_enabled(a->net.sweep_timer, &enabled);
+	(void)sd_event_source_get_time(a->net.sweep_timer, &due);
 	if (enabled != SD_EVENT_OFF && due <= now + after)
 		return;
-	(void)sd_event_source_set_time(a->net_sweep_timer, now + after);
-	(void)sd_event_source_set_enabled(a->net_sweep_timer, SD_EVENT_ONESHOT);
+	(void)sd_event_source_set_time(a->net.sweep_timer, now + after);
+	(void)sd_event_source_set_enabled(a->net.sweep_timer, SD_EVENT_ONESHOT);
 }
 
 static int on_net_sample(void *userdata, const void *data, size_t size)
@@ -592,16 +523,16 @@ static int on_net_sample(void *userdata, const void *data, size_t size)
 	struct decoded_event ev;
 	int r;
 
-	r = decode_event(data, size, a->clock_offset, &ev);
+	r = decode_event(data, size, a->records.clock_offset, &ev);
 	if (r < 0 || ev.kind != EVENT_KIND_NET) {
-		a->decode_errors++;
-		if (ratelimit_below(&a->decode_rl))
+		a->records.decode_errors++;
+		if (ratelimit_below(&a->records.decode_rl))
 			log_warning("Dropped a malformed network record of %zu bytes from the "
 				    "kernel.",
 				    size);
 		return 0;
 	}
-	a->records++;
+	a->records.count++;
 	agent_on_net_record(a, &ev);
 	return 0;
 }
@@ -611,7 +542,7 @@ static int on_net_io(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	agent *a = userdata;
 	int r;
 
-	r = probe_net_drain(a->net);
+	r = probe_net_drain(a->net.probe);
 	if (r < 0)
 		log_warning_errno(r, "Failed to read the network probe's records: %m");
 	return 0;
@@ -632,32 +563,33 @@ static int agent_setup_net(agent *a)
 	 * the kernel), so each one wakes the agent and is judged at once.
 	 */
 	nc.wakeup_mode = EVENT_WAKEUP_EACH;
-	r = probe_net_new(&nc, on_net_sample, a, &a->net);
+	r = probe_net_new(&nc, on_net_sample, a, &a->net.probe);
 	if (r < 0) {
-		strbuf_printf(a->net_error, sizeof(a->net_error), "%s", strerror(-r));
+		strbuf_printf(a->net.error, sizeof(a->net.error), "%s", strerror(-r));
 		log_warning_errno(r, "Network rules are not available: the network probe could "
 				     "not be attached: %m");
 		return 0;
 	}
-	r = sd_event_add_io(a->event, &a->net_source, probe_net_fd(a->net), EPOLLIN, on_net_io, a);
+	r = sd_event_add_io(a->event, &a->net.source, probe_net_fd(a->net.probe), EPOLLIN,
+			    on_net_io, a);
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch the network probe: %m");
-	(void)sd_event_source_set_description(a->net_source, "net-ring");
-	r = sd_event_add_time_relative(a->event, &a->net_sweep_timer, CLOCK_BOOTTIME,
+	(void)sd_event_source_set_description(a->net.source, "net-ring");
+	r = sd_event_add_time_relative(a->event, &a->net.sweep_timer, CLOCK_BOOTTIME,
 				       AGENT_NET_SWEEP_USEC, USEC_PER_SEC, on_net_sweep_timer, a);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the network sweep: %m");
-	(void)sd_event_source_set_description(a->net_sweep_timer, "net-sweep");
-	(void)sd_event_source_set_enabled(a->net_sweep_timer, SD_EVENT_OFF);
-	r = sd_event_add_time_relative(a->event, &a->listen_timer, CLOCK_BOOTTIME,
+	(void)sd_event_source_set_description(a->net.sweep_timer, "net-sweep");
+	(void)sd_event_source_set_enabled(a->net.sweep_timer, SD_EVENT_OFF);
+	r = sd_event_add_time_relative(a->event, &a->net.listen_timer, CLOCK_BOOTTIME,
 				       AGENT_LISTEN_DELAY_USEC, USEC_PER_SEC / 10, on_listen_timer,
 				       a);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the listener timer: %m");
-	(void)sd_event_source_set_description(a->listen_timer, "listeners");
-	(void)sd_event_source_set_enabled(a->listen_timer, SD_EVENT_OFF);
-	a->engine_ctx.net = a->net;
-	log_info("Network probe attached to %s.", probe_net_cgroup(a->net));
+	(void)sd_event_source_set_description(a->net.listen_timer, "listeners");
+	(void)sd_event_source_set_enabled(a->net.listen_timer, SD_EVENT_OFF);
+	a->engine_ctx.net = a->net.probe;
+	log_info("Network probe attached to %s.", probe_net_cgroup(a->net.probe));
 	return 0;
 }
 
@@ -724,7 +656,7 @@ static void write_policy_summary(agent *a, yajl_gen g)
 		json_str(g, "id", policy_id(p));
 		json_u64(g, "serial", policy_serial(p));
 		json_str(g, "mode", policy_mode_to_string(policy_mode(p)));
-		json_str(g, "source", a->policy_source);
+		json_str(g, "source", a->policy.source);
 		json_int(g, "loaded", (long long)(engine_policy_loaded(a->engine) / USEC_PER_MSEC));
 	}
 	yajl_gen_map_close(g);
@@ -757,20 +689,20 @@ static void status_write_status(void *userdata, yajl_gen g, uid_t uid)
 	json_open(g, "agent");
 	json_str(g, "version", POSTURED_VERSION);
 	json_int(g, "started", (long long)(a->started / USEC_PER_MSEC));
-	json_bool(g, "healthy", stats_ok && a->decode_errors == 0);
+	json_bool(g, "healthy", stats_ok && a->records.decode_errors == 0);
 	json_str(g, "probe_flavor", probe_flavor_to_string(probe_process_flavor(a->proc)));
 	json_str(g, "enforcement", probe_process_enforcement(a->proc));
 	json_u64(g, "records_lost",
 		 k[EVENT_STAT_EXEC_LOST] + k[EVENT_STAT_FORK_LOST] + k[EVENT_STAT_EXIT_LOST]);
 	json_open(g, "network");
-	json_bool(g, "attached", a->net != NULL);
-	if (a->net_error[0])
-		json_str(g, "error", a->net_error);
-	if (a->net) {
+	json_bool(g, "attached", a->net.probe != NULL);
+	if (a->net.error[0])
+		json_str(g, "error", a->net.error);
+	if (a->net.probe) {
 		uint64_t nk[_NET_STAT_MAX] = {};
 
-		json_str(g, "cgroup", probe_net_cgroup(a->net));
-		if (probe_net_stats(a->net, nk) >= 0) {
+		json_str(g, "cgroup", probe_net_cgroup(a->net.probe));
+		if (probe_net_stats(a->net.probe, nk) >= 0) {
 			json_u64(g, "records_lost", nk[NET_STAT_LOST]);
 			json_u64(g, "denied", nk[NET_STAT_DENIED]);
 			json_u64(g, "aggregated", nk[NET_STAT_AGGREGATED]);
@@ -793,13 +725,13 @@ static void status_write_status(void *userdata, yajl_gen g, uid_t uid)
 	yajl_gen_array_close(g);
 
 	json_open(g, "collector");
-	json_bool(g, "configured", a->spool != NULL);
-	if (a->spool) {
+	json_bool(g, "configured", a->reports.spool != NULL);
+	if (a->reports.spool) {
 		struct spool_stats ss;
 
 		json_str(g, "url", a->opts.config.collector_url);
-		json_bool(g, "sender_running", a->sender_pid > 0);
-		if (spool_get_stats(a->spool, &ss) >= 0) {
+		json_bool(g, "sender_running", a->reports.sender_pid > 0);
+		if (spool_get_stats(a->reports.spool, &ss) >= 0) {
 			/* Records kept until the collector acknowledges them. */
 			json_u64(g, "pending", ss.records);
 			json_u64(g, "lost_total", ss.lost_total);
@@ -830,7 +762,7 @@ static int status_reload(void *userdata, yajl_gen g, char *err, size_t err_size)
 	int r = agent_load_policy(a, false);
 
 	if (r < 0) {
-		strbufcpy(err, err_size, a->last_policy_error);
+		strbufcpy(err, err_size, a->policy.last_error);
 		return r;
 	}
 	write_policy_summary(a, g);
@@ -903,10 +835,11 @@ static void write_completeness(agent *a, yajl_gen g)
 {
 	usec_t real = now_usec(CLOCK_REALTIME), mono = now_usec(CLOCK_MONOTONIC),
 	       boot = now_usec(CLOCK_BOOTTIME);
-	usec_t wall, watched = mono - a->interval_mono, up = boot - a->interval_boot;
+	usec_t wall, watched = mono - a->reports.interval_mono,
+		     up = boot - a->reports.interval_boot;
 	usec_t asleep = up > watched ? up - watched : 0, stopped;
 
-	wall = real > a->interval_real ? real - a->interval_real : up;
+	wall = real > a->reports.interval_real ? real - a->reports.interval_real : up;
 	if (wall < up)
 		wall = up;
 	stopped = wall - up;
@@ -918,9 +851,9 @@ static void write_completeness(agent *a, yajl_gen g)
 	/* Per mille: an integer the SOC can compare without floating point. */
 	json_int(g, "watched_per_mille", wall ? (long long)(watched * 1000 / wall) : 1000);
 	json_close(g);
-	a->interval_real = real;
-	a->interval_mono = mono;
-	a->interval_boot = boot;
+	a->reports.interval_real = real;
+	a->reports.interval_mono = mono;
+	a->reports.interval_boot = boot;
 }
 
 static void write_snapshot_contents(void *userdata, yajl_gen g)
@@ -943,17 +876,17 @@ static void agent_send_snapshot(agent *a)
 	yajl_gen_clear(g);
 	yajl_gen_reset(g, NULL);
 	/* The owner's copy of what was sent is kept as long as the policy says (posturectl sent). */
-	if (a->spool && engine_policy(a->engine)) {
+	if (a->reports.spool && engine_policy(a->engine)) {
 		int64_t now_ms = (int64_t)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC);
 		int64_t days = policy_settings(engine_policy(a->engine))->sent_retention_days;
-		int r = spool_prune_sent(a->spool, now_ms - days * 86400000LL);
+		int r = spool_prune_sent(a->reports.spool, now_ms - days * 86400000LL);
 
 		if (r < 0)
 			log_warning_errno(r, "Failed to prune the sent records: %m");
 	}
 
 	snapshot_mark_path(a, mark, sizeof(mark));
-	strbuf_printf(text, sizeof(text), "%llu\n", (unsigned long long)a->interval_real);
+	strbuf_printf(text, sizeof(text), "%llu\n", (unsigned long long)a->reports.interval_real);
 	(void)write_file_atomic(mark, text, strlen(text), 0600);
 }
 
@@ -984,19 +917,19 @@ static int on_sender_timer(sd_event_source *s, uint64_t usec, void *userdata)
 static int on_sender_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
 {
 	agent *a = userdata;
-	usec_t delay = 5 * USEC_PER_SEC << MIN(a->sender_failures, 6U), now;
+	usec_t delay = 5 * USEC_PER_SEC << MIN(a->reports.sender_failures, 6U), now;
 
-	a->sender_child = sd_event_source_disable_unref(a->sender_child);
-	if (a->net)
-		(void)probe_net_exempt(a->net, si->si_pid, false);
-	a->sender_pid = 0;
-	a->sender_failures++;
+	a->reports.sender_child = sd_event_source_disable_unref(a->reports.sender_child);
+	if (a->net.probe)
+		(void)probe_net_exempt(a->net.probe, si->si_pid, false);
+	a->reports.sender_pid = 0;
+	a->reports.sender_failures++;
 	log_warning("The sender (pid %d) stopped (%s %d); starting it again in %llu s.",
 		    (int)si->si_pid, si->si_code == CLD_EXITED ? "status" : "signal", si->si_status,
 		    (unsigned long long)(delay / USEC_PER_SEC));
 	if (sd_event_now(a->event, CLOCK_MONOTONIC, &now) >= 0) {
-		(void)sd_event_source_set_time(a->sender_timer, now + delay);
-		(void)sd_event_source_set_enabled(a->sender_timer, SD_EVENT_ONESHOT);
+		(void)sd_event_source_set_time(a->reports.sender_timer, now + delay);
+		(void)sd_event_source_set_enabled(a->reports.sender_timer, SD_EVENT_ONESHOT);
 	}
 	return 0;
 }
@@ -1011,16 +944,25 @@ static int on_sender_exit(sd_event_source *s, const siginfo_t *si, void *userdat
 static int agent_start_sender(agent *a)
 {
 	const struct config *c = &a->opts.config;
-	const char *argv[20] = { a->sender_path,  "--url",   c->collector_url, "--ca",
-				 c->collector_ca, "--cert",  c->client_cert,   "--key",
-				 c->client_key,	  "--spool", c->spool_path,    "--poll-ms",
+	const char *argv[20] = { a->reports.sender_path,
+				 "--url",
+				 c->collector_url,
+				 "--ca",
+				 c->collector_ca,
+				 "--cert",
+				 c->client_cert,
+				 "--key",
+				 c->client_key,
+				 "--spool",
+				 c->spool_path,
+				 "--poll-ms",
 				 "2000" };
 	char interval[32];
 	size_t n = 13;
 	int go[2], r;
 	pid_t pid;
 
-	if (a->policy_feed) {
+	if (a->feed.enabled) {
 		strbuf_printf(interval, sizeof(interval), "%llu",
 			      (unsigned long long)c->policy_fetch_interval_seconds * 1000ULL);
 		argv[n++] = "--policy-dir";
@@ -1055,25 +997,25 @@ static int agent_start_sender(agent *a)
 			for (int fd = 3; fd < 65536; fd++)
 				(void)close(fd);
 		(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-		execv(a->sender_path, (char *const *)argv);
-		log_error_errno(errno, "Failed to run %s: %m", a->sender_path);
+		execv(a->reports.sender_path, (char *const *)argv);
+		log_error_errno(errno, "Failed to run %s: %m", a->reports.sender_path);
 		_exit(127);
 	}
 	safe_close(go[0]);
 	/* Its way to the collector (and to a fixed policy) is one no network rule may cut. */
-	if (a->net) {
-		r = probe_net_exempt(a->net, pid, true);
+	if (a->net.probe) {
+		r = probe_net_exempt(a->net.probe, pid, true);
 		if (r < 0)
 			log_warning_errno(r,
 					  "Failed to exempt the sender from the network rules: %m");
 	}
 	safe_close(go[1]);
-	r = sd_event_add_child(a->event, &a->sender_child, pid, WEXITED, on_sender_exit, a);
+	r = sd_event_add_child(a->event, &a->reports.sender_child, pid, WEXITED, on_sender_exit, a);
 	if (r < 0) {
 		(void)kill(pid, SIGTERM);
 		return log_error_errno(r, "Failed to watch the sender: %m");
 	}
-	a->sender_pid = pid;
+	a->reports.sender_pid = pid;
 	log_info("Sending reports to %s (sender pid %d).", a->opts.config.collector_url, (int)pid);
 	return 0;
 }
@@ -1139,8 +1081,8 @@ static int agent_setup_reports(agent *a)
 		/* The first interval reaches back to the last snapshot of an earlier run. */
 		snapshot_mark_path(a, mark, sizeof(mark));
 		if (read_small_file(mark, text, sizeof(text)) > 0 &&
-		    sscanf(text, "%llu", &prev) == 1 && prev < a->interval_real)
-			a->interval_real = prev;
+		    sscanf(text, "%llu", &prev) == 1 && prev < a->reports.interval_real)
+			a->reports.interval_real = prev;
 	}
 	r = cert_device_id(c->client_cert, a->device.uid, sizeof(a->device.uid));
 	if (r < 0)
@@ -1148,12 +1090,12 @@ static int agent_setup_reports(agent *a)
 				  "Could not read a device id (a 32-hex-digit CN) from %s: %m; "
 				  "records name this machine's own id.",
 				  c->client_cert);
-	r = spool_open(c->spool_path, (uint64_t)c->spool_max_mib * 1024 * 1024, &a->spool);
+	r = spool_open(c->spool_path, (uint64_t)c->spool_max_mib * 1024 * 1024, &a->reports.spool);
 	if (r < 0)
 		return log_error_errno(r, "Failed to open the spool %s: %m", c->spool_path);
-	(void)spool_set_device_uid(a->spool, a->device.uid);
-	if (a->status)
-		status_server_set_spool(a->status, a->spool);
+	(void)spool_set_device_uid(a->reports.spool, a->device.uid);
+	if (a->status.server)
+		status_server_set_spool(a->status.server, a->reports.spool);
 	if (r == SPOOL_OPEN_RECREATED)
 		log_warning("The spool %s was damaged; it was moved aside (%s.corrupt-*) and a new "
 			    "one started.",
@@ -1169,20 +1111,21 @@ static int agent_setup_reports(agent *a)
 		slash = strrchr(self, '/');
 		if (slash)
 			*slash = '\0';
-		strbuf_printf(a->sender_path, sizeof(a->sender_path), "%s/postured-sender", self);
-		if (access(a->sender_path, X_OK) < 0)
+		strbuf_printf(a->reports.sender_path, sizeof(a->reports.sender_path),
+			      "%s/postured-sender", self);
+		if (access(a->reports.sender_path, X_OK) < 0)
 			return log_error_errno(errno, "The sender %s is missing: %m",
-					       a->sender_path);
+					       a->reports.sender_path);
 	}
-	r = sd_event_add_time(a->event, &a->sender_timer, CLOCK_MONOTONIC, USEC_INFINITY,
+	r = sd_event_add_time(a->event, &a->reports.sender_timer, CLOCK_MONOTONIC, USEC_INFINITY,
 			      USEC_PER_SEC, on_sender_timer, a);
 	if (r >= 0)
-		r = sd_event_add_time(a->event, &a->snapshot_timer, CLOCK_BOOTTIME, 0, USEC_PER_SEC,
-				      on_snapshot_timer, a);
+		r = sd_event_add_time(a->event, &a->reports.snapshot_timer, CLOCK_BOOTTIME, 0,
+				      USEC_PER_SEC, on_snapshot_timer, a);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the report timers: %m");
-	(void)sd_event_source_set_enabled(a->sender_timer, SD_EVENT_OFF);
-	(void)sd_event_source_set_enabled(a->snapshot_timer, SD_EVENT_ONESHOT);
+	(void)sd_event_source_set_enabled(a->reports.sender_timer, SD_EVENT_OFF);
+	(void)sd_event_source_set_enabled(a->reports.snapshot_timer, SD_EVENT_ONESHOT);
 	agent_setup_policy_feed(a);
 	return agent_start_sender(a);
 }
@@ -1218,7 +1161,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(policy *, policy_unref);
  */
 static int agent_refuse_policy(agent *a, int r, const char *detail, bool startup)
 {
-	strbufcpy(a->last_policy_error, sizeof(a->last_policy_error), detail);
+	strbufcpy(a->policy.last_error, sizeof(a->policy.last_error), detail);
 	if (startup)
 		return log_error_errno(r, "Cannot start without a valid policy: %s", detail);
 	log_error("The new policy was refused; %s (serial %llu) stays in force.",
@@ -1299,38 +1242,38 @@ static int agent_put_policy_in_force(agent *a, policy *p, const char *source, bo
 	int r;
 
 	/* Each policy tries to put its network rules into the kernel again. */
-	a->engine_ctx.net = a->net;
+	a->engine_ctx.net = a->net.probe;
 	r = engine_set_policy(a->engine, p, now_usec(CLOCK_MONOTONIC));
-	if (r < 0 && startup && a->net) {
+	if (r < 0 && startup && a->net.probe) {
 		/*
 		 * Without a policy the agent would not start at all, and a cached
 		 * policy would make that a restart loop: better the process rules
 		 * and checks without the network rules, said in status and a
 		 * finding, than nothing.
 		 */
-		strbuf_printf(a->net_error, sizeof(a->net_error),
+		strbuf_printf(a->net.error, sizeof(a->net.error),
 			      "the kernel refused the network rules of %s: %s", source,
 			      strerror(-r));
-		log_error("%s; running without network rules.", a->net_error);
+		log_error("%s; running without network rules.", a->net.error);
 		a->engine_ctx.net = NULL;
 		r = engine_set_policy(a->engine, p, now_usec(CLOCK_MONOTONIC));
 		if (r >= 0)
-			engine_report_invalid_policy(a->engine, a->net_error);
-	} else if (r >= 0 && a->net) {
-		a->net_error[0] = '\0';
+			engine_report_invalid_policy(a->engine, a->net.error);
+	} else if (r >= 0 && a->net.probe) {
+		a->net.error[0] = '\0';
 	}
 	if (r < 0) {
 		strbuf_printf(detail, sizeof(detail), "%s: cannot be put in force: %s", source,
 			      strerror(-r));
-		strbufcpy(a->last_policy_error, sizeof(a->last_policy_error), detail);
+		strbufcpy(a->policy.last_error, sizeof(a->policy.last_error), detail);
 		if (startup)
 			return log_error_errno(r, "%s", detail);
 		log_error("%s; the previous policy stays in force.", detail);
 		engine_report_invalid_policy(a->engine, detail);
 		return r;
 	}
-	strbufcpy(a->policy_source, sizeof(a->policy_source), source);
-	a->net_paths_sig = agent_net_paths_signature(p);
+	strbufcpy(a->policy.source, sizeof(a->policy.source), source);
+	a->net.paths_sig = agent_net_paths_signature(p);
 	/* Rules that follow TCP connects want their outcomes looked for. */
 	agent_arm_net_sweep(a, agent_net_sweep_next(a));
 	/*
@@ -1372,7 +1315,7 @@ static int agent_load_policy(agent *a, bool startup)
 	if (!errs)
 		return log_oom();
 	r = policy_load(file, errs, &p);
-	if (r == -ENOENT && strcmp(file, CONFIG_DEFAULT_POLICY) == 0 && a->policy_feed) {
+	if (r == -ENOENT && strcmp(file, CONFIG_DEFAULT_POLICY) == 0 && a->feed.enabled) {
 		char detail[FINDING_DETAIL_MAX];
 
 		r = agent_read_signed_policy(a, a->opts.config.signed_policy_path, &signed_bytes,
@@ -1406,9 +1349,9 @@ static int agent_load_policy(agent *a, bool startup)
 	r = agent_put_policy_in_force(a, p, source, startup);
 	if (r < 0)
 		return r;
-	free(a->signed_bytes);
-	a->signed_bytes = TAKE_PTR(signed_bytes);
-	a->signed_size = signed_size;
+	free(a->feed.signed_bytes);
+	a->feed.signed_bytes = TAKE_PTR(signed_bytes);
+	a->feed.signed_size = signed_size;
 	return 0;
 }
 
@@ -1537,7 +1480,8 @@ static int agent_take_incoming_policy(agent *a)
 		return agent_refuse_policy(a, r, detail, false);
 	}
 	/* Identical to the signed policy in force: a refetch, nothing to do. */
-	if (a->signed_bytes && a->signed_size == size && memcmp(a->signed_bytes, data, size) == 0) {
+	if (a->feed.signed_bytes && a->feed.signed_size == size &&
+	    memcmp(a->feed.signed_bytes, data, size) == 0) {
 		log_debug("The fetched policy is the one in force.");
 		return 0;
 	}
@@ -1558,7 +1502,7 @@ static int agent_take_incoming_policy(agent *a)
 		strbuf_printf(detail, sizeof(detail),
 			      "%s: serial %llu is already in force with other contents (from "
 			      "%s): refusing; a changed policy needs a higher serial",
-			      source, (unsigned long long)policy_serial(p), a->policy_source);
+			      source, (unsigned long long)policy_serial(p), a->policy.source);
 		log_error("Refusing the policy fetched from %s: %s.", source, detail);
 		return agent_refuse_policy(a, -ESTALE, detail, false);
 	}
@@ -1566,9 +1510,9 @@ static int agent_take_incoming_policy(agent *a)
 	if (r < 0)
 		return r;
 	(void)agent_store_signed_policy(a, data, size, sig, sig_size);
-	free(a->signed_bytes);
-	a->signed_bytes = TAKE_PTR(data);
-	a->signed_size = size;
+	free(a->feed.signed_bytes);
+	a->feed.signed_bytes = TAKE_PTR(data);
+	a->feed.signed_size = size;
 	return 0;
 }
 
@@ -1624,13 +1568,13 @@ static void agent_setup_policy_feed(agent *a)
 		log_error_errno(errno, "Not fetching the policy: cannot chmod %s: %m", dir);
 		return;
 	}
-	r = sd_event_add_inotify(a->event, &a->incoming_source, dir, IN_MOVED_TO | IN_CLOSE_WRITE,
-				 on_incoming_policy, a);
+	r = sd_event_add_inotify(a->event, &a->feed.incoming_source, dir,
+				 IN_MOVED_TO | IN_CLOSE_WRITE, on_incoming_policy, a);
 	if (r < 0) {
 		log_error_errno(r, "Not fetching the policy: cannot watch %s: %m", dir);
 		return;
 	}
-	a->policy_feed = true;
+	a->feed.enabled = true;
 	log_info("Fetching the signed policy every %u s; verifying it with %s.",
 		 c->policy_fetch_interval_seconds, c->policy_public_key);
 }
@@ -1641,13 +1585,13 @@ static void agent_arm_checks(agent *a)
 	const policy *p = engine_policy(a->engine);
 	usec_t now, interval;
 
-	if (!p || !a->check_timer || sd_event_now(a->event, CLOCK_BOOTTIME, &now) < 0)
+	if (!p || !a->checks.timer || sd_event_now(a->event, CLOCK_BOOTTIME, &now) < 0)
 		return;
 	interval = (usec_t)policy_settings(p)->check_interval_seconds * USEC_PER_SEC;
 	if (interval == 0)
 		interval = 900 * USEC_PER_SEC;
-	(void)sd_event_source_set_time(a->check_timer, now + interval);
-	(void)sd_event_source_set_enabled(a->check_timer, SD_EVENT_ONESHOT);
+	(void)sd_event_source_set_time(a->checks.timer, now + interval);
+	(void)sd_event_source_set_enabled(a->checks.timer, SD_EVENT_ONESHOT);
 }
 
 /*
@@ -1685,9 +1629,9 @@ static uint64_t agent_net_paths_signature(const policy *p)
 
 static void agent_stop_checks(agent *a)
 {
-	a->check_runner = check_runner_free(a->check_runner);
-	a->check_jobs = mfree(a->check_jobs);
-	a->checks_policy = policy_unref(a->checks_policy);
+	a->checks.runner = check_runner_free(a->checks.runner);
+	a->checks.jobs = mfree(a->checks.jobs);
+	a->checks.policy = policy_unref(a->checks.policy);
 }
 
 static void on_checks_done(check_runner *cr, const struct check_result *results, size_t n,
@@ -1695,11 +1639,11 @@ static void on_checks_done(check_runner *cr, const struct check_result *results,
 {
 	agent *a = userdata;
 
-	engine_apply_check_results(a->engine, a->checks_policy, a->check_jobs, results, n);
+	engine_apply_check_results(a->engine, a->checks.policy, a->checks.jobs, results, n);
 	agent_stop_checks(a);
 	agent_arm_checks(a);
-	if (a->checks_again) {
-		a->checks_again = false;
+	if (a->checks.again) {
+		a->checks.again = false;
 		agent_run_checks(a);
 	}
 }
@@ -1724,39 +1668,39 @@ static void agent_run_checks(agent *a)
 	 * inode: an upgrade replaces the file.  Resolve them again at the
 	 * checks' pace (one generation switch; nothing is let through between).
 	 */
-	if (a->net && p && policy_net_rule_count(p) > 0) {
+	if (a->net.probe && p && policy_net_rule_count(p) > 0) {
 		uint64_t sig = agent_net_paths_signature(p);
 
 		/* Only when a file changed: each switch leaves records of the old generation. */
-		if (sig != a->net_paths_sig) {
-			r = probe_net_apply_policy(a->net, p);
+		if (sig != a->net.paths_sig) {
+			r = probe_net_apply_policy(a->net.probe, p);
 			if (r < 0)
 				log_warning_errno(r, "Failed to refresh the network rules: %m");
 			else
-				a->net_paths_sig = sig;
+				a->net.paths_sig = sig;
 		}
 	}
-	if (a->check_runner) {
-		a->checks_again = true; /* e.g. a new policy while the old one's checks run */
+	if (a->checks.runner) {
+		a->checks.again = true; /* e.g. a new policy while the old one's checks run */
 		return;
 	}
 	if (!p)
 		return;
-	a->check_jobs = calloc(MAX(policy_rule_count(p), (size_t)1), sizeof(*a->check_jobs));
-	if (!a->check_jobs) {
+	a->checks.jobs = calloc(MAX(policy_rule_count(p), (size_t)1), sizeof(*a->checks.jobs));
+	if (!a->checks.jobs) {
 		log_oom();
 		agent_arm_checks(a);
 		return;
 	}
-	n = engine_check_jobs(a->engine, a->check_jobs, policy_rule_count(p));
+	n = engine_check_jobs(a->engine, a->checks.jobs, policy_rule_count(p));
 	if (n == 0) {
 		agent_stop_checks(a);
 		agent_arm_checks(a);
 		return;
 	}
-	a->checks_policy = policy_ref((policy *)p);
-	r = check_runner_start(a->event, "/", a->check_jobs, n, NULL, on_checks_done, a,
-			       &a->check_runner);
+	a->checks.policy = policy_ref((policy *)p);
+	r = check_runner_start(a->event, "/", a->checks.jobs, n, NULL, on_checks_done, a,
+			       &a->checks.runner);
 	if (r < 0) {
 		log_warning_errno(r, "Failed to start the posture checks: %m");
 		agent_stop_checks(a);
@@ -1796,8 +1740,8 @@ static void agent_schedule_reload(agent *a)
 
 	if (sd_event_now(a->event, CLOCK_MONOTONIC, &now) < 0)
 		now = now_usec(CLOCK_MONOTONIC);
-	(void)sd_event_source_set_time(a->reload_timer, now + AGENT_RELOAD_DELAY_USEC);
-	(void)sd_event_source_set_enabled(a->reload_timer, SD_EVENT_ONESHOT);
+	(void)sd_event_source_set_time(a->policy.reload_timer, now + AGENT_RELOAD_DELAY_USEC);
+	(void)sd_event_source_set_enabled(a->policy.reload_timer, SD_EVENT_ONESHOT);
 }
 
 static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *userdata)
@@ -1814,14 +1758,14 @@ static int drain(agent *a)
 {
 	int n;
 
-	a->clock_offset = decode_clock_offset();
+	a->records.clock_offset = decode_clock_offset();
 	n = probe_process_drain(a->proc);
 	if (n < 0)
 		return log_error_errno(n, "Failed to read the ring buffer: %m");
 	if (n > 0)
 		agent_engine_rearm(a);
 	if (n > 0 && a->opts.print_events && fflush(stdout) == EOF)
-		a->output_errors++;
+		a->findings.output_errors++;
 	return n;
 }
 
@@ -1843,37 +1787,39 @@ static int drain_and_schedule(agent *a, bool from_timer)
 		return n;
 	if (!batched)
 		return 0;
-	if (n == 0 && from_timer && !a->sweeping) {
+	if (n == 0 && from_timer && !a->records.sweeping) {
 		probe_process_set_deadline(a->proc, 0);
 		n = drain(a);
 		if (n < 0)
 			return n;
 		if (n == 0) {
-			a->sweeping = true;
+			a->records.sweeping = true;
 			r = sd_event_now(a->event, CLOCK_BOOTTIME, &now);
 			if (r < 0)
 				return r;
-			r = sd_event_source_set_time(a->drain_timer, now + AGENT_SWEEP_USEC);
+			r = sd_event_source_set_time(a->records.drain_timer,
+						     now + AGENT_SWEEP_USEC);
 			if (r < 0)
 				return r;
-			return sd_event_source_set_enabled(a->drain_timer, SD_EVENT_ONESHOT);
+			return sd_event_source_set_enabled(a->records.drain_timer,
+							   SD_EVENT_ONESHOT);
 		}
 	}
 	if (n > 0) {
-		a->sweeping = false;
+		a->records.sweeping = false;
 		r = sd_event_now(a->event, CLOCK_BOOTTIME, &now);
 		if (r < 0)
 			return r;
 		probe_process_set_deadline(a->proc, (now + latency) * NSEC_PER_USEC);
-		r = sd_event_source_set_time(a->drain_timer, now + latency);
+		r = sd_event_source_set_time(a->records.drain_timer, now + latency);
 		if (r < 0)
 			return r;
-		return sd_event_source_set_enabled(a->drain_timer, SD_EVENT_ONESHOT);
+		return sd_event_source_set_enabled(a->records.drain_timer, SD_EVENT_ONESHOT);
 	}
 	if (from_timer) {
 		/* The sweep found nothing either: idle until a record wakes us. */
-		a->sweeping = false;
-		return sd_event_source_set_enabled(a->drain_timer, SD_EVENT_OFF);
+		a->records.sweeping = false;
+		return sd_event_source_set_enabled(a->records.drain_timer, SD_EVENT_OFF);
 	}
 	return 0;
 }
@@ -1901,9 +1847,9 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
 	log_info("Received %s, shutting down.", strsignal((int)si->ssi_signo));
 	(void)sd_notify(false, "STOPPING=1\nSTATUS=Shutting down.");
 	/* What the kernel counted since the last sweep is reported, not dropped. */
-	if (a->net) {
-		(void)probe_net_drain(a->net);
-		(void)probe_net_sweep(a->net, 0, on_net_delta, a);
+	if (a->net.probe) {
+		(void)probe_net_drain(a->net.probe);
+		(void)probe_net_sweep(a->net.probe, 0, on_net_delta, a);
 	}
 	return sd_event_exit(a->event, 0);
 }
@@ -1931,9 +1877,10 @@ static void emit_stats(agent *a)
 		 proc_status_kib("VmHWM:"));
 	log_info("Processed %llu records; the kernel dropped %llu exec, %llu fork and %llu exit "
 		 "records; %llu malformed.",
-		 (unsigned long long)a->records, (unsigned long long)k[EVENT_STAT_EXEC_LOST],
+		 (unsigned long long)a->records.count, (unsigned long long)k[EVENT_STAT_EXEC_LOST],
 		 (unsigned long long)k[EVENT_STAT_FORK_LOST],
-		 (unsigned long long)k[EVENT_STAT_EXIT_LOST], (unsigned long long)a->decode_errors);
+		 (unsigned long long)k[EVENT_STAT_EXIT_LOST],
+		 (unsigned long long)a->records.decode_errors);
 	if (!a->opts.print_events)
 		return;
 
@@ -1943,8 +1890,8 @@ static void emit_stats(agent *a)
 	json_str(a->gen, "event", "agent_stats");
 	json_str(a->gen, "probe_flavor", probe_flavor_to_string(probe_process_flavor(a->proc)));
 	json_str(a->gen, "enforcement", probe_process_enforcement(a->proc));
-	json_u64(a->gen, "records", a->records);
-	json_u64(a->gen, "malformed", a->decode_errors);
+	json_u64(a->gen, "records", a->records.count);
+	json_u64(a->gen, "malformed", a->records.decode_errors);
 	json_open(a->gen, "sent");
 	json_u64(a->gen, "exec", k[EVENT_STAT_EXEC_SENT]);
 	json_u64(a->gen, "fork", k[EVENT_STAT_FORK_SENT]);
@@ -1959,7 +1906,7 @@ static void emit_stats(agent *a)
 	json_u64(a->gen, "kernel_filtered_execs", k[EVENT_STAT_EXEC_FILTERED]);
 	json_u64(a->gen, "kernel_kills", k[EVENT_STAT_KILLED]);
 	json_u64(a->gen, "kernel_denied_execs", k[EVENT_STAT_DENIED]);
-	json_u64(a->gen, "findings", a->findings);
+	json_u64(a->gen, "findings", a->findings.count);
 	json_u64(a->gen, "startup_peak_rss_kib", a->startup_peak_kib);
 	json_u64(a->gen, "peak_rss_kib", proc_status_kib("VmHWM:"));
 	{
@@ -1971,7 +1918,7 @@ static void emit_stats(agent *a)
 			json_str(a->gen, "id", policy_id(engine_policy(a->engine)));
 			json_u64(a->gen, "serial", policy_serial(engine_policy(a->engine)));
 		}
-		json_str(a->gen, "source", a->policy_source);
+		json_str(a->gen, "source", a->policy.source);
 		json_u64(a->gen, "kernel_entries", es.kernel_entries);
 		json_bool(a->gen, "kernel_filter_open", es.kernel_filter_open);
 		json_u64(a->gen, "evaluated", es.evaluated);
@@ -1996,30 +1943,30 @@ agent *agent_free(agent *a)
 {
 	if (!a)
 		return NULL;
-	sd_event_source_disable_unref(a->ring_source);
-	sd_event_source_disable_unref(a->drain_timer);
-	sd_event_source_disable_unref(a->engine_timer);
-	sd_event_source_disable_unref(a->reload_timer);
-	sd_event_source_disable_unref(a->inotify_source);
-	sd_event_source_disable_unref(a->check_timer);
+	sd_event_source_disable_unref(a->records.ring_source);
+	sd_event_source_disable_unref(a->records.drain_timer);
+	sd_event_source_disable_unref(a->records.engine_timer);
+	sd_event_source_disable_unref(a->policy.reload_timer);
+	sd_event_source_disable_unref(a->policy.inotify_source);
+	sd_event_source_disable_unref(a->checks.timer);
 	agent_stop_checks(a);
-	sd_event_source_disable_unref(a->net_source);
-	sd_event_source_disable_unref(a->net_sweep_timer);
-	sd_event_source_disable_unref(a->listen_timer);
-	probe_net_free(a->net);
-	netwatch_free(a->netwatch);
-	status_server_free(a->status);
-	sd_event_source_disable_unref(a->sender_timer);
-	sd_event_source_disable_unref(a->snapshot_timer);
-	sd_event_source_disable_unref(a->incoming_source);
-	free(a->signed_bytes);
-	if (a->sender_pid > 0) {
+	sd_event_source_disable_unref(a->net.source);
+	sd_event_source_disable_unref(a->net.sweep_timer);
+	sd_event_source_disable_unref(a->net.listen_timer);
+	probe_net_free(a->net.probe);
+	netwatch_free(a->checks.netwatch);
+	status_server_free(a->status.server);
+	sd_event_source_disable_unref(a->reports.sender_timer);
+	sd_event_source_disable_unref(a->reports.snapshot_timer);
+	sd_event_source_disable_unref(a->feed.incoming_source);
+	free(a->feed.signed_bytes);
+	if (a->reports.sender_pid > 0) {
 		/* Let it finish the request in flight; the spool keeps the rest. */
-		(void)kill(a->sender_pid, SIGTERM);
-		(void)waitpid(a->sender_pid, NULL, 0);
+		(void)kill(a->reports.sender_pid, SIGTERM);
+		(void)waitpid(a->reports.sender_pid, NULL, 0);
 	}
-	sd_event_source_disable_unref(a->sender_child);
-	spool_free(a->spool);
+	sd_event_source_disable_unref(a->reports.sender_child);
+	spool_free(a->reports.spool);
 	engine_free(a->engine);
 	hashcache_free(a->hashes);
 	probe_process_free(a->proc);
@@ -2056,13 +2003,13 @@ int agent_new(const struct agent_options *opts, agent **ret)
 	if (!a)
 		return log_oom();
 	a->opts = *opts;
-	a->decode_rl = RATELIMIT_INIT(10 * USEC_PER_SEC, 5);
-	a->finding_rl = RATELIMIT_INIT(10 * USEC_PER_SEC, 20);
-	a->spool_rl = RATELIMIT_INIT(60 * USEC_PER_SEC, 5);
+	a->records.decode_rl = RATELIMIT_INIT(10 * USEC_PER_SEC, 5);
+	a->findings.rl = RATELIMIT_INIT(10 * USEC_PER_SEC, 20);
+	a->findings.spool_rl = RATELIMIT_INIT(60 * USEC_PER_SEC, 5);
 	a->started = now_usec(CLOCK_REALTIME);
-	a->interval_real = a->started;
-	a->interval_mono = now_usec(CLOCK_MONOTONIC);
-	a->interval_boot = now_usec(CLOCK_BOOTTIME);
+	a->reports.interval_real = a->started;
+	a->reports.interval_mono = now_usec(CLOCK_MONOTONIC);
+	a->reports.interval_boot = now_usec(CLOCK_BOOTTIME);
 
 	r = device_info_read("/", &a->device);
 	if (r < 0)
@@ -2130,25 +2077,25 @@ int agent_new(const struct agent_options *opts, agent **ret)
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch signals: %m");
 
-	r = sd_event_add_io(a->event, &a->ring_source, probe_process_fd(a->proc), EPOLLIN,
+	r = sd_event_add_io(a->event, &a->records.ring_source, probe_process_fd(a->proc), EPOLLIN,
 			    on_ring_io, a);
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch the ring buffer: %m");
-	r = sd_event_add_time(a->event, &a->drain_timer, CLOCK_BOOTTIME, USEC_INFINITY,
+	r = sd_event_add_time(a->event, &a->records.drain_timer, CLOCK_BOOTTIME, USEC_INFINITY,
 			      USEC_PER_MSEC, on_drain_timer, a);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the drain timer: %m");
-	(void)sd_event_source_set_enabled(a->drain_timer, SD_EVENT_OFF);
+	(void)sd_event_source_set_enabled(a->records.drain_timer, SD_EVENT_OFF);
 
-	r = sd_event_add_time(a->event, &a->engine_timer, CLOCK_MONOTONIC, USEC_INFINITY,
+	r = sd_event_add_time(a->event, &a->records.engine_timer, CLOCK_MONOTONIC, USEC_INFINITY,
 			      10 * USEC_PER_MSEC, on_engine_timer, a);
 	if (r >= 0)
-		r = sd_event_add_time(a->event, &a->reload_timer, CLOCK_MONOTONIC, USEC_INFINITY,
-				      10 * USEC_PER_MSEC, on_reload_timer, a);
+		r = sd_event_add_time(a->event, &a->policy.reload_timer, CLOCK_MONOTONIC,
+				      USEC_INFINITY, 10 * USEC_PER_MSEC, on_reload_timer, a);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up timers: %m");
-	(void)sd_event_source_set_enabled(a->engine_timer, SD_EVENT_OFF);
-	(void)sd_event_source_set_enabled(a->reload_timer, SD_EVENT_OFF);
+	(void)sd_event_source_set_enabled(a->records.engine_timer, SD_EVENT_OFF);
+	(void)sd_event_source_set_enabled(a->policy.reload_timer, SD_EVENT_OFF);
 
 	/* Rewrites of the policy file, watched through its directory (editors replace files). */
 	{
@@ -2156,7 +2103,7 @@ int agent_new(const struct agent_options *opts, agent **ret)
 
 		if (!dir)
 			return log_oom();
-		r = sd_event_add_inotify(a->event, &a->inotify_source, dirname(dir),
+		r = sd_event_add_inotify(a->event, &a->policy.inotify_source, dirname(dir),
 					 IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE |
 						 IN_MOVED_FROM,
 					 on_inotify, a);
@@ -2171,18 +2118,18 @@ int agent_new(const struct agent_options *opts, agent **ret)
 		return r;
 
 	r = status_server_new(a->event, opts->config.status_socket, &agent_status_ops, a,
-			      &a->status);
+			      &a->status.server);
 	if (r < 0)
 		return log_error_errno(r, "Failed to listen on %s: %m", opts->config.status_socket);
 
-	r = sd_event_add_time(a->event, &a->check_timer, CLOCK_BOOTTIME, USEC_INFINITY,
+	r = sd_event_add_time(a->event, &a->checks.timer, CLOCK_BOOTTIME, USEC_INFINITY,
 			      USEC_PER_SEC, on_check_timer, a);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the check timer: %m");
-	(void)sd_event_source_set_enabled(a->check_timer, SD_EVENT_OFF);
+	(void)sd_event_source_set_enabled(a->checks.timer, SD_EVENT_OFF);
 
 	/* Network-dependent checks run again when the network changes (issue #5); optional. */
-	r = netwatch_new(a->event, NULL, on_network_changed, a, &a->netwatch);
+	r = netwatch_new(a->event, NULL, on_network_changed, a, &a->checks.netwatch);
 	if (r < 0)
 		log_warning_errno(r, "Not watching the network for changes: %m");
 
@@ -2216,7 +2163,7 @@ int agent_new(const struct agent_options *opts, agent **ret)
 		 */
 		uint64_t keep = AGENT_KEEP_CAPS;
 
-		if (a->spool)
+		if (a->reports.spool)
 			keep |= (1ULL << CAP_SETUID) | (1ULL << CAP_SETGID);
 		r = privs_drop_caps(keep);
 		if (r < 0)

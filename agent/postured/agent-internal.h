@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the daemon's files share: struct agent, one sub-struct a concern,
+ * and the calls they make across.  Not for anything outside agent/postured/
+ * agent*.c and policy_feed.c; the rest of the program sees agent.h.
+ *
+ * A sub-struct is owned by one file: that file sets it up, changes it and
+ * frees it; the others read it (the status socket reads everything).  The
+ * few writes across are said where the field is.  The fields at the top are
+ * the lifecycle's (agent.c): the loop, the process probe, the process table,
+ * the engine and the JSON generator every output is written with.
+ */
+#ifndef POSTURED_AGENT_INTERNAL_H
+#define POSTURED_AGENT_INTERNAL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+#include <yajl/yajl_gen.h>
+
+#include "agent.h"
+#include "basic/log.h"
+#include "basic/time-util.h"
+#include "checks/checks.h"
+#include "checks/runner.h"
+#include "decode.h"
+#include "device.h"
+#include "engine.h"
+#include "finding.h"
+#include "hashcache.h"
+#include "netwatch.h"
+#include "policy.h"
+#include "probe_common.h"
+#include "probe_net.h"
+#include "probe_process.h"
+#include "proctab.h"
+#include "spool.h"
+#include "status.h"
+
+/* Programs remembered for the network repeats swept after they exited. */
+#define AGENT_NET_PROCS 64
+
+/* agent_records.c: the process probe's ring, decoded and routed. */
+struct agent_records {
+	sd_event_source *ring_source;
+	sd_event_source *drain_timer;
+	sd_event_source *engine_timer; /* the engine's next deadline */
+	bool sweeping; /* the one look after a quiet drain is armed */
+	int64_t clock_offset; /* decode_clock_offset(), read at each drain */
+	/* Counted for both rings: agent_net.c decodes the network probe's records too. */
+	uint64_t count;
+	uint64_t decode_errors;
+	struct ratelimit decode_rl;
+};
+
+/*
+ * The programs of recent network records, so the repeats swept later still
+ * name them after they exited.
+ */
+struct agent_net_proc {
+	uint32_t pid, gid;
+	uint64_t exe_ino; /* which program it was, against pid reuse */
+	char comm[EVENT_COMM_LEN + 1];
+	char exe[EVENT_PATH_LEN];
+};
+
+/* agent_net.c: the network probe, its sweeps and the listeners. */
+struct agent_net {
+	probe_net *probe; /* NULL: network rules unavailable (error says why) */
+	/*
+	 * Why network rules are not in force, "" when they are; agent_policy.c
+	 * writes it too, when the kernel refuses a policy's network rules.
+	 */
+	char error[256];
+	sd_event_source *source;
+	sd_event_source *sweep_timer; /* on while the kernel counts repeats */
+	sd_event_source *listen_timer; /* listeners judged again after a reported bind */
+	uint64_t paths_sig; /* agent_net_paths_signature() of the rules in the kernel */
+	/* A small ring, newest overwriting oldest. */
+	struct agent_net_proc procs[AGENT_NET_PROCS];
+	size_t procs_next;
+};
+
+/* agent_findings.c: where the generator's records go, and the counts of what went. */
+struct agent_findings {
+	uint64_t count;
+	struct ratelimit rl;
+	uint64_t spooled, spool_errors;
+	struct ratelimit spool_rl;
+	uint64_t output_errors; /* stdout (--print-events) could not be written */
+};
+
+/* agent_status.c: the status socket. */
+struct agent_status {
+	status_server *server;
+};
+
+/* agent_reports.c: the spool, the sender, and the posture snapshots. */
+struct agent_reports {
+	struct spool *spool; /* NULL when no collector is configured */
+	char sender_path[PATH_MAX];
+	pid_t sender_pid;
+	sd_event_source *sender_child;
+	sd_event_source *sender_timer; /* restarts the sender after it stopped */
+	unsigned sender_failures;
+	sd_event_source *snapshot_timer;
+	/* Where the interval the next snapshot covers began, on each clock. */
+	usec_t interval_real, interval_mono, interval_boot;
+};
+
+/* agent_checks.c: the posture checks, their timer and the network-change trigger. */
+struct agent_checks {
+	sd_event_source *timer;
+	netwatch *netwatch; /* NULL: not watching the network for changes */
+	check_runner *runner; /* the checks running now, NULL when none */
+	struct check_job *jobs; /* what it runs */
+	policy *policy; /* for this policy */
+	bool again; /* asked again while running: run again when done */
+};
+
+/* agent_policy.c: the policy in force, its reloads and refusals. */
+struct agent_policy {
+	sd_event_source *reload_timer;
+	sd_event_source *inotify_source;
+	char source[4096]; /* the file in force, or the built-in baseline's name */
+	char last_error[FINDING_DETAIL_MAX];
+};
+
+/* policy_feed.c: signed policies from the collector, handed over by the sender. */
+struct agent_feed {
+	bool enabled; /* the sender's directory is set up and watched */
+	sd_event_source *incoming_source;
+	char *signed_bytes; /* the signed policy in force, exactly as signed; NULL: none */
+	size_t signed_size;
+};
+
+struct agent {
+	struct agent_options opts;
+	sd_event *event;
+	struct probe_features features;
+	probe_process *proc;
+	proctab *procs;
+	struct device_info device;
+	struct engine_system engine_ctx;
+	engine *engine;
+	hashcache *hashes;
+	yajl_gen gen;
+	usec_t started; /* CLOCK_REALTIME */
+	unsigned long startup_peak_kib; /* VmHWM at the end of start-up */
+
+	struct agent_records records;
+	struct agent_net net;
+	struct agent_findings findings;
+	struct agent_status status;
+	struct agent_reports reports;
+	struct agent_checks checks;
+	struct agent_policy policy;
+	struct agent_feed feed;
+};
+
+#endif
