@@ -161,4 +161,22 @@ struct agent {
 	struct agent_feed feed;
 };
 
+/* --- agent_net.c ------------------------------------------------------------ */
+
+/*
+ * Attaches the network probe and sets up its ring, sweep and listener
+ * timers.  A probe the kernel refuses is not an error (net.error says why);
+ * returns -errno only when the loop cannot watch an attached probe.
+ */
+int agent_net_setup(agent *a);
+void agent_net_free(agent *a);
+/* Drains the probe's ring and collects every repeat counted (at shutdown). */
+void agent_net_final_sweep(agent *a);
+/* p was put in force: notes its executables' inodes and arms the sweep its rules want. */
+void agent_net_policy_changed(agent *a, const policy *p);
+/* Puts p's network rules in the kernel again when one of their executables was replaced. */
+void agent_net_refresh_rules(agent *a, const policy *p);
+/* Judges the sockets listening now against the listen rules in force. */
+void agent_net_judge_listeners(agent *a);
+
 #endif
