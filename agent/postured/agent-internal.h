@@ -179,4 +179,21 @@ void agent_net_refresh_rules(agent *a, const policy *p);
 /* Judges the sockets listening now against the listen rules in force. */
 void agent_net_judge_listeners(agent *a);
 
+/* --- agent_status.c --------------------------------------------------------- */
+
+/* Listens on the status socket.  Returns 0, or -errno (logged). */
+int agent_status_setup(agent *a);
+void agent_status_free(agent *a);
+/* Writes the posture object "status" answers root with (a snapshot's postured.posture). */
+void agent_status_write_posture(agent *a, yajl_gen g);
+
+/* --- agent_policy.c --------------------------------------------------------- */
+
+/*
+ * Loads the policy (the configured file, else the last good signed one,
+ * else the built-in baseline) and puts it in force.  Returns 0 or -errno;
+ * at start-up a failure is fatal, later the old policy stays in force.
+ */
+int agent_policy_load(agent *a, bool startup);
+
 #endif
