@@ -179,6 +179,22 @@ void agent_net_refresh_rules(agent *a, const policy *p);
 /* Judges the sockets listening now against the listen rules in force. */
 void agent_net_judge_listeners(agent *a);
 
+/* --- agent_findings.c ------------------------------------------------------- */
+
+/* Writes the generator's JSON object to stdout as one line, and clears the generator. */
+void agent_findings_print(agent *a);
+/* Flushes stdout; a failure is counted in findings.output_errors. */
+void agent_findings_flush(agent *a);
+/*
+ * Appends the generator's JSON object to the spool, when there is one, and
+ * wakes the sender.  Leaves the generator as it is; a failure is counted
+ * and logged (rate-limited).
+ */
+void agent_findings_spool(agent *a, enum spool_class class, const char *kind);
+/* The engine's callbacks (struct engine_system): a finding, and a posture change. */
+void agent_findings_on_finding(void *userdata, const struct finding *f);
+void agent_findings_on_state_changed(void *userdata);
+
 /* --- agent_status.c --------------------------------------------------------- */
 
 /* Listens on the status socket.  Returns 0, or -errno (logged). */
@@ -186,6 +202,13 @@ int agent_status_setup(agent *a);
 void agent_status_free(agent *a);
 /* Writes the posture object "status" answers root with (a snapshot's postured.posture). */
 void agent_status_write_posture(agent *a, yajl_gen g);
+
+/* --- agent_reports.c -------------------------------------------------------- */
+
+/* Has the sender look at the spool now rather than at its next poll. */
+void agent_reports_kick_sender(agent *a);
+/* The posture changed: the next snapshot goes within 2 s, unless it is due sooner. */
+void agent_reports_snapshot_soon(agent *a);
 
 /* --- agent_policy.c --------------------------------------------------------- */
 

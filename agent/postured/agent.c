@@ -56,19 +56,6 @@
 /* Errors of a refused policy quoted in its finding and log. */
 #define AGENT_POLICY_ERRORS_SHOWN 5
 
-static void print_json(agent *a)
-{
-	const unsigned char *buf;
-	size_t len;
-
-	if (yajl_gen_get_buf(a->gen, &buf, &len) == yajl_gen_status_ok && len > 0) {
-		if (fwrite(buf, 1, len, stdout) != len || fputc('\n', stdout) == EOF)
-			a->findings.output_errors++;
-	}
-	yajl_gen_clear(a->gen);
-	yajl_gen_reset(a->gen, NULL);
-}
-
 /* A "Key: N kB" line of /proc/self/status, 0 when it cannot be read. */
 static unsigned long proc_status_kib(const char *key)
 {
@@ -82,35 +69,10 @@ static unsigned long proc_status_kib(const char *key)
 }
 
 /* Has the sender look at the spool now rather than at its next poll. */
-static void agent_kick_sender(agent *a)
+void agent_reports_kick_sender(agent *a)
 {
 	if (a->reports.sender_pid > 0)
 		(void)kill(a->reports.sender_pid, SIGUSR1);
-}
-
-/* Puts the generator's JSON object in the spool for the collector.  A failure is counted and logged. */
-static void agent_spool(agent *a, enum spool_class class, const char *kind)
-{
-	const unsigned char *buf;
-	_cleanup_free_ char *line = NULL;
-	size_t len;
-	int r;
-
-	if (!a->reports.spool || yajl_gen_get_buf(a->gen, &buf, &len) != yajl_gen_status_ok)
-		return;
-	line = strndup((const char *)buf, len);
-	if (!line)
-		return;
-	r = spool_append(a->reports.spool, class, kind, line, NULL);
-	if (r < 0) {
-		a->findings.spool_errors++;
-		if (ratelimit_below(&a->findings.spool_rl))
-			log_warning_errno(r, "Could not keep a %s record for the collector: %m",
-					  kind);
-		return;
-	}
-	a->findings.spooled++;
-	agent_kick_sender(a);
 }
 
 static int on_record(void *userdata, const void *data, size_t size)
@@ -148,9 +110,9 @@ static int on_record(void *userdata, const void *data, size_t size)
 		format_process_event(a->gen, &ev, self, parent, &a->device,
 				     a->records.clock_offset);
 		if (audit)
-			agent_spool(a, SPOOL_EVENT, "process");
+			agent_findings_spool(a, SPOOL_EVENT, "process");
 		if (a->opts.print_events)
-			print_json(a);
+			agent_findings_print(a);
 		else {
 			yajl_gen_clear(a->gen);
 			yajl_gen_reset(a->gen, NULL);
@@ -180,75 +142,6 @@ static int on_engine_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	agent_engine_rearm(userdata);
 	return 0;
-}
-
-static void on_finding(void *userdata, const struct finding *f)
-{
-	agent *a = userdata;
-	char uid[SD_ID128_STRING_MAX];
-	sd_id128_t id;
-
-	a->findings.count++;
-	if (ratelimit_below(&a->findings.rl)) {
-		if (f->rule && f->has_process)
-			log_notice("Rule %s: %s (pid %u, %s): %s.", policy_rule_id(f->rule),
-				   finding_kind_to_string(f->kind), f->process.pid, f->process.path,
-				   finding_action_to_string(f->action));
-		else if (f->rule && f->check && f->check->reason[0])
-			log_notice("Rule %s: %s: %s.", policy_rule_id(f->rule),
-				   finding_kind_to_string(f->kind), f->check->reason);
-		else if (f->rule)
-			log_notice("Rule %s: %s.", policy_rule_id(f->rule),
-				   finding_kind_to_string(f->kind));
-	}
-	if (sd_id128_randomize(&id) < 0)
-		id = SD_ID128_NULL;
-	sd_id128_to_string(id, uid);
-	format_finding(a->gen, f, uid, &a->device);
-	agent_spool(a, SPOOL_EVENT, "finding");
-	if (a->status.server) {
-		const unsigned char *buf;
-		size_t len;
-
-		if (yajl_gen_get_buf(a->gen, &buf, &len) == yajl_gen_status_ok)
-			status_server_add_finding(
-				a->status.server, (const char *)buf, len,
-				f->has_process			       ? f->process.uid :
-				f->has_network && f->network.has_owner ? f->network.owner_uid :
-									 STATUS_UID_DEVICE,
-				f->rule ? policy_rule_id(f->rule) : "policy",
-				f->rule ? (int)policy_rule_severity(f->rule) + 1 : 4);
-	}
-	if (!a->opts.print_events) {
-		yajl_gen_clear(a->gen);
-		yajl_gen_reset(a->gen, NULL);
-		return;
-	}
-	print_json(a);
-	/* Findings also come from timers and reloads, where no drain flushes stdout after. */
-	if (fflush(stdout) == EOF)
-		a->findings.output_errors++;
-}
-
-static void on_state_changed(void *userdata)
-{
-	agent *a = userdata;
-	usec_t now;
-
-	if (a->status.server)
-		status_server_notify_changed(a->status.server);
-	/* A posture change goes to the collector soon, changes close together as one. */
-	if (a->reports.snapshot_timer && sd_event_now(a->event, CLOCK_BOOTTIME, &now) >= 0) {
-		uint64_t next = USEC_INFINITY;
-
-		(void)sd_event_source_get_time(a->reports.snapshot_timer, &next);
-		if (next > now + 2 * USEC_PER_SEC) {
-			(void)sd_event_source_set_time(a->reports.snapshot_timer,
-						       now + 2 * USEC_PER_SEC);
-			(void)sd_event_source_set_enabled(a->reports.snapshot_timer,
-							  SD_EVENT_ONESHOT);
-		}
-	}
 }
 
 static void agent_run_checks(agent *a);
@@ -321,7 +214,7 @@ static void agent_send_snapshot(agent *a)
 
 	format_snapshot(g, &a->device, (long long)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC),
 			write_snapshot_contents, a);
-	agent_spool(a, SPOOL_STATE, "posture");
+	agent_findings_spool(a, SPOOL_STATE, "posture");
 	yajl_gen_clear(g);
 	yajl_gen_reset(g, NULL);
 	/* The owner's copy of what was sent is kept as long as the policy says (posturectl sent). */
@@ -353,6 +246,24 @@ static int on_snapshot_timer(sd_event_source *s, uint64_t usec, void *userdata)
 							  USEC_PER_SEC);
 	(void)sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 	return 0;
+}
+
+void agent_reports_snapshot_soon(agent *a)
+{
+	usec_t now;
+
+	/* A posture change goes to the collector soon, changes close together as one. */
+	if (a->reports.snapshot_timer && sd_event_now(a->event, CLOCK_BOOTTIME, &now) >= 0) {
+		uint64_t next = USEC_INFINITY;
+
+		(void)sd_event_source_get_time(a->reports.snapshot_timer, &next);
+		if (next > now + 2 * USEC_PER_SEC) {
+			(void)sd_event_source_set_time(a->reports.snapshot_timer,
+						       now + 2 * USEC_PER_SEC);
+			(void)sd_event_source_set_enabled(a->reports.snapshot_timer,
+							  SD_EVENT_ONESHOT);
+		}
+	}
 }
 
 static int agent_start_sender(agent *a);
@@ -1117,8 +1028,8 @@ static int drain(agent *a)
 		return log_error_errno(n, "Failed to read the ring buffer: %m");
 	if (n > 0)
 		agent_engine_rearm(a);
-	if (n > 0 && a->opts.print_events && fflush(stdout) == EOF)
-		a->findings.output_errors++;
+	if (n > 0 && a->opts.print_events)
+		agent_findings_flush(a);
 	return n;
 }
 
@@ -1284,7 +1195,7 @@ static void emit_stats(agent *a)
 	json_close(a->gen);
 	json_close(a->gen);
 	yajl_gen_map_close(a->gen);
-	print_json(a);
+	agent_findings_print(a);
 	fflush(stdout);
 }
 
@@ -1392,8 +1303,8 @@ int agent_new(const struct agent_options *opts, agent **ret)
 	a->engine_ctx = (struct engine_system){
 		.probe = a->proc,
 		.proc_root = "/proc",
-		.finding = on_finding,
-		.state_changed = on_state_changed,
+		.finding = agent_findings_on_finding,
+		.state_changed = agent_findings_on_state_changed,
 		.userdata = a,
 	};
 	a->engine = engine_new(&engine_ops_system, &a->engine_ctx, a->procs, a->hashes,
