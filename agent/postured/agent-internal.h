@@ -161,6 +161,23 @@ struct agent {
 	struct agent_feed feed;
 };
 
+/* --- agent_records.c -------------------------------------------------------- */
+
+/* The process probe's callback for one record: decodes and routes it.  Returns 0 or -errno. */
+int agent_records_on_record(void *userdata, const void *data, size_t size);
+/* Watches the process probe's ring and sets up the drain and engine timers.  0 or -errno (logged). */
+int agent_records_setup(agent *a);
+void agent_records_free(agent *a);
+/* Reads every record in the ring.  Returns how many, or -errno (logged). */
+int agent_records_drain(agent *a);
+/*
+ * Drains, then arms the next drain the wake-up mode asks for (from_timer:
+ * called by the drain timer).  Returns 0 or -errno.
+ */
+int agent_records_drain_and_schedule(agent *a, bool from_timer);
+/* Arms the engine's timer for its next deadline (a required program's grace). */
+void agent_records_engine_rearm(agent *a);
+
 /* --- agent_net.c ------------------------------------------------------------ */
 
 /*

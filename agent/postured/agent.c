@@ -48,9 +48,6 @@
 #include "spool.h"
 #include "status.h"
 #include "basic/version.h"
-
-/* After a quiet drain, one more look this long later before going idle. */
-#define AGENT_SWEEP_USEC (1 * USEC_PER_SEC)
 /* Editors write a file in several steps; reload once they are done. */
 #define AGENT_RELOAD_DELAY_USEC (200 * USEC_PER_MSEC)
 /* Errors of a refused policy quoted in its finding and log. */
@@ -73,75 +70,6 @@ void agent_reports_kick_sender(agent *a)
 {
 	if (a->reports.sender_pid > 0)
 		(void)kill(a->reports.sender_pid, SIGUSR1);
-}
-
-static int on_record(void *userdata, const void *data, size_t size)
-{
-	agent *a = userdata;
-	struct decoded_event ev;
-	const struct proc_entry *self, *parent;
-	bool audit;
-	int r;
-
-	r = decode_event(data, size, a->records.clock_offset, &ev);
-	if (r < 0) {
-		a->records.decode_errors++;
-		if (ratelimit_below(&a->records.decode_rl))
-			log_warning_errno(
-				r, "Dropped a malformed record of %zu bytes from the kernel: %m",
-				size);
-		return 0;
-	}
-	a->records.count++;
-
-	/* An exit is described by what we knew before; exec and fork by what they change. */
-	if (ev.kind != EVENT_KIND_EXIT) {
-		r = proctab_apply(a->procs, &ev);
-		if (r < 0)
-			return log_error_errno(r, "Failed to update the process table: %m");
-	}
-	engine_on_event(a->engine, &ev, now_usec(CLOCK_MONOTONIC));
-	/* A policy asking for a full exec audit trail sends every exec to the collector. */
-	audit = a->reports.spool && ev.kind == EVENT_KIND_EXEC && engine_policy(a->engine) &&
-		policy_settings(engine_policy(a->engine))->exec_audit;
-	if (a->opts.print_events || audit) {
-		self = proctab_get(a->procs, ev.task.pid);
-		parent = proctab_get(a->procs, ev.task.ppid);
-		format_process_event(a->gen, &ev, self, parent, &a->device,
-				     a->records.clock_offset);
-		if (audit)
-			agent_findings_spool(a, SPOOL_EVENT, "process");
-		if (a->opts.print_events)
-			agent_findings_print(a);
-		else {
-			yajl_gen_clear(a->gen);
-			yajl_gen_reset(a->gen, NULL);
-		}
-	}
-	if (ev.kind == EVENT_KIND_EXIT)
-		(void)proctab_apply(a->procs, &ev);
-	return 0;
-}
-
-/* Arms the engine's timer for its next deadline (a required program's grace). */
-static void agent_engine_rearm(agent *a)
-{
-	usec_t next = engine_tick(a->engine, now_usec(CLOCK_MONOTONIC));
-
-	if (!a->records.engine_timer)
-		return;
-	if (next == USEC_INFINITY) {
-		(void)sd_event_source_set_enabled(a->records.engine_timer, SD_EVENT_OFF);
-		return;
-	}
-	(void)sd_event_source_set_time(a->records.engine_timer, next);
-	(void)sd_event_source_set_enabled(a->records.engine_timer, SD_EVENT_ONESHOT);
-}
-
-static int on_engine_timer(sd_event_source *s, uint64_t usec, void *userdata)
-{
-	agent_engine_rearm(userdata);
-	return 0;
 }
 
 static void agent_run_checks(agent *a);
@@ -599,7 +527,7 @@ static int agent_put_policy_in_force(agent *a, policy *p, const char *source, bo
 	log_info("Policy %s (serial %llu, %s mode, %zu rules) from %s is in force.", policy_id(p),
 		 (unsigned long long)policy_serial(p), policy_mode_to_string(policy_mode(p)),
 		 policy_rule_count(p), source);
-	agent_engine_rearm(a);
+	agent_records_engine_rearm(a);
 	return 0;
 }
 
@@ -1018,92 +946,6 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
 	return 0;
 }
 
-static int drain(agent *a)
-{
-	int n;
-
-	a->records.clock_offset = decode_clock_offset();
-	n = probe_process_drain(a->proc);
-	if (n < 0)
-		return log_error_errno(n, "Failed to read the ring buffer: %m");
-	if (n > 0)
-		agent_engine_rearm(a);
-	if (n > 0 && a->opts.print_events)
-		agent_findings_flush(a);
-	return n;
-}
-
-/*
- * Batching: after records arrive, the probes are told we will come back within
- * the latency by ourselves, so records until then do not wake us; a timer does.
- * When a timer drain finds nothing, records wake us again, and one sweep a
- * second later picks up any record that was being written during that switch.
- */
-static int drain_and_schedule(agent *a, bool from_timer)
-{
-	usec_t latency = (usec_t)a->opts.config.wakeup_latency_ms * USEC_PER_MSEC;
-	bool batched = a->opts.config.process.wakeup_mode == EVENT_WAKEUP_BATCHED;
-	usec_t now;
-	int n, r;
-
-	n = drain(a);
-	if (n < 0)
-		return n;
-	if (!batched)
-		return 0;
-	if (n == 0 && from_timer && !a->records.sweeping) {
-		probe_process_set_deadline(a->proc, 0);
-		n = drain(a);
-		if (n < 0)
-			return n;
-		if (n == 0) {
-			a->records.sweeping = true;
-			r = sd_event_now(a->event, CLOCK_BOOTTIME, &now);
-			if (r < 0)
-				return r;
-			r = sd_event_source_set_time(a->records.drain_timer,
-						     now + AGENT_SWEEP_USEC);
-			if (r < 0)
-				return r;
-			return sd_event_source_set_enabled(a->records.drain_timer,
-							   SD_EVENT_ONESHOT);
-		}
-	}
-	if (n > 0) {
-		a->records.sweeping = false;
-		r = sd_event_now(a->event, CLOCK_BOOTTIME, &now);
-		if (r < 0)
-			return r;
-		probe_process_set_deadline(a->proc, (now + latency) * NSEC_PER_USEC);
-		r = sd_event_source_set_time(a->records.drain_timer, now + latency);
-		if (r < 0)
-			return r;
-		return sd_event_source_set_enabled(a->records.drain_timer, SD_EVENT_ONESHOT);
-	}
-	if (from_timer) {
-		/* The sweep found nothing either: idle until a record wakes us. */
-		a->records.sweeping = false;
-		return sd_event_source_set_enabled(a->records.drain_timer, SD_EVENT_OFF);
-	}
-	return 0;
-}
-
-static int on_ring_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-	agent *a = userdata;
-	int r = drain_and_schedule(a, false);
-
-	return r < 0 ? sd_event_exit(a->event, r) : 0;
-}
-
-static int on_drain_timer(sd_event_source *s, uint64_t usec, void *userdata)
-{
-	agent *a = userdata;
-	int r = drain_and_schedule(a, true);
-
-	return r < 0 ? sd_event_exit(a->event, r) : 0;
-}
-
 static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	agent *a = userdata;
@@ -1203,9 +1045,7 @@ agent *agent_free(agent *a)
 {
 	if (!a)
 		return NULL;
-	sd_event_source_disable_unref(a->records.ring_source);
-	sd_event_source_disable_unref(a->records.drain_timer);
-	sd_event_source_disable_unref(a->records.engine_timer);
+	agent_records_free(a);
 	sd_event_source_disable_unref(a->policy.reload_timer);
 	sd_event_source_disable_unref(a->policy.inotify_source);
 	sd_event_source_disable_unref(a->checks.timer);
@@ -1287,7 +1127,7 @@ int agent_new(const struct agent_options *opts, agent **ret)
 		return r;
 	pc = opts->config.process;
 	pc.wakeup_latency_ms = opts->config.wakeup_latency_ms;
-	r = probe_process_new(&pc, &a->features, on_record, a, &a->proc);
+	r = probe_process_new(&pc, &a->features, agent_records_on_record, a, &a->proc);
 	if (r < 0)
 		return r;
 
@@ -1334,24 +1174,14 @@ int agent_new(const struct agent_options *opts, agent **ret)
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch signals: %m");
 
-	r = sd_event_add_io(a->event, &a->records.ring_source, probe_process_fd(a->proc), EPOLLIN,
-			    on_ring_io, a);
+	r = agent_records_setup(a);
 	if (r < 0)
-		return log_error_errno(r, "Failed to watch the ring buffer: %m");
-	r = sd_event_add_time(a->event, &a->records.drain_timer, CLOCK_BOOTTIME, USEC_INFINITY,
-			      USEC_PER_MSEC, on_drain_timer, a);
-	if (r < 0)
-		return log_error_errno(r, "Failed to set up the drain timer: %m");
-	(void)sd_event_source_set_enabled(a->records.drain_timer, SD_EVENT_OFF);
+		return r;
 
-	r = sd_event_add_time(a->event, &a->records.engine_timer, CLOCK_MONOTONIC, USEC_INFINITY,
-			      10 * USEC_PER_MSEC, on_engine_timer, a);
-	if (r >= 0)
-		r = sd_event_add_time(a->event, &a->policy.reload_timer, CLOCK_MONOTONIC,
-				      USEC_INFINITY, 10 * USEC_PER_MSEC, on_reload_timer, a);
+	r = sd_event_add_time(a->event, &a->policy.reload_timer, CLOCK_MONOTONIC, USEC_INFINITY,
+			      10 * USEC_PER_MSEC, on_reload_timer, a);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up timers: %m");
-	(void)sd_event_source_set_enabled(a->records.engine_timer, SD_EVENT_OFF);
 	(void)sd_event_source_set_enabled(a->policy.reload_timer, SD_EVENT_OFF);
 
 	/* Rewrites of the policy file, watched through its directory (editors replace files). */
@@ -1442,12 +1272,12 @@ int agent_run(agent *a)
 	(void)sd_notifyf(false, "READY=1\nSTATUS=Watching processes (%s probes).", flavor);
 
 	/* Records that arrived while we started. */
-	r = drain_and_schedule(a, false);
+	r = agent_records_drain_and_schedule(a, false);
 	if (r < 0)
 		return r;
 	r = sd_event_loop(a->event);
 	/* Whatever is still in the ring. */
-	(void)drain(a);
+	(void)agent_records_drain(a);
 	emit_stats(a);
 	return r;
 }
