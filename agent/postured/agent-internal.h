@@ -222,6 +222,14 @@ void agent_status_write_posture(agent *a, yajl_gen g);
 
 /* --- agent_reports.c -------------------------------------------------------- */
 
+/*
+ * When a collector is configured: checks the client key, opens the spool,
+ * arms the snapshots, sets up the policy feed and starts the sender.
+ * Returns 0 (also when no collector is configured), or -errno (logged).
+ */
+int agent_reports_setup(agent *a);
+/* Stops the sender (it finishes the request in flight) and closes the spool. */
+void agent_reports_free(agent *a);
 /* Has the sender look at the spool now rather than at its next poll. */
 void agent_reports_kick_sender(agent *a);
 /* The posture changed: the next snapshot goes within 2 s, unless it is due sooner. */
@@ -235,5 +243,14 @@ void agent_reports_snapshot_soon(agent *a);
  * at start-up a failure is fatal, later the old policy stays in force.
  */
 int agent_policy_load(agent *a, bool startup);
+
+/* --- policy_feed.c ---------------------------------------------------------- */
+
+/*
+ * With a pinned key, makes the hand-over directory the sender writes
+ * fetched policies into, and watches it (feed.enabled).  Without a key, or
+ * when the directory cannot be set up, logs why and no policy is fetched.
+ */
+void policy_feed_setup(agent *a);
 
 #endif
