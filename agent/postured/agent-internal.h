@@ -22,6 +22,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "agent.h"
+#include "basic/cleanup.h"
 #include "basic/log.h"
 #include "basic/time-util.h"
 #include "checks/checks.h"
@@ -161,6 +162,9 @@ struct agent {
 	struct agent_feed feed;
 };
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(policy_errors *, policy_errors_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(policy *, policy_unref);
+
 /* --- agent_records.c -------------------------------------------------------- */
 
 /* The process probe's callback for one record: decodes and routes it.  Returns 0 or -errno. */
@@ -243,6 +247,22 @@ void agent_reports_snapshot_soon(agent *a);
  * at start-up a failure is fatal, later the old policy stays in force.
  */
 int agent_policy_load(agent *a, bool startup);
+/*
+ * Puts a parsed, validated policy in force (the source names it in status
+ * and logs).  On failure nothing changes, and the reason is kept, logged
+ * and, after start-up, reported as a policy_invalid finding.  Returns 0 or
+ * -errno.
+ */
+int agent_policy_put_in_force(agent *a, policy *p, const char *source, bool startup);
+/*
+ * A policy was refused for detail: keeps the reason for the status socket;
+ * at start-up that is fatal, afterwards the old policy stays in force and a
+ * policy_invalid finding says why.  Returns r.
+ */
+int agent_policy_refuse(agent *a, int r, const char *detail, bool startup);
+/* policy_load() or policy_parse() failed with r: logs every error in errs and refuses. */
+int agent_policy_refuse_invalid(agent *a, int r, policy_errors *errs, const char *name,
+				bool startup);
 
 /* --- policy_feed.c ---------------------------------------------------------- */
 
@@ -252,5 +272,17 @@ int agent_policy_load(agent *a, bool startup);
  * when the directory cannot be set up, logs why and no policy is fetched.
  */
 void policy_feed_setup(agent *a);
+void policy_feed_free(agent *a);
+/*
+ * Reads path and its signature (path.sig, or the sender's policy.sig beside
+ * its policy.json) within the limits, following no symbolic link, and
+ * verifies the signature with the pinned key.  Returns 0, the bytes as
+ * signed in *ret and the signature's text in *ret_sig (when not NULL); or
+ * -errno with the reason in detail (-ENOENT when path does not exist).
+ */
+int policy_feed_read_signed(agent *a, const char *path, char **ret, size_t *ret_size,
+			    char **ret_sig, size_t *ret_sig_size, char *detail, size_t detail_size);
+/* The signed bytes of the policy now in force (takes bytes; NULL: it is not a signed one). */
+void policy_feed_set_in_force(agent *a, char *bytes, size_t size);
 
 #endif

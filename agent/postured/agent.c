@@ -88,15 +88,12 @@ static void join_errors(policy_errors *errs, char *buf, size_t size)
 		snprintf(buf + off, size - off, "; and %zu more", n - AGENT_POLICY_ERRORS_SHOWN);
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(policy_errors *, policy_errors_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(policy *, policy_unref);
-
 /*
  * A policy was refused: keeps the reason for the status socket; at start-up
  * that is fatal, afterwards the old policy stays in force and a
  * policy_invalid finding says why.  Returns r.
  */
-static int agent_refuse_policy(agent *a, int r, const char *detail, bool startup)
+int agent_policy_refuse(agent *a, int r, const char *detail, bool startup)
 {
 	strbufcpy(a->policy.last_error, sizeof(a->policy.last_error), detail);
 	if (startup)
@@ -109,8 +106,8 @@ static int agent_refuse_policy(agent *a, int r, const char *detail, bool startup
 }
 
 /* policy_load() or policy_parse() failed with r: logs every error and refuses. */
-static int agent_refuse_invalid_policy(agent *a, int r, policy_errors *errs, const char *name,
-				       bool startup)
+int agent_policy_refuse_invalid(agent *a, int r, policy_errors *errs, const char *name,
+				bool startup)
 {
 	char detail[FINDING_DETAIL_MAX];
 
@@ -124,11 +121,11 @@ static int agent_refuse_invalid_policy(agent *a, int r, policy_errors *errs, con
 		if (policy_error_format(policy_errors_get(errs, i), &line) >= 0)
 			log_error("%s", line);
 	}
-	return agent_refuse_policy(a, r, detail, startup);
+	return agent_policy_refuse(a, r, detail, startup);
 }
 
 /* Puts a parsed, validated policy in force; on failure nothing changes. */
-static int agent_put_policy_in_force(agent *a, policy *p, const char *source, bool startup)
+int agent_policy_put_in_force(agent *a, policy *p, const char *source, bool startup)
 {
 	char detail[FINDING_DETAIL_MAX];
 	int r;
@@ -180,10 +177,6 @@ static int agent_put_policy_in_force(agent *a, policy *p, const char *source, bo
 	return 0;
 }
 
-static int agent_read_signed_policy(agent *a, const char *path, char **ret, size_t *ret_size,
-				    char **ret_sig, size_t *ret_sig_size, char *detail,
-				    size_t detail_size);
-
 /*
  * Reads, validates and compiles the policy and puts it in force.  In order:
  * the file named in the configuration when it exists (or is not the
@@ -208,8 +201,8 @@ int agent_policy_load(agent *a, bool startup)
 	if (r == -ENOENT && strcmp(file, CONFIG_DEFAULT_POLICY) == 0 && a->feed.enabled) {
 		char detail[FINDING_DETAIL_MAX];
 
-		r = agent_read_signed_policy(a, a->opts.config.signed_policy_path, &signed_bytes,
-					     &signed_size, NULL, NULL, detail, sizeof(detail));
+		r = policy_feed_read_signed(a, a->opts.config.signed_policy_path, &signed_bytes,
+					    &signed_size, NULL, NULL, detail, sizeof(detail));
 		if (r >= 0) {
 			source = a->opts.config.signed_policy_path;
 			r = policy_parse(source, signed_bytes, signed_size, errs, &p);
@@ -235,238 +228,12 @@ int agent_policy_load(agent *a, bool startup)
 		r = policy_parse(BASELINE_NAME, json, size, errs, &p);
 	}
 	if (r < 0)
-		return agent_refuse_invalid_policy(a, r, errs, file, startup);
-	r = agent_put_policy_in_force(a, p, source, startup);
+		return agent_policy_refuse_invalid(a, r, errs, file, startup);
+	r = agent_policy_put_in_force(a, p, source, startup);
 	if (r < 0)
 		return r;
-	free(a->feed.signed_bytes);
-	a->feed.signed_bytes = TAKE_PTR(signed_bytes);
-	a->feed.signed_size = signed_size;
+	policy_feed_set_in_force(a, TAKE_PTR(signed_bytes), signed_size);
 	return 0;
-}
-
-/* --- signed policies from the collector ------------------------------------------ */
-
-/* Why a file handed over could not be read, in words. */
-static const char *read_error(int r)
-{
-	switch (r) {
-	case -ELOOP:
-		return "a symbolic link";
-	case -EISDIR:
-	case -EBADFD:
-		return "not a regular file";
-	default:
-		return strerror(-r);
-	}
-}
-
-/*
- * Reads path and path.sig within the limits and verifies the signature with
- * the pinned key.  Returns 0, the bytes as signed in *ret and the signature's
- * text in *ret_sig (when not NULL); or -errno with the reason in detail
- * (-ENOENT when path does not exist).
- */
-static int agent_read_signed_policy(agent *a, const char *path, char **ret, size_t *ret_size,
-				    char **ret_sig, size_t *ret_sig_size, char *detail,
-				    size_t detail_size)
-{
-	_cleanup_free_ char *data = NULL, *sig = NULL;
-	char sig_path[PATH_MAX];
-	size_t size, sig_size;
-	int r;
-
-	/* The sender's directory is the sender's: a symlink out of it is not followed. */
-	r = read_full_file(path, POLICY_SIG_MAX_POLICY, READ_FULL_NOFOLLOW, &data, &size);
-	if (r < 0) {
-		strbuf_printf(detail, detail_size, "%s: cannot read the policy: %s", path,
-			      r == -EFBIG ? "larger than 1 MiB" : read_error(r));
-		return r;
-	}
-	/* The sender's pair is policy.json + policy.sig; ours is FILE + FILE.sig. */
-	if (strrchr(path, '/') && strcmp(strrchr(path, '/') + 1, SENDER_POLICY_FILE) == 0)
-		strbuf_printf(sig_path, sizeof(sig_path), "%.*s%s",
-			      (int)(strlen(path) - strlen(SENDER_POLICY_FILE)), path,
-			      SENDER_POLICY_SIG_FILE);
-	else
-		strbuf_printf(sig_path, sizeof(sig_path), "%s.sig", path);
-	r = read_full_file(sig_path, POLICY_SIG_MAX_SIGNATURE, READ_FULL_NOFOLLOW, &sig, &sig_size);
-	if (r < 0) {
-		strbuf_printf(detail, detail_size, "%s: cannot read the signature: %s", sig_path,
-			      r == -EFBIG ? "larger than 256 bytes" : read_error(r));
-		return r == -ENOENT ? -EBADMSG : r;
-	}
-	r = policy_sig_verify(data, size, sig, sig_size, a->opts.config.policy_public_key);
-	if (r == -EBADMSG) {
-		strbuf_printf(detail, detail_size,
-			      "%s: signature does not verify with the pinned key %s", path,
-			      a->opts.config.policy_public_key);
-		return r;
-	}
-	if (r < 0) {
-		strbuf_printf(detail, detail_size, "%s: cannot check the signature with %s: %s",
-			      path, a->opts.config.policy_public_key,
-			      r == -EKEYREJECTED ? "not an Ed25519 public key (PEM)" :
-						   strerror(-r));
-		return r;
-	}
-	*ret = TAKE_PTR(data);
-	*ret_size = size;
-	if (ret_sig) {
-		*ret_sig = TAKE_PTR(sig);
-		*ret_sig_size = sig_size;
-	}
-	return 0;
-}
-
-/* Keeps the accepted policy and its signature for start-ups without the collector. */
-static int agent_store_signed_policy(agent *a, const char *data, size_t size, const char *sig,
-				     size_t sig_size)
-{
-	const char *path = a->opts.config.signed_policy_path;
-	char sig_path[PATH_MAX];
-	int r;
-
-	strbuf_printf(sig_path, sizeof(sig_path), "%s.sig", path);
-	/* The signature first: a pair cut in the middle fails verification, never passes. */
-	r = write_file_atomic(sig_path, sig, sig_size, 0600);
-	if (r >= 0)
-		r = write_file_atomic(path, data, size, 0600);
-	if (r < 0)
-		return log_warning_errno(r, "Could not keep the signed policy in %s: %m", path);
-	return 0;
-}
-
-/*
- * The sender handed over a policy: the privileged side never trusts it.
- * Size limits, the signature over the exact bytes with the pinned key,
- * validation, then no rollback: a serial lower than the one in force, or the
- * same serial with other contents, is refused.  Only then in force, and kept
- * as the last good signed policy.
- */
-static int agent_take_incoming_policy(agent *a)
-{
-	const struct config *c = &a->opts.config;
-	_cleanup_(policy_errors_freep) policy_errors *errs = policy_errors_new();
-	_cleanup_(policy_unrefp) policy *p = NULL;
-	_cleanup_free_ char *data = NULL, *sig = NULL;
-	char path[PATH_MAX], source[PATH_MAX], detail[FINDING_DETAIL_MAX];
-	const policy *cur = engine_policy(a->engine);
-	size_t size, sig_size;
-	int r;
-
-	if (!errs)
-		return log_oom();
-	strbuf_printf(path, sizeof(path), "%s/%s", c->policy_incoming_dir, SENDER_POLICY_FILE);
-	strbuf_printf(source, sizeof(source), "%s%s/v1/policy", c->collector_url,
-		      c->collector_url[strlen(c->collector_url) - 1] == '/' ? "." : "");
-
-	r = agent_read_signed_policy(a, path, &data, &size, &sig, &sig_size, detail,
-				     sizeof(detail));
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0) {
-		log_error("Refusing the policy fetched from %s: %s.", source, detail);
-		return agent_refuse_policy(a, r, detail, false);
-	}
-	/* Identical to the signed policy in force: a refetch, nothing to do. */
-	if (a->feed.signed_bytes && a->feed.signed_size == size &&
-	    memcmp(a->feed.signed_bytes, data, size) == 0) {
-		log_debug("The fetched policy is the one in force.");
-		return 0;
-	}
-	r = policy_parse(source, data, size, errs, &p);
-	if (r < 0) {
-		log_error("Refusing the policy fetched from %s: it is not valid.", source);
-		return agent_refuse_invalid_policy(a, r, errs, source, false);
-	}
-	if (cur && policy_serial(p) < policy_serial(cur)) {
-		strbuf_printf(detail, sizeof(detail),
-			      "%s: serial %llu is lower than %llu in force: refusing a rollback",
-			      source, (unsigned long long)policy_serial(p),
-			      (unsigned long long)policy_serial(cur));
-		log_error("Refusing the policy fetched from %s: %s.", source, detail);
-		return agent_refuse_policy(a, -ESTALE, detail, false);
-	}
-	if (cur && policy_serial(p) == policy_serial(cur)) {
-		strbuf_printf(detail, sizeof(detail),
-			      "%s: serial %llu is already in force with other contents (from "
-			      "%s): refusing; a changed policy needs a higher serial",
-			      source, (unsigned long long)policy_serial(p), a->policy.source);
-		log_error("Refusing the policy fetched from %s: %s.", source, detail);
-		return agent_refuse_policy(a, -ESTALE, detail, false);
-	}
-	r = agent_put_policy_in_force(a, p, source, false);
-	if (r < 0)
-		return r;
-	(void)agent_store_signed_policy(a, data, size, sig, sig_size);
-	free(a->feed.signed_bytes);
-	a->feed.signed_bytes = TAKE_PTR(data);
-	a->feed.signed_size = size;
-	return 0;
-}
-
-static int on_incoming_policy(sd_event_source *s, const struct inotify_event *ev, void *userdata)
-{
-	agent *a = userdata;
-
-	if ((ev->mask & IN_Q_OVERFLOW) ||
-	    (ev->len > 0 && strcmp(ev->name, SENDER_POLICY_FILE) == 0)) {
-		(void)sd_notify(false, "RELOADING=1");
-		(void)agent_take_incoming_policy(a);
-		(void)sd_notify(false, "READY=1");
-	}
-	return 0;
-}
-
-/*
- * With a pinned key, makes the directory the sender hands fetched policies
- * over in (the sender user's, 0700) and watches it for them.  Without a key,
- * or when the directory cannot be set up, no policy is fetched.
- */
-void policy_feed_setup(agent *a)
-{
-	const struct config *c = &a->opts.config;
-	const char *dir = c->policy_incoming_dir;
-	struct stat st;
-	struct sender_user u;
-	int r;
-
-	if (!c->policy_public_key[0]) {
-		log_debug("No policy_public_key: not fetching the policy from the collector.");
-		return;
-	}
-	r = sender_user_lookup(c->sender_user, &u);
-	if (r < 0) {
-		log_error_errno(r, "Not fetching the policy: the sender user is unknown: %m");
-		return;
-	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		log_error_errno(errno, "Not fetching the policy: cannot make %s: %m", dir);
-		return;
-	}
-	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		log_error("Not fetching the policy: %s is not a directory.", dir);
-		return;
-	}
-	if ((st.st_uid != u.uid || st.st_gid != u.gid) && chown(dir, u.uid, u.gid) < 0) {
-		log_error_errno(errno, "Not fetching the policy: cannot give %s to the sender: %m",
-				dir);
-		return;
-	}
-	if (chmod(dir, 0700) < 0) {
-		log_error_errno(errno, "Not fetching the policy: cannot chmod %s: %m", dir);
-		return;
-	}
-	r = sd_event_add_inotify(a->event, &a->feed.incoming_source, dir,
-				 IN_MOVED_TO | IN_CLOSE_WRITE, on_incoming_policy, a);
-	if (r < 0) {
-		log_error_errno(r, "Not fetching the policy: cannot watch %s: %m", dir);
-		return;
-	}
-	a->feed.enabled = true;
-	log_info("Fetching the signed policy every %u s; verifying it with %s.",
-		 c->policy_fetch_interval_seconds, c->policy_public_key);
 }
 
 /* Arms the next run of the checks, an interval from now. */
@@ -702,8 +469,7 @@ agent *agent_free(agent *a)
 	agent_net_free(a);
 	netwatch_free(a->checks.netwatch);
 	agent_status_free(a);
-	sd_event_source_disable_unref(a->feed.incoming_source);
-	free(a->feed.signed_bytes);
+	policy_feed_free(a);
 	agent_reports_free(a);
 	engine_free(a->engine);
 	hashcache_free(a->hashes);
