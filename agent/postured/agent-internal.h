@@ -239,7 +239,22 @@ void agent_reports_kick_sender(agent *a);
 /* The posture changed: the next snapshot goes within 2 s, unless it is due sooner. */
 void agent_reports_snapshot_soon(agent *a);
 
+/* --- agent_checks.c --------------------------------------------------------- */
+
+/*
+ * Judges the listeners, refreshes the network rules when an executable was
+ * replaced, and starts the posture checks in a child without waiting (once
+ * more after the run in progress, if there is one).  Arms the next run.
+ */
+void agent_checks_run(agent *a);
+
 /* --- agent_policy.c --------------------------------------------------------- */
+
+/* Sets up the reload timer and watches the policy file's directory.  0 or -errno (logged). */
+int agent_policy_setup(agent *a);
+void agent_policy_free(agent *a);
+/* Loads the policy again, telling systemd it is reloading (SIGHUP, a rewritten file). */
+void agent_policy_reload(agent *a);
 
 /*
  * Loads the policy (the configured file, else the last good signed one,
