@@ -241,6 +241,10 @@ void agent_reports_snapshot_soon(agent *a);
 
 /* --- agent_checks.c --------------------------------------------------------- */
 
+/* Sets up the checks' timer and the network watch (optional).  0 or -errno (logged). */
+int agent_checks_setup(agent *a);
+/* Stops a run in progress (its child is killed) and the network watch. */
+void agent_checks_free(agent *a);
 /*
  * Judges the listeners, refreshes the network rules when an executable was
  * replaced, and starts the posture checks in a child without waiting (once

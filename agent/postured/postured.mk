@@ -15,7 +15,7 @@ CHECKS_SRCS += $(addprefix agent/postured/checks/,check_bus.c required_services.
 	runner.c)
 # The spool: the daemon appends, postured-sender reads and acknowledges.
 SPOOL_SRCS := agent/postured/spool.c agent/postured/envelope.c
-AGENT_SRCS := $(addprefix agent/postured/,main.c agent.c agent_records.c agent_net.c agent_status.c agent_findings.c agent_reports.c agent_policy.c policy_feed.c privs.c engine.c engine_system.c \
+AGENT_SRCS := $(addprefix agent/postured/,main.c agent.c agent_records.c agent_net.c agent_status.c agent_findings.c agent_reports.c agent_checks.c agent_policy.c policy_feed.c privs.c engine.c engine_system.c \
 	hashcache.c baseline.c status.c policy_sig.c)
 AGENT_SRCS += $(SPOOL_SRCS) $(PROBE_SRCS) $(CORE_SRCS) $(CHECKS_SRCS)
 # The sockets listening now (sock_diag + /proc) and network changes (rtnetlink).
