@@ -1,53 +1,27 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The daemon's lifecycle: agent_new() sets up the stages, each owned by its
+ * own file (agent.h's table says which), in the order their dependencies
+ * ask; agent_run() tells systemd it is ready and runs the one loop;
+ * SIGTERM or SIGINT ends it once the kernel's last counts and records are
+ * read; agent_free() takes the stages down.  Start-up ends by dropping the
+ * capabilities the running daemon does not need.
+ */
 #include <errno.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
-#include <libgen.h>
-#include <fcntl.h>
-#include <openssl/pem.h>
-#include <pwd.h>
-#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
-#include <limits.h>
-#include <sys/inotify.h>
-#include <sys/stat.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
-#include <systemd/sd-id128.h>
-#include <unistd.h>
 
 #include "agent-internal.h"
 #include "basic/cleanup.h"
 #include "basic/fileio.h"
-#include "basic/log.h"
-#include "basic/string-util.h"
-#include "baseline.h"
-#include "checks/checks.h"
-#include "decode.h"
-#include "engine.h"
-#include "device.h"
-#include "format.h"
-#include "hashcache.h"
 #include "basic/json-util.h"
-#include "listeners.h"
-#include "netwatch.h"
-#include "checks/runner.h"
-#include "policy.h"
-#include "policy_sig.h"
+#include "basic/log.h"
 #include "privs.h"
-#include "probe_common.h"
-#include "probe_net.h"
-#include "probe_process.h"
-#include "proctab.h"
-#include "sender/sender.h"
-#include "spool.h"
-#include "status.h"
-#include "basic/version.h"
 
 /* A "Key: N kB" line of /proc/self/status, 0 when it cannot be read. */
 static unsigned long proc_status_kib(const char *key)
@@ -190,24 +164,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(agent *, agent_free);
 	((1ULL << CAP_SYS_PTRACE) | (1ULL << CAP_DAC_READ_SEARCH) | (1ULL << CAP_BPF) | \
 	 (1ULL << CAP_KILL) | (1ULL << CAP_NET_ADMIN))
 
-int agent_new(const struct agent_options *opts, agent **ret)
+/* This machine's facts, the JSON generator every output is written with, the process table. */
+static int agent_setup_basics(agent *a)
 {
-	_cleanup_(agent_freep) agent *a = NULL;
-	struct probe_process_config pc;
-	sigset_t mask;
 	int r;
-
-	a = calloc(1, sizeof(*a));
-	if (!a)
-		return log_oom();
-	a->opts = *opts;
-	a->records.decode_rl = RATELIMIT_INIT(10 * USEC_PER_SEC, 5);
-	a->findings.rl = RATELIMIT_INIT(10 * USEC_PER_SEC, 20);
-	a->findings.spool_rl = RATELIMIT_INIT(60 * USEC_PER_SEC, 5);
-	a->started = now_usec(CLOCK_REALTIME);
-	a->reports.interval_real = a->started;
-	a->reports.interval_mono = now_usec(CLOCK_MONOTONIC);
-	a->reports.interval_boot = now_usec(CLOCK_BOOTTIME);
 
 	r = device_info_read("/", &a->device);
 	if (r < 0)
@@ -218,16 +178,24 @@ int agent_new(const struct agent_options *opts, agent **ret)
 		return log_oom();
 	yajl_gen_config(a->gen, yajl_gen_validate_utf8, 0);
 
-	a->procs = proctab_new(opts->config.process_table_max);
+	a->procs = proctab_new(a->opts.config.process_table_max);
 	if (!a->procs)
 		return log_oom();
+	return 0;
+}
+
+/* Probes the kernel's features, loads and attaches the process probe, seeds the process table. */
+static int agent_attach_process_probe(agent *a)
+{
+	struct probe_process_config pc;
+	int r;
 
 	probe_features_detect(&a->features);
 	r = probe_check_prerequisites(&a->features);
 	if (r < 0)
 		return r;
-	pc = opts->config.process;
-	pc.wakeup_latency_ms = opts->config.wakeup_latency_ms;
+	pc = a->opts.config.process;
+	pc.wakeup_latency_ms = a->opts.config.wakeup_latency_ms;
 	r = probe_process_new(&pc, &a->features, agent_records_on_record, a, &a->proc);
 	if (r < 0)
 		return r;
@@ -237,7 +205,12 @@ int agent_new(const struct agent_options *opts, agent **ret)
 	if (r < 0)
 		return log_error_errno(r, "Failed to read /proc: %m");
 	log_debug("Seeded the process table with %d processes.", r);
+	return 0;
+}
 
+/* The engine, whose findings and posture changes go to agent_findings.c. */
+static int agent_setup_engine(agent *a)
+{
 	a->hashes = hashcache_new(1024);
 	if (!a->hashes)
 		return log_oom();
@@ -249,9 +222,17 @@ int agent_new(const struct agent_options *opts, agent **ret)
 		.userdata = a,
 	};
 	a->engine = engine_new(&engine_ops_system, &a->engine_ctx, a->procs, a->hashes,
-			       opts->print_events);
+			       a->opts.print_events);
 	if (!a->engine)
 		return log_oom();
+	return 0;
+}
+
+/* The event loop, and the signals it handles blocked for everyone else. */
+static int agent_setup_loop(agent *a)
+{
+	sigset_t mask;
+	int r;
 
 	r = sd_event_default(&a->event);
 	if (r < 0)
@@ -261,6 +242,7 @@ int agent_new(const struct agent_options *opts, agent **ret)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	/* For the sender and the checks' children: sd_event_add_child() wants it blocked. */
 	sigaddset(&mask, SIGCHLD);
 	/* The sender's wake-up: blocked here so a forked sender starts with it blocked. */
 	sigaddset(&mask, SIGUSR1);
@@ -274,53 +256,27 @@ int agent_new(const struct agent_options *opts, agent **ret)
 		r = sd_event_add_signal(a->event, NULL, SIGHUP, on_reload, a);
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch signals: %m");
+	return 0;
+}
 
-	r = agent_records_setup(a);
-	if (r < 0)
-		return r;
-
-	r = agent_policy_setup(a);
-	if (r < 0)
-		return r;
-
-	/* Before the policy, so the findings it makes at once are kept for clients. */
-	/* Before the policy, which puts its network rules into it. */
-	r = agent_net_setup(a);
-	if (r < 0)
-		return r;
-
-	r = agent_status_setup(a);
-	if (r < 0)
-		return r;
-
-	r = agent_checks_setup(a);
-	if (r < 0)
-		return r;
-
-	/* SIGCHLD for the sender: sd_event_add_child() wants it blocked. */
-	r = agent_reports_setup(a);
-	if (r < 0)
-		return r;
-
-	r = agent_policy_load(a, true);
-	if (r < 0)
-		return r;
-	agent_checks_run(a);
-
-	r = sd_event_set_watchdog(a->event, true);
-	if (r < 0)
-		return log_error_errno(r, "Failed to set up the watchdog: %m");
-
-	/*
-	 * Start-up peaks once: libbpf parses the kernel's whole BTF (about
-	 * twice its size, 11 MiB on a 6.x kernel) to relocate and attach the
-	 * probes, and frees it.  Keep that figure, then restart the
-	 * high-water mark so that VmHWM tells what the agent needs running.
-	 */
+/*
+ * Start-up peaks once: libbpf parses the kernel's whole BTF (about twice
+ * its size, 11 MiB on a 6.x kernel) to relocate and attach the probes, and
+ * frees it.  Keep that figure, then restart the high-water mark so that
+ * VmHWM tells what the agent needs running.
+ */
+static void agent_mark_startup_peak(agent *a)
+{
 	a->startup_peak_kib = proc_status_kib("VmHWM:");
 	(void)write_small_file("/proc/self/clear_refs", "5");
+}
 
-	if (!opts->keep_caps) {
+/* Drops every capability but AGENT_KEEP_CAPS and what restarting the sender needs. */
+static int agent_drop_caps(agent *a)
+{
+	int r;
+
+	if (!a->opts.keep_caps) {
 		/*
 		 * A sender that stopped is forked again from here; it must still
 		 * be able to give up root (setgroups/setresgid/setresuid).
@@ -333,6 +289,91 @@ int agent_new(const struct agent_options *opts, agent **ret)
 		if (r < 0)
 			return log_error_errno(r, "Failed to drop capabilities: %m");
 	}
+	return 0;
+}
+
+/*
+ * The steps run in this order for these reasons:
+ * - the process probe is attached before /proc is read into the process
+ *   table, so that a process starting in between is seen one way or the
+ *   other;
+ * - the engine is set up before the network probe, which gives the
+ *   engine's context its maps (engine_ctx.net);
+ * - SIGCHLD and SIGUSR1 are blocked before any child is forked (the sender,
+ *   the checks' runner);
+ * - the network probe and the status socket come before the reports: the
+ *   sender is exempted from the network rules before it may run, and the
+ *   status socket shows the spool's sent records;
+ * - every stage comes before the policy: putting it in force arms the
+ *   engine timer (records) and puts the network rules in the kernel (net);
+ *   the findings it makes at once are kept for status clients (status) and
+ *   spooled (reports); and only a feed set up with the reports lets it fall
+ *   back to the last good signed policy;
+ * - the checks run once the policy is in force and everything is set up;
+ * - the start-up peak of memory is taken when start-up is over, and the
+ *   capabilities are dropped last: the steps above need them.
+ */
+int agent_new(const struct agent_options *opts, agent **ret)
+{
+	_cleanup_(agent_freep) agent *a = NULL;
+	int r;
+
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return log_oom();
+	a->opts = *opts;
+	a->records.decode_rl = RATELIMIT_INIT(10 * USEC_PER_SEC, 5);
+	a->findings.rl = RATELIMIT_INIT(10 * USEC_PER_SEC, 20);
+	a->findings.spool_rl = RATELIMIT_INIT(60 * USEC_PER_SEC, 5);
+	a->started = now_usec(CLOCK_REALTIME);
+	/* The first snapshot's interval begins now (or at the last one of an earlier run). */
+	a->reports.interval_real = a->started;
+	a->reports.interval_mono = now_usec(CLOCK_MONOTONIC);
+	a->reports.interval_boot = now_usec(CLOCK_BOOTTIME);
+
+	r = agent_setup_basics(a);
+	if (r < 0)
+		return r;
+	r = agent_attach_process_probe(a);
+	if (r < 0)
+		return r;
+	r = agent_setup_engine(a);
+	if (r < 0)
+		return r;
+	r = agent_setup_loop(a);
+	if (r < 0)
+		return r;
+	r = agent_records_setup(a);
+	if (r < 0)
+		return r;
+	r = agent_policy_setup(a);
+	if (r < 0)
+		return r;
+	r = agent_net_setup(a);
+	if (r < 0)
+		return r;
+	r = agent_status_setup(a);
+	if (r < 0)
+		return r;
+	r = agent_checks_setup(a);
+	if (r < 0)
+		return r;
+	r = agent_reports_setup(a);
+	if (r < 0)
+		return r;
+
+	r = agent_policy_load(a, true);
+	if (r < 0)
+		return r;
+	agent_checks_run(a);
+
+	r = sd_event_set_watchdog(a->event, true);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the watchdog: %m");
+	agent_mark_startup_peak(a);
+	r = agent_drop_caps(a);
+	if (r < 0)
+		return r;
 
 	*ret = TAKE_PTR(a);
 	return 0;
