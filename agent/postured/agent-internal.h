@@ -169,7 +169,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(policy *, policy_unref);
 
 /* The process probe's callback for one record: decodes and routes it.  Returns 0 or -errno. */
 int agent_records_on_record(void *userdata, const void *data, size_t size);
-/* Watches the process probe's ring and sets up the drain and engine timers.  0 or -errno (logged). */
+/* Watches the process probe's ring; sets up the drain and engine timers.  0 or -errno (logged). */
 int agent_records_setup(agent *a);
 void agent_records_free(agent *a);
 /* Reads every record in the ring.  Returns how many, or -errno (logged). */
@@ -267,10 +267,11 @@ void agent_policy_reload(agent *a);
  */
 int agent_policy_load(agent *a, bool startup);
 /*
- * Puts a parsed, validated policy in force (the source names it in status
- * and logs).  On failure nothing changes, and the reason is kept, logged
- * and, after start-up, reported as a policy_invalid finding.  Returns 0 or
- * -errno.
+ * Puts a parsed, validated policy in force (source names it in status and
+ * logs).  On failure nothing changes, and the reason is kept, logged and,
+ * after start-up, reported as a policy_invalid finding; at start-up, a
+ * policy whose network rules the kernel refuses is put in force without
+ * them (net.error says so).  Returns 0 or -errno.
  */
 int agent_policy_put_in_force(agent *a, policy *p, const char *source, bool startup);
 /*
@@ -287,8 +288,9 @@ int agent_policy_refuse_invalid(agent *a, int r, policy_errors *errs, const char
 
 /*
  * With a pinned key, makes the hand-over directory the sender writes
- * fetched policies into, and watches it (feed.enabled).  Without a key, or
- * when the directory cannot be set up, logs why and no policy is fetched.
+ * fetched policies into (the sender user's, 0700) and watches it
+ * (feed.enabled).  Without a key, or when the directory cannot be set up,
+ * logs why and no policy is fetched.
  */
 void policy_feed_setup(agent *a);
 void policy_feed_free(agent *a);

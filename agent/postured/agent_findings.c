@@ -8,7 +8,6 @@
  * agent_findings_print(), which count what could not be written.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-id128.h>
 

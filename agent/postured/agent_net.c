@@ -7,7 +7,6 @@
  * are decided in the kernel (probes/net.bpf.c, probe_net.c); without the
  * probe the agent runs without network rules and says why in its status.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>

@@ -48,11 +48,6 @@ static void join_errors(policy_errors *errs, char *buf, size_t size)
 		snprintf(buf + off, size - off, "; and %zu more", n - AGENT_POLICY_ERRORS_SHOWN);
 }
 
-/*
- * A policy was refused: keeps the reason for the status socket; at start-up
- * that is fatal, afterwards the old policy stays in force and a
- * policy_invalid finding says why.  Returns r.
- */
 int agent_policy_refuse(agent *a, int r, const char *detail, bool startup)
 {
 	strbufcpy(a->policy.last_error, sizeof(a->policy.last_error), detail);
@@ -65,7 +60,6 @@ int agent_policy_refuse(agent *a, int r, const char *detail, bool startup)
 	return r;
 }
 
-/* policy_load() or policy_parse() failed with r: logs every error and refuses. */
 int agent_policy_refuse_invalid(agent *a, int r, policy_errors *errs, const char *name,
 				bool startup)
 {
@@ -84,7 +78,6 @@ int agent_policy_refuse_invalid(agent *a, int r, policy_errors *errs, const char
 	return agent_policy_refuse(a, r, detail, startup);
 }
 
-/* Puts a parsed, validated policy in force; on failure nothing changes. */
 int agent_policy_put_in_force(agent *a, policy *p, const char *source, bool startup)
 {
 	char detail[FINDING_DETAIL_MAX];

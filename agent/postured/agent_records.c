@@ -5,8 +5,6 @@
  * batches the wake-up mode asks for; and the engine's own timer for the
  * deadlines records start (a required program's grace).
  */
-#include <stdio.h>
-
 #include "agent-internal.h"
 #include "basic/log.h"
 #include "format.h"

@@ -145,7 +145,6 @@ void agent_reports_snapshot_soon(agent *a)
 	}
 }
 
-/* Has the sender look at the spool now rather than at its next poll. */
 void agent_reports_kick_sender(agent *a)
 {
 	if (a->reports.sender_pid > 0)

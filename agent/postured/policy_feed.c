@@ -40,12 +40,6 @@ static const char *read_error(int r)
 	}
 }
 
-/*
- * Reads path and path.sig within the limits and verifies the signature with
- * the pinned key.  Returns 0, the bytes as signed in *ret and the signature's
- * text in *ret_sig (when not NULL); or -errno with the reason in detail
- * (-ENOENT when path does not exist).
- */
 int policy_feed_read_signed(agent *a, const char *path, char **ret, size_t *ret_size,
 			    char **ret_sig, size_t *ret_sig_size, char *detail, size_t detail_size)
 {
@@ -194,11 +188,6 @@ static int on_incoming_policy(sd_event_source *s, const struct inotify_event *ev
 	return 0;
 }
 
-/*
- * With a pinned key, makes the directory the sender hands fetched policies
- * over in (the sender user's, 0700) and watches it for them.  Without a key,
- * or when the directory cannot be set up, no policy is fetched.
- */
 void policy_feed_setup(agent *a)
 {
 	const struct config *c = &a->opts.config;
