@@ -145,6 +145,7 @@ struct agent {
 	probe_process *proc;
 	proctab *procs;
 	struct device_info device;
+	/* .net: set by agent_net.c when the probe attaches, by agent_policy.c for each policy */
 	struct engine_system engine_ctx;
 	engine *engine;
 	hashcache *hashes;
