@@ -1,147 +1,27 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The daemon's lifecycle: agent_new() sets up the stages, each owned by its
+ * own file (agent.h's table says which), in the order their dependencies
+ * ask; agent_run() tells systemd it is ready and runs the one loop;
+ * SIGTERM or SIGINT ends it once the kernel's last counts and records are
+ * read; agent_free() takes the stages down.  Start-up ends by dropping the
+ * capabilities the running daemon does not need.
+ */
 #include <errno.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
-#include <libgen.h>
-#include <fcntl.h>
-#include <openssl/pem.h>
-#include <pwd.h>
-#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
-#include <limits.h>
-#include <sys/inotify.h>
-#include <sys/stat.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
-#include <systemd/sd-id128.h>
-#include <unistd.h>
 
-#include "agent.h"
+#include "agent-internal.h"
 #include "basic/cleanup.h"
 #include "basic/fileio.h"
-#include "basic/log.h"
-#include "basic/string-util.h"
-#include "baseline.h"
-#include "checks/checks.h"
-#include "decode.h"
-#include "engine.h"
-#include "device.h"
-#include "format.h"
-#include "hashcache.h"
 #include "basic/json-util.h"
-#include "listeners.h"
-#include "netwatch.h"
-#include "checks/runner.h"
-#include "policy.h"
-#include "policy_sig.h"
+#include "basic/log.h"
 #include "privs.h"
-#include "probe_common.h"
-#include "probe_net.h"
-#include "probe_process.h"
-#include "proctab.h"
-#include "sender/sender.h"
-#include "spool.h"
-#include "status.h"
-#include "basic/version.h"
-
-/* Programs remembered for the network repeats swept after they exited. */
-#define AGENT_NET_PROCS 64
-
-/* After a quiet drain, one more look this long later before going idle. */
-#define AGENT_SWEEP_USEC (1 * USEC_PER_SEC)
-/* Editors write a file in several steps; reload once they are done. */
-#define AGENT_RELOAD_DELAY_USEC (200 * USEC_PER_MSEC)
-/* Errors of a refused policy quoted in its finding and log. */
-#define AGENT_POLICY_ERRORS_SHOWN 5
-
-struct agent {
-	struct agent_options opts;
-	sd_event *event;
-	struct probe_features features;
-	probe_process *proc;
-	proctab *procs;
-	struct device_info device;
-	sd_event_source *ring_source;
-	sd_event_source *drain_timer;
-	sd_event_source *engine_timer;
-	sd_event_source *reload_timer;
-	sd_event_source *inotify_source;
-	sd_event_source *check_timer;
-	probe_net *net; /* NULL: network rules unavailable (net_error says why) */
-	char net_error[256];
-	sd_event_source *net_source;
-	sd_event_source *net_sweep_timer; /* on while the kernel counts repeats */
-	sd_event_source *listen_timer; /* listeners judged again after a reported bind */
-	uint64_t net_paths_sig; /* agent_net_paths_signature() of the rules in the kernel */
-	/*
-	 * The programs of recent network records, so the repeats swept later
-	 * still name them after they exited.  A small ring, newest overwriting
-	 * oldest.
-	 */
-	struct agent_net_proc {
-		uint32_t pid, gid;
-		uint64_t exe_ino; /* which program it was, against pid reuse */
-		char comm[EVENT_COMM_LEN + 1];
-		char exe[EVENT_PATH_LEN];
-	} net_procs[AGENT_NET_PROCS];
-	size_t net_procs_next;
-	netwatch *netwatch; /* NULL: not watching the network for changes */
-	check_runner *check_runner; /* the checks running now, NULL when none */
-	struct check_job *check_jobs; /* what it runs */
-	policy *checks_policy; /* for this policy */
-	bool checks_again; /* asked again while running: run again when done */
-	struct engine_system engine_ctx;
-	engine *engine;
-	hashcache *hashes;
-	char policy_source[4096]; /* the file in force, or the built-in baseline's name */
-	uint64_t findings;
-	struct ratelimit finding_rl;
-	status_server *status;
-	struct spool *spool; /* NULL when no collector is configured */
-	char sender_path[PATH_MAX];
-	pid_t sender_pid;
-	sd_event_source *sender_child;
-	sd_event_source *sender_timer; /* restarts the sender after it stopped */
-	unsigned sender_failures;
-	sd_event_source *snapshot_timer;
-	/* Signed policies from the collector: the sender's directory, watched. */
-	bool policy_feed;
-	sd_event_source *incoming_source;
-	char *signed_bytes; /* the signed policy in force, exactly as signed; NULL: none */
-	size_t signed_size;
-	uint64_t spooled, spool_errors;
-	struct ratelimit spool_rl;
-	usec_t started; /* CLOCK_REALTIME */
-	/* Where the interval the next snapshot covers began, on each clock. */
-	usec_t interval_real, interval_mono, interval_boot;
-	char last_policy_error[FINDING_DETAIL_MAX];
-	unsigned long startup_peak_kib; /* VmHWM at the end of start-up */
-	yajl_gen gen;
-	int64_t clock_offset;
-	bool sweeping;
-	uint64_t records;
-	uint64_t decode_errors;
-	uint64_t output_errors;
-	struct ratelimit decode_rl;
-};
-
-static void print_json(agent *a)
-{
-	const unsigned char *buf;
-	size_t len;
-
-	if (yajl_gen_get_buf(a->gen, &buf, &len) == yajl_gen_status_ok && len > 0) {
-		if (fwrite(buf, 1, len, stdout) != len || fputc('\n', stdout) == EOF)
-			a->output_errors++;
-	}
-	yajl_gen_clear(a->gen);
-	yajl_gen_reset(a->gen, NULL);
-}
 
 /* A "Key: N kB" line of /proc/self/status, 0 when it cannot be read. */
 static unsigned long proc_status_kib(const char *key)
@@ -155,1756 +35,13 @@ static unsigned long proc_status_kib(const char *key)
 	return p ? strtoul(p + strlen(key), NULL, 10) : 0;
 }
 
-/* Has the sender look at the spool now rather than at its next poll. */
-static void agent_kick_sender(agent *a)
-{
-	if (a->sender_pid > 0)
-		(void)kill(a->sender_pid, SIGUSR1);
-}
-
-/* Puts the generator's JSON object in the spool for the collector.  A failure is counted and logged. */
-static void agent_spool(agent *a, enum spool_class class, const char *kind)
-{
-	const unsigned char *buf;
-	_cleanup_free_ char *line = NULL;
-	size_t len;
-	int r;
-
-	if (!a->spool || yajl_gen_get_buf(a->gen, &buf, &len) != yajl_gen_status_ok)
-		return;
-	line = strndup((const char *)buf, len);
-	if (!line)
-		return;
-	r = spool_append(a->spool, class, kind, line, NULL);
-	if (r < 0) {
-		a->spool_errors++;
-		if (ratelimit_below(&a->spool_rl))
-			log_warning_errno(r, "Could not keep a %s record for the collector: %m",
-					  kind);
-		return;
-	}
-	a->spooled++;
-	agent_kick_sender(a);
-}
-
-static int on_record(void *userdata, const void *data, size_t size)
-{
-	agent *a = userdata;
-	struct decoded_event ev;
-	const struct proc_entry *self, *parent;
-	bool audit;
-	int r;
-
-	r = decode_event(data, size, a->clock_offset, &ev);
-	if (r < 0) {
-		a->decode_errors++;
-		if (ratelimit_below(&a->decode_rl))
-			log_warning_errno(
-				r, "Dropped a malformed record of %zu bytes from the kernel: %m",
-				size);
-		return 0;
-	}
-	a->records++;
-
-	/* An exit is described by what we knew before; exec and fork by what they change. */
-	if (ev.kind != EVENT_KIND_EXIT) {
-		r = proctab_apply(a->procs, &ev);
-		if (r < 0)
-			return log_error_errno(r, "Failed to update the process table: %m");
-	}
-	engine_on_event(a->engine, &ev, now_usec(CLOCK_MONOTONIC));
-	/* A policy asking for a full exec audit trail sends every exec to the collector. */
-	audit = a->spool && ev.kind == EVENT_KIND_EXEC && engine_policy(a->engine) &&
-		policy_settings(engine_policy(a->engine))->exec_audit;
-	if (a->opts.print_events || audit) {
-		self = proctab_get(a->procs, ev.task.pid);
-		parent = proctab_get(a->procs, ev.task.ppid);
-		format_process_event(a->gen, &ev, self, parent, &a->device, a->clock_offset);
-		if (audit)
-			agent_spool(a, SPOOL_EVENT, "process");
-		if (a->opts.print_events)
-			print_json(a);
-		else {
-			yajl_gen_clear(a->gen);
-			yajl_gen_reset(a->gen, NULL);
-		}
-	}
-	if (ev.kind == EVENT_KIND_EXIT)
-		(void)proctab_apply(a->procs, &ev);
-	return 0;
-}
-
-/* Arms the engine's timer for its next deadline (a required program's grace). */
-static void agent_engine_rearm(agent *a)
-{
-	usec_t next = engine_tick(a->engine, now_usec(CLOCK_MONOTONIC));
-
-	if (!a->engine_timer)
-		return;
-	if (next == USEC_INFINITY) {
-		(void)sd_event_source_set_enabled(a->engine_timer, SD_EVENT_OFF);
-		return;
-	}
-	(void)sd_event_source_set_time(a->engine_timer, next);
-	(void)sd_event_source_set_enabled(a->engine_timer, SD_EVENT_ONESHOT);
-}
-
-static int on_engine_timer(sd_event_source *s, uint64_t usec, void *userdata)
-{
-	agent_engine_rearm(userdata);
-	return 0;
-}
-
-static void on_finding(void *userdata, const struct finding *f)
-{
-	agent *a = userdata;
-	char uid[SD_ID128_STRING_MAX];
-	sd_id128_t id;
-
-	a->findings++;
-	if (ratelimit_below(&a->finding_rl)) {
-		if (f->rule && f->has_process)
-			log_notice("Rule %s: %s (pid %u, %s): %s.", policy_rule_id(f->rule),
-				   finding_kind_to_string(f->kind), f->process.pid, f->process.path,
-				   finding_action_to_string(f->action));
-		else if (f->rule && f->check && f->check->reason[0])
-			log_notice("Rule %s: %s: %s.", policy_rule_id(f->rule),
-				   finding_kind_to_string(f->kind), f->check->reason);
-		else if (f->rule)
-			log_notice("Rule %s: %s.", policy_rule_id(f->rule),
-				   finding_kind_to_string(f->kind));
-	}
-	if (sd_id128_randomize(&id) < 0)
-		id = SD_ID128_NULL;
-	sd_id128_to_string(id, uid);
-	format_finding(a->gen, f, uid, &a->device);
-	agent_spool(a, SPOOL_EVENT, "finding");
-	if (a->status) {
-		const unsigned char *buf;
-		size_t len;
-
-		if (yajl_gen_get_buf(a->gen, &buf, &len) == yajl_gen_status_ok)
-			status_server_add_finding(
-				a->status, (const char *)buf, len,
-				f->has_process			       ? f->process.uid :
-				f->has_network && f->network.has_owner ? f->network.owner_uid :
-									 STATUS_UID_DEVICE,
-				f->rule ? policy_rule_id(f->rule) : "policy",
-				f->rule ? (int)policy_rule_severity(f->rule) + 1 : 4);
-	}
-	if (!a->opts.print_events) {
-		yajl_gen_clear(a->gen);
-		yajl_gen_reset(a->gen, NULL);
-		return;
-	}
-	print_json(a);
-	/* Findings also come from timers and reloads, where no drain flushes stdout after. */
-	if (fflush(stdout) == EOF)
-		a->output_errors++;
-}
-
-static void on_state_changed(void *userdata)
-{
-	agent *a = userdata;
-	usec_t now;
-
-	if (a->status)
-		status_server_notify_changed(a->status);
-	/* A posture change goes to the collector soon, changes close together as one. */
-	if (a->snapshot_timer && sd_event_now(a->event, CLOCK_BOOTTIME, &now) >= 0) {
-		uint64_t next = USEC_INFINITY;
-
-		(void)sd_event_source_get_time(a->snapshot_timer, &next);
-		if (next > now + 2 * USEC_PER_SEC) {
-			(void)sd_event_source_set_time(a->snapshot_timer, now + 2 * USEC_PER_SEC);
-			(void)sd_event_source_set_enabled(a->snapshot_timer, SD_EVENT_ONESHOT);
-		}
-	}
-}
-
-/* --- the network probe ------------------------------------------------------- */
-
-static void agent_arm_net_sweep(agent *a, usec_t after);
-static usec_t agent_net_sweep_next(agent *a);
-static uint64_t agent_net_paths_signature(const policy *p);
-static void agent_judge_listeners(agent *a);
-
-/* How often the repeats the kernel counts are collected while any are counted. */
-#define AGENT_NET_SWEEP_USEC (10 * USEC_PER_SEC)
-/* After a bind a rule reported, when to look at the listeners (a burst of binds: one look). */
-#define AGENT_LISTEN_DELAY_USEC (2 * USEC_PER_SEC)
-/* ... and how often outcomes are looked for while only rules that follow TCP are in force. */
-#define AGENT_NET_SWEEP_IDLE_USEC (60 * USEC_PER_SEC)
-
-static enum policy_net_direction net_direction(unsigned d)
-{
-	return d == EVENT_NET_INBOUND ? POLICY_NET_INBOUND :
-	       d == EVENT_NET_LISTEN  ? POLICY_NET_LISTEN :
-					POLICY_NET_OUTBOUND;
-}
-
-/* The kernel's outcomes are numbered as the finding's. */
-_Static_assert((int)EVENT_NET_OUTCOME_ESTABLISHED == (int)FINDING_OUTCOME_ESTABLISHED &&
-		       (int)EVENT_NET_OUTCOME_UNKNOWN == (int)FINDING_OUTCOME_UNKNOWN &&
-		       (int)_EVENT_NET_OUTCOME_MAX == (int)_FINDING_OUTCOME_MAX,
-	       "network outcomes");
-
-/* Where a rule, by (generation, index among the network rules), is in the policy in force. */
-static void net_rule(agent *a, uint32_t gen, unsigned rule, struct engine_network *n)
-{
-	const policy_rule *r = probe_net_rule_of(a->net, gen, rule);
-	const policy *p = engine_policy(a->engine);
-
-	/* The kernel's rule, when it is one of the policy in force (a refresh keeps the policy). */
-	n->rule_current = r && p && policy_rule_at(p, policy_rule_index(r)) == r;
-	n->rule_index = r ? (uint32_t)policy_rule_index(r) : 0;
-}
-
-struct exe_search {
-	uint64_t dev, ino;
-	char *buf;
-	size_t size;
-};
-
-static void exe_search_one(void *userdata, const struct proc_entry *pe)
-{
-	struct exe_search *x = userdata;
-
-	if (!x->buf[0] && pe->exe && pe->exe_ino == x->ino && pe->exe_dev == x->dev)
-		strbufcpy(x->buf, x->size, pe->exe);
-}
-
-/* The path of the executable (dev, ino) as a process in the table runs it; "" when none does. */
-static void agent_exe_by_inode(agent *a, uint64_t dev, uint64_t ino, char *buf, size_t size)
-{
-	struct exe_search x = { .dev = dev, .ino = ino, .buf = buf, .size = size };
-
-	buf[0] = '\0';
-	proctab_foreach(a->procs, exe_search_one, &x);
-}
-
-static struct agent_net_proc *agent_net_proc_find(agent *a, uint32_t pid)
-{
-	for (size_t i = 0; i < AGENT_NET_PROCS; i++)
-		if (a->net_procs[i].pid == pid)
-			return &a->net_procs[i];
-	return NULL;
-}
-
-/* A network record from the kernel: the first of its kind, or one not aggregated. */
-static void agent_on_net_record(agent *a, const struct decoded_event *ev)
-{
-	struct engine_network n = {
-		.denied = ev->net.verdict == EVENT_NET_DENIED,
-		.pid = ev->net.has_process ? ev->task.pid : 0,
-		.uid = ev->task.uid,
-		.gid = ev->task.gid,
-		.exe_ino = ev->net.exe_ino,
-		.net = {
-			.direction = net_direction(ev->net.direction),
-			.protocol = ev->net.protocol,
-			.family = ev->net.family,
-			.has_local = ev->net.direction != EVENT_NET_OUTBOUND ||
-				     ev->net.local_port != 0,
-			.has_remote = ev->net.direction != EVENT_NET_LISTEN,
-			.local_port = ev->net.local_port,
-			.remote_port = ev->net.remote_port,
-			.count = ev->net.count ? ev->net.count : 1,
-			.first_real = ev->time_real,
-			.last_real = ev->time_real,
-		},
-	};
-
-	if (ev->net.outcome < _FINDING_OUTCOME_MAX && ev->net.outcome != EVENT_NET_OUTCOME_NONE)
-		n.net.outcomes[ev->net.outcome] = n.net.count;
-	memcpy(n.net.local_addr, ev->net.local_addr, sizeof(n.net.local_addr));
-	memcpy(n.net.remote_addr, ev->net.remote_addr, sizeof(n.net.remote_addr));
-	strbufcpy(n.comm, sizeof(n.comm), ev->task.comm);
-	if (n.pid) {
-		struct agent_net_proc *np = agent_net_proc_find(a, n.pid);
-		char exe[EVENT_PATH_LEN];
-
-		/* The same pid running another program is another process. */
-		if (!np || (n.exe_ino && np->exe_ino && np->exe_ino != n.exe_ino)) {
-			if (!np)
-				np = &a->net_procs[a->net_procs_next++ % AGENT_NET_PROCS];
-			*np = (struct agent_net_proc){ .pid = n.pid, .exe_ino = n.exe_ino };
-		}
-		np->gid = n.gid;
-		/*
-		 * /proc/PID/exe, if it is still the file the kernel saw (the
-		 * engine's own lookup); a program that connects and exits at
-		 * once is gone by now: keep what we knew.
-		 */
-		if (engine_ops_system.exe_path(&a->engine_ctx, n.pid, n.exe_ino, exe,
-					       sizeof(exe)) >= 0)
-			strbufcpy(np->exe, sizeof(np->exe), exe);
-		else if (!np->exe[0] && ev->net.exe_ino)
-			/* Gone already: another process running the same file names it. */
-			agent_exe_by_inode(a, ev->net.exe_dev, ev->net.exe_ino, np->exe,
-					   sizeof(np->exe));
-		if (n.comm[0])
-			strbufcpy(np->comm, sizeof(np->comm), n.comm);
-		else
-			strbufcpy(n.comm, sizeof(n.comm), np->comm);
-		n.exe = np->exe[0] ? np->exe : NULL;
-	}
-	net_rule(a, ev->net.gen, ev->net.rule, &n);
-	engine_on_network(a->engine, &n);
-	/* Repeats of it are counted in the kernel from now on: collect them soon. */
-	agent_arm_net_sweep(a, AGENT_NET_SWEEP_USEC);
-	/* A bind let through: see shortly whether a listener came of it (its rule's state). */
-	if (ev->net.direction == EVENT_NET_LISTEN && !n.denied && a->listen_timer) {
-		int enabled = SD_EVENT_OFF;
-
-		(void)sd_event_source_get_enabled(a->listen_timer, &enabled);
-		if (enabled == SD_EVENT_OFF) {
-			(void)sd_event_source_set_time_relative(a->listen_timer,
-								AGENT_LISTEN_DELAY_USEC);
-			(void)sd_event_source_set_enabled(a->listen_timer, SD_EVENT_ONESHOT);
-		}
-	}
-}
-
-static int on_listen_timer(sd_event_source *s, uint64_t usec, void *userdata)
-{
-	agent_judge_listeners(userdata);
-	return 0;
-}
-
-static usec_t boot_to_real(agent *a, nsec_t boot)
-{
-	return boot ? (usec_t)(((int64_t)boot + a->clock_offset) / (int64_t)NSEC_PER_USEC) : 0;
-}
-
-/* Repeats the kernel counted since the last sweep: one finding with the count. */
-static int on_net_delta(void *userdata, const struct probe_net_delta *d)
-{
-	agent *a = userdata;
-	const struct net_agg_key *k = d->key;
-	const struct proc_entry *pe;
-	const struct agent_net_proc *np;
-	struct engine_network n = {
-		.denied = k->verdict == EVENT_NET_DENIED,
-		.pid = k->tgid,
-		.uid = k->uid,
-		.net = {
-			.direction = net_direction(k->direction),
-			.protocol = k->protocol,
-			.family = k->family,
-			.count = d->total,
-			.first_real = boot_to_real(a, d->first_boot),
-			.last_real = boot_to_real(a, d->last_boot),
-			.aggregated = true,
-		},
-	};
-
-	if (d->total == 0)
-		return 0; /* only gone idle */
-	for (size_t o = FINDING_OUTCOME_ESTABLISHED; o < _FINDING_OUTCOME_MAX; o++)
-		n.net.outcomes[o] = d->count[o];
-	if (k->direction == EVENT_NET_LISTEN) {
-		n.net.has_local = true;
-		memcpy(n.net.local_addr, k->addr, sizeof(n.net.local_addr));
-		n.net.local_port = k->port;
-	} else {
-		n.net.has_remote = true;
-		memcpy(n.net.remote_addr, k->addr, sizeof(n.net.remote_addr));
-		if (k->direction == EVENT_NET_INBOUND)
-			n.net.local_port = k->port;
-		else
-			n.net.remote_port = k->port;
-	}
-	/*
-	 * The key has only the pid: what the first record said about it names
-	 * the program (exe_ino lets the engine refuse a table entry of a reused
-	 * pid).  Without that, the process table's entry, if it still runs the
-	 * same uid.
-	 */
-	np = n.pid ? agent_net_proc_find(a, n.pid) : NULL;
-	pe = n.pid ? proctab_get(a->procs, n.pid) : NULL;
-	if (np) {
-		strbufcpy(n.comm, sizeof(n.comm), np->comm);
-		n.exe = np->exe[0] ? np->exe : NULL;
-		n.exe_ino = np->exe_ino;
-		n.gid = np->gid;
-	} else if (pe && pe->uid == n.uid) {
-		strbufcpy(n.comm, sizeof(n.comm), pe->comm);
-		n.gid = pe->gid;
-		n.exe_ino = pe->exe_ino;
-	}
-	net_rule(a, k->gen, k->rule, &n);
-	engine_on_network(a->engine, &n);
-	return 0;
-}
-
-static int on_net_sweep_timer(sd_event_source *s, uint64_t usec, void *userdata)
-{
-	agent *a = userdata;
-	int r;
-
-	r = probe_net_sweep(a->net, 2 * AGENT_NET_SWEEP_USEC * NSEC_PER_USEC, on_net_delta, a);
-	if (r < 0)
-		log_warning_errno(r,
-				  "Failed to collect the network repeats the kernel counted: %m");
-	(void)sd_event_source_set_enabled(s, SD_EVENT_OFF);
-	agent_arm_net_sweep(a, agent_net_sweep_next(a));
-	return 0;
-}
-
-/*
- * When the sweep should run next: soon while the kernel counts repeats or
- * awaits outcomes; now and then while rules follow TCP connects (a connect
- * that fails before its handshake leaves only an awaited outcome, and no
- * record to wake us); never otherwise, so an idle laptop is not woken.
- */
-static usec_t agent_net_sweep_next(agent *a)
-{
-	if (!a->net)
-		return USEC_INFINITY;
-	if (probe_net_live_keys(a->net) > 0)
-		return AGENT_NET_SWEEP_USEC;
-	if (probe_net_follows_tcp(a->net))
-		return AGENT_NET_SWEEP_IDLE_USEC;
-	return USEC_INFINITY;
-}
-
-/* Arms the sweep in `after` (USEC_INFINITY: not), unless it is due sooner already. */
-static void agent_arm_net_sweep(agent *a, usec_t after)
-{
-	uint64_t due = USEC_INFINITY, now;
-	int enabled = SD_EVENT_OFF;
-
-	if (!a->net_sweep_timer || after == USEC_INFINITY ||
-	    sd_event_now(a->event, CLOCK_BOOTTIME, &now) < 0)
-		return;
-	(void)sd_event_source_get_enabled(a->net_sweep_timer, &enabled);
-	(void)sd_event_source_get_time(a->net_sweep_timer, &due);
-	if (enabled != SD_EVENT_OFF && due <= now + after)
-		return;
-	(void)sd_event_source_set_time(a->net_sweep_timer, now + after);
-	(void)sd_event_source_set_enabled(a->net_sweep_timer, SD_EVENT_ONESHOT);
-}
-
-static int on_net_sample(void *userdata, const void *data, size_t size)
-{
-	agent *a = userdata;
-	struct decoded_event ev;
-	int r;
-
-	r = decode_event(data, size, a->clock_offset, &ev);
-	if (r < 0 || ev.kind != EVENT_KIND_NET) {
-		a->decode_errors++;
-		if (ratelimit_below(&a->decode_rl))
-			log_warning("Dropped a malformed network record of %zu bytes from the "
-				    "kernel.",
-				    size);
-		return 0;
-	}
-	a->records++;
-	agent_on_net_record(a, &ev);
-	return 0;
-}
-
-static int on_net_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-	agent *a = userdata;
-	int r;
-
-	r = probe_net_drain(a->net);
-	if (r < 0)
-		log_warning_errno(r, "Failed to read the network probe's records: %m");
-	return 0;
-}
-
-/*
- * Loads and attaches the network probe.  Without it (no cgroup v2, a kernel
- * that refuses the hooks) the agent still runs, without network rules, and
- * says so in its status.
- */
-static int agent_setup_net(agent *a)
-{
-	struct probe_net_config nc = PROBE_NET_CONFIG_DEFAULT;
-	int r;
-
-	/*
-	 * Records are rare (only what a rule matches; repeats are counted in
-	 * the kernel), so each one wakes the agent and is judged at once.
-	 */
-	nc.wakeup_mode = EVENT_WAKEUP_EACH;
-	r = probe_net_new(&nc, on_net_sample, a, &a->net);
-	if (r < 0) {
-		strbuf_printf(a->net_error, sizeof(a->net_error), "%s", strerror(-r));
-		log_warning_errno(r, "Network rules are not available: the network probe could "
-				     "not be attached: %m");
-		return 0;
-	}
-	r = sd_event_add_io(a->event, &a->net_source, probe_net_fd(a->net), EPOLLIN, on_net_io, a);
-	if (r < 0)
-		return log_error_errno(r, "Failed to watch the network probe: %m");
-	(void)sd_event_source_set_description(a->net_source, "net-ring");
-	r = sd_event_add_time_relative(a->event, &a->net_sweep_timer, CLOCK_BOOTTIME,
-				       AGENT_NET_SWEEP_USEC, USEC_PER_SEC, on_net_sweep_timer, a);
-	if (r < 0)
-		return log_error_errno(r, "Failed to set up the network sweep: %m");
-	(void)sd_event_source_set_description(a->net_sweep_timer, "net-sweep");
-	(void)sd_event_source_set_enabled(a->net_sweep_timer, SD_EVENT_OFF);
-	r = sd_event_add_time_relative(a->event, &a->listen_timer, CLOCK_BOOTTIME,
-				       AGENT_LISTEN_DELAY_USEC, USEC_PER_SEC / 10, on_listen_timer,
-				       a);
-	if (r < 0)
-		return log_error_errno(r, "Failed to set up the listener timer: %m");
-	(void)sd_event_source_set_description(a->listen_timer, "listeners");
-	(void)sd_event_source_set_enabled(a->listen_timer, SD_EVENT_OFF);
-	a->engine_ctx.net = a->net;
-	log_info("Network probe attached to %s.", probe_net_cgroup(a->net));
-	return 0;
-}
-
-/* --- the status socket ------------------------------------------------------ */
-
-static void write_rule_state(agent *a, yajl_gen g, const policy_rule *r, bool with_tags)
-{
-	usec_t since = 0;
-	bool failing = engine_rule_failing(a->engine, r, &since);
-
-	yajl_gen_map_open(g);
-	json_str(g, "id", policy_rule_id(r));
-	json_str(g, "title", policy_rule_title(r));
-	json_str(g, "severity", policy_severity_to_string(policy_rule_severity(r)));
-	json_str(g, "type", policy_rule_type_to_string(policy_rule_type(r)));
-	if (policy_rule_type(r) == POLICY_RULE_PROCESS)
-		json_str(g, "effect", policy_effect_to_string(policy_rule_effect(r)));
-	json_str(g, "mode", policy_mode_to_string(policy_rule_mode(r)));
-	json_bool(g, "enabled", policy_rule_enabled(r));
-	if (policy_rule_type(r) == POLICY_RULE_CHECK) {
-		const struct check_result *cr = engine_check_result(a->engine, r);
-
-		json_str(g, "check", policy_rule_check_name(r));
-		json_str(g, "state",
-			 !cr			  ? "pending" :
-			 cr->status == CHECK_PASS ? "passing" :
-			 cr->status == CHECK_FAIL ? "failing" :
-						    "unknown");
-		if (cr && cr->reason[0])
-			json_str(g, "reason", cr->reason);
-		if (cr) {
-			json_key(g, "evidence");
-			yajl_gen_array_open(g);
-			for (size_t i = 0; i < cr->n_evidence; i++)
-				yajl_gen_string(g, (const unsigned char *)cr->evidence[i],
-						strlen(cr->evidence[i]));
-			yajl_gen_array_close(g);
-		}
-	} else {
-		json_str(g, "state", failing ? "failing" : "passing");
-	}
-	json_int(g, "since", (long long)(since / USEC_PER_MSEC));
-	format_rule_texts(g, "message", r, POLICY_TEXT_MESSAGE);
-	format_rule_texts(g, "remediation", r, POLICY_TEXT_REMEDIATION);
-	if (policy_rule_contact(r))
-		json_str(g, "contact", policy_rule_contact(r));
-	if (with_tags) {
-		json_key(g, "tags");
-		yajl_gen_array_open(g);
-		for (size_t i = 0; i < policy_rule_tag_count(r); i++)
-			yajl_gen_string(g, (const unsigned char *)policy_rule_tag(r, i),
-					strlen(policy_rule_tag(r, i)));
-		yajl_gen_array_close(g);
-	}
-	yajl_gen_map_close(g);
-}
-
-static void write_policy_summary(agent *a, yajl_gen g)
-{
-	const policy *p = engine_policy(a->engine);
-
-	yajl_gen_map_open(g);
-	if (p) {
-		json_str(g, "id", policy_id(p));
-		json_u64(g, "serial", policy_serial(p));
-		json_str(g, "mode", policy_mode_to_string(policy_mode(p)));
-		json_str(g, "source", a->policy_source);
-		json_int(g, "loaded", (long long)(engine_policy_loaded(a->engine) / USEC_PER_MSEC));
-	}
-	yajl_gen_map_close(g);
-}
-
-static void status_write_status(void *userdata, yajl_gen g, uid_t uid)
-{
-	agent *a = userdata;
-	const policy *p = engine_policy(a->engine);
-	uint64_t k[_EVENT_STAT_MAX] = {};
-	bool compliant = true, stats_ok;
-	char os[200];
-
-	stats_ok = probe_process_stats(a->proc, k) >= 0;
-	for (size_t i = 0; p && i < policy_rule_count(p); i++) {
-		const policy_rule *r = policy_rule_at(p, i);
-
-		if (policy_rule_enabled(r) && engine_rule_failing(a->engine, r, NULL))
-			compliant = false;
-	}
-	yajl_gen_map_open(g);
-	json_bool(g, "compliant", compliant);
-	json_open(g, "device");
-	json_str(g, "uid", a->device.uid);
-	json_str(g, "hostname", a->device.hostname);
-	strbuf_printf(os, sizeof(os), "%s %s", a->device.os_name, a->device.os_version);
-	json_str(g, "os", os);
-	json_close(g);
-
-	json_open(g, "agent");
-	json_str(g, "version", POSTURED_VERSION);
-	json_int(g, "started", (long long)(a->started / USEC_PER_MSEC));
-	json_bool(g, "healthy", stats_ok && a->decode_errors == 0);
-	json_str(g, "probe_flavor", probe_flavor_to_string(probe_process_flavor(a->proc)));
-	json_str(g, "enforcement", probe_process_enforcement(a->proc));
-	json_u64(g, "records_lost",
-		 k[EVENT_STAT_EXEC_LOST] + k[EVENT_STAT_FORK_LOST] + k[EVENT_STAT_EXIT_LOST]);
-	json_open(g, "network");
-	json_bool(g, "attached", a->net != NULL);
-	if (a->net_error[0])
-		json_str(g, "error", a->net_error);
-	if (a->net) {
-		uint64_t nk[_NET_STAT_MAX] = {};
-
-		json_str(g, "cgroup", probe_net_cgroup(a->net));
-		if (probe_net_stats(a->net, nk) >= 0) {
-			json_u64(g, "records_lost", nk[NET_STAT_LOST]);
-			json_u64(g, "denied", nk[NET_STAT_DENIED]);
-			json_u64(g, "aggregated", nk[NET_STAT_AGGREGATED]);
-		}
-	}
-	json_close(g);
-	json_close(g);
-
-	json_key(g, "policy");
-	write_policy_summary(a, g);
-
-	json_key(g, "rules");
-	yajl_gen_array_open(g);
-	for (size_t i = 0; p && i < policy_rule_count(p); i++) {
-		const policy_rule *r = policy_rule_at(p, i);
-
-		if (policy_rule_enabled(r))
-			write_rule_state(a, g, r, false);
-	}
-	yajl_gen_array_close(g);
-
-	json_open(g, "collector");
-	json_bool(g, "configured", a->spool != NULL);
-	if (a->spool) {
-		struct spool_stats ss;
-
-		json_str(g, "url", a->opts.config.collector_url);
-		json_bool(g, "sender_running", a->sender_pid > 0);
-		if (spool_get_stats(a->spool, &ss) >= 0) {
-			/* Records kept until the collector acknowledges them. */
-			json_u64(g, "pending", ss.records);
-			json_u64(g, "lost_total", ss.lost_total);
-		}
-	}
-	json_close(g);
-	yajl_gen_map_close(g);
-}
-
-static int status_write_rule(void *userdata, yajl_gen g, const char *id)
-{
-	agent *a = userdata;
-	const policy *p = engine_policy(a->engine);
-	const policy_rule *r = p ? policy_rule_find(p, id) : NULL;
-
-	if (!r)
-		return -ENOENT;
-	write_rule_state(a, g, r, true);
-	return 0;
-}
-
-static int agent_load_policy(agent *a, bool startup);
-static void agent_run_checks(agent *a);
-
-static int status_reload(void *userdata, yajl_gen g, char *err, size_t err_size)
-{
-	agent *a = userdata;
-	int r = agent_load_policy(a, false);
-
-	if (r < 0) {
-		strbufcpy(err, err_size, a->last_policy_error);
-		return r;
-	}
-	write_policy_summary(a, g);
-	return 0;
-}
-
-static void agent_judge_listeners(agent *a);
-
-/* Runs the checks at once (root asked) and answers with the check rules' states. */
-static void status_run_checks(void *userdata, yajl_gen g)
-{
-	agent *a = userdata;
-	const policy *p = engine_policy(a->engine);
-	int k;
-
-	/* Listeners too: the caller may just have closed one. */
-	agent_judge_listeners(a);
-	/* The caller waits for the answer: run them here, each within its bound. */
-	k = engine_run_checks(a->engine, "/");
-	if (k < 0)
-		log_warning_errno(k, "Failed to run the posture checks: %m");
-	yajl_gen_map_open(g);
-	json_key(g, "checks");
-	yajl_gen_array_open(g);
-	for (size_t i = 0; p && i < policy_rule_count(p); i++) {
-		const policy_rule *r = policy_rule_at(p, i);
-
-		if (policy_rule_enabled(r) && policy_rule_type(r) == POLICY_RULE_CHECK)
-			write_rule_state(a, g, r, false);
-	}
-	yajl_gen_array_close(g);
-	yajl_gen_map_close(g);
-}
-
-static const struct status_ops agent_status_ops = {
-	.write_status = status_write_status,
-	.write_rule = status_write_rule,
-	.reload = status_reload,
-	.run_checks = status_run_checks,
-};
-
-/* --- reports to the collector ------------------------------------------------ */
-
-/*
- * The posture snapshot: an OCSF Device Inventory Info record (class 5001)
- * whose postured.posture is what `posturectl status` shows, so the SOC and
- * IT see the same state as the employee.  Kept as state in the spool: only
- * the newest unsent one matters.
- */
-/*
- * Where the agent keeps when its last snapshot was, so the first snapshot
- * after a restart can count the time it was not running.
- */
-static void snapshot_mark_path(agent *a, char *buf, size_t size)
-{
-	const char *spool = a->opts.config.spool_path;
-	const char *slash = strrchr(spool, '/');
-
-	strbuf_printf(buf, size, "%.*s/last-snapshot", slash ? (int)(slash - spool) : 1,
-		      slash ? spool : ".");
-}
-
-/*
- * How much of the interval since the last snapshot the agent was watching,
- * so the SOC can tell silence from safety: CLOCK_MONOTONIC stops while the
- * laptop sleeps, CLOCK_BOOTTIME does not, and the wall clock since the last
- * snapshot of an earlier run also counts the time the agent was stopped.
- */
-static void write_completeness(agent *a, yajl_gen g)
-{
-	usec_t real = now_usec(CLOCK_REALTIME), mono = now_usec(CLOCK_MONOTONIC),
-	       boot = now_usec(CLOCK_BOOTTIME);
-	usec_t wall, watched = mono - a->interval_mono, up = boot - a->interval_boot;
-	usec_t asleep = up > watched ? up - watched : 0, stopped;
-
-	wall = real > a->interval_real ? real - a->interval_real : up;
-	if (wall < up)
-		wall = up;
-	stopped = wall - up;
-	json_open(g, "completeness");
-	json_int(g, "interval_seconds", (long long)(wall / USEC_PER_SEC));
-	json_int(g, "watched_seconds", (long long)(watched / USEC_PER_SEC));
-	json_int(g, "asleep_seconds", (long long)(asleep / USEC_PER_SEC));
-	json_int(g, "stopped_seconds", (long long)(stopped / USEC_PER_SEC));
-	/* Per mille: an integer the SOC can compare without floating point. */
-	json_int(g, "watched_per_mille", wall ? (long long)(watched * 1000 / wall) : 1000);
-	json_close(g);
-	a->interval_real = real;
-	a->interval_mono = mono;
-	a->interval_boot = boot;
-}
-
-static void write_snapshot_contents(void *userdata, yajl_gen g)
-{
-	agent *a = userdata;
-
-	json_key(g, "posture");
-	status_write_status(a, g, 0);
-	write_completeness(a, g);
-}
-
-static void agent_send_snapshot(agent *a)
-{
-	yajl_gen g = a->gen;
-	char mark[PATH_MAX + 16], text[32];
-
-	format_snapshot(g, &a->device, (long long)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC),
-			write_snapshot_contents, a);
-	agent_spool(a, SPOOL_STATE, "posture");
-	yajl_gen_clear(g);
-	yajl_gen_reset(g, NULL);
-	/* The owner's copy of what was sent is kept as long as the policy says (posturectl sent). */
-	if (a->spool && engine_policy(a->engine)) {
-		int64_t now_ms = (int64_t)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC);
-		int64_t days = policy_settings(engine_policy(a->engine))->sent_retention_days;
-		int r = spool_prune_sent(a->spool, now_ms - days * 86400000LL);
-
-		if (r < 0)
-			log_warning_errno(r, "Failed to prune the sent records: %m");
-	}
-
-	snapshot_mark_path(a, mark, sizeof(mark));
-	strbuf_printf(text, sizeof(text), "%llu\n", (unsigned long long)a->interval_real);
-	(void)write_file_atomic(mark, text, strlen(text), 0600);
-}
-
-static int on_snapshot_timer(sd_event_source *s, uint64_t usec, void *userdata)
-{
-	agent *a = userdata;
-
-	usec_t now;
-
-	agent_send_snapshot(a);
-	/* From now, not from when it was due: the first one is due at once, at boot time 0. */
-	if (sd_event_now(a->event, CLOCK_BOOTTIME, &now) < 0)
-		now = now_usec(CLOCK_BOOTTIME);
-	(void)sd_event_source_set_time(s, now + (usec_t)a->opts.config.snapshot_interval_seconds *
-							  USEC_PER_SEC);
-	(void)sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-	return 0;
-}
-
-static int agent_start_sender(agent *a);
-
-static int on_sender_timer(sd_event_source *s, uint64_t usec, void *userdata)
-{
-	(void)agent_start_sender(userdata);
-	return 0;
-}
-
-static int on_sender_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
-{
-	agent *a = userdata;
-	usec_t delay = 5 * USEC_PER_SEC << MIN(a->sender_failures, 6U), now;
-
-	a->sender_child = sd_event_source_disable_unref(a->sender_child);
-	if (a->net)
-		(void)probe_net_exempt(a->net, si->si_pid, false);
-	a->sender_pid = 0;
-	a->sender_failures++;
-	log_warning("The sender (pid %d) stopped (%s %d); starting it again in %llu s.",
-		    (int)si->si_pid, si->si_code == CLD_EXITED ? "status" : "signal", si->si_status,
-		    (unsigned long long)(delay / USEC_PER_SEC));
-	if (sd_event_now(a->event, CLOCK_MONOTONIC, &now) >= 0) {
-		(void)sd_event_source_set_time(a->sender_timer, now + delay);
-		(void)sd_event_source_set_enabled(a->sender_timer, SD_EVENT_ONESHOT);
-	}
-	return 0;
-}
-
-/*
- * Starts the unprivileged sender (postured-sender, beside this binary) and
- * watches it.  fork and exec, not fork alone: the daemon has the spool open,
- * and SQLite's locks do not survive into a forked child (its connections
- * would retry on the daemon's closed descriptors forever), nor should the
- * child inherit any of the daemon's memory, BPF objects or descriptors.
- */
-static int agent_start_sender(agent *a)
-{
-	const struct config *c = &a->opts.config;
-	const char *argv[20] = { a->sender_path,  "--url",   c->collector_url, "--ca",
-				 c->collector_ca, "--cert",  c->client_cert,   "--key",
-				 c->client_key,	  "--spool", c->spool_path,    "--poll-ms",
-				 "2000" };
-	char interval[32];
-	size_t n = 13;
-	int go[2], r;
-	pid_t pid;
-
-	if (a->policy_feed) {
-		strbuf_printf(interval, sizeof(interval), "%llu",
-			      (unsigned long long)c->policy_fetch_interval_seconds * 1000ULL);
-		argv[n++] = "--policy-dir";
-		argv[n++] = c->policy_incoming_dir;
-		argv[n++] = "--policy-interval-ms";
-		argv[n++] = interval;
-	}
-	if (c->sender_user[0]) {
-		argv[n++] = "--user";
-		argv[n++] = c->sender_user;
-	}
-	argv[n] = NULL;
-
-	/* The child waits on go[0] until the parent has exempted it from the network rules. */
-	if (pipe2(go, O_CLOEXEC) < 0)
-		return log_error_errno(errno, "Failed to start the sender: %m");
-	pid = fork();
-	if (pid < 0) {
-		r = log_error_errno(errno, "Failed to start the sender: %m");
-		safe_close(go[0]);
-		safe_close(go[1]);
-		return r;
-	}
-	if (pid == 0) {
-		char byte;
-
-		safe_close(go[1]);
-		while (read(go[0], &byte, 1) < 0 && errno == EINTR)
-			;
-		/* Only stdio goes along; SIGUSR1 stays blocked until the sender waits for it. */
-		if (syscall(SYS_close_range, 3U, ~0U, 0) < 0)
-			for (int fd = 3; fd < 65536; fd++)
-				(void)close(fd);
-		(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-		execv(a->sender_path, (char *const *)argv);
-		log_error_errno(errno, "Failed to run %s: %m", a->sender_path);
-		_exit(127);
-	}
-	safe_close(go[0]);
-	/* Its way to the collector (and to a fixed policy) is one no network rule may cut. */
-	if (a->net) {
-		r = probe_net_exempt(a->net, pid, true);
-		if (r < 0)
-			log_warning_errno(r,
-					  "Failed to exempt the sender from the network rules: %m");
-	}
-	safe_close(go[1]);
-	r = sd_event_add_child(a->event, &a->sender_child, pid, WEXITED, on_sender_exit, a);
-	if (r < 0) {
-		(void)kill(pid, SIGTERM);
-		return log_error_errno(r, "Failed to watch the sender: %m");
-	}
-	a->sender_pid = pid;
-	log_info("Sending reports to %s (sender pid %d).", a->opts.config.collector_url, (int)pid);
-	return 0;
-}
-
-/* The CN of the certificate in path when it is a device id (32 hex digits). */
-static int cert_device_id(const char *path, char *ret, size_t size)
-{
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	X509 *x;
-	char cn[64];
-	int n;
-
-	if (!f)
-		return -errno;
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	if (!x)
-		return -EBADMSG;
-	n = X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof(cn));
-	X509_free(x);
-	if (n != 32 || strspn(cn, "0123456789abcdef") != 32 || size <= 32)
-		return -EBADMSG;
-	memcpy(ret, cn, 33);
-	return 0;
-}
-
-static void agent_setup_policy_feed(agent *a);
-
-/* Opens the spool and starts the sender, when a collector is configured. */
-static int agent_setup_reports(agent *a)
-{
-	const struct config *c = &a->opts.config;
-	int r;
-
-	if (!c->collector_url[0])
-		return 0;
-	if (!c->collector_ca[0] || !c->client_cert[0] || !c->client_key[0])
-		return log_error_errno(EINVAL,
-				       "collector_url is set, so collector_ca, client_cert and "
-				       "client_key must be too.");
-	{
-		struct stat st;
-
-		/* Checked here too, so the daemon refuses at once rather than its sender later. */
-		if (stat(c->client_key, &st) < 0)
-			return log_error_errno(errno, "Cannot read the client key %s: %m",
-					       c->client_key);
-		if (st.st_uid != 0 || (st.st_mode & 0027))
-			return log_error_errno(EPERM,
-					       "The client key %s must be owned by root and not "
-					       "readable by others (mode 0600 or 0640; it is %04o, "
-					       "owner uid %u). Fix: chown root %s && chmod 0600 %s",
-					       c->client_key, (unsigned)(st.st_mode & 07777),
-					       (unsigned)st.st_uid, c->client_key, c->client_key);
-	}
-	/*
-	 * The collector knows this device by its certificate; records say the
-	 * same, so the device id is one thing from the laptop to the SIEM.
-	 */
-	{
-		char mark[PATH_MAX + 16], text[32];
-		unsigned long long prev;
-
-		/* The first interval reaches back to the last snapshot of an earlier run. */
-		snapshot_mark_path(a, mark, sizeof(mark));
-		if (read_small_file(mark, text, sizeof(text)) > 0 &&
-		    sscanf(text, "%llu", &prev) == 1 && prev < a->interval_real)
-			a->interval_real = prev;
-	}
-	r = cert_device_id(c->client_cert, a->device.uid, sizeof(a->device.uid));
-	if (r < 0)
-		log_warning_errno(r,
-				  "Could not read a device id (a 32-hex-digit CN) from %s: %m; "
-				  "records name this machine's own id.",
-				  c->client_cert);
-	r = spool_open(c->spool_path, (uint64_t)c->spool_max_mib * 1024 * 1024, &a->spool);
-	if (r < 0)
-		return log_error_errno(r, "Failed to open the spool %s: %m", c->spool_path);
-	(void)spool_set_device_uid(a->spool, a->device.uid);
-	if (a->status)
-		status_server_set_spool(a->status, a->spool);
-	if (r == SPOOL_OPEN_RECREATED)
-		log_warning("The spool %s was damaged; it was moved aside (%s.corrupt-*) and a new "
-			    "one started.",
-			    c->spool_path, c->spool_path);
-	{
-		char self[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		char *slash;
-
-		if (n < 0)
-			return log_error_errno(errno, "Failed to find my own executable: %m");
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash)
-			*slash = '\0';
-		strbuf_printf(a->sender_path, sizeof(a->sender_path), "%s/postured-sender", self);
-		if (access(a->sender_path, X_OK) < 0)
-			return log_error_errno(errno, "The sender %s is missing: %m",
-					       a->sender_path);
-	}
-	r = sd_event_add_time(a->event, &a->sender_timer, CLOCK_MONOTONIC, USEC_INFINITY,
-			      USEC_PER_SEC, on_sender_timer, a);
-	if (r >= 0)
-		r = sd_event_add_time(a->event, &a->snapshot_timer, CLOCK_BOOTTIME, 0, USEC_PER_SEC,
-				      on_snapshot_timer, a);
-	if (r < 0)
-		return log_error_errno(r, "Failed to set up the report timers: %m");
-	(void)sd_event_source_set_enabled(a->sender_timer, SD_EVENT_OFF);
-	(void)sd_event_source_set_enabled(a->snapshot_timer, SD_EVENT_ONESHOT);
-	agent_setup_policy_feed(a);
-	return agent_start_sender(a);
-}
-
-/* The errors of a refused policy, the first few joined on one line. */
-static void join_errors(policy_errors *errs, char *buf, size_t size)
-{
-	size_t n = policy_errors_count(errs), off = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < n && i < AGENT_POLICY_ERRORS_SHOWN; i++) {
-		_cleanup_free_ char *line = NULL;
-		int k;
-
-		if (policy_error_format(policy_errors_get(errs, i), &line) < 0)
-			break;
-		k = snprintf(buf + off, size - off, "%s%s", i ? "; " : "", line);
-		if (k < 0 || (size_t)k >= size - off)
-			break;
-		off += (size_t)k;
-	}
-	if (n > AGENT_POLICY_ERRORS_SHOWN && off < size)
-		snprintf(buf + off, size - off, "; and %zu more", n - AGENT_POLICY_ERRORS_SHOWN);
-}
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(policy_errors *, policy_errors_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(policy *, policy_unref);
-
-/*
- * A policy was refused: keeps the reason for the status socket; at start-up
- * that is fatal, afterwards the old policy stays in force and a
- * policy_invalid finding says why.  Returns r.
- */
-static int agent_refuse_policy(agent *a, int r, const char *detail, bool startup)
-{
-	strbufcpy(a->last_policy_error, sizeof(a->last_policy_error), detail);
-	if (startup)
-		return log_error_errno(r, "Cannot start without a valid policy: %s", detail);
-	log_error("The new policy was refused; %s (serial %llu) stays in force.",
-		  policy_id(engine_policy(a->engine)),
-		  (unsigned long long)policy_serial(engine_policy(a->engine)));
-	engine_report_invalid_policy(a->engine, detail);
-	return r;
-}
-
-/* policy_load() or policy_parse() failed with r: logs every error and refuses. */
-static int agent_refuse_invalid_policy(agent *a, int r, policy_errors *errs, const char *name,
-				       bool startup)
-{
-	char detail[FINDING_DETAIL_MAX];
-
-	if (policy_errors_count(errs) > 0)
-		join_errors(errs, detail, sizeof(detail));
-	else
-		strbuf_printf(detail, sizeof(detail), "%s: %s", name, strerror(-r));
-	for (size_t i = 0; i < policy_errors_count(errs); i++) {
-		_cleanup_free_ char *line = NULL;
-
-		if (policy_error_format(policy_errors_get(errs, i), &line) >= 0)
-			log_error("%s", line);
-	}
-	return agent_refuse_policy(a, r, detail, startup);
-}
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct listeners *, listeners_free);
-
-/*
- * Judges the sockets listening now, those opened before the agent started
- * included, against the listen rules in force: at start-up and on every
- * policy change.  One entry per socket, with its first owner.
- */
-static void agent_judge_listeners(agent *a)
-{
-	_cleanup_(listeners_freep) struct listeners *l = NULL;
-	_cleanup_free_ struct engine_listener *el = NULL;
-	int r;
-
-	r = listeners_read(&(struct listeners_limits){ .listeners_max = ENGINE_LISTENERS_MAX }, &l);
-	if (r < 0) {
-		log_warning_errno(r, "Cannot list the listening sockets: %m");
-		return;
-	}
-	if (l->truncated || l->procs_truncated || l->fds_truncated)
-		log_warning("Listing the listening sockets hit a bound (%zu of %zu kept, %zu "
-			    "processes, %zu fds looked at); some are not judged, or without owner.",
-			    l->n, l->sockets_seen, l->procs_scanned, l->fds_scanned);
-	if (l->n == 0)
-		return;
-	el = calloc(l->n, sizeof(*el));
-	if (!el) {
-		log_oom();
-		return;
-	}
-	for (size_t i = 0; i < l->n; i++) {
-		const struct listener *s = &l->items[i];
-
-		el[i] = (struct engine_listener){
-			.protocol = s->protocol == IPPROTO_TCP ? POLICY_NET_TCP : POLICY_NET_UDP,
-			.family = s->family,
-			.port = s->port,
-			.uid = s->uid,
-			.pid = s->n_owners > 0 ? (uint32_t)s->owners[0].pid : 0,
-			.exe = s->n_owners > 0 && s->owners[0].exe[0] ? s->owners[0].exe : NULL,
-		};
-		memcpy(el[i].addr, s->addr, sizeof(el[i].addr));
-	}
-	engine_judge_listeners(a->engine, el, l->n);
-}
-
-/* Puts a parsed, validated policy in force; on failure nothing changes. */
-static int agent_put_policy_in_force(agent *a, policy *p, const char *source, bool startup)
-{
-	char detail[FINDING_DETAIL_MAX];
-	int r;
-
-	/* Each policy tries to put its network rules into the kernel again. */
-	a->engine_ctx.net = a->net;
-	r = engine_set_policy(a->engine, p, now_usec(CLOCK_MONOTONIC));
-	if (r < 0 && startup && a->net) {
-		/*
-		 * Without a policy the agent would not start at all, and a cached
-		 * policy would make that a restart loop: better the process rules
-		 * and checks without the network rules, said in status and a
-		 * finding, than nothing.
-		 */
-		strbuf_printf(a->net_error, sizeof(a->net_error),
-			      "the kernel refused the network rules of %s: %s", source,
-			      strerror(-r));
-		log_error("%s; running without network rules.", a->net_error);
-		a->engine_ctx.net = NULL;
-		r = engine_set_policy(a->engine, p, now_usec(CLOCK_MONOTONIC));
-		if (r >= 0)
-			engine_report_invalid_policy(a->engine, a->net_error);
-	} else if (r >= 0 && a->net) {
-		a->net_error[0] = '\0';
-	}
-	if (r < 0) {
-		strbuf_printf(detail, sizeof(detail), "%s: cannot be put in force: %s", source,
-			      strerror(-r));
-		strbufcpy(a->last_policy_error, sizeof(a->last_policy_error), detail);
-		if (startup)
-			return log_error_errno(r, "%s", detail);
-		log_error("%s; the previous policy stays in force.", detail);
-		engine_report_invalid_policy(a->engine, detail);
-		return r;
-	}
-	strbufcpy(a->policy_source, sizeof(a->policy_source), source);
-	a->net_paths_sig = agent_net_paths_signature(p);
-	/* Rules that follow TCP connects want their outcomes looked for. */
-	agent_arm_net_sweep(a, agent_net_sweep_next(a));
-	/*
-	 * A new policy may check other things, or the same with other
-	 * parameters; listeners that predate it are judged by it (at start-up,
-	 * agent_new() runs the checks once everything is set up).
-	 */
-	if (!startup)
-		agent_run_checks(a);
-	log_info("Policy %s (serial %llu, %s mode, %zu rules) from %s is in force.", policy_id(p),
-		 (unsigned long long)policy_serial(p), policy_mode_to_string(policy_mode(p)),
-		 policy_rule_count(p), source);
-	agent_engine_rearm(a);
-	return 0;
-}
-
-static int agent_read_signed_policy(agent *a, const char *path, char **ret, size_t *ret_size,
-				    char **ret_sig, size_t *ret_sig_size, char *detail,
-				    size_t detail_size);
-
-/*
- * Reads, validates and compiles the policy and puts it in force.  In order:
- * the file named in the configuration when it exists (or is not the
- * default); else the last good signed policy from the collector when it is
- * there and still verifies with the pinned key; else the built-in baseline.
- * On failure nothing changes: at start-up that is fatal, on reload the old
- * policy stays and a finding says why.
- */
-static int agent_load_policy(agent *a, bool startup)
-{
-	_cleanup_(policy_errors_freep) policy_errors *errs = policy_errors_new();
-	_cleanup_(policy_unrefp) policy *p = NULL;
-	_cleanup_free_ char *signed_bytes = NULL;
-	const char *file = a->opts.config.policy_file;
-	const char *source = file;
-	size_t signed_size = 0;
-	int r;
-
-	if (!errs)
-		return log_oom();
-	r = policy_load(file, errs, &p);
-	if (r == -ENOENT && strcmp(file, CONFIG_DEFAULT_POLICY) == 0 && a->policy_feed) {
-		char detail[FINDING_DETAIL_MAX];
-
-		r = agent_read_signed_policy(a, a->opts.config.signed_policy_path, &signed_bytes,
-					     &signed_size, NULL, NULL, detail, sizeof(detail));
-		if (r >= 0) {
-			source = a->opts.config.signed_policy_path;
-			r = policy_parse(source, signed_bytes, signed_size, errs, &p);
-			if (r < 0)
-				log_warning("The last signed policy %s is not valid; not using it.",
-					    source);
-		} else if (r != -ENOENT)
-			log_warning("Not using the last signed policy: %s", detail);
-		if (r < 0) {
-			free(TAKE_PTR(signed_bytes));
-			policy_errors_free(errs);
-			errs = policy_errors_new();
-			if (!errs)
-				return log_oom();
-			r = -ENOENT;
-		}
-	}
-	if (r == -ENOENT && strcmp(file, CONFIG_DEFAULT_POLICY) == 0) {
-		size_t size;
-		const char *json = baseline_json(&size);
-
-		source = BASELINE_NAME;
-		r = policy_parse(BASELINE_NAME, json, size, errs, &p);
-	}
-	if (r < 0)
-		return agent_refuse_invalid_policy(a, r, errs, file, startup);
-	r = agent_put_policy_in_force(a, p, source, startup);
-	if (r < 0)
-		return r;
-	free(a->signed_bytes);
-	a->signed_bytes = TAKE_PTR(signed_bytes);
-	a->signed_size = signed_size;
-	return 0;
-}
-
-/* --- signed policies from the collector ------------------------------------------ */
-
-/* Why a file handed over could not be read, in words. */
-static const char *read_error(int r)
-{
-	switch (r) {
-	case -ELOOP:
-		return "a symbolic link";
-	case -EISDIR:
-	case -EBADFD:
-		return "not a regular file";
-	default:
-		return strerror(-r);
-	}
-}
-
-/*
- * Reads path and path.sig within the limits and verifies the signature with
- * the pinned key.  Returns 0, the bytes as signed in *ret and the signature's
- * text in *ret_sig (when not NULL); or -errno with the reason in detail
- * (-ENOENT when path does not exist).
- */
-static int agent_read_signed_policy(agent *a, const char *path, char **ret, size_t *ret_size,
-				    char **ret_sig, size_t *ret_sig_size, char *detail,
-				    size_t detail_size)
-{
-	_cleanup_free_ char *data = NULL, *sig = NULL;
-	char sig_path[PATH_MAX];
-	size_t size, sig_size;
-	int r;
-
-	/* The sender's directory is the sender's: a symlink out of it is not followed. */
-	r = read_full_file(path, POLICY_SIG_MAX_POLICY, READ_FULL_NOFOLLOW, &data, &size);
-	if (r < 0) {
-		strbuf_printf(detail, detail_size, "%s: cannot read the policy: %s", path,
-			      r == -EFBIG ? "larger than 1 MiB" : read_error(r));
-		return r;
-	}
-	/* The sender's pair is policy.json + policy.sig; ours is FILE + FILE.sig. */
-	if (strrchr(path, '/') && strcmp(strrchr(path, '/') + 1, SENDER_POLICY_FILE) == 0)
-		strbuf_printf(sig_path, sizeof(sig_path), "%.*s%s",
-			      (int)(strlen(path) - strlen(SENDER_POLICY_FILE)), path,
-			      SENDER_POLICY_SIG_FILE);
-	else
-		strbuf_printf(sig_path, sizeof(sig_path), "%s.sig", path);
-	r = read_full_file(sig_path, POLICY_SIG_MAX_SIGNATURE, READ_FULL_NOFOLLOW, &sig, &sig_size);
-	if (r < 0) {
-		strbuf_printf(detail, detail_size, "%s: cannot read the signature: %s", sig_path,
-			      r == -EFBIG ? "larger than 256 bytes" : read_error(r));
-		return r == -ENOENT ? -EBADMSG : r;
-	}
-	r = policy_sig_verify(data, size, sig, sig_size, a->opts.config.policy_public_key);
-	if (r == -EBADMSG) {
-		strbuf_printf(detail, detail_size,
-			      "%s: signature does not verify with the pinned key %s", path,
-			      a->opts.config.policy_public_key);
-		return r;
-	}
-	if (r < 0) {
-		strbuf_printf(detail, detail_size, "%s: cannot check the signature with %s: %s",
-			      path, a->opts.config.policy_public_key,
-			      r == -EKEYREJECTED ? "not an Ed25519 public key (PEM)" :
-						   strerror(-r));
-		return r;
-	}
-	*ret = TAKE_PTR(data);
-	*ret_size = size;
-	if (ret_sig) {
-		*ret_sig = TAKE_PTR(sig);
-		*ret_sig_size = sig_size;
-	}
-	return 0;
-}
-
-/* Keeps the accepted policy and its signature for start-ups without the collector. */
-static int agent_store_signed_policy(agent *a, const char *data, size_t size, const char *sig,
-				     size_t sig_size)
-{
-	const char *path = a->opts.config.signed_policy_path;
-	char sig_path[PATH_MAX];
-	int r;
-
-	strbuf_printf(sig_path, sizeof(sig_path), "%s.sig", path);
-	/* The signature first: a pair cut in the middle fails verification, never passes. */
-	r = write_file_atomic(sig_path, sig, sig_size, 0600);
-	if (r >= 0)
-		r = write_file_atomic(path, data, size, 0600);
-	if (r < 0)
-		return log_warning_errno(r, "Could not keep the signed policy in %s: %m", path);
-	return 0;
-}
-
-/*
- * The sender handed over a policy: the privileged side never trusts it.
- * Size limits, the signature over the exact bytes with the pinned key,
- * validation, then no rollback: a serial lower than the one in force, or the
- * same serial with other contents, is refused.  Only then in force, and kept
- * as the last good signed policy.
- */
-static int agent_take_incoming_policy(agent *a)
-{
-	const struct config *c = &a->opts.config;
-	_cleanup_(policy_errors_freep) policy_errors *errs = policy_errors_new();
-	_cleanup_(policy_unrefp) policy *p = NULL;
-	_cleanup_free_ char *data = NULL, *sig = NULL;
-	char path[PATH_MAX], source[PATH_MAX], detail[FINDING_DETAIL_MAX];
-	const policy *cur = engine_policy(a->engine);
-	size_t size, sig_size;
-	int r;
-
-	if (!errs)
-		return log_oom();
-	strbuf_printf(path, sizeof(path), "%s/%s", c->policy_incoming_dir, SENDER_POLICY_FILE);
-	strbuf_printf(source, sizeof(source), "%s%s/v1/policy", c->collector_url,
-		      c->collector_url[strlen(c->collector_url) - 1] == '/' ? "." : "");
-
-	r = agent_read_signed_policy(a, path, &data, &size, &sig, &sig_size, detail,
-				     sizeof(detail));
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0) {
-		log_error("Refusing the policy fetched from %s: %s.", source, detail);
-		return agent_refuse_policy(a, r, detail, false);
-	}
-	/* Identical to the signed policy in force: a refetch, nothing to do. */
-	if (a->signed_bytes && a->signed_size == size && memcmp(a->signed_bytes, data, size) == 0) {
-		log_debug("The fetched policy is the one in force.");
-		return 0;
-	}
-	r = policy_parse(source, data, size, errs, &p);
-	if (r < 0) {
-		log_error("Refusing the policy fetched from %s: it is not valid.", source);
-		return agent_refuse_invalid_policy(a, r, errs, source, false);
-	}
-	if (cur && policy_serial(p) < policy_serial(cur)) {
-		strbuf_printf(detail, sizeof(detail),
-			      "%s: serial %llu is lower than %llu in force: refusing a rollback",
-			      source, (unsigned long long)policy_serial(p),
-			      (unsigned long long)policy_serial(cur));
-		log_error("Refusing the policy fetched from %s: %s.", source, detail);
-		return agent_refuse_policy(a, -ESTALE, detail, false);
-	}
-	if (cur && policy_serial(p) == policy_serial(cur)) {
-		strbuf_printf(detail, sizeof(detail),
-			      "%s: serial %llu is already in force with other contents (from "
-			      "%s): refusing; a changed policy needs a higher serial",
-			      source, (unsigned long long)policy_serial(p), a->policy_source);
-		log_error("Refusing the policy fetched from %s: %s.", source, detail);
-		return agent_refuse_policy(a, -ESTALE, detail, false);
-	}
-	r = agent_put_policy_in_force(a, p, source, false);
-	if (r < 0)
-		return r;
-	(void)agent_store_signed_policy(a, data, size, sig, sig_size);
-	free(a->signed_bytes);
-	a->signed_bytes = TAKE_PTR(data);
-	a->signed_size = size;
-	return 0;
-}
-
-static int on_incoming_policy(sd_event_source *s, const struct inotify_event *ev, void *userdata)
-{
-	agent *a = userdata;
-
-	if ((ev->mask & IN_Q_OVERFLOW) ||
-	    (ev->len > 0 && strcmp(ev->name, SENDER_POLICY_FILE) == 0)) {
-		(void)sd_notify(false, "RELOADING=1");
-		(void)agent_take_incoming_policy(a);
-		(void)sd_notify(false, "READY=1");
-	}
-	return 0;
-}
-
-/*
- * With a pinned key, makes the directory the sender hands fetched policies
- * over in (the sender user's, 0700) and watches it for them.  Without a key,
- * or when the directory cannot be set up, no policy is fetched.
- */
-static void agent_setup_policy_feed(agent *a)
-{
-	const struct config *c = &a->opts.config;
-	const char *dir = c->policy_incoming_dir;
-	struct stat st;
-	struct sender_user u;
-	int r;
-
-	if (!c->policy_public_key[0]) {
-		log_debug("No policy_public_key: not fetching the policy from the collector.");
-		return;
-	}
-	r = sender_user_lookup(c->sender_user, &u);
-	if (r < 0) {
-		log_error_errno(r, "Not fetching the policy: the sender user is unknown: %m");
-		return;
-	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		log_error_errno(errno, "Not fetching the policy: cannot make %s: %m", dir);
-		return;
-	}
-	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		log_error("Not fetching the policy: %s is not a directory.", dir);
-		return;
-	}
-	if ((st.st_uid != u.uid || st.st_gid != u.gid) && chown(dir, u.uid, u.gid) < 0) {
-		log_error_errno(errno, "Not fetching the policy: cannot give %s to the sender: %m",
-				dir);
-		return;
-	}
-	if (chmod(dir, 0700) < 0) {
-		log_error_errno(errno, "Not fetching the policy: cannot chmod %s: %m", dir);
-		return;
-	}
-	r = sd_event_add_inotify(a->event, &a->incoming_source, dir, IN_MOVED_TO | IN_CLOSE_WRITE,
-				 on_incoming_policy, a);
-	if (r < 0) {
-		log_error_errno(r, "Not fetching the policy: cannot watch %s: %m", dir);
-		return;
-	}
-	a->policy_feed = true;
-	log_info("Fetching the signed policy every %u s; verifying it with %s.",
-		 c->policy_fetch_interval_seconds, c->policy_public_key);
-}
-
-/* Arms the next run of the checks, an interval from now. */
-static void agent_arm_checks(agent *a)
-{
-	const policy *p = engine_policy(a->engine);
-	usec_t now, interval;
-
-	if (!p || !a->check_timer || sd_event_now(a->event, CLOCK_BOOTTIME, &now) < 0)
-		return;
-	interval = (usec_t)policy_settings(p)->check_interval_seconds * USEC_PER_SEC;
-	if (interval == 0)
-		interval = 900 * USEC_PER_SEC;
-	(void)sd_event_source_set_time(a->check_timer, now + interval);
-	(void)sd_event_source_set_enabled(a->check_timer, SD_EVENT_ONESHOT);
-}
-
-/*
- * What the executables named by network rules are now (device and inode of
- * each path, FNV-1a over them), to see that an upgrade replaced one.
- */
-static uint64_t agent_net_paths_signature(const policy *p)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < policy_net_rule_count(p); i++) {
-		const policy_rule *r = policy_net_rule_at(p, i);
-
-		for (size_t k = 0; k <= policy_rule_net_except_count(r); k++) {
-			const struct policy_net_clause *c =
-				k == 0 ? policy_rule_net_match(r) :
-					 policy_rule_net_except_at(r, k - 1);
-
-			for (size_t j = 0; c && j < c->n_paths; j++) {
-				struct stat st = {};
-				uint64_t v[2];
-
-				(void)stat(c->paths[j], &st);
-				v[0] = (uint64_t)st.st_dev;
-				v[1] = (uint64_t)st.st_ino;
-				for (size_t b = 0; b < sizeof(v); b++) {
-					h ^= ((const uint8_t *)v)[b];
-					h *= 1099511628211ULL;
-				}
-			}
-		}
-	}
-	return h;
-}
-
-static void agent_stop_checks(agent *a)
-{
-	a->check_runner = check_runner_free(a->check_runner);
-	a->check_jobs = mfree(a->check_jobs);
-	a->checks_policy = policy_unref(a->checks_policy);
-}
-
-static void on_checks_done(check_runner *cr, const struct check_result *results, size_t n,
-			   void *userdata)
-{
-	agent *a = userdata;
-
-	engine_apply_check_results(a->engine, a->checks_policy, a->check_jobs, results, n);
-	agent_stop_checks(a);
-	agent_arm_checks(a);
-	if (a->checks_again) {
-		a->checks_again = false;
-		agent_run_checks(a);
-	}
-}
-
-/*
- * Runs the posture checks in a child process, without waiting (each check
- * has a time bound there: checks/runner.h), and arms the next run when they
- * are done.  The timer counts CLOCK_BOOTTIME, which goes on while the laptop
- * sleeps, so a run that fell due during suspend happens right after resume.
- * Listening sockets are judged again at the same pace, so a listener closed
- * since stops counting against its rule.
- */
-static void agent_run_checks(agent *a)
-{
-	const policy *p = engine_policy(a->engine);
-	size_t n;
-	int r;
-
-	agent_judge_listeners(a);
-	/*
-	 * Network rules name executables by path, and the kernel knows them by
-	 * inode: an upgrade replaces the file.  Resolve them again at the
-	 * checks' pace (one generation switch; nothing is let through between).
-	 */
-	if (a->net && p && policy_net_rule_count(p) > 0) {
-		uint64_t sig = agent_net_paths_signature(p);
-
-		/* Only when a file changed: each switch leaves records of the old generation. */
-		if (sig != a->net_paths_sig) {
-			r = probe_net_apply_policy(a->net, p);
-			if (r < 0)
-				log_warning_errno(r, "Failed to refresh the network rules: %m");
-			else
-				a->net_paths_sig = sig;
-		}
-	}
-	if (a->check_runner) {
-		a->checks_again = true; /* e.g. a new policy while the old one's checks run */
-		return;
-	}
-	if (!p)
-		return;
-	a->check_jobs = calloc(MAX(policy_rule_count(p), (size_t)1), sizeof(*a->check_jobs));
-	if (!a->check_jobs) {
-		log_oom();
-		agent_arm_checks(a);
-		return;
-	}
-	n = engine_check_jobs(a->engine, a->check_jobs, policy_rule_count(p));
-	if (n == 0) {
-		agent_stop_checks(a);
-		agent_arm_checks(a);
-		return;
-	}
-	a->checks_policy = policy_ref((policy *)p);
-	r = check_runner_start(a->event, "/", a->check_jobs, n, NULL, on_checks_done, a,
-			       &a->check_runner);
-	if (r < 0) {
-		log_warning_errno(r, "Failed to start the posture checks: %m");
-		agent_stop_checks(a);
-		agent_arm_checks(a);
-	}
-}
-
-static int on_check_timer(sd_event_source *s, uint64_t usec, void *userdata)
-{
-	agent_run_checks(userdata);
-	return 0;
-}
-
-/* The network changed (issue #5): the checks that depend on it (firewall, time sync) run again. */
-static void on_network_changed(netwatch *w, unsigned what, void *userdata)
-{
-	log_debug("The network changed:%s%s%s%s; running the checks again.",
-		  what & NETWATCH_LINK ? " links" : "", what & NETWATCH_ADDRESS ? " addresses" : "",
-		  what & NETWATCH_ROUTE ? " default route" : "",
-		  what & NETWATCH_OVERRUN ? " notifications lost" : "");
-	agent_run_checks(userdata);
-}
-
-static int on_reload_timer(sd_event_source *s, uint64_t usec, void *userdata)
-{
-	agent *a = userdata;
-
-	(void)sd_notify(false, "RELOADING=1");
-	(void)agent_load_policy(a, false);
-	(void)sd_notify(false, "READY=1");
-	return 0;
-}
-
-static void agent_schedule_reload(agent *a)
-{
-	usec_t now;
-
-	if (sd_event_now(a->event, CLOCK_MONOTONIC, &now) < 0)
-		now = now_usec(CLOCK_MONOTONIC);
-	(void)sd_event_source_set_time(a->reload_timer, now + AGENT_RELOAD_DELAY_USEC);
-	(void)sd_event_source_set_enabled(a->reload_timer, SD_EVENT_ONESHOT);
-}
-
-static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *userdata)
-{
-	agent *a = userdata;
-	_cleanup_free_ char *copy = strdup(a->opts.config.policy_file);
-
-	if (copy && ev->len > 0 && strcmp(ev->name, basename(copy)) == 0)
-		agent_schedule_reload(a);
-	return 0;
-}
-
-static int drain(agent *a)
-{
-	int n;
-
-	a->clock_offset = decode_clock_offset();
-	n = probe_process_drain(a->proc);
-	if (n < 0)
-		return log_error_errno(n, "Failed to read the ring buffer: %m");
-	if (n > 0)
-		agent_engine_rearm(a);
-	if (n > 0 && a->opts.print_events && fflush(stdout) == EOF)
-		a->output_errors++;
-	return n;
-}
-
-/*
- * Batching: after records arrive, the probes are told we will come back within
- * the latency by ourselves, so records until then do not wake us; a timer does.
- * When a timer drain finds nothing, records wake us again, and one sweep a
- * second later picks up any record that was being written during that switch.
- */
-static int drain_and_schedule(agent *a, bool from_timer)
-{
-	usec_t latency = (usec_t)a->opts.config.wakeup_latency_ms * USEC_PER_MSEC;
-	bool batched = a->opts.config.process.wakeup_mode == EVENT_WAKEUP_BATCHED;
-	usec_t now;
-	int n, r;
-
-	n = drain(a);
-	if (n < 0)
-		return n;
-	if (!batched)
-		return 0;
-	if (n == 0 && from_timer && !a->sweeping) {
-		probe_process_set_deadline(a->proc, 0);
-		n = drain(a);
-		if (n < 0)
-			return n;
-		if (n == 0) {
-			a->sweeping = true;
-			r = sd_event_now(a->event, CLOCK_BOOTTIME, &now);
-			if (r < 0)
-				return r;
-			r = sd_event_source_set_time(a->drain_timer, now + AGENT_SWEEP_USEC);
-			if (r < 0)
-				return r;
-			return sd_event_source_set_enabled(a->drain_timer, SD_EVENT_ONESHOT);
-		}
-	}
-	if (n > 0) {
-		a->sweeping = false;
-		r = sd_event_now(a->event, CLOCK_BOOTTIME, &now);
-		if (r < 0)
-			return r;
-		probe_process_set_deadline(a->proc, (now + latency) * NSEC_PER_USEC);
-		r = sd_event_source_set_time(a->drain_timer, now + latency);
-		if (r < 0)
-			return r;
-		return sd_event_source_set_enabled(a->drain_timer, SD_EVENT_ONESHOT);
-	}
-	if (from_timer) {
-		/* The sweep found nothing either: idle until a record wakes us. */
-		a->sweeping = false;
-		return sd_event_source_set_enabled(a->drain_timer, SD_EVENT_OFF);
-	}
-	return 0;
-}
-
-static int on_ring_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-	agent *a = userdata;
-	int r = drain_and_schedule(a, false);
-
-	return r < 0 ? sd_event_exit(a->event, r) : 0;
-}
-
-static int on_drain_timer(sd_event_source *s, uint64_t usec, void *userdata)
-{
-	agent *a = userdata;
-	int r = drain_and_schedule(a, true);
-
-	return r < 0 ? sd_event_exit(a->event, r) : 0;
-}
-
 static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	agent *a = userdata;
 
 	log_info("Received %s, shutting down.", strsignal((int)si->ssi_signo));
 	(void)sd_notify(false, "STOPPING=1\nSTATUS=Shutting down.");
-	/* What the kernel counted since the last sweep is reported, not dropped. */
-	if (a->net) {
-		(void)probe_net_drain(a->net);
-		(void)probe_net_sweep(a->net, 0, on_net_delta, a);
-	}
+	agent_net_final_sweep(a);
 	return sd_event_exit(a->event, 0);
 }
 
@@ -1913,9 +50,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 	agent *a = userdata;
 
 	log_info("Received SIGHUP, reloading the policy.");
-	(void)sd_notify(false, "RELOADING=1");
-	(void)agent_load_policy(a, false);
-	(void)sd_notify(false, "READY=1");
+	agent_policy_reload(a);
 	return 0;
 }
 
@@ -1931,9 +66,10 @@ static void emit_stats(agent *a)
 		 proc_status_kib("VmHWM:"));
 	log_info("Processed %llu records; the kernel dropped %llu exec, %llu fork and %llu exit "
 		 "records; %llu malformed.",
-		 (unsigned long long)a->records, (unsigned long long)k[EVENT_STAT_EXEC_LOST],
+		 (unsigned long long)a->records.count, (unsigned long long)k[EVENT_STAT_EXEC_LOST],
 		 (unsigned long long)k[EVENT_STAT_FORK_LOST],
-		 (unsigned long long)k[EVENT_STAT_EXIT_LOST], (unsigned long long)a->decode_errors);
+		 (unsigned long long)k[EVENT_STAT_EXIT_LOST],
+		 (unsigned long long)a->records.decode_errors);
 	if (!a->opts.print_events)
 		return;
 
@@ -1943,8 +79,8 @@ static void emit_stats(agent *a)
 	json_str(a->gen, "event", "agent_stats");
 	json_str(a->gen, "probe_flavor", probe_flavor_to_string(probe_process_flavor(a->proc)));
 	json_str(a->gen, "enforcement", probe_process_enforcement(a->proc));
-	json_u64(a->gen, "records", a->records);
-	json_u64(a->gen, "malformed", a->decode_errors);
+	json_u64(a->gen, "records", a->records.count);
+	json_u64(a->gen, "malformed", a->records.decode_errors);
 	json_open(a->gen, "sent");
 	json_u64(a->gen, "exec", k[EVENT_STAT_EXEC_SENT]);
 	json_u64(a->gen, "fork", k[EVENT_STAT_FORK_SENT]);
@@ -1959,7 +95,7 @@ static void emit_stats(agent *a)
 	json_u64(a->gen, "kernel_filtered_execs", k[EVENT_STAT_EXEC_FILTERED]);
 	json_u64(a->gen, "kernel_kills", k[EVENT_STAT_KILLED]);
 	json_u64(a->gen, "kernel_denied_execs", k[EVENT_STAT_DENIED]);
-	json_u64(a->gen, "findings", a->findings);
+	json_u64(a->gen, "findings", a->findings.count);
 	json_u64(a->gen, "startup_peak_rss_kib", a->startup_peak_kib);
 	json_u64(a->gen, "peak_rss_kib", proc_status_kib("VmHWM:"));
 	{
@@ -1971,7 +107,7 @@ static void emit_stats(agent *a)
 			json_str(a->gen, "id", policy_id(engine_policy(a->engine)));
 			json_u64(a->gen, "serial", policy_serial(engine_policy(a->engine)));
 		}
-		json_str(a->gen, "source", a->policy_source);
+		json_str(a->gen, "source", a->policy.source);
 		json_u64(a->gen, "kernel_entries", es.kernel_entries);
 		json_bool(a->gen, "kernel_filter_open", es.kernel_filter_open);
 		json_u64(a->gen, "evaluated", es.evaluated);
@@ -1988,7 +124,7 @@ static void emit_stats(agent *a)
 	json_close(a->gen);
 	json_close(a->gen);
 	yajl_gen_map_close(a->gen);
-	print_json(a);
+	agent_findings_print(a);
 	fflush(stdout);
 }
 
@@ -1996,30 +132,13 @@ agent *agent_free(agent *a)
 {
 	if (!a)
 		return NULL;
-	sd_event_source_disable_unref(a->ring_source);
-	sd_event_source_disable_unref(a->drain_timer);
-	sd_event_source_disable_unref(a->engine_timer);
-	sd_event_source_disable_unref(a->reload_timer);
-	sd_event_source_disable_unref(a->inotify_source);
-	sd_event_source_disable_unref(a->check_timer);
-	agent_stop_checks(a);
-	sd_event_source_disable_unref(a->net_source);
-	sd_event_source_disable_unref(a->net_sweep_timer);
-	sd_event_source_disable_unref(a->listen_timer);
-	probe_net_free(a->net);
-	netwatch_free(a->netwatch);
-	status_server_free(a->status);
-	sd_event_source_disable_unref(a->sender_timer);
-	sd_event_source_disable_unref(a->snapshot_timer);
-	sd_event_source_disable_unref(a->incoming_source);
-	free(a->signed_bytes);
-	if (a->sender_pid > 0) {
-		/* Let it finish the request in flight; the spool keeps the rest. */
-		(void)kill(a->sender_pid, SIGTERM);
-		(void)waitpid(a->sender_pid, NULL, 0);
-	}
-	sd_event_source_disable_unref(a->sender_child);
-	spool_free(a->spool);
+	agent_records_free(a);
+	agent_policy_free(a);
+	agent_checks_free(a);
+	agent_net_free(a);
+	agent_status_free(a);
+	policy_feed_free(a);
+	agent_reports_free(a);
 	engine_free(a->engine);
 	hashcache_free(a->hashes);
 	probe_process_free(a->proc);
@@ -2045,24 +164,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(agent *, agent_free);
 	((1ULL << CAP_SYS_PTRACE) | (1ULL << CAP_DAC_READ_SEARCH) | (1ULL << CAP_BPF) | \
 	 (1ULL << CAP_KILL) | (1ULL << CAP_NET_ADMIN))
 
-int agent_new(const struct agent_options *opts, agent **ret)
+/* This machine's facts, the JSON generator every output is written with, the process table. */
+static int agent_setup_basics(agent *a)
 {
-	_cleanup_(agent_freep) agent *a = NULL;
-	struct probe_process_config pc;
-	sigset_t mask;
 	int r;
-
-	a = calloc(1, sizeof(*a));
-	if (!a)
-		return log_oom();
-	a->opts = *opts;
-	a->decode_rl = RATELIMIT_INIT(10 * USEC_PER_SEC, 5);
-	a->finding_rl = RATELIMIT_INIT(10 * USEC_PER_SEC, 20);
-	a->spool_rl = RATELIMIT_INIT(60 * USEC_PER_SEC, 5);
-	a->started = now_usec(CLOCK_REALTIME);
-	a->interval_real = a->started;
-	a->interval_mono = now_usec(CLOCK_MONOTONIC);
-	a->interval_boot = now_usec(CLOCK_BOOTTIME);
 
 	r = device_info_read("/", &a->device);
 	if (r < 0)
@@ -2073,17 +178,25 @@ int agent_new(const struct agent_options *opts, agent **ret)
 		return log_oom();
 	yajl_gen_config(a->gen, yajl_gen_validate_utf8, 0);
 
-	a->procs = proctab_new(opts->config.process_table_max);
+	a->procs = proctab_new(a->opts.config.process_table_max);
 	if (!a->procs)
 		return log_oom();
+	return 0;
+}
+
+/* Probes the kernel's features, loads and attaches the process probe, seeds the process table. */
+static int agent_attach_process_probe(agent *a)
+{
+	struct probe_process_config pc;
+	int r;
 
 	probe_features_detect(&a->features);
 	r = probe_check_prerequisites(&a->features);
 	if (r < 0)
 		return r;
-	pc = opts->config.process;
-	pc.wakeup_latency_ms = opts->config.wakeup_latency_ms;
-	r = probe_process_new(&pc, &a->features, on_record, a, &a->proc);
+	pc = a->opts.config.process;
+	pc.wakeup_latency_ms = a->opts.config.wakeup_latency_ms;
+	r = probe_process_new(&pc, &a->features, agent_records_on_record, a, &a->proc);
 	if (r < 0)
 		return r;
 
@@ -2092,21 +205,34 @@ int agent_new(const struct agent_options *opts, agent **ret)
 	if (r < 0)
 		return log_error_errno(r, "Failed to read /proc: %m");
 	log_debug("Seeded the process table with %d processes.", r);
+	return 0;
+}
 
+/* The engine, whose findings and posture changes go to agent_findings.c. */
+static int agent_setup_engine(agent *a)
+{
 	a->hashes = hashcache_new(1024);
 	if (!a->hashes)
 		return log_oom();
 	a->engine_ctx = (struct engine_system){
 		.probe = a->proc,
 		.proc_root = "/proc",
-		.finding = on_finding,
-		.state_changed = on_state_changed,
+		.finding = agent_findings_on_finding,
+		.state_changed = agent_findings_on_state_changed,
 		.userdata = a,
 	};
 	a->engine = engine_new(&engine_ops_system, &a->engine_ctx, a->procs, a->hashes,
-			       opts->print_events);
+			       a->opts.print_events);
 	if (!a->engine)
 		return log_oom();
+	return 0;
+}
+
+/* The event loop, and the signals it handles blocked for everyone else. */
+static int agent_setup_loop(agent *a)
+{
+	sigset_t mask;
+	int r;
 
 	r = sd_event_default(&a->event);
 	if (r < 0)
@@ -2116,6 +242,7 @@ int agent_new(const struct agent_options *opts, agent **ret)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	/* For the sender and the checks' children: sd_event_add_child() wants it blocked. */
 	sigaddset(&mask, SIGCHLD);
 	/* The sender's wake-up: blocked here so a forked sender starts with it blocked. */
 	sigaddset(&mask, SIGUSR1);
@@ -2129,99 +256,124 @@ int agent_new(const struct agent_options *opts, agent **ret)
 		r = sd_event_add_signal(a->event, NULL, SIGHUP, on_reload, a);
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch signals: %m");
+	return 0;
+}
 
-	r = sd_event_add_io(a->event, &a->ring_source, probe_process_fd(a->proc), EPOLLIN,
-			    on_ring_io, a);
-	if (r < 0)
-		return log_error_errno(r, "Failed to watch the ring buffer: %m");
-	r = sd_event_add_time(a->event, &a->drain_timer, CLOCK_BOOTTIME, USEC_INFINITY,
-			      USEC_PER_MSEC, on_drain_timer, a);
-	if (r < 0)
-		return log_error_errno(r, "Failed to set up the drain timer: %m");
-	(void)sd_event_source_set_enabled(a->drain_timer, SD_EVENT_OFF);
-
-	r = sd_event_add_time(a->event, &a->engine_timer, CLOCK_MONOTONIC, USEC_INFINITY,
-			      10 * USEC_PER_MSEC, on_engine_timer, a);
-	if (r >= 0)
-		r = sd_event_add_time(a->event, &a->reload_timer, CLOCK_MONOTONIC, USEC_INFINITY,
-				      10 * USEC_PER_MSEC, on_reload_timer, a);
-	if (r < 0)
-		return log_error_errno(r, "Failed to set up timers: %m");
-	(void)sd_event_source_set_enabled(a->engine_timer, SD_EVENT_OFF);
-	(void)sd_event_source_set_enabled(a->reload_timer, SD_EVENT_OFF);
-
-	/* Rewrites of the policy file, watched through its directory (editors replace files). */
-	{
-		_cleanup_free_ char *dir = strdup(opts->config.policy_file);
-
-		if (!dir)
-			return log_oom();
-		r = sd_event_add_inotify(a->event, &a->inotify_source, dirname(dir),
-					 IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE |
-						 IN_MOVED_FROM,
-					 on_inotify, a);
-		if (r < 0)
-			log_debug_errno(r, "Not watching the policy's directory for changes: %m");
-	}
-
-	/* Before the policy, so the findings it makes at once are kept for clients. */
-	/* Before the policy, which puts its network rules into it. */
-	r = agent_setup_net(a);
-	if (r < 0)
-		return r;
-
-	r = status_server_new(a->event, opts->config.status_socket, &agent_status_ops, a,
-			      &a->status);
-	if (r < 0)
-		return log_error_errno(r, "Failed to listen on %s: %m", opts->config.status_socket);
-
-	r = sd_event_add_time(a->event, &a->check_timer, CLOCK_BOOTTIME, USEC_INFINITY,
-			      USEC_PER_SEC, on_check_timer, a);
-	if (r < 0)
-		return log_error_errno(r, "Failed to set up the check timer: %m");
-	(void)sd_event_source_set_enabled(a->check_timer, SD_EVENT_OFF);
-
-	/* Network-dependent checks run again when the network changes (issue #5); optional. */
-	r = netwatch_new(a->event, NULL, on_network_changed, a, &a->netwatch);
-	if (r < 0)
-		log_warning_errno(r, "Not watching the network for changes: %m");
-
-	/* SIGCHLD for the sender: sd_event_add_child() wants it blocked. */
-	r = agent_setup_reports(a);
-	if (r < 0)
-		return r;
-
-	r = agent_load_policy(a, true);
-	if (r < 0)
-		return r;
-	agent_run_checks(a);
-
-	r = sd_event_set_watchdog(a->event, true);
-	if (r < 0)
-		return log_error_errno(r, "Failed to set up the watchdog: %m");
-
-	/*
-	 * Start-up peaks once: libbpf parses the kernel's whole BTF (about
-	 * twice its size, 11 MiB on a 6.x kernel) to relocate and attach the
-	 * probes, and frees it.  Keep that figure, then restart the
-	 * high-water mark so that VmHWM tells what the agent needs running.
-	 */
+/*
+ * Start-up peaks once: libbpf parses the kernel's whole BTF (about twice
+ * its size, 11 MiB on a 6.x kernel) to relocate and attach the probes, and
+ * frees it.  Keep that figure, then restart the high-water mark so that
+ * VmHWM tells what the agent needs running.
+ */
+static void agent_mark_startup_peak(agent *a)
+{
 	a->startup_peak_kib = proc_status_kib("VmHWM:");
 	(void)write_small_file("/proc/self/clear_refs", "5");
+}
 
-	if (!opts->keep_caps) {
+/* Drops every capability but AGENT_KEEP_CAPS and what restarting the sender needs. */
+static int agent_drop_caps(agent *a)
+{
+	int r;
+
+	if (!a->opts.keep_caps) {
 		/*
 		 * A sender that stopped is forked again from here; it must still
 		 * be able to give up root (setgroups/setresgid/setresuid).
 		 */
 		uint64_t keep = AGENT_KEEP_CAPS;
 
-		if (a->spool)
+		if (a->reports.spool)
 			keep |= (1ULL << CAP_SETUID) | (1ULL << CAP_SETGID);
 		r = privs_drop_caps(keep);
 		if (r < 0)
 			return log_error_errno(r, "Failed to drop capabilities: %m");
 	}
+	return 0;
+}
+
+/*
+ * The steps run in this order for these reasons:
+ * - the process probe is attached before /proc is read into the process
+ *   table, so that a process starting in between is seen one way or the
+ *   other;
+ * - the engine is set up before the network probe, which gives the
+ *   engine's context its maps (engine_ctx.net);
+ * - SIGCHLD and SIGUSR1 are blocked before any child is forked (the sender,
+ *   the checks' runner);
+ * - the network probe and the status socket come before the reports: the
+ *   sender is exempted from the network rules before it may run, and the
+ *   status socket shows the spool's sent records;
+ * - every stage comes before the policy: putting it in force arms the
+ *   engine timer (records) and puts the network rules in the kernel (net);
+ *   the findings it makes at once are kept for status clients (status) and
+ *   spooled (reports); and only a feed set up with the reports lets it fall
+ *   back to the last good signed policy;
+ * - the checks run once the policy is in force and everything is set up;
+ * - the start-up peak of memory is taken when start-up is over, and the
+ *   capabilities are dropped last: the steps above need them.
+ */
+int agent_new(const struct agent_options *opts, agent **ret)
+{
+	_cleanup_(agent_freep) agent *a = NULL;
+	int r;
+
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return log_oom();
+	a->opts = *opts;
+	a->records.decode_rl = RATELIMIT_INIT(10 * USEC_PER_SEC, 5);
+	a->findings.rl = RATELIMIT_INIT(10 * USEC_PER_SEC, 20);
+	a->findings.spool_rl = RATELIMIT_INIT(60 * USEC_PER_SEC, 5);
+	a->started = now_usec(CLOCK_REALTIME);
+	/* The first snapshot's interval begins now (or at the last one of an earlier run). */
+	a->reports.interval_real = a->started;
+	a->reports.interval_mono = now_usec(CLOCK_MONOTONIC);
+	a->reports.interval_boot = now_usec(CLOCK_BOOTTIME);
+
+	r = agent_setup_basics(a);
+	if (r < 0)
+		return r;
+	r = agent_attach_process_probe(a);
+	if (r < 0)
+		return r;
+	r = agent_setup_engine(a);
+	if (r < 0)
+		return r;
+	r = agent_setup_loop(a);
+	if (r < 0)
+		return r;
+	r = agent_records_setup(a);
+	if (r < 0)
+		return r;
+	r = agent_policy_setup(a);
+	if (r < 0)
+		return r;
+	r = agent_net_setup(a);
+	if (r < 0)
+		return r;
+	r = agent_status_setup(a);
+	if (r < 0)
+		return r;
+	r = agent_checks_setup(a);
+	if (r < 0)
+		return r;
+	r = agent_reports_setup(a);
+	if (r < 0)
+		return r;
+
+	r = agent_policy_load(a, true);
+	if (r < 0)
+		return r;
+	agent_checks_run(a);
+
+	r = sd_event_set_watchdog(a->event, true);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the watchdog: %m");
+	agent_mark_startup_peak(a);
+	r = agent_drop_caps(a);
+	if (r < 0)
+		return r;
 
 	*ret = TAKE_PTR(a);
 	return 0;
@@ -2239,12 +391,12 @@ int agent_run(agent *a)
 	(void)sd_notifyf(false, "READY=1\nSTATUS=Watching processes (%s probes).", flavor);
 
 	/* Records that arrived while we started. */
-	r = drain_and_schedule(a, false);
+	r = agent_records_drain_and_schedule(a, false);
 	if (r < 0)
 		return r;
 	r = sd_event_loop(a->event);
 	/* Whatever is still in the ring. */
-	(void)drain(a);
+	(void)agent_records_drain(a);
 	emit_stats(a);
 	return r;
 }

@@ -1,7 +1,33 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The daemon: one sd-event loop over the probes' ring buffer, timers and
- * signals, feeding the process table and the outputs.
+ * The daemon: one sd-event loop over the probes' ring buffers, timers,
+ * signals and the status socket.  Where each stage lives:
+ *
+ *   probe       probes/<name>.bpf.c in the kernel; probe_process.c, probe_net.c load
+ *               and attach them (agent.c the process probe, agent_net.c the network one)
+ *   decode      decode.c, the only code that reads ring-buffer bytes; called by
+ *               agent_records.c (process records) and agent_net.c (network records)
+ *   proctab     proctab.c, kept by agent_records.c
+ *   engine      engine.c, engine_system.c; fed by agent_records.c (process records),
+ *               agent_net.c (network records, counted repeats, listeners) and
+ *               agent_checks.c (check results)
+ *   findings    finding.c, format.c; agent_findings.c sends each to the log, the spool,
+ *               the status socket's subscribers and, with -p, stdout
+ *   spool       spool.c, envelope.c; opened by agent_reports.c, appended to by
+ *               agent_findings.c
+ *   sender      agent/sender/, unprivileged; agent_reports.c starts and watches it, and
+ *               writes the posture snapshots it sends
+ *   collector   collector/
+ *
+ *   status socket  status.c speaks the protocol, agent_status.c answers
+ *   checks         checks/ (the checks, runner.c bounds them); agent_checks.c schedules
+ *   policy         policy/ (the library); agent_policy.c loads it, puts it in force,
+ *                  refuses it and reloads it
+ *   feed           policy_feed.c: the signed policy the sender fetched, read, verified
+ *                  (policy_sig.c) and kept by the privileged side
+ *   lifecycle      agent.c: agent_new()'s steps and their order, agent_run(), signals,
+ *                  readiness, capabilities, shutdown; agent-internal.h: struct agent,
+ *                  one sub-struct a file
  */
 #ifndef POSTURED_AGENT_H
 #define POSTURED_AGENT_H

@@ -17,8 +17,11 @@ CHECKS_SRCS += $(addprefix agent/postured/checks/,check_bus.c required_services.
 # The spool: the daemon appends, postured-sender reads and acknowledges.  It writes its loss
 # record itself (format_loss.c), with the OCSF attributes format.c's records start with (ocsf.c).
 SPOOL_SRCS := $(addprefix agent/postured/,spool.c envelope.c format_loss.c ocsf.c)
-AGENT_SRCS := $(addprefix agent/postured/,main.c agent.c privs.c engine.c engine_system.c \
-	hashcache.c baseline.c status.c policy_sig.c)
+# The daemon: agent.c the lifecycle, agent_<concern>.c and policy_feed.c the wiring of each stage.
+AGENT_SRCS := $(addprefix agent/postured/,main.c agent.c agent_records.c agent_net.c \
+	agent_findings.c agent_status.c agent_reports.c agent_checks.c agent_policy.c policy_feed.c)
+AGENT_SRCS += $(addprefix agent/postured/,privs.c engine.c engine_system.c hashcache.c baseline.c \
+	status.c policy_sig.c)
 AGENT_SRCS += $(SPOOL_SRCS) $(PROBE_SRCS) $(CORE_SRCS) $(CHECKS_SRCS)
 # The sockets listening now (sock_diag + /proc) and network changes (rtnetlink).
 AGENT_SRCS += agent/postured/listeners.c agent/postured/netwatch.c

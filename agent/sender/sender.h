@@ -37,7 +37,7 @@
  * header (at most 256 bytes) into that directory as SENDER_POLICY_SIG_FILE,
  * then SENDER_POLICY_FILE, each written to a temporary file, fsync()ed and
  * renamed into place.  The daemon created the directory for the sender user
- * and watches it; it trusts nothing in it (agent.c verifies the signature
+ * and watches it; it trusts nothing in it (policy_feed.c verifies the signature
  * with the pinned key and the serial before use).
  */
 #ifndef POSTURED_SENDER_H

@@ -771,7 +771,7 @@ static void write_test_posture(void *userdata, yajl_gen g)
 	json_close(g);
 }
 
-/* The posture snapshot (class 5001), as format_snapshot() writes it for agent.c. */
+/* The posture snapshot (class 5001), as format_snapshot() writes it for agent_reports.c. */
 static void test_inventory_info(void **state)
 {
 	_cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
