@@ -131,6 +131,10 @@ INTEGRATION_TESTS += firewall_netns
 INTEGRATION_TESTS += net_enforce
 FIREWALL_IT_SRCS = $(CHECKS_SRCS) agent/basic/fileio.c
 NET_PROBE_SRCS := agent/probe_net.c agent/probe_common.c agent/decode.c $(BASIC_SRCS)
+# The harness every suite links: what a test reports, paths, files, JSON, children, the agent.
+HARNESS_SRCS := $(addprefix tests/integration/,harness_report.c harness_paths.c harness_files.c \
+	harness_json.c harness_privs.c harness_child.c harness_agent.c)
+HARNESS_OBJS = $(call obj,$(HARNESS_SRCS))
 
 obj = $(patsubst %.c,$(BUILD)/$(2)obj/%.o,$(1))
 
@@ -254,34 +258,23 @@ $(BUILD)/asan/tests/test_$(1): $(call obj,tests/unit/test_$(1).c $($(1)_DEPS),as
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test_rules,$(t))))
 
-$(BUILD)/tests/integration/%: tests/integration/%.c tests/integration/harness.h $(BUILD)/postured
-	$(call msg,CC,$@)
+# Every suite links the harness's objects (tests/integration/harness.h) and, where it
+# drives a module of the agent directly, that module; it runs build/postured itself.
+INTEGRATION_LINK = $(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.o %.a,$^) $(PKG_LIBS) -o $@
+
+$(BUILD)/tests/integration/%: $(call obj,tests/integration/%.c) $(HARNESS_OBJS) $(BUILD)/postured
+	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(PKG_LIBS) -o $@
+	$(INTEGRATION_LINK)
 
 # Links the probe's loader itself rather than running the daemon.
-$(BUILD)/tests/integration/net_probe: tests/integration/net_probe.c tests/integration/harness.h \
-		$(call obj,$(NET_PROBE_SRCS)) $(POLICY_LIB) $(BUILD)/postured
-	$(call msg,CC,$@)
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(call obj,$(NET_PROBE_SRCS)) $(POLICY_LIB) \
-		$(PKG_LIBS) -o $@
+$(BUILD)/tests/integration/net_probe: $(call obj,$(NET_PROBE_SRCS)) $(POLICY_LIB)
 
 # The network watcher and the listener scan, each linked with its module alone.
-$(BUILD)/tests/integration/netwatch $(BUILD)/tests/integration/listeners: \
-		$(BUILD)/tests/integration/%: tests/integration/%.c tests/integration/harness.h \
-		$(BUILD)/obj/agent/%.o $(BUILD)/obj/agent/basic/netlink-util.o $(BUILD)/postured
-	$(call msg,CC,$@)
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(BUILD)/obj/agent/$*.o \
-		$(BUILD)/obj/agent/basic/netlink-util.o $(PKG_LIBS) -o $@
+$(BUILD)/tests/integration/netwatch: $(call obj,agent/netwatch.c agent/basic/netlink-util.c)
+$(BUILD)/tests/integration/listeners: $(call obj,agent/listeners.c agent/basic/netlink-util.c)
 
-$(BUILD)/tests/integration/firewall_netns: tests/integration/firewall_netns.c \
-		tests/integration/harness.h $(call obj,$(FIREWALL_IT_SRCS)) $(POLICY_LIB)
-	$(call msg,CC,$@)
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(call obj,$(FIREWALL_IT_SRCS)) $(POLICY_LIB) \
-		$(PKG_LIBS) -o $@
+$(BUILD)/tests/integration/firewall_netns: $(call obj,$(FIREWALL_IT_SRCS)) $(POLICY_LIB)
 
 # End to end: the spool and the sender against the real collector, on loopback.
 $(BUILD)/tests/e2e/test_e2e: $(call obj,tests/e2e/test_e2e.c $(SPOOL_SRCS))

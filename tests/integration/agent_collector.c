@@ -11,16 +11,18 @@
  * Needs root.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -522,12 +524,9 @@ static int test_loose_key_refused(const void *arg)
 }
 
 static const struct harness_test tests[] = {
-	{ "exec_reaches_collector", test_exec_reaches_collector, NULL },
-	{ "signed_policy_feed", test_signed_policy_feed, NULL },
-	{ "loose_key_refused", test_loose_key_refused, NULL },
+	HARNESS_TEST("exec_reaches_collector", test_exec_reaches_collector, NULL),
+	HARNESS_TEST("signed_policy_feed", test_signed_policy_feed, NULL),
+	HARNESS_TEST("loose_key_refused", test_loose_key_refused, NULL),
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(tests, ELEMENTSOF(tests), argc, argv);
-}
+HARNESS_MAIN(tests)

@@ -24,12 +24,15 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -252,21 +255,6 @@ static int start_agent(const struct env *e, bool print_events, struct harness_ag
 	struct harness_agent_opts o = { .config = e->config, .no_print_events = !print_events };
 
 	return harness_agent_start(&o, ret);
-}
-
-/* Stops the agent; it must exit 0 and have printed nothing that is not JSON. */
-static int stop_agent(struct harness_agent *a)
-{
-	char d[128];
-
-	TRY(harness_agent_stop(a, HARNESS_STOP_TIMEOUT_MS, NULL, NULL, NULL));
-	CHECK(WIFEXITED(a->status) && WEXITSTATUS(a->status) == 0,
-	      "after SIGTERM postured should exit with status 0; it ended with %s. Its stderr: %s",
-	      harness_describe_status(a->status, d, sizeof(d)), harness_agent_stderr(a));
-	CHECK(a->bad_lines == 0,
-	      "postured printed %llu lines that are not JSON objects; the first: %s",
-	      (unsigned long long)a->bad_lines, a->bad_line);
-	return 0;
 }
 
 /* SIGHUP, and the policy of the given serial in force. */
@@ -992,7 +980,7 @@ static int test_outbound(const void *arg)
 						  .outcome = tcp ? "established" : NULL }));
 		TRY(client_finish(&cl));
 	}
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (2) listen: one allow-list rule refuses 0.0.0.0 and lets loopback be ------------ */
@@ -1056,7 +1044,7 @@ static int test_listen(const void *arg)
 	}
 	/* Refused binds opened nothing: the rule passes. */
 	TRY(expect_rule_state(a, "listen-loopback-only", "passing"));
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (3) listeners: one older than the agent, failing while open --------------------- */
@@ -1166,7 +1154,7 @@ static int test_listeners_open(const void *arg)
 		TRY(rejudge(a, &e, how, serial, rules, ELEMENTSOF(rules)));
 		TRY(expect_rule_state(a, "listen-reported", "passing"));
 	}
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (4) a rule scoped to one executable ------------------------------------------------ */
@@ -1234,7 +1222,7 @@ static int test_exe_scope(const void *arg)
 		others[i] = cl.was;
 	}
 	TRY(expect_quiet(a, &e, &A, p_marker, others, ELEMENTSOF(others)));
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (5) a storm of denied connects: counted exactly ------------------------------------- */
@@ -1361,7 +1349,7 @@ static int test_storm(const void *arg)
 	      "%u findings of repeats within %.1f s: the agent should collect the kernel's counts "
 	      "every %d s",
 	      s.repeats, (double)span_ms / 1000.0, SWEEP_INTERVAL_MS / 1000);
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (6) SIGHUP: new network rules take effect ----------------------------------------- */
@@ -1425,7 +1413,7 @@ static int test_reload(const void *arg)
 						 .serial = serial }));
 		TRY(client_finish(&no));
 	}
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (7) a user sees their own network findings, not root's ---------------------------- */
@@ -1518,7 +1506,7 @@ static int test_user_sees_own(const void *arg)
 	CHECK(pids_have(pids, n, mine.was) && pids_have(pids, n, roots.was),
 	      "posturectl events as root should show both findings (pids %d and %d)", (int)mine.was,
 	      (int)roots.was);
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (8) a client gone before the agent looks; the agent between sweeps ----------------- */
@@ -1589,7 +1577,7 @@ static int test_gone_client_named(const void *arg)
 		CHECK(!path || strcmp(path, e.client) == 0,
 		      "the gone client's path is %s or absent, not %s", e.client, path);
 	}
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* How often pid was scheduled in (voluntary and involuntary switches): its wake-ups. */
@@ -1665,7 +1653,7 @@ static int test_idle_between_sweeps(const void *arg)
 	      "postured woke %lld times in %d ms with nothing to do but wait for its next "
 	      "sweep of the kernel's counts (every %d s)",
 	      after - before, IDLE_WINDOW_MS, SWEEP_INTERVAL_MS / 1000);
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 static const struct outbound_case outbound_cases[] = {
@@ -1676,21 +1664,18 @@ static const struct outbound_case outbound_cases[] = {
 };
 
 static const struct harness_test tests[] = {
-	{ "outbound_tcp_ipv4", test_outbound, &outbound_cases[0] },
-	{ "outbound_udp_ipv4", test_outbound, &outbound_cases[1] },
-	{ "outbound_tcp_ipv6", test_outbound, &outbound_cases[2] },
-	{ "outbound_udp_ipv6", test_outbound, &outbound_cases[3] },
-	{ "listen_any_refused_loopback_allowed", test_listen, NULL },
-	{ "listeners_reported_failing_while_open", test_listeners_open, NULL },
-	{ "rule_scoped_to_executable", test_exe_scope, NULL },
-	{ "storm_50000_counted_exactly", test_storm, NULL },
-	{ "sighup_replaces_network_rules", test_reload, NULL },
-	{ "user_sees_own_network_findings", test_user_sees_own, NULL },
-	{ "client_gone_before_agent_looked_named", test_gone_client_named, NULL },
-	{ "agent_idle_between_sweeps", test_idle_between_sweeps, NULL },
+	HARNESS_TEST("outbound_tcp_ipv4", test_outbound, &outbound_cases[0]),
+	HARNESS_TEST("outbound_udp_ipv4", test_outbound, &outbound_cases[1]),
+	HARNESS_TEST("outbound_tcp_ipv6", test_outbound, &outbound_cases[2]),
+	HARNESS_TEST("outbound_udp_ipv6", test_outbound, &outbound_cases[3]),
+	HARNESS_TEST("listen_any_refused_loopback_allowed", test_listen, NULL),
+	HARNESS_TEST("listeners_reported_failing_while_open", test_listeners_open, NULL),
+	HARNESS_TEST("rule_scoped_to_executable", test_exe_scope, NULL),
+	HARNESS_TEST("storm_50000_counted_exactly", test_storm, NULL),
+	HARNESS_TEST("sighup_replaces_network_rules", test_reload, NULL),
+	HARNESS_TEST("user_sees_own_network_findings", test_user_sees_own, NULL),
+	HARNESS_TEST("client_gone_before_agent_looked_named", test_gone_client_named, NULL),
+	HARNESS_TEST("agent_idle_between_sweeps", test_idle_between_sweeps, NULL),
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(tests, ELEMENTSOF(tests), argc, argv);
-}
+HARNESS_MAIN(tests)

@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -1270,41 +1272,40 @@ static int test_storm(const void *arg)
 #define FLAVOR(f)	(&(const enum probe_flavor){ f })
 
 static const struct harness_test tests[] = {
-	{ "deny_connect_ipv4", test_deny, DENY_CASE(.type = SOCK_STREAM) },
-	{ "deny_connect_ipv6_loopback", test_deny, DENY_CASE(.addr = "::1", .type = SOCK_STREAM) },
-	{ "deny_connect_v4mapped_as_ipv4", test_deny,
-	  DENY_CASE(.type = SOCK_STREAM, .connect_to = "v4mapped") },
-	{ "deny_udp_sendto_ipv4", test_deny, DENY_CASE(.type = SOCK_DGRAM) },
-	{ "deny_udp_sendto_ipv6_loopback", test_deny,
-	  DENY_CASE(.addr = "::1", .type = SOCK_DGRAM) },
-	{ "monitor_connects_and_reports", test_monitor, NULL },
-	{ "allowed_traffic_makes_no_record", test_allowed, NULL },
-	{ "protocol_scope", test_protocol_scope, NULL },
-	{ "listen_any_address_denied_loopback_excepted", test_listen_any, NULL },
-	{ "path_scoped_rule", test_exe_scope, EXE_CASE(.by_name = false) },
-	{ "name_scoped_rule", test_exe_scope, EXE_CASE(.by_name = true) },
-	{ "path_scoped_rule/probe_read", test_exe_scope,
-	  EXE_CASE(.by_name = false, .probe_read = true) },
-	{ "name_scoped_rule/probe_read", test_exe_scope,
-	  EXE_CASE(.by_name = true, .probe_read = true) },
-	{ "user_scoped_rule", test_user_scope, NULL },
-	{ "outcome_established_refused/tp_btf", test_outcomes, FLAVOR(PROBE_FLAVOR_TP_BTF) },
-	{ "outcome_established_refused/tracepoint", test_outcomes,
-	  FLAVOR(PROBE_FLAVOR_TRACEPOINT) },
-	{ "inbound_accept_reported/tp_btf", test_inbound, FLAVOR(PROBE_FLAVOR_TP_BTF) },
-	{ "inbound_accept_reported/tracepoint", test_inbound, FLAVOR(PROBE_FLAVOR_TRACEPOINT) },
-	{ "deny_wins_over_earlier_report", test_deny_wins, NULL },
-	{ "generation_switch", test_generations, NULL },
-	{ "policy_applied", test_policy, NULL },
-	{ "attach_at_cgroup_root", test_root, NULL },
-	{ "aggregation_map_full", test_agg_full, NULL },
-	{ "storm_50000_denied", test_storm, STORM_CASE(.n = STORM_DENIED) },
-	{ "storm_50000_established", test_storm,
-	  STORM_CASE(.n = STORM_CONNECTED, .connected = true) },
+	HARNESS_TEST("deny_connect_ipv4", test_deny, DENY_CASE(.type = SOCK_STREAM)),
+	HARNESS_TEST("deny_connect_ipv6_loopback", test_deny,
+		     DENY_CASE(.addr = "::1", .type = SOCK_STREAM)),
+	HARNESS_TEST("deny_connect_v4mapped_as_ipv4", test_deny,
+		     DENY_CASE(.type = SOCK_STREAM, .connect_to = "v4mapped")),
+	HARNESS_TEST("deny_udp_sendto_ipv4", test_deny, DENY_CASE(.type = SOCK_DGRAM)),
+	HARNESS_TEST("deny_udp_sendto_ipv6_loopback", test_deny,
+		     DENY_CASE(.addr = "::1", .type = SOCK_DGRAM)),
+	HARNESS_TEST("monitor_connects_and_reports", test_monitor, NULL),
+	HARNESS_TEST("allowed_traffic_makes_no_record", test_allowed, NULL),
+	HARNESS_TEST("protocol_scope", test_protocol_scope, NULL),
+	HARNESS_TEST("listen_any_address_denied_loopback_excepted", test_listen_any, NULL),
+	HARNESS_TEST("path_scoped_rule", test_exe_scope, EXE_CASE(.by_name = false)),
+	HARNESS_TEST("name_scoped_rule", test_exe_scope, EXE_CASE(.by_name = true)),
+	HARNESS_TEST("path_scoped_rule/probe_read", test_exe_scope,
+		     EXE_CASE(.by_name = false, .probe_read = true)),
+	HARNESS_TEST("name_scoped_rule/probe_read", test_exe_scope,
+		     EXE_CASE(.by_name = true, .probe_read = true)),
+	HARNESS_TEST("user_scoped_rule", test_user_scope, NULL),
+	HARNESS_TEST("outcome_established_refused/tp_btf", test_outcomes,
+		     FLAVOR(PROBE_FLAVOR_TP_BTF)),
+	HARNESS_TEST("outcome_established_refused/tracepoint", test_outcomes,
+		     FLAVOR(PROBE_FLAVOR_TRACEPOINT)),
+	HARNESS_TEST("inbound_accept_reported/tp_btf", test_inbound, FLAVOR(PROBE_FLAVOR_TP_BTF)),
+	HARNESS_TEST("inbound_accept_reported/tracepoint", test_inbound,
+		     FLAVOR(PROBE_FLAVOR_TRACEPOINT)),
+	HARNESS_TEST("deny_wins_over_earlier_report", test_deny_wins, NULL),
+	HARNESS_TEST("generation_switch", test_generations, NULL),
+	HARNESS_TEST("policy_applied", test_policy, NULL),
+	HARNESS_TEST("attach_at_cgroup_root", test_root, NULL),
+	HARNESS_TEST("aggregation_map_full", test_agg_full, NULL),
+	HARNESS_TEST("storm_50000_denied", test_storm, STORM_CASE(.n = STORM_DENIED)),
+	HARNESS_TEST("storm_50000_established", test_storm,
+		     STORM_CASE(.n = STORM_CONNECTED, .connected = true)),
 };
 
-int main(int argc, char *argv[])
-{
-	probe_log_setup();
-	return harness_main(tests, ELEMENTSOF(tests), argc, argv);
-}
+HARNESS_MAIN_WITH_INTRO(tests, probe_log_setup)

@@ -13,11 +13,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -161,21 +163,6 @@ static int start_agent(const struct env *e, const char *flavor, bool print_event
 	};
 
 	return harness_agent_start(&o, ret);
-}
-
-/* Stops the agent; it must exit 0 and have printed nothing that is not JSON. */
-static int stop_agent(struct harness_agent *a)
-{
-	char d[128];
-
-	TRY(harness_agent_stop(a, HARNESS_STOP_TIMEOUT_MS, NULL, NULL, NULL));
-	CHECK(WIFEXITED(a->status) && WEXITSTATUS(a->status) == 0,
-	      "after SIGTERM postured should exit with status 0; it ended with %s. Its stderr: %s",
-	      harness_describe_status(a->status, d, sizeof(d)), harness_agent_stderr(a));
-	CHECK(a->bad_lines == 0,
-	      "postured printed %llu lines that are not JSON objects; the first: %s",
-	      (unsigned long long)a->bad_lines, a->bad_line);
-	return 0;
 }
 
 /* The pid of the finding's evidence process, or -1. */
@@ -352,7 +339,7 @@ static int test_enforce_name(const void *arg)
 	TRY(start_agent(&e, c->flavor, true, &a));
 	TRY(expect_kernel_kill(a, &e, e.prog));
 	TRY(expect_kernel_kill(a, &e, link));
-	TRY(stop_agent(a));
+	TRY(harness_agent_stop_ok(a));
 	CHECK(a->stats, "no agent_stats line");
 	CHECK(harness_json_int(harness_json(a->stats, "postured", "kernel_kills"), &kills) &&
 		      kills == 2,
@@ -390,7 +377,7 @@ static int test_monitor_name(const void *arg)
 	EXPECT_JSON_STR("finding", f, "Allowed", "action");
 	EXPECT_JSON_STR("finding", f, "ポリシーのテスト用プログラムが動きました。", "postured",
 			"message", "ja");
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (3) a path rule in enforce mode: killed by path and through a symlink ------- */
@@ -412,7 +399,7 @@ static int test_enforce_path(const void *arg)
 	TRY(start_agent(&e, flavor, true, &a));
 	TRY(expect_kernel_kill(a, &e, e.prog));
 	TRY(expect_kernel_kill(a, &e, link));
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (4) a rule only userspace can decide: killed from there -------------------- */
@@ -477,7 +464,7 @@ static int test_enforce_userspace(const void *arg)
 		      "the finding should carry the executable's SHA-256");
 		EXPECT_JSON_STR("finding", hashes->u.array.values[0], hex, "value");
 	}
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (5) a required program: absent after its grace, then back ------------------- */
@@ -514,7 +501,7 @@ static int test_require(const void *arg)
 
 	(void)kill(child, SIGKILL);
 	TRY(wait_gone(&child, &status));
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (6) reload: an invalid policy keeps the old one, a valid one replaces it ---- */
@@ -573,7 +560,7 @@ static int test_reload(const void *arg)
 	TRY(wait_finding(a, "process_denied", pid, FINDING_TIMEOUT_MS, &reported));
 	TRY(check_denied(reported, pid, "reported", -1, "monitor"));
 	EXPECT_JSON_INT("finding", reported, 2, "postured", "policy_serial");
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (7) the filter closed: quiet execs stay in the kernel ---------------------- */
@@ -690,7 +677,7 @@ static int test_filter_closed(const void *arg)
 	CHECK(harness_agent_wait_stderr(a, want, FINDING_TIMEOUT_MS) == 1,
 	      "postured did not log \"%s\". Its stderr: %s", want, harness_agent_stderr(a));
 
-	TRY(stop_agent(a));
+	TRY(harness_agent_stop_ok(a));
 	CHECK(a->event_lines == 0 && !a->stats,
 	      "without --print-events postured should print nothing on stdout; it printed %llu "
 	      "lines",
@@ -720,29 +707,30 @@ static const struct userspace_case userspace_cases[] = {
 };
 
 static const struct harness_test tests[] = {
-	{ "enforce_name_tp_btf", test_enforce_name, &name_cases[0] },
-	{ "enforce_name_tracepoint", test_enforce_name, &name_cases[1] },
-	{ "enforce_long_name_tp_btf", test_enforce_name, &name_cases[2] },
-	{ "enforce_long_name_tracepoint", test_enforce_name, &name_cases[3] },
-	{ "monitor_name_tp_btf", test_monitor_name, "tp_btf" },
-	{ "monitor_name_tracepoint", test_monitor_name, "tracepoint" },
-	{ "enforce_path_and_symlink_tp_btf", test_enforce_path, "tp_btf" },
-	{ "enforce_path_and_symlink_tracepoint", test_enforce_path, "tracepoint" },
-	{ "enforce_userspace_name_and_user_tp_btf", test_enforce_userspace, &userspace_cases[0] },
-	{ "enforce_userspace_name_and_user_tracepoint", test_enforce_userspace,
-	  &userspace_cases[1] },
-	{ "enforce_userspace_sha256_tp_btf", test_enforce_userspace, &userspace_cases[2] },
-	{ "enforce_userspace_sha256_tracepoint", test_enforce_userspace, &userspace_cases[3] },
-	{ "enforce_userspace_name_too_long_tp_btf", test_enforce_userspace, &userspace_cases[4] },
-	{ "enforce_userspace_name_too_long_tracepoint", test_enforce_userspace,
-	  &userspace_cases[5] },
-	{ "require_absent_then_returned", test_require, NULL },
-	{ "reload_invalid_keeps_old", test_reload, NULL },
-	{ "filter_closed_tp_btf", test_filter_closed, "tp_btf" },
-	{ "filter_closed_tracepoint", test_filter_closed, "tracepoint" },
+	HARNESS_TEST("enforce_name_tp_btf", test_enforce_name, &name_cases[0]),
+	HARNESS_TEST("enforce_name_tracepoint", test_enforce_name, &name_cases[1]),
+	HARNESS_TEST("enforce_long_name_tp_btf", test_enforce_name, &name_cases[2]),
+	HARNESS_TEST("enforce_long_name_tracepoint", test_enforce_name, &name_cases[3]),
+	HARNESS_TEST("monitor_name_tp_btf", test_monitor_name, "tp_btf"),
+	HARNESS_TEST("monitor_name_tracepoint", test_monitor_name, "tracepoint"),
+	HARNESS_TEST("enforce_path_and_symlink_tp_btf", test_enforce_path, "tp_btf"),
+	HARNESS_TEST("enforce_path_and_symlink_tracepoint", test_enforce_path, "tracepoint"),
+	HARNESS_TEST("enforce_userspace_name_and_user_tp_btf", test_enforce_userspace,
+		     &userspace_cases[0]),
+	HARNESS_TEST("enforce_userspace_name_and_user_tracepoint", test_enforce_userspace,
+		     &userspace_cases[1]),
+	HARNESS_TEST("enforce_userspace_sha256_tp_btf", test_enforce_userspace,
+		     &userspace_cases[2]),
+	HARNESS_TEST("enforce_userspace_sha256_tracepoint", test_enforce_userspace,
+		     &userspace_cases[3]),
+	HARNESS_TEST("enforce_userspace_name_too_long_tp_btf", test_enforce_userspace,
+		     &userspace_cases[4]),
+	HARNESS_TEST("enforce_userspace_name_too_long_tracepoint", test_enforce_userspace,
+		     &userspace_cases[5]),
+	HARNESS_TEST("require_absent_then_returned", test_require, NULL),
+	HARNESS_TEST("reload_invalid_keeps_old", test_reload, NULL),
+	HARNESS_TEST("filter_closed_tp_btf", test_filter_closed, "tp_btf"),
+	HARNESS_TEST("filter_closed_tracepoint", test_filter_closed, "tracepoint"),
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(tests, ELEMENTSOF(tests), argc, argv);
-}
+HARNESS_MAIN(tests)

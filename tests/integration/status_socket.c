@@ -11,11 +11,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -119,21 +122,6 @@ static int start_agent(const struct env *e, bool print_events, struct harness_ag
 	return harness_agent_start(&o, ret);
 }
 
-/* Stops the agent; it must exit 0 and have printed nothing that is not JSON. */
-static int stop_agent(struct harness_agent *a)
-{
-	char d[128];
-
-	TRY(harness_agent_stop(a, HARNESS_STOP_TIMEOUT_MS, NULL, NULL, NULL));
-	CHECK(WIFEXITED(a->status) && WEXITSTATUS(a->status) == 0,
-	      "after SIGTERM postured should exit with status 0; it ended with %s. Its stderr: %s",
-	      harness_describe_status(a->status, d, sizeof(d)), harness_agent_stderr(a));
-	CHECK(a->bad_lines == 0,
-	      "postured printed %llu lines that are not JSON objects; the first: %s",
-	      (unsigned long long)a->bad_lines, a->bad_line);
-	return 0;
-}
-
 /* The agent must still be running (it may not have died of a client). */
 static int expect_alive(struct harness_agent *a)
 {
@@ -192,15 +180,6 @@ static int wait_finding(struct harness_agent *a, pid_t pid)
 }
 
 /* --- children ------------------------------------------------------------------ */
-
-static void child_killp(pid_t *pid)
-{
-	if (*pid > 0) {
-		(void)kill(*pid, SIGKILL);
-		(void)waitpid(*pid, NULL, 0);
-		*pid = 0;
-	}
-}
 
 /*
  * Starts the copy as uid (0: as we are) with a marker nobody needs to look at
@@ -262,7 +241,7 @@ static void conn_close(struct conn *c)
 		safe_close(c->wfd);
 	safe_close(c->rfd);
 	c->rfd = c->wfd = -EBADF;
-	child_killp(&c->relay);
+	harness_child_killp(&c->relay);
 	free(c->buf);
 	c->buf = NULL;
 	c->len = c->cap = 0;
@@ -752,7 +731,7 @@ static int test_root_status(const void *arg)
 	TRY(expect_error(un, "the answer to explain of an unknown rule", "unknown_rule"));
 	TRY(conn_request(&c, "{\"id\": 4, \"method\": \"nope\"}\n", &um));
 	TRY(expect_error(um, "the answer to an unknown method", "unknown_method"));
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (2) who sees which findings ------------------------------------------------- */
@@ -812,7 +791,7 @@ static int test_visibility(const void *arg)
 	list = findings_of(en, "findings");
 	CHECK(list && count_pid(list, root_pid) == 0 && count_pid(list, nobody_pid) == 1,
 	      "explain for uid %d should list its own finding and not root's", NOBODY);
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (3) a monitor-mode violation while it runs ---------------------------------- */
@@ -858,7 +837,7 @@ static int test_monitor_status(const void *arg)
 	passing = harness_now_ms() - killed;
 	TRY(expect_status(&c, true, "passing"));
 	harness_note("passing again %lld ms after the kill", (long long)passing);
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (4) the subscription stream ------------------------------------------------- */
@@ -914,7 +893,7 @@ static int test_subscribe(const void *arg)
 	CHECK(nobody.finding_events == 1,
 	      "the uid %d subscriber received %u findings; it may only see its own one", NOBODY,
 	      nobody.finding_events);
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (5) malformed requests ------------------------------------------------------ */
@@ -996,7 +975,7 @@ static int test_malformed(const void *arg)
 		EXPECT_JSON_STR("the third of three answers", v3, "c", "id");
 	}
 	TRY(expect_alive(a));
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (6) reload ------------------------------------------------------------------ */
@@ -1044,7 +1023,7 @@ static int test_reload(const void *arg)
 		      "run_checks as root should answer a list of checks; the error: %s",
 		      harness_json_str(harness_json(rc, "error", "message")) ?: "none");
 	}
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (7) a client that never reads ----------------------------------------------- */
@@ -1138,7 +1117,7 @@ static int test_slow_client(const void *arg)
 		TRY(conn_request(&fresh, "{\"id\":10,\"method\":\"status\"}\n", &v2));
 		EXPECT_JSON_INT("the status answer after the storm", v2, 10, "id");
 	}
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (8) the limit on clients ---------------------------------------------------- */
@@ -1216,21 +1195,18 @@ static int test_many_clients(const void *arg)
 		usleep(100 * 1000);
 	}
 	harness_note("a new client was answered at attempt %u", attempts);
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 static const struct harness_test tests[] = {
-	{ "status_and_explain_as_root", test_root_status, NULL },
-	{ "findings_visibility_root_and_nobody", test_visibility, NULL },
-	{ "monitor_violation_status", test_monitor_status, NULL },
-	{ "subscribe_findings", test_subscribe, NULL },
-	{ "malformed_requests", test_malformed, NULL },
-	{ "reload_root_only", test_reload, NULL },
-	{ "slow_client_dropped", test_slow_client, NULL },
-	{ "at_most_64_clients", test_many_clients, NULL },
+	HARNESS_TEST("status_and_explain_as_root", test_root_status, NULL),
+	HARNESS_TEST("findings_visibility_root_and_nobody", test_visibility, NULL),
+	HARNESS_TEST("monitor_violation_status", test_monitor_status, NULL),
+	HARNESS_TEST("subscribe_findings", test_subscribe, NULL),
+	HARNESS_TEST("malformed_requests", test_malformed, NULL),
+	HARNESS_TEST("reload_root_only", test_reload, NULL),
+	HARNESS_TEST("slow_client_dropped", test_slow_client, NULL),
+	HARNESS_TEST("at_most_64_clients", test_many_clients, NULL),
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(tests, ELEMENTSOF(tests), argc, argv);
-}
+HARNESS_MAIN(tests)
