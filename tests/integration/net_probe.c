@@ -475,71 +475,138 @@ struct deny_case {
 	const char *connect_to; /* the address connected to, when not addr (v4-mapped) */
 };
 
-/* Enforce: the call fails with EPERM, one record, repeats only counted. */
-static int test_deny(const void *arg)
+/*
+ * What the deny tests of one case share: the probe in our cgroup with one
+ * enforce rule on a port nobody uses, and the calls made so far (each step
+ * once, so a test that needs an earlier one's calls makes them itself).
+ */
+static struct deny {
+	const struct deny_case *c;
+	struct fixture f;
+	struct addr a, to;
+	uint8_t proto;
+	struct one_rule o;
+	uint16_t port;
+	bool first_done, repeats_done;
+} dn;
+
+static int deny_setup(const void *arg)
 {
 	const struct deny_case *c = arg;
-	_cleanup_fixture_ struct fixture f = {};
-	struct addr a = c->addr ? addr_of(c->addr) : loopback4_random(), to;
-	uint8_t proto = c->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
-	struct sweep_sum sum = {};
-	struct one_rule o;
-	uint64_t st[_NET_STAT_MAX];
-	uint16_t port;
-	int e;
 
-	TRY(fixture_setup(&f, false));
-	TRY(free_port(&a, &port));
-	one_rule_init(&o, &a, port, NET_ACTION_DENY,
+	dn = (struct deny){ .c = c };
+	dn.a = c->addr ? addr_of(c->addr) : loopback4_random();
+	dn.proto = c->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+	TRY(fixture_setup(&dn.f, false));
+	TRY(free_port(&dn.a, &dn.port));
+	one_rule_init(&dn.o, &dn.a, dn.port, NET_ACTION_DENY,
 		      c->type == SOCK_STREAM ? POLICY_NET_TCP : POLICY_NET_UDP);
-	TRY(apply(&f, &o.rule, 1));
-	CHECK(!probe_net_follows_tcp(f.p),
-	      "deny rules alone should not need the TCP state tracepoint attached");
-	to = c->connect_to ? addr_of(c->connect_to) : a;
+	TRY(apply(&dn.f, &dn.o.rule, 1));
+	dn.to = dn.a;
 	if (c->connect_to) {
 		char mapped[64];
 
 		/* ::ffff:127.0.0.x for the random address. */
-		snprintf(mapped, sizeof(mapped), "::ffff:%s", a.text);
-		to = addr_of(mapped);
+		snprintf(mapped, sizeof(mapped), "::ffff:%s", dn.a.text);
+		dn.to = addr_of(mapped);
 	}
+	return 0;
+}
 
-	e = try_send(&to, port, c->type, NULL);
+static int deny_teardown(const void *arg)
+{
+	fixture_teardown(&dn.f);
+	return 0;
+}
+
+/* The first call fails with EPERM, and makes one record. */
+static int deny_first(void)
+{
+	int e;
+
+	if (dn.first_done)
+		return 0;
+	e = try_send(&dn.to, dn.port, dn.c->type, NULL);
 	CHECK(e == EPERM, "%s to [%s]:%u should fail with EPERM, it ended with %s",
-	      c->type == SOCK_STREAM ? "connect" : "sendto", to.text, port, err_name(e));
-	TRY(expect_records(&f, 1, "one denied call"));
+	      dn.c->type == SOCK_STREAM ? "connect" : "sendto", dn.to.text, dn.port, err_name(e));
+	TRY(expect_records(&dn.f, 1, "one denied call"));
 	TRY(check_record(&recs.ev[0],
 			 &(struct want){ .direction = EVENT_NET_OUTBOUND,
-					 .protocol = proto,
-					 .family = (uint8_t)a.family,
+					 .protocol = dn.proto,
+					 .family = (uint8_t)dn.a.family,
 					 .verdict = EVENT_NET_DENIED,
 					 .outcome = EVENT_NET_OUTCOME_NONE,
 					 .rule = 0,
-					 .addr = &a,
-					 .port = port,
-					 .v4mapped = c->connect_to != NULL },
-			 probe_net_gen(f.p)));
+					 .addr = &dn.a,
+					 .port = dn.port,
+					 .v4mapped = dn.c->connect_to != NULL },
+			 probe_net_gen(dn.f.p)));
+	dn.first_done = true;
+	return 0;
+}
 
-	/* Twice more: counted, no record. */
+/* Twice more: denied, counted, no record; the sweep hands the 2 on as one key. */
+static int deny_repeats(void)
+{
+	struct sweep_sum sum = {};
+	int e;
+
+	if (dn.repeats_done)
+		return 0;
+	TRY(deny_first());
 	for (int i = 0; i < 2; i++) {
-		e = try_send(&to, port, c->type, NULL);
+		e = try_send(&dn.to, dn.port, dn.c->type, NULL);
 		CHECK(e == EPERM, "a repeated call should fail with EPERM too, it ended with %s",
 		      err_name(e));
 	}
-	TRY(expect_records(&f, 1, "repeats of a denied call"));
-	CHECK(probe_net_sweep(f.p, UINT64_MAX / 2, on_delta, &sum) == 1,
+	TRY(expect_records(&dn.f, 1, "repeats of a denied call"));
+	CHECK(probe_net_sweep(dn.f.p, UINT64_MAX / 2, on_delta, &sum) == 1,
 	      "the sweep should hand on one key, it handed on %u", sum.calls);
 	CHECK(sum.total == 2 && sum.count[EVENT_NET_OUTCOME_NONE] == 2,
 	      "the sweep should count the 2 repeats, it counted %llu",
 	      (unsigned long long)sum.total);
 	CHECK(sum.last_key.verdict == EVENT_NET_DENIED && sum.last_key.tgid == (uint32_t)getpid() &&
-		      sum.last_key.port == port,
+		      sum.last_key.port == dn.port,
 	      "the swept key is not the denied call's");
-	/* Nothing new: nothing handed on. */
-	sum = (struct sweep_sum){};
-	CHECK(probe_net_sweep(f.p, UINT64_MAX / 2, on_delta, &sum) == 0 && sum.calls == 0,
+	dn.repeats_done = true;
+	return 0;
+}
+
+static int test_deny_no_tcp_state(const void *arg)
+{
+	CHECK(!probe_net_follows_tcp(dn.f.p),
+	      "deny rules alone should not need the TCP state tracepoint attached");
+	return 0;
+}
+
+static int test_deny_first(const void *arg)
+{
+	return deny_first();
+}
+
+static int test_deny_repeats(const void *arg)
+{
+	return deny_repeats();
+}
+
+/* Nothing new since the last sweep: nothing handed on. */
+static int test_deny_idle_sweep(const void *arg)
+{
+	struct sweep_sum sum = {};
+
+	TRY(deny_repeats());
+	CHECK(probe_net_sweep(dn.f.p, UINT64_MAX / 2, on_delta, &sum) == 0 && sum.calls == 0,
 	      "a second sweep without new events handed on %u keys", sum.calls);
-	TRY(stats(&f, st));
+	return 0;
+}
+
+/* The kernel's counters: 3 denied, 1 sent, 2 aggregated, none lost. */
+static int test_deny_stats(const void *arg)
+{
+	uint64_t st[_NET_STAT_MAX];
+
+	TRY(deny_repeats());
+	TRY(stats(&dn.f, st));
 	CHECK(st[NET_STAT_DENIED] == 3 && st[NET_STAT_SENT] == 1 && st[NET_STAT_AGGREGATED] == 2 &&
 		      st[NET_STAT_LOST] == 0,
 	      "stats: denied %llu sent %llu aggregated %llu lost %llu; expected 3 1 2 0",
@@ -1271,15 +1338,68 @@ static int test_storm(const void *arg)
 #define STORM_CASE(...) (&(const struct storm_case){ __VA_ARGS__ })
 #define FLAVOR(f)	(&(const enum probe_flavor){ f })
 
+static const struct harness_fixture deny_fixtures[] = {
+	{ "deny_connect_ipv4", deny_setup, deny_teardown, DENY_CASE(.type = SOCK_STREAM) },
+	{ "deny_connect_ipv6_loopback", deny_setup, deny_teardown,
+	  DENY_CASE(.addr = "::1", .type = SOCK_STREAM) },
+	{ "deny_connect_v4mapped_as_ipv4", deny_setup, deny_teardown,
+	  DENY_CASE(.type = SOCK_STREAM, .connect_to = "v4mapped") },
+	{ "deny_udp_sendto_ipv4", deny_setup, deny_teardown, DENY_CASE(.type = SOCK_DGRAM) },
+	{ "deny_udp_sendto_ipv6_loopback", deny_setup, deny_teardown,
+	  DENY_CASE(.addr = "::1", .type = SOCK_DGRAM) },
+};
+
 static const struct harness_test tests[] = {
-	HARNESS_TEST("deny_connect_ipv4", test_deny, DENY_CASE(.type = SOCK_STREAM)),
-	HARNESS_TEST("deny_connect_ipv6_loopback", test_deny,
-		     DENY_CASE(.addr = "::1", .type = SOCK_STREAM)),
-	HARNESS_TEST("deny_connect_v4mapped_as_ipv4", test_deny,
-		     DENY_CASE(.type = SOCK_STREAM, .connect_to = "v4mapped")),
-	HARNESS_TEST("deny_udp_sendto_ipv4", test_deny, DENY_CASE(.type = SOCK_DGRAM)),
-	HARNESS_TEST("deny_udp_sendto_ipv6_loopback", test_deny,
-		     DENY_CASE(.addr = "::1", .type = SOCK_DGRAM)),
+	HARNESS_FIXTURE_TEST("deny_connect_ipv4/needs_no_tcp_state", test_deny_no_tcp_state, NULL,
+			     &deny_fixtures[0]),
+	HARNESS_FIXTURE_TEST("deny_connect_ipv4/denied_with_one_record", test_deny_first, NULL,
+			     &deny_fixtures[0]),
+	HARNESS_FIXTURE_TEST("deny_connect_ipv4/repeats_swept_not_recorded", test_deny_repeats,
+			     NULL, &deny_fixtures[0]),
+	HARNESS_FIXTURE_TEST("deny_connect_ipv4/idle_sweep_hands_on_nothing", test_deny_idle_sweep,
+			     NULL, &deny_fixtures[0]),
+	HARNESS_FIXTURE_TEST("deny_connect_ipv4/kernel_stats_count_each_call", test_deny_stats,
+			     NULL, &deny_fixtures[0]),
+	HARNESS_FIXTURE_TEST("deny_connect_ipv6_loopback/needs_no_tcp_state",
+			     test_deny_no_tcp_state, NULL, &deny_fixtures[1]),
+	HARNESS_FIXTURE_TEST("deny_connect_ipv6_loopback/denied_with_one_record", test_deny_first,
+			     NULL, &deny_fixtures[1]),
+	HARNESS_FIXTURE_TEST("deny_connect_ipv6_loopback/repeats_swept_not_recorded",
+			     test_deny_repeats, NULL, &deny_fixtures[1]),
+	HARNESS_FIXTURE_TEST("deny_connect_ipv6_loopback/idle_sweep_hands_on_nothing",
+			     test_deny_idle_sweep, NULL, &deny_fixtures[1]),
+	HARNESS_FIXTURE_TEST("deny_connect_ipv6_loopback/kernel_stats_count_each_call",
+			     test_deny_stats, NULL, &deny_fixtures[1]),
+	HARNESS_FIXTURE_TEST("deny_connect_v4mapped_as_ipv4/needs_no_tcp_state",
+			     test_deny_no_tcp_state, NULL, &deny_fixtures[2]),
+	HARNESS_FIXTURE_TEST("deny_connect_v4mapped_as_ipv4/denied_with_one_record",
+			     test_deny_first, NULL, &deny_fixtures[2]),
+	HARNESS_FIXTURE_TEST("deny_connect_v4mapped_as_ipv4/repeats_swept_not_recorded",
+			     test_deny_repeats, NULL, &deny_fixtures[2]),
+	HARNESS_FIXTURE_TEST("deny_connect_v4mapped_as_ipv4/idle_sweep_hands_on_nothing",
+			     test_deny_idle_sweep, NULL, &deny_fixtures[2]),
+	HARNESS_FIXTURE_TEST("deny_connect_v4mapped_as_ipv4/kernel_stats_count_each_call",
+			     test_deny_stats, NULL, &deny_fixtures[2]),
+	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv4/needs_no_tcp_state", test_deny_no_tcp_state,
+			     NULL, &deny_fixtures[3]),
+	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv4/denied_with_one_record", test_deny_first, NULL,
+			     &deny_fixtures[3]),
+	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv4/repeats_swept_not_recorded", test_deny_repeats,
+			     NULL, &deny_fixtures[3]),
+	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv4/idle_sweep_hands_on_nothing",
+			     test_deny_idle_sweep, NULL, &deny_fixtures[3]),
+	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv4/kernel_stats_count_each_call", test_deny_stats,
+			     NULL, &deny_fixtures[3]),
+	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv6_loopback/needs_no_tcp_state",
+			     test_deny_no_tcp_state, NULL, &deny_fixtures[4]),
+	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv6_loopback/denied_with_one_record",
+			     test_deny_first, NULL, &deny_fixtures[4]),
+	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv6_loopback/repeats_swept_not_recorded",
+			     test_deny_repeats, NULL, &deny_fixtures[4]),
+	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv6_loopback/idle_sweep_hands_on_nothing",
+			     test_deny_idle_sweep, NULL, &deny_fixtures[4]),
+	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv6_loopback/kernel_stats_count_each_call",
+			     test_deny_stats, NULL, &deny_fixtures[4]),
 	HARNESS_TEST("monitor_connects_and_reports", test_monitor, NULL),
 	HARNESS_TEST("allowed_traffic_makes_no_record", test_allowed, NULL),
 	HARNESS_TEST("protocol_scope", test_protocol_scope, NULL),
