@@ -1145,28 +1145,54 @@ struct notify_case {
 	bool other_pid; /* WATCHDOG_PID names another process: no WATCHDOG=1 then */
 };
 
-static int test_notify(const void *arg)
+/* What the sd_notify tests of a case share: the agent started with WATCHDOG_USEC=200000. */
+static struct notify {
+	const struct notify_case *c;
+	struct harness_agent *a;
+} nt;
+
+static int notify_setup(const void *arg)
 {
 	const struct notify_case *c = arg;
 	struct harness_agent_opts o = { .flavor = c->flavor, .watchdog_usec = "200000" };
-	_cleanup_agent_ struct harness_agent *a = NULL;
-	char want[64];
-	unsigned before;
-	int r;
 
+	nt = (struct notify){ .c = c };
 	if (c->other_pid)
 		o.watchdog_pid = getpid();
-	TRY(harness_agent_start(&o, &a));
-	/* harness_agent_start() waited for READY=1 from postured's pid. */
-	snprintf(want, sizeof(want), "(%s probes)", c->flavor);
-	CHECK(strstr(a->status_text, "Watching processes") && strstr(a->status_text, want),
-	      "STATUS= should say \"Watching processes %s\", it says \"%s\"", want, a->status_text);
+	return harness_agent_start(&o, &nt.a);
+}
 
-	before = a->watchdogs;
+static int notify_teardown(const void *arg)
+{
+	int r = nt.a ? stop_ok(nt.a, nt.c->flavor, NULL, NULL, NULL) : 0;
+
+	nt.a = harness_agent_free(nt.a);
+	return r;
+}
+
+/* READY=1 came from postured's pid (harness_agent_start() waited for it), with its STATUS=. */
+static int test_notify_status(const void *arg)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "(%s probes)", nt.c->flavor);
+	CHECK(strstr(nt.a->status_text, "Watching processes") && strstr(nt.a->status_text, want),
+	      "STATUS= should say \"Watching processes %s\", it says \"%s\"", want,
+	      nt.a->status_text);
+	return 0;
+}
+
+/* WATCHDOG=1 every WATCHDOG_USEC / 2, or never when WATCHDOG_PID names another process. */
+static int test_notify_watchdog(const void *arg)
+{
+	struct harness_agent *a = nt.a;
+	unsigned before = a->watchdogs;
+	int r;
+
 	r = harness_agent_wait(a, 1000, NULL, NULL, NULL);
 	CHECK(r == 0, "postured's output ended while we counted WATCHDOG=1. Its stderr: %s",
 	      harness_agent_stderr(a));
-	if (c->other_pid)
+	if (nt.c->other_pid)
 		CHECK(a->watchdogs == 0,
 		      "WATCHDOG_PID named another process, yet postured sent WATCHDOG=1 %u times",
 		      a->watchdogs);
@@ -1175,9 +1201,9 @@ static int test_notify(const void *arg)
 		      "with WATCHDOG_USEC=200000, expected at least 2 WATCHDOG=1 in 1 s, saw %u",
 		      a->watchdogs - before);
 	harness_note("%s: WATCHDOG=1 %u times in 1 s; ready %lld ms after exec; STATUS=%s",
-		     c->flavor, a->watchdogs - before, (long long)(a->ready_ms - a->started_ms),
+		     nt.c->flavor, a->watchdogs - before, (long long)(a->ready_ms - a->started_ms),
 		     a->status_text);
-	return stop_ok(a, c->flavor, NULL, NULL, NULL);
+	return 0;
 }
 
 /* --- (10) a process that ran before the agent ------------------------------- */
@@ -1263,6 +1289,14 @@ static int test_preexisting(const void *arg)
 #define STARTUP_CASE(...) (&(const struct startup_case){ __VA_ARGS__ })
 #define SIGTERM_CASE(...) (&(const struct sigterm_case){ __VA_ARGS__ })
 
+static const struct harness_fixture notify_fixtures[] = {
+	{ "sd_notify/tp_btf", notify_setup, notify_teardown, NOTIFY_CASE(.flavor = "tp_btf") },
+	{ "sd_notify/tracepoint", notify_setup, notify_teardown,
+	  NOTIFY_CASE(.flavor = "tracepoint") },
+	{ "sd_notify_other_pid", notify_setup, notify_teardown,
+	  NOTIFY_CASE(.flavor = "tp_btf", .other_pid = true) },
+};
+
 static const struct harness_test tests[] = {
 	/* (1) exec and exit of a uniquely named binary */
 	HARNESS_TEST("exec_exit/tp_btf", test_exec_exit, EXEC_CASE(.flavor = "tp_btf")),
@@ -1308,11 +1342,18 @@ static const struct harness_test tests[] = {
 	HARNESS_TEST("sigterm_detaches_tcp_state/tp_btf", test_sigterm,
 		     SIGTERM_CASE(.flavor = "tp_btf", .tcp_rule = true)),
 	/* (9) sd_notify */
-	HARNESS_TEST("sd_notify_watchdog/tp_btf", test_notify, NOTIFY_CASE(.flavor = "tp_btf")),
-	HARNESS_TEST("sd_notify_watchdog/tracepoint", test_notify,
-		     NOTIFY_CASE(.flavor = "tracepoint")),
-	HARNESS_TEST("sd_notify_watchdog_other_pid", test_notify,
-		     NOTIFY_CASE(.flavor = "tp_btf", .other_pid = true)),
+	HARNESS_FIXTURE_TEST("sd_notify_ready_status/tp_btf", test_notify_status, NULL,
+			     &notify_fixtures[0]),
+	HARNESS_FIXTURE_TEST("sd_notify_watchdog/tp_btf", test_notify_watchdog, NULL,
+			     &notify_fixtures[0]),
+	HARNESS_FIXTURE_TEST("sd_notify_ready_status/tracepoint", test_notify_status, NULL,
+			     &notify_fixtures[1]),
+	HARNESS_FIXTURE_TEST("sd_notify_watchdog/tracepoint", test_notify_watchdog, NULL,
+			     &notify_fixtures[1]),
+	HARNESS_FIXTURE_TEST("sd_notify_ready_status_other_pid", test_notify_status, NULL,
+			     &notify_fixtures[2]),
+	HARNESS_FIXTURE_TEST("sd_notify_watchdog_other_pid", test_notify_watchdog, NULL,
+			     &notify_fixtures[2]),
 	/* (7) start-up errors */
 	HARNESS_TEST("startup_unprivileged_nobody", test_startup_error,
 		     STARTUP_CASE(.privs = HARNESS_PRIVS_NOBODY, .want_code = -1,
