@@ -3,7 +3,8 @@
  * What a test says: why it fails (harness_fail(), CHECK(), TRY()) and lines
  * worth seeing (harness_note()), indented under the test's "[ RUN    ]" line,
  * and the monotonic clock every timeout of the harness reads.  The registry
- * that prints each test's result and the summary is in harness.h.
+ * is declared in harness.h; its runner, harness_main(), is in harness_report.c
+ * with these, and prints each test's result and the summary.
  */
 #ifndef POSTURED_TESTS_HARNESS_REPORT_H
 #define POSTURED_TESTS_HARNESS_REPORT_H
