@@ -106,6 +106,10 @@ INTEGRATION_TESTS += net_enforce
 FIREWALL_IT_SRCS = $(CHECKS_SRCS)
 NET_PROBE_SRCS := agent/postured/probe_net.c agent/postured/probe_net_rules.c \
 	agent/postured/probe_common.c agent/postured/decode.c
+# The harness every suite links: what a test reports, paths, files, JSON, children, the agent.
+HARNESS_SRCS := $(addprefix tests/integration/,harness_report.c harness_paths.c harness_files.c \
+	harness_json.c harness_privs.c harness_child.c harness_agent.c)
+HARNESS_OBJS = $(call obj,$(HARNESS_SRCS))
 
 # The policy library's sources, tests and tools.
 include basic/basic.mk
@@ -209,34 +213,26 @@ $(BUILD)/asan/tests/test_$(1): $(call obj,tests/unit/test_$(1).c $($(1)_DEPS),as
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test_rules,$(t))))
 
-$(BUILD)/tests/integration/%: tests/integration/%.c tests/integration/harness.h $(BUILD)/postured
-	$(call msg,CC,$@)
+# Every suite links the harness's objects (tests/integration/harness.h) and, where it
+# drives a module of the agent directly, that module; it runs build/postured itself.
+# Objects first, then the libraries, basic/ last: the others use it.
+INTEGRATION_LINK = $(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.o,$^) \
+	$(filter-out $(BASIC_LIB),$(filter %.a,$^)) $(BASIC_LIB) $(PKG_LIBS) -o $@
+
+$(BUILD)/tests/integration/%: $(call obj,tests/integration/%.c) $(HARNESS_OBJS) $(BASIC_LIB) \
+		$(BUILD)/postured
+	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(PKG_LIBS) -o $@
+	$(INTEGRATION_LINK)
 
 # Links the probe's loader itself rather than running the daemon.
-$(BUILD)/tests/integration/net_probe: tests/integration/net_probe.c tests/integration/harness.h \
-		$(call obj,$(NET_PROBE_SRCS)) $(POLICY_LIB) $(BASIC_LIB) $(BUILD)/postured
-	$(call msg,CC,$@)
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(call obj,$(NET_PROBE_SRCS)) $(POLICY_LIB) \
-		$(BASIC_LIB) $(PKG_LIBS) -o $@
+$(BUILD)/tests/integration/net_probe: $(call obj,$(NET_PROBE_SRCS)) $(POLICY_LIB)
 
 # The network watcher and the listener scan, each linked with its module alone.
-$(BUILD)/tests/integration/netwatch $(BUILD)/tests/integration/listeners: \
-		$(BUILD)/tests/integration/%: tests/integration/%.c tests/integration/harness.h \
-		$(BUILD)/obj/agent/postured/%.o $(BASIC_LIB) $(BUILD)/postured
-	$(call msg,CC,$@)
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(BUILD)/obj/agent/postured/$*.o \
-		$(BASIC_LIB) $(PKG_LIBS) -o $@
+$(BUILD)/tests/integration/netwatch: $(call obj,agent/postured/netwatch.c)
+$(BUILD)/tests/integration/listeners: $(call obj,agent/postured/listeners.c)
 
-$(BUILD)/tests/integration/firewall_netns: tests/integration/firewall_netns.c \
-		tests/integration/harness.h $(call obj,$(FIREWALL_IT_SRCS)) $(POLICY_LIB) $(BASIC_LIB)
-	$(call msg,CC,$@)
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(call obj,$(FIREWALL_IT_SRCS)) $(POLICY_LIB) \
-		$(BASIC_LIB) $(PKG_LIBS) -o $@
+$(BUILD)/tests/integration/firewall_netns: $(call obj,$(FIREWALL_IT_SRCS)) $(POLICY_LIB)
 
 # End to end: the spool and the sender against the real collector, on loopback.
 $(BUILD)/tests/e2e/test_e2e: $(call obj,tests/e2e/test_e2e.c $(SPOOL_SRCS)) $(BASIC_LIB)

@@ -11,16 +11,18 @@
  * Needs root.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -263,84 +265,133 @@ static int ask_agent(const char *socket_path, const char *request, char **ret)
 	return 0;
 }
 
-static int test_exec_reaches_collector(const void *arg)
+/*
+ * What the delivery tests share: the world, the collector, the agent (its
+ * sender delivering to the collector), and one run of the copy the policy's
+ * monitor-mode deny rule names, so there is an exec and a finding to deliver.
+ */
+static struct delivery {
+	struct world w;
+	struct harness_agent *a;
+} dl;
+
+static int delivery_setup(const void *arg)
 {
-	_cleanup_(world_done) struct world w = {};
-	_cleanup_agent_ struct harness_agent *a = NULL;
 	struct harness_agent_opts o = { .no_print_events = true };
 	struct harness_child_opts co = HARNESS_CHILD_OPTS_DEFAULT;
-	char like[PATH_MAX + 32], marker[PATH_MAX + 16];
+	char marker[PATH_MAX + 16];
 	char *argv[3];
-	long long other = 0;
 	int status;
 	pid_t pid;
 
-	TRY(world_init(&w));
-	TRY(world_start_collector(&w));
-	o.config = w.config;
-	TRY(harness_agent_start(&o, &a));
+	dl = (struct delivery){};
+	TRY(world_init(&dl.w));
+	TRY(world_start_collector(&dl.w));
+	o.config = dl.w.config;
+	TRY(harness_agent_start(&o, &dl.a));
 
-	snprintf(marker, sizeof(marker), "%s/marker", w.dir);
-	argv[0] = w.prog;
+	snprintf(marker, sizeof(marker), "%s/marker", dl.w.dir);
+	argv[0] = dl.w.prog;
 	argv[1] = marker;
 	argv[2] = NULL;
-	TRY(harness_spawn(w.prog, argv, &co, &pid));
-	TRY(harness_wait_child(pid, 5000, &status));
+	TRY(harness_spawn(dl.w.prog, argv, &co, &pid));
+	return harness_wait_child(pid, 5000, &status);
+}
 
-	/*
-	 * A network rule refuses every program the collector's port, and this
-	 * one is refused; the agent's sender, exempt, delivers all the same.
-	 */
-	{
-		char *cargv[] = { (char *)harness_helper("net_client"), "tcp", "127.0.0.1", w.port,
-				  NULL };
-		pid_t cpid;
+/* The agent must stop cleanly; then the collector goes, and the world. */
+static int delivery_teardown(const void *arg)
+{
+	int r = 0;
 
-		TRY(harness_spawn(cargv[0], cargv, &co, &cpid));
-		TRY(harness_wait_child(cpid, 5000, &status));
-		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 10,
-		      "a program other than the sender is refused the collector's port (status "
-		      "%d, 10 is EPERM)",
-		      status);
+	if (dl.a) {
+		r = harness_agent_stop(dl.a, HARNESS_STOP_TIMEOUT_MS, NULL, NULL, NULL);
+		if (r == 0 && !(WIFEXITED(dl.a->status) && WEXITSTATUS(dl.a->status) == 0))
+			r = harness_fail("the agent did not stop cleanly; it said: %s",
+					 harness_agent_stderr(dl.a));
 	}
+	dl.a = harness_agent_free(dl.a);
+	world_done(&dl.w);
+	return r;
+}
 
-	/* The exec (exec audit), then the finding about it, then the posture. */
-	snprintf(like, sizeof(like), "%%\"path\":\"%s\"%%", w.prog);
-	TRY(wait_rows(&w, 1007, like, "the exec record"));
-	snprintf(like, sizeof(like), "%%\"rule_id\":\"deny-copy\"%%");
-	TRY(wait_rows(&w, 2003, like, "the finding"));
-	TRY(wait_rows(&w, 5001, "%\"posture\"%", "the posture snapshot"));
-	/* Stored under the certificate's identity, and no other. */
-	TRY(count_rows(&w, "0000000000000000000000000000000", 1007, "%", &other));
+/*
+ * A network rule refuses every program the collector's port, and this
+ * one is refused; the agent's sender, exempt, delivers all the same (the
+ * records the other tests find in the store).
+ */
+static int test_collector_port_refused(const void *arg)
+{
+	struct harness_child_opts co = HARNESS_CHILD_OPTS_DEFAULT;
+	char *cargv[] = { (char *)harness_helper("net_client"), "tcp", "127.0.0.1", dl.w.port,
+			  NULL };
+	int status;
+	pid_t cpid;
+
+	TRY(harness_spawn(cargv[0], cargv, &co, &cpid));
+	TRY(harness_wait_child(cpid, 5000, &status));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 10,
+	      "a program other than the sender is refused the collector's port (status "
+	      "%d, 10 is EPERM)",
+	      status);
+	return 0;
+}
+
+/* The exec (exec audit) reaches the collector's store. */
+static int test_exec_record_stored(const void *arg)
+{
+	char like[PATH_MAX + 32];
+
+	snprintf(like, sizeof(like), "%%\"path\":\"%s\"%%", dl.w.prog);
+	return wait_rows(&dl.w, 1007, like, "the exec record");
+}
+
+/* The finding about it. */
+static int test_finding_stored(const void *arg)
+{
+	return wait_rows(&dl.w, 2003, "%\"rule_id\":\"deny-copy\"%", "the finding");
+}
+
+/* The posture. */
+static int test_posture_stored(const void *arg)
+{
+	return wait_rows(&dl.w, 5001, "%\"posture\"%", "the posture snapshot");
+}
+
+/*
+ * Stored under the certificate's identity, and no other; the records carry
+ * it as their device.uid too.
+ */
+static int test_stored_under_certificate_id(const void *arg)
+{
+	char like[PATH_MAX + 32];
+	long long other = 0;
+
+	snprintf(like, sizeof(like), "%%\"uid\":\"%s\"%%", dl.w.device_id);
+	TRY(wait_rows(&dl.w, 1007, like, "an exec record naming the certificate's device id"));
+	TRY(count_rows(&dl.w, "0000000000000000000000000000000", 1007, "%", &other));
 	CHECK(other == 0, "records stored under another device id");
+	return 0;
+}
 
-	/*
-	 * The transparency promise: what the collector acknowledged is what the
-	 * owner can list on the laptop (posturectl sent), as it was sent.
-	 */
-	{
-		int64_t deadline = harness_now_ms() + DELIVERY_TIMEOUT_MS;
-		bool seen = false;
+/*
+ * The transparency promise: what the collector acknowledged is what the
+ * owner can list on the laptop (posturectl sent), as it was sent.
+ */
+static int test_sent_lists_delivered(const void *arg)
+{
+	int64_t deadline = harness_now_ms() + DELIVERY_TIMEOUT_MS;
+	bool seen = false;
 
-		while (!seen && harness_now_ms() < deadline) {
-			_cleanup_free_ char *answer = NULL;
+	while (!seen && harness_now_ms() < deadline) {
+		_cleanup_free_ char *answer = NULL;
 
-			TRY(ask_agent(a->status_path, "{\"id\":1,\"method\":\"sent\"}\n", &answer));
-			seen = strstr(answer, w.prog) &&
-			       strstr(answer, "\"rule_id\":\"deny-copy\"");
-			if (!seen)
-				usleep(100 * 1000);
-		}
-		CHECK(seen, "the sent records do not show the exec and the finding the collector "
-			    "stored");
+		TRY(ask_agent(dl.a->status_path, "{\"id\":1,\"method\":\"sent\"}\n", &answer));
+		seen = strstr(answer, dl.w.prog) && strstr(answer, "\"rule_id\":\"deny-copy\"");
+		if (!seen)
+			usleep(100 * 1000);
 	}
-
-	/* The records carry the certificate's identity as their device.uid too. */
-	snprintf(like, sizeof(like), "%%\"uid\":\"%s\"%%", w.device_id);
-	TRY(wait_rows(&w, 1007, like, "an exec record naming the certificate's device id"));
-	TRY(harness_agent_stop(a, HARNESS_STOP_TIMEOUT_MS, NULL, NULL, NULL));
-	CHECK(WIFEXITED(a->status) && WEXITSTATUS(a->status) == 0,
-	      "the agent did not stop cleanly; it said: %s", harness_agent_stderr(a));
+	CHECK(seen, "the sent records do not show the exec and the finding the collector "
+		    "stored");
 	return 0;
 }
 
@@ -436,64 +487,117 @@ static int expect_stderr(struct harness_agent *a, const char *text, int timeout_
 	return 0;
 }
 
-static int test_signed_policy_feed(const void *arg)
+/*
+ * What the feed tests share: the world with the feed's configuration, the
+ * collector serving serial 2 properly signed, and the agent fetching it.
+ */
+static struct feed {
+	struct world w;
+	struct harness_agent *a;
+	bool in_force; /* serial 2 was put in force and kept on disk */
+} fe;
+
+static int feed_setup(const void *arg)
 {
-	_cleanup_(world_done) struct world w = {};
-	_cleanup_agent_ struct harness_agent *a = NULL;
 	struct harness_agent_opts o = { .no_print_events = true };
-	char text[PATH_MAX + 128];
-	int status;
 
-	TRY(world_init(&w));
-	TRY(world_feed_init(&w));
-	TRY(feed_write_policy(&w, 2));
-	TRY(feed_sign(&w));
-	TRY(world_start_collector(&w));
-	o.config = w.config;
-	TRY(harness_agent_start(&o, &a));
+	fe = (struct feed){};
+	TRY(world_init(&fe.w));
+	TRY(world_feed_init(&fe.w));
+	TRY(feed_write_policy(&fe.w, 2));
+	TRY(feed_sign(&fe.w));
+	TRY(world_start_collector(&fe.w));
+	o.config = fe.w.config;
+	return harness_agent_start(&o, &fe.a);
+}
 
-	/* (1) The served policy, serial 2, is verified and put in force. */
-	TRY(expect_stderr(a, "Policy feed (serial 2,", 10000));
-	/* Kept on disk right after it is in force. */
-	for (int i = 0; i < 40 && access(w.signed_policy, F_OK) < 0; i++)
-		usleep(50 * 1000);
-	CHECK(access(w.signed_policy, F_OK) == 0, "no last good signed policy at %s; it said: %s",
-	      w.signed_policy, harness_agent_stderr(a));
-
-	/* (2) Serial 3 with serial 2's signature: the bytes are not the signed bytes. */
-	TRY(feed_write_policy(&w, 3));
-	TRY(feed_reload(&w));
-	TRY(expect_stderr(a, "signature does not verify with the pinned key", 10000));
-	TRY(wait_rows(&w, 2003, "%signature does not verify with the pinned key%",
-		      "the finding about the bad signature"));
-
-	/* (3) Serial 1, properly signed, after 2: a rollback. */
-	TRY(feed_write_policy(&w, 1));
-	TRY(feed_sign(&w));
-	TRY(feed_reload(&w));
-	TRY(expect_stderr(a, "serial 1 is lower than 2 in force: refusing a rollback", 10000));
-	TRY(wait_rows(&w, 2003, "%refusing a rollback%", "the finding about the rollback"));
-	CHECK(!strstr(a->err, "Policy feed (serial 3,") &&
-		      !strstr(a->err, "Policy feed (serial 1,"),
-	      "a refused policy was put in force; the agent said: %s", harness_agent_stderr(a));
-	TRY(harness_agent_stop(a, HARNESS_STOP_TIMEOUT_MS, NULL, NULL, NULL));
-	CHECK(WIFEXITED(a->status) && WEXITSTATUS(a->status) == 0,
-	      "the agent did not stop cleanly; it said: %s", harness_agent_stderr(a));
-	a = harness_agent_free(a);
-
-	/* (4) The collector is gone: the agent starts with the last good signed policy. */
-	(void)kill(w.collector, SIGTERM);
-	TRY(harness_wait_child(w.collector, 5000, &status));
-	w.collector = 0;
-	TRY(harness_agent_start(&o, &a));
-	snprintf(text, sizeof(text),
-		 "Policy feed (serial 2, monitor mode, 1 rules) from %s is in force",
-		 w.signed_policy);
-	TRY(expect_stderr(a, text, 5000));
+/* Stops an agent of the feed's; it must stop cleanly. */
+static int feed_stop_agent(struct harness_agent *a)
+{
 	TRY(harness_agent_stop(a, HARNESS_STOP_TIMEOUT_MS, NULL, NULL, NULL));
 	CHECK(WIFEXITED(a->status) && WEXITSTATUS(a->status) == 0,
 	      "the agent did not stop cleanly; it said: %s", harness_agent_stderr(a));
 	return 0;
+}
+
+static int feed_teardown(const void *arg)
+{
+	int r = fe.a ? feed_stop_agent(fe.a) : 0;
+
+	fe.a = harness_agent_free(fe.a);
+	world_done(&fe.w);
+	return r;
+}
+
+/* The served policy, serial 2, is verified and put in force, and kept on disk (once). */
+static int feed_put_in_force(void)
+{
+	if (fe.in_force)
+		return 0;
+	TRY(expect_stderr(fe.a, "Policy feed (serial 2,", 10000));
+	/* Kept on disk right after it is in force. */
+	for (int i = 0; i < 40 && access(fe.w.signed_policy, F_OK) < 0; i++)
+		usleep(50 * 1000);
+	CHECK(access(fe.w.signed_policy, F_OK) == 0,
+	      "no last good signed policy at %s; it said: %s", fe.w.signed_policy,
+	      harness_agent_stderr(fe.a));
+	fe.in_force = true;
+	return 0;
+}
+
+static int test_feed_in_force(const void *arg)
+{
+	return feed_put_in_force();
+}
+
+/* Serial 3 with serial 2's signature: the bytes are not the signed bytes. */
+static int test_feed_bad_signature(const void *arg)
+{
+	TRY(feed_write_policy(&fe.w, 3));
+	TRY(feed_reload(&fe.w));
+	TRY(expect_stderr(fe.a, "signature does not verify with the pinned key", 10000));
+	TRY(wait_rows(&fe.w, 2003, "%signature does not verify with the pinned key%",
+		      "the finding about the bad signature"));
+	CHECK(!strstr(fe.a->err, "Policy feed (serial 3,"),
+	      "a refused policy was put in force; the agent said: %s", harness_agent_stderr(fe.a));
+	return 0;
+}
+
+/* Serial 1, properly signed, after 2: a rollback. */
+static int test_feed_rollback(const void *arg)
+{
+	TRY(feed_put_in_force());
+	TRY(feed_write_policy(&fe.w, 1));
+	TRY(feed_sign(&fe.w));
+	TRY(feed_reload(&fe.w));
+	TRY(expect_stderr(fe.a, "serial 1 is lower than 2 in force: refusing a rollback", 10000));
+	TRY(wait_rows(&fe.w, 2003, "%refusing a rollback%", "the finding about the rollback"));
+	CHECK(!strstr(fe.a->err, "Policy feed (serial 3,") &&
+		      !strstr(fe.a->err, "Policy feed (serial 1,"),
+	      "a refused policy was put in force; the agent said: %s", harness_agent_stderr(fe.a));
+	return 0;
+}
+
+/* The collector is gone: the agent starts with the last good signed policy.  Last: it ends both. */
+static int test_feed_offline_start(const void *arg)
+{
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	struct harness_agent_opts o = { .no_print_events = true, .config = fe.w.config };
+	char text[PATH_MAX + 128];
+	int status;
+
+	TRY(feed_put_in_force());
+	TRY(feed_stop_agent(fe.a));
+	fe.a = harness_agent_free(fe.a);
+	(void)kill(fe.w.collector, SIGTERM);
+	TRY(harness_wait_child(fe.w.collector, 5000, &status));
+	fe.w.collector = 0;
+	TRY(harness_agent_start(&o, &a));
+	snprintf(text, sizeof(text),
+		 "Policy feed (serial 2, monitor mode, 1 rules) from %s is in force",
+		 fe.w.signed_policy);
+	TRY(expect_stderr(a, text, 5000));
+	return feed_stop_agent(a);
 }
 
 /* A client key others can read: the agent refuses to start, saying what to do. */
@@ -521,13 +625,33 @@ static int test_loose_key_refused(const void *arg)
 	return 0;
 }
 
+static const struct harness_fixture delivery_fixture = { "exec_reaches_collector", delivery_setup,
+							 delivery_teardown, NULL };
+static const struct harness_fixture feed_fixture = { "signed_policy_feed", feed_setup,
+						     feed_teardown, NULL };
+
 static const struct harness_test tests[] = {
-	{ "exec_reaches_collector", test_exec_reaches_collector, NULL },
-	{ "signed_policy_feed", test_signed_policy_feed, NULL },
-	{ "loose_key_refused", test_loose_key_refused, NULL },
+	HARNESS_FIXTURE_TEST("exec_reaches_collector/collector_port_refused_to_others",
+			     test_collector_port_refused, NULL, &delivery_fixture),
+	HARNESS_FIXTURE_TEST("exec_reaches_collector/exec_record_stored", test_exec_record_stored,
+			     NULL, &delivery_fixture),
+	HARNESS_FIXTURE_TEST("exec_reaches_collector/finding_stored", test_finding_stored, NULL,
+			     &delivery_fixture),
+	HARNESS_FIXTURE_TEST("exec_reaches_collector/posture_snapshot_stored", test_posture_stored,
+			     NULL, &delivery_fixture),
+	HARNESS_FIXTURE_TEST("exec_reaches_collector/stored_under_certificate_device_id",
+			     test_stored_under_certificate_id, NULL, &delivery_fixture),
+	HARNESS_FIXTURE_TEST("exec_reaches_collector/sent_lists_what_was_stored",
+			     test_sent_lists_delivered, NULL, &delivery_fixture),
+	HARNESS_FIXTURE_TEST("signed_policy_feed/served_policy_put_in_force", test_feed_in_force,
+			     NULL, &feed_fixture),
+	HARNESS_FIXTURE_TEST("signed_policy_feed/bad_signature_refused", test_feed_bad_signature,
+			     NULL, &feed_fixture),
+	HARNESS_FIXTURE_TEST("signed_policy_feed/rollback_refused", test_feed_rollback, NULL,
+			     &feed_fixture),
+	HARNESS_FIXTURE_TEST("signed_policy_feed/last_good_policy_serves_offline_start",
+			     test_feed_offline_start, NULL, &feed_fixture),
+	HARNESS_TEST("loose_key_refused", test_loose_key_refused, NULL),
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(tests, ELEMENTSOF(tests), argc, argv);
-}
+HARNESS_MAIN(tests)

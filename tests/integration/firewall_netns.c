@@ -6,8 +6,16 @@
  * path: libnftables' JSON of "list ruleset"), and hands the result back
  * through a pipe.  This machine's own ruleset is never touched.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
 #include <nftables/libnftables.h>
 #include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -236,15 +244,12 @@ static int test_without_net_admin(const void *arg)
 }
 
 static const struct harness_test tests[] = {
-	{ "drop_policy_passes", test_drop_policy, NULL },
-	{ "accept_policy_fails", test_accept_policy, NULL },
-	{ "final_reject_through_jump_passes", test_final_reject, NULL },
-	{ "ipv4_only_fails_with_ipv6", test_ipv4_only, NULL },
-	{ "empty_ruleset_fails", test_empty, NULL },
-	{ "without_cap_net_admin_unknown", test_without_net_admin, NULL },
+	HARNESS_TEST("drop_policy_passes", test_drop_policy, NULL),
+	HARNESS_TEST("accept_policy_fails", test_accept_policy, NULL),
+	HARNESS_TEST("final_reject_through_jump_passes", test_final_reject, NULL),
+	HARNESS_TEST("ipv4_only_fails_with_ipv6", test_ipv4_only, NULL),
+	HARNESS_TEST("empty_ruleset_fails", test_empty, NULL),
+	HARNESS_TEST("without_cap_net_admin_unknown", test_without_net_admin, NULL),
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(tests, ELEMENTSOF(tests), argc, argv);
-}
+HARNESS_MAIN(tests)

@@ -10,7 +10,18 @@
  * waits for its stdin to close.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "postured/listeners.h"
@@ -196,8 +207,8 @@ static int test_unprivileged(const void *arg)
 }
 
 static const struct harness_test tests[] = {
-	{ "other_user", test_other_user, NULL },
-	{ "unprivileged", test_unprivileged, NULL },
+	HARNESS_TEST("other_user", test_other_user, NULL),
+	HARNESS_TEST("unprivileged", test_unprivileged, NULL),
 };
 
 int main(int argc, char *argv[])

@@ -6,6 +6,9 @@
  * uniquely named copies of tests/helpers/net_client, and checks what the
  * kernel did to them (EPERM or not) and the network findings postured
  * printed (docs/events.md) or shows on its status socket (posturectl).
+ * Tests that look at one policy from several sides (outbound_*, listen_*,
+ * listeners_*) share its sockets and agent through a fixture (harness.h),
+ * each named for the one behaviour it checks.
  *
  * The agent attaches its hooks at the cgroup v2 root, so its rules apply to
  * every program on this machine while a test runs: every rule is scoped to
@@ -24,12 +27,15 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -252,21 +258,6 @@ static int start_agent(const struct env *e, bool print_events, struct harness_ag
 	struct harness_agent_opts o = { .config = e->config, .no_print_events = !print_events };
 
 	return harness_agent_start(&o, ret);
-}
-
-/* Stops the agent; it must exit 0 and have printed nothing that is not JSON. */
-static int stop_agent(struct harness_agent *a)
-{
-	char d[128];
-
-	TRY(harness_agent_stop(a, HARNESS_STOP_TIMEOUT_MS, NULL, NULL, NULL));
-	CHECK(WIFEXITED(a->status) && WEXITSTATUS(a->status) == 0,
-	      "after SIGTERM postured should exit with status 0; it ended with %s. Its stderr: %s",
-	      harness_describe_status(a->status, d, sizeof(d)), harness_agent_stderr(a));
-	CHECK(a->bad_lines == 0,
-	      "postured printed %llu lines that are not JSON objects; the first: %s",
-	      (unsigned long long)a->bad_lines, a->bad_line);
-	return 0;
 }
 
 /* SIGHUP, and the policy of the given serial in force. */
@@ -873,190 +864,276 @@ struct outbound_case {
 	const char *protocol;
 };
 
-static int test_outbound(const void *arg)
-{
-	const struct outbound_case *c = arg;
-	_cleanup_env_ struct env e = {};
-	_cleanup_agent_ struct harness_agent *a = NULL;
-	_cleanup_close_ int fd_deny = -EBADF, fd_mon = -EBADF, fd_allowed = -EBADF,
-			    fd_marker = -EBADF;
-	struct addr A = c->family == AF_INET ? loopback4_random() : addr_of("::1");
-	bool tcp = strcmp(c->protocol, "tcp") == 0;
-	int type = tcp ? SOCK_STREAM : SOCK_DGRAM, ver = c->family == AF_INET ? 4 : 6;
+/*
+ * What the outbound tests of one family and protocol share: sockets of ours
+ * on a denied port, a port under a deny rule in monitor mode, an allowed
+ * port and the marker's; the policy (serial 1, enforce) naming them; and the
+ * agent running it.  Only the last test of the group changes the policy.
+ */
+static struct outbound {
+	const struct outbound_case *c;
+	struct env e;
+	struct harness_agent *a;
+	struct addr A;
+	bool tcp;
+	int ver;
+	int fd_deny, fd_mon, fd_allowed, fd_marker;
 	uint16_t p_deny, p_mon, p_allowed, p_marker;
 	char m_deny[128], m_mon[128], m_marker[128];
+	struct rule_spec rules[3];
+} ob;
 
-	TRY(env_init(&e));
+static int outbound_setup(const void *arg)
+{
+	const struct outbound_case *c = arg;
+	int type;
+
+	ob = (struct outbound){ .c = c,
+				.fd_deny = -EBADF,
+				.fd_mon = -EBADF,
+				.fd_allowed = -EBADF,
+				.fd_marker = -EBADF };
+	ob.A = c->family == AF_INET ? loopback4_random() : addr_of("::1");
+	ob.tcp = strcmp(c->protocol, "tcp") == 0;
+	ob.ver = c->family == AF_INET ? 4 : 6;
+	type = ob.tcp ? SOCK_STREAM : SOCK_DGRAM;
+	TRY(env_init(&ob.e));
 	/* A listener even where the call is refused: in monitor mode it goes through. */
-	TRY(sock_open(&A, type, &fd_deny, &p_deny));
-	TRY(sock_open(&A, type, &fd_mon, &p_mon));
-	TRY(sock_open(&A, type, &fd_allowed, &p_allowed));
-	TRY(sock_open(&A, SOCK_DGRAM, &fd_marker, &p_marker));
-	snprintf(m_deny, sizeof(m_deny), "\"address\": \"%s\", \"port\": %u", A.text, p_deny);
-	snprintf(m_mon, sizeof(m_mon), "\"address\": \"%s\", \"port\": %u", A.text, p_mon);
-	const struct rule_spec rules[] = {
-		{ "net-deny", NULL, "outbound", c->protocol, m_deny, NULL, "deny" },
-		{ "net-monitor-rule", "monitor", "outbound", c->protocol, m_mon, NULL, "deny" },
-		marker_rule(&A, p_marker, m_marker, sizeof(m_marker)),
-	};
-	TRY(env_write_policy(&e, "enforce", 1, rules, ELEMENTSOF(rules)));
-	TRY(start_agent(&e, true, &a));
+	TRY(sock_open(&ob.A, type, &ob.fd_deny, &ob.p_deny));
+	TRY(sock_open(&ob.A, type, &ob.fd_mon, &ob.p_mon));
+	TRY(sock_open(&ob.A, type, &ob.fd_allowed, &ob.p_allowed));
+	TRY(sock_open(&ob.A, SOCK_DGRAM, &ob.fd_marker, &ob.p_marker));
+	snprintf(ob.m_deny, sizeof(ob.m_deny), "\"address\": \"%s\", \"port\": %u", ob.A.text,
+		 ob.p_deny);
+	snprintf(ob.m_mon, sizeof(ob.m_mon), "\"address\": \"%s\", \"port\": %u", ob.A.text,
+		 ob.p_mon);
+	ob.rules[0] = (struct rule_spec){ "net-deny", NULL, "outbound", c->protocol,
+					  ob.m_deny,  NULL, "deny" };
+	ob.rules[1] = (struct rule_spec){ "net-monitor-rule", "monitor", "outbound", c->protocol,
+					  ob.m_mon,	      NULL,	 "deny" };
+	ob.rules[2] = marker_rule(&ob.A, ob.p_marker, ob.m_marker, sizeof(ob.m_marker));
+	TRY(env_write_policy(&ob.e, "enforce", 1, ob.rules, ELEMENTSOF(ob.rules)));
+	return start_agent(&ob.e, true, &ob.a);
+}
 
-	/* Enforce: EPERM for the program, and a finding that says so. */
-	{
-		_cleanup_client_ struct client cl = CLIENT_INIT;
+static int outbound_teardown(const void *arg)
+{
+	int r = ob.a ? harness_agent_stop_ok(ob.a) : 0;
 
-		TRY(client_run(&e, &(struct client_opts){ .hold = true }, c->protocol, A.text,
-			       p_deny, &cl));
-		EXPECT_EPERM(cl, "the call to the denied destination");
-		TRY(expect_net(a, &(struct want){ .rule = "net-deny",
-						  .action = "denied",
-						  .mode = "enforce",
-						  .direction = "outbound",
-						  .protocol = c->protocol,
-						  .addr = A.text,
-						  .ip_version = ver,
-						  .port = p_deny,
-						  .pid = cl.was,
-						  .exe = e.client,
-						  .serial = 1 }));
-		TRY(client_finish(&cl));
-	}
-	/* The same destination through an IPv6 socket, v4-mapped: judged (and written) as IPv4. */
-	if (c->family == AF_INET) {
-		_cleanup_client_ struct client cl = CLIENT_INIT;
-		char mapped[64];
+	ob.a = harness_agent_free(ob.a);
+	ob.fd_deny = safe_close(ob.fd_deny);
+	ob.fd_mon = safe_close(ob.fd_mon);
+	ob.fd_allowed = safe_close(ob.fd_allowed);
+	ob.fd_marker = safe_close(ob.fd_marker);
+	env_done(&ob.e);
+	return r;
+}
 
-		snprintf(mapped, sizeof(mapped), "::ffff:%s", A.text);
-		TRY(client_run(&e, &(struct client_opts){ .hold = true }, c->protocol, mapped,
-			       p_deny, &cl));
-		EXPECT_EPERM(cl, "the call to the denied destination, v4-mapped");
-		TRY(expect_net(a, &(struct want){ .rule = "net-deny",
-						  .action = "denied",
-						  .direction = "outbound",
-						  .protocol = c->protocol,
-						  .addr = A.text,
-						  .port = p_deny,
-						  .pid = cl.was,
-						  .exe = e.client }));
-		TRY(client_finish(&cl));
-	}
-	/* A deny rule in monitor mode: the call goes through, and is reported. */
-	{
-		_cleanup_client_ struct client cl = CLIENT_INIT;
+/* Enforce: EPERM for the program, and a finding that says so. */
+static int test_outbound_denied(const void *arg)
+{
+	_cleanup_client_ struct client cl = CLIENT_INIT;
 
-		TRY(client_run(&e, &(struct client_opts){ .hold = true }, c->protocol, A.text,
-			       p_mon, &cl));
-		EXPECT_OK(cl, "the call under a rule in monitor mode");
-		TRY(expect_net(a, &(struct want){ .rule = "net-monitor-rule",
-						  .action = "reported",
-						  .mode = "monitor",
-						  .direction = "outbound",
-						  .protocol = c->protocol,
-						  .addr = A.text,
-						  .ip_version = ver,
-						  .port = p_mon,
-						  .pid = cl.was,
-						  .exe = e.client,
-						  .outcome = tcp ? "established" : NULL }));
-		TRY(client_finish(&cl));
-	}
-	/* A destination no rule names: it goes through, and nothing is said about it. */
-	{
-		_cleanup_client_ struct client cl = CLIENT_INIT;
+	TRY(client_run(&ob.e, &(struct client_opts){ .hold = true }, ob.c->protocol, ob.A.text,
+		       ob.p_deny, &cl));
+	EXPECT_EPERM(cl, "the call to the denied destination");
+	TRY(expect_net(ob.a, &(struct want){ .rule = "net-deny",
+					     .action = "denied",
+					     .mode = "enforce",
+					     .direction = "outbound",
+					     .protocol = ob.c->protocol,
+					     .addr = ob.A.text,
+					     .ip_version = ob.ver,
+					     .port = ob.p_deny,
+					     .pid = cl.was,
+					     .exe = ob.e.client,
+					     .serial = 1 }));
+	return client_finish(&cl);
+}
 
-		TRY(client_run(&e, &(struct client_opts){}, c->protocol, A.text, p_allowed, &cl));
-		EXPECT_OK(cl, "the call to an allowed destination");
-		TRY(expect_quiet(a, &e, &A, p_marker, &cl.was, 1));
-	}
-	/* The whole policy in monitor mode: the deny rule reports, the call goes through. */
-	TRY(env_write_policy(&e, "monitor", 2, rules, ELEMENTSOF(rules)));
-	TRY(reload_sighup(a, 2));
-	{
-		_cleanup_client_ struct client cl = CLIENT_INIT;
+/* The same destination through an IPv6 socket, v4-mapped: judged (and written) as IPv4. */
+static int test_outbound_v4mapped(const void *arg)
+{
+	_cleanup_client_ struct client cl = CLIENT_INIT;
+	char mapped[64];
 
-		TRY(client_run(&e, &(struct client_opts){ .hold = true }, c->protocol, A.text,
-			       p_deny, &cl));
-		EXPECT_OK(cl, "the call to the destination denied in monitor mode");
-		TRY(expect_net(a, &(struct want){ .rule = "net-deny",
-						  .action = "reported",
-						  .mode = "monitor",
-						  .direction = "outbound",
-						  .protocol = c->protocol,
-						  .addr = A.text,
-						  .ip_version = ver,
-						  .port = p_deny,
-						  .pid = cl.was,
-						  .exe = e.client,
-						  .serial = 2,
-						  .outcome = tcp ? "established" : NULL }));
-		TRY(client_finish(&cl));
-	}
-	return stop_agent(a);
+	snprintf(mapped, sizeof(mapped), "::ffff:%s", ob.A.text);
+	TRY(client_run(&ob.e, &(struct client_opts){ .hold = true }, ob.c->protocol, mapped,
+		       ob.p_deny, &cl));
+	EXPECT_EPERM(cl, "the call to the denied destination, v4-mapped");
+	TRY(expect_net(ob.a, &(struct want){ .rule = "net-deny",
+					     .action = "denied",
+					     .direction = "outbound",
+					     .protocol = ob.c->protocol,
+					     .addr = ob.A.text,
+					     .port = ob.p_deny,
+					     .pid = cl.was,
+					     .exe = ob.e.client }));
+	return client_finish(&cl);
+}
+
+/* A deny rule in monitor mode: the call goes through, and is reported. */
+static int test_outbound_monitor_rule(const void *arg)
+{
+	_cleanup_client_ struct client cl = CLIENT_INIT;
+
+	TRY(client_run(&ob.e, &(struct client_opts){ .hold = true }, ob.c->protocol, ob.A.text,
+		       ob.p_mon, &cl));
+	EXPECT_OK(cl, "the call under a rule in monitor mode");
+	TRY(expect_net(ob.a, &(struct want){ .rule = "net-monitor-rule",
+					     .action = "reported",
+					     .mode = "monitor",
+					     .direction = "outbound",
+					     .protocol = ob.c->protocol,
+					     .addr = ob.A.text,
+					     .ip_version = ob.ver,
+					     .port = ob.p_mon,
+					     .pid = cl.was,
+					     .exe = ob.e.client,
+					     .outcome = ob.tcp ? "established" : NULL }));
+	return client_finish(&cl);
+}
+
+/* A destination no rule names: it goes through, and nothing is said about it. */
+static int test_outbound_unnamed(const void *arg)
+{
+	_cleanup_client_ struct client cl = CLIENT_INIT;
+
+	TRY(client_run(&ob.e, &(struct client_opts){}, ob.c->protocol, ob.A.text, ob.p_allowed,
+		       &cl));
+	EXPECT_OK(cl, "the call to an allowed destination");
+	return expect_quiet(ob.a, &ob.e, &ob.A, ob.p_marker, &cl.was, 1);
+}
+
+/* The whole policy in monitor mode (serial 2, by SIGHUP): the deny rule reports, the call goes through. */
+static int test_outbound_monitor_policy(const void *arg)
+{
+	_cleanup_client_ struct client cl = CLIENT_INIT;
+
+	TRY(env_write_policy(&ob.e, "monitor", 2, ob.rules, ELEMENTSOF(ob.rules)));
+	TRY(reload_sighup(ob.a, 2));
+	TRY(client_run(&ob.e, &(struct client_opts){ .hold = true }, ob.c->protocol, ob.A.text,
+		       ob.p_deny, &cl));
+	EXPECT_OK(cl, "the call to the destination denied in monitor mode");
+	TRY(expect_net(ob.a, &(struct want){ .rule = "net-deny",
+					     .action = "reported",
+					     .mode = "monitor",
+					     .direction = "outbound",
+					     .protocol = ob.c->protocol,
+					     .addr = ob.A.text,
+					     .ip_version = ob.ver,
+					     .port = ob.p_deny,
+					     .pid = cl.was,
+					     .exe = ob.e.client,
+					     .serial = 2,
+					     .outcome = ob.tcp ? "established" : NULL }));
+	return client_finish(&cl);
 }
 
 /* --- (2) listen: one allow-list rule refuses 0.0.0.0 and lets loopback be ------------ */
 
-static int test_listen(const void *arg)
-{
-	_cleanup_env_ struct env e = {};
-	_cleanup_agent_ struct harness_agent *a = NULL;
-	_cleanup_close_ int fd = -EBADF, fd_marker = -EBADF;
-	struct addr lo = addr_of("127.0.0.1");
+/*
+ * What the listen tests share: a port nobody uses, one allow-list rule "on
+ * this port nothing listens but on loopback", the marker, and the agent.
+ */
+static struct listen_only {
+	struct env e;
+	struct harness_agent *a;
+	struct addr loopback;
+	int fd_marker;
 	uint16_t port, p_marker;
+	bool refused; /* the binds to the any-addresses were refused and reported */
+} lsn;
+
+static int listen_setup(const void *arg)
+{
+	_cleanup_close_ int fd = -EBADF;
 	char m_listen[64], m_marker[128];
 
-	TRY(env_init(&e));
+	lsn = (struct listen_only){ .loopback = addr_of("127.0.0.1"), .fd_marker = -EBADF };
+	TRY(env_init(&lsn.e));
 	/* A port nobody uses: one the kernel gave us and we gave back. */
-	TRY(sock_open(&lo, SOCK_STREAM, &fd, &port));
+	TRY(sock_open(&lsn.loopback, SOCK_STREAM, &fd, &lsn.port));
 	fd = safe_close(fd);
-	TRY(sock_open(&lo, SOCK_DGRAM, &fd_marker, &p_marker));
+	TRY(sock_open(&lsn.loopback, SOCK_DGRAM, &lsn.fd_marker, &lsn.p_marker));
 	/* "Nothing listens on this port but on loopback" (the port keeps the machine's others out). */
-	snprintf(m_listen, sizeof(m_listen), "\"port\": %u", port);
+	snprintf(m_listen, sizeof(m_listen), "\"port\": %u", lsn.port);
 	const struct rule_spec rules[] = {
 		{ "listen-loopback-only", NULL, "listen", "tcp", m_listen,
 		  "{ \"address\": \"loopback\" }", "deny" },
-		marker_rule(&lo, p_marker, m_marker, sizeof(m_marker)),
+		marker_rule(&lsn.loopback, lsn.p_marker, m_marker, sizeof(m_marker)),
 	};
-	TRY(env_write_policy(&e, "enforce", 1, rules, ELEMENTSOF(rules)));
-	TRY(start_agent(&e, true, &a));
+	TRY(env_write_policy(&lsn.e, "enforce", 1, rules, ELEMENTSOF(rules)));
+	return start_agent(&lsn.e, true, &lsn.a);
+}
 
+static int listen_teardown(const void *arg)
+{
+	int r = lsn.a ? harness_agent_stop_ok(lsn.a) : 0;
+
+	lsn.a = harness_agent_free(lsn.a);
+	lsn.fd_marker = safe_close(lsn.fd_marker);
+	env_done(&lsn.e);
+	return r;
+}
+
+/* Binds to 0.0.0.0 and :: on the port: EPERM, and a finding each (once per fixture). */
+static int listen_refuse_any(void)
+{
 	static const struct {
 		const char *addr;
 		int ip_version;
 	} any[] = { { "0.0.0.0", 4 }, { "::", 6 } };
+
+	if (lsn.refused)
+		return 0;
 	for (size_t i = 0; i < ELEMENTSOF(any); i++) {
 		_cleanup_client_ struct client cl = CLIENT_INIT;
 		char what[64];
 
 		snprintf(what, sizeof(what), "a bind to %s", any[i].addr);
-		TRY(client_run(&e, &(struct client_opts){ .hold = true }, "bind", any[i].addr, port,
-			       &cl));
+		TRY(client_run(&lsn.e, &(struct client_opts){ .hold = true }, "bind", any[i].addr,
+			       lsn.port, &cl));
 		EXPECT_EPERM(cl, what);
-		TRY(expect_net(a, &(struct want){ .rule = "listen-loopback-only",
-						  .action = "denied",
-						  .mode = "enforce",
-						  .direction = "listen",
-						  .protocol = "tcp",
-						  .addr = any[i].addr,
-						  .ip_version = any[i].ip_version,
-						  .port = port,
-						  .pid = cl.was,
-						  .exe = e.client }));
+		TRY(expect_net(lsn.a, &(struct want){ .rule = "listen-loopback-only",
+						      .action = "denied",
+						      .mode = "enforce",
+						      .direction = "listen",
+						      .protocol = "tcp",
+						      .addr = any[i].addr,
+						      .ip_version = any[i].ip_version,
+						      .port = lsn.port,
+						      .pid = cl.was,
+						      .exe = lsn.e.client }));
 		TRY(client_finish(&cl));
 	}
-	{
-		_cleanup_client_ struct client v4 = CLIENT_INIT, v6 = CLIENT_INIT;
+	lsn.refused = true;
+	return 0;
+}
 
-		TRY(client_run(&e, &(struct client_opts){}, "bind", "127.0.0.1", port, &v4));
-		EXPECT_OK(v4, "a bind to 127.0.0.1");
-		TRY(client_run(&e, &(struct client_opts){}, "bind", "::1", port, &v6));
-		EXPECT_OK(v6, "a bind to ::1");
-		TRY(expect_quiet(a, &e, &lo, p_marker, (const pid_t[]){ v4.was, v6.was }, 2));
-	}
-	/* Refused binds opened nothing: the rule passes. */
-	TRY(expect_rule_state(a, "listen-loopback-only", "passing"));
-	return stop_agent(a);
+static int test_listen_any_refused(const void *arg)
+{
+	return listen_refuse_any();
+}
+
+/* Binds to 127.0.0.1 and ::1, which the rule excepts: they go through, nothing is said. */
+static int test_listen_loopback_allowed(const void *arg)
+{
+	_cleanup_client_ struct client v4 = CLIENT_INIT, v6 = CLIENT_INIT;
+
+	TRY(client_run(&lsn.e, &(struct client_opts){}, "bind", "127.0.0.1", lsn.port, &v4));
+	EXPECT_OK(v4, "a bind to 127.0.0.1");
+	TRY(client_run(&lsn.e, &(struct client_opts){}, "bind", "::1", lsn.port, &v6));
+	EXPECT_OK(v6, "a bind to ::1");
+	return expect_quiet(lsn.a, &lsn.e, &lsn.loopback, lsn.p_marker,
+			    (const pid_t[]){ v4.was, v6.was }, 2);
+}
+
+/* Refused binds opened nothing: the rule passes. */
+static int test_listen_refused_rule_passes(const void *arg)
+{
+	TRY(listen_refuse_any());
+	return expect_rule_state(lsn.a, "listen-loopback-only", "passing");
 }
 
 /* --- (3) listeners: one older than the agent, failing while open --------------------- */
@@ -1095,78 +1172,123 @@ static int rejudge(struct harness_agent *a, struct env *e, enum rejudge how, uns
 }
 
 static const char *const rejudge_names[] = { "SIGHUP", "run_checks", "reload" };
+static const enum rejudge rejudge_ways[] = { REJUDGE_SIGHUP, REJUDGE_RUN_CHECKS, REJUDGE_RELOAD };
 
-static int test_listeners_open(const void *arg)
-{
-	_cleanup_env_ struct env e = {};
-	_cleanup_agent_ struct harness_agent *a = NULL;
-	_cleanup_client_ struct client old = CLIENT_INIT;
-	_cleanup_close_ int fd = -EBADF;
-	struct addr A = loopback4_random();
-	unsigned serial = 1;
-	char m_listen[128];
+/*
+ * What the listener tests share: a port nobody uses, a report rule on it, a
+ * listener of another program opened there before the agent started, and the
+ * agent.  serial is the policy's in force.
+ */
+static struct listeners_open {
+	struct env e;
+	struct harness_agent *a;
+	struct client old;
+	struct addr A;
 	uint16_t port;
+	unsigned serial;
+	char m_listen[128];
+	struct rule_spec rules[1];
+	bool old_closed; /* the old listener closed and the rule judged passing again */
+} lis;
 
-	TRY(env_init(&e));
+static int listeners_setup(const void *arg)
+{
+	_cleanup_close_ int fd = -EBADF;
+
+	lis = (struct listeners_open){ .old = CLIENT_INIT, .A = loopback4_random(), .serial = 1 };
+	TRY(env_init(&lis.e));
 	/* A port nobody uses: one the kernel gave us and we gave back. */
-	TRY(sock_open(&A, SOCK_STREAM, &fd, &port));
+	TRY(sock_open(&lis.A, SOCK_STREAM, &fd, &lis.port));
 	fd = safe_close(fd);
-	snprintf(m_listen, sizeof(m_listen), "\"address\": \"%s\", \"port\": %u", A.text, port);
-	const struct rule_spec rules[] = {
-		{ "listen-reported", NULL, "listen", "tcp", m_listen, NULL, "report" },
-	};
-	TRY(env_write_policy(&e, "enforce", serial, rules, ELEMENTSOF(rules)));
+	snprintf(lis.m_listen, sizeof(lis.m_listen), "\"address\": \"%s\", \"port\": %u",
+		 lis.A.text, lis.port);
+	lis.rules[0] = (struct rule_spec){ "listen-reported", NULL, "listen", "tcp",
+					   lis.m_listen,      NULL, "report" };
+	TRY(env_write_policy(&lis.e, "enforce", lis.serial, lis.rules, ELEMENTSOF(lis.rules)));
 
 	/* A listener of another program, opened before the agent starts. */
-	TRY(client_run(&e, &(struct client_opts){ .hold = true }, "listen", A.text, port, &old));
-	EXPECT_OK(old, "listening before the agent starts");
-	TRY(start_agent(&e, true, &a));
-	TRY(expect_net(a, &(struct want){ .rule = "listen-reported",
-					  .action = "reported",
-					  .direction = "listen",
-					  .protocol = "tcp",
-					  .addr = A.text,
-					  .ip_version = 4,
-					  .port = port,
-					  .pid = old.was,
-					  .exe = e.client,
-					  .serial = serial,
-					  .already_open = true }));
-	TRY(expect_rule_state(a, "listen-reported", "failing"));
-	TRY(client_finish(&old));
-	TRY(rejudge(a, &e, REJUDGE_SIGHUP, ++serial, rules, ELEMENTSOF(rules)));
-	TRY(expect_rule_state(a, "listen-reported", "passing"));
+	TRY(client_run(&lis.e, &(struct client_opts){ .hold = true }, "listen", lis.A.text,
+		       lis.port, &lis.old));
+	EXPECT_OK(lis.old, "listening before the agent starts");
+	return start_agent(&lis.e, true, &lis.a);
+}
 
-	/*
-	 * Opened while the agent runs: the bind is reported, the rule fails once
-	 * the agent has seen the listener, and until it is judged again closed.
-	 */
-	for (enum rejudge how = REJUDGE_SIGHUP; how <= REJUDGE_RELOAD; how++) {
-		_cleanup_client_ struct client cl = CLIENT_INIT;
+static int listeners_teardown(const void *arg)
+{
+	int r = lis.a ? harness_agent_stop_ok(lis.a) : 0;
 
-		TRY(client_run(&e, &(struct client_opts){ .hold = true }, "listen", A.text, port,
-			       &cl));
-		EXPECT_OK(cl, "listening while the agent runs");
-		TRY(expect_net(a, &(struct want){ .rule = "listen-reported",
-						  .action = "reported",
-						  .direction = "listen",
-						  .protocol = "tcp",
-						  .addr = A.text,
-						  .ip_version = 4,
-						  .port = port,
-						  .pid = cl.was,
-						  .exe = e.client,
-						  .serial = serial }));
-		/* The agent looks at the listeners 2 s after a bind it reported. */
-		TRY(wait_rule_state(a, "listen-reported", "failing", 5000));
-		TRY(client_finish(&cl));
-		harness_note("closed, then judged again by %s", rejudge_names[how]);
-		if (how != REJUDGE_RUN_CHECKS)
-			serial++;
-		TRY(rejudge(a, &e, how, serial, rules, ELEMENTSOF(rules)));
-		TRY(expect_rule_state(a, "listen-reported", "passing"));
-	}
-	return stop_agent(a);
+	lis.a = harness_agent_free(lis.a);
+	client_done(&lis.old);
+	env_done(&lis.e);
+	return r;
+}
+
+/* The listener older than the agent is reported as already open, and fails the rule. */
+static int test_listener_before_agent(const void *arg)
+{
+	TRY(expect_net(lis.a, &(struct want){ .rule = "listen-reported",
+					      .action = "reported",
+					      .direction = "listen",
+					      .protocol = "tcp",
+					      .addr = lis.A.text,
+					      .ip_version = 4,
+					      .port = lis.port,
+					      .pid = lis.old.was,
+					      .exe = lis.e.client,
+					      .serial = 1,
+					      .already_open = true }));
+	return expect_rule_state(lis.a, "listen-reported", "failing");
+}
+
+/* Closes the old listener and has the agent judge again by SIGHUP: the rule passes (once). */
+static int listeners_close_old(void)
+{
+	if (lis.old_closed)
+		return 0;
+	TRY(client_finish(&lis.old));
+	TRY(rejudge(lis.a, &lis.e, REJUDGE_SIGHUP, ++lis.serial, lis.rules, ELEMENTSOF(lis.rules)));
+	TRY(expect_rule_state(lis.a, "listen-reported", "passing"));
+	lis.old_closed = true;
+	return 0;
+}
+
+static int test_listener_closed_passes(const void *arg)
+{
+	return listeners_close_old();
+}
+
+/*
+ * Opened while the agent runs: the bind is reported, the rule fails once
+ * the agent has seen the listener, and until it is judged again closed
+ * (by the way arg names).
+ */
+static int test_listener_new_fails_until_judged(const void *arg)
+{
+	const enum rejudge how = *(const enum rejudge *)arg;
+	_cleanup_client_ struct client cl = CLIENT_INIT;
+
+	TRY(listeners_close_old());
+	TRY(client_run(&lis.e, &(struct client_opts){ .hold = true }, "listen", lis.A.text,
+		       lis.port, &cl));
+	EXPECT_OK(cl, "listening while the agent runs");
+	TRY(expect_net(lis.a, &(struct want){ .rule = "listen-reported",
+					      .action = "reported",
+					      .direction = "listen",
+					      .protocol = "tcp",
+					      .addr = lis.A.text,
+					      .ip_version = 4,
+					      .port = lis.port,
+					      .pid = cl.was,
+					      .exe = lis.e.client,
+					      .serial = lis.serial }));
+	/* The agent looks at the listeners 2 s after a bind it reported. */
+	TRY(wait_rule_state(lis.a, "listen-reported", "failing", 5000));
+	TRY(client_finish(&cl));
+	harness_note("closed, then judged again by %s", rejudge_names[how]);
+	if (how != REJUDGE_RUN_CHECKS)
+		lis.serial++;
+	TRY(rejudge(lis.a, &lis.e, how, lis.serial, lis.rules, ELEMENTSOF(lis.rules)));
+	return expect_rule_state(lis.a, "listen-reported", "passing");
 }
 
 /* --- (4) a rule scoped to one executable ------------------------------------------------ */
@@ -1234,7 +1356,7 @@ static int test_exe_scope(const void *arg)
 		others[i] = cl.was;
 	}
 	TRY(expect_quiet(a, &e, &A, p_marker, others, ELEMENTSOF(others)));
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (5) a storm of denied connects: counted exactly ------------------------------------- */
@@ -1361,7 +1483,7 @@ static int test_storm(const void *arg)
 	      "%u findings of repeats within %.1f s: the agent should collect the kernel's counts "
 	      "every %d s",
 	      s.repeats, (double)span_ms / 1000.0, SWEEP_INTERVAL_MS / 1000);
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (6) SIGHUP: new network rules take effect ----------------------------------------- */
@@ -1425,7 +1547,7 @@ static int test_reload(const void *arg)
 						 .serial = serial }));
 		TRY(client_finish(&no));
 	}
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (7) a user sees their own network findings, not root's ---------------------------- */
@@ -1518,7 +1640,7 @@ static int test_user_sees_own(const void *arg)
 	CHECK(pids_have(pids, n, mine.was) && pids_have(pids, n, roots.was),
 	      "posturectl events as root should show both findings (pids %d and %d)", (int)mine.was,
 	      (int)roots.was);
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (8) a client gone before the agent looks; the agent between sweeps ----------------- */
@@ -1589,7 +1711,7 @@ static int test_gone_client_named(const void *arg)
 		CHECK(!path || strcmp(path, e.client) == 0,
 		      "the gone client's path is %s or absent, not %s", e.client, path);
 	}
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* How often pid was scheduled in (voluntary and involuntary switches): its wake-ups. */
@@ -1665,7 +1787,7 @@ static int test_idle_between_sweeps(const void *arg)
 	      "postured woke %lld times in %d ms with nothing to do but wait for its next "
 	      "sweep of the kernel's counts (every %d s)",
 	      after - before, IDLE_WINDOW_MS, SWEEP_INTERVAL_MS / 1000);
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 static const struct outbound_case outbound_cases[] = {
@@ -1675,22 +1797,80 @@ static const struct outbound_case outbound_cases[] = {
 	{ AF_INET6, "udp" },
 };
 
-static const struct harness_test tests[] = {
-	{ "outbound_tcp_ipv4", test_outbound, &outbound_cases[0] },
-	{ "outbound_udp_ipv4", test_outbound, &outbound_cases[1] },
-	{ "outbound_tcp_ipv6", test_outbound, &outbound_cases[2] },
-	{ "outbound_udp_ipv6", test_outbound, &outbound_cases[3] },
-	{ "listen_any_refused_loopback_allowed", test_listen, NULL },
-	{ "listeners_reported_failing_while_open", test_listeners_open, NULL },
-	{ "rule_scoped_to_executable", test_exe_scope, NULL },
-	{ "storm_50000_counted_exactly", test_storm, NULL },
-	{ "sighup_replaces_network_rules", test_reload, NULL },
-	{ "user_sees_own_network_findings", test_user_sees_own, NULL },
-	{ "client_gone_before_agent_looked_named", test_gone_client_named, NULL },
-	{ "agent_idle_between_sweeps", test_idle_between_sweeps, NULL },
+static const struct harness_fixture outbound_fixtures[] = {
+	{ "outbound_tcp_ipv4", outbound_setup, outbound_teardown, &outbound_cases[0] },
+	{ "outbound_udp_ipv4", outbound_setup, outbound_teardown, &outbound_cases[1] },
+	{ "outbound_tcp_ipv6", outbound_setup, outbound_teardown, &outbound_cases[2] },
+	{ "outbound_udp_ipv6", outbound_setup, outbound_teardown, &outbound_cases[3] },
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(tests, ELEMENTSOF(tests), argc, argv);
-}
+static const struct harness_fixture listen_fixture = { "listen_loopback_only", listen_setup,
+						       listen_teardown, NULL };
+static const struct harness_fixture listeners_fixture = { "listeners_open", listeners_setup,
+							  listeners_teardown, NULL };
+
+static const struct harness_test tests[] = {
+	HARNESS_FIXTURE_TEST("outbound_tcp_ipv4/denied_in_enforce", test_outbound_denied, NULL,
+			     &outbound_fixtures[0]),
+	HARNESS_FIXTURE_TEST("outbound_tcp_ipv4/v4mapped_denied_as_ipv4", test_outbound_v4mapped,
+			     NULL, &outbound_fixtures[0]),
+	HARNESS_FIXTURE_TEST("outbound_tcp_ipv4/monitor_rule_reports_not_denies",
+			     test_outbound_monitor_rule, NULL, &outbound_fixtures[0]),
+	HARNESS_FIXTURE_TEST("outbound_tcp_ipv4/unnamed_destination_passes_unreported",
+			     test_outbound_unnamed, NULL, &outbound_fixtures[0]),
+	HARNESS_FIXTURE_TEST("outbound_tcp_ipv4/monitor_policy_reports_not_denies",
+			     test_outbound_monitor_policy, NULL, &outbound_fixtures[0]),
+	HARNESS_FIXTURE_TEST("outbound_udp_ipv4/denied_in_enforce", test_outbound_denied, NULL,
+			     &outbound_fixtures[1]),
+	HARNESS_FIXTURE_TEST("outbound_udp_ipv4/v4mapped_denied_as_ipv4", test_outbound_v4mapped,
+			     NULL, &outbound_fixtures[1]),
+	HARNESS_FIXTURE_TEST("outbound_udp_ipv4/monitor_rule_reports_not_denies",
+			     test_outbound_monitor_rule, NULL, &outbound_fixtures[1]),
+	HARNESS_FIXTURE_TEST("outbound_udp_ipv4/unnamed_destination_passes_unreported",
+			     test_outbound_unnamed, NULL, &outbound_fixtures[1]),
+	HARNESS_FIXTURE_TEST("outbound_udp_ipv4/monitor_policy_reports_not_denies",
+			     test_outbound_monitor_policy, NULL, &outbound_fixtures[1]),
+	HARNESS_FIXTURE_TEST("outbound_tcp_ipv6/denied_in_enforce", test_outbound_denied, NULL,
+			     &outbound_fixtures[2]),
+	HARNESS_FIXTURE_TEST("outbound_tcp_ipv6/monitor_rule_reports_not_denies",
+			     test_outbound_monitor_rule, NULL, &outbound_fixtures[2]),
+	HARNESS_FIXTURE_TEST("outbound_tcp_ipv6/unnamed_destination_passes_unreported",
+			     test_outbound_unnamed, NULL, &outbound_fixtures[2]),
+	HARNESS_FIXTURE_TEST("outbound_tcp_ipv6/monitor_policy_reports_not_denies",
+			     test_outbound_monitor_policy, NULL, &outbound_fixtures[2]),
+	HARNESS_FIXTURE_TEST("outbound_udp_ipv6/denied_in_enforce", test_outbound_denied, NULL,
+			     &outbound_fixtures[3]),
+	HARNESS_FIXTURE_TEST("outbound_udp_ipv6/monitor_rule_reports_not_denies",
+			     test_outbound_monitor_rule, NULL, &outbound_fixtures[3]),
+	HARNESS_FIXTURE_TEST("outbound_udp_ipv6/unnamed_destination_passes_unreported",
+			     test_outbound_unnamed, NULL, &outbound_fixtures[3]),
+	HARNESS_FIXTURE_TEST("outbound_udp_ipv6/monitor_policy_reports_not_denies",
+			     test_outbound_monitor_policy, NULL, &outbound_fixtures[3]),
+	HARNESS_FIXTURE_TEST("listen_loopback_only/any_address_bind_refused",
+			     test_listen_any_refused, NULL, &listen_fixture),
+	HARNESS_FIXTURE_TEST("listen_loopback_only/loopback_bind_allowed_unreported",
+			     test_listen_loopback_allowed, NULL, &listen_fixture),
+	HARNESS_FIXTURE_TEST("listen_loopback_only/refused_binds_leave_rule_passing",
+			     test_listen_refused_rule_passes, NULL, &listen_fixture),
+	HARNESS_FIXTURE_TEST("listeners_open/listener_before_agent_reported_failing",
+			     test_listener_before_agent, NULL, &listeners_fixture),
+	HARNESS_FIXTURE_TEST("listeners_open/closed_listener_passes_after_sighup",
+			     test_listener_closed_passes, NULL, &listeners_fixture),
+	HARNESS_FIXTURE_TEST("listeners_open/new_listener_fails_until_sighup",
+			     test_listener_new_fails_until_judged, &rejudge_ways[0],
+			     &listeners_fixture),
+	HARNESS_FIXTURE_TEST("listeners_open/new_listener_fails_until_run_checks",
+			     test_listener_new_fails_until_judged, &rejudge_ways[1],
+			     &listeners_fixture),
+	HARNESS_FIXTURE_TEST("listeners_open/new_listener_fails_until_reload",
+			     test_listener_new_fails_until_judged, &rejudge_ways[2],
+			     &listeners_fixture),
+	HARNESS_TEST("rule_scoped_to_executable", test_exe_scope, NULL),
+	HARNESS_TEST("storm_50000_counted_exactly", test_storm, NULL),
+	HARNESS_TEST("sighup_replaces_network_rules", test_reload, NULL),
+	HARNESS_TEST("user_sees_own_network_findings", test_user_sees_own, NULL),
+	HARNESS_TEST("client_gone_before_agent_looked_named", test_gone_client_named, NULL),
+	HARNESS_TEST("agent_idle_between_sweeps", test_idle_between_sweeps, NULL),
+};
+
+HARNESS_MAIN(tests)

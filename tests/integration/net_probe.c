@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -473,71 +475,138 @@ struct deny_case {
 	const char *connect_to; /* the address connected to, when not addr (v4-mapped) */
 };
 
-/* Enforce: the call fails with EPERM, one record, repeats only counted. */
-static int test_deny(const void *arg)
+/*
+ * What the deny tests of one case share: the probe in our cgroup with one
+ * enforce rule on a port nobody uses, and the calls made so far (each step
+ * once, so a test that needs an earlier one's calls makes them itself).
+ */
+static struct deny {
+	const struct deny_case *c;
+	struct fixture f;
+	struct addr a, to;
+	uint8_t proto;
+	struct one_rule o;
+	uint16_t port;
+	bool first_done, repeats_done;
+} dn;
+
+static int deny_setup(const void *arg)
 {
 	const struct deny_case *c = arg;
-	_cleanup_fixture_ struct fixture f = {};
-	struct addr a = c->addr ? addr_of(c->addr) : loopback4_random(), to;
-	uint8_t proto = c->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
-	struct sweep_sum sum = {};
-	struct one_rule o;
-	uint64_t st[_NET_STAT_MAX];
-	uint16_t port;
-	int e;
 
-	TRY(fixture_setup(&f, false));
-	TRY(free_port(&a, &port));
-	one_rule_init(&o, &a, port, NET_ACTION_DENY,
+	dn = (struct deny){ .c = c };
+	dn.a = c->addr ? addr_of(c->addr) : loopback4_random();
+	dn.proto = c->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+	TRY(fixture_setup(&dn.f, false));
+	TRY(free_port(&dn.a, &dn.port));
+	one_rule_init(&dn.o, &dn.a, dn.port, NET_ACTION_DENY,
 		      c->type == SOCK_STREAM ? POLICY_NET_TCP : POLICY_NET_UDP);
-	TRY(apply(&f, &o.rule, 1));
-	CHECK(!probe_net_follows_tcp(f.p),
-	      "deny rules alone should not need the TCP state tracepoint attached");
-	to = c->connect_to ? addr_of(c->connect_to) : a;
+	TRY(apply(&dn.f, &dn.o.rule, 1));
+	dn.to = dn.a;
 	if (c->connect_to) {
 		char mapped[64];
 
 		/* ::ffff:127.0.0.x for the random address. */
-		snprintf(mapped, sizeof(mapped), "::ffff:%s", a.text);
-		to = addr_of(mapped);
+		snprintf(mapped, sizeof(mapped), "::ffff:%s", dn.a.text);
+		dn.to = addr_of(mapped);
 	}
+	return 0;
+}
 
-	e = try_send(&to, port, c->type, NULL);
+static int deny_teardown(const void *arg)
+{
+	fixture_teardown(&dn.f);
+	return 0;
+}
+
+/* The first call fails with EPERM, and makes one record. */
+static int deny_first(void)
+{
+	int e;
+
+	if (dn.first_done)
+		return 0;
+	e = try_send(&dn.to, dn.port, dn.c->type, NULL);
 	CHECK(e == EPERM, "%s to [%s]:%u should fail with EPERM, it ended with %s",
-	      c->type == SOCK_STREAM ? "connect" : "sendto", to.text, port, err_name(e));
-	TRY(expect_records(&f, 1, "one denied call"));
+	      dn.c->type == SOCK_STREAM ? "connect" : "sendto", dn.to.text, dn.port, err_name(e));
+	TRY(expect_records(&dn.f, 1, "one denied call"));
 	TRY(check_record(&recs.ev[0],
 			 &(struct want){ .direction = EVENT_NET_OUTBOUND,
-					 .protocol = proto,
-					 .family = (uint8_t)a.family,
+					 .protocol = dn.proto,
+					 .family = (uint8_t)dn.a.family,
 					 .verdict = EVENT_NET_DENIED,
 					 .outcome = EVENT_NET_OUTCOME_NONE,
 					 .rule = 0,
-					 .addr = &a,
-					 .port = port,
-					 .v4mapped = c->connect_to != NULL },
-			 probe_net_gen(f.p)));
+					 .addr = &dn.a,
+					 .port = dn.port,
+					 .v4mapped = dn.c->connect_to != NULL },
+			 probe_net_gen(dn.f.p)));
+	dn.first_done = true;
+	return 0;
+}
 
-	/* Twice more: counted, no record. */
+/* Twice more: denied, counted, no record; the sweep hands the 2 on as one key. */
+static int deny_repeats(void)
+{
+	struct sweep_sum sum = {};
+	int e;
+
+	if (dn.repeats_done)
+		return 0;
+	TRY(deny_first());
 	for (int i = 0; i < 2; i++) {
-		e = try_send(&to, port, c->type, NULL);
+		e = try_send(&dn.to, dn.port, dn.c->type, NULL);
 		CHECK(e == EPERM, "a repeated call should fail with EPERM too, it ended with %s",
 		      err_name(e));
 	}
-	TRY(expect_records(&f, 1, "repeats of a denied call"));
-	CHECK(probe_net_sweep(f.p, UINT64_MAX / 2, on_delta, &sum) == 1,
+	TRY(expect_records(&dn.f, 1, "repeats of a denied call"));
+	CHECK(probe_net_sweep(dn.f.p, UINT64_MAX / 2, on_delta, &sum) == 1,
 	      "the sweep should hand on one key, it handed on %u", sum.calls);
 	CHECK(sum.total == 2 && sum.count[EVENT_NET_OUTCOME_NONE] == 2,
 	      "the sweep should count the 2 repeats, it counted %llu",
 	      (unsigned long long)sum.total);
 	CHECK(sum.last_key.verdict == EVENT_NET_DENIED && sum.last_key.tgid == (uint32_t)getpid() &&
-		      sum.last_key.port == port,
+		      sum.last_key.port == dn.port,
 	      "the swept key is not the denied call's");
-	/* Nothing new: nothing handed on. */
-	sum = (struct sweep_sum){};
-	CHECK(probe_net_sweep(f.p, UINT64_MAX / 2, on_delta, &sum) == 0 && sum.calls == 0,
+	dn.repeats_done = true;
+	return 0;
+}
+
+static int test_deny_no_tcp_state(const void *arg)
+{
+	CHECK(!probe_net_follows_tcp(dn.f.p),
+	      "deny rules alone should not need the TCP state tracepoint attached");
+	return 0;
+}
+
+static int test_deny_first(const void *arg)
+{
+	return deny_first();
+}
+
+static int test_deny_repeats(const void *arg)
+{
+	return deny_repeats();
+}
+
+/* Nothing new since the last sweep: nothing handed on. */
+static int test_deny_idle_sweep(const void *arg)
+{
+	struct sweep_sum sum = {};
+
+	TRY(deny_repeats());
+	CHECK(probe_net_sweep(dn.f.p, UINT64_MAX / 2, on_delta, &sum) == 0 && sum.calls == 0,
 	      "a second sweep without new events handed on %u keys", sum.calls);
-	TRY(stats(&f, st));
+	return 0;
+}
+
+/* The kernel's counters: 3 denied, 1 sent, 2 aggregated, none lost. */
+static int test_deny_stats(const void *arg)
+{
+	uint64_t st[_NET_STAT_MAX];
+
+	TRY(deny_repeats());
+	TRY(stats(&dn.f, st));
 	CHECK(st[NET_STAT_DENIED] == 3 && st[NET_STAT_SENT] == 1 && st[NET_STAT_AGGREGATED] == 2 &&
 		      st[NET_STAT_LOST] == 0,
 	      "stats: denied %llu sent %llu aggregated %llu lost %llu; expected 3 1 2 0",
@@ -1269,42 +1338,94 @@ static int test_storm(const void *arg)
 #define STORM_CASE(...) (&(const struct storm_case){ __VA_ARGS__ })
 #define FLAVOR(f)	(&(const enum probe_flavor){ f })
 
-static const struct harness_test tests[] = {
-	{ "deny_connect_ipv4", test_deny, DENY_CASE(.type = SOCK_STREAM) },
-	{ "deny_connect_ipv6_loopback", test_deny, DENY_CASE(.addr = "::1", .type = SOCK_STREAM) },
-	{ "deny_connect_v4mapped_as_ipv4", test_deny,
+static const struct harness_fixture deny_fixtures[] = {
+	{ "deny_connect_ipv4", deny_setup, deny_teardown, DENY_CASE(.type = SOCK_STREAM) },
+	{ "deny_connect_ipv6_loopback", deny_setup, deny_teardown,
+	  DENY_CASE(.addr = "::1", .type = SOCK_STREAM) },
+	{ "deny_connect_v4mapped_as_ipv4", deny_setup, deny_teardown,
 	  DENY_CASE(.type = SOCK_STREAM, .connect_to = "v4mapped") },
-	{ "deny_udp_sendto_ipv4", test_deny, DENY_CASE(.type = SOCK_DGRAM) },
-	{ "deny_udp_sendto_ipv6_loopback", test_deny,
+	{ "deny_udp_sendto_ipv4", deny_setup, deny_teardown, DENY_CASE(.type = SOCK_DGRAM) },
+	{ "deny_udp_sendto_ipv6_loopback", deny_setup, deny_teardown,
 	  DENY_CASE(.addr = "::1", .type = SOCK_DGRAM) },
-	{ "monitor_connects_and_reports", test_monitor, NULL },
-	{ "allowed_traffic_makes_no_record", test_allowed, NULL },
-	{ "protocol_scope", test_protocol_scope, NULL },
-	{ "listen_any_address_denied_loopback_excepted", test_listen_any, NULL },
-	{ "path_scoped_rule", test_exe_scope, EXE_CASE(.by_name = false) },
-	{ "name_scoped_rule", test_exe_scope, EXE_CASE(.by_name = true) },
-	{ "path_scoped_rule/probe_read", test_exe_scope,
-	  EXE_CASE(.by_name = false, .probe_read = true) },
-	{ "name_scoped_rule/probe_read", test_exe_scope,
-	  EXE_CASE(.by_name = true, .probe_read = true) },
-	{ "user_scoped_rule", test_user_scope, NULL },
-	{ "outcome_established_refused/tp_btf", test_outcomes, FLAVOR(PROBE_FLAVOR_TP_BTF) },
-	{ "outcome_established_refused/tracepoint", test_outcomes,
-	  FLAVOR(PROBE_FLAVOR_TRACEPOINT) },
-	{ "inbound_accept_reported/tp_btf", test_inbound, FLAVOR(PROBE_FLAVOR_TP_BTF) },
-	{ "inbound_accept_reported/tracepoint", test_inbound, FLAVOR(PROBE_FLAVOR_TRACEPOINT) },
-	{ "deny_wins_over_earlier_report", test_deny_wins, NULL },
-	{ "generation_switch", test_generations, NULL },
-	{ "policy_applied", test_policy, NULL },
-	{ "attach_at_cgroup_root", test_root, NULL },
-	{ "aggregation_map_full", test_agg_full, NULL },
-	{ "storm_50000_denied", test_storm, STORM_CASE(.n = STORM_DENIED) },
-	{ "storm_50000_established", test_storm,
-	  STORM_CASE(.n = STORM_CONNECTED, .connected = true) },
 };
 
-int main(int argc, char *argv[])
-{
-	probe_log_setup();
-	return harness_main(tests, ELEMENTSOF(tests), argc, argv);
-}
+static const struct harness_test tests[] = {
+	HARNESS_FIXTURE_TEST("deny_connect_ipv4/needs_no_tcp_state", test_deny_no_tcp_state, NULL,
+			     &deny_fixtures[0]),
+	HARNESS_FIXTURE_TEST("deny_connect_ipv4/denied_with_one_record", test_deny_first, NULL,
+			     &deny_fixtures[0]),
+	HARNESS_FIXTURE_TEST("deny_connect_ipv4/repeats_swept_not_recorded", test_deny_repeats,
+			     NULL, &deny_fixtures[0]),
+	HARNESS_FIXTURE_TEST("deny_connect_ipv4/idle_sweep_hands_on_nothing", test_deny_idle_sweep,
+			     NULL, &deny_fixtures[0]),
+	HARNESS_FIXTURE_TEST("deny_connect_ipv4/kernel_stats_count_each_call", test_deny_stats,
+			     NULL, &deny_fixtures[0]),
+	HARNESS_FIXTURE_TEST("deny_connect_ipv6_loopback/needs_no_tcp_state",
+			     test_deny_no_tcp_state, NULL, &deny_fixtures[1]),
+	HARNESS_FIXTURE_TEST("deny_connect_ipv6_loopback/denied_with_one_record", test_deny_first,
+			     NULL, &deny_fixtures[1]),
+	HARNESS_FIXTURE_TEST("deny_connect_ipv6_loopback/repeats_swept_not_recorded",
+			     test_deny_repeats, NULL, &deny_fixtures[1]),
+	HARNESS_FIXTURE_TEST("deny_connect_ipv6_loopback/idle_sweep_hands_on_nothing",
+			     test_deny_idle_sweep, NULL, &deny_fixtures[1]),
+	HARNESS_FIXTURE_TEST("deny_connect_ipv6_loopback/kernel_stats_count_each_call",
+			     test_deny_stats, NULL, &deny_fixtures[1]),
+	HARNESS_FIXTURE_TEST("deny_connect_v4mapped_as_ipv4/needs_no_tcp_state",
+			     test_deny_no_tcp_state, NULL, &deny_fixtures[2]),
+	HARNESS_FIXTURE_TEST("deny_connect_v4mapped_as_ipv4/denied_with_one_record",
+			     test_deny_first, NULL, &deny_fixtures[2]),
+	HARNESS_FIXTURE_TEST("deny_connect_v4mapped_as_ipv4/repeats_swept_not_recorded",
+			     test_deny_repeats, NULL, &deny_fixtures[2]),
+	HARNESS_FIXTURE_TEST("deny_connect_v4mapped_as_ipv4/idle_sweep_hands_on_nothing",
+			     test_deny_idle_sweep, NULL, &deny_fixtures[2]),
+	HARNESS_FIXTURE_TEST("deny_connect_v4mapped_as_ipv4/kernel_stats_count_each_call",
+			     test_deny_stats, NULL, &deny_fixtures[2]),
+	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv4/needs_no_tcp_state", test_deny_no_tcp_state,
+			     NULL, &deny_fixtures[3]),
+	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv4/denied_with_one_record", test_deny_first, NULL,
+			     &deny_fixtures[3]),
+	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv4/repeats_swept_not_recorded", test_deny_repeats,
+			     NULL, &deny_fixtures[3]),
+	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv4/idle_sweep_hands_on_nothing",
+			     test_deny_idle_sweep, NULL, &deny_fixtures[3]),
+	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv4/kernel_stats_count_each_call", test_deny_stats,
+			     NULL, &deny_fixtures[3]),
+	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv6_loopback/needs_no_tcp_state",
+			     test_deny_no_tcp_state, NULL, &deny_fixtures[4]),
+	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv6_loopback/denied_with_one_record",
+			     test_deny_first, NULL, &deny_fixtures[4]),
+	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv6_loopback/repeats_swept_not_recorded",
+			     test_deny_repeats, NULL, &deny_fixtures[4]),
+	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv6_loopback/idle_sweep_hands_on_nothing",
+			     test_deny_idle_sweep, NULL, &deny_fixtures[4]),
+	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv6_loopback/kernel_stats_count_each_call",
+			     test_deny_stats, NULL, &deny_fixtures[4]),
+	HARNESS_TEST("monitor_connects_and_reports", test_monitor, NULL),
+	HARNESS_TEST("allowed_traffic_makes_no_record", test_allowed, NULL),
+	HARNESS_TEST("protocol_scope", test_protocol_scope, NULL),
+	HARNESS_TEST("listen_any_address_denied_loopback_excepted", test_listen_any, NULL),
+	HARNESS_TEST("path_scoped_rule", test_exe_scope, EXE_CASE(.by_name = false)),
+	HARNESS_TEST("name_scoped_rule", test_exe_scope, EXE_CASE(.by_name = true)),
+	HARNESS_TEST("path_scoped_rule/probe_read", test_exe_scope,
+		     EXE_CASE(.by_name = false, .probe_read = true)),
+	HARNESS_TEST("name_scoped_rule/probe_read", test_exe_scope,
+		     EXE_CASE(.by_name = true, .probe_read = true)),
+	HARNESS_TEST("user_scoped_rule", test_user_scope, NULL),
+	HARNESS_TEST("outcome_established_refused/tp_btf", test_outcomes,
+		     FLAVOR(PROBE_FLAVOR_TP_BTF)),
+	HARNESS_TEST("outcome_established_refused/tracepoint", test_outcomes,
+		     FLAVOR(PROBE_FLAVOR_TRACEPOINT)),
+	HARNESS_TEST("inbound_accept_reported/tp_btf", test_inbound, FLAVOR(PROBE_FLAVOR_TP_BTF)),
+	HARNESS_TEST("inbound_accept_reported/tracepoint", test_inbound,
+		     FLAVOR(PROBE_FLAVOR_TRACEPOINT)),
+	HARNESS_TEST("deny_wins_over_earlier_report", test_deny_wins, NULL),
+	HARNESS_TEST("generation_switch", test_generations, NULL),
+	HARNESS_TEST("policy_applied", test_policy, NULL),
+	HARNESS_TEST("attach_at_cgroup_root", test_root, NULL),
+	HARNESS_TEST("aggregation_map_full", test_agg_full, NULL),
+	HARNESS_TEST("storm_50000_denied", test_storm, STORM_CASE(.n = STORM_DENIED)),
+	HARNESS_TEST("storm_50000_established", test_storm,
+		     STORM_CASE(.n = STORM_CONNECTED, .connected = true)),
+};
+
+HARNESS_MAIN_WITH_INTRO(tests, probe_log_setup)

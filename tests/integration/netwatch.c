@@ -7,11 +7,18 @@
  * when idle or when nothing that matters changed, none for datagrams from
  * other processes, one for an overrun; min_interval and max_delay honoured.
  */
-#include <sched.h>
-#include <systemd/sd-event.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <linux/if.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <systemd/sd-event.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "postured/netwatch.h"
@@ -388,17 +395,14 @@ static int test_overrun(const void *arg)
 }
 
 static const struct harness_test tests[] = {
-	{ "idle", test_idle, NULL },
-	{ "burst", test_burst, NULL },
-	{ "routes", test_routes, NULL },
-	{ "nothing_changed", test_nothing_changed, NULL },
-	{ "min_interval", test_min_interval, NULL },
-	{ "max_delay", test_max_delay, NULL },
-	{ "foreign", test_foreign, NULL },
-	{ "overrun", test_overrun, NULL },
+	HARNESS_TEST("idle", test_idle, NULL),
+	HARNESS_TEST("burst", test_burst, NULL),
+	HARNESS_TEST("routes", test_routes, NULL),
+	HARNESS_TEST("nothing_changed", test_nothing_changed, NULL),
+	HARNESS_TEST("min_interval", test_min_interval, NULL),
+	HARNESS_TEST("max_delay", test_max_delay, NULL),
+	HARNESS_TEST("foreign", test_foreign, NULL),
+	HARNESS_TEST("overrun", test_overrun, NULL),
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(tests, ELEMENTSOF(tests), argc, argv);
-}
+HARNESS_MAIN(tests)

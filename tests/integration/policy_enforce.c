@@ -5,19 +5,24 @@
  * uniquely named copy of tests/helpers/write_marker, whose first action is to
  * create the file named by its first argument, starts build/postured with it,
  * runs the copy, and checks what happened to the copy (its wait status, the
- * marker) and the findings postured printed.  Needs root; tests/run-integration
- * runs it after mounting bpffs and tracefs.
+ * marker) and the findings postured printed.  Tests that look at one agent
+ * from several sides (required_program, reload, filter_closed_*) share it
+ * through a fixture; one that needs an earlier one's step does the step
+ * itself when it runs alone.  Needs root; tests/run-integration runs it after
+ * mounting bpffs and tracefs.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -161,21 +166,6 @@ static int start_agent(const struct env *e, const char *flavor, bool print_event
 	};
 
 	return harness_agent_start(&o, ret);
-}
-
-/* Stops the agent; it must exit 0 and have printed nothing that is not JSON. */
-static int stop_agent(struct harness_agent *a)
-{
-	char d[128];
-
-	TRY(harness_agent_stop(a, HARNESS_STOP_TIMEOUT_MS, NULL, NULL, NULL));
-	CHECK(WIFEXITED(a->status) && WEXITSTATUS(a->status) == 0,
-	      "after SIGTERM postured should exit with status 0; it ended with %s. Its stderr: %s",
-	      harness_describe_status(a->status, d, sizeof(d)), harness_agent_stderr(a));
-	CHECK(a->bad_lines == 0,
-	      "postured printed %llu lines that are not JSON objects; the first: %s",
-	      (unsigned long long)a->bad_lines, a->bad_line);
-	return 0;
 }
 
 /* The pid of the finding's evidence process, or -1. */
@@ -352,7 +342,7 @@ static int test_enforce_name(const void *arg)
 	TRY(start_agent(&e, c->flavor, true, &a));
 	TRY(expect_kernel_kill(a, &e, e.prog));
 	TRY(expect_kernel_kill(a, &e, link));
-	TRY(stop_agent(a));
+	TRY(harness_agent_stop_ok(a));
 	CHECK(a->stats, "no agent_stats line");
 	CHECK(harness_json_int(harness_json(a->stats, "postured", "kernel_kills"), &kills) &&
 		      kills == 2,
@@ -390,7 +380,7 @@ static int test_monitor_name(const void *arg)
 	EXPECT_JSON_STR("finding", f, "Allowed", "action");
 	EXPECT_JSON_STR("finding", f, "ポリシーのテスト用プログラムが動きました。", "postured",
 			"message", "ja");
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (3) a path rule in enforce mode: killed by path and through a symlink ------- */
@@ -412,7 +402,7 @@ static int test_enforce_path(const void *arg)
 	TRY(start_agent(&e, flavor, true, &a));
 	TRY(expect_kernel_kill(a, &e, e.prog));
 	TRY(expect_kernel_kill(a, &e, link));
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (4) a rule only userspace can decide: killed from there -------------------- */
@@ -477,103 +467,161 @@ static int test_enforce_userspace(const void *arg)
 		      "the finding should carry the executable's SHA-256");
 		EXPECT_JSON_STR("finding", hashes->u.array.values[0], hex, "value");
 	}
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (5) a required program: absent after its grace, then back ------------------- */
 
-static int test_require(const void *arg)
-{
-	_cleanup_env_ struct env e = {};
-	_cleanup_agent_ struct harness_agent *a = NULL;
-	_cleanup_(yajl_tree_freep) yajl_val absent = NULL, back = NULL;
-	_cleanup_child_ pid_t child = 0;
+/* What the require tests share: the require policy naming the copy, and the agent. */
+static struct require {
+	struct env e;
+	struct harness_agent *a;
 	int64_t started;
+	yajl_val absent; /* the required_absent finding, once it came */
+} rq;
+
+static int require_setup(const void *arg)
+{
+	rq = (struct require){};
+	TRY(env_init(&rq.e, "rq"));
+	TRY(env_write_policy(&rq.e, "require.json.in",
+			     (const char *const[]){ "SERIAL", "1", "NAME", rq.e.name, NULL }));
+	TRY(start_agent(&rq.e, NULL, true, &rq.a));
+	rq.started = harness_now_ms();
+	return 0;
+}
+
+static int require_teardown(const void *arg)
+{
+	int r = rq.a ? harness_agent_stop_ok(rq.a) : 0;
+
+	rq.a = harness_agent_free(rq.a);
+	yajl_tree_free(rq.absent);
+	rq.absent = NULL;
+	env_done(&rq.e);
+	return r;
+}
+
+/* Nothing runs the program: after its grace the finding says it is absent (once). */
+static int require_wait_absent(void)
+{
+	if (rq.absent)
+		return 0;
+	TRY(wait_finding(rq.a, "required_absent", 0, REQUIRE_TIMEOUT_MS, &rq.absent));
+	EXPECT_JSON_STR("finding", rq.absent, "require-marker", "finding_info", "analytic", "uid");
+	EXPECT_JSON_STR("finding", rq.absent, "require-marker", "postured", "rule_id");
+	EXPECT_JSON_INT("finding", rq.absent, 200301, "type_uid");
+	EXPECT_JSON_INT("finding", rq.absent, 3, "compliance", "status_id");
+	harness_note("required_absent %lld ms after READY=1 (grace 1 s)",
+		     (long long)(harness_now_ms() - rq.started));
+	return 0;
+}
+
+static int test_require_absent(const void *arg)
+{
+	return require_wait_absent();
+}
+
+/* The program starts and stays: the finding is resolved. */
+static int test_require_returned(const void *arg)
+{
+	_cleanup_(yajl_tree_freep) yajl_val back = NULL;
+	_cleanup_child_ pid_t child = 0;
 	int status;
 
-	TRY(env_init(&e, "rq"));
-	TRY(env_write_policy(&e, "require.json.in",
-			     (const char *const[]){ "SERIAL", "1", "NAME", e.name, NULL }));
-	TRY(start_agent(&e, NULL, true, &a));
-	started = harness_now_ms();
-	TRY(wait_finding(a, "required_absent", 0, REQUIRE_TIMEOUT_MS, &absent));
-	EXPECT_JSON_STR("finding", absent, "require-marker", "finding_info", "analytic", "uid");
-	EXPECT_JSON_STR("finding", absent, "require-marker", "postured", "rule_id");
-	EXPECT_JSON_INT("finding", absent, 200301, "type_uid");
-	EXPECT_JSON_INT("finding", absent, 3, "compliance", "status_id");
-	harness_note("required_absent %lld ms after READY=1 (grace 1 s)",
-		     (long long)(harness_now_ms() - started));
-
-	/* The program starts and stays: the finding is resolved. */
-	TRY(run_marker(e.prog, env_marker(&e), SLEEP_SECONDS, &child));
-	TRY(wait_finding(a, "required_returned", 0, FINDING_TIMEOUT_MS, &back));
+	TRY(require_wait_absent());
+	TRY(run_marker(rq.e.prog, env_marker(&rq.e), SLEEP_SECONDS, &child));
+	TRY(wait_finding(rq.a, "required_returned", 0, FINDING_TIMEOUT_MS, &back));
 	EXPECT_JSON_STR("finding", back, "require-marker", "finding_info", "analytic", "uid");
 	EXPECT_JSON_INT("finding", back, 200303, "type_uid");
 	EXPECT_JSON_STR("finding", back, "Resolved", "status");
 	EXPECT_JSON_INT("finding", back, 1, "compliance", "status_id");
 
 	(void)kill(child, SIGKILL);
-	TRY(wait_gone(&child, &status));
-	return stop_agent(a);
+	return wait_gone(&child, &status);
 }
 
 /* --- (6) reload: an invalid policy keeps the old one, a valid one replaces it ---- */
 
-static int test_reload(const void *arg)
+/* What the reload tests share: an enforce policy denying the copy by name, and the agent. */
+static struct reload {
+	struct env e;
+	struct harness_agent *a;
+	char match[NAME_MAX + 32];
+} rl;
+
+static int reload_setup(const void *arg)
 {
-	_cleanup_env_ struct env e = {};
-	_cleanup_agent_ struct harness_agent *a = NULL;
-	_cleanup_(yajl_tree_freep) yajl_val invalid = NULL, reported = NULL;
+	rl = (struct reload){};
+	TRY(env_init(&rl.e, "pr"));
+	snprintf(rl.match, sizeof(rl.match), "\"name\": \"%s\"", rl.e.name);
+	TRY(env_deny_policy(&rl.e, "enforce", 1, rl.match));
+	return start_agent(&rl.e, NULL, true, &rl.a);
+}
+
+static int reload_teardown(const void *arg)
+{
+	int r = rl.a ? harness_agent_stop_ok(rl.a) : 0;
+
+	rl.a = harness_agent_free(rl.a);
+	env_done(&rl.e);
+	return r;
+}
+
+/* A broken file replaces the policy (renamed over it): refused, the deny stays. */
+static int test_reload_invalid_keeps_old(const void *arg)
+{
+	_cleanup_(yajl_tree_freep) yajl_val invalid = NULL;
 	_cleanup_free_ char *broken = NULL;
-	_cleanup_child_ pid_t child = 0;
-	const char *detail, *marker;
-	char match[NAME_MAX + 32], tmp[PATH_MAX + 8];
-	int status;
-	pid_t pid;
+	char tmp[PATH_MAX + 8];
+	const char *detail;
 
-	TRY(env_init(&e, "pr"));
-	snprintf(match, sizeof(match), "\"name\": \"%s\"", e.name);
-	TRY(env_deny_policy(&e, "enforce", 1, match));
-	TRY(start_agent(&e, NULL, true, &a));
-	TRY(expect_kernel_kill(a, &e, e.prog));
-
-	/* A broken file replaces the policy (renamed over it): refused, the deny stays. */
+	TRY(expect_kernel_kill(rl.a, &rl.e, rl.e.prog));
 	TRY(harness_read_text(harness_source_path("tests/fixtures/agent-policies/invalid.json"),
 			      &broken));
-	snprintf(tmp, sizeof(tmp), "%s.new", e.policy);
+	snprintf(tmp, sizeof(tmp), "%s.new", rl.e.policy);
 	TRY(harness_write_file(tmp, broken));
-	if (rename(tmp, e.policy) < 0)
-		return harness_fail("Cannot rename %s to %s: %m", tmp, e.policy);
-	TRY(wait_finding(a, "policy_invalid", 0, FINDING_TIMEOUT_MS, &invalid));
+	if (rename(tmp, rl.e.policy) < 0)
+		return harness_fail("Cannot rename %s to %s: %m", tmp, rl.e.policy);
+	TRY(wait_finding(rl.a, "policy_invalid", 0, FINDING_TIMEOUT_MS, &invalid));
 	detail = harness_json_str(harness_json(invalid, "postured", "detail"));
-	CHECK(detail && strstr(detail, e.policy),
+	CHECK(detail && strstr(detail, rl.e.policy),
 	      "the policy_invalid finding should name the refused file %s; its detail: %s",
-	      e.policy, detail ? detail : "(none)");
+	      rl.e.policy, detail ? detail : "(none)");
 	/* The policy still in force. */
 	EXPECT_JSON_STR("policy_invalid finding", invalid, "policy-enforce-it", "postured",
 			"policy_id");
 	EXPECT_JSON_INT("policy_invalid finding", invalid, 1, "postured", "policy_serial");
-	TRY(expect_kernel_kill(a, &e, e.prog));
+	return expect_kernel_kill(rl.a, &rl.e, rl.e.prog);
+}
 
-	/* A valid policy in monitor mode, and SIGHUP: it runs and is reported. */
-	TRY(env_deny_policy(&e, "monitor", 2, match));
-	if (kill(a->pid, SIGHUP) < 0)
+/* A valid policy in monitor mode, and SIGHUP: it runs and is reported. */
+static int test_reload_sighup_replaces(const void *arg)
+{
+	_cleanup_(yajl_tree_freep) yajl_val reported = NULL;
+	_cleanup_child_ pid_t child = 0;
+	const char *marker;
+	int status;
+	pid_t pid;
+
+	TRY(env_deny_policy(&rl.e, "monitor", 2, rl.match));
+	if (kill(rl.a->pid, SIGHUP) < 0)
 		return harness_fail("Cannot send SIGHUP to postured: %m");
-	CHECK(harness_agent_wait_stderr(a, "Received SIGHUP", FINDING_TIMEOUT_MS) == 1,
-	      "postured did not log the SIGHUP. Its stderr: %s", harness_agent_stderr(a));
-	CHECK(harness_agent_wait_stderr(a, "(serial 2, monitor mode", FINDING_TIMEOUT_MS) == 1,
-	      "postured did not put serial 2 in force. Its stderr: %s", harness_agent_stderr(a));
-	marker = env_marker(&e);
-	TRY(run_marker(e.prog, marker, NULL, &child));
+	CHECK(harness_agent_wait_stderr(rl.a, "Received SIGHUP", FINDING_TIMEOUT_MS) == 1,
+	      "postured did not log the SIGHUP. Its stderr: %s", harness_agent_stderr(rl.a));
+	CHECK(harness_agent_wait_stderr(rl.a, "(serial 2, monitor mode", FINDING_TIMEOUT_MS) == 1,
+	      "postured did not put serial 2 in force. Its stderr: %s", harness_agent_stderr(rl.a));
+	marker = env_marker(&rl.e);
+	TRY(run_marker(rl.e.prog, marker, NULL, &child));
 	pid = child;
 	TRY(wait_gone(&child, &status));
-	TRY(expect_exit0(status, e.prog));
+	TRY(expect_exit0(status, rl.e.prog));
 	CHECK(access(marker, F_OK) == 0, "the marker %s is missing: the program did not run",
 	      marker);
-	TRY(wait_finding(a, "process_denied", pid, FINDING_TIMEOUT_MS, &reported));
+	TRY(wait_finding(rl.a, "process_denied", pid, FINDING_TIMEOUT_MS, &reported));
 	TRY(check_denied(reported, pid, "reported", -1, "monitor"));
 	EXPECT_JSON_INT("finding", reported, 2, "postured", "policy_serial");
-	return stop_agent(a);
+	return 0;
 }
 
 /* --- (7) the filter closed: quiet execs stay in the kernel ---------------------- */
@@ -643,25 +691,49 @@ static int kernel_stat(pid_t agent, unsigned idx, unsigned long long *ret)
 	return 0;
 }
 
-static int test_filter_closed(const void *arg)
+/*
+ * What the closed-filter tests of one flavour share: an enforce policy
+ * denying the copy by name, and the agent without --print-events, so the
+ * kernel keeps every exec no rule cares about.  Each step happens once.
+ */
+static struct filter {
+	struct env e;
+	struct harness_agent *a;
+	bool quiet_done, denied_done, stopped;
+} fc;
+
+static int filter_setup(const void *arg)
 {
 	const char *flavor = arg;
-	_cleanup_env_ struct env e = {};
-	_cleanup_agent_ struct harness_agent *a = NULL;
-	_cleanup_child_ pid_t child = 0, storm = 0;
+	char match[NAME_MAX + 32];
+
+	fc = (struct filter){};
+	TRY(env_init(&fc.e, "pf"));
+	snprintf(match, sizeof(match), "\"name\": \"%s\"", fc.e.name);
+	TRY(env_deny_policy(&fc.e, "enforce", 1, match));
+	return start_agent(&fc.e, flavor, false, &fc.a);
+}
+
+static int filter_teardown(const void *arg)
+{
+	int r = fc.a && !fc.stopped ? harness_agent_stop_ok(fc.a) : 0;
+
+	fc.a = harness_agent_free(fc.a);
+	env_done(&fc.e);
+	return r;
+}
+
+/* QUIET_EXECS runs of /bin/true: the kernel keeps them all from userspace. */
+static int filter_quiet_execs(void)
+{
+	_cleanup_child_ pid_t storm = 0;
 	unsigned long long before, after;
-	char match[NAME_MAX + 32], want[PATH_MAX + 128], count[16];
-	const char *p, *marker;
-	long long records;
+	char count[16];
 	int status;
-	pid_t pid;
 
-	TRY(env_init(&e, "pf"));
-	snprintf(match, sizeof(match), "\"name\": \"%s\"", e.name);
-	TRY(env_deny_policy(&e, "enforce", 1, match));
-	TRY(start_agent(&e, flavor, false, &a));
-
-	TRY(kernel_stat(a->pid, EVENT_STAT_EXEC_FILTERED, &before));
+	if (fc.quiet_done)
+		return 0;
+	TRY(kernel_stat(fc.a->pid, EVENT_STAT_EXEC_FILTERED, &before));
 	snprintf(count, sizeof(count), "%d", QUIET_EXECS);
 	{
 		char *argv[] = { (char *)harness_helper("spawn_storm"), count, "/bin/true", NULL };
@@ -672,34 +744,82 @@ static int test_filter_closed(const void *arg)
 	TRY(harness_wait_child(storm, 60000, &status));
 	storm = 0;
 	TRY(expect_exit0(status, "spawn_storm"));
-	TRY(kernel_stat(a->pid, EVENT_STAT_EXEC_FILTERED, &after));
+	TRY(kernel_stat(fc.a->pid, EVENT_STAT_EXEC_FILTERED, &after));
 	harness_note("%llu execs kept in the kernel", after - before);
 	CHECK(after - before >= QUIET_EXECS,
 	      "the kernel filter should have kept at least %d execs from userspace; it kept %llu",
 	      QUIET_EXECS, after - before);
+	fc.quiet_done = true;
+	return 0;
+}
 
-	/* A denied program is still killed, and said so in the log. */
-	marker = env_marker(&e);
-	TRY(run_marker(e.prog, marker, NULL, &child));
+/* A denied program is still killed, and said so in the log. */
+static int filter_denied(void)
+{
+	_cleanup_child_ pid_t child = 0;
+	char want[PATH_MAX + 128];
+	const char *marker;
+	int status;
+	pid_t pid;
+
+	if (fc.denied_done)
+		return 0;
+	marker = env_marker(&fc.e);
+	TRY(run_marker(fc.e.prog, marker, NULL, &child));
 	pid = child;
 	TRY(wait_gone(&child, &status));
-	TRY(expect_sigkill(status, e.prog));
+	TRY(expect_sigkill(status, fc.e.prog));
 	CHECK(access(marker, F_OK) < 0, "the marker %s exists: the program ran", marker);
 	snprintf(want, sizeof(want), "Rule deny-marker: process_denied (pid %d, %s): killed.",
-		 (int)pid, e.prog);
-	CHECK(harness_agent_wait_stderr(a, want, FINDING_TIMEOUT_MS) == 1,
-	      "postured did not log \"%s\". Its stderr: %s", want, harness_agent_stderr(a));
+		 (int)pid, fc.e.prog);
+	CHECK(harness_agent_wait_stderr(fc.a, want, FINDING_TIMEOUT_MS) == 1,
+	      "postured did not log \"%s\". Its stderr: %s", want, harness_agent_stderr(fc.a));
+	fc.denied_done = true;
+	return 0;
+}
 
-	TRY(stop_agent(a));
-	CHECK(a->event_lines == 0 && !a->stats,
+/* After the quiet execs and the denied one, the agent stops cleanly. */
+static int filter_stop(void)
+{
+	if (fc.stopped)
+		return 0;
+	TRY(filter_quiet_execs());
+	TRY(filter_denied());
+	fc.stopped = true;
+	return harness_agent_stop_ok(fc.a);
+}
+
+static int test_filter_quiet_execs(const void *arg)
+{
+	return filter_quiet_execs();
+}
+
+static int test_filter_denied(const void *arg)
+{
+	return filter_denied();
+}
+
+static int test_filter_stdout_silent(const void *arg)
+{
+	TRY(filter_stop());
+	CHECK(fc.a->event_lines == 0 && !fc.a->stats,
 	      "without --print-events postured should print nothing on stdout; it printed %llu "
 	      "lines",
-	      (unsigned long long)a->event_lines);
-	/* Only what the filter let through: the denied program's exec and exit. */
-	p = strstr(a->err, "Processed ");
+	      (unsigned long long)fc.a->event_lines);
+	return 0;
+}
+
+/* Only what the filter let through reached userspace: the denied program's exec and exit. */
+static int test_filter_few_records(const void *arg)
+{
+	long long records;
+	const char *p;
+
+	TRY(filter_stop());
+	p = strstr(fc.a->err, "Processed ");
 	CHECK(p && sscanf(p, "Processed %lld records", &records) == 1,
 	      "postured did not log how many records it processed. Its stderr: %s",
-	      harness_agent_stderr(a));
+	      harness_agent_stderr(fc.a));
 	harness_note("%lld records reached userspace", records);
 	CHECK(records >= 1 && records < QUIET_EXECS / 4,
 	      "with the filter closed, %lld records reached userspace (expected a few)", records);
@@ -719,30 +839,60 @@ static const struct userspace_case userspace_cases[] = {
 	{ "tp_btf", RULE_NAME_TOO_LONG }, { "tracepoint", RULE_NAME_TOO_LONG },
 };
 
-static const struct harness_test tests[] = {
-	{ "enforce_name_tp_btf", test_enforce_name, &name_cases[0] },
-	{ "enforce_name_tracepoint", test_enforce_name, &name_cases[1] },
-	{ "enforce_long_name_tp_btf", test_enforce_name, &name_cases[2] },
-	{ "enforce_long_name_tracepoint", test_enforce_name, &name_cases[3] },
-	{ "monitor_name_tp_btf", test_monitor_name, "tp_btf" },
-	{ "monitor_name_tracepoint", test_monitor_name, "tracepoint" },
-	{ "enforce_path_and_symlink_tp_btf", test_enforce_path, "tp_btf" },
-	{ "enforce_path_and_symlink_tracepoint", test_enforce_path, "tracepoint" },
-	{ "enforce_userspace_name_and_user_tp_btf", test_enforce_userspace, &userspace_cases[0] },
-	{ "enforce_userspace_name_and_user_tracepoint", test_enforce_userspace,
-	  &userspace_cases[1] },
-	{ "enforce_userspace_sha256_tp_btf", test_enforce_userspace, &userspace_cases[2] },
-	{ "enforce_userspace_sha256_tracepoint", test_enforce_userspace, &userspace_cases[3] },
-	{ "enforce_userspace_name_too_long_tp_btf", test_enforce_userspace, &userspace_cases[4] },
-	{ "enforce_userspace_name_too_long_tracepoint", test_enforce_userspace,
-	  &userspace_cases[5] },
-	{ "require_absent_then_returned", test_require, NULL },
-	{ "reload_invalid_keeps_old", test_reload, NULL },
-	{ "filter_closed_tp_btf", test_filter_closed, "tp_btf" },
-	{ "filter_closed_tracepoint", test_filter_closed, "tracepoint" },
+static const struct harness_fixture require_fixture = { "required_program", require_setup,
+							require_teardown, NULL };
+static const struct harness_fixture reload_fixture = { "reload", reload_setup, reload_teardown,
+						       NULL };
+static const struct harness_fixture filter_fixtures[] = {
+	{ "filter_closed_tp_btf", filter_setup, filter_teardown, "tp_btf" },
+	{ "filter_closed_tracepoint", filter_setup, filter_teardown, "tracepoint" },
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(tests, ELEMENTSOF(tests), argc, argv);
-}
+static const struct harness_test tests[] = {
+	HARNESS_TEST("enforce_name_tp_btf", test_enforce_name, &name_cases[0]),
+	HARNESS_TEST("enforce_name_tracepoint", test_enforce_name, &name_cases[1]),
+	HARNESS_TEST("enforce_long_name_tp_btf", test_enforce_name, &name_cases[2]),
+	HARNESS_TEST("enforce_long_name_tracepoint", test_enforce_name, &name_cases[3]),
+	HARNESS_TEST("monitor_name_tp_btf", test_monitor_name, "tp_btf"),
+	HARNESS_TEST("monitor_name_tracepoint", test_monitor_name, "tracepoint"),
+	HARNESS_TEST("enforce_path_and_symlink_tp_btf", test_enforce_path, "tp_btf"),
+	HARNESS_TEST("enforce_path_and_symlink_tracepoint", test_enforce_path, "tracepoint"),
+	HARNESS_TEST("enforce_userspace_name_and_user_tp_btf", test_enforce_userspace,
+		     &userspace_cases[0]),
+	HARNESS_TEST("enforce_userspace_name_and_user_tracepoint", test_enforce_userspace,
+		     &userspace_cases[1]),
+	HARNESS_TEST("enforce_userspace_sha256_tp_btf", test_enforce_userspace,
+		     &userspace_cases[2]),
+	HARNESS_TEST("enforce_userspace_sha256_tracepoint", test_enforce_userspace,
+		     &userspace_cases[3]),
+	HARNESS_TEST("enforce_userspace_name_too_long_tp_btf", test_enforce_userspace,
+		     &userspace_cases[4]),
+	HARNESS_TEST("enforce_userspace_name_too_long_tracepoint", test_enforce_userspace,
+		     &userspace_cases[5]),
+	HARNESS_FIXTURE_TEST("required_program/absent_after_grace", test_require_absent, NULL,
+			     &require_fixture),
+	HARNESS_FIXTURE_TEST("required_program/returned_resolves_finding", test_require_returned,
+			     NULL, &require_fixture),
+	HARNESS_FIXTURE_TEST("reload/invalid_policy_refused_old_kept",
+			     test_reload_invalid_keeps_old, NULL, &reload_fixture),
+	HARNESS_FIXTURE_TEST("reload/sighup_puts_valid_policy_in_force",
+			     test_reload_sighup_replaces, NULL, &reload_fixture),
+	HARNESS_FIXTURE_TEST("filter_closed_tp_btf/quiet_execs_stay_in_kernel",
+			     test_filter_quiet_execs, NULL, &filter_fixtures[0]),
+	HARNESS_FIXTURE_TEST("filter_closed_tp_btf/denied_exec_still_killed", test_filter_denied,
+			     NULL, &filter_fixtures[0]),
+	HARNESS_FIXTURE_TEST("filter_closed_tp_btf/stdout_silent_without_print_events",
+			     test_filter_stdout_silent, NULL, &filter_fixtures[0]),
+	HARNESS_FIXTURE_TEST("filter_closed_tp_btf/only_filtered_records_reach_userspace",
+			     test_filter_few_records, NULL, &filter_fixtures[0]),
+	HARNESS_FIXTURE_TEST("filter_closed_tracepoint/quiet_execs_stay_in_kernel",
+			     test_filter_quiet_execs, NULL, &filter_fixtures[1]),
+	HARNESS_FIXTURE_TEST("filter_closed_tracepoint/denied_exec_still_killed",
+			     test_filter_denied, NULL, &filter_fixtures[1]),
+	HARNESS_FIXTURE_TEST("filter_closed_tracepoint/stdout_silent_without_print_events",
+			     test_filter_stdout_silent, NULL, &filter_fixtures[1]),
+	HARNESS_FIXTURE_TEST("filter_closed_tracepoint/only_filtered_records_reach_userspace",
+			     test_filter_few_records, NULL, &filter_fixtures[1]),
+};
+
+HARNESS_MAIN(tests)

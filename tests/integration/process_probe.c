@@ -8,8 +8,11 @@
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,18 +34,6 @@
 #define STORM_TIMEOUT_S 150
 
 #define NOBODY		65534
-
-static const char *helper(const char *name)
-{
-	static char bufs[2][PATH_MAX];
-	static unsigned next;
-	char *b = bufs[next++ % ELEMENTSOF(bufs)];
-	char rel[64];
-
-	snprintf(rel, sizeof(rel), "tests/helpers/%s", name);
-	snprintf(b, PATH_MAX, "%s", harness_build_path(rel));
-	return b;
-}
 
 /* --- watching pids --------------------------------------------------------- */
 
@@ -376,7 +367,7 @@ static int test_exec_exit(const void *arg)
 
 	TRY(self_exe(exe, sizeof(exe)));
 	TRY(harness_tmpdir_new(&dir));
-	TRY(harness_unique_copy(dir, helper("exit_with"), &bin));
+	TRY(harness_unique_copy(dir, harness_helper("exit_with"), &bin));
 	if (c->nobody) {
 		co.set_uid = true;
 		co.uid = NOBODY;
@@ -571,7 +562,7 @@ static int test_args(const void *arg)
 		o.args[1] = c->capture;
 	}
 	TRY(harness_tmpdir_new(&dir));
-	TRY(harness_unique_copy(dir, helper("exit_with"), &bin));
+	TRY(harness_unique_copy(dir, harness_helper("exit_with"), &bin));
 	if (asprintf(&full, "%s 5 alpha beta gamma", bin) < 0) {
 		full = NULL;
 		return harness_fail("Out of memory");
@@ -650,7 +641,7 @@ static int test_storm(const void *arg)
 	pid_t pid;
 
 	TRY(harness_tmpdir_new(&dir));
-	TRY(harness_unique_copy(dir, helper("exit_with"), &bin));
+	TRY(harness_unique_copy(dir, harness_helper("exit_with"), &bin));
 	s.path = bin;
 	snprintf(count, sizeof(count), "%d", STORM_COUNT);
 	snprintf(limit, sizeof(limit), "%d", STORM_TIMEOUT_S);
@@ -664,9 +655,9 @@ static int test_storm(const void *arg)
 	begin = harness_now_ms();
 	deadline = begin + (STORM_TIMEOUT_S + 30) * 1000;
 	/* One child at a time, each waited for, as a shell loop would run them. */
-	TRY(harness_spawn(helper("spawn_storm"),
-			  (char *[]){ (char *)helper("spawn_storm"), "-j", "1", "-t", limit, count,
-				      bin, "0", NULL },
+	TRY(harness_spawn(harness_helper("spawn_storm"),
+			  (char *[]){ (char *)harness_helper("spawn_storm"), "-j", "1", "-t", limit,
+				      count, bin, "0", NULL },
 			  &co, &pid));
 	wr = safe_close(wr);
 
@@ -1154,28 +1145,54 @@ struct notify_case {
 	bool other_pid; /* WATCHDOG_PID names another process: no WATCHDOG=1 then */
 };
 
-static int test_notify(const void *arg)
+/* What the sd_notify tests of a case share: the agent started with WATCHDOG_USEC=200000. */
+static struct notify {
+	const struct notify_case *c;
+	struct harness_agent *a;
+} nt;
+
+static int notify_setup(const void *arg)
 {
 	const struct notify_case *c = arg;
 	struct harness_agent_opts o = { .flavor = c->flavor, .watchdog_usec = "200000" };
-	_cleanup_agent_ struct harness_agent *a = NULL;
-	char want[64];
-	unsigned before;
-	int r;
 
+	nt = (struct notify){ .c = c };
 	if (c->other_pid)
 		o.watchdog_pid = getpid();
-	TRY(harness_agent_start(&o, &a));
-	/* harness_agent_start() waited for READY=1 from postured's pid. */
-	snprintf(want, sizeof(want), "(%s probes)", c->flavor);
-	CHECK(strstr(a->status_text, "Watching processes") && strstr(a->status_text, want),
-	      "STATUS= should say \"Watching processes %s\", it says \"%s\"", want, a->status_text);
+	return harness_agent_start(&o, &nt.a);
+}
 
-	before = a->watchdogs;
+static int notify_teardown(const void *arg)
+{
+	int r = nt.a ? stop_ok(nt.a, nt.c->flavor, NULL, NULL, NULL) : 0;
+
+	nt.a = harness_agent_free(nt.a);
+	return r;
+}
+
+/* READY=1 came from postured's pid (harness_agent_start() waited for it), with its STATUS=. */
+static int test_notify_status(const void *arg)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "(%s probes)", nt.c->flavor);
+	CHECK(strstr(nt.a->status_text, "Watching processes") && strstr(nt.a->status_text, want),
+	      "STATUS= should say \"Watching processes %s\", it says \"%s\"", want,
+	      nt.a->status_text);
+	return 0;
+}
+
+/* WATCHDOG=1 every WATCHDOG_USEC / 2, or never when WATCHDOG_PID names another process. */
+static int test_notify_watchdog(const void *arg)
+{
+	struct harness_agent *a = nt.a;
+	unsigned before = a->watchdogs;
+	int r;
+
 	r = harness_agent_wait(a, 1000, NULL, NULL, NULL);
 	CHECK(r == 0, "postured's output ended while we counted WATCHDOG=1. Its stderr: %s",
 	      harness_agent_stderr(a));
-	if (c->other_pid)
+	if (nt.c->other_pid)
 		CHECK(a->watchdogs == 0,
 		      "WATCHDOG_PID named another process, yet postured sent WATCHDOG=1 %u times",
 		      a->watchdogs);
@@ -1184,9 +1201,9 @@ static int test_notify(const void *arg)
 		      "with WATCHDOG_USEC=200000, expected at least 2 WATCHDOG=1 in 1 s, saw %u",
 		      a->watchdogs - before);
 	harness_note("%s: WATCHDOG=1 %u times in 1 s; ready %lld ms after exec; STATUS=%s",
-		     c->flavor, a->watchdogs - before, (long long)(a->ready_ms - a->started_ms),
+		     nt.c->flavor, a->watchdogs - before, (long long)(a->ready_ms - a->started_ms),
 		     a->status_text);
-	return stop_ok(a, c->flavor, NULL, NULL, NULL);
+	return 0;
 }
 
 /* --- (10) a process that ran before the agent ------------------------------- */
@@ -1208,7 +1225,7 @@ static int test_preexisting(const void *arg)
 	pid_t pid;
 
 	TRY(harness_tmpdir_new(&dir));
-	TRY(harness_unique_copy(dir, helper("exit_with"), &bin));
+	TRY(harness_unique_copy(dir, harness_helper("exit_with"), &bin));
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return harness_fail("pipe2: %m");
 	rd = fds[0];
@@ -1272,76 +1289,96 @@ static int test_preexisting(const void *arg)
 #define STARTUP_CASE(...) (&(const struct startup_case){ __VA_ARGS__ })
 #define SIGTERM_CASE(...) (&(const struct sigterm_case){ __VA_ARGS__ })
 
-static const struct harness_test tests[] = {
-	/* (1) exec and exit of a uniquely named binary */
-	{ "exec_exit/tp_btf", test_exec_exit, EXEC_CASE(.flavor = "tp_btf") },
-	{ "exec_exit/tracepoint", test_exec_exit, EXEC_CASE(.flavor = "tracepoint") },
-	/* (2) the same as uid 65534 */
-	{ "exec_exit_uid_nobody/tp_btf", test_exec_exit,
-	  EXEC_CASE(.flavor = "tp_btf", .nobody = true) },
-	{ "exec_exit_uid_nobody/tracepoint", test_exec_exit,
-	  EXEC_CASE(.flavor = "tracepoint", .nobody = true) },
-	/* (3) killed by SIGKILL */
-	{ "exit_sigkill/tp_btf", test_exec_exit, EXEC_CASE(.flavor = "tp_btf", .kill = true) },
-	{ "exit_sigkill/tracepoint", test_exec_exit,
-	  EXEC_CASE(.flavor = "tracepoint", .kill = true) },
-	/* (4) fork without exec */
-	{ "fork_without_exec/tp_btf", test_fork, "tp_btf" },
-	{ "fork_without_exec/tracepoint", test_fork, "tracepoint" },
-	/* threads are not processes: one fork and one exit record */
-	{ "threads/tp_btf", test_threads, THREADS_CASE(.flavor = "tp_btf") },
-	{ "threads/tracepoint", test_threads, THREADS_CASE(.flavor = "tracepoint") },
-	{ "threads_leader_exits_first/tp_btf", test_threads,
-	  THREADS_CASE(.flavor = "tp_btf", .leader_first = true) },
-	{ "threads_leader_exits_first/tracepoint", test_threads,
-	  THREADS_CASE(.flavor = "tracepoint", .leader_first = true) },
-	/* (5) argument capture */
-	{ "capture_args_256/tp_btf", test_args, ARGS_CASE(.flavor = "tp_btf", .capture = "256") },
-	{ "capture_args_256/tracepoint", test_args,
-	  ARGS_CASE(.flavor = "tracepoint", .capture = "256") },
-	{ "capture_args_truncated_16/tp_btf", test_args,
-	  ARGS_CASE(.flavor = "tp_btf", .capture = "16") },
-	{ "capture_args_truncated_16/tracepoint", test_args,
-	  ARGS_CASE(.flavor = "tracepoint", .capture = "16") },
-	{ "capture_args_off/tp_btf", test_args, ARGS_CASE(.flavor = "tp_btf") },
-	{ "capture_args_off/tracepoint", test_args, ARGS_CASE(.flavor = "tracepoint") },
-	/* (10) a process that ran before the agent */
-	{ "preexisting_process/tp_btf", test_preexisting, "tp_btf" },
-	{ "preexisting_process/tracepoint", test_preexisting, "tracepoint" },
-	/* (8) SIGTERM */
-	{ "sigterm_detaches/tp_btf", test_sigterm, SIGTERM_CASE(.flavor = "tp_btf") },
-	{ "sigterm_detaches/tracepoint", test_sigterm, SIGTERM_CASE(.flavor = "tracepoint") },
-	{ "sigterm_detaches_tcp_state/tp_btf", test_sigterm,
-	  SIGTERM_CASE(.flavor = "tp_btf", .tcp_rule = true) },
-	/* (9) sd_notify */
-	{ "sd_notify_watchdog/tp_btf", test_notify, NOTIFY_CASE(.flavor = "tp_btf") },
-	{ "sd_notify_watchdog/tracepoint", test_notify, NOTIFY_CASE(.flavor = "tracepoint") },
-	{ "sd_notify_watchdog_other_pid", test_notify,
+static const struct harness_fixture notify_fixtures[] = {
+	{ "sd_notify/tp_btf", notify_setup, notify_teardown, NOTIFY_CASE(.flavor = "tp_btf") },
+	{ "sd_notify/tracepoint", notify_setup, notify_teardown,
+	  NOTIFY_CASE(.flavor = "tracepoint") },
+	{ "sd_notify_other_pid", notify_setup, notify_teardown,
 	  NOTIFY_CASE(.flavor = "tp_btf", .other_pid = true) },
-	/* (7) start-up errors */
-	{ "startup_unprivileged_nobody", test_startup_error,
-	  STARTUP_CASE(.privs = HARNESS_PRIVS_NOBODY, .want_code = -1,
-		       .needles = { "root", "CAP_BPF" }) },
-	{ "startup_root_without_caps", test_startup_error,
-	  STARTUP_CASE(.privs = HARNESS_PRIVS_NO_CAPS, .want_code = -1,
-		       .needles = { "root", "CAP_BPF" }) },
-	{ "startup_config_missing", test_startup_error,
-	  STARTUP_CASE(.config_name = "missing.conf", .want_code = 1, .needles = { "@CONFIG" }) },
-	{ "startup_config_unknown_key", test_startup_error,
-	  STARTUP_CASE(.config_name = "unknown-key.conf",
-		       .config_text = "{ \"probe_flavor\": \"auto\", \"frobnicate\": 1 }\n",
-		       .want_code = 1, .needles = { "@CONFIG", "frobnicate" }) },
-	{ "startup_config_invalid_json", test_startup_error,
-	  STARTUP_CASE(.config_name = "broken.conf", .config_text = "{ \"probe_flavor\": ",
-		       .want_code = 1, .needles = { "@CONFIG" }) },
-	{ "startup_bad_probe_flavor", test_startup_error,
-	  STARTUP_CASE(.flavor = "fentry", .want_code = 2, .needles = { "--probe-flavor" }) },
-	/* (6) a storm of short-lived processes, last: the longest */
-	{ "storm_5000/tp_btf", test_storm, "tp_btf" },
-	{ "storm_5000/tracepoint", test_storm, "tracepoint" },
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(tests, ELEMENTSOF(tests), argc, argv);
-}
+static const struct harness_test tests[] = {
+	/* (1) exec and exit of a uniquely named binary */
+	HARNESS_TEST("exec_exit/tp_btf", test_exec_exit, EXEC_CASE(.flavor = "tp_btf")),
+	HARNESS_TEST("exec_exit/tracepoint", test_exec_exit, EXEC_CASE(.flavor = "tracepoint")),
+	/* (2) the same as uid 65534 */
+	HARNESS_TEST("exec_exit_uid_nobody/tp_btf", test_exec_exit,
+		     EXEC_CASE(.flavor = "tp_btf", .nobody = true)),
+	HARNESS_TEST("exec_exit_uid_nobody/tracepoint", test_exec_exit,
+		     EXEC_CASE(.flavor = "tracepoint", .nobody = true)),
+	/* (3) killed by SIGKILL */
+	HARNESS_TEST("exit_sigkill/tp_btf", test_exec_exit,
+		     EXEC_CASE(.flavor = "tp_btf", .kill = true)),
+	HARNESS_TEST("exit_sigkill/tracepoint", test_exec_exit,
+		     EXEC_CASE(.flavor = "tracepoint", .kill = true)),
+	/* (4) fork without exec */
+	HARNESS_TEST("fork_without_exec/tp_btf", test_fork, "tp_btf"),
+	HARNESS_TEST("fork_without_exec/tracepoint", test_fork, "tracepoint"),
+	/* threads are not processes: one fork and one exit record */
+	HARNESS_TEST("threads/tp_btf", test_threads, THREADS_CASE(.flavor = "tp_btf")),
+	HARNESS_TEST("threads/tracepoint", test_threads, THREADS_CASE(.flavor = "tracepoint")),
+	HARNESS_TEST("threads_leader_exits_first/tp_btf", test_threads,
+		     THREADS_CASE(.flavor = "tp_btf", .leader_first = true)),
+	HARNESS_TEST("threads_leader_exits_first/tracepoint", test_threads,
+		     THREADS_CASE(.flavor = "tracepoint", .leader_first = true)),
+	/* (5) argument capture */
+	HARNESS_TEST("capture_args_256/tp_btf", test_args,
+		     ARGS_CASE(.flavor = "tp_btf", .capture = "256")),
+	HARNESS_TEST("capture_args_256/tracepoint", test_args,
+		     ARGS_CASE(.flavor = "tracepoint", .capture = "256")),
+	HARNESS_TEST("capture_args_truncated_16/tp_btf", test_args,
+		     ARGS_CASE(.flavor = "tp_btf", .capture = "16")),
+	HARNESS_TEST("capture_args_truncated_16/tracepoint", test_args,
+		     ARGS_CASE(.flavor = "tracepoint", .capture = "16")),
+	HARNESS_TEST("capture_args_off/tp_btf", test_args, ARGS_CASE(.flavor = "tp_btf")),
+	HARNESS_TEST("capture_args_off/tracepoint", test_args, ARGS_CASE(.flavor = "tracepoint")),
+	/* (10) a process that ran before the agent */
+	HARNESS_TEST("preexisting_process/tp_btf", test_preexisting, "tp_btf"),
+	HARNESS_TEST("preexisting_process/tracepoint", test_preexisting, "tracepoint"),
+	/* (8) SIGTERM */
+	HARNESS_TEST("sigterm_detaches/tp_btf", test_sigterm, SIGTERM_CASE(.flavor = "tp_btf")),
+	HARNESS_TEST("sigterm_detaches/tracepoint", test_sigterm,
+		     SIGTERM_CASE(.flavor = "tracepoint")),
+	HARNESS_TEST("sigterm_detaches_tcp_state/tp_btf", test_sigterm,
+		     SIGTERM_CASE(.flavor = "tp_btf", .tcp_rule = true)),
+	/* (9) sd_notify */
+	HARNESS_FIXTURE_TEST("sd_notify_ready_status/tp_btf", test_notify_status, NULL,
+			     &notify_fixtures[0]),
+	HARNESS_FIXTURE_TEST("sd_notify_watchdog/tp_btf", test_notify_watchdog, NULL,
+			     &notify_fixtures[0]),
+	HARNESS_FIXTURE_TEST("sd_notify_ready_status/tracepoint", test_notify_status, NULL,
+			     &notify_fixtures[1]),
+	HARNESS_FIXTURE_TEST("sd_notify_watchdog/tracepoint", test_notify_watchdog, NULL,
+			     &notify_fixtures[1]),
+	HARNESS_FIXTURE_TEST("sd_notify_ready_status_other_pid", test_notify_status, NULL,
+			     &notify_fixtures[2]),
+	HARNESS_FIXTURE_TEST("sd_notify_watchdog_other_pid", test_notify_watchdog, NULL,
+			     &notify_fixtures[2]),
+	/* (7) start-up errors */
+	HARNESS_TEST("startup_unprivileged_nobody", test_startup_error,
+		     STARTUP_CASE(.privs = HARNESS_PRIVS_NOBODY, .want_code = -1,
+				  .needles = { "root", "CAP_BPF" })),
+	HARNESS_TEST("startup_root_without_caps", test_startup_error,
+		     STARTUP_CASE(.privs = HARNESS_PRIVS_NO_CAPS, .want_code = -1,
+				  .needles = { "root", "CAP_BPF" })),
+	HARNESS_TEST("startup_config_missing", test_startup_error,
+		     STARTUP_CASE(.config_name = "missing.conf", .want_code = 1,
+				  .needles = { "@CONFIG" })),
+	HARNESS_TEST("startup_config_unknown_key", test_startup_error,
+		     STARTUP_CASE(.config_name = "unknown-key.conf",
+				  .config_text =
+					  "{ \"probe_flavor\": \"auto\", \"frobnicate\": 1 }\n",
+				  .want_code = 1, .needles = { "@CONFIG", "frobnicate" })),
+	HARNESS_TEST("startup_config_invalid_json", test_startup_error,
+		     STARTUP_CASE(.config_name = "broken.conf",
+				  .config_text = "{ \"probe_flavor\": ", .want_code = 1,
+				  .needles = { "@CONFIG" })),
+	HARNESS_TEST("startup_bad_probe_flavor", test_startup_error,
+		     STARTUP_CASE(.flavor = "fentry", .want_code = 2,
+				  .needles = { "--probe-flavor" })),
+	/* (6) a storm of short-lived processes, last: the longest */
+	HARNESS_TEST("storm_5000/tp_btf", test_storm, "tp_btf"),
+	HARNESS_TEST("storm_5000/tracepoint", test_storm, "tracepoint"),
+};
+
+HARNESS_MAIN(tests)

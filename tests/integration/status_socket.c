@@ -7,15 +7,21 @@
  * uid 65534, and asks the socket as root and as uid 65534 what it sees.
  * An unprivileged client is a forked child that becomes 65534, connects, and
  * relays bytes between the socket and pipes of ours, so the test talks to it
- * like to any other connection.  Needs root; tests/run-integration runs it.
+ * like to any other connection.  The tests that ask one agent several
+ * things share it (and its connections) through a fixture, a scene, each
+ * test named for the one answer it checks.  Needs root; tests/run-integration
+ * runs it.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -119,21 +125,6 @@ static int start_agent(const struct env *e, bool print_events, struct harness_ag
 	return harness_agent_start(&o, ret);
 }
 
-/* Stops the agent; it must exit 0 and have printed nothing that is not JSON. */
-static int stop_agent(struct harness_agent *a)
-{
-	char d[128];
-
-	TRY(harness_agent_stop(a, HARNESS_STOP_TIMEOUT_MS, NULL, NULL, NULL));
-	CHECK(WIFEXITED(a->status) && WEXITSTATUS(a->status) == 0,
-	      "after SIGTERM postured should exit with status 0; it ended with %s. Its stderr: %s",
-	      harness_describe_status(a->status, d, sizeof(d)), harness_agent_stderr(a));
-	CHECK(a->bad_lines == 0,
-	      "postured printed %llu lines that are not JSON objects; the first: %s",
-	      (unsigned long long)a->bad_lines, a->bad_line);
-	return 0;
-}
-
 /* The agent must still be running (it may not have died of a client). */
 static int expect_alive(struct harness_agent *a)
 {
@@ -192,15 +183,6 @@ static int wait_finding(struct harness_agent *a, pid_t pid)
 }
 
 /* --- children ------------------------------------------------------------------ */
-
-static void child_killp(pid_t *pid)
-{
-	if (*pid > 0) {
-		(void)kill(*pid, SIGKILL);
-		(void)waitpid(*pid, NULL, 0);
-		*pid = 0;
-	}
-}
 
 /*
  * Starts the copy as uid (0: as we are) with a marker nobody needs to look at
@@ -262,7 +244,7 @@ static void conn_close(struct conn *c)
 		safe_close(c->wfd);
 	safe_close(c->rfd);
 	c->rfd = c->wfd = -EBADF;
-	child_killp(&c->relay);
+	harness_child_killp(&c->relay);
 	free(c->buf);
 	c->buf = NULL;
 	c->len = c->cap = 0;
@@ -680,25 +662,66 @@ static yajl_val findings_of(yajl_val answer, const char *key)
 	return f && YAJL_IS_ARRAY(f) ? f : NULL;
 }
 
+/* --- scenes: what the tests of one group share ------------------------------------ */
+
+/*
+ * One agent with its deny policy, and connections to it: root's, uid 65534's
+ * and another of root's, each opened by the setup that needs it.  The slow
+ * client's group adds its never-reading subscriber and the storm.
+ */
+static struct scene {
+	struct env e;
+	struct harness_agent *a;
+	struct conn root, nobody, other;
+	pid_t root_pid, nobody_pid; /* the copies run as root and as uid 65534 */
+	/* The slow client's group. */
+	int slow;
+	pid_t storm;
+	int64_t storm_begin;
+	bool storm_done;
+} sc;
+
+/* A fresh scene: the env (prefix, mode), and the agent printing records or not. */
+static int scene_start(const char *prefix, const char *mode, bool print_events)
+{
+	sc = (struct scene){
+		.root = CONN_INIT, .nobody = CONN_INIT, .other = CONN_INIT, .slow = -EBADF
+	};
+	TRY(env_init(&sc.e, prefix, mode));
+	return start_agent(&sc.e, print_events, &sc.a);
+}
+
+static int scene_teardown(const void *arg)
+{
+	int r = sc.a ? harness_agent_stop_ok(sc.a) : 0;
+
+	sc.a = harness_agent_free(sc.a);
+	conn_close(&sc.root);
+	conn_close(&sc.nobody);
+	conn_close(&sc.other);
+	sc.slow = safe_close(sc.slow);
+	harness_child_killp(&sc.storm);
+	env_done(&sc.e);
+	return r;
+}
+
 /* --- (1) status and explain as root --------------------------------------------- */
 
+static int root_client_setup(const void *arg)
+{
+	TRY(scene_start("ss", "monitor", true));
+	return conn_open(sc.a, &sc.root);
+}
+
+/* Status, before anything ran: compliant, the probes, the policy, its rule passing. */
 static int test_root_status(const void *arg)
 {
-	_cleanup_env_ struct env e = {};
-	_cleanup_agent_ struct harness_agent *a = NULL;
-	_cleanup_conn_ struct conn c = CONN_INIT;
-	_cleanup_(yajl_tree_freep) yajl_val st = NULL, ex = NULL, un = NULL, um = NULL;
-	yajl_val rule, tags, found;
-	const char *flavor, *tag;
+	_cleanup_(yajl_tree_freep) yajl_val st = NULL;
+	const char *flavor;
 	long long since;
-	pid_t pid;
+	yajl_val rule;
 
-	(void)arg;
-	TRY(env_init(&e, "ss", "monitor"));
-	TRY(start_agent(&e, true, &a));
-	TRY(conn_open(a, &c));
-
-	TRY(conn_request(&c, "{\"id\": 1, \"method\": \"status\"}\n", &st));
+	TRY(conn_request(&sc.root, "{\"id\": 1, \"method\": \"status\"}\n", &st));
 	EXPECT_JSON_INT("the status answer", st, 1, "id");
 	CHECK(YAJL_IS_TRUE(harness_json(st, "result", "compliant")),
 	      "status should say compliant: true before anything ran");
@@ -719,11 +742,21 @@ static int test_root_status(const void *arg)
 	CHECK(harness_json_int(harness_json(rule, "since"), &since),
 	      "the rule in status has no \"since\"");
 	harness_note("probe flavor %s", flavor);
+	return 0;
+}
 
-	TRY(run_copy_seen(a, &e, 0, &pid));
-	CHECK(wait_rule_state(&c, "passing", EVENT_TIMEOUT_MS) >= 0,
+/* Explain, once the program ran and ended: the rule, its messages and tags, its finding. */
+static int test_root_explain(const void *arg)
+{
+	_cleanup_(yajl_tree_freep) yajl_val ex = NULL;
+	yajl_val tags, found;
+	const char *tag;
+	pid_t pid;
+
+	TRY(run_copy_seen(sc.a, &sc.e, 0, &pid));
+	CHECK(wait_rule_state(&sc.root, "passing", EVENT_TIMEOUT_MS) >= 0,
 	      "the rule should pass again once the program has ended");
-	TRY(conn_request(&c,
+	TRY(conn_request(&sc.root,
 			 "{\"id\": \"x\", \"method\": \"explain\", \"params\": {\"rule\": "
 			 "\"" RULE_ID "\"}}\n",
 			 &ex));
@@ -743,76 +776,113 @@ static int test_root_status(const void *arg)
 	      found ? (unsigned)found->u.array.len : 0);
 	EXPECT_JSON_STR("the finding in explain", found->u.array.values[found->u.array.len - 1],
 			RULE_ID, "postured", "rule_id");
+	return 0;
+}
 
-	TRY(conn_request(&c,
+static int test_root_explain_unknown_rule(const void *arg)
+{
+	_cleanup_(yajl_tree_freep) yajl_val un = NULL;
+
+	TRY(conn_request(&sc.root,
 			 "{\"id\": 3, \"method\": \"explain\", \"params\": {\"rule\": "
 			 "\"no-such-rule\"}}\n",
 			 &un));
 	EXPECT_JSON_INT("the answer to explain of an unknown rule", un, 3, "id");
-	TRY(expect_error(un, "the answer to explain of an unknown rule", "unknown_rule"));
-	TRY(conn_request(&c, "{\"id\": 4, \"method\": \"nope\"}\n", &um));
-	TRY(expect_error(um, "the answer to an unknown method", "unknown_method"));
-	return stop_agent(a);
+	return expect_error(un, "the answer to explain of an unknown rule", "unknown_rule");
+}
+
+static int test_root_unknown_method(const void *arg)
+{
+	_cleanup_(yajl_tree_freep) yajl_val um = NULL;
+
+	TRY(conn_request(&sc.root, "{\"id\": 4, \"method\": \"nope\"}\n", &um));
+	return expect_error(um, "the answer to an unknown method", "unknown_method");
 }
 
 /* --- (2) who sees which findings ------------------------------------------------- */
 
-static int test_visibility(const void *arg)
+/* The copy run as root and as uid 65534, each seen; a connection as each. */
+static int visibility_setup(const void *arg)
 {
-	_cleanup_env_ struct env e = {};
-	_cleanup_agent_ struct harness_agent *a = NULL;
-	_cleanup_conn_ struct conn root = CONN_INIT, nobody = CONN_INIT;
-	_cleanup_(yajl_tree_freep) yajl_val fr = NULL, fn = NULL, sn = NULL, en = NULL;
-	yajl_val list;
-	pid_t root_pid, nobody_pid;
+	TRY(scene_start("sv", "monitor", true));
+	TRY(run_copy_seen(sc.a, &sc.e, 0, &sc.root_pid));
+	TRY(run_copy_seen(sc.a, &sc.e, NOBODY, &sc.nobody_pid));
+	TRY(conn_open(sc.a, &sc.root));
+	return conn_open_nobody(sc.a, &sc.nobody);
+}
+
+/* Everyone may connect: the socket is 0666, and the agent says who may see what. */
+static int test_visibility_socket_mode(const void *arg)
+{
 	struct stat sb;
 
-	(void)arg;
-	TRY(env_init(&e, "sv", "monitor"));
-	TRY(start_agent(&e, true, &a));
-	if (stat(a->status_path, &sb) < 0)
-		return harness_fail("Cannot stat %s: %m", a->status_path);
+	if (stat(sc.a->status_path, &sb) < 0)
+		return harness_fail("Cannot stat %s: %m", sc.a->status_path);
 	CHECK(S_ISSOCK(sb.st_mode) && (sb.st_mode & 07777) == 0666,
-	      "%s should be a socket of mode 0666; its mode is %o", a->status_path,
+	      "%s should be a socket of mode 0666; its mode is %o", sc.a->status_path,
 	      (unsigned)sb.st_mode);
+	return 0;
+}
 
-	TRY(run_copy_seen(a, &e, 0, &root_pid));
-	TRY(run_copy_seen(a, &e, NOBODY, &nobody_pid));
+static int test_visibility_root_sees_all(const void *arg)
+{
+	_cleanup_(yajl_tree_freep) yajl_val fr = NULL;
+	yajl_val list;
 
-	TRY(conn_open(a, &root));
-	TRY(conn_request(&root, "{\"id\":1,\"method\":\"findings\"}\n", &fr));
+	TRY(conn_request(&sc.root, "{\"id\":1,\"method\":\"findings\"}\n", &fr));
 	list = findings_of(fr, "findings");
 	CHECK(list, "findings should answer {\"findings\": [...]}");
-	CHECK(count_pid(list, root_pid) == 1 && count_pid(list, nobody_pid) == 1,
+	CHECK(count_pid(list, sc.root_pid) == 1 && count_pid(list, sc.nobody_pid) == 1,
 	      "root should see the findings about pid %d (uid 0) and pid %d (uid %d) once each; "
 	      "it sees %u and %u",
-	      (int)root_pid, (int)nobody_pid, NOBODY, count_pid(list, root_pid),
-	      count_pid(list, nobody_pid));
+	      (int)sc.root_pid, (int)sc.nobody_pid, NOBODY, count_pid(list, sc.root_pid),
+	      count_pid(list, sc.nobody_pid));
+	return 0;
+}
 
-	TRY(conn_open_nobody(a, &nobody));
-	TRY(conn_request(&nobody, "{\"id\":2,\"method\":\"findings\"}\n", &fn));
+static int test_visibility_nobody_sees_own(const void *arg)
+{
+	_cleanup_(yajl_tree_freep) yajl_val fn = NULL;
+	yajl_val list;
+
+	TRY(conn_request(&sc.nobody, "{\"id\":2,\"method\":\"findings\"}\n", &fn));
 	list = findings_of(fn, "findings");
 	CHECK(list, "findings should answer uid %d with {\"findings\": [...]}", NOBODY);
-	CHECK(count_pid(list, root_pid) == 0,
+	CHECK(count_pid(list, sc.root_pid) == 0,
 	      "uid %d must not see the finding about root's pid %d; it does", NOBODY,
-	      (int)root_pid);
-	CHECK(count_pid(list, nobody_pid) == 1,
+	      (int)sc.root_pid);
+	CHECK(count_pid(list, sc.nobody_pid) == 1,
 	      "uid %d should see the finding about its own pid %d once; it sees it %u times",
-	      NOBODY, (int)nobody_pid, count_pid(list, nobody_pid));
+	      NOBODY, (int)sc.nobody_pid, count_pid(list, sc.nobody_pid));
 	CHECK(list->u.array.len == 1, "uid %d should see exactly its one finding; it sees %zu",
 	      NOBODY, list->u.array.len);
+	return 0;
+}
 
-	/* The device's posture is for everyone; explain filters as findings does. */
-	TRY(conn_request(&nobody, "{\"id\":3,\"method\":\"status\"}\n", &sn));
+/* The device's posture is for everyone. */
+static int test_visibility_status_for_all(const void *arg)
+{
+	_cleanup_(yajl_tree_freep) yajl_val sn = NULL;
+
+	TRY(conn_request(&sc.nobody, "{\"id\":3,\"method\":\"status\"}\n", &sn));
 	EXPECT_JSON_STR("the status answer to uid 65534", sn, POLICY_ID, "result", "policy", "id");
 	CHECK(status_rule(sn, RULE_ID), "status for uid %d lists no rule %s", NOBODY, RULE_ID);
+	return 0;
+}
+
+/* Explain filters the rule's findings as findings does. */
+static int test_visibility_explain_filtered(const void *arg)
+{
+	_cleanup_(yajl_tree_freep) yajl_val en = NULL;
+	yajl_val list;
+
 	TRY(conn_request(
-		&nobody,
+		&sc.nobody,
 		"{\"id\":4,\"method\":\"explain\",\"params\":{\"rule\":\"" RULE_ID "\"}}\n", &en));
 	list = findings_of(en, "findings");
-	CHECK(list && count_pid(list, root_pid) == 0 && count_pid(list, nobody_pid) == 1,
+	CHECK(list && count_pid(list, sc.root_pid) == 0 && count_pid(list, sc.nobody_pid) == 1,
 	      "explain for uid %d should list its own finding and not root's", NOBODY);
-	return stop_agent(a);
+	return 0;
 }
 
 /* --- (3) a monitor-mode violation while it runs ---------------------------------- */
@@ -858,7 +928,7 @@ static int test_monitor_status(const void *arg)
 	passing = harness_now_ms() - killed;
 	TRY(expect_status(&c, true, "passing"));
 	harness_note("passing again %lld ms after the kill", (long long)passing);
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (4) the subscription stream ------------------------------------------------- */
@@ -914,17 +984,21 @@ static int test_subscribe(const void *arg)
 	CHECK(nobody.finding_events == 1,
 	      "the uid %d subscriber received %u findings; it may only see its own one", NOBODY,
 	      nobody.finding_events);
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* --- (5) malformed requests ------------------------------------------------------ */
 
-static int test_malformed(const void *arg)
+static int malformed_setup(const void *arg)
 {
-	_cleanup_env_ struct env e = {};
-	_cleanup_agent_ struct harness_agent *a = NULL;
-	_cleanup_conn_ struct conn c = CONN_INIT, other = CONN_INIT;
-	_cleanup_free_ char *longline = NULL;
+	TRY(scene_start("sb", "monitor", true));
+	TRY(conn_open(sc.a, &sc.root));
+	return conn_open(sc.a, &sc.other);
+}
+
+/* Each is answered with bad_request, on the connection that sent it. */
+static int test_malformed_answered(const void *arg)
+{
 	static const struct {
 		const char *line, *what;
 	} bad[] = {
@@ -937,89 +1011,98 @@ static int test_malformed(const void *arg)
 		{ "{\"method\":\"findings\",\"params\":[1]}\n", "params that are not an object" },
 	};
 
-	(void)arg;
-	TRY(env_init(&e, "sb", "monitor"));
-	TRY(start_agent(&e, true, &a));
-	TRY(conn_open(a, &c));
-	TRY(conn_open(a, &other));
-
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
 		_cleanup_(yajl_tree_freep) yajl_val v = NULL;
 		char what[128];
 
 		snprintf(what, sizeof(what), "the answer to %s", bad[i].what);
-		TRY(conn_request(&c, bad[i].line, &v));
+		TRY(conn_request(&sc.root, bad[i].line, &v));
 		TRY(expect_error(v, what, "bad_request"));
 	}
-	/* Longer than 4 KiB: one error for the whole line, however it arrives. */
+	return 0;
+}
+
+/* Longer than 4 KiB: one error for the whole line, however it arrives. */
+static int test_malformed_overlong(const void *arg)
+{
+	static const char head[] = "{\"method\":\"status\",\"pad\":\"";
+	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+	_cleanup_free_ char *longline = NULL;
+
 	longline = malloc(REQUEST_MAX + 1000 + 2);
 	if (!longline)
 		return harness_fail("Out of memory");
 	memset(longline, 'x', REQUEST_MAX + 904);
-	{
-		static const char head[] = "{\"method\":\"status\",\"pad\":\"";
-
-		memcpy(longline, head, strlen(head));
-	}
+	memcpy(longline, head, strlen(head));
 	strcpy(longline + REQUEST_MAX + 904, "\"}\n");
-	{
-		_cleanup_(yajl_tree_freep) yajl_val v = NULL;
-
-		TRY(conn_request(&c, longline, &v));
-		TRY(expect_error(v, "the answer to a 5000-byte line", "bad_request"));
-	}
-	/* The same connection answers the next request, and nothing else came first. */
-	{
-		_cleanup_(yajl_tree_freep) yajl_val v = NULL, o = NULL;
-
-		TRY(conn_request(&c, "{\"id\":42,\"method\":\"status\"}\n", &v));
-		EXPECT_JSON_INT("the status answer after bad requests", v, 42, "id");
-		EXPECT_JSON_STR("the status answer after bad requests", v, POLICY_ID, "result",
-				"policy", "id");
-		TRY(conn_request(&other, "{\"id\":43,\"method\":\"status\"}\n", &o));
-		EXPECT_JSON_INT("another client's status answer", o, 43, "id");
-		EXPECT_JSON_STR("another client's status answer", o, POLICY_ID, "result", "policy",
-				"id");
-	}
-	/* Several requests in one write are answered in order. */
-	{
-		_cleanup_(yajl_tree_freep) yajl_val v1 = NULL, v2 = NULL, v3 = NULL;
-
-		TRY(conn_send(&c,
-			      "{\"id\":\"a\",\"method\":\"status\"}\nnope\n"
-			      "{\"id\":\"c\",\"method\":\"findings\",\"params\":{\"limit\":1}}\n"));
-		TRY(conn_read_json(&c, ANSWER_TIMEOUT_MS, "the first answer", &v1));
-		TRY(conn_read_json(&c, ANSWER_TIMEOUT_MS, "the second answer", &v2));
-		TRY(conn_read_json(&c, ANSWER_TIMEOUT_MS, "the third answer", &v3));
-		EXPECT_JSON_STR("the first of three answers", v1, "a", "id");
-		TRY(expect_error(v2, "the second of three answers", "bad_request"));
-		EXPECT_JSON_STR("the third of three answers", v3, "c", "id");
-	}
-	TRY(expect_alive(a));
-	return stop_agent(a);
+	TRY(conn_request(&sc.root, longline, &v));
+	return expect_error(v, "the answer to a 5000-byte line", "bad_request");
 }
 
-/* --- (6) reload ------------------------------------------------------------------ */
-
-static int test_reload(const void *arg)
+/* After a bad request the same connection answers the next one, and so does another client. */
+static int test_malformed_then_served(const void *arg)
 {
-	_cleanup_env_ struct env e = {};
-	_cleanup_agent_ struct harness_agent *a = NULL;
-	_cleanup_conn_ struct conn root = CONN_INIT, nobody = CONN_INIT;
-	_cleanup_(yajl_tree_freep) yajl_val r1 = NULL, n1 = NULL, st = NULL;
+	_cleanup_(yajl_tree_freep) yajl_val bad = NULL, v = NULL, o = NULL;
+
+	TRY(conn_request(&sc.root, "garbage\n", &bad));
+	TRY(expect_error(bad, "the answer to garbage", "bad_request"));
+	TRY(conn_request(&sc.root, "{\"id\":42,\"method\":\"status\"}\n", &v));
+	EXPECT_JSON_INT("the status answer after bad requests", v, 42, "id");
+	EXPECT_JSON_STR("the status answer after bad requests", v, POLICY_ID, "result", "policy",
+			"id");
+	TRY(conn_request(&sc.other, "{\"id\":43,\"method\":\"status\"}\n", &o));
+	EXPECT_JSON_INT("another client's status answer", o, 43, "id");
+	EXPECT_JSON_STR("another client's status answer", o, POLICY_ID, "result", "policy", "id");
+	return 0;
+}
+
+/* Several requests in one write, a bad one among them, are answered in order. */
+static int test_malformed_pipelined(const void *arg)
+{
+	_cleanup_(yajl_tree_freep) yajl_val v1 = NULL, v2 = NULL, v3 = NULL;
+
+	TRY(conn_send(&sc.root,
+		      "{\"id\":\"a\",\"method\":\"status\"}\nnope\n"
+		      "{\"id\":\"c\",\"method\":\"findings\",\"params\":{\"limit\":1}}\n"));
+	TRY(conn_read_json(&sc.root, ANSWER_TIMEOUT_MS, "the first answer", &v1));
+	TRY(conn_read_json(&sc.root, ANSWER_TIMEOUT_MS, "the second answer", &v2));
+	TRY(conn_read_json(&sc.root, ANSWER_TIMEOUT_MS, "the third answer", &v3));
+	EXPECT_JSON_STR("the first of three answers", v1, "a", "id");
+	TRY(expect_error(v2, "the second of three answers", "bad_request"));
+	EXPECT_JSON_STR("the third of three answers", v3, "c", "id");
+	return 0;
+}
+
+/* Whatever came before, the agent did not die of it. */
+static int test_malformed_agent_alive(const void *arg)
+{
+	return expect_alive(sc.a);
+}
+
+/* --- (6) reload and run_checks: root's alone ------------------------------------- */
+
+static int root_only_setup(const void *arg)
+{
+	TRY(scene_start("sr", "monitor", true));
+	TRY(conn_open(sc.a, &sc.root));
+	return conn_open_nobody(sc.a, &sc.nobody);
+}
+
+static int test_reload_refused_to_nobody(const void *arg)
+{
+	_cleanup_(yajl_tree_freep) yajl_val n1 = NULL;
+
+	TRY(conn_request(&sc.nobody, "{\"id\":1,\"method\":\"reload\"}\n", &n1));
+	EXPECT_JSON_INT("the answer to reload as uid 65534", n1, 1, "id");
+	return expect_error(n1, "the answer to reload as uid 65534", "permission_denied");
+}
+
+static int test_reload_by_root(const void *arg)
+{
+	_cleanup_(yajl_tree_freep) yajl_val r1 = NULL, st = NULL;
 	yajl_val reloaded;
 
-	(void)arg;
-	TRY(env_init(&e, "sr", "monitor"));
-	TRY(start_agent(&e, true, &a));
-	TRY(conn_open(a, &root));
-	TRY(conn_open_nobody(a, &nobody));
-
-	TRY(conn_request(&nobody, "{\"id\":1,\"method\":\"reload\"}\n", &n1));
-	EXPECT_JSON_INT("the answer to reload as uid 65534", n1, 1, "id");
-	TRY(expect_error(n1, "the answer to reload as uid 65534", "permission_denied"));
-
-	TRY(conn_request(&root, "{\"id\":2,\"method\":\"reload\"}\n", &r1));
+	TRY(conn_request(&sc.root, "{\"id\":2,\"method\":\"reload\"}\n", &r1));
 	EXPECT_JSON_INT("the answer to reload as root", r1, 2, "id");
 	reloaded = harness_json(r1, "result", "reloaded");
 	CHECK(reloaded && YAJL_IS_TRUE(reloaded),
@@ -1028,35 +1111,43 @@ static int test_reload(const void *arg)
 	EXPECT_JSON_STR("the answer to reload as root", r1, POLICY_ID, "result", "policy", "id");
 	EXPECT_JSON_INT("the answer to reload as root", r1, 1, "result", "policy", "serial");
 
-	TRY(conn_request(&root, "{\"method\":\"status\"}\n", &st));
+	TRY(conn_request(&sc.root, "{\"method\":\"status\"}\n", &st));
 	EXPECT_JSON_STR("status after the reload", st, POLICY_ID, "result", "policy", "id");
+	return 0;
+}
 
-	/* Running the checks now is for root too; this policy has none, so the list is empty. */
-	{
-		_cleanup_(yajl_tree_freep) yajl_val rc = NULL, nc = NULL;
-		yajl_val checks;
+/* Running the checks now is for root too. */
+static int test_run_checks_refused_to_nobody(const void *arg)
+{
+	_cleanup_(yajl_tree_freep) yajl_val nc = NULL;
 
-		TRY(conn_request(&nobody, "{\"id\":3,\"method\":\"run_checks\"}\n", &nc));
-		TRY(expect_error(nc, "the answer to run_checks as uid 65534", "permission_denied"));
-		TRY(conn_request(&root, "{\"id\":4,\"method\":\"run_checks\"}\n", &rc));
-		checks = harness_json(rc, "result", "checks");
-		CHECK(checks && YAJL_IS_ARRAY(checks),
-		      "run_checks as root should answer a list of checks; the error: %s",
-		      harness_json_str(harness_json(rc, "error", "message")) ?: "none");
-	}
-	return stop_agent(a);
+	TRY(conn_request(&sc.nobody, "{\"id\":3,\"method\":\"run_checks\"}\n", &nc));
+	return expect_error(nc, "the answer to run_checks as uid 65534", "permission_denied");
+}
+
+/* This policy has no checks, so the list is empty; a list all the same. */
+static int test_run_checks_by_root(const void *arg)
+{
+	_cleanup_(yajl_tree_freep) yajl_val rc = NULL;
+	yajl_val checks;
+
+	TRY(conn_request(&sc.root, "{\"id\":4,\"method\":\"run_checks\"}\n", &rc));
+	checks = harness_json(rc, "result", "checks");
+	CHECK(checks && YAJL_IS_ARRAY(checks),
+	      "run_checks as root should answer a list of checks; the error: %s",
+	      harness_json_str(harness_json(rc, "error", "message")) ?: "none");
+	return 0;
 }
 
 /* --- (7) a client that never reads ----------------------------------------------- */
 
-static int test_slow_client(const void *arg)
+/*
+ * An enforce policy, no records on stdout (nothing of ours needs reading
+ * while the storm runs), a subscriber that never reads with a small receive
+ * buffer, and a storm of killed copies, each making a finding of about 3 KB.
+ */
+static int slow_client_setup(const void *arg)
 {
-	_cleanup_env_ struct env e = {};
-	_cleanup_agent_ struct harness_agent *a = NULL;
-	_cleanup_conn_ struct conn fresh = CONN_INIT;
-	_cleanup_close_ int slow = -EBADF;
-	_cleanup_child_ pid_t storm = 0;
-	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
 	static const char sub[] = "{\"method\":\"subscribe\"}\n";
 	char *argv[] = { (char *)harness_helper("spawn_storm"),
 			 "-j",
@@ -1066,79 +1157,105 @@ static int test_slow_client(const void *arg)
 			 "/dev/null",
 			 NULL };
 	struct harness_child_opts o = HARNESS_CHILD_OPTS_DEFAULT;
-	int64_t begin, asked;
-	size_t drained = 0;
-	int status, r;
 
-	(void)arg;
-	TRY(env_init(&e, "sd", "enforce"));
-	/* No records on stdout: nothing of ours needs reading while the storm runs. */
-	TRY(start_agent(&e, false, &a));
-	slow = socket_connect(a->status_path, 4096);
-	if (slow < 0)
-		return harness_fail("Cannot connect to %s: %s", a->status_path, strerror(-slow));
-	if (send(slow, sub, strlen(sub), MSG_NOSIGNAL) != (ssize_t)strlen(sub))
+	TRY(scene_start("sd", "enforce", false));
+	sc.slow = socket_connect(sc.a->status_path, 4096);
+	if (sc.slow < 0)
+		return harness_fail("Cannot connect to %s: %s", sc.a->status_path,
+				    strerror(-sc.slow));
+	if (send(sc.slow, sub, strlen(sub), MSG_NOSIGNAL) != (ssize_t)strlen(sub))
 		return harness_fail("Cannot subscribe: %m");
+	argv[4] = sc.e.prog;
+	sc.storm_begin = harness_now_ms();
+	return harness_spawn(argv[0], argv, &o, &sc.storm);
+}
 
-	argv[4] = e.prog;
-	begin = harness_now_ms();
-	TRY(harness_spawn(argv[0], argv, &o, &storm));
-	r = harness_agent_wait_stderr(a, "Dropping status client", 30000);
+/* Waits for the storm's end (once). */
+static int slow_client_storm_done(void)
+{
+	int status;
+
+	if (sc.storm_done)
+		return 0;
+	TRY(harness_wait_child(sc.storm, 120000, &status));
+	sc.storm = 0;
+	sc.storm_done = true;
+	harness_note("the storm took %lld ms", (long long)(harness_now_ms() - sc.storm_begin));
+	return 0;
+}
+
+static int test_slow_client_dropped(const void *arg)
+{
+	int r = harness_agent_wait_stderr(sc.a, "Dropping status client", 30000);
+
 	CHECK(r == 1,
 	      "postured should drop a subscriber that never reads once %d bytes wait for it; "
 	      "after %lld ms it has not. Its stderr: %s",
-	      PENDING_MAX, (long long)(harness_now_ms() - begin), harness_agent_stderr(a));
+	      PENDING_MAX, (long long)(harness_now_ms() - sc.storm_begin),
+	      harness_agent_stderr(sc.a));
 	harness_note("dropped %lld ms after the storm began",
-		     (long long)(harness_now_ms() - begin));
-	TRY(expect_alive(a));
+		     (long long)(harness_now_ms() - sc.storm_begin));
+	return expect_alive(sc.a);
+}
 
-	/* The agent is not blocked: a fresh client is answered at once, even mid-storm. */
-	TRY(conn_open(a, &fresh));
+/* The agent is not blocked: a fresh client is answered at once, even mid-storm. */
+static int test_slow_client_others_answered(const void *arg)
+{
+	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+	int64_t asked;
+
+	TRY(conn_open(sc.a, &sc.root));
 	asked = harness_now_ms();
-	TRY(conn_request(&fresh, "{\"id\":9,\"method\":\"status\"}\n", &v));
+	TRY(conn_request(&sc.root, "{\"id\":9,\"method\":\"status\"}\n", &v));
 	EXPECT_JSON_STR("a fresh client's status", v, POLICY_ID, "result", "policy", "id");
 	harness_note("a fresh client's status answered in %lld ms",
 		     (long long)(harness_now_ms() - asked));
+	return 0;
+}
 
-	TRY(harness_wait_child(storm, 120000, &status));
-	storm = 0;
-	harness_note("the storm took %lld ms", (long long)(harness_now_ms() - begin));
+/* The slow client's connection was closed: what is left of it, under 1 MiB, ends in EOF. */
+static int test_slow_client_closed(const void *arg)
+{
+	int64_t deadline;
+	char buf[65536];
+	size_t drained = 0;
+	ssize_t n = 1;
 
-	/* The slow client's connection was closed: what is left of it ends in EOF. */
-	{
-		int64_t deadline = harness_now_ms() + 5000;
-		char buf[65536];
-		ssize_t n = 1;
+	TRY(slow_client_storm_done());
+	deadline = harness_now_ms() + 5000;
+	(void)fcntl(sc.slow, F_SETFL, O_NONBLOCK);
+	while (harness_now_ms() < deadline) {
+		struct pollfd p = { .fd = sc.slow, .events = POLLIN };
 
-		(void)fcntl(slow, F_SETFL, O_NONBLOCK);
-		while (harness_now_ms() < deadline) {
-			struct pollfd p = { .fd = slow, .events = POLLIN };
-
-			if (poll(&p, 1, 200) <= 0)
-				continue;
-			n = read(slow, buf, sizeof(buf));
-			if (n <= 0)
-				break;
-			drained += (size_t)n;
-		}
-		CHECK(n == 0,
-		      "the slow client's connection should have been closed; read %zu bytes and "
-		      "it is still open",
-		      drained);
-		CHECK(drained < PENDING_MAX,
-		      "the slow client got %zu bytes before the end; more than 1 MiB was queued",
-		      drained);
-		harness_note("%zu bytes were in the slow client's socket when it was closed",
-			     drained);
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		n = read(sc.slow, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		drained += (size_t)n;
 	}
-	TRY(expect_alive(a));
-	{
-		_cleanup_(yajl_tree_freep) yajl_val v2 = NULL;
+	CHECK(n == 0,
+	      "the slow client's connection should have been closed; read %zu bytes and "
+	      "it is still open",
+	      drained);
+	CHECK(drained < PENDING_MAX,
+	      "the slow client got %zu bytes before the end; more than 1 MiB was queued", drained);
+	harness_note("%zu bytes were in the slow client's socket when it was closed", drained);
+	return 0;
+}
 
-		TRY(conn_request(&fresh, "{\"id\":10,\"method\":\"status\"}\n", &v2));
-		EXPECT_JSON_INT("the status answer after the storm", v2, 10, "id");
-	}
-	return stop_agent(a);
+/* Once the storm is over the agent still runs and answers. */
+static int test_slow_client_served_after(const void *arg)
+{
+	_cleanup_(yajl_tree_freep) yajl_val v2 = NULL;
+
+	TRY(slow_client_storm_done());
+	TRY(expect_alive(sc.a));
+	if (sc.root.rfd < 0)
+		TRY(conn_open(sc.a, &sc.root));
+	TRY(conn_request(&sc.root, "{\"id\":10,\"method\":\"status\"}\n", &v2));
+	EXPECT_JSON_INT("the status answer after the storm", v2, 10, "id");
+	return 0;
 }
 
 /* --- (8) the limit on clients ---------------------------------------------------- */
@@ -1216,21 +1333,68 @@ static int test_many_clients(const void *arg)
 		usleep(100 * 1000);
 	}
 	harness_note("a new client was answered at attempt %u", attempts);
-	return stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
+
+static const struct harness_fixture root_client = { "root_client", root_client_setup,
+						    scene_teardown, NULL };
+static const struct harness_fixture visibility = { "findings_visibility", visibility_setup,
+						   scene_teardown, NULL };
+static const struct harness_fixture malformed = { "malformed_requests", malformed_setup,
+						  scene_teardown, NULL };
+static const struct harness_fixture root_only = { "root_only_methods", root_only_setup,
+						  scene_teardown, NULL };
+static const struct harness_fixture slow_client = { "slow_client", slow_client_setup,
+						    scene_teardown, NULL };
 
 static const struct harness_test tests[] = {
-	{ "status_and_explain_as_root", test_root_status, NULL },
-	{ "findings_visibility_root_and_nobody", test_visibility, NULL },
-	{ "monitor_violation_status", test_monitor_status, NULL },
-	{ "subscribe_findings", test_subscribe, NULL },
-	{ "malformed_requests", test_malformed, NULL },
-	{ "reload_root_only", test_reload, NULL },
-	{ "slow_client_dropped", test_slow_client, NULL },
-	{ "at_most_64_clients", test_many_clients, NULL },
+	HARNESS_FIXTURE_TEST("root_client/status_describes_policy", test_root_status, NULL,
+			     &root_client),
+	HARNESS_FIXTURE_TEST("root_client/explain_gives_rule_with_its_finding", test_root_explain,
+			     NULL, &root_client),
+	HARNESS_FIXTURE_TEST("root_client/explain_unknown_rule_is_an_error",
+			     test_root_explain_unknown_rule, NULL, &root_client),
+	HARNESS_FIXTURE_TEST("root_client/unknown_method_is_an_error", test_root_unknown_method,
+			     NULL, &root_client),
+	HARNESS_FIXTURE_TEST("findings_visibility/socket_open_to_everyone",
+			     test_visibility_socket_mode, NULL, &visibility),
+	HARNESS_FIXTURE_TEST("findings_visibility/root_sees_every_users_findings",
+			     test_visibility_root_sees_all, NULL, &visibility),
+	HARNESS_FIXTURE_TEST("findings_visibility/nobody_sees_only_own_findings",
+			     test_visibility_nobody_sees_own, NULL, &visibility),
+	HARNESS_FIXTURE_TEST("findings_visibility/status_answered_for_everyone",
+			     test_visibility_status_for_all, NULL, &visibility),
+	HARNESS_FIXTURE_TEST("findings_visibility/explain_filtered_for_nobody",
+			     test_visibility_explain_filtered, NULL, &visibility),
+	HARNESS_TEST("monitor_violation_status", test_monitor_status, NULL),
+	HARNESS_TEST("subscribe_findings", test_subscribe, NULL),
+	HARNESS_FIXTURE_TEST("malformed_requests/each_answered_bad_request",
+			     test_malformed_answered, NULL, &malformed),
+	HARNESS_FIXTURE_TEST("malformed_requests/overlong_line_one_error", test_malformed_overlong,
+			     NULL, &malformed),
+	HARNESS_FIXTURE_TEST("malformed_requests/connection_served_after_error",
+			     test_malformed_then_served, NULL, &malformed),
+	HARNESS_FIXTURE_TEST("malformed_requests/pipelined_answered_in_order",
+			     test_malformed_pipelined, NULL, &malformed),
+	HARNESS_FIXTURE_TEST("malformed_requests/agent_survives", test_malformed_agent_alive, NULL,
+			     &malformed),
+	HARNESS_FIXTURE_TEST("root_only_methods/reload_refused_to_nobody",
+			     test_reload_refused_to_nobody, NULL, &root_only),
+	HARNESS_FIXTURE_TEST("root_only_methods/reload_by_root_puts_policy_in_force",
+			     test_reload_by_root, NULL, &root_only),
+	HARNESS_FIXTURE_TEST("root_only_methods/run_checks_refused_to_nobody",
+			     test_run_checks_refused_to_nobody, NULL, &root_only),
+	HARNESS_FIXTURE_TEST("root_only_methods/run_checks_by_root_lists_checks",
+			     test_run_checks_by_root, NULL, &root_only),
+	HARNESS_FIXTURE_TEST("slow_client/dropped_once_1MiB_waits", test_slow_client_dropped, NULL,
+			     &slow_client),
+	HARNESS_FIXTURE_TEST("slow_client/others_answered_meanwhile",
+			     test_slow_client_others_answered, NULL, &slow_client),
+	HARNESS_FIXTURE_TEST("slow_client/connection_closed_short_of_1MiB", test_slow_client_closed,
+			     NULL, &slow_client),
+	HARNESS_FIXTURE_TEST("slow_client/agent_serves_after_storm", test_slow_client_served_after,
+			     NULL, &slow_client),
+	HARNESS_TEST("at_most_64_clients", test_many_clients, NULL),
 };
 
-int main(int argc, char *argv[])
-{
-	return harness_main(tests, ELEMENTSOF(tests), argc, argv);
-}
+HARNESS_MAIN(tests)
