@@ -25,6 +25,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "postured/checks/checks.h"
+#include "postured/checks/runner.h"
 #include "postured/engine.h"
 #include "postured/format.h"
 #include "basic/json-util.h"
@@ -357,6 +359,20 @@ static struct ctx *start(void **state)
 
 	assert_int_equal(engine_set_policy(c->e, c->p, T0), 0);
 	assert_ptr_equal(engine_policy(c->e), c->p);
+	return c;
+}
+
+/* A new engine on the fake ops with a network probe and state changes, and p in force at T0. */
+static struct ctx *start_counting(void **state, policy *p)
+{
+	struct ctx *c = *state;
+
+	engine_free(c->e);
+	c->e = engine_new(&fake_ops_net, NULL, c->procs, c->hashes, false);
+	assert_non_null(c->e);
+	policy_unref(c->p);
+	c->p = p;
+	assert_int_equal(engine_set_policy(c->e, c->p, T0), 0);
 	return c;
 }
 
@@ -1174,6 +1190,240 @@ static void test_require_dropped_by_reload(void **state)
 	policy_unref(p);
 }
 
+/* --- rules failing ------------------------------------------------------------------ */
+
+/* A monitor-mode deny rule fails while a program it reported runs. */
+static void test_monitor_violator_fails_until_it_ends(void **state)
+{
+	struct ctx *c = start_counting(state, load_fixture("engine.json"));
+	const policy_rule *rule = policy_rule_find(c->p, "report-socat");
+	struct decoded_event ev;
+	usec_t since = 0, before;
+
+	assert_false(engine_rule_failing(c->e, rule, &since));
+	assert_int_equal(since, engine_policy_loaded(c->e));
+	fake.state_changes = 0;
+
+	before = now_usec(CLOCK_REALTIME);
+	ev = exec_of(303, 1, USER_UID, "/usr/bin/socat");
+	feed(c, &ev, T0);
+	ev = exec_of(304, 1, USER_UID, "/usr/bin/socat");
+	feed(c, &ev, T0);
+	assert_true(engine_rule_failing(c->e, rule, &since));
+	assert_true(since >= before);
+	/* From none to some: one change, however many run. */
+	assert_int_equal(fake.state_changes, 1);
+
+	/* One exits, the other runs something else: the rule passes again. */
+	ev = exit_of(303, 1);
+	feed(c, &ev, T0 + 1);
+	assert_true(engine_rule_failing(c->e, rule, NULL));
+	ev = exec_of(304, 1, USER_UID, "/usr/bin/sleep");
+	feed(c, &ev, T0 + 2);
+	assert_false(engine_rule_failing(c->e, rule, NULL));
+	assert_int_equal(fake.state_changes, 2);
+
+	/* Enforce-mode rules never fail for a program they stopped. */
+	ev = exec_of(305, 1, USER_UID, "/usr/bin/ncat");
+	feed(c, &ev, T0 + 3);
+	assert_false(engine_rule_failing(c->e, policy_rule_find(c->p, "kill-ncat"), NULL));
+}
+
+/* A reload forgets who violated: the programs running are judged again. */
+static void test_monitor_violator_judged_again_at_reload(void **state)
+{
+	struct ctx *c = *state;
+	policy *again = load_fixture("engine.json");
+	struct decoded_event ev;
+
+	known(c, 1, 0, "/sbin/init");
+	known(c, 90, 1, "/usr/bin/socat");
+	start(state);
+	assert_denied(only_finding(), "report-socat", FINDING_ACTION_REPORTED, false, 90);
+	assert_true(engine_rule_failing(c->e, policy_rule_find(c->p, "report-socat"), NULL));
+
+	assert_int_equal(engine_set_policy(c->e, again, T0 + 1), 0);
+	assert_int_equal(fake.n_findings, 2);
+	assert_denied(&fake.findings[1], "report-socat", FINDING_ACTION_REPORTED, false, 90);
+	assert_ptr_equal(fake.findings[1].policy, again);
+	assert_true(engine_rule_failing(c->e, policy_rule_find(again, "report-socat"), NULL));
+	/* The old policy's rule is no rule in force. */
+	assert_false(engine_rule_failing(c->e, policy_rule_find(c->p, "report-socat"), NULL));
+
+	ev = exit_of(90, 1);
+	feed(c, &ev, T0 + 2);
+	assert_false(engine_rule_failing(c->e, policy_rule_find(again, "report-socat"), NULL));
+	policy_unref(again);
+}
+
+static void test_require_fails_while_absent(void **state)
+{
+	struct ctx *c = start(state);
+	const policy_rule *rule = policy_rule_find(c->p, "require-vpn");
+	struct decoded_event ev;
+	usec_t since = 0;
+
+	/* Absent, but within its grace: not failing yet. */
+	assert_false(engine_rule_failing(c->e, rule, &since));
+	assert_int_equal(since, engine_policy_loaded(c->e));
+	engine_tick(c->e, T0 + GRACE);
+	assert_true(engine_rule_failing(c->e, rule, &since));
+	assert_int_equal(since, fake.findings[0].time_real);
+
+	ev = exec_of(60, 1, ROOT_UID, "/usr/sbin/openvpn");
+	feed(c, &ev, T0 + 2 * GRACE);
+	assert_false(engine_rule_failing(c->e, rule, &since));
+	assert_int_equal(since, fake.findings[1].time_real);
+}
+
+/* Nothing fails for a rule of another policy; *ret_since is left alone. */
+static void test_rule_not_in_force(void **state)
+{
+	struct ctx *c = start(state);
+	policy *other = load_fixture("engine.json");
+	usec_t since = 42;
+
+	assert_false(engine_rule_failing(c->e, policy_rule_find(other, "require-vpn"), &since));
+	assert_int_equal(since, 42);
+	policy_unref(other);
+}
+
+/* --- check results ------------------------------------------------------------------ */
+
+static const char check_policy[] =
+	"{\"id\": \"checks\", \"serial\": 1, \"rules\": ["
+	"{\"id\": \"usb\", \"type\": \"check\", \"title\": \"t\", \"severity\": \"low\","
+	" \"check\": \"usb_storage\", \"message\": {\"en\": \"m\"}, \"remediation\": {\"en\": \"r\"}},"
+	"{\"id\": \"off\", \"type\": \"check\", \"title\": \"t\", \"severity\": \"low\","
+	" \"enabled\": false, \"check\": \"usb_storage\","
+	" \"message\": {\"en\": \"m\"}, \"remediation\": {\"en\": \"r\"}},"
+	"{\"id\": \"ssh\", \"type\": \"check\", \"title\": \"t\", \"severity\": \"high\","
+	" \"check\": \"ssh_server\", \"message\": {\"en\": \"m\"}, \"remediation\": {\"en\": \"r\"}}"
+	"]}";
+
+static struct check_result result_of(enum check_status status, const char *evidence)
+{
+	struct check_result res;
+
+	check_result_init(&res);
+	if (status != CHECK_PASS)
+		check_set(&res, status, "because %s", evidence);
+	check_evidence(&res, "%s", evidence);
+	return res;
+}
+
+/* Hands the engine one result for check rule id, as the runner would. */
+static void check_result_for(struct ctx *c, const policy *p, const char *id,
+			     enum check_status status, const char *evidence)
+{
+	const policy_rule *r = policy_rule_find(p, id);
+	struct check_job job = { .check = policy_rule_check_name(r), .rule = r };
+	struct check_result res = result_of(status, evidence);
+
+	engine_apply_check_results(c->e, p, &job, &res, 1);
+}
+
+static void test_check_jobs_enabled_only(void **state)
+{
+	struct ctx *c = start_counting(state, parse_text(check_policy));
+	struct check_job jobs[4];
+
+	assert_int_equal(engine_check_jobs(c->e, jobs, 4), 2);
+	assert_string_equal(jobs[0].check, "usb_storage");
+	assert_ptr_equal(jobs[0].rule, policy_rule_find(c->p, "usb"));
+	assert_string_equal(jobs[1].check, "ssh_server");
+	assert_ptr_equal(jobs[1].rule, policy_rule_find(c->p, "ssh"));
+	assert_int_equal(engine_check_jobs(c->e, jobs, 1), 1);
+}
+
+static void test_check_results_change(void **state)
+{
+	struct ctx *c = start_counting(state, parse_text(check_policy));
+	const policy_rule *usb = policy_rule_find(c->p, "usb");
+	const struct check_result *cr;
+	struct check_job jobs[2];
+	struct check_result res[2] = { result_of(CHECK_PASS, "no usb"),
+				       result_of(CHECK_FAIL, "root login") };
+	usec_t since = 0;
+
+	assert_null(engine_check_result(c->e, usb));
+	assert_false(engine_rule_failing(c->e, usb, &since));
+	assert_int_equal(since, engine_policy_loaded(c->e));
+
+	/* The first run tells only what does not pass. */
+	fake.state_changes = 0;
+	assert_int_equal(engine_check_jobs(c->e, jobs, 2), 2);
+	engine_apply_check_results(c->e, c->p, jobs, res, 2);
+	assert_int_equal(fake.state_changes, 1);
+	assert_int_equal(fake.n_findings, 1);
+	assert_int_equal(fake.findings[0].kind, FINDING_CHECK_FAILING);
+	assert_string_equal(policy_rule_id(fake.findings[0].rule), "ssh");
+	assert_string_equal(fake.findings[0].check->reason, "because root login");
+	cr = engine_check_result(c->e, usb);
+	assert_non_null(cr);
+	assert_int_equal(cr->status, CHECK_PASS);
+	assert_false(engine_rule_failing(c->e, usb, &since));
+	assert_true(since > 0);
+	assert_true(engine_rule_failing(c->e, policy_rule_find(c->p, "ssh"), NULL));
+
+	/* The same status again: no finding, no change, but the evidence moves on. */
+	check_result_for(c, c->p, "ssh", CHECK_FAIL, "root login and passwords");
+	assert_int_equal(fake.n_findings, 1);
+	assert_int_equal(fake.state_changes, 1);
+	cr = engine_check_result(c->e, policy_rule_find(c->p, "ssh"));
+	assert_string_equal(cr->evidence[0], "root login and passwords");
+
+	/* Failing to cannot tell is a change; back to passing is told too. */
+	check_result_for(c, c->p, "ssh", CHECK_UNKNOWN, "unreadable");
+	assert_int_equal(fake.n_findings, 2);
+	assert_int_equal(fake.findings[1].kind, FINDING_CHECK_FAILING);
+	assert_true(engine_rule_failing(c->e, policy_rule_find(c->p, "ssh"), NULL));
+	check_result_for(c, c->p, "ssh", CHECK_PASS, "fine");
+	assert_int_equal(fake.n_findings, 3);
+	assert_int_equal(fake.findings[2].kind, FINDING_CHECK_PASSING);
+	assert_false(engine_rule_failing(c->e, policy_rule_find(c->p, "ssh"), NULL));
+	assert_int_equal(fake.state_changes, 3);
+	/* A disabled check is never run: it has no result. */
+	assert_null(engine_check_result(c->e, policy_rule_find(c->p, "off")));
+}
+
+static void test_check_results_of_other_policy_dropped(void **state)
+{
+	struct ctx *c = start_counting(state, parse_text(check_policy));
+	policy *old = parse_text(check_policy);
+
+	check_result_for(c, old, "ssh", CHECK_FAIL, "root login");
+	assert_int_equal(fake.n_findings, 0);
+	assert_null(engine_check_result(c->e, policy_rule_find(c->p, "ssh")));
+	assert_false(engine_rule_failing(c->e, policy_rule_find(c->p, "ssh"), NULL));
+	policy_unref(old);
+}
+
+/* A reload keeps each result under its rule id: nothing is told again. */
+static void test_check_results_carried_by_reload(void **state)
+{
+	struct ctx *c = start_counting(state, parse_text(check_policy));
+	policy *again = parse_text(check_policy);
+	const struct check_result *cr;
+	usec_t since, since_again;
+
+	check_result_for(c, c->p, "ssh", CHECK_FAIL, "root login");
+	assert_int_equal(fake.n_findings, 1);
+	assert_true(engine_rule_failing(c->e, policy_rule_find(c->p, "ssh"), &since));
+
+	assert_int_equal(engine_set_policy(c->e, again, T0 + 1), 0);
+	cr = engine_check_result(c->e, policy_rule_find(again, "ssh"));
+	assert_non_null(cr);
+	assert_int_equal(cr->status, CHECK_FAIL);
+	assert_true(engine_rule_failing(c->e, policy_rule_find(again, "ssh"), &since_again));
+	assert_int_equal(since_again, since);
+	assert_null(engine_check_result(c->e, policy_rule_find(again, "usb")));
+
+	check_result_for(c, again, "ssh", CHECK_FAIL, "root login");
+	assert_int_equal(fake.n_findings, 1);
+	policy_unref(again);
+}
+
 /* --- policy findings ------------------------------------------------------------------ */
 
 static void test_invalid_policy_finding(void **state)
@@ -1665,6 +1915,31 @@ static void test_net_reported_bind_is_a_listener(void **state)
 	assert_false(engine_rule_failing(c->e, rule, NULL));
 }
 
+/* A reload judges the listeners afresh: what stays open is reported again. */
+static void test_net_listeners_afresh_after_reload(void **state)
+{
+	struct ctx *c = start_net(state);
+	policy *again = parse_text(net_policy);
+	struct engine_listener l = { .protocol = POLICY_NET_TCP,
+				     .family = AF_INET,
+				     .port = 8080,
+				     .uid = USER_UID,
+				     .pid = 31,
+				     .exe = "/usr/bin/python3" };
+
+	engine_judge_listeners(c->e, &l, 1);
+	assert_int_equal(fake.n_findings, 1);
+	assert_true(engine_rule_failing(c->e, policy_rule_find(c->p, "listeners"), NULL));
+
+	assert_int_equal(engine_set_policy(c->e, again, T0 + 1), 0);
+	assert_false(engine_rule_failing(c->e, policy_rule_find(again, "listeners"), NULL));
+	engine_judge_listeners(c->e, &l, 1);
+	assert_int_equal(fake.n_findings, 2);
+	assert_ptr_equal(fake.findings[1].policy, again);
+	assert_true(engine_rule_failing(c->e, policy_rule_find(again, "listeners"), NULL));
+	policy_unref(again);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1707,6 +1982,14 @@ int main(void)
 		T(test_require_reload_carries_open_finding),
 		T(test_require_reload_keeps_deadline),
 		T(test_require_dropped_by_reload),
+		T(test_monitor_violator_fails_until_it_ends),
+		T(test_monitor_violator_judged_again_at_reload),
+		T(test_require_fails_while_absent),
+		T(test_rule_not_in_force),
+		T(test_check_jobs_enabled_only),
+		T(test_check_results_change),
+		T(test_check_results_of_other_policy_dropped),
+		T(test_check_results_carried_by_reload),
 		T(test_invalid_policy_finding),
 		T(test_format_killed),
 		T(test_format_reported_and_failed),
@@ -1719,6 +2002,7 @@ int main(void)
 		T(test_net_restored_when_filter_fails),
 		T(test_net_listeners),
 		T(test_net_reported_bind_is_a_listener),
+		T(test_net_listeners_afresh_after_reload),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
