@@ -22,27 +22,50 @@
 /* Deny rules one exec can match and be reported under. */
 #define MATCHES_MAX 16
 
-struct require_state {
-	const policy_rule *rule;
-	uint32_t *pids;
-	size_t n_pids;
-	usec_t absent_since; /* CLOCK_MONOTONIC; 0 while present */
-	bool finding_open; /* an "absent" finding stands until the program returns */
-	usec_t changed; /* CLOCK_REALTIME of the last open or close of that finding */
-};
-
 /* Programs a monitor-mode deny rule reported that still run: the rule fails meanwhile. */
 #define VIOLATORS_MAX 64
-struct deny_state {
-	uint32_t pids[VIOLATORS_MAX];
-	size_t n_pids;
-	usec_t changed; /* CLOCK_REALTIME of the last change between none and some */
+
+/* Which judge keeps a rule's state: fixed by the rule's type and effect. */
+enum rule_state_kind {
+	RULE_STATE_DENY, /* a process rule other than an enabled require rule */
+	RULE_STATE_REQUIRE, /* an enabled require rule, one of policy_require_at() */
+	RULE_STATE_LISTEN, /* a network rule */
+	RULE_STATE_CHECK, /* a check rule */
 };
 
-/* Listeners that violate a listen rule, as the last enumeration found them. */
-struct listen_state {
-	size_t n_open;
-	usec_t changed; /* CLOCK_REALTIME of the last change between none and some */
+/*
+ * What the engine knows about one rule of the policy in force: one array of
+ * these, by rule index, is built with each policy and swapped in with it.
+ */
+struct rule_state {
+	const policy_rule *rule;
+	enum rule_state_kind kind;
+	/*
+	 * CLOCK_REALTIME of the last change the rule's judge keeps: a require
+	 * finding opened or closed, a check's status, violators or violating
+	 * listeners between none and some.  0: none since the policy came into
+	 * force (or, for require and check rules, before it).
+	 */
+	usec_t changed;
+	union {
+		struct {
+			uint32_t pids[VIOLATORS_MAX];
+			size_t n_pids;
+		} deny;
+		struct {
+			uint32_t *pids; /* REQUIRE_PIDS_MAX of them */
+			size_t n_pids;
+			usec_t absent_since; /* CLOCK_MONOTONIC; 0 while present */
+			bool finding_open; /* an "absent" finding stands until the program returns */
+		} require;
+		struct {
+			size_t n_open; /* as the last enumeration found them */
+		} listen;
+		struct {
+			bool ran;
+			struct check_result *result; /* the latest, once ran */
+		} check;
+	};
 };
 
 struct listen_key {
@@ -52,13 +75,6 @@ struct listen_key {
 	uint8_t addr[16];
 	uint16_t port;
 	uint32_t pid;
-};
-
-/* The latest result of a check rule. */
-struct check_state {
-	bool ran;
-	usec_t changed; /* CLOCK_REALTIME of the last change of status */
-	struct check_result result;
 };
 
 struct engine {
@@ -71,12 +87,8 @@ struct engine {
 	uint16_t gen; /* low 16 bits of the kernel filter generation of this policy */
 	bool has_rules; /* any enabled process rule: else execs need no judging */
 	bool userspace_keys; /* some enabled rule has no kernel key: judge every exec fully */
-	struct require_state *req;
-	size_t n_req;
-	struct deny_state *deny; /* one per rule of the policy in force, by index */
-	size_t n_deny;
-	struct check_state *checks; /* one per rule of the policy in force, by index */
-	struct listen_state *listen; /* one per rule of the policy in force, by index */
+	struct rule_state *rules; /* one per rule of the policy in force, by index */
+	size_t n_rules; /* 0 until a policy is in force */
 	struct listen_key *listen_seen; /* violating listeners the last enumeration found */
 	size_t n_listen_seen;
 	usec_t loaded; /* CLOCK_REALTIME when the policy in force came into force */
@@ -109,22 +121,90 @@ engine *engine_new(const struct engine_ops *ops, void *ctx, proctab *procs, hash
 	return e;
 }
 
-static void require_states_free(struct require_state *req, size_t n)
+/* --- the per-rule states ---------------------------------------------------- */
+
+static enum rule_state_kind rule_state_kind_of(const policy_rule *r)
 {
-	for (size_t i = 0; i < n; i++)
-		free(req[i].pids);
-	free(req);
+	switch (policy_rule_type(r)) {
+	case POLICY_RULE_NETWORK:
+		return RULE_STATE_LISTEN;
+	case POLICY_RULE_CHECK:
+		return RULE_STATE_CHECK;
+	case POLICY_RULE_PROCESS:
+		break;
+	}
+	/* As policy_require_at() lists them. */
+	if (policy_rule_enabled(r) && policy_rule_effect(r) == POLICY_EFFECT_REQUIRE)
+		return RULE_STATE_REQUIRE;
+	return RULE_STATE_DENY;
+}
+
+static struct rule_state *rule_states_free(struct rule_state *rules, size_t n)
+{
+	for (size_t i = 0; rules && i < n; i++) {
+		if (rules[i].kind == RULE_STATE_REQUIRE)
+			free(rules[i].require.pids);
+		else if (rules[i].kind == RULE_STATE_CHECK)
+			free(rules[i].check.result);
+	}
+	free(rules);
+	return NULL;
+}
+
+/* The states of p's rules, as they are before anything is known. */
+static struct rule_state *rule_states_new(const policy *p)
+{
+	size_t n = policy_rule_count(p);
+	struct rule_state *rules = calloc(n ? n : 1, sizeof(*rules));
+
+	if (!rules)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct rule_state *st = &rules[i];
+
+		st->rule = policy_rule_at(p, i);
+		st->kind = rule_state_kind_of(st->rule);
+		if (st->kind == RULE_STATE_REQUIRE) {
+			st->require.pids = calloc(REQUIRE_PIDS_MAX, sizeof(uint32_t));
+			if (!st->require.pids)
+				return rule_states_free(rules, i + 1);
+		} else if (st->kind == RULE_STATE_CHECK) {
+			st->check.result = calloc(1, sizeof(*st->check.result));
+			if (!st->check.result)
+				return rule_states_free(rules, i + 1);
+		}
+	}
+	return rules;
+}
+
+/* The state of rule r of the policy in force, or NULL when r is not one of its rules. */
+static struct rule_state *rule_state_of(engine *e, const policy_rule *r)
+{
+	size_t i = policy_rule_index(r);
+
+	if (i >= e->n_rules || e->rules[i].rule != r)
+		return NULL;
+	return &e->rules[i];
+}
+
+/* The state of p's i-th require rule (policy_require_at()), in p's states. */
+static struct rule_state *require_state_at(const policy *p, struct rule_state *rules, size_t i)
+{
+	return &rules[policy_rule_index(policy_require_at(p, i))];
+}
+
+/* How many require rules the policy in force has. */
+static size_t n_requires(engine *e)
+{
+	return e->policy ? policy_require_count(e->policy) : 0;
 }
 
 engine *engine_free(engine *e)
 {
 	if (!e)
 		return NULL;
-	free(e->deny);
-	free(e->checks);
-	free(e->listen);
+	e->rules = rule_states_free(e->rules, e->n_rules);
 	free(e->listen_seen);
-	require_states_free(e->req, e->n_req);
 	policy_unref(e->policy);
 	free(e);
 	return NULL;
@@ -362,35 +442,35 @@ static void state_changed(engine *e)
 /* A monitor-mode deny finding: the program runs on, and its rule fails until it exits. */
 static void deny_violator_add(engine *e, const policy_rule *r, uint32_t pid)
 {
-	size_t i = policy_rule_index(r);
-	struct deny_state *d;
+	struct rule_state *st = rule_state_of(e, r);
 
-	if (i >= e->n_deny)
+	if (!st || st->kind != RULE_STATE_DENY)
 		return;
-	d = &e->deny[i];
-	for (size_t k = 0; k < d->n_pids; k++)
-		if (d->pids[k] == pid)
+	for (size_t k = 0; k < st->deny.n_pids; k++)
+		if (st->deny.pids[k] == pid)
 			return;
-	if (d->n_pids >= VIOLATORS_MAX)
+	if (st->deny.n_pids >= VIOLATORS_MAX)
 		return;
-	d->pids[d->n_pids++] = pid;
-	if (d->n_pids == 1) {
-		d->changed = now_usec(CLOCK_REALTIME);
+	st->deny.pids[st->deny.n_pids++] = pid;
+	if (st->deny.n_pids == 1) {
+		st->changed = now_usec(CLOCK_REALTIME);
 		state_changed(e);
 	}
 }
 
 static void deny_violator_remove(engine *e, uint32_t pid)
 {
-	for (size_t i = 0; i < e->n_deny; i++) {
-		struct deny_state *d = &e->deny[i];
+	for (size_t i = 0; i < e->n_rules; i++) {
+		struct rule_state *st = &e->rules[i];
 
-		for (size_t k = 0; k < d->n_pids; k++) {
-			if (d->pids[k] != pid)
+		if (st->kind != RULE_STATE_DENY)
+			continue;
+		for (size_t k = 0; k < st->deny.n_pids; k++) {
+			if (st->deny.pids[k] != pid)
 				continue;
-			d->pids[k] = d->pids[--d->n_pids];
-			if (d->n_pids == 0) {
-				d->changed = now_usec(CLOCK_REALTIME);
+			st->deny.pids[k] = st->deny.pids[--st->deny.n_pids];
+			if (st->deny.n_pids == 0) {
+				st->changed = now_usec(CLOCK_REALTIME);
 				state_changed(e);
 			}
 			break;
@@ -400,15 +480,15 @@ static void deny_violator_remove(engine *e, uint32_t pid)
 
 /* --- require rules ---------------------------------------------------------- */
 
-static bool require_has(const struct require_state *s, uint32_t pid)
+static bool require_has(const struct rule_state *s, uint32_t pid)
 {
-	for (size_t i = 0; i < s->n_pids; i++)
-		if (s->pids[i] == pid)
+	for (size_t i = 0; i < s->require.n_pids; i++)
+		if (s->require.pids[i] == pid)
 			return true;
 	return false;
 }
 
-static void require_emit(engine *e, struct require_state *s, enum finding_kind kind, usec_t now)
+static void require_emit(engine *e, struct rule_state *s, enum finding_kind kind, usec_t now)
 {
 	struct finding f = {
 		.kind = kind,
@@ -424,34 +504,41 @@ static void require_emit(engine *e, struct require_state *s, enum finding_kind k
 	state_changed(e);
 }
 
-static void require_add(engine *e, struct require_state *s, uint32_t pid, usec_t now)
+static void require_add(engine *e, struct rule_state *s, uint32_t pid, usec_t now)
 {
-	if (require_has(s, pid) || s->n_pids >= REQUIRE_PIDS_MAX)
+	if (require_has(s, pid) || s->require.n_pids >= REQUIRE_PIDS_MAX)
 		return;
-	s->pids[s->n_pids++] = pid;
-	s->absent_since = 0;
-	if (s->finding_open) {
-		s->finding_open = false;
+	s->require.pids[s->require.n_pids++] = pid;
+	s->require.absent_since = 0;
+	if (s->require.finding_open) {
+		s->require.finding_open = false;
 		require_emit(e, s, FINDING_REQUIRE_RETURNED, now);
 	}
 }
 
-static void require_remove(struct require_state *s, uint32_t pid, usec_t now)
+static void require_remove(struct rule_state *s, uint32_t pid, usec_t now)
 {
-	for (size_t i = 0; i < s->n_pids; i++) {
-		if (s->pids[i] != pid)
+	for (size_t i = 0; i < s->require.n_pids; i++) {
+		if (s->require.pids[i] != pid)
 			continue;
-		s->pids[i] = s->pids[--s->n_pids];
-		if (s->n_pids == 0)
-			s->absent_since = now ? now : 1;
+		s->require.pids[i] = s->require.pids[--s->require.n_pids];
+		if (s->require.n_pids == 0)
+			s->require.absent_since = now ? now : 1;
 		return;
 	}
 }
 
+/* Whatever pid was, it is no instance of a required program any more. */
+static void require_remove_all(engine *e, uint32_t pid, usec_t now)
+{
+	for (size_t i = 0; i < n_requires(e); i++)
+		require_remove(require_state_at(e->policy, e->rules, i), pid, now);
+}
+
 struct require_scan {
 	engine *e;
-	struct require_state *req;
-	size_t n_req;
+	const policy *p;
+	struct rule_state *rules;
 	usec_t now;
 	struct facts facts;
 };
@@ -461,11 +548,12 @@ static void require_scan_one(void *userdata, const struct proc_entry *pe)
 	struct require_scan *s = userdata;
 
 	facts_from_entry(s->e, pe, &s->facts);
-	for (size_t i = 0; i < s->n_req; i++) {
-		struct require_state *st = &s->req[i];
+	for (size_t i = 0; i < policy_require_count(s->p); i++) {
+		struct rule_state *st = require_state_at(s->p, s->rules, i);
 
-		if (st->n_pids < REQUIRE_PIDS_MAX && policy_rule_matches(st->rule, &s->facts.pp)) {
-			st->pids[st->n_pids++] = pe->pid;
+		if (st->require.n_pids < REQUIRE_PIDS_MAX &&
+		    policy_rule_matches(st->rule, &s->facts.pp)) {
+			st->require.pids[st->require.n_pids++] = pe->pid;
 			/* Known from /proc, not from an exec the kernel matched: have it tracked. */
 			(void)s->e->ops->track(s->e->ctx, pe->pid);
 		}
@@ -473,77 +561,63 @@ static void require_scan_one(void *userdata, const struct proc_entry *pe)
 }
 
 /*
- * Require states for p, from the processes known now.  A rule that was absent
- * with a finding standing under the old policy carries that over, so a reload
- * neither repeats the finding nor loses the return.
+ * The require states in rules (p's, fresh from rule_states_new()) from the
+ * processes known now.  A rule that was absent with a finding standing under
+ * the old policy carries that over, so a reload neither repeats the finding
+ * nor loses the return.
  */
-static int require_build(engine *e, policy *p, usec_t now, struct require_state **ret,
-			 size_t *ret_n)
+static void require_build(engine *e, policy *p, struct rule_state *rules, usec_t now)
 {
-	size_t n = policy_require_count(p);
-	struct require_scan scan = { .e = e, .now = now };
-	struct require_state *req;
+	struct require_scan scan = { .e = e, .p = p, .rules = rules, .now = now };
 	policy *saved = e->policy;
 
-	req = calloc(n ? n : 1, sizeof(*req));
-	if (!req)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		req[i].rule = policy_require_at(p, i);
-		req[i].pids = calloc(REQUIRE_PIDS_MAX, sizeof(uint32_t));
-		if (!req[i].pids) {
-			require_states_free(req, n);
-			return -ENOMEM;
-		}
-	}
-	scan.req = req;
-	scan.n_req = n;
 	/* facts_names() reads the policy in force; judge by the new one. */
 	e->policy = p;
 	proctab_foreach(e->procs, require_scan_one, &scan);
 	e->policy = saved;
 
-	for (size_t i = 0; i < n; i++) {
-		const char *id = policy_rule_id(req[i].rule);
+	for (size_t i = 0; i < policy_require_count(p); i++) {
+		struct rule_state *st = require_state_at(p, rules, i);
+		const char *id = policy_rule_id(st->rule);
 
-		if (req[i].n_pids == 0)
-			req[i].absent_since = now ? now : 1;
-		for (size_t j = 0; j < e->n_req; j++) {
-			if (strcmp(policy_rule_id(e->req[j].rule), id) != 0)
+		if (st->require.n_pids == 0)
+			st->require.absent_since = now ? now : 1;
+		for (size_t j = 0; j < n_requires(e); j++) {
+			const struct rule_state *old = require_state_at(e->policy, e->rules, j);
+
+			if (strcmp(policy_rule_id(old->rule), id) != 0)
 				continue;
-			if (req[i].n_pids == 0 && e->req[j].absent_since)
-				req[i].absent_since = e->req[j].absent_since;
+			if (st->require.n_pids == 0 && old->require.absent_since)
+				st->require.absent_since = old->require.absent_since;
 			/*
 			 * An absent finding stands on; if the program is running
 			 * now, engine_set_policy() says it returned.
 			 */
-			req[i].finding_open = e->req[j].finding_open;
-			req[i].changed = e->req[j].changed;
+			st->require.finding_open = old->require.finding_open;
+			st->changed = old->changed;
 		}
 	}
-	*ret = req;
-	*ret_n = n;
-	return 0;
 }
 
 bool engine_require_present(engine *e, size_t i)
 {
-	return i < e->n_req && e->req[i].n_pids > 0;
+	return i < n_requires(e) && require_state_at(e->policy, e->rules, i)->require.n_pids > 0;
 }
 
 usec_t engine_tick(engine *e, usec_t now)
 {
 	usec_t next = USEC_INFINITY;
 
-	for (size_t i = 0; i < e->n_req; i++) {
-		struct require_state *s = &e->req[i];
+	for (size_t i = 0; i < n_requires(e); i++) {
+		struct rule_state *s = require_state_at(e->policy, e->rules, i);
 		usec_t due;
 
-		if (s->n_pids > 0 || s->finding_open || !s->absent_since)
+		if (s->require.n_pids > 0 || s->require.finding_open || !s->require.absent_since)
 			continue;
-		due = s->absent_since + (usec_t)policy_rule_grace_seconds(s->rule) * USEC_PER_SEC;
+		due = s->require.absent_since +
+		      (usec_t)policy_rule_grace_seconds(s->rule) * USEC_PER_SEC;
 		if (now >= due) {
-			s->finding_open = true;
+			s->require.finding_open = true;
 			require_emit(e, s, FINDING_REQUIRE_ABSENT, now);
 		} else if (due < next) {
 			next = due;
@@ -553,6 +627,31 @@ usec_t engine_tick(engine *e, usec_t now)
 }
 
 /* --- the policy in force ---------------------------------------------------- */
+
+/*
+ * Check results carry over to a check rule of the same id in the policy
+ * coming into force (its states: rules, n of them): a reload does not forget
+ * them.
+ */
+static void checks_carry_over(engine *e, struct rule_state *rules, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct rule_state *st = &rules[i];
+
+		if (st->kind != RULE_STATE_CHECK)
+			continue;
+		for (size_t j = 0; j < e->n_rules; j++) {
+			const struct rule_state *old = &e->rules[j];
+
+			if (old->kind != RULE_STATE_CHECK || !old->check.ran ||
+			    strcmp(policy_rule_id(old->rule), policy_rule_id(st->rule)) != 0)
+				continue;
+			st->check.ran = true;
+			*st->check.result = *old->check.result;
+			st->changed = old->changed;
+		}
+	}
+}
 
 /*
  * A process the table knows, judged when a policy comes into force: it was
@@ -629,37 +728,21 @@ static void judge_running(void *userdata, const struct proc_entry *pe)
 
 int engine_set_policy(engine *e, policy *p, usec_t now)
 {
-	struct require_state *req = NULL;
-	size_t n_req = 0, entries = 0;
+	struct rule_state *rules;
+	size_t entries = 0;
 	bool open;
 	int r;
 
-	struct deny_state *deny;
-	struct check_state *checks;
-	struct listen_state *listen;
-
-	r = require_build(e, p, now, &req, &n_req);
-	if (r < 0)
-		return r;
-	deny = calloc(policy_rule_count(p) ? policy_rule_count(p) : 1, sizeof(*deny));
-	checks = calloc(policy_rule_count(p) ? policy_rule_count(p) : 1, sizeof(*checks));
-	listen = calloc(policy_rule_count(p) ? policy_rule_count(p) : 1, sizeof(*listen));
-	if (!deny || !checks || !listen) {
-		require_states_free(req, n_req);
-		free(deny);
-		free(checks);
-		free(listen);
+	rules = rule_states_new(p);
+	if (!rules)
 		return -ENOMEM;
-	}
+	require_build(e, p, rules, now);
 
 	/* Network rules first: if the kernel cannot take them, nothing changed yet. */
 	if (e->ops->net_apply) {
 		r = e->ops->net_apply(e->ctx, p);
 		if (r < 0) {
-			require_states_free(req, n_req);
-			free(deny);
-			free(checks);
-			free(listen);
+			rule_states_free(rules, policy_rule_count(p));
 			return r;
 		}
 	}
@@ -678,10 +761,7 @@ int engine_set_policy(engine *e, policy *p, usec_t now)
 	if (r >= 0)
 		r = e->ops->filter_commit(e->ctx, open);
 	if (r < 0) {
-		require_states_free(req, n_req);
-		free(deny);
-		free(checks);
-		free(listen);
+		rule_states_free(rules, policy_rule_count(p));
 		/* Put the old policy's network rules back, as the process filter stayed. */
 		if (e->ops->net_apply && e->policy)
 			(void)e->ops->net_apply(e->ctx, e->policy);
@@ -689,28 +769,13 @@ int engine_set_policy(engine *e, policy *p, usec_t now)
 	}
 
 	/* The kernel judges by p now; so does userspace, from here on. */
-	/* Check results carry over to the same rule id: a reload does not forget them. */
-	for (size_t i = 0; i < policy_rule_count(p); i++) {
-		const policy_rule *nr = policy_rule_at(p, i);
-
-		for (size_t j = 0; e->policy && j < e->n_deny; j++)
-			if (e->checks[j].ran && strcmp(policy_rule_id(policy_rule_at(e->policy, j)),
-						       policy_rule_id(nr)) == 0)
-				checks[i] = e->checks[j];
-	}
-	free(e->checks);
-	e->checks = checks;
-	free(e->deny);
-	e->deny = deny;
-	free(e->listen);
-	e->listen = listen;
+	checks_carry_over(e, rules, policy_rule_count(p));
+	rule_states_free(e->rules, e->n_rules);
+	e->rules = rules;
+	e->n_rules = policy_rule_count(p);
 	/* Listeners are judged afresh by the new rules: every violation is new. */
 	e->n_listen_seen = 0;
-	e->n_deny = policy_rule_count(p);
 	e->loaded = now_usec(CLOCK_REALTIME);
-	require_states_free(e->req, e->n_req);
-	e->req = req;
-	e->n_req = n_req;
 	policy_unref(e->policy);
 	e->policy = policy_ref(p);
 	e->gen = (uint16_t)(e->ops->filter_gen(e->ctx) & 0xffff);
@@ -718,11 +783,14 @@ int engine_set_policy(engine *e, policy *p, usec_t now)
 	e->userspace_keys = has_userspace_keys(p);
 
 	/* A required program found running again under the new policy has returned. */
-	for (size_t i = 0; i < e->n_req; i++)
-		if (e->req[i].finding_open && e->req[i].n_pids > 0) {
-			e->req[i].finding_open = false;
-			require_emit(e, &e->req[i], FINDING_REQUIRE_RETURNED, now);
+	for (size_t i = 0; i < n_requires(e); i++) {
+		struct rule_state *st = require_state_at(e->policy, e->rules, i);
+
+		if (st->require.finding_open && st->require.n_pids > 0) {
+			st->require.finding_open = false;
+			require_emit(e, st, FINDING_REQUIRE_RETURNED, now);
 		}
+	}
 
 	/* Denied programs that were running before this policy: judged now. */
 	proctab_foreach(e->procs, judge_running, e);
@@ -832,15 +900,16 @@ static void on_exec(engine *e, const struct decoded_event *ev, usec_t now)
 		e->stats.killed++;
 
 	/* Required programs: this pid is now one, or no longer one. */
-	for (size_t i = 0; i < e->n_req; i++)
-		require_remove(&e->req[i], ev->task.pid, now);
+	require_remove_all(e, ev->task.pid, now);
 	if (killed)
 		return;
 	n_req = policy_eval_require(e->policy, &facts.pp, matches, MATCHES_MAX);
-	for (size_t i = 0; i < n_req && i < MATCHES_MAX; i++)
-		for (size_t j = 0; j < e->n_req; j++)
-			if (e->req[j].rule == matches[i].rule)
-				require_add(e, &e->req[j], ev->task.pid, now);
+	for (size_t i = 0; i < n_req && i < MATCHES_MAX; i++) {
+		struct rule_state *st = rule_state_of(e, matches[i].rule);
+
+		if (st && st->kind == RULE_STATE_REQUIRE)
+			require_add(e, st, ev->task.pid, now);
+	}
 }
 
 void engine_on_event(engine *e, const struct decoded_event *ev, usec_t now)
@@ -855,14 +924,16 @@ void engine_on_event(engine *e, const struct decoded_event *ev, usec_t now)
 		break;
 	case EVENT_KIND_FORK:
 		/* A child of a required program is another instance of it. */
-		for (size_t i = 0; i < e->n_req; i++)
-			if (require_has(&e->req[i], ev->task.ppid))
-				require_add(e, &e->req[i], ev->task.pid, now);
+		for (size_t i = 0; i < n_requires(e); i++) {
+			struct rule_state *st = require_state_at(e->policy, e->rules, i);
+
+			if (require_has(st, ev->task.ppid))
+				require_add(e, st, ev->task.pid, now);
+		}
 		break;
 	case EVENT_KIND_EXIT:
 		deny_violator_remove(e, ev->task.pid);
-		for (size_t i = 0; i < e->n_req; i++)
-			require_remove(&e->req[i], ev->task.pid, now);
+		require_remove_all(e, ev->task.pid, now);
 		break;
 	default:
 		break;
@@ -876,34 +947,28 @@ void engine_get_stats(engine *e, struct engine_stats *ret)
 
 bool engine_rule_failing(engine *e, const policy_rule *r, usec_t *ret_since)
 {
-	size_t i = policy_rule_index(r);
+	const struct rule_state *st = rule_state_of(e, r);
+	bool failing = false;
 
-	if (!e->policy || policy_rule_at(e->policy, i) != r)
+	if (!st)
 		return false;
-	for (size_t k = 0; k < e->n_req; k++)
-		if (e->req[k].rule == r) {
-			if (ret_since)
-				*ret_since = e->req[k].changed ? e->req[k].changed : e->loaded;
-			return e->req[k].finding_open;
-		}
-	if (i < e->n_deny && policy_rule_type(r) == POLICY_RULE_NETWORK) {
-		if (ret_since)
-			*ret_since = e->listen[i].changed ? e->listen[i].changed : e->loaded;
-		return e->listen[i].n_open > 0;
-	}
-	if (i < e->n_deny && policy_rule_type(r) == POLICY_RULE_CHECK) {
-		if (ret_since)
-			*ret_since = e->checks[i].changed ? e->checks[i].changed : e->loaded;
-		return e->checks[i].ran && e->checks[i].result.status != CHECK_PASS;
-	}
-	if (i < e->n_deny) {
-		if (ret_since)
-			*ret_since = e->deny[i].changed ? e->deny[i].changed : e->loaded;
-		return e->deny[i].n_pids > 0;
+	switch (st->kind) {
+	case RULE_STATE_DENY:
+		failing = st->deny.n_pids > 0;
+		break;
+	case RULE_STATE_REQUIRE:
+		failing = st->require.finding_open;
+		break;
+	case RULE_STATE_LISTEN:
+		failing = st->listen.n_open > 0;
+		break;
+	case RULE_STATE_CHECK:
+		failing = st->check.ran && st->check.result->status != CHECK_PASS;
+		break;
 	}
 	if (ret_since)
-		*ret_since = e->loaded;
-	return false;
+		*ret_since = st->changed ? st->changed : e->loaded;
+	return failing;
 }
 
 usec_t engine_policy_loaded(engine *e)
@@ -911,19 +976,18 @@ usec_t engine_policy_loaded(engine *e)
 	return e->loaded;
 }
 
-/* Takes the result of check rule i; emits a finding when its status changed.  True if so. */
-static bool check_done(engine *e, size_t i, const struct check_result *res)
+/* Takes the result of check rule st; emits a finding when its status changed.  True if so. */
+static bool check_done(engine *e, struct rule_state *st, const struct check_result *res)
 {
-	const policy_rule *r = policy_rule_at(e->policy, i);
-	struct check_state *st = &e->checks[i];
-	bool first = !st->ran;
+	const policy_rule *r = st->rule;
+	bool first = !st->check.ran;
 
-	if (!first && st->result.status == res->status) {
-		st->result = *res; /* the evidence may have moved on */
+	if (!first && st->check.result->status == res->status) {
+		*st->check.result = *res; /* the evidence may have moved on */
 		return false;
 	}
-	st->ran = true;
-	st->result = *res;
+	st->check.ran = true;
+	*st->check.result = *res;
 	st->changed = now_usec(CLOCK_REALTIME);
 	if (first && res->status == CHECK_PASS)
 		return true;
@@ -935,7 +999,7 @@ static bool check_done(engine *e, size_t i, const struct check_result *res)
 		.rule = r,
 		.mode = policy_rule_mode(r),
 		.action = FINDING_ACTION_NONE,
-		.check = &st->result,
+		.check = st->check.result,
 	};
 
 	emit(e, &f);
@@ -965,10 +1029,10 @@ void engine_apply_check_results(engine *e, const policy *p, const struct check_j
 	if (!e->policy || p != e->policy)
 		return;
 	for (size_t k = 0; k < n; k++) {
-		size_t i = policy_rule_index(jobs[k].rule);
+		struct rule_state *st = rule_state_of(e, jobs[k].rule);
 
-		if (i < e->n_deny && policy_rule_at(e->policy, i) == jobs[k].rule)
-			changed |= check_done(e, i, &results[k]);
+		if (st && st->kind == RULE_STATE_CHECK)
+			changed |= check_done(e, st, &results[k]);
 	}
 	if (changed)
 		state_changed(e);
@@ -1005,11 +1069,11 @@ int engine_run_checks(engine *e, const char *root)
 
 const struct check_result *engine_check_result(engine *e, const policy_rule *r)
 {
-	size_t i = policy_rule_index(r);
+	const struct rule_state *st = rule_state_of(e, r);
 
-	if (!e->policy || i >= e->n_deny || policy_rule_at(e->policy, i) != r || !e->checks[i].ran)
+	if (!st || st->kind != RULE_STATE_CHECK || !st->check.ran)
 		return NULL;
-	return &e->checks[i].result;
+	return st->check.result;
 }
 
 /* --- network ---------------------------------------------------------------- */
@@ -1124,10 +1188,10 @@ static bool listen_seen_has(engine *e, const struct listen_key *k)
 
 static void listen_set_open(engine *e, size_t rule, size_t n_open, usec_t now)
 {
-	struct listen_state *s = &e->listen[rule];
-	bool was = s->n_open > 0;
+	struct rule_state *s = &e->rules[rule];
+	bool was = s->listen.n_open > 0;
 
-	s->n_open = n_open;
+	s->listen.n_open = n_open;
 	if (was != (n_open > 0)) {
 		s->changed = now;
 		state_changed(e);
@@ -1294,6 +1358,6 @@ void engine_judge_listeners(engine *e, const struct engine_listener *l, size_t n
 	e->listen_seen = TAKE_PTR(seen);
 	e->n_listen_seen = n_seen;
 	for (size_t i = 0; i < n_rules; i++)
-		if (policy_rule_type(policy_rule_at(e->policy, i)) == POLICY_RULE_NETWORK)
+		if (e->rules[i].kind == RULE_STATE_LISTEN)
 			listen_set_open(e, i, open[i], now);
 }
