@@ -83,7 +83,9 @@ device_DEPS := agent/postured/device.c
 checks_DEPS = $(CHECKS_SRCS) $(POLICY_SRCS)
 checks_ctl_DEPS = agent/ctl/ctl_check.c agent/postured/baseline.c $(CHECKS_SRCS) \
 	$(POLICY_SRCS)
-engine_DEPS = $(CHECKS_SRCS) agent/postured/engine.c agent/postured/finding.c agent/postured/format.c agent/postured/ocsf.c agent/postured/decode.c agent/postured/proctab.c \
+# test_engine is one binary with a file a judge, as the engine is.
+engine_DEPS = tests/unit/test_engine_process.c tests/unit/test_engine_checks.c tests/unit/test_engine_net.c \
+	$(CHECKS_SRCS) agent/postured/engine.c $(ENGINE_JUDGE_SRCS) agent/postured/finding.c agent/postured/format.c agent/postured/ocsf.c agent/postured/decode.c agent/postured/proctab.c \
 	agent/postured/hashcache.c $(POLICY_SRCS)
 spool_DEPS = $(SPOOL_SRCS)
 policy_sig_DEPS = agent/postured/policy_sig.c

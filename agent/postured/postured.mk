@@ -22,6 +22,9 @@ AGENT_SRCS := $(addprefix agent/postured/,main.c agent.c agent_records.c agent_n
 	agent_findings.c agent_status.c agent_reports.c agent_checks.c agent_policy.c policy_feed.c)
 AGENT_SRCS += $(addprefix agent/postured/,privs.c engine.c engine_system.c hashcache.c baseline.c \
 	status.c policy_sig.c)
+# The engine's judges, around its core (engine.c); engine-internal.h says who keeps what.
+ENGINE_JUDGE_SRCS := $(addprefix agent/postured/,engine_process.c engine_checks.c engine_net.c)
+AGENT_SRCS += $(ENGINE_JUDGE_SRCS)
 AGENT_SRCS += $(SPOOL_SRCS) $(PROBE_SRCS) $(CORE_SRCS) $(CHECKS_SRCS)
 # The sockets listening now (sock_diag + /proc) and network changes (rtnetlink).
 AGENT_SRCS += agent/postured/listeners.c agent/postured/netwatch.c
