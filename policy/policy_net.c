@@ -264,17 +264,6 @@ const char *policy_net_parse_port_range(const char *s, struct policy_net_port_ra
 
 /* ---- the rules ------------------------------------------------------------------ */
 
-static const char *const direction_strings[] = {
-	[POLICY_NET_OUTBOUND] = "outbound",
-	[POLICY_NET_INBOUND] = "inbound",
-	[POLICY_NET_LISTEN] = "listen",
-};
-
-const char *policy_net_direction_to_string(enum policy_net_direction d)
-{
-	return (size_t)d < ELEMENTSOF(direction_strings) ? direction_strings[d] : NULL;
-}
-
 enum policy_net_direction policy_rule_net_direction(const policy_rule *r)
 {
 	return r->direction;

@@ -121,19 +121,8 @@ static const char *const check_rule_fields[_RF_CHECK] = {
 	[RF_PARAMS] = "params",
 };
 _Static_assert((int)_RF_CHECK <= (int)_RF_PROCESS, "parse_rule() sizes its fields for both");
-static const char *const match_fields[_POLICY_FIELD_MAX] = {
-	[POLICY_FIELD_PATH] = "path",
-	[POLICY_FIELD_NAME] = "name",
-	[POLICY_FIELD_SHA256] = "sha256",
-	[POLICY_FIELD_PARENT_PATH] = "parent_path",
-	[POLICY_FIELD_USER] = "user",
-	[POLICY_FIELD_GROUP] = "group",
-	[POLICY_FIELD_ARGS_CONTAINS] = "args_contains",
-};
-static const char *const mode_names[] = { "monitor", "enforce" };
-static const char *const severity_names[] = { "info", "low", "medium", "high", "critical" };
-static const char *const type_names[] = { "process", "network", "check" };
-static const char *const effect_names[] = { "deny", "require" };
+/* The effects a process rule may have; network rules have theirs below. */
+static const enum policy_effect process_effects[] = { POLICY_EFFECT_DENY, POLICY_EFFECT_REQUIRE };
 
 /* ---- checks and their parameters ------------------------------------------------ */
 
@@ -442,6 +431,27 @@ static bool member_enum(struct vctx *v, const struct jnode *n, const struct jmem
 	return ok;
 }
 
+/*
+ * The required "effect" member m of rule n, one of the allowed effects (the
+ * words a rule of its type may use): true and the effect in *ret, as
+ * member_enum() reads it.
+ */
+static bool member_effect(struct vctx *v, const struct jnode *n, const struct jmember *m,
+			  const enum policy_effect *allowed, size_t n_allowed,
+			  enum policy_effect *ret)
+{
+	const char *names[ELEMENTSOF(policy_effect_names)];
+	unsigned k;
+
+	assert(n_allowed <= ELEMENTSOF(names));
+	for (size_t i = 0; i < n_allowed; i++)
+		names[i] = policy_effect_names[allowed[i]];
+	if (!member_enum(v, n, m, "effect", names, n_allowed, true, &k))
+		return false;
+	*ret = allowed[k];
+	return true;
+}
+
 /* ---- settings ------------------------------------------------------------------ */
 
 static void parse_settings(struct vctx *v, const struct jnode *n, struct policy_settings *s)
@@ -598,7 +608,7 @@ static bool parse_value(struct vctx *v, enum policy_field f, const struct jnode 
 			const char *where, struct policy_value *ret)
 {
 	char msg[POLICY_MSG_MAX], q[POLICY_QUOTE_MAX];
-	const char *field = match_fields[f];
+	const char *field = policy_field_names[f];
 	const char *s, *problem = NULL;
 	bool glob = false;
 
@@ -733,9 +743,10 @@ static bool check_repeats(struct vctx *v, enum policy_field f, const struct jnod
 		old = ptr_push_index(v, k);
 		if (later->text)
 			verr(v, node, "%s is listed twice in \"%s\"", policy_quote(q, later->text),
-			     match_fields[f]);
+			     policy_field_names[f]);
 		else
-			verr(v, node, "%u is listed twice in \"%s\"", later->id, match_fields[f]);
+			verr(v, node, "%u is listed twice in \"%s\"", later->id,
+			     policy_field_names[f]);
 		ptr_pop(v, old);
 		ok = false;
 	}
@@ -754,11 +765,11 @@ static bool parse_matcher(struct vctx *v, enum policy_field f, const struct jnod
 		if (count == 0) {
 			verr(v, n,
 			     "\"%s\" is an empty list, which never matches; give at least one value",
-			     match_fields[f]);
+			     policy_field_names[f]);
 			return false;
 		}
 		if (count > POLICY_LIST_MAX) {
-			verr(v, n, "\"%s\" has more than %d values", match_fields[f],
+			verr(v, n, "\"%s\" has more than %d values", policy_field_names[f],
 			     POLICY_LIST_MAX);
 			return false;
 		}
@@ -775,7 +786,7 @@ static bool parse_matcher(struct vctx *v, enum policy_field f, const struct jnod
 		for (size_t i = 0; i < count; i++) {
 			size_t old = ptr_push_index(v, i);
 
-			if (!parse_value(v, f, n->children.members[i].value, match_fields[f],
+			if (!parse_value(v, f, n->children.members[i].value, policy_field_names[f],
 					 &values[i]))
 				ok = false;
 			ptr_pop(v, old);
@@ -839,10 +850,10 @@ static bool parse_match(struct vctx *v, const struct jnode *n, struct policy_rul
 		verr(v, n, "\"match\" must be an object, not %s", jsontree_type_name(n));
 		return false;
 	}
-	check_fields(v, n, match_fields, _POLICY_FIELD_MAX, f);
+	check_fields(v, n, policy_field_names, _POLICY_FIELD_MAX, f);
 	if (n->children.n == 0) {
 		verr(v, n, "\"match\" is empty; name at least one of: %s",
-		     list_names(list, sizeof(list), match_fields, _POLICY_FIELD_MAX));
+		     list_names(list, sizeof(list), policy_field_names, _POLICY_FIELD_MAX));
 		return false;
 	}
 	for (enum policy_field i = 0; i < _POLICY_FIELD_MAX; i++) {
@@ -1319,12 +1330,9 @@ static const char *const net_clause_fields[_NF_MAX] = {
 };
 static const char *const net_clause_misplaced[] = { "sha256", "parent_path", "group",
 						    "args_contains" };
-/* By enum policy_net_direction. */
-static const char *const direction_names[] = { "outbound", "inbound", "listen" };
 static const char *const protocol_names[] = { "tcp", "udp", "any" };
 static const unsigned protocol_bits[] = { POLICY_NET_TCP, POLICY_NET_UDP,
 					  POLICY_NET_TCP | POLICY_NET_UDP };
-static const char *const net_effect_names[] = { "deny", "report" };
 static const enum policy_effect net_effects[] = { POLICY_EFFECT_DENY, POLICY_EFFECT_REPORT };
 
 /* A value of an address or port list, with what makes two of them the same. */
@@ -1539,7 +1547,7 @@ static bool parse_net_ports(struct vctx *v, const struct jnode *n, struct policy
 static bool parse_net_programs(struct vctx *v, enum policy_field f, const struct jnode *n,
 			       size_t *ret_n, const char *const **ret)
 {
-	size_t count = net_value_count(v, n, match_fields[f]);
+	size_t count = net_value_count(v, n, policy_field_names[f]);
 	struct policy_value *values;
 	const char **texts;
 	bool ok = true;
@@ -1555,14 +1563,15 @@ static bool parse_net_programs(struct vctx *v, enum policy_field f, const struct
 		size_t old = net_value_push(v, n, i);
 		char q[POLICY_QUOTE_MAX];
 
-		if (!parse_value(v, f, e, n->type == JSON_ARRAY ? match_fields[f] : NULL,
+		if (!parse_value(v, f, e, n->type == JSON_ARRAY ? policy_field_names[f] : NULL,
 				 &values[i])) {
 			ok = false;
 		} else if (values[i].glob) {
 			verr(v, e,
 			     "%s %s has wildcards or escapes; network rules take exact %ss only, "
 			     "because the kernel decides them %s",
-			     match_fields[f], policy_quote(q, values[i].text), match_fields[f],
+			     policy_field_names[f], policy_quote(q, values[i].text),
+			     policy_field_names[f],
 			     f == POLICY_FIELD_PATH ? "by the program's file itself" :
 						      "by comparing whole file names");
 			ok = false;
@@ -1685,8 +1694,9 @@ static void parse_network(struct vctx *v, const struct jnode *n, const struct jm
 	bool direction_known, protocol_known, effect_known, inbound;
 	unsigned u;
 
-	direction_known = member_enum(v, n, f[RF_DIRECTION], "direction", direction_names,
-				      ELEMENTSOF(direction_names), true, &u);
+	direction_known = member_enum(v, n, f[RF_DIRECTION], "direction",
+				      policy_net_direction_names,
+				      ELEMENTSOF(policy_net_direction_names), true, &u);
 	if (direction_known)
 		r->direction = (enum policy_net_direction)u;
 	inbound = direction_known && r->direction == POLICY_NET_INBOUND;
@@ -1703,10 +1713,8 @@ static void parse_network(struct vctx *v, const struct jnode *n, const struct jm
 				"\"protocol\": \"udp\" it could never match; use a \"listen\" rule "
 				"for UDP"));
 
-	effect_known = member_enum(v, n, f[RF_NET_EFFECT], "effect", net_effect_names,
-				   ELEMENTSOF(net_effect_names), true, &u);
-	if (effect_known)
-		r->effect = net_effects[u];
+	effect_known = member_effect(v, n, f[RF_NET_EFFECT], net_effects, ELEMENTSOF(net_effects),
+				     &r->effect);
 	if (effect_known && inbound && r->effect == POLICY_EFFECT_DENY)
 		WITH_FIELD(v, f[RF_NET_EFFECT],
 			   verr(v, f[RF_NET_EFFECT]->value,
@@ -1852,22 +1860,23 @@ static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, stru
 			     "missing required field \"type\": \"process\", \"network\" or "
 			     "\"check\"");
 		} else {
+			const char *const *names = policy_rule_type_names;
+			size_t n_names = ELEMENTSOF(policy_rule_type_names);
 			size_t old = ptr_push(v, "type");
+			ssize_t k = -1;
 
+			if (t->value->type == JSON_STRING)
+				k = name_index(t->value->string.str, names, n_names);
 			if (t->value->type != JSON_STRING) {
 				verr(v, t->value, "\"type\" must be one of: %s; not %s",
-				     list_names(list, sizeof(list), type_names,
-						ELEMENTSOF(type_names)),
+				     list_names(list, sizeof(list), names, n_names),
 				     jsontree_type_name(t->value));
-			} else if (name_index(t->value->string.str, type_names,
-					      ELEMENTSOF(type_names)) < 0) {
+			} else if (k < 0) {
 				verr(v, t->value, "unknown rule type %s; expected one of: %s",
 				     policy_quote(q, t->value->string.str),
-				     list_names(list, sizeof(list), type_names,
-						ELEMENTSOF(type_names)));
+				     list_names(list, sizeof(list), names, n_names));
 			} else {
-				r->type = (enum policy_rule_type)name_index(
-					t->value->string.str, type_names, ELEMENTSOF(type_names));
+				r->type = (enum policy_rule_type)k;
 				type_known = true;
 			}
 			ptr_pop(v, old);
@@ -1912,13 +1921,14 @@ static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, stru
 		if (s && !(r->title = arena_strdup(&v->p->arena, s)))
 			oom(v);
 	}
-	if (member_enum(v, n, f[RF_SEVERITY], "severity", severity_names,
-			ELEMENTSOF(severity_names), true, &u))
+	if (member_enum(v, n, f[RF_SEVERITY], "severity", policy_severity_names,
+			ELEMENTSOF(policy_severity_names), true, &u))
 		r->severity = u;
 	if (f[RF_ENABLED])
 		WITH_FIELD(v, f[RF_ENABLED],
 			   get_bool(v, f[RF_ENABLED]->value, "enabled", &r->enabled));
-	if (member_enum(v, n, f[RF_MODE], "mode", mode_names, ELEMENTSOF(mode_names), false, &u)) {
+	if (member_enum(v, n, f[RF_MODE], "mode", policy_mode_names, ELEMENTSOF(policy_mode_names),
+			false, &u)) {
 		r->mode = u;
 		r->mode_explicit = true;
 	}
@@ -1957,10 +1967,8 @@ static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, stru
 	}
 
 	/* Process rules: the effect first, since what match must hold depends on it. */
-	effect_known = member_enum(v, n, f[RF_EFFECT], "effect", effect_names,
-				   ELEMENTSOF(effect_names), true, &u);
-	if (effect_known)
-		r->effect = u;
+	effect_known = member_effect(v, n, f[RF_EFFECT], process_effects,
+				     ELEMENTSOF(process_effects), &r->effect);
 	if (f[RF_GRACE]) {
 		bool ok;
 
@@ -2103,7 +2111,7 @@ static void check_conflicts(struct vctx *v)
 				old = ptr_push(v, "rules");
 				ptr_push_index(v, i);
 				ptr_push(v, "match");
-				ptr_push(v, match_fields[fields[j]]);
+				ptr_push(v, policy_field_names[fields[j]]);
 				if (node->type == JSON_ARRAY) {
 					ptr_push_index(v, k);
 					node = node->children.members[k].value;
@@ -2169,7 +2177,8 @@ static void parse_document(struct vctx *v, const struct jnode *root)
 		if (s && !(p->description = arena_strdup(&p->arena, s)))
 			oom(v);
 	}
-	if (member_enum(v, root, f[TF_MODE], "mode", mode_names, ELEMENTSOF(mode_names), false, &e))
+	if (member_enum(v, root, f[TF_MODE], "mode", policy_mode_names,
+			ELEMENTSOF(policy_mode_names), false, &e))
 		p->mode = e;
 	/* Settings before rules: whether arguments may be matched depends on them. */
 	if (f[TF_SETTINGS]) {
