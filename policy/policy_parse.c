@@ -432,6 +432,47 @@ static bool member_enum(struct vctx *v, const struct jnode *n, const struct jmem
 }
 
 /*
+ * Member m of object n (NULL: absent) as a string of at most max bytes, as
+ * get_string() reads it: the string, owned by the tree; NULL when it is
+ * absent (an error when required) or not such a string (an error, at m).
+ */
+static const char *member_string(struct vctx *v, const struct jnode *n, const struct jmember *m,
+				 const char *field, size_t max, bool multiline, bool required)
+{
+	const char *s = NULL;
+
+	if (!m) {
+		if (required)
+			missing(v, n, field);
+		return NULL;
+	}
+	WITH_FIELD(v, m, s = get_string(v, m->value, field, max, multiline));
+	return s;
+}
+
+/*
+ * The required "id" member m of object n, checked as an id and copied into
+ * the policy's arena; NULL after an error.
+ */
+static const char *member_id(struct vctx *v, const struct jnode *n, const struct jmember *m)
+{
+	char msg[POLICY_MSG_MAX];
+	const char *s, *id;
+
+	s = member_string(v, n, m, "id", POLICY_STRING_MAX, false, true);
+	if (!s)
+		return NULL;
+	if (policy_check_id(s, msg)) {
+		WITH_FIELD(v, m, verr(v, m->value, "%s", msg));
+		return NULL;
+	}
+	id = arena_strdup(&v->p->arena, s);
+	if (!id)
+		oom(v);
+	return id;
+}
+
+/*
  * The required "effect" member m of rule n, one of the allowed effects (the
  * words a rule of its type may use): true and the effect in *ret, as
  * member_enum() reads it.
@@ -1898,29 +1939,12 @@ static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, stru
 			f[i] = jsontree_member(n, rule_fields[i]);
 	}
 
-	if (!f[RF_ID]) {
-		missing(v, n, "id");
-	} else {
+	if (f[RF_ID])
 		info->id = f[RF_ID]->value;
-		WITH_FIELD(v, f[RF_ID],
-			   s = get_string(v, f[RF_ID]->value, "id", POLICY_STRING_MAX, false));
-		if (s) {
-			char msg[POLICY_MSG_MAX];
-
-			if (policy_check_id(s, msg))
-				WITH_FIELD(v, f[RF_ID], verr(v, f[RF_ID]->value, "%s", msg));
-			else if (!(r->id = arena_strdup(&v->p->arena, s)))
-				oom(v);
-		}
-	}
-	if (!f[RF_TITLE])
-		missing(v, n, "title");
-	else {
-		WITH_FIELD(v, f[RF_TITLE],
-			   s = get_string(v, f[RF_TITLE]->value, "title", TITLE_MAX, false));
-		if (s && !(r->title = arena_strdup(&v->p->arena, s)))
-			oom(v);
-	}
+	r->id = member_id(v, n, f[RF_ID]);
+	s = member_string(v, n, f[RF_TITLE], "title", TITLE_MAX, false, true);
+	if (s && !(r->title = arena_strdup(&v->p->arena, s)))
+		oom(v);
 	if (member_enum(v, n, f[RF_SEVERITY], "severity", policy_severity_names,
 			ELEMENTSOF(policy_severity_names), true, &u))
 		r->severity = u;
@@ -1946,12 +1970,9 @@ static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, stru
 		WITH_FIELD(v, f[RF_REMEDIATION],
 			   parse_texts(v, f[RF_REMEDIATION]->value, "remediation",
 				       &r->texts[POLICY_TEXT_REMEDIATION]));
-	if (f[RF_CONTACT]) {
-		WITH_FIELD(v, f[RF_CONTACT],
-			   s = get_string(v, f[RF_CONTACT]->value, "contact", CONTACT_MAX, false));
-		if (s && !(r->contact = arena_strdup(&v->p->arena, s)))
-			oom(v);
-	}
+	s = member_string(v, n, f[RF_CONTACT], "contact", CONTACT_MAX, false, false);
+	if (s && !(r->contact = arena_strdup(&v->p->arena, s)))
+		oom(v);
 
 	if (!type_known)
 		return;
@@ -2143,23 +2164,9 @@ static void parse_document(struct vctx *v, const struct jnode *root)
 	}
 	check_fields(v, root, top_fields, _TF_MAX, f);
 
-	if (f[TF_SCHEMA])
-		WITH_FIELD(v, f[TF_SCHEMA],
-			   get_string(v, f[TF_SCHEMA]->value, "$schema", POLICY_STRING_MAX, false));
-	if (!f[TF_ID]) {
-		missing(v, root, "id");
-	} else {
-		WITH_FIELD(v, f[TF_ID],
-			   s = get_string(v, f[TF_ID]->value, "id", POLICY_STRING_MAX, false));
-		if (s) {
-			char msg[POLICY_MSG_MAX];
-
-			if (policy_check_id(s, msg))
-				WITH_FIELD(v, f[TF_ID], verr(v, f[TF_ID]->value, "%s", msg));
-			else if (!(p->id = arena_strdup(&p->arena, s)))
-				oom(v);
-		}
-	}
+	/* Only checked: editors read it, the agent does not. */
+	member_string(v, root, f[TF_SCHEMA], "$schema", POLICY_STRING_MAX, false, false);
+	p->id = member_id(v, root, f[TF_ID]);
 	if (!f[TF_SERIAL])
 		missing(v, root, "serial");
 	else {
@@ -2170,13 +2177,9 @@ static void parse_document(struct vctx *v, const struct jnode *root)
 		if (ok)
 			p->serial = u;
 	}
-	if (f[TF_DESCRIPTION]) {
-		WITH_FIELD(v, f[TF_DESCRIPTION],
-			   s = get_string(v, f[TF_DESCRIPTION]->value, "description",
-					  POLICY_TEXT_MAX, true));
-		if (s && !(p->description = arena_strdup(&p->arena, s)))
-			oom(v);
-	}
+	s = member_string(v, root, f[TF_DESCRIPTION], "description", POLICY_TEXT_MAX, true, false);
+	if (s && !(p->description = arena_strdup(&p->arena, s)))
+		oom(v);
 	if (member_enum(v, root, f[TF_MODE], "mode", policy_mode_names,
 			ELEMENTSOF(policy_mode_names), false, &e))
 		p->mode = e;
