@@ -1808,9 +1808,8 @@ static void check_net_limits(struct vctx *v, const struct jnode *rules)
 			     POLICY_NET_RULES_MAX, POLICY_NET_RULES_MAX);
 			rules_over = true;
 		}
-		for (size_t k = 0; k <= r->n_net_excepts; k++) {
-			const struct policy_net_clause *cl = k ? &r->net_excepts[k - 1] :
-								 &r->net_match;
+		for (size_t k = 0; k < policy_rule_net_clause_count(r); k++) {
+			const struct policy_net_clause *cl = policy_rule_net_clause_at(r, k);
 			const struct jnode *cn =
 				jsontree_member(node, k ? "except" : "match")->value;
 			const struct jmember *port;
