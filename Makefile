@@ -106,7 +106,7 @@ format_DEPS = $(CHECKS_SRCS) agent/format.c agent/finding.c agent/decode.c agent
 ocsf_DEPS = $(CHECKS_SRCS) agent/format.c agent/finding.c agent/decode.c agent/proctab.c agent/basic/fileio.c \
 	agent/basic/string-util.c $(POLICY_SRCS)
 config_DEPS := agent/config.c agent/probe_process.c agent/probe_common.c $(BASIC_SRCS)
-device_DEPS := agent/device.c agent/basic/fileio.c
+device_DEPS := agent/device.c agent/basic/fileio.c agent/basic/string-util.c
 checks_DEPS = $(CHECKS_SRCS) agent/basic/fileio.c $(POLICY_SRCS)
 checks_ctl_DEPS = agent/ctl_check.c agent/baseline.c $(CHECKS_SRCS) agent/basic/fileio.c \
 	$(POLICY_SRCS)
