@@ -67,6 +67,8 @@ CHECKS_SRCS := $(addprefix agent/checks/,checks.c disk_encryption.c os_version.c
 CHECKS_SRCS += $(addprefix agent/checks/,firewall.c nft_ruleset.c screen_lock.c gvdb.c)
 # The checks that ask services over the system bus, and the runner that bounds every check in time.
 CHECKS_SRCS += $(addprefix agent/checks/,check_bus.c required_services.c time_sync.c runner.c)
+# What the checks use of basic/ besides fileio.c, which their users list themselves.
+CHECKS_SRCS += agent/basic/string-util.c
 # The spool and the sender (the daemon forks the sender; build/postured-sender runs it alone).
 SPOOL_SRCS := agent/spool.c agent/envelope.c
 AGENT_SRCS := agent/main.c agent/agent.c agent/privs.c agent/engine.c agent/engine_system.c \
