@@ -5,9 +5,10 @@
  *
  * Include after kernel_types.h, the libbpf headers and events.h.  Each probe
  * owns its maps (ring buffer, stats array) and passes them in.  The header
- * owns the wake-up knobs and the consumer's deadline, which every loader
- * sets by the same names (agent/probe_common.h); a probe may define
- * RING_WAKEUP_BYTES before the include for its own default fill level.
+ * owns the wake-up knobs, which each loader sets by the same names
+ * (agent/probe_<name>.c), and the consumer's deadline, which the consumer
+ * writes (agent/probe_common.h); a probe may define RING_WAKEUP_BYTES before
+ * the include for its own default fill level.
  */
 #ifndef POSTURED_PROBES_RING_BPF_H
 #define POSTURED_PROBES_RING_BPF_H
