@@ -177,7 +177,7 @@ $(BUILD)/tests/test_policy_ctl $(BUILD)/asan/tests/test_policy_ctl: | $(MO_FILES
 
 # --- BPF ---------------------------------------------------------------------
 
-$(BUILD)/probes/%.bpf.o: probes/%.bpf.c probes/events.h probes/kernel_types.h
+$(BUILD)/probes/%.bpf.o: probes/%.bpf.c probes/events.h probes/kernel_types.h probes/ring.bpf.h
 	$(call msg,BPF,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

@@ -2,6 +2,7 @@
 #ifndef POSTURED_BASIC_STRING_UTIL_H
 #define POSTURED_BASIC_STRING_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -24,5 +25,24 @@ static inline char *strbufcpy(char *dst, size_t size, const char *src)
  */
 char *strbuf_printf(char *buf, size_t size, const char *format, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * The value of key in text, the contents of an environment-like file of
+ * KEY=VALUE lines: os-release(5), /etc/default/<name>, ufw.conf.  Returns
+ * whether key is set there; only then is its value written into buf[size],
+ * cut to fit, so buf may hold a default.
+ *
+ * Quoting as a shell reads one assignment (and os-release(5) asks for):
+ * VALUE may be in double or single quotes, or parts of it; inside single
+ * quotes every character is itself; inside double quotes a backslash escapes
+ * only $ ` " and \ (elsewhere it stays); unquoted, a backslash escapes any
+ * character.  Spaces and tabs before KEY and around an unquoted VALUE, and a
+ * CR ending the line, are dropped.  When key is set more than once the last
+ * one wins, as when a shell sources the file.  Comments (#) and other lines
+ * never match.  Not handled: lines continued with a trailing backslash,
+ * "export KEY=", expansion of $VARIABLES; an unclosed quote runs to the end
+ * of the line.
+ */
+bool env_file_value(const char *text, const char *key, char *buf, size_t size);
 
 #endif

@@ -179,6 +179,18 @@ extern const char policy_net_keyword_list[];
 /* policy_net.c: the list of enabled network rules, for policy_compile().  -ENOMEM. */
 int policy_compile_net(struct policy *p);
 
+/*
+ * policy.c: the words of the language for each enum, indexed by value (each
+ * array as long as its enum).  The parser reads them and the *_to_string()
+ * functions print them, so the two cannot drift apart.
+ */
+extern const char *const policy_mode_names[POLICY_MODE_ENFORCE + 1];
+extern const char *const policy_severity_names[POLICY_SEVERITY_CRITICAL + 1];
+extern const char *const policy_rule_type_names[POLICY_RULE_CHECK + 1];
+extern const char *const policy_effect_names[POLICY_EFFECT_REPORT + 1];
+extern const char *const policy_field_names[_POLICY_FIELD_MAX];
+extern const char *const policy_net_direction_names[POLICY_NET_LISTEN + 1];
+
 /* policy.c */
 struct policy *policy_new(void);
 /* The last component of a path ("/usr/bin/x" -> "x"). */

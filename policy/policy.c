@@ -8,26 +8,27 @@
 #include "basic/cleanup.h"
 #include "policy-internal.h"
 
-static const char *const mode_strings[] = {
+/* The words of the language, by value: what the parser accepts and what the API prints. */
+const char *const policy_mode_names[POLICY_MODE_ENFORCE + 1] = {
 	[POLICY_MODE_MONITOR] = "monitor",
 	[POLICY_MODE_ENFORCE] = "enforce",
 };
-static const char *const severity_strings[] = {
+const char *const policy_severity_names[POLICY_SEVERITY_CRITICAL + 1] = {
 	[POLICY_SEVERITY_INFO] = "info",	 [POLICY_SEVERITY_LOW] = "low",
 	[POLICY_SEVERITY_MEDIUM] = "medium",	 [POLICY_SEVERITY_HIGH] = "high",
 	[POLICY_SEVERITY_CRITICAL] = "critical",
 };
-static const char *const type_strings[] = {
+const char *const policy_rule_type_names[POLICY_RULE_CHECK + 1] = {
 	[POLICY_RULE_PROCESS] = "process",
 	[POLICY_RULE_NETWORK] = "network",
 	[POLICY_RULE_CHECK] = "check",
 };
-static const char *const effect_strings[] = {
+const char *const policy_effect_names[POLICY_EFFECT_REPORT + 1] = {
 	[POLICY_EFFECT_DENY] = "deny",
 	[POLICY_EFFECT_REQUIRE] = "require",
 	[POLICY_EFFECT_REPORT] = "report",
 };
-static const char *const field_strings[] = {
+const char *const policy_field_names[_POLICY_FIELD_MAX] = {
 	[POLICY_FIELD_PATH] = "path",
 	[POLICY_FIELD_NAME] = "name",
 	[POLICY_FIELD_SHA256] = "sha256",
@@ -36,32 +37,42 @@ static const char *const field_strings[] = {
 	[POLICY_FIELD_GROUP] = "group",
 	[POLICY_FIELD_ARGS_CONTAINS] = "args_contains",
 };
+const char *const policy_net_direction_names[POLICY_NET_LISTEN + 1] = {
+	[POLICY_NET_OUTBOUND] = "outbound",
+	[POLICY_NET_INBOUND] = "inbound",
+	[POLICY_NET_LISTEN] = "listen",
+};
 
 #define TO_STRING(table, i) ((size_t)(i) < ELEMENTSOF(table) ? table[i] : NULL)
 
 const char *policy_mode_to_string(enum policy_mode m)
 {
-	return TO_STRING(mode_strings, m);
+	return TO_STRING(policy_mode_names, m);
 }
 
 const char *policy_severity_to_string(enum policy_severity s)
 {
-	return TO_STRING(severity_strings, s);
+	return TO_STRING(policy_severity_names, s);
 }
 
 const char *policy_rule_type_to_string(enum policy_rule_type t)
 {
-	return TO_STRING(type_strings, t);
+	return TO_STRING(policy_rule_type_names, t);
 }
 
 const char *policy_effect_to_string(enum policy_effect e)
 {
-	return TO_STRING(effect_strings, e);
+	return TO_STRING(policy_effect_names, e);
 }
 
 const char *policy_field_to_string(enum policy_field f)
 {
-	return TO_STRING(field_strings, f);
+	return TO_STRING(policy_field_names, f);
+}
+
+const char *policy_net_direction_to_string(enum policy_net_direction d)
+{
+	return TO_STRING(policy_net_direction_names, d);
 }
 
 struct policy *policy_new(void)

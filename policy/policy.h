@@ -351,6 +351,18 @@ unsigned policy_rule_net_protocols(const policy_rule *r); /* POLICY_NET_TCP | PO
 const struct policy_net_clause *policy_rule_net_match(const policy_rule *r);
 size_t policy_rule_net_except_count(const policy_rule *r);
 const struct policy_net_clause *policy_rule_net_except_at(const policy_rule *r, size_t i);
+/*
+ * A network rule's clauses in one walk, for code that treats them alike:
+ * clause 0 is "match", 1 to policy_rule_net_except_count() the excepts in
+ * order.  The count is 0 for other rules; a clause past it is NULL.
+ *
+ *	for (size_t k = 0; k < policy_rule_net_clause_count(r); k++) {
+ *		const struct policy_net_clause *c = policy_rule_net_clause_at(r, k);
+ *		...
+ *	}
+ */
+size_t policy_rule_net_clause_count(const policy_rule *r);
+const struct policy_net_clause *policy_rule_net_clause_at(const policy_rule *r, size_t k);
 
 /* The enabled network rules, in file order. */
 size_t policy_net_rule_count(const policy *p);

@@ -264,17 +264,6 @@ const char *policy_net_parse_port_range(const char *s, struct policy_net_port_ra
 
 /* ---- the rules ------------------------------------------------------------------ */
 
-static const char *const direction_strings[] = {
-	[POLICY_NET_OUTBOUND] = "outbound",
-	[POLICY_NET_INBOUND] = "inbound",
-	[POLICY_NET_LISTEN] = "listen",
-};
-
-const char *policy_net_direction_to_string(enum policy_net_direction d)
-{
-	return (size_t)d < ELEMENTSOF(direction_strings) ? direction_strings[d] : NULL;
-}
-
 enum policy_net_direction policy_rule_net_direction(const policy_rule *r)
 {
 	return r->direction;
@@ -300,6 +289,18 @@ const struct policy_net_clause *policy_rule_net_except_at(const policy_rule *r, 
 	return i < policy_rule_net_except_count(r) ? &r->net_excepts[i] : NULL;
 }
 
+size_t policy_rule_net_clause_count(const policy_rule *r)
+{
+	return r->type == POLICY_RULE_NETWORK ? 1 + r->n_net_excepts : 0;
+}
+
+const struct policy_net_clause *policy_rule_net_clause_at(const policy_rule *r, size_t k)
+{
+	if (k >= policy_rule_net_clause_count(r))
+		return NULL;
+	return k == 0 ? &r->net_match : &r->net_excepts[k - 1];
+}
+
 size_t policy_net_rule_count(const policy *p)
 {
 	return p->n_net_rules;
@@ -318,7 +319,7 @@ int policy_compile_net(struct policy *p)
 	for (size_t i = 0; i < p->n_rules; i++)
 		if (p->rules[i].type == POLICY_RULE_NETWORK && p->rules[i].enabled) {
 			n++;
-			n_clauses += 1 + p->rules[i].n_net_excepts;
+			n_clauses += policy_rule_net_clause_count(&p->rules[i]);
 		}
 	p->net_rules = arena_alloc_array(&p->arena, n + 1, sizeof(*p->net_rules));
 	clauses = arena_alloc_array(&p->arena, n_clauses + 1, sizeof(*clauses));
@@ -336,9 +337,8 @@ int policy_compile_net(struct policy *p)
 			.n_excepts = r->n_net_excepts,
 			.clauses = clauses,
 		};
-		*clauses++ = r->net_match;
-		for (size_t k = 0; k < r->n_net_excepts; k++)
-			*clauses++ = r->net_excepts[k];
+		for (size_t k = 0; k < policy_rule_net_clause_count(r); k++)
+			*clauses++ = *policy_rule_net_clause_at(r, k);
 	}
 	return 0;
 }

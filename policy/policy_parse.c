@@ -122,19 +122,8 @@ static const char *const check_rule_fields[_RF_CHECK] = {
 	[RF_PARAMS] = "params",
 };
 _Static_assert((int)_RF_CHECK <= (int)_RF_PROCESS, "parse_rule() sizes its fields for both");
-static const char *const match_fields[_POLICY_FIELD_MAX] = {
-	[POLICY_FIELD_PATH] = "path",
-	[POLICY_FIELD_NAME] = "name",
-	[POLICY_FIELD_SHA256] = "sha256",
-	[POLICY_FIELD_PARENT_PATH] = "parent_path",
-	[POLICY_FIELD_USER] = "user",
-	[POLICY_FIELD_GROUP] = "group",
-	[POLICY_FIELD_ARGS_CONTAINS] = "args_contains",
-};
-static const char *const mode_names[] = { "monitor", "enforce" };
-static const char *const severity_names[] = { "info", "low", "medium", "high", "critical" };
-static const char *const type_names[] = { "process", "network", "check" };
-static const char *const effect_names[] = { "deny", "require" };
+/* The effects a process rule may have; network rules have theirs below. */
+static const enum policy_effect process_effects[] = { POLICY_EFFECT_DENY, POLICY_EFFECT_REQUIRE };
 
 /* ---- checks and their parameters ------------------------------------------------ */
 
@@ -443,6 +432,68 @@ static bool member_enum(struct vctx *v, const struct jnode *n, const struct jmem
 	return ok;
 }
 
+/*
+ * Member m of object n (NULL: absent) as a string of at most max bytes, as
+ * get_string() reads it: the string, owned by the tree; NULL when it is
+ * absent (an error when required) or not such a string (an error, at m).
+ */
+static const char *member_string(struct vctx *v, const struct jnode *n, const struct jmember *m,
+				 const char *field, size_t max, bool multiline, bool required)
+{
+	const char *s = NULL;
+
+	if (!m) {
+		if (required)
+			missing(v, n, field);
+		return NULL;
+	}
+	WITH_FIELD(v, m, s = get_string(v, m->value, field, max, multiline));
+	return s;
+}
+
+/*
+ * The required "id" member m of object n, checked as an id and copied into
+ * the policy's arena; NULL after an error.
+ */
+static const char *member_id(struct vctx *v, const struct jnode *n, const struct jmember *m)
+{
+	char msg[POLICY_MSG_MAX];
+	const char *s, *id;
+
+	s = member_string(v, n, m, "id", POLICY_STRING_MAX, false, true);
+	if (!s)
+		return NULL;
+	if (policy_check_id(s, msg)) {
+		WITH_FIELD(v, m, verr(v, m->value, "%s", msg));
+		return NULL;
+	}
+	id = arena_strdup(&v->p->arena, s);
+	if (!id)
+		oom(v);
+	return id;
+}
+
+/*
+ * The required "effect" member m of rule n, one of the allowed effects (the
+ * words a rule of its type may use): true and the effect in *ret, as
+ * member_enum() reads it.
+ */
+static bool member_effect(struct vctx *v, const struct jnode *n, const struct jmember *m,
+			  const enum policy_effect *allowed, size_t n_allowed,
+			  enum policy_effect *ret)
+{
+	const char *names[ELEMENTSOF(policy_effect_names)];
+	unsigned k;
+
+	assert(n_allowed <= ELEMENTSOF(names));
+	for (size_t i = 0; i < n_allowed; i++)
+		names[i] = policy_effect_names[allowed[i]];
+	if (!member_enum(v, n, m, "effect", names, n_allowed, true, &k))
+		return false;
+	*ret = allowed[k];
+	return true;
+}
+
 /* ---- settings ------------------------------------------------------------------ */
 
 static void parse_settings(struct vctx *v, const struct jnode *n, struct policy_settings *s)
@@ -599,7 +650,7 @@ static bool parse_value(struct vctx *v, enum policy_field f, const struct jnode 
 			const char *where, struct policy_value *ret)
 {
 	char msg[POLICY_MSG_MAX], q[POLICY_QUOTE_MAX];
-	const char *field = match_fields[f];
+	const char *field = policy_field_names[f];
 	const char *s, *problem = NULL;
 	bool glob = false;
 
@@ -734,9 +785,10 @@ static bool check_repeats(struct vctx *v, enum policy_field f, const struct jnod
 		old = ptr_push_index(v, k);
 		if (later->text)
 			verr(v, node, "%s is listed twice in \"%s\"", policy_quote(q, later->text),
-			     match_fields[f]);
+			     policy_field_names[f]);
 		else
-			verr(v, node, "%u is listed twice in \"%s\"", later->id, match_fields[f]);
+			verr(v, node, "%u is listed twice in \"%s\"", later->id,
+			     policy_field_names[f]);
 		ptr_pop(v, old);
 		ok = false;
 	}
@@ -755,11 +807,11 @@ static bool parse_matcher(struct vctx *v, enum policy_field f, const struct jnod
 		if (count == 0) {
 			verr(v, n,
 			     "\"%s\" is an empty list, which never matches; give at least one value",
-			     match_fields[f]);
+			     policy_field_names[f]);
 			return false;
 		}
 		if (count > POLICY_LIST_MAX) {
-			verr(v, n, "\"%s\" has more than %d values", match_fields[f],
+			verr(v, n, "\"%s\" has more than %d values", policy_field_names[f],
 			     POLICY_LIST_MAX);
 			return false;
 		}
@@ -776,7 +828,7 @@ static bool parse_matcher(struct vctx *v, enum policy_field f, const struct jnod
 		for (size_t i = 0; i < count; i++) {
 			size_t old = ptr_push_index(v, i);
 
-			if (!parse_value(v, f, n->children.members[i].value, match_fields[f],
+			if (!parse_value(v, f, n->children.members[i].value, policy_field_names[f],
 					 &values[i]))
 				ok = false;
 			ptr_pop(v, old);
@@ -840,10 +892,10 @@ static bool parse_match(struct vctx *v, const struct jnode *n, struct policy_rul
 		verr(v, n, "\"match\" must be an object, not %s", jsontree_type_name(n));
 		return false;
 	}
-	check_fields(v, n, match_fields, _POLICY_FIELD_MAX, f);
+	check_fields(v, n, policy_field_names, _POLICY_FIELD_MAX, f);
 	if (n->children.n == 0) {
 		verr(v, n, "\"match\" is empty; name at least one of: %s",
-		     list_names(list, sizeof(list), match_fields, _POLICY_FIELD_MAX));
+		     list_names(list, sizeof(list), policy_field_names, _POLICY_FIELD_MAX));
 		return false;
 	}
 	for (enum policy_field i = 0; i < _POLICY_FIELD_MAX; i++) {
@@ -1320,12 +1372,9 @@ static const char *const net_clause_fields[_NF_MAX] = {
 };
 static const char *const net_clause_misplaced[] = { "sha256", "parent_path", "group",
 						    "args_contains" };
-/* By enum policy_net_direction. */
-static const char *const direction_names[] = { "outbound", "inbound", "listen" };
 static const char *const protocol_names[] = { "tcp", "udp", "any" };
 static const unsigned protocol_bits[] = { POLICY_NET_TCP, POLICY_NET_UDP,
 					  POLICY_NET_TCP | POLICY_NET_UDP };
-static const char *const net_effect_names[] = { "deny", "report" };
 static const enum policy_effect net_effects[] = { POLICY_EFFECT_DENY, POLICY_EFFECT_REPORT };
 
 /* A value of an address or port list, with what makes two of them the same. */
@@ -1540,7 +1589,7 @@ static bool parse_net_ports(struct vctx *v, const struct jnode *n, struct policy
 static bool parse_net_programs(struct vctx *v, enum policy_field f, const struct jnode *n,
 			       size_t *ret_n, const char *const **ret)
 {
-	size_t count = net_value_count(v, n, match_fields[f]);
+	size_t count = net_value_count(v, n, policy_field_names[f]);
 	struct policy_value *values;
 	const char **texts;
 	bool ok = true;
@@ -1556,14 +1605,15 @@ static bool parse_net_programs(struct vctx *v, enum policy_field f, const struct
 		size_t old = net_value_push(v, n, i);
 		char q[POLICY_QUOTE_MAX];
 
-		if (!parse_value(v, f, e, n->type == JSON_ARRAY ? match_fields[f] : NULL,
+		if (!parse_value(v, f, e, n->type == JSON_ARRAY ? policy_field_names[f] : NULL,
 				 &values[i])) {
 			ok = false;
 		} else if (values[i].glob) {
 			verr(v, e,
 			     "%s %s has wildcards or escapes; network rules take exact %ss only, "
 			     "because the kernel decides them %s",
-			     match_fields[f], policy_quote(q, values[i].text), match_fields[f],
+			     policy_field_names[f], policy_quote(q, values[i].text),
+			     policy_field_names[f],
 			     f == POLICY_FIELD_PATH ? "by the program's file itself" :
 						      "by comparing whole file names");
 			ok = false;
@@ -1686,8 +1736,9 @@ static void parse_network(struct vctx *v, const struct jnode *n, const struct jm
 	bool direction_known, protocol_known, effect_known, inbound;
 	unsigned u;
 
-	direction_known = member_enum(v, n, f[RF_DIRECTION], "direction", direction_names,
-				      ELEMENTSOF(direction_names), true, &u);
+	direction_known = member_enum(v, n, f[RF_DIRECTION], "direction",
+				      policy_net_direction_names,
+				      ELEMENTSOF(policy_net_direction_names), true, &u);
 	if (direction_known)
 		r->direction = (enum policy_net_direction)u;
 	inbound = direction_known && r->direction == POLICY_NET_INBOUND;
@@ -1704,10 +1755,8 @@ static void parse_network(struct vctx *v, const struct jnode *n, const struct jm
 				"\"protocol\": \"udp\" it could never match; use a \"listen\" rule "
 				"for UDP"));
 
-	effect_known = member_enum(v, n, f[RF_NET_EFFECT], "effect", net_effect_names,
-				   ELEMENTSOF(net_effect_names), true, &u);
-	if (effect_known)
-		r->effect = net_effects[u];
+	effect_known = member_effect(v, n, f[RF_NET_EFFECT], net_effects, ELEMENTSOF(net_effects),
+				     &r->effect);
 	if (effect_known && inbound && r->effect == POLICY_EFFECT_DENY)
 		WITH_FIELD(v, f[RF_NET_EFFECT],
 			   verr(v, f[RF_NET_EFFECT]->value,
@@ -1760,9 +1809,8 @@ static void check_net_limits(struct vctx *v, const struct jnode *rules)
 			     POLICY_NET_RULES_MAX, POLICY_NET_RULES_MAX);
 			rules_over = true;
 		}
-		for (size_t k = 0; k <= r->n_net_excepts; k++) {
-			const struct policy_net_clause *cl = k ? &r->net_excepts[k - 1] :
-								 &r->net_match;
+		for (size_t k = 0; k < policy_rule_net_clause_count(r); k++) {
+			const struct policy_net_clause *cl = policy_rule_net_clause_at(r, k);
 			const struct jnode *cn =
 				jsontree_member(node, k ? "except" : "match")->value;
 			const struct jmember *port;
@@ -1853,22 +1901,23 @@ static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, stru
 			     "missing required field \"type\": \"process\", \"network\" or "
 			     "\"check\"");
 		} else {
+			const char *const *names = policy_rule_type_names;
+			size_t n_names = ELEMENTSOF(policy_rule_type_names);
 			size_t old = ptr_push(v, "type");
+			ssize_t k = -1;
 
+			if (t->value->type == JSON_STRING)
+				k = name_index(t->value->string.str, names, n_names);
 			if (t->value->type != JSON_STRING) {
 				verr(v, t->value, "\"type\" must be one of: %s; not %s",
-				     list_names(list, sizeof(list), type_names,
-						ELEMENTSOF(type_names)),
+				     list_names(list, sizeof(list), names, n_names),
 				     jsontree_type_name(t->value));
-			} else if (name_index(t->value->string.str, type_names,
-					      ELEMENTSOF(type_names)) < 0) {
+			} else if (k < 0) {
 				verr(v, t->value, "unknown rule type %s; expected one of: %s",
 				     policy_quote(q, t->value->string.str),
-				     list_names(list, sizeof(list), type_names,
-						ELEMENTSOF(type_names)));
+				     list_names(list, sizeof(list), names, n_names));
 			} else {
-				r->type = (enum policy_rule_type)name_index(
-					t->value->string.str, type_names, ELEMENTSOF(type_names));
+				r->type = (enum policy_rule_type)k;
 				type_known = true;
 			}
 			ptr_pop(v, old);
@@ -1890,36 +1939,20 @@ static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, stru
 			f[i] = jsontree_member(n, rule_fields[i]);
 	}
 
-	if (!f[RF_ID]) {
-		missing(v, n, "id");
-	} else {
+	if (f[RF_ID])
 		info->id = f[RF_ID]->value;
-		WITH_FIELD(v, f[RF_ID],
-			   s = get_string(v, f[RF_ID]->value, "id", POLICY_STRING_MAX, false));
-		if (s) {
-			char msg[POLICY_MSG_MAX];
-
-			if (policy_check_id(s, msg))
-				WITH_FIELD(v, f[RF_ID], verr(v, f[RF_ID]->value, "%s", msg));
-			else if (!(r->id = arena_strdup(&v->p->arena, s)))
-				oom(v);
-		}
-	}
-	if (!f[RF_TITLE])
-		missing(v, n, "title");
-	else {
-		WITH_FIELD(v, f[RF_TITLE],
-			   s = get_string(v, f[RF_TITLE]->value, "title", TITLE_MAX, false));
-		if (s && !(r->title = arena_strdup(&v->p->arena, s)))
-			oom(v);
-	}
-	if (member_enum(v, n, f[RF_SEVERITY], "severity", severity_names,
-			ELEMENTSOF(severity_names), true, &u))
+	r->id = member_id(v, n, f[RF_ID]);
+	s = member_string(v, n, f[RF_TITLE], "title", TITLE_MAX, false, true);
+	if (s && !(r->title = arena_strdup(&v->p->arena, s)))
+		oom(v);
+	if (member_enum(v, n, f[RF_SEVERITY], "severity", policy_severity_names,
+			ELEMENTSOF(policy_severity_names), true, &u))
 		r->severity = u;
 	if (f[RF_ENABLED])
 		WITH_FIELD(v, f[RF_ENABLED],
 			   get_bool(v, f[RF_ENABLED]->value, "enabled", &r->enabled));
-	if (member_enum(v, n, f[RF_MODE], "mode", mode_names, ELEMENTSOF(mode_names), false, &u)) {
+	if (member_enum(v, n, f[RF_MODE], "mode", policy_mode_names, ELEMENTSOF(policy_mode_names),
+			false, &u)) {
 		r->mode = u;
 		r->mode_explicit = true;
 	}
@@ -1937,12 +1970,9 @@ static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, stru
 		WITH_FIELD(v, f[RF_REMEDIATION],
 			   parse_texts(v, f[RF_REMEDIATION]->value, "remediation",
 				       &r->texts[POLICY_TEXT_REMEDIATION]));
-	if (f[RF_CONTACT]) {
-		WITH_FIELD(v, f[RF_CONTACT],
-			   s = get_string(v, f[RF_CONTACT]->value, "contact", CONTACT_MAX, false));
-		if (s && !(r->contact = arena_strdup(&v->p->arena, s)))
-			oom(v);
-	}
+	s = member_string(v, n, f[RF_CONTACT], "contact", CONTACT_MAX, false, false);
+	if (s && !(r->contact = arena_strdup(&v->p->arena, s)))
+		oom(v);
 
 	if (!type_known)
 		return;
@@ -1958,10 +1988,8 @@ static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, stru
 	}
 
 	/* Process rules: the effect first, since what match must hold depends on it. */
-	effect_known = member_enum(v, n, f[RF_EFFECT], "effect", effect_names,
-				   ELEMENTSOF(effect_names), true, &u);
-	if (effect_known)
-		r->effect = u;
+	effect_known = member_effect(v, n, f[RF_EFFECT], process_effects,
+				     ELEMENTSOF(process_effects), &r->effect);
 	if (f[RF_GRACE]) {
 		bool ok;
 
@@ -2104,7 +2132,7 @@ static void check_conflicts(struct vctx *v)
 				old = ptr_push(v, "rules");
 				ptr_push_index(v, i);
 				ptr_push(v, "match");
-				ptr_push(v, match_fields[fields[j]]);
+				ptr_push(v, policy_field_names[fields[j]]);
 				if (node->type == JSON_ARRAY) {
 					ptr_push_index(v, k);
 					node = node->children.members[k].value;
@@ -2136,23 +2164,9 @@ static void parse_document(struct vctx *v, const struct jnode *root)
 	}
 	check_fields(v, root, top_fields, _TF_MAX, f);
 
-	if (f[TF_SCHEMA])
-		WITH_FIELD(v, f[TF_SCHEMA],
-			   get_string(v, f[TF_SCHEMA]->value, "$schema", POLICY_STRING_MAX, false));
-	if (!f[TF_ID]) {
-		missing(v, root, "id");
-	} else {
-		WITH_FIELD(v, f[TF_ID],
-			   s = get_string(v, f[TF_ID]->value, "id", POLICY_STRING_MAX, false));
-		if (s) {
-			char msg[POLICY_MSG_MAX];
-
-			if (policy_check_id(s, msg))
-				WITH_FIELD(v, f[TF_ID], verr(v, f[TF_ID]->value, "%s", msg));
-			else if (!(p->id = arena_strdup(&p->arena, s)))
-				oom(v);
-		}
-	}
+	/* Only checked: editors read it, the agent does not. */
+	member_string(v, root, f[TF_SCHEMA], "$schema", POLICY_STRING_MAX, false, false);
+	p->id = member_id(v, root, f[TF_ID]);
 	if (!f[TF_SERIAL])
 		missing(v, root, "serial");
 	else {
@@ -2163,14 +2177,11 @@ static void parse_document(struct vctx *v, const struct jnode *root)
 		if (ok)
 			p->serial = u;
 	}
-	if (f[TF_DESCRIPTION]) {
-		WITH_FIELD(v, f[TF_DESCRIPTION],
-			   s = get_string(v, f[TF_DESCRIPTION]->value, "description",
-					  POLICY_TEXT_MAX, true));
-		if (s && !(p->description = arena_strdup(&p->arena, s)))
-			oom(v);
-	}
-	if (member_enum(v, root, f[TF_MODE], "mode", mode_names, ELEMENTSOF(mode_names), false, &e))
+	s = member_string(v, root, f[TF_DESCRIPTION], "description", POLICY_TEXT_MAX, true, false);
+	if (s && !(p->description = arena_strdup(&p->arena, s)))
+		oom(v);
+	if (member_enum(v, root, f[TF_MODE], "mode", policy_mode_names,
+			ELEMENTSOF(policy_mode_names), false, &e))
 		p->mode = e;
 	/* Settings before rules: whether arguments may be matched depends on them. */
 	if (f[TF_SETTINGS]) {

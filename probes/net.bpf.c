@@ -28,12 +28,11 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "events.h"
+#define RING_WAKEUP_BYTES (64 * 1024)
+#include "ring.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-const volatile __u32 cfg_wakeup_mode = EVENT_WAKEUP_BATCHED;
-const volatile __u64 cfg_wakeup_bytes = 64 * 1024;
-const volatile __u64 cfg_wakeup_ns = 50 * 1000 * 1000;
 /*
  * Set by the loader where the kernel lets these programs walk the current
  * task through BTF (plain loads instead of a helper call per field, which
@@ -41,9 +40,6 @@ const volatile __u64 cfg_wakeup_ns = 50 * 1000 * 1000;
  * the task is read with bpf_probe_read_kernel().
  */
 const volatile bool cfg_task_btf = false;
-
-/* Written by the consumer, as in process.bpf.c. */
-__u64 consumer_deadline_ns = 0;
 
 /* The generation in force, written by the agent; 0 = no rules, every hook allows at once. */
 __u32 net_gen = 0;
@@ -147,33 +143,12 @@ struct net_exe {
 
 static __always_inline void stat_inc(__u32 idx)
 {
-	__u64 *v = bpf_map_lookup_elem(&net_stats, &idx);
-
-	if (v)
-		*v += 1;
+	ring_stat_inc(&net_stats, idx);
 }
 
 static __always_inline __u64 wakeup_flags(void)
 {
-	if (cfg_wakeup_mode == EVENT_WAKEUP_EACH)
-		return 0;
-	__u64 now = bpf_ktime_get_boot_ns();
-
-	if (bpf_ringbuf_query(&net_events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes ||
-	    now >= consumer_deadline_ns) {
-		consumer_deadline_ns = now + cfg_wakeup_ns;
-		stat_inc(NET_STAT_WAKEUPS);
-		return BPF_RB_FORCE_WAKEUP;
-	}
-	return BPF_RB_NO_WAKEUP;
-}
-
-/* The kernel's dev_t is major:12 minor:20; stat(2) uses the "new" encoding. */
-static __always_inline __u64 dev_to_user(__u32 dev)
-{
-	__u32 major = dev >> 20, minor = dev & 0xfffff;
-
-	return (minor & 0xff) | (major << 8) | ((__u64)(minor & ~0xffU) << 12);
+	return ring_wakeup_flags(&net_events, &net_stats, NET_STAT_WAKEUPS);
 }
 
 static __always_inline void exe_read_btf(struct net_exe *x)
@@ -427,10 +402,7 @@ count:
 static __always_inline void record_init(struct event_net *e, const struct net_agg_key *k,
 					__u32 outcome, __u16 flags)
 {
-	e->header.kind = EVENT_KIND_NET;
-	e->header.version = EVENT_NET_VERSION;
-	e->header.size = sizeof(*e);
-	e->header.time_boot_ns = bpf_ktime_get_boot_ns();
+	header_init(&e->header, EVENT_KIND_NET, EVENT_NET_VERSION, sizeof(*e));
 	e->direction = k->direction;
 	e->protocol = k->protocol;
 	e->family = k->family;
@@ -449,6 +421,7 @@ static __always_inline void record_submit(struct event_net *e)
 	bpf_ringbuf_submit(e, wakeup_flags());
 }
 
+/* fill_task_common(), with plain loads through the task's BTF. */
 static __always_inline void fill_task_btf(struct event_task *e)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
@@ -456,25 +429,14 @@ static __always_inline void fill_task_btf(struct event_task *e)
 	e->pid = t->tgid;
 	e->tid = t->pid;
 	e->ppid = t->real_parent->tgid;
+	e->loginuid = (__u32)-1;
 	if (bpf_core_field_exists(t->loginuid))
 		e->loginuid = t->loginuid.val;
+	e->start_boot_ns = 0;
 	if (bpf_core_field_exists(t->start_boottime))
 		e->start_boot_ns = t->group_leader->start_boottime;
+	e->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-}
-
-static __always_inline void fill_task_probe(struct event_task *e)
-{
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-
-	e->pid = BPF_CORE_READ(t, tgid);
-	e->tid = BPF_CORE_READ(t, pid);
-	e->ppid = BPF_CORE_READ(t, real_parent, tgid);
-	if (bpf_core_field_exists(t->loginuid))
-		e->loginuid = BPF_CORE_READ(t, loginuid.val);
-	if (bpf_core_field_exists(t->start_boottime))
-		e->start_boot_ns = BPF_CORE_READ(t, group_leader, start_boottime);
-	BPF_CORE_READ_STR_INTO(&e->comm, t, comm);
 }
 
 /* The calling task, as process.bpf.c describes it. */
@@ -482,15 +444,12 @@ static __always_inline void fill_task(struct event_task *e)
 {
 	__u64 ug = bpf_get_current_uid_gid();
 
-	e->uid = (__u32)ug;
-	e->gid = ug >> 32;
-	e->loginuid = (__u32)-1;
-	e->start_boot_ns = 0;
-	e->cgroup_id = bpf_get_current_cgroup_id();
 	if (cfg_task_btf)
 		fill_task_btf(e);
 	else
-		fill_task_probe(e);
+		fill_task_common(e, (struct task_struct *)bpf_get_current_task());
+	e->uid = (__u32)ug;
+	e->gid = ug >> 32;
 }
 
 /*

@@ -18,23 +18,12 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "events.h"
+#include "ring.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Knobs set by the loader before load. */
+/* Knobs set by the loader before load; the wake-up knobs are ring.bpf.h's. */
 const volatile __u32 cfg_args_size = 0; /* argv bytes to capture, 0 = none */
-const volatile __u32 cfg_wakeup_mode = EVENT_WAKEUP_BATCHED;
-const volatile __u64 cfg_wakeup_bytes = 256 * 1024;
-/* After forcing a wake-up, how long records may wait for the drain it starts. */
-const volatile __u64 cfg_wakeup_ns = 50 * 1000 * 1000;
-
-/*
- * Written by the consumer: until this CLOCK_BOOTTIME instant it has a timer
- * armed that will drain the ring, so records need not wake it.  A racy read is
- * harmless: at worst one extra wake-up, and the consumer sweeps once more
- * before it stops its timer.
- */
-__u64 consumer_deadline_ns = 0;
 
 /*
  * Written by the agent.  filter_gen selects the generation of map entries in
@@ -94,66 +83,23 @@ struct {
 
 static __always_inline void stat_inc(__u32 idx)
 {
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-
-	if (v)
-		*v += 1;
+	ring_stat_inc(&stats, idx);
 }
 
 static __always_inline __u64 wakeup_flags(void)
 {
-	if (cfg_wakeup_mode == EVENT_WAKEUP_EACH)
-		return 0;
-	__u64 now = bpf_ktime_get_boot_ns();
-
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes ||
-	    now >= consumer_deadline_ns) {
-		/*
-		 * The consumer will drain once it runs and then announce its own
-		 * deadline; until then, one wake-up is enough.
-		 */
-		consumer_deadline_ns = now + cfg_wakeup_ns;
-		stat_inc(EVENT_STAT_WAKEUPS);
-		return BPF_RB_FORCE_WAKEUP;
-	}
-	return BPF_RB_NO_WAKEUP;
+	return ring_wakeup_flags(&events, &stats, EVENT_STAT_WAKEUPS);
 }
 
-/* The kernel's dev_t is major:12 minor:20; stat(2) uses the "new" encoding. */
-static __always_inline __u64 dev_to_user(__u32 dev)
-{
-	__u32 major = dev >> 20, minor = dev & 0xfffff;
-
-	return (minor & 0xff) | (major << 8) | ((__u64)(minor & ~0xffU) << 12);
-}
-
+/* Task t as a record describes it; its credentials, not the caller's (t may be a new child). */
 static __always_inline void fill_task(struct event_task *e, struct task_struct *t, __u32 *flags,
 				      __u32 no_loginuid_flag)
 {
-	e->pid = BPF_CORE_READ(t, tgid);
-	e->tid = BPF_CORE_READ(t, pid);
-	e->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	fill_task_common(e, t);
 	e->uid = BPF_CORE_READ(t, cred, uid.val);
 	e->gid = BPF_CORE_READ(t, cred, gid.val);
-	if (bpf_core_field_exists(t->loginuid)) {
-		e->loginuid = BPF_CORE_READ(t, loginuid.val);
-	} else {
-		e->loginuid = (__u32)-1;
+	if (!bpf_core_field_exists(t->loginuid))
 		*flags |= no_loginuid_flag;
-	}
-	if (bpf_core_field_exists(t->start_boottime))
-		e->start_boot_ns = BPF_CORE_READ(t, group_leader, start_boottime);
-	e->cgroup_id = bpf_get_current_cgroup_id();
-	BPF_CORE_READ_STR_INTO(&e->comm, t, comm);
-}
-
-static __always_inline void header_init(struct event_header *h, __u16 kind, __u16 version,
-					__u32 size)
-{
-	h->kind = kind;
-	h->version = version;
-	h->size = size;
-	h->time_boot_ns = bpf_ktime_get_boot_ns();
 }
 
 /* The stronger of two verdicts: kill over report, the first rule on a tie. */

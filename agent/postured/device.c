@@ -44,34 +44,6 @@ int device_type_from_chassis(int chassis)
 	}
 }
 
-/* Value of KEY= in an os-release buffer, unquoted, into out. */
-static void os_release_value(const char *buf, const char *key, char *out, size_t size)
-{
-	size_t klen = strlen(key);
-	const char *p = buf;
-
-	out[0] = '\0';
-	while (p && *p) {
-		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
-			const char *v = p + klen + 1;
-			size_t n = strcspn(v, "\n");
-
-			if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
-				v++;
-				n -= 2;
-			}
-			if (n >= size)
-				n = size - 1;
-			memcpy(out, v, n);
-			out[n] = '\0';
-			return;
-		}
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-}
-
 static int machine_id_from_file(const char *root, sd_id128_t *ret)
 {
 	char path[4096], buf[64];
@@ -115,8 +87,8 @@ int device_info_read(const char *root, struct device_info *ret)
 		if (read_small_file(path, buf, sizeof(buf)) < 0)
 			buf[0] = '\0';
 	}
-	os_release_value(buf, "NAME", d.os_name, sizeof(d.os_name));
-	os_release_value(buf, "VERSION_ID", d.os_version, sizeof(d.os_version));
+	env_file_value(buf, "NAME", d.os_name, sizeof(d.os_name));
+	env_file_value(buf, "VERSION_ID", d.os_version, sizeof(d.os_version));
 
 	snprintf(path, sizeof(path), "%s/sys/class/dmi/id/chassis_type", real_root ? "" : root);
 	if (read_small_file(path, buf, sizeof(buf)) >= 0)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Device facts read from the fixture root trees in tests/fixtures/rootfs,
- * and the SMBIOS chassis to OCSF device type mapping.
+ * the SMBIOS chassis to OCSF device type mapping, and env_file_value(), the
+ * os-release reader device.c shares with the checks, on byte buffers.
  */
 #include <errno.h>
 #include <limits.h>
@@ -15,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "basic/string-util.h"
 #include "postured/device.h"
 
 /* Overridable for out-of-tree runs; by default found next to this source file. */
@@ -111,6 +113,58 @@ static void test_machine_id_required(void **state)
 	assert_refused("does-not-exist", -ENOENT);
 }
 
+/* key's value in text is expected; NULL: key is not set, and buf keeps its default. */
+static void assert_env_value(const char *text, const char *key, const char *expected)
+{
+	char buf[64] = "default";
+	bool found = env_file_value(text, key, buf, sizeof(buf));
+
+	assert_int_equal(found, expected != NULL);
+	assert_string_equal(buf, expected ? expected : "default");
+}
+
+static void test_env_file_value(void **state)
+{
+	/* Unquoted, double- and single-quoted; the last line without its newline. */
+	assert_env_value("ID=debian\n", "ID", "debian");
+	assert_env_value("NAME=\"Debian GNU/Linux\"\n", "NAME", "Debian GNU/Linux");
+	assert_env_value("ID=arch\nNAME='Arch Linux'", "NAME", "Arch Linux");
+	/* A backslash escapes anything unquoted, only $ ` " \ in double quotes, nothing in single. */
+	assert_env_value("A=a\\ b\\\\c\n", "A", "a b\\c");
+	assert_env_value("A=\"say \\\"hi\\\" \\$HOME \\n\"\n", "A", "say \"hi\" $HOME \\n");
+	assert_env_value("A='it'\\''s \\n'\n", "A", "it's \\n");
+	/* Parts quoted differently are one value, as in a shell. */
+	assert_env_value("A=\"a\"'b'c\n", "A", "abc");
+	/* Blanks before the key and around an unquoted value go, quoted ones stay; CRs go. */
+	assert_env_value("\tA=  x y \t\r\n", "A", "x y");
+	assert_env_value("A=\" x \"\r\n", "A", " x ");
+	assert_env_value("A = x\n", "A", NULL);
+	/* The last assignment wins; comments, other keys and longer keys are not it. */
+	assert_env_value("A=1\n# A=2\nAB=3\nB=A=4\nA=5\nAB=6\n", "A", "5");
+	assert_env_value("#A=1\nAB=2\n", "A", NULL);
+	assert_env_value("", "A", NULL);
+	/* Set, but empty. */
+	assert_env_value("A=\nB=1\n", "A", "");
+	assert_env_value("A=\"\"\n", "A", "");
+	/* An unclosed quote runs to the end of its line, not further. */
+	assert_env_value("A=\"open\nB=1\n", "A", "open");
+}
+
+static void test_env_file_value_cut(void **state)
+{
+	char buf[4], one[1] = { 'x' };
+
+	/* Cut to fit and terminated, inside quotes and escapes too. */
+	assert_true(env_file_value("A=\"abcdef\"\n", "A", buf, sizeof(buf)));
+	assert_string_equal(buf, "abc");
+	assert_true(env_file_value("A=ab\\ cd\n", "A", buf, sizeof(buf)));
+	assert_string_equal(buf, "ab ");
+	assert_true(env_file_value("A=abc\n", "A", one, sizeof(one)));
+	assert_int_equal(one[0], '\0');
+	/* No room at all: nothing written, and the key is still set. */
+	assert_true(env_file_value("A=abc\n", "A", NULL, 0));
+}
+
 static void test_chassis(void **state)
 {
 	/* SMBIOS 3.x chassis types (DSP0134 7.4.1) to OCSF device type_id. */
@@ -164,6 +218,8 @@ int main(void)
 		cmocka_unit_test(test_long_values),
 		cmocka_unit_test(test_machine_id_required),
 		cmocka_unit_test(test_chassis),
+		cmocka_unit_test(test_env_file_value),
+		cmocka_unit_test(test_env_file_value_cut),
 	};
 
 	return cmocka_run_group_tests_name("device", tests, NULL, NULL);

@@ -907,9 +907,8 @@ static size_t kernel_model(const policy *p, const struct policy_connection *c, u
 		const policy_rule *r = policy_net_rule_at(p, i);
 
 		first_bit[i] = bit;
-		for (size_t k = 0; k <= policy_rule_net_except_count(r); k++, bit++) {
-			const struct policy_net_clause *cl =
-				k ? policy_rule_net_except_at(r, k - 1) : policy_rule_net_match(r);
+		for (size_t k = 0; k < policy_rule_net_clause_count(r); k++, bit++) {
+			const struct policy_net_clause *cl = policy_rule_net_clause_at(r, k);
 			uint64_t b = UINT64_C(1) << bit;
 
 			if (policy_rule_net_direction(r) == c->direction &&

@@ -593,12 +593,21 @@ static void test_network_round_trip(void **state)
 	assert_int_equal(c->n_ports, 1);
 	assert_ports(&c->ports[0], 22, 22);
 	assert_null(policy_rule_net_except_at(r, 3));
+	/* The same clauses in one walk: match first, then the excepts in order. */
+	assert_int_equal(policy_rule_net_clause_count(r), 4);
+	assert_ptr_equal(policy_rule_net_clause_at(r, 0), policy_rule_net_match(r));
+	for (size_t k = 1; k < 4; k++)
+		assert_ptr_equal(policy_rule_net_clause_at(r, k),
+				 policy_rule_net_except_at(r, k - 1));
+	assert_null(policy_rule_net_clause_at(r, 4));
 
 	/* A process rule has no network parts. */
 	r = policy_rule_at(p, 1);
 	assert_null(policy_rule_net_match(r));
 	assert_int_equal(policy_rule_net_except_count(r), 0);
 	assert_null(policy_rule_net_except_at(r, 0));
+	assert_int_equal(policy_rule_net_clause_count(r), 0);
+	assert_null(policy_rule_net_clause_at(r, 0));
 	assert_int_equal(policy_rule_net_protocols(r), 0);
 
 	r = policy_rule_at(p, 2);

@@ -28,6 +28,7 @@
 #include <nftables/libnftables.h>
 
 #include "basic/cleanup.h"
+#include "basic/string-util.h"
 #include "checks.h"
 #include "nft_ruleset.h"
 
@@ -233,34 +234,6 @@ static bool ipv6_on(const char *root)
 
 /* ---- ufw and firewalld ------------------------------------------------------- */
 
-/* The value of KEY=value in a shell-style file, unquoted, into buf; false when not set. */
-static bool conf_value(const char *text, const char *key, char *buf, size_t size)
-{
-	size_t klen = strlen(key);
-	bool found = false;
-
-	for (const char *line = text; line && *line;) {
-		const char *eol = strchr(line, '\n'), *v;
-		size_t n;
-
-		line += strspn(line, " \t");
-		if (strncmp(line, key, klen) == 0 && line[klen] == '=') {
-			v = line + klen + 1;
-			n = eol ? (size_t)(eol - v) : strlen(v);
-			while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r'))
-				n--;
-			if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
-				v++;
-				n -= 2;
-			}
-			snprintf(buf, size, "%.*s", (int)MIN(n, size - 1), v);
-			found = true; /* the last one wins, as in a shell */
-		}
-		line = eol ? eol + 1 : NULL;
-	}
-	return found;
-}
-
 /* ufw: 1 on and blocking, 0 not, with evidence; *enabled says whether ufw.conf enables it. */
 static int check_ufw(const char *root, const struct nft_ruleset *rs, bool *enabled,
 		     struct check_result *res)
@@ -276,13 +249,14 @@ static int check_ufw(const char *root, const struct nft_ruleset *rs, bool *enabl
 	r = check_read(root, "/etc/ufw/ufw.conf", text, CONF_SIZE_MAX);
 	if (r < 0)
 		return 0; /* not installed */
-	*enabled = conf_value(text, "ENABLED", value, sizeof(value)) && strcmp(value, "yes") == 0;
+	*enabled = env_file_value(text, "ENABLED", value, sizeof(value)) &&
+		   strcmp(value, "yes") == 0;
 	if (!*enabled) {
 		check_evidence(res, "ufw is installed but not enabled (etc/ufw/ufw.conf)");
 		return 0;
 	}
 	if (check_read(root, "/etc/default/ufw", text, CONF_SIZE_MAX) >= 0)
-		conf_value(text, "DEFAULT_INPUT_POLICY", in_policy, sizeof(in_policy));
+		env_file_value(text, "DEFAULT_INPUT_POLICY", in_policy, sizeof(in_policy));
 	chain = rs ? nft_ruleset_chain_with_prefix(rs, "ufw-") : NULL;
 	if (!chain && rs)
 		chain = nft_ruleset_chain_with_prefix(rs, "ufw6-");
@@ -347,7 +321,7 @@ static int check_firewalld(const char *root, const struct nft_ruleset *rs, struc
 	r = check_read(root, "/etc/firewalld/firewalld.conf", text, CONF_SIZE_MAX);
 	if (r < 0)
 		return 0; /* not installed */
-	conf_value(text, "DefaultZone", zone, sizeof(zone));
+	env_file_value(text, "DefaultZone", zone, sizeof(zone));
 	if (rs && nft_ruleset_has_table(rs, "firewalld")) {
 		running = true;
 		check_evidence(res, "firewalld's table is in the nftables ruleset");

@@ -9,37 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "basic/string-util.h"
 #include "checks.h"
-
-/* The value of KEY= in os-release text, unquoted, into buf; false when absent. */
-static bool os_release_value(const char *text, const char *key, char *buf, size_t size)
-{
-	size_t klen = strlen(key);
-
-	for (const char *line = text; line && *line;) {
-		const char *eol = strchr(line, '\n');
-		size_t len = eol ? (size_t)(eol - line) : strlen(line);
-
-		if (len > klen && strncmp(line, key, klen) == 0 && line[klen] == '=') {
-			const char *v = line + klen + 1;
-			size_t vlen = len - klen - 1, o = 0;
-
-			if (vlen >= 2 && (v[0] == '"' || v[0] == '\'') && v[vlen - 1] == v[0]) {
-				v++;
-				vlen -= 2;
-			}
-			for (size_t i = 0; i < vlen && o + 1 < size; i++) {
-				if (v[i] == '\\' && i + 1 < vlen)
-					i++;
-				buf[o++] = v[i];
-			}
-			buf[o] = '\0';
-			return true;
-		}
-		line = eol ? eol + 1 : NULL;
-	}
-	return false;
-}
 
 int check_os_version(const char *root, const policy_rule *rule, struct check_result *res)
 {
@@ -58,10 +29,10 @@ int check_os_version(const char *root, const policy_rule *rule, struct check_res
 	if (r < 0) {
 		check_set(res, CHECK_UNKNOWN, "could not read etc/os-release: %s", strerror(-r));
 	} else {
-		if (!os_release_value(text, "PRETTY_NAME", name, sizeof(name)))
-			os_release_value(text, "NAME", name, sizeof(name));
-		os_release_value(text, "ID", id, sizeof(id));
-		os_release_value(text, "VERSION_ID", version, sizeof(version));
+		if (!env_file_value(text, "PRETTY_NAME", name, sizeof(name)))
+			env_file_value(text, "NAME", name, sizeof(name));
+		env_file_value(text, "ID", id, sizeof(id));
+		env_file_value(text, "VERSION_ID", version, sizeof(version));
 		check_evidence(res, "%s: %s (ID=%s, VERSION_ID=%s)", file + 1,
 			       *name ? name : "no NAME", *id ? id : "none",
 			       *version ? version : "none");
