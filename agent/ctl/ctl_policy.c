@@ -458,17 +458,18 @@ static int network_clause(struct explain *e, const policy_rule *r,
 static int explain_network_rule(struct explain *e, const policy_rule *r)
 {
 	unsigned protocols = policy_rule_net_protocols(r);
-	int k;
+	int k = 0;
 
 	say(e, 3, "%s", network_opening(r));
 	if (protocols == POLICY_NET_TCP)
 		item(e, 5, "%s", _("the protocol is TCP"));
 	else if (protocols == POLICY_NET_UDP)
 		item(e, 5, "%s", _("the protocol is UDP"));
-	k = network_clause(e, r, policy_rule_net_match(r), 5);
-	for (size_t i = 0; k >= 0 && i < policy_rule_net_except_count(r); i++) {
-		say(e, 3, "%s", _("Except when all of the following hold:"));
-		k = network_clause(e, r, policy_rule_net_except_at(r, i), 5);
+	/* Clause 0 is the match; each except after it gets its own opening. */
+	for (size_t i = 0; k >= 0 && i < policy_rule_net_clause_count(r); i++) {
+		if (i > 0)
+			say(e, 3, "%s", _("Except when all of the following hold:"));
+		k = network_clause(e, r, policy_rule_net_clause_at(r, i), 5);
 	}
 	return k;
 }

@@ -380,12 +380,10 @@ static uint64_t agent_net_paths_signature(const policy *p)
 	for (size_t i = 0; i < policy_net_rule_count(p); i++) {
 		const policy_rule *r = policy_net_rule_at(p, i);
 
-		for (size_t k = 0; k <= policy_rule_net_except_count(r); k++) {
-			const struct policy_net_clause *c =
-				k == 0 ? policy_rule_net_match(r) :
-					 policy_rule_net_except_at(r, k - 1);
+		for (size_t k = 0; k < policy_rule_net_clause_count(r); k++) {
+			const struct policy_net_clause *c = policy_rule_net_clause_at(r, k);
 
-			for (size_t j = 0; c && j < c->n_paths; j++) {
+			for (size_t j = 0; j < c->n_paths; j++) {
 				struct stat st = {};
 				uint64_t v[2];
 

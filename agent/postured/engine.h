@@ -117,7 +117,7 @@ void engine_get_stats(engine *e, struct engine_stats *ret);
  */
 bool engine_rule_failing(engine *e, const policy_rule *r, usec_t *ret_since);
 /*
- * Runs the policy's enabled check rules (agent/checks/) below root ("/" on
+ * Runs the policy's enabled check rules (checks/) below root ("/" on
  * the machine) in a child process with a time bound per check (see
  * checks/runner.h), waits for them, and emits a finding for each whose
  * result changed: a check that fails or cannot tell, and one that passes

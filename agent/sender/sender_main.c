@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * postured-sender: the sender (sender.h) in the foreground.  The daemon runs
- * this program (fork and exec, agent.c), and so do the tests; it also serves
+ * this program (fork and exec, agent_reports.c), and so do the tests; it also serves
  * for trying a collector by hand.
  */
 #include <getopt.h>
