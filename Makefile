@@ -311,7 +311,7 @@ clang-build:
 FORMAT_FILES = $(filter-out %/kernel_types.h,$(wildcard agent/*/*.[ch] basic/*.[ch] agent/postured/checks/*.[ch] \
 	probes/*.[ch] tests/unit/*.[ch] tests/integration/*.[ch] tests/helpers/*.c tests/bench/*.c \
 	tests/checks_bus/*.c \
-	tests/fuzz/*.c))
+	tests/fuzz/*.[ch]))
 
 .PHONY: format format-check
 format-check:
@@ -373,7 +373,7 @@ FUZZ_TARGETS += gvdb nft_ruleset
 gvdb_FUZZ_DEPS := agent/postured/checks/gvdb.c
 nft_ruleset_FUZZ_DEPS := agent/postured/checks/nft_ruleset.c $(shell $(PKG_CONFIG) --libs yajl 2>/dev/null)
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SKELETONS)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(SKELETONS)
 	$(call msg,FUZZ,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BASE_CFLAGS) $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \

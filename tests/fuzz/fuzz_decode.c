@@ -19,17 +19,7 @@
 #include <string.h>
 
 #include "postured/decode.h"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define check(x)                                                                           \
-	do {                                                                               \
-		if (!(x)) {                                                                \
-			fprintf(stderr, "invariant failed: %s (line %d)\n", #x, __LINE__); \
-			abort();                                                           \
-		}                                                                          \
-	} while (0)
+#include "fuzz.h"
 
 /* What decode_clock_offset() returns: typical, none, and a clock set before boot. */
 static const int64_t offsets[] = { 1700000000000000000LL, 0, -1000000000000LL };

@@ -15,16 +15,7 @@
 #include <string.h>
 
 #include "postured/checks/gvdb.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define check(x)                                                                           \
-	do {                                                                               \
-		if (!(x)) {                                                                \
-			fprintf(stderr, "invariant failed: %s (line %d)\n", #x, __LINE__); \
-			abort();                                                           \
-		}                                                                          \
-	} while (0)
+#include "fuzz.h"
 
 static const char *const keys[] = {
 	"/org/gnome/desktop/screensaver/lock-enabled",

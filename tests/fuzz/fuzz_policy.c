@@ -11,8 +11,7 @@
 #include <sys/socket.h>
 
 #include "../../policy/policy.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static volatile unsigned sink;
 
