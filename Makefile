@@ -203,12 +203,27 @@ $(BUILD)/asan/obj/%.o: %.c $(SKELETONS)
 
 TEST_LIBS = $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
+# What the unit tests are written with (tests/unit/fixtures.h), as an archive: a suite
+# links only the files of it that it calls, so none pulls in a module it does not test.
+FIXTURES_SRCS := $(addprefix tests/unit/,fixtures.c fixtures_policy.c fixtures_records.c)
+FIXTURES_LIB = $(BUILD)/tests/libfixtures.a
+FIXTURES_LIB_SAN = $(BUILD)/asan/tests/libfixtures.a
+$(FIXTURES_LIB): $(call obj,$(FIXTURES_SRCS))
+$(FIXTURES_LIB_SAN): $(call obj,$(FIXTURES_SRCS),asan/)
+$(FIXTURES_LIB) $(FIXTURES_LIB_SAN):
+	$(call msg,AR,$@)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
 define unit_test_rules
-$(BUILD)/tests/test_$(1): $(call obj,tests/unit/test_$(1).c $($(1)_DEPS)) $(BASIC_LIB)
+$(BUILD)/tests/test_$(1): $(call obj,tests/unit/test_$(1).c $($(1)_DEPS)) $(FIXTURES_LIB) \
+		$(BASIC_LIB)
 	$$(call msg,LD,$$@)
 	@mkdir -p $$(@D)
 	$$(Q)$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) $$^ $$(TEST_LIBS) -o $$@
-$(BUILD)/asan/tests/test_$(1): $(call obj,tests/unit/test_$(1).c $($(1)_DEPS),asan/) $(BASIC_LIB_SAN)
+$(BUILD)/asan/tests/test_$(1): $(call obj,tests/unit/test_$(1).c $($(1)_DEPS),asan/) \
+		$(FIXTURES_LIB_SAN) $(BASIC_LIB_SAN)
 	$$(call msg,LD-SAN,$$@)
 	@mkdir -p $$(@D)
 	$$(Q)$$(CC) $$(ALL_CFLAGS) $$(SAN_FLAGS) $$(ALL_LDFLAGS) $$^ $$(TEST_LIBS) -o $$@

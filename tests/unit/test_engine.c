@@ -24,6 +24,7 @@
 #include "test_engine.h"
 #include "postured/format.h"
 #include "basic/json-util.h"
+#include "fixtures.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
 
@@ -125,19 +126,15 @@ static void fake_finding(void *ctx, const struct finding *f)
 	fake.findings[fake.n_findings++] = *f;
 }
 
-const struct engine_ops fake_ops = {
-	.filter_begin = fake_filter_begin,
-	.filter_add_inode = fake_filter_add_inode,
-	.filter_add_name = fake_filter_add_name,
-	.filter_add_path = fake_filter_add_path,
-	.filter_commit = fake_filter_commit,
-	.filter_gen = fake_filter_gen,
-	.kill = fake_kill,
-	.exe_path = fake_exe_path,
-	.track = fake_track,
-	.exe_open = fake_exe_open,
-	.finding = fake_finding,
-};
+/* Every operation of the fake system but the network probe's and state_changed. */
+#define FAKE_OPS_PROCESS                                                                       \
+	.filter_begin = fake_filter_begin, .filter_add_inode = fake_filter_add_inode,          \
+	.filter_add_name = fake_filter_add_name, .filter_add_path = fake_filter_add_path,      \
+	.filter_commit = fake_filter_commit, .filter_gen = fake_filter_gen, .kill = fake_kill, \
+	.exe_path = fake_exe_path, .track = fake_track, .exe_open = fake_exe_open,             \
+	.finding = fake_finding
+
+const struct engine_ops fake_ops = { FAKE_OPS_PROCESS };
 
 static int fake_net_apply(void *ctx, const policy *p)
 {
@@ -157,75 +154,21 @@ static void fake_state_changed(void *ctx)
 
 /* The same, with a network probe. */
 const struct engine_ops fake_ops_net = {
-	.filter_begin = fake_filter_begin,
-	.filter_add_inode = fake_filter_add_inode,
-	.filter_add_name = fake_filter_add_name,
-	.filter_add_path = fake_filter_add_path,
-	.filter_commit = fake_filter_commit,
-	.filter_gen = fake_filter_gen,
-	.kill = fake_kill,
-	.exe_path = fake_exe_path,
-	.track = fake_track,
-	.exe_open = fake_exe_open,
-	.finding = fake_finding,
+	FAKE_OPS_PROCESS,
 	.state_changed = fake_state_changed,
 	.net_apply = fake_net_apply,
 };
 
 /* --- fixtures ------------------------------------------------------------------- */
 
-/* Overridable for out-of-tree runs; by default found next to this source file. */
-static const char *fixture(const char *name)
-{
-	static char path[PATH_MAX];
-	const char *env = getenv("POSTURED_TEST_FIXTURES");
-	const char *slash = strrchr(__FILE__, '/');
-
-	if (env)
-		snprintf(path, sizeof(path), "%s/agent-policies/%s", env, name);
-	else
-		snprintf(path, sizeof(path), "%.*s/../fixtures/agent-policies/%s",
-			 slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".", name);
-	return path;
-}
-
 policy *load_fixture(const char *name)
 {
-	policy_errors *errs = policy_errors_new();
-	policy *p = NULL;
-	int r;
-
-	assert_non_null(errs);
-	r = policy_load(fixture(name), errs, &p);
-	if (r < 0) {
-		char *line = NULL;
-
-		if (policy_errors_count(errs) > 0)
-			assert_int_equal(policy_error_format(policy_errors_get(errs, 0), &line), 0);
-		fail_msg("%s does not load (%s): %s", fixture(name), strerror(-r),
-			 line ? line : "no error listed");
-	}
-	policy_errors_free(errs);
-	return p;
+	return fixture_policy_load(fixture_path("agent-policies", name));
 }
 
 policy *parse_text(const char *json)
 {
-	policy_errors *errs = policy_errors_new();
-	policy *p = NULL;
-	int r;
-
-	assert_non_null(errs);
-	r = policy_parse("inline.json", json, strlen(json), errs, &p);
-	if (r < 0) {
-		char *line = NULL;
-
-		if (policy_errors_count(errs) > 0)
-			assert_int_equal(policy_error_format(policy_errors_get(errs, 0), &line), 0);
-		fail_msg("inline policy does not parse: %s", line ? line : strerror(-r));
-	}
-	policy_errors_free(errs);
-	return p;
+	return fixture_policy_parse("inline.json", json, strlen(json));
 }
 
 /* A policy of one deny rule matching `match` (a JSON object's inside), in enforce mode. */
@@ -470,37 +413,14 @@ static void test_invalid_policy_finding(void **state)
 
 /* --- the OCSF shape ------------------------------------------------------------------ */
 
-static const struct device_info test_device = {
-	.uid = "0123456789abcdef0123456789abcdef",
-	.boot_uid = "fedcba9876543210fedcba9876543210",
-	.hostname = "laptop-042",
-	.type_id = 3,
-	.os_name = "Debian GNU/Linux",
-	.os_version = "12",
-	.kernel_release = "6.1.0-test",
-};
-
 static yajl_val render(const struct finding *f)
 {
 	_cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
-	const unsigned char *buf;
-	char *text, err[256] = "";
-	yajl_val root;
-	size_t len;
 
 	assert_non_null(g);
 	yajl_gen_config(g, yajl_gen_validate_utf8, 0);
-	format_finding(g, f, "00112233445566778899aabbccddeeff", &test_device);
-	assert_int_equal(yajl_gen_get_buf(g, &buf, &len), yajl_gen_status_ok);
-	assert_null(memchr(buf, '\n', len));
-	text = strndup((const char *)buf, len);
-	assert_non_null(text);
-	root = yajl_tree_parse(text, err, sizeof(err));
-	if (!root)
-		fail_msg("finding does not parse (%s): %s", err, text);
-	free(text);
-	assert_true(YAJL_IS_OBJECT(root));
-	return root;
+	format_finding(g, f, "00112233445566778899aabbccddeeff", &fixture_device);
+	return fixture_json_parse(g);
 }
 
 #define get(v, ...) yajl_tree_get((v), (const char *[]){ __VA_ARGS__, NULL }, yajl_t_any)
@@ -542,7 +462,7 @@ static void assert_has_host_profile(yajl_val root)
 	}
 	assert_true(host);
 	/* The device the host profile asks for. */
-	assert_string_equal(STR_AT(root, "device", "uid"), test_device.uid);
+	assert_string_equal(STR_AT(root, "device", "uid"), fixture_device.uid);
 }
 
 static void test_format_killed(void **state)

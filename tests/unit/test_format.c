@@ -16,55 +16,26 @@
 
 #include "postured/format.h"
 #include "basic/json-util.h"
-
-#define OFFSET_NS 1700000000000000000LL
-#define BOOT_NS	  50000000000ULL /* the event: 50 s after boot */
-#define START_NS  49000000000ULL /* the process: 49 s after boot */
-#define PARENT_NS 10000000000ULL /* the parent: 10 s after boot */
+#include "fixtures.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
-
-static const struct device_info test_device = {
-	.uid = "0123456789abcdef0123456789abcdef",
-	.boot_uid = "fedcba9876543210fedcba9876543210",
-	.hostname = "laptop-042",
-	.type_id = 3,
-	.os_name = "Debian GNU/Linux",
-	.os_version = "12",
-	.kernel_release = "6.1.0-test",
-};
 
 /* Formats with a generator set up as the agent's, and parses the result back. */
 static yajl_val render_with(const struct decoded_event *ev, const struct proc_entry *self,
 			    const struct proc_entry *parent, const struct device_info *dev)
 {
 	_cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
-	const unsigned char *buf;
-	char *text, err[256] = "";
-	yajl_val root;
-	size_t len;
 
 	assert_non_null(g);
 	yajl_gen_config(g, yajl_gen_validate_utf8, 0);
-	format_process_event(g, ev, self, parent, dev, OFFSET_NS);
-	assert_int_equal(yajl_gen_get_buf(g, &buf, &len), yajl_gen_status_ok);
-	/* One object, one line. */
-	assert_null(memchr(buf, '\n', len));
-	text = strndup((const char *)buf, len);
-	assert_non_null(text);
-	assert_int_equal(strlen(text), len);
-	root = yajl_tree_parse(text, err, sizeof(err));
-	if (!root)
-		fail_msg("output does not parse (%s): %s", err, text);
-	free(text);
-	assert_true(YAJL_IS_OBJECT(root));
-	return root;
+	format_process_event(g, ev, self, parent, dev, FIXTURE_OFFSET_NS);
+	return fixture_json_parse(g);
 }
 
 static yajl_val render(const struct decoded_event *ev, const struct proc_entry *self,
 		       const struct proc_entry *parent)
 {
-	return render_with(ev, self, parent, &test_device);
+	return render_with(ev, self, parent, &fixture_device);
 }
 
 /* The value at a path such as "process.file.path", or NULL. */
@@ -108,50 +79,11 @@ static bool get_bool(yajl_val root, const char *dotted)
 	return YAJL_IS_TRUE(v);
 }
 
-static struct decoded_event make_event(enum event_kind kind)
+/* An instant ns after boot as OCSF writes time: ms since the epoch. */
+static long long epoch_ms(unsigned long long ns)
 {
-	struct decoded_event ev = {
-		.kind = kind,
-		.time_boot = BOOT_NS,
-		.time_real = decode_time_real(BOOT_NS, OFFSET_NS),
-		.task = { .pid = 4242,
-			  .tid = 4243,
-			  .ppid = 4000,
-			  .uid = 1000,
-			  .gid = 1001,
-			  .loginuid = 1000,
-			  .start_boot = START_NS,
-			  .cgroup_id = 9876 },
-	};
-
-	strcpy(ev.task.comm, "ls");
-	if (kind == EVENT_KIND_EXEC) {
-		strcpy(ev.exec.filename, "/usr/bin/ls");
-		ev.exec.exe_dev = 2049;
-		ev.exec.exe_ino = 131313;
-	}
-	return ev;
+	return (ns + FIXTURE_OFFSET_NS) / 1000000;
 }
-
-static struct proc_entry parent_entry = {
-	.pid = 4000,
-	.ppid = 1,
-	.uid = 1000,
-	.gid = 1000,
-	.start_boot = PARENT_NS,
-	.comm = "bash",
-	.exe = (char *)"/usr/bin/bash",
-};
-
-static struct proc_entry self_entry = {
-	.pid = 4242,
-	.ppid = 4000,
-	.uid = 1000,
-	.gid = 1001,
-	.start_boot = START_NS,
-	.comm = "ls",
-	.exe = (char *)"/usr/bin/ls",
-};
 
 static void assert_common(yajl_val root, int activity)
 {
@@ -165,23 +97,23 @@ static void assert_common(yajl_val root, int activity)
 	assert_string_equal(get_str(root, "activity_name"), activity == 1 ? "Launch" : "Terminate");
 	assert_int_equal(get_int(root, "severity_id"), 1);
 	/* OCSF time is ms since the epoch. */
-	assert_int_equal(get_int(root, "time"), (BOOT_NS + OFFSET_NS) / 1000000);
+	assert_int_equal(get_int(root, "time"), epoch_ms(FIXTURE_BOOT_NS));
 	assert_string_equal(get_str(root, "metadata.version"), OCSF_SCHEMA_VERSION);
 	assert_string_equal(get_str(root, "metadata.product.name"), "postured");
 	assert_string_equal(get_str(root, "metadata.log_name"), "process");
 	assert_int_equal(get_int(root, "device.type_id"), 3);
-	assert_string_equal(get_str(root, "device.uid"), test_device.uid);
+	assert_string_equal(get_str(root, "device.uid"), fixture_device.uid);
 	assert_string_equal(get_str(root, "device.hostname"), "laptop-042");
 	assert_string_equal(get_str(root, "device.os.name"), "Debian GNU/Linux");
 	assert_string_equal(get_str(root, "device.os.version"), "12");
 	assert_string_equal(get_str(root, "device.os.kernel_release"), "6.1.0-test");
 	assert_int_equal(get_int(root, "device.os.type_id"), 200);
-	assert_string_equal(get_str(root, "postured.boot_uid"), test_device.boot_uid);
-	assert_int_equal(get_int(root, "postured.time_boot_ns"), BOOT_NS);
+	assert_string_equal(get_str(root, "postured.boot_uid"), fixture_device.boot_uid);
+	assert_int_equal(get_int(root, "postured.time_boot_ns"), FIXTURE_BOOT_NS);
 	assert_int_equal(get_int(root, "process.pid"), 4242);
 	assert_int_equal(get_int(root, "process.ptid"), 4243);
 	assert_string_equal(get_str(root, "process.user.uid"), "1000");
-	assert_int_equal(get_int(root, "process.created_time"), (START_NS + OFFSET_NS) / 1000000);
+	assert_int_equal(get_int(root, "process.created_time"), epoch_ms(FIXTURE_START_NS));
 	assert_int_equal(get_int(root, "postured.gid"), 1001);
 	assert_int_equal(get_int(root, "postured.loginuid"), 1000);
 	assert_int_equal(get_int(root, "postured.cgroup_id"), 9876);
@@ -189,8 +121,8 @@ static void assert_common(yajl_val root, int activity)
 
 static void test_exec(void **state)
 {
-	struct decoded_event ev = make_event(EVENT_KIND_EXEC);
-	_cleanup_(yajl_tree_freep) yajl_val root = render(&ev, &self_entry, &parent_entry);
+	struct decoded_event ev = fixture_event(EVENT_KIND_EXEC);
+	_cleanup_(yajl_tree_freep) yajl_val root = render(&ev, &fixture_self, &fixture_parent);
 
 	assert_common(root, 1);
 	assert_string_equal(get_str(root, "type_name"), "Process Activity: Launch");
@@ -208,8 +140,7 @@ static void test_exec(void **state)
 	assert_string_equal(get_str(root, "actor.process.name"), "bash");
 	assert_string_equal(get_str(root, "actor.process.file.path"), "/usr/bin/bash");
 	assert_string_equal(get_str(root, "actor.process.file.name"), "bash");
-	assert_int_equal(get_int(root, "actor.process.created_time"),
-			 (PARENT_NS + OFFSET_NS) / 1000000);
+	assert_int_equal(get_int(root, "actor.process.created_time"), epoch_ms(FIXTURE_PARENT_NS));
 	assert_int_equal(get_int(root, "process.parent_process.pid"), 4000);
 	assert_string_equal(get_str(root, "process.parent_process.file.path"), "/usr/bin/bash");
 	assert_string_equal(get_str(root, "postured.event"), "exec");
@@ -222,14 +153,14 @@ static void test_exec(void **state)
 static void test_exec_args(void **state)
 {
 	static const char args[] = "ls\0-la\0/tmp/a dir"; /* sizeof counts the last NUL */
-	struct decoded_event ev = make_event(EVENT_KIND_EXEC);
+	struct decoded_event ev = fixture_event(EVENT_KIND_EXEC);
 	_cleanup_(yajl_tree_freep) yajl_val root = NULL;
 
 	memcpy(ev.exec.args, args, sizeof(args));
 	ev.exec.args_size = sizeof(args);
 	ev.exec.filename_truncated = true;
 	ev.exec.args_truncated = true;
-	root = render(&ev, &self_entry, &parent_entry);
+	root = render(&ev, &fixture_self, &fixture_parent);
 	assert_string_equal(get_str(root, "process.cmd_line"), "ls -la /tmp/a dir");
 	assert_true(get_bool(root, "postured.filename_truncated"));
 	assert_true(get_bool(root, "postured.args_truncated"));
@@ -237,7 +168,7 @@ static void test_exec_args(void **state)
 
 static void test_exec_unknown_parent(void **state)
 {
-	struct decoded_event ev = make_event(EVENT_KIND_EXEC);
+	struct decoded_event ev = fixture_event(EVENT_KIND_EXEC);
 	_cleanup_(yajl_tree_freep) yajl_val root = NULL;
 
 	ev.task.loginuid = UINT32_MAX;
@@ -257,8 +188,8 @@ static void test_exec_unknown_parent(void **state)
 
 static void test_fork(void **state)
 {
-	struct decoded_event ev = make_event(EVENT_KIND_FORK);
-	struct proc_entry child = self_entry;
+	struct decoded_event ev = fixture_event(EVENT_KIND_FORK);
+	struct proc_entry child = fixture_self;
 	_cleanup_(yajl_tree_freep) yajl_val root = NULL;
 
 	/* A forked child runs its parent's executable until it execs. */
@@ -266,7 +197,7 @@ static void test_fork(void **state)
 	strcpy(ev.task.comm, "bash");
 	ev.fork.parent_tid = 4000;
 	ev.fork.start_approx = true;
-	root = render(&ev, &child, &parent_entry);
+	root = render(&ev, &child, &fixture_parent);
 	assert_common(root, 1);
 	assert_int_equal(get_int(root, "type_uid"), 100701);
 	assert_int_equal(get_int(root, "launch_type_id"), 2);
@@ -283,8 +214,8 @@ static void test_fork(void **state)
 
 static void test_fork_without_self(void **state)
 {
-	struct decoded_event ev = make_event(EVENT_KIND_FORK);
-	_cleanup_(yajl_tree_freep) yajl_val root = render(&ev, NULL, &parent_entry);
+	struct decoded_event ev = fixture_event(EVENT_KIND_FORK);
+	_cleanup_(yajl_tree_freep) yajl_val root = render(&ev, NULL, &fixture_parent);
 
 	assert_int_equal(get_int(root, "launch_type_id"), 2);
 	assert_null(get(root, "process.file"));
@@ -293,11 +224,11 @@ static void test_fork_without_self(void **state)
 
 static void test_exit(void **state)
 {
-	struct decoded_event ev = make_event(EVENT_KIND_EXIT);
+	struct decoded_event ev = fixture_event(EVENT_KIND_EXIT);
 	_cleanup_(yajl_tree_freep) yajl_val root = NULL;
 
 	ev.exit.status = 3;
-	root = render(&ev, &self_entry, &parent_entry);
+	root = render(&ev, &fixture_self, &fixture_parent);
 	assert_common(root, 2);
 	assert_int_equal(get_int(root, "type_uid"), 100702);
 	assert_string_equal(get_str(root, "type_name"), "Process Activity: Terminate");
@@ -307,10 +238,9 @@ static void test_exit(void **state)
 	assert_int_equal(get_int(root, "actor.process.pid"), 4242);
 	assert_string_equal(get_str(root, "actor.process.name"), "ls");
 	assert_string_equal(get_str(root, "actor.process.file.path"), "/usr/bin/ls");
-	assert_int_equal(get_int(root, "actor.process.created_time"),
-			 (START_NS + OFFSET_NS) / 1000000);
+	assert_int_equal(get_int(root, "actor.process.created_time"), epoch_ms(FIXTURE_START_NS));
 	assert_string_equal(get_str(root, "process.file.path"), "/usr/bin/ls");
-	assert_int_equal(get_int(root, "process.terminated_time"), (BOOT_NS + OFFSET_NS) / 1000000);
+	assert_int_equal(get_int(root, "process.terminated_time"), epoch_ms(FIXTURE_BOOT_NS));
 	assert_int_equal(get_int(root, "process.parent_process.pid"), 4000);
 	assert_string_equal(get_str(root, "postured.event"), "exit");
 	assert_int_equal(get_int(root, "postured.exit_status"), 3);
@@ -320,11 +250,11 @@ static void test_exit(void **state)
 
 static void test_exit_signal(void **state)
 {
-	struct decoded_event ev = make_event(EVENT_KIND_EXIT);
+	struct decoded_event ev = fixture_event(EVENT_KIND_EXIT);
 	_cleanup_(yajl_tree_freep) yajl_val root = NULL, root2 = NULL;
 
 	ev.exit.signal = 9;
-	root = render(&ev, &self_entry, &parent_entry);
+	root = render(&ev, &fixture_self, &fixture_parent);
 	assert_int_equal(get_int(root, "exit_code"), 128 + 9);
 	assert_int_equal(get_int(root, "postured.exit_signal"), 9);
 	assert_int_equal(get_int(root, "postured.exit_status"), 0);
@@ -342,7 +272,7 @@ static void test_exit_signal(void **state)
 
 static void test_minimal_device(void **state)
 {
-	struct decoded_event ev = make_event(EVENT_KIND_EXEC);
+	struct decoded_event ev = fixture_event(EVENT_KIND_EXEC);
 	struct device_info dev = { .type_id = 0 };
 	_cleanup_(yajl_tree_freep) yajl_val root = render_with(&ev, NULL, NULL, &dev);
 
@@ -356,7 +286,7 @@ static void test_minimal_device(void **state)
 
 static void test_large_numbers(void **state)
 {
-	struct decoded_event ev = make_event(EVENT_KIND_EXEC);
+	struct decoded_event ev = fixture_event(EVENT_KIND_EXEC);
 	_cleanup_(yajl_tree_freep) yajl_val root = NULL;
 
 	/* Beyond a signed 64-bit integer: sent as a decimal string, not wrapped. */
@@ -401,7 +331,7 @@ static void test_cmd_line(void **state)
 static void test_escaping(void **state)
 {
 	static const char name[] = "/tmp/we\"ird\\na\nme\t\x01\x1f/end";
-	struct decoded_event ev = make_event(EVENT_KIND_EXEC);
+	struct decoded_event ev = fixture_event(EVENT_KIND_EXEC);
 	_cleanup_(yajl_tree_freep) yajl_val root = NULL;
 
 	strcpy(ev.exec.filename, name);
@@ -417,8 +347,8 @@ static void test_utf8(void **state)
 {
 	static const char args[] =
 		"echo\0\xed\xa0\x80\0\xc0\xaf\0\xf4\x90\x80\x80\0ok\xf0\x9f\x98\x80";
-	struct decoded_event ev = make_event(EVENT_KIND_EXEC);
-	struct proc_entry parent = parent_entry;
+	struct decoded_event ev = fixture_event(EVENT_KIND_EXEC);
+	struct proc_entry parent = fixture_parent;
 	_cleanup_(yajl_tree_freep) yajl_val root = NULL;
 
 	/* Paths are bytes: valid UTF-8 must pass as is, invalid bytes must not break the line. */
@@ -447,7 +377,7 @@ static void test_utf8(void **state)
 
 static void test_longest_strings(void **state)
 {
-	struct decoded_event ev = make_event(EVENT_KIND_EXEC);
+	struct decoded_event ev = fixture_event(EVENT_KIND_EXEC);
 	_cleanup_(yajl_tree_freep) yajl_val root = NULL;
 
 	/* Every byte invalid, at the largest sizes the decoder produces. */

@@ -35,13 +35,9 @@
 #include "postured/format_loss.h"
 #include "basic/json-util.h"
 #include "basic/version.h"
+#include "fixtures.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
-
-#define OFFSET_NS 1700000000000000000LL
-#define BOOT_NS	  50000000000ULL
-#define START_NS  49000000000ULL
-#define PARENT_NS 10000000000ULL
 
 /* --- the schema ------------------------------------------------------------------ */
 
@@ -58,19 +54,10 @@ static struct schema_file files[SCHEMA_FILES_MAX];
 static size_t n_files;
 static yajl_val dict_attrs, dict_types, categories;
 
-/* Overridable for out-of-tree runs; by default found next to this source file. */
+/* tests/fixtures/ocsf/rel. */
 static const char *schema_path(const char *rel)
 {
-	static char path[PATH_MAX];
-	const char *env = getenv("POSTURED_TEST_FIXTURES");
-	const char *slash = strrchr(__FILE__, '/');
-
-	if (env)
-		snprintf(path, sizeof(path), "%s/ocsf/%s", env, rel);
-	else
-		snprintf(path, sizeof(path), "%.*s/../fixtures/ocsf/%s",
-			 slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".", rel);
-	return path;
+	return fixture_path("ocsf", rel);
 }
 
 static bool schema_has(const char *rel)
@@ -84,24 +71,16 @@ static bool schema_has(const char *rel)
 static yajl_val schema_load(const char *rel)
 {
 	char err[256] = "";
-	char *text = NULL;
-	size_t size;
+	char *text;
 	yajl_val v;
-	FILE *f;
 
 	for (size_t i = 0; i < n_files; i++)
 		if (strcmp(files[i].rel, rel) == 0)
 			return files[i].root;
 	assert_true(n_files < SCHEMA_FILES_MAX);
-	f = fopen(schema_path(rel), "re");
-	if (!f)
+	if (!schema_has(rel))
 		fail_msg("schema file %s is missing from tests/fixtures/ocsf", rel);
-	text = malloc(1 << 20);
-	assert_non_null(text);
-	size = fread(text, 1, (1 << 20) - 1, f);
-	assert_true(feof(f));
-	fclose(f);
-	text[size] = '\0';
+	text = fixture_read(schema_path(rel), NULL);
 	v = yajl_tree_parse(text, err, sizeof(err));
 	free(text);
 	if (!v)
@@ -484,23 +463,6 @@ static void validate_record(struct report *r, yajl_val rec, const char *class_re
 	free(s);
 }
 
-static yajl_val parse_gen(yajl_gen g)
-{
-	const unsigned char *buf;
-	char *text, err[256] = "";
-	yajl_val root;
-	size_t len;
-
-	assert_int_equal(yajl_gen_get_buf(g, &buf, &len), yajl_gen_status_ok);
-	text = strndup((const char *)buf, len);
-	assert_non_null(text);
-	root = yajl_tree_parse(text, err, sizeof(err));
-	if (!root)
-		fail_msg("record does not parse (%s): %s", err, text);
-	free(text);
-	return root;
-}
-
 static void assert_valid(yajl_val rec, const char *class_rel, const char *what)
 {
 	struct report r = { .len = 0 };
@@ -513,60 +475,15 @@ static void assert_valid(yajl_val rec, const char *class_rel, const char *what)
 
 /* --- the records ------------------------------------------------------------------ */
 
-static const struct device_info test_device = {
-	.uid = "0123456789abcdef0123456789abcdef",
-	.boot_uid = "fedcba9876543210fedcba9876543210",
-	.hostname = "laptop-042",
-	.type_id = 3,
-	.os_name = "Debian GNU/Linux",
-	.os_version = "12",
-	.kernel_release = "6.1.0-test",
-};
-
-static struct proc_entry parent_entry = {
-	.pid = 4000,
-	.ppid = 1,
-	.uid = 1000,
-	.gid = 1000,
-	.start_boot = PARENT_NS,
-	.comm = "bash",
-	.exe = (char *)"/usr/bin/bash",
-};
-
-static struct proc_entry self_entry = {
-	.pid = 4242,
-	.ppid = 4000,
-	.uid = 1000,
-	.gid = 1001,
-	.start_boot = START_NS,
-	.comm = "ls",
-	.exe = (char *)"/usr/bin/ls",
-};
-
+/* The formatters' record, with what each kind may carry besides: arguments, a signal, a parent. */
 static struct decoded_event make_event(enum event_kind kind)
 {
 	static const char args[] = "ls\0-la\0/tmp";
-	struct decoded_event ev = {
-		.kind = kind,
-		.time_boot = BOOT_NS,
-		.time_real = decode_time_real(BOOT_NS, OFFSET_NS),
-		.task = { .pid = 4242,
-			  .tid = 4243,
-			  .ppid = 4000,
-			  .uid = 1000,
-			  .gid = 1001,
-			  .loginuid = 1000,
-			  .start_boot = START_NS,
-			  .cgroup_id = 9876 },
-	};
+	struct decoded_event ev = fixture_event(kind);
 
-	strcpy(ev.task.comm, "ls");
 	if (kind == EVENT_KIND_EXEC) {
-		strcpy(ev.exec.filename, "/usr/bin/ls");
 		memcpy(ev.exec.args, args, sizeof(args));
 		ev.exec.args_size = sizeof(args);
-		ev.exec.exe_dev = 2049;
-		ev.exec.exe_ino = 131313;
 	} else if (kind == EVENT_KIND_EXIT) {
 		ev.exit.signal = 9;
 	} else if (kind == EVENT_KIND_FORK) {
@@ -583,8 +500,8 @@ static void check_process_event(enum event_kind kind, const struct device_info *
 	struct decoded_event ev = make_event(kind);
 
 	assert_non_null(g);
-	format_process_event(g, &ev, self, parent, dev, OFFSET_NS);
-	rec = parse_gen(g);
+	format_process_event(g, &ev, self, parent, dev, FIXTURE_OFFSET_NS);
+	rec = fixture_json_parse(g);
 	assert_valid(rec, "events/system/process_activity.json", event_kind_to_string(kind));
 }
 
@@ -592,9 +509,9 @@ static void test_process_activity(void **state)
 {
 	const struct device_info bare = { .type_id = 0 };
 
-	check_process_event(EVENT_KIND_EXEC, &test_device, &self_entry, &parent_entry);
-	check_process_event(EVENT_KIND_FORK, &test_device, &self_entry, &parent_entry);
-	check_process_event(EVENT_KIND_EXIT, &test_device, &self_entry, &parent_entry);
+	check_process_event(EVENT_KIND_EXEC, &fixture_device, &fixture_self, &fixture_parent);
+	check_process_event(EVENT_KIND_FORK, &fixture_device, &fixture_self, &fixture_parent);
+	check_process_event(EVENT_KIND_EXIT, &fixture_device, &fixture_self, &fixture_parent);
 	/* Without table entries or device details: still the schema's shape. */
 	check_process_event(EVENT_KIND_EXEC, &bare, NULL, NULL);
 	check_process_event(EVENT_KIND_FORK, &bare, NULL, NULL);
@@ -621,52 +538,20 @@ static const char test_policy[] =
 	" \"message\": {\"en\": \"A program listens.\"}, \"remediation\": {\"en\": \"Stop it.\"}}"
 	"]}";
 
-static policy *parse_policy(void)
-{
-	policy_errors *errs = policy_errors_new();
-	policy *p = NULL;
-	int r;
-
-	assert_non_null(errs);
-	r = policy_parse("inline.json", test_policy, strlen(test_policy), errs, &p);
-	if (r < 0) {
-		char *line = NULL;
-
-		if (policy_errors_count(errs) > 0)
-			assert_int_equal(policy_error_format(policy_errors_get(errs, 0), &line), 0);
-		fail_msg("inline policy does not parse: %s", line ? line : strerror(-r));
-	}
-	policy_errors_free(errs);
-	return p;
-}
-
 static void check_finding(const struct finding *f, const char *what)
 {
 	_cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
 	_cleanup_(yajl_tree_freep) yajl_val rec = NULL;
 
 	assert_non_null(g);
-	format_finding(g, f, "00112233445566778899aabbccddeeff", &test_device);
-	rec = parse_gen(g);
+	format_finding(g, f, "00112233445566778899aabbccddeeff", &fixture_device);
+	rec = fixture_json_parse(g);
 	assert_valid(rec, "events/findings/compliance_finding.json", what);
-}
-
-static void set_process(struct finding *f)
-{
-	f->has_process = true;
-	f->process = (struct finding_process){ .pid = 300, .ppid = 200, .uid = 1000, .gid = 1000 };
-	strcpy(f->process.path, "/tmp/ncat");
-	strcpy(f->process.name, "ncat");
-	memset(f->process.sha256, 'a', 64);
-	strcpy(f->process.cmd_line, "ncat -l 4444");
-	f->n_ancestors = 2;
-	f->ancestors[0] = (struct finding_ancestor){ .pid = 200, .path = "/usr/bin/bash" };
-	f->ancestors[1] = (struct finding_ancestor){ .pid = 1, .path = "/usr/lib/systemd/systemd" };
 }
 
 static void test_compliance_finding(void **state)
 {
-	policy *p = parse_policy();
+	policy *p = fixture_policy_parse("inline.json", test_policy, strlen(test_policy));
 	struct check_result check = { .status = CHECK_FAIL, .n_evidence = 2 };
 	struct finding *f = calloc(1, sizeof(*f));
 	static const enum finding_action actions[] = {
@@ -683,7 +568,7 @@ static void test_compliance_finding(void **state)
 				       .mode = POLICY_MODE_ENFORCE,
 				       .action = actions[i],
 				       .in_kernel = true };
-		set_process(f);
+		fixture_finding_process(f);
 		check_finding(f, finding_action_to_string(actions[i]));
 	}
 
@@ -694,7 +579,7 @@ static void test_compliance_finding(void **state)
 			       .mode = POLICY_MODE_ENFORCE };
 	check_finding(f, "required_absent");
 	f->kind = FINDING_REQUIRE_RETURNED;
-	set_process(f);
+	fixture_finding_process(f);
 	check_finding(f, "required_returned");
 
 	*f = (struct finding){ .kind = FINDING_POLICY_INVALID,
@@ -739,7 +624,7 @@ static void test_compliance_finding(void **state)
 					    .count = 1,
 					    .has_owner = true,
 					    .owner_uid = 1000 } };
-	set_process(f);
+	fixture_finding_process(f);
 	check_finding(f, "network denied");
 	f->action = FINDING_ACTION_REPORTED;
 	f->network.direction = POLICY_NET_OUTBOUND;
@@ -778,8 +663,8 @@ static void test_inventory_info(void **state)
 	_cleanup_(yajl_tree_freep) yajl_val rec = NULL;
 
 	assert_non_null(g);
-	format_snapshot(g, &test_device, 1700000000000LL, write_test_posture, NULL);
-	rec = parse_gen(g);
+	format_snapshot(g, &fixture_device, 1700000000000LL, write_test_posture, NULL);
+	rec = fixture_json_parse(g);
 	assert_valid(rec, "events/discovery/inventory_info.json", "posture snapshot");
 }
 
@@ -799,7 +684,7 @@ static void test_loss_record(void **state)
 
 	assert_non_null(g);
 	format_loss(g, &loss);
-	rec = parse_gen(g);
+	rec = fixture_json_parse(g);
 	assert_valid(rec, "events/discovery/inventory_info.json", "loss record");
 }
 
