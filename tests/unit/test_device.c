@@ -18,20 +18,12 @@
 
 #include "basic/string-util.h"
 #include "postured/device.h"
+#include "fixtures.h"
 
-/* Overridable for out-of-tree runs; by default found next to this source file. */
+/* tests/fixtures/rootfs/name. */
 static const char *rootfs(const char *name)
 {
-	static char path[PATH_MAX];
-	const char *env = getenv("POSTURED_TEST_FIXTURES");
-	const char *slash = strrchr(__FILE__, '/');
-
-	if (env)
-		snprintf(path, sizeof(path), "%s/rootfs/%s", env, name);
-	else
-		snprintf(path, sizeof(path), "%.*s/../fixtures/rootfs/%s",
-			 slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".", name);
-	return path;
+	return fixture_path("rootfs", name);
 }
 
 static void test_laptop(void **state)

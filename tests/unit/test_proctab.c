@@ -21,28 +21,12 @@
 
 #include "basic/fileio.h"
 #include "postured/proctab.h"
+#include "fixtures.h"
 
-/* Overridable for out-of-tree runs; by default found next to this source file. */
-static const char *fixture_dir(void)
-{
-	static char dir[PATH_MAX];
-	const char *env = getenv("POSTURED_TEST_FIXTURES");
-	const char *slash;
-
-	if (env)
-		return env;
-	slash = strrchr(__FILE__, '/');
-	snprintf(dir, sizeof(dir), "%.*s/../fixtures", slash ? (int)(slash - __FILE__) : 1,
-		 slash ? __FILE__ : ".");
-	return dir;
-}
-
+/* tests/fixtures/proc, a /proc of a few processes. */
 static const char *proc_root(void)
 {
-	static char path[PATH_MAX + 8];
-
-	snprintf(path, sizeof(path), "%s/proc", fixture_dir());
-	return path;
+	return fixture_path("proc", "");
 }
 
 static nsec_t ticks_to_ns(unsigned long long ticks)
