@@ -11,41 +11,28 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fixtures.h"
+
 struct run {
 	int status;
 	char *out, *err;
 };
 
-static inline char *slurp(FILE *f)
-{
-	char *buf = NULL;
-	size_t size = 0, n;
-
-	rewind(f);
-	do {
-		buf = realloc(buf, size + 4096 + 1);
-		assert_non_null(buf);
-		n = fread(buf + size, 1, 4096, f);
-		size += n;
-	} while (n > 0);
-	buf[size] = '\0';
-	fclose(f);
-	return buf;
-}
-
-/* fn(argc, argv) with argv = verb, first, then the rest of ap up to a NULL. */
-static inline struct run run_verb_va(int (*fn)(int, char **), const char *verb, const char *first,
-				     va_list ap)
+/* fn(argc, argv) with argv = verb, then the arguments after it up to a NULL. */
+static inline struct run run_verb(int (*fn)(int, char **), const char *verb, ...)
 {
 	char *argv[16] = { (char *)verb };
 	int argc = 1, saved_out, saved_err;
 	FILE *out = tmpfile(), *err = tmpfile();
 	struct run r;
+	va_list ap;
 
 	assert_non_null(out);
 	assert_non_null(err);
-	for (const char *a = first; a && argc < 15; a = va_arg(ap, const char *))
+	va_start(ap, verb);
+	for (const char *a = va_arg(ap, const char *); a && argc < 15; a = va_arg(ap, const char *))
 		argv[argc++] = (char *)a;
+	va_end(ap);
 
 	fflush(stdout);
 	fflush(stderr);
@@ -60,8 +47,8 @@ static inline struct run run_verb_va(int (*fn)(int, char **), const char *verb, 
 	dup2(saved_err, STDERR_FILENO);
 	close(saved_out);
 	close(saved_err);
-	r.out = slurp(out);
-	r.err = slurp(err);
+	r.out = fixture_read_stream(out);
+	r.err = fixture_read_stream(err);
 	return r;
 }
 

@@ -26,16 +26,7 @@
 #define ROOTS "tests/fixtures/rootfs-checks"
 
 /* Runs ctl_check_main() on the NULL-terminated arguments after "check". */
-static struct run run(const char *arg, ...)
-{
-	struct run r;
-	va_list ap;
-
-	va_start(ap, arg);
-	r = run_verb_va(ctl_check_main, "check", arg, ap);
-	va_end(ap);
-	return r;
-}
+#define run(...) run_verb(ctl_check_main, "check", __VA_ARGS__)
 
 static int setup(void **state)
 {

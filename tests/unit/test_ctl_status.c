@@ -254,19 +254,6 @@ static bool skip_without(const char *lang)
 	return true;
 }
 
-static struct run run(int (*fn)(int, char **), const char *verb, ...)
-{
-	const char *first;
-	struct run r;
-	va_list ap;
-
-	va_start(ap, verb);
-	first = va_arg(ap, const char *);
-	r = run_verb_va(fn, verb, first, ap);
-	va_end(ap);
-	return r;
-}
-
 /* Compares text with FIXTURES/name, or writes it there under UPDATE_EXPECTED=1. */
 static void expect_file(const char *text, const char *name)
 {
@@ -285,7 +272,7 @@ static void expect_file(const char *text, const char *name)
 	f = fopen(file, "re");
 	if (!f)
 		fail_msg("%s is missing; this is the output:\n%s", file, text);
-	want = slurp(f);
+	want = fixture_read_stream(f);
 	if (strcmp(want, text) != 0)
 		fail_msg("output differs from %s; got:\n%s", file, text);
 	free(want);
@@ -302,8 +289,8 @@ static void check_verb(const char *fixture, const char *lang, int (*fn)(int, cha
 	if (skip_without(lang))
 		return;
 	server_start(fixture, SERVE_FIXTURE);
-	r = arg ? run(fn, verb, "--socket", sock_path, arg, NULL) :
-		  run(fn, verb, "--socket", sock_path, NULL);
+	r = arg ? run_verb(fn, verb, "--socket", sock_path, arg, NULL) :
+		  run_verb(fn, verb, "--socket", sock_path, NULL);
 	assert_string_equal(r.err, "");
 	assert_int_equal(r.status, want_status);
 	/* Never an escape sequence in a pipe: no colour, and none from the agent's data. */
@@ -340,7 +327,7 @@ static void test_status_json(void **state)
 
 	use_lang("en");
 	server_start("noncompliant", SERVE_FIXTURE);
-	r = run(ctl_status_main, "status", "--json", "--socket", sock_path, NULL);
+	r = run_verb(ctl_status_main, "status", "--json", "--socket", sock_path, NULL);
 	assert_int_equal(r.status, 1);
 	assert_string_equal(r.err, "");
 	/* One line of JSON: the status result as the agent gave it. */
@@ -355,7 +342,7 @@ static void test_status_json(void **state)
 	yajl_tree_free(v);
 	run_free(&r);
 
-	r = run(ctl_status_main, "status", "--json", "--socket", NO_SOCKET, NULL);
+	r = run_verb(ctl_status_main, "status", "--json", "--socket", NO_SOCKET, NULL);
 	assert_int_equal(r.status, 2);
 	assert_string_equal(r.out, "");
 	run_free(&r);
@@ -368,7 +355,7 @@ static void check_unreachable(const char *lang)
 
 	if (skip_without(lang))
 		return;
-	r = run(ctl_status_main, "status", "--socket", NO_SOCKET, NULL);
+	r = run_verb(ctl_status_main, "status", "--socket", NO_SOCKET, NULL);
 	assert_int_equal(r.status, 2);
 	assert_string_equal(r.out, "");
 	snprintf(name, sizeof(name), "unreachable.%s.txt", lang);
@@ -376,11 +363,11 @@ static void check_unreachable(const char *lang)
 	run_free(&r);
 
 	/* Every verb says the same. */
-	r = run(ctl_explain_main, "explain", "--socket", NO_SOCKET, "x", NULL);
+	r = run_verb(ctl_explain_main, "explain", "--socket", NO_SOCKET, "x", NULL);
 	assert_int_equal(r.status, 2);
 	expect_file(r.err, name);
 	run_free(&r);
-	r = run(ctl_events_main, "events", "--socket", NO_SOCKET, "--follow", NULL);
+	r = run_verb(ctl_events_main, "events", "--socket", NO_SOCKET, "--follow", NULL);
 	assert_int_equal(r.status, 2);
 	expect_file(r.err, name);
 	run_free(&r);
@@ -401,20 +388,20 @@ static void test_usage(void **state)
 	struct run r;
 
 	use_lang("en");
-	r = run(ctl_status_main, "status", "--bogus", NULL);
+	r = run_verb(ctl_status_main, "status", "--bogus", NULL);
 	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.err, "posturectl status --help"));
 	run_free(&r);
-	r = run(ctl_status_main, "status", "extra", NULL);
+	r = run_verb(ctl_status_main, "status", "extra", NULL);
 	assert_int_equal(r.status, 2);
 	run_free(&r);
-	r = run(ctl_explain_main, "explain", NULL);
+	r = run_verb(ctl_explain_main, "explain", NULL);
 	assert_int_equal(r.status, 2);
 	run_free(&r);
-	r = run(ctl_status_main, "status", "--follow", NULL);
+	r = run_verb(ctl_status_main, "status", "--follow", NULL);
 	assert_int_equal(r.status, 2);
 	run_free(&r);
-	r = run(ctl_status_main, "status", "--help", NULL);
+	r = run_verb(ctl_status_main, "status", "--help", NULL);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "Usage: posturectl status"));
 	run_free(&r);
@@ -443,7 +430,7 @@ static void test_explain_unknown(void **state)
 
 	use_lang("en");
 	server_start("noncompliant", SERVE_FIXTURE);
-	r = run(ctl_explain_main, "explain", "--socket", sock_path, "no-such-rule", NULL);
+	r = run_verb(ctl_explain_main, "explain", "--socket", sock_path, "no-such-rule", NULL);
 	assert_int_equal(r.status, 1);
 	assert_string_equal(r.out, "");
 	assert_non_null(strstr(r.err, "The policy in force has no rule 'no-such-rule'."));
@@ -478,7 +465,7 @@ static void check_follow(const char *lang)
 	setenv("TEST_CLOSE_AFTER_FINDINGS", "1", 1);
 	server_start("noncompliant", SERVE_FIXTURE);
 	unsetenv("TEST_CLOSE_AFTER_FINDINGS");
-	r = run(ctl_events_main, "events", "--follow", "--socket", sock_path, NULL);
+	r = run_verb(ctl_events_main, "events", "--follow", "--socket", sock_path, NULL);
 	/* The fake agent hangs up after the events: that ends --follow, saying so. */
 	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.err, "posturectl events --follow"));
@@ -516,20 +503,21 @@ static void test_sent_verbose_json(void **state)
 
 	use_lang("en");
 	server_start("sent", SERVE_FIXTURE);
-	r = run(ctl_sent_main, "sent", "--socket", sock_path, "--verbose", "--since", "7d", NULL);
+	r = run_verb(ctl_sent_main, "sent", "--socket", sock_path, "--verbose", "--since", "7d",
+		     NULL);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "    \"evidences\": ["));
 	run_free(&r);
-	r = run(ctl_sent_main, "sent", "--socket", sock_path, "--json", NULL);
+	r = run_verb(ctl_sent_main, "sent", "--socket", sock_path, "--json", NULL);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "{\"seq\":1795680000000001,\"acked\":1795680605000,"
 				      "\"record\":{\"time\":1795680600000,"));
 	assert_int_equal(strchr(r.out, '\n') - r.out + 1 < (long)strlen(r.out), 1);
 	run_free(&r);
-	r = run(ctl_sent_main, "sent", "--socket", sock_path, "--since", "yesterday", NULL);
+	r = run_verb(ctl_sent_main, "sent", "--socket", sock_path, "--since", "yesterday", NULL);
 	assert_int_equal(r.status, 2);
 	run_free(&r);
-	r = run(ctl_sent_main, "sent", "--socket", NO_SOCKET, NULL);
+	r = run_verb(ctl_sent_main, "sent", "--socket", NO_SOCKET, NULL);
 	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.err, "cannot be reached"));
 	run_free(&r);

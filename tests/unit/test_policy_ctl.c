@@ -77,40 +77,19 @@ static int setup(void **state)
 }
 
 /* Runs ctl_policy_main() on the NULL-terminated arguments after "policy". */
-static struct run run(const char *arg, ...)
-{
-	struct run r;
-	va_list ap;
-
-	va_start(ap, arg);
-	r = run_verb_va(ctl_policy_main, "policy", arg, ap);
-	va_end(ap);
-	return r;
-}
+#define run(...) run_verb(ctl_policy_main, "policy", __VA_ARGS__)
 
 /* How many rules the policy in file has, and how many of them are enabled, as the library counts. */
 static void count_rules(const char *file, size_t *ret_all, size_t *ret_enabled)
 {
-	policy_errors *errors = policy_errors_new();
-	policy *p = NULL;
+	policy *p = fixture_policy_load(file);
 	size_t enabled = 0;
 
-	assert_non_null(errors);
-	assert_int_equal(policy_load(file, errors, &p), 0);
 	for (size_t i = 0; i < policy_rule_count(p); i++)
 		enabled += policy_rule_enabled(policy_rule_at(p, i));
 	*ret_all = policy_rule_count(p);
 	*ret_enabled = enabled;
 	policy_unref(p);
-	policy_errors_free(errors);
-}
-
-static char *read_fixture(const char *path)
-{
-	FILE *f = fopen(path, "re");
-
-	assert_non_null(f);
-	return slurp(f);
 }
 
 static void test_usage(void **state)
@@ -224,7 +203,7 @@ static void test_check_directory(void **state)
 static void explain_in(const char *lc_all, const char *lc_messages, const char *lang,
 		       const char *expected_file)
 {
-	char *expected = read_fixture(expected_file);
+	char *expected = fixture_read(expected_file, NULL);
 	struct run r;
 
 	set_lang(lc_all, lc_messages, lang);
@@ -290,7 +269,7 @@ static void test_explain_invalid(void **state)
 /* Network rules: what traffic, which direction, the exceptions, in both languages. */
 static void test_explain_network(void **state)
 {
-	char *expected = read_fixture(FIXTURES "/valid/network.explain.en.txt");
+	char *expected = fixture_read(FIXTURES "/valid/network.explain.en.txt", NULL);
 	struct run r;
 
 	set_lang(NULL, NULL, "C.UTF-8");

@@ -20,30 +20,12 @@
 #include <sys/socket.h>
 
 #include "../../policy/policy.h"
+#include "fixtures.h"
 
 #define INVALID_DIR   "tests/fixtures/policies/invalid"
 #define VALID_DIR     "tests/fixtures/policies/valid"
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
-
-static char *read_file(const char *path, size_t *ret_size)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t size = 0, n;
-
-	assert_non_null(f);
-	do {
-		buf = realloc(buf, size + 4096 + 1);
-		assert_non_null(buf);
-		n = fread(buf + size, 1, 4096, f);
-		size += n;
-	} while (n > 0);
-	buf[size] = '\0';
-	fclose(f);
-	*ret_size = size;
-	return buf;
-}
 
 /* All errors of parsing text as `name`, formatted and joined by newlines. */
 static char *errors_of(const char *name, const char *text, size_t size, int *ret_r)
@@ -81,8 +63,8 @@ static void test_invalid_fixture(void **state)
 
 	snprintf(path, sizeof(path), "%s/%s.json", INVALID_DIR, name);
 	snprintf(expected_path, sizeof(expected_path), "%s/%s.expected", INVALID_DIR, name);
-	text = read_file(path, &size);
-	expected = read_file(expected_path, &esize);
+	text = fixture_read(path, &size);
+	expected = fixture_read(expected_path, &esize);
 
 	snprintf(path, sizeof(path), "%s.json", name);
 	got = errors_of(path, text, size, &r);
@@ -352,7 +334,7 @@ static void test_minimal_defaults(void **state)
 static void test_full_round_trip(void **state)
 {
 	size_t size;
-	char *text = read_file(VALID_DIR "/full.json", &size);
+	char *text = fixture_read(VALID_DIR "/full.json", &size);
 	policy *p = parse_ok(text);
 	const struct policy_settings *s = policy_settings(p);
 	const struct policy_matcher *m;
