@@ -205,7 +205,8 @@ TEST_LIBS = $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 # What the unit tests are written with (tests/unit/fixtures.h), as an archive: a suite
 # links only the files of it that it calls, so none pulls in a module it does not test.
-FIXTURES_SRCS := $(addprefix tests/unit/,fixtures.c fixtures_policy.c fixtures_records.c)
+FIXTURES_SRCS := $(addprefix tests/unit/,fixtures.c fixtures_policy.c fixtures_checks.c \
+	fixtures_records.c)
 FIXTURES_LIB = $(BUILD)/tests/libfixtures.a
 FIXTURES_LIB_SAN = $(BUILD)/asan/tests/libfixtures.a
 $(FIXTURES_LIB): $(call obj,$(FIXTURES_SRCS))
@@ -271,11 +272,12 @@ notify-test: $(BUILD)/tests/notify/test_notify $(BUILD)/postured-notify $(MO_FIL
 # systemd and timedated, plain and under ASan+UBSan.
 CHECKS_BUS_SRCS = tests/checks_bus/test_checks_bus.c $(CHECKS_SRCS) \
 	$(POLICY_SRCS)
-$(BUILD)/tests/checks_bus/test_checks_bus: $(call obj,$(CHECKS_BUS_SRCS)) $(BASIC_LIB)
+$(BUILD)/tests/checks_bus/test_checks_bus: $(call obj,$(CHECKS_BUS_SRCS)) $(FIXTURES_LIB) $(BASIC_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(TEST_LIBS) -o $@
-$(BUILD)/asan/tests/checks_bus/test_checks_bus: $(call obj,$(CHECKS_BUS_SRCS),asan/) $(BASIC_LIB_SAN)
+$(BUILD)/asan/tests/checks_bus/test_checks_bus: $(call obj,$(CHECKS_BUS_SRCS),asan/) \
+		$(FIXTURES_LIB_SAN) $(BASIC_LIB_SAN)
 	$(call msg,LD-SAN,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(ALL_LDFLAGS) $^ $(TEST_LIBS) -o $@

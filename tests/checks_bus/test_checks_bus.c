@@ -32,6 +32,7 @@
 
 #include "postured/checks/checks.h"
 #include "postured/checks/runner.h"
+#include "tests/unit/fixtures.h"
 
 static const char *fake_path;
 static char tmpdir[] = "/tmp/checks-bus-XXXXXX";
@@ -164,21 +165,6 @@ static const policy_rule *rule(const char *id)
 	return r;
 }
 
-static bool has_evidence(const struct check_result *res, const char *needle)
-{
-	for (size_t i = 0; i < res->n_evidence; i++)
-		if (strstr(res->evidence[i], needle))
-			return true;
-	return false;
-}
-
-static void dump(const char *what, const struct check_result *res)
-{
-	fprintf(stderr, "%s: %s (%s)\n", what, check_status_to_string(res->status), res->reason);
-	for (size_t i = 0; i < res->n_evidence; i++)
-		fprintf(stderr, "  - %s\n", res->evidence[i]);
-}
-
 /* Runs check on root r and expects status, reason and evidence (NULL: any). */
 static struct check_result expect(const char *check, const char *r, const policy_rule *pr,
 				  enum check_status want, const char *reason, const char *evidence)
@@ -187,8 +173,8 @@ static struct check_result expect(const char *check, const char *r, const policy
 
 	assert_int_equal(checks_run(check, r, pr, &res), 0);
 	if (res.status != want || (reason && !strstr(res.reason, reason)) ||
-	    (evidence && !has_evidence(&res, evidence)))
-		dump(check, &res);
+	    (evidence && !fixture_check_has_evidence(&res, evidence)))
+		fixture_check_dump(check, &res);
 	assert_int_equal(res.status, want);
 	if (want == CHECK_PASS)
 		assert_string_equal(res.reason, "");
@@ -197,7 +183,7 @@ static struct check_result expect(const char *check, const char *r, const policy
 	if (reason)
 		assert_non_null(strstr(res.reason, reason));
 	if (evidence)
-		assert_true(has_evidence(&res, evidence));
+		assert_true(fixture_check_has_evidence(&res, evidence));
 	return res;
 }
 
@@ -237,9 +223,11 @@ static void test_units_not_running(void **state)
 	/* A unit systemd has no file for loads as not-found. */
 	assert_non_null(strstr(res.reason, "openvpn-client@work.service (not installed)"));
 	assert_null(strstr(res.reason, "vpn.service (")); /* the running one is not named */
-	assert_true(has_evidence(&res, "openvpn-client@work.service: inactive (dead), load "
-				       "state not-found"));
-	assert_true(has_evidence(&res, "backup.timer: failed (failed), load state loaded"));
+	assert_true(fixture_check_has_evidence(&res,
+					       "openvpn-client@work.service: inactive (dead), load "
+					       "state not-found"));
+	assert_true(fixture_check_has_evidence(&res,
+					       "backup.timer: failed (failed), load state loaded"));
 }
 
 static void test_units_no_systemd(void **state)
@@ -281,7 +269,7 @@ static void test_units_hang(void **state)
 		     "org.freedesktop.systemd1 did not answer LoadUnit within 2 s",
 		     "edr.socket: not asked");
 	assert_true(elapsed_since(t) < 10 * USEC_PER_SEC); /* sd-bus's own default is 25 s */
-	assert_true(has_evidence(&res, "backup.timer: not asked"));
+	assert_true(fixture_check_has_evidence(&res, "backup.timer: not asked"));
 }
 
 static void test_units_strings_cleaned(void **state)
@@ -302,7 +290,7 @@ static void test_units_strings_cleaned(void **state)
 		for (const char *c = res.evidence[i]; *c; c++)
 			assert_true(*c >= 0x20 && *c < 0x7f);
 	}
-	assert_true(has_evidence(&res, "xxx..."));
+	assert_true(fixture_check_has_evidence(&res, "xxx..."));
 }
 
 /* ---- time_sync ------------------------------------------------------------------------ */
@@ -356,7 +344,7 @@ static void test_time_without_timedated(void **state)
 	res = expect("time_sync", "/", rule("time"), kernel_status(), NULL,
 		     "timedated: org.freedesktop.timedate1 Get(NTP) failed: "
 		     "org.freedesktop.DBus.Error.ServiceUnknown");
-	assert_true(has_evidence(&res, "kernel clock: "));
+	assert_true(fixture_check_has_evidence(&res, "kernel clock: "));
 	/* Below another root with nothing to read: unknown, with both reasons. */
 	expect("time_sync", root, rule("time"), CHECK_UNKNOWN,
 	       "there is no systemd configuration (etc/systemd/system) to read",
@@ -407,11 +395,11 @@ static void test_runner_bus_hang(void **state)
 		   "backup.timer=loaded:active:waiting", NULL);
 	assert_int_equal(check_runner_run(root, jobs, 2, NULL, results), 0);
 	if (results[0].status != CHECK_PASS)
-		dump("required_services", &results[0]);
+		fixture_check_dump("required_services", &results[0]);
 	assert_int_equal(results[0].status, CHECK_PASS);
-	assert_true(has_evidence(&results[0], "backup.timer: active (waiting)"));
+	assert_true(fixture_check_has_evidence(&results[0], "backup.timer: active (waiting)"));
 	assert_int_equal(results[1].status, CHECK_PASS);
-	assert_true(has_evidence(&results[1], "NTPSynchronized yes"));
+	assert_true(fixture_check_has_evidence(&results[1], "NTPSynchronized yes"));
 }
 
 /* ---- the policy --------------------------------------------------------------------- */
@@ -435,20 +423,8 @@ static const char policy_text[] =
 
 static int setup(void **state)
 {
-	policy_errors *errors = policy_errors_new();
-	int r;
-
-	r = policy_parse("bus-test.json", policy_text, strlen(policy_text), errors, &rules);
-	for (size_t i = 0; errors && i < policy_errors_count(errors); i++) {
-		char *s;
-
-		if (policy_error_format(policy_errors_get(errors, i), &s) == 0) {
-			fprintf(stderr, "%s\n", s);
-			free(s);
-		}
-	}
-	policy_errors_free(errors);
-	return r < 0 ? -1 : 0;
+	rules = fixture_policy_parse("bus-test.json", policy_text, strlen(policy_text));
+	return 0;
 }
 
 static int teardown(void **state)

@@ -11,6 +11,7 @@
  *
  *   fixtures.c          files and JSON: libc, cmocka, yajl, basic/
  *   fixtures_policy.c   policies: the policy library
+ *   fixtures_checks.c   check results: the checks
  *   fixtures_records.c  the device, processes and records: no cmocka, so
  *                       that a benchmark can describe the same laptop
  *
@@ -28,6 +29,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "postured/checks/checks.h"
 #include "postured/device.h"
 #include "postured/finding.h"
 #include "postured/proctab.h"
@@ -65,6 +67,14 @@ policy *fixture_policy_parse(const char *name, const char *text, size_t size);
 
 /* The policy in path, loaded as the agent loads it; on failure every error is printed. */
 policy *fixture_policy_load(const char *path);
+
+/* --- check results (fixtures_checks.c) ---------------------------------------------- */
+
+/* Whether one of res's evidence lines contains needle. */
+bool fixture_check_has_evidence(const struct check_result *res, const char *needle);
+
+/* Prints res, its status, reason and evidence, to stderr, as what: for a test about to fail. */
+void fixture_check_dump(const char *what, const struct check_result *res);
 
 /* --- the laptop and its processes (fixtures_records.c) ------------------------------ */
 

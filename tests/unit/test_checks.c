@@ -22,6 +22,7 @@
 #include "postured/checks/checks.h"
 #include "postured/checks/gvdb.h"
 #include "postured/checks/nft_ruleset.h"
+#include "fixtures.h"
 
 #define ROOTS	 "tests/fixtures/rootfs-checks"
 #define BASELINE "policy/baselines/telework.json"
@@ -33,8 +34,7 @@ static int setup(void **state)
 	char path[256];
 	struct timespec ts[2] = { { .tv_nsec = UTIME_NOW }, { .tv_nsec = UTIME_NOW } };
 
-	if (policy_load(BASELINE, NULL, &baseline) < 0)
-		return -1;
+	baseline = fixture_policy_load(BASELINE);
 	/* Git keeps no modification times: set the stamps the update check reads. */
 	snprintf(path, sizeof(path), "%s/pass/var/lib/apt/periodic/unattended-upgrades-stamp",
 		 ROOTS);
@@ -75,27 +75,17 @@ static const policy_rule *rule_for(const char *check)
 	return r;
 }
 
-static bool has_evidence(const struct check_result *res, const char *needle)
-{
-	for (size_t i = 0; i < res->n_evidence; i++)
-		if (strstr(res->evidence[i], needle))
-			return true;
-	return false;
-}
-
 static void expect(const char *tree, const char *check, bool defaults, enum check_status want,
 		   const char *reason, const char *evidence)
 {
 	struct check_result res;
-	char root[256];
+	char root[256], what[256];
 
 	snprintf(root, sizeof(root), "%s/%s", ROOTS, tree);
 	assert_int_equal(checks_run(check, root, defaults ? NULL : rule_for(check), &res), 0);
 	if (res.status != want) {
-		fprintf(stderr, "%s on %s: %s (%s)\n", check, tree,
-			check_status_to_string(res.status), res.reason);
-		for (size_t i = 0; i < res.n_evidence; i++)
-			fprintf(stderr, "  - %s\n", res.evidence[i]);
+		snprintf(what, sizeof(what), "%s on %s", check, tree);
+		fixture_check_dump(what, &res);
 	}
 	assert_int_equal(res.status, want);
 	if (want == CHECK_PASS)
@@ -104,7 +94,7 @@ static void expect(const char *tree, const char *check, bool defaults, enum chec
 		assert_true(strlen(res.reason) > 0);
 	if (reason && !strstr(res.reason, reason))
 		fail_msg("%s on %s: reason \"%s\" lacks \"%s\"", check, tree, res.reason, reason);
-	if (evidence && !has_evidence(&res, evidence))
+	if (evidence && !fixture_check_has_evidence(&res, evidence))
 		fail_msg("%s on %s: no evidence \"%s\"", check, tree, evidence);
 }
 
