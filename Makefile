@@ -259,7 +259,7 @@ $(BUILD)/tests/e2e/test_e2e: $(call obj,tests/e2e/test_e2e.c $(SPOOL_SRCS)) $(BA
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
 # The notifier against a private session bus, a test notification server and a fake agent.
-$(BUILD)/tests/notify/test_notify: tests/notify/test_notify.c
+$(BUILD)/tests/notify/test_notify: tests/notify/test_notify.c tests/helpers/private_bus.h
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(PKG_LIBS) -lpthread -o $@
@@ -327,7 +327,7 @@ clang-build:
 
 FORMAT_FILES = $(filter-out %/kernel_types.h,$(wildcard agent/*/*.[ch] basic/*.[ch] agent/postured/checks/*.[ch] \
 	probes/*.[ch] tests/unit/*.[ch] tests/integration/*.[ch] tests/helpers/*.c tests/bench/*.c \
-	tests/checks_bus/*.c \
+	tests/checks_bus/*.c tests/notify/*.c tests/helpers/*.h \
 	tests/fuzz/*.[ch]))
 
 .PHONY: format format-check

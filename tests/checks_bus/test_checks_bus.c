@@ -33,6 +33,7 @@
 #include "postured/checks/checks.h"
 #include "postured/checks/runner.h"
 #include "tests/unit/fixtures.h"
+#include "../helpers/private_bus.h"
 
 static const char *fake_path;
 static char tmpdir[] = "/tmp/checks-bus-XXXXXX";
@@ -44,10 +45,7 @@ static pid_t dbus_pid = -1, fake_pid = -1;
 
 static int start_dbus(void)
 {
-	char conf[512], dir[300], text[2048], fdarg[32];
-	size_t len = 0;
-	ssize_t k;
-	int p[2];
+	char conf[512], dir[300], text[2048];
 	FILE *f;
 
 	snprintf(root, sizeof(root), "%s/root", tmpdir);
@@ -75,34 +73,8 @@ static int start_dbus(void)
 		dir);
 	fclose(f);
 
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	dbus_pid = fork();
-	if (dbus_pid < 0)
-		return -1;
-	if (dbus_pid == 0) {
-		int log = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-		/* Its warnings (it cannot raise the fd limit unprivileged...) are not ours. */
-		dup2(log, STDERR_FILENO);
-		dup2(p[1], 3);
-		snprintf(fdarg, sizeof(fdarg), "--print-address=3");
-		snprintf(text, sizeof(text), "--config-file=%s", conf);
-		execlp("dbus-daemon", "dbus-daemon", text, "--nofork", "--nopidfile", fdarg,
-		       (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	while (len + 1 < sizeof(address) &&
-	       (k = read(p[0], address + len, sizeof(address) - 1 - len)) > 0) {
-		len += (size_t)k;
-		if (memchr(address, '\n', len))
-			break;
-	}
-	close(p[0]);
-	address[len] = '\0';
-	address[strcspn(address, "\n")] = '\0';
-	return len > 0 ? 0 : -1;
+	snprintf(text, sizeof(text), "--config-file=%s", conf);
+	return private_bus_start(text, true, address, sizeof(address), &dbus_pid);
 }
 
 /* Starts fake_systemd with the NULL-terminated arguments and waits until it owns its names. */

@@ -29,6 +29,8 @@
 #include <unistd.h>
 #include <systemd/sd-bus.h>
 
+#include "../helpers/private_bus.h"
+
 #define QUIET_SECONDS 2
 
 static int passed, failed;
@@ -320,38 +322,6 @@ static void agent_finding(int fd, const char *rule, const char *title, const cha
 
 static pid_t dbus_pid = -1;
 
-static int start_dbus(char *address, size_t size)
-{
-	int p[2];
-	ssize_t k;
-	size_t len = 0;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	dbus_pid = fork();
-	if (dbus_pid < 0)
-		return -errno;
-	if (dbus_pid == 0) {
-		char fdarg[32];
-
-		dup2(p[1], 3);
-		snprintf(fdarg, sizeof(fdarg), "--print-address=3");
-		execlp("dbus-daemon", "dbus-daemon", "--session", "--nofork", "--nopidfile", fdarg,
-		       (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	while (len + 1 < size && (k = read(p[0], address + len, size - 1 - len)) > 0) {
-		len += (size_t)k;
-		if (memchr(address, '\n', len))
-			break;
-	}
-	close(p[0]);
-	address[len] = '\0';
-	address[strcspn(address, "\n")] = '\0';
-	return len > 0 ? 0 : -EIO;
-}
-
 /* Starts postured-notify; lang, when not NULL, is its LANG. */
 static pid_t start_notifier(const char *build, const char *path_env, const char *lang)
 {
@@ -535,7 +505,7 @@ int main(int argc, char *argv[])
 	chmod(script, 0755);
 	snprintf(path_env, sizeof(path_env), "%s:/usr/bin:/bin", bindir);
 
-	if (start_dbus(address, sizeof(address)) < 0) {
+	if (private_bus_start("--session", false, address, sizeof(address), &dbus_pid) < 0) {
 		printf("FAIL: could not start dbus-daemon\n0 passed, 1 failed\n");
 		return 1;
 	}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A dbus-daemon of a test's own, for the suites that talk D-Bus without the
+ * machine's buses: tests/checks_bus (a system bus that a fake systemd
+ * answers on) and tests/notify (a session bus with a test notification
+ * server).  The daemon prints its address on a pipe once it listens, so a
+ * caller that has the address can connect at once.
+ *
+ * Static functions: a test program includes this header once.  They print
+ * nothing; the caller says what failed.
+ */
+#ifndef POSTURED_TESTS_PRIVATE_BUS_H
+#define POSTURED_TESTS_PRIVATE_BUS_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/*
+ * Starts dbus-daemon with bus_arg ("--session", or "--config-file=PATH")
+ * and reads the address it prints into address (size bytes).  With quiet,
+ * its stderr goes to /dev/null: its warnings (it cannot raise the fd limit
+ * unprivileged...) are not the test's.  Returns 0 and the daemon's pid in
+ * *ret_pid, for the caller to SIGTERM and reap; -errno, or -EIO when it
+ * printed no address (the daemon is gone then).
+ */
+static inline int private_bus_start(const char *bus_arg, bool quiet, char *address, size_t size,
+				    pid_t *ret_pid)
+{
+	size_t len = 0;
+	ssize_t k;
+	pid_t pid;
+	int p[2];
+
+	if (size == 0)
+		return -EINVAL;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+
+		close(p[0]);
+		close(p[1]);
+		return r;
+	}
+	if (pid == 0) {
+		if (quiet) {
+			int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+			dup2(null, STDERR_FILENO);
+		}
+		/* dup2() clears O_CLOEXEC on the copy: fd 3 is the one the daemon inherits. */
+		dup2(p[1], 3);
+		execlp("dbus-daemon", "dbus-daemon", bus_arg, "--nofork", "--nopidfile",
+		       "--print-address=3", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	while (len + 1 < size && (k = read(p[0], address + len, size - 1 - len)) > 0) {
+		len += (size_t)k;
+		if (memchr(address, '\n', len))
+			break;
+	}
+	close(p[0]);
+	address[len] = '\0';
+	address[strcspn(address, "\n")] = '\0';
+	if (address[0] == '\0') {
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		return -EIO;
+	}
+	*ret_pid = pid;
+	return 0;
+}
+
+#endif
