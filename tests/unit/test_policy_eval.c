@@ -18,40 +18,46 @@
 #include <sys/socket.h>
 
 #include "../../policy/policy.h"
+#include "fixtures.h"
 
 #define SHA_A "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define SHA_B "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
-/* A policy with arguments collected and the given rules, each a JSON object body. */
-static policy *make_policy(const char *mode, const char *const *rules, size_t n)
+/*
+ * A policy "t" whose head (mode, settings) follows id and serial, of rules
+ * r0, r1...: each with common after its id, then a title, a severity and
+ * texts, then its own fields in rules[i].
+ */
+static policy *build_policy(const char *name, const char *head, const char *common,
+			    const char *const *rules, size_t n)
 {
-	policy_errors *errors = policy_errors_new();
 	char *text = NULL;
 	size_t len = 0;
-	policy *p = NULL;
+	policy *p;
 	FILE *f = open_memstream(&text, &len);
 
 	assert_non_null(f);
-	fprintf(f,
-		"{\"id\": \"t\", \"serial\": 1, \"mode\": \"%s\", \"settings\": "
-		"{\"collect_arguments\": true}, \"rules\": [",
-		mode);
+	fprintf(f, "{\"id\": \"t\", \"serial\": 1, %s, \"rules\": [", head);
 	for (size_t i = 0; i < n; i++)
 		fprintf(f,
-			"%s{\"id\": \"r%zu\", \"type\": \"process\", \"title\": \"t\", "
-			"\"severity\": \"low\", \"message\": {\"en\": \"m\"}, \"remediation\": "
-			"{\"en\": \"r\"}, %s}",
-			i ? "," : "", i, rules[i]);
+			"%s{\"id\": \"r%zu\", %s\"title\": \"t\", \"severity\": \"low\", "
+			"\"message\": {\"en\": \"m\"}, \"remediation\": {\"en\": \"r\"}, %s}",
+			i ? "," : "", i, common, rules[i]);
 	fprintf(f, "]}");
 	fclose(f);
-	if (policy_parse("eval.json", text, len, errors, &p) < 0) {
-		for (size_t i = 0; i < policy_errors_count(errors); i++)
-			print_error("%s\n", policy_errors_get(errors, i)->message);
-		fail_msg("policy does not parse");
-	}
-	policy_errors_free(errors);
+	p = fixture_policy_parse(name, text, len);
 	free(text);
 	return p;
+}
+
+/* A policy with arguments collected and the given process rules, each a JSON object body. */
+static policy *make_policy(const char *mode, const char *const *rules, size_t n)
+{
+	char head[128];
+
+	snprintf(head, sizeof(head),
+		 "\"mode\": \"%s\", \"settings\": {\"collect_arguments\": true}", mode);
+	return build_policy("eval.json", head, "\"type\": \"process\", ", rules, n);
 }
 
 static policy *one_rule(const char *rule)
@@ -504,29 +510,10 @@ static void test_index_agrees_with_scan(void **state)
 /* A policy of rules each with their own "type" and what follows the common fields. */
 static policy *make_typed_policy(const char *mode, const char *const *rules, size_t n)
 {
-	policy_errors *errors = policy_errors_new();
-	char *text = NULL;
-	size_t len = 0;
-	policy *p = NULL;
-	FILE *f = open_memstream(&text, &len);
+	char head[64];
 
-	assert_non_null(f);
-	fprintf(f, "{\"id\": \"t\", \"serial\": 1, \"mode\": \"%s\", \"rules\": [", mode);
-	for (size_t i = 0; i < n; i++)
-		fprintf(f,
-			"%s{\"id\": \"r%zu\", \"title\": \"t\", \"severity\": \"low\", \"message\": "
-			"{\"en\": \"m\"}, \"remediation\": {\"en\": \"r\"}, %s}",
-			i ? "," : "", i, rules[i]);
-	fprintf(f, "]}");
-	fclose(f);
-	if (policy_parse("net.json", text, len, errors, &p) < 0) {
-		for (size_t i = 0; i < policy_errors_count(errors); i++)
-			print_error("%s\n", policy_errors_get(errors, i)->message);
-		fail_msg("policy does not parse");
-	}
-	policy_errors_free(errors);
-	free(text);
-	return p;
+	snprintf(head, sizeof(head), "\"mode\": \"%s\"", mode);
+	return build_policy("net.json", head, "", rules, n);
 }
 
 static policy *one_net_rule(const char *rule)
@@ -580,24 +567,26 @@ static bool net_matched(const policy *p, const struct policy_connection *c)
 	return n > 0;
 }
 
+/* net_matched() for an outbound TCP connection to text:port: one case, one line. */
+static bool out_tcp_matched(const policy *p, const char *text, uint16_t port)
+{
+	struct policy_connection c = out_tcp(text, port);
+
+	return net_matched(p, &c);
+}
+
 static void test_net_ipv4(void **state)
 {
 	policy *p = one_net_rule("\"direction\": \"outbound\", \"effect\": \"deny\", \"match\": "
 				 "{\"address\": [\"10.0.0.0/8\", \"192.0.2.7\"]}");
 	struct policy_connection c;
 
-	c = out_tcp("10.0.0.0", 443);
-	assert_true(net_matched(p, &c));
-	c = out_tcp("10.255.255.255", 1);
-	assert_true(net_matched(p, &c));
-	c = out_tcp("11.0.0.0", 443);
-	assert_false(net_matched(p, &c));
-	c = out_tcp("9.255.255.255", 443);
-	assert_false(net_matched(p, &c));
-	c = out_tcp("192.0.2.7", 443);
-	assert_true(net_matched(p, &c));
-	c = out_tcp("192.0.2.8", 443);
-	assert_false(net_matched(p, &c));
+	assert_true(out_tcp_matched(p, "10.0.0.0", 443));
+	assert_true(out_tcp_matched(p, "10.255.255.255", 1));
+	assert_false(out_tcp_matched(p, "11.0.0.0", 443));
+	assert_false(out_tcp_matched(p, "9.255.255.255", 443));
+	assert_true(out_tcp_matched(p, "192.0.2.7", 443));
+	assert_false(out_tcp_matched(p, "192.0.2.8", 443));
 	/* Bytes past the IPv4 address are not looked at. */
 	c = out_tcp("192.0.2.7", 443);
 	memset(c.addr + 4, 0xaa, 12);
@@ -617,29 +606,19 @@ static void test_net_ipv6_and_v4_mapped(void **state)
 		"[\"2001:db8::/32\", \"fe80::/10\", \"::ffff:198.51.100.0/120\", \"::1\"]}");
 	struct policy_connection c;
 
-	c = out_tcp("2001:db8:ffff::1", 443);
-	assert_true(net_matched(p, &c));
-	c = out_tcp("2001:db9::", 443);
-	assert_false(net_matched(p, &c));
+	assert_true(out_tcp_matched(p, "2001:db8:ffff::1", 443));
+	assert_false(out_tcp_matched(p, "2001:db9::", 443));
 	/* /10 is not a whole number of bytes. */
-	c = out_tcp("febf:ffff::", 443);
-	assert_true(net_matched(p, &c));
-	c = out_tcp("fec0::", 443);
-	assert_false(net_matched(p, &c));
-	c = out_tcp("::1", 443);
-	assert_true(net_matched(p, &c));
-	c = out_tcp("::2", 443);
-	assert_false(net_matched(p, &c));
+	assert_true(out_tcp_matched(p, "febf:ffff::", 443));
+	assert_false(out_tcp_matched(p, "fec0::", 443));
+	assert_true(out_tcp_matched(p, "::1", 443));
+	assert_false(out_tcp_matched(p, "::2", 443));
 	/* The v4-mapped prefix is IPv4: it matches IPv4 and v4-mapped IPv6 alike. */
-	c = out_tcp("198.51.100.9", 443);
-	assert_true(net_matched(p, &c));
-	c = out_tcp("::ffff:198.51.100.9", 443);
-	assert_true(net_matched(p, &c));
-	c = out_tcp("::ffff:198.51.101.9", 443);
-	assert_false(net_matched(p, &c));
+	assert_true(out_tcp_matched(p, "198.51.100.9", 443));
+	assert_true(out_tcp_matched(p, "::ffff:198.51.100.9", 443));
+	assert_false(out_tcp_matched(p, "::ffff:198.51.101.9", 443));
 	/* IPv4-compatible (deprecated) is not v4-mapped. */
-	c = out_tcp("::198.51.100.9", 443);
-	assert_false(net_matched(p, &c));
+	assert_false(out_tcp_matched(p, "::198.51.100.9", 443));
 	policy_unref(p);
 
 	/* An IPv4 rule catches the v4-mapped form too: the kernel judges it as IPv4. */
@@ -766,10 +745,8 @@ static void test_net_programs_and_users(void **state)
 	assert_true(net_matched(p, &c));
 	c.uid = 1001;
 	assert_false(net_matched(p, &c));
-	c = out_tcp("192.0.2.1", 81);
-	assert_false(net_matched(p, &c));
-	c = out_tcp("192.0.3.1", 80);
-	assert_false(net_matched(p, &c));
+	assert_false(out_tcp_matched(p, "192.0.2.1", 81));
+	assert_false(out_tcp_matched(p, "192.0.3.1", 80));
 	c = out_tcp("192.0.2.1", 80);
 	c.path = "/usr/bin/wget";
 	assert_false(net_matched(p, &c));
@@ -784,21 +761,16 @@ static void test_net_excepts(void **state)
 		"{\"address\": \"private\", \"port\": [25, 587]}]");
 	struct policy_connection c;
 
-	c = out_tcp("198.51.100.1", 25);
-	assert_true(net_matched(p, &c));
-	c = out_tcp("192.0.2.25", 25); /* the first except */
-	assert_false(net_matched(p, &c));
+	assert_true(out_tcp_matched(p, "198.51.100.1", 25));
+	assert_false(out_tcp_matched(p, "192.0.2.25", 25)); /* the first except */
 	c = out_tcp("198.51.100.1", 25);
 	c.path = "/usr/sbin/postfix";
 	assert_true(net_matched(p, &c)); /* the second except needs root too */
 	c.uid = 0;
 	assert_false(net_matched(p, &c));
-	c = out_tcp("10.0.0.25", 25); /* the third */
-	assert_false(net_matched(p, &c));
-	c = out_tcp("fd00::25", 25);
-	assert_false(net_matched(p, &c));
-	c = out_tcp("10.0.0.25", 26); /* not matched in the first place */
-	assert_false(net_matched(p, &c));
+	assert_false(out_tcp_matched(p, "10.0.0.25", 25)); /* the third */
+	assert_false(out_tcp_matched(p, "fd00::25", 25));
+	assert_false(out_tcp_matched(p, "10.0.0.25", 26)); /* not matched in the first place */
 	policy_unref(p);
 }
 
