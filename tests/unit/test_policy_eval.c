@@ -575,6 +575,14 @@ static bool out_tcp_matched(const policy *p, const char *text, uint16_t port)
 	return net_matched(p, &c);
 }
 
+/* The same for a TCP socket listening on text:port. */
+static bool listen_tcp_matched(const policy *p, const char *text, uint16_t port)
+{
+	struct policy_connection c = conn(POLICY_NET_LISTEN, POLICY_NET_TCP, text, port);
+
+	return net_matched(p, &c);
+}
+
 static void test_net_ipv4(void **state)
 {
 	policy *p = one_net_rule("\"direction\": \"outbound\", \"effect\": \"deny\", \"match\": "
@@ -604,7 +612,6 @@ static void test_net_ipv6_and_v4_mapped(void **state)
 	policy *p = one_net_rule(
 		"\"direction\": \"outbound\", \"effect\": \"deny\", \"match\": {\"address\": "
 		"[\"2001:db8::/32\", \"fe80::/10\", \"::ffff:198.51.100.0/120\", \"::1\"]}");
-	struct policy_connection c;
 
 	assert_true(out_tcp_matched(p, "2001:db8:ffff::1", 443));
 	assert_false(out_tcp_matched(p, "2001:db9::", 443));
@@ -624,19 +631,13 @@ static void test_net_ipv6_and_v4_mapped(void **state)
 	/* An IPv4 rule catches the v4-mapped form too: the kernel judges it as IPv4. */
 	p = one_net_rule("\"direction\": \"listen\", \"effect\": \"report\", \"match\": {}, "
 			 "\"except\": [{\"address\": \"loopback\"}]");
-	c = conn(POLICY_NET_LISTEN, POLICY_NET_TCP, "::ffff:127.0.0.1", 8080);
-	assert_false(net_matched(p, &c));
-	c = conn(POLICY_NET_LISTEN, POLICY_NET_TCP, "::ffff:192.168.1.5", 8080);
-	assert_true(net_matched(p, &c));
+	assert_false(listen_tcp_matched(p, "::ffff:127.0.0.1", 8080));
+	assert_true(listen_tcp_matched(p, "::ffff:192.168.1.5", 8080));
 	/* A bind to every address is not a bind to loopback. */
-	c = conn(POLICY_NET_LISTEN, POLICY_NET_TCP, "0.0.0.0", 8080);
-	assert_true(net_matched(p, &c));
-	c = conn(POLICY_NET_LISTEN, POLICY_NET_TCP, "::", 8080);
-	assert_true(net_matched(p, &c));
-	c = conn(POLICY_NET_LISTEN, POLICY_NET_TCP, "::1", 8080);
-	assert_false(net_matched(p, &c));
-	c = conn(POLICY_NET_LISTEN, POLICY_NET_TCP, "127.3.2.1", 8080);
-	assert_false(net_matched(p, &c));
+	assert_true(listen_tcp_matched(p, "0.0.0.0", 8080));
+	assert_true(listen_tcp_matched(p, "::", 8080));
+	assert_false(listen_tcp_matched(p, "::1", 8080));
+	assert_false(listen_tcp_matched(p, "127.3.2.1", 8080));
 	policy_unref(p);
 }
 
