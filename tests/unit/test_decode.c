@@ -19,6 +19,15 @@
 #define BOOT_NS	  123456789012ULL
 #define OFFSET_NS 1700000000000000000LL
 
+/* The header every record starts with, written at BOOT_NS. */
+static void fill_header(struct event_header *h, uint16_t kind, uint16_t version, size_t size)
+{
+	h->kind = kind;
+	h->version = version;
+	h->size = (uint32_t)size;
+	h->time_boot_ns = BOOT_NS;
+}
+
 static void fill_task(struct event_task *t, uint32_t pid)
 {
 	t->pid = pid;
@@ -36,10 +45,7 @@ static void fill_task(struct event_task *t, uint32_t pid)
 static void make_exec(struct event_exec_args *r, size_t size, const char *filename)
 {
 	memset(r, 0, sizeof(*r));
-	r->exec.header.kind = EVENT_KIND_EXEC;
-	r->exec.header.version = EVENT_EXEC_VERSION;
-	r->exec.header.size = (uint32_t)size;
-	r->exec.header.time_boot_ns = BOOT_NS;
+	fill_header(&r->exec.header, EVENT_KIND_EXEC, EVENT_EXEC_VERSION, size);
 	fill_task(&r->exec.task, 4242);
 	r->exec.exe_dev = 0x803;
 	r->exec.exe_ino = 1234567;
@@ -50,10 +56,7 @@ static void make_exec(struct event_exec_args *r, size_t size, const char *filena
 static void make_fork(struct event_fork *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->header.kind = EVENT_KIND_FORK;
-	r->header.version = EVENT_FORK_VERSION;
-	r->header.size = sizeof(*r);
-	r->header.time_boot_ns = BOOT_NS;
+	fill_header(&r->header, EVENT_KIND_FORK, EVENT_FORK_VERSION, sizeof(*r));
 	fill_task(&r->task, 5000);
 	r->parent_tid = 77;
 }
@@ -61,10 +64,7 @@ static void make_fork(struct event_fork *r)
 static void make_exit(struct event_exit *r, uint32_t wait_status)
 {
 	memset(r, 0, sizeof(*r));
-	r->header.kind = EVENT_KIND_EXIT;
-	r->header.version = EVENT_EXIT_VERSION;
-	r->header.size = sizeof(*r);
-	r->header.time_boot_ns = BOOT_NS;
+	fill_header(&r->header, EVENT_KIND_EXIT, EVENT_EXIT_VERSION, sizeof(*r));
 	fill_task(&r->task, 6000);
 	r->exit_code = wait_status;
 }
@@ -80,6 +80,15 @@ static void assert_task(const struct decoded_task *t, uint32_t pid, uint32_t log
 	assert_true(t->start_boot == 99000000000ULL);
 	assert_true(t->cgroup_id == 0x1122334455667788ULL);
 	assert_string_equal(t->comm, "bash");
+}
+
+/* What every record built here decodes to: its kind, BOOT_NS and fill_task(pid). */
+static void assert_decoded(const struct decoded_event *ev, enum event_kind kind, uint32_t pid)
+{
+	assert_int_equal(ev->kind, kind);
+	assert_true(ev->time_boot == BOOT_NS);
+	assert_true(ev->time_real == (BOOT_NS + OFFSET_NS) / 1000);
+	assert_task(&ev->task, pid, 1002);
 }
 
 /* Decoding must fail with `expected` and leave *ret exactly as it was. */
@@ -100,10 +109,7 @@ static void test_exec_valid(void **state)
 
 	make_exec(&r, sizeof(struct event_exec), "/usr/bin/bash");
 	assert_int_equal(decode_event(&r, sizeof(struct event_exec), OFFSET_NS, &ev), 0);
-	assert_int_equal(ev.kind, EVENT_KIND_EXEC);
-	assert_true(ev.time_boot == BOOT_NS);
-	assert_true(ev.time_real == (BOOT_NS + OFFSET_NS) / 1000);
-	assert_task(&ev.task, 4242, 1002);
+	assert_decoded(&ev, EVENT_KIND_EXEC, 4242);
 	assert_string_equal(ev.exec.filename, "/usr/bin/bash");
 	assert_false(ev.exec.filename_truncated);
 	assert_false(ev.exec.args_truncated);
@@ -180,10 +186,7 @@ static void test_fork_valid(void **state)
 
 	make_fork(&r);
 	assert_int_equal(decode_event(&r, sizeof(r), OFFSET_NS, &ev), 0);
-	assert_int_equal(ev.kind, EVENT_KIND_FORK);
-	assert_true(ev.time_boot == BOOT_NS);
-	assert_true(ev.time_real == (BOOT_NS + OFFSET_NS) / 1000);
-	assert_task(&ev.task, 5000, 1002);
+	assert_decoded(&ev, EVENT_KIND_FORK, 5000);
 	assert_int_equal(ev.fork.parent_tid, 77);
 	assert_false(ev.fork.start_approx);
 
@@ -200,10 +203,7 @@ static void test_exit_valid(void **state)
 
 	make_exit(&r, 0);
 	assert_int_equal(decode_event(&r, sizeof(r), OFFSET_NS, &ev), 0);
-	assert_int_equal(ev.kind, EVENT_KIND_EXIT);
-	assert_true(ev.time_boot == BOOT_NS);
-	assert_true(ev.time_real == (BOOT_NS + OFFSET_NS) / 1000);
-	assert_task(&ev.task, 6000, 1002);
+	assert_decoded(&ev, EVENT_KIND_EXIT, 6000);
 	assert_int_equal(ev.exit.status, 0);
 	assert_int_equal(ev.exit.signal, 0);
 	assert_false(ev.exit.core_dumped);
@@ -500,10 +500,7 @@ static const uint8_t net_remote[16] = { 10, 1, 2, 3 };
 static void make_net(struct event_net *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->header.kind = EVENT_KIND_NET;
-	r->header.version = EVENT_NET_VERSION;
-	r->header.size = sizeof(*r);
-	r->header.time_boot_ns = BOOT_NS;
+	fill_header(&r->header, EVENT_KIND_NET, EVENT_NET_VERSION, sizeof(*r));
 	fill_task(&r->task, 7000);
 	r->exe_dev = 0x803;
 	r->exe_ino = 4242;
@@ -528,11 +525,8 @@ static void test_net_valid(void **state)
 
 	make_net(&r);
 	assert_int_equal(decode_event(&r, sizeof(r), OFFSET_NS, &ev), 0);
-	assert_int_equal(ev.kind, EVENT_KIND_NET);
+	assert_decoded(&ev, EVENT_KIND_NET, 7000);
 	assert_string_equal(event_kind_to_string(ev.kind), "net");
-	assert_true(ev.time_boot == BOOT_NS);
-	assert_true(ev.time_real == (BOOT_NS + OFFSET_NS) / 1000);
-	assert_task(&ev.task, 7000, 1002);
 	assert_true(ev.net.has_process);
 	assert_true(ev.net.exe_dev == 0x803);
 	assert_true(ev.net.exe_ino == 4242);
