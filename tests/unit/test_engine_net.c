@@ -24,6 +24,16 @@ static const char net_policy[] =
 	" \"effect\": \"report\", \"message\": {\"en\": \"m\"}, \"remediation\": {\"en\": \"r\"}}"
 	"]}";
 
+/* python3 listening on every IPv4 address, port 8080: what "listeners" forbids. */
+static const struct engine_listener python_8080 = {
+	.protocol = POLICY_NET_TCP,
+	.family = AF_INET,
+	.port = 8080,
+	.uid = USER_UID,
+	.pid = 31,
+	.exe = "/usr/bin/python3",
+};
+
 static struct ctx *start_net(void **state)
 {
 	struct ctx *c = *state;
@@ -150,12 +160,7 @@ static void test_net_listeners(void **state)
 	struct ctx *c = start_net(state);
 	const policy_rule *rule;
 	struct engine_listener l[3] = {
-		{ .protocol = POLICY_NET_TCP,
-		  .family = AF_INET,
-		  .port = 8080,
-		  .uid = USER_UID,
-		  .pid = 31,
-		  .exe = "/usr/bin/python3" },
+		python_8080,
 		{ .protocol = POLICY_NET_TCP,
 		  .family = AF_INET,
 		  .addr = { 127, 0, 0, 1 },
@@ -226,18 +231,12 @@ static void test_net_reported_bind_is_a_listener(void **state)
 			 .local_port = 8080,
 			 .count = 1 },
 	};
-	struct engine_listener l = { .protocol = POLICY_NET_TCP,
-				     .family = AF_INET,
-				     .port = 8080,
-				     .uid = USER_UID,
-				     .pid = 31,
-				     .exe = "/usr/bin/python3" };
 
 	engine_on_network(c->e, &n);
 	assert_int_equal(fake.n_findings, 1);
 	assert_int_equal(fake.findings[0].action, FINDING_ACTION_REPORTED);
 	assert_false(engine_rule_failing(c->e, rule, NULL));
-	engine_judge_listeners(c->e, &l, 1);
+	engine_judge_listeners(c->e, &python_8080, 1);
 	assert_int_equal(fake.n_findings, 1);
 	assert_true(engine_rule_failing(c->e, rule, NULL));
 	/* The bind failed, or the socket closed: nothing open, nothing failing. */
@@ -250,20 +249,14 @@ static void test_net_listeners_afresh_after_reload(void **state)
 {
 	struct ctx *c = start_net(state);
 	policy *again = parse_text(net_policy);
-	struct engine_listener l = { .protocol = POLICY_NET_TCP,
-				     .family = AF_INET,
-				     .port = 8080,
-				     .uid = USER_UID,
-				     .pid = 31,
-				     .exe = "/usr/bin/python3" };
 
-	engine_judge_listeners(c->e, &l, 1);
+	engine_judge_listeners(c->e, &python_8080, 1);
 	assert_int_equal(fake.n_findings, 1);
 	assert_true(engine_rule_failing(c->e, policy_rule_find(c->p, "listeners"), NULL));
 
 	assert_int_equal(engine_set_policy(c->e, again, T0 + 1), 0);
 	assert_false(engine_rule_failing(c->e, policy_rule_find(again, "listeners"), NULL));
-	engine_judge_listeners(c->e, &l, 1);
+	engine_judge_listeners(c->e, &python_8080, 1);
 	assert_int_equal(fake.n_findings, 2);
 	assert_ptr_equal(fake.findings[1].policy, again);
 	assert_true(engine_rule_failing(c->e, policy_rule_find(again, "listeners"), NULL));
