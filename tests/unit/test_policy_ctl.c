@@ -200,28 +200,32 @@ static void test_check_directory(void **state)
 	run_free(&r);
 }
 
-static void explain_in(const char *lc_all, const char *lc_messages, const char *lang,
-		       const char *expected_file)
+/* `posturectl policy explain FIXTURES/valid/file` in a locale prints FIXTURES/valid/expected. */
+static void explain_in(const char *file, const char *lc_all, const char *lc_messages,
+		       const char *lang, const char *expected)
 {
-	char *expected = fixture_read(expected_file, NULL);
+	char path[256], *want;
 	struct run r;
 
+	snprintf(path, sizeof(path), "%s/valid/%s", FIXTURES, expected);
+	want = fixture_read(path, NULL);
+	snprintf(path, sizeof(path), "%s/valid/%s", FIXTURES, file);
 	set_lang(lc_all, lc_messages, lang);
-	r = run("explain", FIXTURES "/valid/explain.json", NULL);
+	r = run("explain", path, NULL);
 	assert_int_equal(r.status, 0);
 	assert_string_equal(r.err, "");
-	assert_string_equal(r.out, expected);
+	assert_string_equal(r.out, want);
 	run_free(&r);
-	free(expected);
+	free(want);
 }
 
 static void test_explain_english(void **state)
 {
-	explain_in(NULL, NULL, NULL, FIXTURES "/valid/explain.en.txt");
-	explain_in(NULL, NULL, "C.UTF-8", FIXTURES "/valid/explain.en.txt");
-	explain_in(NULL, NULL, "de_DE.UTF-8", FIXTURES "/valid/explain.en.txt");
+	explain_in("explain.json", NULL, NULL, NULL, "explain.en.txt");
+	explain_in("explain.json", NULL, NULL, "C.UTF-8", "explain.en.txt");
+	explain_in("explain.json", NULL, NULL, "de_DE.UTF-8", "explain.en.txt");
 	/* LC_ALL wins over LANG. */
-	explain_in("en_US.UTF-8", NULL, "ja_JP.UTF-8", FIXTURES "/valid/explain.en.txt");
+	explain_in("explain.json", "en_US.UTF-8", NULL, "ja_JP.UTF-8", "explain.en.txt");
 }
 
 /* A check rule is explained as a check of the device, never as a rule about programs. */
@@ -245,10 +249,10 @@ static void test_explain_japanese(void **state)
 {
 	if (skip_without_japanese())
 		return;
-	explain_in(NULL, NULL, "ja_JP.UTF-8", FIXTURES "/valid/explain.ja.txt");
-	explain_in("ja_JP.UTF-8", NULL, "C", FIXTURES "/valid/explain.ja.txt");
+	explain_in("explain.json", NULL, NULL, "ja_JP.UTF-8", "explain.ja.txt");
+	explain_in("explain.json", "ja_JP.UTF-8", NULL, "C", "explain.ja.txt");
 	/* LC_MESSAGES wins over LANG; an empty LC_ALL counts as unset. */
-	explain_in("", "ja_JP.UTF-8", "C.UTF-8", FIXTURES "/valid/explain.ja.txt");
+	explain_in("explain.json", "", "ja_JP.UTF-8", "C.UTF-8", "explain.ja.txt");
 }
 
 static void test_explain_invalid(void **state)
@@ -269,17 +273,9 @@ static void test_explain_invalid(void **state)
 /* Network rules: what traffic, which direction, the exceptions, in both languages. */
 static void test_explain_network(void **state)
 {
-	char *expected = fixture_read(FIXTURES "/valid/network.explain.en.txt", NULL);
 	struct run r;
 
-	set_lang(NULL, NULL, "C.UTF-8");
-	r = run("explain", FIXTURES "/valid/network.json", NULL);
-	assert_int_equal(r.status, 0);
-	assert_string_equal(r.err, "");
-	assert_string_equal(r.out, expected);
-	run_free(&r);
-	free(expected);
-
+	explain_in("network.json", NULL, NULL, "C.UTF-8", "network.explain.en.txt");
 	if (skip_without_japanese())
 		return;
 	set_lang(NULL, NULL, "ja_JP.UTF-8");
