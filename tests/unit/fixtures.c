@@ -39,7 +39,8 @@ char *fixture_read(const char *path, size_t *ret_size)
 	int r = read_full_file(path, FIXTURE_READ_MAX, 0, &text, ret_size);
 
 	if (r < 0)
-		fail_msg("cannot read %s: %s", path, strerror(-r));
+		fail_msg("cannot read %s: %s%s", path, strerror(-r),
+			 r == -ENOENT ? "; tests run from the top of the tree" : "");
 	return text;
 }
 

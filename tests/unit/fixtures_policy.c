@@ -25,7 +25,8 @@ static void fail_policy(const char *what, const char *verb, int r, policy_errors
 		free(line);
 	}
 	policy_errors_free(errs);
-	fail_msg("%s does not %s (%s)", what, verb, strerror(-r));
+	fail_msg("%s does not %s (%s)%s", what, verb, strerror(-r),
+		 r == -ENOENT ? "; tests run from the top of the tree" : "");
 }
 
 policy *fixture_policy_parse(const char *name, const char *text, size_t size)

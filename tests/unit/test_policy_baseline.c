@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "../../policy/policy.h"
+#include "fixtures.h"
 
 #define BASELINE "policy/baselines/telework.json"
 
@@ -145,27 +146,7 @@ static policy *baseline;
 
 static int setup(void **state)
 {
-	policy_errors *errors = policy_errors_new();
-	policy *p = NULL;
-	int r;
-
-	if (!errors)
-		return -1;
-	r = policy_load(BASELINE, errors, &p);
-	for (size_t i = 0; i < policy_errors_count(errors); i++) {
-		char *s;
-
-		if (policy_error_format(policy_errors_get(errors, i), &s) == 0) {
-			fprintf(stderr, "%s\n", s);
-			free(s);
-		}
-	}
-	policy_errors_free(errors);
-	if (r < 0) {
-		fprintf(stderr, "%s: %s (run from the top of the tree)\n", BASELINE, strerror(-r));
-		return -1;
-	}
-	baseline = p;
+	baseline = fixture_policy_load(BASELINE);
 	return 0;
 }
 
