@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * For the posturectl unit tests: runs a verb's main function in this process
- * with stdout and stderr captured, as a user at a terminal would see them.
+ * with stdout and stderr captured, as a user at a terminal would see them,
+ * and read back through fixture_read_stream().  A suite binds its verb once:
+ *
+ *   #define run(...) run_verb(ctl_check_main, "check", __VA_ARGS__)
  */
 #ifndef POSTURED_TESTS_CTL_RUN_H
 #define POSTURED_TESTS_CTL_RUN_H
