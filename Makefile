@@ -349,6 +349,8 @@ NETBENCH_SRCS := tests/bench/netbench.c agent/postured/probe_net.c agent/posture
 	agent/postured/probe_common.c
 REPORT_BENCH_SRCS := tests/bench/report_bench.c $(SPOOL_SRCS) agent/postured/format.c agent/postured/finding.c \
 	agent/postured/decode.c agent/postured/proctab.c $(CHECKS_SRCS)
+# The laptop the formatters' unit tests describe (tests/unit/fixtures.h), without cmocka.
+REPORT_BENCH_SRCS += tests/unit/fixtures_records.c
 
 $(BUILD)/tests/bench/execbench: tests/bench/execbench.c
 	$(call msg,CC,$@)

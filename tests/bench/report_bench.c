@@ -35,6 +35,7 @@
 #include "postured/checks/checks.h"
 #include "postured/format.h"
 #include "postured/spool.h"
+#include "tests/unit/fixtures.h"
 
 /* Paths here are short temporary ones; gcc cannot know that. */
 #ifndef __clang__
@@ -110,16 +111,6 @@ static int collector_start(const char *bin, const char *dir, const char *pki, co
 	return -1;
 }
 
-static const struct device_info bench_device = {
-	.uid = "0123456789abcdef0123456789abcdef",
-	.boot_uid = "fedcba9876543210fedcba9876543210",
-	.hostname = "laptop-042",
-	.type_id = 3,
-	.os_name = "Debian GNU/Linux",
-	.os_version = "12",
-	.kernel_release = "6.1.0-26-amd64",
-};
-
 static const char bench_policy[] =
 	"{\"id\": \"bench\", \"serial\": 1, \"mode\": \"monitor\", \"rules\": ["
 	"{\"id\": \"deny-ncat\", \"type\": \"process\", \"title\": \"Network listeners (ncat)\","
@@ -184,7 +175,7 @@ static size_t make_record(yajl_gen g, const policy *p, size_t i, char *buf, size
 		f.ancestors[1] =
 			(struct finding_ancestor){ .pid = 1200, .path = "/usr/bin/gnome-terminal" };
 		snprintf(uid, sizeof(uid), "%016zx%016zx", i, i * 40503u);
-		format_finding(g, &f, uid, &bench_device);
+		format_finding(g, &f, uid, &fixture_device);
 	} else {
 		struct proc_entry parent = { .pid = 4000,
 					     .ppid = 1200,
@@ -217,7 +208,7 @@ static size_t make_record(yajl_gen g, const policy *p, size_t i, char *buf, size
 		ev.exec.args_size = (uint32_t)n + 1;
 		ev.exec.exe_dev = 2049;
 		ev.exec.exe_ino = 131072 + i % 8;
-		format_process_event(g, &ev, NULL, &parent, &bench_device, 0);
+		format_process_event(g, &ev, NULL, &parent, &fixture_device, 0);
 	}
 	return take(g, buf, size);
 }
