@@ -228,9 +228,35 @@ static void matcher_item(struct explain *e, const struct policy_matcher *m, cons
 	}
 }
 
+/* The conditions of one clause of a process rule (k 0: "match"; k > 0: except k - 1), as items. */
+static int process_clause(struct explain *e, const policy_rule *r, size_t k)
+{
+	for (enum policy_field f = 0; f < _POLICY_FIELD_MAX; f++) {
+		const struct policy_matcher *m = k == 0 ? policy_rule_matcher(r, f) :
+							  policy_rule_except_matcher(r, k - 1, f);
+		_cleanup_free_ char *values = NULL;
+
+		if (!m)
+			continue;
+		for (size_t i = 0; i < m->n_values; i++) {
+			_cleanup_free_ char *v = NULL;
+			int n = append_value(&v, m, &m->values[i]);
+
+			if (n >= 0)
+				n = append_item(&values, i, v);
+			if (n < 0)
+				return n;
+		}
+		matcher_item(e, m, values ?: "");
+	}
+	return 0;
+}
+
 static int explain_process_rule(struct explain *e, const policy_rule *r)
 {
 	unsigned grace = policy_rule_grace_seconds(r);
+	size_t n_excepts = policy_rule_except_count(r);
+	int k;
 
 	if (policy_rule_effect(r) == POLICY_EFFECT_REQUIRE)
 		say(e, 3,
@@ -248,30 +274,25 @@ static int explain_process_rule(struct explain *e, const policy_rule *r)
 		say(e, 3, "%s",
 		    _("Stops any program that matches all of the following before it runs a "
 		      "single instruction, and reports it (enforce mode):"));
+	else if (n_excepts > 0)
+		say(e, 3, "%s",
+		    _("Stops any program that matches all of the following, and reports it "
+		      "(enforce mode). Because the rule has exceptions, which the agent checks, "
+		      "not the kernel, the program is stopped just after it starts, so it may run "
+		      "for a moment:"));
 	else
 		say(e, 3, "%s",
 		    _("Stops any program that matches all of the following, and reports it "
 		      "(enforce mode). These conditions are checked just after the program "
 		      "starts, so it may run for a moment:"));
 
-	for (enum policy_field f = 0; f < _POLICY_FIELD_MAX; f++) {
-		const struct policy_matcher *m = policy_rule_matcher(r, f);
-		_cleanup_free_ char *values = NULL;
-
-		if (!m)
-			continue;
-		for (size_t i = 0; i < m->n_values; i++) {
-			_cleanup_free_ char *v = NULL;
-			int k = append_value(&v, m, &m->values[i]);
-
-			if (k >= 0)
-				k = append_item(&values, i, v);
-			if (k < 0)
-				return k;
-		}
-		matcher_item(e, m, values ?: "");
+	k = process_clause(e, r, 0);
+	/* Each except gets its own opening, as network rules' do. */
+	for (size_t i = 0; k >= 0 && i < n_excepts; i++) {
+		say(e, 3, "%s", _("Except when all of the following hold:"));
+		k = process_clause(e, r, i + 1);
 	}
-	return 0;
+	return k;
 }
 
 static int explain_check_rule(struct explain *e, const policy_rule *r)

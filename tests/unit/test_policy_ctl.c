@@ -317,6 +317,35 @@ static void test_explain_network(void **state)
 	run_free(&r);
 }
 
+/* Process rules with "except": the exceptions, and why enforcement waits for userspace. */
+static void test_explain_process_except(void **state)
+{
+	char *expected = read_fixture(FIXTURES "/valid/process-except.explain.en.txt");
+	struct run r;
+
+	set_lang(NULL, NULL, "C.UTF-8");
+	r = run("explain", FIXTURES "/valid/process-except.json", NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	assert_string_equal(r.out, expected);
+	run_free(&r);
+	free(expected);
+
+	if (skip_without_japanese())
+		return;
+	set_lang(NULL, NULL, "ja_JP.UTF-8");
+	r = run("explain", FIXTURES "/valid/process-except.json", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(
+		r.out, "   次の条件をすべて満たすプログラムを停止し、報告します（強制モード）"
+		       "。このルールには例外があり、例外はカーネルではなくエージェントが"
+		       "判定するため、プログラムは起動直後に停止され、わずかな間動作する"
+		       "ことがあります:\n"
+		       "     - パスが次のいずれか: 「/usr/bin/nc」、「/usr/bin/ncat」\n"
+		       "   ただし、次の条件をすべて満たす場合は除きます:\n"));
+	run_free(&r);
+}
+
 static void test_explain_baseline(void **state)
 {
 	struct run r;
@@ -401,6 +430,7 @@ int main(void)
 		cmocka_unit_test_setup(test_explain_check_rule, setup),
 		cmocka_unit_test_setup(test_explain_invalid, setup),
 		cmocka_unit_test_setup(test_explain_network, setup),
+		cmocka_unit_test_setup(test_explain_process_except, setup),
 		cmocka_unit_test_setup(test_explain_baseline, setup),
 		cmocka_unit_test_setup(test_explain_singular, setup),
 	};
