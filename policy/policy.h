@@ -460,6 +460,12 @@ enum {
 				 << 5, /* a rule without an exact path or name key, or exec_audit */
 };
 unsigned policy_needs(const policy *p);
+/*
+ * What facts rule r looks at, in "match" or an except: the POLICY_NEED_*
+ * bits but POLICY_NEED_EVERY_EXEC, whether r is enabled or not; 0 for
+ * rules that are not process rules.  Tells which rules need arguments.
+ */
+unsigned policy_rule_needs(const policy_rule *r);
 
 /*
  * Whether proc's SHA-256 would change the outcome: some enabled rule whose

@@ -287,6 +287,13 @@ unsigned policy_needs(const policy *p)
 	return p->needs;
 }
 
+unsigned policy_rule_needs(const policy_rule *r)
+{
+	if (r->type != POLICY_RULE_PROCESS)
+		return 0;
+	return rule_needs(r) & ~(unsigned)POLICY_NEED_EVERY_EXEC;
+}
+
 enum policy_field policy_rule_key_field(const policy_rule *r)
 {
 	return r->key_field;
