@@ -134,6 +134,8 @@ int agent_policy_put_in_force(agent *a, policy *p, const char *source, bool star
 	/* Arguments p asks for are captured before it judges its first exec; fewer, after. */
 	if (args > args_before)
 		probe_process_set_args_size(a->proc, args);
+	/* The processes running now are judged by the same facts as later execs. */
+	engine_set_args_bytes(a->engine, args);
 	/* Each policy tries to put its network rules into the kernel again. */
 	a->engine_ctx.net = a->net.probe;
 	r = engine_set_policy(a->engine, p, now_usec(CLOCK_MONOTONIC));
@@ -157,6 +159,7 @@ int agent_policy_put_in_force(agent *a, policy *p, const char *source, bool star
 	}
 	if (r < 0) {
 		probe_process_set_args_size(a->proc, args_before);
+		engine_set_args_bytes(a->engine, args_before);
 		strbuf_printf(detail, sizeof(detail), "%s: cannot be put in force: %s", source,
 			      strerror(-r));
 		strbufcpy(a->policy.last_error, sizeof(a->policy.last_error), detail);

@@ -295,6 +295,25 @@ static void facts_from_exec(engine *e, const struct decoded_event *ev, struct fa
 	facts_sha256(e, ev->task.pid, f);
 }
 
+/*
+ * The arguments of a process known without its exec record, as much as the
+ * kernel would have captured at its exec: none when it captures none (an
+ * except on arguments then holds no more than at exec).
+ */
+static void facts_args_from_proc(engine *e, uint32_t pid, struct facts *f)
+{
+	char raw[EVENT_ARGS_LEN];
+	int n;
+
+	if (e->args_bytes == 0 || !e->ops->cmdline || !(policy_needs(e->policy) & POLICY_NEED_ARGS))
+		return;
+	n = e->ops->cmdline(e->ctx, pid, raw, MIN(sizeof(raw), (size_t)e->args_bytes));
+	if (n <= 0)
+		return;
+	format_cmd_line(raw, (size_t)n, f->args, sizeof(f->args));
+	f->pp.args = f->args;
+}
+
 static void facts_from_entry(engine *e, const struct proc_entry *pe, struct facts *f)
 {
 	memset(&f->pp, 0, sizeof(f->pp));
@@ -306,6 +325,7 @@ static void facts_from_entry(engine *e, const struct proc_entry *pe, struct fact
 	f->pp.gid = pe->gid;
 	facts_ancestors(e, pe->ppid, f);
 	facts_names(e, f);
+	facts_args_from_proc(e, pe->pid, f);
 }
 
 /* --- findings ------------------------------------------------------------- */
@@ -579,6 +599,8 @@ static void judge_running(void *userdata, const struct proc_entry *pe)
 		strbufcpy(f.process.path, sizeof(f.process.path), pe->exe);
 		strbufcpy(f.process.name, sizeof(f.process.name), pe->comm);
 		strbufcpy(f.process.sha256, sizeof(f.process.sha256), facts.sha256);
+		strbufcpy(f.process.cmd_line, sizeof(f.process.cmd_line),
+			  facts.pp.args ? facts.pp.args : "");
 		finding_fill_ancestors(&f, &facts);
 		engine_emit(e, &f);
 	}

@@ -472,6 +472,55 @@ static void test_except_parent_spares(void **state)
 	policy_unref(p);
 }
 
+/* What /proc/PID/cmdline says to test_except_args_running: safe for pid 400, not for 401. */
+static int cmdline_of(void *ctx, uint32_t pid, char *buf, size_t size)
+{
+	static const char safe[] = "node\0server.js\0--safe", evil[] = "node\0evil.js";
+	const char *s = pid == 400 ? safe : evil;
+	size_t n = pid == 400 ? sizeof(safe) : sizeof(evil);
+
+	n = n < size ? n : size;
+	memcpy(buf, s, n);
+	return (int)n;
+}
+
+/*
+ * Programs running when a policy comes into force are judged by the
+ * arguments the kernel would have captured at their exec: an except on
+ * arguments spares them as it would at exec, and only while capture is on.
+ */
+static void test_except_args_running(void **state)
+{
+	struct ctx *c = *state;
+	struct engine_ops ops = fake_ops;
+	policy *p = parse_text(
+		"{\"id\": \"args\", \"serial\": 1, \"mode\": \"enforce\", \"settings\": "
+		"{\"collect_arguments\": true}, \"rules\": [{\"id\": \"node\", \"type\": \"process\", "
+		"\"title\": \"t\", \"severity\": \"low\", \"match\": {\"name\": \"node\"}, \"except\": "
+		"[{\"args_contains\": \"--safe\"}], \"effect\": \"deny\", \"message\": {\"en\": "
+		"\"m\"}, \"remediation\": {\"en\": \"r\"}}]}");
+	engine *e;
+
+	ops.cmdline = cmdline_of;
+	e = engine_new(&ops, NULL, c->procs, c->hashes, false);
+	assert_non_null(e);
+	known(c, 400, 1, "/usr/bin/node");
+	known(c, 401, 1, "/usr/bin/node");
+	engine_set_args_bytes(e, EVENT_ARGS_LEN);
+	assert_int_equal(engine_set_policy(e, p, T0), 0);
+	assert_int_equal(fake.n_kills, 1);
+	assert_int_equal(fake.kills[0].pid, 401);
+	assert_string_equal(only_finding()->process.cmd_line, "node evil.js");
+
+	/* Capture refused: the except cannot hold, at a reload as at an exec. */
+	fake.n_kills = fake.n_findings = 0;
+	engine_set_args_bytes(e, 0);
+	assert_int_equal(engine_set_policy(e, p, T0), 0);
+	assert_int_equal(fake.n_kills, 2);
+	engine_free(e);
+	policy_unref(p);
+}
+
 static void sha256_of(const char *path, char hex[65])
 {
 	unsigned char md[32], buf[65536];
@@ -866,6 +915,7 @@ int test_engine_process(void)
 		T(test_parent_chain_depth),
 		T(test_parent_unknown),
 		T(test_except_parent_spares),
+		T(test_except_args_running),
 		T(test_sha256_killed_from_userspace),
 		T(test_require_present_at_start),
 		T(test_userspace_kill_finds_it_gone),
