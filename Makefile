@@ -105,6 +105,8 @@ INTEGRATION_TESTS += netwatch listeners
 INTEGRATION_TESTS += firewall_netns
 # Network rules through the real daemon: enforcement, findings, listeners, storms, reloads.
 INTEGRATION_TESTS += net_enforce
+# Process rules through the real daemon: excepts on the parent, arguments as the policy asks.
+INTEGRATION_TESTS += process_rules
 FIREWALL_IT_SRCS = $(CHECKS_SRCS)
 NET_PROBE_SRCS := agent/postured/probe_net.c agent/postured/probe_net_rules.c \
 	agent/postured/probe_common.c agent/postured/decode.c

@@ -24,6 +24,16 @@ enum policy_key_kind {
 	_POLICY_KEY_MAX,
 };
 
+/*
+ * A clause of a process rule, its "match" or one entry of its "except":
+ * fields ANDed, the values of one field ORed.
+ */
+struct policy_clause {
+	unsigned fields; /* bit (1 << f) set when matchers[f] is in use */
+	struct policy_matcher matchers[_POLICY_FIELD_MAX];
+	struct policy_glob_hint *hints[_POLICY_FIELD_MAX]; /* per value; set by policy_compile() */
+};
+
 struct policy_rule {
 	const struct policy *policy;
 	size_t index;
@@ -39,11 +49,12 @@ struct policy_rule {
 	struct policy_texts texts[2]; /* by enum policy_text_kind */
 	const char *contact;
 
-	/* Process rules. */
+	/* Process rules: a process matches when match does and no entry of excepts. */
 	enum policy_effect effect;
 	uint32_t grace_seconds;
-	unsigned fields; /* bit (1 << f) set when matchers[f] is in use */
-	struct policy_matcher matchers[_POLICY_FIELD_MAX];
+	struct policy_clause match;
+	size_t n_excepts;
+	struct policy_clause *excepts;
 
 	/* Check rules. */
 	const char *check;
@@ -62,7 +73,6 @@ struct policy_rule {
 	enum policy_field key_field; /* what the API shows of key_kind */
 	size_t n_keys;
 	const char **keys; /* what the rule is indexed under */
-	struct policy_glob_hint *hints[_POLICY_FIELD_MAX]; /* per value of matchers[f] */
 };
 
 /* The literal start and end every string a glob matches has: tested before fnmatch(). */
@@ -100,7 +110,7 @@ struct policy {
 	struct policy_index index[_POLICY_KEY_MAX]; /* by enum policy_key_kind; none for NONE */
 	uint32_t *scan; /* enabled process rules without an exact key: tested on every exec */
 	size_t n_scan;
-	uint32_t *sha_rules; /* enabled process rules matching on sha256 */
+	uint32_t *sha_rules; /* enabled process rules testing sha256 (in match or an except) */
 	size_t n_sha_rules;
 	uint32_t *requires; /* enabled require rules */
 	size_t n_requires;

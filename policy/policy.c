@@ -321,18 +321,38 @@ const char *policy_check_name_at(size_t i)
 	return i < policy_n_check_names ? policy_check_names[i] : NULL;
 }
 
+static const struct policy_matcher *clause_matcher(const struct policy_clause *c,
+						   enum policy_field f)
+{
+	if ((unsigned)f >= _POLICY_FIELD_MAX || !(c->fields & 1u << f))
+		return NULL;
+	return &c->matchers[f];
+}
+
 const struct policy_matcher *policy_rule_matcher(const policy_rule *r, enum policy_field f)
 {
-	if ((unsigned)f >= _POLICY_FIELD_MAX || !(r->fields & 1u << f))
-		return NULL;
-	return &r->matchers[f];
+	return clause_matcher(&r->match, f);
+}
+
+size_t policy_rule_except_count(const policy_rule *r)
+{
+	return r->type == POLICY_RULE_PROCESS ? r->n_excepts : 0;
+}
+
+const struct policy_matcher *policy_rule_except_matcher(const policy_rule *r, size_t i,
+							enum policy_field f)
+{
+	return i < policy_rule_except_count(r) ? clause_matcher(&r->excepts[i], f) : NULL;
 }
 
 bool policy_rule_kernel_decidable(const policy_rule *r)
 {
 	const struct policy_matcher *only = NULL;
 
-	if (r->type != POLICY_RULE_PROCESS || !r->fields)
+	if (r->type != POLICY_RULE_PROCESS || !r->match.fields)
+		return false;
+	/* The kernel would kill before userspace could tell that an exception applies. */
+	if (r->n_excepts > 0)
 		return false;
 	for (enum policy_field f = 0; f < _POLICY_FIELD_MAX; f++) {
 		const struct policy_matcher *m = policy_rule_matcher(r, f);

@@ -254,10 +254,24 @@ struct policy_matcher {
 };
 
 /*
- * The matcher of field f, or NULL when the rule does not test f.  Iterate
- * over all of a rule's matchers with f from 0 to _POLICY_FIELD_MAX.
+ * The matcher of field f of the rule's "match", or NULL when it does not
+ * test f.  Iterate over all of a rule's matchers with f from 0 to
+ * _POLICY_FIELD_MAX.
  */
 const struct policy_matcher *policy_rule_matcher(const policy_rule *r, enum policy_field f);
+
+/*
+ * A process rule's "except" clauses: a process that matches "match" and
+ * any of them is not matched by the rule.  Each clause tests the fields of
+ * "match" (ANDed, values ORed).  The count is 0 for rules without excepts
+ * and for other rule types; policy_rule_except_matcher() is the matcher of
+ * field f of clause i, NULL when that clause does not test f (or past the
+ * end).
+ */
+#define POLICY_EXCEPT_MAX 16 /* "except" clauses of one process rule */
+size_t policy_rule_except_count(const policy_rule *r);
+const struct policy_matcher *policy_rule_except_matcher(const policy_rule *r, size_t i,
+							enum policy_field f);
 
 /*
  * The field by which this rule can be found from an exec, for a kernel map
@@ -278,8 +292,9 @@ const char *policy_rule_key_at(const policy_rule *r, size_t i);
  * Whether the kernel alone can decide this rule at exec, before the program's
  * first instruction: its one matcher is a set of exact paths, or of exact
  * names the kernel sees whole (at most POLICY_KERNEL_NAME_MAX bytes; the
- * kernel keeps that much of a file name in its filter keys).  Every other
- * rule needs userspace and acts after the program started.
+ * kernel keeps that much of a file name in its filter keys), and it has no
+ * "except" (exceptions are judged in userspace).  Every other rule needs
+ * userspace and acts after the program started.
  */
 #define POLICY_KERNEL_NAME_MAX 63
 bool policy_rule_kernel_decidable(const policy_rule *r);
@@ -425,10 +440,16 @@ size_t policy_eval(const policy *p, const struct policy_process *proc, struct po
 size_t policy_eval_require(const policy *p, const struct policy_process *proc,
 			   struct policy_match *matches, size_t n_matches);
 
-/* Whether rule r matches proc, regardless of its effect and whether it is enabled. */
+/*
+ * Whether rule r matches proc (its "match" holds and none of its "except"
+ * clauses does), regardless of its effect and whether it is enabled.
+ */
 bool policy_rule_matches(const policy_rule *r, const struct policy_process *proc);
 
-/* What facts the enabled process rules look at, so the agent gathers only those. */
+/*
+ * What facts the enabled process rules look at, in "match" or in an
+ * "except", so the agent gathers only those.
+ */
 enum {
 	POLICY_NEED_SHA256 = 1 << 0, /* some rule matches on sha256 */
 	POLICY_NEED_PARENT = 1 << 1, /* ... on parent_path */
@@ -439,11 +460,18 @@ enum {
 				 << 5, /* a rule without an exact path or name key, or exec_audit */
 };
 unsigned policy_needs(const policy *p);
+/*
+ * What facts rule r looks at, in "match" or an except: the POLICY_NEED_*
+ * bits but POLICY_NEED_EVERY_EXEC, whether r is enabled or not; 0 for
+ * rules that are not process rules.  Tells which rules need arguments.
+ */
+unsigned policy_rule_needs(const policy_rule *r);
 
 /*
- * Whether proc's SHA-256 would change the outcome: some enabled rule matching
- * on sha256 matches every other fact of proc (proc->sha256 is ignored).  Lets
- * the agent hash only the executables that a rule could be about.
+ * Whether proc's SHA-256 would change the outcome: some enabled rule whose
+ * "match" holds for every other fact of proc tests sha256, in "match" or in
+ * an "except" clause whose other fields hold (proc->sha256 is ignored).
+ * Lets the agent hash only the executables that a rule could be about.
  */
 bool policy_needs_sha256_for(const policy *p, const struct policy_process *proc);
 

@@ -22,7 +22,7 @@ UNIT_TESTS += policy_parse policy_eval policy_baseline policy_ctl
 policy_parse_DEPS := $(POLICY_SRCS)
 policy_eval_DEPS := $(POLICY_SRCS)
 policy_baseline_DEPS := $(POLICY_SRCS)
-policy_ctl_DEPS := agent/ctl/ctl_policy.c $(POLICY_SRCS)
+policy_ctl_DEPS := agent/ctl/ctl_policy.c agent/postured/config.c $(POLICY_SRCS)
 
 # Fuzzing.  The Makefile sets FUZZ_TARGETS after including this file, so
 # the policy target joins `make fuzz` as a prerequisite (the recipe runs every

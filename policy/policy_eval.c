@@ -6,7 +6,9 @@
  * rule with none of them is on the scan list, tested for every process.  An
  * exec thus costs a few binary searches plus the scan list, not a walk over
  * every rule, and the keys are what a kernel map can hold.  Globs are
- * checked against their literal start and end before fnmatch() runs.
+ * checked against their literal start and end before fnmatch() runs.  Keys
+ * come from "match" alone: a process its "except" clauses leave out must
+ * match "match" first, so they only ever remove candidates.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -64,16 +66,17 @@ static bool has_top(const char *pattern)
 
 static enum policy_key_kind choose_key(const struct policy_rule *r)
 {
-	const struct policy_matcher *path = &r->matchers[POLICY_FIELD_PATH];
-	bool has_path = r->fields & BIT(POLICY_FIELD_PATH);
+	const struct policy_clause *c = &r->match;
+	const struct policy_matcher *path = &c->matchers[POLICY_FIELD_PATH];
+	bool has_path = c->fields & BIT(POLICY_FIELD_PATH);
 
 	if (has_path && path->exact)
 		return POLICY_KEY_PATH;
-	if ((r->fields & BIT(POLICY_FIELD_NAME)) && r->matchers[POLICY_FIELD_NAME].exact)
+	if ((c->fields & BIT(POLICY_FIELD_NAME)) && c->matchers[POLICY_FIELD_NAME].exact)
 		return POLICY_KEY_NAME;
 	if (has_path && all_have(path, has_base))
 		return POLICY_KEY_BASE;
-	if (r->fields & BIT(POLICY_FIELD_SHA256))
+	if (c->fields & BIT(POLICY_FIELD_SHA256))
 		return POLICY_KEY_SHA256;
 	if (has_path && all_have(path, has_top))
 		return POLICY_KEY_TOP;
@@ -97,15 +100,15 @@ static int rule_keys(struct policy *p, struct policy_rule *r)
 
 	switch (r->key_kind) {
 	case POLICY_KEY_NAME:
-		m = &r->matchers[POLICY_FIELD_NAME];
+		m = &r->match.matchers[POLICY_FIELD_NAME];
 		break;
 	case POLICY_KEY_SHA256:
-		m = &r->matchers[POLICY_FIELD_SHA256];
+		m = &r->match.matchers[POLICY_FIELD_SHA256];
 		break;
 	case POLICY_KEY_PATH:
 	case POLICY_KEY_BASE:
 	case POLICY_KEY_TOP:
-		m = &r->matchers[POLICY_FIELD_PATH];
+		m = &r->match.matchers[POLICY_FIELD_PATH];
 		break;
 	default:
 		return 0;
@@ -132,7 +135,7 @@ static int rule_keys(struct policy *p, struct policy_rule *r)
 	return 0;
 }
 
-static int glob_hints(struct policy *p, struct policy_rule *r)
+static int glob_hints(struct policy *p, struct policy_clause *c)
 {
 	static const enum policy_field globbing[] = {
 		POLICY_FIELD_PATH,
@@ -141,10 +144,10 @@ static int glob_hints(struct policy *p, struct policy_rule *r)
 	};
 
 	for (size_t j = 0; j < ELEMENTSOF(globbing); j++) {
-		const struct policy_matcher *m = &r->matchers[globbing[j]];
+		const struct policy_matcher *m = &c->matchers[globbing[j]];
 		struct policy_glob_hint *h;
 
-		if (!(r->fields & BIT(globbing[j])) || m->exact)
+		if (!(c->fields & BIT(globbing[j])) || m->exact)
 			continue;
 		h = arena_alloc_array(&p->arena, m->n_values, sizeof(*h));
 		if (!h)
@@ -160,30 +163,56 @@ static int glob_hints(struct policy *p, struct policy_rule *r)
 			h[i].prefix = (uint16_t)strcspn(t, "*?[\\");
 			h[i].suffix = (uint16_t)suffix;
 		}
-		r->hints[globbing[j]] = h;
+		c->hints[globbing[j]] = h;
 	}
 	return 0;
 }
 
-static unsigned rule_needs(const struct policy_rule *r)
+static unsigned clause_needs(const struct policy_clause *c)
 {
 	unsigned needs = 0;
 
-	if (r->fields & BIT(POLICY_FIELD_SHA256))
+	if (c->fields & BIT(POLICY_FIELD_SHA256))
 		needs |= POLICY_NEED_SHA256;
-	if (r->fields & BIT(POLICY_FIELD_PARENT_PATH))
+	if (c->fields & BIT(POLICY_FIELD_PARENT_PATH))
 		needs |= POLICY_NEED_PARENT;
-	if (r->fields & BIT(POLICY_FIELD_ARGS_CONTAINS))
+	if (c->fields & BIT(POLICY_FIELD_ARGS_CONTAINS))
 		needs |= POLICY_NEED_ARGS;
 	for (enum policy_field f = POLICY_FIELD_USER; f <= POLICY_FIELD_GROUP; f++)
-		if (r->fields & BIT(f))
-			for (size_t k = 0; k < r->matchers[f].n_values; k++)
-				if (r->matchers[f].values[k].text)
+		if (c->fields & BIT(f))
+			for (size_t k = 0; k < c->matchers[f].n_values; k++)
+				if (c->matchers[f].values[k].text)
 					needs |= f == POLICY_FIELD_USER ? POLICY_NEED_USER_NAME :
 									  POLICY_NEED_GROUP_NAME;
+	return needs;
+}
+
+/* What the rule looks at, in "match" and in its excepts; which execs it must see, by its key. */
+static unsigned rule_needs(const struct policy_rule *r)
+{
+	unsigned needs = clause_needs(&r->match);
+
+	for (size_t i = 0; i < r->n_excepts; i++)
+		needs |= clause_needs(&r->excepts[i]);
 	if (r->key_field == _POLICY_FIELD_NONE || r->key_field == POLICY_FIELD_SHA256)
 		needs |= POLICY_NEED_EVERY_EXEC;
 	return needs;
+}
+
+/* Whether r tests sha256 in "match" or in an except. */
+static bool rule_tests_sha256(const struct policy_rule *r)
+{
+	return rule_needs(r) & POLICY_NEED_SHA256;
+}
+
+/* The hints of every glob of r, in "match" and its excepts. */
+static int rule_glob_hints(struct policy *p, struct policy_rule *r)
+{
+	int k = glob_hints(p, &r->match);
+
+	for (size_t i = 0; k >= 0 && i < r->n_excepts; i++)
+		k = glob_hints(p, &r->excepts[i]);
+	return k;
 }
 
 int policy_compile(struct policy *p)
@@ -202,7 +231,7 @@ int policy_compile(struct policy *p)
 		r = rule_keys(p, rule);
 		if (r < 0)
 			return r;
-		r = glob_hints(p, rule);
+		r = rule_glob_hints(p, rule);
 		if (r < 0)
 			return r;
 		n_keys[rule->key_kind] += rule->n_keys;
@@ -210,7 +239,7 @@ int policy_compile(struct policy *p)
 			p->n_scan++;
 		if (rule->effect == POLICY_EFFECT_REQUIRE)
 			p->n_requires++;
-		if (rule->fields & BIT(POLICY_FIELD_SHA256))
+		if (rule_tests_sha256(rule))
 			p->n_sha_rules++;
 		p->needs |= rule_needs(rule);
 	}
@@ -245,7 +274,7 @@ int policy_compile(struct policy *p)
 			};
 		if (rule->effect == POLICY_EFFECT_REQUIRE)
 			p->requires[p->n_requires++] = (uint32_t)i;
-		if (rule->fields & BIT(POLICY_FIELD_SHA256))
+		if (rule_tests_sha256(rule))
 			p->sha_rules[p->n_sha_rules++] = (uint32_t)i;
 	}
 	for (size_t k = 0; k < _POLICY_KEY_MAX; k++)
@@ -256,6 +285,13 @@ int policy_compile(struct policy *p)
 unsigned policy_needs(const policy *p)
 {
 	return p->needs;
+}
+
+unsigned policy_rule_needs(const policy_rule *r)
+{
+	if (r->type != POLICY_RULE_PROCESS)
+		return 0;
+	return rule_needs(r) & ~(unsigned)POLICY_NEED_EVERY_EXEC;
 }
 
 enum policy_field policy_rule_key_field(const policy_rule *r)
@@ -326,14 +362,15 @@ static bool string_matches(const struct policy_value *v, const struct policy_glo
 	return fnmatch(v->text, s.s, flags) == 0;
 }
 
-static bool matcher_matches(const struct policy_rule *r, enum policy_field f, const struct eval *e)
+static bool matcher_matches(const struct policy_clause *c, enum policy_field f,
+			    const struct eval *e)
 {
-	const struct policy_matcher *m = &r->matchers[f];
+	const struct policy_matcher *m = &c->matchers[f];
 	const struct policy_process *proc = e->proc;
 
 	for (size_t i = 0; i < m->n_values; i++) {
 		const struct policy_value *v = &m->values[i];
-		const struct policy_glob_hint *h = r->hints[f] ? &r->hints[f][i] : NULL;
+		const struct policy_glob_hint *h = c->hints[f] ? &c->hints[f][i] : NULL;
 
 		switch (f) {
 		case POLICY_FIELD_PATH:
@@ -373,20 +410,33 @@ static bool matcher_matches(const struct policy_rule *r, enum policy_field f, co
 	return false;
 }
 
-/* All of r's fields match, except those in the mask skip. */
-static bool rule_matches(const struct policy_rule *r, const struct eval *e, unsigned skip)
+/* All of c's fields match, but for those in the mask skip. */
+static bool clause_matches(const struct policy_clause *c, const struct eval *e, unsigned skip)
 {
-	unsigned todo = r->fields & ~skip;
+	unsigned todo = c->fields & ~skip;
 
-	if (r->type != POLICY_RULE_PROCESS || !r->fields)
-		return false;
 	while (todo) {
 		enum policy_field f = (enum policy_field)__builtin_ctz(todo);
 
-		if (!matcher_matches(r, f, e))
+		if (!matcher_matches(c, f, e))
 			return false;
 		todo &= todo - 1;
 	}
+	return true;
+}
+
+/*
+ * "match" holds and no except does.  An unknown fact matches nothing, so an
+ * except that needs one (a parent not known, a hash not computed) does not
+ * leave the process out: the rule errs towards reporting.
+ */
+static bool rule_matches(const struct policy_rule *r, const struct eval *e)
+{
+	if (r->type != POLICY_RULE_PROCESS || !r->match.fields || !clause_matches(&r->match, e, 0))
+		return false;
+	for (size_t i = 0; i < r->n_excepts; i++)
+		if (clause_matches(&r->excepts[i], e, 0))
+			return false;
 	return true;
 }
 
@@ -394,7 +444,7 @@ bool policy_rule_matches(const policy_rule *r, const struct policy_process *proc
 {
 	struct eval e = eval_init(proc);
 
-	return rule_matches(r, &e, 0);
+	return rule_matches(r, &e);
 }
 
 /* The entries of an index for key, a range in which rule numbers ascend. */
@@ -487,7 +537,7 @@ static size_t eval_effect(const policy *p, const struct policy_process *proc,
 			ik[from]++;
 
 		r = &p->rules[next];
-		if (r->effect != effect || !rule_matches(r, &e, 0))
+		if (r->effect != effect || !rule_matches(r, &e))
 			continue;
 		if (found < n_matches)
 			matches[found] = (struct policy_match){ .rule = r, .mode = r->mode };
@@ -512,8 +562,18 @@ bool policy_needs_sha256_for(const policy *p, const struct policy_process *proc)
 {
 	struct eval e = eval_init(proc);
 
-	for (size_t i = 0; i < p->n_sha_rules; i++)
-		if (rule_matches(&p->rules[p->sha_rules[i]], &e, BIT(POLICY_FIELD_SHA256)))
+	for (size_t i = 0; i < p->n_sha_rules; i++) {
+		const struct policy_rule *r = &p->rules[p->sha_rules[i]];
+
+		if (!clause_matches(&r->match, &e, BIT(POLICY_FIELD_SHA256)))
+			continue;
+		if (r->match.fields & BIT(POLICY_FIELD_SHA256))
 			return true;
+		/* "match" holds whatever the digest: it decides only if an except tests it. */
+		for (size_t k = 0; k < r->n_excepts; k++)
+			if ((r->excepts[k].fields & BIT(POLICY_FIELD_SHA256)) &&
+			    clause_matches(&r->excepts[k], &e, BIT(POLICY_FIELD_SHA256)))
+				return true;
+	}
 	return false;
 }

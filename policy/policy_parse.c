@@ -95,6 +95,7 @@ enum {
 	RF_CONTACT,
 	_RF_COMMON,
 	RF_MATCH = _RF_COMMON,
+	RF_PROCESS_EXCEPT,
 	RF_EFFECT,
 	RF_GRACE,
 	_RF_PROCESS,
@@ -105,10 +106,8 @@ enum {
 	[RF_ENABLED] = "enabled", [RF_MODE] = "mode", [RF_TAGS] = "tags",                     \
 	[RF_MESSAGE] = "message", [RF_REMEDIATION] = "remediation", [RF_CONTACT] = "contact"
 static const char *const rule_fields[_RF_PROCESS] = {
-	RULE_COMMON_FIELDS,
-	[RF_MATCH] = "match",
-	[RF_EFFECT] = "effect",
-	[RF_GRACE] = "grace_seconds",
+	RULE_COMMON_FIELDS,	[RF_MATCH] = "match",	      [RF_PROCESS_EXCEPT] = "except",
+	[RF_EFFECT] = "effect", [RF_GRACE] = "grace_seconds",
 };
 /* Check rules have the common fields and these two, at the places process fields have. */
 enum {
@@ -881,35 +880,33 @@ static bool path_name_disjoint(const struct policy_matcher *path, const struct p
 	return true;
 }
 
-static bool parse_match(struct vctx *v, const struct jnode *n, struct policy_rule *r,
-			struct rule_info *info)
+/*
+ * The fields of one process clause, "match" or an entry of "except" (an
+ * object, checked by the caller), into *c; match_nodes (when not NULL)
+ * keeps each field's value for the checks across rules.  what names the
+ * clause in messages ("the rule", "this except clause").  Returns false
+ * after an error in a field's values.
+ */
+static bool parse_clause(struct vctx *v, const struct jnode *n, struct policy_clause *c,
+			 const struct jnode **match_nodes, const char *what)
 {
 	const struct jmember *f[_POLICY_FIELD_MAX] = {};
-	char list[256];
 	bool ok = true;
 
-	if (n->type != JSON_OBJECT) {
-		verr(v, n, "\"match\" must be an object, not %s", jsontree_type_name(n));
-		return false;
-	}
 	check_fields(v, n, policy_field_names, _POLICY_FIELD_MAX, f);
-	if (n->children.n == 0) {
-		verr(v, n, "\"match\" is empty; name at least one of: %s",
-		     list_names(list, sizeof(list), policy_field_names, _POLICY_FIELD_MAX));
-		return false;
-	}
 	for (enum policy_field i = 0; i < _POLICY_FIELD_MAX; i++) {
 		bool field_ok;
 
 		if (!f[i])
 			continue;
-		info->match[i] = f[i]->value;
-		WITH_FIELD(v, f[i], field_ok = parse_matcher(v, i, f[i]->value, &r->matchers[i]));
+		if (match_nodes)
+			match_nodes[i] = f[i]->value;
+		WITH_FIELD(v, f[i], field_ok = parse_matcher(v, i, f[i]->value, &c->matchers[i]));
 		if (!field_ok) {
 			ok = false;
 			continue;
 		}
-		r->fields |= 1u << i;
+		c->fields |= 1u << i;
 		if (i == POLICY_FIELD_ARGS_CONTAINS && !v->p->settings.collect_arguments) {
 			WITH_FIELD(v, f[i],
 				   verr_at(v, f[i]->line, f[i]->column,
@@ -921,36 +918,186 @@ static bool parse_match(struct vctx *v, const struct jnode *n, struct policy_rul
 	if (!ok)
 		return false;
 
-	if (r->effect == POLICY_EFFECT_REQUIRE &&
-	    !(r->fields & (1u << POLICY_FIELD_PATH | 1u << POLICY_FIELD_NAME |
-			   1u << POLICY_FIELD_SHA256 | 1u << POLICY_FIELD_ARGS_CONTAINS))) {
-		verr(v, n,
-		     "a require rule must say which program it requires: \"match\" needs \"path\", "
-		     "\"name\", \"sha256\" or \"args_contains\"");
-		return false;
-	}
-	if ((r->fields & 1u << POLICY_FIELD_PATH) && (r->fields & 1u << POLICY_FIELD_NAME) &&
-	    path_name_disjoint(&r->matchers[POLICY_FIELD_PATH], &r->matchers[POLICY_FIELD_NAME])) {
-		const struct policy_matcher *path = &r->matchers[POLICY_FIELD_PATH];
-		const struct policy_matcher *name = &r->matchers[POLICY_FIELD_NAME];
+	if ((c->fields & 1u << POLICY_FIELD_PATH) && (c->fields & 1u << POLICY_FIELD_NAME) &&
+	    path_name_disjoint(&c->matchers[POLICY_FIELD_PATH], &c->matchers[POLICY_FIELD_NAME])) {
+		const struct policy_matcher *path = &c->matchers[POLICY_FIELD_PATH];
+		const struct policy_matcher *name = &c->matchers[POLICY_FIELD_NAME];
 		char q1[POLICY_QUOTE_MAX], q2[POLICY_QUOTE_MAX], q3[POLICY_QUOTE_MAX];
 		size_t old = ptr_push(v, "name");
 
 		if (path->n_values == 1 && name->n_values == 1)
 			verr(v, f[POLICY_FIELD_NAME]->value,
-			     "the rule can never match: the program at %s is named %s, which name "
-			     "%s does not match",
-			     policy_quote(q1, path->values[0].text),
+			     "%s can never match: the program at %s is named %s, which name %s does "
+			     "not match",
+			     what, policy_quote(q1, path->values[0].text),
 			     policy_quote(q2, path_pattern_base(&path->values[0])),
 			     policy_quote(q3, name->values[0].text));
 		else
 			verr(v, f[POLICY_FIELD_NAME]->value,
-			     "the rule can never match: no \"name\" fits the file name of any "
-			     "\"path\"");
+			     "%s can never match: no \"name\" fits the file name of any \"path\"",
+			     what);
 		ptr_pop(v, old);
 		return false;
 	}
 	return true;
+}
+
+static bool parse_match(struct vctx *v, const struct jnode *n, struct policy_rule *r,
+			struct rule_info *info)
+{
+	char list[256];
+
+	if (n->type != JSON_OBJECT) {
+		verr(v, n, "\"match\" must be an object, not %s", jsontree_type_name(n));
+		return false;
+	}
+	if (n->children.n == 0) {
+		verr(v, n, "\"match\" is empty; name at least one of: %s",
+		     list_names(list, sizeof(list), policy_field_names, _POLICY_FIELD_MAX));
+		return false;
+	}
+	if (!parse_clause(v, n, &r->match, info->match, "the rule"))
+		return false;
+
+	if (r->effect == POLICY_EFFECT_REQUIRE &&
+	    !(r->match.fields & (1u << POLICY_FIELD_PATH | 1u << POLICY_FIELD_NAME |
+				 1u << POLICY_FIELD_SHA256 | 1u << POLICY_FIELD_ARGS_CONTAINS))) {
+		verr(v, n,
+		     "a require rule must say which program it requires: \"match\" needs \"path\", "
+		     "\"name\", \"sha256\" or \"args_contains\"");
+		return false;
+	}
+	return true;
+}
+
+/* ---- except ---------------------------------------------------------------------- */
+
+/*
+ * Whether n is a list "except" may be: an array of 1 to max entries, each
+ * checked by except_entry_ok().  example is a clause for the message.
+ */
+static bool except_list_ok(struct vctx *v, const struct jnode *n, size_t max, const char *example)
+{
+	if (n->type != JSON_ARRAY) {
+		verr(v, n, "\"except\" must be an array of clause objects, like [%s], not %s",
+		     example, jsontree_type_name(n));
+		return false;
+	}
+	if (n->children.n == 0) {
+		verr(v, n, "\"except\" is an empty list; leave it out or give at least one clause");
+		return false;
+	}
+	if (n->children.n > max) {
+		verr(v, n, "\"except\" has %zu clauses; at most %zu are allowed", n->children.n,
+		     max);
+		return false;
+	}
+	return true;
+}
+
+/* Whether entry e of "except" is an object with a field; everything: what {} would except. */
+static bool except_entry_ok(struct vctx *v, const struct jnode *e, const char *everything)
+{
+	if (e->type != JSON_OBJECT) {
+		verr(v, e, "each entry of \"except\" must be a clause object, not %s",
+		     jsontree_type_name(e));
+		return false;
+	}
+	if (e->children.n == 0) {
+		verr(v, e,
+		     "an empty clause in \"except\" excepts %s, so the rule could never match; give "
+		     "at least one field",
+		     everything);
+		return false;
+	}
+	return true;
+}
+
+/* Whether the except value ev accepts every process the match value mv of field f does. */
+static bool value_covers(enum policy_field f, const struct policy_value *ev,
+			 const struct policy_value *mv)
+{
+	if (!ev->text || !mv->text)
+		return !ev->text && !mv->text && ev->id == mv->id;
+	switch (f) {
+	case POLICY_FIELD_ARGS_CONTAINS:
+		/* Arguments holding mv hold every part of it. */
+		return strstr(mv->text, ev->text) != NULL;
+	case POLICY_FIELD_PATH:
+	case POLICY_FIELD_PARENT_PATH:
+		return ev->glob ? fnmatch(ev->text, mv->text, FNM_PATHNAME) == 0 :
+				  strcmp(ev->text, mv->text) == 0;
+	case POLICY_FIELD_NAME:
+		return name_accepts(ev, mv->text);
+	default:
+		return strcmp(ev->text, mv->text) == 0;
+	}
+}
+
+/*
+ * Whether except clause e leaves out every process "match" m matches: each
+ * field e tests, m tests too with plain values that e accepts all of (a
+ * name of e may also accept the file name of every exact path of m).  Then
+ * the rule can never match.  Patterns in m are not looked into.
+ */
+static bool except_covers_match(const struct policy_clause *e, const struct policy_clause *m)
+{
+	for (enum policy_field f = 0; f < _POLICY_FIELD_MAX; f++) {
+		const struct policy_matcher *em = &e->matchers[f], *mm = &m->matchers[f];
+		bool by_path = false;
+
+		if (!(e->fields & 1u << f))
+			continue;
+		if (!(m->fields & 1u << f) && f == POLICY_FIELD_NAME &&
+		    (m->fields & 1u << POLICY_FIELD_PATH)) {
+			mm = &m->matchers[POLICY_FIELD_PATH];
+			by_path = true;
+		} else if (!(m->fields & 1u << f)) {
+			return false;
+		}
+		if (!mm->exact)
+			return false;
+		for (size_t i = 0; i < mm->n_values; i++) {
+			bool covered = false;
+
+			for (size_t k = 0; k < em->n_values && !covered; k++)
+				covered =
+					by_path ?
+						name_accepts(&em->values[k],
+							     policy_basename(mm->values[i].text)) :
+						value_covers(f, &em->values[k], &mm->values[i]);
+			if (!covered)
+				return false;
+		}
+	}
+	return true;
+}
+
+static void parse_process_excepts(struct vctx *v, const struct jnode *n, struct policy_rule *r,
+				  bool match_ok)
+{
+	if (!except_list_ok(v, n, POLICY_EXCEPT_MAX, "{\"parent_path\": \"/usr/bin/make\"}"))
+		return;
+	r->excepts = arena_alloc_array(&v->p->arena, n->children.n, sizeof(*r->excepts));
+	if (!r->excepts) {
+		oom(v);
+		return;
+	}
+	r->n_excepts = n->children.n;
+	for (size_t i = 0; i < n->children.n; i++) {
+		const struct jnode *e = n->children.members[i].value;
+		size_t old = ptr_push_index(v, i), before = v->n_errors;
+
+		/* Only clauses without errors, compared with a match without errors. */
+		if (except_entry_ok(v, e, "every program") &&
+		    parse_clause(v, e, &r->excepts[i], NULL, "this except clause") &&
+		    v->n_errors == before && match_ok &&
+		    except_covers_match(&r->excepts[i], &r->match))
+			verr(v, e,
+			     "this except clause leaves out every program \"match\" matches, so the "
+			     "rule could never match");
+		ptr_pop(v, old);
+	}
 }
 
 /* ---- check rules ----------------------------------------------------------------------- */
@@ -1690,22 +1837,8 @@ static bool parse_net_clause(struct vctx *v, const struct jnode *n, bool inbound
 static void parse_net_excepts(struct vctx *v, const struct jnode *n, bool inbound,
 			      struct policy_rule *r)
 {
-	if (n->type != JSON_ARRAY) {
-		verr(v, n,
-		     "\"except\" must be an array of clause objects, like [{\"address\": "
-		     "\"loopback\"}], not %s",
-		     jsontree_type_name(n));
+	if (!except_list_ok(v, n, POLICY_NET_EXCEPT_MAX, "{\"address\": \"loopback\"}"))
 		return;
-	}
-	if (n->children.n == 0) {
-		verr(v, n, "\"except\" is an empty list; leave it out or give at least one clause");
-		return;
-	}
-	if (n->children.n > POLICY_NET_EXCEPT_MAX) {
-		verr(v, n, "\"except\" has %zu clauses; at most %d are allowed", n->children.n,
-		     POLICY_NET_EXCEPT_MAX);
-		return;
-	}
 	r->net_excepts = arena_alloc_array(&v->p->arena, n->children.n, sizeof(*r->net_excepts));
 	if (!r->net_excepts) {
 		oom(v);
@@ -1716,14 +1849,7 @@ static void parse_net_excepts(struct vctx *v, const struct jnode *n, bool inboun
 		const struct jnode *e = n->children.members[i].value;
 		size_t old = ptr_push_index(v, i);
 
-		if (e->type != JSON_OBJECT)
-			verr(v, e, "each entry of \"except\" must be a clause object, not %s",
-			     jsontree_type_name(e));
-		else if (e->children.n == 0)
-			verr(v, e,
-			     "an empty clause in \"except\" excepts all traffic, so the rule could "
-			     "never match; give at least one field");
-		else
+		if (except_entry_ok(v, e, "all traffic"))
 			parse_net_clause(v, e, inbound, &r->net_excepts[i]);
 		ptr_pop(v, old);
 	}
@@ -1875,7 +2001,7 @@ static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, stru
 	const struct jmember *f[_RF_PROCESS] = {}; /* check rules have fewer fields */
 	const struct jmember *nf[_RF_NETWORK] = {}; /* network rules have more */
 	size_t errors_before = v->n_errors;
-	bool type_known = false, effect_known = false;
+	bool type_known = false, effect_known = false, match_ok = false;
 	const char *s;
 	unsigned u;
 	uint64_t grace;
@@ -2006,10 +2132,17 @@ static void parse_rule(struct vctx *v, const struct jnode *n, size_t index, stru
 		r->grace_seconds = v->p->settings.require_grace_seconds;
 	}
 	/* Without a known effect, match is still checked; only what require needs is not. */
-	if (!f[RF_MATCH])
+	if (!f[RF_MATCH]) {
 		missing(v, n, "match");
-	else
-		WITH_FIELD(v, f[RF_MATCH], parse_match(v, f[RF_MATCH]->value, r, info));
+	} else {
+		size_t before = v->n_errors;
+
+		WITH_FIELD(v, f[RF_MATCH], match_ok = parse_match(v, f[RF_MATCH]->value, r, info));
+		match_ok &= v->n_errors == before;
+	}
+	if (f[RF_PROCESS_EXCEPT])
+		WITH_FIELD(v, f[RF_PROCESS_EXCEPT],
+			   parse_process_excepts(v, f[RF_PROCESS_EXCEPT]->value, r, match_ok));
 
 	info->ok = v->n_errors == errors_before;
 }
@@ -2073,11 +2206,11 @@ static const struct policy_rule *denied_by(const struct policy *p, const struct 
 		const struct policy_matcher *m;
 
 		if (!info[i].ok || d->type != POLICY_RULE_PROCESS ||
-		    d->effect != POLICY_EFFECT_DENY || !d->fields)
+		    d->effect != POLICY_EFFECT_DENY || !d->match.fields)
 			continue;
-		m = &d->matchers[__builtin_ctz(d->fields)];
-		if ((d->fields & (d->fields - 1)) != 0)
-			continue; /* more than one field: narrower than "every process with value" */
+		m = &d->match.matchers[__builtin_ctz(d->match.fields)];
+		if ((d->match.fields & (d->match.fields - 1)) != 0 || d->n_excepts > 0)
+			continue; /* more than one field, or excepts: narrower than "every process" */
 		for (size_t k = 0; k < m->n_values; k++) {
 			const struct policy_value *dv = &m->values[k];
 
@@ -2114,9 +2247,9 @@ static void check_conflicts(struct vctx *v)
 		    r->effect != POLICY_EFFECT_REQUIRE)
 			continue;
 		for (size_t j = 0; j < ELEMENTSOF(fields); j++) {
-			const struct policy_matcher *m = &r->matchers[fields[j]];
+			const struct policy_matcher *m = &r->match.matchers[fields[j]];
 
-			if (!(r->fields & 1u << fields[j]))
+			if (!(r->match.fields & 1u << fields[j]))
 				continue;
 			for (size_t k = 0; k < m->n_values; k++) {
 				const struct policy_rule *d;

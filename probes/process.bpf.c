@@ -22,16 +22,19 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Knobs set by the loader before load; the wake-up knobs are ring.bpf.h's. */
-const volatile __u32 cfg_args_size = 0; /* argv bytes to capture, 0 = none */
-
 /*
  * Written by the agent.  filter_gen selects the generation of map entries in
  * force, so a new policy is filled beside the old one and switched with one
  * store.  While filter_open is set every record goes to userspace.
+ * args_size is how many bytes of its arguments each exec record carries (0:
+ * none, and the record is the short kind), which the policy in force decides
+ * (a policy with argument rules asks for them) and the agent's configuration
+ * may refuse, so it changes with each policy rather than at load.  (The
+ * wake-up knobs, fixed at load, are ring.bpf.h's.)
  */
 __u32 filter_gen = 0;
 __u32 filter_open = 1;
+__u32 args_size = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -185,13 +188,13 @@ static __always_inline void exec_fill(struct event_exec *e, struct file *file, c
 	e->args_size = 0;
 }
 
-static __always_inline void exec_args_fill(struct event_exec_args *e)
+/* Fills in up to want bytes of the new program's arguments. */
+static __always_inline void exec_args_fill(struct event_exec_args *e, __u32 want)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	unsigned long start = BPF_CORE_READ(t, mm, arg_start);
 	unsigned long end = BPF_CORE_READ(t, mm, arg_end);
 	__u64 len = end > start ? end - start : 0;
-	__u32 want = cfg_args_size;
 
 	if (want > EVENT_ARGS_LEN)
 		want = EVENT_ARGS_LEN;
@@ -224,6 +227,8 @@ static __always_inline int handle_exec(const char *filename)
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	struct filter_verdict v = {};
 	__u32 lost = EVENT_STAT_EXEC_LOST;
+	/* Read once: the agent may change it between here and the record. */
+	__u32 want_args = *(volatile __u32 *)&args_size;
 
 	exec_verdict(file, filename, &v);
 	if (v.action == EVENT_ACTION_KILL) {
@@ -242,7 +247,7 @@ static __always_inline int handle_exec(const char *filename)
 		bpf_map_delete_elem(&tracked, &pid);
 	}
 
-	if (cfg_args_size) {
+	if (want_args) {
 		struct event_exec_args *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
 		if (!e)
@@ -250,7 +255,7 @@ static __always_inline int handle_exec(const char *filename)
 		header_init(&e->exec.header, EVENT_KIND_EXEC, EVENT_EXEC_VERSION, sizeof(*e));
 		exec_fill(&e->exec, file, filename);
 		exec_mark(&e->exec, &v);
-		exec_args_fill(e);
+		exec_args_fill(e, want_args);
 		stat_inc(EVENT_STAT_EXEC_SENT);
 		bpf_ringbuf_submit(e, wakeup_flags());
 	} else {

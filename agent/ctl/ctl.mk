@@ -2,9 +2,10 @@
 # Included by the top-level Makefile: posturectl (agent/ctl/), one file a verb
 # (ctl_<verb>.c), and the few files postured-notify shares with it.
 
-# posturectl check runs the daemon's checks itself, against the built-in baseline.
+# posturectl check runs the daemon's checks itself, against the built-in baseline;
+# posturectl policy check reads the daemon's configuration (whether it captures arguments).
 CTL_SRCS := agent/ctl/posturectl.c agent/ctl/ctl_check.c agent/ctl/ctl_policy.c \
-	agent/postured/baseline.c $(CHECKS_SRCS)
+	agent/postured/baseline.c agent/postured/config.c $(CHECKS_SRCS)
 # What postured-notify shares with posturectl: the status socket's client library,
 # the words about a finding, and the text domain's setup.
 CTL_SHARED_SRCS := agent/ctl/statusclient.c agent/ctl/finding_text.c agent/ctl/ctl_i18n.c

@@ -17,6 +17,7 @@
 #include "basic/cleanup.h"
 #include "ctl_i18n.h"
 #include "ctl_policy.h"
+#include "postured/config.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(policy_errors *, policy_errors_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(policy *, policy_unref);
@@ -228,9 +229,35 @@ static void matcher_item(struct explain *e, const struct policy_matcher *m, cons
 	}
 }
 
+/* The conditions of one clause of a process rule (k 0: "match"; k > 0: except k - 1), as items. */
+static int process_clause(struct explain *e, const policy_rule *r, size_t k)
+{
+	for (enum policy_field f = 0; f < _POLICY_FIELD_MAX; f++) {
+		const struct policy_matcher *m = k == 0 ? policy_rule_matcher(r, f) :
+							  policy_rule_except_matcher(r, k - 1, f);
+		_cleanup_free_ char *values = NULL;
+
+		if (!m)
+			continue;
+		for (size_t i = 0; i < m->n_values; i++) {
+			_cleanup_free_ char *v = NULL;
+			int n = append_value(&v, m, &m->values[i]);
+
+			if (n >= 0)
+				n = append_item(&values, i, v);
+			if (n < 0)
+				return n;
+		}
+		matcher_item(e, m, values ?: "");
+	}
+	return 0;
+}
+
 static int explain_process_rule(struct explain *e, const policy_rule *r)
 {
 	unsigned grace = policy_rule_grace_seconds(r);
+	size_t n_excepts = policy_rule_except_count(r);
+	int k;
 
 	if (policy_rule_effect(r) == POLICY_EFFECT_REQUIRE)
 		say(e, 3,
@@ -248,30 +275,25 @@ static int explain_process_rule(struct explain *e, const policy_rule *r)
 		say(e, 3, "%s",
 		    _("Stops any program that matches all of the following before it runs a "
 		      "single instruction, and reports it (enforce mode):"));
+	else if (n_excepts > 0)
+		say(e, 3, "%s",
+		    _("Stops any program that matches all of the following, and reports it "
+		      "(enforce mode). Because the rule has exceptions, which the agent checks, "
+		      "not the kernel, the program is stopped just after it starts, so it may run "
+		      "for a moment:"));
 	else
 		say(e, 3, "%s",
 		    _("Stops any program that matches all of the following, and reports it "
 		      "(enforce mode). These conditions are checked just after the program "
 		      "starts, so it may run for a moment:"));
 
-	for (enum policy_field f = 0; f < _POLICY_FIELD_MAX; f++) {
-		const struct policy_matcher *m = policy_rule_matcher(r, f);
-		_cleanup_free_ char *values = NULL;
-
-		if (!m)
-			continue;
-		for (size_t i = 0; i < m->n_values; i++) {
-			_cleanup_free_ char *v = NULL;
-			int k = append_value(&v, m, &m->values[i]);
-
-			if (k >= 0)
-				k = append_item(&values, i, v);
-			if (k < 0)
-				return k;
-		}
-		matcher_item(e, m, values ?: "");
+	k = process_clause(e, r, 0);
+	/* Each except gets its own opening, as network rules' do. */
+	for (size_t i = 0; k >= 0 && i < n_excepts; i++) {
+		say(e, 3, "%s", _("Except when all of the following hold:"));
+		k = process_clause(e, r, i + 1);
 	}
-	return 0;
+	return k;
 }
 
 static int explain_check_rule(struct explain *e, const policy_rule *r)
@@ -641,9 +663,78 @@ static int load(const char *file, policy_errors *errors, policy **ret)
 	return 1;
 }
 
-static int verb_check(int argc, char *argv[])
+/* The agent's configuration on this machine, read once when a policy needs it. */
+struct local_config {
+	const char *path;
+	bool read, ok;
+	struct config config;
+};
+
+/* Reads it the first time; on failure says once why the check cannot tell.  True when read. */
+static bool local_config(struct local_config *lc)
+{
+	char err[512];
+	int r;
+
+	if (lc->read)
+		return lc->ok;
+	lc->read = true;
+	config_init(&lc->config);
+	r = config_load(lc->path, &lc->config, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr,
+			_("posturectl policy: warning: cannot tell whether this machine allows "
+			  "argument capture: %s\n"),
+			r == -ENOMEM ? strerror(ENOMEM) : err);
+		return false;
+	}
+	lc->ok = true;
+	return true;
+}
+
+/*
+ * A valid policy that collects arguments, checked on a machine whose agent
+ * refuses to capture them: the policy is accepted there, and its rules on
+ * arguments never match.  Says so on standard error, as a warning.
+ */
+static void check_arguments_here(const char *file, const policy *p, struct local_config *lc)
+{
+	_cleanup_free_ char *rules = NULL;
+	size_t n = 0;
+
+	if (!policy_settings(p)->collect_arguments || !local_config(lc) ||
+	    lc->config.allow_argument_capture)
+		return;
+	for (size_t i = 0; i < policy_rule_count(p); i++) {
+		const policy_rule *r = policy_rule_at(p, i);
+
+		if (!policy_rule_enabled(r) || !(policy_rule_needs(r) & POLICY_NEED_ARGS))
+			continue;
+		if (append_item(&rules, n++, policy_rule_id(r)) < 0) {
+			fputs(_("posturectl: out of memory\n"), stderr);
+			return;
+		}
+	}
+	if (rules)
+		fprintf(stderr,
+			/* TRANSLATORS: the policy file, the configuration file, the rules' ids. */
+			_("%s: warning: argument capture is refused on this machine "
+			  "(\"allow_argument_capture\": false in %s): the policy's rules on arguments "
+			  "(%s) will never match here\n"),
+			file, lc->path, rules);
+	else
+		fprintf(stderr,
+			/* TRANSLATORS: the policy file, then the configuration file. */
+			_("%s: warning: the policy collects arguments, but argument capture is "
+			  "refused on this machine (\"allow_argument_capture\": false in %s): none "
+			  "are captured here\n"),
+			file, lc->path);
+}
+
+static int verb_check(int argc, char *argv[], const char *config_path)
 {
 	_cleanup_(policy_errors_freep) policy_errors *errors = NULL;
+	struct local_config lc = { .path = config_path };
 	int status = 0;
 
 	errors = policy_errors_new();
@@ -661,6 +752,7 @@ static int verb_check(int argc, char *argv[])
 		printf(ngettext("%s: valid (%zu rule)\n", "%s: valid (%zu rules)\n",
 				policy_rule_count(p)),
 		       argv[i], policy_rule_count(p));
+		check_arguments_here(argv[i], p, &lc);
 	}
 	return status;
 }
@@ -688,16 +780,20 @@ static int verb_explain(const char *file)
 
 static void help(FILE *f)
 {
-	fprintf(f, _("Usage: posturectl policy check FILE...\n"
+	fprintf(f, _("Usage: posturectl policy check [--config FILE] FILE...\n"
 		     "       posturectl policy explain FILE\n"
 		     "\n"
 		     "check    Validate policy files: exit 0 when all are valid, 1 listing every\n"
-		     "         error as FILE:LINE:COLUMN: error: MESSAGE (at /json/pointer)\n"
+		     "         error as FILE:LINE:COLUMN: error: MESSAGE (at /json/pointer); warn\n"
+		     "         when this machine's agent would not capture the arguments a valid\n"
+		     "         policy collects\n"
 		     "explain  Say in words what a policy will do, rule by rule, in the language\n"
 		     "         of the locale (Japanese for ja_*, English otherwise)\n"
 		     "\n"
 		     "Options:\n"
-		     "  -h --help  Show this help\n"));
+		     "  -c --config FILE  The agent's configuration that check looks at\n"
+		     "                    (default: /etc/postured/postured.conf)\n"
+		     "  -h --help         Show this help\n"));
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -718,19 +814,25 @@ int ctl_policy_main(int argc, char *argv[])
 {
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "config", required_argument, NULL, 'c' },
 		{},
 	};
-	const char *verb;
+	const char *verb, *config_path = CONFIG_DEFAULT_PATH;
 	int c;
 
 	/* Options may come before or after the verb; operands stay in order. */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, ":hc:", options, NULL)) >= 0) {
 		switch (c) {
 		case 'h':
 			help(stdout);
 			return 0;
+		case 'c':
+			config_path = optarg;
+			break;
+		case ':':
+			return usage_error(_("option '%s' needs a value."), argv[optind - 1]);
 		default:
 			return usage_error(_("unknown option '%s'."), argv[optind - 1]);
 		}
@@ -741,7 +843,7 @@ int ctl_policy_main(int argc, char *argv[])
 	if (strcmp(verb, "check") == 0) {
 		if (optind >= argc)
 			return usage_error("%s", _("check needs at least one FILE."));
-		return verb_check(argc - optind, argv + optind);
+		return verb_check(argc - optind, argv + optind, config_path);
 	}
 	if (strcmp(verb, "explain") == 0) {
 		if (argc - optind != 1)

@@ -47,6 +47,60 @@ static void print_rule_texts(struct ctl_output *o, const char *lang, yajl_val ru
 		ctl_output_para(o, indent, _("Questions: %s"), contact);
 }
 
+/*
+ * Whether the agent captures programs' arguments and why (the status
+ * answer's agent.arguments; an older agent says nothing, and neither do we).
+ */
+static void print_arguments(struct ctl_output *o, yajl_val args)
+{
+	const char *reason = statusclient_get_str(args, "reason");
+	int64_t bytes = statusclient_get_int(args, "bytes", 0);
+	yajl_val rules = statusclient_get(args, "rules");
+	char ids[512] = "";
+	size_t off = 0;
+
+	if (!reason)
+		return;
+	if (strcmp(reason, "policy") == 0)
+		ctl_output_para(o, 0,
+				_("Program arguments: captured (up to %" PRId64
+				  " bytes of each command line), because the company's policy has "
+				  "rules about them. They can hold personal data; the privacy "
+				  "notice says what happens to them."),
+				bytes);
+	else if (strcmp(reason, "configuration") == 0)
+		ctl_output_para(
+			o, 0,
+			_("Program arguments: captured (up to %" PRId64
+			  " bytes of each command line), because this laptop's configuration "
+			  "asks for it (capture_args_bytes)."),
+			bytes);
+	else if (strcmp(reason, "refused") == 0)
+		ctl_output_para(o, 0, "%s",
+				_("Program arguments: not captured. The company's policy asks for "
+				  "them, but this laptop's configuration does not allow it "
+				  "(allow_argument_capture), so the policy's rules about arguments "
+				  "never match here."));
+	else
+		ctl_output_para(o, 0, "%s", _("Program arguments: not captured."));
+
+	for (size_t i = 0; rules && YAJL_IS_ARRAY(rules) && i < rules->u.array.len; i++) {
+		const char *id = YAJL_GET_STRING(rules->u.array.values[i]);
+		int k;
+
+		if (!id)
+			continue;
+		/* TRANSLATORS: between the items of a list, as in: a, b, c */
+		k = snprintf(ids + off, sizeof(ids) - off, "%s%s", off ? _(", ") : "", id);
+		if (k < 0 || (size_t)k >= sizeof(ids) - off)
+			break;
+		off += (size_t)k;
+	}
+	if (ids[0])
+		/* TRANSLATORS: %s lists the ids of the policy's rules on programs' arguments. */
+		ctl_output_para(o, 2, _("Rules about arguments: %s."), ids);
+}
+
 static void print_agent(struct ctl_output *o, yajl_val result)
 {
 	yajl_val agent = statusclient_get(result, "agent");
@@ -99,6 +153,7 @@ static void print_agent(struct ctl_output *o, yajl_val result)
 				statusclient_get_int(policy, "serial", 0), mode_text,
 				ctl_output_time(t, statusclient_get_int(policy, "loaded", 0)));
 	}
+	print_arguments(o, statusclient_get(agent, "arguments"));
 
 	if (!statusclient_get_bool(coll, "configured", false)) {
 		ctl_output_para(o, 0,

@@ -284,6 +284,8 @@ int agent_policy_refuse(agent *a, int r, const char *detail, bool startup);
 /* policy_load() or policy_parse() failed with r: logs every error in errs and refuses. */
 int agent_policy_refuse_invalid(agent *a, int r, policy_errors *errs, const char *name,
 				bool startup);
+/* The ids of p's enabled rules on arguments (args_contains), joined by ", " into buf. */
+void agent_policy_args_rules(const policy *p, char *buf, size_t size);
 
 /* --- policy_feed.c ---------------------------------------------------------- */
 

@@ -78,11 +78,64 @@ int agent_policy_refuse_invalid(agent *a, int r, policy_errors *errs, const char
 	return agent_policy_refuse(a, r, detail, startup);
 }
 
+void agent_policy_args_rules(const policy *p, char *buf, size_t size)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < policy_rule_count(p); i++) {
+		const policy_rule *r = policy_rule_at(p, i);
+		int k;
+
+		if (!policy_rule_enabled(r) || !(policy_rule_needs(r) & POLICY_NEED_ARGS))
+			continue;
+		k = snprintf(buf + off, size - off, "%s%s", off ? ", " : "", policy_rule_id(r));
+		if (k < 0 || (size_t)k >= size - off)
+			break;
+		off += (size_t)k;
+	}
+}
+
+/*
+ * Says what p in force means for arguments, when that changed from the
+ * previous policy (before: the bytes captured until now) or at start-up:
+ * captured because it asks, refused by the configuration (so its argument
+ * rules never match here), or no longer captured.
+ */
+static void log_args(agent *a, const policy *p, uint32_t before, uint32_t now, bool startup)
+{
+	bool collects = policy_settings(p)->collect_arguments;
+	char rules[256];
+
+	agent_policy_args_rules(p, rules, sizeof(rules));
+	if (collects && !a->opts.config.allow_argument_capture)
+		log_warning(
+			"Policy %s collects program arguments, but \"allow_argument_capture\" is "
+			"false in the configuration: no arguments are captured on this machine, "
+			"so its rules on arguments%s%s%s will never match.",
+			policy_id(p), rules[0] ? " (" : "", rules, rules[0] ? ")" : "");
+	else if (collects && (startup || before != now))
+		log_info("Capturing up to %u bytes of each program's arguments: policy %s collects "
+			 "them%s%s%s.",
+			 now, policy_id(p), rules[0] ? " (rules on arguments: " : "", rules,
+			 rules[0] ? ")" : "");
+	else if (!collects && before > now && now == 0)
+		log_info("No longer capturing program arguments: policy %s does not collect them.",
+			 policy_id(p));
+}
+
 int agent_policy_put_in_force(agent *a, policy *p, const char *source, bool startup)
 {
 	char detail[FINDING_DETAIL_MAX];
+	uint32_t args_before = probe_process_args_size(a->proc);
+	uint32_t args = config_args_bytes(&a->opts.config, policy_settings(p)->collect_arguments);
 	int r;
 
+	/* Arguments p asks for are captured before it judges its first exec; fewer, after. */
+	if (args > args_before)
+		probe_process_set_args_size(a->proc, args);
+	/* The processes running now are judged by the same facts as later execs. */
+	engine_set_args_bytes(a->engine, args);
 	/* Each policy tries to put its network rules into the kernel again. */
 	a->engine_ctx.net = a->net.probe;
 	r = engine_set_policy(a->engine, p, now_usec(CLOCK_MONOTONIC));
@@ -105,6 +158,8 @@ int agent_policy_put_in_force(agent *a, policy *p, const char *source, bool star
 		a->net.error[0] = '\0';
 	}
 	if (r < 0) {
+		probe_process_set_args_size(a->proc, args_before);
+		engine_set_args_bytes(a->engine, args_before);
 		strbuf_printf(detail, sizeof(detail), "%s: cannot be put in force: %s", source,
 			      strerror(-r));
 		strbufcpy(a->policy.last_error, sizeof(a->policy.last_error), detail);
@@ -115,6 +170,7 @@ int agent_policy_put_in_force(agent *a, policy *p, const char *source, bool star
 		return r;
 	}
 	strbufcpy(a->policy.source, sizeof(a->policy.source), source);
+	probe_process_set_args_size(a->proc, args);
 	agent_net_policy_changed(a, p);
 	/*
 	 * A new policy may check other things, or the same with other
@@ -126,6 +182,7 @@ int agent_policy_put_in_force(agent *a, policy *p, const char *source, bool star
 	log_info("Policy %s (serial %llu, %s mode, %zu rules) from %s is in force.", policy_id(p),
 		 (unsigned long long)policy_serial(p), policy_mode_to_string(policy_mode(p)),
 		 policy_rule_count(p), source);
+	log_args(a, p, args_before, args, startup);
 	agent_records_engine_rearm(a);
 	return 0;
 }

@@ -83,6 +83,42 @@ static void write_policy_summary(agent *a, yajl_gen g)
 	yajl_gen_map_close(g);
 }
 
+/*
+ * Whether programs' arguments are captured now, and why: the policy in force
+ * collects them ("policy"), the configuration captures them whatever the
+ * policy ("configuration"), the policy collects them but the configuration
+ * refuses ("refused": its rules on arguments never match here), or nothing
+ * asks ("off").  The employee sees it in posturectl status.
+ */
+static void write_arguments(agent *a, yajl_gen g, const policy *p)
+{
+	uint32_t bytes = probe_process_args_size(a->proc);
+	bool collects = p && policy_settings(p)->collect_arguments;
+	bool allowed = a->opts.config.allow_argument_capture;
+
+	json_open(g, "arguments");
+	json_bool(g, "captured", bytes > 0);
+	json_u64(g, "bytes", bytes);
+	json_str(g, "reason",
+		 collects && !allowed  ? "refused" :
+		 collects && bytes > 0 ? "policy" :
+		 bytes > 0	       ? "configuration" :
+					 "off");
+	json_bool(g, "allowed", allowed);
+	/* The enabled rules that need them, for the employee to look up. */
+	json_key(g, "rules");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; p && i < policy_rule_count(p); i++) {
+		const policy_rule *r = policy_rule_at(p, i);
+
+		if (policy_rule_enabled(r) && (policy_rule_needs(r) & POLICY_NEED_ARGS))
+			yajl_gen_string(g, (const unsigned char *)policy_rule_id(r),
+					strlen(policy_rule_id(r)));
+	}
+	yajl_gen_array_close(g);
+	json_close(g);
+}
+
 static void status_write_status(void *userdata, yajl_gen g, uid_t uid)
 {
 	agent *a = userdata;
@@ -115,6 +151,7 @@ static void status_write_status(void *userdata, yajl_gen g, uid_t uid)
 	json_str(g, "enforcement", probe_process_enforcement(a->proc));
 	json_u64(g, "records_lost",
 		 k[EVENT_STAT_EXEC_LOST] + k[EVENT_STAT_FORK_LOST] + k[EVENT_STAT_EXIT_LOST]);
+	write_arguments(a, g, p);
 	json_open(g, "network");
 	json_bool(g, "attached", a->net.probe != NULL);
 	if (a->net.error[0])

@@ -17,6 +17,7 @@ void config_init(struct config *c)
 {
 	*c = (struct config){
 		.process = PROBE_PROCESS_CONFIG_DEFAULT,
+		.allow_argument_capture = true,
 		.wakeup_latency_ms = 50,
 		.process_table_max = 32768,
 		.policy_file = CONFIG_DEFAULT_POLICY,
@@ -92,6 +93,11 @@ int config_parse(const char *path, const char *text, struct config *c, char *err
 			if (r < 0)
 				return r;
 			n.process.args_size = (uint32_t)u;
+		} else if (strcmp(key, "allow_argument_capture") == 0) {
+			if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v))
+				return fail(err, err_size, path,
+					    "\"allow_argument_capture\" must be true or false.");
+			n.allow_argument_capture = YAJL_IS_TRUE(v);
 		} else if (strcmp(key, "ring_buffer_kib") == 0) {
 			r = get_uint(v, path, key, 64, 256 * 1024, &u, err, err_size);
 			if (r < 0)
@@ -209,7 +215,7 @@ int config_parse(const char *path, const char *text, struct config *c, char *err
 			return fail(
 				err, err_size, path,
 				"unknown key \"%s\" (known: probe_flavor, capture_args_bytes, "
-				"ring_buffer_kib, wakeup, wakeup_latency_ms, "
+				"allow_argument_capture, ring_buffer_kib, wakeup, wakeup_latency_ms, "
 				"process_table_max, policy_file, status_socket, collector_url, "
 				"collector_ca, client_cert, client_key, spool_path, spool_max_mib, "
 				"sender_user, snapshot_interval_seconds, policy_public_key, "
@@ -218,8 +224,23 @@ int config_parse(const char *path, const char *text, struct config *c, char *err
 				key);
 		}
 	}
+	/* Both would be a contradiction: capture always, and never for the policy. */
+	if (!n.allow_argument_capture && n.process.args_size > 0)
+		return fail(err, err_size, path,
+			    "\"capture_args_bytes\" is %u but \"allow_argument_capture\" is false; "
+			    "set capture_args_bytes to 0 to capture no arguments at all.",
+			    n.process.args_size);
 	*c = n;
 	return 0;
+}
+
+uint32_t config_args_bytes(const struct config *c, bool policy_collects)
+{
+	uint32_t local = MIN(c->process.args_size, (uint32_t)EVENT_ARGS_LEN);
+
+	if (policy_collects && c->allow_argument_capture)
+		return EVENT_ARGS_LEN;
+	return local;
 }
 
 int config_load(const char *path, struct config *c, char *err, size_t err_size)

@@ -6,6 +6,7 @@
 #ifndef POSTURED_CONFIG_H
 #define POSTURED_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,7 +19,10 @@
 #define CONFIG_MAX_BYTES	     (64 * 1024)
 
 struct config {
+	/* process.args_size: bytes of arguments captured whatever the policy (capture_args_bytes). */
 	struct probe_process_config process;
+	/* Whether a policy that collects arguments (collect_arguments) gets them captured. */
+	bool allow_argument_capture;
 	uint32_t wakeup_latency_ms; /* how long a record may wait for a batch */
 	uint32_t process_table_max;
 	/* The policy file; when it is the default and missing, the built-in baseline. */
@@ -60,5 +64,15 @@ int config_parse(const char *path, const char *text, struct config *c, char *err
 
 /* Reads and parses a configuration file; a missing file at the default path is not an error. */
 int config_load(const char *path, struct config *c, char *err, size_t err_size);
+
+/*
+ * How many bytes of each program's arguments the exec probe captures while a
+ * policy is in force that collects arguments (policy_collects: its settings
+ * say collect_arguments) or does not: all the probe can carry
+ * (EVENT_ARGS_LEN) for a policy that collects them, unless
+ * allow_argument_capture refuses it; never less than capture_args_bytes,
+ * which the configuration asks for whatever the policy.
+ */
+uint32_t config_args_bytes(const struct config *c, bool policy_collects);
 
 #endif

@@ -77,6 +77,7 @@ struct engine {
 	proctab *procs;
 	hashcache *hashes;
 	bool open_filter;
+	uint32_t args_bytes; /* what the kernel captures of arguments: engine_set_args_bytes() */
 
 	/* The policy in force and what was built with it, swapped together. */
 	policy *policy;

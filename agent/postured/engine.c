@@ -127,6 +127,11 @@ usec_t engine_policy_loaded(engine *e)
 	return e->loaded;
 }
 
+void engine_set_args_bytes(engine *e, uint32_t bytes)
+{
+	e->args_bytes = bytes;
+}
+
 int engine_set_policy(engine *e, policy *p, usec_t now)
 {
 	struct rule_state *rules;

@@ -47,6 +47,11 @@ struct engine_ops {
 	int (*track)(void *ctx, uint32_t pid);
 	/* Opens pid's executable for hashing; -errno when it cannot. */
 	int (*exe_open)(void *ctx, uint32_t pid);
+	/*
+	 * Optional: up to size bytes of pid's arguments, NUL-separated as
+	 * /proc/PID/cmdline has them, into buf.  Returns how many, or -errno.
+	 */
+	int (*cmdline)(void *ctx, uint32_t pid, char *buf, size_t size);
 	/* Where findings go. */
 	void (*finding)(void *ctx, const struct finding *f);
 	/* Optional: a rule began or stopped failing (see engine_rule_failing()). */
@@ -88,6 +93,16 @@ engine *engine_free(engine *e);
  */
 int engine_set_policy(engine *e, policy *p, usec_t now);
 const policy *engine_policy(engine *e);
+
+/*
+ * How many bytes of each program's arguments the kernel captures at exec
+ * from now on (0: none), as the agent set the probe for the policy in
+ * force.  Processes judged without an exec record (running when a policy
+ * comes into force) get as many from ops->cmdline, so that rules and
+ * excepts on arguments judge them by the same facts; set it before
+ * engine_set_policy() for the policy's judgement of them.
+ */
+void engine_set_args_bytes(engine *e, uint32_t bytes);
 
 /*
  * Judges one record.  Call it after the process table has seen an exec or a

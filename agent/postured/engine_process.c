@@ -41,6 +41,64 @@ static bool rule_kernel_kills(const policy_rule *r)
 	       policy_rule_mode(r) == POLICY_MODE_ENFORCE && policy_rule_kernel_decidable(r);
 }
 
+/*
+ * Adds the entries of exact path text with verdict v: the path, and the
+ * executable's inode too, which catches it however it is started (a
+ * symlink, a relative path).  A program installed after this is caught by
+ * its path until the next reload.  Returns how many, or -errno.
+ */
+static int compile_path(engine *e, const char *text, const struct filter_verdict *v)
+{
+	struct stat st;
+	int n = 0, k;
+
+	k = e->ops->filter_add_path(e->ctx, text, v);
+	if (k < 0 && k != -ENAMETOOLONG)
+		return k;
+	n += k >= 0;
+	if (stat(text, &st) == 0 && S_ISREG(st.st_mode)) {
+		k = e->ops->filter_add_inode(e->ctx, path_sb_dev(text, &st), st.st_ino, v);
+		if (k < 0)
+			return k;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * The matcher of parent_path of clause k of r (0: "match", then the
+ * excepts), or NULL.
+ */
+static const struct policy_matcher *parent_matcher(const policy_rule *r, size_t k)
+{
+	return k == 0 ? policy_rule_matcher(r, POLICY_FIELD_PARENT_PATH) :
+			policy_rule_except_matcher(r, k - 1, POLICY_FIELD_PARENT_PATH);
+}
+
+/*
+ * The parents r names in parent_path, in "match" or an except, reported by
+ * the kernel: a parent is known only if its exec reached userspace (or it
+ * ran before the agent), and once it did the kernel follows its children.
+ * Returns how many entries, or -errno.
+ */
+static int compile_parents(engine *e, const policy_rule *r, const struct filter_verdict *rule_v)
+{
+	struct filter_verdict v = { .rule = rule_v->rule, .action = EVENT_ACTION_REPORT };
+	int n = 0, k;
+
+	for (size_t c = 0; c <= policy_rule_except_count(r); c++) {
+		const struct policy_matcher *m = parent_matcher(r, c);
+
+		for (size_t i = 0; m && m->exact && i < m->n_values; i++) {
+			k = compile_path(e, m->values[i].text, &v);
+			if (k < 0)
+				return k;
+			n += k;
+		}
+	}
+	return n;
+}
+
 /* Adds the kernel entries of one rule.  Returns how many, or -errno. */
 static int compile_rule(engine *e, const policy_rule *r, size_t index)
 {
@@ -50,38 +108,20 @@ static int compile_rule(engine *e, const policy_rule *r, size_t index)
 	};
 	enum policy_field key = policy_rule_key_field(r);
 	const struct policy_matcher *m;
-	int n = 0, k;
+	int n, k;
 
-	if (key != POLICY_FIELD_PATH && key != POLICY_FIELD_NAME)
-		return 0;
+	n = compile_parents(e, r, &v);
+	if (n < 0 || (key != POLICY_FIELD_PATH && key != POLICY_FIELD_NAME))
+		return n;
 	m = policy_rule_matcher(r, key);
 	for (size_t i = 0; i < m->n_values; i++) {
 		const char *text = m->values[i].text;
 
-		if (key == POLICY_FIELD_NAME) {
-			k = e->ops->filter_add_name(e->ctx, text, &v);
-			if (k < 0)
-				return k;
-			n++;
-			continue;
-		}
-		k = e->ops->filter_add_path(e->ctx, text, &v);
-		if (k < 0 && k != -ENAMETOOLONG)
+		k = key == POLICY_FIELD_NAME ? e->ops->filter_add_name(e->ctx, text, &v) :
+					       compile_path(e, text, &v);
+		if (k < 0)
 			return k;
-		n += k >= 0;
-		/*
-		 * The executable's inode too: that catches it however it is
-		 * started (a symlink, a relative path).  A program installed
-		 * after this is caught by its path until the next reload.
-		 */
-		struct stat st;
-
-		if (stat(text, &st) == 0 && S_ISREG(st.st_mode)) {
-			k = e->ops->filter_add_inode(e->ctx, path_sb_dev(text, &st), st.st_ino, &v);
-			if (k < 0)
-				return k;
-			n++;
-		}
+		n += key == POLICY_FIELD_NAME ? 1 : k;
 	}
 	return n;
 }
@@ -113,10 +153,33 @@ static bool has_process_rules(const policy *p)
 	return false;
 }
 
+/*
+ * Whether some enabled process rule names its parents by a pattern: the
+ * kernel cannot pick those parents' execs out, so it passes every exec up,
+ * or the parent would be unknown (and an except on it would not hold).
+ */
+static bool has_parent_patterns(const policy *p)
+{
+	for (size_t i = 0; i < policy_rule_count(p); i++) {
+		const policy_rule *r = policy_rule_at(p, i);
+
+		if (!policy_rule_enabled(r) || policy_rule_type(r) != POLICY_RULE_PROCESS)
+			continue;
+		for (size_t c = 0; c <= policy_rule_except_count(r); c++) {
+			const struct policy_matcher *m = parent_matcher(r, c);
+
+			if (m && !m->exact)
+				return true;
+		}
+	}
+	return false;
+}
+
 /* Whether every exec must come to userspace under p (a full exec audit asks for that too). */
 static bool needs_every_exec(const policy *p)
 {
-	return (policy_needs(p) & POLICY_NEED_EVERY_EXEC) || has_userspace_keys(p);
+	return (policy_needs(p) & POLICY_NEED_EVERY_EXEC) || has_userspace_keys(p) ||
+	       has_parent_patterns(p);
 }
 
 int engine_process_compile(engine *e, const policy *p, size_t *ret_entries, bool *ret_open)
@@ -232,6 +295,25 @@ static void facts_from_exec(engine *e, const struct decoded_event *ev, struct fa
 	facts_sha256(e, ev->task.pid, f);
 }
 
+/*
+ * The arguments of a process known without its exec record, as much as the
+ * kernel would have captured at its exec: none when it captures none (an
+ * except on arguments then holds no more than at exec).
+ */
+static void facts_args_from_proc(engine *e, uint32_t pid, struct facts *f)
+{
+	char raw[EVENT_ARGS_LEN];
+	int n;
+
+	if (e->args_bytes == 0 || !e->ops->cmdline || !(policy_needs(e->policy) & POLICY_NEED_ARGS))
+		return;
+	n = e->ops->cmdline(e->ctx, pid, raw, MIN(sizeof(raw), (size_t)e->args_bytes));
+	if (n <= 0)
+		return;
+	format_cmd_line(raw, (size_t)n, f->args, sizeof(f->args));
+	f->pp.args = f->args;
+}
+
 static void facts_from_entry(engine *e, const struct proc_entry *pe, struct facts *f)
 {
 	memset(&f->pp, 0, sizeof(f->pp));
@@ -243,6 +325,7 @@ static void facts_from_entry(engine *e, const struct proc_entry *pe, struct fact
 	f->pp.gid = pe->gid;
 	facts_ancestors(e, pe->ppid, f);
 	facts_names(e, f);
+	facts_args_from_proc(e, pe->pid, f);
 }
 
 /* --- findings ------------------------------------------------------------- */
@@ -516,6 +599,8 @@ static void judge_running(void *userdata, const struct proc_entry *pe)
 		strbufcpy(f.process.path, sizeof(f.process.path), pe->exe);
 		strbufcpy(f.process.name, sizeof(f.process.name), pe->comm);
 		strbufcpy(f.process.sha256, sizeof(f.process.sha256), facts.sha256);
+		strbufcpy(f.process.cmd_line, sizeof(f.process.cmd_line),
+			  facts.pp.args ? facts.pp.args : "");
 		finding_fill_ancestors(&f, &facts);
 		engine_emit(e, &f);
 	}
@@ -571,6 +656,13 @@ void engine_process_exec(engine *e, const struct decoded_event *ev, usec_t now)
 	if (!ev->exec.denied)
 		deny_violator_remove(e, ev->task.pid);
 	facts_from_exec(e, ev, &facts);
+	/*
+	 * The table has the path as exec'd; keep the resolved one, which is
+	 * what parent_path means when this process starts others.  A refused
+	 * exec changed nothing: the pid still runs the caller's program.
+	 */
+	if (facts.pp.path == facts.path && !denied)
+		(void)proctab_set_exe(e->procs, ev->task.pid, facts.path);
 	e->stats.evaluated++;
 	n = policy_eval(e->policy, &facts.pp, matches, MATCHES_MAX);
 	if (n > MATCHES_MAX)

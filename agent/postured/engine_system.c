@@ -140,6 +140,31 @@ static int sys_exe_open(void *ctx, uint32_t pid)
 	return fd < 0 ? -errno : fd;
 }
 
+static int sys_cmdline(void *ctx, uint32_t pid, char *buf, size_t size)
+{
+	struct engine_system *s = ctx;
+	_cleanup_close_ int fd = -EBADF;
+	char path[64];
+	size_t have = 0;
+
+	snprintf(path, sizeof(path), "%s/%u/cmdline", s->proc_root, pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	while (have < size) {
+		ssize_t n = read(fd, buf + have, size - have);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	return (int)have;
+}
+
 static void sys_finding(void *ctx, const struct finding *f)
 {
 	struct engine_system *s = ctx;
@@ -176,6 +201,7 @@ const struct engine_ops engine_ops_system = {
 	.exe_path = sys_exe_path,
 	.track = sys_track,
 	.exe_open = sys_exe_open,
+	.cmdline = sys_cmdline,
 	.finding = sys_finding,
 	.state_changed = sys_state_changed,
 	.net_apply = sys_net_apply,

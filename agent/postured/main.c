@@ -144,6 +144,13 @@ int main(int argc, char *argv[])
 		}
 		strcpy(opts.config.status_socket, status_socket);
 	}
+	if (capture_args > 0 && !opts.config.allow_argument_capture) {
+		fprintf(stderr,
+			"postured: --capture-args contradicts \"allow_argument_capture\": "
+			"false in %s.\n",
+			config_path);
+		return 2;
+	}
 	if (capture_args >= 0)
 		opts.config.process.args_size = (uint32_t)capture_args;
 	if (wakeup) {

@@ -23,32 +23,6 @@ struct probe_process {
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct process_bpf *, process_bpf__destroy);
 
-const char *probe_flavor_to_string(enum probe_flavor f)
-{
-	switch (f) {
-	case PROBE_FLAVOR_AUTO:
-		return "auto";
-	case PROBE_FLAVOR_TP_BTF:
-		return "tp_btf";
-	case PROBE_FLAVOR_TRACEPOINT:
-		return "tracepoint";
-	}
-	return "unknown";
-}
-
-int probe_flavor_from_string(const char *s, enum probe_flavor *ret)
-{
-	static const enum probe_flavor all[] = { PROBE_FLAVOR_AUTO, PROBE_FLAVOR_TP_BTF,
-						 PROBE_FLAVOR_TRACEPOINT };
-
-	for (size_t i = 0; i < ELEMENTSOF(all); i++)
-		if (strcmp(s, probe_flavor_to_string(all[i])) == 0) {
-			*ret = all[i];
-			return 0;
-		}
-	return -EINVAL;
-}
-
 /* Opens, configures, loads and attaches one flavour. */
 static int load_flavor(probe_process *p, const struct probe_process_config *cfg,
 		       enum probe_flavor flavor, bool lsm)
@@ -61,7 +35,7 @@ static int load_flavor(probe_process *p, const struct probe_process_config *cfg,
 	if (!skel)
 		return log_error_errno(errno, "Failed to open the process probe: %m");
 
-	skel->rodata->cfg_args_size = MIN(cfg->args_size, (uint32_t)EVENT_ARGS_LEN);
+	skel->bss->args_size = MIN(cfg->args_size, (uint32_t)EVENT_ARGS_LEN);
 	skel->rodata->cfg_wakeup_mode = cfg->wakeup_mode;
 	skel->rodata->cfg_wakeup_bytes = cfg->wakeup_bytes;
 	skel->rodata->cfg_wakeup_ns = (uint64_t)cfg->wakeup_latency_ms * 1000000ULL;
@@ -304,6 +278,18 @@ int probe_process_track(probe_process *p, uint32_t pid)
 	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.tracked), &pid, &one, BPF_ANY) < 0)
 		return -errno;
 	return 0;
+}
+
+void probe_process_set_args_size(probe_process *p, uint32_t bytes)
+{
+	/* One aligned store: each exec reads it once, and gets the old size or the new. */
+	__atomic_store_n(&p->skel->bss->args_size, MIN(bytes, (uint32_t)EVENT_ARGS_LEN),
+			 __ATOMIC_RELEASE);
+}
+
+uint32_t probe_process_args_size(probe_process *p)
+{
+	return __atomic_load_n(&p->skel->bss->args_size, __ATOMIC_ACQUIRE);
 }
 
 uint32_t probe_process_filter_gen(probe_process *p)

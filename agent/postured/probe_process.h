@@ -7,9 +7,11 @@
 #ifndef POSTURED_PROBE_PROCESS_H
 #define POSTURED_PROBE_PROCESS_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "probes/events.h"
 #include "basic/cleanup.h"
@@ -24,7 +26,7 @@ enum probe_flavor {
 
 struct probe_process_config {
 	enum probe_flavor flavor;
-	uint32_t args_size; /* argv bytes to capture, 0 = none */
+	uint32_t args_size; /* argv bytes to capture from the start, 0 = none */
 	enum event_wakeup_mode wakeup_mode;
 	uint32_t ring_bytes; /* a power of two, at least a page */
 	uint32_t wakeup_bytes; /* fill level that wakes the consumer at once */
@@ -93,10 +95,47 @@ int probe_process_track(probe_process *p, uint32_t pid);
 /* The generation in force. */
 uint32_t probe_process_filter_gen(probe_process *p);
 
+/*
+ * How many bytes of its arguments (argv, NUL-separated) each exec record
+ * carries from now on, at most EVENT_ARGS_LEN; 0 for none, which keeps the
+ * records short.  Records already in the ring buffer keep what they have.
+ */
+void probe_process_set_args_size(probe_process *p, uint32_t bytes);
+uint32_t probe_process_args_size(probe_process *p);
+
 enum probe_flavor probe_process_flavor(probe_process *p);
 /* How a kill verdict is carried out, in words for logs and status. */
 const char *probe_process_enforcement(probe_process *p);
-const char *probe_flavor_to_string(enum probe_flavor f);
-int probe_flavor_from_string(const char *s, enum probe_flavor *ret);
+
+/*
+ * The words of the flavours, as the configuration and status say them.
+ * Inline, so that what reads the configuration (config.c, posturectl) needs
+ * no probe.
+ */
+static inline const char *probe_flavor_to_string(enum probe_flavor f)
+{
+	switch (f) {
+	case PROBE_FLAVOR_AUTO:
+		return "auto";
+	case PROBE_FLAVOR_TP_BTF:
+		return "tp_btf";
+	case PROBE_FLAVOR_TRACEPOINT:
+		return "tracepoint";
+	}
+	return "unknown";
+}
+
+static inline int probe_flavor_from_string(const char *s, enum probe_flavor *ret)
+{
+	static const enum probe_flavor all[] = { PROBE_FLAVOR_AUTO, PROBE_FLAVOR_TP_BTF,
+						 PROBE_FLAVOR_TRACEPOINT };
+
+	for (size_t i = 0; i < ELEMENTSOF(all); i++)
+		if (strcmp(s, probe_flavor_to_string(all[i])) == 0) {
+			*ret = all[i];
+			return 0;
+		}
+	return -EINVAL;
+}
 
 #endif

@@ -242,6 +242,23 @@ static int apply_exec(proctab *t, const struct decoded_event *ev)
 	return 0;
 }
 
+int proctab_set_exe(proctab *t, uint32_t pid, const char *exe)
+{
+	struct proc_entry *e = lookup(t, pid);
+	char *copy;
+
+	if (!e)
+		return -ENOENT;
+	if (e->exe && strcmp(e->exe, exe) == 0)
+		return 0;
+	copy = strdup(exe);
+	if (!copy)
+		return -ENOMEM;
+	free(e->exe);
+	e->exe = copy;
+	return 0;
+}
+
 int proctab_apply(proctab *t, const struct decoded_event *ev)
 {
 	struct proc_entry *e;

@@ -53,6 +53,14 @@ const struct proc_entry *proctab_get(proctab *t, uint32_t pid);
 int proctab_apply(proctab *t, const struct decoded_event *ev);
 
 /*
+ * Replaces the executable path of pid's entry with exe, the path resolved
+ * (as /proc/PID/exe shows it) where the record had it as exec'd: a symlink
+ * or relative path.  Returns 0, -ENOENT when pid has no entry, or -ENOMEM
+ * (the entry unchanged).
+ */
+int proctab_set_exe(proctab *t, uint32_t pid, const char *exe);
+
+/*
  * Adds every process found under proc_root (normally "/proc"), without
  * replacing what events already told.  Unreadable processes (gone, or
  * denied) are skipped.  Returns the number of entries added, or -errno when

@@ -34,6 +34,7 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->wakeup_latency_ms, b->wakeup_latency_ms);
 	assert_int_equal(a->process_table_max, b->process_table_max);
 	assert_string_equal(a->policy_file, b->policy_file);
+	assert_int_equal(a->allow_argument_capture, b->allow_argument_capture);
 }
 
 /* A configuration unlike the defaults, so "unchanged" cannot pass by accident. */
@@ -92,6 +93,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.process.wakeup_bytes, 256 << 10);
 	assert_int_equal(c.wakeup_latency_ms, 50);
 	assert_int_equal(c.process_table_max, 32768);
+	/* A policy may have arguments captured unless the configuration says otherwise. */
+	assert_true(c.allow_argument_capture);
 }
 
 static void test_empty_object(void **state)
@@ -204,6 +207,50 @@ static void test_bad_capture_args_bytes(void **state)
 	assert_refused("{\"capture_args_bytes\": {}}", type);
 	/* Too large for a 64-bit integer: yajl hands it over as a double. */
 	assert_refused("{\"capture_args_bytes\": 99999999999999999999}", type);
+}
+
+/* allow_argument_capture: a boolean, and no contradiction with capture_args_bytes. */
+static void test_allow_argument_capture(void **state)
+{
+	static const char type[] = PATH ": \"allow_argument_capture\" must be true or false.";
+	struct config c;
+
+	assert_false(parse_ok("{\"allow_argument_capture\": false}").allow_argument_capture);
+	assert_true(parse_ok("{\"allow_argument_capture\": true}").allow_argument_capture);
+	c = parse_ok("{\"allow_argument_capture\": true, \"capture_args_bytes\": 64}");
+	assert_true(c.allow_argument_capture);
+	assert_int_equal(c.process.args_size, 64);
+	assert_refused("{\"allow_argument_capture\": \"no\"}", type);
+	assert_refused("{\"allow_argument_capture\": 0}", type);
+	assert_refused("{\"allow_argument_capture\": null}", type);
+	/* Captured always, and refused to the policy: say which to change. */
+	assert_refused("{\"capture_args_bytes\": 256, \"allow_argument_capture\": false}",
+		       PATH ": \"capture_args_bytes\" is 256 but \"allow_argument_capture\" is "
+			    "false; set capture_args_bytes to 0 to capture no arguments at all.");
+	/* Also against a value already there (capture_args_bytes 77). */
+	assert_refused("{\"allow_argument_capture\": false}",
+		       PATH ": \"capture_args_bytes\" is 77 but \"allow_argument_capture\" is "
+			    "false; set capture_args_bytes to 0 to capture no arguments at all.");
+}
+
+/* How many bytes are captured: the policy asks, the configuration allows, refuses or adds. */
+static void test_args_bytes(void **state)
+{
+	struct config c;
+
+	config_init(&c);
+	assert_int_equal(config_args_bytes(&c, false), 0);
+	assert_int_equal(config_args_bytes(&c, true), EVENT_ARGS_LEN);
+	c.allow_argument_capture = false;
+	assert_int_equal(config_args_bytes(&c, true), 0);
+	assert_int_equal(config_args_bytes(&c, false), 0);
+	/* capture_args_bytes captures whatever the policy, and a policy can ask for more. */
+	c.allow_argument_capture = true;
+	c.process.args_size = 100;
+	assert_int_equal(config_args_bytes(&c, false), 100);
+	assert_int_equal(config_args_bytes(&c, true), EVENT_ARGS_LEN);
+	c.process.args_size = EVENT_ARGS_LEN + 1;
+	assert_int_equal(config_args_bytes(&c, false), EVENT_ARGS_LEN);
 }
 
 static void test_bad_ring_buffer_kib(void **state)
@@ -319,7 +366,7 @@ static void test_unknown_key(void **state)
 	assert_refused(
 		"{\"wakeup_latency\": 5}", PATH
 		": unknown key \"wakeup_latency\" (known: probe_flavor, "
-		"capture_args_bytes, ring_buffer_kib, wakeup, wakeup_latency_ms, "
+		"capture_args_bytes, allow_argument_capture, ring_buffer_kib, wakeup, wakeup_latency_ms, "
 		"process_table_max, policy_file, status_socket, collector_url, "
 		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
 		"snapshot_interval_seconds, policy_public_key, policy_incoming_dir, "
@@ -327,7 +374,7 @@ static void test_unknown_key(void **state)
 	/* Key names are case-sensitive. */
 	assert_refused(
 		"{\"Wakeup\": \"each\"}", PATH
-		": unknown key \"Wakeup\" (known: probe_flavor, capture_args_bytes, "
+		": unknown key \"Wakeup\" (known: probe_flavor, capture_args_bytes, allow_argument_capture, "
 		"ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max, "
 		"policy_file, status_socket, collector_url, "
 		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
@@ -336,7 +383,7 @@ static void test_unknown_key(void **state)
 	/* Nested objects are not flattened: the key is simply unknown. */
 	assert_refused(
 		"{\"process\": {\"wakeup\": \"each\"}}", PATH
-		": unknown key \"process\" (known: probe_flavor, capture_args_bytes, "
+		": unknown key \"process\" (known: probe_flavor, capture_args_bytes, allow_argument_capture, "
 		"ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max, "
 		"policy_file, status_socket, collector_url, "
 		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
@@ -352,7 +399,7 @@ static void test_error_after_good_keys(void **state)
 		"\"ring_buffer_kib\": 64, \"wakeup\": \"batched\", "
 		"\"wakeup_latency_ms\": 1, \"process_table_max\": 256, \"bogus\": 1}",
 		PATH
-		": unknown key \"bogus\" (known: probe_flavor, capture_args_bytes, "
+		": unknown key \"bogus\" (known: probe_flavor, capture_args_bytes, allow_argument_capture, "
 		"ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max, "
 		"policy_file, status_socket, collector_url, "
 		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
@@ -567,6 +614,8 @@ int main(void)
 		cmocka_unit_test(test_comments),
 		cmocka_unit_test(test_bad_probe_flavor),
 		cmocka_unit_test(test_bad_capture_args_bytes),
+		cmocka_unit_test(test_allow_argument_capture),
+		cmocka_unit_test(test_args_bytes),
 		cmocka_unit_test(test_bad_ring_buffer_kib),
 		cmocka_unit_test(test_bad_wakeup),
 		cmocka_unit_test(test_bad_wakeup_latency),

@@ -320,6 +320,22 @@ static void test_status_compliant_ja(void **state)
 	check_verb("compliant", "ja", ctl_status_main, "status", NULL, 0);
 }
 
+/* Whether arguments are captured, and why: the policy asks; the configuration refuses. */
+static void test_status_args_policy_en(void **state)
+{
+	check_verb("args-policy", "en", ctl_status_main, "status", NULL, 0);
+}
+
+static void test_status_args_refused_en(void **state)
+{
+	check_verb("args-refused", "en", ctl_status_main, "status", NULL, 0);
+}
+
+static void test_status_args_refused_ja(void **state)
+{
+	check_verb("args-refused", "ja", ctl_status_main, "status", NULL, 0);
+}
+
 static void test_status_json(void **state)
 {
 	yajl_val v;
@@ -614,6 +630,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_status_noncompliant_ja, server_stop),
 		cmocka_unit_test_teardown(test_status_compliant_en, server_stop),
 		cmocka_unit_test_teardown(test_status_compliant_ja, server_stop),
+		cmocka_unit_test_teardown(test_status_args_policy_en, server_stop),
+		cmocka_unit_test_teardown(test_status_args_refused_en, server_stop),
+		cmocka_unit_test_teardown(test_status_args_refused_ja, server_stop),
 		cmocka_unit_test_teardown(test_status_json, server_stop),
 		cmocka_unit_test(test_unreachable_en),
 		cmocka_unit_test(test_unreachable_ja),

@@ -138,6 +138,35 @@ static void test_compile_glob_opens(void **state)
 	policy_unref(p);
 }
 
+/* A rule with "except" on an exact path: reported to userspace, never killed in the kernel. */
+#define EXCEPT_POLICY(parent)                                                                        \
+	"{\"id\": \"except\", \"serial\": 1, \"mode\": \"enforce\", \"rules\": [{\"id\": \"true\", " \
+	"\"type\": \"process\", \"title\": \"t\", \"severity\": \"low\", \"match\": {\"path\": "     \
+	"\"/bin/true\"}, \"except\": [{\"parent_path\": \"" parent "\"}], \"effect\": \"deny\", "    \
+	"\"message\": {\"en\": \"m\"}, \"remediation\": {\"en\": \"r\"}}]}"
+
+static void test_compile_except_reports(void **state)
+{
+	struct ctx *c = *state;
+	policy *p = parse_text(EXCEPT_POLICY("/bin/sh"));
+
+	assert_int_equal(engine_set_policy(c->e, p, T0), 0);
+	assert_entry(find_entry(ENTRY_PATH, "/bin/true"), 1, EVENT_ACTION_REPORT);
+	assert_entry(find_inode("/bin/true"), 1, EVENT_ACTION_REPORT);
+	/* The parent the except names comes up too, so that it is known when its child execs. */
+	assert_entry(find_entry(ENTRY_PATH, "/bin/sh"), 1, EVENT_ACTION_REPORT);
+	assert_entry(find_inode("/bin/sh"), 1, EVENT_ACTION_REPORT);
+	assert_false(fake.open);
+	policy_unref(p);
+
+	/* A parent by pattern cannot be picked out in the kernel: every exec comes up. */
+	p = parse_text(EXCEPT_POLICY("/usr/bin/*"));
+	assert_int_equal(engine_set_policy(c->e, p, T0), 0);
+	assert_entry(find_entry(ENTRY_PATH, "/bin/true"), 1, EVENT_ACTION_REPORT);
+	assert_true(fake.open);
+	policy_unref(p);
+}
+
 static void test_compile_failure_keeps_old(void **state)
 {
 	struct ctx *c = start(state);
@@ -405,6 +434,91 @@ static void test_parent_unknown(void **state)
 
 	feed(c, &ev, T0);
 	assert_int_equal(only_finding()->n_ancestors, 0);
+}
+
+/* The except spares the child of the parent it names, and only that one; the others are killed. */
+static void test_except_parent_spares(void **state)
+{
+	struct ctx *c = *state;
+	policy *p = parse_text(EXCEPT_POLICY("/usr/bin/make"));
+	struct decoded_event ev;
+
+	known(c, 201, 1, "/usr/bin/bash");
+	assert_int_equal(engine_set_policy(c->e, p, T0), 0);
+	/* make, started through a link: the kernel reports it, and its path is resolved. */
+	fake.exe_path = "/usr/bin/make";
+	ev = exec_matched(200, 1, "/usr/local/bin/gmake", 1, EVENT_ACTION_REPORT, fake.gen);
+	feed(c, &ev, T0);
+	assert_int_equal(fake.n_findings, 0);
+	assert_string_equal(proctab_get(c->procs, 200)->exe, "/usr/bin/make");
+
+	fake.exe_path = "/bin/true";
+	ev = exec_matched(300, 200, "/bin/true", 1, EVENT_ACTION_REPORT, fake.gen);
+	feed(c, &ev, T0);
+	assert_int_equal(fake.n_findings, 0);
+	assert_int_equal(fake.n_kills, 0);
+
+	ev = exec_matched(301, 201, "/bin/true", 1, EVENT_ACTION_REPORT, fake.gen);
+	feed(c, &ev, T0);
+	assert_denied(only_finding(), "true", FINDING_ACTION_KILLED, false, 301);
+	assert_int_equal(fake.n_kills, 1);
+	assert_int_equal(fake.kills[0].pid, 301);
+
+	/* A parent not known: the exception is not shown to hold. */
+	fake.n_findings = 0;
+	ev = exec_matched(302, 4242, "/bin/true", 1, EVENT_ACTION_REPORT, fake.gen);
+	feed(c, &ev, T0);
+	assert_denied(only_finding(), "true", FINDING_ACTION_KILLED, false, 302);
+	policy_unref(p);
+}
+
+/* What /proc/PID/cmdline says to test_except_args_running: safe for pid 400, not for 401. */
+static int cmdline_of(void *ctx, uint32_t pid, char *buf, size_t size)
+{
+	static const char safe[] = "node\0server.js\0--safe", evil[] = "node\0evil.js";
+	const char *s = pid == 400 ? safe : evil;
+	size_t n = pid == 400 ? sizeof(safe) : sizeof(evil);
+
+	n = n < size ? n : size;
+	memcpy(buf, s, n);
+	return (int)n;
+}
+
+/*
+ * Programs running when a policy comes into force are judged by the
+ * arguments the kernel would have captured at their exec: an except on
+ * arguments spares them as it would at exec, and only while capture is on.
+ */
+static void test_except_args_running(void **state)
+{
+	struct ctx *c = *state;
+	struct engine_ops ops = fake_ops;
+	policy *p = parse_text(
+		"{\"id\": \"args\", \"serial\": 1, \"mode\": \"enforce\", \"settings\": "
+		"{\"collect_arguments\": true}, \"rules\": [{\"id\": \"node\", \"type\": \"process\", "
+		"\"title\": \"t\", \"severity\": \"low\", \"match\": {\"name\": \"node\"}, \"except\": "
+		"[{\"args_contains\": \"--safe\"}], \"effect\": \"deny\", \"message\": {\"en\": "
+		"\"m\"}, \"remediation\": {\"en\": \"r\"}}]}");
+	engine *e;
+
+	ops.cmdline = cmdline_of;
+	e = engine_new(&ops, NULL, c->procs, c->hashes, false);
+	assert_non_null(e);
+	known(c, 400, 1, "/usr/bin/node");
+	known(c, 401, 1, "/usr/bin/node");
+	engine_set_args_bytes(e, EVENT_ARGS_LEN);
+	assert_int_equal(engine_set_policy(e, p, T0), 0);
+	assert_int_equal(fake.n_kills, 1);
+	assert_int_equal(fake.kills[0].pid, 401);
+	assert_string_equal(only_finding()->process.cmd_line, "node evil.js");
+
+	/* Capture refused: the except cannot hold, at a reload as at an exec. */
+	fake.n_kills = fake.n_findings = 0;
+	engine_set_args_bytes(e, 0);
+	assert_int_equal(engine_set_policy(e, p, T0), 0);
+	assert_int_equal(fake.n_kills, 2);
+	engine_free(e);
+	policy_unref(p);
 }
 
 static void sha256_of(const char *path, char hex[65])
@@ -786,6 +900,7 @@ int test_engine_process(void)
 		T(test_compile_open_filter_asked),
 		T(test_compile_sha256_opens),
 		T(test_compile_glob_opens),
+		T(test_compile_except_reports),
 		T(test_compile_failure_keeps_old),
 		T(test_kernel_kill),
 		T(test_userspace_kill),
@@ -799,6 +914,8 @@ int test_engine_process(void)
 		T(test_parent_chain),
 		T(test_parent_chain_depth),
 		T(test_parent_unknown),
+		T(test_except_parent_spares),
+		T(test_except_args_running),
 		T(test_sha256_killed_from_userspace),
 		T(test_require_present_at_start),
 		T(test_userspace_kill_finds_it_gone),

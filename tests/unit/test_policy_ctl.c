@@ -129,7 +129,7 @@ static void test_usage(void **state)
 
 	r = run("--help", NULL);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "Usage: posturectl policy check FILE...\n"));
+	assert_non_null(strstr(r.out, "Usage: posturectl policy check [--config FILE] FILE...\n"));
 	assert_string_equal(r.err, "");
 	run_free(&r);
 
@@ -141,8 +141,10 @@ static void test_usage(void **state)
 
 static void test_check_valid(void **state)
 {
-	struct run r = run("check", "policy/baselines/telework.json",
-			   FIXTURES "/valid/minimal.json", FIXTURES "/valid/full.json", NULL);
+	/* The shipped configuration, not this machine's: it allows argument capture. */
+	struct run r = run("check", "--config", "packaging/postured.conf",
+			   "policy/baselines/telework.json", FIXTURES "/valid/minimal.json",
+			   FIXTURES "/valid/full.json", NULL);
 	char want[512];
 	size_t n, enabled;
 
@@ -183,6 +185,93 @@ static void test_check_invalid(void **state)
 			 "/invalid/never-matches.json: invalid (1 error)\n" FIXTURES
 			 "/nope.json: error: cannot read the policy: No such file or directory\n");
 	run_free(&r);
+}
+
+/* Writes text to dir/name; path is where. */
+static void write_in(const char *dir, const char *name, const char *text, char path[static 128])
+{
+	FILE *f;
+
+	snprintf(path, 128, "%s/%s", dir, name);
+	f = fopen(path, "we");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/*
+ * A valid policy that collects arguments, on a machine whose agent refuses to
+ * capture them: still valid (status 0), and a warning says its rules on
+ * arguments never match here.
+ */
+static void test_check_arguments_refused(void **state)
+{
+	char dir[] = "/tmp/test-policy-ctl-XXXXXX", refuses[128], allows[128], pol[128];
+	char want[512];
+	struct run r;
+
+	assert_non_null(mkdtemp(dir));
+	write_in(dir, "refuses.conf", "{ \"allow_argument_capture\": false }\n", refuses);
+	write_in(dir, "allows.conf", "{ \"allow_argument_capture\": true }\n", allows);
+	write_in(dir, "collects.json",
+		 "{\"id\": \"p\", \"serial\": 1, \"settings\": {\"collect_arguments\": true}, "
+		 "\"rules\": []}",
+		 pol);
+
+	r = run("check", "--config", refuses, FIXTURES "/valid/full.json",
+		FIXTURES "/valid/minimal.json", NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, FIXTURES "/valid/full.json: valid (3 rules)\n" FIXTURES
+					    "/valid/minimal.json: valid (0 rules)\n");
+	snprintf(want, sizeof(want),
+		 FIXTURES "/valid/full.json: warning: argument capture is refused on this machine "
+			  "(\"allow_argument_capture\": false in %s): the policy's rules on "
+			  "arguments (deny-everything) will never match here\n",
+		 refuses);
+	assert_string_equal(r.err, want);
+	run_free(&r);
+
+	/* Collecting with no rule on arguments: nothing is captured, said without rules. */
+	r = run("check", pol, "-c", refuses, NULL);
+	assert_int_equal(r.status, 0);
+	snprintf(want, sizeof(want),
+		 "%s: warning: the policy collects arguments, but argument capture is refused on "
+		 "this machine (\"allow_argument_capture\": false in %s): none are captured here\n",
+		 pol, refuses);
+	assert_string_equal(r.err, want);
+	run_free(&r);
+
+	/* Allowed (the default): no warning. */
+	r = run("check", "--config", allows, FIXTURES "/valid/full.json", NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	run_free(&r);
+
+	/* An unreadable configuration does not make a valid policy invalid; it is said once. */
+	r = run("check", "--config", "/nonexistent/postured.conf", FIXTURES "/valid/full.json", pol,
+		NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "posturectl policy: warning: cannot tell whether this machine "
+				   "allows argument capture: /nonexistent/postured.conf: cannot "
+				   "open: No such file or directory\n");
+	run_free(&r);
+
+	/* A policy that does not collect arguments does not need the configuration at all. */
+	r = run("check", "--config", "/nonexistent/postured.conf", FIXTURES "/valid/minimal.json",
+		NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	run_free(&r);
+
+	r = run("check", "--config", NULL);
+	assert_int_equal(r.status, 2);
+	assert_string_equal(r.err, "posturectl policy: option '--config' needs a value. Try "
+				   "'posturectl policy --help'.\n");
+	run_free(&r);
+	unlink(refuses);
+	unlink(allows);
+	unlink(pol);
+	rmdir(dir);
 }
 
 static void test_check_directory(void **state)
@@ -292,6 +381,35 @@ static void test_explain_network(void **state)
 	run_free(&r);
 }
 
+/* Process rules with "except": the exceptions, and why enforcement waits for userspace. */
+static void test_explain_process_except(void **state)
+{
+	char *expected = read_fixture(FIXTURES "/valid/process-except.explain.en.txt");
+	struct run r;
+
+	set_lang(NULL, NULL, "C.UTF-8");
+	r = run("explain", FIXTURES "/valid/process-except.json", NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	assert_string_equal(r.out, expected);
+	run_free(&r);
+	free(expected);
+
+	if (skip_without_japanese())
+		return;
+	set_lang(NULL, NULL, "ja_JP.UTF-8");
+	r = run("explain", FIXTURES "/valid/process-except.json", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(
+		r.out, "   次の条件をすべて満たすプログラムを停止し、報告します（強制モード）"
+		       "。このルールには例外があり、例外はカーネルではなくエージェントが"
+		       "判定するため、プログラムは起動直後に停止され、わずかな間動作する"
+		       "ことがあります:\n"
+		       "     - パスが次のいずれか: 「/usr/bin/nc」、「/usr/bin/ncat」\n"
+		       "   ただし、次の条件をすべて満たす場合は除きます:\n"));
+	run_free(&r);
+}
+
 static void test_explain_baseline(void **state)
 {
 	struct run r;
@@ -370,12 +488,14 @@ int main(void)
 		cmocka_unit_test_setup(test_check_valid, setup),
 		cmocka_unit_test_setup(test_check_invalid, setup),
 		cmocka_unit_test_setup(test_check_directory, setup),
+		cmocka_unit_test_setup(test_check_arguments_refused, setup),
 		cmocka_unit_test_setup(test_check_japanese, setup),
 		cmocka_unit_test_setup(test_explain_english, setup),
 		cmocka_unit_test_setup(test_explain_japanese, setup),
 		cmocka_unit_test_setup(test_explain_check_rule, setup),
 		cmocka_unit_test_setup(test_explain_invalid, setup),
 		cmocka_unit_test_setup(test_explain_network, setup),
+		cmocka_unit_test_setup(test_explain_process_except, setup),
 		cmocka_unit_test_setup(test_explain_baseline, setup),
 		cmocka_unit_test_setup(test_explain_singular, setup),
 	};

@@ -396,6 +396,109 @@ static void test_needs_exec_audit(void **state)
 	policy_unref(p);
 }
 
+/* ---- except --------------------------------------------------------------------------- */
+
+/* A program its parent may run: the except on the parent leaves it out, and only that parent. */
+static void test_except_parent_path(void **state)
+{
+	policy *p =
+		one_rule("\"effect\": \"deny\", \"match\": {\"path\": \"/usr/bin/cc\"}, "
+			 "\"except\": [{\"parent_path\": [\"/usr/bin/make\", \"/opt/*/ninja\"]}]");
+	const policy_rule *r = policy_rule_at(p, 0);
+	struct policy_process cc = proc_at("/usr/bin/cc");
+
+	/* No parent known: the exception cannot be shown to hold, so the rule does. */
+	assert_true(denied(p, &cc));
+	cc.parent_path[0] = "/usr/bin/make";
+	assert_false(denied(p, &cc));
+	cc.parent_path[0] = "/opt/kitware/ninja";
+	assert_false(denied(p, &cc));
+	cc.parent_path[0] = "/usr/bin/bash";
+	assert_true(denied(p, &cc));
+	/* The direct parent only, as in "match". */
+	cc.parent_path[1] = "/usr/bin/make";
+	assert_true(denied(p, &cc));
+
+	/* Still found by its exact path, but never decided by the kernel alone. */
+	assert_int_equal(policy_rule_key_field(r), POLICY_FIELD_PATH);
+	assert_false(policy_rule_kernel_decidable(r));
+	assert_int_equal(policy_needs(p), POLICY_NEED_PARENT);
+	assert_int_equal(policy_rule_except_count(r), 1);
+	assert_non_null(policy_rule_except_matcher(r, 0, POLICY_FIELD_PARENT_PATH));
+	assert_null(policy_rule_except_matcher(r, 0, POLICY_FIELD_PATH));
+	assert_null(policy_rule_except_matcher(r, 1, POLICY_FIELD_PARENT_PATH));
+	policy_unref(p);
+}
+
+/* Within a clause fields are ANDed and values ORed; any one clause leaves the program out. */
+static void test_except_clauses(void **state)
+{
+	policy *p = one_rule(
+		"\"effect\": \"deny\", \"match\": {\"path\": \"/tmp/*\"}, \"except\": ["
+		"{\"path\": [\"/tmp/build-a\", \"/tmp/build-b\"], \"user\": [0, \"builder\"]}, "
+		"{\"name\": \"ok-*\"}, {\"group\": \"staff\", \"args_contains\": \"--selftest\"}]");
+	struct policy_process a = proc_at("/tmp/build-a"), ok = proc_at("/tmp/ok-1"),
+			      x = proc_at("/tmp/x");
+
+	assert_true(denied(p, &a)); /* the path, but uid 1000 */
+	a.uid = 0;
+	assert_false(denied(p, &a));
+	a.uid = 1000;
+	a.user_name = "builder";
+	assert_false(denied(p, &a));
+	assert_false(denied(p, &ok));
+	assert_true(denied(p, &x));
+	x.group_name = "staff";
+	assert_true(denied(p, &x)); /* the group alone is half of the clause */
+	x.args = "/tmp/x --selftest";
+	assert_false(denied(p, &x));
+	x.group_name = NULL;
+	assert_true(denied(p, &x));
+	/* What the excepts look at is gathered too, as for "match". */
+	assert_int_equal(policy_needs(p), POLICY_NEED_USER_NAME | POLICY_NEED_GROUP_NAME |
+						  POLICY_NEED_ARGS | POLICY_NEED_EVERY_EXEC);
+	policy_unref(p);
+}
+
+/* A hash in an except is computed where it decides: after "match" and the clause's other fields. */
+static void test_except_sha256(void **state)
+{
+	static const char *const rules[] = {
+		"\"effect\": \"deny\", \"match\": {\"name\": \"nc\"}, \"except\": [{\"path\": "
+		"\"/usr/bin/nc\", \"sha256\": \"" SHA_A "\"}]",
+	};
+	policy *p = make_policy("enforce", rules, 1);
+	struct policy_process nc = proc_at("/usr/bin/nc"), copy = proc_at("/tmp/nc"),
+			      other = proc_at("/usr/bin/ls");
+
+	assert_true(policy_needs_sha256_for(p, &nc));
+	assert_false(policy_needs_sha256_for(p, &copy)); /* the except's path does not hold */
+	assert_false(policy_needs_sha256_for(p, &other)); /* "match" does not hold */
+	assert_true(denied(p, &nc)); /* no hash, no exception */
+	nc.sha256 = SHA_A;
+	assert_false(denied(p, &nc));
+	nc.sha256 = SHA_B;
+	assert_true(denied(p, &nc));
+	assert_int_equal(policy_needs(p), POLICY_NEED_SHA256);
+	assert_int_equal(policy_rule_key_field(policy_rule_at(p, 0)), POLICY_FIELD_NAME);
+	policy_unref(p);
+}
+
+/* A require rule with an except: the program it leaves out does not count as the one required. */
+static void test_except_require(void **state)
+{
+	policy *p = one_rule("\"effect\": \"require\", \"match\": {\"name\": \"openvpn\"}, "
+			     "\"except\": [{\"user\": \"guest\"}]");
+	struct policy_process vpn = proc_at("/usr/sbin/openvpn");
+	struct policy_match m[2];
+
+	assert_int_equal(policy_eval_require(p, &vpn, m, 2), 1);
+	vpn.user_name = "guest";
+	assert_int_equal(policy_eval_require(p, &vpn, m, 2), 0);
+	assert_false(policy_rule_matches(policy_rule_at(p, 0), &vpn));
+	policy_unref(p);
+}
+
 /*
  * A thousand rules of every kind: the indexed evaluation agrees with testing
  * every rule on its own, and an allowed exec is cheap.
@@ -1100,6 +1203,10 @@ int main(void)
 		cmocka_unit_test(test_require),
 		cmocka_unit_test(test_needs_sha256_for),
 		cmocka_unit_test(test_needs_exec_audit),
+		cmocka_unit_test(test_except_parent_path),
+		cmocka_unit_test(test_except_clauses),
+		cmocka_unit_test(test_except_sha256),
+		cmocka_unit_test(test_except_require),
 		cmocka_unit_test(test_index_agrees_with_scan),
 		cmocka_unit_test(test_net_ipv4),
 		cmocka_unit_test(test_net_ipv6_and_v4_mapped),

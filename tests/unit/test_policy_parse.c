@@ -445,6 +445,91 @@ static void test_full_round_trip(void **state)
 	free(text);
 }
 
+/* Process rules' "except": each clause as written, what it makes the rule need, no conflict. */
+static void test_process_excepts(void **state)
+{
+	size_t size;
+	char *text = read_file(VALID_DIR "/process-except.json", &size);
+	policy *p = parse_ok(text);
+	const struct policy_matcher *m;
+	const policy_rule *r;
+
+	r = policy_rule_find(p, "no-compilers-from-tmp");
+	assert_int_equal(policy_rule_except_count(r), 2);
+	m = policy_rule_except_matcher(r, 0, POLICY_FIELD_PARENT_PATH);
+	assert_non_null(m);
+	assert_int_equal(m->n_values, 2);
+	assert_true(m->exact);
+	assert_string_equal(m->values[1].text, "/usr/bin/ninja");
+	assert_null(policy_rule_except_matcher(r, 0, POLICY_FIELD_NAME));
+	m = policy_rule_except_matcher(r, 1, POLICY_FIELD_NAME);
+	assert_false(m->exact);
+	assert_string_equal(policy_rule_except_matcher(r, 1, POLICY_FIELD_USER)->values[0].text,
+			    "builder");
+	assert_null(policy_rule_except_matcher(r, 2, POLICY_FIELD_NAME));
+	assert_null(policy_rule_except_matcher(r, 0, _POLICY_FIELD_MAX));
+
+	/* An exact path with an except: found by the path, judged in userspace. */
+	r = policy_rule_find(p, "no-netcat");
+	assert_int_equal(policy_rule_key_field(r), POLICY_FIELD_PATH);
+	assert_false(policy_rule_kernel_decidable(r));
+
+	r = policy_rule_find(p, "shell-tools-watched");
+	m = policy_rule_except_matcher(r, 1, POLICY_FIELD_GROUP);
+	assert_string_equal(m->values[0].text, "staff");
+	assert_null(m->values[1].text);
+	assert_int_equal(m->values[1].id, 50);
+
+	/* A deny rule with an except does not deny outright: the require rule stands. */
+	assert_int_equal(policy_require_count(p), 1);
+	assert_int_equal(policy_rule_except_count(policy_require_at(p, 0)), 1);
+	assert_int_equal(policy_needs(p), POLICY_NEED_SHA256 | POLICY_NEED_PARENT |
+						  POLICY_NEED_USER_NAME | POLICY_NEED_GROUP_NAME |
+						  POLICY_NEED_ARGS | POLICY_NEED_EVERY_EXEC);
+
+	/* Other types of rule have no process excepts. */
+	policy_unref(p);
+	p = parse_ok("{\"id\": \"p\", \"serial\": 1, \"rules\": [{\"id\": \"n\", \"type\": "
+		     "\"network\", \"title\": \"t\", \"severity\": \"low\", \"message\": {\"en\": "
+		     "\"m\"}, \"remediation\": {\"en\": \"r\"}, \"direction\": \"outbound\", "
+		     "\"effect\": \"report\", \"match\": {}, \"except\": [{\"port\": 53}]}]}");
+	assert_int_equal(policy_rule_except_count(policy_rule_at(p, 0)), 0);
+	assert_int_equal(policy_rule_net_except_count(policy_rule_at(p, 0)), 1);
+	policy_unref(p);
+	free(text);
+}
+
+/* A process rule's except with an error in it: one error, where it is. */
+static void test_process_except_errors(void **state)
+{
+	static const char head[] =
+		"{\"id\": \"p\", \"serial\": 1, \"rules\": [{\"id\": \"r\", "
+		"\"type\": \"process\", \"title\": \"t\", \"severity\": \"low\", "
+		"\"message\": {\"en\": \"m\"}, \"remediation\": {\"en\": \"r\"}, "
+		"\"effect\": \"deny\", \"match\": {\"name\": \"nc\"}, ";
+	char text[1024];
+
+	snprintf(text, sizeof(text), "%s\"except\": [{\"user\": -1}]}]}", head);
+	expect_one_error(text, 1, 215, "/rules/0/except/0/user",
+			 "uid -1 is out of range; expected 0 to 4294967294");
+	snprintf(text, sizeof(text), "%s\"except\": [{\"name\": \"n[c\"}]}]}", head);
+	expect_one_error(text, 1, 215, "/rules/0/except/0/name",
+			 "name \"n[c\" has a \"[\" without its closing \"]\"");
+	snprintf(text, sizeof(text), "%s\"except\": [{\"name\": [\"nc\", \"ncat\"]}]}]}", head);
+	expect_one_error(text, 1, 206, "/rules/0/except/0",
+			 "this except clause leaves out every program \"match\" matches, so the "
+			 "rule could never match");
+	/* A check rule has no "except". */
+	expect_one_error(
+		"{\"id\": \"p\", \"serial\": 1, \"rules\": [{\"id\": \"c\", \"type\": "
+		"\"check\", \"title\": \"t\", \"severity\": \"low\", \"message\": {\"en\": "
+		"\"m\"}, \"remediation\": {\"en\": \"r\"}, \"check\": \"firewall\", "
+		"\"except\": []}]}",
+		1, 171, "/rules/0/except",
+		"unknown field \"except\"; expected one of: id, type, title, severity, "
+		"enabled, mode, tags, message, remediation, contact, check, params");
+}
+
 static void test_valid_fixtures(void **state)
 {
 	DIR *d = opendir(VALID_DIR);
@@ -999,6 +1084,8 @@ int main(void)
 		cmocka_unit_test(test_minimal_defaults),
 		cmocka_unit_test(test_full_round_trip),
 		cmocka_unit_test(test_valid_fixtures),
+		cmocka_unit_test(test_process_excepts),
+		cmocka_unit_test(test_process_except_errors),
 		cmocka_unit_test(test_enum_strings),
 		cmocka_unit_test(test_globs_accepted),
 		cmocka_unit_test(test_network_round_trip),

@@ -100,6 +100,24 @@ static void test_new_free(void **state)
 	assert_null(proctab_free(NULL));
 }
 
+/* The resolved path replaces the one as exec'd; a fork after it inherits the resolved one. */
+static void test_set_exe(void **state)
+{
+	proctab *t = proctab_new(16);
+
+	assert_int_equal(do_exec(t, 100, 1, 1000, "/usr/bin/cc"), 0);
+	assert_int_equal(proctab_set_exe(t, 100, "/usr/bin/x86_64-linux-gnu-gcc-12"), 0);
+	assert_string_equal(proctab_get(t, 100)->exe, "/usr/bin/x86_64-linux-gnu-gcc-12");
+	/* The same path again changes nothing. */
+	assert_int_equal(proctab_set_exe(t, 100, "/usr/bin/x86_64-linux-gnu-gcc-12"), 0);
+	assert_int_equal(proctab_get(t, 100)->exe_ino, 1100);
+	assert_int_equal(do_fork(t, 101, 100, 2000), 0);
+	assert_string_equal(proctab_get(t, 101)->exe, "/usr/bin/x86_64-linux-gnu-gcc-12");
+	assert_int_equal(proctab_set_exe(t, 4242, "/bin/true"), -ENOENT);
+	assert_null(proctab_get(t, 4242));
+	proctab_free(t);
+}
+
 static void test_lifecycle(void **state)
 {
 	proctab *t = proctab_new(16);
@@ -555,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_seed_missing_root),
 		cmocka_unit_test(test_mountinfo_dev),
 		cmocka_unit_test(test_sb_dev),
+		cmocka_unit_test(test_set_exe),
 	};
 
 	return cmocka_run_group_tests_name("proctab", tests, NULL, NULL);
