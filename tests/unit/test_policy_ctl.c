@@ -384,7 +384,7 @@ static void test_explain_network(void **state)
 /* Process rules with "except": the exceptions, and why enforcement waits for userspace. */
 static void test_explain_process_except(void **state)
 {
-	char *expected = read_fixture(FIXTURES "/valid/process-except.explain.en.txt");
+	char *expected = fixture_read(FIXTURES "/valid/process-except.explain.en.txt", NULL);
 	struct run r;
 
 	set_lang(NULL, NULL, "C.UTF-8");

@@ -449,7 +449,7 @@ static void test_full_round_trip(void **state)
 static void test_process_excepts(void **state)
 {
 	size_t size;
-	char *text = read_file(VALID_DIR "/process-except.json", &size);
+	char *text = fixture_read(VALID_DIR "/process-except.json", &size);
 	policy *p = parse_ok(text);
 	const struct policy_matcher *m;
 	const policy_rule *r;
