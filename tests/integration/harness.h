@@ -13,7 +13,9 @@
  *   harness_agent    build/postured itself: start, READY=1, records, stop
  *
  * A suite lists its tests with HARNESS_TEST(), each named for the one
- * behaviour it checks, and ends with HARNESS_MAIN(tests).  Tests that look
+ * behaviour it checks, and ends with HARNESS_MAIN(tests); a suite split by
+ * concern into several files has a table a file (HARNESS_TABLE()) and ends
+ * with HARNESS_MAIN_TABLES() over them.  Tests that look
  * at one scenario from several sides share it through a fixture
  * (HARNESS_FIXTURE_TEST()): set up before the first of them, torn down after
  * the last, so the scenario (an agent, a collector, a policy in force) is
@@ -76,6 +78,23 @@ struct harness_test {
  */
 int harness_main(const struct harness_test *tests, size_t n, int argc, char *argv[]);
 
+/*
+ * One file's tests, where a suite's tests are split by concern into several
+ * files linked into one binary: each file defines its table with
+ * HARNESS_TABLE(), and the suite's main file lists the tables in the order
+ * they run (HARNESS_MAIN_TABLES()).
+ */
+struct harness_table {
+	const struct harness_test *tests;
+	size_t n;
+};
+
+#define HARNESS_TABLE(name, tests) const struct harness_table name = { (tests), ELEMENTSOF(tests) }
+
+/* harness_main() over the tables' tests, one after the other, as if they were one array. */
+int harness_main_tables(const struct harness_table *const *tables, size_t n, int argc,
+			char *argv[]);
+
 /* The suite's main(): harness_main() over the array tests. */
 #define HARNESS_MAIN(tests)                                                \
 	int main(int argc, char *argv[])                                   \
@@ -90,5 +109,22 @@ int harness_main(const struct harness_test *tests, size_t n, int argc, char *arg
 		intro();                                                   \
 		return harness_main(tests, ELEMENTSOF(tests), argc, argv); \
 	}
+
+/* The suite's main() over the tables given (pointers to HARNESS_TABLE()s), after intro(). */
+#define HARNESS_MAIN_TABLES_WITH_INTRO(intro, ...)                                   \
+	int main(int argc, char *argv[])                                             \
+	{                                                                            \
+		static const struct harness_table *const tables[] = { __VA_ARGS__ }; \
+                                                                                     \
+		intro();                                                             \
+		return harness_main_tables(tables, ELEMENTSOF(tables), argc, argv);  \
+	}
+
+/* The same without an intro. */
+static inline void harness_no_intro(void)
+{
+}
+
+#define HARNESS_MAIN_TABLES(...) HARNESS_MAIN_TABLES_WITH_INTRO(harness_no_intro, __VA_ARGS__)
 
 #endif
