@@ -11,6 +11,7 @@
  *   harness_privs    another user, no capabilities
  *   harness_child    helper programs: spawn, wait with a timeout, kill
  *   harness_agent    build/postured itself: start, READY=1, records, stop
+ *   harness_net      addresses and sockets of the test's own on loopback
  *
  * A suite lists its tests with HARNESS_TEST(), each named for the one
  * behaviour it checks, and ends with HARNESS_MAIN(tests); a suite split by
@@ -31,6 +32,7 @@
 #include "harness_child.h"
 #include "harness_files.h"
 #include "harness_json.h"
+#include "harness_net.h"
 #include "harness_paths.h"
 #include "harness_privs.h"
 #include "harness_report.h"

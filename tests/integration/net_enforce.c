@@ -66,82 +66,6 @@
 #define NET_PREFILTER	 "\"finding\":\"network\""
 #define POLICY_ID	 "net-enforce-it"
 
-/* --- addresses and sockets of ours ----------------------------------------------- */
-
-struct addr {
-	int family;
-	char text[INET6_ADDRSTRLEN];
-};
-
-static struct addr addr_of(const char *text)
-{
-	struct addr a = {};
-	unsigned char buf[16];
-
-	snprintf(a.text, sizeof(a.text), "%s", text);
-	if (inet_pton(AF_INET, text, buf) == 1)
-		a.family = AF_INET;
-	else if (inet_pton(AF_INET6, text, buf) == 1)
-		a.family = AF_INET6;
-	return a;
-}
-
-/* A loopback address 127.0.0.x of this test's own, x in 2..254. */
-static struct addr loopback4_random(void)
-{
-	char text[32];
-	uint8_t x;
-
-	if (getrandom(&x, 1, 0) != 1)
-		x = 11;
-	snprintf(text, sizeof(text), "127.0.0.%u", 2 + x % 253);
-	return addr_of(text);
-}
-
-static socklen_t sockaddr_of(const struct addr *a, uint16_t port, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == AF_INET) {
-		struct sockaddr_in *s = (struct sockaddr_in *)ss;
-
-		s->sin_family = AF_INET;
-		s->sin_port = htons(port);
-		(void)inet_pton(AF_INET, a->text, &s->sin_addr);
-		return sizeof(*s);
-	}
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-	s6->sin6_family = AF_INET6;
-	s6->sin6_port = htons(port);
-	(void)inet_pton(AF_INET6, a->text, &s6->sin6_addr);
-	return sizeof(*s6);
-}
-
-/*
- * A socket of ours bound to a (port chosen by the kernel): listening for
- * SOCK_STREAM, a bound datagram socket for SOCK_DGRAM.  It holds the port for
- * the test, and takes what clients send there.
- */
-static int sock_open(const struct addr *a, int type, int *ret_fd, uint16_t *ret_port)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sockaddr_of(a, 0, &ss);
-	_cleanup_close_ int fd = socket(a->family, type | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return harness_fail("socket: %m");
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
-		return harness_fail("Cannot bind a socket to %s: %m", a->text);
-	if (type == SOCK_STREAM && listen(fd, 128) < 0)
-		return harness_fail("Cannot listen on %s: %m", a->text);
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-		return harness_fail("getsockname: %m");
-	*ret_port = ntohs(a->family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
-						 ((struct sockaddr_in6 *)&ss)->sin6_port);
-	*ret_fd = TAKE_FD(fd);
-	return 0;
-}
-
 /* --- a test's files -------------------------------------------------------------- */
 
 struct env {
@@ -245,7 +169,8 @@ static int env_write_policy(struct env *e, const char *mode, unsigned serial,
 }
 
 /* The marker rule: a UDP datagram to a:port is reported. */
-static struct rule_spec marker_rule(const struct addr *a, uint16_t port, char *buf, size_t size)
+static struct rule_spec marker_rule(const struct harness_addr *a, uint16_t port, char *buf,
+				    size_t size)
 {
 	snprintf(buf, size, "\"address\": \"%s\", \"port\": %u", a->text, port);
 	return (struct rule_spec){ "net-marker", NULL, "outbound", "udp", buf, NULL, "report" };
@@ -531,7 +456,7 @@ static int wait_net(struct harness_agent *a, struct net_wait *w, yajl_val *ret)
 }
 
 /* Runs the marker client and waits for its finding; none about the pids in forbid may come first. */
-static int expect_quiet(struct harness_agent *a, const struct env *e, const struct addr *ma,
+static int expect_quiet(struct harness_agent *a, const struct env *e, const struct harness_addr *ma,
 			uint16_t mport, const pid_t *forbid, size_t n_forbid)
 {
 	_cleanup_client_ struct client m = CLIENT_INIT;
@@ -874,7 +799,7 @@ static struct outbound {
 	const struct outbound_case *c;
 	struct env e;
 	struct harness_agent *a;
-	struct addr A;
+	struct harness_addr A;
 	bool tcp;
 	int ver;
 	int fd_deny, fd_mon, fd_allowed, fd_marker;
@@ -893,16 +818,16 @@ static int outbound_setup(const void *arg)
 				.fd_mon = -EBADF,
 				.fd_allowed = -EBADF,
 				.fd_marker = -EBADF };
-	ob.A = c->family == AF_INET ? loopback4_random() : addr_of("::1");
+	ob.A = c->family == AF_INET ? harness_loopback4_random() : harness_addr_of("::1");
 	ob.tcp = strcmp(c->protocol, "tcp") == 0;
 	ob.ver = c->family == AF_INET ? 4 : 6;
 	type = ob.tcp ? SOCK_STREAM : SOCK_DGRAM;
 	TRY(env_init(&ob.e));
 	/* A listener even where the call is refused: in monitor mode it goes through. */
-	TRY(sock_open(&ob.A, type, &ob.fd_deny, &ob.p_deny));
-	TRY(sock_open(&ob.A, type, &ob.fd_mon, &ob.p_mon));
-	TRY(sock_open(&ob.A, type, &ob.fd_allowed, &ob.p_allowed));
-	TRY(sock_open(&ob.A, SOCK_DGRAM, &ob.fd_marker, &ob.p_marker));
+	TRY(harness_sock_open(&ob.A, type, &ob.fd_deny, &ob.p_deny));
+	TRY(harness_sock_open(&ob.A, type, &ob.fd_mon, &ob.p_mon));
+	TRY(harness_sock_open(&ob.A, type, &ob.fd_allowed, &ob.p_allowed));
+	TRY(harness_sock_open(&ob.A, SOCK_DGRAM, &ob.fd_marker, &ob.p_marker));
 	snprintf(ob.m_deny, sizeof(ob.m_deny), "\"address\": \"%s\", \"port\": %u", ob.A.text,
 		 ob.p_deny);
 	snprintf(ob.m_mon, sizeof(ob.m_mon), "\"address\": \"%s\", \"port\": %u", ob.A.text,
@@ -1039,7 +964,7 @@ static int test_outbound_monitor_policy(const void *arg)
 static struct listen_only {
 	struct env e;
 	struct harness_agent *a;
-	struct addr loopback;
+	struct harness_addr loopback;
 	int fd_marker;
 	uint16_t port, p_marker;
 	bool refused; /* the binds to the any-addresses were refused and reported */
@@ -1047,15 +972,12 @@ static struct listen_only {
 
 static int listen_setup(const void *arg)
 {
-	_cleanup_close_ int fd = -EBADF;
 	char m_listen[64], m_marker[128];
 
-	lsn = (struct listen_only){ .loopback = addr_of("127.0.0.1"), .fd_marker = -EBADF };
+	lsn = (struct listen_only){ .loopback = harness_addr_of("127.0.0.1"), .fd_marker = -EBADF };
 	TRY(env_init(&lsn.e));
-	/* A port nobody uses: one the kernel gave us and we gave back. */
-	TRY(sock_open(&lsn.loopback, SOCK_STREAM, &fd, &lsn.port));
-	fd = safe_close(fd);
-	TRY(sock_open(&lsn.loopback, SOCK_DGRAM, &lsn.fd_marker, &lsn.p_marker));
+	TRY(harness_free_port(&lsn.loopback, &lsn.port));
+	TRY(harness_sock_open(&lsn.loopback, SOCK_DGRAM, &lsn.fd_marker, &lsn.p_marker));
 	/* "Nothing listens on this port but on loopback" (the port keeps the machine's others out). */
 	snprintf(m_listen, sizeof(m_listen), "\"port\": %u", lsn.port);
 	const struct rule_spec rules[] = {
@@ -1183,7 +1105,7 @@ static struct listeners_open {
 	struct env e;
 	struct harness_agent *a;
 	struct client old;
-	struct addr A;
+	struct harness_addr A;
 	uint16_t port;
 	unsigned serial;
 	char m_listen[128];
@@ -1193,13 +1115,11 @@ static struct listeners_open {
 
 static int listeners_setup(const void *arg)
 {
-	_cleanup_close_ int fd = -EBADF;
-
-	lis = (struct listeners_open){ .old = CLIENT_INIT, .A = loopback4_random(), .serial = 1 };
+	lis = (struct listeners_open){ .old = CLIENT_INIT,
+				       .A = harness_loopback4_random(),
+				       .serial = 1 };
 	TRY(env_init(&lis.e));
-	/* A port nobody uses: one the kernel gave us and we gave back. */
-	TRY(sock_open(&lis.A, SOCK_STREAM, &fd, &lis.port));
-	fd = safe_close(fd);
+	TRY(harness_free_port(&lis.A, &lis.port));
 	snprintf(lis.m_listen, sizeof(lis.m_listen), "\"address\": \"%s\", \"port\": %u",
 		 lis.A.text, lis.port);
 	lis.rules[0] = (struct rule_spec){ "listen-reported", NULL, "listen", "tcp",
@@ -1298,15 +1218,15 @@ static int test_exe_scope(const void *arg)
 	_cleanup_env_ struct env e = {};
 	_cleanup_agent_ struct harness_agent *a = NULL;
 	_cleanup_close_ int fd_path = -EBADF, fd_name = -EBADF, fd_marker = -EBADF;
-	struct addr A = loopback4_random();
+	struct harness_addr A = harness_loopback4_random();
 	char other[PATH_MAX], m_path[PATH_MAX + 128], m_name[PATH_MAX + 128], m_marker[128];
 	uint16_t p_path, p_name, p_marker;
 
 	TRY(env_init(&e));
 	TRY(env_copy_client(&e, other));
-	TRY(sock_open(&A, SOCK_STREAM, &fd_path, &p_path));
-	TRY(sock_open(&A, SOCK_STREAM, &fd_name, &p_name));
-	TRY(sock_open(&A, SOCK_DGRAM, &fd_marker, &p_marker));
+	TRY(harness_sock_open(&A, SOCK_STREAM, &fd_path, &p_path));
+	TRY(harness_sock_open(&A, SOCK_STREAM, &fd_name, &p_name));
+	TRY(harness_sock_open(&A, SOCK_DGRAM, &fd_marker, &p_marker));
 	snprintf(m_path, sizeof(m_path), "\"path\": \"%s\", \"address\": \"%s\", \"port\": %u",
 		 e.client, A.text, p_path);
 	snprintf(m_name, sizeof(m_name), "\"name\": \"%s\", \"address\": \"%s\", \"port\": %u",
@@ -1403,7 +1323,7 @@ static int storm_event(yajl_val *ev, void *userdata)
 	return s->target && s->total >= s->target;
 }
 
-static int repeats_swept(struct harness_agent *a, const struct env *e, const struct addr *A,
+static int repeats_swept(struct harness_agent *a, const struct env *e, const struct harness_addr *A,
 			 uint16_t port, unsigned long count, const char *rule);
 
 static int test_storm(const void *arg)
@@ -1413,7 +1333,7 @@ static int test_storm(const void *arg)
 	_cleanup_(yajl_tree_freep) yajl_val st = NULL;
 	_cleanup_client_ struct client cl = CLIENT_INIT;
 	_cleanup_close_ int fd = -EBADF;
-	struct addr A = loopback4_random();
+	struct harness_addr A = harness_loopback4_random();
 	struct storm_sum s = {};
 	long long lost, denied;
 	unsigned long long at_target;
@@ -1423,7 +1343,7 @@ static int test_storm(const void *arg)
 	int r;
 
 	TRY(env_init(&e));
-	TRY(sock_open(&A, SOCK_STREAM, &fd, &port));
+	TRY(harness_sock_open(&A, SOCK_STREAM, &fd, &port));
 	snprintf(m_storm, sizeof(m_storm), "\"address\": \"%s\", \"port\": %u", A.text, port);
 	const struct rule_spec rules[] = {
 		{ "net-storm", NULL, "outbound", "tcp", m_storm, NULL, "deny" },
@@ -1493,13 +1413,13 @@ static int test_reload(const void *arg)
 	_cleanup_env_ struct env e = {};
 	_cleanup_agent_ struct harness_agent *a = NULL;
 	_cleanup_close_ int fd_x = -EBADF, fd_y = -EBADF;
-	struct addr A = loopback4_random();
+	struct harness_addr A = harness_loopback4_random();
 	char m_x[128], m_y[128];
 	uint16_t p_x, p_y;
 
 	TRY(env_init(&e));
-	TRY(sock_open(&A, SOCK_STREAM, &fd_x, &p_x));
-	TRY(sock_open(&A, SOCK_STREAM, &fd_y, &p_y));
+	TRY(harness_sock_open(&A, SOCK_STREAM, &fd_x, &p_x));
+	TRY(harness_sock_open(&A, SOCK_STREAM, &fd_y, &p_y));
 	snprintf(m_x, sizeof(m_x), "\"address\": \"%s\", \"port\": %u", A.text, p_x);
 	snprintf(m_y, sizeof(m_y), "\"address\": \"%s\", \"port\": %u", A.text, p_y);
 	const struct rule_spec deny_x[] = { { "deny-x", NULL, "outbound", "tcp", m_x, NULL,
@@ -1605,14 +1525,14 @@ static int test_user_sees_own(const void *arg)
 	_cleanup_agent_ struct harness_agent *a = NULL;
 	_cleanup_client_ struct client mine = CLIENT_INIT, roots = CLIENT_INIT;
 	_cleanup_close_ int fd = -EBADF;
-	struct addr A = loopback4_random();
+	struct harness_addr A = harness_loopback4_random();
 	pid_t pids[64];
 	char m_deny[128];
 	uint16_t port;
 	size_t n;
 
 	TRY(env_init(&e));
-	TRY(sock_open(&A, SOCK_STREAM, &fd, &port));
+	TRY(harness_sock_open(&A, SOCK_STREAM, &fd, &port));
 	snprintf(m_deny, sizeof(m_deny), "\"address\": \"%s\", \"port\": %u", A.text, port);
 	const struct rule_spec rules[] = {
 		{ "net-deny", NULL, "outbound", "tcp", m_deny, NULL, "deny" },
@@ -1659,13 +1579,13 @@ static int test_gone_client_named(const void *arg)
 	_cleanup_(yajl_tree_freep) yajl_val f = NULL;
 	_cleanup_client_ struct client cl = CLIENT_INIT;
 	_cleanup_close_ int fd = -EBADF;
-	struct addr A = loopback4_random();
+	struct harness_addr A = harness_loopback4_random();
 	char m_deny[128];
 	uint16_t port;
 	int r;
 
 	TRY(env_init(&e));
-	TRY(sock_open(&A, SOCK_STREAM, &fd, &port));
+	TRY(harness_sock_open(&A, SOCK_STREAM, &fd, &port));
 	snprintf(m_deny, sizeof(m_deny), "\"address\": \"%s\", \"port\": %u", A.text, port);
 	const struct rule_spec rules[] = {
 		{ "net-deny", NULL, "outbound", "tcp", m_deny, NULL, "deny" },
@@ -1736,7 +1656,7 @@ static int ctx_switches(pid_t pid, long long *ret)
  * Runs `count` denied connects in one client and waits for the finding that
  * sums up its repeats: the agent's first sweep, at most an interval away.
  */
-static int repeats_swept(struct harness_agent *a, const struct env *e, const struct addr *A,
+static int repeats_swept(struct harness_agent *a, const struct env *e, const struct harness_addr *A,
 			 uint16_t port, unsigned long count, const char *rule)
 {
 	_cleanup_client_ struct client cl = CLIENT_INIT;
@@ -1763,13 +1683,13 @@ static int test_idle_between_sweeps(const void *arg)
 	_cleanup_env_ struct env e = {};
 	_cleanup_agent_ struct harness_agent *a = NULL;
 	_cleanup_close_ int fd = -EBADF;
-	struct addr A = loopback4_random();
+	struct harness_addr A = harness_loopback4_random();
 	long long before, after;
 	char m_deny[128];
 	uint16_t port;
 
 	TRY(env_init(&e));
-	TRY(sock_open(&A, SOCK_STREAM, &fd, &port));
+	TRY(harness_sock_open(&A, SOCK_STREAM, &fd, &port));
 	snprintf(m_deny, sizeof(m_deny), "\"address\": \"%s\", \"port\": %u", A.text, port);
 	const struct rule_spec rules[] = {
 		{ "net-deny", NULL, "outbound", "tcp", m_deny, NULL, "deny" },

@@ -228,25 +228,7 @@ static int apply(struct fixture *f, const struct probe_net_rule *rules, size_t n
 
 /* --- addresses, ports, sockets ------------------------------------------------ */
 
-struct addr {
-	int family;
-	uint8_t bytes[16];
-	char text[INET6_ADDRSTRLEN];
-};
-
-static struct addr addr_of(const char *text)
-{
-	struct addr a = {};
-
-	snprintf(a.text, sizeof(a.text), "%s", text);
-	if (inet_pton(AF_INET, text, a.bytes) == 1)
-		a.family = AF_INET;
-	else if (inet_pton(AF_INET6, text, a.bytes) == 1)
-		a.family = AF_INET6;
-	return a;
-}
-
-static struct policy_net_prefix prefix_of(const struct addr *a)
+static struct policy_net_prefix prefix_of(const struct harness_addr *a)
 {
 	struct policy_net_prefix p = { .family = (uint8_t)a->family,
 				       .prefixlen = a->family == AF_INET ? 32 : 128 };
@@ -255,72 +237,11 @@ static struct policy_net_prefix prefix_of(const struct addr *a)
 	return p;
 }
 
-static socklen_t sockaddr_of(const struct addr *a, uint16_t port, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == AF_INET) {
-		struct sockaddr_in *s = (struct sockaddr_in *)ss;
-
-		s->sin_family = AF_INET;
-		s->sin_port = htons(port);
-		memcpy(&s->sin_addr, a->bytes, 4);
-		return sizeof(*s);
-	}
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-	s6->sin6_family = AF_INET6;
-	s6->sin6_port = htons(port);
-	memcpy(&s6->sin6_addr, a->bytes, 16);
-	return sizeof(*s6);
-}
-
-/* A loopback address 127.0.0.x of our own, x in 2..254. */
-static struct addr loopback4_random(void)
-{
-	char text[32];
-	uint8_t x;
-
-	if (getrandom(&x, 1, 0) != 1)
-		x = 7;
-	snprintf(text, sizeof(text), "127.0.0.%u", 2 + x % 253);
-	return addr_of(text);
-}
-
-/* A listening TCP socket on address, port chosen by the kernel. */
-static int listener(const struct addr *a, int *ret_fd, uint16_t *ret_port)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sockaddr_of(a, 0, &ss);
-	int fd = socket(a->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return harness_fail("socket: %m");
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 4096) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
-		close(fd);
-		return harness_fail("Cannot listen on %s: %m", a->text);
-	}
-	*ret_port = ntohs(a->family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
-						 ((struct sockaddr_in6 *)&ss)->sin6_port);
-	*ret_fd = fd;
-	return 0;
-}
-
-/* A port nobody listens on: one the kernel gave us and we gave back. */
-static int free_port(const struct addr *a, uint16_t *ret)
-{
-	int fd;
-
-	TRY(listener(a, &fd, ret));
-	close(fd);
-	return 0;
-}
-
 /* connect() (TCP) or sendto() (UDP) from this process; returns 0 or the errno. */
-static int try_send(const struct addr *a, uint16_t port, int type, int *ret_fd)
+static int try_send(const struct harness_addr *a, uint16_t port, int type, int *ret_fd)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = sockaddr_of(a, port, &ss);
+	socklen_t len = harness_sockaddr_of(a, port, &ss);
 	int fd = socket(a->family, type | SOCK_CLOEXEC, 0), r = 0;
 
 	if (fd < 0)
@@ -337,10 +258,10 @@ static int try_send(const struct addr *a, uint16_t port, int type, int *ret_fd)
 	return r;
 }
 
-static int try_bind(const struct addr *a, uint16_t port)
+static int try_bind(const struct harness_addr *a, uint16_t port)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = sockaddr_of(a, port, &ss);
+	socklen_t len = harness_sockaddr_of(a, port, &ss);
 	int fd = socket(a->family, SOCK_STREAM | SOCK_CLOEXEC, 0), r;
 
 	if (fd < 0)
@@ -351,8 +272,8 @@ static int try_bind(const struct addr *a, uint16_t port)
 }
 
 /* Runs the net_connect helper at path; returns its exit status, -1 on failure. */
-static int run_helper(const char *path, const char *what, const struct addr *a, uint16_t port,
-		      const struct harness_child_opts *co, pid_t *ret_pid)
+static int run_helper(const char *path, const char *what, const struct harness_addr *a,
+		      uint16_t port, const struct harness_child_opts *co, pid_t *ret_pid)
 {
 	char portbuf[16];
 	int status;
@@ -374,7 +295,7 @@ static int run_helper(const char *path, const char *what, const struct addr *a, 
 
 struct want {
 	uint8_t direction, protocol, family, verdict, outcome, rule;
-	const struct addr *addr; /* remote (outbound, inbound) or local (listen) */
+	const struct harness_addr *addr; /* remote (outbound, inbound) or local (listen) */
 	uint16_t port;
 	pid_t pid; /* 0: any */
 	const char *exe; /* NULL: ours */
@@ -455,7 +376,7 @@ struct one_rule {
 	struct probe_net_rule rule;
 };
 
-static void one_rule_init(struct one_rule *o, const struct addr *a, uint16_t port,
+static void one_rule_init(struct one_rule *o, const struct harness_addr *a, uint16_t port,
 			  enum net_action action, unsigned protocols)
 {
 	o->prefix = prefix_of(a);
@@ -483,7 +404,7 @@ struct deny_case {
 static struct deny {
 	const struct deny_case *c;
 	struct fixture f;
-	struct addr a, to;
+	struct harness_addr a, to;
 	uint8_t proto;
 	struct one_rule o;
 	uint16_t port;
@@ -495,10 +416,10 @@ static int deny_setup(const void *arg)
 	const struct deny_case *c = arg;
 
 	dn = (struct deny){ .c = c };
-	dn.a = c->addr ? addr_of(c->addr) : loopback4_random();
+	dn.a = c->addr ? harness_addr_of(c->addr) : harness_loopback4_random();
 	dn.proto = c->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
 	TRY(fixture_setup(&dn.f, false));
-	TRY(free_port(&dn.a, &dn.port));
+	TRY(harness_free_port(&dn.a, &dn.port));
 	one_rule_init(&dn.o, &dn.a, dn.port, NET_ACTION_DENY,
 		      c->type == SOCK_STREAM ? POLICY_NET_TCP : POLICY_NET_UDP);
 	TRY(apply(&dn.f, &dn.o.rule, 1));
@@ -508,7 +429,7 @@ static int deny_setup(const void *arg)
 
 		/* ::ffff:127.0.0.x for the random address. */
 		snprintf(mapped, sizeof(mapped), "::ffff:%s", dn.a.text);
-		dn.to = addr_of(mapped);
+		dn.to = harness_addr_of(mapped);
 	}
 	return 0;
 }
@@ -620,7 +541,7 @@ static int test_monitor(const void *arg)
 {
 	_cleanup_fixture_ struct fixture f = {};
 	_cleanup_close_ int lfd = -EBADF, cfd = -EBADF, afd = -EBADF;
-	struct addr a = loopback4_random();
+	struct harness_addr a = harness_loopback4_random();
 	struct sockaddr_in self;
 	socklen_t len = sizeof(self);
 	struct one_rule o;
@@ -629,7 +550,7 @@ static int test_monitor(const void *arg)
 	int e;
 
 	TRY(fixture_setup(&f, false));
-	TRY(listener(&a, &lfd, &port));
+	TRY(harness_sock_open(&a, SOCK_STREAM, &lfd, &port));
 	one_rule_init(&o, &a, port, NET_ACTION_REPORT, POLICY_NET_TCP | POLICY_NET_UDP);
 	TRY(apply(&f, &o.rule, 1));
 	CHECK(probe_net_follows_tcp(f.p),
@@ -666,15 +587,15 @@ static int test_allowed(const void *arg)
 {
 	_cleanup_fixture_ struct fixture f = {};
 	_cleanup_close_ int lfd = -EBADF, cfd = -EBADF;
-	struct addr a = loopback4_random(), other = addr_of("::1");
+	struct harness_addr a = harness_loopback4_random(), other = harness_addr_of("::1");
 	struct one_rule o;
 	uint64_t st[_NET_STAT_MAX];
 	uint16_t port, denied;
 	int e, ufd;
 
 	TRY(fixture_setup(&f, false));
-	TRY(listener(&a, &lfd, &port));
-	TRY(free_port(&a, &denied));
+	TRY(harness_sock_open(&a, SOCK_STREAM, &lfd, &port));
+	TRY(harness_free_port(&a, &denied));
 	one_rule_init(&o, &a, denied, NET_ACTION_DENY, POLICY_NET_TCP | POLICY_NET_UDP);
 	TRY(apply(&f, &o.rule, 1));
 	e = try_send(&a, port, SOCK_STREAM, &cfd);
@@ -704,13 +625,13 @@ static int test_allowed(const void *arg)
 static int test_protocol_scope(const void *arg)
 {
 	_cleanup_fixture_ struct fixture f = {};
-	struct addr a = loopback4_random();
+	struct harness_addr a = harness_loopback4_random();
 	struct one_rule o;
 	uint16_t port;
 	int e;
 
 	TRY(fixture_setup(&f, false));
-	TRY(free_port(&a, &port));
+	TRY(harness_free_port(&a, &port));
 	one_rule_init(&o, &a, port, NET_ACTION_DENY, POLICY_NET_UDP);
 	TRY(apply(&f, &o.rule, 1));
 	e = try_send(&a, port, SOCK_STREAM, NULL);
@@ -729,8 +650,8 @@ static int test_protocol_scope(const void *arg)
 static int test_listen_any(const void *arg)
 {
 	_cleanup_fixture_ struct fixture f = {};
-	struct addr any4 = addr_of("0.0.0.0"), any6 = addr_of("::"), lo4 = loopback4_random(),
-		    lo6 = addr_of("::1");
+	struct harness_addr any4 = harness_addr_of("0.0.0.0"), any6 = harness_addr_of("::"),
+			    lo4 = harness_loopback4_random(), lo6 = harness_addr_of("::1");
 	struct policy_net_prefix loop[] = {
 		{ .family = AF_INET, .prefixlen = 8, .addr = { 127 } },
 		{ .family = AF_INET6, .prefixlen = 128, .addr = { [15] = 1 } }
@@ -747,7 +668,7 @@ static int test_listen_any(const void *arg)
 	int e;
 
 	TRY(fixture_setup(&f, false));
-	TRY(free_port(&lo4, &port));
+	TRY(harness_free_port(&lo4, &port));
 	TRY(apply(&f, &rule, 1));
 	e = try_bind(&lo4, port);
 	CHECK(e == 0, "bind %s:%u is excepted (loopback), it ended with %s", lo4.text, port,
@@ -794,7 +715,7 @@ static int test_exe_scope(const void *arg)
 	_cleanup_fixture_ struct fixture f = {};
 	_cleanup_tmpdir_ char *dir = NULL;
 	_cleanup_free_ char *one = NULL, *two = NULL;
-	struct addr a = loopback4_random();
+	struct harness_addr a = harness_loopback4_random();
 	struct one_rule o;
 	const char *value;
 	uint16_t port;
@@ -805,7 +726,7 @@ static int test_exe_scope(const void *arg)
 	TRY(harness_unique_copy(dir, harness_helper("net_connect"), &one));
 	TRY(harness_unique_copy(dir, harness_helper("net_connect"), &two));
 	TRY(fixture_setup_flavor(&f, false, PROBE_FLAVOR_AUTO, c->probe_read));
-	TRY(free_port(&a, &port));
+	TRY(harness_free_port(&a, &port));
 	one_rule_init(&o, &a, port, NET_ACTION_DENY, POLICY_NET_TCP);
 	value = c->by_name ? harness_basename(one) : one;
 	if (c->by_name) {
@@ -851,7 +772,7 @@ static int test_user_scope(const void *arg)
 	_cleanup_fixture_ struct fixture f = {};
 	_cleanup_tmpdir_ char *dir = NULL;
 	_cleanup_free_ char *bin = NULL;
-	struct addr a = loopback4_random();
+	struct harness_addr a = harness_loopback4_random();
 	struct policy_value nobody = { .text = "nobody" };
 	struct one_rule o;
 	uint16_t port;
@@ -861,7 +782,7 @@ static int test_user_scope(const void *arg)
 	TRY(harness_tmpdir_new(&dir));
 	TRY(harness_unique_copy(dir, harness_helper("net_connect"), &bin));
 	TRY(fixture_setup(&f, false));
-	TRY(free_port(&a, &port));
+	TRY(harness_free_port(&a, &port));
 	one_rule_init(&o, &a, port, NET_ACTION_DENY, POLICY_NET_TCP);
 	o.match.n_users = 1;
 	o.match.users = &nobody;
@@ -893,7 +814,7 @@ static int test_outcomes(const void *arg)
 	const enum probe_flavor *flavor = arg;
 	_cleanup_fixture_ struct fixture f = {};
 	_cleanup_close_ int lfd = -EBADF, cfd = -EBADF;
-	struct addr a = loopback4_random(), six = addr_of("::1");
+	struct harness_addr a = harness_loopback4_random(), six = harness_addr_of("::1");
 	struct policy_net_prefix pf[] = { prefix_of(&a), prefix_of(&six) };
 	struct policy_net_port_range ports[2];
 	struct policy_net_clause match = { .n_prefixes = 2, .prefixes = pf, .n_ports = 2 };
@@ -906,8 +827,8 @@ static int test_outcomes(const void *arg)
 
 	/* The classic tracepoint goes with the other fallback: what older kernels run. */
 	TRY(fixture_setup_flavor(&f, false, *flavor, *flavor == PROBE_FLAVOR_TRACEPOINT));
-	TRY(listener(&a, &lfd, &open_port));
-	TRY(free_port(&a, &closed_port));
+	TRY(harness_sock_open(&a, SOCK_STREAM, &lfd, &open_port));
+	TRY(harness_free_port(&a, &closed_port));
 	ports[0] = (struct policy_net_port_range){ open_port, open_port };
 	ports[1] = (struct policy_net_port_range){ closed_port, closed_port };
 	match.ports = ports;
@@ -955,7 +876,7 @@ static int test_inbound(const void *arg)
 	const enum probe_flavor *flavor = arg;
 	_cleanup_fixture_ struct fixture f = {};
 	_cleanup_close_ int lfd = -EBADF, cfd = -EBADF, afd = -EBADF;
-	struct addr a = loopback4_random(), peer = addr_of("127.0.0.1");
+	struct harness_addr a = harness_loopback4_random(), peer = harness_addr_of("127.0.0.1");
 	struct sockaddr_in client;
 	socklen_t len = sizeof(client);
 	struct policy_net_port_range pr;
@@ -971,7 +892,7 @@ static int test_inbound(const void *arg)
 	int e;
 
 	TRY(fixture_setup_flavor(&f, false, *flavor, *flavor == PROBE_FLAVOR_TRACEPOINT));
-	TRY(listener(&a, &lfd, &port));
+	TRY(harness_sock_open(&a, SOCK_STREAM, &lfd, &port));
 	pr = (struct policy_net_port_range){ port, port };
 	TRY(apply(&f, &rule, 1));
 	e = try_send(&a, port, SOCK_STREAM, &cfd);
@@ -1003,7 +924,7 @@ static int test_deny_wins(const void *arg)
 {
 	_cleanup_fixture_ struct fixture f = {};
 	_cleanup_close_ int lfd = -EBADF, cfd = -EBADF;
-	struct addr a = loopback4_random();
+	struct harness_addr a = harness_loopback4_random();
 	struct policy_net_prefix pf = prefix_of(&a);
 	struct policy_net_clause report = { .n_prefixes = 1, .prefixes = &pf };
 	struct one_rule deny;
@@ -1012,8 +933,8 @@ static int test_deny_wins(const void *arg)
 	int e;
 
 	TRY(fixture_setup(&f, false));
-	TRY(listener(&a, &lfd, &open_port));
-	TRY(free_port(&a, &denied));
+	TRY(harness_sock_open(&a, SOCK_STREAM, &lfd, &open_port));
+	TRY(harness_free_port(&a, &denied));
 	one_rule_init(&deny, &a, denied, NET_ACTION_DENY, POLICY_NET_TCP);
 	rules[0] = (struct probe_net_rule){ .direction = POLICY_NET_OUTBOUND,
 					    .protocols = POLICY_NET_TCP,
@@ -1040,15 +961,15 @@ static int test_deny_wins(const void *arg)
 static int test_generations(const void *arg)
 {
 	_cleanup_fixture_ struct fixture f = {};
-	struct addr a = loopback4_random();
+	struct harness_addr a = harness_loopback4_random();
 	struct one_rule one, two;
 	uint16_t p1, p2;
 	uint32_t g1, g2;
 	int e;
 
 	TRY(fixture_setup(&f, false));
-	TRY(free_port(&a, &p1));
-	TRY(free_port(&a, &p2));
+	TRY(harness_free_port(&a, &p1));
+	TRY(harness_free_port(&a, &p2));
 	CHECK(p1 != p2, "the kernel gave the same port twice");
 	CHECK(probe_net_gen(f.p) == 0, "a new probe has generation %u", probe_net_gen(f.p));
 	one_rule_init(&one, &a, p1, NET_ACTION_DENY, POLICY_NET_TCP);
@@ -1096,7 +1017,7 @@ static int test_policy(const void *arg)
 	_cleanup_fixture_ struct fixture f = {};
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int lfd = -EBADF, cfd = -EBADF;
-	struct addr a = loopback4_random();
+	struct harness_addr a = harness_loopback4_random();
 	policy_errors *errors = policy_errors_new();
 	policy *pol = NULL;
 	char report[8], first[8], last[8], hole[8];
@@ -1106,8 +1027,8 @@ static int test_policy(const void *arg)
 
 	CHECK(errors, "Out of memory");
 	TRY(fixture_setup(&f, false));
-	TRY(listener(&a, &lfd, &lport));
-	TRY(free_port(&a, &base));
+	TRY(harness_sock_open(&a, SOCK_STREAM, &lfd, &lport));
+	TRY(harness_free_port(&a, &base));
 	if (base > 65000)
 		base = 40000;
 	snprintf(report, sizeof(report), "%u", lport);
@@ -1166,7 +1087,7 @@ static int test_policy(const void *arg)
 static int test_root(const void *arg)
 {
 	_cleanup_fixture_ struct fixture f = {};
-	struct addr a = loopback4_random();
+	struct harness_addr a = harness_loopback4_random();
 	struct one_rule o;
 	uint16_t port;
 
@@ -1174,7 +1095,7 @@ static int test_root(const void *arg)
 	CHECK(strcmp(probe_net_cgroup(f.p), own_cgroup_root()) == 0,
 	      "the probe attached to %s, the cgroup v2 root is %s", probe_net_cgroup(f.p),
 	      own_cgroup_root());
-	TRY(free_port(&a, &port));
+	TRY(harness_free_port(&a, &port));
 	one_rule_init(&o, &a, port, NET_ACTION_REPORT, POLICY_NET_UDP);
 	TRY(apply(&f, &o.rule, 1));
 	CHECK(try_send(&a, port, SOCK_DGRAM, NULL) == 0, "a reported datagram was not sent");
@@ -1186,7 +1107,7 @@ static int test_root(const void *arg)
 static int test_agg_full(const void *arg)
 {
 	_cleanup_fixture_ struct fixture f = {};
-	struct addr a = loopback4_random();
+	struct harness_addr a = harness_loopback4_random();
 	struct policy_net_prefix pf = prefix_of(&a);
 	struct policy_net_port_range ports = { 20000, 20000 + NET_AGG_ENTRIES + 100 };
 	struct policy_net_clause match = {
@@ -1252,7 +1173,7 @@ static int test_storm(const void *arg)
 	const struct storm_case *c = arg;
 	_cleanup_fixture_ struct fixture f = {};
 	_cleanup_close_ int lfd = -EBADF;
-	struct addr a = loopback4_random();
+	struct harness_addr a = harness_loopback4_random();
 	struct sweep_sum sum = {};
 	struct one_rule o;
 	uint64_t st[_NET_STAT_MAX], outcome_total, in_records = 0;
@@ -1262,9 +1183,9 @@ static int test_storm(const void *arg)
 
 	TRY(fixture_setup(&f, false));
 	if (c->connected)
-		TRY(listener(&a, &lfd, &port));
+		TRY(harness_sock_open(&a, SOCK_STREAM, &lfd, &port));
 	else
-		TRY(free_port(&a, &port));
+		TRY(harness_free_port(&a, &port));
 	one_rule_init(&o, &a, port, c->connected ? NET_ACTION_REPORT : NET_ACTION_DENY,
 		      POLICY_NET_TCP);
 	TRY(apply(&f, &o.rule, 1));
