@@ -12,6 +12,7 @@
  *   harness_child    helper programs: spawn, wait with a timeout, kill
  *   harness_agent    build/postured itself: start, READY=1, records, stop
  *   harness_net      addresses and sockets of the test's own on loopback
+ *   harness_policy   a policy about a copy of write_marker, the findings it makes
  *
  * A suite lists its tests with HARNESS_TEST(), each named for the one
  * behaviour it checks, and ends with HARNESS_MAIN(tests); a suite split by
@@ -33,6 +34,7 @@
 #include "harness_files.h"
 #include "harness_json.h"
 #include "harness_net.h"
+#include "harness_policy.h"
 #include "harness_paths.h"
 #include "harness_privs.h"
 #include "harness_report.h"

@@ -127,7 +127,6 @@ static int env_write_policy(struct env *e, const char *mode, unsigned serial,
 			    const struct rule_spec *rules, size_t n)
 {
 	_cleanup_free_ char *text = NULL;
-	char tmp[PATH_MAX + 8];
 	size_t size = 0;
 	FILE *f = open_memstream(&text, &size);
 
@@ -161,11 +160,7 @@ static int env_write_policy(struct env *e, const char *mode, unsigned serial,
 	fprintf(f, "\n\t]\n}\n");
 	if (fclose(f) != 0)
 		return harness_fail("Cannot build the policy text: %m");
-	snprintf(tmp, sizeof(tmp), "%s.new", e->policy);
-	TRY(harness_write_file(tmp, text));
-	if (rename(tmp, e->policy) < 0)
-		return harness_fail("Cannot rename %s to %s: %m", tmp, e->policy);
-	return 0;
+	return harness_replace_file(e->policy, text);
 }
 
 /* The marker rule: a UDP datagram to a:port is reported. */
@@ -357,23 +352,6 @@ static int client_finish(struct client *c)
 
 /* --- findings ----------------------------------------------------------------------- */
 
-static yajl_val evidence0(yajl_val f)
-{
-	yajl_val ev = harness_json(f, "evidences");
-
-	return ev && YAJL_IS_ARRAY(ev) && ev->u.array.len > 0 ? ev->u.array.values[0] : NULL;
-}
-
-/* The pid of the finding's evidence process, or -1. */
-static long long evidence_pid(yajl_val f)
-{
-	long long pid;
-
-	if (!harness_json_int(harness_json(evidence0(f), "process", "pid"), &pid))
-		return -1;
-	return pid;
-}
-
 struct net_wait {
 	pid_t pid; /* the finding wanted is about this pid ... */
 	const char *rule; /* ... under this rule */
@@ -406,7 +384,7 @@ static int net_event(yajl_val *ev, void *userdata)
 	struct net_wait *w = userdata;
 	const char *kind = harness_json_str(harness_json(*ev, "postured", "finding"));
 	const char *rule = harness_json_str(harness_json(*ev, "postured", "rule_id"));
-	long long pid = evidence_pid(*ev);
+	long long pid = harness_finding_pid(*ev);
 
 	if (!kind || strcmp(kind, "network") != 0)
 		return 0;
@@ -507,7 +485,7 @@ static int check_net(yajl_val f, const struct want *w)
 {
 	bool listen = strcmp(w->direction, "listen") == 0;
 	bool denied = strcmp(w->action, "denied") == 0;
-	yajl_val ev = evidence0(f), outcomes;
+	yajl_val ev = harness_finding_evidence(f), outcomes;
 
 	EXPECT_JSON_INT("finding", f, 2003, "class_uid");
 	EXPECT_JSON_INT("finding", f, 200301, "type_uid");
@@ -1297,7 +1275,7 @@ static int storm_event(yajl_val *ev, void *userdata)
 	yajl_val repeats = harness_json(*ev, "postured", "network", "repeats");
 	long long count, time = 0;
 
-	if (!rule || strcmp(rule, "net-storm") != 0 || evidence_pid(*ev) != s->pid)
+	if (!rule || strcmp(rule, "net-storm") != 0 || harness_finding_pid(*ev) != s->pid)
 		return 0;
 	(void)harness_json_int(harness_json(*ev, "time"), &time);
 	if (!harness_json_int(harness_json(*ev, "postured", "network", "count"), &count) ||
@@ -1498,14 +1476,15 @@ static int events_pids(struct harness_agent *a, uid_t uid, pid_t *pids, size_t m
 		kind = harness_json_str(harness_json(f, "postured", "finding"));
 		if (!kind || strcmp(kind, "network") != 0)
 			continue;
-		owner = harness_json_str(harness_json(evidence0(f), "process", "user", "uid"));
+		owner = harness_json_str(
+			harness_json(harness_finding_evidence(f), "process", "user", "uid"));
 		if (uid != 0)
 			CHECK(owner && strcmp(owner, want_uid) == 0,
 			      "posturectl events as uid %u shows a network finding about a process "
 			      "of uid %s",
 			      (unsigned)uid, owner ? owner : "(none)");
 		if (n < max)
-			pids[n++] = (pid_t)evidence_pid(f);
+			pids[n++] = (pid_t)harness_finding_pid(f);
 	}
 	*ret_n = n;
 	return 0;
@@ -1617,10 +1596,7 @@ static int test_gone_client_named(const void *arg)
 	 * right path or none, never another program's.
 	 */
 	{
-		yajl_val ev = harness_json(f, "evidences");
-		yajl_val proc = ev && YAJL_IS_ARRAY(ev) && ev->u.array.len > 0 ?
-					harness_json(ev->u.array.values[0], "process") :
-					NULL;
+		yajl_val proc = harness_json(harness_finding_evidence(f), "process");
 		const char *name = harness_json_str(harness_json(proc, "name"));
 		const char *path = harness_json_str(harness_json(proc, "file", "path"));
 		char comm[16];

@@ -43,79 +43,24 @@
 #define PENDING_MAX (1024 * 1024)
 #define REQUEST_MAX 4096
 /* Killed copies for the slow client: each makes a finding of about 3 KB. */
-#define STORM_RUNS	  "900"
+#define STORM_RUNS "900"
 
-#define FINDING_PREFILTER "\"class_uid\":2003"
-#define POLICY_ID	  "policy-enforce-it"
-#define RULE_ID		  "deny-marker"
+#define POLICY_ID  "policy-enforce-it"
+#define RULE_ID	   "deny-marker"
 
-/* --- a test's files (as in policy_enforce.c) ------------------------------------ */
+/* --- a test's files ------------------------------------------------------------ */
 
-struct env {
-	char *dir; /* everything below is in here */
-	char name[NAME_MAX + 1]; /* the copy's file name, <prefix>-<8 hex digits> */
-	char prog[PATH_MAX]; /* the copy of write_marker */
-	char policy[PATH_MAX];
-	char config[PATH_MAX];
-};
-
-static void env_done(struct env *e)
+/* The copy of write_marker named <prefix>-<8 hex digits>, and the deny policy on it in mode. */
+static int env_init(struct harness_policy_env *e, const char *prefix, const char *mode)
 {
-	harness_tmpdir_freep(&e->dir);
-}
-
-#define _cleanup_env_ _cleanup_(env_done)
-
-/*
- * Writes deny.json.in with one rule on the copy's name in mode (monitor or
- * enforce) as the policy file, atomically (a new file renamed over the old).
- */
-static int env_deny_policy(struct env *e, const char *mode, unsigned serial)
-{
-	_cleanup_free_ char *tmpl = NULL, *text = NULL;
-	char match[NAME_MAX + 32], s[16], tmp[PATH_MAX + 8];
-
-	snprintf(s, sizeof(s), "%u", serial);
-	snprintf(match, sizeof(match), "\"name\": \"%s\"", e->name);
-	TRY(harness_read_text(harness_source_path("tests/fixtures/agent-policies/deny.json.in"),
-			      &tmpl));
-	text = harness_substitute(tmpl, (const char *const[]){ "SERIAL", s, "MODE", mode, "MATCH",
-							       match, NULL });
-	if (!text)
-		return harness_fail("Out of memory");
-	snprintf(tmp, sizeof(tmp), "%s.new", e->policy);
-	TRY(harness_write_file(tmp, text));
-	if (rename(tmp, e->policy) < 0)
-		return harness_fail("Cannot rename %s to %s: %m", tmp, e->policy);
-	return 0;
-}
-
-/*
- * A fresh directory with a copy of write_marker named <prefix>-<8 hex digits>,
- * a deny policy on it in mode, and the configuration naming the policy.
- */
-static int env_init(struct env *e, const char *prefix, const char *mode)
-{
-	uint32_t rnd;
-	char text[PATH_MAX + 64];
-
-	*e = (struct env){};
-	TRY(harness_tmpdir_new(&e->dir));
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-		return harness_fail("getrandom: %m");
-	snprintf(e->name, sizeof(e->name), "%.200s-%08x", prefix, rnd);
-	snprintf(e->prog, sizeof(e->prog), "%s/%s", e->dir, e->name);
-	snprintf(e->policy, sizeof(e->policy), "%s/policy.json", e->dir);
-	snprintf(e->config, sizeof(e->config), "%s/postured.conf", e->dir);
-	TRY(harness_copy_file(harness_helper("write_marker"), e->prog));
-	TRY(env_deny_policy(e, mode, 1));
-	snprintf(text, sizeof(text), "{ \"policy_file\": \"%s\" }\n", e->policy);
-	return harness_write_file(e->config, text);
+	TRY(harness_policy_env_init(e, prefix));
+	return harness_policy_env_deny(e, mode, 1, NULL);
 }
 
 /* --- the agent ----------------------------------------------------------------- */
 
-static int start_agent(const struct env *e, bool print_events, struct harness_agent **ret)
+static int start_agent(const struct harness_policy_env *e, bool print_events,
+		       struct harness_agent **ret)
 {
 	struct harness_agent_opts o = {
 		.config = e->config,
@@ -136,50 +81,13 @@ static int expect_alive(struct harness_agent *a)
 	return 0;
 }
 
-/* The pid of the finding's evidence process, or -1. */
-static long long evidence_pid(yajl_val f)
-{
-	yajl_val ev = harness_json(f, "evidences");
-	long long pid;
-
-	if (!ev || !YAJL_IS_ARRAY(ev) || ev->u.array.len < 1)
-		return -1;
-	if (!harness_json_int(harness_json(ev->u.array.values[0], "process", "pid"), &pid))
-		return -1;
-	return pid;
-}
-
-struct finding_wait {
-	pid_t pid;
-	bool found;
-};
-
-static int finding_event(yajl_val *ev, void *userdata)
-{
-	struct finding_wait *w = userdata;
-	const char *kind = harness_json_str(harness_json(*ev, "postured", "finding"));
-
-	if (!kind || strcmp(kind, "process_denied") != 0 || evidence_pid(*ev) != w->pid)
-		return 0;
-	w->found = true;
-	return 1;
-}
-
 /*
  * Waits for the agent to print the process_denied finding about pid: by then
  * the status socket has it too (the agent hands it there before printing).
  */
 static int wait_finding(struct harness_agent *a, pid_t pid)
 {
-	struct finding_wait w = { .pid = pid };
-	int r;
-
-	r = harness_agent_wait(a, FINDING_TIMEOUT_MS, FINDING_PREFILTER, finding_event, &w);
-	if (r < 0 && r != -EPIPE)
-		return harness_fail("Reading from postured: %s", strerror(-r));
-	CHECK(w.found, "No process_denied finding about pid %d within %d ms. Its stderr: %s",
-	      (int)pid, FINDING_TIMEOUT_MS, harness_agent_stderr(a));
-	return 0;
+	return harness_wait_finding(a, "process_denied", pid, FINDING_TIMEOUT_MS, NULL);
 }
 
 /* --- children ------------------------------------------------------------------ */
@@ -188,7 +96,8 @@ static int wait_finding(struct harness_agent *a, pid_t pid)
  * Starts the copy as uid (0: as we are) with a marker nobody needs to look at
  * (/dev/null: any user may open it) and, when given, a sleep.
  */
-static int run_copy(const struct env *e, uid_t uid, const char *sleep_seconds, pid_t *ret_pid)
+static int run_copy(const struct harness_policy_env *e, uid_t uid, const char *sleep_seconds,
+		    pid_t *ret_pid)
 {
 	char *argv[] = { (char *)e->prog, "/dev/null", (char *)sleep_seconds, NULL };
 	struct harness_child_opts o = HARNESS_CHILD_OPTS_DEFAULT;
@@ -202,7 +111,8 @@ static int run_copy(const struct env *e, uid_t uid, const char *sleep_seconds, p
 }
 
 /* Runs the copy as uid to its end (exit 0: monitor mode) and waits for its finding. */
-static int run_copy_seen(struct harness_agent *a, const struct env *e, uid_t uid, pid_t *ret_pid)
+static int run_copy_seen(struct harness_agent *a, const struct harness_policy_env *e, uid_t uid,
+			 pid_t *ret_pid)
 {
 	_cleanup_child_ pid_t child = 0;
 	char d[128];
@@ -534,7 +444,7 @@ static int conn_wait_event(struct conn *c, struct event_wait *w, int timeout_ms)
 		if (strcmp(ev, "status") == 0)
 			c->status_events++;
 		else if (strcmp(ev, "finding") == 0) {
-			long long pid = evidence_pid(harness_json(v, "finding"));
+			long long pid = harness_finding_pid(harness_json(v, "finding"));
 
 			c->finding_events++;
 			if (strcmp(w->event, "finding") == 0 && pid == w->pid)
@@ -650,7 +560,7 @@ static unsigned count_pid(yajl_val findings, pid_t pid)
 	unsigned n = 0;
 
 	for (size_t i = 0; findings && YAJL_IS_ARRAY(findings) && i < findings->u.array.len; i++)
-		if (evidence_pid(findings->u.array.values[i]) == pid)
+		if (harness_finding_pid(findings->u.array.values[i]) == pid)
 			n++;
 	return n;
 }
@@ -670,7 +580,7 @@ static yajl_val findings_of(yajl_val answer, const char *key)
  * client's group adds its never-reading subscriber and the storm.
  */
 static struct scene {
-	struct env e;
+	struct harness_policy_env e;
 	struct harness_agent *a;
 	struct conn root, nobody, other;
 	pid_t root_pid, nobody_pid; /* the copies run as root and as uid 65534 */
@@ -701,7 +611,7 @@ static int scene_teardown(const void *arg)
 	conn_close(&sc.other);
 	sc.slow = safe_close(sc.slow);
 	harness_child_killp(&sc.storm);
-	env_done(&sc.e);
+	harness_policy_env_done(&sc.e);
 	return r;
 }
 
@@ -889,7 +799,7 @@ static int test_visibility_explain_filtered(const void *arg)
 
 static int test_monitor_status(const void *arg)
 {
-	_cleanup_env_ struct env e = {};
+	_cleanup_policy_env_ struct harness_policy_env e = {};
 	_cleanup_agent_ struct harness_agent *a = NULL;
 	_cleanup_conn_ struct conn c = CONN_INIT, sub = CONN_INIT;
 	_cleanup_child_ pid_t child = 0;
@@ -935,7 +845,7 @@ static int test_monitor_status(const void *arg)
 
 static int test_subscribe(const void *arg)
 {
-	_cleanup_env_ struct env e = {};
+	_cleanup_policy_env_ struct harness_policy_env e = {};
 	_cleanup_agent_ struct harness_agent *a = NULL;
 	_cleanup_conn_ struct conn root = CONN_INIT, nobody = CONN_INIT;
 	_cleanup_child_ pid_t child = 0;
@@ -1264,7 +1174,7 @@ static int test_slow_client_served_after(const void *arg)
 
 static int test_many_clients(const void *arg)
 {
-	_cleanup_env_ struct env e = {};
+	_cleanup_policy_env_ struct harness_policy_env e = {};
 	_cleanup_agent_ struct harness_agent *a = NULL;
 	int fds[MANY_CLIENTS];
 	unsigned answered = 0, refused = 0, other = 0, attempts = 0;
