@@ -13,6 +13,7 @@
  *   harness_agent    build/postured itself: start, READY=1, records, stop
  *   harness_net      addresses and sockets of the test's own on loopback
  *   harness_policy   a policy about a copy of write_marker, the findings it makes
+ *   harness_bpf      the BPF programs, links and maps a process holds
  *
  * A suite lists its tests with HARNESS_TEST(), each named for the one
  * behaviour it checks, and ends with HARNESS_MAIN(tests); a suite split by
@@ -30,6 +31,7 @@
 
 #include "basic/cleanup.h"
 #include "harness_agent.h"
+#include "harness_bpf.h"
 #include "harness_child.h"
 #include "harness_files.h"
 #include "harness_json.h"

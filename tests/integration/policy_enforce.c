@@ -13,7 +13,6 @@
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -477,66 +475,31 @@ static int test_reload_sighup_replaces(const void *arg)
 /* The sum over CPUs of the kernel counter idx, from the agent's "stats" map. */
 static int kernel_stat(pid_t agent, unsigned idx, unsigned long long *ret)
 {
-	char dirpath[64];
-	struct dirent *de;
-	bool found = false;
-	DIR *d;
+	int ncpus = libbpf_num_possible_cpus();
+	struct harness_bpf_ids ids;
 
-	snprintf(dirpath, sizeof(dirpath), "/proc/%d/fdinfo", (int)agent);
-	d = opendir(dirpath);
-	if (!d)
-		return harness_fail("Cannot read %s: %m", dirpath);
-	while (!found && (de = readdir(d))) {
-		char buf[4096], *line, *save = NULL;
-		ssize_t n;
-		int fd;
+	TRY(harness_bpf_ids_of(agent, &ids));
+	for (size_t i = 0; i < ids.nmap && ncpus > 0; i++) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		_cleanup_free_ __u64 *values = NULL;
+		_cleanup_close_ int mfd = bpf_map_get_fd_by_id(ids.map[i]);
 
-		if (de->d_name[0] == '.')
+		if (mfd < 0 || bpf_obj_get_info_by_fd(mfd, &info, &len) < 0)
 			continue;
-		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
+		if (strcmp(info.name, "stats") != 0 || info.type != BPF_MAP_TYPE_PERCPU_ARRAY)
 			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		for (line = strtok_r(buf, "\n", &save); line && !found;
-		     line = strtok_r(NULL, "\n", &save)) {
-			struct bpf_map_info info = {};
-			__u32 len = sizeof(info);
-			unsigned id;
-			int ncpus = libbpf_num_possible_cpus();
-			_cleanup_free_ __u64 *values = NULL;
-			_cleanup_close_ int mfd = -EBADF;
-
-			if (sscanf(line, "map_id: %u", &id) != 1)
-				continue;
-			mfd = bpf_map_get_fd_by_id(id);
-			if (mfd < 0 || bpf_obj_get_info_by_fd(mfd, &info, &len) < 0)
-				continue;
-			if (strcmp(info.name, "stats") != 0 ||
-			    info.type != BPF_MAP_TYPE_PERCPU_ARRAY || ncpus <= 0)
-				continue;
-			values = calloc((size_t)ncpus, sizeof(*values));
-			if (!values) {
-				closedir(d);
-				return harness_fail("Out of memory");
-			}
-			if (bpf_map_lookup_elem(mfd, &idx, values) < 0) {
-				closedir(d);
-				return harness_fail("Cannot read the stats map: %m");
-			}
-			*ret = 0;
-			for (int c = 0; c < ncpus; c++)
-				*ret += values[c];
-			found = true;
-		}
+		values = calloc((size_t)ncpus, sizeof(*values));
+		if (!values)
+			return harness_fail("Out of memory");
+		if (bpf_map_lookup_elem(mfd, &idx, values) < 0)
+			return harness_fail("Cannot read the stats map: %m");
+		*ret = 0;
+		for (int c = 0; c < ncpus; c++)
+			*ret += values[c];
+		return 0;
 	}
-	closedir(d);
-	if (!found)
-		return harness_fail("postured (pid %d) holds no \"stats\" map", (int)agent);
-	return 0;
+	return harness_fail("postured (pid %d) holds no \"stats\" map", (int)agent);
 }
 
 /*

@@ -796,105 +796,49 @@ static int test_startup_error(const void *arg)
 
 /* --- (8) SIGTERM detaches the probes ---------------------------------------- */
 
-struct bpf_ids {
-	__u32 prog[32], link[32];
-	size_t nprog, nlink;
-};
-
-static void ids_add(__u32 *ids, size_t *n, size_t max, __u32 id)
+/* The kernel's description of a BPF object, through an fd of it we are handed (and close). */
+static int info_by_fd(int fd_or_err, void *info, __u32 size)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (ids[i] == id)
-			return;
-	if (*n < max)
-		ids[(*n)++] = id;
-}
+	_cleanup_close_ int fd = fd_or_err;
+	__u32 len = size;
 
-/* The BPF programs and links the process holds, from its fds' fdinfo. */
-static int bpf_ids_of(pid_t pid, struct bpf_ids *ret)
-{
-	char dirpath[64];
-	struct dirent *de;
-	DIR *d;
-
-	*ret = (struct bpf_ids){};
-	snprintf(dirpath, sizeof(dirpath), "/proc/%d/fdinfo", (int)pid);
-	d = opendir(dirpath);
-	if (!d)
-		return harness_fail("Cannot read %s: %m", dirpath);
-	while ((de = readdir(d))) {
-		char buf[4096], *line, *save = NULL;
-		ssize_t n;
-		int fd;
-
-		if (de->d_name[0] == '.')
-			continue;
-		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			unsigned id;
-
-			if (sscanf(line, "prog_id: %u", &id) == 1)
-				ids_add(ret->prog, &ret->nprog, ELEMENTSOF(ret->prog), id);
-			else if (sscanf(line, "link_id: %u", &id) == 1)
-				ids_add(ret->link, &ret->nlink, ELEMENTSOF(ret->link), id);
-		}
-	}
-	closedir(d);
+	memset(info, 0, size);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, info, &len) < 0)
+		return -errno;
 	return 0;
 }
 
 static int prog_info(__u32 id, struct bpf_prog_info *info)
 {
-	__u32 len = sizeof(*info);
-	_cleanup_close_ int fd = bpf_prog_get_fd_by_id(id);
-
-	memset(info, 0, sizeof(*info));
-	if (fd < 0)
-		return -errno;
-	if (bpf_obj_get_info_by_fd(fd, info, &len) < 0)
-		return -errno;
-	return 0;
+	return info_by_fd(bpf_prog_get_fd_by_id(id), info, sizeof(*info));
 }
 
 static int link_info(__u32 id, struct bpf_link_info *info)
 {
-	__u32 len = sizeof(*info);
-	_cleanup_close_ int fd = bpf_link_get_fd_by_id(id);
-
-	memset(info, 0, sizeof(*info));
-	if (fd < 0)
-		return -errno;
-	if (bpf_obj_get_info_by_fd(fd, info, &len) < 0)
-		return -errno;
-	return 0;
+	return info_by_fd(bpf_link_get_fd_by_id(id), info, sizeof(*info));
 }
 
-/* Whether the kernel still lists the program (or link) id. */
-static bool prog_listed(__u32 want)
+/* Whether the kernel still lists the object id, walking its ids with next (programs, links). */
+static bool id_listed(int (*next)(__u32, __u32 *), __u32 want)
 {
 	__u32 id = 0;
 
-	while (bpf_prog_get_next_id(id, &id) == 0)
+	while (next(id, &id) == 0)
 		if (id == want)
 			return true;
 	return false;
+}
+
+static bool prog_listed(__u32 want)
+{
+	return id_listed(bpf_prog_get_next_id, want);
 }
 
 static bool link_listed(__u32 want)
 {
-	__u32 id = 0;
-
-	while (bpf_link_get_next_id(id, &id) == 0)
-		if (id == want)
-			return true;
-	return false;
+	return id_listed(bpf_link_get_next_id, want);
 }
 
 /*
@@ -1014,10 +958,10 @@ static int test_sigterm(const void *arg)
 	_cleanup_tmpdir_ char *dir = NULL;
 	struct harness_agent_opts o = { .flavor = c->flavor };
 	_cleanup_agent_ struct harness_agent *a = NULL;
-	struct held_prog held[ELEMENTSOF(((struct bpf_ids *)NULL)->prog)] = {};
+	struct held_prog held[ELEMENTSOF(((struct harness_bpf_ids *)NULL)->prog)] = {};
 	unsigned per_kind[3 + ELEMENTSOF(net_sock_progs)] = {}, tcp_progs = 0, tcp_links = 0;
 	char names[512] = "", config[PATH_MAX + 32], cgroup[PATH_MAX];
-	struct bpf_ids ids;
+	struct harness_bpf_ids ids;
 	size_t off = 0;
 	unsigned remaining;
 	int64_t deadline;
@@ -1028,7 +972,7 @@ static int test_sigterm(const void *arg)
 	o.config = config;
 	TRY(harness_agent_start(&o, &a));
 	TRY(net_cgroup_id(a, &cgroup_id, cgroup, sizeof(cgroup)));
-	TRY(bpf_ids_of(a->pid, &ids));
+	TRY(harness_bpf_ids_of(a->pid, &ids));
 
 	for (size_t i = 0; i < ids.nprog; i++) {
 		struct held_prog *h = &held[i];
