@@ -109,10 +109,11 @@ FIREWALL_IT_SRCS = $(CHECKS_SRCS)
 NET_PROBE_SRCS := agent/postured/probe_net.c agent/postured/probe_net_rules.c \
 	agent/postured/probe_common.c agent/postured/decode.c
 # The harness every suite links: what a test reports, paths, files, JSON, children, the agent,
-# loopback sockets, policies about a test program, the BPF objects a process holds.
+# loopback sockets, policies about a test program, the BPF objects a process holds, the
+# status socket.
 HARNESS_SRCS := $(addprefix tests/integration/,harness_report.c harness_paths.c harness_files.c \
 	harness_json.c harness_privs.c harness_child.c harness_agent.c harness_net.c \
-	harness_policy.c harness_bpf.c)
+	harness_policy.c harness_bpf.c harness_status.c)
 HARNESS_OBJS = $(call obj,$(HARNESS_SRCS))
 
 # The policy library's sources, tests and tools.

@@ -227,45 +227,6 @@ static int wait_rows(struct world *w, int class_uid, const char *like, const cha
 }
 
 /*
- * Asks the agent's status socket once, as the calling process's user, and
- * returns the answer line (the caller frees it).
- */
-static int ask_agent(const char *socket_path, const char *request, char **ret)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	size_t cap = 1 << 20, len = 0;
-	_cleanup_free_ char *buf = malloc(cap);
-	int64_t deadline = harness_now_ms() + 3000;
-
-	if (fd < 0 || !buf)
-		return harness_fail("socket: %m");
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", socket_path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return harness_fail("Cannot connect to %s: %m", socket_path);
-	if (write(fd, request, strlen(request)) != (ssize_t)strlen(request))
-		return harness_fail("Cannot send to %s: %m", socket_path);
-	while (harness_now_ms() < deadline && len + 1 < cap) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, 100) <= 0)
-			continue;
-		n = read(fd, buf + len, cap - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (memchr(buf, '\n', len))
-			break;
-	}
-	buf[len] = '\0';
-	if (!memchr(buf, '\n', len))
-		return harness_fail("No answer from %s to %s", socket_path, request);
-	*ret = TAKE_PTR(buf);
-	return 0;
-}
-
-/*
  * What the delivery tests share: the world, the collector, the agent (its
  * sender delivering to the collector), and one run of the copy the policy's
  * monitor-mode deny rule names, so there is an exec and a finding to deliver.
@@ -385,7 +346,7 @@ static int test_sent_lists_delivered(const void *arg)
 	while (!seen && harness_now_ms() < deadline) {
 		_cleanup_free_ char *answer = NULL;
 
-		TRY(ask_agent(dl.a->status_path, "{\"id\":1,\"method\":\"sent\"}\n", &answer));
+		TRY(harness_status_ask(dl.a, "{\"id\":1,\"method\":\"sent\"}\n", &answer));
 		seen = strstr(answer, dl.w.prog) && strstr(answer, "\"rule_id\":\"deny-copy\"");
 		if (!seen)
 			usleep(100 * 1000);

@@ -14,6 +14,7 @@
  *   harness_net      addresses and sockets of the test's own on loopback
  *   harness_policy   a policy about a copy of write_marker, the findings it makes
  *   harness_bpf      the BPF programs, links and maps a process holds
+ *   harness_status   the agent's status socket and posturectl
  *
  * A suite lists its tests with HARNESS_TEST(), each named for the one
  * behaviour it checks, and ends with HARNESS_MAIN(tests); a suite split by
@@ -40,6 +41,7 @@
 #include "harness_paths.h"
 #include "harness_privs.h"
 #include "harness_report.h"
+#include "harness_status.h"
 
 /*
  * What several tests share: setup() runs before the first test of a run of

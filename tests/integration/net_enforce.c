@@ -47,8 +47,6 @@
 /* A finding must be printed, and a client or posturectl be done, within this long. */
 #define FINDING_TIMEOUT_MS 3000
 #define CHILD_TIMEOUT_MS   5000
-#define CTL_TIMEOUT_MS	   5000
-#define CTL_OUTPUT_MAX	   (8 * 1024 * 1024)
 #define NOBODY		   65534
 
 /* The storm, and a bound on how long it takes (about 0.6 s on these VMs). */
@@ -546,98 +544,6 @@ static int expect_net(struct harness_agent *a, const struct want *w)
 
 /* --- posturectl and the status socket -------------------------------------------------- */
 
-/*
- * Waits up to timeout_ms for fd to be readable, taking in the agent's output
- * meanwhile: an agent blocked on a full stdout pipe would answer nobody.
- * Returns > 0 when fd is readable, 0 on timeout.
- */
-static int poll_pumping(struct harness_agent *a, int fd, int timeout_ms)
-{
-	int64_t deadline = harness_now_ms() + timeout_ms;
-
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline - harness_now_ms();
-		int r;
-
-		if (left <= 0)
-			return 0;
-		r = poll(&p, 1, (int)MIN(left, (int64_t)10));
-		if (r > 0)
-			return r;
-		r = harness_agent_pump(a, 0);
-		if (r < 0)
-			return harness_fail("Reading from postured: %s", strerror(-r));
-	}
-}
-
-/*
- * Runs build/posturectl with args as uid (0: as we are) and its stdout in
- * *ret (the caller's), taking in the agent's output meanwhile.
- */
-static int ctl_run(struct harness_agent *a, uid_t uid, const char *const *args, char **ret,
-		   int *ret_status)
-{
-	struct harness_child_opts o = HARNESS_CHILD_OPTS_DEFAULT;
-	_cleanup_close_ int out_r = -EBADF, out_w = -EBADF;
-	_cleanup_child_ pid_t pid = 0;
-	_cleanup_free_ char *buf = NULL;
-	int64_t deadline = harness_now_ms() + CTL_TIMEOUT_MS;
-	const char *argv[16];
-	size_t have = 0, n = 0;
-	int fds[2];
-
-	argv[n++] = harness_build_path("posturectl");
-	for (size_t i = 0; args[i] && n < ELEMENTSOF(argv) - 1; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return harness_fail("pipe2: %m");
-	out_r = fds[0];
-	out_w = fds[1];
-	buf = malloc(CTL_OUTPUT_MAX + 1);
-	if (!buf)
-		return harness_fail("Out of memory");
-	o.stdout_fd = out_w;
-	if (uid != 0) {
-		o.set_uid = true;
-		o.uid = uid;
-		o.gid = uid;
-	}
-	TRY(harness_spawn(argv[0], (char *const *)argv, &o, &pid));
-	out_w = safe_close(out_w);
-	for (;;) {
-		int64_t left = deadline - harness_now_ms();
-		ssize_t k;
-		int r;
-
-		if (left <= 0)
-			return harness_fail("posturectl %s did not finish within %d ms", args[0],
-					    CTL_TIMEOUT_MS);
-		r = poll_pumping(a, out_r, (int)left);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			continue;
-		k = read(out_r, buf + have, CTL_OUTPUT_MAX - have);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return harness_fail("Reading from posturectl: %m");
-		if (k == 0)
-			break;
-		have += (size_t)k;
-		if (have == CTL_OUTPUT_MAX)
-			return harness_fail("posturectl %s printed more than %d bytes", args[0],
-					    CTL_OUTPUT_MAX);
-	}
-	buf[have] = '\0';
-	TRY(harness_wait_child(pid, CTL_TIMEOUT_MS, ret_status));
-	pid = 0;
-	*ret = TAKE_PTR(buf);
-	return 0;
-}
-
 /* `posturectl status --json` as root, parsed; *ret is the caller's. */
 static int status_json(struct harness_agent *a, yajl_val *ret)
 {
@@ -646,9 +552,9 @@ static int status_json(struct harness_agent *a, yajl_val *ret)
 	yajl_val v;
 	int status;
 
-	TRY(ctl_run(a, 0,
-		    (const char *const[]){ "status", "--json", "--socket", a->status_path, NULL },
-		    &out, &status));
+	TRY(harness_ctl_run(
+		a, 0, (const char *const[]){ "status", "--json", "--socket", a->status_path, NULL },
+		&out, &status));
 	/* 0: compliant, 1: not; 2: the agent could not be reached. */
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) <= 1,
 	      "posturectl status --json ended with %s; it printed: %.300s",
@@ -712,52 +618,6 @@ static int wait_rule_state(struct harness_agent *a, const char *id, const char *
 			return expect_rule_state(a, id, want);
 		usleep(100 * 1000);
 	}
-}
-
-/* One request on the status socket as root; the answer's "result" must be an object. */
-static int status_request(struct harness_agent *a, const char *request, yajl_val *ret)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int64_t deadline = harness_now_ms() + CTL_TIMEOUT_MS;
-	char buf[65536], err[256] = "";
-	size_t have = 0, len = strlen(request);
-	yajl_val v;
-
-	if (fd < 0)
-		return harness_fail("socket(AF_UNIX): %m");
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", a->status_path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return harness_fail("Cannot connect to %s: %m", a->status_path);
-	if (write(fd, request, len) != (ssize_t)len)
-		return harness_fail("Cannot send a request to %s: %m", a->status_path);
-	while (!memchr(buf, '\n', have)) {
-		int64_t left = deadline - harness_now_ms();
-		ssize_t n;
-		int r;
-
-		if (left <= 0 || have == sizeof(buf) - 1)
-			return harness_fail("No answer to %.*s within %d ms",
-					    (int)strcspn(request, "\n"), request, CTL_TIMEOUT_MS);
-		r = poll_pumping(a, fd, (int)left);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			continue;
-		n = read(fd, buf + have, sizeof(buf) - 1 - have);
-		if (n <= 0)
-			return harness_fail("The status socket closed before answering");
-		have += (size_t)n;
-	}
-	buf[have] = '\0';
-	v = yajl_tree_parse(buf, err, sizeof(err));
-	if (!v || !YAJL_IS_OBJECT(harness_json(v, "result"))) {
-		yajl_tree_free(v);
-		return harness_fail("The answer to %.*s is not a result: %.300s",
-				    (int)strcspn(request, "\n"), request, buf);
-	}
-	*ret = v;
-	return 0;
 }
 
 /* --- (1) outbound: enforce, monitor (rule and policy), allowed ------------------------ */
@@ -1055,13 +915,13 @@ static int rejudge(struct harness_agent *a, struct env *e, enum rejudge how, uns
 		TRY(env_write_policy(e, "enforce", serial, rules, n));
 		return reload_sighup(a, serial);
 	case REJUDGE_RUN_CHECKS:
-		TRY(status_request(a, "{\"id\": 1, \"method\": \"run_checks\"}\n", &answer));
+		TRY(harness_status_result(a, "{\"id\": 1, \"method\": \"run_checks\"}\n", &answer));
 		CHECK(harness_json(answer, "result", "checks"),
 		      "the answer to run_checks has no \"checks\"");
 		return 0;
 	case REJUDGE_RELOAD:
 		TRY(env_write_policy(e, "enforce", serial, rules, n));
-		TRY(status_request(a, "{\"id\": 1, \"method\": \"reload\"}\n", &answer));
+		TRY(harness_status_result(a, "{\"id\": 1, \"method\": \"reload\"}\n", &answer));
 		CHECK(harness_json(answer, "result", "reloaded") &&
 			      YAJL_IS_TRUE(harness_json(answer, "result", "reloaded")),
 		      "the reload request should have put the new policy in force");
@@ -1458,9 +1318,10 @@ static int events_pids(struct harness_agent *a, uid_t uid, pid_t *pids, size_t m
 	size_t n = 0;
 	int status;
 
-	TRY(ctl_run(a, uid,
-		    (const char *const[]){ "events", "--json", "--socket", a->status_path, NULL },
-		    &out, &status));
+	TRY(harness_ctl_run(a, uid,
+			    (const char *const[]){ "events", "--json", "--socket", a->status_path,
+						   NULL },
+			    &out, &status));
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	      "posturectl events --json as uid %u ended with %s; it printed: %.300s", (unsigned)uid,
 	      harness_describe_status(status, d, sizeof(d)), out);

@@ -163,24 +163,9 @@ static void conn_close(struct conn *c)
 #define _cleanup_conn_ _cleanup_(conn_close)
 #define CONN_INIT      ((struct conn){ .rfd = -EBADF, .wfd = -EBADF })
 
-static int socket_connect(const char *path, int rcvbuf)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -errno;
-	if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0)
-		return -errno;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	return TAKE_FD(fd);
-}
-
 static int conn_open(struct harness_agent *a, struct conn *c)
 {
-	int fd = socket_connect(a->status_path, 0);
+	int fd = harness_status_connect(a->status_path, 0);
 
 	*c = CONN_INIT;
 	if (fd < 0)
@@ -200,7 +185,7 @@ static void relay_run(const char *path)
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (r < 0)
 		_exit(10);
-	fd = socket_connect(path, 0);
+	fd = harness_status_connect(path, 0);
 	if (fd < 0) {
 		dprintf(STDOUT_FILENO, "{\"relay\":\"failed\",\"errno\":%d}\n", -fd);
 		_exit(11);
@@ -1069,7 +1054,7 @@ static int slow_client_setup(const void *arg)
 	struct harness_child_opts o = HARNESS_CHILD_OPTS_DEFAULT;
 
 	TRY(scene_start("sd", "enforce", false));
-	sc.slow = socket_connect(sc.a->status_path, 4096);
+	sc.slow = harness_status_connect(sc.a->status_path, 4096);
 	if (sc.slow < 0)
 		return harness_fail("Cannot connect to %s: %s", sc.a->status_path,
 				    strerror(-sc.slow));
@@ -1188,7 +1173,7 @@ static int test_many_clients(const void *arg)
 	TRY(start_agent(&e, true, &a));
 
 	for (size_t i = 0; i < ELEMENTSOF(fds) && r == 0; i++) {
-		fds[i] = socket_connect(a->status_path, 0);
+		fds[i] = harness_status_connect(a->status_path, 0);
 		if (fds[i] < 0)
 			r = harness_fail("Connection %zu of %d failed: %s", i + 1, MANY_CLIENTS,
 					 strerror(-fds[i]));
