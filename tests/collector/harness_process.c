@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -68,6 +69,7 @@ int collector_spawn(struct collector *c, const char *const argv[], const char *n
 {
 	char buf[512];
 	long long deadline;
+	pid_t parent = getpid();
 	int fd = notify_socket_open(notify_path);
 
 	c->pid = 0;
@@ -84,6 +86,9 @@ int collector_spawn(struct collector *c, const char *const argv[], const char *n
 	if (c->pid == 0) {
 		int log = open(c->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
+		/* No collector outlives a test run that dies before it could stop it. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(127);
 		if (log < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
 			_exit(127);
 		setenv("NOTIFY_SOCKET", notify_path, 1);

@@ -33,7 +33,8 @@ int process_run(char *const argv[], const char *out_path, const char *err_path);
 
 /*
  * Starts argv (argv[0] the collector binary; the caller gives every option)
- * with stdout and stderr to c->log, and waits up to 10 s for READY=1 on a
+ * with stdout and stderr to c->log, killed when the caller dies
+ * (PR_SET_PDEATHSIG), and waits up to 10 s for READY=1 on a
  * NOTIFY_SOCKET bound at notify_path; takes c->port from the STATUS=
  * "Listening on ADDRESS:PORT" that comes with it.  Sets c->pid and c->port
  * and returns 0; c->db and c->log are the caller's.  Returns -1 when it did
