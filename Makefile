@@ -239,8 +239,10 @@ $(BUILD)/tests/integration/listeners: $(call obj,agent/postured/listeners.c)
 
 $(BUILD)/tests/integration/firewall_netns: $(call obj,$(FIREWALL_IT_SRCS)) $(POLICY_LIB)
 
-# End to end: the spool and the sender against the real collector, on loopback.
-$(BUILD)/tests/e2e/test_e2e: $(call obj,tests/e2e/test_e2e.c $(SPOOL_SRCS)) $(BASIC_LIB)
+# End to end: the spool and the sender against the real collector, on loopback, started and
+# its store read with the collector suite's harness.
+$(BUILD)/tests/e2e/test_e2e: $(call obj,tests/e2e/test_e2e.c $(SPOOL_SRCS) \
+		$(COLLECTOR_HARNESS_SHARED_SRCS) $(COLLECTOR_HARNESS_DB_SRCS)) $(BASIC_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
