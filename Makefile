@@ -336,7 +336,7 @@ BENCH_BINS += $(BUILD)/tests/bench/netbench
 NETBENCH_SRCS := tests/bench/netbench.c agent/postured/probe_net.c agent/postured/probe_net_rules.c \
 	agent/postured/probe_common.c
 REPORT_BENCH_SRCS := tests/bench/report_bench.c $(SPOOL_SRCS) agent/postured/format.c agent/postured/finding.c \
-	agent/postured/decode.c agent/postured/proctab.c $(CHECKS_SRCS)
+	agent/postured/decode.c agent/postured/proctab.c $(CHECKS_SRCS) $(COLLECTOR_HARNESS_SHARED_SRCS)
 
 $(BUILD)/tests/bench/execbench: tests/bench/execbench.c
 	$(call msg,CC,$@)
