@@ -233,6 +233,10 @@ $(BUILD)/tests/integration/%: $(call obj,tests/integration/%.c) $(HARNESS_OBJS) 
 # Links the probe's loader itself rather than running the daemon.
 $(BUILD)/tests/integration/net_probe: $(call obj,$(NET_PROBE_SRCS)) $(POLICY_LIB)
 
+# The collector started, and its store read, with the collector suite's harness.
+$(BUILD)/tests/integration/agent_collector: \
+	$(call obj,$(COLLECTOR_HARNESS_SHARED_SRCS) $(COLLECTOR_HARNESS_DB_SRCS))
+
 # The network watcher and the listener scan, each linked with its module alone.
 $(BUILD)/tests/integration/netwatch: $(call obj,agent/postured/netwatch.c)
 $(BUILD)/tests/integration/listeners: $(call obj,agent/postured/listeners.c)
