@@ -252,15 +252,8 @@ static int delivery_setup(const void *arg)
 /* The agent must stop cleanly; then the collector goes, and the world. */
 static int delivery_teardown(const void *arg)
 {
-	int r = 0;
+	int r = harness_agent_stop_freep(&dl.a);
 
-	if (dl.a) {
-		r = harness_agent_stop(dl.a, HARNESS_STOP_TIMEOUT_MS, NULL, NULL, NULL);
-		if (r == 0 && !(WIFEXITED(dl.a->status) && WEXITSTATUS(dl.a->status) == 0))
-			r = harness_fail("the agent did not stop cleanly; it said: %s",
-					 harness_agent_stderr(dl.a));
-	}
-	dl.a = harness_agent_free(dl.a);
 	world_done(&dl.w);
 	return r;
 }
@@ -440,20 +433,10 @@ static int feed_setup(const void *arg)
 	return harness_agent_start(&o, &fe.a);
 }
 
-/* Stops an agent of the feed's; it must stop cleanly. */
-static int feed_stop_agent(struct harness_agent *a)
-{
-	TRY(harness_agent_stop(a, HARNESS_STOP_TIMEOUT_MS, NULL, NULL, NULL));
-	CHECK(WIFEXITED(a->status) && WEXITSTATUS(a->status) == 0,
-	      "the agent did not stop cleanly; it said: %s", harness_agent_stderr(a));
-	return 0;
-}
-
 static int feed_teardown(const void *arg)
 {
-	int r = fe.a ? feed_stop_agent(fe.a) : 0;
+	int r = harness_agent_stop_freep(&fe.a);
 
-	fe.a = harness_agent_free(fe.a);
 	world_done(&fe.w);
 	return r;
 }
@@ -515,8 +498,7 @@ static int test_feed_offline_start(const void *arg)
 	char text[PATH_MAX + 128];
 
 	TRY(feed_put_in_force());
-	TRY(feed_stop_agent(fe.a));
-	fe.a = harness_agent_free(fe.a);
+	TRY(harness_agent_stop_freep(&fe.a));
 	CHECK(collector_stop(&fe.w.collector, SIGTERM) >= 0,
 	      "the collector did not exit within 10 s of SIGTERM");
 	TRY(harness_agent_start(&o, &a));
@@ -524,7 +506,7 @@ static int test_feed_offline_start(const void *arg)
 		 "Policy feed (serial 2, monitor mode, 1 rules) from %s is in force",
 		 fe.w.signed_policy);
 	TRY(expect_stderr(a, text, 5000));
-	return feed_stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* A client key others can read: the agent refuses to start, saying what to do. */

@@ -681,9 +681,8 @@ static int outbound_setup(const void *arg)
 
 static int outbound_teardown(const void *arg)
 {
-	int r = ob.a ? harness_agent_stop_ok(ob.a) : 0;
+	int r = harness_agent_stop_freep(&ob.a);
 
-	ob.a = harness_agent_free(ob.a);
 	ob.fd_deny = safe_close(ob.fd_deny);
 	ob.fd_mon = safe_close(ob.fd_mon);
 	ob.fd_allowed = safe_close(ob.fd_allowed);
@@ -829,9 +828,8 @@ static int listen_setup(const void *arg)
 
 static int listen_teardown(const void *arg)
 {
-	int r = lsn.a ? harness_agent_stop_ok(lsn.a) : 0;
+	int r = harness_agent_stop_freep(&lsn.a);
 
-	lsn.a = harness_agent_free(lsn.a);
 	lsn.fd_marker = safe_close(lsn.fd_marker);
 	env_done(&lsn.e);
 	return r;
@@ -973,9 +971,8 @@ static int listeners_setup(const void *arg)
 
 static int listeners_teardown(const void *arg)
 {
-	int r = lis.a ? harness_agent_stop_ok(lis.a) : 0;
+	int r = harness_agent_stop_freep(&lis.a);
 
-	lis.a = harness_agent_free(lis.a);
 	client_done(&lis.old);
 	env_done(&lis.e);
 	return r;

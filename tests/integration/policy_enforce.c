@@ -345,9 +345,8 @@ static int require_setup(const void *arg)
 
 static int require_teardown(const void *arg)
 {
-	int r = rq.a ? harness_agent_stop_ok(rq.a) : 0;
+	int r = harness_agent_stop_freep(&rq.a);
 
-	rq.a = harness_agent_free(rq.a);
 	yajl_tree_free(rq.absent);
 	rq.absent = NULL;
 	harness_policy_env_done(&rq.e);
@@ -411,9 +410,8 @@ static int reload_setup(const void *arg)
 
 static int reload_teardown(const void *arg)
 {
-	int r = rl.a ? harness_agent_stop_ok(rl.a) : 0;
+	int r = harness_agent_stop_freep(&rl.a);
 
-	rl.a = harness_agent_free(rl.a);
 	harness_policy_env_done(&rl.e);
 	return r;
 }

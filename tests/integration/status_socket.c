@@ -588,9 +588,8 @@ static int scene_start(const char *prefix, const char *mode, bool print_events)
 
 static int scene_teardown(const void *arg)
 {
-	int r = sc.a ? harness_agent_stop_ok(sc.a) : 0;
+	int r = harness_agent_stop_freep(&sc.a);
 
-	sc.a = harness_agent_free(sc.a);
 	conn_close(&sc.root);
 	conn_close(&sc.nobody);
 	conn_close(&sc.other);
