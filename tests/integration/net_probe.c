@@ -303,8 +303,11 @@ struct want {
 	bool v4mapped;
 };
 
-static int check_record(const struct decoded_event *ev, const struct want *w, uint32_t gen)
+/* Record i since the last recs_clear() must be what w says, of f's generation in force. */
+static int check_record(const struct fixture *f, size_t i, const struct want *w)
 {
+	const struct decoded_event *ev = &recs.ev[i];
+	uint32_t gen = probe_net_gen(f->p);
 	const uint8_t *addr = w->direction == EVENT_NET_LISTEN ? ev->net.local_addr :
 								 ev->net.remote_addr;
 	uint16_t port = w->direction == EVENT_NET_LISTEN ? ev->net.local_port : ev->net.remote_port;
@@ -451,7 +454,7 @@ static int deny_first(void)
 	CHECK(e == EPERM, "%s to [%s]:%u should fail with EPERM, it ended with %s",
 	      dn.c->type == SOCK_STREAM ? "connect" : "sendto", dn.to.text, dn.port, err_name(e));
 	TRY(expect_records(&dn.f, 1, "one denied call"));
-	TRY(check_record(&recs.ev[0],
+	TRY(check_record(&dn.f, 0,
 			 &(struct want){ .direction = EVENT_NET_OUTBOUND,
 					 .protocol = dn.proto,
 					 .family = (uint8_t)dn.a.family,
@@ -460,8 +463,7 @@ static int deny_first(void)
 					 .rule = 0,
 					 .addr = &dn.a,
 					 .port = dn.port,
-					 .v4mapped = dn.c->connect_to != NULL },
-			 probe_net_gen(dn.f.p)));
+					 .v4mapped = dn.c->connect_to != NULL }));
 	dn.first_done = true;
 	return 0;
 }
@@ -561,15 +563,14 @@ static int test_monitor(const void *arg)
 	afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	CHECK(afd >= 0, "accept: %m");
 	TRY(expect_records(&f, 1, "a reported connect"));
-	TRY(check_record(&recs.ev[0],
+	TRY(check_record(&f, 0,
 			 &(struct want){ .direction = EVENT_NET_OUTBOUND,
 					 .protocol = IPPROTO_TCP,
 					 .family = AF_INET,
 					 .verdict = EVENT_NET_REPORTED,
 					 .outcome = EVENT_NET_OUTCOME_ESTABLISHED,
 					 .addr = &a,
-					 .port = port },
-			 probe_net_gen(f.p)));
+					 .port = port }));
 	/* The outcome record knows the local end too. */
 	CHECK(getsockname(cfd, (struct sockaddr *)&self, &len) == 0, "getsockname: %m");
 	CHECK(recs.ev[0].net.local_port == ntohs(self.sin_port) &&
@@ -664,41 +665,33 @@ static int test_listen_any(const void *arg)
 				       .match = &match,
 				       .n_except = 1,
 				       .except = excepts };
+	const struct harness_addr *excepted[] = { &lo4, &lo6 }, *any[] = { &any4, &any6 };
 	uint16_t port;
 	int e;
 
 	TRY(fixture_setup(&f, false));
 	TRY(harness_free_port(&lo4, &port));
 	TRY(apply(&f, &rule, 1));
-	e = try_bind(&lo4, port);
-	CHECK(e == 0, "bind %s:%u is excepted (loopback), it ended with %s", lo4.text, port,
-	      err_name(e));
-	e = try_bind(&lo6, port);
-	CHECK(e == 0, "bind [::1]:%u is excepted (loopback), it ended with %s", port, err_name(e));
+	for (size_t i = 0; i < ELEMENTSOF(excepted); i++) {
+		e = try_bind(excepted[i], port);
+		CHECK(e == 0, "bind [%s]:%u is excepted (loopback), it ended with %s",
+		      excepted[i]->text, port, err_name(e));
+	}
 	TRY(expect_records(&f, 0, "excepted binds"));
-	e = try_bind(&any4, port);
-	CHECK(e == EPERM, "bind 0.0.0.0:%u should fail with EPERM, it ended with %s", port,
-	      err_name(e));
-	e = try_bind(&any6, port);
-	CHECK(e == EPERM, "bind [::]:%u should fail with EPERM, it ended with %s", port,
-	      err_name(e));
-	TRY(expect_records(&f, 2, "two denied binds"));
-	TRY(check_record(&recs.ev[0],
-			 &(struct want){ .direction = EVENT_NET_LISTEN,
-					 .protocol = IPPROTO_TCP,
-					 .family = AF_INET,
-					 .verdict = EVENT_NET_DENIED,
-					 .addr = &any4,
-					 .port = port },
-			 probe_net_gen(f.p)));
-	TRY(check_record(&recs.ev[1],
-			 &(struct want){ .direction = EVENT_NET_LISTEN,
-					 .protocol = IPPROTO_TCP,
-					 .family = AF_INET6,
-					 .verdict = EVENT_NET_DENIED,
-					 .addr = &any6,
-					 .port = port },
-			 probe_net_gen(f.p)));
+	for (size_t i = 0; i < ELEMENTSOF(any); i++) {
+		e = try_bind(any[i], port);
+		CHECK(e == EPERM, "bind [%s]:%u should fail with EPERM, it ended with %s",
+		      any[i]->text, port, err_name(e));
+	}
+	TRY(expect_records(&f, ELEMENTSOF(any), "two denied binds"));
+	for (size_t i = 0; i < ELEMENTSOF(any); i++)
+		TRY(check_record(&f, i,
+				 &(struct want){ .direction = EVENT_NET_LISTEN,
+						 .protocol = IPPROTO_TCP,
+						 .family = (uint8_t)any[i]->family,
+						 .verdict = EVENT_NET_DENIED,
+						 .addr = any[i],
+						 .port = port }));
 	return 0;
 }
 
@@ -747,7 +740,7 @@ static int test_exe_scope(const void *arg)
 	code = run_helper(one, "tcp", &a, port, &co, &pid);
 	CHECK(code == 10, "the program the rule names should get EPERM (10), it exited %d", code);
 	TRY(expect_records(&f, 1, "the program the rule names"));
-	TRY(check_record(&recs.ev[0],
+	TRY(check_record(&f, 0,
 			 &(struct want){ .direction = EVENT_NET_OUTBOUND,
 					 .protocol = IPPROTO_TCP,
 					 .family = AF_INET,
@@ -755,8 +748,7 @@ static int test_exe_scope(const void *arg)
 					 .addr = &a,
 					 .port = port,
 					 .pid = pid,
-					 .exe = one },
-			 probe_net_gen(f.p)));
+					 .exe = one }));
 	CHECK(strncmp(recs.ev[0].task.comm, harness_basename(one), 15) == 0,
 	      "record comm \"%s\" is not the program's", recs.ev[0].task.comm);
 	/* And this test program itself is not named either. */
@@ -794,7 +786,7 @@ static int test_user_scope(const void *arg)
 	code = run_helper(bin, "tcp", &a, port, &co, &pid);
 	CHECK(code == 10, "nobody should get EPERM (10), exit %d", code);
 	TRY(expect_records(&f, 1, "nobody's denied connect"));
-	TRY(check_record(&recs.ev[0],
+	TRY(check_record(&f, 0,
 			 &(struct want){ .direction = EVENT_NET_OUTBOUND,
 					 .protocol = IPPROTO_TCP,
 					 .family = AF_INET,
@@ -803,8 +795,7 @@ static int test_user_scope(const void *arg)
 					 .port = port,
 					 .pid = pid,
 					 .exe = bin,
-					 .uid = 65534 },
-			 probe_net_gen(f.p)));
+					 .uid = 65534 }));
 	return 0;
 }
 
@@ -833,40 +824,33 @@ static int test_outcomes(const void *arg)
 	ports[1] = (struct policy_net_port_range){ closed_port, closed_port };
 	match.ports = ports;
 	TRY(apply(&f, &rule, 1));
-	e = try_send(&a, open_port, SOCK_STREAM, &cfd);
-	CHECK(e == 0, "connect to the listener ended with %s", err_name(e));
-	e = try_send(&a, closed_port, SOCK_STREAM, NULL);
-	CHECK(e == ECONNREFUSED, "connect to the closed port ended with %s", err_name(e));
-	e = try_send(&six, closed_port, SOCK_STREAM, NULL);
-	CHECK(e == ECONNREFUSED, "connect to [::1] ended with %s", err_name(e));
-	TRY(expect_records(&f, 3, "three reported connects"));
-	TRY(check_record(&recs.ev[0],
-			 &(struct want){ .direction = EVENT_NET_OUTBOUND,
-					 .protocol = IPPROTO_TCP,
-					 .family = AF_INET,
-					 .verdict = EVENT_NET_REPORTED,
-					 .outcome = EVENT_NET_OUTCOME_ESTABLISHED,
-					 .addr = &a,
-					 .port = open_port },
-			 probe_net_gen(f.p)));
-	TRY(check_record(&recs.ev[1],
-			 &(struct want){ .direction = EVENT_NET_OUTBOUND,
-					 .protocol = IPPROTO_TCP,
-					 .family = AF_INET,
-					 .verdict = EVENT_NET_REPORTED,
-					 .outcome = EVENT_NET_OUTCOME_REFUSED,
-					 .addr = &a,
-					 .port = closed_port },
-			 probe_net_gen(f.p)));
-	TRY(check_record(&recs.ev[2],
-			 &(struct want){ .direction = EVENT_NET_OUTBOUND,
-					 .protocol = IPPROTO_TCP,
-					 .family = AF_INET6,
-					 .verdict = EVENT_NET_REPORTED,
-					 .outcome = EVENT_NET_OUTCOME_REFUSED,
-					 .addr = &six,
-					 .port = closed_port },
-			 probe_net_gen(f.p)));
+	/* Each connect, how it ends, and the outcome its record carries. */
+	const struct {
+		const struct harness_addr *to;
+		uint16_t port;
+		int err;
+		uint8_t outcome;
+	} calls[] = {
+		{ &a, open_port, 0, EVENT_NET_OUTCOME_ESTABLISHED },
+		{ &a, closed_port, ECONNREFUSED, EVENT_NET_OUTCOME_REFUSED },
+		{ &six, closed_port, ECONNREFUSED, EVENT_NET_OUTCOME_REFUSED },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(calls); i++) {
+		e = try_send(calls[i].to, calls[i].port, SOCK_STREAM, i == 0 ? &cfd : NULL);
+		CHECK(e == calls[i].err, "connect to [%s]:%u ended with %s, not %s",
+		      calls[i].to->text, calls[i].port, err_name(e), err_name(calls[i].err));
+	}
+	TRY(expect_records(&f, ELEMENTSOF(calls), "three reported connects"));
+	for (size_t i = 0; i < ELEMENTSOF(calls); i++)
+		TRY(check_record(&f, i,
+				 &(struct want){ .direction = EVENT_NET_OUTBOUND,
+						 .protocol = IPPROTO_TCP,
+						 .family = (uint8_t)calls[i].to->family,
+						 .verdict = EVENT_NET_REPORTED,
+						 .outcome = calls[i].outcome,
+						 .addr = calls[i].to,
+						 .port = calls[i].port }));
 	return 0;
 }
 
@@ -904,14 +888,13 @@ static int test_inbound(const void *arg)
 	CHECK(getsockname(cfd, (struct sockaddr *)&client, &len) == 0, "getsockname: %m");
 	memcpy(peer.bytes, &client.sin_addr, 4);
 	inet_ntop(AF_INET, &client.sin_addr, peer.text, sizeof(peer.text));
-	TRY(check_record(&recs.ev[0],
+	TRY(check_record(&f, 0,
 			 &(struct want){ .direction = EVENT_NET_INBOUND,
 					 .protocol = IPPROTO_TCP,
 					 .family = AF_INET,
 					 .verdict = EVENT_NET_REPORTED,
 					 .addr = &peer,
-					 .port = ntohs(client.sin_port) },
-			 probe_net_gen(f.p)));
+					 .port = ntohs(client.sin_port) }));
 	CHECK(recs.ev[0].net.local_port == port &&
 		      memcmp(recs.ev[0].net.local_addr, a.bytes, 4) == 0,
 	      "inbound record local end %u, expected %s:%u", recs.ev[0].net.local_port, a.text,
@@ -1270,57 +1253,23 @@ static const struct harness_fixture deny_fixtures[] = {
 	  DENY_CASE(.addr = "::1", .type = SOCK_DGRAM) },
 };
 
+/* The tests of one deny fixture, each doing the steps before it that it needs. */
+#define DENY_TESTS(name, fx)                                                                      \
+	HARNESS_FIXTURE_TEST(name "/needs_no_tcp_state", test_deny_no_tcp_state, NULL, fx),       \
+		HARNESS_FIXTURE_TEST(name "/denied_with_one_record", test_deny_first, NULL, fx),  \
+		HARNESS_FIXTURE_TEST(name "/repeats_swept_not_recorded", test_deny_repeats, NULL, \
+				     fx),                                                         \
+		HARNESS_FIXTURE_TEST(name "/idle_sweep_hands_on_nothing", test_deny_idle_sweep,   \
+				     NULL, fx),                                                   \
+		HARNESS_FIXTURE_TEST(name "/kernel_stats_count_each_call", test_deny_stats, NULL, \
+				     fx)
+
 static const struct harness_test tests[] = {
-	HARNESS_FIXTURE_TEST("deny_connect_ipv4/needs_no_tcp_state", test_deny_no_tcp_state, NULL,
-			     &deny_fixtures[0]),
-	HARNESS_FIXTURE_TEST("deny_connect_ipv4/denied_with_one_record", test_deny_first, NULL,
-			     &deny_fixtures[0]),
-	HARNESS_FIXTURE_TEST("deny_connect_ipv4/repeats_swept_not_recorded", test_deny_repeats,
-			     NULL, &deny_fixtures[0]),
-	HARNESS_FIXTURE_TEST("deny_connect_ipv4/idle_sweep_hands_on_nothing", test_deny_idle_sweep,
-			     NULL, &deny_fixtures[0]),
-	HARNESS_FIXTURE_TEST("deny_connect_ipv4/kernel_stats_count_each_call", test_deny_stats,
-			     NULL, &deny_fixtures[0]),
-	HARNESS_FIXTURE_TEST("deny_connect_ipv6_loopback/needs_no_tcp_state",
-			     test_deny_no_tcp_state, NULL, &deny_fixtures[1]),
-	HARNESS_FIXTURE_TEST("deny_connect_ipv6_loopback/denied_with_one_record", test_deny_first,
-			     NULL, &deny_fixtures[1]),
-	HARNESS_FIXTURE_TEST("deny_connect_ipv6_loopback/repeats_swept_not_recorded",
-			     test_deny_repeats, NULL, &deny_fixtures[1]),
-	HARNESS_FIXTURE_TEST("deny_connect_ipv6_loopback/idle_sweep_hands_on_nothing",
-			     test_deny_idle_sweep, NULL, &deny_fixtures[1]),
-	HARNESS_FIXTURE_TEST("deny_connect_ipv6_loopback/kernel_stats_count_each_call",
-			     test_deny_stats, NULL, &deny_fixtures[1]),
-	HARNESS_FIXTURE_TEST("deny_connect_v4mapped_as_ipv4/needs_no_tcp_state",
-			     test_deny_no_tcp_state, NULL, &deny_fixtures[2]),
-	HARNESS_FIXTURE_TEST("deny_connect_v4mapped_as_ipv4/denied_with_one_record",
-			     test_deny_first, NULL, &deny_fixtures[2]),
-	HARNESS_FIXTURE_TEST("deny_connect_v4mapped_as_ipv4/repeats_swept_not_recorded",
-			     test_deny_repeats, NULL, &deny_fixtures[2]),
-	HARNESS_FIXTURE_TEST("deny_connect_v4mapped_as_ipv4/idle_sweep_hands_on_nothing",
-			     test_deny_idle_sweep, NULL, &deny_fixtures[2]),
-	HARNESS_FIXTURE_TEST("deny_connect_v4mapped_as_ipv4/kernel_stats_count_each_call",
-			     test_deny_stats, NULL, &deny_fixtures[2]),
-	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv4/needs_no_tcp_state", test_deny_no_tcp_state,
-			     NULL, &deny_fixtures[3]),
-	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv4/denied_with_one_record", test_deny_first, NULL,
-			     &deny_fixtures[3]),
-	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv4/repeats_swept_not_recorded", test_deny_repeats,
-			     NULL, &deny_fixtures[3]),
-	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv4/idle_sweep_hands_on_nothing",
-			     test_deny_idle_sweep, NULL, &deny_fixtures[3]),
-	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv4/kernel_stats_count_each_call", test_deny_stats,
-			     NULL, &deny_fixtures[3]),
-	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv6_loopback/needs_no_tcp_state",
-			     test_deny_no_tcp_state, NULL, &deny_fixtures[4]),
-	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv6_loopback/denied_with_one_record",
-			     test_deny_first, NULL, &deny_fixtures[4]),
-	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv6_loopback/repeats_swept_not_recorded",
-			     test_deny_repeats, NULL, &deny_fixtures[4]),
-	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv6_loopback/idle_sweep_hands_on_nothing",
-			     test_deny_idle_sweep, NULL, &deny_fixtures[4]),
-	HARNESS_FIXTURE_TEST("deny_udp_sendto_ipv6_loopback/kernel_stats_count_each_call",
-			     test_deny_stats, NULL, &deny_fixtures[4]),
+	DENY_TESTS("deny_connect_ipv4", &deny_fixtures[0]),
+	DENY_TESTS("deny_connect_ipv6_loopback", &deny_fixtures[1]),
+	DENY_TESTS("deny_connect_v4mapped_as_ipv4", &deny_fixtures[2]),
+	DENY_TESTS("deny_udp_sendto_ipv4", &deny_fixtures[3]),
+	DENY_TESTS("deny_udp_sendto_ipv6_loopback", &deny_fixtures[4]),
 	HARNESS_TEST("monitor_connects_and_reports", test_monitor, NULL),
 	HARNESS_TEST("allowed_traffic_makes_no_record", test_allowed, NULL),
 	HARNESS_TEST("protocol_scope", test_protocol_scope, NULL),
