@@ -230,8 +230,11 @@ $(BUILD)/tests/integration/%: $(call obj,tests/integration/%.c) $(HARNESS_OBJS) 
 	@mkdir -p $(@D)
 	$(INTEGRATION_LINK)
 
-# Links the probe's loader itself rather than running the daemon.
-$(BUILD)/tests/integration/net_probe: $(call obj,$(NET_PROBE_SRCS)) $(POLICY_LIB)
+# Links the probe's loader itself rather than running the daemon; the suite's tests are in a
+# file a concern (net_probe.c has what they share, and main()).
+NET_PROBE_IT_SRCS := $(addprefix tests/integration/,net_probe_deny.c net_probe_match.c \
+	net_probe_rules.c net_probe_storm.c)
+$(BUILD)/tests/integration/net_probe: $(call obj,$(NET_PROBE_IT_SRCS) $(NET_PROBE_SRCS)) $(POLICY_LIB)
 
 # The collector started, and its store read, with the collector suite's harness.
 $(BUILD)/tests/integration/agent_collector: \
