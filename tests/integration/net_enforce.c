@@ -161,12 +161,20 @@ static int env_write_policy(struct env *e, const char *mode, unsigned serial,
 	return harness_replace_file(e->policy, text);
 }
 
+/* The inside of a "match" naming a:port, in buf; returns buf. */
+static const char *match_to(char *buf, size_t size, const struct harness_addr *a, uint16_t port)
+{
+	snprintf(buf, size, "\"address\": \"%s\", \"port\": %u", a->text, port);
+	return buf;
+}
+
 /* The marker rule: a UDP datagram to a:port is reported. */
 static struct rule_spec marker_rule(const struct harness_addr *a, uint16_t port, char *buf,
 				    size_t size)
 {
-	snprintf(buf, size, "\"address\": \"%s\", \"port\": %u", a->text, port);
-	return (struct rule_spec){ "net-marker", NULL, "outbound", "udp", buf, NULL, "report" };
+	return (struct rule_spec){
+		"net-marker", NULL, "outbound", "udp", match_to(buf, size, a, port), NULL, "report"
+	};
 }
 
 /* --- the agent ------------------------------------------------------------------- */
@@ -176,6 +184,24 @@ static int start_agent(const struct env *e, bool print_events, struct harness_ag
 	struct harness_agent_opts o = { .config = e->config, .no_print_events = !print_events };
 
 	return harness_agent_start(&o, ret);
+}
+
+/*
+ * The agent with a policy (serial 1, enforce) of one rule, id, denying TCP
+ * connects to A:port, where a listener of ours (*ret_fd) holds the port.
+ */
+static int start_one_deny(struct env *e, const char *id, const struct harness_addr *A, int *ret_fd,
+			  uint16_t *ret_port, struct harness_agent **ret)
+{
+	char m[128];
+
+	TRY(env_init(e));
+	TRY(harness_sock_open(A, SOCK_STREAM, ret_fd, ret_port));
+	const struct rule_spec rules[] = {
+		{ id, NULL, "outbound", "tcp", match_to(m, sizeof(m), A, *ret_port), NULL, "deny" },
+	};
+	TRY(env_write_policy(e, "enforce", 1, rules, ELEMENTSOF(rules)));
+	return start_agent(e, true, ret);
 }
 
 /* SIGHUP, and the policy of the given serial in force. */
@@ -666,14 +692,20 @@ static int outbound_setup(const void *arg)
 	TRY(harness_sock_open(&ob.A, type, &ob.fd_mon, &ob.p_mon));
 	TRY(harness_sock_open(&ob.A, type, &ob.fd_allowed, &ob.p_allowed));
 	TRY(harness_sock_open(&ob.A, SOCK_DGRAM, &ob.fd_marker, &ob.p_marker));
-	snprintf(ob.m_deny, sizeof(ob.m_deny), "\"address\": \"%s\", \"port\": %u", ob.A.text,
-		 ob.p_deny);
-	snprintf(ob.m_mon, sizeof(ob.m_mon), "\"address\": \"%s\", \"port\": %u", ob.A.text,
-		 ob.p_mon);
-	ob.rules[0] = (struct rule_spec){ "net-deny", NULL, "outbound", c->protocol,
-					  ob.m_deny,  NULL, "deny" };
-	ob.rules[1] = (struct rule_spec){ "net-monitor-rule", "monitor", "outbound", c->protocol,
-					  ob.m_mon,	      NULL,	 "deny" };
+	ob.rules[0] = (struct rule_spec){ "net-deny",
+					  NULL,
+					  "outbound",
+					  c->protocol,
+					  match_to(ob.m_deny, sizeof(ob.m_deny), &ob.A, ob.p_deny),
+					  NULL,
+					  "deny" };
+	ob.rules[1] = (struct rule_spec){ "net-monitor-rule",
+					  "monitor",
+					  "outbound",
+					  c->protocol,
+					  match_to(ob.m_mon, sizeof(ob.m_mon), &ob.A, ob.p_mon),
+					  NULL,
+					  "deny" };
 	ob.rules[2] = marker_rule(&ob.A, ob.p_marker, ob.m_marker, sizeof(ob.m_marker));
 	TRY(env_write_policy(&ob.e, "enforce", 1, ob.rules, ELEMENTSOF(ob.rules)));
 	return start_agent(&ob.e, true, &ob.a);
@@ -691,69 +723,64 @@ static int outbound_teardown(const void *arg)
 	return r;
 }
 
-/* Enforce: EPERM for the program, and a finding that says so. */
-static int test_outbound_denied(const void *arg)
+/*
+ * A held client's call of the group's protocol to `to`:port, refused with
+ * EPERM or let through, and its finding w; the call's direction,
+ * protocol, address (written as IPv4, whatever to was), port, pid and
+ * program are filled in.
+ */
+static int outbound_call(const char *to, uint16_t port, bool denied, const char *what,
+			 struct want w)
 {
 	_cleanup_client_ struct client cl = CLIENT_INIT;
 
-	TRY(client_run(&ob.e, &(struct client_opts){ .hold = true }, ob.c->protocol, ob.A.text,
-		       ob.p_deny, &cl));
-	EXPECT_EPERM(cl, "the call to the denied destination");
-	TRY(expect_net(ob.a, &(struct want){ .rule = "net-deny",
-					     .action = "denied",
-					     .mode = "enforce",
-					     .direction = "outbound",
-					     .protocol = ob.c->protocol,
-					     .addr = ob.A.text,
-					     .ip_version = ob.ver,
-					     .port = ob.p_deny,
-					     .pid = cl.was,
-					     .exe = ob.e.client,
-					     .serial = 1 }));
+	TRY(client_run(&ob.e, &(struct client_opts){ .hold = true }, ob.c->protocol, to, port,
+		       &cl));
+	if (denied)
+		EXPECT_EPERM(cl, what);
+	else
+		EXPECT_OK(cl, what);
+	w.direction = "outbound";
+	w.protocol = ob.c->protocol;
+	w.addr = ob.A.text;
+	w.port = port;
+	w.pid = cl.was;
+	w.exe = ob.e.client;
+	TRY(expect_net(ob.a, &w));
 	return client_finish(&cl);
+}
+
+/* Enforce: EPERM for the program, and a finding that says so. */
+static int test_outbound_denied(const void *arg)
+{
+	return outbound_call(ob.A.text, ob.p_deny, true, "the call to the denied destination",
+			     (struct want){ .rule = "net-deny",
+					    .action = "denied",
+					    .mode = "enforce",
+					    .ip_version = ob.ver,
+					    .serial = 1 });
 }
 
 /* The same destination through an IPv6 socket, v4-mapped: judged (and written) as IPv4. */
 static int test_outbound_v4mapped(const void *arg)
 {
-	_cleanup_client_ struct client cl = CLIENT_INIT;
 	char mapped[64];
 
 	snprintf(mapped, sizeof(mapped), "::ffff:%s", ob.A.text);
-	TRY(client_run(&ob.e, &(struct client_opts){ .hold = true }, ob.c->protocol, mapped,
-		       ob.p_deny, &cl));
-	EXPECT_EPERM(cl, "the call to the denied destination, v4-mapped");
-	TRY(expect_net(ob.a, &(struct want){ .rule = "net-deny",
-					     .action = "denied",
-					     .direction = "outbound",
-					     .protocol = ob.c->protocol,
-					     .addr = ob.A.text,
-					     .port = ob.p_deny,
-					     .pid = cl.was,
-					     .exe = ob.e.client }));
-	return client_finish(&cl);
+	return outbound_call(mapped, ob.p_deny, true,
+			     "the call to the denied destination, v4-mapped",
+			     (struct want){ .rule = "net-deny", .action = "denied" });
 }
 
 /* A deny rule in monitor mode: the call goes through, and is reported. */
 static int test_outbound_monitor_rule(const void *arg)
 {
-	_cleanup_client_ struct client cl = CLIENT_INIT;
-
-	TRY(client_run(&ob.e, &(struct client_opts){ .hold = true }, ob.c->protocol, ob.A.text,
-		       ob.p_mon, &cl));
-	EXPECT_OK(cl, "the call under a rule in monitor mode");
-	TRY(expect_net(ob.a, &(struct want){ .rule = "net-monitor-rule",
-					     .action = "reported",
-					     .mode = "monitor",
-					     .direction = "outbound",
-					     .protocol = ob.c->protocol,
-					     .addr = ob.A.text,
-					     .ip_version = ob.ver,
-					     .port = ob.p_mon,
-					     .pid = cl.was,
-					     .exe = ob.e.client,
-					     .outcome = ob.tcp ? "established" : NULL }));
-	return client_finish(&cl);
+	return outbound_call(ob.A.text, ob.p_mon, false, "the call under a rule in monitor mode",
+			     (struct want){ .rule = "net-monitor-rule",
+					    .action = "reported",
+					    .mode = "monitor",
+					    .ip_version = ob.ver,
+					    .outcome = ob.tcp ? "established" : NULL });
 }
 
 /* A destination no rule names: it goes through, and nothing is said about it. */
@@ -770,26 +797,16 @@ static int test_outbound_unnamed(const void *arg)
 /* The whole policy in monitor mode (serial 2, by SIGHUP): the deny rule reports, the call goes through. */
 static int test_outbound_monitor_policy(const void *arg)
 {
-	_cleanup_client_ struct client cl = CLIENT_INIT;
-
 	TRY(env_write_policy(&ob.e, "monitor", 2, ob.rules, ELEMENTSOF(ob.rules)));
 	TRY(reload_sighup(ob.a, 2));
-	TRY(client_run(&ob.e, &(struct client_opts){ .hold = true }, ob.c->protocol, ob.A.text,
-		       ob.p_deny, &cl));
-	EXPECT_OK(cl, "the call to the destination denied in monitor mode");
-	TRY(expect_net(ob.a, &(struct want){ .rule = "net-deny",
-					     .action = "reported",
-					     .mode = "monitor",
-					     .direction = "outbound",
-					     .protocol = ob.c->protocol,
-					     .addr = ob.A.text,
-					     .ip_version = ob.ver,
-					     .port = ob.p_deny,
-					     .pid = cl.was,
-					     .exe = ob.e.client,
-					     .serial = 2,
-					     .outcome = ob.tcp ? "established" : NULL }));
-	return client_finish(&cl);
+	return outbound_call(ob.A.text, ob.p_deny, false,
+			     "the call to the destination denied in monitor mode",
+			     (struct want){ .rule = "net-deny",
+					    .action = "reported",
+					    .mode = "monitor",
+					    .ip_version = ob.ver,
+					    .serial = 2,
+					    .outcome = ob.tcp ? "established" : NULL });
 }
 
 /* --- (2) listen: one allow-list rule refuses 0.0.0.0 and lets loopback be ------------ */
@@ -956,10 +973,14 @@ static int listeners_setup(const void *arg)
 				       .serial = 1 };
 	TRY(env_init(&lis.e));
 	TRY(harness_free_port(&lis.A, &lis.port));
-	snprintf(lis.m_listen, sizeof(lis.m_listen), "\"address\": \"%s\", \"port\": %u",
-		 lis.A.text, lis.port);
-	lis.rules[0] = (struct rule_spec){ "listen-reported", NULL, "listen", "tcp",
-					   lis.m_listen,      NULL, "report" };
+	lis.rules[0] =
+		(struct rule_spec){ "listen-reported",
+				    NULL,
+				    "listen",
+				    "tcp",
+				    match_to(lis.m_listen, sizeof(lis.m_listen), &lis.A, lis.port),
+				    NULL,
+				    "report" };
 	TRY(env_write_policy(&lis.e, "enforce", lis.serial, lis.rules, ELEMENTSOF(lis.rules)));
 
 	/* A listener of another program, opened before the agent starts. */
@@ -978,20 +999,26 @@ static int listeners_teardown(const void *arg)
 	return r;
 }
 
+/* The finding that the listener of pid on the port was reported, under serial. */
+static int expect_listener_reported(pid_t pid, unsigned serial, bool already_open)
+{
+	return expect_net(lis.a, &(struct want){ .rule = "listen-reported",
+						 .action = "reported",
+						 .direction = "listen",
+						 .protocol = "tcp",
+						 .addr = lis.A.text,
+						 .ip_version = 4,
+						 .port = lis.port,
+						 .pid = pid,
+						 .exe = lis.e.client,
+						 .serial = serial,
+						 .already_open = already_open });
+}
+
 /* The listener older than the agent is reported as already open, and fails the rule. */
 static int test_listener_before_agent(const void *arg)
 {
-	TRY(expect_net(lis.a, &(struct want){ .rule = "listen-reported",
-					      .action = "reported",
-					      .direction = "listen",
-					      .protocol = "tcp",
-					      .addr = lis.A.text,
-					      .ip_version = 4,
-					      .port = lis.port,
-					      .pid = lis.old.was,
-					      .exe = lis.e.client,
-					      .serial = 1,
-					      .already_open = true }));
+	TRY(expect_listener_reported(lis.old.was, 1, true));
 	return expect_rule_state(lis.a, "listen-reported", "failing");
 }
 
@@ -1026,16 +1053,7 @@ static int test_listener_new_fails_until_judged(const void *arg)
 	TRY(client_run(&lis.e, &(struct client_opts){ .hold = true }, "listen", lis.A.text,
 		       lis.port, &cl));
 	EXPECT_OK(cl, "listening while the agent runs");
-	TRY(expect_net(lis.a, &(struct want){ .rule = "listen-reported",
-					      .action = "reported",
-					      .direction = "listen",
-					      .protocol = "tcp",
-					      .addr = lis.A.text,
-					      .ip_version = 4,
-					      .port = lis.port,
-					      .pid = cl.was,
-					      .exe = lis.e.client,
-					      .serial = lis.serial }));
+	TRY(expect_listener_reported(cl.was, lis.serial, false));
 	/* The agent looks at the listeners 2 s after a bind it reported. */
 	TRY(wait_rule_state(lis.a, "listen-reported", "failing", 5000));
 	TRY(client_finish(&cl));
@@ -1173,18 +1191,10 @@ static int test_storm(const void *arg)
 	long long lost, denied;
 	unsigned long long at_target;
 	int64_t begin, storm_ms, span_ms;
-	char m_storm[128];
 	uint16_t port;
 	int r;
 
-	TRY(env_init(&e));
-	TRY(harness_sock_open(&A, SOCK_STREAM, &fd, &port));
-	snprintf(m_storm, sizeof(m_storm), "\"address\": \"%s\", \"port\": %u", A.text, port);
-	const struct rule_spec rules[] = {
-		{ "net-storm", NULL, "outbound", "tcp", m_storm, NULL, "deny" },
-	};
-	TRY(env_write_policy(&e, "enforce", 1, rules, ELEMENTSOF(rules)));
-	TRY(start_agent(&e, true, &a));
+	TRY(start_one_deny(&e, "net-storm", &A, &fd, &port, &a));
 	/* The storm comes while the agent sweeps, as it would on a laptop that has run a while. */
 	TRY(repeats_swept(a, &e, &A, port, 2, "net-storm"));
 
@@ -1255,12 +1265,10 @@ static int test_reload(const void *arg)
 	TRY(env_init(&e));
 	TRY(harness_sock_open(&A, SOCK_STREAM, &fd_x, &p_x));
 	TRY(harness_sock_open(&A, SOCK_STREAM, &fd_y, &p_y));
-	snprintf(m_x, sizeof(m_x), "\"address\": \"%s\", \"port\": %u", A.text, p_x);
-	snprintf(m_y, sizeof(m_y), "\"address\": \"%s\", \"port\": %u", A.text, p_y);
-	const struct rule_spec deny_x[] = { { "deny-x", NULL, "outbound", "tcp", m_x, NULL,
-					      "deny" } };
-	const struct rule_spec deny_y[] = { { "deny-y", NULL, "outbound", "tcp", m_y, NULL,
-					      "deny" } };
+	const struct rule_spec deny_x[] = { { "deny-x", NULL, "outbound", "tcp",
+					      match_to(m_x, sizeof(m_x), &A, p_x), NULL, "deny" } };
+	const struct rule_spec deny_y[] = { { "deny-y", NULL, "outbound", "tcp",
+					      match_to(m_y, sizeof(m_y), &A, p_y), NULL, "deny" } };
 	TRY(env_write_policy(&e, "enforce", 1, deny_x, 1));
 	TRY(start_agent(&e, true, &a));
 
@@ -1364,18 +1372,10 @@ static int test_user_sees_own(const void *arg)
 	_cleanup_close_ int fd = -EBADF;
 	struct harness_addr A = harness_loopback4_random();
 	pid_t pids[64];
-	char m_deny[128];
 	uint16_t port;
 	size_t n;
 
-	TRY(env_init(&e));
-	TRY(harness_sock_open(&A, SOCK_STREAM, &fd, &port));
-	snprintf(m_deny, sizeof(m_deny), "\"address\": \"%s\", \"port\": %u", A.text, port);
-	const struct rule_spec rules[] = {
-		{ "net-deny", NULL, "outbound", "tcp", m_deny, NULL, "deny" },
-	};
-	TRY(env_write_policy(&e, "enforce", 1, rules, ELEMENTSOF(rules)));
-	TRY(start_agent(&e, true, &a));
+	TRY(start_one_deny(&e, "net-deny", &A, &fd, &port, &a));
 
 	TRY(client_run(&e, &(struct client_opts){ .uid = NOBODY }, "tcp", A.text, port, &mine));
 	EXPECT_EPERM(mine, "the connect of uid 65534");
@@ -1417,18 +1417,10 @@ static int test_gone_client_named(const void *arg)
 	_cleanup_client_ struct client cl = CLIENT_INIT;
 	_cleanup_close_ int fd = -EBADF;
 	struct harness_addr A = harness_loopback4_random();
-	char m_deny[128];
 	uint16_t port;
 	int r;
 
-	TRY(env_init(&e));
-	TRY(harness_sock_open(&A, SOCK_STREAM, &fd, &port));
-	snprintf(m_deny, sizeof(m_deny), "\"address\": \"%s\", \"port\": %u", A.text, port);
-	const struct rule_spec rules[] = {
-		{ "net-deny", NULL, "outbound", "tcp", m_deny, NULL, "deny" },
-	};
-	TRY(env_write_policy(&e, "enforce", 1, rules, ELEMENTSOF(rules)));
-	TRY(start_agent(&e, true, &a));
+	TRY(start_one_deny(&e, "net-deny", &A, &fd, &port, &a));
 
 	if (kill(a->pid, SIGSTOP) < 0)
 		return harness_fail("Cannot stop postured: %m");
@@ -1519,17 +1511,9 @@ static int test_idle_between_sweeps(const void *arg)
 	_cleanup_close_ int fd = -EBADF;
 	struct harness_addr A = harness_loopback4_random();
 	long long before, after;
-	char m_deny[128];
 	uint16_t port;
 
-	TRY(env_init(&e));
-	TRY(harness_sock_open(&A, SOCK_STREAM, &fd, &port));
-	snprintf(m_deny, sizeof(m_deny), "\"address\": \"%s\", \"port\": %u", A.text, port);
-	const struct rule_spec rules[] = {
-		{ "net-deny", NULL, "outbound", "tcp", m_deny, NULL, "deny" },
-	};
-	TRY(env_write_policy(&e, "enforce", 1, rules, ELEMENTSOF(rules)));
-	TRY(start_agent(&e, true, &a));
+	TRY(start_one_deny(&e, "net-deny", &A, &fd, &port, &a));
 	/* After its first sweep the key stays in the kernel until idle for two intervals. */
 	TRY(repeats_swept(a, &e, &A, port, 3, "net-deny"));
 	TRY(ctx_switches(a->pid, &before));
@@ -1563,43 +1547,29 @@ static const struct harness_fixture listen_fixture = { "listen_loopback_only", l
 static const struct harness_fixture listeners_fixture = { "listeners_open", listeners_setup,
 							  listeners_teardown, NULL };
 
+/* The tests of an outbound group after the first: the monitor-mode rule, the unnamed, the policy. */
+#define OUTBOUND_REST(name, fx)                                                                   \
+	HARNESS_FIXTURE_TEST(name "/monitor_rule_reports_not_denies", test_outbound_monitor_rule, \
+			     NULL, fx),                                                           \
+		HARNESS_FIXTURE_TEST(name "/unnamed_destination_passes_unreported",               \
+				     test_outbound_unnamed, NULL, fx),                            \
+		HARNESS_FIXTURE_TEST(name "/monitor_policy_reports_not_denies",                   \
+				     test_outbound_monitor_policy, NULL, fx)
+#define OUTBOUND_DENIED(name, fx) \
+	HARNESS_FIXTURE_TEST(name "/denied_in_enforce", test_outbound_denied, NULL, fx)
+/* IPv4's groups try the denied destination v4-mapped too. */
+#define OUTBOUND_TESTS_IPV4(name, fx)                                                         \
+	OUTBOUND_DENIED(name, fx),                                                            \
+		HARNESS_FIXTURE_TEST(name "/v4mapped_denied_as_ipv4", test_outbound_v4mapped, \
+				     NULL, fx),                                               \
+		OUTBOUND_REST(name, fx)
+#define OUTBOUND_TESTS_IPV6(name, fx) OUTBOUND_DENIED(name, fx), OUTBOUND_REST(name, fx)
+
 static const struct harness_test tests[] = {
-	HARNESS_FIXTURE_TEST("outbound_tcp_ipv4/denied_in_enforce", test_outbound_denied, NULL,
-			     &outbound_fixtures[0]),
-	HARNESS_FIXTURE_TEST("outbound_tcp_ipv4/v4mapped_denied_as_ipv4", test_outbound_v4mapped,
-			     NULL, &outbound_fixtures[0]),
-	HARNESS_FIXTURE_TEST("outbound_tcp_ipv4/monitor_rule_reports_not_denies",
-			     test_outbound_monitor_rule, NULL, &outbound_fixtures[0]),
-	HARNESS_FIXTURE_TEST("outbound_tcp_ipv4/unnamed_destination_passes_unreported",
-			     test_outbound_unnamed, NULL, &outbound_fixtures[0]),
-	HARNESS_FIXTURE_TEST("outbound_tcp_ipv4/monitor_policy_reports_not_denies",
-			     test_outbound_monitor_policy, NULL, &outbound_fixtures[0]),
-	HARNESS_FIXTURE_TEST("outbound_udp_ipv4/denied_in_enforce", test_outbound_denied, NULL,
-			     &outbound_fixtures[1]),
-	HARNESS_FIXTURE_TEST("outbound_udp_ipv4/v4mapped_denied_as_ipv4", test_outbound_v4mapped,
-			     NULL, &outbound_fixtures[1]),
-	HARNESS_FIXTURE_TEST("outbound_udp_ipv4/monitor_rule_reports_not_denies",
-			     test_outbound_monitor_rule, NULL, &outbound_fixtures[1]),
-	HARNESS_FIXTURE_TEST("outbound_udp_ipv4/unnamed_destination_passes_unreported",
-			     test_outbound_unnamed, NULL, &outbound_fixtures[1]),
-	HARNESS_FIXTURE_TEST("outbound_udp_ipv4/monitor_policy_reports_not_denies",
-			     test_outbound_monitor_policy, NULL, &outbound_fixtures[1]),
-	HARNESS_FIXTURE_TEST("outbound_tcp_ipv6/denied_in_enforce", test_outbound_denied, NULL,
-			     &outbound_fixtures[2]),
-	HARNESS_FIXTURE_TEST("outbound_tcp_ipv6/monitor_rule_reports_not_denies",
-			     test_outbound_monitor_rule, NULL, &outbound_fixtures[2]),
-	HARNESS_FIXTURE_TEST("outbound_tcp_ipv6/unnamed_destination_passes_unreported",
-			     test_outbound_unnamed, NULL, &outbound_fixtures[2]),
-	HARNESS_FIXTURE_TEST("outbound_tcp_ipv6/monitor_policy_reports_not_denies",
-			     test_outbound_monitor_policy, NULL, &outbound_fixtures[2]),
-	HARNESS_FIXTURE_TEST("outbound_udp_ipv6/denied_in_enforce", test_outbound_denied, NULL,
-			     &outbound_fixtures[3]),
-	HARNESS_FIXTURE_TEST("outbound_udp_ipv6/monitor_rule_reports_not_denies",
-			     test_outbound_monitor_rule, NULL, &outbound_fixtures[3]),
-	HARNESS_FIXTURE_TEST("outbound_udp_ipv6/unnamed_destination_passes_unreported",
-			     test_outbound_unnamed, NULL, &outbound_fixtures[3]),
-	HARNESS_FIXTURE_TEST("outbound_udp_ipv6/monitor_policy_reports_not_denies",
-			     test_outbound_monitor_policy, NULL, &outbound_fixtures[3]),
+	OUTBOUND_TESTS_IPV4("outbound_tcp_ipv4", &outbound_fixtures[0]),
+	OUTBOUND_TESTS_IPV4("outbound_udp_ipv4", &outbound_fixtures[1]),
+	OUTBOUND_TESTS_IPV6("outbound_tcp_ipv6", &outbound_fixtures[2]),
+	OUTBOUND_TESTS_IPV6("outbound_udp_ipv6", &outbound_fixtures[3]),
 	HARNESS_FIXTURE_TEST("listen_loopback_only/any_address_bind_refused",
 			     test_listen_any_refused, NULL, &listen_fixture),
 	HARNESS_FIXTURE_TEST("listen_loopback_only/loopback_bind_allowed_unreported",
