@@ -246,6 +246,12 @@ $(BUILD)/tests/integration/listeners: $(call obj,agent/postured/listeners.c)
 
 $(BUILD)/tests/integration/firewall_netns: $(call obj,$(FIREWALL_IT_SRCS)) $(POLICY_LIB)
 
+# Network rules through the daemon: net_enforce.c has the suite's files, agent and main(); the
+# clients, the findings and the tests are in a file each.
+NET_ENFORCE_IT_SRCS := $(addprefix tests/integration/,net_enforce_client.c net_enforce_findings.c \
+	net_enforce_outbound.c net_enforce_listen.c net_enforce_rules.c net_enforce_repeats.c)
+$(BUILD)/tests/integration/net_enforce: $(call obj,$(NET_ENFORCE_IT_SRCS))
+
 # End to end: the spool and the sender against the real collector, on loopback, started and
 # its store read with the collector suite's harness.
 $(BUILD)/tests/e2e/test_e2e: $(call obj,tests/e2e/test_e2e.c $(SPOOL_SRCS) \
