@@ -246,6 +246,12 @@ $(BUILD)/tests/integration/listeners: $(call obj,agent/postured/listeners.c)
 
 $(BUILD)/tests/integration/firewall_netns: $(call obj,$(FIREWALL_IT_SRCS)) $(POLICY_LIB)
 
+# The status socket of the daemon: status_socket.c has the agent, the scenes and main(); the
+# connections and the tests are in a file each.
+STATUS_SOCKET_IT_SRCS := $(addprefix tests/integration/,status_socket_conn.c \
+	status_socket_requests.c status_socket_users.c status_socket_events.c status_socket_limits.c)
+$(BUILD)/tests/integration/status_socket: $(call obj,$(STATUS_SOCKET_IT_SRCS))
+
 # Network rules through the daemon: net_enforce.c has the suite's files, agent and main(); the
 # clients, the findings and the tests are in a file each.
 NET_ENFORCE_IT_SRCS := $(addprefix tests/integration/,net_enforce_client.c net_enforce_findings.c \

@@ -40,7 +40,7 @@
 
 #include "net_enforce.h"
 
-/* --- a test's files -------------------------------------------------------------- */
+/* --- a test's files --------------------------------------------------------------- */
 
 void env_done(struct env *e)
 {
@@ -131,7 +131,7 @@ struct rule_spec marker_rule(const struct harness_addr *a, uint16_t port, char *
 	};
 }
 
-/* --- the agent ------------------------------------------------------------------- */
+/* --- the agent -------------------------------------------------------------------- */
 
 int start_agent(const struct env *e, bool print_events, struct harness_agent **ret)
 {

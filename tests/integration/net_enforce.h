@@ -22,7 +22,7 @@
 #define NET_PREFILTER	   "\"finding\":\"network\""
 #define POLICY_ID	   "net-enforce-it"
 
-/* --- a test's files and its agent (net_enforce.c) ---------------------------------- */
+/* --- a test's files and its agent (net_enforce.c) --------------------------------- */
 
 struct env {
 	char *dir; /* the configuration, the link to the policy, the clients */
@@ -75,7 +75,7 @@ int start_one_deny(struct env *e, const char *id, const struct harness_addr *A, 
 /* SIGHUP, and the policy of the given serial in force. */
 int reload_sighup(struct harness_agent *a, unsigned serial);
 
-/* --- clients (net_enforce_client.c) -------------------------------------------------- */
+/* --- clients (net_enforce_client.c) ----------------------------------------------- */
 
 struct client {
 	pid_t pid; /* while it runs */
@@ -119,7 +119,7 @@ int client_finish(struct client *c);
 	      "%s should have gone through; the client (pid %d) says \"%s\"", what, (int)(c).was, \
 	      (c).line)
 
-/* --- findings and rule states (net_enforce_findings.c) ------------------------------- */
+/* --- findings and rule states (net_enforce_findings.c) ---------------------------- */
 
 struct net_wait {
 	pid_t pid; /* the finding wanted is about this pid ... */
@@ -175,7 +175,7 @@ int expect_rule_state(struct harness_agent *a, const char *id, const char *want)
 /* The same, for a state that comes a moment later (the agent looks at listeners after a bind). */
 int wait_rule_state(struct harness_agent *a, const char *id, const char *want, int timeout_ms);
 
-/* --- the tables, in the order they run ---------------------------------------------- */
+/* --- the tables, in the order they run -------------------------------------------- */
 
 extern const struct harness_table net_enforce_outbound_table, net_enforce_listen_table,
 	net_enforce_rules_table, net_enforce_repeats_table;

@@ -13,7 +13,7 @@
 
 #include "net_enforce.h"
 
-/* --- findings ----------------------------------------------------------------------- */
+/* --- findings --------------------------------------------------------------------- */
 
 static void append(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -178,7 +178,7 @@ int expect_net(struct harness_agent *a, const struct want *w)
 	return check_net(f, w);
 }
 
-/* --- posturectl and the status socket -------------------------------------------------- */
+/* --- posturectl and the status socket --------------------------------------------- */
 
 /* `posturectl status --json` as root, parsed; *ret is the caller's. */
 int status_json(struct harness_agent *a, yajl_val *ret)

@@ -15,7 +15,7 @@
 
 #include "net_enforce.h"
 
-/* --- (2) listen: one allow-list rule refuses 0.0.0.0 and lets loopback be ------------ */
+/* --- listen: one allow-list rule refuses 0.0.0.0 and lets loopback be ------------- */
 
 /*
  * What the listen tests share: a port nobody uses, one allow-list rule "on
@@ -117,7 +117,7 @@ static int test_listen_refused_rule_passes(const void *arg)
 	return expect_rule_state(lsn.a, "listen-loopback-only", "passing");
 }
 
-/* --- (3) listeners: one older than the agent, failing while open --------------------- */
+/* --- listeners: one older than the agent, failing while open ---------------------- */
 
 /* Closes a listener (its client ends), and has the agent judge the listeners again. */
 enum rejudge {

@@ -14,7 +14,7 @@
 
 #include "net_enforce.h"
 
-/* --- (1) outbound: enforce, monitor (rule and policy), allowed ------------------------ */
+/* --- outbound: enforce, monitor (rule and policy), allowed ------------------------ */
 
 struct outbound_case {
 	int family;

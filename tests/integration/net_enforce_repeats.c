@@ -50,7 +50,7 @@ static int repeats_swept(struct harness_agent *a, const struct env *e, const str
 	return 0;
 }
 
-/* --- (5) a storm of denied connects: counted exactly ------------------------------------- */
+/* --- a storm of denied connects: counted exactly ---------------------------------- */
 
 struct storm_sum {
 	pid_t pid;

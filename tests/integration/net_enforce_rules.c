@@ -6,16 +6,16 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <signal.h>
-#include <stdlib.h>
 
 #include "net_enforce.h"
 
-/* --- (4) a rule scoped to one executable ------------------------------------------------ */
+/* --- a rule scoped to one executable ---------------------------------------------- */
 
 static int test_exe_scope(const void *arg)
 {
@@ -83,7 +83,7 @@ static int test_exe_scope(const void *arg)
 	return harness_agent_stop_ok(a);
 }
 
-/* --- (6) SIGHUP: new network rules take effect ----------------------------------------- */
+/* --- SIGHUP: new network rules take effect ---------------------------------------- */
 
 static int test_reload(const void *arg)
 {
@@ -145,7 +145,7 @@ static int test_reload(const void *arg)
 	return harness_agent_stop_ok(a);
 }
 
-/* --- (7) a user sees their own network findings, not root's ---------------------------- */
+/* --- a user sees their own network findings, not root's --------------------------- */
 
 /* The pids of the network findings `posturectl events --json` shows uid; each must be uid's. */
 static int events_pids(struct harness_agent *a, uid_t uid, pid_t *pids, size_t max, size_t *ret_n)
@@ -232,7 +232,7 @@ static int test_user_sees_own(const void *arg)
 	return harness_agent_stop_ok(a);
 }
 
-/* --- (8) a client gone before the agent looks; the agent between sweeps ----------------- */
+/* --- a client gone before the agent looks; the agent between sweeps --------------- */
 
 /*
  * A client that exited before the agent read its record is still named by

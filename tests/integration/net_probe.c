@@ -33,7 +33,7 @@
 #include "net_probe.h"
 #include "postured/probe_common.h"
 
-/* --- records and sweeps ------------------------------------------------------ */
+/* --- records and sweeps ----------------------------------------------------------- */
 
 struct recs recs;
 
@@ -85,7 +85,7 @@ int on_delta(void *userdata, const struct probe_net_delta *d)
 	return 0;
 }
 
-/* --- the test's own cgroup, and the probe ------------------------------------- */
+/* --- the test's own cgroup, and the probe ----------------------------------------- */
 
 /* Removes the cgroups of earlier runs that died before they could (empty: rmdir fails otherwise). */
 static void cgroup_remove_stale(const char *root)
@@ -189,7 +189,7 @@ int apply(struct fixture *f, const struct probe_net_rule *rules, size_t n)
 	return 0;
 }
 
-/* --- addresses, ports, sockets ------------------------------------------------ */
+/* --- addresses, ports, sockets ---------------------------------------------------- */
 
 struct policy_net_prefix prefix_of(const struct harness_addr *a)
 {
@@ -252,7 +252,7 @@ int run_helper(const char *path, const char *what, const struct harness_addr *a,
 	return WEXITSTATUS(status);
 }
 
-/* --- checking records ------------------------------------------------------------ */
+/* --- checking records ------------------------------------------------------------- */
 
 int check_record(const struct fixture *f, size_t i, const struct want *w)
 {

@@ -24,7 +24,7 @@
 #define STORM_DENIED 50000
 #define RECORDS_MAX  (STORM_DENIED + 1024)
 
-/* --- records and sweeps ------------------------------------------------------ */
+/* --- records and sweeps ----------------------------------------------------------- */
 
 /* The network records the probe handed over since the last recs_clear(), decoded. */
 struct recs {
@@ -47,7 +47,7 @@ struct sweep_sum {
 
 int on_delta(void *userdata, const struct probe_net_delta *d);
 
-/* --- the test's own cgroup, and the probe ------------------------------------- */
+/* --- the test's own cgroup, and the probe ----------------------------------------- */
 
 struct fixture {
 	probe_net *p;
@@ -75,7 +75,7 @@ int stats(struct fixture *f, uint64_t s[_NET_STAT_MAX]);
 int drain(struct fixture *f);
 int apply(struct fixture *f, const struct probe_net_rule *rules, size_t n);
 
-/* --- addresses, ports, sockets ------------------------------------------------ */
+/* --- addresses, ports, sockets ---------------------------------------------------- */
 
 struct policy_net_prefix prefix_of(const struct harness_addr *a);
 
@@ -92,7 +92,7 @@ int run_helper(const char *path, const char *what, const struct harness_addr *a,
 /* strerror(), and "success" for 0. */
 const char *err_name(int e);
 
-/* --- checking records ------------------------------------------------------------ */
+/* --- checking records ------------------------------------------------------------- */
 
 struct want {
 	uint8_t direction, protocol, family, verdict, outcome, rule;
@@ -110,7 +110,7 @@ int check_record(const struct fixture *f, size_t i, const struct want *w);
 /* Exactly n records since the last recs_clear(), after a drain. */
 int expect_records(struct fixture *f, size_t n, const char *what);
 
-/* --- rules --------------------------------------------------------------------- */
+/* --- rules ------------------------------------------------------------------------ */
 
 /* One rule: outbound, to a.b.c.d:port, both protocols unless said. */
 struct one_rule {
@@ -123,7 +123,7 @@ struct one_rule {
 void one_rule_init(struct one_rule *o, const struct harness_addr *a, uint16_t port,
 		   enum net_action action, unsigned protocols);
 
-/* --- the tables, in the order they run ------------------------------------------ */
+/* --- the tables, in the order they run -------------------------------------------- */
 
 extern const struct harness_table net_probe_deny_table, net_probe_match_table,
 	net_probe_rules_table, net_probe_storm_table;
