@@ -146,16 +146,12 @@ int harness_ctl_run(struct harness_agent *a, uid_t uid, const char *const *args,
 	const char *argv[16];
 	char what[64];
 	size_t n = 0;
-	int fds[2];
 
 	argv[n++] = harness_build_path("posturectl");
 	for (size_t i = 0; args[i] && n < ELEMENTSOF(argv) - 1; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return harness_fail("pipe2: %m");
-	out_r = fds[0];
-	out_w = fds[1];
+	TRY(harness_pipe(&out_r, &out_w));
 	buf = malloc(HARNESS_STATUS_OUTPUT_MAX + 1);
 	if (!buf)
 		return harness_fail("Out of memory");

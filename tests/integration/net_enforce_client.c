@@ -85,19 +85,12 @@ int client_run(const struct env *e, const struct client_opts *co, const char *wh
 	_cleanup_close_ int out_r = -EBADF, out_w = -EBADF, in_r = -EBADF;
 	char portbuf[16], countbuf[24];
 	char *argv[10];
-	int fds[2], n = 0, status;
+	int n = 0, status;
 
 	*c = CLIENT_INIT;
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return harness_fail("pipe2: %m");
-	out_r = fds[0];
-	out_w = fds[1];
-	if (co->hold) {
-		if (pipe2(fds, O_CLOEXEC) < 0)
-			return harness_fail("pipe2: %m");
-		in_r = fds[0];
-		c->in_fd = fds[1];
-	}
+	TRY(harness_pipe(&out_r, &out_w));
+	if (co->hold)
+		TRY(harness_pipe(&in_r, &c->in_fd));
 	snprintf(portbuf, sizeof(portbuf), "%u", port);
 	snprintf(countbuf, sizeof(countbuf), "%lu", co->count ? co->count : 1);
 	argv[n++] = (char *)path;

@@ -405,14 +405,11 @@ static int test_fork(const void *arg)
 	char exe[PATH_MAX];
 	pid_t parent = getpid(), pid, gpid = 0;
 	int64_t deadline;
-	int fds[2], status;
+	int status;
 
 	TRY(self_exe(exe, sizeof(exe)));
 	TRY(harness_agent_start(&o, &a));
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return harness_fail("pipe2: %m");
-	rd = fds[0];
-	wr = fds[1];
+	TRY(harness_pipe(&rd, &wr));
 
 	/* A child of ours that forks a grandchild; neither execs anything. */
 	deadline = harness_now_ms() + RECORD_TIMEOUT_MS;
@@ -426,7 +423,7 @@ static int test_fork(const void *arg)
 		g = fork();
 		if (g == 0)
 			_exit(3);
-		if (g < 0 || write(fds[1], &g, sizeof(g)) != sizeof(g))
+		if (g < 0 || write(wr, &g, sizeof(g)) != sizeof(g))
 			_exit(1);
 		if (waitpid(g, &status, 0) != g)
 			_exit(1);
@@ -636,7 +633,7 @@ static int test_storm(const void *arg)
 	unsigned long started = 0, wanted = 0;
 	long long lost_exec, lost_fork, lost_exit, sent_exec, total;
 	int64_t begin, deadline;
-	int fds[2], status, r;
+	int status, r;
 	size_t have = 0;
 	pid_t pid;
 
@@ -645,10 +642,7 @@ static int test_storm(const void *arg)
 	s.path = bin;
 	snprintf(count, sizeof(count), "%d", STORM_COUNT);
 	snprintf(limit, sizeof(limit), "%d", STORM_TIMEOUT_S);
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return harness_fail("pipe2: %m");
-	rd = fds[0];
-	wr = fds[1];
+	TRY(harness_pipe(&rd, &wr));
 	co.stdout_fd = wr;
 
 	TRY(harness_agent_start(&o, &a));
@@ -1165,15 +1159,12 @@ static int test_preexisting(const void *arg)
 	char link[64], exe[PATH_MAX];
 	long long seeded;
 	int64_t deadline;
-	int fds[2], status;
+	int status;
 	pid_t pid;
 
 	TRY(harness_tmpdir_new(&dir));
 	TRY(harness_unique_copy(dir, harness_helper("exit_with"), &bin));
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return harness_fail("pipe2: %m");
-	rd = fds[0];
-	wr = fds[1];
+	TRY(harness_pipe(&rd, &wr));
 	co.stdin_fd = rd;
 	/* It waits for the end of its stdin, then exits 7. */
 	TRY(harness_spawn(bin, (char *[]){ bin, "7", "wait", NULL }, &co, &pid));
