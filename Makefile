@@ -246,6 +246,12 @@ $(BUILD)/tests/integration/listeners: $(call obj,agent/postured/listeners.c)
 
 $(BUILD)/tests/integration/firewall_netns: $(call obj,$(FIREWALL_IT_SRCS)) $(POLICY_LIB)
 
+# The process probes through the daemon: process_probe.c has what the tests share and main();
+# the tests are in a file a concern.
+PROCESS_PROBE_IT_SRCS := $(addprefix tests/integration/,process_probe_lifecycle.c \
+	process_probe_agent.c process_probe_storm.c)
+$(BUILD)/tests/integration/process_probe: $(call obj,$(PROCESS_PROBE_IT_SRCS))
+
 # The status socket of the daemon: status_socket.c has the agent, the scenes and main(); the
 # connections and the tests are in a file each.
 STATUS_SOCKET_IT_SRCS := $(addprefix tests/integration/,status_socket_conn.c \
