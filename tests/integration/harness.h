@@ -78,6 +78,22 @@ struct harness_test {
 	}
 
 /*
+ * Entries of tests[] for one test under both probe flavours, named name sep
+ * "tp_btf" and name sep "tracepoint": its argument a const type (a struct
+ * with a .flavor) whose .flavor is the flavour's name, the other fields as
+ * given.
+ */
+#define HARNESS_BOTH_FLAVORS(name, sep, fn, type, ...)                                           \
+	HARNESS_TEST(name sep "tp_btf", fn, (&(const type){ .flavor = "tp_btf", __VA_ARGS__ })), \
+		HARNESS_TEST(name sep "tracepoint", fn,                                          \
+			     (&(const type){ .flavor = "tracepoint", __VA_ARGS__ }))
+
+/* The same for a test whose argument is the flavour's name alone. */
+#define HARNESS_BOTH_FLAVOR_NAMES(name, sep, fn)       \
+	HARNESS_TEST(name sep "tp_btf", fn, "tp_btf"), \
+		HARNESS_TEST(name sep "tracepoint", fn, "tracepoint")
+
+/*
  * Runs the tests whose names contain one of the arguments (all without
  * arguments; --list prints the names), each after its fixture's setup, prints
  * each one's result and time, and ends with "N passed, N failed", which

@@ -633,19 +633,6 @@ static int test_filter_few_records(const void *arg)
 	return 0;
 }
 
-static const struct name_case name_cases[] = {
-	{ "tp_btf", "pe" },
-	{ "tracepoint", "pe" },
-	{ "tp_btf", LONG_PREFIX },
-	{ "tracepoint", LONG_PREFIX },
-};
-
-static const struct userspace_case userspace_cases[] = {
-	{ "tp_btf", RULE_NAME_AND_USER }, { "tracepoint", RULE_NAME_AND_USER },
-	{ "tp_btf", RULE_SHA256 },	  { "tracepoint", RULE_SHA256 },
-	{ "tp_btf", RULE_NAME_TOO_LONG }, { "tracepoint", RULE_NAME_TOO_LONG },
-};
-
 static const struct harness_fixture require_fixture = { "required_program", require_setup,
 							require_teardown, NULL };
 static const struct harness_fixture reload_fixture = { "reload", reload_setup, reload_teardown,
@@ -655,27 +642,33 @@ static const struct harness_fixture filter_fixtures[] = {
 	{ "filter_closed_tracepoint", filter_setup, filter_teardown, "tracepoint" },
 };
 
+/* The closed filter's tests of one flavour, each doing the steps before it that it needs. */
+#define FILTER_TESTS(name, fx)                                                                   \
+	HARNESS_FIXTURE_TEST(name "/quiet_execs_stay_in_kernel", test_filter_quiet_execs, NULL,  \
+			     fx),                                                                \
+		HARNESS_FIXTURE_TEST(name "/denied_exec_still_killed", test_filter_denied, NULL, \
+				     fx),                                                        \
+		HARNESS_FIXTURE_TEST(name "/stdout_silent_without_print_events",                 \
+				     test_filter_stdout_silent, NULL, fx),                       \
+		HARNESS_FIXTURE_TEST(name "/only_filtered_records_reach_userspace",              \
+				     test_filter_few_records, NULL, fx)
+
+/* Both flavours of a test, name_tp_btf and name_tracepoint (harness.h). */
+#define BOTH_FLAVORS(name, ...)	    HARNESS_BOTH_FLAVORS(name, "_", __VA_ARGS__)
+#define BOTH_FLAVOR_NAMES(name, fn) HARNESS_BOTH_FLAVOR_NAMES(name, "_", fn)
+
 static const struct harness_test tests[] = {
-	HARNESS_TEST("enforce_name_tp_btf", test_enforce_name, &name_cases[0]),
-	HARNESS_TEST("enforce_name_tracepoint", test_enforce_name, &name_cases[1]),
-	HARNESS_TEST("enforce_long_name_tp_btf", test_enforce_name, &name_cases[2]),
-	HARNESS_TEST("enforce_long_name_tracepoint", test_enforce_name, &name_cases[3]),
-	HARNESS_TEST("monitor_name_tp_btf", test_monitor_name, "tp_btf"),
-	HARNESS_TEST("monitor_name_tracepoint", test_monitor_name, "tracepoint"),
-	HARNESS_TEST("enforce_path_and_symlink_tp_btf", test_enforce_path, "tp_btf"),
-	HARNESS_TEST("enforce_path_and_symlink_tracepoint", test_enforce_path, "tracepoint"),
-	HARNESS_TEST("enforce_userspace_name_and_user_tp_btf", test_enforce_userspace,
-		     &userspace_cases[0]),
-	HARNESS_TEST("enforce_userspace_name_and_user_tracepoint", test_enforce_userspace,
-		     &userspace_cases[1]),
-	HARNESS_TEST("enforce_userspace_sha256_tp_btf", test_enforce_userspace,
-		     &userspace_cases[2]),
-	HARNESS_TEST("enforce_userspace_sha256_tracepoint", test_enforce_userspace,
-		     &userspace_cases[3]),
-	HARNESS_TEST("enforce_userspace_name_too_long_tp_btf", test_enforce_userspace,
-		     &userspace_cases[4]),
-	HARNESS_TEST("enforce_userspace_name_too_long_tracepoint", test_enforce_userspace,
-		     &userspace_cases[5]),
+	BOTH_FLAVORS("enforce_name", test_enforce_name, struct name_case, .prefix = "pe"),
+	BOTH_FLAVORS("enforce_long_name", test_enforce_name, struct name_case,
+		     .prefix = LONG_PREFIX),
+	BOTH_FLAVOR_NAMES("monitor_name", test_monitor_name),
+	BOTH_FLAVOR_NAMES("enforce_path_and_symlink", test_enforce_path),
+	BOTH_FLAVORS("enforce_userspace_name_and_user", test_enforce_userspace,
+		     struct userspace_case, .rule = RULE_NAME_AND_USER),
+	BOTH_FLAVORS("enforce_userspace_sha256", test_enforce_userspace, struct userspace_case,
+		     .rule = RULE_SHA256),
+	BOTH_FLAVORS("enforce_userspace_name_too_long", test_enforce_userspace,
+		     struct userspace_case, .rule = RULE_NAME_TOO_LONG),
 	HARNESS_FIXTURE_TEST("required_program/absent_after_grace", test_require_absent, NULL,
 			     &require_fixture),
 	HARNESS_FIXTURE_TEST("required_program/returned_resolves_finding", test_require_returned,
@@ -684,22 +677,8 @@ static const struct harness_test tests[] = {
 			     test_reload_invalid_keeps_old, NULL, &reload_fixture),
 	HARNESS_FIXTURE_TEST("reload/sighup_puts_valid_policy_in_force",
 			     test_reload_sighup_replaces, NULL, &reload_fixture),
-	HARNESS_FIXTURE_TEST("filter_closed_tp_btf/quiet_execs_stay_in_kernel",
-			     test_filter_quiet_execs, NULL, &filter_fixtures[0]),
-	HARNESS_FIXTURE_TEST("filter_closed_tp_btf/denied_exec_still_killed", test_filter_denied,
-			     NULL, &filter_fixtures[0]),
-	HARNESS_FIXTURE_TEST("filter_closed_tp_btf/stdout_silent_without_print_events",
-			     test_filter_stdout_silent, NULL, &filter_fixtures[0]),
-	HARNESS_FIXTURE_TEST("filter_closed_tp_btf/only_filtered_records_reach_userspace",
-			     test_filter_few_records, NULL, &filter_fixtures[0]),
-	HARNESS_FIXTURE_TEST("filter_closed_tracepoint/quiet_execs_stay_in_kernel",
-			     test_filter_quiet_execs, NULL, &filter_fixtures[1]),
-	HARNESS_FIXTURE_TEST("filter_closed_tracepoint/denied_exec_still_killed",
-			     test_filter_denied, NULL, &filter_fixtures[1]),
-	HARNESS_FIXTURE_TEST("filter_closed_tracepoint/stdout_silent_without_print_events",
-			     test_filter_stdout_silent, NULL, &filter_fixtures[1]),
-	HARNESS_FIXTURE_TEST("filter_closed_tracepoint/only_filtered_records_reach_userspace",
-			     test_filter_few_records, NULL, &filter_fixtures[1]),
+	FILTER_TESTS("filter_closed_tp_btf", &filter_fixtures[0]),
+	FILTER_TESTS("filter_closed_tracepoint", &filter_fixtures[1]),
 };
 
 HARNESS_MAIN(tests)

@@ -87,19 +87,9 @@ int stop_ok(struct harness_agent *a, const char *flavor, const char *prefilter, 
 
 /* --- the tables ------------------------------------------------------------------- */
 
-/*
- * A test under both attachment flavours, name/tp_btf and name/tracepoint,
- * its argument a type (a struct with a .flavor) with the other fields given.
- */
-#define BOTH_FLAVORS(name, fn, type, ...)                                                     \
-	HARNESS_TEST(name "/tp_btf", fn, (&(const type){ .flavor = "tp_btf", __VA_ARGS__ })), \
-		HARNESS_TEST(name "/tracepoint", fn,                                          \
-			     (&(const type){ .flavor = "tracepoint", __VA_ARGS__ }))
-
-/* The same for a test whose argument is the flavour's name alone. */
-#define BOTH_FLAVOR_NAMES(name, fn)                 \
-	HARNESS_TEST(name "/tp_btf", fn, "tp_btf"), \
-		HARNESS_TEST(name "/tracepoint", fn, "tracepoint")
+/* Both attachment flavours of a test, name/tp_btf and name/tracepoint (harness.h). */
+#define BOTH_FLAVORS(name, ...)	    HARNESS_BOTH_FLAVORS(name, "/", __VA_ARGS__)
+#define BOTH_FLAVOR_NAMES(name, fn) HARNESS_BOTH_FLAVOR_NAMES(name, "/", fn)
 
 extern const struct harness_table process_probe_lifecycle_table, process_probe_agent_table,
 	process_probe_storm_table;
