@@ -171,6 +171,40 @@ static int test_listen_any(const void *arg)
 	return 0;
 }
 
+/*
+ * Runs net_connect at path `other` as co_other says, which the rule leaves
+ * alone (refused by nobody listening: exit 11), and no record; then at
+ * `named` as co_named says, which it denies (EPERM: 10), and one record of
+ * that denied connect, of uid.  Each what says who runs, for messages.
+ */
+static int expect_only_named_denied(struct fixture *f, const struct harness_addr *a, uint16_t port,
+				    const char *other, const struct harness_child_opts *co_other,
+				    const char *what_other, const char *named,
+				    const struct harness_child_opts *co_named,
+				    const char *what_named, uint32_t uid)
+{
+	pid_t pid;
+	int code;
+
+	code = run_helper(other, "tcp", a, port, co_other, NULL);
+	CHECK(code == 11, "%s should be refused by nobody listening (11), it exited %d", what_other,
+	      code);
+	TRY(expect_records(f, 0, what_other));
+	code = run_helper(named, "tcp", a, port, co_named, &pid);
+	CHECK(code == 10, "%s should get EPERM (10), it exited %d", what_named, code);
+	TRY(expect_records(f, 1, what_named));
+	return check_record(f, 0,
+			    &(struct want){ .direction = EVENT_NET_OUTBOUND,
+					    .protocol = IPPROTO_TCP,
+					    .family = AF_INET,
+					    .verdict = EVENT_NET_DENIED,
+					    .addr = a,
+					    .port = port,
+					    .pid = pid,
+					    .exe = named,
+					    .uid = uid });
+}
+
 struct exe_case {
 	bool by_name; /* scope by file name instead of path */
 	bool probe_read; /* the task read with bpf_probe_read_kernel(), not through BTF */
@@ -188,8 +222,6 @@ static int test_exe_scope(const void *arg)
 	struct one_rule o;
 	const char *value;
 	uint16_t port;
-	pid_t pid;
-	int code;
 
 	TRY(harness_tmpdir_new(&dir));
 	TRY(harness_unique_copy(dir, harness_helper("net_connect"), &one));
@@ -207,24 +239,8 @@ static int test_exe_scope(const void *arg)
 	}
 	TRY(apply(&f, &o.rule, 1));
 
-	code = run_helper(two, "tcp", &a, port, &co, NULL);
-	CHECK(code == 11,
-	      "the other program should be refused by nobody listening (11), it "
-	      "exited %d",
-	      code);
-	TRY(expect_records(&f, 0, "a program the rule does not name"));
-	code = run_helper(one, "tcp", &a, port, &co, &pid);
-	CHECK(code == 10, "the program the rule names should get EPERM (10), it exited %d", code);
-	TRY(expect_records(&f, 1, "the program the rule names"));
-	TRY(check_record(&f, 0,
-			 &(struct want){ .direction = EVENT_NET_OUTBOUND,
-					 .protocol = IPPROTO_TCP,
-					 .family = AF_INET,
-					 .verdict = EVENT_NET_DENIED,
-					 .addr = &a,
-					 .port = port,
-					 .pid = pid,
-					 .exe = one }));
+	TRY(expect_only_named_denied(&f, &a, port, two, &co, "a program the rule does not name",
+				     one, &co, "the program the rule names", 0));
 	CHECK(strncmp(recs.ev[0].task.comm, harness_basename(one), 15) == 0,
 	      "record comm \"%s\" is not the program's", recs.ev[0].task.comm);
 	/* And this test program itself is not named either. */
@@ -236,7 +252,7 @@ static int test_exe_scope(const void *arg)
 /* A rule scoped to a user by name. */
 static int test_user_scope(const void *arg)
 {
-	struct harness_child_opts co = HARNESS_CHILD_OPTS_DEFAULT;
+	struct harness_child_opts co = HARNESS_CHILD_OPTS_DEFAULT, co_nobody = co;
 	_cleanup_fixture_ struct fixture f = {};
 	_cleanup_tmpdir_ char *dir = NULL;
 	_cleanup_free_ char *bin = NULL;
@@ -244,8 +260,6 @@ static int test_user_scope(const void *arg)
 	struct policy_value nobody = { .text = "nobody" };
 	struct one_rule o;
 	uint16_t port;
-	pid_t pid;
-	int code;
 
 	TRY(harness_tmpdir_new(&dir));
 	TRY(harness_unique_copy(dir, harness_helper("net_connect"), &bin));
@@ -255,24 +269,10 @@ static int test_user_scope(const void *arg)
 	o.match.n_users = 1;
 	o.match.users = &nobody;
 	TRY(apply(&f, &o.rule, 1));
-	code = run_helper(bin, "tcp", &a, port, &co, NULL);
-	CHECK(code == 11, "root should not be denied (expected 11), exit %d", code);
-	co.set_uid = true;
-	co.uid = co.gid = 65534;
-	code = run_helper(bin, "tcp", &a, port, &co, &pid);
-	CHECK(code == 10, "nobody should get EPERM (10), exit %d", code);
-	TRY(expect_records(&f, 1, "nobody's denied connect"));
-	TRY(check_record(&f, 0,
-			 &(struct want){ .direction = EVENT_NET_OUTBOUND,
-					 .protocol = IPPROTO_TCP,
-					 .family = AF_INET,
-					 .verdict = EVENT_NET_DENIED,
-					 .addr = &a,
-					 .port = port,
-					 .pid = pid,
-					 .exe = bin,
-					 .uid = 65534 }));
-	return 0;
+	co_nobody.set_uid = true;
+	co_nobody.uid = co_nobody.gid = 65534;
+	return expect_only_named_denied(&f, &a, port, bin, &co, "root's connect", bin, &co_nobody,
+					"nobody's connect", 65534);
 }
 
 #define EXE_CASE(...) (&(const struct exe_case){ __VA_ARGS__ })
