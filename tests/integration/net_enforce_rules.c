@@ -15,6 +15,27 @@
 
 #include "net_enforce.h"
 
+/*
+ * What the finding of a TCP connect to A:port by pid, denied under rule in
+ * enforce mode, says: exe its program (NULL: not checked), serial its
+ * policy's (0: not checked).
+ */
+static struct want want_denied_tcp(const char *rule, const struct harness_addr *A, uint16_t port,
+				   pid_t pid, const char *exe, unsigned serial)
+{
+	return (struct want){ .rule = rule,
+			      .action = "denied",
+			      .mode = "enforce",
+			      .direction = "outbound",
+			      .protocol = "tcp",
+			      .addr = A->text,
+			      .ip_version = 4,
+			      .port = port,
+			      .pid = pid,
+			      .exe = exe,
+			      .serial = serial };
+}
+
 /* --- a rule scoped to one executable ---------------------------------------------- */
 
 static int test_exe_scope(const void *arg)
@@ -49,22 +70,15 @@ static int test_exe_scope(const void *arg)
 
 	for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
 		_cleanup_client_ struct client cl = CLIENT_INIT;
+		struct want w;
 		char what[128];
 
 		snprintf(what, sizeof(what), "the connect of the program rule %s names", ids[i]);
 		TRY(client_run(&e, &(struct client_opts){ .hold = true }, "tcp", A.text, ports[i],
 			       &cl));
 		EXPECT_EPERM(cl, what);
-		TRY(expect_net(a, &(struct want){ .rule = ids[i],
-						  .action = "denied",
-						  .mode = "enforce",
-						  .direction = "outbound",
-						  .protocol = "tcp",
-						  .addr = A.text,
-						  .ip_version = 4,
-						  .port = ports[i],
-						  .pid = cl.was,
-						  .exe = e.client }));
+		w = want_denied_tcp(ids[i], &A, ports[i], cl.was, e.client, 0);
+		TRY(expect_net(a, &w));
 		TRY(client_finish(&cl));
 	}
 	/* The same program at another path, under another name: left alone. */
@@ -110,6 +124,7 @@ static int test_reload(const void *arg)
 		const char *rule = serial == 1 ? "deny-x" : "deny-y";
 		uint16_t p_ok = serial == 1 ? p_y : p_x, p_no = serial == 1 ? p_x : p_y;
 		struct net_wait w = { .rule = rule };
+		struct want want;
 		_cleanup_(yajl_tree_freep) yajl_val f = NULL;
 		char what[96];
 
@@ -129,17 +144,8 @@ static int test_reload(const void *arg)
 		w.pid = no.was;
 		w.forbid[0] = ok.was;
 		TRY(wait_net(a, &w, &f));
-		TRY(check_net(f, &(struct want){ .rule = rule,
-						 .action = "denied",
-						 .mode = "enforce",
-						 .direction = "outbound",
-						 .protocol = "tcp",
-						 .addr = A.text,
-						 .ip_version = 4,
-						 .port = p_no,
-						 .pid = no.was,
-						 .exe = e.client,
-						 .serial = serial }));
+		want = want_denied_tcp(rule, &A, p_no, no.was, e.client, serial);
+		TRY(check_net(f, &want));
 		TRY(client_finish(&no));
 	}
 	return harness_agent_stop_ok(a);
@@ -249,6 +255,7 @@ static int test_gone_client_named(const void *arg)
 	_cleanup_client_ struct client cl = CLIENT_INIT;
 	_cleanup_close_ int fd = -EBADF;
 	struct harness_addr A = harness_loopback4_random();
+	struct want want;
 	uint16_t port;
 	int r;
 
@@ -262,15 +269,8 @@ static int test_gone_client_named(const void *arg)
 	TRY(r);
 	EXPECT_EPERM(cl, "the connect while postured was stopped");
 	TRY(wait_net(a, &(struct net_wait){ .pid = cl.was, .rule = "net-deny" }, &f));
-	TRY(check_net(f, &(struct want){ .rule = "net-deny",
-					 .action = "denied",
-					 .mode = "enforce",
-					 .direction = "outbound",
-					 .protocol = "tcp",
-					 .addr = A.text,
-					 .ip_version = 4,
-					 .port = port,
-					 .pid = cl.was }));
+	want = want_denied_tcp("net-deny", &A, port, cl.was, NULL, 0);
+	TRY(check_net(f, &want));
 	/*
 	 * The program is gone before the agent could read /proc/PID/exe, and
 	 * the kernel's record carries only its inode and comm (a known limit,
