@@ -446,6 +446,11 @@ static const struct harness_fixture notify_fixtures[] = {
 	  NOTIFY_CASE(.flavor = "tp_btf", .other_pid = true) },
 };
 
+/* The sd_notify tests of a fixture, their names ending in suffix. */
+#define NOTIFY_TESTS(suffix, fx)                                                             \
+	HARNESS_FIXTURE_TEST("sd_notify_ready_status" suffix, test_notify_status, NULL, fx), \
+		HARNESS_FIXTURE_TEST("sd_notify_watchdog" suffix, test_notify_watchdog, NULL, fx)
+
 static const struct harness_test tests[] = {
 	/* SIGTERM */
 	HARNESS_TEST("sigterm_detaches/tp_btf", test_sigterm, SIGTERM_CASE(.flavor = "tp_btf")),
@@ -454,18 +459,9 @@ static const struct harness_test tests[] = {
 	HARNESS_TEST("sigterm_detaches_tcp_state/tp_btf", test_sigterm,
 		     SIGTERM_CASE(.flavor = "tp_btf", .tcp_rule = true)),
 	/* sd_notify */
-	HARNESS_FIXTURE_TEST("sd_notify_ready_status/tp_btf", test_notify_status, NULL,
-			     &notify_fixtures[0]),
-	HARNESS_FIXTURE_TEST("sd_notify_watchdog/tp_btf", test_notify_watchdog, NULL,
-			     &notify_fixtures[0]),
-	HARNESS_FIXTURE_TEST("sd_notify_ready_status/tracepoint", test_notify_status, NULL,
-			     &notify_fixtures[1]),
-	HARNESS_FIXTURE_TEST("sd_notify_watchdog/tracepoint", test_notify_watchdog, NULL,
-			     &notify_fixtures[1]),
-	HARNESS_FIXTURE_TEST("sd_notify_ready_status_other_pid", test_notify_status, NULL,
-			     &notify_fixtures[2]),
-	HARNESS_FIXTURE_TEST("sd_notify_watchdog_other_pid", test_notify_watchdog, NULL,
-			     &notify_fixtures[2]),
+	NOTIFY_TESTS("/tp_btf", &notify_fixtures[0]),
+	NOTIFY_TESTS("/tracepoint", &notify_fixtures[1]),
+	NOTIFY_TESTS("_other_pid", &notify_fixtures[2]),
 	/* start-up errors */
 	HARNESS_TEST("startup_unprivileged_nobody", test_startup_error,
 		     STARTUP_CASE(.privs = HARNESS_PRIVS_NOBODY, .want_code = -1,
