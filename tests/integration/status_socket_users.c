@@ -38,38 +38,35 @@ static int test_visibility_socket_mode(const void *arg)
 	return 0;
 }
 
-static int test_visibility_root_sees_all(const void *arg)
+/* Who asks for findings, how, and which they must be shown. */
+struct seen_case {
+	bool as_nobody; /* on uid 65534's connection, else root's */
+	const char *request;
+	unsigned root_seen, nobody_seen; /* findings about the copy run as root, as uid 65534 */
+	int total; /* all the findings listed; -1: not checked */
+};
+
+static int test_visibility_seen(const void *arg)
 {
-	_cleanup_(yajl_tree_freep) yajl_val fr = NULL;
+	const struct seen_case *c = arg;
+	_cleanup_(yajl_tree_freep) yajl_val answer = NULL;
+	const char *who = c->as_nobody ? "uid 65534" : "root";
 	yajl_val list;
 
-	TRY(conn_request(&sc.root, "{\"id\":1,\"method\":\"findings\"}\n", &fr));
-	list = findings_of(fr, "findings");
-	CHECK(list, "findings should answer {\"findings\": [...]}");
-	CHECK(count_pid(list, sc.root_pid) == 1 && count_pid(list, sc.nobody_pid) == 1,
-	      "root should see the findings about pid %d (uid 0) and pid %d (uid %d) once each; "
-	      "it sees %u and %u",
-	      (int)sc.root_pid, (int)sc.nobody_pid, NOBODY, count_pid(list, sc.root_pid),
-	      count_pid(list, sc.nobody_pid));
-	return 0;
-}
-
-static int test_visibility_nobody_sees_own(const void *arg)
-{
-	_cleanup_(yajl_tree_freep) yajl_val fn = NULL;
-	yajl_val list;
-
-	TRY(conn_request(&sc.nobody, "{\"id\":2,\"method\":\"findings\"}\n", &fn));
-	list = findings_of(fn, "findings");
-	CHECK(list, "findings should answer uid %d with {\"findings\": [...]}", NOBODY);
-	CHECK(count_pid(list, sc.root_pid) == 0,
-	      "uid %d must not see the finding about root's pid %d; it does", NOBODY,
-	      (int)sc.root_pid);
-	CHECK(count_pid(list, sc.nobody_pid) == 1,
-	      "uid %d should see the finding about its own pid %d once; it sees it %u times",
-	      NOBODY, (int)sc.nobody_pid, count_pid(list, sc.nobody_pid));
-	CHECK(list->u.array.len == 1, "uid %d should see exactly its one finding; it sees %zu",
-	      NOBODY, list->u.array.len);
+	TRY(conn_request(c->as_nobody ? &sc.nobody : &sc.root, c->request, &answer));
+	list = findings_of(answer, "findings");
+	CHECK(list, "%.*s should answer %s with {\"findings\": [...]}",
+	      (int)strcspn(c->request, "\n"), c->request, who);
+	CHECK(count_pid(list, sc.root_pid) == c->root_seen,
+	      "%s should see the finding about root's pid %d %u times; it sees it %u times", who,
+	      (int)sc.root_pid, c->root_seen, count_pid(list, sc.root_pid));
+	CHECK(count_pid(list, sc.nobody_pid) == c->nobody_seen,
+	      "%s should see the finding about uid %d's pid %d %u times; it sees it %u times", who,
+	      NOBODY, (int)sc.nobody_pid, c->nobody_seen, count_pid(list, sc.nobody_pid));
+	if (c->total >= 0)
+		CHECK(list->u.array.len == (size_t)c->total,
+		      "%s should see exactly %d findings; it sees %zu", who, c->total,
+		      list->u.array.len);
 	return 0;
 }
 
@@ -81,21 +78,6 @@ static int test_visibility_status_for_all(const void *arg)
 	TRY(conn_request(&sc.nobody, "{\"id\":3,\"method\":\"status\"}\n", &sn));
 	EXPECT_JSON_STR("the status answer to uid 65534", sn, POLICY_ID, "result", "policy", "id");
 	CHECK(status_rule(sn, RULE_ID), "status for uid %d lists no rule %s", NOBODY, RULE_ID);
-	return 0;
-}
-
-/* Explain filters the rule's findings as findings does. */
-static int test_visibility_explain_filtered(const void *arg)
-{
-	_cleanup_(yajl_tree_freep) yajl_val en = NULL;
-	yajl_val list;
-
-	TRY(conn_request(
-		&sc.nobody,
-		"{\"id\":4,\"method\":\"explain\",\"params\":{\"rule\":\"" RULE_ID "\"}}\n", &en));
-	list = findings_of(en, "findings");
-	CHECK(list && count_pid(list, sc.root_pid) == 0 && count_pid(list, sc.nobody_pid) == 1,
-	      "explain for uid %d should list its own finding and not root's", NOBODY);
 	return 0;
 }
 
@@ -159,6 +141,8 @@ static int test_run_checks_by_root(const void *arg)
 	return 0;
 }
 
+#define SEEN_CASE(...) (&(const struct seen_case){ __VA_ARGS__ })
+
 static const struct harness_fixture visibility = { "findings_visibility", visibility_setup,
 						   scene_teardown, NULL };
 static const struct harness_fixture root_only = { "root_only_methods", root_only_setup,
@@ -166,14 +150,26 @@ static const struct harness_fixture root_only = { "root_only_methods", root_only
 static const struct harness_test tests[] = {
 	HARNESS_FIXTURE_TEST("findings_visibility/socket_open_to_everyone",
 			     test_visibility_socket_mode, NULL, &visibility),
+	/* Root sees every user's findings; uid 65534 its one alone, and explain filters alike. */
 	HARNESS_FIXTURE_TEST("findings_visibility/root_sees_every_users_findings",
-			     test_visibility_root_sees_all, NULL, &visibility),
-	HARNESS_FIXTURE_TEST("findings_visibility/nobody_sees_only_own_findings",
-			     test_visibility_nobody_sees_own, NULL, &visibility),
+			     test_visibility_seen,
+			     SEEN_CASE(.request = "{\"id\":1,\"method\":\"findings\"}\n",
+				       .root_seen = 1, .nobody_seen = 1, .total = -1),
+			     &visibility),
+	HARNESS_FIXTURE_TEST(
+		"findings_visibility/nobody_sees_only_own_findings", test_visibility_seen,
+		SEEN_CASE(.as_nobody = true, .request = "{\"id\":2,\"method\":\"findings\"}\n",
+			  .nobody_seen = 1, .total = 1),
+		&visibility),
 	HARNESS_FIXTURE_TEST("findings_visibility/status_answered_for_everyone",
 			     test_visibility_status_for_all, NULL, &visibility),
 	HARNESS_FIXTURE_TEST("findings_visibility/explain_filtered_for_nobody",
-			     test_visibility_explain_filtered, NULL, &visibility),
+			     test_visibility_seen,
+			     SEEN_CASE(.as_nobody = true,
+				       .request = "{\"id\":4,\"method\":\"explain\",\"params\":"
+						  "{\"rule\":\"" RULE_ID "\"}}\n",
+				       .nobody_seen = 1, .total = -1),
+			     &visibility),
 	HARNESS_FIXTURE_TEST("root_only_methods/reload_refused_to_nobody",
 			     test_reload_refused_to_nobody, NULL, &root_only),
 	HARNESS_FIXTURE_TEST("root_only_methods/reload_by_root_puts_policy_in_force",
