@@ -19,11 +19,10 @@
  * A suite lists its tests with HARNESS_TEST(), each named for the one
  * behaviour it checks, and ends with HARNESS_MAIN(tests); a suite split by
  * concern into several files has a table a file (HARNESS_TABLE()) and ends
- * with HARNESS_MAIN_TABLES() over them.  Tests that look
- * at one scenario from several sides share it through a fixture
- * (HARNESS_FIXTURE_TEST()): set up before the first of them, torn down after
- * the last, so the scenario (an agent, a collector, a policy in force) is
- * paid for once.
+ * with HARNESS_MAIN_TABLES() over them.  Tests that look at one scenario
+ * from several sides share it through a fixture (HARNESS_FIXTURE_TEST()):
+ * set up before the first of them, torn down after the last, so the
+ * scenario (an agent, a collector, a policy in force) is paid for once.
  */
 #ifndef POSTURED_TESTS_HARNESS_H
 #define POSTURED_TESTS_HARNESS_H
@@ -37,8 +36,8 @@
 #include "harness_files.h"
 #include "harness_json.h"
 #include "harness_net.h"
-#include "harness_policy.h"
 #include "harness_paths.h"
+#include "harness_policy.h"
 #include "harness_privs.h"
 #include "harness_report.h"
 #include "harness_status.h"
