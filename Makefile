@@ -110,9 +110,12 @@ INTEGRATION_TESTS += process_rules
 FIREWALL_IT_SRCS = $(CHECKS_SRCS)
 NET_PROBE_SRCS := agent/postured/probe_net.c agent/postured/probe_net_rules.c \
 	agent/postured/probe_common.c agent/postured/decode.c
-# The harness every suite links: what a test reports, paths, files, JSON, children, the agent.
+# The harness every suite links: what a test reports, paths, files, JSON, children, the agent,
+# loopback sockets, policies about a test program, the BPF objects a process holds, the
+# status socket.
 HARNESS_SRCS := $(addprefix tests/integration/,harness_report.c harness_paths.c harness_files.c \
-	harness_json.c harness_privs.c harness_child.c harness_agent.c)
+	harness_json.c harness_privs.c harness_child.c harness_agent.c harness_net.c \
+	harness_policy.c harness_bpf.c harness_status.c)
 HARNESS_OBJS = $(call obj,$(HARNESS_SRCS))
 
 # The policy library's sources, tests and tools.
@@ -245,8 +248,15 @@ $(BUILD)/tests/integration/%: $(call obj,tests/integration/%.c) $(HARNESS_OBJS) 
 	@mkdir -p $(@D)
 	$(INTEGRATION_LINK)
 
-# Links the probe's loader itself rather than running the daemon.
-$(BUILD)/tests/integration/net_probe: $(call obj,$(NET_PROBE_SRCS)) $(POLICY_LIB)
+# Links the probe's loader itself rather than running the daemon; the suite's tests are in a
+# file a concern (net_probe.c has what they share, and main()).
+NET_PROBE_IT_SRCS := $(addprefix tests/integration/,net_probe_deny.c net_probe_match.c \
+	net_probe_rules.c net_probe_storm.c)
+$(BUILD)/tests/integration/net_probe: $(call obj,$(NET_PROBE_IT_SRCS) $(NET_PROBE_SRCS)) $(POLICY_LIB)
+
+# The collector started, and its store read, with the collector suite's harness.
+$(BUILD)/tests/integration/agent_collector: \
+	$(call obj,$(COLLECTOR_HARNESS_SHARED_SRCS) $(COLLECTOR_HARNESS_DB_SRCS))
 
 # The network watcher and the listener scan, each linked with its module alone.
 $(BUILD)/tests/integration/netwatch: $(call obj,agent/postured/netwatch.c)
@@ -254,8 +264,28 @@ $(BUILD)/tests/integration/listeners: $(call obj,agent/postured/listeners.c)
 
 $(BUILD)/tests/integration/firewall_netns: $(call obj,$(FIREWALL_IT_SRCS)) $(POLICY_LIB)
 
-# End to end: the spool and the sender against the real collector, on loopback.
-$(BUILD)/tests/e2e/test_e2e: $(call obj,tests/e2e/test_e2e.c $(SPOOL_SRCS)) $(BASIC_LIB)
+# The process probes through the daemon: process_probe.c has what the tests share and main();
+# the tests are in a file a concern.
+PROCESS_PROBE_IT_SRCS := $(addprefix tests/integration/,process_probe_lifecycle.c \
+	process_probe_agent.c process_probe_storm.c)
+$(BUILD)/tests/integration/process_probe: $(call obj,$(PROCESS_PROBE_IT_SRCS))
+
+# The status socket of the daemon: status_socket.c has the agent, the scenes and main(); the
+# connections and the tests are in a file each.
+STATUS_SOCKET_IT_SRCS := $(addprefix tests/integration/,status_socket_conn.c \
+	status_socket_requests.c status_socket_users.c status_socket_events.c status_socket_limits.c)
+$(BUILD)/tests/integration/status_socket: $(call obj,$(STATUS_SOCKET_IT_SRCS))
+
+# Network rules through the daemon: net_enforce.c has the suite's files, agent and main(); the
+# clients, the findings and the tests are in a file each.
+NET_ENFORCE_IT_SRCS := $(addprefix tests/integration/,net_enforce_client.c net_enforce_findings.c \
+	net_enforce_outbound.c net_enforce_listen.c net_enforce_rules.c net_enforce_repeats.c)
+$(BUILD)/tests/integration/net_enforce: $(call obj,$(NET_ENFORCE_IT_SRCS))
+
+# End to end: the spool and the sender against the real collector, on loopback, started and
+# its store read with the collector suite's harness.
+$(BUILD)/tests/e2e/test_e2e: $(call obj,tests/e2e/test_e2e.c $(SPOOL_SRCS) \
+		$(COLLECTOR_HARNESS_SHARED_SRCS) $(COLLECTOR_HARNESS_DB_SRCS)) $(BASIC_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
@@ -350,7 +380,7 @@ BENCH_BINS += $(BUILD)/tests/bench/netbench
 NETBENCH_SRCS := tests/bench/netbench.c agent/postured/probe_net.c agent/postured/probe_net_rules.c \
 	agent/postured/probe_common.c
 REPORT_BENCH_SRCS := tests/bench/report_bench.c $(SPOOL_SRCS) agent/postured/format.c agent/postured/finding.c \
-	agent/postured/decode.c agent/postured/proctab.c $(CHECKS_SRCS)
+	agent/postured/decode.c agent/postured/proctab.c $(CHECKS_SRCS) $(COLLECTOR_HARNESS_SHARED_SRCS)
 # The laptop the formatters' unit tests describe (tests/unit/fixtures.h), without cmocka.
 REPORT_BENCH_SRCS += tests/unit/fixtures_records.c
 

@@ -31,9 +31,14 @@ COLLECTOR_TEST_PKGS := libcurl libssl libcrypto sqlite3 zlib
 COLLECTOR_TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(COLLECTOR_TEST_PKGS) 2>/dev/null)
 COLLECTOR_TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(COLLECTOR_TEST_PKGS) 2>/dev/null)
 
+# The parts of the harness other suites link too (tests/e2e, tests/bench, tests/integration):
+# the collector as a child process with the file helpers and the clock it needs, and its store.
+COLLECTOR_HARNESS_SHARED_SRCS := $(addprefix tests/collector/,harness_process.c harness_file.c \
+	harness_time.c)
+COLLECTOR_HARNESS_DB_SRCS := tests/collector/harness_db.c
 # One binary: the harness, and a file of tests a concern whose tables test_collector.c runs.
-COLLECTOR_TEST_SRCS := $(addprefix tests/collector/,harness.c harness_file.c harness_process.c \
-	harness_http.c harness_records.c harness_db.c harness_crypto.c \
+COLLECTOR_TEST_SRCS := $(COLLECTOR_HARNESS_SHARED_SRCS) $(COLLECTOR_HARNESS_DB_SRCS) \
+	$(addprefix tests/collector/,harness.c harness_http.c harness_records.c harness_crypto.c \
 	test_collector.c test_cli.c test_ingest_http.c test_tls.c test_policy_feed.c test_crash.c)
 COLLECTOR_TEST_OBJS = $(call obj,$(COLLECTOR_TEST_SRCS))
 

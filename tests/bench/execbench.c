@@ -79,23 +79,30 @@ static int spawn_and_wait(void)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }
 
+/* Exec number i (for the message), its failure counted in *failed; -1 when fork or wait failed. */
+static int exec_counted(unsigned long long i, unsigned long long *failed)
+{
+	int r = spawn_and_wait();
+
+	if (r < 0) {
+		fprintf(stderr, "execbench: fork/wait failed after %llu execs: %s\n", i,
+			strerror(-r));
+		return -1;
+	}
+	*failed += (unsigned long long)r;
+	return 0;
+}
+
 static int run_saturate(unsigned long long n)
 {
 	unsigned long long i, failed = 0;
 	nsec_t begin, end;
 	double seconds;
-	int r;
 
 	begin = now_nsec(CLOCK_MONOTONIC);
-	for (i = 0; i < n; i++) {
-		r = spawn_and_wait();
-		if (r < 0) {
-			fprintf(stderr, "execbench: fork/wait failed after %llu execs: %s\n", i,
-				strerror(-r));
+	for (i = 0; i < n; i++)
+		if (exec_counted(i, &failed) < 0)
 			return 1;
-		}
-		failed += (unsigned long long)r;
-	}
 	end = now_nsec(CLOCK_MONOTONIC);
 
 	seconds = (double)(end - begin) / (double)NSEC_PER_SEC;
@@ -104,7 +111,7 @@ static int run_saturate(unsigned long long n)
 	return failed == 0 ? 0 : 1;
 }
 
-/* Sleeps until the monotonic time t; returns 0 or a positive errno. */
+/* Sleeps until the monotonic time t; returns 0, or -1 when the clock failed (said why). */
 static int sleep_until(nsec_t t)
 {
 	struct timespec ts = {
@@ -116,7 +123,11 @@ static int sleep_until(nsec_t t)
 	do
 		r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 	while (r == EINTR);
-	return r;
+	if (r != 0) {
+		fprintf(stderr, "execbench: clock_nanosleep failed: %s\n", strerror(r));
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -129,16 +140,12 @@ static int run_rate(unsigned long long rate, unsigned long long seconds)
 	unsigned long long i, n = rate * seconds, failed = 0, late_count = 0;
 	nsec_t begin, due, now, late, max_late = 0, end;
 	double elapsed;
-	int r;
 
 	begin = now_nsec(CLOCK_MONOTONIC);
 	for (i = 0; i < n; i++) {
 		due = begin + (nsec_t)((double)i * (double)NSEC_PER_SEC / (double)rate);
-		r = sleep_until(due);
-		if (r != 0) {
-			fprintf(stderr, "execbench: clock_nanosleep failed: %s\n", strerror(r));
+		if (sleep_until(due) < 0)
 			return 1;
-		}
 
 		now = now_nsec(CLOCK_MONOTONIC);
 		late = now > due ? now - due : 0;
@@ -148,21 +155,13 @@ static int run_rate(unsigned long long rate, unsigned long long seconds)
 		if (late * rate > NSEC_PER_SEC)
 			late_count++;
 
-		r = spawn_and_wait();
-		if (r < 0) {
-			fprintf(stderr, "execbench: fork/wait failed after %llu execs: %s\n", i,
-				strerror(-r));
+		if (exec_counted(i, &failed) < 0)
 			return 1;
-		}
-		failed += (unsigned long long)r;
 	}
 	/* The schedule ends one period after the last exec was due. */
 	due = begin + seconds * NSEC_PER_SEC;
-	r = sleep_until(due);
-	if (r != 0) {
-		fprintf(stderr, "execbench: clock_nanosleep failed: %s\n", strerror(r));
+	if (sleep_until(due) < 0)
 		return 1;
-	}
 	end = now_nsec(CLOCK_MONOTONIC);
 
 	elapsed = (double)(end - begin) / (double)NSEC_PER_SEC;

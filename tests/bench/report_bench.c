@@ -17,24 +17,20 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "postured/checks/checks.h"
 #include "postured/format.h"
 #include "postured/spool.h"
+#include "../collector/harness_process.h"
 #include "tests/unit/fixtures.h"
 
 /* Paths here are short temporary ones; gcc cannot know that. */
@@ -46,69 +42,17 @@
 #define BATCH_BYTES   (1024 * 1024) /* the sender's default */
 #define TIMEOUT_MS    300000
 
-static long long now_ms(void)
+/* Starts the collector on a port of its choosing and waits for its READY=1; returns the port or -1. */
+static int collector_start(const char *bin, const char *dir, const char *pki, struct collector *c)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Starts the collector; returns its port or -1. */
-static int collector_start(const char *bin, const char *dir, const char *pki, const char *db,
-			   pid_t *ret_pid)
-{
-	char notify[300], cert[400], key[400], ca[400], log[400], buf[512];
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	long long deadline;
-	pid_t pid;
-	int fd;
+	char notify[300];
 
 	snprintf(notify, sizeof(notify), "%s/notify", dir);
-	snprintf(log, sizeof(log), "%s/collector.log", dir);
-	snprintf(cert, sizeof(cert), "%s/collector.crt", pki);
-	snprintf(key, sizeof(key), "%s/collector.key", pki);
-	snprintf(ca, sizeof(ca), "%s/device-ca.crt", pki);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	memcpy(sa.sun_path, notify, strlen(notify) + 1);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	snprintf(c->log, sizeof(c->log), "%s/collector.log", dir);
+	snprintf(c->db, sizeof(c->db), "%s/collector.db", dir);
+	if (collector_spawn_pki(c, bin, pki, "collector", "127.0.0.1:0", NULL, notify, NULL) < 0)
 		return -1;
-	pid = fork();
-	if (pid == 0) {
-		int l = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-		if (l < 0 || dup2(l, 1) < 0 || dup2(l, 2) < 0)
-			_exit(127);
-		setenv("NOTIFY_SOCKET", notify, 1);
-		execl(bin, bin, "--listen", "127.0.0.1:0", "--cert", cert, "--key", key,
-		      "--device-ca", ca, "--db", db, (char *)NULL);
-		_exit(127);
-	}
-	deadline = now_ms() + 10000;
-	while (now_ms() < deadline) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-
-		if (poll(&p, 1, 50) > 0) {
-			ssize_t len = recv(fd, buf, sizeof(buf) - 1, 0);
-			const char *st;
-
-			if (len <= 0)
-				continue;
-			buf[len] = '\0';
-			st = strstr(buf, "Listening on ");
-			if (strstr(buf, "READY=1") && st) {
-				close(fd);
-				*ret_pid = pid;
-				return atoi(strrchr(st, ':') + 1);
-			}
-		}
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			break;
-	}
-	close(fd);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -1;
+	return c->port;
 }
 
 static const char bench_policy[] =
@@ -316,8 +260,8 @@ static void row(const char *metric, const char *value, const char *target, const
 int main(int argc, char **argv)
 {
 	char dir[] = "/tmp/postured-report-bench.XXXXXX";
-	char cmd[600], pki[300], db[300], spool_path[300], log[300], collector_bin[300],
-		sender_bin[300], url[64], ca[400], cert[400], key[400], val[64], metric[128];
+	char cmd[600], pki[300], spool_path[300], log[300], collector_bin[300], sender_bin[300],
+		url[64], ca[400], cert[400], key[400], val[64], metric[128];
 	const char *env = getenv("BENCH_REPORT_RECORDS");
 	size_t n = env ? strtoul(env, NULL, 10) : 20000;
 	struct spool_item *items = NULL;
@@ -328,7 +272,8 @@ int main(int argc, char **argv)
 	policy_errors *errs = NULL;
 	policy *pol = NULL;
 	yajl_gen g = NULL;
-	pid_t collector = 0, sender = 0;
+	struct collector collector = {};
+	pid_t sender = 0;
 	uint64_t first_seq = 0, last;
 	unsigned long long wire;
 	unsigned batches;
@@ -344,7 +289,6 @@ int main(int argc, char **argv)
 	if (!mkdtemp(dir))
 		return 1;
 	snprintf(pki, sizeof(pki), "%s/pki", dir);
-	snprintf(db, sizeof(db), "%s/collector.db", dir);
 	snprintf(spool_path, sizeof(spool_path), "%s/spool.db", dir);
 	snprintf(log, sizeof(log), "%s/sender.log", dir);
 	snprintf(collector_bin, sizeof(collector_bin), "%s/posture-collector", argv[1]);
@@ -354,7 +298,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "report_bench: make-test-pki failed\n");
 		goto out;
 	}
-	port = collector_start(collector_bin, dir, pki, db, &collector);
+	port = collector_start(collector_bin, dir, pki, &collector);
 	if (port <= 0) {
 		fprintf(stderr, "report_bench: the collector did not start\n");
 		goto out;
@@ -464,10 +408,8 @@ out:
 		kill(sender, SIGTERM);
 		waitpid(sender, NULL, 0);
 	}
-	if (collector > 0) {
-		kill(collector, SIGTERM);
-		waitpid(collector, NULL, 0);
-	}
+	if (collector.pid > 0)
+		collector_stop(&collector, SIGTERM);
 	spool_free(sp);
 	policy_unref(pol);
 	policy_errors_free(errs);

@@ -10,13 +10,18 @@
  * that test_collector.c lists, one table a file (test_<concern>.c), in order,
  * and ends with "N passed, N failed" (tests/collector/run reads that line).
  *
- * Each concern of the harness is one file, and its section below:
- *   harness.c          the registry, the shared fixture, time
- *   harness_file.c     small file helpers
+ * Each concern of the harness is one file, and its section below or a
+ * header of its own (those need nothing else of the harness, so other
+ * suites link them too):
+ *   harness.c          the registry, the shared fixture
+ *   harness_time.c     the clock (harness_time.h)
+ *   harness_file.c     small file helpers (harness_file.h)
  *   harness_process.c  the collector (and its tools) as child processes
+ *                      (harness_process.h; the fixture's, below)
  *   harness_http.c     requests with libcurl
  *   harness_records.c  record lines, batches and gzip bodies to send
  *   harness_db.c       what the collector stored, read from its SQLite file
+ *                      (harness_db.h)
  *   harness_crypto.c   signatures and digests for the policy checks
  *
  * Tests share one collector, struct harness.main, and its database, and
@@ -37,16 +42,13 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "harness_db.h"
+#include "harness_file.h"
+#include "harness_process.h"
+#include "harness_time.h"
+
 /* The boot_uid every record the harness makes carries. */
 #define BOOT_UID "0123456789abcdef0123456789abcdef"
-
-/* One running (or stopped: pid 0) posture-collector. */
-struct collector {
-	pid_t pid;
-	int port;
-	char db[512]; /* its --db */
-	char log[512]; /* its stdout and stderr */
-};
 
 /* The run's fixture: paths, the PKI's device ids, the main collector. */
 struct harness {
@@ -83,7 +85,7 @@ struct harness {
 		}                                                                                \
 	} while (0)
 
-/* --- harness.c: the registry, the fixture, time --------------------------------------- */
+/* --- harness.c: the registry, the fixture -------------------------------------------- */
 
 /* One test: 0 passed, anything else failed (CHECK returns -1). */
 struct test {
@@ -115,54 +117,7 @@ int harness_main(int argc, char **argv, const struct test *const suites[]);
  */
 int harness_device_id(struct harness *t, const char *name, char *buf, size_t size);
 
-/* CLOCK_MONOTONIC in milliseconds. */
-long long now_ms(void);
-
-/* Sleeps ms milliseconds, across signals. */
-void msleep(unsigned ms);
-
-/* --- harness_file.c: small file helpers ------------------------------------------------ */
-
-/* "dir/name" into buf (truncated to size). */
-void file_path(char *buf, size_t size, const char *dir, const char *name);
-
-/*
- * The whole file, NUL-terminated, in *ret (the caller frees it) and its size
- * in *ret_size unless NULL.  Returns 0 or -errno; *ret is written only on
- * success.
- */
-int file_read(const char *path, char **ret, size_t *ret_size);
-
-/* Creates or truncates path with mode and writes data.  Returns 0 or -errno. */
-int file_write(const char *path, const void *data, size_t size, mode_t mode);
-
-/* Copies from to to, which gets mode.  Returns 0 or -errno. */
-int file_copy(const char *from, const char *to, mode_t mode);
-
-/* Whether the file at path exists and contains needle. */
-bool file_contains(const char *path, const char *needle);
-
-/* --- harness_process.c: the collector and its tools as child processes ------------------ */
-
-/*
- * Runs argv (argv[0] a path) with stdout to out_path and stderr to
- * err_path (each /dev/null when NULL) and waits.  Returns its exit status,
- * 128+N when signal N ended it, or -errno when it could not be started.
- */
-int process_run(char *const argv[], const char *out_path, const char *err_path);
-
-/*
- * Starts argv (argv[0] the collector binary; the caller gives every option)
- * with stdout and stderr to c->log, and waits up to 10 s for READY=1 on a
- * NOTIFY_SOCKET bound at notify_path; takes c->port from the STATUS=
- * "Listening on ADDRESS:PORT" that comes with it.  Sets c->pid and c->port
- * and returns 0; c->db and c->log are the caller's.  Returns -1 when it did
- * not become ready: killed and reaped then, its exit status in *ret_exit
- * when it exited by itself.  Knows nothing of the fixture, so a suite with
- * its own arguments can reuse it.
- */
-int collector_spawn(struct collector *c, const char *const argv[], const char *notify_path,
-		    int *ret_exit);
+/* --- harness_process.c: the fixture's collectors (harness_process.h has the rest) --------- */
 
 /*
  * Starts a collector of the fixture: the PKI's collector cert and key, the
@@ -177,18 +132,7 @@ int collector_spawn(struct collector *c, const char *const argv[], const char *n
 int collector_start(struct harness *t, struct collector *c, const char *db_name,
 		    const char *const *extra, int *ret_exit);
 
-/*
- * Sends sig to c and reaps it, waiting up to 10 s (then SIGKILL).  Sets
- * c->pid to 0.  Returns its exit status (128+N for signal N), or -1 when it
- * was not running or did not exit in time.
- */
-int collector_stop(struct collector *c, int sig);
-
-/*
- * Runs `posture-collector sign-policy --key KEY POLICY`, its stdout (the
- * signature) to out, its stderr to err (/dev/null when NULL).  Returns its
- * exit status as process_run() does.
- */
+/* collector_run_sign_policy() of the fixture's posture-collector. */
 int collector_sign_policy(struct harness *t, const char *key, const char *policy, const char *out,
 			  const char *err);
 
@@ -285,24 +229,6 @@ char *records_batch(const char *uid, long long first, long long last);
 
 /* in as one gzip member in *ret (the caller frees it) of *ret_size bytes.  Returns 0 or -1. */
 int records_gzip(const void *in, size_t in_size, void **ret, size_t *ret_size);
-
-/* --- harness_db.c: what the collector stored ---------------------------------------------- */
-
-/*
- * Opens db_path read-only (waiting up to 5 s for a lock), runs sql with arg
- * bound to ?1 unless NULL, and returns the first column of the first row,
- * -1 on any error.
- */
-long long db_int(const char *db_path, const char *sql, const char *arg);
-
-/* Rows in records, for device only unless NULL; -1 on any error. */
-long long db_count_records(const char *db_path, const char *device);
-
-/* Whether PRAGMA integrity_check says ok (opened read-write, as a restart would). */
-bool db_integrity_ok(const char *db_path);
-
-/* Removes a database and its -wal and -shm files. */
-void db_remove(const char *db_path);
 
 /* --- harness_crypto.c: signatures and digests for the policy checks ----------------------- */
 

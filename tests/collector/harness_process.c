@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -68,6 +69,7 @@ int collector_spawn(struct collector *c, const char *const argv[], const char *n
 {
 	char buf[512];
 	long long deadline;
+	pid_t parent = getpid();
 	int fd = notify_socket_open(notify_path);
 
 	c->pid = 0;
@@ -84,6 +86,9 @@ int collector_spawn(struct collector *c, const char *const argv[], const char *n
 	if (c->pid == 0) {
 		int log = open(c->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
+		/* No collector outlives a test run that dies before it could stop it. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(127);
 		if (log < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
 			_exit(127);
 		setenv("NOTIFY_SOCKET", notify_path, 1);
@@ -130,29 +135,21 @@ int collector_spawn(struct collector *c, const char *const argv[], const char *n
 	return -1;
 }
 
-int collector_start(struct harness *t, struct collector *c, const char *db_name,
-		    const char *const *extra, int *ret_exit)
+int collector_spawn_pki(struct collector *c, const char *bin, const char *pki,
+			const char *cert_name, const char *listen, const char *const *extra,
+			const char *notify_path, int *ret_exit)
 {
-	char notify_path[300], cert[512], key[512], ca[512], pub[512];
+	char cert[512], key[512], ca[512];
 	const char *argv[64];
-	bool has_listen = false;
 	int n = 0;
 
-	memset(c, 0, sizeof(*c));
-	snprintf(notify_path, sizeof(notify_path), "%s/notify-%u", t->dir, ++t->instances);
-	file_path(c->db, sizeof(c->db), t->dir, db_name);
-	snprintf(c->log, sizeof(c->log), "%s/collector-%u.log", t->dir, t->instances);
-	file_path(cert, sizeof(cert), t->pki, "collector.crt");
-	file_path(key, sizeof(key), t->pki, "collector.key");
-	file_path(ca, sizeof(ca), t->pki, "device-ca.crt");
-	file_path(pub, sizeof(pub), t->pki, "policy-signing.pub");
-
-	for (const char *const *e = extra; e && *e; e++)
-		has_listen = has_listen || strcmp(*e, "--listen") == 0;
-	argv[n++] = t->bin;
-	if (!has_listen) {
+	snprintf(cert, sizeof(cert), "%s/%s.crt", pki, cert_name);
+	snprintf(key, sizeof(key), "%s/%s.key", pki, cert_name);
+	file_path(ca, sizeof(ca), pki, "device-ca.crt");
+	argv[n++] = bin;
+	if (listen) {
 		argv[n++] = "--listen";
-		argv[n++] = "127.0.0.1:0";
+		argv[n++] = listen;
 	}
 	argv[n++] = "--cert";
 	argv[n++] = cert;
@@ -162,18 +159,38 @@ int collector_start(struct harness *t, struct collector *c, const char *db_name,
 	argv[n++] = ca;
 	argv[n++] = "--db";
 	argv[n++] = c->db;
-	argv[n++] = "--policy";
-	argv[n++] = t->policy;
-	argv[n++] = "--policy-signature";
-	argv[n++] = t->signature;
-	argv[n++] = "--policy-public-key";
-	argv[n++] = pub;
 	for (const char *const *e = extra; e && *e && n < 62; e++) {
 		/* Given after the defaults: for an option given twice, the last wins. */
 		argv[n++] = *e;
 	}
 	argv[n] = NULL;
-	if (collector_spawn(c, argv, notify_path, ret_exit) < 0)
+	return collector_spawn(c, argv, notify_path, ret_exit);
+}
+
+int collector_start(struct harness *t, struct collector *c, const char *db_name,
+		    const char *const *extra, int *ret_exit)
+{
+	char notify_path[300], pub[512];
+	const char *args[64] = {
+		"--policy", t->policy, "--policy-signature", t->signature, "--policy-public-key",
+		pub
+	};
+	bool has_listen = false;
+	int n = 6;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(notify_path, sizeof(notify_path), "%s/notify-%u", t->dir, ++t->instances);
+	file_path(c->db, sizeof(c->db), t->dir, db_name);
+	snprintf(c->log, sizeof(c->log), "%s/collector-%u.log", t->dir, t->instances);
+	file_path(pub, sizeof(pub), t->pki, "policy-signing.pub");
+
+	for (const char *const *e = extra; e && *e; e++)
+		has_listen = has_listen || strcmp(*e, "--listen") == 0;
+	for (const char *const *e = extra; e && *e && n < 63; e++)
+		args[n++] = *e;
+	args[n] = NULL;
+	if (collector_spawn_pki(c, t->bin, t->pki, "collector", has_listen ? NULL : "127.0.0.1:0",
+				args, notify_path, ret_exit) < 0)
 		return -1;
 	if (t->n_started < sizeof(t->started) / sizeof(t->started[0]))
 		t->started[t->n_started++] = c->pid;
@@ -201,11 +218,17 @@ int collector_stop(struct collector *c, int sig)
 	return -1;
 }
 
+int collector_run_sign_policy(const char *bin, const char *key, const char *policy, const char *out,
+			      const char *err)
+{
+	char *const argv[] = { (char *)bin, "sign-policy",  "--key",
+			       (char *)key, (char *)policy, NULL };
+
+	return process_run(argv, out, err);
+}
+
 int collector_sign_policy(struct harness *t, const char *key, const char *policy, const char *out,
 			  const char *err)
 {
-	char *const argv[] = { (char *)t->bin, "sign-policy",  "--key",
-			       (char *)key,    (char *)policy, NULL };
-
-	return process_run(argv, out, err);
+	return collector_run_sign_policy(t->bin, key, policy, out, err);
 }

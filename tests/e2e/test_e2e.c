@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -18,15 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/mount.h>
-#include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "postured/spool.h"
+#include "../collector/harness_db.h"
+#include "../collector/harness_process.h"
 
 /* Paths here are short temporary ones; gcc cannot know that. */
 #ifndef __clang__
@@ -46,17 +44,10 @@ struct ctx {
 	size_t n_sent;
 	struct spool *spool;
 	char spool_path[300], db[300];
-	pid_t collector, sender;
+	struct collector collector;
+	pid_t sender;
 	int port;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 __attribute__((format(printf, 3, 4))) static void check(struct ctx *t, bool ok, const char *fmt,
 							...)
@@ -84,62 +75,23 @@ static void stop(pid_t *pid, int sig)
 	*pid = 0;
 }
 
-/* Starts the collector with cert NAME; port 0 = any.  Returns its port or -1. */
-static int collector_start(struct ctx *t, pid_t *ret_pid, const char *cert_name, const char *db,
-			   int port)
+/*
+ * Starts a collector with cert NAME and store db on port (0: any) and waits
+ * for its READY=1.  Returns its port or -1.
+ */
+static int collector_start(struct ctx *t, struct collector *c, const char *cert_name,
+			   const char *db, int port)
 {
-	char notify[300], cert[400], key[400], ca[400], listen[64], log[400], buf[512];
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	long long deadline;
-	pid_t pid;
-	int fd;
+	char notify[300], listen[64];
 
 	snprintf(notify, sizeof(notify), "%s/notify-%u", t->dir, ++t->instances);
-	snprintf(log, sizeof(log), "%s/collector-%u.log", t->dir, t->instances);
-	snprintf(cert, sizeof(cert), "%s/%s.crt", t->pki, cert_name);
-	snprintf(key, sizeof(key), "%s/%s.key", t->pki, cert_name);
-	snprintf(ca, sizeof(ca), "%s/device-ca.crt", t->pki);
+	snprintf(c->log, sizeof(c->log), "%s/collector-%u.log", t->dir, t->instances);
+	snprintf(c->db, sizeof(c->db), "%s", db);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	memcpy(sa.sun_path, notify, strlen(notify) + 1);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	if (collector_spawn_pki(c, t->collector_bin, t->pki, cert_name, listen, NULL, notify,
+				NULL) < 0)
 		return -1;
-	pid = fork();
-	if (pid == 0) {
-		int l = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		if (l < 0 || dup2(l, 1) < 0 || dup2(l, 2) < 0)
-			_exit(127);
-		setenv("NOTIFY_SOCKET", notify, 1);
-		execl(t->collector_bin, t->collector_bin, "--listen", listen, "--cert", cert,
-		      "--key", key, "--device-ca", ca, "--db", db, (char *)NULL);
-		_exit(127);
-	}
-	deadline = now_ms() + 10000;
-	while (now_ms() < deadline) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-
-		if (poll(&p, 1, 50) > 0) {
-			ssize_t len = recv(fd, buf, sizeof(buf) - 1, 0);
-			const char *st;
-
-			if (len <= 0)
-				continue;
-			buf[len] = '\0';
-			st = strstr(buf, "Listening on ");
-			if (strstr(buf, "READY=1") && st) {
-				close(fd);
-				*ret_pid = pid;
-				return atoi(strrchr(st, ':') + 1);
-			}
-		}
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			break;
-	}
-	close(fd);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -1;
+	return c->port;
 }
 
 /* Runs the sender with the device1 identity unless extra overrides; NULL-terminated extra args. */
@@ -208,7 +160,7 @@ static pid_t sender_spawn(struct ctx *t, const char *spool, const char *log, int
 }
 
 /* The seqs stored for device1's records, in the order stored.  Returns the count or -1. */
-static long stored(const char *db, uint64_t *out, size_t max)
+static long stored_seqs(const char *db, uint64_t *out, size_t max)
 {
 	sqlite3 *h = NULL;
 	sqlite3_stmt *st = NULL;
@@ -225,7 +177,7 @@ static long stored(const char *db, uint64_t *out, size_t max)
 		return 0;
 	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (out && (size_t)n < max)
+		if ((size_t)n < max)
 			out[n] = (uint64_t)sqlite3_column_int64(st, 0);
 		n++;
 	}
@@ -234,13 +186,19 @@ static long stored(const char *db, uint64_t *out, size_t max)
 	return n;
 }
 
+/* Records stored so far (-1 before the store can be read). */
+static long stored(const char *db)
+{
+	return (long)db_count_records(db, NULL);
+}
+
 static long wait_stored(const char *db, long want, int timeout_ms)
 {
 	long long deadline = now_ms() + timeout_ms;
 	long n = 0;
 
 	while (now_ms() < deadline) {
-		n = stored(db, NULL, 0);
+		n = stored(db);
 		if (n >= want)
 			return n;
 		usleep(100 * 1000);
@@ -294,7 +252,7 @@ static int append_n(struct ctx *t, struct spool *s, size_t count, bool record)
 static bool exactly_once(struct ctx *t, const char *what)
 {
 	static uint64_t got[MAX_SEQS + 100];
-	long n = stored(t->db, got, sizeof(got) / sizeof(got[0]));
+	long n = stored_seqs(t->db, got, sizeof(got) / sizeof(got[0]));
 
 	if (n != (long)t->n_sent) {
 		printf("  %s: %ld stored, %zu appended\n", what, n, t->n_sent);
@@ -323,7 +281,7 @@ static void test_negative(struct ctx *t, const char *name, int port, bool defaul
 {
 	char spool[400], log[400];
 	struct spool *s = NULL;
-	long before = stored(t->db, NULL, 0), after;
+	long before = stored(t->db), after;
 	pid_t pid;
 
 	snprintf(spool, sizeof(spool), "%s/spool-%s.db", t->dir, name);
@@ -335,7 +293,7 @@ static void test_negative(struct ctx *t, const char *name, int port, bool defaul
 	pid = sender_spawn(t, spool, log, port, default_cert, a1, a2, a3, a4, (char *)NULL);
 	usleep(2500 * 1000);
 	stop(&pid, SIGTERM);
-	after = stored(t->db, NULL, 0);
+	after = stored(t->db);
 	check(t, after == before, "%s: nothing stored (%ld → %ld)", name, before, after);
 	check(t, spool_records(s) == 5, "%s: the spool keeps all 5 records", name);
 	check(t, log_contains(log, needle), "%s: the log says \"%s\"", name, needle);
@@ -541,7 +499,7 @@ int main(int argc, char **argv)
 	static struct ctx ctx;
 	struct ctx *t = &ctx;
 	char cmd[600], log[400], db2[400], badkey[400];
-	pid_t wrong = 0;
+	struct collector wrong = {};
 	int port2;
 
 	if (argc < 2) {
@@ -580,7 +538,7 @@ int main(int argc, char **argv)
 	check(t, spool_records(t->spool) == 0, "the spool is acknowledged down to empty");
 
 	/* 2. Collector down while 10,000 records are produced, then up. */
-	stop(&t->collector, SIGTERM);
+	collector_stop(&t->collector, SIGTERM);
 	append_n(t, t->spool, 10000, true);
 	usleep(1500 * 1000);
 	check(t, log_contains(log, "Failed to send"), "sender reports the collector down");
@@ -592,12 +550,12 @@ int main(int argc, char **argv)
 
 	/* 3. Sender killed with SIGKILL mid-send, then restarted. */
 	{
-		long base = stored(t->db, NULL, 0);
+		long base = stored(t->db);
 
 		append_n(t, t->spool, 10000, true);
 		wait_stored(t->db, base + 1000, 30000);
 		stop(&t->sender, SIGKILL);
-		check(t, stored(t->db, NULL, 0) < (long)t->n_sent, "sender killed mid-stream");
+		check(t, stored(t->db) < (long)t->n_sent, "sender killed mid-stream");
 		t->sender = sender_spawn(t, t->spool_path, log, t->port, true, (char *)NULL);
 		wait_stored(t->db, (long)t->n_sent, 60000);
 		check(t, exactly_once(t, "sigkill"),
@@ -623,8 +581,8 @@ int main(int argc, char **argv)
 		check(t, port2 > 0, "wrong-hostname collector started");
 		test_negative(t, "wrong-hostname", port2, true, "target host name", NULL, NULL,
 			      NULL, NULL);
-		check(t, stored(db2, NULL, 0) == 0, "wrong-hostname: its store is empty too");
-		stop(&wrong, SIGTERM);
+		check(t, stored(db2) == 0, "wrong-hostname: its store is empty too");
+		collector_stop(&wrong, SIGTERM);
 
 		/* A key readable by others is refused before anything is sent. */
 		snprintf(badkey, sizeof(badkey), "%s/loose.key", t->dir);
@@ -644,7 +602,7 @@ int main(int argc, char **argv)
 
 out:
 	stop(&t->sender, SIGTERM);
-	stop(&t->collector, SIGTERM);
+	collector_stop(&t->collector, SIGTERM);
 	spool_free(t->spool);
 	if (!getenv("KEEP_TEST_DIR")) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", t->dir);

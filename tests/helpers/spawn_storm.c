@@ -59,6 +59,20 @@ static int reap_one(void)
 	return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* Reaps one child into the counts: one fewer running, one more failed if it failed.  -1: wait failed (said why). */
+static int reap_counted(unsigned long *running, unsigned long *failed)
+{
+	int r = reap_one();
+
+	if (r < 0) {
+		fprintf(stderr, "spawn_storm: wait: %s\n", strerror(-r));
+		return -1;
+	}
+	*failed += (unsigned long)r;
+	(*running)--;
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
 	unsigned long jobs = 1, seconds = 0, count, started = 0, running = 0, failed = 0;
@@ -98,15 +112,9 @@ int main(int argc, char *argv[])
 
 		if (deadline && now_seconds() >= deadline)
 			break;
-		while (running >= jobs) {
-			r = reap_one();
-			if (r < 0) {
-				fprintf(stderr, "spawn_storm: wait: %s\n", strerror(-r));
+		while (running >= jobs)
+			if (reap_counted(&running, &failed) < 0)
 				return 1;
-			}
-			failed += (unsigned long)r;
-			running--;
-		}
 		pid = fork();
 		if (pid < 0) {
 			if (errno == EAGAIN && running > 0) {
@@ -128,15 +136,9 @@ int main(int argc, char *argv[])
 		started++;
 		running++;
 	}
-	while (running > 0) {
-		r = reap_one();
-		if (r < 0) {
-			fprintf(stderr, "spawn_storm: wait: %s\n", strerror(-r));
+	while (running > 0)
+		if (reap_counted(&running, &failed) < 0)
 			return 1;
-		}
-		failed += (unsigned long)r;
-		running--;
-	}
 	elapsed = now_seconds() - begin;
 	printf("started %lu of %lu in %.3f s (%.0f/s), %lu failed\n", started, count, elapsed,
 	       elapsed > 0 ? (double)started / elapsed : 0.0, failed);

@@ -13,35 +13,33 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "postured/config.h"
 #include "harness.h"
+#include "../collector/harness_db.h"
+#include "../collector/harness_process.h"
 
 #define DELIVERY_TIMEOUT_MS 5000
 
 struct world {
 	char *dir;
 	char pki[PATH_MAX];
-	char db[PATH_MAX];
 	char config[PATH_MAX];
 	char policy[PATH_MAX];
 	char prog[PATH_MAX];
 	char name[64];
 	char device_id[64];
-	char port[8];
-	pid_t collector;
+	char port[8]; /* the collector's, once it listens */
+	struct collector collector; /* its store, db, is the world's from the start */
 	/* The policy feed: what the collector serves (--policy, --policy-signature). */
 	bool feed;
 	char feed_policy[PATH_MAX];
@@ -51,12 +49,8 @@ struct world {
 
 static void world_done(struct world *w)
 {
-	if (w->collector > 0) {
-		int status;
-
-		(void)kill(w->collector, SIGTERM);
-		(void)harness_wait_child(w->collector, 5000, &status);
-	}
+	if (w->collector.pid > 0)
+		(void)collector_stop(&w->collector, SIGTERM);
 	harness_tmpdir_freep(&w->dir);
 }
 
@@ -74,16 +68,10 @@ static int run_tool(char *const argv[])
 	return 0;
 }
 
-static int copy_file(const char *from, const char *to)
-{
-	char *argv[] = { "/bin/cp", (char *)from, (char *)to, NULL };
-
-	return run_tool(argv);
-}
-
+/* The world's files: the PKI, the device id, the copy of write_marker; no configuration yet. */
 static int world_init(struct world *w)
 {
-	char path[PATH_MAX + 32], text[5 * PATH_MAX + 512];
+	char path[PATH_MAX + 32];
 	char *pki_argv[3];
 	uint32_t rnd;
 	FILE *f;
@@ -92,11 +80,9 @@ static int world_init(struct world *w)
 	TRY(harness_tmpdir_new(&w->dir));
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return harness_fail("getrandom: %m");
-	/* A port of our own in the dynamic range, from the random draw. */
-	snprintf(w->port, sizeof(w->port), "%u", 20000 + rnd % 20000);
 	snprintf(w->name, sizeof(w->name), "pdac-%08x", rnd);
 	snprintf(w->pki, sizeof(w->pki), "%s/pki", w->dir);
-	snprintf(w->db, sizeof(w->db), "%s/collector.db", w->dir);
+	snprintf(w->collector.db, sizeof(w->collector.db), "%s/collector.db", w->dir);
 	snprintf(w->config, sizeof(w->config), "%s/postured.conf", w->dir);
 	snprintf(w->policy, sizeof(w->policy), "%s/policy.json", w->dir);
 	snprintf(w->prog, sizeof(w->prog), "%s/%s", w->dir, w->name);
@@ -114,8 +100,32 @@ static int world_init(struct world *w)
 	}
 	fclose(f);
 	w->device_id[strcspn(w->device_id, "\n")] = '\0';
-	TRY(copy_file(harness_build_path("tests/helpers/write_marker"), w->prog));
+	return harness_copy_file(harness_helper("write_marker"), w->prog);
+}
 
+/*
+ * The agent's configuration, naming the collector's port: for the feed
+ * (world_feed_init()), no policy_file, the pinned key, fetching every
+ * second; else the policy file, written too.
+ */
+static int world_write_config(struct world *w)
+{
+	char text[6 * PATH_MAX + 512];
+
+	if (w->feed) {
+		snprintf(
+			text, sizeof(text),
+			"{\"collector_url\": \"https://localhost:%s\",\n"
+			" \"collector_ca\": \"%s/server-ca.crt\",\n"
+			" \"client_cert\": \"%s/device1.crt\", \"client_key\": \"%s/device1.key\",\n"
+			" \"spool_path\": \"%s/spool.db\", \"sender_user\": \"nobody\",\n"
+			" \"policy_public_key\": \"%s/policy-signing.pub\",\n"
+			" \"policy_incoming_dir\": \"%s/incoming\",\n"
+			" \"signed_policy_path\": \"%s\",\n"
+			" \"policy_fetch_interval_seconds\": 1}\n",
+			w->port, w->pki, w->pki, w->pki, w->dir, w->pki, w->dir, w->signed_policy);
+		return harness_write_file(w->config, text);
+	}
 	/* Every exec to the collector, and a monitor-mode deny rule on the copy. */
 	snprintf(
 		text, sizeof(text),
@@ -143,69 +153,49 @@ static int world_init(struct world *w)
 	return harness_write_file(w->config, text);
 }
 
+/*
+ * Starts the collector on a port of its choosing and waits for its READY=1
+ * (collector_spawn() of the collector suite's harness), then writes the
+ * agent's configuration naming that port.
+ */
 static int world_start_collector(struct world *w)
 {
-	char listen[32], cert[PATH_MAX + 32], key[PATH_MAX + 32], ca[PATH_MAX + 32];
-	struct harness_child_opts o = HARNESS_CHILD_OPTS_DEFAULT;
-	char *argv[16];
-	int n = 0;
+	/* No --policy-public-key: the collector serves what it is given, good or bad. */
+	const char *const feed[] = { "--policy", w->feed_policy, "--policy-signature", w->feed_sig,
+				     NULL };
+	char notify[PATH_MAX + 16];
+	int exit_status = -1;
 
-	snprintf(listen, sizeof(listen), "127.0.0.1:%s", w->port);
-	snprintf(cert, sizeof(cert), "%s/collector.crt", w->pki);
-	snprintf(key, sizeof(key), "%s/collector.key", w->pki);
-	snprintf(ca, sizeof(ca), "%s/device-ca.crt", w->pki);
-	argv[n++] = (char *)harness_build_path("posture-collector");
-	argv[n++] = "--listen";
-	argv[n++] = listen;
-	argv[n++] = "--cert";
-	argv[n++] = cert;
-	argv[n++] = "--key";
-	argv[n++] = key;
-	argv[n++] = "--device-ca";
-	argv[n++] = ca;
-	argv[n++] = "--db";
-	argv[n++] = w->db;
-	if (w->feed) {
-		/* No --policy-public-key: the collector serves what it is given, good or bad. */
-		argv[n++] = "--policy";
-		argv[n++] = w->feed_policy;
-		argv[n++] = "--policy-signature";
-		argv[n++] = w->feed_sig;
+	snprintf(notify, sizeof(notify), "%s/collector.notify", w->dir);
+	snprintf(w->collector.log, sizeof(w->collector.log), "%s/collector.log", w->dir);
+	if (collector_spawn_pki(&w->collector, harness_build_path("posture-collector"), w->pki,
+				"collector", "127.0.0.1:0", w->feed ? feed : NULL, notify,
+				&exit_status) < 0) {
+		_cleanup_free_ char *log = NULL;
+
+		(void)harness_read_text(w->collector.log, &log);
+		return harness_fail("The collector did not become ready (exit status %d); its log: "
+				    "%.2000s",
+				    exit_status, log ? log : "(none)");
 	}
-	argv[n] = NULL;
-	o.stdout_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	TRY(harness_spawn(argv[0], argv, &o, &w->collector));
-	safe_close(o.stdout_fd);
-	return 0;
+	snprintf(w->port, sizeof(w->port), "%d", w->collector.port);
+	return world_write_config(w);
 }
 
-/* Rows of the collector's store matching a LIKE pattern on the record, for device. */
+/* Rows of the collector's store for device of class_uid whose record is LIKE like. */
 static int count_rows(struct world *w, const char *device, int class_uid, const char *like,
 		      long long *ret)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int r;
+	char *sql = sqlite3_mprintf("SELECT count(*) FROM records WHERE device_id = ?1 AND "
+				    "class_uid = %d AND record LIKE %Q",
+				    class_uid, like);
 
-	*ret = 0;
-	if (access(w->db, F_OK) < 0)
-		return 0;
-	r = sqlite3_open_v2(w->db, &db, SQLITE_OPEN_READONLY, NULL);
-	if (r == SQLITE_OK)
-		r = sqlite3_prepare_v2(db,
-				       "SELECT count(*) FROM records WHERE device_id = ?1 AND "
-				       "class_uid = ?2 AND record LIKE ?3",
-				       -1, &st, NULL);
-	if (r == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 2, class_uid);
-		sqlite3_bind_text(st, 3, like, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			*ret = sqlite3_column_int64(st, 0);
-	}
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return 0; /* a busy or missing table is "not yet" */
+	if (!sql)
+		return harness_fail("Out of memory");
+	/* -1 before the store is there to read: not yet. */
+	*ret = db_int(w->collector.db, sql, device);
+	sqlite3_free(sql);
+	return 0;
 }
 
 static int wait_rows(struct world *w, int class_uid, const char *like, const char *what)
@@ -224,45 +214,6 @@ static int wait_rows(struct world *w, int class_uid, const char *like, const cha
 	}
 	return harness_fail("%s did not reach the collector's store within %d ms", what,
 			    DELIVERY_TIMEOUT_MS);
-}
-
-/*
- * Asks the agent's status socket once, as the calling process's user, and
- * returns the answer line (the caller frees it).
- */
-static int ask_agent(const char *socket_path, const char *request, char **ret)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	size_t cap = 1 << 20, len = 0;
-	_cleanup_free_ char *buf = malloc(cap);
-	int64_t deadline = harness_now_ms() + 3000;
-
-	if (fd < 0 || !buf)
-		return harness_fail("socket: %m");
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", socket_path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return harness_fail("Cannot connect to %s: %m", socket_path);
-	if (write(fd, request, strlen(request)) != (ssize_t)strlen(request))
-		return harness_fail("Cannot send to %s: %m", socket_path);
-	while (harness_now_ms() < deadline && len + 1 < cap) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, 100) <= 0)
-			continue;
-		n = read(fd, buf + len, cap - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (memchr(buf, '\n', len))
-			break;
-	}
-	buf[len] = '\0';
-	if (!memchr(buf, '\n', len))
-		return harness_fail("No answer from %s to %s", socket_path, request);
-	*ret = TAKE_PTR(buf);
-	return 0;
 }
 
 /*
@@ -301,15 +252,8 @@ static int delivery_setup(const void *arg)
 /* The agent must stop cleanly; then the collector goes, and the world. */
 static int delivery_teardown(const void *arg)
 {
-	int r = 0;
+	int r = harness_agent_stop_freep(&dl.a);
 
-	if (dl.a) {
-		r = harness_agent_stop(dl.a, HARNESS_STOP_TIMEOUT_MS, NULL, NULL, NULL);
-		if (r == 0 && !(WIFEXITED(dl.a->status) && WEXITSTATUS(dl.a->status) == 0))
-			r = harness_fail("the agent did not stop cleanly; it said: %s",
-					 harness_agent_stderr(dl.a));
-	}
-	dl.a = harness_agent_free(dl.a);
 	world_done(&dl.w);
 	return r;
 }
@@ -385,7 +329,7 @@ static int test_sent_lists_delivered(const void *arg)
 	while (!seen && harness_now_ms() < deadline) {
 		_cleanup_free_ char *answer = NULL;
 
-		TRY(ask_agent(dl.a->status_path, "{\"id\":1,\"method\":\"sent\"}\n", &answer));
+		TRY(harness_status_ask(dl.a, "{\"id\":1,\"method\":\"sent\"}\n", &answer));
 		seen = strstr(answer, dl.w.prog) && strstr(answer, "\"rule_id\":\"deny-copy\"");
 		if (!seen)
 			usleep(100 * 1000);
@@ -397,11 +341,9 @@ static int test_sent_lists_delivered(const void *arg)
 
 /* --- the signed policy feed ------------------------------------------------------ */
 
-/* The agent's config for the feed: no policy_file, the pinned key, fetching every second. */
+/* The world of the policy feed: what the collector will serve, where the agent keeps it. */
 static int world_feed_init(struct world *w)
 {
-	char text[6 * PATH_MAX + 512];
-
 	if (access(CONFIG_DEFAULT_POLICY, F_OK) == 0)
 		return harness_fail("%s exists: the start-up order under test needs it absent",
 				    CONFIG_DEFAULT_POLICY);
@@ -409,17 +351,7 @@ static int world_feed_init(struct world *w)
 	snprintf(w->feed_policy, sizeof(w->feed_policy), "%s/served.json", w->dir);
 	snprintf(w->feed_sig, sizeof(w->feed_sig), "%s/served.sig", w->dir);
 	snprintf(w->signed_policy, sizeof(w->signed_policy), "%s/policy.signed.json", w->dir);
-	snprintf(text, sizeof(text),
-		 "{\"collector_url\": \"https://localhost:%s\",\n"
-		 " \"collector_ca\": \"%s/server-ca.crt\",\n"
-		 " \"client_cert\": \"%s/device1.crt\", \"client_key\": \"%s/device1.key\",\n"
-		 " \"spool_path\": \"%s/spool.db\", \"sender_user\": \"nobody\",\n"
-		 " \"policy_public_key\": \"%s/policy-signing.pub\",\n"
-		 " \"policy_incoming_dir\": \"%s/incoming\",\n"
-		 " \"signed_policy_path\": \"%s\",\n"
-		 " \"policy_fetch_interval_seconds\": 1}\n",
-		 w->port, w->pki, w->pki, w->pki, w->dir, w->pki, w->dir, w->signed_policy);
-	return harness_write_file(w->config, text);
+	return 0;
 }
 
 /* The collector's policy: serial `serial`, one harmless monitor-mode rule. */
@@ -441,34 +373,24 @@ static int feed_write_policy(struct world *w, unsigned serial)
 /* posture-collector sign-policy with the company's (the test PKI's) key. */
 static int feed_sign(struct world *w)
 {
-	struct harness_child_opts o = HARNESS_CHILD_OPTS_DEFAULT;
-	char key[PATH_MAX + 32];
-	char *argv[6];
-	int status, fd;
-	pid_t pid;
+	_cleanup_free_ char *err = NULL;
+	char key[PATH_MAX + 32], err_path[PATH_MAX + 32];
+	int r;
 
 	snprintf(key, sizeof(key), "%s/policy-signing.key", w->pki);
-	argv[0] = (char *)harness_build_path("posture-collector");
-	argv[1] = "sign-policy";
-	argv[2] = "--key";
-	argv[3] = key;
-	argv[4] = w->feed_policy;
-	argv[5] = NULL;
-	fd = open(w->feed_sig, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return harness_fail("Cannot create %s: %m", w->feed_sig);
-	o.stdout_fd = fd;
-	TRY(harness_spawn(argv[0], argv, &o, &pid));
-	safe_close(fd);
-	TRY(harness_wait_child(pid, 30000, &status));
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sign-policy failed");
-	return 0;
+	snprintf(err_path, sizeof(err_path), "%s/sign-policy.err", w->dir);
+	r = collector_run_sign_policy(harness_build_path("posture-collector"), key, w->feed_policy,
+				      w->feed_sig, err_path);
+	if (r == 0)
+		return 0;
+	(void)harness_read_text(err_path, &err);
+	return harness_fail("sign-policy failed (%d): %s", r, err ? err : "");
 }
 
 /* The collector re-reads its policy on SIGHUP. */
 static int feed_reload(struct world *w)
 {
-	if (kill(w->collector, SIGHUP) < 0)
+	if (kill(w->collector.pid, SIGHUP) < 0)
 		return harness_fail("Cannot signal the collector: %m");
 	return 0;
 }
@@ -511,20 +433,10 @@ static int feed_setup(const void *arg)
 	return harness_agent_start(&o, &fe.a);
 }
 
-/* Stops an agent of the feed's; it must stop cleanly. */
-static int feed_stop_agent(struct harness_agent *a)
-{
-	TRY(harness_agent_stop(a, HARNESS_STOP_TIMEOUT_MS, NULL, NULL, NULL));
-	CHECK(WIFEXITED(a->status) && WEXITSTATUS(a->status) == 0,
-	      "the agent did not stop cleanly; it said: %s", harness_agent_stderr(a));
-	return 0;
-}
-
 static int feed_teardown(const void *arg)
 {
-	int r = fe.a ? feed_stop_agent(fe.a) : 0;
+	int r = harness_agent_stop_freep(&fe.a);
 
-	fe.a = harness_agent_free(fe.a);
 	world_done(&fe.w);
 	return r;
 }
@@ -584,20 +496,17 @@ static int test_feed_offline_start(const void *arg)
 	_cleanup_agent_ struct harness_agent *a = NULL;
 	struct harness_agent_opts o = { .no_print_events = true, .config = fe.w.config };
 	char text[PATH_MAX + 128];
-	int status;
 
 	TRY(feed_put_in_force());
-	TRY(feed_stop_agent(fe.a));
-	fe.a = harness_agent_free(fe.a);
-	(void)kill(fe.w.collector, SIGTERM);
-	TRY(harness_wait_child(fe.w.collector, 5000, &status));
-	fe.w.collector = 0;
+	TRY(harness_agent_stop_freep(&fe.a));
+	CHECK(collector_stop(&fe.w.collector, SIGTERM) >= 0,
+	      "the collector did not exit within 10 s of SIGTERM");
 	TRY(harness_agent_start(&o, &a));
 	snprintf(text, sizeof(text),
 		 "Policy feed (serial 2, monitor mode, 1 rules) from %s is in force",
 		 fe.w.signed_policy);
 	TRY(expect_stderr(a, text, 5000));
-	return feed_stop_agent(a);
+	return harness_agent_stop_ok(a);
 }
 
 /* A client key others can read: the agent refuses to start, saying what to do. */
@@ -606,9 +515,15 @@ static int test_loose_key_refused(const void *arg)
 	_cleanup_(world_done) struct world w = {};
 	_cleanup_agent_ struct harness_agent *a = NULL;
 	struct harness_agent_opts o = { .no_print_events = true, .no_wait_ready = true };
+	struct harness_addr lo = harness_addr_of("127.0.0.1");
 	char key[PATH_MAX + 32];
+	uint16_t port;
 
 	TRY(world_init(&w));
+	/* No collector: the agent refuses to start before it would reach one. */
+	TRY(harness_free_port(&lo, &port));
+	snprintf(w.port, sizeof(w.port), "%u", port);
+	TRY(world_write_config(&w));
 	snprintf(key, sizeof(key), "%s/device1.key", w.pki);
 	if (chmod(key, 0644) < 0)
 		return harness_fail("Cannot chmod %s: %m", key);

@@ -159,49 +159,33 @@ static bool has_evidence(const struct check_result *res, const char *needle)
 	return false;
 }
 
-static int test_drop_policy(const void *arg)
+/* A ruleset, and what the check must say of it. */
+struct ruleset_case {
+	const char *ruleset; /* NULL: none at all */
+	bool drop_cap; /* without CAP_NET_ADMIN */
+	enum check_status want;
+	const char *reason; /* what the reason says, or NULL */
+	const char *evidence[2]; /* what one evidence each says, up to the first NULL */
+};
+
+static int test_ruleset(const void *arg)
 {
+	const struct ruleset_case *c = arg;
 	struct check_result res;
 	bool ipv6;
 
-	TRY(run_in_netns(drop_ruleset, false, &res, &ipv6));
-	CHECK(res.status == CHECK_PASS, "a drop policy is %s: %s",
-	      check_status_to_string(res.status), res.reason);
-	CHECK(has_evidence(&res, "input chain inet filter input (priority 0, 2 rules): drops what "
-				 "no rule accepts: policy drop"),
-	      "no evidence of the input chain");
-	CHECK(has_evidence(&res, "the nftables ruleset: 1 chain(s), 2 rule(s)"),
-	      "no evidence of the live ruleset");
+	TRY(run_in_netns(c->ruleset, c->drop_cap, &res, &ipv6));
+	CHECK(res.status == c->want, "the check says %s, expected %s: %s",
+	      check_status_to_string(res.status), check_status_to_string(c->want), res.reason);
+	if (c->reason)
+		CHECK(strstr(res.reason, c->reason), "reason: %s", res.reason);
+	for (size_t i = 0; i < ELEMENTSOF(c->evidence) && c->evidence[i]; i++)
+		CHECK(has_evidence(&res, c->evidence[i]), "no evidence saying \"%s\"",
+		      c->evidence[i]);
 	return 0;
 }
 
-static int test_accept_policy(const void *arg)
-{
-	struct check_result res;
-	bool ipv6;
-
-	TRY(run_in_netns(accept_ruleset, false, &res, &ipv6));
-	CHECK(res.status == CHECK_FAIL, "an accept policy is %s",
-	      check_status_to_string(res.status));
-	CHECK(strstr(res.reason, "let through by default: inet filter input (policy accept"),
-	      "reason: %s", res.reason);
-	return 0;
-}
-
-static int test_final_reject(const void *arg)
-{
-	struct check_result res;
-	bool ipv6;
-
-	TRY(run_in_netns(reject_ruleset, false, &res, &ipv6));
-	CHECK(res.status == CHECK_PASS, "a final reject is %s: %s",
-	      check_status_to_string(res.status), res.reason);
-	CHECK(has_evidence(&res, "(priority 10, 3 rules): drops what no rule accepts: rule 3 of "
-				 "chain input has no conditions and says reject"),
-	      "no evidence of the final reject");
-	return 0;
-}
-
+/* IPv4 only fails where IPv6 is on; where it is off, only the pass can be checked. */
 static int test_ipv4_only(const void *arg)
 {
 	struct check_result res;
@@ -219,37 +203,30 @@ static int test_ipv4_only(const void *arg)
 	return 0;
 }
 
-static int test_empty(const void *arg)
-{
-	struct check_result res;
-	bool ipv6;
-
-	TRY(run_in_netns(NULL, false, &res, &ipv6));
-	CHECK(res.status == CHECK_FAIL, "no ruleset is %s", check_status_to_string(res.status));
-	CHECK(strstr(res.reason, "has no input chain"), "reason: %s", res.reason);
-	return 0;
-}
-
-static int test_without_net_admin(const void *arg)
-{
-	struct check_result res;
-	bool ipv6;
-
-	TRY(run_in_netns(drop_ruleset, true, &res, &ipv6));
-	CHECK(res.status == CHECK_UNKNOWN, "without CAP_NET_ADMIN: %s",
-	      check_status_to_string(res.status));
-	CHECK(strstr(res.reason, "reading the nftables ruleset needs CAP_NET_ADMIN"), "reason: %s",
-	      res.reason);
-	return 0;
-}
+#define RULESET_CASE(...) (&(const struct ruleset_case){ __VA_ARGS__ })
 
 static const struct harness_test tests[] = {
-	HARNESS_TEST("drop_policy_passes", test_drop_policy, NULL),
-	HARNESS_TEST("accept_policy_fails", test_accept_policy, NULL),
-	HARNESS_TEST("final_reject_through_jump_passes", test_final_reject, NULL),
+	HARNESS_TEST("drop_policy_passes", test_ruleset,
+		     RULESET_CASE(.ruleset = drop_ruleset, .want = CHECK_PASS,
+				  .evidence = { "input chain inet filter input (priority 0, 2 "
+						"rules): drops what no rule accepts: policy drop",
+						"the nftables ruleset: 1 chain(s), 2 rule(s)" })),
+	HARNESS_TEST("accept_policy_fails", test_ruleset,
+		     RULESET_CASE(.ruleset = accept_ruleset, .want = CHECK_FAIL,
+				  .reason = "let through by default: inet filter input (policy "
+					    "accept")),
+	HARNESS_TEST(
+		"final_reject_through_jump_passes", test_ruleset,
+		RULESET_CASE(.ruleset = reject_ruleset, .want = CHECK_PASS,
+			     .evidence = { "(priority 10, 3 rules): drops what no rule accepts: "
+					   "rule 3 of chain input has no conditions and says "
+					   "reject" })),
 	HARNESS_TEST("ipv4_only_fails_with_ipv6", test_ipv4_only, NULL),
-	HARNESS_TEST("empty_ruleset_fails", test_empty, NULL),
-	HARNESS_TEST("without_cap_net_admin_unknown", test_without_net_admin, NULL),
+	HARNESS_TEST("empty_ruleset_fails", test_ruleset,
+		     RULESET_CASE(.want = CHECK_FAIL, .reason = "has no input chain")),
+	HARNESS_TEST("without_cap_net_admin_unknown", test_ruleset,
+		     RULESET_CASE(.ruleset = drop_ruleset, .drop_cap = true, .want = CHECK_UNKNOWN,
+				  .reason = "reading the nftables ruleset needs CAP_NET_ADMIN")),
 };
 
 HARNESS_MAIN(tests)

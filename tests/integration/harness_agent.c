@@ -423,6 +423,14 @@ int harness_agent_stop_ok(struct harness_agent *a)
 	return 0;
 }
 
+int harness_agent_stop_freep(struct harness_agent **a)
+{
+	int r = *a ? harness_agent_stop_ok(*a) : 0;
+
+	*a = harness_agent_free(*a);
+	return r;
+}
+
 int harness_agent_start(const struct harness_agent_opts *o, struct harness_agent **ret)
 {
 	_cleanup_agent_ struct harness_agent *a = NULL;

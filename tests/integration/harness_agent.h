@@ -137,6 +137,13 @@ int harness_agent_stop(struct harness_agent *a, int timeout_ms, const char *pref
  */
 int harness_agent_stop_ok(struct harness_agent *a);
 
+/*
+ * What a fixture's teardown does with its agent: harness_agent_stop_ok()
+ * when there is one (*a may be NULL: the setup failed first), then
+ * harness_agent_free(), *a set to NULL.  Returns 0 or -1.
+ */
+int harness_agent_stop_freep(struct harness_agent **a);
+
 /* The last part of what the agent wrote on stderr, for messages (a static buffer). */
 const char *harness_agent_stderr(const struct harness_agent *a);
 

@@ -36,6 +36,17 @@ void harness_child_setup(pid_t parent, int stdin_fd, int stdout_fd, int stderr_f
 	(void)signal(SIGPIPE, SIG_DFL);
 }
 
+int harness_pipe(int *ret_read, int *ret_write)
+{
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return harness_fail("pipe2: %m");
+	*ret_read = fds[0];
+	*ret_write = fds[1];
+	return 0;
+}
+
 int harness_spawn(const char *path, char *const argv[], const struct harness_child_opts *o,
 		  pid_t *ret_pid)
 {

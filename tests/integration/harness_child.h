@@ -32,6 +32,9 @@ struct harness_child_opts {
  */
 void harness_child_setup(pid_t parent, int stdin_fd, int stdout_fd, int stderr_fd);
 
+/* A pipe, both ends O_CLOEXEC: *ret_read and *ret_write are the caller's.  Returns 0 or -1. */
+int harness_pipe(int *ret_read, int *ret_write);
+
 /*
  * Forks and execs path with argv as o says; *ret_pid is the child, the
  * caller's to wait for (harness_wait_child()).  Returns 0 or -1.

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -75,6 +76,17 @@ int harness_write_file(const char *path, const char *text)
 		return harness_fail("Cannot create %s: %m", path);
 	if (write(fd, text, len) != (ssize_t)len)
 		return harness_fail("Cannot write %s: %m", path);
+	return 0;
+}
+
+int harness_replace_file(const char *path, const char *text)
+{
+	char tmp[PATH_MAX + 8];
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	TRY(harness_write_file(tmp, text));
+	if (rename(tmp, path) < 0)
+		return harness_fail("Cannot rename %s to %s: %m", tmp, path);
 	return 0;
 }
 

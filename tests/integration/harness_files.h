@@ -31,6 +31,13 @@ void harness_tmpdir_freep(char **dir);
 /* Creates or truncates path, mode 0644, and writes text into it.  Returns 0 or -1. */
 int harness_write_file(const char *path, const char *text);
 
+/*
+ * Replaces path with text atomically, as a careful tool would: writes
+ * path.new and renames it over path, so a watcher sees one IN_MOVED_TO and
+ * never half a file.  Returns 0 or -1.
+ */
+int harness_replace_file(const char *path, const char *text);
+
 /* Reads a whole text file into *ret (NUL-terminated; the caller frees it).  Returns 0 or -1. */
 int harness_read_text(const char *path, char **ret);
 

@@ -50,6 +50,23 @@ const char *harness_json_path(const char **path, char *buf, size_t size)
 	return buf;
 }
 
+yajl_val harness_finding_evidence(yajl_val finding)
+{
+	yajl_val ev = harness_json(finding, "evidences");
+
+	return ev && YAJL_IS_ARRAY(ev) && ev->u.array.len > 0 ? ev->u.array.values[0] : NULL;
+}
+
+long long harness_finding_pid(yajl_val finding)
+{
+	long long pid;
+
+	if (!harness_json_int(harness_json(harness_finding_evidence(finding), "process", "pid"),
+			      &pid))
+		return -1;
+	return pid;
+}
+
 int harness_expect_int_at(const char *file, int line, const char *what, yajl_val root,
 			  long long want, const char **path)
 {

@@ -31,6 +31,12 @@ const char *harness_json_describe(yajl_val v, char *buf, size_t size);
 /* The NULL-terminated path of keys joined with dots ("process.pid") into buf; returns buf. */
 const char *harness_json_path(const char **path, char *buf, size_t size);
 
+/* A finding's evidences[0] (its process, its connection), or NULL. */
+yajl_val harness_finding_evidence(yajl_val finding);
+
+/* The pid of a finding's evidence process (evidences[0].process.pid), or -1. */
+long long harness_finding_pid(yajl_val finding);
+
 /*
  * The record `what` (root) must hold the integer or string want at path, or
  * nothing there.  Return 0, or fail the test at file:line and return -1.

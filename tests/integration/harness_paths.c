@@ -53,24 +53,25 @@ const char *harness_build_dir(void)
 	return harness_build;
 }
 
-const char *harness_build_path(const char *rel)
+/* root/rel in one of a few static buffers shared by both trees' paths, as the header says. */
+static const char *harness_path_in(const char *root, const char *rel)
 {
-	static char bufs[4][PATH_MAX + 256];
+	static char bufs[8][PATH_MAX + 256];
 	static unsigned next;
 	char *b = bufs[next++ % ELEMENTSOF(bufs)];
 
-	snprintf(b, sizeof(bufs[0]), "%s/%s", harness_build, rel);
+	snprintf(b, sizeof(bufs[0]), "%s/%s", root, rel);
 	return b;
+}
+
+const char *harness_build_path(const char *rel)
+{
+	return harness_path_in(harness_build, rel);
 }
 
 const char *harness_source_path(const char *rel)
 {
-	static char bufs[4][PATH_MAX + 256];
-	static unsigned next;
-	char *b = bufs[next++ % ELEMENTSOF(bufs)];
-
-	snprintf(b, sizeof(bufs[0]), "%s/%s", harness_source, rel);
-	return b;
+	return harness_path_in(harness_source, rel);
 }
 
 const char *harness_helper(const char *name)

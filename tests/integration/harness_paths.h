@@ -19,8 +19,8 @@ int harness_paths_init(void);
 const char *harness_build_dir(void);
 
 /*
- * BUILD/rel and SOURCE/rel, each in one of a few static buffers of its own:
- * valid until the fourth call after this one.
+ * BUILD/rel and SOURCE/rel, in one of eight static buffers the two share:
+ * valid until the eighth call of either after this one.
  */
 const char *harness_build_path(const char *rel);
 const char *harness_source_path(const char *rel);

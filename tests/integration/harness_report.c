@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -167,4 +168,22 @@ int harness_main(const struct harness_test *tests, size_t n, int argc, char *arg
 		printf("No test name contains what was asked for; --list shows them.\n");
 	printf("%u passed, %u failed\n", passed, failed);
 	return failed || passed == 0 ? 1 : 0;
+}
+
+int harness_main_tables(const struct harness_table *const *tables, size_t n, int argc, char *argv[])
+{
+	_cleanup_free_ struct harness_test *all = NULL;
+	size_t total = 0, k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += tables[i]->n;
+	all = calloc(total ? total : 1, sizeof(*all));
+	if (!all) {
+		printf("Out of memory\n0 passed, 1 failed\n");
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < tables[i]->n; j++)
+			all[k++] = tables[i]->tests[j];
+	return harness_main(all, total, argc, argv);
 }

@@ -13,7 +13,6 @@
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,92 +36,9 @@
 /* How long a copy that userspace must kill keeps running (write_marker's SECONDS). */
 #define SLEEP_SECONDS "30"
 /* Unremarkable execs the closed filter must keep in the kernel. */
-#define QUIET_EXECS	  200
+#define QUIET_EXECS 200
 
-#define FINDING_PREFILTER "\"class_uid\":2003"
-
-/* --- a test's files ------------------------------------------------------------ */
-
-struct env {
-	char *dir; /* everything below is in here */
-	char name[NAME_MAX + 1]; /* the copy's file name, <prefix>-<8 hex digits> */
-	char prog[PATH_MAX]; /* the copy of write_marker */
-	char policy[PATH_MAX];
-	char config[PATH_MAX];
-	unsigned markers; /* marker files named so far */
-};
-
-static void env_done(struct env *e)
-{
-	harness_tmpdir_freep(&e->dir);
-}
-
-#define _cleanup_env_ _cleanup_(env_done)
-
-/*
- * A fresh directory with a copy of write_marker named <prefix>-<8 hex digits>,
- * and the path of the configuration naming the policy file there.
- */
-static int env_init(struct env *e, const char *prefix)
-{
-	uint32_t rnd;
-	char text[PATH_MAX + 64];
-
-	*e = (struct env){};
-	TRY(harness_tmpdir_new(&e->dir));
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-		return harness_fail("getrandom: %m");
-	snprintf(e->name, sizeof(e->name), "%.200s-%08x", prefix, rnd);
-	snprintf(e->prog, sizeof(e->prog), "%s/%s", e->dir, e->name);
-	snprintf(e->policy, sizeof(e->policy), "%s/policy.json", e->dir);
-	snprintf(e->config, sizeof(e->config), "%s/postured.conf", e->dir);
-	TRY(harness_copy_file(harness_helper("write_marker"), e->prog));
-	snprintf(text, sizeof(text), "{ \"policy_file\": \"%s\" }\n", e->policy);
-	return harness_write_file(e->config, text);
-}
-
-/* A new marker path for one run; it does not exist yet. */
-static const char *env_marker(struct env *e)
-{
-	static char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s/marker-%u", e->dir, ++e->markers);
-	(void)unlink(buf);
-	return buf;
-}
-
-/*
- * Writes the template tests/fixtures/agent-policies/<name> with vars filled
- * in as the policy file, atomically (a new file renamed over the old, as a
- * careful tool would; the agent sees one IN_MOVED_TO).
- */
-static int env_write_policy(struct env *e, const char *name, const char *const *vars)
-{
-	_cleanup_free_ char *tmpl = NULL, *text = NULL;
-	char rel[128], tmp[PATH_MAX + 8];
-
-	snprintf(rel, sizeof(rel), "tests/fixtures/agent-policies/%s", name);
-	TRY(harness_read_text(harness_source_path(rel), &tmpl));
-	text = harness_substitute(tmpl, vars);
-	if (!text)
-		return harness_fail("Out of memory");
-	snprintf(tmp, sizeof(tmp), "%s.new", e->policy);
-	TRY(harness_write_file(tmp, text));
-	if (rename(tmp, e->policy) < 0)
-		return harness_fail("Cannot rename %s to %s: %m", tmp, e->policy);
-	return 0;
-}
-
-/* deny.json.in with one rule matching `match` (the inside of a JSON object). */
-static int env_deny_policy(struct env *e, const char *mode, unsigned serial, const char *match)
-{
-	char s[16];
-
-	snprintf(s, sizeof(s), "%u", serial);
-	return env_write_policy(e, "deny.json.in",
-				(const char *const[]){ "SERIAL", s, "MODE", mode, "MATCH", match,
-						       NULL });
-}
+/* --- the copy's digest -------------------------------------------------------- */
 
 static int sha256_file(const char *path, char hex[65])
 {
@@ -156,7 +71,7 @@ static int sha256_file(const char *path, char hex[65])
 
 /* --- the agent ----------------------------------------------------------------- */
 
-static int start_agent(const struct env *e, const char *flavor, bool print_events,
+static int start_agent(const struct harness_policy_env *e, const char *flavor, bool print_events,
 		       struct harness_agent **ret)
 {
 	struct harness_agent_opts o = {
@@ -166,65 +81,6 @@ static int start_agent(const struct env *e, const char *flavor, bool print_event
 	};
 
 	return harness_agent_start(&o, ret);
-}
-
-/* The pid of the finding's evidence process, or -1. */
-static long long evidence_pid(yajl_val f)
-{
-	yajl_val ev = harness_json(f, "evidences");
-	long long pid;
-
-	if (!ev || !YAJL_IS_ARRAY(ev) || ev->u.array.len < 1)
-		return -1;
-	if (!harness_json_int(harness_json(ev->u.array.values[0], "process", "pid"), &pid))
-		return -1;
-	return pid;
-}
-
-struct finding_wait {
-	const char *kind; /* postured.finding */
-	pid_t pid; /* the evidence's pid; 0: any */
-	yajl_val found; /* the first that matched */
-	unsigned seen; /* findings of any kind passed by */
-	char seen_kinds[256];
-};
-
-static int finding_event(yajl_val *ev, void *userdata)
-{
-	struct finding_wait *w = userdata;
-	const char *kind = harness_json_str(harness_json(*ev, "postured", "finding"));
-	size_t n = strlen(w->seen_kinds);
-
-	w->seen++;
-	if (n + 40 < sizeof(w->seen_kinds))
-		snprintf(w->seen_kinds + n, sizeof(w->seen_kinds) - n, "%s%s (pid %lld)",
-			 n ? ", " : "", kind ? kind : "?", evidence_pid(*ev));
-	if (!kind || strcmp(kind, w->kind) != 0)
-		return 0;
-	if (w->pid > 0 && evidence_pid(*ev) != w->pid)
-		return 0;
-	w->found = TAKE_PTR(*ev);
-	return 1;
-}
-
-/* Waits for a finding of kind about pid (0: any); *ret is the caller's. */
-static int wait_finding(struct harness_agent *a, const char *kind, pid_t pid, int timeout_ms,
-			yajl_val *ret)
-{
-	struct finding_wait w = { .kind = kind, .pid = pid };
-	int r;
-
-	r = harness_agent_wait(a, timeout_ms, FINDING_PREFILTER, finding_event, &w);
-	if (r < 0 && r != -EPIPE)
-		return harness_fail("Reading from postured: %s", strerror(-r));
-	if (!w.found)
-		return harness_fail(
-			"No \"%s\" finding about pid %d within %d ms (%u other findings: "
-			"%s). Its stderr: %s",
-			kind, (int)pid, timeout_ms, w.seen, w.seen ? w.seen_kinds : "none",
-			harness_agent_stderr(a));
-	*ret = w.found;
-	return 0;
 }
 
 /* Checks a process_denied finding: rule, action, and where the kill happened. */
@@ -238,8 +94,8 @@ static int check_denied(yajl_val f, pid_t pid, const char *action, int in_kernel
 	EXPECT_JSON_STR("finding", f, "deny-marker", "postured", "rule_id");
 	EXPECT_JSON_STR("finding", f, action, "postured", "action");
 	EXPECT_JSON_STR("finding", f, mode, "postured", "mode");
-	CHECK(evidence_pid(f) == pid, "the finding is about pid %lld, expected %d", evidence_pid(f),
-	      (int)pid);
+	CHECK(harness_finding_pid(f) == pid, "the finding is about pid %lld, expected %d",
+	      harness_finding_pid(f), (int)pid);
 	if (in_kernel < 0) {
 		EXPECT_JSON_ABSENT("finding", f, "postured", "before_first_instruction");
 	} else {
@@ -295,11 +151,12 @@ static int expect_exit0(int status, const char *what)
  * Runs path and expects the kernel to kill it before its first instruction:
  * SIGKILL, no marker, and a "killed" finding made in the kernel.
  */
-static int expect_kernel_kill(struct harness_agent *a, struct env *e, const char *path)
+static int expect_kernel_kill(struct harness_agent *a, struct harness_policy_env *e,
+			      const char *path)
 {
 	_cleanup_(yajl_tree_freep) yajl_val f = NULL;
 	_cleanup_child_ pid_t child = 0;
-	const char *marker = env_marker(e);
+	const char *marker = harness_policy_env_marker(e);
 	pid_t pid;
 	int status;
 
@@ -307,7 +164,7 @@ static int expect_kernel_kill(struct harness_agent *a, struct env *e, const char
 	pid = child;
 	TRY(wait_gone(&child, &status));
 	TRY(expect_sigkill(status, path));
-	TRY(wait_finding(a, "process_denied", pid, FINDING_TIMEOUT_MS, &f));
+	TRY(harness_wait_finding(a, "process_denied", pid, FINDING_TIMEOUT_MS, &f));
 	TRY(check_denied(f, pid, "killed", true, "enforce"));
 	CHECK(access(marker, F_OK) < 0 && errno == ENOENT,
 	      "the marker %s exists: the program ran before it was killed", marker);
@@ -327,14 +184,13 @@ struct name_case {
 static int test_enforce_name(const void *arg)
 {
 	const struct name_case *c = arg;
-	_cleanup_env_ struct env e = {};
+	_cleanup_policy_env_ struct harness_policy_env e = {};
 	_cleanup_agent_ struct harness_agent *a = NULL;
-	char match[NAME_MAX + 32], link[PATH_MAX + 16];
+	char link[PATH_MAX + 16];
 	long long kills;
 
-	TRY(env_init(&e, c->prefix));
-	snprintf(match, sizeof(match), "\"name\": \"%s\"", e.name);
-	TRY(env_deny_policy(&e, "enforce", 1, match));
+	TRY(harness_policy_env_init(&e, c->prefix));
+	TRY(harness_policy_env_deny(&e, "enforce", 1, NULL));
 	/* Rules mean the executable's own name, not that of a link it is started by. */
 	snprintf(link, sizeof(link), "%s/innocent", e.dir);
 	if (symlink(e.prog, link) < 0)
@@ -355,27 +211,25 @@ static int test_enforce_name(const void *arg)
 static int test_monitor_name(const void *arg)
 {
 	const char *flavor = arg;
-	_cleanup_env_ struct env e = {};
+	_cleanup_policy_env_ struct harness_policy_env e = {};
 	_cleanup_agent_ struct harness_agent *a = NULL;
 	_cleanup_(yajl_tree_freep) yajl_val f = NULL;
 	_cleanup_child_ pid_t child = 0;
 	const char *marker;
-	char match[NAME_MAX + 32];
 	int status;
 	pid_t pid;
 
-	TRY(env_init(&e, "pm"));
-	snprintf(match, sizeof(match), "\"name\": \"%s\"", e.name);
-	TRY(env_deny_policy(&e, "monitor", 1, match));
+	TRY(harness_policy_env_init(&e, "pm"));
+	TRY(harness_policy_env_deny(&e, "monitor", 1, NULL));
 	TRY(start_agent(&e, flavor, true, &a));
-	marker = env_marker(&e);
+	marker = harness_policy_env_marker(&e);
 	TRY(run_marker(e.prog, marker, NULL, &child));
 	pid = child;
 	TRY(wait_gone(&child, &status));
 	TRY(expect_exit0(status, e.prog));
 	CHECK(access(marker, F_OK) == 0, "the marker %s is missing: the program did not run",
 	      marker);
-	TRY(wait_finding(a, "process_denied", pid, FINDING_TIMEOUT_MS, &f));
+	TRY(harness_wait_finding(a, "process_denied", pid, FINDING_TIMEOUT_MS, &f));
 	TRY(check_denied(f, pid, "reported", -1, "monitor"));
 	EXPECT_JSON_STR("finding", f, "Allowed", "action");
 	EXPECT_JSON_STR("finding", f, "ポリシーのテスト用プログラムが動きました。", "postured",
@@ -388,13 +242,13 @@ static int test_monitor_name(const void *arg)
 static int test_enforce_path(const void *arg)
 {
 	const char *flavor = arg;
-	_cleanup_env_ struct env e = {};
+	_cleanup_policy_env_ struct harness_policy_env e = {};
 	_cleanup_agent_ struct harness_agent *a = NULL;
 	char match[PATH_MAX + 16], link[PATH_MAX + 8];
 
-	TRY(env_init(&e, "pp"));
+	TRY(harness_policy_env_init(&e, "pp"));
 	snprintf(match, sizeof(match), "\"path\": \"%s\"", e.prog);
-	TRY(env_deny_policy(&e, "enforce", 1, match));
+	TRY(harness_policy_env_deny(&e, "enforce", 1, match));
 	/* Another name and another path: only the executable's inode can tell. */
 	snprintf(link, sizeof(link), "%s/link", e.dir);
 	if (symlink(e.prog, link) < 0)
@@ -423,7 +277,7 @@ struct userspace_case {
 static int test_enforce_userspace(const void *arg)
 {
 	const struct userspace_case *c = arg;
-	_cleanup_env_ struct env e = {};
+	_cleanup_policy_env_ struct harness_policy_env e = {};
 	_cleanup_agent_ struct harness_agent *a = NULL;
 	_cleanup_(yajl_tree_freep) yajl_val f = NULL;
 	_cleanup_child_ pid_t child = 0;
@@ -432,7 +286,7 @@ static int test_enforce_userspace(const void *arg)
 	int status;
 	pid_t pid;
 
-	TRY(env_init(&e, c->rule == RULE_NAME_TOO_LONG ? TOO_LONG_PREFIX : "pu"));
+	TRY(harness_policy_env_init(&e, c->rule == RULE_NAME_TOO_LONG ? TOO_LONG_PREFIX : "pu"));
 	if (c->rule == RULE_SHA256) {
 		TRY(sha256_file(e.prog, hex));
 		snprintf(match, sizeof(match), "\"sha256\": \"%s\"", hex);
@@ -442,26 +296,23 @@ static int test_enforce_userspace(const void *arg)
 		/* We are root, so is the child: uid 0 matches, but the kernel does not decide. */
 		snprintf(match, sizeof(match), "\"name\": \"%s\", \"user\": 0", e.name);
 	}
-	TRY(env_deny_policy(&e, "enforce", 1, match));
+	TRY(harness_policy_env_deny(&e, "enforce", 1, match));
 	TRY(start_agent(&e, c->flavor, true, &a));
 	/*
 	 * The program runs until the agent has judged its exec, so whether the
 	 * marker appears is a race we do not assert on; it sleeps after writing
 	 * it, so the kill from userspace lands while it still runs.
 	 */
-	marker = env_marker(&e);
+	marker = harness_policy_env_marker(&e);
 	TRY(run_marker(e.prog, marker, SLEEP_SECONDS, &child));
 	pid = child;
 	TRY(wait_gone(&child, &status));
 	TRY(expect_sigkill(status, e.prog));
-	TRY(wait_finding(a, "process_denied", pid, FINDING_TIMEOUT_MS, &f));
+	TRY(harness_wait_finding(a, "process_denied", pid, FINDING_TIMEOUT_MS, &f));
 	TRY(check_denied(f, pid, "killed", false, "enforce"));
 	if (c->rule == RULE_SHA256) {
-		yajl_val ev = harness_json(f, "evidences");
 		yajl_val hashes =
-			ev && YAJL_IS_ARRAY(ev) && ev->u.array.len > 0 ?
-				harness_json(ev->u.array.values[0], "process", "file", "hashes") :
-				NULL;
+			harness_json(harness_finding_evidence(f), "process", "file", "hashes");
 
 		CHECK(hashes && YAJL_IS_ARRAY(hashes) && hashes->u.array.len == 1,
 		      "the finding should carry the executable's SHA-256");
@@ -474,7 +325,7 @@ static int test_enforce_userspace(const void *arg)
 
 /* What the require tests share: the require policy naming the copy, and the agent. */
 static struct require {
-	struct env e;
+	struct harness_policy_env e;
 	struct harness_agent *a;
 	int64_t started;
 	yajl_val absent; /* the required_absent finding, once it came */
@@ -483,9 +334,10 @@ static struct require {
 static int require_setup(const void *arg)
 {
 	rq = (struct require){};
-	TRY(env_init(&rq.e, "rq"));
-	TRY(env_write_policy(&rq.e, "require.json.in",
-			     (const char *const[]){ "SERIAL", "1", "NAME", rq.e.name, NULL }));
+	TRY(harness_policy_env_init(&rq.e, "rq"));
+	TRY(harness_policy_env_template(&rq.e, "require.json.in",
+					(const char *const[]){ "SERIAL", "1", "NAME", rq.e.name,
+							       NULL }));
 	TRY(start_agent(&rq.e, NULL, true, &rq.a));
 	rq.started = harness_now_ms();
 	return 0;
@@ -493,12 +345,11 @@ static int require_setup(const void *arg)
 
 static int require_teardown(const void *arg)
 {
-	int r = rq.a ? harness_agent_stop_ok(rq.a) : 0;
+	int r = harness_agent_stop_freep(&rq.a);
 
-	rq.a = harness_agent_free(rq.a);
 	yajl_tree_free(rq.absent);
 	rq.absent = NULL;
-	env_done(&rq.e);
+	harness_policy_env_done(&rq.e);
 	return r;
 }
 
@@ -507,7 +358,7 @@ static int require_wait_absent(void)
 {
 	if (rq.absent)
 		return 0;
-	TRY(wait_finding(rq.a, "required_absent", 0, REQUIRE_TIMEOUT_MS, &rq.absent));
+	TRY(harness_wait_finding(rq.a, "required_absent", 0, REQUIRE_TIMEOUT_MS, &rq.absent));
 	EXPECT_JSON_STR("finding", rq.absent, "require-marker", "finding_info", "analytic", "uid");
 	EXPECT_JSON_STR("finding", rq.absent, "require-marker", "postured", "rule_id");
 	EXPECT_JSON_INT("finding", rq.absent, 200301, "type_uid");
@@ -530,8 +381,8 @@ static int test_require_returned(const void *arg)
 	int status;
 
 	TRY(require_wait_absent());
-	TRY(run_marker(rq.e.prog, env_marker(&rq.e), SLEEP_SECONDS, &child));
-	TRY(wait_finding(rq.a, "required_returned", 0, FINDING_TIMEOUT_MS, &back));
+	TRY(run_marker(rq.e.prog, harness_policy_env_marker(&rq.e), SLEEP_SECONDS, &child));
+	TRY(harness_wait_finding(rq.a, "required_returned", 0, FINDING_TIMEOUT_MS, &back));
 	EXPECT_JSON_STR("finding", back, "require-marker", "finding_info", "analytic", "uid");
 	EXPECT_JSON_INT("finding", back, 200303, "type_uid");
 	EXPECT_JSON_STR("finding", back, "Resolved", "status");
@@ -545,26 +396,23 @@ static int test_require_returned(const void *arg)
 
 /* What the reload tests share: an enforce policy denying the copy by name, and the agent. */
 static struct reload {
-	struct env e;
+	struct harness_policy_env e;
 	struct harness_agent *a;
-	char match[NAME_MAX + 32];
 } rl;
 
 static int reload_setup(const void *arg)
 {
 	rl = (struct reload){};
-	TRY(env_init(&rl.e, "pr"));
-	snprintf(rl.match, sizeof(rl.match), "\"name\": \"%s\"", rl.e.name);
-	TRY(env_deny_policy(&rl.e, "enforce", 1, rl.match));
+	TRY(harness_policy_env_init(&rl.e, "pr"));
+	TRY(harness_policy_env_deny(&rl.e, "enforce", 1, NULL));
 	return start_agent(&rl.e, NULL, true, &rl.a);
 }
 
 static int reload_teardown(const void *arg)
 {
-	int r = rl.a ? harness_agent_stop_ok(rl.a) : 0;
+	int r = harness_agent_stop_freep(&rl.a);
 
-	rl.a = harness_agent_free(rl.a);
-	env_done(&rl.e);
+	harness_policy_env_done(&rl.e);
 	return r;
 }
 
@@ -573,17 +421,13 @@ static int test_reload_invalid_keeps_old(const void *arg)
 {
 	_cleanup_(yajl_tree_freep) yajl_val invalid = NULL;
 	_cleanup_free_ char *broken = NULL;
-	char tmp[PATH_MAX + 8];
 	const char *detail;
 
 	TRY(expect_kernel_kill(rl.a, &rl.e, rl.e.prog));
 	TRY(harness_read_text(harness_source_path("tests/fixtures/agent-policies/invalid.json"),
 			      &broken));
-	snprintf(tmp, sizeof(tmp), "%s.new", rl.e.policy);
-	TRY(harness_write_file(tmp, broken));
-	if (rename(tmp, rl.e.policy) < 0)
-		return harness_fail("Cannot rename %s to %s: %m", tmp, rl.e.policy);
-	TRY(wait_finding(rl.a, "policy_invalid", 0, FINDING_TIMEOUT_MS, &invalid));
+	TRY(harness_replace_file(rl.e.policy, broken));
+	TRY(harness_wait_finding(rl.a, "policy_invalid", 0, FINDING_TIMEOUT_MS, &invalid));
 	detail = harness_json_str(harness_json(invalid, "postured", "detail"));
 	CHECK(detail && strstr(detail, rl.e.policy),
 	      "the policy_invalid finding should name the refused file %s; its detail: %s",
@@ -604,21 +448,21 @@ static int test_reload_sighup_replaces(const void *arg)
 	int status;
 	pid_t pid;
 
-	TRY(env_deny_policy(&rl.e, "monitor", 2, rl.match));
+	TRY(harness_policy_env_deny(&rl.e, "monitor", 2, NULL));
 	if (kill(rl.a->pid, SIGHUP) < 0)
 		return harness_fail("Cannot send SIGHUP to postured: %m");
 	CHECK(harness_agent_wait_stderr(rl.a, "Received SIGHUP", FINDING_TIMEOUT_MS) == 1,
 	      "postured did not log the SIGHUP. Its stderr: %s", harness_agent_stderr(rl.a));
 	CHECK(harness_agent_wait_stderr(rl.a, "(serial 2, monitor mode", FINDING_TIMEOUT_MS) == 1,
 	      "postured did not put serial 2 in force. Its stderr: %s", harness_agent_stderr(rl.a));
-	marker = env_marker(&rl.e);
+	marker = harness_policy_env_marker(&rl.e);
 	TRY(run_marker(rl.e.prog, marker, NULL, &child));
 	pid = child;
 	TRY(wait_gone(&child, &status));
 	TRY(expect_exit0(status, rl.e.prog));
 	CHECK(access(marker, F_OK) == 0, "the marker %s is missing: the program did not run",
 	      marker);
-	TRY(wait_finding(rl.a, "process_denied", pid, FINDING_TIMEOUT_MS, &reported));
+	TRY(harness_wait_finding(rl.a, "process_denied", pid, FINDING_TIMEOUT_MS, &reported));
 	TRY(check_denied(reported, pid, "reported", -1, "monitor"));
 	EXPECT_JSON_INT("finding", reported, 2, "postured", "policy_serial");
 	return 0;
@@ -629,66 +473,31 @@ static int test_reload_sighup_replaces(const void *arg)
 /* The sum over CPUs of the kernel counter idx, from the agent's "stats" map. */
 static int kernel_stat(pid_t agent, unsigned idx, unsigned long long *ret)
 {
-	char dirpath[64];
-	struct dirent *de;
-	bool found = false;
-	DIR *d;
+	int ncpus = libbpf_num_possible_cpus();
+	struct harness_bpf_ids ids;
 
-	snprintf(dirpath, sizeof(dirpath), "/proc/%d/fdinfo", (int)agent);
-	d = opendir(dirpath);
-	if (!d)
-		return harness_fail("Cannot read %s: %m", dirpath);
-	while (!found && (de = readdir(d))) {
-		char buf[4096], *line, *save = NULL;
-		ssize_t n;
-		int fd;
+	TRY(harness_bpf_ids_of(agent, &ids));
+	for (size_t i = 0; i < ids.nmap && ncpus > 0; i++) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		_cleanup_free_ __u64 *values = NULL;
+		_cleanup_close_ int mfd = bpf_map_get_fd_by_id(ids.map[i]);
 
-		if (de->d_name[0] == '.')
+		if (mfd < 0 || bpf_obj_get_info_by_fd(mfd, &info, &len) < 0)
 			continue;
-		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
+		if (strcmp(info.name, "stats") != 0 || info.type != BPF_MAP_TYPE_PERCPU_ARRAY)
 			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		for (line = strtok_r(buf, "\n", &save); line && !found;
-		     line = strtok_r(NULL, "\n", &save)) {
-			struct bpf_map_info info = {};
-			__u32 len = sizeof(info);
-			unsigned id;
-			int ncpus = libbpf_num_possible_cpus();
-			_cleanup_free_ __u64 *values = NULL;
-			_cleanup_close_ int mfd = -EBADF;
-
-			if (sscanf(line, "map_id: %u", &id) != 1)
-				continue;
-			mfd = bpf_map_get_fd_by_id(id);
-			if (mfd < 0 || bpf_obj_get_info_by_fd(mfd, &info, &len) < 0)
-				continue;
-			if (strcmp(info.name, "stats") != 0 ||
-			    info.type != BPF_MAP_TYPE_PERCPU_ARRAY || ncpus <= 0)
-				continue;
-			values = calloc((size_t)ncpus, sizeof(*values));
-			if (!values) {
-				closedir(d);
-				return harness_fail("Out of memory");
-			}
-			if (bpf_map_lookup_elem(mfd, &idx, values) < 0) {
-				closedir(d);
-				return harness_fail("Cannot read the stats map: %m");
-			}
-			*ret = 0;
-			for (int c = 0; c < ncpus; c++)
-				*ret += values[c];
-			found = true;
-		}
+		values = calloc((size_t)ncpus, sizeof(*values));
+		if (!values)
+			return harness_fail("Out of memory");
+		if (bpf_map_lookup_elem(mfd, &idx, values) < 0)
+			return harness_fail("Cannot read the stats map: %m");
+		*ret = 0;
+		for (int c = 0; c < ncpus; c++)
+			*ret += values[c];
+		return 0;
 	}
-	closedir(d);
-	if (!found)
-		return harness_fail("postured (pid %d) holds no \"stats\" map", (int)agent);
-	return 0;
+	return harness_fail("postured (pid %d) holds no \"stats\" map", (int)agent);
 }
 
 /*
@@ -697,7 +506,7 @@ static int kernel_stat(pid_t agent, unsigned idx, unsigned long long *ret)
  * kernel keeps every exec no rule cares about.  Each step happens once.
  */
 static struct filter {
-	struct env e;
+	struct harness_policy_env e;
 	struct harness_agent *a;
 	bool quiet_done, denied_done, stopped;
 } fc;
@@ -705,12 +514,10 @@ static struct filter {
 static int filter_setup(const void *arg)
 {
 	const char *flavor = arg;
-	char match[NAME_MAX + 32];
 
 	fc = (struct filter){};
-	TRY(env_init(&fc.e, "pf"));
-	snprintf(match, sizeof(match), "\"name\": \"%s\"", fc.e.name);
-	TRY(env_deny_policy(&fc.e, "enforce", 1, match));
+	TRY(harness_policy_env_init(&fc.e, "pf"));
+	TRY(harness_policy_env_deny(&fc.e, "enforce", 1, NULL));
 	return start_agent(&fc.e, flavor, false, &fc.a);
 }
 
@@ -719,7 +526,7 @@ static int filter_teardown(const void *arg)
 	int r = fc.a && !fc.stopped ? harness_agent_stop_ok(fc.a) : 0;
 
 	fc.a = harness_agent_free(fc.a);
-	env_done(&fc.e);
+	harness_policy_env_done(&fc.e);
 	return r;
 }
 
@@ -764,7 +571,7 @@ static int filter_denied(void)
 
 	if (fc.denied_done)
 		return 0;
-	marker = env_marker(&fc.e);
+	marker = harness_policy_env_marker(&fc.e);
 	TRY(run_marker(fc.e.prog, marker, NULL, &child));
 	pid = child;
 	TRY(wait_gone(&child, &status));
@@ -826,19 +633,6 @@ static int test_filter_few_records(const void *arg)
 	return 0;
 }
 
-static const struct name_case name_cases[] = {
-	{ "tp_btf", "pe" },
-	{ "tracepoint", "pe" },
-	{ "tp_btf", LONG_PREFIX },
-	{ "tracepoint", LONG_PREFIX },
-};
-
-static const struct userspace_case userspace_cases[] = {
-	{ "tp_btf", RULE_NAME_AND_USER }, { "tracepoint", RULE_NAME_AND_USER },
-	{ "tp_btf", RULE_SHA256 },	  { "tracepoint", RULE_SHA256 },
-	{ "tp_btf", RULE_NAME_TOO_LONG }, { "tracepoint", RULE_NAME_TOO_LONG },
-};
-
 static const struct harness_fixture require_fixture = { "required_program", require_setup,
 							require_teardown, NULL };
 static const struct harness_fixture reload_fixture = { "reload", reload_setup, reload_teardown,
@@ -848,27 +642,33 @@ static const struct harness_fixture filter_fixtures[] = {
 	{ "filter_closed_tracepoint", filter_setup, filter_teardown, "tracepoint" },
 };
 
+/* The closed filter's tests of one flavour, each doing the steps before it that it needs. */
+#define FILTER_TESTS(name, fx)                                                                   \
+	HARNESS_FIXTURE_TEST(name "/quiet_execs_stay_in_kernel", test_filter_quiet_execs, NULL,  \
+			     fx),                                                                \
+		HARNESS_FIXTURE_TEST(name "/denied_exec_still_killed", test_filter_denied, NULL, \
+				     fx),                                                        \
+		HARNESS_FIXTURE_TEST(name "/stdout_silent_without_print_events",                 \
+				     test_filter_stdout_silent, NULL, fx),                       \
+		HARNESS_FIXTURE_TEST(name "/only_filtered_records_reach_userspace",              \
+				     test_filter_few_records, NULL, fx)
+
+/* Both flavours of a test, name_tp_btf and name_tracepoint (harness.h). */
+#define BOTH_FLAVORS(name, ...)	    HARNESS_BOTH_FLAVORS(name, "_", __VA_ARGS__)
+#define BOTH_FLAVOR_NAMES(name, fn) HARNESS_BOTH_FLAVOR_NAMES(name, "_", fn)
+
 static const struct harness_test tests[] = {
-	HARNESS_TEST("enforce_name_tp_btf", test_enforce_name, &name_cases[0]),
-	HARNESS_TEST("enforce_name_tracepoint", test_enforce_name, &name_cases[1]),
-	HARNESS_TEST("enforce_long_name_tp_btf", test_enforce_name, &name_cases[2]),
-	HARNESS_TEST("enforce_long_name_tracepoint", test_enforce_name, &name_cases[3]),
-	HARNESS_TEST("monitor_name_tp_btf", test_monitor_name, "tp_btf"),
-	HARNESS_TEST("monitor_name_tracepoint", test_monitor_name, "tracepoint"),
-	HARNESS_TEST("enforce_path_and_symlink_tp_btf", test_enforce_path, "tp_btf"),
-	HARNESS_TEST("enforce_path_and_symlink_tracepoint", test_enforce_path, "tracepoint"),
-	HARNESS_TEST("enforce_userspace_name_and_user_tp_btf", test_enforce_userspace,
-		     &userspace_cases[0]),
-	HARNESS_TEST("enforce_userspace_name_and_user_tracepoint", test_enforce_userspace,
-		     &userspace_cases[1]),
-	HARNESS_TEST("enforce_userspace_sha256_tp_btf", test_enforce_userspace,
-		     &userspace_cases[2]),
-	HARNESS_TEST("enforce_userspace_sha256_tracepoint", test_enforce_userspace,
-		     &userspace_cases[3]),
-	HARNESS_TEST("enforce_userspace_name_too_long_tp_btf", test_enforce_userspace,
-		     &userspace_cases[4]),
-	HARNESS_TEST("enforce_userspace_name_too_long_tracepoint", test_enforce_userspace,
-		     &userspace_cases[5]),
+	BOTH_FLAVORS("enforce_name", test_enforce_name, struct name_case, .prefix = "pe"),
+	BOTH_FLAVORS("enforce_long_name", test_enforce_name, struct name_case,
+		     .prefix = LONG_PREFIX),
+	BOTH_FLAVOR_NAMES("monitor_name", test_monitor_name),
+	BOTH_FLAVOR_NAMES("enforce_path_and_symlink", test_enforce_path),
+	BOTH_FLAVORS("enforce_userspace_name_and_user", test_enforce_userspace,
+		     struct userspace_case, .rule = RULE_NAME_AND_USER),
+	BOTH_FLAVORS("enforce_userspace_sha256", test_enforce_userspace, struct userspace_case,
+		     .rule = RULE_SHA256),
+	BOTH_FLAVORS("enforce_userspace_name_too_long", test_enforce_userspace,
+		     struct userspace_case, .rule = RULE_NAME_TOO_LONG),
 	HARNESS_FIXTURE_TEST("required_program/absent_after_grace", test_require_absent, NULL,
 			     &require_fixture),
 	HARNESS_FIXTURE_TEST("required_program/returned_resolves_finding", test_require_returned,
@@ -877,22 +677,8 @@ static const struct harness_test tests[] = {
 			     test_reload_invalid_keeps_old, NULL, &reload_fixture),
 	HARNESS_FIXTURE_TEST("reload/sighup_puts_valid_policy_in_force",
 			     test_reload_sighup_replaces, NULL, &reload_fixture),
-	HARNESS_FIXTURE_TEST("filter_closed_tp_btf/quiet_execs_stay_in_kernel",
-			     test_filter_quiet_execs, NULL, &filter_fixtures[0]),
-	HARNESS_FIXTURE_TEST("filter_closed_tp_btf/denied_exec_still_killed", test_filter_denied,
-			     NULL, &filter_fixtures[0]),
-	HARNESS_FIXTURE_TEST("filter_closed_tp_btf/stdout_silent_without_print_events",
-			     test_filter_stdout_silent, NULL, &filter_fixtures[0]),
-	HARNESS_FIXTURE_TEST("filter_closed_tp_btf/only_filtered_records_reach_userspace",
-			     test_filter_few_records, NULL, &filter_fixtures[0]),
-	HARNESS_FIXTURE_TEST("filter_closed_tracepoint/quiet_execs_stay_in_kernel",
-			     test_filter_quiet_execs, NULL, &filter_fixtures[1]),
-	HARNESS_FIXTURE_TEST("filter_closed_tracepoint/denied_exec_still_killed",
-			     test_filter_denied, NULL, &filter_fixtures[1]),
-	HARNESS_FIXTURE_TEST("filter_closed_tracepoint/stdout_silent_without_print_events",
-			     test_filter_stdout_silent, NULL, &filter_fixtures[1]),
-	HARNESS_FIXTURE_TEST("filter_closed_tracepoint/only_filtered_records_reach_userspace",
-			     test_filter_few_records, NULL, &filter_fixtures[1]),
+	FILTER_TESTS("filter_closed_tp_btf", &filter_fixtures[0]),
+	FILTER_TESTS("filter_closed_tracepoint", &filter_fixtures[1]),
 };
 
 HARNESS_MAIN(tests)
