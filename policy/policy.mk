@@ -18,9 +18,11 @@ $(BUILD)/policy/libpolicy.a: $(call obj,$(POLICY_SRCS))
 	$(Q)$(AR) rcs $@ $^
 
 # Unit tests: UNIT_TESTS is set before this file is included and expanded after.
-UNIT_TESTS += policy_parse policy_eval policy_baseline policy_ctl
-policy_parse_DEPS := $(POLICY_SRCS)
+UNIT_TESTS += policy_parse policy_eval policy_eval_net policy_baseline policy_ctl
+# test_policy_parse is one binary; network rules' cases are a file of their own.
+policy_parse_DEPS := tests/unit/test_policy_parse_net.c $(POLICY_SRCS)
 policy_eval_DEPS := $(POLICY_SRCS)
+policy_eval_net_DEPS := $(POLICY_SRCS)
 policy_baseline_DEPS := $(POLICY_SRCS)
 policy_ctl_DEPS := agent/ctl/ctl_policy.c agent/postured/config.c $(POLICY_SRCS)
 

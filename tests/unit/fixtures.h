@@ -68,6 +68,15 @@ policy *fixture_policy_parse(const char *name, const char *text, size_t size);
 /* The policy in path, loaded as the agent loads it; on failure every error is printed. */
 policy *fixture_policy_load(const char *path);
 
+/*
+ * A policy "t" whose head (mode, settings) follows id and serial, of rules
+ * r0, r1...: each with common after its id, then a title, a severity and
+ * texts, then its own fields in rules[i]; parsed as fixture_policy_parse()
+ * does, under name.
+ */
+policy *fixture_policy_build(const char *name, const char *head, const char *common,
+			     const char *const *rules, size_t n);
+
 /* --- check results (fixtures_checks.c) ---------------------------------------------- */
 
 /* Whether one of res's evidence lines contains needle. */

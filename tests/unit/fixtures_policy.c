@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,5 +55,27 @@ policy *fixture_policy_load(const char *path)
 	if (r < 0)
 		fail_policy(path, "load", r, errs);
 	policy_errors_free(errs);
+	return p;
+}
+
+policy *fixture_policy_build(const char *name, const char *head, const char *common,
+			     const char *const *rules, size_t n)
+{
+	char *text = NULL;
+	size_t len = 0;
+	policy *p;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	fprintf(f, "{\"id\": \"t\", \"serial\": 1, %s, \"rules\": [", head);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f,
+			"%s{\"id\": \"r%zu\", %s\"title\": \"t\", \"severity\": \"low\", "
+			"\"message\": {\"en\": \"m\"}, \"remediation\": {\"en\": \"r\"}, %s}",
+			i ? "," : "", i, common, rules[i]);
+	fprintf(f, "]}");
+	fclose(f);
+	p = fixture_policy_parse(name, text, len);
+	free(text);
 	return p;
 }
