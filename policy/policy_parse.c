@@ -695,8 +695,17 @@ static bool parse_value(struct vctx *v, enum policy_field f, const struct jnode 
 	case POLICY_FIELD_PARENT_PATH:
 		problem = policy_check_path_pattern(s, field, &glob, msg);
 		break;
-	case POLICY_FIELD_NAME:
 	case POLICY_FIELD_STDIN_FROM:
+		if (strchr(s, '/')) {
+			snprintf(msg, sizeof(msg),
+				 "stdin_from %s has a \"/\"; it is the file name of the program "
+				 "writing into the pipe, such as \"curl\"",
+				 policy_quote(q, s));
+			problem = msg;
+			break;
+		}
+		/* fall through */
+	case POLICY_FIELD_NAME:
 		problem = policy_check_name_pattern(s, &glob, msg);
 		break;
 	case POLICY_FIELD_LOCATION:
