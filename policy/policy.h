@@ -415,10 +415,12 @@ bool policy_rule_net_matches(const policy_rule *r, const struct policy_connectio
 /* The keywords of "location" and "stdio", as bits of struct policy_process and values' ids. */
 enum {
 	POLICY_LOCATION_MEMORY = 1 << 0, /* "memory": no name on disk (memfd, deleted) */
-	POLICY_LOCATION_WORLD_WRITABLE = 1 << 1, /* "world_writable": in or below such a directory */
+	POLICY_LOCATION_WORLD_WRITABLE = 1
+					 << 1, /* "world_writable": in or below such a directory */
 };
 enum {
-	POLICY_STDIO_NETWORK = 1 << 0, /* "network": stdin, stdout or stderr is a TCP or UDP socket */
+	POLICY_STDIO_NETWORK = 1
+			       << 0, /* "network": stdin, stdout or stderr is a TCP or UDP socket */
 };
 
 /*

@@ -717,8 +717,8 @@ static bool parse_value(struct vctx *v, enum policy_field f, const struct jnode 
 		char list[128];
 
 		if (k < 0) {
-			snprintf(msg, sizeof(msg), "%s %s is not one of: %s", field, policy_quote(q, s),
-				 list_names(list, sizeof(list), names, count));
+			snprintf(msg, sizeof(msg), "%s %s is not one of: %s", field,
+				 policy_quote(q, s), list_names(list, sizeof(list), names, count));
 			problem = msg;
 			break;
 		}

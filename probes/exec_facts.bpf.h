@@ -82,7 +82,8 @@ static __always_inline struct sock *file_sock(struct file *f)
 }
 
 /* What descriptor fd of t is, into *s; for a socket its peer.  Returns the kind. */
-static __always_inline __u8 stdio_fill(struct task_struct *t, unsigned int fd, struct event_stdio *s)
+static __always_inline __u8 stdio_fill(struct task_struct *t, unsigned int fd,
+				       struct event_stdio *s)
 {
 	struct file *f = task_fd(t, fd);
 	struct sock *sk;

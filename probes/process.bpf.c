@@ -321,7 +321,8 @@ static __always_inline void exec_fill(struct event_exec *e, const struct exec_st
 
 		w = bpf_map_lookup_elem(&pipe_writers, &ino);
 		if (w)
-			bpf_probe_read_kernel_str(e->stdin_writer, sizeof(e->stdin_writer), w->name);
+			bpf_probe_read_kernel_str(e->stdin_writer, sizeof(e->stdin_writer),
+						  w->name);
 	}
 	note_pipe_writer(e, s->file);
 }

@@ -168,12 +168,13 @@ static int append_value(char **buf, const struct policy_matcher *m, const struct
 static int location_words(char **buf, const struct policy_matcher *m)
 {
 	for (size_t i = 0; i < m->n_values; i++) {
-		const char *w = m->values[i].id == POLICY_LOCATION_MEMORY ?
-					/* TRANSLATORS: where a program runs from: location "memory". */
-					_("from memory, with no file on disk (a memfd or a deleted file)") :
-					/* TRANSLATORS: location "world_writable". */
-					_("from a directory that every user may write to, such as /tmp, "
-					  "/var/tmp or /dev/shm, or from one below it");
+		const char *w =
+			m->values[i].id == POLICY_LOCATION_MEMORY ?
+				/* TRANSLATORS: where a program runs from: location "memory". */
+				_("from memory, with no file on disk (a memfd or a deleted file)") :
+				/* TRANSLATORS: location "world_writable". */
+				_("from a directory that every user may write to, such as /tmp, "
+				  "/var/tmp or /dev/shm, or from one below it");
 		/* TRANSLATORS: joins two places a program may run from. */
 		int k = i ? append(buf, _(", or %s"), w) : append(buf, "%s", w);
 
@@ -262,10 +263,11 @@ static void matcher_item(struct explain *e, const struct policy_matcher *m, cons
 	case POLICY_FIELD_STDIN_FROM:
 		if (list)
 			item(e, 5,
-			     pattern ? _("its standard input is a pipe from a program whose name is "
-					 "or matches one of: %s") :
-				       _("its standard input is a pipe from a program whose name is "
-					 "one of: %s"),
+			     pattern ?
+				     _("its standard input is a pipe from a program whose name is "
+				       "or matches one of: %s") :
+				     _("its standard input is a pipe from a program whose name is "
+				       "one of: %s"),
 			     v);
 		else
 			item(e, 5,

@@ -472,7 +472,8 @@ static void finding_fill_process(struct finding *fd, const struct decoded_event 
 	strbufcpy(p->cmd_line, sizeof(p->cmd_line), f->pp.args ? f->pp.args : "");
 	p->location = f->pp.location;
 	strbufcpy(p->script, sizeof(p->script), f->script);
-	strbufcpy(p->stdin_from, sizeof(p->stdin_from), f->pp.stdin_writer ? f->pp.stdin_writer : "");
+	strbufcpy(p->stdin_from, sizeof(p->stdin_from),
+		  f->pp.stdin_writer ? f->pp.stdin_writer : "");
 	p->has_stdio = f->stdio != NULL;
 	if (f->stdio)
 		memcpy(p->stdio, f->stdio, sizeof(p->stdio));

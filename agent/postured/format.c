@@ -165,10 +165,10 @@ static void write_file(yajl_gen g, const char *path)
 static const char *stdio_kind_name(uint8_t kind)
 {
 	static const char *const names[_EVENT_STDIO_MAX] = {
-		[EVENT_STDIO_CLOSED] = "closed", [EVENT_STDIO_FILE] = "file",
+		[EVENT_STDIO_CLOSED] = "closed",	 [EVENT_STDIO_FILE] = "file",
 		[EVENT_STDIO_CHAR] = "character_device", [EVENT_STDIO_PIPE] = "pipe",
-		[EVENT_STDIO_UNIX] = "unix_socket", [EVENT_STDIO_NETWORK] = "network_socket",
-		[EVENT_STDIO_SOCKET] = "socket", [EVENT_STDIO_OTHER] = "other",
+		[EVENT_STDIO_UNIX] = "unix_socket",	 [EVENT_STDIO_NETWORK] = "network_socket",
+		[EVENT_STDIO_SOCKET] = "socket",	 [EVENT_STDIO_OTHER] = "other",
 	};
 
 	return kind < _EVENT_STDIO_MAX ? names[kind] : "other";
@@ -192,7 +192,8 @@ static void write_exec_facts(yajl_gen g, unsigned location, const char *script,
 	if (location & POLICY_LOCATION_MEMORY)
 		yajl_gen_string(g, (const unsigned char *)"memory", strlen("memory"));
 	if (location & POLICY_LOCATION_WORLD_WRITABLE)
-		yajl_gen_string(g, (const unsigned char *)"world_writable", strlen("world_writable"));
+		yajl_gen_string(g, (const unsigned char *)"world_writable",
+				strlen("world_writable"));
 	yajl_gen_array_close(g);
 	if (script && script[0])
 		json_text(g, "script", script);

@@ -215,7 +215,7 @@ static int apply_exec(proctab *t, const struct decoded_event *ev)
 	/* Allocate before changing anything, so a failure leaves the table as it was. */
 	/* The kernel's resolved path where it has one: what parent_path rules mean. */
 	exe = strdup(ev->exec.exe_path[0] && !ev->exec.exe_path_truncated ? ev->exec.exe_path :
-									     ev->exec.filename);
+									    ev->exec.filename);
 	if (!exe)
 		return -ENOMEM;
 	if (e && !same_start(e, &ev->task)) {

@@ -40,7 +40,6 @@ void env_done(struct env *e)
 	harness_tmpdir_freep(&e->dir);
 }
 
-
 /* The configuration: the policy file, and extra (the inside of a JSON object) when given. */
 int env_init(struct env *e, const char *extra)
 {
@@ -102,8 +101,7 @@ char *rule_json(const char *id, const char *mode, const char *match, const char 
 }
 
 /* A policy of serial and settings (the inside of an object) and two rules (b may be NULL). */
-int env_policy(struct env *e, unsigned serial, const char *settings, const char *a,
-		      const char *b)
+int env_policy(struct env *e, unsigned serial, const char *settings, const char *a, const char *b)
 {
 	_cleanup_free_ char *text = NULL;
 

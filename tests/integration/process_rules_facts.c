@@ -266,8 +266,8 @@ int test_facts_memfd(const void *arg)
 			  &o, &pid));
 	TRY(harness_wait_child(pid, 10000, &status));
 	if (enforce)
-		CHECK(was_killed(status), "the program run from a memfd should be stopped; status %d",
-		      status);
+		CHECK(was_killed(status),
+		      "the program run from a memfd should be stopped; status %d", status);
 	else
 		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "in monitor mode the memfd program should run; status %d", status);

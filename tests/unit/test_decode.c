@@ -131,9 +131,12 @@ static void test_exec_facts(void **state)
 	r.exec.facts = 1U << EVENT_FACT_WORLD_WRITABLE | 1U << EVENT_FACT_STDIO_NETWORK;
 	strcpy(r.exec.exe_path, "/usr/bin/dash");
 	r.exec.exe_path_size = sizeof("/usr/bin/dash");
-	r.exec.stdio[0] = (struct event_stdio){ .kind = EVENT_STDIO_NETWORK, .family = AF_INET,
-						.protocol = IPPROTO_TCP, .local_port = 40000,
-						.remote_port = 4444, .ino = 77 };
+	r.exec.stdio[0] = (struct event_stdio){ .kind = EVENT_STDIO_NETWORK,
+						.family = AF_INET,
+						.protocol = IPPROTO_TCP,
+						.local_port = 40000,
+						.remote_port = 4444,
+						.ino = 77 };
 	memcpy(r.exec.stdio[0].remote_addr, peer, sizeof(peer));
 	r.exec.stdio[1] = (struct event_stdio){ .kind = EVENT_STDIO_PIPE, .ino = 78 };
 	strcpy(r.exec.stdin_writer, "curl");

@@ -152,13 +152,13 @@ static void fake_finding(void *ctx, const struct finding *f)
 }
 
 /* Every operation of the fake system but the network probe's and state_changed. */
-#define FAKE_OPS_PROCESS                                                                       \
-	.filter_begin = fake_filter_begin, .filter_add_inode = fake_filter_add_inode,          \
-	.filter_add_name = fake_filter_add_name, .filter_add_path = fake_filter_add_path,      \
+#define FAKE_OPS_PROCESS                                                                          \
+	.filter_begin = fake_filter_begin, .filter_add_inode = fake_filter_add_inode,             \
+	.filter_add_name = fake_filter_add_name, .filter_add_path = fake_filter_add_path,         \
 	.filter_add_fact = fake_filter_add_fact, .filter_pipe_writers = fake_filter_pipe_writers, \
-	.filter_commit = fake_filter_commit, .filter_gen = fake_filter_gen, .kill = fake_kill, \
-	.exe_path = fake_exe_path, .track = fake_track, .exe_open = fake_exe_open,             \
-	.pipe_writer = fake_pipe_writer, .in_world_writable = fake_in_world_writable,          \
+	.filter_commit = fake_filter_commit, .filter_gen = fake_filter_gen, .kill = fake_kill,    \
+	.exe_path = fake_exe_path, .track = fake_track, .exe_open = fake_exe_open,                \
+	.pipe_writer = fake_pipe_writer, .in_world_writable = fake_in_world_writable,             \
 	.finding = fake_finding
 
 const struct engine_ops fake_ops = { FAKE_OPS_PROCESS };
