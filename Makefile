@@ -281,6 +281,9 @@ $(BUILD)/tests/integration/status_socket: $(call obj,$(STATUS_SOCKET_IT_SRCS))
 NET_ENFORCE_IT_SRCS := $(addprefix tests/integration/,net_enforce_client.c net_enforce_findings.c \
 	net_enforce_outbound.c net_enforce_listen.c net_enforce_rules.c net_enforce_repeats.c)
 $(BUILD)/tests/integration/net_enforce: $(call obj,$(NET_ENFORCE_IT_SRCS))
+# Process rules through the daemon: process_rules.c has the shared parts and main(); the
+# facts the kernel decides at exec have their tests in a file of their own.
+$(BUILD)/tests/integration/process_rules: $(call obj,tests/integration/process_rules_facts.c)
 
 # End to end: the spool and the sender against the real collector, on loopback, started and
 # its store read with the collector suite's harness.
@@ -334,7 +337,7 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@
 
-TEST_HELPERS := exit_with spawn_storm write_marker net_connect net_client
+TEST_HELPERS := exit_with spawn_storm write_marker net_connect net_client exec_via
 HELPER_BINS := $(TEST_HELPERS:%=$(BUILD)/tests/helpers/%)
 
 .PHONY: unit check integration test

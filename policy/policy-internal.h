@@ -21,6 +21,11 @@ enum policy_key_kind {
 	POLICY_KEY_BASE, /* the literal file names path patterns end in */
 	POLICY_KEY_SHA256, /* digests */
 	POLICY_KEY_TOP, /* the literal first directory of path patterns ("tmp" of "/tmp/?") */
+	/*
+	 * Keywords of location or stdio: the kernel picks these execs out by
+	 * the fact; in userspace the rule is on the scan list.
+	 */
+	POLICY_KEY_FACT,
 	_POLICY_KEY_MAX,
 };
 
@@ -199,6 +204,11 @@ extern const char *const policy_severity_names[POLICY_SEVERITY_CRITICAL + 1];
 extern const char *const policy_rule_type_names[POLICY_RULE_CHECK + 1];
 extern const char *const policy_effect_names[POLICY_EFFECT_REPORT + 1];
 extern const char *const policy_field_names[_POLICY_FIELD_MAX];
+/* The keywords of "location" and "stdio": entry i is bit i of POLICY_LOCATION_* / POLICY_STDIO_*. */
+#define POLICY_LOCATION_KEYWORDS 2
+#define POLICY_STDIO_KEYWORDS	 1
+extern const char *const policy_location_names[POLICY_LOCATION_KEYWORDS];
+extern const char *const policy_stdio_names[POLICY_STDIO_KEYWORDS];
 extern const char *const policy_net_direction_names[POLICY_NET_LISTEN + 1];
 
 /* policy.c */

@@ -36,7 +36,22 @@ const char *const policy_field_names[_POLICY_FIELD_MAX] = {
 	[POLICY_FIELD_USER] = "user",
 	[POLICY_FIELD_GROUP] = "group",
 	[POLICY_FIELD_ARGS_CONTAINS] = "args_contains",
+	[POLICY_FIELD_LOCATION] = "location",
+	[POLICY_FIELD_STDIO] = "stdio",
+	[POLICY_FIELD_STDIN_FROM] = "stdin_from",
 };
+
+const char *const policy_location_names[POLICY_LOCATION_KEYWORDS] = {
+	"memory",
+	"world_writable",
+};
+_Static_assert(POLICY_LOCATION_MEMORY == 1 << 0 && POLICY_LOCATION_WORLD_WRITABLE == 1 << 1,
+	       "location keywords by bit");
+
+const char *const policy_stdio_names[POLICY_STDIO_KEYWORDS] = {
+	"network",
+};
+_Static_assert(POLICY_STDIO_NETWORK == 1 << 0, "stdio keywords by bit");
 const char *const policy_net_direction_names[POLICY_NET_LISTEN + 1] = {
 	[POLICY_NET_OUTBOUND] = "outbound",
 	[POLICY_NET_INBOUND] = "inbound",
@@ -372,6 +387,10 @@ bool policy_rule_kernel_decidable(const policy_rule *r)
 		for (size_t i = 0; i < only->n_values; i++)
 			if (strlen(only->values[i].text) > POLICY_KERNEL_NAME_MAX)
 				return false;
+		return true;
+	case POLICY_FIELD_LOCATION:
+	case POLICY_FIELD_STDIO:
+		/* Decided at exec from kernel objects (a script's location in userspace). */
 		return true;
 	default:
 		return false;

@@ -67,6 +67,9 @@ enum policy_field {
 	POLICY_FIELD_USER,
 	POLICY_FIELD_GROUP,
 	POLICY_FIELD_ARGS_CONTAINS,
+	POLICY_FIELD_LOCATION, /* keywords: where the executable lies (POLICY_LOCATION_*) */
+	POLICY_FIELD_STDIO, /* keywords: what its standard streams are (POLICY_STDIO_*) */
+	POLICY_FIELD_STDIN_FROM, /* the file name of the program writing into its standard input */
 	_POLICY_FIELD_MAX,
 	_POLICY_FIELD_NONE = _POLICY_FIELD_MAX,
 };
@@ -276,8 +279,10 @@ const struct policy_matcher *policy_rule_except_matcher(const policy_rule *r, si
 /*
  * The field by which this rule can be found from an exec, for a kernel map
  * to pre-filter execs with: POLICY_FIELD_PATH or POLICY_FIELD_NAME when that
- * field's matcher is exact, POLICY_FIELD_SHA256 for digests, or
- * _POLICY_FIELD_NONE when every exec must be looked at.  An exec none of
+ * field's matcher is exact, POLICY_FIELD_SHA256 for digests,
+ * POLICY_FIELD_LOCATION or POLICY_FIELD_STDIO (whose keys are their
+ * keywords: facts the kernel decides at exec) when the rule has no path or
+ * name key, or _POLICY_FIELD_NONE when every exec must be looked at.  An exec none of
  * whose path, name or digest is among the keys (the values of that
  * matcher, policy_rule_key_at()) cannot match the rule.  Only enabled process
  * rules have a key field.  (Evaluation also indexes some rules this reports
@@ -407,6 +412,17 @@ bool policy_rule_net_matches(const policy_rule *r, const struct policy_connectio
 
 /* ---- evaluation (pure: no I/O, no allocation, no global state) ------------- */
 
+/* The keywords of "location" and "stdio", as bits of struct policy_process and values' ids. */
+enum {
+	POLICY_LOCATION_MEMORY = 1 << 0, /* "memory": no name on disk (memfd, deleted) */
+	POLICY_LOCATION_WORLD_WRITABLE = 1
+					 << 1, /* "world_writable": in or below such a directory */
+};
+enum {
+	POLICY_STDIO_NETWORK = 1
+			       << 0, /* "network": stdin, stdout or stderr is a TCP or UDP socket */
+};
+
 /*
  * What the agent knows of a process at exec.  Strings may be NULL when
  * unknown; a matcher on an unknown fact does not match.
@@ -421,6 +437,10 @@ struct policy_process {
 	const char *user_name; /* NULL when unknown */
 	const char *group_name; /* NULL when unknown */
 	const char *args; /* arguments joined by single spaces; NULL when not collected */
+	unsigned location; /* the POLICY_LOCATION_* that hold; none when unknown */
+	unsigned stdio; /* the POLICY_STDIO_* that hold; none when unknown */
+	/* The file name of the program writing into the pipe on its standard input; NULL: none known. */
+	const char *stdin_writer;
 };
 
 struct policy_match {
@@ -458,6 +478,9 @@ enum {
 	POLICY_NEED_ARGS = 1 << 4, /* ... on args_contains */
 	POLICY_NEED_EVERY_EXEC = 1
 				 << 5, /* a rule without an exact path or name key, or exec_audit */
+	POLICY_NEED_STDIN_WRITER = 1 << 6, /* ... on stdin_from */
+	POLICY_NEED_LOCATION = 1 << 7, /* ... on location */
+	POLICY_NEED_STDIO = 1 << 8, /* ... on stdio */
 };
 unsigned policy_needs(const policy *p);
 /*

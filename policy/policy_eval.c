@@ -80,6 +80,8 @@ static enum policy_key_kind choose_key(const struct policy_rule *r)
 		return POLICY_KEY_SHA256;
 	if (has_path && all_have(path, has_top))
 		return POLICY_KEY_TOP;
+	if (c->fields & (BIT(POLICY_FIELD_LOCATION) | BIT(POLICY_FIELD_STDIO)))
+		return POLICY_KEY_FACT;
 	return POLICY_KEY_NONE;
 }
 
@@ -91,6 +93,7 @@ static const enum policy_field key_fields[_POLICY_KEY_MAX] = {
 	[POLICY_KEY_NONE] = _POLICY_FIELD_NONE,	   [POLICY_KEY_PATH] = POLICY_FIELD_PATH,
 	[POLICY_KEY_NAME] = POLICY_FIELD_NAME,	   [POLICY_KEY_BASE] = _POLICY_FIELD_NONE,
 	[POLICY_KEY_SHA256] = POLICY_FIELD_SHA256, [POLICY_KEY_TOP] = _POLICY_FIELD_NONE,
+	[POLICY_KEY_FACT] = _POLICY_FIELD_NONE, /* set per rule: location or stdio */
 };
 
 /* The keys of r: the values of one matcher, or a literal part of each path pattern. */
@@ -109,6 +112,9 @@ static int rule_keys(struct policy *p, struct policy_rule *r)
 	case POLICY_KEY_BASE:
 	case POLICY_KEY_TOP:
 		m = &r->match.matchers[POLICY_FIELD_PATH];
+		break;
+	case POLICY_KEY_FACT:
+		m = &r->match.matchers[r->key_field];
 		break;
 	default:
 		return 0;
@@ -141,6 +147,7 @@ static int glob_hints(struct policy *p, struct policy_clause *c)
 		POLICY_FIELD_PATH,
 		POLICY_FIELD_NAME,
 		POLICY_FIELD_PARENT_PATH,
+		POLICY_FIELD_STDIN_FROM,
 	};
 
 	for (size_t j = 0; j < ELEMENTSOF(globbing); j++) {
@@ -178,6 +185,12 @@ static unsigned clause_needs(const struct policy_clause *c)
 		needs |= POLICY_NEED_PARENT;
 	if (c->fields & BIT(POLICY_FIELD_ARGS_CONTAINS))
 		needs |= POLICY_NEED_ARGS;
+	if (c->fields & BIT(POLICY_FIELD_STDIN_FROM))
+		needs |= POLICY_NEED_STDIN_WRITER;
+	if (c->fields & BIT(POLICY_FIELD_LOCATION))
+		needs |= POLICY_NEED_LOCATION;
+	if (c->fields & BIT(POLICY_FIELD_STDIO))
+		needs |= POLICY_NEED_STDIO;
 	for (enum policy_field f = POLICY_FIELD_USER; f <= POLICY_FIELD_GROUP; f++)
 		if (c->fields & BIT(f))
 			for (size_t k = 0; k < c->matchers[f].n_values; k++)
@@ -228,6 +241,10 @@ int policy_compile(struct policy *p)
 			continue;
 		rule->key_kind = choose_key(rule);
 		rule->key_field = key_fields[rule->key_kind];
+		if (rule->key_kind == POLICY_KEY_FACT)
+			rule->key_field = rule->match.fields & BIT(POLICY_FIELD_LOCATION) ?
+						  POLICY_FIELD_LOCATION :
+						  POLICY_FIELD_STDIO;
 		r = rule_keys(p, rule);
 		if (r < 0)
 			return r;
@@ -235,7 +252,7 @@ int policy_compile(struct policy *p)
 		if (r < 0)
 			return r;
 		n_keys[rule->key_kind] += rule->n_keys;
-		if (rule->key_kind == POLICY_KEY_NONE)
+		if (rule->key_kind == POLICY_KEY_NONE || rule->key_kind == POLICY_KEY_FACT)
 			p->n_scan++;
 		if (rule->effect == POLICY_EFFECT_REQUIRE)
 			p->n_requires++;
@@ -265,7 +282,7 @@ int policy_compile(struct policy *p)
 
 		if (rule->type != POLICY_RULE_PROCESS || !rule->enabled)
 			continue;
-		if (rule->key_kind == POLICY_KEY_NONE)
+		if (rule->key_kind == POLICY_KEY_NONE || rule->key_kind == POLICY_KEY_FACT)
 			p->scan[p->n_scan++] = (uint32_t)i;
 		for (size_t k = 0; k < rule->n_keys; k++)
 			idx->keys[idx->n++] = (struct policy_key){
@@ -324,7 +341,7 @@ static struct fact fact(const char *s)
 
 struct eval {
 	const struct policy_process *proc;
-	struct fact path, name, parent;
+	struct fact path, name, parent, stdin_writer;
 };
 
 static struct eval eval_init(const struct policy_process *proc)
@@ -338,6 +355,7 @@ static struct eval eval_init(const struct policy_process *proc)
 		.path = fact(proc->path),
 		.name = fact(name),
 		.parent = fact(proc->parent_path[0]),
+		.stdin_writer = fact(proc->stdin_writer),
 	};
 }
 
@@ -401,6 +419,18 @@ static bool matcher_matches(const struct policy_clause *c, enum policy_field f,
 			break;
 		case POLICY_FIELD_ARGS_CONTAINS:
 			if (proc->args && strstr(proc->args, v->text))
+				return true;
+			break;
+		case POLICY_FIELD_LOCATION:
+			if (proc->location & v->id)
+				return true;
+			break;
+		case POLICY_FIELD_STDIO:
+			if (proc->stdio & v->id)
+				return true;
+			break;
+		case POLICY_FIELD_STDIN_FROM:
+			if (string_matches(v, h, e->stdin_writer, 0))
 				return true;
 			break;
 		default:

@@ -695,9 +695,36 @@ static bool parse_value(struct vctx *v, enum policy_field f, const struct jnode 
 	case POLICY_FIELD_PARENT_PATH:
 		problem = policy_check_path_pattern(s, field, &glob, msg);
 		break;
+	case POLICY_FIELD_STDIN_FROM:
+		if (strchr(s, '/')) {
+			snprintf(msg, sizeof(msg),
+				 "stdin_from %s has a \"/\"; it is the file name of the program "
+				 "writing into the pipe, such as \"curl\"",
+				 policy_quote(q, s));
+			problem = msg;
+			break;
+		}
+		/* fall through */
 	case POLICY_FIELD_NAME:
 		problem = policy_check_name_pattern(s, &glob, msg);
 		break;
+	case POLICY_FIELD_LOCATION:
+	case POLICY_FIELD_STDIO: {
+		bool loc = f == POLICY_FIELD_LOCATION;
+		const char *const *names = loc ? policy_location_names : policy_stdio_names;
+		size_t count = loc ? POLICY_LOCATION_KEYWORDS : POLICY_STDIO_KEYWORDS;
+		ssize_t k = name_index(s, names, count);
+		char list[128];
+
+		if (k < 0) {
+			snprintf(msg, sizeof(msg), "%s %s is not one of: %s", field,
+				 policy_quote(q, s), list_names(list, sizeof(list), names, count));
+			problem = msg;
+			break;
+		}
+		*ret = (struct policy_value){ .text = names[k], .id = 1u << k };
+		return true;
+	}
 	case POLICY_FIELD_SHA256:
 		if (strlen(s) != POLICY_SHA256_HEX_LEN) {
 			snprintf(msg, sizeof(msg),

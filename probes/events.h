@@ -26,12 +26,14 @@ enum event_kind {
 	_EVENT_KIND_MAX,
 };
 
-#define EVENT_EXEC_VERSION 2
+#define EVENT_EXEC_VERSION 3
 #define EVENT_FORK_VERSION 1
 #define EVENT_EXIT_VERSION 1
 
 #define EVENT_COMM_LEN	   16
 #define EVENT_PATH_LEN	   512
+/* An executable's file name as the filter keys and event_exec.stdin_writer hold it. */
+#define EVENT_NAME_LEN 64
 /* Upper bound on captured argv bytes; the policy may ask for less. */
 #define EVENT_ARGS_LEN 1024
 
@@ -41,6 +43,58 @@ enum event_kind {
 #define EVENT_EXEC_NO_LOGINUID	      (1U << 2)
 #define EVENT_EXEC_KILLED	      (1U << 3) /* the probe sent SIGKILL before the first instruction */
 #define EVENT_EXEC_DENIED	      (1U << 4) /* BPF LSM refused the exec (EPERM); task is the caller */
+/* A #! script: filename is the script as started, the executable its interpreter. */
+#define EVENT_EXEC_SCRIPT (1U << 5)
+/* Classic tracepoints do not show the exec's binprm: scripts are not told apart. */
+#define EVENT_EXEC_NO_SCRIPT_INFO (1U << 6)
+/* exe_path is cut (deeper than the walk goes, or longer than EVENT_PATH_LEN). */
+#define EVENT_EXEC_EXE_PATH_TRUNCATED (1U << 7)
+/* A script started by a relative name whose working directory is world-writable or below one. */
+#define EVENT_EXEC_CWD_WORLD_WRITABLE (1U << 8)
+
+/*
+ * Facts the kernel decides about an exec from the program's struct file and
+ * the new process's file table, as bits of event_exec.facts; the fact filter
+ * (filter_fact) is keyed by their numbers.
+ */
+enum event_exec_fact {
+	/* The executable has no name on disk: a memfd, or a file deleted since it was opened. */
+	EVENT_FACT_MEMORY = 0,
+	/* Its directory, or one above it on the same file system, is writable by every user. */
+	EVENT_FACT_WORLD_WRITABLE = 1,
+	/* Standard input, output or error is a TCP or UDP socket. */
+	EVENT_FACT_STDIO_NETWORK = 2,
+	_EVENT_FACT_MAX,
+};
+
+/* What one of a new program's descriptors 0, 1 and 2 is. */
+enum event_stdio_kind {
+	EVENT_STDIO_CLOSED = 0,
+	EVENT_STDIO_FILE = 1, /* a regular file or a directory */
+	EVENT_STDIO_CHAR = 2, /* a character device: a terminal, /dev/null */
+	EVENT_STDIO_PIPE = 3,
+	EVENT_STDIO_UNIX = 4, /* an AF_UNIX socket */
+	EVENT_STDIO_NETWORK = 5, /* a TCP or UDP socket over IPv4 or IPv6 */
+	EVENT_STDIO_SOCKET = 6, /* another kind of socket */
+	EVENT_STDIO_OTHER = 7,
+	_EVENT_STDIO_MAX,
+};
+
+/*
+ * One standard descriptor.  For network sockets the ports (host order) and
+ * the remote address (network order, IPv4 in the first 4 bytes) say what is
+ * on the other end; ino is the pipe's or socket's inode.
+ */
+struct event_stdio {
+	__u8 kind; /* enum event_stdio_kind */
+	__u8 family; /* AF_INET or AF_INET6 for network sockets, else 0 */
+	__u8 protocol; /* IPPROTO_TCP or IPPROTO_UDP for network sockets, else 0 */
+	__u8 _pad;
+	__u16 local_port;
+	__u16 remote_port;
+	__u64 ino;
+	__u8 remote_addr[16];
+};
 
 /* Flags in event_fork.flags. */
 #define EVENT_FORK_NO_LOGINUID (1U << 0)
@@ -70,6 +124,11 @@ struct event_task {
 /*
  * An exec.  args_size bytes of NUL-separated argv follow the fixed part only
  * when the probe was asked to capture arguments; header.size says so.
+ *
+ * Two paths: filename as the program was started (relative, a symlink, or
+ * for a script the script), and exe_path, the executable the kernel runs,
+ * resolved from its struct file (for a script: the interpreter).
+ * exe_path_size is 0 when the probe could not resolve it.
  */
 struct event_exec {
 	struct event_header header;
@@ -82,7 +141,18 @@ struct event_exec {
 	__u32 match_rule; /* the kernel filter entry's rule number (1-based), 0 = none */
 	__u16 match_action; /* enum event_action */
 	__u16 match_gen; /* low 16 bits of the filter generation that matched */
+	__u32 facts; /* bit n: enum event_exec_fact n holds */
+	__u16 exe_path_size; /* bytes in exe_path, NUL included; 0: not resolved */
+	__u16 _pad;
+	struct event_stdio stdio[3];
+	/*
+	 * When standard input is a pipe: the file name of the program whose
+	 * standard output is that pipe, if its exec came first ("" otherwise;
+	 * the agent looks again in the "pipe_writers" map).
+	 */
+	char stdin_writer[EVENT_NAME_LEN];
 	char filename[EVENT_PATH_LEN];
+	char exe_path[EVENT_PATH_LEN];
 };
 
 struct event_exec_args {
@@ -131,7 +201,7 @@ struct filter_inode_key {
 };
 
 /* Executable file names up to FILTER_NAME_LEN - 1 bytes are kept whole. */
-#define FILTER_NAME_LEN 64
+#define FILTER_NAME_LEN EVENT_NAME_LEN
 
 struct filter_name_key {
 	__u32 gen;
@@ -143,7 +213,25 @@ struct filter_path_key {
 	char path[EVENT_PATH_LEN];
 };
 
+/* An exec for which fact (enum event_exec_fact) holds. */
+struct filter_fact_key {
+	__u32 gen;
+	__u32 fact;
+};
+
+/*
+ * The program writing into a pipe, recorded at its exec when its standard
+ * output is a pipe (while a rule asks about stdin_from); keyed by the pipe's
+ * inode number.
+ */
+struct pipe_writer {
+	__u32 pid;
+	__u32 _pad;
+	char name[EVENT_NAME_LEN];
+};
+
 #define FILTER_MAX_ENTRIES 8192
+#define PIPE_WRITERS_MAX   4096
 /* Processes whose exec went to userspace: their forks and exit go too. */
 #define FILTER_TRACKED_MAX 16384
 
@@ -170,9 +258,15 @@ enum event_wakeup_mode {
 
 _Static_assert(sizeof(struct event_header) == 16, "event_header layout");
 _Static_assert(sizeof(struct event_task) == 56, "event_task layout");
-_Static_assert(sizeof(struct event_exec) == 616, "event_exec layout");
-_Static_assert(__builtin_offsetof(struct event_exec, filename) == 104, "event_exec layout");
-_Static_assert(sizeof(struct event_exec_args) == 616 + EVENT_ARGS_LEN, "event_exec_args layout");
+_Static_assert(sizeof(struct event_stdio) == 32, "event_stdio layout");
+_Static_assert(sizeof(struct event_exec) == 1296, "event_exec layout");
+_Static_assert(__builtin_offsetof(struct event_exec, facts) == 104, "event_exec layout");
+_Static_assert(__builtin_offsetof(struct event_exec, stdio) == 112, "event_exec layout");
+_Static_assert(__builtin_offsetof(struct event_exec, filename) == 272, "event_exec layout");
+_Static_assert(__builtin_offsetof(struct event_exec, exe_path) == 784, "event_exec layout");
+_Static_assert(sizeof(struct event_exec_args) == 1296 + EVENT_ARGS_LEN, "event_exec_args layout");
+_Static_assert(sizeof(struct filter_fact_key) == 8, "filter_fact_key layout");
+_Static_assert(sizeof(struct pipe_writer) == 72, "pipe_writer layout");
 _Static_assert(sizeof(struct filter_verdict) == 8, "filter_verdict layout");
 _Static_assert(sizeof(struct filter_inode_key) == 24, "filter_inode_key layout");
 _Static_assert(sizeof(struct filter_name_key) == 4 + FILTER_NAME_LEN, "filter_name_key layout");

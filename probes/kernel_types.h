@@ -108,26 +108,74 @@ struct super_block {
 	dev_t s_dev;
 };
 
+typedef unsigned short umode_t;
+
 struct inode {
+	umode_t i_mode;
 	unsigned long i_ino;
 	struct super_block *i_sb;
+	union {
+		const unsigned int i_nlink;
+		unsigned int __i_nlink;
+	};
 };
 
 struct qstr {
+	union {
+		struct {
+			__u32 hash;
+			__u32 len;
+		};
+		__u64 hash_len;
+	};
 	const unsigned char *name;
 };
 
 struct dentry {
+	struct dentry *d_parent;
 	struct qstr d_name;
+	struct inode *d_inode;
+};
+
+struct vfsmount {
+	struct dentry *mnt_root;
+};
+
+/* The kernel's private side of a vfsmount, which it embeds as "mnt". */
+struct mount {
+	struct mount *mnt_parent;
+	struct dentry *mnt_mountpoint;
+	struct vfsmount mnt;
 };
 
 struct path {
+	struct vfsmount *mnt;
 	struct dentry *dentry;
 };
 
 struct file {
 	struct path f_path;
 	struct inode *f_inode;
+	void *private_data;
+};
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+};
+
+struct files_struct {
+	struct fdtable *fdt;
+};
+
+struct fs_struct {
+	struct path pwd;
+};
+
+struct sock;
+
+struct socket {
+	struct sock *sk;
 };
 
 struct mm_struct {
@@ -148,6 +196,8 @@ struct task_struct {
 	struct task_struct *group_leader;
 	const struct cred *cred;
 	struct mm_struct *mm;
+	struct files_struct *files;
+	struct fs_struct *fs;
 	struct signal_struct *signal;
 	char comm[16];
 	kuid_t loginuid;
@@ -158,6 +208,7 @@ struct task_struct {
 struct linux_binprm {
 	struct file *file;
 	const char *filename;
+	const char *interp;
 };
 
 struct trace_entry {
@@ -203,6 +254,7 @@ struct sock {
 	struct sock_common __sk_common;
 	int sk_err;
 	kuid_t sk_uid;
+	__u16 sk_type;
 	__u16 sk_protocol; /* a bitfield before Linux 5.6 */
 };
 
@@ -223,6 +275,7 @@ struct trace_event_raw_inet_sock_set_state {
 
 #pragma clang attribute pop
 
+#define AF_UNIX	     1
 #define AF_INET	     2
 #define AF_INET6     10
 #define IPPROTO_TCP  6
@@ -237,6 +290,15 @@ enum {
 	TCP_SYN_RECV = 3,
 	TCP_CLOSE = 7,
 };
+
+/* File types and permission bits of i_mode, as stat(2) has them. */
+#define S_IFMT	0170000
+#define S_IFSOCK 0140000
+#define S_IFREG	0100000
+#define S_IFDIR	0040000
+#define S_IFCHR	0020000
+#define S_IFIFO	0010000
+#define S_IWOTH	00002
 
 #define CLONE_THREAD 0x00010000
 #define CLONE_PARENT 0x00008000

@@ -19,6 +19,7 @@
 #include <bpf/bpf_core_read.h>
 #include "events.h"
 #include "ring.bpf.h"
+#include "exec_facts.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -35,6 +36,14 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 __u32 filter_gen = 0;
 __u32 filter_open = 1;
 __u32 args_size = 0;
+/*
+ * Also the agent's, with each generation: the facts (bits of enum
+ * event_exec_fact) that filter_fact has entries for, which every exec is
+ * then tested for; and whether execs with a pipe on standard output are
+ * noted in pipe_writers (a rule asks who writes into a program's input).
+ */
+__u32 facts_wanted = 0;
+__u32 pipe_writers_wanted = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -56,6 +65,28 @@ struct {
 	__type(key, struct filter_path_key);
 	__type(value, struct filter_verdict);
 } filter_path SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * _EVENT_FACT_MAX);
+	__type(key, struct filter_fact_key);
+	__type(value, struct filter_verdict);
+} filter_fact SEC(".maps");
+
+/* Keyed by the pipe's inode number (pipefs is one file system). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PIPE_WRITERS_MAX);
+	__type(key, __u64);
+	__type(value, struct pipe_writer);
+} pipe_writers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_scratch);
+} exe_path_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -115,18 +146,65 @@ static __always_inline void verdict_merge(struct filter_verdict *v, struct filte
 }
 
 /*
+ * The facts of an exec that the filter has entries for: of file, and of
+ * task t's standard descriptors.  Only those asked for are looked at.
+ */
+static __always_inline __u32 wanted_facts(struct file *file, struct task_struct *t)
+{
+	__u32 want = facts_wanted, facts = 0;
+
+	if (want & (1U << EVENT_FACT_MEMORY | 1U << EVENT_FACT_WORLD_WRITABLE))
+		facts = exec_file_facts(file) & want;
+	if ((want & 1U << EVENT_FACT_STDIO_NETWORK) && stdio_network(t))
+		facts |= 1U << EVENT_FACT_STDIO_NETWORK;
+	return facts;
+}
+
+static __always_inline void fact_verdict(__u32 facts, __u32 fact, struct filter_verdict *v)
+{
+	struct filter_fact_key k = { .gen = filter_gen, .fact = fact };
+
+	if (facts & 1U << fact)
+		verdict_merge(v, bpf_map_lookup_elem(&filter_fact, &k));
+}
+
+/*
+ * A script's own location is not in the kernel's hands at this point (its
+ * file is closed; file is the interpreter's): when a rule is about
+ * world-writable places, a script goes to userspace, which judges the
+ * script's path, under that rule's number but never with the kernel's kill.
+ */
+static __always_inline void script_verdict(struct filter_verdict *v)
+{
+	struct filter_fact_key k = { .gen = filter_gen, .fact = EVENT_FACT_WORLD_WRITABLE };
+	struct filter_verdict *found;
+
+	if (!(facts_wanted & 1U << EVENT_FACT_WORLD_WRITABLE) || v->action != EVENT_ACTION_NONE)
+		return;
+	found = bpf_map_lookup_elem(&filter_fact, &k);
+	if (found) {
+		v->rule = found->rule;
+		v->action = EVENT_ACTION_REPORT;
+	}
+}
+
+/*
  * The verdict for executing file (the program's struct file: mm->exe_file
  * once exec is done, bprm->file while the LSM hook decides) under filename,
- * the path as exec'd.
+ * the path as exec'd, by task t.
  */
 static __always_inline void exec_verdict(struct file *file, const char *filename,
-					 struct filter_verdict *v)
+					 struct task_struct *t, struct filter_verdict *v)
 {
 	struct filter_inode_key ik = {};
 	struct filter_name_key nk = {};
 	struct filter_path_key *pk;
 	struct inode *inode;
-	__u32 zero = 0;
+	__u32 zero = 0, facts;
+
+	facts = wanted_facts(file, t);
+	for (__u32 f = 0; f < _EVENT_FACT_MAX; f++)
+		fact_verdict(facts, f, v);
 
 	ik.gen = nk.gen = filter_gen;
 	inode = BPF_CORE_READ(file, f_inode);
@@ -165,10 +243,40 @@ static __always_inline void track(__u32 pid)
 	bpf_map_update_elem(&tracked, &pid, &one, BPF_ANY);
 }
 
-static __always_inline void exec_fill(struct event_exec *e, struct file *file, const char *filename)
+/*
+ * How an exec was started, for exec_fill(): interp is bprm->interp where
+ * the hook has the binprm (it differs from filename for a #! script), NULL
+ * where it has not.
+ */
+struct exec_start {
+	struct file *file;
+	const char *filename;
+	const char *interp;
+	bool has_binprm;
+};
+
+/* Notes the program writing into the pipe on its standard output, for stdin_from rules. */
+static __always_inline void note_pipe_writer(const struct event_exec *e, struct file *file)
+{
+	struct pipe_writer w = { .pid = e->task.pid };
+	__u64 ino = e->stdio[1].ino;
+
+	if (!pipe_writers_wanted || e->stdio[1].kind != EVENT_STDIO_PIPE)
+		return;
+	bpf_probe_read_kernel_str(w.name, sizeof(w.name),
+				  BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	bpf_map_update_elem(&pipe_writers, &ino, &w, BPF_ANY);
+}
+
+static __always_inline void exec_fill(struct event_exec *e, const struct exec_start *s)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct file *file = s->file;
+	struct path_scratch *scratch;
+	struct pipe_writer *w;
 	struct inode *inode;
+	__u32 zero = 0;
+	bool cut;
 	long n;
 
 	e->flags = 0;
@@ -176,7 +284,7 @@ static __always_inline void exec_fill(struct event_exec *e, struct file *file, c
 	inode = BPF_CORE_READ(file, f_inode);
 	e->exe_ino = BPF_CORE_READ(inode, i_ino);
 	e->exe_dev = dev_to_user(BPF_CORE_READ(inode, i_sb, s_dev));
-	n = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), filename);
+	n = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), s->filename);
 	if (n < 0) {
 		e->filename[0] = '\0';
 		n = 1;
@@ -186,6 +294,37 @@ static __always_inline void exec_fill(struct event_exec *e, struct file *file, c
 	}
 	e->filename_size = n;
 	e->args_size = 0;
+
+	e->facts = exec_file_facts(s->file);
+	e->_pad = 0;
+	for (unsigned int fd = 0; fd < 3; fd++)
+		if (stdio_fill(t, fd, &e->stdio[fd]) == EVENT_STDIO_NETWORK)
+			e->facts |= 1U << EVENT_FACT_STDIO_NETWORK;
+	e->exe_path_size = 0;
+	scratch = bpf_map_lookup_elem(&exe_path_scratch, &zero);
+	if (scratch) {
+		e->exe_path_size = file_path(s->file, scratch, e->exe_path, &cut);
+		if (cut)
+			e->flags |= EVENT_EXEC_EXE_PATH_TRUNCATED;
+	}
+	if (!s->has_binprm) {
+		e->flags |= EVENT_EXEC_NO_SCRIPT_INFO;
+	} else if (s->interp != s->filename) {
+		e->flags |= EVENT_EXEC_SCRIPT;
+		if (e->filename[0] != '/' &&
+		    dentry_in_world_writable(BPF_CORE_READ(t, fs, pwd.dentry), true))
+			e->flags |= EVENT_EXEC_CWD_WORLD_WRITABLE;
+	}
+	e->stdin_writer[0] = '\0';
+	if (e->stdio[0].kind == EVENT_STDIO_PIPE) {
+		__u64 ino = e->stdio[0].ino;
+
+		w = bpf_map_lookup_elem(&pipe_writers, &ino);
+		if (w)
+			bpf_probe_read_kernel_str(e->stdin_writer, sizeof(e->stdin_writer),
+						  w->name);
+	}
+	note_pipe_writer(e, s->file);
 }
 
 /* Fills in up to want bytes of the new program's arguments. */
@@ -220,17 +359,19 @@ static __always_inline void exec_mark(struct event_exec *e, const struct filter_
 		e->flags |= EVENT_EXEC_KILLED;
 }
 
-static __always_inline int handle_exec(const char *filename)
+static __always_inline int handle_exec(struct exec_start *s)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	struct file *file = BPF_CORE_READ(t, mm, exe_file);
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	struct filter_verdict v = {};
 	__u32 lost = EVENT_STAT_EXEC_LOST;
 	/* Read once: the agent may change it between here and the record. */
 	__u32 want_args = *(volatile __u32 *)&args_size;
 
-	exec_verdict(file, filename, &v);
+	s->file = BPF_CORE_READ(t, mm, exe_file);
+	exec_verdict(s->file, s->filename, t, &v);
+	if (s->has_binprm && s->interp != s->filename)
+		script_verdict(&v);
 	if (v.action == EVENT_ACTION_KILL) {
 		/* Delivered on the way back to user mode: the program never runs. */
 		bpf_send_signal(9 /* SIGKILL */);
@@ -253,7 +394,7 @@ static __always_inline int handle_exec(const char *filename)
 		if (!e)
 			goto lost;
 		header_init(&e->exec.header, EVENT_KIND_EXEC, EVENT_EXEC_VERSION, sizeof(*e));
-		exec_fill(&e->exec, file, filename);
+		exec_fill(&e->exec, s);
 		exec_mark(&e->exec, &v);
 		exec_args_fill(e, want_args);
 		stat_inc(EVENT_STAT_EXEC_SENT);
@@ -264,7 +405,7 @@ static __always_inline int handle_exec(const char *filename)
 		if (!e)
 			goto lost;
 		header_init(&e->header, EVENT_KIND_EXEC, EVENT_EXEC_VERSION, sizeof(*e));
-		exec_fill(e, file, filename);
+		exec_fill(e, s);
 		exec_mark(e, &v);
 		stat_inc(EVENT_STAT_EXEC_SENT);
 		bpf_ringbuf_submit(e, wakeup_flags());
@@ -333,7 +474,13 @@ static __always_inline struct event_fork *fork_reserve(void)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(exec_btf, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	return handle_exec(BPF_CORE_READ(bprm, filename));
+	struct exec_start s = {
+		.filename = BPF_CORE_READ(bprm, filename),
+		.interp = BPF_CORE_READ(bprm, interp),
+		.has_binprm = true,
+	};
+
+	return handle_exec(&s);
 }
 
 SEC("tp_btf/sched_process_exit")
@@ -372,14 +519,19 @@ int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child)
 SEC("lsm/bprm_check_security")
 int BPF_PROG(exec_lsm, struct linux_binprm *bprm, int ret)
 {
-	struct file *file = BPF_CORE_READ(bprm, file);
-	const char *filename = BPF_CORE_READ(bprm, filename);
+	struct exec_start s = {
+		.file = BPF_CORE_READ(bprm, file),
+		.filename = BPF_CORE_READ(bprm, filename),
+		.interp = BPF_CORE_READ(bprm, interp),
+		.has_binprm = true,
+	};
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	struct filter_verdict v = {};
 	struct event_exec *e;
 
 	if (ret)
 		return ret;
-	exec_verdict(file, filename, &v);
+	exec_verdict(s.file, s.filename, t, &v);
 	if (v.action != EVENT_ACTION_KILL)
 		return 0;
 	stat_inc(EVENT_STAT_DENIED);
@@ -389,7 +541,8 @@ int BPF_PROG(exec_lsm, struct linux_binprm *bprm, int ret)
 		return -1; /* -EPERM */
 	}
 	header_init(&e->header, EVENT_KIND_EXEC, EVENT_EXEC_VERSION, sizeof(*e));
-	exec_fill(e, file, filename);
+	/* The caller's descriptors: they are what the refused program would have had. */
+	exec_fill(e, &s);
 	e->match_rule = v.rule;
 	e->match_action = v.action;
 	e->match_gen = filter_gen & 0xffff;
@@ -405,8 +558,9 @@ SEC("tp/sched/sched_process_exec")
 int exec_tp(struct trace_event_raw_sched_process_exec *ctx)
 {
 	__u32 loc = BPF_CORE_READ(ctx, __data_loc_filename);
+	struct exec_start s = { .filename = (const char *)ctx + (loc & 0xffff) };
 
-	return handle_exec((const char *)ctx + (loc & 0xffff));
+	return handle_exec(&s);
 }
 
 SEC("tp/sched/sched_process_exit")

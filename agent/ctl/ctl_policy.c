@@ -164,6 +164,26 @@ static int append_value(char **buf, const struct policy_matcher *m, const struct
 	return append(buf, _("gid %u"), v->id);
 }
 
+/* The keywords of a location matcher in words, joined by "or", into *buf. */
+static int location_words(char **buf, const struct policy_matcher *m)
+{
+	for (size_t i = 0; i < m->n_values; i++) {
+		const char *w =
+			m->values[i].id == POLICY_LOCATION_MEMORY ?
+				/* TRANSLATORS: where a program runs from: location "memory". */
+				_("from memory, with no file on disk (a memfd or a deleted file)") :
+				/* TRANSLATORS: location "world_writable". */
+				_("from a directory that every user may write to, such as /tmp, "
+				  "/var/tmp or /dev/shm, or from one below it");
+		/* TRANSLATORS: joins two places a program may run from. */
+		int k = i ? append(buf, _(", or %s"), w) : append(buf, "%s", w);
+
+		if (k < 0)
+			return k;
+	}
+	return 0;
+}
+
 /*
  * One condition of a process rule, with its values in words: one value or a
  * list of them, each exact or a pattern.
@@ -224,6 +244,38 @@ static void matcher_item(struct explain *e, const struct policy_matcher *m, cons
 		     list ? _("its arguments contain one of: %s") : _("its arguments contain %s"),
 		     v);
 		break;
+	case POLICY_FIELD_LOCATION: {
+		_cleanup_free_ char *words = NULL;
+
+		if (location_words(&words, m) < 0) {
+			e->error = e->error ?: -ENOMEM;
+			break;
+		}
+		/* TRANSLATORS: %s is one or more places, e.g. "from memory, with no file on disk". */
+		item(e, 5, _("it runs %s"), words);
+		break;
+	}
+	case POLICY_FIELD_STDIO:
+		item(e, 5, "%s",
+		     _("its standard input, output or error is a network connection (TCP or UDP), "
+		       "as in a shell that someone controls over the network"));
+		break;
+	case POLICY_FIELD_STDIN_FROM:
+		if (list)
+			item(e, 5,
+			     pattern ?
+				     _("its standard input is a pipe from a program whose name is "
+				       "or matches one of: %s") :
+				     _("its standard input is a pipe from a program whose name is "
+				       "one of: %s"),
+			     v);
+		else
+			item(e, 5,
+			     pattern ? _("its standard input is a pipe from a program whose name "
+					 "matches %s") :
+				       _("its standard input is a pipe from a program named %s"),
+			     v);
+		break;
 	case _POLICY_FIELD_MAX:
 		break;
 	}
@@ -253,6 +305,17 @@ static int process_clause(struct explain *e, const policy_rule *r, size_t k)
 	return 0;
 }
 
+/* Whether r's location matcher names world-writable places, which scripts are judged for in userspace. */
+static bool location_has_world_writable(const policy_rule *r)
+{
+	const struct policy_matcher *m = policy_rule_matcher(r, POLICY_FIELD_LOCATION);
+
+	for (size_t i = 0; m && i < m->n_values; i++)
+		if (m->values[i].id == POLICY_LOCATION_WORLD_WRITABLE)
+			return true;
+	return false;
+}
+
 static int explain_process_rule(struct explain *e, const policy_rule *r)
 {
 	unsigned grace = policy_rule_grace_seconds(r);
@@ -271,6 +334,12 @@ static int explain_process_rule(struct explain *e, const policy_rule *r)
 		say(e, 3, "%s",
 		    _("Reports any program that matches all of the following; the program is not "
 		      "stopped (monitor mode):"));
+	else if (policy_rule_kernel_decidable(r) && location_has_world_writable(r))
+		say(e, 3, "%s",
+		    _("Stops any program that matches all of the following before it runs a "
+		      "single instruction, and reports it (enforce mode). A script is stopped "
+		      "just after it starts: where a script lies is checked by the agent, not the "
+		      "kernel, so it may run for a moment:"));
 	else if (policy_rule_kernel_decidable(r))
 		say(e, 3, "%s",
 		    _("Stops any program that matches all of the following before it runs a "

@@ -68,8 +68,9 @@ void agent_findings_on_finding(void *userdata, const struct finding *f)
 	a->findings.count++;
 	if (ratelimit_below(&a->findings.rl)) {
 		if (f->rule && f->has_process)
-			log_notice("Rule %s: %s (pid %u, %s): %s.", policy_rule_id(f->rule),
+			log_notice("Rule %s: %s (pid %u, %s%s%s): %s.", policy_rule_id(f->rule),
 				   finding_kind_to_string(f->kind), f->process.pid, f->process.path,
+				   f->process.script[0] ? " running " : "", f->process.script,
 				   finding_action_to_string(f->action));
 		else if (f->rule && f->check && f->check->reason[0])
 			log_notice("Rule %s: %s: %s.", policy_rule_id(f->rule),

@@ -105,6 +105,31 @@ usec_t decode_time_real(nsec_t boot, int64_t clock_offset)
 	return real / NSEC_PER_USEC;
 }
 
+/* A standard descriptor as the probe saw it; false for values no probe sends. */
+static bool decode_stdio(const struct event_stdio *s, struct decoded_stdio *ret)
+{
+	bool network = s->kind == EVENT_STDIO_NETWORK;
+
+	if (s->kind >= _EVENT_STDIO_MAX)
+		return false;
+	if (network ? (s->family != AF_INET && s->family != AF_INET6) ||
+			      (s->protocol != IPPROTO_TCP && s->protocol != IPPROTO_UDP) :
+		      s->family != 0 || s->protocol != 0)
+		return false;
+	*ret = (struct decoded_stdio){
+		.kind = s->kind,
+		.family = s->family,
+		.protocol = s->protocol,
+		.local_port = s->local_port,
+		.remote_port = s->remote_port,
+		.ino = s->ino,
+	};
+	if (network)
+		memcpy(ret->remote_addr, s->remote_addr,
+		       s->family == AF_INET ? 4 : EVENT_NET_ADDR_LEN);
+	return true;
+}
+
 static int decode_exec(const void *data, size_t size, struct decoded_event *ev)
 {
 	const struct event_exec *e = data;
@@ -113,6 +138,8 @@ static int decode_exec(const void *data, size_t size, struct decoded_event *ev)
 	if (size != sizeof(struct event_exec) && size != sizeof(struct event_exec_args))
 		return -EBADMSG;
 	if (e->filename_size == 0 || e->filename_size > EVENT_PATH_LEN)
+		return -EBADMSG;
+	if (e->exe_path_size > EVENT_PATH_LEN || e->facts >> _EVENT_FACT_MAX)
 		return -EBADMSG;
 	if (e->args_size > EVENT_ARGS_LEN)
 		return -EBADMSG;
@@ -136,6 +163,23 @@ static int decode_exec(const void *data, size_t size, struct decoded_event *ev)
 	ev->exec.match_gen = e->match_gen;
 	ev->exec.exe_dev = e->exe_dev;
 	ev->exec.exe_ino = e->exe_ino;
+	for (size_t i = 0; i < 3; i++)
+		if (!decode_stdio(&e->stdio[i], &ev->exec.stdio[i]))
+			return -EBADMSG;
+	/* Only an absolute path is one: anything else would be taken for a name elsewhere. */
+	name_len = strnlen(e->exe_path, e->exe_path_size);
+	if (name_len > 0 && e->exe_path[0] == '/' && name_len < EVENT_PATH_LEN) {
+		memcpy(ev->exec.exe_path, e->exe_path, name_len);
+		ev->exec.exe_path[name_len] = '\0';
+	} else {
+		ev->exec.exe_path[0] = '\0';
+	}
+	ev->exec.exe_path_truncated = e->flags & EVENT_EXEC_EXE_PATH_TRUNCATED;
+	ev->exec.facts = e->facts;
+	ev->exec.script = e->flags & EVENT_EXEC_SCRIPT;
+	ev->exec.script_unknown = e->flags & EVENT_EXEC_NO_SCRIPT_INFO;
+	ev->exec.cwd_world_writable = e->flags & EVENT_EXEC_CWD_WORLD_WRITABLE;
+	copy_str(ev->exec.stdin_writer, e->stdin_writer, sizeof(e->stdin_writer) - 1);
 	if (e->flags & EVENT_EXEC_NO_LOGINUID)
 		ev->task.loginuid = UINT32_MAX;
 	ev->exec.args_size = 0;

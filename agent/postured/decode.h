@@ -21,6 +21,16 @@ struct decoded_task {
 	char comm[EVENT_COMM_LEN + 1];
 };
 
+/* One of a new program's standard descriptors (struct event_stdio). */
+struct decoded_stdio {
+	uint8_t kind; /* enum event_stdio_kind */
+	uint8_t family; /* network sockets: AF_INET or AF_INET6 */
+	uint8_t protocol; /* network sockets: IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t local_port, remote_port;
+	uint64_t ino; /* the pipe's or socket's inode */
+	uint8_t remote_addr[EVENT_NET_ADDR_LEN]; /* network order; IPv4 in the first 4 bytes */
+};
+
 struct decoded_event {
 	enum event_kind kind;
 	nsec_t time_boot; /* CLOCK_BOOTTIME */
@@ -39,6 +49,15 @@ struct decoded_event {
 			uint16_t match_gen; /* its filter generation (low 16 bits) */
 			size_t args_size; /* NUL-separated argv bytes in args */
 			char args[EVENT_ARGS_LEN + 1];
+			/* The executable as the kernel resolved it; "" when it could not. */
+			char exe_path[EVENT_PATH_LEN];
+			bool exe_path_truncated;
+			uint32_t facts; /* bits of enum event_exec_fact */
+			bool script; /* filename is a #! script, the executable its interpreter */
+			bool script_unknown; /* the probe cannot tell scripts (classic tracepoints) */
+			bool cwd_world_writable; /* scripts by relative name: where they were started */
+			struct decoded_stdio stdio[3];
+			char stdin_writer[EVENT_NAME_LEN]; /* "" when unknown */
 		} exec;
 		struct {
 			uint32_t parent_tid;

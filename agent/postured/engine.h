@@ -29,6 +29,10 @@ struct engine_ops {
 				const struct filter_verdict *v);
 	int (*filter_add_name)(void *ctx, const char *name, const struct filter_verdict *v);
 	int (*filter_add_path)(void *ctx, const char *path, const struct filter_verdict *v);
+	/* An exec for which the kernel finds fact (enum event_exec_fact). */
+	int (*filter_add_fact)(void *ctx, unsigned fact, const struct filter_verdict *v);
+	/* Whether the kernel notes who writes into pipes (rules on stdin_from); with the commit. */
+	void (*filter_pipe_writers)(void *ctx, bool on);
 	int (*filter_commit)(void *ctx, bool open);
 	uint32_t (*filter_gen)(void *ctx);
 	/*
@@ -52,6 +56,18 @@ struct engine_ops {
 	 * /proc/PID/cmdline has them, into buf.  Returns how many, or -errno.
 	 */
 	int (*cmdline)(void *ctx, uint32_t pid, char *buf, size_t size);
+	/*
+	 * Optional: the file name of the program whose standard output is the
+	 * pipe with inode ino, as the kernel noted it at that program's exec,
+	 * into buf.  Returns 0, or -ENOENT when none was noted.
+	 */
+	int (*pipe_writer)(void *ctx, uint64_t ino, char *buf, size_t size);
+	/*
+	 * Optional: whether the file at path lies in a directory every user may
+	 * write to, or below one (1 or 0), or -errno.  For what the kernel cannot
+	 * tell at exec: a script's own location, programs running before the agent.
+	 */
+	int (*in_world_writable)(void *ctx, const char *path);
 	/* Where findings go. */
 	void (*finding)(void *ctx, const struct finding *f);
 	/* Optional: a rule began or stopped failing (see engine_rule_failing()). */

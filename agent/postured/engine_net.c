@@ -101,7 +101,7 @@ static void network_fill_process(engine *e, struct finding *f, const struct engi
 	p->uid = n->uid;
 	p->gid = n->gid;
 	strbufcpy(p->path, sizeof(p->path), exe ? exe : "");
-	strbufcpy(p->name, sizeof(p->name), n->comm);
+	finding_process_set_name(p, exe, n->comm);
 	/* The table's entry is this process only if it runs the same executable. */
 	if (pe && (!n->exe_ino || pe->exe_ino == n->exe_ino)) {
 		p->ppid = pe->ppid;

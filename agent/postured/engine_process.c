@@ -24,6 +24,9 @@
 struct facts {
 	struct policy_process pp;
 	char path[EVENT_PATH_LEN];
+	char script[EVENT_PATH_LEN]; /* a #! script as started; "" otherwise */
+	char stdin_writer[EVENT_NAME_LEN];
+	const struct decoded_stdio *stdio; /* the exec's three, NULL when not from an exec */
 	char sha256[HASHCACHE_HEX_LEN + 1];
 	char args[EVENT_ARGS_LEN + 1];
 	char user[256], group[256];
@@ -99,6 +102,21 @@ static int compile_parents(engine *e, const policy_rule *r, const struct filter_
 	return n;
 }
 
+/* The probe's fact for a keyword of location or stdio (a matcher value's id). */
+static unsigned keyword_fact(enum policy_field field, uint32_t id)
+{
+	if (field == POLICY_FIELD_STDIO)
+		return EVENT_FACT_STDIO_NETWORK;
+	return id == POLICY_LOCATION_MEMORY ? EVENT_FACT_MEMORY : EVENT_FACT_WORLD_WRITABLE;
+}
+
+/* Whether the kernel can pick out this rule's execs: by path, name or a fact it decides. */
+static bool key_in_kernel(enum policy_field key)
+{
+	return key == POLICY_FIELD_PATH || key == POLICY_FIELD_NAME ||
+	       key == POLICY_FIELD_LOCATION || key == POLICY_FIELD_STDIO;
+}
+
 /* Adds the kernel entries of one rule.  Returns how many, or -errno. */
 static int compile_rule(engine *e, const policy_rule *r, size_t index)
 {
@@ -111,12 +129,19 @@ static int compile_rule(engine *e, const policy_rule *r, size_t index)
 	int n, k;
 
 	n = compile_parents(e, r, &v);
-	if (n < 0 || (key != POLICY_FIELD_PATH && key != POLICY_FIELD_NAME))
+	if (n < 0 || !key_in_kernel(key))
 		return n;
 	m = policy_rule_matcher(r, key);
 	for (size_t i = 0; i < m->n_values; i++) {
 		const char *text = m->values[i].text;
 
+		if (key == POLICY_FIELD_LOCATION || key == POLICY_FIELD_STDIO) {
+			k = e->ops->filter_add_fact(e->ctx, keyword_fact(key, m->values[i].id), &v);
+			if (k < 0)
+				return k;
+			n++;
+			continue;
+		}
 		k = key == POLICY_FIELD_NAME ? e->ops->filter_add_name(e->ctx, text, &v) :
 					       compile_path(e, text, &v);
 		if (k < 0)
@@ -136,7 +161,7 @@ static bool has_userspace_keys(const policy *p)
 		if (!policy_rule_enabled(r) || policy_rule_type(r) != POLICY_RULE_PROCESS)
 			continue;
 		key = policy_rule_key_field(r);
-		if (key != POLICY_FIELD_PATH && key != POLICY_FIELD_NAME)
+		if (!key_in_kernel(key))
 			return true;
 	}
 	return false;
@@ -199,8 +224,10 @@ int engine_process_compile(engine *e, const policy *p, size_t *ret_entries, bool
 			entries += (size_t)r;
 	}
 	open = e->open_filter || needs_every_exec(p);
-	if (r >= 0)
+	if (r >= 0) {
+		e->ops->filter_pipe_writers(e->ctx, policy_needs(p) & POLICY_NEED_STDIN_WRITER);
 		r = e->ops->filter_commit(e->ctx, open);
+	}
 	if (r < 0)
 		return r;
 	*ret_entries = entries;
@@ -266,24 +293,74 @@ static void facts_sha256(engine *e, uint32_t pid, struct facts *f)
 	f->pp.sha256 = f->sha256;
 }
 
+/*
+ * Where the program lies, as location keywords: the kernel's facts about the
+ * executable, and for a #! script also where the script lies, which the
+ * kernel could not see (its file is closed by then): a relative name by the
+ * kernel's look at the working directory, an absolute one by the agent's.
+ */
+static unsigned exec_location(engine *e, const struct decoded_event *ev)
+{
+	unsigned loc = finding_exec_location(ev->exec.facts);
+
+	if (ev->exec.script && !(loc & POLICY_LOCATION_WORLD_WRITABLE)) {
+		if (ev->exec.filename[0] != '/') {
+			if (ev->exec.cwd_world_writable)
+				loc |= POLICY_LOCATION_WORLD_WRITABLE;
+		} else if ((policy_needs(e->policy) & POLICY_NEED_LOCATION) &&
+			   e->ops->in_world_writable &&
+			   e->ops->in_world_writable(e->ctx, ev->exec.filename) == 1) {
+			loc |= POLICY_LOCATION_WORLD_WRITABLE;
+		}
+	}
+	return loc;
+}
+
+/* Who writes into the pipe on the program's standard input, as the kernel noted it. */
+static const char *exec_stdin_writer(engine *e, const struct decoded_event *ev, struct facts *f)
+{
+	const struct decoded_stdio *in = &ev->exec.stdio[0];
+
+	if (ev->exec.stdin_writer[0])
+		return strbufcpy(f->stdin_writer, sizeof(f->stdin_writer), ev->exec.stdin_writer);
+	/* The writer's exec may have come after this one: the kernel's map has it by now. */
+	if (in->kind != EVENT_STDIO_PIPE || !(policy_needs(e->policy) & POLICY_NEED_STDIN_WRITER) ||
+	    !e->ops->pipe_writer ||
+	    e->ops->pipe_writer(e->ctx, in->ino, f->stdin_writer, sizeof(f->stdin_writer)) < 0)
+		return NULL;
+	return f->stdin_writer;
+}
+
 static void facts_from_exec(engine *e, const struct decoded_event *ev, struct facts *f)
 {
 	const char *path = ev->exec.filename;
 
 	memset(&f->pp, 0, sizeof(f->pp));
 	f->sha256[0] = '\0';
+	f->script[0] = '\0';
 	/*
-	 * The kernel gives the path as exec'd: possibly relative or a symlink,
-	 * while rules are about the executable itself.  /proc has it resolved.
-	 * That costs a syscall, so only where a rule could turn on it: the
-	 * kernel matched the executable, or some rule has no kernel key.  A
-	 * program the kernel killed may be gone by now, and then its path as
-	 * exec'd must do (its rule came with the record).
+	 * The kernel resolved the executable from its struct file at the exec,
+	 * while the program surely still existed.  Where it could not (a path
+	 * deeper than its walk), /proc may still have it; only where a rule
+	 * could turn on it, for it costs a syscall: the kernel matched the
+	 * executable, or some rule has no kernel key.  Failing both, the path
+	 * as exec'd must do.
 	 */
-	if ((path[0] != '/' || e->userspace_keys || ev->exec.match_action != EVENT_ACTION_NONE) &&
-	    e->ops->exe_path(e->ctx, ev->task.pid, ev->exec.exe_ino, f->path, sizeof(f->path)) >= 0)
+	if (ev->exec.exe_path[0] && !ev->exec.exe_path_truncated)
+		path = strbufcpy(f->path, sizeof(f->path), ev->exec.exe_path);
+	else if ((path[0] != '/' || e->userspace_keys ||
+		  ev->exec.match_action != EVENT_ACTION_NONE) &&
+		 e->ops->exe_path(e->ctx, ev->task.pid, ev->exec.exe_ino, f->path,
+				  sizeof(f->path)) >= 0)
 		path = f->path;
 	f->pp.path = path;
+	if (ev->exec.script)
+		strbufcpy(f->script, sizeof(f->script), ev->exec.filename);
+	f->pp.location = exec_location(e, ev);
+	if (ev->exec.facts & 1U << EVENT_FACT_STDIO_NETWORK)
+		f->pp.stdio |= POLICY_STDIO_NETWORK;
+	f->pp.stdin_writer = exec_stdin_writer(e, ev, f);
+	f->stdio = ev->exec.stdio;
 	f->pp.uid = ev->task.uid;
 	f->pp.gid = ev->task.gid;
 	if (ev->exec.args_size > 0) {
@@ -314,11 +391,41 @@ static void facts_args_from_proc(engine *e, uint32_t pid, struct facts *f)
 	f->pp.args = f->args;
 }
 
+/*
+ * Where a program known from /proc lies: /proc/PID/exe says "/memfd:NAME
+ * (deleted)" for a memfd and adds " (deleted)" to an unlinked file's path.
+ * What the standard descriptors were at its exec is not known.
+ */
+static unsigned entry_location(engine *e, const char *exe)
+{
+	static const char deleted[] = " (deleted)";
+	char path[EVENT_PATH_LEN];
+	size_t len;
+	unsigned loc = 0;
+
+	if (!exe || exe[0] != '/' || !(policy_needs(e->policy) & POLICY_NEED_LOCATION))
+		return 0;
+	if (strncmp(exe, "/memfd:", strlen("/memfd:")) == 0)
+		return POLICY_LOCATION_MEMORY;
+	strbufcpy(path, sizeof(path), exe);
+	len = strlen(path);
+	if (len > strlen(deleted) && strcmp(path + len - strlen(deleted), deleted) == 0) {
+		loc |= POLICY_LOCATION_MEMORY;
+		path[len - strlen(deleted)] = '\0';
+	}
+	if (e->ops->in_world_writable && e->ops->in_world_writable(e->ctx, path) == 1)
+		loc |= POLICY_LOCATION_WORLD_WRITABLE;
+	return loc;
+}
+
 static void facts_from_entry(engine *e, const struct proc_entry *pe, struct facts *f)
 {
 	memset(&f->pp, 0, sizeof(f->pp));
 	f->sha256[0] = '\0';
+	f->script[0] = '\0';
+	f->stdio = NULL;
 	f->pp.path = pe->exe;
+	f->pp.location = entry_location(e, pe->exe);
 	if (!pe->exe && pe->comm[0])
 		f->pp.name = pe->comm;
 	f->pp.uid = pe->uid;
@@ -360,9 +467,16 @@ static void finding_fill_process(struct finding *fd, const struct decoded_event 
 	p->gid = ev->task.gid;
 	p->start_boot = ev->task.start_boot;
 	strbufcpy(p->path, sizeof(p->path), f->pp.path ? f->pp.path : "");
-	strbufcpy(p->name, sizeof(p->name), ev->task.comm);
+	finding_process_set_name(p, f->pp.path, ev->task.comm);
 	strbufcpy(p->sha256, sizeof(p->sha256), f->sha256);
 	strbufcpy(p->cmd_line, sizeof(p->cmd_line), f->pp.args ? f->pp.args : "");
+	p->location = f->pp.location;
+	strbufcpy(p->script, sizeof(p->script), f->script);
+	strbufcpy(p->stdin_from, sizeof(p->stdin_from),
+		  f->pp.stdin_writer ? f->pp.stdin_writer : "");
+	p->has_stdio = f->stdio != NULL;
+	if (f->stdio)
+		memcpy(p->stdio, f->stdio, sizeof(p->stdio));
 	finding_fill_ancestors(fd, f);
 }
 
@@ -597,7 +711,8 @@ static void judge_running(void *userdata, const struct proc_entry *pe)
 			.start_boot = pe->start_boot,
 		};
 		strbufcpy(f.process.path, sizeof(f.process.path), pe->exe);
-		strbufcpy(f.process.name, sizeof(f.process.name), pe->comm);
+		finding_process_set_name(&f.process, pe->exe, pe->comm);
+		f.process.location = facts.pp.location;
 		strbufcpy(f.process.sha256, sizeof(f.process.sha256), facts.sha256);
 		strbufcpy(f.process.cmd_line, sizeof(f.process.cmd_line),
 			  facts.pp.args ? facts.pp.args : "");

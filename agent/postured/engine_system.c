@@ -47,6 +47,64 @@ static int sys_filter_add_path(void *ctx, const char *path, const struct filter_
 	return probe_process_filter_add_path(s->probe, path, v);
 }
 
+static int sys_filter_add_fact(void *ctx, unsigned fact, const struct filter_verdict *v)
+{
+	struct engine_system *s = ctx;
+
+	return probe_process_filter_add_fact(s->probe, fact, v);
+}
+
+static void sys_filter_pipe_writers(void *ctx, bool on)
+{
+	struct engine_system *s = ctx;
+
+	probe_process_filter_pipe_writers(s->probe, on);
+}
+
+static int sys_pipe_writer(void *ctx, uint64_t ino, char *buf, size_t size)
+{
+	struct engine_system *s = ctx;
+
+	return probe_process_pipe_writer(s->probe, ino, buf, size);
+}
+
+/*
+ * From the file's directory up to the root, as the probe walks the
+ * executable's dentries (probes/exec_facts.bpf.h), but through symlinks, as
+ * the path is followed when the file is opened.
+ */
+static int sys_in_world_writable(void *ctx, const char *path)
+{
+	char dir[PATH_MAX];
+	size_t len;
+	int examined = 0;
+
+	(void)ctx;
+	if (!path || path[0] != '/')
+		return -EINVAL;
+	len = strlen(path);
+	if (len >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, path, len + 1);
+	for (;;) {
+		char *slash = strrchr(dir, '/');
+		struct stat st;
+		bool root = slash == dir;
+
+		if (!slash)
+			break;
+		slash[root ? 1 : 0] = '\0';
+		if (stat(dir, &st) == 0) {
+			examined++;
+			if (S_ISDIR(st.st_mode) && (st.st_mode & S_IWOTH))
+				return 1;
+		}
+		if (root)
+			break;
+	}
+	return examined ? 0 : -ENOENT;
+}
+
 static int sys_filter_commit(void *ctx, bool open)
 {
 	struct engine_system *s = ctx;
@@ -195,6 +253,8 @@ const struct engine_ops engine_ops_system = {
 	.filter_add_inode = sys_filter_add_inode,
 	.filter_add_name = sys_filter_add_name,
 	.filter_add_path = sys_filter_add_path,
+	.filter_add_fact = sys_filter_add_fact,
+	.filter_pipe_writers = sys_filter_pipe_writers,
 	.filter_commit = sys_filter_commit,
 	.filter_gen = sys_filter_gen,
 	.kill = sys_kill,
@@ -202,6 +262,8 @@ const struct engine_ops engine_ops_system = {
 	.track = sys_track,
 	.exe_open = sys_exe_open,
 	.cmdline = sys_cmdline,
+	.pipe_writer = sys_pipe_writer,
+	.in_world_writable = sys_in_world_writable,
 	.finding = sys_finding,
 	.state_changed = sys_state_changed,
 	.net_apply = sys_net_apply,

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+#include <string.h>
+
+#include "basic/string-util.h"
 #include "finding.h"
 
 const char *finding_kind_to_string(enum finding_kind k)
@@ -60,4 +63,18 @@ const char *finding_outcome_to_string(enum finding_outcome o)
 		break;
 	}
 	return "unknown";
+}
+
+void finding_process_set_name(struct finding_process *p, const char *path, const char *comm)
+{
+	const char *base = path && path[0] == '/' ? strrchr(path, '/') + 1 : NULL;
+
+	if (base && *base) {
+		strbufcpy(p->name, sizeof(p->name), base);
+	} else {
+		size_t n = strnlen(comm, EVENT_COMM_LEN);
+
+		memcpy(p->name, comm, n);
+		p->name[n] = '\0';
+	}
 }

@@ -12,6 +12,7 @@
 
 #include "probes/events.h"
 #include "basic/time-util.h"
+#include "decode.h"
 #include "policy.h"
 
 struct check_result;
@@ -70,9 +71,14 @@ struct finding_process {
 	uint32_t pid, ppid, uid, gid;
 	nsec_t start_boot;
 	char path[EVENT_PATH_LEN];
-	char name[EVENT_COMM_LEN + 1];
+	char name[EVENT_NAME_LEN]; /* the executable's file name; comm when the path is unknown */
 	char sha256[65]; /* empty when not computed */
 	char cmd_line[EVENT_ARGS_LEN + 1]; /* empty when not collected */
+	unsigned location; /* POLICY_LOCATION_* found at exec (or from /proc) */
+	char script[EVENT_PATH_LEN]; /* a #! script as started (path is its interpreter); or empty */
+	char stdin_from[EVENT_NAME_LEN]; /* who writes into the pipe on its stdin; empty: none known */
+	bool has_stdio; /* stdio below is the kernel's account at exec */
+	struct decoded_stdio stdio[3];
 };
 
 struct finding_ancestor {
@@ -103,6 +109,20 @@ struct finding {
 	bool has_network;
 	struct finding_network network;
 };
+
+/* The location keywords (POLICY_LOCATION_*) of the kernel's exec facts (event_exec.facts). */
+static inline unsigned finding_exec_location(uint32_t facts)
+{
+	return (facts & 1U << EVENT_FACT_MEMORY ? POLICY_LOCATION_MEMORY : 0) |
+	       (facts & 1U << EVENT_FACT_WORLD_WRITABLE ? POLICY_LOCATION_WORLD_WRITABLE : 0);
+}
+
+/*
+ * Names the process of a finding: the file name of its executable at path
+ * (which a process cannot change) when path is known, else comm (what it
+ * calls itself, EVENT_COMM_LEN bytes at most, NUL-terminated).
+ */
+void finding_process_set_name(struct finding_process *p, const char *path, const char *comm);
 
 const char *finding_kind_to_string(enum finding_kind k);
 const char *finding_action_to_string(enum finding_action a);

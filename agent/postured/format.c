@@ -162,6 +162,62 @@ static void write_file(yajl_gen g, const char *path)
 	write_file_hashed(g, path, NULL);
 }
 
+static const char *stdio_kind_name(uint8_t kind)
+{
+	static const char *const names[_EVENT_STDIO_MAX] = {
+		[EVENT_STDIO_CLOSED] = "closed",	 [EVENT_STDIO_FILE] = "file",
+		[EVENT_STDIO_CHAR] = "character_device", [EVENT_STDIO_PIPE] = "pipe",
+		[EVENT_STDIO_UNIX] = "unix_socket",	 [EVENT_STDIO_NETWORK] = "network_socket",
+		[EVENT_STDIO_SOCKET] = "socket",	 [EVENT_STDIO_OTHER] = "other",
+	};
+
+	return kind < _EVENT_STDIO_MAX ? names[kind] : "other";
+}
+
+/*
+ * What the kernel found at an exec, in the postured extension: where the
+ * program lies, the script a #! interpreter runs, and what its standard
+ * descriptors are (with the other end of a network socket, and the program
+ * writing into a pipe on its input).  Pipes, files and terminals only by
+ * kind: nothing of what flows through them.
+ */
+static void write_exec_facts(yajl_gen g, unsigned location, const char *script,
+			     const char *stdin_from, const struct decoded_stdio *stdio)
+{
+	static const char *const fds[3] = { "stdin", "stdout", "stderr" };
+
+	json_open(g, "exec");
+	json_key(g, "location");
+	yajl_gen_array_open(g);
+	if (location & POLICY_LOCATION_MEMORY)
+		yajl_gen_string(g, (const unsigned char *)"memory", strlen("memory"));
+	if (location & POLICY_LOCATION_WORLD_WRITABLE)
+		yajl_gen_string(g, (const unsigned char *)"world_writable",
+				strlen("world_writable"));
+	yajl_gen_array_close(g);
+	if (script && script[0])
+		json_text(g, "script", script);
+	for (size_t i = 0; stdio && i < 3; i++) {
+		const struct decoded_stdio *s = &stdio[i];
+
+		json_open(g, fds[i]);
+		json_str(g, "kind", stdio_kind_name(s->kind));
+		if (s->kind == EVENT_STDIO_NETWORK) {
+			char addr[INET6_ADDRSTRLEN];
+
+			json_str(g, "protocol", s->protocol == IPPROTO_TCP ? "tcp" : "udp");
+			if (inet_ntop(s->family, s->remote_addr, addr, sizeof(addr)))
+				json_str(g, "remote_address", addr);
+			json_int(g, "remote_port", s->remote_port);
+			json_int(g, "local_port", s->local_port);
+		}
+		if (i == 0 && s->kind == EVENT_STDIO_PIPE && stdin_from && stdin_from[0])
+			json_text(g, "writer", stdin_from);
+		json_close(g);
+	}
+	json_close(g);
+}
+
 /* A process known only from the table (the parent, the exiting process). */
 static void write_entry_process(yajl_gen g, const char *key, uint32_t pid,
 				const struct proc_entry *e, int64_t clock_offset)
@@ -226,7 +282,9 @@ void format_process_event(yajl_gen g, const struct decoded_event *ev, const stru
 	if (t->comm[0])
 		json_text(g, "name", t->comm);
 	if (ev->kind == EVENT_KIND_EXEC) {
-		write_file(g, ev->exec.filename);
+		write_file(g, ev->exec.exe_path[0] && !ev->exec.exe_path_truncated ?
+				      ev->exec.exe_path :
+				      ev->exec.filename);
 		if (ev->exec.args_size > 0) {
 			char cmd[EVENT_ARGS_LEN + 1];
 
@@ -262,6 +320,9 @@ void format_process_event(yajl_gen g, const struct decoded_event *ev, const stru
 			json_bool(g, "filename_truncated", 1);
 		if (ev->exec.args_truncated)
 			json_bool(g, "args_truncated", 1);
+		write_exec_facts(g, finding_exec_location(ev->exec.facts),
+				 ev->exec.script ? ev->exec.filename : NULL, ev->exec.stdin_writer,
+				 ev->exec.stdio);
 	} else if (ev->kind == EVENT_KIND_EXIT) {
 		json_int(g, "exit_status", ev->exit.status);
 		json_int(g, "exit_signal", ev->exit.signal);
@@ -590,6 +651,9 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 	}
 	if (f->has_network)
 		write_network_details(g, &f->network);
+	if (f->has_process && (f->process.has_stdio || f->process.location))
+		write_exec_facts(g, f->process.location, f->process.script, f->process.stdin_from,
+				 f->process.has_stdio ? f->process.stdio : NULL);
 	if (f->has_process && f->n_ancestors > 0) {
 		json_key(g, "ancestors");
 		yajl_gen_array_open(g);

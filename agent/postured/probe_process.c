@@ -19,6 +19,8 @@ struct probe_process {
 	bool lsm; /* the BPF LSM program refuses denied execs */
 	int ncpus;
 	uint32_t next_gen; /* the generation being filled, when filling */
+	uint32_t next_facts; /* the facts it has filter_fact entries for */
+	bool next_pipe_writers;
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct process_bpf *, process_bpf__destroy);
@@ -208,9 +210,45 @@ int probe_process_filter_begin(probe_process *p)
 	if (r >= 0)
 		r = filter_prune(bpf_map__fd(p->skel->maps.filter_path),
 				 sizeof(struct filter_path_key), p->skel->bss->filter_gen);
+	if (r >= 0)
+		r = filter_prune(bpf_map__fd(p->skel->maps.filter_fact),
+				 sizeof(struct filter_fact_key), p->skel->bss->filter_gen);
 	if (r < 0)
 		return r;
 	p->next_gen = gen;
+	p->next_facts = 0;
+	p->next_pipe_writers = false;
+	return 0;
+}
+
+int probe_process_filter_add_fact(probe_process *p, unsigned fact, const struct filter_verdict *v)
+{
+	struct filter_fact_key k = { .gen = p->next_gen, .fact = fact };
+	int r;
+
+	if (fact >= _EVENT_FACT_MAX)
+		return -EINVAL;
+	r = filter_put(bpf_map__fd(p->skel->maps.filter_fact), &k, v);
+	if (r >= 0)
+		p->next_facts |= 1U << fact;
+	return r;
+}
+
+void probe_process_filter_pipe_writers(probe_process *p, bool on)
+{
+	p->next_pipe_writers = on;
+}
+
+int probe_process_pipe_writer(probe_process *p, uint64_t ino, char *buf, size_t size)
+{
+	struct pipe_writer w;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.pipe_writers), &ino, &w) < 0)
+		return -errno;
+	w.name[sizeof(w.name) - 1] = '\0';
+	if (strlen(w.name) >= size)
+		return -ENAMETOOLONG;
+	strcpy(buf, w.name);
 	return 0;
 }
 
@@ -252,7 +290,16 @@ int probe_process_filter_commit(probe_process *p, bool open)
 	int r;
 
 	/* One aligned 4-byte store: the probes see the old set or the new one. */
+	/*
+	 * Both generations' facts while the switch happens: an exec between the
+	 * stores tests a fact too many, never one too few.
+	 */
+	__atomic_store_n(&p->skel->bss->facts_wanted, p->skel->bss->facts_wanted | p->next_facts,
+			 __ATOMIC_RELEASE);
+	__atomic_store_n(&p->skel->bss->pipe_writers_wanted, p->next_pipe_writers ? 1 : 0,
+			 __ATOMIC_RELEASE);
 	__atomic_store_n(&p->skel->bss->filter_gen, p->next_gen, __ATOMIC_RELEASE);
+	__atomic_store_n(&p->skel->bss->facts_wanted, p->next_facts, __ATOMIC_RELEASE);
 	__atomic_store_n(&p->skel->data->filter_open, open ? 1 : 0, __ATOMIC_RELEASE);
 	/*
 	 * The new generation is in force from here on, whatever happens next:
@@ -267,6 +314,9 @@ int probe_process_filter_commit(probe_process *p, bool open)
 	if (r >= 0)
 		r = filter_prune(bpf_map__fd(p->skel->maps.filter_path),
 				 sizeof(struct filter_path_key), p->next_gen);
+	if (r >= 0)
+		r = filter_prune(bpf_map__fd(p->skel->maps.filter_fact),
+				 sizeof(struct filter_fact_key), p->next_gen);
 	(void)r;
 	return 0;
 }

@@ -88,7 +88,16 @@ int probe_process_filter_add_name(probe_process *p, const char *name,
 				  const struct filter_verdict *v);
 int probe_process_filter_add_path(probe_process *p, const char *path,
 				  const struct filter_verdict *v);
+/* An exec for which the probe finds fact (enum event_exec_fact), in the generation being filled. */
+int probe_process_filter_add_fact(probe_process *p, unsigned fact, const struct filter_verdict *v);
+/* Whether the generation being filled notes who writes into pipes (pipe_writers). */
+void probe_process_filter_pipe_writers(probe_process *p, bool on);
 int probe_process_filter_commit(probe_process *p, bool open);
+/*
+ * The file name the probe noted for the program writing into the pipe with
+ * inode ino, into buf.  Returns 0, -ENOENT when it has none, -ENAMETOOLONG.
+ */
+int probe_process_pipe_writer(probe_process *p, uint64_t ino, char *buf, size_t size);
 /* Has the kernel report pid's forks and exit although its exec did not match. */
 int probe_process_track(probe_process *p, uint32_t pid);
 

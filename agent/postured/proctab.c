@@ -213,7 +213,9 @@ static int apply_exec(proctab *t, const struct decoded_event *ev)
 	char *exe;
 
 	/* Allocate before changing anything, so a failure leaves the table as it was. */
-	exe = strdup(ev->exec.filename);
+	/* The kernel's resolved path where it has one: what parent_path rules mean. */
+	exe = strdup(ev->exec.exe_path[0] && !ev->exec.exe_path_truncated ? ev->exec.exe_path :
+									    ev->exec.filename);
 	if (!exe)
 		return -ENOMEM;
 	if (e && !same_start(e, &ev->task)) {

@@ -39,6 +39,13 @@ static void check_event(const struct decoded_event *ev, nsec_t boot, int64_t off
 		      sizeof(ev->exec.filename));
 		check(ev->exec.args_size <= EVENT_ARGS_LEN);
 		check(ev->exec.args[ev->exec.args_size] == '\0');
+		check(strnlen(ev->exec.exe_path, sizeof(ev->exec.exe_path)) <
+		      sizeof(ev->exec.exe_path));
+		check(!ev->exec.exe_path[0] || ev->exec.exe_path[0] == '/');
+		check(strnlen(ev->exec.stdin_writer, sizeof(ev->exec.stdin_writer)) <
+		      sizeof(ev->exec.stdin_writer));
+		for (size_t i = 0; i < 3; i++)
+			check(ev->exec.stdio[i].kind < _EVENT_STDIO_MAX);
 		break;
 	case EVENT_KIND_EXIT:
 		check(ev->exit.signal >= 0 && ev->exit.signal < 128);
@@ -131,6 +138,13 @@ static int seeds_write(const char *dir)
 	e.exec.exe_ino = 393218;
 	e.exec.filename_size = sizeof("/usr/bin/ls");
 	memcpy(e.exec.filename, "/usr/bin/ls", sizeof("/usr/bin/ls"));
+	e.exec.exe_path_size = sizeof("/usr/bin/ls");
+	memcpy(e.exec.exe_path, "/usr/bin/ls", sizeof("/usr/bin/ls"));
+	e.exec.facts = 1U << EVENT_FACT_STDIO_NETWORK;
+	e.exec.stdio[0] = (struct event_stdio){ .kind = EVENT_STDIO_NETWORK, .family = 2,
+						.protocol = 6, .remote_port = 4444, .ino = 7 };
+	e.exec.stdio[1] = (struct event_stdio){ .kind = EVENT_STDIO_PIPE, .ino = 8 };
+	memcpy(e.exec.stdin_writer, "curl", sizeof("curl"));
 	r |= seed_write(dir, "exec", &e, sizeof(e.exec));
 
 	e.exec.header.size = sizeof(e);

@@ -29,29 +29,9 @@
 
 #include "harness.h"
 
-/* A finding is logged within this long of what caused it. */
-#define FINDING_TIMEOUT_MS 3000
-#define CHILD_TIMEOUT_MS   10000
-#define STATUS_TIMEOUT_MS  5000
-/* Long enough for userspace to have killed a program it meant to (it takes milliseconds). */
-#define SPARED_SECONDS "2"
-/* A program userspace must kill sleeps this long otherwise, and the wait times out. */
-#define KILLED_SECONDS "30"
+#include "process_rules.h"
 
-/* --- a test's files ---------------------------------------------------------------- */
-
-struct env {
-	char *dir;
-	char *target; /* a copy of write_marker: the program the rules are about */
-	char *sentinel; /* another copy, with a rule of its own */
-	char *parent_ok; /* copies of spawn_storm: the parent an except names ... */
-	char *parent_other; /* ... and one it does not */
-	char flag[32]; /* an argument no other program has */
-	char policy[PATH_MAX], config[PATH_MAX];
-	unsigned markers;
-};
-
-static void env_done(struct env *e)
+void env_done(struct env *e)
 {
 	free(e->target);
 	free(e->sentinel);
@@ -60,10 +40,8 @@ static void env_done(struct env *e)
 	harness_tmpdir_freep(&e->dir);
 }
 
-#define _cleanup_env_ _cleanup_(env_done)
-
 /* The configuration: the policy file, and extra (the inside of a JSON object) when given. */
-static int env_init(struct env *e, const char *extra)
+int env_init(struct env *e, const char *extra)
 {
 	char text[PATH_MAX + 256];
 	uint32_t rnd;
@@ -85,7 +63,7 @@ static int env_init(struct env *e, const char *extra)
 }
 
 /* A new marker path; it does not exist yet. */
-static const char *env_marker(struct env *e)
+const char *env_marker(struct env *e)
 {
 	static char buf[PATH_MAX];
 
@@ -95,7 +73,7 @@ static const char *env_marker(struct env *e)
 }
 
 /* Writes the policy file atomically (a new file renamed over the old one). */
-static int env_write_policy(struct env *e, const char *text)
+int env_write_policy(struct env *e, const char *text)
 {
 	char tmp[PATH_MAX + 8];
 
@@ -107,7 +85,7 @@ static int env_write_policy(struct env *e, const char *text)
 }
 
 /* One process rule: id, mode, the insides of "match" and "except" (NULL: none). */
-static char *rule_json(const char *id, const char *mode, const char *match, const char *except)
+char *rule_json(const char *id, const char *mode, const char *match, const char *except)
 {
 	char *s = NULL;
 
@@ -123,8 +101,7 @@ static char *rule_json(const char *id, const char *mode, const char *match, cons
 }
 
 /* A policy of serial and settings (the inside of an object) and two rules (b may be NULL). */
-static int env_policy(struct env *e, unsigned serial, const char *settings, const char *a,
-		      const char *b)
+int env_policy(struct env *e, unsigned serial, const char *settings, const char *a, const char *b)
 {
 	_cleanup_free_ char *text = NULL;
 
@@ -136,7 +113,7 @@ static int env_policy(struct env *e, unsigned serial, const char *settings, cons
 	return env_write_policy(e, text);
 }
 
-static int start_agent(struct env *e, const char *flavor, struct harness_agent **ret)
+int start_agent(struct env *e, const char *flavor, struct harness_agent **ret)
 {
 	struct harness_agent_opts o = {
 		.flavor = flavor,
@@ -150,7 +127,7 @@ static int start_agent(struct env *e, const char *flavor, struct harness_agent *
 /* --- children and what the agent said ----------------------------------------------- */
 
 /* Runs argv (NULL-terminated) to its end; *ret_status is its wait status. */
-static int run_wait(char *const argv[], int *ret_status)
+int run_wait(char *const argv[], int *ret_status)
 {
 	struct harness_child_opts o = HARNESS_CHILD_OPTS_DEFAULT;
 	_cleanup_close_ int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -175,7 +152,7 @@ static int run_through(struct env *e, const char *parent, const char *seconds, i
 }
 
 /* How often text occurs in what the agent wrote on stderr. */
-static unsigned stderr_count(const struct harness_agent *a, const char *text)
+unsigned stderr_count(const struct harness_agent *a, const char *text)
 {
 	unsigned n = 0;
 
@@ -184,7 +161,7 @@ static unsigned stderr_count(const struct harness_agent *a, const char *text)
 	return n;
 }
 
-static int wait_stderr(struct harness_agent *a, const char *text)
+int wait_stderr(struct harness_agent *a, const char *text)
 {
 	CHECK(harness_agent_wait_stderr(a, text, FINDING_TIMEOUT_MS) == 1,
 	      "postured did not log \"%s\" within %d ms. Its stderr: %s", text, FINDING_TIMEOUT_MS,
@@ -193,7 +170,7 @@ static int wait_stderr(struct harness_agent *a, const char *text)
 }
 
 /* One request on the status socket, as root; *ret (the caller's) is the parsed answer. */
-static int status_request(struct harness_agent *a, const char *request, yajl_val *ret)
+int status_request(struct harness_agent *a, const char *request, yajl_val *ret)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -254,7 +231,7 @@ static int expect_arguments(struct harness_agent *a, bool captured, long long by
 }
 
 /* The findings of rule id the status socket keeps (the answer's result.findings), in *ret. */
-static int findings_of(struct harness_agent *a, const char *id, yajl_val *ret)
+int findings_of(struct harness_agent *a, const char *id, yajl_val *ret)
 {
 	char request[256];
 
@@ -524,12 +501,27 @@ static const struct except_case except_cases[] = {
 	{ "tp_btf", "monitor" },
 };
 
+static const struct facts_case facts_cases[] = {
+	{ "monitor" },
+	{ "enforce" },
+};
+
 static const struct harness_test tests[] = {
 	HARNESS_TEST("except_parent_enforce_tp_btf", test_except_parent, &except_cases[0]),
 	HARNESS_TEST("except_parent_enforce_tracepoint", test_except_parent, &except_cases[1]),
 	HARNESS_TEST("except_parent_monitor", test_except_parent, &except_cases[2]),
 	HARNESS_TEST("arguments_captured_for_policy", test_args_by_policy, NULL),
 	HARNESS_TEST("arguments_refused_by_configuration", test_args_refused, NULL),
+	HARNESS_TEST("world_writable_monitor", test_facts_world_writable, &facts_cases[0]),
+	HARNESS_TEST("world_writable_enforce", test_facts_world_writable, &facts_cases[1]),
+	HARNESS_TEST("script_monitor", test_facts_script, &facts_cases[0]),
+	HARNESS_TEST("script_enforce", test_facts_script, &facts_cases[1]),
+	HARNESS_TEST("memfd_monitor", test_facts_memfd, &facts_cases[0]),
+	HARNESS_TEST("memfd_enforce", test_facts_memfd, &facts_cases[1]),
+	HARNESS_TEST("stdio_network_monitor", test_facts_stdio_network, &facts_cases[0]),
+	HARNESS_TEST("stdio_network_enforce", test_facts_stdio_network, &facts_cases[1]),
+	HARNESS_TEST("pipe_to_shell_monitor", test_facts_pipe_to_shell, &facts_cases[0]),
+	HARNESS_TEST("pipe_to_shell_enforce", test_facts_pipe_to_shell, &facts_cases[1]),
 };
 
 HARNESS_MAIN(tests)

@@ -119,6 +119,63 @@ static void test_exec_valid(void **state)
 	assert_string_equal(ev.exec.args, "");
 }
 
+/* The facts the probe decided: stdio with the peer, the resolved path, scripts. */
+static void test_exec_facts(void **state)
+{
+	struct event_exec_args r;
+	struct decoded_event ev;
+	const uint8_t peer[4] = { 127, 0, 0, 1 };
+
+	make_exec(&r, sizeof(struct event_exec), "./x.sh");
+	r.exec.flags = EVENT_EXEC_SCRIPT | EVENT_EXEC_CWD_WORLD_WRITABLE;
+	r.exec.facts = 1U << EVENT_FACT_WORLD_WRITABLE | 1U << EVENT_FACT_STDIO_NETWORK;
+	strcpy(r.exec.exe_path, "/usr/bin/dash");
+	r.exec.exe_path_size = sizeof("/usr/bin/dash");
+	r.exec.stdio[0] = (struct event_stdio){ .kind = EVENT_STDIO_NETWORK,
+						.family = AF_INET,
+						.protocol = IPPROTO_TCP,
+						.local_port = 40000,
+						.remote_port = 4444,
+						.ino = 77 };
+	memcpy(r.exec.stdio[0].remote_addr, peer, sizeof(peer));
+	r.exec.stdio[1] = (struct event_stdio){ .kind = EVENT_STDIO_PIPE, .ino = 78 };
+	strcpy(r.exec.stdin_writer, "curl");
+	assert_int_equal(decode_event(&r, sizeof(struct event_exec), 0, &ev), 0);
+	assert_string_equal(ev.exec.filename, "./x.sh");
+	assert_string_equal(ev.exec.exe_path, "/usr/bin/dash");
+	assert_true(ev.exec.script);
+	assert_true(ev.exec.cwd_world_writable);
+	assert_false(ev.exec.script_unknown);
+	assert_int_equal(ev.exec.facts, r.exec.facts);
+	assert_int_equal(ev.exec.stdio[0].kind, EVENT_STDIO_NETWORK);
+	assert_int_equal(ev.exec.stdio[0].remote_port, 4444);
+	assert_memory_equal(ev.exec.stdio[0].remote_addr, peer, sizeof(peer));
+	assert_int_equal(ev.exec.stdio[1].kind, EVENT_STDIO_PIPE);
+	assert_true(ev.exec.stdio[1].ino == 78);
+	assert_int_equal(ev.exec.stdio[2].kind, EVENT_STDIO_CLOSED);
+	assert_string_equal(ev.exec.stdin_writer, "curl");
+
+	/* A relative or empty resolved path is none. */
+	strcpy(r.exec.exe_path, "dash");
+	assert_int_equal(decode_event(&r, sizeof(struct event_exec), 0, &ev), 0);
+	assert_string_equal(ev.exec.exe_path, "");
+
+	/* Values no probe sends. */
+	r.exec.facts = 1U << _EVENT_FACT_MAX;
+	assert_refused(&r, sizeof(struct event_exec), -EBADMSG);
+	r.exec.facts = 0;
+	r.exec.stdio[2].kind = _EVENT_STDIO_MAX;
+	assert_refused(&r, sizeof(struct event_exec), -EBADMSG);
+	r.exec.stdio[2].kind = EVENT_STDIO_PIPE;
+	r.exec.stdio[2].family = AF_INET;
+	assert_refused(&r, sizeof(struct event_exec), -EBADMSG);
+	r.exec.stdio[2] = (struct event_stdio){ .kind = EVENT_STDIO_NETWORK, .family = AF_UNIX };
+	assert_refused(&r, sizeof(struct event_exec), -EBADMSG);
+	r.exec.stdio[2] = (struct event_stdio){};
+	r.exec.exe_path_size = EVENT_PATH_LEN + 1;
+	assert_refused(&r, sizeof(struct event_exec), -EBADMSG);
+}
+
 static void test_exec_flags(void **state)
 {
 	struct event_exec_args r;
@@ -701,6 +758,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exec_valid),
 		cmocka_unit_test(test_exec_flags),
+		cmocka_unit_test(test_exec_facts),
 		cmocka_unit_test(test_exec_with_args),
 		cmocka_unit_test(test_exec_args_area_unused),
 		cmocka_unit_test(test_exec_args_full_without_nul),

@@ -71,9 +71,34 @@ static int fake_filter_add_path(void *ctx, const char *path, const struct filter
 	return fake_add(ENTRY_PATH, path, 0, 0, v);
 }
 
+static int fake_filter_add_fact(void *ctx, unsigned fact, const struct filter_verdict *v)
+{
+	return fake_add(ENTRY_FACT, NULL, 0, fact, v);
+}
+
+static void fake_filter_pipe_writers(void *ctx, bool on)
+{
+	fake.pipe_writers_filling = on;
+}
+
+static int fake_pipe_writer(void *ctx, uint64_t ino, char *buf, size_t size)
+{
+	if (!fake.pipe_writer)
+		return -ENOENT;
+	snprintf(buf, size, "%s", fake.pipe_writer);
+	return 0;
+}
+
+static int fake_in_world_writable(void *ctx, const char *path)
+{
+	fake.world_writable_calls++;
+	return fake.world_writable;
+}
+
 static int fake_filter_commit(void *ctx, bool open)
 {
 	fake.commits++;
+	fake.pipe_writers = fake.pipe_writers_filling;
 	memcpy(fake.committed, fake.filling, sizeof(fake.filling));
 	fake.n_committed = fake.n_filling;
 	fake.open = open;
@@ -127,11 +152,13 @@ static void fake_finding(void *ctx, const struct finding *f)
 }
 
 /* Every operation of the fake system but the network probe's and state_changed. */
-#define FAKE_OPS_PROCESS                                                                       \
-	.filter_begin = fake_filter_begin, .filter_add_inode = fake_filter_add_inode,          \
-	.filter_add_name = fake_filter_add_name, .filter_add_path = fake_filter_add_path,      \
-	.filter_commit = fake_filter_commit, .filter_gen = fake_filter_gen, .kill = fake_kill, \
-	.exe_path = fake_exe_path, .track = fake_track, .exe_open = fake_exe_open,             \
+#define FAKE_OPS_PROCESS                                                                          \
+	.filter_begin = fake_filter_begin, .filter_add_inode = fake_filter_add_inode,             \
+	.filter_add_name = fake_filter_add_name, .filter_add_path = fake_filter_add_path,         \
+	.filter_add_fact = fake_filter_add_fact, .filter_pipe_writers = fake_filter_pipe_writers, \
+	.filter_commit = fake_filter_commit, .filter_gen = fake_filter_gen, .kill = fake_kill,    \
+	.exe_path = fake_exe_path, .track = fake_track, .exe_open = fake_exe_open,                \
+	.pipe_writer = fake_pipe_writer, .in_world_writable = fake_in_world_writable,             \
 	.finding = fake_finding
 
 const struct engine_ops fake_ops = { FAKE_OPS_PROCESS };

@@ -45,6 +45,7 @@ enum entry_type {
 	ENTRY_INODE,
 	ENTRY_NAME,
 	ENTRY_PATH,
+	ENTRY_FACT, /* ino holds the fact (enum event_exec_fact) */
 };
 
 struct entry {
@@ -65,6 +66,11 @@ struct fake {
 	size_t n_filling, n_committed;
 	uint32_t gen;
 	bool open;
+	bool pipe_writers; /* as the last commit asked */
+	bool pipe_writers_filling;
+	const char *pipe_writer; /* what the kernel's pipe_writers map answers; NULL: nothing */
+	int world_writable; /* what in_world_writable() answers */
+	unsigned world_writable_calls;
 	unsigned begins, commits, adds;
 	int fail_add_at; /* the add (1-based, counted from the begin) that fails; 0: none */
 

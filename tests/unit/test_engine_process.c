@@ -521,6 +521,73 @@ static void test_except_args_running(void **state)
 	policy_unref(p);
 }
 
+/*
+ * Rules on the facts the kernel decides: compiled into fact entries (a kill
+ * for a single-fact enforce rule) without opening the filter; a #! script's
+ * own place judged by the agent; the writer of a pipe looked up when the
+ * record came without it; and the finding carries what was found.
+ */
+static void test_exec_facts(void **state)
+{
+	struct ctx *c = *state;
+	policy *p = parse_text(
+		"{\"id\": \"facts\", \"serial\": 1, \"mode\": \"enforce\", \"rules\": ["
+		"{\"id\": \"ww\", \"type\": \"process\", \"title\": \"t\", \"severity\": \"low\", "
+		"\"match\": {\"location\": \"world_writable\"}, \"effect\": \"deny\", \"message\": "
+		"{\"en\": \"m\"}, \"remediation\": {\"en\": \"r\"}},"
+		"{\"id\": \"pipe\", \"type\": \"process\", \"title\": \"t\", \"severity\": \"low\", "
+		"\"match\": {\"name\": \"dash\", \"stdin_from\": \"curl\"}, \"effect\": \"deny\", "
+		"\"message\": {\"en\": \"m\"}, \"remediation\": {\"en\": \"r\"}}]}");
+	struct decoded_event ev;
+	const struct finding *f;
+	const struct entry *en = NULL;
+
+	assert_int_equal(engine_set_policy(c->e, p, T0), 0);
+	for (size_t i = 0; i < fake.n_committed; i++)
+		if (fake.committed[i].type == ENTRY_FACT)
+			en = &fake.committed[i];
+	assert_non_null(en);
+	assert_int_equal(en->ino, EVENT_FACT_WORLD_WRITABLE);
+	assert_int_equal(en->v.action, EVENT_ACTION_KILL);
+	assert_false(fake.open);
+	assert_true(fake.pipe_writers);
+
+	/* A script the kernel passed up: the agent finds it lies in a world-writable place. */
+	ev = exec_of(500, 1, USER_UID, "/tmp/fetched.sh");
+	strcpy(ev.exec.exe_path, "/usr/bin/dash");
+	ev.exec.script = true;
+	fake.world_writable = 1;
+	fake.world_writable_calls = 0;
+	feed(c, &ev, T0);
+	f = only_finding();
+	assert_string_equal(policy_rule_id(f->rule), "ww");
+	assert_string_equal(f->process.path, "/usr/bin/dash");
+	assert_string_equal(f->process.script, "/tmp/fetched.sh");
+	assert_int_equal(f->process.location, POLICY_LOCATION_WORLD_WRITABLE);
+	assert_int_equal(fake.world_writable_calls, 1);
+
+	/* The shell's stdin pipe: its writer exec'd after it, so the agent asks the map. */
+	fake.n_findings = 0;
+	fake.world_writable = 0;
+	ev = exec_of(501, 1, USER_UID, "/bin/sh");
+	strcpy(ev.exec.exe_path, "/usr/bin/dash");
+	ev.exec.stdio[0] = (struct decoded_stdio){ .kind = EVENT_STDIO_PIPE, .ino = 9 };
+	fake.pipe_writer = "curl";
+	feed(c, &ev, T0);
+	f = only_finding();
+	assert_string_equal(policy_rule_id(f->rule), "pipe");
+	assert_string_equal(f->process.name, "dash");
+	assert_string_equal(f->process.stdin_from, "curl");
+	assert_true(f->process.has_stdio);
+	fake.pipe_writer = "cat";
+	fake.n_findings = 0;
+	ev.task.pid = 502;
+	feed(c, &ev, T0);
+	assert_int_equal(fake.n_findings, 0);
+	fake.pipe_writer = NULL;
+	policy_unref(p);
+}
+
 static void sha256_of(const char *path, char hex[65])
 {
 	unsigned char md[32], buf[65536];
@@ -916,6 +983,7 @@ int test_engine_process(void)
 		T(test_parent_unknown),
 		T(test_except_parent_spares),
 		T(test_except_args_running),
+		T(test_exec_facts),
 		T(test_sha256_killed_from_userspace),
 		T(test_require_present_at_start),
 		T(test_userspace_kill_finds_it_gone),

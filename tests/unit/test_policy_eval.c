@@ -253,6 +253,59 @@ static void test_args_contains(void **state)
 	policy_unref(p);
 }
 
+/* Location and stdio match the facts the kernel decided; a rule on them has a kernel key. */
+static void test_exec_facts(void **state)
+{
+	policy *p = make_policy("enforce",
+				(const char *const[]){
+					"\"effect\": \"deny\", \"match\": "
+					"{\"location\": [\"memory\", \"world_writable\"]}",
+					"\"effect\": \"deny\", \"match\": "
+					"{\"stdio\": \"network\"}",
+					"\"effect\": \"deny\", \"match\": "
+					"{\"name\": [\"sh\", \"bash\"], \"stdin_from\": [\"curl\", "
+					"\"wget*\"]}",
+				},
+				3);
+	const policy_rule *loc = policy_rule_at(p, 0), *net = policy_rule_at(p, 1);
+	const policy_rule *pipe = policy_rule_at(p, 2);
+	struct policy_process a = proc_at("/tmp/x/miner");
+
+	assert_false(denied(p, &a)); /* nothing known of where it lies */
+	a.location = POLICY_LOCATION_WORLD_WRITABLE;
+	assert_true(policy_rule_matches(loc, &a));
+	a.location = POLICY_LOCATION_MEMORY;
+	assert_true(policy_rule_matches(loc, &a));
+	assert_false(policy_rule_matches(net, &a));
+	a.location = 0;
+	a.stdio = POLICY_STDIO_NETWORK;
+	assert_true(policy_rule_matches(net, &a));
+	assert_false(policy_rule_matches(loc, &a));
+
+	a = proc_at("/usr/bin/bash");
+	assert_false(denied(p, &a));
+	a.stdin_writer = "cat";
+	assert_false(denied(p, &a));
+	a.stdin_writer = "curl";
+	assert_true(policy_rule_matches(pipe, &a));
+	a.stdin_writer = "wget2";
+	assert_true(policy_rule_matches(pipe, &a));
+
+	/* The kernel picks the fact rules' execs out, and alone decides them. */
+	assert_int_equal(policy_rule_key_field(loc), POLICY_FIELD_LOCATION);
+	assert_int_equal(policy_rule_key_count(loc), 2);
+	assert_string_equal(policy_rule_key_at(loc, 0), "memory");
+	assert_int_equal(policy_rule_key_field(net), POLICY_FIELD_STDIO);
+	assert_true(policy_rule_kernel_decidable(loc));
+	assert_true(policy_rule_kernel_decidable(net));
+	assert_int_equal(policy_rule_key_field(pipe), POLICY_FIELD_NAME);
+	assert_false(policy_rule_kernel_decidable(pipe));
+	assert_false(policy_needs(p) & POLICY_NEED_EVERY_EXEC);
+	assert_true(policy_needs(p) & POLICY_NEED_STDIN_WRITER);
+	assert_true(policy_needs(p) & POLICY_NEED_LOCATION);
+	policy_unref(p);
+}
+
 static void test_fields_are_and(void **state)
 {
 	policy *p =
@@ -586,6 +639,7 @@ int main(void)
 {
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_path_exact),
+		cmocka_unit_test(test_exec_facts),
 		cmocka_unit_test(test_path_glob),
 		cmocka_unit_test(test_path_list_is_or),
 		cmocka_unit_test(test_name),
