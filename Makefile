@@ -95,6 +95,9 @@ UNIT_TESTS += runner
 runner_DEPS = $(CHECKS_SRCS) $(POLICY_SRCS)
 UNIT_TESTS += listeners
 listeners_DEPS := agent/postured/listeners.c
+# resolv.conf's nameservers, ordinary and hostile, and the resolver set.
+UNIT_TESTS += resolvers
+resolvers_DEPS := agent/postured/resolvers.c
 
 INTEGRATION_TESTS := process_probe policy_enforce status_socket agent_collector
 # The network probe driven directly, without the daemon.
