@@ -322,12 +322,35 @@ $(BUILD)/tests/checks_bus/fake_systemd: tests/checks_bus/fake_systemd.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(PKG_LIBS) -o $@
 
+# The agent's watch of systemd-resolved against the private bus and a test service that
+# answers as resolved does, plain and under ASan+UBSan.
+RESOLVED_BUS_SRCS := tests/checks_bus/test_resolved_bus.c agent/postured/resolved.c \
+	agent/postured/resolvers.c
+$(BUILD)/tests/checks_bus/test_resolved_bus: $(call obj,$(RESOLVED_BUS_SRCS)) $(BASIC_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(TEST_LIBS) -o $@
+$(BUILD)/asan/tests/checks_bus/test_resolved_bus: $(call obj,$(RESOLVED_BUS_SRCS),asan/) \
+		$(BASIC_LIB_SAN)
+	$(call msg,LD-SAN,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(ALL_LDFLAGS) $^ $(TEST_LIBS) -o $@
+$(BUILD)/tests/checks_bus/fake_resolved: tests/checks_bus/fake_resolved.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(PKG_LIBS) -o $@
+
 .PHONY: checks-bus-test
 checks-bus-test: $(BUILD)/tests/checks_bus/test_checks_bus \
-		$(BUILD)/asan/tests/checks_bus/test_checks_bus $(BUILD)/tests/checks_bus/fake_systemd
+		$(BUILD)/asan/tests/checks_bus/test_checks_bus $(BUILD)/tests/checks_bus/fake_systemd \
+		$(BUILD)/tests/checks_bus/test_resolved_bus \
+		$(BUILD)/asan/tests/checks_bus/test_resolved_bus $(BUILD)/tests/checks_bus/fake_resolved
 	@$(BUILD)/tests/checks_bus/test_checks_bus $(BUILD)/tests/checks_bus/fake_systemd
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		$(BUILD)/asan/tests/checks_bus/test_checks_bus $(BUILD)/tests/checks_bus/fake_systemd
+	@$(BUILD)/tests/checks_bus/test_resolved_bus $(BUILD)/tests/checks_bus/fake_resolved
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		$(BUILD)/asan/tests/checks_bus/test_resolved_bus $(BUILD)/tests/checks_bus/fake_resolved
 
 .PHONY: e2e
 e2e: $(BUILD)/tests/e2e/test_e2e $(BUILD)/postured-sender $(BUILD)/posture-collector

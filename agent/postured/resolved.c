@@ -158,9 +158,11 @@ static int resolved_ask(resolved *r)
 		k = sd_bus_message_append(m, "ss", RESOLVE1_MGR, r->old_property ? "DNS" : "DNSEx");
 	if (k >= 0)
 		k = sd_bus_call_async(r->bus, &r->call_slot, m, on_reply, r, RESOLVED_TIMEOUT_USEC);
-	if (k < 0)
+	if (k < 0) {
 		resolved_lost(r, "the system bus refused the question");
-	return k;
+		return k;
+	}
+	return 0;
 }
 
 /* A property of the Manager changed: asked again when it is one of the servers'. */
