@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "net_enforce.h"
@@ -157,8 +158,121 @@ static int test_follow_resolv_conf(const void *arg)
 	return harness_agent_stop_ok(a);
 }
 
+/* Whether text has line, and says so when not. */
+static int expect_line(const char *text, const char *line, const char *who)
+{
+	CHECK(strstr(text, line), "posturectl status as %s does not say \"%s\"; it printed: %s",
+	      who, line, text);
+	return 0;
+}
+
+/*
+ * What the employee reads in `posturectl status`: one line for each thing
+ * found, here two listeners and one outbound connection of their own
+ * programs, under the rule each is about; another user reads none of them.
+ */
+static int test_found_lines(const void *arg)
+{
+	_cleanup_env_ struct env e = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_client_ struct client l1 = CLIENT_INIT, l2 = CLIENT_INIT;
+	_cleanup_close_ int fd_dst = -EBADF;
+	_cleanup_free_ char *out = NULL, *other = NULL;
+	struct harness_addr A = harness_loopback4_random(), L = harness_loopback4_random();
+	char m_listen[128], m_out[128], line[2 * PATH_MAX];
+	uint16_t p1, p2, p3;
+	int status;
+
+	TRY(env_init(&e));
+	TRY(harness_free_port(&L, &p1));
+	do
+		TRY(harness_free_port(&L, &p2));
+	while (p2 == p1);
+	TRY(harness_sock_open(&A, SOCK_STREAM, &fd_dst, &p3));
+	snprintf(m_listen, sizeof(m_listen), "\"port\": [%u, %u]", p1, p2);
+	const struct rule_spec rules[] = {
+		{ "listeners-here", NULL, "listen", "tcp", m_listen, NULL, "report" },
+		{ "connections-there", NULL, "outbound", "tcp",
+		  match_to(m_out, sizeof(m_out), &A, p3), NULL, "report" },
+	};
+	TRY(env_write_policy(&e, "monitor", 1, rules, ELEMENTSOF(rules)));
+	TRY(start_agent(&e, true, &a));
+
+	/* Two listeners and a connection, all the employee's (nobody here). */
+	TRY(client_run(&e, &(struct client_opts){ .hold = true, .uid = NOBODY }, "listen", L.text,
+		       p1, &l1));
+	EXPECT_OK(l1, "the first listener");
+	TRY(expect_net(a, &(const struct want){ .rule = "listeners-here",
+						.action = "reported",
+						.direction = "listen",
+						.protocol = "tcp",
+						.addr = L.text,
+						.port = p1,
+						.pid = l1.was }));
+	TRY(client_run(&e, &(struct client_opts){ .hold = true, .uid = NOBODY }, "listen", L.text,
+		       p2, &l2));
+	EXPECT_OK(l2, "the second listener");
+	TRY(expect_net(a, &(const struct want){ .rule = "listeners-here",
+						.action = "reported",
+						.direction = "listen",
+						.protocol = "tcp",
+						.addr = L.text,
+						.port = p2,
+						.pid = l2.was }));
+	{
+		_cleanup_client_ struct client c = CLIENT_INIT;
+
+		TRY(client_run(&e, &(struct client_opts){ .uid = NOBODY }, "tcp", A.text, p3, &c));
+		EXPECT_OK(c, "the connection");
+		TRY(expect_net(a, &(const struct want){ .rule = "connections-there",
+							.action = "reported",
+							.direction = "outbound",
+							.protocol = "tcp",
+							.addr = A.text,
+							.port = p3,
+							.pid = c.was,
+							.outcome = "established" }));
+		/* The listen rule fails while they are open (the agent looks shortly after a bind). */
+		TRY(wait_rule_state(a, "listeners-here", "failing", 4 * FINDING_TIMEOUT_MS));
+		TRY(harness_ctl_run(a, NOBODY,
+				    (const char *const[]){ "status", "--socket", a->status_path,
+							   NULL },
+				    &out, &status));
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1,
+		      "posturectl status should say the laptop does not meet the policy; it "
+		      "printed: %s",
+		      out);
+		snprintf(line, sizeof(line),
+			 "   - %s (process %d) listened on TCP port %u, on %s.\n", e.client,
+			 (int)l1.was, p1, L.text);
+		TRY(expect_line(out, line, "the employee"));
+		snprintf(line, sizeof(line),
+			 "   - %s (process %d) listened on TCP port %u, on %s.\n", e.client,
+			 (int)l2.was, p2, L.text);
+		TRY(expect_line(out, line, "the employee"));
+		/* A report rule on connections is met: what it found is seen after the failing ones. */
+		snprintf(line, sizeof(line),
+			 "\n- Network test rule connections-there: %s (process %d) connected to %s "
+			 "port %u (TCP).\n",
+			 e.client, (int)c.was, A.text, p3);
+		TRY(expect_line(out, line, "the employee"));
+		CHECK(strstr(out, "Also seen recently") > strstr(out, "listened on TCP port"),
+		      "the listeners are not under their failing rule: %s", out);
+	}
+	/* Another user sees the rules fail, and none of the employee's programs. */
+	TRY(harness_ctl_run(a, NOBODY - 1,
+			    (const char *const[]){ "status", "--socket", a->status_path, NULL },
+			    &other, &status));
+	CHECK(!strstr(other, e.client), "another user sees the employee's programs: %s", other);
+	CHECK(strstr(other, "Nothing recent"), "another user should see no findings: %s", other);
+	TRY(client_finish(&l1));
+	TRY(client_finish(&l2));
+	return harness_agent_stop_ok(a);
+}
+
 static const struct harness_test tests[] = {
 	HARNESS_TEST("resolvers_follow_resolv_conf", test_follow_resolv_conf, NULL),
+	HARNESS_TEST("status_names_each_listener_and_connection", test_found_lines, NULL),
 };
 
 HARNESS_TABLE(net_enforce_resolvers_table, tests);
