@@ -95,6 +95,9 @@ UNIT_TESTS += runner
 runner_DEPS = $(CHECKS_SRCS) $(POLICY_SRCS)
 UNIT_TESTS += listeners
 listeners_DEPS := agent/postured/listeners.c
+# resolv.conf's nameservers, ordinary and hostile, and the resolver set.
+UNIT_TESTS += resolvers
+resolvers_DEPS := agent/postured/resolvers.c
 
 INTEGRATION_TESTS := process_probe policy_enforce status_socket agent_collector
 # The network probe driven directly, without the daemon.
@@ -279,7 +282,8 @@ $(BUILD)/tests/integration/status_socket: $(call obj,$(STATUS_SOCKET_IT_SRCS))
 # Network rules through the daemon: net_enforce.c has the suite's files, agent and main(); the
 # clients, the findings and the tests are in a file each.
 NET_ENFORCE_IT_SRCS := $(addprefix tests/integration/,net_enforce_client.c net_enforce_findings.c \
-	net_enforce_outbound.c net_enforce_listen.c net_enforce_rules.c net_enforce_repeats.c)
+	net_enforce_outbound.c net_enforce_listen.c net_enforce_rules.c net_enforce_repeats.c \
+	net_enforce_resolvers.c)
 $(BUILD)/tests/integration/net_enforce: $(call obj,$(NET_ENFORCE_IT_SRCS))
 # Process rules through the daemon: process_rules.c has the shared parts and main(); the
 # facts the kernel decides at exec have their tests in a file of their own.
@@ -321,12 +325,35 @@ $(BUILD)/tests/checks_bus/fake_systemd: tests/checks_bus/fake_systemd.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(PKG_LIBS) -o $@
 
+# The agent's watch of systemd-resolved against the private bus and a test service that
+# answers as resolved does, plain and under ASan+UBSan.
+RESOLVED_BUS_SRCS := tests/checks_bus/test_resolved_bus.c agent/postured/resolved.c \
+	agent/postured/resolvers.c
+$(BUILD)/tests/checks_bus/test_resolved_bus: $(call obj,$(RESOLVED_BUS_SRCS)) $(BASIC_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(TEST_LIBS) -o $@
+$(BUILD)/asan/tests/checks_bus/test_resolved_bus: $(call obj,$(RESOLVED_BUS_SRCS),asan/) \
+		$(BASIC_LIB_SAN)
+	$(call msg,LD-SAN,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(ALL_LDFLAGS) $^ $(TEST_LIBS) -o $@
+$(BUILD)/tests/checks_bus/fake_resolved: tests/checks_bus/fake_resolved.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(PKG_LIBS) -o $@
+
 .PHONY: checks-bus-test
 checks-bus-test: $(BUILD)/tests/checks_bus/test_checks_bus \
-		$(BUILD)/asan/tests/checks_bus/test_checks_bus $(BUILD)/tests/checks_bus/fake_systemd
+		$(BUILD)/asan/tests/checks_bus/test_checks_bus $(BUILD)/tests/checks_bus/fake_systemd \
+		$(BUILD)/tests/checks_bus/test_resolved_bus \
+		$(BUILD)/asan/tests/checks_bus/test_resolved_bus $(BUILD)/tests/checks_bus/fake_resolved
 	@$(BUILD)/tests/checks_bus/test_checks_bus $(BUILD)/tests/checks_bus/fake_systemd
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		$(BUILD)/asan/tests/checks_bus/test_checks_bus $(BUILD)/tests/checks_bus/fake_systemd
+	@$(BUILD)/tests/checks_bus/test_resolved_bus $(BUILD)/tests/checks_bus/fake_resolved
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		$(BUILD)/asan/tests/checks_bus/test_resolved_bus $(BUILD)/tests/checks_bus/fake_resolved
 
 .PHONY: e2e
 e2e: $(BUILD)/tests/e2e/test_e2e $(BUILD)/postured-sender $(BUILD)/posture-collector

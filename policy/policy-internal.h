@@ -180,6 +180,8 @@ int policy_compile(struct policy *p);
  * An address, a prefix or a keyword, as up to POLICY_NET_KEYWORD_PREFIXES
  * prefixes in ret (*ret_n of them); v4-mapped IPv6 becomes IPv4.
  * *ret_keyword is the keyword's number, or -1 for an address or prefix.
+ * "system_resolvers" is a keyword of no prefixes (*ret_n 0): the caller
+ * knows them.
  */
 #define POLICY_NET_KEYWORD_PREFIXES 4
 const char *

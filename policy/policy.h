@@ -348,11 +348,17 @@ struct policy_net_port_range {
  * One clause: fields ANDed, values within a field ORed; a field with no
  * values does not constrain.  v4-mapped IPv6 addresses (::ffff:a.b.c.d) are
  * matched as the IPv4 address.  Keywords ("loopback", "private", ...) are
- * expanded into their prefixes by the parser.
+ * expanded into their prefixes by the parser, but for "system_resolvers":
+ * the DNS servers the machine uses now are not the policy's to know, so the
+ * clause only says it names them (system_resolvers) and the caller supplies
+ * them (struct policy_net_resolvers).  The address field constrains when it
+ * has prefixes or names the resolvers (policy_net_clause_has_address()); a
+ * clause that names only the resolvers while none is known matches nothing.
  */
 struct policy_net_clause {
 	size_t n_prefixes;
 	const struct policy_net_prefix *prefixes;
+	bool system_resolvers; /* "address" has the keyword "system_resolvers" */
 	size_t n_ports;
 	const struct policy_net_port_range *ports;
 	size_t n_paths; /* exact absolute executable paths */
@@ -364,6 +370,27 @@ struct policy_net_clause {
 };
 
 const char *policy_net_direction_to_string(enum policy_net_direction d);
+
+/*
+ * The system's resolvers as the caller knows them now: the addresses the
+ * keyword "system_resolvers" stands for.  Each a whole address (prefixlen
+ * 32 or 128), IPv4 as AF_INET (never v4-mapped), without scope; at most
+ * POLICY_NET_RESOLVERS_MAX of them.  The agent fills it from resolv.conf
+ * and systemd-resolved and passes it to evaluation (struct
+ * policy_connection) and to the kernel's maps.
+ */
+#define POLICY_NET_RESOLVERS_MAX 16
+struct policy_net_resolvers {
+	size_t n;
+	struct policy_net_prefix addrs[POLICY_NET_RESOLVERS_MAX];
+};
+
+/* Whether a clause's address field constrains: prefixes, or the system's resolvers. */
+bool policy_net_clause_has_address(const struct policy_net_clause *c);
+/* Whether some enabled network rule names "system_resolvers", in match or an except. */
+bool policy_net_uses_resolvers(const policy *p);
+/* Whether rule r does (enabled or not); false for other rules. */
+bool policy_rule_net_uses_resolvers(const policy_rule *r);
 
 /* Network rules only. */
 enum policy_net_direction policy_rule_net_direction(const policy_rule *r);
@@ -399,6 +426,11 @@ struct policy_connection {
 	const char *name; /* NULL: the last component of path */
 	uint32_t uid;
 	const char *user_name; /* NULL when unknown */
+	/*
+	 * The system's resolvers now, for clauses that name them; NULL when
+	 * none is known (such an address field then matches nothing).
+	 */
+	const struct policy_net_resolvers *resolvers;
 };
 
 /*

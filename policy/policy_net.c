@@ -42,9 +42,12 @@ static const struct {
 	  { { AF_INET, 16, V4(169, 254, 0, 0) }, { AF_INET6, 10, { 0xfe, 0x80 } } } },
 	{ "multicast", 2, { { AF_INET, 4, V4(224, 0, 0, 0) }, { AF_INET6, 8, { 0xff } } } },
 	{ "any", 2, { { AF_INET, 0, {} }, { AF_INET6, 0, {} } } },
+	/* No prefixes of its own: the caller knows them (struct policy_net_resolvers). */
+	{ "system_resolvers", 0, {} },
 };
 
-const char policy_net_keyword_list[] = "loopback, private, link_local, multicast, any";
+const char policy_net_keyword_list[] =
+	"loopback, private, link_local, multicast, any, system_resolvers";
 
 /* Whether the bits of addr past prefixlen are zero. */
 static bool host_bits_clear(const uint8_t *addr, size_t size, unsigned prefixlen)
@@ -301,6 +304,27 @@ const struct policy_net_clause *policy_rule_net_clause_at(const policy_rule *r, 
 	return k == 0 ? &r->net_match : &r->net_excepts[k - 1];
 }
 
+bool policy_net_clause_has_address(const struct policy_net_clause *c)
+{
+	return c && (c->n_prefixes > 0 || c->system_resolvers);
+}
+
+bool policy_rule_net_uses_resolvers(const policy_rule *r)
+{
+	for (size_t k = 0; k < policy_rule_net_clause_count(r); k++)
+		if (policy_rule_net_clause_at(r, k)->system_resolvers)
+			return true;
+	return false;
+}
+
+bool policy_net_uses_resolvers(const policy *p)
+{
+	for (size_t i = 0; i < p->n_net_rules; i++)
+		if (policy_rule_net_uses_resolvers(p->net_rules[i].rule))
+			return true;
+	return false;
+}
+
 size_t policy_net_rule_count(const policy *p)
 {
 	return p->n_net_rules;
@@ -392,10 +416,17 @@ static bool clause_matches(const struct policy_net_clause *cl, const struct conn
 		if (!found)
 			return false;
 	}
-	if (cl->n_prefixes) {
+	if (cl->n_prefixes || cl->system_resolvers) {
+		const struct policy_net_resolvers *rs = c->resolvers;
+
 		found = false;
 		for (size_t i = 0; i < cl->n_prefixes && !found; i++)
 			found = prefix_contains(&cl->prefixes[i], k);
+		/* The resolvers as the caller knows them now; none known: none matches. */
+		for (size_t i = 0; cl->system_resolvers && rs && i < rs->n &&
+				   i < POLICY_NET_RESOLVERS_MAX && !found;
+		     i++)
+			found = prefix_contains(&rs->addrs[i], k);
 		if (!found)
 			return false;
 	}

@@ -1654,7 +1654,7 @@ static bool parse_net_addresses(struct vctx *v, const struct jnode *n, struct po
 	size_t count = net_value_count(v, n, "address"), n_prefixes = 0;
 	_cleanup_free_ struct net_key *keys = NULL;
 	struct policy_net_prefix *prefixes;
-	bool ok = true;
+	bool ok = true, resolvers = false;
 
 	if (count == 0)
 		return false;
@@ -1686,6 +1686,8 @@ static bool parse_net_addresses(struct vctx *v, const struct jnode *n, struct po
 		} else if (keyword >= 0) {
 			keys[i].key[0] = 0xff; /* not a family */
 			keys[i].key[1] = (uint8_t)keyword;
+			/* A keyword without prefixes: the system's resolvers, the caller's to know. */
+			resolvers |= got == 0;
 			n_prefixes += got;
 		} else {
 			keys[i].key[0] = prefixes[n_prefixes].family;
@@ -1699,6 +1701,7 @@ static bool parse_net_addresses(struct vctx *v, const struct jnode *n, struct po
 		return false;
 	cl->n_prefixes = n_prefixes;
 	cl->prefixes = prefixes;
+	cl->system_resolvers = resolvers;
 	return true;
 }
 
@@ -1941,13 +1944,16 @@ static void parse_network(struct vctx *v, const struct jnode *n, const struct jm
  * POLICY_NET_RULES_MAX rules, POLICY_NET_CLAUSES_MAX clauses,
  * POLICY_NET_RANGES_MAX port ranges and POLICY_NET_VALUES_MAX values of
  * each field (addresses, single ports, paths, names, users; counted as
- * written, so values repeated across clauses count each time).  Each limit is reported once, where it
+ * written, so values repeated across clauses count each time; the keyword
+ * "system_resolvers" as POLICY_NET_RESOLVERS_MAX addresses, once, since
+ * the agent fills in that many at most).  Each limit is reported once, where it
  * is crossed.  Rules with errors do not count: their errors come first.
  */
 static void check_net_limits(struct vctx *v, const struct jnode *rules)
 {
 	size_t n_rules = 0, n_clauses = 0, n_ranges = 0, n_values[5] = {};
 	bool rules_over = false, clauses_over = false, ranges_over = false, values_over[5] = {};
+	bool resolvers_counted = false;
 	static const char *const value_fields[5] = { "address", "port", "path", "name", "user" };
 	const struct policy *p = v->p;
 
@@ -1988,6 +1994,14 @@ static void check_net_limits(struct vctx *v, const struct jnode *rules)
 			}
 			/* Each value is a kernel map entry; single ports are, ranges are not. */
 			n_values[0] += cl->n_prefixes;
+			/*
+			 * The system's resolvers take up to POLICY_NET_RESOLVERS_MAX
+			 * entries however many clauses name them: counted once, in full.
+			 */
+			if (cl->system_resolvers && !resolvers_counted) {
+				n_values[0] += POLICY_NET_RESOLVERS_MAX;
+				resolvers_counted = true;
+			}
 			for (size_t j = 0; j < cl->n_ports; j++)
 				n_values[1] += cl->ports[j].first == cl->ports[j].last;
 			n_values[2] += cl->n_paths;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctl_agent.h"
@@ -166,4 +167,92 @@ void ctl_agent_print_finding(struct ctl_output *o, int indent, yajl_val f, bool 
 		ctl_output_wrapped(o, col, col, sentence ?: "");
 	}
 	fputc('\n', o->f);
+}
+
+/* One distinct thing found: its latest finding, how often, when last. */
+struct found {
+	char key[1024];
+	yajl_val latest;
+	uint64_t count;
+	int64_t last;
+};
+
+size_t ctl_agent_print_found(struct ctl_output *o, int indent, yajl_val findings,
+			     bool (*want)(yajl_val f, void *userdata), void *userdata, size_t max,
+			     bool with_time, bool with_title)
+{
+	_cleanup_free_ struct found *found = NULL;
+	size_t n = 0, total;
+
+	if (!findings || !YAJL_IS_ARRAY(findings))
+		return 0;
+	total = findings->u.array.len;
+	found = calloc(total ? total : 1, sizeof(*found));
+	if (!found)
+		return 0;
+	for (size_t i = 0; i < total; i++) {
+		yajl_val f = findings->u.array.values[i];
+		struct found *x = NULL;
+		char key[sizeof(found->key)];
+		bool keyed;
+
+		if (want && !want(f, userdata))
+			continue;
+		keyed = finding_text_key(f, key, sizeof(key)) >= 0;
+		for (size_t k = 0; keyed && k < n && !x; k++)
+			if (strcmp(found[k].key, key) == 0)
+				x = &found[k];
+		if (!x) {
+			x = &found[n++];
+			snprintf(x->key, sizeof(x->key), "%s", keyed ? key : "");
+		}
+		/* Findings come oldest first: the last one seen is the latest. */
+		x->latest = f;
+		x->count += finding_text_count(f);
+		x->last = statusclient_get_int(f, "time", 0);
+	}
+	for (size_t k = 0; k < n && k < max; k++) {
+		_cleanup_free_ char *sentence = finding_text_sentence(found[k].latest);
+		_cleanup_free_ char *line = NULL;
+		int col = indent;
+		char t[32];
+
+		if (!sentence)
+			continue;
+		if (with_title && finding_text_title(found[k].latest)) {
+			char *s = NULL;
+
+			if (asprintf(&s, _("%s: %s"), finding_text_title(found[k].latest),
+				     sentence) >= 0) {
+				free(sentence);
+				sentence = s;
+			}
+		}
+		if (found[k].count > 1 &&
+		    asprintf(&line,
+			     /* TRANSLATORS: %1$s says what was found; %2$llu how often it happened. */
+			     ngettext("%s (%llu time)", "%s (%llu times)",
+				      (unsigned long)MIN(found[k].count, 1000000)),
+			     sentence, (unsigned long long)found[k].count) < 0)
+			line = NULL;
+		fprintf(o->f, "%*s", indent, "");
+		if (with_time) {
+			ctl_output_time(t, found[k].last);
+			ctl_output_style(o, CTL_STYLE_DIM);
+			fprintf(o->f, "%s  ", t);
+			ctl_output_reset(o);
+			col += (int)strlen(t) + 2;
+		} else {
+			fputs("- ", o->f);
+			col += 2;
+		}
+		ctl_output_wrapped(o, col, col, line ?: sentence);
+		fputc('\n', o->f);
+	}
+	if (n > max)
+		ctl_output_para(o, indent + (with_time ? 0 : 2),
+				ngettext("and %zu more.", "and %zu more.",
+					 (unsigned long)(n - max)),
+				n - max);
+	return n;
 }

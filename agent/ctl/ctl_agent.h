@@ -69,4 +69,17 @@ const char *ctl_agent_severity(const char *sev);
  */
 void ctl_agent_print_finding(struct ctl_output *o, int indent, yajl_val f, bool with_title);
 
+/*
+ * What was found, one line for each distinct thing (finding_text_key():
+ * the same program on the same port or destination is one line, with how
+ * often), among the findings (oldest first) that want() takes (NULL: all),
+ * at most max lines and then "and N more."; each line begins with the time
+ * of its latest finding (with_time) or a dash, and names the rule's title
+ * (with_title).  Returns how many distinct things.
+ */
+#define CTL_AGENT_FOUND_MAX 10
+size_t ctl_agent_print_found(struct ctl_output *o, int indent, yajl_val findings,
+			     bool (*want)(yajl_val f, void *userdata), void *userdata, size_t max,
+			     bool with_time, bool with_title);
+
 #endif

@@ -63,11 +63,8 @@ static void print_explain(struct ctl_output *o, const char *lang, yajl_val resul
 	ctl_output_para(o, 2, "%s", msg ?: _("The policy gives no reason."));
 
 	heading(o, _("What was seen:"));
-	if (findings && YAJL_IS_ARRAY(findings))
-		n = findings->u.array.len;
-	for (size_t i = 0; i < n; i++) {
-		ctl_agent_print_finding(o, 2, findings->u.array.values[i], false);
-	}
+	/* One line for each thing found (a program, a port, a destination), not each finding. */
+	n = ctl_agent_print_found(o, 2, findings, NULL, NULL, CTL_AGENT_FOUND_MAX, true, false);
 	if (n == 0)
 		ctl_output_para(o, 2, _("Nothing about this rule was seen recently."));
 

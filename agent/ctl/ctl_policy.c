@@ -467,6 +467,16 @@ static int network_values(const struct policy_net_clause *c, int field, char **r
 		if (k < 0)
 			return k;
 	}
+	if (field == 0 && c->system_resolvers) {
+		/* TRANSLATORS: the address keyword "system_resolvers", in a list of addresses. */
+		int k = append_item(&values, n,
+				    _("the system's DNS resolvers (the DNS servers this "
+				      "laptop is set to use at the time)"));
+
+		if (k < 0)
+			return k;
+		n++;
+	}
 	*ret = TAKE_PTR(values);
 	return n > 0;
 }

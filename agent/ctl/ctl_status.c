@@ -13,6 +13,10 @@
 #include "ctl_agent.h"
 #include "ctl_i18n.h"
 #include "ctl_status.h"
+#include "finding_text.h"
+
+/* The findings asked for: as many as the agent keeps (STATUS_FINDINGS_KEPT). */
+#define STATUS_FOUND_LIMIT 256
 
 static void help(void)
 {
@@ -101,6 +105,129 @@ static void print_arguments(struct ctl_output *o, yajl_val args)
 		ctl_output_para(o, 2, _("Rules about arguments: %s."), ids);
 }
 
+/*
+ * The system's resolvers in force, when rules of the policy name them
+ * ("system_resolvers"): which addresses and where they come from, or that
+ * none is known (those rules then match no resolver).
+ */
+static void print_resolvers(struct ctl_output *o, yajl_val res)
+{
+	yajl_val addrs = statusclient_get(res, "addresses");
+	yajl_val rules = statusclient_get(res, "rules");
+	char list[512] = "", from[600] = "";
+	size_t off = 0;
+
+	if (!rules || !YAJL_IS_ARRAY(rules) || rules->u.array.len == 0)
+		return;
+	for (size_t i = 0; addrs && YAJL_IS_ARRAY(addrs) && i < addrs->u.array.len; i++) {
+		const char *a = YAJL_GET_STRING(addrs->u.array.values[i]);
+		int k;
+
+		if (!a)
+			continue;
+		k = snprintf(list + off, sizeof(list) - off, "%s%s", off ? _(", ") : "", a);
+		if (k < 0 || (size_t)k >= sizeof(list) - off)
+			break;
+		off += (size_t)k;
+	}
+	if (!list[0]) {
+		ctl_output_para(
+			o, 0, "%s",
+			_("DNS resolvers: none known right now, so the policy's rules about "
+			  "the system's resolvers match none: DNS to any server counts as "
+			  "DNS to another one."));
+		return;
+	}
+	{
+		yajl_val rc = statusclient_get(res, "resolv_conf");
+		yajl_val rd = statusclient_get(res, "resolved");
+		yajl_val rca = statusclient_get(rc, "addresses");
+		yajl_val rda = statusclient_get(rd, "addresses");
+		bool from_rc = rca && YAJL_IS_ARRAY(rca) && rca->u.array.len > 0;
+		bool from_rd = rda && YAJL_IS_ARRAY(rda) && rda->u.array.len > 0;
+		const char *path = statusclient_get_str(rc, "path") ?: "/etc/resolv.conf";
+
+		if (from_rc && from_rd)
+			/* TRANSLATORS: %s is the path of resolv.conf. */
+			snprintf(from, sizeof(from), _("%s and systemd-resolved"), path);
+		else if (from_rd)
+			snprintf(from, sizeof(from), "%s", "systemd-resolved");
+		else
+			snprintf(from, sizeof(from), "%s", path);
+	}
+	/* TRANSLATORS: %1$s lists addresses; %2$s says where they come from. */
+	ctl_output_para(o, 0, _("DNS resolvers in force: %s (from %s)."), list, from);
+}
+
+static bool finding_of_rule(yajl_val f, void *userdata)
+{
+	const char *id = finding_text_rule(f);
+
+	return id && strcmp(id, userdata) == 0;
+}
+
+/* What was found about each failing rule, one line a thing, under the rule. */
+static void print_found(struct ctl_output *o, yajl_val findings, const char *id)
+{
+	if (!findings)
+		return;
+	ctl_output_para(o, 3, "%s", _("Found:"));
+	if (ctl_agent_print_found(o, 3, findings, finding_of_rule, (void *)id, CTL_AGENT_FOUND_MAX,
+				  false, false) == 0)
+		ctl_output_para(o, 5, "%s",
+				_("Nothing recent (the agent keeps its last findings)."));
+}
+
+/*
+ * Findings about rules that are met now: a connection a rule reports, a
+ * listener since closed, a program stopped in enforce mode.  They leave
+ * the rule passing, and the employee still sees what was found.
+ */
+static bool finding_of_met_rule(yajl_val f, void *userdata)
+{
+	yajl_val rules = userdata;
+	const char *id = finding_text_rule(f);
+	const char *kind = statusclient_get_str(statusclient_get(f, "postured"), "finding") ?: "";
+
+	/* What was put right, and device checks, are said by the rules themselves. */
+	if (!id || (strcmp(kind, "network") != 0 && strcmp(kind, "process_denied") != 0))
+		return false;
+	for (size_t k = 0; rules && YAJL_IS_ARRAY(rules) && k < rules->u.array.len; k++) {
+		yajl_val r = rules->u.array.values[k];
+		const char *rid = statusclient_get_str(r, "id");
+
+		if (rid && strcmp(rid, id) == 0)
+			return !ctl_agent_rule_failing(r);
+	}
+	return false;
+}
+
+static void print_seen(struct ctl_output *o, yajl_val findings, yajl_val rules)
+{
+	size_t n;
+
+	if (!findings)
+		return;
+	/* A heading only when there is something under it: count first, silently. */
+	{
+		struct ctl_output quiet = *o;
+		FILE *null = fopen("/dev/null", "we");
+
+		if (!null)
+			return;
+		quiet.f = null;
+		n = ctl_agent_print_found(&quiet, 2, findings, finding_of_met_rule, rules, 0, false,
+					  true);
+		fclose(null);
+	}
+	if (n == 0)
+		return;
+	ctl_output_para(o, 0, "%s", _("Also seen recently, about settings this laptop meets now:"));
+	ctl_agent_print_found(o, 0, findings, finding_of_met_rule, rules, CTL_AGENT_FOUND_MAX,
+			      false, true);
+	fputc('\n', o->f);
+}
+
 static void print_agent(struct ctl_output *o, yajl_val result)
 {
 	yajl_val agent = statusclient_get(result, "agent");
@@ -154,6 +281,7 @@ static void print_agent(struct ctl_output *o, yajl_val result)
 				ctl_output_time(t, statusclient_get_int(policy, "loaded", 0)));
 	}
 	print_arguments(o, statusclient_get(agent, "arguments"));
+	print_resolvers(o, statusclient_get(statusclient_get(agent, "network"), "resolvers"));
 
 	if (!statusclient_get_bool(coll, "configured", false)) {
 		ctl_output_para(o, 0,
@@ -175,7 +303,7 @@ static void print_agent(struct ctl_output *o, yajl_val result)
 	}
 }
 
-static int print_status(struct ctl_output *o, const char *lang, yajl_val result)
+static int print_status(struct ctl_output *o, const char *lang, yajl_val result, yajl_val findings)
 {
 	yajl_val rules = statusclient_get(result, "rules");
 	bool compliant = statusclient_get_bool(result, "compliant", false);
@@ -229,6 +357,8 @@ static int print_status(struct ctl_output *o, const char *lang, yajl_val result)
 		ctl_output_reset(o);
 		fputc('\n', o->f);
 		print_rule_texts(o, lang, r, 3);
+		if (strcmp(statusclient_get_str(r, "type") ?: "", "check") != 0)
+			print_found(o, findings, id);
 		ctl_output_style(o, CTL_STYLE_DIM);
 		if (since > 0)
 			ctl_output_para(
@@ -244,6 +374,7 @@ static int print_status(struct ctl_output *o, const char *lang, yajl_val result)
 		fputc('\n', o->f);
 	}
 
+	print_seen(o, findings, rules);
 	print_agent(o, result);
 	return compliant ? 0 : 1;
 }
@@ -251,8 +382,8 @@ static int print_status(struct ctl_output *o, const char *lang, yajl_val result)
 int ctl_status_main(int argc, char *argv[])
 {
 	_cleanup_(statusclient_freep) struct statusclient *c = NULL;
-	_cleanup_(yajl_tree_freep) yajl_val root = NULL;
-	yajl_val result;
+	_cleanup_(yajl_tree_freep) yajl_val root = NULL, froot = NULL;
+	yajl_val result, fresult = NULL;
 	struct ctl_agent_opts opts;
 	struct ctl_output o;
 	char lang[16];
@@ -276,8 +407,22 @@ int ctl_status_main(int argc, char *argv[])
 			return 2;
 		return statusclient_get_bool(result, "compliant", false) ? 0 : 1;
 	}
+	/*
+	 * What was found, for the failing rules: the findings this caller may
+	 * see (the agent keeps its last ones).  An agent that does not answer
+	 * leaves the lines out, not the status.
+	 */
+	{
+		struct statusclient_error e = {};
+		struct statusclient_param p = { .key = "limit", .num = STATUS_FOUND_LIMIT };
+
+		if (ctl_agent_call(opts.socket, &c, "findings", &p, 1, &froot, &fresult, &e) == 0)
+			fresult = statusclient_get(fresult, "findings");
+		else
+			fresult = NULL;
+	}
 	ctl_output_init(&o);
-	r = print_status(&o, statusclient_lang(lang, sizeof(lang)), result);
+	r = print_status(&o, statusclient_lang(lang, sizeof(lang)), result, fresult);
 	fflush(stdout);
 	return r;
 }

@@ -8,6 +8,8 @@
 #ifndef POSTURED_FINDING_TEXT_H
 #define POSTURED_FINDING_TEXT_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <yajl/yajl_tree.h>
 
 /*
@@ -17,6 +19,17 @@
  * Returns a malloc'd string, or NULL when out of memory.
  */
 char *finding_text_sentence(yajl_val finding);
+
+/*
+ * What makes two findings the same thing for the employee: the rule, the
+ * kind and outcome, the program (by path, else name; not the pid) and, for
+ * network findings, the direction, protocol, addresses and ports.  Written
+ * into buf; 0, or -ENOBUFS when it does not fit (then treat it as unique).
+ */
+int finding_text_key(yajl_val finding, char *buf, size_t size);
+
+/* How many times it happened: the network repeats a finding sums up, else 1. */
+uint64_t finding_text_count(yajl_val finding);
 
 /* The rule id and the title a finding is about; NULL when it has none.  Point into finding. */
 const char *finding_text_rule(yajl_val finding);

@@ -38,6 +38,8 @@
 #include "probe_net.h"
 #include "probe_process.h"
 #include "proctab.h"
+#include "resolved.h"
+#include "resolvers.h"
 #include "spool.h"
 #include "status.h"
 
@@ -83,6 +85,26 @@ struct agent_net {
 	/* A small ring, newest overwriting oldest. */
 	struct agent_net_proc procs[AGENT_NET_PROCS];
 	size_t procs_next;
+};
+
+/* agent_resolvers.c: the system's resolvers ("system_resolvers"), followed. */
+struct agent_resolvers {
+	struct policy_net_resolvers set; /* in force: in the engine and the kernel's maps */
+	bool read; /* set was read once */
+	usec_t since; /* CLOCK_REALTIME: when set last changed */
+	uint64_t changes;
+	size_t dropped; /* addresses past POLICY_NET_RESOLVERS_MAX */
+	struct resolv_conf conf; /* resolv.conf at the last read */
+	int conf_error; /* its -errno; 0 when read */
+	resolved *resolved; /* NULL: no system bus */
+	bool resolved_answered;
+	char resolved_why[160]; /* why not, when it did not */
+	sd_event_source *timer; /* a read shortly after a change */
+	sd_event_source *link_source; /* resolv.conf's directory */
+	sd_event_source *target_source; /* its target's, when it is a link elsewhere */
+	char link_name[NAME_MAX + 1], target_name[NAME_MAX + 1];
+	char target[PATH_MAX];
+	struct ratelimit rl;
 };
 
 /* agent_findings.c: where the generator's records go, and the counts of what went. */
@@ -155,6 +177,7 @@ struct agent {
 
 	struct agent_records records;
 	struct agent_net net;
+	struct agent_resolvers resolvers;
 	struct agent_findings findings;
 	struct agent_status status;
 	struct agent_reports reports;
@@ -200,6 +223,19 @@ void agent_net_policy_changed(agent *a, const policy *p);
 void agent_net_refresh_rules(agent *a, const policy *p);
 /* Judges the sockets listening now against the listen rules in force. */
 void agent_net_judge_listeners(agent *a);
+
+/* --- agent_resolvers.c ------------------------------------------------------ */
+
+/*
+ * Reads the resolvers now and follows them: resolv.conf's directory (and
+ * its target's), systemd-resolved when the system bus is there.  Puts them
+ * in the engine and the network probe; call before the first policy.
+ * Returns 0 or -errno (logged) when the loop cannot be set up.
+ */
+int agent_resolvers_setup(agent *a);
+void agent_resolvers_free(agent *a);
+/* The network changed: asks resolved again and reads resolv.conf shortly. */
+void agent_resolvers_refresh(agent *a);
 
 /* --- agent_findings.c ------------------------------------------------------- */
 

@@ -135,6 +135,7 @@ agent *agent_free(agent *a)
 	agent_records_free(a);
 	agent_policy_free(a);
 	agent_checks_free(a);
+	agent_resolvers_free(a);
 	agent_net_free(a);
 	agent_status_free(a);
 	policy_feed_free(a);
@@ -350,6 +351,10 @@ int agent_new(const struct agent_options *opts, agent **ret)
 	if (r < 0)
 		return r;
 	r = agent_net_setup(a);
+	if (r < 0)
+		return r;
+	/* Before the first policy, whose rules may name the system's resolvers. */
+	r = agent_resolvers_setup(a);
 	if (r < 0)
 		return r;
 	r = agent_status_setup(a);

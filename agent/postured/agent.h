@@ -23,6 +23,8 @@
  *   checks         checks/ (the checks, runner.c bounds them); agent_checks.c schedules
  *   policy         policy/ (the library); agent_policy.c loads it, puts it in force,
  *                  refuses it and reloads it
+ *   resolvers      resolvers.c (resolv.conf), resolved.c (systemd-resolved over D-Bus);
+ *                  agent_resolvers.c follows both and puts "system_resolvers" in force
  *   feed           policy_feed.c: the signed policy the sender fetched, read, verified
  *                  (policy_sig.c) and kept by the privileged side
  *   lifecycle      agent.c: agent_new()'s steps and their order, agent_run(), signals,

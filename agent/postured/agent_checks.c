@@ -105,6 +105,8 @@ static void on_network_changed(netwatch *w, unsigned what, void *userdata)
 		  what & NETWATCH_LINK ? " links" : "", what & NETWATCH_ADDRESS ? " addresses" : "",
 		  what & NETWATCH_ROUTE ? " default route" : "",
 		  what & NETWATCH_OVERRUN ? " notifications lost" : "");
+	/* The resolvers change with the network: the rules on them follow. */
+	agent_resolvers_refresh(userdata);
 	agent_checks_run(userdata);
 }
 

@@ -119,6 +119,62 @@ static void write_arguments(agent *a, yajl_gen g, const policy *p)
 	json_close(g);
 }
 
+static void write_addresses(yajl_gen g, const char *key, const struct policy_net_resolvers *s)
+{
+	json_key(g, key);
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < s->n; i++) {
+		char t[64];
+
+		resolvers_address_text(s, i, t, sizeof(t));
+		yajl_gen_string(g, (const unsigned char *)t, strlen(t));
+	}
+	yajl_gen_array_close(g);
+}
+
+/*
+ * The system's resolvers in force for "system_resolvers" (every caller
+ * sees them: they are the device's), where each came from, and the rules
+ * that name them; "known" false while there is none, and those rules then
+ * match no address.
+ */
+static void write_resolvers(agent *a, yajl_gen g, const policy *p)
+{
+	const struct agent_resolvers *s = &a->resolvers;
+	struct policy_net_resolvers from_resolved = {};
+
+	json_open(g, "resolvers");
+	json_bool(g, "known", s->set.n > 0);
+	write_addresses(g, "addresses", &s->set);
+	json_int(g, "since", (long long)(s->since / USEC_PER_MSEC));
+	if (s->dropped)
+		json_u64(g, "left_out", s->dropped);
+	json_open(g, "resolv_conf");
+	json_str(g, "path", a->opts.config.resolv_conf);
+	if (s->conf_error)
+		json_str(g, "error", strerror(-s->conf_error));
+	write_addresses(g, "addresses", &s->conf.set);
+	json_close(g);
+	json_open(g, "resolved");
+	json_bool(g, "answered",
+		  s->resolved && resolved_get(s->resolved, &from_resolved, NULL, NULL));
+	write_addresses(g, "addresses", &from_resolved);
+	if (s->resolved_why[0])
+		json_str(g, "reason", s->resolved_why);
+	json_close(g);
+	json_key(g, "rules");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; p && i < policy_net_rule_count(p); i++) {
+		const policy_rule *r = policy_net_rule_at(p, i);
+
+		if (policy_rule_net_uses_resolvers(r))
+			yajl_gen_string(g, (const unsigned char *)policy_rule_id(r),
+					strlen(policy_rule_id(r)));
+	}
+	yajl_gen_array_close(g);
+	json_close(g);
+}
+
 static void status_write_status(void *userdata, yajl_gen g, uid_t uid)
 {
 	agent *a = userdata;
@@ -166,6 +222,7 @@ static void status_write_status(void *userdata, yajl_gen g, uid_t uid)
 			json_u64(g, "aggregated", nk[NET_STAT_AGGREGATED]);
 		}
 	}
+	write_resolvers(a, g, p);
 	json_close(g);
 	json_close(g);
 

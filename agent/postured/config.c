@@ -21,6 +21,7 @@ void config_init(struct config *c)
 		.wakeup_latency_ms = 50,
 		.process_table_max = 32768,
 		.policy_file = CONFIG_DEFAULT_POLICY,
+		.resolv_conf = "/etc/resolv.conf",
 		.status_socket = "/run/postured/status.sock",
 		.spool_path = "/var/lib/postured/spool.db",
 		.spool_max_mib = 64,
@@ -211,12 +212,22 @@ int config_parse(const char *path, const char *text, struct config *c, char *err
 					"bytes.",
 					sizeof(n.policy_file));
 			strcpy(n.policy_file, s);
+		} else if (strcmp(key, "resolv_conf") == 0) {
+			const char *s = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : "";
+
+			if (s[0] != '/' || strlen(s) >= sizeof(n.resolv_conf))
+				return fail(
+					err, err_size, path,
+					"\"resolv_conf\" must be an absolute path shorter than %zu "
+					"bytes.",
+					sizeof(n.resolv_conf));
+			strcpy(n.resolv_conf, s);
 		} else {
 			return fail(
 				err, err_size, path,
 				"unknown key \"%s\" (known: probe_flavor, capture_args_bytes, "
 				"allow_argument_capture, ring_buffer_kib, wakeup, wakeup_latency_ms, "
-				"process_table_max, policy_file, status_socket, collector_url, "
+				"process_table_max, policy_file, resolv_conf, status_socket, collector_url, "
 				"collector_ca, client_cert, client_key, spool_path, spool_max_mib, "
 				"sender_user, snapshot_interval_seconds, policy_public_key, "
 				"policy_incoming_dir, signed_policy_path, "

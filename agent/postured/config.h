@@ -27,6 +27,8 @@ struct config {
 	uint32_t process_table_max;
 	/* The policy file; when it is the default and missing, the built-in baseline. */
 	char policy_file[4096];
+	/* Where the system's resolvers are read ("system_resolvers" in network rules). */
+	char resolv_conf[4096];
 	/* The status socket (docs/status-socket.md). */
 	char status_socket[108];
 

@@ -78,6 +78,7 @@ struct engine {
 	hashcache *hashes;
 	bool open_filter;
 	uint32_t args_bytes; /* what the kernel captures of arguments: engine_set_args_bytes() */
+	struct policy_net_resolvers resolvers; /* "system_resolvers": engine_set_resolvers() */
 
 	/* The policy in force and what was built with it, swapped together. */
 	policy *policy;

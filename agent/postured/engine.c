@@ -132,6 +132,11 @@ void engine_set_args_bytes(engine *e, uint32_t bytes)
 	e->args_bytes = bytes;
 }
 
+void engine_set_resolvers(engine *e, const struct policy_net_resolvers *r)
+{
+	e->resolvers = r ? *r : (struct policy_net_resolvers){};
+}
+
 int engine_set_policy(engine *e, policy *p, usec_t now)
 {
 	struct rule_state *rules;

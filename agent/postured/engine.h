@@ -121,6 +121,14 @@ const policy *engine_policy(engine *e);
 void engine_set_args_bytes(engine *e, uint32_t bytes);
 
 /*
+ * The system's resolvers from now on, for network rules that name
+ * "system_resolvers" (NULL: none known).  Copied.  The kernel's maps follow
+ * them through probe_net_set_resolvers(); this is for what the engine
+ * judges again itself (listeners, records of an older policy).
+ */
+void engine_set_resolvers(engine *e, const struct policy_net_resolvers *r);
+
+/*
  * Judges one record.  Call it after the process table has seen an exec or a
  * fork, and before it sees an exit.  now is CLOCK_MONOTONIC.
  */

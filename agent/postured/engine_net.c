@@ -62,6 +62,7 @@ static const policy_rule *network_rule(engine *e, const struct engine_network *n
 		.family = n->net.family,
 		.path = exe,
 		.uid = n->uid,
+		.resolvers = &e->resolvers,
 	};
 	char user[256];
 
@@ -226,6 +227,7 @@ void engine_judge_listeners(engine *e, const struct engine_listener *l, size_t n
 			.port = l[i].port,
 			.path = l[i].exe,
 			.uid = l[i].uid,
+			.resolvers = &e->resolvers,
 		};
 		char user[256];
 		size_t k, w = 0;

@@ -48,6 +48,7 @@ struct probe_net {
 	bool tcp_needed; /* the rules in force need the TCP state tracepoint */
 	bool detached; /* probe_net_attach(p, false) */
 	struct applied applied[2]; /* [0] in force, [1] the one before */
+	struct policy_net_resolvers resolvers; /* "system_resolvers", probe_net_set_resolvers() */
 
 	/* Sweep buffers, sized for a full map once. */
 	struct net_agg_key *agg_keys;

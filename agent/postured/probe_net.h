@@ -143,6 +143,14 @@ int probe_net_apply_rules(probe_net *p, const struct probe_net_rule *rules, size
 int probe_net_apply_policy(probe_net *p, const policy *pol);
 
 /*
+ * The system's resolvers that clauses naming "system_resolvers" stand for
+ * in the rules applied from now on (NULL: none known; such an address
+ * field then matches nothing).  Copied.  Apply the rules again for the
+ * kernel to follow.
+ */
+void probe_net_set_resolvers(probe_net *p, const struct policy_net_resolvers *r);
+
+/*
  * Whether the TCP state tracepoint is attached: only while a rule needs it
  * (reported outbound TCP connects, inbound rules); it runs for every TCP
  * state change on the machine.

@@ -75,7 +75,11 @@ static size_t map_gen_offset(int which)
 	return which == MAP_ADDR ? offsetof(struct net_addr_key, gen) : 0;
 }
 
-/* What the policy library lets through must fit: half of each map is the other generation's. */
+/*
+ * What the policy library lets through must fit: half of each map is the
+ * other generation's.  The library counts the system's resolvers among the
+ * addresses (POLICY_NET_RESOLVERS_MAX, once).
+ */
 _Static_assert(POLICY_NET_VALUES_MAX <= NET_MAP_ENTRIES / 2, "policy values fit the maps");
 
 /*
@@ -355,10 +359,16 @@ static int add_clause(struct build *b, const struct policy_net_clause *c, uint64
 
 	if (!c)
 		return -EINVAL;
-	if (c->n_prefixes == 0)
+	if (!policy_net_clause_has_address(c))
 		b->state.any_addr |= bit;
 	for (size_t i = 0; i < c->n_prefixes; i++) {
 		r = add_prefix(b, &c->prefixes[i], bit);
+		if (r < 0)
+			return r;
+	}
+	/* The system's resolvers as they are now; none known: the address field matches none. */
+	for (size_t i = 0; c->system_resolvers && i < b->p->resolvers.n; i++) {
+		r = add_prefix(b, &b->p->resolvers.addrs[i], bit);
 		if (r < 0)
 			return r;
 	}
@@ -489,6 +499,15 @@ int probe_net_apply_rules(probe_net *p, const struct probe_net_rule *rules, size
 	if (!b.tcp_state)
 		(void)probe_net_tcp_state_sync(p, false);
 	return 0;
+}
+
+void probe_net_set_resolvers(probe_net *p, const struct policy_net_resolvers *r)
+{
+	p->resolvers = (struct policy_net_resolvers){};
+	if (r) {
+		p->resolvers.n = MIN(r->n, (size_t)POLICY_NET_RESOLVERS_MAX);
+		memcpy(p->resolvers.addrs, r->addrs, p->resolvers.n * sizeof(r->addrs[0]));
+	}
 }
 
 int probe_net_exempt(probe_net *p, pid_t pid, bool on)

@@ -178,6 +178,6 @@ int wait_rule_state(struct harness_agent *a, const char *id, const char *want, i
 /* --- the tables, in the order they run -------------------------------------------- */
 
 extern const struct harness_table net_enforce_outbound_table, net_enforce_listen_table,
-	net_enforce_rules_table, net_enforce_repeats_table;
+	net_enforce_rules_table, net_enforce_repeats_table, net_enforce_resolvers_table;
 
 #endif

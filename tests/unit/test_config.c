@@ -367,7 +367,7 @@ static void test_unknown_key(void **state)
 		"{\"wakeup_latency\": 5}", PATH
 		": unknown key \"wakeup_latency\" (known: probe_flavor, "
 		"capture_args_bytes, allow_argument_capture, ring_buffer_kib, wakeup, wakeup_latency_ms, "
-		"process_table_max, policy_file, status_socket, collector_url, "
+		"process_table_max, policy_file, resolv_conf, status_socket, collector_url, "
 		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
 		"snapshot_interval_seconds, policy_public_key, policy_incoming_dir, "
 		"signed_policy_path, policy_fetch_interval_seconds).");
@@ -376,7 +376,7 @@ static void test_unknown_key(void **state)
 		"{\"Wakeup\": \"each\"}", PATH
 		": unknown key \"Wakeup\" (known: probe_flavor, capture_args_bytes, allow_argument_capture, "
 		"ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max, "
-		"policy_file, status_socket, collector_url, "
+		"policy_file, resolv_conf, status_socket, collector_url, "
 		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
 		"snapshot_interval_seconds, policy_public_key, policy_incoming_dir, "
 		"signed_policy_path, policy_fetch_interval_seconds).");
@@ -385,7 +385,7 @@ static void test_unknown_key(void **state)
 		"{\"process\": {\"wakeup\": \"each\"}}", PATH
 		": unknown key \"process\" (known: probe_flavor, capture_args_bytes, allow_argument_capture, "
 		"ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max, "
-		"policy_file, status_socket, collector_url, "
+		"policy_file, resolv_conf, status_socket, collector_url, "
 		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
 		"snapshot_interval_seconds, policy_public_key, policy_incoming_dir, "
 		"signed_policy_path, policy_fetch_interval_seconds).");
@@ -401,7 +401,7 @@ static void test_error_after_good_keys(void **state)
 		PATH
 		": unknown key \"bogus\" (known: probe_flavor, capture_args_bytes, allow_argument_capture, "
 		"ring_buffer_kib, wakeup, wakeup_latency_ms, process_table_max, "
-		"policy_file, status_socket, collector_url, "
+		"policy_file, resolv_conf, status_socket, collector_url, "
 		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
 		"snapshot_interval_seconds, policy_public_key, policy_incoming_dir, "
 		"signed_policy_path, policy_fetch_interval_seconds).");

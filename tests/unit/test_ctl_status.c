@@ -425,6 +425,28 @@ static void test_usage(void **state)
 
 /* --- posturectl explain --------------------------------------------------------- */
 
+/* Network findings: one line for each listener or connection found, not one per rule. */
+static void test_status_network_en(void **state)
+{
+	check_verb("network", "en", ctl_status_main, "status", NULL, 1);
+}
+
+static void test_status_network_ja(void **state)
+{
+	check_verb("network", "ja", ctl_status_main, "status", NULL, 1);
+}
+
+/* Twelve listeners and one twice: ten lines, then how many more. */
+static void test_explain_network_en(void **state)
+{
+	check_verb("network", "en", ctl_explain_main, "explain", "no-public-listeners", 0);
+}
+
+static void test_explain_network_ja(void **state)
+{
+	check_verb("network", "ja", ctl_explain_main, "explain", "no-public-listeners", 0);
+}
+
 static void test_explain_en(void **state)
 {
 	check_verb("noncompliant", "en", ctl_explain_main, "explain", "remote-desktop-x11vnc", 0);
@@ -627,6 +649,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_status_noncompliant_en, server_stop),
+		cmocka_unit_test_teardown(test_status_network_en, server_stop),
+		cmocka_unit_test_teardown(test_status_network_ja, server_stop),
+		cmocka_unit_test_teardown(test_explain_network_en, server_stop),
+		cmocka_unit_test_teardown(test_explain_network_ja, server_stop),
 		cmocka_unit_test_teardown(test_status_noncompliant_ja, server_stop),
 		cmocka_unit_test_teardown(test_status_compliant_en, server_stop),
 		cmocka_unit_test_teardown(test_status_compliant_ja, server_stop),

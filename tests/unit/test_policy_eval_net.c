@@ -401,10 +401,16 @@ static size_t kernel_model(const policy *p, const struct policy_connection *c, u
 			if (policy_rule_net_direction(r) == c->direction &&
 			    (policy_rule_net_protocols(r) & c->protocol))
 				clauses_of |= b;
-			if (!cl->n_prefixes)
+			size_t n_res = cl->system_resolvers && c->resolvers ? c->resolvers->n : 0;
+
+			/* The kernel's maps: the resolvers are prefixes of the clause like the others. */
+			if (!cl->n_prefixes && !cl->system_resolvers)
 				mask[0] |= b;
-			for (size_t j = 0; j < cl->n_prefixes; j++) {
-				const struct policy_net_prefix *pf = &cl->prefixes[j];
+			for (size_t j = 0; j < cl->n_prefixes + n_res; j++) {
+				const struct policy_net_prefix *pf =
+					j < cl->n_prefixes ?
+						&cl->prefixes[j] :
+						&c->resolvers->addrs[j - cl->n_prefixes];
 				bool in = pf->family == family;
 
 				for (unsigned x = 0; in && x < pf->prefixlen; x++)
@@ -453,6 +459,81 @@ static size_t kernel_model(const policy *p, const struct policy_connection *c, u
 	return n;
 }
 
+/*
+ * "system_resolvers": the addresses the caller passes, in match and in
+ * except; none known matches none (so an except of it leaves nothing out).
+ */
+static void test_net_system_resolvers(void **state)
+{
+	policy *p = one_net_rule(
+		"\"direction\": \"outbound\", \"effect\": \"deny\", \"match\": {\"port\": "
+		"[53, 853]}, \"except\": [{\"address\": \"system_resolvers\"}]");
+	policy *q = one_net_rule("\"direction\": \"outbound\", \"effect\": \"report\", "
+				 "\"match\": {\"address\": [\"system_resolvers\", "
+				 "\"198.51.100.0/24\"]}");
+	struct policy_net_resolvers rs = {
+		.n = 3,
+		.addrs = { { AF_INET, 32, { 127, 0, 0, 53 } },
+			   { AF_INET, 32, { 192, 0, 2, 53 } },
+			   { AF_INET6, 128, { 0xfe, 0x80, [15] = 1 } } },
+	};
+	struct policy_net_resolvers empty = {};
+	struct policy_connection c;
+
+	assert_true(policy_net_uses_resolvers(p));
+	assert_true(policy_rule_net_uses_resolvers(policy_rule_at(p, 0)));
+	assert_true(
+		policy_net_clause_has_address(policy_rule_net_except_at(policy_rule_at(p, 0), 0)));
+	assert_false(policy_net_clause_has_address(policy_rule_net_match(policy_rule_at(p, 0))));
+
+	/* DNS to a resolver in force is left out; to anything else, matched. */
+	c = conn(POLICY_NET_OUTBOUND, POLICY_NET_UDP, "127.0.0.53", 53);
+	c.resolvers = &rs;
+	assert_false(net_matched(p, &c));
+	c = conn(POLICY_NET_OUTBOUND, POLICY_NET_UDP, "::ffff:192.0.2.53", 53);
+	c.resolvers = &rs;
+	assert_false(net_matched(p, &c));
+	c = conn(POLICY_NET_OUTBOUND, POLICY_NET_TCP, "fe80::1", 853);
+	c.resolvers = &rs;
+	assert_false(net_matched(p, &c));
+	c = conn(POLICY_NET_OUTBOUND, POLICY_NET_UDP, "8.8.8.8", 53);
+	c.resolvers = &rs;
+	assert_true(net_matched(p, &c));
+	c = conn(POLICY_NET_OUTBOUND, POLICY_NET_UDP, "192.0.2.54", 53);
+	c.resolvers = &rs;
+	assert_true(net_matched(p, &c));
+	c = conn(POLICY_NET_OUTBOUND, POLICY_NET_UDP, "127.0.0.53", 5353);
+	c.resolvers = &rs;
+	assert_false(net_matched(p, &c));
+
+	/* None known (NULL or empty): the except leaves nothing out. */
+	c = conn(POLICY_NET_OUTBOUND, POLICY_NET_UDP, "127.0.0.53", 53);
+	assert_true(net_matched(p, &c));
+	c.resolvers = &empty;
+	assert_true(net_matched(p, &c));
+
+	/* In match, with a prefix beside it: either matches; none known, the prefix only. */
+	c = out_tcp("192.0.2.53", 443);
+	c.resolvers = &rs;
+	assert_true(net_matched(q, &c));
+	c.resolvers = NULL;
+	assert_false(net_matched(q, &c));
+	c = out_tcp("198.51.100.9", 443);
+	assert_true(net_matched(q, &c));
+	c = out_tcp("203.0.113.1", 443);
+	c.resolvers = &rs;
+	assert_false(net_matched(q, &c));
+	assert_true(policy_net_uses_resolvers(q));
+
+	/* A count past the array is not read past it. */
+	rs.n = SIZE_MAX;
+	c = out_tcp("203.0.113.1", 443);
+	c.resolvers = &rs;
+	assert_false(net_matched(q, &c));
+	policy_unref(p);
+	policy_unref(q);
+}
+
 /* Random connections against a policy of many overlapping rules: the same answer as the kernel. */
 static void test_net_agrees_with_kernel_model(void **state)
 {
@@ -474,6 +555,11 @@ static void test_net_agrees_with_kernel_model(void **state)
 		"[{\"user\": \"alice\"}, {\"name\": \"sshd\"}]",
 		"\"direction\": \"outbound\", \"enabled\": false, \"match\": {}",
 		"\"direction\": \"outbound\", \"match\": {\"address\": \"multicast\", \"user\": 1000}",
+		/* The baseline's: DNS to anything but the system's resolvers. */
+		"\"direction\": \"outbound\", \"match\": {\"port\": [53, 853]}, \"except\": "
+		"[{\"address\": \"system_resolvers\"}]",
+		"\"direction\": \"listen\", \"match\": {\"address\": [\"system_resolvers\", "
+		"\"192.0.2.0/24\"], \"port\": [53, 80, 443]}",
 	};
 	static const char *const addrs[] = {
 		"10.1.2.3",
@@ -499,6 +585,7 @@ static void test_net_agrees_with_kernel_model(void **state)
 		"2001:db8:8000::1",
 		"::ffff:10.1.2.3",
 		"::ffff:127.0.0.1",
+		"::ffff:192.0.2.7",
 		"ff02::fb",
 		"2001:4860::8888",
 	};
@@ -507,6 +594,15 @@ static void test_net_agrees_with_kernel_model(void **state)
 					     "/usr/lib/systemd/systemd", "/tmp/nc", NULL };
 	static const char *const users[] = { "alice", "bob", NULL };
 	static const uint32_t uids[] = { 0, 1000, 1001 };
+	/* None known, known to be none, and two. */
+	const struct policy_net_resolvers none_known = { 0 }, *resolver_sets[3] = {
+		NULL,
+		&none_known,
+		&(const struct policy_net_resolvers){
+			.n = 2,
+			.addrs = { { AF_INET, 32, { 10, 1, 2, 3 } },
+				   { AF_INET6, 128, { 0xfd, [15] = 0x53 } } } },
+	};
 	char *typed[sizeof(rules) / sizeof(rules[0])];
 	size_t fired[POLICY_NET_RULES_MAX] = {}, none = 0;
 	policy *p;
@@ -517,7 +613,7 @@ static void test_net_agrees_with_kernel_model(void **state)
 				     rules[i]) > 0);
 	p = make_typed_policy("monitor", (const char *const *)typed,
 			      sizeof(rules) / sizeof(rules[0]));
-	assert_int_equal(policy_net_rule_count(p), 8);
+	assert_int_equal(policy_net_rule_count(p), 10);
 
 	for (int iter = 0; iter < 20000; iter++) {
 		struct policy_connection c;
@@ -532,6 +628,7 @@ static void test_net_agrees_with_kernel_model(void **state)
 		c.path = paths[rand_r(&seed) % (sizeof(paths) / sizeof(paths[0]))];
 		c.user_name = users[rand_r(&seed) % (sizeof(users) / sizeof(users[0]))];
 		c.uid = uids[rand_r(&seed) % (sizeof(uids) / sizeof(uids[0]))];
+		c.resolvers = resolver_sets[rand_r(&seed) % 3];
 
 		n = policy_eval_net(p, &c, m, POLICY_NET_RULES_MAX);
 		assert_int_equal(n, kernel_model(p, &c, &want));
@@ -608,6 +705,7 @@ int main(void)
 		cmocka_unit_test(test_net_excepts),
 		cmocka_unit_test(test_net_direction_and_protocol),
 		cmocka_unit_test(test_net_order_modes_and_overflow),
+		cmocka_unit_test(test_net_system_resolvers),
 		cmocka_unit_test(test_net_agrees_with_kernel_model),
 		cmocka_unit_test(test_net_cost),
 	};

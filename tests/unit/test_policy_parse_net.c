@@ -225,6 +225,64 @@ static void test_network_keywords(void **state)
 	policy_unref(p);
 }
 
+/*
+ * "system_resolvers" has no prefixes of its own: the clause says it names
+ * them, alone or beside prefixes, in match or except.
+ */
+static void test_network_system_resolvers(void **state)
+{
+	const struct policy_net_clause *c;
+	policy *p;
+
+	c = address_clause(&p, "system_resolvers");
+	assert_int_equal(c->n_prefixes, 0);
+	assert_true(c->system_resolvers);
+	assert_true(policy_net_clause_has_address(c));
+	assert_true(policy_net_uses_resolvers(p));
+	policy_unref(p);
+
+	c = address_clause(&p, "loopback");
+	assert_false(c->system_resolvers);
+	assert_false(policy_net_uses_resolvers(p));
+	policy_unref(p);
+
+	p = net_policy("\"direction\": \"outbound\", \"effect\": \"deny\", \"match\": "
+		       "{\"port\": [53, 853]}, \"except\": [{\"address\": [\"10.0.0.0/8\", "
+		       "\"system_resolvers\"]}]");
+	c = policy_rule_net_match(policy_rule_at(p, 0));
+	assert_false(c->system_resolvers);
+	assert_false(policy_net_clause_has_address(c));
+	c = policy_rule_net_except_at(policy_rule_at(p, 0), 0);
+	assert_true(c->system_resolvers);
+	assert_int_equal(c->n_prefixes, 1);
+	assert_prefix(&c->prefixes[0], AF_INET, 8, "10.0.0.0");
+	assert_true(policy_net_uses_resolvers(p));
+	policy_unref(p);
+
+	/* A disabled rule does not make the policy use them. */
+	p = net_policy("\"direction\": \"outbound\", \"effect\": \"deny\", \"enabled\": false, "
+		       "\"match\": {\"address\": \"system_resolvers\"}");
+	assert_false(policy_net_uses_resolvers(p));
+	assert_true(policy_rule_net_uses_resolvers(policy_rule_at(p, 0)));
+	policy_unref(p);
+
+	expect_one_error("{\"id\": \"p\", \"serial\": 1, \"rules\": [{\"id\": \"r\", \"type\": "
+			 "\"network\", \"title\": \"t\", \"severity\": \"low\", \"message\": "
+			 "{\"en\": \"m\"}, \"remediation\": {\"en\": \"r\"}, \"direction\": "
+			 "\"outbound\", \"effect\": \"deny\", \"match\": {\"address\": "
+			 "\"System-Resolvers\"}}]}",
+			 1, 216, "/rules/0/match/address",
+			 "unknown address keyword \"System-Resolvers\"; did you mean "
+			 "\"system_resolvers\"?");
+	expect_one_error("{\"id\": \"p\", \"serial\": 1, \"rules\": [{\"id\": \"r\", \"type\": "
+			 "\"network\", \"title\": \"t\", \"severity\": \"low\", \"message\": "
+			 "{\"en\": \"m\"}, \"remediation\": {\"en\": \"r\"}, \"direction\": "
+			 "\"outbound\", \"effect\": \"deny\", \"match\": {\"address\": "
+			 "[\"system_resolvers\", \"system_resolvers\"]}}]}",
+			 1, 237, "/rules/0/match/address/1",
+			 "\"system_resolvers\" is listed twice in \"address\"");
+}
+
 static void test_network_addresses(void **state)
 {
 	static const struct {
@@ -468,12 +526,51 @@ static const char *addresses_700(size_t i, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * 5 rules of 700 addresses and one of 580 hold 4,080; with the resolvers
+ * (16, counted once however many rules name them) 4,096; a rule of one
+ * more address crosses.
+ */
+static const char *addresses_or_resolvers(size_t i, char *buf, size_t size)
+{
+	size_t len;
+
+	if (i < 5)
+		return addresses_700(i, buf, size);
+	if (i == 6)
+		return "\"direction\": \"outbound\", \"effect\": \"report\", \"match\": "
+		       "{\"port\": 53}, \"except\": [{\"address\": \"system_resolvers\"}, "
+		       "{\"address\": \"system_resolvers\", \"user\": 0}]";
+	if (i == 7)
+		return "\"direction\": \"outbound\", \"effect\": \"report\", \"match\": "
+		       "{\"address\": \"192.0.2.1\"}";
+	len = (size_t)snprintf(buf, size,
+			       "\"direction\": \"outbound\", \"effect\": \"report\", "
+			       "\"match\": {\"address\": [");
+	for (size_t k = 0; k < 580; k++)
+		len += (size_t)snprintf(buf + len, size - len, "%s\"10.%zu.%zu.%zu\"",
+					k ? ", " : "", i, k / 256, k % 256);
+	snprintf(buf + len, size - len, "]}");
+	return buf;
+}
+
 static void test_network_values_limit(void **state)
 {
 	char *text;
 
 	text = net_rules_text(5, addresses_700);
 	expect_limit(text, NULL, 0, NULL, NULL);
+	free(text);
+
+	/* The system's resolvers count as POLICY_NET_RESOLVERS_MAX addresses, once. */
+	text = net_rules_text(7, addresses_or_resolvers);
+	expect_limit(text, NULL, 0, NULL, NULL);
+	free(text);
+	text = net_rules_text(8, addresses_or_resolvers);
+	expect_limit(text, "{\"address\": \"192.0.2.1\"", 0, "/rules/7/match",
+		     "the enabled network rules have more than 4096 \"address\" values in all; "
+		     "the kernel holds at most 4096 of each field: use wider prefixes or ranges, "
+		     "or fewer rules");
 	free(text);
 
 	text = net_rules_text(6, addresses_700);
@@ -485,10 +582,15 @@ static void test_network_values_limit(void **state)
 }
 
 const struct CMUnitTest policy_parse_net_tests[] = {
-	cmocka_unit_test(test_network_round_trip),  cmocka_unit_test(test_network_keywords),
-	cmocka_unit_test(test_network_addresses),   cmocka_unit_test(test_network_ports),
-	cmocka_unit_test(test_network_rule_limit),  cmocka_unit_test(test_network_clause_limit),
-	cmocka_unit_test(test_network_range_limit), cmocka_unit_test(test_network_values_limit),
+	cmocka_unit_test(test_network_round_trip),
+	cmocka_unit_test(test_network_keywords),
+	cmocka_unit_test(test_network_system_resolvers),
+	cmocka_unit_test(test_network_addresses),
+	cmocka_unit_test(test_network_ports),
+	cmocka_unit_test(test_network_rule_limit),
+	cmocka_unit_test(test_network_clause_limit),
+	cmocka_unit_test(test_network_range_limit),
+	cmocka_unit_test(test_network_values_limit),
 };
 const size_t policy_parse_net_tests_n =
 	sizeof(policy_parse_net_tests) / sizeof(policy_parse_net_tests[0]);
