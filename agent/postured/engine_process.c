@@ -393,15 +393,18 @@ static void facts_args_from_proc(engine *e, uint32_t pid, struct facts *f)
 
 /*
  * Where a program known from /proc lies: /proc/PID/exe says "/memfd:NAME
- * (deleted)" for a memfd and adds " (deleted)" to an unlinked file's path.
- * What the standard descriptors were at its exec is not known.
+ * (deleted)" for a memfd.  It adds " (deleted)" to an unlinked file's path
+ * too, but for a program that was running before the agent that is nearly
+ * always a package upgrade that replaced its file, not a program started
+ * from a deleted one: only memfds count as memory here, and the path without
+ * the suffix is judged for where it lay.  What its standard descriptors were
+ * at its exec is not known.
  */
 static unsigned entry_location(engine *e, const char *exe)
 {
 	static const char deleted[] = " (deleted)";
 	char path[EVENT_PATH_LEN];
 	size_t len;
-	unsigned loc = 0;
 
 	if (!exe || exe[0] != '/' || !(policy_needs(e->policy) & POLICY_NEED_LOCATION))
 		return 0;
@@ -409,13 +412,11 @@ static unsigned entry_location(engine *e, const char *exe)
 		return POLICY_LOCATION_MEMORY;
 	strbufcpy(path, sizeof(path), exe);
 	len = strlen(path);
-	if (len > strlen(deleted) && strcmp(path + len - strlen(deleted), deleted) == 0) {
-		loc |= POLICY_LOCATION_MEMORY;
+	if (len > strlen(deleted) && strcmp(path + len - strlen(deleted), deleted) == 0)
 		path[len - strlen(deleted)] = '\0';
-	}
 	if (e->ops->in_world_writable && e->ops->in_world_writable(e->ctx, path) == 1)
-		loc |= POLICY_LOCATION_WORLD_WRITABLE;
-	return loc;
+		return POLICY_LOCATION_WORLD_WRITABLE;
+	return 0;
 }
 
 static void facts_from_entry(engine *e, const struct proc_entry *pe, struct facts *f)
