@@ -141,8 +141,11 @@ static int seeds_write(const char *dir)
 	e.exec.exe_path_size = sizeof("/usr/bin/ls");
 	memcpy(e.exec.exe_path, "/usr/bin/ls", sizeof("/usr/bin/ls"));
 	e.exec.facts = 1U << EVENT_FACT_STDIO_NETWORK;
-	e.exec.stdio[0] = (struct event_stdio){ .kind = EVENT_STDIO_NETWORK, .family = 2,
-						.protocol = 6, .remote_port = 4444, .ino = 7 };
+	e.exec.stdio[0] = (struct event_stdio){ .kind = EVENT_STDIO_NETWORK,
+						.family = 2,
+						.protocol = 6,
+						.remote_port = 4444,
+						.ino = 7 };
 	e.exec.stdio[1] = (struct event_stdio){ .kind = EVENT_STDIO_PIPE, .ino = 8 };
 	memcpy(e.exec.stdin_writer, "curl", sizeof("curl"));
 	r |= seed_write(dir, "exec", &e, sizeof(e.exec));

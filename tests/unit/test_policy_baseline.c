@@ -26,9 +26,39 @@
 
 struct rule_case {
 	const char *rule;
-	const char *matches[3]; /* executable paths the rule is about */
-	const char *unrelated[2]; /* look-alikes it must leave alone */
+	struct policy_process matches[3]; /* programs the rule is about; a list ends at path NULL */
+	struct policy_process unrelated[3]; /* look-alikes it must leave alone */
 };
+
+/* A program by its path alone, run by an ordinary user. */
+#define P(p)                                          \
+	{                                             \
+		.path = (p), .uid = 1000, .gid = 1000 \
+	}
+/* One in a world-writable place, one in memory. */
+#define WW(p)                                                                                     \
+	{                                                                                         \
+		.path = (p), .uid = 1000, .gid = 1000, .location = POLICY_LOCATION_WORLD_WRITABLE \
+	}
+#define MEM(p)                                                                            \
+	{                                                                                 \
+		.path = (p), .uid = 1000, .gid = 1000, .location = POLICY_LOCATION_MEMORY \
+	}
+/* With a TCP or UDP socket on its standard streams. */
+#define NET(p)                                                                       \
+	{                                                                            \
+		.path = (p), .uid = 1000, .gid = 1000, .stdio = POLICY_STDIO_NETWORK \
+	}
+/* Reading a pipe that writer writes into. */
+#define PIPE(p, w)                                                         \
+	{                                                                  \
+		.path = (p), .uid = 1000, .gid = 1000, .stdin_writer = (w) \
+	}
+/* Started by parent. */
+#define BY(p, parent)                                                       \
+	{                                                                   \
+		.path = (p), .uid = 0, .gid = 0, .parent_path = {(parent) } \
+	}
 
 /* Check rules are judged by the checks' tests: here, that each runs its check with its params. */
 struct check_case {
@@ -39,49 +69,92 @@ struct check_case {
 
 static const struct rule_case cases[] = {
 	{ "remote-desktop-x11vnc",
-	  { "/usr/bin/x11vnc", "/home/alice/Downloads/x11vnc" },
-	  { "/usr/bin/vncviewer", "/usr/bin/x11perf" } },
+	  { P("/usr/bin/x11vnc"), P("/home/alice/Downloads/x11vnc") },
+	  { P("/usr/bin/vncviewer"), P("/usr/bin/x11perf") } },
 	{ "remote-desktop-vnc-server",
-	  { "/usr/bin/Xtigervnc", "/usr/bin/x0vncserver", "/usr/bin/Xvnc" },
-	  { "/usr/bin/xtigervncviewer", "/usr/bin/vncserver" } },
+	  { P("/usr/bin/Xtigervnc"), P("/usr/bin/x0vncserver"), P("/usr/bin/Xvnc") },
+	  { P("/usr/bin/xtigervncviewer"), P("/usr/bin/vncserver") } },
 	{ "remote-desktop-teamviewer",
-	  { "/opt/teamviewer/tv_bin/teamviewerd", "/opt/teamviewer/tv_bin/TeamViewer" },
-	  { "/usr/bin/teams", "/opt/teamviewer/tv_bin/script/teamviewer" } },
-	{ "remote-desktop-anydesk", { "/usr/bin/anydesk" }, { "/usr/bin/firefox", "/usr/bin/any" } },
+	  { P("/opt/teamviewer/tv_bin/teamviewerd"), P("/opt/teamviewer/tv_bin/TeamViewer") },
+	  { P("/usr/bin/teams"), P("/opt/teamviewer/tv_bin/script/teamviewer") } },
+	{ "remote-desktop-anydesk",
+	  { P("/usr/bin/anydesk") },
+	  { P("/usr/bin/firefox"), P("/usr/bin/any") } },
 	{ "remote-desktop-rustdesk",
-	  { "/usr/bin/rustdesk", "/usr/lib/rustdesk/rustdesk" },
-	  { "/usr/bin/rust-analyzer", "/usr/bin/rustc" } },
+	  { P("/usr/bin/rustdesk"), P("/usr/lib/rustdesk/rustdesk") },
+	  { P("/usr/bin/rust-analyzer"), P("/usr/bin/rustc") } },
 	{ "remote-desktop-chrome-remote-desktop",
-	  { "/opt/google/chrome-remote-desktop/chrome-remote-desktop-host" },
-	  { "/opt/google/chrome/chrome", "/opt/google/chrome-remote-desktop/user-session" } },
+	  { P("/opt/google/chrome-remote-desktop/chrome-remote-desktop-host") },
+	  { P("/opt/google/chrome/chrome"), P("/opt/google/chrome-remote-desktop/user-session") } },
 	{ "remote-desktop-sharing",
-	  { "/usr/libexec/gnome-remote-desktop-daemon", "/usr/bin/krfb", "/usr/sbin/xrdp" },
-	  { "/usr/bin/gnome-shell", "/usr/bin/krdc" } },
+	  { P("/usr/libexec/gnome-remote-desktop-daemon"), P("/usr/bin/krfb"),
+	    P("/usr/sbin/xrdp") },
+	  { P("/usr/bin/gnome-shell"), P("/usr/bin/krdc") } },
 	{ "remote-shell-web-terminal",
-	  { "/usr/bin/ttyd", "/home/alice/go/bin/gotty" },
-	  { "/usr/bin/tty", "/usr/bin/gnome-terminal" } },
+	  { P("/usr/bin/ttyd"), P("/home/alice/go/bin/gotty") },
+	  { P("/usr/bin/tty"), P("/usr/bin/gnome-terminal") } },
 	{ "tunnel-ngrok",
-	  { "/usr/local/bin/ngrok", "/home/alice/Downloads/ngrok" },
-	  { "/usr/sbin/nginx", "/usr/bin/ngrep" } },
+	  { P("/usr/local/bin/ngrok"), P("/home/alice/Downloads/ngrok") },
+	  { P("/usr/sbin/nginx"), P("/usr/bin/ngrep") } },
 	{ "tunnel-cloudflared",
-	  { "/usr/bin/cloudflared", "/usr/local/bin/cloudflared" },
-	  { "/usr/bin/curl", "/usr/bin/cloudflare-warp" } },
+	  { P("/usr/bin/cloudflared"), P("/usr/local/bin/cloudflared") },
+	  { P("/usr/bin/curl"), P("/usr/bin/cloudflare-warp") } },
 	{ "tunnel-frp",
-	  { "/opt/frp/frpc", "/usr/local/bin/frps" },
-	  { "/usr/bin/ftp", "/usr/bin/frpd" } },
+	  { P("/opt/frp/frpc"), P("/usr/local/bin/frps") },
+	  { P("/usr/bin/ftp"), P("/usr/bin/frpd") } },
 	{ "tunnel-chisel",
-	  { "/tmp/chisel", "/usr/local/bin/chisel" },
-	  { "/usr/bin/chsh", "/usr/bin/chisel-server" } },
-	{ "tunnel-bore", { "/home/alice/.cargo/bin/bore" }, { "/usr/bin/borg", "/usr/bin/boring" } },
+	  { P("/tmp/chisel"), P("/usr/local/bin/chisel") },
+	  { P("/usr/bin/chsh"), P("/usr/bin/chisel-server") } },
+	{ "tunnel-bore",
+	  { P("/home/alice/.cargo/bin/bore") },
+	  { P("/usr/bin/borg"), P("/usr/bin/boring") } },
 	{ "anonymizer-tor",
-	  { "/usr/bin/tor", "/home/alice/tor-browser/Browser/TorBrowser/Tor/tor" },
-	  { "/usr/bin/top", "/usr/bin/torsocks" } },
+	  { P("/usr/bin/tor"), P("/home/alice/tor-browser/Browser/TorBrowser/Tor/tor") },
+	  { P("/usr/bin/top"), P("/usr/bin/torsocks") } },
+	{ "tunnel-relay-tools",
+	  { P("/usr/bin/iodine"), P("/usr/local/bin/gost"), P("/home/alice/ligolo-ng") },
+	  { P("/usr/bin/ghostscript"), P("/usr/bin/iodbctest") } },
+	{ "coin-miner",
+	  { P("/opt/xmrig/xmrig"), P("/home/alice/Downloads/t-rex"), P("/usr/bin/cpuminer") },
+	  { P("/usr/bin/xmlint"), P("/usr/bin/miner-game") } },
+	{ "network-scanners",
+	  { P("/usr/bin/nmap"), P("/usr/bin/masscan"), P("/home/alice/go/bin/naabu") },
+	  { P("/usr/bin/nm"), P("/usr/bin/nmcli") } },
+	{ "exec-from-world-writable",
+	  { WW("/tmp/x"), WW("/dev/shm/.a/kdevtmpfsi"), WW("/var/tmp/update") },
+	  /* go run, and the same program where it is installed. */
+	  { WW("/tmp/go-build2518/b001/exe/main"), P("/usr/bin/x") } },
+	{ "exec-from-memory",
+	  { MEM("/memfd:payload"), MEM("/home/alice/a.out") },
+	  /* runc's sealed copy of itself, started by the container shim. */
+	  { { .path = "/memfd:runc_cloned",
+	      .uid = 0,
+	      .location = POLICY_LOCATION_MEMORY,
+	      .parent_path = { "/usr/bin/containerd-shim-runc-v2" } },
+	    P("/memfd-tool") } },
+	{ "shell-on-network-socket",
+	  { NET("/usr/bin/dash"), NET("/usr/bin/id"), NET("/usr/bin/python3.11") },
+	  /* sshd in inetd mode; a shell on a terminal. */
+	  { NET("/usr/sbin/sshd"), P("/usr/bin/bash") } },
+	{ "download-piped-to-shell",
+	  { PIPE("/usr/bin/dash", "curl"), PIPE("/usr/bin/bash", "wget"),
+	    PIPE("/usr/bin/python3.11", "curl") },
+	  /* cat into a shell, curl into a pager. */
+	  { PIPE("/usr/bin/dash", "cat"), PIPE("/usr/bin/less", "curl") } },
+	{ "firewall-changed-by-hand",
+	  { BY("/usr/sbin/nft", "/usr/bin/sudo"), BY("/usr/sbin/xtables-nft-multi", "/usr/bin/su"),
+	    BY("/usr/sbin/xtables-legacy-multi", "/usr/bin/pkexec") },
+	  /* Docker's and NetworkManager's own calls; sudo running something else. */
+	  { BY("/usr/sbin/xtables-nft-multi", "/usr/sbin/dockerd"),
+	    BY("/usr/sbin/nft", "/usr/sbin/NetworkManager"),
+	    BY("/usr/bin/apt", "/usr/bin/sudo") } },
 	{ "require-vpn-client",
-	  { "/usr/sbin/openvpn", "/usr/bin/openconnect", "/opt/cisco/secureclient/bin/vpnagentd" },
-	  { "/usr/bin/ssh", "/usr/bin/wg" } },
+	  { P("/usr/sbin/openvpn"), P("/usr/bin/openconnect"),
+	    P("/opt/cisco/secureclient/bin/vpnagentd") },
+	  { P("/usr/bin/ssh"), P("/usr/bin/wg") } },
 	{ "require-endpoint-protection",
-	  { "/opt/CrowdStrike/falcon-sensor", "/opt/microsoft/mdatp/sbin/wdavdaemon" },
-	  { "/usr/bin/clamscan", "/usr/sbin/falcon" } },
+	  { P("/opt/CrowdStrike/falcon-sensor"), P("/opt/microsoft/mdatp/sbin/wdavdaemon") },
+	  { P("/usr/bin/clamscan"), P("/usr/sbin/falcon") } },
 };
 
 static const struct check_case check_cases[] = {
@@ -113,7 +186,64 @@ struct net_case {
 
 #define LISTEN_TCP POLICY_NET_LISTEN, POLICY_NET_TCP
 
+#define OUT_TCP	   POLICY_NET_OUTBOUND, POLICY_NET_TCP
+#define OUT_UDP	   POLICY_NET_OUTBOUND, POLICY_NET_UDP
+
 static const struct net_case net_cases[] = {
+	{ "outbound-shell-ports",
+	  {
+		  { OUT_TCP, "203.0.113.7", 4444, "/usr/bin/nc.openbsd" },
+		  { OUT_TCP, "2001:db8::7", 31337, "/usr/bin/python3.11" },
+		  { OUT_TCP, "127.0.0.1", 4444, "/usr/bin/bash" },
+	  },
+	  {
+		  { OUT_TCP, "203.0.113.7", 443, "/usr/lib/firefox/firefox" },
+		  { OUT_TCP, "203.0.113.7", 22, "/usr/bin/ssh" },
+		  { OUT_UDP, "203.0.113.7", 4444, "/usr/bin/python3.11" },
+	  } },
+	{ "outbound-mining-pool-ports",
+	  {
+		  { OUT_TCP, "198.51.100.20", 3333, "/tmp/.x/kworker" },
+		  { OUT_TCP, "198.51.100.20", 14444, "/opt/xmrig/xmrig" },
+	  },
+	  {
+		  { OUT_TCP, "198.51.100.20", 443, "/usr/lib/firefox/firefox" },
+		  { OUT_TCP, "127.0.0.1", 3000, "/usr/bin/node" },
+	  } },
+	{ "outbound-tor",
+	  {
+		  { OUT_TCP, "198.51.100.30", 9001, "/home/alice/tor-browser/tor" },
+		  { OUT_TCP, "127.0.0.1", 9050, "/usr/bin/curl" },
+	  },
+	  {
+		  { OUT_TCP, "198.51.100.30", 443, "/usr/bin/curl" },
+		  { OUT_TCP, "127.0.0.1", 9000, "/usr/bin/php-fpm8.2" },
+	  } },
+	{ "dns-not-system-resolver",
+	  {
+		  { OUT_UDP, "8.8.8.8", 53, "/usr/lib/firefox/firefox" },
+		  { OUT_TCP, "1.1.1.1", 853, "/usr/bin/kdig" },
+		  { OUT_UDP, "203.0.113.53", 53, "/tmp/dnscat" },
+	  },
+	  {
+		  /* The resolvers this laptop uses now (resolvers below). */
+		  { OUT_UDP, "127.0.0.53", 53, "/usr/bin/ping" },
+		  { OUT_UDP, "192.168.1.1", 53, "/usr/lib/systemd/systemd-resolved" },
+		  { OUT_TCP, "2001:db8::53", 53, "/usr/bin/dig" },
+		  /* A local forwarder asking upstream. */
+		  { OUT_UDP, "9.9.9.9", 53, "/usr/sbin/dnsmasq" },
+		  { OUT_UDP, "8.8.8.8", 443, "/usr/bin/chrome" },
+	  } },
+	{ "ssh-tunnel-listener",
+	  {
+		  { LISTEN_TCP, "127.0.0.1", 1080, "/usr/bin/ssh" }, /* ssh -D 1080 */
+		  { LISTEN_TCP, "::1", 5432, "/usr/bin/ssh" }, /* ssh -L 5432:db:5432 */
+	  },
+	  {
+		  { LISTEN_TCP, "0.0.0.0", 22, "/usr/sbin/sshd" },
+		  { OUT_TCP, "203.0.113.7", 22, "/usr/bin/ssh" },
+		  { LISTEN_TCP, "192.168.1.23", 0, "/usr/bin/ssh" },
+	  } },
 	{ "no-public-listeners",
 	  {
 		  { LISTEN_TCP, "0.0.0.0", 8000, "/usr/bin/python3.11" }, /* http.server */
@@ -188,21 +318,26 @@ static void test_shape(void **state)
 	assert_int_equal(policy_mode(p), POLICY_MODE_MONITOR);
 	assert_false(policy_settings(p)->collect_arguments);
 	assert_false(policy_settings(p)->exec_audit);
-	/* Everything it matches on is in the kernel's reach at exec: no hashes, users or parents. */
-	assert_int_equal(policy_needs(p), 0);
+	/*
+	 * What it looks at is decided in the kernel at exec, or (parents, a
+	 * pipe's writer) known from execs the kernel passes up: no hashes, user
+	 * names or arguments, and no rule makes every exec come to userspace.
+	 */
+	assert_int_equal(policy_needs(p), POLICY_NEED_PARENT | POLICY_NEED_STDIN_WRITER |
+						  POLICY_NEED_LOCATION | POLICY_NEED_STDIO);
 	for (size_t i = 0; i < policy_rule_count(p); i++) {
 		const policy_rule *r = policy_rule_at(p, i);
 
 		assert_int_equal(policy_rule_mode(r), POLICY_MODE_MONITOR);
-		if (policy_rule_type(r) == POLICY_RULE_PROCESS)
-			assert_true(policy_rule_kernel_decidable(r));
-		else if (policy_rule_type(r) == POLICY_RULE_NETWORK)
-			/* Reported, never refused: the baseline stops no traffic. */
-			assert_int_equal(policy_rule_effect(r), POLICY_EFFECT_REPORT);
-		else
-			assert_int_equal(policy_rule_type(r), POLICY_RULE_CHECK);
+		if (policy_rule_type(r) == POLICY_RULE_PROCESS && policy_rule_enabled(r))
+			/* Every process rule has a key the kernel filter holds. */
+			assert_int_not_equal(policy_rule_key_field(r), _POLICY_FIELD_NONE);
+		else if (policy_rule_type(r) != POLICY_RULE_PROCESS)
+			assert_true(policy_rule_type(r) == POLICY_RULE_NETWORK ||
+				    policy_rule_type(r) == POLICY_RULE_CHECK);
 	}
-	assert_int_equal(policy_net_rule_count(p), 1);
+	assert_int_equal(policy_net_rule_count(p), 6);
+	assert_true(policy_net_uses_resolvers(p));
 	/* The endpoint protection rule ships disabled: companies use different products. */
 	assert_false(policy_rule_enabled(policy_rule_find(p, "require-endpoint-protection")));
 	assert_true(policy_rule_enabled(policy_rule_find(p, "require-vpn-client")));
@@ -285,9 +420,21 @@ static void test_check_case(void **state)
 	assert_false(policy_rule_matches(r, &(struct policy_process){ .path = "/usr/bin/x" }));
 }
 
+/* The resolvers this test's laptop uses: systemd-resolved's stub and its upstreams. */
+static const struct policy_net_resolvers resolvers = {
+	.n = 3,
+	.addrs = {
+		{ .family = AF_INET, .prefixlen = 32, .addr = { 127, 0, 0, 53 } },
+		{ .family = AF_INET, .prefixlen = 32, .addr = { 192, 168, 1, 1 } },
+		{ .family = AF_INET6, .prefixlen = 128,
+		  .addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53 } },
+	},
+};
+
 static struct policy_connection connection_of(const struct net_conn *nc)
 {
 	struct policy_connection c = {
+		.resolvers = &resolvers,
 		.direction = nc->direction,
 		.protocol = nc->protocol,
 		.family = strchr(nc->addr, ':') ? AF_INET6 : AF_INET,
@@ -339,13 +486,13 @@ static void test_rule_case(void **state)
 	const policy_rule *r = policy_rule_find(p, rc->rule);
 
 	assert_non_null(r);
-	for (size_t i = 0; i < 3 && rc->matches[i]; i++) {
-		struct policy_process proc = { .path = rc->matches[i], .uid = 1000, .gid = 1000 };
+	for (size_t i = 0; i < 3 && rc->matches[i].path; i++) {
+		const struct policy_process *proc = &rc->matches[i];
 		struct policy_match m[4];
-		size_t n = triggered(p, &proc, m, 4);
+		size_t n = triggered(p, proc, m, 4);
 
-		if (!policy_rule_matches(r, &proc))
-			fail_msg("%s does not match %s", rc->rule, rc->matches[i]);
+		if (!policy_rule_matches(r, proc))
+			fail_msg("%s does not match %s", rc->rule, proc->path);
 		if (policy_rule_enabled(r)) {
 			/* Found through the index, and by this rule alone. */
 			assert_int_equal(n, 1);
@@ -356,13 +503,13 @@ static void test_rule_case(void **state)
 			assert_int_equal(n, 0);
 		}
 	}
-	for (size_t i = 0; i < 2 && rc->unrelated[i]; i++) {
-		struct policy_process proc = { .path = rc->unrelated[i], .uid = 1000, .gid = 1000 };
+	for (size_t i = 0; i < 3 && rc->unrelated[i].path; i++) {
+		const struct policy_process *proc = &rc->unrelated[i];
 		struct policy_match m[4];
 
-		if (policy_rule_matches(r, &proc))
-			fail_msg("%s matches the unrelated %s", rc->rule, rc->unrelated[i]);
-		assert_int_equal(triggered(p, &proc, m, 4), 0);
+		if (policy_rule_matches(r, proc))
+			fail_msg("%s matches the unrelated %s", rc->rule, proc->path);
+		assert_int_equal(triggered(p, proc, m, 4), 0);
 	}
 }
 
@@ -379,6 +526,15 @@ static void test_ordinary_desktop_is_quiet(void **state)
 		"/usr/bin/sudo",
 		"/usr/lib/systemd/systemd",
 	};
+	/* And as they really run: from a pipe, on a terminal, through sudo. */
+	static const struct policy_process everyday_facts[] = {
+		PIPE("/usr/bin/dash", "cat"),
+		PIPE("/usr/bin/grep", "curl"),
+		BY("/usr/bin/apt", "/usr/bin/sudo"),
+		BY("/usr/sbin/nft", "/usr/sbin/NetworkManager"),
+		WW("/tmp/go-build99/b001/exe/hello"),
+		NET("/usr/sbin/sshd"),
+	};
 	const policy *p = baseline;
 
 	for (size_t i = 0; i < sizeof(everyday) / sizeof(everyday[0]); i++) {
@@ -386,6 +542,12 @@ static void test_ordinary_desktop_is_quiet(void **state)
 		struct policy_match m[4];
 
 		assert_int_equal(triggered(p, &proc, m, 4), 0);
+	}
+	for (size_t i = 0; i < sizeof(everyday_facts) / sizeof(everyday_facts[0]); i++) {
+		struct policy_match m[4];
+
+		if (triggered(p, &everyday_facts[i], m, 4) != 0)
+			fail_msg("the baseline reports the everyday %s", everyday_facts[i].path);
 	}
 }
 
