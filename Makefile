@@ -110,6 +110,8 @@ INTEGRATION_TESTS += firewall_netns
 INTEGRATION_TESTS += net_enforce
 # Process rules through the real daemon: excepts on the parent, arguments as the policy asks.
 INTEGRATION_TESTS += process_rules
+# The built-in baseline against the behaviours it is for, in monitor and enforce mode.
+INTEGRATION_TESTS += baseline
 FIREWALL_IT_SRCS = $(CHECKS_SRCS)
 NET_PROBE_SRCS := agent/postured/probe_net.c agent/postured/probe_net_rules.c \
 	agent/postured/probe_common.c agent/postured/decode.c
@@ -287,7 +289,9 @@ NET_ENFORCE_IT_SRCS := $(addprefix tests/integration/,net_enforce_client.c net_e
 $(BUILD)/tests/integration/net_enforce: $(call obj,$(NET_ENFORCE_IT_SRCS))
 # Process rules through the daemon: process_rules.c has the shared parts and main(); the
 # facts the kernel decides at exec have their tests in a file of their own.
-$(BUILD)/tests/integration/process_rules: $(call obj,tests/integration/process_rules_facts.c)
+$(BUILD)/tests/integration/process_rules: $(call obj,tests/integration/process_rules_facts.c \
+	tests/integration/rules_env.c)
+$(BUILD)/tests/integration/baseline: $(call obj,tests/integration/rules_env.c)
 
 # End to end: the spool and the sender against the real collector, on loopback, started and
 # its store read with the collector suite's harness.
