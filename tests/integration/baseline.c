@@ -149,21 +149,9 @@ static int count_findings(struct bl *b, const char *id, size_t *ret)
 	return 0;
 }
 
-/* Rule id has exactly n findings, now or within the finding timeout. */
 static int expect_findings(struct bl *b, const char *id, size_t n)
 {
-	int64_t deadline = harness_now_ms() + FINDING_TIMEOUT_MS;
-	size_t have = 0;
-
-	for (;;) {
-		TRY(count_findings(b, id, &have));
-		if (have >= n || harness_now_ms() > deadline)
-			break;
-		(void)harness_agent_pump(b->a, 50);
-	}
-	CHECK(have == n, "rule %s should have %zu finding(s); it has %zu. postured's stderr: %s",
-	      id, n, have, harness_agent_stderr(b->a));
-	return 0;
+	return wait_findings(b->a, id, n);
 }
 
 /* Runs a program that sleeps `seconds`; stopped in enforce mode, run to its end in monitor. */
@@ -251,7 +239,7 @@ static int test_memory(const void *arg)
 {
 	_cleanup_bl_ struct bl b = {};
 	_cleanup_free_ char *run_sleep = NULL, *via = NULL;
-	size_t before;
+	size_t before = 0;
 
 	TRY(bl_start(&b, arg));
 	/* Programs of the machine's own that run from a memfd were found at start. */

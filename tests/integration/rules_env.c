@@ -195,3 +195,25 @@ int findings_of(struct harness_agent *a, const char *id, yajl_val *ret)
 		 "{\"id\": 2, \"method\": \"findings\", \"params\": {\"rule\": \"%s\"}}\n", id);
 	return status_request(a, request, ret);
 }
+
+int wait_findings(struct harness_agent *a, const char *id, size_t n)
+{
+	int64_t deadline = harness_now_ms() + FINDING_TIMEOUT_MS;
+	size_t have = 0;
+
+	for (;;) {
+		_cleanup_(yajl_tree_freep) yajl_val v = NULL;
+		yajl_val list;
+
+		TRY(findings_of(a, id, &v));
+		list = harness_json(v, "result", "findings");
+		CHECK(list && YAJL_IS_ARRAY(list), "no findings list for rule %s", id);
+		have = list->u.array.len;
+		if (have >= n || harness_now_ms() > deadline)
+			break;
+		(void)harness_agent_pump(a, 50);
+	}
+	CHECK(have == n, "rule %s should have %zu finding(s); it has %zu. postured's stderr: %s",
+	      id, n, have, harness_agent_stderr(a));
+	return 0;
+}

@@ -55,5 +55,7 @@ int wait_stderr(struct harness_agent *a, const char *text);
 int status_request(struct harness_agent *a, const char *request, yajl_val *ret);
 /* The findings of rule id the status socket keeps (the answer's result.findings), in *ret. */
 int findings_of(struct harness_agent *a, const char *id, yajl_val *ret);
+/* Waits up to FINDING_TIMEOUT_MS until rule id has n findings kept; fails when it has another number. */
+int wait_findings(struct harness_agent *a, const char *id, size_t n);
 
 #endif
