@@ -251,7 +251,7 @@ $(BUILD)/tests/integration/%: $(call obj,tests/integration/%.c) $(HARNESS_OBJS) 
 # Links the probe's loader itself rather than running the daemon; the suite's tests are in a
 # file a concern (net_probe.c has what they share, and main()).
 NET_PROBE_IT_SRCS := $(addprefix tests/integration/,net_probe_deny.c net_probe_match.c \
-	net_probe_rules.c net_probe_storm.c)
+	net_probe_rules.c net_probe_storm.c net_probe_attack.c)
 $(BUILD)/tests/integration/net_probe: $(call obj,$(NET_PROBE_IT_SRCS) $(NET_PROBE_SRCS)) $(POLICY_LIB)
 
 # The collector started, and its store read, with the collector suite's harness.

@@ -436,18 +436,27 @@ static __always_inline void fill_task_btf(struct event_task *e)
 	if (bpf_core_field_exists(t->start_boottime))
 		e->start_boot_ns = t->group_leader->start_boottime;
 	e->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), t->group_leader->comm);
 }
 
-/* The calling task, as process.bpf.c describes it. */
+/*
+ * The calling task, as process.bpf.c describes it, but named by its process:
+ * comm is the thread group leader's, not the calling thread's, so a
+ * browser's resolver thread ("DNS Res~ver #1") is reported as the browser.
+ * tid still says which thread it was.
+ */
 static __always_inline void fill_task(struct event_task *e)
 {
 	__u64 ug = bpf_get_current_uid_gid();
 
-	if (cfg_task_btf)
+	if (cfg_task_btf) {
 		fill_task_btf(e);
-	else
-		fill_task_common(e, (struct task_struct *)bpf_get_current_task());
+	} else {
+		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+		fill_task_common(e, t);
+		BPF_CORE_READ_STR_INTO(&e->comm, t, group_leader, comm);
+	}
 	e->uid = (__u32)ug;
 	e->gid = ug >> 32;
 }

@@ -16,7 +16,8 @@
  * the tests are in net_probe_deny.c (denied calls, their records and
  * sweeps), net_probe_match.c (what a rule matches and what it leaves alone),
  * net_probe_rules.c (outcomes, inbound, several rules, generations, a
- * policy, the root) and net_probe_storm.c (a full map, storms).
+ * policy, the root), net_probe_storm.c (a full map, storms) and
+ * net_probe_attack.c (what attacks do, and their ordinary cousins).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -333,4 +334,5 @@ void one_rule_init(struct one_rule *o, const struct harness_addr *a, uint16_t po
 }
 
 HARNESS_MAIN_TABLES_WITH_INTRO(probe_log_setup, &net_probe_deny_table, &net_probe_match_table,
-			       &net_probe_rules_table, &net_probe_storm_table)
+			       &net_probe_rules_table, &net_probe_storm_table,
+			       &net_probe_attack_table)

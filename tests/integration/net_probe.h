@@ -5,7 +5,7 @@
  * with the probe attached to it, calls made from this process, and what a
  * record must say.  One binary, build/tests/integration/net_probe, runs the
  * tables of net_probe_deny.c, net_probe_match.c, net_probe_rules.c and
- * net_probe_storm.c, in that order.
+ * net_probe_storm.c and net_probe_attack.c, in that order.
  */
 #ifndef POSTURED_TESTS_NET_PROBE_H
 #define POSTURED_TESTS_NET_PROBE_H
@@ -126,6 +126,6 @@ void one_rule_init(struct one_rule *o, const struct harness_addr *a, uint16_t po
 /* --- the tables, in the order they run -------------------------------------------- */
 
 extern const struct harness_table net_probe_deny_table, net_probe_match_table,
-	net_probe_rules_table, net_probe_storm_table;
+	net_probe_rules_table, net_probe_storm_table, net_probe_attack_table;
 
 #endif
