@@ -187,6 +187,10 @@ $(BUILD)/probes/%.bpf.o: probes/%.bpf.c probes/events.h probes/kernel_types.h pr
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# The network probe counts a scan's distinct ports and addresses with atomic fetch-and-or
+# (BPF v3 atomics: Linux 5.12).
+$(BUILD)/probes/net.bpf.o: BPF_CFLAGS += -mcpu=v3
+
 $(BUILD)/probes/%.skel.h: $(BUILD)/probes/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@

@@ -19,8 +19,12 @@
  * net_gen.
  *
  * Only traffic a rule matches goes further.  The first event of an
- * aggregation key (program, rule, verdict, address, port) is a record; its
- * repeats only count in net_agg, which the agent sweeps.
+ * aggregation key (program, rule, verdict) is a record; every later one only
+ * counts in net_agg, which the agent sweeps, whatever its address and port:
+ * a program trying many ports or addresses (a scan) is one record and one
+ * key, however many it tries.  The key keeps the first few destinations as
+ * samples and counts distinct ports and addresses in bitmaps of net_scan,
+ * made only for a key that meets a second destination.
  */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
@@ -102,6 +106,21 @@ struct {
 	__type(key, struct net_agg_key);
 	__type(value, struct net_agg_value);
 } net_agg SEC(".maps");
+
+/*
+ * 16 KiB a key, allocated when a key meets its second destination: most
+ * keys never do.  Full, the key's distinct counts stop growing and say so.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NET_SCAN_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct net_agg_key);
+	__type(value, struct net_scan_bits);
+} net_scan SEC(".maps");
+
+/* What a new net_scan entry starts as. */
+static const struct net_scan_bits scan_zero;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -350,17 +369,100 @@ static __always_inline void agg_key_init(struct net_agg_key *k, const struct net
 	k->direction = f->direction;
 	k->protocol = f->protocol;
 	k->verdict = verdict;
-	k->family = f->addr.family;
-	k->port = f->port;
-	__builtin_memcpy(k->addr, f->addr.addr, sizeof(k->addr));
+}
+
+static __always_inline void sample_init(struct net_sample *s, const struct net_facts *f)
+{
+	s->family = f->addr.family;
+	s->_pad = 0;
+	s->port = f->port;
+	__builtin_memcpy(s->addr, f->addr.addr, sizeof(s->addr));
+}
+
+static __always_inline bool sample_eq(const struct net_sample *a, const struct net_sample *b)
+{
+	const __u32 *x = (const __u32 *)a->addr, *y = (const __u32 *)b->addr;
+
+	return a->family == b->family && a->port == b->port && x[0] == y[0] && x[1] == y[1] &&
+	       x[2] == y[2] && x[3] == y[3];
 }
 
 /*
- * Counts one event of key k with the given outcome.  Returns the ring record
- * to fill and submit when this is the key's first event (or the map is full),
- * NULL when the event was counted in net_agg or the ring had no room.
+ * A 16-bit hash of the address: Fibonacci hashing of its folded words.  For
+ * IPv4 that is the address times an odd constant, whose top 16 bits differ
+ * for any two addresses of one /16: a sweep of a /16 or less is counted
+ * exactly.
  */
-static __always_inline struct event_net *agg_count(const struct net_agg_key *k, __u32 outcome,
+static __always_inline __u32 addr_hash(const struct net_sample *s)
+{
+	const __u32 *w = (const __u32 *)s->addr;
+	__u32 h = w[0] ^ (w[1] * 0x85ebca6bU) ^ (w[2] * 0xc2b2ae35U) ^ (w[3] * 0x27d4eb2fU);
+
+	if (s->family == AF_INET6)
+		h ^= 0x5bd1e995U; /* :: is not 0.0.0.0 */
+
+	return (h * 0x9e3779b1U) >> 16;
+}
+
+/* Sets bit i of the bitmap; true when it was clear. */
+static __always_inline bool bit_set(__u64 *map, __u32 i)
+{
+	__u64 bit = 1ULL << (i & 63);
+
+	return !(__sync_fetch_and_or(&map[(i / 64) & (NET_SCAN_BITS / 64 - 1)], bit) & bit);
+}
+
+/*
+ * A later event of key k, to destination s: counts a new port or address
+ * into v and keeps it as a sample while there is room.  The common case, the
+ * same destination as the recorded event, costs one compare.
+ */
+static __always_inline void scan_count(const struct net_agg_key *k, struct net_agg_value *v,
+				       const struct net_sample *s)
+{
+	struct net_scan_bits *b;
+	bool new_port, new_addr;
+	__u32 i;
+
+	if (sample_eq(&v->samples[0], s))
+		return;
+	b = bpf_map_lookup_elem(&net_scan, k);
+	if (!b) {
+		if (v->flags & NET_AGG_SCAN_PARTIAL)
+			return;
+		if (bpf_map_update_elem(&net_scan, k, &scan_zero, BPF_NOEXIST) != 0 &&
+		    !bpf_map_lookup_elem(&net_scan, k)) {
+			v->flags |= NET_AGG_SCAN_PARTIAL;
+			return;
+		}
+		b = bpf_map_lookup_elem(&net_scan, k);
+		if (!b)
+			return;
+		/* The recorded destination was counted when the key was made. */
+		bit_set(b->ports, v->samples[0].port);
+		bit_set(b->addrs, addr_hash(&v->samples[0]));
+	}
+	new_port = bit_set(b->ports, s->port);
+	new_addr = bit_set(b->addrs, addr_hash(s));
+	if (new_port)
+		__sync_fetch_and_add(&v->ports, 1);
+	if (new_addr)
+		__sync_fetch_and_add(&v->addrs, 1);
+	if (!(new_port || new_addr) || v->n_samples >= NET_SAMPLES_MAX)
+		return;
+	i = __sync_fetch_and_add(&v->n_samples, 1);
+	if (i < NET_SAMPLES_MAX)
+		__builtin_memcpy(&v->samples[i], s, sizeof(*s));
+}
+
+/*
+ * Counts one event of key k, to destination s, with the given outcome.
+ * Returns the ring record to fill and submit when this is the key's first
+ * event (or the map is full), NULL when the event was counted in net_agg or
+ * the ring had no room.
+ */
+static __always_inline struct event_net *agg_count(const struct net_agg_key *k,
+						   const struct net_sample *s, __u32 outcome,
 						   __u16 *flags)
 {
 	struct net_agg_value *v, nv = {};
@@ -380,6 +482,8 @@ static __always_inline struct event_net *agg_count(const struct net_agg_key *k, 
 		return NULL;
 	}
 	nv.first_ns = nv.last_ns = now;
+	nv.ports = nv.addrs = nv.n_samples = 1;
+	__builtin_memcpy(&nv.samples[0], s, sizeof(*s));
 	err = bpf_map_update_elem(&net_agg, k, &nv, BPF_NOEXIST);
 	if (err == 0)
 		return e;
@@ -395,17 +499,18 @@ static __always_inline struct event_net *agg_count(const struct net_agg_key *k, 
 count:
 	__sync_fetch_and_add(&v->count[outcome], 1);
 	v->last_ns = now;
+	scan_count(k, v, s);
 	stat_inc(NET_STAT_AGGREGATED);
 	return NULL;
 }
 
 static __always_inline void record_init(struct event_net *e, const struct net_agg_key *k,
-					__u32 outcome, __u16 flags)
+					const struct net_sample *s, __u32 outcome, __u16 flags)
 {
 	header_init(&e->header, EVENT_KIND_NET, EVENT_NET_VERSION, sizeof(*e));
 	e->direction = k->direction;
 	e->protocol = k->protocol;
-	e->family = k->family;
+	e->family = s->family;
 	e->verdict = k->verdict;
 	e->outcome = outcome;
 	e->rule = k->rule;
@@ -470,6 +575,7 @@ static __always_inline int sock_addr_judge(struct bpf_sock_addr *ctx, struct net
 {
 	struct net_exe x = {};
 	struct net_agg_key k = {};
+	struct net_sample smp;
 	struct net_state *s;
 	struct event_net *e;
 	__u32 slot = f->gen & 1;
@@ -501,6 +607,7 @@ static __always_inline int sock_addr_judge(struct bpf_sock_addr *ctx, struct net
 	if (deny)
 		stat_inc(NET_STAT_DENIED);
 	agg_key_init(&k, f, tgid, rule, verdict);
+	sample_init(&smp, f);
 
 	/* A TCP connect that goes ahead is counted when its outcome is known. */
 	if (!deny && f->direction == EVENT_NET_OUTBOUND && f->protocol == IPPROTO_TCP) {
@@ -508,6 +615,7 @@ static __always_inline int sock_addr_judge(struct bpf_sock_addr *ctx, struct net
 		__u64 cookie = bpf_get_socket_cookie(ctx);
 
 		p.key = k;
+		p.sample = smp;
 		/* A key counted before needs no record, and so no more than its key. */
 		if (bpf_map_lookup_elem(&net_agg, &k)) {
 			p.task.pid = k.tgid;
@@ -527,12 +635,12 @@ static __always_inline int sock_addr_judge(struct bpf_sock_addr *ctx, struct net
 		flags |= EVENT_NET_NO_OUTCOME;
 	}
 
-	e = agg_count(&k,
+	e = agg_count(&k, &smp,
 		      flags & EVENT_NET_NO_OUTCOME ? EVENT_NET_OUTCOME_UNKNOWN :
 						     EVENT_NET_OUTCOME_NONE,
 		      &flags);
 	if (e) {
-		record_init(e, &k,
+		record_init(e, &k, &smp,
 			    flags & EVENT_NET_NO_OUTCOME ? EVENT_NET_OUTCOME_UNKNOWN :
 							   EVENT_NET_OUTCOME_NONE,
 			    flags);
@@ -544,11 +652,11 @@ static __always_inline int sock_addr_judge(struct bpf_sock_addr *ctx, struct net
 		__builtin_memset(e->remote_addr, 0, sizeof(e->remote_addr));
 		e->local_port = e->remote_port = 0;
 		if (f->direction == EVENT_NET_LISTEN) {
-			__builtin_memcpy(e->local_addr, k.addr, sizeof(e->local_addr));
-			e->local_port = k.port;
+			__builtin_memcpy(e->local_addr, smp.addr, sizeof(e->local_addr));
+			e->local_port = smp.port;
 		} else {
-			__builtin_memcpy(e->remote_addr, k.addr, sizeof(e->remote_addr));
-			e->remote_port = k.port;
+			__builtin_memcpy(e->remote_addr, smp.addr, sizeof(e->remote_addr));
+			e->remote_port = smp.port;
 		}
 		record_submit(e);
 	}
@@ -745,10 +853,10 @@ static __always_inline void tcp_outcome(struct trace_event_raw_inet_sock_set_sta
 			outcome = EVENT_NET_OUTCOME_FAILED;
 	}
 	flags = p->flags;
-	e = agg_count(&p->key, outcome, &flags);
+	e = agg_count(&p->key, &p->sample, outcome, &flags);
 	if (e) {
 		tcp_change_addrs(ctx, sk, btf, &c);
-		record_init(e, &p->key, outcome, flags | c.flags);
+		record_init(e, &p->key, &p->sample, outcome, flags | c.flags);
 		__builtin_memcpy(&e->task, &p->task, sizeof(e->task));
 		e->exe_dev = p->exe_dev;
 		e->exe_ino = p->exe_ino;
@@ -767,6 +875,7 @@ static __always_inline void tcp_inbound(struct trace_event_raw_inet_sock_set_sta
 {
 	struct net_facts f = {};
 	struct net_agg_key k = {};
+	struct net_sample smp;
 	struct tcp_change c = {};
 	struct net_state *s;
 	struct event_net *e;
@@ -793,10 +902,11 @@ static __always_inline void tcp_inbound(struct trace_event_raw_inet_sock_set_sta
 	if (rule < 0 || rule >= NET_RULES_MAX)
 		return;
 	agg_key_init(&k, &f, 0, rule, EVENT_NET_REPORTED);
-	e = agg_count(&k, EVENT_NET_OUTCOME_NONE, &flags);
+	sample_init(&smp, &f);
+	e = agg_count(&k, &smp, EVENT_NET_OUTCOME_NONE, &flags);
 	if (!e)
 		return;
-	record_init(e, &k, EVENT_NET_OUTCOME_NONE, flags);
+	record_init(e, &k, &smp, EVENT_NET_OUTCOME_NONE, flags);
 	__builtin_memset(&e->task, 0, sizeof(e->task));
 	e->task.uid = f.uid;
 	e->task.gid = (__u32)-1;

@@ -37,6 +37,8 @@ _Static_assert((int)EVENT_NET_OUTCOME_ESTABLISHED == (int)FINDING_OUTCOME_ESTABL
 		       (int)_EVENT_NET_OUTCOME_MAX == (int)_FINDING_OUTCOME_MAX,
 	       "network outcomes");
 
+_Static_assert(NET_SAMPLES_MAX == FINDING_NET_SAMPLES_MAX, "a scan finding names every sample");
+
 /* Where a rule, by (generation, index among the network rules), is in the policy in force. */
 static void net_rule(agent *a, uint32_t gen, unsigned rule, struct engine_network *n)
 {
@@ -214,7 +216,6 @@ static int on_net_delta(void *userdata, const struct probe_net_delta *d)
 		.net = {
 			.direction = net_direction(k->direction),
 			.protocol = k->protocol,
-			.family = k->family,
 			.count = d->total,
 			.first_real = boot_to_real(a, d->first_boot),
 			.last_real = boot_to_real(a, d->last_boot),
@@ -226,17 +227,36 @@ static int on_net_delta(void *userdata, const struct probe_net_delta *d)
 		return 0; /* only gone idle */
 	for (size_t o = FINDING_OUTCOME_ESTABLISHED; o < _FINDING_OUTCOME_MAX; o++)
 		n.net.outcomes[o] = d->count[o];
-	if (k->direction == EVENT_NET_LISTEN) {
-		n.net.has_local = true;
-		memcpy(n.net.local_addr, k->addr, sizeof(n.net.local_addr));
-		n.net.local_port = k->port;
-	} else {
-		n.net.has_remote = true;
-		memcpy(n.net.remote_addr, k->addr, sizeof(n.net.remote_addr));
-		if (k->direction == EVENT_NET_INBOUND)
-			n.net.local_port = k->port;
-		else
-			n.net.remote_port = k->port;
+	if (d->n_samples > 0) {
+		const struct net_sample *s0 = &d->samples[0];
+
+		/* The first destination stands for them all; the samples and counts say the rest. */
+		n.net.family = s0->family;
+		if (k->direction == EVENT_NET_LISTEN) {
+			n.net.has_local = true;
+			memcpy(n.net.local_addr, s0->addr, sizeof(n.net.local_addr));
+			n.net.local_port = s0->port;
+		} else {
+			n.net.has_remote = true;
+			memcpy(n.net.remote_addr, s0->addr, sizeof(n.net.remote_addr));
+			if (k->direction == EVENT_NET_INBOUND)
+				n.net.local_port = s0->port;
+			else
+				n.net.remote_port = s0->port;
+		}
+	}
+	if (d->ports > 1 || d->addrs > 1) {
+		n.net.scan = true;
+		n.net.scan_partial = d->scan_partial;
+		n.net.scan_attempts = d->attempts;
+		n.net.scan_ports = d->ports;
+		n.net.scan_addrs = d->addrs;
+		n.net.n_samples = MIN(d->n_samples, (size_t)FINDING_NET_SAMPLES_MAX);
+		for (size_t i = 0; i < n.net.n_samples; i++) {
+			n.net.samples[i].family = d->samples[i].family;
+			memcpy(n.net.samples[i].addr, d->samples[i].addr, 16);
+			n.net.samples[i].port = d->samples[i].port;
+		}
 	}
 	/*
 	 * The key has only the pid: what the first record said about it names

@@ -365,7 +365,14 @@ static int sweep_pending(probe_net *p, nsec_t now, probe_net_sweep_fn fn, void *
 	p->n_pending = (size_t)n;
 	for (int i = 0; i < n; i++) {
 		const struct net_pending *pe = &p->pending_values[i];
-		struct probe_net_delta d = { .key = &pe->key, .total = 1, .stale = true };
+		struct probe_net_delta d = { .key = &pe->key,
+					     .total = 1,
+					     .stale = true,
+					     .attempts = 1,
+					     .ports = 1,
+					     .addrs = 1,
+					     .n_samples = 1,
+					     .samples = &pe->sample };
 		int r;
 
 		if (pe->time_ns + PROBE_NET_PENDING_STALE_NSEC > now)
@@ -382,6 +389,29 @@ static int sweep_pending(probe_net *p, nsec_t now, probe_net_sweep_fn fn, void *
 		calls++;
 	}
 	return calls;
+}
+
+/*
+ * Deletes the scan bitmaps of keys that are gone (swept away as idle, or
+ * never made because the aggregation map was full), so a key made anew
+ * starts counting its destinations from its own first.
+ */
+static void scan_prune(probe_net *p)
+{
+	int scan_fd = bpf_map__fd(p->skel->maps.net_scan), agg_fd = bpf_map__fd(p->skel->maps.net_agg);
+	struct net_agg_key key, next, gone[NET_SCAN_ENTRIES];
+	struct net_agg_value v;
+	size_t n = 0;
+	bool first = true;
+
+	while (n < ELEMENTSOF(gone) && bpf_map_get_next_key(scan_fd, first ? NULL : &key, &next) == 0) {
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(agg_fd, &next, &v) < 0 && errno == ENOENT)
+			gone[n++] = next;
+	}
+	for (size_t i = 0; i < n; i++)
+		(void)bpf_map_delete_elem(scan_fd, &gone[i]);
 }
 
 size_t probe_net_live_keys(probe_net *p)
@@ -425,6 +455,20 @@ int probe_net_sweep(probe_net *p, nsec_t idle, probe_net_sweep_fn fn, void *user
 		}
 		d.first_boot = v.first_ns;
 		d.last_boot = v.last_ns;
+		d.attempts = 1;
+		for (size_t o = 0; o < _EVENT_NET_OUTCOME_MAX; o++)
+			d.attempts += v.count[o];
+		d.ports = v.ports;
+		d.addrs = v.addrs;
+		d.scan_partial = v.flags & NET_AGG_SCAN_PARTIAL;
+		d.n_samples = MIN((size_t)v.n_samples, (size_t)NET_SAMPLES_MAX);
+		/* A slot taken but not yet written reads as family 0: the samples end there. */
+		for (size_t j = 0; j < d.n_samples; j++)
+			if (!v.samples[j].family) {
+				d.n_samples = j;
+				break;
+			}
+		d.samples = v.samples;
 		if (!d.removed && n_next < NET_AGG_ENTRIES) {
 			struct seen *s = &p->seen_next[n_next++];
 
@@ -439,6 +483,7 @@ int probe_net_sweep(probe_net *p, nsec_t idle, probe_net_sweep_fn fn, void *user
 			failed = r;
 		calls++;
 	}
+	scan_prune(p);
 	qsort(p->seen_next, n_next, sizeof(*p->seen_next), seen_cmp);
 	swap = p->seen;
 	p->seen = p->seen_next;

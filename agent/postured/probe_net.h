@@ -177,6 +177,18 @@ struct probe_net_delta {
 	nsec_t first_boot, last_boot; /* CLOCK_BOOTTIME of the key's first and latest event */
 	bool removed; /* the key was idle and is gone: a next event makes a new record */
 	bool stale; /* a TCP connect given up on after PROBE_NET_PENDING_STALE_NSEC */
+	/*
+	 * The key's whole life so far, not only this delta: events (the
+	 * recorded one included), distinct ports and addresses, and the first
+	 * destinations (samples[0] is the recorded event's; n_samples of them,
+	 * at most NET_SAMPLES_MAX).  scan_partial: the kernel ran out of room
+	 * to tell new ports and addresses, so there may be more.
+	 */
+	uint64_t attempts;
+	uint32_t ports, addrs;
+	bool scan_partial;
+	size_t n_samples;
+	const struct net_sample *samples;
 };
 
 typedef int (*probe_net_sweep_fn)(void *userdata, const struct probe_net_delta *d);

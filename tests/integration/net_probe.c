@@ -83,6 +83,13 @@ int on_delta(void *userdata, const struct probe_net_delta *d)
 		s->count[o] += d->count[o];
 	s->total += d->total;
 	s->last_key = *d->key;
+	s->last_attempts = d->attempts;
+	s->last_ports = d->ports;
+	s->last_addrs = d->addrs;
+	s->last_partial = d->scan_partial;
+	s->last_n_samples = d->n_samples;
+	memset(s->last_samples, 0, sizeof(s->last_samples));
+	memcpy(s->last_samples, d->samples, d->n_samples * sizeof(*d->samples));
 	return 0;
 }
 

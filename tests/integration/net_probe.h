@@ -43,6 +43,12 @@ struct sweep_sum {
 	uint64_t count[_EVENT_NET_OUTCOME_MAX];
 	uint64_t total;
 	struct net_agg_key last_key;
+	/* The last delta's account of its key's whole life: destinations, samples[0]. */
+	uint64_t last_attempts;
+	uint32_t last_ports, last_addrs;
+	size_t last_n_samples;
+	struct net_sample last_samples[NET_SAMPLES_MAX];
+	bool last_partial;
 };
 
 int on_delta(void *userdata, const struct probe_net_delta *d);
