@@ -193,9 +193,11 @@ _Static_assert(sizeof(struct event_exec) % 8 == 0, "event_exec size");
 #define EVENT_NET_VERSION 1
 
 enum event_net_direction {
-	EVENT_NET_OUTBOUND = 1, /* connect(), sendto(): the remote end is matched */
+	/* connect() (TCP), sendto() and a connected socket's first send (UDP): the remote end */
+	EVENT_NET_OUTBOUND = 1,
 	EVENT_NET_INBOUND = 2, /* an accepted TCP connection: remote address, local port */
-	EVENT_NET_LISTEN = 3, /* bind(): the local address and port */
+	/* listen() (TCP), bind() (UDP), a refused bind() (both): the local address and port */
+	EVENT_NET_LISTEN = 3,
 	_EVENT_NET_DIRECTION_MAX,
 };
 
@@ -225,6 +227,13 @@ enum event_net_outcome {
  * key counted before, whose key was swept away before its outcome.
  */
 #define EVENT_NET_TASK_PARTIAL (1U << 3)
+
+/*
+ * event_net.rule of a TCP listen() on a socket without a port yet (no bind()
+ * before it): the kernel chooses the port after the tracepoint, so the
+ * probe cannot judge it; the agent looks the listener up and judges it.
+ */
+#define EVENT_NET_RULE_UNJUDGED 0xff
 
 #define EVENT_NET_ADDR_LEN     16
 
@@ -373,7 +382,10 @@ struct net_scan_bits {
 	__u64 addrs[NET_SCAN_BITS / 64]; /* by net_addr_hash() */
 };
 
-/* A reported TCP connect awaiting its outcome, keyed by socket cookie. */
+/*
+ * Keyed by socket cookie: a reported TCP connect awaiting its outcome, or a
+ * connected UDP socket awaiting its first send (key.protocol says which).
+ */
 struct net_pending {
 	struct net_agg_key key;
 	struct net_sample sample; /* the remote address and port */
@@ -386,6 +398,18 @@ struct net_pending {
 	__u32 _pad;
 };
 
+/*
+ * A UDP socket's peers it has received datagrams from (cgroup recvmsg): a
+ * datagram back to one of them is a reply, not outbound traffic.
+ */
+struct net_peer_key {
+	__u64 cookie; /* the socket's */
+	struct net_sample peer;
+	__u32 _pad;
+};
+
+#define NET_PEERS_ENTRIES 16384
+
 /* Indexes of the per-CPU counters in net.bpf.c's "net_stats" map. */
 enum net_stat {
 	NET_STAT_SENT = 0, /* records in the ring */
@@ -394,6 +418,7 @@ enum net_stat {
 	NET_STAT_AGGREGATED = 3, /* events counted in net_agg instead of a record */
 	NET_STAT_WAKEUPS = 4,
 	NET_STAT_PENDING_FULL = 5, /* TCP connects recorded without waiting for their outcome */
+	NET_STAT_REPLIES = 6, /* UDP datagrams to a peer the socket received from: not judged */
 	_NET_STAT_MAX,
 };
 
@@ -415,5 +440,6 @@ _Static_assert(sizeof(struct net_agg_value) == 160, "net_agg_value layout");
 _Static_assert(__builtin_offsetof(struct net_agg_value, samples) == 80, "net_agg_value layout");
 _Static_assert(sizeof(struct net_scan_bits) == 16384, "net_scan_bits layout");
 _Static_assert(sizeof(struct net_pending) == 128, "net_pending layout");
+_Static_assert(sizeof(struct net_peer_key) == 32, "net_peer_key layout");
 
 #endif

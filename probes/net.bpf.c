@@ -45,6 +45,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  */
 const volatile bool cfg_task_btf = false;
 
+/*
+ * Set by the loader where the kernel has sock/sock_send_length: a UDP
+ * connect() is counted at the socket's first send.  Otherwise at the connect.
+ */
+const volatile bool cfg_udp_send = false;
+
 /* The generation in force, written by the agent; 0 = no rules, every hook allows at once. */
 __u32 net_gen = 0;
 
@@ -129,6 +135,14 @@ struct {
 	__type(value, struct net_pending);
 } net_pending SEC(".maps");
 
+/* Peers UDP sockets received from (cgroup recvmsg); LRU: the oldest go first. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NET_PEERS_ENTRIES);
+	__type(key, struct net_peer_key);
+	__type(value, __u8);
+} net_peers SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1024 * 1024);
@@ -150,7 +164,15 @@ struct net_facts {
 	__u8 proto_idx; /* 0 TCP, 1 UDP */
 	__u8 protocol; /* IPPROTO_* */
 	__u8 flags; /* EVENT_NET_V4MAPPED */
+	__u8 hook; /* enum hook */
 	struct net_addr_key addr; /* the address rules look at, ready for the trie */
+};
+
+/* Which call a sock_addr program judges. */
+enum hook {
+	HOOK_CONNECT = 1,
+	HOOK_SENDMSG = 2,
+	HOOK_BIND = 3,
 };
 
 /* The calling program, read only when a rule needs it or a record is made. */
@@ -603,14 +625,34 @@ static __always_inline int sock_addr_judge(struct bpf_sock_addr *ctx, struct net
 	if (bpf_map_lookup_elem(&net_exempt, &tgid))
 		return 1;
 	deny = s->deny_rules & (1ULL << rule);
+	/*
+	 * A TCP bind is not a listener yet: most binds that are never followed
+	 * by listen() set the source of an outgoing connection.  Unless it is
+	 * to be refused, the listen() is what is judged (tcp_listen()).
+	 */
+	if (f->hook == HOOK_BIND && f->protocol == IPPROTO_TCP && !deny)
+		return 1;
+	sample_init(&smp, f);
+	/* A datagram back to a peer the socket received from is a server's reply. */
+	if (f->protocol == IPPROTO_UDP && f->hook != HOOK_BIND) {
+		struct net_peer_key pk = { .cookie = bpf_get_socket_cookie(ctx), .peer = smp };
+
+		if (bpf_map_lookup_elem(&net_peers, &pk)) {
+			stat_inc(NET_STAT_REPLIES);
+			return 1;
+		}
+	}
 	verdict = deny ? EVENT_NET_DENIED : EVENT_NET_REPORTED;
 	if (deny)
 		stat_inc(NET_STAT_DENIED);
 	agg_key_init(&k, f, tgid, rule, verdict);
-	sample_init(&smp, f);
 
-	/* A TCP connect that goes ahead is counted when its outcome is known. */
-	if (!deny && f->direction == EVENT_NET_OUTBOUND && f->protocol == IPPROTO_TCP) {
+	/*
+	 * A TCP connect that goes ahead is counted when its outcome is known; a
+	 * UDP connect sends nothing, and is counted at the socket's first send
+	 * (udp_first_send()), if it ever sends.
+	 */
+	if (!deny && f->hook == HOOK_CONNECT && (f->protocol == IPPROTO_TCP || cfg_udp_send)) {
 		struct net_pending p = {};
 		__u64 cookie = bpf_get_socket_cookie(ctx);
 
@@ -664,8 +706,9 @@ static __always_inline int sock_addr_judge(struct bpf_sock_addr *ctx, struct net
 }
 
 /* Fills the facts common to the sock_addr programs; false when no rule can be concerned. */
-static __always_inline bool facts_init(struct bpf_sock_addr *ctx, struct net_facts *f, __u8 dir)
+static __always_inline bool facts_init(struct bpf_sock_addr *ctx, struct net_facts *f, __u8 hook)
 {
+	__u8 dir = hook == HOOK_BIND ? EVENT_NET_LISTEN : EVENT_NET_OUTBOUND;
 	__u32 protocol = ctx->protocol;
 
 	f->gen = net_gen;
@@ -679,28 +722,29 @@ static __always_inline bool facts_init(struct bpf_sock_addr *ctx, struct net_fac
 		return false;
 	f->protocol = protocol;
 	f->direction = dir;
+	f->hook = hook;
 	f->port = bpf_ntohs((__u16)ctx->user_port);
 	f->addr.gen = f->gen;
 	return true;
 }
 
-static __always_inline int sock_addr4(struct bpf_sock_addr *ctx, __u8 dir)
+static __always_inline int sock_addr4(struct bpf_sock_addr *ctx, __u8 hook)
 {
 	struct net_facts f = {};
 
-	if (!facts_init(ctx, &f, dir))
+	if (!facts_init(ctx, &f, hook))
 		return 1;
 	addr_set4(&f.addr, ctx->user_ip4);
 	f.addr.prefixlen = NET_ADDR_KEY_BITS(32);
 	return sock_addr_judge(ctx, &f);
 }
 
-static __always_inline int sock_addr6(struct bpf_sock_addr *ctx, __u8 dir)
+static __always_inline int sock_addr6(struct bpf_sock_addr *ctx, __u8 hook)
 {
 	struct net_facts f = {};
 	__u32 ip6[4];
 
-	if (!facts_init(ctx, &f, dir))
+	if (!facts_init(ctx, &f, hook))
 		return 1;
 	ip6[0] = ctx->user_ip6[0];
 	ip6[1] = ctx->user_ip6[1];
@@ -721,37 +765,144 @@ static __always_inline int sock_addr6(struct bpf_sock_addr *ctx, __u8 dir)
 SEC("cgroup/connect4")
 int net_connect4(struct bpf_sock_addr *ctx)
 {
-	return sock_addr4(ctx, EVENT_NET_OUTBOUND);
+	return sock_addr4(ctx, HOOK_CONNECT);
 }
 
 SEC("cgroup/connect6")
 int net_connect6(struct bpf_sock_addr *ctx)
 {
-	return sock_addr6(ctx, EVENT_NET_OUTBOUND);
+	return sock_addr6(ctx, HOOK_CONNECT);
 }
 
 SEC("cgroup/sendmsg4")
 int net_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return sock_addr4(ctx, EVENT_NET_OUTBOUND);
+	return sock_addr4(ctx, HOOK_SENDMSG);
 }
 
 SEC("cgroup/sendmsg6")
 int net_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return sock_addr6(ctx, EVENT_NET_OUTBOUND);
+	return sock_addr6(ctx, HOOK_SENDMSG);
 }
 
 SEC("cgroup/bind4")
 int net_bind4(struct bpf_sock_addr *ctx)
 {
-	return sock_addr4(ctx, EVENT_NET_LISTEN);
+	return sock_addr4(ctx, HOOK_BIND);
 }
 
 SEC("cgroup/bind6")
 int net_bind6(struct bpf_sock_addr *ctx)
 {
-	return sock_addr6(ctx, EVENT_NET_LISTEN);
+	return sock_addr6(ctx, HOOK_BIND);
+}
+
+/*
+ * A datagram received with its sender's address (recvfrom(), recvmsg() with
+ * msg_name): the sender is a peer of the socket, and what the socket sends
+ * back to it is a reply (sock_addr_judge()).  Attached only while an
+ * outbound UDP rule is in force; it lets every call through.
+ */
+static __always_inline void peer_note(struct bpf_sock_addr *ctx, bool v6)
+{
+	struct net_peer_key pk = {};
+	__u8 one = 1;
+
+	if (!net_gen || ctx->protocol != IPPROTO_UDP)
+		return;
+	pk.cookie = bpf_get_socket_cookie(ctx);
+	pk.peer.port = bpf_ntohs((__u16)ctx->user_port);
+	if (!v6) {
+		__u32 ip = ctx->user_ip4;
+
+		pk.peer.family = AF_INET;
+		__builtin_memcpy(pk.peer.addr, &ip, 4);
+	} else {
+		__u32 ip6[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
+				 ctx->user_ip6[3] };
+
+		if (is_v4mapped(ip6)) {
+			pk.peer.family = AF_INET;
+			__builtin_memcpy(pk.peer.addr, &ip6[3], 4);
+		} else {
+			pk.peer.family = AF_INET6;
+			__builtin_memcpy(pk.peer.addr, ip6, 16);
+		}
+	}
+	/* Known already: the LRU's order does not need the update. */
+	if (!bpf_map_lookup_elem(&net_peers, &pk))
+		bpf_map_update_elem(&net_peers, &pk, &one, BPF_ANY);
+}
+
+SEC("cgroup/recvmsg4")
+int net_recvmsg4(struct bpf_sock_addr *ctx)
+{
+	peer_note(ctx, false);
+	return 1;
+}
+
+SEC("cgroup/recvmsg6")
+int net_recvmsg6(struct bpf_sock_addr *ctx)
+{
+	peer_note(ctx, true);
+	return 1;
+}
+
+/* --- a connected UDP socket's first send ------------------------------------ */
+
+/*
+ * sock/sock_send_length runs after every sendmsg of every socket, in the
+ * sender; attached only while a reported outbound UDP rule is in force.  A
+ * UDP socket whose connect() a rule reported is counted here, at its first
+ * send; one that never sends is never counted.
+ */
+static __always_inline void udp_first_send(__u64 cookie)
+{
+	struct net_pending *p;
+	struct event_net *e;
+	__u16 flags;
+
+	if (!cookie || !net_gen)
+		return;
+	p = bpf_map_lookup_elem(&net_pending, &cookie);
+	if (!p || p->key.protocol != IPPROTO_UDP)
+		return;
+	flags = p->flags;
+	e = agg_count(&p->key, &p->sample, EVENT_NET_OUTCOME_NONE, &flags);
+	if (e) {
+		record_init(e, &p->key, &p->sample, EVENT_NET_OUTCOME_NONE, flags);
+		__builtin_memcpy(&e->task, &p->task, sizeof(e->task));
+		e->exe_dev = p->exe_dev;
+		e->exe_ino = p->exe_ino;
+		__builtin_memset(e->local_addr, 0, sizeof(e->local_addr));
+		__builtin_memcpy(e->remote_addr, p->sample.addr, sizeof(e->remote_addr));
+		e->local_port = 0;
+		e->remote_port = p->sample.port;
+		record_submit(e);
+	}
+	bpf_map_delete_elem(&net_pending, &cookie);
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(net_udp_send_btf, struct sock *sk, int ret, int flags)
+{
+	if (sk->sk_protocol != IPPROTO_UDP)
+		return 0;
+	udp_first_send(sk->__sk_common.skc_cookie.counter);
+	return 0;
+}
+
+SEC("tp/sock/sock_send_length")
+int net_udp_send_tp(struct trace_event_raw_sock_msg_length *ctx)
+{
+	struct sock *sk;
+
+	if (ctx->protocol != IPPROTO_UDP)
+		return 0;
+	sk = ctx->sk;
+	udp_first_send(BPF_CORE_READ(sk, __sk_common.skc_cookie.counter));
+	return 0;
 }
 
 /* --- TCP state changes ----------------------------------------------------- */
@@ -919,6 +1070,69 @@ static __always_inline void tcp_inbound(struct trace_event_raw_inet_sock_set_sta
 	record_submit(e);
 }
 
+/*
+ * listen(): the socket becomes TCP_LISTEN, in the caller's context, before
+ * the kernel hashes it (a listen() that then fails goes back to TCP_CLOSE at
+ * once).  Judged as a listen rule sees it; never refused here (a deny rule
+ * in enforce mode refuses the bind() before).  A socket without a bind()
+ * gets its port only after this: its record says so (EVENT_NET_RULE_UNJUDGED)
+ * and the agent looks it up.
+ */
+static __always_inline void tcp_listen(struct trace_event_raw_inet_sock_set_state *ctx,
+				       struct sock *sk, bool btf, __u32 gen)
+{
+	struct net_exe x = {};
+	struct net_facts f = {};
+	struct net_agg_key k = {};
+	struct net_sample smp;
+	struct tcp_change c = {};
+	struct net_state *s;
+	struct event_net *e;
+	__u32 slot = gen & 1, tgid;
+	__u16 flags;
+	int rule;
+
+	s = bpf_map_lookup_elem(&net_state, &slot);
+	if (!s || !(s->clauses[EVENT_NET_LISTEN][0] & s->match_bits))
+		return;
+	tcp_change_addrs(ctx, sk, btf, &c);
+	flags = c.flags;
+	f.gen = gen;
+	f.direction = EVENT_NET_LISTEN;
+	f.protocol = IPPROTO_TCP;
+	f.proto_idx = 0;
+	f.port = c.local_port;
+	f.uid = (__u32)bpf_get_current_uid_gid();
+	f.addr.gen = gen;
+	f.addr.family = c.family;
+	__builtin_memcpy(f.addr.addr, c.local, 16);
+	f.addr.prefixlen = NET_ADDR_KEY_BITS(c.family == AF_INET ? 32 : 128);
+	if (f.port == 0)
+		rule = EVENT_NET_RULE_UNJUDGED;
+	else
+		rule = rule_pick(s, clauses_of(s, &f, &x));
+	if (rule < 0 || (rule >= NET_RULES_MAX && rule != EVENT_NET_RULE_UNJUDGED))
+		return;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if (bpf_map_lookup_elem(&net_exempt, &tgid))
+		return;
+	agg_key_init(&k, &f, tgid, rule, EVENT_NET_REPORTED);
+	sample_init(&smp, &f);
+	e = agg_count(&k, &smp, EVENT_NET_OUTCOME_NONE, &flags);
+	if (!e)
+		return;
+	record_init(e, &k, &smp, EVENT_NET_OUTCOME_NONE, flags);
+	exe_read(&x);
+	fill_task(&e->task);
+	e->exe_dev = x.dev;
+	e->exe_ino = x.ino;
+	__builtin_memcpy(e->local_addr, c.local, 16);
+	__builtin_memset(e->remote_addr, 0, sizeof(e->remote_addr));
+	e->local_port = c.local_port;
+	e->remote_port = 0;
+	record_submit(e);
+}
+
 /* The transitions that matter; the states are known before anything is read. */
 static __always_inline int tcp_state(struct trace_event_raw_inet_sock_set_state *ctx,
 				     struct sock *sk, bool btf, int oldstate, int newstate,
@@ -932,6 +1146,8 @@ static __always_inline int tcp_state(struct trace_event_raw_inet_sock_set_state 
 		tcp_outcome(ctx, sk, btf, newstate);
 	else if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED)
 		tcp_inbound(ctx, sk, btf, gen);
+	else if (newstate == TCP_LISTEN)
+		tcp_listen(ctx, sk, btf, gen);
 	return 0;
 }
 
@@ -939,7 +1155,8 @@ static __always_inline bool tcp_state_wanted(int oldstate, int newstate)
 {
 	return (oldstate == TCP_SYN_SENT &&
 		(newstate == TCP_ESTABLISHED || newstate == TCP_CLOSE)) ||
-	       (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED);
+	       (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) ||
+	       (oldstate == TCP_CLOSE && newstate == TCP_LISTEN);
 }
 
 SEC("tp_btf/inet_sock_set_state")

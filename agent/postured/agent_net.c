@@ -115,6 +115,21 @@ static void agent_arm_net_sweep(agent *a, usec_t after)
 	(void)sd_event_source_set_enabled(a->net.sweep_timer, SD_EVENT_ONESHOT);
 }
 
+/* Has the listeners looked at shortly (a burst of listen()s and binds: one look). */
+static void agent_arm_listen_look(agent *a)
+{
+	int enabled = SD_EVENT_OFF;
+
+	if (!a->net.listen_timer)
+		return;
+	(void)sd_event_source_get_enabled(a->net.listen_timer, &enabled);
+	if (enabled == SD_EVENT_OFF) {
+		(void)sd_event_source_set_time_relative(a->net.listen_timer,
+							AGENT_LISTEN_DELAY_USEC);
+		(void)sd_event_source_set_enabled(a->net.listen_timer, SD_EVENT_ONESHOT);
+	}
+}
+
 /* A network record from the kernel: the first of its kind, or one not aggregated. */
 static void agent_on_net_record(agent *a, const struct decoded_event *ev)
 {
@@ -139,6 +154,16 @@ static void agent_on_net_record(agent *a, const struct decoded_event *ev)
 		},
 	};
 
+	/*
+	 * A listen() on a socket the kernel gives a port only afterwards: the
+	 * probe could not judge it; the enumeration, shortly, finds its port
+	 * and judges it.
+	 */
+	if (ev->net.rule == EVENT_NET_RULE_UNJUDGED) {
+		agent_arm_listen_look(a);
+		agent_arm_net_sweep(a, AGENT_NET_SWEEP_USEC);
+		return;
+	}
 	if (ev->net.outcome < _FINDING_OUTCOME_MAX && ev->net.outcome != EVENT_NET_OUTCOME_NONE)
 		n.net.outcomes[ev->net.outcome] = n.net.count;
 	memcpy(n.net.local_addr, ev->net.local_addr, sizeof(n.net.local_addr));
@@ -177,17 +202,9 @@ static void agent_on_net_record(agent *a, const struct decoded_event *ev)
 	engine_on_network(a->engine, &n);
 	/* Repeats of it are counted in the kernel from now on: collect them soon. */
 	agent_arm_net_sweep(a, AGENT_NET_SWEEP_USEC);
-	/* A bind let through: see shortly whether a listener came of it (its rule's state). */
-	if (ev->net.direction == EVENT_NET_LISTEN && !n.denied && a->net.listen_timer) {
-		int enabled = SD_EVENT_OFF;
-
-		(void)sd_event_source_get_enabled(a->net.listen_timer, &enabled);
-		if (enabled == SD_EVENT_OFF) {
-			(void)sd_event_source_set_time_relative(a->net.listen_timer,
-								AGENT_LISTEN_DELAY_USEC);
-			(void)sd_event_source_set_enabled(a->net.listen_timer, SD_EVENT_ONESHOT);
-		}
-	}
+	/* A listener let through: see shortly whether it stays open (its rule's state). */
+	if (ev->net.direction == EVENT_NET_LISTEN && !n.denied)
+		agent_arm_listen_look(a);
 }
 
 static int on_listen_timer(sd_event_source *s, uint64_t usec, void *userdata)
@@ -225,6 +242,11 @@ static int on_net_delta(void *userdata, const struct probe_net_delta *d)
 
 	if (d->total == 0)
 		return 0; /* only gone idle */
+	if (k->rule == EVENT_NET_RULE_UNJUDGED) {
+		/* More listen()s without a port: the enumeration judges them. */
+		agent_arm_listen_look(a);
+		return 0;
+	}
 	for (size_t o = FINDING_OUTCOME_ESTABLISHED; o < _FINDING_OUTCOME_MAX; o++)
 		n.net.outcomes[o] = d->count[o];
 	if (d->n_samples > 0) {

@@ -150,6 +150,13 @@ int probe_net_apply_policy(probe_net *p, const policy *pol);
 bool probe_net_follows_tcp(probe_net *p);
 
 /*
+ * Whether a UDP connect() a rule reports is counted at the socket's first
+ * send (the kernel has the sock/sock_send_length tracepoint, Linux 6.4), not
+ * at the connect.
+ */
+bool probe_net_waits_udp_send(probe_net *p);
+
+/*
  * Exempts process pid from every network rule (on), or ends that (off): the
  * agent's own sender, whose way to the collector no rule may cut.  At most
  * NET_EXEMPT_MAX at once; -E2BIG past that.
