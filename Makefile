@@ -283,7 +283,8 @@ $(BUILD)/tests/integration/status_socket: $(call obj,$(STATUS_SOCKET_IT_SRCS))
 # Network rules through the daemon: net_enforce.c has the suite's files, agent and main(); the
 # clients, the findings and the tests are in a file each.
 NET_ENFORCE_IT_SRCS := $(addprefix tests/integration/,net_enforce_client.c net_enforce_findings.c \
-	net_enforce_outbound.c net_enforce_listen.c net_enforce_rules.c net_enforce_repeats.c)
+	net_enforce_outbound.c net_enforce_listen.c net_enforce_rules.c net_enforce_repeats.c \
+	net_enforce_attack.c)
 $(BUILD)/tests/integration/net_enforce: $(call obj,$(NET_ENFORCE_IT_SRCS))
 
 # End to end: the spool and the sender against the real collector, on loopback, started and
