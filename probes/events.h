@@ -235,7 +235,7 @@ enum event_net_outcome {
  */
 #define EVENT_NET_RULE_UNJUDGED 0xff
 
-#define EVENT_NET_ADDR_LEN     16
+#define EVENT_NET_ADDR_LEN	16
 
 /*
  * One network event a rule matched.  Addresses are in network byte order

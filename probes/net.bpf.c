@@ -18,6 +18,11 @@
  * policy is filled beside the old one and switched with one store of
  * net_gen.
  *
+ * One file past 900 lines, for a reason: every program here shares the
+ * rule maps, the aggregation and the pending sockets of one BPF object, and
+ * the handlers are small; split into headers, they would still be one
+ * object, only harder to read in order (hooks, then tracepoints).
+ *
  * Only traffic a rule matches goes further.  The first event of an
  * aggregation key (program, rule, verdict) is a record; every later one only
  * counts in net_agg, which the agent sweeps, whatever its address and port:
@@ -483,9 +488,8 @@ static __always_inline void scan_count(const struct net_agg_key *k, struct net_a
  * event (or the map is full), NULL when the event was counted in net_agg or
  * the ring had no room.
  */
-static __always_inline struct event_net *agg_count(const struct net_agg_key *k,
-						   const struct net_sample *s, __u32 outcome,
-						   __u16 *flags)
+static __always_inline struct event_net *
+agg_count(const struct net_agg_key *k, const struct net_sample *s, __u32 outcome, __u16 *flags)
 {
 	struct net_agg_value *v, nv = {};
 	struct event_net *e;

@@ -112,11 +112,13 @@ static int attach_one(probe_net *p, int i)
 		p->links[i] = bpf_program__attach(prog);
 		break;
 	default:
-		prog = i == LINK_RECVMSG4 ? p->skel->progs.net_recvmsg4 : p->skel->progs.net_recvmsg6;
+		prog = i == LINK_RECVMSG4 ? p->skel->progs.net_recvmsg4 :
+					    p->skel->progs.net_recvmsg6;
 		what = "the cgroup's UDP recvmsg hook";
 		fd = open(p->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
-			return log_error_errno(errno, "Failed to open the cgroup %s: %m", p->cgroup);
+			return log_error_errno(errno, "Failed to open the cgroup %s: %m",
+					       p->cgroup);
 		p->links[i] = bpf_program__attach_cgroup(prog, fd);
 		break;
 	}
@@ -484,13 +486,15 @@ static int sweep_pending(probe_net *p, nsec_t now, probe_net_sweep_fn fn, void *
  */
 static void scan_prune(probe_net *p)
 {
-	int scan_fd = bpf_map__fd(p->skel->maps.net_scan), agg_fd = bpf_map__fd(p->skel->maps.net_agg);
+	int scan_fd = bpf_map__fd(p->skel->maps.net_scan),
+	    agg_fd = bpf_map__fd(p->skel->maps.net_agg);
 	struct net_agg_key key, next, gone[NET_SCAN_ENTRIES];
 	struct net_agg_value v;
 	size_t n = 0;
 	bool first = true;
 
-	while (n < ELEMENTSOF(gone) && bpf_map_get_next_key(scan_fd, first ? NULL : &key, &next) == 0) {
+	while (n < ELEMENTSOF(gone) &&
+	       bpf_map_get_next_key(scan_fd, first ? NULL : &key, &next) == 0) {
 		first = false;
 		key = next;
 		if (bpf_map_lookup_elem(agg_fd, &next, &v) < 0 && errno == ENOENT)

@@ -34,9 +34,8 @@
 
 static int usage(void)
 {
-	fprintf(stderr,
-		"Usage: net_client [--hold] [--count N] [--scan] "
-		"tcp|udp|bind|listen|udpconnect|udpsend ADDRESS PORT\n");
+	fprintf(stderr, "Usage: net_client [--hold] [--count N] [--scan] "
+			"tcp|udp|bind|listen|udpconnect|udpsend ADDRESS PORT\n");
 	return 2;
 }
 

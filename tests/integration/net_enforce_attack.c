@@ -45,8 +45,9 @@ static int test_scan(const void *arg)
 	TRY(client_run(&e, &(struct client_opts){ .count = SCAN_PORTS, .scan = true }, "tcp",
 		       A.text, SCAN_FIRST, &cl));
 	if (enforce)
-		CHECK(cl.eperm == SCAN_PORTS, "every connect of the scan should fail with EPERM; "
-					      "the client says \"%s\"",
+		CHECK(cl.eperm == SCAN_PORTS,
+		      "every connect of the scan should fail with EPERM; "
+		      "the client says \"%s\"",
 		      cl.line);
 	else
 		CHECK(cl.refused + cl.ok == SCAN_PORTS,
@@ -72,8 +73,7 @@ static int test_scan(const void *arg)
 	EXPECT_JSON_INT("scan finding", sum, SCAN_PORTS - 1, "postured", "network", "count");
 	EXPECT_JSON_INT("scan finding", sum, SCAN_PORTS, "postured", "network", "scan", "ports");
 	EXPECT_JSON_INT("scan finding", sum, 1, "postured", "network", "scan", "addresses");
-	EXPECT_JSON_INT("scan finding", sum, SCAN_PORTS, "postured", "network", "scan",
-			"attempts");
+	EXPECT_JSON_INT("scan finding", sum, SCAN_PORTS, "postured", "network", "scan", "attempts");
 	CHECK(harness_json(sum, "postured", "network", "scan", "samples") &&
 		      YAJL_IS_ARRAY(harness_json(sum, "postured", "network", "scan", "samples")) &&
 		      YAJL_GET_ARRAY(harness_json(sum, "postured", "network", "scan", "samples"))
@@ -98,8 +98,8 @@ static int test_listen_at_listen(const void *arg)
 	TRY(harness_free_port(&A, &port));
 	TRY(harness_sock_open(&A, SOCK_DGRAM, &fd_marker, &p_marker));
 	const struct rule_spec rules[] = {
-		{ "listeners-watched", NULL, "listen", "tcp", match_to(m, sizeof(m), &A, port), NULL,
-		  "report" },
+		{ "listeners-watched", NULL, "listen", "tcp", match_to(m, sizeof(m), &A, port),
+		  NULL, "report" },
 		marker_rule(&A, p_marker, m_marker, sizeof(m_marker)),
 	};
 	TRY(env_write_policy(&e, "monitor", 1, rules, ELEMENTSOF(rules)));

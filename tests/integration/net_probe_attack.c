@@ -244,10 +244,10 @@ static int test_scan_room_bounded(const void *arg)
 		      "process %u's datagrams were not denied", i);
 	}
 	TRY(expect_records(&f, procs, "one record a scanning program"));
-	CHECK(probe_net_sweep(f.p, UINT64_MAX / 2, count_partial, &(struct partial_count){
-								    .partial = &partial,
-								    .exact = &exact,
-								    .ports = ports }) == (int)procs,
+	CHECK(probe_net_sweep(f.p, UINT64_MAX / 2, count_partial,
+			      &(struct partial_count){ .partial = &partial,
+						       .exact = &exact,
+						       .ports = ports }) == (int)procs,
 	      "the sweep should hand on %u keys", procs);
 	CHECK(exact == NET_SCAN_ENTRIES && partial == procs - NET_SCAN_ENTRIES,
 	      "%u keys counted %u ports exactly and %u partly; expected %u and %u", procs, ports,
@@ -304,7 +304,8 @@ static int test_listen_seen(const void *arg)
 	TRY(harness_free_port(&a, &port));
 	listen_rule_init(&o, &a, port, NET_ACTION_REPORT, POLICY_NET_TCP);
 	TRY(apply(&f, &o.rule, 1));
-	CHECK(probe_net_follows_tcp(f.p), "a TCP listen rule should attach the TCP state tracepoint");
+	CHECK(probe_net_follows_tcp(f.p),
+	      "a TCP listen rule should attach the TCP state tracepoint");
 	/* The ordinary cousin: bound to set a source, never listening. */
 	TRY(sock_bound(&a, port, SOCK_STREAM, &only_bound));
 	only_bound = safe_close(only_bound);

@@ -652,9 +652,8 @@ static void test_compliance_finding(void **state)
 	f->network.samples[0] = (struct finding_net_sample){ .family = AF_INET,
 							     .addr = { 192, 0, 2, 7 },
 							     .port = 1 };
-	f->network.samples[1] = (struct finding_net_sample){ .family = AF_INET6,
-							     .addr = { [15] = 1 },
-							     .port = 2 };
+	f->network.samples[1] =
+		(struct finding_net_sample){ .family = AF_INET6, .addr = { [15] = 1 }, .port = 2 };
 	check_finding(f, "network scan");
 	{
 		_cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
