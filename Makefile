@@ -192,6 +192,10 @@ $(BUILD)/probes/%.bpf.o: probes/%.bpf.c probes/events.h probes/kernel_types.h pr
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# The network probe counts a scan's distinct ports and addresses with atomic fetch-and-or
+# (BPF v3 atomics: Linux 5.12).
+$(BUILD)/probes/net.bpf.o: BPF_CFLAGS += -mcpu=v3
+
 $(BUILD)/probes/%.skel.h: $(BUILD)/probes/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
@@ -256,7 +260,7 @@ $(BUILD)/tests/integration/%: $(call obj,tests/integration/%.c) $(HARNESS_OBJS) 
 # Links the probe's loader itself rather than running the daemon; the suite's tests are in a
 # file a concern (net_probe.c has what they share, and main()).
 NET_PROBE_IT_SRCS := $(addprefix tests/integration/,net_probe_deny.c net_probe_match.c \
-	net_probe_rules.c net_probe_storm.c)
+	net_probe_rules.c net_probe_storm.c net_probe_attack.c)
 $(BUILD)/tests/integration/net_probe: $(call obj,$(NET_PROBE_IT_SRCS) $(NET_PROBE_SRCS)) $(POLICY_LIB)
 
 # The collector started, and its store read, with the collector suite's harness.
@@ -285,7 +289,7 @@ $(BUILD)/tests/integration/status_socket: $(call obj,$(STATUS_SOCKET_IT_SRCS))
 # clients, the findings and the tests are in a file each.
 NET_ENFORCE_IT_SRCS := $(addprefix tests/integration/,net_enforce_client.c net_enforce_findings.c \
 	net_enforce_outbound.c net_enforce_listen.c net_enforce_rules.c net_enforce_repeats.c \
-	net_enforce_resolvers.c)
+	net_enforce_resolvers.c net_enforce_attack.c)
 $(BUILD)/tests/integration/net_enforce: $(call obj,$(NET_ENFORCE_IT_SRCS))
 # Process rules through the daemon: process_rules.c has the shared parts and main(); the
 # facts the kernel decides at exec have their tests in a file of their own.

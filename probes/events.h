@@ -279,15 +279,19 @@ _Static_assert(sizeof(struct event_exec) % 8 == 0, "event_exec size");
  * --- Network (probes/net.bpf.c) ---
  *
  * The kernel decides every network rule itself (see net.bpf.c); only traffic a
- * rule matches reaches userspace.  The first occurrence of an aggregation key
- * is a record; repeats only count in the "net_agg" map, which the agent sweeps.
+ * rule matches reaches userspace.  The first event of an aggregation key (a
+ * program under a rule) is a record; every later one, to whatever address and
+ * port, only counts in the "net_agg" map, which the agent sweeps: so a scan is
+ * one record and one key, with counts of the ports and addresses it tried.
  */
 #define EVENT_NET_VERSION 1
 
 enum event_net_direction {
-	EVENT_NET_OUTBOUND = 1, /* connect(), sendto(): the remote end is matched */
+	/* connect() (TCP), sendto() and a connected socket's first send (UDP): the remote end */
+	EVENT_NET_OUTBOUND = 1,
 	EVENT_NET_INBOUND = 2, /* an accepted TCP connection: remote address, local port */
-	EVENT_NET_LISTEN = 3, /* bind(): the local address and port */
+	/* listen() (TCP), bind() (UDP), a refused bind() (both): the local address and port */
+	EVENT_NET_LISTEN = 3,
 	_EVENT_NET_DIRECTION_MAX,
 };
 
@@ -318,7 +322,14 @@ enum event_net_outcome {
  */
 #define EVENT_NET_TASK_PARTIAL (1U << 3)
 
-#define EVENT_NET_ADDR_LEN     16
+/*
+ * event_net.rule of a TCP listen() on a socket without a port yet (no bind()
+ * before it): the kernel chooses the port after the tracepoint, so the
+ * probe cannot judge it; the agent looks the listener up and judges it.
+ */
+#define EVENT_NET_RULE_UNJUDGED 0xff
+
+#define EVENT_NET_ADDR_LEN	16
 
 /*
  * One network event a rule matched.  Addresses are in network byte order
@@ -353,7 +364,9 @@ struct event_net {
 #define NET_RANGES_MAX	64
 /* Entries of each lookup map, both generations together; one generation may fill half. */
 #define NET_MAP_ENTRIES 8192
-#define NET_AGG_ENTRIES 8192
+/* Aggregation keys (program, rule, verdict) counted at once; their scan bitmaps. */
+#define NET_AGG_ENTRIES	 1024
+#define NET_SCAN_ENTRIES 256
 /* Processes exempt from every network rule (the agent's sender). */
 #define NET_EXEMPT_MAX 16
 /* TCP connects a rule reported whose outcome is awaited. */
@@ -413,7 +426,10 @@ struct net_uid_key {
 
 /* Executables are keyed like the process filter's: struct filter_inode_key and filter_name_key. */
 
-/* One aggregation key: the same program, rule and verdict towards the same address and port. */
+/*
+ * One aggregation key: the same program under the same rule with the same
+ * verdict, whatever address and port (a scan of 65,535 ports is one key).
+ */
 struct net_agg_key {
 	__u32 gen;
 	__u32 tgid; /* 0 for inbound */
@@ -422,22 +438,52 @@ struct net_agg_key {
 	__u8 direction;
 	__u8 protocol;
 	__u8 verdict;
-	__u8 family;
+};
+
+/* An address and port a rule looked at: remote (outbound, inbound's peer) or local (listen). */
+struct net_sample {
+	__u8 family; /* AF_INET or AF_INET6; 0 for a slot not (yet) filled */
 	__u8 _pad;
 	__u16 port; /* the port the rule looks at: remote (outbound), local (inbound, listen) */
 	__u8 addr[EVENT_NET_ADDR_LEN]; /* the address it looks at, as port */
-	__u32 _pad2;
 };
+
+/* The first addresses and ports of a key the kernel keeps as samples. */
+#define NET_SAMPLES_MAX 4
+
+/* Flags in net_agg_value.flags. */
+#define NET_AGG_SCAN_PARTIAL (1U << 0) /* net_scan was full: ports and addrs count too few */
 
 struct net_agg_value {
 	__u64 count[_EVENT_NET_OUTCOME_MAX]; /* events after the one recorded, by outcome */
 	__u64 first_ns; /* CLOCK_BOOTTIME of the recorded event */
 	__u64 last_ns;
+	/*
+	 * Distinct ports and addresses, the recorded event's included: ports
+	 * exactly, addresses by a 16-bit hash (two addresses of one hash count
+	 * once).  Counted in net_scan's bitmaps from the second destination on.
+	 */
+	__u32 ports, addrs;
+	__u32 n_samples; /* slots of samples[] taken; may run past NET_SAMPLES_MAX */
+	__u32 flags; /* NET_AGG_* */
+	struct net_sample samples[NET_SAMPLES_MAX]; /* [0] is the recorded event's */
 };
 
-/* A reported TCP connect awaiting its outcome, keyed by socket cookie. */
+/* The bitmaps behind net_agg_value.ports and .addrs, of a key with more than one destination. */
+#define NET_SCAN_BITS 65536
+struct net_scan_bits {
+	__u64 ports[NET_SCAN_BITS / 64];
+	__u64 addrs[NET_SCAN_BITS / 64]; /* by net_addr_hash() */
+};
+
+/*
+ * Keyed by socket cookie: a reported TCP connect awaiting its outcome, or a
+ * connected UDP socket awaiting its first send (key.protocol says which).
+ */
 struct net_pending {
 	struct net_agg_key key;
+	struct net_sample sample; /* the remote address and port */
+	__u32 _pad0;
 	struct event_task task;
 	__u64 exe_dev;
 	__u64 exe_ino;
@@ -445,6 +491,18 @@ struct net_pending {
 	__u32 flags; /* EVENT_NET_* */
 	__u32 _pad;
 };
+
+/*
+ * A UDP socket's peers it has received datagrams from (cgroup recvmsg): a
+ * datagram back to one of them is a reply, not outbound traffic.
+ */
+struct net_peer_key {
+	__u64 cookie; /* the socket's */
+	struct net_sample peer;
+	__u32 _pad;
+};
+
+#define NET_PEERS_ENTRIES 16384
 
 /* Indexes of the per-CPU counters in net.bpf.c's "net_stats" map. */
 enum net_stat {
@@ -454,6 +512,7 @@ enum net_stat {
 	NET_STAT_AGGREGATED = 3, /* events counted in net_agg instead of a record */
 	NET_STAT_WAKEUPS = 4,
 	NET_STAT_PENDING_FULL = 5, /* TCP connects recorded without waiting for their outcome */
+	NET_STAT_REPLIES = 6, /* UDP datagrams to a peer the socket received from: not judged */
 	_NET_STAT_MAX,
 };
 
@@ -469,9 +528,12 @@ _Static_assert(sizeof(struct net_addr_key) == 28, "net_addr_key layout");
 _Static_assert(__builtin_offsetof(struct net_addr_key, addr) == 9, "net_addr_key layout");
 _Static_assert(sizeof(struct net_port_key) == 8, "net_port_key layout");
 _Static_assert(sizeof(struct net_uid_key) == 8, "net_uid_key layout");
-_Static_assert(sizeof(struct net_agg_key) == 40, "net_agg_key layout");
-_Static_assert(__builtin_offsetof(struct net_agg_key, addr) == 20, "net_agg_key layout");
-_Static_assert(sizeof(struct net_agg_value) == 64, "net_agg_value layout");
+_Static_assert(sizeof(struct net_agg_key) == 16, "net_agg_key layout");
+_Static_assert(sizeof(struct net_sample) == 20, "net_sample layout");
+_Static_assert(sizeof(struct net_agg_value) == 160, "net_agg_value layout");
+_Static_assert(__builtin_offsetof(struct net_agg_value, samples) == 80, "net_agg_value layout");
+_Static_assert(sizeof(struct net_scan_bits) == 16384, "net_scan_bits layout");
 _Static_assert(sizeof(struct net_pending) == 128, "net_pending layout");
+_Static_assert(sizeof(struct net_peer_key) == 32, "net_peer_key layout");
 
 #endif

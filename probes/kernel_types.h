@@ -273,6 +273,16 @@ struct trace_event_raw_inet_sock_set_state {
 	__u8 daddr_v6[16];
 };
 
+/* sock/sock_send_length (Linux 6.4; its class is sock_msg_length): after each sendmsg. */
+struct trace_event_raw_sock_msg_length {
+	struct trace_entry ent;
+	void *sk;
+	__u16 family;
+	__u16 protocol;
+	int ret;
+	int flags;
+};
+
 #pragma clang attribute pop
 
 #define AF_UNIX	     1
@@ -289,6 +299,7 @@ enum {
 	TCP_SYN_SENT = 2,
 	TCP_SYN_RECV = 3,
 	TCP_CLOSE = 7,
+	TCP_LISTEN = 10,
 };
 
 /* File types and permission bits of i_mode, as stat(2) has them. */

@@ -18,9 +18,18 @@
  * policy is filled beside the old one and switched with one store of
  * net_gen.
  *
+ * One file past 900 lines, for a reason: every program here shares the
+ * rule maps, the aggregation and the pending sockets of one BPF object, and
+ * the handlers are small; split into headers, they would still be one
+ * object, only harder to read in order (hooks, then tracepoints).
+ *
  * Only traffic a rule matches goes further.  The first event of an
- * aggregation key (program, rule, verdict, address, port) is a record; its
- * repeats only count in net_agg, which the agent sweeps.
+ * aggregation key (program, rule, verdict) is a record; every later one only
+ * counts in net_agg, which the agent sweeps, whatever its address and port:
+ * a program trying many ports or addresses (a scan) is one record and one
+ * key, however many it tries.  The key keeps the first few destinations as
+ * samples and counts distinct ports and addresses in bitmaps of net_scan,
+ * made only for a key that meets a second destination.
  */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
@@ -40,6 +49,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * the task is read with bpf_probe_read_kernel().
  */
 const volatile bool cfg_task_btf = false;
+
+/*
+ * Set by the loader where the kernel has sock/sock_send_length: a UDP
+ * connect() is counted at the socket's first send.  Otherwise at the connect.
+ */
+const volatile bool cfg_udp_send = false;
 
 /* The generation in force, written by the agent; 0 = no rules, every hook allows at once. */
 __u32 net_gen = 0;
@@ -103,12 +118,35 @@ struct {
 	__type(value, struct net_agg_value);
 } net_agg SEC(".maps");
 
+/*
+ * 16 KiB a key, allocated when a key meets its second destination: most
+ * keys never do.  Full, the key's distinct counts stop growing and say so.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NET_SCAN_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct net_agg_key);
+	__type(value, struct net_scan_bits);
+} net_scan SEC(".maps");
+
+/* What a new net_scan entry starts as. */
+static const struct net_scan_bits scan_zero;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, NET_PENDING_ENTRIES);
 	__type(key, __u64);
 	__type(value, struct net_pending);
 } net_pending SEC(".maps");
+
+/* Peers UDP sockets received from (cgroup recvmsg); LRU: the oldest go first. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NET_PEERS_ENTRIES);
+	__type(key, struct net_peer_key);
+	__type(value, __u8);
+} net_peers SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -131,7 +169,15 @@ struct net_facts {
 	__u8 proto_idx; /* 0 TCP, 1 UDP */
 	__u8 protocol; /* IPPROTO_* */
 	__u8 flags; /* EVENT_NET_V4MAPPED */
+	__u8 hook; /* enum hook */
 	struct net_addr_key addr; /* the address rules look at, ready for the trie */
+};
+
+/* Which call a sock_addr program judges. */
+enum hook {
+	HOOK_CONNECT = 1,
+	HOOK_SENDMSG = 2,
+	HOOK_BIND = 3,
 };
 
 /* The calling program, read only when a rule needs it or a record is made. */
@@ -350,18 +396,100 @@ static __always_inline void agg_key_init(struct net_agg_key *k, const struct net
 	k->direction = f->direction;
 	k->protocol = f->protocol;
 	k->verdict = verdict;
-	k->family = f->addr.family;
-	k->port = f->port;
-	__builtin_memcpy(k->addr, f->addr.addr, sizeof(k->addr));
+}
+
+static __always_inline void sample_init(struct net_sample *s, const struct net_facts *f)
+{
+	s->family = f->addr.family;
+	s->_pad = 0;
+	s->port = f->port;
+	__builtin_memcpy(s->addr, f->addr.addr, sizeof(s->addr));
+}
+
+static __always_inline bool sample_eq(const struct net_sample *a, const struct net_sample *b)
+{
+	const __u32 *x = (const __u32 *)a->addr, *y = (const __u32 *)b->addr;
+
+	return a->family == b->family && a->port == b->port && x[0] == y[0] && x[1] == y[1] &&
+	       x[2] == y[2] && x[3] == y[3];
 }
 
 /*
- * Counts one event of key k with the given outcome.  Returns the ring record
- * to fill and submit when this is the key's first event (or the map is full),
- * NULL when the event was counted in net_agg or the ring had no room.
+ * A 16-bit hash of the address: Fibonacci hashing of its folded words.  For
+ * IPv4 that is the address times an odd constant, whose top 16 bits differ
+ * for any two addresses of one /16: a sweep of a /16 or less is counted
+ * exactly.
  */
-static __always_inline struct event_net *agg_count(const struct net_agg_key *k, __u32 outcome,
-						   __u16 *flags)
+static __always_inline __u32 addr_hash(const struct net_sample *s)
+{
+	const __u32 *w = (const __u32 *)s->addr;
+	__u32 h = w[0] ^ (w[1] * 0x85ebca6bU) ^ (w[2] * 0xc2b2ae35U) ^ (w[3] * 0x27d4eb2fU);
+
+	if (s->family == AF_INET6)
+		h ^= 0x5bd1e995U; /* :: is not 0.0.0.0 */
+
+	return (h * 0x9e3779b1U) >> 16;
+}
+
+/* Sets bit i of the bitmap; true when it was clear. */
+static __always_inline bool bit_set(__u64 *map, __u32 i)
+{
+	__u64 bit = 1ULL << (i & 63);
+
+	return !(__sync_fetch_and_or(&map[(i / 64) & (NET_SCAN_BITS / 64 - 1)], bit) & bit);
+}
+
+/*
+ * A later event of key k, to destination s: counts a new port or address
+ * into v and keeps it as a sample while there is room.  The common case, the
+ * same destination as the recorded event, costs one compare.
+ */
+static __always_inline void scan_count(const struct net_agg_key *k, struct net_agg_value *v,
+				       const struct net_sample *s)
+{
+	struct net_scan_bits *b;
+	bool new_port, new_addr;
+	__u32 i;
+
+	if (sample_eq(&v->samples[0], s))
+		return;
+	b = bpf_map_lookup_elem(&net_scan, k);
+	if (!b) {
+		if (v->flags & NET_AGG_SCAN_PARTIAL)
+			return;
+		if (bpf_map_update_elem(&net_scan, k, &scan_zero, BPF_NOEXIST) != 0 &&
+		    !bpf_map_lookup_elem(&net_scan, k)) {
+			v->flags |= NET_AGG_SCAN_PARTIAL;
+			return;
+		}
+		b = bpf_map_lookup_elem(&net_scan, k);
+		if (!b)
+			return;
+		/* The recorded destination was counted when the key was made. */
+		bit_set(b->ports, v->samples[0].port);
+		bit_set(b->addrs, addr_hash(&v->samples[0]));
+	}
+	new_port = bit_set(b->ports, s->port);
+	new_addr = bit_set(b->addrs, addr_hash(s));
+	if (new_port)
+		__sync_fetch_and_add(&v->ports, 1);
+	if (new_addr)
+		__sync_fetch_and_add(&v->addrs, 1);
+	if (!(new_port || new_addr) || v->n_samples >= NET_SAMPLES_MAX)
+		return;
+	i = __sync_fetch_and_add(&v->n_samples, 1);
+	if (i < NET_SAMPLES_MAX)
+		__builtin_memcpy(&v->samples[i], s, sizeof(*s));
+}
+
+/*
+ * Counts one event of key k, to destination s, with the given outcome.
+ * Returns the ring record to fill and submit when this is the key's first
+ * event (or the map is full), NULL when the event was counted in net_agg or
+ * the ring had no room.
+ */
+static __always_inline struct event_net *
+agg_count(const struct net_agg_key *k, const struct net_sample *s, __u32 outcome, __u16 *flags)
 {
 	struct net_agg_value *v, nv = {};
 	struct event_net *e;
@@ -380,6 +508,8 @@ static __always_inline struct event_net *agg_count(const struct net_agg_key *k, 
 		return NULL;
 	}
 	nv.first_ns = nv.last_ns = now;
+	nv.ports = nv.addrs = nv.n_samples = 1;
+	__builtin_memcpy(&nv.samples[0], s, sizeof(*s));
 	err = bpf_map_update_elem(&net_agg, k, &nv, BPF_NOEXIST);
 	if (err == 0)
 		return e;
@@ -395,17 +525,18 @@ static __always_inline struct event_net *agg_count(const struct net_agg_key *k, 
 count:
 	__sync_fetch_and_add(&v->count[outcome], 1);
 	v->last_ns = now;
+	scan_count(k, v, s);
 	stat_inc(NET_STAT_AGGREGATED);
 	return NULL;
 }
 
 static __always_inline void record_init(struct event_net *e, const struct net_agg_key *k,
-					__u32 outcome, __u16 flags)
+					const struct net_sample *s, __u32 outcome, __u16 flags)
 {
 	header_init(&e->header, EVENT_KIND_NET, EVENT_NET_VERSION, sizeof(*e));
 	e->direction = k->direction;
 	e->protocol = k->protocol;
-	e->family = k->family;
+	e->family = s->family;
 	e->verdict = k->verdict;
 	e->outcome = outcome;
 	e->rule = k->rule;
@@ -436,18 +567,27 @@ static __always_inline void fill_task_btf(struct event_task *e)
 	if (bpf_core_field_exists(t->start_boottime))
 		e->start_boot_ns = t->group_leader->start_boottime;
 	e->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), t->group_leader->comm);
 }
 
-/* The calling task, as process.bpf.c describes it. */
+/*
+ * The calling task, as process.bpf.c describes it, but named by its process:
+ * comm is the thread group leader's, not the calling thread's, so a
+ * browser's resolver thread ("DNS Res~ver #1") is reported as the browser.
+ * tid still says which thread it was.
+ */
 static __always_inline void fill_task(struct event_task *e)
 {
 	__u64 ug = bpf_get_current_uid_gid();
 
-	if (cfg_task_btf)
+	if (cfg_task_btf) {
 		fill_task_btf(e);
-	else
-		fill_task_common(e, (struct task_struct *)bpf_get_current_task());
+	} else {
+		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+		fill_task_common(e, t);
+		BPF_CORE_READ_STR_INTO(&e->comm, t, group_leader, comm);
+	}
 	e->uid = (__u32)ug;
 	e->gid = ug >> 32;
 }
@@ -461,6 +601,7 @@ static __always_inline int sock_addr_judge(struct bpf_sock_addr *ctx, struct net
 {
 	struct net_exe x = {};
 	struct net_agg_key k = {};
+	struct net_sample smp;
 	struct net_state *s;
 	struct event_net *e;
 	__u32 slot = f->gen & 1;
@@ -488,17 +629,39 @@ static __always_inline int sock_addr_judge(struct bpf_sock_addr *ctx, struct net
 	if (bpf_map_lookup_elem(&net_exempt, &tgid))
 		return 1;
 	deny = s->deny_rules & (1ULL << rule);
+	/*
+	 * A TCP bind is not a listener yet: most binds that are never followed
+	 * by listen() set the source of an outgoing connection.  Unless it is
+	 * to be refused, the listen() is what is judged (tcp_listen()).
+	 */
+	if (f->hook == HOOK_BIND && f->protocol == IPPROTO_TCP && !deny)
+		return 1;
+	sample_init(&smp, f);
+	/* A datagram back to a peer the socket received from is a server's reply. */
+	if (f->protocol == IPPROTO_UDP && f->hook != HOOK_BIND) {
+		struct net_peer_key pk = { .cookie = bpf_get_socket_cookie(ctx), .peer = smp };
+
+		if (bpf_map_lookup_elem(&net_peers, &pk)) {
+			stat_inc(NET_STAT_REPLIES);
+			return 1;
+		}
+	}
 	verdict = deny ? EVENT_NET_DENIED : EVENT_NET_REPORTED;
 	if (deny)
 		stat_inc(NET_STAT_DENIED);
 	agg_key_init(&k, f, tgid, rule, verdict);
 
-	/* A TCP connect that goes ahead is counted when its outcome is known. */
-	if (!deny && f->direction == EVENT_NET_OUTBOUND && f->protocol == IPPROTO_TCP) {
+	/*
+	 * A TCP connect that goes ahead is counted when its outcome is known; a
+	 * UDP connect sends nothing, and is counted at the socket's first send
+	 * (udp_first_send()), if it ever sends.
+	 */
+	if (!deny && f->hook == HOOK_CONNECT && (f->protocol == IPPROTO_TCP || cfg_udp_send)) {
 		struct net_pending p = {};
 		__u64 cookie = bpf_get_socket_cookie(ctx);
 
 		p.key = k;
+		p.sample = smp;
 		/* A key counted before needs no record, and so no more than its key. */
 		if (bpf_map_lookup_elem(&net_agg, &k)) {
 			p.task.pid = k.tgid;
@@ -518,12 +681,12 @@ static __always_inline int sock_addr_judge(struct bpf_sock_addr *ctx, struct net
 		flags |= EVENT_NET_NO_OUTCOME;
 	}
 
-	e = agg_count(&k,
+	e = agg_count(&k, &smp,
 		      flags & EVENT_NET_NO_OUTCOME ? EVENT_NET_OUTCOME_UNKNOWN :
 						     EVENT_NET_OUTCOME_NONE,
 		      &flags);
 	if (e) {
-		record_init(e, &k,
+		record_init(e, &k, &smp,
 			    flags & EVENT_NET_NO_OUTCOME ? EVENT_NET_OUTCOME_UNKNOWN :
 							   EVENT_NET_OUTCOME_NONE,
 			    flags);
@@ -535,11 +698,11 @@ static __always_inline int sock_addr_judge(struct bpf_sock_addr *ctx, struct net
 		__builtin_memset(e->remote_addr, 0, sizeof(e->remote_addr));
 		e->local_port = e->remote_port = 0;
 		if (f->direction == EVENT_NET_LISTEN) {
-			__builtin_memcpy(e->local_addr, k.addr, sizeof(e->local_addr));
-			e->local_port = k.port;
+			__builtin_memcpy(e->local_addr, smp.addr, sizeof(e->local_addr));
+			e->local_port = smp.port;
 		} else {
-			__builtin_memcpy(e->remote_addr, k.addr, sizeof(e->remote_addr));
-			e->remote_port = k.port;
+			__builtin_memcpy(e->remote_addr, smp.addr, sizeof(e->remote_addr));
+			e->remote_port = smp.port;
 		}
 		record_submit(e);
 	}
@@ -547,8 +710,9 @@ static __always_inline int sock_addr_judge(struct bpf_sock_addr *ctx, struct net
 }
 
 /* Fills the facts common to the sock_addr programs; false when no rule can be concerned. */
-static __always_inline bool facts_init(struct bpf_sock_addr *ctx, struct net_facts *f, __u8 dir)
+static __always_inline bool facts_init(struct bpf_sock_addr *ctx, struct net_facts *f, __u8 hook)
 {
+	__u8 dir = hook == HOOK_BIND ? EVENT_NET_LISTEN : EVENT_NET_OUTBOUND;
 	__u32 protocol = ctx->protocol;
 
 	f->gen = net_gen;
@@ -562,28 +726,29 @@ static __always_inline bool facts_init(struct bpf_sock_addr *ctx, struct net_fac
 		return false;
 	f->protocol = protocol;
 	f->direction = dir;
+	f->hook = hook;
 	f->port = bpf_ntohs((__u16)ctx->user_port);
 	f->addr.gen = f->gen;
 	return true;
 }
 
-static __always_inline int sock_addr4(struct bpf_sock_addr *ctx, __u8 dir)
+static __always_inline int sock_addr4(struct bpf_sock_addr *ctx, __u8 hook)
 {
 	struct net_facts f = {};
 
-	if (!facts_init(ctx, &f, dir))
+	if (!facts_init(ctx, &f, hook))
 		return 1;
 	addr_set4(&f.addr, ctx->user_ip4);
 	f.addr.prefixlen = NET_ADDR_KEY_BITS(32);
 	return sock_addr_judge(ctx, &f);
 }
 
-static __always_inline int sock_addr6(struct bpf_sock_addr *ctx, __u8 dir)
+static __always_inline int sock_addr6(struct bpf_sock_addr *ctx, __u8 hook)
 {
 	struct net_facts f = {};
 	__u32 ip6[4];
 
-	if (!facts_init(ctx, &f, dir))
+	if (!facts_init(ctx, &f, hook))
 		return 1;
 	ip6[0] = ctx->user_ip6[0];
 	ip6[1] = ctx->user_ip6[1];
@@ -604,37 +769,144 @@ static __always_inline int sock_addr6(struct bpf_sock_addr *ctx, __u8 dir)
 SEC("cgroup/connect4")
 int net_connect4(struct bpf_sock_addr *ctx)
 {
-	return sock_addr4(ctx, EVENT_NET_OUTBOUND);
+	return sock_addr4(ctx, HOOK_CONNECT);
 }
 
 SEC("cgroup/connect6")
 int net_connect6(struct bpf_sock_addr *ctx)
 {
-	return sock_addr6(ctx, EVENT_NET_OUTBOUND);
+	return sock_addr6(ctx, HOOK_CONNECT);
 }
 
 SEC("cgroup/sendmsg4")
 int net_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return sock_addr4(ctx, EVENT_NET_OUTBOUND);
+	return sock_addr4(ctx, HOOK_SENDMSG);
 }
 
 SEC("cgroup/sendmsg6")
 int net_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return sock_addr6(ctx, EVENT_NET_OUTBOUND);
+	return sock_addr6(ctx, HOOK_SENDMSG);
 }
 
 SEC("cgroup/bind4")
 int net_bind4(struct bpf_sock_addr *ctx)
 {
-	return sock_addr4(ctx, EVENT_NET_LISTEN);
+	return sock_addr4(ctx, HOOK_BIND);
 }
 
 SEC("cgroup/bind6")
 int net_bind6(struct bpf_sock_addr *ctx)
 {
-	return sock_addr6(ctx, EVENT_NET_LISTEN);
+	return sock_addr6(ctx, HOOK_BIND);
+}
+
+/*
+ * A datagram received with its sender's address (recvfrom(), recvmsg() with
+ * msg_name): the sender is a peer of the socket, and what the socket sends
+ * back to it is a reply (sock_addr_judge()).  Attached only while an
+ * outbound UDP rule is in force; it lets every call through.
+ */
+static __always_inline void peer_note(struct bpf_sock_addr *ctx, bool v6)
+{
+	struct net_peer_key pk = {};
+	__u8 one = 1;
+
+	if (!net_gen || ctx->protocol != IPPROTO_UDP)
+		return;
+	pk.cookie = bpf_get_socket_cookie(ctx);
+	pk.peer.port = bpf_ntohs((__u16)ctx->user_port);
+	if (!v6) {
+		__u32 ip = ctx->user_ip4;
+
+		pk.peer.family = AF_INET;
+		__builtin_memcpy(pk.peer.addr, &ip, 4);
+	} else {
+		__u32 ip6[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
+				 ctx->user_ip6[3] };
+
+		if (is_v4mapped(ip6)) {
+			pk.peer.family = AF_INET;
+			__builtin_memcpy(pk.peer.addr, &ip6[3], 4);
+		} else {
+			pk.peer.family = AF_INET6;
+			__builtin_memcpy(pk.peer.addr, ip6, 16);
+		}
+	}
+	/* Known already: the LRU's order does not need the update. */
+	if (!bpf_map_lookup_elem(&net_peers, &pk))
+		bpf_map_update_elem(&net_peers, &pk, &one, BPF_ANY);
+}
+
+SEC("cgroup/recvmsg4")
+int net_recvmsg4(struct bpf_sock_addr *ctx)
+{
+	peer_note(ctx, false);
+	return 1;
+}
+
+SEC("cgroup/recvmsg6")
+int net_recvmsg6(struct bpf_sock_addr *ctx)
+{
+	peer_note(ctx, true);
+	return 1;
+}
+
+/* --- a connected UDP socket's first send ------------------------------------ */
+
+/*
+ * sock/sock_send_length runs after every sendmsg of every socket, in the
+ * sender; attached only while a reported outbound UDP rule is in force.  A
+ * UDP socket whose connect() a rule reported is counted here, at its first
+ * send; one that never sends is never counted.
+ */
+static __always_inline void udp_first_send(__u64 cookie)
+{
+	struct net_pending *p;
+	struct event_net *e;
+	__u16 flags;
+
+	if (!cookie || !net_gen)
+		return;
+	p = bpf_map_lookup_elem(&net_pending, &cookie);
+	if (!p || p->key.protocol != IPPROTO_UDP)
+		return;
+	flags = p->flags;
+	e = agg_count(&p->key, &p->sample, EVENT_NET_OUTCOME_NONE, &flags);
+	if (e) {
+		record_init(e, &p->key, &p->sample, EVENT_NET_OUTCOME_NONE, flags);
+		__builtin_memcpy(&e->task, &p->task, sizeof(e->task));
+		e->exe_dev = p->exe_dev;
+		e->exe_ino = p->exe_ino;
+		__builtin_memset(e->local_addr, 0, sizeof(e->local_addr));
+		__builtin_memcpy(e->remote_addr, p->sample.addr, sizeof(e->remote_addr));
+		e->local_port = 0;
+		e->remote_port = p->sample.port;
+		record_submit(e);
+	}
+	bpf_map_delete_elem(&net_pending, &cookie);
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(net_udp_send_btf, struct sock *sk, int ret, int flags)
+{
+	if (sk->sk_protocol != IPPROTO_UDP)
+		return 0;
+	udp_first_send(sk->__sk_common.skc_cookie.counter);
+	return 0;
+}
+
+SEC("tp/sock/sock_send_length")
+int net_udp_send_tp(struct trace_event_raw_sock_msg_length *ctx)
+{
+	struct sock *sk;
+
+	if (ctx->protocol != IPPROTO_UDP)
+		return 0;
+	sk = ctx->sk;
+	udp_first_send(BPF_CORE_READ(sk, __sk_common.skc_cookie.counter));
+	return 0;
 }
 
 /* --- TCP state changes ----------------------------------------------------- */
@@ -736,10 +1008,10 @@ static __always_inline void tcp_outcome(struct trace_event_raw_inet_sock_set_sta
 			outcome = EVENT_NET_OUTCOME_FAILED;
 	}
 	flags = p->flags;
-	e = agg_count(&p->key, outcome, &flags);
+	e = agg_count(&p->key, &p->sample, outcome, &flags);
 	if (e) {
 		tcp_change_addrs(ctx, sk, btf, &c);
-		record_init(e, &p->key, outcome, flags | c.flags);
+		record_init(e, &p->key, &p->sample, outcome, flags | c.flags);
 		__builtin_memcpy(&e->task, &p->task, sizeof(e->task));
 		e->exe_dev = p->exe_dev;
 		e->exe_ino = p->exe_ino;
@@ -758,6 +1030,7 @@ static __always_inline void tcp_inbound(struct trace_event_raw_inet_sock_set_sta
 {
 	struct net_facts f = {};
 	struct net_agg_key k = {};
+	struct net_sample smp;
 	struct tcp_change c = {};
 	struct net_state *s;
 	struct event_net *e;
@@ -784,10 +1057,11 @@ static __always_inline void tcp_inbound(struct trace_event_raw_inet_sock_set_sta
 	if (rule < 0 || rule >= NET_RULES_MAX)
 		return;
 	agg_key_init(&k, &f, 0, rule, EVENT_NET_REPORTED);
-	e = agg_count(&k, EVENT_NET_OUTCOME_NONE, &flags);
+	sample_init(&smp, &f);
+	e = agg_count(&k, &smp, EVENT_NET_OUTCOME_NONE, &flags);
 	if (!e)
 		return;
-	record_init(e, &k, EVENT_NET_OUTCOME_NONE, flags);
+	record_init(e, &k, &smp, EVENT_NET_OUTCOME_NONE, flags);
 	__builtin_memset(&e->task, 0, sizeof(e->task));
 	e->task.uid = f.uid;
 	e->task.gid = (__u32)-1;
@@ -797,6 +1071,69 @@ static __always_inline void tcp_inbound(struct trace_event_raw_inet_sock_set_sta
 	__builtin_memcpy(e->remote_addr, c.remote, 16);
 	e->local_port = c.local_port;
 	e->remote_port = c.remote_port;
+	record_submit(e);
+}
+
+/*
+ * listen(): the socket becomes TCP_LISTEN, in the caller's context, before
+ * the kernel hashes it (a listen() that then fails goes back to TCP_CLOSE at
+ * once).  Judged as a listen rule sees it; never refused here (a deny rule
+ * in enforce mode refuses the bind() before).  A socket without a bind()
+ * gets its port only after this: its record says so (EVENT_NET_RULE_UNJUDGED)
+ * and the agent looks it up.
+ */
+static __always_inline void tcp_listen(struct trace_event_raw_inet_sock_set_state *ctx,
+				       struct sock *sk, bool btf, __u32 gen)
+{
+	struct net_exe x = {};
+	struct net_facts f = {};
+	struct net_agg_key k = {};
+	struct net_sample smp;
+	struct tcp_change c = {};
+	struct net_state *s;
+	struct event_net *e;
+	__u32 slot = gen & 1, tgid;
+	__u16 flags;
+	int rule;
+
+	s = bpf_map_lookup_elem(&net_state, &slot);
+	if (!s || !(s->clauses[EVENT_NET_LISTEN][0] & s->match_bits))
+		return;
+	tcp_change_addrs(ctx, sk, btf, &c);
+	flags = c.flags;
+	f.gen = gen;
+	f.direction = EVENT_NET_LISTEN;
+	f.protocol = IPPROTO_TCP;
+	f.proto_idx = 0;
+	f.port = c.local_port;
+	f.uid = (__u32)bpf_get_current_uid_gid();
+	f.addr.gen = gen;
+	f.addr.family = c.family;
+	__builtin_memcpy(f.addr.addr, c.local, 16);
+	f.addr.prefixlen = NET_ADDR_KEY_BITS(c.family == AF_INET ? 32 : 128);
+	if (f.port == 0)
+		rule = EVENT_NET_RULE_UNJUDGED;
+	else
+		rule = rule_pick(s, clauses_of(s, &f, &x));
+	if (rule < 0 || (rule >= NET_RULES_MAX && rule != EVENT_NET_RULE_UNJUDGED))
+		return;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if (bpf_map_lookup_elem(&net_exempt, &tgid))
+		return;
+	agg_key_init(&k, &f, tgid, rule, EVENT_NET_REPORTED);
+	sample_init(&smp, &f);
+	e = agg_count(&k, &smp, EVENT_NET_OUTCOME_NONE, &flags);
+	if (!e)
+		return;
+	record_init(e, &k, &smp, EVENT_NET_OUTCOME_NONE, flags);
+	exe_read(&x);
+	fill_task(&e->task);
+	e->exe_dev = x.dev;
+	e->exe_ino = x.ino;
+	__builtin_memcpy(e->local_addr, c.local, 16);
+	__builtin_memset(e->remote_addr, 0, sizeof(e->remote_addr));
+	e->local_port = c.local_port;
+	e->remote_port = 0;
 	record_submit(e);
 }
 
@@ -813,6 +1150,8 @@ static __always_inline int tcp_state(struct trace_event_raw_inet_sock_set_state 
 		tcp_outcome(ctx, sk, btf, newstate);
 	else if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED)
 		tcp_inbound(ctx, sk, btf, gen);
+	else if (newstate == TCP_LISTEN)
+		tcp_listen(ctx, sk, btf, gen);
 	return 0;
 }
 
@@ -820,7 +1159,8 @@ static __always_inline bool tcp_state_wanted(int oldstate, int newstate)
 {
 	return (oldstate == TCP_SYN_SENT &&
 		(newstate == TCP_ESTABLISHED || newstate == TCP_CLOSE)) ||
-	       (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED);
+	       (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) ||
+	       (oldstate == TCP_CLOSE && newstate == TCP_LISTEN);
 }
 
 SEC("tp_btf/inet_sock_set_state")

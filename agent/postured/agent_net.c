@@ -37,6 +37,8 @@ _Static_assert((int)EVENT_NET_OUTCOME_ESTABLISHED == (int)FINDING_OUTCOME_ESTABL
 		       (int)_EVENT_NET_OUTCOME_MAX == (int)_FINDING_OUTCOME_MAX,
 	       "network outcomes");
 
+_Static_assert(NET_SAMPLES_MAX == FINDING_NET_SAMPLES_MAX, "a scan finding names every sample");
+
 /* Where a rule, by (generation, index among the network rules), is in the policy in force. */
 static void net_rule(agent *a, uint32_t gen, unsigned rule, struct engine_network *n)
 {
@@ -113,6 +115,21 @@ static void agent_arm_net_sweep(agent *a, usec_t after)
 	(void)sd_event_source_set_enabled(a->net.sweep_timer, SD_EVENT_ONESHOT);
 }
 
+/* Has the listeners looked at shortly (a burst of listen()s and binds: one look). */
+static void agent_arm_listen_look(agent *a)
+{
+	int enabled = SD_EVENT_OFF;
+
+	if (!a->net.listen_timer)
+		return;
+	(void)sd_event_source_get_enabled(a->net.listen_timer, &enabled);
+	if (enabled == SD_EVENT_OFF) {
+		(void)sd_event_source_set_time_relative(a->net.listen_timer,
+							AGENT_LISTEN_DELAY_USEC);
+		(void)sd_event_source_set_enabled(a->net.listen_timer, SD_EVENT_ONESHOT);
+	}
+}
+
 /* A network record from the kernel: the first of its kind, or one not aggregated. */
 static void agent_on_net_record(agent *a, const struct decoded_event *ev)
 {
@@ -137,6 +154,16 @@ static void agent_on_net_record(agent *a, const struct decoded_event *ev)
 		},
 	};
 
+	/*
+	 * A listen() on a socket the kernel gives a port only afterwards: the
+	 * probe could not judge it; the enumeration, shortly, finds its port
+	 * and judges it.
+	 */
+	if (ev->net.rule == EVENT_NET_RULE_UNJUDGED) {
+		agent_arm_listen_look(a);
+		agent_arm_net_sweep(a, AGENT_NET_SWEEP_USEC);
+		return;
+	}
 	if (ev->net.outcome < _FINDING_OUTCOME_MAX && ev->net.outcome != EVENT_NET_OUTCOME_NONE)
 		n.net.outcomes[ev->net.outcome] = n.net.count;
 	memcpy(n.net.local_addr, ev->net.local_addr, sizeof(n.net.local_addr));
@@ -175,17 +202,9 @@ static void agent_on_net_record(agent *a, const struct decoded_event *ev)
 	engine_on_network(a->engine, &n);
 	/* Repeats of it are counted in the kernel from now on: collect them soon. */
 	agent_arm_net_sweep(a, AGENT_NET_SWEEP_USEC);
-	/* A bind let through: see shortly whether a listener came of it (its rule's state). */
-	if (ev->net.direction == EVENT_NET_LISTEN && !n.denied && a->net.listen_timer) {
-		int enabled = SD_EVENT_OFF;
-
-		(void)sd_event_source_get_enabled(a->net.listen_timer, &enabled);
-		if (enabled == SD_EVENT_OFF) {
-			(void)sd_event_source_set_time_relative(a->net.listen_timer,
-								AGENT_LISTEN_DELAY_USEC);
-			(void)sd_event_source_set_enabled(a->net.listen_timer, SD_EVENT_ONESHOT);
-		}
-	}
+	/* A listener let through: see shortly whether it stays open (its rule's state). */
+	if (ev->net.direction == EVENT_NET_LISTEN && !n.denied)
+		agent_arm_listen_look(a);
 }
 
 static int on_listen_timer(sd_event_source *s, uint64_t usec, void *userdata)
@@ -214,7 +233,6 @@ static int on_net_delta(void *userdata, const struct probe_net_delta *d)
 		.net = {
 			.direction = net_direction(k->direction),
 			.protocol = k->protocol,
-			.family = k->family,
 			.count = d->total,
 			.first_real = boot_to_real(a, d->first_boot),
 			.last_real = boot_to_real(a, d->last_boot),
@@ -224,19 +242,43 @@ static int on_net_delta(void *userdata, const struct probe_net_delta *d)
 
 	if (d->total == 0)
 		return 0; /* only gone idle */
+	if (k->rule == EVENT_NET_RULE_UNJUDGED) {
+		/* More listen()s without a port: the enumeration judges them. */
+		agent_arm_listen_look(a);
+		return 0;
+	}
 	for (size_t o = FINDING_OUTCOME_ESTABLISHED; o < _FINDING_OUTCOME_MAX; o++)
 		n.net.outcomes[o] = d->count[o];
-	if (k->direction == EVENT_NET_LISTEN) {
-		n.net.has_local = true;
-		memcpy(n.net.local_addr, k->addr, sizeof(n.net.local_addr));
-		n.net.local_port = k->port;
-	} else {
-		n.net.has_remote = true;
-		memcpy(n.net.remote_addr, k->addr, sizeof(n.net.remote_addr));
-		if (k->direction == EVENT_NET_INBOUND)
-			n.net.local_port = k->port;
-		else
-			n.net.remote_port = k->port;
+	if (d->n_samples > 0) {
+		const struct net_sample *s0 = &d->samples[0];
+
+		/* The first destination stands for them all; the samples and counts say the rest. */
+		n.net.family = s0->family;
+		if (k->direction == EVENT_NET_LISTEN) {
+			n.net.has_local = true;
+			memcpy(n.net.local_addr, s0->addr, sizeof(n.net.local_addr));
+			n.net.local_port = s0->port;
+		} else {
+			n.net.has_remote = true;
+			memcpy(n.net.remote_addr, s0->addr, sizeof(n.net.remote_addr));
+			if (k->direction == EVENT_NET_INBOUND)
+				n.net.local_port = s0->port;
+			else
+				n.net.remote_port = s0->port;
+		}
+	}
+	if (d->ports > 1 || d->addrs > 1) {
+		n.net.scan = true;
+		n.net.scan_partial = d->scan_partial;
+		n.net.scan_attempts = d->attempts;
+		n.net.scan_ports = d->ports;
+		n.net.scan_addrs = d->addrs;
+		n.net.n_samples = MIN(d->n_samples, (size_t)FINDING_NET_SAMPLES_MAX);
+		for (size_t i = 0; i < n.net.n_samples; i++) {
+			n.net.samples[i].family = d->samples[i].family;
+			memcpy(n.net.samples[i].addr, d->samples[i].addr, 16);
+			n.net.samples[i].port = d->samples[i].port;
+		}
 	}
 	/*
 	 * The key has only the pid: what the first record said about it names

@@ -212,7 +212,11 @@ static int decode_net(const void *data, size_t size, struct decoded_event *ev)
 		return -EBADMSG;
 	if (e->family != AF_INET && e->family != AF_INET6)
 		return -EBADMSG;
-	if (e->rule >= NET_RULES_MAX || e->count == 0)
+	/* Unjudged: only a TCP listen() the kernel had not given a port yet. */
+	if ((e->rule >= NET_RULES_MAX &&
+	     (e->rule != EVENT_NET_RULE_UNJUDGED || e->direction != EVENT_NET_LISTEN ||
+	      e->protocol != IPPROTO_TCP || e->local_port != 0)) ||
+	    e->count == 0)
 		return -EBADMSG;
 	/* Only TCP connects have an outcome, and only those that went ahead. */
 	if (e->outcome != EVENT_NET_OUTCOME_NONE &&

@@ -47,6 +47,9 @@ enum finding_outcome {
 	_FINDING_OUTCOME_MAX,
 };
 
+/* The first destinations a scan finding names (the kernel keeps as many). */
+#define FINDING_NET_SAMPLES_MAX 4
+
 struct finding_network {
 	enum policy_net_direction direction;
 	uint8_t protocol; /* IPPROTO_TCP or IPPROTO_UDP */
@@ -62,6 +65,21 @@ struct finding_network {
 	uint32_t owner_uid;
 	bool aggregated; /* a summary of repeats of an earlier finding */
 	bool preexisting; /* a listener found already open (start-up, new policy) */
+	/*
+	 * More than one destination under the rule (a scan, a sweep of
+	 * addresses): the program's whole run of them so far, the first
+	 * attempt's (the addresses above) included.
+	 */
+	bool scan;
+	bool scan_partial; /* the kernel ran out of room to tell new ones: at least these */
+	uint64_t scan_attempts;
+	uint32_t scan_ports, scan_addrs;
+	size_t n_samples;
+	struct finding_net_sample {
+		uint8_t family;
+		uint8_t addr[16];
+		uint16_t port;
+	} samples[FINDING_NET_SAMPLES_MAX];
 };
 
 #define FINDING_CHAIN_MAX  4

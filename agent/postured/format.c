@@ -451,6 +451,39 @@ static void write_network_evidence(yajl_gen g, const struct finding_network *n)
 	}
 }
 
+/*
+ * A program that tried more than one destination under the rule: how many
+ * ports and addresses, how many attempts, since when, and the first few.
+ */
+static void write_network_scan(yajl_gen g, const struct finding_network *n)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	json_open(g, "scan");
+	json_u64(g, "ports", n->scan_ports);
+	json_u64(g, "addresses", n->scan_addrs);
+	json_u64(g, "attempts", n->scan_attempts);
+	json_int(g, "start_time", (long long)(n->first_real / 1000));
+	json_int(g, "end_time", (long long)(n->last_real / 1000));
+	if (n->scan_partial)
+		json_bool(g, "partial", true);
+	json_key(g, "samples");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < n->n_samples && i < FINDING_NET_SAMPLES_MAX; i++) {
+		const struct finding_net_sample *s = &n->samples[i];
+
+		json_open(g, NULL);
+		if (!inet_ntop(s->family == AF_INET6 ? AF_INET6 : AF_INET, s->addr, text,
+			       sizeof(text)))
+			text[0] = '\0';
+		json_str(g, "address", text);
+		json_int(g, "port", s->port);
+		json_close(g);
+	}
+	yajl_gen_array_close(g);
+	json_close(g);
+}
+
 /* The postured extension's account of a network finding. */
 static void write_network_details(yajl_gen g, const struct finding_network *n)
 {
@@ -481,6 +514,8 @@ static void write_network_details(yajl_gen g, const struct finding_network *n)
 		json_bool(g, "repeats", true);
 	if (n->preexisting)
 		json_bool(g, "already_open", true);
+	if (n->scan)
+		write_network_scan(g, n);
 	json_close(g);
 }
 

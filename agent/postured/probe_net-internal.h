@@ -14,7 +14,10 @@
 #include "probe_common.h"
 #include "probe_net.h"
 
-/* The links: the sock_addr programs in the order they are attached, then the tracepoint. */
+/*
+ * The links: the sock_addr programs always attached, in the order they are
+ * attached, then those attached only while rules need them.
+ */
 enum {
 	LINK_CONNECT4,
 	LINK_CONNECT6,
@@ -22,8 +25,19 @@ enum {
 	LINK_SENDMSG6,
 	LINK_BIND4,
 	LINK_BIND6,
-	LINK_TCP_STATE,
+	_LINK_ALWAYS,
+	LINK_TCP_STATE = _LINK_ALWAYS, /* reported TCP connects, inbound, TCP listen rules */
+	LINK_RECVMSG4, /* outbound UDP rules: the peers a server replies to */
+	LINK_RECVMSG6,
+	LINK_UDP_SEND, /* reported outbound UDP rules: a connected socket's first send */
 	_LINK_MAX,
+};
+
+/* What the rules in force need beyond the sock_addr hooks (a bit each). */
+enum {
+	NEED_TCP_STATE = 1 << 0,
+	NEED_PEERS = 1 << 1,
+	NEED_UDP_SEND = 1 << 2,
 };
 
 /* What the previous sweep saw of one key. */
@@ -45,7 +59,8 @@ struct probe_net {
 	enum probe_flavor flavor;
 	int ncpus;
 	uint32_t last_gen; /* the last generation filled; never reused */
-	bool tcp_needed; /* the rules in force need the TCP state tracepoint */
+	unsigned needs; /* NEED_*: what the rules in force need attached */
+	bool udp_send; /* the kernel has sock/sock_send_length: UDP connects wait for a send */
 	bool detached; /* probe_net_attach(p, false) */
 	struct applied applied[2]; /* [0] in force, [1] the one before */
 	struct policy_net_resolvers resolvers; /* "system_resolvers", probe_net_set_resolvers() */
@@ -61,9 +76,9 @@ struct probe_net {
 };
 
 /*
- * Attaches the TCP state tracepoint when needed is true and it is not
- * attached, detaches it when false.  Returns 0 or -errno.
+ * Attaches the programs the rules need (NEED_* bits) that are not attached,
+ * detaches those no longer needed.  Returns 0 or -errno.
  */
-int probe_net_tcp_state_sync(probe_net *p, bool needed);
+int probe_net_needs_sync(probe_net *p, unsigned needs);
 
 #endif

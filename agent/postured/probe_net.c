@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -91,29 +92,79 @@ static int attach_all(probe_net *p)
 	return 0;
 }
 
-/*
- * The TCP state tracepoint runs for every TCP state change on the machine,
- * so it is attached only while some rule needs it: reported outbound TCP
- * connects (their outcome) and inbound rules.
- */
-int probe_net_tcp_state_sync(probe_net *p, bool needed)
+/* Attaches link i (one of those attached on need) now; 0 or -errno, logged. */
+static int attach_one(probe_net *p, int i)
 {
-	p->tcp_needed = needed;
+	bool btf = p->flavor == PROBE_FLAVOR_TP_BTF;
+	struct bpf_program *prog;
+	_cleanup_close_ int fd = -EBADF;
+	const char *what;
+
+	switch (i) {
+	case LINK_TCP_STATE:
+		prog = btf ? p->skel->progs.net_tcp_state_btf : p->skel->progs.net_tcp_state_tp;
+		what = "the tracepoint sock/inet_sock_set_state (is tracefs mounted?)";
+		p->links[i] = bpf_program__attach(prog);
+		break;
+	case LINK_UDP_SEND:
+		prog = btf ? p->skel->progs.net_udp_send_btf : p->skel->progs.net_udp_send_tp;
+		what = "the tracepoint sock/sock_send_length (is tracefs mounted?)";
+		p->links[i] = bpf_program__attach(prog);
+		break;
+	default:
+		prog = i == LINK_RECVMSG4 ? p->skel->progs.net_recvmsg4 :
+					    p->skel->progs.net_recvmsg6;
+		what = "the cgroup's UDP recvmsg hook";
+		fd = open(p->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return log_error_errno(errno, "Failed to open the cgroup %s: %m",
+					       p->cgroup);
+		p->links[i] = bpf_program__attach_cgroup(prog, fd);
+		break;
+	}
+	if (!p->links[i])
+		return log_error_errno(errno, "Failed to attach to %s: %m.%s", what,
+				       probe_log_tail());
+	return 0;
+}
+
+/*
+ * The programs beyond the sock_addr hooks run for every TCP state change,
+ * every UDP datagram received with its address, or every send on the
+ * machine, so each is attached only while some rule needs it: the TCP
+ * state tracepoint for reported outbound TCP connects (their outcome),
+ * inbound rules and TCP listen rules; the recvmsg hooks for outbound UDP
+ * rules (a server's replies); the send tracepoint for reported outbound
+ * UDP rules (a connected socket's first send).
+ */
+int probe_net_needs_sync(probe_net *p, unsigned needs)
+{
+	static const struct {
+		int link;
+		unsigned need;
+	} table[] = {
+		{ LINK_TCP_STATE, NEED_TCP_STATE },
+		{ LINK_RECVMSG4, NEED_PEERS },
+		{ LINK_RECVMSG6, NEED_PEERS },
+		{ LINK_UDP_SEND, NEED_UDP_SEND },
+	};
+
+	if (!p->udp_send)
+		needs &= ~NEED_UDP_SEND;
+	p->needs = needs;
 	if (p->detached)
 		return 0;
-	if (needed && !p->links[LINK_TCP_STATE]) {
-		p->links[LINK_TCP_STATE] = bpf_program__attach(
-			p->flavor == PROBE_FLAVOR_TP_BTF ? p->skel->progs.net_tcp_state_btf :
-							   p->skel->progs.net_tcp_state_tp);
-		if (!p->links[LINK_TCP_STATE])
-			return log_error_errno(
-				errno,
-				"Failed to attach to the tracepoint "
-				"sock/inet_sock_set_state (is tracefs mounted?): %m.%s",
-				probe_log_tail());
-	} else if (!needed && p->links[LINK_TCP_STATE]) {
-		bpf_link__destroy(p->links[LINK_TCP_STATE]);
-		p->links[LINK_TCP_STATE] = NULL;
+	for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+		int l = table[i].link, r;
+
+		if ((needs & table[i].need) && !p->links[l]) {
+			r = attach_one(p, l);
+			if (r < 0)
+				return r;
+		} else if (!(needs & table[i].need) && p->links[l]) {
+			bpf_link__destroy(p->links[l]);
+			p->links[l] = NULL;
+		}
 	}
 	return 0;
 }
@@ -121,6 +172,11 @@ int probe_net_tcp_state_sync(probe_net *p, bool needed)
 bool probe_net_follows_tcp(probe_net *p)
 {
 	return p->links[LINK_TCP_STATE] != NULL;
+}
+
+bool probe_net_waits_udp_send(probe_net *p)
+{
+	return p->udp_send;
 }
 
 int probe_net_attach(probe_net *p, bool attach)
@@ -140,7 +196,7 @@ int probe_net_attach(probe_net *p, bool attach)
 	p->detached = false;
 	r = attach_all(p);
 	if (r >= 0)
-		r = probe_net_tcp_state_sync(p, p->tcp_needed);
+		r = probe_net_needs_sync(p, p->needs);
 	if (r < 0) {
 		(void)probe_net_attach(p, false);
 		return r;
@@ -154,7 +210,7 @@ int probe_net_attach(probe_net *p, bool attach)
  * programs and with bpf_probe_read_kernel() where it does not.
  */
 static int load_one(const struct probe_net_config *cfg, enum probe_flavor flavor, bool task_btf,
-		    struct net_bpf **ret)
+		    bool udp_send, struct net_bpf **ret)
 {
 	_cleanup_(net_bpf__destroyp) struct net_bpf *skel = NULL;
 	bool btf = flavor == PROBE_FLAVOR_TP_BTF;
@@ -173,6 +229,9 @@ static int load_one(const struct probe_net_config *cfg, enum probe_flavor flavor
 				       cfg->ring_bytes);
 	bpf_program__set_autoload(skel->progs.net_tcp_state_btf, btf);
 	bpf_program__set_autoload(skel->progs.net_tcp_state_tp, !btf);
+	bpf_program__set_autoload(skel->progs.net_udp_send_btf, btf && udp_send);
+	bpf_program__set_autoload(skel->progs.net_udp_send_tp, !btf && udp_send);
+	skel->rodata->cfg_udp_send = udp_send;
 	probe_log_reset();
 	r = net_bpf__load(skel);
 	if (r < 0)
@@ -181,18 +240,44 @@ static int load_one(const struct probe_net_config *cfg, enum probe_flavor flavor
 	return 0;
 }
 
-static int load(const struct probe_net_config *cfg, enum probe_flavor flavor, struct net_bpf **ret)
+static int load_task(const struct probe_net_config *cfg, enum probe_flavor flavor, bool udp_send,
+		     struct net_bpf **ret)
 {
 	int r;
 
 	if (cfg->task_probe_read)
-		return load_one(cfg, flavor, false, ret);
-	r = load_one(cfg, flavor, true, ret);
+		return load_one(cfg, flavor, false, udp_send, ret);
+	r = load_one(cfg, flavor, true, udp_send, ret);
 	if (r >= 0)
 		return r;
 	log_debug_errno(r, "Loading the network probe with BTF task access failed: %m.%s",
 			probe_log_tail());
-	return load_one(cfg, flavor, false, ret);
+	return load_one(cfg, flavor, false, udp_send, ret);
+}
+
+/*
+ * The send tracepoint came with Linux 6.4: without it, a UDP connect() a
+ * rule reports is counted at the connect, as before, whether or not the
+ * socket ever sends.
+ */
+static int load(const struct probe_net_config *cfg, enum probe_flavor flavor, bool *ret_udp_send,
+		struct net_bpf **ret)
+{
+	int r = load_task(cfg, flavor, true, ret);
+
+	if (r >= 0) {
+		*ret_udp_send = true;
+		return r;
+	}
+	log_debug_errno(r, "Loading the network probe with the send tracepoint failed: %m.%s",
+			probe_log_tail());
+	r = load_task(cfg, flavor, false, ret);
+	if (r >= 0) {
+		*ret_udp_send = false;
+		log_notice("The kernel has no sock/sock_send_length tracepoint: a UDP connect() a "
+			   "rule reports is counted when it is made, not at its first send.");
+	}
+	return r;
 }
 
 int probe_net_new(const struct probe_net_config *cfg, probe_net_sample_fn fn, void *userdata,
@@ -226,12 +311,12 @@ int probe_net_new(const struct probe_net_config *cfg, probe_net_sample_fn fn, vo
 
 	p->flavor = cfg->flavor == PROBE_FLAVOR_TRACEPOINT ? PROBE_FLAVOR_TRACEPOINT :
 							     PROBE_FLAVOR_TP_BTF;
-	r = load(cfg, p->flavor, &skel);
+	r = load(cfg, p->flavor, &p->udp_send, &skel);
 	if (r < 0 && cfg->flavor == PROBE_FLAVOR_AUTO) {
 		log_debug_errno(r, "Loading the network probe with tp_btf failed: %m.%s",
 				probe_log_tail());
 		p->flavor = PROBE_FLAVOR_TRACEPOINT;
-		r = load(cfg, p->flavor, &skel);
+		r = load(cfg, p->flavor, &p->udp_send, &skel);
 	}
 	if (r < 0)
 		return probe_log_load_error(r, "network probe");
@@ -365,7 +450,14 @@ static int sweep_pending(probe_net *p, nsec_t now, probe_net_sweep_fn fn, void *
 	p->n_pending = (size_t)n;
 	for (int i = 0; i < n; i++) {
 		const struct net_pending *pe = &p->pending_values[i];
-		struct probe_net_delta d = { .key = &pe->key, .total = 1, .stale = true };
+		struct probe_net_delta d = { .key = &pe->key,
+					     .total = 1,
+					     .stale = true,
+					     .attempts = 1,
+					     .ports = 1,
+					     .addrs = 1,
+					     .n_samples = 1,
+					     .samples = &pe->sample };
 		int r;
 
 		if (pe->time_ns + PROBE_NET_PENDING_STALE_NSEC > now)
@@ -374,6 +466,9 @@ static int sweep_pending(probe_net *p, nsec_t now, probe_net_sweep_fn fn, void *
 		if (bpf_map_delete_elem(fd, &p->pending_keys[i]) < 0)
 			continue;
 		p->n_pending--;
+		/* A connected UDP socket that never sent: no traffic, nothing to say. */
+		if (pe->key.protocol == IPPROTO_UDP)
+			continue;
 		d.count[EVENT_NET_OUTCOME_UNKNOWN] = 1;
 		d.first_boot = d.last_boot = pe->time_ns;
 		r = fn(userdata, &d);
@@ -382,6 +477,31 @@ static int sweep_pending(probe_net *p, nsec_t now, probe_net_sweep_fn fn, void *
 		calls++;
 	}
 	return calls;
+}
+
+/*
+ * Deletes the scan bitmaps of keys that are gone (swept away as idle, or
+ * never made because the aggregation map was full), so a key made anew
+ * starts counting its destinations from its own first.
+ */
+static void scan_prune(probe_net *p)
+{
+	int scan_fd = bpf_map__fd(p->skel->maps.net_scan),
+	    agg_fd = bpf_map__fd(p->skel->maps.net_agg);
+	struct net_agg_key key, next, gone[NET_SCAN_ENTRIES];
+	struct net_agg_value v;
+	size_t n = 0;
+	bool first = true;
+
+	while (n < ELEMENTSOF(gone) &&
+	       bpf_map_get_next_key(scan_fd, first ? NULL : &key, &next) == 0) {
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(agg_fd, &next, &v) < 0 && errno == ENOENT)
+			gone[n++] = next;
+	}
+	for (size_t i = 0; i < n; i++)
+		(void)bpf_map_delete_elem(scan_fd, &gone[i]);
 }
 
 size_t probe_net_live_keys(probe_net *p)
@@ -425,6 +545,20 @@ int probe_net_sweep(probe_net *p, nsec_t idle, probe_net_sweep_fn fn, void *user
 		}
 		d.first_boot = v.first_ns;
 		d.last_boot = v.last_ns;
+		d.attempts = 1;
+		for (size_t o = 0; o < _EVENT_NET_OUTCOME_MAX; o++)
+			d.attempts += v.count[o];
+		d.ports = v.ports;
+		d.addrs = v.addrs;
+		d.scan_partial = v.flags & NET_AGG_SCAN_PARTIAL;
+		d.n_samples = MIN((size_t)v.n_samples, (size_t)NET_SAMPLES_MAX);
+		/* A slot taken but not yet written reads as family 0: the samples end there. */
+		for (size_t j = 0; j < d.n_samples; j++)
+			if (!v.samples[j].family) {
+				d.n_samples = j;
+				break;
+			}
+		d.samples = v.samples;
 		if (!d.removed && n_next < NET_AGG_ENTRIES) {
 			struct seen *s = &p->seen_next[n_next++];
 
@@ -439,6 +573,7 @@ int probe_net_sweep(probe_net *p, nsec_t idle, probe_net_sweep_fn fn, void *user
 			failed = r;
 		calls++;
 	}
+	scan_prune(p);
 	qsort(p->seen_next, n_next, sizeof(*p->seen_next), seen_cmp);
 	swap = p->seen;
 	p->seen = p->seen_next;

@@ -158,6 +158,13 @@ void probe_net_set_resolvers(probe_net *p, const struct policy_net_resolvers *r)
 bool probe_net_follows_tcp(probe_net *p);
 
 /*
+ * Whether a UDP connect() a rule reports is counted at the socket's first
+ * send (the kernel has the sock/sock_send_length tracepoint, Linux 6.4), not
+ * at the connect.
+ */
+bool probe_net_waits_udp_send(probe_net *p);
+
+/*
  * Exempts process pid from every network rule (on), or ends that (off): the
  * agent's own sender, whose way to the collector no rule may cut.  At most
  * NET_EXEMPT_MAX at once; -E2BIG past that.
@@ -185,6 +192,18 @@ struct probe_net_delta {
 	nsec_t first_boot, last_boot; /* CLOCK_BOOTTIME of the key's first and latest event */
 	bool removed; /* the key was idle and is gone: a next event makes a new record */
 	bool stale; /* a TCP connect given up on after PROBE_NET_PENDING_STALE_NSEC */
+	/*
+	 * The key's whole life so far, not only this delta: events (the
+	 * recorded one included), distinct ports and addresses, and the first
+	 * destinations (samples[0] is the recorded event's; n_samples of them,
+	 * at most NET_SAMPLES_MAX).  scan_partial: the kernel ran out of room
+	 * to tell new ports and addresses, so there may be more.
+	 */
+	uint64_t attempts;
+	uint32_t ports, addrs;
+	bool scan_partial;
+	size_t n_samples;
+	const struct net_sample *samples;
 };
 
 typedef int (*probe_net_sweep_fn)(void *userdata, const struct probe_net_delta *d);

@@ -31,7 +31,7 @@ struct prefix {
 struct build {
 	probe_net *p;
 	uint32_t gen;
-	bool tcp_state; /* some rule needs the TCP state tracepoint */
+	unsigned needs; /* NEED_*: what the rules need attached */
 	struct net_state state;
 	struct prefix *prefixes;
 	size_t n_prefixes, cap_prefixes;
@@ -434,8 +434,14 @@ static int build_rules(struct build *b, const struct probe_net_rule *rules, size
 			s->deny_rules |= match;
 		if ((rule->direction == POLICY_NET_OUTBOUND && rule->action == NET_ACTION_REPORT &&
 		     (rule->protocols & POLICY_NET_TCP)) ||
-		    rule->direction == POLICY_NET_INBOUND)
-			b->tcp_state = true;
+		    rule->direction == POLICY_NET_INBOUND ||
+		    (rule->direction == POLICY_NET_LISTEN && (rule->protocols & POLICY_NET_TCP)))
+			b->needs |= NEED_TCP_STATE;
+		if (rule->direction == POLICY_NET_OUTBOUND && (rule->protocols & POLICY_NET_UDP)) {
+			b->needs |= NEED_PEERS;
+			if (rule->action == NET_ACTION_REPORT)
+				b->needs |= NEED_UDP_SEND;
+		}
 		s->match_bits |= match;
 		if (rule->protocols & POLICY_NET_TCP)
 			s->clauses[dir][0] |= all;
@@ -450,6 +456,7 @@ int probe_net_apply_rules(probe_net *p, const struct probe_net_rule *rules, size
 {
 	struct build b = { .p = p };
 	uint32_t cur = probe_net_gen(p), slot;
+	unsigned old_needs;
 	int r;
 
 	/*
@@ -480,13 +487,17 @@ int probe_net_apply_rules(probe_net *p, const struct probe_net_rule *rules, size
 		(void)maps_prune(p, cur);
 		return r;
 	}
-	/* Following TCP before the rules that need it are in force, so no outcome is missed. */
-	if (b.tcp_state) {
-		r = probe_net_tcp_state_sync(p, true);
-		if (r < 0) {
-			(void)maps_prune(p, cur);
-			return r;
-		}
+	/*
+	 * What the new rules need attached before they are in force, so no
+	 * outcome, listen(), peer or first send is missed; what only the old
+	 * ones needed goes after the switch.
+	 */
+	old_needs = p->needs;
+	r = probe_net_needs_sync(p, old_needs | b.needs);
+	if (r < 0) {
+		(void)probe_net_needs_sync(p, old_needs);
+		(void)maps_prune(p, cur);
+		return r;
 	}
 	/*
 	 * One aligned 4-byte store: the programs see the old rules or the new
@@ -496,8 +507,7 @@ int probe_net_apply_rules(probe_net *p, const struct probe_net_rule *rules, size
 	 */
 	__atomic_store_n(&p->skel->bss->net_gen, n > 0 ? b.gen : 0, __ATOMIC_RELEASE);
 	/* Connects of the old rules still awaiting their outcome are swept as stale. */
-	if (!b.tcp_state)
-		(void)probe_net_tcp_state_sync(p, false);
+	(void)probe_net_needs_sync(p, b.needs);
 	return 0;
 }
 

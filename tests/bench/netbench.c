@@ -76,7 +76,7 @@ static int on_delta(void *userdata, const struct probe_net_delta *d)
 {
 	struct bench *b = userdata;
 
-	if (d->key->port == b->port[TRAFFIC_REPORT])
+	if (d->n_samples > 0 && d->samples[0].port == b->port[TRAFFIC_REPORT])
 		b->counted += d->total;
 	else
 		b->records_none += d->total;

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * net_client [--hold] [--count N] tcp|udp|bind|listen ADDRESS PORT
+ * net_client [--hold] [--count N] [--scan] tcp|udp|bind|listen|udpconnect|udpsend ADDRESS PORT
  *
  * The daemon-level network tests' client (tests/integration/net_enforce.c),
  * copied under unique names so rules can be scoped to one copy.  tcp
  * connects to ADDRESS:PORT, udp sends one datagram there with sendto(), bind
  * binds a TCP socket to it, listen binds one and listens on it; ADDRESS is an
- * IPv4 or IPv6 literal (v4-mapped included).  Each of the N calls (default 1,
+ * IPv4 or IPv6 literal (v4-mapped included); udpconnect connects a UDP
+ * socket there and sends nothing, udpsend connects one and send()s one
+ * datagram.  With --scan call n goes to PORT + n.  Each of the N calls (default 1,
  * at most 1000000) uses a fresh socket, closed after the call, but for the
  * last listening socket, which stays open until the program ends.  Then it
  * prints one line on stdout:
@@ -32,8 +34,8 @@
 
 static int usage(void)
 {
-	fprintf(stderr,
-		"Usage: net_client [--hold] [--count N] tcp|udp|bind|listen ADDRESS PORT\n");
+	fprintf(stderr, "Usage: net_client [--hold] [--count N] [--scan] "
+			"tcp|udp|bind|listen|udpconnect|udpsend ADDRESS PORT\n");
 	return 2;
 }
 
@@ -55,11 +57,15 @@ static int call_once(const char *what, const struct sockaddr_storage *ss, sockle
 	int fd, r;
 
 	fd = socket(ss->ss_family,
-		    (strcmp(what, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+		    (strncmp(what, "udp", 3) == 0 ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return errno;
-	if (strcmp(what, "tcp") == 0)
+	if (strcmp(what, "tcp") == 0 || strcmp(what, "udpconnect") == 0)
 		r = connect(fd, (const struct sockaddr *)ss, len);
+	else if (strcmp(what, "udpsend") == 0)
+		r = connect(fd, (const struct sockaddr *)ss, len) == 0 && send(fd, "x", 1, 0) == 1 ?
+			    0 :
+			    -1;
 	else if (strcmp(what, "udp") == 0)
 		r = sendto(fd, "x", 1, 0, (const struct sockaddr *)ss, len) == 1 ? 0 : -1;
 	else
@@ -83,7 +89,7 @@ int main(int argc, char *argv[])
 	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 	unsigned long count = 1, port, ok = 0, eperm = 0, refused = 0, other = 0;
-	bool hold = false, said = false;
+	bool hold = false, said = false, scan = false;
 	const char *what;
 	socklen_t len;
 	int i = 1, last = 0;
@@ -91,6 +97,8 @@ int main(int argc, char *argv[])
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
 		if (strcmp(argv[i], "--hold") == 0)
 			hold = true;
+		else if (strcmp(argv[i], "--scan") == 0)
+			scan = true;
 		else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc &&
 			 parse_ulong(argv[i + 1], COUNT_MAX, &count) && count > 0)
 			i++;
@@ -101,7 +109,8 @@ int main(int argc, char *argv[])
 		return usage();
 	what = argv[i];
 	if (strcmp(what, "tcp") != 0 && strcmp(what, "udp") != 0 && strcmp(what, "bind") != 0 &&
-	    strcmp(what, "listen") != 0)
+	    strcmp(what, "listen") != 0 && strcmp(what, "udpconnect") != 0 &&
+	    strcmp(what, "udpsend") != 0)
 		return usage();
 	if (!parse_ulong(argv[i + 2], 65535, &port))
 		return usage();
@@ -117,7 +126,17 @@ int main(int argc, char *argv[])
 		return usage();
 	}
 
+	if (scan && port + count - 1 > 65535)
+		return usage();
 	for (unsigned long n = 0; n < count; n++) {
+		if (scan) {
+			uint16_t p = htons((uint16_t)(port + n));
+
+			if (ss.ss_family == AF_INET)
+				in4->sin_port = p;
+			else
+				in6->sin6_port = p;
+		}
 		last = call_once(what, &ss, len);
 		if (last == 0)
 			ok++;

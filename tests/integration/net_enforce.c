@@ -174,4 +174,4 @@ int reload_sighup(struct harness_agent *a, unsigned serial)
 
 HARNESS_MAIN_TABLES(&net_enforce_outbound_table, &net_enforce_listen_table,
 		    &net_enforce_rules_table, &net_enforce_repeats_table,
-		    &net_enforce_resolvers_table)
+		    &net_enforce_resolvers_table, &net_enforce_attack_table)

@@ -93,13 +93,15 @@ void client_done(struct client *c);
 struct client_opts {
 	const char *path; /* NULL: the env's copy */
 	bool hold; /* keeps running until client_finish() */
+	bool scan; /* call n goes to port + n (a port scan) */
 	unsigned long count; /* 0: 1 */
 	uid_t uid; /* 0: as we are */
 	int timeout_ms; /* 0: CHILD_TIMEOUT_MS */
 };
 
 /*
- * Runs a client: `what` (tcp, udp, bind, listen) to address:port, and waits
+ * Runs a client: `what` (tcp, udp, bind, listen, udpconnect, udpsend) to
+ * address:port, and waits
  * for its result line.  One not held has exited (and is reaped) when this
  * returns.
  */
@@ -178,6 +180,7 @@ int wait_rule_state(struct harness_agent *a, const char *id, const char *want, i
 /* --- the tables, in the order they run -------------------------------------------- */
 
 extern const struct harness_table net_enforce_outbound_table, net_enforce_listen_table,
-	net_enforce_rules_table, net_enforce_repeats_table, net_enforce_resolvers_table;
+	net_enforce_rules_table, net_enforce_repeats_table, net_enforce_resolvers_table,
+	net_enforce_attack_table;
 
 #endif

@@ -96,6 +96,8 @@ int client_run(const struct env *e, const struct client_opts *co, const char *wh
 	argv[n++] = (char *)path;
 	if (co->hold)
 		argv[n++] = "--hold";
+	if (co->scan)
+		argv[n++] = "--scan";
 	argv[n++] = "--count";
 	argv[n++] = countbuf;
 	argv[n++] = (char *)what;

@@ -16,7 +16,8 @@
  * the tests are in net_probe_deny.c (denied calls, their records and
  * sweeps), net_probe_match.c (what a rule matches and what it leaves alone),
  * net_probe_rules.c (outcomes, inbound, several rules, generations, a
- * policy, the root) and net_probe_storm.c (a full map, storms).
+ * policy, the root), net_probe_storm.c (a full map, storms) and
+ * net_probe_attack.c (what attacks do, and their ordinary cousins).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -82,6 +83,13 @@ int on_delta(void *userdata, const struct probe_net_delta *d)
 		s->count[o] += d->count[o];
 	s->total += d->total;
 	s->last_key = *d->key;
+	s->last_attempts = d->attempts;
+	s->last_ports = d->ports;
+	s->last_addrs = d->addrs;
+	s->last_partial = d->scan_partial;
+	s->last_n_samples = d->n_samples;
+	memset(s->last_samples, 0, sizeof(s->last_samples));
+	memcpy(s->last_samples, d->samples, d->n_samples * sizeof(*d->samples));
 	return 0;
 }
 
@@ -333,4 +341,5 @@ void one_rule_init(struct one_rule *o, const struct harness_addr *a, uint16_t po
 }
 
 HARNESS_MAIN_TABLES_WITH_INTRO(probe_log_setup, &net_probe_deny_table, &net_probe_match_table,
-			       &net_probe_rules_table, &net_probe_storm_table)
+			       &net_probe_rules_table, &net_probe_storm_table,
+			       &net_probe_attack_table)

@@ -5,7 +5,7 @@
  * with the probe attached to it, calls made from this process, and what a
  * record must say.  One binary, build/tests/integration/net_probe, runs the
  * tables of net_probe_deny.c, net_probe_match.c, net_probe_rules.c and
- * net_probe_storm.c, in that order.
+ * net_probe_storm.c and net_probe_attack.c, in that order.
  */
 #ifndef POSTURED_TESTS_NET_PROBE_H
 #define POSTURED_TESTS_NET_PROBE_H
@@ -43,6 +43,12 @@ struct sweep_sum {
 	uint64_t count[_EVENT_NET_OUTCOME_MAX];
 	uint64_t total;
 	struct net_agg_key last_key;
+	/* The last delta's account of its key's whole life: destinations, samples[0]. */
+	uint64_t last_attempts;
+	uint32_t last_ports, last_addrs;
+	size_t last_n_samples;
+	struct net_sample last_samples[NET_SAMPLES_MAX];
+	bool last_partial;
 };
 
 int on_delta(void *userdata, const struct probe_net_delta *d);
@@ -126,6 +132,6 @@ void one_rule_init(struct one_rule *o, const struct harness_addr *a, uint16_t po
 /* --- the tables, in the order they run -------------------------------------------- */
 
 extern const struct harness_table net_probe_deny_table, net_probe_match_table,
-	net_probe_rules_table, net_probe_storm_table;
+	net_probe_rules_table, net_probe_storm_table, net_probe_attack_table;
 
 #endif

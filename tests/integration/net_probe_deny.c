@@ -107,7 +107,8 @@ static int deny_repeats(void)
 	      "the sweep should count the 2 repeats, it counted %llu",
 	      (unsigned long long)sum.total);
 	CHECK(sum.last_key.verdict == EVENT_NET_DENIED && sum.last_key.tgid == (uint32_t)getpid() &&
-		      sum.last_key.port == dn.port,
+		      sum.last_n_samples == 1 && sum.last_samples[0].port == dn.port &&
+		      sum.last_ports == 1 && sum.last_addrs == 1 && sum.last_attempts == 3,
 	      "the swept key is not the denied call's");
 	dn.repeats_done = true;
 	return 0;

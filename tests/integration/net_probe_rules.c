@@ -33,6 +33,7 @@ static int test_outcomes(const void *arg)
 				       .action = NET_ACTION_REPORT,
 				       .match = &match };
 	uint16_t open_port, closed_port;
+	struct sweep_sum sum = {};
 	int e;
 
 	/* The classic tracepoint goes with the other fallback: what older kernels run. */
@@ -60,16 +61,36 @@ static int test_outcomes(const void *arg)
 		CHECK(e == calls[i].err, "connect to [%s]:%u ended with %s, not %s",
 		      calls[i].to->text, calls[i].port, err_name(e), err_name(calls[i].err));
 	}
-	TRY(expect_records(&f, ELEMENTSOF(calls), "three reported connects"));
-	for (size_t i = 0; i < ELEMENTSOF(calls); i++)
-		TRY(check_record(&f, i,
-				 &(struct want){ .direction = EVENT_NET_OUTBOUND,
-						 .protocol = IPPROTO_TCP,
-						 .family = (uint8_t)calls[i].to->family,
-						 .verdict = EVENT_NET_REPORTED,
-						 .outcome = calls[i].outcome,
-						 .addr = calls[i].to,
-						 .port = calls[i].port }));
+	/* One program, one rule: the first connect is the record, the others count in its key. */
+	TRY(expect_records(&f, 1, "three reported connects of one program"));
+	TRY(check_record(&f, 0,
+			 &(struct want){ .direction = EVENT_NET_OUTBOUND,
+					 .protocol = IPPROTO_TCP,
+					 .family = (uint8_t)calls[0].to->family,
+					 .verdict = EVENT_NET_REPORTED,
+					 .outcome = calls[0].outcome,
+					 .addr = calls[0].to,
+					 .port = calls[0].port }));
+	CHECK(probe_net_sweep(f.p, UINT64_MAX / 2, on_delta, &sum) == 1,
+	      "the sweep should hand on one key, it handed on %u", sum.calls);
+	CHECK(sum.total == 2 && sum.count[EVENT_NET_OUTCOME_REFUSED] == 2,
+	      "the sweep should count 2 refused connects, it counted %llu (%llu refused)",
+	      (unsigned long long)sum.total,
+	      (unsigned long long)sum.count[EVENT_NET_OUTCOME_REFUSED]);
+	/* Two ports, two addresses; each connect brought a new one, so each is a sample. */
+	CHECK(sum.last_ports == 2 && sum.last_addrs == 2 && sum.last_attempts == 3 &&
+		      sum.last_n_samples == 3,
+	      "the key counts %u ports, %u addresses, %llu attempts, %zu samples; expected 2 2 3 3",
+	      sum.last_ports, sum.last_addrs, (unsigned long long)sum.last_attempts,
+	      sum.last_n_samples);
+	for (size_t i = 0; i < ELEMENTSOF(calls); i++) {
+		const struct net_sample *smp = &sum.last_samples[i];
+
+		CHECK(smp->family == calls[i].to->family && smp->port == calls[i].port &&
+			      memcmp(smp->addr, calls[i].to->bytes,
+				     calls[i].to->family == AF_INET ? 4 : 16) == 0,
+		      "sample %zu is not [%s]:%u", i, calls[i].to->text, calls[i].port);
+	}
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "net_probe.h"
@@ -15,13 +16,17 @@
 /* Sweeps during a storm, so deltas add up over several of them. */
 #define STORM_SWEEPS 5
 
-/* More keys than the aggregation map holds: one record for each event past it, none lost. */
+/*
+ * More keys than the aggregation map holds: keys are (program, rule,
+ * verdict), so one process each; one record for each event past the map's
+ * room, none lost.
+ */
 static int test_agg_full(const void *arg)
 {
 	_cleanup_fixture_ struct fixture f = {};
 	struct harness_addr a = harness_loopback4_random();
 	struct policy_net_prefix pf = prefix_of(&a);
-	struct policy_net_port_range ports = { 20000, 20000 + NET_AGG_ENTRIES + 100 };
+	struct policy_net_port_range ports = { 20000, 20000 };
 	struct policy_net_clause match = {
 		.n_prefixes = 1, .prefixes = &pf, .n_ports = 1, .ports = &ports
 	};
@@ -29,25 +34,32 @@ static int test_agg_full(const void *arg)
 				       .protocols = POLICY_NET_UDP,
 				       .action = NET_ACTION_DENY,
 				       .match = &match };
-	const unsigned keys = NET_AGG_ENTRIES + 100, repeats = 50;
+	const unsigned keys = NET_AGG_ENTRIES + 20, repeats = 50;
 	struct sweep_sum sum = {};
 	uint64_t st[_NET_STAT_MAX], in_records = 0;
 	size_t not_aggregated = 0;
 
 	TRY(fixture_setup(&f, false));
 	TRY(apply(&f, &rule, 1));
-	/* Denied datagrams never leave: any port of the range will do. */
+	/* Each in a process of its own; the last one again and again. */
 	for (unsigned i = 0; i < keys; i++) {
-		int e = try_send(&a, (uint16_t)(ports.first + i), SOCK_DGRAM, NULL);
+		unsigned n = i == keys - 1 ? 1 + repeats : 1;
+		int status;
+		pid_t pid = fork();
 
-		CHECK(e == EPERM, "sendto port %u ended with %s", ports.first + i, err_name(e));
-		if (i % 1000 == 999)
+		CHECK(pid >= 0, "fork: %m");
+		if (pid == 0) {
+			for (unsigned j = 0; j < n; j++)
+				if (try_send(&a, ports.first, SOCK_DGRAM, NULL) != EPERM)
+					_exit(1);
+			_exit(0);
+		}
+		CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+			      WEXITSTATUS(status) == 0,
+		      "process %u's sendto was not denied", i);
+		if (i % 200 == 199)
 			TRY(drain(&f));
 	}
-	/* A key that found the map full, again: a record each time. */
-	for (unsigned i = 0; i < repeats; i++)
-		CHECK(try_send(&a, (uint16_t)(ports.first + keys - 1), SOCK_DGRAM, NULL) == EPERM,
-		      "a repeated sendto was not denied");
 	TRY(drain(&f));
 	CHECK(probe_net_sweep(f.p, 0, on_delta, &sum) >= 0, "the sweep failed");
 	TRY(stats(&f, st));

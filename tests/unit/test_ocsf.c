@@ -639,6 +639,47 @@ static void test_compliance_finding(void **state)
 	f->network.last_real = 1700000010000000ULL;
 	f->network.aggregated = true;
 	check_finding(f, "network repeats");
+	/* A scan: many ports of one address, the first few named. */
+	f->network.family = AF_INET;
+	memset(f->network.remote_addr, 0, sizeof(f->network.remote_addr));
+	memcpy(f->network.remote_addr, (const uint8_t[]){ 192, 0, 2, 7 }, 4);
+	f->network.remote_port = 1;
+	f->network.scan = true;
+	f->network.scan_attempts = 65535;
+	f->network.scan_ports = 65535;
+	f->network.scan_addrs = 1;
+	f->network.n_samples = 2;
+	f->network.samples[0] = (struct finding_net_sample){ .family = AF_INET,
+							     .addr = { 192, 0, 2, 7 },
+							     .port = 1 };
+	f->network.samples[1] =
+		(struct finding_net_sample){ .family = AF_INET6, .addr = { [15] = 1 }, .port = 2 };
+	check_finding(f, "network scan");
+	{
+		_cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
+		_cleanup_(yajl_tree_freep) yajl_val rec = NULL;
+		const char *ports[] = { "postured", "network", "scan", "ports", NULL };
+		const char *addrs[] = { "postured", "network", "scan", "addresses", NULL };
+		const char *attempts[] = { "postured", "network", "scan", "attempts", NULL };
+		const char *samples[] = { "postured", "network", "scan", "samples", NULL };
+		yajl_val v;
+
+		assert_non_null(g);
+		format_finding(g, f, "00112233445566778899aabbccddeeff", &fixture_device);
+		rec = fixture_json_parse(g);
+		assert_int_equal(YAJL_GET_INTEGER(yajl_tree_get(rec, ports, yajl_t_number)), 65535);
+		assert_int_equal(YAJL_GET_INTEGER(yajl_tree_get(rec, addrs, yajl_t_number)), 1);
+		assert_int_equal(YAJL_GET_INTEGER(yajl_tree_get(rec, attempts, yajl_t_number)),
+				 65535);
+		v = yajl_tree_get(rec, samples, yajl_t_array);
+		assert_non_null(v);
+		assert_int_equal(YAJL_GET_ARRAY(v)->len, 2);
+		assert_string_equal(YAJL_GET_STRING(yajl_tree_get(
+					    YAJL_GET_ARRAY(v)->values[1],
+					    (const char *[]){ "address", NULL }, yajl_t_string)),
+				    "::1");
+	}
+	f->network.scan = false;
 	f->has_process = false;
 	f->n_ancestors = 0;
 	f->network.direction = POLICY_NET_INBOUND;
