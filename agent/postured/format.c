@@ -178,14 +178,25 @@ static const char *stdio_kind_name(uint8_t kind)
  * What the kernel found at an exec, in the postured extension: where the
  * program lies, the script a #! interpreter runs, and what its standard
  * descriptors are (with the other end of a network socket, and the program
- * writing into a pipe on its input).  Pipes, files and terminals only by
- * kind: nothing of what flows through them.
+ * writing into a pipe on its input).  Only the descriptors that say
+ * something are listed: pipes and sockets (a file, a terminal, /dev/null or
+ * a closed one is what nearly every program has), and nothing of what flows
+ * through them.  Left out entirely when there is nothing to say: every exec
+ * of an audit trail has this, so it stays short.
  */
 static void write_exec_facts(yajl_gen g, unsigned location, const char *script,
 			     const char *stdin_from, const struct decoded_stdio *stdio)
 {
 	static const char *const fds[3] = { "stdin", "stdout", "stderr" };
+	bool telling[3] = {};
+	bool any = location || (script && script[0]);
 
+	for (size_t i = 0; stdio && i < 3; i++) {
+		telling[i] = stdio[i].kind >= EVENT_STDIO_PIPE;
+		any |= telling[i];
+	}
+	if (!any)
+		return;
 	json_open(g, "exec");
 	json_key(g, "location");
 	yajl_gen_array_open(g);
@@ -200,6 +211,8 @@ static void write_exec_facts(yajl_gen g, unsigned location, const char *script,
 	for (size_t i = 0; stdio && i < 3; i++) {
 		const struct decoded_stdio *s = &stdio[i];
 
+		if (!telling[i])
+			continue;
 		json_open(g, fds[i]);
 		json_str(g, "kind", stdio_kind_name(s->kind));
 		if (s->kind == EVENT_STDIO_NETWORK) {

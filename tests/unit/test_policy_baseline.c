@@ -112,7 +112,7 @@ static const struct rule_case cases[] = {
 	  { P("/usr/bin/tor"), P("/home/alice/tor-browser/Browser/TorBrowser/Tor/tor") },
 	  { P("/usr/bin/top"), P("/usr/bin/torsocks") } },
 	{ "tunnel-relay-tools",
-	  { P("/usr/bin/iodine"), P("/usr/local/bin/gost"), P("/home/alice/ligolo-ng") },
+	  { P("/usr/bin/iodine"), P("/usr/local/bin/gost"), P("/home/alice/revsocks") },
 	  { P("/usr/bin/ghostscript"), P("/usr/bin/iodbctest") } },
 	{ "coin-miner",
 	  { P("/opt/xmrig/xmrig"), P("/home/alice/Downloads/t-rex"), P("/usr/bin/cpuminer") },
@@ -143,7 +143,7 @@ static const struct rule_case cases[] = {
 	  { PIPE("/usr/bin/dash", "cat"), PIPE("/usr/bin/less", "curl") } },
 	{ "firewall-changed-by-hand",
 	  { BY("/usr/sbin/nft", "/usr/bin/sudo"), BY("/usr/sbin/xtables-nft-multi", "/usr/bin/su"),
-	    BY("/usr/sbin/xtables-legacy-multi", "/usr/bin/pkexec") },
+	    BY("/usr/sbin/xtables-legacy-multi", "/usr/bin/sudo") },
 	  /* Docker's and NetworkManager's own calls; sudo running something else. */
 	  { BY("/usr/sbin/xtables-nft-multi", "/usr/sbin/dockerd"),
 	    BY("/usr/sbin/nft", "/usr/sbin/NetworkManager"),
