@@ -411,12 +411,12 @@ static int expect_stderr(struct harness_agent *a, const char *text, int timeout_
 
 /*
  * What the feed tests share: the world with the feed's configuration, the
- * collector serving serial 2 properly signed, and the agent fetching it.
+ * collector serving serial 3 properly signed, and the agent fetching it.
  */
 static struct feed {
 	struct world w;
 	struct harness_agent *a;
-	bool in_force; /* serial 2 was put in force and kept on disk */
+	bool in_force; /* serial 3 was put in force and kept on disk */
 } fe;
 
 static int feed_setup(const void *arg)
@@ -426,7 +426,7 @@ static int feed_setup(const void *arg)
 	fe = (struct feed){};
 	TRY(world_init(&fe.w));
 	TRY(world_feed_init(&fe.w));
-	TRY(feed_write_policy(&fe.w, 2));
+	TRY(feed_write_policy(&fe.w, 3));
 	TRY(feed_sign(&fe.w));
 	TRY(world_start_collector(&fe.w));
 	o.config = fe.w.config;
@@ -441,12 +441,12 @@ static int feed_teardown(const void *arg)
 	return r;
 }
 
-/* The served policy, serial 2, is verified and put in force, and kept on disk (once). */
+/* The served policy, serial 3, is verified and put in force, and kept on disk (once). */
 static int feed_put_in_force(void)
 {
 	if (fe.in_force)
 		return 0;
-	TRY(expect_stderr(fe.a, "Policy feed (serial 2,", 10000));
+	TRY(expect_stderr(fe.a, "Policy feed (serial 3,", 10000));
 	/* Kept on disk right after it is in force. */
 	for (int i = 0; i < 40 && access(fe.w.signed_policy, F_OK) < 0; i++)
 		usleep(50 * 1000);
@@ -462,30 +462,30 @@ static int test_feed_in_force(const void *arg)
 	return feed_put_in_force();
 }
 
-/* Serial 3 with serial 2's signature: the bytes are not the signed bytes. */
+/* Serial 4 with serial 3's signature: the bytes are not the signed bytes. */
 static int test_feed_bad_signature(const void *arg)
 {
-	TRY(feed_write_policy(&fe.w, 3));
+	TRY(feed_write_policy(&fe.w, 4));
 	TRY(feed_reload(&fe.w));
 	TRY(expect_stderr(fe.a, "signature does not verify with the pinned key", 10000));
 	TRY(wait_rows(&fe.w, 2003, "%signature does not verify with the pinned key%",
 		      "the finding about the bad signature"));
-	CHECK(!strstr(fe.a->err, "Policy feed (serial 3,"),
+	CHECK(!strstr(fe.a->err, "Policy feed (serial 4,"),
 	      "a refused policy was put in force; the agent said: %s", harness_agent_stderr(fe.a));
 	return 0;
 }
 
-/* Serial 1, properly signed, after 2: a rollback. */
+/* Serial 2, properly signed, after 3: a rollback. */
 static int test_feed_rollback(const void *arg)
 {
 	TRY(feed_put_in_force());
-	TRY(feed_write_policy(&fe.w, 1));
+	TRY(feed_write_policy(&fe.w, 2));
 	TRY(feed_sign(&fe.w));
 	TRY(feed_reload(&fe.w));
-	TRY(expect_stderr(fe.a, "serial 1 is lower than 2 in force: refusing a rollback", 10000));
+	TRY(expect_stderr(fe.a, "serial 2 is lower than 3 in force: refusing a rollback", 10000));
 	TRY(wait_rows(&fe.w, 2003, "%refusing a rollback%", "the finding about the rollback"));
-	CHECK(!strstr(fe.a->err, "Policy feed (serial 3,") &&
-		      !strstr(fe.a->err, "Policy feed (serial 1,"),
+	CHECK(!strstr(fe.a->err, "Policy feed (serial 4,") &&
+		      !strstr(fe.a->err, "Policy feed (serial 2,"),
 	      "a refused policy was put in force; the agent said: %s", harness_agent_stderr(fe.a));
 	return 0;
 }
@@ -503,7 +503,7 @@ static int test_feed_offline_start(const void *arg)
 	      "the collector did not exit within 10 s of SIGTERM");
 	TRY(harness_agent_start(&o, &a));
 	snprintf(text, sizeof(text),
-		 "Policy feed (serial 2, monitor mode, 1 rules) from %s is in force",
+		 "Policy feed (serial 3, monitor mode, 1 rules) from %s is in force",
 		 fe.w.signed_policy);
 	TRY(expect_stderr(a, text, 5000));
 	return harness_agent_stop_ok(a);
