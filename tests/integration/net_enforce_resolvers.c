@@ -222,7 +222,9 @@ static int test_found_lines(const void *arg)
 	{
 		_cleanup_client_ struct client c = CLIENT_INIT;
 
-		TRY(client_run(&e, &(struct client_opts){ .uid = NOBODY }, "tcp", A.text, p3, &c));
+		/* Held open: a one-shot client may be gone before the agent reads its /proc/PID/exe. */
+		TRY(client_run(&e, &(struct client_opts){ .hold = true, .uid = NOBODY }, "tcp",
+			       A.text, p3, &c));
 		EXPECT_OK(c, "the connection");
 		TRY(expect_net(a, &(const struct want){ .rule = "connections-there",
 							.action = "reported",
