@@ -11,6 +11,7 @@
  * without dbus-daemon.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <locale.h>
 #include <poll.h>
@@ -475,7 +476,8 @@ int main(int argc, char *argv[])
 {
 	const char *build = argc > 1 ? argv[1] : "build";
 	char tmp[] = "/tmp/postured-notify-test.XXXXXX";
-	char address[512], req[4096], bindir[128], marker[256], path_env[512], script[256];
+	char address[512], req[4096], bindir[PATH_MAX + 64], marker[256];
+	char path_env[PATH_MAX + 96], script[PATH_MAX + 80];
 	pthread_t thread;
 	pid_t pid;
 	int fd, status, k, base;
@@ -492,7 +494,24 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	snprintf(sock_path, sizeof(sock_path), "%s/status.sock", tmp);
-	snprintf(bindir, sizeof(bindir), "%s/bin", tmp);
+	/*
+	 * The fake posturectl lives in the build tree, not in /tmp: a laptop
+	 * running the baseline in enforce mode stops programs run from
+	 * world-writable places, and a developer's tests should pass there.
+	 */
+	{
+		char abs[PATH_MAX];
+
+		if (!realpath(build, abs)) {
+			perror(build);
+			return 1;
+		}
+		if (snprintf(bindir, sizeof(bindir), "%s/tests/notify/bin.%d", abs,
+			     (int)getpid()) >= (int)sizeof(bindir)) {
+			fprintf(stderr, "%s: the build directory's path is too long\n", build);
+			return 1;
+		}
+	}
 	snprintf(marker, sizeof(marker), "%s/explain.out", tmp);
 	snprintf(script, sizeof(script), "%s/posturectl", bindir);
 	/* A posturectl that writes down how it was called; no terminal, so "Details" runs it directly. */
