@@ -45,36 +45,14 @@ static pid_t dbus_pid = -1, fake_pid = -1;
 
 static int start_dbus(void)
 {
-	char conf[512], dir[300], text[2048];
-	FILE *f;
+	char dir[300], text[2048];
 
 	snprintf(root, sizeof(root), "%s/root", tmpdir);
 	snprintf(dir, sizeof(dir), "%s/run/dbus", root);
 	snprintf(text, sizeof(text), "mkdir -p '%s'", dir);
 	if (system(text) != 0)
 		return -1;
-	snprintf(conf, sizeof(conf), "%s/bus.conf", tmpdir);
-	f = fopen(conf, "we");
-	if (!f)
-		return -1;
-	fprintf(f,
-		"<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-		" \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-		"<busconfig>\n"
-		"  <listen>unix:path=%s/system_bus_socket</listen>\n"
-		"  <auth>EXTERNAL</auth>\n"
-		"  <policy context=\"default\">\n"
-		"    <allow user=\"*\"/>\n"
-		"    <allow own=\"*\"/>\n"
-		"    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
-		"    <allow eavesdrop=\"true\"/>\n"
-		"  </policy>\n"
-		"</busconfig>\n",
-		dir);
-	fclose(f);
-
-	snprintf(text, sizeof(text), "--config-file=%s", conf);
-	return private_bus_start(text, true, address, sizeof(address), &dbus_pid);
+	return private_bus_start_system(tmpdir, dir, address, sizeof(address), &dbus_pid);
 }
 
 /* Starts fake_systemd with the NULL-terminated arguments and waits until it owns its names. */

@@ -39,30 +39,7 @@ static int fake_in = -1;
 
 static int start_dbus(void)
 {
-	char conf[512], text[2048];
-	FILE *f;
-
-	snprintf(conf, sizeof(conf), "%s/bus.conf", tmpdir);
-	f = fopen(conf, "we");
-	if (!f)
-		return -1;
-	fprintf(f,
-		"<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-		" \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-		"<busconfig>\n"
-		"  <listen>unix:path=%s/system_bus_socket</listen>\n"
-		"  <auth>EXTERNAL</auth>\n"
-		"  <policy context=\"default\">\n"
-		"    <allow user=\"*\"/>\n"
-		"    <allow own=\"*\"/>\n"
-		"    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
-		"    <allow eavesdrop=\"true\"/>\n"
-		"  </policy>\n"
-		"</busconfig>\n",
-		tmpdir);
-	fclose(f);
-	snprintf(text, sizeof(text), "--config-file=%s", conf);
-	return private_bus_start(text, true, address, sizeof(address), &dbus_pid);
+	return private_bus_start_system(tmpdir, tmpdir, address, sizeof(address), &dbus_pid);
 }
 
 /* Starts fake_resolved with the NULL-terminated arguments; waits until it owns the name. */
