@@ -1024,6 +1024,26 @@ static __always_inline void tcp_outcome(struct trace_event_raw_inet_sock_set_sta
 	bpf_map_delete_elem(&net_pending, &cookie);
 }
 
+/*
+ * The facts of a TCP state change as a rule of direction sees them: the
+ * local port, uid, and addr (the remote end for inbound, the local one for
+ * listen).
+ */
+static __always_inline void tcp_facts(struct net_facts *f, __u32 gen, __u8 direction,
+				      const struct tcp_change *c, __u32 uid, const __u8 *addr)
+{
+	f->gen = gen;
+	f->direction = direction;
+	f->protocol = IPPROTO_TCP;
+	f->proto_idx = 0;
+	f->port = c->local_port;
+	f->uid = uid;
+	f->addr.gen = gen;
+	f->addr.family = c->family;
+	__builtin_memcpy(f->addr.addr, addr, 16);
+	f->addr.prefixlen = NET_ADDR_KEY_BITS(c->family == AF_INET ? 32 : 128);
+}
+
 /* An accepted connection: judged without a process, by the listener's owner. */
 static __always_inline void tcp_inbound(struct trace_event_raw_inet_sock_set_state *ctx,
 					struct sock *sk, bool btf, __u32 gen)
@@ -1043,16 +1063,7 @@ static __always_inline void tcp_inbound(struct trace_event_raw_inet_sock_set_sta
 		return;
 	tcp_change_addrs(ctx, sk, btf, &c);
 	flags = c.flags;
-	f.gen = gen;
-	f.direction = EVENT_NET_INBOUND;
-	f.protocol = IPPROTO_TCP;
-	f.proto_idx = 0;
-	f.port = c.local_port;
-	f.uid = SK_READ(btf, sk, sk_uid.val);
-	f.addr.gen = gen;
-	f.addr.family = c.family;
-	__builtin_memcpy(f.addr.addr, c.remote, 16);
-	f.addr.prefixlen = NET_ADDR_KEY_BITS(c.family == AF_INET ? 32 : 128);
+	tcp_facts(&f, gen, EVENT_NET_INBOUND, &c, SK_READ(btf, sk, sk_uid.val), c.remote);
 	rule = rule_pick(s, clauses_of(s, &f, NULL));
 	if (rule < 0 || rule >= NET_RULES_MAX)
 		return;
@@ -1101,16 +1112,7 @@ static __always_inline void tcp_listen(struct trace_event_raw_inet_sock_set_stat
 		return;
 	tcp_change_addrs(ctx, sk, btf, &c);
 	flags = c.flags;
-	f.gen = gen;
-	f.direction = EVENT_NET_LISTEN;
-	f.protocol = IPPROTO_TCP;
-	f.proto_idx = 0;
-	f.port = c.local_port;
-	f.uid = (__u32)bpf_get_current_uid_gid();
-	f.addr.gen = gen;
-	f.addr.family = c.family;
-	__builtin_memcpy(f.addr.addr, c.local, 16);
-	f.addr.prefixlen = NET_ADDR_KEY_BITS(c.family == AF_INET ? 32 : 128);
+	tcp_facts(&f, gen, EVENT_NET_LISTEN, &c, (__u32)bpf_get_current_uid_gid(), c.local);
 	if (f.port == 0)
 		rule = EVENT_NET_RULE_UNJUDGED;
 	else
