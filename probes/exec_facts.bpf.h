@@ -58,17 +58,32 @@ static __always_inline __u32 exec_file_facts(struct file *file)
 	return facts;
 }
 
-/* The file at descriptor fd of task t, or NULL. */
-static __always_inline struct file *task_fd(struct task_struct *t, unsigned int fd)
+/* Task t's descriptor table, read once for the standard descriptors. */
+struct task_fds {
+	struct file **fds;
+	unsigned int max;
+};
+
+static __always_inline struct task_fds task_fds(struct task_struct *t)
 {
 	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	struct file **fds;
+	struct task_fds tf = {};
+
+	if (fdt) {
+		tf.max = BPF_CORE_READ(fdt, max_fds);
+		tf.fds = BPF_CORE_READ(fdt, fd);
+	}
+	return tf;
+}
+
+/* The file at descriptor fd of tf, or NULL. */
+static __always_inline struct file *task_fd(const struct task_fds *tf, unsigned int fd)
+{
 	struct file *f = NULL;
 
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (!tf->fds || fd >= tf->max)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) < 0)
+	if (bpf_probe_read_kernel(&f, sizeof(f), &tf->fds[fd]) < 0)
 		return NULL;
 	return f;
 }
@@ -81,11 +96,11 @@ static __always_inline struct sock *file_sock(struct file *f)
 	return BPF_CORE_READ(sock, sk);
 }
 
-/* What descriptor fd of t is, into *s; for a socket its peer.  Returns the kind. */
-static __always_inline __u8 stdio_fill(struct task_struct *t, unsigned int fd,
+/* What descriptor fd of tf is, into *s; for a socket its peer.  Returns the kind. */
+static __always_inline __u8 stdio_fill(const struct task_fds *tf, unsigned int fd,
 				       struct event_stdio *s)
 {
-	struct file *f = task_fd(t, fd);
+	struct file *f = task_fd(tf, fd);
 	struct sock *sk;
 	umode_t mode;
 	__u16 family;
@@ -137,8 +152,10 @@ static __always_inline __u8 stdio_fill(struct task_struct *t, unsigned int fd,
 /* Whether one of t's descriptors 0 to 2 is a TCP or UDP socket (cheaper than stdio_fill()). */
 static __always_inline bool stdio_network(struct task_struct *t)
 {
+	struct task_fds tf = task_fds(t);
+
 	for (unsigned int fd = 0; fd < 3; fd++) {
-		struct file *f = task_fd(t, fd);
+		struct file *f = task_fd(&tf, fd);
 		struct sock *sk;
 		__u16 family;
 
@@ -178,6 +195,7 @@ static __always_inline __u16 file_path(struct file *file, struct path_scratch *s
 {
 	struct vfsmount *vfsmnt = BPF_CORE_READ(file, f_path.mnt);
 	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
+	struct dentry *root = BPF_CORE_READ(vfsmnt, mnt_root);
 	struct mount *mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
 	__u32 off = EVENT_PATH_LEN - 1, size;
 	int i;
@@ -188,7 +206,7 @@ static __always_inline __u16 file_path(struct file *file, struct path_scratch *s
 		struct dentry *parent;
 		__u32 len;
 
-		if (d == BPF_CORE_READ(vfsmnt, mnt_root)) {
+		if (d == root) {
 			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
 
 			if (up == mnt) {
@@ -199,6 +217,7 @@ static __always_inline __u16 file_path(struct file *file, struct path_scratch *s
 			d = BPF_CORE_READ(mnt, mnt_mountpoint);
 			mnt = up;
 			vfsmnt = (void *)mnt + bpf_core_field_offset(struct mount, mnt);
+			root = BPF_CORE_READ(vfsmnt, mnt_root);
 			continue;
 		}
 		len = BPF_CORE_READ(d, d_name.len);

@@ -146,15 +146,33 @@ static __always_inline void verdict_merge(struct filter_verdict *v, struct filte
 }
 
 /*
+ * How an exec was started, for exec_fill(): interp is bprm->interp where
+ * the hook has the binprm (it differs from filename for a #! script), NULL
+ * where it has not.
+ */
+struct exec_start {
+	struct file *file;
+	const char *filename;
+	const char *interp;
+	bool has_binprm;
+	/* exec_file_facts(file), once exec_verdict() needed them. */
+	bool file_facts_known;
+	__u32 file_facts;
+};
+
+/*
  * The facts of an exec that the filter has entries for: of file, and of
  * task t's standard descriptors.  Only those asked for are looked at.
  */
-static __always_inline __u32 wanted_facts(struct file *file, struct task_struct *t)
+static __always_inline __u32 wanted_facts(struct exec_start *s, struct task_struct *t)
 {
 	__u32 want = facts_wanted, facts = 0;
 
-	if (want & (1U << EVENT_FACT_MEMORY | 1U << EVENT_FACT_WORLD_WRITABLE))
-		facts = exec_file_facts(file) & want;
+	if (want & (1U << EVENT_FACT_MEMORY | 1U << EVENT_FACT_WORLD_WRITABLE)) {
+		s->file_facts = exec_file_facts(s->file);
+		s->file_facts_known = true;
+		facts = s->file_facts & want;
+	}
 	if ((want & 1U << EVENT_FACT_STDIO_NETWORK) && stdio_network(t))
 		facts |= 1U << EVENT_FACT_STDIO_NETWORK;
 	return facts;
@@ -189,20 +207,22 @@ static __always_inline void script_verdict(struct filter_verdict *v)
 }
 
 /*
- * The verdict for executing file (the program's struct file: mm->exe_file
- * once exec is done, bprm->file while the LSM hook decides) under filename,
- * the path as exec'd, by task t.
+ * The verdict for executing s->file (the program's struct file:
+ * mm->exe_file once exec is done, bprm->file while the LSM hook decides)
+ * under s->filename, the path as exec'd, by task t.
  */
-static __always_inline void exec_verdict(struct file *file, const char *filename,
-					 struct task_struct *t, struct filter_verdict *v)
+static __always_inline void exec_verdict(struct exec_start *s, struct task_struct *t,
+					 struct filter_verdict *v)
 {
+	struct file *file = s->file;
+	const char *filename = s->filename;
 	struct filter_inode_key ik = {};
 	struct filter_name_key nk = {};
 	struct filter_path_key *pk;
 	struct inode *inode;
 	__u32 zero = 0, facts;
 
-	facts = wanted_facts(file, t);
+	facts = wanted_facts(s, t);
 	for (__u32 f = 0; f < _EVENT_FACT_MAX; f++)
 		fact_verdict(facts, f, v);
 
@@ -243,17 +263,6 @@ static __always_inline void track(__u32 pid)
 	bpf_map_update_elem(&tracked, &pid, &one, BPF_ANY);
 }
 
-/*
- * How an exec was started, for exec_fill(): interp is bprm->interp where
- * the hook has the binprm (it differs from filename for a #! script), NULL
- * where it has not.
- */
-struct exec_start {
-	struct file *file;
-	const char *filename;
-	const char *interp;
-	bool has_binprm;
-};
 
 /* Notes the program writing into the pipe on its standard output, for stdin_from rules. */
 static __always_inline void note_pipe_writer(const struct event_exec *e, struct file *file)
@@ -273,6 +282,7 @@ static __always_inline void exec_fill(struct event_exec *e, const struct exec_st
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	struct file *file = s->file;
 	struct path_scratch *scratch;
+	struct task_fds fds;
 	struct pipe_writer *w;
 	struct inode *inode;
 	__u32 zero = 0;
@@ -295,10 +305,11 @@ static __always_inline void exec_fill(struct event_exec *e, const struct exec_st
 	e->filename_size = n;
 	e->args_size = 0;
 
-	e->facts = exec_file_facts(s->file);
+	e->facts = s->file_facts_known ? s->file_facts : exec_file_facts(s->file);
 	e->_pad = 0;
+	fds = task_fds(t);
 	for (unsigned int fd = 0; fd < 3; fd++)
-		if (stdio_fill(t, fd, &e->stdio[fd]) == EVENT_STDIO_NETWORK)
+		if (stdio_fill(&fds, fd, &e->stdio[fd]) == EVENT_STDIO_NETWORK)
 			e->facts |= 1U << EVENT_FACT_STDIO_NETWORK;
 	e->exe_path_size = 0;
 	scratch = bpf_map_lookup_elem(&exe_path_scratch, &zero);
@@ -369,7 +380,7 @@ static __always_inline int handle_exec(struct exec_start *s)
 	__u32 want_args = *(volatile __u32 *)&args_size;
 
 	s->file = BPF_CORE_READ(t, mm, exe_file);
-	exec_verdict(s->file, s->filename, t, &v);
+	exec_verdict(s, t, &v);
 	if (s->has_binprm && s->interp != s->filename)
 		script_verdict(&v);
 	if (v.action == EVENT_ACTION_KILL) {
@@ -531,7 +542,7 @@ int BPF_PROG(exec_lsm, struct linux_binprm *bprm, int ret)
 
 	if (ret)
 		return ret;
-	exec_verdict(s.file, s.filename, t, &v);
+	exec_verdict(&s, t, &v);
 	if (v.action != EVENT_ACTION_KILL)
 		return 0;
 	stat_inc(EVENT_STAT_DENIED);
