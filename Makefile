@@ -295,7 +295,9 @@ $(BUILD)/tests/integration/net_enforce: $(call obj,$(NET_ENFORCE_IT_SRCS))
 # facts the kernel decides at exec have their tests in a file of their own.
 $(BUILD)/tests/integration/process_rules: $(call obj,tests/integration/process_rules_facts.c \
 	tests/integration/rules_env.c)
-$(BUILD)/tests/integration/baseline: $(call obj,tests/integration/rules_env.c)
+$(BUILD)/tests/integration/baseline: $(call obj,tests/integration/rules_env.c \
+	tests/integration/baseline_exec.c tests/integration/baseline_tools.c \
+	tests/integration/baseline_network.c)
 
 # End to end: the spool and the sender against the real collector, on loopback, started and
 # its store read with the collector suite's harness.
