@@ -263,7 +263,6 @@ static __always_inline void track(__u32 pid)
 	bpf_map_update_elem(&tracked, &pid, &one, BPF_ANY);
 }
 
-
 /* Notes the program writing into the pipe on its standard output, for stdin_from rules. */
 static __always_inline void note_pipe_writer(const struct event_exec *e, struct file *file)
 {

@@ -9,11 +9,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "baseline.h"
@@ -149,6 +151,7 @@ static int test_pipe_to_shell(const void *arg)
 {
 	_cleanup_bl_ struct bl b = {};
 	char script[PATH_MAX], marker[PATH_MAX], text[PATH_MAX + 64], cmd[2 * PATH_MAX];
+	int status;
 
 	TRY(bl_start(&b, arg));
 	snprintf(marker, sizeof(marker), "%s", env_marker(&b.e));
@@ -160,9 +163,13 @@ static int test_pipe_to_shell(const void *arg)
 	CHECK(exists(marker), "the script through cat should have run");
 	CHECK(unlink(marker) == 0, "unlink %s: %m", marker);
 	snprintf(cmd, sizeof(cmd), "/usr/bin/curl -s 'file://%s' | /bin/sh", script);
-	TRY(run_wait((char *[]){ "/bin/sh", "-c", cmd, NULL }, &(int){ 0 }));
+	TRY(run_wait((char *[]){ "/bin/sh", "-c", cmd, NULL }, &status));
 	CHECK(b.enforce ? !exists(marker) : exists(marker), "the script through curl should %s",
 	      b.enforce ? "be stopped" : "run");
+	/* The outer shell's status is the pipeline's last command's: 128 + 9 when it was killed. */
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == (b.enforce ? 128 + SIGKILL : 0),
+	      "the shell reading curl should %s; the pipeline's status %d",
+	      b.enforce ? "be killed" : "end well", status);
 	TRY(expect_findings(&b, "download-piped-to-shell", 1));
 	return harness_agent_stop_ok(b.a);
 }
