@@ -113,6 +113,7 @@ struct attr {
 	const char *requirement;
 	const char *type; /* a local override of the dictionary's type, rarely */
 	yajl_val enum_values; /* the class's or object's own enum */
+	yajl_val deprecated; /* "@deprecated": {"message", "since"} of the nearest layer */
 };
 
 struct attrs {
@@ -187,6 +188,8 @@ static void attrs_merge(struct attrs *s, yajl_val attributes, yajl_val profiles)
 			a->type = member_str(def, "type");
 		if (member(def, "enum"))
 			a->enum_values = member(def, "enum");
+		if (member(def, "@deprecated"))
+			a->deprecated = member(def, "@deprecated");
 	}
 }
 
@@ -385,6 +388,13 @@ static void validate_object(struct report *r, const char *path, yajl_val value, 
 		if (!d) {
 			report_add(r, sub, "is not in the dictionary");
 			continue;
+		}
+		/* A deprecated attribute has a successor the schema names: use that. */
+		if (a->deprecated || member(d, "@deprecated")) {
+			yajl_val dep = a->deprecated ? a->deprecated : member(d, "@deprecated");
+
+			report_add(r, sub, "is deprecated since %s: %s",
+				   member_str(dep, "since") ?: "?", member_str(dep, "message") ?: "");
 		}
 		type = a->type ? a->type : member_str(d, "type");
 		if (!type) {
@@ -757,6 +767,8 @@ static void test_validator_catches(void **state)
 		  "process.file.hashes[0]: required attribute \"algorithm_id\" is missing" },
 		{ "{\"disposition_id\":2}", "disposition_id: is not an attribute" },
 		{ "{\"no_such\":1}", "no_such: is not an attribute" },
+		{ "{\"process\":{\"lineage\":[\"/bin/sh\"]}}",
+		  "process.lineage: is deprecated since 1.4.0" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
