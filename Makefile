@@ -79,7 +79,7 @@ format_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/ocsf.c agent
 ocsf_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/format_loss.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
  $(POLICY_SRCS)
 config_DEPS := agent/postured/config.c agent/postured/probe_process.c agent/postured/probe_common.c
-device_DEPS := agent/postured/device.c
+device_DEPS := agent/postured/device.c agent/postured/device_type.c
 checks_DEPS = $(CHECKS_SRCS) $(POLICY_SRCS)
 checks_ctl_DEPS = agent/ctl/ctl_check.c agent/postured/baseline.c $(CHECKS_SRCS) \
 	$(POLICY_SRCS)
