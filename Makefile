@@ -175,12 +175,16 @@ po-check:
 		case "$$s" in *untranslated*|*fuzzy*) echo "$$p: $$s (run make po, then translate)"; \
 			exit 1;; esac; done
 
+# A program run from the build tree (build/posturectl) reads the catalogues built there
+# (agent/ctl/ctl_i18n.c says how it knows); an installed one, only LOCALEDIR.
 $(call obj,agent/ctl/ctl_i18n.c) $(call obj,agent/ctl/ctl_i18n.c,asan/): \
-	CFLAGS += -DPOSTURED_LOCALEDIR='"$(LOCALEDIR)"'
+	CFLAGS += -DPOSTURED_LOCALEDIR='"$(LOCALEDIR)"' -DPOSTURED_BUILD_DIR='"$(abspath $(BUILD))"'
 # The unit test reads the catalogues built in the tree.
+# It also runs build/posturectl itself, as the quick start does, to see it find them.
 $(call obj,tests/unit/test_ctl_status.c) $(call obj,tests/unit/test_ctl_status.c,asan/): \
-	CFLAGS += -DTEST_LOCALEDIR='"$(BUILD)/locale"'
-$(BUILD)/tests/test_ctl_status $(BUILD)/asan/tests/test_ctl_status: | $(MO_FILES)
+	CFLAGS += -DTEST_LOCALEDIR='"$(BUILD)/locale"' -DTEST_BUILD_DIR='"$(abspath $(BUILD))"' \
+	-DPOSTURED_TEST_INSTALLED_MO='"$(LOCALEDIR)/ja/LC_MESSAGES/postured.mo"'
+$(BUILD)/tests/test_ctl_status $(BUILD)/asan/tests/test_ctl_status: | $(MO_FILES) $(BUILD)/posturectl
 $(call obj,tests/unit/test_policy_ctl.c) $(call obj,tests/unit/test_policy_ctl.c,asan/): \
 	CFLAGS += -DTEST_LOCALEDIR='"$(BUILD)/locale"'
 $(BUILD)/tests/test_policy_ctl $(BUILD)/asan/tests/test_policy_ctl: | $(MO_FILES)
