@@ -76,7 +76,7 @@ decode_DEPS := agent/postured/decode.c
 proctab_DEPS := agent/postured/proctab.c agent/postured/decode.c
 format_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
  $(POLICY_SRCS)
-ocsf_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/format_loss.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
+ocsf_DEPS = tests/ocsf/ocsf_validate.c $(CHECKS_SRCS) agent/postured/format.c agent/postured/format_loss.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
  $(POLICY_SRCS)
 config_DEPS := agent/postured/config.c agent/postured/probe_process.c agent/postured/probe_common.c
 device_DEPS := agent/postured/device.c agent/postured/device_type.c
@@ -281,7 +281,16 @@ $(BUILD)/tests/integration/firewall_netns: $(call obj,$(FIREWALL_IT_SRCS)) $(POL
 # the tests are in a file a concern.
 PROCESS_PROBE_IT_SRCS := $(addprefix tests/integration/,process_probe_lifecycle.c \
 	process_probe_agent.c process_probe_storm.c)
-$(BUILD)/tests/integration/process_probe: $(call obj,$(PROCESS_PROBE_IT_SRCS))
+$(BUILD)/tests/integration/process_probe: $(call obj,$(PROCESS_PROBE_IT_SRCS)) \
+	| $(BUILD)/tests/ocsf-validate
+
+# ocsf-validate SCHEMA_DIR [FILE...]: NDJSON streams against the OCSF schema (test_ocsf's
+# validator); process_probe runs it over a whole --print-events stream.
+$(BUILD)/tests/ocsf-validate: $(call obj,tests/ocsf/ocsf_validate_main.c tests/ocsf/ocsf_validate.c) \
+		$(BASIC_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
 # The status socket of the daemon: status_socket.c has the agent, the scenes and main(); the
 # connections and the tests are in a file each.
@@ -387,7 +396,8 @@ check: $(UNIT_TESTS:%=$(BUILD)/asan/tests/test_%) format-check
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		tests/run-unit $(UNIT_TESTS:%=$(BUILD)/asan/tests/test_%)
 
-integration: all $(INTEGRATION_TESTS:%=$(BUILD)/tests/integration/%) $(HELPER_BINS)
+integration: all $(INTEGRATION_TESTS:%=$(BUILD)/tests/integration/%) $(HELPER_BINS) \
+		$(BUILD)/tests/ocsf-validate
 	@tests/run-integration $(BUILD) $(INTEGRATION_TESTS)
 
 # Everything CI runs: both compilers clean, unit tests plain and sanitized, the kernel tests.
@@ -401,7 +411,7 @@ clang-build:
 
 FORMAT_FILES = $(filter-out %/kernel_types.h,$(wildcard agent/*/*.[ch] basic/*.[ch] agent/postured/checks/*.[ch] \
 	probes/*.[ch] tests/unit/*.[ch] tests/integration/*.[ch] tests/helpers/*.c tests/bench/*.c \
-	tests/checks_bus/*.c tests/notify/*.c tests/helpers/*.h \
+	tests/checks_bus/*.c tests/notify/*.c tests/helpers/*.h tests/ocsf/*.[ch] \
 	tests/fuzz/*.[ch]))
 
 .PHONY: format format-check
