@@ -401,7 +401,8 @@ integration: all $(INTEGRATION_TESTS:%=$(BUILD)/tests/integration/%) $(HELPER_BI
 	@tests/run-integration $(BUILD) $(INTEGRATION_TESTS)
 
 # Everything CI runs: both compilers clean, unit tests plain and sanitized, the kernel tests.
-test: all unit check clang-build po-check checks-bus-test integration collector-test e2e notify-test
+test: all unit check clang-build po-check docs-check checks-bus-test integration collector-test e2e \
+	notify-test
 
 .PHONY: clang-build
 clang-build:
@@ -413,6 +414,19 @@ FORMAT_FILES = $(filter-out %/kernel_types.h,$(wildcard agent/*/*.[ch] basic/*.[
 	probes/*.[ch] tests/unit/*.[ch] tests/integration/*.[ch] tests/helpers/*.c tests/bench/*.c \
 	tests/checks_bus/*.c tests/notify/*.c tests/helpers/*.h tests/ocsf/*.[ch] \
 	tests/fuzz/*.[ch]))
+
+# The docs say what is built: nothing that exists is called planned (tools/check-docs); and
+# the check still catches what it is for, a layout line and a sentence that do.
+.PHONY: docs-check
+docs-check:
+	$(call msg,DOCS,README.md docs/*.md)
+	$(Q)tools/check-docs
+	$(Q)t=$$(mktemp -d) && mkdir -p $$t/docs $$t/tests/e2e $$t/agent/sender && \
+	touch $$t/agent/sender/sender.c && \
+	printf 'tests/e2e/        (planned)\n' > $$t/README.md && \
+	printf 'The policy, the sender\nand the spool are planned.\n' > $$t/docs/architecture.md && \
+	n=$$(tools/check-docs $$t 2>&1 | wc -l); rm -rf $$t; \
+	[ "$$n" -eq 2 ] || { echo "tools/check-docs found $$n of the 2 planted mistakes" >&2; exit 1; }
 
 .PHONY: format format-check
 format-check:
@@ -532,6 +546,6 @@ clean:
 .PHONY: help
 help:
 	@echo "Targets: all (default) test unit check integration bench fuzz install deps demo"
-	@echo "         format format-check clean.  V=1 shows commands."
+	@echo "         po po-check docs-check format format-check clean.  V=1 shows commands."
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
