@@ -52,7 +52,7 @@ static const char *build_tree_localedir(void)
 		return NULL;
 	exe[n] = '\0';
 	return ctl_i18n_in_build_tree(exe, POSTURED_BUILD_DIR) ? POSTURED_BUILD_DIR "/locale" :
-								  NULL;
+								 NULL;
 }
 #else
 static const char *build_tree_localedir(void)

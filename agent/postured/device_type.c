@@ -82,10 +82,10 @@ int device_type_from_hostnamed_chassis(const char *chassis)
 		const char *name;
 		int type_id;
 	} map[] = {
-		{ "desktop", DEVICE_TYPE_DESKTOP }, { "laptop", DEVICE_TYPE_LAPTOP },
+		{ "desktop", DEVICE_TYPE_DESKTOP },    { "laptop", DEVICE_TYPE_LAPTOP },
 		{ "convertible", DEVICE_TYPE_LAPTOP }, { "server", DEVICE_TYPE_SERVER },
-		{ "tablet", DEVICE_TYPE_TABLET },     { "handset", DEVICE_TYPE_MOBILE },
-		{ "watch", DEVICE_TYPE_MOBILE },      { "vm", DEVICE_TYPE_VIRTUAL },
+		{ "tablet", DEVICE_TYPE_TABLET },      { "handset", DEVICE_TYPE_MOBILE },
+		{ "watch", DEVICE_TYPE_MOBILE },       { "vm", DEVICE_TYPE_VIRTUAL },
 	};
 
 	/* "embedded" and "container" have no OCSF device type of their own. */
@@ -147,9 +147,21 @@ static bool dmi_says_virtual(const char *root)
 		"sys/class/dmi/id/bios_vendor",
 	};
 	static const char *const vendors[] = {
-		"KVM",	      "OpenStack", "KubeVirt", "Amazon EC2",  "QEMU",
-		"VMware",     "VMW",	   "innotek GmbH", "VirtualBox", "Xen",
-		"Bochs",      "Parallels", "BHYVE",	   "Hyper-V",	 "Apple Virtualization",
+		"KVM",
+		"OpenStack",
+		"KubeVirt",
+		"Amazon EC2",
+		"QEMU",
+		"VMware",
+		"VMW",
+		"innotek GmbH",
+		"VirtualBox",
+		"Xen",
+		"Bochs",
+		"Parallels",
+		"BHYVE",
+		"Hyper-V",
+		"Apple Virtualization",
 		"Google Compute Engine",
 	};
 	char buf[256], vendor[256];

@@ -41,9 +41,9 @@ char *finding_log_line(const struct finding *f, char *buf, size_t size)
 		return strbufcpy(buf, size, "");
 	if (f->has_process)
 		return strbuf_printf(buf, size, "Rule %s: %s (pid %u, %s%s%s): %s",
-				     policy_rule_id(f->rule), state, f->process.pid, f->process.path,
-				     f->process.script[0] ? " running " : "", f->process.script,
-				     finding_action_to_string(f->action));
+				     policy_rule_id(f->rule), state, f->process.pid,
+				     f->process.path, f->process.script[0] ? " running " : "",
+				     f->process.script, finding_action_to_string(f->action));
 	if (f->check && f->check->reason[0])
 		return strbuf_printf(buf, size, "Rule %s: %s: %s", policy_rule_id(f->rule), state,
 				     f->check->reason);

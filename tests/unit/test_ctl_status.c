@@ -417,7 +417,8 @@ static void test_status_installed_copy(void **state)
 	if (skip_without("ja"))
 		return;
 	if (stat(POSTURED_TEST_INSTALLED_MO, &st) == 0) {
-		print_message("SKIPPED: a catalogue is installed at %s\n", POSTURED_TEST_INSTALLED_MO);
+		print_message("SKIPPED: a catalogue is installed at %s\n",
+			      POSTURED_TEST_INSTALLED_MO);
 		skip();
 		return;
 	}
@@ -442,7 +443,8 @@ static void test_in_build_tree(void **state)
 	/* A build tree named with a trailing slash or through "..": resolved first. */
 	snprintf(exe, sizeof(exe), "%s/", TEST_BUILD_DIR);
 	assert_true(ctl_i18n_in_build_tree(TEST_BUILD_DIR "/posturectl", exe));
-	assert_true(ctl_i18n_in_build_tree(TEST_BUILD_DIR "/posturectl", TEST_BUILD_DIR "/locale/.."));
+	assert_true(
+		ctl_i18n_in_build_tree(TEST_BUILD_DIR "/posturectl", TEST_BUILD_DIR "/locale/.."));
 	/* Below it, beside it, above it, or not there: no. */
 	assert_false(ctl_i18n_in_build_tree(TEST_BUILD_DIR "/asan/posturectl", TEST_BUILD_DIR));
 	assert_false(ctl_i18n_in_build_tree(TEST_BUILD_DIR "x/posturectl", TEST_BUILD_DIR));

@@ -273,12 +273,12 @@ static int type_teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-#define assert_type(want)                                                                    \
-	do {                                                                                 \
-		int got_ = device_type_read(type_root);                                      \
-		if (got_ != (want))                                                          \
+#define assert_type(want)                                                                      \
+	do {                                                                                   \
+		int got_ = device_type_read(type_root);                                        \
+		if (got_ != (want))                                                            \
 			fail_msg("line %d: expected device type %d, got %d", __LINE__, (want), \
-				 got_);                                                      \
+				 got_);                                                        \
 	} while (0)
 
 static void test_type_chassis(void **state)
@@ -438,12 +438,12 @@ int main(void)
 	};
 
 	const struct CMUnitTest type_tests[] = {
-		cmocka_unit_test(test_type_chassis),	  cmocka_unit_test(test_type_hostile),
-		cmocka_unit_test(test_type_virtual),	  cmocka_unit_test(test_type_machine_info),
-		cmocka_unit_test(test_type_acpi),	  cmocka_unit_test(test_type_names),
+		cmocka_unit_test(test_type_chassis), cmocka_unit_test(test_type_hostile),
+		cmocka_unit_test(test_type_virtual), cmocka_unit_test(test_type_machine_info),
+		cmocka_unit_test(test_type_acpi),    cmocka_unit_test(test_type_names),
 	};
 	int failed = cmocka_run_group_tests_name("device", tests, NULL, NULL);
 
-	return failed + cmocka_run_group_tests_name("device type", type_tests, type_setup,
-						    type_teardown);
+	return failed +
+	       cmocka_run_group_tests_name("device type", type_tests, type_setup, type_teardown);
 }
