@@ -76,10 +76,10 @@ decode_DEPS := agent/postured/decode.c
 proctab_DEPS := agent/postured/proctab.c agent/postured/decode.c
 format_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
  $(POLICY_SRCS)
-ocsf_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/format_loss.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
+ocsf_DEPS = tests/ocsf/ocsf_validate.c $(CHECKS_SRCS) agent/postured/format.c agent/postured/format_loss.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
  $(POLICY_SRCS)
 config_DEPS := agent/postured/config.c agent/postured/probe_process.c agent/postured/probe_common.c
-device_DEPS := agent/postured/device.c
+device_DEPS := agent/postured/device.c agent/postured/device_type.c
 checks_DEPS = $(CHECKS_SRCS) $(POLICY_SRCS)
 checks_ctl_DEPS = agent/ctl/ctl_check.c agent/postured/baseline.c $(CHECKS_SRCS) \
 	$(POLICY_SRCS)
@@ -175,12 +175,16 @@ po-check:
 		case "$$s" in *untranslated*|*fuzzy*) echo "$$p: $$s (run make po, then translate)"; \
 			exit 1;; esac; done
 
+# A program run from the build tree (build/posturectl) reads the catalogues built there
+# (agent/ctl/ctl_i18n.c says how it knows); an installed one, only LOCALEDIR.
 $(call obj,agent/ctl/ctl_i18n.c) $(call obj,agent/ctl/ctl_i18n.c,asan/): \
-	CFLAGS += -DPOSTURED_LOCALEDIR='"$(LOCALEDIR)"'
+	CFLAGS += -DPOSTURED_LOCALEDIR='"$(LOCALEDIR)"' -DPOSTURED_BUILD_DIR='"$(abspath $(BUILD))"'
 # The unit test reads the catalogues built in the tree.
+# It also runs build/posturectl itself, as the quick start does, to see it find them.
 $(call obj,tests/unit/test_ctl_status.c) $(call obj,tests/unit/test_ctl_status.c,asan/): \
-	CFLAGS += -DTEST_LOCALEDIR='"$(BUILD)/locale"'
-$(BUILD)/tests/test_ctl_status $(BUILD)/asan/tests/test_ctl_status: | $(MO_FILES)
+	CFLAGS += -DTEST_LOCALEDIR='"$(BUILD)/locale"' -DTEST_BUILD_DIR='"$(abspath $(BUILD))"' \
+	-DPOSTURED_TEST_INSTALLED_MO='"$(LOCALEDIR)/ja/LC_MESSAGES/postured.mo"'
+$(BUILD)/tests/test_ctl_status $(BUILD)/asan/tests/test_ctl_status: | $(MO_FILES) $(BUILD)/posturectl
 $(call obj,tests/unit/test_policy_ctl.c) $(call obj,tests/unit/test_policy_ctl.c,asan/): \
 	CFLAGS += -DTEST_LOCALEDIR='"$(BUILD)/locale"'
 $(BUILD)/tests/test_policy_ctl $(BUILD)/asan/tests/test_policy_ctl: | $(MO_FILES)
@@ -277,7 +281,16 @@ $(BUILD)/tests/integration/firewall_netns: $(call obj,$(FIREWALL_IT_SRCS)) $(POL
 # the tests are in a file a concern.
 PROCESS_PROBE_IT_SRCS := $(addprefix tests/integration/,process_probe_lifecycle.c \
 	process_probe_agent.c process_probe_storm.c)
-$(BUILD)/tests/integration/process_probe: $(call obj,$(PROCESS_PROBE_IT_SRCS))
+$(BUILD)/tests/integration/process_probe: $(call obj,$(PROCESS_PROBE_IT_SRCS)) \
+	| $(BUILD)/tests/ocsf-validate
+
+# ocsf-validate SCHEMA_DIR [FILE...]: NDJSON streams against the OCSF schema (test_ocsf's
+# validator); process_probe runs it over a whole --print-events stream.
+$(BUILD)/tests/ocsf-validate: $(call obj,tests/ocsf/ocsf_validate_main.c tests/ocsf/ocsf_validate.c) \
+		$(BASIC_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
 # The status socket of the daemon: status_socket.c has the agent, the scenes and main(); the
 # connections and the tests are in a file each.
@@ -385,11 +398,13 @@ check: $(UNIT_TESTS:%=$(BUILD)/asan/tests/test_%) format-check
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		tests/run-unit $(UNIT_TESTS:%=$(BUILD)/asan/tests/test_%)
 
-integration: all $(INTEGRATION_TESTS:%=$(BUILD)/tests/integration/%) $(HELPER_BINS)
+integration: all $(INTEGRATION_TESTS:%=$(BUILD)/tests/integration/%) $(HELPER_BINS) \
+		$(BUILD)/tests/ocsf-validate
 	@tests/run-integration $(BUILD) $(INTEGRATION_TESTS)
 
 # Everything CI runs: both compilers clean, unit tests plain and sanitized, the kernel tests.
-test: all unit check clang-build po-check checks-bus-test integration collector-test e2e notify-test
+test: all unit check clang-build po-check docs-check checks-bus-test integration collector-test e2e \
+	notify-test
 
 .PHONY: clang-build
 clang-build:
@@ -399,8 +414,21 @@ clang-build:
 
 FORMAT_FILES = $(filter-out %/kernel_types.h,$(wildcard agent/*/*.[ch] basic/*.[ch] agent/postured/checks/*.[ch] \
 	probes/*.[ch] tests/unit/*.[ch] tests/integration/*.[ch] tests/helpers/*.c tests/bench/*.c \
-	tests/checks_bus/*.c tests/notify/*.c tests/helpers/*.h \
+	tests/checks_bus/*.c tests/notify/*.c tests/helpers/*.h tests/ocsf/*.[ch] \
 	tests/fuzz/*.[ch]))
+
+# The docs say what is built: nothing that exists is called planned (tools/check-docs); and
+# the check still catches what it is for, a layout line and a sentence that do.
+.PHONY: docs-check
+docs-check:
+	$(call msg,DOCS,README.md docs/*.md)
+	$(Q)tools/check-docs
+	$(Q)t=$$(mktemp -d) && mkdir -p $$t/docs $$t/tests/e2e $$t/agent/sender && \
+	touch $$t/agent/sender/sender.c && \
+	printf 'tests/e2e/        (planned)\n' > $$t/README.md && \
+	printf 'The policy, the sender\nand the spool are planned.\n' > $$t/docs/architecture.md && \
+	n=$$(tools/check-docs $$t 2>&1 | wc -l); rm -rf $$t; \
+	[ "$$n" -eq 2 ] || { echo "tools/check-docs found $$n of the 2 planted mistakes" >&2; exit 1; }
 
 .PHONY: format format-check
 format-check:
@@ -520,6 +548,6 @@ clean:
 .PHONY: help
 help:
 	@echo "Targets: all (default) test unit check integration bench fuzz install deps demo"
-	@echo "         format format-check clean.  V=1 shows commands."
+	@echo "         po po-check docs-check format format-check clean.  V=1 shows commands."
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

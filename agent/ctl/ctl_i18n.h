@@ -8,6 +8,7 @@
 #define POSTURED_CTL_I18N_H
 
 #include <libintl.h>
+#include <stdbool.h>
 
 #define _(s)	       gettext(s)
 #define N_(s)	       (s)
@@ -16,8 +17,22 @@
 
 /*
  * Sets the locale from the environment and binds the "postured" text domain
- * to $POSTURED_LOCALEDIR, else the installed locale directory.  For main()s.
+ * to ctl_i18n_localedir().  For main()s.
  */
 void ctl_i18n_setup(void);
+
+/*
+ * The catalogue directory: $POSTURED_LOCALEDIR (ignored when setuid or
+ * with file capabilities), else the build tree's build/locale when this
+ * program's executable lies in the build tree, else the installed one.
+ */
+const char *ctl_i18n_localedir(void);
+
+/*
+ * Whether the executable at exe (an absolute, resolved path such as
+ * /proc/self/exe gives) lies directly in build_dir, once build_dir is
+ * resolved too.  False for anything else, a missing build_dir included.
+ */
+bool ctl_i18n_in_build_tree(const char *exe, const char *build_dir);
 
 #endif

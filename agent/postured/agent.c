@@ -54,14 +54,25 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 	return 0;
 }
 
+/*
+ * The counters, at stop, in the log: what the agent saw and lost, as one JSON
+ * object after "Counters at stop: " so a reader or a test can take them
+ * whole.  --print-events' stdout carries only OCSF records; posturectl
+ * status and the snapshots tell the running counts.
+ */
 static void emit_stats(agent *a)
 {
 	uint64_t k[_EVENT_STAT_MAX] = {};
 	struct proctab_stats ps;
+	struct engine_stats es;
+	_cleanup_(yajl_gen_freep) yajl_gen g = NULL;
+	const unsigned char *buf;
+	size_t len;
 
 	if (probe_process_stats(a->proc, k) < 0)
 		log_warning("Could not read the kernel's record counters.");
 	proctab_get_stats(a->procs, &ps);
+	engine_get_stats(a->engine, &es);
 	log_info("Peak memory: %lu KiB at start-up, %lu KiB since.", a->startup_peak_kib,
 		 proc_status_kib("VmHWM:"));
 	log_info("Processed %llu records; the kernel dropped %llu exec, %llu fork and %llu exit "
@@ -70,62 +81,58 @@ static void emit_stats(agent *a)
 		 (unsigned long long)k[EVENT_STAT_FORK_LOST],
 		 (unsigned long long)k[EVENT_STAT_EXIT_LOST],
 		 (unsigned long long)a->records.decode_errors);
-	if (!a->opts.print_events)
+	/* Whatever the last drain printed goes out before the agent says it is done. */
+	agent_findings_flush(a);
+
+	g = yajl_gen_alloc(NULL);
+	if (!g) {
+		log_oom();
 		return;
-
-	/* The last line of the debugging view: what the agent saw and lost. */
-	yajl_gen_map_open(a->gen);
-	json_open(a->gen, "postured");
-	json_str(a->gen, "event", "agent_stats");
-	json_str(a->gen, "probe_flavor", probe_flavor_to_string(probe_process_flavor(a->proc)));
-	json_str(a->gen, "enforcement", probe_process_enforcement(a->proc));
-	json_u64(a->gen, "records", a->records.count);
-	json_u64(a->gen, "malformed", a->records.decode_errors);
-	json_open(a->gen, "sent");
-	json_u64(a->gen, "exec", k[EVENT_STAT_EXEC_SENT]);
-	json_u64(a->gen, "fork", k[EVENT_STAT_FORK_SENT]);
-	json_u64(a->gen, "exit", k[EVENT_STAT_EXIT_SENT]);
-	json_close(a->gen);
-	json_open(a->gen, "lost");
-	json_u64(a->gen, "exec", k[EVENT_STAT_EXEC_LOST]);
-	json_u64(a->gen, "fork", k[EVENT_STAT_FORK_LOST]);
-	json_u64(a->gen, "exit", k[EVENT_STAT_EXIT_LOST]);
-	json_close(a->gen);
-	json_u64(a->gen, "kernel_wakeups", k[EVENT_STAT_WAKEUPS]);
-	json_u64(a->gen, "kernel_filtered_execs", k[EVENT_STAT_EXEC_FILTERED]);
-	json_u64(a->gen, "kernel_kills", k[EVENT_STAT_KILLED]);
-	json_u64(a->gen, "kernel_denied_execs", k[EVENT_STAT_DENIED]);
-	json_u64(a->gen, "findings", a->findings.count);
-	json_u64(a->gen, "startup_peak_rss_kib", a->startup_peak_kib);
-	json_u64(a->gen, "peak_rss_kib", proc_status_kib("VmHWM:"));
-	{
-		struct engine_stats es;
-
-		engine_get_stats(a->engine, &es);
-		json_open(a->gen, "policy");
-		if (engine_policy(a->engine)) {
-			json_str(a->gen, "id", policy_id(engine_policy(a->engine)));
-			json_u64(a->gen, "serial", policy_serial(engine_policy(a->engine)));
-		}
-		json_str(a->gen, "source", a->policy.source);
-		json_u64(a->gen, "kernel_entries", es.kernel_entries);
-		json_bool(a->gen, "kernel_filter_open", es.kernel_filter_open);
-		json_u64(a->gen, "evaluated", es.evaluated);
-		json_u64(a->gen, "denied", es.denied);
-		json_u64(a->gen, "killed", es.killed);
-		json_u64(a->gen, "hashed", es.hashed);
-		json_close(a->gen);
 	}
-	json_open(a->gen, "process_table");
-	json_u64(a->gen, "entries", ps.entries);
-	json_u64(a->gen, "evicted", ps.evicted);
-	json_u64(a->gen, "replaced", ps.replaced);
-	json_u64(a->gen, "seeded", ps.seeded);
-	json_close(a->gen);
-	json_close(a->gen);
-	yajl_gen_map_close(a->gen);
-	agent_findings_print(a);
-	fflush(stdout);
+	yajl_gen_map_open(g);
+	json_str(g, "probe_flavor", probe_flavor_to_string(probe_process_flavor(a->proc)));
+	json_str(g, "enforcement", probe_process_enforcement(a->proc));
+	json_u64(g, "records", a->records.count);
+	json_u64(g, "malformed", a->records.decode_errors);
+	json_open(g, "sent");
+	json_u64(g, "exec", k[EVENT_STAT_EXEC_SENT]);
+	json_u64(g, "fork", k[EVENT_STAT_FORK_SENT]);
+	json_u64(g, "exit", k[EVENT_STAT_EXIT_SENT]);
+	json_close(g);
+	json_open(g, "lost");
+	json_u64(g, "exec", k[EVENT_STAT_EXEC_LOST]);
+	json_u64(g, "fork", k[EVENT_STAT_FORK_LOST]);
+	json_u64(g, "exit", k[EVENT_STAT_EXIT_LOST]);
+	json_close(g);
+	json_u64(g, "kernel_wakeups", k[EVENT_STAT_WAKEUPS]);
+	json_u64(g, "kernel_filtered_execs", k[EVENT_STAT_EXEC_FILTERED]);
+	json_u64(g, "kernel_kills", k[EVENT_STAT_KILLED]);
+	json_u64(g, "kernel_denied_execs", k[EVENT_STAT_DENIED]);
+	json_u64(g, "findings", a->findings.count);
+	json_u64(g, "startup_peak_rss_kib", a->startup_peak_kib);
+	json_u64(g, "peak_rss_kib", proc_status_kib("VmHWM:"));
+	json_open(g, "policy");
+	if (engine_policy(a->engine)) {
+		json_str(g, "id", policy_id(engine_policy(a->engine)));
+		json_u64(g, "serial", policy_serial(engine_policy(a->engine)));
+	}
+	json_str(g, "source", a->policy.source);
+	json_u64(g, "kernel_entries", es.kernel_entries);
+	json_bool(g, "kernel_filter_open", es.kernel_filter_open);
+	json_u64(g, "evaluated", es.evaluated);
+	json_u64(g, "denied", es.denied);
+	json_u64(g, "killed", es.killed);
+	json_u64(g, "hashed", es.hashed);
+	json_close(g);
+	json_open(g, "process_table");
+	json_u64(g, "entries", ps.entries);
+	json_u64(g, "evicted", ps.evicted);
+	json_u64(g, "replaced", ps.replaced);
+	json_u64(g, "seeded", ps.seeded);
+	json_close(g);
+	yajl_gen_map_close(g);
+	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
+		log_info("Counters at stop: %.*s", (int)len, (const char *)buf);
 }
 
 agent *agent_free(agent *a)

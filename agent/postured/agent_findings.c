@@ -66,18 +66,10 @@ void agent_findings_on_finding(void *userdata, const struct finding *f)
 	sd_id128_t id;
 
 	a->findings.count++;
-	if (ratelimit_below(&a->findings.rl)) {
-		if (f->rule && f->has_process)
-			log_notice("Rule %s: %s (pid %u, %s%s%s): %s.", policy_rule_id(f->rule),
-				   finding_kind_to_string(f->kind), f->process.pid, f->process.path,
-				   f->process.script[0] ? " running " : "", f->process.script,
-				   finding_action_to_string(f->action));
-		else if (f->rule && f->check && f->check->reason[0])
-			log_notice("Rule %s: %s: %s.", policy_rule_id(f->rule),
-				   finding_kind_to_string(f->kind), f->check->reason);
-		else if (f->rule)
-			log_notice("Rule %s: %s.", policy_rule_id(f->rule),
-				   finding_kind_to_string(f->kind));
+	if (f->rule && ratelimit_below(&a->findings.rl)) {
+		char line[2 * EVENT_PATH_LEN + CHECK_LINE_MAX + 256];
+
+		log_notice("%s.", finding_log_line(f, line, sizeof(line)));
 	}
 	if (sd_id128_randomize(&id) < 0)
 		id = SD_ID128_NULL;

@@ -16,34 +16,6 @@
 #define POSTURED_APP_ID \
 	SD_ID128_MAKE(5b, 0e, 83, 3c, 9a, 41, 4f, 2d, 8e, 67, 1d, 52, c4, a9, f0, 13)
 
-int device_type_from_chassis(int chassis)
-{
-	switch (chassis) {
-	case 8: /* portable */
-	case 9: /* laptop */
-	case 10: /* notebook */
-	case 14: /* sub notebook */
-	case 31: /* convertible */
-	case 32: /* detachable */
-		return 3;
-	case 3: /* desktop */
-	case 4: /* low-profile desktop */
-	case 6: /* mini tower */
-	case 7: /* tower */
-	case 13: /* all in one */
-	case 35: /* mini PC */
-		return 2;
-	case 17: /* main server chassis */
-	case 23: /* rack mount */
-	case 28: /* blade */
-		return 1;
-	case 30: /* tablet */
-		return 4;
-	default:
-		return 0;
-	}
-}
-
 static int machine_id_from_file(const char *root, sd_id128_t *ret)
 {
 	char path[4096], buf[64];
@@ -90,9 +62,7 @@ int device_info_read(const char *root, struct device_info *ret)
 	env_file_value(buf, "NAME", d.os_name, sizeof(d.os_name));
 	env_file_value(buf, "VERSION_ID", d.os_version, sizeof(d.os_version));
 
-	snprintf(path, sizeof(path), "%s/sys/class/dmi/id/chassis_type", real_root ? "" : root);
-	if (read_small_file(path, buf, sizeof(buf)) >= 0)
-		d.type_id = device_type_from_chassis(atoi(buf));
+	d.type_id = device_type_read(root);
 
 	if (real_root) {
 		if (gethostname(d.hostname, sizeof(d.hostname) - 1) < 0)

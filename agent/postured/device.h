@@ -7,7 +7,7 @@ struct device_info {
 	char uid[33]; /* app-specific machine id: stable, not the raw machine-id */
 	char boot_uid[33]; /* this boot */
 	char hostname[65];
-	int type_id; /* OCSF endpoint type: 1 server, 2 desktop, 3 laptop, 0 unknown */
+	int type_id; /* OCSF device type_id: DEVICE_TYPE_* */
 	char os_name[128];
 	char os_version[64];
 	char kernel_release[65];
@@ -20,7 +20,32 @@ struct device_info {
  */
 int device_info_read(const char *root, struct device_info *ret);
 
-/* OCSF endpoint type_id for an SMBIOS chassis type. */
+/* OCSF's device (endpoint) type_id values this agent tells. */
+enum {
+	DEVICE_TYPE_UNKNOWN = 0,
+	DEVICE_TYPE_SERVER = 1,
+	DEVICE_TYPE_DESKTOP = 2,
+	DEVICE_TYPE_LAPTOP = 3,
+	DEVICE_TYPE_TABLET = 4,
+	DEVICE_TYPE_MOBILE = 5,
+	DEVICE_TYPE_VIRTUAL = 6,
+	DEVICE_TYPE_IOT = 7,
+};
+
+/*
+ * The OCSF device type_id of the device below root ("/" for this one), from
+ * root/etc/machine-info's CHASSIS=, the DMI vendor strings (a virtual
+ * machine), the DMI chassis type and the ACPI power-management profile, in
+ * that order, as systemd-hostnamed decides its Chassis (device_type.c).
+ * DEVICE_TYPE_UNKNOWN when none of them tells.
+ */
+int device_type_read(const char *root);
+
+/* OCSF device type_id for an SMBIOS chassis type; for an ACPI Preferred_PM_Profile. */
 int device_type_from_chassis(int chassis);
+int device_type_from_acpi_profile(int profile);
+
+/* ... for a hostnamed Chassis / machine-info(5) CHASSIS= value ("laptop", "vm", ...). */
+int device_type_from_hostnamed_chassis(const char *chassis);
 
 #endif

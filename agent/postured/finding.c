@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "basic/string-util.h"
+#include "checks/checks.h"
 #include "finding.h"
 
 const char *finding_kind_to_string(enum finding_kind k)
@@ -23,6 +24,30 @@ const char *finding_kind_to_string(enum finding_kind k)
 		return "network";
 	}
 	return "unknown";
+}
+
+const char *finding_state_to_string(const struct finding *f)
+{
+	if (f->kind == FINDING_CHECK_FAILING && f->check && f->check->status == CHECK_UNKNOWN)
+		return "check_unknown";
+	return finding_kind_to_string(f->kind);
+}
+
+char *finding_log_line(const struct finding *f, char *buf, size_t size)
+{
+	const char *state = finding_state_to_string(f);
+
+	if (!f->rule)
+		return strbufcpy(buf, size, "");
+	if (f->has_process)
+		return strbuf_printf(buf, size, "Rule %s: %s (pid %u, %s%s%s): %s",
+				     policy_rule_id(f->rule), state, f->process.pid,
+				     f->process.path, f->process.script[0] ? " running " : "",
+				     f->process.script, finding_action_to_string(f->action));
+	if (f->check && f->check->reason[0])
+		return strbuf_printf(buf, size, "Rule %s: %s: %s", policy_rule_id(f->rule), state,
+				     f->check->reason);
+	return strbuf_printf(buf, size, "Rule %s: %s", policy_rule_id(f->rule), state);
 }
 
 const char *finding_action_to_string(enum finding_action a)

@@ -143,6 +143,21 @@ static inline unsigned finding_exec_location(uint32_t facts)
 void finding_process_set_name(struct finding_process *p, const char *path, const char *comm);
 
 const char *finding_kind_to_string(enum finding_kind k);
+
+/*
+ * What a finding says of its rule, as posturectl status counts it: the
+ * kind, except that a check that could not tell is "check_unknown", not
+ * "check_failing" (its record's kind, with compliance.status_id 0).
+ */
+const char *finding_state_to_string(const struct finding *f);
+
+/*
+ * The daemon's log line for a finding about a rule, without the final
+ * period, into buf: "Rule ID: STATE (pid N, PATH): ACTION" for a process,
+ * "Rule ID: STATE: REASON" for a check with a reason, "Rule ID: STATE"
+ * otherwise.  Returns buf; "" when the finding is about no rule.
+ */
+char *finding_log_line(const struct finding *f, char *buf, size_t size);
 const char *finding_action_to_string(enum finding_action a);
 const char *finding_outcome_to_string(enum finding_outcome o);
 

@@ -63,8 +63,9 @@ static size_t utf8_sequence_len(const unsigned char *s)
  * JSON line must be UTF-8 (yajl_gen passes bytes through, and a reader
  * rejects the whole line), so each byte that does not start a well-formed
  * sequence is written as U+FFFD.  Valid strings are written as they are.
+ * json_text_value() writes the string alone (an array's element).
  */
-static void json_text(yajl_gen g, const char *key, const char *value)
+static void json_text_value(yajl_gen g, const char *value)
 {
 	const unsigned char *s = (const unsigned char *)value;
 	char buf[3 * EVENT_ARGS_LEN + 4];
@@ -73,7 +74,7 @@ static void json_text(yajl_gen g, const char *key, const char *value)
 	while (*s && (k = utf8_sequence_len(s)) > 0)
 		s += k;
 	if (!*s) {
-		json_str(g, key, value);
+		yajl_gen_string(g, (const unsigned char *)value, strlen(value));
 		return;
 	}
 	/* At most 3 bytes out per byte in; longer strings than argv are cut. */
@@ -89,8 +90,13 @@ static void json_text(yajl_gen g, const char *key, const char *value)
 			s++;
 		}
 	}
-	json_key(g, key);
 	yajl_gen_string(g, (const unsigned char *)buf, n);
+}
+
+static void json_text(yajl_gen g, const char *key, const char *value)
+{
+	json_key(g, key);
+	json_text_value(g, value);
 }
 
 void format_cmd_line(const char *args, size_t size, char *out, size_t out_size)
@@ -606,8 +612,13 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 	json_open(g, "compliance");
 	json_int(g, "status_id", resolved ? 1 : unknown ? 0 : 3);
 	json_str(g, "status", resolved ? "Pass" : unknown ? "Unknown" : "Fail");
-	if (f->check && f->check->reason[0])
-		json_text(g, "status_detail", f->check->reason);
+	/* status_detail is deprecated since OCSF 1.4: its successor is a list. */
+	if (f->check && f->check->reason[0]) {
+		json_key(g, "status_details");
+		yajl_gen_array_open(g);
+		json_text_value(g, f->check->reason);
+		yajl_gen_array_close(g);
+	}
 	if (r) {
 		json_text(g, "control", policy_rule_id(r));
 		if (policy_rule_tag_count(r) > 0) {

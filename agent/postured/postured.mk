@@ -3,7 +3,8 @@
 # The lists follow the pipeline; agent.h's table says which stage lives where.
 
 # Decoding, the process table, device facts, the OCSF writer and findings.
-CORE_SRCS := $(addprefix agent/postured/,decode.c proctab.c device.c format.c finding.c config.c)
+CORE_SRCS := $(addprefix agent/postured/,decode.c proctab.c device.c device_type.c format.c finding.c \
+	config.c)
 # The probe loaders; network rules are decided in the kernel (probes/net.bpf.c).
 PROBE_SRCS := $(addprefix agent/postured/,probe_common.c probe_process.c probe_net.c \
 	probe_net_rules.c)

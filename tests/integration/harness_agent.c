@@ -90,6 +90,8 @@ struct harness_agent *harness_agent_free(struct harness_agent *a)
 		free(a->dir);
 	}
 	free(a->out);
+	if (a->stream)
+		fclose(a->stream);
 	yajl_tree_free(a->stats);
 	free(a);
 	return NULL;
@@ -215,8 +217,18 @@ static void harness_agent_read_err(struct harness_agent *a)
 		memcpy(a->err + a->err_len, buf, k);
 		a->err_len += k;
 		a->err[a->err_len] = '\0';
-		if (k < (size_t)n)
+		if (k < (size_t)n) {
+			size_t more = (size_t)n - k, keep;
+
 			a->err_truncated = true;
+			/* The tail keeps the last HARNESS_STDERR_TAIL bytes. */
+			more = MIN(more, (size_t)HARNESS_STDERR_TAIL);
+			keep = MIN(a->err_tail_len, (size_t)HARNESS_STDERR_TAIL - more);
+			memmove(a->err_tail, a->err_tail + a->err_tail_len - keep, keep);
+			memcpy(a->err_tail + keep, buf + (size_t)n - more, more);
+			a->err_tail_len = keep + more;
+			a->err_tail[a->err_tail_len] = '\0';
+		}
 	}
 }
 
@@ -266,38 +278,51 @@ int harness_agent_pump(struct harness_agent *a, int timeout_ms)
 }
 
 /* Called with each parsed record; may take ownership by setting *ev to NULL. */
-#define HARNESS_STATS_PREFIX "{\"postured\":{\"event\":\"agent_stats\""
-
 static int harness_agent_line(struct harness_agent *a, const char *line, const char *prefilter,
 			      harness_event_fn fn, void *userdata)
 {
 	_cleanup_(yajl_tree_freep) yajl_val v = NULL;
 	char err[256] = "";
 
-	if (strncmp(line, HARNESS_STATS_PREFIX, strlen(HARNESS_STATS_PREFIX)) == 0) {
-		v = yajl_tree_parse(line, err, sizeof(err));
-		if (v && YAJL_IS_OBJECT(v) && v->u.object.len == 1 &&
-		    YAJL_IS_OBJECT(v->u.object.values[0])) {
-			yajl_tree_free(a->stats);
-			a->stats = TAKE_PTR(v);
-			return 0;
-		}
-	} else {
-		if (a->stats)
-			a->lines_after_stats++;
-		a->event_lines++;
-		/* Parsing every line of a storm costs; a prefilter says which lines matter. */
-		if (prefilter && !strstr(line, prefilter))
-			return 0;
-		v = yajl_tree_parse(line, err, sizeof(err));
-		if (v && YAJL_IS_OBJECT(v))
-			return fn ? fn(&v, userdata) : 0;
-	}
+	if (a->stream)
+		fprintf(a->stream, "%s\n", line);
+	a->event_lines++;
+	/* Parsing every line of a storm costs; a prefilter says which lines matter. */
+	if (prefilter && !strstr(line, prefilter))
+		return 0;
+	v = yajl_tree_parse(line, err, sizeof(err));
+	if (v && YAJL_IS_OBJECT(v))
+		return fn ? fn(&v, userdata) : 0;
 	if (a->bad_lines++ == 0) {
 		err[strcspn(err, "\n")] = '\0';
 		snprintf(a->bad_line, sizeof(a->bad_line), "%.120s... (%s)", line, err);
 	}
 	return 0;
+}
+
+#define HARNESS_COUNTERS_PREFIX "Counters at stop: "
+
+/* The last "Counters at stop: {...}" line of text into a->stats. */
+static void harness_agent_take_counters(struct harness_agent *a, const char *text)
+{
+	const char *p = NULL, *q;
+	char *line;
+
+	for (q = text; (q = strstr(q, HARNESS_COUNTERS_PREFIX)); q++)
+		p = q;
+	if (!p)
+		return;
+	p += strlen(HARNESS_COUNTERS_PREFIX);
+	line = strndup(p, strcspn(p, "\n"));
+	if (!line)
+		return;
+	yajl_tree_free(a->stats);
+	a->stats = yajl_tree_parse(line, NULL, 0);
+	if (a->stats && !YAJL_IS_OBJECT(a->stats)) {
+		yajl_tree_free(a->stats);
+		a->stats = NULL;
+	}
+	free(line);
 }
 
 /* Hands each complete line to fn until fn returns non-zero; returns that, or 0. */
@@ -377,6 +402,11 @@ int harness_agent_wait_exit(struct harness_agent *a, int timeout_ms, const char 
 	}
 	/* Notifications sent just before the exit. */
 	harness_agent_take_notify(a);
+	if (a->stream)
+		fflush(a->stream);
+	harness_agent_take_counters(a, a->err);
+	if (a->err_truncated)
+		harness_agent_take_counters(a, a->err_tail);
 	return 0;
 }
 
@@ -465,6 +495,11 @@ int harness_agent_start(const struct harness_agent_opts *o, struct harness_agent
 	argv[n++] = "--foreground";
 	if (!o->no_print_events)
 		argv[n++] = "--print-events";
+	if (o->stream_path) {
+		a->stream = fopen(o->stream_path, "we");
+		if (!a->stream)
+			return harness_fail("Cannot create %s: %m", o->stream_path);
+	}
 	argv[n++] = "--config";
 	argv[n++] = o->config ? o->config : harness_source_path("packaging/postured.conf");
 	snprintf(a->status_path, sizeof(a->status_path), "%s/status.sock", a->dir);

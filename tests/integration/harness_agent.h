@@ -25,9 +25,10 @@
 #define HARNESS_READY_TIMEOUT_MS 15000
 #define HARNESS_STOP_TIMEOUT_MS	 15000
 /* Bounds on what is kept of the agent's output. */
-#define HARNESS_STDERR_MAX (256 * 1024)
-#define HARNESS_LINE_MAX   (1024 * 1024)
-#define HARNESS_MAX_LIVE   16
+#define HARNESS_STDERR_MAX  (256 * 1024)
+#define HARNESS_STDERR_TAIL (16 * 1024)
+#define HARNESS_LINE_MAX    (1024 * 1024)
+#define HARNESS_MAX_LIVE    16
 
 enum harness_privs {
 	HARNESS_PRIVS_ROOT, /* as we are: root with every capability */
@@ -44,6 +45,7 @@ struct harness_agent_opts {
 	enum harness_privs privs;
 	bool no_wait_ready; /* return at once instead of waiting for READY=1 */
 	bool no_print_events; /* leave out --print-events: the kernel filter closes */
+	const char *stream_path; /* write every stdout line here too (a whole stream to check) */
 };
 
 struct harness_agent {
@@ -59,15 +61,19 @@ struct harness_agent {
 	char *out;
 	size_t out_pos, out_len, out_cap;
 	bool out_eof;
-	uint64_t event_lines; /* lines other than agent_stats */
+	uint64_t event_lines; /* every line: each must be an OCSF record */
 	uint64_t bad_lines; /* lines that did not parse */
 	char bad_line[256]; /* the first of them */
-	uint64_t lines_after_stats; /* agent_stats must be the last line */
-	yajl_val stats; /* the agent_stats line, parsed */
+	FILE *stream; /* opts.stream_path, open */
+	/* The "Counters at stop: {...}" log line's object, parsed once the agent has exited. */
+	yajl_val stats;
 
 	char err[HARNESS_STDERR_MAX + 1];
 	size_t err_len;
 	bool err_eof, err_truncated;
+	/* Past HARNESS_STDERR_MAX: the last bytes, where the counters are. */
+	char err_tail[HARNESS_STDERR_TAIL + 1];
+	size_t err_tail_len;
 
 	bool exited;
 	int status;

@@ -74,12 +74,12 @@ int check_exit(yajl_val ev, pid_t pid, pid_t ppid, const char *path, const char 
 /* A child's wait status: exit status want_code, or killed by want_signal when not 0. */
 int check_status(int status, int want_code, int want_signal);
 
-/* The integer agent_stats.postured.k1[.k2] into *ret. */
+/* The integer k1[.k2] of the counters the agent logged at stop into *ret. */
 int stats_int(const struct harness_agent *a, long long *ret, const char *k1, const char *k2);
 
 /*
  * Stops the agent with SIGTERM and checks a clean stop: exit status 0, the
- * agent_stats line last, of the expected flavour, every line JSON, one line
+ * counters logged, of the expected flavour, every line JSON, one line
  * per record, STOPPING=1 sent, and WATCHDOG=1 only when it was asked for.
  */
 int stop_ok(struct harness_agent *a, const char *flavor, const char *prefilter, harness_event_fn fn,

@@ -452,6 +452,58 @@ static int test_startup_error(const void *arg)
 	return 0;
 }
 
+/*
+ * --print-events prints OCSF records and nothing else: a whole run's stream
+ * (the start-up checks' findings, a child's fork, exec and exit, the stop)
+ * passes build/tests/ocsf-validate against the schema the project carries,
+ * every line of it.  The counters are in the log ("Counters at stop:").
+ */
+static int test_print_events_ocsf(const void *arg)
+{
+	const char *flavor = arg;
+	_cleanup_tmpdir_ char *dir = NULL;
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	struct harness_child_opts co = HARNESS_CHILD_OPTS_DEFAULT;
+	char stream[PATH_MAX], cmd[3 * PATH_MAX + 64], out[4096] = "";
+	char *argv[] = { "/bin/true", NULL };
+	struct harness_agent_opts o = { .flavor = flavor, .stream_path = stream };
+	struct watch w = {};
+	size_t n = 0;
+	int r, status;
+	pid_t pid;
+	FILE *p;
+
+	TRY(harness_tmpdir_new(&dir));
+	snprintf(stream, sizeof(stream), "%s/print-events.ndjson", dir);
+	TRY(harness_agent_start(&o, &a));
+	/* The baseline's device checks run at start; their findings are part of the stream. */
+	CHECK(harness_agent_wait_stderr(a, "Rule ", 20000) == 1,
+	      "no finding was logged within 20 s of the start. Its stderr: %s",
+	      harness_agent_stderr(a));
+	r = run_watched(a, "/bin/true", argv, &co, &w, &pid, &status);
+	watch_clear(&w);
+	TRY(r);
+	TRY(stop_ok(a, flavor, NULL, NULL, NULL));
+	CHECK(a->event_lines >= 4, "only %llu lines were printed",
+	      (unsigned long long)a->event_lines);
+
+	snprintf(cmd, sizeof(cmd), "'%s' '%s' '%s' 2>&1", harness_build_path("tests/ocsf-validate"),
+		 harness_source_path("tests/fixtures/ocsf"), stream);
+	p = popen(cmd, "r");
+	if (!p)
+		return harness_fail("Cannot run %s: %m", cmd);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	while (fgetc(p) != EOF)
+		;
+	status = pclose(p);
+	harness_note("ocsf-validate: %s", out[0] ? out + (n > 200 ? n - 200 : 0) : "(nothing)");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "the --print-events stream (%llu lines) is not all OCSF:\n%s",
+	      (unsigned long long)a->event_lines, out);
+	return 0;
+}
+
 #define NOTIFY_CASE(...)  (&(const struct notify_case){ __VA_ARGS__ })
 #define STARTUP_CASE(...) (&(const struct startup_case){ __VA_ARGS__ })
 #define SIGTERM_CASE(...) (&(const struct sigterm_case){ __VA_ARGS__ })
@@ -476,6 +528,9 @@ static const struct harness_test tests[] = {
 		     SIGTERM_CASE(.flavor = "tracepoint")),
 	HARNESS_TEST("sigterm_detaches_tcp_state/tp_btf", test_sigterm,
 		     SIGTERM_CASE(.flavor = "tp_btf", .tcp_rule = true)),
+	/* The stream --print-events writes */
+	HARNESS_TEST("print_events_ocsf/tp_btf", test_print_events_ocsf, "tp_btf"),
+	HARNESS_TEST("print_events_ocsf/tracepoint", test_print_events_ocsf, "tracepoint"),
 	/* sd_notify */
 	NOTIFY_TESTS("/tp_btf", &notify_fixtures[0]),
 	NOTIFY_TESTS("/tracepoint", &notify_fixtures[1]),

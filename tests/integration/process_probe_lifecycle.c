@@ -337,7 +337,7 @@ static int test_preexisting(const void *arg)
 	TRY(check_exit(w.p[0].exit, pid, getpid(), bin, "0", 7, 0));
 	TRY(stop_ok(a, flavor, NULL, NULL, NULL));
 	TRY(stats_int(a, &seeded, "process_table", "seeded"));
-	CHECK(seeded >= 2, "agent_stats: the process table was seeded with %lld processes", seeded);
+	CHECK(seeded >= 2, "counters: the process table was seeded with %lld processes", seeded);
 	return 0;
 }
 

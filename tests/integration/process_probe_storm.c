@@ -132,7 +132,7 @@ static int test_storm(const void *arg)
 	CHECK(s.others == 0, "%lu fork records carried the storm binary's path before its exec",
 	      s.others);
 	CHECK((long long)s.execs <= sent_exec,
-	      "%lu exec records of %s seen, but agent_stats says only %lld were sent in all",
+	      "%lu exec records of %s seen, but the counters say only %lld were sent in all",
 	      s.execs, bin, sent_exec);
 	CHECK(s.execs <= STORM_COUNT, "%lu exec records of %s for %d execs: duplicates", s.execs,
 	      bin, STORM_COUNT);

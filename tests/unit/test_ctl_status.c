@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,6 +41,9 @@
 #define FIXTURES "tests/fixtures/status"
 #ifndef TEST_LOCALEDIR
 #define TEST_LOCALEDIR "build/locale"
+#endif
+#ifndef TEST_BUILD_DIR
+#define TEST_BUILD_DIR "build"
 #endif
 #define NO_SOCKET "/nonexistent/postured/status.sock"
 
@@ -308,6 +313,146 @@ static void test_status_noncompliant_en(void **state)
 static void test_status_noncompliant_ja(void **state)
 {
 	check_verb("noncompliant", "ja", ctl_status_main, "status", NULL, 1);
+}
+
+/*
+ * The program itself, run from the build tree as the quick start says, with
+ * nothing but a Japanese locale: exe (NULL: build/posturectl) status against
+ * the fake agent, its stdout into *ret_out.  Returns the exit status.
+ */
+static int run_program(const char *exe, char **ret_out)
+{
+	char path[4096], *argv[] = { path, "status", "--socket", sock_path, NULL };
+	char *envp[] = { "LC_ALL=ja_JP.UTF-8", "TZ=UTC", "PATH=/usr/bin:/bin", NULL };
+	int fds[2], status;
+	pid_t pid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s", exe ? exe : TEST_BUILD_DIR "/posturectl");
+	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		execve(path, argv, envp);
+		_exit(127);
+	}
+	close(fds[1]);
+	f = fdopen(fds[0], "r");
+	assert_non_null(f);
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+		int c;
+
+		assert_non_null(m);
+		while ((c = fgetc(f)) != EOF)
+			fputc(c, m);
+		fclose(m);
+		*ret_out = buf;
+	}
+	fclose(f);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static char *read_fixture(const char *name)
+{
+	char file[256];
+	FILE *f;
+
+	snprintf(file, sizeof(file), "%s/%s", FIXTURES, name);
+	f = fopen(file, "re");
+	if (!f)
+		fail_msg("%s is missing", file);
+	return fixture_read_stream(f);
+}
+
+/*
+ * Fails when out holds a line of the English output en_file that the
+ * Japanese ja_file does not: one of the program's own that did not change
+ * language (the agent's data, rule titles say, are the same in both).
+ */
+static void assert_no_english_line(const char *out, const char *en_file, const char *ja_file)
+{
+	char *en = read_fixture(en_file), *ja = read_fixture(ja_file), *save = NULL;
+	unsigned own = 0;
+
+	for (char *l = strtok_r(en, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (strstr(ja, l))
+			continue;
+		own++;
+		if (strstr(out, l))
+			fail_msg("the Japanese run printed an English line of its own: \"%s\"", l);
+	}
+	/* The fixture has lines of the program's own to look for. */
+	assert_true(own >= 5);
+	free(en);
+	free(ja);
+}
+
+static void test_status_build_tree_ja(void **state)
+{
+	char *out;
+
+	/* The catalogue under test is the build tree's, found by the program alone. */
+	unsetenv("POSTURED_LOCALEDIR");
+	if (skip_without("ja"))
+		return;
+	server_start("noncompliant", SERVE_FIXTURE);
+	assert_int_equal(run_program(NULL, &out), 1);
+	assert_no_english_line(out, "noncompliant.status.en.txt", "noncompliant.status.ja.txt");
+	expect_file(out, "noncompliant.status.ja.txt");
+	free(out);
+}
+
+/* A copy outside the build tree is an installed program: it never reads build/locale. */
+static void test_status_installed_copy(void **state)
+{
+	char copy[256], cmd[4096], *out;
+	struct stat st;
+
+	if (skip_without("ja"))
+		return;
+	if (stat(POSTURED_TEST_INSTALLED_MO, &st) == 0) {
+		print_message("SKIPPED: a catalogue is installed at %s\n",
+			      POSTURED_TEST_INSTALLED_MO);
+		skip();
+		return;
+	}
+	server_start("noncompliant", SERVE_FIXTURE);
+	snprintf(copy, sizeof(copy), "%s/posturectl", tmpdir);
+	snprintf(cmd, sizeof(cmd), "cp '%s/posturectl' '%s'", TEST_BUILD_DIR, copy);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(run_program(copy, &out), 1);
+	/* Its own lines stay English (the rule texts come from the agent, in Japanese). */
+	assert_non_null(strstr(out, "How to fix"));
+	assert_null(strstr(out, "直し方"));
+	free(out);
+	unlink(copy);
+}
+
+static void test_in_build_tree(void **state)
+{
+	char exe[4096];
+
+	snprintf(exe, sizeof(exe), "%s/posturectl", TEST_BUILD_DIR);
+	assert_true(ctl_i18n_in_build_tree(exe, TEST_BUILD_DIR));
+	/* A build tree named with a trailing slash or through "..": resolved first. */
+	snprintf(exe, sizeof(exe), "%s/", TEST_BUILD_DIR);
+	assert_true(ctl_i18n_in_build_tree(TEST_BUILD_DIR "/posturectl", exe));
+	assert_true(
+		ctl_i18n_in_build_tree(TEST_BUILD_DIR "/posturectl", TEST_BUILD_DIR "/locale/.."));
+	/* Below it, beside it, above it, or not there: no. */
+	assert_false(ctl_i18n_in_build_tree(TEST_BUILD_DIR "/asan/posturectl", TEST_BUILD_DIR));
+	assert_false(ctl_i18n_in_build_tree(TEST_BUILD_DIR "x/posturectl", TEST_BUILD_DIR));
+	assert_false(ctl_i18n_in_build_tree("/usr/bin/posturectl", TEST_BUILD_DIR));
+	assert_false(ctl_i18n_in_build_tree("/posturectl", "/"));
+	assert_false(ctl_i18n_in_build_tree("posturectl", TEST_BUILD_DIR));
+	assert_false(ctl_i18n_in_build_tree("/nonexistent/posturectl", "/nonexistent"));
+	assert_false(ctl_i18n_in_build_tree("/usr/bin/posturectl", ""));
 }
 
 static void test_status_compliant_en(void **state)
@@ -654,6 +799,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_explain_network_en, server_stop),
 		cmocka_unit_test_teardown(test_explain_network_ja, server_stop),
 		cmocka_unit_test_teardown(test_status_noncompliant_ja, server_stop),
+		cmocka_unit_test_teardown(test_status_build_tree_ja, server_stop),
+		cmocka_unit_test_teardown(test_status_installed_copy, server_stop),
+		cmocka_unit_test(test_in_build_tree),
 		cmocka_unit_test_teardown(test_status_compliant_en, server_stop),
 		cmocka_unit_test_teardown(test_status_compliant_ja, server_stop),
 		cmocka_unit_test_teardown(test_status_args_policy_en, server_stop),

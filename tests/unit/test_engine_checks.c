@@ -61,6 +61,7 @@ static void test_check_results_change(void **state)
 	struct check_result res[2] = { result_of(CHECK_PASS, "no usb"),
 				       result_of(CHECK_FAIL, "root login") };
 	usec_t since = 0;
+	char line[1024];
 
 	assert_null(engine_check_result(c->e, usb));
 	assert_false(engine_rule_failing(c->e, usb, &since));
@@ -75,6 +76,8 @@ static void test_check_results_change(void **state)
 	assert_int_equal(fake.findings[0].kind, FINDING_CHECK_FAILING);
 	assert_string_equal(policy_rule_id(fake.findings[0].rule), "ssh");
 	assert_string_equal(fake.findings[0].check->reason, "because root login");
+	assert_string_equal(finding_log_line(&fake.findings[0], line, sizeof(line)),
+			    "Rule ssh: check_failing: because root login");
 	cr = engine_check_result(c->e, usb);
 	assert_non_null(cr);
 	assert_int_equal(cr->status, CHECK_PASS);
@@ -94,6 +97,12 @@ static void test_check_results_change(void **state)
 	assert_int_equal(fake.n_findings, 2);
 	assert_int_equal(fake.findings[1].kind, FINDING_CHECK_FAILING);
 	assert_true(engine_rule_failing(c->e, policy_rule_find(c->p, "ssh"), NULL));
+	/* The log says what posturectl status says of the rule: unknown, not failing. */
+	cr = engine_check_result(c->e, policy_rule_find(c->p, "ssh"));
+	assert_int_equal(cr->status, CHECK_UNKNOWN);
+	assert_string_equal(finding_state_to_string(&fake.findings[1]), "check_unknown");
+	assert_string_equal(finding_log_line(&fake.findings[1], line, sizeof(line)),
+			    "Rule ssh: check_unknown: because unreadable");
 	check_result_for(c, c->p, "ssh", CHECK_PASS, "fine");
 	assert_int_equal(fake.n_findings, 3);
 	assert_int_equal(fake.findings[2].kind, FINDING_CHECK_PASSING);
