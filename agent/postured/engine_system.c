@@ -135,6 +135,9 @@ static bool is_zombie(const char *proc_root, uint32_t pid)
 /*
  * Kills pid through a pidfd, after checking through /proc that the pid still
  * names the process that exec'd: a pid reused in between must not be hit.
+ * Never the agent itself, which a rule about the place it was installed in
+ * (/tmp, say) judges when the policy comes into force: that finding says
+ * the kill failed (EPERM), and the agent goes on watching.
  */
 static int sys_kill(void *ctx, uint32_t pid, nsec_t start_boot)
 {
@@ -143,6 +146,8 @@ static int sys_kill(void *ctx, uint32_t pid, nsec_t start_boot)
 	struct proc_entry pe = {};
 	int r;
 
+	if ((pid_t)pid == getpid())
+		return -EPERM;
 	pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
 	if (pidfd < 0)
 		return -errno;

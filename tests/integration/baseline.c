@@ -35,6 +35,8 @@
 const struct baseline_case baseline_monitor = { .enforce = false };
 const struct baseline_case baseline_enforce = { .enforce = true };
 const struct baseline_case baseline_short_grace = { .short_grace = true };
+const struct baseline_case baseline_enforce_agent_in_tmp = { .enforce = true,
+							     .agent_in_tmp = true };
 
 void bl_done(struct bl *b)
 {
@@ -43,6 +45,7 @@ void bl_done(struct bl *b)
 		harness_tmpdir_remove(b->priv);
 	free(b->priv);
 	free(b->net);
+	free(b->agent);
 	env_done(&b->e);
 }
 
@@ -136,7 +139,18 @@ int bl_start(struct bl *b, const struct baseline_case *c)
 	CHECK(b->priv && chmod(b->priv, 0755) == 0, "Cannot set up %s: %m", tmpl);
 	TRY(harness_unique_copy(b->priv, harness_helper("net_client"), &b->net));
 	TRY(write_baseline(b, c));
-	TRY(start_agent(&b->e, NULL, &b->a));
+	if (c->agent_in_tmp) {
+		struct harness_agent_opts o = {
+			.config = b->e.config,
+			.no_print_events = true,
+		};
+
+		TRY(copy_as(b->e.dir, harness_build_path("postured"), "postured", &b->agent));
+		o.program = b->agent;
+		TRY(harness_agent_start(&o, &b->a));
+	} else {
+		TRY(start_agent(&b->e, NULL, &b->a));
+	}
 	return wait_stderr(b->a, "Policy telework-baseline");
 }
 

@@ -21,11 +21,14 @@ struct baseline_case {
 	bool enforce;
 	/* The require rules' grace (10 minutes as shipped) cut to REQUIRE_GRACE_SECONDS. */
 	bool short_grace;
+	/* The agent run from a copy in the test's directory under /tmp, a world-writable place. */
+	bool agent_in_tmp;
 };
 
 #define REQUIRE_GRACE_SECONDS 2
 
-extern const struct baseline_case baseline_monitor, baseline_enforce, baseline_short_grace;
+extern const struct baseline_case baseline_monitor, baseline_enforce, baseline_short_grace,
+	baseline_enforce_agent_in_tmp;
 
 struct bl {
 	struct env e;
@@ -33,6 +36,7 @@ struct bl {
 	char *priv; /* a directory in /run: only root may write there */
 	char *net; /* a copy of net_client there */
 	char resolv[PATH_MAX];
+	char *agent; /* the agent's copy under /tmp, when the case asks for one */
 	struct harness_agent *a;
 };
 

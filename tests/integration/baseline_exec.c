@@ -2,9 +2,10 @@
 /*
  * The baseline suite (baseline.c): where programs run from and what their
  * standard streams are.  A program and a #! script under /tmp and /dev/shm
- * (not the same program in /run, nor `go run`'s build), a program from a
- * memfd, a program whose streams are a TCP connection over IPv4 and IPv6
- * (not a unix socket), a download piped into a shell (not cat into one).
+ * (not the same program in /run, nor `go run`'s build), the agent itself
+ * installed under /tmp, a program from a memfd, a program whose streams are
+ * a TCP connection over IPv4 and IPv6 (not a unix socket), a download piped
+ * into a shell (not cat into one).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -67,6 +68,28 @@ static int test_world_writable(const void *arg)
 		(void)rmdir(go_dir);
 		*strrchr(go_dir, '/') = '\0';
 	}
+	return harness_agent_stop_ok(b.a);
+}
+
+/*
+ * The agent itself installed under /tmp: exec-from-world-writable in enforce
+ * mode judges it when the policy comes into force.  It reports itself, the
+ * kill failed, and goes on: a program under /tmp is still stopped.
+ */
+static int test_agent_in_tmp(const void *arg)
+{
+	_cleanup_bl_ struct bl b = {};
+	_cleanup_free_ char *tmp_sleep = NULL;
+	char self[PATH_MAX + 64];
+
+	TRY(bl_start(&b, arg));
+	snprintf(self, sizeof(self), "process_denied (pid %d, %s): kill_failed", (int)b.a->pid,
+		 b.agent);
+	CHECK(stderr_count(b.a, self) == 1, "the agent should report itself once (%s): %s", self,
+	      harness_agent_stderr(b.a));
+	TRY(copy_as(b.e.dir, "/bin/sleep", "payload", &tmp_sleep));
+	TRY(expect_stopped(&b, (char *[]){ tmp_sleep, (char *)sleep_for(&b), NULL },
+			   "the program under /tmp"));
 	return harness_agent_stop_ok(b.a);
 }
 
@@ -177,6 +200,8 @@ static int test_pipe_to_shell(const void *arg)
 static const struct harness_test tests[] = {
 	HARNESS_TEST("world_writable_monitor", test_world_writable, &baseline_monitor),
 	HARNESS_TEST("world_writable_enforce", test_world_writable, &baseline_enforce),
+	HARNESS_TEST("agent_itself_in_tmp_enforce", test_agent_in_tmp,
+		     &baseline_enforce_agent_in_tmp),
 	HARNESS_TEST("memory_monitor", test_memory, &baseline_monitor),
 	HARNESS_TEST("reverse_shell_monitor", test_reverse_shell, &baseline_monitor),
 	HARNESS_TEST("reverse_shell_enforce", test_reverse_shell, &baseline_enforce),

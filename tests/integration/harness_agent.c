@@ -491,7 +491,7 @@ int harness_agent_start(const struct harness_agent_opts *o, struct harness_agent
 	if (o->privs == HARNESS_PRIVS_NOBODY && chmod(a->notify_path, 0777) < 0)
 		return harness_fail("Cannot chmod %s: %m", a->notify_path);
 
-	argv[n++] = harness_build_path("postured");
+	argv[n++] = o->program ? o->program : harness_build_path("postured");
 	argv[n++] = "--foreground";
 	if (!o->no_print_events)
 		argv[n++] = "--print-events";

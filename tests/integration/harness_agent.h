@@ -37,6 +37,7 @@ enum harness_privs {
 };
 
 struct harness_agent_opts {
+	const char *program; /* the postured to run; NULL: the build tree's */
 	const char *flavor; /* --probe-flavor NAME, or NULL */
 	const char *config; /* --config FILE; NULL: the packaged postured.conf */
 	const char *args[8]; /* more arguments, up to the first NULL */
