@@ -154,6 +154,8 @@ static __always_inline bool stdio_network(struct task_struct *t)
 {
 	struct task_fds tf = task_fds(t);
 
+	/* Unrolled: see exec_fill() on why loops around helper calls are kept short here. */
+#pragma unroll
 	for (unsigned int fd = 0; fd < 3; fd++) {
 		struct file *f = task_fd(&tf, fd);
 		struct sock *sk;

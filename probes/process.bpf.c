@@ -223,6 +223,7 @@ static __always_inline void exec_verdict(struct exec_start *s, struct task_struc
 	__u32 zero = 0, facts;
 
 	facts = wanted_facts(s, t);
+#pragma unroll
 	for (__u32 f = 0; f < _EVENT_FACT_MAX; f++)
 		fact_verdict(facts, f, v);
 
@@ -307,6 +308,12 @@ static __always_inline void exec_fill(struct event_exec *e, const struct exec_st
 	e->facts = s->file_facts_known ? s->file_facts : exec_file_facts(s->file);
 	e->_pad = 0;
 	fds = task_fds(t);
+	/*
+	 * Unrolled: Linux 6.1's verifier refuses a loop whose back edge is the
+	 * fall-through after a helper call ("back-edge from insn"), which clang
+	 * makes of a short loop like this one; later kernels accept it.
+	 */
+#pragma unroll
 	for (unsigned int fd = 0; fd < 3; fd++)
 		if (stdio_fill(&fds, fd, &e->stdio[fd]) == EVENT_STDIO_NETWORK)
 			e->facts |= 1U << EVENT_FACT_STDIO_NETWORK;
