@@ -406,6 +406,12 @@ integration: all $(INTEGRATION_TESTS:%=$(BUILD)/tests/integration/%) $(HELPER_BI
 test: all unit check clang-build po-check docs-check checks-bus-test integration collector-test e2e \
 	notify-test
 
+# The real-boot test: Debian 12 under qemu with systemd as PID 1 and this build installed
+# (tests/vm/run); the image is cached in $(BUILD)/vm.  Root.
+.PHONY: vm-test
+vm-test: all
+	@tests/vm/run $(BUILD)
+
 .PHONY: clang-build
 clang-build:
 	$(call msg,CLANG,userspace with -Werror)
@@ -550,4 +556,4 @@ help:
 	@echo "Targets: all (default) test unit check integration bench fuzz install deps demo"
 	@echo "         po po-check docs-check format format-check clean.  V=1 shows commands."
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/vm -prune -o -name '*.d' -type f -print 2>/dev/null)
