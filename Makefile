@@ -13,6 +13,8 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
 BINDIR ?= $(PREFIX)/bin
+# postured-sender lives in $(LIBEXECDIR)/postured: the daemon starts it, no user does.
+LIBEXECDIR ?= $(PREFIX)/libexec
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
@@ -177,8 +179,12 @@ po-check:
 
 # A program run from the build tree (build/posturectl) reads the catalogues built there
 # (agent/ctl/ctl_i18n.c says how it knows); an installed one, only LOCALEDIR.
+# A package build sets I18N_BUILD_DIR empty: its programs are never run from the build tree, and
+# the build tree's path then stays out of the binaries (reproducible builds).
+I18N_BUILD_DIR ?= $(abspath $(BUILD))
 $(call obj,agent/ctl/ctl_i18n.c) $(call obj,agent/ctl/ctl_i18n.c,asan/): \
-	CFLAGS += -DPOSTURED_LOCALEDIR='"$(LOCALEDIR)"' -DPOSTURED_BUILD_DIR='"$(abspath $(BUILD))"'
+	CFLAGS += -DPOSTURED_LOCALEDIR='"$(LOCALEDIR)"' \
+	$(if $(I18N_BUILD_DIR),-DPOSTURED_BUILD_DIR='"$(I18N_BUILD_DIR)"')
 # The unit test reads the catalogues built in the tree.
 # It also runs build/posturectl itself, as the quick start does, to see it find them.
 $(call obj,tests/unit/test_ctl_status.c) $(call obj,tests/unit/test_ctl_status.c,asan/): \
@@ -188,6 +194,11 @@ $(BUILD)/tests/test_ctl_status $(BUILD)/asan/tests/test_ctl_status: | $(MO_FILES
 $(call obj,tests/unit/test_policy_ctl.c) $(call obj,tests/unit/test_policy_ctl.c,asan/): \
 	CFLAGS += -DTEST_LOCALEDIR='"$(BUILD)/locale"'
 $(BUILD)/tests/test_policy_ctl $(BUILD)/asan/tests/test_policy_ctl: | $(MO_FILES)
+
+# The daemon looks for postured-sender beside itself (the build tree), then where
+# `make install` puts it (agent_reports.c).
+$(call obj,agent/postured/agent_reports.c) $(call obj,agent/postured/agent_reports.c,asan/): \
+	CFLAGS += -DPOSTURED_SENDER_DIR='"$(LIBEXECDIR)/postured"'
 
 # --- BPF ---------------------------------------------------------------------
 
@@ -509,10 +520,11 @@ fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
 .PHONY: install
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/postured \
+		$(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/postured $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 0755 $(BUILD)/postured $(DESTDIR)$(SBINDIR)/postured
-	install -m 0755 $(BUILD)/postured-sender $(DESTDIR)$(SBINDIR)/postured-sender
+	install -m 0755 $(BUILD)/postured-sender $(DESTDIR)$(LIBEXECDIR)/postured/postured-sender
 	install -m 0755 $(BUILD)/posturectl $(DESTDIR)$(BINDIR)/posturectl
 	install -m 0755 $(BUILD)/postured-notify $(DESTDIR)$(BINDIR)/postured-notify
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/user $(DESTDIR)$(SYSCONFDIR)/xdg/autostart
