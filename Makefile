@@ -17,6 +17,7 @@ BINDIR ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+USERUNITDIR ?= $(PREFIX)/lib/systemd/user
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 
@@ -518,27 +519,29 @@ fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
 # --- install, deps, clean ----------------------------------------------------
 
+# Everything, the collector's files too; a package build splits them (debian/*.install).
 .PHONY: install
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/postured \
-		$(DESTDIR)$(UNITDIR) \
-		$(DESTDIR)$(SYSCONFDIR)/postured $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(USERUNITDIR) $(DESTDIR)$(SYSCONFDIR)/postured \
+		$(DESTDIR)$(SYSCONFDIR)/xdg/autostart $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 0755 $(BUILD)/postured $(DESTDIR)$(SBINDIR)/postured
 	install -m 0755 $(BUILD)/postured-sender $(DESTDIR)$(LIBEXECDIR)/postured/postured-sender
 	install -m 0755 $(BUILD)/posturectl $(DESTDIR)$(BINDIR)/posturectl
 	install -m 0755 $(BUILD)/postured-notify $(DESTDIR)$(BINDIR)/postured-notify
-	install -d $(DESTDIR)$(PREFIX)/lib/systemd/user $(DESTDIR)$(SYSCONFDIR)/xdg/autostart
+	install -m 0755 $(BUILD)/posture-collector $(DESTDIR)$(SBINDIR)/posture-collector
 	sed 's|@BINDIR@|$(BINDIR)|g' packaging/systemd/user/postured-notify.service \
-		> $(DESTDIR)$(PREFIX)/lib/systemd/user/postured-notify.service
+		> $(DESTDIR)$(USERUNITDIR)/postured-notify.service
 	sed 's|@BINDIR@|$(BINDIR)|g' packaging/xdg/postured-notify.desktop \
 		> $(DESTDIR)$(SYSCONFDIR)/xdg/autostart/postured-notify.desktop
-	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/user/postured-notify.service \
-		$(DESTDIR)$(SYSCONFDIR)/xdg/autostart/postured-notify.desktop
+	for u in postured posture-collector; do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/systemd/$$u.service.in \
+			> $(DESTDIR)$(UNITDIR)/$$u.service || exit 1; done
+	chmod 0644 $(DESTDIR)$(USERUNITDIR)/postured-notify.service \
+		$(DESTDIR)$(SYSCONFDIR)/xdg/autostart/postured-notify.desktop \
+		$(DESTDIR)$(UNITDIR)/postured.service $(DESTDIR)$(UNITDIR)/posture-collector.service
 	for l in $(PO_LANGS); do install -D -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/postured.mo \
 		$(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/postured.mo; done
-	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/systemd/postured.service.in \
-		> $(DESTDIR)$(UNITDIR)/postured.service
-	chmod 0644 $(DESTDIR)$(UNITDIR)/postured.service
 	install -m 0644 packaging/sysusers.d/postured.conf $(DESTDIR)$(SYSUSERSDIR)/postured.conf
 	install -m 0644 packaging/tmpfiles.d/postured.conf $(DESTDIR)$(TMPFILESDIR)/postured.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/postured/postured.conf || \
