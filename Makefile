@@ -201,6 +201,31 @@ $(BUILD)/tests/test_policy_ctl $(BUILD)/asan/tests/test_policy_ctl: | $(MO_FILES
 $(call obj,agent/postured/agent_reports.c) $(call obj,agent/postured/agent_reports.c,asan/): \
 	CFLAGS += -DPOSTURED_SENDER_DIR='"$(LIBEXECDIR)/postured"'
 
+# --- man pages (man/*.scd, scdoc) --------------------------------------------
+
+MANDIR ?= $(PREFIX)/share/man
+MAN_PAGES := $(basename $(notdir $(wildcard man/*.scd)))
+MAN_FILES := $(MAN_PAGES:%=$(BUILD)/man/%)
+SCDOC ?= scdoc
+MANDOC ?= mandoc
+
+.PHONY: man man-check
+man: $(MAN_FILES)
+
+# tools/man-tidy drops the empty paragraphs scdoc emits.  The date on the page is
+# SOURCE_DATE_EPOCH's when it is set, as in a package build.
+$(BUILD)/man/%: man/%.scd tools/man-tidy
+	$(call msg,SCDOC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(SCDOC) < $< > $@.scdoc && tools/man-tidy $@.scdoc > $@ && rm -f $@.scdoc
+
+# mandoc's lint finds what man(1) would render wrong, and style slips (lines past 80
+# bytes); any message at all fails.
+man-check: $(MAN_FILES)
+	$(call msg,MANDOC,$(MAN_FILES))
+	$(Q)out=$$($(MANDOC) -T lint $(MAN_FILES) 2>&1); \
+		[ -z "$$out" ] || { echo "$$out"; exit 1; }
+
 # --- BPF ---------------------------------------------------------------------
 
 $(BUILD)/probes/%.bpf.o: probes/%.bpf.c probes/events.h probes/kernel_types.h probes/ring.bpf.h
@@ -415,7 +440,7 @@ integration: all $(INTEGRATION_TESTS:%=$(BUILD)/tests/integration/%) $(HELPER_BI
 	@tests/run-integration $(BUILD) $(INTEGRATION_TESTS)
 
 # Everything CI runs: both compilers clean, unit tests plain and sanitized, the kernel tests.
-test: all unit check clang-build po-check docs-check checks-bus-test integration collector-test e2e \
+test: all unit check clang-build po-check docs-check man-check checks-bus-test integration collector-test e2e \
 	notify-test
 
 .PHONY: clang-build
@@ -521,7 +546,7 @@ fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
 # Everything, the collector's files too; a package build splits them (debian/*.install).
 .PHONY: install
-install: all
+install: all man
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/postured \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(USERUNITDIR) $(DESTDIR)$(SYSCONFDIR)/postured \
 		$(DESTDIR)$(SYSCONFDIR)/xdg/autostart $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
@@ -542,6 +567,8 @@ install: all
 		$(DESTDIR)$(UNITDIR)/postured.service $(DESTDIR)$(UNITDIR)/posture-collector.service
 	for l in $(PO_LANGS); do install -D -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/postured.mo \
 		$(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/postured.mo; done
+	for m in $(MAN_PAGES); do s=$${m##*.}; install -D -m 0644 $(BUILD)/man/$$m \
+		$(DESTDIR)$(MANDIR)/man$$s/$$m; done
 	install -m 0644 packaging/sysusers.d/postured.conf $(DESTDIR)$(SYSUSERSDIR)/postured.conf
 	install -m 0644 packaging/tmpfiles.d/postured.conf $(DESTDIR)$(TMPFILESDIR)/postured.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/postured/postured.conf || \
@@ -563,6 +590,7 @@ clean:
 .PHONY: help
 help:
 	@echo "Targets: all (default) test unit check integration bench fuzz install deps demo"
-	@echo "         po po-check docs-check format format-check clean.  V=1 shows commands."
+	@echo "         po po-check docs-check man man-check format format-check clean."
+	@echo "         V=1 shows commands."
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
