@@ -56,6 +56,9 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS)
 
 BPF_CFLAGS := -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) -Iprobes
+# The skeletons embed the whole object, debug info included: its paths are made relative to the
+# tree, so the binaries do not carry where they were built (reproducible builds; make deb-check).
+BPF_CFLAGS += -ffile-prefix-map=$(CURDIR)=.
 
 # --- sources: one .mk a component, each listing its own ------------------------
 
