@@ -577,6 +577,41 @@ install: all man
 	test -e $(DESTDIR)$(SYSCONFDIR)/postured/postured.conf || \
 		install -m 0640 packaging/postured.conf $(DESTDIR)$(SYSCONFDIR)/postured/postured.conf
 
+# The Debian packages (debian/), built with dpkg-buildpackage from a copy of the tree in
+# $(DEB_DIR)/src, so a developer's build/ is neither used nor cleaned, and the results
+# (.deb, .changes, .buildinfo) land in $(DEB_DIR) rather than beside the tree.
+# DEB_VERSION=0.1.0+1 gives the packages another version than debian/changelog's, for an
+# upgrade test between two builds; DEB_DIR=$(BUILD)/deb-old keeps the first build's packages
+# while the second is made.
+DEB_DIR ?= $(BUILD)/deb
+DEB_SRC := $(DEB_DIR)/src/postured-$(VERSION)
+DEB_VERSION ?=
+
+.PHONY: deb deb-check
+deb:
+	$(call msg,DEB,$(DEB_DIR))
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_SRC)
+	$(Q)tar -c --exclude=./build --exclude='./$(BUILD)' --exclude=./.git . | tar -x -C $(DEB_SRC)
+	$(Q)if [ -n "$(DEB_VERSION)" ]; then \
+		sed -i '1s/([^)]*)/($(DEB_VERSION))/' $(DEB_SRC)/debian/changelog; fi
+	$(Q)cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b -J2 > ../build.log 2>&1 || \
+		{ tail -40 ../build.log; echo "make deb: see $(DEB_DIR)/src/build.log" >&2; exit 1; }
+	$(Q)mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.changes $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/
+	$(Q)ls -l $(DEB_DIR)/*.deb
+
+# The packages lintian-clean at error and warning level (any override says why in
+# debian/*.lintian-overrides), the build tree's path in none of their files, and their
+# contents and maintainer scripts listed.
+deb-check: deb
+	$(call msg,LINTIAN,$(DEB_DIR)/*.changes)
+	$(Q)lintian --fail-on error,warning --info $(DEB_DIR)/*.changes
+	$(Q)for d in $(DEB_DIR)/*.deb; do echo "== $$d ($$(du -k $$d | cut -f1) KiB)"; \
+		dpkg-deb -c $$d | awk '$$1 !~ /^d/ {print "  " $$1, $$6, $$7, $$8}'; \
+		dpkg-deb --ctrl-tarfile $$d | tar -t | sed -n 's|^\./\(..*\)|  control: \1|p'; done
+	$(Q)x=$$(mktemp -d) && for d in $(DEB_DIR)/*.deb; do dpkg-deb -x $$d $$x; done && \
+		if grep -rlF '$(abspath $(DEB_DIR))' $$x; then rm -rf $$x; \
+		echo "deb-check: the files above carry the build tree's path" >&2; exit 1; fi; rm -rf $$x
+
 .PHONY: deps
 deps:
 	@tools/install-deps
@@ -593,7 +628,8 @@ clean:
 .PHONY: help
 help:
 	@echo "Targets: all (default) test unit check integration bench fuzz install deps demo"
-	@echo "         po po-check docs-check man man-check format format-check clean."
+	@echo "         po po-check docs-check man man-check deb deb-check format format-check clean."
 	@echo "         V=1 shows commands."
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Not below $(BUILD)/deb*: make deb's copy of the tree has a build/ (and tmpfiles.d/) of its own.
+-include $(shell find $(BUILD) -path '$(BUILD)/deb*' -prune -o -name '*.d' -type f -print 2>/dev/null)
