@@ -13,8 +13,11 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
 BINDIR ?= $(PREFIX)/bin
+# postured-sender lives in $(LIBEXECDIR)/postured: the daemon starts it, no user does.
+LIBEXECDIR ?= $(PREFIX)/libexec
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+USERUNITDIR ?= $(PREFIX)/lib/systemd/user
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 
@@ -53,6 +56,9 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS)
 
 BPF_CFLAGS := -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) -Iprobes
+# The skeletons embed the whole object, debug info included: its paths are made relative to the
+# tree, so the binaries do not carry where they were built (reproducible builds; make deb-check).
+BPF_CFLAGS += -ffile-prefix-map=$(CURDIR)=.
 
 # --- sources: one .mk a component, each listing its own ------------------------
 
@@ -177,8 +183,12 @@ po-check:
 
 # A program run from the build tree (build/posturectl) reads the catalogues built there
 # (agent/ctl/ctl_i18n.c says how it knows); an installed one, only LOCALEDIR.
+# A package build sets I18N_BUILD_DIR empty: its programs are never run from the build tree, and
+# the build tree's path then stays out of the binaries (reproducible builds).
+I18N_BUILD_DIR ?= $(abspath $(BUILD))
 $(call obj,agent/ctl/ctl_i18n.c) $(call obj,agent/ctl/ctl_i18n.c,asan/): \
-	CFLAGS += -DPOSTURED_LOCALEDIR='"$(LOCALEDIR)"' -DPOSTURED_BUILD_DIR='"$(abspath $(BUILD))"'
+	CFLAGS += -DPOSTURED_LOCALEDIR='"$(LOCALEDIR)"' \
+	$(if $(I18N_BUILD_DIR),-DPOSTURED_BUILD_DIR='"$(I18N_BUILD_DIR)"')
 # The unit test reads the catalogues built in the tree.
 # It also runs build/posturectl itself, as the quick start does, to see it find them.
 $(call obj,tests/unit/test_ctl_status.c) $(call obj,tests/unit/test_ctl_status.c,asan/): \
@@ -188,6 +198,36 @@ $(BUILD)/tests/test_ctl_status $(BUILD)/asan/tests/test_ctl_status: | $(MO_FILES
 $(call obj,tests/unit/test_policy_ctl.c) $(call obj,tests/unit/test_policy_ctl.c,asan/): \
 	CFLAGS += -DTEST_LOCALEDIR='"$(BUILD)/locale"'
 $(BUILD)/tests/test_policy_ctl $(BUILD)/asan/tests/test_policy_ctl: | $(MO_FILES)
+
+# The daemon looks for postured-sender beside itself (the build tree), then where
+# `make install` puts it (agent_reports.c).
+$(call obj,agent/postured/agent_reports.c) $(call obj,agent/postured/agent_reports.c,asan/): \
+	CFLAGS += -DPOSTURED_SENDER_DIR='"$(LIBEXECDIR)/postured"'
+
+# --- man pages (man/*.scd, scdoc) --------------------------------------------
+
+MANDIR ?= $(PREFIX)/share/man
+MAN_PAGES := $(basename $(notdir $(wildcard man/*.scd)))
+MAN_FILES := $(MAN_PAGES:%=$(BUILD)/man/%)
+SCDOC ?= scdoc
+MANDOC ?= mandoc
+
+.PHONY: man man-check
+man: $(MAN_FILES)
+
+# tools/man-tidy drops the empty paragraphs scdoc emits.  The date on the page is
+# SOURCE_DATE_EPOCH's when it is set, as in a package build.
+$(BUILD)/man/%: man/%.scd tools/man-tidy
+	$(call msg,SCDOC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(SCDOC) < $< > $@.scdoc && tools/man-tidy $@.scdoc > $@ && rm -f $@.scdoc
+
+# mandoc's lint finds what man(1) would render wrong, and style slips (lines past 80
+# bytes); any message at all fails.
+man-check: $(MAN_FILES)
+	$(call msg,MANDOC,$(MAN_FILES))
+	$(Q)out=$$($(MANDOC) -T lint $(MAN_FILES) 2>&1); \
+		[ -z "$$out" ] || { echo "$$out"; exit 1; }
 
 # --- BPF ---------------------------------------------------------------------
 
@@ -403,7 +443,7 @@ integration: all $(INTEGRATION_TESTS:%=$(BUILD)/tests/integration/%) $(HELPER_BI
 	@tests/run-integration $(BUILD) $(INTEGRATION_TESTS)
 
 # Everything CI runs: both compilers clean, unit tests plain and sanitized, the kernel tests.
-test: all unit check clang-build po-check docs-check checks-bus-test integration collector-test e2e \
+test: all unit check clang-build po-check docs-check man-check checks-bus-test integration collector-test e2e \
 	notify-test
 
 # The real-boot test: Debian 12 under qemu with systemd as PID 1 and this build installed
@@ -513,30 +553,70 @@ fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
 # --- install, deps, clean ----------------------------------------------------
 
+# Everything, the collector's files too; a package build splits them (debian/*.install).
 .PHONY: install
-install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
-		$(DESTDIR)$(SYSCONFDIR)/postured $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+install: all man
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/postured \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(USERUNITDIR) $(DESTDIR)$(SYSCONFDIR)/postured \
+		$(DESTDIR)$(SYSCONFDIR)/xdg/autostart $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 0755 $(BUILD)/postured $(DESTDIR)$(SBINDIR)/postured
-	install -m 0755 $(BUILD)/postured-sender $(DESTDIR)$(SBINDIR)/postured-sender
+	install -m 0755 $(BUILD)/postured-sender $(DESTDIR)$(LIBEXECDIR)/postured/postured-sender
 	install -m 0755 $(BUILD)/posturectl $(DESTDIR)$(BINDIR)/posturectl
 	install -m 0755 $(BUILD)/postured-notify $(DESTDIR)$(BINDIR)/postured-notify
-	install -d $(DESTDIR)$(PREFIX)/lib/systemd/user $(DESTDIR)$(SYSCONFDIR)/xdg/autostart
+	install -m 0755 $(BUILD)/posture-collector $(DESTDIR)$(SBINDIR)/posture-collector
 	sed 's|@BINDIR@|$(BINDIR)|g' packaging/systemd/user/postured-notify.service \
-		> $(DESTDIR)$(PREFIX)/lib/systemd/user/postured-notify.service
+		> $(DESTDIR)$(USERUNITDIR)/postured-notify.service
 	sed 's|@BINDIR@|$(BINDIR)|g' packaging/xdg/postured-notify.desktop \
 		> $(DESTDIR)$(SYSCONFDIR)/xdg/autostart/postured-notify.desktop
-	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/user/postured-notify.service \
-		$(DESTDIR)$(SYSCONFDIR)/xdg/autostart/postured-notify.desktop
+	for u in postured posture-collector; do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/systemd/$$u.service.in \
+			> $(DESTDIR)$(UNITDIR)/$$u.service || exit 1; done
+	chmod 0644 $(DESTDIR)$(USERUNITDIR)/postured-notify.service \
+		$(DESTDIR)$(SYSCONFDIR)/xdg/autostart/postured-notify.desktop \
+		$(DESTDIR)$(UNITDIR)/postured.service $(DESTDIR)$(UNITDIR)/posture-collector.service
 	for l in $(PO_LANGS); do install -D -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/postured.mo \
 		$(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/postured.mo; done
-	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/systemd/postured.service.in \
-		> $(DESTDIR)$(UNITDIR)/postured.service
-	chmod 0644 $(DESTDIR)$(UNITDIR)/postured.service
+	for m in $(MAN_PAGES); do s=$${m##*.}; install -D -m 0644 $(BUILD)/man/$$m \
+		$(DESTDIR)$(MANDIR)/man$$s/$$m; done
 	install -m 0644 packaging/sysusers.d/postured.conf $(DESTDIR)$(SYSUSERSDIR)/postured.conf
 	install -m 0644 packaging/tmpfiles.d/postured.conf $(DESTDIR)$(TMPFILESDIR)/postured.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/postured/postured.conf || \
 		install -m 0640 packaging/postured.conf $(DESTDIR)$(SYSCONFDIR)/postured/postured.conf
+
+# The Debian packages (debian/), built with dpkg-buildpackage from a copy of the tree in
+# $(DEB_DIR)/src, so a developer's build/ is neither used nor cleaned, and the results
+# (.deb, .changes, .buildinfo) land in $(DEB_DIR) rather than beside the tree.
+# DEB_VERSION=0.1.0+1 gives the packages another version than debian/changelog's, for an
+# upgrade test between two builds; DEB_DIR=$(BUILD)/deb-old keeps the first build's packages
+# while the second is made.
+DEB_DIR ?= $(BUILD)/deb
+DEB_SRC := $(DEB_DIR)/src/postured-$(VERSION)
+DEB_VERSION ?=
+
+.PHONY: deb deb-check
+deb:
+	$(call msg,DEB,$(DEB_DIR))
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_SRC)
+	$(Q)tar -c --exclude=./build --exclude='./$(BUILD)' --exclude=./.git . | tar -x -C $(DEB_SRC)
+	$(Q)if [ -n "$(DEB_VERSION)" ]; then \
+		sed -i '1s/([^)]*)/($(DEB_VERSION))/' $(DEB_SRC)/debian/changelog; fi
+	$(Q)cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b -J2 > ../build.log 2>&1 || \
+		{ tail -40 ../build.log; echo "make deb: see $(DEB_DIR)/src/build.log" >&2; exit 1; }
+	$(Q)mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.changes $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/
+	$(Q)ls -l $(DEB_DIR)/*.deb
+
+# The packages lintian-clean at error and warning level (any override says why in
+# debian/*.lintian-overrides), the build tree's path in none of their files, and their
+# contents and maintainer scripts listed.
+deb-check: deb
+	$(call msg,LINTIAN,$(DEB_DIR)/*.changes)
+	$(Q)lintian --fail-on error,warning --info $(DEB_DIR)/*.changes
+	$(Q)for d in $(DEB_DIR)/*.deb; do echo "== $$d ($$(du -k $$d | cut -f1) KiB)"; \
+		dpkg-deb -c $$d | awk '$$1 !~ /^d/ {print "  " $$1, $$6, $$7, $$8}'; \
+		dpkg-deb --ctrl-tarfile $$d | tar -t | sed -n 's|^\./\(..*\)|  control: \1|p'; done
+	$(Q)x=$$(mktemp -d) && for d in $(DEB_DIR)/*.deb; do dpkg-deb -x $$d $$x; done && \
+		if grep -rlF '$(abspath $(DEB_DIR))' $$x; then rm -rf $$x; \
+		echo "deb-check: the files above carry the build tree's path" >&2; exit 1; fi; rm -rf $$x
 
 .PHONY: deps
 deps:
@@ -554,6 +634,10 @@ clean:
 .PHONY: help
 help:
 	@echo "Targets: all (default) test unit check integration bench fuzz install deps demo"
-	@echo "         po po-check docs-check format format-check clean.  V=1 shows commands."
+	@echo "         po po-check docs-check man man-check deb deb-check format format-check clean."
+	@echo "         V=1 shows commands."
 
--include $(shell find $(BUILD) -path $(BUILD)/vm -prune -o -name '*.d' -type f -print 2>/dev/null)
+# Not below $(BUILD)/vm or $(BUILD)/deb*: the real-boot test's image and make deb's copy of
+# the tree hold directories (etc/rc2.d, tmpfiles.d) and builds of their own.
+-include $(shell find $(BUILD) \( -path $(BUILD)/vm -o -path '$(BUILD)/deb*' \) -prune -o \
+	-name '*.d' -type f -print 2>/dev/null)

@@ -6,7 +6,9 @@
  * finds that tree's catalogue (build/locale), which `make` builds before any
  * program: the Makefile gives the build tree's absolute path
  * (POSTURED_BUILD_DIR), and the running executable (/proc/self/exe, which
- * the kernel resolves) must lie directly in that directory.  So an installed
+ * the kernel resolves) must lie directly in that directory.  A package
+ * build leaves POSTURED_BUILD_DIR out (I18N_BUILD_DIR=), so its binaries do
+ * not carry the build tree's path and never look for it.  So an installed
  * copy never looks anywhere but the installed directory, whatever its
  * environment says, and a build tree that moved just falls back to it.
  * $POSTURED_LOCALEDIR overrides both for tests and translators; it is read

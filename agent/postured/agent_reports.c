@@ -27,6 +27,11 @@
 #include "basic/string-util.h"
 #include "format.h"
 
+/* The installed sender's directory; the Makefile sets it from LIBEXECDIR. */
+#ifndef POSTURED_SENDER_DIR
+#define POSTURED_SENDER_DIR "/usr/libexec/postured"
+#endif
+
 /*
  * The posture snapshot: an OCSF Device Inventory Info record (class 5001)
  * whose postured.posture is what `posturectl status` shows, so the SOC and
@@ -180,7 +185,37 @@ static int on_sender_exit(sd_event_source *s, const siginfo_t *si, void *userdat
 }
 
 /*
- * Starts the unprivileged sender (postured-sender, beside this binary) and
+ * Where postured-sender is: beside this binary when it is there (the build
+ * tree, where build/postured runs build/postured-sender), else in the
+ * installed private directory, POSTURED_SENDER_DIR (the Makefile's
+ * $(LIBEXECDIR)/postured): the sender is not a program a user runs, so it is
+ * not on PATH.  Writes the path to ret_path; logs and returns -errno when
+ * neither is an executable.
+ */
+static int agent_find_sender(char *ret_path, size_t size)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n < 0)
+		return log_error_errno(errno, "Failed to find my own executable: %m");
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	strbuf_printf(ret_path, size, "%s/postured-sender", self);
+	if (access(ret_path, X_OK) >= 0)
+		return 0;
+	strbuf_printf(ret_path, size, "%s/postured-sender", POSTURED_SENDER_DIR);
+	if (access(ret_path, X_OK) < 0)
+		return log_error_errno(errno, "The sender is missing: neither %s/postured-sender nor %s: %m",
+				       self, ret_path);
+	return 0;
+}
+
+/*
+ * Starts the unprivileged sender (postured-sender, agent_find_sender()) and
  * watches it.  fork and exec, not fork alone: the daemon has the spool open,
  * and SQLite's locks do not survive into a forked child (its connections
  * would retry on the daemon's closed descriptors forever), nor should the
@@ -342,23 +377,9 @@ int agent_reports_setup(agent *a)
 		log_warning("The spool %s was damaged; it was moved aside (%s.corrupt-*) and a new "
 			    "one started.",
 			    c->spool_path, c->spool_path);
-	{
-		char self[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		char *slash;
-
-		if (n < 0)
-			return log_error_errno(errno, "Failed to find my own executable: %m");
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash)
-			*slash = '\0';
-		strbuf_printf(a->reports.sender_path, sizeof(a->reports.sender_path),
-			      "%s/postured-sender", self);
-		if (access(a->reports.sender_path, X_OK) < 0)
-			return log_error_errno(errno, "The sender %s is missing: %m",
-					       a->reports.sender_path);
-	}
+	r = agent_find_sender(a->reports.sender_path, sizeof(a->reports.sender_path));
+	if (r < 0)
+		return r;
 	r = sd_event_add_time(a->event, &a->reports.sender_timer, CLOCK_MONOTONIC, USEC_INFINITY,
 			      USEC_PER_SEC, on_sender_timer, a);
 	if (r >= 0)
