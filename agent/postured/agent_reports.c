@@ -209,8 +209,9 @@ static int agent_find_sender(char *ret_path, size_t size)
 		return 0;
 	strbuf_printf(ret_path, size, "%s/postured-sender", POSTURED_SENDER_DIR);
 	if (access(ret_path, X_OK) < 0)
-		return log_error_errno(errno, "The sender is missing: neither %s/postured-sender nor %s: %m",
-				       self, ret_path);
+		return log_error_errno(
+			errno, "The sender is missing: neither %s/postured-sender nor %s: %m", self,
+			ret_path);
 	return 0;
 }
 
