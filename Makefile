@@ -585,7 +585,8 @@ install: all man
 
 # The Debian packages (debian/), built with dpkg-buildpackage from a copy of the tree in
 # $(DEB_DIR)/src, so a developer's build/ is neither used nor cleaned, and the results
-# (.deb, .changes, .buildinfo) land in $(DEB_DIR) rather than beside the tree.
+# (.deb, .changes, .buildinfo) land in $(DEB_DIR) rather than beside the tree.  debian/rules
+# gets none of this make's MAKEFLAGS: a BUILD= given here would aim its `make clean` at ours.
 # DEB_VERSION=0.1.0+1 gives the packages another version than debian/changelog's, for an
 # upgrade test between two builds; DEB_DIR=$(BUILD)/deb-old keeps the first build's packages
 # while the second is made.
@@ -600,7 +601,8 @@ deb:
 	$(Q)tar -c --exclude=./build --exclude='./$(BUILD)' --exclude=./.git . | tar -x -C $(DEB_SRC)
 	$(Q)if [ -n "$(DEB_VERSION)" ]; then \
 		sed -i '1s/([^)]*)/($(DEB_VERSION))/' $(DEB_SRC)/debian/changelog; fi
-	$(Q)cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b -J2 > ../build.log 2>&1 || \
+	$(Q)cd $(DEB_SRC) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		dpkg-buildpackage -us -uc -b -J2 > ../build.log 2>&1 || \
 		{ tail -40 ../build.log; echo "make deb: see $(DEB_DIR)/src/build.log" >&2; exit 1; }
 	$(Q)mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.changes $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/
 	$(Q)ls -l $(DEB_DIR)/*.deb
