@@ -580,8 +580,9 @@ install: all man
 		$(DESTDIR)$(MANDIR)/man$$s/$$m; done
 	install -m 0644 packaging/sysusers.d/postured.conf $(DESTDIR)$(SYSUSERSDIR)/postured.conf
 	install -m 0644 packaging/tmpfiles.d/postured.conf $(DESTDIR)$(TMPFILESDIR)/postured.conf
+	@# 0644, as the package has it: no secret in it, and the employee may read what it says.
 	test -e $(DESTDIR)$(SYSCONFDIR)/postured/postured.conf || \
-		install -m 0640 packaging/postured.conf $(DESTDIR)$(SYSCONFDIR)/postured/postured.conf
+		install -m 0644 packaging/postured.conf $(DESTDIR)$(SYSCONFDIR)/postured/postured.conf
 
 # The Debian packages (debian/), built with dpkg-buildpackage from a copy of the tree in
 # $(DEB_DIR)/src, so a developer's build/ is neither used nor cleaned, and the results
