@@ -74,6 +74,11 @@ UNIT_TESTS += ctl_status
 # Every record kind against the OCSF schema subset in tests/fixtures/ocsf.
 UNIT_TESTS += ocsf
 UNIT_TESTS += policy_sig
+# Tamper evidence: the run state, the watch over the BPF links (a fake kernel), the records.
+UNIT_TESTS += tamper
+tamper_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/format_lifecycle.c \
+	agent/postured/runstate.c agent/postured/bpfwatch.c agent/postured/ocsf.c \
+	agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c $(POLICY_SRCS)
 # basic/fileio: the bounded read and the atomic write every program uses.
 UNIT_TESTS += fileio
 # Each unit test links its module and what that module needs, nothing else.
@@ -82,7 +87,8 @@ decode_DEPS := agent/postured/decode.c
 proctab_DEPS := agent/postured/proctab.c agent/postured/decode.c
 format_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
  $(POLICY_SRCS)
-ocsf_DEPS = tests/ocsf/ocsf_validate.c $(CHECKS_SRCS) agent/postured/format.c agent/postured/format_loss.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
+ocsf_DEPS = tests/ocsf/ocsf_validate.c $(CHECKS_SRCS) agent/postured/format.c agent/postured/format_loss.c \
+ agent/postured/format_lifecycle.c agent/postured/runstate.c agent/postured/bpfwatch.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
  $(POLICY_SRCS)
 config_DEPS := agent/postured/config.c agent/postured/probe_process.c agent/postured/probe_common.c
 device_DEPS := agent/postured/device.c agent/postured/device_type.c
