@@ -124,6 +124,8 @@ INTEGRATION_TESTS += net_enforce
 INTEGRATION_TESTS += process_rules
 # The built-in baseline against the behaviours it is for, in monitor and enforce mode.
 INTEGRATION_TESTS += baseline
+# Tamper evidence: the stop record's sender, an unclean exit's gap, a link detached from outside.
+INTEGRATION_TESTS += tamper
 FIREWALL_IT_SRCS = $(CHECKS_SRCS)
 NET_PROBE_SRCS := agent/postured/probe_net.c agent/postured/probe_net_rules.c \
 	agent/postured/probe_common.c agent/postured/decode.c
@@ -317,6 +319,9 @@ $(BUILD)/tests/integration/net_probe: $(call obj,$(NET_PROBE_IT_SRCS) $(NET_PROB
 $(BUILD)/tests/integration/agent_collector: \
 	$(call obj,$(COLLECTOR_HARNESS_SHARED_SRCS) $(COLLECTOR_HARNESS_DB_SRCS))
 
+# The spool read back with the collector suite's database helpers.
+$(BUILD)/tests/integration/tamper: $(call obj,$(COLLECTOR_HARNESS_DB_SRCS))
+
 # The network watcher and the listener scan, each linked with its module alone.
 $(BUILD)/tests/integration/netwatch: $(call obj,agent/postured/netwatch.c)
 $(BUILD)/tests/integration/listeners: $(call obj,agent/postured/listeners.c)
@@ -433,7 +438,7 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@
 
-TEST_HELPERS := exit_with spawn_storm write_marker net_connect net_client exec_via
+TEST_HELPERS := exit_with spawn_storm write_marker net_connect net_client exec_via bpf_link_detach
 HELPER_BINS := $(TEST_HELPERS:%=$(BUILD)/tests/helpers/%)
 
 .PHONY: unit check integration test
