@@ -252,14 +252,37 @@ static const struct probe_link two_links[] = {
 	{ .name = "exec_btf", .link_fd = 11, .prog_fd = 101 },
 };
 
-static void test_bpfwatch_quiet(void **state)
+/* times looks of the watch at the two links, as the timer makes them. */
+static void look(bpfwatch *w, struct reports *c, int times)
+{
+	for (int i = 0; i < times; i++)
+		assert_int_equal(bpfwatch_check(w, two_links, 2, on_report, c), 2);
+}
+
+/* So many reports so far, the last of them the change given. */
+static void expect_reports(const struct reports *c, unsigned n, enum bpfwatch_change last)
+{
+	assert_int_equal(c->n, n);
+	assert_int_equal(c->last.change, last);
+}
+
+/* A watch that has had its first look at the two links, as the agent attached them. */
+static bpfwatch *watch_start(struct reports *c)
 {
 	bpfwatch *w = bpfwatch_new(&fake_ops);
-	struct reports c = {};
 
+	assert_non_null(w);
 	fake_reset();
-	assert_int_equal(bpfwatch_check(w, two_links, 2, on_report, &c), 2);
-	assert_int_equal(bpfwatch_check(w, two_links, 2, on_report, &c), 2);
+	look(w, c, 1);
+	return w;
+}
+
+static void test_bpfwatch_quiet(void **state)
+{
+	struct reports c = {};
+	bpfwatch *w = watch_start(&c);
+
+	look(w, &c, 1);
 	assert_int_equal(c.n, 0);
 	bpfwatch_free(w);
 }
@@ -267,17 +290,13 @@ static void test_bpfwatch_quiet(void **state)
 /* Detached by someone else: one report however many looks, and one when it is back. */
 static void test_bpfwatch_detached_once(void **state)
 {
-	bpfwatch *w = bpfwatch_new(&fake_ops);
 	struct reports c = {};
+	bpfwatch *w = watch_start(&c);
 
-	fake_reset();
-	bpfwatch_check(w, two_links, 2, on_report, &c);
 	fake_links[0].info.attached = false;
 	fake_links[0].info.target[0] = '\0';
-	for (int i = 0; i < 5; i++)
-		bpfwatch_check(w, two_links, 2, on_report, &c);
-	assert_int_equal(c.n, 1);
-	assert_int_equal(c.last.change, BPFWATCH_DETACHED);
+	look(w, &c, 5);
+	expect_reports(&c, 1, BPFWATCH_DETACHED);
 	assert_string_equal(c.name, "net_connect4");
 	assert_int_equal(c.last.link_id, 17);
 	assert_int_equal(c.last.prog_id, 900);
@@ -286,51 +305,41 @@ static void test_bpfwatch_detached_once(void **state)
 	assert_string_equal(c.target, "cgroup 1 (cgroup_inet4_connect)");
 
 	fake_links[0].info.attached = true;
-	bpfwatch_check(w, two_links, 2, on_report, &c);
-	bpfwatch_check(w, two_links, 2, on_report, &c);
-	assert_int_equal(c.n, 2);
-	assert_int_equal(c.last.change, BPFWATCH_RESTORED);
+	look(w, &c, 2);
+	expect_reports(&c, 2, BPFWATCH_RESTORED);
 	bpfwatch_free(w);
 }
 
 static void test_bpfwatch_replaced_and_gone(void **state)
 {
-	bpfwatch *w = bpfwatch_new(&fake_ops);
 	struct reports c = {};
+	bpfwatch *w = watch_start(&c);
 
-	fake_reset();
-	bpfwatch_check(w, two_links, 2, on_report, &c);
 	fake_links[1].info.prog_id = 4711;
-	bpfwatch_check(w, two_links, 2, on_report, &c);
-	assert_int_equal(c.n, 1);
-	assert_int_equal(c.last.change, BPFWATCH_REPLACED);
+	look(w, &c, 1);
+	expect_reports(&c, 1, BPFWATCH_REPLACED);
 	assert_int_equal(c.last.prog_id, 901);
 	assert_int_equal(c.last.now_prog_id, 4711);
 	assert_string_equal(c.name, "exec_btf");
 	/* Then its info goes too: another change, another report. */
 	fake_links[1].err = -ENOENT;
-	bpfwatch_check(w, two_links, 2, on_report, &c);
-	bpfwatch_check(w, two_links, 2, on_report, &c);
-	assert_int_equal(c.n, 2);
-	assert_int_equal(c.last.change, BPFWATCH_GONE);
+	look(w, &c, 2);
+	expect_reports(&c, 2, BPFWATCH_GONE);
 	/* A program whose info the kernel no longer gives is gone as well (for each link). */
 	fake_reset();
 	fake_prog_err = -EBADF;
-	bpfwatch_check(w, two_links, 2, on_report, &c);
+	look(w, &c, 1);
 	/* exec_btf's link was reported gone already; net_connect4's is new. */
-	assert_int_equal(c.n, 3);
-	assert_int_equal(c.last.change, BPFWATCH_GONE);
+	expect_reports(&c, 3, BPFWATCH_GONE);
 	bpfwatch_free(w);
 }
 
 /* What the agent lets go or makes anew is its own doing: never reported. */
 static void test_bpfwatch_agent_changes(void **state)
 {
-	bpfwatch *w = bpfwatch_new(&fake_ops);
 	struct reports c = {};
+	bpfwatch *w = watch_start(&c);
 
-	fake_reset();
-	bpfwatch_check(w, two_links, 2, on_report, &c);
 	/* The agent destroyed net_connect4's link: the probes list only the other. */
 	assert_int_equal(bpfwatch_check(w, two_links + 1, 1, on_report, &c), 1);
 	/* It made a new link whose fd is the old one's number, with another id and program. */
