@@ -152,6 +152,7 @@ struct agent_tamper {
 	bpfwatch *watch;
 	sd_event_source *timer; /* the watch's look, and the heartbeat */
 	bool stop_reported;
+	uint64_t records; /* records made (the counters at stop) */
 };
 
 /* agent_checks.c: the posture checks, their timer and the network-change trigger. */

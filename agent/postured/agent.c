@@ -111,6 +111,7 @@ static void emit_stats(agent *a)
 	json_u64(g, "kernel_kills", k[EVENT_STAT_KILLED]);
 	json_u64(g, "kernel_denied_execs", k[EVENT_STAT_DENIED]);
 	json_u64(g, "findings", a->findings.count);
+	json_u64(g, "agent_records", a->tamper.records);
 	json_u64(g, "startup_peak_rss_kib", a->startup_peak_kib);
 	json_u64(g, "peak_rss_kib", proc_status_kib("VmHWM:"));
 	json_open(g, "policy");

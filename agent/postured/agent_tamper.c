@@ -37,6 +37,7 @@
 /* Prints (with --print-events) and spools the record in the generator, then clears it. */
 static void tamper_emit(agent *a, const char *what)
 {
+	a->tamper.records++;
 	agent_findings_spool(a, SPOOL_EVENT, what);
 	if (a->opts.print_events) {
 		agent_findings_print(a);

@@ -287,6 +287,12 @@ static int test_posture_stored(const void *arg)
 	return wait_rows(&dl.w, 5001, "%\"posture\"%", "the posture snapshot");
 }
 
+/* The agent's own start record (tamper evidence, Application Lifecycle). */
+static int test_start_record_stored(const void *arg)
+{
+	return wait_rows(&dl.w, 6002, "%\"event\":\"agent_started\"%", "the agent's start record");
+}
+
 /*
  * Stored under the certificate's identity, and no other; the records carry
  * it as their device.uid too.
@@ -540,6 +546,8 @@ static const struct harness_test tests[] = {
 			     &delivery_fixture),
 	HARNESS_FIXTURE_TEST("exec_reaches_collector/posture_snapshot_stored", test_posture_stored,
 			     NULL, &delivery_fixture),
+	HARNESS_FIXTURE_TEST("exec_reaches_collector/agent_start_record_stored",
+			     test_start_record_stored, NULL, &delivery_fixture),
 	HARNESS_FIXTURE_TEST("exec_reaches_collector/stored_under_certificate_device_id",
 			     test_stored_under_certificate_id, NULL, &delivery_fixture),
 	HARNESS_FIXTURE_TEST("exec_reaches_collector/sent_lists_what_was_stored",
