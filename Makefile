@@ -74,6 +74,11 @@ UNIT_TESTS += ctl_status
 # Every record kind against the OCSF schema subset in tests/fixtures/ocsf.
 UNIT_TESTS += ocsf
 UNIT_TESTS += policy_sig
+# Tamper evidence: the run state, the watch over the BPF links (a fake kernel), the records.
+UNIT_TESTS += tamper
+tamper_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/format_lifecycle.c \
+	agent/postured/runstate.c agent/postured/bpfwatch.c agent/postured/ocsf.c \
+	agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c $(POLICY_SRCS)
 # basic/fileio: the bounded read and the atomic write every program uses.
 UNIT_TESTS += fileio
 # Each unit test links its module and what that module needs, nothing else.
@@ -82,7 +87,8 @@ decode_DEPS := agent/postured/decode.c
 proctab_DEPS := agent/postured/proctab.c agent/postured/decode.c
 format_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
  $(POLICY_SRCS)
-ocsf_DEPS = tests/ocsf/ocsf_validate.c $(CHECKS_SRCS) agent/postured/format.c agent/postured/format_loss.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
+ocsf_DEPS = tests/ocsf/ocsf_validate.c $(CHECKS_SRCS) agent/postured/format.c agent/postured/format_loss.c \
+ agent/postured/format_lifecycle.c agent/postured/runstate.c agent/postured/bpfwatch.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
  $(POLICY_SRCS)
 config_DEPS := agent/postured/config.c agent/postured/probe_process.c agent/postured/probe_common.c
 device_DEPS := agent/postured/device.c agent/postured/device_type.c
@@ -118,6 +124,8 @@ INTEGRATION_TESTS += net_enforce
 INTEGRATION_TESTS += process_rules
 # The built-in baseline against the behaviours it is for, in monitor and enforce mode.
 INTEGRATION_TESTS += baseline
+# Tamper evidence: the stop record's sender, an unclean exit's gap, a link detached from outside.
+INTEGRATION_TESTS += tamper
 FIREWALL_IT_SRCS = $(CHECKS_SRCS)
 NET_PROBE_SRCS := agent/postured/probe_net.c agent/postured/probe_net_rules.c \
 	agent/postured/probe_common.c agent/postured/decode.c
@@ -311,6 +319,9 @@ $(BUILD)/tests/integration/net_probe: $(call obj,$(NET_PROBE_IT_SRCS) $(NET_PROB
 $(BUILD)/tests/integration/agent_collector: \
 	$(call obj,$(COLLECTOR_HARNESS_SHARED_SRCS) $(COLLECTOR_HARNESS_DB_SRCS))
 
+# The spool read back with the collector suite's database helpers.
+$(BUILD)/tests/integration/tamper: $(call obj,$(COLLECTOR_HARNESS_DB_SRCS))
+
 # The network watcher and the listener scan, each linked with its module alone.
 $(BUILD)/tests/integration/netwatch: $(call obj,agent/postured/netwatch.c)
 $(BUILD)/tests/integration/listeners: $(call obj,agent/postured/listeners.c)
@@ -427,7 +438,7 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@
 
-TEST_HELPERS := exit_with spawn_storm write_marker net_connect net_client exec_via
+TEST_HELPERS := exit_with spawn_storm write_marker net_connect net_client exec_via bpf_link_detach
 HELPER_BINS := $(TEST_HELPERS:%=$(BUILD)/tests/helpers/%)
 
 .PHONY: unit check integration test

@@ -21,6 +21,7 @@ static const int64_t accepted_classes[] = {
 	4001, /* Network Activity */
 	2003, /* Compliance Finding */
 	5001, /* Device Inventory Info */
+	6002, /* Application Lifecycle: the agent's own start, stop and probe changes */
 };
 
 bool ingest_is_id128(const char *s, size_t len)
@@ -231,7 +232,7 @@ static int check_record(yajl_val root, unsigned lineno, const char *device_id, s
 		known = known || YAJL_GET_INTEGER(v) == accepted_classes[i];
 	if (!known)
 		return fail_line(error, lineno,
-				 "class_uid %lld is not accepted (1007, 4001, 2003 or 5001)",
+				 "class_uid %lld is not accepted (1007, 4001, 2003, 5001 or 6002)",
 				 YAJL_GET_INTEGER(v));
 	rec->class_uid = YAJL_GET_INTEGER(v);
 

@@ -80,6 +80,42 @@ static int parse_since(const char *s, int64_t now_ms, int64_t *ret)
 	return -EINVAL;
 }
 
+/*
+ * The agent's records about itself (Application Lifecycle): its stop and who
+ * asked, its start and how the run before ended, a probe someone changed.
+ * Returns asprintf()'s value, or 0 when the record is none of those.
+ */
+static int lifecycle_text(char **ret, const char *t, const char *cls, yajl_val record)
+{
+	yajl_val postured = statusclient_get(record, "postured");
+	yajl_val actor = statusclient_get(statusclient_get(record, "actor"), "process");
+	const char *event = statusclient_get_str(postured, "event") ?: "";
+	const char *by = statusclient_get_str(postured, "sent_by") ?: "";
+	const char *run = statusclient_get_str(postured, "previous_run") ?: "";
+	const char *name = statusclient_get_str(actor, "name");
+
+	if (strcmp(event, "agent_stopped") == 0 && strcmp(by, "systemd") == 0)
+		return asprintf(ret, _("%s  %s: postured stopped by systemd"), t, cls);
+	if (strcmp(event, "agent_stopped") == 0 && strcmp(by, "process") == 0)
+		return asprintf(ret, _("%s  %s: postured stopped by pid %lld (%s)"), t, cls,
+				(long long)statusclient_get_int(actor, "pid", 0), name ?: "?");
+	if (strcmp(event, "agent_stopped") == 0)
+		return asprintf(ret, _("%s  %s: postured stopped from its terminal"), t, cls);
+	if (strcmp(event, "agent_started") == 0 && strcmp(run, "unclean") == 0)
+		return asprintf(ret,
+				_("%s  %s: postured started; its previous run ended without a "
+				  "clean stop, about %lld s were not watched"),
+				t, cls,
+				(long long)statusclient_get_int(postured, "gap_seconds", 0));
+	if (strcmp(event, "agent_started") == 0)
+		return asprintf(ret, _("%s  %s: postured started"), t, cls);
+	if (strcmp(event, "probe_changed") == 0)
+		return asprintf(ret, _("%s  %s: someone else changed postured's probe %s (%s)"), t,
+				cls, statusclient_get_str(postured, "program") ?: "?",
+				statusclient_get_str(postured, "change") ?: "?");
+	return 0;
+}
+
 /* One line: when it was acknowledged, what kind of record, and what it is about. */
 static void print_sent_line(struct ctl_output *o, yajl_val item, bool verbose)
 {
@@ -106,6 +142,8 @@ static void print_sent_line(struct ctl_output *o, yajl_val item, bool verbose)
 	else if (class_uid == 1007 && path)
 		r = asprintf(&text, "%s  %s: %s", t, cls, path);
 	else
+		r = class_uid == 6002 ? lifecycle_text(&text, t, cls, record) : 0;
+	if (r == 0)
 		r = asprintf(&text, "%s  %s", t, cls);
 	if (r < 0)
 		return;

@@ -23,6 +23,7 @@
 
 #include "agent.h"
 #include "basic/cleanup.h"
+#include "bpfwatch.h"
 #include "basic/log.h"
 #include "basic/time-util.h"
 #include "checks/checks.h"
@@ -40,6 +41,7 @@
 #include "proctab.h"
 #include "resolved.h"
 #include "resolvers.h"
+#include "runstate.h"
 #include "spool.h"
 #include "status.h"
 
@@ -134,6 +136,25 @@ struct agent_reports {
 	usec_t interval_real, interval_mono, interval_boot;
 };
 
+/*
+ * agent_tamper.c: tamper evidence.  The run state beside the spool (kept only
+ * with a collector: it is what the start record and the snapshots' stopped
+ * time are told from), the start and stop records, and the watch over the
+ * agent's own BPF links.
+ */
+struct agent_tamper {
+	bool kept; /* the run state has a file (a collector is configured) */
+	char path[PATH_MAX]; /* <the spool's directory>/run-state */
+	bool had_previous; /* a state file was there at start (previous is it) */
+	struct runstate previous; /* what the previous run left */
+	struct runstate state; /* this run's, as written last */
+	usec_t saved; /* CLOCK_MONOTONIC of the last write */
+	bpfwatch *watch;
+	sd_event_source *timer; /* the watch's look, and the heartbeat */
+	bool stop_reported;
+	uint64_t records; /* records made (the counters at stop) */
+};
+
 /* agent_checks.c: the posture checks, their timer and the network-change trigger. */
 struct agent_checks {
 	sd_event_source *timer;
@@ -184,6 +205,7 @@ struct agent {
 	struct agent_checks checks;
 	struct agent_policy policy;
 	struct agent_feed feed;
+	struct agent_tamper tamper;
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(policy_errors *, policy_errors_free);
@@ -275,6 +297,33 @@ void agent_reports_free(agent *a);
 void agent_reports_kick_sender(agent *a);
 /* The posture changed: the next snapshot goes within 2 s, unless it is due sooner. */
 void agent_reports_snapshot_soon(agent *a);
+
+/* --- agent_tamper.c --------------------------------------------------------- */
+
+/*
+ * Reads what the previous run left beside the spool (only with a
+ * collector); a damaged file is logged and taken as saying nothing.  Sets
+ * the first snapshot's interval to reach back to the last snapshot.  Call
+ * before the spool opens.
+ */
+void agent_tamper_load(agent *a);
+/*
+ * Reports how the previous run ended (with a run state), writes this
+ * run's, and starts the watch over the agent's BPF links.  0 or -errno
+ * (logged) when the loop cannot be set up.
+ */
+int agent_tamper_setup(agent *a);
+void agent_tamper_free(agent *a);
+/* A snapshot was made: its time goes into the run state. */
+void agent_tamper_snapshot_made(agent *a, usec_t interval_real);
+/*
+ * SIGTERM or SIGINT: spools (committed) and prints the stop record, who
+ * sent the signal and whether the system is shutting down, then marks the
+ * run state stopped cleanly.
+ */
+void agent_tamper_on_stop(agent *a, const struct signalfd_siginfo *si);
+/* Looks at the agent's BPF links now (the timer does this every few seconds). */
+void agent_tamper_check_bpf(agent *a);
 
 /* --- agent_checks.c --------------------------------------------------------- */
 

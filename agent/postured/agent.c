@@ -41,6 +41,8 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
 
 	log_info("Received %s, shutting down.", strsignal((int)si->ssi_signo));
 	(void)sd_notify(false, "STOPPING=1\nSTATUS=Shutting down.");
+	/* Before anything closes: the stop record goes into the spool now. */
+	agent_tamper_on_stop(a, si);
 	agent_net_final_sweep(a);
 	return sd_event_exit(a->event, 0);
 }
@@ -109,6 +111,7 @@ static void emit_stats(agent *a)
 	json_u64(g, "kernel_kills", k[EVENT_STAT_KILLED]);
 	json_u64(g, "kernel_denied_execs", k[EVENT_STAT_DENIED]);
 	json_u64(g, "findings", a->findings.count);
+	json_u64(g, "agent_records", a->tamper.records);
 	json_u64(g, "startup_peak_rss_kib", a->startup_peak_kib);
 	json_u64(g, "peak_rss_kib", proc_status_kib("VmHWM:"));
 	json_open(g, "policy");
@@ -139,6 +142,7 @@ agent *agent_free(agent *a)
 {
 	if (!a)
 		return NULL;
+	agent_tamper_free(a);
 	agent_records_free(a);
 	agent_policy_free(a);
 	agent_checks_free(a);
@@ -371,6 +375,10 @@ int agent_new(const struct agent_options *opts, agent **ret)
 	if (r < 0)
 		return r;
 	r = agent_reports_setup(a);
+	if (r < 0)
+		return r;
+	/* With the spool open: the start record goes there; the probes' links are all attached. */
+	r = agent_tamper_setup(a);
 	if (r < 0)
 		return r;
 

@@ -39,19 +39,6 @@
  * the newest unsent one matters.
  */
 /*
- * Where the agent keeps when its last snapshot was, so the first snapshot
- * after a restart can count the time it was not running.
- */
-static void snapshot_mark_path(agent *a, char *buf, size_t size)
-{
-	const char *spool = a->opts.config.spool_path;
-	const char *slash = strrchr(spool, '/');
-
-	strbuf_printf(buf, size, "%.*s/last-snapshot", slash ? (int)(slash - spool) : 1,
-		      slash ? spool : ".");
-}
-
-/*
  * How much of the interval since the last snapshot the agent was watching,
  * so the SOC can tell silence from safety: CLOCK_MONOTONIC stops while the
  * laptop sleeps, CLOCK_BOOTTIME does not, and the wall clock since the last
@@ -94,7 +81,6 @@ static void write_snapshot_contents(void *userdata, yajl_gen g)
 static void agent_send_snapshot(agent *a)
 {
 	yajl_gen g = a->gen;
-	char mark[PATH_MAX + 16], text[32];
 
 	format_snapshot(g, &a->device, (long long)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC),
 			write_snapshot_contents, a);
@@ -110,10 +96,8 @@ static void agent_send_snapshot(agent *a)
 		if (r < 0)
 			log_warning_errno(r, "Failed to prune the sent records: %m");
 	}
-
-	snapshot_mark_path(a, mark, sizeof(mark));
-	strbuf_printf(text, sizeof(text), "%llu\n", (unsigned long long)a->reports.interval_real);
-	(void)write_file_atomic(mark, text, strlen(text), 0600);
+	/* The run state keeps it, so the first snapshot after a restart counts the time stopped. */
+	agent_tamper_snapshot_made(a, a->reports.interval_real);
 }
 
 static int on_snapshot_timer(sd_event_source *s, uint64_t usec, void *userdata)
@@ -348,20 +332,12 @@ int agent_reports_setup(agent *a)
 					       c->client_key, (unsigned)(st.st_mode & 07777),
 					       (unsigned)st.st_uid, c->client_key, c->client_key);
 	}
+	/* The run state: how the previous run ended, and when its last snapshot was. */
+	agent_tamper_load(a);
 	/*
 	 * The collector knows this device by its certificate; records say the
 	 * same, so the device id is one thing from the laptop to the SIEM.
 	 */
-	{
-		char mark[PATH_MAX + 16], text[32];
-		unsigned long long prev;
-
-		/* The first interval reaches back to the last snapshot of an earlier run. */
-		snapshot_mark_path(a, mark, sizeof(mark));
-		if (read_small_file(mark, text, sizeof(text)) > 0 &&
-		    sscanf(text, "%llu", &prev) == 1 && prev < a->reports.interval_real)
-			a->reports.interval_real = prev;
-	}
 	r = cert_device_id(c->client_cert, a->device.uid, sizeof(a->device.uid));
 	if (r < 0)
 		log_warning_errno(r,

@@ -93,7 +93,7 @@ static void json_text_value(yajl_gen g, const char *value)
 	yajl_gen_string(g, (const unsigned char *)buf, n);
 }
 
-static void json_text(yajl_gen g, const char *key, const char *value)
+void format_write_text(yajl_gen g, const char *key, const char *value)
 {
 	json_key(g, key);
 	json_text_value(g, value);
@@ -113,22 +113,22 @@ void format_cmd_line(const char *args, size_t size, char *out, size_t out_size)
 	out[n] = '\0';
 }
 
-static void write_device(yajl_gen g, const struct device_info *dev)
+void format_write_device(yajl_gen g, const struct device_info *dev)
 {
 	json_open(g, "device");
 	json_int(g, "type_id", dev->type_id);
 	if (dev->uid[0])
 		json_str(g, "uid", dev->uid);
 	if (dev->hostname[0])
-		json_text(g, "hostname", dev->hostname);
+		format_write_text(g, "hostname", dev->hostname);
 	json_open(g, "os");
-	json_text(g, "name", dev->os_name[0] ? dev->os_name : "Linux");
+	format_write_text(g, "name", dev->os_name[0] ? dev->os_name : "Linux");
 	json_int(g, "type_id", 200);
 	json_str(g, "type", "Linux");
 	if (dev->os_version[0])
-		json_text(g, "version", dev->os_version);
+		format_write_text(g, "version", dev->os_version);
 	if (dev->kernel_release[0])
-		json_text(g, "kernel_release", dev->kernel_release);
+		format_write_text(g, "kernel_release", dev->kernel_release);
 	json_close(g);
 	json_close(g);
 }
@@ -147,8 +147,8 @@ static void write_user(yajl_gen g, uint32_t uid)
 static void write_file_hashed(yajl_gen g, const char *path, const char *sha256)
 {
 	json_open(g, "file");
-	json_text(g, "path", path);
-	json_text(g, "name", basename_of(path));
+	format_write_text(g, "path", path);
+	format_write_text(g, "name", basename_of(path));
 	json_int(g, "type_id", 1); /* regular file */
 	if (sha256 && sha256[0]) {
 		json_key(g, "hashes");
@@ -213,7 +213,7 @@ static void write_exec_facts(yajl_gen g, unsigned location, const char *script,
 				strlen("world_writable"));
 	yajl_gen_array_close(g);
 	if (script && script[0])
-		json_text(g, "script", script);
+		format_write_text(g, "script", script);
 	for (size_t i = 0; stdio && i < 3; i++) {
 		const struct decoded_stdio *s = &stdio[i];
 
@@ -231,21 +231,21 @@ static void write_exec_facts(yajl_gen g, unsigned location, const char *script,
 			json_int(g, "local_port", s->local_port);
 		}
 		if (i == 0 && s->kind == EVENT_STDIO_PIPE && stdin_from && stdin_from[0])
-			json_text(g, "writer", stdin_from);
+			format_write_text(g, "writer", stdin_from);
 		json_close(g);
 	}
 	json_close(g);
 }
 
 /* A process known only from the table (the parent, the exiting process). */
-static void write_entry_process(yajl_gen g, const char *key, uint32_t pid,
-				const struct proc_entry *e, int64_t clock_offset)
+void format_write_process(yajl_gen g, const char *key, uint32_t pid, const struct proc_entry *e,
+			  int64_t clock_offset)
 {
 	json_open(g, key);
 	json_int(g, "pid", pid);
 	if (e) {
 		if (e->comm[0])
-			json_text(g, "name", e->comm);
+			format_write_text(g, "name", e->comm);
 		if (e->exe)
 			write_file(g, e->exe);
 		write_user(g, e->uid);
@@ -275,7 +275,7 @@ void format_process_event(yajl_gen g, const struct decoded_event *ev, const stru
 				 .severity = "Informational",
 			 });
 	ocsf_write_metadata(g, "process", NULL);
-	write_device(g, dev);
+	format_write_device(g, dev);
 
 	if (ev->kind == EVENT_KIND_EXEC) {
 		json_int(g, "launch_type_id", 3);
@@ -290,16 +290,16 @@ void format_process_event(yajl_gen g, const struct decoded_event *ev, const stru
 	/* The actor: the parent that launched, or the process ending itself. */
 	json_open(g, "actor");
 	if (terminate)
-		write_entry_process(g, "process", t->pid, self, clock_offset);
+		format_write_process(g, "process", t->pid, self, clock_offset);
 	else
-		write_entry_process(g, "process", t->ppid, parent, clock_offset);
+		format_write_process(g, "process", t->ppid, parent, clock_offset);
 	json_close(g);
 
 	json_open(g, "process");
 	json_int(g, "pid", t->pid);
 	json_int(g, "ptid", t->tid);
 	if (t->comm[0])
-		json_text(g, "name", t->comm);
+		format_write_text(g, "name", t->comm);
 	if (ev->kind == EVENT_KIND_EXEC) {
 		write_file(g, ev->exec.exe_path[0] && !ev->exec.exe_path_truncated ?
 				      ev->exec.exe_path :
@@ -308,7 +308,7 @@ void format_process_event(yajl_gen g, const struct decoded_event *ev, const stru
 			char cmd[EVENT_ARGS_LEN + 1];
 
 			format_cmd_line(ev->exec.args, ev->exec.args_size, cmd, sizeof(cmd));
-			json_text(g, "cmd_line", cmd);
+			format_write_text(g, "cmd_line", cmd);
 		}
 	} else if (self && self->exe) {
 		write_file(g, self->exe);
@@ -318,7 +318,7 @@ void format_process_event(yajl_gen g, const struct decoded_event *ev, const stru
 		json_int(g, "created_time", boot_to_ms(t->start_boot, clock_offset));
 	if (terminate)
 		json_int(g, "terminated_time", (long long)(ev->time_real / 1000));
-	write_entry_process(g, "parent_process", t->ppid, parent, clock_offset);
+	format_write_process(g, "parent_process", t->ppid, parent, clock_offset);
 	json_close(g);
 
 	json_open(g, "postured");
@@ -381,7 +381,7 @@ void format_rule_texts(yajl_gen g, const char *key, const policy_rule *r,
 	for (size_t i = 0; i < policy_rule_text_count(r, kind); i++) {
 		const struct policy_text_entry *t = policy_rule_text_at(r, kind, i);
 
-		json_text(g, t->lang, t->text);
+		format_write_text(g, t->lang, t->text);
 	}
 	json_close(g);
 }
@@ -394,11 +394,11 @@ static void write_finding_process(yajl_gen g, const struct finding *f)
 	json_open(g, "process");
 	json_int(g, "pid", p->pid);
 	if (p->name[0])
-		json_text(g, "name", p->name);
+		format_write_text(g, "name", p->name);
 	if (p->path[0])
 		write_file_hashed(g, p->path, p->sha256);
 	if (p->cmd_line[0])
-		json_text(g, "cmd_line", p->cmd_line);
+		format_write_text(g, "cmd_line", p->cmd_line);
 	snprintf(uid, sizeof(uid), "%u", p->uid);
 	json_open(g, "user");
 	json_str(g, "uid", uid);
@@ -571,7 +571,7 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 	/* Outside the System category, device needs the host profile. */
 	ocsf_write_metadata(g, "finding",
 			    (const char *const[]){ "host", "security_control", NULL });
-	write_device(g, dev);
+	format_write_device(g, dev);
 
 	if (f->kind == FINDING_PROCESS_DENIED || f->kind == FINDING_NETWORK) {
 		json_int(g, "action_id", blocked ? 2 : 1);
@@ -589,18 +589,18 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 	json_open(g, "finding_info");
 	json_str(g, "uid", uid);
 	if (r) {
-		json_text(g, "title", policy_rule_title(r));
-		json_text(g, "desc", policy_rule_text(r, POLICY_TEXT_MESSAGE, "en"));
+		format_write_text(g, "title", policy_rule_title(r));
+		format_write_text(g, "desc", policy_rule_text(r, POLICY_TEXT_MESSAGE, "en"));
 		json_open(g, "analytic");
 		json_int(g, "type_id", 1);
 		json_str(g, "type", "Rule");
-		json_text(g, "uid", policy_rule_id(r));
-		json_text(g, "name", policy_rule_title(r));
+		format_write_text(g, "uid", policy_rule_id(r));
+		format_write_text(g, "name", policy_rule_title(r));
 		json_close(g);
 	} else {
 		json_str(g, "title",
 			 "A new policy could not be used; the previous one stays in force");
-		json_text(g, "desc", f->detail);
+		format_write_text(g, "desc", f->detail);
 	}
 	json_key(g, "types");
 	yajl_gen_array_open(g);
@@ -620,7 +620,7 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 		yajl_gen_array_close(g);
 	}
 	if (r) {
-		json_text(g, "control", policy_rule_id(r));
+		format_write_text(g, "control", policy_rule_id(r));
 		if (policy_rule_tag_count(r) > 0) {
 			json_key(g, "standards");
 			yajl_gen_array_open(g);
@@ -638,7 +638,7 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 
 	if (r) {
 		json_open(g, "remediation");
-		json_text(g, "desc", policy_rule_text(r, POLICY_TEXT_REMEDIATION, "en"));
+		format_write_text(g, "desc", policy_rule_text(r, POLICY_TEXT_REMEDIATION, "en"));
 		json_close(g);
 	}
 
@@ -680,24 +680,24 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 		json_bool(g, "before_first_instruction", f->in_kernel);
 	json_str(g, "mode", policy_mode_to_string(f->mode));
 	if (f->policy) {
-		json_text(g, "policy_id", policy_id(f->policy));
+		format_write_text(g, "policy_id", policy_id(f->policy));
 		json_u64(g, "policy_serial", policy_serial(f->policy));
 	}
 	if (r) {
-		json_text(g, "rule_id", policy_rule_id(r));
+		format_write_text(g, "rule_id", policy_rule_id(r));
 		format_rule_texts(g, "message", r, POLICY_TEXT_MESSAGE);
 		format_rule_texts(g, "remediation", r, POLICY_TEXT_REMEDIATION);
 		if (policy_rule_contact(r))
-			json_text(g, "contact", policy_rule_contact(r));
+			format_write_text(g, "contact", policy_rule_contact(r));
 	}
 	if (f->detail[0])
-		json_text(g, "detail", f->detail);
+		format_write_text(g, "detail", f->detail);
 	if (f->check) {
 		json_open(g, "check");
 		json_str(g, "name", policy_rule_check_name(r));
 		json_str(g, "status", check_status_to_string(f->check->status));
 		if (f->check->reason[0])
-			json_text(g, "reason", f->check->reason);
+			format_write_text(g, "reason", f->check->reason);
 		json_key(g, "evidence");
 		yajl_gen_array_open(g);
 		for (size_t i = 0; i < f->check->n_evidence; i++) {
@@ -720,7 +720,7 @@ void format_finding(yajl_gen g, const struct finding *f, const char *uid,
 			yajl_gen_map_open(g);
 			json_int(g, "pid", f->ancestors[i].pid);
 			if (f->ancestors[i].path[0])
-				json_text(g, "path", f->ancestors[i].path);
+				format_write_text(g, "path", f->ancestors[i].path);
 			yajl_gen_map_close(g);
 		}
 		yajl_gen_array_close(g);
@@ -744,7 +744,7 @@ void format_snapshot(yajl_gen g, const struct device_info *dev, long long time_m
 				 .severity = "Informational",
 			 });
 	ocsf_write_metadata(g, "posture", NULL);
-	write_device(g, dev);
+	format_write_device(g, dev);
 	json_open(g, "postured");
 	write_postured(userdata, g);
 	json_close(g);

@@ -45,6 +45,23 @@ void format_snapshot(yajl_gen g, const struct device_info *dev, long long time_m
 void format_rule_texts(yajl_gen g, const char *key, const policy_rule *r,
 		       enum policy_text_kind kind);
 
+/* The "device" object: what every record says of this machine. */
+void format_write_device(yajl_gen g, const struct device_info *dev);
+
+/*
+ * A string that came from a process or a file under key: bytes that are
+ * not well-formed UTF-8 are written as U+FFFD, so the line stays JSON.
+ */
+void format_write_text(yajl_gen g, const char *key, const char *value);
+
+/*
+ * An OCSF process object under key: pid, and what the table entry e knows
+ * (name, file, user, created_time, with clock_offset converting boot
+ * times); e may be NULL.
+ */
+void format_write_process(yajl_gen g, const char *key, uint32_t pid, const struct proc_entry *e,
+			  int64_t clock_offset);
+
 /* The NUL-separated argv as one command line, arguments separated by spaces. */
 void format_cmd_line(const char *args, size_t size, char *out, size_t out_size);
 

@@ -21,6 +21,10 @@ SPOOL_SRCS := $(addprefix agent/postured/,spool.c envelope.c format_loss.c ocsf.
 # The daemon: agent.c the lifecycle, agent_<concern>.c and policy_feed.c the wiring of each stage.
 AGENT_SRCS := $(addprefix agent/postured/,main.c agent.c agent_records.c agent_net.c \
 	agent_findings.c agent_status.c agent_reports.c agent_checks.c agent_policy.c policy_feed.c)
+# Tamper evidence: the run state, the agent's start and stop records, the watch over its BPF
+# links, and whether systemd is shutting the system down.
+AGENT_SRCS += $(addprefix agent/postured/,agent_tamper.c runstate.c bpfwatch.c \
+	format_lifecycle.c shutdown.c)
 AGENT_SRCS += $(addprefix agent/postured/,privs.c engine.c engine_system.c hashcache.c baseline.c \
 	status.c policy_sig.c)
 # The engine's judges, around its core (engine.c); engine-internal.h says who keeps what.

@@ -27,6 +27,15 @@ struct probe_features {
 	bool kprobes; /* kprobes configured in */
 };
 
+/*
+ * A program a probe loaded and the link that keeps it attached, as the
+ * probe holds them now (the tamper watch, bpfwatch.c, looks at them).
+ */
+struct probe_link {
+	const char *name; /* the program's name in the object */
+	int link_fd, prog_fd;
+};
+
 /* Probes the running kernel.  Never fails: what cannot be probed is false. */
 void probe_features_detect(struct probe_features *ret);
 

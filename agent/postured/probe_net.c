@@ -67,26 +67,49 @@ static int cgroup_root_find(const char *want, char **ret)
 	return 0;
 }
 
+/* The program link i attaches (of the flavour in use). */
+static struct bpf_program *link_program(probe_net *p, int i)
+{
+	bool btf = p->flavor == PROBE_FLAVOR_TP_BTF;
+
+	switch (i) {
+	case LINK_CONNECT4:
+		return p->skel->progs.net_connect4;
+	case LINK_CONNECT6:
+		return p->skel->progs.net_connect6;
+	case LINK_SENDMSG4:
+		return p->skel->progs.net_sendmsg4;
+	case LINK_SENDMSG6:
+		return p->skel->progs.net_sendmsg6;
+	case LINK_BIND4:
+		return p->skel->progs.net_bind4;
+	case LINK_BIND6:
+		return p->skel->progs.net_bind6;
+	case LINK_TCP_STATE:
+		return btf ? p->skel->progs.net_tcp_state_btf : p->skel->progs.net_tcp_state_tp;
+	case LINK_UDP_SEND:
+		return btf ? p->skel->progs.net_udp_send_btf : p->skel->progs.net_udp_send_tp;
+	case LINK_RECVMSG4:
+		return p->skel->progs.net_recvmsg4;
+	default:
+		return p->skel->progs.net_recvmsg6;
+	}
+}
+
 static int attach_all(probe_net *p)
 {
-	struct bpf_program *cg[] = {
-		[LINK_CONNECT4] = p->skel->progs.net_connect4,
-		[LINK_CONNECT6] = p->skel->progs.net_connect6,
-		[LINK_SENDMSG4] = p->skel->progs.net_sendmsg4,
-		[LINK_SENDMSG6] = p->skel->progs.net_sendmsg6,
-		[LINK_BIND4] = p->skel->progs.net_bind4,
-		[LINK_BIND6] = p->skel->progs.net_bind6,
-	};
 	_cleanup_close_ int fd = -EBADF;
 
 	fd = open(p->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return log_error_errno(errno, "Failed to open the cgroup %s: %m", p->cgroup);
-	for (size_t i = 0; i < ELEMENTSOF(cg); i++) {
-		p->links[i] = bpf_program__attach_cgroup(cg[i], fd);
+	for (int i = 0; i < _LINK_ALWAYS; i++) {
+		struct bpf_program *prog = link_program(p, i);
+
+		p->links[i] = bpf_program__attach_cgroup(prog, fd);
 		if (!p->links[i])
 			return log_error_errno(errno, "Failed to attach %s to the cgroup %s: %m.%s",
-					       bpf_program__name(cg[i]), p->cgroup,
+					       bpf_program__name(prog), p->cgroup,
 					       probe_log_tail());
 	}
 	return 0;
@@ -95,25 +118,20 @@ static int attach_all(probe_net *p)
 /* Attaches link i (one of those attached on need) now; 0 or -errno, logged. */
 static int attach_one(probe_net *p, int i)
 {
-	bool btf = p->flavor == PROBE_FLAVOR_TP_BTF;
-	struct bpf_program *prog;
+	struct bpf_program *prog = link_program(p, i);
 	_cleanup_close_ int fd = -EBADF;
 	const char *what;
 
 	switch (i) {
 	case LINK_TCP_STATE:
-		prog = btf ? p->skel->progs.net_tcp_state_btf : p->skel->progs.net_tcp_state_tp;
 		what = "the tracepoint sock/inet_sock_set_state (is tracefs mounted?)";
 		p->links[i] = bpf_program__attach(prog);
 		break;
 	case LINK_UDP_SEND:
-		prog = btf ? p->skel->progs.net_udp_send_btf : p->skel->progs.net_udp_send_tp;
 		what = "the tracepoint sock/sock_send_length (is tracefs mounted?)";
 		p->links[i] = bpf_program__attach(prog);
 		break;
 	default:
-		prog = i == LINK_RECVMSG4 ? p->skel->progs.net_recvmsg4 :
-					    p->skel->progs.net_recvmsg6;
 		what = "the cgroup's UDP recvmsg hook";
 		fd = open(p->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
@@ -172,6 +190,22 @@ int probe_net_needs_sync(probe_net *p, unsigned needs)
 bool probe_net_follows_tcp(probe_net *p)
 {
 	return p->links[LINK_TCP_STATE] != NULL;
+}
+
+size_t probe_net_links(probe_net *p, struct probe_link *out, size_t max)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < _LINK_MAX && n < max; i++) {
+		struct bpf_program *prog = link_program(p, i);
+
+		if (!p->links[i])
+			continue;
+		out[n++] = (struct probe_link){ .name = bpf_program__name(prog),
+						.link_fd = bpf_link__fd(p->links[i]),
+						.prog_fd = bpf_program__fd(prog) };
+	}
+	return n;
 }
 
 bool probe_net_waits_udp_send(probe_net *p)

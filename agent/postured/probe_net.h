@@ -158,6 +158,13 @@ void probe_net_set_resolvers(probe_net *p, const struct policy_net_resolvers *r)
 bool probe_net_follows_tcp(probe_net *p);
 
 /*
+ * The programs attached now and their links (those the rules need come and
+ * go), at most max of them, into out (the fds stay the probe's).  Returns
+ * how many.
+ */
+size_t probe_net_links(probe_net *p, struct probe_link *out, size_t max);
+
+/*
  * Whether a UDP connect() a rule reports is counted at the socket's first
  * send (the kernel has the sock/sock_send_length tracepoint, Linux 6.4), not
  * at the connect.

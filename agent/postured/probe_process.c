@@ -353,6 +353,26 @@ const char *probe_process_enforcement(probe_process *p)
 			"tracepoint: a denied program is killed before its first instruction";
 }
 
+size_t probe_process_links(probe_process *p, struct probe_link *out, size_t max)
+{
+	/* The skeleton's table of programs: each with the slot its attach() filled. */
+	const struct bpf_object_skeleton *s = p->skel->skeleton;
+	size_t n = 0;
+
+	for (int i = 0; i < s->prog_cnt && n < max; i++) {
+		const struct bpf_prog_skeleton *ps =
+			(const void *)((const char *)s->progs + (size_t)i * s->prog_skel_sz);
+		struct bpf_link *l = *ps->link;
+
+		if (!l)
+			continue;
+		out[n++] = (struct probe_link){ .name = ps->name,
+						.link_fd = bpf_link__fd(l),
+						.prog_fd = bpf_program__fd(*ps->prog) };
+	}
+	return n;
+}
+
 enum probe_flavor probe_process_flavor(probe_process *p)
 {
 	return p->flavor;

@@ -113,6 +113,11 @@ void probe_process_set_args_size(probe_process *p, uint32_t bytes);
 uint32_t probe_process_args_size(probe_process *p);
 
 enum probe_flavor probe_process_flavor(probe_process *p);
+/*
+ * The programs attached now and their links, at most max of them, into
+ * out (the fds stay the probe's).  Returns how many.
+ */
+size_t probe_process_links(probe_process *p, struct probe_link *out, size_t max);
 /* How a kill verdict is carried out, in words for logs and status. */
 const char *probe_process_enforcement(probe_process *p);
 

@@ -54,20 +54,6 @@ static void world_done(struct world *w)
 	harness_tmpdir_freep(&w->dir);
 }
 
-static int run_tool(char *const argv[])
-{
-	struct harness_child_opts o = HARNESS_CHILD_OPTS_DEFAULT;
-	int status;
-	pid_t pid;
-
-	o.stdout_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	TRY(harness_spawn(argv[0], argv, &o, &pid));
-	safe_close(o.stdout_fd);
-	TRY(harness_wait_child(pid, 60000, &status));
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s failed", argv[0]);
-	return 0;
-}
-
 /* The world's files: the PKI, the device id, the copy of write_marker; no configuration yet. */
 static int world_init(struct world *w)
 {
@@ -90,7 +76,7 @@ static int world_init(struct world *w)
 	pki_argv[0] = (char *)harness_source_path("tools/make-test-pki");
 	pki_argv[1] = w->pki;
 	pki_argv[2] = NULL;
-	TRY(run_tool(pki_argv));
+	TRY(harness_run(pki_argv, 60000));
 	snprintf(path, sizeof(path), "%s/device1.id", w->pki);
 	f = fopen(path, "re");
 	if (!f || !fgets(w->device_id, sizeof(w->device_id), f)) {
@@ -299,6 +285,12 @@ static int test_finding_stored(const void *arg)
 static int test_posture_stored(const void *arg)
 {
 	return wait_rows(&dl.w, 5001, "%\"posture\"%", "the posture snapshot");
+}
+
+/* The agent's own start record (tamper evidence, Application Lifecycle). */
+static int test_start_record_stored(const void *arg)
+{
+	return wait_rows(&dl.w, 6002, "%\"event\":\"agent_started\"%", "the agent's start record");
 }
 
 /*
@@ -554,6 +546,8 @@ static const struct harness_test tests[] = {
 			     &delivery_fixture),
 	HARNESS_FIXTURE_TEST("exec_reaches_collector/posture_snapshot_stored", test_posture_stored,
 			     NULL, &delivery_fixture),
+	HARNESS_FIXTURE_TEST("exec_reaches_collector/agent_start_record_stored",
+			     test_start_record_stored, NULL, &delivery_fixture),
 	HARNESS_FIXTURE_TEST("exec_reaches_collector/stored_under_certificate_device_id",
 			     test_stored_under_certificate_id, NULL, &delivery_fixture),
 	HARNESS_FIXTURE_TEST("exec_reaches_collector/sent_lists_what_was_stored",

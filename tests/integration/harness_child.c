@@ -128,3 +128,22 @@ void harness_child_killp(pid_t *pid)
 		*pid = 0;
 	}
 }
+
+int harness_run(char *const argv[], int timeout_ms)
+{
+	struct harness_child_opts o = HARNESS_CHILD_OPTS_DEFAULT;
+	char how[64];
+	int status;
+	pid_t pid;
+
+	o.stdout_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (harness_spawn(argv[0], argv, &o, &pid) < 0) {
+		safe_close(o.stdout_fd);
+		return -1;
+	}
+	safe_close(o.stdout_fd);
+	TRY(harness_wait_child(pid, timeout_ms, &status));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s failed: %s", argv[0],
+	      harness_describe_status(status, how, sizeof(how)));
+	return 0;
+}

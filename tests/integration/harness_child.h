@@ -49,6 +49,12 @@ int harness_spawn(const char *path, char *const argv[], const struct harness_chi
  */
 int harness_wait_child(pid_t pid, int timeout_ms, int *ret_status);
 
+/*
+ * Runs a tool to its end (stdout to /dev/null, at most timeout_ms): it
+ * must exit with status 0.  Returns 0 or -1 (the test failed, saying why).
+ */
+int harness_run(char *const argv[], int timeout_ms);
+
 /* A wait status in words into buf ("exit status 3", "killed by signal 9 (Killed)"); returns buf. */
 const char *harness_describe_status(int status, char *buf, size_t size);
 

@@ -274,7 +274,7 @@ int stats_int(const struct harness_agent *a, long long *ret, const char *k1, con
 int stop_ok(struct harness_agent *a, const char *flavor, const char *prefilter, harness_event_fn fn,
 	    void *userdata)
 {
-	long long records, findings, malformed;
+	long long records, findings, malformed, agent_records;
 	char d[128];
 
 	TRY(harness_agent_stop(a, HARNESS_STOP_TIMEOUT_MS, prefilter, fn, userdata));
@@ -292,13 +292,17 @@ int stop_ok(struct harness_agent *a, const char *flavor, const char *prefilter, 
 	TRY(stats_int(a, &records, "records", NULL));
 	TRY(stats_int(a, &findings, "findings", NULL));
 	TRY(stats_int(a, &malformed, "malformed", NULL));
+	TRY(stats_int(a, &agent_records, "agent_records", NULL));
 	CHECK(malformed == 0, "counters: %lld malformed records from the kernel", malformed);
-	/* Every record is a line, and so is every finding (the baseline's checks make some). */
-	CHECK(records >= 0 && findings >= 0 &&
-		      (unsigned long long)(records + findings) == a->event_lines,
-	      "the counters say %lld records and %lld findings, but postured printed %llu event "
-	      "lines",
-	      records, findings, (unsigned long long)a->event_lines);
+	/*
+	 * Every record is a line, and so is every finding (the baseline's checks make some)
+	 * and every record about the agent itself (its stop).
+	 */
+	CHECK(records >= 0 && findings >= 0 && agent_records >= 1 &&
+		      (unsigned long long)(records + findings + agent_records) == a->event_lines,
+	      "the counters say %lld records, %lld findings and %lld about the agent, but "
+	      "postured printed %llu event lines",
+	      records, findings, agent_records, (unsigned long long)a->event_lines);
 	CHECK(a->stopping, "no STOPPING=1 arrived on NOTIFY_SOCKET when postured stopped");
 	CHECK(a->notify_foreign == 0, "%u notifications came from a pid other than postured's",
 	      a->notify_foreign);

@@ -297,15 +297,17 @@ static void attrs_merge(struct ctx *c, struct attrs *s, yajl_val attributes)
 	}
 }
 
+/* The schema's folders of the categories the agent's records are in. */
+static const char *const event_dirs[] = { "system", "findings", "discovery", "network",
+					  "application" };
+
 /* Where a class or category named name lives; NULL when the schema lacks it. */
 static const char *event_file(struct ocsf_schema *s, const char *name, char *rel, size_t size)
 {
-	static const char *const dirs[] = { "system", "findings", "discovery", "network" };
-
 	if (strcmp(name, "base_event") == 0)
 		return "events/base_event.json";
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(rel, size, "events/%s/%s.json", dirs[i], name);
+	for (size_t i = 0; i < sizeof(event_dirs) / sizeof(event_dirs[0]); i++) {
+		snprintf(rel, size, "events/%s/%s.json", event_dirs[i], name);
 		if (schema_has(s, rel))
 			return rel;
 	}
@@ -539,15 +541,14 @@ static const char *class_category(struct ctx *c, const char *rel)
 /* The class file whose category uid * 1000 + uid is class_uid; NULL when none is. */
 static const char *class_file(struct ctx *c, long long class_uid, char *rel, size_t size)
 {
-	static const char *const dirs[] = { "system", "findings", "discovery", "network" };
 	yajl_val cats = member(c->s->categories, "attributes");
 
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+	for (size_t i = 0; i < sizeof(event_dirs) / sizeof(event_dirs[0]); i++) {
 		char dir[4352];
 		DIR *d;
 		struct dirent *de;
 
-		snprintf(dir, sizeof(dir), "%s/events/%s", c->s->dir, dirs[i]);
+		snprintf(dir, sizeof(dir), "%s/events/%s", c->s->dir, event_dirs[i]);
 		d = opendir(dir);
 		if (!d)
 			continue;
@@ -557,7 +558,7 @@ static const char *class_file(struct ctx *c, long long class_uid, char *rel, siz
 
 			if (n < 6 || strcmp(de->d_name + n - 5, ".json") != 0)
 				continue;
-			snprintf(rel, size, "events/%s/%s", dirs[i], de->d_name);
+			snprintf(rel, size, "events/%s/%s", event_dirs[i], de->d_name);
 			def = schema_load(c->s, rel, c->r);
 			cat = member(member(cats, class_category(c, rel) ?: ""), "uid");
 			if (def && cat && YAJL_IS_INTEGER(member(def, "uid")) &&

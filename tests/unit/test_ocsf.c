@@ -24,6 +24,7 @@
 
 #include "postured/checks/checks.h"
 #include "postured/format.h"
+#include "postured/format_lifecycle.h"
 #include "postured/format_loss.h"
 #include "basic/json-util.h"
 #include "basic/version.h"
@@ -311,6 +312,70 @@ static void test_loss_record(void **state)
 	assert_valid(rec, "events/discovery/inventory_info.json", "loss record");
 }
 
+/* The agent's records about itself (class 6002): every start verdict, stops, a probe change. */
+static void check_lifecycle(yajl_gen g, const char *what)
+{
+	_cleanup_(yajl_tree_freep) yajl_val rec = fixture_json_parse(g);
+
+	assert_valid(rec, "events/application/application_lifecycle.json", what);
+}
+
+static void test_application_lifecycle(void **state)
+{
+	static const struct runstate prev = { .started = 1699999000000000ULL,
+					      .alive = 1699999900000000ULL,
+					      .pid = 812,
+					      .boot_uid = "0123456789abcdef0123456789abcdef" };
+	const struct format_agent_stop stops[] = {
+		{ .time_ms = 1700000000000LL,
+		  .signo = 15,
+		  .has_sender = true,
+		  .sender_pid = 1,
+		  .shutdown = FORMAT_SHUTDOWN_YES,
+		  .system_state = "stopping" },
+		{ .time_ms = 1700000000000LL,
+		  .signo = 15,
+		  .has_sender = true,
+		  .sender_pid = 4242,
+		  .sender_uid = 1000,
+		  .sender = &fixture_self,
+		  .clock_offset = FIXTURE_OFFSET_NS,
+		  .shutdown = FORMAT_SHUTDOWN_NO,
+		  .system_state = "running" },
+		{ .time_ms = 1700000000000LL, .signo = 2 },
+	};
+	const struct bpfwatch_report change = { .change = BPFWATCH_REPLACED,
+						.name = "net_connect4",
+						.link_id = 17,
+						.prog_id = 90,
+						.now_prog_id = 91,
+						.link_type = "cgroup",
+						.target = "cgroup 1 (cgroup_inet4_connect)" };
+	_cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
+
+	assert_non_null(g);
+	for (int p = 0; p < _RUNSTATE_PREVIOUS_MAX; p++) {
+		struct format_agent_start s = { .time_ms = 1700000000000LL,
+						.previous = p ? &prev : NULL };
+
+		runstate_judge(s.previous, 1700000000000000ULL, "fedcba9876543210fedcba9876543210",
+			       &s.verdict);
+		s.verdict.previous = (enum runstate_previous)p;
+		format_agent_start(g, &fixture_device, &s);
+		check_lifecycle(g, runstate_previous_to_string((enum runstate_previous)p));
+		yajl_gen_reset(g, NULL);
+		yajl_gen_clear(g);
+	}
+	for (size_t i = 0; i < ELEMENTSOF(stops); i++) {
+		format_agent_stop(g, &fixture_device, &stops[i]);
+		check_lifecycle(g, "stop");
+		yajl_gen_reset(g, NULL);
+		yajl_gen_clear(g);
+	}
+	format_probe_changed(g, &fixture_device, 1700000000000LL, &change);
+	check_lifecycle(g, "probe change");
+}
+
 /* --- the validator itself ----------------------------------------------------------- */
 
 /* A broken record must be caught, each rule by itself. */
@@ -377,9 +442,12 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_validator_catches),  cmocka_unit_test(test_process_activity),
-		cmocka_unit_test(test_compliance_finding), cmocka_unit_test(test_inventory_info),
+		cmocka_unit_test(test_validator_catches),
+		cmocka_unit_test(test_process_activity),
+		cmocka_unit_test(test_compliance_finding),
+		cmocka_unit_test(test_inventory_info),
 		cmocka_unit_test(test_loss_record),
+		cmocka_unit_test(test_application_lifecycle),
 	};
 
 	return cmocka_run_group_tests_name("ocsf", tests, setup, teardown);
