@@ -46,7 +46,11 @@ PKGS += libnftables
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
-WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
+# WERROR= builds without -Werror, as the RPM does (packaging/rpm/postured.spec): a distribution's
+# newer compiler must not fail the package on a warning this one does not give.  make rpm still
+# fails on any warning in its build log.
+WERROR ?= -Werror
+WARNINGS := -Wall -Wextra $(WERROR) -Wshadow -Wformat=2 -Wmissing-prototypes \
 	-Wno-unused-parameter
 BASE_CFLAGS := -std=gnu17 -O2 -g $(WARNINGS) -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
 	-D_GNU_SOURCE -DPOSTURED_VERSION='"$(VERSION)"' -I$(BUILD)/probes -I. -Iagent -Ipolicy
@@ -198,10 +202,12 @@ $(call obj,agent/ctl/ctl_i18n.c) $(call obj,agent/ctl/ctl_i18n.c,asan/): \
 	CFLAGS += -DPOSTURED_LOCALEDIR='"$(LOCALEDIR)"' \
 	$(if $(I18N_BUILD_DIR),-DPOSTURED_BUILD_DIR='"$(I18N_BUILD_DIR)"')
 # The unit test reads the catalogues built in the tree.
-# It also runs build/posturectl itself, as the quick start does, to see it find them.
+# It also runs build/posturectl itself, as the quick start does, to see it find them; in a
+# package build (the RPM's %check) it cannot, and says so.
 $(call obj,tests/unit/test_ctl_status.c) $(call obj,tests/unit/test_ctl_status.c,asan/): \
 	CFLAGS += -DTEST_LOCALEDIR='"$(BUILD)/locale"' -DTEST_BUILD_DIR='"$(abspath $(BUILD))"' \
-	-DPOSTURED_TEST_INSTALLED_MO='"$(LOCALEDIR)/ja/LC_MESSAGES/postured.mo"'
+	-DPOSTURED_TEST_INSTALLED_MO='"$(LOCALEDIR)/ja/LC_MESSAGES/postured.mo"' \
+	$(if $(I18N_BUILD_DIR),,-DTEST_NO_BUILD_TREE)
 $(BUILD)/tests/test_ctl_status $(BUILD)/asan/tests/test_ctl_status: | $(MO_FILES) $(BUILD)/posturectl
 $(call obj,tests/unit/test_policy_ctl.c) $(call obj,tests/unit/test_policy_ctl.c,asan/): \
 	CFLAGS += -DTEST_LOCALEDIR='"$(BUILD)/locale"'
@@ -651,6 +657,75 @@ deb-check: deb
 		if grep -rlF '$(abspath $(DEB_DIR))' $$x; then rm -rf $$x; \
 		echo "deb-check: the files above carry the build tree's path" >&2; exit 1; fi; rm -rf $$x
 
+# The RPMs (packaging/rpm/postured.spec) for Fedora, built here on Debian as a test: a tarball
+# of the tree (as make deb copies it) is Source0, rpmbuild -bb --nodeps (the BuildRequires are
+# Fedora's package names, which Debian's rpm database has none of) builds in $(RPM_DIR).
+# Debian's rpm is upstream rpm 4.18 without Fedora's redhat-rpm-config and systemd-rpm-macros,
+# so what the build needs of those is defined here, and only here:
+#   - the directories, as Fedora 42 has them (its /usr/sbin is /usr/bin; Debian's rpm says
+#     /usr/com for /var/lib, and puts the version in /usr/share/doc/NAME);
+#   - the unit scriptlets, which Fedora's macros write, as stand-ins (": systemd_post UNIT"),
+#     so what this builds is for rpmlint and for reading, not for installing;
+#   - Fedora's compiler and linker flags (less its gcc spec files and annobin), so that a
+#     warning they bring (LTO, _FORTIFY_SOURCE=3) shows here first;
+#   - -debuginfo and -debugsource packages, as Fedora makes, which strip the binaries;
+#   - brp-compress run by bash: Debian's uses `read -d` under #!/bin/sh (dash), and leaves
+#     the man pages uncompressed.
+# Debian's rpm also lacks rpm 4.19's sysusers.d support, which on Fedora provides
+# user(postured-sender); nothing here stands in for it.
+RPM_DIR ?= $(BUILD)/rpm
+RPM_SPEC := packaging/rpm/postured.spec
+RPM_FEDORA_CFLAGS := -O2 -flto=auto -ffat-lto-objects -fexceptions -g -grecord-gcc-switches -pipe \
+	-Wall -Werror=format-security -Wp,-U_FORTIFY_SOURCE,-D_FORTIFY_SOURCE=3 \
+	-Wp,-D_GLIBCXX_ASSERTIONS -fstack-protector-strong -fasynchronous-unwind-tables \
+	-fstack-clash-protection $(if $(filter x86,$(ARCH)),-fcf-protection) -fno-omit-frame-pointer
+RPM_FEDORA_LDFLAGS := -Wl,-z,relro -Wl,--as-needed -Wl,-z,now -flto=auto -Wl,--build-id=sha1
+RPM_FEDORA_MACROS := --define '_unitdir /usr/lib/systemd/system' \
+	--define '_userunitdir /usr/lib/systemd/user' --define '_sysusersdir /usr/lib/sysusers.d' \
+	--define '_tmpfilesdir /usr/lib/tmpfiles.d' --define '_sharedstatedir /var/lib' \
+	--define '_sbindir /usr/bin' --define '_docdir_fmt %%{NAME}' \
+	$(foreach m,systemd_post systemd_preun systemd_postun_with_restart systemd_user_post \
+		systemd_user_preun systemd_user_postun,--define '$(m)() : $(m) %*') \
+	--define 'optflags $(RPM_FEDORA_CFLAGS)' --define 'build_ldflags $(RPM_FEDORA_LDFLAGS)' \
+	--define '_debugsource_packages 1' --define '_debuginfo_subpackages 1' \
+	--define 'install %{debug_package}%%install' \
+	--define '__brp_compress bash %{_rpmconfigdir}/brp-compress %{?_prefix}'
+
+.PHONY: rpm rpm-check
+# The spec's Version is the Makefile's VERSION, or this stops before building anything.
+rpm:
+	$(call msg,RPM,$(RPM_DIR))
+	$(Q)v=$$(sed -n 's/^Version:[[:space:]]*//p' $(RPM_SPEC)); [ "$$v" = "$(VERSION)" ] || \
+		{ echo "$(RPM_SPEC): Version $$v, but the Makefile's VERSION is $(VERSION)" >&2; exit 1; }
+	$(Q)rm -rf $(RPM_DIR) && mkdir -p $(RPM_DIR)/SOURCES
+	$(Q)tar -c -z --exclude=./build --exclude='./$(BUILD)' --exclude=./.git \
+		--transform 's,^\.,postured-$(VERSION),' -f $(RPM_DIR)/SOURCES/postured-$(VERSION).tar.gz .
+	$(Q)rpmbuild -bb --nodeps --define '_topdir $(abspath $(RPM_DIR))' --define '_smp_ncpus_max 2' \
+		$(RPM_FEDORA_MACROS) $(RPM_SPEC) > $(RPM_DIR)/build.log 2>&1 || \
+		{ tail -40 $(RPM_DIR)/build.log; echo "make rpm: see $(RPM_DIR)/build.log" >&2; exit 1; }
+	$(Q)! grep -n 'warning:' $(RPM_DIR)/build.log || \
+		{ echo "make rpm: warnings in $(RPM_DIR)/build.log (the spec builds with WERROR=)" >&2; exit 1; }
+	$(Q)ls -l $(RPM_DIR)/RPMS/*/*.rpm
+
+# rpmlint, with Fedora's settings (packaging/rpm/rpmlint-fedora.toml), passes the spec and the
+# RPMs with no error or warning (-s; each filter in packaging/rpm/postured.rpmlintrc says why,
+# and one no longer needed fails too); the build tree's path is in none of their files; their
+# contents and scriptlets are listed.  The -debuginfo and -debugsource packages are rpm's own,
+# not the spec's: they are built, not linted.
+RPM_PACKAGES = $$(ls $(RPM_DIR)/RPMS/*/*.rpm | grep -Ev -- '-debug(info|source)-')
+
+rpm-check: rpm
+	$(call msg,RPMLINT,$(RPM_SPEC) $(RPM_DIR)/RPMS)
+	$(Q)rpmlint -s -c packaging/rpm/rpmlint-fedora.toml -r packaging/rpm/postured.rpmlintrc \
+		$(RPM_SPEC) $(RPM_PACKAGES)
+	$(Q)for r in $(RPM_PACKAGES); do echo "== $$r ($$(du -k $$r | cut -f1) KiB)"; \
+		rpm -qp --qf '[  %{FILEMODES:perms} %{FILEUSERNAME}/%{FILEGROUPNAME} %{FILENAMES}\n]' $$r; \
+		rpm -qp --scripts $$r | sed 's/^/  /'; done
+	$(Q)x=$$(mktemp -d) && for r in $(RPM_PACKAGES); do \
+		rpm2cpio $$r | (cd $$x && cpio -idm --quiet); done && \
+		if grep -rlF '$(abspath $(RPM_DIR))' $$x; then rm -rf $$x; \
+		echo "rpm-check: the files above carry the build tree's path" >&2; exit 1; fi; rm -rf $$x
+
 .PHONY: deps
 deps:
 	@tools/install-deps
@@ -667,10 +742,13 @@ clean:
 .PHONY: help
 help:
 	@echo "Targets: all (default) test unit check integration bench fuzz install deps demo"
-	@echo "         po po-check docs-check man man-check deb deb-check format format-check clean."
+	@echo "         po po-check docs-check man man-check deb deb-check rpm rpm-check format"
+	@echo "         format-check clean."
 	@echo "         V=1 shows commands."
 
-# Not below $(BUILD)/vm or $(BUILD)/deb*: the real-boot test's image and make deb's copy of
-# the tree hold directories (etc/rc2.d, tmpfiles.d) and builds of their own.
--include $(shell find $(BUILD) \( -path $(BUILD)/vm -o -path '$(BUILD)/deb*' \) -prune -o \
+# Not below $(BUILD)/vm, $(BUILD)/deb* or $(BUILD)/rpm: the real-boot test's image and make
+# deb's and make rpm's copies of the tree hold directories (etc/rc2.d, tmpfiles.d) and builds
+# of their own.
+-include $(shell find $(BUILD) \( -path $(BUILD)/vm -o -path '$(BUILD)/deb*' -o -path '$(RPM_DIR)' \) \
+	-prune -o \
 	-name '*.d' -type f -print 2>/dev/null)

@@ -50,7 +50,8 @@ int netlink_dump(int fd, const struct nlmsghdr *req, void *buf, size_t size, net
 	if (sendto(fd, req, req->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
 		return -errno;
 	for (;;) {
-		bool from_kernel, truncated;
+		/* Written by netlink_recv() on success; gcc's LTO cannot see it. */
+		bool from_kernel = false, truncated = false;
 		ssize_t n = netlink_recv(fd, buf, size, 0, &from_kernel, &truncated);
 
 		if (n == -EINTR)

@@ -2478,7 +2478,7 @@ int policy_load(const char *path, policy_errors *errors, policy **ret)
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *buf = NULL;
 	struct stat st;
-	size_t size;
+	size_t size = 0; /* written by read_full_fd() on success; gcc's LTO cannot see it */
 	int r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);

@@ -40,11 +40,13 @@ AGENT_SRCS += agent/sender/sender_user.c
 
 all: $(BUILD)/postured
 
-# The built-in baseline is assembled from the JSON file itself.
+# The built-in baseline is assembled from the JSON file itself.  Never with LTO (Fedora's
+# flags have -flto=auto): the labels its top-level asm defines are local to the object, and
+# LTO may put the asm and baseline_json() in different partitions, which then do not link.
 BASELINE_FILE := policy/baselines/telework.json
 $(call obj,agent/postured/baseline.c) $(call obj,agent/postured/baseline.c,asan/): $(BASELINE_FILE)
 $(call obj,agent/postured/baseline.c) $(call obj,agent/postured/baseline.c,asan/): \
-	CFLAGS += -DBASELINE_FILE='"$(BASELINE_FILE)"'
+	CFLAGS += -DBASELINE_FILE='"$(BASELINE_FILE)"' -fno-lto
 
 $(BUILD)/postured: $(call obj,$(AGENT_SRCS)) $(POLICY_LIB) $(BASIC_LIB)
 	$(call msg,LD,$@)

@@ -53,8 +53,9 @@ static int read_pem(const char *path, bool is_key, struct sender_buf *ret)
 {
 	_cleanup_close_ int fd = -EBADF;
 	struct stat st;
-	size_t len;
-	char *data;
+	/* Written by read_full_fd() on success; gcc's LTO cannot see it. */
+	size_t len = 0;
+	char *data = NULL;
 	int r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);

@@ -78,7 +78,7 @@ static int read_user_file(const char *root, const char *home, const char *rel, s
 	};
 	_cleanup_close_ int dfd = -EBADF, fd = -EBADF;
 	char path[4096];
-	size_t size;
+	size_t size = 0; /* written by read_full_fd() on success; gcc's LTO cannot see it */
 	int r;
 
 	r = check_path(root, home, path, sizeof(path));
