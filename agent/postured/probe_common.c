@@ -181,6 +181,32 @@ int probe_check_prerequisites(const struct probe_features *f)
 	return 0;
 }
 
+/*
+ * Debian's kernels add a level 3 to kernel.perf_event_paranoid (their
+ * default) at which perf_event_open() is refused to anything without
+ * CAP_SYS_ADMIN, CAP_PERFMON notwithstanding.  The tracepoint probes attach
+ * through perf events; the tp_btf and LSM ones do not.
+ */
+const char *probe_perf_hint(int r)
+{
+	unsigned long long caps = 0;
+	char buf[32];
+	int level;
+
+	if (r != -EACCES && r != -EPERM)
+		return "";
+	if (read_small_file("/proc/sys/kernel/perf_event_paranoid", buf, sizeof(buf)) < 0 ||
+	    sscanf(buf, "%d", &level) != 1 || level <= 2)
+		return "";
+	if (effective_caps(&caps) >= 0 && (caps & CAP_BIT(CAP_SYS_ADMIN)))
+		return "";
+	return " This kernel's kernel.perf_event_paranoid is above 2, at which it opens the perf "
+	       "events that tracepoint probes attach through only to CAP_SYS_ADMIN, which "
+	       "postured does not keep; set it to 2 (sysctl kernel.perf_event_paranoid=2) for "
+	       "the tracepoint probes, or let postured use its tp_btf ones (probe flavour "
+	       "auto or tp_btf) where the kernel has them.";
+}
+
 int probe_check_bpffs(const char *dir)
 {
 	struct statfs sfs;

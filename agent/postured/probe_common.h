@@ -54,6 +54,12 @@ void probe_log_reset(void);
 int probe_check_prerequisites(const struct probe_features *f);
 
 /*
+ * What to say after r from attaching a tracepoint probe, when the kernel's
+ * perf_event_paranoid level is why: a sentence with a leading space, or "".
+ */
+const char *probe_perf_hint(int r);
+
+/*
  * Checks that dir lies on a mounted bpffs, for pinning.  Returns 0, -ENOENT
  * when missing, -ENOTDIR when it is some other filesystem.
  */

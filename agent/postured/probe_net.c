@@ -140,9 +140,14 @@ static int attach_one(probe_net *p, int i)
 		p->links[i] = bpf_program__attach_cgroup(prog, fd);
 		break;
 	}
-	if (!p->links[i])
-		return log_error_errno(errno, "Failed to attach to %s: %m.%s", what,
-				       probe_log_tail());
+	if (!p->links[i]) {
+		int r = -errno;
+		bool perf = p->flavor == PROBE_FLAVOR_TRACEPOINT &&
+			    (i == LINK_TCP_STATE || i == LINK_UDP_SEND);
+
+		return log_error_errno(r, "Failed to attach to %s: %m.%s%s", what,
+				       perf ? probe_perf_hint(r) : "", probe_log_tail());
+	}
 	return 0;
 }
 

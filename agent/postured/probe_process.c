@@ -75,8 +75,10 @@ static int load_flavor(probe_process *p, const struct probe_process_config *cfg,
 		return r;
 	}
 	if (r < 0)
-		return log_error_errno(r, "Failed to attach the process probe (%s): %m.%s",
-				       probe_flavor_to_string(flavor), probe_log_tail());
+		return log_error_errno(r, "Failed to attach the process probe (%s): %m.%s%s",
+				       probe_flavor_to_string(flavor),
+				       flavor == PROBE_FLAVOR_TRACEPOINT ? probe_perf_hint(r) : "",
+				       probe_log_tail());
 
 	p->skel = TAKE_PTR(skel);
 	p->flavor = flavor;
