@@ -460,8 +460,8 @@ integration: all $(INTEGRATION_TESTS:%=$(BUILD)/tests/integration/%) $(HELPER_BI
 	@tests/run-integration $(BUILD) $(INTEGRATION_TESTS)
 
 # Everything CI runs: both compilers clean, unit tests plain and sanitized, the kernel tests.
-test: all unit check clang-build po-check docs-check man-check units-check checks-bus-test integration collector-test e2e \
-	notify-test
+test: all unit check clang-build po-check docs-check man-check units-check deb-check checks-bus-test integration collector-test e2e \
+	notify-test vm-test
 
 # The units' exposure as systemd-analyze security scores it (0 best, 10 worst), printed,
 # and within the targets: 4.5 for the agent, which runs as root to load its probes, 3.5
@@ -485,8 +485,8 @@ units-check:
 # The real-boot test: Debian 12 under qemu with systemd as PID 1 and this tree's packages
 # installed, upgraded and purged there (tests/vm/run); the image is cached in $(BUILD)/vm.  Root.
 .PHONY: vm-test
-vm-test:
-	@tests/vm/run $(BUILD)
+vm-test: deb
+	@tests/vm/run $(BUILD) $(DEB_DIR)
 
 .PHONY: clang-build
 clang-build:
