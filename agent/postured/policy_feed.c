@@ -213,14 +213,26 @@ void policy_feed_setup(agent *a)
 		log_error("Not fetching the policy: %s is not a directory.", dir);
 		return;
 	}
-	if ((st.st_uid != u.uid || st.st_gid != u.gid) && chown(dir, u.uid, u.gid) < 0) {
-		log_error_errno(errno, "Not fetching the policy: cannot give %s to the sender: %m",
-				dir);
-		return;
-	}
-	if (chmod(dir, 0700) < 0) {
-		log_error_errno(errno, "Not fetching the policy: cannot chmod %s: %m", dir);
-		return;
+	/*
+	 * chmod() needs the owner or CAP_FOWNER, which the unit does not grant:
+	 * the mode is set while the directory is root's, then it is given away.
+	 */
+	if (st.st_uid != u.uid || st.st_gid != u.gid || (st.st_mode & 07777) != 0700) {
+		if (st.st_uid != 0 && chown(dir, 0, 0) < 0) {
+			log_error_errno(errno, "Not fetching the policy: cannot take back %s: %m",
+					dir);
+			return;
+		}
+		if (chmod(dir, 0700) < 0) {
+			log_error_errno(errno, "Not fetching the policy: cannot chmod %s: %m", dir);
+			return;
+		}
+		if (chown(dir, u.uid, u.gid) < 0) {
+			log_error_errno(errno,
+					"Not fetching the policy: cannot give %s to the sender: %m",
+					dir);
+			return;
+		}
 	}
 	r = sd_event_add_inotify(a->event, &a->feed.incoming_source, dir,
 				 IN_MOVED_TO | IN_CLOSE_WRITE, on_incoming_policy, a);

@@ -8,7 +8,8 @@
  * and the posture snapshot.  The signed policy feed: a policy the collector
  * serves is put in force, a bad signature and a rollback are refused with a
  * finding, and the last good signed policy serves an offline start-up.
- * Needs root.
+ * The agent runs with only the capabilities its systemd unit grants, as it
+ * does on a laptop.  Needs root.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -214,7 +215,7 @@ static struct delivery {
 
 static int delivery_setup(const void *arg)
 {
-	struct harness_agent_opts o = { .no_print_events = true };
+	struct harness_agent_opts o = { .no_print_events = true, .privs = HARNESS_PRIVS_UNIT };
 	struct harness_child_opts co = HARNESS_CHILD_OPTS_DEFAULT;
 	char marker[PATH_MAX + 16];
 	char *argv[3];
@@ -413,7 +414,7 @@ static struct feed {
 
 static int feed_setup(const void *arg)
 {
-	struct harness_agent_opts o = { .no_print_events = true };
+	struct harness_agent_opts o = { .no_print_events = true, .privs = HARNESS_PRIVS_UNIT };
 
 	fe = (struct feed){};
 	TRY(world_init(&fe.w));
@@ -486,7 +487,9 @@ static int test_feed_rollback(const void *arg)
 static int test_feed_offline_start(const void *arg)
 {
 	_cleanup_agent_ struct harness_agent *a = NULL;
-	struct harness_agent_opts o = { .no_print_events = true, .config = fe.w.config };
+	struct harness_agent_opts o = { .no_print_events = true,
+					.config = fe.w.config,
+					.privs = HARNESS_PRIVS_UNIT };
 	char text[PATH_MAX + 128];
 
 	TRY(feed_put_in_force());
@@ -506,7 +509,9 @@ static int test_loose_key_refused(const void *arg)
 {
 	_cleanup_(world_done) struct world w = {};
 	_cleanup_agent_ struct harness_agent *a = NULL;
-	struct harness_agent_opts o = { .no_print_events = true, .no_wait_ready = true };
+	struct harness_agent_opts o = { .no_print_events = true,
+					.no_wait_ready = true,
+					.privs = HARNESS_PRIVS_UNIT };
 	struct harness_addr lo = harness_addr_of("127.0.0.1");
 	char key[PATH_MAX + 32];
 	uint16_t port;

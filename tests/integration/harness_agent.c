@@ -468,6 +468,7 @@ int harness_agent_start(const struct harness_agent_opts *o, struct harness_agent
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int out[2], err[2], one = 1, n = 0;
 	pid_t parent = getpid();
+	uint64_t unit_caps = 0;
 	char *dir = NULL;
 
 	a = calloc(1, sizeof(*a));
@@ -490,6 +491,11 @@ int harness_agent_start(const struct harness_agent_opts *o, struct harness_agent
 	/* An agent running as nobody must be able to send to it. */
 	if (o->privs == HARNESS_PRIVS_NOBODY && chmod(a->notify_path, 0777) < 0)
 		return harness_fail("Cannot chmod %s: %m", a->notify_path);
+
+	if (o->privs == HARNESS_PRIVS_UNIT &&
+	    harness_unit_caps(harness_source_path("packaging/systemd/postured.service.in"),
+			      &unit_caps) < 0)
+		return -1;
 
 	argv[n++] = o->program ? o->program : harness_build_path("postured");
 	argv[n++] = "--foreground";
@@ -557,6 +563,8 @@ int harness_agent_start(const struct harness_agent_opts *o, struct harness_agent
 			r = harness_become(65534, 65534);
 		else if (o->privs == HARNESS_PRIVS_NO_CAPS)
 			r = harness_drop_all_caps();
+		else if (o->privs == HARNESS_PRIVS_UNIT)
+			r = harness_keep_caps(unit_caps);
 		if (r < 0) {
 			dprintf(STDERR_FILENO, "harness: cannot drop privileges: %s\n",
 				strerror(-r));

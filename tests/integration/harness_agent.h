@@ -34,6 +34,7 @@ enum harness_privs {
 	HARNESS_PRIVS_ROOT, /* as we are: root with every capability */
 	HARNESS_PRIVS_NOBODY, /* uid and gid 65534, no capabilities */
 	HARNESS_PRIVS_NO_CAPS, /* uid 0 without any capability, the bounding set emptied */
+	HARNESS_PRIVS_UNIT, /* uid 0 with only the capabilities postured.service grants */
 };
 
 struct harness_agent_opts {

@@ -6,6 +6,7 @@
 #ifndef POSTURED_TESTS_HARNESS_PRIVS_H
 #define POSTURED_TESTS_HARNESS_PRIVS_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 /*
@@ -19,5 +20,19 @@ int harness_become(uid_t uid, gid_t gid);
  * not even uid 0's exec regains them.  Returns 0 or -errno.
  */
 int harness_drop_all_caps(void);
+
+/*
+ * The capabilities postured.service grants: its CapabilityBoundingSet= line,
+ * read from unit (packaging/systemd/postured.service.in), as a mask.
+ * Returns 0, or -1 with why printed through harness_fail().
+ */
+int harness_unit_caps(const char *unit, uint64_t *ret);
+
+/*
+ * Shrinks the bounding set to keep, and the effective, permitted and
+ * inheritable sets with it: uid 0 then has exactly those, across exec too,
+ * as under the unit.  Returns 0 or -errno.
+ */
+int harness_keep_caps(uint64_t keep);
 
 #endif
