@@ -80,7 +80,8 @@ int policy_feed_read_signed(agent *a, const char *path, char **ret, size_t *ret_
 			      path, a->opts.config.policy_public_key,
 			      r == -EKEYREJECTED ? "not an Ed25519 public key (PEM)" :
 						   strerror(-r));
-		return r;
+		/* -ENOENT says the policy itself is missing: a missing key is not that. */
+		return r == -ENOENT ? -ENOKEY : r;
 	}
 	*ret = TAKE_PTR(data);
 	*ret_size = size;
@@ -198,6 +199,11 @@ void policy_feed_setup(agent *a)
 
 	if (!c->policy_public_key[0]) {
 		log_debug("No policy_public_key: not fetching the policy from the collector.");
+		return;
+	}
+	if (access(c->policy_public_key, R_OK) < 0) {
+		log_error_errno(errno, "Not fetching the policy: cannot read the key %s: %m",
+				c->policy_public_key);
 		return;
 	}
 	r = sender_user_lookup(c->sender_user, &u);
