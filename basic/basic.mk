@@ -6,6 +6,8 @@
 BASIC_SRCS := basic/log.c basic/fileio.c basic/string-util.c basic/netlink-util.c
 # Linked only by the programs that use SQLite: the archive pulls what is used.
 BASIC_SRCS += basic/sqlite-util.c
+# Linked only by the programs that use OpenSSL.
+BASIC_SRCS += basic/openssl-util.c
 BASIC_LIB = $(BUILD)/basic/libbasic.a
 BASIC_LIB_SAN = $(BUILD)/asan/basic/libbasic.a
 

@@ -89,6 +89,8 @@ static inline void erase_and_freep(char **p)
 #define _cleanup_fclose_     _cleanup_(fclosep)
 #define _cleanup_erase_free_ _cleanup_(erase_and_freep)
 
+#define STRINGIFY_(x)	     #x
+#define STRINGIFY(x)	     STRINGIFY_(x)
 #define ELEMENTSOF(x)	     (sizeof(x) / sizeof((x)[0]))
 #define MIN(a, b)	     ((a) < (b) ? (a) : (b))
 #define MAX(a, b)	     ((a) > (b) ? (a) : (b))

@@ -40,4 +40,18 @@ static inline const char *format_usec(char *buf, size_t size, usec_t usec)
 	return buf;
 }
 
+#define TIMESTAMP_UTC_MAX 32
+
+/* Milliseconds since the epoch as "2026-12-07T14:02:51Z" (UTC), or "-" for 0 or less. */
+static inline const char *format_timestamp_utc(char buf[TIMESTAMP_UTC_MAX], int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms <= 0 || !gmtime_r(&t, &tm) ||
+	    strftime(buf, TIMESTAMP_UTC_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return "-";
+	return buf;
+}
+
 #endif

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
 #include <openssl/pem.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +9,6 @@
 #include "crypto.h"
 
 #define KEY_FILE_MAX (64 * 1024)
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free);
 
 static int crypto_check_ed25519(EVP_PKEY *pkey, EVP_PKEY **ret)
 {
@@ -101,63 +97,5 @@ int crypto_sha256_hex(const void *data, size_t size, char ret_hex[SHA256_HEX_SIZ
 		return -EIO;
 	for (unsigned i = 0; i < md_size; i++)
 		snprintf(ret_hex + 2 * i, 3, "%02x", md[i]);
-	return 0;
-}
-
-int crypto_base64_encode(const void *data, size_t size, char **ret)
-{
-	char *out;
-
-	if (size > INT32_MAX / 2)
-		return -E2BIG;
-	out = malloc(4 * ((size + 2) / 3) + 1);
-	if (!out)
-		return -ENOMEM;
-	EVP_EncodeBlock((unsigned char *)out, data, (int)size);
-	*ret = out;
-	return 0;
-}
-
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-int crypto_base64_decode(const char *text, size_t len, uint8_t **ret, size_t *ret_size)
-{
-	_cleanup_free_ uint8_t *out = NULL;
-	size_t pad = 0;
-	int n;
-
-	while (len > 0 && is_space(text[0])) {
-		text++;
-		len--;
-	}
-	while (len > 0 && is_space(text[len - 1]))
-		len--;
-	if (len == 0 || len % 4 != 0 || len > INT32_MAX)
-		return -EBADMSG;
-	for (size_t i = 0; i < len; i++) {
-		char c = text[i];
-
-		if (c == '=') {
-			if (i < len - 2)
-				return -EBADMSG;
-			pad++;
-		} else if (pad > 0 || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-					(c >= '0' && c <= '9') || c == '+' || c == '/')) {
-			return -EBADMSG;
-		}
-	}
-
-	out = malloc(len / 4 * 3 + 1);
-	if (!out)
-		return -ENOMEM;
-	/* EVP_DecodeBlock() counts the padding as zero bytes: take them off. */
-	n = EVP_DecodeBlock(out, (const unsigned char *)text, (int)len);
-	if (n < 0 || (size_t)n < pad)
-		return -EBADMSG;
-	*ret_size = (size_t)n - pad;
-	*ret = TAKE_PTR(out);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The collector's uses of OpenSSL: Ed25519 policy signatures, SHA-256, base64. */
+/* The collector's uses of OpenSSL: Ed25519 policy signatures, SHA-256. */
 #ifndef POSTURED_COLLECTOR_CRYPTO_H
 #define POSTURED_COLLECTOR_CRYPTO_H
 
@@ -7,12 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "basic/cleanup.h"
+#include "basic/openssl-util.h"
 
 #define ED25519_SIGNATURE_SIZE 64
 #define SHA256_HEX_SIZE	       64
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free);
 
 /*
  * Loads an Ed25519 private key from the PEM file at path, refusing a file
@@ -34,14 +32,5 @@ int crypto_ed25519_verify(EVP_PKEY *key, const void *data, size_t size, const ui
 
 /* Lowercase hex SHA-256 of data into ret_hex (NUL-terminated). */
 int crypto_sha256_hex(const void *data, size_t size, char ret_hex[SHA256_HEX_SIZE + 1]);
-
-/* Standard base64 with padding, no line breaks; a new NUL-terminated string. */
-int crypto_base64_encode(const void *data, size_t size, char **ret);
-
-/*
- * Decodes base64 text (surrounding whitespace ignored, no line breaks
- * inside) into a new buffer.  -EBADMSG for anything else.
- */
-int crypto_base64_decode(const char *text, size_t len, uint8_t **ret, size_t *ret_size);
 
 #endif

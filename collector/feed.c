@@ -30,7 +30,7 @@ int feed_load(const char *policy_path, const char *signature_path, EVP_PKEY *pub
 	r = read_full_file(signature_path, FEED_MAX_SIGNATURE_FILE, 0, &sig_text, &sig_text_size);
 	if (r < 0)
 		return r;
-	r = crypto_base64_decode(sig_text, sig_text_size, &sig, &sig_size);
+	r = base64_decode(sig_text, sig_text_size, 0, &sig, &sig_size);
 	if (r < 0)
 		return r;
 	if (sig_size != ED25519_SIGNATURE_SIZE)
@@ -43,7 +43,7 @@ int feed_load(const char *policy_path, const char *signature_path, EVP_PKEY *pub
 			return r;
 	}
 	/* Serve the canonical encoding, whatever whitespace the file had. */
-	r = crypto_base64_encode(sig, sig_size, &feed->signature);
+	r = base64_encode(sig, sig_size, &feed->signature);
 	if (r < 0)
 		return r;
 

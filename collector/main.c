@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * posture-collector: wiring only.  Options, files, the store, the server and
- * the loop; `sign-policy` for the company's policy signing.
+ * posture-collector: wiring only.  Options, files, the store, the CA, the
+ * server and the loop; `sign-policy` for the company's policy signing; the
+ * administration verbs (token, device, audit) are admin.c's.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,7 +20,10 @@
 #include "basic/cleanup.h"
 #include "basic/fileio.h"
 #include "basic/log.h"
+#include "admin.h"
+#include "ca.h"
 #include "crypto.h"
+#include "est.h"
 #include "net.h"
 #include "validate.h"
 #include "feed.h"
@@ -46,6 +50,9 @@ struct options {
 	const char *policy_signature;
 	const char *policy_public_key;
 	const char *tls_priorities;
+	const char *ca_cert; /* the issuing CA: enrollment (EST) and the CRL */
+	const char *ca_key;
+	uint64_t cert_lifetime_sec;
 	struct server_limits limits;
 };
 
@@ -60,10 +67,15 @@ static void help(void)
 {
 	printf("Usage: posture-collector [OPTIONS]\n"
 	       "       posture-collector sign-policy --key ED25519_KEY.pem POLICY.json > POLICY.sig\n"
+	       "       posture-collector token create|list|revoke ...   enrollment tokens\n"
+	       "       posture-collector device list|revoke|retire ...  device identities\n"
+	       "       posture-collector audit [--device ID]            who enrolled, renewed, revoked\n"
 	       "\n"
 	       "The postured reference collector: HTTPS with client certificates.\n"
 	       "  POST /v1/reports   NDJSON reports from devices, stored in SQLite\n"
 	       "  GET  /v1/policy    the signed policy\n"
+	       "  /.well-known/est/  enrollment (RFC 7030: cacerts, simpleenroll, simplereenroll)\n"
+	       "  GET  /v1/crl       revoked device certificates (DER; ?format=pem)\n"
 	       "\n"
 	       "Options:\n"
 	       "  --listen ADDR:PORT          address to serve on; [IPV6]:PORT for IPv6\n"
@@ -71,6 +83,11 @@ static void help(void)
 	       "  --cert FILE                 server certificate chain, PEM\n"
 	       "  --key FILE                  server private key, PEM (mode 0600 or stricter)\n"
 	       "  --device-ca FILE            CA certificate(s), PEM, that issue device certificates\n"
+	       "                              (optional with --ca-cert, which is trusted too)\n"
+	       "  --ca-cert FILE              the issuing CA for enrollment, PEM\n"
+	       "  --ca-key FILE               its private key, PEM (mode 0600 or stricter)\n"
+	       "  --cert-lifetime DURATION    of the certificates issued: 90d, 12h, 30m, 45s\n"
+	       "                              (default 90d)\n"
 	       "  --db FILE                   SQLite database (default collector.db)\n"
 	       "  --policy FILE               policy JSON to serve, bytes as signed\n"
 	       "  --policy-signature FILE     its base64 Ed25519 signature (from sign-policy)\n"
@@ -146,6 +163,9 @@ enum {
 	ARG_MAX_CONNECTIONS,
 	ARG_MAX_PER_IP,
 	ARG_TIMEOUT,
+	ARG_CA_CERT,
+	ARG_CA_KEY,
+	ARG_CERT_LIFETIME,
 	ARG_VERSION,
 };
 
@@ -168,6 +188,9 @@ static int parse_argv(int argc, char **argv, struct options *o)
 		{ "max-connections", required_argument, NULL, ARG_MAX_CONNECTIONS },
 		{ "max-connections-per-ip", required_argument, NULL, ARG_MAX_PER_IP },
 		{ "connection-timeout", required_argument, NULL, ARG_TIMEOUT },
+		{ "ca-cert", required_argument, NULL, ARG_CA_CERT },
+		{ "ca-key", required_argument, NULL, ARG_CA_KEY },
+		{ "cert-lifetime", required_argument, NULL, ARG_CERT_LIFETIME },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{}
@@ -247,6 +270,22 @@ static int parse_argv(int argc, char **argv, struct options *o)
 				return r;
 			o->limits.timeout_sec = (unsigned)v;
 			break;
+		case ARG_CA_CERT:
+			o->ca_cert = optarg;
+			break;
+		case ARG_CA_KEY:
+			o->ca_key = optarg;
+			break;
+		case ARG_CERT_LIFETIME:
+			r = admin_parse_duration(optarg, &v);
+			if (r < 0 || v < 1 || v > 3650ULL * 86400)
+				return log_error_errno(
+					EINVAL,
+					"Invalid --cert-lifetime '%s': a number with "
+					"s, m, h or d, from 1s to 3650d.",
+					optarg);
+			o->cert_lifetime_sec = v;
+			break;
 		case 'h':
 			help();
 			return 0;
@@ -260,9 +299,11 @@ static int parse_argv(int argc, char **argv, struct options *o)
 	if (optind < argc)
 		return log_error_errno(EINVAL, "Unexpected argument '%s'; see --help.",
 				       argv[optind]);
-	if (!o->cert || !o->key || !o->device_ca)
-		return log_error_errno(EINVAL, "--cert, --key and --device-ca are required; "
-					       "see --help.");
+	if (!o->cert || !o->key || (!o->device_ca && !o->ca_cert))
+		return log_error_errno(EINVAL, "--cert, --key and --device-ca (or --ca-cert) are "
+					       "required; see --help.");
+	if (!o->ca_cert != !o->ca_key)
+		return log_error_errno(EINVAL, "--ca-cert and --ca-key go together.");
 	if (!o->policy != !o->policy_signature)
 		return log_error_errno(EINVAL, "--policy and --policy-signature go together.");
 	if (o->policy_public_key && !o->policy)
@@ -308,6 +349,40 @@ static int load_policy(struct collector *col, struct feed **ret)
 	return 0;
 }
 
+/* The issuing CA, whose certificate is added to the TLS trust for device certificates. */
+static int load_ca(const struct options *o, struct ca **ret, char **trust)
+{
+	_cleanup_(ca_freep) struct ca *ca = NULL;
+	_cleanup_free_ char *pem = NULL;
+	char *joined;
+	int r;
+
+	r = ca_load(o->ca_cert, o->ca_key, &ca);
+	if (r == -EPERM)
+		return log_error_errno(r,
+				       "Refusing CA key '%s': group or others may access it; "
+				       "make it mode 0600, owned by the collector's user.",
+				       o->ca_key);
+	if (r == -EKEYREJECTED)
+		return log_error_errno(
+			r,
+			"'%s' and '%s' are not a CA certificate (CA:TRUE, allowed to "
+			"sign certificates and CRLs) and its private key.",
+			o->ca_cert, o->ca_key);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read the CA '%s' / '%s': %m", o->ca_cert,
+				       o->ca_key);
+	r = ca_cert_pem(ca, &pem);
+	if (r < 0)
+		return log_oom();
+	if (asprintf(&joined, "%s%s", *trust ? *trust : "", pem) < 0)
+		return log_oom();
+	free(*trust);
+	*trust = joined;
+	*ret = TAKE_PTR(ca);
+	return 0;
+}
+
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	struct collector *col = userdata;
@@ -347,7 +422,9 @@ static int run_server(const struct options *o)
 	_cleanup_(store_freep) struct store *store = NULL;
 	_cleanup_(sd_event_unrefp) sd_event *e = NULL;
 	_cleanup_(server_freep) struct server *server = NULL;
+	_cleanup_(ca_freep) struct ca *ca = NULL;
 	struct collector col = { .options = o };
+	struct est est = {};
 	struct feed *feed = NULL;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
@@ -368,9 +445,16 @@ static int run_server(const struct options *o)
 	r = read_pem("server private key", o->key, true, &key);
 	if (r < 0)
 		return r;
-	r = read_pem("device CA", o->device_ca, false, &trust);
-	if (r < 0)
-		return r;
+	if (o->device_ca) {
+		r = read_pem("device CA", o->device_ca, false, &trust);
+		if (r < 0)
+			return r;
+	}
+	if (o->ca_cert) {
+		r = load_ca(o, &ca, &trust);
+		if (r < 0)
+			return r;
+	}
 
 	if (o->policy_public_key) {
 		r = crypto_load_ed25519_public(o->policy_public_key, &pubkey);
@@ -431,7 +515,8 @@ static int run_server(const struct options *o)
 		.trust = trust,
 		.priorities = o->tls_priorities,
 	};
-	r = server_new(e, fd, &tls, &o->limits, store, &server);
+	est = (struct est){ .ca = ca, .store = store, .lifetime_sec = o->cert_lifetime_sec };
+	r = server_new(e, fd, &tls, &o->limits, store, ca ? &est : NULL, &server);
 	if (r < 0) {
 		feed_free(feed);
 		return log_error_errno(r, "Failed to start the HTTPS server on %s: %m", bound);
@@ -441,8 +526,8 @@ static int run_server(const struct options *o)
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the policy feed: %m");
 
-	log_info("Listening on https://%s (database %s, policy %s).", bound, o->db,
-		 o->policy ? o->policy : "none");
+	log_info("Listening on https://%s (database %s, policy %s, enrollment %s).", bound, o->db,
+		 o->policy ? o->policy : "none", ca ? "on" : "off");
 	(void)sd_notifyf(false, "READY=1\nSTATUS=Listening on %s", bound);
 
 	r = sd_event_loop(e);
@@ -515,7 +600,7 @@ static int run_sign_policy(int argc, char **argv)
 	r = crypto_ed25519_sign(key, policy, size, sig);
 	if (r < 0)
 		return log_error_errno(r, "Failed to sign '%s': %m", policy_path);
-	r = crypto_base64_encode(sig, sizeof(sig), &b64);
+	r = base64_encode(sig, sizeof(sig), &b64);
 	if (r < 0)
 		return log_oom();
 	if (printf("%s\n", b64) < 0 || fflush(stdout) != 0)
@@ -529,6 +614,7 @@ int main(int argc, char **argv)
 		.listen = "127.0.0.1:8443",
 		.db = "collector.db",
 		.tls_priorities = TLS_PRIORITIES_12,
+		.cert_lifetime_sec = 90 * 86400,
 		.limits = {
 			.max_body = 8 << 20,
 			.max_inflated = 64 << 20,
@@ -546,6 +632,9 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "sign-policy") == 0)
 		return run_sign_policy(argc - 1, argv + 1) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	if (argc >= 2 && (strcmp(argv[1], "token") == 0 || strcmp(argv[1], "device") == 0 ||
+			  strcmp(argv[1], "audit") == 0))
+		return admin_run(argc - 1, argv + 1) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
 	r = parse_argv(argc, argv, &o);
 	if (r <= 0)

@@ -16,8 +16,7 @@ static int peer_reject(char *reason, size_t reason_size, const char *what)
 	return -EKEYREJECTED;
 }
 
-int peer_identify(gnutls_session_t session, char ret_device_id[DEVICE_ID_LEN + 1], char *reason,
-		  size_t reason_size)
+int peer_identify(gnutls_session_t session, struct peer *ret, char *reason, size_t reason_size)
 {
 	_cleanup_(gnutls_x509_crt_deinitp) gnutls_x509_crt_t crt = NULL;
 	/* A device certificate must be good for TLS client authentication. */
@@ -91,6 +90,23 @@ int peer_identify(gnutls_session_t session, char ret_device_id[DEVICE_ID_LEN + 1
 					   "client certificate has more than one Subject CN");
 	}
 
-	memcpy(ret_device_id, cn, DEVICE_ID_LEN + 1);
+	{
+		unsigned char serial[64];
+		size_t serial_size = sizeof(serial), i = 0;
+
+		if (gnutls_x509_crt_get_serial(crt, serial, &serial_size) < 0 || serial_size == 0 ||
+		    serial_size > PEER_SERIAL_HEX_MAX / 2 + 1)
+			return peer_reject(reason, reason_size,
+					   "client certificate serial cannot be read");
+		/* The DER INTEGER's leading zero bytes are not part of the number. */
+		while (i + 1 < serial_size && serial[i] == 0)
+			i++;
+		if (serial_size - i > PEER_SERIAL_HEX_MAX / 2)
+			return peer_reject(reason, reason_size,
+					   "client certificate serial is longer than 20 bytes");
+		for (size_t o = 0; i < serial_size; i++, o += 2)
+			snprintf(ret->serial + o, 3, "%02x", serial[i]);
+	}
+	memcpy(ret->device_id, cn, DEVICE_ID_LEN + 1);
 	return 0;
 }

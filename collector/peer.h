@@ -12,6 +12,14 @@
 
 #include "record.h"
 
+/* The certificate's serial as lowercase hex without leading zeros (20 bytes at most, RFC 5280). */
+#define PEER_SERIAL_HEX_MAX 40
+
+struct peer {
+	char device_id[DEVICE_ID_LEN + 1];
+	char serial[PEER_SERIAL_HEX_MAX + 1];
+};
+
 /*
  * Verifies the peer certificate of session against the trust list of the
  * session's credentials (the device CA the server was started with): chain,
@@ -19,11 +27,11 @@
  * Then takes the device id from the certificate's Subject CN, which must be
  * exactly one CN of 32 lowercase hex digits.
  *
- * Returns 0 and the id in ret_device_id; -ENOKEY when the client sent no
+ * Returns 0 and the id and serial in *ret; -ENOKEY when the client sent no
  * certificate; -EKEYREJECTED when it is not acceptable, with a short reason
  * (not secret, fit for the client and the log) in reason[reason_size].
+ * Whether the collector revoked the certificate is the store's to say.
  */
-int peer_identify(gnutls_session_t session, char ret_device_id[DEVICE_ID_LEN + 1], char *reason,
-		  size_t reason_size);
+int peer_identify(gnutls_session_t session, struct peer *ret, char *reason, size_t reason_size);
 
 #endif

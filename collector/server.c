@@ -27,6 +27,7 @@
 #include "basic/time-util.h"
 #include "ingest.h"
 #include "net.h"
+#include "est.h"
 #include "peer.h"
 #include "server.h"
 
@@ -46,6 +47,9 @@ struct server {
 	struct server_limits limits;
 	size_t pending; /* bytes held by bodies being received */
 
+	const struct est *est; /* NULL: no enrollment, no CRL */
+	struct ratelimit log_enroll;
+
 	struct feed *policy;
 	struct MHD_Response *policy_ok;
 	struct MHD_Response *policy_not_modified;
@@ -60,7 +64,37 @@ enum route {
 	ROUTE_NONE,
 	ROUTE_REPORTS,
 	ROUTE_POLICY,
+	ROUTE_EST_CACERTS,
+	ROUTE_EST_ENROLL,
+	ROUTE_EST_REENROLL,
+	ROUTE_CRL,
 };
+
+static const struct {
+	const char *path;
+	const char *methods; /* for Allow */
+} routes[] = {
+	[ROUTE_REPORTS] = { "/v1/reports", "POST" },
+	[ROUTE_POLICY] = { "/v1/policy", "GET, HEAD" },
+	[ROUTE_EST_CACERTS] = { EST_PATH_CACERTS, "GET, HEAD" },
+	[ROUTE_EST_ENROLL] = { EST_PATH_SIMPLEENROLL, "POST" },
+	[ROUTE_EST_REENROLL] = { EST_PATH_SIMPLEREENROLL, "POST" },
+	[ROUTE_CRL] = { EST_PATH_CRL, "GET, HEAD" },
+};
+
+static enum route route_find(const char *url)
+{
+	for (size_t i = 1; i < ELEMENTSOF(routes); i++)
+		if (strcmp(url, routes[i].path) == 0)
+			return (enum route)i;
+	return ROUTE_NONE;
+}
+
+/* The PKI routes, which answer clients without a certificate (enrollment, relying parties). */
+static bool route_is_pki(enum route route)
+{
+	return route >= ROUTE_EST_CACERTS;
+}
 
 /* One HTTP request, from its headers to the end of its answer. */
 struct request {
@@ -68,8 +102,10 @@ struct request {
 	enum route route;
 	bool answered; /* a response is queued: any further upload is ignored */
 	bool gzip;
-	char device_id[DEVICE_ID_LEN + 1];
+	struct peer peer; /* who the client certificate says; with has_peer */
+	bool has_peer;
 	char address[NET_ADDRESS_MAX];
+	size_t max_body; /* for this route */
 	char *body;
 	size_t size;
 	size_t allocated;
@@ -142,8 +178,12 @@ static enum MHD_Result respond_error(struct request *req, struct MHD_Connection 
 		    MHD_YES)
 		return MHD_NO;
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
-	    MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW,
-				    req->route == ROUTE_REPORTS ? "POST" : "GET, HEAD") != MHD_YES)
+	    MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, routes[req->route].methods) !=
+		    MHD_YES)
+		return MHD_NO;
+	if (status == MHD_HTTP_UNAUTHORIZED && route_is_pki(req->route) &&
+	    MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+				    "Bearer realm=\"postured enrollment\"") != MHD_YES)
 		return MHD_NO;
 	return queue(req, c, status, response);
 }
@@ -162,10 +202,17 @@ static enum MHD_Result respond_acked(struct request *req, struct MHD_Connection 
 	return queue(req, c, MHD_HTTP_OK, response);
 }
 
-/* Authenticates the peer; answers 401/403 itself and returns false when it fails. */
+/*
+ * Who the peer is: its certificate's identity in req->peer when it sent
+ * one that verifies.  The reports and the policy need one that is not
+ * revoked; the PKI routes take a client without one (a token enrolls it)
+ * but not one with a bad one.  Answers 401/403/503 itself and returns false
+ * when the request goes no further.
+ */
 static bool request_authenticate(struct request *req, struct MHD_Connection *c,
 				 enum MHD_Result *ret_result)
 {
+	struct server *s = req->server;
 	const union MHD_ConnectionInfo *info;
 	char reason[256] = "";
 	int r;
@@ -176,12 +223,32 @@ static bool request_authenticate(struct request *req, struct MHD_Connection *c,
 		snprintf(req->address, sizeof(req->address), "unknown");
 
 	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	r = peer_identify(info ? (gnutls_session_t)info->tls_session : NULL, req->device_id, reason,
+	r = peer_identify(info ? (gnutls_session_t)info->tls_session : NULL, &req->peer, reason,
 			  sizeof(reason));
-	if (r >= 0)
+	if (r == -ENOKEY && route_is_pki(req->route))
 		return true;
+	if (r >= 0) {
+		req->has_peer = true;
+		r = store_device_access(s->store, req->peer.device_id, req->peer.serial);
+		if (r >= 0)
+			return true;
+		if (r == -EPERM) {
+			snprintf(reason, sizeof(reason),
+				 "device %s or this certificate of it is revoked",
+				 req->peer.device_id);
+			r = -EKEYREJECTED;
+		} else {
+			if (ratelimit_below(&s->log_store))
+				log_error_errno(r, "Failed to look up device %s: %s",
+						req->peer.device_id, store_last_error(s->store));
+			*ret_result = respond_error(req, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+						    "the collector cannot check devices right now",
+						    0);
+			return false;
+		}
+	}
 
-	if (ratelimit_below(&req->server->log_rejects))
+	if (ratelimit_below(&s->log_rejects))
 		log_warning("Refusing a request from %s: %s", req->address, reason);
 	/* No certificate is "who are you" (401); a bad one is "not you" (403). */
 	*ret_result = respond_error(
@@ -229,26 +296,38 @@ static enum MHD_Result request_begin(struct request *req, struct MHD_Connection 
 	const char *v;
 	uint64_t length;
 
+	req->max_body = s->limits.max_body;
+	req->route = route_find(url);
+	if (route_is_pki(req->route) && !s->est)
+		req->route = ROUTE_NONE; /* this collector does not enroll */
+
 	/* Nothing, not even whether a URL exists, is told to an unauthenticated peer. */
 	if (!request_authenticate(req, c, &result))
 		return result;
-
-	if (strcmp(url, "/v1/reports") == 0)
-		req->route = ROUTE_REPORTS;
-	else if (strcmp(url, "/v1/policy") == 0)
-		req->route = ROUTE_POLICY;
-	else
+	if (req->route == ROUTE_NONE)
 		return respond_error(req, c, MHD_HTTP_NOT_FOUND, "no such resource", 0);
 
-	if (req->route == ROUTE_POLICY) {
+	if (req->route != ROUTE_REPORTS && req->route != ROUTE_EST_ENROLL &&
+	    req->route != ROUTE_EST_REENROLL) {
 		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 		    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 			return respond_error(req, c, MHD_HTTP_METHOD_NOT_ALLOWED,
-					     "use GET for /v1/policy", 0);
+					     "use GET for this resource", 0);
 		/*
 		 * Answered on the next call: libmicrohttpd 0.9.75 closes the
 		 * connection after an answer queued with the headers alone.
 		 */
+		return MHD_YES;
+	}
+	if (req->route != ROUTE_REPORTS) {
+		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+			return respond_error(req, c, MHD_HTTP_METHOD_NOT_ALLOWED,
+					     "use POST for enrollment", 0);
+		req->max_body = EST_MAX_BODY;
+		v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (v && parse_content_length(v, &length) >= 0 && length > req->max_body)
+			return respond_error(req, c, MHD_HTTP_CONTENT_TOO_LARGE,
+					     "an enrollment request is at most 24 KiB", 0);
 		return MHD_YES;
 	}
 
@@ -268,10 +347,10 @@ static enum MHD_Result request_begin(struct request *req, struct MHD_Connection 
 
 	/* A declared length over the limit is refused before a byte of the body is read. */
 	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (v && parse_content_length(v, &length) >= 0 && length > s->limits.max_body) {
+	if (v && parse_content_length(v, &length) >= 0 && length > req->max_body) {
 		if (ratelimit_below(&s->log_rejects))
 			log_warning("Refusing a body of %" PRIu64 " bytes from device %s (%s).",
-				    length, req->device_id, req->address);
+				    length, req->peer.device_id, req->address);
 		return respond_error(req, c, MHD_HTTP_CONTENT_TOO_LARGE,
 				     "request body is larger than this collector accepts", 0);
 	}
@@ -284,11 +363,11 @@ static enum MHD_Result request_append(struct request *req, struct MHD_Connection
 {
 	struct server *s = req->server;
 
-	if (size > s->limits.max_body - req->size) {
+	if (size > req->max_body - req->size) {
 		request_free_body(req);
 		if (ratelimit_below(&s->log_rejects))
 			log_warning("Refusing a body over %zu bytes from device %s (%s).",
-				    s->limits.max_body, req->device_id, req->address);
+				    s->limits.max_body, req->peer.device_id, req->address);
 		/*
 		 * A body without Content-Length (chunked) found too large on the
 		 * way.  Where libmicrohttpd cannot answer in the middle of an
@@ -299,7 +378,7 @@ static enum MHD_Result request_append(struct request *req, struct MHD_Connection
 				     "request body is larger than this collector accepts", 0);
 	}
 	if (req->size + size > req->allocated) {
-		size_t want = MIN(MAX(req->allocated * 2, req->size + size), s->limits.max_body);
+		size_t want = MIN(MAX(req->allocated * 2, req->size + size), req->max_body);
 		size_t growth = want - req->allocated;
 		char *p;
 
@@ -343,8 +422,8 @@ static enum MHD_Result request_finish_reports(struct request *req, struct MHD_Co
 	if (req->gzip) {
 		r = ingest_inflate(body, size, s->limits.max_inflated, &inflated, &size);
 		if ((r == -EFBIG || r == -EBADMSG) && ratelimit_below(&s->log_rejects))
-			log_warning("Refusing a gzip body from device %s (%s): %s.", req->device_id,
-				    req->address,
+			log_warning("Refusing a gzip body from device %s (%s): %s.",
+				    req->peer.device_id, req->address,
 				    r == -EFBIG ? "inflates past the limit" : "not valid gzip");
 		if (r == -EFBIG)
 			return respond_error(req, c, MHD_HTTP_CONTENT_TOO_LARGE,
@@ -361,11 +440,11 @@ static enum MHD_Result request_finish_reports(struct request *req, struct MHD_Co
 		body = inflated;
 	}
 
-	r = ingest_parse(body, size, s->limits.max_line, req->device_id, &batch, &error);
+	r = ingest_parse(body, size, s->limits.max_line, req->peer.device_id, &batch, &error);
 	if (r == -EBADMSG) {
 		if (ratelimit_below(&s->log_rejects))
 			log_warning("Refusing a batch from device %s (%s): line %u: %s",
-				    req->device_id, req->address, error.line, error.reason);
+				    req->peer.device_id, req->address, error.line, error.reason);
 		return respond_error(req, c, MHD_HTTP_BAD_REQUEST, error.reason, error.line);
 	}
 	if (r < 0)
@@ -374,21 +453,21 @@ static enum MHD_Result request_finish_reports(struct request *req, struct MHD_Co
 	if (batch.n_uid_mismatch > 0 && ratelimit_below(&s->log_rejects))
 		log_warning("Device %s (%s) sent %zu record(s) naming another device.uid; "
 			    "stored under the certificate's identity.",
-			    req->device_id, req->address, batch.n_uid_mismatch);
+			    req->peer.device_id, req->address, batch.n_uid_mismatch);
 
-	r = store_batch(s->store, req->device_id, req->address, now_ms(), batch.records,
+	r = store_batch(s->store, req->peer.device_id, req->address, now_ms(), batch.records,
 			batch.n_records, &acked);
 	if (r < 0) {
 		/* The agents keep their spools and retry after Retry-After. */
 		if (ratelimit_below(&s->log_store))
 			log_error_errno(r, "Failed to store %zu record(s) from device %s: %s",
-					batch.n_records, req->device_id,
+					batch.n_records, req->peer.device_id,
 					store_last_error(s->store));
 		return respond_error(req, c, MHD_HTTP_SERVICE_UNAVAILABLE,
 				     "the collector cannot store reports right now", 0);
 	}
 	log_debug("Stored %zu record(s) from device %s, acked_seq=%" PRId64, batch.n_records,
-		  req->device_id, acked);
+		  req->peer.device_id, acked);
 	return respond_acked(req, c, acked);
 }
 
@@ -404,6 +483,76 @@ static enum MHD_Result request_finish_policy(struct request *req, struct MHD_Con
 	if (v && feed_etag_matches(s->policy, v))
 		return queue(req, c, MHD_HTTP_NOT_MODIFIED, s->policy_not_modified);
 	return queue(req, c, MHD_HTTP_OK, s->policy_ok);
+}
+
+static void log_enrollment(struct request *req, const struct est_answer *a)
+{
+	struct server *s = req->server;
+	const char *what = req->route == ROUTE_EST_REENROLL ? "renewal" : "enrollment";
+
+	if (!ratelimit_below(&s->log_enroll))
+		return;
+	if (a->status == MHD_HTTP_OK)
+		log_info("Issued a certificate (%s) to %s%s%s.", what, req->address,
+			 req->has_peer ? ", device " : "",
+			 req->has_peer ? req->peer.device_id : "");
+	else
+		log_warning("Refused an %s from %s%s%s with %u: %s", what, req->address,
+			    req->has_peer ? ", device " : "",
+			    req->has_peer ? req->peer.device_id : "", a->status, a->reason);
+}
+
+/* The EST answers and the CRL (est.c), built now that the body is in. */
+static enum MHD_Result request_finish_pki(struct request *req, struct MHD_Connection *c)
+{
+	struct server *s = req->server;
+	_cleanup_(MHD_destroy_responsep) struct MHD_Response *response = NULL;
+	struct est_answer a = {};
+	const char *format;
+	enum MHD_Result result;
+
+	switch (req->route) {
+	case ROUTE_EST_CACERTS:
+		est_cacerts(s->est, &a);
+		break;
+	case ROUTE_CRL:
+		format = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
+		est_crl(s->est, format && strcmp(format, "pem") == 0, now_ms(), &a);
+		break;
+	default: {
+		struct est_request er = {
+			.renewal = req->route == ROUTE_EST_REENROLL,
+			.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+								     MHD_HTTP_HEADER_AUTHORIZATION),
+			.peer = req->has_peer ? &req->peer : NULL,
+			.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+								    MHD_HTTP_HEADER_CONTENT_TYPE),
+			.body = req->body,
+			.size = req->size,
+			.address = req->address,
+			.now = now_ms(),
+		};
+
+		est_enroll(s->est, &er, &a);
+		log_enrollment(req, &a);
+		break;
+	}
+	}
+	if (a.status != MHD_HTTP_OK)
+		return respond_error(req, c, a.status, a.reason, 0);
+
+	response = MHD_create_response_from_buffer(a.size, a.body, MHD_RESPMEM_MUST_FREE);
+	if (!response) {
+		est_answer_done(&a);
+		return MHD_NO;
+	}
+	if (MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, a.content_type) !=
+		    MHD_YES ||
+	    (req->route != ROUTE_CRL &&
+	     MHD_add_response_header(response, "Content-Transfer-Encoding", "base64") != MHD_YES))
+		return MHD_NO;
+	result = queue(req, c, MHD_HTTP_OK, response);
+	return result;
 }
 
 static enum MHD_Result server_handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -432,9 +581,14 @@ static enum MHD_Result server_handle(void *cls, struct MHD_Connection *c, const 
 	}
 	if (req->answered)
 		return MHD_YES;
-	if (req->route == ROUTE_REPORTS)
+	switch (req->route) {
+	case ROUTE_REPORTS:
 		return request_finish_reports(req, c);
-	return request_finish_policy(req, c);
+	case ROUTE_POLICY:
+		return request_finish_policy(req, c);
+	default:
+		return request_finish_pki(req, c);
+	}
 }
 
 static void server_request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -506,7 +660,8 @@ static int server_on_timer(sd_event_source *source, uint64_t usec, void *userdat
 }
 
 int server_new(sd_event *e, int listen_fd, const struct server_tls *tls,
-	       const struct server_limits *limits, struct store *store, struct server **ret)
+	       const struct server_limits *limits, struct store *store, const struct est *est,
+	       struct server **ret)
 {
 	_cleanup_close_ int fd = listen_fd;
 	_cleanup_(server_freep) struct server *s = NULL;
@@ -518,7 +673,9 @@ int server_new(sd_event *e, int listen_fd, const struct server_tls *tls,
 		return -ENOMEM;
 	s->event = sd_event_ref(e);
 	s->store = store;
+	s->est = est;
 	s->limits = *limits;
+	s->log_enroll = RATELIMIT_INIT(10 * USEC_PER_SEC, 50);
 	s->log_rejects = RATELIMIT_INIT(10 * USEC_PER_SEC, 20);
 	s->log_store = RATELIMIT_INIT(10 * USEC_PER_SEC, 5);
 	s->log_mhd = RATELIMIT_INIT(10 * USEC_PER_SEC, 20);

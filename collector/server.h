@@ -5,6 +5,9 @@
  *
  *   POST /v1/reports  NDJSON records (gzip allowed) -> {"acked_seq": N}
  *   GET  /v1/policy   the signed policy, ETag, If-None-Match -> 304
+ *   EST enrollment and the CRL (est.h), with an issuing CA
+ *
+ * A device whose certificate or identity the store says is revoked gets 403.
  */
 #ifndef POSTURED_COLLECTOR_SERVER_H
 #define POSTURED_COLLECTOR_SERVER_H
@@ -13,6 +16,7 @@
 #include <systemd/sd-event.h>
 
 #include "basic/cleanup.h"
+#include "est.h"
 #include "feed.h"
 #include "store.h"
 
@@ -38,11 +42,12 @@ struct server;
 
 /*
  * Starts serving on listen_fd (which it takes over, also on failure) from
- * the loop e, storing reports in store (borrowed: it must outlive the
- * server).  Returns 0 or -errno.
+ * the loop e, storing reports in store and enrolling devices with est
+ * (NULL: no enrollment; both borrowed: they must outlive the server).  Returns 0 or -errno.
  */
 int server_new(sd_event *e, int listen_fd, const struct server_tls *tls,
-	       const struct server_limits *limits, struct store *store, struct server **ret);
+	       const struct server_limits *limits, struct store *store, const struct est *est,
+	       struct server **ret);
 
 /* Stops serving: closes every connection.  Accepts NULL, returns NULL. */
 struct server *server_free(struct server *s);

@@ -7,21 +7,7 @@
 #include <strings.h>
 
 #include "basic/sqlite-util.h"
-#include "store.h"
-
-#define STORE_SCHEMA_VERSION  1
-#define STORE_BUSY_TIMEOUT_MS 5000
-
-struct store {
-	sqlite3 *db;
-	sqlite3_stmt *begin;
-	sqlite3_stmt *commit;
-	sqlite3_stmt *rollback;
-	sqlite3_stmt *insert_record;
-	sqlite3_stmt *upsert_device;
-	sqlite3_stmt *select_acked;
-	char last_error[256];
-};
+#include "store-internal.h"
 
 /*
  * Times are milliseconds since the epoch, like OCSF's `time`.  `record` is
@@ -49,8 +35,7 @@ static const char schema_sql[] =
 	");"
 	"CREATE INDEX IF NOT EXISTS records_device_time ON records (device_id, time);";
 
-/* Runs a statement that returns no rows and resets it for the next use. */
-static int store_step_done(sqlite3_stmt *stmt)
+int store_step_done(sqlite3_stmt *stmt)
 {
 	int rc = sqlite3_step(stmt);
 
@@ -59,7 +44,7 @@ static int store_step_done(sqlite3_stmt *stmt)
 	return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
-static int store_prepare(struct store *s, const char *sql, sqlite3_stmt **ret)
+int store_prepare(struct store *s, const char *sql, sqlite3_stmt **ret)
 {
 	return sqlite_errno(
 		sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL));
@@ -109,9 +94,13 @@ static int store_schema(struct store *s)
 	rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return sqlite_errno(rc);
+	/* Every statement is IF NOT EXISTS: an older schema gets what it lacks. */
 	rc = sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(s->db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+		rc = sqlite3_exec(s->db, store_identity_schema_sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, "PRAGMA user_version = " STRINGIFY(STORE_SCHEMA_VERSION),
+				  NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 	r = sqlite_errno(rc);
@@ -171,7 +160,13 @@ int store_open(const char *path, struct store **ret)
 			       "  last_acked_seq = MAX(last_acked_seq, excluded.last_acked_seq)",
 			       &s->upsert_device)) < 0 ||
 	    (r = store_prepare(s, "SELECT last_acked_seq FROM devices WHERE device_id = ?1",
-			       &s->select_acked)) < 0)
+			       &s->select_acked)) < 0 ||
+	    (r = store_prepare(s,
+			       "SELECT EXISTS (SELECT 1 FROM identities"
+			       "  WHERE device_id = ?1 AND state <> 'active')"
+			       " OR EXISTS (SELECT 1 FROM certificates"
+			       "  WHERE serial = ?2 AND revoked IS NOT NULL)",
+			       &s->select_access)) < 0)
 		return r;
 
 	*ret = TAKE_PTR(s);
@@ -188,9 +183,29 @@ struct store *store_free(struct store *s)
 	sqlite3_finalize(s->insert_record);
 	sqlite3_finalize(s->upsert_device);
 	sqlite3_finalize(s->select_acked);
+	sqlite3_finalize(s->select_access);
 	sqlite3_close(s->db);
 	free(s);
 	return NULL;
+}
+
+int store_begin(struct store *s)
+{
+	s->last_error[0] = '\0';
+	return store_step_done(s->begin);
+}
+
+int store_end(struct store *s, int r)
+{
+	if (r >= 0)
+		r = store_step_done(s->commit);
+	if (r < 0) {
+		/* Keep the failure's message for the log line, not the rollback's. */
+		snprintf(s->last_error, sizeof(s->last_error), "%s", sqlite3_errmsg(s->db));
+		if (!sqlite3_get_autocommit(s->db))
+			(void)store_step_done(s->rollback);
+	}
+	return r;
 }
 
 const char *store_last_error(struct store *s)
@@ -252,20 +267,13 @@ int store_batch(struct store *s, const char *device_id, const char *address, int
 	int64_t acked = 0;
 	int r;
 
-	s->last_error[0] = '\0';
-	r = store_step_done(s->begin);
+	r = store_begin(s);
 	if (r < 0)
 		return r;
 	r = store_batch_in_transaction(s, device_id, address, now_ms, records, n, &acked);
-	if (r >= 0)
-		r = store_step_done(s->commit);
-	if (r < 0) {
-		/* Keep the failure's message for the log line, not the rollback's. */
-		snprintf(s->last_error, sizeof(s->last_error), "%s", sqlite3_errmsg(s->db));
-		if (!sqlite3_get_autocommit(s->db))
-			(void)store_step_done(s->rollback);
+	r = store_end(s, r);
+	if (r < 0)
 		return r;
-	}
 	*ret_acked_seq = acked;
 	return 0;
 }

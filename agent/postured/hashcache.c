@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/openssl-util.h"
 #include "hashcache.h"
 
 struct hash_entry {
@@ -27,8 +28,6 @@ struct hashcache {
 	uint64_t clock;
 	uint64_t hits, misses, evicted;
 };
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free);
 
 hashcache *hashcache_new(size_t max_entries)
 {

@@ -12,42 +12,23 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/openssl-util.h"
 #include "policy_sig.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free);
-
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
 
 /* Standard base64 with padding, one line, of exactly a 64-byte signature. */
 static int decode_signature(const char *text, size_t len,
 			    unsigned char ret[POLICY_SIG_ED25519_SIZE])
 {
-	unsigned char out[POLICY_SIG_MAX_SIGNATURE];
-	char in[POLICY_SIG_MAX_SIGNATURE + 1];
-	int n;
+	_cleanup_free_ uint8_t *sig = NULL;
+	size_t size;
+	int r;
 
-	while (len > 0 && is_space(text[0]))
-		text++, len--;
-	while (len > 0 && is_space(text[len - 1]))
-		len--;
-	/* 64 bytes are 88 characters, two of them '=' padding. */
-	if (len != 88 || text[86] != '=' || text[87] != '=')
+	r = base64_decode(text, len, 0, &sig, &size);
+	if (r < 0)
+		return r;
+	if (size != POLICY_SIG_ED25519_SIZE)
 		return -EBADMSG;
-	for (size_t i = 0; i < 86; i++)
-		if (!((text[i] >= 'A' && text[i] <= 'Z') || (text[i] >= 'a' && text[i] <= 'z') ||
-		      (text[i] >= '0' && text[i] <= '9') || text[i] == '+' || text[i] == '/'))
-			return -EBADMSG;
-	memcpy(in, text, len);
-	in[len] = '\0';
-	n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
-	/* EVP_DecodeBlock counts the padding as zero bytes: 66 for 64. */
-	if (n != 66)
-		return -EBADMSG;
-	memcpy(ret, out, POLICY_SIG_ED25519_SIZE);
+	memcpy(ret, sig, size);
 	return 0;
 }
 
