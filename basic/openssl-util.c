@@ -20,6 +20,30 @@ int base64_encode(const void *data, size_t size, char **ret)
 	return 0;
 }
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_ENCODE_CTX *, EVP_ENCODE_CTX_free);
+
+int base64_encode_lines(const void *data, size_t size, char **ret, size_t *ret_size)
+{
+	_cleanup_(EVP_ENCODE_CTX_freep) EVP_ENCODE_CTX *ctx = NULL;
+	_cleanup_free_ char *out = NULL;
+	int n = 0, tail = 0;
+
+	if (size > INT32_MAX / 2)
+		return -E2BIG;
+	/* 4 characters for 3 bytes, a "\n" for every 48, and the last line's and NUL. */
+	out = malloc(size / 3 * 4 + size / 48 + 8);
+	ctx = EVP_ENCODE_CTX_new();
+	if (!out || !ctx)
+		return -ENOMEM;
+	EVP_EncodeInit(ctx);
+	if (EVP_EncodeUpdate(ctx, (unsigned char *)out, &n, data, (int)size) != 1)
+		return -EIO;
+	EVP_EncodeFinal(ctx, (unsigned char *)out + n, &tail); /* NUL-terminates */
+	*ret_size = (size_t)(n + tail);
+	*ret = TAKE_PTR(out);
+	return 0;
+}
+
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';

@@ -40,6 +40,13 @@ static inline void sk_X509_pop_freep(STACK_OF(X509) * *p)
 /* Standard base64 with padding, no line breaks; a new NUL-terminated string. */
 int base64_encode(const void *data, size_t size, char **ret);
 
+/*
+ * base64 in lines of 64 characters, each ended by "\n", as MIME and RFC
+ * 7030's Content-Transfer-Encoding: base64 bodies have it; a new string of
+ * *ret_size bytes (NUL-terminated).
+ */
+int base64_encode_lines(const void *data, size_t size, char **ret, size_t *ret_size);
+
 enum {
 	/* Line breaks (CR, LF) anywhere, as MIME and RFC 7030's bodies have them. */
 	BASE64_LINE_BREAKS = 1 << 0,

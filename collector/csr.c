@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "basic/openssl-util.h"
+#include "crypto.h"
 #include "csr.h"
 #include "ingest.h"
 
@@ -103,6 +104,15 @@ int csr_parse(const uint8_t *der, size_t size, X509_REQ **ret, struct csr_info *
 	r = csr_check_subject(req, &info, reason, reason_size);
 	if (r < 0)
 		return r;
+	{
+		unsigned char *spki = NULL;
+		int len = i2d_PUBKEY(key, &spki);
+
+		r = len > 0 ? crypto_sha256_hex(spki, (size_t)len, info.key_sha256) : -ENOMEM;
+		OPENSSL_free(spki);
+		if (r < 0)
+			return -ENOMEM;
+	}
 
 	*ret = TAKE_PTR(req);
 	*ret_info = info;

@@ -20,6 +20,7 @@
 struct csr_info {
 	char device_id[DEVICE_ID_LEN + 1];
 	char key_type[32]; /* "EC P-256", "EC P-384", "RSA 3072" */
+	char key_sha256[65]; /* SHA-256 of the SubjectPublicKeyInfo DER, hex */
 };
 
 /*

@@ -31,38 +31,9 @@ static void answer_error(struct est_answer *a, unsigned status, const char *reas
 	snprintf(a->reason, sizeof(a->reason), "%s", reason);
 }
 
-/* base64 in lines of 64, as RFC 7030's Content-Transfer-Encoding: base64 bodies are. */
-static int base64_lines(const uint8_t *data, size_t size, char **ret, size_t *ret_size)
-{
-	EVP_ENCODE_CTX *ctx;
-	char *out;
-	int n = 0, tail = 0;
-
-	if (size > INT32_MAX / 2)
-		return -E2BIG;
-	out = malloc(size / 48 * 65 + 80 + size * 2);
-	ctx = EVP_ENCODE_CTX_new();
-	if (!out || !ctx) {
-		free(out);
-		EVP_ENCODE_CTX_free(ctx);
-		return -ENOMEM;
-	}
-	EVP_EncodeInit(ctx);
-	if (EVP_EncodeUpdate(ctx, (unsigned char *)out, &n, data, (int)size) != 1) {
-		free(out);
-		EVP_ENCODE_CTX_free(ctx);
-		return -EIO;
-	}
-	EVP_EncodeFinal(ctx, (unsigned char *)out + n, &tail);
-	EVP_ENCODE_CTX_free(ctx);
-	*ret = out;
-	*ret_size = (size_t)(n + tail);
-	return 0;
-}
-
 static void answer_pkcs7(struct est_answer *a, uint8_t *der, size_t size)
 {
-	int r = base64_lines(der, size, &a->body, &a->size);
+	int r = base64_encode_lines(der, size, &a->body, &a->size);
 
 	OPENSSL_free(der);
 	if (r < 0) {
@@ -254,6 +225,7 @@ void est_enroll(const struct est *e, const struct est_request *req, struct est_a
 		.renewal = req->renewal,
 		.serial = serial,
 		.key_type = info.key_type,
+		.key_sha256 = info.key_sha256,
 		.address = req->address,
 		.now = req->now,
 	};

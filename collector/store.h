@@ -86,6 +86,7 @@ struct store_enrollment {
 	const char *serial; /* of the new certificate */
 	int64_t not_before, not_after;
 	const char *key_type; /* "EC P-256", "RSA 3072", ... */
+	const char *key_sha256; /* of the public key (SubjectPublicKeyInfo DER), hex */
 	const char *address; /* where the request came from */
 	int64_t now;
 };
@@ -95,7 +96,9 @@ struct store_enrollment {
  * consumed, the certificate and the device's identity stored, and the audit
  * row written; on any refusal nothing is.  A device already enrolled (or
  * revoked, or retired) needs its own current certificate (peer_serial) or a
- * re-enroll token.  Returns 0; -EACCES when the token is unknown, expired,
+ * re-enroll token; a request with the key of the device's current
+ * certificate is a retry whose answer was lost, and needs neither (nor uses
+ * a token).  Returns 0; -EACCES when the token is unknown, expired,
  * used up or revoked; -EEXIST when the device id is enrolled and the request
  * has no right to it; -EPERM when the device or the presenting certificate
  * is revoked or retired; or the store's -errno.  reason says which, in words.
@@ -133,7 +136,7 @@ int store_crl_list(struct store *s, int64_t now_ms,
 /* One row of the audit: who did what to which device, and when. */
 struct store_audit {
 	int64_t time;
-	const char *action; /* enroll, renew, revoke, retire, token-create, token-revoke */
+	const char *action; /* enroll, re-enroll, re-issue, renew, revoke, retire, token-... */
 	const char *device_id; /* NULL for a token's rows */
 	const char *actor;
 	const char *detail;

@@ -32,6 +32,7 @@ const char store_identity_schema_sql[] =
 	"  not_before INTEGER NOT NULL,"
 	"  not_after INTEGER NOT NULL,"
 	"  key_type TEXT NOT NULL,"
+	"  key_sha256 TEXT NOT NULL,"
 	"  revoked INTEGER,"
 	"  revoked_why TEXT"
 	");"
@@ -315,6 +316,29 @@ static int enroll_device_state(struct store *s, const char *device_id,
 	return 0;
 }
 
+/*
+ * Whether the request's key is the one of the device's current certificate:
+ * a laptop whose answer was lost retries with the same key, and holding it
+ * proves as much as presenting the certificate would.
+ */
+static int enroll_same_key(struct store *s, const struct store_enrollment *e)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+	int rc, r;
+
+	r = prepare(s,
+		    "SELECT 1 FROM identities i JOIN certificates c ON c.serial = i.serial"
+		    " WHERE i.device_id = ?1 AND i.state = 'active' AND c.revoked IS NULL"
+		    "  AND c.key_sha256 = ?2",
+		    &stmt);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(stmt, 1, e->device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, e->key_sha256, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
 /* Whether the certificate the device presented is one the collector revoked. */
 static int enroll_peer_revoked(struct store *s, const char *serial)
 {
@@ -342,8 +366,8 @@ static int enroll_record(struct store *s, const struct store_enrollment *e, cons
 
 	r = prepare(s,
 		    "INSERT INTO certificates"
-		    " (serial, device_id, issued, not_before, not_after, key_type)"
-		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		    " (serial, device_id, issued, not_before, not_after, key_type, key_sha256)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 		    &cert);
 	if (r < 0)
 		return r;
@@ -353,6 +377,7 @@ static int enroll_record(struct store *s, const struct store_enrollment *e, cons
 	sqlite3_bind_int64(cert, 4, e->not_before);
 	sqlite3_bind_int64(cert, 5, e->not_after);
 	sqlite3_bind_text(cert, 6, e->key_type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(cert, 7, e->key_sha256, -1, SQLITE_STATIC);
 	r = store_step_done(cert);
 	if (r < 0)
 		return r;
@@ -403,6 +428,14 @@ static int enroll_decide(struct store *s, const struct store_enrollment *e, char
 			return -EPERM;
 		}
 		snprintf(actor, sizeof(actor), "certificate %s", e->peer_serial);
+	}
+	r = e->peer_serial ? 0 : enroll_same_key(s, e);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		/* A retry: the token, if any, is not used again. */
+		snprintf(actor, sizeof(actor), "the key of its current certificate");
+		return enroll_record(s, e, "re-issue", actor);
 	}
 	if (e->token_hash) {
 		r = enroll_take_token(s, e, &reenroll, actor, sizeof(actor), reason, reason_size);

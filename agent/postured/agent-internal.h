@@ -33,6 +33,7 @@
 #include "engine.h"
 #include "finding.h"
 #include "hashcache.h"
+#include "identity.h"
 #include "netwatch.h"
 #include "policy.h"
 #include "probe_common.h"
@@ -131,6 +132,7 @@ struct agent_reports {
 	sd_event_source *sender_child;
 	sd_event_source *sender_timer; /* restarts the sender after it stopped */
 	unsigned sender_failures;
+	bool sender_restart; /* stopped on purpose, for a new certificate: start it at once */
 	sd_event_source *snapshot_timer;
 	/* Where the interval the next snapshot covers began, on each clock. */
 	usec_t interval_real, interval_mono, interval_boot;
@@ -173,6 +175,30 @@ struct agent_policy {
 	char last_error[FINDING_DETAIL_MAX];
 };
 
+/*
+ * agent_identity.c: the device's certificate.  Made by hand (client_cert,
+ * client_key), or enrolled over EST through the sender when enroll_url is
+ * set, and renewed at two thirds of its life.
+ */
+struct agent_identity {
+	bool enroll; /* enroll_url is set: this agent keeps its own identity */
+	bool usable; /* a certificate the sender may use is in place */
+	struct identity_info info; /* of the certificate in place (usable) */
+	char pending_path[PATH_MAX]; /* the key of the request in flight or to retry */
+	char token_file[PATH_MAX]; /* posturectl enroll's; "" the configuration's */
+	bool renewal; /* the request in flight authenticates with the certificate */
+	pid_t pid; /* the sender making the request; 0: none */
+	sd_event_source *child, *out, *timer; /* the timer: CLOCK_REALTIME, renewal or retry */
+	int out_fd;
+	char *answer;
+	size_t answer_size;
+	bool answer_too_long, exited, out_eof;
+	int exit_status; /* the sender's, or 128 + signal */
+	unsigned failures;
+	char last_error[256]; /* "" after a success */
+	int64_t last_attempt, next_attempt; /* ms since the epoch; 0: none */
+};
+
 /* policy_feed.c: signed policies from the collector, handed over by the sender. */
 struct agent_feed {
 	bool enabled; /* the sender's directory is set up and watched */
@@ -206,6 +232,7 @@ struct agent {
 	struct agent_policy policy;
 	struct agent_feed feed;
 	struct agent_tamper tamper;
+	struct agent_identity identity;
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(policy_errors *, policy_errors_free);
@@ -297,6 +324,33 @@ void agent_reports_free(agent *a);
 void agent_reports_kick_sender(agent *a);
 /* The posture changed: the next snapshot goes within 2 s, unless it is due sooner. */
 void agent_reports_snapshot_soon(agent *a);
+/*
+ * Forks and execs postured-sender with argv, stdin and stdout from the fds
+ * given (-EBADF: inherited), exempted from the network rules before it runs.
+ * Returns 0 and its pid, or -errno (logged).
+ */
+int agent_reports_spawn_sender(agent *a, const char *const *argv, int stdin_fd, int stdout_fd,
+			       pid_t *ret_pid);
+/* Starts the report sender again (it loads the certificate at start), or starts it. */
+void agent_reports_restart_sender(agent *a);
+
+/* --- agent_identity.c ------------------------------------------------------- */
+
+/*
+ * Reads the certificate in place; with enroll_url, enrolls when there is
+ * none (or none for this device) and arms its renewal.  Returns 1 when the
+ * sender may start now, 0 when it waits for the enrollment, -errno (logged).
+ */
+int agent_identity_setup(agent *a);
+void agent_identity_free(agent *a);
+/*
+ * Enrolls now with token_file (NULL: the configuration's), also when
+ * enrolled: posturectl enroll.  -EOPNOTSUPP without enroll_url, -EBUSY
+ * while a request is in flight; err says why.
+ */
+int agent_identity_enroll_now(agent *a, const char *token_file, char *err, size_t err_size);
+/* The "identity" object of status and of the snapshots. */
+void agent_identity_write(agent *a, yajl_gen g);
 
 /* --- agent_tamper.c --------------------------------------------------------- */
 

@@ -150,6 +150,7 @@ agent *agent_free(agent *a)
 	agent_net_free(a);
 	agent_status_free(a);
 	policy_feed_free(a);
+	agent_identity_free(a);
 	agent_reports_free(a);
 	engine_free(a->engine);
 	hashcache_free(a->hashes);

@@ -157,6 +157,13 @@ static int on_sender_exit(sd_event_source *s, const siginfo_t *si, void *userdat
 	if (a->net.probe)
 		(void)probe_net_exempt(a->net.probe, si->si_pid, false);
 	a->reports.sender_pid = 0;
+	if (a->reports.sender_restart) {
+		a->reports.sender_restart = false;
+		log_info("The sender (pid %d) stopped for a new certificate; starting it again.",
+			 (int)si->si_pid);
+		(void)agent_start_sender(a);
+		return 0;
+	}
 	a->reports.sender_failures++;
 	log_warning("The sender (pid %d) stopped (%s %d); starting it again in %llu s.",
 		    (int)si->si_pid, si->si_code == CLD_EXITED ? "status" : "signal", si->si_status,
@@ -199,6 +206,53 @@ static int agent_find_sender(char *ret_path, size_t size)
 	return 0;
 }
 
+int agent_reports_spawn_sender(agent *a, const char *const *argv, int stdin_fd, int stdout_fd,
+			       pid_t *ret_pid)
+{
+	int go[2], r;
+	pid_t pid;
+
+	/* The child waits on go[0] until the parent has exempted it from the network rules. */
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return log_error_errno(errno, "Failed to start the sender: %m");
+	pid = fork();
+	if (pid < 0) {
+		r = log_error_errno(errno, "Failed to start the sender: %m");
+		safe_close(go[0]);
+		safe_close(go[1]);
+		return r;
+	}
+	if (pid == 0) {
+		char byte;
+
+		safe_close(go[1]);
+		while (read(go[0], &byte, 1) < 0 && errno == EINTR)
+			;
+		if ((stdin_fd >= 0 && dup2(stdin_fd, STDIN_FILENO) < 0) ||
+		    (stdout_fd >= 0 && dup2(stdout_fd, STDOUT_FILENO) < 0))
+			_exit(127);
+		/* Only stdio goes along; SIGUSR1 stays blocked until the sender waits for it. */
+		if (syscall(SYS_close_range, 3U, ~0U, 0) < 0)
+			for (int fd = 3; fd < 65536; fd++)
+				(void)close(fd);
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+		execv(a->reports.sender_path, (char *const *)argv);
+		log_error_errno(errno, "Failed to run %s: %m", a->reports.sender_path);
+		_exit(127);
+	}
+	safe_close(go[0]);
+	/* Its way to the collector (and to a fixed policy) is one no network rule may cut. */
+	if (a->net.probe) {
+		r = probe_net_exempt(a->net.probe, pid, true);
+		if (r < 0)
+			log_warning_errno(r,
+					  "Failed to exempt the sender from the network rules: %m");
+	}
+	safe_close(go[1]);
+	*ret_pid = pid;
+	return 0;
+}
+
 /*
  * Starts the unprivileged sender (postured-sender, agent_find_sender()) and
  * watches it.  fork and exec, not fork alone: the daemon has the spool open,
@@ -224,9 +278,11 @@ static int agent_start_sender(agent *a)
 				 "2000" };
 	char interval[32];
 	size_t n = 13;
-	int go[2], r;
 	pid_t pid;
+	int r;
 
+	if (a->reports.sender_pid > 0)
+		return 0;
 	if (a->feed.enabled) {
 		strbuf_printf(interval, sizeof(interval), "%llu",
 			      (unsigned long long)c->policy_fetch_interval_seconds * 1000ULL);
@@ -241,40 +297,9 @@ static int agent_start_sender(agent *a)
 	}
 	argv[n] = NULL;
 
-	/* The child waits on go[0] until the parent has exempted it from the network rules. */
-	if (pipe2(go, O_CLOEXEC) < 0)
-		return log_error_errno(errno, "Failed to start the sender: %m");
-	pid = fork();
-	if (pid < 0) {
-		r = log_error_errno(errno, "Failed to start the sender: %m");
-		safe_close(go[0]);
-		safe_close(go[1]);
+	r = agent_reports_spawn_sender(a, argv, -EBADF, -EBADF, &pid);
+	if (r < 0)
 		return r;
-	}
-	if (pid == 0) {
-		char byte;
-
-		safe_close(go[1]);
-		while (read(go[0], &byte, 1) < 0 && errno == EINTR)
-			;
-		/* Only stdio goes along; SIGUSR1 stays blocked until the sender waits for it. */
-		if (syscall(SYS_close_range, 3U, ~0U, 0) < 0)
-			for (int fd = 3; fd < 65536; fd++)
-				(void)close(fd);
-		(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-		execv(a->reports.sender_path, (char *const *)argv);
-		log_error_errno(errno, "Failed to run %s: %m", a->reports.sender_path);
-		_exit(127);
-	}
-	safe_close(go[0]);
-	/* Its way to the collector (and to a fixed policy) is one no network rule may cut. */
-	if (a->net.probe) {
-		r = probe_net_exempt(a->net.probe, pid, true);
-		if (r < 0)
-			log_warning_errno(r,
-					  "Failed to exempt the sender from the network rules: %m");
-	}
-	safe_close(go[1]);
 	r = sd_event_add_child(a->event, &a->reports.sender_child, pid, WEXITED, on_sender_exit, a);
 	if (r < 0) {
 		(void)kill(pid, SIGTERM);
@@ -283,6 +308,20 @@ static int agent_start_sender(agent *a)
 	a->reports.sender_pid = pid;
 	log_info("Sending reports to %s (sender pid %d).", a->opts.config.collector_url, (int)pid);
 	return 0;
+}
+
+void agent_reports_restart_sender(agent *a)
+{
+	if (!a->reports.spool)
+		return;
+	if (a->reports.sender_pid > 0) {
+		/* It has the old certificate in memory; on_sender_exit() starts it again at once. */
+		a->reports.sender_restart = true;
+		(void)kill(a->reports.sender_pid, SIGTERM);
+		return;
+	}
+	(void)sd_event_source_set_enabled(a->reports.sender_timer, SD_EVENT_OFF);
+	(void)agent_start_sender(a);
 }
 
 /* The CN of the certificate in path when it is a device id (32 hex digits). */
@@ -313,11 +352,20 @@ int agent_reports_setup(agent *a)
 
 	if (!c->collector_url[0])
 		return 0;
-	if (!c->collector_ca[0] || !c->client_cert[0] || !c->client_key[0])
+	if (c->enroll_url[0]) {
+		/* An enrolled agent's certificate and key are its identity file. */
+		if (!c->collector_ca[0])
+			return log_error_errno(EINVAL, "collector_url is set, so collector_ca must "
+						       "be too.");
+		strbuf_printf(a->opts.config.client_cert, sizeof(c->client_cert), "%s",
+			      c->identity_path);
+		strbuf_printf(a->opts.config.client_key, sizeof(c->client_key), "%s",
+			      c->identity_path);
+	} else if (!c->collector_ca[0] || !c->client_cert[0] || !c->client_key[0])
 		return log_error_errno(EINVAL,
 				       "collector_url is set, so collector_ca, client_cert and "
-				       "client_key must be too.");
-	{
+				       "client_key must be too (or enroll_url, to enroll).");
+	if (!c->enroll_url[0]) {
 		struct stat st;
 
 		/* Checked here too, so the daemon refuses at once rather than its sender later. */
@@ -338,7 +386,8 @@ int agent_reports_setup(agent *a)
 	 * The collector knows this device by its certificate; records say the
 	 * same, so the device id is one thing from the laptop to the SIEM.
 	 */
-	r = cert_device_id(c->client_cert, a->device.uid, sizeof(a->device.uid));
+	r = c->enroll_url[0] ? 0 :
+			       cert_device_id(c->client_cert, a->device.uid, sizeof(a->device.uid));
 	if (r < 0)
 		log_warning_errno(r,
 				  "Could not read a device id (a 32-hex-digit CN) from %s: %m; "
@@ -367,6 +416,10 @@ int agent_reports_setup(agent *a)
 	(void)sd_event_source_set_enabled(a->reports.sender_timer, SD_EVENT_OFF);
 	(void)sd_event_source_set_enabled(a->reports.snapshot_timer, SD_EVENT_ONESHOT);
 	policy_feed_setup(a);
+	/* Without a certificate yet, the records wait in the spool for the enrollment. */
+	r = agent_identity_setup(a);
+	if (r <= 0)
+		return r;
 	return agent_start_sender(a);
 }
 

@@ -251,6 +251,7 @@ static void status_write_status(void *userdata, yajl_gen g, uid_t uid)
 			json_u64(g, "pending", ss.records);
 			json_u64(g, "lost_total", ss.lost_total);
 		}
+		agent_identity_write(a, g);
 	}
 	json_close(g);
 	yajl_gen_map_close(g);
@@ -307,11 +308,27 @@ static void status_run_checks(void *userdata, yajl_gen g)
 	yajl_gen_map_close(g);
 }
 
+static int status_enroll(void *userdata, yajl_gen g, const char *token_file, char *err,
+			 size_t err_size)
+{
+	agent *a = userdata;
+	int r = agent_identity_enroll_now(a, token_file, err, err_size);
+
+	if (r < 0)
+		return r;
+	yajl_gen_map_open(g);
+	json_bool(g, "started", 1);
+	agent_identity_write(a, g);
+	yajl_gen_map_close(g);
+	return 0;
+}
+
 static const struct status_ops agent_status_ops = {
 	.write_status = status_write_status,
 	.write_rule = status_write_rule,
 	.reload = status_reload,
 	.run_checks = status_run_checks,
+	.enroll = status_enroll,
 };
 
 int agent_status_setup(agent *a)

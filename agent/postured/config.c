@@ -29,6 +29,9 @@ void config_init(struct config *c)
 		.policy_incoming_dir = CONFIG_DEFAULT_INCOMING_DIR,
 		.signed_policy_path = CONFIG_DEFAULT_SIGNED_POLICY,
 		.policy_fetch_interval_seconds = 300,
+		.enroll_token_file = CONFIG_DEFAULT_ENROLL_TOKEN,
+		.identity_path = CONFIG_DEFAULT_IDENTITY,
+		.enroll_retry_seconds = 30,
 	};
 }
 
@@ -138,6 +141,34 @@ int config_parse(const char *path, const char *text, struct config *c, char *err
 					err, err_size, path,
 					"\"collector_url\" must be an https:// URL (or \"\" for none).");
 			strcpy(n.collector_url, s);
+		} else if (strcmp(key, "enroll_url") == 0) {
+			const char *s = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
+
+			if (!s || (s[0] && strncmp(s, "https://", 8) != 0) ||
+			    strlen(s) >= sizeof(n.enroll_url))
+				return fail(
+					err, err_size, path,
+					"\"enroll_url\" must be an https:// URL, the EST base "
+					"such as https://collector:8443/.well-known/est (or \"\" "
+					"for none).");
+			strcpy(n.enroll_url, s);
+		} else if (strcmp(key, "enroll_token_file") == 0 || strcmp(key, "device_ca") == 0 ||
+			   strcmp(key, "identity_path") == 0) {
+			const char *s = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : "";
+			char *dst = strcmp(key, "device_ca") == 0     ? n.device_ca :
+				    strcmp(key, "identity_path") == 0 ? n.identity_path :
+									n.enroll_token_file;
+
+			/* Room for the temporary and pending names made from it. */
+			if (s[0] != '/' || strlen(s) >= sizeof(n.identity_path) - 64)
+				return fail(err, err_size, path, "\"%s\" must be an absolute path.",
+					    key);
+			strcpy(dst, s);
+		} else if (strcmp(key, "enroll_retry_seconds") == 0) {
+			r = get_uint(v, path, key, 1, 3600, &u, err, err_size);
+			if (r < 0)
+				return r;
+			n.enroll_retry_seconds = (uint32_t)u;
 		} else if (strcmp(key, "collector_ca") == 0 || strcmp(key, "client_cert") == 0 ||
 			   strcmp(key, "client_key") == 0 || strcmp(key, "spool_path") == 0) {
 			const char *s = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : "";
@@ -231,10 +262,17 @@ int config_parse(const char *path, const char *text, struct config *c, char *err
 				"collector_ca, client_cert, client_key, spool_path, spool_max_mib, "
 				"sender_user, snapshot_interval_seconds, policy_public_key, "
 				"policy_incoming_dir, signed_policy_path, "
-				"policy_fetch_interval_seconds).",
+				"policy_fetch_interval_seconds, enroll_url, enroll_token_file, "
+				"device_ca, identity_path, enroll_retry_seconds).",
 				key);
 		}
 	}
+	if (n.enroll_url[0] && (n.client_cert[0] || n.client_key[0]))
+		return fail(err, err_size, path,
+			    "\"enroll_url\" and \"client_cert\"/\"client_key\" exclude each other: "
+			    "an agent that enrolls keeps its own key and certificate in "
+			    "\"identity_path\" (%s).",
+			    n.identity_path);
 	/* Both would be a contradiction: capture always, and never for the policy. */
 	if (!n.allow_argument_capture && n.process.args_size > 0)
 		return fail(err, err_size, path,

@@ -16,6 +16,8 @@
 #define CONFIG_DEFAULT_POLICY	     "/etc/postured/policy.json"
 #define CONFIG_DEFAULT_INCOMING_DIR  "/var/lib/postured/incoming"
 #define CONFIG_DEFAULT_SIGNED_POLICY "/var/lib/postured/policy.signed.json"
+#define CONFIG_DEFAULT_IDENTITY	     "/var/lib/postured/identity.pem"
+#define CONFIG_DEFAULT_ENROLL_TOKEN  "/etc/postured/enroll-token"
 #define CONFIG_MAX_BYTES	     (64 * 1024)
 
 struct config {
@@ -41,6 +43,21 @@ struct config {
 	uint32_t spool_max_mib;
 	char sender_user[64];
 	uint32_t snapshot_interval_seconds;
+
+	/*
+	 * Enrollment (docs/enrollment.md); empty enroll_url: the certificate
+	 * and key are made by hand (client_cert, client_key).  With it, the
+	 * agent keeps its own key and certificate in identity_path, gets them
+	 * from the EST server at enroll_url with the token in enroll_token_file,
+	 * and renews them; a certificate must chain to device_ca (empty: the
+	 * collector_ca).  Failed attempts are retried from enroll_retry_seconds,
+	 * doubling up to an hour.
+	 */
+	char enroll_url[512];
+	char enroll_token_file[4096];
+	char device_ca[4096];
+	char identity_path[4096];
+	uint32_t enroll_retry_seconds;
 
 	/*
 	 * Signed policies from the collector (docs/policy.md); empty

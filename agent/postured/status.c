@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -482,6 +483,23 @@ static bool handle_request(struct client *c, char *line)
 			return reply_error(c, id, "policy_refused",
 					   reason[0] ? reason : "the policy was refused");
 		yajl_gen_map_close(g);
+		return reply_result(c, id, g);
+	}
+	if (strcmp(m, "enroll") == 0) {
+		const char *tf_path[] = { "token_file", NULL };
+		yajl_val tf = params ? yajl_tree_get(params, tf_path, yajl_t_any) : NULL;
+		const char *token_file = tf && YAJL_IS_STRING(tf) ? YAJL_GET_STRING(tf) : NULL;
+		char reason[256] = "";
+
+		if (c->uid != 0)
+			return reply_error(c, id, "permission_denied", "enroll is for root");
+		if (tf && (!token_file || token_file[0] != '/' || strlen(token_file) >= PATH_MAX))
+			return reply_error(c, id, "bad_request",
+					   "\"token_file\" must be an absolute path");
+		if (!s->ops->enroll ||
+		    s->ops->enroll(s->userdata, g, token_file, reason, sizeof(reason)) < 0)
+			return reply_error(c, id, "enroll_failed",
+					   reason[0] ? reason : "enrollment could not start");
 		return reply_result(c, id, g);
 	}
 	if (strcmp(m, "run_checks") == 0) {

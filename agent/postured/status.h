@@ -44,6 +44,12 @@ struct status_ops {
 	int (*reload)(void *userdata, yajl_gen g, char *err, size_t err_size);
 	/* Runs the posture checks now; writes the result object (the checks' rules) into g. */
 	void (*run_checks)(void *userdata, yajl_gen g);
+	/*
+	 * Starts an enrollment with token_file (NULL: the configured one).
+	 * Returns 0 and writes the result object into g, or -errno with why in err.
+	 */
+	int (*enroll)(void *userdata, yajl_gen g, const char *token_file, char *err,
+		      size_t err_size);
 };
 
 typedef struct status_server status_server;

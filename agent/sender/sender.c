@@ -21,6 +21,7 @@
 #include "postured/spool.h"
 #include "sender.h"
 #include "sender_curl.h"
+#include "sender_enroll.h"
 #include "sender_policy.h"
 
 #define SENDER_MAX_FILE	       (1024 * 1024)
@@ -46,6 +47,7 @@ struct sender {
 	struct ratelimit rl;
 
 	struct sender_policy *policy; /* the policy feed, with a policy_dir */
+	struct sender_enroll *enroll; /* instead of everything above, with an enroll_url */
 };
 
 /* Reads a PEM file; for the key, insists on root (or our own uid when unprivileged) and no access by others. */
@@ -356,6 +358,7 @@ static void sender_free(struct sender *s)
 	/* The transfers first: they use the headers, the buffers and the blobs below. */
 	sender_curl_free(s->curl);
 	sender_policy_free(s->policy);
+	sender_enroll_free(s->enroll);
 	curl_slist_free_all(s->headers);
 	sd_event_source_disable_unref(s->kick);
 	sd_event_unref(s->event);
@@ -381,6 +384,9 @@ int sender_run(const struct sender_config *c)
 	if (!c->url || !c->ca_file || (c->cert_file && !c->key_file))
 		return log_error_errno(EINVAL, "Sender needs a URL, a CA file, and a key with the "
 					       "certificate.");
+	if (c->enroll_url && !c->token_file == !c->cert_file)
+		return log_error_errno(EINVAL, "Enrollment needs a token file, or renewal a "
+					       "certificate, one of the two.");
 	if (strncmp(c->url, "https://", 8) != 0)
 		return log_error_errno(EINVAL, "Collector URL '%s' is not https://.", c->url);
 	if (!s.cfg.batch_max_records)
@@ -419,12 +425,16 @@ int sender_run(const struct sender_config *c)
 	if (r < 0)
 		return r;
 
-	r = spool_open(c->spool_path ? c->spool_path : SPOOL_DEFAULT_PATH, 0, &s.spool);
-	if (r < 0)
-		return log_error_errno(r, "Failed to open the spool: %m");
-	{
+	if (c->enroll_url) {
+		r = sender_enroll_new(c->enroll_url, STDIN_FILENO, c->token_file, &s.enroll);
+		if (r < 0)
+			return r;
+	} else {
 		struct spool_stats st;
 
+		r = spool_open(c->spool_path ? c->spool_path : SPOOL_DEFAULT_PATH, 0, &s.spool);
+		if (r < 0)
+			return log_error_errno(r, "Failed to open the spool: %m");
 		/* A first read opens the -wal and -shm files while we may still. */
 		r = spool_get_stats(s.spool, &st);
 		if (r < 0)
@@ -468,13 +478,22 @@ int sender_run(const struct sender_config *c)
 	    (r = sd_event_add_signal(s.event, NULL, SIGINT, on_exit_signal, NULL)) < 0 ||
 	    (r = sd_event_add_signal(s.event, NULL, SIGUSR1, on_sigusr1, &s)) < 0)
 		return log_error_errno(r, "Failed to watch signals: %m");
-	r = sd_event_add_time_relative(s.event, &s.kick, CLOCK_MONOTONIC, 0, 0, on_kick, &s);
-	if (r < 0)
-		return log_error_errno(r, "Failed to add a timer: %m");
-
 	r = sender_curl_new(s.event, &s.tls, &s.curl);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up libcurl: %m");
+	if (s.enroll) {
+		r = sender_enroll_start(s.enroll, s.event, s.curl);
+		if (r < 0)
+			return r;
+		r = sd_event_loop(s.event);
+		if (r < 0)
+			return log_error_errno(r, "Event loop failed: %m");
+		return sender_enroll_finish(s.enroll);
+	}
+
+	r = sd_event_add_time_relative(s.event, &s.kick, CLOCK_MONOTONIC, 0, 0, on_kick, &s);
+	if (r < 0)
+		return log_error_errno(r, "Failed to add a timer: %m");
 	s.headers = curl_slist_append(NULL, "Content-Type: application/x-ndjson");
 	if (s.headers)
 		s.headers = curl_slist_append(s.headers, "Content-Encoding: gzip");

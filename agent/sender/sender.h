@@ -88,12 +88,20 @@ struct sender_config {
 	usec_t backoff_min, backoff_max, poll_interval;
 	const char *policy_dir; /* NULL: no policy fetching */
 	usec_t policy_interval; /* 0: SENDER_DEFAULT_POLICY_INTERVAL */
+	/*
+	 * Instead of the report loop, one enrollment request (sender_enroll.h)
+	 * to this EST base URL, the request on stdin; with the certificate and
+	 * key a renewal, with token_file a first enrollment.
+	 */
+	const char *enroll_url;
+	const char *token_file;
 };
 
 /*
  * Runs the sender in this process until SIGTERM/SIGINT: loads the keys, opens
  * the spool, drops privileges (when root), runs the loop.  Logs (it is a top
- * layer).  Returns 0 on a clean stop or -errno.
+ * layer).  Returns 0 on a clean stop or -errno; with enroll_url, the exit
+ * status sender_enroll_finish() gives, or -errno.
  */
 int sender_run(const struct sender_config *c);
 

@@ -2,10 +2,11 @@
 # Included by the top-level Makefile: postured-sender (agent/sender/), the
 # unprivileged process the daemon forks and execs; it reads the daemon's spool.
 
-# Batches and acknowledgements (sender.c) and the policy fetch (sender_policy.c), over
+# Batches and acknowledgements (sender.c), the policy fetch (sender_policy.c) and the
+# enrollment request (sender_enroll.c), over
 # libcurl's multi interface on sd-event (sender_curl.c).
 SENDER_SRCS := $(addprefix agent/sender/,sender_main.c sender.c sender_curl.c sender_policy.c \
-	sender_user.c) $(SPOOL_SRCS)
+	sender_enroll.c sender_user.c) $(SPOOL_SRCS)
 
 all: $(BUILD)/postured-sender
 

@@ -19,7 +19,9 @@ static void usage(void)
 		"       [--spool FILE] [--user NAME] [--proxy URL] [--tls13]\n"
 		"       [--batch-records N] [--batch-bytes N] [--backoff-min-ms N]\n"
 		"       [--backoff-max-ms N] [--poll-ms N] [--policy-dir DIR]\n"
-		"       [--policy-interval-ms N] [--debug]\n");
+		"       [--policy-interval-ms N] [--debug]\n"
+		"       postured-sender --enroll EST_URL --url ... --ca FILE\n"
+		"       (--token-file FILE | --cert FILE --key FILE) [--user NAME] < REQUEST\n");
 }
 
 int main(int argc, char **argv)
@@ -40,6 +42,8 @@ int main(int argc, char **argv)
 		{ "poll-ms", required_argument, NULL, 'P' },
 		{ "policy-dir", required_argument, NULL, 'D' },
 		{ "policy-interval-ms", required_argument, NULL, 'I' },
+		{ "enroll", required_argument, NULL, 'E' },
+		{ "token-file", required_argument, NULL, 'T' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -95,6 +99,12 @@ int main(int argc, char **argv)
 		case 'I':
 			c.policy_interval = strtoull(optarg, NULL, 10) * USEC_PER_MSEC;
 			break;
+		case 'E':
+			c.enroll_url = optarg;
+			break;
+		case 'T':
+			c.token_file = optarg;
+			break;
 		case 'd':
 			log_set_max_level(LOG_DEBUG);
 			break;
@@ -110,5 +120,6 @@ int main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	return sender_run(&c) < 0 ? 1 : 0;
+	o = sender_run(&c);
+	return o < 0 ? 1 : o;
 }
