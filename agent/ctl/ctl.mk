@@ -12,7 +12,7 @@ CTL_SHARED_SRCS := agent/ctl/statusclient.c agent/ctl/finding_text.c agent/ctl/c
 # posturectl status|explain|events|sent, what they share in asking the agent, and
 # the terminal output every verb uses.
 CTLSTATUS_SRCS := agent/ctl/ctl_status.c agent/ctl/ctl_explain.c agent/ctl/ctl_events.c \
-	agent/ctl/ctl_sent.c agent/ctl/ctl_agent.c agent/ctl/ctl_output.c $(CTL_SHARED_SRCS)
+	agent/ctl/ctl_sent.c agent/ctl/ctl_enroll.c agent/ctl/ctl_agent.c agent/ctl/ctl_output.c $(CTL_SHARED_SRCS)
 CTL_SRCS += $(CTLSTATUS_SRCS)
 
 all: $(BUILD)/posturectl

@@ -256,3 +256,63 @@ size_t ctl_agent_print_found(struct ctl_output *o, int indent, yajl_val findings
 				n - max);
 	return n;
 }
+
+void ctl_agent_print_identity(struct ctl_output *o, int indent, yajl_val id)
+{
+	const char *state = statusclient_get_str(id, "state");
+	const char *device = statusclient_get_str(id, "device_id") ?: "?";
+	const char *issuer = statusclient_get_str(id, "issuer") ?: "?";
+	const char *error = statusclient_get_str(id, "last_error");
+	const char *url = statusclient_get_str(id, "enroll_url") ?: "?";
+	int64_t not_after = statusclient_get_int(id, "not_after", 0);
+	int64_t renew_at = statusclient_get_int(id, "renew_at", 0);
+	int64_t next = statusclient_get_int(id, "next_attempt", 0);
+	char t[32], t2[32];
+
+	if (!state)
+		return;
+	if (strcmp(state, "by_hand") == 0) {
+		if (not_after > 0)
+			ctl_output_para(o, indent,
+					_("Identity: device %s, certificate from %s, valid until "
+					  "%s; installed and renewed by your IT team."),
+					device, issuer, ctl_output_time(t, not_after));
+		else
+			ctl_output_para(
+				o, indent,
+				_("Identity: device %s; its certificate cannot be read, so "
+				  "nothing can be sent. Your IT help desk can install a new "
+				  "one."),
+				device);
+		return;
+	}
+	if (not_after > 0) {
+		ctl_output_para(o, indent,
+				_("Identity: device %s, certificate from %s, valid until %s; it "
+				  "renews itself from %s. Its key never leaves this laptop."),
+				device, issuer, ctl_output_time(t, not_after),
+				ctl_output_time(t2, renew_at));
+		if (strcmp(state, "renewing") == 0)
+			ctl_output_para(o, indent + 2, "%s", _("Renewing it now."));
+		else if (error)
+			ctl_output_para(o, indent + 2,
+					_("The last renewal did not work (%s); the agent tries "
+					  "again at %s, and the current certificate is used until "
+					  "then."),
+					error, ctl_output_time(t, next));
+		return;
+	}
+	if (error && strcmp(state, "enrolling") != 0)
+		ctl_output_para(
+			o, indent,
+			_("Identity: this laptop is not enrolled with %s yet: %s. The agent "
+			  "tries again at %s; reports wait on this laptop until then. If "
+			  "this stays, your IT help desk can give you a new enrollment "
+			  "token (posturectl enroll)."),
+			url, error, ctl_output_time(t, next));
+	else
+		ctl_output_para(o, indent,
+				_("Identity: enrolling this laptop with %s; reports wait on this "
+				  "laptop until it is done."),
+				url);
+}

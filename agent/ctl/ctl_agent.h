@@ -82,4 +82,11 @@ size_t ctl_agent_print_found(struct ctl_output *o, int indent, yajl_val findings
 			     bool (*want)(yajl_val f, void *userdata), void *userdata, size_t max,
 			     bool with_time, bool with_title);
 
+/*
+ * The device's identity (a status answer's collector.identity): who it is
+ * to the collector, which certificate, until when and when it renews, or
+ * how its enrollment is going, in plain words.
+ */
+void ctl_agent_print_identity(struct ctl_output *o, int indent, yajl_val identity);
+
 #endif

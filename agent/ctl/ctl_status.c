@@ -300,6 +300,7 @@ static void print_agent(struct ctl_output *o, yajl_val result)
 					_("Collector: %s; it has not acknowledged anything yet."),
 					url ?: _("configured"));
 		ctl_output_para(o, 2, _("'posturectl sent' shows exactly what was sent."));
+		ctl_agent_print_identity(o, 2, statusclient_get(coll, "identity"));
 	}
 }
 

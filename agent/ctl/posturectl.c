@@ -9,6 +9,7 @@
 
 #include "basic/cleanup.h"
 #include "ctl_check.h"
+#include "ctl_enroll.h"
 #include "ctl_events.h"
 #include "ctl_explain.h"
 #include "ctl_i18n.h"
@@ -39,6 +40,8 @@ static const struct verb verbs[] = {
 	{ "check", N_("Run the device posture checks once and print the results"), ctl_check_main },
 	{ "policy", N_("Check or explain a policy file (policy check|explain FILE)"),
 	  ctl_policy_main },
+	{ "enroll", N_("Enroll this laptop with the company's collector now (root)"),
+	  ctl_enroll_main },
 	{ "version", N_("Show the version"), verb_version },
 };
 

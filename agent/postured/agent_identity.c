@@ -95,7 +95,7 @@ static void finish(agent *a)
 	char reason[256] = "";
 	_cleanup_free_ char *answer = TAKE_PTR(id->answer);
 	size_t size = id->answer_size;
-	bool first = !id->usable;
+	bool first = !id->renewal;
 	int r;
 
 	id->pid = 0;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <yajl/yajl_tree.h>
 
 #include "basic/cleanup.h"
 #include "basic/fileio.h"
@@ -208,7 +209,22 @@ int sender_enroll_finish(struct sender_enroll *e)
 		}
 		return 0;
 	}
-	printable(&e->answer, said, sizeof(said));
+	/* Our collector says why as {"error": "..."}; another EST server in text. */
+	{
+		const char *path[] = { "error", NULL };
+		yajl_val root = e->answer.data ? yajl_tree_parse(e->answer.data, NULL, 0) : NULL;
+		yajl_val v = root ? yajl_tree_get(root, path, yajl_t_string) : NULL;
+
+		const char *text = v ? YAJL_GET_STRING(v) : NULL;
+
+		if (text) {
+			struct sender_buf b = { .data = (char *)text, .len = strlen(text) };
+
+			printable(&b, said, sizeof(said));
+		} else
+			printable(&e->answer, said, sizeof(said));
+		yajl_tree_free(root);
+	}
 	printf("error: HTTP %ld: %s\n", e->status, said);
 	log_error("The enrollment server refused with HTTP %ld: %s", e->status, said);
 	return e->status >= 400 && e->status < 500 && e->status != 408 && e->status != 429 ?
