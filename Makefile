@@ -116,6 +116,8 @@ UNIT_TESTS += resolvers
 resolvers_DEPS := agent/postured/resolvers.c
 
 INTEGRATION_TESTS := process_probe policy_enforce status_socket agent_collector
+# Enrollment through the real daemon and the real collector's CA.
+INTEGRATION_TESTS += agent_enroll
 # The network probe driven directly, without the daemon.
 INTEGRATION_TESTS += net_probe
 # agent/netwatch in network namespaces of its own; agent/listeners across users.
@@ -323,6 +325,9 @@ $(BUILD)/tests/integration/net_probe: $(call obj,$(NET_PROBE_IT_SRCS) $(NET_PROB
 
 # The collector started, and its store read, with the collector suite's harness.
 $(BUILD)/tests/integration/agent_collector: \
+	$(call obj,$(COLLECTOR_HARNESS_SHARED_SRCS) $(COLLECTOR_HARNESS_DB_SRCS))
+
+$(BUILD)/tests/integration/agent_enroll: \
 	$(call obj,$(COLLECTOR_HARNESS_SHARED_SRCS) $(COLLECTOR_HARNESS_DB_SRCS))
 
 # The spool read back with the collector suite's database helpers.

@@ -45,6 +45,15 @@ struct sender_enroll *sender_enroll_free(struct sender_enroll *e)
 	return NULL;
 }
 
+/* Logs why the request cannot be made, and says it on stdout for the daemon's status. */
+#define refuse(r, ...)                           \
+	({                                       \
+		printf("error: " __VA_ARGS__);   \
+		putchar('\n');                   \
+		fflush(stdout);                  \
+		log_error_errno(r, __VA_ARGS__); \
+	})
+
 /* The token: the file's first line, printable ASCII without blanks, as a Bearer token is. */
 static int read_token(const char *path, char **ret)
 {
@@ -54,12 +63,13 @@ static int read_token(const char *path, char **ret)
 
 	r = read_full_file(path, TOKEN_FILE_MAX, READ_FULL_PRIVATE, &text, &size);
 	if (r == -EPERM)
-		return log_error_errno(r,
-				       "Refusing the enrollment token file %s: group or others "
-				       "may read it; make it mode 0600.",
-				       path);
+		return refuse(r,
+			      "the enrollment token file %s may be read by group or others; make "
+			      "it mode 0600",
+			      path);
 	if (r < 0)
-		return log_error_errno(r, "Failed to read the enrollment token file %s: %m", path);
+		return refuse(r, "cannot read the enrollment token file %s: %s", path,
+			      strerror(-r));
 	len = strcspn(text, "\r\n");
 	while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t'))
 		len--;
@@ -67,10 +77,10 @@ static int read_token(const char *path, char **ret)
 		if (text[i] <= ' ' || text[i] > '~')
 			len = 0;
 	if (len == 0)
-		return log_error_errno(EINVAL,
-				       "The enrollment token file %s holds no token (one line of "
-				       "printable characters).",
-				       path);
+		return refuse(EINVAL,
+			      "the enrollment token file %s holds no token (one line of printable "
+			      "characters)",
+			      path);
 	text[len] = '\0';
 	if (asprintf(ret, "Authorization: Bearer %s", text) < 0)
 		return log_oom();
