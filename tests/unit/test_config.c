@@ -370,7 +370,8 @@ static void test_unknown_key(void **state)
 		"process_table_max, policy_file, resolv_conf, status_socket, collector_url, "
 		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
 		"snapshot_interval_seconds, policy_public_key, policy_incoming_dir, "
-		"signed_policy_path, policy_fetch_interval_seconds).");
+		"signed_policy_path, policy_fetch_interval_seconds, enroll_url, "
+		"enroll_token_file, device_ca, identity_path, enroll_retry_seconds).");
 	/* Key names are case-sensitive. */
 	assert_refused(
 		"{\"Wakeup\": \"each\"}", PATH
@@ -379,7 +380,8 @@ static void test_unknown_key(void **state)
 		"policy_file, resolv_conf, status_socket, collector_url, "
 		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
 		"snapshot_interval_seconds, policy_public_key, policy_incoming_dir, "
-		"signed_policy_path, policy_fetch_interval_seconds).");
+		"signed_policy_path, policy_fetch_interval_seconds, enroll_url, "
+		"enroll_token_file, device_ca, identity_path, enroll_retry_seconds).");
 	/* Nested objects are not flattened: the key is simply unknown. */
 	assert_refused(
 		"{\"process\": {\"wakeup\": \"each\"}}", PATH
@@ -388,7 +390,8 @@ static void test_unknown_key(void **state)
 		"policy_file, resolv_conf, status_socket, collector_url, "
 		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
 		"snapshot_interval_seconds, policy_public_key, policy_incoming_dir, "
-		"signed_policy_path, policy_fetch_interval_seconds).");
+		"signed_policy_path, policy_fetch_interval_seconds, enroll_url, "
+		"enroll_token_file, device_ca, identity_path, enroll_retry_seconds).");
 }
 
 static void test_error_after_good_keys(void **state)
@@ -404,7 +407,8 @@ static void test_error_after_good_keys(void **state)
 		"policy_file, resolv_conf, status_socket, collector_url, "
 		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
 		"snapshot_interval_seconds, policy_public_key, policy_incoming_dir, "
-		"signed_policy_path, policy_fetch_interval_seconds).");
+		"signed_policy_path, policy_fetch_interval_seconds, enroll_url, "
+		"enroll_token_file, device_ca, identity_path, enroll_retry_seconds).");
 	assert_refused("{\"wakeup\": \"batched\", \"ring_buffer_kib\": 3}",
 		       PATH ": \"ring_buffer_kib\" is 3; it must be from 64 to 262144.");
 }
@@ -604,6 +608,43 @@ static void test_load_oversize(void **state)
 	free(text);
 }
 
+/* Enrollment: its keys, defaults, and the keys of a certificate made by hand excluded. */
+static void test_enrollment_keys(void **state)
+{
+	struct config c = parse_ok("{\"enroll_url\": \"https://c.example:8443/.well-known/est\",\n"
+				   " \"enroll_token_file\": \"/etc/postured/token\",\n"
+				   " \"device_ca\": \"/etc/postured/device-ca.pem\",\n"
+				   " \"identity_path\": \"/var/lib/postured/id.pem\",\n"
+				   " \"enroll_retry_seconds\": 5}");
+
+	assert_string_equal(c.enroll_url, "https://c.example:8443/.well-known/est");
+	assert_string_equal(c.enroll_token_file, "/etc/postured/token");
+	assert_string_equal(c.device_ca, "/etc/postured/device-ca.pem");
+	assert_string_equal(c.identity_path, "/var/lib/postured/id.pem");
+	assert_int_equal(c.enroll_retry_seconds, 5);
+
+	c = parse_ok("{}");
+	assert_string_equal(c.enroll_url, "");
+	assert_string_equal(c.enroll_token_file, "/etc/postured/enroll-token");
+	assert_string_equal(c.identity_path, "/var/lib/postured/identity.pem");
+	assert_string_equal(c.device_ca, "");
+	assert_int_equal(c.enroll_retry_seconds, 30);
+
+	assert_refused("{\"enroll_url\": \"http://c.example/.well-known/est\"}",
+		       PATH ": \"enroll_url\" must be an https:// URL, the EST base such as "
+			    "https://collector:8443/.well-known/est (or \"\" for none).");
+	assert_refused("{\"enroll_token_file\": \"token\"}",
+		       PATH ": \"enroll_token_file\" must be an absolute path.");
+	assert_refused("{\"enroll_retry_seconds\": 0}",
+		       PATH ": \"enroll_retry_seconds\" is 0; it must be from 1 to 3600.");
+	assert_refused("{\"enroll_url\": \"https://c/.well-known/est\",\n"
+		       " \"client_cert\": \"/etc/postured/device.crt\"}",
+		       PATH
+		       ": \"enroll_url\" and \"client_cert\"/\"client_key\" exclude each other: "
+		       "an agent that enrolls keeps its own key and certificate in "
+		       "\"identity_path\" (/var/lib/postured/identity.pem).");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -611,6 +652,7 @@ int main(void)
 		cmocka_unit_test(test_empty_object),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_values_accepted),
+		cmocka_unit_test(test_enrollment_keys),
 		cmocka_unit_test(test_comments),
 		cmocka_unit_test(test_bad_probe_flavor),
 		cmocka_unit_test(test_bad_capture_args_bytes),
