@@ -80,7 +80,7 @@ UNIT_TESTS += ocsf
 UNIT_TESTS += policy_sig
 # The agent's key, request and the EST answer's checks, against a CA the test makes.
 UNIT_TESTS += identity
-identity_DEPS := agent/postured/identity.c
+identity_DEPS := agent/postured/identity.c agent/postured/identity_tpm.c
 # Tamper evidence: the run state, the watch over the BPF links (a fake kernel), the records.
 UNIT_TESTS += tamper
 tamper_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/format_lifecycle.c \

@@ -197,6 +197,18 @@ struct agent_identity {
 	unsigned failures;
 	char last_error[256]; /* "" after a success */
 	int64_t last_attempt, next_attempt; /* ms since the epoch; 0: none */
+	/*
+	 * Keys in the TPM: the TPM opened (NULL: keys are files), the key of the
+	 * certificate in place, and the channels on which the senders have
+	 * their TLS signatures made with it.
+	 */
+	struct identity_tpm *tpm;
+	char tpm_error[160]; /* why keys are files although a TPM was asked for */
+	EVP_PKEY *key;
+	struct agent_sign_channel {
+		int fd;
+		sd_event_source *source;
+	} sign[4];
 };
 
 /* policy_feed.c: signed policies from the collector, handed over by the sender. */
@@ -326,11 +338,12 @@ void agent_reports_kick_sender(agent *a);
 void agent_reports_snapshot_soon(agent *a);
 /*
  * Forks and execs postured-sender with argv, stdin and stdout from the fds
- * given (-EBADF: inherited), exempted from the network rules before it runs.
+ * given (-EBADF: inherited) and sign_fd as its fd 3 (-EBADF: none),
+ * exempted from the network rules before it runs.
  * Returns 0 and its pid, or -errno (logged).
  */
 int agent_reports_spawn_sender(agent *a, const char *const *argv, int stdin_fd, int stdout_fd,
-			       pid_t *ret_pid);
+			       int sign_fd, pid_t *ret_pid);
 /* Starts the report sender again (it loads the certificate at start), or starts it. */
 void agent_reports_restart_sender(agent *a);
 
@@ -351,6 +364,12 @@ void agent_identity_free(agent *a);
 int agent_identity_enroll_now(agent *a, const char *token_file, char *err, size_t err_size);
 /* The "identity" object of status and of the snapshots. */
 void agent_identity_write(agent *a, yajl_gen g);
+/*
+ * A signing channel for a sender that authenticates with the key in the
+ * TPM: the sender's end in *ret_fd (the caller closes it once passed on),
+ * or -EBADF when the key is a file the sender reads itself.  0 or -errno.
+ */
+int agent_identity_sign_channel(agent *a, int *ret_fd);
 
 /* --- agent_tamper.c --------------------------------------------------------- */
 

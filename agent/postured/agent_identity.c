@@ -20,6 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -119,7 +122,7 @@ static void finish(agent *a)
 		fail(a, "the answer is larger than 64 KiB");
 		return;
 	}
-	r = identity_pending_key(id->pending_path, &key);
+	r = identity_pending_key(id->pending_path, id->tpm, &key);
 	if (r < 0) {
 		strbuf_printf(reason, sizeof(reason), "the request's key %s is gone: %s",
 			      id->pending_path, strerror(-r));
@@ -143,6 +146,10 @@ static void finish(agent *a)
 	}
 	(void)unlink(id->pending_path);
 	identity_info_from_cert(cert, &id->info);
+	id->info.in_tpm = identity_key_in_tpm(key);
+	/* A key in the TPM is kept loaded here: the senders' signatures are made with it. */
+	EVP_PKEY_free(id->key);
+	id->key = id->info.in_tpm ? TAKE_PTR(key) : NULL;
 	id->usable = true;
 	id->failures = 0;
 	id->last_error[0] = '\0';
@@ -210,7 +217,8 @@ static int start(agent *a, bool renewal)
 	const struct config *c = &a->opts.config;
 	_cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
 	_cleanup_free_ char *csr = NULL;
-	_cleanup_close_ int in_r = -EBADF, in_w = -EBADF, out_r = -EBADF, out_w = -EBADF;
+	_cleanup_close_ int in_r = -EBADF, in_w = -EBADF, out_r = -EBADF, out_w = -EBADF,
+			    sign_fd = -EBADF;
 	const char *token = id->token_file[0] ? id->token_file : c->enroll_token_file;
 	const char *argv[16] = { a->reports.sender_path, "--enroll", c->enroll_url,  "--url",
 				 c->collector_url,	 "--ca",     c->collector_ca };
@@ -222,23 +230,31 @@ static int start(agent *a, bool renewal)
 		return -EBUSY;
 	id->renewal = renewal;
 	id->last_attempt = now_ms();
-	r = identity_pending_key(id->pending_path, &key);
+	if (c->key_storage == CONFIG_KEY_STORAGE_TPM && !id->tpm) {
+		/* Never a file key where the TPM was asked for. */
+		fail(a, id->tpm_error);
+		return -ENODEV;
+	}
+	r = identity_pending_key(id->pending_path, id->tpm, &key);
 	if (r < 0) {
-		strbuf_printf(reason, sizeof(reason), "cannot make the key %s: %s",
-			      id->pending_path, strerror(-r));
+		strbuf_printf(reason, sizeof(reason), "cannot make the key %s%s: %s",
+			      id->pending_path, id->tpm ? " in the TPM" : "", strerror(-r));
 		fail(a, reason);
 		return r;
 	}
-	r = identity_request(key, a->device.uid, &csr, &size);
+	r = identity_request(key, id->tpm, a->device.uid, &csr, &size);
 	if (r < 0) {
 		fail(a, "cannot make the certificate request");
 		return r;
 	}
 	if (renewal) {
+		r = agent_identity_sign_channel(a, &sign_fd);
+		if (r < 0)
+			return log_error_errno(r, "Failed to set up the TPM signing channel: %m");
 		argv[n++] = "--cert";
 		argv[n++] = c->identity_path;
-		argv[n++] = "--key";
-		argv[n++] = c->identity_path;
+		argv[n++] = sign_fd >= 0 ? "--sign-fd" : "--key";
+		argv[n++] = sign_fd >= 0 ? "3" : c->identity_path;
 	} else {
 		argv[n++] = "--token-file";
 		argv[n++] = token;
@@ -260,7 +276,7 @@ static int start(agent *a, bool renewal)
 		return log_error_errno(errno, "Failed to hand the request over: %m");
 	in_w = safe_close(in_w);
 
-	r = agent_reports_spawn_sender(a, argv, in_r, out_w, &id->pid);
+	r = agent_reports_spawn_sender(a, argv, in_r, out_w, sign_fd, &id->pid);
 	if (r < 0) {
 		fail(a, "cannot start the sender");
 		return r;
@@ -292,6 +308,69 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/*
+ * /dev/tpmrm0 is the tss group's, mode 0660 (tpm-udev).  The daemon, root
+ * without CAP_DAC_OVERRIDE, joins the device's group (CAP_SETGID, which it
+ * keeps for the sender) rather than be given a capability that opens every
+ * file.
+ */
+static void join_device_group(const char *path)
+{
+	gid_t groups[64];
+	struct stat st;
+	int n;
+
+	if (stat(path, &st) < 0 || !S_ISCHR(st.st_mode) || !(st.st_mode & S_IWGRP) ||
+	    st.st_gid == getegid())
+		return;
+	n = getgroups((int)ELEMENTSOF(groups) - 1, groups);
+	if (n < 0)
+		return;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == st.st_gid)
+			return;
+	groups[n++] = st.st_gid;
+	if (setgroups((size_t)n, groups) < 0)
+		log_warning_errno(errno, "Failed to join group %u of %s: %m", (unsigned)st.st_gid,
+				  path);
+}
+
+/*
+ * The TPM, when keys are to be made there: asked for (key_storage "tpm"),
+ * or there is one (auto).  A TPM that cannot be opened is said in status;
+ * when it was asked for, enrollment fails rather than make a file key.
+ */
+static void open_tpm(agent *a)
+{
+	struct agent_identity *id = &a->identity;
+	const struct config *c = &a->opts.config;
+	bool want = c->key_storage == CONFIG_KEY_STORAGE_TPM ||
+		    (c->key_storage == CONFIG_KEY_STORAGE_AUTO &&
+		     (c->tpm_tcti[0] || identity_tpm_present()));
+	int r;
+
+	if (!want)
+		return;
+	if (!c->tpm_tcti[0])
+		join_device_group(IDENTITY_TPM_DEVICE);
+	r = identity_tpm_open(c->tpm_tcti[0] ? c->tpm_tcti : "device:" IDENTITY_TPM_DEVICE,
+			      &id->tpm);
+	if (r >= 0) {
+		log_info("Keys are made in the TPM (%s).",
+			 c->tpm_tcti[0] ? c->tpm_tcti : IDENTITY_TPM_DEVICE);
+		return;
+	}
+	strbuf_printf(id->tpm_error, sizeof(id->tpm_error), "the TPM (%s) cannot be opened: %s",
+		      c->tpm_tcti[0] ? c->tpm_tcti : IDENTITY_TPM_DEVICE,
+		      r == -ENODEV ? "the tpm2 provider found no TPM there" : strerror(-r));
+	if (c->key_storage == CONFIG_KEY_STORAGE_TPM)
+		/* The agent still watches; only enrolling waits for the TPM. */
+		log_error("key_storage is \"tpm\" but %s; enrollment fails until it can be.",
+			  id->tpm_error);
+	else
+		log_warning("Keys are files: %s.", id->tpm_error);
+}
+
 int agent_identity_setup(agent *a)
 {
 	struct agent_identity *id = &a->identity;
@@ -300,10 +379,12 @@ int agent_identity_setup(agent *a)
 	int r;
 
 	id->out_fd = -EBADF;
+	for (size_t i = 0; i < ELEMENTSOF(id->sign); i++)
+		id->sign[i].fd = -EBADF;
 	id->enroll = c->enroll_url[0] != '\0';
 	if (!id->enroll) {
 		/* Made by hand: shown in status, renewed by whoever made it. */
-		if (identity_load(c->client_cert, c->client_key, &id->info, reason,
+		if (identity_load(c->client_cert, c->client_key, NULL, &id->info, NULL, reason,
 				  sizeof(reason)) >= 0)
 			id->usable = true;
 		else
@@ -319,7 +400,11 @@ int agent_identity_setup(agent *a)
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the enrollment timer: %m");
 
-	r = identity_load(c->identity_path, c->identity_path, &id->info, reason, sizeof(reason));
+	(void)open_tpm(a);
+	r = identity_load(c->identity_path, c->identity_path, id->tpm, &id->info, &id->key, reason,
+			  sizeof(reason));
+	if (r >= 0 && !id->info.in_tpm)
+		EVP_PKEY_free(TAKE_PTR(id->key));
 	if (r >= 0 && strcmp(id->info.device_id, a->device.uid) != 0) {
 		/* A copied disk image: the identity is another machine's. */
 		log_warning("The identity %s is for device %s, not this one (%s); enrolling anew.",
@@ -329,6 +414,11 @@ int agent_identity_setup(agent *a)
 		log_warning("The identity %s cannot be used (%s); enrolling anew.",
 			    c->identity_path, reason);
 	}
+	if (r >= 0 && id->info.in_tpm != (id->tpm != NULL))
+		/* Kept as it is; the renewal makes the key where it is to be now. */
+		log_info("The identity's key is %s; its renewal makes the next one %s.",
+			 id->info.in_tpm ? "in the TPM" : "a file",
+			 id->tpm ? "in the TPM" : "a file");
 	if (r >= 0) {
 		id->usable = true;
 		arm_renewal(a);
@@ -354,6 +444,13 @@ void agent_identity_free(agent *a)
 	sd_event_source_disable_unref(id->timer);
 	safe_close(id->out_fd);
 	free(id->answer);
+	for (size_t i = 0; i < ELEMENTSOF(id->sign); i++) {
+		sd_event_source_disable_unref(id->sign[i].source);
+		safe_close(id->sign[i].fd);
+	}
+	/* The key before the TPM: freeing it flushes its object from the TPM. */
+	EVP_PKEY_free(id->key);
+	identity_tpm_free(id->tpm);
 }
 
 int agent_identity_enroll_now(agent *a, const char *token_file, char *err, size_t err_size)
@@ -388,8 +485,11 @@ void agent_identity_write(agent *a, yajl_gen g)
 	json_open(g, "identity");
 	json_str(g, "device_id", a->device.uid);
 	json_str(g, "state", state);
-	/* Where the private key is: a file of root's here (no TPM key yet). */
-	json_str(g, "key_storage", "file");
+	/* Where the private key is: in the TPM, or a file only root can read. */
+	json_str(g, "key_storage",
+		 id->usable ? (id->info.in_tpm ? "tpm" : "file") : (id->tpm ? "tpm" : "file"));
+	if (id->tpm_error[0])
+		json_str(g, "tpm_error", id->tpm_error);
 	if (id->usable) {
 		json_str(g, "issuer", id->info.issuer);
 		json_str(g, "serial", id->info.serial);
@@ -409,4 +509,70 @@ void agent_identity_write(agent *a, yajl_gen g)
 		json_int(g, "failures", id->failures);
 	}
 	json_close(g);
+}
+
+/* --- signatures for the senders, with the key in the TPM ------------------------- */
+
+/*
+ * One request on a channel: a length byte and a digest of 20 to 64 bytes;
+ * the answer: a length byte and the DER ECDSA signature, or 0 when it could
+ * not be made.  SOCK_SEQPACKET keeps each in one message.  All a sender can
+ * have signed is what the key is for: its own TLS handshakes.
+ */
+static int on_sign_request(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	agent *a = userdata;
+	struct agent_identity *id = &a->identity;
+	unsigned char req[1 + 64], answer[1 + 160];
+	size_t sig_size = sizeof(answer) - 1;
+	ssize_t n = recv(fd, req, sizeof(req), MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		/* The sender is gone. */
+		for (size_t i = 0; i < ELEMENTSOF(id->sign); i++)
+			if (id->sign[i].fd == fd) {
+				id->sign[i].source =
+					sd_event_source_disable_unref(id->sign[i].source);
+				id->sign[i].fd = safe_close(id->sign[i].fd);
+			}
+		return 0;
+	}
+	answer[0] = 0;
+	if ((size_t)n == 1u + req[0] && req[0] >= 20 && req[0] <= 64 && id->key && id->tpm &&
+	    identity_tpm_sign(id->tpm, id->key, req + 1, req[0], answer + 1, &sig_size) >= 0 &&
+	    sig_size < 256)
+		answer[0] = (unsigned char)sig_size;
+	else
+		sig_size = 0;
+	(void)send(fd, answer, 1 + (answer[0] ? sig_size : 0), MSG_DONTWAIT | MSG_NOSIGNAL);
+	return 0;
+}
+
+int agent_identity_sign_channel(agent *a, int *ret_fd)
+{
+	struct agent_identity *id = &a->identity;
+	struct agent_sign_channel *ch = NULL;
+	int pair[2], r;
+
+	*ret_fd = -EBADF;
+	if (!id->key || !id->tpm)
+		return 0;
+	for (size_t i = 0; i < ELEMENTSOF(id->sign) && !ch; i++)
+		if (id->sign[i].fd < 0)
+			ch = &id->sign[i];
+	if (!ch)
+		return -EBUSY;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+		return -errno;
+	r = sd_event_add_io(a->event, &ch->source, pair[0], EPOLLIN, on_sign_request, a);
+	if (r < 0) {
+		safe_close(pair[0]);
+		safe_close(pair[1]);
+		return r;
+	}
+	ch->fd = pair[0];
+	*ret_fd = pair[1];
+	return 0;
 }

@@ -207,7 +207,7 @@ static int agent_find_sender(char *ret_path, size_t size)
 }
 
 int agent_reports_spawn_sender(agent *a, const char *const *argv, int stdin_fd, int stdout_fd,
-			       pid_t *ret_pid)
+			       int sign_fd, pid_t *ret_pid)
 {
 	int go[2], r;
 	pid_t pid;
@@ -229,11 +229,12 @@ int agent_reports_spawn_sender(agent *a, const char *const *argv, int stdin_fd, 
 		while (read(go[0], &byte, 1) < 0 && errno == EINTR)
 			;
 		if ((stdin_fd >= 0 && dup2(stdin_fd, STDIN_FILENO) < 0) ||
-		    (stdout_fd >= 0 && dup2(stdout_fd, STDOUT_FILENO) < 0))
+		    (stdout_fd >= 0 && dup2(stdout_fd, STDOUT_FILENO) < 0) ||
+		    (sign_fd >= 0 && dup2(sign_fd, 3) < 0))
 			_exit(127);
-		/* Only stdio goes along; SIGUSR1 stays blocked until the sender waits for it. */
-		if (syscall(SYS_close_range, 3U, ~0U, 0) < 0)
-			for (int fd = 3; fd < 65536; fd++)
+		/* Only stdio (and the signing channel) go along; SIGUSR1 stays blocked. */
+		if (syscall(SYS_close_range, sign_fd >= 0 ? 4U : 3U, ~0U, 0) < 0)
+			for (int fd = sign_fd >= 0 ? 4 : 3; fd < 65536; fd++)
 				(void)close(fd);
 		(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 		execv(a->reports.sender_path, (char *const *)argv);
@@ -276,6 +277,7 @@ static int agent_start_sender(agent *a)
 				 c->spool_path,
 				 "--poll-ms",
 				 "2000" };
+	_cleanup_close_ int sign_fd = -EBADF;
 	char interval[32];
 	size_t n = 13;
 	pid_t pid;
@@ -283,6 +285,14 @@ static int agent_start_sender(agent *a)
 
 	if (a->reports.sender_pid > 0)
 		return 0;
+	r = agent_identity_sign_channel(a, &sign_fd);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the TPM signing channel: %m");
+	if (sign_fd >= 0) {
+		/* The key is in the TPM: the sender has its signatures made on fd 3. */
+		argv[7] = "--sign-fd";
+		argv[8] = "3";
+	}
 	if (a->feed.enabled) {
 		strbuf_printf(interval, sizeof(interval), "%llu",
 			      (unsigned long long)c->policy_fetch_interval_seconds * 1000ULL);
@@ -297,7 +307,7 @@ static int agent_start_sender(agent *a)
 	}
 	argv[n] = NULL;
 
-	r = agent_reports_spawn_sender(a, argv, -EBADF, -EBADF, &pid);
+	r = agent_reports_spawn_sender(a, argv, -EBADF, -EBADF, sign_fd, &pid);
 	if (r < 0)
 		return r;
 	r = sd_event_add_child(a->event, &a->reports.sender_child, pid, WEXITED, on_sender_exit, a);

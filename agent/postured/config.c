@@ -164,6 +164,27 @@ int config_parse(const char *path, const char *text, struct config *c, char *err
 				return fail(err, err_size, path, "\"%s\" must be an absolute path.",
 					    key);
 			strcpy(dst, s);
+		} else if (strcmp(key, "key_storage") == 0) {
+			const char *s = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : "";
+
+			if (strcmp(s, "auto") == 0)
+				n.key_storage = CONFIG_KEY_STORAGE_AUTO;
+			else if (strcmp(s, "tpm") == 0)
+				n.key_storage = CONFIG_KEY_STORAGE_TPM;
+			else if (strcmp(s, "file") == 0)
+				n.key_storage = CONFIG_KEY_STORAGE_FILE;
+			else
+				return fail(
+					err, err_size, path,
+					"\"key_storage\" must be \"auto\", \"tpm\" or \"file\".");
+		} else if (strcmp(key, "tpm_tcti") == 0) {
+			const char *s = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
+
+			if (!s || strlen(s) >= sizeof(n.tpm_tcti) || strpbrk(s, "\n\r"))
+				return fail(err, err_size, path,
+					    "\"tpm_tcti\" must be a TCTI string such as "
+					    "\"device:/dev/tpmrm0\" (or \"\" for the default).");
+			strcpy(n.tpm_tcti, s);
 		} else if (strcmp(key, "enroll_retry_seconds") == 0) {
 			r = get_uint(v, path, key, 1, 3600, &u, err, err_size);
 			if (r < 0)
@@ -263,7 +284,7 @@ int config_parse(const char *path, const char *text, struct config *c, char *err
 				"sender_user, snapshot_interval_seconds, policy_public_key, "
 				"policy_incoming_dir, signed_policy_path, "
 				"policy_fetch_interval_seconds, enroll_url, enroll_token_file, "
-				"device_ca, identity_path, enroll_retry_seconds).",
+				"device_ca, identity_path, enroll_retry_seconds, key_storage, tpm_tcti).",
 				key);
 		}
 	}

@@ -58,6 +58,13 @@ struct config {
 	char device_ca[4096];
 	char identity_path[4096];
 	uint32_t enroll_retry_seconds;
+	/* Where an enrolled key is made: the TPM when there is one (auto), or as said. */
+	enum config_key_storage {
+		CONFIG_KEY_STORAGE_AUTO,
+		CONFIG_KEY_STORAGE_TPM,
+		CONFIG_KEY_STORAGE_FILE,
+	} key_storage;
+	char tpm_tcti[256]; /* the TSS's TCTI; "": /dev/tpmrm0 */
 
 	/*
 	 * Signed policies from the collector (docs/policy.md); empty

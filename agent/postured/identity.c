@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <openssl/ec.h>
 #include <openssl/pem.h>
+#include <openssl/provider.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +44,22 @@ static int key_from_pem(const char *pem, size_t size, EVP_PKEY **ret)
 	return *ret ? 0 : -EBADMSG;
 }
 
-int identity_pending_key(const char *pending_path, EVP_PKEY **ret)
+bool identity_key_in_tpm(EVP_PKEY *key)
+{
+	const OSSL_PROVIDER *p = key ? EVP_PKEY_get0_provider(key) : NULL;
+
+	return p && strcmp(OSSL_PROVIDER_get0_name(p), "tpm2") == 0;
+}
+
+/* The key of pem: in the clear, or a TPM's blob loaded in tpm. */
+static int key_load(const char *pem, size_t size, struct identity_tpm *tpm, EVP_PKEY **ret)
+{
+	if (identity_tpm_is_key_pem(pem, size))
+		return tpm ? identity_tpm_load(tpm, pem, size, ret) : -ENODEV;
+	return key_from_pem(pem, size, ret);
+}
+
+int identity_pending_key(const char *pending_path, struct identity_tpm *tpm, EVP_PKEY **ret)
 {
 	_cleanup_erase_free_ char *pem = NULL;
 	_cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
@@ -53,17 +69,25 @@ int identity_pending_key(const char *pending_path, EVP_PKEY **ret)
 
 	r = read_full_file(pending_path, IDENTITY_FILE_MAX, READ_FULL_PRIVATE | READ_FULL_NOFOLLOW,
 			   &pem, &size);
-	if (r >= 0 && key_from_pem(pem, size, &key) >= 0 &&
-	    EVP_PKEY_get_base_id(key) == EVP_PKEY_EC) {
+	if (r >= 0 && key_load(pem, size, tpm, &key) >= 0 &&
+	    identity_key_in_tpm(key) == (tpm != NULL) &&
+	    (tpm || EVP_PKEY_get_base_id(key) == EVP_PKEY_EC)) {
 		*ret = TAKE_PTR(key);
 		return 0;
 	}
 	if (r < 0 && r != -ENOENT)
 		return r;
-	/* None, or one that does not parse (a torn write cannot be: it was renamed in). */
-	key = EVP_EC_gen("P-256");
-	if (!key)
-		return -ENOMEM;
+	/* None, one of the other kind, or one that does not load: a new one. */
+	EVP_PKEY_free(TAKE_PTR(key));
+	if (tpm) {
+		r = identity_tpm_keygen(tpm, &key);
+		if (r < 0)
+			return r;
+	} else {
+		key = EVP_EC_gen("P-256");
+		if (!key)
+			return -ENOMEM;
+	}
 	bio = BIO_new(BIO_s_mem());
 	if (!bio || PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) != 1)
 		return -ENOMEM;
@@ -78,7 +102,8 @@ int identity_pending_key(const char *pending_path, EVP_PKEY **ret)
 	return 0;
 }
 
-int identity_request(EVP_PKEY *key, const char *device_id, char **ret, size_t *ret_size)
+int identity_request(EVP_PKEY *key, struct identity_tpm *tpm, const char *device_id, char **ret,
+		     size_t *ret_size)
 {
 	_cleanup_(X509_REQ_freep) X509_REQ *req = X509_REQ_new();
 	_cleanup_(X509_NAME_freep) X509_NAME *name = X509_NAME_new();
@@ -90,8 +115,15 @@ int identity_request(EVP_PKEY *key, const char *device_id, char **ret, size_t *r
 	if (X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_ASC,
 				       (const unsigned char *)device_id, -1, -1, 0) != 1 ||
 	    X509_REQ_set_version(req, X509_REQ_VERSION_1) != 1 ||
-	    X509_REQ_set_subject_name(req, name) != 1 || X509_REQ_set_pubkey(req, key) != 1 ||
-	    X509_REQ_sign(req, key, EVP_sha256()) <= 0)
+	    X509_REQ_set_subject_name(req, name) != 1 || X509_REQ_set_pubkey(req, key) != 1)
+		return -ENOMEM;
+	if (identity_key_in_tpm(key)) {
+		if (!tpm)
+			return -ENODEV;
+		r = identity_tpm_sign_request(tpm, key, req);
+		if (r < 0)
+			return r;
+	} else if (X509_REQ_sign(req, key, EVP_sha256()) <= 0)
 		return -ENOMEM;
 	len = i2d_X509_REQ(req, &der);
 	if (len <= 0)
@@ -99,6 +131,18 @@ int identity_request(EVP_PKEY *key, const char *device_id, char **ret, size_t *r
 	r = base64_encode_lines(der, (size_t)len, ret, ret_size);
 	OPENSSL_free(der);
 	return r;
+}
+
+/* Whether a and b are the same public key (compared as SubjectPublicKeyInfo: across providers). */
+static bool same_public_key(EVP_PKEY *a, EVP_PKEY *b)
+{
+	unsigned char *da = NULL, *db = NULL;
+	int la = a ? i2d_PUBKEY(a, &da) : -1, lb = b ? i2d_PUBKEY(b, &db) : -1;
+	bool same = la > 0 && la == lb && memcmp(da, db, (size_t)la) == 0;
+
+	OPENSSL_free(da);
+	OPENSSL_free(db);
+	return same;
 }
 
 static int reject(char *reason, size_t reason_size, const char *what)
@@ -177,7 +221,7 @@ int identity_accept(EVP_PKEY *key, const char *device_id, const char *answer, si
 	for (int i = 0; i < sk_X509_num(certs); i++) {
 		X509 *x = sk_X509_value(certs, i);
 
-		if (EVP_PKEY_eq(X509_get0_pubkey(x), key) == 1) {
+		if (same_public_key(X509_get0_pubkey(x), key)) {
 			mine = x;
 			break;
 		}
@@ -254,8 +298,8 @@ void identity_info_from_cert(X509 *cert, struct identity_info *ret)
 	ret->renew_at = ret->not_before + (ret->not_after - ret->not_before) / 3 * 2;
 }
 
-int identity_load(const char *cert_path, const char *key_path, struct identity_info *ret,
-		  char *reason, size_t reason_size)
+int identity_load(const char *cert_path, const char *key_path, struct identity_tpm *tpm,
+		  struct identity_info *ret, EVP_PKEY **ret_key, char *reason, size_t reason_size)
 {
 	_cleanup_erase_free_ char *key_pem = NULL;
 	_cleanup_free_ char *cert_pem = NULL;
@@ -285,14 +329,24 @@ int identity_load(const char *cert_path, const char *key_path, struct identity_i
 		snprintf(reason, reason_size, "%s cannot be read: %s", key_path, strerror(-r));
 		return r == -ENOENT ? -ENOENT : -EBADMSG;
 	}
-	if (key_from_pem(key_pem, size, &key) < 0) {
-		snprintf(reason, reason_size, "%s holds no private key", key_path);
+	r = key_load(key_pem, size, tpm, &key);
+	if (r == -ENODEV) {
+		snprintf(reason, reason_size, "the key in %s is in a TPM, which cannot be opened",
+			 key_path);
 		return -EBADMSG;
 	}
-	if (X509_check_private_key(cert, key) != 1) {
+	if (r < 0) {
+		snprintf(reason, reason_size, "%s holds no private key%s", key_path,
+			 identity_tpm_is_key_pem(key_pem, size) ? " this TPM can load" : "");
+		return -EBADMSG;
+	}
+	if (!same_public_key(X509_get0_pubkey(cert), key)) {
 		snprintf(reason, reason_size, "the key in %s is not the certificate's", key_path);
 		return -EBADMSG;
 	}
 	identity_info_from_cert(cert, ret);
+	ret->in_tpm = identity_key_in_tpm(key);
+	if (ret_key)
+		*ret_key = TAKE_PTR(key);
 	return 0;
 }

@@ -13,7 +13,10 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "identity_tpm.h"
 
 #define IDENTITY_ID_LEN 32
 
@@ -23,18 +26,27 @@ struct identity_info {
 	char serial[41]; /* lowercase hex */
 	int64_t not_before, not_after; /* ms since the epoch */
 	int64_t renew_at; /* two thirds of the way from not_before to not_after */
+	bool in_tpm; /* the key is in the TPM */
 };
 
 /*
  * The key for a request: the one kept in pending_path (a request whose
  * answer never came is retried with the same key, so the server can tell
- * the same laptop), else a new EC P-256 key written there first (0600,
- * fsync()ed).  Returns 0 or -errno.
+ * the same laptop), else a new EC P-256 key, made in the TPM tpm (NULL: in
+ * memory), written there first (0600, fsync()ed).  A kept key of the other
+ * kind is replaced.  Returns 0 or -errno.
  */
-int identity_pending_key(const char *pending_path, EVP_PKEY **ret);
+int identity_pending_key(const char *pending_path, struct identity_tpm *tpm, EVP_PKEY **ret);
 
-/* The DER request for key with Subject CN=device_id, base64 in lines; a new string. */
-int identity_request(EVP_PKEY *key, const char *device_id, char **ret, size_t *ret_size);
+/* Whether key is one in a TPM. */
+bool identity_key_in_tpm(EVP_PKEY *key);
+
+/*
+ * The DER request for key with Subject CN=device_id, signed by the key
+ * (in tpm when it is there), base64 in lines; a new string.
+ */
+int identity_request(EVP_PKEY *key, struct identity_tpm *tpm, const char *device_id, char **ret,
+		     size_t *ret_size);
 
 /*
  * Checks an EST answer (base64 PKCS#7 certs-only, answer[size]): one of its
@@ -53,12 +65,13 @@ int identity_write(const char *path, EVP_PKEY *key, X509 *cert);
 
 /*
  * Reads the identity file (or a certificate and key made by hand: key_path
- * may differ from cert_path) and checks that the key is the certificate's.
- * Returns 0 and what the certificate says in *ret; -ENOENT when there is
- * none; -EBADMSG with reason otherwise.
+ * may differ from cert_path) and checks that the key is the certificate's;
+ * a TPM key is loaded in tpm (NULL: refused).  Returns 0, what the
+ * certificate says in *ret and the key in *ret_key (unless NULL); -ENOENT
+ * when there is none; -EBADMSG with reason otherwise.
  */
-int identity_load(const char *cert_path, const char *key_path, struct identity_info *ret,
-		  char *reason, size_t reason_size);
+int identity_load(const char *cert_path, const char *key_path, struct identity_tpm *tpm,
+		  struct identity_info *ret, EVP_PKEY **ret_key, char *reason, size_t reason_size);
 
 /* What cert says, in *ret. */
 void identity_info_from_cert(X509 *cert, struct identity_info *ret);

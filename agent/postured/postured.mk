@@ -33,7 +33,7 @@ AGENT_SRCS += $(ENGINE_JUDGE_SRCS)
 AGENT_SRCS += $(SPOOL_SRCS) $(PROBE_SRCS) $(CORE_SRCS) $(CHECKS_SRCS)
 # The sockets listening now (sock_diag + /proc) and network changes (rtnetlink).
 AGENT_SRCS += agent/postured/listeners.c agent/postured/netwatch.c
-AGENT_SRCS += agent/postured/identity.c agent/postured/agent_identity.c
+AGENT_SRCS += agent/postured/identity.c agent/postured/identity_tpm.c agent/postured/agent_identity.c
 # The system's resolvers: resolv.conf, systemd-resolved over D-Bus, followed.
 AGENT_SRCS += agent/postured/resolvers.c agent/postured/resolved.c agent/postured/agent_resolvers.c
 # Which user the sender runs as, to give it the policy hand-over directory.

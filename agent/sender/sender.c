@@ -13,15 +13,18 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
+#include <openssl/pem.h>
 #include <zlib.h>
 
 #include "basic/cleanup.h"
 #include "basic/fileio.h"
 #include "basic/log.h"
+#include "basic/openssl-util.h"
 #include "postured/spool.h"
 #include "sender.h"
 #include "sender_curl.h"
 #include "sender_enroll.h"
+#include "sender_sign.h"
 #include "sender_policy.h"
 
 #define SENDER_MAX_FILE	       (1024 * 1024)
@@ -79,6 +82,26 @@ static int read_pem(const char *path, bool is_key, struct sender_buf *ret)
 	if (r < 0)
 		return log_error_errno(r, "Failed to read '%s': %m", path);
 	*ret = (struct sender_buf){ .data = data, .len = len, .cap = len + 1 };
+	return 0;
+}
+
+/* The certificate, and the key that has the daemon sign with the TPM key on sign_fd. */
+static int tpm_client_key(struct sender_tls *tls, int sign_fd)
+{
+	_cleanup_(BIO_freep) BIO *bio = BIO_new_mem_buf(tls->cert.data, (int)tls->cert.len);
+	int r;
+
+	if (!bio)
+		return log_oom();
+	tls->tpm_cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	if (!tls->tpm_cert)
+		return log_error_errno(EBADMSG, "The certificate holds no certificate.");
+	r = sender_sign_key(tls->tpm_cert, sign_fd, &tls->tpm_key);
+	if (r == -EKEYREJECTED)
+		return log_error_errno(r, "The certificate's key is not an EC key the TPM holds.");
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the TPM signing: %m");
+	log_debug("The client key is in the TPM; the daemon signs on fd %d.", sign_fd);
 	return 0;
 }
 
@@ -364,6 +387,8 @@ static void sender_free(struct sender *s)
 	sd_event_unref(s->event);
 	spool_free(s->spool);
 	sender_buf_free(&s->tls.key, true);
+	X509_free(s->tls.tpm_cert);
+	EVP_PKEY_free(s->tls.tpm_key);
 	sender_buf_free(&s->tls.cert, false);
 	sender_buf_free(&s->tls.ca, false);
 	sender_buf_free(&s->plain, false);
@@ -381,9 +406,9 @@ int sender_run(const struct sender_config *c)
 	sigset_t mask;
 	int r;
 
-	if (!c->url || !c->ca_file || (c->cert_file && !c->key_file))
-		return log_error_errno(EINVAL, "Sender needs a URL, a CA file, and a key with the "
-					       "certificate.");
+	if (!c->url || !c->ca_file || (c->cert_file && !c->key_file && c->sign_fd < 0))
+		return log_error_errno(EINVAL, "Sender needs a URL, a CA file, and a key (or the "
+					       "signing channel) with the certificate.");
 	if (c->enroll_url && !c->token_file == !c->cert_file)
 		return log_error_errno(EINVAL, "Enrollment needs a token file, or renewal a "
 					       "certificate, one of the two.");
@@ -413,7 +438,14 @@ int sender_run(const struct sender_config *c)
 	}
 
 	/* Everything that needs root, first. */
-	if (c->cert_file) {
+	if (c->cert_file && c->sign_fd >= 0) {
+		r = read_pem(c->cert_file, false, &s.tls.cert);
+		if (r < 0)
+			return r;
+		r = tpm_client_key(&s.tls, c->sign_fd);
+		if (r < 0)
+			return r;
+	} else if (c->cert_file) {
 		r = read_pem(c->key_file, true, &s.tls.key);
 		if (r < 0)
 			return r;

@@ -79,6 +79,7 @@ struct sender_config {
 	const char *ca_file; /* the company CA (PEM): the only trust anchor */
 	const char *cert_file; /* device certificate (PEM); NULL sends none (tests only) */
 	const char *key_file; /* its key (PEM): root-owned, mode 0600/0640 or stricter */
+	int sign_fd; /* instead of key_file: the daemon signs with the TPM key (-1: no) */
 	const char *spool_path; /* NULL: SPOOL_DEFAULT_PATH */
 	const char *user; /* NULL: SENDER_DEFAULT_USER if it exists, else "nobody" */
 	const char *proxy; /* NULL: libcurl's environment (https_proxy, no_proxy ...) */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,17 @@ struct sender_curl *sender_curl_free(struct sender_curl *g)
 	return NULL;
 }
 
+/* Sets the certificate and the key that has the daemon sign, when the key is in the TPM. */
+static CURLcode on_ssl_ctx(CURL *e, void *ssl_ctx, void *userdata)
+{
+	const struct sender_tls *tls = userdata;
+
+	if (SSL_CTX_use_certificate(ssl_ctx, tls->tpm_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey(ssl_ctx, tls->tpm_key) != 1)
+		return CURLE_SSL_CERTPROBLEM;
+	return CURLE_OK;
+}
+
 int sender_curl_make(struct sender_curl *g, const char *url, CURL **ret)
 {
 	const struct sender_tls *tls = &g->tls;
@@ -237,7 +249,10 @@ int sender_curl_make(struct sender_curl *g, const char *url, CURL **ret)
 	curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
 	curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
 	curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &ca);
-	if (tls->cert.data) {
+	if (tls->tpm_key) {
+		curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+		curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, tls);
+	} else if (tls->cert.data) {
 		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cert);
 		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
 		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &key);

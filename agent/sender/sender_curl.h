@@ -17,6 +17,7 @@
 #define POSTURED_SENDER_CURL_H
 
 #include <curl/curl.h>
+#include <openssl/x509.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <systemd/sd-event.h>
@@ -36,6 +37,13 @@ void sender_buf_free(struct sender_buf *b, bool wipe);
 struct sender_tls {
 	struct sender_buf ca; /* the company CA (PEM) */
 	struct sender_buf cert, key; /* the device's (PEM); cert.data NULL: none */
+	/*
+	 * With the key in the TPM: the certificate parsed and the key that has
+	 * the daemon sign (sender_sign.h), set on each request's SSL_CTX
+	 * instead of the blobs.
+	 */
+	X509 *tpm_cert;
+	EVP_PKEY *tpm_key;
 	bool tls13_only; /* minimum TLS 1.3 instead of 1.2 */
 	const char *proxy; /* NULL: libcurl's environment */
 };

@@ -21,7 +21,8 @@ static void usage(void)
 		"       [--backoff-max-ms N] [--poll-ms N] [--policy-dir DIR]\n"
 		"       [--policy-interval-ms N] [--debug]\n"
 		"       postured-sender --enroll EST_URL --url ... --ca FILE\n"
-		"       (--token-file FILE | --cert FILE --key FILE) [--user NAME] < REQUEST\n");
+		"       (--token-file FILE | --cert FILE --key FILE) [--user NAME] < REQUEST\n"
+		"       --sign-fd N instead of --key: the daemon signs with the key in the TPM\n");
 }
 
 int main(int argc, char **argv)
@@ -44,11 +45,12 @@ int main(int argc, char **argv)
 		{ "policy-interval-ms", required_argument, NULL, 'I' },
 		{ "enroll", required_argument, NULL, 'E' },
 		{ "token-file", required_argument, NULL, 'T' },
+		{ "sign-fd", required_argument, NULL, 'S' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	struct sender_config c = {};
+	struct sender_config c = { .sign_fd = -1 };
 	int o;
 
 	log_setup("postured-sender");
@@ -104,6 +106,9 @@ int main(int argc, char **argv)
 			break;
 		case 'T':
 			c.token_file = optarg;
+			break;
+		case 'S':
+			c.sign_fd = (int)strtol(optarg, NULL, 10);
 			break;
 		case 'd':
 			log_set_max_level(LOG_DEBUG);

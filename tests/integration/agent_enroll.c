@@ -9,15 +9,21 @@
  * are stored.  It renews (a certificate lifetime of seconds), is revoked
  * and refused, and enrolls again with a re-enroll token through the status
  * socket, as posturectl enroll does.  A token the collector does not know
- * leaves the agent unenrolled, saying why, with nothing stored.  Needs root.
+ * leaves the agent unenrolled, saying why, with nothing stored.  The same
+ * with the key made in a TPM, a software one (swtpm) the test starts: the
+ * key never leaves it, the sender's TLS signatures are made there by the
+ * daemon, and the renewal's new key is made there too.  Needs root.
  */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -92,7 +98,8 @@ static int world_token(struct world *w, const char *path, const char *const *opt
 	return 0;
 }
 
-static int world_init(struct world *w)
+/* The world, its agent configured with extra keys (JSON members with a leading comma, or ""). */
+static int world_init_with(struct world *w, const char *extra)
 {
 	char text[6 * PATH_MAX + 512];
 	char *pki_argv[3];
@@ -128,9 +135,15 @@ static int world_init(struct world *w)
 		 " \"enroll_url\": \"https://localhost:%u/.well-known/est\",\n"
 		 " \"enroll_token_file\": \"%s\", \"device_ca\": \"%s/device-ca.crt\",\n"
 		 " \"identity_path\": \"%s\", \"enroll_retry_seconds\": 1,\n"
-		 " \"spool_path\": \"%s/spool.db\", \"sender_user\": \"nobody\"}\n",
-		 w->policy, w->port, w->pki, w->port, w->token, w->pki, w->identity, w->dir);
+		 " \"spool_path\": \"%s/spool.db\", \"sender_user\": \"nobody\"%s}\n",
+		 w->policy, w->port, w->pki, w->port, w->token, w->pki, w->identity, w->dir, extra);
 	return harness_write_file(w->config, text);
+}
+
+static int world_init(struct world *w)
+{
+	/* No TPM here: keys are files, as on a laptop without one. */
+	return world_init_with(w, ", \"key_storage\": \"file\"");
 }
 
 static int world_start_collector(struct world *w)
@@ -485,8 +498,194 @@ static int test_unknown_token(const void *arg)
 	return harness_agent_stop_ok(a);
 }
 
+/* --- the key in a TPM (swtpm) ------------------------------------------------------ */
+
+static struct tpm_world {
+	struct world w;
+	struct harness_agent *a;
+	char *tpm_dir; /* swtpm's state */
+	pid_t swtpm;
+	char serial[64];
+} tw;
+
+/* swtpm on a free port and the next (its control channel), its state in dir. */
+static int swtpm_start(const char *dir, pid_t *ret_pid, uint16_t *ret_port)
+{
+	struct harness_addr lo = harness_addr_of("127.0.0.1");
+	char state[PATH_MAX + 16], server[64], ctrl[64], tpmstate[PATH_MAX + 32];
+	uint16_t port = 0;
+	pid_t pid;
+
+	/* Two ports in a row: the data port and its control port. */
+	for (int i = 0; i < 20 && !port; i++) {
+		uint16_t p, q;
+
+		TRY(harness_free_port(&lo, &p));
+		q = p + 1;
+		if (p < 65535 && harness_free_port(&lo, &q) >= 0)
+			port = p;
+	}
+	if (!port)
+		return harness_fail("No two free ports for swtpm");
+	snprintf(state, sizeof(state), "%s/tpm", dir);
+	if (mkdir(state, 0700) < 0)
+		return harness_fail("mkdir %s: %m", state);
+	snprintf(tpmstate, sizeof(tpmstate), "dir=%s", state);
+	snprintf(server, sizeof(server), "type=tcp,port=%u,bindaddr=127.0.0.1", port);
+	snprintf(ctrl, sizeof(ctrl), "type=tcp,port=%u,bindaddr=127.0.0.1", port + 1);
+	pid = fork();
+	if (pid < 0)
+		return harness_fail("fork: %m");
+	if (pid == 0) {
+		execlp("swtpm", "swtpm", "socket", "--tpm2", "--tpmstate", tpmstate, "--server",
+		       server, "--ctrl", ctrl, "--flags", "not-need-init,startup-clear",
+		       (char *)NULL);
+		_exit(127);
+	}
+	*ret_pid = pid;
+	*ret_port = port;
+	/* Ready when it accepts on the data port. */
+	for (int i = 0; i < 100; i++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+					  .sin_port = htons(port),
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		bool up = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+
+		if (fd >= 0)
+			close(fd);
+		if (up)
+			return 0;
+		usleep(50 * 1000);
+	}
+	return harness_fail("swtpm did not listen on %u", port);
+}
+
+static int tpm_setup(const void *arg)
+{
+	struct harness_agent_opts o = { .no_print_events = true, .privs = HARNESS_PRIVS_UNIT };
+	yajl_val root = NULL, id = NULL;
+	char extra[160];
+	uint16_t port;
+
+	tw = (struct tpm_world){};
+	TRY(harness_tmpdir_new(&tw.tpm_dir));
+	TRY(swtpm_start(tw.tpm_dir, &tw.swtpm, &port));
+	snprintf(extra, sizeof(extra),
+		 ", \"key_storage\": \"tpm\", \"tpm_tcti\": \"swtpm:host=127.0.0.1,port=%u\"",
+		 port);
+	TRY(world_init_with(&tw.w, extra));
+	TRY(world_token(&tw.w, tw.w.token, NULL));
+	TRY(world_start_collector(&tw.w));
+	o.config = tw.w.config;
+	TRY(harness_agent_start(&o, &tw.a));
+	TRY(agent_identity(tw.a, &root, &id));
+	snprintf(tw.w.device_id, sizeof(tw.w.device_id), "%s",
+		 harness_json_str(harness_json(id, "device_id")) ?: "");
+	yajl_tree_free(root);
+	return 0;
+}
+
+static int tpm_teardown(const void *arg)
+{
+	int r = harness_agent_stop_freep(&tw.a);
+
+	world_done(&tw.w);
+	if (tw.swtpm > 0) {
+		(void)kill(tw.swtpm, SIGTERM);
+		(void)waitpid(tw.swtpm, NULL, 0);
+	}
+	harness_tmpdir_freep(&tw.tpm_dir);
+	return r;
+}
+
+/* Enrolled with a key in the TPM: its file is the TPM's blob, no private key in the clear. */
+static int test_tpm_enrolls(const void *arg)
+{
+	_cleanup_free_ char *text = NULL;
+	yajl_val root = NULL, id = NULL;
+	const char *storage;
+
+	TRY(wait_identity(tw.a, "enrolled", NULL, ENROLL_TIMEOUT_MS, tw.serial, sizeof(tw.serial)));
+	TRY(agent_identity(tw.a, &root, &id));
+	storage = harness_json_str(harness_json(id, "key_storage"));
+	CHECK(storage && strcmp(storage, "tpm") == 0, "key_storage is %s, not tpm",
+	      storage ? storage : "(none)");
+	yajl_tree_free(root);
+	TRY(harness_read_text(tw.w.identity, &text));
+	CHECK(strstr(text, "-----BEGIN TSS2 PRIVATE KEY-----"),
+	      "the identity file holds no TPM key blob");
+	CHECK(!strstr(text, "BEGIN PRIVATE KEY") && !strstr(text, "BEGIN EC PRIVATE KEY"),
+	      "the identity file holds a private key in the clear");
+	return 0;
+}
+
+/* The sender's mutual TLS works with the key in the TPM: what it sends is stored. */
+static int test_tpm_delivers(const void *arg)
+{
+	return wait_rows(&tw.w, "%\"event\":\"agent_started\"%",
+			 "the start record, sent with the TPM key", ENROLL_TIMEOUT_MS);
+}
+
+/* The renewal signs with the TPM key and makes its new key in the TPM; delivery goes on. */
+static int test_tpm_renews(const void *arg)
+{
+	_cleanup_free_ char *text = NULL;
+	char serial[64];
+
+	TRY(wait_identity(tw.a, "enrolled", tw.serial, 30000, serial, sizeof(serial)));
+	CHECK(db_int(tw.w.collector.db,
+		     "SELECT count(DISTINCT key_sha256) FROM certificates WHERE device_id = ?1",
+		     tw.w.device_id) == 2,
+	      "the renewal did not use a new key");
+	TRY(harness_read_text(tw.w.identity, &text));
+	CHECK(strstr(text, "-----BEGIN TSS2 PRIVATE KEY-----"), "the renewed key is not the TPM's");
+	TRY(ask(tw.a, "{\"id\":5,\"method\":\"run_checks\"}\n"));
+	return wait_rows(&tw.w, "%\"posture\"%", "a snapshot after the renewal", ENROLL_TIMEOUT_MS);
+}
+
+/* A TPM asked for that is not there: no file key is made instead, and status says why. */
+static int test_tpm_missing(const void *arg)
+{
+	_cleanup_(world_done) struct world w = {};
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	struct harness_agent_opts o = { .no_print_events = true, .privs = HARNESS_PRIVS_UNIT };
+	struct harness_addr lo = harness_addr_of("127.0.0.1");
+	yajl_val root = NULL, id = NULL;
+	char extra[160];
+	const char *e;
+	uint16_t nobody;
+	struct stat st;
+
+	TRY(harness_free_port(&lo, &nobody));
+	snprintf(extra, sizeof(extra),
+		 ", \"key_storage\": \"tpm\", \"tpm_tcti\": \"swtpm:host=127.0.0.1,port=%u\"",
+		 nobody);
+	TRY(world_init_with(&w, extra));
+	TRY(world_token(&w, w.token, NULL));
+	TRY(world_start_collector(&w));
+	o.config = w.config;
+	TRY(harness_agent_start(&o, &a));
+	TRY(wait_identity(a, "failed", NULL, ENROLL_TIMEOUT_MS, NULL, 0));
+	TRY(agent_identity(a, &root, &id));
+	e = harness_json_str(harness_json(id, "last_error"));
+	CHECK(e && strstr(e, "the TPM") && strstr(e, "cannot be opened"),
+	      "last_error does not say the TPM cannot be opened: %s", e ? e : "(none)");
+	yajl_tree_free(root);
+	CHECK(stat(w.identity, &st) < 0, "an identity was written");
+	{
+		char pending[PATH_MAX + 32];
+
+		snprintf(pending, sizeof(pending), "%s.pending-key", w.identity);
+		CHECK(stat(pending, &st) < 0, "a file key was made although the TPM was asked for");
+	}
+	return harness_agent_stop_ok(a);
+}
+
 static const struct harness_fixture enroll_fixture = { "enrollment", enroll_setup, enroll_teardown,
 						       NULL };
+
+static const struct harness_fixture tpm_fixture = { "tpm", tpm_setup, tpm_teardown, NULL };
 
 static const struct harness_test tests[] = {
 	HARNESS_FIXTURE_TEST("enrollment/waits_while_collector_away",
@@ -501,6 +700,10 @@ static const struct harness_test tests[] = {
 	HARNESS_FIXTURE_TEST("enrollment/reenroll_by_hand", test_reenroll_by_hand, NULL,
 			     &enroll_fixture),
 	HARNESS_TEST("unknown_token_refused", test_unknown_token, NULL),
+	HARNESS_FIXTURE_TEST("tpm/enrolls_with_key_in_tpm", test_tpm_enrolls, NULL, &tpm_fixture),
+	HARNESS_FIXTURE_TEST("tpm/delivers_with_key_in_tpm", test_tpm_delivers, NULL, &tpm_fixture),
+	HARNESS_FIXTURE_TEST("tpm/renews_with_new_key_in_tpm", test_tpm_renews, NULL, &tpm_fixture),
+	HARNESS_TEST("tpm_asked_for_but_missing", test_tpm_missing, NULL),
 };
 
 HARNESS_MAIN(tests)

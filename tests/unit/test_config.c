@@ -371,7 +371,8 @@ static void test_unknown_key(void **state)
 		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
 		"snapshot_interval_seconds, policy_public_key, policy_incoming_dir, "
 		"signed_policy_path, policy_fetch_interval_seconds, enroll_url, "
-		"enroll_token_file, device_ca, identity_path, enroll_retry_seconds).");
+		"enroll_token_file, device_ca, identity_path, enroll_retry_seconds, key_storage, "
+		"tpm_tcti).");
 	/* Key names are case-sensitive. */
 	assert_refused(
 		"{\"Wakeup\": \"each\"}", PATH
@@ -381,7 +382,8 @@ static void test_unknown_key(void **state)
 		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
 		"snapshot_interval_seconds, policy_public_key, policy_incoming_dir, "
 		"signed_policy_path, policy_fetch_interval_seconds, enroll_url, "
-		"enroll_token_file, device_ca, identity_path, enroll_retry_seconds).");
+		"enroll_token_file, device_ca, identity_path, enroll_retry_seconds, key_storage, "
+		"tpm_tcti).");
 	/* Nested objects are not flattened: the key is simply unknown. */
 	assert_refused(
 		"{\"process\": {\"wakeup\": \"each\"}}", PATH
@@ -391,7 +393,8 @@ static void test_unknown_key(void **state)
 		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
 		"snapshot_interval_seconds, policy_public_key, policy_incoming_dir, "
 		"signed_policy_path, policy_fetch_interval_seconds, enroll_url, "
-		"enroll_token_file, device_ca, identity_path, enroll_retry_seconds).");
+		"enroll_token_file, device_ca, identity_path, enroll_retry_seconds, key_storage, "
+		"tpm_tcti).");
 }
 
 static void test_error_after_good_keys(void **state)
@@ -408,7 +411,8 @@ static void test_error_after_good_keys(void **state)
 		"collector_ca, client_cert, client_key, spool_path, spool_max_mib, sender_user, "
 		"snapshot_interval_seconds, policy_public_key, policy_incoming_dir, "
 		"signed_policy_path, policy_fetch_interval_seconds, enroll_url, "
-		"enroll_token_file, device_ca, identity_path, enroll_retry_seconds).");
+		"enroll_token_file, device_ca, identity_path, enroll_retry_seconds, key_storage, "
+		"tpm_tcti).");
 	assert_refused("{\"wakeup\": \"batched\", \"ring_buffer_kib\": 3}",
 		       PATH ": \"ring_buffer_kib\" is 3; it must be from 64 to 262144.");
 }
@@ -629,6 +633,16 @@ static void test_enrollment_keys(void **state)
 	assert_string_equal(c.identity_path, "/var/lib/postured/identity.pem");
 	assert_string_equal(c.device_ca, "");
 	assert_int_equal(c.enroll_retry_seconds, 30);
+	assert_int_equal(c.key_storage, CONFIG_KEY_STORAGE_AUTO);
+	assert_string_equal(c.tpm_tcti, "");
+	assert_int_equal(parse_ok("{\"key_storage\": \"tpm\"}").key_storage,
+			 CONFIG_KEY_STORAGE_TPM);
+	assert_int_equal(parse_ok("{\"key_storage\": \"file\"}").key_storage,
+			 CONFIG_KEY_STORAGE_FILE);
+	assert_string_equal(parse_ok("{\"tpm_tcti\": \"swtpm:port=2321\"}").tpm_tcti,
+			    "swtpm:port=2321");
+	assert_refused("{\"key_storage\": \"hsm\"}",
+		       PATH ": \"key_storage\" must be \"auto\", \"tpm\" or \"file\".");
 
 	assert_refused("{\"enroll_url\": \"http://c.example/.well-known/est\"}",
 		       PATH ": \"enroll_url\" must be an https:// URL, the EST base such as "

@@ -157,12 +157,12 @@ static void test_pending_key_kept(void **state)
 	EVP_PKEY *a = NULL, *b = NULL;
 	struct stat st;
 
-	assert_int_equal(identity_pending_key(f->pending, &a), 0);
+	assert_int_equal(identity_pending_key(f->pending, NULL, &a), 0);
 	assert_int_equal(stat(f->pending, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_int_equal(EVP_PKEY_get_base_id(a), EVP_PKEY_EC);
 	assert_int_equal(EVP_PKEY_get_bits(a), 256);
-	assert_int_equal(identity_pending_key(f->pending, &b), 0);
+	assert_int_equal(identity_pending_key(f->pending, NULL, &b), 0);
 	assert_int_equal(EVP_PKEY_eq(a, b), 1);
 	EVP_PKEY_free(a);
 	EVP_PKEY_free(b);
@@ -179,8 +179,8 @@ static void test_request(void **state)
 	size_t size, der_size;
 	X509_REQ *req;
 
-	assert_int_equal(identity_pending_key(f->pending, &key), 0);
-	assert_int_equal(identity_request(key, DEVICE, &b64, &size), 0);
+	assert_int_equal(identity_pending_key(f->pending, NULL, &key), 0);
+	assert_int_equal(identity_request(key, NULL, DEVICE, &b64, &size), 0);
 	assert_int_equal(strlen(b64), size);
 	assert_true(strchr(b64, '\n') - b64 == 64);
 	assert_int_equal(base64_decode(b64, size, BASE64_LINE_BREAKS, &der, &der_size), 0);
@@ -210,7 +210,7 @@ static void test_accept_good(void **state)
 	struct stat st;
 	size_t size;
 
-	assert_int_equal(identity_pending_key(f->pending, &key), 0);
+	assert_int_equal(identity_pending_key(f->pending, NULL, &key), 0);
 	cert = make_cert(key, DEVICE, f->ca, f->ca_key, "clientAuth");
 	/* With the CA in the answer too, as EST servers may send the chain. */
 	pair[0] = f->ca;
@@ -223,7 +223,9 @@ static void test_accept_good(void **state)
 	assert_int_equal(identity_write(f->identity, key, got), 0);
 	assert_int_equal(stat(f->identity, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(identity_load(f->identity, f->identity, &info, reason, sizeof(reason)), 0);
+	assert_int_equal(identity_load(f->identity, f->identity, NULL, &info, NULL, reason,
+				       sizeof(reason)),
+			 0);
 	assert_string_equal(info.device_id, DEVICE);
 	assert_string_equal(info.issuer, "/CN=test device CA");
 	assert_string_equal(info.serial, "1092");
@@ -258,7 +260,7 @@ static void test_accept_refusals(void **state)
 	char *answer;
 	size_t size;
 
-	assert_int_equal(identity_pending_key(f->pending, &key), 0);
+	assert_int_equal(identity_pending_key(f->pending, NULL, &key), 0);
 	wrong_key = make_cert(other, DEVICE, f->ca, f->ca_key, "clientAuth");
 	wrong_cn = make_cert(key, OTHER, f->ca, f->ca_key, "clientAuth");
 	rogue = make_cert(key, DEVICE, f->rogue, f->rogue_key, "clientAuth");
@@ -305,10 +307,12 @@ static void test_load_refusals(void **state)
 	struct identity_info info;
 	char reason[256] = "";
 
-	assert_int_equal(identity_load(f->identity, f->identity, &info, reason, sizeof(reason)),
+	assert_int_equal(identity_load(f->identity, f->identity, NULL, &info, NULL, reason,
+				       sizeof(reason)),
 			 -ENOENT);
 	assert_int_equal(identity_write(f->identity, other, cert), 0);
-	assert_int_equal(identity_load(f->identity, f->identity, &info, reason, sizeof(reason)),
+	assert_int_equal(identity_load(f->identity, f->identity, NULL, &info, NULL, reason,
+				       sizeof(reason)),
 			 -EBADMSG);
 	assert_non_null(strstr(reason, "is not the certificate's"));
 	X509_free(cert);
