@@ -19,6 +19,7 @@
 struct ca {
 	X509 *cert;
 	EVP_PKEY *key;
+	int64_t last_crl_number; /* each CRL's number is above the last one's */
 };
 
 struct ca *ca_free(struct ca *ca)
@@ -44,17 +45,23 @@ int ca_load(const char *cert_path, const char *key_path, struct ca **ret)
 	if (r < 0)
 		return r;
 	cert_bio = BIO_new_mem_buf(cert_pem, (int)size);
-	r = read_full_file(key_path, CA_FILE_MAX, READ_FULL_PRIVATE, &key_pem, &size);
-	if (r < 0)
-		return r;
-	key_bio = BIO_new_mem_buf(key_pem, (int)size);
 	ca = calloc(1, sizeof(*ca));
-	if (!ca || !cert_bio || !key_bio)
+	if (!ca || !cert_bio)
 		return -ENOMEM;
 	ca->cert = PEM_read_bio_X509(cert_bio, NULL, NULL, NULL);
-	ca->key = PEM_read_bio_PrivateKey(key_bio, NULL, NULL, NULL);
-	if (!ca->cert || !ca->key || X509_check_private_key(ca->cert, ca->key) != 1)
+	if (!ca->cert)
 		return -EKEYREJECTED;
+	if (key_path) {
+		r = read_full_file(key_path, CA_FILE_MAX, READ_FULL_PRIVATE, &key_pem, &size);
+		if (r < 0)
+			return r;
+		key_bio = BIO_new_mem_buf(key_pem, (int)size);
+		if (!key_bio)
+			return -ENOMEM;
+		ca->key = PEM_read_bio_PrivateKey(key_bio, NULL, NULL, NULL);
+		if (!ca->key || X509_check_private_key(ca->cert, ca->key) != 1)
+			return -EKEYREJECTED;
+	}
 	/* A CA, allowed to sign certificates and CRLs (an absent keyUsage allows both). */
 	if (X509_check_ca(ca->cert) < 1 ||
 	    ((X509_get_extension_flags(ca->cert) & EXFLAG_KUSAGE) &&
@@ -63,6 +70,17 @@ int ca_load(const char *cert_path, const char *key_path, struct ca **ret)
 		return -EKEYREJECTED;
 	*ret = TAKE_PTR(ca);
 	return 0;
+}
+
+bool ca_issued(const struct ca *ca, X509 *cert)
+{
+	return X509_check_issued(ca->cert, cert) == X509_V_OK &&
+	       X509_verify(cert, X509_get0_pubkey(ca->cert)) == 1;
+}
+
+bool ca_can_sign(const struct ca *ca)
+{
+	return ca->key != NULL;
 }
 
 int ca_cert_pem(const struct ca *ca, char **ret)
@@ -82,7 +100,7 @@ int ca_cert_pem(const struct ca *ca, char **ret)
 }
 
 /* A degenerate SignedData holding certs, no signers: what `openssl crl2pkcs7 -nocrl` makes. */
-static int certs_only(X509 *const *certs, size_t n, uint8_t **ret, size_t *ret_size)
+int ca_certs_only(X509 *const *certs, size_t n, uint8_t **ret, size_t *ret_size)
 {
 	_cleanup_(PKCS7_freep) PKCS7 *p7 = PKCS7_new();
 	unsigned char *der = NULL;
@@ -106,7 +124,7 @@ int ca_cacerts(const struct ca *ca, uint8_t **ret, size_t *ret_size)
 {
 	X509 *cert = ca->cert;
 
-	return certs_only(&cert, 1, ret, ret_size);
+	return ca_certs_only(&cert, 1, ret, ret_size);
 }
 
 /* 16 random bytes, the first in 0x01..0x7f: positive, exactly 16 bytes of DER, 32 hex digits. */
@@ -149,7 +167,26 @@ static const EVP_MD *ca_digest(const struct ca *ca)
 	return id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448 ? NULL : EVP_sha256();
 }
 
-static int64_t asn1_time_ms(const ASN1_TIME *t)
+int ca_serial_hex(X509 *cert, char ret[CA_SERIAL_HEX_MAX + 1])
+{
+	_cleanup_(BN_freep) BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+
+	if (!hex)
+		return -ENOMEM;
+	if (strlen(hex) > CA_SERIAL_HEX_MAX || hex[0] == '-') {
+		OPENSSL_free(hex);
+		return -EBADMSG;
+	}
+	/* Whole bytes, lowercase: as the TLS side (peer.c) writes a presented serial. */
+	for (size_t i = 0; hex[i]; i++)
+		ret[i] = (char)(hex[i] >= 'A' && hex[i] <= 'F' ? hex[i] + 32 : hex[i]);
+	ret[strlen(hex)] = '\0';
+	OPENSSL_free(hex);
+	return 0;
+}
+
+int64_t ca_time_ms(const ASN1_TIME *t)
 {
 	struct tm tm;
 
@@ -174,13 +211,15 @@ int ca_issue(const struct ca *ca, X509_REQ *req, const char *device_id, int64_t 
 
 	if (!cert || !subject)
 		return -ENOMEM;
+	if (!ca->key)
+		return -ENOKEY;
 	r = random_serial(&serial, hex);
 	if (r < 0)
 		return r;
 	not_after = now + (time_t)lifetime_sec;
 	/* Never past the CA itself: a chain must verify for the certificate's whole life. */
-	if (asn1_time_ms(X509_get0_notAfter(ca->cert)) / 1000 < not_after)
-		not_after = (time_t)(asn1_time_ms(X509_get0_notAfter(ca->cert)) / 1000);
+	if (ca_time_ms(X509_get0_notAfter(ca->cert)) / 1000 < not_after)
+		not_after = (time_t)(ca_time_ms(X509_get0_notAfter(ca->cert)) / 1000);
 	if (not_after <= now)
 		return -EKEYEXPIRED;
 
@@ -205,7 +244,7 @@ int ca_issue(const struct ca *ca, X509_REQ *req, const char *device_id, int64_t 
 	if (X509_sign(cert, ca->key, ca_digest(ca)) <= 0)
 		return -EIO;
 
-	r = certs_only(&cert, 1, ret_p7, ret_p7_size);
+	r = ca_certs_only(&cert, 1, ret_p7, ret_p7_size);
 	if (r < 0)
 		return r;
 	memcpy(ret_serial, hex, sizeof(hex));
@@ -243,21 +282,21 @@ static int crl_add(const char *serial, int64_t revoked, enum store_device_state 
 	r = serial_from_hex(serial, &sn);
 	if (r < 0)
 		return r;
-	/* A retired device ceased operation; a revoked one lost its right, reason unstated. */
 	if (X509_REVOKED_set_serialNumber(entry, sn) != 1 ||
-	    X509_REVOKED_set_revocationDate(entry, when) != 1 ||
-	    ASN1_ENUMERATED_set(reason, why == STORE_DEVICE_RETIRED ?
-						CRL_REASON_CESSATION_OF_OPERATION :
-						CRL_REASON_UNSPECIFIED) != 1 ||
-	    X509_REVOKED_add1_ext_i2d(entry, NID_crl_reason, reason, 0, 0) != 1 ||
-	    X509_CRL_add0_revoked(crl, entry) != 1)
+	    X509_REVOKED_set_revocationDate(entry, when) != 1)
+		return -ENOMEM;
+	/* A retired device ceased operation; a revoked one's reason is left out (RFC 5280 5.3.1). */
+	if (why == STORE_DEVICE_RETIRED &&
+	    (ASN1_ENUMERATED_set(reason, CRL_REASON_CESSATION_OF_OPERATION) != 1 ||
+	     X509_REVOKED_add1_ext_i2d(entry, NID_crl_reason, reason, 0, 0) != 1))
+		return -ENOMEM;
+	if (X509_CRL_add0_revoked(crl, entry) != 1)
 		return -ENOMEM;
 	TAKE_PTR(entry); /* the CRL's now */
 	return 0;
 }
 
-int ca_crl(const struct ca *ca, struct store *store, int64_t now_ms, uint8_t **ret,
-	   size_t *ret_size)
+int ca_crl(struct ca *ca, struct store *store, int64_t now_ms, uint8_t **ret, size_t *ret_size)
 {
 	time_t now = (time_t)(now_ms / 1000);
 	_cleanup_(X509_CRL_freep) X509_CRL *crl = X509_CRL_new();
@@ -271,6 +310,8 @@ int ca_crl(const struct ca *ca, struct store *store, int64_t now_ms, uint8_t **r
 
 	if (!crl || !number || !last || !next)
 		return -ENOMEM;
+	if (!ca->key)
+		return -ENOKEY;
 	if (X509_CRL_set_version(crl, X509_CRL_VERSION_2) != 1 ||
 	    X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->cert)) != 1 ||
 	    X509_CRL_set1_lastUpdate(crl, last) != 1 || X509_CRL_set1_nextUpdate(crl, next) != 1)
@@ -278,8 +319,9 @@ int ca_crl(const struct ca *ca, struct store *store, int64_t now_ms, uint8_t **r
 	r = store_crl_list(store, now_ms, crl_add, crl);
 	if (r < 0)
 		return r;
-	/* Increasing CRL numbers: the signing time's seconds. */
-	if (ASN1_INTEGER_set_int64(number, (int64_t)now) != 1 ||
+	/* Increasing CRL numbers: the signing time in ms, and above the last even within one. */
+	ca->last_crl_number = MAX(now_ms, ca->last_crl_number + 1);
+	if (ASN1_INTEGER_set_int64(number, ca->last_crl_number) != 1 ||
 	    X509_CRL_add1_ext_i2d(crl, NID_crl_number, number, 0, 0) != 1)
 		return -ENOMEM;
 	X509V3_set_ctx(&ctx, ca->cert, NULL, NULL, crl, 0);

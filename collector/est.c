@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "basic/cleanup.h"
 #include "basic/log.h"
 #include "basic/openssl-util.h"
 #include "crypto.h"
@@ -150,100 +151,234 @@ static unsigned enroll_status(int r)
 	}
 }
 
-void est_enroll(const struct est *e, const struct est_request *req, struct est_answer *ret)
+static struct store_enrollment enrollment_of(const struct est_pending *p, const char *serial,
+					     int64_t not_before, int64_t not_after);
+
+void est_pending_done(struct est_pending *p)
 {
-	_cleanup_(X509_REQ_freep) X509_REQ *csr = NULL;
+	X509_REQ_free(p->csr);
+	p->csr = NULL;
+}
+
+bool est_enroll_check(const struct est *e, const struct est_request *req, struct est_pending *ret,
+		      struct est_answer *ans)
+{
 	_cleanup_free_ uint8_t *der = NULL;
-	uint8_t *p7 = NULL;
-	char token[EST_TOKEN_MAX + 1], hash[65], serial[CA_SERIAL_HEX_MAX + 1], reason[256];
-	struct csr_info info;
-	struct store_enrollment en = {};
+	char token[EST_TOKEN_MAX + 1], reason[256];
+	struct est_pending p = { .renewal = req->renewal, .now = req->now };
 	const struct peer *peer = req->peer;
-	size_t der_size, p7_size, token_len = 0;
-	bool has_token = false;
+	size_t der_size, token_len = 0;
 	int r;
 
-	*ret = (struct est_answer){};
-	/* Who asks, first: nothing of the body is looked at for a stranger. */
+	*ans = (struct est_answer){};
+	/*
+	 * Who asks, first: a token that is not known, revoked or expired is
+	 * refused before the body is read.  A request with neither a token nor
+	 * a certificate may still be a retry with the key of the device's
+	 * current certificate; its body is parsed (bounded) and looked up, and
+	 * it gets nothing signed unless the store says so.
+	 */
 	r = token_from_header(req->authorization, token, &token_len);
 	if (r == -EBADMSG) {
-		answer_error(ret, 401, "the Authorization header is not 'Bearer TOKEN' or Basic");
-		return;
+		answer_error(ans, 401, "the Authorization header is not 'Bearer TOKEN' or Basic");
+		return false;
 	}
-	has_token = r >= 0;
-	if (req->renewal && !req->peer) {
-		answer_error(ret, 401, "renewal needs the device's current certificate");
-		return;
+	p.has_token = r >= 0;
+	if (req->renewal && !peer) {
+		answer_error(ans, 401, "renewal needs the device's current certificate");
+		return false;
 	}
-	if (!has_token && !req->peer) {
-		answer_error(ret, 401, "an enrollment token (Authorization: Bearer) is needed");
-		return;
+	if (p.has_token) {
+		char why[128];
+
+		r = est_token_hash(token, token_len, p.token_hash);
+		OPENSSL_cleanse(token, sizeof(token));
+		if (r >= 0)
+			r = store_token_usable(e->store, p.token_hash, req->now, why, sizeof(why));
+		if (r == -EACCES) {
+			answer_error(ans, 401, why);
+			return false;
+		}
+		if (r < 0) {
+			answer_error(ans, 503, "the collector cannot check the token right now");
+			return false;
+		}
 	}
 
 	if (!media_type_is(req->content_type, CONTENT_TYPE_PKCS10)) {
-		answer_error(ret, 415, "Content-Type must be " CONTENT_TYPE_PKCS10);
-		return;
+		answer_error(ans, 415, "Content-Type must be " CONTENT_TYPE_PKCS10);
+		return false;
 	}
 	r = base64_decode(req->body ? req->body : "", req->size, BASE64_LINE_BREAKS, &der,
 			  &der_size);
 	if (r == -ENOMEM) {
-		answer_error(ret, 503, "the collector is out of memory");
-		return;
+		answer_error(ans, 503, "the collector is out of memory");
+		return false;
 	}
 	if (r < 0) {
-		answer_error(ret, 400, "the body is not base64 (RFC 7030 section 4.2.1)");
-		return;
+		answer_error(ans, 400, "the body is not base64 (RFC 7030 section 4.2.1)");
+		return false;
 	}
-	r = csr_parse(der, der_size, &csr, &info, reason, sizeof(reason));
+	r = csr_parse(der, der_size, &p.csr, &p.info, reason, sizeof(reason));
 	if (r < 0) {
-		answer_error(ret, r == -ENOMEM ? 503 : 400,
+		answer_error(ans, r == -ENOMEM ? 503 : 400,
 			     r == -ENOMEM ? "out of memory" : reason);
-		return;
+		return false;
 	}
 	/* A certificate speaks for its own device only; a token may still enroll another id. */
-	if (peer && strcmp(peer->device_id, info.device_id) != 0) {
-		if (req->renewal || !has_token) {
+	if (peer && strcmp(peer->device_id, p.info.device_id) != 0) {
+		if (req->renewal || !p.has_token) {
 			snprintf(reason, sizeof(reason),
 				 "the request is for device %s, the certificate is device %s's",
-				 info.device_id, peer->device_id);
-			answer_error(ret, 403, reason);
-			return;
+				 p.info.device_id, peer->device_id);
+			answer_error(ans, 403, reason);
+			est_pending_done(&p);
+			return false;
 		}
 		peer = NULL;
 	}
+	if (peer) {
+		p.has_peer = true;
+		snprintf(p.peer_serial, sizeof(p.peer_serial), "%s", peer->serial);
+	}
+	snprintf(p.address, sizeof(p.address), "%s", req->address ? req->address : "unknown");
 
-	if (has_token && est_token_hash(token, token_len, hash) < 0) {
-		answer_error(ret, 503, "the collector cannot hash the token");
+	/* The store's decision before a certificate is made: a refusal costs no signature. */
+	{
+		struct store_enrollment en = enrollment_of(&p, NULL, 0, 0);
+
+		r = store_enroll_check(e->store, &en, reason, sizeof(reason));
+		if (r < 0) {
+			answer_error(ans, enroll_status(r), reason);
+			est_pending_done(&p);
+			return false;
+		}
+	}
+	*ret = p;
+	return true;
+}
+
+/* What the store decides on for p, with the certificate's serial and validity once made. */
+static struct store_enrollment enrollment_of(const struct est_pending *p, const char *serial,
+					     int64_t not_before, int64_t not_after)
+{
+	return (struct store_enrollment){
+		.device_id = p->info.device_id,
+		.token_hash = p->has_token ? p->token_hash : NULL,
+		.peer_serial = p->has_peer ? p->peer_serial : NULL,
+		.renewal = p->renewal,
+		.serial = serial,
+		.not_before = not_before,
+		.not_after = not_after,
+		.key_type = p->info.key_type,
+		.key_sha256 = p->info.key_sha256,
+		.address = p->address,
+		.now = p->now,
+	};
+}
+
+/* Records the certificate (DER PKCS#7 p7, of serial) in the store if the request may have it, and answers. */
+static void enroll_record(const struct est *e, struct est_pending *p, uint8_t *p7, size_t p7_size,
+			  const char *serial, int64_t not_before, int64_t not_after,
+			  struct est_answer *ans)
+{
+	struct store_enrollment en = enrollment_of(p, serial, not_before, not_after);
+	char reason[256];
+	int r;
+
+	r = store_enroll(e->store, &en, reason, sizeof(reason));
+	if (r < 0) {
+		OPENSSL_free(p7);
+		answer_error(ans, enroll_status(r), reason);
 		return;
 	}
-	OPENSSL_cleanse(token, sizeof(token));
+	answer_pkcs7(ans, p7, p7_size);
+}
 
-	en = (struct store_enrollment){
-		.device_id = info.device_id,
-		.token_hash = has_token ? hash : NULL,
-		.peer_serial = peer ? peer->serial : NULL,
-		.renewal = req->renewal,
-		.serial = serial,
-		.key_type = info.key_type,
-		.key_sha256 = info.key_sha256,
-		.address = req->address,
-		.now = req->now,
-	};
-	r = ca_issue(e->ca, csr, info.device_id, en.now, e->lifetime_sec, &p7, &p7_size, serial,
-		     &en.not_before, &en.not_after);
+void est_enroll_sign(const struct est *e, struct est_pending *p, struct est_answer *ans)
+{
+	char serial[CA_SERIAL_HEX_MAX + 1];
+	int64_t not_before, not_after;
+	uint8_t *p7 = NULL;
+	size_t p7_size;
+	int r;
+
+	*ans = (struct est_answer){};
+	r = ca_issue(e->ca, p->csr, p->info.device_id, p->now, e->lifetime_sec, &p7, &p7_size,
+		     serial, &not_before, &not_after);
 	if (r < 0) {
-		answer_error(ret, 503,
+		answer_error(ans, 503,
 			     r == -EKEYEXPIRED ? "the collector's CA has expired" :
 						 "the collector cannot issue a certificate");
 		return;
 	}
-	r = store_enroll(e->store, &en, reason, sizeof(reason));
-	if (r < 0) {
-		OPENSSL_free(p7);
-		answer_error(ret, enroll_status(r), reason);
+	enroll_record(e, p, p7, p7_size, serial, not_before, not_after, ans);
+}
+
+void est_enroll_certificate(const struct est *e, struct est_pending *p, const char *pem,
+			    size_t size, struct est_answer *ans)
+{
+	_cleanup_(sk_X509_pop_freep) STACK_OF(X509) *chain = sk_X509_new_null();
+	_cleanup_(BIO_freep) BIO *bio = BIO_new_mem_buf(pem, (int)MIN(size, (size_t)INT32_MAX));
+	char serial[CA_SERIAL_HEX_MAX + 1], cn[DEVICE_ID_LEN + 2] = "", reason[256];
+	uint8_t *p7 = NULL;
+	size_t p7_size;
+	X509 *x, *leaf = NULL;
+	int r;
+
+	*ans = (struct est_answer){};
+	if (!chain || !bio) {
+		answer_error(ans, 503, "the collector is out of memory");
 		return;
 	}
-	answer_pkcs7(ret, p7, p7_size);
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+		if (!sk_X509_push(chain, x)) {
+			X509_free(x);
+			answer_error(ans, 503, "the collector is out of memory");
+			return;
+		}
+		/* The request's key: that is the device's certificate; the rest is its chain. */
+		if (!leaf && EVP_PKEY_eq(X509_get0_pubkey(x), X509_REQ_get0_pubkey(p->csr)) == 1)
+			leaf = x;
+	}
+	if (!leaf) {
+		answer_error(ans, 503,
+			     "the external CA answered no certificate for the request's key");
+		return;
+	}
+	if (!ca_issued(e->ca, leaf)) {
+		answer_error(ans, 503,
+			     "the external CA's certificate is not signed by the CA this collector "
+			     "trusts (--ca-cert)");
+		return;
+	}
+	X509_NAME_get_text_by_NID(X509_get_subject_name(leaf), NID_commonName, cn, sizeof(cn));
+	if (strcmp(cn, p->info.device_id) != 0) {
+		snprintf(reason, sizeof(reason),
+			 "the external CA's certificate is for '%.40s', not device %s", cn,
+			 p->info.device_id);
+		answer_error(ans, 503, reason);
+		return;
+	}
+	r = ca_serial_hex(leaf, serial);
+	if (r >= 0)
+		r = ca_certs_only((X509 *const *)&leaf, 1, &p7, &p7_size);
+	if (r < 0) {
+		answer_error(ans, 503, "the external CA's certificate cannot be read");
+		return;
+	}
+	enroll_record(e, p, p7, p7_size, serial, ca_time_ms(X509_get0_notBefore(leaf)),
+		      ca_time_ms(X509_get0_notAfter(leaf)), ans);
+}
+
+void est_enroll(const struct est *e, const struct est_request *req, struct est_answer *ret)
+{
+	struct est_pending p = {};
+
+	if (!est_enroll_check(e, req, &p, ret))
+		return;
+	est_enroll_sign(e, &p, ret);
+	est_pending_done(&p);
 }
 
 void est_crl(const struct est *e, bool pem, int64_t now, struct est_answer *ret)
@@ -252,6 +387,12 @@ void est_crl(const struct est *e, bool pem, int64_t now, struct est_answer *ret)
 	size_t size = 0;
 
 	*ret = (struct est_answer){};
+	if (!ca_can_sign(e->ca)) {
+		answer_error(ret, 404,
+			     "an external CA issues this collector's certificates; its "
+			     "CRL is that CA's");
+		return;
+	}
 	if (ca_crl(e->ca, e->store, now, &der, &size) < 0) {
 		answer_error(ret, 503, "the collector cannot make its CRL right now");
 		return;

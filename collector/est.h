@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "ca.h"
+#include "csr.h"
 #include "peer.h"
 #include "store.h"
 
@@ -34,7 +35,8 @@
 #define EST_TOKEN_MAX 256
 
 struct est {
-	const struct ca *ca;
+	struct ca *ca; /* its certificate; and its key, unless a hook issues */
+	const char *hook; /* the external CA program (est_hook.h); NULL: ca signs */
 	struct store *store;
 	uint64_t lifetime_sec; /* of the certificates issued */
 };
@@ -63,6 +65,39 @@ struct est_answer {
 void est_answer_done(struct est_answer *a);
 
 void est_cacerts(const struct est *e, struct est_answer *ret);
+
+/* A request that may have a certificate, once one is made for it. */
+struct est_pending {
+	X509_REQ *csr;
+	struct csr_info info;
+	bool renewal, has_token, has_peer;
+	char token_hash[65];
+	char peer_serial[PEER_SERIAL_HEX_MAX + 1];
+	char address[64];
+	int64_t now;
+};
+
+void est_pending_done(struct est_pending *p);
+
+/*
+ * Checks a request (authentication first, then the body).  Returns true
+ * with *ret filled (the caller's, est_pending_done()) when a certificate is
+ * to be made for it; false with the refusal in *ans.
+ */
+bool est_enroll_check(const struct est *e, const struct est_request *req, struct est_pending *ret,
+		      struct est_answer *ans);
+
+/* Signs p with the collector's CA and records it if the store allows; the answer in *ans. */
+void est_enroll_sign(const struct est *e, struct est_pending *p, struct est_answer *ans);
+
+/*
+ * Takes the PEM certificate(s) an external CA made for p: the one for the
+ * request's key, with the device id as CN, is recorded and answered.
+ */
+void est_enroll_certificate(const struct est *e, struct est_pending *p, const char *pem,
+			    size_t size, struct est_answer *ans);
+
+/* est_enroll_check() and est_enroll_sign() in one. */
 void est_enroll(const struct est *e, const struct est_request *req, struct est_answer *ret);
 void est_crl(const struct est *e, bool pem, int64_t now, struct est_answer *ret);
 

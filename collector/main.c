@@ -52,6 +52,7 @@ struct options {
 	const char *tls_priorities;
 	const char *ca_cert; /* the issuing CA: enrollment (EST) and the CRL */
 	const char *ca_key;
+	const char *ca_hook; /* an external CA program issues instead of ca_key */
 	uint64_t cert_lifetime_sec;
 	struct server_limits limits;
 };
@@ -86,6 +87,9 @@ static void help(void)
 	       "                              (optional with --ca-cert, which is trusted too)\n"
 	       "  --ca-cert FILE              the issuing CA for enrollment, PEM\n"
 	       "  --ca-key FILE               its private key, PEM (mode 0600 or stricter)\n"
+	       "  --ca-hook PROGRAM           an external CA issues: PROGRAM gets each request\n"
+	       "                              (PEM) on stdin, writes the certificate (PEM)\n"
+	       "                              instead of --ca-key\n"
 	       "  --cert-lifetime DURATION    of the certificates issued: 90d, 12h, 30m, 45s\n"
 	       "                              (default 90d)\n"
 	       "  --db FILE                   SQLite database (default collector.db)\n"
@@ -166,6 +170,7 @@ enum {
 	ARG_CA_CERT,
 	ARG_CA_KEY,
 	ARG_CERT_LIFETIME,
+	ARG_CA_HOOK,
 	ARG_VERSION,
 };
 
@@ -191,6 +196,7 @@ static int parse_argv(int argc, char **argv, struct options *o)
 		{ "ca-cert", required_argument, NULL, ARG_CA_CERT },
 		{ "ca-key", required_argument, NULL, ARG_CA_KEY },
 		{ "cert-lifetime", required_argument, NULL, ARG_CERT_LIFETIME },
+		{ "ca-hook", required_argument, NULL, ARG_CA_HOOK },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{}
@@ -276,6 +282,15 @@ static int parse_argv(int argc, char **argv, struct options *o)
 		case ARG_CA_KEY:
 			o->ca_key = optarg;
 			break;
+		case ARG_CA_HOOK:
+			if (optarg[0] != '/' || access(optarg, X_OK) < 0)
+				return log_error_errno(
+					EINVAL,
+					"Invalid --ca-hook '%s': an absolute path to "
+					"a program this user may run.",
+					optarg);
+			o->ca_hook = optarg;
+			break;
 		case ARG_CERT_LIFETIME:
 			r = admin_parse_duration(optarg, &v);
 			if (r < 0 || v < 1 || v > 3650ULL * 86400)
@@ -302,8 +317,11 @@ static int parse_argv(int argc, char **argv, struct options *o)
 	if (!o->cert || !o->key || (!o->device_ca && !o->ca_cert))
 		return log_error_errno(EINVAL, "--cert, --key and --device-ca (or --ca-cert) are "
 					       "required; see --help.");
-	if (!o->ca_cert != !o->ca_key)
-		return log_error_errno(EINVAL, "--ca-cert and --ca-key go together.");
+	if (o->ca_cert && !o->ca_key == !o->ca_hook)
+		return log_error_errno(EINVAL, "--ca-cert needs --ca-key, or --ca-hook for an "
+					       "external CA, one of the two.");
+	if (!o->ca_cert && (o->ca_key || o->ca_hook))
+		return log_error_errno(EINVAL, "--ca-key and --ca-hook need --ca-cert.");
 	if (!o->policy != !o->policy_signature)
 		return log_error_errno(EINVAL, "--policy and --policy-signature go together.");
 	if (o->policy_public_key && !o->policy)
@@ -357,7 +375,7 @@ static int load_ca(const struct options *o, struct ca **ret, char **trust)
 	char *joined;
 	int r;
 
-	r = ca_load(o->ca_cert, o->ca_key, &ca);
+	r = ca_load(o->ca_cert, o->ca_hook ? NULL : o->ca_key, &ca);
 	if (r == -EPERM)
 		return log_error_errno(r,
 				       "Refusing CA key '%s': group or others may access it; "
@@ -486,6 +504,8 @@ static int run_server(const struct options *o)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	/* For the external CA's programs: sd_event_add_child() wants it blocked. */
+	sigaddset(&mask, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return log_error_errno(errno, "Failed to block signals: %m");
 	signal(SIGPIPE, SIG_IGN);
@@ -515,7 +535,12 @@ static int run_server(const struct options *o)
 		.trust = trust,
 		.priorities = o->tls_priorities,
 	};
-	est = (struct est){ .ca = ca, .store = store, .lifetime_sec = o->cert_lifetime_sec };
+	est = (struct est){
+		.ca = ca,
+		.hook = o->ca_hook,
+		.store = store,
+		.lifetime_sec = o->cert_lifetime_sec,
+	};
 	r = server_new(e, fd, &tls, &o->limits, store, ca ? &est : NULL, &server);
 	if (r < 0) {
 		feed_free(feed);
@@ -527,7 +552,10 @@ static int run_server(const struct options *o)
 		return log_error_errno(r, "Failed to set up the policy feed: %m");
 
 	log_info("Listening on https://%s (database %s, policy %s, enrollment %s).", bound, o->db,
-		 o->policy ? o->policy : "none", ca ? "on" : "off");
+		 o->policy ? o->policy : "none",
+		 !ca	    ? "off" :
+		 o->ca_hook ? "by the external CA" :
+			      "on");
 	(void)sd_notifyf(false, "READY=1\nSTATUS=Listening on %s", bound);
 
 	r = sd_event_loop(e);

@@ -28,6 +28,7 @@
 #include "ingest.h"
 #include "net.h"
 #include "est.h"
+#include "est_hook.h"
 #include "peer.h"
 #include "server.h"
 
@@ -49,6 +50,9 @@ struct server {
 
 	const struct est *est; /* NULL: no enrollment, no CRL */
 	struct ratelimit log_enroll;
+	/* Requests suspended while the external CA makes their certificate. */
+	struct request *hooked;
+	unsigned n_hooked;
 
 	struct feed *policy;
 	struct MHD_Response *policy_ok;
@@ -109,6 +113,14 @@ struct request {
 	char *body;
 	size_t size;
 	size_t allocated;
+
+	/* Waiting for the external CA (est_hook.h): suspended, answered when it ends. */
+	struct MHD_Connection *connection;
+	struct est_pending pending;
+	struct est_hook_job *job;
+	struct est_answer hook_answer;
+	bool hook_done;
+	struct request *hooked_next, *hooked_prev;
 };
 
 static void request_free_body(struct request *req)
@@ -502,14 +514,74 @@ static void log_enrollment(struct request *req, const struct est_answer *a)
 			    req->has_peer ? req->peer.device_id : "", a->status, a->reason);
 }
 
+static int server_dispatch(struct server *s);
+
+/* Queues an EST or CRL answer (its body is the response's from here). */
+static enum MHD_Result respond_pki(struct request *req, struct MHD_Connection *c,
+				   struct est_answer *a)
+{
+	_cleanup_(MHD_destroy_responsep) struct MHD_Response *response = NULL;
+
+	if (a->status != MHD_HTTP_OK) {
+		est_answer_done(a);
+		return respond_error(req, c, a->status, a->reason, 0);
+	}
+	response = MHD_create_response_from_buffer(a->size, a->body, MHD_RESPMEM_MUST_FREE);
+	if (!response) {
+		est_answer_done(a);
+		return MHD_NO;
+	}
+	a->body = NULL; /* the response's */
+	if (MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, a->content_type) !=
+		    MHD_YES ||
+	    (req->route != ROUTE_CRL &&
+	     MHD_add_response_header(response, "Content-Transfer-Encoding", "base64") != MHD_YES))
+		return MHD_NO;
+	return queue(req, c, MHD_HTTP_OK, response);
+}
+
+static void hooked_remove(struct request *req)
+{
+	struct server *s = req->server;
+
+	if (req->hooked_prev)
+		req->hooked_prev->hooked_next = req->hooked_next;
+	else if (s->hooked == req)
+		s->hooked = req->hooked_next;
+	if (req->hooked_next)
+		req->hooked_next->hooked_prev = req->hooked_prev;
+	req->hooked_next = req->hooked_prev = NULL;
+	s->n_hooked--;
+}
+
+/* The external CA ended: take its certificate (or its failure), and resume the request. */
+static void on_hook_done(bool ok, const char *output, size_t size, const char *why, void *userdata)
+{
+	struct request *req = userdata;
+	struct server *s = req->server;
+
+	if (ok)
+		est_enroll_certificate(s->est, &req->pending, output, size, &req->hook_answer);
+	else
+		req->hook_answer = (struct est_answer){ .status = MHD_HTTP_SERVICE_UNAVAILABLE };
+	if (!ok)
+		snprintf(req->hook_answer.reason, sizeof(req->hook_answer.reason), "%s", why);
+	if (!ok && ratelimit_below(&s->log_store))
+		log_error("The external CA %s made no certificate for %s: %s", s->est->hook,
+			  req->pending.info.device_id, why);
+	req->hook_done = true;
+	hooked_remove(req);
+	MHD_resume_connection(req->connection);
+	(void)server_dispatch(s);
+}
+
 /* The EST answers and the CRL (est.c), built now that the body is in. */
 static enum MHD_Result request_finish_pki(struct request *req, struct MHD_Connection *c)
 {
 	struct server *s = req->server;
-	_cleanup_(MHD_destroy_responsep) struct MHD_Response *response = NULL;
 	struct est_answer a = {};
 	const char *format;
-	enum MHD_Result result;
+	int r;
 
 	switch (req->route) {
 	case ROUTE_EST_CACERTS:
@@ -533,26 +605,40 @@ static enum MHD_Result request_finish_pki(struct request *req, struct MHD_Connec
 			.now = now_ms(),
 		};
 
-		est_enroll(s->est, &er, &a);
+		if (req->hook_done) {
+			/* Resumed: the external CA has answered. */
+			a = req->hook_answer;
+			req->hook_answer = (struct est_answer){};
+		} else if (est_enroll_check(s->est, &er, &req->pending, &a)) {
+			if (!s->est->hook) {
+				est_enroll_sign(s->est, &req->pending, &a);
+			} else {
+				/* Suspended until the company's CA program answers. */
+				r = est_hook_start(s->event, s->est->hook, &req->pending,
+						   s->est->lifetime_sec, on_hook_done, req,
+						   &req->job);
+				if (r >= 0) {
+					req->connection = c;
+					req->hooked_next = s->hooked;
+					if (s->hooked)
+						s->hooked->hooked_prev = req;
+					s->hooked = req;
+					s->n_hooked++;
+					MHD_suspend_connection(c);
+					return MHD_YES;
+				}
+				log_error_errno(r, "Failed to run the external CA %s: %m",
+						s->est->hook);
+				a = (struct est_answer){ .status = MHD_HTTP_SERVICE_UNAVAILABLE };
+				snprintf(a.reason, sizeof(a.reason),
+					 "the collector cannot reach its CA right now");
+			}
+		}
 		log_enrollment(req, &a);
 		break;
 	}
 	}
-	if (a.status != MHD_HTTP_OK)
-		return respond_error(req, c, a.status, a.reason, 0);
-
-	response = MHD_create_response_from_buffer(a.size, a.body, MHD_RESPMEM_MUST_FREE);
-	if (!response) {
-		est_answer_done(&a);
-		return MHD_NO;
-	}
-	if (MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, a.content_type) !=
-		    MHD_YES ||
-	    (req->route != ROUTE_CRL &&
-	     MHD_add_response_header(response, "Content-Transfer-Encoding", "base64") != MHD_YES))
-		return MHD_NO;
-	result = queue(req, c, MHD_HTTP_OK, response);
-	return result;
+	return respond_pki(req, c, &a);
 }
 
 static enum MHD_Result server_handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -599,6 +685,9 @@ static void server_request_completed(void *cls, struct MHD_Connection *c, void *
 	if (!req)
 		return;
 	request_free_body(req);
+	est_hook_job_free(req->job);
+	est_pending_done(&req->pending);
+	est_answer_done(&req->hook_answer);
 	free(req);
 	*con_cls = NULL;
 }
@@ -682,12 +771,12 @@ int server_new(sd_event *e, int listen_fd, const struct server_tls *tls,
 
 	/* The logger first, so every message of the start goes through it. */
 	s->daemon = MHD_start_daemon(
-		MHD_USE_TLS | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, server_handle, s,
-		MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, s, MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_HTTPS_MEM_CERT, tls->cert, MHD_OPTION_HTTPS_MEM_KEY, tls->key,
-		MHD_OPTION_HTTPS_MEM_TRUST, tls->trust, MHD_OPTION_HTTPS_PRIORITIES,
-		tls->priorities, MHD_OPTION_CONNECTION_LIMIT, limits->max_connections,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits->max_per_ip,
+		MHD_USE_TLS | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, NULL,
+		NULL, server_handle, s, MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, s,
+		MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_HTTPS_MEM_CERT, tls->cert,
+		MHD_OPTION_HTTPS_MEM_KEY, tls->key, MHD_OPTION_HTTPS_MEM_TRUST, tls->trust,
+		MHD_OPTION_HTTPS_PRIORITIES, tls->priorities, MHD_OPTION_CONNECTION_LIMIT,
+		limits->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits->max_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, limits->timeout_sec, MHD_OPTION_NOTIFY_COMPLETED,
 		server_request_completed, s, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
 	if (!s->daemon)
@@ -718,6 +807,14 @@ struct server *server_free(struct server *s)
 		return NULL;
 	sd_event_source_disable_unref(s->io);
 	sd_event_source_disable_unref(s->timer);
+	/* Suspended requests must be resumed for the daemon to stop: their CA programs go. */
+	while (s->hooked) {
+		struct request *req = s->hooked;
+
+		req->job = est_hook_job_free(req->job);
+		hooked_remove(req);
+		MHD_resume_connection(req->connection);
+	}
 	/* Ends every connection; their request_completed() calls run in here. */
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);

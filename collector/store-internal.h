@@ -8,8 +8,11 @@
 #include "basic/sqlite-util.h"
 #include "store.h"
 
-/* 1: devices, records.  2: identities, certificates, enrollment tokens, the audit. */
-#define STORE_SCHEMA_VERSION  2
+/*
+ * 1: devices, records.  2: identities, certificates, enrollment tokens, the
+ * audit.  3: each certificate's key (key_sha256).
+ */
+#define STORE_SCHEMA_VERSION  3
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 struct store {

@@ -95,7 +95,15 @@ static int store_schema(struct store *s)
 	if (rc != SQLITE_OK)
 		return sqlite_errno(rc);
 	/* Every statement is IF NOT EXISTS: an older schema gets what it lacks. */
-	rc = sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL);
+	rc = SQLITE_OK;
+	if (version == 2)
+		/* The key of certificates issued before: unknown, so no retry matches it. */
+		rc = sqlite3_exec(s->db,
+				  "ALTER TABLE certificates ADD COLUMN key_sha256 TEXT NOT NULL "
+				  "DEFAULT ''",
+				  NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, store_identity_schema_sql, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)

@@ -106,6 +106,21 @@ struct store_enrollment {
 int store_enroll(struct store *s, const struct store_enrollment *e, char *reason,
 		 size_t reason_size);
 
+/*
+ * store_enroll()'s decision alone, before a certificate is made: the same
+ * refusals, nothing stored, no token used.
+ */
+int store_enroll_check(struct store *s, const struct store_enrollment *e, char *reason,
+		       size_t reason_size);
+
+/*
+ * Whether a token is known, not revoked and not expired (whether it has a
+ * use left is store_enroll()'s to say, with the rest): 0, or -EACCES with
+ * reason.
+ */
+int store_token_usable(struct store *s, const char *hash_hex, int64_t now_ms, char *reason,
+		       size_t reason_size);
+
 /* A device's identity as the enrollment tables know it. */
 struct store_identity {
 	char device_id[DEVICE_ID_LEN + 1];

@@ -217,6 +217,35 @@ int store_token_revoke(struct store *s, int64_t id, const char *actor, int64_t n
 	return store_end(s, r);
 }
 
+int store_token_usable(struct store *s, const char *hash_hex, int64_t now_ms, char *reason,
+		       size_t reason_size)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+	int rc, r;
+
+	r = prepare(s, "SELECT revoked IS NOT NULL, expires FROM enroll_tokens WHERE hash = ?1",
+		    &stmt);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(stmt, 1, hash_hex, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE) {
+		snprintf(reason, reason_size, "the enrollment token is not known");
+		return -EACCES;
+	}
+	if (rc != SQLITE_ROW)
+		return sqlite_errno(rc);
+	if (sqlite3_column_int(stmt, 0)) {
+		snprintf(reason, reason_size, "the enrollment token was revoked");
+		return -EACCES;
+	}
+	if (sqlite3_column_int64(stmt, 1) <= now_ms) {
+		snprintf(reason, reason_size, "the enrollment token has expired");
+		return -EACCES;
+	}
+	return 0;
+}
+
 int store_token_list(struct store *s, int (*cb)(const struct store_token *t, void *userdata),
 		     void *userdata)
 {
@@ -250,8 +279,9 @@ int store_token_list(struct store *s, int (*cb)(const struct store_token *t, voi
 }
 
 /* The token's right to enroll, checked and used; *ret_actor names it for the audit. */
-static int enroll_take_token(struct store *s, const struct store_enrollment *e, bool *ret_reenroll,
-			     char *actor, size_t actor_size, char *reason, size_t reason_size)
+static int enroll_take_token(struct store *s, const struct store_enrollment *e, bool dry,
+			     bool *ret_reenroll, char *actor, size_t actor_size, char *reason,
+			     size_t reason_size)
 {
 	_cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL, *use = NULL;
 	int64_t id;
@@ -286,6 +316,8 @@ static int enroll_take_token(struct store *s, const struct store_enrollment *e, 
 	}
 	*ret_reenroll = sqlite3_column_int(stmt, 6) != 0;
 	snprintf(actor, actor_size, "token %" PRId64 " '%s'", id, column_text(stmt, 1));
+	if (dry)
+		return 0;
 
 	r = prepare(s, "UPDATE enroll_tokens SET used = used + 1 WHERE id = ?1", &use);
 	if (r < 0)
@@ -329,12 +361,14 @@ static int enroll_same_key(struct store *s, const struct store_enrollment *e)
 	r = prepare(s,
 		    "SELECT 1 FROM identities i JOIN certificates c ON c.serial = i.serial"
 		    " WHERE i.device_id = ?1 AND i.state = 'active' AND c.revoked IS NULL"
-		    "  AND c.key_sha256 = ?2",
+		    "  AND c.key_sha256 = ?2 AND c.not_after > ?3",
 		    &stmt);
 	if (r < 0)
 		return r;
+	/* Only while that certificate is valid: an expired one's key renews nothing. */
 	sqlite3_bind_text(stmt, 1, e->device_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, e->key_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, e->now);
 	rc = sqlite3_step(stmt);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
@@ -410,7 +444,8 @@ static int enroll_record(struct store *s, const struct store_enrollment *e, cons
 	return audit_add(s, e->now, action, e->device_id, actor, detail);
 }
 
-static int enroll_decide(struct store *s, const struct store_enrollment *e, char *reason,
+/* The decision, and unless dry its effects. */
+static int enroll_decide(struct store *s, const struct store_enrollment *e, bool dry, char *reason,
 			 size_t reason_size)
 {
 	enum store_device_state state = STORE_DEVICE_UNKNOWN;
@@ -435,10 +470,11 @@ static int enroll_decide(struct store *s, const struct store_enrollment *e, char
 	if (r > 0) {
 		/* A retry: the token, if any, is not used again. */
 		snprintf(actor, sizeof(actor), "the key of its current certificate");
-		return enroll_record(s, e, "re-issue", actor);
+		return dry ? 0 : enroll_record(s, e, "re-issue", actor);
 	}
 	if (e->token_hash) {
-		r = enroll_take_token(s, e, &reenroll, actor, sizeof(actor), reason, reason_size);
+		r = enroll_take_token(s, e, dry, &reenroll, actor, sizeof(actor), reason,
+				      reason_size);
 		if (r < 0)
 			return r;
 	} else if (!e->peer_serial) {
@@ -464,7 +500,7 @@ static int enroll_decide(struct store *s, const struct store_enrollment *e, char
 		return -EEXIST;
 	}
 	action = e->renewal ? "renew" : known ? "re-enroll" : "enroll";
-	return enroll_record(s, e, action, actor);
+	return dry ? 0 : enroll_record(s, e, action, actor);
 }
 
 int store_enroll(struct store *s, const struct store_enrollment *e, char *reason,
@@ -476,10 +512,30 @@ int store_enroll(struct store *s, const struct store_enrollment *e, char *reason
 	r = store_begin(s);
 	if (r < 0)
 		return r;
-	r = enroll_decide(s, e, reason, reason_size);
+	r = enroll_decide(s, e, false, reason, reason_size);
 	r = store_end(s, r);
 	if (r < 0 && !reason[0])
 		snprintf(reason, reason_size, "the collector cannot store the enrollment: %s",
+			 store_last_error(s));
+	return r;
+}
+
+int store_enroll_check(struct store *s, const struct store_enrollment *e, char *reason,
+		       size_t reason_size)
+{
+	int r, rb;
+
+	reason[0] = '\0';
+	r = store_begin(s);
+	if (r < 0)
+		return r;
+	r = enroll_decide(s, e, true, reason, reason_size);
+	/* Nothing to keep: the decision only. */
+	rb = store_end(s, -ECANCELED);
+	if (r >= 0 && rb != -ECANCELED && rb < 0)
+		r = rb;
+	if (r < 0 && !reason[0])
+		snprintf(reason, reason_size, "the collector cannot check the enrollment: %s",
 			 store_last_error(s));
 	return r;
 }
