@@ -536,6 +536,10 @@ BENCH_BINS := $(BUILD)/tests/bench/execbench $(BUILD)/tests/bench/policy_bench
 BENCH_BINS += $(BUILD)/tests/bench/report_bench
 # Loopback connections with and without the network probe (issue 4).
 BENCH_BINS += $(BUILD)/tests/bench/netbench
+# New devices enrolling with the collector over EST (simpleenroll), fresh TLS each.
+BENCH_BINS += $(BUILD)/tests/bench/enroll_bench
+ENROLL_BENCH_SRCS := tests/bench/enroll_bench.c $(COLLECTOR_HARNESS_SHARED_SRCS) \
+	$(COLLECTOR_HARNESS_DB_SRCS) tests/collector/harness_pki.c
 NETBENCH_SRCS := tests/bench/netbench.c agent/postured/probe_net.c agent/postured/probe_net_rules.c \
 	agent/postured/probe_common.c
 REPORT_BENCH_SRCS := tests/bench/report_bench.c $(SPOOL_SRCS) agent/postured/format.c agent/postured/finding.c \
@@ -563,16 +567,22 @@ $(BUILD)/tests/bench/report_bench: $(call obj,$(REPORT_BENCH_SRCS)) $(POLICY_LIB
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
+$(BUILD)/tests/bench/enroll_bench: $(call obj,$(ENROLL_BENCH_SRCS))
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
+
 # The policy evaluation bench first (quick, userspace only), then reports through the
-# sender to the collector, then the network probe's connect storm, then the agent on the
-# machine.
+# sender to the collector, then enrollment with the collector, then the network probe's
+# connect storm, then the agent on the machine.
 .PHONY: bench
 bench: all $(BENCH_BINS) $(BUILD)/posture-collector
 	@$(BUILD)/tests/bench/policy_bench $${BENCH_POLICY_RULES:-1000}; p=$$?; \
 		$(BUILD)/tests/bench/report_bench $(BUILD); s=$$?; \
+		$(BUILD)/tests/bench/enroll_bench $(BUILD); e=$$?; \
 		$(BUILD)/tests/bench/netbench; n=$$?; \
-		tests/bench/run-bench $(BUILD); r=$$?; [ $$p -eq 0 ] && [ $$s -eq 0 ] && [ $$n -eq 0 ] && \
-		[ $$r -eq 0 ]
+		tests/bench/run-bench $(BUILD); r=$$?; [ $$p -eq 0 ] && [ $$s -eq 0 ] && [ $$e -eq 0 ] && \
+		[ $$n -eq 0 ] && [ $$r -eq 0 ]
 
 # --- fuzzing -----------------------------------------------------------------
 

@@ -11,7 +11,7 @@ COLLECTOR_PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(COLLECTOR_PKGS) 2>/dev/n
 COLLECTOR_PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(COLLECTOR_PKGS) 2>/dev/null)
 
 COLLECTOR_SRCS := collector/main.c collector/server.c collector/peer.c collector/ingest.c \
-	collector/store.c collector/store_identity.c collector/ca.c collector/csr.c collector/est.c collector/admin.c collector/feed.c collector/validate.c collector/crypto.c \
+	collector/store.c collector/store_identity.c collector/ca.c collector/csr.c collector/est.c collector/est_hook.c collector/admin.c collector/feed.c collector/validate.c collector/crypto.c \
 	collector/net.c
 COLLECTOR_OBJS = $(call obj,$(COLLECTOR_SRCS))
 
@@ -39,7 +39,8 @@ COLLECTOR_HARNESS_DB_SRCS := tests/collector/harness_db.c
 # One binary: the harness, and a file of tests a concern whose tables test_collector.c runs.
 COLLECTOR_TEST_SRCS := $(COLLECTOR_HARNESS_SHARED_SRCS) $(COLLECTOR_HARNESS_DB_SRCS) \
 	$(addprefix tests/collector/,harness.c harness_http.c harness_records.c harness_crypto.c \
-	test_collector.c test_cli.c test_ingest_http.c test_tls.c test_policy_feed.c test_crash.c)
+	harness_pki.c harness_enroll.c test_collector.c test_cli.c test_ingest_http.c test_tls.c \
+	test_policy_feed.c test_enroll.c test_identity.c test_ca_hook.c test_crash.c)
 COLLECTOR_TEST_OBJS = $(call obj,$(COLLECTOR_TEST_SRCS))
 
 # A narrower pattern than the userspace one, so it wins: no BPF skeletons, libcurl's flags.

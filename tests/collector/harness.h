@@ -23,6 +23,10 @@
  *   harness_db.c       what the collector stored, read from its SQLite file
  *                      (harness_db.h)
  *   harness_crypto.c   signatures and digests for the policy checks
+ *   harness_pki.c      a device's side of enrollment with OpenSSL: keys,
+ *                      requests, answers (harness_pki.h; tests/bench links it)
+ *   harness_enroll.c   collectors that enroll, tokens, enrolled devices
+ *                      (harness_enroll.h; test_enroll.c, test_identity.c)
  *
  * Tests share one collector, struct harness.main, and its database, and
  * run in their table's order: a test may build on what earlier tests of
@@ -99,6 +103,9 @@ extern const struct test ingest_http_tests[];
 extern const struct test tls_tests[];
 extern const struct test policy_feed_tests[];
 extern const struct test crash_tests[];
+extern const struct test enroll_tests[];
+extern const struct test identity_tests[];
+extern const struct test ca_hook_tests[];
 
 /*
  * The whole run: takes argv (POSTURE-COLLECTOR MAKE-TEST-PKI), makes the
@@ -147,6 +154,8 @@ struct http {
 	const char *method; /* GET (default) or POST */
 	const char *path;
 	const char *device; /* client cert pki/<device>.crt/.key; NULL: none */
+	const char *cert_path; /* or a client cert and key anywhere (an enrolled one) */
+	const char *key_path;
 	const char *cacert; /* in pki/; default server-ca.crt */
 	const char *host; /* default localhost (pinned to the address below) */
 	const char *address; /* default 127.0.0.1 */
@@ -156,6 +165,7 @@ struct http {
 	const char *content_type; /* default application/x-ndjson for POST */
 	const char *content_encoding;
 	const char *if_none_match;
+	const char *authorization; /* the Authorization header's value; NULL: none */
 	bool expect_100;
 	bool chunked; /* sent in pieces of 16 KiB with Transfer-Encoding: chunked */
 	long ssl_version; /* CURLOPT_SSLVERSION; 0: default */
@@ -168,6 +178,9 @@ struct http {
 	char etag[128];
 	char signature[256]; /* X-Postured-Signature */
 	char retry_after[32];
+	char www_authenticate[128];
+	char resp_content_type[128];
+	char transfer_encoding[32]; /* Content-Transfer-Encoding (EST's base64) */
 	int tls_version; /* TLS1_2_VERSION, TLS1_3_VERSION, ...; 0: not seen */
 	char error[CURL_ERROR_SIZE];
 

@@ -50,6 +50,12 @@ static size_t http_header(char *data, size_t size, size_t n, void *userdata)
 	header_value(data, size * n, "ETag", h->etag, sizeof(h->etag));
 	header_value(data, size * n, "X-Postured-Signature", h->signature, sizeof(h->signature));
 	header_value(data, size * n, "Retry-After", h->retry_after, sizeof(h->retry_after));
+	header_value(data, size * n, "WWW-Authenticate", h->www_authenticate,
+		     sizeof(h->www_authenticate));
+	header_value(data, size * n, "Content-Type", h->resp_content_type,
+		     sizeof(h->resp_content_type));
+	header_value(data, size * n, "Content-Transfer-Encoding", h->transfer_encoding,
+		     sizeof(h->transfer_encoding));
 	/* While the connection is certainly alive: which TLS version it speaks. */
 	if (h->tls_version == 0 &&
 	    curl_easy_getinfo(h->easy, CURLINFO_TLS_SSL_PTR, &info) == CURLE_OK && info &&
@@ -102,6 +108,9 @@ CURL *http_setup(struct harness *t, struct http *h, struct curl_slist **headers,
 		snprintf(key, sizeof(key), "%s/%s.key", t->pki, h->device);
 		curl_easy_setopt(c, CURLOPT_SSLCERT, cert);
 		curl_easy_setopt(c, CURLOPT_SSLKEY, key);
+	} else if (h->cert_path) {
+		curl_easy_setopt(c, CURLOPT_SSLCERT, h->cert_path);
+		curl_easy_setopt(c, CURLOPT_SSLKEY, h->key_path);
 	}
 	if (h->ssl_version)
 		curl_easy_setopt(c, CURLOPT_SSLVERSION, h->ssl_version);
@@ -137,6 +146,10 @@ CURL *http_setup(struct harness *t, struct http *h, struct curl_slist **headers,
 	}
 	if (h->if_none_match) {
 		snprintf(hdr, sizeof(hdr), "If-None-Match: %s", h->if_none_match);
+		*headers = curl_slist_append(*headers, hdr);
+	}
+	if (h->authorization) {
+		snprintf(hdr, sizeof(hdr), "Authorization: %s", h->authorization);
 		*headers = curl_slist_append(*headers, hdr);
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, *headers);

@@ -12,11 +12,14 @@
  * The order the tables run in.  The command line needs no collector; the
  * ingest tests need the main collector's database as the fixture leaves it;
  * the policy feed's reload changes the fixture's policy (to serial 2, still
- * signed), which later collectors are started with; the crash tests are last
- * as the slowest.
+ * signed), which later collectors are started with; the enrollment tables
+ * start collectors of their own on a database of their own; the crash tests
+ * are last as the slowest.
  */
 static const struct test *const suites[] = {
-	cli_tests, ingest_http_tests, tls_tests, policy_feed_tests, crash_tests, NULL,
+	cli_tests,	   ingest_http_tests, tls_tests,
+	policy_feed_tests, enroll_tests,      identity_tests,
+	ca_hook_tests,	   crash_tests,	      NULL,
 };
 
 int main(int argc, char **argv)
