@@ -752,7 +752,7 @@ struct local_config {
 /* Reads it the first time; on failure says once why the check cannot tell.  True when read. */
 static bool local_config(struct local_config *lc)
 {
-	char err[512];
+	char err[1024];
 	int r;
 
 	if (lc->read)

@@ -63,7 +63,7 @@ int main(int argc, char *argv[])
 	const char *config_path = CONFIG_DEFAULT_PATH;
 	const char *flavor = NULL, *wakeup = NULL, *status_socket = NULL;
 	long capture_args = -1;
-	char err[512] = "";
+	char err[1024] = "";
 	agent *a = NULL;
 	int c, r;
 

@@ -58,7 +58,7 @@ static int parse(const char *text, struct config *c, char *err, size_t err_size)
 static struct config parse_ok(const char *text)
 {
 	struct config c;
-	char err[512] = "";
+	char err[1024] = "";
 
 	config_init(&c);
 	if (parse(text, &c, err, sizeof(err)) != 0)
@@ -70,7 +70,7 @@ static struct config parse_ok(const char *text)
 static void assert_refused(const char *text, const char *message)
 {
 	struct config c, before;
-	char err[512] = "";
+	char err[1024] = "";
 
 	config_unusual(&c);
 	before = c;
@@ -310,7 +310,7 @@ static void test_bad_process_table_max(void **state)
 static void test_policy_file(void **state)
 {
 	struct config c;
-	char err[512] = "";
+	char err[1024] = "";
 
 	config_init(&c);
 	assert_string_equal(c.policy_file, CONFIG_DEFAULT_POLICY);
