@@ -165,7 +165,8 @@ MO_FILES := $(PO_LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/postured.mo)
 # Every file with strings the employee reads.
 I18N_SRCS := agent/ctl/posturectl.c agent/ctl/ctl_status.c agent/ctl/ctl_explain.c \
 	agent/ctl/ctl_events.c agent/ctl/ctl_sent.c agent/ctl/ctl_agent.c agent/ctl/ctl_policy.c \
-	agent/ctl/ctl_check.c agent/ctl/finding_text.c $(wildcard agent/notify/notify.c)
+	agent/ctl/ctl_check.c agent/ctl/ctl_enroll.c agent/ctl/finding_text.c \
+	$(wildcard agent/notify/notify.c)
 XGETTEXT = xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ \
 	--keyword=ngettext:1,2 --add-comments=TRANSLATORS: --package-name=postured \
 	--package-version=$(VERSION) --no-wrap
