@@ -24,6 +24,12 @@ struct store {
 	sqlite3_stmt *upsert_device;
 	sqlite3_stmt *select_acked;
 	sqlite3_stmt *select_access;
+	/* store_identity.c's statements, prepared on first use. */
+	struct {
+		const char *sql;
+		sqlite3_stmt *stmt;
+	} cached[32];
+	size_t n_cached;
 	char last_error[256];
 };
 

@@ -192,6 +192,8 @@ struct store *store_free(struct store *s)
 	sqlite3_finalize(s->upsert_device);
 	sqlite3_finalize(s->select_acked);
 	sqlite3_finalize(s->select_access);
+	for (size_t i = 0; i < s->n_cached; i++)
+		sqlite3_finalize(s->cached[i].stmt);
 	sqlite3_close(s->db);
 	free(s);
 	return NULL;

@@ -93,16 +93,46 @@ static void copy_text(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src ? src : "");
 }
 
-/* A statement for one call; the caller finalizes it (cleanup). */
+/*
+ * The statement for sql, prepared once for the store's life (the SQL of each
+ * call site is a string literal: its address is the key); the caller resets
+ * it after use (_cleanup_stmt_).  An enrollment runs about a dozen of them
+ * twice: preparing each every time cost as much as the rest of it.
+ */
 static int prepare(struct store *s, const char *sql, sqlite3_stmt **ret)
 {
-	return sqlite_errno(sqlite3_prepare_v2(s->db, sql, -1, ret, NULL));
+	size_t i;
+	int r;
+
+	for (i = 0; i < s->n_cached; i++)
+		if (s->cached[i].sql == sql) {
+			*ret = s->cached[i].stmt;
+			return 0;
+		}
+	if (s->n_cached >= ELEMENTSOF(s->cached))
+		return -E2BIG;
+	r = store_prepare(s, sql, &s->cached[i].stmt);
+	if (r < 0)
+		return r;
+	s->cached[i].sql = sql;
+	s->n_cached++;
+	*ret = s->cached[i].stmt;
+	return 0;
 }
+
+static void stmt_resetp(sqlite3_stmt **stmt)
+{
+	if (*stmt) {
+		sqlite3_reset(*stmt);
+		sqlite3_clear_bindings(*stmt);
+	}
+}
+#define _cleanup_stmt_ _cleanup_(stmt_resetp)
 
 static int audit_add(struct store *s, int64_t now, const char *action, const char *device_id,
 		     const char *actor, const char *detail)
 {
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 	int r;
 
 	r = prepare(s,
@@ -147,7 +177,7 @@ int store_token_create(struct store *s, const char *hash_hex, const struct store
 	if (r < 0)
 		return r;
 	{
-		_cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+		_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 
 		r = prepare(s,
 			    "INSERT INTO enroll_tokens"
@@ -185,7 +215,7 @@ int store_token_revoke(struct store *s, int64_t id, const char *actor, int64_t n
 	if (r < 0)
 		return r;
 	{
-		_cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+		_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 
 		r = prepare(s, "SELECT revoked IS NOT NULL FROM enroll_tokens WHERE id = ?1",
 			    &stmt);
@@ -201,7 +231,7 @@ int store_token_revoke(struct store *s, int64_t id, const char *actor, int64_t n
 		}
 	}
 	if (r >= 0) {
-		_cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+		_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 
 		r = prepare(s, "UPDATE enroll_tokens SET revoked = ?2 WHERE id = ?1", &stmt);
 		if (r >= 0) {
@@ -220,7 +250,7 @@ int store_token_revoke(struct store *s, int64_t id, const char *actor, int64_t n
 int store_token_usable(struct store *s, const char *hash_hex, int64_t now_ms, char *reason,
 		       size_t reason_size)
 {
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 	int rc, r;
 
 	r = prepare(s, "SELECT revoked IS NOT NULL, expires FROM enroll_tokens WHERE hash = ?1",
@@ -249,7 +279,7 @@ int store_token_usable(struct store *s, const char *hash_hex, int64_t now_ms, ch
 int store_token_list(struct store *s, int (*cb)(const struct store_token *t, void *userdata),
 		     void *userdata)
 {
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 	int rc, r;
 
 	r = prepare(s,
@@ -283,7 +313,7 @@ static int enroll_take_token(struct store *s, const struct store_enrollment *e, 
 			     bool *ret_reenroll, char *actor, size_t actor_size, char *reason,
 			     size_t reason_size)
 {
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL, *use = NULL;
+	_cleanup_stmt_ sqlite3_stmt *stmt = NULL, *use = NULL;
 	int64_t id;
 	int rc, r;
 
@@ -330,7 +360,7 @@ static int enroll_take_token(struct store *s, const struct store_enrollment *e, 
 static int enroll_device_state(struct store *s, const char *device_id,
 			       enum store_device_state *ret_state, bool *ret_known)
 {
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 	int rc, r;
 
 	r = prepare(s,
@@ -355,7 +385,7 @@ static int enroll_device_state(struct store *s, const char *device_id,
  */
 static int enroll_same_key(struct store *s, const struct store_enrollment *e)
 {
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 	int rc, r;
 
 	r = prepare(s,
@@ -376,7 +406,7 @@ static int enroll_same_key(struct store *s, const struct store_enrollment *e)
 /* Whether the certificate the device presented is one the collector revoked. */
 static int enroll_peer_revoked(struct store *s, const char *serial)
 {
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 	int rc, r;
 
 	r = prepare(s, "SELECT revoked IS NOT NULL FROM certificates WHERE serial = ?1", &stmt);
@@ -394,7 +424,7 @@ static int enroll_peer_revoked(struct store *s, const char *serial)
 static int enroll_record(struct store *s, const struct store_enrollment *e, const char *action,
 			 const char *actor)
 {
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *cert = NULL, *identity = NULL;
+	_cleanup_stmt_ sqlite3_stmt *cert = NULL, *identity = NULL;
 	char detail[256], when[TIMESTAMP_UTC_MAX];
 	int r;
 
@@ -543,7 +573,7 @@ int store_enroll_check(struct store *s, const struct store_enrollment *e, char *
 int store_device_list(struct store *s, int (*cb)(const struct store_identity *d, void *userdata),
 		      void *userdata)
 {
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 	int rc, r;
 
 	/* Devices that reported with an outside certificate, and those enrolled that never did. */
@@ -580,7 +610,7 @@ static int set_state_in_transaction(struct store *s, const char *device_id,
 				    enum store_device_state state, const char *actor,
 				    int64_t now_ms)
 {
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *get = NULL, *set = NULL, *certs = NULL;
+	_cleanup_stmt_ sqlite3_stmt *get = NULL, *set = NULL, *certs = NULL;
 	const char *name = store_device_state_name(state);
 	char detail[128];
 	int rc, r, n;
@@ -645,7 +675,7 @@ int store_crl_list(struct store *s, int64_t now_ms,
 			     void *userdata),
 		   void *userdata)
 {
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 	int rc, r;
 
 	r = prepare(s,
@@ -667,7 +697,7 @@ int store_crl_list(struct store *s, int64_t now_ms,
 int store_audit_list(struct store *s, const char *device_id,
 		     int (*cb)(const struct store_audit *a, void *userdata), void *userdata)
 {
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 	int rc, r;
 
 	r = prepare(s,
