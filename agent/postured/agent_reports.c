@@ -161,8 +161,9 @@ static int on_sender_exit(sd_event_source *s, const siginfo_t *si, void *userdat
 		a->reports.sender_restart = false;
 		log_info("The sender (pid %d) stopped for a new certificate; starting it again.",
 			 (int)si->si_pid);
-		(void)agent_start_sender(a);
-		return 0;
+		if (agent_start_sender(a) >= 0)
+			return 0;
+		/* It could not start: retried like a sender that stopped by itself. */
 	}
 	a->reports.sender_failures++;
 	log_warning("The sender (pid %d) stopped (%s %d); starting it again in %llu s.",
@@ -322,6 +323,8 @@ static int agent_start_sender(agent *a)
 
 void agent_reports_restart_sender(agent *a)
 {
+	usec_t now;
+
 	if (!a->reports.spool)
 		return;
 	if (a->reports.sender_pid > 0) {
@@ -331,7 +334,11 @@ void agent_reports_restart_sender(agent *a)
 		return;
 	}
 	(void)sd_event_source_set_enabled(a->reports.sender_timer, SD_EVENT_OFF);
-	(void)agent_start_sender(a);
+	if (agent_start_sender(a) < 0 && sd_event_now(a->event, CLOCK_MONOTONIC, &now) >= 0) {
+		/* Retried from the sender's timer, as after any stop. */
+		(void)sd_event_source_set_time(a->reports.sender_timer, now + 5 * USEC_PER_SEC);
+		(void)sd_event_source_set_enabled(a->reports.sender_timer, SD_EVENT_ONESHOT);
+	}
 }
 
 /* The CN of the certificate in path when it is a device id (32 hex digits). */
