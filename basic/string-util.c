@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "string-util.h"
@@ -80,4 +82,20 @@ bool env_file_value(const char *text, const char *key, char *buf, size_t size)
 		line = eol ? eol + 1 : NULL;
 	}
 	return found;
+}
+
+int strbuf_append_bounded(char **buf, size_t *size, const void *data, size_t n, size_t max)
+{
+	char *p;
+
+	if (n > max || *size > max - n)
+		return -EFBIG;
+	p = realloc(*buf, *size + n + 1);
+	if (!p)
+		return -ENOMEM;
+	memcpy(p + *size, data, n);
+	*size += n;
+	p[*size] = '\0';
+	*buf = p;
+	return 0;
 }

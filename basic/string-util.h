@@ -45,4 +45,11 @@ char *strbuf_printf(char *buf, size_t size, const char *format, ...)
  */
 bool env_file_value(const char *text, const char *key, char *buf, size_t size);
 
+/*
+ * Appends data[n] to the NUL-terminated *buf of *size bytes (NULL and 0 to
+ * begin with), growing it, but never past max bytes: -EFBIG then, and
+ * -ENOMEM; *buf is unchanged on failure.  For what a child process writes.
+ */
+int strbuf_append_bounded(char **buf, size_t *size, const void *data, size_t n, size_t max);
+
 #endif

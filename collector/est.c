@@ -28,7 +28,6 @@ void est_answer_done(struct est_answer *a)
 static void answer_error(struct est_answer *a, unsigned status, const char *reason)
 {
 	a->status = status;
-	a->challenge = status == 401;
 	snprintf(a->reason, sizeof(a->reason), "%s", reason);
 }
 
@@ -369,16 +368,6 @@ void est_enroll_certificate(const struct est *e, struct est_pending *p, const ch
 	}
 	enroll_record(e, p, p7, p7_size, serial, ca_time_ms(X509_get0_notBefore(leaf)),
 		      ca_time_ms(X509_get0_notAfter(leaf)), ans);
-}
-
-void est_enroll(const struct est *e, const struct est_request *req, struct est_answer *ret)
-{
-	struct est_pending p = {};
-
-	if (!est_enroll_check(e, req, &p, ret))
-		return;
-	est_enroll_sign(e, &p, ret);
-	est_pending_done(&p);
 }
 
 void est_crl(const struct est *e, bool pem, int64_t now, struct est_answer *ret)

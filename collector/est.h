@@ -58,7 +58,6 @@ struct est_answer {
 	const char *content_type;
 	char *body;
 	size_t size;
-	bool challenge; /* 401: say how to authenticate (WWW-Authenticate) */
 	char reason[256];
 };
 
@@ -97,8 +96,6 @@ void est_enroll_sign(const struct est *e, struct est_pending *p, struct est_answ
 void est_enroll_certificate(const struct est *e, struct est_pending *p, const char *pem,
 			    size_t size, struct est_answer *ans);
 
-/* est_enroll_check() and est_enroll_sign() in one. */
-void est_enroll(const struct est *e, const struct est_request *req, struct est_answer *ret);
 void est_crl(const struct est *e, bool pem, int64_t now, struct est_answer *ret);
 
 /* The SHA-256 (hex) a token is stored as. */

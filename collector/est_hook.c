@@ -14,6 +14,7 @@
 #include "basic/cleanup.h"
 #include "basic/log.h"
 #include "basic/openssl-util.h"
+#include "basic/string-util.h"
 #include "basic/time-util.h"
 #include "est_hook.h"
 
@@ -90,23 +91,13 @@ static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdat
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
+	if (n > 0 && strbuf_append_bounded(&j->output, &j->size, buf, (size_t)n,
+					   EST_HOOK_MAX_OUTPUT) != -EFBIG)
+		return 0;
 	if (n > 0) {
-		char *p;
-
-		if (j->size + (size_t)n > EST_HOOK_MAX_OUTPUT) {
-			j->too_long = true;
-			(void)kill(j->pid, SIGKILL);
-			n = 0; /* read no further */
-		} else {
-			p = realloc(j->output, j->size + (size_t)n + 1);
-			if (!p)
-				return 0;
-			memcpy(p + j->size, buf, (size_t)n);
-			j->size += (size_t)n;
-			p[j->size] = '\0';
-			j->output = p;
-			return 0;
-		}
+		/* More than a certificate: stop it and read no further. */
+		j->too_long = true;
+		(void)kill(j->pid, SIGKILL);
 	}
 	j->eof = true;
 	(void)sd_event_source_set_enabled(s, SD_EVENT_OFF);

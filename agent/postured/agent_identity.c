@@ -186,21 +186,12 @@ static int on_sender_out(sd_event_source *s, int fd, uint32_t revents, void *use
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (n > 0) {
-		char *p;
-
-		if (id->answer_size + (size_t)n > SENDER_ENROLL_MAX_ANSWER) {
+		if (strbuf_append_bounded(&id->answer, &id->answer_size, buf, (size_t)n,
+					  SENDER_ENROLL_MAX_ANSWER) == -EFBIG) {
 			/* Not a well-behaved sender: stop it rather than read on. */
 			id->answer_too_long = true;
 			(void)kill(id->pid, SIGTERM);
-			return 0;
 		}
-		p = realloc(id->answer, id->answer_size + (size_t)n + 1);
-		if (!p)
-			return 0;
-		memcpy(p + id->answer_size, buf, (size_t)n);
-		id->answer_size += (size_t)n;
-		p[id->answer_size] = '\0';
-		id->answer = p;
 		return 0;
 	}
 	id->out_eof = true;

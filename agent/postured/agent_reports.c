@@ -265,22 +265,11 @@ int agent_reports_spawn_sender(agent *a, const char *const *argv, int stdin_fd, 
 static int agent_start_sender(agent *a)
 {
 	const struct config *c = &a->opts.config;
-	const char *argv[20] = { a->reports.sender_path,
-				 "--url",
-				 c->collector_url,
-				 "--ca",
-				 c->collector_ca,
-				 "--cert",
-				 c->client_cert,
-				 "--key",
-				 c->client_key,
-				 "--spool",
-				 c->spool_path,
-				 "--poll-ms",
-				 "2000" };
+	const char *argv[20] = { a->reports.sender_path, "--url",  c->collector_url, "--ca",
+				 c->collector_ca,	 "--cert", c->client_cert };
 	_cleanup_close_ int sign_fd = -EBADF;
 	char interval[32];
-	size_t n = 13;
+	size_t n = 7;
 	pid_t pid;
 	int r;
 
@@ -289,11 +278,13 @@ static int agent_start_sender(agent *a)
 	r = agent_identity_sign_channel(a, &sign_fd);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the TPM signing channel: %m");
-	if (sign_fd >= 0) {
-		/* The key is in the TPM: the sender has its signatures made on fd 3. */
-		argv[7] = "--sign-fd";
-		argv[8] = "3";
-	}
+	/* A key in the TPM: the sender has its signatures made on fd 3. */
+	argv[n++] = sign_fd >= 0 ? "--sign-fd" : "--key";
+	argv[n++] = sign_fd >= 0 ? "3" : c->client_key;
+	argv[n++] = "--spool";
+	argv[n++] = c->spool_path;
+	argv[n++] = "--poll-ms";
+	argv[n++] = "2000";
 	if (a->feed.enabled) {
 		strbuf_printf(interval, sizeof(interval), "%llu",
 			      (unsigned long long)c->policy_fetch_interval_seconds * 1000ULL);
