@@ -415,7 +415,21 @@ static int test_revoked_refused(const void *arg)
 	en.revoked_ms = realtime_ms();
 	TRY(run_marker(&en.w, "revoked"));
 	TRY(ask(en.a, "{\"id\":3,\"method\":\"run_checks\"}\n"));
-	usleep(4000 * 1000);
+	/* The sender did come with its records, and was refused: the collector says so. */
+	{
+		int64_t deadline = harness_now_ms() + ENROLL_TIMEOUT_MS;
+		bool refused = false;
+
+		while (!refused && harness_now_ms() < deadline) {
+			_cleanup_free_ char *log = NULL;
+
+			(void)harness_read_text(en.w.collector.log, &log);
+			refused = log && strstr(log, "this certificate of it is revoked");
+			if (!refused)
+				usleep(200 * 1000);
+		}
+		CHECK(refused, "the collector never refused the revoked device's sender");
+	}
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM records WHERE device_id = ?1 AND "
 		 "received > %lld",
