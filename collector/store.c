@@ -8,6 +8,7 @@
 
 #include "basic/sqlite-util.h"
 #include "store-internal.h"
+#include "store_fleet.h"
 
 /*
  * Times are milliseconds since the epoch, like OCSF's `time`.  `record` is
@@ -48,6 +49,47 @@ int store_prepare(struct store *s, const char *sql, sqlite3_stmt **ret)
 {
 	return sqlite_errno(
 		sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL));
+}
+
+int store_cached(struct store *s, const char *sql, sqlite3_stmt **ret)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < s->n_cached; i++)
+		if (s->cached[i].sql == sql) {
+			*ret = s->cached[i].stmt;
+			return 0;
+		}
+	if (s->n_cached >= ELEMENTSOF(s->cached))
+		return -E2BIG;
+	r = store_prepare(s, sql, &s->cached[i].stmt);
+	if (r < 0)
+		return r;
+	s->cached[i].sql = sql;
+	s->n_cached++;
+	*ret = s->cached[i].stmt;
+	return 0;
+}
+
+void store_stmt_resetp(sqlite3_stmt **stmt)
+{
+	if (*stmt) {
+		sqlite3_reset(*stmt);
+		sqlite3_clear_bindings(*stmt);
+	}
+}
+
+const char *store_column_text(sqlite3_stmt *stmt, int i)
+{
+	const char *v = (const char *)sqlite3_column_text(stmt, i);
+
+	return v ? v : "";
+}
+
+void store_copy_text(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
 }
 
 /* Sets a PRAGMA that answers with its new value, and checks the answer. */
@@ -106,6 +148,11 @@ static int store_schema(struct store *s)
 		rc = sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, store_identity_schema_sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK && version < 4)
+		/* devices of versions 1 to 3, or just made: the facts the fleet view keeps. */
+		rc = sqlite3_exec(s->db, store_fleet_devices_sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, store_fleet_schema_sql, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, "PRAGMA user_version = " STRINGIFY(STORE_SCHEMA_VERSION),
 				  NULL, NULL, NULL);
@@ -225,13 +272,37 @@ const char *store_last_error(struct store *s)
 	return s->last_error[0] ? s->last_error : sqlite3_errmsg(s->db);
 }
 
+/* Applies the fleet facts of the record just stored (store_fleet.h). */
+static int store_batch_facts(struct store *s, const char *device_id, int64_t now_ms,
+			     const struct record *rec)
+{
+	struct facts f;
+	int r;
+
+	r = facts_parse(rec->json, rec->json_size, rec->class_uid, &f);
+	if (r <= 0)
+		return r;
+	r = store_fleet_apply(s, device_id, rec->seq, now_ms, &f);
+	facts_done(&f);
+	return r;
+}
+
+static bool store_batch_has_facts(const struct record *rec)
+{
+	return rec->class_uid == 5001 || rec->class_uid == 6002;
+}
+
 static int store_batch_in_transaction(struct store *s, const char *device_id, const char *address,
 				      int64_t now_ms, const struct record *records, size_t n,
 				      int64_t *ret_acked_seq)
 {
+	_cleanup_free_ bool *fresh = NULL;
 	int64_t max_seq = 0;
 	int rc, r;
 
+	fresh = calloc(n ? n : 1, sizeof(*fresh));
+	if (!fresh)
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const struct record *rec = &records[i];
 
@@ -248,6 +319,8 @@ static int store_batch_in_transaction(struct store *s, const char *device_id, co
 		r = store_step_done(s->insert_record);
 		if (r < 0)
 			return r;
+		/* A record stored before (a resend) changes nothing the second time. */
+		fresh[i] = sqlite3_changes(s->db) > 0;
 		max_seq = MAX(max_seq, rec->seq);
 	}
 
@@ -261,6 +334,14 @@ static int store_batch_in_transaction(struct store *s, const char *device_id, co
 	r = store_step_done(s->upsert_device);
 	if (r < 0)
 		return r;
+
+	/* The device's row exists now: its state follows the new records, in order. */
+	for (size_t i = 0; i < n; i++)
+		if (fresh[i] && store_batch_has_facts(&records[i])) {
+			r = store_batch_facts(s, device_id, now_ms, &records[i]);
+			if (r < 0)
+				return r;
+		}
 
 	sqlite3_bind_text(s->select_acked, 1, device_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s->select_acked);

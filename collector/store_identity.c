@@ -81,64 +81,16 @@ static enum store_device_state state_from_name(const char *name)
 	return STORE_DEVICE_UNKNOWN;
 }
 
-static const char *column_text(sqlite3_stmt *stmt, int i)
-{
-	const char *v = (const char *)sqlite3_column_text(stmt, i);
-
-	return v ? v : "";
-}
-
-static void copy_text(char *dst, size_t size, const char *src)
-{
-	snprintf(dst, size, "%s", src ? src : "");
-}
-
-/*
- * The statement for sql, prepared once for the store's life (the SQL of each
- * call site is a string literal: its address is the key); the caller resets
- * it after use (_cleanup_stmt_).  An enrollment runs about a dozen of them
- * twice: preparing each every time cost as much as the rest of it.
- */
-static int prepare(struct store *s, const char *sql, sqlite3_stmt **ret)
-{
-	size_t i;
-	int r;
-
-	for (i = 0; i < s->n_cached; i++)
-		if (s->cached[i].sql == sql) {
-			*ret = s->cached[i].stmt;
-			return 0;
-		}
-	if (s->n_cached >= ELEMENTSOF(s->cached))
-		return -E2BIG;
-	r = store_prepare(s, sql, &s->cached[i].stmt);
-	if (r < 0)
-		return r;
-	s->cached[i].sql = sql;
-	s->n_cached++;
-	*ret = s->cached[i].stmt;
-	return 0;
-}
-
-static void stmt_resetp(sqlite3_stmt **stmt)
-{
-	if (*stmt) {
-		sqlite3_reset(*stmt);
-		sqlite3_clear_bindings(*stmt);
-	}
-}
-#define _cleanup_stmt_ _cleanup_(stmt_resetp)
-
-static int audit_add(struct store *s, int64_t now, const char *action, const char *device_id,
-		     const char *actor, const char *detail)
+int store_audit_add(struct store *s, int64_t now, const char *action, const char *device_id,
+		    const char *actor, const char *detail)
 {
 	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 	int r;
 
-	r = prepare(s,
-		    "INSERT INTO audit (time, action, device_id, actor, detail)"
-		    " VALUES (?1, ?2, ?3, ?4, ?5)",
-		    &stmt);
+	r = store_cached(s,
+			 "INSERT INTO audit (time, action, device_id, actor, detail)"
+			 " VALUES (?1, ?2, ?3, ?4, ?5)",
+			 &stmt);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(stmt, 1, now);
@@ -179,11 +131,11 @@ int store_token_create(struct store *s, const char *hash_hex, const struct store
 	{
 		_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 
-		r = prepare(s,
-			    "INSERT INTO enroll_tokens"
-			    " (hash, label, uses, reenroll, created, created_by, expires)"
-			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-			    &stmt);
+		r = store_cached(s,
+				 "INSERT INTO enroll_tokens"
+				 " (hash, label, uses, reenroll, created, created_by, expires)"
+				 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+				 &stmt);
 		if (r >= 0) {
 			sqlite3_bind_text(stmt, 1, hash_hex, -1, SQLITE_STATIC);
 			sqlite3_bind_text(stmt, 2, t->label, -1, SQLITE_STATIC);
@@ -201,7 +153,7 @@ int store_token_create(struct store *s, const char *hash_hex, const struct store
 			 "token %" PRId64 " '%s': %" PRId64 " use(s), until %s%s", *ret_id,
 			 t->label, t->uses, format_timestamp_utc(when, t->expires),
 			 t->reenroll ? ", re-enroll" : "");
-		r = audit_add(s, t->created, "token-create", NULL, t->created_by, detail);
+		r = store_audit_add(s, t->created, "token-create", NULL, t->created_by, detail);
 	}
 	return store_end(s, r);
 }
@@ -217,8 +169,8 @@ int store_token_revoke(struct store *s, int64_t id, const char *actor, int64_t n
 	{
 		_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 
-		r = prepare(s, "SELECT revoked IS NOT NULL FROM enroll_tokens WHERE id = ?1",
-			    &stmt);
+		r = store_cached(s, "SELECT revoked IS NOT NULL FROM enroll_tokens WHERE id = ?1",
+				 &stmt);
 		if (r >= 0) {
 			int rc;
 
@@ -233,7 +185,7 @@ int store_token_revoke(struct store *s, int64_t id, const char *actor, int64_t n
 	if (r >= 0) {
 		_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 
-		r = prepare(s, "UPDATE enroll_tokens SET revoked = ?2 WHERE id = ?1", &stmt);
+		r = store_cached(s, "UPDATE enroll_tokens SET revoked = ?2 WHERE id = ?1", &stmt);
 		if (r >= 0) {
 			sqlite3_bind_int64(stmt, 1, id);
 			sqlite3_bind_int64(stmt, 2, now_ms);
@@ -242,7 +194,7 @@ int store_token_revoke(struct store *s, int64_t id, const char *actor, int64_t n
 	}
 	if (r >= 0) {
 		snprintf(detail, sizeof(detail), "token %" PRId64, id);
-		r = audit_add(s, now_ms, "token-revoke", NULL, actor, detail);
+		r = store_audit_add(s, now_ms, "token-revoke", NULL, actor, detail);
 	}
 	return store_end(s, r);
 }
@@ -253,8 +205,8 @@ int store_token_usable(struct store *s, const char *hash_hex, int64_t now_ms, ch
 	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 	int rc, r;
 
-	r = prepare(s, "SELECT revoked IS NOT NULL, expires FROM enroll_tokens WHERE hash = ?1",
-		    &stmt);
+	r = store_cached(
+		s, "SELECT revoked IS NOT NULL, expires FROM enroll_tokens WHERE hash = ?1", &stmt);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(stmt, 1, hash_hex, -1, SQLITE_STATIC);
@@ -282,10 +234,11 @@ int store_token_list(struct store *s, int (*cb)(const struct store_token *t, voi
 	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 	int rc, r;
 
-	r = prepare(s,
-		    "SELECT id, label, uses, used, created, expires, IFNULL(revoked, 0), reenroll,"
-		    " created_by FROM enroll_tokens ORDER BY id",
-		    &stmt);
+	r = store_cached(
+		s,
+		"SELECT id, label, uses, used, created, expires, IFNULL(revoked, 0), reenroll,"
+		" created_by FROM enroll_tokens ORDER BY id",
+		&stmt);
 	if (r < 0)
 		return r;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -299,8 +252,8 @@ int store_token_list(struct store *s, int (*cb)(const struct store_token *t, voi
 			.reenroll = sqlite3_column_int(stmt, 7) != 0,
 		};
 
-		copy_text(t.label, sizeof(t.label), column_text(stmt, 1));
-		copy_text(t.created_by, sizeof(t.created_by), column_text(stmt, 8));
+		store_copy_text(t.label, sizeof(t.label), store_column_text(stmt, 1));
+		store_copy_text(t.created_by, sizeof(t.created_by), store_column_text(stmt, 8));
 		r = cb(&t, userdata);
 		if (r < 0)
 			return r;
@@ -317,10 +270,10 @@ static int enroll_take_token(struct store *s, const struct store_enrollment *e, 
 	int64_t id;
 	int rc, r;
 
-	r = prepare(s,
-		    "SELECT id, label, uses, used, expires, revoked IS NOT NULL, reenroll"
-		    " FROM enroll_tokens WHERE hash = ?1",
-		    &stmt);
+	r = store_cached(s,
+			 "SELECT id, label, uses, used, expires, revoked IS NOT NULL, reenroll"
+			 " FROM enroll_tokens WHERE hash = ?1",
+			 &stmt);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(stmt, 1, e->token_hash, -1, SQLITE_STATIC);
@@ -345,11 +298,11 @@ static int enroll_take_token(struct store *s, const struct store_enrollment *e, 
 		return -EACCES;
 	}
 	*ret_reenroll = sqlite3_column_int(stmt, 6) != 0;
-	snprintf(actor, actor_size, "token %" PRId64 " '%s'", id, column_text(stmt, 1));
+	snprintf(actor, actor_size, "token %" PRId64 " '%s'", id, store_column_text(stmt, 1));
 	if (dry)
 		return 0;
 
-	r = prepare(s, "UPDATE enroll_tokens SET used = used + 1 WHERE id = ?1", &use);
+	r = store_cached(s, "UPDATE enroll_tokens SET used = used + 1 WHERE id = ?1", &use);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(use, 1, id);
@@ -363,10 +316,10 @@ static int enroll_device_state(struct store *s, const char *device_id,
 	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 	int rc, r;
 
-	r = prepare(s,
-		    "SELECT (SELECT state FROM identities WHERE device_id = ?1),"
-		    " EXISTS (SELECT 1 FROM devices WHERE device_id = ?1)",
-		    &stmt);
+	r = store_cached(s,
+			 "SELECT (SELECT state FROM identities WHERE device_id = ?1),"
+			 " EXISTS (SELECT 1 FROM devices WHERE device_id = ?1)",
+			 &stmt);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(stmt, 1, device_id, -1, SQLITE_STATIC);
@@ -388,11 +341,11 @@ static int enroll_same_key(struct store *s, const struct store_enrollment *e)
 	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 	int rc, r;
 
-	r = prepare(s,
-		    "SELECT 1 FROM identities i JOIN certificates c ON c.serial = i.serial"
-		    " WHERE i.device_id = ?1 AND i.state = 'active' AND c.revoked IS NULL"
-		    "  AND c.key_sha256 = ?2 AND c.not_after > ?3",
-		    &stmt);
+	r = store_cached(s,
+			 "SELECT 1 FROM identities i JOIN certificates c ON c.serial = i.serial"
+			 " WHERE i.device_id = ?1 AND i.state = 'active' AND c.revoked IS NULL"
+			 "  AND c.key_sha256 = ?2 AND c.not_after > ?3",
+			 &stmt);
 	if (r < 0)
 		return r;
 	/* Only while that certificate is valid: an expired one's key renews nothing. */
@@ -409,7 +362,8 @@ static int enroll_peer_revoked(struct store *s, const char *serial)
 	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 	int rc, r;
 
-	r = prepare(s, "SELECT revoked IS NOT NULL FROM certificates WHERE serial = ?1", &stmt);
+	r = store_cached(s, "SELECT revoked IS NOT NULL FROM certificates WHERE serial = ?1",
+			 &stmt);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(stmt, 1, serial, -1, SQLITE_STATIC);
@@ -428,11 +382,11 @@ static int enroll_record(struct store *s, const struct store_enrollment *e, cons
 	char detail[256], when[TIMESTAMP_UTC_MAX];
 	int r;
 
-	r = prepare(s,
-		    "INSERT INTO certificates"
-		    " (serial, device_id, issued, not_before, not_after, key_type, key_sha256)"
-		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-		    &cert);
+	r = store_cached(s,
+			 "INSERT INTO certificates"
+			 " (serial, device_id, issued, not_before, not_after, key_type, key_sha256)"
+			 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+			 &cert);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(cert, 1, e->serial, -1, SQLITE_STATIC);
@@ -446,7 +400,7 @@ static int enroll_record(struct store *s, const struct store_enrollment *e, cons
 	if (r < 0)
 		return r;
 
-	r = prepare(
+	r = store_cached(
 		s,
 		"INSERT INTO identities"
 		" (device_id, state, enrolled, changed, serial, not_after, key_type)"
@@ -471,7 +425,7 @@ static int enroll_record(struct store *s, const struct store_enrollment *e, cons
 
 	snprintf(detail, sizeof(detail), "serial %s, %s, until %s, from %s", e->serial, e->key_type,
 		 format_timestamp_utc(when, e->not_after), e->address ? e->address : "unknown");
-	return audit_add(s, e->now, action, e->device_id, actor, detail);
+	return store_audit_add(s, e->now, action, e->device_id, actor, detail);
 }
 
 /* The decision, and unless dry its effects. */
@@ -577,14 +531,15 @@ int store_device_list(struct store *s, int (*cb)(const struct store_identity *d,
 	int rc, r;
 
 	/* Devices that reported with an outside certificate, and those enrolled that never did. */
-	r = prepare(s,
-		    "SELECT d.device_id, i.state, IFNULL(i.enrolled, 0), IFNULL(i.changed, 0),"
-		    " IFNULL(i.not_after, 0), IFNULL(c.last_seen, 0), i.serial, i.key_type"
-		    " FROM (SELECT device_id FROM identities UNION SELECT device_id FROM devices) d"
-		    " LEFT JOIN identities i USING (device_id)"
-		    " LEFT JOIN devices c USING (device_id)"
-		    " ORDER BY d.device_id",
-		    &stmt);
+	r = store_cached(
+		s,
+		"SELECT d.device_id, i.state, IFNULL(i.enrolled, 0), IFNULL(i.changed, 0),"
+		" IFNULL(i.not_after, 0), IFNULL(c.last_seen, 0), i.serial, i.key_type"
+		" FROM (SELECT device_id FROM identities UNION SELECT device_id FROM devices) d"
+		" LEFT JOIN identities i USING (device_id)"
+		" LEFT JOIN devices c USING (device_id)"
+		" ORDER BY d.device_id",
+		&stmt);
 	if (r < 0)
 		return r;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -596,9 +551,9 @@ int store_device_list(struct store *s, int (*cb)(const struct store_identity *d,
 			.last_seen = sqlite3_column_int64(stmt, 5),
 		};
 
-		copy_text(d.device_id, sizeof(d.device_id), column_text(stmt, 0));
-		copy_text(d.serial, sizeof(d.serial), column_text(stmt, 6));
-		copy_text(d.key_type, sizeof(d.key_type), column_text(stmt, 7));
+		store_copy_text(d.device_id, sizeof(d.device_id), store_column_text(stmt, 0));
+		store_copy_text(d.serial, sizeof(d.serial), store_column_text(stmt, 6));
+		store_copy_text(d.key_type, sizeof(d.key_type), store_column_text(stmt, 7));
 		r = cb(&d, userdata);
 		if (r < 0)
 			return r;
@@ -615,21 +570,21 @@ static int set_state_in_transaction(struct store *s, const char *device_id,
 	char detail[128];
 	int rc, r, n;
 
-	r = prepare(s, "SELECT state FROM identities WHERE device_id = ?1", &get);
+	r = store_cached(s, "SELECT state FROM identities WHERE device_id = ?1", &get);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(get, 1, device_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(get);
-	if (rc == SQLITE_ROW && state_from_name(column_text(get, 0)) == state)
+	if (rc == SQLITE_ROW && state_from_name(store_column_text(get, 0)) == state)
 		return -EALREADY;
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return sqlite_errno(rc);
 
-	r = prepare(s,
-		    "INSERT INTO identities (device_id, state, changed) VALUES (?1, ?2, ?3)"
-		    " ON CONFLICT (device_id) DO UPDATE SET state = excluded.state,"
-		    "  changed = excluded.changed",
-		    &set);
+	r = store_cached(s,
+			 "INSERT INTO identities (device_id, state, changed) VALUES (?1, ?2, ?3)"
+			 " ON CONFLICT (device_id) DO UPDATE SET state = excluded.state,"
+			 "  changed = excluded.changed",
+			 &set);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(set, 1, device_id, -1, SQLITE_STATIC);
@@ -639,10 +594,10 @@ static int set_state_in_transaction(struct store *s, const char *device_id,
 	if (r < 0)
 		return r;
 
-	r = prepare(s,
-		    "UPDATE certificates SET revoked = ?2, revoked_why = ?3"
-		    " WHERE device_id = ?1 AND revoked IS NULL",
-		    &certs);
+	r = store_cached(s,
+			 "UPDATE certificates SET revoked = ?2, revoked_why = ?3"
+			 " WHERE device_id = ?1 AND revoked IS NULL",
+			 &certs);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(certs, 1, device_id, -1, SQLITE_STATIC);
@@ -653,8 +608,8 @@ static int set_state_in_transaction(struct store *s, const char *device_id,
 		return r;
 	n = sqlite3_changes(s->db);
 	snprintf(detail, sizeof(detail), "%d certificate(s) revoked", n);
-	return audit_add(s, now_ms, state == STORE_DEVICE_RETIRED ? "retire" : "revoke", device_id,
-			 actor, detail);
+	return store_audit_add(s, now_ms, state == STORE_DEVICE_RETIRED ? "retire" : "revoke",
+			       device_id, actor, detail);
 }
 
 int store_device_set_state(struct store *s, const char *device_id, enum store_device_state state,
@@ -678,16 +633,16 @@ int store_crl_list(struct store *s, int64_t now_ms,
 	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 	int rc, r;
 
-	r = prepare(s,
-		    "SELECT serial, revoked, revoked_why FROM certificates"
-		    " WHERE revoked IS NOT NULL AND not_after > ?1 ORDER BY revoked, serial",
-		    &stmt);
+	r = store_cached(s,
+			 "SELECT serial, revoked, revoked_why FROM certificates"
+			 " WHERE revoked IS NOT NULL AND not_after > ?1 ORDER BY revoked, serial",
+			 &stmt);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(stmt, 1, now_ms);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		r = cb(column_text(stmt, 0), sqlite3_column_int64(stmt, 1),
-		       state_from_name(column_text(stmt, 2)), userdata);
+		r = cb(store_column_text(stmt, 0), sqlite3_column_int64(stmt, 1),
+		       state_from_name(store_column_text(stmt, 2)), userdata);
 		if (r < 0)
 			return r;
 	}
@@ -700,10 +655,10 @@ int store_audit_list(struct store *s, const char *device_id,
 	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 	int rc, r;
 
-	r = prepare(s,
-		    "SELECT time, action, device_id, actor, detail FROM audit"
-		    " WHERE ?1 IS NULL OR device_id = ?1 ORDER BY id",
-		    &stmt);
+	r = store_cached(s,
+			 "SELECT time, action, device_id, actor, detail FROM audit"
+			 " WHERE ?1 IS NULL OR device_id = ?1 ORDER BY id",
+			 &stmt);
 	if (r < 0)
 		return r;
 	if (device_id)
@@ -711,10 +666,10 @@ int store_audit_list(struct store *s, const char *device_id,
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		struct store_audit a = {
 			.time = sqlite3_column_int64(stmt, 0),
-			.action = column_text(stmt, 1),
+			.action = store_column_text(stmt, 1),
 			.device_id = (const char *)sqlite3_column_text(stmt, 2),
-			.actor = column_text(stmt, 3),
-			.detail = column_text(stmt, 4),
+			.actor = store_column_text(stmt, 3),
+			.detail = store_column_text(stmt, 4),
 		};
 
 		r = cb(&a, userdata);
