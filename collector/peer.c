@@ -16,18 +16,21 @@ static int peer_reject(char *reason, size_t reason_size, const char *what)
 	return -EKEYREJECTED;
 }
 
-int peer_identify(gnutls_session_t session, struct peer *ret, char *reason, size_t reason_size)
+/*
+ * Verifies the peer's chain against the trust list the server was started
+ * with, for TLS client authentication, and parses its certificate into *ret.
+ */
+static int peer_verify(gnutls_session_t session, gnutls_x509_crt_t *ret, char *reason,
+		       size_t reason_size)
 {
 	_cleanup_(gnutls_x509_crt_deinitp) gnutls_x509_crt_t crt = NULL;
-	/* A device certificate must be good for TLS client authentication. */
+	/* A client certificate must be good for TLS client authentication. */
 	gnutls_typed_vdata_st purpose = {
 		.type = GNUTLS_DT_KEY_PURPOSE_OID,
 		.data = (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT,
 	};
 	const gnutls_datum_t *chain;
 	unsigned status = 0, n_chain = 0;
-	char cn[DEVICE_ID_LEN + 2];
-	size_t cn_size = sizeof(cn);
 	int r;
 
 	if (!session)
@@ -70,25 +73,75 @@ int peer_identify(gnutls_session_t session, struct peer *ret, char *reason, size
 		return -ENOMEM;
 	if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) < 0)
 		return peer_reject(reason, reason_size, "client certificate cannot be parsed");
+	*ret = TAKE_PTR(crt);
+	return 0;
+}
 
-	r = gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &cn_size);
+/* The Subject's only attribute oid: 0, -ENOENT when it has none, -EEXIST when two. */
+static int peer_subject_one(gnutls_x509_crt_t crt, const char *oid, char *buf, size_t size)
+{
+	char other[8];
+	size_t n = size, other_size = sizeof(other);
+	int r;
+
+	r = gnutls_x509_crt_get_dn_by_oid(crt, oid, 0, 0, buf, &n);
 	if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		return -ENOENT;
+	if (r < 0)
+		return -EINVAL;
+	/* Two would make the identity a matter of which one a reader takes. */
+	r = gnutls_x509_crt_get_dn_by_oid(crt, oid, 1, 0, other, &other_size);
+	if (r != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		return -EEXIST;
+	return 0;
+}
+
+int peer_identify_person(gnutls_session_t session, char *name, size_t name_size, char *role,
+			 size_t role_size, char *reason, size_t reason_size)
+{
+	_cleanup_(gnutls_x509_crt_deinitp) gnutls_x509_crt_t crt = NULL;
+	int r;
+
+	r = peer_verify(session, &crt, reason, reason_size);
+	if (r < 0)
+		return r;
+	r = peer_subject_one(crt, GNUTLS_OID_X520_COMMON_NAME, name, name_size);
+	if (r < 0)
+		return peer_reject(
+			reason, reason_size,
+			r == -ENOENT ? "client certificate has no Subject CN" :
+			r == -EEXIST ? "client certificate has more than one Subject CN" :
+				       "client certificate Subject CN cannot be read");
+	r = peer_subject_one(crt, GNUTLS_OID_X520_ORGANIZATIONAL_UNIT_NAME, role, role_size);
+	if (r < 0)
+		return peer_reject(
+			reason, reason_size,
+			r == -ENOENT ? "client certificate has no Subject OU (the role)" :
+			r == -EEXIST ? "client certificate has more than one Subject OU" :
+				       "client certificate Subject OU cannot be read");
+	return 0;
+}
+
+int peer_identify(gnutls_session_t session, struct peer *ret, char *reason, size_t reason_size)
+{
+	_cleanup_(gnutls_x509_crt_deinitp) gnutls_x509_crt_t crt = NULL;
+	char cn[DEVICE_ID_LEN + 2];
+	int r;
+
+	r = peer_verify(session, &crt, reason, reason_size);
+	if (r < 0)
+		return r;
+
+	r = peer_subject_one(crt, GNUTLS_OID_X520_COMMON_NAME, cn, sizeof(cn));
+	if (r == -ENOENT)
 		return peer_reject(reason, reason_size, "client certificate has no Subject CN");
+	if (r == -EEXIST)
+		return peer_reject(reason, reason_size,
+				   "client certificate has more than one Subject CN");
 	if (r < 0 || !ingest_is_id128(cn, strnlen(cn, sizeof(cn))))
 		return peer_reject(reason, reason_size,
 				   "client certificate Subject CN is not a device id "
 				   "(32 lowercase hex digits)");
-	/* Two CNs would make the identity a matter of which one a reader takes. */
-	{
-		char other[8];
-		size_t other_size = sizeof(other);
-
-		r = gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 1, 0, other,
-						  &other_size);
-		if (r != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			return peer_reject(reason, reason_size,
-					   "client certificate has more than one Subject CN");
-	}
 
 	{
 		unsigned char serial[64];

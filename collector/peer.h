@@ -34,4 +34,14 @@ struct peer {
  */
 int peer_identify(gnutls_session_t session, struct peer *ret, char *reason, size_t reason_size);
 
+/*
+ * The person at the other end of a fleet view connection: their client
+ * certificate, verified as above against the people's CA, names them (the
+ * only Subject CN, into name) and their role (the only Subject OU, into
+ * role; the caller says which roles there are).  Same returns as
+ * peer_identify().
+ */
+int peer_identify_person(gnutls_session_t session, char *name, size_t name_size, char *role,
+			 size_t role_size, char *reason, size_t reason_size);
+
 #endif

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/epoll.h>
 #include <yajl/yajl_gen.h>
 
 #include "basic/log.h"
@@ -29,6 +28,7 @@
 #include "net.h"
 #include "est.h"
 #include "est_hook.h"
+#include "httpd.h"
 #include "peer.h"
 #include "server.h"
 
@@ -41,9 +41,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct MHD_Response *, MHD_destroy_response);
 
 struct server {
 	sd_event *event;
-	sd_event_source *io;
-	sd_event_source *timer;
 	struct MHD_Daemon *daemon;
+	struct httpd *httpd;
 	struct store *store;
 	struct server_limits limits;
 	size_t pending; /* bytes held by bodies being received */
@@ -61,7 +60,7 @@ struct server {
 	/* Anything an outsider can trigger is logged at a bounded rate. */
 	struct ratelimit log_rejects;
 	struct ratelimit log_store;
-	struct ratelimit log_mhd;
+	struct httpd_log log_mhd;
 };
 
 enum route {
@@ -514,8 +513,6 @@ static void log_enrollment(struct request *req, const struct est_answer *a)
 			    req->has_peer ? req->peer.device_id : "", a->status, a->reason);
 }
 
-static int server_dispatch(struct server *s);
-
 /* Queues an EST or CRL answer (its body is the response's from here). */
 static enum MHD_Result respond_pki(struct request *req, struct MHD_Connection *c,
 				   struct est_answer *a)
@@ -572,7 +569,7 @@ static void on_hook_done(bool ok, const char *output, size_t size, const char *w
 	req->hook_done = true;
 	hooked_remove(req);
 	MHD_resume_connection(req->connection);
-	(void)server_dispatch(s);
+	(void)httpd_dispatch(s->httpd);
 }
 
 /* The EST answers and the CRL (est.c), built now that the body is in. */
@@ -692,69 +689,12 @@ static void server_request_completed(void *cls, struct MHD_Connection *c, void *
 	*con_cls = NULL;
 }
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-static void server_mhd_log(void *cls, const char *format, va_list ap)
-{
-	struct server *s = cls;
-	char buf[512];
-	size_t n;
-
-	vsnprintf(buf, sizeof(buf), format, ap);
-	n = strlen(buf);
-	while (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	/* Mostly failed handshakes: a client's problem, worth a line, not a flood. */
-	if (ratelimit_below(&s->log_mhd))
-		log_info("libmicrohttpd: %s", buf);
-}
-#pragma GCC diagnostic pop
-
-/* Runs libmicrohttpd for what is ready and arms the timer for what it waits for next. */
-static int server_dispatch(struct server *s)
-{
-	MHD_UNSIGNED_LONG_LONG timeout_ms;
-	uint64_t now;
-	int r;
-
-	if (MHD_run(s->daemon) != MHD_YES && ratelimit_below(&s->log_mhd))
-		log_warning("libmicrohttpd failed to run its connections.");
-
-	if (MHD_get_timeout(s->daemon, &timeout_ms) != MHD_YES)
-		return sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
-	r = sd_event_now(s->event, CLOCK_MONOTONIC, &now);
-	if (r < 0)
-		return r;
-	r = sd_event_source_set_time(s->timer,
-				     now + MIN(timeout_ms, (MHD_UNSIGNED_LONG_LONG)UINT32_MAX) *
-						     USEC_PER_MSEC);
-	if (r < 0)
-		return r;
-	return sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
-}
-
-static int server_on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata)
-{
-	struct server *s = userdata;
-	int r = server_dispatch(s);
-
-	if (r < 0)
-		return log_error_errno(r, "Failed to arm the HTTP timer: %m");
-	return 0;
-}
-
-static int server_on_timer(sd_event_source *source, uint64_t usec, void *userdata)
-{
-	return server_on_io(source, -1, 0, userdata);
-}
-
 int server_new(sd_event *e, int listen_fd, const struct server_tls *tls,
 	       const struct server_limits *limits, struct store *store, const struct est *est,
 	       struct server **ret)
 {
 	_cleanup_close_ int fd = listen_fd;
 	_cleanup_(server_freep) struct server *s = NULL;
-	const union MHD_DaemonInfo *info;
 	int r;
 
 	s = calloc(1, sizeof(*s));
@@ -767,12 +707,13 @@ int server_new(sd_event *e, int listen_fd, const struct server_tls *tls,
 	s->log_enroll = RATELIMIT_INIT(10 * USEC_PER_SEC, 50);
 	s->log_rejects = RATELIMIT_INIT(10 * USEC_PER_SEC, 20);
 	s->log_store = RATELIMIT_INIT(10 * USEC_PER_SEC, 5);
-	s->log_mhd = RATELIMIT_INIT(10 * USEC_PER_SEC, 20);
+	s->log_mhd =
+		(struct httpd_log){ .prefix = "", .rate = RATELIMIT_INIT(10 * USEC_PER_SEC, 20) };
 
 	/* The logger first, so every message of the start goes through it. */
 	s->daemon = MHD_start_daemon(
 		MHD_USE_TLS | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, NULL,
-		NULL, server_handle, s, MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, s,
+		NULL, server_handle, s, MHD_OPTION_EXTERNAL_LOGGER, httpd_mhd_log, &s->log_mhd,
 		MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_HTTPS_MEM_CERT, tls->cert,
 		MHD_OPTION_HTTPS_MEM_KEY, tls->key, MHD_OPTION_HTTPS_MEM_TRUST, tls->trust,
 		MHD_OPTION_HTTPS_PRIORITIES, tls->priorities, MHD_OPTION_CONNECTION_LIMIT,
@@ -783,17 +724,7 @@ int server_new(sd_event *e, int listen_fd, const struct server_tls *tls,
 		return -EINVAL; /* libmicrohttpd has logged why */
 	TAKE_FD(fd); /* the daemon owns and closes it now */
 
-	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
-	if (!info || info->epoll_fd < 0)
-		return -EOPNOTSUPP;
-	r = sd_event_add_io(e, &s->io, info->epoll_fd, EPOLLIN, server_on_io, s);
-	if (r < 0)
-		return r;
-	/* 1 µs accuracy: a zero timeout means "TLS data is already buffered, run now". */
-	r = sd_event_add_time(e, &s->timer, CLOCK_MONOTONIC, USEC_INFINITY, 1, server_on_timer, s);
-	if (r < 0)
-		return r;
-	r = server_dispatch(s);
+	r = httpd_new(e, s->daemon, &s->httpd);
 	if (r < 0)
 		return r;
 
@@ -805,8 +736,7 @@ struct server *server_free(struct server *s)
 {
 	if (!s)
 		return NULL;
-	sd_event_source_disable_unref(s->io);
-	sd_event_source_disable_unref(s->timer);
+	s->httpd = httpd_free(s->httpd);
 	/* Suspended requests must be resumed for the daemon to stop: their CA programs go. */
 	while (s->hooked) {
 		struct request *req = s->hooked;
