@@ -541,6 +541,11 @@ BENCH_BINS += $(BUILD)/tests/bench/netbench
 BENCH_BINS += $(BUILD)/tests/bench/enroll_bench
 ENROLL_BENCH_SRCS := tests/bench/enroll_bench.c $(COLLECTOR_HARNESS_SHARED_SRCS) \
 	$(COLLECTOR_HARNESS_DB_SRCS) tests/collector/harness_pki.c
+# The fleet view's first screen with 10,000 devices (issue 15): the collector's store code fills it.
+BENCH_BINS += $(BUILD)/tests/bench/fleet_bench
+FLEET_BENCH_SRCS := tests/bench/fleet_bench.c $(COLLECTOR_HARNESS_SHARED_SRCS)
+FLEET_BENCH_STORE_OBJS = $(call obj,collector/store.c collector/store_identity.c \
+	collector/store_fleet.c collector/store_fleet_query.c collector/facts.c)
 NETBENCH_SRCS := tests/bench/netbench.c agent/postured/probe_net.c agent/postured/probe_net_rules.c \
 	agent/postured/probe_common.c
 REPORT_BENCH_SRCS := tests/bench/report_bench.c $(SPOOL_SRCS) agent/postured/format.c agent/postured/finding.c \
@@ -573,6 +578,13 @@ $(BUILD)/tests/bench/enroll_bench: $(call obj,$(ENROLL_BENCH_SRCS))
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
+$(BUILD)/obj/tests/bench/fleet_bench.o: CFLAGS += -Icollector
+$(BUILD)/tests/bench/fleet_bench: $(call obj,$(FLEET_BENCH_SRCS)) $(FLEET_BENCH_STORE_OBJS) \
+		$(BASIC_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) $(COLLECTOR_PKG_LIBS) -o $@
+
 # The policy evaluation bench first (quick, userspace only), then reports through the
 # sender to the collector, then enrollment with the collector, then the network probe's
 # connect storm, then the agent on the machine.
@@ -581,9 +593,10 @@ bench: all $(BENCH_BINS) $(BUILD)/posture-collector
 	@$(BUILD)/tests/bench/policy_bench $${BENCH_POLICY_RULES:-1000}; p=$$?; \
 		$(BUILD)/tests/bench/report_bench $(BUILD); s=$$?; \
 		$(BUILD)/tests/bench/enroll_bench $(BUILD); e=$$?; \
+		$(BUILD)/tests/bench/fleet_bench $(BUILD); f=$$?; \
 		$(BUILD)/tests/bench/netbench; n=$$?; \
 		tests/bench/run-bench $(BUILD); r=$$?; [ $$p -eq 0 ] && [ $$s -eq 0 ] && [ $$e -eq 0 ] && \
-		[ $$n -eq 0 ] && [ $$r -eq 0 ]
+		[ $$n -eq 0 ] && [ $$f -eq 0 ] && [ $$r -eq 0 ]
 
 # --- fuzzing -----------------------------------------------------------------
 

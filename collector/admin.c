@@ -16,6 +16,7 @@
 #include "est.h"
 #include "ingest.h"
 #include "store.h"
+#include "store_fleet.h"
 
 #define LABEL_MAX 100
 
@@ -252,6 +253,43 @@ static int print_device(const struct store_identity *d, void *userdata)
 	return 0;
 }
 
+/* device set ID [--owner NAME] [--serial S]: what IT knows a device by, for the fleet view. */
+static int device_set(struct store *store, int argc, char **argv)
+{
+	const char *owner = NULL, *serial = NULL;
+	char actor[128];
+	int r;
+
+	if (argc < 3 || !ingest_is_id128(argv[2], strlen(argv[2])))
+		return log_error_errno(EINVAL, "Usage: posture-collector device set DEVICE_ID "
+					       "[--owner NAME] [--serial SERIAL]");
+	for (int i = 3; i < argc; i++) {
+		const char **dst = strcmp(argv[i], "--owner") == 0  ? &owner :
+				   strcmp(argv[i], "--serial") == 0 ? &serial :
+								      NULL;
+
+		if (!dst || i + 1 >= argc)
+			return log_error_errno(EINVAL,
+					       "Unknown or incomplete option '%s': --owner NAME, "
+					       "--serial SERIAL.",
+					       argv[i]);
+		*dst = argv[++i];
+		if (!label_ok(*dst))
+			return log_error_errno(EINVAL,
+					       "'%s' is too long (at most %d bytes) or has control "
+					       "characters.",
+					       *dst, LABEL_MAX);
+	}
+	if (!owner && !serial)
+		return log_error_errno(EINVAL, "Give --owner, --serial or both.");
+	actor_name(actor, sizeof(actor));
+	r = store_fleet_set_owner(store, argv[2], owner, serial, actor, now_ms());
+	if (r < 0)
+		return log_error_errno(r, "Failed to set device %s: %s", argv[2],
+				       store_last_error(store));
+	return 0;
+}
+
 static int device_verb(struct store *store, int argc, char **argv)
 {
 	enum store_device_state state;
@@ -260,7 +298,7 @@ static int device_verb(struct store *store, int argc, char **argv)
 
 	if (argc < 2)
 		return log_error_errno(EINVAL,
-				       "Usage: posture-collector device list|revoke|retire");
+				       "Usage: posture-collector device list|set|revoke|retire");
 	if (strcmp(argv[1], "list") == 0) {
 		printf("%-32s %-8s %-20s %-20s %-20s %s\n", "DEVICE", "STATE", "ENROLLED",
 		       "CERT EXPIRES", "LAST SEEN", "KEY");
@@ -270,13 +308,16 @@ static int device_verb(struct store *store, int argc, char **argv)
 					       store_last_error(store));
 		return 0;
 	}
+	if (strcmp(argv[1], "set") == 0)
+		return device_set(store, argc, argv);
 	if (strcmp(argv[1], "revoke") == 0)
 		state = STORE_DEVICE_REVOKED;
 	else if (strcmp(argv[1], "retire") == 0)
 		state = STORE_DEVICE_RETIRED;
 	else
-		return log_error_errno(
-			EINVAL, "Unknown device command '%s': list, revoke or retire.", argv[1]);
+		return log_error_errno(EINVAL,
+				       "Unknown device command '%s': list, set, revoke or retire.",
+				       argv[1]);
 	if (argc != 3 || !ingest_is_id128(argv[2], strlen(argv[2])))
 		return log_error_errno(EINVAL,
 				       "Usage: posture-collector device %s DEVICE_ID (32 lowercase "
@@ -348,6 +389,7 @@ int admin_run(int argc, char **argv)
 		       "                                [--label TEXT] [--reenroll] [--db FILE]\n"
 		       "       posture-collector token list|revoke ID [--db FILE]\n"
 		       "       posture-collector device list|revoke ID|retire ID [--db FILE]\n"
+		       "       posture-collector device set ID [--owner NAME] [--serial S] [--db FILE]\n"
 		       "       posture-collector audit [--device ID] [--db FILE]\n");
 		return 0;
 	}

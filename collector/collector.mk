@@ -11,8 +11,10 @@ COLLECTOR_PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(COLLECTOR_PKGS) 2>/dev/n
 COLLECTOR_PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(COLLECTOR_PKGS) 2>/dev/null)
 
 COLLECTOR_SRCS := collector/main.c collector/server.c collector/peer.c collector/ingest.c \
-	collector/store.c collector/store_identity.c collector/store_fleet.c collector/store_fleet_query.c collector/facts.c collector/ca.c collector/csr.c collector/est.c collector/est_hook.c collector/httpd.c collector/admin.c collector/feed.c collector/validate.c collector/crypto.c \
+	collector/store.c collector/store_identity.c collector/store_fleet.c collector/store_fleet_query.c collector/facts.c collector/ca.c collector/csr.c collector/est.c collector/est_hook.c collector/httpd.c collector/upkeep.c collector/ui.c collector/ui_overview.c collector/ui_devices.c collector/ui_rules.c collector/ui_exemptions.c collector/admin.c collector/feed.c collector/validate.c collector/crypto.c \
 	collector/net.c
+# The fleet UI's rendering: an output buffer and page frame, tables, the trend chart; pure, no I/O.
+COLLECTOR_SRCS += collector/html.c collector/table.c collector/svg.c
 COLLECTOR_OBJS = $(call obj,$(COLLECTOR_SRCS))
 
 # The collector includes no BPF skeleton, so its objects do not wait for them.
@@ -27,7 +29,7 @@ $(BUILD)/posture-collector: $(COLLECTOR_OBJS) $(POLICY_LIB) $(BASIC_LIB)
 
 # --- tests: the real binary, real TLS on 127.0.0.1, a PKI made by tools/make-test-pki ---
 
-COLLECTOR_TEST_PKGS := libcurl libssl libcrypto sqlite3 zlib
+COLLECTOR_TEST_PKGS := libcurl libssl libcrypto sqlite3 zlib yajl
 COLLECTOR_TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(COLLECTOR_TEST_PKGS) 2>/dev/null)
 COLLECTOR_TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(COLLECTOR_TEST_PKGS) 2>/dev/null)
 
@@ -40,7 +42,8 @@ COLLECTOR_HARNESS_DB_SRCS := tests/collector/harness_db.c
 COLLECTOR_TEST_SRCS := $(COLLECTOR_HARNESS_SHARED_SRCS) $(COLLECTOR_HARNESS_DB_SRCS) \
 	$(addprefix tests/collector/,harness.c harness_http.c harness_records.c harness_crypto.c \
 	harness_pki.c harness_enroll.c test_collector.c test_cli.c test_ingest_http.c test_tls.c \
-	test_policy_feed.c test_enroll.c test_identity.c test_ca_hook.c test_crash.c)
+	test_policy_feed.c test_enroll.c test_identity.c test_ca_hook.c test_crash.c test_fleet.c \
+	harness_browser.c test_fleet_browser.c)
 COLLECTOR_TEST_OBJS = $(call obj,$(COLLECTOR_TEST_SRCS))
 
 # A narrower pattern than the userspace one, so it wins: no BPF skeletons, libcurl's flags.
@@ -71,6 +74,46 @@ $(BUILD)/asan/tests/collector/test_ingest: $(COLLECTOR_INGEST_TEST_SRCS) collect
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -Icollector $(CFLAGS) $(ALL_LDFLAGS) \
 		$(COLLECTOR_INGEST_TEST_SRCS) $(shell $(PKG_CONFIG) --libs yajl zlib cmocka 2>/dev/null) -o $@
+
+# The fleet UI's rendering (html.h, table.h, svg.h): a cmocka binary a module, plain and under
+# ASan+UBSan, each linking its module and what that needs.  tests/collector/run runs them;
+# make collector-ui-test runs only them.
+COLLECTOR_UI_TESTS := html table svg facts
+COLLECTOR_UI_TEST_html_SRCS := collector/html.c
+COLLECTOR_UI_TEST_table_SRCS := collector/table.c collector/html.c
+COLLECTOR_UI_TEST_svg_SRCS := collector/svg.c collector/html.c
+# The fleet facts of a record: pure too, and what every snapshot from a device goes through.
+COLLECTOR_UI_TEST_facts_SRCS := collector/facts.c
+COLLECTOR_UI_TEST_HDRS := collector/html.h collector/table.h collector/svg.h collector/facts.h basic/cleanup.h \
+	basic/json-util.h
+COLLECTOR_UI_TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags yajl cmocka 2>/dev/null)
+COLLECTOR_UI_TEST_LIBS = $(shell $(PKG_CONFIG) --libs yajl cmocka 2>/dev/null)
+
+define collector_ui_test_rules
+$(BUILD)/tests/collector/test_$(1): tests/collector/test_$(1).c $(COLLECTOR_UI_TEST_$(1)_SRCS) \
+		$(COLLECTOR_UI_TEST_HDRS)
+	$$(call msg,CC,$$@)
+	@mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(COLLECTOR_UI_TEST_CFLAGS) $$(CFLAGS) $$(ALL_LDFLAGS) \
+		$$(filter %.c,$$^) $$(COLLECTOR_UI_TEST_LIBS) -o $$@
+$(BUILD)/asan/tests/collector/test_$(1): tests/collector/test_$(1).c \
+		$(COLLECTOR_UI_TEST_$(1)_SRCS) $(COLLECTOR_UI_TEST_HDRS)
+	$$(call msg,CC-SAN,$$@)
+	@mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(SAN_FLAGS) $$(COLLECTOR_UI_TEST_CFLAGS) $$(CFLAGS) \
+		$$(ALL_LDFLAGS) $$(filter %.c,$$^) $$(COLLECTOR_UI_TEST_LIBS) -o $$@
+endef
+$(foreach t,$(COLLECTOR_UI_TESTS),$(eval $(call collector_ui_test_rules,$(t))))
+COLLECTOR_UI_TEST_BINS := $(foreach t,$(COLLECTOR_UI_TESTS),$(BUILD)/tests/collector/test_$(t) \
+	$(BUILD)/asan/tests/collector/test_$(t))
+
+collector-test: $(COLLECTOR_UI_TEST_BINS)
+
+.PHONY: collector-ui-test
+collector-ui-test: $(COLLECTOR_UI_TEST_BINS)
+	@for t in $(COLLECTOR_UI_TESTS); do $(BUILD)/tests/collector/test_$$t || exit 1; \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		$(BUILD)/asan/tests/collector/test_$$t || exit 1; done
 
 .PHONY: collector-test
 collector-test: $(BUILD)/posture-collector $(BUILD)/tests/collector/test_collector \

@@ -29,6 +29,8 @@
 #include "feed.h"
 #include "server.h"
 #include "store.h"
+#include "ui.h"
+#include "upkeep.h"
 
 #ifndef POSTURED_VERSION
 #define POSTURED_VERSION "0"
@@ -55,6 +57,11 @@ struct options {
 	const char *ca_hook; /* an external CA program issues instead of ca_key */
 	uint64_t cert_lifetime_sec;
 	struct server_limits limits;
+	const char *ui_listen; /* the fleet view, for people; NULL: none */
+	const char *ui_ca;
+	bool ui_trust_proxy;
+	uint64_t retention_sec; /* 0: records are kept */
+	uint64_t rollup_interval_sec;
 };
 
 /* What the SIGHUP handler needs. */
@@ -104,6 +111,15 @@ static void help(void)
 	       "  --max-connections N         connections at once (default 64)\n"
 	       "  --max-connections-per-ip N  from one address, 0 for no limit (default 16)\n"
 	       "  --connection-timeout SEC    idle connections are closed after this (default 30)\n"
+	       "  --ui-listen ADDR:PORT       serve the fleet view for people here (HTTPS)\n"
+	       "  --ui-ca FILE                CA certificate(s), PEM, of people's client\n"
+	       "                              certificates (CN the name, OU the role)\n"
+	       "  --ui-trust-proxy            believe X-Remote-User/X-Remote-Role from loopback\n"
+	       "                              (a reverse proxy doing single sign-on)\n"
+	       "  --retention DURATION        delete records older than this (default 180d;\n"
+	       "                              0 keeps them); state and roll-ups stay\n"
+	       "  --rollup-interval DURATION  how often today's fleet roll-up is written\n"
+	       "                              (default 5m)\n"
 	       "  -h --help                   show this help\n"
 	       "  --version                   show the version\n"
 	       "\n"
@@ -171,6 +187,11 @@ enum {
 	ARG_CA_KEY,
 	ARG_CERT_LIFETIME,
 	ARG_CA_HOOK,
+	ARG_UI_LISTEN,
+	ARG_UI_CA,
+	ARG_UI_TRUST_PROXY,
+	ARG_RETENTION,
+	ARG_ROLLUP_INTERVAL,
 	ARG_VERSION,
 };
 
@@ -197,6 +218,11 @@ static int parse_argv(int argc, char **argv, struct options *o)
 		{ "ca-key", required_argument, NULL, ARG_CA_KEY },
 		{ "cert-lifetime", required_argument, NULL, ARG_CERT_LIFETIME },
 		{ "ca-hook", required_argument, NULL, ARG_CA_HOOK },
+		{ "ui-listen", required_argument, NULL, ARG_UI_LISTEN },
+		{ "ui-ca", required_argument, NULL, ARG_UI_CA },
+		{ "ui-trust-proxy", no_argument, NULL, ARG_UI_TRUST_PROXY },
+		{ "retention", required_argument, NULL, ARG_RETENTION },
+		{ "rollup-interval", required_argument, NULL, ARG_ROLLUP_INTERVAL },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{}
@@ -301,6 +327,39 @@ static int parse_argv(int argc, char **argv, struct options *o)
 					optarg);
 			o->cert_lifetime_sec = v;
 			break;
+		case ARG_UI_LISTEN:
+			o->ui_listen = optarg;
+			break;
+		case ARG_UI_CA:
+			o->ui_ca = optarg;
+			break;
+		case ARG_UI_TRUST_PROXY:
+			o->ui_trust_proxy = true;
+			break;
+		case ARG_RETENTION:
+			if (strcmp(optarg, "0") == 0) {
+				o->retention_sec = 0;
+				break;
+			}
+			r = admin_parse_duration(optarg, &v);
+			if (r < 0 || v < 1 || v > 36500ULL * 86400)
+				return log_error_errno(
+					EINVAL,
+					"Invalid --retention '%s': 0, or a number with s, m, h "
+					"or d, up to 36500d.",
+					optarg);
+			o->retention_sec = v;
+			break;
+		case ARG_ROLLUP_INTERVAL:
+			r = admin_parse_duration(optarg, &v);
+			if (r < 0 || v < 1 || v > 86400)
+				return log_error_errno(
+					EINVAL,
+					"Invalid --rollup-interval '%s': a number with s, m or h, "
+					"from 1s to 24h.",
+					optarg);
+			o->rollup_interval_sec = v;
+			break;
 		case 'h':
 			help();
 			return 0;
@@ -326,6 +385,11 @@ static int parse_argv(int argc, char **argv, struct options *o)
 		return log_error_errno(EINVAL, "--policy and --policy-signature go together.");
 	if (o->policy_public_key && !o->policy)
 		return log_error_errno(EINVAL, "--policy-public-key needs --policy.");
+	if (o->ui_listen && !o->ui_ca && !o->ui_trust_proxy)
+		return log_error_errno(EINVAL, "--ui-listen needs --ui-ca (people's certificates) "
+					       "or --ui-trust-proxy (a sign-on proxy), or both.");
+	if (!o->ui_listen && (o->ui_ca || o->ui_trust_proxy))
+		return log_error_errno(EINVAL, "--ui-ca and --ui-trust-proxy need --ui-listen.");
 	return 1;
 }
 
@@ -432,6 +496,44 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+static int start_ui(const struct options *o, sd_event *e, const char *cert, const char *key,
+		    const char *trust, struct store *store, char bound[NET_ADDRESS_MAX],
+		    struct ui **ret)
+{
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	struct ui_options uo = {
+		.cert = cert,
+		.key = key,
+		.trust = trust,
+		.priorities = o->tls_priorities,
+		.trust_proxy = o->ui_trust_proxy,
+		.max_connections = o->limits.max_connections,
+		.timeout_sec = o->limits.timeout_sec,
+	};
+	int fd, r;
+
+	if (net_parse_address(o->ui_listen, &addr, &addr_len) < 0)
+		return log_error_errno(EINVAL,
+				       "Invalid --ui-listen '%s': expected IPV4:PORT or "
+				       "[IPV6]:PORT.",
+				       o->ui_listen);
+	fd = net_listen(&addr, addr_len, 64);
+	if (fd < 0)
+		return log_error_errno(fd, "Failed to listen on %s: %m", o->ui_listen);
+	addr_len = sizeof(addr);
+	if (getsockname(fd, (struct sockaddr *)&addr, &addr_len) < 0 ||
+	    net_format_address((struct sockaddr *)&addr, true, bound) < 0)
+		snprintf(bound, NET_ADDRESS_MAX, "%s", o->ui_listen);
+	r = ui_new(e, fd, &uo, store, ret);
+	if (r < 0)
+		return log_error_errno(r, "Failed to start the fleet view on %s: %m", bound);
+	log_info("Fleet view on https://%s (people by %s%s%s).", bound, trust ? "certificate" : "",
+		 trust && o->ui_trust_proxy ? " or " : "",
+		 o->ui_trust_proxy ? "the sign-on proxy's headers" : "");
+	return 0;
+}
+
 static int run_server(const struct options *o)
 {
 	_cleanup_erase_free_ char *key = NULL;
@@ -441,6 +543,10 @@ static int run_server(const struct options *o)
 	_cleanup_(sd_event_unrefp) sd_event *e = NULL;
 	_cleanup_(server_freep) struct server *server = NULL;
 	_cleanup_(ca_freep) struct ca *ca = NULL;
+	_cleanup_(ui_freep) struct ui *ui = NULL;
+	_cleanup_(upkeep_freep) struct upkeep *upkeep = NULL;
+	_cleanup_free_ char *ui_trust = NULL;
+	char ui_bound[NET_ADDRESS_MAX] = "";
 	struct collector col = { .options = o };
 	struct est est = {};
 	struct feed *feed = NULL;
@@ -472,6 +578,19 @@ static int run_server(const struct options *o)
 		r = load_ca(o, &ca, &trust);
 		if (r < 0)
 			return r;
+	}
+
+	if (o->ui_ca) {
+		r = read_pem("people's CA", o->ui_ca, false, &ui_trust);
+		if (r < 0)
+			return r;
+		/* A device's certificate must never open the fleet view, nor a person's post reports. */
+		if (trust && strstr(trust, ui_trust))
+			return log_error_errno(
+				EINVAL,
+				"--ui-ca '%s' is a CA devices' certificates come from; "
+				"people need a CA of their own.",
+				o->ui_ca);
 	}
 
 	if (o->policy_public_key) {
@@ -551,12 +670,22 @@ static int run_server(const struct options *o)
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the policy feed: %m");
 
+	r = upkeep_new(e, store, o->rollup_interval_sec, o->retention_sec, &upkeep);
+	if (r < 0)
+		return log_error_errno(r, "Failed to start the store's upkeep: %m");
+	if (o->ui_listen) {
+		r = start_ui(o, e, cert, key, ui_trust, store, ui_bound, &ui);
+		if (r < 0)
+			return r;
+	}
+
 	log_info("Listening on https://%s (database %s, policy %s, enrollment %s).", bound, o->db,
 		 o->policy ? o->policy : "none",
 		 !ca	    ? "off" :
 		 o->ca_hook ? "by the external CA" :
 			      "on");
-	(void)sd_notifyf(false, "READY=1\nSTATUS=Listening on %s", bound);
+	(void)sd_notifyf(false, "READY=1\nSTATUS=Listening on %s%s%s", bound,
+			 ui_bound[0] ? ", fleet view on " : "", ui_bound);
 
 	r = sd_event_loop(e);
 	(void)sd_notify(false, "STOPPING=1");
@@ -643,6 +772,8 @@ int main(int argc, char **argv)
 		.db = "collector.db",
 		.tls_priorities = TLS_PRIORITIES_12,
 		.cert_lifetime_sec = 90 * 86400,
+		.retention_sec = 180 * 86400,
+		.rollup_interval_sec = 300,
 		.limits = {
 			.max_body = 8 << 20,
 			.max_inflated = 64 << 20,

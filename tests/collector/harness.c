@@ -127,6 +127,15 @@ static void cleanup_dir(const char *dir)
 	process_run(argv, NULL, NULL);
 }
 
+void collector_keep(struct harness *t, const struct collector *c)
+{
+	for (unsigned i = 0; i < t->n_started; i++)
+		if (t->started[i] == c->pid) {
+			t->started[i] = t->started[--t->n_started];
+			return;
+		}
+}
+
 int harness_main(int argc, char **argv, const struct test *const suites[])
 {
 	struct harness t = {};
@@ -146,9 +155,13 @@ int harness_main(int argc, char **argv, const struct test *const suites[])
 		return 1;
 	}
 
+	/* COLLECTOR_TESTS=PREFIX runs only the tests whose names start so (a developer's loop). */
 	for (const struct test *const *suite = suites; *suite; suite++)
 		for (const struct test *test = *suite; test->name; test++)
-			run_test(&t, test);
+			if (!getenv("COLLECTOR_TESTS") ||
+			    strncmp(test->name, getenv("COLLECTOR_TESTS"),
+				    strlen(getenv("COLLECTOR_TESTS"))) == 0)
+				run_test(&t, test);
 
 	r = collector_stop(&t.main, SIGTERM);
 	if (r != 0) {

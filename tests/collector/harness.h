@@ -106,6 +106,7 @@ extern const struct test crash_tests[];
 extern const struct test enroll_tests[];
 extern const struct test identity_tests[];
 extern const struct test ca_hook_tests[];
+extern const struct test fleet_tests[];
 
 /*
  * The whole run: takes argv (POSTURE-COLLECTOR MAKE-TEST-PKI), makes the
@@ -139,6 +140,12 @@ int harness_device_id(struct harness *t, const char *name, char *buf, size_t siz
 int collector_start(struct harness *t, struct collector *c, const char *db_name,
 		    const char *const *extra, int *ret_exit);
 
+/*
+ * Lets c outlive the test that started it: the tests after it in its file
+ * use it, and the last of them stops it.
+ */
+void collector_keep(struct harness *t, const struct collector *c);
+
 /* collector_run_sign_policy() of the fixture's posture-collector. */
 int collector_sign_policy(struct harness *t, const char *key, const char *policy, const char *out,
 			  const char *err);
@@ -166,6 +173,7 @@ struct http {
 	const char *content_encoding;
 	const char *if_none_match;
 	const char *authorization; /* the Authorization header's value; NULL: none */
+	const char *const *headers; /* more "Name: value" lines, NULL-terminated; NULL: none */
 	bool expect_100;
 	bool chunked; /* sent in pieces of 16 KiB with Transfer-Encoding: chunked */
 	long ssl_version; /* CURLOPT_SSLVERSION; 0: default */
@@ -181,6 +189,9 @@ struct http {
 	char www_authenticate[128];
 	char resp_content_type[128];
 	char transfer_encoding[32]; /* Content-Transfer-Encoding (EST's base64) */
+	char location[512];
+	char csp[256]; /* Content-Security-Policy */
+	char disposition[192]; /* Content-Disposition */
 	int tls_version; /* TLS1_2_VERSION, TLS1_3_VERSION, ...; 0: not seen */
 	char error[CURL_ERROR_SIZE];
 

@@ -31,6 +31,21 @@ out:
 	return v;
 }
 
+int db_exec(const char *db_path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
 long long db_count_records(const char *db_path, const char *device)
 {
 	if (!device)

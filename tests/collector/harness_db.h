@@ -17,6 +17,9 @@
 long long db_int(const char *db_path, const char *sql, const char *arg);
 
 /* Rows in records, for device only unless NULL; -1 on any error. */
+/* Runs sql (no rows) on the database, written while the collector serves from it: 0 or -1. */
+int db_exec(const char *db_path, const char *sql);
+
 long long db_count_records(const char *db_path, const char *device);
 
 /* Whether PRAGMA integrity_check says ok (opened read-write, as a restart would). */

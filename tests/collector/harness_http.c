@@ -56,6 +56,9 @@ static size_t http_header(char *data, size_t size, size_t n, void *userdata)
 		     sizeof(h->resp_content_type));
 	header_value(data, size * n, "Content-Transfer-Encoding", h->transfer_encoding,
 		     sizeof(h->transfer_encoding));
+	header_value(data, size * n, "Location", h->location, sizeof(h->location));
+	header_value(data, size * n, "Content-Security-Policy", h->csp, sizeof(h->csp));
+	header_value(data, size * n, "Content-Disposition", h->disposition, sizeof(h->disposition));
 	/* While the connection is certainly alive: which TLS version it speaks. */
 	if (h->tls_version == 0 &&
 	    curl_easy_getinfo(h->easy, CURLINFO_TLS_SSL_PTR, &info) == CURLE_OK && info &&
@@ -152,6 +155,8 @@ CURL *http_setup(struct harness *t, struct http *h, struct curl_slist **headers,
 		snprintf(hdr, sizeof(hdr), "Authorization: %s", h->authorization);
 		*headers = curl_slist_append(*headers, hdr);
 	}
+	for (size_t i = 0; h->headers && h->headers[i]; i++)
+		*headers = curl_slist_append(*headers, h->headers[i]);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, *headers);
 	return c;
 }

@@ -74,6 +74,7 @@ int collector_spawn(struct collector *c, const char *const argv[], const char *n
 
 	c->pid = 0;
 	c->port = 0;
+	c->ui_port = 0;
 	if (fd < 0)
 		return -1;
 	c->pid = fork();
@@ -112,8 +113,13 @@ int collector_spawn(struct collector *c, const char *const argv[], const char *n
 			st = strstr(buf, "Listening on ");
 			if (!strstr(buf, "READY=1") || !st)
 				continue;
-			colon = strrchr(st, ':');
+			/* "Listening on ADDR:PORT[, fleet view on ADDR:PORT]" */
+			colon = strchr(st, ',');
+			colon = colon ? memrchr(st, ':', (size_t)(colon - st)) : strrchr(st, ':');
 			c->port = colon ? atoi(colon + 1) : 0;
+			st = strstr(st, "fleet view on ");
+			colon = st ? strrchr(st, ':') : NULL;
+			c->ui_port = colon ? atoi(colon + 1) : 0;
 			close(fd);
 			unlink(notify_path);
 			return c->port > 0 ? 0 : -1;

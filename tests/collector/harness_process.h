@@ -20,6 +20,7 @@
 struct collector {
 	pid_t pid;
 	int port;
+	int ui_port; /* the fleet view's, when it has one */
 	char db[512]; /* its --db */
 	char log[512]; /* its stdout and stderr */
 };

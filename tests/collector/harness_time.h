@@ -10,5 +10,11 @@
 /* CLOCK_MONOTONIC in milliseconds. */
 long long now_ms(void);
 
+/* CLOCK_MONOTONIC in microseconds: for timing. */
+long long now_us(void);
+
+/* CLOCK_REALTIME in milliseconds: the time records carry. */
+long long realtime_ms(void);
+
 /* Sleeps ms milliseconds, across signals. */
 void msleep(unsigned ms);
