@@ -334,8 +334,9 @@ $(BUILD)/tests/integration/agent_collector: \
 $(BUILD)/tests/integration/agent_enroll: \
 	$(call obj,$(COLLECTOR_HARNESS_SHARED_SRCS) $(COLLECTOR_HARNESS_DB_SRCS))
 
-# The spool read back with the collector suite's database helpers.
-$(BUILD)/tests/integration/tamper: $(call obj,$(COLLECTOR_HARNESS_DB_SRCS))
+# The spool read back with the collector suite's database helpers; logind on a private bus.
+$(BUILD)/tests/integration/tamper: $(call obj,$(COLLECTOR_HARNESS_DB_SRCS)) \
+	| $(BUILD)/tests/checks_bus/fake_logind
 
 # The network watcher and the listener scan, each linked with its module alone.
 $(BUILD)/tests/integration/netwatch: $(call obj,agent/postured/netwatch.c)
@@ -432,17 +433,39 @@ $(BUILD)/tests/checks_bus/fake_resolved: tests/checks_bus/fake_resolved.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(PKG_LIBS) -o $@
 
+# The agent's watch of sleep and wake-up (its delay lock) against the private bus and a test
+# service that answers as systemd-logind does, plain and under ASan+UBSan.
+SLEEPWATCH_BUS_SRCS := tests/checks_bus/test_sleepwatch_bus.c agent/postured/sleepwatch.c
+$(BUILD)/tests/checks_bus/test_sleepwatch_bus: $(call obj,$(SLEEPWATCH_BUS_SRCS)) $(BASIC_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(TEST_LIBS) -o $@
+$(BUILD)/asan/tests/checks_bus/test_sleepwatch_bus: $(call obj,$(SLEEPWATCH_BUS_SRCS),asan/) \
+		$(BASIC_LIB_SAN)
+	$(call msg,LD-SAN,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(ALL_LDFLAGS) $^ $(TEST_LIBS) -o $@
+$(BUILD)/tests/checks_bus/fake_logind: tests/checks_bus/fake_logind.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(PKG_LIBS) -o $@
+
 .PHONY: checks-bus-test
 checks-bus-test: $(BUILD)/tests/checks_bus/test_checks_bus \
 		$(BUILD)/asan/tests/checks_bus/test_checks_bus $(BUILD)/tests/checks_bus/fake_systemd \
 		$(BUILD)/tests/checks_bus/test_resolved_bus \
-		$(BUILD)/asan/tests/checks_bus/test_resolved_bus $(BUILD)/tests/checks_bus/fake_resolved
+		$(BUILD)/asan/tests/checks_bus/test_resolved_bus $(BUILD)/tests/checks_bus/fake_resolved \
+		$(BUILD)/tests/checks_bus/test_sleepwatch_bus \
+		$(BUILD)/asan/tests/checks_bus/test_sleepwatch_bus $(BUILD)/tests/checks_bus/fake_logind
 	@$(BUILD)/tests/checks_bus/test_checks_bus $(BUILD)/tests/checks_bus/fake_systemd
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		$(BUILD)/asan/tests/checks_bus/test_checks_bus $(BUILD)/tests/checks_bus/fake_systemd
 	@$(BUILD)/tests/checks_bus/test_resolved_bus $(BUILD)/tests/checks_bus/fake_resolved
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		$(BUILD)/asan/tests/checks_bus/test_resolved_bus $(BUILD)/tests/checks_bus/fake_resolved
+	@$(BUILD)/tests/checks_bus/test_sleepwatch_bus $(BUILD)/tests/checks_bus/fake_logind
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		$(BUILD)/asan/tests/checks_bus/test_sleepwatch_bus $(BUILD)/tests/checks_bus/fake_logind
 
 .PHONY: e2e
 e2e: $(BUILD)/tests/e2e/test_e2e $(BUILD)/postured-sender $(BUILD)/posture-collector

@@ -82,7 +82,8 @@ static int parse_since(const char *s, int64_t now_ms, int64_t *ret)
 
 /*
  * The agent's records about itself (Application Lifecycle): its stop and who
- * asked, its start and how the run before ended, a probe someone changed.
+ * asked, its start and how the run before ended, a probe someone changed,
+ * the laptop going to sleep.
  * Returns asprintf()'s value, or 0 when the record is none of those.
  */
 static int lifecycle_text(char **ret, const char *t, const char *cls, yajl_val record)
@@ -113,6 +114,8 @@ static int lifecycle_text(char **ret, const char *t, const char *cls, yajl_val r
 		return asprintf(ret, _("%s  %s: someone else changed postured's probe %s (%s)"), t,
 				cls, statusclient_get_str(postured, "program") ?: "?",
 				statusclient_get_str(postured, "change") ?: "?");
+	if (strcmp(event, "agent_suspended") == 0)
+		return asprintf(ret, _("%s  %s: the laptop went to sleep"), t, cls);
 	return 0;
 }
 

@@ -43,6 +43,7 @@
 #include "resolved.h"
 #include "resolvers.h"
 #include "runstate.h"
+#include "sleepwatch.h"
 #include "spool.h"
 #include "status.h"
 
@@ -141,8 +142,8 @@ struct agent_reports {
 /*
  * agent_tamper.c: tamper evidence.  The run state beside the spool (kept only
  * with a collector: it is what the start record and the snapshots' stopped
- * time are told from), the start and stop records, and the watch over the
- * agent's own BPF links.
+ * time are told from), the start, stop and suspend records, the watch over
+ * the agent's own BPF links, and the one over sleep and wake-up.
  */
 struct agent_tamper {
 	bool kept; /* the run state has a file (a collector is configured) */
@@ -155,6 +156,9 @@ struct agent_tamper {
 	sd_event_source *timer; /* the watch's look, and the heartbeat */
 	bool stop_reported;
 	uint64_t records; /* records made (the counters at stop) */
+	sleepwatch *sleep; /* with a collector and a system bus; NULL: sleep is not told */
+	sd_event_source *sleep_poll; /* going to sleep: has the collector the record yet? */
+	uint64_t sleep_seq; /* the suspend record's */
 };
 
 /* agent_checks.c: the posture checks, their timer and the network-change trigger. */
@@ -382,8 +386,10 @@ int agent_identity_sign_channel(agent *a, int *ret_fd);
 void agent_tamper_load(agent *a);
 /*
  * Reports how the previous run ended (with a run state), writes this
- * run's, and starts the watch over the agent's BPF links.  0 or -errno
- * (logged) when the loop cannot be set up.
+ * run's, and starts the watch over the agent's BPF links and, with a
+ * collector, the one over sleep (logind's delay lock: the suspend record is
+ * committed before the laptop sleeps).  0 or -errno (logged) when the loop
+ * cannot be set up.
  */
 int agent_tamper_setup(agent *a);
 void agent_tamper_free(agent *a);

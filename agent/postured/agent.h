@@ -27,8 +27,9 @@
  *                  agent_resolvers.c follows both and puts "system_resolvers" in force
  *   feed           policy_feed.c: the signed policy the sender fetched, read, verified
  *                  (policy_sig.c) and kept by the privileged side
- *   tamper         agent_tamper.c: the stop and start records, the run state (runstate.c),
- *                  the watch over the agent's BPF links (bpfwatch.c), shutdown.c
+ *   tamper         agent_tamper.c: the stop, start and suspend records, the run state
+ *                  (runstate.c), the watch over the agent's BPF links (bpfwatch.c),
+ *                  shutdown.c, sleep and wake-up from logind (sleepwatch.c)
  *   lifecycle      agent.c: agent_new()'s steps and their order, agent_run(), signals,
  *                  readiness, capabilities, shutdown; agent-internal.h: struct agent,
  *                  one sub-struct a file

@@ -175,6 +175,23 @@ static void write_resolvers(agent *a, yajl_gen g, const policy *p)
 	json_close(g);
 }
 
+/*
+ * Whether logind waits for the suspend record before the laptop sleeps: a
+ * delay lock held, or why not (the collector may see the laptop silent
+ * rather than asleep then).
+ */
+static void write_sleep(agent *a, yajl_gen g)
+{
+	const char *why = "the system bus cannot be reached";
+	bool locked = a->tamper.sleep && sleepwatch_locked(a->tamper.sleep, &why);
+
+	json_open(g, "sleep");
+	json_bool(g, "delay_lock", locked);
+	if (!locked)
+		json_str(g, "reason", why);
+	json_close(g);
+}
+
 static void status_write_status(void *userdata, yajl_gen g, uid_t uid)
 {
 	agent *a = userdata;
@@ -251,6 +268,7 @@ static void status_write_status(void *userdata, yajl_gen g, uid_t uid)
 			json_u64(g, "pending", ss.records);
 			json_u64(g, "lost_total", ss.lost_total);
 		}
+		write_sleep(a, g);
 		agent_identity_write(a, g);
 	}
 	json_close(g);

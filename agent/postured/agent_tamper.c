@@ -17,6 +17,12 @@
  * - Every TAMPER_CHECK_INTERVAL the watch (bpfwatch.c) looks at the links
  *   the probes hold: a change the agent did not make is a record and a log
  *   line, once.
+ * - Sleep (with a collector): logind's PrepareForSleep, under a delay lock
+ *   (sleepwatch.c), is a suspend record committed to the spool and the
+ *   sender woken; the lock is let go when the collector has acknowledged it
+ *   (or sleepwatch's time is up), so the collector can tell a laptop asleep
+ *   from one gone silent; the wake-up asks for a snapshot soon, which says
+ *   the agent runs again.
  */
 #include <errno.h>
 #include <signal.h>
@@ -166,6 +172,72 @@ void agent_tamper_check_bpf(agent *a)
 		log_oom();
 }
 
+#define SLEEP_POLL_USEC (50 * USEC_PER_MSEC)
+
+/* The spool holds nothing unsent up to seq: the collector has it. */
+static int sleep_first_unsent(uint64_t seq, const char *line, size_t len, void *userdata)
+{
+	*(uint64_t *)userdata = seq;
+	return 1;
+}
+
+/*
+ * While the laptop waits to sleep: is the suspend record at the collector
+ * (acknowledged, so gone from the spool)?  Then the delay lock goes at once;
+ * sleepwatch lets it go anyway when its time is up, and what did not leave
+ * goes when the laptop wakes.
+ */
+static int on_sleep_poll(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	agent *a = userdata;
+	uint64_t first = 0;
+	int r;
+
+	r = spool_peek(a->reports.spool, 0, 1, SIZE_MAX, sleep_first_unsent, &first);
+	if (r < 0 || r == 0 || first > a->tamper.sleep_seq ||
+	    !sleepwatch_waiting(a->tamper.sleep)) {
+		if (r >= 0 && (r == 0 || first > a->tamper.sleep_seq))
+			log_info("The collector has the suspend record.");
+		sleepwatch_ready(a->tamper.sleep);
+		return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+	}
+	(void)sd_event_source_set_time(s, usec + SLEEP_POLL_USEC);
+	return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+static void on_sleep_event(sleepwatch *w, enum sleepwatch_event event, void *userdata)
+{
+	agent *a = userdata;
+	struct spool_stats st;
+	const char *why;
+	usec_t now;
+
+	if (event == SLEEPWATCH_WAKE) {
+		log_info("The laptop woke; a posture snapshot goes to the collector soon.");
+		agent_reports_snapshot_soon(a);
+		return;
+	}
+	if (sleepwatch_locked(w, &why))
+		log_info("The laptop is going to sleep; telling the collector.");
+	else
+		log_info("The laptop is going to sleep; telling the collector, without a delay "
+			 "lock (%s).",
+			 why);
+	format_agent_suspend(a->gen, &a->device,
+			     (long long)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC));
+	/* Committed (synchronous=FULL) when it returns; agent_findings_spool() kicks the sender. */
+	tamper_emit(a, "agent");
+	/* Then the sender has until the collector acknowledges it, or sleepwatch's time is up. */
+	if (!a->tamper.sleep_poll || spool_get_stats(a->reports.spool, &st) < 0 ||
+	    st.next_seq == 0 || sd_event_now(a->event, CLOCK_MONOTONIC, &now) < 0) {
+		sleepwatch_ready(w);
+		return;
+	}
+	a->tamper.sleep_seq = st.next_seq - 1;
+	(void)sd_event_source_set_time(a->tamper.sleep_poll, now + SLEEP_POLL_USEC);
+	(void)sd_event_source_set_enabled(a->tamper.sleep_poll, SD_EVENT_ONESHOT);
+}
+
 static int on_tamper_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	agent *a = userdata;
@@ -213,11 +285,26 @@ int agent_tamper_setup(agent *a)
 				       TAMPER_CHECK_INTERVAL, USEC_PER_SEC, on_tamper_timer, a);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the tamper watch's timer: %m");
+	/* Without a collector nobody is to be told, and no suspend is to wait. */
+	if (a->reports.spool) {
+		r = sd_event_add_time(a->event, &a->tamper.sleep_poll, CLOCK_MONOTONIC,
+				      USEC_INFINITY, USEC_PER_MSEC, on_sleep_poll, a);
+		if (r < 0)
+			return log_error_errno(r, "Failed to set up the sleep watch's timer: %m");
+		(void)sd_event_source_set_enabled(a->tamper.sleep_poll, SD_EVENT_OFF);
+		r = sleepwatch_new(a->event, on_sleep_event, a, &a->tamper.sleep);
+		if (r < 0)
+			log_info_errno(r,
+				       "Not following sleep and wake-up: the system bus cannot be "
+				       "reached (%m).");
+	}
 	return 0;
 }
 
 void agent_tamper_free(agent *a)
 {
+	a->tamper.sleep = sleepwatch_free(a->tamper.sleep);
+	a->tamper.sleep_poll = sd_event_source_disable_unref(a->tamper.sleep_poll);
 	a->tamper.timer = sd_event_source_disable_unref(a->tamper.timer);
 	a->tamper.watch = bpfwatch_free(a->tamper.watch);
 }

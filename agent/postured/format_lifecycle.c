@@ -193,3 +193,13 @@ void format_probe_changed(yajl_gen g, const struct device_info *dev, long long t
 	json_close(g);
 	yajl_gen_map_close(g);
 }
+
+void format_agent_suspend(yajl_gen g, const struct device_info *dev, long long time_ms)
+{
+	write_head(g, dev, time_ms, 99, "Suspend", 1,
+		   "The laptop is going to sleep; postured watches again when it wakes");
+	json_open(g, "postured");
+	json_str(g, "event", "agent_suspended");
+	json_close(g);
+	yajl_gen_map_close(g);
+}

@@ -9,6 +9,8 @@
  *                  system is shutting down
  *   probe_changed  activity 7 Disable: one of its BPF links or programs
  *                  changed by someone else (detached, replaced, gone)
+ *   agent_suspended  activity 99 Other, "Suspend": the laptop is going to
+ *                  sleep, so the silence until it wakes is not a stopped agent
  */
 #ifndef POSTURED_FORMAT_LIFECYCLE_H
 #define POSTURED_FORMAT_LIFECYCLE_H
@@ -66,5 +68,11 @@ int format_agent_start_severity(enum runstate_previous p);
 
 void format_probe_changed(yajl_gen g, const struct device_info *dev, long long time_ms,
 			  const struct bpfwatch_report *r);
+
+/*
+ * The laptop is going to sleep (logind's PrepareForSleep): Informational.
+ * The class has no activity for it, so 99 Other, named "Suspend".
+ */
+void format_agent_suspend(yajl_gen g, const struct device_info *dev, long long time_ms);
 
 #endif

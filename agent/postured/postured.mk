@@ -36,6 +36,8 @@ AGENT_SRCS += agent/postured/listeners.c agent/postured/netwatch.c
 AGENT_SRCS += agent/postured/identity.c agent/postured/identity_tpm.c agent/postured/agent_identity.c
 # The system's resolvers: resolv.conf, systemd-resolved over D-Bus, followed.
 AGENT_SRCS += agent/postured/resolvers.c agent/postured/resolved.c agent/postured/agent_resolvers.c
+# Sleep and wake-up from systemd-logind over D-Bus, with a delay lock (agent_tamper.c reports them).
+AGENT_SRCS += agent/postured/sleepwatch.c
 # Which user the sender runs as, to give it the policy hand-over directory.
 AGENT_SRCS += agent/sender/sender_user.c
 

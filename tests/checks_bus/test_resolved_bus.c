@@ -47,35 +47,14 @@ static void fake_start(const char *arg, ...)
 {
 	const char *argv[32] = { fake_path, "--address", address };
 	size_t n = 3;
-	char line[16] = "";
 	va_list ap;
-	int out[2], in[2];
-	FILE *f;
 
 	va_start(ap, arg);
 	for (; arg && n + 1 < 32; arg = va_arg(ap, const char *))
 		argv[n++] = arg;
 	va_end(ap);
 	argv[n] = NULL;
-	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
-	fake_pid = fork();
-	assert_true(fake_pid >= 0);
-	if (fake_pid == 0) {
-		dup2(out[1], STDOUT_FILENO);
-		dup2(in[0], STDIN_FILENO);
-		execv(fake_path, (char *const *)argv);
-		_exit(127);
-	}
-	close(out[1]);
-	close(in[0]);
-	fake_in = in[1];
-	f = fdopen(out[0], "r");
-	assert_non_null(f);
-	if (!fgets(line, sizeof(line), f))
-		line[0] = '\0';
-	fclose(f);
-	assert_string_equal(line, "READY\n");
+	assert_int_equal(private_bus_spawn((char *const *)argv, &fake_pid, &fake_in, NULL), 0);
 }
 
 static void fake_say(const char *servers)

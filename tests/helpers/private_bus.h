@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A dbus-daemon of a test's own, for the suites that talk D-Bus without the
- * machine's buses: tests/checks_bus (a system bus that a fake systemd
- * answers on) and tests/notify (a session bus with a test notification
- * server).  The daemon prints its address on a pipe once it listens, so a
+ * machine's buses: tests/checks_bus (a system bus that test services
+ * answering as systemd, resolved or logind own) and tests/notify (a session
+ * bus with a test notification server), and the test services started on
+ * it.  The daemon prints its address on a pipe once it listens, so a
  * caller that has the address can connect at once.
  *
  * Static functions: a test program includes this header once.  They print
@@ -113,6 +114,71 @@ static inline int private_bus_start_system(const char *conf_dir, const char *soc
 		return -errno;
 	snprintf(arg, sizeof(arg), "--config-file=%s", conf);
 	return private_bus_start(arg, true, address, size, ret_pid);
+}
+
+/*
+ * Starts a test service on the bus (argv[0] its path: tests/checks_bus/
+ * fake_*), its stdin and stdout on pipes, and waits until its first line
+ * is "READY" (it owns its names).  The line is read a byte at a time, so
+ * what the service prints after it is all still on the pipe.  Returns 0,
+ * the service's pid in *ret_pid (for the caller to SIGTERM and reap), the
+ * write end of its stdin in *ret_in and the read end of its stdout in
+ * *ret_out, both O_CLOEXEC (either may be NULL: that end is closed, and a
+ * service that ends at the end of its input does not wait for it); -errno,
+ * or -EIO when it said something else or nothing (it is killed and reaped).
+ */
+static inline int private_bus_spawn(char *const *argv, pid_t *ret_pid, int *ret_in, int *ret_out)
+{
+	char line[16];
+	size_t len = 0;
+	int in[2], out[2], r = 0;
+	pid_t pid;
+
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		r = -errno;
+		close(in[0]);
+		close(in[1]);
+		return r;
+	}
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		return r;
+	}
+	if (pid == 0) {
+		dup2(in[0], STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	while (len + 1 < sizeof(line) && read(out[0], line + len, 1) == 1 && line[len] != '\n')
+		len++;
+	line[len] = '\0';
+	if (strcmp(line, "READY") != 0) {
+		close(in[1]);
+		close(out[0]);
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		return -EIO;
+	}
+	if (ret_in)
+		*ret_in = in[1];
+	else
+		close(in[1]);
+	if (ret_out)
+		*ret_out = out[0];
+	else
+		close(out[0]);
+	*ret_pid = pid;
+	return 0;
 }
 
 #endif

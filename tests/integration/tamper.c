@@ -5,13 +5,18 @@
  * and committed to the spool; a kill -9 is reported by the next start as an
  * unclean exit with the gap, and a clean stop as clean; one of the agent's
  * BPF links detached from outside (tests/helpers/bpf_link_detach) is
- * reported once.  Each test has its own spool and run state, beside a
- * collector URL nobody answers (the state is kept only with a collector).
- * Needs root.
+ * reported once; and the laptop going to sleep, as a fake logind on a bus
+ * of the test's own says (tests/checks_bus/fake_logind), is a suspend
+ * record committed before the agent lets go of its delay lock, and the
+ * wake-up a new lock and a snapshot.  Each test has its own spool and run
+ * state, beside a collector URL nobody answers (the state is kept only with
+ * a collector).  Needs root.
  */
 #include <errno.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +27,7 @@
 
 #include "harness.h"
 #include "../collector/harness_db.h"
+#include "../helpers/private_bus.h"
 
 struct world {
 	char *dir;
@@ -319,10 +325,206 @@ static int test_detached_link_reported(const void *arg)
 	return harness_agent_stop_ok(a);
 }
 
+/* A dbus-daemon of the test's own with fake_logind on it, and what fake_logind said. */
+struct logind {
+	char address[512];
+	pid_t bus_pid, pid;
+	int in, out;
+	char buf[1024];
+	size_t len;
+	unsigned inhibits, released;
+	int64_t released_ms; /* when the last RELEASED was heard */
+};
+
+static void logind_done(struct logind *l)
+{
+	if (l->in >= 0)
+		close(l->in);
+	if (l->out >= 0)
+		close(l->out);
+	if (l->pid > 0) {
+		kill(l->pid, SIGTERM);
+		waitpid(l->pid, NULL, 0);
+	}
+	if (l->bus_pid > 0) {
+		kill(l->bus_pid, SIGTERM);
+		waitpid(l->bus_pid, NULL, 0);
+	}
+	*l = (struct logind){ .in = -1, .out = -1 };
+}
+
+static int logind_start(struct logind *l, const char *dir)
+{
+	const char *argv[] = { harness_build_path("tests/checks_bus/fake_logind"), "--address",
+			       l->address, NULL };
+	int r;
+
+	*l = (struct logind){ .in = -1, .out = -1 };
+	r = private_bus_start_system(dir, dir, l->address, sizeof(l->address), &l->bus_pid);
+	if (r < 0)
+		return harness_fail("dbus-daemon cannot be started: %s", strerror(-r));
+	r = private_bus_spawn((char *const *)argv, &l->pid, &l->in, &l->out);
+	if (r < 0)
+		return harness_fail("%s did not start: %s", argv[0], strerror(-r));
+	return 0;
+}
+
+static int logind_say(struct logind *l, const char *command)
+{
+	CHECK(write(l->in, command, strlen(command)) == (ssize_t)strlen(command),
+	      "Cannot write to fake_logind: %m");
+	return 0;
+}
+
+/* Hears fake_logind and keeps the agent's output flowing until *count reaches want. */
+static int logind_wait(struct logind *l, struct harness_agent *a, const unsigned *count,
+		       unsigned want, int timeout_ms)
+{
+	int64_t deadline = harness_now_ms() + timeout_ms;
+	char *nl;
+
+	while (*count < want && harness_now_ms() < deadline) {
+		struct pollfd p = { .fd = l->out, .events = POLLIN };
+		ssize_t n;
+
+		(void)harness_agent_pump(a, 0);
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		n = read(l->out, l->buf + l->len, sizeof(l->buf) - 1 - l->len);
+		CHECK(n > 0, "fake_logind ended");
+		l->len += (size_t)n;
+		l->buf[l->len] = '\0';
+		while ((nl = strchr(l->buf, '\n'))) {
+			*nl = '\0';
+			if (strncmp(l->buf, "INHIBIT ", 8) == 0) {
+				l->inhibits++;
+			} else if (strcmp(l->buf, "RELEASED") == 0) {
+				l->released++;
+				l->released_ms = harness_now_ms();
+			}
+			l->len -= (size_t)(nl + 1 - l->buf);
+			memmove(l->buf, nl + 1, l->len + 1);
+		}
+	}
+	return *count >= want ? 0 : -1;
+}
+
+/* The spool's newest snapshot (kind posture: state, only the newest unsent is kept); 0: none. */
+static long long spool_snapshot_seq(const struct world *w)
+{
+	return db_int(w->spool, "SELECT IFNULL(max(seq), 0) FROM records WHERE kind = 'posture'",
+		      NULL);
+}
+
+/* Keeps the agent's output flowing until the spool holds a snapshot newer than after. */
+static int wait_snapshot_after(const struct world *w, struct harness_agent *a, long long after,
+			       int timeout_ms)
+{
+	int64_t deadline = harness_now_ms() + timeout_ms;
+
+	while (harness_now_ms() < deadline) {
+		if (spool_snapshot_seq(w) > after)
+			return 0;
+		(void)harness_agent_pump(a, 100);
+	}
+	return -1;
+}
+
+/*
+ * The laptop goes to sleep: the suspend record is printed and committed to
+ * the spool, and the delay lock held while the sender may deliver it; with
+ * the collector away (this world has none) that is until the 2 s bound, and
+ * no longer; it wakes: a new lock, and a snapshot in the spool within
+ * seconds (the interval is 15 min; snapshots are not printed).
+ */
+static int test_sleep_reported(const void *arg)
+{
+	_cleanup_(world_done) struct world w = {};
+	_cleanup_(logind_done) struct logind l = { .in = -1, .out = -1 };
+	_cleanup_(want_done) struct want want = { .event = "agent_suspended" };
+	_cleanup_agent_ struct harness_agent *a = NULL;
+	_cleanup_(yajl_tree_freep) yajl_val status = NULL;
+	const char *validate[4];
+	yajl_val profiles;
+	long long before;
+	int64_t asked;
+	int r;
+
+	TRY(world_init(&w));
+	TRY(logind_start(&l, w.dir));
+	/* The agent's system bus is the test's: only the agent is started with it. */
+	setenv("DBUS_SYSTEM_BUS_ADDRESS", l.address, 1);
+	r = world_start_agent(&w, true, &a);
+	unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+	TRY(r);
+	CHECK(logind_wait(&l, a, &l.inhibits, 1, 10000) == 0,
+	      "The agent took no delay lock; stderr: %s", harness_agent_stderr(a));
+	/* fake_logind says INHIBIT as it answers: the agent has the answer a moment later. */
+	for (int64_t end = harness_now_ms() + 3000;;) {
+		TRY(harness_status_result(a, "{\"id\":1,\"method\":\"status\"}\n", &status));
+		if (YAJL_IS_TRUE(
+			    harness_json(status, "result", "collector", "sleep", "delay_lock")))
+			break;
+		CHECK(harness_now_ms() < end, "status does not say the agent holds a delay lock");
+		yajl_tree_free(status);
+		status = NULL;
+		(void)harness_agent_pump(a, 50);
+	}
+
+	asked = harness_now_ms();
+	TRY(logind_say(&l, "sleep\n"));
+	CHECK(harness_agent_wait(a, 5000, "agent_suspended", take_event, &want) > 0 && want.found,
+	      "No suspend record; stderr: %s", harness_agent_stderr(a));
+	CHECK(logind_wait(&l, a, &l.released, 1, 5000) == 0,
+	      "The agent did not let go of its delay lock");
+	/* Not acknowledged by a collector: held to the 2 s bound, never past it. */
+	CHECK(l.released_ms - asked >= 1800 && l.released_ms - asked < 3500,
+	      "The lock was let go after %lld ms, not at the 2 s bound",
+	      (long long)(l.released_ms - asked));
+	EXPECT_JSON_INT("suspend", want.found, 6002, "class_uid");
+	EXPECT_JSON_INT("suspend", want.found, 99, "activity_id");
+	EXPECT_JSON_STR("suspend", want.found, "Suspend", "activity_name");
+	EXPECT_JSON_INT("suspend", want.found, 1, "severity_id");
+	profiles = harness_json(want.found, "metadata", "profiles");
+	CHECK(YAJL_IS_ARRAY(profiles) && YAJL_GET_ARRAY(profiles)->len == 1 &&
+		      strcmp(harness_json_str(YAJL_GET_ARRAY(profiles)->values[0]) ?: "", "host") ==
+			      0,
+	      "The suspend record's profiles are not [\"host\"]");
+	CHECK(db_int(w.spool, "SELECT count(*) FROM records WHERE kind = 'agent' AND line LIKE ?1",
+		     "%\"event\":\"agent_suspended\"%") == 1,
+	      "The spool %s does not hold one suspend record", w.spool);
+	CHECK(strstr(a->err, "The laptop is going to sleep; telling the collector."),
+	      "The log does not say the laptop is going to sleep: %s", harness_agent_stderr(a));
+	harness_note("the suspend record was committed, and with no collector to take it the "
+		     "lock let go %lld ms after PrepareForSleep",
+		     (long long)(l.released_ms - asked));
+
+	before = spool_snapshot_seq(&w);
+	TRY(logind_say(&l, "wake\n"));
+	CHECK(logind_wait(&l, a, &l.inhibits, 2, 5000) == 0,
+	      "The agent took no new delay lock after the wake-up; stderr: %s",
+	      harness_agent_stderr(a));
+	CHECK(wait_snapshot_after(&w, a, before, 8000) == 0,
+	      "No new snapshot in the spool within 8 s of the wake-up; stderr: %s",
+	      harness_agent_stderr(a));
+	CHECK(strstr(a->err, "The laptop woke; a posture snapshot goes to the collector soon."),
+	      "The log does not say the laptop woke: %s", harness_agent_stderr(a));
+	TRY(harness_agent_stop_ok(a));
+	/* Its stop closes the lock too. */
+	CHECK(logind_wait(&l, a, &l.released, 2, 5000) == 0, "The lock outlived the agent");
+	validate[0] = harness_build_path("tests/ocsf-validate");
+	validate[1] = harness_source_path("tests/fixtures/ocsf");
+	validate[2] = w.stream;
+	validate[3] = NULL;
+	TRY(harness_run((char *const *)validate, 30000));
+	return 0;
+}
+
 static const struct harness_test tests[] = {
 	HARNESS_TEST("stop_names_sender", test_stop_names_sender, NULL),
 	HARNESS_TEST("unclean_exit_reported", test_unclean_exit_reported, NULL),
 	HARNESS_TEST("detached_link_reported", test_detached_link_reported, NULL),
+	HARNESS_TEST("sleep_reported", test_sleep_reported, NULL),
 };
 
 HARNESS_MAIN(tests)

@@ -312,7 +312,10 @@ static void test_loss_record(void **state)
 	assert_valid(rec, "events/discovery/inventory_info.json", "loss record");
 }
 
-/* The agent's records about itself (class 6002): every start verdict, stops, a probe change. */
+/*
+ * The agent's records about itself (class 6002): every start verdict, stops, a probe change,
+ * and the suspend, whose activity (99 Other) is the dictionary's, not the class's.
+ */
 static void check_lifecycle(yajl_gen g, const char *what)
 {
 	_cleanup_(yajl_tree_freep) yajl_val rec = fixture_json_parse(g);
@@ -374,6 +377,10 @@ static void test_application_lifecycle(void **state)
 	}
 	format_probe_changed(g, &fixture_device, 1700000000000LL, &change);
 	check_lifecycle(g, "probe change");
+	yajl_gen_reset(g, NULL);
+	yajl_gen_clear(g);
+	format_agent_suspend(g, &fixture_device, 1700000000000LL);
+	check_lifecycle(g, "suspend");
 }
 
 /* --- the validator itself ----------------------------------------------------------- */

@@ -3,7 +3,7 @@
  * Tamper evidence without the kernel: the run state's file text and what a
  * start makes of it (runstate.c), the watch over the agent's BPF links with
  * a fake kernel (bpfwatch.c), and the records about the agent's own start,
- * stop and probes (format_lifecycle.c) read back field by field.
+ * stop, probes and suspend (format_lifecycle.c) read back field by field.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -537,6 +537,33 @@ static void test_probe_record(void **state)
 			    "cgroup 1 (cgroup_inet4_connect) by someone else");
 }
 
+/* The laptop going to sleep: Informational, activity 99 Other named "Suspend", the host profile. */
+static void test_suspend_record(void **state)
+{
+	_cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
+	_cleanup_(yajl_tree_freep) yajl_val rec = NULL;
+	yajl_val profiles;
+
+	format_agent_suspend(g, &fixture_device, 1700000000000LL);
+	rec = parse_record(g);
+	assert_int_equal(int_at(rec, P("time")), 1700000000000LL);
+	assert_int_equal(int_at(rec, P("class_uid")), 6002);
+	assert_int_equal(int_at(rec, P("activity_id")), 99);
+	assert_string_equal(str_at(rec, P("activity_name")), "Suspend");
+	assert_int_equal(int_at(rec, P("type_uid")), 600299);
+	assert_int_equal(int_at(rec, P("severity_id")), 1);
+	assert_string_equal(str_at(rec, P("severity")), "Informational");
+	assert_string_equal(str_at(rec, P("postured", "event")), "agent_suspended");
+	assert_string_equal(str_at(rec, P("app", "name")), "postured");
+	assert_string_equal(str_at(rec, P("device", "uid")), fixture_device.uid);
+	profiles = yajl_tree_get(rec, P("metadata", "profiles"), yajl_t_array);
+	assert_non_null(profiles);
+	assert_int_equal(YAJL_GET_ARRAY(profiles)->len, 1);
+	assert_string_equal(YAJL_GET_STRING(YAJL_GET_ARRAY(profiles)->values[0]), "host");
+	assert_string_equal(str_at(rec, P("message")),
+			    "The laptop is going to sleep; postured watches again when it wakes");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -556,6 +583,7 @@ int main(void)
 		cmocka_unit_test(test_stop_record_process),
 		cmocka_unit_test(test_start_record),
 		cmocka_unit_test(test_probe_record),
+		cmocka_unit_test(test_suspend_record),
 	};
 
 	return cmocka_run_group_tests_name("tamper", tests, NULL, NULL);
