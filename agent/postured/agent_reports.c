@@ -77,7 +77,8 @@ static void write_snapshot_contents(void *userdata, yajl_gen g)
 	agent_status_write_posture(a, g);
 	write_completeness(a, g);
 	/* When the next one is due: the collector tells a silent laptop from one between snapshots. */
-	json_int(g, "snapshot_interval_seconds", (long long)a->opts.config.snapshot_interval_seconds);
+	json_int(g, "snapshot_interval_seconds",
+		 (long long)a->opts.config.snapshot_interval_seconds);
 }
 
 static void agent_send_snapshot(agent *a)
