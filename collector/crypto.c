@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,4 +100,44 @@ int crypto_sha256_hex(const void *data, size_t size, char ret_hex[SHA256_HEX_SIZ
 	for (unsigned i = 0; i < md_size; i++)
 		snprintf(ret_hex + 2 * i, 3, "%02x", md[i]);
 	return 0;
+}
+
+/* The certificates of a PEM bundle; NULL when there is none (or no memory). */
+static STACK_OF(X509) * pem_bundle_certs(const char *pem)
+{
+	_cleanup_(BIO_freep) BIO *bio = BIO_new_mem_buf(pem, -1);
+	STACK_OF(X509) *certs = sk_X509_new_null();
+	X509 *cert;
+
+	if (!bio || !certs) {
+		sk_X509_free(certs);
+		return NULL;
+	}
+	while ((cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)))
+		if (!sk_X509_push(certs, cert)) {
+			X509_free(cert);
+			break;
+		}
+	ERR_clear_error(); /* the end of the bundle */
+	if (sk_X509_num(certs) == 0) {
+		sk_X509_free(certs);
+		return NULL;
+	}
+	return certs;
+}
+
+int crypto_pem_bundles_share(const char *a, const char *b)
+{
+	STACK_OF(X509) *x = pem_bundle_certs(a), *y = pem_bundle_certs(b);
+	int r = 0;
+
+	if (!x || !y)
+		r = -EBADMSG;
+	for (int i = 0; r == 0 && i < sk_X509_num(x); i++)
+		for (int j = 0; r == 0 && j < sk_X509_num(y); j++)
+			if (X509_cmp(sk_X509_value(x, i), sk_X509_value(y, j)) == 0)
+				r = 1;
+	sk_X509_pop_free(x, X509_free);
+	sk_X509_pop_free(y, X509_free);
+	return r;
 }

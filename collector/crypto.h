@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The collector's uses of OpenSSL: Ed25519 policy signatures, SHA-256. */
+/* The collector's uses of OpenSSL: Ed25519 policy signatures, SHA-256, CA bundles. */
 #ifndef POSTURED_COLLECTOR_CRYPTO_H
 #define POSTURED_COLLECTOR_CRYPTO_H
 
@@ -32,5 +32,12 @@ int crypto_ed25519_verify(EVP_PKEY *key, const void *data, size_t size, const ui
 
 /* Lowercase hex SHA-256 of data into ret_hex (NUL-terminated). */
 int crypto_sha256_hex(const void *data, size_t size, char ret_hex[SHA256_HEX_SIZE + 1]);
+
+/*
+ * Whether the PEM bundles a and b hold a certificate in common (compared
+ * whole, DER), so one CA cannot be both the people's and the devices'.
+ * Returns 1 or 0; -EBADMSG when a bundle holds no certificate, -ENOMEM.
+ */
+int crypto_pem_bundles_share(const char *a, const char *b);
 
 #endif

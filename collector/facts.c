@@ -47,6 +47,20 @@ const char *facts_json_string(yajl_val v, const char *key)
 	return YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
 }
 
+/*
+ * The figures a device's records give, bounded: a compromised agent must not
+ * overflow the fleet's sums (SQLite's sum() fails on overflow, and C's is
+ * undefined), so no interval counts for more than 31 days, no loss for
+ * more than a billion records.
+ */
+#define FACTS_SECONDS_MAX (31LL * 86400)
+#define FACTS_COUNT_MAX	  1000000000LL
+
+static int64_t clamp(int64_t v, int64_t max)
+{
+	return v < 0 ? 0 : v > max ? max : v;
+}
+
 static int64_t get_int(yajl_val v, const char *key, int64_t fallback)
 {
 	v = facts_json_get(v, key);
@@ -151,21 +165,23 @@ static int parse_snapshot(yajl_val postured, struct facts *f)
 	copy(snap->os, sizeof(snap->os), facts_json_string(device, "os"));
 	copy(snap->agent_version, sizeof(snap->agent_version), facts_json_string(agent, "version"));
 	snap->agent_healthy = !YAJL_IS_FALSE(facts_json_get(agent, "healthy"));
-	snap->records_lost = MAX(get_int(agent, "records_lost", 0), (int64_t)0);
+	snap->records_lost = clamp(get_int(agent, "records_lost", 0), FACTS_COUNT_MAX);
 	copy(snap->policy_id, sizeof(snap->policy_id), facts_json_string(policy, "id"));
 	snap->policy_serial = get_int(policy, "serial", 0);
-	snap->interval_seconds = MAX(get_int(postured, "snapshot_interval_seconds", 0), (int64_t)0);
+	snap->interval_seconds =
+		clamp(get_int(postured, "snapshot_interval_seconds", 0), FACTS_SECONDS_MAX);
 	copy(snap->key_storage, sizeof(snap->key_storage),
 	     facts_json_string(identity, "key_storage"));
 	if (YAJL_IS_OBJECT(completeness)) {
+		int64_t span =
+			clamp(get_int(completeness, "interval_seconds", 0), FACTS_SECONDS_MAX);
+
+		/* Each part at most the interval it is a part of. */
 		snap->has_completeness = true;
-		snap->since_previous_seconds =
-			MAX(get_int(completeness, "interval_seconds", 0), (int64_t)0);
-		snap->watched_seconds =
-			MAX(get_int(completeness, "watched_seconds", 0), (int64_t)0);
-		snap->asleep_seconds = MAX(get_int(completeness, "asleep_seconds", 0), (int64_t)0);
-		snap->stopped_seconds =
-			MAX(get_int(completeness, "stopped_seconds", 0), (int64_t)0);
+		snap->since_previous_seconds = span;
+		snap->watched_seconds = clamp(get_int(completeness, "watched_seconds", 0), span);
+		snap->asleep_seconds = clamp(get_int(completeness, "asleep_seconds", 0), span);
+		snap->stopped_seconds = clamp(get_int(completeness, "stopped_seconds", 0), span);
 	}
 	return parse_rules(facts_json_get(posture, "rules"), snap);
 }
@@ -204,8 +220,8 @@ int facts_parse(const char *json, size_t size, int64_t class_uid, struct facts *
 			f.kind = FACTS_SUSPENDED;
 	} else if (event && strcmp(event, "records_lost") == 0) {
 		f.kind = FACTS_LOSS;
-		f.loss.count = MAX(get_int(postured, "count", 0), (int64_t)0);
-		f.loss.total = MAX(get_int(postured, "lost_total", 0), (int64_t)0);
+		f.loss.count = clamp(get_int(postured, "count", 0), FACTS_COUNT_MAX);
+		f.loss.total = clamp(get_int(postured, "lost_total", 0), FACTS_COUNT_MAX);
 	} else if (log_name && strcmp(log_name, "posture") == 0) {
 		r = parse_snapshot(postured, &f);
 		if (r < 0) {

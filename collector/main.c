@@ -29,6 +29,7 @@
 #include "feed.h"
 #include "server.h"
 #include "store.h"
+#include "store_fleet.h"
 #include "ui.h"
 #include "upkeep.h"
 
@@ -68,6 +69,7 @@ struct options {
 struct collector {
 	const struct options *options;
 	struct server *server;
+	struct store *store;
 	EVP_PKEY *policy_public_key;
 };
 
@@ -465,6 +467,24 @@ static int load_ca(const struct options *o, struct ca **ret, char **trust)
 	return 0;
 }
 
+/* The served policy's rule texts are what the fleet view shows of its rules. */
+static void publish_policy_rules(struct store *store, const struct feed *feed)
+{
+	_cleanup_free_ struct facts_rule *rules = NULL;
+	size_t n = 0;
+	int r;
+
+	r = validate_policy_rules(feed->data, feed->size, &rules, &n);
+	if (r >= 0)
+		r = store_fleet_policy_rules(store, rules, n,
+					     (int64_t)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC));
+	if (r < 0)
+		log_warning_errno(r,
+				  "The fleet view keeps the rule texts devices sent: the policy's "
+				  "could not be stored (%m; %s).",
+				  r == -EBADMSG ? "it does not parse" : store_last_error(store));
+}
+
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	struct collector *col = userdata;
@@ -482,6 +502,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 		return 0;
 	}
 	memcpy(etag, feed->etag, sizeof(etag));
+	publish_policy_rules(col->store, feed);
 	r = server_set_policy(col->server, feed);
 	if (r < 0)
 		return log_error_errno(r, "SIGHUP: failed to swap in the new policy, keeping the "
@@ -585,7 +606,13 @@ static int run_server(const struct options *o)
 		if (r < 0)
 			return r;
 		/* A device's certificate must never open the fleet view, nor a person's post reports. */
-		if (trust && strstr(trust, ui_trust))
+		if (crypto_pem_bundles_share(ui_trust, ui_trust) <= 0)
+			return log_error_errno(EBADMSG, "--ui-ca '%s' holds no certificate.",
+					       o->ui_ca);
+		r = trust ? crypto_pem_bundles_share(ui_trust, trust) : 0;
+		if (r == -ENOMEM)
+			return log_oom();
+		if (r > 0)
 			return log_error_errno(
 				EINVAL,
 				"--ui-ca '%s' is a CA devices' certificates come from; "
@@ -618,6 +645,9 @@ static int run_server(const struct options *o)
 		return log_error_errno(r, "Database '%s' was written by a newer collector.", o->db);
 	if (r < 0)
 		return log_error_errno(r, "Failed to open database '%s': %m", o->db);
+	col.store = store;
+	if (feed)
+		publish_policy_rules(store, feed);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

@@ -29,7 +29,9 @@ const char store_fleet_devices_sql[] =
 	"ALTER TABLE devices ADD COLUMN snapshot_seq INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE devices ADD COLUMN interval_seconds INTEGER NOT NULL DEFAULT 900;"
 	"ALTER TABLE devices ADD COLUMN watched_per_mille INTEGER NOT NULL DEFAULT -1;"
+	/* Records lost: in the spool (loss records' lost_total), and in the kernel (snapshots'). */
 	"ALTER TABLE devices ADD COLUMN records_lost INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE devices ADD COLUMN kernel_lost INTEGER NOT NULL DEFAULT 0;"
 	/* running, stopped or asleep: the agent's last word about itself, and its seq. */
 	"ALTER TABLE devices ADD COLUMN lifecycle TEXT NOT NULL DEFAULT 'running';"
 	"ALTER TABLE devices ADD COLUMN lifecycle_seq INTEGER NOT NULL DEFAULT 0;"
@@ -56,6 +58,8 @@ const char store_fleet_schema_sql[] =
 	"  PRIMARY KEY (device_id, rule_id)"
 	") WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS check_state_rule ON check_state (rule_id, state);"
+	/* Retention deletes by it, in batches that stay bounded whatever the clock did. */
+	"CREATE INDEX IF NOT EXISTS records_received ON records (received);"
 	"CREATE TABLE IF NOT EXISTS rules ("
 	"  rule_id TEXT PRIMARY KEY NOT NULL,"
 	"  title TEXT NOT NULL DEFAULT '',"
@@ -63,7 +67,9 @@ const char store_fleet_schema_sql[] =
 	"  type TEXT NOT NULL DEFAULT '',"
 	"  message TEXT NOT NULL DEFAULT '',"
 	"  remediation TEXT NOT NULL DEFAULT '',"
-	"  last_seen INTEGER NOT NULL"
+	"  last_seen INTEGER NOT NULL,"
+	/* 1: the texts are the served policy's, which no device's snapshot replaces. */
+	"  from_policy INTEGER NOT NULL DEFAULT 0"
 	");"
 	"CREATE TABLE IF NOT EXISTS device_owner ("
 	"  device_id TEXT PRIMARY KEY NOT NULL,"
@@ -162,7 +168,7 @@ static int apply_device(struct store *s, const char *device_id, int64_t seq, int
 		s,
 		"UPDATE devices SET hostname = ?2, os = ?3, agent_version = ?4,"
 		" policy_id = ?5, policy_serial = ?6, agent_healthy = ?7,"
-		" key_storage = ?8, records_lost = MAX(records_lost, ?9),"
+		" key_storage = ?8, kernel_lost = ?9,"
 		" last_snapshot = ?10, snapshot_seq = ?11,"
 		" interval_seconds = CASE WHEN ?12 > 0 THEN ?12 ELSE interval_seconds END,"
 		" watched_per_mille = ?13,"
@@ -188,7 +194,11 @@ static int apply_device(struct store *s, const char *device_id, int64_t seq, int
 	return store_step_done(stmt);
 }
 
-/* The rule's texts as the newest snapshot that had it says them. */
+/*
+ * The rule's texts as the newest snapshot that had it says them, unless the
+ * collector serves the policy they come from: then the policy's stand, and
+ * no device, compromised or on an old policy, rewrites what IT reads.
+ */
 static int apply_rule_texts(struct store *s, int64_t now, const struct facts_rule *rule)
 {
 	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
@@ -201,9 +211,9 @@ static int apply_rule_texts(struct store *s, int64_t now, const struct facts_rul
 			 "  severity = excluded.severity, type = excluded.type,"
 			 "  message = excluded.message, remediation = excluded.remediation,"
 			 "  last_seen = excluded.last_seen"
-			 " WHERE last_seen < excluded.last_seen - 60000 OR title <> excluded.title"
-			 "  OR severity <> excluded.severity OR message <> excluded.message"
-			 "  OR remediation <> excluded.remediation",
+			 " WHERE from_policy = 0 AND (last_seen < excluded.last_seen - 60000"
+			 "  OR title <> excluded.title OR severity <> excluded.severity"
+			 "  OR message <> excluded.message OR remediation <> excluded.remediation)",
 			 &stmt);
 	if (r < 0)
 		return r;
@@ -223,7 +233,11 @@ static int apply_check(struct store *s, const char *device_id, int64_t seq, int6
 	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 	int r;
 
-	/* In an UPDATE, every column named on the right is the row's old value. */
+	/*
+	 * In an UPDATE, every column named on the right is the row's old value.
+	 * The agent's since starts again when it restarts (it is when this run
+	 * first saw the state): a state that did not change keeps the earliest.
+	 */
 	r = store_cached(s,
 			 "INSERT INTO check_state (device_id, rule_id, state, since, changed,"
 			 " reason, snapshot_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
@@ -232,8 +246,10 @@ static int apply_check(struct store *s, const char *device_id, int64_t seq, int6
 			 "   ELSE previous END,"
 			 "  changed = CASE WHEN state <> excluded.state THEN excluded.changed"
 			 "   ELSE changed END,"
-			 "  state = excluded.state, since = excluded.since,"
-			 "  reason = excluded.reason, snapshot_seq = excluded.snapshot_seq",
+			 "  since = CASE WHEN state <> excluded.state THEN excluded.since"
+			 "   ELSE MIN(since, excluded.since) END,"
+			 "  state = excluded.state, reason = excluded.reason,"
+			 "  snapshot_seq = excluded.snapshot_seq",
 			 &stmt);
 	if (r < 0)
 		return r;
@@ -368,6 +384,54 @@ int store_fleet_apply(struct store *s, const char *device_id, int64_t seq, int64
 	}
 }
 
+/* --- the served policy's texts ------------------------------------------------------------ */
+
+static int policy_rules_in_transaction(struct store *s, const struct facts_rule *rules, size_t n,
+				       int64_t now)
+{
+	_cleanup_stmt_ sqlite3_stmt *reset = NULL, *stmt = NULL;
+	int r;
+
+	r = store_cached(s, "UPDATE rules SET from_policy = 0 WHERE from_policy = 1", &reset);
+	if (r < 0)
+		return r;
+	r = store_step_done(reset);
+	if (r < 0)
+		return r;
+	r = store_cached(s,
+			 "INSERT INTO rules (rule_id, title, severity, type, message, remediation,"
+			 " last_seen, from_policy) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1)"
+			 " ON CONFLICT (rule_id) DO UPDATE SET title = excluded.title,"
+			 "  severity = excluded.severity, type = excluded.type,"
+			 "  message = excluded.message, remediation = excluded.remediation,"
+			 "  from_policy = 1",
+			 &stmt);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_text(stmt, 1, rules[i].id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 2, rules[i].title, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 3, rules[i].severity, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 4, rules[i].type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 5, rules[i].message, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 6, rules[i].remediation, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(stmt, 7, now);
+		r = store_step_done(stmt);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int store_fleet_policy_rules(struct store *s, const struct facts_rule *rules, size_t n, int64_t now)
+{
+	int r = store_begin(s);
+
+	if (r < 0)
+		return r;
+	return store_end(s, policy_rules_in_transaction(s, rules, n, now));
+}
+
 /* --- the roll-up --------------------------------------------------------------------------- */
 
 struct rollup {
@@ -438,19 +502,31 @@ int store_fleet_rollup(struct store *s, int64_t now)
 
 /* --- retention ------------------------------------------------------------------------------ */
 
-int store_fleet_expire(struct store *s, int64_t cutoff, unsigned batch, unsigned *ret_deleted)
+static int prune_rules(struct store *s, int64_t cutoff)
 {
 	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
 	int r;
 
-	/*
-	 * Records are numbered as they arrive, so the oldest are the lowest ids:
-	 * looking at the first batch rows alone keeps each step bounded, and no
-	 * index on the time received is needed.
-	 */
+	r = store_cached(
+		s,
+		"DELETE FROM rules WHERE from_policy = 0 AND last_seen < ?1"
+		" AND NOT EXISTS (SELECT 1 FROM check_state c WHERE c.rule_id = rules.rule_id)",
+		&stmt);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(stmt, 1, cutoff);
+	return store_step_done(stmt);
+}
+
+int store_fleet_expire(struct store *s, int64_t cutoff, unsigned batch, unsigned *ret_deleted)
+{
+	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	int deleted = 0;
+	int r;
+
 	r = store_cached(s,
-			 "DELETE FROM records WHERE id IN (SELECT id FROM records ORDER BY id"
-			 " LIMIT ?2) AND received < ?1",
+			 "DELETE FROM records WHERE id IN (SELECT id FROM records"
+			 " WHERE received < ?1 ORDER BY received LIMIT ?2)",
 			 &stmt);
 	if (r < 0)
 		return r;
@@ -460,10 +536,15 @@ int store_fleet_expire(struct store *s, int64_t cutoff, unsigned batch, unsigned
 	sqlite3_bind_int64(stmt, 1, cutoff);
 	sqlite3_bind_int64(stmt, 2, batch);
 	r = store_step_done(stmt);
+	if (r >= 0)
+		deleted = sqlite3_changes(s->db);
+	/* Rule ids no device has any more, and that none reported within the age, go too. */
+	if (r >= 0 && deleted < (int)batch)
+		r = prune_rules(s, cutoff);
 	r = store_end(s, r);
 	if (r < 0)
 		return r;
-	*ret_deleted = (unsigned)sqlite3_changes(s->db);
+	*ret_deleted = (unsigned)deleted;
 	return 0;
 }
 

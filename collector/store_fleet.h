@@ -74,6 +74,14 @@ enum fleet_compliance {
 int store_fleet_apply(struct store *s, const char *device_id, int64_t seq, int64_t now,
 		      const struct facts *f);
 
+/*
+ * The texts of the policy the collector serves (rules[n]): they are what
+ * the fleet view shows of those rules, whatever devices' snapshots say.
+ * Replaces the previous policy's.  Returns 0 or -errno.
+ */
+int store_fleet_policy_rules(struct store *s, const struct facts_rule *rules, size_t n,
+			     int64_t now);
+
 /* --- maintenance (the collector's timer) --------------------------------------------------- */
 
 /* Writes today's (UTC) roll-up rows from the current state.  Returns 0 or -errno. */
@@ -82,7 +90,8 @@ int store_fleet_rollup(struct store *s, int64_t now);
 /*
  * Deletes at most batch records received before cutoff, oldest first;
  * the number deleted in *ret_deleted (fewer than batch: nothing more is
- * due).  State, roll-ups and exemptions stay.
+ * due; rules no device has and none reported since cutoff go then).
+ * State, roll-ups and exemptions stay.
  */
 int store_fleet_expire(struct store *s, int64_t cutoff, unsigned batch, unsigned *ret_deleted);
 
@@ -141,7 +150,8 @@ struct fleet_device {
 	int64_t first_seen, last_seen, last_snapshot; /* last_snapshot: when it came */
 	int64_t interval_seconds;
 	int64_t watched_per_mille; /* of the last snapshot's interval; -1 unknown */
-	int64_t records_lost;
+	int64_t records_lost; /* in the spool, before they could be sent (loss records) */
+	int64_t kernel_lost; /* by the probes, ring buffer full (the newest snapshot) */
 	bool agent_healthy;
 	char key_storage[16];
 	/* The enrollment's view (store_identity.c); state "" for a device enrolled by hand. */

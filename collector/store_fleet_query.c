@@ -19,7 +19,7 @@
 /* The device row d (with its identity i) counts for compliance. */
 #define COUNTED                                                            \
 	"(d.last_snapshot IS NOT NULL AND d.last_seen > ?1 - 30 * " DAY_MS \
-	" AND IFNULL(i.state, 'active') = 'active')"
+	" AND d.policy_id <> '' AND IFNULL(i.state, 'active') = 'active')"
 
 /* The rule state cs is exempt now. */
 #define EXEMPT                                                            \
@@ -261,7 +261,7 @@ static int rule_counts_all(struct store *s, const char *rule_id, struct rule_cou
 
 	r = store_cached(s,
 			 "SELECT rule_id, state, count(*) FROM check_state"
-			 " WHERE ?1 IS NULL OR rule_id = ?1 GROUP BY 1, 2",
+			 " WHERE ?1 IS NULL OR rule_id = ?1 GROUP BY 1, 2 ORDER BY 1, 2",
 			 &stmt);
 	if (r < 0)
 		return r;
@@ -531,14 +531,14 @@ static const char devices_sql[] =
 	"  IFNULL(d.last_snapshot, 0) AS last_snapshot, d.interval_seconds, d.watched_per_mille,"
 	"  d.records_lost, d.agent_healthy, d.key_storage, IFNULL(i.state, '') AS istate,"
 	"  IFNULL(i.enrolled, 0) AS enrolled, IFNULL(i.not_after, 0) AS not_after,"
-	"  IFNULL(i.serial, '') AS cert_serial"
+	"  IFNULL(i.serial, '') AS cert_serial, d.kernel_lost"
 	" FROM devices d LEFT JOIN identities i USING (device_id)"
 	"  LEFT JOIN device_owner o USING (device_id)"
 	" WHERE IFNULL(i.state, 'active') = 'active' AND (?9 IS NULL OR d.device_id = ?9)"
 	" UNION ALL"
 	" SELECT i.device_id, '', '', '', IFNULL(o.owner, ''), IFNULL(o.serial, ''), '', 0, 5, 0,"
 	"  0, IFNULL(i.enrolled, 0), 0, 0, 900, -1, 0, 1, '', i.state, IFNULL(i.enrolled, 0),"
-	"  IFNULL(i.not_after, 0), IFNULL(i.serial, '')"
+	"  IFNULL(i.not_after, 0), IFNULL(i.serial, ''), 0"
 	" FROM identities i LEFT JOIN device_owner o USING (device_id)"
 	" WHERE i.state = 'active' AND (?9 IS NULL OR i.device_id = ?9)"
 	"  AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.device_id = i.device_id)"
@@ -574,9 +574,10 @@ static void device_from_row(sqlite3_stmt *stmt, struct fleet_device *d)
 		.agent_healthy = sqlite3_column_int(stmt, 17),
 		.enrolled = sqlite3_column_int64(stmt, 20),
 		.cert_not_after = sqlite3_column_int64(stmt, 21),
-		.compliance = (enum fleet_compliance)sqlite3_column_int(stmt, 23),
-		.rule_state = (enum fleet_state)sqlite3_column_int(stmt, 24),
-		.rule_since = sqlite3_column_int64(stmt, 25),
+		.kernel_lost = sqlite3_column_int64(stmt, 23),
+		.compliance = (enum fleet_compliance)sqlite3_column_int(stmt, 24),
+		.rule_state = (enum fleet_state)sqlite3_column_int(stmt, 25),
+		.rule_since = sqlite3_column_int64(stmt, 26),
 	};
 	store_copy_text(d->device_id, sizeof(d->device_id), store_column_text(stmt, 0));
 	store_copy_text(d->hostname, sizeof(d->hostname), store_column_text(stmt, 1));
@@ -588,7 +589,7 @@ static void device_from_row(sqlite3_stmt *stmt, struct fleet_device *d)
 	store_copy_text(d->key_storage, sizeof(d->key_storage), store_column_text(stmt, 18));
 	store_copy_text(d->identity_state, sizeof(d->identity_state), store_column_text(stmt, 19));
 	store_copy_text(d->cert_serial, sizeof(d->cert_serial), store_column_text(stmt, 22));
-	store_copy_text(d->rule_reason, sizeof(d->rule_reason), store_column_text(stmt, 26));
+	store_copy_text(d->rule_reason, sizeof(d->rule_reason), store_column_text(stmt, 27));
 }
 
 /* "%q%" with LIKE's own characters escaped: a search is for what was typed. */
@@ -645,7 +646,7 @@ static int devices_query(struct store *s, int64_t now, const struct fleet_device
 	if (device_id)
 		sqlite3_bind_text(stmt, 9, device_id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		total = sqlite3_column_int64(stmt, 27);
+		total = sqlite3_column_int64(stmt, 28);
 		device_from_row(stmt, d);
 		r = cb(d, userdata);
 		if (r < 0)

@@ -14,10 +14,11 @@
 #include "table.h"
 #include "ui.h"
 
-#define UI_NAME_MAX  128
-#define UI_ARG_MAX   256 /* a query parameter's value */
-#define UI_FORM_MAX  (16 * 1024) /* a form's body */
-#define UI_PAGE_SIZE 50
+#define UI_NAME_MAX   128
+#define UI_ARG_MAX    256 /* a query parameter's value */
+#define UI_FORM_MAX   (16 * 1024) /* a form's body */
+#define UI_PAGE_SIZE  50
+#define UI_EXPORT_MAX (256u * 1024 * 1024) /* one CSV or JSON export, built whole */
 
 enum ui_role {
 	UI_VIEWER,

@@ -550,6 +550,17 @@ static enum MHD_Result ui_begin(struct ui_request *req, const char *url, const c
 	    (strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0))
 		return MHD_YES;
 	if (strcmp(method, MHD_HTTP_METHOD_POST) == 0) {
+		const char *length = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
+								 MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+		/* Refused before the body is read: libmicrohttpd cannot answer in the middle. */
+		if (length &&
+		    (strlen(length) > 9 || strspn(length, "0123456789") != strlen(length) ||
+		     strtoul(length, NULL, 10) > UI_FORM_MAX)) {
+			(void)ui_answer_error(req, MHD_HTTP_CONTENT_TOO_LARGE,
+					      "The form is larger than this collector accepts.");
+			return ui_queue(req);
+		}
 		req->post = true;
 		req->pp = MHD_create_post_processor(req->connection, 4096, ui_form_iterate,
 						    &req->form);

@@ -47,6 +47,7 @@ static const struct table_column device_columns[] = {
 	{ "last_seen", "Last contact", TABLE_TIME },
 	{ "watched_per_mille", "Watched ‰", TABLE_INTEGER },
 	{ "records_lost", "Records lost", TABLE_INTEGER },
+	{ "kernel_lost", "Lost in kernel", TABLE_INTEGER },
 	{ "enrolled", "Enrolled", TABLE_TIME },
 	{ "certificate_expires", "Certificate expires", TABLE_TIME },
 	/* With a rule: */
@@ -99,7 +100,7 @@ int ui_devices_query_parse(struct ui_request *req, const char *rule, struct ui_d
 	return 0;
 }
 
-/* The query string of the list as filtered, without the page ("" or "a=b&c=d"). */
+/* The query string of the list as filtered, without the page, for an href ("" or "a=b&amp;c=d"). */
 static void devices_query_string(const struct ui_devices_query *q, struct html *out)
 {
 	const struct {
@@ -116,7 +117,7 @@ static void devices_query_string(const struct ui_devices_query *q, struct html *
 	for (size_t i = 0; i < ELEMENTSOF(args); i++) {
 		if (!args[i].value)
 			continue;
-		html_rawf(out, "%s%s=", first ? "" : "&", args[i].name);
+		html_rawf(out, "%s%s=", first ? "" : "&amp;", args[i].name);
 		html_url_value(out, args[i].value);
 		first = false;
 	}
@@ -156,6 +157,7 @@ static int device_row(const struct fleet_device *d, void *userdata)
 	else
 		table_cell_null(t);
 	table_cell_int(t, d->records_lost);
+	table_cell_int(t, d->kernel_lost);
 	table_cell_time(t, d->enrolled);
 	table_cell_time(t, d->cert_not_after);
 	if (o->with_rule) {
@@ -179,9 +181,15 @@ static void write_pager(struct html *h, const char *path, const struct ui_device
 	if (html_finish(&query, &qs, &qs_size) < 0)
 		return;
 	html_raw(h, "<nav class=\"pager\"><span>");
-	if (total == 0)
+	if (total == 0) {
 		html_raw(h, "No device matches.");
-	else {
+	} else if (offset >= total) {
+		html_raw(h, "This page is past the end of the ");
+		html_int(h, total);
+		html_raw(h, " devices.");
+		/* Previous: the last page there is. */
+		offset = (total - 1) / limit * limit + limit;
+	} else {
 		html_raw(h, "Showing ");
 		html_int(h, MIN(offset + 1, total));
 		html_raw(h, "–");
@@ -257,7 +265,8 @@ static void write_filter_form(struct html *h, const struct ui_devices_query *q)
 int ui_devices_list(struct ui_request *req, struct ui_devices_query *q, struct html *h,
 		    const char *path)
 {
-	_cleanup_(html_done) struct html out = {};
+	/* A whole fleet's list: 50,000 devices are some 20 MiB of CSV. */
+	_cleanup_(html_done) struct html out = { .max = UI_EXPORT_MAX };
 	yajl_gen gen = NULL;
 	struct table t;
 	struct devices_out o = { .req = req, .table = &t, .with_rule = q->filter.rule != NULL };
@@ -394,7 +403,9 @@ static void write_device_facts(struct html *h, const struct fleet_device *d, int
 		html_raw(h, "—");
 	html_raw(h, "</dd><dt>Records lost</dt><dd>");
 	html_int(h, d->records_lost);
-	html_raw(h, "</dd>");
+	html_raw(h, " before they could be sent, ");
+	html_int(h, d->kernel_lost);
+	html_raw(h, " in the kernel</dd>");
 	fact(h, "Identity", d->identity_state[0] ? d->identity_state : "certificate made by IT");
 	fact_time(h, "Enrolled", d->enrolled);
 	fact(h, "Certificate serial", d->cert_serial);
@@ -713,6 +724,7 @@ static void device_json_facts(yajl_gen g, const struct fleet_device *d)
 	json_int(g, "interval_seconds", d->interval_seconds);
 	json_int(g, "watched_per_mille", d->watched_per_mille);
 	json_int(g, "records_lost", d->records_lost);
+	json_int(g, "kernel_lost", d->kernel_lost);
 	json_bool(g, "agent_healthy", d->agent_healthy);
 	json_int(g, "enrolled", d->enrolled);
 	json_int(g, "certificate_expires", d->cert_not_after);

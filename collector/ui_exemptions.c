@@ -156,13 +156,20 @@ static int parse_expires(const char *text, int64_t now, int64_t *ret)
 
 	end = strptime(text, "%Y-%m-%d", &tm);
 	if (end && *end == '\0') {
+		struct tm back;
+		int day = tm.tm_mday, month = tm.tm_mon;
+
 		t = timegm(&tm);
-		if (t == (time_t)-1)
+		/* timegm() makes 2026-02-31 into March the 3rd: a date that is none is refused. */
+		if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_mday != day ||
+		    back.tm_mon != month)
 			return -EINVAL;
 		*ret = ((int64_t)t + 86400) * 1000;
 		return 0;
 	}
-	if (admin_parse_duration(text, &seconds) < 0 || seconds > EXEMPT_MAX_MS / 1000)
+	/* A duration says its unit: "30" could be days or seconds. */
+	if (!strchr("smhd", text[strlen(text) - 1]) || admin_parse_duration(text, &seconds) < 0 ||
+	    seconds > EXEMPT_MAX_MS / 1000)
 		return -EINVAL;
 	*ret = now + (int64_t)seconds * 1000;
 	return 0;
@@ -197,9 +204,10 @@ int ui_exemption_create(struct ui_request *req)
 				       "The device id must be 32 lowercase hex digits, or empty "
 				       "for every device.");
 	if (!f->expires[0] || parse_expires(f->expires, req->now, &expires) < 0)
-		return ui_answer_error(req, 400,
-				       "Until must be a date (YYYY-MM-DD) or a duration (30d, "
-				       "12h), at most a year ahead.");
+		return ui_answer_error(
+			req, 400,
+			"Until (expires) must be a date that exists (YYYY-MM-DD) or a "
+			"duration with its unit (30d, 12h), at most a year ahead.");
 	if (expires <= req->now || expires > req->now + EXEMPT_MAX_MS)
 		return ui_answer_error(req, 400,
 				       "Until must be in the future, and at most a year ahead.");

@@ -46,6 +46,7 @@ static struct {
 	char ui_ca[512];
 	long long posted_watched, posted_asleep, posted_stopped;
 	long long seq[N_DEVICES];
+	long long since_base; /* the rules' since in the next snapshot; 0: an hour ago */
 	char exemption_id[24];
 } F;
 
@@ -110,7 +111,7 @@ static void hostname_of(int i, char *buf, size_t size)
 static int snapshot(char **buf, size_t *size, int i, long long seq, bool second)
 {
 	const char *id = F.dev[i].id, *odd_id = "odd\\\"rule'id";
-	long long now = realtime_ms(), since = now - 3600 * 1000LL;
+	long long now = realtime_ms(), since = F.since_base ? F.since_base : now - 3600 * 1000LL;
 	bool disk = second ? false : (i % 3 == 0);
 	char host[64];
 	int r;
@@ -330,19 +331,47 @@ static long post_form(struct harness *t, const char *person, const char *path, c
 
 /* --- the tests ---------------------------------------------------------------------------------- */
 
+/* The policy this collector serves: its texts of x11vnc are what IT reads, not the devices'. */
+#define POLICY_VNC_TITLE "x11vnc (as the policy names it)"
+static const char fleet_policy[] =
+	"{\"id\": \"telework-baseline\", \"serial\": 3, \"rules\": [{\"id\": "
+	"\"remote-desktop-x11vnc\", \"type\": \"process\", \"title\": \"" POLICY_VNC_TITLE "\","
+	" \"severity\": \"high\", \"match\": {\"name\": \"x11vnc\"}, \"effect\": \"deny\","
+	" \"message\": {\"en\": \"The policy's message.\"}, \"remediation\": {\"en\":"
+	" \"The policy's advice.\"}}]}\n";
+
 static int test_fleet_posts(struct harness *t)
 {
-	char ca_cert[512], ca_key[512], ui_ca[512], sql[256], err[512];
-	const char *const extra[] = {
-		"--ca-cert",   ca_cert,	      "--ca-key", ca_key, "--cert-lifetime",   "1h",
-		"--ui-listen", "127.0.0.1:0", "--ui-ca",  ui_ca,  "--rollup-interval", "1s",
-		NULL
-	};
+	char ca_cert[512], ca_key[512], ui_ca[512], sql[256], err[512], policy[512], sig[512],
+		key[512];
+	const char *const extra[] = { "--ca-cert",
+				      ca_cert,
+				      "--ca-key",
+				      ca_key,
+				      "--cert-lifetime",
+				      "1h",
+				      "--ui-listen",
+				      "127.0.0.1:0",
+				      "--ui-ca",
+				      ui_ca,
+				      "--rollup-interval",
+				      "1s",
+				      "--policy",
+				      policy,
+				      "--policy-signature",
+				      sig,
+				      NULL };
 	int exit_status = -1;
 
 	file_path(ca_cert, sizeof(ca_cert), t->pki, "device-ca.crt");
 	file_path(ca_key, sizeof(ca_key), t->pki, "device-ca.key");
 	file_path(ui_ca, sizeof(ui_ca), t->pki, "people-ca.crt");
+	file_path(policy, sizeof(policy), t->dir, "fleet-policy.json");
+	file_path(sig, sizeof(sig), t->dir, "fleet-policy.sig");
+	file_path(key, sizeof(key), t->pki, "policy-signing.key");
+	CHECK(file_write(policy, fleet_policy, strlen(fleet_policy), 0644) == 0 &&
+		      collector_sign_policy(t, key, policy, sig, NULL) == 0,
+	      "the fleet's policy cannot be signed");
 	CHECK(collector_start(t, &F.c, FLEET_DB, extra, &exit_status) == 0 && F.c.ui_port > 0,
 	      "the collector with a fleet view did not start (exit %d); see %s", exit_status,
 	      F.c.log);
@@ -781,6 +810,14 @@ static int test_fleet_exemption(struct harness *t)
 		snprintf(bad, sizeof(bad), "csrf=%s&rule=no-such-rule&reason=r&expires=1d", csrf);
 		CHECK(post_form(t, "person-operator", "/exemptions", bad, NULL, NULL, 0) == 400,
 		      "an exemption of an unknown rule was taken");
+		snprintf(bad, sizeof(bad),
+			 "csrf=%s&rule=disk-encryption&reason=r&expires=2027-02-31", csrf);
+		CHECK(post_form(t, "person-operator", "/exemptions", bad, NULL, NULL, 0) == 400,
+		      "a day that does not exist was taken");
+		snprintf(bad, sizeof(bad), "csrf=%s&rule=disk-encryption&reason=r&expires=30",
+			 csrf);
+		CHECK(post_form(t, "person-operator", "/exemptions", bad, NULL, NULL, 0) == 400,
+		      "a duration without its unit was taken");
 	}
 	CHECK(post_form(t, "person-operator", "/exemptions", form, NULL, location,
 			sizeof(location)) == 303 &&
@@ -851,6 +888,108 @@ static int test_fleet_exemption_expires(struct harness *t)
 	return 0;
 }
 
+/* A rule of the served policy reads as the policy says, whatever the devices sent. */
+static int test_fleet_policy_texts(struct harness *t)
+{
+	_cleanup_(yajl_tree_freep) yajl_val vnc = api(t, "/rules/remote-desktop-x11vnc");
+	_cleanup_(yajl_tree_freep) yajl_val fw = api(t, "/rules/firewall");
+
+	CHECK(vnc && strcmp(get_str(vnc, "title"), POLICY_VNC_TITLE) == 0 &&
+		      strcmp(get_str(vnc, "remediation"), "The policy's advice.") == 0,
+	      "x11vnc's title is %s", vnc ? get_str(vnc, "title") : "(none)");
+	/* Not in the policy: as the devices said. */
+	CHECK(fw && strcmp(get_str(fw, "title"), "Firewall") == 0, "firewall's title is %s",
+	      fw ? get_str(fw, "title") : "(none)");
+	return 0;
+}
+
+/* The agent's since is its own run's: a restart must not make a failure young. */
+static int test_fleet_since_survives_restart(struct harness *t)
+{
+	char path[128];
+	long long since[2] = {};
+
+	snprintf(path, sizeof(path), "/devices/%s", F.dev[9].id);
+	for (int round = 0; round < 2; round++) {
+		_cleanup_(yajl_tree_freep) yajl_val v = api(t, path);
+		yajl_val checks = get(v, "checks");
+
+		CHECK(YAJL_IS_ARRAY(checks) && checks->u.array.len > 0, "no checks");
+		since[round] = get_int(checks->u.array.values[0], "since");
+		if (round == 0) {
+			/* The same failure, from an agent started again: it says an hour later. */
+			_cleanup_free_ char *body = calloc(1, 1);
+			size_t size = 0;
+
+			F.since_base = since[0] + 3600 * 1000LL;
+			CHECK(body && snapshot(&body, &size, 9, F.seq[9]++, false) == 0,
+			      "no memory");
+			F.since_base = 0;
+			CHECK(post(t, 9, body) == 200, "the snapshot was refused");
+		}
+	}
+	CHECK(since[0] > 0 && since[1] == since[0], "since went from %lld to %lld", since[0],
+	      since[1]);
+	return 0;
+}
+
+/*
+ * A device without a policy meets nothing: it is not counted as compliant;
+ * and a hostile one's figures cannot overflow the fleet's sums.
+ */
+static int test_fleet_no_policy_and_huge_figures(struct harness *t)
+{
+	_cleanup_(enroll_device_done) struct enroll_device d = {};
+	_cleanup_(yajl_tree_freep) yajl_val before = api(t, "/summary"), after = NULL;
+	char body[2048], path[128];
+
+	CHECK(before, "no summary");
+	CHECK(enroll_device_new(&d) == 0 && enroll_device_ok(t, &F.c, &d, F.tok.bearer, false) == 0,
+	      "no device");
+	for (int k = 0; k < 2; k++) {
+		struct http h = {
+			.method = "POST",
+			.path = "/v1/reports",
+			.cert_path = d.cert_path,
+			.key_path = d.key_path,
+			.port = F.c.port,
+			.body = body,
+		};
+
+		snprintf(body, sizeof(body),
+			 "{\"time\":%lld,\"class_uid\":5001,\"metadata\":{\"version\":\"1.9.0\","
+			 "\"log_name\":\"posture\"},\"postured\":{\"seq\":%d,\"boot_uid\":\"%s\","
+			 "\"posture\":{\"device\":{\"hostname\":\"no-policy\"},\"policy\":{},"
+			 "\"rules\":[]},\"completeness\":{\"interval_seconds\":9000000000000000000,"
+			 "\"watched_seconds\":5000000000000000000,\"asleep_seconds\":0,"
+			 "\"stopped_seconds\":0}}}\n",
+			 realtime_ms(), k + 1, BOOT_UID);
+		h.body_size = strlen(body);
+		http_perform(t, &h);
+		CHECK(h.status == 200, "refused: %ld", h.status);
+		http_done(&h);
+	}
+	after = api(t, "/summary");
+	CHECK(after, "the summary broke");
+	CHECK(get_int(after, "compliant") == get_int(before, "compliant") &&
+		      get_int(after, "devices") == get_int(before, "devices") + 1,
+	      "compliant %lld -> %lld", get_int(before, "compliant"), get_int(after, "compliant"));
+	CHECK(get_int(after, "last_30_days.watched_seconds") -
+			      get_int(before, "last_30_days.watched_seconds") <=
+		      2 * 31 * 86400LL,
+	      "watched grew by %lld s",
+	      get_int(after, "last_30_days.watched_seconds") -
+		      get_int(before, "last_30_days.watched_seconds"));
+	snprintf(path, sizeof(path), "/devices/%s", d.id);
+	{
+		_cleanup_(yajl_tree_freep) yajl_val v = api(t, path);
+
+		CHECK(v && strcmp(get_str(v, "compliance"), "unknown") == 0, "compliance %s",
+		      v ? get_str(v, "compliance") : "(none)");
+	}
+	return 0;
+}
+
 static int test_fleet_browser(struct harness *t)
 {
 	return fleet_browser_pages(t, F.c.ui_port, F.dev[9].id, "disk-encryption");
@@ -892,6 +1031,22 @@ static int test_fleet_proxy_headers(struct harness *t)
 	CHECK(h.status == 403, "role root: %ld", h.status);
 	http_done(&h);
 	CHECK(collector_stop(&c, SIGTERM) == 0, "the collector did not stop cleanly");
+	return 0;
+}
+
+/* One CA for devices and people would let a laptop open the fleet view: refused at start. */
+static int test_fleet_people_ca_apart(struct harness *t)
+{
+	struct collector c;
+	char ca[512];
+	const char *const extra[] = { "--ui-listen", "127.0.0.1:0", "--ui-ca", ca, NULL };
+	int exit_status = -1;
+
+	file_path(ca, sizeof(ca), t->pki, "device-ca.crt");
+	CHECK(collector_start(t, &c, "same-ca.db", extra, &exit_status) < 0 && exit_status == 1,
+	      "a collector whose people's CA is the devices' started (exit %d)", exit_status);
+	CHECK(file_contains(c.log, "is a CA devices' certificates come from"),
+	      "the log does not say why; see %s", c.log);
 	return 0;
 }
 
@@ -937,9 +1092,14 @@ const struct test fleet_tests[] = {
 	{ "fleet: an operator exempts, a viewer cannot, forms need their token",
 	  test_fleet_exemption },
 	{ "fleet: an exemption ends by itself", test_fleet_exemption_expires },
+	{ "fleet: the served policy's texts, not a device's", test_fleet_policy_texts },
+	{ "fleet: since when survives an agent restart", test_fleet_since_survives_restart },
+	{ "fleet: no policy is not compliant; huge figures are bounded",
+	  test_fleet_no_policy_and_huge_figures },
 	{ "fleet: the pages in a real browser", test_fleet_browser },
 	{ "fleet: the collector stops cleanly", test_fleet_stop },
 	{ "fleet: a sign-on proxy's headers, from loopback", test_fleet_proxy_headers },
+	{ "fleet: the people's CA must not be the devices'", test_fleet_people_ca_apart },
 	{ "fleet: retention deletes old records, keeps state", test_fleet_retention },
 	{},
 };

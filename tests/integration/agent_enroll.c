@@ -263,15 +263,6 @@ static int wait_rows(struct world *w, const char *like, const char *what, int ti
 			    timeout_ms);
 }
 
-/* The collector's clock for "received": the wall clock, not harness_now_ms()'s monotonic one. */
-static int64_t realtime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A request whose answer does not matter. */
 static int ask(struct harness_agent *a, const char *request)
 {
