@@ -155,12 +155,11 @@ static const char *html_escape_ascii(unsigned char c)
 	}
 }
 
-int html_text_n(struct html *h, const char *s, size_t n)
+int html_sanitized(struct html *h, const char *s, size_t n,
+		   const char *(*escape_ascii)(unsigned char c))
 {
 	size_t i = 0, start = 0;
 
-	if (!s)
-		return html_raw(h, EM_DASH);
 	/* Runs of bytes that stay are copied at once, at the next replacement or the end. */
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
@@ -174,7 +173,7 @@ int html_text_n(struct html *h, const char *s, size_t n)
 			if (len == 1)
 				rep = HTML_REPLACEMENT;
 		} else {
-			rep = html_escape_ascii(c);
+			rep = escape_ascii(c);
 		}
 		if (rep) {
 			html_raw_n(h, s + start, i - start);
@@ -184,6 +183,13 @@ int html_text_n(struct html *h, const char *s, size_t n)
 		i += len;
 	}
 	return html_raw_n(h, s + start, n - start);
+}
+
+int html_text_n(struct html *h, const char *s, size_t n)
+{
+	if (!s)
+		return html_raw(h, EM_DASH);
+	return html_sanitized(h, s, n, html_escape_ascii);
 }
 
 int html_text(struct html *h, const char *s)

@@ -106,6 +106,14 @@ int html_rawf(struct html *h, const char *format, ...) __attribute__((format(pri
  * appends an em dash, the UI's "no value".
  */
 int html_text_n(struct html *h, const char *s, size_t n);
+
+/*
+ * The walk html_text_n() makes, for other formats (CSV): s[n] with each
+ * byte of invalid UTF-8 as U+FFFD and each ASCII byte as escape_ascii()
+ * says (NULL: as it is).
+ */
+int html_sanitized(struct html *h, const char *s, size_t n,
+		   const char *(*escape_ascii)(unsigned char c));
 int html_text(struct html *h, const char *s);
 
 /* printf, then html_text() on the result. */

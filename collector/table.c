@@ -109,40 +109,26 @@ static bool table_csv_formula(const char *s)
 	return s[0] && strchr("=+-@\t\r", s[0]);
 }
 
+/* What an ASCII byte becomes inside a CSV cell: a quote doubled, controls U+FFFD. */
+static const char *table_csv_escape(unsigned char c)
+{
+	if (c == '"')
+		return "\"\"";
+	if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f)
+		return HTML_REPLACEMENT;
+	return NULL;
+}
+
 /* One cell's text: quoted when it must be, controls and invalid bytes as U+FFFD. */
 static void table_csv_text(struct html *out, const char *s, bool neutralise)
 {
-	size_t n = strlen(s), start = 0;
 	bool quote = strpbrk(s, ",\"\r\n");
 
 	if (quote)
 		html_raw(out, "\"");
 	if (neutralise && table_csv_formula(s))
 		html_raw(out, "'");
-	for (size_t i = 0; i < n;) {
-		unsigned char c = (unsigned char)s[i];
-		const char *rep = NULL;
-		size_t len = 1;
-
-		if (c >= 0x80) {
-			uint32_t cp;
-
-			len = html_utf8_next(s + i, n - i, &cp);
-			if (len == 1)
-				rep = HTML_REPLACEMENT;
-		} else if (c == '"') {
-			rep = "\"\"";
-		} else if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f) {
-			rep = HTML_REPLACEMENT;
-		}
-		if (rep) {
-			html_raw_n(out, s + start, i - start);
-			html_raw(out, rep);
-			start = i + len;
-		}
-		i += len;
-	}
-	html_raw_n(out, s + start, n - start);
+	html_sanitized(out, s, strlen(s), table_csv_escape);
 	if (quote)
 		html_raw(out, "\"");
 }
