@@ -7,29 +7,8 @@
 #include "basic/string-util.h"
 #include "facts.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
-
 #define CLASS_INVENTORY 5001
 #define CLASS_LIFECYCLE 6002
-
-static const char *const state_names[_FACTS_STATE_MAX] = {
-	[FACTS_PASS] = "pass",
-	[FACTS_FAIL] = "fail",
-	[FACTS_UNKNOWN] = "unknown",
-};
-
-const char *facts_state_name(enum facts_state state)
-{
-	return state < _FACTS_STATE_MAX ? state_names[state] : "unknown";
-}
-
-int facts_state_from_name(const char *name)
-{
-	for (size_t i = 0; name && i < _FACTS_STATE_MAX; i++)
-		if (strcmp(name, state_names[i]) == 0)
-			return (int)i;
-	return -EINVAL;
-}
 
 yajl_val facts_json_get(yajl_val v, const char *key)
 {

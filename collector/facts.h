@@ -20,6 +20,8 @@
 
 #include "basic/cleanup.h"
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
+
 /* Bounds on what one record may make the store keep (bytes, with the NUL). */
 #define FACTS_ID_MAX	128 /* rule and policy ids */
 #define FACTS_NAME_MAX	256 /* host name, OS, titles */
@@ -42,9 +44,6 @@ enum facts_state {
 	FACTS_UNKNOWN, /* a check that cannot tell, or not run yet */
 	_FACTS_STATE_MAX,
 };
-
-const char *facts_state_name(enum facts_state state); /* "pass", "fail", "unknown" */
-int facts_state_from_name(const char *name); /* -EINVAL when unknown */
 
 struct facts_rule {
 	char id[FACTS_ID_MAX];

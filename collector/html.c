@@ -197,22 +197,19 @@ int html_text(struct html *h, const char *s)
 	return html_text_n(h, s, s ? strlen(s) : 0);
 }
 
-static int html_vformat(struct html *h, bool escape, const char *format, va_list ap)
-	__attribute__((format(printf, 3, 0)));
-
-static int html_vformat(struct html *h, bool escape, const char *format, va_list ap)
+int html_rawf(struct html *h, const char *format, ...)
 {
 	_cleanup_free_ char *big = NULL;
 	char small[256];
 	const char *p = small;
-	va_list aq;
+	va_list ap;
 	int n;
 
 	if (h->error < 0)
 		return h->error;
-	va_copy(aq, ap);
-	n = vsnprintf(small, sizeof(small), format, aq);
-	va_end(aq);
+	va_start(ap, format);
+	n = vsnprintf(small, sizeof(small), format, ap);
+	va_end(ap);
 	if (n < 0)
 		return (h->error = -EINVAL);
 	if ((size_t)n >= sizeof(small)) {
@@ -221,35 +218,15 @@ static int html_vformat(struct html *h, bool escape, const char *format, va_list
 		big = malloc((size_t)n + 1);
 		if (!big)
 			return (h->error = -ENOMEM);
-		if (vsnprintf(big, (size_t)n + 1, format, ap) != n)
+		va_start(ap, format);
+		n = vsnprintf(big, (size_t)n + 1, format, ap) == n ? n : -1;
+		va_end(ap);
+		if (n < 0)
 			return (h->error = -EINVAL);
 		p = big;
 	}
-	return escape ? html_text_n(h, p, (size_t)n) : html_raw_n(h, p, (size_t)n);
+	return html_raw_n(h, p, (size_t)n);
 }
-
-int html_rawf(struct html *h, const char *format, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, format);
-	r = html_vformat(h, false, format, ap);
-	va_end(ap);
-	return r;
-}
-
-int html_textf(struct html *h, const char *format, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, format);
-	r = html_vformat(h, true, format, ap);
-	va_end(ap);
-	return r;
-}
-
 int html_int(struct html *h, int64_t value)
 {
 	char b[24];

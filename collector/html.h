@@ -19,7 +19,7 @@
  *     r = html_finish(&h, &body, &size);
  *
  * What may come from outside (host names, user names, finding texts, query
- * strings) goes only through html_text(), html_textf() or html_url_value():
+ * strings) goes only through html_text() or html_url_value():
  * they escape & < > " ' so the result is safe both between tags and inside a
  * double- or single-quoted attribute value, and they turn C0 control
  * characters (other than tab and newline), DEL and every byte that is not part
@@ -92,8 +92,7 @@ int html_raw(struct html *h, const char *markup);
 
 /*
  * printf into the buffer, unescaped: only for values the program makes itself
- * (numbers, coordinates, constant class names).  Never %s with outside data;
- * that is what html_textf() is for.
+ * (numbers, coordinates, constant class names).  Never %s with outside data.
  */
 int html_rawf(struct html *h, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
@@ -106,6 +105,7 @@ int html_rawf(struct html *h, const char *format, ...) __attribute__((format(pri
  * appends an em dash, the UI's "no value".
  */
 int html_text_n(struct html *h, const char *s, size_t n);
+int html_text(struct html *h, const char *s);
 
 /*
  * The walk html_text_n() makes, for other formats (CSV): s[n] with each
@@ -114,10 +114,6 @@ int html_text_n(struct html *h, const char *s, size_t n);
  */
 int html_sanitized(struct html *h, const char *s, size_t n,
 		   const char *(*escape_ascii)(unsigned char c));
-int html_text(struct html *h, const char *s);
-
-/* printf, then html_text() on the result. */
-int html_textf(struct html *h, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
 /* Append a decimal integer. */
 int html_int(struct html *h, int64_t value);

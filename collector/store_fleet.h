@@ -55,6 +55,11 @@ enum fleet_state {
 	_FLEET_STATE_MAX,
 };
 
+/* check_state.state holds a facts_state; read back as a fleet_state, the values must agree. */
+_Static_assert(FLEET_PASS == (int)FACTS_PASS && FLEET_FAIL == (int)FACTS_FAIL &&
+		       FLEET_UNKNOWN == (int)FACTS_UNKNOWN && FLEET_EXEMPT == (int)_FACTS_STATE_MAX,
+	       "fleet_state extends facts_state");
+
 const char *fleet_state_name(enum fleet_state s); /* "pass", "fail", "unknown", "exempt" */
 int fleet_state_from_name(const char *name);
 

@@ -429,3 +429,10 @@ int table_end(struct table *t)
 	}
 	return table_error(t);
 }
+
+int table_json_member(yajl_gen gen, const char *key, const char *s)
+{
+	int r = table_json_string(gen, key);
+
+	return r < 0 ? r : table_json_string(gen, s);
+}

@@ -149,4 +149,7 @@ int table_json_gen_new(struct html *out, yajl_gen *ret);
  */
 int table_json_string(yajl_gen gen, const char *s);
 
+/* "key": s in an object, s as table_json_string() writes it (NULL: null). */
+int table_json_member(yajl_gen gen, const char *key, const char *s);
+
 #endif

@@ -15,8 +15,6 @@
 #include "ingest.h"
 #include "ui-internal.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
-
 static const char *const compliance_names[] = {
 	[FLEET_COMPLIANCE_NONE] = "unknown",
 	[FLEET_COMPLIANT] = "compliant",
@@ -470,26 +468,18 @@ static int check_row_json(const struct fleet_check *c, void *userdata)
 	yajl_gen g = p->gen;
 
 	yajl_gen_map_open(g);
-	json_key(g, "rule_id");
-	table_json_string(g, c->rule_id);
-	json_key(g, "title");
-	table_json_string(g, c->title);
-	json_key(g, "severity");
-	table_json_string(g, c->severity);
-	json_key(g, "state");
-	table_json_string(g, fleet_state_name(c->state));
-	json_key(g, "reported");
-	table_json_string(g, fleet_state_name(c->reported));
+	table_json_member(g, "rule_id", c->rule_id);
+	table_json_member(g, "title", c->title);
+	table_json_member(g, "severity", c->severity);
+	table_json_member(g, "state", fleet_state_name(c->state));
+	table_json_member(g, "reported", fleet_state_name(c->reported));
 	json_int(g, "since", c->since);
-	json_key(g, "previous");
-	table_json_string(g, c->previous >= 0 ? fleet_state_name((enum fleet_state)c->previous) :
-						NULL);
-	json_key(g, "reason");
-	table_json_string(g, c->reason);
-	json_key(g, "message");
-	table_json_string(g, c->message);
-	json_key(g, "remediation");
-	table_json_string(g, c->remediation);
+	table_json_member(g, "previous",
+			  c->previous >= 0 ? fleet_state_name((enum fleet_state)c->previous) :
+					     NULL);
+	table_json_member(g, "reason", c->reason);
+	table_json_member(g, "message", c->message);
+	table_json_member(g, "remediation", c->remediation);
 	if (c->exemption_id) {
 		json_int(g, "exemption_id", c->exemption_id);
 		json_int(g, "exemption_expires", c->exemption_expires);
@@ -523,14 +513,10 @@ static int finding_row(int64_t received, int64_t time, int64_t class_uid, const 
 		yajl_gen_map_open(g);
 		json_int(g, "time", time);
 		json_int(g, "received", received);
-		json_key(g, "severity");
-		table_json_string(g, severity);
-		json_key(g, "title");
-		table_json_string(g, title);
-		json_key(g, "status");
-		table_json_string(g, status);
-		json_key(g, "finding");
-		table_json_string(g, kind);
+		table_json_member(g, "severity", severity);
+		table_json_member(g, "title", title);
+		table_json_member(g, "status", status);
+		table_json_member(g, "finding", kind);
 		yajl_gen_map_close(g);
 		return 0;
 	}
@@ -709,13 +695,10 @@ static void device_json_facts(yajl_gen g, const struct fleet_device *d)
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(texts); i++) {
-		json_key(g, texts[i].key);
-		table_json_string(g, texts[i].value[0] ? texts[i].value : NULL);
+		table_json_member(g, texts[i].key, texts[i].value[0] ? texts[i].value : NULL);
 	}
-	json_key(g, "status");
-	table_json_string(g, fleet_status_name(d->status));
-	json_key(g, "compliance");
-	table_json_string(g, compliance_names[d->compliance]);
+	table_json_member(g, "status", fleet_status_name(d->status));
+	table_json_member(g, "compliance", compliance_names[d->compliance]);
 	json_int(g, "failing", d->failing);
 	json_int(g, "policy_serial", d->policy_serial);
 	json_int(g, "first_seen", d->first_seen);

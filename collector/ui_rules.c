@@ -247,18 +247,12 @@ static int rule_json(struct ui_request *req, const struct fleet_rule *rule,
 	if (r < 0)
 		return r;
 	yajl_gen_map_open(g);
-	json_key(g, "rule_id");
-	table_json_string(g, rule->id);
-	json_key(g, "title");
-	table_json_string(g, rule->title);
-	json_key(g, "severity");
-	table_json_string(g, rule->severity);
-	json_key(g, "type");
-	table_json_string(g, rule->type);
-	json_key(g, "message");
-	table_json_string(g, rule->message);
-	json_key(g, "remediation");
-	table_json_string(g, rule->remediation);
+	table_json_member(g, "rule_id", rule->id);
+	table_json_member(g, "title", rule->title);
+	table_json_member(g, "severity", rule->severity);
+	table_json_member(g, "type", rule->type);
+	table_json_member(g, "message", rule->message);
+	table_json_member(g, "remediation", rule->remediation);
 	json_int(g, "last_seen", rule->last_seen);
 	for (int i = 0; i < _FLEET_STATE_MAX; i++)
 		json_int(g, fleet_state_name((enum fleet_state)i), rule->count[i]);

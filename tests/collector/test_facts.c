@@ -139,21 +139,12 @@ static void test_bounds(void **state)
 	free(json);
 }
 
-static void test_state_names(void **state)
-{
-	assert_string_equal(facts_state_name(FACTS_FAIL), "fail");
-	assert_int_equal(facts_state_from_name("unknown"), FACTS_UNKNOWN);
-	assert_int_equal(facts_state_from_name("exempt"), -EINVAL);
-	assert_int_equal(facts_state_from_name(NULL), -EINVAL);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_lifecycle_and_loss),
 		cmocka_unit_test(test_bounds),
-		cmocka_unit_test(test_state_names),
 	};
 
 	return cmocka_run_group_tests_name("facts", tests, NULL, NULL);
