@@ -499,7 +499,7 @@ test: all unit check clang-build po-check docs-check man-check units-check deb-c
 # and within the targets: 4.5 for the agent, which runs as root to load its probes, 3.5
 # for the collector and for the notifier's user unit.  systemd-analyze verify runs on the
 # installed units in the real-boot test, where their programs and systemd's targets are.
-UNITS_SCORED := postured:45 posture-collector:35 user/postured-notify:35
+UNITS_SCORED := postured:45 posture-collector:35 posture-forward@:35 user/postured-notify:35
 .PHONY: units-check
 units-check:
 	$(call msg,UNITS,systemd-analyze security --offline)
@@ -660,12 +660,13 @@ install: all man
 		> $(DESTDIR)$(USERUNITDIR)/postured-notify.service
 	sed 's|@BINDIR@|$(BINDIR)|g' packaging/xdg/postured-notify.desktop \
 		> $(DESTDIR)$(SYSCONFDIR)/xdg/autostart/postured-notify.desktop
-	for u in postured posture-collector; do \
+	for u in postured posture-collector posture-forward@; do \
 		sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/systemd/$$u.service.in \
 			> $(DESTDIR)$(UNITDIR)/$$u.service || exit 1; done
 	chmod 0644 $(DESTDIR)$(USERUNITDIR)/postured-notify.service \
 		$(DESTDIR)$(SYSCONFDIR)/xdg/autostart/postured-notify.desktop \
-		$(DESTDIR)$(UNITDIR)/postured.service $(DESTDIR)$(UNITDIR)/posture-collector.service
+		$(DESTDIR)$(UNITDIR)/postured.service $(DESTDIR)$(UNITDIR)/posture-collector.service \
+		$(DESTDIR)$(UNITDIR)/posture-forward@.service
 	for l in $(PO_LANGS); do install -D -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/postured.mo \
 		$(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/postured.mo; done
 	for m in $(MAN_PAGES); do s=$${m##*.}; install -D -m 0644 $(BUILD)/man/$$m \

@@ -6,13 +6,16 @@
 
 all: $(BUILD)/posture-collector
 
-COLLECTOR_PKGS := libmicrohttpd gnutls libsystemd yajl sqlite3 zlib libcrypto
+COLLECTOR_PKGS := libmicrohttpd gnutls libsystemd yajl sqlite3 zlib libcrypto libssl relp
 COLLECTOR_PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(COLLECTOR_PKGS) 2>/dev/null)
 COLLECTOR_PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(COLLECTOR_PKGS) 2>/dev/null)
 
 COLLECTOR_SRCS := collector/main.c collector/server.c collector/peer.c collector/ingest.c \
 	collector/store.c collector/store_identity.c collector/store_fleet.c collector/store_fleet_query.c collector/facts.c collector/ca.c collector/csr.c collector/est.c collector/est_hook.c collector/httpd.c collector/upkeep.c collector/ui.c collector/ui_overview.c collector/ui_devices.c collector/ui_rules.c collector/ui_exemptions.c collector/admin.c collector/feed.c collector/validate.c collector/crypto.c \
 	collector/net.c
+# The OCSF export log for SOCs and its forwarders (posture-collector forward).
+COLLECTOR_SRCS += collector/export.c collector/export_line.c collector/export_read.c \
+	collector/forward.c collector/forward_syslog.c collector/forward_relp.c
 # The fleet UI's rendering: an output buffer and page frame, tables, the trend chart; pure, no I/O.
 COLLECTOR_SRCS += collector/html.c collector/table.c collector/svg.c
 COLLECTOR_OBJS = $(call obj,$(COLLECTOR_SRCS))
@@ -43,7 +46,8 @@ COLLECTOR_TEST_SRCS := $(COLLECTOR_HARNESS_SHARED_SRCS) $(COLLECTOR_HARNESS_DB_S
 	$(addprefix tests/collector/,harness.c harness_http.c harness_records.c harness_crypto.c \
 	harness_pki.c harness_enroll.c test_collector.c test_cli.c test_ingest_http.c test_tls.c \
 	test_policy_feed.c test_enroll.c test_identity.c test_ca_hook.c test_crash.c test_fleet.c \
-	harness_browser.c test_fleet_browser.c)
+	harness_browser.c test_fleet_browser.c harness_siem.c test_forward.c) \
+	collector/export_read.c basic/fileio.c basic/string-util.c
 COLLECTOR_TEST_OBJS = $(call obj,$(COLLECTOR_TEST_SRCS))
 
 # A narrower pattern than the userspace one, so it wins: no BPF skeletons, libcurl's flags.
@@ -78,14 +82,21 @@ $(BUILD)/asan/tests/collector/test_ingest: $(COLLECTOR_INGEST_TEST_SRCS) collect
 # The fleet UI's rendering (html.h, table.h, svg.h): a cmocka binary a module, plain and under
 # ASan+UBSan, each linking its module and what that needs.  tests/collector/run runs them;
 # make collector-ui-test runs only them.
-COLLECTOR_UI_TESTS := html table svg facts
+COLLECTOR_UI_TESTS := html table svg facts export
 COLLECTOR_UI_TEST_html_SRCS := collector/html.c
 COLLECTOR_UI_TEST_table_SRCS := collector/table.c collector/html.c
 COLLECTOR_UI_TEST_svg_SRCS := collector/svg.c collector/html.c
 # The fleet facts of a record: pure too, and what every snapshot from a device goes through.
 COLLECTOR_UI_TEST_facts_SRCS := collector/facts.c
+# The export log, its reader and cursors, the syslog message: files in a temporary directory.
+COLLECTOR_UI_TEST_export_SRCS := collector/export.c collector/export_line.c collector/export_read.c \
+	collector/forward_syslog.c tests/ocsf/ocsf_validate.c basic/log.c basic/fileio.c \
+	basic/string-util.c
+COLLECTOR_UI_TEST_export_CFLAGS = -DSOURCE_DIR='"$(CURDIR)"'
+COLLECTOR_UI_TEST_export_LIBS = $(shell $(PKG_CONFIG) --libs libsystemd zlib libssl libcrypto \
+	2>/dev/null)
 COLLECTOR_UI_TEST_HDRS := collector/html.h collector/table.h collector/svg.h collector/facts.h basic/cleanup.h \
-	basic/json-util.h
+	basic/json-util.h collector/export.h collector/export_read.h collector/forward.h
 COLLECTOR_UI_TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags yajl cmocka 2>/dev/null)
 COLLECTOR_UI_TEST_LIBS = $(shell $(PKG_CONFIG) --libs yajl cmocka 2>/dev/null)
 
@@ -94,14 +105,16 @@ $(BUILD)/tests/collector/test_$(1): tests/collector/test_$(1).c $(COLLECTOR_UI_T
 		$(COLLECTOR_UI_TEST_HDRS)
 	$$(call msg,CC,$$@)
 	@mkdir -p $$(@D)
-	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(COLLECTOR_UI_TEST_CFLAGS) $$(CFLAGS) $$(ALL_LDFLAGS) \
-		$$(filter %.c,$$^) $$(COLLECTOR_UI_TEST_LIBS) -o $$@
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(COLLECTOR_UI_TEST_CFLAGS) $$(COLLECTOR_UI_TEST_$(1)_CFLAGS) \
+		$$(CFLAGS) $$(ALL_LDFLAGS) $$(filter %.c,$$^) $$(COLLECTOR_UI_TEST_LIBS) \
+		$$(COLLECTOR_UI_TEST_$(1)_LIBS) -o $$@
 $(BUILD)/asan/tests/collector/test_$(1): tests/collector/test_$(1).c \
 		$(COLLECTOR_UI_TEST_$(1)_SRCS) $(COLLECTOR_UI_TEST_HDRS)
 	$$(call msg,CC-SAN,$$@)
 	@mkdir -p $$(@D)
-	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(SAN_FLAGS) $$(COLLECTOR_UI_TEST_CFLAGS) $$(CFLAGS) \
-		$$(ALL_LDFLAGS) $$(filter %.c,$$^) $$(COLLECTOR_UI_TEST_LIBS) -o $$@
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(SAN_FLAGS) $$(COLLECTOR_UI_TEST_CFLAGS) \
+		$$(COLLECTOR_UI_TEST_$(1)_CFLAGS) $$(CFLAGS) $$(ALL_LDFLAGS) $$(filter %.c,$$^) \
+		$$(COLLECTOR_UI_TEST_LIBS) $$(COLLECTOR_UI_TEST_$(1)_LIBS) -o $$@
 endef
 $(foreach t,$(COLLECTOR_UI_TESTS),$(eval $(call collector_ui_test_rules,$(t))))
 COLLECTOR_UI_TEST_BINS := $(foreach t,$(COLLECTOR_UI_TESTS),$(BUILD)/tests/collector/test_$(t) \

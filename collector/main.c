@@ -24,6 +24,9 @@
 #include "ca.h"
 #include "crypto.h"
 #include "est.h"
+#include "export.h"
+#include "export_read.h"
+#include "forward.h"
 #include "net.h"
 #include "validate.h"
 #include "feed.h"
@@ -37,7 +40,8 @@
 #define POSTURED_VERSION "0"
 #endif
 
-#define PEM_FILE_MAX (256 * 1024)
+#define PEM_FILE_MAX	     (256 * 1024)
+#define STATUS_INTERVAL_USEC (10 * USEC_PER_SEC)
 
 /* GnuTLS priorities: TLS 1.3 preferred (negotiated whenever the client has it), 1.2 minimum. */
 #define TLS_PRIORITIES_12 "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
@@ -63,6 +67,8 @@ struct options {
 	bool ui_trust_proxy;
 	uint64_t retention_sec; /* 0: records are kept */
 	uint64_t rollup_interval_sec;
+	const char *export_dir; /* the OCSF export log; NULL: none */
+	struct export_limits export_limits;
 };
 
 /* What the SIGHUP handler needs. */
@@ -71,6 +77,8 @@ struct collector {
 	struct server *server;
 	struct store *store;
 	EVP_PKEY *policy_public_key;
+	struct export *export;
+	char status_prefix[2 * NET_ADDRESS_MAX + 64];
 };
 
 static void help(void)
@@ -80,6 +88,8 @@ static void help(void)
 	       "       posture-collector token create|list|revoke ...   enrollment tokens\n"
 	       "       posture-collector device list|revoke|retire ...  device identities\n"
 	       "       posture-collector audit [--device ID]            who enrolled, renewed, revoked\n"
+	       "       posture-collector forward --export-dir DIR --name NAME --to URL ...\n"
+	       "                                                    the export log to a SIEM\n"
 	       "\n"
 	       "The postured reference collector: HTTPS with client certificates.\n"
 	       "  POST /v1/reports   NDJSON reports from devices, stored in SQLite\n"
@@ -122,6 +132,11 @@ static void help(void)
 	       "                              0 keeps them); state and roll-ups stay\n"
 	       "  --rollup-interval DURATION  how often today's fleet roll-up is written\n"
 	       "                              (default 5m)\n"
+	       "  --export-dir DIR            append every record accepted to the OCSF export\n"
+	       "                              log in DIR, for SOCs (docs/soc.md)\n"
+	       "  --export-max-size N         size at which an export file is closed (default 64M)\n"
+	       "  --export-max-age DURATION   age at which it is closed (default 1h)\n"
+	       "  --export-keep N             export files kept, compressed (default 48)\n"
 	       "  -h --help                   show this help\n"
 	       "  --version                   show the version\n"
 	       "\n"
@@ -194,6 +209,10 @@ enum {
 	ARG_UI_TRUST_PROXY,
 	ARG_RETENTION,
 	ARG_ROLLUP_INTERVAL,
+	ARG_EXPORT_DIR,
+	ARG_EXPORT_MAX_SIZE,
+	ARG_EXPORT_MAX_AGE,
+	ARG_EXPORT_KEEP,
 	ARG_VERSION,
 };
 
@@ -225,10 +244,15 @@ static int parse_argv(int argc, char **argv, struct options *o)
 		{ "ui-trust-proxy", no_argument, NULL, ARG_UI_TRUST_PROXY },
 		{ "retention", required_argument, NULL, ARG_RETENTION },
 		{ "rollup-interval", required_argument, NULL, ARG_ROLLUP_INTERVAL },
+		{ "export-dir", required_argument, NULL, ARG_EXPORT_DIR },
+		{ "export-max-size", required_argument, NULL, ARG_EXPORT_MAX_SIZE },
+		{ "export-max-age", required_argument, NULL, ARG_EXPORT_MAX_AGE },
+		{ "export-keep", required_argument, NULL, ARG_EXPORT_KEEP },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{}
 	};
+	bool export_limits_changed = false;
 	uint64_t v;
 	int c, r;
 
@@ -362,6 +386,35 @@ static int parse_argv(int argc, char **argv, struct options *o)
 					optarg);
 			o->rollup_interval_sec = v;
 			break;
+		case ARG_EXPORT_DIR:
+			o->export_dir = optarg;
+			break;
+		case ARG_EXPORT_MAX_SIZE:
+			export_limits_changed = true;
+			r = parse_size_option("--export-max-size", optarg, 64 * 1024, 1ULL << 40,
+					      &v);
+			if (r < 0)
+				return r;
+			o->export_limits.max_size = v;
+			break;
+		case ARG_EXPORT_MAX_AGE:
+			export_limits_changed = true;
+			r = admin_parse_duration(optarg, &v);
+			if (r < 0 || v < 1 || v > 30ULL * 86400)
+				return log_error_errno(
+					EINVAL,
+					"Invalid --export-max-age '%s': a number with s, m, h or d, "
+					"from 1s to 30d.",
+					optarg);
+			o->export_limits.max_age_sec = v;
+			break;
+		case ARG_EXPORT_KEEP:
+			export_limits_changed = true;
+			r = parse_size_option("--export-keep", optarg, 2, 100000, &v);
+			if (r < 0)
+				return r;
+			o->export_limits.keep = (unsigned)v;
+			break;
 		case 'h':
 			help();
 			return 0;
@@ -392,6 +445,9 @@ static int parse_argv(int argc, char **argv, struct options *o)
 					       "or --ui-trust-proxy (a sign-on proxy), or both.");
 	if (!o->ui_listen && (o->ui_ca || o->ui_trust_proxy))
 		return log_error_errno(EINVAL, "--ui-ca and --ui-trust-proxy need --ui-listen.");
+	if (!o->export_dir && export_limits_changed)
+		return log_error_errno(EINVAL, "--export-max-size, --export-max-age and "
+					       "--export-keep need --export-dir.");
 	return 1;
 }
 
@@ -511,6 +567,53 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	return 0;
 }
 
+struct status_line {
+	char *buf;
+	size_t size, len;
+	int64_t now;
+};
+
+static int status_destination(const struct export_destination *d, void *userdata)
+{
+	struct status_line *l = userdata;
+	int n;
+
+	n = snprintf(l->buf + l->len, l->size - l->len,
+		     "; %s: %" PRIu64 " forwarded, %" PRIu64 " pending", d->cursor.name,
+		     d->cursor.forwarded, d->pending);
+	if (n > 0 && (size_t)n < l->size - l->len)
+		l->len += (size_t)n;
+	if (d->oldest_pending_ms > 0 && l->now > d->oldest_pending_ms) {
+		n = snprintf(l->buf + l->len, l->size - l->len, " (oldest %" PRId64 " s)",
+			     (l->now - d->oldest_pending_ms) / 1000);
+		if (n > 0 && (size_t)n < l->size - l->len)
+			l->len += (size_t)n;
+	}
+	return 0;
+}
+
+/* STATUS= with the export's counters, for systemctl status. */
+static int on_status_timer(sd_event_source *source, uint64_t usec, void *userdata)
+{
+	struct collector *col = userdata;
+	struct export_counters counters;
+	char buf[1024];
+	struct status_line l = { .buf = buf,
+				 .size = sizeof(buf),
+				 .now = (int64_t)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC) };
+	int n;
+
+	export_get_counters(col->export, &counters);
+	n = snprintf(buf, sizeof(buf), "%s; exported %" PRIu64 " since start, %" PRIu64 " in all%s",
+		     col->status_prefix, counters.exported, counters.next - 1,
+		     counters.failed ? " (appends failing)" : "");
+	l.len = n > 0 ? MIN((size_t)n, sizeof(buf) - 1) : 0;
+	(void)export_destinations(export_dir(col->export), counters.next, status_destination, &l);
+	(void)sd_notifyf(false, "STATUS=%s", buf);
+	(void)sd_event_source_set_time(source, usec + STATUS_INTERVAL_USEC);
+	return 0;
+}
+
 static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	log_info("Received %s, stopping.", strsignal((int)si->ssi_signo));
@@ -566,6 +669,7 @@ static int run_server(const struct options *o)
 	_cleanup_(ca_freep) struct ca *ca = NULL;
 	_cleanup_(ui_freep) struct ui *ui = NULL;
 	_cleanup_(upkeep_freep) struct upkeep *upkeep = NULL;
+	_cleanup_(export_freep) struct export *export = NULL;
 	_cleanup_free_ char *ui_trust = NULL;
 	char ui_bound[NET_ADDRESS_MAX] = "";
 	struct collector col = { .options = o };
@@ -700,6 +804,19 @@ static int run_server(const struct options *o)
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the policy feed: %m");
 
+	if (o->export_dir) {
+		r = export_open(e, o->export_dir, &o->export_limits, &export);
+		if (r < 0)
+			return log_error_errno(r, "Failed to open the export log in '%s': %m",
+					       o->export_dir);
+		server_set_export(server, export);
+		col.export = export;
+		r = sd_event_add_time_relative(e, NULL, CLOCK_MONOTONIC, STATUS_INTERVAL_USEC,
+					       USEC_PER_SEC, on_status_timer, &col);
+		if (r < 0)
+			return log_error_errno(r, "Failed to set up the status timer: %m");
+	}
+
 	r = upkeep_new(e, store, o->rollup_interval_sec, o->retention_sec, &upkeep);
 	if (r < 0)
 		return log_error_errno(r, "Failed to start the store's upkeep: %m");
@@ -714,8 +831,9 @@ static int run_server(const struct options *o)
 		 !ca	    ? "off" :
 		 o->ca_hook ? "by the external CA" :
 			      "on");
-	(void)sd_notifyf(false, "READY=1\nSTATUS=Listening on %s%s%s", bound,
-			 ui_bound[0] ? ", fleet view on " : "", ui_bound);
+	snprintf(col.status_prefix, sizeof(col.status_prefix), "Listening on %s%s%s", bound,
+		 ui_bound[0] ? ", fleet view on " : "", ui_bound);
+	(void)sd_notifyf(false, "READY=1\nSTATUS=%s", col.status_prefix);
 
 	r = sd_event_loop(e);
 	(void)sd_notify(false, "STOPPING=1");
@@ -804,6 +922,11 @@ int main(int argc, char **argv)
 		.cert_lifetime_sec = 90 * 86400,
 		.retention_sec = 180 * 86400,
 		.rollup_interval_sec = 300,
+		.export_limits = {
+			.max_size = EXPORT_DEFAULT_MAX_SIZE,
+			.max_age_sec = EXPORT_DEFAULT_MAX_AGE_SEC,
+			.keep = EXPORT_DEFAULT_KEEP,
+		},
 		.limits = {
 			.max_body = 8 << 20,
 			.max_inflated = 64 << 20,
@@ -824,6 +947,8 @@ int main(int argc, char **argv)
 	if (argc >= 2 && (strcmp(argv[1], "token") == 0 || strcmp(argv[1], "device") == 0 ||
 			  strcmp(argv[1], "audit") == 0))
 		return admin_run(argc - 1, argv + 1) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	if (argc >= 2 && strcmp(argv[1], "forward") == 0)
+		return forward_run(argc - 1, argv + 1) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
 	r = parse_argv(argc, argv, &o);
 	if (r <= 0)

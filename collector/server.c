@@ -24,6 +24,7 @@
 
 #include "basic/log.h"
 #include "basic/time-util.h"
+#include "export.h"
 #include "ingest.h"
 #include "net.h"
 #include "est.h"
@@ -31,6 +32,7 @@
 #include "httpd.h"
 #include "peer.h"
 #include "server.h"
+#include "store_fleet.h"
 
 #define CONTENT_TYPE_JSON   "application/json"
 #define CONTENT_TYPE_NDJSON "application/x-ndjson"
@@ -44,6 +46,7 @@ struct server {
 	struct MHD_Daemon *daemon;
 	struct httpd *httpd;
 	struct store *store;
+	struct export *export; /* NULL: no export log */
 	struct server_limits limits;
 	size_t pending; /* bytes held by bodies being received */
 
@@ -60,6 +63,7 @@ struct server {
 	/* Anything an outsider can trigger is logged at a bounded rate. */
 	struct ratelimit log_rejects;
 	struct ratelimit log_store;
+	struct ratelimit log_export;
 	struct httpd_log log_mhd;
 };
 
@@ -418,6 +422,51 @@ static int64_t now_ms(void)
 	return (int64_t)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC);
 }
 
+struct export_batch {
+	struct server *server;
+	struct export_context context;
+};
+
+/*
+ * The new records of a batch into the export log, before the store commits
+ * them: a crash between the two repeats them in the log when the device
+ * resends, and leaves none out.
+ */
+static int export_before_commit(const struct record *records, const bool *fresh, size_t n,
+				void *userdata)
+{
+	struct export_batch *b = userdata;
+	struct server *s = b->server;
+	_cleanup_(yajl_gen_freep) yajl_gen g = NULL;
+	char owner[FACTS_NAME_MAX];
+	const unsigned char *buf;
+	size_t size, n_fresh = 0;
+	int r;
+
+	r = store_fleet_owner(s->store, b->context.device_id, owner, sizeof(owner));
+	if (r < 0)
+		return r;
+	b->context.owner = owner;
+	g = yajl_gen_alloc(NULL);
+	if (!g)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (!fresh[i])
+			continue;
+		r = export_line_append(g, &records[i], &b->context);
+		if (r < 0)
+			return r;
+		n_fresh++;
+	}
+	if (yajl_gen_get_buf(g, &buf, &size) != yajl_gen_status_ok)
+		return -ENOMEM;
+	r = export_append(s->export, (const char *)buf, size, n_fresh);
+	if (r < 0 && ratelimit_below(&s->log_export))
+		log_error_errno(r, "Failed to append %zu record(s) to the export log in %s: %m",
+				n_fresh, export_dir(s->export));
+	return r;
+}
+
 /* The whole body is in: decode, validate every line, store in one transaction, answer. */
 static enum MHD_Result request_finish_reports(struct request *req, struct MHD_Connection *c)
 {
@@ -427,7 +476,10 @@ static enum MHD_Result request_finish_reports(struct request *req, struct MHD_Co
 	struct ingest_error error = {};
 	const char *body = req->body ? req->body : "";
 	size_t size = req->size;
-	int64_t acked = 0;
+	struct export_batch ctx;
+	const struct store_batch_hook hook = { .before_commit = export_before_commit,
+					       .userdata = &ctx };
+	int64_t acked = 0, received;
 	int r;
 
 	if (req->gzip) {
@@ -466,8 +518,12 @@ static enum MHD_Result request_finish_reports(struct request *req, struct MHD_Co
 			    "stored under the certificate's identity.",
 			    req->peer.device_id, req->address, batch.n_uid_mismatch);
 
-	r = store_batch(s->store, req->peer.device_id, req->address, now_ms(), batch.records,
-			batch.n_records, &acked);
+	received = now_ms();
+	ctx = (struct export_batch){ .server = s,
+				     .context = { .device_id = req->peer.device_id,
+						  .received_ms = received } };
+	r = store_batch(s->store, req->peer.device_id, req->address, received, batch.records,
+			batch.n_records, s->export ? &hook : NULL, &acked);
 	if (r < 0) {
 		/* The agents keep their spools and retry after Retry-After. */
 		if (ratelimit_below(&s->log_store))
@@ -707,6 +763,7 @@ int server_new(sd_event *e, int listen_fd, const struct server_tls *tls,
 	s->log_enroll = RATELIMIT_INIT(10 * USEC_PER_SEC, 50);
 	s->log_rejects = RATELIMIT_INIT(10 * USEC_PER_SEC, 20);
 	s->log_store = RATELIMIT_INIT(10 * USEC_PER_SEC, 5);
+	s->log_export = RATELIMIT_INIT(10 * USEC_PER_SEC, 5);
 	s->log_mhd =
 		(struct httpd_log){ .prefix = "", .rate = RATELIMIT_INIT(10 * USEC_PER_SEC, 20) };
 
@@ -773,6 +830,11 @@ static int policy_add_headers(struct MHD_Response *response, const struct feed *
 		    MHD_YES)
 		return -ENOMEM;
 	return 0;
+}
+
+void server_set_export(struct server *s, struct export *export)
+{
+	s->export = export;
 }
 
 int server_set_policy(struct server *s, struct feed *feed)

@@ -60,4 +60,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct server *, server_free);
  */
 int server_set_policy(struct server *s, struct feed *feed);
 
+struct export;
+
+/* Appends every new record to export (borrowed; NULL: none) before it is stored (export.h). */
+void server_set_export(struct server *s, struct export *export);
+
 #endif

@@ -294,7 +294,7 @@ static bool store_batch_has_facts(const struct record *rec)
 
 static int store_batch_in_transaction(struct store *s, const char *device_id, const char *address,
 				      int64_t now_ms, const struct record *records, size_t n,
-				      int64_t *ret_acked_seq)
+				      const struct store_batch_hook *hook, int64_t *ret_acked_seq)
 {
 	_cleanup_free_ bool *fresh = NULL;
 	int64_t max_seq = 0;
@@ -343,6 +343,12 @@ static int store_batch_in_transaction(struct store *s, const char *device_id, co
 				return r;
 		}
 
+	if (hook && hook->before_commit) {
+		r = hook->before_commit(records, fresh, n, hook->userdata);
+		if (r < 0)
+			return r;
+	}
+
 	sqlite3_bind_text(s->select_acked, 1, device_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s->select_acked);
 	if (rc == SQLITE_ROW)
@@ -353,7 +359,8 @@ static int store_batch_in_transaction(struct store *s, const char *device_id, co
 }
 
 int store_batch(struct store *s, const char *device_id, const char *address, int64_t now_ms,
-		const struct record *records, size_t n, int64_t *ret_acked_seq)
+		const struct record *records, size_t n, const struct store_batch_hook *hook,
+		int64_t *ret_acked_seq)
 {
 	int64_t acked = 0;
 	int r;
@@ -361,7 +368,7 @@ int store_batch(struct store *s, const char *device_id, const char *address, int
 	r = store_begin(s);
 	if (r < 0)
 		return r;
-	r = store_batch_in_transaction(s, device_id, address, now_ms, records, n, &acked);
+	r = store_batch_in_transaction(s, device_id, address, now_ms, records, n, hook, &acked);
 	r = store_end(s, r);
 	if (r < 0)
 		return r;

@@ -23,16 +23,26 @@ int store_open(const char *path, struct store **ret);
 struct store *store_free(struct store *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct store *, store_free);
 
+/* What a batch's caller does inside its transaction, after the inserts and before the commit. */
+struct store_batch_hook {
+	/* fresh[i]: records[i] was not stored before.  A negative return rolls the batch back. */
+	int (*before_commit)(const struct record *records, const bool *fresh, size_t n,
+			     void *userdata);
+	void *userdata;
+};
+
 /*
  * Stores records[n] for device_id in one transaction, ignoring those already
  * stored (same device, boot_uid and seq), and records the contact in the
  * devices table.  now_ms is the realtime in milliseconds, address the peer's
- * address as text (may be NULL).  On success returns 0 and the highest seq
- * stored for the device in *ret_acked_seq; on failure nothing of the batch is
- * stored and -errno is returned (-ENOSPC when the disk is full).
+ * address as text (may be NULL), hook (may be NULL) called before the
+ * commit.  On success returns 0 and the highest seq stored for the device in
+ * *ret_acked_seq; on failure nothing of the batch is stored and -errno is
+ * returned (-ENOSPC when the disk is full).
  */
 int store_batch(struct store *s, const char *device_id, const char *address, int64_t now_ms,
-		const struct record *records, size_t n, int64_t *ret_acked_seq);
+		const struct record *records, size_t n, const struct store_batch_hook *hook,
+		int64_t *ret_acked_seq);
 
 /* SQLite's message for the last failure, for the caller's log line. */
 const char *store_last_error(struct store *s);

@@ -693,3 +693,22 @@ int store_fleet_set_owner(struct store *s, const char *device_id, const char *ow
 		return r;
 	return store_end(s, set_owner_in_transaction(s, device_id, owner, serial, actor, now));
 }
+
+int store_fleet_owner(struct store *s, const char *device_id, char *buf, size_t size)
+{
+	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	int rc, r;
+
+	r = store_cached(s, "SELECT owner FROM device_owner WHERE device_id = ?1", &stmt);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(stmt, 1, device_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		store_copy_text(buf, size, store_column_text(stmt, 0));
+		return 0;
+	}
+	if (size > 0)
+		buf[0] = '\0';
+	return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}

@@ -244,6 +244,9 @@ int store_fleet_exemptions(struct store *s, int64_t now, bool all, const char *d
 			   int (*cb)(const struct fleet_exemption *e, void *userdata),
 			   void *userdata);
 
+/* The owner IT set for device_id into buf ("" when none).  Returns 0 or -errno. */
+int store_fleet_owner(struct store *s, const char *device_id, char *buf, size_t size);
+
 /* Sets the owner and the serial IT knows a device by (NULL: leave as is), with an audit row. */
 int store_fleet_set_owner(struct store *s, const char *device_id, const char *owner,
 			  const char *serial, const char *actor, int64_t now);

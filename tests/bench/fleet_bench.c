@@ -142,7 +142,7 @@ static int fill(const char *db, size_t n, long long now)
 					   .seq = 3 };
 		for (int k = 0; k < 3; k++)
 			memcpy(recs[k].boot_uid, "0123456789abcdef0123456789abcdef", 33);
-		if (store_batch(s, id, "127.0.0.1", now, recs, 3, &acked) < 0)
+		if (store_batch(s, id, "127.0.0.1", now, recs, 3, NULL, &acked) < 0)
 			goto fail;
 	}
 	/* A few exemptions: the first screen applies them as it counts. */

@@ -107,6 +107,7 @@ extern const struct test enroll_tests[];
 extern const struct test identity_tests[];
 extern const struct test ca_hook_tests[];
 extern const struct test fleet_tests[];
+extern const struct test forward_tests[];
 
 /*
  * The whole run: takes argv (POSTURE-COLLECTOR MAKE-TEST-PKI), makes the

@@ -64,6 +64,42 @@ static int notify_socket_open(const char *path)
 	return fd;
 }
 
+pid_t process_spawn(const char *const argv[], const char *log_path)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(127);
+		if (log < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
+			_exit(127);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int process_stop(pid_t pid, int sig)
+{
+	long long deadline = now_ms() + 10000;
+	int status;
+
+	if (pid <= 0 || kill(pid, sig) < 0)
+		return -1;
+	while (now_ms() < deadline) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		msleep(20);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
 int collector_spawn(struct collector *c, const char *const argv[], const char *notify_path,
 		    int *ret_exit)
 {

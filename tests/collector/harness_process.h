@@ -33,6 +33,16 @@ struct collector {
 int process_run(char *const argv[], const char *out_path, const char *err_path);
 
 /*
+ * Starts argv (argv[0] a path) in the background with stdout and stderr
+ * appended to log_path, killed when the caller dies.  Returns its pid, or
+ * -1.  The caller reaps it (process_stop()).
+ */
+pid_t process_spawn(const char *const argv[], const char *log_path);
+
+/* Sends sig to pid and reaps it, waiting up to 10 s (then SIGKILL); its status as process_run(). */
+int process_stop(pid_t pid, int sig);
+
+/*
  * Starts argv (argv[0] the collector binary; the caller gives every option)
  * with stdout and stderr to c->log, killed when the caller dies
  * (PR_SET_PDEATHSIG), and waits up to 10 s for READY=1 on a

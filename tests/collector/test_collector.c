@@ -17,8 +17,9 @@
  * are last as the slowest.
  */
 static const struct test *const suites[] = {
-	cli_tests,	ingest_http_tests, tls_tests,	policy_feed_tests, enroll_tests,
-	identity_tests, ca_hook_tests,	   fleet_tests, crash_tests,	   NULL,
+	cli_tests,     ingest_http_tests, tls_tests,	 policy_feed_tests,
+	enroll_tests,  identity_tests,	  ca_hook_tests, fleet_tests,
+	forward_tests, crash_tests,	  NULL,
 };
 
 int main(int argc, char **argv)

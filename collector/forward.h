@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * posture-collector forward: one forwarder, its own process (a unit of its
+ * own under systemd), that follows the export log (export.h) from its
+ * cursor and sends each record it takes to one SIEM: syslog (RFC 5424) over
+ * TLS with RFC 5425 framing, or RELP (librelp) with or without TLS.  The
+ * collector never waits for it: a SIEM that is down only makes the cursor
+ * stay behind, and the forwarder sends on from there when it is back.
+ *
+ * The cursor moves past a record only when the record is known delivered:
+ * with RELP when its window is acknowledged (or the session closed
+ * cleanly); with syslog/TLS, which has no acknowledgement, when the peer
+ * has taken every byte at the TCP level and the connection has stayed up
+ * for a second after.  What was sent and not known delivered is sent
+ * again after a failure, so a SIEM may see a record twice (the same
+ * metadata.uid), never miss one that the log still holds.
+ */
+#ifndef POSTURED_COLLECTOR_FORWARD_H
+#define POSTURED_COLLECTOR_FORWARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The verb: argv[0] is "forward".  Runs until SIGTERM or SIGINT; returns 0 or -errno. */
+int forward_run(int argc, char **argv);
+
+/* --- the parts (forward_syslog.c, forward_relp.c), for the verb and the tests ------------- */
+
+/* What a record's syslog header is made of, taken from its OCSF fields. */
+struct forward_record {
+	int64_t class_uid;
+	int64_t severity_id; /* OCSF: 0 unknown, 1 informational ... 6 fatal, 99 other */
+	int64_t time_ms;
+	const char *hostname; /* device.hostname as the device sent it; NULL: none */
+	const char *json; /* the exported line */
+	size_t json_size;
+};
+
+/* Reads the fields of the exported line json[size] into *ret (pointing into it): 0 or -EBADMSG. */
+int forward_record_parse(const char *json, size_t size, struct forward_record *ret,
+			 void **ret_tree);
+void forward_record_done(void *tree);
+
+/* The syslog severity (RFC 5424, 0 emergency .. 7 debug) for an OCSF severity_id. */
+int forward_syslog_severity(int64_t severity_id);
+
+/*
+ * Formats r as one RFC 5424 message, "<PRI>1 TIME HOST postured - ocsf-CLASS - JSON",
+ * into a new buffer (HOST reduced to printable ASCII, at most 255 bytes; "-"
+ * when there is none).  With framed, the RFC 5425 length and a space come
+ * first.  Returns 0, *ret and its size; -ENOMEM.
+ */
+int forward_syslog_format(const struct forward_record *r, int facility, bool framed, char **ret,
+			  size_t *ret_size);
+
+struct forward_target {
+	char scheme[16]; /* "syslog+tls", "relp", "relp+tls" */
+	char host[256];
+	char port[8];
+	const char *ca, *cert, *key; /* PEM files; ca required with TLS */
+	const char *server_name; /* the certificate's name to check; NULL: host */
+	unsigned window; /* RELP: messages in flight */
+};
+
+/* Parses URL ("syslog+tls://HOST[:PORT]", "relp://HOST:PORT", "relp+tls://HOST:PORT"). */
+int forward_target_parse(const char *url, struct forward_target *ret, char *reason,
+			 size_t reason_size);
+
+/* A connection to a SIEM. */
+struct forward_transport;
+
+struct forward_transport_ops {
+	/* Connects: 0, or -errno with a sentence in why. */
+	int (*connect)(const struct forward_target *t, struct forward_transport **ret, char *why,
+		       size_t why_size);
+	/* Sends one message (unframed): 0, or -errno with why; the connection is then done. */
+	int (*send)(struct forward_transport *c, const char *msg, size_t len, char *why,
+		    size_t why_size);
+	/*
+	 * How many of the messages sent on this connection are known delivered,
+	 * idle saying nothing more is to be sent for now.  0, or -errno: broken.
+	 */
+	int (*confirmed)(struct forward_transport *c, bool idle, uint64_t *ret_count);
+	void (*close)(struct forward_transport *c);
+};
+
+extern const struct forward_transport_ops forward_syslog_tls_ops;
+extern const struct forward_transport_ops forward_relp_ops;
+
+#endif

@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The export to a SOC, end to end: devices enrolled over EST post over mTLS
+ * to a collector with an export log; two forwarders (syslog/TLS and RELP)
+ * feed a real rsyslog, whose output files are what a SIEM took.  Each test
+ * has a collector, a log, an rsyslog and forwarders of its own.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <yajl/yajl_tree.h>
+
+#include "basic/cleanup.h"
+#include "harness.h"
+#include "harness_enroll.h"
+#include "harness_siem.h"
+
+#define N_DEVICES  10
+#define PER_DEVICE 1000
+#define BATCH	   100
+#define ALL	   (N_DEVICES * PER_DEVICE)
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
+
+struct export_fixture {
+	struct collector c;
+	char name[32];
+	char export_dir[512];
+	char listen[64];
+	struct enroll_token tok;
+	struct enroll_device dev[N_DEVICES];
+	struct siem siem;
+	pid_t fw_tls, fw_relp;
+	char tls_log[600], relp_log[600];
+};
+
+static void fixture_done(struct export_fixture *F)
+{
+	if (F->fw_tls > 0)
+		process_stop(F->fw_tls, SIGTERM);
+	if (F->fw_relp > 0)
+		process_stop(F->fw_relp, SIGTERM);
+	F->fw_tls = F->fw_relp = 0;
+	if (F->siem.pid > 0)
+		siem_stop(&F->siem);
+	if (F->c.pid > 0)
+		collector_stop(&F->c, SIGTERM);
+	for (int i = 0; i < N_DEVICES; i++)
+		enroll_device_done(&F->dev[i]);
+}
+
+static int collector_up(struct harness *t, struct export_fixture *F)
+{
+	char ca_cert[512], ca_key[512], db[64];
+	const char *extra[] = { "--ca-cert",
+				ca_cert,
+				"--ca-key",
+				ca_key,
+				"--export-dir",
+				F->export_dir,
+				"--export-max-size",
+				"1M",
+				"--export-keep",
+				"100",
+				F->listen[0] ? "--listen" : NULL,
+				F->listen,
+				NULL };
+	int exit_status = -1;
+
+	file_path(ca_cert, sizeof(ca_cert), t->pki, "device-ca.crt");
+	file_path(ca_key, sizeof(ca_key), t->pki, "device-ca.key");
+	snprintf(db, sizeof(db), "%s.db", F->name);
+	CHECK(collector_start(t, &F->c, db, extra, &exit_status) == 0,
+	      "the collector with an export log did not start (exit %d); see %s", exit_status,
+	      F->c.log);
+	if (!F->listen[0])
+		snprintf(F->listen, sizeof(F->listen), "127.0.0.1:%d", F->c.port);
+	return 0;
+}
+
+/* A collector, its devices, rsyslog and a forwarder of each kind, all of name. */
+static int fixture_start(struct harness *t, struct export_fixture *F, const char *name,
+			 const char *const *tls_extra)
+{
+	char dir[512], to[128], ca[512], log[512];
+	const char *tls_opts[16] = { "--ca", ca };
+	size_t n = 2;
+
+	snprintf(F->name, sizeof(F->name), "%s", name);
+	snprintf(dir, sizeof(dir), "%s-export", name);
+	file_path(F->export_dir, sizeof(F->export_dir), t->dir, dir);
+	CHECK(collector_up(t, F) == 0, "no collector");
+	CHECK(enroll_token_create(t, &F->c, &F->tok, "--uses", "20", NULL) == 0, "no token");
+	for (int i = 0; i < N_DEVICES; i++) {
+		CHECK(enroll_device_new(&F->dev[i]) == 0, "device %d", i);
+		CHECK(enroll_device_ok(t, &F->c, &F->dev[i], F->tok.bearer, false) == 0,
+		      "device %d did not enroll", i);
+	}
+	snprintf(dir, sizeof(dir), "%s-siem", name);
+	file_path(log, sizeof(log), t->dir, dir);
+	CHECK(siem_start(&F->siem, log, t->pki) == 0, "rsyslog did not start; see %s", log);
+	snprintf(F->tls_log, sizeof(F->tls_log), "%s", F->siem.tls_log);
+	snprintf(F->relp_log, sizeof(F->relp_log), "%s", F->siem.relp_log);
+
+	file_path(ca, sizeof(ca), t->pki, "server-ca.crt");
+	for (size_t i = 0; tls_extra && tls_extra[i] && n + 1 < 16; i++)
+		tls_opts[n++] = tls_extra[i];
+	tls_opts[n] = NULL;
+	snprintf(to, sizeof(to), "syslog+tls://localhost:%d", F->siem.tls_port);
+	snprintf(log, sizeof(log), "%s/%s-forward-tls.log", t->dir, name);
+	F->fw_tls = forwarder_start(t->bin, F->export_dir, "tls", to, tls_opts, log);
+	snprintf(to, sizeof(to), "relp://127.0.0.1:%d", F->siem.relp_port);
+	snprintf(log, sizeof(log), "%s/%s-forward-relp.log", t->dir, name);
+	F->fw_relp = forwarder_start(t->bin, F->export_dir, "relp", to, tls_extra, log);
+	CHECK(F->fw_tls > 0 && F->fw_relp > 0, "the forwarders did not start");
+	return 0;
+}
+
+/* Records first..last of device i: the classes in turn, severities 1..5. */
+static char *device_batch(const struct export_fixture *F, int i, long long first, long long last)
+{
+	static const int classes[] = { 1007, 4001, 2003, 5001, 6002 };
+	char *body = calloc(1, 1);
+	size_t size = 0;
+
+	for (long long s = first; body && s <= last; s++)
+		if (records_printf(
+			    &body, &size,
+			    "{\"class_uid\":%d,\"time\":%lld,\"severity_id\":%lld,"
+			    "\"metadata\":{\"version\":\"1.9.0-dev\",\"profiles\":[\"host\"]},"
+			    "\"device\":{\"uid\":\"%s\",\"hostname\":\"laptop-%d\"},"
+			    "\"message\":\"record %lld of device %d\","
+			    "\"postured\":{\"seq\":%lld,\"boot_uid\":\"" BOOT_UID "\"}}\n",
+			    classes[s % 5], realtime_ms(), 1 + s % 5, F->dev[i].id, i, s, i,
+			    s) < 0) {
+			free(body);
+			return NULL;
+		}
+	return body;
+}
+
+/* POSTs a batch for device i; the HTTP status (0: no answer) and the acked seq. */
+static long post_batch(struct harness *t, struct export_fixture *F, int i, const char *body,
+		       long long *ret_acked)
+{
+	struct http h = {
+		.method = "POST",
+		.path = "/v1/reports",
+		.cert_path = F->dev[i].cert_path,
+		.key_path = F->dev[i].key_path,
+		.port = F->c.port,
+		.body = body,
+		.body_size = strlen(body),
+	};
+	long status;
+
+	http_perform(t, &h);
+	status = h.status;
+	if (status == 200 && ret_acked) {
+		const char *a = h.resp ? strstr(h.resp, "\"acked_seq\":") : NULL;
+
+		*ret_acked = a ? atoll(a + 12) : -1;
+	}
+	http_done(&h);
+	return status;
+}
+
+/* Posts every device's records first..last, a batch a device in turn, as laptops would. */
+static int post_range(struct harness *t, struct export_fixture *F, long long first, long long last)
+{
+	for (long long s = first; s <= last; s += BATCH)
+		for (int i = 0; i < N_DEVICES; i++) {
+			_cleanup_free_ char *body = device_batch(F, i, s, MIN(s + BATCH - 1, last));
+			long long acked = 0;
+
+			CHECK(body, "no memory");
+			CHECK(post_batch(t, F, i, body, &acked) == 200 &&
+				      acked == MIN(s + BATCH - 1, last),
+			      "device %d's records %lld.. were not acknowledged", i, s);
+		}
+	return 0;
+}
+
+struct seen {
+	long long next[N_DEVICES]; /* the seq each device's next new record must have */
+	unsigned long long lines, dups;
+};
+
+/*
+ * Reads what rsyslog wrote to path: every line one JSON record, each
+ * device's records arriving in order (a repeat only of one seen before, with
+ * the collector's metadata.uid), every one of 1..per_device there.  0, or -1
+ * with why on stderr.
+ */
+static int siem_check(const struct export_fixture *F, const char *path, long long per_device,
+		      struct seen *ret)
+{
+	_cleanup_free_ char *text = NULL;
+	struct seen s = {};
+	size_t size;
+
+	for (int i = 0; i < N_DEVICES; i++)
+		s.next[i] = 1;
+	CHECK(file_read(path, &text, &size) == 0, "%s cannot be read", path);
+	for (char *line = text, *nl; line < text + size; line = nl + 1) {
+		const char *seq_path[] = { "postured", "seq", NULL },
+			   *dev_path[] = { "device", "uid", NULL },
+			   *uid_path[] = { "metadata", "uid", NULL };
+		_cleanup_(yajl_tree_freep) yajl_val root = NULL;
+		char want_uid[128];
+		const char *dev, *uid;
+		yajl_val v;
+		long long seq;
+		int i;
+
+		nl = memchr(line, '\n', size - (size_t)(line - text));
+		CHECK(nl, "%s ends in half a line", path);
+		*nl = '\0';
+		root = yajl_tree_parse(line, NULL, 0);
+		CHECK(root, "%s line %llu is not JSON: %.200s", path, s.lines + 1, line);
+		s.lines++;
+		v = yajl_tree_get(root, seq_path, yajl_t_number);
+		dev = YAJL_GET_STRING(yajl_tree_get(root, dev_path, yajl_t_string));
+		uid = YAJL_GET_STRING(yajl_tree_get(root, uid_path, yajl_t_string));
+		CHECK(v && dev && uid, "%s line %llu lacks seq, device or uid", path, s.lines);
+		seq = YAJL_GET_INTEGER(v);
+		for (i = 0; i < N_DEVICES && strcmp(F->dev[i].id, dev) != 0; i++)
+			;
+		CHECK(i < N_DEVICES, "%s line %llu is of an unknown device", path, s.lines);
+		snprintf(want_uid, sizeof(want_uid), "%s-%s-%lld", dev, BOOT_UID, seq);
+		CHECK(strcmp(uid, want_uid) == 0, "metadata.uid %s, not %s", uid, want_uid);
+		if (seq < s.next[i]) {
+			s.dups++; /* sent again after a failure: the same uid tells */
+			continue;
+		}
+		CHECK(seq == s.next[i],
+		      "%s: device %d's record %lld came after %lld (missing %lld)", path, i, seq,
+		      s.next[i] - 1, s.next[i]);
+		s.next[i]++;
+	}
+	for (int i = 0; i < N_DEVICES; i++)
+		CHECK(s.next[i] == per_device + 1, "%s: device %d has records up to %lld of %lld",
+		      path, i, s.next[i] - 1, per_device);
+	*ret = s;
+	return 0;
+}
+
+/* Waits up to 60 s until both SIEM files hold every record of 1..per_device. */
+static int siem_wait(const struct export_fixture *F, long long per_device, struct seen *tls,
+		     struct seen *relp)
+{
+	long long deadline = now_ms() + 60000;
+	int saved = dup(2), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	int r = -1;
+
+	/* The checks fail quietly until the end, then once aloud. */
+	while (now_ms() < deadline) {
+		dup2(null, 2);
+		r = siem_check(F, F->tls_log, per_device, tls) == 0 &&
+				    siem_check(F, F->relp_log, per_device, relp) == 0 ?
+			    0 :
+			    -1;
+		dup2(saved, 2);
+		if (r == 0)
+			break;
+		msleep(200);
+	}
+	close(null);
+	close(saved);
+	if (r < 0) {
+		CHECK(siem_check(F, F->tls_log, per_device, tls) == 0, "syslog/TLS");
+		CHECK(siem_check(F, F->relp_log, per_device, relp) == 0, "RELP");
+	}
+	return 0;
+}
+
+static int test_export_exactly_once(struct harness *t)
+{
+	_cleanup_(fixture_done) struct export_fixture F = {};
+	struct seen tls, relp;
+
+	CHECK(fixture_start(t, &F, "once", NULL) == 0, "no fixture");
+	CHECK(post_range(t, &F, 1, PER_DEVICE) == 0, "posting failed");
+	CHECK(siem_wait(&F, PER_DEVICE, &tls, &relp) == 0, "not all arrived");
+	CHECK(tls.lines == ALL && tls.dups == 0, "syslog/TLS: %llu lines, %llu repeats", tls.lines,
+	      tls.dups);
+	CHECK(relp.lines == ALL && relp.dups == 0, "RELP: %llu lines, %llu repeats", relp.lines,
+	      relp.dups);
+	CHECK(db_int(F.c.db, "SELECT count(*) FROM records", NULL) == ALL, "the store lacks some");
+	/* 4 MB of records in files of 1 MB: rotated, and the closed ones compressed. */
+	{
+		char cmd[700];
+
+		snprintf(cmd, sizeof(cmd), "test $(ls %s/*.ndjson.gz | wc -l) -ge 2", F.export_dir);
+		CHECK(system(cmd) == 0, "the export log was not rotated and compressed");
+	}
+	fprintf(stderr, "    10,000 records from %d devices: syslog/TLS %llu, RELP %llu\n",
+		N_DEVICES, tls.lines, relp.lines);
+	return 0;
+}
+
+static int test_export_siem_down(struct harness *t)
+{
+	_cleanup_(fixture_done) struct export_fixture F = {};
+	unsigned long long forwarded = 0;
+	struct seen tls, relp;
+	long long t0;
+
+	CHECK(fixture_start(t, &F, "down", NULL) == 0, "no fixture");
+	CHECK(post_range(t, &F, 1, PER_DEVICE / 4) == 0, "posting failed");
+	/* Stopped while the forwarders may still be sending the first quarter. */
+	CHECK(siem_stop(&F.siem) == 0, "rsyslog did not stop");
+	t0 = now_ms();
+	CHECK(post_range(t, &F, PER_DEVICE / 4 + 1, 3 * PER_DEVICE / 4) == 0,
+	      "ingest was held up by the SIEM being down");
+	fprintf(stderr, "    the middle 5,000 taken in %lld ms with rsyslog down\n", now_ms() - t0);
+	forwarder_wait(F.export_dir, "relp", ALL, 0, &forwarded);
+	CHECK(forwarded <= ALL / 4, "RELP forwarded %llu with nobody to take them", forwarded);
+	CHECK(siem_start(&F.siem, NULL, t->pki) == 0, "rsyslog did not start again");
+	CHECK(post_range(t, &F, 3 * PER_DEVICE / 4 + 1, PER_DEVICE) == 0, "posting failed");
+	CHECK(siem_wait(&F, PER_DEVICE, &tls, &relp) == 0, "not all arrived");
+	fprintf(stderr,
+		"    rsyslog down for the middle 5,000: syslog/TLS %llu lines (%llu repeats), "
+		"RELP %llu (%llu repeats)\n",
+		tls.lines, tls.dups, relp.lines, relp.dups);
+	return 0;
+}
+
+/* Posts like an agent: a batch is sent until acknowledged, the collector restarted when gone. */
+static int post_through_crash(struct harness *t, struct export_fixture *F, long long first,
+			      long long last, long long kill_at, unsigned *ret_kills)
+{
+	pid_t killer = 0;
+
+	for (long long s = first; s <= last; s += BATCH)
+		for (int i = 0; i < N_DEVICES; i++) {
+			_cleanup_free_ char *body = device_batch(F, i, s, MIN(s + BATCH - 1, last));
+			long long acked = 0, deadline = now_ms() + 30000;
+
+			CHECK(body, "no memory");
+			if (s == kill_at && i == N_DEVICES / 2) {
+				/* SIGKILL a moment into the next requests, whatever it is doing. */
+				pid_t victim = F->c.pid;
+
+				killer = fork();
+				CHECK(killer >= 0, "fork: %m");
+				if (killer == 0) {
+					msleep(5 + (unsigned)(getpid() % 40));
+					kill(victim, SIGKILL);
+					_exit(0);
+				}
+			}
+			while (post_batch(t, F, i, body, &acked) != 200 ||
+			       acked != MIN(s + BATCH - 1, last)) {
+				CHECK(now_ms() < deadline, "device %d's batch %lld never got in", i,
+				      s);
+				if (killer > 0 && waitpid(killer, NULL, WNOHANG) == killer) {
+					killer = 0;
+					waitpid(F->c.pid, NULL, 0);
+					F->c.pid = 0;
+					(*ret_kills)++;
+					CHECK(collector_up(t, F) == 0, "no restart");
+				}
+				msleep(20);
+			}
+		}
+	if (killer > 0)
+		waitpid(killer, NULL, 0);
+	return 0;
+}
+
+static int test_export_collector_killed(struct harness *t)
+{
+	_cleanup_(fixture_done) struct export_fixture F = {};
+	struct seen tls, relp;
+	unsigned kills = 0;
+
+	CHECK(fixture_start(t, &F, "killed", NULL) == 0, "no fixture");
+	CHECK(post_through_crash(t, &F, 1, PER_DEVICE, PER_DEVICE / 2 + 1, &kills) == 0,
+	      "posting failed");
+	CHECK(kills == 1, "the collector was killed %u times, not once", kills);
+	CHECK(siem_wait(&F, PER_DEVICE, &tls, &relp) == 0, "some are missing");
+	CHECK(db_int(F.c.db, "SELECT count(*) FROM records", NULL) == ALL,
+	      "the store does not hold each record once");
+	fprintf(stderr,
+		"    collector killed mid-stream: syslog/TLS %llu lines (%llu repeats), "
+		"RELP %llu (%llu repeats)\n",
+		tls.lines, tls.dups, relp.lines, relp.dups);
+	return 0;
+}
+
+const struct test forward_tests[] = {
+	{ "export: 10,000 records reach rsyslog over syslog/TLS and RELP exactly once",
+	  test_export_exactly_once },
+	{ "export: rsyslog down for the middle 5,000: all arrive, in order per device",
+	  test_export_siem_down },
+	{ "export: the collector killed mid-stream: none missing, repeats by metadata.uid",
+	  test_export_collector_killed },
+	{},
+};
