@@ -11,7 +11,7 @@ COLLECTOR_PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(COLLECTOR_PKGS) 2>/dev/n
 COLLECTOR_PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(COLLECTOR_PKGS) 2>/dev/null)
 
 COLLECTOR_SRCS := collector/main.c collector/server.c collector/peer.c collector/ingest.c \
-	collector/store.c collector/store_identity.c collector/store_fleet.c collector/store_fleet_query.c collector/facts.c collector/ca.c collector/csr.c collector/est.c collector/est_hook.c collector/httpd.c collector/upkeep.c collector/ui.c collector/ui_overview.c collector/ui_devices.c collector/ui_rules.c collector/ui_exemptions.c collector/admin.c collector/feed.c collector/validate.c collector/crypto.c \
+	collector/store.c collector/store_identity.c collector/store_fleet.c collector/store_fleet_query.c collector/facts.c collector/ca.c collector/csr.c collector/est.c collector/est_hook.c collector/httpd.c collector/upkeep.c collector/ui.c collector/ui_overview.c collector/ui_devices.c collector/ui_rules.c collector/ui_exemptions.c collector/ui_export.c collector/admin.c collector/feed.c collector/validate.c collector/crypto.c \
 	collector/net.c
 # The OCSF export log for SOCs and its forwarders (posture-collector forward).
 COLLECTOR_SRCS += collector/export.c collector/export_line.c collector/export_read.c \

@@ -26,11 +26,12 @@
 #include "export_read.h"
 #include "forward.h"
 
-#define FORWARD_MAX_CLASSES 16
-#define FORWARD_MAX_LINE    (80ULL << 20) /* the collector's largest record and its additions */
-#define FORWARD_SAVE_USEC   (200 * USEC_PER_MSEC)
-#define FORWARD_IDLE_USEC   (100 * USEC_PER_MSEC)
-#define FORWARD_BACKOFF_MAX (30 * USEC_PER_SEC)
+#define FORWARD_MAX_CLASSES  16
+#define FORWARD_MAX_LINE     (80ULL << 20) /* the collector's largest record and its additions */
+#define FORWARD_SAVE_USEC    (200 * USEC_PER_MSEC)
+#define FORWARD_IDLE_USEC    (100 * USEC_PER_MSEC)
+#define FORWARD_BACKOFF_MAX  (30 * USEC_PER_SEC)
+#define FORWARD_POISON_TRIES 5
 
 struct forward_options {
 	const char *dir;
@@ -60,6 +61,9 @@ struct forwarder {
 	struct pending *queue; /* ring */
 	size_t q_head, q_len, q_allocated;
 	uint64_t confirmed_before; /* of this connection's messages, already popped */
+	uint64_t sent_on_conn; /* messages sent on this connection */
+	uint64_t fail_at; /* the cursor's record when the last connection broke with some sent */
+	unsigned fail_streak; /* connections broken in a row there */
 	usec_t saved_at, retry_at, backoff;
 	bool dirty;
 };
@@ -334,6 +338,7 @@ static int forwarder_confirm(struct forwarder *f, bool idle)
 			f->ops->close(f->conn);
 			f->conn = NULL;
 			f->confirmed_before = 0;
+			f->sent_on_conn = 0;
 			f->dirty = true;
 		}
 	}
@@ -347,6 +352,35 @@ static int forwarder_confirm(struct forwarder *f, bool idle)
 	return 0;
 }
 
+/*
+ * A record the SIEM refuses by closing the connection on it (rsyslog does
+ * with a frame larger than it takes) would be sent again for ever: after
+ * FORWARD_POISON_TRIES broken connections in a row at the same record, it is
+ * passed over and counted lost, and the forwarder says so.
+ */
+static int forwarder_pass_poison(struct forwarder *f)
+{
+	_cleanup_(export_reader_freep) struct export_reader *r = NULL;
+	struct export_position next;
+	const char *line;
+	size_t len;
+	int q;
+
+	q = export_reader_open(f->o->dir, &f->cursor.pos, FORWARD_MAX_LINE, &r);
+	if (q < 0)
+		return q;
+	q = export_reader_next(r, &line, &len, &next);
+	if (q <= 0)
+		return q;
+	log_error("Forwarder %s: %s broke the connection %u times in a row on export record "
+		  "%" PRIu64 " (%zu bytes); passing it over, counted lost.",
+		  f->o->name, f->o->url, FORWARD_POISON_TRIES, next.number - 1, len);
+	f->cursor.lost += 1 + export_reader_lost(r);
+	f->cursor.pos = next;
+	f->dirty = true;
+	return 0;
+}
+
 /* After a failure: whatever was in flight is sent again, from the cursor. */
 static int forwarder_rewind(struct forwarder *f, int error, const char *why)
 {
@@ -355,6 +389,21 @@ static int forwarder_rewind(struct forwarder *f, int error, const char *why)
 	if (f->conn)
 		f->ops->close(f->conn);
 	f->conn = NULL;
+	if (f->sent_on_conn > 0) {
+		f->fail_streak = f->fail_at == f->cursor.pos.number ? f->fail_streak + 1 : 1;
+		f->fail_at = f->cursor.pos.number;
+		if (f->fail_streak >= FORWARD_POISON_TRIES) {
+			q = forwarder_pass_poison(f);
+			if (q < 0)
+				return log_error_errno(q, "Failed to read the export log in %s: %m",
+						       f->o->dir);
+			f->fail_streak = 0;
+		}
+	}
+	/* Up and then broken is not down: try again soon. */
+	if (f->sent_on_conn > 0)
+		f->backoff = 0;
+	f->sent_on_conn = 0;
 	f->confirmed_before = 0;
 	f->q_len = 0;
 	f->q_head = 0;
@@ -433,6 +482,7 @@ static int forwarder_one(struct forwarder *f, const char *line, size_t len)
 			return q; /* rewound: the record is read again at the next attempt */
 	}
 	q = f->ops->send(f->conn, msg, size, why, sizeof(why));
+	f->sent_on_conn++;
 	if (q < 0)
 		return forwarder_rewind(f, q, why[0] ? why : "send failed");
 	p = reader_point(f);

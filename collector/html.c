@@ -374,6 +374,7 @@ static const struct {
 	{ HTML_NAV_DEVICES, "/devices", "Devices" },
 	{ HTML_NAV_RULES, "/rules", "Rules" },
 	{ HTML_NAV_EXEMPTIONS, "/exemptions", "Exemptions" },
+	{ HTML_NAV_EXPORT, "/export", "SOC export" },
 };
 
 int html_page_begin(struct html *h, const char *title, enum html_nav active, const char *user,

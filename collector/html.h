@@ -69,6 +69,7 @@ enum html_nav {
 	HTML_NAV_DEVICES, /* /devices */
 	HTML_NAV_RULES, /* /rules */
 	HTML_NAV_EXEMPTIONS, /* /exemptions */
+	HTML_NAV_EXPORT, /* /export */
 };
 
 /* Frees the buffer and leaves h empty, with its cap; for _cleanup_(html_done). */

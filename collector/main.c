@@ -824,6 +824,7 @@ static int run_server(const struct options *o)
 		r = start_ui(o, e, cert, key, ui_trust, store, ui_bound, &ui);
 		if (r < 0)
 			return r;
+		ui_set_export(ui, export);
 	}
 
 	log_info("Listening on https://%s (database %s, policy %s, enrollment %s).", bound, o->db,

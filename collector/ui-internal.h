@@ -133,5 +133,6 @@ int ui_rule(struct ui_request *req, const char *rule_id);
 int ui_exemptions(struct ui_request *req);
 int ui_exemption_create(struct ui_request *req);
 int ui_exemption_end(struct ui_request *req, int64_t id);
+int ui_export(struct ui_request *req, struct export *export);
 
 #endif

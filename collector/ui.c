@@ -32,6 +32,7 @@ struct ui {
 	struct MHD_Daemon *daemon;
 	struct httpd *httpd;
 	struct store *store;
+	struct export *export;
 	bool certificates;
 	bool trust_proxy;
 	uint8_t csrf_key[32];
@@ -474,6 +475,8 @@ static int ui_route_get(struct ui_request *req)
 		return ui_rule(req, id);
 	if (strcmp(path, "/exemptions") == 0)
 		return ui_exemptions(req);
+	if (strcmp(path, "/export") == 0)
+		return ui_export(req, req->ui->export);
 	return ui_answer_error(req, MHD_HTTP_NOT_FOUND, "There is no such page.");
 }
 
@@ -659,6 +662,11 @@ static void ui_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	free(req->body);
 	free(req);
 	*con_cls = NULL;
+}
+
+void ui_set_export(struct ui *ui, struct export *export)
+{
+	ui->export = export;
 }
 
 int ui_new(sd_event *e, int listen_fd, const struct ui_options *o, struct store *store,

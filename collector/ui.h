@@ -37,6 +37,11 @@ struct ui;
 int ui_new(sd_event *e, int listen_fd, const struct ui_options *o, struct store *store,
 	   struct ui **ret);
 
+struct export;
+
+/* Shows export's counters and its forwarders' on /export (borrowed; NULL: no export log). */
+void ui_set_export(struct ui *ui, struct export *export);
+
 struct ui *ui_free(struct ui *ui);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct ui *, ui_free);
 

@@ -55,14 +55,17 @@ static int siem_write_config(const struct siem *s, const char *pki, const char *
 	char conf[4096];
 	int n;
 
-	/* maxMessageSize before the inputs: records may be as large as the collector takes. */
+	/*
+	 * maxMessageSize before the inputs, and imtcp's MaxFrameSize: records may be as large as
+	 * the collector takes (rsyslog's defaults are 8 KiB and 200,000 bytes).
+	 */
 	n = snprintf(conf, sizeof(conf),
 		     "global(workDirectory=\"%s/work\" maxMessageSize=\"4m\"\n"
 		     "       DefaultNetstreamDriverCAFile=\"%s/server-ca.crt\"\n"
 		     "       DefaultNetstreamDriverCertFile=\"%s/collector.crt\"\n"
 		     "       DefaultNetstreamDriverKeyFile=\"%s/collector.key\")\n"
 		     "module(load=\"imtcp\" StreamDriver.Name=\"ossl\" StreamDriver.Mode=\"1\"\n"
-		     "       StreamDriver.AuthMode=\"anon\")\n"
+		     "       StreamDriver.AuthMode=\"anon\" MaxFrameSize=\"4000000\")\n"
 		     "input(type=\"imtcp\" address=\"127.0.0.1\" port=\"%d\" ruleset=\"tls\")\n"
 		     "module(load=\"imrelp\")\n"
 		     "input(type=\"imrelp\" address=\"127.0.0.1\" port=\"%d\" ruleset=\"relp\")\n"

@@ -56,11 +56,15 @@ static void fixture_done(struct export_fixture *F)
 
 static int collector_up(struct harness *t, struct export_fixture *F)
 {
-	char ca_cert[512], ca_key[512], db[64];
+	char ca_cert[512], ca_key[512], ui_ca[512], db[64];
 	const char *extra[] = { "--ca-cert",
 				ca_cert,
 				"--ca-key",
 				ca_key,
+				"--ui-listen",
+				"127.0.0.1:0",
+				"--ui-ca",
+				ui_ca,
 				"--export-dir",
 				F->export_dir,
 				"--export-max-size",
@@ -74,6 +78,7 @@ static int collector_up(struct harness *t, struct export_fixture *F)
 
 	file_path(ca_cert, sizeof(ca_cert), t->pki, "device-ca.crt");
 	file_path(ca_key, sizeof(ca_key), t->pki, "device-ca.key");
+	file_path(ui_ca, sizeof(ui_ca), t->pki, "people-ca.crt");
 	snprintf(db, sizeof(db), "%s.db", F->name);
 	CHECK(collector_start(t, &F->c, db, extra, &exit_status) == 0,
 	      "the collector with an export log did not start (exit %d); see %s", exit_status,
@@ -85,7 +90,7 @@ static int collector_up(struct harness *t, struct export_fixture *F)
 
 /* A collector, its devices, rsyslog and a forwarder of each kind, all of name. */
 static int fixture_start(struct harness *t, struct export_fixture *F, const char *name,
-			 const char *const *tls_extra)
+			 const char *const *relp_extra)
 {
 	char dir[512], to[128], ca[512], log[512];
 	const char *tls_opts[16] = { "--ca", ca };
@@ -108,15 +113,13 @@ static int fixture_start(struct harness *t, struct export_fixture *F, const char
 	snprintf(F->relp_log, sizeof(F->relp_log), "%s", F->siem.relp_log);
 
 	file_path(ca, sizeof(ca), t->pki, "server-ca.crt");
-	for (size_t i = 0; tls_extra && tls_extra[i] && n + 1 < 16; i++)
-		tls_opts[n++] = tls_extra[i];
 	tls_opts[n] = NULL;
 	snprintf(to, sizeof(to), "syslog+tls://localhost:%d", F->siem.tls_port);
 	snprintf(log, sizeof(log), "%s/%s-forward-tls.log", t->dir, name);
 	F->fw_tls = forwarder_start(t->bin, F->export_dir, "tls", to, tls_opts, log);
 	snprintf(to, sizeof(to), "relp://127.0.0.1:%d", F->siem.relp_port);
 	snprintf(log, sizeof(log), "%s/%s-forward-relp.log", t->dir, name);
-	F->fw_relp = forwarder_start(t->bin, F->export_dir, "relp", to, tls_extra, log);
+	F->fw_relp = forwarder_start(t->bin, F->export_dir, "relp", to, relp_extra, log);
 	CHECK(F->fw_tls > 0 && F->fw_relp > 0, "the forwarders did not start");
 	return 0;
 }
@@ -394,6 +397,190 @@ static int test_export_collector_killed(struct harness *t)
 	return 0;
 }
 
+/* GET /api/v1/export as the PKI's viewer: destination name's object, or NULL; the whole in *ret_root. */
+static yajl_val export_api(struct harness *t, const struct export_fixture *F, const char *name,
+			   yajl_val *ret_root)
+{
+	char cert[512], key[512];
+	struct http h = {
+		.path = "/api/v1/export", .port = F->c.ui_port, .cert_path = cert, .key_path = key
+	};
+	const char *list_path[] = { "destinations", NULL }, *name_path[] = { "name", NULL };
+	yajl_val root = NULL, list;
+
+	file_path(cert, sizeof(cert), t->pki, "person-viewer.crt");
+	file_path(key, sizeof(key), t->pki, "person-viewer.key");
+	http_perform(t, &h);
+	if (h.status == 200 && h.resp)
+		root = yajl_tree_parse(h.resp, NULL, 0);
+	http_done(&h);
+	*ret_root = root;
+	list = root ? yajl_tree_get(root, list_path, yajl_t_array) : NULL;
+	for (size_t i = 0; list && i < list->u.array.len; i++) {
+		const char *n = YAJL_GET_STRING(
+			yajl_tree_get(list->u.array.values[i], name_path, yajl_t_string));
+
+		if (n && strcmp(n, name) == 0)
+			return list->u.array.values[i];
+	}
+	return NULL;
+}
+
+static long long api_int(yajl_val obj, const char *key)
+{
+	const char *path[] = { key, NULL };
+	yajl_val v = obj ? yajl_tree_get(obj, path, yajl_t_number) : NULL;
+
+	return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : -1;
+}
+
+static int test_export_counters(struct harness *t)
+{
+	_cleanup_(fixture_done) struct export_fixture F = {};
+	_cleanup_(yajl_tree_freep) yajl_val root = NULL, root2 = NULL;
+	char cert[512], key[512];
+	struct seen tls, relp;
+	struct http h;
+	yajl_val d;
+
+	CHECK(fixture_start(t, &F, "counters", NULL) == 0, "no fixture");
+	CHECK(post_range(t, &F, 1, 100) == 0, "posting failed");
+	CHECK(forwarder_wait(F.export_dir, "relp", 1000, 30000, NULL) == 0, "RELP is behind");
+	CHECK(siem_stop(&F.siem) == 0, "rsyslog did not stop");
+	CHECK(post_range(t, &F, 101, 300) == 0, "posting failed");
+	msleep(1500);
+	/* Down: what waits, and since when, for each destination. */
+	d = export_api(t, &F, "relp", &root);
+	CHECK(d, "no RELP destination in /api/v1/export");
+	CHECK(api_int(root, "exported") == 3000, "exported %lld, not 3000",
+	      api_int(root, "exported"));
+	CHECK(api_int(d, "forwarded") == 1000 && api_int(d, "pending") == 2000,
+	      "RELP: forwarded %lld, pending %lld", api_int(d, "forwarded"), api_int(d, "pending"));
+	CHECK(api_int(d, "oldest_pending_ms") >= 1000 && api_int(d, "oldest_pending_ms") < 60000,
+	      "oldest pending %lld ms", api_int(d, "oldest_pending_ms"));
+	/* The same on the page, for IT. */
+	file_path(cert, sizeof(cert), t->pki, "person-viewer.crt");
+	file_path(key, sizeof(key), t->pki, "person-viewer.key");
+	h = (struct http){
+		.path = "/export", .port = F.c.ui_port, .cert_path = cert, .key_path = key
+	};
+	http_perform(t, &h);
+	CHECK(h.status == 200 && h.resp && strstr(h.resp, "<td>relp</td>") &&
+		      strstr(h.resp, ">2000<") && strstr(h.resp, "cannot open a RELP session"),
+	      "the export page: %ld %.300s", h.status, h.resp ? h.resp : h.error);
+	http_done(&h);
+
+	CHECK(siem_start(&F.siem, NULL, t->pki) == 0, "rsyslog did not start again");
+	CHECK(siem_wait(&F, 300, &tls, &relp) == 0, "not all arrived");
+	CHECK(forwarder_wait(F.export_dir, "relp", 3000, 30000, NULL) == 0, "RELP is behind");
+	d = export_api(t, &F, "relp", &root2);
+	CHECK(api_int(d, "forwarded") == 3000 && api_int(d, "pending") == 0 &&
+		      api_int(d, "oldest_pending_ms") == 0,
+	      "after: forwarded %lld, pending %lld", api_int(d, "forwarded"),
+	      api_int(d, "pending"));
+	return 0;
+}
+
+/* How many lines rsyslog wrote to path hold needle; the longest of them in *ret_longest. */
+static unsigned lines_with(const char *path, const char *needle, size_t *ret_longest)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t size, longest = 0;
+	unsigned n = 0;
+	char *nl;
+
+	if (file_read(path, &text, &size) < 0)
+		return 0;
+	for (char *line = text; line < text + size; line = nl + 1) {
+		nl = memchr(line, '\n', size - (size_t)(line - text));
+		if (!nl)
+			break;
+		*nl = '\0';
+		if (strstr(line, needle)) {
+			n++;
+			longest = MAX(longest, (size_t)(nl - line));
+		}
+	}
+	if (ret_longest)
+		*ret_longest = longest;
+	return n;
+}
+
+#define HUGE_FIELD (600 * 1024)
+
+static int test_export_hostile(struct harness *t)
+{
+	const char *relp_filter[] = { "--class", "2003", "--min-severity", "3", NULL };
+	_cleanup_(fixture_done) struct export_fixture F = {};
+	_cleanup_free_ char *huge = malloc(HUGE_FIELD + 1), *body = calloc(1, 1), *bad = NULL;
+	size_t size = 0, longest = 0;
+	long long acked = 0;
+	struct http h;
+
+	CHECK(huge && body, "no memory");
+	memset(huge, 'A', HUGE_FIELD);
+	huge[HUGE_FIELD] = '\0';
+	CHECK(fixture_start(t, &F, "hostile", relp_filter) == 0, "no fixture");
+	/*
+	 * A compromised agent: a host name that would begin a syslog message of its own, escapes
+	 * for line ends, terminals and a NUL, a field of 600 KiB; valid records all the same,
+	 * of severities 1 to 4 (the RELP forwarder takes findings of 3 and more).
+	 */
+	for (long long s = 1; s <= 4; s++)
+		CHECK(records_printf(
+			      &body, &size,
+			      "{\"class_uid\":2003,\"time\":%lld,\"severity_id\":%lld,"
+			      "\"metadata\":{\"version\":\"1.9.0-dev\"},\"device\":{\"uid\":"
+			      "\"%s\",\"hostname\":\"evil\\n<13>1 2026-01-01T00:00:00Z x\"},"
+			      "\"message\":\"%s\",\"postured\":{\"seq\":%lld,\"boot_uid\":\"" BOOT_UID
+			      "\"}}\n",
+			      realtime_ms(), s, F.dev[0].id,
+			      s == 1 ? "line\\nbreak\\r\\u0000nul\\u001b[2Jclear\\u2028sep" :
+			      s == 2 ? huge :
+				       "after the huge one",
+			      s) == 0,
+		      "no memory");
+	CHECK(post_batch(t, &F, 0, body, &acked) == 200 && acked == 4,
+	      "the hostile batch was refused");
+	/* Invalid UTF-8 is refused at the door, naming the line: it never reaches the log. */
+	size = 0;
+	CHECK(records_printf(&bad, &size,
+			     "{\"class_uid\":2003,\"time\":1,\"metadata\":{\"version\":\"1\"},"
+			     "\"message\":\"\xff\xfe bad\",\"postured\":{\"seq\":5,\"boot_uid\":"
+			     "\"" BOOT_UID "\"}}\n") == 0,
+	      "no memory");
+	h = (struct http){ .method = "POST",
+			   .path = "/v1/reports",
+			   .cert_path = F.dev[0].cert_path,
+			   .key_path = F.dev[0].key_path,
+			   .port = F.c.port,
+			   .body = bad,
+			   .body_size = size };
+	http_perform(t, &h);
+	CHECK(h.status == 400 && h.resp && strstr(h.resp, "\"line\":1"), "invalid UTF-8: %ld %s",
+	      h.status, h.resp ? h.resp : h.error);
+	http_done(&h);
+
+	CHECK(forwarder_wait(F.export_dir, "tls", 4, 30000, NULL) == 0, "syslog/TLS is behind");
+	CHECK(forwarder_wait(F.export_dir, "relp", 2, 30000, NULL) == 0, "RELP is behind");
+	msleep(500); /* rsyslog writes what it took a moment later */
+	CHECK(lines_with(F.tls_log, "\"hostname\":\"evil\\n<13>1", NULL) == 4,
+	      "syslog/TLS: not 4 whole lines with the hostile host name");
+	CHECK(lines_with(F.tls_log, "\"message\":\"after the huge one\"", NULL) == 2,
+	      "the records after the huge one are not whole");
+	lines_with(F.tls_log, "AAAAAAAA", &longest);
+	CHECK(longest > HUGE_FIELD, "the huge record arrived cut to %zu bytes", longest);
+	CHECK(lines_with(F.tls_log, "line\\nbreak\\r\\u0000nul\\u001B[2Jclear", NULL) == 1,
+	      "the escapes did not stay escaped");
+	CHECK(lines_with(F.tls_log, "bad", NULL) == 0, "the invalid record got through");
+	CHECK(lines_with(F.relp_log, "evil", NULL) == 2,
+	      "RELP, findings of severity 3 or more only: %u lines",
+	      lines_with(F.relp_log, "evil", NULL));
+	lines_with(F.relp_log, "AAAAAAAA", &longest);
+	CHECK(longest == 0, "RELP took the severity-2 record");
+	return 0;
+}
+
 const struct test forward_tests[] = {
 	{ "export: 10,000 records reach rsyslog over syslog/TLS and RELP exactly once",
 	  test_export_exactly_once },
@@ -401,5 +588,9 @@ const struct test forward_tests[] = {
 	  test_export_siem_down },
 	{ "export: the collector killed mid-stream: none missing, repeats by metadata.uid",
 	  test_export_collector_killed },
+	{ "export: pending and its age per destination on /export and /api/v1/export",
+	  test_export_counters },
+	{ "export: hostile records stay one message each, invalid UTF-8 is refused, filters",
+	  test_export_hostile },
 	{},
 };
