@@ -90,11 +90,11 @@ COLLECTOR_UI_TEST_svg_SRCS := collector/svg.c collector/html.c
 COLLECTOR_UI_TEST_facts_SRCS := collector/facts.c
 # The export log, its reader and cursors, the syslog message: files in a temporary directory.
 COLLECTOR_UI_TEST_export_SRCS := collector/export.c collector/export_line.c collector/export_read.c \
-	collector/forward_syslog.c tests/ocsf/ocsf_validate.c basic/log.c basic/fileio.c \
-	basic/string-util.c
+	collector/forward.c collector/forward_syslog.c collector/forward_relp.c \
+	tests/ocsf/ocsf_validate.c basic/log.c basic/fileio.c basic/string-util.c
 COLLECTOR_UI_TEST_export_CFLAGS = -DSOURCE_DIR='"$(CURDIR)"'
 COLLECTOR_UI_TEST_export_LIBS = $(shell $(PKG_CONFIG) --libs libsystemd zlib libssl libcrypto \
-	2>/dev/null)
+	relp 2>/dev/null)
 COLLECTOR_UI_TEST_HDRS := collector/html.h collector/table.h collector/svg.h collector/facts.h basic/cleanup.h \
 	basic/json-util.h collector/export.h collector/export_read.h collector/forward.h
 COLLECTOR_UI_TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags yajl cmocka 2>/dev/null)

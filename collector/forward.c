@@ -33,17 +33,6 @@
 #define FORWARD_BACKOFF_MAX  (30 * USEC_PER_SEC)
 #define FORWARD_POISON_TRIES 5
 
-struct forward_options {
-	const char *dir;
-	const char *name;
-	const char *url;
-	struct forward_target target;
-	int64_t classes[FORWARD_MAX_CLASSES];
-	size_t n_classes;
-	int64_t min_severity;
-	int facility;
-};
-
 /* Where the cursor goes once a sent message is known delivered. */
 struct pending {
 	struct export_position after;
@@ -53,6 +42,7 @@ struct pending {
 struct forwarder {
 	const struct forward_options *o;
 	const struct forward_transport_ops *ops;
+	volatile sig_atomic_t *stop;
 	struct forward_transport *conn;
 	int dir_fd;
 	struct export_cursor cursor; /* as far as delivery is known */
@@ -333,6 +323,9 @@ static int forwarder_confirm(struct forwarder *f, bool idle)
 			f->q_len--;
 			cursor_move(f, &p, 1);
 		}
+		/* Past the record the last failures were at: the careful mode ends. */
+		if (f->fail_streak > 0 && f->cursor.pos.number > f->fail_at)
+			f->fail_streak = 0;
 		if (q == 1) {
 			/* The transport closed its connection after a clean end. */
 			f->ops->close(f->conn);
@@ -492,7 +485,7 @@ static int forwarder_one(struct forwarder *f, const char *line, size_t len)
 static int forwarder_loop(struct forwarder *f)
 {
 	(void)sd_notify(false, "READY=1");
-	while (!stop_requested) {
+	while (!*f->stop) {
 		struct export_position next;
 		const char *line = NULL;
 		size_t len = 0;
@@ -502,6 +495,20 @@ static int forwarder_loop(struct forwarder *f)
 		if (!f->conn && now_usec(CLOCK_MONOTONIC) < f->retry_at) {
 			(void)forwarder_save(f, false);
 			sleep_usec(FORWARD_IDLE_USEC);
+			continue;
+		}
+		/*
+		 * After a connection broke with records in flight: one record at a time until
+		 * the one it broke at is delivered, so that a record the SIEM refuses is known
+		 * to be that one (forwarder_pass_poison()).
+		 */
+		if (f->fail_streak > 0 && f->q_len > 0) {
+			q = forwarder_confirm(f, true);
+			if (q < 0)
+				(void)forwarder_rewind(f, q, "the connection broke");
+			else if (f->q_len > 0)
+				sleep_usec(FORWARD_IDLE_USEC);
+			(void)forwarder_save(f, false);
 			continue;
 		}
 		q = export_reader_next(f->reader, &line, &len, &next);
@@ -539,19 +546,28 @@ static int forwarder_loop(struct forwarder *f)
 int forward_run(int argc, char **argv)
 {
 	struct forward_options o = { .facility = 13 };
-	struct forwarder f = { .o = &o, .dir_fd = -EBADF };
 	struct sigaction sa = { .sa_handler = on_stop };
 	int q;
 
 	q = parse_options(argc, argv, &o);
 	if (q <= 0)
 		return q;
-	f.ops = strcmp(o.target.scheme, "syslog+tls") == 0 ? &forward_syslog_tls_ops :
-							     &forward_relp_ops;
 	/* No SA_RESTART: a blocked send returns when asked to stop. */
 	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
 		return log_error_errno(errno, "Failed to set up signals: %m");
 	signal(SIGPIPE, SIG_IGN);
+	return forward_follow(&o,
+			      strcmp(o.target.scheme, "syslog+tls") == 0 ? &forward_syslog_tls_ops :
+									   &forward_relp_ops,
+			      &stop_requested);
+}
+
+int forward_follow(const struct forward_options *op, const struct forward_transport_ops *ops,
+		   volatile sig_atomic_t *stop)
+{
+	const struct forward_options o = *op;
+	struct forwarder f = { .o = op, .ops = ops, .stop = stop, .dir_fd = -EBADF };
+	int q;
 
 	f.dir_fd = open(o.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (f.dir_fd < 0)

@@ -18,6 +18,7 @@
 #ifndef POSTURED_COLLECTOR_FORWARD_H
 #define POSTURED_COLLECTOR_FORWARD_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -87,5 +88,26 @@ struct forward_transport_ops {
 
 extern const struct forward_transport_ops forward_syslog_tls_ops;
 extern const struct forward_transport_ops forward_relp_ops;
+
+#define FORWARD_MAX_CLASSES 16
+
+/* A forwarder's options, as the verb parsed them. */
+struct forward_options {
+	const char *dir;
+	const char *name;
+	const char *url;
+	struct forward_target target;
+	int64_t classes[FORWARD_MAX_CLASSES];
+	size_t n_classes;
+	int64_t min_severity;
+	int facility;
+};
+
+/*
+ * Follows the log from o's cursor, sending through ops, until *stop is set.
+ * Returns 0 (the cursor saved) or -errno.
+ */
+int forward_follow(const struct forward_options *o, const struct forward_transport_ops *ops,
+		   volatile sig_atomic_t *stop);
 
 #endif

@@ -437,6 +437,118 @@ static void test_target(void **state)
 			 -EINVAL);
 }
 
+/*
+ * A SIEM that breaks the connection on one record (as a receiver with a
+ * smaller frame limit does), and takes every other one.
+ */
+struct fake_siem {
+	unsigned connects, breaks;
+	char got[64][32];
+	unsigned n_got;
+	volatile sig_atomic_t stop;
+};
+
+static struct fake_siem fake;
+
+struct forward_transport {
+	uint64_t sent, delivered;
+	char pending[4096][32];
+};
+
+static int fake_connect(const struct forward_target *t, struct forward_transport **ret, char *why,
+			size_t why_size)
+{
+	(void)t;
+	(void)why;
+	(void)why_size;
+	fake.connects++;
+	*ret = calloc(1, sizeof(**ret));
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int fake_send(struct forward_transport *c, const char *msg, size_t len, char *why,
+		     size_t why_size)
+{
+	const char *m = memmem(msg, len, "\"m\":\"", 5);
+
+	if (memmem(msg, len, "POISON", 6)) {
+		fake.breaks++;
+		snprintf(why, why_size, "the peer closed the connection");
+		return -EPIPE;
+	}
+	assert_non_null(m);
+	snprintf(c->pending[c->sent++ % 4096], 32, "%.*s", (int)strcspn(m + 5, "\""), m + 5);
+	return 0;
+}
+
+/* Everything sent is delivered at once; the test stops when the last record is in. */
+static int fake_confirmed(struct forward_transport *c, bool idle, uint64_t *ret_count)
+{
+	(void)idle;
+	for (; c->delivered < c->sent; c->delivered++)
+		if (fake.n_got < 64)
+			snprintf(fake.got[fake.n_got++], 32, "%s", c->pending[c->delivered % 4096]);
+	*ret_count = c->sent;
+	if (fake.n_got > 0 && strcmp(fake.got[fake.n_got - 1], "r5") == 0)
+		fake.stop = 1;
+	return 0;
+}
+
+static void fake_close(struct forward_transport *c)
+{
+	free(c);
+}
+
+static const struct forward_transport_ops fake_ops = {
+	.connect = fake_connect,
+	.send = fake_send,
+	.confirmed = fake_confirmed,
+	.close = fake_close,
+};
+
+static void test_forward_passes_poison(void **state)
+{
+	_cleanup_free_ char *dir = make_dir();
+	struct export_limits limits = { .max_size = 1 << 20, .max_age_sec = 3600, .keep = 4 };
+	struct forward_options o = { .name = "fake", .url = "fake://" };
+	_cleanup_close_ int fd = -EBADF;
+	struct export_cursor c;
+	struct export *x = NULL;
+	sd_event *e = NULL;
+	unsigned delivered[6] = {};
+
+	(void)state;
+	o.dir = dir;
+	assert_int_equal(sd_event_new(&e), 0);
+	assert_int_equal(export_open(e, dir, &limits, &x), 0);
+	for (int i = 1; i <= 5; i++) {
+		char line[128];
+		int n = snprintf(line, sizeof(line), "{\"class_uid\":2003,\"m\":\"%s\"}\n",
+				 i == 3 ? "POISON" : (char[4]){ 'r', (char)('0' + i), 0 });
+
+		assert_int_equal(export_append(x, line, (size_t)n, 1), 0);
+	}
+	fake = (struct fake_siem){};
+	assert_int_equal(forward_follow(&o, &fake_ops, &fake.stop), 0);
+
+	/* Each good record delivered (some twice: sent again after a break), the bad one never. */
+	for (unsigned i = 0; i < fake.n_got; i++) {
+		assert_int_equal(fake.got[i][0], 'r');
+		delivered[fake.got[i][1] - '0']++;
+	}
+	assert_true(delivered[1] >= 1 && delivered[2] >= 1 && delivered[4] == 1 &&
+		    delivered[5] == 1);
+	assert_int_equal(delivered[3], 0);
+	assert_true(fake.breaks >= 5);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_int_equal(export_cursor_load(fd, "fake", &c), 0);
+	assert_int_equal(c.lost, 1);
+	assert_int_equal(c.pos.number, 6);
+	x = export_free(x);
+	sd_event_unref(e);
+	remove_dir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -450,6 +562,7 @@ int main(void)
 		cmocka_unit_test(test_syslog_message),
 		cmocka_unit_test(test_syslog_no_hostname),
 		cmocka_unit_test(test_target),
+		cmocka_unit_test(test_forward_passes_poison),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
