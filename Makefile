@@ -94,7 +94,7 @@ decode_DEPS := agent/postured/decode.c
 proctab_DEPS := agent/postured/proctab.c agent/postured/decode.c
 format_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
  $(POLICY_SRCS)
-ocsf_DEPS = tests/ocsf/ocsf_validate.c $(CHECKS_SRCS) agent/postured/format.c agent/postured/format_loss.c \
+ocsf_DEPS = tests/ocsf/ocsf_validate.c collector/export_line.c $(CHECKS_SRCS) agent/postured/format.c agent/postured/format_loss.c \
  agent/postured/format_lifecycle.c agent/postured/runstate.c agent/postured/bpfwatch.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
  $(POLICY_SRCS)
 config_DEPS := agent/postured/config.c agent/postured/probe_process.c agent/postured/probe_common.c
@@ -569,6 +569,11 @@ BENCH_BINS += $(BUILD)/tests/bench/fleet_bench
 FLEET_BENCH_SRCS := tests/bench/fleet_bench.c $(COLLECTOR_HARNESS_SHARED_SRCS)
 FLEET_BENCH_STORE_OBJS = $(call obj,collector/store.c collector/store_identity.c \
 	collector/store_fleet.c collector/store_fleet_query.c collector/facts.c)
+# The OCSF export (issue 16): ingest with and without it, the line alone, forwarding to rsyslog.
+BENCH_BINS += $(BUILD)/tests/bench/export_bench
+EXPORT_BENCH_SRCS := tests/bench/export_bench.c $(COLLECTOR_HARNESS_SHARED_SRCS) \
+	tests/collector/harness_siem.c
+EXPORT_BENCH_COLLECTOR_OBJS = $(call obj,collector/export_line.c collector/export_read.c)
 NETBENCH_SRCS := tests/bench/netbench.c agent/postured/probe_net.c agent/postured/probe_net_rules.c \
 	agent/postured/probe_common.c
 REPORT_BENCH_SRCS := tests/bench/report_bench.c $(SPOOL_SRCS) agent/postured/format.c agent/postured/finding.c \
@@ -608,6 +613,12 @@ $(BUILD)/tests/bench/fleet_bench: $(call obj,$(FLEET_BENCH_SRCS)) $(FLEET_BENCH_
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) $(COLLECTOR_PKG_LIBS) -o $@
 
+$(BUILD)/tests/bench/export_bench: $(call obj,$(EXPORT_BENCH_SRCS)) $(EXPORT_BENCH_COLLECTOR_OBJS) \
+		$(BASIC_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) $(COLLECTOR_PKG_LIBS) -o $@
+
 # The policy evaluation bench first (quick, userspace only), then reports through the
 # sender to the collector, then enrollment with the collector, then the network probe's
 # connect storm, then the agent on the machine.
@@ -617,9 +628,10 @@ bench: all $(BENCH_BINS) $(BUILD)/posture-collector
 		$(BUILD)/tests/bench/report_bench $(BUILD); s=$$?; \
 		$(BUILD)/tests/bench/enroll_bench $(BUILD); e=$$?; \
 		$(BUILD)/tests/bench/fleet_bench $(BUILD); f=$$?; \
+		$(BUILD)/tests/bench/export_bench $(BUILD); x=$$?; \
 		$(BUILD)/tests/bench/netbench; n=$$?; \
 		tests/bench/run-bench $(BUILD); r=$$?; [ $$p -eq 0 ] && [ $$s -eq 0 ] && [ $$e -eq 0 ] && \
-		[ $$n -eq 0 ] && [ $$f -eq 0 ] && [ $$r -eq 0 ]
+		[ $$n -eq 0 ] && [ $$f -eq 0 ] && [ $$x -eq 0 ] && [ $$r -eq 0 ]
 
 # --- fuzzing -----------------------------------------------------------------
 

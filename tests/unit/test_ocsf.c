@@ -30,6 +30,7 @@
 #include "basic/version.h"
 #include "fixtures.h"
 #include "tests/ocsf/ocsf_validate.h"
+#include "collector/export.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
 
@@ -38,6 +39,66 @@ static struct ocsf_schema *schema;
 static void validate_record(struct ocsf_report *r, yajl_val rec, const char *class_rel)
 {
 	ocsf_validate_record(schema, rec, class_rel, r);
+}
+
+static void gen_tree(yajl_gen g, yajl_val v)
+{
+	if (YAJL_IS_OBJECT(v)) {
+		yajl_gen_map_open(g);
+		for (size_t i = 0; i < v->u.object.len; i++) {
+			yajl_gen_string(g, (const unsigned char *)v->u.object.keys[i],
+					strlen(v->u.object.keys[i]));
+			gen_tree(g, v->u.object.values[i]);
+		}
+		yajl_gen_map_close(g);
+	} else if (YAJL_IS_ARRAY(v)) {
+		yajl_gen_array_open(g);
+		for (size_t i = 0; i < v->u.array.len; i++)
+			gen_tree(g, v->u.array.values[i]);
+		yajl_gen_array_close(g);
+	} else if (YAJL_IS_STRING(v)) {
+		yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
+	} else if (YAJL_IS_NUMBER(v)) {
+		yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
+	} else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
+		yajl_gen_bool(g, YAJL_IS_TRUE(v));
+	} else {
+		yajl_gen_null(g);
+	}
+}
+
+/*
+ * What the collector's OCSF export makes of rec (collector/export_line.c):
+ * the same record with metadata.uid, metadata.logged_time and
+ * device.owner.name added, valid OCSF too.
+ */
+static void assert_exported_valid(yajl_val rec, const char *class_rel, const char *what)
+{
+	_cleanup_(yajl_gen_freep) yajl_gen in = yajl_gen_alloc(NULL), out = yajl_gen_alloc(NULL);
+	_cleanup_(yajl_tree_freep) yajl_val exported = NULL;
+	struct export_context ctx = { .device_id = "00112233445566778899aabbccddeeff",
+				      .received_ms = 1790000000123, .owner = "Ada Lovelace" };
+	struct record r = { .seq = 42, .boot_uid = "0123456789abcdef0123456789abcdef" };
+	struct ocsf_report report = { .len = 0 };
+	const unsigned char *buf;
+	_cleanup_free_ char *text = NULL;
+	size_t size;
+
+	assert_non_null(in);
+	assert_non_null(out);
+	gen_tree(in, rec);
+	assert_int_equal(yajl_gen_get_buf(in, &buf, &size), yajl_gen_status_ok);
+	r.json = (const char *)buf;
+	r.json_size = size;
+	assert_int_equal(export_line_append(out, &r, &ctx), 0);
+	assert_int_equal(yajl_gen_get_buf(out, &buf, &size), yajl_gen_status_ok);
+	text = strndup((const char *)buf, size);
+	exported = yajl_tree_parse(text, NULL, 0);
+	assert_non_null(exported);
+	validate_record(&report, exported, class_rel);
+	if (report.count > 0)
+		fail_msg("%s, as the collector exports it, does not pass (%u problems):\n%s", what,
+			 report.count, report.text);
 }
 
 static void assert_valid(yajl_val rec, const char *class_rel, const char *what)
@@ -54,6 +115,7 @@ static void assert_valid(yajl_val rec, const char *class_rel, const char *what)
 	if (r.count > 0)
 		fail_msg("%s, found by its class_uid, does not pass (%u problems):\n%s", what,
 			 r.count, r.text);
+	assert_exported_valid(rec, class_rel, what);
 }
 
 /* --- the records ------------------------------------------------------------------ */
