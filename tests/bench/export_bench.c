@@ -43,23 +43,24 @@
 /* A Process Activity record of about 900 bytes, as the agent writes one. */
 static int record(char *buf, size_t size, const char *device, long long seq)
 {
-	return snprintf(buf, size,
-			"{\"time\":%lld,\"class_uid\":1007,\"class_name\":\"Process Activity\","
-			"\"category_uid\":1,\"category_name\":\"System Activity\",\"activity_id\":1,"
-			"\"activity_name\":\"Launch\",\"type_uid\":100701,\"type_name\":\"Process "
-			"Activity: Launch\",\"severity_id\":1,\"severity\":\"Informational\","
-			"\"metadata\":{\"version\":\"1.9.0-dev\",\"product\":{\"name\":\"postured\","
-			"\"vendor_name\":\"postured\",\"version\":\"0.1.0\"},\"log_name\":\"process\","
-			"\"profiles\":[\"host\"]},\"device\":{\"type_id\":3,\"uid\":\"%s\",\"hostname\":"
-			"\"laptop-0042\",\"os\":{\"name\":\"Debian GNU/Linux\",\"version\":\"12\","
-			"\"type_id\":200,\"type\":\"Linux\",\"kernel_release\":\"6.1.0-27-amd64\"}},"
-			"\"launch_type_id\":3,\"launch_type\":\"Exec\",\"process\":{\"pid\":%lld,"
-			"\"uid\":\"2f6c1e8a0b9d4c7e8f1a2b3c4d5e6f70\",\"name\":\"git\",\"cmd_line\":"
-			"\"git -C /home/ada/src/project status --porcelain\",\"file\":{\"path\":"
-			"\"/usr/bin/git\",\"name\":\"git\",\"type_id\":1},\"user\":{\"uid\":\"1000\","
-			"\"name\":\"ada\"},\"parent_process\":{\"pid\":4242,\"name\":\"bash\"}},"
-			"\"postured\":{\"seq\":%lld,\"boot_uid\":\"" BOOT_UID "\"}}\n",
-			1790000000000LL + seq, device, 10000 + seq, seq);
+	return snprintf(
+		buf, size,
+		"{\"time\":%lld,\"class_uid\":1007,\"class_name\":\"Process Activity\","
+		"\"category_uid\":1,\"category_name\":\"System Activity\",\"activity_id\":1,"
+		"\"activity_name\":\"Launch\",\"type_uid\":100701,\"type_name\":\"Process "
+		"Activity: Launch\",\"severity_id\":1,\"severity\":\"Informational\","
+		"\"metadata\":{\"version\":\"1.9.0-dev\",\"product\":{\"name\":\"postured\","
+		"\"vendor_name\":\"postured\",\"version\":\"0.1.0\"},\"log_name\":\"process\","
+		"\"profiles\":[\"host\"]},\"device\":{\"type_id\":3,\"uid\":\"%s\",\"hostname\":"
+		"\"laptop-0042\",\"os\":{\"name\":\"Debian GNU/Linux\",\"version\":\"12\","
+		"\"type_id\":200,\"type\":\"Linux\",\"kernel_release\":\"6.1.0-27-amd64\"}},"
+		"\"launch_type_id\":3,\"launch_type\":\"Exec\",\"process\":{\"pid\":%lld,"
+		"\"uid\":\"2f6c1e8a0b9d4c7e8f1a2b3c4d5e6f70\",\"name\":\"git\",\"cmd_line\":"
+		"\"git -C /home/ada/src/project status --porcelain\",\"file\":{\"path\":"
+		"\"/usr/bin/git\",\"name\":\"git\",\"type_id\":1},\"user\":{\"uid\":\"1000\","
+		"\"name\":\"ada\"},\"parent_process\":{\"pid\":4242,\"name\":\"bash\"}},"
+		"\"postured\":{\"seq\":%lld,\"boot_uid\":\"" BOOT_UID "\"}}\n",
+		1790000000000LL + seq, device, 10000 + seq, seq);
 }
 
 static char *batch(const char *device, long long first, long long n, size_t *ret_size)
@@ -152,7 +153,8 @@ static double ingest(const char *bin, const char *dir, const char *pki, const ch
 /* The export line alone, in this process: records/s. */
 static double line_rate(const char *device, long long n)
 {
-	struct export_context ctx = { .device_id = device, .received_ms = 1790000000000LL,
+	struct export_context ctx = { .device_id = device,
+				      .received_ms = 1790000000000LL,
 				      .owner = "Ada Lovelace" };
 	yajl_gen g = yajl_gen_alloc(NULL);
 	char buf[2048];
@@ -190,7 +192,8 @@ static double forward(const char *bin, const char *dir, const char *export_dir, 
 	seconds = (double)(now_us() - t0) / 1e6;
 	process_stop(pid, SIGTERM);
 	if (r < 0) {
-		fprintf(stderr, "export_bench: forwarder %s did not get through; see %s\n", name, log);
+		fprintf(stderr, "export_bench: forwarder %s did not get through; see %s\n", name,
+			log);
 		return -1;
 	}
 	return (double)n / seconds;
@@ -198,7 +201,8 @@ static double forward(const char *bin, const char *dir, const char *export_dir, 
 
 int main(int argc, char **argv)
 {
-	long long n = getenv("BENCH_EXPORT_RECORDS") ? atoll(getenv("BENCH_EXPORT_RECORDS")) : 50000;
+	long long n = getenv("BENCH_EXPORT_RECORDS") ? atoll(getenv("BENCH_EXPORT_RECORDS")) :
+						       50000;
 	char dir[] = "/tmp/export-bench-XXXXXX", bin[512], pki[600], export_dir[600], siem_dir[600],
 	     device[64] = "", cmd[700], ca[700], to[128];
 	struct siem siem = {};

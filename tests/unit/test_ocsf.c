@@ -77,7 +77,8 @@ static void assert_exported_valid(yajl_val rec, const char *class_rel, const cha
 	_cleanup_(yajl_gen_freep) yajl_gen in = yajl_gen_alloc(NULL), out = yajl_gen_alloc(NULL);
 	_cleanup_(yajl_tree_freep) yajl_val exported = NULL;
 	struct export_context ctx = { .device_id = "00112233445566778899aabbccddeeff",
-				      .received_ms = 1790000000123, .owner = "Ada Lovelace" };
+				      .received_ms = 1790000000123,
+				      .owner = "Ada Lovelace" };
 	struct record r = { .seq = 42, .boot_uid = "0123456789abcdef0123456789abcdef" };
 	struct ocsf_report report = { .len = 0 };
 	const unsigned char *buf;
