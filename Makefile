@@ -572,7 +572,7 @@ FLEET_BENCH_STORE_OBJS = $(call obj,collector/store.c collector/store_identity.c
 # The OCSF export (issue 16): ingest with and without it, the line alone, forwarding to rsyslog.
 BENCH_BINS += $(BUILD)/tests/bench/export_bench
 EXPORT_BENCH_SRCS := tests/bench/export_bench.c $(COLLECTOR_HARNESS_SHARED_SRCS) \
-	tests/collector/harness_siem.c
+	tests/collector/harness_siem.c tests/collector/harness_hec.c
 EXPORT_BENCH_COLLECTOR_OBJS = $(call obj,collector/export_line.c collector/export_read.c)
 NETBENCH_SRCS := tests/bench/netbench.c agent/postured/probe_net.c agent/postured/probe_net_rules.c \
 	agent/postured/probe_common.c

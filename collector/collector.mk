@@ -6,7 +6,7 @@
 
 all: $(BUILD)/posture-collector
 
-COLLECTOR_PKGS := libmicrohttpd gnutls libsystemd yajl sqlite3 zlib libcrypto libssl relp
+COLLECTOR_PKGS := libmicrohttpd gnutls libsystemd yajl sqlite3 zlib libcrypto libssl relp libcurl
 COLLECTOR_PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(COLLECTOR_PKGS) 2>/dev/null)
 COLLECTOR_PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(COLLECTOR_PKGS) 2>/dev/null)
 
@@ -15,7 +15,7 @@ COLLECTOR_SRCS := collector/main.c collector/server.c collector/peer.c collector
 	collector/net.c
 # The OCSF export log for SOCs and its forwarders (posture-collector forward).
 COLLECTOR_SRCS += collector/export.c collector/export_line.c collector/export_read.c \
-	collector/forward.c collector/forward_syslog.c collector/forward_relp.c
+	collector/forward.c collector/forward_syslog.c collector/forward_relp.c collector/forward_hec.c collector/forward_record.c
 # The fleet UI's rendering: an output buffer and page frame, tables, the trend chart; pure, no I/O.
 COLLECTOR_SRCS += collector/html.c collector/table.c collector/svg.c
 COLLECTOR_OBJS = $(call obj,$(COLLECTOR_SRCS))
@@ -32,7 +32,7 @@ $(BUILD)/posture-collector: $(COLLECTOR_OBJS) $(POLICY_LIB) $(BASIC_LIB)
 
 # --- tests: the real binary, real TLS on 127.0.0.1, a PKI made by tools/make-test-pki ---
 
-COLLECTOR_TEST_PKGS := libcurl libssl libcrypto sqlite3 zlib yajl
+COLLECTOR_TEST_PKGS := libcurl libssl libcrypto sqlite3 zlib yajl libmicrohttpd
 COLLECTOR_TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(COLLECTOR_TEST_PKGS) 2>/dev/null)
 COLLECTOR_TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(COLLECTOR_TEST_PKGS) 2>/dev/null)
 
@@ -46,7 +46,7 @@ COLLECTOR_TEST_SRCS := $(COLLECTOR_HARNESS_SHARED_SRCS) $(COLLECTOR_HARNESS_DB_S
 	$(addprefix tests/collector/,harness.c harness_http.c harness_records.c harness_crypto.c \
 	harness_pki.c harness_enroll.c test_collector.c test_cli.c test_ingest_http.c test_tls.c \
 	test_policy_feed.c test_enroll.c test_identity.c test_ca_hook.c test_crash.c test_fleet.c \
-	harness_browser.c test_fleet_browser.c harness_siem.c test_forward.c) \
+	harness_browser.c test_fleet_browser.c harness_siem.c harness_hec.c test_forward.c) \
 	collector/export_read.c basic/fileio.c basic/string-util.c
 COLLECTOR_TEST_OBJS = $(call obj,$(COLLECTOR_TEST_SRCS))
 
@@ -90,11 +90,11 @@ COLLECTOR_UI_TEST_svg_SRCS := collector/svg.c collector/html.c
 COLLECTOR_UI_TEST_facts_SRCS := collector/facts.c
 # The export log, its reader and cursors, the syslog message: files in a temporary directory.
 COLLECTOR_UI_TEST_export_SRCS := collector/export.c collector/export_line.c collector/export_read.c \
-	collector/forward.c collector/forward_syslog.c collector/forward_relp.c \
-	tests/ocsf/ocsf_validate.c basic/log.c basic/fileio.c basic/string-util.c
+	collector/forward.c collector/forward_syslog.c collector/forward_relp.c collector/forward_hec.c \
+	collector/forward_record.c tests/ocsf/ocsf_validate.c basic/log.c basic/fileio.c basic/string-util.c
 COLLECTOR_UI_TEST_export_CFLAGS = -DSOURCE_DIR='"$(CURDIR)"'
 COLLECTOR_UI_TEST_export_LIBS = $(shell $(PKG_CONFIG) --libs libsystemd zlib libssl libcrypto \
-	relp 2>/dev/null)
+	relp libcurl 2>/dev/null)
 COLLECTOR_UI_TEST_HDRS := collector/html.h collector/table.h collector/svg.h collector/facts.h basic/cleanup.h \
 	basic/json-util.h collector/export.h collector/export_read.h collector/forward.h
 COLLECTOR_UI_TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags yajl cmocka 2>/dev/null)

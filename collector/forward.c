@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/fileio.h"
 #include "basic/log.h"
 #include "basic/string-util.h"
 #include "basic/time-util.h"
@@ -75,6 +76,8 @@ static void help(void)
 	       "  --to syslog+tls://HOST[:PORT]  RFC 5424 over TLS, RFC 5425 framing (port 6514)\n"
 	       "  --to relp://HOST:PORT          RELP: every message acknowledged\n"
 	       "  --to relp+tls://HOST:PORT      RELP over TLS\n"
+	       "  --to hec+https://HOST[:PORT][/PATH]  an HTTP event collector (Splunk HEC's JSON\n"
+	       "                                 events, batched; port 8088)\n"
 	       "\n"
 	       "Options:\n"
 	       "  --ca FILE            CA certificate(s), PEM, the SIEM's certificate must come from\n"
@@ -88,6 +91,7 @@ static void help(void)
 	       "                       1 informational .. 6 fatal (default all)\n"
 	       "  --facility N         syslog facility, 0..23 (default 13, log audit)\n"
 	       "  --window N           RELP messages in flight (default 128)\n"
+	       "  --token-file FILE    HEC: the token, alone in a file of mode 0600\n"
 	       "  -h --help            show this help\n");
 }
 
@@ -106,6 +110,39 @@ static int parse_number(const char *s, int64_t min, int64_t max, int64_t *ret)
 	return 0;
 }
 
+/* The HEC token, read once at start: the process's, until it exits. */
+static char token[256];
+
+static int read_token(const char *path)
+{
+	_cleanup_erase_free_ char *text = NULL;
+	size_t size, n;
+	int q;
+
+	q = read_full_file(path, sizeof(token) * 2, READ_FULL_PRIVATE, &text, &size);
+	if (q == -EPERM)
+		return log_error_errno(q,
+				       "Refusing --token-file '%s': group or others may read it; "
+				       "make it mode 0600.",
+				       path);
+	if (q < 0)
+		return log_error_errno(q, "Failed to read --token-file '%s': %m", path);
+	for (n = size; n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' ');)
+		n--;
+	if (n == 0 || n >= sizeof(token))
+		return log_error_errno(EINVAL,
+				       "--token-file '%s' holds no token (or one too long).", path);
+	for (size_t i = 0; i < n; i++)
+		if (text[i] <= ' ' || text[i] > '~')
+			return log_error_errno(EINVAL,
+					       "--token-file '%s': the token has a character that "
+					       "is not printable ASCII, at byte %zu.",
+					       path, i + 1);
+	memcpy(token, text, n);
+	token[n] = '\0';
+	return 0;
+}
+
 static int parse_options(int argc, char **argv, struct forward_options *o)
 {
 	enum {
@@ -119,7 +156,8 @@ static int parse_options(int argc, char **argv, struct forward_options *o)
 		ARG_CLASS,
 		ARG_MIN_SEVERITY,
 		ARG_FACILITY,
-		ARG_WINDOW
+		ARG_WINDOW,
+		ARG_TOKEN_FILE
 	};
 	static const struct option longopts[] = {
 		{ "export-dir", required_argument, NULL, ARG_DIR },
@@ -133,10 +171,11 @@ static int parse_options(int argc, char **argv, struct forward_options *o)
 		{ "min-severity", required_argument, NULL, ARG_MIN_SEVERITY },
 		{ "facility", required_argument, NULL, ARG_FACILITY },
 		{ "window", required_argument, NULL, ARG_WINDOW },
+		{ "token-file", required_argument, NULL, ARG_TOKEN_FILE },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	const char *ca = NULL, *cert = NULL, *key = NULL, *server_name = NULL;
+	const char *ca = NULL, *cert = NULL, *key = NULL, *server_name = NULL, *token_file = NULL;
 	int64_t v, window = 128;
 	char reason[256];
 	int c;
@@ -202,6 +241,9 @@ static int parse_options(int argc, char **argv, struct forward_options *o)
 				return log_error_errno(EINVAL, "Invalid --window '%s': 2 to 65536.",
 						       optarg);
 			break;
+		case ARG_TOKEN_FILE:
+			token_file = optarg;
+			break;
 		case 'h':
 			help();
 			return 0;
@@ -215,13 +257,25 @@ static int parse_options(int argc, char **argv, struct forward_options *o)
 	if (!o->dir || !o->name || !o->url)
 		return log_error_errno(EINVAL, "--export-dir, --name and --to are required; see "
 					       "--help.");
-	if (strstr(o->target.scheme, "tls") && !ca)
+	if ((strstr(o->target.scheme, "tls") || strstr(o->target.scheme, "https")) && !ca)
 		return log_error_errno(EINVAL,
 				       "--to %s needs --ca: the CA of the SIEM's "
 				       "certificate.",
 				       o->url);
 	if (!cert != !key)
 		return log_error_errno(EINVAL, "--cert and --key go together.");
+	if (strcmp(o->target.scheme, "hec+https") == 0 && !token_file)
+		return log_error_errno(EINVAL, "--to %s needs --token-file: the HEC token.",
+				       o->url);
+	if (token_file && strcmp(o->target.scheme, "hec+https") != 0)
+		return log_error_errno(EINVAL, "--token-file is for hec+https:// only.");
+	if (token_file) {
+		int q = read_token(token_file);
+
+		if (q < 0)
+			return q;
+		o->target.token = token;
+	}
 	if (ca && access(ca, R_OK) < 0)
 		return log_error_errno(errno, "Cannot read --ca '%s': %m", ca);
 	if (cert && (access(cert, R_OK) < 0 || access(key, R_OK) < 0))
@@ -306,16 +360,22 @@ static void cursor_move(struct forwarder *f, const struct pending *p, uint64_t d
 	f->dirty = true;
 }
 
-/* Moves the cursor over what the transport says is delivered. */
+static int forwarder_rewind(struct forwarder *f, int error, const char *why);
+
+/*
+ * Moves the cursor over what the transport says is delivered; a broken
+ * connection is rewound.  Returns 0, or -errno when the log cannot be read.
+ */
 static int forwarder_confirm(struct forwarder *f, bool idle)
 {
 	uint64_t count = 0;
+	char why[256] = "";
 	int q;
 
 	if (f->conn) {
-		q = f->ops->confirmed(f->conn, idle, &count);
+		q = f->ops->confirmed(f->conn, idle, &count, why, sizeof(why));
 		if (q < 0)
-			return q;
+			return forwarder_rewind(f, q, why[0] ? why : "the connection broke");
 		for (; f->confirmed_before < count && f->q_len > 0; f->confirmed_before++) {
 			struct pending p = f->queue[f->q_head];
 
@@ -449,11 +509,10 @@ static int forwarder_one(struct forwarder *f, const char *line, size_t len)
 	_cleanup_free_ char *msg = NULL;
 	struct pending p;
 	char why[256] = "";
-	void *tree = NULL;
 	size_t size;
 	int q;
 
-	q = forward_record_parse(line, len, &r, &tree);
+	q = forward_record_parse(line, len, &r);
 	if (q == -EBADMSG) {
 		f->reader_lost_base++; /* not a record: counted lost, never sent */
 		return 0;
@@ -461,12 +520,10 @@ static int forwarder_one(struct forwarder *f, const char *line, size_t len)
 	if (q < 0)
 		return q;
 	if (!forward_takes(f->o, &r)) {
-		forward_record_done(tree);
 		f->reader_filtered++;
 		return 0;
 	}
-	q = forward_syslog_format(&r, f->o->facility, false, &msg, &size);
-	forward_record_done(tree);
+	q = f->ops->format(&r, f->o->facility, &msg, &size);
 	if (q < 0)
 		return q;
 	if (!f->conn) {
@@ -505,8 +562,8 @@ static int forwarder_loop(struct forwarder *f)
 		if (f->fail_streak > 0 && f->q_len > 0) {
 			q = forwarder_confirm(f, true);
 			if (q < 0)
-				(void)forwarder_rewind(f, q, "the connection broke");
-			else if (f->q_len > 0)
+				return q;
+			if (f->q_len > 0)
 				sleep_usec(FORWARD_IDLE_USEC);
 			(void)forwarder_save(f, false);
 			continue;
@@ -524,12 +581,12 @@ static int forwarder_loop(struct forwarder *f)
 			    now_usec(CLOCK_MONOTONIC) - f->saved_at >= FORWARD_SAVE_USEC) {
 				q = forwarder_confirm(f, false);
 				if (q < 0)
-					(void)forwarder_rewind(f, q, "the connection broke");
+					return q;
 			}
 		} else {
 			q = forwarder_confirm(f, true);
 			if (q < 0)
-				(void)forwarder_rewind(f, q, "the connection broke");
+				return q;
 			(void)forwarder_save(f, false);
 			sleep_usec(FORWARD_IDLE_USEC);
 			continue;
@@ -537,7 +594,7 @@ static int forwarder_loop(struct forwarder *f)
 		(void)forwarder_save(f, false);
 	}
 	(void)sd_notify(false, "STOPPING=1");
-	if (f->conn && forwarder_confirm(f, true) < 0)
+	if (f->conn && (forwarder_confirm(f, true) < 0 || f->q_len > 0))
 		log_warning("Forwarder %s: what was in flight is sent again at the next start.",
 			    f->o->name);
 	return forwarder_save(f, true);
@@ -547,6 +604,7 @@ int forward_run(int argc, char **argv)
 {
 	struct forward_options o = { .facility = 13 };
 	struct sigaction sa = { .sa_handler = on_stop };
+	const struct forward_transport_ops *ops;
 	int q;
 
 	q = parse_options(argc, argv, &o);
@@ -556,10 +614,13 @@ int forward_run(int argc, char **argv)
 	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
 		return log_error_errno(errno, "Failed to set up signals: %m");
 	signal(SIGPIPE, SIG_IGN);
-	return forward_follow(&o,
-			      strcmp(o.target.scheme, "syslog+tls") == 0 ? &forward_syslog_tls_ops :
-									   &forward_relp_ops,
-			      &stop_requested);
+	if (strcmp(o.target.scheme, "syslog+tls") == 0)
+		ops = &forward_syslog_tls_ops;
+	else if (strcmp(o.target.scheme, "hec+https") == 0)
+		ops = &forward_hec_ops;
+	else
+		ops = &forward_relp_ops;
+	return forward_follow(&o, ops, &stop_requested);
 }
 
 int forward_follow(const struct forward_options *op, const struct forward_transport_ops *ops,
@@ -606,4 +667,83 @@ out:
 	if (f.dir_fd >= 0)
 		close(f.dir_fd);
 	return q;
+}
+
+int forward_target_parse(const char *url, struct forward_target *ret, char *reason,
+			 size_t reason_size)
+{
+	struct forward_target t = { .window = 128 };
+	bool hec = false;
+	const char *rest = strstr(url, "://"), *host, *end, *port = NULL;
+	size_t n;
+
+	if (!rest || (size_t)(rest - url) >= sizeof(t.scheme)) {
+		snprintf(reason, reason_size,
+			 "expected syslog+tls://, relp://, relp+tls:// or hec+https://");
+		return -EINVAL;
+	}
+	memcpy(t.scheme, url, (size_t)(rest - url));
+	t.scheme[rest - url] = '\0';
+	hec = strcmp(t.scheme, "hec+https") == 0;
+	if (strcmp(t.scheme, "syslog+tls") != 0 && strcmp(t.scheme, "relp") != 0 &&
+	    strcmp(t.scheme, "relp+tls") != 0 && !hec) {
+		snprintf(reason, reason_size,
+			 "unknown scheme '%s': syslog+tls, relp, relp+tls or hec+https", t.scheme);
+		return -EINVAL;
+	}
+	host = rest + 3;
+	if (*host == '[') {
+		end = strchr(host, ']');
+		if (!end) {
+			snprintf(reason, reason_size, "an IPv6 address needs its closing ']'");
+			return -EINVAL;
+		}
+		n = (size_t)(end - host - 1);
+		host++;
+		end++;
+	} else {
+		end = host + strcspn(host, ":/");
+		n = (size_t)(end - host);
+	}
+	if (n == 0 || n >= sizeof(t.host)) {
+		snprintf(reason, reason_size, "the host is missing or too long");
+		return -EINVAL;
+	}
+	memcpy(t.host, host, n);
+	t.host[n] = '\0';
+	if (*end == ':')
+		port = end + 1;
+	if (port) {
+		char *e;
+		unsigned long p = strtoul(port, &e, 10);
+
+		if (port[0] < '0' || port[0] > '9' || (*e != '\0' && *e != '/') || p == 0 ||
+		    p > 65535) {
+			snprintf(reason, reason_size, "the port must be a number from 1 to 65535");
+			return -EINVAL;
+		}
+		snprintf(t.port, sizeof(t.port), "%lu", p);
+	} else if (strcmp(t.scheme, "syslog+tls") == 0) {
+		strcpy(t.port, "6514"); /* RFC 5425's port */
+	} else if (hec) {
+		strcpy(t.port, "8088"); /* Splunk's HEC port */
+	} else {
+		snprintf(reason, reason_size, "RELP has no standard port: give one");
+		return -EINVAL;
+	}
+	/* A path only for HEC (another event endpoint, /services/collector/event by default). */
+	end += strcspn(end, "/");
+	if (*end == '/' && !hec) {
+		snprintf(reason, reason_size, "only hec+https:// takes a path");
+		return -EINVAL;
+	}
+	if (*end == '/') {
+		if (strlen(end) >= sizeof(t.path) || strpbrk(end, " ?#\"\\")) {
+			snprintf(reason, reason_size, "the path is too long or has ' ?#\"\\'");
+			return -EINVAL;
+		}
+		strcpy(t.path, end);
+	}
+	*ret = t;
+	return 0;
 }

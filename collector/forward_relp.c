@@ -110,32 +110,36 @@ static int relp_connect(const struct forward_target *t, struct forward_transport
 	return 0;
 }
 
+static int relp_broken(struct forward_transport *c, char *why, size_t why_size)
+{
+	snprintf(why, why_size, "the RELP session broke: %s", c->error[0] ? c->error : "closed");
+	return -EPIPE;
+}
+
 static int relp_send(struct forward_transport *c, const char *msg, size_t len, char *why,
 		     size_t why_size)
 {
 	relpRetVal rr = relpCltSendSyslog(c->clt, (unsigned char *)msg, len);
 
-	if (rr != RELP_RET_OK || c->failed) {
-		snprintf(why, why_size, "the RELP session broke: %s",
-			 c->error[0] ? c->error : "send failed");
-		return -EPIPE;
-	}
+	if (rr != RELP_RET_OK || c->failed)
+		return relp_broken(c, why, why_size);
 	c->sent++;
 	if (c->sent > c->window)
 		c->confirmed = MAX(c->confirmed, c->sent - c->window);
 	return 0;
 }
 
-static int relp_confirmed(struct forward_transport *c, bool idle, uint64_t *ret_count)
+static int relp_confirmed(struct forward_transport *c, bool idle, uint64_t *ret_count, char *why,
+			  size_t why_size)
 {
 	if (c->failed)
-		return -EPIPE;
+		return relp_broken(c, why, why_size);
 	if (idle && c->clt && c->confirmed < c->sent) {
 		/* The close is answered after every message before it: all are taken. */
 		relpEngineCltDestruct(c->engine, &c->clt);
 		c->clt = NULL;
 		if (c->failed)
-			return -EPIPE;
+			return relp_broken(c, why, why_size);
 		c->confirmed = c->sent;
 		*ret_count = c->confirmed;
 		return 1; /* closed: connect again before the next message */
@@ -145,6 +149,7 @@ static int relp_confirmed(struct forward_transport *c, bool idle, uint64_t *ret_
 }
 
 const struct forward_transport_ops forward_relp_ops = {
+	.format = forward_syslog_format,
 	.connect = relp_connect,
 	.send = relp_send,
 	.confirmed = relp_confirmed,

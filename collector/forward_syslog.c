@@ -24,7 +24,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <yajl/yajl_tree.h>
 
 #include "basic/cleanup.h"
 #include "basic/string-util.h"
@@ -37,40 +36,6 @@
 #define SYSLOG_MARKS	    64
 #define CONNECT_TIMEOUT_MS  10000
 #define IO_TIMEOUT_SEC	    30
-
-int forward_record_parse(const char *json, size_t size, struct forward_record *ret, void **ret_tree)
-{
-	const char *class_path[] = { "class_uid", NULL },
-		   *severity_path[] = { "severity_id", NULL }, *time_path[] = { "time", NULL },
-		   *host_path[] = { "device", "hostname", NULL };
-	_cleanup_free_ char *copy = NULL;
-	yajl_val root, v;
-
-	copy = strndup(json, size);
-	if (!copy)
-		return -ENOMEM;
-	root = yajl_tree_parse(copy, NULL, 0);
-	if (!root || !YAJL_IS_OBJECT(root)) {
-		yajl_tree_free(root);
-		return -EBADMSG;
-	}
-	*ret = (struct forward_record){ .json = json, .json_size = size };
-	v = yajl_tree_get(root, class_path, yajl_t_number);
-	ret->class_uid = v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
-	v = yajl_tree_get(root, severity_path, yajl_t_number);
-	ret->severity_id = v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
-	v = yajl_tree_get(root, time_path, yajl_t_number);
-	ret->time_ms = v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
-	v = yajl_tree_get(root, host_path, yajl_t_string);
-	ret->hostname = v ? YAJL_GET_STRING(v) : NULL;
-	*ret_tree = root;
-	return 0;
-}
-
-void forward_record_done(void *tree)
-{
-	yajl_tree_free(tree);
-}
 
 int forward_syslog_severity(int64_t severity_id)
 {
@@ -122,12 +87,11 @@ static void syslog_hostname(const char *name, char buf[static SYSLOG_HOSTNAME_MA
 	buf[n] = '\0';
 }
 
-int forward_syslog_format(const struct forward_record *r, int facility, bool framed, char **ret,
+int forward_syslog_format(const struct forward_record *r, int facility, char **ret,
 			  size_t *ret_size)
 {
-	char stamp[40], host[SYSLOG_HOSTNAME_MAX + 1], header[SYSLOG_HOSTNAME_MAX + 128],
-		frame[24] = "";
-	int pri = facility * 8 + forward_syslog_severity(r->severity_id), nh, nf = 0;
+	char stamp[40], host[SYSLOG_HOSTNAME_MAX + 1], header[SYSLOG_HOSTNAME_MAX + 128];
+	int pri = facility * 8 + forward_syslog_severity(r->severity_id), nh;
 	size_t size;
 	char *buf;
 
@@ -138,17 +102,14 @@ int forward_syslog_format(const struct forward_record *r, int facility, bool fra
 	if (nh < 0 || (size_t)nh >= sizeof(header))
 		return -EINVAL;
 	size = (size_t)nh + r->json_size;
-	if (framed)
-		nf = snprintf(frame, sizeof(frame), "%zu ", size);
-	buf = malloc((size_t)nf + size + 1);
+	buf = malloc(size + 1);
 	if (!buf)
 		return -ENOMEM;
-	memcpy(buf, frame, (size_t)nf);
-	memcpy(buf + nf, header, (size_t)nh);
-	memcpy(buf + nf + nh, r->json, r->json_size);
-	buf[nf + size] = '\0';
+	memcpy(buf, header, (size_t)nh);
+	memcpy(buf + nh, r->json, r->json_size);
+	buf[size] = '\0';
 	*ret = buf;
-	*ret_size = (size_t)nf + size;
+	*ret_size = size;
 	return 0;
 }
 
@@ -357,24 +318,29 @@ static int syslog_send(struct forward_transport *c, const char *msg, size_t len,
 	return c->len >= SYSLOG_FLUSH_AT ? syslog_flush(c, why, why_size) : 0;
 }
 
-static int syslog_confirmed(struct forward_transport *c, bool idle, uint64_t *ret_count)
+static int syslog_confirmed(struct forward_transport *c, bool idle, uint64_t *ret_count, char *why,
+			    size_t why_size)
 {
 	struct pollfd p = { .fd = c->fd, .events = POLLIN | POLLRDHUP };
-	char why[64];
 	int outq = 0, q;
 	usec_t now;
 
 	(void)idle;
 	if (c->len > 0) {
-		q = syslog_flush(c, why, sizeof(why));
+		q = syslog_flush(c, why, why_size);
 		if (q < 0)
 			return q;
 	}
 	/* The peer closing (a TLS close_notify comes with the FIN) or resetting: broken. */
-	if (poll(&p, 1, 0) < 0 || (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)))
+	if (poll(&p, 1, 0) < 0 || (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))) {
+		snprintf(why, why_size, "the receiver closed the connection");
 		return -EPIPE;
-	if (ioctl(c->fd, SIOCOUTQ, &outq) < 0)
-		return -errno;
+	}
+	if (ioctl(c->fd, SIOCOUTQ, &outq) < 0) {
+		snprintf(why, why_size, "cannot ask the socket what is unsent: %s",
+			 strerror(errno));
+		return -EIO;
+	}
 	now = now_usec(CLOCK_MONOTONIC);
 	if (outq == 0) {
 		size_t keep = 0;
@@ -393,69 +359,9 @@ static int syslog_confirmed(struct forward_transport *c, bool idle, uint64_t *re
 }
 
 const struct forward_transport_ops forward_syslog_tls_ops = {
+	.format = forward_syslog_format,
 	.connect = syslog_connect,
 	.send = syslog_send,
 	.confirmed = syslog_confirmed,
 	.close = syslog_close,
 };
-
-int forward_target_parse(const char *url, struct forward_target *ret, char *reason,
-			 size_t reason_size)
-{
-	struct forward_target t = { .window = 128 };
-	const char *rest = strstr(url, "://"), *host, *end, *port = NULL;
-	size_t n;
-
-	if (!rest || (size_t)(rest - url) >= sizeof(t.scheme)) {
-		snprintf(reason, reason_size, "expected syslog+tls://, relp:// or relp+tls://");
-		return -EINVAL;
-	}
-	memcpy(t.scheme, url, (size_t)(rest - url));
-	t.scheme[rest - url] = '\0';
-	if (strcmp(t.scheme, "syslog+tls") != 0 && strcmp(t.scheme, "relp") != 0 &&
-	    strcmp(t.scheme, "relp+tls") != 0) {
-		snprintf(reason, reason_size, "unknown scheme '%s': syslog+tls, relp or relp+tls",
-			 t.scheme);
-		return -EINVAL;
-	}
-	host = rest + 3;
-	if (*host == '[') {
-		end = strchr(host, ']');
-		if (!end) {
-			snprintf(reason, reason_size, "an IPv6 address needs its closing ']'");
-			return -EINVAL;
-		}
-		n = (size_t)(end - host - 1);
-		host++;
-		end++;
-	} else {
-		end = host + strcspn(host, ":/");
-		n = (size_t)(end - host);
-	}
-	if (n == 0 || n >= sizeof(t.host)) {
-		snprintf(reason, reason_size, "the host is missing or too long");
-		return -EINVAL;
-	}
-	memcpy(t.host, host, n);
-	t.host[n] = '\0';
-	if (*end == ':')
-		port = end + 1;
-	if (port) {
-		char *e;
-		unsigned long p = strtoul(port, &e, 10);
-
-		if (port[0] < '0' || port[0] > '9' || (*e != '\0' && *e != '/') || p == 0 ||
-		    p > 65535) {
-			snprintf(reason, reason_size, "the port must be a number from 1 to 65535");
-			return -EINVAL;
-		}
-		snprintf(t.port, sizeof(t.port), "%lu", p);
-	} else if (strcmp(t.scheme, "syslog+tls") == 0) {
-		strcpy(t.port, "6514"); /* RFC 5425's port */
-	} else {
-		snprintf(reason, reason_size, "RELP has no standard port: give one");
-		return -EINVAL;
-	}
-	*ret = t;
-	return 0;
-}

@@ -382,23 +382,44 @@ static void test_syslog_message(void **state)
 				    .hostname = "evil host\n<13>1 x\xc3\xa9",
 				    .json = json,
 				    .json_size = strlen(json) };
-	_cleanup_free_ char *msg = NULL, *framed = NULL;
-	size_t size, framed_size;
-	char *space;
+	_cleanup_free_ char *msg = NULL;
+	size_t size;
 
 	(void)state;
-	assert_int_equal(forward_syslog_format(&r, 13, false, &msg, &size), 0);
+	assert_int_equal(forward_syslog_format(&r, 13, &msg, &size), 0);
 	assert_string_equal(msg, "<108>1 2026-09-21T14:13:20.123Z evil_host_<13>1_x__ postured - "
 				 "ocsf-2003 - {\"class_uid\":2003,\"severity_id\":3}");
 	assert_int_equal(size, strlen(msg));
-	/* RFC 5425: the length counts the octets after the space. */
-	assert_int_equal(forward_syslog_format(&r, 13, true, &framed, &framed_size), 0);
-	space = strchr(framed, ' ');
-	assert_int_equal(strtoul(framed, NULL, 10), framed_size - (size_t)(space + 1 - framed));
-	assert_string_equal(space + 1, msg);
 	assert_int_equal(forward_syslog_severity(5), 2);
 	assert_int_equal(forward_syslog_severity(1), 6);
 	assert_int_equal(forward_syslog_severity(99), 5);
+}
+
+static void test_hec_event(void **state)
+{
+	const char *json = "{\"class_uid\":2003,\"n\":1.50e3}";
+	struct forward_record r = { .class_uid = 2003,
+				    .time_ms = 1790000000123,
+				    .hostname = "lap\"top\n",
+				    .json = json,
+				    .json_size = strlen(json) };
+	_cleanup_(yajl_tree_freep) yajl_val root = NULL;
+	_cleanup_free_ char *msg = NULL;
+	const char *event_path[] = { "event", "class_uid", NULL }, *host[] = { "host", NULL },
+		   *type[] = { "sourcetype", NULL };
+	size_t size;
+
+	(void)state;
+	assert_int_equal(forward_hec_format(&r, &msg, &size), 0);
+	assert_int_equal(size, strlen(msg));
+	/* The record whole, as "event"; the host name escaped in the envelope. */
+	assert_non_null(strstr(msg, "\"event\":{\"class_uid\":2003,\"n\":1.50e3}}"));
+	assert_non_null(strstr(msg, "\"time\":1790000000.123"));
+	root = yajl_tree_parse(msg, NULL, 0);
+	assert_non_null(root);
+	assert_non_null(yajl_tree_get(root, event_path, yajl_t_number));
+	assert_string_equal(get_string(root, host), "lap\"top\n");
+	assert_string_equal(get_string(root, type), "ocsf:2003");
 }
 
 static void test_syslog_no_hostname(void **state)
@@ -410,8 +431,31 @@ static void test_syslog_no_hostname(void **state)
 	size_t size;
 
 	(void)state;
-	assert_int_equal(forward_syslog_format(&r, 16, false, &msg, &size), 0);
+	assert_int_equal(forward_syslog_format(&r, 16, &msg, &size), 0);
 	assert_string_equal(msg, "<134>1 - - postured - ocsf-1007 - {}");
+}
+
+static void test_record_fields(void **state)
+{
+	const char *json =
+		"{\"finding_info\":{\"class_uid\":1,\"time\":2},\"big\":123456789012345678901,"
+		"\"class_uid\":2003,\"severity_id\":4,\"process\":{\"hostname\":\"no\"},"
+		"\"device\":{\"os\":{\"hostname\":\"no\"},\"hostname\":\"lap\\u0000top\"},"
+		"\"time\":1790000000123,\"class_uid\":1}";
+	struct forward_record r;
+
+	(void)state;
+	/* Only the record's own fields, the first of each; numbers too large are no matter. */
+	assert_int_equal(forward_record_parse(json, strlen(json), &r), 0);
+	assert_int_equal(r.class_uid, 2003);
+	assert_int_equal(r.severity_id, 4);
+	assert_int_equal(r.time_ms, 1790000000123);
+	assert_string_equal(r.hostname, "lap");
+	assert_int_equal(forward_record_parse("{\"class_uid\":1007}", 18, &r), 0);
+	assert_null(r.hostname);
+	assert_int_equal(r.severity_id, 0);
+	assert_int_equal(forward_record_parse("[1]", 3, &r), -EBADMSG);
+	assert_int_equal(forward_record_parse("{\"a\":", 5, &r), -EBADMSG);
 }
 
 static void test_target(void **state)
@@ -435,6 +479,13 @@ static void test_target(void **state)
 			 -EINVAL);
 	assert_int_equal(forward_target_parse("relp+tls://:5", &t, reason, sizeof(reason)),
 			 -EINVAL);
+	assert_int_equal(forward_target_parse("hec+https://splunk.example/services/collector/event",
+					      &t, reason, sizeof(reason)),
+			 0);
+	assert_string_equal(t.port, "8088");
+	assert_string_equal(t.path, "/services/collector/event");
+	assert_int_equal(forward_target_parse("relp://h:5/x", &t, reason, sizeof(reason)), -EINVAL);
+	assert_non_null(strstr(reason, "path"));
 }
 
 /*
@@ -482,9 +533,12 @@ static int fake_send(struct forward_transport *c, const char *msg, size_t len, c
 }
 
 /* Everything sent is delivered at once; the test stops when the last record is in. */
-static int fake_confirmed(struct forward_transport *c, bool idle, uint64_t *ret_count)
+static int fake_confirmed(struct forward_transport *c, bool idle, uint64_t *ret_count, char *why,
+			  size_t why_size)
 {
 	(void)idle;
+	(void)why;
+	(void)why_size;
 	for (; c->delivered < c->sent; c->delivered++)
 		if (fake.n_got < 64)
 			snprintf(fake.got[fake.n_got++], 32, "%s", c->pending[c->delivered % 4096]);
@@ -500,6 +554,7 @@ static void fake_close(struct forward_transport *c)
 }
 
 static const struct forward_transport_ops fake_ops = {
+	.format = forward_syslog_format,
 	.connect = fake_connect,
 	.send = fake_send,
 	.confirmed = fake_confirmed,
@@ -561,6 +616,8 @@ int main(void)
 		cmocka_unit_test(test_cursor),
 		cmocka_unit_test(test_syslog_message),
 		cmocka_unit_test(test_syslog_no_hostname),
+		cmocka_unit_test(test_hec_event),
+		cmocka_unit_test(test_record_fields),
 		cmocka_unit_test(test_target),
 		cmocka_unit_test(test_forward_passes_poison),
 	};

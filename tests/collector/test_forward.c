@@ -18,6 +18,8 @@
 #include "basic/cleanup.h"
 #include "harness.h"
 #include "harness_enroll.h"
+#include "collector/export_read.h"
+#include "harness_hec.h"
 #include "harness_siem.h"
 
 #define N_DEVICES  10
@@ -581,6 +583,76 @@ static int test_export_hostile(struct harness *t)
 	return 0;
 }
 
+static void hec_stopp(struct hec *h)
+{
+	hec_stop(h);
+}
+
+static int test_export_hec(struct harness *t)
+{
+	_cleanup_(fixture_done) struct export_fixture F = {};
+	_cleanup_(hec_stopp) struct hec hec = {};
+	char token[512], bad_token[512], out[512], ca[512], to[128], log[512], bad_log[512];
+	const char *opts[] = { "--ca", ca, "--token-file", token, NULL },
+		   *bad_opts[] = { "--ca", ca, "--token-file", bad_token, NULL };
+	unsigned long long forwarded = 0;
+	int dir_fd;
+	struct export_cursor c = {};
+	struct seen s;
+
+	snprintf(F.name, sizeof(F.name), "hec");
+	file_path(F.export_dir, sizeof(F.export_dir), t->dir, "hec-export");
+	CHECK(collector_up(t, &F) == 0, "no collector");
+	CHECK(enroll_token_create(t, &F.c, &F.tok, "--uses", "20", NULL) == 0, "no token");
+	for (int i = 0; i < N_DEVICES; i++)
+		CHECK(enroll_device_new(&F.dev[i]) == 0 &&
+			      enroll_device_ok(t, &F.c, &F.dev[i], F.tok.bearer, false) == 0,
+		      "device %d did not enroll", i);
+	file_path(out, sizeof(out), t->dir, "hec-events.ndjson");
+	file_path(token, sizeof(token), t->dir, "hec.token");
+	file_path(bad_token, sizeof(bad_token), t->dir, "hec-bad.token");
+	file_path(ca, sizeof(ca), t->pki, "server-ca.crt");
+	CHECK(file_write(token, "0b5e3c1a-4f2d-4e6a-9b8c-7d1e2f3a4b5c\n", 37, 0600) == 0 &&
+		      file_write(bad_token, "not-the-token", 13, 0600) == 0,
+	      "cannot write the tokens");
+	CHECK(hec_start(&hec, t->pki, "0b5e3c1a-4f2d-4e6a-9b8c-7d1e2f3a4b5c", out) == 0,
+	      "the event collector did not start");
+	snprintf(to, sizeof(to), "hec+https://localhost:%d", hec.port);
+	snprintf(log, sizeof(log), "%s/hec-forward.log", t->dir);
+	snprintf(bad_log, sizeof(bad_log), "%s/hec-bad-forward.log", t->dir);
+	F.fw_tls = forwarder_start(t->bin, F.export_dir, "hec", to, opts, log);
+	F.fw_relp = forwarder_start(t->bin, F.export_dir, "hec-bad", to, bad_opts, bad_log);
+	CHECK(F.fw_tls > 0 && F.fw_relp > 0, "the forwarders did not start");
+
+	CHECK(post_range(t, &F, 1, 100) == 0, "posting failed");
+	CHECK(forwarder_wait(F.export_dir, "hec", 1000, 30000, NULL) == 0, "HEC is behind");
+	/* Busy: 503 for the next 1,000, which wait and then arrive once. */
+	hec.down = true;
+	CHECK(post_range(t, &F, 101, 200) == 0, "posting failed");
+	msleep(1500);
+	forwarder_wait(F.export_dir, "hec", ALL, 0, &forwarded);
+	CHECK(forwarded == 1000, "forwarded %llu while the collector was busy", forwarded);
+	hec.down = false;
+	CHECK(post_range(t, &F, 201, PER_DEVICE) == 0, "posting failed");
+	CHECK(forwarder_wait(F.export_dir, "hec", ALL, 60000, &forwarded) == 0,
+	      "HEC forwarded %llu of %d", forwarded, ALL);
+	CHECK(siem_check(&F, out, PER_DEVICE, &s) == 0, "the events are not all there");
+	CHECK(s.lines == ALL && s.dups == 0 && hec.bad_envelopes == 0,
+	      "%llu events, %llu repeats, %u bad envelopes", s.lines, s.dups, hec.bad_envelopes);
+
+	/* A wrong token: nothing forwarded, and the cursor says why. */
+	dir_fd = open(F.export_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK(dir_fd >= 0 && export_cursor_load(dir_fd, "hec-bad", &c) == 0, "no cursor");
+	close(dir_fd);
+	CHECK(c.forwarded == 0 && strstr(c.error, "401") &&
+		      strstr(c.error, "Invalid authorization"),
+	      "the wrong token: forwarded %llu, error '%s'", (unsigned long long)c.forwarded,
+	      c.error);
+	fprintf(stderr, "    10,000 records to the event collector in %u requests (%u refused)\n",
+		hec.requests, hec.refused);
+	return 0;
+}
+
 const struct test forward_tests[] = {
 	{ "export: 10,000 records reach rsyslog over syslog/TLS and RELP exactly once",
 	  test_export_exactly_once },
@@ -592,5 +664,7 @@ const struct test forward_tests[] = {
 	  test_export_counters },
 	{ "export: hostile records stay one message each, invalid UTF-8 is refused, filters",
 	  test_export_hostile },
+	{ "export: an HTTP event collector (HEC) gets each record once, waits out 503s, 401 said",
+	  test_export_hec },
 	{},
 };
