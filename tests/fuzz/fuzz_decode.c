@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "postured/decode.h"
@@ -55,7 +56,11 @@ static void check_event(const struct decoded_event *ev, nsec_t boot, int64_t off
 		check(event_net_direction_to_string(ev->net.direction) != NULL);
 		check(event_net_verdict_to_string(ev->net.verdict) != NULL);
 		check(event_net_outcome_to_string(ev->net.outcome) != NULL);
-		check(ev->net.rule < NET_RULES_MAX);
+		/* Unjudged only for a TCP listen() that has no port yet (decode.c). */
+		check(ev->net.rule < NET_RULES_MAX ||
+		      (ev->net.rule == EVENT_NET_RULE_UNJUDGED &&
+		       ev->net.direction == EVENT_NET_LISTEN && ev->net.protocol == IPPROTO_TCP &&
+		       ev->net.local_port == 0));
 		check(ev->net.count > 0);
 		break;
 	default:
