@@ -94,7 +94,7 @@ decode_DEPS := agent/postured/decode.c
 proctab_DEPS := agent/postured/proctab.c agent/postured/decode.c
 format_DEPS = $(CHECKS_SRCS) agent/postured/format.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
  $(POLICY_SRCS)
-ocsf_DEPS = tests/ocsf/ocsf_validate.c collector/export_line.c $(CHECKS_SRCS) agent/postured/format.c agent/postured/format_loss.c \
+ocsf_DEPS = tests/ocsf/ocsf_validate.c collector/export_line.c collector/html.c $(CHECKS_SRCS) agent/postured/format.c agent/postured/format_loss.c \
  agent/postured/format_lifecycle.c agent/postured/runstate.c agent/postured/bpfwatch.c agent/postured/ocsf.c agent/postured/finding.c agent/postured/decode.c agent/postured/proctab.c \
  $(POLICY_SRCS)
 config_DEPS := agent/postured/config.c agent/postured/probe_process.c agent/postured/probe_common.c
@@ -573,7 +573,8 @@ FLEET_BENCH_STORE_OBJS = $(call obj,collector/store.c collector/store_identity.c
 BENCH_BINS += $(BUILD)/tests/bench/export_bench
 EXPORT_BENCH_SRCS := tests/bench/export_bench.c $(COLLECTOR_HARNESS_SHARED_SRCS) \
 	tests/collector/harness_siem.c tests/collector/harness_hec.c
-EXPORT_BENCH_COLLECTOR_OBJS = $(call obj,collector/export_line.c collector/export_read.c)
+EXPORT_BENCH_COLLECTOR_OBJS = $(call obj,collector/export_line.c collector/html.c \
+	collector/export_read.c)
 NETBENCH_SRCS := tests/bench/netbench.c agent/postured/probe_net.c agent/postured/probe_net_rules.c \
 	agent/postured/probe_common.c
 REPORT_BENCH_SRCS := tests/bench/report_bench.c $(SPOOL_SRCS) agent/postured/format.c agent/postured/finding.c \

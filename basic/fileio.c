@@ -118,12 +118,38 @@ int read_full_file(const char *path, size_t max, unsigned flags, char **ret, siz
 	return read_full_fd(fd, max, flags, ret, ret_size);
 }
 
+int loop_write(int fd, const void *buf, size_t size, size_t *ret_written)
+{
+	const char *p = buf;
+	size_t done = 0;
+	int r = 0;
+
+	while (done < size) {
+		ssize_t w = write(fd, p + done, size - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			r = -errno;
+			break;
+		}
+		if (w == 0) {
+			r = -EIO;
+			break;
+		}
+		done += (size_t)w;
+	}
+	if (ret_written)
+		*ret_written = done;
+	return r;
+}
+
 int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, mode_t mode)
 {
-	const char *base = strrchr(path, '/'), *p = data;
+	const char *base = strrchr(path, '/');
 	_cleanup_close_ int fd = -EBADF;
 	char tmp[PATH_MAX];
-	int n, r = 0;
+	int n, r;
 
 	/* ".NAME.tmp" beside NAME: hidden from anyone who watches the directory for NAME. */
 	base = base ? base + 1 : path;
@@ -133,18 +159,7 @@ int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t 
 	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -errno;
-	while (size > 0) {
-		ssize_t w = write(fd, p, size);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			r = -errno;
-			break;
-		}
-		p += w;
-		size -= (size_t)w;
-	}
+	r = loop_write(fd, data, size, NULL);
 	if (r >= 0 && fsync(fd) < 0)
 		r = -errno;
 	if (r >= 0 && renameat(dir_fd, tmp, dir_fd, path) < 0)

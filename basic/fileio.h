@@ -48,6 +48,13 @@ int read_full_file(const char *path, size_t max, unsigned flags, char **ret, siz
  * for NAME never sees a part.  Returns 0 or -errno; the temporary file is
  * removed on failure.
  */
+/*
+ * Writes all of buf[size] to fd, again after EINTR and short writes.  Returns
+ * 0, or -errno with the bytes that did get written in *ret_written (when not
+ * NULL; set on success too).
+ */
+int loop_write(int fd, const void *buf, size_t size, size_t *ret_written);
+
 int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, mode_t mode);
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
 

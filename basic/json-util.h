@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Small wrappers over yajl_gen for writing "key": value pairs. */
+/* Small wrappers over yajl_gen for writing "key": value pairs, and yajl's cleanups. */
 #ifndef POSTURED_JSON_H
 #define POSTURED_JSON_H
 
@@ -7,10 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
+#include <yajl/yajl_tree.h>
 
 #include "cleanup.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_gen, yajl_gen_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_handle, yajl_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
 
 static inline void json_key(yajl_gen g, const char *key)
 {

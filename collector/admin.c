@@ -14,6 +14,7 @@
 #include "basic/log.h"
 #include "basic/time-util.h"
 #include "est.h"
+#include "html.h"
 #include "ingest.h"
 #include "store.h"
 #include "store_fleet.h"
@@ -87,13 +88,22 @@ static int open_store(const char *db, struct store **ret)
 	return 0;
 }
 
+/* Text of people's (labels, owners, serials): bounded, valid UTF-8, no control characters. */
 static bool label_ok(const char *s)
 {
-	if (strlen(s) > LABEL_MAX)
+	size_t n = strlen(s);
+
+	if (n > LABEL_MAX)
 		return false;
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t k = html_utf8_next(s + i, n - i, &cp);
+
+		if ((k == 1 && (unsigned char)s[i] >= 0x80) || cp < 0x20 || cp == 0x7f ||
+		    (cp >= 0x80 && cp < 0xa0))
 			return false;
+		i += k;
+	}
 	return true;
 }
 
@@ -134,10 +144,11 @@ static int token_create(struct store *store, int argc, char **argv)
 			break;
 		case 'l':
 			if (!label_ok(optarg))
-				return log_error_errno(EINVAL,
-						       "Invalid --label: at most %d characters, no "
-						       "control characters.",
-						       LABEL_MAX);
+				return log_error_errno(
+					EINVAL,
+					"Invalid --label: at most %d bytes of UTF-8, no "
+					"control characters.",
+					LABEL_MAX);
 			snprintf(t.label, sizeof(t.label), "%s", optarg);
 			break;
 		case 'r':
@@ -275,10 +286,11 @@ static int device_set(struct store *store, int argc, char **argv)
 					       argv[i]);
 		*dst = argv[++i];
 		if (!label_ok(*dst))
-			return log_error_errno(EINVAL,
-					       "'%s' is too long (at most %d bytes) or has control "
-					       "characters.",
-					       *dst, LABEL_MAX);
+			return log_error_errno(
+				EINVAL,
+				"'%s' is too long (at most %d bytes), not UTF-8 or has "
+				"control characters.",
+				*dst, LABEL_MAX);
 	}
 	if (!owner && !serial)
 		return log_error_errno(EINVAL, "Give --owner, --serial or both.");

@@ -89,7 +89,8 @@ COLLECTOR_UI_TEST_svg_SRCS := collector/svg.c collector/html.c
 # The fleet facts of a record: pure too, and what every snapshot from a device goes through.
 COLLECTOR_UI_TEST_facts_SRCS := collector/facts.c
 # The export log, its reader and cursors, the syslog message: files in a temporary directory.
-COLLECTOR_UI_TEST_export_SRCS := collector/export.c collector/export_line.c collector/export_read.c \
+COLLECTOR_UI_TEST_export_SRCS := collector/export.c collector/export_line.c collector/html.c \
+	collector/export_read.c \
 	collector/forward.c collector/forward_syslog.c collector/forward_relp.c collector/forward_hec.c \
 	collector/forward_record.c tests/ocsf/ocsf_validate.c basic/log.c basic/fileio.c basic/string-util.c
 COLLECTOR_UI_TEST_export_CFLAGS = -DSOURCE_DIR='"$(CURDIR)"'

@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "basic/cleanup.h"
+#include "basic/fileio.h"
 #include "basic/log.h"
 #include "basic/time-util.h"
 #include "export.h"
@@ -47,6 +48,17 @@ struct export
 	uint64_t compressing;
 };
 
+#define EXPORT_RETRY_USEC (10 * USEC_PER_SEC)
+
+/* Where the compressed copy of file first is made: beside it, then renamed. */
+static void compress_tmp_name(uint64_t first, char buf[static EXPORT_NAME_MAX + 8])
+{
+	char gz[EXPORT_NAME_MAX];
+
+	export_file_name(first, true, gz);
+	snprintf(buf, EXPORT_NAME_MAX + 8, "%s.tmp", gz);
+}
+
 static void compress_abort(struct export *x)
 {
 	char name[EXPORT_NAME_MAX + 8];
@@ -60,8 +72,7 @@ static void compress_abort(struct export *x)
 		close(x->out_fd);
 	x->in_fd = x->out_fd = -EBADF;
 	if (x->compressing) {
-		export_file_name(x->compressing, true, name);
-		strcat(name, ".tmp");
+		compress_tmp_name(x->compressing, name);
 		(void)unlinkat(x->dir_fd, name, 0);
 	}
 	x->compressing = 0;
@@ -109,36 +120,55 @@ static void export_trim(struct export *x)
 	}
 }
 
-/* Starts compressing the oldest closed plain file, if there is one. */
+/* Opens file first and its compressed copy to be. */
+static int compress_open(struct export *x, uint64_t first)
+{
+	char name[EXPORT_NAME_MAX], tmp[EXPORT_NAME_MAX + 8];
+	int fd;
+
+	x->compressing = first; /* from here on compress_abort() removes the copy */
+	export_file_name(first, false, name);
+	compress_tmp_name(first, tmp);
+	x->in_fd = openat(x->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (x->in_fd < 0)
+		return -errno;
+	x->out_fd =
+		openat(x->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (x->out_fd < 0)
+		return -errno;
+	/* gzclose() closes its own descriptor; this one stays to be synced. */
+	fd = fcntl(x->out_fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return -errno;
+	x->out = gzdopen(fd, "wb6");
+	if (!x->out) {
+		close(fd);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Starts compressing the oldest closed plain file, if there is one; deletes beyond keep. */
 static int compress_next(struct export *x)
 {
 	_cleanup_free_ struct export_file *files = NULL;
-	char name[EXPORT_NAME_MAX], tmp[EXPORT_NAME_MAX + 8];
 	size_t n;
 	int q;
 
+	export_trim(x);
 	q = export_files_list(x->dir_fd, &files, &n);
 	if (q < 0)
 		return q;
 	for (size_t i = 0; i < n; i++) {
 		if (files[i].compressed || files[i].first >= x->first)
 			continue;
-		export_file_name(files[i].first, false, name);
-		export_file_name(files[i].first, true, tmp);
-		strcat(tmp, ".tmp");
-		x->in_fd = openat(x->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (x->in_fd < 0)
-			return -errno;
-		x->out_fd = openat(x->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-		if (x->out_fd < 0)
-			return -errno;
-		x->out = gzdopen(dup(x->out_fd), "wb6");
-		if (!x->out)
-			return -ENOMEM;
-		x->compressing = files[i].first;
+		q = compress_open(x, files[i].first);
+		if (q < 0) {
+			compress_abort(x);
+			return q;
+		}
 		return sd_event_source_set_enabled(x->compressor, SD_EVENT_ON);
 	}
-	export_trim(x);
 	return sd_event_source_set_enabled(x->compressor, SD_EVENT_OFF);
 }
 
@@ -154,7 +184,7 @@ static int compress_finish(struct export *x)
 		return -errno;
 	export_file_name(x->compressing, false, name);
 	export_file_name(x->compressing, true, gz);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", gz);
+	compress_tmp_name(x->compressing, tmp);
 	if (renameat(x->dir_fd, tmp, x->dir_fd, gz) < 0)
 		return -errno;
 	if (unlinkat(x->dir_fd, name, 0) < 0 && errno != ENOENT)
@@ -208,7 +238,7 @@ static int export_begin_file(struct export *x, uint64_t first)
 	int fd;
 
 	export_file_name(first, false, name);
-	fd = openat(x->dir_fd, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+	fd = openat(x->dir_fd, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0) {
@@ -237,8 +267,11 @@ static int export_rotate(struct export *x)
 	q = export_begin_file(x, x->next);
 	if (q < 0)
 		return q;
-	if (!x->compressing)
-		(void)compress_next(x);
+	if (x->compressing)
+		export_trim(x);
+	else if ((q = compress_next(x)) < 0)
+		log_warning_errno(q, "Failed to compress the closed export files in %s: %m",
+				  x->dir);
 	return 0;
 }
 
@@ -262,8 +295,14 @@ static int on_age(sd_event_source *source, uint64_t usec, void *userdata)
 	(void)source;
 	(void)usec;
 	q = export_rotate(x);
-	if (q < 0)
+	if (q < 0) {
+		/* Not again at once: in a while, as the next append would. */
 		log_warning_errno(q, "Failed to begin a new export file in %s: %m", x->dir);
+		(void)sd_event_source_set_time(x->age_timer,
+					       now_usec(CLOCK_REALTIME) + EXPORT_RETRY_USEC);
+		(void)sd_event_source_set_enabled(x->age_timer, SD_EVENT_ONESHOT);
+		return 0;
+	}
 	(void)export_arm_age_timer(x);
 	return 0;
 }
@@ -271,7 +310,8 @@ static int on_age(sd_event_source *source, uint64_t usec, void *userdata)
 /*
  * The newest file: a line cut short by a crash is cut off (its record was
  * not stored, so its device sends it again), and its lines are counted for
- * the next number.
+ * the next number.  After a cut, the records go on in a new file: a reader
+ * may have read the cut part, so nothing is ever written where it was.
  */
 static int export_recover(struct export *x, const struct export_file *newest)
 {
@@ -303,7 +343,7 @@ static int export_recover(struct export *x, const struct export_file *newest)
 			return -errno;
 	}
 	x->next = newest->first + lines;
-	return export_begin_file(x, newest->first);
+	return export_begin_file(x, last_nl < offset && lines > 0 ? x->next : newest->first);
 }
 
 int export_open(sd_event *e, const char *dir, const struct export_limits *limits,
@@ -323,7 +363,7 @@ int export_open(sd_event *e, const char *dir, const struct export_limits *limits
 	x->dir = strdup(dir);
 	if (!x->dir)
 		return -ENOMEM;
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	x->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (x->dir_fd < 0)
@@ -377,11 +417,23 @@ int export_open(sd_event *e, const char *dir, const struct export_limits *limits
 	return 0;
 }
 
+/* How many lines data[size] holds, and where the last of them ends. */
+static size_t count_lines(const char *data, size_t size, size_t *ret_end)
+{
+	size_t lines = 0, end = 0;
+
+	for (const char *p = data; (p = memchr(p, '\n', size - (size_t)(p - data))); p++) {
+		lines++;
+		end = (size_t)(p - data) + 1;
+	}
+	*ret_end = end;
+	return lines;
+}
+
 int export_append(struct export *x, const char *data, size_t size, size_t n)
 {
-	const char *p = data;
-	size_t left = size;
-	int q = 0;
+	size_t written = 0, end, lines;
+	int q;
 
 	if (size == 0)
 		return 0;
@@ -389,43 +441,44 @@ int export_append(struct export *x, const char *data, size_t size, size_t n)
 	    (x->size + size > x->limits.max_size ||
 	     now_usec(CLOCK_REALTIME) >= x->begun + x->limits.max_age_sec * USEC_PER_SEC)) {
 		q = export_rotate(x);
-		if (q < 0)
-			goto fail;
-	}
-	while (left > 0) {
-		ssize_t w = write(x->fd, p, left);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			q = -errno;
-			break;
+		if (q < 0) {
+			x->failed++;
+			return q;
 		}
-		p += w;
-		left -= (size_t)w;
 	}
+	q = loop_write(x->fd, data, size, &written);
 	if (q >= 0 && fdatasync(x->fd) < 0)
 		q = -errno;
-	if (q < 0) {
-		/* Nothing of a failed batch stays: its records are not stored either. */
-		if (ftruncate(x->fd, (off_t)x->size) < 0)
-			log_error_errno(errno,
-					"Failed to cut a failed batch off export file "
-					"%016" PRIu64 " in %s: %m; its lines are repeats "
-					"when the device sends them again.",
-					x->first, x->dir);
-		goto fail;
+	if (q >= 0) {
+		if (x->size == 0) {
+			x->begun = now_usec(CLOCK_REALTIME);
+			(void)export_arm_age_timer(x);
+		}
+		x->size += size;
+		x->next += n;
+		x->exported += n;
+		return 0;
 	}
-	if (x->size == 0) {
-		x->begun = now_usec(CLOCK_REALTIME);
-		(void)export_arm_age_timer(x);
-	}
-	x->size += size;
-	x->next += n;
-	x->exported += n;
-	return 0;
-fail:
+
+	/*
+	 * The batch is refused and its device sends it again.  A reader may have
+	 * read the lines written already: they stay, counted (repeats, with the
+	 * same metadata.uid), and only a half line is cut off; then the log goes
+	 * on in a new file, so nothing is written where a reader has been.
+	 */
+	lines = count_lines(data, written, &end);
+	if (end < written && ftruncate(x->fd, (off_t)(x->size + end)) < 0)
+		log_error_errno(errno,
+				"Failed to cut a half line off export file %016" PRIu64
+				" in %s: %m; readers pass it over.",
+				x->first, x->dir);
+	x->size += end;
+	x->next += lines;
+	x->exported += lines;
 	x->failed++;
+	if (x->size > 0 && export_rotate(x) < 0)
+		log_warning("Failed to begin a new export file in %s; the next batch tries again.",
+			    x->dir);
 	return q;
 }
 

@@ -29,7 +29,7 @@
 
 struct export_limits {
 	uint64_t max_size; /* bytes a file may reach before it is closed */
-	uint64_t max_age_sec; /* a file with records is closed this long after it was begun */
+	uint64_t max_age_sec; /* a file is closed this long after its first record (a restart: its last write) */
 	unsigned keep; /* files kept, the one being written included */
 };
 
@@ -72,8 +72,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct export *, export_free);
 
 /*
  * Appends n records, data[size] (complete lines), to the log and syncs them
- * to disk.  Returns 0; -errno (-ENOSPC when the disk is full), and then no
- * complete line of them is in the log.
+ * to disk.  Returns 0, or -errno (-ENOSPC when the disk is full): then the
+ * batch is to be refused, and those of its lines that were written stay in
+ * the log (repeats when its device sends it again); a half line is cut off
+ * and the log goes on in a new file.
  */
 int export_append(struct export *x, const char *data, size_t size, size_t n);
 

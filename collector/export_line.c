@@ -16,9 +16,9 @@
 #include <yajl/yajl_parse.h>
 
 #include "basic/cleanup.h"
+#include "basic/json-util.h"
 #include "export.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_handle, yajl_free);
+#include "html.h"
 
 struct regen {
 	yajl_gen g;
@@ -81,6 +81,22 @@ static int on_string(void *ctx, const unsigned char *s, size_t len)
 	return !regen_scalar(r) || regen_ok(r, yajl_gen_string(r->g, s, len));
 }
 
+/* Whether s is valid UTF-8 (what IT typed, and stored, is not the device's to vouch for). */
+static bool utf8_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t k = html_utf8_next(s + i, n - i, &cp);
+
+		if (k == 1 && (unsigned char)s[i] >= 0x80)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
 static bool key_is(const unsigned char *key, size_t len, const char *want)
 {
 	return len == strlen(want) && memcmp(key, want, len) == 0;
@@ -98,7 +114,8 @@ static int on_map_key(void *ctx, const unsigned char *key, size_t len)
 		r->key_pending_device = key_is(key, len, "device");
 	} else if (r->depth == 2 && r->in_metadata) {
 		drop = key_is(key, len, "uid") || key_is(key, len, "logged_time");
-	} else if (r->depth == 2 && r->in_device && r->ctx->owner && r->ctx->owner[0]) {
+	} else if (r->depth == 2 && r->in_device && r->ctx->owner && r->ctx->owner[0] &&
+		   utf8_valid(r->ctx->owner)) {
 		drop = key_is(key, len, "owner");
 	}
 	if (drop) {
@@ -129,13 +146,13 @@ static int regen_open(struct regen *r, bool map)
 	return regen_ok(r, map ? yajl_gen_map_open(r->g) : yajl_gen_array_open(r->g));
 }
 
-static void gen_key(yajl_gen g, const char *key)
+static yajl_gen_status gen_key(yajl_gen g, const char *key)
 {
-	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+	return yajl_gen_string(g, (const unsigned char *)key, strlen(key));
 }
 
 /* What the collector adds to the object closing now, before its '}'. */
-static int regen_additions(struct regen *r)
+static bool regen_additions(struct regen *r)
 {
 	const struct export_context *c = r->ctx;
 	yajl_gen g = r->g;
@@ -145,18 +162,18 @@ static int regen_additions(struct regen *r)
 		int n = snprintf(uid, sizeof(uid), "%s-%s-%" PRId64, c->device_id, r->rec->boot_uid,
 				 r->rec->seq);
 
-		gen_key(g, "uid");
-		yajl_gen_string(g, (const unsigned char *)uid, (size_t)n);
-		gen_key(g, "logged_time");
-		yajl_gen_integer(g, c->received_ms);
-	} else if (r->depth == 2 && r->in_device && c->owner && c->owner[0]) {
-		gen_key(g, "owner");
-		yajl_gen_map_open(g);
-		gen_key(g, "name");
-		yajl_gen_string(g, (const unsigned char *)c->owner, strlen(c->owner));
-		yajl_gen_map_close(g);
+		return regen_ok(r, gen_key(g, "uid")) &&
+		       regen_ok(r, yajl_gen_string(g, (const unsigned char *)uid, (size_t)n)) &&
+		       regen_ok(r, gen_key(g, "logged_time")) &&
+		       regen_ok(r, yajl_gen_integer(g, c->received_ms));
 	}
-	return 0;
+	if (r->depth == 2 && r->in_device && c->owner && c->owner[0] && utf8_valid(c->owner))
+		return regen_ok(r, gen_key(g, "owner")) && regen_ok(r, yajl_gen_map_open(g)) &&
+		       regen_ok(r, gen_key(g, "name")) &&
+		       regen_ok(r, yajl_gen_string(g, (const unsigned char *)c->owner,
+						   strlen(c->owner))) &&
+		       regen_ok(r, yajl_gen_map_close(g));
+	return true;
 }
 
 static int regen_close(struct regen *r, bool map)
@@ -167,8 +184,8 @@ static int regen_close(struct regen *r, bool map)
 		r->depth--;
 		return 1;
 	}
-	if (map)
-		regen_additions(r);
+	if (map && !regen_additions(r))
+		return 0;
 	if (r->depth == 2)
 		r->in_metadata = r->in_device = false;
 	r->depth--;

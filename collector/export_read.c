@@ -17,8 +17,6 @@
 #include "basic/string-util.h"
 #include "export_read.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
-
 #define READ_CHUNK	(64 * 1024)
 #define CURSOR_FILE_MAX 4096
 
@@ -331,8 +329,10 @@ int export_reader_next(struct export_reader *r, const char **ret_line, size_t *r
 			return q;
 		if (q > 0)
 			continue;
-		if (r->len - r->start > 0 || r->skipping)
-			r->lost++; /* a line cut short in a closed file */
+		/*
+		 * A half line at the end of a closed file is one a crash cut short and the
+		 * writer cut off: its record was not stored, and comes again.  Passed over.
+		 */
 		gzclose(r->gz);
 		r->gz = NULL;
 		r->pos = (struct export_position){ .file = r->pos.number, .number = r->pos.number };
@@ -477,6 +477,16 @@ int export_cursor_list(int dir_fd, int (*cb)(const struct export_cursor *c, void
 	return q < 0 ? q : 0;
 }
 
+/* Whether name exists in dir: 0 or -errno. */
+static int access_in(const char *dir, const char *name)
+{
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	return faccessat(fd, name, F_OK, 0) < 0 ? -errno : 0;
+}
+
 int export_logged_time_at(const char *dir, const struct export_position *pos, int64_t *ret_ms)
 {
 	_cleanup_(export_reader_freep) struct export_reader *r = NULL;
@@ -484,12 +494,22 @@ int export_logged_time_at(const char *dir, const struct export_position *pos, in
 	const char *path[] = { "metadata", "logged_time", NULL };
 	struct export_position next;
 	_cleanup_free_ char *copy = NULL;
+	struct export_position at = *pos;
+	char name[EXPORT_NAME_MAX];
 	const char *line;
 	size_t len;
 	yajl_val v;
 	int q;
 
-	q = export_reader_open(dir, pos, 16 << 20, &r);
+	/*
+	 * Inside a compressed file, reading to the position would inflate up to
+	 * a whole file on the collector's loop: that file's first record answers
+	 * instead, older by at most the file's span.
+	 */
+	export_file_name(pos->file, false, name);
+	if (pos->file > 0 && pos->offset > 0 && access_in(dir, name) == -ENOENT)
+		at = (struct export_position){ .file = pos->file, .number = pos->file };
+	q = export_reader_open(dir, &at, 16 << 20, &r);
 	if (q < 0)
 		return q;
 	q = export_reader_next(r, &line, &len, &next);
@@ -520,8 +540,9 @@ static int destination_one(const struct export_cursor *c, void *userdata)
 	struct destinations *ds = userdata;
 	struct export_destination d = { .cursor = *c };
 
-	if (ds->next > c->pos.number) {
-		d.pending = ds->next - c->pos.number;
+	/* A fresh cursor (number 0) has all of them to go; the first record is number 1. */
+	if (ds->next > MAX(c->pos.number, (uint64_t)1)) {
+		d.pending = ds->next - MAX(c->pos.number, (uint64_t)1);
 		/* Pending from a file since deleted: the oldest left is the age that counts. */
 		if (export_logged_time_at(ds->dir, &c->pos, &d.oldest_pending_ms) < 0)
 			d.oldest_pending_ms = 0;

@@ -50,13 +50,15 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct export_reader *, export_reader_free);
 /*
  * The next complete line: returns 1 with the line (no '\n'; valid until the
  * next call) and the position after it in *ret_next; 0 when there is none
- * yet; -errno.  Files deleted before they were read and lines too long or
- * cut short are passed over and counted in export_reader_lost().
+ * yet; -errno.  Records of files deleted before they were read and lines
+ * longer than max_line are passed over and counted in export_reader_lost();
+ * a half line a crash left at the end of a closed file (its record comes
+ * again) is passed over uncounted.
  */
 int export_reader_next(struct export_reader *r, const char **ret_line, size_t *ret_len,
 		       struct export_position *ret_next);
 
-/* Records passed over since open: their files were deleted unread, or their lines broken. */
+/* Records passed over since open: their files were deleted unread, or their lines too long. */
 uint64_t export_reader_lost(const struct export_reader *r);
 
 /* The position of the next line export_reader_next() will return. */
@@ -93,8 +95,9 @@ int export_cursor_list(int dir_fd, int (*cb)(const struct export_cursor *c, void
 
 /*
  * The collector's time of receipt (metadata.logged_time) of the record at
- * pos in the log in dir: 0 and *ret_ms; -ENOENT when there is no record
- * there yet.
+ * pos in the log in dir (inside a compressed file: of that file's first
+ * record, so that no file is inflated to find it): 0 and *ret_ms; -ENOENT
+ * when there is no record there yet.
  */
 int export_logged_time_at(const char *dir, const struct export_position *pos, int64_t *ret_ms);
 

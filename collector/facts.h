@@ -19,8 +19,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "basic/cleanup.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
+#include "basic/json-util.h"
 
 /* Bounds on what one record may make the store keep (bytes, with the NUL). */
 #define FACTS_ID_MAX	128 /* rule and policy ids */

@@ -27,12 +27,13 @@
 #include "export_read.h"
 #include "forward.h"
 
-#define FORWARD_MAX_CLASSES  16
 #define FORWARD_MAX_LINE     (80ULL << 20) /* the collector's largest record and its additions */
 #define FORWARD_SAVE_USEC    (200 * USEC_PER_MSEC)
 #define FORWARD_IDLE_USEC    (100 * USEC_PER_MSEC)
 #define FORWARD_BACKOFF_MAX  (30 * USEC_PER_SEC)
 #define FORWARD_POISON_TRIES 5
+#define FORWARD_CONFIRM_USEC (100 * USEC_PER_MSEC) /* how often, while busy */
+#define FORWARD_QUEUE_MAX    65536 /* in flight: more waits for delivery to catch up */
 
 /* Where the cursor goes once a sent message is known delivered. */
 struct pending {
@@ -53,9 +54,12 @@ struct forwarder {
 	size_t q_head, q_len, q_allocated;
 	uint64_t confirmed_before; /* of this connection's messages, already popped */
 	uint64_t sent_on_conn; /* messages sent on this connection */
-	uint64_t fail_at; /* the cursor's record when the last connection broke with some sent */
-	unsigned fail_streak; /* connections broken in a row there */
-	usec_t saved_at, retry_at, backoff;
+	/* The record a send failed on, before forwarder_rewind() reads it: its pending entry. */
+	struct pending failed_send;
+	bool has_failed_send;
+	uint64_t fail_at; /* the number after the record the last breaks were at; 0 none */
+	unsigned fail_streak; /* connections broken in a row on it */
+	usec_t saved_at, confirmed_at, retry_at, backoff;
 	bool dirty;
 };
 
@@ -372,6 +376,7 @@ static int forwarder_confirm(struct forwarder *f, bool idle)
 	char why[256] = "";
 	int q;
 
+	f->confirmed_at = now_usec(CLOCK_MONOTONIC);
 	if (f->conn) {
 		q = f->ops->confirmed(f->conn, idle, &count, why, sizeof(why));
 		if (q < 0)
@@ -383,8 +388,8 @@ static int forwarder_confirm(struct forwarder *f, bool idle)
 			f->q_len--;
 			cursor_move(f, &p, 1);
 		}
-		/* Past the record the last failures were at: the careful mode ends. */
-		if (f->fail_streak > 0 && f->cursor.pos.number > f->fail_at)
+		/* The record the last breaks were at is delivered: the careful mode ends. */
+		if (f->fail_streak > 0 && f->cursor.pos.number >= f->fail_at)
 			f->fail_streak = 0;
 		if (q == 1) {
 			/* The transport closed its connection after a clean end. */
@@ -406,53 +411,50 @@ static int forwarder_confirm(struct forwarder *f, bool idle)
 }
 
 /*
- * A record the SIEM refuses by closing the connection on it (rsyslog does
- * with a frame larger than it takes) would be sent again for ever: after
- * FORWARD_POISON_TRIES broken connections in a row at the same record, it is
- * passed over and counted lost, and the forwarder says so.
+ * A record a SIEM refuses by breaking the connection on it would be sent
+ * again for ever.  After a break with records in flight the forwarder sends
+ * one at a time (forwarder_loop()), so the record in flight when it breaks
+ * again is the one: after FORWARD_POISON_TRIES breaks in a row on the same
+ * record, it is passed over, counted lost, and the forwarder says so.
  */
-static int forwarder_pass_poison(struct forwarder *f)
+static void forwarder_count_break(struct forwarder *f, const struct pending *failing)
 {
-	_cleanup_(export_reader_freep) struct export_reader *r = NULL;
-	struct export_position next;
-	const char *line;
-	size_t len;
-	int q;
+	uint64_t key = failing->after.number;
 
-	q = export_reader_open(f->o->dir, &f->cursor.pos, FORWARD_MAX_LINE, &r);
-	if (q < 0)
-		return q;
-	q = export_reader_next(r, &line, &len, &next);
-	if (q <= 0)
-		return q;
+	f->fail_streak = f->fail_at == key ? f->fail_streak + 1 : 1;
+	f->fail_at = key;
+	if (f->fail_streak < FORWARD_POISON_TRIES)
+		return;
 	log_error("Forwarder %s: %s broke the connection %u times in a row on export record "
-		  "%" PRIu64 " (%zu bytes); passing it over, counted lost.",
-		  f->o->name, f->o->url, FORWARD_POISON_TRIES, next.number - 1, len);
-	f->cursor.lost += 1 + export_reader_lost(r);
-	f->cursor.pos = next;
-	f->dirty = true;
-	return 0;
+		  "%" PRIu64 "; passing it over, counted lost.",
+		  f->o->name, f->o->url, FORWARD_POISON_TRIES, key - 1);
+	cursor_move(f, failing, 0);
+	f->cursor.lost++;
+	f->fail_streak = 0;
+	f->fail_at = 0;
 }
 
-/* After a failure: whatever was in flight is sent again, from the cursor. */
+/*
+ * After a failure: whatever was in flight is sent again, from the cursor.
+ * Returns 0, or -errno when the log cannot be read again (the forwarder
+ * cannot go on).
+ */
 static int forwarder_rewind(struct forwarder *f, int error, const char *why)
 {
+	struct pending failing;
+	bool has_failing = false;
 	int q;
 
+	if (f->has_failed_send) {
+		failing = f->failed_send;
+		has_failing = true;
+	} else if (f->q_len > 0) {
+		failing = f->queue[f->q_head];
+		has_failing = true;
+	}
 	if (f->conn)
 		f->ops->close(f->conn);
 	f->conn = NULL;
-	if (f->sent_on_conn > 0) {
-		f->fail_streak = f->fail_at == f->cursor.pos.number ? f->fail_streak + 1 : 1;
-		f->fail_at = f->cursor.pos.number;
-		if (f->fail_streak >= FORWARD_POISON_TRIES) {
-			q = forwarder_pass_poison(f);
-			if (q < 0)
-				return log_error_errno(q, "Failed to read the export log in %s: %m",
-						       f->o->dir);
-			f->fail_streak = 0;
-		}
-	}
 	/* Up and then broken is not down: try again soon. */
 	if (f->sent_on_conn > 0)
 		f->backoff = 0;
@@ -460,6 +462,10 @@ static int forwarder_rewind(struct forwarder *f, int error, const char *why)
 	f->confirmed_before = 0;
 	f->q_len = 0;
 	f->q_head = 0;
+	f->has_failed_send = false;
+	if (has_failing)
+		forwarder_count_break(f, &failing);
+
 	f->reader = export_reader_free(f->reader);
 	q = export_reader_open(f->o->dir, &f->cursor.pos, FORWARD_MAX_LINE, &f->reader);
 	if (q < 0)
@@ -533,9 +539,12 @@ static int forwarder_one(struct forwarder *f, const char *line, size_t len)
 	}
 	q = f->ops->send(f->conn, msg, size, why, sizeof(why));
 	f->sent_on_conn++;
-	if (q < 0)
-		return forwarder_rewind(f, q, why[0] ? why : "send failed");
 	p = reader_point(f);
+	if (q < 0) {
+		f->failed_send = p;
+		f->has_failed_send = true;
+		return forwarder_rewind(f, q, why[0] ? why : "send failed");
+	}
 	return queue_push(f, &p);
 }
 
@@ -559,12 +568,13 @@ static int forwarder_loop(struct forwarder *f)
 		 * the one it broke at is delivered, so that a record the SIEM refuses is known
 		 * to be that one (forwarder_pass_poison()).
 		 */
-		if (f->fail_streak > 0 && f->q_len > 0) {
-			q = forwarder_confirm(f, true);
+		if ((f->fail_streak > 0 && f->q_len > 0) || f->q_len >= FORWARD_QUEUE_MAX) {
+			q = forwarder_confirm(f, f->fail_streak > 0);
 			if (q < 0)
 				return q;
 			if (f->q_len > 0)
-				sleep_usec(FORWARD_IDLE_USEC);
+				sleep_usec(f->fail_streak > 0 ? FORWARD_IDLE_USEC :
+								FORWARD_IDLE_USEC / 10);
 			(void)forwarder_save(f, false);
 			continue;
 		}
@@ -577,8 +587,7 @@ static int forwarder_loop(struct forwarder *f)
 			if (q < 0)
 				return log_error_errno(q, "Forwarder %s failed: %m", f->o->name);
 			/* Now and then while busy: how far delivery has got. */
-			if (f->q_len >= 4096 ||
-			    now_usec(CLOCK_MONOTONIC) - f->saved_at >= FORWARD_SAVE_USEC) {
+			if (now_usec(CLOCK_MONOTONIC) - f->confirmed_at >= FORWARD_CONFIRM_USEC) {
 				q = forwarder_confirm(f, false);
 				if (q < 0)
 					return q;

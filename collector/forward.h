@@ -13,7 +13,9 @@
  * has taken every byte at the TCP level and the connection has stayed up
  * for a second after.  What was sent and not known delivered is sent
  * again after a failure, so a SIEM may see a record twice (the same
- * metadata.uid), never miss one that the log still holds.
+ * metadata.uid), and misses none the log still holds, but for those passed
+ * over and counted lost: a line that is not a record, and a record the SIEM
+ * broke the connection on five times in a row.
  */
 #ifndef POSTURED_COLLECTOR_FORWARD_H
 #define POSTURED_COLLECTOR_FORWARD_H
@@ -53,7 +55,7 @@ int forward_syslog_severity(int64_t severity_id);
  * Formats r as one RFC 5424 message, "<PRI>1 TIME HOST postured - ocsf-CLASS - JSON",
  * into a new buffer (HOST reduced to printable ASCII, at most 255 bytes; "-"
  * when there is none; the TLS transport frames it, RFC 5425).  Returns 0,
- * *ret and its size; -ENOMEM.
+ * *ret and its size; -ENOMEM; -EINVAL when the header would not fit.
  */
 int forward_syslog_format(const struct forward_record *r, int facility, char **ret,
 			  size_t *ret_size);

@@ -11,9 +11,8 @@
 #include <yajl/yajl_parse.h>
 
 #include "basic/cleanup.h"
+#include "basic/json-util.h"
 #include "forward.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_handle, yajl_free);
 
 enum {
 	FIELD_NONE,

@@ -5,9 +5,10 @@
  * message can end it early).  Messages are gathered into one buffer and
  * written together when it fills or when the forwarder asks how far
  * delivery has got.  Syslog has no acknowledgement; the best knowledge a
- * sender has is that the peer's TCP has taken every byte (SIOCOUTQ 0) and
- * that the connection is still up a while later: only then are messages
- * written before that while counted delivered.
+ * sender has is that the peer's TCP has acknowledged a message's last byte
+ * (the bytes written less those the socket still holds, SIOCOUTQ) and that
+ * the connection is still up a second after: only then is it counted
+ * delivered.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -115,9 +116,11 @@ int forward_syslog_format(const struct forward_record *r, int facility, char **r
 
 /* --- RFC 5425: syslog over TLS ----------------------------------------------------------- */
 
+/* A flush: the messages and the bytes on the wire by its end, and when the peer had them all. */
 struct syslog_mark {
-	uint64_t count; /* messages written by then */
-	usec_t when;
+	uint64_t count;
+	uint64_t wire;
+	usec_t taken; /* 0: not yet */
 };
 
 struct forward_transport {
@@ -283,16 +286,13 @@ static int syslog_flush(struct forward_transport *c, char *why, size_t why_size)
 	c->len = 0;
 	c->written += c->queued;
 	c->queued = 0;
-	/* A mark a slice of time: the last one is moved on while it is young. */
-	if (c->n_marks > 0 &&
-	    (c->n_marks == SYSLOG_MARKS ||
-	     now_usec(CLOCK_MONOTONIC) - c->marks[c->n_marks - 1].when < SYSLOG_SETTLE_USEC / 10)) {
-		c->marks[c->n_marks - 1] =
-			(struct syslog_mark){ c->written, now_usec(CLOCK_MONOTONIC) };
-	} else {
-		c->marks[c->n_marks++] =
-			(struct syslog_mark){ c->written, now_usec(CLOCK_MONOTONIC) };
-	}
+	/* With every mark in use, the newest grows (it is not taken yet: this flush is newer). */
+	if (c->n_marks == SYSLOG_MARKS)
+		c->n_marks--;
+	c->marks[c->n_marks++] = (struct syslog_mark){
+		.count = c->written,
+		.wire = BIO_number_written(SSL_get_wbio(c->ssl)),
+	};
 	return 0;
 }
 
@@ -342,15 +342,24 @@ static int syslog_confirmed(struct forward_transport *c, bool idle, uint64_t *re
 		return -EIO;
 	}
 	now = now_usec(CLOCK_MONOTONIC);
-	if (outq == 0) {
+	{
+		uint64_t wire = BIO_number_written(SSL_get_wbio(c->ssl));
+		uint64_t acked = wire > (uint64_t)outq ? wire - (uint64_t)outq : 0;
 		size_t keep = 0;
 
-		/* Everything written before the settle time is taken and the line is still up. */
+		/*
+		 * A flush is taken when the peer's TCP has acknowledged its last byte, and
+		 * delivered when the connection is still up the settle time after that.
+		 */
 		for (size_t i = 0; i < c->n_marks; i++) {
-			if (now - c->marks[i].when >= SYSLOG_SETTLE_USEC)
-				c->confirmed = MAX(c->confirmed, c->marks[i].count);
+			struct syslog_mark *m = &c->marks[i];
+
+			if (!m->taken && m->wire <= acked)
+				m->taken = now;
+			if (m->taken && now - m->taken >= SYSLOG_SETTLE_USEC)
+				c->confirmed = MAX(c->confirmed, m->count);
 			else
-				c->marks[keep++] = c->marks[i];
+				c->marks[keep++] = *m;
 		}
 		c->n_marks = keep;
 	}

@@ -10,10 +10,8 @@
 #include <zlib.h>
 
 #include "basic/cleanup.h"
+#include "basic/json-util.h"
 #include "ingest.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_handle, yajl_free);
 
 /* The OCSF classes a device may report (docs/collector.md). */
 static const int64_t accepted_classes[] = {
@@ -121,6 +119,7 @@ static int fail_line(struct ingest_error *error, unsigned line, const char *form
 
 struct depth_state {
 	unsigned depth;
+	bool nul_key;
 };
 
 static int depth_push(void *ctx)
@@ -138,7 +137,21 @@ static int depth_pop(void *ctx)
 	return 1;
 }
 
+/*
+ * A key with a NUL in it (written \u0000) is one key to a parser that counts
+ * bytes and another to one that stops at the NUL: consumers would disagree
+ * about the record, so there is none.
+ */
+static int key_check(void *ctx, const unsigned char *key, size_t len)
+{
+	struct depth_state *d = ctx;
+
+	d->nul_key = memchr(key, '\0', len) != NULL;
+	return !d->nul_key;
+}
+
 static const yajl_callbacks depth_callbacks = {
+	.yajl_map_key = key_check,
 	.yajl_start_map = depth_push,
 	.yajl_end_map = depth_pop,
 	.yajl_start_array = depth_push,
@@ -162,6 +175,8 @@ static int check_syntax(const char *line, size_t size, unsigned lineno, struct i
 	st = yajl_parse(h, (const unsigned char *)line, size);
 	if (st == yajl_status_ok)
 		st = yajl_complete_parse(h);
+	if (st == yajl_status_client_canceled && d.nul_key)
+		return fail_line(error, lineno, "a key has a NUL character (\\u0000) in it");
 	if (st == yajl_status_client_canceled)
 		return fail_line(error, lineno, "nested deeper than %d levels", INGEST_MAX_DEPTH);
 	if (st != yajl_status_ok) {

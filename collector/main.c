@@ -610,7 +610,9 @@ static int on_status_timer(sd_event_source *source, uint64_t usec, void *userdat
 	l.len = n > 0 ? MIN((size_t)n, sizeof(buf) - 1) : 0;
 	(void)export_destinations(export_dir(col->export), counters.next, status_destination, &l);
 	(void)sd_notifyf(false, "STATUS=%s", buf);
+	/* A one-shot source is off once it has fired: on again for the next time. */
 	(void)sd_event_source_set_time(source, usec + STATUS_INTERVAL_USEC);
+	(void)sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
 	return 0;
 }
 

@@ -24,6 +24,7 @@
 
 #include "basic/log.h"
 #include "basic/time-util.h"
+#include "basic/json-util.h"
 #include "export.h"
 #include "ingest.h"
 #include "net.h"
@@ -38,7 +39,6 @@
 #define CONTENT_TYPE_NDJSON "application/x-ndjson"
 #define RETRY_AFTER_SEC	    "30"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_gen, yajl_gen_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct MHD_Response *, MHD_destroy_response);
 
 struct server {

@@ -708,7 +708,9 @@ int store_fleet_owner(struct store *s, const char *device_id, char *buf, size_t 
 		store_copy_text(buf, size, store_column_text(stmt, 0));
 		return 0;
 	}
+	if (rc != SQLITE_DONE)
+		return sqlite_errno(rc);
 	if (size > 0)
 		buf[0] = '\0';
-	return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+	return 0;
 }

@@ -15,14 +15,14 @@
 
 #define EXPORT_DESTINATIONS_MAX 64
 
-struct destinations {
+struct ui_destinations {
 	struct export_destination d[EXPORT_DESTINATIONS_MAX];
 	size_t n;
 };
 
 static int destination_add(const struct export_destination *d, void *userdata)
 {
-	struct destinations *ds = userdata;
+	struct ui_destinations *ds = userdata;
 
 	if (ds->n < EXPORT_DESTINATIONS_MAX)
 		ds->d[ds->n++] = *d;
@@ -37,7 +37,7 @@ static int64_t pending_age_ms(const struct ui_request *req, const struct export_
 }
 
 static int export_json(struct ui_request *req, const struct export_counters *c,
-		       const struct destinations *ds)
+		       const struct ui_destinations *ds)
 {
 	_cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
 
@@ -86,7 +86,7 @@ static void cell_int(struct html *h, int64_t v)
 }
 
 static int export_html(struct ui_request *req, const struct export_counters *c,
-		       const struct destinations *ds)
+		       const struct ui_destinations *ds)
 {
 	struct html h = {};
 
@@ -156,7 +156,7 @@ static int export_html(struct ui_request *req, const struct export_counters *c,
 int ui_export(struct ui_request *req, struct export *export)
 {
 	struct export_counters counters;
-	struct destinations *ds;
+	struct ui_destinations *ds;
 	int r = 0;
 
 	if (req->format == UI_CSV)

@@ -11,9 +11,8 @@
 #include <yajl/yajl_gen.h>
 
 #include "basic/cleanup.h"
+#include "basic/json-util.h"
 #include "ctl_output.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_gen, yajl_gen_free);
 
 /* --- styles --------------------------------------------------------------- */
 

@@ -9,9 +9,8 @@
 #include <yajl/yajl_gen.h>
 
 #include "basic/string-util.h"
+#include "basic/json-util.h"
 #include "statusclient.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_gen, yajl_gen_free);
 
 struct statusclient {
 	int fd;

@@ -15,6 +15,7 @@
 
 #include "basic/cleanup.h"
 #include "basic/time-util.h"
+#include "basic/json-util.h"
 
 #define STATUSCLIENT_SOCKET "/run/postured/status.sock"
 /*
@@ -116,7 +117,5 @@ const char *statusclient_get_str(yajl_val o, const char *key);
 int64_t statusclient_get_int(yajl_val o, const char *key, int64_t def);
 /* The boolean at key, or def. */
 bool statusclient_get_bool(yajl_val o, const char *key, bool def);
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
 
 #endif

@@ -9,9 +9,8 @@
 #include <yajl/yajl_tree.h>
 
 #include "basic/cleanup.h"
+#include "basic/json-util.h"
 #include "config.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
 
 void config_init(struct config *c)
 {

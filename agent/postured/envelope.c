@@ -12,8 +12,6 @@
 #include "envelope.h"
 #include "basic/json-util.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
-
 /* Deeper input than this is refused rather than recursed into. */
 #define ENVELOPE_MAX_DEPTH 64
 

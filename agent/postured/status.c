@@ -19,8 +19,6 @@
 #include "spool.h"
 #include "status.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
-
 struct kept_finding {
 	char *json;
 	size_t len;

@@ -28,6 +28,7 @@
 #include "basic/cleanup.h"
 #include "harness_browser.h"
 #include "harness_file.h"
+#include "harness_process.h"
 #include "harness_time.h"
 
 #define PROXY_ATTEMPTS	 5
@@ -77,34 +78,6 @@ static int browser_find(const char *name, const char *const *paths, char *buf, s
 			return 0;
 	}
 	return -ENOENT;
-}
-
-/* A port of 127.0.0.1 nobody listens on, just now; or -errno. */
-static int browser_free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	_cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
-		return -errno;
-	return ntohs(sa.sin_port);
-}
-
-static bool browser_port_accepts(int port)
-{
-	struct sockaddr_in sa = {
-		.sin_family = AF_INET,
-		.sin_port = htons((uint16_t)port),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
-	_cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	return fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 }
 
 /*
@@ -294,7 +267,7 @@ int browser_proxy_start(const char *dir, const struct browser_proxy_options *o,
 		char *const argv[] = { haproxy, "-f", p.config, "-db", NULL };
 		long long deadline = now_ms() + PROXY_READY_MS;
 
-		p.port = browser_free_port();
+		p.port = port_free();
 		if (p.port < 0)
 			return browser_error(error, error_size, p.port, "no free port: %s",
 					     strerror(-p.port));
@@ -312,7 +285,7 @@ int browser_proxy_start(const char *dir, const struct browser_proxy_options *o,
 				r = browser_reap(p.pid);
 				break;
 			}
-			if (browser_port_accepts(p.port) && browser_wait_exited(p.pid, 0) != 0) {
+			if (port_accepts(p.port) && browser_wait_exited(p.pid, 0) != 0) {
 				*ret = p;
 				return 0;
 			}

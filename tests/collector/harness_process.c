@@ -5,6 +5,7 @@
  * comes from its STATUS=: it listens on port 0, so parallel runs never race
  * for a port and no test sleeps waiting for it.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -62,6 +64,38 @@ static int notify_socket_open(const char *path)
 		return r;
 	}
 	return fd;
+}
+
+int port_free(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port;
+
+	if (fd < 0)
+		return -errno;
+	port = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+			       getsockname(fd, (struct sockaddr *)&sa, &len) == 0 ?
+		       ntohs(sa.sin_port) :
+		       -errno;
+	close(fd);
+	return port;
+}
+
+bool port_accepts(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
 }
 
 pid_t process_spawn(const char *const argv[], const char *log_path)

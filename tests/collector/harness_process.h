@@ -12,6 +12,7 @@
  * races another for a port, and nobody sleeps waiting for it.
  */
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "harness_time.h"
@@ -38,6 +39,12 @@ int process_run(char *const argv[], const char *out_path, const char *err_path);
  * -1.  The caller reaps it (process_stop()).
  */
 pid_t process_spawn(const char *const argv[], const char *log_path);
+
+/* A TCP port on 127.0.0.1 nothing listens on now (the kernel's choice for port 0), or -errno. */
+int port_free(void);
+
+/* Whether something accepts TCP connections on 127.0.0.1:port. */
+bool port_accepts(int port);
 
 /* Sends sig to pid and reaps it, waiting up to 10 s (then SIGKILL); its status as process_run(). */
 int process_stop(pid_t pid, int sig);

@@ -19,37 +19,6 @@
 
 #define RSYSLOGD "/usr/sbin/rsyslogd"
 
-/* A port nothing listens on now (the kernel's choice for port 0). */
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
-
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
-static bool port_accepts(int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	close(fd);
-	return ok;
-}
-
 static int siem_write_config(const struct siem *s, const char *pki, const char *path)
 {
 	char conf[4096];
@@ -87,8 +56,8 @@ int siem_start(struct siem *s, const char *dir, const char *pki)
 
 	if (!s->dir[0]) {
 		snprintf(s->dir, sizeof(s->dir), "%s", dir);
-		s->tls_port = free_port();
-		s->relp_port = free_port();
+		s->tls_port = port_free();
+		s->relp_port = port_free();
 		if (s->tls_port <= 0 || s->relp_port <= 0 || s->tls_port == s->relp_port)
 			return -1;
 		file_path(s->tls_log, sizeof(s->tls_log), dir, "tls.log");

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
@@ -24,6 +26,7 @@
 
 #include "basic/cleanup.h"
 #include "basic/fileio.h"
+#include "basic/json-util.h"
 #include "collector/export.h"
 #include "collector/export_read.h"
 #include "collector/forward.h"
@@ -31,8 +34,6 @@
 
 #define DEVICE "0123456789abcdef0123456789abcdef"
 #define BOOT   "fedcba9876543210fedcba9876543210"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
 
 static struct record record_of(const char *json, int64_t seq)
 {
@@ -125,6 +126,13 @@ static void test_line_without_owner(void **state)
 		NULL);
 	assert_non_null(strstr(line, "\"owner\":{\"name\":\"ann\"}"));
 	assert_non_null(strstr(line, "\"uid\":\"" DEVICE "-" BOOT "-7\""));
+	free(line);
+	/* An owner that is not UTF-8 (stored before that was checked) is left out, not sent. */
+	line = export_one(
+		"{\"metadata\":{\"version\":\"1\"},\"device\":{\"owner\":{\"name\":\"ann\"}}}", 8,
+		"M\xfcller");
+	assert_non_null(strstr(line, "\"owner\":{\"name\":\"ann\"}"));
+	assert_null(strstr(line, "ller"));
 }
 
 static void test_line_keeps_bytes(void **state)
@@ -338,6 +346,83 @@ static void test_log_cuts_half_line(void **state)
 	append_records(x, 4, 2);
 	assert_int_equal(read_all(dir, &start, 1, &lost), 5);
 	assert_int_equal(lost, 0);
+	x = export_free(x);
+	sd_event_unref(e);
+	remove_dir(dir);
+}
+
+/* The next line of r, which must be record n; -1 when there is none yet. */
+static int next_is(struct export_reader *r, unsigned n)
+{
+	struct export_position next;
+	const char *line;
+	size_t len;
+	char want[32];
+	int q = export_reader_next(r, &line, &len, &next);
+
+	if (q <= 0)
+		return -1;
+	snprintf(want, sizeof(want), "{\"n\":%u,", n);
+	if (len <= strlen(want) || memcmp(line, want, strlen(want)) != 0 || line[len - 1] != '}')
+		fail_msg("wanted record %u, read '%.*s'", n, (int)MIN(len, (size_t)60), line);
+	return 0;
+}
+
+static void test_log_live_reader_across_cuts(void **state)
+{
+	_cleanup_free_ char *dir = make_dir();
+	struct export_limits limits = { .max_size = 1 << 20, .max_age_sec = 3600, .keep = 10 };
+	struct export_position start = {};
+	struct export_reader *r = NULL;
+	struct export_counters counters;
+	struct export *x = NULL;
+	struct rlimit old, small;
+	sd_event *e = NULL;
+	char path[512], line[512];
+	int fd, len;
+
+	(void)state;
+	assert_int_equal(sd_event_new(&e), 0);
+	assert_int_equal(export_open(e, dir, &limits, &x), 0);
+	append_records(x, 1, 3);
+	assert_int_equal(export_reader_open(dir, &start, 1 << 20, &r), 0);
+	for (unsigned n = 1; n <= 3; n++)
+		assert_int_equal(next_is(r, n), 0);
+
+	/* A write cut short (the file size limit stands in for a full disk): refused... */
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	small = old;
+	small.rlim_cur = 3 * 150 + 40;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	len = snprintf(line, sizeof(line),
+		       "{\"n\":4,\"metadata\":{\"logged_time\":4},\"pad\":\"%0100d\"}\n"
+		       "{\"n\":5,\"metadata\":{\"logged_time\":5},\"pad\":\"%0100d\"}\n",
+		       0, 0);
+	assert_true(export_append(x, line, (size_t)len, 2) < 0);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	/* ... and the device sends it again: the log goes on, the reader with it. */
+	append_records(x, 4, 2);
+	assert_int_equal(next_is(r, 4), 0);
+	assert_int_equal(next_is(r, 5), 0);
+	assert_int_equal(next_is(r, 6), -1);
+
+	/* A crash in the middle of a write, the reader still running. */
+	x = export_free(x);
+	snprintf(path, sizeof(path), "%s/ocsf-0000000000000004.ndjson", dir);
+	fd = open(path, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "{\"n\":6,\"cut", 11), 11);
+	close(fd);
+	assert_int_equal(next_is(r, 6), -1); /* half a line is never a line */
+	assert_int_equal(export_open(e, dir, &limits, &x), 0);
+	export_get_counters(x, &counters);
+	assert_int_equal(counters.next, 6);
+	append_records(x, 6, 2);
+	assert_int_equal(next_is(r, 6), 0);
+	assert_int_equal(next_is(r, 7), 0);
+	assert_int_equal(export_reader_lost(r), 0);
+	export_reader_free(r);
 	x = export_free(x);
 	sd_event_unref(e);
 	remove_dir(dir);
@@ -613,6 +698,7 @@ int main(void)
 		cmocka_unit_test(test_line_is_ocsf),
 		cmocka_unit_test(test_log_rotates_compresses_keeps),
 		cmocka_unit_test(test_log_cuts_half_line),
+		cmocka_unit_test(test_log_live_reader_across_cuts),
 		cmocka_unit_test(test_cursor),
 		cmocka_unit_test(test_syslog_message),
 		cmocka_unit_test(test_syslog_no_hostname),

@@ -17,8 +17,7 @@
 #include "harness.h"
 #include "harness_browser.h"
 #include "harness_enroll.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
+#include "basic/json-util.h"
 
 #define N_DEVICES 24
 #define FLEET_DB  "fleet.db"

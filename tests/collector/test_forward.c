@@ -16,6 +16,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "basic/cleanup.h"
+#include "basic/json-util.h"
 #include "harness.h"
 #include "harness_enroll.h"
 #include "collector/export_read.h"
@@ -26,8 +27,6 @@
 #define PER_DEVICE 1000
 #define BATCH	   100
 #define ALL	   (N_DEVICES * PER_DEVICE)
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
 
 struct export_fixture {
 	struct collector c;

@@ -105,6 +105,16 @@ static void test_depth(void **state)
 	expect_error(body, 1, "nested deeper");
 }
 
+/* "metadata\u0000" is "metadata" to a tree of C strings, not to a byte counter: refused. */
+static void test_nul_in_key(void **state)
+{
+	(void)state;
+	expect_error("{\"class_uid\":2003,\"time\":1,\"metadata\\u0000\":{\"version\":\"1\"},"
+		     "\"postured\":{\"seq\":1,\"boot_uid\":\"0123456789abcdef0123456789abcdef\"}}",
+		     1, "a key has a NUL character");
+	expect_error("{\"a\":{\"b\\u0000c\":1}}", 1, "NUL");
+}
+
 static void test_fields(void **state)
 {
 	expect_error("{\"time\":1}", 1, "class_uid is missing");
@@ -233,17 +243,12 @@ static void test_is_id128(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_lines),
-		cmocka_unit_test(test_empty_body),
-		cmocka_unit_test(test_line_numbers),
-		cmocka_unit_test(test_strict_json),
-		cmocka_unit_test(test_depth),
-		cmocka_unit_test(test_fields),
-		cmocka_unit_test(test_uid_mismatch_counted),
-		cmocka_unit_test(test_line_too_long),
-		cmocka_unit_test(test_inflate),
-		cmocka_unit_test(test_inflate_bomb),
-		cmocka_unit_test(test_is_id128),
+		cmocka_unit_test(test_good_lines),    cmocka_unit_test(test_empty_body),
+		cmocka_unit_test(test_line_numbers),  cmocka_unit_test(test_strict_json),
+		cmocka_unit_test(test_depth),	      cmocka_unit_test(test_nul_in_key),
+		cmocka_unit_test(test_fields),	      cmocka_unit_test(test_uid_mismatch_counted),
+		cmocka_unit_test(test_line_too_long), cmocka_unit_test(test_inflate),
+		cmocka_unit_test(test_inflate_bomb),  cmocka_unit_test(test_is_id128),
 	};
 
 	return cmocka_run_group_tests_name("collector_ingest", tests, NULL, NULL);

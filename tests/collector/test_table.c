@@ -15,8 +15,6 @@
 #include "basic/json-util.h"
 #include "collector/table.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
-
 #define FFFD	"\xef\xbf\xbd"
 #define EM_DASH "\xe2\x80\x94"
 /* 2026-12-07 17:00:00 UTC */

@@ -12,9 +12,8 @@
 #include <yajl/yajl_tree.h>
 
 #include "basic/cleanup.h"
+#include "basic/json-util.h"
 #include "harness_report.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
 
 /* The value at a path of object keys, or NULL: harness_json(v, "process", "pid"). */
 #define harness_json(v, ...) yajl_tree_get((v), (const char *[]){ __VA_ARGS__, NULL }, yajl_t_any)

@@ -26,8 +26,6 @@
 #include "basic/json-util.h"
 #include "fixtures.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
-
 /* --- the fake system ---------------------------------------------------------- */
 
 struct fake fake;

@@ -18,8 +18,6 @@
 #include "basic/json-util.h"
 #include "fixtures.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
-
 /* Formats with a generator set up as the agent's, and parses the result back. */
 static yajl_val render_with(const struct decoded_event *ev, const struct proc_entry *self,
 			    const struct proc_entry *parent, const struct device_info *dev)

@@ -32,8 +32,6 @@
 #include "tests/ocsf/ocsf_validate.h"
 #include "collector/export.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
-
 static struct ocsf_schema *schema;
 
 static void validate_record(struct ocsf_report *r, yajl_val rec, const char *class_rel)

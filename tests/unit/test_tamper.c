@@ -24,8 +24,6 @@
 #include "basic/string-util.h"
 #include "fixtures.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free);
-
 #define T0     1700000000000000ULL /* CLOCK_REALTIME µs */
 #define BOOT_A "0123456789abcdef0123456789abcdef"
 #define BOOT_B "fedcba9876543210fedcba9876543210"

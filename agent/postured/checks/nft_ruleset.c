@@ -17,6 +17,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "basic/cleanup.h"
+#include "basic/json-util.h"
 #include "nft_ruleset.h"
 
 #define DEPTH_MAX     64
@@ -563,8 +564,6 @@ static const yajl_callbacks callbacks = {
 	.yajl_start_array = on_start_array,
 	.yajl_end_array = on_end_container,
 };
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_handle, yajl_free);
 
 /* yajl's message without its "parse error: " and the newline. */
 static void yajl_reason(struct parser *p, size_t off)
