@@ -89,13 +89,29 @@ static int collector_up(struct harness *t, struct export_fixture *F)
 	return 0;
 }
 
+/* F's two forwarders (again: they go on from their cursors), their output appended to their logs. */
+static int forwarders_start(struct harness *t, struct export_fixture *F,
+			    const char *const *relp_extra)
+{
+	char to[128], ca[512], log[512];
+	const char *tls_opts[] = { "--ca", ca, NULL };
+
+	file_path(ca, sizeof(ca), t->pki, "server-ca.crt");
+	snprintf(to, sizeof(to), "syslog+tls://localhost:%d", F->siem.tls_port);
+	snprintf(log, sizeof(log), "%s/%s-forward-tls.log", t->dir, F->name);
+	F->fw_tls = forwarder_start(t->bin, F->export_dir, "tls", to, tls_opts, log);
+	snprintf(to, sizeof(to), "relp://127.0.0.1:%d", F->siem.relp_port);
+	snprintf(log, sizeof(log), "%s/%s-forward-relp.log", t->dir, F->name);
+	F->fw_relp = forwarder_start(t->bin, F->export_dir, "relp", to, relp_extra, log);
+	CHECK(F->fw_tls > 0 && F->fw_relp > 0, "the forwarders did not start");
+	return 0;
+}
+
 /* A collector, its devices, rsyslog and a forwarder of each kind, all of name. */
 static int fixture_start(struct harness *t, struct export_fixture *F, const char *name,
 			 const char *const *relp_extra)
 {
-	char dir[512], to[128], ca[512], log[512];
-	const char *tls_opts[16] = { "--ca", ca };
-	size_t n = 2;
+	char dir[512], log[512];
 
 	snprintf(F->name, sizeof(F->name), "%s", name);
 	snprintf(dir, sizeof(dir), "%s-export", name);
@@ -112,17 +128,7 @@ static int fixture_start(struct harness *t, struct export_fixture *F, const char
 	CHECK(siem_start(&F->siem, log, t->pki) == 0, "rsyslog did not start; see %s", log);
 	snprintf(F->tls_log, sizeof(F->tls_log), "%s", F->siem.tls_log);
 	snprintf(F->relp_log, sizeof(F->relp_log), "%s", F->siem.relp_log);
-
-	file_path(ca, sizeof(ca), t->pki, "server-ca.crt");
-	tls_opts[n] = NULL;
-	snprintf(to, sizeof(to), "syslog+tls://localhost:%d", F->siem.tls_port);
-	snprintf(log, sizeof(log), "%s/%s-forward-tls.log", t->dir, name);
-	F->fw_tls = forwarder_start(t->bin, F->export_dir, "tls", to, tls_opts, log);
-	snprintf(to, sizeof(to), "relp://127.0.0.1:%d", F->siem.relp_port);
-	snprintf(log, sizeof(log), "%s/%s-forward-relp.log", t->dir, name);
-	F->fw_relp = forwarder_start(t->bin, F->export_dir, "relp", to, relp_extra, log);
-	CHECK(F->fw_tls > 0 && F->fw_relp > 0, "the forwarders did not start");
-	return 0;
+	return forwarders_start(t, F, relp_extra);
 }
 
 /* Records first..last of device i: the classes in turn, severities 1..5. */
@@ -398,6 +404,32 @@ static int test_export_collector_killed(struct harness *t)
 	return 0;
 }
 
+static int test_export_forwarders_killed(struct harness *t)
+{
+	_cleanup_(fixture_done) struct export_fixture F = {};
+	unsigned long long tls_before = 0, relp_before = 0;
+	struct seen tls, relp;
+
+	CHECK(fixture_start(t, &F, "fwkilled", NULL) == 0, "no fixture");
+	CHECK(post_range(t, &F, 1, PER_DEVICE / 2) == 0, "posting failed");
+	/* SIGKILL both while they send the first half: no goodbye, no last cursor. */
+	msleep(60);
+	CHECK(process_stop(F.fw_tls, SIGKILL) == 128 + SIGKILL &&
+		      process_stop(F.fw_relp, SIGKILL) == 128 + SIGKILL,
+	      "the forwarders were not running");
+	F.fw_tls = F.fw_relp = 0;
+	forwarder_wait(F.export_dir, "tls", ALL, 0, &tls_before);
+	forwarder_wait(F.export_dir, "relp", ALL, 0, &relp_before);
+	CHECK(post_range(t, &F, PER_DEVICE / 2 + 1, PER_DEVICE) == 0, "posting failed");
+	CHECK(forwarders_start(t, &F, NULL) == 0, "the forwarders did not start again");
+	CHECK(siem_wait(&F, PER_DEVICE, &tls, &relp) == 0, "some are missing");
+	fprintf(stderr,
+		"    forwarders killed at %llu (syslog/TLS) and %llu (RELP) of 10,000 and started "
+		"again: syslog/TLS %llu lines (%llu repeats), RELP %llu (%llu repeats)\n",
+		tls_before, relp_before, tls.lines, tls.dups, relp.lines, relp.dups);
+	return 0;
+}
+
 /* GET /api/v1/export as the PKI's viewer: destination name's object, or NULL; the whole in *ret_root. */
 static yajl_val export_api(struct harness *t, const struct export_fixture *F, const char *name,
 			   yajl_val *ret_root)
@@ -659,6 +691,8 @@ const struct test forward_tests[] = {
 	  test_export_siem_down },
 	{ "export: the collector killed mid-stream: none missing, repeats by metadata.uid",
 	  test_export_collector_killed },
+	{ "export: the forwarders killed mid-stream and started again: none missing",
+	  test_export_forwarders_killed },
 	{ "export: pending and its age per destination on /export and /api/v1/export",
 	  test_export_counters },
 	{ "export: hostile records stay one message each, invalid UTF-8 is refused, filters",
