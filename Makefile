@@ -642,6 +642,11 @@ decode_FUZZ_DEPS := agent/postured/decode.c
 FUZZ_TARGETS += gvdb nft_ruleset
 gvdb_FUZZ_DEPS := agent/postured/checks/gvdb.c
 nft_ruleset_FUZZ_DEPS := agent/postured/checks/nft_ruleset.c $(shell $(PKG_CONFIG) --libs yajl 2>/dev/null)
+# A device's batch on its way to the SOC: ingest, the exported line, the forwarders' messages.
+FUZZ_TARGETS += export
+export_FUZZ_DEPS := collector/ingest.c collector/export_line.c collector/html.c \
+	collector/forward_record.c collector/forward_syslog.c collector/forward_hec.c \
+	$(shell $(PKG_CONFIG) --libs yajl zlib libssl libcrypto libcurl 2>/dev/null)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(SKELETONS)
 	$(call msg,FUZZ,$@)
