@@ -62,7 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ingest_batch batch = {};
 	struct ingest_error error;
-	struct export_context ctx = { .device_id = DEVICE, .received_ms = 1790000000000,
+	struct export_context ctx = { .device_id = DEVICE,
+				      .received_ms = 1790000000000,
 				      .owner = "Ada Lovelace" };
 	char *body = malloc(size + 1);
 
