@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * /export: the OCSF export log for the SOC and how far each forwarder has
- * got with it: records exported, forwarded, pending and the age of the
- * oldest pending one, per destination (from the cursors the forwarders keep
- * beside the log).  /api/v1/export is the same as JSON.
+ * got with it: records exported, and per destination forwarded, pending and
+ * since when, passed over and lost (from the cursors the forwarders keep
+ * beside the log).  One table, as every page's: /api/v1/export is the same
+ * as JSON, ?format=csv the destinations as CSV.
  */
 #include <errno.h>
 #include <string.h>
@@ -13,164 +14,116 @@
 #include "export_read.h"
 #include "ui-internal.h"
 
-#define EXPORT_DESTINATIONS_MAX 64
-
-struct ui_destinations {
-	struct export_destination d[EXPORT_DESTINATIONS_MAX];
-	size_t n;
+static const struct table_column destination_columns[] = {
+	{ "name", "Forwarder", TABLE_TEXT },
+	{ "destination", "To", TABLE_TEXT },
+	{ "forwarded", "Forwarded", TABLE_INTEGER },
+	{ "pending", "Pending", TABLE_INTEGER },
+	{ "oldest_pending", "Oldest pending, received", TABLE_TIME },
+	{ "filtered", "Not taken", TABLE_INTEGER },
+	{ "lost", "Lost", TABLE_INTEGER },
+	{ "state", "State", TABLE_STATE },
+	{ "error", "Why not", TABLE_TEXT },
+	{ "updated", "Cursor written", TABLE_TIME },
 };
 
-static int destination_add(const struct export_destination *d, void *userdata)
+static int destination_row(const struct export_destination *d, void *userdata)
 {
-	struct ui_destinations *ds = userdata;
+	struct table *t = userdata;
 
-	if (ds->n < EXPORT_DESTINATIONS_MAX)
-		ds->d[ds->n++] = *d;
-	return 0;
+	table_cell_text(t, d->cursor.name, NULL);
+	table_cell_text(t, d->cursor.destination, NULL);
+	table_cell_int(t, (int64_t)d->cursor.forwarded);
+	table_cell_int(t, (int64_t)d->pending);
+	table_cell_time(t, d->pending > 0 ? d->oldest_pending_ms : 0);
+	table_cell_int(t, (int64_t)d->cursor.filtered);
+	table_cell_int(t, (int64_t)d->cursor.lost);
+	table_cell_state(t, d->cursor.connected ? "connected" : "disconnected");
+	table_cell_text(t, d->cursor.error[0] ? d->cursor.error : NULL, NULL);
+	table_cell_time(t, d->cursor.updated_ms);
+	return t->error < 0 ? t->error : 0;
 }
 
-static int64_t pending_age_ms(const struct ui_request *req, const struct export_destination *d)
+static void export_summary_html(struct html *h, const struct export_counters *c)
 {
-	return d->oldest_pending_ms > 0 && req->now > d->oldest_pending_ms ?
-		       req->now - d->oldest_pending_ms :
-		       0;
+	html_raw(h, "<p>");
+	html_int(h, (int64_t)(c->next - 1));
+	html_raw(h, " records in the OCSF export log (");
+	html_int(h, (int64_t)c->exported);
+	html_raw(h, " since the collector started), in ");
+	html_int(h, (int64_t)c->files);
+	html_raw(h, " files.");
+	if (c->failed) {
+		html_raw(h, " <strong>");
+		html_int(h, (int64_t)c->failed);
+		html_raw(h, " batches could not be written to it and were refused (the devices "
+			    "send them again).</strong>");
+	}
+	html_raw(h, "</p><p class=\"note\">Not taken: records of classes or severities the "
+		    "forwarder does not send. A forwarder starts at the oldest record kept."
+		    "</p>");
 }
 
-static int export_json(struct ui_request *req, const struct export_counters *c,
-		       const struct ui_destinations *ds)
+static void export_summary_json(yajl_gen g, const struct ui_request *req,
+				const struct export_counters *c)
 {
-	_cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
-
-	if (!g)
-		return -ENOMEM;
-	yajl_gen_config(g, yajl_gen_validate_utf8, 1);
-	yajl_gen_map_open(g);
 	json_int(g, "time", req->now);
 	json_key(g, "enabled");
 	yajl_gen_bool(g, c != NULL);
-	if (c) {
-		json_u64(g, "exported_since_start", c->exported);
-		json_u64(g, "exported", c->next - 1);
-		json_u64(g, "files", c->files);
-		json_u64(g, "append_failures", c->failed);
-		json_key(g, "destinations");
-		yajl_gen_array_open(g);
-		for (size_t i = 0; i < ds->n; i++) {
-			const struct export_destination *d = &ds->d[i];
-
-			yajl_gen_map_open(g);
-			json_str(g, "name", d->cursor.name);
-			json_str(g, "destination", d->cursor.destination);
-			json_u64(g, "forwarded", d->cursor.forwarded);
-			json_u64(g, "pending", d->pending);
-			json_int(g, "oldest_pending_ms", pending_age_ms(req, d));
-			json_u64(g, "filtered", d->cursor.filtered);
-			json_u64(g, "lost", d->cursor.lost);
-			json_key(g, "connected");
-			yajl_gen_bool(g, d->cursor.connected);
-			json_int(g, "updated", d->cursor.updated_ms);
-			json_str(g, "error", d->cursor.error);
-			yajl_gen_map_close(g);
-		}
-		yajl_gen_array_close(g);
-	}
-	yajl_gen_map_close(g);
-	return ui_answer_json(req, g);
-}
-
-static void cell_int(struct html *h, int64_t v)
-{
-	html_raw(h, "<td class=\"num\">");
-	html_int(h, v);
-	html_raw(h, "</td>");
-}
-
-static int export_html(struct ui_request *req, const struct export_counters *c,
-		       const struct ui_destinations *ds)
-{
-	struct html h = {};
-
-	ui_page_begin(req, &h, "SOC export", HTML_NAV_EXPORT);
-	html_raw(&h, "<section class=\"panel\"><h1>SOC export</h1>");
-	if (!c) {
-		html_raw(&h, "<p>This collector writes no export log for a SIEM. Start it with "
-			     "<code>--export-dir</code> and run a forwarder "
-			     "(<code>posture-collector forward</code>) for each SIEM; see "
-			     "docs/soc.md.</p></section>");
-		return ui_answer_html(req, 200, &h);
-	}
-	html_raw(&h, "<p>");
-	html_int(&h, (int64_t)(c->next - 1));
-	html_raw(&h, " records in the OCSF export log (");
-	html_int(&h, (int64_t)c->exported);
-	html_raw(&h, " since the collector started), in ");
-	html_int(&h, (int64_t)c->files);
-	html_raw(&h, " files.");
-	if (c->failed) {
-		html_raw(&h, " <strong>");
-		html_int(&h, (int64_t)c->failed);
-		html_raw(&h, " batches could not be written to it and were refused (the devices "
-			     "send them again).</strong>");
-	}
-	html_raw(&h, "</p>");
-	if (ds->n == 0) {
-		html_raw(&h, "<p>No forwarder has read it yet.</p></section>");
-		return ui_answer_html(req, 200, &h);
-	}
-	html_raw(&h, "<table><thead><tr><th>Forwarder</th><th>To</th><th>Forwarded</th>"
-		     "<th>Pending</th><th>Oldest pending</th><th>Not taken</th><th>Lost</th>"
-		     "<th>State</th></tr></thead><tbody>");
-	for (size_t i = 0; i < ds->n; i++) {
-		const struct export_destination *d = &ds->d[i];
-
-		html_raw(&h, "<tr><td>");
-		html_text(&h, d->cursor.name);
-		html_raw(&h, "</td><td>");
-		html_text(&h, d->cursor.destination);
-		html_raw(&h, "</td>");
-		cell_int(&h, (int64_t)d->cursor.forwarded);
-		cell_int(&h, (int64_t)d->pending);
-		html_raw(&h, "<td>");
-		if (d->pending > 0 && d->oldest_pending_ms > 0)
-			html_ago(&h, req->now, d->oldest_pending_ms);
-		else
-			html_raw(&h, "—");
-		html_raw(&h, "</td>");
-		cell_int(&h, (int64_t)d->cursor.filtered);
-		cell_int(&h, (int64_t)d->cursor.lost);
-		html_raw(&h, "<td>");
-		if (d->cursor.error[0])
-			html_text(&h, d->cursor.error);
-		else
-			html_raw(&h, d->cursor.connected || d->pending == 0 ? "sending" :
-									      "not connected");
-		html_raw(&h, ", updated ");
-		html_ago(&h, req->now, d->cursor.updated_ms);
-		html_raw(&h, "</td></tr>");
-	}
-	html_raw(&h, "</tbody></table><p class=\"note\">Not taken: records of classes or "
-		     "severities the forwarder does not send.</p></section>");
-	return ui_answer_html(req, 200, &h);
+	if (!c)
+		return;
+	json_u64(g, "exported_since_start", c->exported);
+	json_u64(g, "exported", c->next - 1);
+	json_u64(g, "files", c->files);
+	json_u64(g, "append_failures", c->failed);
 }
 
 int ui_export(struct ui_request *req, struct export *export)
 {
+	_cleanup_(html_done) struct html out = {};
 	struct export_counters counters;
-	struct ui_destinations *ds;
-	int r = 0;
+	struct html h = {};
+	yajl_gen gen = NULL;
+	struct table t;
+	int r;
 
-	if (req->format == UI_CSV)
-		return ui_answer_error(req, 400, "This page has no CSV form.");
-	ds = calloc(1, sizeof(*ds));
-	if (!ds)
-		return -ENOMEM;
-	if (export) {
+	if (export)
 		export_get_counters(export, &counters);
-		r = export_destinations(export_dir(export), counters.next, destination_add, ds);
+	if (req->format == UI_HTML) {
+		ui_page_begin(req, &h, "SOC export", HTML_NAV_EXPORT);
+		html_raw(&h, "<section class=\"panel\"><h1>SOC export</h1>");
+		if (!export) {
+			html_raw(&h, "<p>This collector writes no export log for a SIEM. Start it "
+				     "with <code>--export-dir</code> and run a forwarder "
+				     "(<code>posture-collector forward</code>) for each SIEM; see "
+				     "docs/soc.md.</p></section>");
+			return ui_answer_html(req, 200, &h);
+		}
+		export_summary_html(&h, &counters);
+	} else if (req->format == UI_JSON) {
+		r = table_json_gen_new(&out, &gen);
+		if (r < 0)
+			return r;
+		yajl_gen_map_open(gen);
+		export_summary_json(gen, req, export ? &counters : NULL);
+		json_key(gen, "destinations");
 	}
+	r = ui_table_begin(req, &t, destination_columns, ELEMENTSOF(destination_columns), &h, &out,
+			   gen);
+	if (r >= 0 && export)
+		r = export_destinations(export_dir(export), counters.next, destination_row, &t);
 	if (r >= 0)
-		r = req->format == UI_JSON ? export_json(req, export ? &counters : NULL, ds) :
-					     export_html(req, export ? &counters : NULL, ds);
-	free(ds);
-	return r;
+		r = table_end(&t);
+	if (gen) {
+		yajl_gen_map_close(gen);
+		yajl_gen_free(gen);
+	}
+	if (r < 0) {
+		html_done(&h);
+		return r;
+	}
+	if (req->format != UI_HTML)
+		return ui_answer_data(req, &out, "export.csv");
+	html_raw(&h, "</section>");
+	return ui_answer_html(req, 200, &h);
 }

@@ -467,6 +467,15 @@ static long long api_int(yajl_val obj, const char *key)
 	return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : -1;
 }
 
+/* A string member of obj, "" when absent or not a string (so a CHECK can print it). */
+static const char *api_str(yajl_val obj, const char *key)
+{
+	const char *path[] = { key, NULL };
+	yajl_val v = obj ? yajl_tree_get(obj, path, yajl_t_string) : NULL;
+
+	return v ? YAJL_GET_STRING(v) : "";
+}
+
 static int test_export_counters(struct harness *t)
 {
 	_cleanup_(fixture_done) struct export_fixture F = {};
@@ -474,6 +483,7 @@ static int test_export_counters(struct harness *t)
 	char cert[512], key[512];
 	struct seen tls, relp;
 	struct http h;
+	long long age;
 	yajl_val d;
 
 	CHECK(fixture_start(t, &F, "counters", NULL) == 0, "no fixture");
@@ -489,8 +499,13 @@ static int test_export_counters(struct harness *t)
 	      api_int(root, "exported"));
 	CHECK(api_int(d, "forwarded") == 1000 && api_int(d, "pending") == 2000,
 	      "RELP: forwarded %lld, pending %lld", api_int(d, "forwarded"), api_int(d, "pending"));
-	CHECK(api_int(d, "oldest_pending_ms") >= 1000 && api_int(d, "oldest_pending_ms") < 60000,
-	      "oldest pending %lld ms", api_int(d, "oldest_pending_ms"));
+	/* Record 1001, the first pending, was received before the 1.5 s wait began. */
+	age = realtime_ms() - api_int(d, "oldest_pending");
+	CHECK(api_int(d, "oldest_pending") > 0 && age >= 1500 && age < 60000,
+	      "the oldest pending was received %lld ms ago", age);
+	CHECK(strcmp(api_str(d, "state"), "disconnected") == 0 &&
+		      strstr(api_str(d, "error"), "cannot open a RELP session"),
+	      "RELP: state %s, error %s", api_str(d, "state"), api_str(d, "error"));
 	/* The same on the page, for IT. */
 	file_path(cert, sizeof(cert), t->pki, "person-viewer.crt");
 	file_path(key, sizeof(key), t->pki, "person-viewer.key");
@@ -502,13 +517,24 @@ static int test_export_counters(struct harness *t)
 		      strstr(h.resp, ">2000<") && strstr(h.resp, "cannot open a RELP session"),
 	      "the export page: %ld %.300s", h.status, h.resp ? h.resp : h.error);
 	http_done(&h);
+	/* And as CSV: a header line, then each forwarder. */
+	h = (struct http){ .path = "/export?format=csv",
+			   .port = F.c.ui_port,
+			   .cert_path = cert,
+			   .key_path = key };
+	http_perform(t, &h);
+	CHECK(h.status == 200 && h.resp &&
+		      strncmp(h.resp, "name,destination,forwarded,pending,", 35) == 0 &&
+		      strstr(h.resp, "\r\nrelp,relp://127.0.0.1:") && strstr(h.resp, ",1000,2000,"),
+	      "the export CSV: %ld %.300s", h.status, h.resp ? h.resp : h.error);
+	http_done(&h);
 
 	CHECK(siem_start(&F.siem, NULL, t->pki) == 0, "rsyslog did not start again");
 	CHECK(siem_wait(&F, 300, &tls, &relp) == 0, "not all arrived");
 	CHECK(forwarder_wait(F.export_dir, "relp", 3000, 30000, NULL) == 0, "RELP is behind");
 	d = export_api(t, &F, "relp", &root2);
 	CHECK(api_int(d, "forwarded") == 3000 && api_int(d, "pending") == 0 &&
-		      api_int(d, "oldest_pending_ms") == 0,
+		      api_int(d, "oldest_pending") == -1,
 	      "after: forwarded %lld, pending %lld", api_int(d, "forwarded"),
 	      api_int(d, "pending"));
 	return 0;
