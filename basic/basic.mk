@@ -4,6 +4,8 @@
 # program links only the objects it uses.
 
 BASIC_SRCS := basic/log.c basic/fileio.c basic/string-util.c basic/netlink-util.c
+# Linked only by the programs that use yajl.
+BASIC_SRCS += basic/json-util.c
 # Linked only by the programs that use SQLite: the archive pulls what is used.
 BASIC_SRCS += basic/sqlite-util.c
 # Linked only by the programs that use OpenSSL.

@@ -65,4 +65,11 @@ static inline void json_close(yajl_gen g)
 	yajl_gen_map_close(g);
 }
 
+/*
+ * Writes the tree v (NULL: null) to g, numbers in their own text, containers
+ * at most depth_left levels below it.  Returns 0, or -EINVAL for a tree
+ * deeper than that (what was written so far stays in g).
+ */
+int json_gen_tree(yajl_gen g, yajl_val v, int depth_left);
+
 #endif

@@ -47,7 +47,7 @@ COLLECTOR_TEST_SRCS := $(COLLECTOR_HARNESS_SHARED_SRCS) $(COLLECTOR_HARNESS_DB_S
 	harness_pki.c harness_enroll.c test_collector.c test_cli.c test_ingest_http.c test_tls.c \
 	test_policy_feed.c test_enroll.c test_identity.c test_ca_hook.c test_crash.c test_fleet.c \
 	harness_browser.c test_fleet_browser.c harness_siem.c harness_hec.c test_forward.c) \
-	collector/export_read.c basic/fileio.c basic/string-util.c
+	collector/export_read.c basic/fileio.c basic/string-util.c basic/json-util.c
 COLLECTOR_TEST_OBJS = $(call obj,$(COLLECTOR_TEST_SRCS))
 
 # A narrower pattern than the userspace one, so it wins: no BPF skeletons, libcurl's flags.

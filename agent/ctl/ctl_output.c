@@ -267,36 +267,8 @@ const char *ctl_output_time_sec(char buf[static 32], int64_t ms)
 
 /* --- JSON ----------------------------------------------------------------- */
 
-static void json_dump(yajl_gen g, yajl_val v)
-{
-	if (!v) {
-		yajl_gen_null(g);
-	} else if (YAJL_IS_STRING(v)) {
-		yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
-	} else if (YAJL_IS_NUMBER(v)) {
-		yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-	} else if (YAJL_IS_TRUE(v)) {
-		yajl_gen_bool(g, 1);
-	} else if (YAJL_IS_FALSE(v)) {
-		yajl_gen_bool(g, 0);
-	} else if (YAJL_IS_OBJECT(v)) {
-		yajl_gen_map_open(g);
-		for (size_t i = 0; i < v->u.object.len; i++) {
-			const char *k = v->u.object.keys[i];
-
-			yajl_gen_string(g, (const unsigned char *)k, strlen(k));
-			json_dump(g, v->u.object.values[i]);
-		}
-		yajl_gen_map_close(g);
-	} else if (YAJL_IS_ARRAY(v)) {
-		yajl_gen_array_open(g);
-		for (size_t i = 0; i < v->u.array.len; i++)
-			json_dump(g, v->u.array.values[i]);
-		yajl_gen_array_close(g);
-	} else {
-		yajl_gen_null(g);
-	}
-}
+/* Deeper than the agent's answers ever are; a deeper tree is cut there. */
+#define CTL_JSON_DEPTH_MAX 128
 
 int ctl_output_json(FILE *f, yajl_val v)
 {
@@ -306,7 +278,7 @@ int ctl_output_json(FILE *f, yajl_val v)
 
 	if (!g)
 		return -ENOMEM;
-	json_dump(g, v);
+	(void)json_gen_tree(g, v, CTL_JSON_DEPTH_MAX);
 	if (yajl_gen_get_buf(g, &buf, &n) != yajl_gen_status_ok)
 		return -ENOMEM;
 	fwrite(buf, 1, n, f);
@@ -325,7 +297,7 @@ void ctl_output_json_lines(struct ctl_output *o, int indent, yajl_val v)
 		return;
 	yajl_gen_config(g, yajl_gen_beautify, 1);
 	yajl_gen_config(g, yajl_gen_indent_string, "  ");
-	json_dump(g, v);
+	(void)json_gen_tree(g, v, CTL_JSON_DEPTH_MAX);
 	if (yajl_gen_get_buf(g, &buf, &n) != yajl_gen_status_ok)
 		return;
 	for (const char *p = (const char *)buf, *e = p + n; p < e;) {

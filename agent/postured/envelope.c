@@ -20,55 +20,6 @@ static bool key_is(const char *key, const char *want)
 	return strcmp(key, want) == 0;
 }
 
-static int gen_value(yajl_gen g, yajl_val v, unsigned depth)
-{
-	if (depth > ENVELOPE_MAX_DEPTH)
-		return -EINVAL;
-
-	switch (v->type) {
-	case yajl_t_string:
-		yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
-		return 0;
-	case yajl_t_number:
-		/* The number's own text, so nothing is lost to a double. */
-		yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-		return 0;
-	case yajl_t_true:
-		yajl_gen_bool(g, 1);
-		return 0;
-	case yajl_t_false:
-		yajl_gen_bool(g, 0);
-		return 0;
-	case yajl_t_null:
-		yajl_gen_null(g);
-		return 0;
-	case yajl_t_array:
-		yajl_gen_array_open(g);
-		for (size_t i = 0; i < v->u.array.len; i++) {
-			int r = gen_value(g, v->u.array.values[i], depth + 1);
-
-			if (r < 0)
-				return r;
-		}
-		yajl_gen_array_close(g);
-		return 0;
-	case yajl_t_object:
-		yajl_gen_map_open(g);
-		for (size_t i = 0; i < v->u.object.len; i++) {
-			int r;
-
-			json_key(g, v->u.object.keys[i]);
-			r = gen_value(g, v->u.object.values[i], depth + 1);
-			if (r < 0)
-				return r;
-		}
-		yajl_gen_map_close(g);
-		return 0;
-	default:
-		return -EINVAL;
-	}
-}
-
 static void gen_envelope_members(yajl_gen g, uint64_t seq, const char *boot_uid)
 {
 	json_u64(g, "seq", seq);
@@ -131,7 +82,7 @@ int envelope_add(const char *line, size_t len, uint64_t seq, const char *boot_ui
 				if (key_is(k, "seq") || key_is(k, "boot_uid"))
 					continue;
 				json_key(g, k);
-				r = gen_value(g, v->u.object.values[j], 2);
+				r = json_gen_tree(g, v->u.object.values[j], ENVELOPE_MAX_DEPTH - 2);
 				if (r < 0)
 					return r;
 			}
@@ -144,7 +95,7 @@ int envelope_add(const char *line, size_t len, uint64_t seq, const char *boot_ui
 		if (key_is(key, "time") && !YAJL_IS_INTEGER(v))
 			continue; /* replaced below by a valid one */
 		json_key(g, key);
-		r = gen_value(g, v, 1);
+		r = json_gen_tree(g, v, ENVELOPE_MAX_DEPTH - 1);
 		if (r < 0)
 			return r;
 	}

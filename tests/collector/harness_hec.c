@@ -9,6 +9,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "basic/json-util.h"
 #include "harness_file.h"
 #include "harness_hec.h"
 
@@ -22,32 +23,6 @@ struct hec_request {
 
 static char *hec_cert, *hec_key;
 static pthread_mutex_t hec_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void gen_value(yajl_gen g, yajl_val v)
-{
-	if (YAJL_IS_OBJECT(v)) {
-		yajl_gen_map_open(g);
-		for (size_t i = 0; i < v->u.object.len; i++) {
-			yajl_gen_string(g, (const unsigned char *)v->u.object.keys[i],
-					strlen(v->u.object.keys[i]));
-			gen_value(g, v->u.object.values[i]);
-		}
-		yajl_gen_map_close(g);
-	} else if (YAJL_IS_ARRAY(v)) {
-		yajl_gen_array_open(g);
-		for (size_t i = 0; i < v->u.array.len; i++)
-			gen_value(g, v->u.array.values[i]);
-		yajl_gen_array_close(g);
-	} else if (YAJL_IS_STRING(v)) {
-		yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
-	} else if (YAJL_IS_NUMBER(v)) {
-		yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-	} else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
-		yajl_gen_bool(g, YAJL_IS_TRUE(v));
-	} else {
-		yajl_gen_null(g);
-	}
-}
 
 /* The end of the JSON object starting at p (past its '}'), or NULL. */
 static const char *object_end(const char *p, const char *end)
@@ -102,7 +77,7 @@ static bool hec_store(struct hec *h, const char *body, size_t size)
 		if (ok) {
 			yajl_gen_clear(g);
 			yajl_gen_reset(g, NULL);
-			gen_value(g, event);
+			json_gen_tree(g, event, 64);
 			yajl_gen_get_buf(g, &buf, &len);
 			fwrite(buf, 1, len, f);
 			fputc('\n', f);
