@@ -435,25 +435,32 @@ struct export_batch {
 static int export_before_commit(const struct record *records, const bool *fresh, size_t n,
 				void *userdata)
 {
-	struct export_batch *b = userdata;
+	const struct export_batch *b = userdata;
+	struct export_context ctx = b->context;
 	struct server *s = b->server;
 	_cleanup_(yajl_gen_freep) yajl_gen g = NULL;
 	char owner[FACTS_NAME_MAX];
 	const unsigned char *buf;
 	size_t size, n_fresh = 0;
+	bool any = false;
 	int r;
 
-	r = store_fleet_owner(s->store, b->context.device_id, owner, sizeof(owner));
+	/* A resend of what is stored already: nothing to export, nothing to look up. */
+	for (size_t i = 0; i < n && !any; i++)
+		any = fresh[i];
+	if (!any)
+		return 0;
+	r = store_fleet_owner(s->store, ctx.device_id, owner, sizeof(owner));
 	if (r < 0)
 		return r;
-	b->context.owner = owner;
+	ctx.owner = owner;
 	g = yajl_gen_alloc(NULL);
 	if (!g)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		if (!fresh[i])
 			continue;
-		r = export_line_append(g, &records[i], &b->context);
+		r = export_line_append(g, &records[i], &ctx);
 		if (r < 0)
 			return r;
 		n_fresh++;
