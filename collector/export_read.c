@@ -487,7 +487,14 @@ static int access_in(const char *dir, const char *name)
 	return faccessat(fd, name, F_OK, 0) < 0 ? -errno : 0;
 }
 
-int export_logged_time_at(const char *dir, const struct export_position *pos, int64_t *ret_ms)
+/*
+ * The collector's time of receipt (metadata.logged_time) of the record at
+ * pos in the log in dir (inside a compressed file: of that file's first
+ * record, so that no file is inflated to find it): 0 and *ret_ms; -ENOENT
+ * when there is no record there yet.
+ */
+static int export_logged_time_at(const char *dir, const struct export_position *pos,
+				 int64_t *ret_ms)
 {
 	_cleanup_(export_reader_freep) struct export_reader *r = NULL;
 	_cleanup_(yajl_tree_freep) yajl_val root = NULL;

@@ -93,14 +93,6 @@ int export_cursor_load(int dir_fd, const char *name, struct export_cursor *ret);
 int export_cursor_list(int dir_fd, int (*cb)(const struct export_cursor *c, void *userdata),
 		       void *userdata);
 
-/*
- * The collector's time of receipt (metadata.logged_time) of the record at
- * pos in the log in dir (inside a compressed file: of that file's first
- * record, so that no file is inflated to find it): 0 and *ret_ms; -ENOENT
- * when there is no record there yet.
- */
-int export_logged_time_at(const char *dir, const struct export_position *pos, int64_t *ret_ms);
-
 /* A forwarder's cursor, and what it has yet to send of the log. */
 struct export_destination {
 	struct export_cursor cursor;

@@ -71,9 +71,9 @@ static int hec_connect(const struct forward_target *t, struct forward_transport 
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	if (asprintf(&c->url, "https://%s%s%s%s:%s%s", strchr(t->host, ':') ? "[" : "", t->host,
-		     strchr(t->host, ':') ? "]" : "", "", t->port,
-		     t->path[0] ? t->path : "/services/collector/event") < 0 ||
+	/* An IPv6 address goes in brackets. */
+	if (asprintf(&c->url, strchr(t->host, ':') ? "https://[%s]:%s%s" : "https://%s:%s%s",
+		     t->host, t->port, t->path[0] ? t->path : "/services/collector/event") < 0 ||
 	    asprintf(&auth, "Authorization: Splunk %s", t->token) < 0) {
 		c->url = NULL;
 		hec_close(c);
