@@ -328,11 +328,15 @@ NET_PROBE_IT_SRCS := $(addprefix tests/integration/,net_probe_deny.c net_probe_m
 $(BUILD)/tests/integration/net_probe: $(call obj,$(NET_PROBE_IT_SRCS) $(NET_PROBE_SRCS)) $(POLICY_LIB)
 
 # The collector started, and its store read, with the collector suite's harness.
+$(BUILD)/tests/integration/agent_collector $(BUILD)/tests/integration/agent_enroll \
+	$(BUILD)/tests/integration/tamper $(BUILD)/tests/e2e/test_e2e \
+	$(BUILD)/tests/bench/enroll_bench $(BUILD)/tests/bench/export_bench \
+	$(BUILD)/tests/bench/report_bench: PKG_LIBS += $(COLLECTOR_HARNESS_DB_LIBS)
 $(BUILD)/tests/integration/agent_collector: \
-	$(call obj,$(COLLECTOR_HARNESS_SHARED_SRCS) $(COLLECTOR_HARNESS_DB_SRCS))
+	$(call obj,$(COLLECTOR_HARNESS_SHARED_SRCS))
 
 $(BUILD)/tests/integration/agent_enroll: \
-	$(call obj,$(COLLECTOR_HARNESS_SHARED_SRCS) $(COLLECTOR_HARNESS_DB_SRCS))
+	$(call obj,$(COLLECTOR_HARNESS_SHARED_SRCS))
 
 # The spool read back with the collector suite's database helpers; logind on a private bus.
 $(BUILD)/tests/integration/tamper: $(call obj,$(COLLECTOR_HARNESS_DB_SRCS)) \
@@ -382,7 +386,7 @@ $(BUILD)/tests/integration/baseline: $(call obj,tests/integration/rules_env.c \
 # End to end: the spool and the sender against the real collector, on loopback, started and
 # its store read with the collector suite's harness.
 $(BUILD)/tests/e2e/test_e2e: $(call obj,tests/e2e/test_e2e.c $(SPOOL_SRCS) \
-		$(COLLECTOR_HARNESS_SHARED_SRCS) $(COLLECTOR_HARNESS_DB_SRCS)) $(BASIC_LIB)
+		$(COLLECTOR_HARNESS_SHARED_SRCS)) $(BASIC_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
@@ -563,12 +567,11 @@ BENCH_BINS += $(BUILD)/tests/bench/netbench
 # New devices enrolling with the collector over EST (simpleenroll), fresh TLS each.
 BENCH_BINS += $(BUILD)/tests/bench/enroll_bench
 ENROLL_BENCH_SRCS := tests/bench/enroll_bench.c $(COLLECTOR_HARNESS_SHARED_SRCS) \
-	$(COLLECTOR_HARNESS_DB_SRCS) tests/collector/harness_pki.c
+	tests/collector/harness_pki.c
 # The fleet view's first screen with 10,000 devices (issue 15): the collector's store code fills it.
 BENCH_BINS += $(BUILD)/tests/bench/fleet_bench
 FLEET_BENCH_SRCS := tests/bench/fleet_bench.c $(COLLECTOR_HARNESS_SHARED_SRCS)
-FLEET_BENCH_STORE_OBJS = $(call obj,collector/store.c collector/store_identity.c \
-	collector/store_fleet.c collector/store_fleet_query.c collector/facts.c)
+FLEET_BENCH_STORE_OBJS = $(call obj,$(COLLECTOR_STORE_SRCS) collector/facts.c)
 # The OCSF export (issue 16): ingest with and without it, the line alone, forwarding to rsyslog.
 BENCH_BINS += $(BUILD)/tests/bench/export_bench
 EXPORT_BENCH_SRCS := tests/bench/export_bench.c $(COLLECTOR_HARNESS_SHARED_SRCS) \

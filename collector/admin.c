@@ -77,14 +77,16 @@ static void actor_name(char *buf, size_t size)
 
 static int open_store(const char *db, struct store **ret)
 {
-	int r = store_open(db, ret);
+	_cleanup_free_ char *error = NULL;
+	int r = store_open(db, ret, &error);
 
 	if (r == -EUCLEAN)
 		return log_error_errno(r, "Database '%s' is damaged or not a database.", db);
 	if (r == -EPROTONOSUPPORT)
 		return log_error_errno(r, "Database '%s' was written by a newer collector.", db);
 	if (r < 0)
-		return log_error_errno(r, "Failed to open database '%s': %m", db);
+		return log_error_errno(r, "Failed to open the database: %s",
+				       error ? error : strerror(-r));
 	return 0;
 }
 
@@ -398,11 +400,11 @@ int admin_run(int argc, char **argv)
 	args[n] = NULL;
 	if (n >= 2 && (strcmp(args[1], "-h") == 0 || strcmp(args[1], "--help") == 0)) {
 		printf("Usage: posture-collector token create [--uses N] [--expires DURATION]\n"
-		       "                                [--label TEXT] [--reenroll] [--db FILE]\n"
-		       "       posture-collector token list|revoke ID [--db FILE]\n"
-		       "       posture-collector device list|revoke ID|retire ID [--db FILE]\n"
-		       "       posture-collector device set ID [--owner NAME] [--serial S] [--db FILE]\n"
-		       "       posture-collector audit [--device ID] [--db FILE]\n");
+		       "                                [--label TEXT] [--reenroll] [--db DB]\n"
+		       "       posture-collector token list|revoke ID [--db DB]\n"
+		       "       posture-collector device list|revoke ID|retire ID [--db DB]\n"
+		       "       posture-collector device set ID [--owner NAME] [--serial S] [--db DB]\n"
+		       "       posture-collector audit [--device ID] [--db DB]\n");
 		return 0;
 	}
 	r = open_store(db, &store);

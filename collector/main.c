@@ -111,7 +111,9 @@ static void help(void)
 	       "                              instead of --ca-key\n"
 	       "  --cert-lifetime DURATION    of the certificates issued: 90d, 12h, 30m, 45s\n"
 	       "                              (default 90d)\n"
-	       "  --db FILE                   SQLite database (default collector.db)\n"
+	       "  --db sqlite:PATH|postgresql://...\n"
+	       "                              the store: a SQLite file (default collector.db; a\n"
+	       "                              bare path is one) or a PostgreSQL database\n"
 	       "  --policy FILE               policy JSON to serve, bytes as signed\n"
 	       "  --policy-signature FILE     its base64 Ed25519 signature (from sign-policy)\n"
 	       "  --policy-public-key FILE    refuse a policy whose signature this key does not\n"
@@ -666,6 +668,7 @@ static int run_server(const struct options *o)
 	_cleanup_free_ char *cert = NULL, *trust = NULL;
 	_cleanup_(EVP_PKEY_freep) EVP_PKEY *pubkey = NULL;
 	_cleanup_(store_freep) struct store *store = NULL;
+	_cleanup_free_ char *db_error = NULL;
 	_cleanup_(sd_event_unrefp) sd_event *e = NULL;
 	_cleanup_(server_freep) struct server *server = NULL;
 	_cleanup_(ca_freep) struct ca *ca = NULL;
@@ -741,7 +744,7 @@ static int run_server(const struct options *o)
 			return r;
 	}
 
-	r = store_open(o->db, &store);
+	r = store_open(o->db, &store, &db_error);
 	if (r == -EUCLEAN)
 		return log_error_errno(r,
 				       "Database '%s' is damaged or not a database; move it "
@@ -750,7 +753,8 @@ static int run_server(const struct options *o)
 	if (r == -EPROTONOSUPPORT)
 		return log_error_errno(r, "Database '%s' was written by a newer collector.", o->db);
 	if (r < 0)
-		return log_error_errno(r, "Failed to open database '%s': %m", o->db);
+		return log_error_errno(r, "Failed to open the database: %s",
+				       db_error ? db_error : strerror(-r));
 	col.store = store;
 	if (feed)
 		publish_policy_rules(store, feed);
@@ -829,8 +833,8 @@ static int run_server(const struct options *o)
 		ui_set_export(ui, export);
 	}
 
-	log_info("Listening on https://%s (database %s, policy %s, enrollment %s).", bound, o->db,
-		 o->policy ? o->policy : "none",
+	log_info("Listening on https://%s (database %s, policy %s, enrollment %s).", bound,
+		 store_describe(store), o->policy ? o->policy : "none",
 		 !ca	    ? "off" :
 		 o->ca_hook ? "by the external CA" :
 			      "on");

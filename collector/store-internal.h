@@ -1,51 +1,76 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What the SQLite store's files (store.c, store_identity.c) share. */
+/*
+ * What the store's files share: the connection (db.h), the statements kept
+ * for its life, and each engine's own part (store_sqlite.c,
+ * store_postgresql.c) as a table of operations.
+ */
 #ifndef POSTURED_COLLECTOR_STORE_INTERNAL_H
 #define POSTURED_COLLECTOR_STORE_INTERNAL_H
 
-#include <sqlite3.h>
+#include <stdbool.h>
 
-#include "basic/sqlite-util.h"
+#include "db.h"
 #include "store.h"
 
 /*
  * 1: devices, records.  2: identities, certificates, enrollment tokens, the
  * audit.  3: each certificate's key (key_sha256).  4: the fleet view's
  * state (devices' facts, check_state, rules, roll-ups, exemptions).
+ * 5: sequence gaps.
  */
-#define STORE_SCHEMA_VERSION  4
-#define STORE_BUSY_TIMEOUT_MS 5000
+#define STORE_SCHEMA_VERSION 5
+
+/*
+ * What differs between the engines.  Everything else is the same SQL on
+ * both (db.h's dialect).
+ */
+struct store_backend {
+	/* Creates the schema, or brings an older one up to STORE_SCHEMA_VERSION. */
+	int (*schema)(struct store *s);
+	/*
+	 * Reads the device's last stored sequence number (?1 the device id) and
+	 * holds its row until the transaction ends, so that two collectors given
+	 * the same device's batches store them one after the other.
+	 */
+	const char *lock_device_sql;
+	/*
+	 * Deletes records received before cutoff (ms), at most batch of them a
+	 * call where the engine deletes row by row; the count in *ret_deleted.
+	 * Runs inside a transaction.
+	 */
+	int (*expire)(struct store *s, int64_t cutoff, unsigned batch, unsigned *ret_deleted);
+	/* Upkeep of the tables themselves (partitions ahead of the clock): 0 or -errno. */
+	int (*maintain)(struct store *s, int64_t now_ms);
+	/*
+	 * Whether this collector is the one to run the shared jobs named job
+	 * (roll-ups, retention, upkeep): 1 yes, 0 another collector does, or
+	 * -errno.  Held until the connection ends.
+	 */
+	int (*job_lock)(struct store *s, const char *job);
+};
+
+extern const struct store_backend store_sqlite_backend;
+extern const struct store_backend store_postgresql_backend;
 
 struct store {
-	sqlite3 *db;
-	sqlite3_stmt *begin;
-	sqlite3_stmt *commit;
-	sqlite3_stmt *rollback;
-	sqlite3_stmt *insert_record;
-	sqlite3_stmt *upsert_device;
-	sqlite3_stmt *select_acked;
-	sqlite3_stmt *select_access;
+	struct db *db;
+	const struct store_backend *backend;
+	struct db_stmt *lock_device;
+	struct db_stmt *touch_device;
+	struct db_stmt *update_device;
+	struct db_stmt *insert_gap;
+	struct db_stmt *select_access;
 	/* The statements of store_identity.c and store_fleet*.c, prepared on first use. */
 	struct {
 		const char *sql;
-		sqlite3_stmt *stmt;
+		struct db_stmt *stmt;
 	} cached[64];
 	size_t n_cached;
 	char last_error[256];
 };
 
-/* The identity tables (store_identity.c), created with the rest of the schema. */
-extern const char store_identity_schema_sql[];
-
-/* The fleet view's columns of devices (added to a store older than 4), and its tables. */
-extern const char store_fleet_devices_sql[];
-extern const char store_fleet_schema_sql[];
-
-/* Runs a statement that returns no rows and resets it for the next use. */
-int store_step_done(sqlite3_stmt *stmt);
-
 /* A statement kept for the store's life. */
-int store_prepare(struct store *s, const char *sql, sqlite3_stmt **ret);
+int store_prepare(struct store *s, const char *sql, struct db_stmt **ret);
 
 /*
  * The statement for sql, prepared once for the store's life (the SQL of each
@@ -53,13 +78,13 @@ int store_prepare(struct store *s, const char *sql, sqlite3_stmt **ret);
  * it after use (_cleanup_stmt_).  An enrollment runs about a dozen of them
  * twice: preparing each every time cost as much as the rest of it.
  */
-int store_cached(struct store *s, const char *sql, sqlite3_stmt **ret);
+int store_cached(struct store *s, const char *sql, struct db_stmt **ret);
 
-void store_stmt_resetp(sqlite3_stmt **stmt);
+void store_stmt_resetp(struct db_stmt **stmt);
 #define _cleanup_stmt_ _cleanup_(store_stmt_resetp)
 
 /* A column's text, "" for NULL. */
-const char *store_column_text(sqlite3_stmt *stmt, int i);
+const char *store_column_text(struct db_stmt *stmt, int i);
 
 /* Copies src ("" for NULL) into dst[size], cut to fit. */
 void store_copy_text(char *dst, size_t size, const char *src);
@@ -68,7 +93,7 @@ void store_copy_text(char *dst, size_t size, const char *src);
 int store_audit_add(struct store *s, int64_t now, const char *action, const char *device_id,
 		    const char *actor, const char *detail);
 
-/* BEGIN IMMEDIATE; store_end() commits when r >= 0, else rolls back, and returns r or the commit's error. */
+/* Begins a transaction; store_end() commits when r >= 0, else rolls back, and returns r or the commit's error. */
 int store_begin(struct store *s);
 int store_end(struct store *s, int r);
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The collector's store: SQLite in WAL mode with synchronous=FULL (a batch is
- * acknowledged only once it is on disk, so a power cut must not take back a
- * commit the agent has already dropped from its spool).  One writer, the
- * collector's event loop; other readers (fleet view, export) may open the file
- * read-only at the same time.
+ * The collector's store, on SQLite (the embedded default: one collector, one
+ * file) or PostgreSQL (several collectors sharing it).  A batch is
+ * acknowledged only once it is committed to disk (SQLite's
+ * synchronous=FULL, PostgreSQL's synchronous commit), so a power cut cannot
+ * take back a commit an agent has already dropped from its spool.
  */
 #ifndef POSTURED_COLLECTOR_STORE_H
 #define POSTURED_COLLECTOR_STORE_H
@@ -18,8 +18,13 @@
 
 struct store;
 
-/* Opens or creates the database at path and its schema.  Returns 0 or -errno. */
-int store_open(const char *path, struct store **ret);
+/*
+ * Opens the database spec names (db.h: "postgresql://...", "sqlite:PATH" or
+ * a path) and creates or brings up to date its schema.  Returns 0 or
+ * -errno (-EPROTONOSUPPORT: written by a newer collector; -EUCLEAN: not a
+ * database); *ret_error (may be NULL) the engine's message, to be freed.
+ */
+int store_open(const char *spec, struct store **ret, char **ret_error);
 struct store *store_free(struct store *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct store *, store_free);
 
@@ -44,8 +49,22 @@ int store_batch(struct store *s, const char *device_id, const char *address, int
 		const struct record *records, size_t n, const struct store_batch_hook *hook,
 		int64_t *ret_acked_seq);
 
-/* SQLite's message for the last failure, for the caller's log line. */
+/* The engine's message for the last failure, for the caller's log line. */
 const char *store_last_error(struct store *s);
+
+/* The database, without a password, for log lines. */
+const char *store_describe(struct store *s);
+
+/*
+ * Whether this collector runs the jobs all collectors of one store share
+ * (job: "upkeep"): 1 yes, 0 another one holds them, or -errno.  SQLite has
+ * one collector, which always does; on PostgreSQL it is whichever holds an
+ * advisory lock, kept until its connection ends.
+ */
+int store_job_lock(struct store *s, const char *job);
+
+/* The tables' own upkeep (PostgreSQL: the record partitions ahead of now_ms). */
+int store_maintain(struct store *s, int64_t now_ms);
 
 /* --- identities: enrollment, renewal, revocation (store_identity.c) --------------------------- */
 

@@ -16,148 +16,53 @@
 
 #define DAY_MS (86400LL * 1000)
 
-const char store_fleet_devices_sql[] =
-	"ALTER TABLE devices ADD COLUMN hostname TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE devices ADD COLUMN os TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE devices ADD COLUMN agent_version TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE devices ADD COLUMN policy_id TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE devices ADD COLUMN policy_serial INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE devices ADD COLUMN agent_healthy INTEGER NOT NULL DEFAULT 1;"
-	"ALTER TABLE devices ADD COLUMN key_storage TEXT NOT NULL DEFAULT '';"
-	/* When the newest snapshot came (the collector's clock), and its sequence number. */
-	"ALTER TABLE devices ADD COLUMN last_snapshot INTEGER;"
-	"ALTER TABLE devices ADD COLUMN snapshot_seq INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE devices ADD COLUMN interval_seconds INTEGER NOT NULL DEFAULT 900;"
-	"ALTER TABLE devices ADD COLUMN watched_per_mille INTEGER NOT NULL DEFAULT -1;"
-	/* Records lost: in the spool (loss records' lost_total), and in the kernel (snapshots'). */
-	"ALTER TABLE devices ADD COLUMN records_lost INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE devices ADD COLUMN kernel_lost INTEGER NOT NULL DEFAULT 0;"
-	/* running, stopped or asleep: the agent's last word about itself, and its seq. */
-	"ALTER TABLE devices ADD COLUMN lifecycle TEXT NOT NULL DEFAULT 'running';"
-	"ALTER TABLE devices ADD COLUMN lifecycle_seq INTEGER NOT NULL DEFAULT 0;"
-	/* Rules failing on it, exemptions not applied: most devices need no more look. */
-	"ALTER TABLE devices ADD COLUMN failing INTEGER NOT NULL DEFAULT 0;";
-
-/*
- * check_state.state and previous: 0 pass, 1 fail, 2 unknown (enum
- * facts_state).  since is the device's time of the change, changed the
- * collector's.  rule_daily and fleet_daily are per UTC day (days since the
- * epoch): written by the roll-up, except the time and loss figures, added
- * at ingest.
- */
-const char store_fleet_schema_sql[] =
-	"CREATE TABLE IF NOT EXISTS check_state ("
-	"  device_id TEXT NOT NULL,"
-	"  rule_id TEXT NOT NULL,"
-	"  state INTEGER NOT NULL,"
-	"  since INTEGER NOT NULL,"
-	"  previous INTEGER,"
-	"  changed INTEGER NOT NULL,"
-	"  reason TEXT NOT NULL DEFAULT '',"
-	"  snapshot_seq INTEGER NOT NULL,"
-	"  PRIMARY KEY (device_id, rule_id)"
-	") WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS check_state_rule ON check_state (rule_id, state);"
-	/* Retention deletes by it, in batches that stay bounded whatever the clock did. */
-	"CREATE INDEX IF NOT EXISTS records_received ON records (received);"
-	"CREATE TABLE IF NOT EXISTS rules ("
-	"  rule_id TEXT PRIMARY KEY NOT NULL,"
-	"  title TEXT NOT NULL DEFAULT '',"
-	"  severity TEXT NOT NULL DEFAULT '',"
-	"  type TEXT NOT NULL DEFAULT '',"
-	"  message TEXT NOT NULL DEFAULT '',"
-	"  remediation TEXT NOT NULL DEFAULT '',"
-	"  last_seen INTEGER NOT NULL,"
-	/* 1: the texts are the served policy's, which no device's snapshot replaces. */
-	"  from_policy INTEGER NOT NULL DEFAULT 0"
-	");"
-	"CREATE TABLE IF NOT EXISTS device_owner ("
-	"  device_id TEXT PRIMARY KEY NOT NULL,"
-	"  owner TEXT NOT NULL DEFAULT '',"
-	"  serial TEXT NOT NULL DEFAULT '',"
-	"  changed INTEGER NOT NULL,"
-	"  changed_by TEXT NOT NULL"
-	");"
-	"CREATE TABLE IF NOT EXISTS exemptions ("
-	"  id INTEGER PRIMARY KEY,"
-	"  device_id TEXT," /* NULL: every device */
-	"  rule_id TEXT NOT NULL,"
-	"  reason TEXT NOT NULL,"
-	"  created INTEGER NOT NULL,"
-	"  created_by TEXT NOT NULL,"
-	"  expires INTEGER NOT NULL,"
-	"  revoked INTEGER,"
-	"  revoked_by TEXT"
-	");"
-	"CREATE INDEX IF NOT EXISTS exemptions_rule ON exemptions (rule_id, expires)"
-	"  WHERE revoked IS NULL;"
-	"CREATE TABLE IF NOT EXISTS fleet_daily ("
-	"  day INTEGER PRIMARY KEY,"
-	"  devices INTEGER NOT NULL DEFAULT 0,"
-	"  compliant INTEGER NOT NULL DEFAULT 0,"
-	"  noncompliant INTEGER NOT NULL DEFAULT 0,"
-	"  rolled_up INTEGER NOT NULL DEFAULT 0,"
-	"  watched_seconds INTEGER NOT NULL DEFAULT 0,"
-	"  asleep_seconds INTEGER NOT NULL DEFAULT 0,"
-	"  stopped_seconds INTEGER NOT NULL DEFAULT 0,"
-	"  lost_records INTEGER NOT NULL DEFAULT 0"
-	");"
-	"CREATE TABLE IF NOT EXISTS rule_daily ("
-	"  day INTEGER NOT NULL,"
-	"  rule_id TEXT NOT NULL,"
-	"  pass INTEGER NOT NULL,"
-	"  fail INTEGER NOT NULL,"
-	"  unknown INTEGER NOT NULL,"
-	"  exempt INTEGER NOT NULL,"
-	"  PRIMARY KEY (rule_id, day)"
-	") WITHOUT ROWID;";
-
 static int add_time(struct store *s, int64_t now, const struct facts_snapshot *snap)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int r;
 
 	if (!snap->has_completeness)
 		return 0;
-	r = store_cached(s,
-			 "INSERT INTO fleet_daily (day, watched_seconds, asleep_seconds,"
-			 " stopped_seconds) VALUES (?1, ?2, ?3, ?4)"
-			 " ON CONFLICT (day) DO UPDATE SET"
-			 "  watched_seconds = watched_seconds + excluded.watched_seconds,"
-			 "  asleep_seconds = asleep_seconds + excluded.asleep_seconds,"
-			 "  stopped_seconds = stopped_seconds + excluded.stopped_seconds",
-			 &stmt);
+	r = store_cached(
+		s,
+		"INSERT INTO fleet_daily (day, watched_seconds, asleep_seconds,"
+		" stopped_seconds) VALUES (?1, ?2, ?3, ?4)"
+		" ON CONFLICT (day) DO UPDATE SET"
+		"  watched_seconds = fleet_daily.watched_seconds + excluded.watched_seconds,"
+		"  asleep_seconds = fleet_daily.asleep_seconds + excluded.asleep_seconds,"
+		"  stopped_seconds = fleet_daily.stopped_seconds + excluded.stopped_seconds",
+		&stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(stmt, 1, now / DAY_MS);
-	sqlite3_bind_int64(stmt, 2, snap->watched_seconds);
-	sqlite3_bind_int64(stmt, 3, snap->asleep_seconds);
-	sqlite3_bind_int64(stmt, 4, snap->stopped_seconds);
-	return store_step_done(stmt);
+	db_bind_int64(stmt, 1, now / DAY_MS);
+	db_bind_int64(stmt, 2, snap->watched_seconds);
+	db_bind_int64(stmt, 3, snap->asleep_seconds);
+	db_bind_int64(stmt, 4, snap->stopped_seconds);
+	return db_run(stmt);
 }
 
 static int snapshot_seq(struct store *s, const char *device_id, int64_t *ret)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int rc, r;
 
 	r = store_cached(s, "SELECT snapshot_seq FROM devices WHERE device_id = ?1", &stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(stmt, 1, device_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_DONE)
+	db_bind_text(stmt, 1, device_id);
+	rc = db_step(stmt);
+	if (rc == 0)
 		return -ENOENT;
-	if (rc != SQLITE_ROW)
-		return sqlite_errno(rc);
-	*ret = sqlite3_column_int64(stmt, 0);
+	if (rc != 1)
+		return rc;
+	*ret = db_column_int64(stmt, 0);
 	return 0;
 }
 
 static int apply_device(struct store *s, const char *device_id, int64_t seq, int64_t now,
 			const struct facts_snapshot *snap)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int64_t per_mille = -1;
 	int r;
 
@@ -173,25 +78,25 @@ static int apply_device(struct store *s, const char *device_id, int64_t seq, int
 		" interval_seconds = CASE WHEN ?12 > 0 THEN ?12 ELSE interval_seconds END,"
 		" watched_per_mille = ?13,"
 		" lifecycle = CASE WHEN lifecycle_seq < ?11 THEN 'running' ELSE lifecycle END,"
-		" lifecycle_seq = MAX(lifecycle_seq, ?11)"
+		" lifecycle_seq = GREATEST(lifecycle_seq, ?11)"
 		" WHERE device_id = ?1",
 		&stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(stmt, 1, device_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, snap->hostname, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, snap->os, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 4, snap->agent_version, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, snap->policy_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 6, snap->policy_serial);
-	sqlite3_bind_int(stmt, 7, snap->agent_healthy);
-	sqlite3_bind_text(stmt, 8, snap->key_storage, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 9, snap->records_lost);
-	sqlite3_bind_int64(stmt, 10, now);
-	sqlite3_bind_int64(stmt, 11, seq);
-	sqlite3_bind_int64(stmt, 12, snap->interval_seconds);
-	sqlite3_bind_int64(stmt, 13, per_mille);
-	return store_step_done(stmt);
+	db_bind_text(stmt, 1, device_id);
+	db_bind_text(stmt, 2, snap->hostname);
+	db_bind_text(stmt, 3, snap->os);
+	db_bind_text(stmt, 4, snap->agent_version);
+	db_bind_text(stmt, 5, snap->policy_id);
+	db_bind_int64(stmt, 6, snap->policy_serial);
+	db_bind_int64(stmt, 7, snap->agent_healthy);
+	db_bind_text(stmt, 8, snap->key_storage);
+	db_bind_int64(stmt, 9, snap->records_lost);
+	db_bind_int64(stmt, 10, now);
+	db_bind_int64(stmt, 11, seq);
+	db_bind_int64(stmt, 12, snap->interval_seconds);
+	db_bind_int64(stmt, 13, per_mille);
+	return db_run(stmt);
 }
 
 /*
@@ -201,36 +106,38 @@ static int apply_device(struct store *s, const char *device_id, int64_t seq, int
  */
 static int apply_rule_texts(struct store *s, int64_t now, const struct facts_rule *rule)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int r;
 
-	r = store_cached(s,
-			 "INSERT INTO rules (rule_id, title, severity, type, message, remediation,"
-			 " last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-			 " ON CONFLICT (rule_id) DO UPDATE SET title = excluded.title,"
-			 "  severity = excluded.severity, type = excluded.type,"
-			 "  message = excluded.message, remediation = excluded.remediation,"
-			 "  last_seen = excluded.last_seen"
-			 " WHERE from_policy = 0 AND (last_seen < excluded.last_seen - 60000"
-			 "  OR title <> excluded.title OR severity <> excluded.severity"
-			 "  OR message <> excluded.message OR remediation <> excluded.remediation)",
-			 &stmt);
+	r = store_cached(
+		s,
+		"INSERT INTO rules (rule_id, title, severity, type, message, remediation,"
+		" last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		" ON CONFLICT (rule_id) DO UPDATE SET title = excluded.title,"
+		"  severity = excluded.severity, type = excluded.type,"
+		"  message = excluded.message, remediation = excluded.remediation,"
+		"  last_seen = excluded.last_seen"
+		" WHERE rules.from_policy = 0 AND (rules.last_seen < excluded.last_seen - 60000"
+		"  OR rules.title <> excluded.title OR rules.severity <> excluded.severity"
+		"  OR rules.message <> excluded.message"
+		"  OR rules.remediation <> excluded.remediation)",
+		&stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(stmt, 1, rule->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, rule->title, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, rule->severity, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 4, rule->type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, rule->message, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 6, rule->remediation, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 7, now);
-	return store_step_done(stmt);
+	db_bind_text(stmt, 1, rule->id);
+	db_bind_text(stmt, 2, rule->title);
+	db_bind_text(stmt, 3, rule->severity);
+	db_bind_text(stmt, 4, rule->type);
+	db_bind_text(stmt, 5, rule->message);
+	db_bind_text(stmt, 6, rule->remediation);
+	db_bind_int64(stmt, 7, now);
+	return db_run(stmt);
 }
 
 static int apply_check(struct store *s, const char *device_id, int64_t seq, int64_t time,
 		       int64_t now, const struct facts_rule *rule)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int r;
 
 	/*
@@ -238,45 +145,46 @@ static int apply_check(struct store *s, const char *device_id, int64_t seq, int6
 	 * The agent's since starts again when it restarts (it is when this run
 	 * first saw the state): a state that did not change keeps the earliest.
 	 */
-	r = store_cached(s,
-			 "INSERT INTO check_state (device_id, rule_id, state, since, changed,"
-			 " reason, snapshot_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-			 " ON CONFLICT (device_id, rule_id) DO UPDATE SET"
-			 "  previous = CASE WHEN state <> excluded.state THEN state"
-			 "   ELSE previous END,"
-			 "  changed = CASE WHEN state <> excluded.state THEN excluded.changed"
-			 "   ELSE changed END,"
-			 "  since = CASE WHEN state <> excluded.state THEN excluded.since"
-			 "   ELSE MIN(since, excluded.since) END,"
-			 "  state = excluded.state, reason = excluded.reason,"
-			 "  snapshot_seq = excluded.snapshot_seq",
-			 &stmt);
+	r = store_cached(
+		s,
+		"INSERT INTO check_state (device_id, rule_id, state, since, changed,"
+		" reason, snapshot_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		" ON CONFLICT (device_id, rule_id) DO UPDATE SET"
+		"  previous = CASE WHEN check_state.state <> excluded.state"
+		"   THEN check_state.state ELSE check_state.previous END,"
+		"  changed = CASE WHEN check_state.state <> excluded.state"
+		"   THEN excluded.changed ELSE check_state.changed END,"
+		"  since = CASE WHEN check_state.state <> excluded.state THEN excluded.since"
+		"   ELSE LEAST(check_state.since, excluded.since) END,"
+		"  state = excluded.state, reason = excluded.reason,"
+		"  snapshot_seq = excluded.snapshot_seq",
+		&stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(stmt, 1, device_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, rule->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 3, (int)rule->state);
+	db_bind_text(stmt, 1, device_id);
+	db_bind_text(stmt, 2, rule->id);
+	db_bind_int64(stmt, 3, (int)rule->state);
 	/* A state the agent gives no time for started, as far as anyone knows, with this record. */
-	sqlite3_bind_int64(stmt, 4, rule->since > 0 ? rule->since : time);
-	sqlite3_bind_int64(stmt, 5, now);
-	sqlite3_bind_text(stmt, 6, rule->reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 7, seq);
-	return store_step_done(stmt);
+	db_bind_int64(stmt, 4, rule->since > 0 ? rule->since : time);
+	db_bind_int64(stmt, 5, now);
+	db_bind_text(stmt, 6, rule->reason);
+	db_bind_int64(stmt, 7, seq);
+	return db_run(stmt);
 }
 
 /* Rules no longer in the device's policy are no longer its state. */
 static int apply_checks_end(struct store *s, const char *device_id, int64_t seq)
 {
-	_cleanup_stmt_ sqlite3_stmt *drop = NULL, *count = NULL;
+	_cleanup_stmt_ struct db_stmt *drop = NULL, *count = NULL;
 	int r;
 
 	r = store_cached(s, "DELETE FROM check_state WHERE device_id = ?1 AND snapshot_seq <> ?2",
 			 &drop);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(drop, 1, device_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(drop, 2, seq);
-	r = store_step_done(drop);
+	db_bind_text(drop, 1, device_id);
+	db_bind_int64(drop, 2, seq);
+	r = db_run(drop);
 	if (r < 0)
 		return r;
 	r = store_cached(s,
@@ -286,8 +194,8 @@ static int apply_checks_end(struct store *s, const char *device_id, int64_t seq)
 			 &count);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(count, 1, device_id, -1, SQLITE_STATIC);
-	return store_step_done(count);
+	db_bind_text(count, 1, device_id);
+	return db_run(count);
 }
 
 static int apply_snapshot(struct store *s, const char *device_id, int64_t seq, int64_t now,
@@ -321,36 +229,36 @@ static int apply_snapshot(struct store *s, const char *device_id, int64_t seq, i
 
 static int apply_loss(struct store *s, const char *device_id, int64_t now, const struct facts *f)
 {
-	_cleanup_stmt_ sqlite3_stmt *device = NULL, *day = NULL;
+	_cleanup_stmt_ struct db_stmt *device = NULL, *day = NULL;
 	int r;
 
 	r = store_cached(s,
-			 "UPDATE devices SET records_lost = MAX(records_lost, ?2)"
+			 "UPDATE devices SET records_lost = GREATEST(records_lost, ?2)"
 			 " WHERE device_id = ?1",
 			 &device);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(device, 1, device_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(device, 2, f->loss.total);
-	r = store_step_done(device);
+	db_bind_text(device, 1, device_id);
+	db_bind_int64(device, 2, f->loss.total);
+	r = db_run(device);
 	if (r < 0)
 		return r;
 	r = store_cached(s,
 			 "INSERT INTO fleet_daily (day, lost_records) VALUES (?1, ?2)"
 			 " ON CONFLICT (day) DO UPDATE SET"
-			 "  lost_records = lost_records + excluded.lost_records",
+			 "  lost_records = fleet_daily.lost_records + excluded.lost_records",
 			 &day);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(day, 1, now / DAY_MS);
-	sqlite3_bind_int64(day, 2, f->loss.count);
-	return store_step_done(day);
+	db_bind_int64(day, 1, now / DAY_MS);
+	db_bind_int64(day, 2, f->loss.count);
+	return db_run(day);
 }
 
 static int apply_lifecycle(struct store *s, const char *device_id, int64_t seq,
 			   const char *lifecycle)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int r;
 
 	r = store_cached(s,
@@ -359,10 +267,10 @@ static int apply_lifecycle(struct store *s, const char *device_id, int64_t seq,
 			 &stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(stmt, 1, device_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, lifecycle, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, seq);
-	return store_step_done(stmt);
+	db_bind_text(stmt, 1, device_id);
+	db_bind_text(stmt, 2, lifecycle);
+	db_bind_int64(stmt, 3, seq);
+	return db_run(stmt);
 }
 
 int store_fleet_apply(struct store *s, const char *device_id, int64_t seq, int64_t now,
@@ -389,13 +297,13 @@ int store_fleet_apply(struct store *s, const char *device_id, int64_t seq, int64
 static int policy_rules_in_transaction(struct store *s, const struct facts_rule *rules, size_t n,
 				       int64_t now)
 {
-	_cleanup_stmt_ sqlite3_stmt *reset = NULL, *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *reset = NULL, *stmt = NULL;
 	int r;
 
 	r = store_cached(s, "UPDATE rules SET from_policy = 0 WHERE from_policy = 1", &reset);
 	if (r < 0)
 		return r;
-	r = store_step_done(reset);
+	r = db_run(reset);
 	if (r < 0)
 		return r;
 	r = store_cached(s,
@@ -409,14 +317,14 @@ static int policy_rules_in_transaction(struct store *s, const struct facts_rule 
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
-		sqlite3_bind_text(stmt, 1, rules[i].id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(stmt, 2, rules[i].title, -1, SQLITE_STATIC);
-		sqlite3_bind_text(stmt, 3, rules[i].severity, -1, SQLITE_STATIC);
-		sqlite3_bind_text(stmt, 4, rules[i].type, -1, SQLITE_STATIC);
-		sqlite3_bind_text(stmt, 5, rules[i].message, -1, SQLITE_STATIC);
-		sqlite3_bind_text(stmt, 6, rules[i].remediation, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(stmt, 7, now);
-		r = store_step_done(stmt);
+		db_bind_text(stmt, 1, rules[i].id);
+		db_bind_text(stmt, 2, rules[i].title);
+		db_bind_text(stmt, 3, rules[i].severity);
+		db_bind_text(stmt, 4, rules[i].type);
+		db_bind_text(stmt, 5, rules[i].message);
+		db_bind_text(stmt, 6, rules[i].remediation);
+		db_bind_int64(stmt, 7, now);
+		r = db_run(stmt);
 		if (r < 0)
 			return r;
 	}
@@ -442,27 +350,29 @@ struct rollup {
 static int rollup_rule(const struct fleet_rule *rule, void *userdata)
 {
 	struct rollup *ru = userdata;
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int r;
 
 	r = store_cached(ru->s,
-			 "INSERT OR REPLACE INTO rule_daily (day, rule_id, pass, fail, unknown,"
-			 " exempt) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			 "INSERT INTO rule_daily (day, rule_id, pass, fail, unknown, exempt)"
+			 " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (rule_id, day) DO UPDATE SET"
+			 "  pass = excluded.pass, fail = excluded.fail, unknown = excluded.unknown,"
+			 "  exempt = excluded.exempt",
 			 &stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(stmt, 1, ru->day);
-	sqlite3_bind_text(stmt, 2, rule->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, rule->count[FLEET_PASS]);
-	sqlite3_bind_int64(stmt, 4, rule->count[FLEET_FAIL]);
-	sqlite3_bind_int64(stmt, 5, rule->count[FLEET_UNKNOWN]);
-	sqlite3_bind_int64(stmt, 6, rule->count[FLEET_EXEMPT]);
-	return store_step_done(stmt);
+	db_bind_int64(stmt, 1, ru->day);
+	db_bind_text(stmt, 2, rule->id);
+	db_bind_int64(stmt, 3, rule->count[FLEET_PASS]);
+	db_bind_int64(stmt, 4, rule->count[FLEET_FAIL]);
+	db_bind_int64(stmt, 5, rule->count[FLEET_UNKNOWN]);
+	db_bind_int64(stmt, 6, rule->count[FLEET_EXEMPT]);
+	return db_run(stmt);
 }
 
 static int rollup_in_transaction(struct store *s, int64_t now)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	struct rollup ru = { .s = s, .day = now / DAY_MS };
 	struct fleet_summary sum;
 	int r;
@@ -480,12 +390,12 @@ static int rollup_in_transaction(struct store *s, int64_t now)
 		&stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(stmt, 1, ru.day);
-	sqlite3_bind_int64(stmt, 2, sum.devices);
-	sqlite3_bind_int64(stmt, 3, sum.compliant);
-	sqlite3_bind_int64(stmt, 4, sum.noncompliant);
-	sqlite3_bind_int64(stmt, 5, now);
-	r = store_step_done(stmt);
+	db_bind_int64(stmt, 1, ru.day);
+	db_bind_int64(stmt, 2, sum.devices);
+	db_bind_int64(stmt, 3, sum.compliant);
+	db_bind_int64(stmt, 4, sum.noncompliant);
+	db_bind_int64(stmt, 5, now);
+	r = db_run(stmt);
 	if (r < 0)
 		return r;
 	return store_fleet_rules(s, now, rollup_rule, &ru);
@@ -504,7 +414,7 @@ int store_fleet_rollup(struct store *s, int64_t now)
 
 static int prune_rules(struct store *s, int64_t cutoff)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int r;
 
 	r = store_cached(
@@ -514,37 +424,26 @@ static int prune_rules(struct store *s, int64_t cutoff)
 		&stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(stmt, 1, cutoff);
-	return store_step_done(stmt);
+	db_bind_int64(stmt, 1, cutoff);
+	return db_run(stmt);
 }
 
 int store_fleet_expire(struct store *s, int64_t cutoff, unsigned batch, unsigned *ret_deleted)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
-	int deleted = 0;
+	unsigned deleted = 0;
 	int r;
 
-	r = store_cached(s,
-			 "DELETE FROM records WHERE id IN (SELECT id FROM records"
-			 " WHERE received < ?1 ORDER BY received LIMIT ?2)",
-			 &stmt);
-	if (r < 0)
-		return r;
 	r = store_begin(s);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(stmt, 1, cutoff);
-	sqlite3_bind_int64(stmt, 2, batch);
-	r = store_step_done(stmt);
-	if (r >= 0)
-		deleted = sqlite3_changes(s->db);
+	r = s->backend->expire(s, cutoff, batch, &deleted);
 	/* Rule ids no device has any more, and that none reported within the age, go too. */
-	if (r >= 0 && deleted < (int)batch)
+	if (r >= 0 && deleted < batch)
 		r = prune_rules(s, cutoff);
 	r = store_end(s, r);
 	if (r < 0)
 		return r;
-	*ret_deleted = (unsigned)deleted;
+	*ret_deleted = deleted;
 	return 0;
 }
 
@@ -554,27 +453,28 @@ static int exempt_in_transaction(struct store *s, const char *device_id, const c
 				 const char *reason, int64_t expires, const char *actor,
 				 int64_t now, int64_t *ret_id)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	char detail[FACTS_TEXT_MAX + 256];
 	int r;
 
 	r = store_cached(s,
 			 "INSERT INTO exemptions (device_id, rule_id, reason, created, created_by,"
-			 " expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			 " expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
 			 &stmt);
 	if (r < 0)
 		return r;
 	if (device_id)
-		sqlite3_bind_text(stmt, 1, device_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, rule_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 4, now);
-	sqlite3_bind_text(stmt, 5, actor, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 6, expires);
-	r = store_step_done(stmt);
-	if (r < 0)
-		return r;
-	*ret_id = sqlite3_last_insert_rowid(s->db);
+		db_bind_text(stmt, 1, device_id);
+	db_bind_text(stmt, 2, rule_id);
+	db_bind_text(stmt, 3, reason);
+	db_bind_int64(stmt, 4, now);
+	db_bind_text(stmt, 5, actor);
+	db_bind_int64(stmt, 6, expires);
+	r = db_step(stmt);
+	if (r <= 0)
+		return r < 0 ? r : -EIO;
+	*ret_id = db_column_int64(stmt, 0);
+	db_reset(stmt);
 	snprintf(detail, sizeof(detail), "exemption %" PRId64 " of rule %s%s until %" PRId64 ": %s",
 		 *ret_id, rule_id, device_id ? "" : " on every device", expires, reason);
 	return store_audit_add(s, now, "exempt", device_id, actor, detail);
@@ -602,7 +502,7 @@ int store_fleet_exempt(struct store *s, const char *device_id, const char *rule_
 
 static int revoke_in_transaction(struct store *s, int64_t id, const char *actor, int64_t now)
 {
-	_cleanup_stmt_ sqlite3_stmt *find = NULL, *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *find = NULL, *stmt = NULL;
 	_cleanup_free_ char *device_id = NULL;
 	char detail[FACTS_ID_MAX + 64];
 	int rc, r;
@@ -613,16 +513,16 @@ static int revoke_in_transaction(struct store *s, int64_t id, const char *actor,
 			 &find);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(find, 1, id);
-	sqlite3_bind_int64(find, 2, now);
-	rc = sqlite3_step(find);
-	if (rc == SQLITE_DONE)
+	db_bind_int64(find, 1, id);
+	db_bind_int64(find, 2, now);
+	rc = db_step(find);
+	if (rc == 0)
 		return -ENOENT;
-	if (rc != SQLITE_ROW)
-		return sqlite_errno(rc);
-	if (sqlite3_column_int(find, 2))
+	if (rc != 1)
+		return rc;
+	if (db_column_int64(find, 2))
 		return -EALREADY;
-	if (sqlite3_column_type(find, 0) != SQLITE_NULL) {
+	if (!db_column_null(find, 0)) {
 		device_id = strdup(store_column_text(find, 0));
 		if (!device_id)
 			return -ENOMEM;
@@ -634,10 +534,10 @@ static int revoke_in_transaction(struct store *s, int64_t id, const char *actor,
 			 &stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(stmt, 1, id);
-	sqlite3_bind_int64(stmt, 2, now);
-	sqlite3_bind_text(stmt, 3, actor, -1, SQLITE_STATIC);
-	r = store_step_done(stmt);
+	db_bind_int64(stmt, 1, id);
+	db_bind_int64(stmt, 2, now);
+	db_bind_text(stmt, 3, actor);
+	r = db_run(stmt);
 	if (r < 0)
 		return r;
 	return store_audit_add(s, now, "exempt-end", device_id, actor, detail);
@@ -655,27 +555,28 @@ int store_fleet_exemption_revoke(struct store *s, int64_t id, const char *actor,
 static int set_owner_in_transaction(struct store *s, const char *device_id, const char *owner,
 				    const char *serial, const char *actor, int64_t now)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	char detail[2 * FACTS_NAME_MAX + 32];
 	int r;
 
 	r = store_cached(s,
 			 "INSERT INTO device_owner (device_id, owner, serial, changed, changed_by)"
-			 " VALUES (?1, IFNULL(?2, ''), IFNULL(?3, ''), ?4, ?5)"
+			 " VALUES (?1, COALESCE(?2, ''), COALESCE(?3, ''), ?4, ?5)"
 			 " ON CONFLICT (device_id) DO UPDATE SET"
-			 "  owner = IFNULL(?2, owner), serial = IFNULL(?3, serial),"
+			 "  owner = COALESCE(?2, device_owner.owner),"
+			 "  serial = COALESCE(?3, device_owner.serial),"
 			 "  changed = ?4, changed_by = ?5",
 			 &stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(stmt, 1, device_id, -1, SQLITE_STATIC);
+	db_bind_text(stmt, 1, device_id);
 	if (owner)
-		sqlite3_bind_text(stmt, 2, owner, -1, SQLITE_STATIC);
+		db_bind_text(stmt, 2, owner);
 	if (serial)
-		sqlite3_bind_text(stmt, 3, serial, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 4, now);
-	sqlite3_bind_text(stmt, 5, actor, -1, SQLITE_STATIC);
-	r = store_step_done(stmt);
+		db_bind_text(stmt, 3, serial);
+	db_bind_int64(stmt, 4, now);
+	db_bind_text(stmt, 5, actor);
+	r = db_run(stmt);
 	if (r < 0)
 		return r;
 	snprintf(detail, sizeof(detail), "%s%s%s%s%s", owner ? "owner '" : "", owner ? owner : "",
@@ -696,20 +597,20 @@ int store_fleet_set_owner(struct store *s, const char *device_id, const char *ow
 
 int store_fleet_owner(struct store *s, const char *device_id, char *buf, size_t size)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int rc, r;
 
 	r = store_cached(s, "SELECT owner FROM device_owner WHERE device_id = ?1", &stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(stmt, 1, device_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
+	db_bind_text(stmt, 1, device_id);
+	rc = db_step(stmt);
+	if (rc == 1) {
 		store_copy_text(buf, size, store_column_text(stmt, 0));
 		return 0;
 	}
-	if (rc != SQLITE_DONE)
-		return sqlite_errno(rc);
+	if (rc != 0)
+		return rc;
 	if (size > 0)
 		buf[0] = '\0';
 	return 0;

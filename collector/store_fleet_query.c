@@ -14,12 +14,12 @@
 #include "store-internal.h"
 #include "store_fleet.h"
 
-#define DAY_MS "86400000"
+#define DAY_MS "CAST(86400000 AS BIGINT)"
 
 /* The device row d (with its identity i) counts for compliance. */
 #define COUNTED                                                            \
 	"(d.last_snapshot IS NOT NULL AND d.last_seen > ?1 - 30 * " DAY_MS \
-	" AND d.policy_id <> '' AND IFNULL(i.state, 'active') = 'active')"
+	" AND d.policy_id <> '' AND COALESCE(i.state, 'active') = 'active')"
 
 /* The rule state cs is exempt now. */
 #define EXEMPT                                                            \
@@ -88,28 +88,28 @@ static int64_t today(int64_t now)
 
 static int summary_devices(struct store *s, int64_t now, struct fleet_summary *sum)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int rc, r;
 
 	r = store_cached(
 		s,
-		"SELECT status, CASE WHEN NOT counted THEN 0 WHEN failing > 0 THEN 2"
+		"SELECT status, CASE WHEN counted = 0 THEN 0 WHEN failing > 0 THEN 2"
 		" ELSE 1 END, count(*) FROM ("
-		"  SELECT " STATUS " AS status, " COUNTED " AS counted,"
+		"  SELECT " STATUS " AS status, CASE WHEN " COUNTED " THEN 1 ELSE 0 END AS counted,"
 		"   " FAILING " AS failing"
 		"  FROM devices d LEFT JOIN identities i USING (device_id)"
-		"  WHERE IFNULL(i.state, 'active') = 'active'"
-		" ) GROUP BY 1, 2"
+		"  WHERE COALESCE(i.state, 'active') = 'active'"
+		" ) x GROUP BY 1, 2"
 		" UNION ALL"
 		" SELECT 5, 0, count(*) FROM identities i WHERE i.state = 'active'"
 		"  AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.device_id = i.device_id)",
 		&stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(stmt, 1, now);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		int status = sqlite3_column_int(stmt, 0), compliance = sqlite3_column_int(stmt, 1);
-		int64_t n = sqlite3_column_int64(stmt, 2);
+	db_bind_int64(stmt, 1, now);
+	while ((rc = db_step(stmt)) == 1) {
+		int status = db_column_int64(stmt, 0), compliance = db_column_int64(stmt, 1);
+		int64_t n = db_column_int64(stmt, 2);
 
 		if (status < 0 || status >= _FLEET_STATUS_MAX)
 			continue;
@@ -120,12 +120,12 @@ static int summary_devices(struct store *s, int64_t now, struct fleet_summary *s
 		else if (compliance == FLEET_NONCOMPLIANT)
 			sum->noncompliant += n;
 	}
-	return sqlite_errno(rc);
+	return rc;
 }
 
 static int summary_identities(struct store *s, struct fleet_summary *sum)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int rc, r;
 
 	r = store_cached(s,
@@ -134,35 +134,36 @@ static int summary_identities(struct store *s, struct fleet_summary *sum)
 			 &stmt);
 	if (r < 0)
 		return r;
-	rc = sqlite3_step(stmt);
-	if (rc != SQLITE_ROW)
-		return sqlite_errno(rc);
-	sum->retired = sqlite3_column_int64(stmt, 0);
-	sum->revoked = sqlite3_column_int64(stmt, 1);
+	rc = db_step(stmt);
+	if (rc != 1)
+		return rc;
+	sum->retired = db_column_int64(stmt, 0);
+	sum->revoked = db_column_int64(stmt, 1);
 	return 0;
 }
 
 static int summary_days(struct store *s, int64_t now, struct fleet_summary *sum)
 {
-	_cleanup_stmt_ sqlite3_stmt *totals = NULL, *trend = NULL;
+	_cleanup_stmt_ struct db_stmt *totals = NULL, *trend = NULL;
 	int64_t day = today(now);
 	int rc, r;
 
-	r = store_cached(s,
-			 "SELECT IFNULL(sum(watched_seconds), 0), IFNULL(sum(asleep_seconds), 0),"
-			 " IFNULL(sum(stopped_seconds), 0), IFNULL(sum(lost_records), 0)"
-			 " FROM fleet_daily WHERE day > ?1",
-			 &totals);
+	r = store_cached(
+		s,
+		"SELECT COALESCE(sum(watched_seconds), 0), COALESCE(sum(asleep_seconds), 0),"
+		" COALESCE(sum(stopped_seconds), 0), COALESCE(sum(lost_records), 0)"
+		" FROM fleet_daily WHERE day > ?1",
+		&totals);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(totals, 1, day - FLEET_TREND_DAYS);
-	rc = sqlite3_step(totals);
-	if (rc != SQLITE_ROW)
-		return sqlite_errno(rc);
-	sum->watched_seconds = sqlite3_column_int64(totals, 0);
-	sum->asleep_seconds = sqlite3_column_int64(totals, 1);
-	sum->stopped_seconds = sqlite3_column_int64(totals, 2);
-	sum->lost_records = sqlite3_column_int64(totals, 3);
+	db_bind_int64(totals, 1, day - FLEET_TREND_DAYS);
+	rc = db_step(totals);
+	if (rc != 1)
+		return rc;
+	sum->watched_seconds = db_column_int64(totals, 0);
+	sum->asleep_seconds = db_column_int64(totals, 1);
+	sum->stopped_seconds = db_column_int64(totals, 2);
+	sum->lost_records = db_column_int64(totals, 3);
 
 	/* Past days as rolled up; today is the state now. */
 	r = store_cached(s,
@@ -171,17 +172,17 @@ static int summary_days(struct store *s, int64_t now, struct fleet_summary *sum)
 			 &trend);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(trend, 1, day - FLEET_TREND_DAYS);
-	sqlite3_bind_int64(trend, 2, day);
+	db_bind_int64(trend, 1, day - FLEET_TREND_DAYS);
+	db_bind_int64(trend, 2, day);
 	sum->n_trend = 0;
-	while ((rc = sqlite3_step(trend)) == SQLITE_ROW && sum->n_trend < FLEET_TREND_DAYS - 1)
+	while ((rc = db_step(trend)) == 1 && sum->n_trend < FLEET_TREND_DAYS - 1)
 		sum->trend[sum->n_trend++] = (struct fleet_day){
-			.day = sqlite3_column_int64(trend, 0),
-			.compliant = sqlite3_column_int64(trend, 1),
-			.noncompliant = sqlite3_column_int64(trend, 2),
+			.day = db_column_int64(trend, 0),
+			.compliant = db_column_int64(trend, 1),
+			.noncompliant = db_column_int64(trend, 2),
 		};
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return sqlite_errno(rc);
+	if (rc != 1 && rc != 0)
+		return rc;
 	sum->trend[sum->n_trend++] = (struct fleet_day){
 		.day = day,
 		.compliant = sum->compliant,
@@ -236,14 +237,14 @@ static struct fleet_rule *rule_counts_find(struct rule_counts *rc, const char *i
 }
 
 /* Adds sign * each (rule, state, count) row of stmt; with to_exempt, moves them to exempt. */
-static int rule_counts_apply(struct rule_counts *rc, sqlite3_stmt *stmt, bool to_exempt)
+static int rule_counts_apply(struct rule_counts *rc, struct db_stmt *stmt, bool to_exempt)
 {
 	int rc_step;
 
-	while ((rc_step = sqlite3_step(stmt)) == SQLITE_ROW) {
+	while ((rc_step = db_step(stmt)) == 1) {
 		struct fleet_rule *r = rule_counts_find(rc, store_column_text(stmt, 0));
-		int state = sqlite3_column_int(stmt, 1);
-		int64_t n = sqlite3_column_int64(stmt, 2);
+		int state = db_column_int64(stmt, 1);
+		int64_t n = db_column_int64(stmt, 2);
 
 		if (!r || state < 0 || state >= FLEET_EXEMPT)
 			continue;
@@ -251,25 +252,26 @@ static int rule_counts_apply(struct rule_counts *rc, sqlite3_stmt *stmt, bool to
 		if (to_exempt)
 			r->count[FLEET_EXEMPT] += n;
 	}
-	return sqlite_errno(rc_step);
+	return rc_step;
 }
 
 static int rule_counts_all(struct store *s, const char *rule_id, struct rule_counts *rc)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int rc_step, r;
 
-	r = store_cached(s,
-			 "SELECT rule_id, state, count(*) FROM check_state"
-			 " WHERE ?1 IS NULL OR rule_id = ?1 GROUP BY 1, 2 ORDER BY 1, 2",
-			 &stmt);
+	r = store_cached(
+		s,
+		"SELECT rule_id, state, count(*) FROM check_state"
+		" WHERE CAST(?1 AS TEXT) IS NULL OR rule_id = ?1 GROUP BY 1, 2 ORDER BY 1, 2",
+		&stmt);
 	if (r < 0)
 		return r;
 	if (rule_id)
-		sqlite3_bind_text(stmt, 1, rule_id, -1, SQLITE_STATIC);
-	while ((rc_step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		db_bind_text(stmt, 1, rule_id);
+	while ((rc_step = db_step(stmt)) == 1) {
 		const char *id = store_column_text(stmt, 0);
-		int state = sqlite3_column_int(stmt, 1);
+		int state = db_column_int64(stmt, 1);
 		struct fleet_rule *last = rc->n ? &rc->rules[rc->n - 1] : NULL;
 
 		if (!last || strcmp(last->id, id) != 0) {
@@ -287,49 +289,50 @@ static int rule_counts_all(struct store *s, const char *rule_id, struct rule_cou
 			store_copy_text(last->id, sizeof(last->id), id);
 		}
 		if (state >= 0 && state < FLEET_EXEMPT)
-			last->count[state] += sqlite3_column_int64(stmt, 2);
+			last->count[state] += db_column_int64(stmt, 2);
 	}
-	return sqlite_errno(rc_step);
+	return rc_step;
 }
 
 static int rule_counts_uncounted(struct store *s, int64_t now, const char *rule_id,
 				 struct rule_counts *rc)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int r;
 
 	r = store_cached(
 		s,
 		"SELECT cs.rule_id, cs.state, count(*) FROM check_state cs"
-		" WHERE (?2 IS NULL OR cs.rule_id = ?2) AND cs.device_id IN ("
+		" WHERE (CAST(?2 AS TEXT) IS NULL OR cs.rule_id = ?2) AND cs.device_id IN ("
 		"  SELECT d.device_id FROM devices d LEFT JOIN identities i USING (device_id)"
 		"  WHERE NOT " COUNTED ") GROUP BY 1, 2",
 		&stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(stmt, 1, now);
+	db_bind_int64(stmt, 1, now);
 	if (rule_id)
-		sqlite3_bind_text(stmt, 2, rule_id, -1, SQLITE_STATIC);
+		db_bind_text(stmt, 2, rule_id);
 	return rule_counts_apply(rc, stmt, false);
 }
 
 static int rule_counts_exempt(struct store *s, int64_t now, const char *rule_id,
 			      struct rule_counts *rc)
 {
-	_cleanup_stmt_ sqlite3_stmt *wide = NULL, *one = NULL;
+	_cleanup_stmt_ struct db_stmt *wide = NULL, *one = NULL;
 	int rc_step, r;
 
 	/* A fleet-wide exemption: every counted state of its rule is exempt. */
-	r = store_cached(s,
-			 "SELECT DISTINCT rule_id FROM exemptions WHERE device_id IS NULL"
-			 " AND revoked IS NULL AND expires > ?1 AND (?2 IS NULL OR rule_id = ?2)",
-			 &wide);
+	r = store_cached(
+		s,
+		"SELECT DISTINCT rule_id FROM exemptions WHERE device_id IS NULL"
+		" AND revoked IS NULL AND expires > ?1 AND (CAST(?2 AS TEXT) IS NULL OR rule_id = ?2)",
+		&wide);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(wide, 1, now);
+	db_bind_int64(wide, 1, now);
 	if (rule_id)
-		sqlite3_bind_text(wide, 2, rule_id, -1, SQLITE_STATIC);
-	while ((rc_step = sqlite3_step(wide)) == SQLITE_ROW) {
+		db_bind_text(wide, 2, rule_id);
+	while ((rc_step = db_step(wide)) == 1) {
 		struct fleet_rule *rule = rule_counts_find(rc, store_column_text(wide, 0));
 
 		for (int i = 0; rule && i < FLEET_EXEMPT; i++) {
@@ -337,15 +340,15 @@ static int rule_counts_exempt(struct store *s, int64_t now, const char *rule_id,
 			rule->count[i] = 0;
 		}
 	}
-	if (rc_step != SQLITE_DONE)
-		return sqlite_errno(rc_step);
+	if (rc_step != 0)
+		return rc_step;
 
 	/* One device's: each (device, rule) once, however many exemptions it has. */
 	r = store_cached(
 		s,
 		"SELECT cs.rule_id, cs.state, count(*) FROM (SELECT DISTINCT e.device_id,"
 		"  e.rule_id FROM exemptions e WHERE e.device_id IS NOT NULL"
-		"  AND e.revoked IS NULL AND e.expires > ?1 AND (?2 IS NULL OR e.rule_id = ?2)"
+		"  AND e.revoked IS NULL AND e.expires > ?1 AND (CAST(?2 AS TEXT) IS NULL OR e.rule_id = ?2)"
 		"  AND NOT EXISTS (SELECT 1 FROM exemptions w WHERE w.device_id IS NULL"
 		"   AND w.rule_id = e.rule_id AND w.revoked IS NULL AND w.expires > ?1)) x"
 		" JOIN check_state cs ON cs.device_id = x.device_id AND cs.rule_id = x.rule_id"
@@ -355,16 +358,16 @@ static int rule_counts_exempt(struct store *s, int64_t now, const char *rule_id,
 		&one);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(one, 1, now);
+	db_bind_int64(one, 1, now);
 	if (rule_id)
-		sqlite3_bind_text(one, 2, rule_id, -1, SQLITE_STATIC);
+		db_bind_text(one, 2, rule_id);
 	return rule_counts_apply(rc, one, true);
 }
 
 /* The texts of the rules rc counts. */
 static int rule_counts_texts(struct store *s, struct rule_counts *rc)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int r;
 
 	r = store_cached(s,
@@ -377,9 +380,9 @@ static int rule_counts_texts(struct store *s, struct rule_counts *rc)
 		struct fleet_rule *rule = &rc->rules[i];
 		int rc_step;
 
-		sqlite3_bind_text(stmt, 1, rule->id, -1, SQLITE_STATIC);
-		rc_step = sqlite3_step(stmt);
-		if (rc_step == SQLITE_ROW) {
+		db_bind_text(stmt, 1, rule->id);
+		rc_step = db_step(stmt);
+		if (rc_step == 1) {
 			store_copy_text(rule->title, sizeof(rule->title),
 					store_column_text(stmt, 0));
 			store_copy_text(rule->severity, sizeof(rule->severity),
@@ -389,11 +392,11 @@ static int rule_counts_texts(struct store *s, struct rule_counts *rc)
 					store_column_text(stmt, 3));
 			store_copy_text(rule->remediation, sizeof(rule->remediation),
 					store_column_text(stmt, 4));
-			rule->last_seen = sqlite3_column_int64(stmt, 5);
-		} else if (rc_step != SQLITE_DONE) {
-			return sqlite_errno(rc_step);
+			rule->last_seen = db_column_int64(stmt, 5);
+		} else if (rc_step != 0) {
+			return rc_step;
 		}
-		sqlite3_reset(stmt);
+		db_reset(stmt);
 	}
 	return 0;
 }
@@ -447,7 +450,7 @@ int store_fleet_rules(struct store *s, int64_t now,
 static int rule_trend(struct store *s, int64_t now, const char *rule_id, struct fleet_day *days,
 		      size_t n_days, size_t *ret_n)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	size_t n = 0;
 	int rc, r;
 
@@ -457,19 +460,19 @@ static int rule_trend(struct store *s, int64_t now, const char *rule_id, struct 
 			 &stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(stmt, 1, today(now) - (int64_t)n_days);
-	sqlite3_bind_text(stmt, 2, rule_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, today(now));
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && n + 1 < n_days)
+	db_bind_int64(stmt, 1, today(now) - (int64_t)n_days);
+	db_bind_text(stmt, 2, rule_id);
+	db_bind_int64(stmt, 3, today(now));
+	while ((rc = db_step(stmt)) == 1 && n + 1 < n_days)
 		days[n++] = (struct fleet_day){
-			.day = sqlite3_column_int64(stmt, 0),
-			.pass = sqlite3_column_int64(stmt, 1),
-			.fail = sqlite3_column_int64(stmt, 2),
-			.unknown = sqlite3_column_int64(stmt, 3),
-			.exempt = sqlite3_column_int64(stmt, 4),
+			.day = db_column_int64(stmt, 0),
+			.pass = db_column_int64(stmt, 1),
+			.fail = db_column_int64(stmt, 2),
+			.unknown = db_column_int64(stmt, 3),
+			.exempt = db_column_int64(stmt, 4),
 		};
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return sqlite_errno(rc);
+	if (rc != 1 && rc != 0)
+		return rc;
 	*ret_n = n;
 	return 0;
 }
@@ -525,59 +528,64 @@ int store_fleet_rule(struct store *s, int64_t now, const char *rule_id, struct f
  */
 static const char devices_sql[] =
 	"WITH dev AS ("
-	" SELECT d.device_id, d.hostname, d.os, d.agent_version, IFNULL(o.owner, '') AS owner,"
-	"  IFNULL(o.serial, '') AS serial, d.policy_id, d.policy_serial, " STATUS " AS status,"
-	"  " COUNTED " AS counted, " FAILING " AS failing, d.first_seen, d.last_seen,"
-	"  IFNULL(d.last_snapshot, 0) AS last_snapshot, d.interval_seconds, d.watched_per_mille,"
-	"  d.records_lost, d.agent_healthy, d.key_storage, IFNULL(i.state, '') AS istate,"
-	"  IFNULL(i.enrolled, 0) AS enrolled, IFNULL(i.not_after, 0) AS not_after,"
-	"  IFNULL(i.serial, '') AS cert_serial, d.kernel_lost"
+	" SELECT d.device_id, d.hostname, d.os, d.agent_version, COALESCE(o.owner, '') AS owner,"
+	"  COALESCE(o.serial, '') AS serial, d.policy_id, d.policy_serial, " STATUS " AS status,"
+	"  CASE WHEN " COUNTED " THEN 1 ELSE 0 END AS counted, " FAILING " AS failing,"
+	"  d.first_seen, d.last_seen,"
+	"  COALESCE(d.last_snapshot, 0) AS last_snapshot, d.interval_seconds, d.watched_per_mille,"
+	"  d.records_lost, d.agent_healthy, d.key_storage, COALESCE(i.state, '') AS istate,"
+	"  COALESCE(i.enrolled, 0) AS enrolled, COALESCE(i.not_after, 0) AS not_after,"
+	"  COALESCE(i.serial, '') AS cert_serial, d.kernel_lost"
 	" FROM devices d LEFT JOIN identities i USING (device_id)"
 	"  LEFT JOIN device_owner o USING (device_id)"
-	" WHERE IFNULL(i.state, 'active') = 'active' AND (?9 IS NULL OR d.device_id = ?9)"
+	" WHERE COALESCE(i.state, 'active') = 'active' AND (CAST(?9 AS TEXT) IS NULL OR d.device_id = ?9)"
 	" UNION ALL"
-	" SELECT i.device_id, '', '', '', IFNULL(o.owner, ''), IFNULL(o.serial, ''), '', 0, 5, 0,"
-	"  0, IFNULL(i.enrolled, 0), 0, 0, 900, -1, 0, 1, '', i.state, IFNULL(i.enrolled, 0),"
-	"  IFNULL(i.not_after, 0), IFNULL(i.serial, ''), 0"
+	" SELECT i.device_id, '', '', '', COALESCE(o.owner, ''), COALESCE(o.serial, ''), '', 0, 5, 0,"
+	"  0, COALESCE(i.enrolled, 0), 0, 0, 900, -1, 0, 1, '', i.state, COALESCE(i.enrolled, 0),"
+	"  COALESCE(i.not_after, 0), COALESCE(i.serial, ''), 0"
 	" FROM identities i LEFT JOIN device_owner o USING (device_id)"
-	" WHERE i.state = 'active' AND (?9 IS NULL OR i.device_id = ?9)"
+	" WHERE i.state = 'active' AND (CAST(?9 AS TEXT) IS NULL OR i.device_id = ?9)"
 	"  AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.device_id = i.device_id)"
 	")"
-	" SELECT dev.*, CASE WHEN NOT dev.counted THEN 0 WHEN dev.failing > 0 THEN 2 ELSE 1 END"
+	/* The filters read the columns computed here, so they are a level out (x). */
+	" SELECT x.*, count(*) OVER () FROM ("
+	" SELECT dev.*, CASE WHEN dev.counted = 0 THEN 0 WHEN dev.failing > 0 THEN 2 ELSE 1 END"
 	"  AS compliance,"
 	"  CASE WHEN cs.rule_id IS NULL THEN -1 WHEN " EXEMPT " THEN 3 ELSE cs.state END AS rstate,"
-	"  IFNULL(cs.since, 0), IFNULL(cs.reason, ''), count(*) OVER ()"
-	" FROM dev LEFT JOIN check_state cs ON ?5 IS NOT NULL AND cs.device_id = dev.device_id"
-	"  AND cs.rule_id = ?5"
-	" WHERE (?2 IS NULL OR dev.hostname LIKE ?2 ESCAPE '\\' OR dev.device_id LIKE ?2 ESCAPE '\\'"
-	"   OR dev.owner LIKE ?2 ESCAPE '\\' OR dev.serial LIKE ?2 ESCAPE '\\'"
-	"   OR dev.cert_serial LIKE ?2 ESCAPE '\\')"
-	"  AND (?3 < 0 OR dev.status = ?3)"
-	"  AND (?4 < 0 OR compliance = ?4)"
-	"  AND (?5 IS NULL OR (cs.rule_id IS NOT NULL AND dev.counted))"
-	"  AND (?6 < 0 OR rstate = ?6)"
-	" ORDER BY CASE WHEN ?5 IS NOT NULL THEN cs.since END, dev.hostname COLLATE NOCASE,"
-	"  dev.device_id LIMIT ?7 OFFSET ?8";
+	"  COALESCE(cs.since, 0) AS rsince, COALESCE(cs.reason, '') AS rreason"
+	" FROM dev LEFT JOIN check_state cs ON CAST(?5 AS TEXT) IS NOT NULL"
+	"  AND cs.device_id = dev.device_id AND cs.rule_id = ?5"
+	" ) x"
+	" WHERE (CAST(?2 AS TEXT) IS NULL OR lower(x.hostname) LIKE ?2 ESCAPE '\\'"
+	"   OR lower(x.device_id) LIKE ?2 ESCAPE '\\' OR lower(x.owner) LIKE ?2 ESCAPE '\\'"
+	"   OR lower(x.serial) LIKE ?2 ESCAPE '\\' OR lower(x.cert_serial) LIKE ?2 ESCAPE '\\')"
+	"  AND (?3 < 0 OR x.status = ?3)"
+	"  AND (?4 < 0 OR x.compliance = ?4)"
+	"  AND (CAST(?5 AS TEXT) IS NULL OR (x.rstate >= 0 AND x.counted = 1))"
+	"  AND (?6 < 0 OR x.rstate = ?6)"
+	" ORDER BY CASE WHEN CAST(?5 AS TEXT) IS NOT NULL THEN x.rsince END, lower(x.hostname),"
+	"  x.device_id"
+	" LIMIT CASE WHEN ?7 < 0 THEN 9223372036854775807 ELSE ?7 END OFFSET ?8";
 
-static void device_from_row(sqlite3_stmt *stmt, struct fleet_device *d)
+static void device_from_row(struct db_stmt *stmt, struct fleet_device *d)
 {
 	*d = (struct fleet_device){
-		.policy_serial = sqlite3_column_int64(stmt, 7),
-		.status = (enum fleet_status)sqlite3_column_int(stmt, 8),
-		.failing = sqlite3_column_int64(stmt, 10),
-		.first_seen = sqlite3_column_int64(stmt, 11),
-		.last_seen = sqlite3_column_int64(stmt, 12),
-		.last_snapshot = sqlite3_column_int64(stmt, 13),
-		.interval_seconds = sqlite3_column_int64(stmt, 14),
-		.watched_per_mille = sqlite3_column_int64(stmt, 15),
-		.records_lost = sqlite3_column_int64(stmt, 16),
-		.agent_healthy = sqlite3_column_int(stmt, 17),
-		.enrolled = sqlite3_column_int64(stmt, 20),
-		.cert_not_after = sqlite3_column_int64(stmt, 21),
-		.kernel_lost = sqlite3_column_int64(stmt, 23),
-		.compliance = (enum fleet_compliance)sqlite3_column_int(stmt, 24),
-		.rule_state = (enum fleet_state)sqlite3_column_int(stmt, 25),
-		.rule_since = sqlite3_column_int64(stmt, 26),
+		.policy_serial = db_column_int64(stmt, 7),
+		.status = (enum fleet_status)db_column_int64(stmt, 8),
+		.failing = db_column_int64(stmt, 10),
+		.first_seen = db_column_int64(stmt, 11),
+		.last_seen = db_column_int64(stmt, 12),
+		.last_snapshot = db_column_int64(stmt, 13),
+		.interval_seconds = db_column_int64(stmt, 14),
+		.watched_per_mille = db_column_int64(stmt, 15),
+		.records_lost = db_column_int64(stmt, 16),
+		.agent_healthy = db_column_int64(stmt, 17),
+		.enrolled = db_column_int64(stmt, 20),
+		.cert_not_after = db_column_int64(stmt, 21),
+		.kernel_lost = db_column_int64(stmt, 23),
+		.compliance = (enum fleet_compliance)db_column_int64(stmt, 24),
+		.rule_state = (enum fleet_state)db_column_int64(stmt, 25),
+		.rule_since = db_column_int64(stmt, 26),
 	};
 	store_copy_text(d->device_id, sizeof(d->device_id), store_column_text(stmt, 0));
 	store_copy_text(d->hostname, sizeof(d->hostname), store_column_text(stmt, 1));
@@ -592,7 +600,11 @@ static void device_from_row(sqlite3_stmt *stmt, struct fleet_device *d)
 	store_copy_text(d->rule_reason, sizeof(d->rule_reason), store_column_text(stmt, 27));
 }
 
-/* "%q%" with LIKE's own characters escaped: a search is for what was typed. */
+/*
+ * "%q%" with LIKE's own characters escaped (a search is for what was
+ * typed), in ASCII lower case, as lower() makes the columns it is matched
+ * with on either engine.
+ */
 static char *like_pattern(const char *q)
 {
 	size_t n = strlen(q);
@@ -604,7 +616,7 @@ static char *like_pattern(const char *q)
 	for (const char *c = q; *c; c++) {
 		if (*c == '%' || *c == '_' || *c == '\\')
 			*o++ = '\\';
-		*o++ = *c;
+		*o++ = *c >= 'A' && *c <= 'Z' ? (char)(*c + ('a' - 'A')) : *c;
 	}
 	*o++ = '%';
 	*o = '\0';
@@ -616,7 +628,7 @@ static int devices_query(struct store *s, int64_t now, const struct fleet_device
 			 int (*cb)(const struct fleet_device *d, void *userdata), void *userdata,
 			 int64_t *ret_total)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	_cleanup_free_ struct fleet_device *d = NULL;
 	_cleanup_free_ char *like = NULL;
 	int64_t total = 0;
@@ -633,27 +645,27 @@ static int devices_query(struct store *s, int64_t now, const struct fleet_device
 		if (!like)
 			return -ENOMEM;
 	}
-	sqlite3_bind_int64(stmt, 1, now);
+	db_bind_int64(stmt, 1, now);
 	if (like)
-		sqlite3_bind_text(stmt, 2, like, -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 3, f->status);
-	sqlite3_bind_int(stmt, 4, f->compliance);
+		db_bind_text(stmt, 2, like);
+	db_bind_int64(stmt, 3, f->status);
+	db_bind_int64(stmt, 4, f->compliance);
 	if (f->rule)
-		sqlite3_bind_text(stmt, 5, f->rule, -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 6, f->rule ? f->rule_state : -1);
-	sqlite3_bind_int64(stmt, 7, f->limit > 0 ? f->limit : -1);
-	sqlite3_bind_int64(stmt, 8, MAX(f->offset, (int64_t)0));
+		db_bind_text(stmt, 5, f->rule);
+	db_bind_int64(stmt, 6, f->rule ? f->rule_state : -1);
+	db_bind_int64(stmt, 7, f->limit > 0 ? f->limit : -1);
+	db_bind_int64(stmt, 8, MAX(f->offset, (int64_t)0));
 	if (device_id)
-		sqlite3_bind_text(stmt, 9, device_id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		total = sqlite3_column_int64(stmt, 28);
+		db_bind_text(stmt, 9, device_id);
+	while ((rc = db_step(stmt)) == 1) {
+		total = db_column_int64(stmt, 28);
 		device_from_row(stmt, d);
 		r = cb(d, userdata);
 		if (r < 0)
 			return r;
 	}
-	if (rc != SQLITE_DONE)
-		return sqlite_errno(rc);
+	if (rc != 0)
+		return rc;
 	if (ret_total)
 		*ret_total = total;
 	return 0;
@@ -712,40 +724,42 @@ int store_fleet_device_checks(struct store *s, int64_t now, const char *device_i
 			      int (*cb)(const struct fleet_check *c, void *userdata),
 			      void *userdata)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	_cleanup_free_ struct fleet_check *c = NULL;
 	int rc, r;
 
 	r = store_cached(
 		s,
-		"SELECT x.rule_id, IFNULL(r.title, ''), IFNULL(r.severity, ''),"
+		"SELECT x.rule_id, COALESCE(r.title, ''), COALESCE(r.severity, ''),"
 		" CASE WHEN x.eid IS NOT NULL THEN 3 ELSE x.state END AS eff, x.state, x.since,"
-		" IFNULL(x.previous, -1), x.reason, IFNULL(r.message, ''),"
-		" IFNULL(r.remediation, ''), IFNULL(x.eid, 0),"
-		" IFNULL((SELECT expires FROM exemptions WHERE id = x.eid), 0)"
+		" COALESCE(x.previous, -1), x.reason, COALESCE(r.message, ''),"
+		" COALESCE(r.remediation, ''), COALESCE(x.eid, 0),"
+		" COALESCE((SELECT expires FROM exemptions WHERE id = x.eid), 0)"
 		" FROM (SELECT cs.*, (SELECT e.id FROM exemptions e WHERE e.rule_id = cs.rule_id"
 		"   AND e.revoked IS NULL AND e.expires > ?1"
 		"   AND (e.device_id IS NULL OR e.device_id = cs.device_id)"
 		"   ORDER BY e.expires DESC LIMIT 1) AS eid"
 		"  FROM check_state cs WHERE cs.device_id = ?2) x"
 		" LEFT JOIN rules r USING (rule_id)"
-		" ORDER BY CASE eff WHEN 1 THEN 0 WHEN 2 THEN 1 WHEN 3 THEN 2 ELSE 3 END, x.rule_id",
+		/* Failing first, then unknown, exempt, passing (eff, spelt out for PostgreSQL). */
+		" ORDER BY CASE WHEN x.eid IS NOT NULL THEN 2 WHEN x.state = 1 THEN 0"
+		"  WHEN x.state = 2 THEN 1 ELSE 3 END, x.rule_id",
 		&stmt);
 	if (r < 0)
 		return r;
 	c = malloc(sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	sqlite3_bind_int64(stmt, 1, now);
-	sqlite3_bind_text(stmt, 2, device_id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	db_bind_int64(stmt, 1, now);
+	db_bind_text(stmt, 2, device_id);
+	while ((rc = db_step(stmt)) == 1) {
 		*c = (struct fleet_check){
-			.state = (enum fleet_state)sqlite3_column_int(stmt, 3),
-			.reported = (enum fleet_state)sqlite3_column_int(stmt, 4),
-			.since = sqlite3_column_int64(stmt, 5),
-			.previous = sqlite3_column_int64(stmt, 6),
-			.exemption_id = sqlite3_column_int64(stmt, 10),
-			.exemption_expires = sqlite3_column_int64(stmt, 11),
+			.state = (enum fleet_state)db_column_int64(stmt, 3),
+			.reported = (enum fleet_state)db_column_int64(stmt, 4),
+			.since = db_column_int64(stmt, 5),
+			.previous = db_column_int64(stmt, 6),
+			.exemption_id = db_column_int64(stmt, 10),
+			.exemption_expires = db_column_int64(stmt, 11),
 		};
 		store_copy_text(c->rule_id, sizeof(c->rule_id), store_column_text(stmt, 0));
 		store_copy_text(c->title, sizeof(c->title), store_column_text(stmt, 1));
@@ -757,7 +771,7 @@ int store_fleet_device_checks(struct store *s, int64_t now, const char *device_i
 		if (r < 0)
 			return r;
 	}
-	return sqlite_errno(rc);
+	return rc;
 }
 
 int store_fleet_device_records(struct store *s, const char *device_id, int64_t class_uid,
@@ -766,7 +780,7 @@ int store_fleet_device_records(struct store *s, const char *device_id, int64_t c
 					 const char *json, size_t size, void *userdata),
 			       void *userdata)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int rc, r;
 
 	r = store_cached(s,
@@ -776,17 +790,16 @@ int store_fleet_device_records(struct store *s, const char *device_id, int64_t c
 			 &stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(stmt, 1, device_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, class_uid);
-	sqlite3_bind_int64(stmt, 3, limit);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		r = cb(sqlite3_column_int64(stmt, 0), sqlite3_column_int64(stmt, 1),
-		       sqlite3_column_int64(stmt, 2), store_column_text(stmt, 3),
-		       (size_t)sqlite3_column_bytes(stmt, 3), userdata);
+	db_bind_text(stmt, 1, device_id);
+	db_bind_int64(stmt, 2, class_uid);
+	db_bind_int64(stmt, 3, limit);
+	while ((rc = db_step(stmt)) == 1) {
+		r = cb(db_column_int64(stmt, 0), db_column_int64(stmt, 1), db_column_int64(stmt, 2),
+		       store_column_text(stmt, 3), (size_t)db_column_bytes(stmt, 3), userdata);
 		if (r < 0)
 			return r;
 	}
-	return sqlite_errno(rc);
+	return rc;
 }
 
 int store_fleet_exemptions(struct store *s, int64_t now, bool all, const char *device_id,
@@ -794,35 +807,36 @@ int store_fleet_exemptions(struct store *s, int64_t now, bool all, const char *d
 			   int (*cb)(const struct fleet_exemption *e, void *userdata),
 			   void *userdata)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	_cleanup_free_ struct fleet_exemption *e = NULL;
 	int rc, r;
 
-	r = store_cached(s,
-			 "SELECT id, IFNULL(device_id, ''), rule_id, reason, created, expires,"
-			 " IFNULL(revoked, 0), created_by, IFNULL(revoked_by, '') FROM exemptions"
-			 " WHERE (?2 OR (revoked IS NULL AND expires > ?1))"
-			 "  AND (?3 IS NULL OR device_id = ?3 OR device_id IS NULL)"
-			 "  AND (?4 IS NULL OR rule_id = ?4)"
-			 " ORDER BY id DESC",
-			 &stmt);
+	r = store_cached(
+		s,
+		"SELECT id, COALESCE(device_id, ''), rule_id, reason, created, expires,"
+		" COALESCE(revoked, 0), created_by, COALESCE(revoked_by, '') FROM exemptions"
+		" WHERE (?2 <> 0 OR (revoked IS NULL AND expires > ?1))"
+		"  AND (CAST(?3 AS TEXT) IS NULL OR device_id = ?3 OR device_id IS NULL)"
+		"  AND (CAST(?4 AS TEXT) IS NULL OR rule_id = ?4)"
+		" ORDER BY id DESC",
+		&stmt);
 	if (r < 0)
 		return r;
 	e = malloc(sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	sqlite3_bind_int64(stmt, 1, now);
-	sqlite3_bind_int(stmt, 2, all);
+	db_bind_int64(stmt, 1, now);
+	db_bind_int64(stmt, 2, all);
 	if (device_id)
-		sqlite3_bind_text(stmt, 3, device_id, -1, SQLITE_STATIC);
+		db_bind_text(stmt, 3, device_id);
 	if (rule_id)
-		sqlite3_bind_text(stmt, 4, rule_id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		db_bind_text(stmt, 4, rule_id);
+	while ((rc = db_step(stmt)) == 1) {
 		*e = (struct fleet_exemption){
-			.id = sqlite3_column_int64(stmt, 0),
-			.created = sqlite3_column_int64(stmt, 4),
-			.expires = sqlite3_column_int64(stmt, 5),
-			.revoked = sqlite3_column_int64(stmt, 6),
+			.id = db_column_int64(stmt, 0),
+			.created = db_column_int64(stmt, 4),
+			.expires = db_column_int64(stmt, 5),
+			.revoked = db_column_int64(stmt, 6),
 		};
 		store_copy_text(e->device_id, sizeof(e->device_id), store_column_text(stmt, 1));
 		store_copy_text(e->rule_id, sizeof(e->rule_id), store_column_text(stmt, 2));
@@ -833,5 +847,5 @@ int store_fleet_exemptions(struct store *s, int64_t now, bool all, const char *d
 		if (r < 0)
 			return r;
 	}
-	return sqlite_errno(rc);
+	return rc;
 }

@@ -14,53 +14,6 @@
 #include "basic/time-util.h"
 #include "store-internal.h"
 
-/* Times are milliseconds since the epoch, as everywhere in the store. */
-const char store_identity_schema_sql[] =
-	"CREATE TABLE IF NOT EXISTS identities ("
-	"  device_id TEXT PRIMARY KEY NOT NULL,"
-	"  state TEXT NOT NULL CHECK (state IN ('active', 'revoked', 'retired')),"
-	"  enrolled INTEGER,"
-	"  changed INTEGER NOT NULL,"
-	"  serial TEXT,"
-	"  not_after INTEGER,"
-	"  key_type TEXT"
-	");"
-	"CREATE TABLE IF NOT EXISTS certificates ("
-	"  serial TEXT PRIMARY KEY NOT NULL,"
-	"  device_id TEXT NOT NULL,"
-	"  issued INTEGER NOT NULL,"
-	"  not_before INTEGER NOT NULL,"
-	"  not_after INTEGER NOT NULL,"
-	"  key_type TEXT NOT NULL,"
-	"  key_sha256 TEXT NOT NULL,"
-	"  revoked INTEGER,"
-	"  revoked_why TEXT"
-	");"
-	"CREATE INDEX IF NOT EXISTS certificates_device ON certificates (device_id);"
-	"CREATE INDEX IF NOT EXISTS certificates_revoked ON certificates (not_after)"
-	"  WHERE revoked IS NOT NULL;"
-	"CREATE TABLE IF NOT EXISTS enroll_tokens ("
-	"  id INTEGER PRIMARY KEY,"
-	"  hash TEXT UNIQUE NOT NULL,"
-	"  label TEXT NOT NULL DEFAULT '',"
-	"  uses INTEGER NOT NULL,"
-	"  used INTEGER NOT NULL DEFAULT 0,"
-	"  reenroll INTEGER NOT NULL DEFAULT 0,"
-	"  created INTEGER NOT NULL,"
-	"  created_by TEXT NOT NULL,"
-	"  expires INTEGER NOT NULL,"
-	"  revoked INTEGER"
-	");"
-	"CREATE TABLE IF NOT EXISTS audit ("
-	"  id INTEGER PRIMARY KEY,"
-	"  time INTEGER NOT NULL,"
-	"  action TEXT NOT NULL,"
-	"  device_id TEXT,"
-	"  actor TEXT NOT NULL,"
-	"  detail TEXT NOT NULL DEFAULT ''"
-	");"
-	"CREATE INDEX IF NOT EXISTS audit_device ON audit (device_id, time);";
-
 static const char *const state_names[] = {
 	[STORE_DEVICE_UNKNOWN] = "unknown",
 	[STORE_DEVICE_ACTIVE] = "active",
@@ -84,7 +37,7 @@ static enum store_device_state state_from_name(const char *name)
 int store_audit_add(struct store *s, int64_t now, const char *action, const char *device_id,
 		    const char *actor, const char *detail)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int r;
 
 	r = store_cached(s,
@@ -93,29 +46,28 @@ int store_audit_add(struct store *s, int64_t now, const char *action, const char
 			 &stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(stmt, 1, now);
-	sqlite3_bind_text(stmt, 2, action, -1, SQLITE_STATIC);
+	db_bind_int64(stmt, 1, now);
+	db_bind_text(stmt, 2, action);
 	if (device_id)
-		sqlite3_bind_text(stmt, 3, device_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 4, actor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, detail ? detail : "", -1, SQLITE_STATIC);
-	return store_step_done(stmt);
+		db_bind_text(stmt, 3, device_id);
+	db_bind_text(stmt, 4, actor);
+	db_bind_text(stmt, 5, detail ? detail : "");
+	return db_run(stmt);
 }
 
 int store_device_access(struct store *s, const char *device_id, const char *serial)
 {
-	sqlite3_stmt *stmt = s->select_access;
+	struct db_stmt *stmt = s->select_access;
 	int rc, refused = 0;
 
-	sqlite3_bind_text(stmt, 1, device_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, serial, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		refused = sqlite3_column_int(stmt, 0);
-	sqlite3_reset(stmt);
-	sqlite3_clear_bindings(stmt);
-	if (rc != SQLITE_ROW)
-		return sqlite_errno(rc);
+	db_bind_text(stmt, 1, device_id);
+	db_bind_text(stmt, 2, serial);
+	rc = db_step(stmt);
+	if (rc == 1)
+		refused = db_column_int64(stmt, 0);
+	db_reset(stmt);
+	if (rc != 1)
+		return rc;
 	return refused ? -EPERM : 0;
 }
 
@@ -129,26 +81,29 @@ int store_token_create(struct store *s, const char *hash_hex, const struct store
 	if (r < 0)
 		return r;
 	{
-		_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+		_cleanup_stmt_ struct db_stmt *stmt = NULL;
 
 		r = store_cached(s,
 				 "INSERT INTO enroll_tokens"
 				 " (hash, label, uses, reenroll, created, created_by, expires)"
-				 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+				 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
 				 &stmt);
 		if (r >= 0) {
-			sqlite3_bind_text(stmt, 1, hash_hex, -1, SQLITE_STATIC);
-			sqlite3_bind_text(stmt, 2, t->label, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(stmt, 3, t->uses);
-			sqlite3_bind_int(stmt, 4, t->reenroll);
-			sqlite3_bind_int64(stmt, 5, t->created);
-			sqlite3_bind_text(stmt, 6, t->created_by, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(stmt, 7, t->expires);
-			r = store_step_done(stmt);
+			db_bind_text(stmt, 1, hash_hex);
+			db_bind_text(stmt, 2, t->label);
+			db_bind_int64(stmt, 3, t->uses);
+			db_bind_int64(stmt, 4, t->reenroll);
+			db_bind_int64(stmt, 5, t->created);
+			db_bind_text(stmt, 6, t->created_by);
+			db_bind_int64(stmt, 7, t->expires);
+			r = db_step(stmt);
+			if (r > 0)
+				*ret_id = db_column_int64(stmt, 0);
+			else if (r == 0)
+				r = -EIO;
 		}
 	}
 	if (r >= 0) {
-		*ret_id = sqlite3_last_insert_rowid(s->db);
 		snprintf(detail, sizeof(detail),
 			 "token %" PRId64 " '%s': %" PRId64 " use(s), until %s%s", *ret_id,
 			 t->label, t->uses, format_timestamp_utc(when, t->expires),
@@ -167,29 +122,29 @@ int store_token_revoke(struct store *s, int64_t id, const char *actor, int64_t n
 	if (r < 0)
 		return r;
 	{
-		_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+		_cleanup_stmt_ struct db_stmt *stmt = NULL;
 
 		r = store_cached(s, "SELECT revoked IS NOT NULL FROM enroll_tokens WHERE id = ?1",
 				 &stmt);
 		if (r >= 0) {
 			int rc;
 
-			sqlite3_bind_int64(stmt, 1, id);
-			rc = sqlite3_step(stmt);
-			r = rc == SQLITE_DONE		     ? -ENOENT :
-			    rc != SQLITE_ROW		     ? sqlite_errno(rc) :
-			    sqlite3_column_int(stmt, 0) != 0 ? -EALREADY :
-							       0;
+			db_bind_int64(stmt, 1, id);
+			rc = db_step(stmt);
+			r = rc == 0			  ? -ENOENT :
+			    rc != 1			  ? rc :
+			    db_column_int64(stmt, 0) != 0 ? -EALREADY :
+							    0;
 		}
 	}
 	if (r >= 0) {
-		_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+		_cleanup_stmt_ struct db_stmt *stmt = NULL;
 
 		r = store_cached(s, "UPDATE enroll_tokens SET revoked = ?2 WHERE id = ?1", &stmt);
 		if (r >= 0) {
-			sqlite3_bind_int64(stmt, 1, id);
-			sqlite3_bind_int64(stmt, 2, now_ms);
-			r = store_step_done(stmt);
+			db_bind_int64(stmt, 1, id);
+			db_bind_int64(stmt, 2, now_ms);
+			r = db_run(stmt);
 		}
 	}
 	if (r >= 0) {
@@ -202,26 +157,26 @@ int store_token_revoke(struct store *s, int64_t id, const char *actor, int64_t n
 int store_token_usable(struct store *s, const char *hash_hex, int64_t now_ms, char *reason,
 		       size_t reason_size)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int rc, r;
 
 	r = store_cached(
 		s, "SELECT revoked IS NOT NULL, expires FROM enroll_tokens WHERE hash = ?1", &stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(stmt, 1, hash_hex, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_DONE) {
+	db_bind_text(stmt, 1, hash_hex);
+	rc = db_step(stmt);
+	if (rc == 0) {
 		snprintf(reason, reason_size, "the enrollment token is not known");
 		return -EACCES;
 	}
-	if (rc != SQLITE_ROW)
-		return sqlite_errno(rc);
-	if (sqlite3_column_int(stmt, 0)) {
+	if (rc != 1)
+		return rc;
+	if (db_column_int64(stmt, 0)) {
 		snprintf(reason, reason_size, "the enrollment token was revoked");
 		return -EACCES;
 	}
-	if (sqlite3_column_int64(stmt, 1) <= now_ms) {
+	if (db_column_int64(stmt, 1) <= now_ms) {
 		snprintf(reason, reason_size, "the enrollment token has expired");
 		return -EACCES;
 	}
@@ -231,25 +186,25 @@ int store_token_usable(struct store *s, const char *hash_hex, int64_t now_ms, ch
 int store_token_list(struct store *s, int (*cb)(const struct store_token *t, void *userdata),
 		     void *userdata)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int rc, r;
 
 	r = store_cached(
 		s,
-		"SELECT id, label, uses, used, created, expires, IFNULL(revoked, 0), reenroll,"
+		"SELECT id, label, uses, used, created, expires, COALESCE(revoked, 0), reenroll,"
 		" created_by FROM enroll_tokens ORDER BY id",
 		&stmt);
 	if (r < 0)
 		return r;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	while ((rc = db_step(stmt)) == 1) {
 		struct store_token t = {
-			.id = sqlite3_column_int64(stmt, 0),
-			.uses = sqlite3_column_int64(stmt, 2),
-			.used = sqlite3_column_int64(stmt, 3),
-			.created = sqlite3_column_int64(stmt, 4),
-			.expires = sqlite3_column_int64(stmt, 5),
-			.revoked = sqlite3_column_int64(stmt, 6),
-			.reenroll = sqlite3_column_int(stmt, 7) != 0,
+			.id = db_column_int64(stmt, 0),
+			.uses = db_column_int64(stmt, 2),
+			.used = db_column_int64(stmt, 3),
+			.created = db_column_int64(stmt, 4),
+			.expires = db_column_int64(stmt, 5),
+			.revoked = db_column_int64(stmt, 6),
+			.reenroll = db_column_int64(stmt, 7) != 0,
 		};
 
 		store_copy_text(t.label, sizeof(t.label), store_column_text(stmt, 1));
@@ -258,7 +213,7 @@ int store_token_list(struct store *s, int (*cb)(const struct store_token *t, voi
 		if (r < 0)
 			return r;
 	}
-	return sqlite_errno(rc);
+	return rc;
 }
 
 /* The token's right to enroll, checked and used; *ret_actor names it for the audit. */
@@ -266,7 +221,7 @@ static int enroll_take_token(struct store *s, const struct store_enrollment *e, 
 			     bool *ret_reenroll, char *actor, size_t actor_size, char *reason,
 			     size_t reason_size)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL, *use = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL, *use = NULL;
 	int64_t id;
 	int rc, r;
 
@@ -276,28 +231,28 @@ static int enroll_take_token(struct store *s, const struct store_enrollment *e, 
 			 &stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(stmt, 1, e->token_hash, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_DONE) {
+	db_bind_text(stmt, 1, e->token_hash);
+	rc = db_step(stmt);
+	if (rc == 0) {
 		snprintf(reason, reason_size, "the enrollment token is not known");
 		return -EACCES;
 	}
-	if (rc != SQLITE_ROW)
-		return sqlite_errno(rc);
-	id = sqlite3_column_int64(stmt, 0);
-	if (sqlite3_column_int(stmt, 5)) {
+	if (rc != 1)
+		return rc;
+	id = db_column_int64(stmt, 0);
+	if (db_column_int64(stmt, 5)) {
 		snprintf(reason, reason_size, "the enrollment token was revoked");
 		return -EACCES;
 	}
-	if (sqlite3_column_int64(stmt, 4) <= e->now) {
+	if (db_column_int64(stmt, 4) <= e->now) {
 		snprintf(reason, reason_size, "the enrollment token has expired");
 		return -EACCES;
 	}
-	if (sqlite3_column_int64(stmt, 3) >= sqlite3_column_int64(stmt, 2)) {
+	if (db_column_int64(stmt, 3) >= db_column_int64(stmt, 2)) {
 		snprintf(reason, reason_size, "the enrollment token is used up");
 		return -EACCES;
 	}
-	*ret_reenroll = sqlite3_column_int(stmt, 6) != 0;
+	*ret_reenroll = db_column_int64(stmt, 6) != 0;
 	snprintf(actor, actor_size, "token %" PRId64 " '%s'", id, store_column_text(stmt, 1));
 	if (dry)
 		return 0;
@@ -305,15 +260,15 @@ static int enroll_take_token(struct store *s, const struct store_enrollment *e, 
 	r = store_cached(s, "UPDATE enroll_tokens SET used = used + 1 WHERE id = ?1", &use);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(use, 1, id);
-	return store_step_done(use);
+	db_bind_int64(use, 1, id);
+	return db_run(use);
 }
 
 /* The device's state, and whether it ever reported or enrolled. */
 static int enroll_device_state(struct store *s, const char *device_id,
 			       enum store_device_state *ret_state, bool *ret_known)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int rc, r;
 
 	r = store_cached(s,
@@ -322,12 +277,12 @@ static int enroll_device_state(struct store *s, const char *device_id,
 			 &stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(stmt, 1, device_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? -EIO : sqlite_errno(rc);
-	*ret_state = state_from_name((const char *)sqlite3_column_text(stmt, 0));
-	*ret_known = *ret_state != STORE_DEVICE_UNKNOWN || sqlite3_column_int(stmt, 1) != 0;
+	db_bind_text(stmt, 1, device_id);
+	rc = db_step(stmt);
+	if (rc != 1)
+		return rc == 0 ? -EIO : rc;
+	*ret_state = state_from_name(db_column_text(stmt, 0));
+	*ret_known = *ret_state != STORE_DEVICE_UNKNOWN || db_column_int64(stmt, 1) != 0;
 	return 0;
 }
 
@@ -338,7 +293,7 @@ static int enroll_device_state(struct store *s, const char *device_id,
  */
 static int enroll_same_key(struct store *s, const struct store_enrollment *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int rc, r;
 
 	r = store_cached(s,
@@ -349,36 +304,36 @@ static int enroll_same_key(struct store *s, const struct store_enrollment *e)
 	if (r < 0)
 		return r;
 	/* Only while that certificate is valid: an expired one's key renews nothing. */
-	sqlite3_bind_text(stmt, 1, e->device_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, e->key_sha256, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, e->now);
-	rc = sqlite3_step(stmt);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+	db_bind_text(stmt, 1, e->device_id);
+	db_bind_text(stmt, 2, e->key_sha256);
+	db_bind_int64(stmt, 3, e->now);
+	rc = db_step(stmt);
+	return rc == 1 ? 1 : rc == 0 ? 0 : rc;
 }
 
 /* Whether the certificate the device presented is one the collector revoked. */
 static int enroll_peer_revoked(struct store *s, const char *serial)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int rc, r;
 
 	r = store_cached(s, "SELECT revoked IS NOT NULL FROM certificates WHERE serial = ?1",
 			 &stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(stmt, 1, serial, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_DONE)
+	db_bind_text(stmt, 1, serial);
+	rc = db_step(stmt);
+	if (rc == 0)
 		return 0;
-	if (rc != SQLITE_ROW)
-		return sqlite_errno(rc);
-	return sqlite3_column_int(stmt, 0);
+	if (rc != 1)
+		return rc;
+	return db_column_int64(stmt, 0);
 }
 
 static int enroll_record(struct store *s, const struct store_enrollment *e, const char *action,
 			 const char *actor)
 {
-	_cleanup_stmt_ sqlite3_stmt *cert = NULL, *identity = NULL;
+	_cleanup_stmt_ struct db_stmt *cert = NULL, *identity = NULL;
 	char detail[256], when[TIMESTAMP_UTC_MAX];
 	int r;
 
@@ -389,37 +344,37 @@ static int enroll_record(struct store *s, const struct store_enrollment *e, cons
 			 &cert);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(cert, 1, e->serial, -1, SQLITE_STATIC);
-	sqlite3_bind_text(cert, 2, e->device_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(cert, 3, e->now);
-	sqlite3_bind_int64(cert, 4, e->not_before);
-	sqlite3_bind_int64(cert, 5, e->not_after);
-	sqlite3_bind_text(cert, 6, e->key_type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(cert, 7, e->key_sha256, -1, SQLITE_STATIC);
-	r = store_step_done(cert);
+	db_bind_text(cert, 1, e->serial);
+	db_bind_text(cert, 2, e->device_id);
+	db_bind_int64(cert, 3, e->now);
+	db_bind_int64(cert, 4, e->not_before);
+	db_bind_int64(cert, 5, e->not_after);
+	db_bind_text(cert, 6, e->key_type);
+	db_bind_text(cert, 7, e->key_sha256);
+	r = db_run(cert);
 	if (r < 0)
 		return r;
 
-	r = store_cached(
-		s,
-		"INSERT INTO identities"
-		" (device_id, state, enrolled, changed, serial, not_after, key_type)"
-		" VALUES (?1, 'active', ?2, ?2, ?3, ?4, ?5)"
-		" ON CONFLICT (device_id) DO UPDATE SET"
-		"  state = 'active', changed = excluded.changed,"
-		"  enrolled = CASE WHEN state = 'active' THEN IFNULL(enrolled, excluded.enrolled)"
-		"   ELSE excluded.enrolled END,"
-		"  serial = excluded.serial, not_after = excluded.not_after,"
-		"  key_type = excluded.key_type",
-		&identity);
+	r = store_cached(s,
+			 "INSERT INTO identities"
+			 " (device_id, state, enrolled, changed, serial, not_after, key_type)"
+			 " VALUES (?1, 'active', ?2, ?2, ?3, ?4, ?5)"
+			 " ON CONFLICT (device_id) DO UPDATE SET"
+			 "  state = 'active', changed = excluded.changed,"
+			 "  enrolled = CASE WHEN identities.state = 'active'"
+			 "   THEN COALESCE(identities.enrolled, excluded.enrolled)"
+			 "   ELSE excluded.enrolled END,"
+			 "  serial = excluded.serial, not_after = excluded.not_after,"
+			 "  key_type = excluded.key_type",
+			 &identity);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(identity, 1, e->device_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(identity, 2, e->now);
-	sqlite3_bind_text(identity, 3, e->serial, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(identity, 4, e->not_after);
-	sqlite3_bind_text(identity, 5, e->key_type, -1, SQLITE_STATIC);
-	r = store_step_done(identity);
+	db_bind_text(identity, 1, e->device_id);
+	db_bind_int64(identity, 2, e->now);
+	db_bind_text(identity, 3, e->serial);
+	db_bind_int64(identity, 4, e->not_after);
+	db_bind_text(identity, 5, e->key_type);
+	r = db_run(identity);
 	if (r < 0)
 		return r;
 
@@ -527,14 +482,14 @@ int store_enroll_check(struct store *s, const struct store_enrollment *e, char *
 int store_device_list(struct store *s, int (*cb)(const struct store_identity *d, void *userdata),
 		      void *userdata)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int rc, r;
 
 	/* Devices that reported with an outside certificate, and those enrolled that never did. */
 	r = store_cached(
 		s,
-		"SELECT d.device_id, i.state, IFNULL(i.enrolled, 0), IFNULL(i.changed, 0),"
-		" IFNULL(i.not_after, 0), IFNULL(c.last_seen, 0), i.serial, i.key_type"
+		"SELECT d.device_id, i.state, COALESCE(i.enrolled, 0), COALESCE(i.changed, 0),"
+		" COALESCE(i.not_after, 0), COALESCE(c.last_seen, 0), i.serial, i.key_type"
 		" FROM (SELECT device_id FROM identities UNION SELECT device_id FROM devices) d"
 		" LEFT JOIN identities i USING (device_id)"
 		" LEFT JOIN devices c USING (device_id)"
@@ -542,13 +497,13 @@ int store_device_list(struct store *s, int (*cb)(const struct store_identity *d,
 		&stmt);
 	if (r < 0)
 		return r;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	while ((rc = db_step(stmt)) == 1) {
 		struct store_identity d = {
-			.state = state_from_name((const char *)sqlite3_column_text(stmt, 1)),
-			.enrolled = sqlite3_column_int64(stmt, 2),
-			.changed = sqlite3_column_int64(stmt, 3),
-			.not_after = sqlite3_column_int64(stmt, 4),
-			.last_seen = sqlite3_column_int64(stmt, 5),
+			.state = state_from_name(db_column_text(stmt, 1)),
+			.enrolled = db_column_int64(stmt, 2),
+			.changed = db_column_int64(stmt, 3),
+			.not_after = db_column_int64(stmt, 4),
+			.last_seen = db_column_int64(stmt, 5),
 		};
 
 		store_copy_text(d.device_id, sizeof(d.device_id), store_column_text(stmt, 0));
@@ -558,14 +513,14 @@ int store_device_list(struct store *s, int (*cb)(const struct store_identity *d,
 		if (r < 0)
 			return r;
 	}
-	return sqlite_errno(rc);
+	return rc;
 }
 
 static int set_state_in_transaction(struct store *s, const char *device_id,
 				    enum store_device_state state, const char *actor,
 				    int64_t now_ms)
 {
-	_cleanup_stmt_ sqlite3_stmt *get = NULL, *set = NULL, *certs = NULL;
+	_cleanup_stmt_ struct db_stmt *get = NULL, *set = NULL, *certs = NULL;
 	const char *name = store_device_state_name(state);
 	char detail[128];
 	int rc, r, n;
@@ -573,12 +528,12 @@ static int set_state_in_transaction(struct store *s, const char *device_id,
 	r = store_cached(s, "SELECT state FROM identities WHERE device_id = ?1", &get);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(get, 1, device_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(get);
-	if (rc == SQLITE_ROW && state_from_name(store_column_text(get, 0)) == state)
+	db_bind_text(get, 1, device_id);
+	rc = db_step(get);
+	if (rc == 1 && state_from_name(store_column_text(get, 0)) == state)
 		return -EALREADY;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return sqlite_errno(rc);
+	if (rc != 1 && rc != 0)
+		return rc;
 
 	r = store_cached(s,
 			 "INSERT INTO identities (device_id, state, changed) VALUES (?1, ?2, ?3)"
@@ -587,10 +542,10 @@ static int set_state_in_transaction(struct store *s, const char *device_id,
 			 &set);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(set, 1, device_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(set, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(set, 3, now_ms);
-	r = store_step_done(set);
+	db_bind_text(set, 1, device_id);
+	db_bind_text(set, 2, name);
+	db_bind_int64(set, 3, now_ms);
+	r = db_run(set);
 	if (r < 0)
 		return r;
 
@@ -600,13 +555,13 @@ static int set_state_in_transaction(struct store *s, const char *device_id,
 			 &certs);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(certs, 1, device_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(certs, 2, now_ms);
-	sqlite3_bind_text(certs, 3, name, -1, SQLITE_STATIC);
-	r = store_step_done(certs);
+	db_bind_text(certs, 1, device_id);
+	db_bind_int64(certs, 2, now_ms);
+	db_bind_text(certs, 3, name);
+	r = db_run(certs);
 	if (r < 0)
 		return r;
-	n = sqlite3_changes(s->db);
+	n = db_changes(s->db);
 	snprintf(detail, sizeof(detail), "%d certificate(s) revoked", n);
 	return store_audit_add(s, now_ms, state == STORE_DEVICE_RETIRED ? "retire" : "revoke",
 			       device_id, actor, detail);
@@ -630,7 +585,7 @@ int store_crl_list(struct store *s, int64_t now_ms,
 			     void *userdata),
 		   void *userdata)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int rc, r;
 
 	r = store_cached(s,
@@ -639,35 +594,35 @@ int store_crl_list(struct store *s, int64_t now_ms,
 			 &stmt);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(stmt, 1, now_ms);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		r = cb(store_column_text(stmt, 0), sqlite3_column_int64(stmt, 1),
+	db_bind_int64(stmt, 1, now_ms);
+	while ((rc = db_step(stmt)) == 1) {
+		r = cb(store_column_text(stmt, 0), db_column_int64(stmt, 1),
 		       state_from_name(store_column_text(stmt, 2)), userdata);
 		if (r < 0)
 			return r;
 	}
-	return sqlite_errno(rc);
+	return rc;
 }
 
 int store_audit_list(struct store *s, const char *device_id,
 		     int (*cb)(const struct store_audit *a, void *userdata), void *userdata)
 {
-	_cleanup_stmt_ sqlite3_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int rc, r;
 
 	r = store_cached(s,
 			 "SELECT time, action, device_id, actor, detail FROM audit"
-			 " WHERE ?1 IS NULL OR device_id = ?1 ORDER BY id",
+			 " WHERE CAST(?1 AS TEXT) IS NULL OR device_id = ?1 ORDER BY id",
 			 &stmt);
 	if (r < 0)
 		return r;
 	if (device_id)
-		sqlite3_bind_text(stmt, 1, device_id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		db_bind_text(stmt, 1, device_id);
+	while ((rc = db_step(stmt)) == 1) {
 		struct store_audit a = {
-			.time = sqlite3_column_int64(stmt, 0),
+			.time = db_column_int64(stmt, 0),
 			.action = store_column_text(stmt, 1),
-			.device_id = (const char *)sqlite3_column_text(stmt, 2),
+			.device_id = db_column_text(stmt, 2),
 			.actor = store_column_text(stmt, 3),
 			.detail = store_column_text(stmt, 4),
 		};
@@ -676,5 +631,5 @@ int store_audit_list(struct store *s, const char *device_id,
 		if (r < 0)
 			return r;
 	}
-	return sqlite_errno(rc);
+	return rc;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "basic/log.h"
@@ -13,6 +14,7 @@ struct upkeep {
 	uint64_t interval_usec;
 	uint64_t retention_ms;
 	struct ratelimit log;
+	bool running; /* holds the upkeep's job lock */
 };
 
 static int64_t now_ms(void)
@@ -27,6 +29,25 @@ static int upkeep_run(sd_event_source *s, uint64_t usec, void *userdata)
 	unsigned deleted = 0;
 	int r;
 
+	/* Collectors sharing a store take turns: whoever holds the job's lock runs it. */
+	r = store_job_lock(u->store, "upkeep");
+	if (r < 0 && ratelimit_below(&u->log))
+		log_warning_errno(r,
+				  "Failed to ask whether this collector runs the upkeep: %m (%s)",
+				  store_last_error(u->store));
+	if (r > 0 && !u->running)
+		log_info("This collector runs the store's upkeep (roll-ups, retention%s).",
+			 u->retention_ms ? "" : " off");
+	else if (r == 0 && u->running)
+		log_info("Another collector runs the store's upkeep now.");
+	u->running = r > 0;
+	if (!u->running)
+		goto next;
+
+	r = store_maintain(u->store, now_ms());
+	if (r < 0 && ratelimit_below(&u->log))
+		log_warning_errno(r, "Failed to keep up the store's tables: %m (%s)",
+				  store_last_error(u->store));
 	r = store_fleet_rollup(u->store, now_ms());
 	if (r < 0 && ratelimit_below(&u->log))
 		log_warning_errno(r, "Failed to roll up the fleet view: %m (%s)",
@@ -43,6 +64,7 @@ static int upkeep_run(sd_event_source *s, uint64_t usec, void *userdata)
 		if (deleted == UPKEEP_EXPIRE_BATCH)
 			next = usec + 10 * USEC_PER_MSEC;
 	}
+next:
 	(void)sd_event_source_set_time(s, next);
 	return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }

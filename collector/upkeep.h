@@ -3,7 +3,9 @@
  * The store's upkeep on the collector's loop: today's roll-up of the fleet
  * view (at start, then every interval), and retention (records older than
  * the retention age deleted in bounded batches, between which the loop
- * serves requests).  State, roll-ups and exemptions are never deleted.
+ * serves requests; on PostgreSQL, whole days dropped) and the tables' own
+ * upkeep.  Of several collectors on one store, one runs it at a time
+ * (store_job_lock()).  State, roll-ups and exemptions are never deleted.
  */
 #ifndef POSTURED_COLLECTOR_UPKEEP_H
 #define POSTURED_COLLECTOR_UPKEEP_H

@@ -20,6 +20,7 @@
  */
 #include <curl/curl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,10 +109,10 @@ static int fill(const char *db, size_t n, long long now)
 	char *buf = malloc(size), finding[512];
 	int r;
 
-	r = store_open(db, &s);
+	r = store_open(db, &s, NULL);
 	if (r < 0 || !buf)
 		return -1;
-	sqlite3_exec(s->db, "PRAGMA synchronous = OFF", NULL, NULL, NULL);
+	db_exec(s->db, "PRAGMA synchronous = OFF");
 	for (size_t i = 0; i < n; i++) {
 		char id[33];
 		struct record recs[3];
@@ -217,7 +218,7 @@ static double time_queries(const char *db, long long now)
 	struct fleet_summary sum;
 	double t[ROUNDS];
 
-	if (store_open(db, &s) < 0)
+	if (store_open(db, &s, NULL) < 0)
 		return -1;
 	for (int i = 0; i < ROUNDS; i++) {
 		long long t0 = now_us();

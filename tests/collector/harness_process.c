@@ -256,7 +256,8 @@ int collector_start(struct harness *t, struct collector *c, const char *db_name,
 
 	memset(c, 0, sizeof(*c));
 	snprintf(notify_path, sizeof(notify_path), "%s/notify-%u", t->dir, ++t->instances);
-	file_path(c->db, sizeof(c->db), t->dir, db_name);
+	if (db_spec(c->db, sizeof(c->db), t->dir, db_name) < 0)
+		return -1;
 	snprintf(c->log, sizeof(c->log), "%s/collector-%u.log", t->dir, t->instances);
 	file_path(pub, sizeof(pub), t->pki, "policy-signing.pub");
 

@@ -11,13 +11,19 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "collector/db.h"
 #include "harness.h"
 
 enum kill_mode {
 	KILL_NEVER, /* calibration: how long the collector takes to store */
 	KILL_MID_UPLOAD, /* when a third of the body is sent */
 	KILL_AFTER_UPLOAD, /* param ms after the whole body is sent */
-	KILL_IN_TRANSACTION, /* when the WAL has grown by param bytes: uncommitted pages */
+	/*
+	 * Inside the store's transaction: SQLite, when the WAL has grown by
+	 * param bytes (uncommitted pages); PostgreSQL, when the collector's
+	 * session has been seen in a transaction param times.
+	 */
+	KILL_IN_TRANSACTION,
 };
 
 struct kill_result {
@@ -25,6 +31,41 @@ struct kill_result {
 	bool killed;
 	long long store_ms; /* upload complete -> response */
 };
+
+/* Times a PostgreSQL session other than this one was seen inside a transaction on c's database. */
+struct pg_watch {
+	struct db *db;
+	struct db_stmt *busy;
+	long long seen;
+};
+
+static void pg_watch_start(struct pg_watch *w, const char *spec)
+{
+	*w = (struct pg_watch){};
+	if (!db_test_postgres() || db_open(spec, 0, &w->db, NULL) < 0)
+		return;
+	if (db_prepare(w->db,
+		       "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+		       " AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+		       " AND backend_type = 'client backend'",
+		       &w->busy) < 0)
+		w->db = db_close(w->db);
+}
+
+static long long pg_watch_poll(struct pg_watch *w)
+{
+	if (w->busy && db_step(w->busy) > 0 && db_column_int64(w->busy, 0) > 0)
+		w->seen++;
+	if (w->busy)
+		db_reset(w->busy);
+	return w->seen;
+}
+
+static void pg_watch_stop(struct pg_watch *w)
+{
+	db_stmt_free(w->busy);
+	db_close(w->db);
+}
 
 /* POSTs body to collector c, killing it with SIGKILL as mode says; reaps it when killed. */
 static void post_and_kill(struct harness *t, struct collector *c, const char *body, size_t size,
@@ -34,12 +75,14 @@ static void post_and_kill(struct harness *t, struct collector *c, const char *bo
 	struct curl_slist *headers = NULL, *resolve = NULL;
 	CURLM *multi = curl_multi_init();
 	long long uploaded_at = 0, wal_start = -1;
+	struct pg_watch pg;
 	char wal[600];
 	int running = 1;
 	CURL *e;
 
 	*ret = (struct kill_result){};
 	snprintf(wal, sizeof(wal), "%s-wal", c->db);
+	pg_watch_start(&pg, c->db);
 	h.port = c->port;
 	e = http_setup(t, &h, &headers, &resolve);
 	curl_multi_add_handle(multi, e);
@@ -53,11 +96,12 @@ static void post_and_kill(struct harness *t, struct collector *c, const char *bo
 			uploaded_at = now_ms();
 		if (wal_start < 0 && stat(wal, &st) == 0)
 			wal_start = st.st_size;
-		if (!ret->killed && ((mode == KILL_MID_UPLOAD && (size_t)up >= size / 3) ||
-				     (mode == KILL_AFTER_UPLOAD && uploaded_at &&
-				      now_ms() - uploaded_at >= param) ||
-				     (mode == KILL_IN_TRANSACTION && stat(wal, &st) == 0 &&
-				      wal_start >= 0 && st.st_size - wal_start >= param))) {
+		if (!ret->killed &&
+		    ((mode == KILL_MID_UPLOAD && (size_t)up >= size / 3) ||
+		     (mode == KILL_AFTER_UPLOAD && uploaded_at && now_ms() - uploaded_at >= param) ||
+		     (mode == KILL_IN_TRANSACTION && !pg.db && stat(wal, &st) == 0 &&
+		      wal_start >= 0 && st.st_size - wal_start >= param) ||
+		     (mode == KILL_IN_TRANSACTION && pg.db && pg_watch_poll(&pg) >= param))) {
 			kill(c->pid, SIGKILL);
 			ret->killed = true;
 		}
@@ -71,6 +115,7 @@ static void post_and_kill(struct harness *t, struct collector *c, const char *bo
 		waitpid(c->pid, NULL, 0);
 		c->pid = 0;
 	}
+	pg_watch_stop(&pg);
 	curl_multi_remove_handle(multi, e);
 	curl_easy_cleanup(e);
 	curl_multi_cleanup(multi);
@@ -184,20 +229,22 @@ static int test_sigkill_mid_upload(struct harness *t)
 }
 
 /*
- * Killed inside the SQLite transaction, seen by the WAL growing (by 256 KiB,
- * then 1 MiB) before any answer: the uncommitted batch is gone after the
- * restart.  One of the two rounds at least must catch the transaction.
+ * Killed inside the store's transaction before any answer (SQLite: the WAL
+ * grown by 256 KiB, then 1 MiB; PostgreSQL: the session seen in its
+ * transaction once, then three times): the uncommitted batch is gone after
+ * the restart.  One of the two rounds at least must catch the transaction.
  */
 static int sigkill_in_transaction(struct harness *t, const struct big_batch *b)
 {
-	static const long long wal_growth[] = { 256 * 1024, 1024 * 1024 };
+	static const long long wal_growth[] = { 256 * 1024, 1024 * 1024 }, pg_seen[] = { 1, 3 };
+	const long long *param = db_test_postgres() ? pg_seen : wal_growth;
 	bool in_transaction_seen = false;
 
 	for (size_t i = 0; i < sizeof(wal_growth) / sizeof(wal_growth[0]); i++) {
 		struct kill_result k;
 
-		if (sigkill_round(t, b, "sigkill-transaction.db", KILL_IN_TRANSACTION,
-				  wal_growth[i], &k) < 0)
+		if (sigkill_round(t, b, "sigkill-transaction.db", KILL_IN_TRANSACTION, param[i],
+				  &k) < 0)
 			return -1;
 		in_transaction_seen = in_transaction_seen || (k.killed && !k.answered);
 	}

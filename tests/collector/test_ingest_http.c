@@ -5,7 +5,6 @@
  * its database holds after.  The tests run in order and build on each
  * other: device1's rows and acked sequence numbers carry over.
  */
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -270,15 +269,14 @@ static int test_store_busy_503(struct harness *t)
 	char *body = records_batch(t->device1, 8, 9);
 	struct http h = http_report("device1", body, strlen(body));
 	long long before = db_count_records(t->main.db, NULL), acked = -1;
-	sqlite3 *db = NULL;
+	struct db *lock;
 	char resp[256];
 	long status;
 
-	CHECK(sqlite3_open_v2(t->main.db, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK, "open");
-	CHECK(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK, "lock");
-	http_perform(t, &h); /* the collector waits out its busy timeout (5 s) */
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	sqlite3_close(db);
+	lock = db_hold_lock(t->main.db);
+	CHECK(lock, "lock");
+	http_perform(t, &h); /* the collector waits out its busy or lock timeout (5 s) */
+	db_release_lock(lock);
 	CHECK(h.code == CURLE_OK && h.status == 503, "curl %d status %ld: %s", h.code, h.status,
 	      h.resp ? h.resp : h.error);
 	CHECK(h.retry_after[0] != '\0', "no Retry-After");
