@@ -9,6 +9,8 @@
 #include "basic/time-util.h"
 #include "httpd.h"
 
+#define HTTPD_TIMER_SLACK_USEC (100 * USEC_PER_MSEC)
+
 struct httpd {
 	sd_event *event;
 	sd_event_source *io;
@@ -46,6 +48,17 @@ int httpd_dispatch(struct httpd *h)
 	if (MHD_get_timeout(h->daemon, &timeout_ms) != MHD_YES)
 		return sd_event_source_set_enabled(h->timer, SD_EVENT_OFF);
 	r = sd_event_now(h->event, CLOCK_MONOTONIC, &now);
+	if (r < 0)
+		return r;
+	/*
+	 * A zero timeout ("TLS data is already buffered, run now") at once; a
+	 * connection's idle timeout with 100 ms of slack, so that sd-event keeps
+	 * the timerfd as it is across dispatches instead of re-arming it at each
+	 * (measured: with 1 µs everywhere, timerfd_settime() took a third of the
+	 * collector's CPU under a fleet's load).
+	 */
+	r = sd_event_source_set_time_accuracy(h->timer,
+					      timeout_ms == 0 ? 1 : HTTPD_TIMER_SLACK_USEC);
 	if (r < 0)
 		return r;
 	r = sd_event_source_set_time(h->timer,
@@ -89,7 +102,6 @@ int httpd_new(sd_event *e, struct MHD_Daemon *daemon, struct httpd **ret)
 	r = sd_event_add_io(e, &h->io, info->epoll_fd, EPOLLIN, httpd_on_io, h);
 	if (r < 0)
 		return r;
-	/* 1 µs accuracy: a zero timeout means "TLS data is already buffered, run now". */
 	r = sd_event_add_time(e, &h->timer, CLOCK_MONOTONIC, USEC_INFINITY, 1, httpd_on_timer, h);
 	if (r < 0)
 		return r;
