@@ -574,7 +574,7 @@ FLEET_BENCH_SRCS := tests/bench/fleet_bench.c $(COLLECTOR_HARNESS_SHARED_SRCS)
 FLEET_BENCH_STORE_OBJS = $(call obj,$(COLLECTOR_STORE_SRCS) collector/facts.c)
 # The OCSF export (issue 16): ingest with and without it, the line alone, forwarding to rsyslog.
 BENCH_BINS += $(BUILD)/tests/bench/export_bench
-EXPORT_BENCH_SRCS := tests/bench/export_bench.c $(COLLECTOR_HARNESS_SHARED_SRCS) \
+EXPORT_BENCH_SRCS := tests/bench/export_bench.c tests/bench/fleet_load.c $(COLLECTOR_HARNESS_SHARED_SRCS) \
 	tests/collector/harness_siem.c tests/collector/harness_hec.c
 EXPORT_BENCH_COLLECTOR_OBJS = $(call obj,collector/export_line.c collector/html.c \
 	collector/export_read.c)
@@ -617,6 +617,15 @@ $(BUILD)/tests/bench/fleet_bench: $(call obj,$(FLEET_BENCH_SRCS)) $(FLEET_BENCH_
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) $(COLLECTOR_PKG_LIBS) -o $@
 
+# A fleet of simulated devices into one collector on SQLite, one and two on PostgreSQL (issue 17).
+BENCH_BINS += $(BUILD)/tests/bench/ingest_bench
+INGEST_BENCH_SRCS := tests/bench/ingest_bench.c tests/bench/fleet_load.c \
+	$(COLLECTOR_HARNESS_SHARED_SRCS)
+$(BUILD)/tests/bench/ingest_bench: $(call obj,$(INGEST_BENCH_SRCS)) $(BASIC_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(PKG_LIBS) $(COLLECTOR_PKG_LIBS) -o $@
+
 $(BUILD)/tests/bench/export_bench: $(call obj,$(EXPORT_BENCH_SRCS)) $(EXPORT_BENCH_COLLECTOR_OBJS) \
 		$(BASIC_LIB)
 	$(call msg,LD,$@)
@@ -633,9 +642,10 @@ bench: all $(BENCH_BINS) $(BUILD)/posture-collector
 		$(BUILD)/tests/bench/enroll_bench $(BUILD); e=$$?; \
 		$(BUILD)/tests/bench/fleet_bench $(BUILD); f=$$?; \
 		$(BUILD)/tests/bench/export_bench $(BUILD); x=$$?; \
+		$(BUILD)/tests/bench/ingest_bench $(BUILD); i=$$?; \
 		$(BUILD)/tests/bench/netbench; n=$$?; \
 		tests/bench/run-bench $(BUILD); r=$$?; [ $$p -eq 0 ] && [ $$s -eq 0 ] && [ $$e -eq 0 ] && \
-		[ $$n -eq 0 ] && [ $$f -eq 0 ] && [ $$x -eq 0 ] && [ $$r -eq 0 ]
+		[ $$n -eq 0 ] && [ $$f -eq 0 ] && [ $$x -eq 0 ] && [ $$i -eq 0 ] && [ $$r -eq 0 ]
 
 # --- fuzzing -----------------------------------------------------------------
 

@@ -57,7 +57,8 @@ COLLECTOR_TEST_SRCS := $(COLLECTOR_HARNESS_SHARED_SRCS) \
 	$(addprefix tests/collector/,harness.c harness_http.c harness_records.c harness_crypto.c \
 	harness_pki.c harness_enroll.c test_collector.c test_cli.c test_ingest_http.c test_tls.c \
 	test_policy_feed.c test_enroll.c test_identity.c test_ca_hook.c test_crash.c test_fleet.c \
-	harness_browser.c test_fleet_browser.c harness_siem.c harness_hec.c test_forward.c) \
+	harness_browser.c test_fleet_browser.c harness_siem.c harness_hec.c test_forward.c \
+	test_cluster.c) tests/bench/fleet_load.c \
 	collector/export_read.c basic/fileio.c basic/string-util.c basic/json-util.c
 COLLECTOR_TEST_OBJS = $(call obj,$(COLLECTOR_TEST_SRCS))
 

@@ -28,12 +28,6 @@ struct store_backend {
 	/* Creates the schema, or brings an older one up to STORE_SCHEMA_VERSION. */
 	int (*schema)(struct store *s);
 	/*
-	 * Reads the device's last stored sequence number (?1 the device id) and
-	 * holds its row until the transaction ends, so that two collectors given
-	 * the same device's batches store them one after the other.
-	 */
-	const char *lock_device_sql;
-	/*
 	 * Deletes records received before cutoff (ms), at most batch of them a
 	 * call where the engine deletes row by row; the count in *ret_deleted.
 	 * Runs inside a transaction.
@@ -56,7 +50,6 @@ struct store {
 	struct db *db;
 	const struct store_backend *backend;
 	struct db_stmt *lock_device;
-	struct db_stmt *touch_device;
 	struct db_stmt *update_device;
 	struct db_stmt *insert_gap;
 	struct db_stmt *select_access;

@@ -3,9 +3,8 @@
  * The store's connection and its ingest: a device's batch stored once, in
  * one transaction, whichever collector it reaches.
  *
- * Exactly once: the device's row is locked first (store_backend's
- * lock_device_sql: PostgreSQL's SELECT ... FOR UPDATE; SQLite's whole-file
- * write lock), records at or below its last stored sequence number are
+ * Exactly once: the device's row is locked first (PostgreSQL's row lock;
+ * SQLite's whole-file write lock), records at or below its last stored sequence number are
  * dropped as resends, the rest bulk-loaded (COPY on PostgreSQL), the
  * device's state and sequence number updated, and only then is the batch
  * committed and acknowledged.  Two collectors given the same batch (a
@@ -84,11 +83,17 @@ int store_open(const char *spec, struct store **ret, char **ret_error)
 	if (r < 0)
 		goto fail;
 
-	if ((r = store_prepare(s, s->backend->lock_device_sql, &s->lock_device)) < 0 ||
-	    (r = store_prepare(s,
+	/*
+	 * Made on the device's first batch; its row locked until the commit
+	 * (PostgreSQL: an upsert's update locks the row; SQLite: the write lock
+	 * BEGIN IMMEDIATE took is on the whole file), its last stored seq read:
+	 * one round trip.
+	 */
+	if ((r = store_prepare(s,
 			       "INSERT INTO devices (device_id, first_seen, last_seen, last_address)"
-			       " VALUES (?1, ?2, ?2, ?3) ON CONFLICT (device_id) DO NOTHING",
-			       &s->touch_device)) < 0 ||
+			       " VALUES (?1, ?2, ?2, ?3) ON CONFLICT (device_id) DO UPDATE SET"
+			       " last_seen = excluded.last_seen RETURNING last_acked_seq",
+			       &s->lock_device)) < 0 ||
 	    (r = store_prepare(s,
 			       "UPDATE devices SET last_seen = ?2, last_address = ?3,"
 			       " last_acked_seq = GREATEST(last_acked_seq, ?4) WHERE device_id = ?1",
@@ -119,7 +124,6 @@ struct store *store_free(struct store *s)
 	if (!s)
 		return NULL;
 	db_stmt_free(s->lock_device);
-	db_stmt_free(s->touch_device);
 	db_stmt_free(s->update_device);
 	db_stmt_free(s->insert_gap);
 	db_stmt_free(s->select_access);
@@ -196,13 +200,9 @@ static int store_lock_device(struct store *s, const char *device_id, const char 
 {
 	int r;
 
-	db_bind_text(s->touch_device, 1, device_id);
-	db_bind_int64(s->touch_device, 2, now_ms);
-	db_bind_text(s->touch_device, 3, address);
-	r = db_run(s->touch_device);
-	if (r < 0)
-		return r;
 	db_bind_text(s->lock_device, 1, device_id);
+	db_bind_int64(s->lock_device, 2, now_ms);
+	db_bind_text(s->lock_device, 3, address);
 	r = db_step(s->lock_device);
 	if (r > 0)
 		*ret_seq = db_column_int64(s->lock_device, 0);

@@ -406,8 +406,6 @@ static int pg_job_lock(struct store *s, const char *job)
 
 const struct store_backend store_postgresql_backend = {
 	.schema = pg_schema,
-	/* Holds the device's row: a second collector with the same device's batch waits here. */
-	.lock_device_sql = "SELECT last_acked_seq FROM devices WHERE device_id = ?1 FOR UPDATE",
 	.expire = pg_expire,
 	.maintain = pg_maintain,
 	.job_lock = pg_job_lock,

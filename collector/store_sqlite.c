@@ -283,8 +283,6 @@ static int sqlite_job_lock(struct store *s, const char *job)
 
 const struct store_backend store_sqlite_backend = {
 	.schema = sqlite_schema,
-	/* The write lock BEGIN IMMEDIATE took is on the whole file. */
-	.lock_device_sql = "SELECT last_acked_seq FROM devices WHERE device_id = ?1",
 	.expire = sqlite_expire,
 	.maintain = sqlite_maintain,
 	.job_lock = sqlite_job_lock,

@@ -36,6 +36,7 @@
 #include "../collector/harness_process.h"
 #include "../collector/harness_siem.h"
 #include "../collector/harness_time.h"
+#include "fleet_load.h"
 
 #ifndef __clang__
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -45,36 +46,13 @@
 #define ROUNDS	 3
 #define BOOT_UID "0123456789abcdef0123456789abcdef"
 
-/* A Process Activity record of about 900 bytes, as the agent writes one. */
-static int record(char *buf, size_t size, const char *device, long long seq)
-{
-	return snprintf(
-		buf, size,
-		"{\"time\":%lld,\"class_uid\":1007,\"class_name\":\"Process Activity\","
-		"\"category_uid\":1,\"category_name\":\"System Activity\",\"activity_id\":1,"
-		"\"activity_name\":\"Launch\",\"type_uid\":100701,\"type_name\":\"Process "
-		"Activity: Launch\",\"severity_id\":1,\"severity\":\"Informational\","
-		"\"metadata\":{\"version\":\"1.9.0-dev\",\"product\":{\"name\":\"postured\","
-		"\"vendor_name\":\"postured\",\"version\":\"0.1.0\"},\"log_name\":\"process\","
-		"\"profiles\":[\"host\"]},\"device\":{\"type_id\":3,\"uid\":\"%s\",\"hostname\":"
-		"\"laptop-0042\",\"os\":{\"name\":\"Debian GNU/Linux\",\"version\":\"12\","
-		"\"type_id\":200,\"type\":\"Linux\",\"kernel_release\":\"6.1.0-27-amd64\"}},"
-		"\"launch_type_id\":3,\"launch_type\":\"Exec\",\"process\":{\"pid\":%lld,"
-		"\"uid\":\"2f6c1e8a0b9d4c7e8f1a2b3c4d5e6f70\",\"name\":\"git\",\"cmd_line\":"
-		"\"git -C /home/ada/src/project status --porcelain\",\"file\":{\"path\":"
-		"\"/usr/bin/git\",\"name\":\"git\",\"type_id\":1},\"user\":{\"uid\":\"1000\","
-		"\"name\":\"ada\"},\"parent_process\":{\"pid\":4242,\"name\":\"bash\"}},"
-		"\"postured\":{\"seq\":%lld,\"boot_uid\":\"" BOOT_UID "\"}}\n",
-		1790000000000LL + seq, device, 10000 + seq, seq);
-}
-
 static char *batch(const char *device, long long first, long long n, size_t *ret_size)
 {
 	size_t size = (size_t)n * 2048, len = 0;
 	char *buf = malloc(size);
 
 	for (long long s = first; buf && s < first + n; s++)
-		len += (size_t)record(buf + len, size - len, device, s);
+		len += (size_t)fleet_load_exec_record(buf + len, size - len, device, s);
 	*ret_size = len;
 	return buf;
 }
@@ -184,7 +162,7 @@ static double line_rate(const char *device, long long n)
 	for (long long s = 1; s <= n; s++) {
 		struct record r = { .json = buf, .seq = s };
 
-		r.json_size = (size_t)record(buf, sizeof(buf), device, s) - 1;
+		r.json_size = (size_t)fleet_load_exec_record(buf, sizeof(buf), device, s) - 1;
 		memcpy(r.boot_uid, BOOT_UID, sizeof(r.boot_uid));
 		if (export_line_append(g, &r, &ctx) < 0)
 			return -1;

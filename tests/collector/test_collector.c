@@ -14,15 +14,28 @@
  * the policy feed's reload changes the fixture's policy (to serial 2, still
  * signed), which later collectors are started with; the enrollment tables
  * start collectors of their own on a database of their own; the crash tests
- * are last as the slowest.
+ * are last as the slowest.  Several collectors on one store need PostgreSQL:
+ * the cluster's table runs in the suite's PostgreSQL pass only.
  */
 static const struct test *const suites[] = {
 	cli_tests,     ingest_http_tests, tls_tests,	 policy_feed_tests,
 	enroll_tests,  identity_tests,	  ca_hook_tests, fleet_tests,
-	forward_tests, crash_tests,	  NULL,
+	forward_tests, crash_tests,	  cluster_tests, NULL,
 };
 
 int main(int argc, char **argv)
 {
-	return harness_main(argc, argv, suites);
+	const struct test *const *run = suites;
+	const struct test *sqlite_suites[sizeof(suites) / sizeof(suites[0])];
+
+	if (!db_test_postgres()) {
+		size_t n = 0;
+
+		for (const struct test *const *s = suites; *s; s++)
+			if (*s != cluster_tests)
+				sqlite_suites[n++] = *s;
+		sqlite_suites[n] = NULL;
+		run = sqlite_suites;
+	}
+	return harness_main(argc, argv, run);
 }
