@@ -141,6 +141,12 @@ static uint64_t random_u64(void)
 
 static void schedule(struct sender *s, usec_t delay)
 {
+	/*
+	 * "At once" means at once: sd-event's default accuracy (250 ms, for
+	 * accuracy 0) made every batch of a backlog wait for it.  A poll or a
+	 * back-off keeps the default slack, so a laptop's wake-ups coalesce.
+	 */
+	sd_event_source_set_time_accuracy(s->kick, delay == 0 ? 1 : 0);
 	sd_event_source_set_time_relative(s->kick, delay);
 	sd_event_source_set_enabled(s->kick, SD_EVENT_ONESHOT);
 }

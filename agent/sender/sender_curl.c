@@ -171,7 +171,9 @@ int sender_curl_new(sd_event *event, const struct sender_tls *tls, struct sender
 	g->event = sd_event_ref(event);
 	g->tls = *tls;
 
-	r = sd_event_add_time_relative(event, &g->timer, CLOCK_MONOTONIC, 0, 0, on_timer, g);
+	/* libcurl's timeouts are in ms, and 0 ("now") is most of them while a transfer runs. */
+	r = sd_event_add_time_relative(event, &g->timer, CLOCK_MONOTONIC, 0, USEC_PER_MSEC,
+				       on_timer, g);
 	if (r < 0)
 		return r;
 	r = sd_event_source_set_enabled(g->timer, SD_EVENT_OFF);
