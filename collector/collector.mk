@@ -11,7 +11,7 @@ COLLECTOR_PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(COLLECTOR_PKGS) 2>/dev/n
 COLLECTOR_PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(COLLECTOR_PKGS) 2>/dev/null)
 
 COLLECTOR_SRCS := collector/main.c collector/server.c collector/peer.c collector/ingest.c \
-	collector/facts.c collector/ca.c collector/csr.c collector/est.c collector/est_hook.c collector/httpd.c collector/upkeep.c collector/ui.c collector/ui_overview.c collector/ui_devices.c collector/ui_rules.c collector/ui_exemptions.c collector/ui_export.c collector/admin.c collector/feed.c collector/validate.c collector/crypto.c \
+	collector/facts.c collector/pace.c collector/ca.c collector/csr.c collector/est.c collector/est_hook.c collector/httpd.c collector/upkeep.c collector/ui.c collector/ui_overview.c collector/ui_devices.c collector/ui_rules.c collector/ui_exemptions.c collector/ui_export.c collector/admin.c collector/feed.c collector/validate.c collector/crypto.c \
 	collector/net.c
 # The store: its SQL, once, over a connection with two backends (SQLite, PostgreSQL through
 # libpq), and each engine's own schema and upkeep.
@@ -58,7 +58,7 @@ COLLECTOR_TEST_SRCS := $(COLLECTOR_HARNESS_SHARED_SRCS) \
 	harness_pki.c harness_enroll.c test_collector.c test_cli.c test_ingest_http.c test_tls.c \
 	test_policy_feed.c test_enroll.c test_identity.c test_ca_hook.c test_crash.c test_fleet.c \
 	harness_browser.c test_fleet_browser.c harness_siem.c harness_hec.c test_forward.c \
-	test_cluster.c) tests/bench/fleet_load.c \
+	test_catchup.c test_cluster.c) tests/bench/fleet_load.c \
 	collector/export_read.c basic/fileio.c basic/string-util.c basic/json-util.c
 COLLECTOR_TEST_OBJS = $(call obj,$(COLLECTOR_TEST_SRCS))
 
@@ -94,12 +94,15 @@ $(BUILD)/asan/tests/collector/test_ingest: $(COLLECTOR_INGEST_TEST_SRCS) collect
 # The fleet UI's rendering (html.h, table.h, svg.h): a cmocka binary a module, plain and under
 # ASan+UBSan, each linking its module and what that needs.  tests/collector/run runs them;
 # make collector-ui-test runs only them.
-COLLECTOR_UI_TESTS := html table svg facts export
+COLLECTOR_UI_TESTS := html table svg facts export pace
 COLLECTOR_UI_TEST_html_SRCS := collector/html.c
 COLLECTOR_UI_TEST_table_SRCS := collector/table.c collector/html.c
 COLLECTOR_UI_TEST_svg_SRCS := collector/svg.c collector/html.c
 # The fleet facts of a record: pure too, and what every snapshot from a device goes through.
 COLLECTOR_UI_TEST_facts_SRCS := collector/facts.c
+# The collector's pace: the busy share and which batches it turns away, with times given.
+COLLECTOR_UI_TEST_pace_SRCS := collector/pace.c
+COLLECTOR_UI_TEST_pace_CFLAGS = -Icollector
 # The export log, its reader and cursors, the syslog message: files in a temporary directory.
 COLLECTOR_UI_TEST_export_SRCS := collector/export.c collector/export_line.c collector/html.c \
 	collector/export_read.c \
@@ -108,7 +111,7 @@ COLLECTOR_UI_TEST_export_SRCS := collector/export.c collector/export_line.c coll
 COLLECTOR_UI_TEST_export_CFLAGS = -DSOURCE_DIR='"$(CURDIR)"'
 COLLECTOR_UI_TEST_export_LIBS = $(shell $(PKG_CONFIG) --libs libsystemd zlib libssl libcrypto \
 	relp libcurl 2>/dev/null)
-COLLECTOR_UI_TEST_HDRS := collector/html.h collector/table.h collector/svg.h collector/facts.h basic/cleanup.h \
+COLLECTOR_UI_TEST_HDRS := collector/html.h collector/table.h collector/svg.h collector/facts.h collector/pace.h basic/cleanup.h \
 	basic/json-util.h collector/export.h collector/export_read.h collector/forward.h
 COLLECTOR_UI_TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags yajl cmocka 2>/dev/null)
 COLLECTOR_UI_TEST_LIBS = $(shell $(PKG_CONFIG) --libs yajl cmocka 2>/dev/null)

@@ -125,6 +125,9 @@ static void help(void)
 	       "  --max-connections N         connections at once (default 64)\n"
 	       "  --max-connections-per-ip N  from one address, 0 for no limit (default 16)\n"
 	       "  --connection-timeout SEC    idle connections are closed after this (default 30)\n"
+	       "  --shed-above SHARE          when taking batches in keeps the loop busier than\n"
+	       "                              this (0.05 to 1; 1: never), ask some devices to\n"
+	       "                              send again later (503, Retry-After) (default 0.9)\n"
 	       "  --ui-listen ADDR:PORT       serve the fleet view for people here (HTTPS)\n"
 	       "  --ui-ca FILE                CA certificate(s), PEM, of people's client\n"
 	       "                              certificates (CN the name, OU the role)\n"
@@ -202,6 +205,7 @@ enum {
 	ARG_MAX_CONNECTIONS,
 	ARG_MAX_PER_IP,
 	ARG_TIMEOUT,
+	ARG_SHED_ABOVE,
 	ARG_CA_CERT,
 	ARG_CA_KEY,
 	ARG_CERT_LIFETIME,
@@ -237,6 +241,7 @@ static int parse_argv(int argc, char **argv, struct options *o)
 		{ "max-connections", required_argument, NULL, ARG_MAX_CONNECTIONS },
 		{ "max-connections-per-ip", required_argument, NULL, ARG_MAX_PER_IP },
 		{ "connection-timeout", required_argument, NULL, ARG_TIMEOUT },
+		{ "shed-above", required_argument, NULL, ARG_SHED_ABOVE },
 		{ "ca-cert", required_argument, NULL, ARG_CA_CERT },
 		{ "ca-key", required_argument, NULL, ARG_CA_KEY },
 		{ "cert-lifetime", required_argument, NULL, ARG_CERT_LIFETIME },
@@ -324,6 +329,18 @@ static int parse_argv(int argc, char **argv, struct options *o)
 				return r;
 			o->limits.max_per_ip = (unsigned)v;
 			break;
+		case ARG_SHED_ABOVE: {
+			char *end = NULL;
+			double share = strtod(optarg, &end);
+
+			if (!end || end == optarg || *end || !(share >= 0.05 && share <= 1))
+				return log_error_errno(-EINVAL,
+						       "Invalid --shed-above '%s': a share of the "
+						       "loop from 0.05 to 1 (1: never refuse).",
+						       optarg);
+			o->limits.shed_above = share;
+			break;
+		}
 		case ARG_TIMEOUT:
 			r = parse_size_option("--connection-timeout", optarg, 1, 3600, &v);
 			if (r < 0)
@@ -941,6 +958,7 @@ int main(int argc, char **argv)
 			.max_connections = 64,
 			.max_per_ip = 16,
 			.timeout_sec = 30,
+			.shed_above = 0.9,
 		},
 	};
 	int r;

@@ -28,6 +28,7 @@
 #include "export.h"
 #include "ingest.h"
 #include "net.h"
+#include "pace.h"
 #include "est.h"
 #include "est_hook.h"
 #include "httpd.h"
@@ -49,6 +50,8 @@ struct server {
 	struct export *export; /* NULL: no export log */
 	struct server_limits limits;
 	size_t pending; /* bytes held by bodies being received */
+	struct pace pace; /* how busy batches keep the loop; when to ask devices to wait */
+	struct ratelimit log_pace;
 
 	const struct est *est; /* NULL: no enrollment, no CRL */
 	struct ratelimit log_enroll;
@@ -109,6 +112,7 @@ struct request {
 	enum route route;
 	bool answered; /* a response is queued: any further upload is ignored */
 	bool gzip;
+	unsigned retry_after; /* of a 503, seconds; 0: RETRY_AFTER_SEC */
 	struct peer peer; /* who the client certificate says; with has_peer */
 	bool has_peer;
 	char address[NET_ADDRESS_MAX];
@@ -188,10 +192,14 @@ static enum MHD_Result respond_error(struct request *req, struct MHD_Connection 
 	response = response_json((const char *)json, size);
 	if (!response)
 		return MHD_NO;
-	if (status == MHD_HTTP_SERVICE_UNAVAILABLE &&
-	    MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, RETRY_AFTER_SEC) !=
-		    MHD_YES)
-		return MHD_NO;
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE) {
+		char after[16];
+
+		snprintf(after, sizeof(after), "%u", req->retry_after);
+		if (MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER,
+					    req->retry_after ? after : RETRY_AFTER_SEC) != MHD_YES)
+			return MHD_NO;
+	}
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
 	    MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, routes[req->route].methods) !=
 		    MHD_YES)
@@ -368,6 +376,18 @@ static enum MHD_Result request_begin(struct request *req, struct MHD_Connection 
 				    length, req->peer.device_id, req->address);
 		return respond_error(req, c, MHD_HTTP_CONTENT_TOO_LARGE,
 				     "request body is larger than this collector accepts", 0);
+	}
+	/* Catching up with a fleet: some devices are asked to come back later, before their body. */
+	req->retry_after = pace_refuse(&s->pace, now_usec(CLOCK_MONOTONIC));
+	if (req->retry_after > 0) {
+		if (ratelimit_below(&s->log_pace))
+			log_info("Asking devices to send again in %u s or more: taking batches in "
+				 "kept the loop %.0f%% busy in the last second.",
+				 req->retry_after,
+				 100 * pace_share(&s->pace, now_usec(CLOCK_MONOTONIC)));
+		return respond_error(req, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				     "the collector is catching up; send again after Retry-After",
+				     0);
 	}
 	return MHD_YES;
 }
@@ -728,8 +748,13 @@ static enum MHD_Result server_handle(void *cls, struct MHD_Connection *c, const 
 	if (req->answered)
 		return MHD_YES;
 	switch (req->route) {
-	case ROUTE_REPORTS:
-		return request_finish_reports(req, c);
+	case ROUTE_REPORTS: {
+		uint64_t start = now_usec(CLOCK_MONOTONIC);
+		enum MHD_Result result = request_finish_reports(req, c);
+
+		pace_busy(&req->server->pace, start, now_usec(CLOCK_MONOTONIC));
+		return result;
+	}
 	case ROUTE_POLICY:
 		return request_finish_policy(req, c);
 	default:
@@ -771,6 +796,9 @@ int server_new(sd_event *e, int listen_fd, const struct server_tls *tls,
 	s->log_rejects = RATELIMIT_INIT(10 * USEC_PER_SEC, 20);
 	s->log_store = RATELIMIT_INIT(10 * USEC_PER_SEC, 5);
 	s->log_export = RATELIMIT_INIT(10 * USEC_PER_SEC, 5);
+	s->log_pace = RATELIMIT_INIT(10 * USEC_PER_SEC, 1);
+	pace_init(&s->pace, limits->shed_above, now_usec(CLOCK_MONOTONIC),
+		  now_usec(CLOCK_REALTIME) ^ (uint64_t)getpid());
 	s->log_mhd =
 		(struct httpd_log){ .prefix = "", .rate = RATELIMIT_INIT(10 * USEC_PER_SEC, 20) };
 

@@ -28,6 +28,7 @@ struct server_limits {
 	unsigned max_connections; /* in total */
 	unsigned max_per_ip; /* from one address; 0: no limit */
 	unsigned timeout_sec; /* idle connection */
+	double shed_above; /* busy share of the loop past which batches are refused (pace.h); 1: never */
 };
 
 /* PEM text; libmicrohttpd reads it at start, the caller keeps it until server_free(). */

@@ -159,7 +159,14 @@ static void back_off(struct sender *s, usec_t retry_after)
 		cap *= 2;
 	cap = MIN(cap, s->cfg.backoff_max);
 	delay = lo + (cap > lo ? random_u64() % (cap - lo + 1) : 0);
-	delay = MAX(delay, MIN(retry_after, SENDER_RETRY_AFTER_MAX));
+	/*
+	 * A collector that says when, told the whole fleet the same: spread
+	 * over [Retry-After, 2 x Retry-After], so that they do not all come
+	 * back in the same second.
+	 */
+	retry_after = MIN(retry_after, SENDER_RETRY_AFTER_MAX);
+	if (retry_after > 0)
+		delay = MAX(delay, retry_after + random_u64() % (retry_after + 1));
 	if (s->failures < 64)
 		s->failures++;
 	s->backing_off = true;

@@ -342,11 +342,14 @@ static void backoff(struct fleet_load_device *d, long retry_after_s)
 	long long delay = BACKOFF_MIN_MS +
 			  (long long)(random() % (max > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : max));
 
-	/* An agent spreads its retries, and waits at least what the collector asked. */
-	if (retry_after_s > 0)
-		delay = (retry_after_s > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : retry_after_s) *
-				1000LL +
-			random() % 1000;
+	/* As the sender: at least what the collector asked, spread up to twice it. */
+	if (retry_after_s > 0) {
+		long long after =
+			(retry_after_s > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : retry_after_s) *
+			1000LL;
+
+		delay = after + random() % (after + 1);
+	}
 	d->failures++;
 	d->retry_at_ms = now_ms() + delay;
 }

@@ -63,8 +63,13 @@ static int run_setup(const char *bin, const char *dir, const char *pki, struct s
 		     struct fleet_load_device *devices, size_t n, long long per_device,
 		     size_t batch)
 {
-	/* Every device comes from 127.0.0.1 here: no limit per address. */
-	const char *const extra[] = { "--max-connections", "256", "--max-connections-per-ip", "0",
+	/* Every device comes from 127.0.0.1 here: no limit per address; capacity, so never paced. */
+	const char *const extra[] = { "--max-connections",
+				      "256",
+				      "--max-connections-per-ip",
+				      "0",
+				      "--shed-above",
+				      "1",
 				      NULL };
 	struct collector c[MAX_COLLECTORS] = {};
 	int ports[MAX_COLLECTORS];

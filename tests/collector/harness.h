@@ -103,6 +103,7 @@ extern const struct test ingest_http_tests[];
 extern const struct test tls_tests[];
 extern const struct test policy_feed_tests[];
 extern const struct test crash_tests[];
+extern const struct test catchup_tests[];
 extern const struct test cluster_tests[];
 extern const struct test enroll_tests[];
 extern const struct test identity_tests[];

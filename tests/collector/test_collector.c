@@ -18,9 +18,9 @@
  * the cluster's table runs in the suite's PostgreSQL pass only.
  */
 static const struct test *const suites[] = {
-	cli_tests,     ingest_http_tests, tls_tests,	 policy_feed_tests,
-	enroll_tests,  identity_tests,	  ca_hook_tests, fleet_tests,
-	forward_tests, crash_tests,	  cluster_tests, NULL,
+	cli_tests,	ingest_http_tests, tls_tests,	policy_feed_tests, enroll_tests,
+	identity_tests, ca_hook_tests,	   fleet_tests, forward_tests,	   crash_tests,
+	catchup_tests,	cluster_tests,	   NULL,
 };
 
 int main(int argc, char **argv)
