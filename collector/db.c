@@ -87,6 +87,21 @@ int db_prepare(struct db *db, const char *sql, struct db_stmt **ret)
 	return db->ops->prepare(db, sql, ret);
 }
 
+int db_query_int64(struct db *db, const char *sql, int64_t *ret)
+{
+	_cleanup_(db_stmt_freep) struct db_stmt *st = NULL;
+	int r;
+
+	r = db_prepare(db, sql, &st);
+	if (r < 0)
+		return r;
+	r = db_step(st);
+	if (r <= 0)
+		return r < 0 ? r : -ENOENT;
+	*ret = db_column_int64(st, 0);
+	return 0;
+}
+
 struct db_stmt *db_stmt_free(struct db_stmt *st)
 {
 	if (st)

@@ -71,6 +71,12 @@ bool db_in_transaction(struct db *db);
 /* Rows the last INSERT, UPDATE or DELETE changed. */
 int64_t db_changes(struct db *db);
 
+/*
+ * Runs sql (no parameters) and reads the first column of its first row into
+ * *ret: 0, -ENOENT when there is no row, or -errno.
+ */
+int db_query_int64(struct db *db, const char *sql, int64_t *ret);
+
 /* Prepares sql (one statement, ?N parameters). */
 int db_prepare(struct db *db, const char *sql, struct db_stmt **ret);
 struct db_stmt *db_stmt_free(struct db_stmt *st);

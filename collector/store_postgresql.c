@@ -208,21 +208,6 @@ static int lock_schema(struct store *s)
 	return db_exec(s->db, sql);
 }
 
-static int schema_version(struct store *s, int64_t *ret)
-{
-	_cleanup_(db_stmt_freep) struct db_stmt *stmt = NULL;
-	int r;
-
-	*ret = 0;
-	r = db_prepare(s->db, "SELECT value FROM store_meta WHERE key = 'schema_version'", &stmt);
-	if (r < 0)
-		return r;
-	r = db_step(stmt);
-	if (r > 0)
-		*ret = db_column_int64(stmt, 0);
-	return r < 0 ? r : 0;
-}
-
 static void partition_name(char *buf, size_t size, int64_t day)
 {
 	time_t t = (time_t)(day * 86400);
@@ -271,8 +256,11 @@ static int pg_schema_in_transaction(struct store *s)
 			   "  key TEXT PRIMARY KEY, value BIGINT NOT NULL)");
 	if (r < 0)
 		return r;
-	r = schema_version(s, &version);
-	if (r < 0)
+	r = db_query_int64(s->db, "SELECT value FROM store_meta WHERE key = 'schema_version'",
+			   &version);
+	if (r == -ENOENT)
+		version = 0; /* just made */
+	else if (r < 0)
 		return r;
 	if (version > STORE_SCHEMA_VERSION)
 		return -EPROTONOSUPPORT; /* written by a newer collector */

@@ -188,21 +188,6 @@ static const char gaps_schema_sql[] =
 	");"
 	"CREATE INDEX IF NOT EXISTS sequence_gaps_device ON sequence_gaps (device_id, received);";
 
-static int sqlite_user_version(struct store *s, int64_t *ret)
-{
-	_cleanup_(db_stmt_freep) struct db_stmt *stmt = NULL;
-	int r;
-
-	r = db_prepare(s->db, "PRAGMA user_version", &stmt);
-	if (r < 0)
-		return r;
-	r = db_step(stmt);
-	if (r <= 0)
-		return r < 0 ? r : -EIO;
-	*ret = db_column_int64(stmt, 0);
-	return 0;
-}
-
 static int sqlite_schema_from(struct store *s, int64_t version)
 {
 	int r = 0;
@@ -233,7 +218,7 @@ static int sqlite_schema(struct store *s)
 	int64_t version = 0;
 	int r;
 
-	r = sqlite_user_version(s, &version);
+	r = db_query_int64(s->db, "PRAGMA user_version", &version);
 	if (r < 0)
 		return r;
 	if (version > STORE_SCHEMA_VERSION)

@@ -1048,6 +1048,20 @@ static int test_fleet_people_ca_apart(struct harness *t)
 	return 0;
 }
 
+/* device1's records 1 to 30 to collector c: the answer's status. */
+static long post_30_records(struct harness *t, const struct collector *c)
+{
+	_cleanup_free_ char *b = records_batch(t->device1, 1, 30);
+	struct http h = http_report("device1", b, strlen(b));
+	long status;
+
+	h.port = c->port;
+	http_perform(t, &h);
+	status = h.status;
+	http_done(&h);
+	return status;
+}
+
 /*
  * On PostgreSQL retention drops whole days: a partition of a day long past,
  * filled here as a collector of that day would have, goes; today's
@@ -1072,15 +1086,7 @@ static int fleet_retention_postgresql(struct harness *t)
 		 " FROM generate_series(1, 30) AS n",
 		 day, day + 86400000LL, t->device1, day, day);
 	CHECK(db_exec_sql(c.db, sql) == 0, "the old day was not filled");
-	{
-		_cleanup_free_ char *b = records_batch(t->device1, 1, 30);
-		struct http h = http_report("device1", b, strlen(b));
-
-		h.port = c.port;
-		http_perform(t, &h);
-		CHECK(h.status == 200, "records refused: %ld", h.status);
-		http_done(&h);
-	}
+	CHECK(post_30_records(t, &c) == 200, "records refused");
 	for (long long deadline = now_ms() + 15000;
 	     db_int(c.db, "SELECT count(*) FROM pg_class WHERE relname = 'records_20200101'",
 		    NULL) != 0;
@@ -1103,15 +1109,7 @@ static int test_fleet_retention(struct harness *t)
 	if (db_test_postgres())
 		return fleet_retention_postgresql(t);
 	CHECK(collector_start(t, &c, "retention.db", extra, &exit_status) == 0, "no collector");
-	{
-		_cleanup_free_ char *b = records_batch(t->device1, 1, 30);
-		struct http h = http_report("device1", b, strlen(b));
-
-		h.port = c.port;
-		http_perform(t, &h);
-		CHECK(h.status == 200, "records refused: %ld", h.status);
-		http_done(&h);
-	}
+	CHECK(post_30_records(t, &c) == 200, "records refused");
 	CHECK(db_count_records(c.db, t->device1) == 30, "not stored");
 	/* Past 2 s, at the next upkeep (every second): polled, a busy machine's upkeep is late. */
 	for (long long deadline = now_ms() + 15000; db_count_records(c.db, t->device1) != 0;
