@@ -16,6 +16,7 @@
 #include "est.h"
 #include "html.h"
 #include "ingest.h"
+#include "db.h"
 #include "store.h"
 #include "store_fleet.h"
 
@@ -80,10 +81,15 @@ static int open_store(const char *db, struct store **ret)
 	_cleanup_free_ char *error = NULL;
 	int r = store_open(db, ret, &error);
 
-	if (r == -EUCLEAN)
-		return log_error_errno(r, "Database '%s' is damaged or not a database.", db);
-	if (r == -EPROTONOSUPPORT)
-		return log_error_errno(r, "Database '%s' was written by a newer collector.", db);
+	if (r == -EUCLEAN || r == -EPROTONOSUPPORT) {
+		_cleanup_free_ char *name = db_spec_describe(db);
+
+		if (r == -EPROTONOSUPPORT)
+			return log_error_errno(r, "Database '%s' was written by a newer collector.",
+					       name ? name : "?");
+		return log_error_errno(r, "Database '%s' is damaged or not a database.",
+				       name ? name : "?");
+	}
 	if (r < 0)
 		return log_error_errno(r, "Failed to open the database: %s",
 				       error ? error : strerror(-r));

@@ -55,4 +55,7 @@ struct db_load {
 extern const struct db_ops db_sqlite_ops;
 extern const struct db_ops db_postgresql_ops;
 
+/* A libpq URI without its password (db_describe()'s), to be freed; NULL when out of memory. */
+char *db_postgresql_redact(const char *uri);
+
 #endif

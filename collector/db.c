@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* The SQL connection's entry points: the spec picks the backend, every call goes to its table. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db-internal.h"
@@ -10,19 +11,31 @@ static bool starts_with(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+static bool is_postgresql(const char *spec)
+{
+	return starts_with(spec, "postgresql://") || starts_with(spec, "postgres://");
+}
+
 int db_open(const char *spec, unsigned flags, struct db **ret, char **ret_error)
 {
 	if (ret_error)
 		*ret_error = NULL;
 	if (!spec || !*spec)
 		return -EINVAL;
-	if (starts_with(spec, "postgresql://") || starts_with(spec, "postgres://"))
+	if (is_postgresql(spec))
 		return db_postgresql_ops.open(spec, flags, ret, ret_error);
 	if (starts_with(spec, "sqlite:"))
 		spec += strlen("sqlite:");
 	if (!*spec)
 		return -EINVAL;
 	return db_sqlite_ops.open(spec, flags, ret, ret_error);
+}
+
+char *db_spec_describe(const char *spec)
+{
+	if (is_postgresql(spec))
+		return db_postgresql_redact(spec);
+	return strdup(starts_with(spec, "sqlite:") ? spec + strlen("sqlite:") : spec);
 }
 
 struct db *db_close(struct db *db)

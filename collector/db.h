@@ -53,6 +53,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct db *, db_close);
 enum db_kind db_kind(const struct db *db);
 /* "SQLite" or "PostgreSQL", for log lines. */
 const char *db_kind_name(const struct db *db);
+/* spec as db_describe() would say it, before or without a connection: to be freed. */
+char *db_spec_describe(const char *spec);
 /* The spec without a password, for log lines and status. */
 const char *db_describe(const struct db *db);
 /* The engine's message for the last failure. */

@@ -308,7 +308,7 @@ static bool pg_secret_param(const char *p, size_t n)
  * ends, as libpq reads it, at the first '@' before any '/'), and the
  * password= and sslpassword= query parameters.
  */
-static char *pg_redact(const char *uri)
+char *db_postgresql_redact(const char *uri)
 {
 	const char *start = strstr(uri, "://"), *p, *at, *colon, *q;
 	char *out = malloc(strlen(uri) + 1), *o;
@@ -365,7 +365,7 @@ static int pg_open(const char *uri, unsigned flags, struct db **ret, char **ret_
 	d->base.ops = &db_postgresql_ops;
 	d->generation = 1;
 	d->readonly = flags & DB_READONLY;
-	d->base.describe = pg_redact(uri);
+	d->base.describe = db_postgresql_redact(uri);
 	d->conn = d->base.describe ? PQconnectdbParams(keywords, values, 1) : NULL;
 	if (!d->conn) {
 		pg_close(&d->base);

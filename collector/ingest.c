@@ -359,6 +359,17 @@ int ingest_parse(const char *body, size_t size, size_t max_line, const char *dev
 		r = check_record(root, lineno, device_id, &records[n_records], &mismatch, error);
 		if (r < 0)
 			return r;
+		/*
+		 * The store takes a device's records in sequence order (a record at
+		 * or below the last stored is looked up as a resend), as the spool
+		 * numbers and sends them: a batch out of order is a client's mistake.
+		 */
+		if (n_records > 0 && records[n_records].seq <= records[n_records - 1].seq)
+			return fail_line(error, lineno,
+					 "postured.seq %" PRId64
+					 " is not above the line before's %" PRId64
+					 ": a batch is in sequence order",
+					 records[n_records].seq, records[n_records - 1].seq);
 		n_records++;
 		n_mismatch += mismatch;
 	}

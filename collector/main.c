@@ -31,6 +31,7 @@
 #include "validate.h"
 #include "feed.h"
 #include "server.h"
+#include "db.h"
 #include "store.h"
 #include "store_fleet.h"
 #include "ui.h"
@@ -762,13 +763,17 @@ static int run_server(const struct options *o)
 	}
 
 	r = store_open(o->db, &store, &db_error);
-	if (r == -EUCLEAN)
-		return log_error_errno(r,
-				       "Database '%s' is damaged or not a database; move it "
-				       "aside and start again.",
-				       o->db);
-	if (r == -EPROTONOSUPPORT)
-		return log_error_errno(r, "Database '%s' was written by a newer collector.", o->db);
+	if (r == -EUCLEAN || r == -EPROTONOSUPPORT) {
+		_cleanup_free_ char *name = db_spec_describe(o->db);
+
+		if (r == -EPROTONOSUPPORT)
+			return log_error_errno(r, "Database '%s' was written by a newer collector.",
+					       name ? name : "?");
+		return log_error_errno(
+			r, "Database '%s' is damaged or not a database (%s)%s", name ? name : "?",
+			db_error ? db_error : strerror(-r),
+			strstr(o->db, "://") ? "." : "; move the file aside and start again.");
+	}
 	if (r < 0)
 		return log_error_errno(r, "Failed to open the database: %s",
 				       db_error ? db_error : strerror(-r));

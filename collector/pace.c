@@ -13,8 +13,8 @@ static void pace_roll(struct pace *p, uint64_t now)
 
 	if (now < p->window_start || length < PACE_WINDOW_USEC)
 		return;
-	/* A window with nothing in it for a while: the loop was idle. */
-	p->last_share = length > 2 * PACE_WINDOW_USEC ? 0 : (double)p->busy / (double)length;
+	/* However long the window ran: an idle stretch dilutes it, a slow batch fills it. */
+	p->last_share = (double)p->busy / (double)length;
 	if (p->last_share > 1)
 		p->last_share = 1;
 	p->window_start = now;

@@ -33,6 +33,13 @@ struct store_backend {
 	 * Runs inside a transaction.
 	 */
 	int (*expire)(struct store *s, int64_t cutoff, unsigned batch, unsigned *ret_deleted);
+	/*
+	 * Inside a transaction: waits until no other collector's transaction
+	 * that asked for what is running, so that decisions that must not race
+	 * (a token's last use, a device id taken twice) are made one at a time
+	 * across collectors.  SQLite's BEGIN IMMEDIATE does that already.
+	 */
+	int (*serialize)(struct store *s, const char *what);
 	/* Upkeep of the tables themselves (partitions ahead of the clock): 0 or -errno. */
 	int (*maintain)(struct store *s, int64_t now_ms);
 	/*
@@ -46,12 +53,19 @@ struct store_backend {
 extern const struct store_backend store_sqlite_backend;
 extern const struct store_backend store_postgresql_backend;
 
+/* Today's figures of the batch being stored, for fleet_daily (store_fleet.c). */
+struct store_day {
+	int64_t watched, asleep, stopped, lost;
+	bool pending;
+};
+
 struct store {
 	struct db *db;
 	const struct store_backend *backend;
 	struct db_stmt *lock_device;
 	struct db_stmt *update_device;
 	struct db_stmt *insert_gap;
+	struct db_stmt *find_record;
 	struct db_stmt *select_access;
 	/* The statements of store_identity.c and store_fleet*.c, prepared on first use. */
 	struct {
@@ -59,6 +73,7 @@ struct store {
 		struct db_stmt *stmt;
 	} cached[64];
 	size_t n_cached;
+	struct store_day day;
 	char last_error[256];
 };
 
@@ -89,5 +104,8 @@ int store_audit_add(struct store *s, int64_t now, const char *action, const char
 /* Begins a transaction; store_end() commits when r >= 0, else rolls back, and returns r or the commit's error. */
 int store_begin(struct store *s);
 int store_end(struct store *s, int r);
+
+/* store_begin(), then the backend's serialize(what): the identity decisions' transactions. */
+int store_begin_serialized(struct store *s, const char *what);
 
 #endif

@@ -4,10 +4,12 @@
  * one transaction, whichever collector it reaches.
  *
  * Exactly once: the device's row is locked first (PostgreSQL's row lock;
- * SQLite's whole-file write lock), records at or below its last stored sequence number are
- * dropped as resends, the rest bulk-loaded (COPY on PostgreSQL), the
- * device's state and sequence number updated, and only then is the batch
- * committed and acknowledged.  Two collectors given the same batch (a
+ * SQLite's whole-file write lock) and its last stored sequence number read.
+ * Records above it are new; records at or below it are resends, dropped,
+ * unless the store does not hold them (looked up: an earlier spool's
+ * numbers used again).  The new ones are bulk-loaded (COPY on PostgreSQL),
+ * the device's state and sequence number updated, and only then is the
+ * batch committed and acknowledged.  Two collectors given the same batch (a
  * device that retried elsewhere) store it one after the other: the second
  * finds it stored.  A jump in sequence numbers is stored as a gap, because
  * those records never arrived and never will (the spool numbers
@@ -104,6 +106,10 @@ int store_open(const char *spec, struct store **ret, char **ret_error)
 		     " VALUES (?1, ?2, ?3, ?4)",
 		     &s->insert_gap)) < 0 ||
 	    (r = store_prepare(s,
+			       "SELECT 1 FROM records WHERE device_id = ?1 AND seq = ?2"
+			       " AND boot_uid = ?3 LIMIT 1",
+			       &s->find_record)) < 0 ||
+	    (r = store_prepare(s,
 			       "SELECT EXISTS (SELECT 1 FROM identities"
 			       "  WHERE device_id = ?1 AND state <> 'active')"
 			       " OR EXISTS (SELECT 1 FROM certificates"
@@ -126,6 +132,7 @@ struct store *store_free(struct store *s)
 	db_stmt_free(s->lock_device);
 	db_stmt_free(s->update_device);
 	db_stmt_free(s->insert_gap);
+	db_stmt_free(s->find_record);
 	db_stmt_free(s->select_access);
 	for (size_t i = 0; i < s->n_cached; i++)
 		db_stmt_free(s->cached[i].stmt);
@@ -143,6 +150,18 @@ int store_begin(struct store *s)
 {
 	s->last_error[0] = '\0';
 	return db_begin(s->db);
+}
+
+int store_begin_serialized(struct store *s, const char *what)
+{
+	int r = store_begin(s);
+
+	if (r < 0)
+		return r;
+	r = s->backend->serialize(s, what);
+	if (r < 0)
+		db_rollback(s->db);
+	return r;
 }
 
 int store_end(struct store *s, int r)
@@ -220,6 +239,19 @@ static int store_gap(struct store *s, const char *device_id, int64_t after, int6
 	return db_run(s->insert_gap);
 }
 
+/* Whether the store holds rec of device_id already: 1 yes, 0 no, or -errno. */
+static int store_has_record(struct store *s, const char *device_id, const struct record *rec)
+{
+	int r;
+
+	db_bind_text(s->find_record, 1, device_id);
+	db_bind_int64(s->find_record, 2, rec->seq);
+	db_bind_text(s->find_record, 3, rec->boot_uid);
+	r = db_step(s->find_record);
+	db_reset(s->find_record);
+	return r;
+}
+
 static const char *const record_columns[] = {
 	"device_id", "boot_uid", "seq", "class_uid", "time", "received", "record",
 };
@@ -261,25 +293,39 @@ static int store_batch_in_transaction(struct store *s, const char *device_id, co
 				      const struct store_batch_hook *hook, int64_t *ret_acked_seq)
 {
 	_cleanup_free_ bool *fresh = NULL;
-	int64_t last = 0;
+	int64_t stored = 0, last;
 	size_t n_fresh = 0;
 	int r;
 
+	s->day = (struct store_day){};
 	fresh = calloc(n ? n : 1, sizeof(*fresh));
 	if (!fresh)
 		return -ENOMEM;
-	r = store_lock_device(s, device_id, address, now_ms, &last);
+	r = store_lock_device(s, device_id, address, now_ms, &stored);
 	if (r < 0)
 		return r;
+	last = stored;
 
-	/* A record at or below the last one stored is a resend; a jump is a gap. */
+	/*
+	 * Above the last stored: new, and a jump is a gap.  At or below it: a
+	 * resend, unless the store lacks it (a spool made again with its clock
+	 * behind numbers below what its predecessor sent): looked up, one by
+	 * one, which only a resend or that pays for.  The batch is in sequence
+	 * order (ingest.c).
+	 */
 	for (size_t i = 0; i < n; i++) {
 		const struct record *rec = &records[i];
 
 		if (rec->json_size > INT32_MAX)
 			return -E2BIG;
-		if (rec->seq <= last)
+		if (rec->seq <= stored) {
+			r = store_has_record(s, device_id, rec);
+			if (r < 0)
+				return r;
+			fresh[i] = r == 0;
+			n_fresh += fresh[i];
 			continue;
+		}
 		if (last > 0 && rec->seq > last + 1) {
 			r = store_gap(s, device_id, last, rec->seq, now_ms);
 			if (r < 0)
@@ -310,6 +356,10 @@ static int store_batch_in_transaction(struct store *s, const char *device_id, co
 			if (r < 0)
 				return r;
 		}
+
+	r = store_fleet_flush_day(s, now_ms);
+	if (r < 0)
+		return r;
 
 	if (hook && hook->before_commit) {
 		r = hook->before_commit(records, fresh, n, hook->userdata);

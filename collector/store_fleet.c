@@ -16,29 +16,49 @@
 
 #define DAY_MS (86400LL * 1000)
 
-static int add_time(struct store *s, int64_t now, const struct facts_snapshot *snap)
+/*
+ * Today's time and loss figures are one row the whole fleet adds to: kept
+ * in the store while a batch is applied and written once at its end
+ * (store_fleet_flush_day()), so that the row is locked only for the end of
+ * each batch's transaction, not through all of its snapshots.
+ */
+static void add_time(struct store *s, const struct facts_snapshot *snap)
+{
+	if (!snap->has_completeness)
+		return;
+	s->day.watched += snap->watched_seconds;
+	s->day.asleep += snap->asleep_seconds;
+	s->day.stopped += snap->stopped_seconds;
+	s->day.pending = true;
+}
+
+int store_fleet_flush_day(struct store *s, int64_t now)
 {
 	_cleanup_stmt_ struct db_stmt *stmt = NULL;
 	int r;
 
-	if (!snap->has_completeness)
+	if (!s->day.pending)
 		return 0;
 	r = store_cached(
 		s,
 		"INSERT INTO fleet_daily (day, watched_seconds, asleep_seconds,"
-		" stopped_seconds) VALUES (?1, ?2, ?3, ?4)"
+		" stopped_seconds, lost_records) VALUES (?1, ?2, ?3, ?4, ?5)"
 		" ON CONFLICT (day) DO UPDATE SET"
 		"  watched_seconds = fleet_daily.watched_seconds + excluded.watched_seconds,"
 		"  asleep_seconds = fleet_daily.asleep_seconds + excluded.asleep_seconds,"
-		"  stopped_seconds = fleet_daily.stopped_seconds + excluded.stopped_seconds",
+		"  stopped_seconds = fleet_daily.stopped_seconds + excluded.stopped_seconds,"
+		"  lost_records = fleet_daily.lost_records + excluded.lost_records",
 		&stmt);
 	if (r < 0)
 		return r;
 	db_bind_int64(stmt, 1, now / DAY_MS);
-	db_bind_int64(stmt, 2, snap->watched_seconds);
-	db_bind_int64(stmt, 3, snap->asleep_seconds);
-	db_bind_int64(stmt, 4, snap->stopped_seconds);
-	return db_run(stmt);
+	db_bind_int64(stmt, 2, s->day.watched);
+	db_bind_int64(stmt, 3, s->day.asleep);
+	db_bind_int64(stmt, 4, s->day.stopped);
+	db_bind_int64(stmt, 5, s->day.lost);
+	r = db_run(stmt);
+	s->day = (struct store_day){};
+	return r;
 }
 
 static int snapshot_seq(struct store *s, const char *device_id, int64_t *ret)
@@ -106,8 +126,29 @@ static int apply_device(struct store *s, const char *device_id, int64_t seq, int
  */
 static int apply_rule_texts(struct store *s, int64_t now, const struct facts_rule *rule)
 {
-	_cleanup_stmt_ struct db_stmt *stmt = NULL;
+	_cleanup_stmt_ struct db_stmt *stmt = NULL, *same = NULL;
 	int r;
+
+	/*
+	 * Looked at first: an upsert locks the rule's row even when it changes
+	 * nothing, and every snapshot of the fleet names the same rules.
+	 */
+	r = store_cached(s,
+			 "SELECT 1 FROM rules WHERE rule_id = ?1 AND (from_policy <> 0"
+			 " OR (last_seen >= ?6 - 60000 AND title = ?2 AND severity = ?3"
+			 "  AND message = ?4 AND remediation = ?5))",
+			 &same);
+	if (r < 0)
+		return r;
+	db_bind_text(same, 1, rule->id);
+	db_bind_text(same, 2, rule->title);
+	db_bind_text(same, 3, rule->severity);
+	db_bind_text(same, 4, rule->message);
+	db_bind_text(same, 5, rule->remediation);
+	db_bind_int64(same, 6, now);
+	r = db_step(same);
+	if (r != 0)
+		return r < 0 ? r : 0;
 
 	r = store_cached(
 		s,
@@ -205,9 +246,7 @@ static int apply_snapshot(struct store *s, const char *device_id, int64_t seq, i
 	int64_t newest = 0;
 	int r;
 
-	r = add_time(s, now, snap);
-	if (r < 0)
-		return r;
+	add_time(s, snap);
 	r = snapshot_seq(s, device_id, &newest);
 	if (r < 0)
 		return r;
@@ -227,9 +266,9 @@ static int apply_snapshot(struct store *s, const char *device_id, int64_t seq, i
 	return apply_checks_end(s, device_id, seq);
 }
 
-static int apply_loss(struct store *s, const char *device_id, int64_t now, const struct facts *f)
+static int apply_loss(struct store *s, const char *device_id, const struct facts *f)
 {
-	_cleanup_stmt_ struct db_stmt *device = NULL, *day = NULL;
+	_cleanup_stmt_ struct db_stmt *device = NULL;
 	int r;
 
 	r = store_cached(s,
@@ -243,16 +282,9 @@ static int apply_loss(struct store *s, const char *device_id, int64_t now, const
 	r = db_run(device);
 	if (r < 0)
 		return r;
-	r = store_cached(s,
-			 "INSERT INTO fleet_daily (day, lost_records) VALUES (?1, ?2)"
-			 " ON CONFLICT (day) DO UPDATE SET"
-			 "  lost_records = fleet_daily.lost_records + excluded.lost_records",
-			 &day);
-	if (r < 0)
-		return r;
-	db_bind_int64(day, 1, now / DAY_MS);
-	db_bind_int64(day, 2, f->loss.count);
-	return db_run(day);
+	s->day.lost += f->loss.count;
+	s->day.pending = true;
+	return 0;
 }
 
 static int apply_lifecycle(struct store *s, const char *device_id, int64_t seq,
@@ -280,7 +312,7 @@ int store_fleet_apply(struct store *s, const char *device_id, int64_t seq, int64
 	case FACTS_SNAPSHOT:
 		return apply_snapshot(s, device_id, seq, now, f);
 	case FACTS_LOSS:
-		return apply_loss(s, device_id, now, f);
+		return apply_loss(s, device_id, f);
 	case FACTS_STARTED:
 		return apply_lifecycle(s, device_id, seq, "running");
 	case FACTS_STOPPED:

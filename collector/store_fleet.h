@@ -87,6 +87,9 @@ int store_fleet_apply(struct store *s, const char *device_id, int64_t seq, int64
 int store_fleet_policy_rules(struct store *s, const struct facts_rule *rules, size_t n,
 			     int64_t now);
 
+/* Writes today's time and loss figures the batch's records added up (at its end): 0 or -errno. */
+int store_fleet_flush_day(struct store *s, int64_t now);
+
 /* --- maintenance (the collector's timer) --------------------------------------------------- */
 
 /* Writes today's (UTC) roll-up rows from the current state.  Returns 0 or -errno. */

@@ -4,7 +4,9 @@
  * the certificates it issued, the enrollment tokens (as SHA-256 only), and
  * the audit of every enrollment, renewal, revocation and token change.
  * Decisions that must not race (a token's last use, a device id taken
- * twice) are made inside one BEGIN IMMEDIATE transaction with their effects.
+ * twice) are made inside one transaction with their effects, one at a
+ * time across collectors (store_begin_serialized(): SQLite's BEGIN
+ * IMMEDIATE, PostgreSQL's advisory transaction lock).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -77,7 +79,7 @@ int store_token_create(struct store *s, const char *hash_hex, const struct store
 	char detail[256], when[TIMESTAMP_UTC_MAX];
 	int r;
 
-	r = store_begin(s);
+	r = store_begin_serialized(s, "identity");
 	if (r < 0)
 		return r;
 	{
@@ -118,7 +120,7 @@ int store_token_revoke(struct store *s, int64_t id, const char *actor, int64_t n
 	char detail[64];
 	int r;
 
-	r = store_begin(s);
+	r = store_begin_serialized(s, "identity");
 	if (r < 0)
 		return r;
 	{
@@ -257,11 +259,18 @@ static int enroll_take_token(struct store *s, const struct store_enrollment *e, 
 	if (dry)
 		return 0;
 
-	r = store_cached(s, "UPDATE enroll_tokens SET used = used + 1 WHERE id = ?1", &use);
+	/* Never past its uses, whatever raced: the decision's lock, and this condition. */
+	r = store_cached(
+		s, "UPDATE enroll_tokens SET used = used + 1 WHERE id = ?1 AND used < uses", &use);
 	if (r < 0)
 		return r;
 	db_bind_int64(use, 1, id);
-	return db_run(use);
+	r = db_run(use);
+	if (r >= 0 && db_changes(s->db) != 1) {
+		snprintf(reason, reason_size, "the enrollment token is used up");
+		return -EACCES;
+	}
+	return r;
 }
 
 /* The device's state, and whether it ever reported or enrolled. */
@@ -448,7 +457,7 @@ int store_enroll(struct store *s, const struct store_enrollment *e, char *reason
 	int r;
 
 	reason[0] = '\0';
-	r = store_begin(s);
+	r = store_begin_serialized(s, "identity");
 	if (r < 0)
 		return r;
 	r = enroll_decide(s, e, false, reason, reason_size);
@@ -465,7 +474,7 @@ int store_enroll_check(struct store *s, const struct store_enrollment *e, char *
 	int r, rb;
 
 	reason[0] = '\0';
-	r = store_begin(s);
+	r = store_begin_serialized(s, "identity");
 	if (r < 0)
 		return r;
 	r = enroll_decide(s, e, true, reason, reason_size);
@@ -574,7 +583,7 @@ int store_device_set_state(struct store *s, const char *device_id, enum store_de
 
 	if (state != STORE_DEVICE_REVOKED && state != STORE_DEVICE_RETIRED)
 		return -EINVAL;
-	r = store_begin(s);
+	r = store_begin_serialized(s, "identity");
 	if (r < 0)
 		return r;
 	return store_end(s, set_state_in_transaction(s, device_id, state, actor, now_ms));

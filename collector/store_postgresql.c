@@ -74,6 +74,8 @@ static const char schema_sql[] =
 	"  record TEXT NOT NULL"
 	") PARTITION BY RANGE (received);"
 	"CREATE INDEX IF NOT EXISTS records_device_time ON records (device_id, time);"
+	/* A resend's records looked up (store.c). */
+	"CREATE INDEX IF NOT EXISTS records_device_seq ON records (device_id, seq);"
 	"CREATE TABLE IF NOT EXISTS sequence_gaps ("
 	"  device_id TEXT COLLATE \"C\" NOT NULL,"
 	"  after_seq BIGINT NOT NULL,"
@@ -198,14 +200,20 @@ static int32_t job_key(const char *job)
 	return (int32_t)h;
 }
 
-/* Serializes what two collectors starting at once would otherwise race on (DDL). */
-static int lock_schema(struct store *s)
+/* Until the transaction ends, no other collector's transaction that asked for what runs. */
+static int pg_serialize(struct store *s, const char *what)
 {
 	char sql[96];
 
 	snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%d, %d)", ADVISORY_CLASS,
-		 job_key("schema"));
+		 job_key(what));
 	return db_exec(s->db, sql);
+}
+
+/* What two collectors starting at once would otherwise race on (DDL). */
+static int lock_schema(struct store *s)
+{
+	return pg_serialize(s, "schema");
 }
 
 static void partition_name(char *buf, size_t size, int64_t day)
@@ -395,6 +403,7 @@ static int pg_job_lock(struct store *s, const char *job)
 const struct store_backend store_postgresql_backend = {
 	.schema = pg_schema,
 	.expire = pg_expire,
+	.serialize = pg_serialize,
 	.maintain = pg_maintain,
 	.job_lock = pg_job_lock,
 };

@@ -261,6 +261,11 @@ static int sqlite_maintain(struct store *s, int64_t now_ms)
 	return 0; /* one table, indexed by the time received */
 }
 
+static int sqlite_serialize(struct store *s, const char *what)
+{
+	return 0; /* BEGIN IMMEDIATE took the file's write lock */
+}
+
 static int sqlite_job_lock(struct store *s, const char *job)
 {
 	return 1;
@@ -269,6 +274,7 @@ static int sqlite_job_lock(struct store *s, const char *job)
 const struct store_backend store_sqlite_backend = {
 	.schema = sqlite_schema,
 	.expire = sqlite_expire,
+	.serialize = sqlite_serialize,
 	.maintain = sqlite_maintain,
 	.job_lock = sqlite_job_lock,
 };

@@ -141,8 +141,12 @@ void db_remove(const char *spec)
 	char p[600], sql[128];
 	const char *name;
 
-	if (strncmp(spec, "postgresql://", strlen("postgresql://")) == 0) {
-		name = strrchr(spec, '/');
+	if (strncmp(spec, "postgresql://", strlen("postgresql://")) == 0 ||
+	    strncmp(spec, "postgres://", strlen("postgres://")) == 0) {
+		/* The path's one segment, before any query (which may hold slashes). */
+		name = strchr(strstr(spec, "://") + 3, '/');
+		if (!name)
+			return;
 		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %.*s WITH (FORCE)",
 			 (int)strcspn(name + 1, "?"), name + 1);
 		(void)postgres_admin(sql);

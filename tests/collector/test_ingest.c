@@ -79,6 +79,13 @@ static void test_line_numbers(void **state)
 	expect_error("\n\n[]\n", 3, "JSON object");
 }
 
+/* The store takes a batch in sequence order: a seq not above the line before's is refused. */
+static void test_sequence_order(void **state)
+{
+	expect_error(GOOD(5) "\n" GOOD(3) "\n" GOOD(4), 2, "not above the line before's 5");
+	expect_error(GOOD(1) "\n" GOOD(2) "\n" GOOD(2), 3, "postured.seq 2");
+}
+
 static void test_strict_json(void **state)
 {
 	expect_error("{\"a\":1} {\"b\":2}", 1, "not valid JSON"); /* two values */
@@ -243,12 +250,13 @@ static void test_is_id128(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_lines),    cmocka_unit_test(test_empty_body),
-		cmocka_unit_test(test_line_numbers),  cmocka_unit_test(test_strict_json),
-		cmocka_unit_test(test_depth),	      cmocka_unit_test(test_nul_in_key),
-		cmocka_unit_test(test_fields),	      cmocka_unit_test(test_uid_mismatch_counted),
-		cmocka_unit_test(test_line_too_long), cmocka_unit_test(test_inflate),
-		cmocka_unit_test(test_inflate_bomb),  cmocka_unit_test(test_is_id128),
+		cmocka_unit_test(test_good_lines),     cmocka_unit_test(test_empty_body),
+		cmocka_unit_test(test_line_numbers),   cmocka_unit_test(test_strict_json),
+		cmocka_unit_test(test_depth),	       cmocka_unit_test(test_nul_in_key),
+		cmocka_unit_test(test_fields),	       cmocka_unit_test(test_uid_mismatch_counted),
+		cmocka_unit_test(test_line_too_long),  cmocka_unit_test(test_inflate),
+		cmocka_unit_test(test_inflate_bomb),   cmocka_unit_test(test_is_id128),
+		cmocka_unit_test(test_sequence_order),
 	};
 
 	return cmocka_run_group_tests_name("collector_ingest", tests, NULL, NULL);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/cleanup.h"
 #include "harness.h"
 
 /* POSTs valid records first..last naming uid with device's cert; wants 200 and acked_seq acked. */
@@ -349,6 +350,77 @@ static int test_unknown_path_404(struct harness *t)
 	return 0;
 }
 
+/* device2's records first..last under boot, as records_append() writes them. */
+static char *boot_batch(struct harness *t, const char *boot, long long first, long long last)
+{
+	char *buf = NULL;
+	size_t size = 0;
+
+	for (long long q = first; q <= last; q++)
+		if (records_printf(&buf, &size,
+				   "{\"class_uid\":1007,\"type_uid\":100701,\"time\":%lld,"
+				   "\"metadata\":{\"version\":\"1.3.0\",\"profiles\":[\"host\"]},"
+				   "\"device\":{\"uid\":\"%s\"},"
+				   "\"postured\":{\"seq\":%lld,\"boot_uid\":\"%s\"}}\n",
+				   1790000000000LL + q, t->device2, q, boot) < 0) {
+			free(buf);
+			return NULL;
+		}
+	return buf;
+}
+
+/*
+ * A spool made anew with its clock behind numbers below what the store
+ * holds for the device: those records are not resends, and are stored
+ * (once); the acknowledgement stays the highest seq stored.
+ */
+static int test_reused_numbers_stored_once(struct harness *t)
+{
+	static const char other_boot[] = "ffffffffffffffffffffffffffffffff";
+	long long last = db_int(t->main.db,
+				"SELECT last_acked_seq FROM devices WHERE device_id = ?1",
+				t->device2),
+		  before, acked = -1;
+	char resp[512];
+
+	CHECK(last >= 0, "device2 has no row");
+	if (post_batch(t, "device2", t->device2, last + 1000, last + 1002, last + 1002) < 0)
+		return -1;
+	before = db_count_records(t->main.db, t->device2);
+	for (int round = 0; round < 2; round++) {
+		_cleanup_free_ char *body = boot_batch(t, other_boot, last + 500, last + 502);
+		long status = http_post_report(t, "device2", body, &acked, resp, sizeof(resp));
+
+		CHECK(status == 200 && acked == last + 1002, "round %d: status %ld acked %lld: %s",
+		      round, status, acked, resp);
+		CHECK(db_count_records(t->main.db, t->device2) == before + 3,
+		      "round %d: %lld rows, want %lld", round,
+		      db_count_records(t->main.db, t->device2), before + 3);
+	}
+	return 0;
+}
+
+/* A batch not in sequence order is refused, naming the line, and nothing of it is stored. */
+static int test_out_of_order_400(struct harness *t)
+{
+	long long last = db_int(t->main.db,
+				"SELECT last_acked_seq FROM devices WHERE device_id = ?1",
+				t->device2),
+		  before = db_count_records(t->main.db, t->device2), acked = -1;
+	_cleanup_free_ char *high = boot_batch(t, BOOT_UID, last + 10, last + 10);
+	_cleanup_free_ char *low = boot_batch(t, BOOT_UID, last + 5, last + 5);
+	_cleanup_free_ char *body = NULL;
+	char resp[512];
+	long status;
+
+	CHECK(high && low && asprintf(&body, "%s%s", high, low) > 0, "no memory");
+	status = http_post_report(t, "device2", body, &acked, resp, sizeof(resp));
+	CHECK(status == 400 && strstr(resp, "\"line\":2") && strstr(resp, "sequence order"),
+	      "status %ld: %s", status, resp);
+	CHECK(db_count_records(t->main.db, t->device2) == before, "rows changed");
+	return 0;
+}
+
 const struct test ingest_http_tests[] = {
 	{ "good_device_batch_stored", test_good_batch },
 	{ "resend_is_deduplicated", test_resend_is_deduplicated },
@@ -367,5 +439,7 @@ const struct test ingest_http_tests[] = {
 	{ "unknown_content_encoding_415", test_unknown_content_encoding_415 },
 	{ "get_reports_405", test_get_reports_405 },
 	{ "unknown_path_404", test_unknown_path_404 },
+	{ "reused_numbers_of_a_new_spool_stored_once", test_reused_numbers_stored_once },
+	{ "out_of_order_batch_400", test_out_of_order_400 },
 	{}
 };

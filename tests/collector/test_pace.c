@@ -37,6 +37,19 @@ static void test_share_of_the_last_second(void **state)
 	assert_true(pace_share(&p, t + 10 * SEC) == 0);
 }
 
+/* A store slow enough that one batch outlasts the window: all busy, not idle. */
+static void test_slow_batches_fill_the_window(void **state)
+{
+	struct pace p;
+	uint64_t t = SEC;
+
+	pace_init(&p, 0.9, t, 11);
+	pace_busy(&p, t, t + 2500000);
+	assert_true(pace_share(&p, t + 2500000) > 0.99);
+	pace_busy(&p, t + 2500000, t + 5000000);
+	assert_true(pace_share(&p, t + 5000000) > 0.99);
+}
+
 static void test_below_the_share_nothing_is_refused(void **state)
 {
 	struct pace p;
@@ -106,6 +119,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_share_of_the_last_second),
+		cmocka_unit_test(test_slow_batches_fill_the_window),
 		cmocka_unit_test(test_below_the_share_nothing_is_refused),
 		cmocka_unit_test(test_above_the_share_some_are_refused_more_as_it_grows),
 		cmocka_unit_test(test_share_one_never_refuses),
