@@ -3,8 +3,10 @@
  * The collector's pace (pace.c): how much of the last second its one loop
  * spent taking batches in (inflating, parsing, storing), and, past a share
  * of it, which new batches to turn away with 503 and a Retry-After so that
- * a fleet catching up after an outage does not flatten it.  Refused before
- * the body is read, so a refusal costs a few bytes; the agents keep their
+ * a fleet catching up after an outage does not flatten it.  Refused at the
+ * headers, so a refused body is neither inflated, parsed nor stored (it
+ * may still cross the network: libcurl asks 100-continue only above 1 MiB,
+ * and the connection is closed after the answer); the agents keep their
  * records and spread their retries over [Retry-After, 2 x Retry-After].
  *
  * Above the share, a new batch is refused with a probability that grows
