@@ -554,8 +554,8 @@ static enum MHD_Result request_finish_reports(struct request *req, struct MHD_Co
 	if (r == -EILSEQ) {
 		/* An escape ingest allows (a lone surrogate) that PostgreSQL refuses: no retry helps. */
 		if (ratelimit_below(&s->log_rejects))
-			log_warning("Refusing a batch from device %s (%s): %s",
-				    req->peer.device_id, req->address, store_last_error(s->store));
+			log_warning("Refusing a batch from device %s (%s): %s", req->peer.device_id,
+				    req->address, store_last_error(s->store));
 		return respond_error(req, c, MHD_HTTP_BAD_REQUEST,
 				     "a record holds text the store cannot keep (not UTF-8 once "
 				     "decoded)",
