@@ -148,7 +148,13 @@ static int test_udp_connect(const void *arg)
 	TRY(client_run(&e, &(struct client_opts){}, "udpconnect", A.text, port, &silent));
 	EXPECT_OK(silent, "a UDP connect()");
 	TRY(expect_quiet(a, &e, &A, p_marker, (const pid_t[]){ silent.was }, 1));
-	TRY(client_run(&e, &(struct client_opts){}, "udpsend", A.text, port, &talker));
+	/*
+	 * Held until its finding is read: the path of a program already gone can
+	 * be missing from its finding, a known limit (docs/events.md), and seen
+	 * here once in a run.
+	 */
+	TRY(client_run(&e, &(struct client_opts){ .hold = true }, "udpsend", A.text, port,
+		       &talker));
 	EXPECT_OK(talker, "a UDP connect() and send()");
 	return expect_net(a, &(struct want){ .rule = "udp-watched",
 					     .action = "reported",
