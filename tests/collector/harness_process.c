@@ -247,12 +247,21 @@ int collector_start(struct harness *t, struct collector *c, const char *db_name,
 		    const char *const *extra, int *ret_exit)
 {
 	char notify_path[300], pub[512];
-	const char *args[64] = {
-		"--policy", t->policy, "--policy-signature", t->signature, "--policy-public-key",
-		pub
-	};
+	/*
+	 * Unpaced unless a test asks (a later --shed-above wins): a test of a
+	 * store held busy would otherwise see the next ones refused for a
+	 * second, as a fleet should be (test_catchup.c).
+	 */
+	const char *args[64] = { "--policy",
+				 t->policy,
+				 "--policy-signature",
+				 t->signature,
+				 "--policy-public-key",
+				 pub,
+				 "--shed-above",
+				 "1" };
 	bool has_listen = false;
-	int n = 6;
+	int n = 8;
 
 	memset(c, 0, sizeof(*c));
 	snprintf(notify_path, sizeof(notify_path), "%s/notify-%u", t->dir, ++t->instances);
