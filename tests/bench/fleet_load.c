@@ -242,6 +242,7 @@ struct run {
 	size_t n_latencies, latencies_cap;
 	struct request **flight; /* the requests in flight, at most cfg->connections */
 	size_t n_flight;
+	long long acked; /* the devices' acknowledged records, summed */
 	struct fleet_load_result *res;
 };
 
@@ -380,8 +381,10 @@ static void finish_request(struct run *run, struct request *q, CURLcode result)
 		/* Never past what this request carried, as the sender clamps it. */
 		if (a > d->sent)
 			a = d->sent;
-		if (a > d->acked)
+		if (a > d->acked) {
+			run->acked += a - d->acked;
 			d->acked = a;
+		}
 		d->failures = 0;
 		d->retry_at_ms = 0;
 	} else {
@@ -409,21 +412,11 @@ static int compare_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static long long acked_sum(const struct fleet_load_device *d, size_t n)
-{
-	long long sum = 0;
-
-	for (size_t i = 0; i < n; i++)
-		sum += d[i].acked;
-	return sum;
-}
-
 int fleet_load_run(const struct fleet_load_config *cfg, struct fleet_load_device *devices, size_t n,
 		   struct fleet_load_result *ret)
 {
 	struct run run = { .cfg = cfg, .res = ret };
 	long long t0 = now_us(), next_start = t0, last_tick = 0, goal = 0;
-	size_t in_flight = 0;
 	int running = 0;
 
 	*ret = (struct fleet_load_result){};
@@ -436,6 +429,7 @@ int fleet_load_run(const struct fleet_load_config *cfg, struct fleet_load_device
 	for (size_t i = 0; i < n; i++) {
 		devices[i].port = i % cfg->n_ports;
 		goal += devices[i].total;
+		run.acked += devices[i].acked;
 	}
 	/* Every answer could be a 200 of one record: the bound on latencies kept. */
 	run.latencies_cap = (size_t)goal + 1;
@@ -453,7 +447,7 @@ int fleet_load_run(const struct fleet_load_config *cfg, struct fleet_load_device
 		int queued;
 		CURLMsg *msg;
 
-		if (now - t0 / 1000 >= cfg->max_ms || (acked_sum(devices, n) >= goal && !in_flight))
+		if (now - t0 / 1000 >= cfg->max_ms || (run.acked >= goal && !run.n_flight))
 			break;
 		/*
 		 * Devices with records to send, the first ones first, as the pace and
@@ -461,7 +455,7 @@ int fleet_load_run(const struct fleet_load_config *cfg, struct fleet_load_device
 		 * over the connection it keeps, as the sender does, and the next starts
 		 * when one is done.
 		 */
-		for (size_t k = 0; k < n && in_flight < cfg->connections; k++) {
+		for (size_t k = 0; k < n && run.n_flight < cfg->connections; k++) {
 			struct fleet_load_device *d = &devices[k];
 
 			if (cfg->batches_per_second > 0 && now_us() < next_start)
@@ -470,7 +464,6 @@ int fleet_load_run(const struct fleet_load_config *cfg, struct fleet_load_device
 				continue;
 			if (start_request(&run, d) < 0)
 				break;
-			in_flight++;
 			if (cfg->batches_per_second > 0)
 				next_start += (long long)(1e6 / cfg->batches_per_second);
 		}
@@ -481,11 +474,10 @@ int fleet_load_run(const struct fleet_load_config *cfg, struct fleet_load_device
 
 				curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&q);
 				finish_request(&run, q, msg->data.result);
-				in_flight--;
 			}
 		if (cfg->tick && now - last_tick >= 10) {
 			last_tick = now;
-			cfg->tick(now - t0 / 1000, acked_sum(devices, n), cfg->userdata);
+			cfg->tick(now - t0 / 1000, run.acked, cfg->userdata);
 		}
 		curl_multi_poll(run.multi, NULL, 0, 5, NULL);
 	}
@@ -494,7 +486,7 @@ int fleet_load_run(const struct fleet_load_config *cfg, struct fleet_load_device
 	while (run.n_flight > 0)
 		finish_request(&run, run.flight[0], CURLE_ABORTED_BY_CALLBACK);
 	ret->seconds = (double)(now_us() - t0) / 1e6;
-	ret->records_acked = acked_sum(devices, n);
+	ret->records_acked = run.acked;
 	ret->records_per_second = ret->seconds > 0 ? (double)ret->records_acked / ret->seconds : 0;
 	ret->finished = ret->records_acked >= goal;
 	if (run.n_latencies) {
